@@ -1,0 +1,72 @@
+"""Byte encodings used across the kernel: base64url, canonical JSON (RFC 8785), digests."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from typing import Any
+
+import rfc8785
+
+from civicid.errors import InvalidInput
+
+
+def b64url_encode(data: bytes) -> str:
+    """base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, code: str = "bad_base64url") -> bytes:
+    """Strict base64url: no padding, no characters outside the URL-safe alphabet."""
+    if "=" in text or "+" in text or "/" in text:
+        raise InvalidInput(code, "not unpadded base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(code, "not unpadded base64url") from exc
+
+
+def b64_encode(data: bytes) -> str:
+    """Standard base64 with padding (used by C2SP notes and proof bodies)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64_decode(text: str, *, code: str = "bad_base64") -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(code, "not standard base64") from exc
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 JSON Canonicalization Scheme: the bytes every hash over JSON is taken of."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InvalidInput("json_not_canonicalizable", f"cannot canonicalize: {exc}") from exc
+
+
+def sha256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def parse_json_object(data: bytes | str, *, code: str = "bad_json") -> dict[str, Any]:
+    """Parse JSON that must be an object; duplicate member names are refused (RFC 7515 §5.2)."""
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj: dict[str, Any] = {}
+        for key, val in pairs:
+            if key in obj:
+                raise InvalidInput(code, f"duplicate member name {key!r}")
+            obj[key] = val
+        return obj
+
+    try:
+        value = json.loads(data, object_pairs_hook=no_duplicates)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(code, "not valid JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput(code, "JSON value is not an object")
+    return value

@@ -1,0 +1,237 @@
+"""Keys and compact JWS over jwcrypto, with algorithm allow-lists (RFC 7515/7517/7518, RFC 9864).
+
+Verification never takes the algorithm from the token alone: the header's ``alg`` must be on
+the caller's allow-list *and* match the key's type and curve, so ``none`` and HMAC keyed with a
+public key are impossible by construction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
+
+from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
+from civicid.errors import InvalidInput, VerificationError
+
+# RFC 9864 fully-specified names. "EdDSA" is the polymorphic legacy name: verify-only, opt-in.
+KEY_TYPES: Final[dict[str, tuple[str, str]]] = {
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "Ed25519": ("OKP", "Ed25519"),
+    "EdDSA": ("OKP", "Ed25519"),
+}
+SIGNING_ALGS: Final = ("ES256", "ES384", "Ed25519")
+DEFAULT_ALG: Final = "ES256"
+
+# A compact JWS bigger than this is refused before any parsing: every token we accept
+# (transactions, credentials, status lists) fits well inside it.
+MAX_JWS_BYTES: Final = 4 * 1024 * 1024
+
+# Header parameters that would let a token choose its own verification key, or change how
+# the payload is read; refused unless a caller explicitly allows one (RFC 7515 §4.1).
+KEY_SUPPLYING_HEADERS: Final = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"})
+UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
+
+
+class PublicKey:
+    """A public verification key; never holds private material."""
+
+    __slots__ = ("_jwk", "_json")
+
+    def __init__(self, key: jwk.JWK) -> None:
+        if key.has_private:
+            raise InvalidInput("jwk_private_material", "a public key must not carry private members")
+        self._jwk = key
+        self._json: dict[str, Any] = key.export_public(as_dict=True)
+
+    @classmethod
+    def from_jwk(cls, value: Any) -> PublicKey:
+        if not isinstance(value, dict):
+            raise InvalidInput("jwk_invalid", "a JWK must be a JSON object")
+        if "d" in value or "p" in value or "k" in value:
+            raise InvalidInput("jwk_private_material", "a public key must not carry private members")
+        if (value.get("kty"), value.get("crv")) not in set(KEY_TYPES.values()):
+            raise InvalidInput(
+                "jwk_unsupported",
+                f"key type {value.get('kty')}/{value.get('crv')} is not allowed (P-256, P-384, Ed25519)",
+            )
+        try:
+            key = jwk.JWK(**value)
+        except (JWException, ValueError, TypeError) as exc:
+            raise InvalidInput("jwk_invalid", f"not a valid JWK: {exc}") from exc
+        return cls(key)
+
+    def to_jwk(self) -> dict[str, Any]:
+        return dict(self._json)
+
+    @property
+    def kty_crv(self) -> tuple[str, str]:
+        return self._json["kty"], self._json["crv"]
+
+    def thumbprint(self) -> str:
+        """RFC 7638 JWK thumbprint, SHA-256, base64url."""
+        return str(self._jwk.thumbprint())
+
+    def accepts_alg(self, alg: str) -> bool:
+        return KEY_TYPES.get(alg) == self.kty_crv
+
+    @property
+    def jwcrypto_key(self) -> jwk.JWK:
+        return self._jwk
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PublicKey) and self.thumbprint() == other.thumbprint()
+
+    def __hash__(self) -> int:
+        return hash(self.thumbprint())
+
+
+class PrivateKey:
+    """A signing key with its fully-specified algorithm."""
+
+    __slots__ = ("_jwk", "alg", "public")
+
+    def __init__(self, key: jwk.JWK, alg: str) -> None:
+        if alg not in SIGNING_ALGS:
+            raise InvalidInput("jws_alg_forbidden", f"{alg} is not a signing algorithm we use")
+        self._jwk = key
+        self.alg = alg
+        self.public = PublicKey(jwk.JWK(**key.export_public(as_dict=True)))
+        if not self.public.accepts_alg(alg):
+            raise InvalidInput("jws_alg_key_mismatch", f"{alg} does not fit this key")
+
+    @classmethod
+    def generate(cls, alg: str = DEFAULT_ALG) -> PrivateKey:
+        if alg not in SIGNING_ALGS:
+            raise InvalidInput("jws_alg_forbidden", f"{alg} is not a signing algorithm we use")
+        kty, crv = KEY_TYPES[alg]
+        return cls(jwk.JWK.generate(kty=kty, crv=crv), alg)
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> PrivateKey:
+        try:
+            key = jwk.JWK(**value["jwk"])
+        except (KeyError, JWException, ValueError, TypeError) as exc:
+            raise InvalidInput("jwk_invalid", "not a stored private key") from exc
+        if not key.has_private:
+            raise InvalidInput("jwk_invalid", "stored key has no private part")
+        return cls(key, str(value.get("alg", DEFAULT_ALG)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"alg": self.alg, "jwk": self._jwk.export_private(as_dict=True)}
+
+    @property
+    def jwcrypto_key(self) -> jwk.JWK:
+        return self._jwk
+
+    def sign_compact(self, payload: bytes, header: dict[str, Any]) -> str:
+        """Compact JWS over ``payload``; ``alg`` is always this key's, whatever ``header`` says."""
+        protected = {**header, "alg": self.alg}
+        token = jws.JWS(payload)
+        token.add_signature(
+            self._jwk, alg=self.alg, protected=json.dumps(protected, separators=(",", ":"))
+        )
+        return str(token.serialize(compact=True))
+
+
+@dataclass(frozen=True, slots=True)
+class CompactJWS:
+    """A compact JWS split into its parts; nothing here is verified yet."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+    text: str
+
+    @classmethod
+    def parse(cls, token: str, *, max_bytes: int = MAX_JWS_BYTES) -> CompactJWS:
+        if not isinstance(token, str):
+            raise InvalidInput("jws_malformed", "a compact JWS must be text")
+        if len(token) > max_bytes:
+            raise InvalidInput("jws_too_large", f"token is over {max_bytes} bytes")
+        parts = token.split(".")
+        if len(parts) != 3 or not all(parts[:2]) or not parts[2]:
+            raise InvalidInput("jws_malformed", "a compact JWS has three non-empty parts")
+        header = parse_json_object(b64url_decode(parts[0], code="jws_malformed"), code="jws_malformed")
+        payload = b64url_decode(parts[1], code="jws_malformed")
+        signature = b64url_decode(parts[2], code="jws_malformed")
+        return cls(
+            header=header,
+            payload=payload,
+            signing_input=f"{parts[0]}.{parts[1]}".encode("ascii"),
+            signature=signature,
+            text=token,
+        )
+
+    @property
+    def alg(self) -> str:
+        alg = self.header.get("alg")
+        if not isinstance(alg, str):
+            raise InvalidInput("jws_malformed", "header has no alg")
+        return alg
+
+    def check_header(
+        self,
+        *,
+        allowed_algs: tuple[str, ...],
+        typ: str | None,
+        allow_headers: frozenset[str] = frozenset(),
+    ) -> None:
+        """Allow-list checks that need no key: alg, typ, and no key-supplying parameters."""
+        alg = self.alg
+        if alg not in allowed_algs or alg not in KEY_TYPES:
+            raise VerificationError("jws_alg_forbidden", f"algorithm {alg!r} is not allowed here")
+        for name in (KEY_SUPPLYING_HEADERS | UNSUPPORTED_HEADERS) - allow_headers:
+            if name in self.header:
+                code = "jws_embedded_key" if name in KEY_SUPPLYING_HEADERS else "jws_header_forbidden"
+                raise VerificationError(code, f"header parameter {name!r} is not accepted")
+        if typ is not None and self.header.get("typ") != typ:
+            raise VerificationError(
+                "jws_typ_mismatch", f"typ must be {typ!r}, got {self.header.get('typ')!r}"
+            )
+
+    def verify_with(self, key: PublicKey) -> None:
+        """Check the signature with ``key``; the header's alg must fit the key (no confusion)."""
+        alg = self.alg
+        if not key.accepts_alg(alg):
+            raise VerificationError("jws_alg_key_mismatch", f"{alg} does not fit the signer's key")
+        token = jws.JWS()
+        try:
+            token.deserialize(self.text)
+            token.verify(key.jwcrypto_key, alg=alg)
+        except (JWException, ValueError) as exc:
+            raise VerificationError("jws_signature_invalid", "signature does not verify") from exc
+
+    def payload_json(self, *, code: str = "jws_malformed") -> dict[str, Any]:
+        return parse_json_object(self.payload, code=code)
+
+
+def verify_compact(
+    token: str,
+    key: PublicKey,
+    *,
+    allowed_algs: tuple[str, ...] = SIGNING_ALGS,
+    typ: str | None,
+    max_bytes: int = MAX_JWS_BYTES,
+) -> CompactJWS:
+    """Parse, allow-list and verify in one step, for callers that already know the key."""
+    parsed = CompactJWS.parse(token, max_bytes=max_bytes)
+    parsed.check_header(allowed_algs=allowed_algs, typ=typ)
+    parsed.verify_with(key)
+    return parsed
+
+
+__all__ = [
+    "DEFAULT_ALG",
+    "SIGNING_ALGS",
+    "CompactJWS",
+    "PrivateKey",
+    "PublicKey",
+    "b64url_encode",
+    "verify_compact",
+]
