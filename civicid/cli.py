@@ -1,0 +1,28 @@
+"""The ``civicid`` command: one group per part, plus ``demo``.
+
+This module is the composition root: the only place in ``civicid`` that imports the parts
+(import-linter allows exactly this), so each part stays independent of the others.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from civicid.demo import demo
+from ledger.cli import app as ledger_app
+
+app = typer.Typer(
+    help="CivicID: credentials for public services, anchored on an auditable public ledger.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ledger_app, name="ledger")
+app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

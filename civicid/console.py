@@ -1,0 +1,58 @@
+"""What every ``civicid`` command shares: common options, output, and the one place that
+turns our errors into a one-line reason and a non-zero exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid.errors import Error
+from civicid.settings import DATA_DIR_ENV, DEFAULT_HOST, default_data_dir
+
+DataDir = Annotated[
+    Path,
+    typer.Option(
+        "--data-dir",
+        envvar=DATA_DIR_ENV,
+        default_factory=default_data_dir,
+        show_default="per-user data directory",
+        help="Where keys and stores live.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Host = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
+DEFAULT_HOST_VALUE: Final = DEFAULT_HOST
+
+# Exit codes: 1 = refused or invalid input, 2 = usage (typer), 3 = storage/service trouble.
+EXIT_REFUSED: Final = 1
+EXIT_UNAVAILABLE: Final = 3
+
+
+@contextmanager
+def reporting(as_json: bool) -> Iterator[None]:
+    """Run a command body; an ``Error`` becomes one line on stderr (or JSON) and an exit code."""
+    try:
+        yield
+    except Error as exc:
+        if as_json:
+            typer.echo(json.dumps(exc.to_json()))
+        typer.echo(f"error: {exc.message} [{exc.code}]", err=True)
+        status = EXIT_UNAVAILABLE if exc.http_status >= 500 else EXIT_REFUSED
+        raise typer.Exit(status) from None
+
+
+def emit(as_json: bool, data: Any, summary: str | Callable[[], str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, sort_keys=False))
+    else:
+        typer.echo(summary() if callable(summary) else summary)
+
+
+def stderr(line: str) -> None:
+    print(line, file=sys.stderr)

@@ -1,0 +1,181 @@
+"""The ``did:civicid`` method: self-certifying identifiers and W3C DID Core documents.
+
+A DID is ``did:civicid:<scid>``, where the SCID is the base32 SHA-256 of the RFC 8785 form of
+the DID's first document with every occurrence of the DID written as ``did:civicid:{SCID}``
+(the did:webvh construction), so nobody can register a DID for a document they did not make.
+Documents are validated with pydid before the ledger stores them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Final, NewType
+
+import pydid
+from pydantic import ValidationError
+
+from civicid.encoding import canonical_json, sha256
+from civicid.errors import InvalidInput, Refused
+from civicid.jose import PublicKey
+
+DID = NewType("DID", str)
+KeyId = NewType("KeyId", str)  # a DID URL naming one verification method, "did:...#fragment"
+
+METHOD: Final = "civicid"
+PREFIX: Final = f"did:{METHOD}:"
+SCID_PLACEHOLDER: Final = "{SCID}"
+# 32 base32 characters = 160 bits of SHA-256: second pre-images stay out of reach.
+SCID_LENGTH: Final = 32
+DID_PATTERN: Final = re.compile(rf"^did:{METHOD}:[a-z2-7]{{{SCID_LENGTH}}}$")
+FRAGMENT_PATTERN: Final = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
+# A DID document holds a few keys and services; anything near this size is an abuse.
+MAX_DOCUMENT_BYTES: Final = 16 * 1024
+MAX_VERIFICATION_METHODS: Final = 16
+MAX_SERVICES: Final = 16
+
+CONTEXT: Final = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
+VM_TYPE: Final = "JsonWebKey2020"
+RELATIONSHIPS: Final = (
+    "authentication",
+    "assertionMethod",
+    "capabilityInvocation",
+    "capabilityDelegation",
+    "keyAgreement",
+)
+# Keys in this relationship control the DID (DID Core §5.3.4): they sign updates and deactivation.
+CONTROLLER_RELATIONSHIP: Final = "capabilityInvocation"
+
+
+def parse_did(value: str) -> DID:
+    """A syntactically valid did:civicid identifier, or InvalidInput("invalid_did")."""
+    if not isinstance(value, str) or not DID_PATTERN.fullmatch(value):
+        raise InvalidInput("invalid_did", f"not a did:{METHOD} identifier: {str(value)[:80]!r}")
+    return DID(value)
+
+
+def split_key_id(kid: str) -> tuple[DID, str]:
+    """Split a DID URL ``did:civicid:x#frag`` into the DID and the fragment."""
+    if not isinstance(kid, str) or "#" not in kid:
+        raise InvalidInput("kid_invalid", "kid must be a DID URL with a fragment")
+    did, _, fragment = kid.partition("#")
+    if not FRAGMENT_PATTERN.fullmatch(fragment):
+        raise InvalidInput("kid_invalid", "kid fragment is not a plain name")
+    return parse_did(did), fragment
+
+
+def _scid_of(template_text: str) -> str:
+    digest = sha256(canonical_json(json.loads(template_text)))
+    return base64.b32encode(digest).decode("ascii").lower().rstrip("=")[:SCID_LENGTH]
+
+
+def build_document(
+    keys: list[tuple[str, PublicKey]],
+    *,
+    did: str = PREFIX + SCID_PLACEHOLDER,
+    services: list[dict[str, Any]] | None = None,
+    controller_fragments: list[str] | None = None,
+) -> dict[str, Any]:
+    """A DID document: every key may authenticate and assert; ``controller_fragments``
+    (default: the first key) may also update or deactivate the DID."""
+    controllers = controller_fragments if controller_fragments is not None else [keys[0][0]]
+    vms = [
+        {"id": f"{did}#{frag}", "type": VM_TYPE, "controller": did, "publicKeyJwk": key.to_jwk()}
+        for frag, key in keys
+    ]
+    doc: dict[str, Any] = {
+        "@context": list(CONTEXT),
+        "id": did,
+        "verificationMethod": vms,
+        "authentication": [vm["id"] for vm in vms],
+        "assertionMethod": [vm["id"] for vm in vms],
+        "capabilityInvocation": [f"{did}#{frag}" for frag in controllers],
+    }
+    if services:
+        doc["service"] = [
+            {**svc, "id": svc["id"] if "#" not in svc["id"] else f"{did}#{svc['id'].split('#')[1]}"}
+            for svc in services
+        ]
+    return doc
+
+
+def new_did(
+    keys: list[tuple[str, PublicKey]],
+    *,
+    services: list[dict[str, Any]] | None = None,
+    controller_fragments: list[str] | None = None,
+) -> tuple[DID, dict[str, Any]]:
+    """Make a fresh self-certifying DID and its first document."""
+    template = build_document(keys, services=services, controller_fragments=controller_fragments)
+    text = json.dumps(template)
+    did = PREFIX + _scid_of(text)
+    return DID(did), json.loads(text.replace(PREFIX + SCID_PLACEHOLDER, did))
+
+
+def check_self_certifying(did: DID, document: dict[str, Any]) -> None:
+    """The DID's SCID must be the hash of its first document (placeholder put back)."""
+    text = json.dumps(document).replace(did, PREFIX + SCID_PLACEHOLDER)
+    if PREFIX + _scid_of(text) != did:
+        raise Refused("did_scid_mismatch", "the DID is not derived from its first document")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A validated DID document: pydid accepted it and every key is one we allow."""
+
+    did: DID
+    data: dict[str, Any]
+    keys: dict[str, PublicKey]  # fragment -> key
+
+    @classmethod
+    def validate(cls, did: DID, data: Any) -> Document:
+        if not isinstance(data, dict):
+            raise InvalidInput("did_document_invalid", "a DID document is a JSON object")
+        if len(canonical_json(data)) > MAX_DOCUMENT_BYTES:
+            raise InvalidInput("did_document_too_large", f"over {MAX_DOCUMENT_BYTES} bytes")
+        if data.get("id") != did:
+            raise InvalidInput("did_document_invalid", "document id does not match the DID")
+        try:
+            parsed = pydid.DIDDocument.deserialize(data)
+        except (ValidationError, ValueError, TypeError) as exc:
+            raise InvalidInput("did_document_invalid", f"not a DID Core document: {exc}") from exc
+        methods = data.get("verificationMethod") or []
+        if not 1 <= len(methods) <= MAX_VERIFICATION_METHODS:
+            raise InvalidInput(
+                "did_document_invalid", f"1 to {MAX_VERIFICATION_METHODS} verification methods"
+            )
+        if len(data.get("service") or []) > MAX_SERVICES:
+            raise InvalidInput("did_document_invalid", f"at most {MAX_SERVICES} services")
+        keys: dict[str, PublicKey] = {}
+        for vm in methods:
+            vm_did, fragment = split_key_id(str(vm.get("id")))
+            if vm_did != did or vm.get("controller") != did:
+                raise InvalidInput("did_document_invalid", "keys must belong to the DID itself")
+            if vm.get("type") != VM_TYPE or "publicKeyJwk" not in vm:
+                raise InvalidInput("did_document_invalid", f"keys must be {VM_TYPE} with a JWK")
+            if fragment in keys:
+                raise InvalidInput("did_document_invalid", f"duplicate key id #{fragment}")
+            keys[fragment] = PublicKey.from_jwk(vm["publicKeyJwk"])
+        for rel in RELATIONSHIPS:
+            for ref in data.get(rel) or []:
+                if not isinstance(ref, str) or split_key_id(ref)[1] not in keys:
+                    raise InvalidInput("did_document_invalid", f"{rel} must reference listed keys")
+        if not data.get(CONTROLLER_RELATIONSHIP):
+            raise InvalidInput("did_document_invalid", f"{CONTROLLER_RELATIONSHIP} names no key")
+        del parsed
+        return cls(did=did, data=data, keys=keys)
+
+    def key(self, kid: str, relationship: str) -> PublicKey:
+        """The key ``kid`` names, if it is in ``relationship``; else Refused("key_not_authorized")."""
+        did, fragment = split_key_id(kid)
+        if did != self.did or fragment not in self.keys:
+            raise Refused("key_unknown", f"{kid} is not a key of {self.did}")
+        if kid not in (self.data.get(relationship) or []):
+            raise Refused("key_not_authorized", f"{kid} is not in {relationship} of {self.did}")
+        return self.keys[fragment]
+
+    def controller_thumbprints(self) -> set[str]:
+        refs = self.data.get(CONTROLLER_RELATIONSHIP) or []
+        return {self.keys[split_key_id(ref)[1]].thumbprint() for ref in refs}

@@ -1,0 +1,67 @@
+"""A local key store: one JSON file per key, directory 0700, files 0600, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Final
+
+from civicid.errors import InvalidInput, NotFound, StorageError
+
+NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` so that a crash leaves the old file or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+class KeyStore:
+    """Named secrets (private JWKs with their DID and key id, note seeds) for one data dir."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def _path(self, name: str) -> Path:
+        if not NAME_PATTERN.fullmatch(name):
+            raise InvalidInput("key_name_invalid", f"bad key name {name!r}")
+        return self.directory / f"{name}.json"
+
+    def put(self, name: str, value: dict[str, Any], *, overwrite: bool = False) -> Path:
+        path = self._path(name)
+        if path.exists() and not overwrite:
+            raise StorageError("key_exists", f"key {name!r} already exists in {self.directory}")
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.directory, 0o700)
+        write_private(path, json.dumps(value, indent=2).encode("utf-8"))
+        return path
+
+    def get(self, name: str) -> dict[str, Any]:
+        path = self._path(name)
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise NotFound("key_not_found", f"no key {name!r} in {self.directory}") from exc
+        except (OSError, ValueError) as exc:
+            raise StorageError("key_unreadable", f"key {name!r} cannot be read: {exc}") from exc
+        if not isinstance(value, dict):
+            raise StorageError("key_unreadable", f"key {name!r} is not a JSON object")
+        return value
+
+    def exists(self, name: str) -> bool:
+        return self._path(name).exists()

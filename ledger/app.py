@@ -1,0 +1,50 @@
+"""The ledger's HTTP service: ``create_app(settings)``; routes are thin shells over ``Ledger``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from civicid.errors import Error
+from ledger.log import Ledger
+from ledger.resolution import Resolver
+from ledger.routes import log as log_routes
+from ledger.routes import resolution as resolution_routes
+from ledger.settings import LedgerSettings
+from ledger.setup import open_ledger
+
+
+def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None = None) -> FastAPI:
+    """The app; pass ``ledger`` to serve one already open (tests), else it opens
+    ``settings.data_dir`` at start-up and closes it at shutdown."""
+    settings = settings or LedgerSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = ledger is None
+        opened = ledger if ledger is not None else open_ledger(settings.data_dir)
+        app.state.ledger = opened
+        app.state.resolver = Resolver(opened)
+        try:
+            yield
+        finally:
+            if owned:
+                opened.close()
+
+    app = FastAPI(
+        title="CivicID ledger",
+        version="0.1.0",
+        description="Append-only Merkle log of public bodies' DIDs, with checkpoints and proofs.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(Error)
+    async def on_error(_: Request, exc: Error) -> JSONResponse:
+        return JSONResponse(exc.to_json(), status_code=exc.http_status)
+
+    app.include_router(log_routes.router)
+    app.include_router(resolution_routes.router)
+    return app

@@ -1,0 +1,194 @@
+"""``civicid ledger …``: create, serve, audit and query a ledger. Thin: calls, then prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.console import AsJson, DataDir, Host, emit, reporting
+from civicid.encoding import b64_encode
+from civicid.errors import InvalidInput
+from civicid.identity import Identity
+from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
+from civicid.settings import DEFAULT_HOST, LEDGER_PORT
+from ledger.audit import audit as run_audit
+from ledger.resolution import Resolver
+from ledger.settings import LedgerSettings
+from ledger.setup import DEFAULT_ORIGIN, Paths, initialize, load_governance, open_ledger
+
+app = typer.Typer(help="The public ledger: genesis, serve, audit, resolve DIDs, prove entries.",
+                  no_args_is_help=True)
+
+Port = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    origin: Annotated[str, typer.Option(help="The log's origin line (its name in checkpoints).")]
+    = DEFAULT_ORIGIN,
+    as_json: AsJson = False,
+) -> None:
+    """Create a ledger: checkpoint key, governance DID and the genesis entry."""
+    with reporting(as_json):
+        genesis = initialize(data_dir, origin=origin)
+        data = {"origin": genesis.origin, "governance": genesis.governance.did,
+                "checkpointKey": genesis.vkey, "keys": str(Paths(data_dir).keys.directory)}
+        emit(as_json, data, lambda: (
+            f"ledger {genesis.origin} created in {data_dir}\n"
+            f"  governance DID  {genesis.governance.did}\n"
+            f"  checkpoint key  {genesis.vkey}\n"
+            f"  keys (0600)     {data['keys']}"))
+
+
+@app.command()
+def serve(data_dir: DataDir, host: Host = DEFAULT_HOST, port: Port = LEDGER_PORT) -> None:
+    """Serve the ledger over HTTP (OpenAPI at /docs)."""
+    import uvicorn
+
+    from ledger.app import create_app
+
+    with reporting(False):
+        settings = LedgerSettings(data_dir=data_dir, host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def audit(
+    data_dir: DataDir,
+    checkpoint: Annotated[Path | None, typer.Option(help="A checkpoint note to hold the log to.")]
+    = None,
+    as_json: AsJson = False,
+) -> None:
+    """Replay the whole log, re-checking every hash, signature and rule."""
+    with reporting(as_json):
+        note = checkpoint.read_text("utf-8") if checkpoint else None
+        report = run_audit(Paths(data_dir).log, checkpoint=note)
+        emit(as_json, report.to_json(), lambda: (
+            f"ok: {report.size} entries, root {report.root.hex()}, {report.seconds:.2f}s"
+            + (", checkpoint verified" if report.checkpoint_verified else "")))
+
+
+@app.command()
+def resolve(
+    did: str,
+    data_dir: DataDir,
+    version_id: Annotated[str | None, typer.Option("--version-id")] = None,
+    version_time: Annotated[str | None, typer.Option("--version-time")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Resolve a DID from the local ledger (read-only; works beside a running server)."""
+    import json
+
+    with reporting(as_json):
+        ledger = open_ledger(data_dir, readonly=True)
+        try:
+            result = Resolver(ledger).resolve(did, version_id=version_id, version_time=version_time)
+        finally:
+            ledger.close()
+        body: dict[str, Any] = json.loads(result.body)
+        error = body["didResolutionMetadata"].get("error")
+        if error:
+            raise InvalidInput(error["type"].rsplit("#", 1)[-1], error["title"])
+        meta = body["didDocumentMetadata"]
+        emit(as_json, body, lambda: (
+            f"{did}\n  version {meta['versionId']} at {meta['versionTime']}"
+            + ("  DEACTIVATED" if meta.get("deactivated") else "")
+            + f"\n  role {meta['ledger']['role']}, entry {meta['ledger']['seq']}"
+            + ("" if body["didDocument"] is None else
+               "\n  keys " + ", ".join(vm["id"].split("#")[1]
+                                       for vm in body["didDocument"]["verificationMethod"]))))
+
+
+@app.command()
+def prove(
+    seq: Annotated[int, typer.Argument(help="Entry to prove included.")],
+    data_dir: DataDir,
+    since: Annotated[int | None, typer.Option(
+        "--since", help="Also prove the log only grew since this tree size.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Prove an entry is in the log (and the log only grew), verified against the checkpoint."""
+    with reporting(as_json):
+        ledger = open_ledger(data_dir, readonly=True)
+        try:
+            note, size = ledger.checkpoint, ledger.size
+            assert ledger.state.checkpoint_vkey is not None
+            checkpoint = open_checkpoint(note, NoteVerifier(ledger.state.checkpoint_vkey))
+            leaf = ledger.entry(seq)
+            path = ledger.inclusion_proof(seq, size)
+            verify_inclusion(leaf_hash(leaf), seq, size, path, checkpoint.root)
+            data: dict[str, Any] = {"seq": seq, "treeSize": size, "leafHash": leaf_hash(leaf).hex(),
+                                    "inclusion": [b64_encode(h) for h in path], "checkpoint": note}
+            if since is not None:
+                cons = ledger.consistency_proof(since, size)
+                verify_consistency(since, size, ledger.root(since), checkpoint.root, cons)
+                data["consistency"] = {"from": since, "proof": [b64_encode(h) for h in cons]}
+        finally:
+            ledger.close()
+        emit(as_json, data, lambda: (
+            f"entry {seq} is in the log of size {size} (inclusion proof: {len(path)} hashes, verified)"
+            + (f"\nthe log of size {since} is a prefix of it (consistency proof verified)"
+               if since is not None else "")
+            + f"\n{note}"))
+
+
+@app.command()
+def register(
+    name: Annotated[str, typer.Argument(help="Local name for the new identity's keys.")],
+    data_dir: DataDir,
+    role: Annotated[str, typer.Option(help="agency or service-desk")] = "agency",
+    prerotate: Annotated[bool, typer.Option(help="Commit to the next key now.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Create a public body's DID, endorsed by governance, and write it to the ledger."""
+    with reporting(as_json):
+        paths = Paths(data_dir)
+        governance = load_governance(paths)
+        ledger = open_ledger(data_dir)
+        try:
+            origin = str(ledger.state.origin)
+            identity = Identity.create(prerotate=prerotate)
+            endorsement = governance.endorse(identity.did, role, ledger=origin)
+            receipt = ledger.submit(identity.create_tx(role=role, endorsement=endorsement, ledger=origin))
+            paths.keys.put(name, identity.to_json())
+        finally:
+            ledger.close()
+        emit(as_json, {"name": name, "did": identity.did, "role": role, **receipt.to_json()},
+             f"{name}: {identity.did} ({role}) written at entry {receipt.seq}")
+
+
+@app.command()
+def rotate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Rotate a local identity's controller key (DID update)."""
+    with reporting(as_json):
+        paths = Paths(data_dir)
+        identity = Identity.from_json(paths.keys.get(name))
+        ledger = open_ledger(data_dir)
+        try:
+            head = ledger.state.record(identity.did).current.version_id
+            successor, tx = identity.rotate(head, ledger=str(ledger.state.origin))
+            receipt = ledger.submit(tx)
+            paths.keys.put(name, successor.to_json(), overwrite=True)
+        finally:
+            ledger.close()
+        emit(as_json, {"did": identity.did, "kid": successor.kid, **receipt.to_json()},
+             f"{identity.did}: controller key is now {successor.kid} (entry {receipt.seq})")
+
+
+@app.command()
+def deactivate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Deactivate a local identity's DID; its history stays resolvable."""
+    with reporting(as_json):
+        identity = Identity.from_json(Paths(data_dir).keys.get(name))
+        ledger = open_ledger(data_dir)
+        try:
+            head = ledger.state.record(identity.did).current.version_id
+            receipt = ledger.submit(identity.deactivate_tx(head, ledger=str(ledger.state.origin)))
+        finally:
+            ledger.close()
+        emit(as_json, {"did": identity.did, **receipt.to_json()},
+             f"{identity.did} deactivated (entry {receipt.seq})")

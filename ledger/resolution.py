@@ -1,0 +1,140 @@
+"""DID Resolution (W3C DID Resolution, HTTP(S) binding) over the ledger's state.
+
+Results are plain JSON-ready dicts plus the HTTP status the binding assigns; the serialized
+bytes of each result are cached per (selected version, latest version), since versions never
+change once logged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from civicid.did import DID_PATTERN, PREFIX
+from civicid.encoding import b64_encode
+from civicid.errors import Error, InvalidInput, NotFound
+from ledger.log import Ledger
+from ledger.state import DidRecord, DidVersion
+
+CONTENT_TYPE: Final = "application/did-resolution"
+DOCUMENT_TYPE: Final = "application/did"
+ERROR_BASE: Final = "https://www.w3.org/ns/did#"
+# Any did:<method>:<id> per DID Core §3.1 syntax, to tell "invalid DID" from "not our method".
+DID_SYNTAX: Final = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$")
+# Cached serialized results; a handful per DID in practice, bounded so memory stays flat.
+MAX_CACHED_RESULTS: Final = 200_000
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    except ValueError as exc:
+        raise InvalidInput("INVALID_OPTIONS", "versionTime must be an XML Schema dateTime") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    status: int
+    body: bytes
+    content_type: str = CONTENT_TYPE
+
+
+def error_result(status: int, kind: str, title: str) -> Resolution:
+    result = {
+        "didDocument": None,
+        "didResolutionMetadata": {"error": {"type": ERROR_BASE + kind, "title": title}},
+        "didDocumentMetadata": {},
+    }
+    return Resolution(status, json.dumps(result).encode())
+
+
+class Resolver:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._cache: dict[tuple[bytes, bytes, bool], bytes] = {}
+
+    def resolve(
+        self,
+        did: str,
+        *,
+        version_id: str | None = None,
+        version_time: str | None = None,
+        with_proof: bool = False,
+    ) -> Resolution:
+        if not DID_SYNTAX.fullmatch(did):
+            return error_result(400, "INVALID_DID", "not a DID")
+        if not did.startswith(PREFIX):
+            return error_result(501, "METHOD_NOT_SUPPORTED", "this ledger resolves did:civicid")
+        if not DID_PATTERN.fullmatch(did):
+            return error_result(400, "INVALID_DID", "not a did:civicid identifier")
+        if version_id is not None and version_time is not None:
+            return error_result(400, "INVALID_OPTIONS", "versionId and versionTime exclude each other")
+        record = self.ledger.state.dids.get(did)  # type: ignore[call-overload]
+        if record is None:
+            return error_result(404, "NOT_FOUND", f"{did} is not on this ledger")
+        try:
+            when = parse_time(version_time) if version_time is not None else None
+            selected, visible = record.select(
+                self.ledger.size, version_id=version_id, version_time=when
+            )
+        except NotFound as exc:
+            return error_result(404, "NOT_FOUND", exc.message)
+        except Error as exc:
+            return error_result(400, "INVALID_OPTIONS", exc.message)
+        status = 410 if selected.deactivated else 200
+        if with_proof:
+            result = self._result(record, selected, visible)
+            result["didResolutionMetadata"]["proof"] = self.proof(selected)
+            return Resolution(status, json.dumps(result).encode())
+        key = (selected.leaf_hash, visible[-1].leaf_hash, False)
+        body = self._cache.get(key)
+        if body is None:
+            body = json.dumps(self._result(record, selected, visible)).encode()
+            if len(self._cache) >= MAX_CACHED_RESULTS:
+                self._cache.clear()
+            self._cache[key] = body
+        return Resolution(status, body)
+
+    def proof(self, version: DidVersion) -> dict[str, Any]:
+        """What a client needs to check this version against a checkpoint it verified."""
+        size = self.ledger.size
+        checkpoint = self.ledger.checkpoint
+        return {
+            "checkpoint": checkpoint,
+            "treeSize": size,
+            "seq": version.seq,
+            "transaction": self.ledger.entry(version.seq).decode("ascii"),
+            "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(version.seq, size)],
+        }
+
+    @staticmethod
+    def _result(record: DidRecord, selected: DidVersion, visible: list[DidVersion]) -> dict[str, Any]:
+        first = visible[0]
+        meta: dict[str, Any] = {
+            "created": iso(first.time),
+            "versionId": selected.version_id,
+            "versionTime": iso(selected.time),
+            "ledger": {"seq": selected.seq, "leafHash": selected.leaf_hash.hex(), "role": record.role},
+        }
+        if selected.number > 1:
+            meta["updated"] = iso(selected.time)
+        if selected.number < len(visible):
+            following = visible[selected.number]
+            meta["nextVersionId"] = following.version_id
+            meta["nextUpdate"] = iso(following.time)
+        if selected.deactivated:
+            meta["deactivated"] = True
+        document = None if selected.document is None else selected.document.data
+        resolution_meta: dict[str, Any] = {"contentType": DOCUMENT_TYPE} if document else {}
+        return {
+            "didDocument": document,
+            "didResolutionMetadata": resolution_meta,
+            "didDocumentMetadata": meta,
+        }

@@ -1,0 +1,24 @@
+"""Dependencies the routes share, as ``Annotated`` aliases tests can override."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ledger.log import Ledger
+from ledger.resolution import Resolver
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+def get_resolver(request: Request) -> Resolver:
+    resolver: Resolver = request.app.state.resolver
+    return resolver
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ResolverDep = Annotated[Resolver, Depends(get_resolver)]

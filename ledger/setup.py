@@ -1,0 +1,85 @@
+"""Creating a ledger (genesis) and opening an existing one from a data directory.
+
+Layout: ``<data>/ledger/`` holds the log; ``<data>/keys/`` (0700) holds the checkpoint seed
+and the governance identity, each file 0600.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from civicid.checkpoint import NoteSigner
+from civicid.encoding import b64_decode, b64_encode
+from civicid.errors import Conflict, NotFound
+from civicid.identity import Identity
+from civicid.keystore import KeyStore
+from ledger.log import Ledger
+
+DEFAULT_ORIGIN: Final = "civicid.example/ledger"
+CHECKPOINT_KEY: Final = "ledger-checkpoint"
+GOVERNANCE_KEY: Final = "governance"
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    root: Path
+
+    @property
+    def log(self) -> Path:
+        return self.root / "ledger"
+
+    @property
+    def keys(self) -> KeyStore:
+        return KeyStore(self.root / "keys")
+
+
+def load_signer(paths: Paths) -> NoteSigner:
+    data = paths.keys.get(CHECKPOINT_KEY)
+    return NoteSigner(str(data["name"]), b64_decode(str(data["seed"])))
+
+
+def load_governance(paths: Paths) -> Identity:
+    return Identity.from_json(paths.keys.get(GOVERNANCE_KEY))
+
+
+@dataclass(frozen=True, slots=True)
+class Genesis:
+    origin: str
+    governance: Identity
+    vkey: str
+
+
+def initialize(
+    root: Path, *, origin: str = DEFAULT_ORIGIN, clock: Callable[[], float] = time.time
+) -> Genesis:
+    """Genesis: a checkpoint key, a governance DID, and the first entry; refuses to run twice."""
+    paths = Paths(root)
+    if (paths.log / "log.dat").exists() and (paths.log / "log.dat").stat().st_size > 0:
+        raise Conflict("ledger_exists", f"a ledger already exists in {paths.log}")
+    signer = NoteSigner.generate(origin)
+    governance = Identity.create()
+    keys = paths.keys
+    keys.put(CHECKPOINT_KEY, {"name": signer.name, "seed": b64_encode(signer.seed),
+                              "vkey": signer.vkey()}, overwrite=True)
+    keys.put(GOVERNANCE_KEY, governance.to_json(), overwrite=True)
+    ledger = Ledger.open(paths.log, signer, clock=clock)
+    try:
+        ledger.submit(governance.genesis(origin=origin, checkpoint_key=signer.vkey(),
+                                         now=int(clock())))
+    finally:
+        ledger.close()
+    return Genesis(origin, governance, signer.vkey())
+
+
+def open_ledger(root: Path, *, readonly: bool = False,
+                clock: Callable[[], float] = time.time) -> Ledger:
+    paths = Paths(root)
+    if not (paths.log / "log.dat").exists():
+        raise NotFound("ledger_not_initialized", f"no ledger in {root}; run `civicid ledger init`")
+    # The operator's key signs checkpoints of what this process sees, read-only or not.
+    signer = load_signer(paths) if paths.keys.exists(CHECKPOINT_KEY) else None
+    return Ledger.open(paths.log, signer, readonly=readonly, clock=clock)
