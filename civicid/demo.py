@@ -123,7 +123,7 @@ def run(root: Path) -> None:
         size_before = client.checkpoint().size
         for label, tx in (
             ("replayed transaction", update),
-            ("update by the old key", agency.rotate(latest.metadata["versionId"], ledger=origin)[1]),
+            ("rotation by a spent key", agency.rotate(latest.metadata["versionId"], ledger=origin)[1]),
             ("unendorsed DID", Identity.create().create_tx(role="agency", endorsement="x.y.z",
                                                            ledger=origin)),
         ):

@@ -11,8 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from jwcrypto import jwk, jws
+from jwcrypto import jwk
+from cryptography.exceptions import InvalidSignature
 from jwcrypto.common import JWException
+from jwcrypto.jwa import JWA
 
 from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import InvalidInput, VerificationError
@@ -130,12 +132,10 @@ class PrivateKey:
 
     def sign_compact(self, payload: bytes, header: dict[str, Any]) -> str:
         """Compact JWS over ``payload``; ``alg`` is always this key's, whatever ``header`` says."""
-        protected = {**header, "alg": self.alg}
-        token = jws.JWS(payload)
-        token.add_signature(
-            self._jwk, alg=self.alg, protected=json.dumps(protected, separators=(",", ":"))
-        )
-        return str(token.serialize(compact=True))
+        protected = json.dumps({**header, "alg": self.alg}, separators=(",", ":"))
+        signing_input = f"{b64url_encode(protected.encode())}.{b64url_encode(payload)}"
+        signature = JWA.signing_alg(self.alg).sign(self._jwk, signing_input.encode("ascii"))
+        return f"{signing_input}.{b64url_encode(signature)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,11 +200,11 @@ class CompactJWS:
         alg = self.alg
         if not key.accepts_alg(alg):
             raise VerificationError("jws_alg_key_mismatch", f"{alg} does not fit the signer's key")
-        token = jws.JWS()
+        # jwcrypto's algorithm engine over the exact bytes received (RFC 7515 §5.2 step 8);
+        # the alg was allow-listed and bound to the key's type above.
         try:
-            token.deserialize(self.text)
-            token.verify(key.jwcrypto_key, alg=alg)
-        except (JWException, ValueError) as exc:
+            JWA.signing_alg(alg).verify(key.jwcrypto_key, self.signing_input, self.signature)
+        except (JWException, ValueError, InvalidSignature) as exc:
             raise VerificationError("jws_signature_invalid", "signature does not verify") from exc
 
     def payload_json(self, *, code: str = "jws_malformed") -> dict[str, Any]:

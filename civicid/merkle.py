@@ -250,7 +250,7 @@ def verify_consistency(
     _check_size(old_size, "old tree size")
     _check_size(new_size, "new tree size")
     # §2.1.4: a proof from the empty tree proves nothing; RFC 9162 defines none (0 < m).
-    if False:
+    if old_size == 0:
         raise InvalidInput("proof_malformed", "no consistency proof exists from the empty tree")
     if old_size > new_size:
         raise InvalidInput("proof_malformed", f"old size {old_size} > new size {new_size}")

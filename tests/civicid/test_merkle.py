@@ -4,6 +4,7 @@ probes (happy paths and corruptions) and generated trees."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def _flip(proof: list[bytes], which: int, bit: int) -> list[bytes]:
 
 
 def test_empty_root_is_hash_of_nothing() -> None:
-    assert EMPTY_ROOT == ROOTS[0]
+    assert ROOTS[0] == EMPTY_ROOT
     assert root_of([]) == EMPTY_ROOT
     assert MerkleTree().root() == EMPTY_ROOT
 
@@ -61,15 +62,17 @@ def test_hash_vectors(vector: dict[str, Any]) -> None:
     if "leaf_hex" in vector:
         assert leaf_hash(bytes.fromhex(vector["leaf_hex"])) == want
     elif "left_hex" in vector:
-        assert node_hash(bytes.fromhex(vector["left_hex"]), bytes.fromhex(vector["right_hex"])) == want
+        assert (
+            node_hash(bytes.fromhex(vector["left_hex"]), bytes.fromhex(vector["right_hex"])) == want
+        )
     else:
-        assert EMPTY_ROOT == want
+        assert want == EMPTY_ROOT
 
 
 def test_node_hashes_per_level() -> None:
     levels = [[bytes.fromhex(h) for h in level] for level in REF["node_hashes_hex"]]
     assert levels[0] == LEAVES
-    for below, level in zip(levels, levels[1:], strict=False):
+    for below, level in itertools.pairwise(levels):
         assert level == [node_hash(below[2 * i], below[2 * i + 1]) for i in range(len(level))]
     for k, level in enumerate(levels):
         width = 1 << k
@@ -214,6 +217,15 @@ def test_generated_proofs_verify(data: st.DataObject, n: int) -> None:
     with pytest.raises(VerificationError) as exc:
         verify_inclusion(hashes[index], index, size, [*proof, root], root)
     assert exc.value.code == "inclusion_proof_invalid"
+    # A right proof against a wrong root (either end) must fail too.
+    wrong = _flip([root], 0, 3)[0]
+    with pytest.raises(VerificationError) as exc:
+        verify_inclusion(hashes[index], index, size, proof, wrong)
+    assert exc.value.code == "inclusion_proof_invalid"
+    for roots in [(_flip([old_root], 0, 3)[0], root), (old_root, wrong)]:
+        with pytest.raises(VerificationError) as exc:
+            verify_consistency(old, size, *roots, consistency)
+        assert exc.value.code == "consistency_proof_invalid"
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,0 +1,301 @@
+"""C2SP signed notes (signed-note@v1.0.0, Ed25519 only) and tlog checkpoints
+(tlog-checkpoint@v1.0.0): how the ledger signs its tree head and how anyone checks it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from civicid.encoding import b64_decode, b64_encode, sha256
+from civicid.errors import InvalidInput, TooLarge, VerificationError
+from civicid.merkle import HASH_SIZE, MAX_TREE_SIZE
+
+# signed-note: verifiers MUST accept at least 16 signatures and post-quantum ones can be ~5 kB
+# (~6.7 kB in base64); 16 of those plus a checkpoint body fit well inside 128 KiB.
+MAX_NOTE_BYTES = 128 * 1024
+# signed-note: "SHOULD apply a maximum limit to the number of signatures" (>= 16); 100 is what
+# the Go reference (golang.org/x/mod/sumdb/note) allows before refusing the note.
+MAX_NOTE_SIGNATURES = 100
+
+ED25519_SEED_SIZE = 32
+ED25519_SIGNATURE_SIZE = 64
+SIG_TYPE_ED25519 = b"\x01"  # signed-note "Signature types": 0x01 = Ed25519
+KEY_ID_SIZE = 4
+
+_SIG_PREFIX = "\u2014 "  # em dash, space: starts every signature line
+_SIZE_LINE = re.compile(r"0|[1-9][0-9]{0,19}")  # tlog-checkpoint: decimal, no leading zeroes
+_KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")  # signed-note: fixed-length lowercase hex
+
+
+def _has_control(text: str) -> bool:
+    """signed-note: no ASCII control characters (below U+0020) other than newline."""
+    return any(ch < " " and ch != "\n" for ch in text)
+
+
+def _valid_key_name(name: str) -> bool:
+    """signed-note: non-empty, no Unicode spaces, no '+' (and, being note text, no controls)."""
+    return bool(name) and "+" not in name and not any(ch.isspace() or ch < " " for ch in name)
+
+
+def _key_id(name: str, public_key: bytes) -> bytes:
+    # signed-note "Ed25519 signatures": SHA-256(name || 0x0A || 0x01 || pubkey)[:4]
+    return sha256(name.encode("utf-8") + b"\n" + SIG_TYPE_ED25519 + public_key)[:KEY_ID_SIZE]
+
+
+def _utf8(text: str, code: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates cannot be UTF-8
+        raise InvalidInput(code, "text is not valid UTF-8") from exc
+
+
+def _checkpoint_malformed(message: str) -> InvalidInput:
+    return InvalidInput("checkpoint_malformed", message)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A log's tree head (tlog-checkpoint "Note text"); valid once built."""
+
+    origin: str
+    size: int
+    root: bytes
+    extensions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.origin, str) or not self.origin:
+            raise _checkpoint_malformed("origin must be a non-empty string")
+        if "\n" in self.origin or _has_control(self.origin):
+            raise _checkpoint_malformed("origin must be one line without control characters")
+        _utf8(self.origin, "checkpoint_malformed")
+        if isinstance(self.size, bool) or not isinstance(self.size, int):
+            raise _checkpoint_malformed("size must be an integer")
+        if not 0 <= self.size <= MAX_TREE_SIZE:
+            raise _checkpoint_malformed("size must be a uint64")
+        if not isinstance(self.root, bytes) or len(self.root) != HASH_SIZE:
+            raise _checkpoint_malformed(f"root must be {HASH_SIZE} bytes")
+        if not isinstance(self.extensions, tuple):
+            raise _checkpoint_malformed("extensions must be a tuple of lines")
+        for line in self.extensions:
+            # tlog-checkpoint: extension lines, if any, MUST be non-empty.
+            if not isinstance(line, str) or not line or "\n" in line or _has_control(line):
+                raise _checkpoint_malformed("extension lines must be non-empty single lines")
+            _utf8(line, "checkpoint_malformed")
+
+    def body(self) -> str:
+        """The note text: origin, size, base64 root, extension lines, each ending in newline."""
+        lines = [self.origin, str(self.size), b64_encode(self.root), *self.extensions]
+        return "".join(line + "\n" for line in lines)
+
+    @classmethod
+    def parse_body(cls, text: str) -> Checkpoint:
+        """Parse note text strictly (tlog-checkpoint "Note text"); the inverse of ``body``."""
+        if not isinstance(text, str) or not text.endswith("\n"):
+            raise _checkpoint_malformed("checkpoint text must end with a newline")
+        if _has_control(text):
+            raise _checkpoint_malformed("checkpoint text has control characters")
+        lines = text[:-1].split("\n")
+        # "a sequence of at least three non-empty lines"
+        if len(lines) < 3:
+            raise _checkpoint_malformed("checkpoint needs origin, size and root lines")
+        origin, size_line, root_line, *extensions = lines
+        if not _SIZE_LINE.fullmatch(size_line):
+            raise _checkpoint_malformed("tree size is not a decimal without leading zeroes")
+        root = b64_decode(root_line, code="checkpoint_malformed")
+        if b64_encode(root) != root_line:  # one encoding per root: no padding-bit variants
+            raise _checkpoint_malformed("root hash is not canonical base64")
+        # __post_init__ checks the rest: empty origin/extension lines, uint64 size, 32-byte root.
+        return cls(origin, int(size_line), root, tuple(extensions))
+
+
+class NoteSigner:
+    """An Ed25519 note signing key with its key name (signed-note "Ed25519 signatures")."""
+
+    __slots__ = ("_key", "_key_id", "_name", "_public")
+
+    def __init__(self, name: str, seed: bytes) -> None:
+        if not isinstance(name, str) or not _valid_key_name(name):
+            raise InvalidInput("signer_malformed", "key name must be non-empty, no spaces or '+'")
+        _utf8(name, "signer_malformed")
+        if not isinstance(seed, bytes) or len(seed) != ED25519_SEED_SIZE:
+            raise InvalidInput("signer_malformed", f"seed must be {ED25519_SEED_SIZE} bytes")
+        self._name = name
+        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        self._public = self._key.public_key().public_bytes_raw()
+        self._key_id = _key_id(name, self._public)
+
+    @classmethod
+    def generate(cls, name: str) -> NoteSigner:
+        return cls(name, secrets.token_bytes(ED25519_SEED_SIZE))
+
+    def __repr__(self) -> str:  # never the seed
+        return f"NoteSigner({self._name!r}, key_id={self._key_id.hex()})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def seed(self) -> bytes:
+        return self._key.private_bytes_raw()
+
+    @property
+    def key_id(self) -> bytes:
+        return self._key_id
+
+    def vkey(self) -> str:
+        """``<name>+<hex key id>+<base64(0x01 || public key)>`` (signed-note "Verifier keys")."""
+        return f"{self._name}+{self._key_id.hex()}+{b64_encode(SIG_TYPE_ED25519 + self._public)}"
+
+    def sign(self, body: str) -> str:
+        """Return the signed note: ``body``, a blank line, and this key's signature line."""
+        if not isinstance(body, str) or not body.endswith("\n"):
+            raise InvalidInput("note_malformed", "note text must end with a newline")
+        if _has_control(body):
+            raise InvalidInput("note_malformed", "note text has control characters")
+        signature = self._key.sign(_utf8(body, "note_malformed"))
+        line = f"{_SIG_PREFIX}{self._name} {b64_encode(self._key_id + signature)}\n"
+        note = f"{body}\n{line}"
+        if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
+            raise TooLarge("note_too_large", f"signed note exceeds {MAX_NOTE_BYTES} bytes")
+        return note
+
+    def sign_checkpoint(self, cp: Checkpoint) -> str:
+        return self.sign(cp.body())
+
+
+class NoteVerifier:
+    """A trusted Ed25519 verifier key, parsed from its vkey string."""
+
+    __slots__ = ("_key", "_key_id", "_name")
+
+    def __init__(self, vkey: str) -> None:
+        if not isinstance(vkey, str):
+            raise InvalidInput("vkey_malformed", "vkey must be a string")
+        # The name has no '+', but the base64 key may: split at the first two only.
+        parts = vkey.split("+", 2)
+        if len(parts) != 3:
+            raise InvalidInput("vkey_malformed", "vkey is not name+keyid+key")
+        name, key_id_hex, key_b64 = parts
+        if not _valid_key_name(name):
+            raise InvalidInput("vkey_malformed", "vkey name must be non-empty, without spaces")
+        _utf8(name, "vkey_malformed")
+        if not _KEY_ID_HEX.fullmatch(key_id_hex):
+            raise InvalidInput("vkey_malformed", "vkey key id is not 8 lowercase hex digits")
+        key = b64_decode(key_b64, code="vkey_malformed")
+        if key[:1] != SIG_TYPE_ED25519:
+            raise InvalidInput("vkey_malformed", "only Ed25519 (type 0x01) vkeys are supported")
+        public = key[1:]
+        if len(public) != 32:
+            raise InvalidInput("vkey_malformed", "Ed25519 public key must be 32 bytes")
+        key_id = bytes.fromhex(key_id_hex)
+        # signed-note: "The key name and ID MUST match those used in the signatures"; for
+        # Ed25519 the ID is derived, so a vkey whose ID does not derive from its key is refused.
+        if key_id != _key_id(name, public):
+            raise InvalidInput("vkey_malformed", "vkey key id does not match its name and key")
+        try:
+            self._key = Ed25519PublicKey.from_public_bytes(public)
+        except ValueError as exc:
+            raise InvalidInput("vkey_malformed", "not an Ed25519 public key") from exc
+        self._name = name
+        self._key_id = key_id
+
+    def __repr__(self) -> str:
+        return f"NoteVerifier({self._name!r}, key_id={self._key_id.hex()})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> bytes:
+        return self._key_id
+
+    def verify(self, note: str | bytes) -> str:
+        """Verify ``note`` against this key and return its text (the body).
+
+        Steps (signed-note "Format" and "Signatures"):
+        1. bound the size; 2. UTF-8, no control characters, final newline;
+        3. split the text from the signatures at the last blank line;
+        4. parse every signature line; ignore other keys' lines;
+        5. every line by this key (name and key ID) must verify, and there must be one.
+        """
+        text, signature_lines = _split_note(note)
+        message = text.encode("utf-8")
+        matched = 0
+        for name, blob in signature_lines:
+            if name != self._name or blob[:KEY_ID_SIZE] != self._key_id:
+                continue  # "MUST ignore signatures from unknown keys"
+            matched += 1
+            signature = blob[KEY_ID_SIZE:]
+            if len(signature) != ED25519_SIGNATURE_SIZE:
+                raise VerificationError("note_signature_invalid", "Ed25519 signature size")
+            try:
+                self._key.verify(signature, message)
+            except InvalidSignature as exc:
+                # "If a signature from a known key fails to verify, clients SHOULD reject the
+                # whole note."
+                raise VerificationError("note_signature_invalid", "note signature fails") from exc
+        if not matched:
+            raise VerificationError("note_unknown_key", f"no signature by {self._name}")
+        return text
+
+
+def _split_note(note: str | bytes) -> tuple[str, list[tuple[str, bytes]]]:
+    """Steps 1-4 of ``NoteVerifier.verify``: the text and the (name, key ID || sig) lines."""
+    if not isinstance(note, str | bytes):
+        raise InvalidInput("note_malformed", "note must be text")
+    if len(note) > MAX_NOTE_BYTES:  # chars <= bytes, so this is a cheap early bound
+        raise TooLarge("note_too_large", f"note exceeds {MAX_NOTE_BYTES} bytes")
+    if isinstance(note, bytes):
+        try:
+            note = note.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("note_malformed", "note is not valid UTF-8") from exc
+    elif len(_utf8(note, "note_malformed")) > MAX_NOTE_BYTES:
+        raise TooLarge("note_too_large", f"note exceeds {MAX_NOTE_BYTES} bytes")
+    if _has_control(note):
+        raise InvalidInput("note_malformed", "note has control characters")
+    if not note.endswith("\n"):
+        raise InvalidInput("note_malformed", "note must end with a newline")
+    # "the text is separated from the signatures by the last empty line in the note"
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise InvalidInput("note_malformed", "note has no blank line before its signatures")
+    text, signatures = note[: split + 1], note[split + 2 :]
+    if not signatures:
+        raise InvalidInput("note_malformed", "note has no signature lines")
+    lines = signatures[:-1].split("\n")
+    if len(lines) > MAX_NOTE_SIGNATURES:
+        raise InvalidInput("note_malformed", f"more than {MAX_NOTE_SIGNATURES} signatures")
+    parsed: list[tuple[str, bytes]] = []
+    for line in lines:
+        if not line.startswith(_SIG_PREFIX):
+            raise InvalidInput("note_malformed", "signature line must start with an em dash")
+        name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
+        if not sep or not _valid_key_name(name):
+            raise InvalidInput("note_malformed", "signature line has a bad key name")
+        blob = b64_decode(b64, code="note_malformed")
+        # "the base64 encoding of 4+n bytes": a key ID and a non-empty signature
+        if len(blob) <= KEY_ID_SIZE:
+            raise InvalidInput("note_malformed", "signature is too short")
+        parsed.append((name, blob))
+    return text, parsed
+
+
+def open_checkpoint(
+    note: str | bytes, verifier: NoteVerifier, *, origin: str | None = None
+) -> Checkpoint:
+    """Verify a signed checkpoint and parse it; with ``origin``, also require that log identity."""
+    checkpoint = Checkpoint.parse_body(verifier.verify(note))
+    if origin is not None and checkpoint.origin != origin:
+        raise VerificationError(
+            "checkpoint_origin_mismatch",
+            f"checkpoint is from {checkpoint.origin!r}, expected {origin!r}",
+        )
+    return checkpoint

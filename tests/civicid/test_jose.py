@@ -1,0 +1,92 @@
+"""JOSE: allow-lists, key/alg binding, RFC 7520 cookbook interop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from civicid.encoding import b64url_encode
+from civicid.errors import Error
+from civicid.jose import CompactJWS, PrivateKey, PublicKey, verify_compact
+from tests.conftest import load_vector
+
+
+@pytest.mark.parametrize("alg", ["ES256", "ES384", "Ed25519"])
+def test_sign_and_verify_round_trip(alg: str) -> None:
+    key = PrivateKey.generate(alg)
+    token = key.sign_compact(b'{"x":1}', {"typ": "t", "alg": "none"})
+    parsed = verify_compact(token, key.public, typ="t")
+    assert parsed.header["alg"] == alg and parsed.payload == b'{"x":1}'
+
+
+def test_rfc8037_ed25519_example_verifies_only_when_legacy_eddsa_is_allowed() -> None:
+    """RFC 8037 A.4 (cookbook): an independent Ed25519 signature under the legacy "EdDSA"
+    name. Refused by default (RFC 9864 names only), accepted when the caller opts in."""
+    vector = load_vector("jose-cookbook/curve25519/jws.json")
+    token = vector["output"]["compact"]
+    public = PublicKey.from_jwk({k: v for k, v in vector["input"]["key"].items() if k != "d"})
+    with pytest.raises(Error) as info:
+        verify_compact(token, public, typ=None)
+    assert info.value.code == "jws_alg_forbidden"
+    parsed = verify_compact(token, public, typ=None, allowed_algs=("EdDSA",))
+    assert parsed.payload == vector["input"]["payload"].encode()
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(Error) as info:
+        verify_compact(forged, public, typ=None, allowed_algs=("EdDSA",))
+    assert info.value.code == "jws_signature_invalid"
+
+
+def test_rfc7520_es512_example_is_outside_the_allow_list() -> None:
+    vector = load_vector("jose-cookbook/jws/4_3.ecdsa_signature.json")
+    with pytest.raises(Error) as info:
+        PublicKey.from_jwk({k: v for k, v in vector["input"]["key"].items() if k != "d"})
+    assert info.value.code == "jwk_unsupported"
+
+
+def test_alg_must_fit_the_key() -> None:
+    es = PrivateKey.generate("ES256")
+    ed = PrivateKey.generate("Ed25519")
+    token = ed.sign_compact(b"{}", {"typ": "t"})
+    with pytest.raises(Error) as info:
+        verify_compact(token, es.public, typ="t")
+    assert info.value.code == "jws_alg_key_mismatch"
+
+
+def test_eddsa_legacy_name_is_not_allowed_by_default() -> None:
+    key = PrivateKey.generate("Ed25519")
+    token = key.sign_compact(b"{}", {"typ": "t"})
+    header, payload, sig = token.split(".")
+    legacy = b64url_encode(json.dumps({"alg": "EdDSA", "typ": "t"}).encode())
+    with pytest.raises(Error) as info:
+        verify_compact(f"{legacy}.{payload}.{sig}", key.public, typ="t")
+    assert info.value.code == "jws_alg_forbidden"
+
+
+@pytest.mark.parametrize("header, code", [
+    ({"alg": "none"}, "jws_alg_forbidden"),
+    ({"alg": "HS256"}, "jws_alg_forbidden"),
+    ({"alg": "RS256"}, "jws_alg_forbidden"),
+    ({"alg": "ES256", "jku": "https://evil.example/jwks"}, "jws_embedded_key"),
+    ({"alg": "ES256", "x5c": ["AAAA"]}, "jws_embedded_key"),
+    ({"alg": "ES256", "crit": ["exp"]}, "jws_header_forbidden"),
+])
+def test_header_allow_list(header: dict[str, object], code: str) -> None:
+    token = ".".join((b64url_encode(json.dumps(header).encode()), b64url_encode(b"{}"), "c2ln"))
+    with pytest.raises(Error) as info:
+        CompactJWS.parse(token).check_header(allowed_algs=("ES256",), typ=None)
+    assert info.value.code == code
+
+
+def test_duplicate_header_members_are_refused() -> None:
+    token = b64url_encode(b'{"alg":"ES256","alg":"none"}') + ".e30.c2ln"
+    with pytest.raises(Error) as info:
+        CompactJWS.parse(token)
+    assert info.value.code == "jws_malformed"
+
+
+def test_public_key_refuses_private_members() -> None:
+    key = PrivateKey.generate()
+    with pytest.raises(Error) as info:
+        PublicKey.from_jwk(key.to_json()["jwk"])
+    assert info.value.code == "jwk_private_material"

@@ -1,0 +1,157 @@
+"""Durability: restarts lose nothing acknowledged, torn tails are cut, one writer at a time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from civicid.errors import StorageError
+from ledger.audit import audit
+from ledger.setup import initialize, open_ledger
+from ledger.store import FileLogStore
+from tests.ledger.conftest import World
+
+
+def test_reopen_keeps_every_entry_and_the_same_root(world: World) -> None:
+    agency = world.register()
+    world.register("service-desk")
+    size, root = world.ledger.size, world.ledger.tree.root()
+    world.ledger.close()
+    again = open_ledger(world.root, clock=world.clock)
+    try:
+        assert again.size == size and again.tree.root() == root
+        assert again.state.record(agency.did).current.version_id == \
+            world.ledger.state.record(agency.did).current.version_id
+    finally:
+        again.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+@pytest.mark.parametrize("victim, garbage", [
+    ("log.dat", b"\x00\x00\x01\x00partial record"),
+    ("log.idx", b"\x00\x00\x00"),
+    ("leaves.dat", b"\x13" * 17),
+    ("log.dat", b"\xff" * 3),
+])
+def test_torn_tail_is_cut_back(world: World, victim: str, garbage: bytes) -> None:
+    world.register()
+    size, root = world.ledger.size, world.ledger.tree.root()
+    world.ledger.close()
+    with open(world.root / "ledger" / victim, "ab") as handle:
+        handle.write(garbage)
+    again = open_ledger(world.root, clock=world.clock)
+    try:
+        assert again.size == size and again.tree.root() == root
+        assert again.store.size == size
+    finally:
+        again.close()
+    assert audit(world.root / "ledger").size == size
+    world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+def test_half_written_last_record_is_dropped(world: World) -> None:
+    """A crash between writing an index entry and its record bytes."""
+    world.register()
+    size = world.ledger.size
+    world.ledger.close()
+    directory = world.root / "ledger"
+    data_size = (directory / "log.dat").stat().st_size
+    with open(directory / "log.idx", "ab") as handle:
+        handle.write(data_size.to_bytes(8, "big"))
+    with open(directory / "leaves.dat", "ab") as handle:
+        handle.write(b"\x01" * 32)
+    with open(directory / "log.dat", "ab") as handle:
+        handle.write(b"\x00\x00\x00\x40\x00\x00\x00\x00short")
+    again = open_ledger(world.root, clock=world.clock)
+    try:
+        assert again.size == size
+    finally:
+        again.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+def test_second_writer_is_locked_out_but_readers_are_not(world: World) -> None:
+    with pytest.raises(StorageError) as info:
+        FileLogStore(world.root / "ledger")
+    assert info.value.code == "store_locked"
+    reader = open_ledger(world.root, readonly=True)
+    try:
+        assert reader.size == world.ledger.size
+    finally:
+        reader.close()
+
+
+def test_readonly_ledger_refuses_writes(world: World) -> None:
+    from civicid.identity import Identity
+
+    who = Identity.create()
+    endorsement = world.governance.endorse(who.did, "agency", ledger=world.origin,
+                                           now=world.clock.now)
+    reader = open_ledger(world.root, readonly=True, clock=world.clock)
+    try:
+        with pytest.raises(StorageError) as info:
+            reader.submit(who.create_tx(role="agency", endorsement=endorsement,
+                                        ledger=world.origin, now=world.clock.now))
+        assert info.value.code == "store_readonly"
+        assert who.did not in reader.state.dids
+    finally:
+        reader.close()
+
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from civicid.identity import Identity
+    from ledger.setup import load_governance, open_ledger, Paths
+    root = Path(sys.argv[1])
+    gov = load_governance(Paths(root))
+    ledger = open_ledger(root)
+    origin = ledger.state.origin
+    while True:
+        who = Identity.create()
+        e = gov.endorse(who.did, "agency", ledger=origin)
+        receipt = ledger.submit(who.create_tx(role="agency", endorsement=e, ledger=origin))
+        print(receipt.seq, who.did, flush=True)
+""")
+
+
+def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    initialize(tmp_path)
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    acknowledged: list[tuple[int, str]] = []
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)],
+                                stdout=subprocess.PIPE, text=True,
+                                cwd=Path(__file__).parents[2])
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 30
+        # Wait until it has acknowledged a few, then kill it mid-stride.
+        seen = 0
+        while seen < 15 and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seq, did = line.split()
+            acknowledged.append((int(seq), did))
+            seen += 1
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for line in proc.stdout:
+            seq, did = line.split()
+            acknowledged.append((int(seq), did))
+        assert seen == 15
+    ledger = open_ledger(tmp_path, readonly=True)
+    try:
+        for seq, did in acknowledged:
+            assert ledger.state.record(did).versions[0].seq == seq  # type: ignore[arg-type]
+    finally:
+        ledger.close()
+    assert audit(tmp_path / "ledger").size >= len(acknowledged) + 1
