@@ -67,9 +67,12 @@ def say(text: str) -> None:
 
 
 def demo(
-    data_dir: Annotated[Path | None, typer.Option(
-        "--data-dir", help="Keep the demo's data here (default: a fresh temporary directory).")]
-    = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", help="Keep the demo's data here (default: a fresh temporary directory)."
+        ),
+    ] = None,
 ) -> None:
     with reporting(False):
         if data_dir is None:
@@ -102,14 +105,18 @@ def run(root: Path) -> None:
         desk = Identity.create()
         for name, who, role in (("agency", agency, "agency"), ("desk", desk, "service-desk")):
             endorsement = governance.endorse(who.did, role, ledger=origin)
-            receipt = client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=origin))
+            receipt = client.submit(
+                who.create_tx(role=role, endorsement=endorsement, ledger=origin)
+            )
             Paths(root).keys.put(name, who.to_json())
             say(f"{role:<13} {who.did}  entry {receipt['seq']} (inclusion verified)")
 
         step("Anyone resolves the agency's DID; the client checks the proof")
         resolved = client.resolve(agency.did)
-        say(f"version {resolved.metadata['versionId'][:12]}…  proven in checkpoint of size "
-            f"{resolved.checkpoint.size}")
+        say(
+            f"version {resolved.metadata['versionId'][:12]}…  proven in checkpoint of size "
+            f"{resolved.checkpoint.size}"
+        )
 
         step("The agency rotates its key (pre-rotation: only the committed key may)")
         rotated, update = agency.rotate(resolved.metadata["versionId"], ledger=origin)
@@ -117,15 +124,23 @@ def run(root: Path) -> None:
         latest = client.resolve(agency.did)
         say(f"now {latest.metadata['versionId'][:12]}…, controller {rotated.kid.split('#')[1]}")
         first = client.resolve(agency.did, version_id="1")
-        say(f"version 1 still resolves: key-1 verifies what it signed before {first.metadata['nextUpdate']}")
+        say(
+            "version 1 still resolves: key-1 verifies what it signed before "
+            + first.metadata["nextUpdate"]
+        )
 
         step("Refusals leave the log unchanged")
         size_before = client.checkpoint().size
         for label, tx in (
             ("replayed transaction", update),
-            ("rotation by a spent key", agency.rotate(latest.metadata["versionId"], ledger=origin)[1]),
-            ("unendorsed DID", Identity.create().create_tx(role="agency", endorsement="x.y.z",
-                                                           ledger=origin)),
+            (
+                "rotation by a spent key",
+                agency.rotate(latest.metadata["versionId"], ledger=origin)[1],
+            ),
+            (
+                "unendorsed DID",
+                Identity.create().create_tx(role="agency", endorsement="x.y.z", ledger=origin),
+            ),
         ):
             try:
                 client.submit(tx)
@@ -143,8 +158,10 @@ def run(root: Path) -> None:
         step("Audit: replay every entry, check every hash, signature and rule")
         note = client.checkpoint()
         report = audit(Paths(root).log, checkpoint=client.http.get("/checkpoint").text)
-        say(f"{report.size} entries, root {report.root.hex()[:16]}…, checkpoint verified: "
-            f"{report.checkpoint_verified} ({report.seconds * 1000:.0f} ms)")
+        say(
+            f"{report.size} entries, root {report.root.hex()[:16]}…, checkpoint verified: "
+            f"{report.checkpoint_verified} ({report.seconds * 1000:.0f} ms)"
+        )
         say(f"client's trusted checkpoint: size {note.size}")
         client.close()
     typer.secho("\ndemo complete", fg=typer.colors.GREEN, bold=True)

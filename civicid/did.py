@@ -170,7 +170,7 @@ class Document:
         return cls(did=did, data=data, keys=keys)
 
     def key(self, kid: str, relationship: str) -> PublicKey:
-        """The key ``kid`` names, if it is in ``relationship``; else Refused("key_not_authorized")."""
+        """The key ``kid`` names, if it is in ``relationship``; else ``key_not_authorized``."""
         did, fragment = split_key_id(kid)
         if did != self.did or fragment not in self.keys:
             raise Refused("key_unknown", f"{kid} is not a key of {self.did}")

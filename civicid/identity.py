@@ -21,8 +21,13 @@ class Identity:
     next_key: PrivateKey | None = None  # pre-rotation: committed to, not yet published
 
     @classmethod
-    def create(cls, *, alg: str = DEFAULT_ALG, prerotate: bool = False,
-               services: list[dict[str, Any]] | None = None) -> Identity:
+    def create(
+        cls,
+        *,
+        alg: str = DEFAULT_ALG,
+        prerotate: bool = False,
+        services: list[dict[str, Any]] | None = None,
+    ) -> Identity:
         key = PrivateKey.generate(alg)
         did, document = new_did([("key-1", key.public)], services=services)
         next_key = PrivateKey.generate(alg) if prerotate else None
@@ -53,27 +58,40 @@ class Identity:
     def next_key_hashes(self) -> list[str]:
         return [self.next_key.public.thumbprint()] if self.next_key else []
 
-    def sign(self, tx_type: str, body: dict[str, Any], *, ledger: str, now: int | None = None) -> str:
+    def sign(
+        self, tx_type: str, body: dict[str, Any], *, ledger: str, now: int | None = None
+    ) -> str:
         return tx.build_tx(self.key, self.kid, tx_type, body, ledger=ledger, now=now)
 
     # -- DID transactions -----------------------------------------------------------------
 
     def genesis(self, *, origin: str, checkpoint_key: str, now: int | None = None) -> str:
-        body = {"origin": origin, "did": self.did, "document": self.document,
-                "checkpointKey": checkpoint_key}
+        body = {
+            "origin": origin,
+            "did": self.did,
+            "document": self.document,
+            "checkpointKey": checkpoint_key,
+        }
         return self.sign(tx.GENESIS, body, ledger=origin, now=now)
 
     def endorse(self, subject: str, role: str, *, ledger: str, now: int | None = None) -> str:
-        return tx.build_endorsement(self.key, self.kid, subject=subject, role=role,
-                                    ledger=ledger, now=now)
+        return tx.build_endorsement(
+            self.key, self.kid, subject=subject, role=role, ledger=ledger, now=now
+        )
 
     def create_tx(self, *, role: str, endorsement: str, ledger: str, now: int | None = None) -> str:
-        body = {"did": self.did, "role": role, "document": self.document,
-                "endorsement": endorsement, "nextKeyHashes": self.next_key_hashes()}
+        body = {
+            "did": self.did,
+            "role": role,
+            "document": self.document,
+            "endorsement": endorsement,
+            "nextKeyHashes": self.next_key_hashes(),
+        }
         return self.sign(tx.DID_CREATE, body, ledger=ledger, now=now)
 
-    def rotate(self, prev: str, *, ledger: str, now: int | None = None,
-               alg: str = DEFAULT_ALG) -> tuple[Identity, str]:
+    def rotate(
+        self, prev: str, *, ledger: str, now: int | None = None, alg: str = DEFAULT_ALG
+    ) -> tuple[Identity, str]:
         """A new identity whose controller key replaces this one, and the update transaction.
 
         With pre-rotation the committed key becomes current and signs; otherwise the current
@@ -83,18 +101,30 @@ class Identity:
         new_key = self.next_key or PrivateKey.generate(alg)
         number = len(self.document.get("verificationMethod", [])) + 1
         fragment = f"key-{number}"
-        old_keys = [(vm["id"].split("#")[1], _public(vm)) for vm in self.document["verificationMethod"]]
-        document = build_document([*old_keys, (fragment, new_key.public)], did=self.did,
-                                  controller_fragments=[fragment])
+        old_keys = [
+            (vm["id"].split("#")[1], _public(vm)) for vm in self.document["verificationMethod"]
+        ]
+        document = build_document(
+            [*old_keys, (fragment, new_key.public)], did=self.did, controller_fragments=[fragment]
+        )
         document["assertionMethod"] = [f"{self.did}#{fragment}"]
         document["authentication"] = [f"{self.did}#{fragment}"]
         if "service" in self.document:
             document["service"] = self.document["service"]
-        successor = Identity(self.did, f"{self.did}#{fragment}", new_key, document,
-                             PrivateKey.generate(alg) if self.next_key else None)
+        successor = Identity(
+            self.did,
+            f"{self.did}#{fragment}",
+            new_key,
+            document,
+            PrivateKey.generate(alg) if self.next_key else None,
+        )
         signer = successor if self.next_key else self
-        body = {"did": self.did, "prev": prev, "document": document,
-                "nextKeyHashes": successor.next_key_hashes()}
+        body = {
+            "did": self.did,
+            "prev": prev,
+            "document": document,
+            "nextKeyHashes": successor.next_key_hashes(),
+        }
         return successor, signer.sign(tx.DID_UPDATE, body, ledger=ledger, now=now)
 
     def deactivate_tx(self, prev: str, *, ledger: str, now: int | None = None) -> str:

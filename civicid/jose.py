@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from jwcrypto import jwk
 from cryptography.exceptions import InvalidSignature
+from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
 
@@ -42,11 +42,13 @@ UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
 class PublicKey:
     """A public verification key; never holds private material."""
 
-    __slots__ = ("_jwk", "_json")
+    __slots__ = ("_json", "_jwk")
 
     def __init__(self, key: jwk.JWK) -> None:
         if key.has_private:
-            raise InvalidInput("jwk_private_material", "a public key must not carry private members")
+            raise InvalidInput(
+                "jwk_private_material", "a public key must not carry private members"
+            )
         self._jwk = key
         self._json: dict[str, Any] = key.export_public(as_dict=True)
 
@@ -55,11 +57,14 @@ class PublicKey:
         if not isinstance(value, dict):
             raise InvalidInput("jwk_invalid", "a JWK must be a JSON object")
         if "d" in value or "p" in value or "k" in value:
-            raise InvalidInput("jwk_private_material", "a public key must not carry private members")
+            raise InvalidInput(
+                "jwk_private_material", "a public key must not carry private members"
+            )
         if (value.get("kty"), value.get("crv")) not in set(KEY_TYPES.values()):
             raise InvalidInput(
                 "jwk_unsupported",
-                f"key type {value.get('kty')}/{value.get('crv')} is not allowed (P-256, P-384, Ed25519)",
+                f"key type {value.get('kty')}/{value.get('crv')} is not allowed "
+                "(P-256, P-384, Ed25519)",
             )
         try:
             key = jwk.JWK(**value)
@@ -157,7 +162,9 @@ class CompactJWS:
         parts = token.split(".")
         if len(parts) != 3 or not all(parts[:2]) or not parts[2]:
             raise InvalidInput("jws_malformed", "a compact JWS has three non-empty parts")
-        header = parse_json_object(b64url_decode(parts[0], code="jws_malformed"), code="jws_malformed")
+        header = parse_json_object(
+            b64url_decode(parts[0], code="jws_malformed"), code="jws_malformed"
+        )
         payload = b64url_decode(parts[1], code="jws_malformed")
         signature = b64url_decode(parts[2], code="jws_malformed")
         return cls(
@@ -188,7 +195,9 @@ class CompactJWS:
             raise VerificationError("jws_alg_forbidden", f"algorithm {alg!r} is not allowed here")
         for name in (KEY_SUPPLYING_HEADERS | UNSUPPORTED_HEADERS) - allow_headers:
             if name in self.header:
-                code = "jws_embedded_key" if name in KEY_SUPPLYING_HEADERS else "jws_header_forbidden"
+                code = (
+                    "jws_embedded_key" if name in KEY_SUPPLYING_HEADERS else "jws_header_forbidden"
+                )
                 raise VerificationError(code, f"header parameter {name!r} is not accepted")
         if typ is not None and self.header.get("typ") != typ:
             raise VerificationError(

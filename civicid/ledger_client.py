@@ -67,7 +67,9 @@ def raise_for(response: httpx.Response) -> None:
     except ValueError:
         body = {}
     code = body.get("error") if isinstance(body, dict) else None
-    message = body.get("error_description", response.reason_phrase) if isinstance(body, dict) else ""
+    message = (
+        body.get("error_description", response.reason_phrase) if isinstance(body, dict) else ""
+    )
     if isinstance(code, dict):  # DID Resolution error object
         code, message = code.get("type", "").rsplit("#", 1)[-1], code.get("title", "")
     cls = STATUS_ERRORS.get(response.status_code, Unavailable)
@@ -110,7 +112,9 @@ class LedgerClient:
     def _load_trusted(self) -> Checkpoint | None:
         if self.trust_file is None or not self.trust_file.exists():
             return None
-        return open_checkpoint(self.trust_file.read_text("utf-8"), self.verifier, origin=self.origin)
+        return open_checkpoint(
+            self.trust_file.read_text("utf-8"), self.verifier, origin=self.origin
+        )
 
     def accept_checkpoint(self, note: str) -> Checkpoint:
         """Verify ``note`` and that it extends the last trusted checkpoint; then trust it."""
@@ -134,8 +138,13 @@ class LedgerClient:
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
         proof = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
         try:
-            verify_consistency(old.size, new.size, old.root, new.root,
-                               [b64_decode(h) for h in proof["consistency"]])
+            verify_consistency(
+                old.size,
+                new.size,
+                old.root,
+                new.root,
+                [b64_decode(h) for h in proof["consistency"]],
+            )
         except Error as exc:
             raise VerificationError(
                 "ledger_inconsistent", "the ledger's checkpoints are not one growing log"
@@ -151,7 +160,9 @@ class LedgerClient:
     def submit(self, transaction: str) -> dict[str, Any]:
         """Submit; the receipt's entry is checked to be in the checkpoint it came with."""
         receipt: dict[str, Any] = self._json(
-            "POST", "/transactions", content=transaction,
+            "POST",
+            "/transactions",
+            content=transaction,
             headers={"content-type": "application/jose"},
         )
         checkpoint = self.accept_checkpoint(receipt["checkpoint"])
@@ -159,9 +170,16 @@ class LedgerClient:
         return receipt
 
     def prove_entry(self, seq: int, leaf: bytes, checkpoint: Checkpoint) -> None:
-        proof = self._json("GET", "/proofs/inclusion", params={"seq": seq, "treeSize": checkpoint.size})
-        verify_inclusion(leaf_hash(leaf), seq, checkpoint.size,
-                         [b64_decode(h) for h in proof["inclusion"]], checkpoint.root)
+        proof = self._json(
+            "GET", "/proofs/inclusion", params={"seq": seq, "treeSize": checkpoint.size}
+        )
+        verify_inclusion(
+            leaf_hash(leaf),
+            seq,
+            checkpoint.size,
+            [b64_decode(h) for h in proof["inclusion"]],
+            checkpoint.root,
+        )
 
     def entry(self, seq: int) -> str:
         data = self._json("GET", f"/transactions/{seq}")
@@ -169,8 +187,9 @@ class LedgerClient:
 
     # -- DIDs -----------------------------------------------------------------------------
 
-    def resolve(self, did: str, *, version_id: str | None = None,
-                version_time: str | None = None) -> ResolvedDid:
+    def resolve(
+        self, did: str, *, version_id: str | None = None, version_time: str | None = None
+    ) -> ResolvedDid:
         params: dict[str, str] = {"withProof": "true"}
         if version_id is not None:
             params["versionId"] = version_id
@@ -187,8 +206,13 @@ class LedgerClient:
             raise VerificationError("resolution_unproven", "the ledger sent no proof")
         checkpoint = self.accept_checkpoint(str(proof["checkpoint"]))
         seq, text = int(proof["seq"]), str(proof["transaction"])
-        verify_inclusion(leaf_hash(text.encode("ascii")), seq, checkpoint.size,
-                         [b64_decode(h) for h in proof["inclusion"]], checkpoint.root)
+        verify_inclusion(
+            leaf_hash(text.encode("ascii")),
+            seq,
+            checkpoint.size,
+            [b64_decode(h) for h in proof["inclusion"]],
+            checkpoint.root,
+        )
         tx = Transaction.parse(text)
         if tx.body.get("did") != did:
             raise VerificationError("resolution_mismatch", "the proven entry is about another DID")

@@ -86,7 +86,9 @@ class Transaction:
         jws.check_header(allowed_algs=SIGNING_ALGS, typ=TX_TYP)
         extra = set(jws.header) - TX_HEADER_ALLOWED
         if extra:
-            raise InvalidInput("tx_header_forbidden", f"unexpected header parameters {sorted(extra)}")
+            raise InvalidInput(
+                "tx_header_forbidden", f"unexpected header parameters {sorted(extra)}"
+            )
         kid = jws.header.get("kid")
         signer, _ = split_key_id(str(kid)) if kid is not None else (None, None)
         if signer is None:

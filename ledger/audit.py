@@ -62,7 +62,9 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
                 leaf = store.read(seq)
                 digest = leaf_hash(leaf)
                 if digest != stored[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]:
-                    raise VerificationError("leaf_hash_mismatch", "entry does not match its leaf hash")
+                    raise VerificationError(
+                        "leaf_hash_mismatch", "entry does not match its leaf hash"
+                    )
                 tx = Transaction.parse(leaf)
                 if seq == 0 and tx.type != "genesis":
                     raise VerificationError("genesis_missing", "the first entry is not a genesis")
@@ -76,10 +78,13 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
         report.size, report.origin = tree.size, state.origin
         report.root = tree.root() if tree.size else b""
         if checkpoint is not None and state.checkpoint_vkey is not None:
-            verified = open_checkpoint(checkpoint, NoteVerifier(state.checkpoint_vkey),
-                                       origin=state.origin)
+            verified = open_checkpoint(
+                checkpoint, NoteVerifier(state.checkpoint_vkey), origin=state.origin
+            )
             if verified.size > tree.size or tree.root(verified.size) != verified.root:
-                raise VerificationError("checkpoint_mismatch", "the log does not match the checkpoint")
+                raise VerificationError(
+                    "checkpoint_mismatch", "the log does not match the checkpoint"
+                )
             report.checkpoint_verified = True
     finally:
         store.close()

@@ -19,8 +19,10 @@ from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
 from ledger.setup import DEFAULT_ORIGIN, Paths, initialize, load_governance, open_ledger
 
-app = typer.Typer(help="The public ledger: genesis, serve, audit, resolve DIDs, prove entries.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The public ledger: genesis, serve, audit, resolve DIDs, prove entries.",
+    no_args_is_help=True,
+)
 
 Port = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
 
@@ -28,20 +30,30 @@ Port = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
 @app.command()
 def init(
     data_dir: DataDir,
-    origin: Annotated[str, typer.Option(help="The log's origin line (its name in checkpoints).")]
-    = DEFAULT_ORIGIN,
+    origin: Annotated[
+        str, typer.Option(help="The log's origin line (its name in checkpoints).")
+    ] = DEFAULT_ORIGIN,
     as_json: AsJson = False,
 ) -> None:
     """Create a ledger: checkpoint key, governance DID and the genesis entry."""
     with reporting(as_json):
         genesis = initialize(data_dir, origin=origin)
-        data = {"origin": genesis.origin, "governance": genesis.governance.did,
-                "checkpointKey": genesis.vkey, "keys": str(Paths(data_dir).keys.directory)}
-        emit(as_json, data, lambda: (
-            f"ledger {genesis.origin} created in {data_dir}\n"
-            f"  governance DID  {genesis.governance.did}\n"
-            f"  checkpoint key  {genesis.vkey}\n"
-            f"  keys (0600)     {data['keys']}"))
+        data = {
+            "origin": genesis.origin,
+            "governance": genesis.governance.did,
+            "checkpointKey": genesis.vkey,
+            "keys": str(Paths(data_dir).keys.directory),
+        }
+        emit(
+            as_json,
+            data,
+            lambda: (
+                f"ledger {genesis.origin} created in {data_dir}\n"
+                f"  governance DID  {genesis.governance.did}\n"
+                f"  checkpoint key  {genesis.vkey}\n"
+                f"  keys (0600)     {data['keys']}"
+            ),
+        )
 
 
 @app.command()
@@ -59,17 +71,23 @@ def serve(data_dir: DataDir, host: Host = DEFAULT_HOST, port: Port = LEDGER_PORT
 @app.command()
 def audit(
     data_dir: DataDir,
-    checkpoint: Annotated[Path | None, typer.Option(help="A checkpoint note to hold the log to.")]
-    = None,
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="A checkpoint note to hold the log to.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Replay the whole log, re-checking every hash, signature and rule."""
     with reporting(as_json):
         note = checkpoint.read_text("utf-8") if checkpoint else None
         report = run_audit(Paths(data_dir).log, checkpoint=note)
-        emit(as_json, report.to_json(), lambda: (
-            f"ok: {report.size} entries, root {report.root.hex()}, {report.seconds:.2f}s"
-            + (", checkpoint verified" if report.checkpoint_verified else "")))
+        emit(
+            as_json,
+            report.to_json(),
+            lambda: (
+                f"ok: {report.size} entries, root {report.root.hex()}, {report.seconds:.2f}s"
+                + (", checkpoint verified" if report.checkpoint_verified else "")
+            ),
+        )
 
 
 @app.command()
@@ -94,21 +112,33 @@ def resolve(
         if error:
             raise InvalidInput(error["type"].rsplit("#", 1)[-1], error["title"])
         meta = body["didDocumentMetadata"]
-        emit(as_json, body, lambda: (
-            f"{did}\n  version {meta['versionId']} at {meta['versionTime']}"
-            + ("  DEACTIVATED" if meta.get("deactivated") else "")
-            + f"\n  role {meta['ledger']['role']}, entry {meta['ledger']['seq']}"
-            + ("" if body["didDocument"] is None else
-               "\n  keys " + ", ".join(vm["id"].split("#")[1]
-                                       for vm in body["didDocument"]["verificationMethod"]))))
+        emit(
+            as_json,
+            body,
+            lambda: (
+                f"{did}\n  version {meta['versionId']} at {meta['versionTime']}"
+                + ("  DEACTIVATED" if meta.get("deactivated") else "")
+                + f"\n  role {meta['ledger']['role']}, entry {meta['ledger']['seq']}"
+                + (
+                    ""
+                    if body["didDocument"] is None
+                    else "\n  keys "
+                    + ", ".join(
+                        vm["id"].split("#")[1] for vm in body["didDocument"]["verificationMethod"]
+                    )
+                )
+            ),
+        )
 
 
 @app.command()
 def prove(
     seq: Annotated[int, typer.Argument(help="Entry to prove included.")],
     data_dir: DataDir,
-    since: Annotated[int | None, typer.Option(
-        "--since", help="Also prove the log only grew since this tree size.")] = None,
+    since: Annotated[
+        int | None,
+        typer.Option("--since", help="Also prove the log only grew since this tree size."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Prove an entry is in the log (and the log only grew), verified against the checkpoint."""
@@ -121,19 +151,33 @@ def prove(
             leaf = ledger.entry(seq)
             path = ledger.inclusion_proof(seq, size)
             verify_inclusion(leaf_hash(leaf), seq, size, path, checkpoint.root)
-            data: dict[str, Any] = {"seq": seq, "treeSize": size, "leafHash": leaf_hash(leaf).hex(),
-                                    "inclusion": [b64_encode(h) for h in path], "checkpoint": note}
+            data: dict[str, Any] = {
+                "seq": seq,
+                "treeSize": size,
+                "leafHash": leaf_hash(leaf).hex(),
+                "inclusion": [b64_encode(h) for h in path],
+                "checkpoint": note,
+            }
             if since is not None:
                 cons = ledger.consistency_proof(since, size)
                 verify_consistency(since, size, ledger.root(since), checkpoint.root, cons)
                 data["consistency"] = {"from": since, "proof": [b64_encode(h) for h in cons]}
         finally:
             ledger.close()
-        emit(as_json, data, lambda: (
-            f"entry {seq} is in the log of size {size} (inclusion proof: {len(path)} hashes, verified)"
-            + (f"\nthe log of size {since} is a prefix of it (consistency proof verified)"
-               if since is not None else "")
-            + f"\n{note}"))
+        emit(
+            as_json,
+            data,
+            lambda: (
+                f"entry {seq} is in the log of size {size} "
+                f"(inclusion proof: {len(path)} hashes, verified)"
+                + (
+                    f"\nthe log of size {since} is a prefix of it (consistency proof verified)"
+                    if since is not None
+                    else ""
+                )
+                + f"\n{note}"
+            ),
+        )
 
 
 @app.command()
@@ -153,12 +197,17 @@ def register(
             origin = str(ledger.state.origin)
             identity = Identity.create(prerotate=prerotate)
             endorsement = governance.endorse(identity.did, role, ledger=origin)
-            receipt = ledger.submit(identity.create_tx(role=role, endorsement=endorsement, ledger=origin))
+            receipt = ledger.submit(
+                identity.create_tx(role=role, endorsement=endorsement, ledger=origin)
+            )
             paths.keys.put(name, identity.to_json())
         finally:
             ledger.close()
-        emit(as_json, {"name": name, "did": identity.did, "role": role, **receipt.to_json()},
-             f"{name}: {identity.did} ({role}) written at entry {receipt.seq}")
+        emit(
+            as_json,
+            {"name": name, "did": identity.did, "role": role, **receipt.to_json()},
+            f"{name}: {identity.did} ({role}) written at entry {receipt.seq}",
+        )
 
 
 @app.command()
@@ -175,8 +224,11 @@ def rotate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
             paths.keys.put(name, successor.to_json(), overwrite=True)
         finally:
             ledger.close()
-        emit(as_json, {"did": identity.did, "kid": successor.kid, **receipt.to_json()},
-             f"{identity.did}: controller key is now {successor.kid} (entry {receipt.seq})")
+        emit(
+            as_json,
+            {"did": identity.did, "kid": successor.kid, **receipt.to_json()},
+            f"{identity.did}: controller key is now {successor.kid} (entry {receipt.seq})",
+        )
 
 
 @app.command()
@@ -190,5 +242,8 @@ def deactivate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
             receipt = ledger.submit(identity.deactivate_tx(head, ledger=str(ledger.state.origin)))
         finally:
             ledger.close()
-        emit(as_json, {"did": identity.did, **receipt.to_json()},
-             f"{identity.did} deactivated (entry {receipt.seq})")
+        emit(
+            as_json,
+            {"did": identity.did, **receipt.to_json()},
+            f"{identity.did} deactivated (entry {receipt.seq})",
+        )

@@ -74,8 +74,14 @@ class Ledger:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, directory: Path, signer: NoteSigner | None, *, readonly: bool = False,
-             clock: Callable[[], float] = time.time) -> Ledger:
+    def open(
+        cls,
+        directory: Path,
+        signer: NoteSigner | None,
+        *,
+        readonly: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> Ledger:
         return cls(FileLogStore(directory, readonly=readonly), signer, clock=clock)
 
     def _replay(self) -> None:
@@ -91,7 +97,8 @@ class Ledger:
             rules.check(self.state, tx, ctx).apply(self.state, seq, digest)
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
             raise StorageError(
-                "ledger_key_mismatch", f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}"
+                "ledger_key_mismatch",
+                f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",
             )
 
     # -- writing ---------------------------------------------------------------------------

@@ -23,7 +23,9 @@ CONTENT_TYPE: Final = "application/did-resolution"
 DOCUMENT_TYPE: Final = "application/did"
 ERROR_BASE: Final = "https://www.w3.org/ns/did#"
 # Any did:<method>:<id> per DID Core §3.1 syntax, to tell "invalid DID" from "not our method".
-DID_SYNTAX: Final = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$")
+DID_SYNTAX: Final = re.compile(
+    r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$"
+)
 # Cached serialized results; a handful per DID in practice, bounded so memory stays flat.
 MAX_CACHED_RESULTS: Final = 200_000
 
@@ -75,7 +77,9 @@ class Resolver:
         if not DID_PATTERN.fullmatch(did):
             return error_result(400, "INVALID_DID", "not a did:civicid identifier")
         if version_id is not None and version_time is not None:
-            return error_result(400, "INVALID_OPTIONS", "versionId and versionTime exclude each other")
+            return error_result(
+                400, "INVALID_OPTIONS", "versionId and versionTime exclude each other"
+            )
         record = self.ledger.state.dids.get(did)  # type: ignore[call-overload]
         if record is None:
             return error_result(404, "NOT_FOUND", f"{did} is not on this ledger")
@@ -115,13 +119,19 @@ class Resolver:
         }
 
     @staticmethod
-    def _result(record: DidRecord, selected: DidVersion, visible: list[DidVersion]) -> dict[str, Any]:
+    def _result(
+        record: DidRecord, selected: DidVersion, visible: list[DidVersion]
+    ) -> dict[str, Any]:
         first = visible[0]
         meta: dict[str, Any] = {
             "created": iso(first.time),
             "versionId": selected.version_id,
             "versionTime": iso(selected.time),
-            "ledger": {"seq": selected.seq, "leafHash": selected.leaf_hash.hex(), "role": record.role},
+            "ledger": {
+                "seq": selected.seq,
+                "leafHash": selected.leaf_hash.hex(),
+                "role": record.role,
+            },
         }
         if selected.number > 1:
             meta["updated"] = iso(selected.time)

@@ -191,7 +191,11 @@ def check_endorsement(state: State, token: Any, did: DID, role: str, ctx: Contex
         claims = jws.payload_json()
     except (InvalidInput, VerificationError) as exc:
         raise Refused("endorsement_invalid", f"endorsement does not verify: {exc.message}") from exc
-    if claims.get("sub") != did or claims.get("role") != role or claims.get("ledger") != state.origin:
+    if (
+        claims.get("sub") != did
+        or claims.get("role") != role
+        or claims.get("ledger") != state.origin
+    ):
         raise Refused("endorsement_invalid", "endorsement is for another DID, role or ledger")
 
 
@@ -223,7 +227,9 @@ def _check_successor(state: State, tx: Transaction) -> DidVersion:
     if tx.signer != did:
         raise Refused("signer_not_controller", "only the DID's controller may change it")
     if body_field(tx.body, "prev", str) != current.version_id:
-        raise Conflict("did_prev_mismatch", f"prev must name the current version {current.version_id}")
+        raise Conflict(
+            "did_prev_mismatch", f"prev must name the current version {current.version_id}"
+        )
     if tx.iat < current.time:
         raise Refused("tx_time_regression", "a new version cannot predate the one it replaces")
     return current

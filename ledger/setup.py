@@ -63,20 +63,25 @@ def initialize(
     signer = NoteSigner.generate(origin)
     governance = Identity.create()
     keys = paths.keys
-    keys.put(CHECKPOINT_KEY, {"name": signer.name, "seed": b64_encode(signer.seed),
-                              "vkey": signer.vkey()}, overwrite=True)
+    keys.put(
+        CHECKPOINT_KEY,
+        {"name": signer.name, "seed": b64_encode(signer.seed), "vkey": signer.vkey()},
+        overwrite=True,
+    )
     keys.put(GOVERNANCE_KEY, governance.to_json(), overwrite=True)
     ledger = Ledger.open(paths.log, signer, clock=clock)
     try:
-        ledger.submit(governance.genesis(origin=origin, checkpoint_key=signer.vkey(),
-                                         now=int(clock())))
+        ledger.submit(
+            governance.genesis(origin=origin, checkpoint_key=signer.vkey(), now=int(clock()))
+        )
     finally:
         ledger.close()
     return Genesis(origin, governance, signer.vkey())
 
 
-def open_ledger(root: Path, *, readonly: bool = False,
-                clock: Callable[[], float] = time.time) -> Ledger:
+def open_ledger(
+    root: Path, *, readonly: bool = False, clock: Callable[[], float] = time.time
+) -> Ledger:
     paths = Paths(root)
     if not (paths.log / "log.dat").exists():
         raise NotFound("ledger_not_initialized", f"no ledger in {root}; run `civicid ledger init`")

@@ -42,7 +42,7 @@ class LogStore(Protocol):
     def close(self) -> None: ...
 
 
-class DurableJSONStorage(JSONStorage):  # type: ignore[misc]  # tinydb ships no types
+class DurableJSONStorage(JSONStorage):
     """TinyDB storage that reaches the disk before a write returns (write, fsync, rename)."""
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -99,7 +99,9 @@ class FileLogStore:
 
     def _recover(self) -> int:
         """Number of whole records all three files agree on; cut the rest (writers only)."""
-        n = min(os.fstat(self._idx).st_size // OFFSET.size, os.fstat(self._hashes).st_size // HASH_SIZE)
+        n = min(
+            os.fstat(self._idx).st_size // OFFSET.size, os.fstat(self._hashes).st_size // HASH_SIZE
+        )
         data_size = os.fstat(self._data).st_size
         while n > 0 and not self._record_ok(n - 1, data_size):
             n -= 1
@@ -163,7 +165,9 @@ class FileLogStore:
             for fd in (self._data, self._idx, self._hashes):
                 os.fsync(fd)
         except OSError as exc:
-            raise StorageError("store_sync_failed", f"could not make the log durable: {exc}") from exc
+            raise StorageError(
+                "store_sync_failed", f"could not make the log durable: {exc}"
+            ) from exc
 
     def truncate(self, size: int) -> None:
         with self._io:

@@ -19,8 +19,10 @@ def test_import_contracts_hold() -> None:
 
 def test_ledger_library_is_usable_without_the_web_layer() -> None:
     """The domain modules import no FastAPI: a fresh interpreter proves it."""
-    code = ("import sys; import ledger.log, ledger.rules, ledger.audit, civicid.ledger_client; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'textual')]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys; import ledger.log, ledger.rules, ledger.audit, civicid.ledger_client; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('fastapi', 'textual')]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

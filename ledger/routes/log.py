@@ -31,8 +31,12 @@ async def read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
-@router.post("/transactions", status_code=201, tags=["log"],
-             summary="Submit a signed transaction (compact JWS, or JSON {\"transaction\": ...})")
+@router.post(
+    "/transactions",
+    status_code=201,
+    tags=["log"],
+    summary='Submit a signed transaction (compact JWS, or JSON {"transaction": ...})',
+)
 async def submit(request: Request, ledger: LedgerDep) -> dict[str, Any]:
     body = await read_limited(request)
     text: str | bytes = body
@@ -69,8 +73,12 @@ async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> dict[str, Any]
     return entry_json(ledger, ledger.seq_of(digest))
 
 
-@router.get("/checkpoint", tags=["proofs"], response_class=PlainTextResponse,
-            summary="The latest signed checkpoint (C2SP tlog-checkpoint signed note)")
+@router.get(
+    "/checkpoint",
+    tags=["proofs"],
+    response_class=PlainTextResponse,
+    summary="The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
+)
 async def checkpoint(ledger: LedgerDep) -> Response:
     return PlainTextResponse(ledger.checkpoint, media_type="text/plain; charset=utf-8")
 

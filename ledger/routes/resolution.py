@@ -28,8 +28,9 @@ async def resolve(
     version_time: Annotated[str | None, Query(alias="versionTime", max_length=40)] = None,
     with_proof: Annotated[bool, Query(alias="withProof")] = False,
 ) -> Response:
-    result = resolver.resolve(did, version_id=version_id, version_time=version_time,
-                              with_proof=with_proof)
+    result = resolver.resolve(
+        did, version_id=version_id, version_time=version_time, with_proof=with_proof
+    )
     accept = request.headers.get("accept", "")
     if result.status == 200 and any(accept.startswith(t) for t in DOCUMENT_ONLY):
         import json

@@ -89,6 +89,13 @@ def test_vkey_whose_base64_contains_plus() -> None:
     assert NoteVerifier(signer.vkey()).verify(signer.sign("hello\n")) == "hello\n"
 
 
+def test_text_may_contain_empty_lines() -> None:
+    # signed-note: the text is separated from the signatures by the *last* empty line.
+    signer = NoteSigner(KIT_NAME, KIT_SEED)
+    body = "first paragraph\n\nsecond paragraph\n\n"
+    assert _kit_verifier().verify(signer.sign(body)) == body
+
+
 def test_repr_never_shows_the_seed() -> None:
     assert KIT_SEED.hex() not in repr(NoteSigner(KIT_NAME, KIT_SEED))
 

@@ -44,11 +44,14 @@ def test_did_jwk_example_keys_are_accepted_as_verification_methods() -> None:
     assert info.value.code == "jwk_unsupported"
 
 
-@pytest.mark.parametrize("kid, code", [
-    ("did:civicid:abc#key-1", "invalid_did"),
-    ("no-fragment", "kid_invalid"),
-    ("did:civicid:" + "a" * 32 + "#bad fragment", "kid_invalid"),
-])
+@pytest.mark.parametrize(
+    "kid, code",
+    [
+        ("did:civicid:abc#key-1", "invalid_did"),
+        ("no-fragment", "kid_invalid"),
+        ("did:civicid:" + "a" * 32 + "#bad fragment", "kid_invalid"),
+    ],
+)
 def test_key_ids(kid: str, code: str) -> None:
     with pytest.raises(Error) as info:
         split_key_id(kid)

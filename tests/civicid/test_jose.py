@@ -56,21 +56,24 @@ def test_alg_must_fit_the_key() -> None:
 def test_eddsa_legacy_name_is_not_allowed_by_default() -> None:
     key = PrivateKey.generate("Ed25519")
     token = key.sign_compact(b"{}", {"typ": "t"})
-    header, payload, sig = token.split(".")
+    _, payload, sig = token.split(".")
     legacy = b64url_encode(json.dumps({"alg": "EdDSA", "typ": "t"}).encode())
     with pytest.raises(Error) as info:
         verify_compact(f"{legacy}.{payload}.{sig}", key.public, typ="t")
     assert info.value.code == "jws_alg_forbidden"
 
 
-@pytest.mark.parametrize("header, code", [
-    ({"alg": "none"}, "jws_alg_forbidden"),
-    ({"alg": "HS256"}, "jws_alg_forbidden"),
-    ({"alg": "RS256"}, "jws_alg_forbidden"),
-    ({"alg": "ES256", "jku": "https://evil.example/jwks"}, "jws_embedded_key"),
-    ({"alg": "ES256", "x5c": ["AAAA"]}, "jws_embedded_key"),
-    ({"alg": "ES256", "crit": ["exp"]}, "jws_header_forbidden"),
-])
+@pytest.mark.parametrize(
+    "header, code",
+    [
+        ({"alg": "none"}, "jws_alg_forbidden"),
+        ({"alg": "HS256"}, "jws_alg_forbidden"),
+        ({"alg": "RS256"}, "jws_alg_forbidden"),
+        ({"alg": "ES256", "jku": "https://evil.example/jwks"}, "jws_embedded_key"),
+        ({"alg": "ES256", "x5c": ["AAAA"]}, "jws_embedded_key"),
+        ({"alg": "ES256", "crit": ["exp"]}, "jws_header_forbidden"),
+    ],
+)
 def test_header_allow_list(header: dict[str, object], code: str) -> None:
     token = ".".join((b64url_encode(json.dumps(header).encode()), b64url_encode(b"{}"), "c2ln"))
     with pytest.raises(Error) as info:

@@ -41,8 +41,11 @@ class World:
     def register(self, role: str = "agency", *, prerotate: bool = False) -> Identity:
         who = Identity.create(prerotate=prerotate)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin, now=self.clock.now)
-        self.ledger.submit(who.create_tx(role=role, endorsement=endorsement, ledger=self.origin,
-                                         now=self.clock.now))
+        self.ledger.submit(
+            who.create_tx(
+                role=role, endorsement=endorsement, ledger=self.origin, now=self.clock.now
+            )
+        )
         return who
 
     def head(self, who: Identity) -> str:

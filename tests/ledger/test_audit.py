@@ -12,8 +12,9 @@ from tests.ledger.conftest import World
 
 def test_clean_log_passes_with_checkpoint(world: World) -> None:
     agency = world.register()
-    world.ledger.submit(agency.deactivate_tx(world.head(agency), ledger=world.origin,
-                                             now=world.clock.now))
+    world.ledger.submit(
+        agency.deactivate_tx(world.head(agency), ledger=world.origin, now=world.clock.now)
+    )
     report = audit(world.root / "ledger", checkpoint=world.ledger.checkpoint)
     assert report.size == world.ledger.size == 3
     assert report.root == world.ledger.tree.root()
@@ -67,8 +68,9 @@ def test_tampered_entry_with_fixed_checksum_still_fails_the_leaf_hash(world: Wor
     assert info.value.seq == 1 and info.value.code == "leaf_hash_mismatch"
 
 
-def test_checkpoint_from_another_log_fails(world: World, tmp_path_factory: pytest.TempPathFactory
-                                           ) -> None:
+def test_checkpoint_from_another_log_fails(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from ledger.setup import initialize
 
     other_root = tmp_path_factory.mktemp("other")

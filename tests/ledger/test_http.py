@@ -34,8 +34,9 @@ def client(world: World, live: str) -> Iterator[LedgerClient]:
 def register_over_http(world: World, client: LedgerClient, role: str = "agency") -> Identity:
     who = Identity.create()
     endorsement = world.governance.endorse(who.did, role, ledger=world.origin, now=world.clock.now)
-    client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=world.origin,
-                                now=world.clock.now))
+    client.submit(
+        who.create_tx(role=role, endorsement=endorsement, ledger=world.origin, now=world.clock.now)
+    )
     return who
 
 
@@ -57,8 +58,9 @@ def test_checkpoint_is_a_signed_note(world: World, live: str) -> None:
 
 
 def test_refusal_carries_its_code_over_http(world: World, live: str) -> None:
-    response = httpx.post(live + "/transactions", content="not.a.jws",
-                          headers={"content-type": "application/jose"})
+    response = httpx.post(
+        live + "/transactions", content="not.a.jws", headers={"content-type": "application/jose"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "jws_malformed"
 
@@ -86,8 +88,9 @@ def test_entry_by_seq_and_by_hash(world: World, live: str) -> None:
     assert httpx.get(live + "/transactions/999").json()["error"] == "entry_not_found"
 
 
-def test_client_refuses_a_forked_ledger(world: World, client: LedgerClient, tmp_path_factory:
-                                        pytest.TempPathFactory) -> None:
+def test_client_refuses_a_forked_ledger(
+    world: World, client: LedgerClient, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Another ledger signed with the same key but a different history is caught."""
     register_over_http(world, client)
     assert client.trusted is not None
@@ -98,12 +101,14 @@ def test_client_refuses_a_forked_ledger(world: World, client: LedgerClient, tmp_
 
     seed = b64_decode(Paths(world.root).keys.get(CHECKPOINT_KEY)["seed"])
     forged = NoteSigner(world.origin, seed).sign_checkpoint(
-        Checkpoint(world.origin, client.trusted.size, b"\x07" * 32))
+        Checkpoint(world.origin, client.trusted.size, b"\x07" * 32)
+    )
     with pytest.raises(VerificationError) as info:
         client.accept_checkpoint(forged)
     assert info.value.code == "ledger_forked"
     bigger = NoteSigner(world.origin, seed).sign_checkpoint(
-        Checkpoint(world.origin, client.trusted.size + 1, b"\x07" * 32))
+        Checkpoint(world.origin, client.trusted.size + 1, b"\x07" * 32)
+    )
     with pytest.raises(Error) as info2:
         client.accept_checkpoint(bigger)
     assert info2.value.code in {"ledger_inconsistent", "proof_out_of_range"}
@@ -113,7 +118,8 @@ def test_client_refuses_a_checkpoint_from_another_key(world: World, client: Ledg
     from civicid.checkpoint import Checkpoint, NoteSigner
 
     other = NoteSigner.generate(world.origin).sign_checkpoint(
-        Checkpoint(world.origin, 1, b"\x00" * 32))
+        Checkpoint(world.origin, 1, b"\x00" * 32)
+    )
     with pytest.raises(Error) as info:
         client.accept_checkpoint(other)
     assert info.value.code in {"note_unknown_key", "note_signature_invalid"}

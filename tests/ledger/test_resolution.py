@@ -37,8 +37,11 @@ def test_rotation_keeps_old_versions_resolvable(world: World) -> None:
     status, latest = resolve(world, agency.did)
     assert status == 200 and latest["didDocument"] == successor.document
     assert latest["didDocumentMetadata"]["updated"] == iso(world.clock.now)
-    for option in ({"version_id": "1"}, {"version_id": first},
-                   {"version_time": iso(world.clock.now - 30)}):
+    for option in (
+        {"version_id": "1"},
+        {"version_id": first},
+        {"version_time": iso(world.clock.now - 30)},
+    ):
         status, old = resolve(world, agency.did, **option)
         assert status == 200 and old["didDocument"] == agency.document, option
         assert old["didDocumentMetadata"]["nextVersionId"] == world.head(agency)
@@ -46,8 +49,9 @@ def test_rotation_keeps_old_versions_resolvable(world: World) -> None:
 
 def test_deactivated_did_is_flagged_with_410(world: World) -> None:
     agency = world.register()
-    world.ledger.submit(agency.deactivate_tx(world.head(agency), ledger=world.origin,
-                                             now=world.clock.now))
+    world.ledger.submit(
+        agency.deactivate_tx(world.head(agency), ledger=world.origin, now=world.clock.now)
+    )
     status, body = resolve(world, agency.did)
     assert status == 410
     assert body["didDocument"] is None and body["didDocumentMetadata"]["deactivated"] is True
@@ -55,15 +59,19 @@ def test_deactivated_did_is_flagged_with_410(world: World) -> None:
     assert status == 200 and old["didDocument"] == agency.document
 
 
-@pytest.mark.parametrize("did, status, error", [
-    ("not-a-did", 400, "INVALID_DID"),
-    ("did:civicid:UPPER", 400, "INVALID_DID"),
-    ("did:civicid:" + "a" * 31, 400, "INVALID_DID"),
-    ("did:web:example.com", 501, "METHOD_NOT_SUPPORTED"),
-    ("did:civicid:" + "a" * 32, 404, "NOT_FOUND"),
-])
-def test_errors_are_named_as_the_spec_names_them(world: World, did: str, status: int,
-                                                  error: str) -> None:
+@pytest.mark.parametrize(
+    "did, status, error",
+    [
+        ("not-a-did", 400, "INVALID_DID"),
+        ("did:civicid:UPPER", 400, "INVALID_DID"),
+        ("did:civicid:" + "a" * 31, 400, "INVALID_DID"),
+        ("did:web:example.com", 501, "METHOD_NOT_SUPPORTED"),
+        ("did:civicid:" + "a" * 32, 404, "NOT_FOUND"),
+    ],
+)
+def test_errors_are_named_as_the_spec_names_them(
+    world: World, did: str, status: int, error: str
+) -> None:
     got, body = resolve(world, did)
     assert got == status
     assert body["didResolutionMetadata"]["error"]["type"] == f"https://www.w3.org/ns/did#{error}"
@@ -90,5 +98,10 @@ def test_proof_option_carries_an_inclusion_proof(world: World) -> None:
     _, body = resolve(world, agency.did, with_proof=True)
     proof = body["didResolutionMetadata"]["proof"]
     checkpoint = open_checkpoint(proof["checkpoint"], NoteVerifier(world.genesis.vkey))
-    verify_inclusion(leaf_hash(proof["transaction"].encode()), proof["seq"], checkpoint.size,
-                     [b64_decode(h) for h in proof["inclusion"]], checkpoint.root)
+    verify_inclusion(
+        leaf_hash(proof["transaction"].encode()),
+        proof["seq"],
+        checkpoint.size,
+        [b64_decode(h) for h in proof["inclusion"]],
+        checkpoint.root,
+    )

@@ -29,14 +29,23 @@ def refused(world: World, text: str | bytes, code: str) -> Error:
 
 
 def forge(header: dict[str, object], payload: dict[str, object], signature: bytes = b"sig") -> str:
-    return ".".join((b64url_encode(json.dumps(header).encode()),
-                     b64url_encode(canonical_json(payload)), b64url_encode(signature)))
+    return ".".join(
+        (
+            b64url_encode(json.dumps(header).encode()),
+            b64url_encode(canonical_json(payload)),
+            b64url_encode(signature),
+        )
+    )
 
 
 def update_payload(world: World, who: Identity) -> dict[str, object]:
-    return {"type": tx.DID_UPDATE, "id": tx.new_tx_id(), "iat": world.clock.now,
-            "ledger": world.origin,
-            "body": {"did": who.did, "prev": world.head(who), "document": who.document}}
+    return {
+        "type": tx.DID_UPDATE,
+        "id": tx.new_tx_id(),
+        "iat": world.clock.now,
+        "ledger": world.origin,
+        "body": {"did": who.did, "prev": world.head(who), "document": who.document},
+    }
 
 
 def test_a_valid_update_is_accepted(world: World) -> None:
@@ -47,14 +56,17 @@ def test_a_valid_update_is_accepted(world: World) -> None:
     assert len(world.ledger.state.record(agency.did).versions) == 2
 
 
-@pytest.mark.parametrize("text, code", [
-    ("not a jws", "jws_malformed"),
-    ("a.b", "jws_malformed"),
-    ("e30.e30.", "jws_malformed"),
-    ("!!!.e30.c2ln", "jws_malformed"),
-    (b"\xff\xfe", "jws_malformed"),
-    (b64url_encode(b"[1]") + ".e30.c2ln", "jws_malformed"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("not a jws", "jws_malformed"),
+        ("a.b", "jws_malformed"),
+        ("e30.e30.", "jws_malformed"),
+        ("!!!.e30.c2ln", "jws_malformed"),
+        (b"\xff\xfe", "jws_malformed"),
+        (b64url_encode(b"[1]") + ".e30.c2ln", "jws_malformed"),
+    ],
+)
 def test_malformed_jws(world: World, text: str, code: str) -> None:
     refused(world, text, code)
 
@@ -73,8 +85,11 @@ def test_hmac_algs_are_refused(world: World, alg: str) -> None:
     agency = world.register()
     public = json.dumps(agency.key.public.to_jwk()).encode()
     token = jws.JWS(canonical_json(update_payload(world, agency)))
-    token.add_signature(jwk.JWK(kty="oct", k=b64url_encode(public)), alg=alg,
-                        protected=json.dumps({"alg": alg, "typ": tx.TX_TYP, "kid": agency.kid}))
+    token.add_signature(
+        jwk.JWK(kty="oct", k=b64url_encode(public)),
+        alg=alg,
+        protected=json.dumps({"alg": alg, "typ": tx.TX_TYP, "kid": agency.kid}),
+    )
     refused(world, token.serialize(compact=True), "jws_alg_forbidden")
 
 
@@ -90,24 +105,29 @@ def test_embedded_jwk_header_cannot_supply_the_key(world: World) -> None:
 
 def test_wrong_typ_is_refused(world: World) -> None:
     agency = world.register()
-    text = agency.key.sign_compact(canonical_json(update_payload(world, agency)),
-                                   {"typ": "JWT", "kid": agency.kid})
+    text = agency.key.sign_compact(
+        canonical_json(update_payload(world, agency)), {"typ": "JWT", "kid": agency.kid}
+    )
     refused(world, text, "jws_typ_mismatch")
 
 
 def test_unknown_signer(world: World) -> None:
     stranger = Identity.create()
-    text = stranger.sign(tx.DID_UPDATE, {"did": stranger.did, "prev": "1-00",
-                                         "document": stranger.document},
-                         ledger=world.origin, now=world.clock.now)
+    text = stranger.sign(
+        tx.DID_UPDATE,
+        {"did": stranger.did, "prev": "1-00", "document": stranger.document},
+        ledger=world.origin,
+        now=world.clock.now,
+    )
     refused(world, text, "did_not_found")
 
 
 def test_wrong_signature(world: World) -> None:
     agency = world.register()
     attacker = PrivateKey.generate()
-    text = attacker.sign_compact(canonical_json(update_payload(world, agency)),
-                                 {"typ": tx.TX_TYP, "kid": agency.kid})
+    text = attacker.sign_compact(
+        canonical_json(update_payload(world, agency)), {"typ": tx.TX_TYP, "kid": agency.kid}
+    )
     refused(world, text, "jws_signature_invalid")
 
 
@@ -116,23 +136,42 @@ def test_key_that_is_not_the_controllers(world: World) -> None:
     agency = world.register()
     auth = PrivateKey.generate()
     document = json.loads(json.dumps(agency.document))
-    document["verificationMethod"].append({"id": f"{agency.did}#auth", "type": "JsonWebKey2020",
-                                           "controller": agency.did,
-                                           "publicKeyJwk": auth.public.to_jwk()})
+    document["verificationMethod"].append(
+        {
+            "id": f"{agency.did}#auth",
+            "type": "JsonWebKey2020",
+            "controller": agency.did,
+            "publicKeyJwk": auth.public.to_jwk(),
+        }
+    )
     document["authentication"].append(f"{agency.did}#auth")
-    world.ledger.submit(agency.sign(tx.DID_UPDATE, {"did": agency.did, "prev": world.head(agency),
-                                                    "document": document},
-                                    ledger=world.origin, now=world.clock.now))
-    text = tx.build_tx(auth, f"{agency.did}#auth", tx.DID_DEACTIVATE,
-                       {"did": agency.did, "prev": world.head(agency)},
-                       ledger=world.origin, now=world.clock.now)
+    world.ledger.submit(
+        agency.sign(
+            tx.DID_UPDATE,
+            {"did": agency.did, "prev": world.head(agency), "document": document},
+            ledger=world.origin,
+            now=world.clock.now,
+        )
+    )
+    text = tx.build_tx(
+        auth,
+        f"{agency.did}#auth",
+        tx.DID_DEACTIVATE,
+        {"did": agency.did, "prev": world.head(agency)},
+        ledger=world.origin,
+        now=world.clock.now,
+    )
     refused(world, text, "key_not_authorized")
 
 
 def test_other_dids_key_cannot_sign_for_a_did(world: World) -> None:
     agency, desk = world.register(), world.register("service-desk")
-    text = desk.sign(tx.DID_DEACTIVATE, {"did": agency.did, "prev": world.head(agency)},
-                     ledger=world.origin, now=world.clock.now)
+    text = desk.sign(
+        tx.DID_DEACTIVATE,
+        {"did": agency.did, "prev": world.head(agency)},
+        ledger=world.origin,
+        now=world.clock.now,
+    )
     refused(world, text, "signer_not_controller")
 
 
@@ -155,34 +194,52 @@ def test_stale_transaction(world: World) -> None:
     refused(world, update, "tx_stale")
 
 
-@pytest.mark.parametrize("mutate, code", [
-    (lambda d: d.pop("verificationMethod"), "did_document_invalid"),
-    (lambda d: d.update(id="did:civicid:" + "a" * 32), "did_document_invalid"),
-    (lambda d: d.update(authentication=["did:civicid:" + "a" * 32 + "#x"]), "did_document_invalid"),
-    (lambda d: d.update(capabilityInvocation=[]), "did_document_invalid"),
-    (lambda d: d["verificationMethod"][0].update(type="Ed25519VerificationKey2018"),
-     "did_document_invalid"),
-    (lambda d: d["verificationMethod"][0]["publicKeyJwk"].update(crv="secp256k1"), "jwk_unsupported"),
-    (lambda d: d.update({"@context": 5}), "did_document_invalid"),
-    (lambda d: d.update(service=[{"id": "x", "type": "T", "serviceEndpoint": "y"}] * 20),
-     "did_document_invalid"),
-    (lambda d: d.update(padding="x" * 20000), "did_document_too_large"),
-])
-def test_non_conforming_did_document(world: World, mutate: Callable[[dict[str, object]], object],
-                                     code: str) -> None:
+@pytest.mark.parametrize(
+    "mutate, code",
+    [
+        (lambda d: d.pop("verificationMethod"), "did_document_invalid"),
+        (lambda d: d.update(id="did:civicid:" + "a" * 32), "did_document_invalid"),
+        (
+            lambda d: d.update(authentication=["did:civicid:" + "a" * 32 + "#x"]),
+            "did_document_invalid",
+        ),
+        (lambda d: d.update(capabilityInvocation=[]), "did_document_invalid"),
+        (
+            lambda d: d["verificationMethod"][0].update(type="Ed25519VerificationKey2018"),
+            "did_document_invalid",
+        ),
+        (
+            lambda d: d["verificationMethod"][0]["publicKeyJwk"].update(crv="secp256k1"),
+            "jwk_unsupported",
+        ),
+        (lambda d: d.update({"@context": 5}), "did_document_invalid"),
+        (
+            lambda d: d.update(service=[{"id": "x", "type": "T", "serviceEndpoint": "y"}] * 20),
+            "did_document_invalid",
+        ),
+        (lambda d: d.update(padding="x" * 20000), "did_document_too_large"),
+    ],
+)
+def test_non_conforming_did_document(
+    world: World, mutate: Callable[[dict[str, object]], object], code: str
+) -> None:
     agency = world.register()
     document = json.loads(json.dumps(agency.document))
     mutate(document)
-    text = agency.sign(tx.DID_UPDATE, {"did": agency.did, "prev": world.head(agency),
-                                       "document": document},
-                       ledger=world.origin, now=world.clock.now)
+    text = agency.sign(
+        tx.DID_UPDATE,
+        {"did": agency.did, "prev": world.head(agency), "document": document},
+        ledger=world.origin,
+        now=world.clock.now,
+    )
     refused(world, text, code)
 
 
 def test_update_of_a_deactivated_did(world: World) -> None:
     agency = world.register()
-    world.ledger.submit(agency.deactivate_tx(world.head(agency), ledger=world.origin,
-                                             now=world.clock.now))
+    world.ledger.submit(
+        agency.deactivate_tx(world.head(agency), ledger=world.origin, now=world.clock.now)
+    )
     _, update = agency.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
     refused(world, update, "did_deactivated")
 
@@ -207,8 +264,12 @@ def test_body_over_the_size_limit(world: World) -> None:
 
 def test_create_without_endorsement(world: World) -> None:
     who = Identity.create()
-    text = who.sign(tx.DID_CREATE, {"did": who.did, "role": "agency", "document": who.document},
-                    ledger=world.origin, now=world.clock.now)
+    text = who.sign(
+        tx.DID_CREATE,
+        {"did": who.did, "role": "agency", "document": who.document},
+        ledger=world.origin,
+        now=world.clock.now,
+    )
     refused(world, text, "endorsement_missing")
 
 
@@ -216,50 +277,90 @@ def test_create_endorsed_by_someone_else(world: World) -> None:
     agency = world.register()
     who = Identity.create()
     endorsement = agency.endorse(who.did, "agency", ledger=world.origin, now=world.clock.now)
-    refused(world, who.create_tx(role="agency", endorsement=endorsement, ledger=world.origin,
-                                 now=world.clock.now), "endorsement_invalid")
+    refused(
+        world,
+        who.create_tx(
+            role="agency", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+        ),
+        "endorsement_invalid",
+    )
 
 
 def test_endorsement_for_another_did_is_refused(world: World) -> None:
     who, other = Identity.create(), Identity.create()
-    endorsement = world.governance.endorse(other.did, "agency", ledger=world.origin,
-                                           now=world.clock.now)
-    refused(world, who.create_tx(role="agency", endorsement=endorsement, ledger=world.origin,
-                                 now=world.clock.now), "endorsement_invalid")
+    endorsement = world.governance.endorse(
+        other.did, "agency", ledger=world.origin, now=world.clock.now
+    )
+    refused(
+        world,
+        who.create_tx(
+            role="agency", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+        ),
+        "endorsement_invalid",
+    )
 
 
 def test_squatted_did_is_refused(world: World) -> None:
     """A DID whose id is not the hash of its document cannot be registered."""
     victim, attacker = Identity.create(), Identity.create()
     document = json.loads(json.dumps(attacker.document).replace(attacker.did, victim.did))
-    endorsement = world.governance.endorse(victim.did, "agency", ledger=world.origin,
-                                           now=world.clock.now)
-    text = attacker.key.sign_compact(canonical_json({
-        "type": tx.DID_CREATE, "id": tx.new_tx_id(), "iat": world.clock.now, "ledger": world.origin,
-        "body": {"did": victim.did, "role": "agency", "document": document,
-                 "endorsement": endorsement}}), {"typ": tx.TX_TYP, "kid": f"{victim.did}#key-1"})
+    endorsement = world.governance.endorse(
+        victim.did, "agency", ledger=world.origin, now=world.clock.now
+    )
+    text = attacker.key.sign_compact(
+        canonical_json(
+            {
+                "type": tx.DID_CREATE,
+                "id": tx.new_tx_id(),
+                "iat": world.clock.now,
+                "ledger": world.origin,
+                "body": {
+                    "did": victim.did,
+                    "role": "agency",
+                    "document": document,
+                    "endorsement": endorsement,
+                },
+            }
+        ),
+        {"typ": tx.TX_TYP, "kid": f"{victim.did}#key-1"},
+    )
     refused(world, text, "did_scid_mismatch")
 
 
 def test_citizen_role_is_refused(world: World) -> None:
     who = Identity.create()
-    endorsement = world.governance.endorse(who.did, "citizen", ledger=world.origin,
-                                           now=world.clock.now)
-    refused(world, who.create_tx(role="citizen", endorsement=endorsement, ledger=world.origin,
-                                 now=world.clock.now), "role_unknown")
+    endorsement = world.governance.endorse(
+        who.did, "citizen", ledger=world.origin, now=world.clock.now
+    )
+    refused(
+        world,
+        who.create_tx(
+            role="citizen", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+        ),
+        "role_unknown",
+    )
 
 
 def test_duplicate_did(world: World) -> None:
     agency = world.register()
-    endorsement = world.governance.endorse(agency.did, "agency", ledger=world.origin,
-                                           now=world.clock.now)
-    refused(world, agency.create_tx(role="agency", endorsement=endorsement, ledger=world.origin,
-                                    now=world.clock.now), "did_exists")
+    endorsement = world.governance.endorse(
+        agency.did, "agency", ledger=world.origin, now=world.clock.now
+    )
+    refused(
+        world,
+        agency.create_tx(
+            role="agency", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+        ),
+        "did_exists",
+    )
 
 
 def test_second_genesis(world: World) -> None:
-    refused(world, world.governance.genesis(origin=world.origin, checkpoint_key="x",
-                                            now=world.clock.now), "genesis_exists")
+    refused(
+        world,
+        world.governance.genesis(origin=world.origin, checkpoint_key="x", now=world.clock.now),
+        "genesis_exists",
+    )
 
 
 def test_prerotation_only_the_committed_key_may_rotate(world: World) -> None:

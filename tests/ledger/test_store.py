@@ -27,19 +27,24 @@ def test_reopen_keeps_every_entry_and_the_same_root(world: World) -> None:
     again = open_ledger(world.root, clock=world.clock)
     try:
         assert again.size == size and again.tree.root() == root
-        assert again.state.record(agency.did).current.version_id == \
-            world.ledger.state.record(agency.did).current.version_id
+        assert (
+            again.state.record(agency.did).current.version_id
+            == world.ledger.state.record(agency.did).current.version_id
+        )
     finally:
         again.close()
     world.ledger = open_ledger(world.root, clock=world.clock)
 
 
-@pytest.mark.parametrize("victim, garbage", [
-    ("log.dat", b"\x00\x00\x01\x00partial record"),
-    ("log.idx", b"\x00\x00\x00"),
-    ("leaves.dat", b"\x13" * 17),
-    ("log.dat", b"\xff" * 3),
-])
+@pytest.mark.parametrize(
+    "victim, garbage",
+    [
+        ("log.dat", b"\x00\x00\x01\x00partial record"),
+        ("log.idx", b"\x00\x00\x00"),
+        ("leaves.dat", b"\x13" * 17),
+        ("log.dat", b"\xff" * 3),
+    ],
+)
 def test_torn_tail_is_cut_back(world: World, victim: str, garbage: bytes) -> None:
     world.register()
     size, root = world.ledger.size, world.ledger.tree.root()
@@ -92,13 +97,17 @@ def test_readonly_ledger_refuses_writes(world: World) -> None:
     from civicid.identity import Identity
 
     who = Identity.create()
-    endorsement = world.governance.endorse(who.did, "agency", ledger=world.origin,
-                                           now=world.clock.now)
+    endorsement = world.governance.endorse(
+        who.did, "agency", ledger=world.origin, now=world.clock.now
+    )
     reader = open_ledger(world.root, readonly=True, clock=world.clock)
     try:
         with pytest.raises(StorageError) as info:
-            reader.submit(who.create_tx(role="agency", endorsement=endorsement,
-                                        ledger=world.origin, now=world.clock.now))
+            reader.submit(
+                who.create_tx(
+                    role="agency", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+                )
+            )
         assert info.value.code == "store_readonly"
         assert who.did not in reader.state.dids
     finally:
@@ -128,9 +137,12 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     script.write_text(WRITER)
     acknowledged: list[tuple[int, str]] = []
     for _ in range(3):
-        proc = subprocess.Popen([sys.executable, str(script), str(tmp_path)],
-                                stdout=subprocess.PIPE, text=True,
-                                cwd=Path(__file__).parents[2])
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parents[2],
+        )
         assert proc.stdout is not None
         deadline = time.monotonic() + 30
         # Wait until it has acknowledged a few, then kill it mid-stride.

@@ -1,0 +1,1 @@
+"""The service desk's verifier: policies, OpenID4VP requests, presentation checks."""

@@ -1,0 +1,1 @@
+"""The citizen's wallet: keys and credentials in an encrypted local store, and a Textual app."""
