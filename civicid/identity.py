@@ -7,7 +7,7 @@ from typing import Any
 
 from civicid import transaction as tx
 from civicid.did import DID, build_document, new_did
-from civicid.jose import DEFAULT_ALG, PrivateKey, PublicKey
+from civicid.jose import DEFAULT_ALG, PrivateKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,20 +95,15 @@ class Identity:
         """A new identity whose controller key replaces this one, and the update transaction.
 
         With pre-rotation the committed key becomes current and signs; otherwise the current
-        key signs for a fresh one. The old key stays listed for verification of what it signed,
-        but loses control of the DID.
+        key signs for a fresh one. The new version lists only the new key: what the old key
+        signed is checked against the version in force when it signed (resolution by
+        ``versionTime``), which the ledger keeps forever.
         """
         new_key = self.next_key or PrivateKey.generate(alg)
-        number = len(self.document.get("verificationMethod", [])) + 1
-        fragment = f"key-{number}"
-        old_keys = [
-            (vm["id"].split("#")[1], _public(vm)) for vm in self.document["verificationMethod"]
-        ]
-        document = build_document(
-            [*old_keys, (fragment, new_key.public)], did=self.did, controller_fragments=[fragment]
+        fragment = (
+            f"key-{int(self.kid.rsplit('-', 1)[-1]) + 1}" if self.kid[-1].isdigit() else "key-1"
         )
-        document["assertionMethod"] = [f"{self.did}#{fragment}"]
-        document["authentication"] = [f"{self.did}#{fragment}"]
+        document = build_document([(fragment, new_key.public)], did=self.did)
         if "service" in self.document:
             document["service"] = self.document["service"]
         successor = Identity(
@@ -129,7 +124,3 @@ class Identity:
 
     def deactivate_tx(self, prev: str, *, ledger: str, now: int | None = None) -> str:
         return self.sign(tx.DID_DEACTIVATE, {"did": self.did, "prev": prev}, ledger=ledger, now=now)
-
-
-def _public(vm: dict[str, Any]) -> PublicKey:
-    return PublicKey.from_jwk(vm["publicKeyJwk"])

@@ -39,6 +39,12 @@ KEY_SUPPLYING_HEADERS: Final = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5
 UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
 
 
+# Parsed public keys, by their JSON: importing a JWK validates the curve point, which costs
+# more than the signature check it serves. Keys are immutable, so the cache only saves work.
+MAX_CACHED_KEYS: Final = 100_000
+_KEY_CACHE: dict[str, PublicKey] = {}
+
+
 class PublicKey:
     """A public verification key; never holds private material."""
 
@@ -54,6 +60,23 @@ class PublicKey:
 
     @classmethod
     def from_jwk(cls, value: Any) -> PublicKey:
+        if isinstance(value, dict):
+            try:
+                cache_key = json.dumps(value, sort_keys=True)
+            except (TypeError, ValueError):
+                cache_key = None
+            if cache_key is not None:
+                cached = _KEY_CACHE.get(cache_key)
+                if cached is None:
+                    cached = cls._from_jwk(value)
+                    if len(_KEY_CACHE) >= MAX_CACHED_KEYS:
+                        _KEY_CACHE.clear()
+                    _KEY_CACHE[cache_key] = cached
+                return cached
+        return cls._from_jwk(value)
+
+    @classmethod
+    def _from_jwk(cls, value: Any) -> PublicKey:
         if not isinstance(value, dict):
             raise InvalidInput("jwk_invalid", "a JWK must be a JSON object")
         if "d" in value or "p" in value or "k" in value:

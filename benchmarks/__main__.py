@@ -1,0 +1,18 @@
+"""Run every part's benchmark and print one table."""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import ledger
+from benchmarks.table import render
+
+
+def main() -> None:
+    rows = ledger.main(sys.argv[1:])
+    print()
+    print(render(rows))
+
+
+if __name__ == "__main__":
+    main()

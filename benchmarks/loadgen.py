@@ -1,0 +1,75 @@
+"""A minimal HTTP/1.1 keep-alive load generator on asyncio.
+
+A general client (httpx) spends more CPU per request than the server under test does, and
+on a 2-core machine that would measure the client. This sends pre-built requests over
+persistent connections and parses only the status line and Content-Length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+
+async def _worker(host: str, port: int, requests: list[bytes], result: Result) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for request in requests:
+            started = time.perf_counter()
+            writer.write(request)
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            result.latencies.append(time.perf_counter() - started)
+            status = int(status_line.split()[1])
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+def request(method: str, path: str, body: bytes = b"", content_type: str = "") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
+    if content_type:
+        head += f"Content-Type: {content_type}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def run(host: str, port: int, per_connection: list[list[bytes]]) -> Result:
+    """Send each list of requests over its own connection, all connections at once."""
+    result = Result()
+
+    async def main() -> None:
+        started = time.perf_counter()
+        await asyncio.gather(*(_worker(host, port, reqs, result) for reqs in per_connection))
+        result.seconds = time.perf_counter() - started
+
+    try:
+        import uvloop
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    return result
