@@ -18,12 +18,19 @@ class Row:
 def render(rows: list[Row]) -> str:
     header = ("part", "metric", "value", "target", "met")
     lines = [
-        (r.part, r.metric, f"{r.value:,.3f} {r.unit}".replace(".000 ", " "), r.target,
-         "" if r.met is None else ("yes" if r.met else "NO"))
+        (
+            r.part,
+            r.metric,
+            f"{r.value:,.3f} {r.unit}".replace(".000 ", " "),
+            r.target,
+            "" if r.met is None else ("yes" if r.met else "NO"),
+        )
         for r in rows
     ]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *lines, strict=False)]
     out = [" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     out.append("-+-".join("-" * w for w in widths))
-    out += [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines]
+    out += [
+        " | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    ]
     return "\n".join(out)

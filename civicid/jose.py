@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
@@ -39,24 +42,40 @@ KEY_SUPPLYING_HEADERS: Final = frozenset({"jwk", "jku", "x5u", "x5c", "x5t", "x5
 UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
 
 
-# Parsed public keys, by their JSON: importing a JWK validates the curve point, which costs
+# Parsed public keys, by their JSON: importing a key validates the curve point, which costs
 # more than the signature check it serves. Keys are immutable, so the cache only saves work.
 MAX_CACHED_KEYS: Final = 100_000
 _KEY_CACHE: dict[str, PublicKey] = {}
 
+# Coordinate sizes in bytes (RFC 7518 §6.2.1.2, RFC 8037 §2), and the hash of each algorithm.
+CURVES: Final[dict[str, tuple[int, ec.EllipticCurve | None]]] = {
+    "P-256": (32, ec.SECP256R1()),
+    "P-384": (48, ec.SECP384R1()),
+    "Ed25519": (32, None),
+}
+HASHES: Final[dict[str, hashes.HashAlgorithm]] = {
+    "ES256": hashes.SHA256(),
+    "ES384": hashes.SHA384(),
+}
+PUBLIC_MEMBERS: Final = ("kty", "crv", "x", "y", "kid", "use", "alg", "key_ops")
+
+VerifyingKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+
 
 class PublicKey:
-    """A public verification key; never holds private material."""
+    """A public verification key; never holds private material.
 
-    __slots__ = ("_json", "_jwk")
+    The key object is built once (jwcrypto would rebuild it for every verification); the
+    jwcrypto JWK is made only when asked for (thumbprints, interop).
+    """
 
-    def __init__(self, key: jwk.JWK) -> None:
-        if key.has_private:
-            raise InvalidInput(
-                "jwk_private_material", "a public key must not carry private members"
-            )
-        self._jwk = key
-        self._json: dict[str, Any] = key.export_public(as_dict=True)
+    __slots__ = ("_json", "_jwk", "_key", "_thumbprint")
+
+    def __init__(self, value: dict[str, Any], key: VerifyingKey) -> None:
+        self._json = value
+        self._key = key
+        self._jwk: jwk.JWK | None = None
+        self._thumbprint: str | None = None
 
     @classmethod
     def from_jwk(cls, value: Any) -> PublicKey:
@@ -83,17 +102,31 @@ class PublicKey:
             raise InvalidInput(
                 "jwk_private_material", "a public key must not carry private members"
             )
-        if (value.get("kty"), value.get("crv")) not in set(KEY_TYPES.values()):
+        kty, crv = value.get("kty"), value.get("crv")
+        if (kty, crv) not in set(KEY_TYPES.values()):
             raise InvalidInput(
                 "jwk_unsupported",
-                f"key type {value.get('kty')}/{value.get('crv')} is not allowed "
-                "(P-256, P-384, Ed25519)",
+                f"key type {kty}/{crv} is not allowed (P-256, P-384, Ed25519)",
             )
+        size, curve = CURVES[str(crv)]
+        x = b64url_decode(str(value.get("x", "")), code="jwk_invalid")
         try:
-            key = jwk.JWK(**value)
-        except (JWException, ValueError, TypeError) as exc:
-            raise InvalidInput("jwk_invalid", f"not a valid JWK: {exc}") from exc
-        return cls(key)
+            if curve is None:
+                if len(x) != size or "y" in value:
+                    raise ValueError("Ed25519 keys have a 32-byte x and no y")
+                key: VerifyingKey = ed25519.Ed25519PublicKey.from_public_bytes(x)
+            else:
+                y = b64url_decode(str(value.get("y", "")), code="jwk_invalid")
+                if len(x) != size or len(y) != size:
+                    raise ValueError(f"{crv} coordinates are {size} bytes")
+                # Raises unless the point is on the curve (no invalid-curve attacks).
+                key = ec.EllipticCurvePublicNumbers(
+                    int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve
+                ).public_key()
+        except ValueError as exc:
+            raise InvalidInput("jwk_invalid", f"not a valid {crv} key: {exc}") from exc
+        public = {name: value[name] for name in PUBLIC_MEMBERS if name in value}
+        return cls(public, key)
 
     def to_jwk(self) -> dict[str, Any]:
         return dict(self._json)
@@ -103,15 +136,38 @@ class PublicKey:
         return self._json["kty"], self._json["crv"]
 
     def thumbprint(self) -> str:
-        """RFC 7638 JWK thumbprint, SHA-256, base64url."""
-        return str(self._jwk.thumbprint())
+        """RFC 7638 JWK thumbprint, SHA-256, base64url (computed by jwcrypto)."""
+        if self._thumbprint is None:
+            self._thumbprint = str(self.jwcrypto_key.thumbprint())
+        return self._thumbprint
 
     def accepts_alg(self, alg: str) -> bool:
         return KEY_TYPES.get(alg) == self.kty_crv
 
     @property
     def jwcrypto_key(self) -> jwk.JWK:
+        if self._jwk is None:
+            self._jwk = jwk.JWK(**self._json)
         return self._jwk
+
+    def verify_signature(self, alg: str, data: bytes, signature: bytes) -> None:
+        """RFC 7518 §3.4 / RFC 8037 §3.1 signature check; ``alg`` must fit this key."""
+        if not self.accepts_alg(alg):
+            raise VerificationError("jws_alg_key_mismatch", f"{alg} does not fit the signer's key")
+        try:
+            if isinstance(self._key, ed25519.Ed25519PublicKey):
+                self._key.verify(signature, data)
+                return
+            size = CURVES[self.kty_crv[1]][0]
+            # JWS carries R || S, fixed width; anything else is not a JWS ECDSA signature.
+            if len(signature) != 2 * size:
+                raise InvalidSignature
+            der = encode_dss_signature(
+                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+            )
+            self._key.verify(der, data, ec.ECDSA(HASHES[alg]))
+        except InvalidSignature as exc:
+            raise VerificationError("jws_signature_invalid", "signature does not verify") from exc
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PublicKey) and self.thumbprint() == other.thumbprint()
@@ -130,7 +186,7 @@ class PrivateKey:
             raise InvalidInput("jws_alg_forbidden", f"{alg} is not a signing algorithm we use")
         self._jwk = key
         self.alg = alg
-        self.public = PublicKey(jwk.JWK(**key.export_public(as_dict=True)))
+        self.public = PublicKey.from_jwk(key.export_public(as_dict=True))
         if not self.public.accepts_alg(alg):
             raise InvalidInput("jws_alg_key_mismatch", f"{alg} does not fit this key")
 
@@ -228,16 +284,9 @@ class CompactJWS:
             )
 
     def verify_with(self, key: PublicKey) -> None:
-        """Check the signature with ``key``; the header's alg must fit the key (no confusion)."""
-        alg = self.alg
-        if not key.accepts_alg(alg):
-            raise VerificationError("jws_alg_key_mismatch", f"{alg} does not fit the signer's key")
-        # jwcrypto's algorithm engine over the exact bytes received (RFC 7515 §5.2 step 8);
-        # the alg was allow-listed and bound to the key's type above.
-        try:
-            JWA.signing_alg(alg).verify(key.jwcrypto_key, self.signing_input, self.signature)
-        except (JWException, ValueError, InvalidSignature) as exc:
-            raise VerificationError("jws_signature_invalid", "signature does not verify") from exc
+        """Check the signature over the exact bytes received (RFC 7515 §5.2 step 8) with
+        ``key``; the header's alg must fit the key (no algorithm confusion)."""
+        key.verify_signature(self.alg, self.signing_input, self.signature)
 
     def payload_json(self, *, code: str = "jws_malformed") -> dict[str, Any]:
         return parse_json_object(self.payload, code=code)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -23,8 +23,8 @@ from ledger import rules
 from ledger.state import State
 from ledger.store import FileLogStore, LogStore
 
-# A proof request names sizes; anything beyond the durable tree is refused, never guessed.
-MAX_BATCH: Final = 4096  # entries one fsync may cover; bounds the latency a batch adds
+# Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
+MAX_BATCH: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,18 @@ class Receipt:
         }
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A submitted transaction waiting for its batch to be committed."""
+
+    tx: Transaction
+    done: threading.Event = field(default_factory=threading.Event)
+    seq: int = -1
+    digest: bytes = b""
+    receipt: Receipt | None = None
+    error: Error | None = None
+
+
 class Ledger:
     """The log and its derived state. Thread-safe; one writer process per store."""
 
@@ -64,8 +76,9 @@ class Ledger:
         self.tree = MerkleTree()
         self._by_hash: dict[bytes, int] = {}
         self._lock = threading.Lock()  # guards state, tree and appends
-        self._sync = threading.Condition()
-        self._syncing = False
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._committing = False
         self._failed: Error | None = None
         self._replay()
         self._durable = self.tree.size
@@ -104,48 +117,94 @@ class Ledger:
     # -- writing ---------------------------------------------------------------------------
 
     def submit(self, text: str | bytes) -> Receipt:
-        """Validate, append and make durable one transaction; raises the rule that failed."""
+        """Validate, append and make durable one transaction; raises the rule that failed.
+
+        Parsing happens in the caller's thread. Then the first submitter to find no commit
+        running becomes the committer: it takes everything queued, checks each entry against
+        the state in order, writes the batch, fsyncs once and signs one checkpoint, then
+        wakes the batch's submitters; it repeats until the queue is empty (group commit).
+        """
         if self._failed is not None:
             raise self._failed
-        if self.signer is None:
+        if self.signer is None or self.store.readonly:
             raise StorageError("store_readonly", "this ledger was opened read-only")
-        tx = Transaction.parse(text)
-        with self._lock:
-            change = rules.check(self.state, tx, rules.Context(now=int(self.clock())))
-            leaf = tx.leaf
-            digest = leaf_hash(leaf)
-            self.store.append([leaf], [digest])
-            seq = self.tree.append(digest)
-            self._by_hash[digest] = seq
-            change.apply(self.state, seq, digest)
-        self._wait_durable(seq + 1)
-        return Receipt(seq, digest, tx.id, tx.type, self._checkpoint)
+        pending = _Pending(Transaction.parse(text))
+        with self._queue_lock:
+            self._queue.append(pending)
+            leader = not self._committing
+            self._committing = True
+        if leader:
+            self._commit_until_empty()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.receipt is not None
+        return pending.receipt
 
-    def _wait_durable(self, size: int) -> None:
-        with self._sync:
-            while self._durable < size:
+    def _commit_until_empty(self) -> None:
+        while True:
+            with self._queue_lock:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                if not batch:
+                    self._committing = False
+                    return
+            try:
+                self._commit(batch)
+            except Error as exc:
+                self._fail(batch, exc)
+            except BaseException as exc:
+                self._fail(batch, StorageError("store_failed", f"commit failed: {exc!r}"))
+                raise
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        ctx = rules.Context(now=int(self.clock()))
+        accepted: list[_Pending] = []
+        leaves: list[bytes] = []
+        digests: list[bytes] = []
+        with self._lock:
+            base = self.tree.size
+            for pending in batch:
                 if self._failed is not None:
-                    raise self._failed
-                if self._syncing:
-                    self._sync.wait()
+                    pending.error = self._failed
                     continue
-                self._syncing = True
-                target = self.tree.size
-                self._sync.release()
                 try:
-                    self.store.sync()
-                    checkpoint = self._sign_checkpoint(target)
+                    change = rules.check(self.state, pending.tx, ctx)
                 except Error as exc:
-                    # The OS may have dropped the pages; nothing after the last good sync
-                    # can be trusted. Refuse all writes until a restart replays the disk.
-                    self._failed = StorageError("store_failed", f"ledger stopped: {exc.message}")
-                    raise self._failed from exc
-                finally:
-                    self._sync.acquire()
-                    self._syncing = False
-                    self._sync.notify_all()
-                self._durable = max(self._durable, target)
-                self._checkpoint = checkpoint
+                    pending.error = exc
+                    continue
+                seq = base + len(leaves)
+                pending.seq, pending.digest = seq, leaf_hash(pending.tx.leaf)
+                # Applied at once so later entries of the batch see it (create, then update).
+                # Not yet visible to readers: they see only the durable prefix.
+                change.apply(self.state, seq, pending.digest)
+                leaves.append(pending.tx.leaf)
+                digests.append(pending.digest)
+                accepted.append(pending)
+            if leaves:
+                self.store.append(leaves, digests)
+                for pending in accepted:
+                    self.tree.append(pending.digest)
+                    self._by_hash[pending.digest] = pending.seq
+        if leaves:
+            self.store.sync()
+            size = base + len(leaves)
+            self._checkpoint = self._sign_checkpoint(size)
+            self._durable = size
+        for pending in accepted:
+            pending.receipt = Receipt(
+                pending.seq, pending.digest, pending.tx.id, pending.tx.type, self._checkpoint
+            )
+        for pending in batch:
+            pending.done.set()
+
+    def _fail(self, batch: list[_Pending], exc: Error) -> None:
+        """A write or sync failed: state may be ahead of the disk, so nothing more is
+        accepted until a restart replays the log (the store already cut its torn tail)."""
+        self._failed = StorageError("store_failed", f"ledger stopped: {exc.message}")
+        for pending in batch:
+            if pending.receipt is None:
+                pending.error = self._failed
+            pending.done.set()
 
     def _sign_checkpoint(self, size: int) -> str:
         if self.signer is None or size == 0:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from civicid.accreditation import Grant
 from civicid.did import DID, Document
 from civicid.errors import Gone, InvalidInput, NotFound
+from civicid.type_metadata import TypeMetadata
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,69 @@ class DidRecord:
         return versions[-1], versions
 
 
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """The ``accreditation.revoke`` entry that ended an accreditation from ``time`` on."""
+
+    seq: int
+    leaf_hash: bytes
+    time: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accreditation:
+    """A governance grant as logged at ``seq``, with its revocation once there is one."""
+
+    grant: Grant
+    seq: int
+    leaf_hash: bytes
+    time: int
+    revocation: Revocation | None = None
+
+    def revoked_at(self, size: int) -> int | None:
+        """When it was revoked, as the first ``size`` entries of the log tell."""
+        revocation = self.revocation
+        return revocation.time if revocation is not None and revocation.seq < size else None
+
+
+@dataclass(frozen=True, slots=True)
+class TypeVersion:
+    """One registration of a credential type by its issuer."""
+
+    number: int
+    issuer: DID
+    metadata: TypeMetadata
+    schema: dict[str, Any]
+    seq: int
+    leaf_hash: bytes
+    time: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListVersion:
+    """One publish of a status list token; the token itself stays in the log entry."""
+
+    number: int
+    owner: DID
+    bits: int
+    entries: int
+    issued_at: int  # the token's iat
+    expires: int | None  # the token's exp
+    ttl: int | None
+    seq: int
+    leaf_hash: bytes
+    time: int
+
+
+Version = TypeVar("Version", TypeVersion, ListVersion)
+
+
+def visible(versions: list[Version], size: int) -> list[Version]:
+    """The versions whose entries are in the first ``size`` entries of the log."""
+    return versions[: bisect.bisect_left([v.seq for v in versions], size)]
+
+
 @dataclass(slots=True)
 class State:
     """Everything the rules read: who exists, with which keys, and what has been seen."""
@@ -75,6 +140,11 @@ class State:
     dids: dict[DID, DidRecord] = field(default_factory=dict)
     tx_ids: set[str] = field(default_factory=set)
     extensions: dict[str, Any] = field(default_factory=dict)
+    # Governance (ledger/governance.py): the trust registry, credential types, status lists.
+    accreditations: dict[str, Accreditation] = field(default_factory=dict)
+    accreditations_of: dict[DID, list[str]] = field(default_factory=dict)  # ids, grant order
+    credential_types: dict[str, list[TypeVersion]] = field(default_factory=dict)  # by vct
+    status_lists: dict[str, list[ListVersion]] = field(default_factory=dict)  # by uri
 
     def record(self, did: DID) -> DidRecord:
         record = self.dids.get(did)

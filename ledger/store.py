@@ -30,6 +30,8 @@ OFFSET: Final = struct.Struct(">Q")
 class LogStore(Protocol):
     """What the ledger needs from a store; a PostgreSQL backend implements the same."""
 
+    readonly: bool
+
     @property
     def size(self) -> int: ...
     def append(self, leaves: list[bytes], hashes: list[bytes]) -> None: ...

@@ -1,4 +1,6 @@
 """Dependencies the routes share, as ``Annotated`` aliases tests can override."""
+# The dependencies are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its
+# thread pool, which costs more than the look-up it does.
 
 from __future__ import annotations
 
@@ -10,12 +12,12 @@ from ledger.log import Ledger
 from ledger.resolution import Resolver
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_resolver(request: Request) -> Resolver:
+async def get_resolver(request: Request) -> Resolver:
     resolver: Resolver = request.app.state.resolver
     return resolver
 

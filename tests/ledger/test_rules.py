@@ -368,7 +368,7 @@ def test_prerotation_only_the_committed_key_may_rotate(world: World) -> None:
     # The current key signing for a brand-new key is refused: it was not committed to.
     stray = Identity(agency.did, agency.kid, agency.key, agency.document, None)
     _, update = stray.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
-    refused(world, update, "key_not_authorized")
+    refused(world, update, "key_unknown")
     # A new key put in the document but not committed to is refused too.
     impostor = PrivateKey.generate()
     cheat = Identity(agency.did, agency.kid, agency.key, agency.document, impostor)
