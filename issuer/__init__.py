@@ -1,1 +1,1 @@
-"""The issuer service: registers an agency on the ledger, issues SD-JWT VCs, publishes status lists."""
+"""The issuer service: registers an agency, issues SD-JWT VCs, publishes status lists."""

@@ -20,7 +20,7 @@ from typing import Any, Final, Protocol
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
-from civicid.errors import StorageError
+from civicid.errors import NotFound, StorageError
 from civicid.merkle import HASH_SIZE, leaf_hash
 
 RECORD_HEADER: Final = struct.Struct(">II")  # length, crc32 of the record bytes
@@ -75,6 +75,8 @@ class FileLogStore:
         self.directory = directory
         self.readonly = readonly
         self._io = threading.Lock()
+        if readonly and not (directory / "log.dat").exists():
+            raise NotFound("ledger_not_initialized", f"no ledger in {directory}")
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock_fd: int | None = None
         if not readonly:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from civicid.errors import Error
@@ -22,8 +24,8 @@ def test_clean_log_passes_with_checkpoint(world: World) -> None:
     assert report.counts == {"genesis": 1, "did.create": 1, "did.deactivate": 1}
 
 
-def flip_byte_in_entry(world: World, seq: int, delta: int) -> None:
-    directory = world.root / "ledger"
+def flip_byte_in_entry(root: Path, seq: int, delta: int) -> None:
+    directory = root / "ledger"
     with open(directory / "log.idx", "rb") as handle:
         handle.seek(seq * OFFSET.size)
         (offset,) = OFFSET.unpack(handle.read(OFFSET.size))
@@ -39,7 +41,7 @@ def test_tampered_entry_is_named(world: World) -> None:
     world.register()
     world.register()
     world.register()
-    flip_byte_in_entry(world, 2, 40)
+    flip_byte_in_entry(world.root, 2, 40)
     with pytest.raises(AuditFailure) as info:
         audit(world.root / "ledger")
     assert info.value.seq == 2
