@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -135,3 +136,42 @@ def test_in_process_resolution_and_openapi(world: World) -> None:
         only = http.get(f"/1.0/identifiers/{agency.did}", headers={"accept": "application/did"})
         assert only.headers["content-type"].startswith("application/did")
         assert only.json()["id"] == agency.did
+
+
+def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
+    """`civicid ledger serve` in its own process, as an operator starts it."""
+    import subprocess
+    import sys
+    import time
+
+    from ledger.setup import initialize
+
+    genesis = initialize(tmp_path)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "civicid.cli", "ledger", "serve", "--data-dir", str(tmp_path),
+         "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "server did not answer"
+            time.sleep(0.05)
+        client = LedgerClient(f"http://127.0.0.1:{port}", genesis.vkey)
+        assert client.checkpoint().size == 1
+        client.close()
+        # A second writer on the same store is refused while the server holds it.
+        second = subprocess.run(
+            [sys.executable, "-m", "civicid.cli", "ledger", "register", "x",
+             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3 and "[store_locked]" in second.stderr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
