@@ -15,6 +15,7 @@ app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 app.add_typer(ledger_app, name="ledger")
 app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)
