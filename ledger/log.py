@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import Error, InvalidInput, NotFound, StorageError
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
@@ -80,6 +81,12 @@ class Ledger:
         self._queue: list[_Pending] = []
         self._committing = False
         self._failed: Error | None = None
+        # Written batches waiting for their fsync; the syncer thread makes them durable
+        # while the committer validates the next batch (the two overlap: group commit).
+        self._sync_cv = threading.Condition()
+        self._sync_jobs: list[tuple[int, list[_Pending]]] = []
+        self._syncer: threading.Thread | None = None
+        self._closing = False
         self._replay()
         self._durable = self.tree.size
         self._checkpoint = self._sign_checkpoint(self._durable)
@@ -185,17 +192,51 @@ class Ledger:
                 for pending in accepted:
                     self.tree.append(pending.digest)
                     self._by_hash[pending.digest] = pending.seq
-        if leaves:
-            self.store.sync()
-            size = base + len(leaves)
-            self._checkpoint = self._sign_checkpoint(size)
-            self._durable = size
-        for pending in accepted:
-            pending.receipt = Receipt(
-                pending.seq, pending.digest, pending.tx.id, pending.tx.type, self._checkpoint
-            )
         for pending in batch:
-            pending.done.set()
+            if pending.error is not None:
+                pending.done.set()  # refusals need no fsync
+        if accepted:
+            self._start_syncer()
+            with self._sync_cv:
+                self._sync_jobs.append((base + len(leaves), accepted))
+                self._sync_cv.notify()
+
+    def _start_syncer(self) -> None:
+        if self._syncer is None:
+            self._syncer = threading.Thread(target=self._sync_loop, name="ledger-sync", daemon=True)
+            self._syncer.start()
+
+    def _sync_loop(self) -> None:
+        """Make written batches durable, newest size first: one fsync covers every batch
+        written before it; then sign one checkpoint and acknowledge them all."""
+        while True:
+            with self._sync_cv:
+                while not self._sync_jobs and not self._closing:
+                    self._sync_cv.wait()
+                if not self._sync_jobs:
+                    return
+                jobs, self._sync_jobs = self._sync_jobs, []
+            size = jobs[-1][0]
+            waiting = [pending for _, accepted in jobs for pending in accepted]
+            if self._failed is not None:
+                # After a failed fsync the kernel may have dropped earlier pages: nothing
+                # written since can be acknowledged (the PostgreSQL fsync lesson).
+                self._fail(waiting, self._failed)
+                continue
+            try:
+                self.store.sync()
+                with self._lock:
+                    root = self.tree.root(size)
+                checkpoint = self._sign_root(size, root)
+            except Error as exc:
+                self._fail(waiting, exc)
+                continue
+            self._checkpoint, self._durable = checkpoint, size
+            for pending in waiting:
+                pending.receipt = Receipt(
+                    pending.seq, pending.digest, pending.tx.id, pending.tx.type, checkpoint
+                )
+                pending.done.set()
 
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         """A write or sync failed: state may be ahead of the disk, so nothing more is
@@ -207,10 +248,13 @@ class Ledger:
             pending.done.set()
 
     def _sign_checkpoint(self, size: int) -> str:
+        return self._sign_root(size, self.tree.root(size)) if size else ""
+
+    def _sign_root(self, size: int, root: bytes) -> str:
         if self.signer is None or size == 0:
             return ""
         return self.signer.sign_checkpoint(
-            Checkpoint(origin=self.signer.name, size=size, root=self.tree.root(size))
+            Checkpoint(origin=self.signer.name, size=size, root=root)
         )
 
     # -- reading ---------------------------------------------------------------------------
@@ -264,5 +308,10 @@ class Ledger:
             yield seq, self.store.read(seq)
 
     def close(self) -> None:
+        with self._sync_cv:
+            self._closing = True
+            self._sync_cv.notify()
+        if self._syncer is not None:
+            self._syncer.join()
         with self._lock:
             self.store.close()
