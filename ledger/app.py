@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from civicid.errors import Error
 from ledger.log import Ledger
 from ledger.resolution import Resolver
+from ledger.routes import governance as governance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.settings import LedgerSettings
@@ -52,4 +53,5 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
 
     app.include_router(log_routes.router)
     app.include_router(resolution_routes.router)
+    app.include_router(governance_routes.router)
     return app

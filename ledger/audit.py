@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.errors import Error, VerificationError
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash

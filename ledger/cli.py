@@ -14,6 +14,7 @@ from civicid.errors import InvalidInput
 from civicid.identity import Identity
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
+from ledger import governance_cli
 from ledger.audit import audit as run_audit
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
@@ -247,3 +248,6 @@ def deactivate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
             {"did": identity.did, **receipt.to_json()},
             f"{identity.did} deactivated (entry {receipt.seq})",
         )
+
+
+governance_cli.add_commands(app)

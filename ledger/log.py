@@ -8,6 +8,7 @@ durable prefix of the log, described by the latest signed checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -48,16 +49,33 @@ class Receipt:
         }
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 @dataclass(slots=True)
 class _Pending:
     """A submitted transaction waiting for its batch to be committed."""
 
     tx: Transaction
     done: threading.Event = field(default_factory=threading.Event)
+    on_done: Callable[[], None] | None = None  # also called when done (async submitters)
     seq: int = -1
     digest: bytes = b""
     receipt: Receipt | None = None
     error: Error | None = None
+
+    def finish(self) -> None:
+        self.done.set()
+        if self.on_done is not None:
+            self.on_done()
+
+    def result(self) -> Receipt:
+        if self.error is not None:
+            raise self.error
+        assert self.receipt is not None
+        return self.receipt
 
 
 class Ledger:
@@ -136,17 +154,38 @@ class Ledger:
         if self.signer is None or self.store.readonly:
             raise StorageError("store_readonly", "this ledger was opened read-only")
         pending = _Pending(Transaction.parse(text))
+        if self._enqueue(pending):
+            self._commit_until_empty()
+        pending.done.wait()
+        return pending.result()
+
+    async def submit_async(self, text: str | bytes) -> Receipt:
+        """``submit`` for an event loop: the caller awaits instead of holding a thread; only
+        the submitter that becomes the committer runs the batch in a worker thread."""
+        if self._failed is not None:
+            raise self._failed
+        if self.signer is None or self.store.readonly:
+            raise StorageError("store_readonly", "this ledger was opened read-only")
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        pending = _Pending(Transaction.parse(text))
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(_resolve, done)
+
+        pending.on_done = wake
+        if self._enqueue(pending):
+            await asyncio.to_thread(self._commit_until_empty)
+        await done
+        return pending.result()
+
+    def _enqueue(self, pending: _Pending) -> bool:
+        """Queue ``pending``; True if the caller must now run the commit loop."""
         with self._queue_lock:
             self._queue.append(pending)
             leader = not self._committing
             self._committing = True
-        if leader:
-            self._commit_until_empty()
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        assert pending.receipt is not None
-        return pending.receipt
+        return leader
 
     def _commit_until_empty(self) -> None:
         while True:
@@ -194,7 +233,7 @@ class Ledger:
                     self._by_hash[pending.digest] = pending.seq
         for pending in batch:
             if pending.error is not None:
-                pending.done.set()  # refusals need no fsync
+                pending.finish()  # refusals need no fsync
         if accepted:
             self._start_syncer()
             with self._sync_cv:
@@ -236,7 +275,7 @@ class Ledger:
                 pending.receipt = Receipt(
                     pending.seq, pending.digest, pending.tx.id, pending.tx.type, checkpoint
                 )
-                pending.done.set()
+                pending.finish()
 
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         """A write or sync failed: state may be ahead of the disk, so nothing more is
@@ -245,7 +284,7 @@ class Ledger:
         for pending in batch:
             if pending.receipt is None:
                 pending.error = self._failed
-            pending.done.set()
+            pending.finish()
 
     def _sign_checkpoint(self, size: int) -> str:
         return self._sign_root(size, self.tree.root(size)) if size else ""

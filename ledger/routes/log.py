@@ -7,7 +7,6 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from civicid.encoding import b64_encode
 from civicid.errors import InvalidInput, TooLarge
@@ -50,7 +49,7 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
         if not isinstance(wrapped, dict) or not isinstance(wrapped.get("transaction"), str):
             raise InvalidInput("tx_malformed", 'expected {"transaction": "<compact JWS>"}')
         text = wrapped["transaction"]
-    receipt = await run_in_threadpool(ledger.submit, text)
+    receipt = await ledger.submit_async(text)
     # Serialized here: the receipt is plain data and FastAPI's encoder would only re-walk it.
     return Response(json.dumps(receipt.to_json()), 201, media_type="application/json")
 

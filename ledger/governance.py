@@ -1,0 +1,288 @@
+"""Governance on the ledger: accreditations (the trust registry), credential types and status
+lists; who may write each (DESIGN.md, "Who may write what"), as rules ``ledger/log.py`` loads.
+
+Status list tokens ride inline in their transaction: a sparse 1M-entry list is a few KiB and
+even a dense one fits ``MAX_TX_BYTES``. Storing large tokens beside the log entry, addressed
+by the hash the entry commits to, stays possible later; at these sizes it is not needed.
+Queries over the state these rules build are in ``ledger/registry.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from civicid import transaction as tx_types
+from civicid.accreditation import (
+    ISSUER,
+    VERIFIER,
+    Grant,
+    Standing,
+    check_vct,
+    judge,
+    parse_revocation,
+)
+from civicid.did import DID, split_key_id
+from civicid.errors import Conflict, InvalidInput, NotFound, Refused, VerificationError
+from civicid.status_list import StatusListToken, parse_token, verify_token
+from civicid.transaction import Transaction
+from civicid.type_metadata import (
+    TypeMetadata,
+    check_extension,
+    check_metadata,
+    check_schema,
+    effective_claims,
+)
+from ledger.rules import Context, register, signer_key
+from ledger.state import (
+    Accreditation,
+    ListVersion,
+    Revocation,
+    State,
+    TypeVersion,
+)
+
+# Governance and issuers sign what they assert with an assertionMethod key (DID Core §5.3.2).
+ASSERTION: Final = "assertionMethod"
+# Who may be accredited as what: agencies issue, service desks verify.
+ROLE_FOR_KIND: Final = {ISSUER: "agency", VERIFIER: "service-desk"}
+# A status list's URI is what credentials carry in status.status_list.uri: an https URL, by
+# convention https://<agency host>/status/<name>. Short enough to index and to print.
+STATUS_URI_PATTERN: Final = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[\x21-\x7e]*$")
+MAX_STATUS_URI_CHARS: Final = 255
+# A chain of extended types longer than this is a mistake, and bounds the walk (§7.4).
+MAX_EXTENDS_DEPTH: Final = 8
+
+
+def governance_signer(state: State, tx: Transaction, ctx: Context) -> None:
+    """The transaction is governance's, signed with a key in its assertionMethod."""
+    if state.governance is None or tx.signer != state.governance:
+        raise Refused("signer_not_governance", "only governance grants and revokes accreditations")
+    signer_key(state, tx, ASSERTION, ctx)
+
+
+def accreditations_of(
+    state: State, subject: DID | str, size: int | None = None
+) -> list[Accreditation]:
+    """The subject's accreditations in grant order; with ``size``, those logged before it."""
+    records = [state.accreditations[i] for i in state.accreditations_of.get(DID(subject), [])]
+    return records if size is None else [r for r in records if r.seq < size]
+
+
+def writer_standing(state: State, signer: DID, at: int, vct: str | None = None) -> Standing:
+    """May ``signer`` write as an issuer (for ``vct``, or any type) at ``at``?
+
+    A revocation already in the log counts whatever its time: a signer cannot slip a write
+    in under it by backdating ``iat`` within the allowed clock skew.
+    """
+    grants = [(a.grant, 0 if a.revocation else None) for a in accreditations_of(state, signer)]
+    return judge(signer, ISSUER, grants, at, vct=vct)
+
+
+# -- accreditation grant / revoke -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GrantChange:
+    grant: Grant
+    iat: int
+    tx_id: str
+
+    def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
+        state.accreditations[self.grant.id] = Accreditation(self.grant, seq, leaf_hash, self.iat)
+        state.accreditations_of.setdefault(self.grant.subject, []).append(self.grant.id)
+        state.tx_ids.add(self.tx_id)
+
+
+@register(tx_types.ACCREDITATION_GRANT)
+def check_grant(state: State, tx: Transaction, ctx: Context) -> GrantChange:
+    governance_signer(state, tx, ctx)
+    grant = Grant.from_body(tx.body)
+    if grant.id in state.accreditations:
+        raise Conflict("accreditation_exists", f"accreditation {grant.id} already exists")
+    record = state.dids.get(grant.subject)
+    if record is None:
+        raise Refused("accreditation_subject_unknown", f"{grant.subject} is not on the ledger")
+    state.live_document(grant.subject)  # a deactivated DID is accredited for nothing
+    if record.role != ROLE_FOR_KIND[grant.kind]:
+        raise Refused(
+            "accreditation_subject_role",
+            f"only a DID with role {ROLE_FOR_KIND[grant.kind]!r} can be accredited as "
+            f"{grant.kind}; {grant.subject} has role {record.role!r}",
+        )
+    if grant.valid_until <= tx.iat:
+        raise InvalidInput("accreditation_invalid", "the validity period has already ended")
+    return GrantChange(grant, tx.iat, tx.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RevokeChange:
+    accreditation: str
+    reason: str
+    iat: int
+    tx_id: str
+
+    def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
+        current = state.accreditations[self.accreditation]
+        revocation = Revocation(seq, leaf_hash, self.iat, self.reason)
+        state.accreditations[self.accreditation] = replace(current, revocation=revocation)
+        state.tx_ids.add(self.tx_id)
+
+
+@register(tx_types.ACCREDITATION_REVOKE)
+def check_revoke(state: State, tx: Transaction, ctx: Context) -> RevokeChange:
+    governance_signer(state, tx, ctx)
+    accreditation, reason = parse_revocation(tx.body)
+    current = state.accreditations.get(accreditation)
+    if current is None:
+        raise NotFound("accreditation_not_found", f"no accreditation {accreditation}")
+    if current.revocation is not None:
+        raise Conflict("accreditation_already_revoked", f"{accreditation} is already revoked")
+    return RevokeChange(accreditation, reason, tx.iat, tx.id)
+
+
+# -- credential types -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TypeChange:
+    issuer: DID
+    metadata: TypeMetadata
+    schema: dict[str, Any]
+    iat: int
+    tx_id: str
+
+    def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
+        versions = state.credential_types.setdefault(self.metadata.vct, [])
+        versions.append(
+            TypeVersion(
+                len(versions) + 1, self.issuer, self.metadata, self.schema, seq, leaf_hash, self.iat
+            )
+        )
+        state.tx_ids.add(self.tx_id)
+
+
+def check_extends(state: State, metadata: TypeMetadata) -> None:
+    """The extended type is on the ledger, the chain has no cycle (§7.4), and the child keeps
+    the parent's sd and mandatory promises (§5.6.5.1)."""
+    chain: list[TypeMetadata] = []
+    parent = metadata.extends
+    while parent is not None:
+        if parent == metadata.vct:
+            raise Refused("type_extends_cycle", f"{metadata.vct} would extend itself via {parent}")
+        if len(chain) >= MAX_EXTENDS_DEPTH:
+            raise Refused("type_extends_cycle", f"extends chain is over {MAX_EXTENDS_DEPTH} types")
+        versions = state.credential_types.get(parent)
+        if not versions:
+            raise Refused("type_extends_unknown", f"extended type {parent} is not on the ledger")
+        chain.append(versions[-1].metadata)
+        parent = versions[-1].metadata.extends
+    check_extension(metadata, effective_claims(chain[::-1]))
+
+
+@register(tx_types.CREDENTIAL_TYPE)
+def check_credential_type(state: State, tx: Transaction, ctx: Context) -> TypeChange:
+    signer_key(state, tx, ASSERTION, ctx)
+    vct = check_vct(tx.body.get("vct"))
+    # Authorization before the costlier checks of what an outsider might send.
+    writer_standing(state, tx.signer, tx.iat, vct).require()
+    versions = state.credential_types.get(vct)
+    if versions and versions[0].issuer != tx.signer:
+        raise Refused("credential_type_owned", f"{vct} is registered by {versions[0].issuer}")
+    metadata = check_metadata(tx.body.get("metadata"), vct)
+    schema = tx.body.get("schema")
+    if ctx.verify_signatures or not isinstance(schema, dict):  # replay: checked when logged
+        check_schema(schema)
+    assert isinstance(schema, dict)  # check_schema refuses anything else
+    if metadata.extends is not None:
+        check_extends(state, metadata)
+    return TypeChange(tx.signer, metadata, schema, tx.iat, tx.id)
+
+
+# -- status lists -----------------------------------------------------------------------
+
+
+def check_status_uri(value: Any) -> str:
+    if (
+        not isinstance(value, str)
+        or len(value) > MAX_STATUS_URI_CHARS
+        or not STATUS_URI_PATTERN.fullmatch(value)
+    ):
+        raise InvalidInput(
+            "status_list_uri_invalid",
+            f"a status list URI is an https:// URL of at most {MAX_STATUS_URI_CHARS} characters",
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ListChange:
+    uri: str
+    owner: DID
+    token: StatusListToken
+    iat: int
+    tx_id: str
+
+    def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
+        versions = state.status_lists.setdefault(self.uri, [])
+        token = self.token
+        versions.append(
+            ListVersion(
+                number=len(versions) + 1,
+                owner=self.owner,
+                bits=token.status_list.bits,
+                entries=token.status_list.size,
+                issued_at=token.iat,
+                expires=token.exp,
+                ttl=token.ttl,
+                seq=seq,
+                leaf_hash=leaf_hash,
+                time=self.iat,
+            )
+        )
+        state.tx_ids.add(self.tx_id)
+
+
+def token_signer(token: StatusListToken) -> tuple[DID, str]:
+    """The DID and key id named by a status list token's ``kid`` (a DID URL)."""
+    kid = token.header.get("kid")
+    try:
+        did, _ = split_key_id(str(kid))
+    except InvalidInput as exc:
+        raise Refused(
+            "status_list_signer_mismatch", "the token's kid must name a key of its publisher"
+        ) from exc
+    return did, str(kid)
+
+
+@register(tx_types.STATUS_LIST)
+def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange:
+    signer_key(state, tx, ASSERTION, ctx)
+    uri = check_status_uri(tx.body.get("uri"))
+    versions = state.status_lists.get(uri)
+    # The first publisher of a URI owns it for good (DESIGN: "the issuer that owns the list").
+    if versions and versions[0].owner != tx.signer:
+        raise Refused("status_list_not_owner", f"{uri} is owned by {versions[0].owner}")
+    writer_standing(state, tx.signer, tx.iat).require()
+    text = tx.body.get("token")
+    if not isinstance(text, str):
+        raise InvalidInput("status_list_token_malformed", "body.token must be a compact JWT")
+    token = parse_token(text)  # header allow-lists, typ (pitfall 7), claims, bits
+    did, kid = token_signer(token)
+    if did != tx.signer:
+        raise Refused("status_list_signer_mismatch", "the token must be signed by its publisher")
+    if ctx.verify_signatures:
+        key = state.live_document(tx.signer).key(kid, ASSERTION)
+        # Signature, sub == URI (pitfall 10), and exp/iat/ttl judged at the publish time.
+        token = verify_token(text, key, expected_sub=uri, now=tx.iat)
+    elif token.sub != uri:  # replaying our own log: the signature was checked when logged
+        raise VerificationError("status_list_sub_mismatch", f"token is for {token.sub!r}")
+    if token.exp is None and token.ttl is None:
+        raise InvalidInput(
+            "status_list_freshness_missing",
+            "a status list token carries exp or ttl, so verifiers know how fresh it must be",
+        )
+    if versions and token.iat < versions[-1].issued_at:
+        raise Conflict("status_list_regression", "the token is older than the one it replaces")
+    return ListChange(uri, tx.signer, token, tx.iat, tx.id)

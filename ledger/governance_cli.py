@@ -1,0 +1,312 @@
+"""``civicid ledger`` governance commands: accredit issuers and verifiers, revoke and list
+accreditations (signed by the governance key in the key store); register a credential type
+and publish a status list (signed by a local agency identity). Thin: build, sign, print."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid import transaction as tx
+from civicid.accreditation import grant_body, revocation_body
+from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.errors import InvalidInput
+from civicid.identity import Identity
+from civicid.status_list import (
+    STATUS_INVALID,
+    STATUS_SUSPENDED,
+    STATUS_VALID,
+    StatusList,
+    build_token,
+    parse_token,
+)
+from ledger import registry
+from ledger.log import Ledger
+from ledger.setup import Paths, load_governance, open_ledger
+
+DAY: Final = 86400
+# A status list token tells verifiers to fetch a fresh one after this long (§5.1 ttl).
+DEFAULT_TTL: Final = 3600
+
+Vcts = Annotated[list[str], typer.Option("--vct", help="A credential type (repeatable).")]
+Until = Annotated[
+    str | None, typer.Option("--until", help="End of validity, ISO date or time (UTC).")
+]
+Days = Annotated[int | None, typer.Option("--days", min=1, help="Validity in days from --from.")]
+From = Annotated[
+    str | None, typer.Option("--from", help="Start of validity, ISO date or time (default now).")
+]
+Purpose = Annotated[str, typer.Option("--purpose", help="Why: shown to citizens.")]
+LegalBasis = Annotated[str, typer.Option("--legal-basis", help="The law that allows it.")]
+AccreditationId = Annotated[
+    str | None, typer.Option("--id", help="Accreditation id (default: a fresh acc-…).")
+]
+
+
+def parse_when(text: str) -> int:
+    """An ISO 8601 date or date-time; naive values are UTC."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not an ISO date or date-time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def day(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d")
+
+
+def period(start: str | None, until: str | None, days: int | None) -> tuple[int, int]:
+    if (until is None) == (days is None):
+        raise typer.BadParameter("give exactly one of --until and --days")
+    valid_from = parse_when(start) if start else int(time.time())
+    valid_until = parse_when(until) if until else valid_from + (days or 0) * DAY
+    return valid_from, valid_until
+
+
+def submit(data_dir: Path, signer: Identity, tx_type: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Sign ``body`` as ``signer`` and write it to the local ledger; the receipt as JSON."""
+    ledger = open_ledger(data_dir)
+    try:
+        receipt = ledger.submit(signer.sign(tx_type, body, ledger=str(ledger.state.origin)))
+    finally:
+        ledger.close()
+    return receipt.to_json()
+
+
+def grant(data_dir: Path, body: dict[str, Any], as_json: bool) -> None:
+    governance = load_governance(Paths(data_dir))
+    receipt = submit(data_dir, governance, tx.ACCREDITATION_GRANT, body)
+    scope = body.get("credentialTypes") or list(body.get("claims", {}))
+    emit(
+        as_json,
+        {"accreditation": body, **receipt},
+        f"{body['accreditation']}: {body['kind']} {body['subject']} for {', '.join(scope)}, "
+        f"{day(body['validFrom'])} to {day(body['validUntil'])} (entry {receipt['seq']})",
+    )
+
+
+def accredit_issuer(
+    did: Annotated[str, typer.Argument(help="The agency's DID.")],
+    data_dir: DataDir,
+    vct: Vcts,
+    purpose: Purpose,
+    legal_basis: LegalBasis,
+    until: Until = None,
+    days: Days = None,
+    start: From = None,
+    accreditation: AccreditationId = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accredit an agency to issue credential types (signed by governance)."""
+    with reporting(as_json):
+        valid_from, valid_until = period(start, until, days)
+        body = grant_body(
+            did,
+            credential_types=vct,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            accreditation=accreditation,
+        )
+        grant(data_dir, body, as_json)
+
+
+def accredit_verifier(
+    did: Annotated[str, typer.Argument(help="The service desk's DID.")],
+    data_dir: DataDir,
+    vct: Vcts,
+    claim: Annotated[
+        list[str], typer.Option("--claim", help="A claim it may ask for, for each --vct.")
+    ],
+    purpose: Purpose,
+    legal_basis: LegalBasis,
+    until: Until = None,
+    days: Days = None,
+    start: From = None,
+    accreditation: AccreditationId = None,
+    as_json: AsJson = False,
+) -> None:
+    """Accredit a service desk to ask for claims of credential types (signed by governance)."""
+    with reporting(as_json):
+        valid_from, valid_until = period(start, until, days)
+        body = grant_body(
+            did,
+            claims={v: list(claim) for v in vct},
+            valid_from=valid_from,
+            valid_until=valid_until,
+            purpose=purpose,
+            legal_basis=legal_basis,
+            accreditation=accreditation,
+        )
+        grant(data_dir, body, as_json)
+
+
+def revoke_accreditation(
+    accreditation: Annotated[str, typer.Argument(help="The accreditation id.")],
+    data_dir: DataDir,
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the public record.")],
+    as_json: AsJson = False,
+) -> None:
+    """Revoke an accreditation from now on (signed by governance)."""
+    with reporting(as_json):
+        governance = load_governance(Paths(data_dir))
+        receipt = submit(
+            data_dir, governance, tx.ACCREDITATION_REVOKE, revocation_body(accreditation, reason)
+        )
+        emit(
+            as_json,
+            {"accreditation": accreditation, "reason": reason, **receipt},
+            f"{accreditation} revoked (entry {receipt['seq']})",
+        )
+
+
+def scope_of(item: dict[str, Any]) -> str:
+    if item["kind"] == "issuer":
+        return ", ".join(item["credentialTypes"])
+    return "; ".join(f"{vct}: {', '.join(names)}" for vct, names in item["claims"].items())
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def list_accreditations(
+    data_dir: DataDir,
+    subject: Annotated[str | None, typer.Option("--subject", help="Only this DID's.")] = None,
+    at: Annotated[str | None, typer.Option("--at", help="Status at this ISO time.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List accreditations with their status (read-only; works beside a running server)."""
+    with reporting(as_json):
+        ledger = open_ledger(data_dir, readonly=True)
+        try:
+            when = parse_when(at) if at else int(time.time())
+            answer = registry.list_accreditations(ledger.state, when, ledger.size, subject)
+        finally:
+            ledger.close()
+        items = answer.body["accreditations"]
+        header = ["ID", "KIND", "SUBJECT", "SCOPE", "VALID FROM", "VALID UNTIL", "STATUS"]
+        rows = [
+            [
+                i["accreditation"],
+                i["kind"],
+                i["subject"],
+                scope_of(i),
+                day(i["validFrom"]),
+                day(i["validUntil"]),
+                i["status"],
+            ]
+            for i in items
+        ]
+        emit(as_json, answer.body, lambda: table([header, *rows]) if rows else "no accreditations")
+
+
+def register_type(
+    name: Annotated[str, typer.Argument(help="Local identity (an accredited agency).")],
+    data_dir: DataDir,
+    vct: Annotated[str, typer.Option("--vct", help="The credential type.")],
+    metadata: Annotated[Path, typer.Option("--metadata", help="SD-JWT VC Type Metadata JSON.")],
+    schema: Annotated[Path, typer.Option("--schema", help="JSON Schema of the credential.")],
+    as_json: AsJson = False,
+) -> None:
+    """Register (or version) a credential type: metadata and schema, signed by its issuer."""
+    with reporting(as_json):
+        issuer = Identity.from_json(Paths(data_dir).keys.get(name))
+        body = {"vct": vct, "metadata": read_json(metadata), "schema": read_json(schema)}
+        receipt = submit(data_dir, issuer, tx.CREDENTIAL_TYPE, body)
+        emit(as_json, {"vct": vct, **receipt}, f"{vct} registered (entry {receipt['seq']})")
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput("file_unreadable", f"{path}: {exc}") from exc
+
+
+def current_list(ledger: Ledger, uri: str) -> StatusList | None:
+    """The latest published list at ``uri``, to update; None if there is none yet."""
+    versions = ledger.state.status_lists.get(uri)
+    if not versions:
+        return None
+    return parse_token(registry.token_of(ledger.entry(versions[-1].seq))).status_list
+
+
+def publish_status_list(
+    name: Annotated[str, typer.Argument(help="Local identity (an accredited agency).")],
+    data_dir: DataDir,
+    uri: Annotated[str, typer.Option("--uri", help="https://<agency host>/status/<name>")],
+    size: Annotated[int, typer.Option("--size", help="Entries, for a new list.")] = 100_000,
+    revoke: Annotated[list[int] | None, typer.Option("--revoke", help="Index to revoke.")] = None,
+    suspend: Annotated[
+        list[int] | None, typer.Option("--suspend", help="Index to suspend.")
+    ] = None,
+    reinstate: Annotated[
+        list[int] | None, typer.Option("--reinstate", help="Index to set valid again.")
+    ] = None,
+    ttl: Annotated[int, typer.Option("--ttl", min=1, help="Seconds a copy stays fresh.")] = (
+        DEFAULT_TTL
+    ),
+    as_json: AsJson = False,
+) -> None:
+    """Publish a 2-bit status list, or update the current one: one transaction either way."""
+    with reporting(as_json):
+        issuer = Identity.from_json(Paths(data_dir).keys.get(name))
+        ledger = open_ledger(data_dir)
+        try:
+            status_list = current_list(ledger, uri) or StatusList(size, 2)
+            for indices, value in (
+                (revoke, STATUS_INVALID),
+                (suspend, STATUS_SUSPENDED),
+                (reinstate, STATUS_VALID),
+            ):
+                for index in indices or ():
+                    status_list.set(index, value)
+            now = int(ledger.clock())
+            token = build_token(
+                key=issuer.key,
+                kid=issuer.kid,
+                sub=uri,
+                status_list=status_list,
+                iat=now,
+                exp=None,
+                ttl=ttl,
+            )
+            text = issuer.sign(
+                tx.STATUS_LIST,
+                {"uri": uri, "token": token},
+                ledger=str(ledger.state.origin),
+                now=now,
+            )
+            receipt = ledger.submit(text).to_json()
+        finally:
+            ledger.close()
+        emit(
+            as_json,
+            {"uri": uri, "entries": status_list.size, "tokenBytes": len(token), **receipt},
+            f"{uri}: {status_list.size:,} entries, {status_list.count(STATUS_INVALID)} revoked, "
+            f"{status_list.count(STATUS_SUSPENDED)} suspended; token {len(token):,} bytes "
+            f"(entry {receipt['seq']})",
+        )
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.command("accredit-issuer")(accredit_issuer)
+    app.command("accredit-verifier")(accredit_verifier)
+    app.command("revoke-accreditation")(revoke_accreditation)
+    app.command("list-accreditations")(list_accreditations)
+    app.command("register-type")(register_type)
+    app.command("publish-status-list")(publish_status_list)

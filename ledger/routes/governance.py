@@ -1,0 +1,117 @@
+"""Trust registry, credential types and status lists over HTTP: thin shells over
+``ledger.registry``; every answer carries the checkpoint and the entries' inclusion proofs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
+from civicid.errors import InvalidInput
+from civicid.status_list import TYP
+from ledger import registry
+from ledger.governance import MAX_STATUS_URI_CHARS
+from ledger.log import Ledger
+from ledger.proofs import proven, snapshot
+from ledger.routes.deps import LedgerDep
+
+router = APIRouter(tags=["governance"])
+# Token Status List §8.1/§8.2: the media type asked for and answered with.
+STATUS_LIST_MEDIA_TYPE: Final = f"application/{TYP}"
+
+Subject = Annotated[str, Query(max_length=100, description="The DID asked about.")]
+Vct = Annotated[str, Query(max_length=MAX_VCT_CHARS, description="A credential type.")]
+At = Annotated[
+    int | None, Query(ge=0, description="Unix time to judge at (default: the ledger's now).")
+]
+Uri = Annotated[str, Query(max_length=MAX_STATUS_URI_CHARS, description="The list's URI.")]
+
+
+def now(ledger: Ledger, at: int | None) -> int:
+    return int(ledger.clock()) if at is None else at
+
+
+def json_response(body: dict[str, Any]) -> Response:
+    """Serialized here, not by FastAPI's encoder: these bodies are plain JSON already, and the
+    encoder's walk over them costs more than the answer itself."""
+    return Response(json.dumps(body), media_type="application/json")
+
+
+@router.get("/accreditations", summary="List accreditations, or: is issuer X accredited for Y?")
+async def accreditations(
+    ledger: LedgerDep,
+    subject: Annotated[str | None, Query(max_length=100)] = None,
+    vct: Annotated[str | None, Query(max_length=MAX_VCT_CHARS)] = None,
+    at: At = None,
+) -> Response:
+    """With ``subject`` and ``vct``: the issuer's standing for ``vct`` at ``at``. Without
+    ``vct``: every accreditation (or ``subject``'s), each with its status at ``at``."""
+    view = snapshot(ledger)
+    when = now(ledger, at)
+    if vct is not None:
+        if subject is None:
+            raise InvalidInput("query_invalid", "asking about a vct needs a subject")
+        answer = registry.issuer_accredited(ledger.state, subject, vct, when, view.size)
+    else:
+        answer = registry.list_accreditations(ledger.state, when, view.size, subject)
+    return json_response(proven(ledger, view, answer.seqs, answer.body))
+
+
+@router.get("/accreditations/verifier", summary="May verifier V ask for claims C of type Y?")
+async def verifier(
+    ledger: LedgerDep,
+    subject: Subject,
+    vct: Vct,
+    claims: Annotated[list[str], Query(max_length=MAX_CLAIMS_PER_TYPE)],
+    at: At = None,
+) -> Response:
+    view = snapshot(ledger)
+    answer = registry.verifier_allowed(
+        ledger.state, subject, vct, tuple(claims), now(ledger, at), view.size
+    )
+    return json_response(proven(ledger, view, answer.seqs, answer.body))
+
+
+@router.get("/credential-types", summary="A credential type's metadata and schema (or all types)")
+async def credential_types(
+    ledger: LedgerDep, vct: Annotated[str | None, Query(max_length=MAX_VCT_CHARS)] = None
+) -> Response:
+    view = snapshot(ledger)
+    if vct is None:
+        answer = registry.credential_types(ledger.state, view.size)
+    else:
+        answer = registry.credential_type(ledger.state, vct, view.size)
+    return json_response(proven(ledger, view, answer.seqs, answer.body))
+
+
+@router.get(
+    "/status-lists",
+    summary="A status list token: latest, or as of a tree size",
+    responses={200: {"content": {STATUS_LIST_MEDIA_TYPE: {}, "application/json": {}}}},
+)
+async def status_list(
+    request: Request,
+    ledger: LedgerDep,
+    uri: Uri,
+    tree_size: Annotated[int | None, Query(alias="treeSize", ge=1)] = None,
+) -> Response:
+    """``Accept: application/statuslist+jwt``: the raw token (Token Status List §8.2).
+    Otherwise JSON with the publishing entry, the first one (ownership) and their proofs."""
+    view = snapshot(ledger)
+    if tree_size is not None and tree_size > view.size:
+        raise InvalidInput("proof_out_of_range", f"tree size {tree_size} is beyond {view.size}")
+    answer, latest = registry.status_list(ledger.state, uri, tree_size or view.size)
+    if STATUS_LIST_MEDIA_TYPE in request.headers.get("accept", ""):
+        token = registry.token_of(ledger.entry(latest.seq))
+        return Response(token, media_type=STATUS_LIST_MEDIA_TYPE)
+    return json_response(proven(ledger, view, answer.seqs, answer.body))
+
+
+@router.get("/status-lists/history", summary="Every version of a status list, with proofs")
+async def status_list_history(ledger: LedgerDep, uri: Uri) -> Response:
+    view = snapshot(ledger)
+    answer = registry.status_list_history(ledger.state, uri, view.size)
+    return json_response(proven(ledger, view, answer.seqs, answer.body, text=False))
