@@ -44,7 +44,7 @@ UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
 
 # Parsed public keys, by their JSON: importing a key validates the curve point, which costs
 # more than the signature check it serves. Keys are immutable, so the cache only saves work.
-MAX_CACHED_KEYS: Final = 100_000
+MAX_CACHED_KEYS: Final = 20_000
 _KEY_CACHE: dict[str, PublicKey] = {}
 
 # Coordinate sizes in bytes (RFC 7518 §6.2.1.2, RFC 8037 §2), and the hash of each algorithm.

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
@@ -22,7 +22,7 @@ from civicid.errors import Error, InvalidInput, NotFound, StorageError
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.transaction import Transaction
 from ledger import rules
-from ledger.state import State
+from ledger.state import DidVersion, State
 from ledger.store import FileLogStore, LogStore
 
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
@@ -311,6 +311,15 @@ class Ledger:
         if not 0 <= seq < self._durable:
             raise NotFound("entry_not_found", f"no entry {seq} in a log of {self._durable}")
         return self.store.read(seq)
+
+    def document_of(self, version: DidVersion) -> dict[str, Any] | None:
+        """The document of ``version``: from memory if current, else from its log entry."""
+        if version.document is not None:
+            return version.document.data
+        if not version.retired:
+            return None
+        document: dict[str, Any] = Transaction.parse(self.store.read(version.seq)).body["document"]
+        return document
 
     def seq_of(self, digest: bytes) -> int:
         seq = self._by_hash.get(digest)

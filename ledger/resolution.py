@@ -26,8 +26,8 @@ ERROR_BASE: Final = "https://www.w3.org/ns/did#"
 DID_SYNTAX: Final = re.compile(
     r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$"
 )
-# Cached serialized results; a handful per DID in practice, bounded so memory stays flat.
-MAX_CACHED_RESULTS: Final = 200_000
+# Cached serialized results (~1.5 KB each): the hot DIDs, bounded so memory stays flat.
+MAX_CACHED_RESULTS: Final = 50_000
 
 
 def iso(ts: int) -> str:
@@ -94,13 +94,14 @@ class Resolver:
             return error_result(400, "INVALID_OPTIONS", exc.message)
         status = 410 if selected.deactivated else 200
         if with_proof:
-            result = self._result(record, selected, visible)
+            result = self._result(record, selected, visible, self.ledger.document_of(selected))
             result["didResolutionMetadata"]["proof"] = self.proof(selected)
             return Resolution(status, json.dumps(result).encode())
         key = (selected.leaf_hash, visible[-1].leaf_hash, False)
         body = self._cache.get(key)
         if body is None:
-            body = json.dumps(self._result(record, selected, visible)).encode()
+            document = self.ledger.document_of(selected)
+            body = json.dumps(self._result(record, selected, visible, document)).encode()
             if len(self._cache) >= MAX_CACHED_RESULTS:
                 self._cache.clear()
             self._cache[key] = body
@@ -120,7 +121,10 @@ class Resolver:
 
     @staticmethod
     def _result(
-        record: DidRecord, selected: DidVersion, visible: list[DidVersion]
+        record: DidRecord,
+        selected: DidVersion,
+        visible: list[DidVersion],
+        document: dict[str, Any] | None,
     ) -> dict[str, Any]:
         first = visible[0]
         meta: dict[str, Any] = {
@@ -141,7 +145,6 @@ class Resolver:
             meta["nextUpdate"] = iso(following.time)
         if selected.deactivated:
             meta["deactivated"] = True
-        document = None if selected.document is None else selected.document.data
         resolution_meta: dict[str, Any] = {"contentType": DOCUMENT_TYPE} if document else {}
         return {
             "didDocument": document,

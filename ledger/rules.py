@@ -134,7 +134,7 @@ class Genesis:
             self.vkey,
         )
         record = DidRecord(self.governance.did, GOVERNANCE_ROLE)
-        record.versions.append(DidVersion(1, seq, self.iat, self.governance, (), leaf_hash))
+        record.add(DidVersion(1, seq, self.iat, self.governance, (), leaf_hash))
         state.dids[self.governance.did] = record
         state.tx_ids.add(self.tx_id)
 
@@ -175,7 +175,7 @@ class NewVersion:
             state.dids[self.did] = DidRecord(self.did, self.role)
         record = state.dids[self.did]
         number = len(record.versions) + 1
-        record.versions.append(
+        record.add(
             DidVersion(number, seq, self.iat, self.document, self.next_key_hashes, leaf_hash)
         )
         state.tx_ids.add(self.tx_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from civicid.accreditation import Grant
@@ -19,9 +19,12 @@ class DidVersion:
     number: int
     seq: int
     time: int  # the transaction's iat: signed by the controller, checked by the ledger
-    document: Document | None  # None once deactivated
+    document: Document | None  # None once deactivated, or once retired
     next_key_hashes: tuple[str, ...]
     leaf_hash: bytes
+    # A superseded version keeps only its place in the log; its document is read back from
+    # the entry when someone asks (memory stays flat as DIDs rotate).
+    retired: bool = False
 
     @property
     def version_id(self) -> str:
@@ -29,7 +32,7 @@ class DidVersion:
 
     @property
     def deactivated(self) -> bool:
-        return self.document is None
+        return self.document is None and not self.retired
 
 
 @dataclass(slots=True)
@@ -41,6 +44,12 @@ class DidRecord:
     @property
     def current(self) -> DidVersion:
         return self.versions[-1]
+
+    def add(self, version: DidVersion) -> None:
+        """Append ``version``; the one it supersedes drops its document from memory."""
+        if self.versions and self.versions[-1].document is not None:
+            self.versions[-1] = replace(self.versions[-1], document=None, retired=True)
+        self.versions.append(version)
 
     def visible(self, size: int) -> list[DidVersion]:
         """The versions whose transactions are in the first ``size`` entries of the log."""
