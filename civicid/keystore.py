@@ -63,5 +63,8 @@ class KeyStore:
             raise StorageError("key_unreadable", f"key {name!r} is not a JSON object")
         return value
 
+    def remove(self, name: str) -> None:
+        self._path(name).unlink(missing_ok=True)
+
     def exists(self, name: str) -> bool:
         return self._path(name).exists()

@@ -10,7 +10,7 @@ import typer
 from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.console import AsJson, DataDir, Host, emit, reporting
 from civicid.encoding import b64_encode
-from civicid.errors import InvalidInput
+from civicid.errors import Error, InvalidInput
 from civicid.identity import Identity
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
@@ -19,9 +19,10 @@ from ledger.audit import audit as run_audit
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
 from ledger.setup import DEFAULT_ORIGIN, Paths, initialize, load_governance, open_ledger
+from ledger.writer import open_writer
 
 app = typer.Typer(
-    help="The public ledger: genesis, serve, audit, resolve DIDs, prove entries.",
+    help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
     no_args_is_help=True,
 )
 
@@ -181,72 +182,85 @@ def prove(
         )
 
 
+LedgerUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger",
+        envvar="CIVICID_LEDGER_URL",
+        help="Write through a running ledger at this URL (default: the local store).",
+    ),
+]
+
+
 @app.command()
 def register(
     name: Annotated[str, typer.Argument(help="Local name for the new identity's keys.")],
     data_dir: DataDir,
     role: Annotated[str, typer.Option(help="agency or service-desk")] = "agency",
     prerotate: Annotated[bool, typer.Option(help="Commit to the next key now.")] = False,
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a public body's DID, endorsed by governance, and write it to the ledger."""
     with reporting(as_json):
         paths = Paths(data_dir)
         governance = load_governance(paths)
-        ledger = open_ledger(data_dir)
-        try:
-            origin = str(ledger.state.origin)
+        with open_writer(data_dir, ledger_url) as writer:
             identity = Identity.create(prerotate=prerotate)
-            endorsement = governance.endorse(identity.did, role, ledger=origin)
-            receipt = ledger.submit(
-                identity.create_tx(role=role, endorsement=endorsement, ledger=origin)
-            )
+            endorsement = governance.endorse(identity.did, role, ledger=writer.origin)
+            # The key is on disk before the DID exists: a crash cannot strand a DID keyless.
             paths.keys.put(name, identity.to_json())
-        finally:
-            ledger.close()
+            try:
+                receipt = writer.submit(
+                    identity.create_tx(role=role, endorsement=endorsement, ledger=writer.origin)
+                )
+            except Error:
+                paths.keys.remove(name)
+                raise
         emit(
             as_json,
-            {"name": name, "did": identity.did, "role": role, **receipt.to_json()},
-            f"{name}: {identity.did} ({role}) written at entry {receipt.seq}",
+            {"name": name, "did": identity.did, "role": role, **receipt},
+            f"{name}: {identity.did} ({role}) written at entry {receipt['seq']}",
         )
 
 
 @app.command()
-def rotate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
+def rotate(
+    name: str, data_dir: DataDir, ledger_url: LedgerUrl = None, as_json: AsJson = False
+) -> None:
     """Rotate a local identity's controller key (DID update)."""
     with reporting(as_json):
         paths = Paths(data_dir)
         identity = Identity.from_json(paths.keys.get(name))
-        ledger = open_ledger(data_dir)
-        try:
-            head = ledger.state.record(identity.did).current.version_id
-            successor, tx = identity.rotate(head, ledger=str(ledger.state.origin))
-            receipt = ledger.submit(tx)
+        with open_writer(data_dir, ledger_url) as writer:
+            successor, tx = identity.rotate(writer.head(identity.did), ledger=writer.origin)
+            # Keep the new key beside the old until the ledger has taken the rotation.
+            paths.keys.put(f"{name}.next", successor.to_json(), overwrite=True)
+            receipt = writer.submit(tx)
             paths.keys.put(name, successor.to_json(), overwrite=True)
-        finally:
-            ledger.close()
+            paths.keys.remove(f"{name}.next")
         emit(
             as_json,
-            {"did": identity.did, "kid": successor.kid, **receipt.to_json()},
-            f"{identity.did}: controller key is now {successor.kid} (entry {receipt.seq})",
+            {"did": identity.did, "kid": successor.kid, **receipt},
+            f"{identity.did}: controller key is now {successor.kid} (entry {receipt['seq']})",
         )
 
 
 @app.command()
-def deactivate(name: str, data_dir: DataDir, as_json: AsJson = False) -> None:
+def deactivate(
+    name: str, data_dir: DataDir, ledger_url: LedgerUrl = None, as_json: AsJson = False
+) -> None:
     """Deactivate a local identity's DID; its history stays resolvable."""
     with reporting(as_json):
         identity = Identity.from_json(Paths(data_dir).keys.get(name))
-        ledger = open_ledger(data_dir)
-        try:
-            head = ledger.state.record(identity.did).current.version_id
-            receipt = ledger.submit(identity.deactivate_tx(head, ledger=str(ledger.state.origin)))
-        finally:
-            ledger.close()
+        with open_writer(data_dir, ledger_url) as writer:
+            receipt = writer.submit(
+                identity.deactivate_tx(writer.head(identity.did), ledger=writer.origin)
+            )
         emit(
             as_json,
-            {"did": identity.did, **receipt.to_json()},
-            f"{identity.did} deactivated (entry {receipt.seq})",
+            {"did": identity.did, **receipt},
+            f"{identity.did} deactivated (entry {receipt['seq']})",
         )
 
 

@@ -86,7 +86,9 @@ class FileLogStore:
             except BlockingIOError as exc:
                 os.close(self._lock_fd)
                 raise StorageError(
-                    "store_locked", f"another process is writing to {directory}"
+                    "store_locked",
+                    f"another process is writing to {directory} (a running ledger server? "
+                    "then pass --ledger URL to write through it)",
                 ) from exc
         flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_CREAT | os.O_APPEND
         self._data = os.open(directory / "log.dat", flags, 0o600)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,9 +150,19 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
     genesis = initialize(tmp_path)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "civicid.cli", "ledger", "serve", "--data-dir", str(tmp_path),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "civicid.cli",
+            "ledger",
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30
@@ -169,9 +180,48 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
         client.close()
         # A second writer on the same store is refused while the server holds it.
         second = subprocess.run(
-            [sys.executable, "-m", "civicid.cli", "ledger", "register", "x",
-             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "civicid.cli",
+                "ledger",
+                "register",
+                "x",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert second.returncode == 3 and "[store_locked]" in second.stderr
+        # ... and the same command goes through the server with --ledger.
+        url = f"http://127.0.0.1:{port}"
+        for command in (
+            ["register", "x", "--role", "service-desk"],
+            ["rotate", "x"],
+            ["deactivate", "x"],
+        ):
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "civicid.cli",
+                    "ledger",
+                    *command,
+                    "--ledger",
+                    url,
+                    "--data-dir",
+                    str(tmp_path),
+                    "--json",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["seq"] == 3
+        assert not (tmp_path / "keys" / "x.next.json").exists()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
