@@ -8,6 +8,7 @@ client can recompute every trust answer from the proven transactions themselves.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -88,7 +89,7 @@ class Grant:
         accreditation = body.get("accreditation")
         if not isinstance(accreditation, str) or not ID_PATTERN.fullmatch(accreditation):
             raise _invalid("accreditation must be an id of 8-64 letters, digits, '._:-'")
-        subject = parse_did(body["subject"] if "subject" in body else "")
+        subject = parse_did(str(body.get("subject", "")))
         kind = body.get("kind")
         if kind not in KINDS:
             raise _invalid(f"kind must be one of {list(KINDS)}")
@@ -159,6 +160,39 @@ class Grant:
         """validFrom <= at < validUntil, and not revoked at or before ``at``."""
         revoked = revoked_at is not None and revoked_at <= at
         return self.valid_from <= at < self.valid_until and not revoked
+
+
+def new_accreditation_id() -> str:
+    """A fresh id governance can quote: "acc-" and 48 random bits (no clash in practice)."""
+    return f"acc-{secrets.token_hex(6)}"
+
+
+def grant_body(
+    subject: str,
+    *,
+    credential_types: list[str] | None = None,
+    claims: dict[str, list[str]] | None = None,
+    valid_from: int,
+    valid_until: int,
+    purpose: str,
+    legal_basis: str,
+    accreditation: str | None = None,
+) -> dict[str, Any]:
+    """The body of an ``accreditation.grant``: an issuer one with ``credential_types``, a
+    verifier one with ``claims``. Not checked here: the ledger's rule checks it."""
+    body: dict[str, Any] = {
+        "accreditation": accreditation or new_accreditation_id(),
+        "subject": subject,
+        "kind": VERIFIER if claims is not None else ISSUER,
+    }
+    if claims is not None:
+        body["claims"] = claims
+    else:
+        body["credentialTypes"] = credential_types or []
+    body.update(
+        validFrom=valid_from, validUntil=valid_until, purpose=purpose, legalBasis=legal_basis
+    )
+    return body
 
 
 def revocation_body(accreditation: str, reason: str) -> dict[str, Any]:
@@ -255,7 +289,9 @@ __all__ = [
     "Grant",
     "Standing",
     "check_vct",
+    "grant_body",
     "judge",
+    "new_accreditation_id",
     "parse_revocation",
     "revocation_body",
 ]

@@ -17,13 +17,29 @@ from typing import Annotated, Final
 
 import typer
 
+from civicid import transaction as tx_types
+from civicid.accreditation import grant_body
 from civicid.console import reporting
 from civicid.errors import Error, Unavailable
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
+from civicid.status_list import (
+    STATUS_INVALID,
+    STATUS_SUSPENDED,
+    IndexAllocator,
+    StatusList,
+    build_token,
+)
 
 # How long to wait for a service started here to answer before giving up.
 STARTUP_TIMEOUT: Final = 20.0
+
+NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
+BENEFIT: Final = "https://civicid.example/vct/benefit-eligibility"
+STATUS_URI: Final = "https://agency.civicid.example/status/1"  # https://<agency host>/status/<n>
+DEMO_LIST_ENTRIES: Final = 100_000  # the ledger takes 1,000,000 as easily; this keeps it quick
+DESK_CLAIMS: Final = ["given_name", "family_name", "birthdate", "age_over_18"]
+STATUS_NAMES: Final = {0: "valid", STATUS_INVALID: "revoked", STATUS_SUSPENDED: "suspended"}
 
 
 def free_port() -> int:
@@ -64,6 +80,141 @@ def step(text: str) -> None:
 
 def say(text: str) -> None:
     typer.echo(f"  {text}")
+
+
+def national_id_type() -> dict[str, object]:
+    """SD-JWT VC Type Metadata (§5) and JSON Schema of the demo's national ID."""
+    claims = [
+        {"path": [name], "sd": "always", "display": [{"locale": "en-GB", "label": label}]}
+        for name, label in (
+            ("given_name", "Given name"),
+            ("family_name", "Family name"),
+            ("birthdate", "Date of birth"),
+            ("age_over_18", "Over 18"),
+        )
+    ]
+    metadata = {
+        "vct": NATIONAL_ID,
+        "name": "National identity credential",
+        "display": [
+            {
+                "locale": "en-GB",
+                "name": "National ID",
+                "description": "Who you are, as the civil registry knows you",
+                "rendering": {"simple": {"background_color": "#12107c", "text_color": "#ffffff"}},
+            },
+            {"locale": "fr-FR", "name": "Carte nationale d'identité"},
+        ],
+        "claims": [*claims, {"path": ["iss"], "sd": "never"}, {"path": ["status"], "sd": "never"}],
+    }
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {
+            "given_name": {"type": "string"},
+            "family_name": {"type": "string"},
+            "birthdate": {"type": "string", "format": "date"},
+            "age_over_18": {"type": "boolean"},
+        },
+        "required": ["given_name", "family_name", "birthdate"],
+    }
+    return {"vct": NATIONAL_ID, "metadata": metadata, "schema": schema}
+
+
+def list_token(who: Identity, status_list: StatusList, now: int) -> str:
+    return build_token(
+        key=who.key,
+        kid=who.kid,
+        sub=STATUS_URI,
+        status_list=status_list,
+        iat=now,
+        exp=now + 86400,
+        ttl=3600,
+    )
+
+
+def governance_steps(
+    client: LedgerClient, governance: Identity, agency: Identity, desk: Identity, origin: str
+) -> tuple[StatusList, list[int]]:
+    """Accredit, register a type, publish a list, then ask the four questions."""
+    step("Governance accredits the agency as an issuer and the desk as a verifier")
+    now = int(time.time())
+    year = now + 365 * 86400
+    basis = "Digital Identity Act 2026, s. 12 (demo)"
+    grants = (
+        grant_body(
+            agency.did,
+            credential_types=[NATIONAL_ID, BENEFIT],
+            valid_from=now,
+            valid_until=year,
+            purpose="Issue identity and benefit credentials",
+            legal_basis=basis,
+        ),
+        grant_body(
+            desk.did,
+            claims={NATIONAL_ID: DESK_CLAIMS},
+            valid_from=now,
+            valid_until=year,
+            purpose="Check identity and age at the town hall desk",
+            legal_basis=basis,
+        ),
+    )
+    for body in grants:
+        receipt = client.submit(governance.sign(tx_types.ACCREDITATION_GRANT, body, ledger=origin))
+        scope = body.get("credentialTypes") or body["claims"][NATIONAL_ID]
+        say(
+            f"{body['accreditation']}  {body['kind']:<8} {', '.join(scope)}  entry {receipt['seq']}"
+        )
+
+    step("The agency registers its credential type and publishes a 2-bit status list")
+    receipt = client.submit(
+        agency.sign(tx_types.CREDENTIAL_TYPE, national_id_type(), ledger=origin)
+    )
+    say(f"type {NATIONAL_ID}  entry {receipt['seq']}")
+    allocator = IndexAllocator(DEMO_LIST_ENTRIES)  # random indices: herd privacy (§12.5)
+    indices = [allocator.allocate() for _ in range(4)]
+    status_list = StatusList(DEMO_LIST_ENTRIES, 2)
+    status_list.set(indices[1], STATUS_INVALID)
+    status_list.set(indices[2], STATUS_INVALID)
+    status_list.set(indices[3], STATUS_SUSPENDED)
+    token = list_token(agency, status_list, now)
+    receipt = client.submit(
+        agency.sign(tx_types.STATUS_LIST, {"uri": STATUS_URI, "token": token}, ledger=origin)
+    )
+    say(
+        f"{STATUS_URI}: {DEMO_LIST_ENTRIES:,} entries, 2 revoked, 1 suspended; "
+        f"token {len(token):,} bytes, entry {receipt['seq']}"
+    )
+
+    step("A desk and a wallet ask the ledger; the client re-derives each answer from proofs")
+    issuer = client.issuer_accredited(agency.did, NATIONAL_ID)
+    say(
+        f"agency may issue national-id?       {yes(issuer.accredited)} "
+        f"({issuer.standing.accreditation}, checkpoint size {issuer.checkpoint.size})"
+    )
+    asked = client.verifier_allowed(desk.did, NATIONAL_ID, ["given_name", "age_over_18"])
+    say(f"desk may ask given_name, age_over_18? {yes(asked.accredited)}")
+    wider = client.verifier_allowed(desk.did, NATIONAL_ID, ["given_name", "address"])
+    say(f"desk may ask given_name, address?     {yes(wider.accredited)} [{wider.standing.reason}]")
+    proven = client.credential_type(NATIONAL_ID)
+    display = proven.metadata["display"]
+    always = [c["path"][0] for c in proven.metadata["claims"] if c.get("sd") == "always"]
+    say(
+        f"type metadata: {display[0]['name']!r} ({', '.join(d['locale'] for d in display)}), "
+        f"always disclosable: {', '.join(always)}"
+    )
+    show_list(client, indices)
+    return status_list, indices
+
+
+def yes(flag: bool) -> str:
+    return "yes" if flag else "no "
+
+
+def show_list(client: LedgerClient, indices: list[int], tree_size: int | None = None) -> None:
+    proven = client.status_list(STATUS_URI, tree_size)
+    statuses = ", ".join(f"#{i} {STATUS_NAMES[proven.status(i)]}" for i in indices)
+    say(f"status list entry {proven.seq} (ttl {proven.token.ttl}s, signature checked): {statuses}")
 
 
 def demo(
@@ -111,6 +262,9 @@ def run(root: Path) -> None:
             Paths(root).keys.put(name, who.to_json())
             say(f"{role:<13} {who.did}  entry {receipt['seq']} (inclusion verified)")
 
+        status_list, indices = governance_steps(client, governance, agency, desk, origin)
+        size_first_list = client.checkpoint().size
+
         step("Anyone resolves the agency's DID; the client checks the proof")
         resolved = client.resolve(agency.did)
         say(
@@ -129,6 +283,17 @@ def run(root: Path) -> None:
             + first.metadata["nextUpdate"]
         )
 
+        step("The agency updates its status list with its new key: one transaction")
+        status_list.set(indices[3], 0)  # the suspension is lifted
+        status_list.set(indices[0], STATUS_INVALID)
+        token = list_token(rotated, status_list, int(time.time()))
+        client.submit(
+            rotated.sign(tx_types.STATUS_LIST, {"uri": STATUS_URI, "token": token}, ledger=origin)
+        )
+        show_list(client, indices)
+        say("as of the earlier checkpoint, still proven and checked with the old key:")
+        show_list(client, indices, size_first_list)
+
         step("Refusals leave the log unchanged")
         size_before = client.checkpoint().size
         for label, tx in (
@@ -140,6 +305,33 @@ def run(root: Path) -> None:
             (
                 "unendorsed DID",
                 Identity.create().create_tx(role="agency", endorsement="x.y.z", ledger=origin),
+            ),
+            (
+                "accreditation by agency",
+                rotated.sign(
+                    tx_types.ACCREDITATION_GRANT,
+                    grant_body(
+                        desk.did,
+                        claims={NATIONAL_ID: ["address"]},
+                        valid_from=0,
+                        valid_until=int(time.time()) + 86400,
+                        purpose="p",
+                        legal_basis="none",
+                    ),
+                    ledger=origin,
+                ),
+            ),
+            (
+                "type by the desk",
+                desk.sign(tx_types.CREDENTIAL_TYPE, national_id_type(), ledger=origin),
+            ),
+            (
+                "list by a non-owner",
+                desk.sign(
+                    tx_types.STATUS_LIST,
+                    {"uri": STATUS_URI, "token": list_token(desk, status_list, int(time.time()))},
+                    ledger=origin,
+                ),
             ),
         ):
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from urllib.parse import quote
 import httpx
 
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from civicid.did import DID, Document, split_key_id
 from civicid.encoding import b64_decode
 from civicid.errors import (
     Conflict,
@@ -28,13 +30,20 @@ from civicid.errors import (
     Unavailable,
     VerificationError,
 )
+from civicid.jose import PublicKey
 from civicid.keystore import write_private
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
-from civicid.transaction import DID_DEACTIVATE, Transaction
+from civicid.proven import ProvenStatusList, ProvenType, TrustAnswer
+from civicid.registry_client import RegistryClient
+from civicid.status_list import TYP as STATUS_LIST_TYP
+from civicid.transaction import DID_DEACTIVATE, GENESIS, Transaction
 
 DEFAULT_TIMEOUT: Final = 10.0
 # Answers bigger than this are not something the ledger sends; refuse rather than buffer.
 MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List §8.1
+# Signer keys found by key_at, per (kid, entry, relationship); a verifier sees few signers.
+MAX_CACHED_KEYS: Final = 4096
 STATUS_ERRORS: Final[dict[int, type[Error]]] = {
     400: InvalidInput,
     403: Refused,
@@ -56,6 +65,11 @@ class ResolvedDid:
     @property
     def deactivated(self) -> bool:
         return bool(self.metadata.get("deactivated"))
+
+
+def iso_time(ts: int) -> str:
+    """An XML Schema dateTime, as DID Resolution's ``versionTime`` takes it."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def raise_for(response: httpx.Response) -> None:
@@ -90,6 +104,9 @@ class LedgerClient:
         self.trust_file = trust_file
         self.http = http or httpx.Client(base_url=base_url, timeout=DEFAULT_TIMEOUT)
         self.trusted: Checkpoint | None = self._load_trusted()
+        self._governance: DID | None = None
+        self._registry: RegistryClient | None = None
+        self._keys: dict[tuple[str, int, str], PublicKey] = {}
 
     # -- transport ------------------------------------------------------------------------
 
@@ -220,6 +237,97 @@ class LedgerClient:
         if json.dumps(expected, sort_keys=True) != json.dumps(document, sort_keys=True):
             raise VerificationError("resolution_mismatch", "document differs from the logged one")
         return ResolvedDid(did, document, metadata, seq, checkpoint)
+
+    # -- governance: trust registry, credential types, status lists ------------------------
+    #
+    # Implemented in civicid/registry_client.py: each answer is re-derived from the entries
+    # it rests on, each proven included and its signature checked; the ledger's own verdict is
+    # only compared against that. Inclusion proves presence, not absence: a withheld
+    # revocation or newer list is caught by auditing or monitoring the log, not by one answer.
+
+    def governance(self) -> DID:
+        """The governance DID, read from the proven genesis entry (once)."""
+        if self._governance is None:
+            checkpoint = self.checkpoint()
+            text = self.entry(0)
+            self.prove_entry(0, text.encode("ascii"), checkpoint)
+            genesis = Transaction.parse(text)
+            if genesis.type != GENESIS:
+                raise VerificationError("genesis_missing", "entry 0 is not the genesis")
+            self._governance = DID(str(genesis.body["did"]))
+        return self._governance
+
+    def key_at(
+        self, kid: str, seq: int, iat: int, relationship: str = "assertionMethod"
+    ) -> PublicKey:
+        """The key ``kid`` names, in ``relationship``, in its DID's document as it stood when
+        entry ``seq`` (signed at ``iat``) was logged: the version logged last before ``seq``,
+        found by ``versionTime`` and stepped to by ``versionId``, every one resolved with proof."""
+        cached = self._keys.get((kid, seq, relationship))
+        if cached is not None:
+            return cached
+        did, _ = split_key_id(kid)
+        try:
+            resolved = self.resolve(did, version_time=iso_time(iat))
+        except NotFound:  # iat a little before the DID's first version: the allowed clock skew
+            resolved = self.resolve(did, version_id="1")
+        while True:
+            number = int(str(resolved.metadata["versionId"]).split("-", 1)[0])
+            if resolved.seq >= seq:
+                if number == 1:
+                    raise VerificationError("signer_unknown", f"{did} was not on the ledger yet")
+                resolved = self.resolve(did, version_id=str(number - 1))
+                continue
+            if "nextVersionId" in resolved.metadata:
+                following = self.resolve(did, version_id=str(number + 1))
+                if following.seq < seq:
+                    resolved = following
+                    continue
+            break
+        if resolved.document is None:
+            raise VerificationError("signer_deactivated", f"{did} was deactivated before {seq}")
+        key = Document.validate(DID(did), resolved.document).key(kid, relationship)
+        if len(self._keys) >= MAX_CACHED_KEYS:
+            self._keys.clear()
+        self._keys[(kid, seq, relationship)] = key
+        return key
+
+    @property
+    def registry(self) -> RegistryClient:
+        if self._registry is None:
+            self._registry = RegistryClient(self)
+        return self._registry
+
+    def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:
+        """Is ``did`` accredited to issue ``vct`` at ``at`` (default: now)?"""
+        return self.registry.issuer_accredited(did, vct, at)
+
+    def verifier_allowed(
+        self, did: str, vct: str, claims: list[str] | tuple[str, ...], at: int | None = None
+    ) -> TrustAnswer:
+        """May ``did`` ask for ``claims`` of ``vct`` at ``at`` (default: now)?"""
+        return self.registry.verifier_allowed(did, vct, claims, at)
+
+    def credential_type(self, vct: str) -> ProvenType:
+        """The latest metadata and schema of ``vct``, registered by an accredited issuer."""
+        return self.registry.credential_type(vct)
+
+    def status_list(
+        self, uri: str, tree_size: int | None = None, *, now: int | None = None
+    ) -> ProvenStatusList:
+        """The status list at ``uri`` (latest, or as of ``tree_size``), proven and verified."""
+        return self.registry.status_list(uri, tree_size, now=now)
+
+    def status_list_token(self, uri: str) -> str:
+        """The raw latest token, as Token Status List §8.1 serves it (unverified: pass it to
+        ``verify_token``, or use ``status_list`` to have it proven and verified)."""
+        response = self._request(
+            "GET", "/status-lists", params={"uri": uri}, headers={"accept": STATUS_LIST_MEDIA}
+        )
+        raise_for(response)
+        if not response.headers.get("content-type", "").startswith(STATUS_LIST_MEDIA):
+            raise Unavailable("ledger_content_type", "the ledger did not answer with a token")
+        return response.text
 
     def close(self) -> None:
         self.http.close()

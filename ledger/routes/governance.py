@@ -99,7 +99,9 @@ async def status_list(
     tree_size: Annotated[int | None, Query(alias="treeSize", ge=1)] = None,
 ) -> Response:
     """``Accept: application/statuslist+jwt``: the raw token (Token Status List §8.2).
-    Otherwise JSON with the publishing entry, the first one (ownership) and their proofs."""
+    Otherwise JSON with the publishing entry, the first one (ownership) and their proofs.
+    With ``treeSize``, the latest version logged before that size, proven in the latest
+    checkpoint (the ledger keeps only its latest signed checkpoint)."""
     view = snapshot(ledger)
     if tree_size is not None and tree_size > view.size:
         raise InvalidInput("proof_out_of_range", f"tree size {tree_size} is beyond {view.size}")

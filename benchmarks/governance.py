@@ -1,0 +1,234 @@
+"""Governance benchmarks: a 1M-entry status list token (build + sign, size, decode + lookup,
+publish as one transaction) and the accreditation query rate over HTTP.
+
+Run: ``python -m benchmarks.governance [--subjects 200] [--queries 20000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks import loadgen
+from benchmarks.ledger import free_port, serve
+from benchmarks.table import Row, render
+from civicid import transaction as tx
+from civicid.accreditation import grant_body, revocation_body
+from civicid.identity import Identity
+from civicid.status_list import STATUS_INVALID, StatusList, build_token, status_of, verify_token
+from ledger.setup import initialize, open_ledger
+
+PART = "governance"
+ENTRIES = 1_000_000
+REVOKED_SHARE = 0.01
+CONNECTIONS = 50
+VCT = "https://civicid.example/vct/national-id"
+URI = "https://agency.civicid.example/status/1"
+REPEATS = 5
+
+
+def median_ms(work: Callable[[], object], repeats: int = REPEATS) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def status_list_rows(rng: random.Random) -> tuple[list[Row], str, Identity]:
+    issuer = Identity.create()
+    revoked = rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE))
+    now = int(time.time())
+    token = ""
+
+    def build() -> None:
+        nonlocal token
+        status_list = StatusList(ENTRIES, 2)
+        for index in revoked:
+            status_list.set(index, STATUS_INVALID)
+        token = build_token(
+            key=issuer.key,
+            kid=issuer.kid,
+            sub=URI,
+            status_list=status_list,
+            iat=now,
+            exp=None,
+            ttl=3600,
+        )
+
+    build_ms = median_ms(build)
+    probe = {"status_list": {"idx": revoked[0], "uri": URI}}
+
+    def decode_and_lookup() -> None:
+        verified = verify_token(token, issuer.key.public, expected_sub=URI, now=now)
+        assert status_of(probe, verified) == STATUS_INVALID
+
+    decode_ms = median_ms(decode_and_lookup)
+    verified = verify_token(token, issuer.key.public, expected_sub=URI, now=now)
+    picks = [rng.randrange(ENTRIES) for _ in range(100_000)]
+    started = time.perf_counter()
+    for index in picks:
+        verified.status_list.get(index)
+    lookup_us = (time.perf_counter() - started) / len(picks) * 1e6
+    label = f"{ENTRIES:,} entries, 2 bits, {REVOKED_SHARE:.0%} revoked"
+    rows = [
+        Row(
+            PART, f"status list build + sign, {label}", build_ms, "ms", "<= 1000", build_ms <= 1000
+        ),
+        Row(
+            PART,
+            f"status list token size, {label}",
+            len(token) / 1024,
+            "KiB",
+            "<= 256",
+            len(token) <= 256 * 1024,
+        ),
+        Row(
+            PART,
+            "status list decode (verify + inflate) + lookup",
+            decode_ms,
+            "ms",
+            "<= 100",
+            decode_ms <= 100,
+        ),
+        Row(PART, "status lookup in a decoded list", lookup_us, "µs"),
+    ]
+    return rows, token, issuer
+
+
+def run(subjects: int, queries: int) -> list[Row]:
+    rng = random.Random(7)  # the same revoked indices on every run
+    rows, _, _ = status_list_rows(rng)
+    root = Path(tempfile.mkdtemp(prefix="civicid-bench-gov-"))
+    try:
+        genesis = initialize(root)
+        gov, origin = genesis.governance, genesis.origin
+        ledger = open_ledger(root)
+        now = int(time.time())
+        agencies = []
+        for n in range(subjects):
+            who = Identity.create()
+            endorsement = gov.endorse(who.did, "agency", ledger=origin)
+            ledger.submit(who.create_tx(role="agency", endorsement=endorsement, ledger=origin))
+            body = grant_body(
+                who.did,
+                credential_types=[VCT, f"{VCT}/{n}"],
+                valid_from=now,
+                valid_until=now + 365 * 86400,
+                purpose="benchmark",
+                legal_basis="benchmark",
+            )
+            ledger.submit(gov.sign(tx.ACCREDITATION_GRANT, body, ledger=origin))
+            if n % 10 == 0:  # every tenth revoked: answers then carry two entries
+                revoke = revocation_body(body["accreditation"], "benchmark")
+                ledger.submit(gov.sign(tx.ACCREDITATION_REVOKE, revoke, ledger=origin))
+            agencies.append(who)
+
+        # One transaction publishes (or updates) the whole 1M-entry list, fsync included.
+        publisher = agencies[1]
+        status_list = StatusList(ENTRIES, 2)
+        for index in rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE)):
+            status_list.set(index, STATUS_INVALID)
+        token = build_token(
+            key=publisher.key,
+            kid=publisher.kid,
+            sub=URI,
+            status_list=status_list,
+            iat=now,
+            exp=None,
+            ttl=3600,
+        )
+        text = publisher.sign(tx.STATUS_LIST, {"uri": URI, "token": token}, ledger=origin)
+        started = time.perf_counter()
+        ledger.submit(text)
+        publish_ms = (time.perf_counter() - started) * 1000
+        rows.append(
+            Row(
+                PART,
+                "status list publish (1M entries, one tx, durable)",
+                publish_ms,
+                "ms",
+                "<= 500",
+                publish_ms <= 500,
+            )
+        )
+        size = ledger.size
+        ledger.close()
+
+        port = free_port()
+        server = serve(root, port)
+        try:
+            gets = [
+                loadgen.request(
+                    "GET",
+                    "/accreditations?"
+                    + urlencode({"subject": rng.choice(agencies).did, "vct": VCT, "at": now + 60}),
+                )
+                for _ in range(queries)
+            ]
+            per_conn = [gets[i::CONNECTIONS] for i in range(CONNECTIONS)]
+            loadgen.run("127.0.0.1", port, [c[:20] for c in per_conn])  # warm up
+            result = loadgen.run("127.0.0.1", port, per_conn)
+            ok = result.statuses.get(200, 0) == len(gets)
+            p99 = result.percentile(99) * 1000
+            rows.append(
+                Row(
+                    PART,
+                    f"accreditation query over HTTP, {CONNECTIONS} connections, {size:,} entries",
+                    result.rate,
+                    "q/s",
+                    ">= 1000",
+                    ok and result.rate >= 1000,
+                )
+            )
+            rows.append(
+                Row(PART, "accreditation query p99 latency", p99, "ms", "<= 100", p99 <= 100)
+            )
+            raw = [
+                loadgen.request("GET", "/status-lists?" + urlencode({"uri": URI})).replace(
+                    b"\r\n\r\n", b"\r\nAccept: application/statuslist+jwt\r\n\r\n"
+                )
+                for _ in range(queries // 10)
+            ]
+            result = loadgen.run(
+                "127.0.0.1", port, [raw[i::CONNECTIONS] for i in range(CONNECTIONS)]
+            )
+            ok = result.statuses.get(200, 0) == len(raw)
+            rows.append(
+                Row(
+                    PART,
+                    "status list token fetch over HTTP (1M entries)",
+                    result.rate,
+                    "req/s",
+                    "all 200",
+                    ok,
+                )
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subjects", type=int, default=200, help="accredited agencies")
+    parser.add_argument("--queries", type=int, default=20_000, help="HTTP queries to send")
+    args, _ = parser.parse_known_args(argv)  # the runner passes the ledger's options too
+    rows = run(args.subjects, args.queries)
+    print(render(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
