@@ -13,9 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-import jsonschema
-from jsonschema import validators
-
 from civicid.accreditation import check_vct
 from civicid.errors import InvalidInput
 
@@ -321,6 +318,10 @@ def check_schema(schema: Any) -> None:
     if dialect is not None and dialect not in DIALECTS:
         raise InvalidInput("type_schema_invalid", f"$schema {str(dialect)[:80]!r} is not known")
     _walk_refs(schema)
+    # Imported here: ~80 ms that every command would pay, and only registrations need it.
+    import jsonschema
+    from jsonschema import validators
+
     try:
         validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:

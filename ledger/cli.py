@@ -19,7 +19,7 @@ from ledger.audit import audit as run_audit
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
 from ledger.setup import DEFAULT_ORIGIN, Paths, initialize, load_governance, open_ledger
-from ledger.writer import open_writer
+from ledger.writer import LedgerUrl, open_writer
 
 app = typer.Typer(
     help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
@@ -180,16 +180,6 @@ def prove(
                 + f"\n{note}"
             ),
         )
-
-
-LedgerUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--ledger",
-        envvar="CIVICID_LEDGER_URL",
-        help="Write through a running ledger at this URL (default: the local store).",
-    ),
-]
 
 
 @app.command()

@@ -15,7 +15,7 @@ import typer
 from civicid import transaction as tx
 from civicid.accreditation import grant_body, revocation_body
 from civicid.console import AsJson, DataDir, emit, reporting
-from civicid.errors import InvalidInput
+from civicid.errors import InvalidInput, NotFound
 from civicid.identity import Identity
 from civicid.status_list import (
     STATUS_INVALID,
@@ -26,8 +26,8 @@ from civicid.status_list import (
     parse_token,
 )
 from ledger import registry
-from ledger.log import Ledger
 from ledger.setup import Paths, load_governance, open_ledger
+from ledger.writer import LedgerUrl, LocalWriter, RemoteWriter, Writer, open_writer
 
 DAY: Final = 86400
 # A status list token tells verifiers to fetch a fresh one after this long (§5.1 ttl).
@@ -71,19 +71,17 @@ def period(start: str | None, until: str | None, days: int | None) -> tuple[int,
     return valid_from, valid_until
 
 
-def submit(data_dir: Path, signer: Identity, tx_type: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Sign ``body`` as ``signer`` and write it to the local ledger; the receipt as JSON."""
-    ledger = open_ledger(data_dir)
-    try:
-        receipt = ledger.submit(signer.sign(tx_type, body, ledger=str(ledger.state.origin)))
-    finally:
-        ledger.close()
-    return receipt.to_json()
+def submit(
+    data_dir: Path, url: str | None, signer: Identity, tx_type: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Sign ``body`` as ``signer`` and write it (locally, or through ``url``); the receipt."""
+    with open_writer(data_dir, url) as writer:
+        return writer.submit(signer.sign(tx_type, body, ledger=writer.origin))
 
 
-def grant(data_dir: Path, body: dict[str, Any], as_json: bool) -> None:
+def grant(data_dir: Path, url: str | None, body: dict[str, Any], as_json: bool) -> None:
     governance = load_governance(Paths(data_dir))
-    receipt = submit(data_dir, governance, tx.ACCREDITATION_GRANT, body)
+    receipt = submit(data_dir, url, governance, tx.ACCREDITATION_GRANT, body)
     scope = body.get("credentialTypes") or list(body.get("claims", {}))
     emit(
         as_json,
@@ -103,6 +101,7 @@ def accredit_issuer(
     days: Days = None,
     start: From = None,
     accreditation: AccreditationId = None,
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Accredit an agency to issue credential types (signed by governance)."""
@@ -117,7 +116,7 @@ def accredit_issuer(
             legal_basis=legal_basis,
             accreditation=accreditation,
         )
-        grant(data_dir, body, as_json)
+        grant(data_dir, ledger_url, body, as_json)
 
 
 def accredit_verifier(
@@ -133,6 +132,7 @@ def accredit_verifier(
     days: Days = None,
     start: From = None,
     accreditation: AccreditationId = None,
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Accredit a service desk to ask for claims of credential types (signed by governance)."""
@@ -147,21 +147,21 @@ def accredit_verifier(
             legal_basis=legal_basis,
             accreditation=accreditation,
         )
-        grant(data_dir, body, as_json)
+        grant(data_dir, ledger_url, body, as_json)
 
 
 def revoke_accreditation(
     accreditation: Annotated[str, typer.Argument(help="The accreditation id.")],
     data_dir: DataDir,
     reason: Annotated[str, typer.Option("--reason", help="Why, for the public record.")],
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Revoke an accreditation from now on (signed by governance)."""
     with reporting(as_json):
         governance = load_governance(Paths(data_dir))
-        receipt = submit(
-            data_dir, governance, tx.ACCREDITATION_REVOKE, revocation_body(accreditation, reason)
-        )
+        body = revocation_body(accreditation, reason)
+        receipt = submit(data_dir, ledger_url, governance, tx.ACCREDITATION_REVOKE, body)
         emit(
             as_json,
             {"accreditation": accreditation, "reason": reason, **receipt},
@@ -220,13 +220,14 @@ def register_type(
     vct: Annotated[str, typer.Option("--vct", help="The credential type.")],
     metadata: Annotated[Path, typer.Option("--metadata", help="SD-JWT VC Type Metadata JSON.")],
     schema: Annotated[Path, typer.Option("--schema", help="JSON Schema of the credential.")],
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Register (or version) a credential type: metadata and schema, signed by its issuer."""
     with reporting(as_json):
         issuer = Identity.from_json(Paths(data_dir).keys.get(name))
         body = {"vct": vct, "metadata": read_json(metadata), "schema": read_json(schema)}
-        receipt = submit(data_dir, issuer, tx.CREDENTIAL_TYPE, body)
+        receipt = submit(data_dir, ledger_url, issuer, tx.CREDENTIAL_TYPE, body)
         emit(as_json, {"vct": vct, **receipt}, f"{vct} registered (entry {receipt['seq']})")
 
 
@@ -237,12 +238,22 @@ def read_json(path: Path) -> Any:
         raise InvalidInput("file_unreadable", f"{path}: {exc}") from exc
 
 
-def current_list(ledger: Ledger, uri: str) -> StatusList | None:
-    """The latest published list at ``uri``, to update; None if there is none yet."""
-    versions = ledger.state.status_lists.get(uri)
-    if not versions:
+def current_list(writer: Writer, uri: str) -> StatusList | None:
+    """The latest published list at ``uri``, to update; None if there is none yet. Through a
+    server it is proven and its signature checked (at its own iat: a list past its ttl is
+    still the one to update) before the issuer signs a successor."""
+    if isinstance(writer, LocalWriter):
+        versions = writer.ledger.state.status_lists.get(uri)
+        if not versions:
+            return None
+        return parse_token(registry.token_of(writer.ledger.entry(versions[-1].seq))).status_list
+    assert isinstance(writer, RemoteWriter)
+    try:
+        raw = writer.client.status_list_token(uri)
+    except NotFound:
         return None
-    return parse_token(registry.token_of(ledger.entry(versions[-1].seq))).status_list
+    issued = parse_token(raw).iat
+    return writer.client.status_list(uri, now=issued).token.status_list
 
 
 def publish_status_list(
@@ -260,14 +271,14 @@ def publish_status_list(
     ttl: Annotated[int, typer.Option("--ttl", min=1, help="Seconds a copy stays fresh.")] = (
         DEFAULT_TTL
     ),
+    ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Publish a 2-bit status list, or update the current one: one transaction either way."""
     with reporting(as_json):
         issuer = Identity.from_json(Paths(data_dir).keys.get(name))
-        ledger = open_ledger(data_dir)
-        try:
-            status_list = current_list(ledger, uri) or StatusList(size, 2)
+        with open_writer(data_dir, ledger_url) as writer:
+            status_list = current_list(writer, uri) or StatusList(size, 2)
             for indices, value in (
                 (revoke, STATUS_INVALID),
                 (suspend, STATUS_SUSPENDED),
@@ -275,7 +286,7 @@ def publish_status_list(
             ):
                 for index in indices or ():
                     status_list.set(index, value)
-            now = int(ledger.clock())
+            now = int(time.time())
             token = build_token(
                 key=issuer.key,
                 kid=issuer.kid,
@@ -285,15 +296,10 @@ def publish_status_list(
                 exp=None,
                 ttl=ttl,
             )
-            text = issuer.sign(
-                tx.STATUS_LIST,
-                {"uri": uri, "token": token},
-                ledger=str(ledger.state.origin),
-                now=now,
+            body = {"uri": uri, "token": token}
+            receipt = writer.submit(
+                issuer.sign(tx.STATUS_LIST, body, ledger=writer.origin, now=now)
             )
-            receipt = ledger.submit(text).to_json()
-        finally:
-            ledger.close()
         emit(
             as_json,
             {"uri": uri, "entries": status_list.size, "tokenBytes": len(token), **receipt},

@@ -9,11 +9,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
+
+import typer
 
 from civicid.ledger_client import LedgerClient
 from ledger.log import Ledger
 from ledger.setup import CHECKPOINT_KEY, Paths, open_ledger
+
+# The option every writing command takes (ledger/cli.py, ledger/governance_cli.py).
+LedgerUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger",
+        envvar="CIVICID_LEDGER_URL",
+        help="Write through a running ledger at this URL (default: the local store).",
+    ),
+]
 
 
 class Writer(Protocol):

@@ -16,7 +16,7 @@ WIDTH = "100"
 
 
 def render(command: str) -> str:
-    args = command.split()[1:] + ["--help"]
+    args = [*command.split()[1:], "--help"]
     result = CliRunner().invoke(
         app, args, prog_name="civicid", env={"COLUMNS": WIDTH, "NO_COLOR": "1"}
     )

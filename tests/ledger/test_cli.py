@@ -44,16 +44,18 @@ def test_init_twice_is_refused(data: Path) -> None:
 
 
 def test_register_resolve_rotate_deactivate(data: Path) -> None:
-    code, out, _ = civicid("ledger", "register", "health", "--role", "agency",
-                           "--data-dir", str(data), "--json")
+    code, out, _ = civicid(
+        "ledger", "register", "health", "--role", "agency", "--data-dir", str(data), "--json"
+    )
     assert code == 0, out
     did = json.loads(out)["did"]
     code, out, _ = civicid("ledger", "resolve", did, "--data-dir", str(data))
     assert code == 0 and did in out and "role agency" in out
     code, out, _ = civicid("ledger", "rotate", "health", "--data-dir", str(data), "--json")
     assert code == 0 and json.loads(out)["kid"] == f"{did}#key-2"
-    code, out, _ = civicid("ledger", "resolve", did, "--version-id", "1", "--data-dir", str(data),
-                           "--json")
+    code, out, _ = civicid(
+        "ledger", "resolve", did, "--version-id", "1", "--data-dir", str(data), "--json"
+    )
     assert code == 0
     assert json.loads(out)["didDocument"]["verificationMethod"][0]["id"] == f"{did}#key-1"
     code, out, _ = civicid("ledger", "deactivate", "health", "--data-dir", str(data))
@@ -71,8 +73,9 @@ def test_resolve_unknown_did_names_the_error(data: Path) -> None:
 
 def test_prove_verifies_inclusion_and_consistency(data: Path) -> None:
     civicid("ledger", "register", "desk", "--role", "service-desk", "--data-dir", str(data))
-    code, out, _ = civicid("ledger", "prove", "1", "--since", "1", "--data-dir", str(data),
-                           "--json")
+    code, out, _ = civicid(
+        "ledger", "prove", "1", "--since", "1", "--data-dir", str(data), "--json"
+    )
     assert code == 0, out
     body = json.loads(out)
     assert body["treeSize"] == 2 and body["consistency"]["from"] == 1
@@ -94,8 +97,9 @@ def test_audit_passes_then_names_the_first_tampered_entry(data: Path) -> None:
 def test_commands_on_a_missing_ledger_say_so(tmp_path: Path) -> None:
     code, _, err = civicid("ledger", "audit", "--data-dir", str(tmp_path / "nothing"))
     assert code != 0 and err.strip()
-    code, _, err = civicid("ledger", "resolve", "did:civicid:" + "a" * 32,
-                           "--data-dir", str(tmp_path / "nothing"))
+    code, _, err = civicid(
+        "ledger", "resolve", "did:civicid:" + "a" * 32, "--data-dir", str(tmp_path / "nothing")
+    )
     assert code == 1 and "[ledger_not_initialized]" in err
 
 

@@ -226,3 +226,37 @@ def test_register_type_and_publish_then_update_a_status_list(data: Path) -> None
         "ledger", "publish-status-list", "other", "--uri", uri, "--data-dir", str(data)
     )
     assert code == 1 and "[status_list_not_owner]" in err
+
+
+def test_governance_commands_write_through_a_running_ledger(data: Path) -> None:
+    """Beside a server (which holds the write lock) the commands go through it: --ledger."""
+    from civicid.demo import free_port, serving
+    from ledger.app import create_app
+    from ledger.settings import LedgerSettings
+
+    agency = did_of(data, "health", "agency")
+    uri = "https://health.example/status/2"
+    with serving(create_app(LedgerSettings(data_dir=data)), free_port()) as url:
+        code, _, err = accredit_issuer(data, agency)
+        assert code == 3 and "[store_locked]" in err  # the local store is the server's
+        code, out, err = accredit_issuer(data, agency, "--ledger", url)
+        assert code == 0, err
+        for extra in (("--revoke", "3", "--suspend", "4"), ("--reinstate", "4")):
+            code, out, err = civicid(
+                "ledger",
+                "publish-status-list",
+                "health",
+                "--uri",
+                uri,
+                "--size",
+                "5000",
+                *extra,
+                "--ledger",
+                url,
+                "--data-dir",
+                str(data),
+            )
+            assert code == 0, err
+        assert "1 revoked, 0 suspended" in out  # the update started from the proven list
+        code, out, _ = civicid("ledger", "list-accreditations", "--data-dir", str(data))
+        assert code == 0 and out.splitlines()[1].endswith("active")
