@@ -30,6 +30,12 @@ MAX_BATCH: Final = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class View:
+    size: int
+    checkpoint: str
+
+
+@dataclass(frozen=True, slots=True)
 class Receipt:
     """What an acknowledged submit returns: the entry is durable and in ``checkpoint``."""
 
@@ -106,8 +112,9 @@ class Ledger:
         self._syncer: threading.Thread | None = None
         self._closing = False
         self._replay()
-        self._durable = self.tree.size
-        self._checkpoint = self._sign_checkpoint(self._durable)
+        # (size, checkpoint) replaced as one object, so readers never pair a size with
+        # another size's checkpoint.
+        self._view = View(self.tree.size, self._sign_checkpoint(self.tree.size))
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -270,7 +277,7 @@ class Ledger:
             except Error as exc:
                 self._fail(waiting, exc)
                 continue
-            self._checkpoint, self._durable = checkpoint, size
+            self._view = View(size, checkpoint)
             for pending in waiting:
                 pending.receipt = Receipt(
                     pending.seq, pending.digest, pending.tx.id, pending.tx.type, checkpoint
@@ -301,15 +308,20 @@ class Ledger:
     @property
     def size(self) -> int:
         """Entries that are durable and covered by the latest checkpoint."""
-        return self._durable
+        return self._view.size
 
     @property
     def checkpoint(self) -> str:
-        return self._checkpoint
+        return self._view.checkpoint
+
+    @property
+    def view(self) -> View:
+        """The durable tree size and the checkpoint that signs it, read together."""
+        return self._view
 
     def entry(self, seq: int) -> bytes:
-        if not 0 <= seq < self._durable:
-            raise NotFound("entry_not_found", f"no entry {seq} in a log of {self._durable}")
+        if not 0 <= seq < self._view.size:
+            raise NotFound("entry_not_found", f"no entry {seq} in a log of {self._view.size}")
         return self.store.read(seq)
 
     def document_of(self, version: DidVersion) -> dict[str, Any] | None:
@@ -323,19 +335,19 @@ class Ledger:
 
     def seq_of(self, digest: bytes) -> int:
         seq = self._by_hash.get(digest)
-        if seq is None or seq >= self._durable:
+        if seq is None or seq >= self._view.size:
             raise NotFound("entry_not_found", "no entry with that leaf hash")
         return seq
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
-        size = self._durable if size is None else size
+        size = self._view.size if size is None else size
         self._check_size(size)
         if not 0 <= seq < size:
             raise InvalidInput("proof_out_of_range", f"entry {seq} is not in a tree of {size}")
         return self.tree.inclusion_proof(seq, size)
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
-        new = self._durable if new is None else new
+        new = self._view.size if new is None else new
         self._check_size(new)
         if not 0 < old <= new:
             raise InvalidInput("proof_out_of_range", f"need 0 < old <= new, got {old}, {new}")
@@ -346,13 +358,13 @@ class Ledger:
         return self.tree.root(size)
 
     def _check_size(self, size: int) -> None:
-        if not 0 < size <= self._durable:
+        if not 0 < size <= self._view.size:
             raise InvalidInput(
-                "proof_out_of_range", f"tree size {size} is beyond the log ({self._durable})"
+                "proof_out_of_range", f"tree size {size} is beyond the log ({self._view.size})"
             )
 
     def entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
-        for seq in range(start, self._durable):
+        for seq in range(start, self._view.size):
             yield seq, self.store.read(seq)
 
     def close(self) -> None:

@@ -22,13 +22,11 @@ class Snapshot:
 
 
 def snapshot(ledger: Ledger) -> Snapshot:
-    """The latest checkpoint and *its* size, read from the note itself: the ledger's size can
-    move on between two reads, the note cannot."""
-    note = ledger.checkpoint
-    lines = note.split("\n", 2)
-    if len(lines) < 3 or not lines[1].isdigit():
+    """The latest checkpoint and the size it signs, read as one view of the log."""
+    view = ledger.view
+    if not view.checkpoint:
         raise InvalidInput("ledger_not_initialized", "the ledger has no checkpoint yet")
-    return Snapshot(note, int(lines[1]))
+    return Snapshot(view.checkpoint, view.size)
 
 
 def entry(ledger: Ledger, seq: int, size: int, *, text: bool = True) -> dict[str, Any]:

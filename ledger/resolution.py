@@ -16,7 +16,7 @@ from typing import Any, Final
 from civicid.did import DID_PATTERN, PREFIX
 from civicid.encoding import b64_encode
 from civicid.errors import Error, InvalidInput, NotFound
-from ledger.log import Ledger
+from ledger.log import Ledger, View
 from ledger.state import DidRecord, DidVersion
 
 CONTENT_TYPE: Final = "application/did-resolution"
@@ -85,9 +85,8 @@ class Resolver:
             return error_result(404, "NOT_FOUND", f"{did} is not on this ledger")
         try:
             when = parse_time(version_time) if version_time is not None else None
-            selected, visible = record.select(
-                self.ledger.size, version_id=version_id, version_time=when
-            )
+            view = self.ledger.view
+            selected, visible = record.select(view.size, version_id=version_id, version_time=when)
         except NotFound as exc:
             return error_result(404, "NOT_FOUND", exc.message)
         except Error as exc:
@@ -95,7 +94,7 @@ class Resolver:
         status = 410 if selected.deactivated else 200
         if with_proof:
             result = self._result(record, selected, visible, self.ledger.document_of(selected))
-            result["didResolutionMetadata"]["proof"] = self.proof(selected)
+            result["didResolutionMetadata"]["proof"] = self.proof(selected, view)
             return Resolution(status, json.dumps(result).encode())
         key = (selected.leaf_hash, visible[-1].leaf_hash, False)
         body = self._cache.get(key)
@@ -107,12 +106,11 @@ class Resolver:
             self._cache[key] = body
         return Resolution(status, body)
 
-    def proof(self, version: DidVersion) -> dict[str, Any]:
+    def proof(self, version: DidVersion, view: View) -> dict[str, Any]:
         """What a client needs to check this version against a checkpoint it verified."""
-        size = self.ledger.size
-        checkpoint = self.ledger.checkpoint
+        size = view.size
         return {
-            "checkpoint": checkpoint,
+            "checkpoint": view.checkpoint,
             "treeSize": size,
             "seq": version.seq,
             "transaction": self.ledger.entry(version.seq).decode("ascii"),
