@@ -18,10 +18,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 from benchmarks import loadgen
 from benchmarks.table import Row, render
+from civicid.demo import wait_until_healthy
 from civicid.identity import Identity
 from civicid.merkle import leaf_hash, verify_inclusion
 from ledger.audit import audit
@@ -87,15 +86,9 @@ def serve(root: Path, port: int) -> subprocess.Popen[bytes]:
         ],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("ledger server did not start")
+    # Opening replays the log: allow a large one its time to start.
+    wait_until_healthy(f"http://127.0.0.1:{port}", alive=lambda: proc.poll() is None, timeout=600)
+    return proc
 
 
 def resident_mb(pid: int) -> float:

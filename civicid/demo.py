@@ -11,7 +11,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -48,10 +48,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_healthy(
+    url: str, *, alive: Callable[[], bool], timeout: float = STARTUP_TIMEOUT
+) -> None:
+    """Poll ``url``/health until it answers 200 (no fixed sleeps: readiness, not hope)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline or not alive():
+            raise Unavailable("service_start_failed", f"service at {url} did not start")
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def serving(app: object, port: int) -> Iterator[str]:
     """Run an ASGI app with uvicorn in a thread on loopback; yield its base URL."""
-    import httpx
     import uvicorn
 
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
@@ -59,14 +74,7 @@ def serving(app: object, port: int) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise Unavailable("service_start_failed", f"service on port {port} did not start")
-        time.sleep(0.05)
+    wait_until_healthy(url, alive=thread.is_alive)
     try:
         yield url
     finally:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from civicid.demo import free_port, serving
+from civicid.demo import free_port, serving, wait_until_healthy
 from civicid.errors import Error, VerificationError
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
@@ -143,7 +143,6 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
     """`civicid ledger serve` in its own process, as an operator starts it."""
     import subprocess
     import sys
-    import time
 
     from ledger.setup import initialize
 
@@ -165,16 +164,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            assert time.monotonic() < deadline, "server did not answer"
-            time.sleep(0.05)
+        wait_until_healthy(f"http://127.0.0.1:{port}", alive=lambda: proc.poll() is None)
         client = LedgerClient(f"http://127.0.0.1:{port}", genesis.vkey)
         assert client.checkpoint().size == 1
         client.close()
