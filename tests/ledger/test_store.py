@@ -119,15 +119,24 @@ WRITER = textwrap.dedent("""
     from pathlib import Path
     from civicid.identity import Identity
     from ledger.setup import load_governance, open_ledger, Paths
+    import threading
     root = Path(sys.argv[1])
     gov = load_governance(Paths(root))
     ledger = open_ledger(root)
     origin = ledger.state.origin
-    while True:
-        who = Identity.create()
-        e = gov.endorse(who.did, "agency", ledger=origin)
-        receipt = ledger.submit(who.create_tx(role="agency", endorsement=e, ledger=origin))
-        print(receipt.seq, who.did, flush=True)
+    out = threading.Lock()
+
+    def write():  # 8 writers at once: acknowledgements come from shared group commits
+        while True:
+            who = Identity.create()
+            e = gov.endorse(who.did, "agency", ledger=origin)
+            receipt = ledger.submit(who.create_tx(role="agency", endorsement=e, ledger=origin))
+            with out:
+                print(receipt.seq, who.did, flush=True)
+
+    for _ in range(8):
+        threading.Thread(target=write, daemon=True).start()
+    threading.Event().wait()
 """)
 
 
@@ -147,7 +156,7 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         # Wait until it has acknowledged a few, then kill it mid-stride.
         seen = 0
-        while seen < 15 and time.monotonic() < deadline:
+        while seen < 40 and time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
                 break
@@ -159,7 +168,7 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
         for line in proc.stdout:
             seq, did = line.split()
             acknowledged.append((int(seq), did))
-        assert seen == 15
+        assert seen == 40
     ledger = open_ledger(tmp_path, readonly=True)
     try:
         for seq, did in acknowledged:
