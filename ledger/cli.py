@@ -59,7 +59,12 @@ def init(
 
 
 @app.command()
-def serve(data_dir: DataDir, host: Host = DEFAULT_HOST, port: Port = LEDGER_PORT) -> None:
+def serve(
+    data_dir: DataDir,
+    host: Host = DEFAULT_HOST,
+    port: Port = LEDGER_PORT,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs)."""
     import uvicorn
 
@@ -67,7 +72,15 @@ def serve(data_dir: DataDir, host: Host = DEFAULT_HOST, port: Port = LEDGER_PORT
 
     with reporting(False):
         settings = LedgerSettings(data_dir=data_dir, host=host, port=port)
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info" if access_log else "warning",
+            access_log=access_log,
+            # Served directly, not behind a proxy, unless the operator says otherwise.
+            proxy_headers=False,
+        )
 
 
 @app.command()
