@@ -17,6 +17,7 @@ from civicid.errors import Error, VerificationError
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.transaction import Transaction
 from ledger import rules
+from ledger.log import LAST_CHECKPOINT
 from ledger.state import State
 from ledger.store import FileLogStore
 
@@ -51,6 +52,8 @@ class AuditFailure(Error):
 
 
 def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
+    """Replay and check the log at ``directory``; hold it to ``checkpoint`` if given, else to
+    the last checkpoint the ledger signed when it was closed (a log cut short fails)."""
     started = time.perf_counter()
     store = FileLogStore(directory, readonly=True)
     report = AuditReport()
@@ -78,6 +81,9 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
             report.counts[tx.type] = report.counts.get(tx.type, 0) + 1
         report.size, report.origin = tree.size, state.origin
         report.root = tree.root() if tree.size else b""
+        if checkpoint is None:
+            stored = store.get_meta(LAST_CHECKPOINT)
+            checkpoint = stored if isinstance(stored, str) else None
         if checkpoint is not None and state.checkpoint_vkey is not None:
             verified = open_checkpoint(
                 checkpoint, NoteVerifier(state.checkpoint_vkey), origin=state.origin

@@ -25,6 +25,7 @@ from ledger import rules
 from ledger.state import DidVersion, State
 from ledger.store import FileLogStore, LogStore
 
+LAST_CHECKPOINT: Final = "lastCheckpoint"
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
 MAX_BATCH: Final = 4096
 
@@ -111,6 +112,7 @@ class Ledger:
         self._sync_jobs: list[tuple[int, list[_Pending]]] = []
         self._syncer: threading.Thread | None = None
         self._closing = False
+        self._closed = False
         self._replay()
         # (size, checkpoint) replaced as one object, so readers never pair a size with
         # another size's checkpoint.
@@ -368,10 +370,18 @@ class Ledger:
             yield seq, self.store.read(seq)
 
     def close(self) -> None:
+        """Finish pending syncs, record the last checkpoint, release the store (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         with self._sync_cv:
             self._closing = True
             self._sync_cv.notify()
         if self._syncer is not None:
             self._syncer.join()
         with self._lock:
+            if not self.store.readonly and self._view.checkpoint and self._failed is None:
+                # The last checkpoint this ledger signed, kept so that `audit` can tell a log
+                # cut short (rolled back) from one that only grew.
+                self.store.put_meta(LAST_CHECKPOINT, self._view.checkpoint)
             self.store.close()

@@ -23,6 +23,8 @@ from tinydb.storages import JSONStorage
 from civicid.errors import NotFound, StorageError
 from civicid.merkle import HASH_SIZE, leaf_hash
 
+# Bumped whenever the on-disk layout changes; a store of another format is refused.
+STORE_FORMAT: Final = 1
 RECORD_HEADER: Final = struct.Struct(">II")  # length, crc32 of the record bytes
 OFFSET: Final = struct.Struct(">Q")
 
@@ -100,6 +102,14 @@ class FileLogStore:
         self._meta: TinyDB | None = None
         if self._meta_path.exists() or not readonly:
             self._meta = TinyDB(self._meta_path, storage=DurableJSONStorage, access_mode="r+")
+        found = self.get_meta("format")
+        if found is None and not readonly:
+            self.put_meta("format", STORE_FORMAT)
+        elif found not in (None, STORE_FORMAT):
+            raise StorageError(
+                "store_format_unsupported",
+                f"store format {found!r}; this version reads {STORE_FORMAT}",
+            )
 
     # -- recovery -------------------------------------------------------------------------
 

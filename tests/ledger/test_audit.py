@@ -86,3 +86,30 @@ def test_checkpoint_from_another_log_fails(
         assert info.value.code in {"note_unknown_key", "note_signature_invalid"}
     finally:
         other.close()
+
+
+def test_a_log_cut_short_fails_against_the_last_checkpoint(world: World) -> None:
+    """Rollback: removing acknowledged entries is caught by the checkpoint kept at close."""
+    world.register()
+    world.register()
+    size = world.ledger.size
+    world.ledger.close()
+    assert audit(world.root / "ledger").checkpoint_verified
+    directory = world.root / "ledger"
+    with open(directory / "log.idx", "r+b") as handle:
+        handle.truncate((size - 1) * OFFSET.size)
+    with pytest.raises(Error) as info:
+        audit(directory)
+    assert info.value.code == "checkpoint_mismatch"
+
+
+def test_a_store_of_another_format_is_refused(world: World) -> None:
+    from ledger.store import FileLogStore
+
+    world.ledger.close()
+    store = FileLogStore(world.root / "ledger")
+    store.put_meta("format", 99)
+    store.close()
+    with pytest.raises(Error) as info:
+        FileLogStore(world.root / "ledger", readonly=True)
+    assert info.value.code == "store_format_unsupported"

@@ -16,16 +16,36 @@ from tests.ledger.conftest import World
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
-FIELDS = ["did", "role", "document", "prev", "endorsement", "nextKeyHashes", "origin",
-          "accreditation", "subject", "kind", "credentialTypes", "claims", "validFrom",
-          "validUntil", "vct", "metadata", "schema", "uri", "token"]
+FIELDS = [
+    "did",
+    "role",
+    "document",
+    "prev",
+    "endorsement",
+    "nextKeyHashes",
+    "origin",
+    "accreditation",
+    "subject",
+    "kind",
+    "credentialTypes",
+    "claims",
+    "validFrom",
+    "validUntil",
+    "vct",
+    "metadata",
+    "schema",
+    "uri",
+    "token",
+]
 BODIES = st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6)
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def only_our_errors(world: World, text: str | bytes) -> None:
@@ -47,17 +67,23 @@ def test_random_bytes(world: World, data: str | bytes) -> None:
 
 @SETTINGS
 @given(st.sampled_from(sorted(tx.TX_TYPES)), BODIES)
-def test_signed_transactions_with_random_bodies(world: World, tx_type: str,
-                                                body: dict[str, Any]) -> None:
+def test_signed_transactions_with_random_bodies(
+    world: World, tx_type: str, body: dict[str, Any]
+) -> None:
     governance = world.governance
-    only_our_errors(world, governance.sign(tx_type, body, ledger=world.origin,
-                                           now=world.clock.now))
+    only_our_errors(world, governance.sign(tx_type, body, ledger=world.origin, now=world.clock.now))
 
 
 @SETTINGS
-@given(JSON, st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit"]), JSON,
-                             max_size=4))
+@given(
+    JSON, st.dictionaries(st.sampled_from(["alg", "kid", "typ", "jwk", "crit"]), JSON, max_size=4)
+)
 def test_random_payloads_and_headers(world: World, payload: Any, header: dict[str, Any]) -> None:
-    token = ".".join((b64url_encode(json.dumps(header).encode()),
-                      b64url_encode(canonical_json(payload)), b64url_encode(b"x" * 64)))
+    token = ".".join(
+        (
+            b64url_encode(json.dumps(header).encode()),
+            b64url_encode(canonical_json(payload)),
+            b64url_encode(b"x" * 64),
+        )
+    )
     only_our_errors(world, token)
