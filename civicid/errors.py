@@ -66,6 +66,12 @@ class StorageError(Error):
     http_status = 503
 
 
+class InternalError(Error):
+    """A bug on our side; the request may be retried, the data is intact."""
+
+    http_status = 500
+
+
 class Unavailable(Error):
     """A remote service could not be reached or answered outside the protocol."""
 

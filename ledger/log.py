@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
-from civicid.errors import Error, InvalidInput, NotFound, StorageError
+from civicid.errors import Error, InternalError, InvalidInput, NotFound, StorageError
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.transaction import Transaction
 from ledger import rules
@@ -197,19 +197,26 @@ class Ledger:
         return leader
 
     def _commit_until_empty(self) -> None:
-        while True:
+        batch: list[_Pending] = []
+        try:
+            while True:
+                with self._queue_lock:
+                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                    if not batch:
+                        self._committing = False
+                        return
+                try:
+                    self._commit(batch)
+                except Error as exc:
+                    self._fail(batch, exc)
+        except BaseException as exc:
+            # A bug while applying or writing: the state may be half-changed, so stop, and
+            # answer everyone waiting rather than leave them hanging.
             with self._queue_lock:
-                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                if not batch:
-                    self._committing = False
-                    return
-            try:
-                self._commit(batch)
-            except Error as exc:
-                self._fail(batch, exc)
-            except BaseException as exc:
-                self._fail(batch, StorageError("store_failed", f"commit failed: {exc!r}"))
-                raise
+                rest, self._queue = self._queue, []
+                self._committing = False
+            self._fail(batch + rest, StorageError("store_failed", f"commit failed: {exc!r}"))
+            raise
 
     def _commit(self, batch: list[_Pending]) -> None:
         ctx = rules.Context(now=int(self.clock()))
@@ -226,6 +233,10 @@ class Ledger:
                     change = rules.check(self.state, pending.tx, ctx)
                 except Error as exc:
                     pending.error = exc
+                    continue
+                except Exception as exc:  # a rule's bug refuses its entry, not the ledger:
+                    # checks read the state and never change it.
+                    pending.error = InternalError("internal_error", f"rule failed: {exc!r}")
                     continue
                 seq = base + len(leaves)
                 pending.seq, pending.digest = seq, leaf_hash(pending.tx.leaf)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from civicid.errors import StorageError
+from civicid.errors import Error, StorageError
 from ledger.audit import audit
 from ledger.setup import initialize, open_ledger
 from ledger.store import FileLogStore
@@ -176,3 +176,41 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path) -> None:
     finally:
         ledger.close()
     assert audit(tmp_path / "ledger").size >= len(acknowledged) + 1
+
+
+def test_a_bug_in_a_rule_refuses_that_entry_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civicid import transaction as tx
+    from ledger import rules
+
+    def broken(*_: object) -> object:
+        raise KeyError("oops")
+
+    monkeypatch.setitem(rules.RULES, tx.DID_DEACTIVATE, broken)
+    agency = world.register()
+    with pytest.raises(Error) as info:
+        world.ledger.submit(
+            agency.deactivate_tx(world.head(agency), ledger=world.origin, now=world.clock.now)
+        )
+    assert info.value.code == "internal_error"
+    world.register()  # the ledger still takes what is valid
+
+
+def test_a_failed_sync_stops_the_ledger_until_restart(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_disk() -> None:
+        raise StorageError("store_sync_failed", "disk gone")
+
+    monkeypatch.setattr(world.ledger.store, "sync", no_disk)
+    with pytest.raises(Error) as info:
+        world.register()
+    assert info.value.code == "store_failed"
+    with pytest.raises(Error) as info:
+        world.register()
+    assert info.value.code == "store_failed"
+    monkeypatch.undo()
+    world.ledger.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    world.register()
