@@ -7,9 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error
+from civicid.errors import Error, InvalidInput
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes
@@ -50,6 +52,22 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
     @app.exception_handler(Error)
     async def on_error(_: Request, exc: Error) -> JSONResponse:
         return JSONResponse(exc.to_json(), status_code=exc.http_status)
+
+    # Errors raised by the framework itself answer in the same shape, with a code.
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        where = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
+        )
+        return JSONResponse(InvalidInput("request_invalid", where[:500]).to_json(), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, f"http_{exc.status_code}"
+        )
+        body = {"error": code, "error_description": str(exc.detail)}
+        return JSONResponse(body, exc.status_code, headers=exc.headers)
 
     app.include_router(log_routes.router)
     app.include_router(resolution_routes.router)

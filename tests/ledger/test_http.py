@@ -215,3 +215,14 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_framework_errors_carry_a_code_too(world: World) -> None:
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with TestClient(app) as http:
+        response = http.get("/transactions/not-a-number")
+        assert response.status_code == 400 and response.json()["error"] == "request_invalid"
+        response = http.get("/no/such/route")
+        assert response.status_code == 404 and response.json()["error"] == "route_not_found"
+        response = http.delete("/checkpoint")
+        assert response.status_code == 405 and response.json()["error"] == "method_not_allowed"
