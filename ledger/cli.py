@@ -190,7 +190,7 @@ def prove(
                     if since is not None
                     else ""
                 )
-                + f"\n{note}"
+                + f"\nsigned checkpoint:\n{note}"
             ),
         )
 
