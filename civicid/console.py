@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final
 import typer
 
 from civicid.errors import Error
-from civicid.settings import DATA_DIR_ENV, DEFAULT_HOST, default_data_dir
+from civicid.settings import DATA_DIR_ENV, default_data_dir
 
 DataDir = Annotated[
     Path,
@@ -26,8 +26,6 @@ DataDir = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-Host = Annotated[str, typer.Option("--host", help="Interface to listen on.")]
-DEFAULT_HOST_VALUE: Final = DEFAULT_HOST
 
 # Exit codes: 1 = refused or invalid input, 2 = usage (typer), 3 = storage/service trouble.
 EXIT_REFUSED: Final = 1

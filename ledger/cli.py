@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.console import AsJson, DataDir, Host, emit, reporting
+from civicid.console import AsJson, DataDir, emit, reporting
 from civicid.encoding import b64_encode
 from civicid.errors import Error, InvalidInput
 from civicid.identity import Identity
@@ -25,8 +25,6 @@ app = typer.Typer(
     help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
     no_args_is_help=True,
 )
-
-Port = Annotated[int, typer.Option("--port", help="TCP port to listen on.")]
 
 
 @app.command()
@@ -61,21 +59,25 @@ def init(
 @app.command()
 def serve(
     data_dir: DataDir,
-    host: Host = DEFAULT_HOST,
-    port: Port = LEDGER_PORT,
+    host: Annotated[
+        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help=f"TCP port to listen on [default: {LEDGER_PORT}].")
+    ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
-    """Serve the ledger over HTTP (OpenAPI at /docs)."""
+    """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
     import uvicorn
 
     from ledger.app import create_app
 
     with reporting(False):
-        settings = LedgerSettings(data_dir=data_dir, host=host, port=port)
+        settings = LedgerSettings.load(data_dir, host=host, port=port)
         uvicorn.run(
             create_app(settings),
-            host=host,
-            port=port,
+            host=settings.host,
+            port=settings.port,
             log_level="info" if access_log else "warning",
             access_log=access_log,
             # Served directly, not behind a proxy, unless the operator says otherwise.

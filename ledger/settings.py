@@ -1,18 +1,37 @@
-"""The ledger service's settings: environment (``CIVICID_LEDGER_*``) over safe defaults."""
+"""The ledger service's settings, from (strongest first) command-line flags, the environment
+(``CIVICID_LEDGER_*``), the file ``<data-dir>/ledger.toml``, and safe defaults."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+from typing import Any, Final
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from civicid.errors import InvalidInput
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, default_data_dir
+
+CONFIG_FILE: Final = "ledger.toml"
 
 
 class LedgerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICID_LEDGER_", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="CIVICID_LEDGER_", frozen=True, extra="forbid")
 
     data_dir: Path = Field(default_factory=default_data_dir)
     host: str = DEFAULT_HOST
-    port: int = LEDGER_PORT
+    port: int = Field(default=LEDGER_PORT, ge=1, le=65535)
+
+    @classmethod
+    def load(cls, data_dir: Path, **flags: Any) -> LedgerSettings:
+        """Settings for the ledger in ``data_dir``; ``flags`` that are not None win."""
+        path = data_dir / CONFIG_FILE
+        try:
+            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+            from_env = cls(data_dir=data_dir)
+            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+            given = {k: v for k, v in flags.items() if v is not None}
+            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
+        except (tomllib.TOMLDecodeError, ValidationError) as exc:
+            raise InvalidInput("settings_invalid", f"ledger settings ({path}): {exc}") from exc
