@@ -1,8 +1,10 @@
 """The ledger: validates transactions, appends them durably, serves checkpoints and proofs.
 
-Submissions are checked in the caller's thread, appended under one lock, and acknowledged
-only after an fsync; concurrent submitters share fsyncs (group commit: whoever finds no sync
-running flushes everything written so far, the others wait for it). Readers see only the
+Group commit: a submission is parsed in the caller's thread and queued; the first submitter
+to find no commit running becomes the committer, checks everything queued against the state
+in order and writes it as one batch; a sync thread fsyncs each written batch (one fsync for
+all batches written since the last), signs one checkpoint and only then acknowledges. The
+two overlap, so validation of the next batch proceeds during the fsync. Readers see only the
 durable prefix of the log, described by the latest signed checkpoint.
 """
 
@@ -153,10 +155,8 @@ class Ledger:
     def submit(self, text: str | bytes) -> Receipt:
         """Validate, append and make durable one transaction; raises the rule that failed.
 
-        Parsing happens in the caller's thread. Then the first submitter to find no commit
-        running becomes the committer: it takes everything queued, checks each entry against
-        the state in order, writes the batch, fsyncs once and signs one checkpoint, then
-        wakes the batch's submitters; it repeats until the queue is empty (group commit).
+        Returns once the entry is durable and covered by a signed checkpoint (see the module
+        docstring for how concurrent submitters share the work).
         """
         if self._failed is not None:
             raise self._failed
