@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,13 +13,21 @@ from civicid.console import AsJson, DataDir, emit, reporting
 from civicid.encoding import b64_encode
 from civicid.errors import Error, InvalidInput
 from civicid.identity import Identity
+from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from ledger import governance_cli
 from ledger.audit import audit as run_audit
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
-from ledger.setup import DEFAULT_ORIGIN, Paths, initialize, load_governance, open_ledger
+from ledger.setup import (
+    CHECKPOINT_KEY,
+    DEFAULT_ORIGIN,
+    Paths,
+    initialize,
+    load_governance,
+    open_ledger,
+)
 from ledger.writer import LedgerUrl, open_writer
 
 app = typer.Typer(
@@ -113,21 +122,33 @@ def resolve(
     data_dir: DataDir,
     version_id: Annotated[str | None, typer.Option("--version-id")] = None,
     version_time: Annotated[str | None, typer.Option("--version-time")] = None,
+    ledger_url: Annotated[
+        str | None,
+        typer.Option("--ledger", help="Ask a ledger at this URL; its proof is checked."),
+    ] = None,
+    checkpoint_key: Annotated[
+        str | None,
+        typer.Option(help="The ledger's checkpoint key (vkey) [default: the local key store's]."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Resolve a DID from the local ledger (read-only; works beside a running server)."""
-    import json
-
+    """Resolve a DID: from the local store (read-only; works beside a running server), or
+    from a ledger's HTTP API with its inclusion proof verified against the checkpoint."""
     with reporting(as_json):
-        ledger = open_ledger(data_dir, readonly=True)
-        try:
-            result = Resolver(ledger).resolve(did, version_id=version_id, version_time=version_time)
-        finally:
-            ledger.close()
-        body: dict[str, Any] = json.loads(result.body)
-        error = body["didResolutionMetadata"].get("error")
-        if error:
-            raise InvalidInput(error["type"].rsplit("#", 1)[-1], error["title"])
+        if ledger_url is None:
+            body = resolve_locally(data_dir, did, version_id, version_time)
+        else:
+            vkey = checkpoint_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
+            client = LedgerClient(ledger_url, vkey, trust_file=data_dir / "client" / "checkpoint")
+            try:
+                resolved = client.resolve(did, version_id=version_id, version_time=version_time)
+            finally:
+                client.close()
+            body = {
+                "didDocument": resolved.document,
+                "didDocumentMetadata": resolved.metadata,
+                "proof": {"seq": resolved.seq, "checkpointSize": resolved.checkpoint.size},
+            }
         meta = body["didDocumentMetadata"]
         emit(
             as_json,
@@ -138,6 +159,12 @@ def resolve(
                 + f"\n  role {meta['ledger']['role']}, entry {meta['ledger']['seq']}"
                 + (
                     ""
+                    if ledger_url is None
+                    else " (inclusion proven in checkpoint of size "
+                    f"{body['proof']['checkpointSize']})"
+                )
+                + (
+                    ""
                     if body["didDocument"] is None
                     else "\n  keys "
                     + ", ".join(
@@ -146,6 +173,21 @@ def resolve(
                 )
             ),
         )
+
+
+def resolve_locally(
+    data_dir: Path, did: str, version_id: str | None, version_time: str | None
+) -> dict[str, Any]:
+    ledger = open_ledger(data_dir, readonly=True)
+    try:
+        result = Resolver(ledger).resolve(did, version_id=version_id, version_time=version_time)
+    finally:
+        ledger.close()
+    body: dict[str, Any] = json.loads(result.body)
+    error = body["didResolutionMetadata"].get("error")
+    if error:
+        raise InvalidInput(error["type"].rsplit("#", 1)[-1], error["title"])
+    return body
 
 
 @app.command()

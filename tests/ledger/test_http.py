@@ -211,6 +211,12 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
             )
             assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["seq"] == 3
+        did = json.loads(done.stdout)["did"]
+        shown = subprocess.run(
+            [sys.executable, "-m", "civicid.cli", "ledger", "resolve", did, "--ledger", url,
+             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        assert "DEACTIVATED" in shown.stdout and "inclusion proven" in shown.stdout
         assert not (tmp_path / "keys" / "x.next.json").exists()
     finally:
         proc.terminate()
