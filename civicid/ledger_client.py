@@ -112,12 +112,29 @@ class LedgerClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self.http.request(method, path, **kwargs)
+            with self.http.stream(method, path, **kwargs) as response:
+                body = bytearray()
+                # Read no more than the limit: a hostile server cannot make us buffer more.
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_RESPONSE_BYTES:
+                        raise Unavailable(
+                            "ledger_response_too_large", "the ledger's answer is too large"
+                        )
         except httpx.HTTPError as exc:
             raise Unavailable("ledger_unreachable", f"cannot reach the ledger: {exc}") from exc
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise Unavailable("ledger_response_too_large", "the ledger's answer is too large")
-        return response
+        # The body is already decoded: drop the headers that described its encoded form.
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        }
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=bytes(body),
+            request=response.request,
+        )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._request(method, path, **kwargs)

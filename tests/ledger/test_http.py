@@ -232,3 +232,18 @@ def test_framework_errors_carry_a_code_too(world: World) -> None:
         assert response.status_code == 404 and response.json()["error"] == "route_not_found"
         response = http.delete("/checkpoint")
         assert response.status_code == 405 and response.json()["error"] == "method_not_allowed"
+
+
+def test_client_refuses_an_oversized_answer(world: World) -> None:
+    """A hostile ledger cannot make the client buffer an unbounded answer."""
+    from civicid import ledger_client
+
+    def huge(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * (ledger_client.MAX_RESPONSE_BYTES + 1))
+
+    client = LedgerClient("http://ledger.invalid", world.genesis.vkey,
+                          http=httpx.Client(transport=httpx.MockTransport(huge),
+                                            base_url="http://ledger.invalid"))
+    with pytest.raises(Error) as info:
+        client.checkpoint()
+    assert info.value.code == "ledger_response_too_large"
