@@ -43,6 +43,22 @@ def median_ms(work: Callable[[], object], repeats: int = REPEATS) -> float:
     return statistics.median(times) * 1000
 
 
+def revoked_list_token(issuer: Identity, revoked: list[int], now: int) -> str:
+    """A signed 2-bit list of ENTRIES entries with ``revoked`` set to invalid."""
+    status_list = StatusList(ENTRIES, 2)
+    for index in revoked:
+        status_list.set(index, STATUS_INVALID)
+    return build_token(
+        key=issuer.key,
+        kid=issuer.kid,
+        sub=URI,
+        status_list=status_list,
+        iat=now,
+        exp=None,
+        ttl=3600,
+    )
+
+
 def status_list_rows(rng: random.Random) -> tuple[list[Row], str, Identity]:
     issuer = Identity.create()
     revoked = rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE))
@@ -51,18 +67,7 @@ def status_list_rows(rng: random.Random) -> tuple[list[Row], str, Identity]:
 
     def build() -> None:
         nonlocal token
-        status_list = StatusList(ENTRIES, 2)
-        for index in revoked:
-            status_list.set(index, STATUS_INVALID)
-        token = build_token(
-            key=issuer.key,
-            kid=issuer.kid,
-            sub=URI,
-            status_list=status_list,
-            iat=now,
-            exp=None,
-            ttl=3600,
-        )
+        token = revoked_list_token(issuer, revoked, now)
 
     build_ms = median_ms(build)
     probe = {"status_list": {"idx": revoked[0], "uri": URI}}
@@ -134,17 +139,8 @@ def run(subjects: int, queries: int) -> list[Row]:
 
         # One transaction publishes (or updates) the whole 1M-entry list, fsync included.
         publisher = agencies[1]
-        status_list = StatusList(ENTRIES, 2)
-        for index in rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE)):
-            status_list.set(index, STATUS_INVALID)
-        token = build_token(
-            key=publisher.key,
-            kid=publisher.kid,
-            sub=URI,
-            status_list=status_list,
-            iat=now,
-            exp=None,
-            ttl=3600,
+        token = revoked_list_token(
+            publisher, rng.sample(range(ENTRIES), int(ENTRIES * REVOKED_SHARE)), now
         )
         text = publisher.sign(tx.STATUS_LIST, {"uri": URI, "token": token}, ledger=origin)
         started = time.perf_counter()

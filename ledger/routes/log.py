@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from civicid.encoding import b64_encode
 from civicid.errors import InvalidInput, TooLarge
+from civicid.merkle import leaf_hash
 from civicid.transaction import MAX_TX_BYTES
 from ledger.routes.deps import LedgerDep
 
@@ -55,8 +56,6 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
 
 
 def entry_json(ledger: LedgerDep, seq: int) -> dict[str, Any]:
-    from civicid.merkle import leaf_hash
-
     leaf = ledger.entry(seq)
     return {"seq": seq, "leafHash": leaf_hash(leaf).hex(), "transaction": leaf.decode("ascii")}
 
