@@ -20,9 +20,9 @@ from pathlib import Path
 
 from benchmarks import loadgen
 from benchmarks.table import Row, render
-from civicid.demo import wait_until_healthy
 from civicid.identity import Identity
 from civicid.merkle import leaf_hash, verify_inclusion
+from cli.harness import wait_until_healthy
 from ledger.audit import audit
 from ledger.log import Ledger
 from ledger.setup import initialize, open_ledger
@@ -76,7 +76,7 @@ def serve(root: Path, port: int) -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "civicid.cli",
+            "cli",
             "ledger",
             "serve",
             "--data-dir",
@@ -98,7 +98,7 @@ def resident_mb(pid: int) -> float:
 
 
 def free_port() -> int:
-    from civicid.demo import free_port as pick
+    from cli.harness import free_port as pick
 
     return pick()
 

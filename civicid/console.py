@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import typer
 
@@ -27,10 +27,6 @@ DataDir = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
-# Exit codes: 1 = refused or invalid input, 2 = usage (typer), 3 = storage/service trouble.
-EXIT_REFUSED: Final = 1
-EXIT_UNAVAILABLE: Final = 3
-
 
 @contextmanager
 def reporting(as_json: bool) -> Iterator[None]:
@@ -41,8 +37,7 @@ def reporting(as_json: bool) -> Iterator[None]:
         if as_json:
             typer.echo(json.dumps(exc.to_json()))
         typer.echo(f"error: {exc.message} [{exc.code}]", err=True)
-        status = EXIT_UNAVAILABLE if exc.http_status >= 500 else EXIT_REFUSED
-        raise typer.Exit(status) from None
+        raise typer.Exit(exc.exit_code) from None
 
 
 def emit(as_json: bool, data: Any, summary: str | Callable[[], str]) -> None:

@@ -141,6 +141,10 @@ class LedgerClient:
         raise_for(response)
         return response.json()
 
+    def get_json(self, path: str, params: dict[str, Any]) -> Any:
+        """GET ``path`` and decode its JSON answer (unverified: callers prove what they use)."""
+        return self._json("GET", path, params=params)
+
     # -- checkpoints ----------------------------------------------------------------------
 
     def _load_trusted(self) -> Checkpoint | None:
@@ -308,6 +312,23 @@ class LedgerClient:
             self._keys.clear()
         self._keys[(kid, seq, relationship)] = key
         return key
+
+    def key_in_force(
+        self, kid: str, at: int, relationship: str = "assertionMethod"
+    ) -> PublicKey:
+        """The key ``kid`` names, in ``relationship``, in its DID's document as it stood at
+        time ``at`` (e.g. a credential's ``iat``): how verifiers and wallets find an issuer's
+        key (SD-JWT VC §3.5 allows such an ecosystem-defined key resolution)."""
+        did, _ = split_key_id(kid)
+        try:
+            resolved = self.resolve(did, version_time=iso_time(at))
+        except NotFound as exc:
+            raise VerificationError(
+                "signer_unknown", f"{did} had no version on the ledger at that time"
+            ) from exc
+        if resolved.document is None:
+            raise VerificationError("signer_deactivated", f"{did} was deactivated by then")
+        return Document.validate(DID(did), resolved.document).key(kid, relationship)
 
     @property
     def registry(self) -> RegistryClient:

@@ -12,25 +12,39 @@ monitoring the log, not by one answer.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from civicid import proven
 from civicid.accreditation import ISSUER, VERIFIER
 from civicid.checkpoint import Checkpoint
-from civicid.did import split_key_id
+from civicid.did import DID, split_key_id
 from civicid.encoding import b64_decode
 from civicid.errors import VerificationError
+from civicid.jose import PublicKey
 from civicid.merkle import leaf_hash, verify_inclusion
 from civicid.proven import ProvenEntry, ProvenStatusList, ProvenType, TrustAnswer, mismatch
 from civicid.status_list import parse_token, verify_token
 from civicid.transaction import Transaction
 
-if TYPE_CHECKING:  # the client owns this object; no import cycle at run time
-    from civicid.ledger_client import LedgerClient
+
+class ProvingReader(Protocol):
+    """What the registry questions need from a ledger client (``LedgerClient`` is one)."""
+
+    origin: str
+
+    def accept_checkpoint(self, note: str) -> Checkpoint: ...
+
+    def get_json(self, path: str, params: dict[str, Any]) -> Any: ...
+
+    def key_at(
+        self, kid: str, seq: int, iat: int, relationship: str = "assertionMethod"
+    ) -> PublicKey: ...
+
+    def governance(self) -> DID: ...
 
 
 class RegistryClient:
-    def __init__(self, client: LedgerClient) -> None:
+    def __init__(self, client: ProvingReader) -> None:
         self.client = client
 
     def proven_entries(self, answer: Any) -> tuple[Checkpoint, list[ProvenEntry]]:
@@ -60,7 +74,7 @@ class RegistryClient:
         self, path: str, params: dict[str, Any], kind: str, at: int | None, claims: tuple[str, ...]
     ) -> TrustAnswer:
         when = int(time.time()) if at is None else at
-        answer = self.client._json("GET", path, params={**params, "at": when})
+        answer = self.client.get_json(path, params={**params, "at": when})
         checkpoint, entries = self.proven_entries(answer)
         standing, grants = proven.standing(
             entries,
@@ -89,7 +103,7 @@ class RegistryClient:
     def credential_type(self, vct: str) -> ProvenType:
         """The latest registration of ``vct``, and the grant that let its issuer make it (the
         issuer's standing today is ``issuer_accredited``'s question)."""
-        answer = self.client._json("GET", "/credential-types", params={"vct": vct})
+        answer = self.client.get_json("/credential-types", params={"vct": vct})
         checkpoint, entries = self.proven_entries(answer)
         seq = answer.get("seq")
         tx, accreditation = proven.registered_type(
@@ -113,7 +127,7 @@ class RegistryClient:
         params: dict[str, Any] = {"uri": uri}
         if tree_size is not None:
             params["treeSize"] = tree_size
-        answer = self.client._json("GET", "/status-lists", params=params)
+        answer = self.client.get_json("/status-lists", params=params)
         checkpoint, entries = self.proven_entries(answer)
         seq = answer.get("seq")
         as_of = checkpoint.size if tree_size is None else tree_size

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from civicid.cli import app
+from cli.main import app
 
 
 def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from civicid.cli import app
+from cli.main import app
 
 README = Path(__file__).parents[1] / "README.md"
 BLOCK = re.compile(r"<!-- help: (?P<cmd>[a-z -]+) -->\n```text\n(?P<body>.*?)```", re.DOTALL)

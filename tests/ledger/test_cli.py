@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from civicid.cli import app
+from cli.main import app
 from tests.ledger.test_audit import flip_byte_in_entry
 
 runner = CliRunner()

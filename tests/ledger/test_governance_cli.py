@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from civicid.cli import app
+from cli.main import app
 from tests.ledger.trust import NATIONAL_ID, SCHEMA, metadata
 
 runner = CliRunner()
@@ -230,7 +230,7 @@ def test_register_type_and_publish_then_update_a_status_list(data: Path) -> None
 
 def test_governance_commands_write_through_a_running_ledger(data: Path) -> None:
     """Beside a server (which holds the write lock) the commands go through it: --ledger."""
-    from civicid.demo import free_port, serving
+    from cli.harness import free_port, serving
     from ledger.app import create_app
     from ledger.settings import LedgerSettings
 

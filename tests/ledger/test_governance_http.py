@@ -13,11 +13,11 @@ import pytest
 
 from civicid import transaction as tx
 from civicid.accreditation import revocation_body
-from civicid.demo import free_port, serving
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID, verify_token
+from cli.harness import free_port, serving
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger import trust

@@ -10,10 +10,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from civicid.demo import free_port, serving, wait_until_healthy
 from civicid.errors import Error, VerificationError
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
+from cli.harness import free_port, serving, wait_until_healthy
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
@@ -152,7 +152,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "civicid.cli",
+            "cli",
             "ledger",
             "serve",
             "--data-dir",
@@ -173,7 +173,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "civicid.cli",
+                "cli",
                 "ledger",
                 "register",
                 "x",
@@ -196,7 +196,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
                 [
                     sys.executable,
                     "-m",
-                    "civicid.cli",
+                    "cli",
                     "ledger",
                     *command,
                     "--ledger",
@@ -213,7 +213,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
         assert json.loads(done.stdout)["seq"] == 3
         did = json.loads(done.stdout)["did"]
         shown = subprocess.run(
-            [sys.executable, "-m", "civicid.cli", "ledger", "resolve", did, "--ledger", url,
+            [sys.executable, "-m", "cli", "ledger", "resolve", did, "--ledger", url,
              "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
         assert shown.returncode == 0, shown.stderr
         assert "DEACTIVATED" in shown.stdout and "inclusion proven" in shown.stdout

@@ -6,12 +6,8 @@ desk would, through the HTTP client that checks every answer against signed chec
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -20,7 +16,7 @@ import typer
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.console import reporting
-from civicid.errors import Error, Unavailable
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.status_list import (
@@ -30,9 +26,7 @@ from civicid.status_list import (
     StatusList,
     build_token,
 )
-
-# How long to wait for a service started here to answer before giving up.
-STARTUP_TIMEOUT: Final = 20.0
+from cli.harness import free_port, serving
 
 NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
 BENEFIT: Final = "https://civicid.example/vct/benefit-eligibility"
@@ -40,46 +34,6 @@ STATUS_URI: Final = "https://agency.civicid.example/status/1"  # https://<agency
 DEMO_LIST_ENTRIES: Final = 100_000  # the ledger takes 1,000,000 as easily; this keeps it quick
 DESK_CLAIMS: Final = ["given_name", "family_name", "birthdate", "age_over_18"]
 STATUS_NAMES: Final = {0: "valid", STATUS_INVALID: "revoked", STATUS_SUSPENDED: "suspended"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_healthy(
-    url: str, *, alive: Callable[[], bool], timeout: float = STARTUP_TIMEOUT
-) -> None:
-    """Poll ``url``/health until it answers 200 (no fixed sleeps: readiness, not hope)."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        if time.monotonic() > deadline or not alive():
-            raise Unavailable("service_start_failed", f"service at {url} did not start")
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def serving(app: object, port: int) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a thread on loopback; yield its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, alive=thread.is_alive)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def step(text: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from civicid.demo import demo
+from cli.demo import demo
 from ledger.cli import app as ledger_app
 
 app = typer.Typer(

@@ -1,0 +1,233 @@
+"""One bounded HTTP transport for every client the parts need (ledger, issuer, verifier,
+wallet): a connect/read timeout per operation, an overall deadline per call, a cap on the
+bytes read from an answer, and every foreign exception turned into one of ours at the edge.
+
+An error answer whose body is ``{"error": code, "error_description": text}`` (our services,
+OAuth 2.0 §5.2, OpenID4VCI/VP) is raised as that code with the class its HTTP status names.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from civicid.errors import (
+    Conflict,
+    Error,
+    Gone,
+    InvalidInput,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unauthorized,
+    Unavailable,
+    declare,
+)
+
+# Per-operation timeout (connect, read a chunk, write): a quiet peer is not a slow one.
+DEFAULT_TIMEOUT: Final = 10.0
+# Whole-call deadline: a peer dripping a byte at a time cannot hold a caller past this.
+DEFAULT_DEADLINE: Final = 30.0
+# Our services never answer more than this; refuse rather than buffer a hostile answer.
+MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+
+STATUS_ERRORS: Final[dict[int, type[Error]]] = {
+    400: InvalidInput,
+    401: Unauthorized,
+    403: Refused,
+    404: NotFound,
+    409: Conflict,
+    410: Gone,
+    413: TooLarge,
+}
+
+HTTP_UNREACHABLE = declare("http_unreachable", Unavailable, "the service cannot be reached")
+HTTP_DEADLINE = declare("http_deadline", Unavailable, "the service took too long to answer")
+HTTP_RESPONSE_TOO_LARGE = declare(
+    "http_response_too_large", Unavailable, "the service's answer is larger than allowed"
+)
+HTTP_RESPONSE_MALFORMED = declare(
+    "http_response_malformed", Unavailable, "the service answered outside the protocol"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A fully read, bounded HTTP answer."""
+
+    status: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    @property
+    def content_type(self) -> str:
+        value: str = self.headers.get("content-type", "")
+        return value.split(";", 1)[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body as JSON, or ``http_response_malformed``."""
+        try:
+            return json.loads(self.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HTTP_RESPONSE_MALFORMED("the answer is not JSON") from exc
+
+    def json_object(self) -> dict[str, Any]:
+        value = self.json()
+        if not isinstance(value, dict):
+            raise HTTP_RESPONSE_MALFORMED("the answer is not a JSON object")
+        return value
+
+    def raise_for_error(self) -> None:
+        """Turn an error answer into our error, keeping the server's code."""
+        if self.status < 400:
+            return
+        try:
+            body = json.loads(self.content)
+        except (ValueError, UnicodeDecodeError):
+            body = {}
+        code: Any = body.get("error") if isinstance(body, dict) else None
+        message: Any = body.get("error_description", "") if isinstance(body, dict) else ""
+        if isinstance(code, dict):  # DID Resolution's error object (its §7.2 names)
+            code, message = str(code.get("type", "")).rsplit("#", 1)[-1], code.get("title", "")
+        cls = STATUS_ERRORS.get(self.status, Unavailable)
+        text = str(message or f"HTTP {self.status}")[:500]
+        raise cls(str(code or f"http_{self.status}")[:100], text)
+
+
+class HttpClient:
+    """A synchronous client bound to one base URL, with every limit above."""
+
+    def __init__(
+        self,
+        base_url: str = "",
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        transport: httpx.BaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.http = httpx.Client(
+            base_url=base_url, timeout=timeout, transport=transport, headers=headers
+        )
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Answer:
+        """Send and read the whole answer within the deadline and the byte cap."""
+        start = time.monotonic()
+        try:
+            with self.http.stream(method, url, **kwargs) as response:
+                body = bytearray()
+                for chunk in response.iter_raw():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
+                    if time.monotonic() - start > self.deadline:
+                        raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
+                content = _decode(response, bytes(body), self.max_bytes)
+        except httpx.TimeoutException as exc:
+            raise HTTP_DEADLINE(f"timed out: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise HTTP_UNREACHABLE(f"cannot reach {url or 'the service'}: {exc}") from exc
+        return Answer(response.status_code, response.headers, content)
+
+    def get(self, url: str, **kwargs: Any) -> Answer:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Answer:
+        return self.request("POST", url, **kwargs)
+
+    def get_json(self, url: str, **kwargs: Any) -> Any:
+        answer = self.get(url, **kwargs)
+        answer.raise_for_error()
+        return answer.json()
+
+    def post_json(self, url: str, **kwargs: Any) -> Any:
+        answer = self.post(url, **kwargs)
+        answer.raise_for_error()
+        return answer.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncHttpClient:
+    """The asynchronous twin of ``HttpClient`` (services calling services, TUI workers)."""
+
+    def __init__(
+        self,
+        base_url: str = "",
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_bytes: int = MAX_RESPONSE_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, transport=transport, headers=headers
+        )
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> Answer:
+        start = time.monotonic()
+        try:
+            async with self.http.stream(method, url, **kwargs) as response:
+                body = bytearray()
+                async for chunk in response.aiter_raw():
+                    body += chunk
+                    if len(body) > self.max_bytes:
+                        raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
+                    if time.monotonic() - start > self.deadline:
+                        raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
+                content = _decode(response, bytes(body), self.max_bytes)
+        except httpx.TimeoutException as exc:
+            raise HTTP_DEADLINE(f"timed out: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise HTTP_UNREACHABLE(f"cannot reach {url or 'the service'}: {exc}") from exc
+        return Answer(response.status_code, response.headers, content)
+
+    async def get(self, url: str, **kwargs: Any) -> Answer:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> Answer:
+        return await self.request("POST", url, **kwargs)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+def _decode(response: httpx.Response, raw: bytes, max_bytes: int) -> bytes:
+    """Undo a content encoding, never inflating past ``max_bytes`` (a zip bomb is refused)."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in ("gzip", "deflate"):
+        raise HTTP_RESPONSE_MALFORMED(f"unsupported content-encoding {encoding!r}")
+    import zlib
+
+    wbits = 16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    try:
+        out = inflater.decompress(raw, max_bytes + 1)
+    except zlib.error as exc:
+        raise HTTP_RESPONSE_MALFORMED("the answer's compression is corrupt") from exc
+    if len(out) > max_bytes or inflater.unconsumed_tail:
+        raise HTTP_RESPONSE_TOO_LARGE(f"more than {max_bytes} bytes once inflated")
+    return out

@@ -1,0 +1,56 @@
+"""Run the parts as real HTTP services on loopback: for the demo, ``up``, tests and
+benchmarks alike (one readiness poll, no sleeps)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Final
+
+from civicid.errors import Unavailable
+
+# How long to wait for a service started here to answer before giving up.
+STARTUP_TIMEOUT: Final = 20.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_healthy(
+    url: str, *, alive: Callable[[], bool], timeout: float = STARTUP_TIMEOUT
+) -> None:
+    """Poll ``url``/health until it answers 200 (no fixed sleeps: readiness, not hope)."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        if time.monotonic() > deadline or not alive():
+            raise Unavailable("service_start_failed", f"service at {url} did not start")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def serving(app: object, port: int) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread on loopback; yield its base URL."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, alive=thread.is_alive)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
