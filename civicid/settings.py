@@ -11,6 +11,8 @@ import platformdirs
 DATA_DIR_ENV: Final = "CIVICID_DATA_DIR"
 DEFAULT_HOST: Final = "127.0.0.1"
 LEDGER_PORT: Final = 8700
+ISSUER_PORT: Final = 8701
+VERIFIER_PORT: Final = 8702
 
 
 def default_data_dir() -> Path:
