@@ -18,7 +18,7 @@ import pydid
 from pydantic import ValidationError
 
 from civicid.encoding import canonical_json, sha256
-from civicid.errors import InvalidInput, Refused
+from civicid.errors import Gone, InvalidInput, NotFound, Refused, declare
 from civicid.jose import PublicKey
 
 DID = NewType("DID", str)
@@ -48,21 +48,37 @@ RELATIONSHIPS: Final = (
 # Keys in this relationship control the DID (DID Core §5.3.4): they sign updates and deactivation.
 CONTROLLER_RELATIONSHIP: Final = "capabilityInvocation"
 
+DID_INVALID = declare("did_invalid", InvalidInput, "not a did:civicid identifier")
+KID_INVALID = declare("kid_invalid", InvalidInput, "a key id is a DID URL with a plain fragment")
+DID_DOCUMENT_INVALID = declare("did_document_invalid", InvalidInput, "not a valid DID document")
+DID_DOCUMENT_TOO_LARGE = declare(
+    "did_document_too_large", InvalidInput, "the DID document is over its size limit"
+)
+DID_SCID_MISMATCH = declare(
+    "did_scid_mismatch", Refused, "the DID is not derived from its first document"
+)
+KEY_UNKNOWN = declare("key_unknown", Refused, "the key id names no key of the DID")
+KEY_NOT_AUTHORIZED = declare(
+    "key_not_authorized", Refused, "the key is not in the verification relationship needed"
+)
+DID_NOT_FOUND = declare("did_not_found", NotFound, "the DID (or that version) is not on the ledger")
+DID_DEACTIVATED = declare("did_deactivated", Gone, "the DID has been deactivated")
+
 
 def parse_did(value: str) -> DID:
-    """A syntactically valid did:civicid identifier, or InvalidInput("invalid_did")."""
+    """A syntactically valid did:civicid identifier, or ``did_invalid``."""
     if not isinstance(value, str) or not DID_PATTERN.fullmatch(value):
-        raise InvalidInput("invalid_did", f"not a did:{METHOD} identifier: {str(value)[:80]!r}")
+        raise DID_INVALID(f"not a did:{METHOD} identifier: {str(value)[:80]!r}")
     return DID(value)
 
 
 def split_key_id(kid: str) -> tuple[DID, str]:
     """Split a DID URL ``did:civicid:x#frag`` into the DID and the fragment."""
     if not isinstance(kid, str) or "#" not in kid:
-        raise InvalidInput("kid_invalid", "kid must be a DID URL with a fragment")
+        raise KID_INVALID("kid must be a DID URL with a fragment")
     did, _, fragment = kid.partition("#")
     if not FRAGMENT_PATTERN.fullmatch(fragment):
-        raise InvalidInput("kid_invalid", "kid fragment is not a plain name")
+        raise KID_INVALID("kid fragment is not a plain name")
     return parse_did(did), fragment
 
 
@@ -118,7 +134,7 @@ def check_self_certifying(did: DID, document: dict[str, Any]) -> None:
     """The DID's SCID must be the hash of its first document (placeholder put back)."""
     text = json.dumps(document).replace(did, PREFIX + SCID_PLACEHOLDER)
     if PREFIX + _scid_of(text) != did:
-        raise Refused("did_scid_mismatch", "the DID is not derived from its first document")
+        raise DID_SCID_MISMATCH("the DID is not derived from its first document")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,52 +150,48 @@ class Document:
         """Check ``data`` as the document of ``did``. ``full=False`` is for replaying a log
         this process already validated: it skips the pydid pass but still parses every key."""
         if not isinstance(data, dict):
-            raise InvalidInput("did_document_invalid", "a DID document is a JSON object")
+            raise DID_DOCUMENT_INVALID("a DID document is a JSON object")
         if full:
             if len(json.dumps(data, separators=(",", ":"))) > MAX_DOCUMENT_BYTES:
-                raise InvalidInput("did_document_too_large", f"over {MAX_DOCUMENT_BYTES} bytes")
+                raise DID_DOCUMENT_TOO_LARGE(f"over {MAX_DOCUMENT_BYTES} bytes")
             if data.get("id") != did:
-                raise InvalidInput("did_document_invalid", "document id does not match the DID")
+                raise DID_DOCUMENT_INVALID("document id does not match the DID")
             try:
                 # DID Core structure, ids and relationship references; key material is checked
                 # below against our own allow-list, so pydid's per-type key classes are not used.
                 pydid.BasicDIDDocument.model_validate(data)
             except (ValidationError, ValueError, TypeError) as exc:
-                raise InvalidInput(
-                    "did_document_invalid", f"not a DID Core document: {exc}"
-                ) from exc
+                raise DID_DOCUMENT_INVALID(f"not a DID Core document: {exc}") from exc
         methods = data.get("verificationMethod") or []
         if not 1 <= len(methods) <= MAX_VERIFICATION_METHODS:
-            raise InvalidInput(
-                "did_document_invalid", f"1 to {MAX_VERIFICATION_METHODS} verification methods"
-            )
+            raise DID_DOCUMENT_INVALID(f"1 to {MAX_VERIFICATION_METHODS} verification methods")
         if len(data.get("service") or []) > MAX_SERVICES:
-            raise InvalidInput("did_document_invalid", f"at most {MAX_SERVICES} services")
+            raise DID_DOCUMENT_INVALID(f"at most {MAX_SERVICES} services")
         keys: dict[str, PublicKey] = {}
         for vm in methods:
             vm_did, fragment = split_key_id(str(vm.get("id")))
             if vm_did != did or vm.get("controller") != did:
-                raise InvalidInput("did_document_invalid", "keys must belong to the DID itself")
+                raise DID_DOCUMENT_INVALID("keys must belong to the DID itself")
             if vm.get("type") != VM_TYPE or "publicKeyJwk" not in vm:
-                raise InvalidInput("did_document_invalid", f"keys must be {VM_TYPE} with a JWK")
+                raise DID_DOCUMENT_INVALID(f"keys must be {VM_TYPE} with a JWK")
             if fragment in keys:
-                raise InvalidInput("did_document_invalid", f"duplicate key id #{fragment}")
+                raise DID_DOCUMENT_INVALID(f"duplicate key id #{fragment}")
             keys[fragment] = PublicKey.from_jwk(vm["publicKeyJwk"])
         for rel in RELATIONSHIPS:
             for ref in data.get(rel) or []:
                 if not isinstance(ref, str) or split_key_id(ref)[1] not in keys:
-                    raise InvalidInput("did_document_invalid", f"{rel} must reference listed keys")
+                    raise DID_DOCUMENT_INVALID(f"{rel} must reference listed keys")
         if not data.get(CONTROLLER_RELATIONSHIP):
-            raise InvalidInput("did_document_invalid", f"{CONTROLLER_RELATIONSHIP} names no key")
+            raise DID_DOCUMENT_INVALID(f"{CONTROLLER_RELATIONSHIP} names no key")
         return cls(did=did, data=data, keys=keys)
 
     def key(self, kid: str, relationship: str) -> PublicKey:
         """The key ``kid`` names, if it is in ``relationship``; else ``key_not_authorized``."""
         did, fragment = split_key_id(kid)
         if did != self.did or fragment not in self.keys:
-            raise Refused("key_unknown", f"{kid} is not a key of {self.did}")
+            raise KEY_UNKNOWN(f"{kid} is not a key of {self.did}")
         if kid not in (self.data.get(relationship) or []):
-            raise Refused("key_not_authorized", f"{kid} is not in {relationship} of {self.did}")
+            raise KEY_NOT_AUTHORIZED(f"{kid} is not in {relationship} of {self.did}")
         return self.keys[fragment]
 
     def controller_thumbprints(self) -> set[str]:

@@ -95,8 +95,9 @@ class Answer:
             body = {}
         code: Any = body.get("error") if isinstance(body, dict) else None
         message: Any = body.get("error_description", "") if isinstance(body, dict) else ""
-        if isinstance(code, dict):  # DID Resolution's error object (its §7.2 names)
-            code, message = str(code.get("type", "")).rsplit("#", 1)[-1], code.get("title", "")
+        if isinstance(code, dict):  # DID Resolution's error object: our code beside its type
+            spec_name = str(code.get("type", "")).rsplit("#", 1)[-1]
+            code, message = code.get("code") or spec_name, code.get("title", "")
         cls = STATUS_ERRORS.get(self.status, Unavailable)
         text = str(message or f"HTTP {self.status}")[:500]
         raise cls(str(code or f"http_{self.status}")[:100], text)

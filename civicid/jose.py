@@ -19,7 +19,7 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
 
-from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
+from civicid.encoding import CodeLike, b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import InvalidInput, VerificationError
 
 # RFC 9864 fully-specified names. "EdDSA" is the polymorphic legacy name: verify-only, opt-in.
@@ -288,7 +288,7 @@ class CompactJWS:
         ``key``; the header's alg must fit the key (no algorithm confusion)."""
         key.verify_signature(self.alg, self.signing_input, self.signature)
 
-    def payload_json(self, *, code: str = "jws_malformed") -> dict[str, Any]:
+    def payload_json(self, *, code: CodeLike = "jws_malformed") -> dict[str, Any]:
         return parse_json_object(self.payload, code=code)
 
 

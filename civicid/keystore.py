@@ -8,9 +8,16 @@ import re
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.errors import InvalidInput, NotFound, StorageError
+from civicid.errors import Conflict, InvalidInput, NotFound, StorageError, declare
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+KEY_NAME_INVALID = declare(
+    "key_name_invalid", InvalidInput, "a key name is lower-case letters, digits, '.', '_', '-'"
+)
+KEY_EXISTS = declare("key_exists", Conflict, "a key of that name already exists")
+KEY_NOT_FOUND = declare("key_not_found", NotFound, "no key of that name in the key store")
+KEY_UNREADABLE = declare("key_unreadable", StorageError, "a key file cannot be read")
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -39,13 +46,13 @@ class KeyStore:
 
     def _path(self, name: str) -> Path:
         if not NAME_PATTERN.fullmatch(name):
-            raise InvalidInput("key_name_invalid", f"bad key name {name!r}")
+            raise KEY_NAME_INVALID(f"bad key name {name!r}")
         return self.directory / f"{name}.json"
 
     def put(self, name: str, value: dict[str, Any], *, overwrite: bool = False) -> Path:
         path = self._path(name)
         if path.exists() and not overwrite:
-            raise StorageError("key_exists", f"key {name!r} already exists in {self.directory}")
+            raise KEY_EXISTS(f"key {name!r} already exists in {self.directory}")
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.directory, 0o700)
         write_private(path, json.dumps(value, indent=2).encode("utf-8"))
@@ -56,11 +63,11 @@ class KeyStore:
         try:
             value = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise NotFound("key_not_found", f"no key {name!r} in {self.directory}") from exc
+            raise KEY_NOT_FOUND(f"no key {name!r} in {self.directory}") from exc
         except (OSError, ValueError) as exc:
-            raise StorageError("key_unreadable", f"key {name!r} cannot be read: {exc}") from exc
+            raise KEY_UNREADABLE(f"key {name!r} cannot be read: {exc}") from exc
         if not isinstance(value, dict):
-            raise StorageError("key_unreadable", f"key {name!r} is not a JSON object")
+            raise KEY_UNREADABLE(f"key {name!r} is not a JSON object")
         return value
 
     def remove(self, name: str) -> None:

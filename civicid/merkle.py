@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from civicid.errors import InvalidInput, VerificationError
+from civicid.errors import InvalidInput, VerificationError, declare
 
 HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()  # RFC 9162 §2.1.1: MTH({}) = HASH()
@@ -19,6 +19,10 @@ MAX_TREE_SIZE = 2**64 - 1
 # A uint64 tree is at most 64 levels deep: an inclusion path has <= 64 hashes and a
 # consistency path <= 64 + 1 (the extra seed subtree of §2.1.4.1). Longer is refused unhashed.
 MAX_PROOF_HASHES = 65
+
+PROOF_OUT_OF_RANGE = declare(
+    "proof_out_of_range", InvalidInput, "an index or tree size outside the tree"
+)
 
 _LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1 domain separation: leaves vs interior nodes
 _NODE_PREFIX = b"\x01"
@@ -99,7 +103,7 @@ class MerkleTree:
         _check_hash(leaf_hash, "leaf hash", "hash_malformed")
         index = self.size
         if index >= MAX_TREE_SIZE:
-            raise InvalidInput("proof_out_of_range", "tree is full (uint64 size)")
+            raise PROOF_OUT_OF_RANGE("tree is full (uint64 size)")
         self._levels[0] += leaf_hash
         level, i, h = 0, index, bytes(leaf_hash)
         while i & 1:  # a right child closes its parent: hash it in, one level up
@@ -151,7 +155,7 @@ class MerkleTree:
     @staticmethod
     def _check_range(low: int, value: int, high: int, what: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidInput("proof_out_of_range", f"{what} {value!r} outside [{low}, {high}]")
+            raise PROOF_OUT_OF_RANGE(f"{what} {value!r} outside [{low}, {high}]")
 
     def _slot(self, level: int, index: int) -> bytes:
         start = index * HASH_SIZE

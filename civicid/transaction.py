@@ -11,9 +11,9 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from civicid.did import DID, KeyId, split_key_id
+from civicid.did import DID, KID_INVALID, KeyId, split_key_id
 from civicid.encoding import canonical_json
-from civicid.errors import InvalidInput
+from civicid.errors import InvalidInput, TooLarge, VerificationError, declare
 from civicid.jose import SIGNING_ALGS, CompactJWS, PrivateKey
 
 TX_TYP: Final = "civicid-tx+jwt"
@@ -49,6 +49,14 @@ TX_ID_BYTES: Final = 16
 MAX_TX_ID_CHARS: Final = 64
 TX_HEADER_ALLOWED: Final = frozenset({"alg", "kid", "typ"})
 
+TX_MALFORMED = declare("tx_malformed", InvalidInput, "not a well-formed transaction")
+TX_TOO_LARGE = declare("tx_too_large", TooLarge, "the transaction is over its size limit")
+TX_TYPE_UNKNOWN = declare("tx_type_unknown", InvalidInput, "no transaction type of that name")
+TX_HEADER_FORBIDDEN = declare(
+    "tx_header_forbidden", InvalidInput, "a transaction header has only alg, kid and typ"
+)
+GENESIS_MISSING = declare("genesis_missing", VerificationError, "the first entry is not a genesis")
+
 
 def new_tx_id() -> str:
     return secrets.token_urlsafe(TX_ID_BYTES)
@@ -78,32 +86,28 @@ class Transaction:
     @classmethod
     def parse(cls, text: str | bytes) -> Transaction:
         if isinstance(text, bytes):
-            try:
-                text = text.decode("ascii")
-            except UnicodeDecodeError as exc:
-                raise InvalidInput("jws_malformed", "a compact JWS is ASCII") from exc
+            # Non-ASCII bytes become U+FFFD, which no compact JWS holds: the parser refuses it.
+            text = text.decode("ascii", errors="replace")
         jws = CompactJWS.parse(text.strip(), max_bytes=MAX_TX_BYTES)
         jws.check_header(allowed_algs=SIGNING_ALGS, typ=TX_TYP)
         extra = set(jws.header) - TX_HEADER_ALLOWED
         if extra:
-            raise InvalidInput(
-                "tx_header_forbidden", f"unexpected header parameters {sorted(extra)}"
-            )
+            raise TX_HEADER_FORBIDDEN(f"unexpected header parameters {sorted(extra)}")
         kid = jws.header.get("kid")
         signer, _ = split_key_id(str(kid)) if kid is not None else (None, None)
         if signer is None:
-            raise InvalidInput("kid_invalid", "a transaction names its signing key in kid")
-        payload = jws.payload_json(code="tx_malformed")
+            raise KID_INVALID("a transaction names its signing key in kid")
+        payload = jws.payload_json(code=TX_MALFORMED)
         tx_type, tx_id, iat = payload.get("type"), payload.get("id"), payload.get("iat")
         ledger, body = payload.get("ledger"), payload.get("body")
         if tx_type not in TX_TYPES:
-            raise InvalidInput("tx_type_unknown", f"unknown transaction type {tx_type!r}")
+            raise TX_TYPE_UNKNOWN(f"unknown transaction type {tx_type!r}")
         if not isinstance(tx_id, str) or not 16 <= len(tx_id) <= MAX_TX_ID_CHARS:
-            raise InvalidInput("tx_malformed", "id must be a string of 16-64 characters")
+            raise TX_MALFORMED("id must be a string of 16-64 characters")
         if not isinstance(iat, int) or isinstance(iat, bool) or iat < 0:
-            raise InvalidInput("tx_malformed", "iat must be a non-negative integer")
+            raise TX_MALFORMED("iat must be a non-negative integer")
         if not isinstance(ledger, str) or not isinstance(body, dict):
-            raise InvalidInput("tx_malformed", "ledger must be a string and body an object")
+            raise TX_MALFORMED("ledger must be a string and body an object")
         return cls(
             jws=jws,
             type=tx_type,
@@ -128,7 +132,7 @@ def build_tx(
 ) -> str:
     """Sign a transaction for the ledger whose origin is ``ledger``."""
     if tx_type not in TX_TYPES:
-        raise InvalidInput("tx_type_unknown", f"unknown transaction type {tx_type!r}")
+        raise TX_TYPE_UNKNOWN(f"unknown transaction type {tx_type!r}")
     payload = {
         "type": tx_type,
         "id": tx_id or new_tx_id(),

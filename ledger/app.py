@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error, InvalidInput
+from civicid.errors import Error
+from ledger.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes
@@ -59,15 +60,15 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         where = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
-        return JSONResponse(InvalidInput("request_invalid", where[:500]).to_json(), 400)
+        error = REQUEST_INVALID(where[:500])
+        return JSONResponse(error.to_json(), error.http_status)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, f"http_{exc.status_code}"
-        )
-        body = {"error": code, "error_description": str(exc.detail)}
-        return JSONResponse(body, exc.status_code, headers=exc.headers)
+        code = {404: ROUTE_NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, REQUEST_INVALID)
+        error = code(str(exc.detail))
+        # The framework's status stands (a 4xx it chose); the body speaks our codes.
+        return JSONResponse(error.to_json(), exc.status_code, headers=exc.headers)
 
     app.include_router(log_routes.router)
     app.include_router(resolution_routes.router)

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.errors import Error, VerificationError
+from civicid.errors import Error
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
-from civicid.transaction import Transaction
+from civicid.transaction import GENESIS_MISSING, Transaction
 from ledger import rules
+from ledger.errors import CHECKPOINT_MISMATCH, LEAF_HASH_MISMATCH
 from ledger.log import LAST_CHECKPOINT
 from ledger.state import State
 from ledger.store import FileLogStore
@@ -66,12 +67,10 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
                 leaf = store.read(seq)
                 digest = leaf_hash(leaf)
                 if digest != stored[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]:
-                    raise VerificationError(
-                        "leaf_hash_mismatch", "entry does not match its leaf hash"
-                    )
+                    raise LEAF_HASH_MISMATCH("entry does not match its leaf hash")
                 tx = Transaction.parse(leaf)
                 if seq == 0 and tx.type != "genesis":
-                    raise VerificationError("genesis_missing", "the first entry is not a genesis")
+                    raise GENESIS_MISSING("the first entry is not a genesis")
                 rules.check(state, tx, ctx).apply(state, seq, digest)
             except AuditFailure:
                 raise
@@ -89,9 +88,7 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
                 checkpoint, NoteVerifier(state.checkpoint_vkey), origin=state.origin
             )
             if verified.size > tree.size or tree.root(verified.size) != verified.root:
-                raise VerificationError(
-                    "checkpoint_mismatch", "the log does not match the checkpoint"
-                )
+                raise CHECKPOINT_MISMATCH("the log does not match the checkpoint")
             report.checkpoint_verified = True
     finally:
         store.close()

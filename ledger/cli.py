@@ -11,7 +11,7 @@ import typer
 from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.console import AsJson, DataDir, emit, reporting
 from civicid.encoding import b64_encode
-from civicid.errors import Error, InvalidInput
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -180,13 +180,10 @@ def resolve_locally(
 ) -> dict[str, Any]:
     ledger = open_ledger(data_dir, readonly=True)
     try:
-        result = Resolver(ledger).resolve(did, version_id=version_id, version_time=version_time)
+        result = Resolver(ledger).lookup(did, version_id=version_id, version_time=version_time)
     finally:
         ledger.close()
     body: dict[str, Any] = json.loads(result.body)
-    error = body["didResolutionMetadata"].get("error")
-    if error:
-        raise InvalidInput(error["type"].rsplit("#", 1)[-1], error["title"])
     return body
 
 

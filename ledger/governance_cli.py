@@ -15,7 +15,7 @@ import typer
 from civicid import transaction as tx
 from civicid.accreditation import grant_body, revocation_body
 from civicid.console import AsJson, DataDir, emit, reporting
-from civicid.errors import InvalidInput, NotFound
+from civicid.errors import NotFound
 from civicid.identity import Identity
 from civicid.status_list import (
     STATUS_INVALID,
@@ -26,6 +26,7 @@ from civicid.status_list import (
     parse_token,
 )
 from ledger import registry
+from ledger.errors import FILE_UNREADABLE
 from ledger.setup import Paths, load_governance, open_ledger
 from ledger.writer import LedgerUrl, LocalWriter, RemoteWriter, Writer, open_writer
 
@@ -235,7 +236,7 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidInput("file_unreadable", f"{path}: {exc}") from exc
+        raise FILE_UNREADABLE(f"{path}: {exc}") from exc
 
 
 def current_list(writer: Writer, uri: str) -> StatusList | None:

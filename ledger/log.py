@@ -20,10 +20,16 @@ from typing import Any, Final
 
 import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
-from civicid.errors import Error, InternalError, InvalidInput, NotFound, StorageError
-from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
+from civicid.errors import INTERNAL_ERROR, Error
+from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
 from civicid.transaction import Transaction
 from ledger import rules
+from ledger.errors import (
+    ENTRY_NOT_FOUND,
+    LEDGER_KEY_MISMATCH,
+    STORE_FAILED,
+    STORE_READONLY,
+)
 from ledger.state import DidVersion, State
 from ledger.store import FileLogStore, LogStore
 
@@ -145,8 +151,7 @@ class Ledger:
             tx = Transaction.parse(self.store.read(seq))
             rules.check(self.state, tx, ctx).apply(self.state, seq, digest)
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
-            raise StorageError(
-                "ledger_key_mismatch",
+            raise LEDGER_KEY_MISMATCH(
                 f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",
             )
 
@@ -161,7 +166,7 @@ class Ledger:
         if self._failed is not None:
             raise self._failed
         if self.signer is None or self.store.readonly:
-            raise StorageError("store_readonly", "this ledger was opened read-only")
+            raise STORE_READONLY("this ledger was opened read-only")
         pending = _Pending(Transaction.parse(text))
         if self._enqueue(pending):
             self._commit_until_empty()
@@ -174,7 +179,7 @@ class Ledger:
         if self._failed is not None:
             raise self._failed
         if self.signer is None or self.store.readonly:
-            raise StorageError("store_readonly", "this ledger was opened read-only")
+            raise STORE_READONLY("this ledger was opened read-only")
         loop = asyncio.get_running_loop()
         done = loop.create_future()
         pending = _Pending(Transaction.parse(text))
@@ -215,7 +220,7 @@ class Ledger:
             with self._queue_lock:
                 rest, self._queue = self._queue, []
                 self._committing = False
-            self._fail(batch + rest, StorageError("store_failed", f"commit failed: {exc!r}"))
+            self._fail(batch + rest, STORE_FAILED(f"commit failed: {exc!r}"))
             raise
 
     def _commit(self, batch: list[_Pending]) -> None:
@@ -236,7 +241,7 @@ class Ledger:
                     continue
                 except Exception as exc:  # a rule's bug refuses its entry, not the ledger:
                     # checks read the state and never change it.
-                    pending.error = InternalError("internal_error", f"rule failed: {exc!r}")
+                    pending.error = INTERNAL_ERROR(f"rule failed: {exc!r}")
                     continue
                 seq = base + len(leaves)
                 pending.seq, pending.digest = seq, leaf_hash(pending.tx.leaf)
@@ -300,7 +305,7 @@ class Ledger:
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         """A write or sync failed: state may be ahead of the disk, so nothing more is
         accepted until a restart replays the log (the store already cut its torn tail)."""
-        self._failed = StorageError("store_failed", f"ledger stopped: {exc.message}")
+        self._failed = STORE_FAILED(f"ledger stopped: {exc.message}")
         for pending in batch:
             if pending.receipt is None:
                 pending.error = self._failed
@@ -334,7 +339,7 @@ class Ledger:
 
     def entry(self, seq: int) -> bytes:
         if not 0 <= seq < self._view.size:
-            raise NotFound("entry_not_found", f"no entry {seq} in a log of {self._view.size}")
+            raise ENTRY_NOT_FOUND(f"no entry {seq} in a log of {self._view.size}")
         return self.store.read(seq)
 
     def document_of(self, version: DidVersion) -> dict[str, Any] | None:
@@ -349,21 +354,21 @@ class Ledger:
     def seq_of(self, digest: bytes) -> int:
         seq = self._by_hash.get(digest)
         if seq is None or seq >= self._view.size:
-            raise NotFound("entry_not_found", "no entry with that leaf hash")
+            raise ENTRY_NOT_FOUND("no entry with that leaf hash")
         return seq
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
         size = self._view.size if size is None else size
         self._check_size(size)
         if not 0 <= seq < size:
-            raise InvalidInput("proof_out_of_range", f"entry {seq} is not in a tree of {size}")
+            raise PROOF_OUT_OF_RANGE(f"entry {seq} is not in a tree of {size}")
         return self.tree.inclusion_proof(seq, size)
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         new = self._view.size if new is None else new
         self._check_size(new)
         if not 0 < old <= new:
-            raise InvalidInput("proof_out_of_range", f"need 0 < old <= new, got {old}, {new}")
+            raise PROOF_OUT_OF_RANGE(f"need 0 < old <= new, got {old}, {new}")
         return self.tree.consistency_proof(old, new)
 
     def root(self, size: int) -> bytes:
@@ -372,9 +377,7 @@ class Ledger:
 
     def _check_size(self, size: int) -> None:
         if not 0 < size <= self._view.size:
-            raise InvalidInput(
-                "proof_out_of_range", f"tree size {size} is beyond the log ({self._view.size})"
-            )
+            raise PROOF_OUT_OF_RANGE(f"tree size {size} is beyond the log ({self._view.size})")
 
     def entries(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
         for seq in range(start, self._view.size):

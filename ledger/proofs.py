@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicid.encoding import b64_encode
-from civicid.errors import InvalidInput
 from civicid.merkle import leaf_hash
+from ledger.errors import LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger
 
 
@@ -25,7 +25,7 @@ def snapshot(ledger: Ledger) -> Snapshot:
     """The latest checkpoint and the size it signs, read as one view of the log."""
     view = ledger.view
     if not view.checkpoint:
-        raise InvalidInput("ledger_not_initialized", "the ledger has no checkpoint yet")
+        raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
     return Snapshot(view.checkpoint, view.size)
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from civicid.did import DID_PATTERN, PREFIX
+from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.encoding import b64_encode
-from civicid.errors import Error, InvalidInput, NotFound
+from civicid.errors import Error, NotFound
+from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
 from ledger.state import DidRecord, DidVersion
 
@@ -28,6 +29,14 @@ DID_SYNTAX: Final = re.compile(
 )
 # Cached serialized results (~1.5 KB each): the hot DIDs, bounded so memory stays flat.
 MAX_CACHED_RESULTS: Final = 50_000
+# DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
+# the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
+SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
+    DID_INVALID.name: ("INVALID_DID", 400),
+    DID_METHOD_NOT_SUPPORTED.name: ("METHOD_NOT_SUPPORTED", 501),
+    RESOLUTION_OPTIONS_INVALID.name: ("INVALID_OPTIONS", 400),
+    DID_NOT_FOUND.name: ("NOT_FOUND", 404),
+}
 
 
 def iso(ts: int) -> str:
@@ -38,7 +47,7 @@ def parse_time(text: str) -> int:
     try:
         return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
     except ValueError as exc:
-        raise InvalidInput("INVALID_OPTIONS", "versionTime must be an XML Schema dateTime") from exc
+        raise RESOLUTION_OPTIONS_INVALID("versionTime must be an XML Schema dateTime") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +57,13 @@ class Resolution:
     content_type: str = CONTENT_TYPE
 
 
-def error_result(status: int, kind: str, title: str) -> Resolution:
+def error_result(error: Error) -> Resolution:
+    """A DID Resolution error result for ``error``: the spec's type, our code beside it."""
+    kind, status = SPEC_ERRORS.get(error.code, ("INTERNAL_ERROR", 500))
+    detail = {"type": ERROR_BASE + kind, "title": error.message, "code": error.code}
     result = {
         "didDocument": None,
-        "didResolutionMetadata": {"error": {"type": ERROR_BASE + kind, "title": title}},
+        "didResolutionMetadata": {"error": detail},
         "didDocumentMetadata": {},
     }
     return Resolution(status, json.dumps(result).encode())
@@ -70,27 +82,42 @@ class Resolver:
         version_time: str | None = None,
         with_proof: bool = False,
     ) -> Resolution:
-        if not DID_SYNTAX.fullmatch(did):
-            return error_result(400, "INVALID_DID", "not a DID")
-        if not did.startswith(PREFIX):
-            return error_result(501, "METHOD_NOT_SUPPORTED", "this ledger resolves did:civicid")
-        if not DID_PATTERN.fullmatch(did):
-            return error_result(400, "INVALID_DID", "not a did:civicid identifier")
-        if version_id is not None and version_time is not None:
-            return error_result(
-                400, "INVALID_OPTIONS", "versionId and versionTime exclude each other"
+        """The result the HTTP binding answers: a failure is a DID Resolution error result."""
+        try:
+            return self.lookup(
+                did, version_id=version_id, version_time=version_time, with_proof=with_proof
             )
+        except Error as exc:
+            return error_result(exc)
+
+    def lookup(
+        self,
+        did: str,
+        *,
+        version_id: str | None = None,
+        version_time: str | None = None,
+        with_proof: bool = False,
+    ) -> Resolution:
+        """``resolve``, raising our error instead of answering an error result."""
+        if not DID_SYNTAX.fullmatch(did):
+            raise DID_INVALID("not a DID")
+        if not did.startswith(PREFIX):
+            raise DID_METHOD_NOT_SUPPORTED("this ledger resolves did:civicid")
+        if not DID_PATTERN.fullmatch(did):
+            raise DID_INVALID("not a did:civicid identifier")
+        if version_id is not None and version_time is not None:
+            raise RESOLUTION_OPTIONS_INVALID("versionId and versionTime exclude each other")
         record = self.ledger.state.dids.get(did)  # type: ignore[call-overload]
         if record is None:
-            return error_result(404, "NOT_FOUND", f"{did} is not on this ledger")
+            raise DID_NOT_FOUND(f"{did} is not on this ledger")
         try:
             when = parse_time(version_time) if version_time is not None else None
             view = self.ledger.view
             selected, visible = record.select(view.size, version_id=version_id, version_time=when)
-        except NotFound as exc:
-            return error_result(404, "NOT_FOUND", exc.message)
+        except NotFound:
+            raise
         except Error as exc:
-            return error_result(400, "INVALID_OPTIONS", exc.message)
+            raise RESOLUTION_OPTIONS_INVALID(exc.message) from exc
         status = 410 if selected.deactivated else 200
         if with_proof:
             result = self._result(record, selected, visible, self.ledger.document_of(selected))

@@ -15,6 +15,7 @@ from civicid import transaction as tx_types
 from civicid.did import (
     CONTROLLER_RELATIONSHIP,
     DID,
+    DID_DEACTIVATED,
     Document,
     check_self_certifying,
     parse_did,
@@ -23,6 +24,7 @@ from civicid.did import (
 from civicid.errors import Conflict, InvalidInput, Refused, VerificationError
 from civicid.jose import SIGNING_ALGS, CompactJWS, PublicKey
 from civicid.transaction import ENDORSEMENT_TYP, Transaction
+from ledger.errors import LEDGER_NOT_INITIALIZED
 from ledger.state import DidRecord, DidVersion, State
 
 # How far a transaction's iat may be from the ledger's clock. Bounds how long a signed but
@@ -68,7 +70,7 @@ def check(state: State, tx: Transaction, ctx: Context) -> Change:
     """Every rule common to all transactions, then the rule of the transaction's type."""
     if tx.type != tx_types.GENESIS:
         if state.origin is None:
-            raise Refused("ledger_not_initialized", "the ledger has no genesis yet")
+            raise LEDGER_NOT_INITIALIZED("the ledger has no genesis yet")
         if tx.ledger != state.origin:
             raise Refused("tx_wrong_ledger", f"transaction is for ledger {tx.ledger!r}")
     if tx.id in state.tx_ids:
@@ -230,7 +232,7 @@ def _check_successor(state: State, tx: Transaction) -> DidVersion:
     record = state.record(did)
     current = record.current
     if current.deactivated:
-        raise Refused("did_deactivated", f"{did} has been deactivated")
+        raise DID_DEACTIVATED(f"{did} has been deactivated")
     if tx.signer != did:
         raise Refused("signer_not_controller", "only the DID's controller may change it")
     if body_field(tx.body, "prev", str) != current.version_id:

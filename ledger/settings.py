@@ -10,8 +10,8 @@ from typing import Any, Final
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from civicid.errors import InvalidInput
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, default_data_dir
+from ledger.errors import SETTINGS_INVALID
 
 CONFIG_FILE: Final = "ledger.toml"
 
@@ -34,4 +34,4 @@ class LedgerSettings(BaseSettings):
             given = {k: v for k, v in flags.items() if v is not None}
             return cls(**{**from_file, **env, **given, "data_dir": data_dir})
         except (tomllib.TOMLDecodeError, ValidationError) as exc:
-            raise InvalidInput("settings_invalid", f"ledger settings ({path}): {exc}") from exc
+            raise SETTINGS_INVALID(f"ledger settings ({path}): {exc}") from exc

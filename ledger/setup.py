@@ -14,9 +14,9 @@ from typing import Final
 
 from civicid.checkpoint import NoteSigner
 from civicid.encoding import b64_decode, b64_encode
-from civicid.errors import Conflict, NotFound
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
+from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"
@@ -59,7 +59,7 @@ def initialize(
     """Genesis: a checkpoint key, a governance DID, and the first entry; refuses to run twice."""
     paths = Paths(root)
     if (paths.log / "log.dat").exists() and (paths.log / "log.dat").stat().st_size > 0:
-        raise Conflict("ledger_exists", f"a ledger already exists in {paths.log}")
+        raise LEDGER_EXISTS(f"a ledger already exists in {paths.log}")
     signer = NoteSigner.generate(origin)
     governance = Identity.create()
     keys = paths.keys
@@ -84,7 +84,7 @@ def open_ledger(
 ) -> Ledger:
     paths = Paths(root)
     if not (paths.log / "log.dat").exists():
-        raise NotFound("ledger_not_initialized", f"no ledger in {root}; run `civicid ledger init`")
+        raise LEDGER_NOT_INITIALIZED(f"no ledger in {root}; run `civicid ledger init`")
     # The operator's key signs checkpoints of what this process sees, read-only or not.
     signer = load_signer(paths) if paths.keys.exists(CHECKPOINT_KEY) else None
     return Ledger.open(paths.log, signer, readonly=readonly, clock=clock)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from civicid.accreditation import Grant
-from civicid.did import DID, Document
-from civicid.errors import Gone, InvalidInput, NotFound
+from civicid.did import DID, DID_DEACTIVATED, DID_NOT_FOUND, Document
 from civicid.type_metadata import TypeMetadata
+from ledger.errors import LEDGER_NOT_INITIALIZED
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +62,16 @@ class DidRecord:
         """The version a resolution asks for, and every version visible at ``size``."""
         versions = self.visible(size)
         if not versions:
-            raise NotFound("notFound", f"{self.did} is not on the ledger")
+            raise DID_NOT_FOUND(f"{self.did} is not on the ledger")
         if version_id is not None:
             for version in versions:
                 if version_id in (version.version_id, str(version.number)):
                     return version, versions
-            raise NotFound("notFound", f"{self.did} has no version {version_id!r}")
+            raise DID_NOT_FOUND(f"{self.did} has no version {version_id!r}")
         if version_time is not None:
             earlier = [v for v in versions if v.time <= version_time]
             if not earlier:
-                raise NotFound("notFound", f"{self.did} did not exist at {version_time}")
+                raise DID_NOT_FOUND(f"{self.did} did not exist at {version_time}")
             return earlier[-1], versions
         return versions[-1], versions
 
@@ -158,17 +158,17 @@ class State:
     def record(self, did: DID) -> DidRecord:
         record = self.dids.get(did)
         if record is None:
-            raise NotFound("did_not_found", f"{did} is not on the ledger")
+            raise DID_NOT_FOUND(f"{did} is not on the ledger")
         return record
 
     def live_document(self, did: DID) -> Document:
         """The current document of an active DID."""
         current = self.record(did).current
         if current.document is None:
-            raise Gone("did_deactivated", f"{did} has been deactivated")
+            raise DID_DEACTIVATED(f"{did} has been deactivated")
         return current.document
 
     def governance_document(self) -> Document:
         if self.governance is None:
-            raise InvalidInput("ledger_not_initialized", "the ledger has no genesis")
+            raise LEDGER_NOT_INITIALIZED("the ledger has no genesis")
         return self.live_document(self.governance)

@@ -20,8 +20,16 @@ from typing import Any, Final, Protocol
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
-from civicid.errors import NotFound, StorageError
 from civicid.merkle import HASH_SIZE, leaf_hash
+from ledger.errors import (
+    LEDGER_NOT_INITIALIZED,
+    STORE_CORRUPT,
+    STORE_FORMAT_UNSUPPORTED,
+    STORE_LOCKED,
+    STORE_READONLY,
+    STORE_SYNC_FAILED,
+    STORE_WRITE_FAILED,
+)
 
 # Bumped whenever the on-disk layout changes; a store of another format is refused.
 STORE_FORMAT: Final = 1
@@ -78,7 +86,7 @@ class FileLogStore:
         self.readonly = readonly
         self._io = threading.Lock()
         if readonly and not (directory / "log.dat").exists():
-            raise NotFound("ledger_not_initialized", f"no ledger in {directory}")
+            raise LEDGER_NOT_INITIALIZED(f"no ledger in {directory}")
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock_fd: int | None = None
         if not readonly:
@@ -87,8 +95,7 @@ class FileLogStore:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as exc:
                 os.close(self._lock_fd)
-                raise StorageError(
-                    "store_locked",
+                raise STORE_LOCKED(
                     f"another process is writing to {directory} (a running ledger server? "
                     "then pass --ledger URL to write through it)",
                 ) from exc
@@ -106,8 +113,7 @@ class FileLogStore:
         if found is None and not readonly:
             self.put_meta("format", STORE_FORMAT)
         elif found not in (None, STORE_FORMAT):
-            raise StorageError(
-                "store_format_unsupported",
+            raise STORE_FORMAT_UNSUPPORTED(
                 f"store format {found!r}; this version reads {STORE_FORMAT}",
             )
 
@@ -158,7 +164,7 @@ class FileLogStore:
     def append(self, leaves: list[bytes], hashes: list[bytes]) -> None:
         """Write records to the OS (not yet durable: call ``sync``)."""
         if self.readonly:
-            raise StorageError("store_readonly", "this store was opened read-only")
+            raise STORE_READONLY("this store was opened read-only")
         data, offsets = bytearray(), bytearray()
         end = self._data_end
         for leaf in leaves:
@@ -172,7 +178,7 @@ class FileLogStore:
                 _write_all(self._hashes, b"".join(hashes))
             except OSError as exc:
                 self._cut(self._size, end)
-                raise StorageError("store_write_failed", f"could not write the log: {exc}") from exc
+                raise STORE_WRITE_FAILED(f"could not write the log: {exc}") from exc
             self._size += len(leaves)
             self._data_end = end + len(data)
 
@@ -181,9 +187,7 @@ class FileLogStore:
             for fd in (self._data, self._idx, self._hashes):
                 os.fsync(fd)
         except OSError as exc:
-            raise StorageError(
-                "store_sync_failed", f"could not make the log durable: {exc}"
-            ) from exc
+            raise STORE_SYNC_FAILED(f"could not make the log durable: {exc}") from exc
 
     def truncate(self, size: int) -> None:
         with self._io:
@@ -202,7 +206,7 @@ class FileLogStore:
         (length, crc) = RECORD_HEADER.unpack(os.pread(self._data, RECORD_HEADER.size, offset))
         record = os.pread(self._data, length, offset + RECORD_HEADER.size)
         if len(record) != length or zlib.crc32(record) != crc:
-            raise StorageError("store_corrupt", f"entry {index} fails its checksum")
+            raise STORE_CORRUPT(f"entry {index} fails its checksum")
         return record
 
     def leaf_hashes(self) -> bytes:
@@ -221,7 +225,7 @@ class FileLogStore:
 
     def put_meta(self, key: str, value: Any) -> None:
         if self._meta is None or self.readonly:
-            raise StorageError("store_readonly", "this store was opened read-only")
+            raise STORE_READONLY("this store was opened read-only")
         self._meta.table("meta").upsert({"key": key, "value": value}, Query().key == key)
 
     def close(self) -> None:

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
-from civicid.errors import InvalidInput
+from civicid.merkle import PROOF_OUT_OF_RANGE
 from civicid.status_list import TYP
 from ledger import registry
+from ledger.errors import QUERY_INVALID
 from ledger.governance import MAX_STATUS_URI_CHARS
 from ledger.log import Ledger
 from ledger.proofs import proven, snapshot
@@ -53,7 +54,7 @@ async def accreditations(
     when = now(ledger, at)
     if vct is not None:
         if subject is None:
-            raise InvalidInput("query_invalid", "asking about a vct needs a subject")
+            raise QUERY_INVALID("asking about a vct needs a subject")
         answer = registry.issuer_accredited(ledger.state, subject, vct, when, view.size)
     else:
         answer = registry.list_accreditations(ledger.state, when, view.size, subject)
@@ -104,7 +105,7 @@ async def status_list(
     checkpoint (the ledger keeps only its latest signed checkpoint)."""
     view = snapshot(ledger)
     if tree_size is not None and tree_size > view.size:
-        raise InvalidInput("proof_out_of_range", f"tree size {tree_size} is beyond {view.size}")
+        raise PROOF_OUT_OF_RANGE(f"tree size {tree_size} is beyond {view.size}")
     answer, latest = registry.status_list(ledger.state, uri, tree_size or view.size)
     if STATUS_LIST_MEDIA_TYPE in request.headers.get("accept", ""):
         token = registry.token_of(ledger.entry(latest.seq))

@@ -8,10 +8,10 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from civicid.encoding import b64_encode
-from civicid.errors import InvalidInput, TooLarge
+from civicid.encoding import JSON_INVALID, b64_encode
 from civicid.merkle import leaf_hash
-from civicid.transaction import MAX_TX_BYTES
+from civicid.transaction import MAX_TX_BYTES, TX_MALFORMED, TX_TOO_LARGE
+from ledger.errors import LEAF_HASH_INVALID, PROOF_REQUEST_INVALID
 from ledger.routes.deps import LedgerDep
 
 router = APIRouter()
@@ -23,13 +23,13 @@ async def read_limited(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit():
         if int(declared) > MAX_BODY_BYTES:
-            raise TooLarge("tx_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+            raise TX_TOO_LARGE(f"request body is over {MAX_BODY_BYTES} bytes")
         return await request.body()  # the server stops at the declared length
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
-            raise TooLarge("tx_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
+            raise TX_TOO_LARGE(f"request body is over {MAX_BODY_BYTES} bytes")
     return bytes(body)
 
 
@@ -46,9 +46,9 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
         try:
             wrapped = json.loads(body)
         except ValueError as exc:
-            raise InvalidInput("bad_json", "body is not JSON") from exc
+            raise JSON_INVALID("body is not JSON") from exc
         if not isinstance(wrapped, dict) or not isinstance(wrapped.get("transaction"), str):
-            raise InvalidInput("tx_malformed", 'expected {"transaction": "<compact JWS>"}')
+            raise TX_MALFORMED('expected {"transaction": "<compact JWS>"}')
         text = wrapped["transaction"]
     receipt = await ledger.submit_async(text)
     # Serialized here: the receipt is plain data and FastAPI's encoder would only re-walk it.
@@ -70,7 +70,7 @@ async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> dict[str, Any]
     try:
         digest = bytes.fromhex(leaf_hash)
     except ValueError as exc:
-        raise InvalidInput("leaf_hash_invalid", "leaf hash must be 64 hex characters") from exc
+        raise LEAF_HASH_INVALID("leaf hash must be 64 hex characters") from exc
     return entry_json(ledger, ledger.seq_of(digest))
 
 
@@ -92,12 +92,12 @@ async def inclusion(
     tree_size: Annotated[int | None, Query(alias="treeSize")] = None,
 ) -> dict[str, Any]:
     if (seq is None) == (leaf_hash is None):
-        raise InvalidInput("proof_request_invalid", "give exactly one of seq and leafHash")
+        raise PROOF_REQUEST_INVALID("give exactly one of seq and leafHash")
     if leaf_hash is not None:
         try:
             seq = ledger.seq_of(bytes.fromhex(leaf_hash))
         except ValueError as exc:
-            raise InvalidInput("leaf_hash_invalid", "leaf hash must be hex") from exc
+            raise LEAF_HASH_INVALID("leaf hash must be hex") from exc
     assert seq is not None
     size = ledger.size if tree_size is None else tree_size
     proof = ledger.inclusion_proof(seq, size)

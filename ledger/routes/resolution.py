@@ -12,6 +12,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.resolution import DOCUMENT_TYPE, error_result
 from ledger.routes.deps import ResolverDep
 
@@ -55,7 +56,7 @@ async def resolve(did: str, request: Request, resolver: ResolverDep) -> Response
     query = request.query_params
     version_id, version_time = query.get("versionId"), query.get("versionTime")
     if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
-        bad = error_result(400, "INVALID_OPTIONS", "option value too long")
+        bad = error_result(RESOLUTION_OPTIONS_INVALID("option value too long"))
         return Response(bad.body, bad.status, media_type=bad.content_type)
     result = resolver.resolve(
         did,

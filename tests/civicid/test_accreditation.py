@@ -67,7 +67,7 @@ def test_bodies_round_trip() -> None:
     [
         (issuer(accreditation="short"), "accreditation_invalid"),
         (issuer(accreditation="has spaces in it"), "accreditation_invalid"),
-        (issuer(subject="did:web:example.com"), "invalid_did"),
+        (issuer(subject="did:web:example.com"), "did_invalid"),
         (issuer(kind="auditor"), "accreditation_invalid"),
         (issuer(credentialTypes=[]), "accreditation_invalid"),
         (issuer(credentialTypes=[VCT, VCT]), "accreditation_invalid"),

@@ -47,7 +47,7 @@ def test_did_jwk_example_keys_are_accepted_as_verification_methods() -> None:
 @pytest.mark.parametrize(
     "kid, code",
     [
-        ("did:civicid:abc#key-1", "invalid_did"),
+        ("did:civicid:abc#key-1", "did_invalid"),
         ("no-fragment", "kid_invalid"),
         ("did:civicid:" + "a" * 32 + "#bad fragment", "kid_invalid"),
     ],

@@ -66,9 +66,9 @@ def test_register_resolve_rotate_deactivate(data: Path) -> None:
 
 def test_resolve_unknown_did_names_the_error(data: Path) -> None:
     code, _, err = civicid("ledger", "resolve", "did:civicid:" + "a" * 32, "--data-dir", str(data))
-    assert code == 1 and "[NOT_FOUND]" in err
+    assert code == 1 and "[did_not_found]" in err
     code, _, err = civicid("ledger", "resolve", "did:web:x", "--data-dir", str(data))
-    assert code == 1 and "[METHOD_NOT_SUPPORTED]" in err
+    assert code == 1 and "[did_method_not_supported]" in err
 
 
 def test_prove_verifies_inclusion_and_consistency(data: Path) -> None:
