@@ -1,0 +1,228 @@
+"""Making SD-JWTs: the issuer's SD-JWT VC (RFC 9901 §4-5) and the holder's presentation with a
+Key Binding JWT (§4.3, §7.2), plus the unverified views a wallet shows before it chooses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from civicid.errors import InvalidInput, declare
+from civicid.jose import PrivateKey, PublicKey
+from civicid.sdjwt_format import (
+    ARRAY_KEY,
+    KB_JWT_TYP,
+    NOT_DISCLOSABLE,
+    RESERVED_NAMES,
+    SALT_BYTES,
+    SD_ALG,
+    SD_ALG_KEY,
+    SD_JWT_VC_TYP,
+    SD_KEY,
+    SDJWT_CLAIM_NAME_RESERVED,
+    SDJWT_CLAIM_NOT_DISCLOSABLE,
+    SDJWT_MALFORMED,
+    SDJWT_PATH_NOT_FOUND,
+    SDJWT_TOO_DEEP,
+    ClaimPath,
+    Disclosure,
+    Placed,
+    Processed,
+    base64url,
+    check_path,
+    digest_of,
+    dumps_compact,
+    expand,
+    matches,
+    parse,
+    process,
+)
+
+KB_CLAIMS_MISSING = declare(
+    "kb_claims_missing", InvalidInput, "a Key Binding JWT needs nonce, aud and iat"
+)
+SDJWT_DECOYS_INVALID = declare("sdjwt_decoys_invalid", InvalidInput, "decoys must not be negative")
+KB_KEY_MISMATCH = declare(
+    "kb_key_mismatch", InvalidInput, "the holder key is not the credential's cnf key"
+)
+
+# The registered claims `issue` sets from its own arguments; claims may not carry them too.
+_REGISTERED = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status"})
+# Nesting allowed in issued claims, one less than MAX_DEPTH for the payload's own level.
+_MAX_CLAIM_DEPTH = 31
+
+
+class _Encoder:
+    """Turns claims into an SD-JWT payload, making a Disclosure per disclosable path."""
+
+    def __init__(self, patterns: list[ClaimPath], decoys: int, rng: Callable[[int], bytes]) -> None:
+        self.patterns = patterns
+        self.decoys = decoys
+        self.rng = rng
+        self.disclosures: list[str] = []
+
+    def _disclosable(self, path: ClaimPath) -> bool:
+        return any(len(p) == len(path) and matches(p, path) for p in self.patterns)
+
+    def _disclose(self, name: str | None, value: Any) -> str:
+        disclosure = Disclosure.make(base64url(self.rng(SALT_BYTES)), name, value)
+        self.disclosures.append(disclosure.text)
+        return disclosure.digest
+
+    def _decoy(self) -> str:
+        # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
+        return base64url(hashlib.sha256(self.rng(SALT_BYTES)).digest())
+
+    def encode(self, value: Any, path: ClaimPath, depth: int) -> Any:
+        if depth > _MAX_CLAIM_DEPTH:
+            raise SDJWT_TOO_DEEP(f"claims nest deeper than {_MAX_CLAIM_DEPTH}")
+        if isinstance(value, dict):
+            clear: dict[str, Any] = {}
+            digests: list[str] = []
+            for name, item in value.items():
+                if not isinstance(name, str) or name in RESERVED_NAMES:
+                    raise SDJWT_CLAIM_NAME_RESERVED(f"claim name {name!r} is reserved")
+                encoded = self.encode(item, (*path, name), depth + 1)
+                if self._disclosable((*path, name)):
+                    digests.append(self._disclose(name, encoded))
+                else:
+                    clear[name] = encoded
+            if digests:
+                digests += [self._decoy() for _ in range(self.decoys)]
+                # §4.2.4.1: sorted, so the order says nothing about the claims' original order.
+                clear[SD_KEY] = sorted(digests)
+            return clear
+        if isinstance(value, list):
+            out: list[Any] = []
+            for index, item in enumerate(value):
+                encoded = self.encode(item, (*path, index), depth + 1)
+                if self._disclosable((*path, index)):
+                    out.append({ARRAY_KEY: self._disclose(None, encoded)})
+                else:
+                    out.append(encoded)
+            return out
+        return value
+
+
+def issue(
+    *,
+    issuer_key: PrivateKey,
+    kid: str,
+    iss: str,
+    claims: dict[str, Any],
+    disclosable: Iterable[ClaimPath],
+    iat: int,
+    vct: str | None = None,
+    exp: int | None = None,
+    nbf: int | None = None,
+    cnf_jwk: dict[str, Any] | None = None,
+    status: dict[str, Any] | None = None,
+    decoys: int = 2,
+    typ: str = SD_JWT_VC_TYP,
+    extra_header: dict[str, Any] | None = None,
+    rng: Callable[[int], bytes] = secrets.token_bytes,
+) -> str:
+    """An SD-JWT ``<issuer-jwt>~<disclosure>~...~``: ``claims`` with a Disclosure for every path
+    in ``disclosable`` (None in a path = every element), ``decoys`` decoy digests in each object
+    that has Disclosures. ``iss``, ``iat``, ``nbf``, ``exp``, ``vct``, ``cnf``, ``status`` are
+    always in the clear (pitfall 9). Paths that name no claim are ignored, so one list (from the
+    type's metadata) serves every record."""
+    patterns = [check_path(p) for p in disclosable]
+    for pattern in patterns:
+        if pattern[0] in NOT_DISCLOSABLE:
+            raise SDJWT_CLAIM_NOT_DISCLOSABLE(f"{pattern[0]!r} must stay in the clear")
+    for name in claims:
+        if name in _REGISTERED:
+            raise SDJWT_CLAIM_NAME_RESERVED(f"{name!r} is set by its own argument, not in claims")
+    if decoys < 0:
+        raise SDJWT_DECOYS_INVALID(f"decoys={decoys}")
+    encoder = _Encoder(patterns, decoys, rng)
+    body = encoder.encode(claims, (), 1)
+    payload: dict[str, Any] = {"iss": iss, "iat": iat}
+    for name, value in (("nbf", nbf), ("exp", exp), ("vct", vct), ("status", status)):
+        if value is not None:
+            payload[name] = value
+    if cnf_jwk is not None:
+        payload["cnf"] = {"jwk": PublicKey.from_jwk(cnf_jwk).to_jwk()}
+    payload.update(body)
+    payload[SD_ALG_KEY] = SD_ALG
+    header = {**(extra_header or {}), "typ": typ, "kid": kid}
+    jwt = issuer_key.sign_compact(dumps_compact(payload), header)
+    return "~".join([jwt, *encoder.disclosures, ""])
+
+
+def _select(processed: Processed, disclose: Iterable[ClaimPath]) -> set[str]:
+    """The Disclosures a set of paths needs: each selected claim's own, those beneath it, and
+    those of its ancestors (RFC 9901 §7.2 step 2: a nested Disclosure needs its parent's)."""
+    chosen: set[str] = set()
+    for raw in disclose:
+        pattern = check_path(raw)
+        targets = list(expand(processed.claims, pattern))
+        if not targets:
+            raise SDJWT_PATH_NOT_FOUND(f"no claim at {list(pattern)!r}")
+        for placed in processed.placed:
+            if any(matches(target, placed.path) for target in targets):
+                chosen.add(placed.disclosure.text)
+    return chosen
+
+
+def present(
+    sd_jwt: str,
+    *,
+    disclose: Iterable[ClaimPath],
+    holder_key: PrivateKey | None,
+    nonce: str | None = None,
+    aud: str | None = None,
+    iat: int | None = None,
+) -> str:
+    """The SD-JWT with only the Disclosures ``disclose`` needs; with ``holder_key``, an SD-JWT+KB
+    whose ``sd_hash`` covers the issuer JWT and those Disclosures up to the last ``~`` (§4.3.1)."""
+    parsed = parse(sd_jwt)
+    if parsed.kb_jwt is not None:  # §7.2: a holder is given an SD-JWT, never an SD-JWT+KB
+        raise SDJWT_MALFORMED("already a presentation with a Key Binding JWT")
+    processed = process(parsed.payload, [Disclosure.parse(d) for d in parsed.disclosures])
+    chosen = _select(processed, disclose)
+    kept = [d for d in parsed.disclosures if d in chosen]
+    presentation = "~".join([parsed.issuer_jwt, *kept, ""])
+    if holder_key is None:
+        return presentation
+    if nonce is None or aud is None or iat is None:  # §4.3: all three are REQUIRED
+        raise KB_CLAIMS_MISSING("a Key Binding JWT needs nonce, aud and iat")
+    cnf = parsed.payload.get("cnf")
+    bound = cnf.get("jwk") if isinstance(cnf, dict) else None
+    if bound is not None and PublicKey.from_jwk(bound) != holder_key.public:
+        raise KB_KEY_MISMATCH("the credential is bound to another key")
+    kb_payload = {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": digest_of(presentation)}
+    return presentation + holder_key.sign_compact(dumps_compact(kb_payload), {"typ": KB_JWT_TYP})
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """An SD-JWT read without checking its signature: for a wallet to display, never to trust."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]  # as signed, digests included
+    claims: dict[str, Any]  # processed: every Disclosure sent, in place
+    disclosures: tuple[Placed, ...]
+    kb_jwt: str | None
+
+
+def decode_unverified(sd_jwt: str) -> Decoded:
+    parsed = parse(sd_jwt)
+    processed = process(parsed.payload, [Disclosure.parse(d) for d in parsed.disclosures])
+    return Decoded(
+        header=parsed.jws.header,
+        payload=parsed.payload,
+        claims=processed.claims,
+        disclosures=processed.placed,
+        kb_jwt=parsed.kb_jwt,
+    )
+
+
+def disclosable_paths(sd_jwt: str) -> list[ClaimPath]:
+    """The paths a holder could disclose or withhold, in payload order (array indexes count the
+    elements of the fully disclosed array)."""
+    return [placed.path for placed in decode_unverified(sd_jwt).disclosures]

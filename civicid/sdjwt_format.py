@@ -1,0 +1,412 @@
+"""The SD-JWT wire format (RFC 9901 §4, §7.1 step 3): its limits and error codes, the compact
+serialization, Disclosures, and the processing of embedded digests into the claims they reveal.
+
+Shared by the issuing, presenting and verifying halves of ``civicid.sdjwt``; nothing here checks a
+signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from civicid.errors import InvalidInput, TooLarge, VerificationError, declare
+from civicid.jose import CompactJWS
+
+SD_JWT_VC_TYP: Final = "dc+sd-jwt"  # SD-JWT VC §2.2.1
+KB_JWT_TYP: Final = "kb+jwt"  # RFC 9901 §4.3
+SD_ALG: Final = "sha-256"  # RFC 9901 §4.1.1: the one hash we issue and accept
+SD_KEY: Final = "_sd"
+SD_ALG_KEY: Final = "_sd_alg"
+ARRAY_KEY: Final = "..."
+SEPARATOR: Final = "~"
+
+# DCQL-style claim path (OpenID4VP §7): a name per object level, an index per array level, or
+# None for "every element of this array".
+ClaimPath = tuple[str | int | None, ...]
+
+# 512 KiB: the largest credential we expect (an EU PID with a ~60 KB data-URI portrait and every
+# claim disclosed) several times over, and small enough that hashing and parsing stay cheap.
+MAX_PRESENTATION_BYTES: Final = 512 * 1024
+
+# The richest official example (SD-JWT VC A.1, the PID) has 29 Disclosures; 1,024 bounds the
+# hashing and lookup work an attacker can ask for per presentation.
+MAX_DISCLOSURES: Final = 1024
+
+# Objects and arrays nested inside each other, Disclosure values included. The deepest official
+# example nests 5; 32 leaves room and keeps our recursion far from Python's stack limit.
+MAX_DEPTH: Final = 32
+
+# RFC 9901 §4.2.1: at least 128 bits of salt, so a Disclosure's digest cannot be brute-forced.
+SALT_BYTES: Final = 16
+
+# SD-JWT VC §2.2.2.3 and pitfall 9: these claims, sub-claims included, are always in the clear.
+# (`iat` MAY be disclosable by the draft; we keep it in the clear so validity is always visible.)
+NOT_DISCLOSABLE: Final = frozenset(
+    {"iss", "iat", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"}
+)
+# RFC 9901 §7.1 step 3.3.2.2: a Disclosure named `_sd` or `...` is refused; `_sd_alg` too, as
+# nothing but the issuer may say which hash the digests use.
+RESERVED_NAMES: Final = frozenset({SD_KEY, ARRAY_KEY, SD_ALG_KEY})
+
+SDJWT_MALFORMED = declare("sdjwt_malformed", InvalidInput, "not an SD-JWT in compact form")
+SDJWT_TOO_LARGE = declare("sdjwt_too_large", TooLarge, "the SD-JWT is over the size limits")
+SDJWT_TOO_DEEP = declare("sdjwt_too_deep", InvalidInput, "the claims nest too deeply")
+SDJWT_TYP_INVALID = declare("sdjwt_typ_invalid", VerificationError, "wrong typ header")
+SDJWT_ALG_NOT_ALLOWED = declare(
+    "sdjwt_alg_not_allowed", VerificationError, "signature algorithm not allowed for this key"
+)
+SDJWT_HEADER_FORBIDDEN = declare(
+    "sdjwt_header_forbidden", VerificationError, "a header parameter that is not accepted"
+)
+SDJWT_SIGNATURE_INVALID = declare(
+    "sdjwt_signature_invalid", VerificationError, "the issuer's signature does not verify"
+)
+SDJWT_SD_ALG_UNSUPPORTED = declare(
+    "sdjwt_sd_alg_unsupported", VerificationError, "_sd_alg is not sha-256"
+)
+SDJWT_DISCLOSURE_MALFORMED = declare(
+    "sdjwt_disclosure_malformed", InvalidInput, "a Disclosure is not well formed"
+)
+SDJWT_DIGEST_DUPLICATE = declare(
+    "sdjwt_digest_duplicate", VerificationError, "a digest appears more than once"
+)
+SDJWT_DISCLOSURE_DUPLICATE = declare(
+    "sdjwt_disclosure_duplicate", VerificationError, "a Disclosure is sent more than once"
+)
+SDJWT_DISCLOSURE_UNREFERENCED = declare(
+    "sdjwt_disclosure_unreferenced", VerificationError, "a Disclosure no digest refers to"
+)
+SDJWT_CLAIM_OVERWRITE = declare(
+    "sdjwt_claim_overwrite", VerificationError, "a Disclosure names a claim that already exists"
+)
+SDJWT_CLAIM_NAME_RESERVED = declare(
+    "sdjwt_claim_name_reserved", VerificationError, "a claim uses a name SD-JWT reserves"
+)
+SDJWT_CLAIM_NOT_DISCLOSABLE = declare(
+    "sdjwt_claim_not_disclosable", VerificationError, "a claim that must stay in the clear"
+)
+SDJWT_PATH_INVALID = declare("sdjwt_path_invalid", InvalidInput, "not a claim path")
+SDJWT_PATH_NOT_FOUND = declare(
+    "sdjwt_path_not_found", InvalidInput, "the credential has no claim at this path"
+)
+
+_B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
+_B64_VALUES: Final = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+}
+
+
+def b64url_decode_strict(text: str, code: Any = SDJWT_MALFORMED) -> bytes:
+    """Unpadded base64url in its one canonical spelling: no padding, no foreign characters, and
+    zero bits after the last byte (else one value would have several spellings, RFC 4648 §3.5)."""
+    rem = len(text) % 4
+    if rem == 1 or _B64URL.fullmatch(text) is None:
+        raise code("not canonical unpadded base64url")
+    if rem and _B64_VALUES[text[-1]] & (0x0F if rem == 2 else 0x03):
+        raise code("not canonical unpadded base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member name")
+    return obj
+
+
+def loads_strict(data: bytes | str, code: Any) -> Any:
+    """RFC 8259 JSON with no duplicate names (RFC 7515 §5.2) and no NaN/Infinity."""
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except RecursionError as exc:
+        raise SDJWT_TOO_DEEP("JSON nests too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise code(f"not valid JSON: {exc}") from exc
+
+
+def digest_of(text: str) -> str:
+    """RFC 9901 §4.2.3 / §4.3.1: base64url SHA-256 over the ASCII text as sent."""
+    return base64url(hashlib.sha256(text.encode("ascii")).digest())
+
+
+def base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def dumps_compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One Disclosure (RFC 9901 §4.2): ``[salt, name, value]`` for an object property,
+    ``[salt, value]`` for an array element (then ``name`` is None)."""
+
+    text: str
+    digest: str
+    salt: str
+    name: str | None
+    value: Any
+
+    @classmethod
+    def parse(cls, text: str) -> Disclosure:
+        if not text:
+            raise SDJWT_DISCLOSURE_MALFORMED("an empty Disclosure")
+        raw = b64url_decode_strict(text, SDJWT_DISCLOSURE_MALFORMED)
+        item = loads_strict(raw, SDJWT_DISCLOSURE_MALFORMED)
+        if not isinstance(item, list) or len(item) not in (2, 3):
+            raise SDJWT_DISCLOSURE_MALFORMED("a Disclosure is a JSON array of 2 or 3 elements")
+        if not isinstance(item[0], str):
+            raise SDJWT_DISCLOSURE_MALFORMED("a Disclosure's salt is a string")
+        name = item[1] if len(item) == 3 else None
+        if len(item) == 3 and not isinstance(name, str):
+            raise SDJWT_DISCLOSURE_MALFORMED("a Disclosure's claim name is a string")
+        return cls(text=text, digest=digest_of(text), salt=item[0], name=name, value=item[-1])
+
+    @classmethod
+    def make(cls, salt: str, name: str | None, value: Any) -> Disclosure:
+        item = [salt, value] if name is None else [salt, name, value]
+        text = base64url(dumps_compact(item))
+        return cls(text=text, digest=digest_of(text), salt=salt, name=name, value=value)
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """An SD-JWT or SD-JWT+KB split at its ``~`` (RFC 9901 §4, §7.1 step 1); nothing verified."""
+
+    text: str
+    jws: CompactJWS  # the issuer-signed JWT
+    payload: dict[str, Any]  # its payload, as signed: _sd digests, not yet processed
+    disclosures: tuple[str, ...]
+    kb_jwt: str | None
+
+    @property
+    def issuer_jwt(self) -> str:
+        return self.jws.text
+
+    @property
+    def sd_jwt(self) -> str:
+        """Everything up to and including the last ``~``: what ``sd_hash`` covers (§4.3.1)."""
+        return self.text if self.kb_jwt is None else self.text[: -len(self.kb_jwt)]
+
+
+def parse_jws(token: str, code: Any) -> CompactJWS:
+    parts = token.split(".")
+    # An empty signature is let through, so that `alg: none` is refused by name at the alg check
+    # (and could never verify anyway).
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise code("a JWT has three dot-separated parts")
+    header = loads_strict(b64url_decode_strict(parts[0], code), code)
+    if not isinstance(header, dict):
+        raise code("a JWT header is a JSON object")
+    return CompactJWS(
+        header=header,
+        payload=b64url_decode_strict(parts[1], code),
+        signing_input=f"{parts[0]}.{parts[1]}".encode("ascii"),
+        signature=b64url_decode_strict(parts[2], code),
+        text=token,
+    )
+
+
+def parse(presentation: str) -> Presentation:
+    """Step 1: split ``<issuer-jwt>~<disclosure>~...~[<kb-jwt>]`` and decode the issuer JWT."""
+    if not isinstance(presentation, str):
+        raise SDJWT_MALFORMED("an SD-JWT is text")
+    if len(presentation) > MAX_PRESENTATION_BYTES:
+        raise SDJWT_TOO_LARGE(f"over {MAX_PRESENTATION_BYTES} bytes")
+    parts = presentation.split(SEPARATOR)
+    if len(parts) < 2:
+        raise SDJWT_MALFORMED("an SD-JWT ends with '~' (RFC 9901 §4)")
+    if len(parts) - 2 > MAX_DISCLOSURES:
+        raise SDJWT_TOO_LARGE(f"more than {MAX_DISCLOSURES} Disclosures")
+    disclosures = tuple(parts[1:-1])
+    if not all(disclosures):
+        raise SDJWT_MALFORMED("an empty Disclosure between two '~'")
+    jws = parse_jws(parts[0], SDJWT_MALFORMED)
+    payload = loads_strict(jws.payload, SDJWT_MALFORMED)
+    if not isinstance(payload, dict):
+        raise SDJWT_MALFORMED("the issuer JWT's payload is a JSON object")
+    return Presentation(
+        text=presentation,
+        jws=jws,
+        payload=payload,
+        disclosures=disclosures,
+        kb_jwt=parts[-1] or None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A Disclosure and where its claim landed in the processed payload."""
+
+    path: ClaimPath
+    disclosure: Disclosure
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """RFC 9901 §7.1 step 3's result: the claims, and every Disclosure used, in payload order."""
+
+    claims: dict[str, Any]
+    placed: tuple[Placed, ...]
+
+    @property
+    def paths(self) -> tuple[ClaimPath, ...]:
+        return tuple(p.path for p in self.placed)
+
+
+class _Walk:
+    """One pass over the payload replacing digests by Disclosures (§7.1 steps 3-5)."""
+
+    __slots__ = ("by_digest", "placed", "seen")
+
+    def __init__(self, by_digest: dict[str, Disclosure]) -> None:
+        self.by_digest = by_digest
+        self.seen: set[str] = set()
+        self.placed: list[Placed] = []
+
+    def value(self, value: Any, path: ClaimPath, depth: int) -> Any:
+        if isinstance(value, dict):
+            return self.object(value, path, depth + 1)
+        if isinstance(value, list):
+            return self.array(value, path, depth + 1)
+        return value
+
+    def _use(self, digest: Any, path: ClaimPath) -> Disclosure | None:
+        if not isinstance(digest, str):
+            raise SDJWT_MALFORMED("a digest is a string")
+        # §7.1 step 4: a digest met twice (directly or via Disclosures) rejects the SD-JWT.
+        if digest in self.seen:
+            raise SDJWT_DIGEST_DUPLICATE(f"digest {digest} appears twice")
+        self.seen.add(digest)
+        return self.by_digest.get(digest)  # step 3.3.1: no Disclosure -> a decoy or withheld
+
+    def _place(self, path: ClaimPath, disclosure: Disclosure) -> None:
+        # SD-JWT VC §2.2.2.3 / pitfall 9: registered claims and their sub-claims stay in clear.
+        if path[0] in NOT_DISCLOSABLE:
+            raise SDJWT_CLAIM_NOT_DISCLOSABLE(f"{path[0]!r} must not be selectively disclosed")
+        self.placed.append(Placed(path, disclosure))
+
+    def object(self, obj: dict[str, Any], path: ClaimPath, depth: int) -> dict[str, Any]:
+        if depth > MAX_DEPTH:
+            raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
+        top = not path
+        out = {
+            name: self.value(value, (*path, name), depth)
+            for name, value in obj.items()
+            if name != SD_KEY and not (top and name == SD_ALG_KEY)
+        }
+        if not top and SD_ALG_KEY in obj:
+            raise SDJWT_CLAIM_NAME_RESERVED("_sd_alg belongs at the top level only (§4.1.1)")
+        digests = obj.get(SD_KEY)
+        if digests is None:
+            return out
+        if not isinstance(digests, list):
+            raise SDJWT_MALFORMED("_sd is an array of digests")
+        for digest in digests:
+            disclosure = self._use(digest, path)
+            if disclosure is None:
+                continue
+            name = disclosure.name
+            if name is None:  # §7.1 step 3.3.2.1
+                raise SDJWT_DISCLOSURE_MALFORMED("an array-element Disclosure referenced by _sd")
+            if name in RESERVED_NAMES:  # §7.1 step 3.3.2.2, pitfall 6
+                raise SDJWT_CLAIM_NAME_RESERVED(f"a Disclosure named {name!r}")
+            if name in out:  # §7.1 step 3.3.2.3, pitfall 6
+                raise SDJWT_CLAIM_OVERWRITE(f"a Disclosure for {name!r}, which already exists")
+            claim_path = (*path, name)
+            self._place(claim_path, disclosure)
+            out[name] = self.value(disclosure.value, claim_path, depth)
+        return out
+
+    def array(self, items: list[Any], path: ClaimPath, depth: int) -> list[Any]:
+        if depth > MAX_DEPTH:
+            raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
+        out: list[Any] = []
+        for item in items:
+            # §7.1 step 3.2.2: an element {"...": "<digest>"} stands for a Disclosure.
+            if isinstance(item, dict) and len(item) == 1 and ARRAY_KEY in item:
+                disclosure = self._use(item[ARRAY_KEY], path)
+                if disclosure is None:
+                    continue  # step 3.4: elements with no Disclosure are removed
+                if disclosure.name is not None:  # step 3.3.3.1
+                    raise SDJWT_DISCLOSURE_MALFORMED("an object-property Disclosure in an array")
+                element_path = (*path, len(out))
+                self._place(element_path, disclosure)
+                out.append(self.value(disclosure.value, element_path, depth))
+            else:
+                out.append(self.value(item, (*path, len(out)), depth))
+        return out
+
+
+def process(payload: dict[str, Any], disclosures: Sequence[Disclosure]) -> Processed:
+    """RFC 9901 §7.1 steps 2.4 and 3-5 over an issuer-signed payload."""
+    # Step 2.4: the hash must be understood and secure; absent means sha-256 (§4.1.1).
+    sd_alg = payload.get(SD_ALG_KEY, SD_ALG)
+    if sd_alg != SD_ALG:
+        raise SDJWT_SD_ALG_UNSUPPORTED(f"_sd_alg {sd_alg!r} is not {SD_ALG}")
+    by_digest: dict[str, Disclosure] = {}
+    for disclosure in disclosures:
+        if disclosure.digest in by_digest:  # pitfall 5
+            raise SDJWT_DISCLOSURE_DUPLICATE("the same Disclosure is sent twice")
+        by_digest[disclosure.digest] = disclosure
+    walk = _Walk(by_digest)
+    claims = walk.object(payload, (), 1)
+    # Step 5: every Disclosure must be referenced, directly or through another Disclosure.
+    if len(walk.placed) != len(by_digest):
+        raise SDJWT_DISCLOSURE_UNREFERENCED(
+            f"{len(by_digest) - len(walk.placed)} Disclosure(s) match no digest"
+        )
+    return Processed(claims=claims, placed=tuple(walk.placed))
+
+
+def check_path(path: Iterable[Any]) -> ClaimPath:
+    """A claim path as DCQL writes it: names, non-negative indexes, or None (every element)."""
+    try:
+        parts = tuple(path)
+    except TypeError as exc:
+        raise SDJWT_PATH_INVALID(f"{path!r} is not a sequence") from exc
+    if not parts or isinstance(path, str):
+        raise SDJWT_PATH_INVALID("a claim path is a non-empty sequence of names and indexes")
+    for part in parts:
+        if part is None or isinstance(part, str):
+            continue
+        if type(part) is not int or part < 0:
+            raise SDJWT_PATH_INVALID(f"{part!r} is not a name, an index or None")
+    return parts
+
+
+def matches(pattern: ClaimPath, path: ClaimPath) -> bool:
+    """Whether the concrete ``path`` and ``pattern`` agree on every level both have."""
+    for want, have in zip(pattern, path, strict=False):
+        if want is None:
+            if type(have) is not int:
+                return False
+        elif want != have or type(want) is not type(have):
+            return False
+    return True
+
+
+def expand(claims: Any, pattern: ClaimPath, prefix: ClaimPath = ()) -> Iterator[ClaimPath]:
+    """Every concrete path in ``claims`` that ``pattern`` selects."""
+    if not pattern:
+        yield prefix
+        return
+    head, rest = pattern[0], pattern[1:]
+    if isinstance(head, str):
+        if isinstance(claims, dict) and head in claims:
+            yield from expand(claims[head], rest, (*prefix, head))
+    elif isinstance(claims, list):
+        indexes = range(len(claims)) if head is None else [head] if head < len(claims) else []
+        for index in indexes:
+            yield from expand(claims[index], rest, (*prefix, index))
