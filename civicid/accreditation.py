@@ -14,7 +14,41 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from civicid.did import DID, parse_did
-from civicid.errors import InvalidInput, Refused
+from civicid.errors import Code, InvalidInput, Refused, declare
+
+ACCREDITATION_INVALID = declare(
+    "accreditation_invalid", InvalidInput, "the accreditation is malformed"
+)
+VCT_INVALID = declare("vct_invalid", InvalidInput, "the vct is not an absolute URI")
+# Why a subject is not accredited (``Standing.reason``), most telling first.
+ACCREDITATION_REVOKED = declare(
+    "accreditation_revoked", Refused, "the accreditation was revoked by then"
+)
+ACCREDITATION_EXPIRED = declare("accreditation_expired", Refused, "the accreditation has expired")
+ACCREDITATION_NOT_YET_VALID = declare(
+    "accreditation_not_yet_valid", Refused, "the accreditation is not valid yet"
+)
+VERIFIER_CLAIMS_NOT_ALLOWED = declare(
+    "verifier_claims_not_allowed", Refused, "the accreditation does not cover those claims"
+)
+ISSUER_NOT_ACCREDITED = declare(
+    "issuer_not_accredited", Refused, "no accreditation lets this DID issue that type"
+)
+VERIFIER_NOT_ACCREDITED = declare(
+    "verifier_not_accredited", Refused, "no accreditation lets this DID verify that type"
+)
+REFUSALS: Final[dict[str, Code]] = {
+    code.name: code
+    for code in (
+        ACCREDITATION_REVOKED,
+        ACCREDITATION_EXPIRED,
+        ACCREDITATION_NOT_YET_VALID,
+        VERIFIER_CLAIMS_NOT_ALLOWED,
+        ISSUER_NOT_ACCREDITED,
+        VERIFIER_NOT_ACCREDITED,
+    )
+}
+NOT_ACCREDITED: Final = {"issuer": ISSUER_NOT_ACCREDITED, "verifier": VERIFIER_NOT_ACCREDITED}
 
 ISSUER: Final = "issuer"
 VERIFIER: Final = "verifier"
@@ -39,34 +73,32 @@ MAX_REASON_CHARS: Final = 1000
 MAX_VALIDITY_SECONDS: Final = 5 * 366 * 24 * 3600
 
 
-def _invalid(message: str) -> InvalidInput:
-    return InvalidInput("accreditation_invalid", message)
-
-
 def _int(value: Any, name: str) -> int:
     if type(value) is not int or value < 0:
-        raise _invalid(f"{name} must be a non-negative integer (seconds since the epoch)")
+        raise ACCREDITATION_INVALID(
+            f"{name} must be a non-negative integer (seconds since the epoch)"
+        )
     return value
 
 
 def _text(value: Any, name: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise _invalid(f"{name} must be a non-empty text of at most {limit} characters")
+        raise ACCREDITATION_INVALID(
+            f"{name} must be a non-empty text of at most {limit} characters"
+        )
     return value
 
 
 def check_vct(value: Any) -> str:
     """A credential type identifier: an absolute URI of at most ``MAX_VCT_CHARS``."""
     if not isinstance(value, str) or len(value) > MAX_VCT_CHARS or not VCT_PATTERN.match(value):
-        raise InvalidInput(
-            "vct_invalid", f"vct must be an absolute URI of at most {MAX_VCT_CHARS} characters"
-        )
+        raise VCT_INVALID(f"vct must be an absolute URI of at most {MAX_VCT_CHARS} characters")
     return value
 
 
 def _unique(values: list[str], what: str) -> tuple[str, ...]:
     if len(set(values)) != len(values):
-        raise _invalid(f"{what} lists a value twice")
+        raise ACCREDITATION_INVALID(f"{what} lists a value twice")
     return tuple(values)
 
 
@@ -88,41 +120,55 @@ class Grant:
     def from_body(cls, body: dict[str, Any]) -> Grant:
         accreditation = body.get("accreditation")
         if not isinstance(accreditation, str) or not ID_PATTERN.fullmatch(accreditation):
-            raise _invalid("accreditation must be an id of 8-64 letters, digits, '._:-'")
+            raise ACCREDITATION_INVALID(
+                "accreditation must be an id of 8-64 letters, digits, '._:-'"
+            )
         subject = parse_did(str(body.get("subject", "")))
         kind = body.get("kind")
         if kind not in KINDS:
-            raise _invalid(f"kind must be one of {list(KINDS)}")
+            raise ACCREDITATION_INVALID(f"kind must be one of {list(KINDS)}")
         claims: tuple[tuple[str, tuple[str, ...]], ...] = ()
         if kind == ISSUER:
             if "claims" in body:
-                raise _invalid("an issuer accreditation names credentialTypes, not claims")
+                raise ACCREDITATION_INVALID(
+                    "an issuer accreditation names credentialTypes, not claims"
+                )
             vcts = body.get("credentialTypes")
             if not isinstance(vcts, list) or not 1 <= len(vcts) <= MAX_CREDENTIAL_TYPES:
-                raise _invalid(f"credentialTypes must list 1 to {MAX_CREDENTIAL_TYPES} vcts")
+                raise ACCREDITATION_INVALID(
+                    f"credentialTypes must list 1 to {MAX_CREDENTIAL_TYPES} vcts"
+                )
             credential_types = _unique([check_vct(v) for v in vcts], "credentialTypes")
         else:
             if "credentialTypes" in body:
-                raise _invalid("a verifier accreditation names claims per vct")
+                raise ACCREDITATION_INVALID("a verifier accreditation names claims per vct")
             asked = body.get("claims")
             if not isinstance(asked, dict) or not 1 <= len(asked) <= MAX_CREDENTIAL_TYPES:
-                raise _invalid(f"claims must map 1 to {MAX_CREDENTIAL_TYPES} vcts to claim names")
+                raise ACCREDITATION_INVALID(
+                    f"claims must map 1 to {MAX_CREDENTIAL_TYPES} vcts to claim names"
+                )
             pairs = []
             for vct, names in asked.items():
                 check_vct(vct)
                 if not isinstance(names, list) or not 1 <= len(names) <= MAX_CLAIMS_PER_TYPE:
-                    raise _invalid(f"each vct lists 1 to {MAX_CLAIMS_PER_TYPE} claim names")
+                    raise ACCREDITATION_INVALID(
+                        f"each vct lists 1 to {MAX_CLAIMS_PER_TYPE} claim names"
+                    )
                 if not all(isinstance(n, str) and CLAIM_PATTERN.fullmatch(n) for n in names):
-                    raise _invalid("a claim name is 1-128 characters without spaces or controls")
+                    raise ACCREDITATION_INVALID(
+                        "a claim name is 1-128 characters without spaces or controls"
+                    )
                 pairs.append((vct, _unique(names, f"claims of {vct}")))
             claims = tuple(pairs)
             credential_types = tuple(vct for vct, _ in pairs)
         valid_from = _int(body.get("validFrom"), "validFrom")
         valid_until = _int(body.get("validUntil"), "validUntil")
         if valid_until <= valid_from:
-            raise _invalid("validUntil must be after validFrom")
+            raise ACCREDITATION_INVALID("validUntil must be after validFrom")
         if valid_until - valid_from > MAX_VALIDITY_SECONDS:
-            raise _invalid("an accreditation lasts at most five years; renew it after that")
+            raise ACCREDITATION_INVALID(
+                "an accreditation lasts at most five years; renew it after that"
+            )
         return cls(
             id=accreditation,
             subject=subject,
@@ -203,7 +249,7 @@ def parse_revocation(body: dict[str, Any]) -> tuple[str, str]:
     """The (accreditation id, reason) of an ``accreditation.revoke`` body."""
     accreditation = body.get("accreditation")
     if not isinstance(accreditation, str) or not ID_PATTERN.fullmatch(accreditation):
-        raise _invalid("accreditation must name an accreditation id")
+        raise ACCREDITATION_INVALID("accreditation must name an accreditation id")
     return accreditation, _text(body.get("reason"), "reason", MAX_REASON_CHARS)
 
 
@@ -227,7 +273,7 @@ class Standing:
     def require(self) -> None:
         """Raise ``Refused(reason)`` unless accredited: for callers that must not go on."""
         if self.reason is not None:
-            raise Refused(self.reason, f"{self.subject} is not an accredited {self.kind} here")
+            raise REFUSALS[self.reason](f"{self.subject} is not an accredited {self.kind} here")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -253,6 +299,8 @@ def judge(
     covering ``vct`` (any, if None) and ``claims`` that is in force at ``at`` wins; otherwise
     the most telling reason: revoked, expired, not yet valid, claims not allowed, none at all.
     """
+    if kind not in KINDS:
+        raise ACCREDITATION_INVALID(f"kind must be one of {list(KINDS)}")
     wanted = frozenset(claims)
     seen: set[str] = set()
     for grant, revoked_at in grants:
@@ -261,25 +309,25 @@ def judge(
         if vct is not None and vct not in grant.credential_types:
             continue
         if kind == VERIFIER and vct is not None and not wanted <= grant.claims_for(vct):
-            seen.add("verifier_claims_not_allowed")
+            seen.add(VERIFIER_CLAIMS_NOT_ALLOWED.name)
             continue
         if grant.in_force(at, revoked_at):
             return Standing(subject, kind, at, grant.id, None)
         if revoked_at is not None and revoked_at <= at:
-            seen.add("accreditation_revoked")
+            seen.add(ACCREDITATION_REVOKED.name)
         elif at >= grant.valid_until:
-            seen.add("accreditation_expired")
+            seen.add(ACCREDITATION_EXPIRED.name)
         else:
-            seen.add("accreditation_not_yet_valid")
+            seen.add(ACCREDITATION_NOT_YET_VALID.name)
     for reason in (
-        "accreditation_revoked",
-        "accreditation_expired",
-        "accreditation_not_yet_valid",
-        "verifier_claims_not_allowed",
+        ACCREDITATION_REVOKED.name,
+        ACCREDITATION_EXPIRED.name,
+        ACCREDITATION_NOT_YET_VALID.name,
+        VERIFIER_CLAIMS_NOT_ALLOWED.name,
     ):
         if reason in seen:
             return Standing(subject, kind, at, None, reason)
-    return Standing(subject, kind, at, None, f"{kind}_not_accredited")
+    return Standing(subject, kind, at, None, NOT_ACCREDITED[kind].name)
 
 
 __all__ = [

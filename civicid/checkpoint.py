@@ -12,8 +12,25 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from civicid.encoding import b64_decode, b64_encode, sha256
-from civicid.errors import InvalidInput, TooLarge, VerificationError
+from civicid.errors import Code, Error, InvalidInput, TooLarge, VerificationError, declare
 from civicid.merkle import HASH_SIZE, MAX_TREE_SIZE
+
+CHECKPOINT_MALFORMED = declare(
+    "checkpoint_malformed", InvalidInput, "the checkpoint text is malformed"
+)
+NOTE_MALFORMED = declare("note_malformed", InvalidInput, "the signed note is malformed")
+SIGNER_MALFORMED = declare("signer_malformed", InvalidInput, "the note signing key is malformed")
+VKEY_MALFORMED = declare("vkey_malformed", InvalidInput, "the note verifier key is malformed")
+CHECKPOINT_ORIGIN_MISMATCH = declare(
+    "checkpoint_origin_mismatch", VerificationError, "the checkpoint is from another log"
+)
+NOTE_SIGNATURE_INVALID = declare(
+    "note_signature_invalid", VerificationError, "the note signature does not verify"
+)
+NOTE_UNKNOWN_KEY = declare(
+    "note_unknown_key", VerificationError, "the note carries no signature by the trusted key"
+)
+NOTE_TOO_LARGE = declare("note_too_large", TooLarge, "the signed note is too large")
 
 # signed-note: verifiers MUST accept at least 16 signatures and post-quantum ones can be ~5 kB
 # (~6.7 kB in base64); 16 of those plus a checkpoint body fit well inside 128 KiB.
@@ -47,15 +64,19 @@ def _key_id(name: str, public_key: bytes) -> bytes:
     return sha256(name.encode("utf-8") + b"\n" + SIG_TYPE_ED25519 + public_key)[:KEY_ID_SIZE]
 
 
-def _utf8(text: str, code: str) -> bytes:
+def _utf8(text: str, code: Code) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:  # lone surrogates cannot be UTF-8
-        raise InvalidInput(code, "text is not valid UTF-8") from exc
+        raise code("text is not valid UTF-8") from exc
 
 
-def _checkpoint_malformed(message: str) -> InvalidInput:
-    return InvalidInput("checkpoint_malformed", message)
+def _b64(text: str, code: Code) -> bytes:
+    """Standard base64 (C2SP notes use it), or ``code``."""
+    try:
+        return b64_decode(text)
+    except Error as exc:
+        raise code("not standard base64") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,23 +90,23 @@ class Checkpoint:
 
     def __post_init__(self) -> None:
         if not isinstance(self.origin, str) or not self.origin:
-            raise _checkpoint_malformed("origin must be a non-empty string")
+            raise CHECKPOINT_MALFORMED("origin must be a non-empty string")
         if "\n" in self.origin or _has_control(self.origin):
-            raise _checkpoint_malformed("origin must be one line without control characters")
-        _utf8(self.origin, "checkpoint_malformed")
+            raise CHECKPOINT_MALFORMED("origin must be one line without control characters")
+        _utf8(self.origin, CHECKPOINT_MALFORMED)
         if isinstance(self.size, bool) or not isinstance(self.size, int):
-            raise _checkpoint_malformed("size must be an integer")
+            raise CHECKPOINT_MALFORMED("size must be an integer")
         if not 0 <= self.size <= MAX_TREE_SIZE:
-            raise _checkpoint_malformed("size must be a uint64")
+            raise CHECKPOINT_MALFORMED("size must be a uint64")
         if not isinstance(self.root, bytes) or len(self.root) != HASH_SIZE:
-            raise _checkpoint_malformed(f"root must be {HASH_SIZE} bytes")
+            raise CHECKPOINT_MALFORMED(f"root must be {HASH_SIZE} bytes")
         if not isinstance(self.extensions, tuple):
-            raise _checkpoint_malformed("extensions must be a tuple of lines")
+            raise CHECKPOINT_MALFORMED("extensions must be a tuple of lines")
         for line in self.extensions:
             # tlog-checkpoint: extension lines, if any, MUST be non-empty.
             if not isinstance(line, str) or not line or "\n" in line or _has_control(line):
-                raise _checkpoint_malformed("extension lines must be non-empty single lines")
-            _utf8(line, "checkpoint_malformed")
+                raise CHECKPOINT_MALFORMED("extension lines must be non-empty single lines")
+            _utf8(line, CHECKPOINT_MALFORMED)
 
     def body(self) -> str:
         """The note text: origin, size, base64 root, extension lines, each ending in newline."""
@@ -96,19 +117,19 @@ class Checkpoint:
     def parse_body(cls, text: str) -> Checkpoint:
         """Parse note text strictly (tlog-checkpoint "Note text"); the inverse of ``body``."""
         if not isinstance(text, str) or not text.endswith("\n"):
-            raise _checkpoint_malformed("checkpoint text must end with a newline")
+            raise CHECKPOINT_MALFORMED("checkpoint text must end with a newline")
         if _has_control(text):
-            raise _checkpoint_malformed("checkpoint text has control characters")
+            raise CHECKPOINT_MALFORMED("checkpoint text has control characters")
         lines = text[:-1].split("\n")
         # "a sequence of at least three non-empty lines"
         if len(lines) < 3:
-            raise _checkpoint_malformed("checkpoint needs origin, size and root lines")
+            raise CHECKPOINT_MALFORMED("checkpoint needs origin, size and root lines")
         origin, size_line, root_line, *extensions = lines
         if not _SIZE_LINE.fullmatch(size_line):
-            raise _checkpoint_malformed("tree size is not a decimal without leading zeroes")
-        root = b64_decode(root_line, code="checkpoint_malformed")
+            raise CHECKPOINT_MALFORMED("tree size is not a decimal without leading zeroes")
+        root = _b64(root_line, CHECKPOINT_MALFORMED)
         if b64_encode(root) != root_line:  # one encoding per root: no padding-bit variants
-            raise _checkpoint_malformed("root hash is not canonical base64")
+            raise CHECKPOINT_MALFORMED("root hash is not canonical base64")
         # __post_init__ checks the rest: empty origin/extension lines, uint64 size, 32-byte root.
         return cls(origin, int(size_line), root, tuple(extensions))
 
@@ -120,10 +141,10 @@ class NoteSigner:
 
     def __init__(self, name: str, seed: bytes) -> None:
         if not isinstance(name, str) or not _valid_key_name(name):
-            raise InvalidInput("signer_malformed", "key name must be non-empty, no spaces or '+'")
-        _utf8(name, "signer_malformed")
+            raise SIGNER_MALFORMED("key name must be non-empty, no spaces or '+'")
+        _utf8(name, SIGNER_MALFORMED)
         if not isinstance(seed, bytes) or len(seed) != ED25519_SEED_SIZE:
-            raise InvalidInput("signer_malformed", f"seed must be {ED25519_SEED_SIZE} bytes")
+            raise SIGNER_MALFORMED(f"seed must be {ED25519_SEED_SIZE} bytes")
         self._name = name
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
         self._public = self._key.public_key().public_bytes_raw()
@@ -155,14 +176,14 @@ class NoteSigner:
     def sign(self, body: str) -> str:
         """Return the signed note: ``body``, a blank line, and this key's signature line."""
         if not isinstance(body, str) or not body.endswith("\n"):
-            raise InvalidInput("note_malformed", "note text must end with a newline")
+            raise NOTE_MALFORMED("note text must end with a newline")
         if _has_control(body):
-            raise InvalidInput("note_malformed", "note text has control characters")
-        signature = self._key.sign(_utf8(body, "note_malformed"))
+            raise NOTE_MALFORMED("note text has control characters")
+        signature = self._key.sign(_utf8(body, NOTE_MALFORMED))
         line = f"{_SIG_PREFIX}{self._name} {b64_encode(self._key_id + signature)}\n"
         note = f"{body}\n{line}"
         if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
-            raise TooLarge("note_too_large", f"signed note exceeds {MAX_NOTE_BYTES} bytes")
+            raise NOTE_TOO_LARGE(f"signed note exceeds {MAX_NOTE_BYTES} bytes")
         return note
 
     def sign_checkpoint(self, cp: Checkpoint) -> str:
@@ -176,32 +197,32 @@ class NoteVerifier:
 
     def __init__(self, vkey: str) -> None:
         if not isinstance(vkey, str):
-            raise InvalidInput("vkey_malformed", "vkey must be a string")
+            raise VKEY_MALFORMED("vkey must be a string")
         # The name has no '+', but the base64 key may: split at the first two only.
         parts = vkey.split("+", 2)
         if len(parts) != 3:
-            raise InvalidInput("vkey_malformed", "vkey is not name+keyid+key")
+            raise VKEY_MALFORMED("vkey is not name+keyid+key")
         name, key_id_hex, key_b64 = parts
         if not _valid_key_name(name):
-            raise InvalidInput("vkey_malformed", "vkey name must be non-empty, without spaces")
-        _utf8(name, "vkey_malformed")
+            raise VKEY_MALFORMED("vkey name must be non-empty, without spaces")
+        _utf8(name, VKEY_MALFORMED)
         if not _KEY_ID_HEX.fullmatch(key_id_hex):
-            raise InvalidInput("vkey_malformed", "vkey key id is not 8 lowercase hex digits")
-        key = b64_decode(key_b64, code="vkey_malformed")
+            raise VKEY_MALFORMED("vkey key id is not 8 lowercase hex digits")
+        key = _b64(key_b64, VKEY_MALFORMED)
         if key[:1] != SIG_TYPE_ED25519:
-            raise InvalidInput("vkey_malformed", "only Ed25519 (type 0x01) vkeys are supported")
+            raise VKEY_MALFORMED("only Ed25519 (type 0x01) vkeys are supported")
         public = key[1:]
         if len(public) != 32:
-            raise InvalidInput("vkey_malformed", "Ed25519 public key must be 32 bytes")
+            raise VKEY_MALFORMED("Ed25519 public key must be 32 bytes")
         key_id = bytes.fromhex(key_id_hex)
         # signed-note: "The key name and ID MUST match those used in the signatures"; for
         # Ed25519 the ID is derived, so a vkey whose ID does not derive from its key is refused.
         if key_id != _key_id(name, public):
-            raise InvalidInput("vkey_malformed", "vkey key id does not match its name and key")
+            raise VKEY_MALFORMED("vkey key id does not match its name and key")
         try:
             self._key = Ed25519PublicKey.from_public_bytes(public)
         except ValueError as exc:
-            raise InvalidInput("vkey_malformed", "not an Ed25519 public key") from exc
+            raise VKEY_MALFORMED("not an Ed25519 public key") from exc
         self._name = name
         self._key_id = key_id
 
@@ -234,56 +255,56 @@ class NoteVerifier:
             matched += 1
             signature = blob[KEY_ID_SIZE:]
             if len(signature) != ED25519_SIGNATURE_SIZE:
-                raise VerificationError("note_signature_invalid", "Ed25519 signature size")
+                raise NOTE_SIGNATURE_INVALID("Ed25519 signature size")
             try:
                 self._key.verify(signature, message)
             except InvalidSignature as exc:
                 # "If a signature from a known key fails to verify, clients SHOULD reject the
                 # whole note."
-                raise VerificationError("note_signature_invalid", "note signature fails") from exc
+                raise NOTE_SIGNATURE_INVALID("note signature fails") from exc
         if not matched:
-            raise VerificationError("note_unknown_key", f"no signature by {self._name}")
+            raise NOTE_UNKNOWN_KEY(f"no signature by {self._name}")
         return text
 
 
 def _split_note(note: str | bytes) -> tuple[str, list[tuple[str, bytes]]]:
     """Steps 1-4 of ``NoteVerifier.verify``: the text and the (name, key ID || sig) lines."""
     if not isinstance(note, str | bytes):
-        raise InvalidInput("note_malformed", "note must be text")
+        raise NOTE_MALFORMED("note must be text")
     if len(note) > MAX_NOTE_BYTES:  # chars <= bytes, so this is a cheap early bound
-        raise TooLarge("note_too_large", f"note exceeds {MAX_NOTE_BYTES} bytes")
+        raise NOTE_TOO_LARGE(f"note exceeds {MAX_NOTE_BYTES} bytes")
     if isinstance(note, bytes):
         try:
             note = note.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidInput("note_malformed", "note is not valid UTF-8") from exc
-    elif len(_utf8(note, "note_malformed")) > MAX_NOTE_BYTES:
-        raise TooLarge("note_too_large", f"note exceeds {MAX_NOTE_BYTES} bytes")
+            raise NOTE_MALFORMED("note is not valid UTF-8") from exc
+    elif len(_utf8(note, NOTE_MALFORMED)) > MAX_NOTE_BYTES:
+        raise NOTE_TOO_LARGE(f"note exceeds {MAX_NOTE_BYTES} bytes")
     if _has_control(note):
-        raise InvalidInput("note_malformed", "note has control characters")
+        raise NOTE_MALFORMED("note has control characters")
     if not note.endswith("\n"):
-        raise InvalidInput("note_malformed", "note must end with a newline")
+        raise NOTE_MALFORMED("note must end with a newline")
     # "the text is separated from the signatures by the last empty line in the note"
     split = note.rfind("\n\n")
     if split < 0:
-        raise InvalidInput("note_malformed", "note has no blank line before its signatures")
+        raise NOTE_MALFORMED("note has no blank line before its signatures")
     text, signatures = note[: split + 1], note[split + 2 :]
     if not signatures:
-        raise InvalidInput("note_malformed", "note has no signature lines")
+        raise NOTE_MALFORMED("note has no signature lines")
     lines = signatures[:-1].split("\n")
     if len(lines) > MAX_NOTE_SIGNATURES:
-        raise InvalidInput("note_malformed", f"more than {MAX_NOTE_SIGNATURES} signatures")
+        raise NOTE_MALFORMED(f"more than {MAX_NOTE_SIGNATURES} signatures")
     parsed: list[tuple[str, bytes]] = []
     for line in lines:
         if not line.startswith(_SIG_PREFIX):
-            raise InvalidInput("note_malformed", "signature line must start with an em dash")
+            raise NOTE_MALFORMED("signature line must start with an em dash")
         name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
         if not sep or not _valid_key_name(name):
-            raise InvalidInput("note_malformed", "signature line has a bad key name")
-        blob = b64_decode(b64, code="note_malformed")
+            raise NOTE_MALFORMED("signature line has a bad key name")
+        blob = _b64(b64, NOTE_MALFORMED)
         # "the base64 encoding of 4+n bytes": a key ID and a non-empty signature
         if len(blob) <= KEY_ID_SIZE:
-            raise InvalidInput("note_malformed", "signature is too short")
+            raise NOTE_MALFORMED("signature is too short")
         parsed.append((name, blob))
     return text, parsed
 
@@ -294,8 +315,7 @@ def open_checkpoint(
     """Verify a signed checkpoint and parse it; with ``origin``, also require that log identity."""
     checkpoint = Checkpoint.parse_body(verifier.verify(note))
     if origin is not None and checkpoint.origin != origin:
-        raise VerificationError(
-            "checkpoint_origin_mismatch",
+        raise CHECKPOINT_ORIGIN_MISMATCH(
             f"checkpoint is from {checkpoint.origin!r}, expected {origin!r}",
         )
     return checkpoint

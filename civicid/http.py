@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -128,7 +129,9 @@ class HttpClient:
         try:
             with self.http.stream(method, url, **kwargs) as response:
                 body = bytearray()
-                for chunk in response.iter_raw():
+                # A response built in memory (a mock transport) arrives already read.
+                raw = [response.content] if response.is_stream_consumed else response.iter_raw()
+                for chunk in raw:
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
@@ -191,7 +194,9 @@ class AsyncHttpClient:
         try:
             async with self.http.stream(method, url, **kwargs) as response:
                 body = bytearray()
-                async for chunk in response.aiter_raw():
+                if response.is_stream_consumed:  # built in memory (a mock transport)
+                    body += response.content
+                async for chunk in _aiter_raw(response):
                     body += chunk
                     if len(body) > self.max_bytes:
                         raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
@@ -212,6 +217,12 @@ class AsyncHttpClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+async def _aiter_raw(response: httpx.Response) -> AsyncIterator[bytes]:
+    if not response.is_stream_consumed:
+        async for chunk in response.aiter_raw():
+            yield chunk
 
 
 def _decode(response: httpx.Response, raw: bytes, max_bytes: int) -> bytes:

@@ -19,8 +19,34 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
 
-from civicid.encoding import CodeLike, b64url_decode, b64url_encode, parse_json_object
-from civicid.errors import InvalidInput, VerificationError
+from civicid.encoding import CodeLike, as_code, b64url_decode, b64url_encode, parse_json_object
+from civicid.errors import Code, Error, InvalidInput, VerificationError, declare
+
+JWK_INVALID = declare("jwk_invalid", InvalidInput, "not a valid public key")
+JWK_PRIVATE_MATERIAL = declare(
+    "jwk_private_material", InvalidInput, "a public key carries private members"
+)
+JWK_UNSUPPORTED = declare("jwk_unsupported", InvalidInput, "the key type is not allowed")
+JWS_MALFORMED = declare("jws_malformed", InvalidInput, "not a well-formed compact JWS")
+JWS_TOO_LARGE = declare("jws_too_large", InvalidInput, "the compact JWS is too large")
+JWS_ALG_FORBIDDEN = declare(
+    "jws_alg_forbidden", VerificationError, "the algorithm is not allowed here"
+)
+JWS_ALG_KEY_MISMATCH = declare(
+    "jws_alg_key_mismatch", VerificationError, "the algorithm does not fit the key"
+)
+JWS_SIGNATURE_INVALID = declare(
+    "jws_signature_invalid", VerificationError, "the signature does not verify"
+)
+JWS_TYP_MISMATCH = declare(
+    "jws_typ_mismatch", VerificationError, "the JWS typ is not the expected one"
+)
+JWS_EMBEDDED_KEY = declare(
+    "jws_embedded_key", VerificationError, "the JWS header supplies its own key"
+)
+JWS_HEADER_FORBIDDEN = declare(
+    "jws_header_forbidden", VerificationError, "the JWS header has a parameter we do not accept"
+)
 
 # RFC 9864 fully-specified names. "EdDSA" is the polymorphic legacy name: verify-only, opt-in.
 KEY_TYPES: Final[dict[str, tuple[str, str]]] = {
@@ -62,6 +88,27 @@ PUBLIC_MEMBERS: Final = ("kty", "crv", "x", "y", "kid", "use", "alg", "key_ops")
 VerifyingKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
 
+def canonical_b64url(text: str, code: Code) -> bytes:
+    """Strict, canonical base64url (RFC 7515 §2, RFC 4648 §3.5): no padding, the URL-safe
+    alphabet only, and zero pad bits, so one value has one encoding and a logged token cannot
+    be re-encoded into a second, equally valid leaf."""
+    try:
+        data = b64url_decode(text)
+    except Error as exc:
+        raise code("not unpadded base64url") from exc
+    if b64url_encode(data) != text:
+        raise code("not canonical base64url (non-zero pad bits)")
+    return data
+
+
+def json_object(data: bytes, code: Code) -> dict[str, Any]:
+    """A JSON object without duplicate members (RFC 7515 §5.2), or ``code``."""
+    try:
+        return parse_json_object(data)
+    except Error as exc:
+        raise code(exc.message) from exc
+
+
 class PublicKey:
     """A public verification key; never holds private material.
 
@@ -97,26 +144,23 @@ class PublicKey:
     @classmethod
     def _from_jwk(cls, value: Any) -> PublicKey:
         if not isinstance(value, dict):
-            raise InvalidInput("jwk_invalid", "a JWK must be a JSON object")
+            raise JWK_INVALID("a JWK must be a JSON object")
         if "d" in value or "p" in value or "k" in value:
-            raise InvalidInput(
-                "jwk_private_material", "a public key must not carry private members"
-            )
+            raise JWK_PRIVATE_MATERIAL("a public key must not carry private members")
         kty, crv = value.get("kty"), value.get("crv")
         if (kty, crv) not in set(KEY_TYPES.values()):
-            raise InvalidInput(
-                "jwk_unsupported",
+            raise JWK_UNSUPPORTED(
                 f"key type {kty}/{crv} is not allowed (P-256, P-384, Ed25519)",
             )
         size, curve = CURVES[str(crv)]
-        x = b64url_decode(str(value.get("x", "")), code="jwk_invalid")
+        x = canonical_b64url(str(value.get("x", "")), JWK_INVALID)
         try:
             if curve is None:
                 if len(x) != size or "y" in value:
                     raise ValueError("Ed25519 keys have a 32-byte x and no y")
                 key: VerifyingKey = ed25519.Ed25519PublicKey.from_public_bytes(x)
             else:
-                y = b64url_decode(str(value.get("y", "")), code="jwk_invalid")
+                y = canonical_b64url(str(value.get("y", "")), JWK_INVALID)
                 if len(x) != size or len(y) != size:
                     raise ValueError(f"{crv} coordinates are {size} bytes")
                 # Raises unless the point is on the curve (no invalid-curve attacks).
@@ -124,7 +168,7 @@ class PublicKey:
                     int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve
                 ).public_key()
         except ValueError as exc:
-            raise InvalidInput("jwk_invalid", f"not a valid {crv} key: {exc}") from exc
+            raise JWK_INVALID(f"not a valid {crv} key: {exc}") from exc
         public = {name: value[name] for name in PUBLIC_MEMBERS if name in value}
         return cls(public, key)
 
@@ -153,7 +197,7 @@ class PublicKey:
     def verify_signature(self, alg: str, data: bytes, signature: bytes) -> None:
         """RFC 7518 §3.4 / RFC 8037 §3.1 signature check; ``alg`` must fit this key."""
         if not self.accepts_alg(alg):
-            raise VerificationError("jws_alg_key_mismatch", f"{alg} does not fit the signer's key")
+            raise JWS_ALG_KEY_MISMATCH(f"{alg} does not fit the signer's key")
         try:
             if isinstance(self._key, ed25519.Ed25519PublicKey):
                 self._key.verify(signature, data)
@@ -167,7 +211,7 @@ class PublicKey:
             )
             self._key.verify(der, data, ec.ECDSA(HASHES[alg]))
         except InvalidSignature as exc:
-            raise VerificationError("jws_signature_invalid", "signature does not verify") from exc
+            raise JWS_SIGNATURE_INVALID("signature does not verify") from exc
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PublicKey) and self.thumbprint() == other.thumbprint()
@@ -183,17 +227,17 @@ class PrivateKey:
 
     def __init__(self, key: jwk.JWK, alg: str) -> None:
         if alg not in SIGNING_ALGS:
-            raise InvalidInput("jws_alg_forbidden", f"{alg} is not a signing algorithm we use")
+            raise JWS_ALG_FORBIDDEN(f"{alg} is not a signing algorithm we use")
         self._jwk = key
         self.alg = alg
         self.public = PublicKey.from_jwk(key.export_public(as_dict=True))
         if not self.public.accepts_alg(alg):
-            raise InvalidInput("jws_alg_key_mismatch", f"{alg} does not fit this key")
+            raise JWS_ALG_KEY_MISMATCH(f"{alg} does not fit this key")
 
     @classmethod
     def generate(cls, alg: str = DEFAULT_ALG) -> PrivateKey:
         if alg not in SIGNING_ALGS:
-            raise InvalidInput("jws_alg_forbidden", f"{alg} is not a signing algorithm we use")
+            raise JWS_ALG_FORBIDDEN(f"{alg} is not a signing algorithm we use")
         kty, crv = KEY_TYPES[alg]
         return cls(jwk.JWK.generate(kty=kty, crv=crv), alg)
 
@@ -202,9 +246,9 @@ class PrivateKey:
         try:
             key = jwk.JWK(**value["jwk"])
         except (KeyError, JWException, ValueError, TypeError) as exc:
-            raise InvalidInput("jwk_invalid", "not a stored private key") from exc
+            raise JWK_INVALID("not a stored private key") from exc
         if not key.has_private:
-            raise InvalidInput("jwk_invalid", "stored key has no private part")
+            raise JWK_INVALID("stored key has no private part")
         return cls(key, str(value.get("alg", DEFAULT_ALG)))
 
     def to_json(self) -> dict[str, Any]:
@@ -235,17 +279,15 @@ class CompactJWS:
     @classmethod
     def parse(cls, token: str, *, max_bytes: int = MAX_JWS_BYTES) -> CompactJWS:
         if not isinstance(token, str):
-            raise InvalidInput("jws_malformed", "a compact JWS must be text")
+            raise JWS_MALFORMED("a compact JWS must be text")
         if len(token) > max_bytes:
-            raise InvalidInput("jws_too_large", f"token is over {max_bytes} bytes")
+            raise JWS_TOO_LARGE(f"token is over {max_bytes} bytes")
         parts = token.split(".")
         if len(parts) != 3 or not all(parts[:2]) or not parts[2]:
-            raise InvalidInput("jws_malformed", "a compact JWS has three non-empty parts")
-        header = parse_json_object(
-            b64url_decode(parts[0], code="jws_malformed"), code="jws_malformed"
-        )
-        payload = b64url_decode(parts[1], code="jws_malformed")
-        signature = b64url_decode(parts[2], code="jws_malformed")
+            raise JWS_MALFORMED("a compact JWS has three non-empty parts")
+        header = json_object(canonical_b64url(parts[0], JWS_MALFORMED), JWS_MALFORMED)
+        payload = canonical_b64url(parts[1], JWS_MALFORMED)
+        signature = canonical_b64url(parts[2], JWS_MALFORMED)
         return cls(
             header=header,
             payload=payload,
@@ -258,7 +300,7 @@ class CompactJWS:
     def alg(self) -> str:
         alg = self.header.get("alg")
         if not isinstance(alg, str):
-            raise InvalidInput("jws_malformed", "header has no alg")
+            raise JWS_MALFORMED("header has no alg")
         return alg
 
     def check_header(
@@ -271,25 +313,22 @@ class CompactJWS:
         """Allow-list checks that need no key: alg, typ, and no key-supplying parameters."""
         alg = self.alg
         if alg not in allowed_algs or alg not in KEY_TYPES:
-            raise VerificationError("jws_alg_forbidden", f"algorithm {alg!r} is not allowed here")
+            raise JWS_ALG_FORBIDDEN(f"algorithm {alg!r} is not allowed here")
         for name in (KEY_SUPPLYING_HEADERS | UNSUPPORTED_HEADERS) - allow_headers:
             if name in self.header:
-                code = (
-                    "jws_embedded_key" if name in KEY_SUPPLYING_HEADERS else "jws_header_forbidden"
-                )
-                raise VerificationError(code, f"header parameter {name!r} is not accepted")
+                code = JWS_EMBEDDED_KEY if name in KEY_SUPPLYING_HEADERS else JWS_HEADER_FORBIDDEN
+                raise code(f"header parameter {name!r} is not accepted")
         if typ is not None and self.header.get("typ") != typ:
-            raise VerificationError(
-                "jws_typ_mismatch", f"typ must be {typ!r}, got {self.header.get('typ')!r}"
-            )
+            raise JWS_TYP_MISMATCH(f"typ must be {typ!r}, got {self.header.get('typ')!r}")
 
     def verify_with(self, key: PublicKey) -> None:
         """Check the signature over the exact bytes received (RFC 7515 §5.2 step 8) with
         ``key``; the header's alg must fit the key (no algorithm confusion)."""
         key.verify_signature(self.alg, self.signing_input, self.signature)
 
-    def payload_json(self, *, code: CodeLike = "jws_malformed") -> dict[str, Any]:
-        return parse_json_object(self.payload, code=code)
+    def payload_json(self, *, code: CodeLike = JWS_MALFORMED) -> dict[str, Any]:
+        """The payload as a JSON object (no duplicate members), or ``code``."""
+        return json_object(self.payload, as_code(code))
 
 
 def verify_compact(

@@ -8,50 +8,58 @@ extension of that one (RFC 9162 consistency proof) is refused as forked or rolle
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote
 
 import httpx
 
+from civicid.authority import SIGNER_DEACTIVATED, SIGNER_UNKNOWN
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.did import DID, Document, split_key_id
 from civicid.encoding import b64_decode
-from civicid.errors import (
-    Conflict,
-    Error,
-    Gone,
-    InvalidInput,
-    NotFound,
-    Refused,
-    TooLarge,
-    Unavailable,
-    VerificationError,
-)
+from civicid.errors import Error, NotFound, Unavailable, VerificationError, declare
+from civicid.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Answer, HttpClient
 from civicid.jose import PublicKey
 from civicid.keystore import write_private
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
-from civicid.proven import ProvenStatusList, ProvenType, TrustAnswer
+from civicid.proven import LEDGER_ANSWER_MALFORMED, ProvenStatusList, ProvenType, TrustAnswer
 from civicid.registry_client import RegistryClient
 from civicid.status_list import TYP as STATUS_LIST_TYP
-from civicid.transaction import DID_DEACTIVATE, GENESIS, Transaction
+from civicid.times import rfc3339
+from civicid.transaction import DID_DEACTIVATE, GENESIS, GENESIS_MISSING, Transaction
 
-DEFAULT_TIMEOUT: Final = 10.0
-# Answers bigger than this are not something the ledger sends; refuse rather than buffer.
-MAX_RESPONSE_BYTES: Final = 8 * 1024 * 1024
+LEDGER_FORKED = declare(
+    "ledger_forked", VerificationError, "the ledger shows two different logs of one size"
+)
+LEDGER_INCONSISTENT = declare(
+    "ledger_inconsistent", VerificationError, "the ledger's checkpoints are not one growing log"
+)
+RESOLUTION_UNPROVEN = declare(
+    "resolution_unproven", VerificationError, "the resolution carries no proof"
+)
+RESOLUTION_MISMATCH = declare(
+    "resolution_mismatch", VerificationError, "the resolution differs from its proven entry"
+)
+LEDGER_CONTENT_TYPE = declare(
+    "ledger_content_type", Unavailable, "the ledger answered with the wrong content type"
+)
+
 STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List §8.1
 # Signer keys found by key_at, per (kid, entry, relationship); a verifier sees few signers.
 MAX_CACHED_KEYS: Final = 4096
-STATUS_ERRORS: Final[dict[int, type[Error]]] = {
-    400: InvalidInput,
-    403: Refused,
-    404: NotFound,
-    409: Conflict,
-    410: Gone,
-    413: TooLarge,
-}
+
+
+@contextmanager
+def reading(what: str) -> Iterator[None]:
+    """Turn a malformed answer (missing member, wrong type) into ``ledger_answer_malformed``."""
+    try:
+        yield
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        raise LEDGER_ANSWER_MALFORMED(f"unreadable {what}: {exc!r}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,42 +75,30 @@ class ResolvedDid:
         return bool(self.metadata.get("deactivated"))
 
 
-def iso_time(ts: int) -> str:
-    """An XML Schema dateTime, as DID Resolution's ``versionTime`` takes it."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def raise_for(response: httpx.Response) -> None:
-    """Turn an error answer into our error, keeping the server's code."""
-    if response.status_code < 400:
-        return
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    code = body.get("error") if isinstance(body, dict) else None
-    message = (
-        body.get("error_description", response.reason_phrase) if isinstance(body, dict) else ""
-    )
-    if isinstance(code, dict):  # DID Resolution error object
-        code, message = code.get("type", "").rsplit("#", 1)[-1], code.get("title", "")
-    cls = STATUS_ERRORS.get(response.status_code, Unavailable)
-    raise cls(str(code or f"http_{response.status_code}"), str(message))
-
-
 class LedgerClient:
+    """A ledger's answers, each verified against a checkpoint signed by the pinned key.
+
+    ``transport`` replaces the network (tests; an in-process app); every call is bounded by
+    ``timeout`` per operation and ``deadline`` overall (``civicid.http``).
+    """
+
     def __init__(
         self,
         base_url: str,
         vkey: str,
         *,
         trust_file: Path | None = None,
-        http: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.verifier = NoteVerifier(vkey)
         self.origin = self.verifier.name
         self.trust_file = trust_file
-        self.http = http or httpx.Client(base_url=base_url, timeout=DEFAULT_TIMEOUT)
+        self.http = HttpClient(
+            base_url, timeout=timeout, deadline=deadline, max_bytes=max_bytes, transport=transport
+        )
         self.trusted: Checkpoint | None = self._load_trusted()
         self._governance: DID | None = None
         self._registry: RegistryClient | None = None
@@ -110,38 +106,15 @@ class LedgerClient:
 
     # -- transport ------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            with self.http.stream(method, path, **kwargs) as response:
-                body = bytearray()
-                # Read no more than the limit: a hostile server cannot make us buffer more.
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise Unavailable(
-                            "ledger_response_too_large", "the ledger's answer is too large"
-                        )
-        except httpx.HTTPError as exc:
-            raise Unavailable("ledger_unreachable", f"cannot reach the ledger: {exc}") from exc
-        # The body is already decoded: drop the headers that described its encoded form.
-        headers = {
-            k: v
-            for k, v in response.headers.items()
-            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        }
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=bytes(body),
-            request=response.request,
-        )
+    def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        return self.http.request(method, path, **kwargs)
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._request(method, path, **kwargs)
-        raise_for(response)
-        return response.json()
+    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        answer = self._request(method, path, **kwargs)
+        answer.raise_for_error()
+        return answer.json_object()
 
-    def get_json(self, path: str, params: dict[str, Any]) -> Any:
+    def get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """GET ``path`` and decode its JSON answer (unverified: callers prove what they use)."""
         return self._json("GET", path, params=params)
 
@@ -164,7 +137,7 @@ class LedgerClient:
                 self._verify_extends(checkpoint, trusted)
                 return checkpoint
             if checkpoint.size == trusted.size and checkpoint.root != trusted.root:
-                raise VerificationError("ledger_forked", "same size, different root: a fork")
+                raise LEDGER_FORKED("same size, different root: a fork")
             if checkpoint.size > trusted.size:
                 self._verify_extends(trusted, checkpoint)
         if trusted is None or checkpoint.size > trusted.size:
@@ -175,53 +148,46 @@ class LedgerClient:
 
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
         proof = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
+        with reading("consistency proof"):
+            path = [b64_decode(h) for h in proof["consistency"]]
         try:
-            verify_consistency(
-                old.size,
-                new.size,
-                old.root,
-                new.root,
-                [b64_decode(h) for h in proof["consistency"]],
-            )
+            verify_consistency(old.size, new.size, old.root, new.root, path)
         except Error as exc:
-            raise VerificationError(
-                "ledger_inconsistent", "the ledger's checkpoints are not one growing log"
-            ) from exc
+            raise LEDGER_INCONSISTENT("the ledger's checkpoints are not one growing log") from exc
 
     def checkpoint(self) -> Checkpoint:
-        response = self._request("GET", "/checkpoint")
-        raise_for(response)
-        return self.accept_checkpoint(response.text)
+        answer = self._request("GET", "/checkpoint")
+        answer.raise_for_error()
+        return self.accept_checkpoint(answer.text)
 
     # -- entries --------------------------------------------------------------------------
 
     def submit(self, transaction: str) -> dict[str, Any]:
         """Submit; the receipt's entry is checked to be in the checkpoint it came with."""
-        receipt: dict[str, Any] = self._json(
+        receipt = self._json(
             "POST",
             "/transactions",
             content=transaction,
             headers={"content-type": "application/jose"},
         )
-        checkpoint = self.accept_checkpoint(receipt["checkpoint"])
-        self.prove_entry(int(receipt["seq"]), transaction.encode("ascii"), checkpoint)
+        with reading("receipt"):
+            note, seq = str(receipt["checkpoint"]), int(receipt["seq"])
+        checkpoint = self.accept_checkpoint(note)
+        self.prove_entry(seq, transaction.encode("ascii"), checkpoint)
         return receipt
 
     def prove_entry(self, seq: int, leaf: bytes, checkpoint: Checkpoint) -> None:
         proof = self._json(
             "GET", "/proofs/inclusion", params={"seq": seq, "treeSize": checkpoint.size}
         )
-        verify_inclusion(
-            leaf_hash(leaf),
-            seq,
-            checkpoint.size,
-            [b64_decode(h) for h in proof["inclusion"]],
-            checkpoint.root,
-        )
+        with reading("inclusion proof"):
+            path = [b64_decode(h) for h in proof["inclusion"]]
+        verify_inclusion(leaf_hash(leaf), seq, checkpoint.size, path, checkpoint.root)
 
     def entry(self, seq: int) -> str:
         data = self._json("GET", f"/transactions/{seq}")
-        return str(data["transaction"])
+        with reading("entry"):
+            return str(data["transaction"])
 
     # -- DIDs -----------------------------------------------------------------------------
 
@@ -233,30 +199,28 @@ class LedgerClient:
             params["versionId"] = version_id
         if version_time is not None:
             params["versionTime"] = version_time
-        response = self._request("GET", f"/1.0/identifiers/{quote(did, safe=':')}", params=params)
-        if response.status_code not in (200, 410):
-            raise_for(response)
-        result = response.json()
-        document = result.get("didDocument")
-        metadata = result.get("didDocumentMetadata") or {}
-        proof = (result.get("didResolutionMetadata") or {}).get("proof")
-        if not isinstance(proof, dict):
-            raise VerificationError("resolution_unproven", "the ledger sent no proof")
-        checkpoint = self.accept_checkpoint(str(proof["checkpoint"]))
-        seq, text = int(proof["seq"]), str(proof["transaction"])
+        answer = self._request("GET", f"/1.0/identifiers/{quote(did, safe=':')}", params=params)
+        if answer.status not in (200, 410):
+            answer.raise_for_error()
+        result = answer.json_object()
+        with reading("resolution"):
+            document = result.get("didDocument")
+            metadata = result.get("didDocumentMetadata") or {}
+            proof = (result.get("didResolutionMetadata") or {}).get("proof")
+            if not isinstance(proof, dict):
+                raise RESOLUTION_UNPROVEN("the ledger sent no proof")
+            note, seq, text = str(proof["checkpoint"]), int(proof["seq"]), str(proof["transaction"])
+            path = [b64_decode(h) for h in proof["inclusion"]]
+        checkpoint = self.accept_checkpoint(note)
         verify_inclusion(
-            leaf_hash(text.encode("ascii")),
-            seq,
-            checkpoint.size,
-            [b64_decode(h) for h in proof["inclusion"]],
-            checkpoint.root,
+            leaf_hash(text.encode("ascii")), seq, checkpoint.size, path, checkpoint.root
         )
         tx = Transaction.parse(text)
         if tx.body.get("did") != did:
-            raise VerificationError("resolution_mismatch", "the proven entry is about another DID")
+            raise RESOLUTION_MISMATCH("the proven entry is about another DID")
         expected = None if tx.type == DID_DEACTIVATE else tx.body.get("document")
         if json.dumps(expected, sort_keys=True) != json.dumps(document, sort_keys=True):
-            raise VerificationError("resolution_mismatch", "document differs from the logged one")
+            raise RESOLUTION_MISMATCH("document differs from the logged one")
         return ResolvedDid(did, document, metadata, seq, checkpoint)
 
     # -- governance: trust registry, credential types, status lists ------------------------
@@ -274,8 +238,9 @@ class LedgerClient:
             self.prove_entry(0, text.encode("ascii"), checkpoint)
             genesis = Transaction.parse(text)
             if genesis.type != GENESIS:
-                raise VerificationError("genesis_missing", "entry 0 is not the genesis")
-            self._governance = DID(str(genesis.body["did"]))
+                raise GENESIS_MISSING("entry 0 is not the genesis")
+            with reading("genesis"):
+                self._governance = DID(str(genesis.body["did"]))
         return self._governance
 
     def key_at(
@@ -289,14 +254,15 @@ class LedgerClient:
             return cached
         did, _ = split_key_id(kid)
         try:
-            resolved = self.resolve(did, version_time=iso_time(iat))
+            resolved = self.resolve(did, version_time=rfc3339(iat))
         except NotFound:  # iat a little before the DID's first version: the allowed clock skew
             resolved = self.resolve(did, version_id="1")
         while True:
-            number = int(str(resolved.metadata["versionId"]).split("-", 1)[0])
+            with reading("resolution metadata"):
+                number = int(str(resolved.metadata["versionId"]).split("-", 1)[0])
             if resolved.seq >= seq:
                 if number == 1:
-                    raise VerificationError("signer_unknown", f"{did} was not on the ledger yet")
+                    raise SIGNER_UNKNOWN(f"{did} was not on the ledger yet")
                 resolved = self.resolve(did, version_id=str(number - 1))
                 continue
             if "nextVersionId" in resolved.metadata:
@@ -306,28 +272,24 @@ class LedgerClient:
                     continue
             break
         if resolved.document is None:
-            raise VerificationError("signer_deactivated", f"{did} was deactivated before {seq}")
+            raise SIGNER_DEACTIVATED(f"{did} was deactivated before {seq}")
         key = Document.validate(DID(did), resolved.document).key(kid, relationship)
         if len(self._keys) >= MAX_CACHED_KEYS:
             self._keys.clear()
         self._keys[(kid, seq, relationship)] = key
         return key
 
-    def key_in_force(
-        self, kid: str, at: int, relationship: str = "assertionMethod"
-    ) -> PublicKey:
+    def key_in_force(self, kid: str, at: int, relationship: str = "assertionMethod") -> PublicKey:
         """The key ``kid`` names, in ``relationship``, in its DID's document as it stood at
         time ``at`` (e.g. a credential's ``iat``): how verifiers and wallets find an issuer's
         key (SD-JWT VC §3.5 allows such an ecosystem-defined key resolution)."""
         did, _ = split_key_id(kid)
         try:
-            resolved = self.resolve(did, version_time=iso_time(at))
+            resolved = self.resolve(did, version_time=rfc3339(at))
         except NotFound as exc:
-            raise VerificationError(
-                "signer_unknown", f"{did} had no version on the ledger at that time"
-            ) from exc
+            raise SIGNER_UNKNOWN(f"{did} had no version on the ledger at that time") from exc
         if resolved.document is None:
-            raise VerificationError("signer_deactivated", f"{did} was deactivated by then")
+            raise SIGNER_DEACTIVATED(f"{did} was deactivated by then")
         return Document.validate(DID(did), resolved.document).key(kid, relationship)
 
     @property
@@ -359,13 +321,13 @@ class LedgerClient:
     def status_list_token(self, uri: str) -> str:
         """The raw latest token, as Token Status List §8.1 serves it (unverified: pass it to
         ``verify_token``, or use ``status_list`` to have it proven and verified)."""
-        response = self._request(
+        answer = self._request(
             "GET", "/status-lists", params={"uri": uri}, headers={"accept": STATUS_LIST_MEDIA}
         )
-        raise_for(response)
-        if not response.headers.get("content-type", "").startswith(STATUS_LIST_MEDIA):
-            raise Unavailable("ledger_content_type", "the ledger did not answer with a token")
-        return response.text
+        answer.raise_for_error()
+        if answer.content_type != STATUS_LIST_MEDIA:
+            raise LEDGER_CONTENT_TYPE("the ledger did not answer with a token")
+        return answer.text
 
     def close(self) -> None:
         self.http.close()

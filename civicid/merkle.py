@@ -9,7 +9,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-from civicid.errors import InvalidInput, VerificationError, declare
+from civicid.errors import Code, InvalidInput, VerificationError, declare
+
+HASH_MALFORMED = declare("hash_malformed", InvalidInput, "a hash is not 32 bytes")
+PROOF_MALFORMED = declare("proof_malformed", InvalidInput, "a proof or tree size is malformed")
+PROOF_OUT_OF_RANGE = declare(
+    "proof_out_of_range", InvalidInput, "a leaf index or tree size outside the tree"
+)
+INCLUSION_PROOF_INVALID = declare(
+    "inclusion_proof_invalid", VerificationError, "the inclusion proof does not verify"
+)
+CONSISTENCY_PROOF_INVALID = declare(
+    "consistency_proof_invalid", VerificationError, "the consistency proof does not verify"
+)
 
 HASH_SIZE = 32
 EMPTY_ROOT: bytes = hashlib.sha256(b"").digest()  # RFC 9162 §2.1.1: MTH({}) = HASH()
@@ -19,10 +31,6 @@ MAX_TREE_SIZE = 2**64 - 1
 # A uint64 tree is at most 64 levels deep: an inclusion path has <= 64 hashes and a
 # consistency path <= 64 + 1 (the extra seed subtree of §2.1.4.1). Longer is refused unhashed.
 MAX_PROOF_HASHES = 65
-
-PROOF_OUT_OF_RANGE = declare(
-    "proof_out_of_range", InvalidInput, "an index or tree size outside the tree"
-)
 
 _LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1 domain separation: leaves vs interior nodes
 _NODE_PREFIX = b"\x01"
@@ -39,9 +47,9 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(_NODE_PREFIX + left + right).digest()
 
 
-def _check_hash(value: bytes, what: str, code: str) -> None:
+def _check_hash(value: bytes, what: str, code: Code) -> None:
     if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
-        raise InvalidInput(code, f"{what} is not a {HASH_SIZE}-byte hash")
+        raise code(f"{what} is not a {HASH_SIZE}-byte hash")
 
 
 def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
@@ -50,7 +58,7 @@ def root_of(leaf_hashes: Sequence[bytes]) -> bytes:
     O(n) hashes and no shared code with ``MerkleTree``: tests and auditors use it as the oracle.
     """
     for h in leaf_hashes:
-        _check_hash(h, "leaf hash", "hash_malformed")
+        _check_hash(h, "leaf hash", HASH_MALFORMED)
 
     def mth(lo: int, hi: int) -> bytes:
         n = hi - lo
@@ -81,7 +89,7 @@ class MerkleTree:
         """Build from concatenated 32-byte leaf hashes, one level at a time (~1 s per 1M leaves)."""
         data = bytes(hashes)
         if len(data) % HASH_SIZE:
-            raise InvalidInput("hash_malformed", "leaf hashes are not a multiple of 32 bytes")
+            raise HASH_MALFORMED("leaf hashes are not a multiple of 32 bytes")
         tree = cls()
         tree._levels = [bytearray(data)]
         level, sha, prefix, pair = data, _sha256, _NODE_PREFIX, 2 * HASH_SIZE
@@ -100,7 +108,7 @@ class MerkleTree:
 
     def append(self, leaf_hash: bytes) -> int:
         """Add one leaf hash; return its index. Completes every subtree it closes."""
-        _check_hash(leaf_hash, "leaf hash", "hash_malformed")
+        _check_hash(leaf_hash, "leaf hash", HASH_MALFORMED)
         index = self.size
         if index >= MAX_TREE_SIZE:
             raise PROOF_OUT_OF_RANGE("tree is full (uint64 size)")
@@ -200,14 +208,14 @@ class MerkleTree:
 
 def _check_size(value: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TREE_SIZE:
-        raise InvalidInput("proof_malformed", f"{what} is not a uint64")
+        raise PROOF_MALFORMED(f"{what} is not a uint64")
 
 
 def _check_proof(proof: Sequence[bytes]) -> None:
     if len(proof) > MAX_PROOF_HASHES:
-        raise InvalidInput("proof_malformed", f"proof has more than {MAX_PROOF_HASHES} hashes")
+        raise PROOF_MALFORMED(f"proof has more than {MAX_PROOF_HASHES} hashes")
     for p in proof:
-        _check_hash(p, "proof element", "proof_malformed")
+        _check_hash(p, "proof element", PROOF_MALFORMED)
 
 
 def verify_inclusion(
@@ -219,17 +227,17 @@ def verify_inclusion(
     """
     _check_size(index, "leaf index")
     _check_size(size, "tree size")
-    _check_hash(leaf_hash, "leaf hash", "proof_malformed")
-    _check_hash(root, "root hash", "proof_malformed")
+    _check_hash(leaf_hash, "leaf hash", PROOF_MALFORMED)
+    _check_hash(root, "root hash", PROOF_MALFORMED)
     _check_proof(proof)
     # Step 1: the leaf must be in the tree.
     if index >= size:
-        raise InvalidInput("proof_malformed", f"leaf index {index} >= tree size {size}")
+        raise PROOF_MALFORMED(f"leaf index {index} >= tree size {size}")
     # Steps 2-4.
     fn, sn, r = index, size - 1, bytes(leaf_hash)
     for p in proof:
         if sn == 0:
-            raise VerificationError("inclusion_proof_invalid", "proof is longer than the path")
+            raise INCLUSION_PROOF_INVALID("proof is longer than the path")
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             if not fn & 1:  # right edge: skip the levels where this node has no sibling
@@ -240,9 +248,9 @@ def verify_inclusion(
         fn, sn = fn >> 1, sn >> 1
     # Step 5.
     if sn != 0:
-        raise VerificationError("inclusion_proof_invalid", "proof is shorter than the path")
+        raise INCLUSION_PROOF_INVALID("proof is shorter than the path")
     if r != root:
-        raise VerificationError("inclusion_proof_invalid", "computed root does not match")
+        raise INCLUSION_PROOF_INVALID("computed root does not match")
 
 
 def verify_consistency(
@@ -256,23 +264,23 @@ def verify_consistency(
     _check_size(new_size, "new tree size")
     # §2.1.4: a proof from the empty tree proves nothing; RFC 9162 defines none (0 < m).
     if old_size == 0:
-        raise InvalidInput("proof_malformed", "no consistency proof exists from the empty tree")
+        raise PROOF_MALFORMED("no consistency proof exists from the empty tree")
     if old_size > new_size:
-        raise InvalidInput("proof_malformed", f"old size {old_size} > new size {new_size}")
+        raise PROOF_MALFORMED(f"old size {old_size} > new size {new_size}")
     _check_proof(proof)
     if old_size == new_size:
         # Same size, same tree: the claim is only that the roots are identical, so they are
         # compared as given (as the transparency-dev reference and its probes do).
         if proof:
-            raise VerificationError("consistency_proof_invalid", "equal sizes need an empty proof")
+            raise CONSISTENCY_PROOF_INVALID("equal sizes need an empty proof")
         if bytes(old_root) != bytes(new_root):
-            raise VerificationError("consistency_proof_invalid", "roots differ at equal sizes")
+            raise CONSISTENCY_PROOF_INVALID("roots differ at equal sizes")
         return
-    _check_hash(old_root, "old root hash", "proof_malformed")
-    _check_hash(new_root, "new root hash", "proof_malformed")
+    _check_hash(old_root, "old root hash", PROOF_MALFORMED)
+    _check_hash(new_root, "new root hash", PROOF_MALFORMED)
     # Step 1.
     if not proof:
-        raise VerificationError("consistency_proof_invalid", "empty proof")
+        raise CONSISTENCY_PROOF_INVALID("empty proof")
     # Step 2: a power-of-two old tree is itself the seed subtree.
     path = [bytes(old_root), *proof] if old_size & (old_size - 1) == 0 else list(proof)
     # Steps 3-4.
@@ -283,7 +291,7 @@ def verify_consistency(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise VerificationError("consistency_proof_invalid", "proof is longer than the path")
+            raise CONSISTENCY_PROOF_INVALID("proof is longer than the path")
         if fn & 1 or fn == sn:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
             if not fn & 1:
@@ -294,8 +302,8 @@ def verify_consistency(
         fn, sn = fn >> 1, sn >> 1
     # Step 7.
     if sn != 0:
-        raise VerificationError("consistency_proof_invalid", "proof is shorter than the path")
+        raise CONSISTENCY_PROOF_INVALID("proof is shorter than the path")
     if fr != old_root:
-        raise VerificationError("consistency_proof_invalid", "old root does not match")
+        raise CONSISTENCY_PROOF_INVALID("old root does not match")
     if sr != new_root:
-        raise VerificationError("consistency_proof_invalid", "new root does not match")
+        raise CONSISTENCY_PROOF_INVALID("new root does not match")

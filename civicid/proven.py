@@ -13,7 +13,7 @@ from typing import Any
 from civicid.accreditation import ISSUER, Grant, Standing, judge, parse_revocation
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID
-from civicid.errors import Error, VerificationError
+from civicid.errors import Error, VerificationError, declare
 from civicid.status_list import StatusListToken
 from civicid.transaction import (
     ACCREDITATION_GRANT,
@@ -24,9 +24,14 @@ from civicid.transaction import (
 )
 from civicid.type_metadata import check_metadata
 
-
-def mismatch(message: str) -> VerificationError:
-    return VerificationError("ledger_answer_mismatch", message)
+LEDGER_ANSWER_MISMATCH = declare(
+    "ledger_answer_mismatch",
+    VerificationError,
+    "the ledger's answer differs from its proven entries",
+)
+LEDGER_ANSWER_MALFORMED = declare(
+    "ledger_answer_malformed", VerificationError, "the ledger's answer cannot be read"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,9 @@ def governance_grants(
     for entry in entries:
         tx = entry.tx
         if tx.ledger != origin or tx.signer != governance:
-            raise mismatch(f"entry {entry.seq} is not a governance transaction of this ledger")
+            raise LEDGER_ANSWER_MISMATCH(
+                f"entry {entry.seq} is not a governance transaction of this ledger"
+            )
         try:
             if tx.type == ACCREDITATION_GRANT:
                 grant = Grant.from_body(tx.body)
@@ -93,14 +100,18 @@ def governance_grants(
             elif tx.type == ACCREDITATION_REVOKE:
                 accreditation, _ = parse_revocation(tx.body)
                 if accreditation not in grants or grants[accreditation][0] > entry.seq:
-                    raise mismatch(f"entry {entry.seq} revokes no grant of this answer")
+                    raise LEDGER_ANSWER_MISMATCH(
+                        f"entry {entry.seq} revokes no grant of this answer"
+                    )
                 grants[accreditation][2].append((entry.seq, tx.iat))
             else:
-                raise mismatch(f"entry {entry.seq} is a {tx.type}, not an accreditation")
+                raise LEDGER_ANSWER_MISMATCH(
+                    f"entry {entry.seq} is a {tx.type}, not an accreditation"
+                )
         except VerificationError:
             raise
         except Error as exc:
-            raise mismatch(f"entry {entry.seq}: {exc.message}") from exc
+            raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq}: {exc.message}") from exc
     return list(grants.values())
 
 
@@ -121,7 +132,7 @@ def standing(
         (grant, min((t for _, t in revocations), default=None)) for _, grant, revocations in grants
     ]
     if any(g.subject != subject or g.kind != kind for g, _ in pairs):
-        raise mismatch("the answer rests on another subject's accreditation")
+        raise LEDGER_ANSWER_MISMATCH("the answer rests on another subject's accreditation")
     return judge(subject, kind, pairs, at, vct=vct, claims=claims), tuple(g for g, _ in pairs)
 
 
@@ -132,14 +143,16 @@ def registered_type(
     did: at its iat, counting only revocations logged before it."""
     registration = next((e for e in entries if e.seq == seq), None)
     if registration is None or registration.tx.type != CREDENTIAL_TYPE:
-        raise mismatch(f"entry {seq} is not a credential type registration")
+        raise LEDGER_ANSWER_MISMATCH(f"entry {seq} is not a credential type registration")
     tx = registration.tx
     if tx.ledger != origin or tx.body.get("vct") != vct:
-        raise mismatch(f"entry {seq} registers another type")
+        raise LEDGER_ANSWER_MISMATCH(f"entry {seq} registers another type")
     try:
         check_metadata(tx.body.get("metadata"), vct)
     except Error as exc:
-        raise mismatch(f"the registered metadata does not check: {exc.message}") from exc
+        raise LEDGER_ANSWER_MISMATCH(
+            f"the registered metadata does not check: {exc.message}"
+        ) from exc
     others = [e for e in entries if e.seq != seq]
     grants = governance_grants(others, governance, origin)
     pairs = [
@@ -149,7 +162,9 @@ def registered_type(
     ]
     verdict = judge(tx.signer, ISSUER, pairs, tx.iat, vct=vct)
     if verdict.accreditation is None:
-        raise mismatch(f"no proven grant let {tx.signer} register {vct} ({verdict.reason})")
+        raise LEDGER_ANSWER_MISMATCH(
+            f"no proven grant let {tx.signer} register {vct} ({verdict.reason})"
+        )
     return tx, verdict.accreditation
 
 
@@ -159,15 +174,15 @@ def list_entries(
     """The publish at ``seq`` (before ``as_of``) and the owner that the first publish proves."""
     publishes = sorted(entries, key=lambda e: e.seq)
     if not publishes or not any(e.seq == seq for e in publishes):
-        raise mismatch(f"entry {seq} is not in the answer")
+        raise LEDGER_ANSWER_MISMATCH(f"entry {seq} is not in the answer")
     for entry in publishes:
         tx = entry.tx
         if tx.type != STATUS_LIST or tx.ledger != origin or tx.body.get("uri") != uri:
-            raise mismatch(f"entry {entry.seq} does not publish {uri}")
+            raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq} does not publish {uri}")
     owner = publishes[0].tx.signer
     latest = next(e for e in publishes if e.seq == seq)
     if latest.tx.signer != owner:
-        raise mismatch("the list was published by someone other than its owner")
+        raise LEDGER_ANSWER_MISMATCH("the list was published by someone other than its owner")
     if latest.seq >= as_of:
-        raise mismatch(f"entry {latest.seq} is not before tree size {as_of}")
+        raise LEDGER_ANSWER_MISMATCH(f"entry {latest.seq} is not before tree size {as_of}")
     return latest.tx, owner

@@ -19,10 +19,16 @@ from civicid.accreditation import ISSUER, VERIFIER
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID, split_key_id
 from civicid.encoding import b64_decode
-from civicid.errors import VerificationError
 from civicid.jose import PublicKey
 from civicid.merkle import leaf_hash, verify_inclusion
-from civicid.proven import ProvenEntry, ProvenStatusList, ProvenType, TrustAnswer, mismatch
+from civicid.proven import (
+    LEDGER_ANSWER_MALFORMED,
+    LEDGER_ANSWER_MISMATCH,
+    ProvenEntry,
+    ProvenStatusList,
+    ProvenType,
+    TrustAnswer,
+)
 from civicid.status_list import parse_token, verify_token
 from civicid.transaction import Transaction
 
@@ -53,7 +59,7 @@ class RegistryClient:
         try:
             checkpoint = client.accept_checkpoint(str(answer["checkpoint"]))
             if answer["treeSize"] != checkpoint.size:
-                raise mismatch("treeSize is not the checkpoint's size")
+                raise LEDGER_ANSWER_MISMATCH("treeSize is not the checkpoint's size")
             entries = []
             for item in answer["entries"]:
                 seq, text = int(item["seq"]), str(item["transaction"])
@@ -63,7 +69,7 @@ class RegistryClient:
                 )
                 entries.append(ProvenEntry(seq, Transaction.parse(text)))
         except (KeyError, TypeError, ValueError, UnicodeEncodeError) as exc:
-            raise VerificationError("ledger_answer_malformed", f"unreadable answer: {exc}") from exc
+            raise LEDGER_ANSWER_MALFORMED(f"unreadable answer: {exc}") from exc
         for entry in entries:
             # Governance and issuers sign with assertionMethod keys (ledger/governance.py).
             key = client.key_at(entry.tx.kid, entry.seq, entry.tx.iat)
@@ -88,7 +94,7 @@ class RegistryClient:
         )
         claimed = (answer.get("accredited"), answer.get("accreditation"))
         if claimed != (standing.accredited, standing.accreditation):
-            raise mismatch("the ledger's verdict differs from its proven entries")
+            raise LEDGER_ANSWER_MISMATCH("the ledger's verdict differs from its proven entries")
         return TrustAnswer(standing, grants, checkpoint)
 
     def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:
@@ -115,7 +121,7 @@ class RegistryClient:
             schema,
             tx.signer,
         ):
-            raise mismatch("the answer differs from the registration it proves")
+            raise LEDGER_ANSWER_MISMATCH("the answer differs from the registration it proves")
         return ProvenType(vct, tx.signer, metadata, schema, seq, accreditation, checkpoint)
 
     def status_list(
@@ -135,11 +141,13 @@ class RegistryClient:
             entries, seq, origin=self.client.origin, uri=uri, as_of=as_of
         )
         if answer.get("owner") != owner:
-            raise mismatch("the answer names another owner than the list's first publisher")
+            raise LEDGER_ANSWER_MISMATCH(
+                "the answer names another owner than the list's first publisher"
+            )
         token = str(tx.body["token"])
         kid = str(parse_token(token).header.get("kid"))
         if split_key_id(kid)[0] != owner:
-            raise mismatch("the token is not signed by the list's owner")
+            raise LEDGER_ANSWER_MISMATCH("the token is not signed by the list's owner")
         key = self.client.key_at(kid, seq, tx.iat)
         verified = verify_token(
             token, key, expected_sub=uri, now=int(time.time()) if now is None else now

@@ -14,9 +14,57 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
-from civicid.encoding import b64url_decode, b64url_encode
-from civicid.errors import InvalidInput, Refused, TooLarge, VerificationError
-from civicid.jose import MAX_JWS_BYTES, SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
+from civicid.encoding import b64url_encode
+from civicid.errors import InvalidInput, Refused, TooLarge, VerificationError, declare
+from civicid.jose import (
+    MAX_JWS_BYTES,
+    SIGNING_ALGS,
+    CompactJWS,
+    PrivateKey,
+    PublicKey,
+    canonical_b64url,
+)
+
+STATUS_INDEX_OUT_OF_RANGE = declare(
+    "status_index_out_of_range", InvalidInput, "the status index is outside the list"
+)
+STATUS_LIST_BITS_INVALID = declare(
+    "status_list_bits_invalid", InvalidInput, "bits must be 1, 2, 4 or 8"
+)
+STATUS_LIST_MALFORMED = declare(
+    "status_list_malformed", InvalidInput, "the status list is malformed"
+)
+STATUS_LIST_SIZE_INVALID = declare(
+    "status_list_size_invalid", InvalidInput, "the status list size is invalid"
+)
+STATUS_LIST_TOKEN_MALFORMED = declare(
+    "status_list_token_malformed", InvalidInput, "the status list token is malformed"
+)
+STATUS_REFERENCE_MALFORMED = declare(
+    "status_reference_malformed", InvalidInput, "the credential's status reference is malformed"
+)
+STATUS_VALUE_INVALID = declare(
+    "status_value_invalid", InvalidInput, "the status value does not fit the list's bits"
+)
+STATUS_LIST_EXPIRED = declare(
+    "status_list_expired", VerificationError, "the status list token has expired"
+)
+STATUS_LIST_NOT_YET_VALID = declare(
+    "status_list_not_yet_valid", VerificationError, "the status list token is not valid yet"
+)
+STATUS_LIST_STALE = declare(
+    "status_list_stale", VerificationError, "the status list token is older than allowed"
+)
+STATUS_LIST_SUB_MISMATCH = declare(
+    "status_list_sub_mismatch", VerificationError, "the status list token is for another list"
+)
+STATUS_LIST_TYP_INVALID = declare(
+    "status_list_typ_invalid", VerificationError, "the token's typ is not statuslist+jwt"
+)
+STATUS_LIST_TOO_LARGE = declare("status_list_too_large", TooLarge, "the status list is too large")
+STATUS_LIST_FULL = declare(
+    "status_list_full", Refused, "every index of the status list is allocated"
+)
 
 # §7.1 status types. 0x03 and 0x0C-0x0F are application-specific; we define none of them.
 STATUS_VALID: Final = 0x00
@@ -75,13 +123,13 @@ def _inflate(data: bytes, limit: int) -> bytes:
     try:
         raw = inflater.decompress(data, limit + 1)
     except zlib.error as exc:
-        raise InvalidInput("status_list_malformed", f"lst is not a zlib stream: {exc}") from exc
+        raise STATUS_LIST_MALFORMED(f"lst is not a zlib stream: {exc}") from exc
     if len(raw) > limit:
-        raise TooLarge("status_list_too_large", f"status list inflates past {limit} bytes")
+        raise STATUS_LIST_TOO_LARGE(f"status list inflates past {limit} bytes")
     if not inflater.eof:
-        raise InvalidInput("status_list_malformed", "lst is a truncated zlib stream")
+        raise STATUS_LIST_MALFORMED("lst is a truncated zlib stream")
     if inflater.unused_data:
-        raise InvalidInput("status_list_malformed", "lst has bytes after its zlib stream")
+        raise STATUS_LIST_MALFORMED("lst has bytes after its zlib stream")
     return raw
 
 
@@ -97,13 +145,13 @@ class StatusList:
 
     def __init__(self, size: int, bits: int = 2, *, aggregation_uri: str | None = None) -> None:
         if not _is_int(bits) or bits not in ALLOWED_BITS:
-            raise InvalidInput("status_list_bits_invalid", f"bits must be one of {ALLOWED_BITS}")
+            raise STATUS_LIST_BITS_INVALID(f"bits must be one of {ALLOWED_BITS}")
         if not _is_int(size) or size < 1:
-            raise InvalidInput("status_list_size_invalid", "a status list has at least one entry")
+            raise STATUS_LIST_SIZE_INVALID("a status list has at least one entry")
         if size > MAX_ENTRIES:
-            raise TooLarge("status_list_too_large", f"a list has at most {MAX_ENTRIES} entries")
+            raise STATUS_LIST_TOO_LARGE(f"a list has at most {MAX_ENTRIES} entries")
         if aggregation_uri is not None and not isinstance(aggregation_uri, str):
-            raise InvalidInput("status_list_malformed", "aggregation_uri must be a string")
+            raise STATUS_LIST_MALFORMED("aggregation_uri must be a string")
         self.size = size
         self.bits = bits
         self.aggregation_uri = aggregation_uri
@@ -113,9 +161,9 @@ class StatusList:
     def from_bytes(cls, raw: bytes, bits: int, *, aggregation_uri: str | None = None) -> StatusList:
         """Adopt an uncompressed byte array; every status it can hold becomes an entry."""
         if not _is_int(bits) or bits not in ALLOWED_BITS:
-            raise InvalidInput("status_list_bits_invalid", f"bits must be one of {ALLOWED_BITS}")
+            raise STATUS_LIST_BITS_INVALID(f"bits must be one of {ALLOWED_BITS}")
         if not raw:
-            raise InvalidInput("status_list_malformed", "a status list has at least one entry")
+            raise STATUS_LIST_MALFORMED("a status list has at least one entry")
         status_list = cls(len(raw) * 8 // bits, bits, aggregation_uri=aggregation_uri)
         status_list._data[:] = raw
         return status_list
@@ -126,17 +174,13 @@ class StatusList:
     def _locate(self, index: int) -> tuple[int, int]:
         # §8.3 step 6 / pitfall 10: an index we hold no status for is an error, never "valid".
         if not _is_int(index) or not 0 <= index < self.size:
-            raise InvalidInput(
-                "status_index_out_of_range", f"index {index!r} is outside 0..{self.size - 1}"
-            )
+            raise STATUS_INDEX_OUT_OF_RANGE(f"index {index!r} is outside 0..{self.size - 1}")
         per_byte = 8 // self.bits
         return index // per_byte, (index % per_byte) * self.bits
 
     def _check_value(self, value: int) -> None:
         if not _is_int(value) or not 0 <= value < (1 << self.bits):
-            raise InvalidInput(
-                "status_value_invalid", f"status {value!r} does not fit in {self.bits} bits"
-            )
+            raise STATUS_VALUE_INVALID(f"status {value!r} does not fit in {self.bits} bits")
 
     def get(self, index: int) -> int:
         byte, shift = self._locate(index)
@@ -165,9 +209,7 @@ class StatusList:
         compressed = zlib.compress(bytes(self._data), level=9)  # §4.1 step 4 recommends the best
         if len(compressed) > MAX_COMPRESSED_BYTES:
             # Refuse to publish what no verifier (ours included) would accept.
-            raise TooLarge(
-                "status_list_too_large", f"compressed list is over {MAX_COMPRESSED_BYTES} bytes"
-            )
+            raise STATUS_LIST_TOO_LARGE(f"compressed list is over {MAX_COMPRESSED_BYTES} bytes")
         encoded: dict[str, Any] = {"bits": self.bits, "lst": b64url_encode(compressed)}
         if self.aggregation_uri is not None:
             encoded["aggregation_uri"] = self.aggregation_uri
@@ -177,16 +219,16 @@ class StatusList:
     def decode(cls, obj: Any) -> StatusList:
         """Parse a §4.2 JSON object strictly; unknown members are ignored (§4.2 may grow)."""
         if not isinstance(obj, dict):
-            raise InvalidInput("status_list_malformed", "status_list must be a JSON object")
+            raise STATUS_LIST_MALFORMED("status_list must be a JSON object")
         bits = obj.get("bits")
         if not _is_int(bits) or bits not in ALLOWED_BITS:
-            raise InvalidInput("status_list_bits_invalid", f"bits must be one of {ALLOWED_BITS}")
+            raise STATUS_LIST_BITS_INVALID(f"bits must be one of {ALLOWED_BITS}")
         lst = obj.get("lst")
         if not isinstance(lst, str) or not lst:
-            raise InvalidInput("status_list_malformed", "lst must be a non-empty string")
+            raise STATUS_LIST_MALFORMED("lst must be a non-empty string")
         if len(lst) > -(-MAX_COMPRESSED_BYTES * 4 // 3):
-            raise TooLarge("status_list_too_large", f"lst is over {MAX_COMPRESSED_BYTES} bytes")
-        compressed = b64url_decode(lst, code="status_list_malformed")
+            raise STATUS_LIST_TOO_LARGE(f"lst is over {MAX_COMPRESSED_BYTES} bytes")
+        compressed = canonical_b64url(lst, STATUS_LIST_MALFORMED)
         raw = _inflate(compressed, min(MAX_DECOMPRESSED_BYTES, MAX_ENTRIES * bits // 8))
         return cls.from_bytes(raw, bits, aggregation_uri=obj.get("aggregation_uri"))
 
@@ -216,11 +258,11 @@ def build_token(
 ) -> str:
     """Sign ``status_list`` as a §5.1 Status List Token; ``alg`` is always the key's."""
     if not isinstance(sub, str) or not sub:
-        raise InvalidInput("status_list_token_malformed", "sub must be the list's URI")
+        raise STATUS_LIST_TOKEN_MALFORMED("sub must be the list's URI")
     if not _is_int(iat) or (exp is not None and not _is_int(exp)):
-        raise InvalidInput("status_list_token_malformed", "iat and exp must be integers")
+        raise STATUS_LIST_TOKEN_MALFORMED("iat and exp must be integers")
     if ttl is not None and (not _is_int(ttl) or ttl <= 0):
-        raise InvalidInput("status_list_token_malformed", "ttl must be a positive integer")
+        raise STATUS_LIST_TOKEN_MALFORMED("ttl must be a positive integer")
     claims: dict[str, Any] = {"sub": sub, "iat": iat}
     if exp is not None:
         claims["exp"] = exp
@@ -247,26 +289,24 @@ class StatusListToken:
 def _check_typ(parsed: CompactJWS) -> None:
     # Pitfall 7: without this a credential (dc+sd-jwt) signed by the same key could pose as a list.
     if parsed.header.get("typ") != TYP:
-        raise VerificationError(
-            "status_list_typ_invalid", f"typ must be {TYP!r}, got {parsed.header.get('typ')!r}"
-        )
+        raise STATUS_LIST_TYP_INVALID(f"typ must be {TYP!r}, got {parsed.header.get('typ')!r}")
 
 
 def _read_claims(parsed: CompactJWS) -> tuple[StatusListToken, int | None]:
     """§8.3 step 3b: the required claims, typed; returns the token and its ``nbf``, if any."""
-    claims = parsed.payload_json(code="status_list_token_malformed")
+    claims = parsed.payload_json(code=STATUS_LIST_TOKEN_MALFORMED)
     sub, iat = claims.get("sub"), claims.get("iat")
     exp, ttl, nbf = claims.get("exp"), claims.get("ttl"), claims.get("nbf")
     if not isinstance(sub, str) or not sub:
-        raise InvalidInput("status_list_token_malformed", "sub must be a non-empty string")
+        raise STATUS_LIST_TOKEN_MALFORMED("sub must be a non-empty string")
     if not _is_int(iat):
-        raise InvalidInput("status_list_token_malformed", "iat must be an integer")
+        raise STATUS_LIST_TOKEN_MALFORMED("iat must be an integer")
     if any(v is not None and not _is_int(v) for v in (exp, nbf)):
-        raise InvalidInput("status_list_token_malformed", "exp and nbf must be integers")
+        raise STATUS_LIST_TOKEN_MALFORMED("exp and nbf must be integers")
     if ttl is not None and (not _is_int(ttl) or ttl <= 0):
-        raise InvalidInput("status_list_token_malformed", "ttl must be a positive integer")  # §5.1
+        raise STATUS_LIST_TOKEN_MALFORMED("ttl must be a positive integer")  # §5.1
     if "status_list" not in claims:
-        raise InvalidInput("status_list_token_malformed", "status_list claim is missing")
+        raise STATUS_LIST_TOKEN_MALFORMED("status_list claim is missing")
     token = StatusListToken(
         sub=sub,
         iat=iat,
@@ -311,20 +351,18 @@ def verify_token(
     result, nbf = _read_claims(parsed)
     # 4a. The list must be the one the credential points at (pitfall 10).
     if result.sub != expected_sub:
-        raise VerificationError(
-            "status_list_sub_mismatch", f"token is for {result.sub!r}, not {expected_sub!r}"
-        )
+        raise STATUS_LIST_SUB_MISMATCH(f"token is for {result.sub!r}, not {expected_sub!r}")
     # 4c. Expired lists MUST NOT be relied upon (§13.7); RFC 7519: now must be before exp.
     if result.exp is not None and result.exp <= now:
-        raise VerificationError("status_list_expired", "the status list token has expired")
+        raise STATUS_LIST_EXPIRED("the status list token has expired")
     # RFC 7519 §7.2 via §5.1 rule 3: a token from the future is not valid yet.
     if result.iat > now + MAX_CLOCK_SKEW or (nbf is not None and nbf > now + MAX_CLOCK_SKEW):
-        raise VerificationError("status_list_not_yet_valid", "the token is not valid yet")
+        raise STATUS_LIST_NOT_YET_VALID("the token is not valid yet")
     # 4b/4d. Freshness: the issuer's ttl, counted from iat (§13.7's strict reading), and ours.
     if result.ttl is not None and result.iat + result.ttl < now:
-        raise VerificationError("status_list_stale", "the token is older than its ttl")
+        raise STATUS_LIST_STALE("the token is older than its ttl")
     if max_age is not None and result.iat + max_age < now:
-        raise VerificationError("status_list_stale", f"the token is older than {max_age}s")
+        raise STATUS_LIST_STALE(f"the token is older than {max_age}s")
     return result
 
 
@@ -335,16 +373,14 @@ def status_of(reference: Any, token: StatusListToken) -> int:
     """
     ref = reference.get("status_list") if isinstance(reference, dict) else None
     if not isinstance(ref, dict):
-        raise InvalidInput("status_reference_malformed", "status must hold a status_list object")
+        raise STATUS_REFERENCE_MALFORMED("status must hold a status_list object")
     idx, uri = ref.get("idx"), ref.get("uri")
     if not _is_int(idx) or idx < 0:
-        raise InvalidInput("status_reference_malformed", "idx must be a non-negative integer")
+        raise STATUS_REFERENCE_MALFORMED("idx must be a non-negative integer")
     if not isinstance(uri, str) or not uri:
-        raise InvalidInput("status_reference_malformed", "uri must be a non-empty string")
+        raise STATUS_REFERENCE_MALFORMED("uri must be a non-empty string")
     if uri != token.sub:
-        raise VerificationError(
-            "status_list_sub_mismatch", f"credential points at {uri!r}, token is {token.sub!r}"
-        )
+        raise STATUS_LIST_SUB_MISMATCH(f"credential points at {uri!r}, token is {token.sub!r}")
     return token.status_list.get(idx)
 
 
@@ -363,7 +399,7 @@ class IndexAllocator:
         """``rng`` defaults to ``secrets.SystemRandom`` (a ``random.Random``); pass a seeded one
         in tests."""
         if not _is_int(size) or not 1 <= size <= MAX_ENTRIES:
-            raise InvalidInput("status_list_size_invalid", f"size must be 1..{MAX_ENTRIES}")
+            raise STATUS_LIST_SIZE_INVALID(f"size must be 1..{MAX_ENTRIES}")
         self.size = size
         self._rng = rng if rng is not None else secrets.SystemRandom()
         self._used = bytearray(size)  # 1 byte per index: 16 MiB at most, no Python ints
@@ -371,7 +407,7 @@ class IndexAllocator:
         self._free: list[int] | None = None  # built once, when sampling would start to miss
         for index in used:
             if not _is_int(index) or not 0 <= index < size:
-                raise InvalidInput("status_index_out_of_range", f"used index {index!r} not in list")
+                raise STATUS_INDEX_OUT_OF_RANGE(f"used index {index!r} not in list")
             if not self._used[index]:
                 self._used[index] = 1
                 self._taken += 1
@@ -385,7 +421,7 @@ class IndexAllocator:
 
     def allocate(self) -> int:
         if self._taken >= self.size:
-            raise Refused("status_list_full", f"all {self.size} indices are allocated")
+            raise STATUS_LIST_FULL(f"all {self.size} indices are allocated")
         if self._free is None and self._taken * 2 <= self.size:
             # Rejection sampling: uniform over the free indices, < 2 draws expected at <= half.
             for _ in range(MAX_REJECTION_DRAWS):

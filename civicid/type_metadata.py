@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from civicid.accreditation import check_vct
-from civicid.errors import InvalidInput
+from civicid.errors import Code, InvalidInput, declare
+
+TYPE_METADATA_INVALID = declare(
+    "type_metadata_invalid", InvalidInput, "the type metadata is invalid"
+)
+TYPE_SCHEMA_INVALID = declare(
+    "type_schema_invalid", InvalidInput, "the type's JSON Schema is invalid"
+)
 
 # A type's metadata and schema are read by every wallet and verifier; a few display locales
 # and claims fit in a few KiB. 64 KiB each leaves room and keeps a registration well under
@@ -67,19 +74,15 @@ SVG_PROPERTIES: Final = {
 }
 
 
-def _bad(message: str) -> InvalidInput:
-    return InvalidInput("type_metadata_invalid", message)
-
-
 def _object(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise _bad(f"{where} must be an object")
+        raise TYPE_METADATA_INVALID(f"{where} must be an object")
     return value
 
 
 def _array(value: Any, where: str, limit: int) -> list[Any]:
     if not isinstance(value, list) or not 1 <= len(value) <= limit:
-        raise _bad(f"{where} must be an array of 1 to {limit} items")
+        raise TYPE_METADATA_INVALID(f"{where} must be an array of 1 to {limit} items")
     return value
 
 
@@ -88,13 +91,15 @@ def _text(obj: dict[str, Any], name: str, where: str, *, required: bool = False)
     if value is None and not required and name not in obj:
         return
     if not isinstance(value, str) or not value or len(value) > MAX_TEXT_CHARS:
-        raise _bad(f"{where}.{name} must be a text of 1 to {MAX_TEXT_CHARS} characters")
+        raise TYPE_METADATA_INVALID(
+            f"{where}.{name} must be a text of 1 to {MAX_TEXT_CHARS} characters"
+        )
 
 
 def _integrity(obj: dict[str, Any], name: str, where: str) -> None:
     key = f"{name}#integrity"
     if key in obj and not (isinstance(obj[key], str) and INTEGRITY.fullmatch(obj[key])):
-        raise _bad(f"{where}.{key} must be SRI integrity metadata (§6)")
+        raise TYPE_METADATA_INVALID(f"{where}.{key} must be SRI integrity metadata (§6)")
 
 
 def _uri(obj: dict[str, Any], where: str) -> None:
@@ -105,7 +110,7 @@ def _uri(obj: dict[str, Any], where: str) -> None:
         or len(uri) > MAX_URI_CHARS
         or not (uri.startswith("https://") or uri.startswith("data:"))
     ):
-        raise _bad(f"{where}.uri must be an https:// URL or a data: URI")
+        raise TYPE_METADATA_INVALID(f"{where}.uri must be an https:// URL or a data: URI")
     _integrity(obj, "uri", where)
 
 
@@ -119,7 +124,7 @@ def _check_simple(simple: dict[str, Any], where: str) -> None:
         _uri(_object(simple["background_image"], f"{where}.background_image"), where)
     for name in ("background_color", "text_color"):
         if name in simple and not (isinstance(simple[name], str) and COLOR.fullmatch(simple[name])):
-            raise _bad(f"{where}.{name} must be a CSS RGB color such as #12107c")
+            raise TYPE_METADATA_INVALID(f"{where}.{name} must be a CSS RGB color such as #12107c")
 
 
 def _check_svg_templates(templates: Any, where: str) -> None:
@@ -130,15 +135,21 @@ def _check_svg_templates(templates: Any, where: str) -> None:
         _uri(template, f"{where}[{i}]")
         if "properties" not in template:
             if len(items) > 1:
-                raise _bad(f"{where}[{i}].properties is required with several templates")
+                raise TYPE_METADATA_INVALID(
+                    f"{where}[{i}].properties is required with several templates"
+                )
             continue
         props = _object(template["properties"], f"{where}[{i}].properties")
         known = [name for name in SVG_PROPERTIES if name in props]
         if not known:  # §5.5.1.2.1: at least one of the three
-            raise _bad(f"{where}[{i}].properties names no orientation, color_scheme or contrast")
+            raise TYPE_METADATA_INVALID(
+                f"{where}[{i}].properties names no orientation, color_scheme or contrast"
+            )
         for name in known:
             if props[name] not in SVG_PROPERTIES[name]:
-                raise _bad(f"{where}[{i}].properties.{name} must be one of {SVG_PROPERTIES[name]}")
+                raise TYPE_METADATA_INVALID(
+                    f"{where}[{i}].properties.{name} must be one of {SVG_PROPERTIES[name]}"
+                )
 
 
 def _check_display(display: Any, where: str, label: str) -> None:
@@ -148,9 +159,9 @@ def _check_display(display: Any, where: str, label: str) -> None:
         entry = _object(item, f"{where}[{i}]")
         locale = entry.get("locale")
         if not isinstance(locale, str) or not LOCALE.fullmatch(locale):
-            raise _bad(f"{where}[{i}].locale must be an RFC 5646 language tag")
+            raise TYPE_METADATA_INVALID(f"{where}[{i}].locale must be an RFC 5646 language tag")
         if locale.lower() in locales:
-            raise _bad(f"{where} has locale {locale!r} twice")
+            raise TYPE_METADATA_INVALID(f"{where} has locale {locale!r} twice")
         locales.add(locale.lower())
         _text(entry, label, f"{where}[{i}]", required=True)
         _text(entry, "description", f"{where}[{i}]")
@@ -184,24 +195,32 @@ def _check_claim(item: Any, where: str, svg_ids: set[str]) -> ClaimMetadata:
             or (isinstance(part, str) and 0 < len(part) <= MAX_TEXT_CHARS)
             or (type(part) is int and part >= 0)
         ):
-            raise _bad(f"{where}.path holds only names, null or non-negative integers")
+            raise TYPE_METADATA_INVALID(
+                f"{where}.path holds only names, null or non-negative integers"
+            )
     sd = claim.get("sd")
     if "sd" in claim and sd not in SD_VALUES:
-        raise _bad(f"{where}.sd must be one of {SD_VALUES}")
+        raise TYPE_METADATA_INVALID(f"{where}.sd must be one of {SD_VALUES}")
     if path[0] in NEVER_DISCLOSABLE and sd != "never":
         # An omitted sd means "allowed", which §2.2.2.3 forbids for these claims.
-        raise _bad(f"{where}: {path[0]!r} must never be selectively disclosable (sd: never)")
+        raise TYPE_METADATA_INVALID(
+            f"{where}: {path[0]!r} must never be selectively disclosable (sd: never)"
+        )
     mandatory = claim.get("mandatory")
     if "mandatory" in claim and not isinstance(mandatory, bool):
-        raise _bad(f"{where}.mandatory must be a boolean")
+        raise TYPE_METADATA_INVALID(f"{where}.mandatory must be a boolean")
     if "display" in claim:
         _check_display(claim["display"], f"{where}.display", "label")
     if "svg_id" in claim:
         svg_id = claim["svg_id"]
         if not isinstance(svg_id, str) or not SVG_ID.fullmatch(svg_id):
-            raise _bad(f"{where}.svg_id must be letters, digits and _, not starting with a digit")
+            raise TYPE_METADATA_INVALID(
+                f"{where}.svg_id must be letters, digits and _, not starting with a digit"
+            )
         if svg_id in svg_ids:
-            raise _bad(f"svg_id {svg_id!r} is used twice")  # §5.6: unique within the type
+            raise TYPE_METADATA_INVALID(
+                f"svg_id {svg_id!r} is used twice"
+            )  # §5.6: unique within the type
         svg_ids.add(svg_id)
     return ClaimMetadata(tuple(path), sd, mandatory)
 
@@ -219,21 +238,21 @@ class TypeMetadata:
         return next((c for c in self.claims if c.path == path), None)
 
 
-def _size(value: Any, limit: int, code: str, what: str) -> None:
+def _size(value: Any, limit: int, code: Code, what: str) -> None:
     try:
         size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
     except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidInput(code, f"{what} is not plain JSON") from exc
+        raise code(f"{what} is not plain JSON") from exc
     if size > limit:
-        raise InvalidInput(code, f"{what} is over {limit} bytes")
+        raise code(f"{what} is over {limit} bytes")
 
 
 def check_metadata(document: Any, vct: str) -> TypeMetadata:
     """§5.2 format, §5.5 display and §5.6 claim metadata; ``document.vct`` must be ``vct``."""
-    _size(document, MAX_METADATA_BYTES, "type_metadata_invalid", "type metadata")
+    _size(document, MAX_METADATA_BYTES, TYPE_METADATA_INVALID, "type metadata")
     doc = _object(document, "type metadata")
     if doc.get("vct") != vct:
-        raise _bad("metadata vct must equal the registered vct (§5.3)")
+        raise TYPE_METADATA_INVALID("metadata vct must equal the registered vct (§5.3)")
     _text(doc, "name", "metadata")
     _text(doc, "description", "metadata")
     extends = doc.get("extends")
@@ -241,9 +260,9 @@ def check_metadata(document: Any, vct: str) -> TypeMetadata:
         try:
             check_vct(extends)
         except InvalidInput as exc:
-            raise _bad("extends must be the vct of another type") from exc
+            raise TYPE_METADATA_INVALID("extends must be the vct of another type") from exc
         if extends == vct:  # §7.4: a type cannot extend itself
-            raise _bad("a type cannot extend itself")
+            raise TYPE_METADATA_INVALID("a type cannot extend itself")
     _integrity(doc, "extends", "metadata")
     if "display" in doc:
         _check_display(doc["display"], "display", "name")
@@ -253,7 +272,7 @@ def check_metadata(document: Any, vct: str) -> TypeMetadata:
         for i, item in enumerate(_array(doc["claims"], "claims", MAX_CLAIMS)):
             claims.append(_check_claim(item, f"claims[{i}]", svg_ids))
     if len({c.path for c in claims}) != len(claims):
-        raise _bad("two claim metadata objects have the same path")
+        raise TYPE_METADATA_INVALID("two claim metadata objects have the same path")
     return TypeMetadata(vct, extends, tuple(claims), doc)
 
 
@@ -266,11 +285,13 @@ def check_extension(child: TypeMetadata, parent: dict[tuple[Any, ...], ClaimMeta
         if base is None:
             continue
         if base.disclosure != "allowed" and claim.sd is not None and claim.sd != base.disclosure:
-            raise _bad(
+            raise TYPE_METADATA_INVALID(
                 f"claim {list(claim.path)} cannot change sd from {base.disclosure!r} (§5.6.5.1)"
             )
         if base.mandatory and claim.mandatory is False:
-            raise _bad(f"claim {list(claim.path)} is mandatory in the extended type (§5.6.5.1)")
+            raise TYPE_METADATA_INVALID(
+                f"claim {list(claim.path)} is mandatory in the extended type (§5.6.5.1)"
+            )
 
 
 def effective_claims(chain: list[TypeMetadata]) -> dict[tuple[Any, ...], ClaimMetadata]:
@@ -297,13 +318,11 @@ def _walk_refs(schema: Any) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_SCHEMA_DEPTH:
-            raise InvalidInput("type_schema_invalid", f"schema nests over {MAX_SCHEMA_DEPTH} deep")
+            raise TYPE_SCHEMA_INVALID(f"schema nests over {MAX_SCHEMA_DEPTH} deep")
         if isinstance(node, dict):
             for key, value in node.items():
                 if key in REF_KEYWORDS and isinstance(value, str) and not value.startswith("#"):
-                    raise InvalidInput(
-                        "type_schema_invalid", f"{key} {value[:80]!r} is not a local reference"
-                    )
+                    raise TYPE_SCHEMA_INVALID(f"{key} {value[:80]!r} is not a local reference")
                 stack.append((value, depth + 1))
         elif isinstance(node, list):
             stack.extend((value, depth + 1) for value in node)
@@ -311,12 +330,12 @@ def _walk_refs(schema: Any) -> None:
 
 def check_schema(schema: Any) -> None:
     """A JSON Schema document of a known dialect, with local references only."""
-    _size(schema, MAX_SCHEMA_BYTES, "type_schema_invalid", "schema")
+    _size(schema, MAX_SCHEMA_BYTES, TYPE_SCHEMA_INVALID, "schema")
     if not isinstance(schema, dict):
-        raise InvalidInput("type_schema_invalid", "a credential type's schema is a JSON object")
+        raise TYPE_SCHEMA_INVALID("a credential type's schema is a JSON object")
     dialect = schema.get("$schema")
     if dialect is not None and dialect not in DIALECTS:
-        raise InvalidInput("type_schema_invalid", f"$schema {str(dialect)[:80]!r} is not known")
+        raise TYPE_SCHEMA_INVALID(f"$schema {str(dialect)[:80]!r} is not known")
     _walk_refs(schema)
     # Imported here: ~80 ms that every command would pay, and only registrations need it.
     import jsonschema
@@ -325,9 +344,9 @@ def check_schema(schema: Any) -> None:
     try:
         validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise InvalidInput("type_schema_invalid", f"not a JSON Schema: {exc.message}") from exc
+        raise TYPE_SCHEMA_INVALID(f"not a JSON Schema: {exc.message}") from exc
     except RecursionError as exc:  # pragma: no cover - bounded by MAX_SCHEMA_DEPTH above
-        raise InvalidInput("type_schema_invalid", "schema nests too deep") from exc
+        raise TYPE_SCHEMA_INVALID("schema nests too deep") from exc
 
 
 __all__ = [

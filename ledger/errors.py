@@ -8,6 +8,7 @@ from civicid.errors import (
     Conflict,
     InvalidInput,
     NotFound,
+    Refused,
     StorageError,
     VerificationError,
     declare,
@@ -79,3 +80,76 @@ LEAF_HASH_INVALID = declare(
 
 SETTINGS_INVALID = declare("settings_invalid", InvalidInput, "the ledger settings are invalid")
 FILE_UNREADABLE = declare("file_unreadable", InvalidInput, "a file given cannot be read")
+
+# -- rules: who may write what (ledger/rules.py, ledger/governance.py) -------------------------
+
+TX_REPLAYED = declare("tx_replayed", Conflict, "the transaction id is already in the log")
+TX_WRONG_LEDGER = declare("tx_wrong_ledger", Refused, "the transaction is for another ledger")
+TX_STALE = declare("tx_stale", Refused, "the transaction's iat is too far from the ledger's clock")
+TX_TYPE_NOT_SUPPORTED = declare(
+    "tx_type_not_supported", Refused, "this ledger does not accept that transaction type"
+)
+TX_BODY_INVALID = declare("tx_body_invalid", InvalidInput, "the transaction body is invalid")
+TX_TIME_REGRESSION = declare(
+    "tx_time_regression", Refused, "a new version cannot predate the one it replaces"
+)
+GENESIS_EXISTS = declare("genesis_exists", Refused, "the ledger already has its genesis")
+ROLE_UNKNOWN = declare("role_unknown", InvalidInput, "the role is not one governance endorses")
+DID_EXISTS = declare("did_exists", Conflict, "the DID is already on the ledger")
+DID_PREV_MISMATCH = declare(
+    "did_prev_mismatch", Conflict, "prev must name the DID's current version"
+)
+SIGNER_NOT_CONTROLLER = declare(
+    "signer_not_controller", Refused, "the signer does not control the DID"
+)
+ENDORSEMENT_MISSING = declare(
+    "endorsement_missing", Refused, "the DID needs governance's endorsement"
+)
+ENDORSEMENT_INVALID = declare("endorsement_invalid", Refused, "the endorsement does not verify")
+PREROTATION_KEY_MISMATCH = declare(
+    "prerotation_key_mismatch", Refused, "the signing key is not the committed next key"
+)
+SIGNER_NOT_GOVERNANCE = declare("signer_not_governance", Refused, "only governance may sign this")
+ACCREDITATION_EXISTS = declare(
+    "accreditation_exists", Conflict, "the accreditation id already exists"
+)
+ACCREDITATION_ALREADY_REVOKED = declare(
+    "accreditation_already_revoked", Conflict, "the accreditation is already revoked"
+)
+ACCREDITATION_NOT_FOUND = declare("accreditation_not_found", NotFound, "no such accreditation")
+ACCREDITATION_SUBJECT_UNKNOWN = declare(
+    "accreditation_subject_unknown", Refused, "the accreditation's subject is not on the ledger"
+)
+ACCREDITATION_SUBJECT_ROLE = declare(
+    "accreditation_subject_role", Refused, "the subject's role cannot hold that accreditation"
+)
+CREDENTIAL_TYPE_OWNED = declare(
+    "credential_type_owned", Refused, "the credential type is registered by another issuer"
+)
+CREDENTIAL_TYPE_NOT_FOUND = declare(
+    "credential_type_not_found", NotFound, "no such credential type"
+)
+TYPE_EXTENDS_CYCLE = declare(
+    "type_extends_cycle", Refused, "the extends chain loops or is too long"
+)
+TYPE_EXTENDS_UNKNOWN = declare(
+    "type_extends_unknown", Refused, "the extended type is not on the ledger"
+)
+STATUS_LIST_URI_INVALID = declare(
+    "status_list_uri_invalid", InvalidInput, "the status list URI is invalid"
+)
+STATUS_LIST_NOT_OWNER = declare(
+    "status_list_not_owner", Refused, "the status list is owned by another DID"
+)
+STATUS_LIST_SIGNER_MISMATCH = declare(
+    "status_list_signer_mismatch", Refused, "the token is not signed by its publisher"
+)
+STATUS_LIST_FRESHNESS_MISSING = declare(
+    "status_list_freshness_missing",
+    InvalidInput,
+    "the status list token carries neither exp nor ttl",
+)
+STATUS_LIST_REGRESSION = declare(
+    "status_list_regression", Conflict, "the token is older than the one it replaces"
+)
+STATUS_LIST_NOT_FOUND = declare("status_list_not_found", NotFound, "no such status list")

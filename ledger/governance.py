@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from civicid import transaction as tx_types
 from civicid.accreditation import (
+    ACCREDITATION_INVALID,
     ISSUER,
     VERIFIER,
     Grant,
@@ -24,8 +25,14 @@ from civicid.accreditation import (
     parse_revocation,
 )
 from civicid.did import DID, split_key_id
-from civicid.errors import Conflict, InvalidInput, NotFound, Refused, VerificationError
-from civicid.status_list import StatusListToken, parse_token, verify_token
+from civicid.errors import InvalidInput
+from civicid.status_list import (
+    STATUS_LIST_SUB_MISMATCH,
+    STATUS_LIST_TOKEN_MALFORMED,
+    StatusListToken,
+    parse_token,
+    verify_token,
+)
 from civicid.transaction import Transaction
 from civicid.type_metadata import (
     TypeMetadata,
@@ -33,6 +40,22 @@ from civicid.type_metadata import (
     check_metadata,
     check_schema,
     effective_claims,
+)
+from ledger.errors import (
+    ACCREDITATION_ALREADY_REVOKED,
+    ACCREDITATION_EXISTS,
+    ACCREDITATION_NOT_FOUND,
+    ACCREDITATION_SUBJECT_ROLE,
+    ACCREDITATION_SUBJECT_UNKNOWN,
+    CREDENTIAL_TYPE_OWNED,
+    SIGNER_NOT_GOVERNANCE,
+    STATUS_LIST_FRESHNESS_MISSING,
+    STATUS_LIST_NOT_OWNER,
+    STATUS_LIST_REGRESSION,
+    STATUS_LIST_SIGNER_MISMATCH,
+    STATUS_LIST_URI_INVALID,
+    TYPE_EXTENDS_CYCLE,
+    TYPE_EXTENDS_UNKNOWN,
 )
 from ledger.rules import Context, register, signer_key
 from ledger.state import (
@@ -58,7 +81,7 @@ MAX_EXTENDS_DEPTH: Final = 8
 def governance_signer(state: State, tx: Transaction, ctx: Context) -> None:
     """The transaction is governance's, signed with a key in its assertionMethod."""
     if state.governance is None or tx.signer != state.governance:
-        raise Refused("signer_not_governance", "only governance grants and revokes accreditations")
+        raise SIGNER_NOT_GOVERNANCE("only governance grants and revokes accreditations")
     signer_key(state, tx, ASSERTION, ctx)
 
 
@@ -100,19 +123,18 @@ def check_grant(state: State, tx: Transaction, ctx: Context) -> GrantChange:
     governance_signer(state, tx, ctx)
     grant = Grant.from_body(tx.body)
     if grant.id in state.accreditations:
-        raise Conflict("accreditation_exists", f"accreditation {grant.id} already exists")
+        raise ACCREDITATION_EXISTS(f"accreditation {grant.id} already exists")
     record = state.dids.get(grant.subject)
     if record is None:
-        raise Refused("accreditation_subject_unknown", f"{grant.subject} is not on the ledger")
+        raise ACCREDITATION_SUBJECT_UNKNOWN(f"{grant.subject} is not on the ledger")
     state.live_document(grant.subject)  # a deactivated DID is accredited for nothing
     if record.role != ROLE_FOR_KIND[grant.kind]:
-        raise Refused(
-            "accreditation_subject_role",
+        raise ACCREDITATION_SUBJECT_ROLE(
             f"only a DID with role {ROLE_FOR_KIND[grant.kind]!r} can be accredited as "
             f"{grant.kind}; {grant.subject} has role {record.role!r}",
         )
     if grant.valid_until <= tx.iat:
-        raise InvalidInput("accreditation_invalid", "the validity period has already ended")
+        raise ACCREDITATION_INVALID("the validity period has already ended")
     return GrantChange(grant, tx.iat, tx.id)
 
 
@@ -136,9 +158,9 @@ def check_revoke(state: State, tx: Transaction, ctx: Context) -> RevokeChange:
     accreditation, reason = parse_revocation(tx.body)
     current = state.accreditations.get(accreditation)
     if current is None:
-        raise NotFound("accreditation_not_found", f"no accreditation {accreditation}")
+        raise ACCREDITATION_NOT_FOUND(f"no accreditation {accreditation}")
     if current.revocation is not None:
-        raise Conflict("accreditation_already_revoked", f"{accreditation} is already revoked")
+        raise ACCREDITATION_ALREADY_REVOKED(f"{accreditation} is already revoked")
     return RevokeChange(accreditation, reason, tx.iat, tx.id)
 
 
@@ -170,12 +192,12 @@ def check_extends(state: State, metadata: TypeMetadata) -> None:
     parent = metadata.extends
     while parent is not None:
         if parent == metadata.vct:
-            raise Refused("type_extends_cycle", f"{metadata.vct} would extend itself via {parent}")
+            raise TYPE_EXTENDS_CYCLE(f"{metadata.vct} would extend itself via {parent}")
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise Refused("type_extends_cycle", f"extends chain is over {MAX_EXTENDS_DEPTH} types")
+            raise TYPE_EXTENDS_CYCLE(f"extends chain is over {MAX_EXTENDS_DEPTH} types")
         versions = state.credential_types.get(parent)
         if not versions:
-            raise Refused("type_extends_unknown", f"extended type {parent} is not on the ledger")
+            raise TYPE_EXTENDS_UNKNOWN(f"extended type {parent} is not on the ledger")
         chain.append(versions[-1].metadata)
         parent = versions[-1].metadata.extends
     check_extension(metadata, effective_claims(chain[::-1]))
@@ -189,7 +211,7 @@ def check_credential_type(state: State, tx: Transaction, ctx: Context) -> TypeCh
     writer_standing(state, tx.signer, tx.iat, vct).require()
     versions = state.credential_types.get(vct)
     if versions and versions[0].issuer != tx.signer:
-        raise Refused("credential_type_owned", f"{vct} is registered by {versions[0].issuer}")
+        raise CREDENTIAL_TYPE_OWNED(f"{vct} is registered by {versions[0].issuer}")
     metadata = check_metadata(tx.body.get("metadata"), vct)
     schema = tx.body.get("schema")
     if ctx.verify_signatures or not isinstance(schema, dict):  # replay: checked when logged
@@ -209,8 +231,7 @@ def check_status_uri(value: Any) -> str:
         or len(value) > MAX_STATUS_URI_CHARS
         or not STATUS_URI_PATTERN.fullmatch(value)
     ):
-        raise InvalidInput(
-            "status_list_uri_invalid",
+        raise STATUS_LIST_URI_INVALID(
             f"a status list URI is an https:// URL of at most {MAX_STATUS_URI_CHARS} characters",
         )
     return value
@@ -250,8 +271,8 @@ def token_signer(token: StatusListToken) -> tuple[DID, str]:
     try:
         did, _ = split_key_id(str(kid))
     except InvalidInput as exc:
-        raise Refused(
-            "status_list_signer_mismatch", "the token's kid must name a key of its publisher"
+        raise STATUS_LIST_SIGNER_MISMATCH(
+            "the token's kid must name a key of its publisher"
         ) from exc
     return did, str(kid)
 
@@ -263,26 +284,25 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
     versions = state.status_lists.get(uri)
     # The first publisher of a URI owns it for good (DESIGN: "the issuer that owns the list").
     if versions and versions[0].owner != tx.signer:
-        raise Refused("status_list_not_owner", f"{uri} is owned by {versions[0].owner}")
+        raise STATUS_LIST_NOT_OWNER(f"{uri} is owned by {versions[0].owner}")
     writer_standing(state, tx.signer, tx.iat).require()
     text = tx.body.get("token")
     if not isinstance(text, str):
-        raise InvalidInput("status_list_token_malformed", "body.token must be a compact JWT")
+        raise STATUS_LIST_TOKEN_MALFORMED("body.token must be a compact JWT")
     token = parse_token(text)  # header allow-lists, typ (pitfall 7), claims, bits
     did, kid = token_signer(token)
     if did != tx.signer:
-        raise Refused("status_list_signer_mismatch", "the token must be signed by its publisher")
+        raise STATUS_LIST_SIGNER_MISMATCH("the token must be signed by its publisher")
     if ctx.verify_signatures:
         key = state.live_document(tx.signer).key(kid, ASSERTION)
         # Signature, sub == URI (pitfall 10), and exp/iat/ttl judged at the publish time.
         token = verify_token(text, key, expected_sub=uri, now=tx.iat)
     elif token.sub != uri:  # replaying our own log: the signature was checked when logged
-        raise VerificationError("status_list_sub_mismatch", f"token is for {token.sub!r}")
+        raise STATUS_LIST_SUB_MISMATCH(f"token is for {token.sub!r}")
     if token.exp is None and token.ttl is None:
-        raise InvalidInput(
-            "status_list_freshness_missing",
+        raise STATUS_LIST_FRESHNESS_MISSING(
             "a status list token carries exp or ttl, so verifiers know how fresh it must be",
         )
     if versions and token.iat < versions[-1].issued_at:
-        raise Conflict("status_list_regression", "the token is older than the one it replaces")
+        raise STATUS_LIST_REGRESSION("the token is older than the one it replaces")
     return ListChange(uri, tx.signer, token, tx.iat, tx.id)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicid.accreditation import ISSUER, VERIFIER, Standing, judge
-from civicid.errors import InvalidInput, NotFound
 from civicid.transaction import Transaction
+from ledger.errors import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND, STATUS_LIST_URI_INVALID
 from ledger.governance import accreditations_of
 from ledger.state import Accreditation, ListVersion, State, TypeVersion, visible
 
@@ -94,7 +94,7 @@ def list_accreditations(state: State, at: int, size: int, subject: str | None = 
 def _latest_type(state: State, vct: str, size: int) -> TypeVersion:
     versions = visible(state.credential_types.get(vct, []), size)
     if not versions:
-        raise NotFound("credential_type_not_found", f"no credential type {vct} on the ledger")
+        raise CREDENTIAL_TYPE_NOT_FOUND(f"no credential type {vct} on the ledger")
     return versions[-1]
 
 
@@ -151,10 +151,10 @@ def list_version_json(version: ListVersion) -> dict[str, Any]:
 
 def _list_versions(state: State, uri: str, size: int) -> list[ListVersion]:
     if not isinstance(uri, str) or not uri:
-        raise InvalidInput("status_list_uri_invalid", "give the list's uri")
+        raise STATUS_LIST_URI_INVALID("give the list's uri")
     versions = visible(state.status_lists.get(uri, []), size)
     if not versions:
-        raise NotFound("status_list_not_found", f"no status list {uri} on the ledger")
+        raise STATUS_LIST_NOT_FOUND(f"no status list {uri} on the ledger")
     return versions
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.encoding import b64_encode
 from civicid.errors import Error, NotFound
+from civicid.times import parse_time, rfc3339
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
 from ledger.state import DidRecord, DidVersion
@@ -40,13 +40,14 @@ SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
 
 
 def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``versionTime`` and friends: an XML Schema dateTime in UTC (RFC 3339 profile)."""
+    return rfc3339(ts)
 
 
-def parse_time(text: str) -> int:
+def parse_version_time(text: str) -> int:
     try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-    except ValueError as exc:
+        return parse_time(text)
+    except Error as exc:
         raise RESOLUTION_OPTIONS_INVALID("versionTime must be an XML Schema dateTime") from exc
 
 
@@ -111,7 +112,7 @@ class Resolver:
         if record is None:
             raise DID_NOT_FOUND(f"{did} is not on this ledger")
         try:
-            when = parse_time(version_time) if version_time is not None else None
+            when = parse_version_time(version_time) if version_time is not None else None
             view = self.ledger.view
             selected, visible = record.select(view.size, version_id=version_id, version_time=when)
         except NotFound:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from civicid import transaction as tx_types
+from civicid.authority import SIGNER_UNKNOWN
 from civicid.did import (
     CONTROLLER_RELATIONSHIP,
     DID,
@@ -21,10 +22,26 @@ from civicid.did import (
     parse_did,
     split_key_id,
 )
-from civicid.errors import Conflict, InvalidInput, Refused, VerificationError
+from civicid.errors import InvalidInput, VerificationError
 from civicid.jose import SIGNING_ALGS, CompactJWS, PublicKey
 from civicid.transaction import ENDORSEMENT_TYP, Transaction
-from ledger.errors import LEDGER_NOT_INITIALIZED
+from ledger.errors import (
+    DID_EXISTS,
+    DID_PREV_MISMATCH,
+    ENDORSEMENT_INVALID,
+    ENDORSEMENT_MISSING,
+    GENESIS_EXISTS,
+    LEDGER_NOT_INITIALIZED,
+    PREROTATION_KEY_MISMATCH,
+    ROLE_UNKNOWN,
+    SIGNER_NOT_CONTROLLER,
+    TX_BODY_INVALID,
+    TX_REPLAYED,
+    TX_STALE,
+    TX_TIME_REGRESSION,
+    TX_TYPE_NOT_SUPPORTED,
+    TX_WRONG_LEDGER,
+)
 from ledger.state import DidRecord, DidVersion, State
 
 # How far a transaction's iat may be from the ledger's clock. Bounds how long a signed but
@@ -72,14 +89,14 @@ def check(state: State, tx: Transaction, ctx: Context) -> Change:
         if state.origin is None:
             raise LEDGER_NOT_INITIALIZED("the ledger has no genesis yet")
         if tx.ledger != state.origin:
-            raise Refused("tx_wrong_ledger", f"transaction is for ledger {tx.ledger!r}")
+            raise TX_WRONG_LEDGER(f"transaction is for ledger {tx.ledger!r}")
     if tx.id in state.tx_ids:
-        raise Conflict("tx_replayed", f"transaction id {tx.id} is already in the log")
+        raise TX_REPLAYED(f"transaction id {tx.id} is already in the log")
     if ctx.now is not None and abs(ctx.now - tx.iat) > MAX_CLOCK_SKEW:
-        raise Refused("tx_stale", f"iat is more than {MAX_CLOCK_SKEW}s from the ledger's clock")
+        raise TX_STALE(f"iat is more than {MAX_CLOCK_SKEW}s from the ledger's clock")
     rule = RULES.get(tx.type)
     if rule is None:
-        raise Refused("tx_type_not_supported", f"this ledger does not accept {tx.type}")
+        raise TX_TYPE_NOT_SUPPORTED(f"this ledger does not accept {tx.type}")
     return rule(state, tx, ctx)
 
 
@@ -91,7 +108,7 @@ def verify_signed_by(tx: Transaction, key: PublicKey, ctx: Context) -> None:
 def signer_key(state: State, tx: Transaction, relationship: str, ctx: Context) -> PublicKey:
     """The key ``kid`` names in the signer's current document, in ``relationship``; verified."""
     if tx.signer not in state.dids:
-        raise Refused("signer_unknown", f"{tx.signer} is not on the ledger")
+        raise SIGNER_UNKNOWN(f"{tx.signer} is not on the ledger")
     document = state.live_document(tx.signer)
     key = document.key(tx.kid, relationship)
     verify_signed_by(tx, key, ctx)
@@ -101,7 +118,7 @@ def signer_key(state: State, tx: Transaction, relationship: str, ctx: Context) -
 def body_field(body: dict[str, Any], name: str, kind: type) -> Any:
     value = body.get(name)
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise InvalidInput("tx_body_invalid", f"body.{name} must be a {kind.__name__}")
+        raise TX_BODY_INVALID(f"body.{name} must be a {kind.__name__}")
     return value
 
 
@@ -112,9 +129,7 @@ def next_key_hashes(body: dict[str, Any]) -> tuple[str, ...]:
         or len(hashes) > MAX_NEXT_KEY_HASHES
         or not all(isinstance(h, str) and len(h) == 43 for h in hashes)
     ):
-        raise InvalidInput(
-            "tx_body_invalid", "nextKeyHashes must list base64url SHA-256 JWK thumbprints"
-        )
+        raise TX_BODY_INVALID("nextKeyHashes must list base64url SHA-256 JWK thumbprints")
     return tuple(hashes)
 
 
@@ -144,18 +159,18 @@ class Genesis:
 @register(tx_types.GENESIS)
 def check_genesis(state: State, tx: Transaction, ctx: Context) -> Genesis:
     if state.origin is not None:
-        raise Refused("genesis_exists", "the ledger already has its genesis")
+        raise GENESIS_EXISTS("the ledger already has its genesis")
     origin = body_field(tx.body, "origin", str)
     vkey = body_field(tx.body, "checkpointKey", str)
     did = parse_did(body_field(tx.body, "did", str))
     if tx.ledger != origin:
-        raise InvalidInput("tx_body_invalid", "genesis ledger must equal its origin")
+        raise TX_BODY_INVALID("genesis ledger must equal its origin")
     document = body_field(tx.body, "document", dict)
     if ctx.full:
         check_self_certifying(did, document)
     governance = Document.validate(did, document, full=ctx.full)
     if tx.signer != did:
-        raise Refused("signer_not_controller", "genesis is signed by the governance DID")
+        raise SIGNER_NOT_CONTROLLER("genesis is signed by the governance DID")
     verify_signed_by(tx, governance.key(tx.kid, CONTROLLER_RELATIONSHIP), ctx)
     return Genesis(origin, governance, vkey, tx.iat, tx.id)
 
@@ -186,25 +201,25 @@ class NewVersion:
 def check_endorsement(state: State, token: Any, did: DID, role: str, ctx: Context) -> None:
     """Governance's signed consent that ``did`` joins in ``role`` (DESIGN: who may write what)."""
     if not isinstance(token, str):
-        raise Refused("endorsement_missing", f"a {role} DID needs governance's endorsement")
+        raise ENDORSEMENT_MISSING(f"a {role} DID needs governance's endorsement")
     try:
         jws = CompactJWS.parse(token, max_bytes=8192)
         jws.check_header(allowed_algs=SIGNING_ALGS, typ=ENDORSEMENT_TYP)
         signer, _ = split_key_id(str(jws.header.get("kid")))
         if signer != state.governance:
-            raise Refused("endorsement_invalid", "endorsement is not signed by governance")
+            raise ENDORSEMENT_INVALID("endorsement is not signed by governance")
         key = state.governance_document().key(str(jws.header["kid"]), "assertionMethod")
         if ctx.verify_signatures:
             jws.verify_with(key)
         claims = jws.payload_json()
     except (InvalidInput, VerificationError) as exc:
-        raise Refused("endorsement_invalid", f"endorsement does not verify: {exc.message}") from exc
+        raise ENDORSEMENT_INVALID(f"endorsement does not verify: {exc.message}") from exc
     if (
         claims.get("sub") != did
         or claims.get("role") != role
         or claims.get("ledger") != state.origin
     ):
-        raise Refused("endorsement_invalid", "endorsement is for another DID, role or ledger")
+        raise ENDORSEMENT_INVALID("endorsement is for another DID, role or ledger")
 
 
 @register(tx_types.DID_CREATE)
@@ -212,15 +227,15 @@ def check_did_create(state: State, tx: Transaction, ctx: Context) -> NewVersion:
     did = parse_did(body_field(tx.body, "did", str))
     role = body_field(tx.body, "role", str)
     if role not in ROLES:
-        raise InvalidInput("role_unknown", f"role must be one of {sorted(ROLES)}")
+        raise ROLE_UNKNOWN(f"role must be one of {sorted(ROLES)}")
     if did in state.dids:
-        raise Conflict("did_exists", f"{did} is already on the ledger")
+        raise DID_EXISTS(f"{did} is already on the ledger")
     document = body_field(tx.body, "document", dict)
     if ctx.full:
         check_self_certifying(did, document)
     validated = Document.validate(did, document, full=ctx.full)
     if tx.signer != did:
-        raise Refused("signer_not_controller", "a DID is created by its own key")
+        raise SIGNER_NOT_CONTROLLER("a DID is created by its own key")
     verify_signed_by(tx, validated.key(tx.kid, CONTROLLER_RELATIONSHIP), ctx)
     check_endorsement(state, tx.body.get("endorsement"), did, role, ctx)
     return NewVersion(did, role, validated, next_key_hashes(tx.body), tx.iat, tx.id)
@@ -234,13 +249,11 @@ def _check_successor(state: State, tx: Transaction) -> DidVersion:
     if current.deactivated:
         raise DID_DEACTIVATED(f"{did} has been deactivated")
     if tx.signer != did:
-        raise Refused("signer_not_controller", "only the DID's controller may change it")
+        raise SIGNER_NOT_CONTROLLER("only the DID's controller may change it")
     if body_field(tx.body, "prev", str) != current.version_id:
-        raise Conflict(
-            "did_prev_mismatch", f"prev must name the current version {current.version_id}"
-        )
+        raise DID_PREV_MISMATCH(f"prev must name the current version {current.version_id}")
     if tx.iat < current.time:
-        raise Refused("tx_time_regression", "a new version cannot predate the one it replaces")
+        raise TX_TIME_REGRESSION("a new version cannot predate the one it replaces")
     return current
 
 
@@ -255,7 +268,7 @@ def check_did_update(state: State, tx: Transaction, ctx: Context) -> NewVersion:
         # must control the new version (its hash was public, the key itself was not).
         key = new.key(tx.kid, CONTROLLER_RELATIONSHIP)
         if key.thumbprint() not in current.next_key_hashes:
-            raise Refused("prerotation_key_mismatch", "signing key is not the committed next key")
+            raise PREROTATION_KEY_MISMATCH("signing key is not the committed next key")
         verify_signed_by(tx, key, ctx)
     else:
         verify_signed_by(tx, current.document.key(tx.kid, CONTROLLER_RELATIONSHIP), ctx)

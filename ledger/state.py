@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 from civicid.accreditation import Grant
 from civicid.did import DID, DID_DEACTIVATED, DID_NOT_FOUND, Document
 from civicid.type_metadata import TypeMetadata
-from ledger.errors import LEDGER_NOT_INITIALIZED
+from ledger.errors import (
+    LEDGER_NOT_INITIALIZED,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,7 @@ def make_client(world: World, url: str, tamper: dict[str, Tamper] | None = None)
         change(data)
         return httpx.Response(200, json=data)
 
-    http = httpx.Client(base_url=url, transport=httpx.MockTransport(handler))
-    return LedgerClient(url, world.genesis.vkey, http=http)
+    return LedgerClient(url, world.genesis.vkey, transport=httpx.MockTransport(handler))
 
 
 @pytest.fixture

@@ -236,14 +236,14 @@ def test_framework_errors_carry_a_code_too(world: World) -> None:
 
 def test_client_refuses_an_oversized_answer(world: World) -> None:
     """A hostile ledger cannot make the client buffer an unbounded answer."""
-    from civicid import ledger_client
+    from civicid import http
 
     def huge(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b"x" * (ledger_client.MAX_RESPONSE_BYTES + 1))
+        return httpx.Response(200, content=b"x" * (http.MAX_RESPONSE_BYTES + 1))
 
-    client = LedgerClient("http://ledger.invalid", world.genesis.vkey,
-                          http=httpx.Client(transport=httpx.MockTransport(huge),
-                                            base_url="http://ledger.invalid"))
+    client = LedgerClient(
+        "http://ledger.invalid", world.genesis.vkey, transport=httpx.MockTransport(huge)
+    )
     with pytest.raises(Error) as info:
         client.checkpoint()
-    assert info.value.code == "ledger_response_too_large"
+    assert info.value.code == "http_response_too_large"
