@@ -12,7 +12,9 @@ from collections.abc import Sequence
 from civicid.errors import Code, InvalidInput, VerificationError, declare
 
 HASH_MALFORMED = declare("hash_malformed", InvalidInput, "a hash is not 32 bytes")
-PROOF_MALFORMED = declare("proof_malformed", InvalidInput, "a proof or tree size is malformed")
+MERKLE_PROOF_MALFORMED = declare(
+    "merkle_proof_malformed", InvalidInput, "a Merkle proof or tree size is malformed"
+)
 PROOF_OUT_OF_RANGE = declare(
     "proof_out_of_range", InvalidInput, "a leaf index or tree size outside the tree"
 )
@@ -208,14 +210,14 @@ class MerkleTree:
 
 def _check_size(value: int, what: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TREE_SIZE:
-        raise PROOF_MALFORMED(f"{what} is not a uint64")
+        raise MERKLE_PROOF_MALFORMED(f"{what} is not a uint64")
 
 
 def _check_proof(proof: Sequence[bytes]) -> None:
     if len(proof) > MAX_PROOF_HASHES:
-        raise PROOF_MALFORMED(f"proof has more than {MAX_PROOF_HASHES} hashes")
+        raise MERKLE_PROOF_MALFORMED(f"proof has more than {MAX_PROOF_HASHES} hashes")
     for p in proof:
-        _check_hash(p, "proof element", PROOF_MALFORMED)
+        _check_hash(p, "proof element", MERKLE_PROOF_MALFORMED)
 
 
 def verify_inclusion(
@@ -227,12 +229,12 @@ def verify_inclusion(
     """
     _check_size(index, "leaf index")
     _check_size(size, "tree size")
-    _check_hash(leaf_hash, "leaf hash", PROOF_MALFORMED)
-    _check_hash(root, "root hash", PROOF_MALFORMED)
+    _check_hash(leaf_hash, "leaf hash", MERKLE_PROOF_MALFORMED)
+    _check_hash(root, "root hash", MERKLE_PROOF_MALFORMED)
     _check_proof(proof)
     # Step 1: the leaf must be in the tree.
     if index >= size:
-        raise PROOF_MALFORMED(f"leaf index {index} >= tree size {size}")
+        raise MERKLE_PROOF_MALFORMED(f"leaf index {index} >= tree size {size}")
     # Steps 2-4.
     fn, sn, r = index, size - 1, bytes(leaf_hash)
     for p in proof:
@@ -264,9 +266,9 @@ def verify_consistency(
     _check_size(new_size, "new tree size")
     # §2.1.4: a proof from the empty tree proves nothing; RFC 9162 defines none (0 < m).
     if old_size == 0:
-        raise PROOF_MALFORMED("no consistency proof exists from the empty tree")
+        raise MERKLE_PROOF_MALFORMED("no consistency proof exists from the empty tree")
     if old_size > new_size:
-        raise PROOF_MALFORMED(f"old size {old_size} > new size {new_size}")
+        raise MERKLE_PROOF_MALFORMED(f"old size {old_size} > new size {new_size}")
     _check_proof(proof)
     if old_size == new_size:
         # Same size, same tree: the claim is only that the roots are identical, so they are
@@ -276,8 +278,8 @@ def verify_consistency(
         if bytes(old_root) != bytes(new_root):
             raise CONSISTENCY_PROOF_INVALID("roots differ at equal sizes")
         return
-    _check_hash(old_root, "old root hash", PROOF_MALFORMED)
-    _check_hash(new_root, "new root hash", PROOF_MALFORMED)
+    _check_hash(old_root, "old root hash", MERKLE_PROOF_MALFORMED)
+    _check_hash(new_root, "new root hash", MERKLE_PROOF_MALFORMED)
     # Step 1.
     if not proof:
         raise CONSISTENCY_PROOF_INVALID("empty proof")

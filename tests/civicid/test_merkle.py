@@ -153,7 +153,7 @@ def test_transparency_dev_inclusion_probe(path: Path) -> None:
     if probe["wantErr"]:
         with pytest.raises((VerificationError, InvalidInput)) as exc:
             verify_inclusion(*args)
-        assert exc.value.code in {"inclusion_proof_invalid", "proof_malformed"}
+        assert exc.value.code in {"inclusion_proof_invalid", "merkle_proof_malformed"}
     else:
         verify_inclusion(*args)
 
@@ -171,7 +171,7 @@ def test_transparency_dev_consistency_probe(path: Path) -> None:
     if probe["wantErr"]:
         with pytest.raises((VerificationError, InvalidInput)) as exc:
             verify_consistency(*args)
-        assert exc.value.code in {"consistency_proof_invalid", "proof_malformed"}
+        assert exc.value.code in {"consistency_proof_invalid", "merkle_proof_malformed"}
     else:
         verify_consistency(*args)
 
@@ -292,10 +292,10 @@ def test_malformed_hashes_are_refused() -> None:
     assert exc.value.code == "hash_malformed"
     with pytest.raises(InvalidInput) as exc:
         verify_inclusion(LEAVES[0], 0, 8, [b"\x00" * 32] * 100, ROOTS[8])
-    assert exc.value.code == "proof_malformed"
+    assert exc.value.code == "merkle_proof_malformed"
     with pytest.raises(InvalidInput) as exc:
         verify_consistency(2, 3, ROOTS[2], ROOTS[3][:31], [LEAVES[2]])
-    assert exc.value.code == "proof_malformed"
+    assert exc.value.code == "merkle_proof_malformed"
 
 
 def test_leaf_hash_is_not_a_node_hash() -> None:
