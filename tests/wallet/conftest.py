@@ -1,0 +1,94 @@
+"""Wallet fixtures: a data dir with fast (minimum OWASP) key derivation, a fixed clock, a
+controllable idle clock, and held credentials made up for tests of the store."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicid.encoding import b64url_encode
+from civicid.jose import PrivateKey
+from wallet.holder.credentials import VALID, Copy, Credential, new_id
+from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
+from wallet.holder.wallet import Wallet
+from wallet.settings import WalletSettings
+
+NOW = 1_780_000_000
+PASSPHRASE = "correct horse battery staple"
+OTHER_PASSPHRASE = "a different long passphrase"
+NATIONAL_ID = "https://civicid.example/vct/national-id"
+
+
+class Ticker:
+    """A monotonic clock tests move by hand (for the idle lock)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def fast_settings(root: Path, **extra: Any) -> WalletSettings:
+    return WalletSettings.load(
+        root,
+        kdf_memory_kib=MIN_MEMORY_KIB,
+        kdf_iterations=MIN_ITERATIONS,
+        ledger_key="unused+00000000+AAAA",
+        **extra,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> WalletSettings:
+    return fast_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def ticker() -> Ticker:
+    return Ticker()
+
+
+@pytest.fixture
+def wallet(settings: WalletSettings, ticker: Ticker) -> Iterator[Wallet]:
+    with Wallet.create(settings, PASSPHRASE, clock=lambda: NOW, monotonic=ticker) as opened:
+        yield opened
+
+
+def fake_sd_jwt(claims: dict[str, Any]) -> str:
+    """Not a real SD-JWT: enough to carry the claims as disclosures do (base64url JSON)."""
+    header = b64url_encode(b'{"alg":"ES256","typ":"dc+sd-jwt"}')
+    payload = b64url_encode(json.dumps({"vct": NATIONAL_ID}).encode())
+    disclosures = [
+        b64url_encode(json.dumps([hashlib.sha256(k.encode()).hexdigest()[:8], k, v]).encode())
+        for k, v in claims.items()
+    ]
+    return f"{header}.{payload}.c2ln~" + "".join(d + "~" for d in disclosures)
+
+
+def made_up(claims: dict[str, Any] | None = None, copies: int = 3) -> Credential:
+    claims = claims or {"given_name": "Erika", "family_name": "Mustermann"}
+    return Credential(
+        id=new_id(),
+        vct=NATIONAL_ID,
+        issuer="did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        claims=claims,
+        disclosable=tuple((name,) for name in claims),
+        issued_at=NOW,
+        received_at=NOW,
+        copies=tuple(
+            Copy(
+                id=new_id(),
+                sd_jwt=fake_sd_jwt(claims),
+                key=PrivateKey.generate().to_json(),
+                status=VALID,
+            )
+            for _ in range(copies)
+        ),
+        type_name="National ID",
+    )

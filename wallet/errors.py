@@ -1,0 +1,101 @@
+"""The wallet's error codes, each declared once (``civicid.errors.declare``)."""
+
+from __future__ import annotations
+
+from civicid.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Refused,
+    StorageError,
+    Unauthorized,
+    VerificationError,
+    declare,
+)
+
+# -- settings -----------------------------------------------------------------------------
+WALLET_SETTINGS_INVALID = declare(
+    "wallet_settings_invalid", InvalidInput, "the wallet's settings are invalid"
+)
+WALLET_LEDGER_UNCONFIGURED = declare(
+    "wallet_ledger_unconfigured",
+    InvalidInput,
+    "the wallet does not know the ledger's checkpoint key (civicid wallet init --ledger-key)",
+)
+
+# -- the encrypted store ------------------------------------------------------------------
+WALLET_NOT_FOUND = declare(
+    "wallet_not_found", NotFound, "no wallet here yet (civicid wallet init creates one)"
+)
+WALLET_EXISTS = declare("wallet_exists", Conflict, "a wallet already exists here")
+WALLET_PASSPHRASE_WRONG = declare(
+    "wallet_passphrase_wrong", Unauthorized, "the passphrase does not open this wallet"
+)
+WALLET_PASSPHRASE_WEAK = declare(
+    "wallet_passphrase_weak", InvalidInput, "the passphrase is too short"
+)
+WALLET_STORE_CORRUPT = declare(
+    "wallet_store_corrupt", StorageError, "the wallet file is damaged or truncated"
+)
+WALLET_STORE_UNSUPPORTED = declare(
+    "wallet_store_unsupported", StorageError, "the wallet file is of an unknown format version"
+)
+WALLET_STORE_WRITE_FAILED = declare(
+    "wallet_store_write_failed", StorageError, "the wallet could not be saved"
+)
+WALLET_IN_USE = declare("wallet_in_use", StorageError, "another program has this wallet open")
+WALLET_LOCKED = declare("wallet_locked", Unauthorized, "the wallet locked itself after idling")
+
+WALLET_RECORD_INVALID = declare(
+    "wallet_record_invalid", StorageError, "a record in the wallet is malformed"
+)
+
+# -- backups ------------------------------------------------------------------------------
+WALLET_BACKUP_INVALID = declare(
+    "wallet_backup_invalid", VerificationError, "the backup is damaged, altered or not a backup"
+)
+WALLET_BACKUP_PASSPHRASE_WRONG = declare(
+    "wallet_backup_passphrase_wrong", Unauthorized, "the passphrase does not open this backup"
+)
+WALLET_RESTORE_NOT_EMPTY = declare(
+    "wallet_restore_not_empty", Conflict, "restore only goes into an empty wallet"
+)
+
+# -- credentials and history --------------------------------------------------------------
+WALLET_CREDENTIAL_NOT_FOUND = declare(
+    "wallet_credential_not_found", NotFound, "no such credential in this wallet"
+)
+WALLET_CNF_MISMATCH = declare(
+    "wallet_cnf_mismatch", VerificationError, "the credential is not bound to the wallet's key"
+)
+WALLET_HOLDER_KEY_MISSING = declare(
+    "wallet_holder_key_missing", InvalidInput, "the credential is bound to a key not given"
+)
+WALLET_IMPORT_INVALID = declare(
+    "wallet_import_invalid", InvalidInput, "the file is not an SD-JWT VC the wallet can hold"
+)
+
+# -- protocols ----------------------------------------------------------------------------
+WALLET_URI_INVALID = declare(
+    "wallet_uri_invalid", InvalidInput, "not an offer or request link the wallet understands"
+)
+WALLET_ISSUER_MISMATCH = declare(
+    "wallet_issuer_mismatch", VerificationError, "the credential is not from the offering issuer"
+)
+WALLET_ISSUANCE_FAILED = declare(
+    "wallet_issuance_failed", VerificationError, "the issuer answered outside the protocol"
+)
+WALLET_NO_MATCH = declare(
+    "wallet_no_match", NotFound, "no credential in the wallet holds what is asked for"
+)
+WALLET_CLAIM_NOT_ALLOWED = declare(
+    "wallet_claim_not_allowed",
+    Refused,
+    "the verifier asks for a claim it is not accredited for; it was not sent",
+)
+WALLET_CLAIM_REQUIRED = declare(
+    "wallet_claim_required", InvalidInput, "a required claim cannot be left out"
+)
+WALLET_PRESENTATION_REFUSED = declare(
+    "wallet_presentation_refused", Refused, "the citizen declined to share"
+)

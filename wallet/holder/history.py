@@ -1,0 +1,81 @@
+"""The history of presentations: when, to whom, which claims, and the desk's signed receipt.
+
+Kept only in the sealed store: who a citizen showed what to is as private as the claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from civicid.times import rfc3339
+from wallet.errors import WALLET_RECORD_INVALID
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    id: str
+    at: int
+    verifier: str  # the desk's DID (the client identifier without its prefix)
+    client_id: str  # as the request named it, prefix included
+    credential_id: str
+    copy_id: str
+    vct: str
+    disclosed: tuple[str, ...]  # claim labels, e.g. "given_name", "address.street"
+    withheld: tuple[str, ...] = ()  # optional claims the citizen unticked
+    unaccredited: tuple[str, ...] = ()  # sent although the ledger does not allow them
+    verifier_name: str | None = None
+    purpose: str | None = None
+    accreditation: str | None = None
+    decision: str | None = None  # from the receipt: e.g. "eligible" / "not_eligible"
+    receipt: str | None = None  # the desk's signed receipt (a JWS), checked before keeping
+    receipt_claims: dict[str, Any] = field(default_factory=dict)
+    fresh_copy: bool = True  # False when every copy had already met this desk
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": rfc3339(self.at),
+            "verifier": self.verifier,
+            "client_id": self.client_id,
+            "verifier_name": self.verifier_name,
+            "purpose": self.purpose,
+            "accreditation": self.accreditation,
+            "credential_id": self.credential_id,
+            "copy_id": self.copy_id,
+            "vct": self.vct,
+            "disclosed": list(self.disclosed),
+            "withheld": list(self.withheld),
+            "unaccredited": list(self.unaccredited),
+            "decision": self.decision,
+            "receipt": self.receipt,
+            "receipt_claims": self.receipt_claims,
+            "fresh_copy": self.fresh_copy,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Presentation:
+        from civicid.times import parse_time
+
+        try:
+            return cls(
+                id=str(data["id"]),
+                at=parse_time(data["at"]),
+                verifier=str(data["verifier"]),
+                client_id=str(data["client_id"]),
+                verifier_name=data.get("verifier_name"),
+                purpose=data.get("purpose"),
+                accreditation=data.get("accreditation"),
+                credential_id=str(data["credential_id"]),
+                copy_id=str(data["copy_id"]),
+                vct=str(data["vct"]),
+                disclosed=tuple(data["disclosed"]),
+                withheld=tuple(data.get("withheld", ())),
+                unaccredited=tuple(data.get("unaccredited", ())),
+                decision=data.get("decision"),
+                receipt=data.get("receipt"),
+                receipt_claims=dict(data.get("receipt_claims") or {}),
+                fresh_copy=bool(data.get("fresh_copy", True)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WALLET_RECORD_INVALID(f"a stored history entry is malformed: {exc}") from exc

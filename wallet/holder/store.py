@@ -1,0 +1,225 @@
+"""The wallet's encrypted TinyDB: the whole database sealed in one file (``vault``), written
+atomically on every change, opened by one program at a time.
+
+TinyDB reads and writes the whole document through its storage; ours keeps the decrypted
+document in memory while unlocked (so reads cost no decryption) and seals it on each write.
+A write that fails drops the in-memory copy, so the next read comes from the file again:
+what the program sees is always what is on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import IO, Any, Final
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from civicid.errors import Error
+from wallet.errors import (
+    WALLET_EXISTS,
+    WALLET_IN_USE,
+    WALLET_NOT_FOUND,
+    WALLET_PASSPHRASE_WRONG,
+    WALLET_STORE_CORRUPT,
+    WALLET_STORE_WRITE_FAILED,
+)
+from wallet.holder.vault import KdfParams, Sealed, SealKey, check_strength, seal, write_sealed
+
+KIND: Final = "wallet"
+FILE_NAME: Final = "wallet.db"
+# The store is read whole into memory; a wallet of 10,000 credentials is ~50 MB. More than
+# this is not a wallet we wrote, and reading it would only exhaust memory.
+MAX_STORE_BYTES: Final = 256 * 1024 * 1024
+Document = dict[str, dict[str, Any]]
+
+
+def corrupt_advice(path: Path) -> str:
+    return (
+        f"{path} is damaged or truncated and was left as it is; move it aside, then "
+        "`civicid wallet restore BACKUP` brings your credentials back from a backup"
+    )
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_STORE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one") from exc
+    except OSError as exc:
+        raise WALLET_STORE_CORRUPT(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_STORE_BYTES:
+        raise WALLET_STORE_CORRUPT(f"{path} is larger than any wallet ({MAX_STORE_BYTES} bytes)")
+    return data
+
+
+def decode_document(plaintext: bytes, path: Path) -> Document:
+    try:
+        document = json.loads(plaintext)
+    except ValueError as exc:
+        raise WALLET_STORE_CORRUPT(corrupt_advice(path)) from exc
+    if not isinstance(document, dict) or not all(isinstance(t, dict) for t in document.values()):
+        raise WALLET_STORE_CORRUPT(corrupt_advice(path))
+    return document
+
+
+def encode_document(document: Document) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class SealedStorage(Storage):
+    """A TinyDB storage that seals the whole database under ``key`` at ``path``."""
+
+    def __init__(self, path: Path, key: SealKey, document: Document | None = None) -> None:
+        self.path = path
+        self.key: SealKey | None = key
+        self._document = document
+
+    def read(self) -> Document | None:
+        if self._document is None:
+            self._document = self._load()
+        return self._document
+
+    def _load(self) -> Document:
+        key = self._key()
+        data = read_file(self.path)
+        sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
+        return decode_document(sealed.open(key, WALLET_STORE_CORRUPT), self.path)
+
+    def write(self, data: Document) -> None:
+        try:
+            write_sealed(self.path, seal(encode_document(data), self._key(), KIND))
+        except BaseException:
+            # TinyDB changed the cached document in place before asking us to write it:
+            # forget it, so the next read is the file as it is.
+            self._document = None
+            raise
+        self._document = data
+
+    def _key(self) -> SealKey:
+        if self.key is None:
+            raise WALLET_STORE_WRITE_FAILED("the store is closed")
+        return self.key
+
+    def close(self) -> None:
+        self.key = None
+        self._document = None
+
+
+class Store:
+    """An open wallet database: TinyDB over sealed storage, and the lock that makes this
+    program its only writer."""
+
+    def __init__(self, path: Path, db: TinyDB, storage: SealedStorage, lock: IO[bytes]) -> None:
+        self.path = path
+        self.db = db
+        self.storage = storage
+        self._lock = lock
+
+    @staticmethod
+    def exists(path: Path) -> bool:
+        return path.exists()
+
+    @classmethod
+    def create(cls, path: Path, passphrase: str, kdf: KdfParams | None = None) -> Store:
+        check_strength(passphrase)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = _acquire(path)
+        try:
+            if path.exists():
+                raise WALLET_EXISTS(f"a wallet already exists at {path}")
+            key = SealKey.derive(passphrase, kdf or KdfParams())
+            document: Document = {}
+            write_sealed(path, seal(encode_document(document), key, KIND))
+        except BaseException:
+            _release(lock)
+            raise
+        return cls._assemble(path, key, document, lock)
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str) -> Store:
+        """Open with ``passphrase``: a wrong one, or a damaged file, raises and changes nothing."""
+        if not path.exists():
+            raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one")
+        lock = _acquire(path)
+        try:
+            data = read_file(path)
+            sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
+            key = sealed.key_for(passphrase, WALLET_PASSPHRASE_WRONG)
+            document = decode_document(sealed.open(key, WALLET_STORE_CORRUPT), path)
+        except Error as exc:
+            _release(lock)
+            if exc.code == WALLET_STORE_CORRUPT.name and "move it aside" not in exc.message:
+                raise WALLET_STORE_CORRUPT(f"{exc.message}. {corrupt_advice(path)}") from exc
+            raise
+        except BaseException:
+            _release(lock)
+            raise
+        return cls._assemble(path, key, document, lock)
+
+    @classmethod
+    def _assemble(cls, path: Path, key: SealKey, document: Document, lock: IO[bytes]) -> Store:
+        storage = SealedStorage(path, key, document)
+        db = TinyDB(storage=_Given(storage))
+        return cls(path, db, storage, lock)
+
+    def document(self) -> Document:
+        """The whole database, as a deep copy (for backups)."""
+        document = self.storage.read() or {}
+        copy: Document = json.loads(encode_document(document))
+        return copy
+
+    def replace(self, document: Document) -> None:
+        """Write ``document`` as the whole database (restore), then forget cached tables."""
+        self.storage.write(json.loads(encode_document(document)))
+        self.db.clear_cache()
+
+    def rekey(self, key: SealKey) -> None:
+        """Seal the database under a new key (a changed passphrase) in one atomic write."""
+        document = self.storage.read() or {}
+        write_sealed(self.path, seal(encode_document(document), key, KIND))
+        self.storage.key = key
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.db.close()
+        self.storage.close()
+        _release(self._lock)
+
+
+class _Given:
+    """Hand TinyDB an already built storage (it insists on constructing one itself)."""
+
+    def __init__(self, storage: SealedStorage) -> None:
+        self.storage = storage
+
+    def __call__(self) -> SealedStorage:
+        return self.storage
+
+
+def _acquire(path: Path) -> IO[bytes]:
+    """Hold ``<path>.lock`` exclusively while the wallet is open: two programs writing the
+    same wallet would each overwrite the other's changes."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    handle = os.fdopen(fd, "r+b")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        handle.close()
+        raise WALLET_IN_USE(f"{path} is open in another program; close it there first") from exc
+    return handle
+
+
+def _release(handle: IO[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    handle.close()
+
+
+__all__ = ["FILE_NAME", "SealedStorage", "Store"]

@@ -1,0 +1,297 @@
+"""The citizen's wallet as a library: open or create the sealed store, hold credentials and
+their history, lock itself when idle, back up and restore. The TUI, the CLI and the demo all
+drive this one object; the protocols (``issuance``, ``presentation``, ``status``) act on it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+from tinydb import Query
+
+from civicid.http import HttpClient
+from civicid.ledger_client import LedgerClient
+from civicid.times import Clock, system_clock
+from wallet.errors import (
+    WALLET_CREDENTIAL_NOT_FOUND,
+    WALLET_LOCKED,
+    WALLET_PASSPHRASE_WRONG,
+    WALLET_RESTORE_NOT_EMPTY,
+)
+from wallet.holder.backup import read_backup, write_backup
+from wallet.holder.credentials import Credential
+from wallet.holder.history import Presentation
+from wallet.holder.store import Store
+from wallet.holder.vault import KdfParams, SealKey, check_strength
+from wallet.settings import WalletSettings
+
+CREDENTIALS: Final = "credentials"
+HISTORY: Final = "history"
+META: Final = "meta"
+# An id prefix people type must still name one credential; shorter than this is a guess.
+MIN_ID_PREFIX: Final = 3
+
+Monotonic = Callable[[], float]
+
+
+class IdleLock:
+    """Domain-level auto-lock: after ``timeout`` seconds without use, the wallet forgets its
+    key and cached contents, and every call asks for the passphrase again."""
+
+    def __init__(self, timeout: float, monotonic: Monotonic = time.monotonic) -> None:
+        self.timeout = timeout
+        self.monotonic = monotonic
+        self.last = monotonic()
+
+    def touch(self) -> None:
+        self.last = self.monotonic()
+
+    def remaining(self) -> float:
+        return max(0.0, self.timeout - (self.monotonic() - self.last))
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+
+class Wallet:
+    def __init__(
+        self,
+        settings: WalletSettings,
+        store: Store,
+        *,
+        clock: Clock = system_clock,
+        monotonic: Monotonic = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.transport = transport
+        self.idle = IdleLock(settings.idle_timeout, monotonic)
+        self._store: Store | None = store
+        self._ledger: LedgerClient | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @staticmethod
+    def exists(settings: WalletSettings) -> bool:
+        return Store.exists(settings.store_path)
+
+    @classmethod
+    def create(cls, settings: WalletSettings, passphrase: str, **options: Any) -> Wallet:
+        store = Store.create(settings.store_path, passphrase, kdf_of(settings))
+        wallet = cls(settings, store, **options)
+        with wallet._session() as db:
+            db.table(META).insert({"created_at": wallet.clock(), "schema": 1})
+        return wallet
+
+    @classmethod
+    def open(cls, settings: WalletSettings, passphrase: str, **options: Any) -> Wallet:
+        return cls(settings, Store.open(settings.store_path, passphrase), **options)
+
+    @classmethod
+    def restore(
+        cls,
+        settings: WalletSettings,
+        backup: Path,
+        backup_passphrase: str,
+        passphrase: str,
+        **options: Any,
+    ) -> Wallet:
+        """Restore ``backup`` into this data dir's wallet, which must be empty or absent.
+        The backup is opened and checked before anything is created or written."""
+        document = read_backup(backup, backup_passphrase)
+        if cls.exists(settings):
+            wallet = cls.open(settings, passphrase, **options)
+        else:
+            wallet = cls.create(settings, passphrase, **options)
+        try:
+            if wallet.credentials() or wallet.history():
+                raise WALLET_RESTORE_NOT_EMPTY(
+                    f"{settings.store_path} already holds credentials or history; restore "
+                    "into a fresh data dir (or move this wallet aside first)"
+                )
+            wallet.store.replace(document)
+        except BaseException:
+            wallet.close()
+            raise
+        return wallet
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise WALLET_LOCKED("the wallet is locked: unlock it with its passphrase")
+        return self._store
+
+    @property
+    def locked(self) -> bool:
+        return self._store is None
+
+    def lock(self) -> None:
+        """Forget the key and every decrypted record; the file stays as it is."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    def unlock(self, passphrase: str) -> None:
+        if self._store is None:
+            self._store = Store.open(self.settings.store_path, passphrase)
+        self.idle.touch()
+
+    def check_idle(self) -> bool:
+        """Lock if idle too long; True if the wallet is (now) locked. The TUI polls this."""
+        if self._store is not None and self.idle.expired():
+            self.lock()
+        return self.locked
+
+    def close(self) -> None:
+        self.lock()
+
+    def __enter__(self) -> Wallet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self) -> Iterator[Any]:
+        """Every use goes through here: refuse when locked or idle too long, else count as
+        activity."""
+        if self.check_idle():
+            raise WALLET_LOCKED("the wallet locked itself after idling: unlock it again")
+        self.idle.touch()
+        yield self.store.db
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Re-seal under a key from ``new`` (with a fresh salt), once ``old`` is proven."""
+        check_strength(new)
+        with self._session():
+            current = self.store.storage.key
+            if current is None:
+                raise WALLET_LOCKED("the wallet is locked")
+            proof = SealKey.derive(old, current.kdf, current.salt)
+            if not hmac.compare_digest(proof.check, current.check):
+                raise WALLET_PASSPHRASE_WRONG("the current passphrase is not the one given")
+            self.store.rekey(SealKey.derive(new, kdf_of(self.settings) or current.kdf))
+
+    # -- credentials ----------------------------------------------------------------------
+
+    def credentials(self) -> list[Credential]:
+        with self._session() as db:
+            records = db.table(CREDENTIALS).all()
+        held = [Credential.from_json(record) for record in records]
+        return sorted(held, key=lambda c: (c.received_at, c.id))
+
+    def credential(self, ident: str) -> Credential:
+        """The credential whose id is ``ident`` (or starts with it, if only one does)."""
+        with self._session() as db:
+            table = db.table(CREDENTIALS)
+            exact = table.get(Query().id == ident)
+            if exact is not None:
+                return Credential.from_json(exact)
+            if len(ident) >= MIN_ID_PREFIX:
+                found = table.search(Query().id.test(lambda v: str(v).startswith(ident)))
+                if len(found) == 1:
+                    return Credential.from_json(found[0])
+        raise WALLET_CREDENTIAL_NOT_FOUND(f"no credential {ident!r} in this wallet")
+
+    def add(self, credential: Credential) -> None:
+        with self._session() as db:
+            db.table(CREDENTIALS).insert(credential.to_json())
+
+    def put(self, credential: Credential) -> None:
+        """Replace the stored record of ``credential`` (same id)."""
+        with self._session() as db:
+            record = credential.to_json()
+
+            def replace(doc: dict[str, Any]) -> None:
+                doc.clear()
+                doc.update(record)
+
+            updated = db.table(CREDENTIALS).update(replace, Query().id == credential.id)
+        if not updated:
+            raise WALLET_CREDENTIAL_NOT_FOUND(f"no credential {credential.id!r} in this wallet")
+
+    def put_many(self, credentials: list[Credential]) -> None:
+        """Replace several records in one sealed write (a status refresh)."""
+        by_id = {c.id: c.to_json() for c in credentials}
+        if not by_id:
+            return
+
+        def replace(doc: dict[str, Any]) -> None:
+            record = by_id[doc["id"]]
+            doc.clear()
+            doc.update(record)
+
+        with self._session() as db:
+            db.table(CREDENTIALS).update(replace, Query().id.one_of(list(by_id)))
+
+    def remove(self, ident: str) -> Credential:
+        credential = self.credential(ident)
+        with self._session() as db:
+            db.table(CREDENTIALS).remove(Query().id == credential.id)
+        return credential
+
+    # -- history --------------------------------------------------------------------------
+
+    def history(self) -> list[Presentation]:
+        with self._session() as db:
+            records = db.table(HISTORY).all()
+        return sorted((Presentation.from_json(r) for r in records), key=lambda p: (p.at, p.id))
+
+    def record(self, presentation: Presentation) -> None:
+        """Keep ``presentation``: it is also what tells which copy met which verifier."""
+        with self._session() as db:
+            db.table(HISTORY).insert(presentation.to_json())
+
+    def shown(self) -> dict[str, set[str]]:
+        """Copy id -> the verifiers (DIDs) it was shown to, from the history."""
+        seen: dict[str, set[str]] = {}
+        for entry in self.history():
+            seen.setdefault(entry.copy_id, set()).add(entry.verifier)
+        return seen
+
+    # -- backup ---------------------------------------------------------------------------
+
+    def backup(self, path: Path, passphrase: str) -> int:
+        """Seal the whole wallet into ``path`` under ``passphrase``; bytes written."""
+        with self._session():
+            document = self.store.document()
+        return write_backup(path, document, passphrase, now=self.clock(), kdf=kdf_of(self.settings))
+
+    # -- the outside world ----------------------------------------------------------------
+
+    @property
+    def ledger(self) -> LedgerClient:
+        if self._ledger is None:
+            self._ledger = LedgerClient(
+                self.settings.ledger_url,
+                self.settings.checkpoint_key(),
+                trust_file=self.settings.trust_file,
+            )
+        return self._ledger
+
+    def http(self) -> HttpClient:
+        """A bounded client for issuers and verifiers (a fresh one per flow)."""
+        return HttpClient(transport=self.transport)
+
+
+def kdf_of(settings: WalletSettings) -> KdfParams | None:
+    if settings.kdf_memory_kib is None and settings.kdf_iterations is None:
+        return None
+    default = KdfParams()
+    return KdfParams(
+        settings.kdf_memory_kib or default.memory_kib,
+        settings.kdf_iterations or default.iterations,
+    )
+
+
+__all__ = ["IdleLock", "Wallet"]

@@ -1,0 +1,90 @@
+"""The wallet's settings, from (strongest first) command-line flags, the environment
+(``CIVICID_WALLET_*``), the file ``<data-dir>/wallet.toml``, and safe defaults."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from civicid.errors import NotFound
+from civicid.keystore import KeyStore, write_private
+from civicid.settings import DEFAULT_HOST, LEDGER_PORT, default_data_dir
+from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
+
+CONFIG_FILE: Final = "wallet.toml"
+PASSPHRASE_ENV: Final = "CIVICID_WALLET_PASSPHRASE"  # noqa: S105 - a variable name
+# The name under which `civicid ledger init` keeps the checkpoint key in <data-dir>/keys/:
+# on a machine that runs the ledger too, the wallet needs no --ledger-key.
+LEDGER_CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"
+# Lock after five idle minutes: long enough to read a request, short for a shared computer.
+DEFAULT_IDLE_SECONDS: Final = 300
+
+
+class WalletSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_WALLET_", frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    ledger_url: str = f"http://{DEFAULT_HOST}:{LEDGER_PORT}"
+    ledger_key: str | None = None  # the ledger's checkpoint verification key (a C2SP vkey)
+    idle_timeout: float = Field(default=DEFAULT_IDLE_SECONDS, gt=0)
+    kdf_memory_kib: int | None = None  # Argon2id cost for a new wallet (default: vault's)
+    kdf_iterations: int | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.data_dir / "wallet"
+
+    @property
+    def store_path(self) -> Path:
+        return self.directory / "wallet.db"
+
+    @property
+    def trust_file(self) -> Path:
+        """The last ledger checkpoint this wallet verified (public data: no need to seal it)."""
+        return self.directory / "checkpoint"
+
+    def checkpoint_key(self) -> str:
+        if self.ledger_key:
+            return self.ledger_key
+        try:
+            return str(KeyStore(self.data_dir / "keys").get(LEDGER_CHECKPOINT_KEY_NAME)["vkey"])
+        except (NotFound, KeyError) as exc:
+            raise WALLET_LEDGER_UNCONFIGURED() from exc
+
+    @classmethod
+    def load(cls, data_dir: Path, **flags: Any) -> WalletSettings:
+        """Settings for the wallet in ``data_dir``; ``flags`` that are not None win."""
+        path = data_dir / CONFIG_FILE
+        try:
+            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+            from_env = cls(data_dir=data_dir)
+            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+            given = {k: v for k, v in flags.items() if v is not None}
+            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
+        except (tomllib.TOMLDecodeError, ValidationError) as exc:
+            raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
+
+    def save(self, **values: Any) -> WalletSettings:
+        """Write ``values`` (ledger URL and key) to ``wallet.toml``, keeping what is there."""
+        path = self.data_dir / CONFIG_FILE
+        try:
+            current = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+        except tomllib.TOMLDecodeError as exc:
+            raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
+        current.update({k: v for k, v in values.items() if v is not None})
+        lines = [f"{name} = {_toml_value(value)}" for name, value in sorted(current.items())]
+        write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
+        return WalletSettings.load(self.data_dir)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
