@@ -125,8 +125,11 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads_strict(data: bytes | str, code: Any) -> Any:
-    """RFC 8259 JSON with no duplicate names (RFC 7515 §5.2) and no NaN/Infinity."""
+    """RFC 8259 JSON in UTF-8 (§8.1: no lone surrogates, which json.loads would let through from
+    bytes), with no duplicate names (RFC 7515 §5.2) and no NaN/Infinity."""
     try:
+        if isinstance(data, bytes):
+            data = data.decode("utf-8")
         return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except RecursionError as exc:
         raise SDJWT_TOO_DEEP("JSON nests too deeply") from exc
