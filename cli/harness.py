@@ -10,10 +10,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from civicid.errors import Unavailable
+from civicid.errors import Unavailable, declare
 
 # How long to wait for a service started here to answer before giving up.
 STARTUP_TIMEOUT: Final = 20.0
+
+SERVICE_START_FAILED = declare(
+    "service_start_failed", Unavailable, "a service started here did not come up"
+)
 
 
 def free_port() -> int:
@@ -34,7 +38,7 @@ def wait_until_healthy(
             if httpx.get(url + "/health", timeout=1).status_code == 200:
                 return
         if time.monotonic() > deadline or not alive():
-            raise Unavailable("service_start_failed", f"service at {url} did not start")
+            raise SERVICE_START_FAILED(f"service at {url} did not start")
         time.sleep(0.05)
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicid import transaction as tx
 from civicid.encoding import b64url_encode, canonical_json
 from civicid.errors import Error
+from ledger import rules
 from tests.ledger.conftest import World
 
 JSON = st.recursive(
@@ -49,14 +51,29 @@ SETTINGS = settings(
 
 
 def only_our_errors(world: World, text: str | bytes) -> None:
+    """Bad input earns a refusal of the client's making (4xx): never ``internal_error`` or a
+    storage failure, which would mean a bug in a rule passed for a refusal."""
     size, root = world.ledger.size, world.ledger.tree.root()
     try:
         world.ledger.submit(text)
     except Error as exc:
         assert exc.code and exc.message
+        assert exc.http_status < 500, f"{exc.code}: {exc.message}"
         assert world.ledger.size == size and world.ledger.tree.root() == root
     else:  # a random body that is valid would be a surprise worth seeing
         raise AssertionError(f"accepted: {text!r}")
+
+
+def test_a_bug_in_a_rule_fails_the_fuzz_check(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: object) -> None:
+        raise KeyError("body")
+
+    monkeypatch.setitem(rules.RULES, tx.DID_UPDATE, broken)
+    update = world.governance.sign(tx.DID_UPDATE, {}, ledger=world.origin, now=world.clock.now)
+    with pytest.raises(AssertionError, match="internal_error"):
+        only_our_errors(world, update)
 
 
 @SETTINGS
