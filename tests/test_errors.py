@@ -21,23 +21,6 @@ from civicid.errors import CATALOGUE, CODE_PATTERN, Error
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 PACKAGES: Final = ("civicid", "ledger", "issuer", "verifier", "wallet", "cli")
-# Files whose raise sites still type their codes, to be converted; this list only shrinks.
-NOT_YET_DECLARED: Final = frozenset(
-    {
-        "civicid/accreditation.py",
-        "civicid/checkpoint.py",
-        "civicid/jose.py",
-        "civicid/ledger_client.py",
-        "civicid/merkle.py",
-        "civicid/proven.py",
-        "civicid/registry_client.py",
-        "civicid/status_list.py",
-        "civicid/type_metadata.py",
-        "ledger/governance.py",
-        "ledger/registry.py",
-        "ledger/rules.py",
-    }
-)
 
 
 def sources() -> Iterator[tuple[str, ast.Module]]:
@@ -140,26 +123,10 @@ def test_every_module_imports_so_every_declaration_runs() -> None:
 
 def test_no_code_is_typed_at_its_raise_site() -> None:
     classes = error_classes(list(TREES.values()))
-    typed = [
-        site
-        for path, tree in TREES.items()
-        if path not in NOT_YET_DECLARED
-        for site in typed_codes(path, tree, classes)
-    ]
+    typed = [site for path, tree in TREES.items() for site in typed_codes(path, tree, classes)]
     assert not typed, "declare these codes once and raise the declared code:\n" + "\n".join(
         map(str, typed)
     )
-
-
-def test_the_allow_list_only_shrinks() -> None:
-    """A converted file leaves the list; a listed file that no longer types codes is stale."""
-    classes = error_classes(list(TREES.values()))
-    stale = sorted(
-        path
-        for path in NOT_YET_DECLARED
-        if path not in TREES or not typed_codes(path, TREES[path], classes)
-    )
-    assert not stale, f"remove from NOT_YET_DECLARED: {stale}"
 
 
 def test_every_declared_code_is_raised_somewhere() -> None:
