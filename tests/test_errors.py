@@ -21,6 +21,9 @@ from civicid.errors import CATALOGUE, CODE_PATTERN, Error
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 PACKAGES: Final = ("civicid", "ledger", "issuer", "verifier", "wallet", "cli")
+# Catalogues declared ahead of the code that raises them (a part being built); each entry
+# leaves as soon as all its codes are raised, and this list only shrinks.
+DECLARED_AHEAD: Final = frozenset({"wallet/errors.py"})
 
 
 def sources() -> Iterator[tuple[str, ast.Module]]:
@@ -129,19 +132,32 @@ def test_no_code_is_typed_at_its_raise_site() -> None:
     )
 
 
-def test_every_declared_code_is_raised_somewhere() -> None:
-    declared = {
-        (path, constant, code)
-        for path, tree in TREES.items()
-        for constant, code in declarations(tree).items()
-    }
+def unraised() -> dict[str, list[str]]:
+    """Declared codes no module raises, by the file that declares them."""
     used: set[str] = set()
     for tree in TREES.values():
         used |= used_names(tree)
-    unused = sorted(
-        f"{path}: {constant} ({code})" for path, constant, code in declared if constant not in used
-    )
+    found: dict[str, list[str]] = {}
+    for path, tree in TREES.items():
+        for constant, code in declarations(tree).items():
+            if constant not in used:
+                found.setdefault(path, []).append(f"{constant} ({code})")
+    return found
+
+
+def test_every_declared_code_is_raised_somewhere() -> None:
+    unused = [
+        f"{path}: {item}"
+        for path, items in unraised().items()
+        if path not in DECLARED_AHEAD
+        for item in items
+    ]
     assert not unused, "declared but never raised:\n" + "\n".join(unused)
+
+
+def test_declared_ahead_only_shrinks() -> None:
+    stale = sorted(DECLARED_AHEAD - set(unraised()))
+    assert not stale, f"every code is raised now: remove {stale} from DECLARED_AHEAD"
 
 
 def test_each_code_is_declared_by_one_constant() -> None:
