@@ -1,0 +1,42 @@
+"""Verifier fixtures: a ledger world, its HTTP API in-process, and a desk on top of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.verifier.world import NOW, Clock, World, build_world, ledger_http, open_desk
+from verifier.service import Verifier
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@pytest.fixture
+def world(tmp_path: Path, clock: Clock) -> Iterator[World]:
+    built = build_world(tmp_path, clock)
+    yield built
+    built.ledger.close()
+
+
+@pytest.fixture
+def http(world: World) -> Iterator[httpx.Client]:
+    with ledger_http(world) as client:
+        yield client
+
+
+@pytest.fixture
+def desk_clock() -> Clock:
+    return Clock(NOW + 120)
+
+
+@pytest.fixture
+def verifier(world: World, http: httpx.Client, desk_clock: Clock) -> Iterator[Verifier]:
+    opened = open_desk(world, http, desk_clock)
+    yield opened
+    opened.close()

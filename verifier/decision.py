@@ -1,0 +1,157 @@
+"""A desk's answer: eligible or not, with every check's outcome, as JSON and as text people
+read; and the audit record of it, which holds no claim value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from civicid.times import rfc3339
+
+PASSED: Final = "passed"
+FAILED: Final = "failed"
+SKIPPED: Final = "skipped"
+
+# The failing step in plain words for the desk's screen and the CLI (the code stays beside it).
+PLAIN: Final[dict[str, str]] = {
+    "status_revoked": "The card has been revoked by the agency that issued it.",
+    "status_suspended": "The card is suspended by the agency that issued it.",
+    "status_missing": "The card carries no revocation entry, so it cannot be checked.",
+    "sdjwt_expired": "The card has expired.",
+    "sdjwt_not_yet_valid": "The card is not valid yet.",
+    "credential_too_old": "The card was issued longer ago than this check accepts.",
+    "issuer_not_accredited": "The agency was not accredited to issue this card when it did.",
+    "issuer_not_accepted": "This check does not accept cards from this agency.",
+    "credential_key_not_in_force": "The card was signed with a key the agency did not hold then.",
+    "sdjwt_signature_invalid": "The card's signature is not the agency's: it may be forged.",
+    "vct_not_accepted": "This kind of card is not accepted for this check.",
+    "claim_missing": "The wallet did not share everything this check needs.",
+    "predicate_failed": "The shared information does not meet this check's conditions.",
+    "kb_nonce_mismatch": "The answer was made for another request (possible replay).",
+    "kb_aud_mismatch": "The answer was made for another desk.",
+    "kb_iat_stale": "The answer is too old; ask the citizen to try again.",
+    "kb_signature_invalid": "The answer was not made by the card's holder.",
+    "kb_missing": "The answer does not prove the citizen holds the card.",
+    "presentation_replayed": "This answer was already used once (replay).",
+    "snapshot_stale": "The desk's offline ledger data is too old; sync it again.",
+    "ledger_data_stale": "The desk's ledger data is too old.",
+}
+DEFAULT_PLAIN: Final = "The card did not pass the desk's checks."
+
+
+def plain(code: str | None) -> str:
+    if code is None:
+        return ""
+    if code.startswith(("sdjwt_", "kb_")) and code not in PLAIN:
+        return "The card or the answer is malformed or tampered with."
+    if code.startswith(("ledger_", "resolution_", "signer_")):
+        return "The ledger's answer could not be verified; the check cannot be trusted."
+    return PLAIN.get(code, DEFAULT_PLAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One step of the checks: passed, failed (with its code) or skipped after a failure."""
+
+    step: str
+    title: str
+    status: str
+    spec: str
+    code: str | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "step": self.step,
+            "title": self.title,
+            "status": self.status,
+            "spec": self.spec,
+        }
+        if self.code is not None:
+            data["code"] = self.code
+        if self.detail:
+            data["detail"] = self.detail
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Eligible or not, why, and what was received (claim names, never values)."""
+
+    eligible: bool
+    policy: str
+    purpose: str
+    decided_at: int
+    outcomes: tuple[Outcome, ...]
+    vct: str | None = None
+    issuer: str | None = None
+    received: tuple[str, ...] = ()
+    checkpoint_size: int | None = None
+    offline: bool = False
+
+    @property
+    def failed(self) -> Outcome | None:
+        return next((o for o in self.outcomes if o.status == FAILED), None)
+
+    @property
+    def code(self) -> str | None:
+        failed = self.failed
+        return failed.code if failed else None
+
+    @property
+    def reason(self) -> str:
+        return plain(self.code)
+
+    def with_outcome(self, outcome: Outcome) -> Decision:
+        """A response-level failure (before any presentation step), as a decision."""
+        return replace(self, eligible=False, outcomes=(*self.outcomes, outcome))
+
+    def to_json(self) -> dict[str, Any]:
+        failed = self.failed
+        return {
+            "decision": "eligible" if self.eligible else "not_eligible",
+            "eligible": self.eligible,
+            "policy": self.policy,
+            "purpose": self.purpose,
+            "decided_at": rfc3339(self.decided_at),
+            "failed_step": failed.step if failed else None,
+            "code": failed.code if failed else None,
+            "reason": self.reason or None,
+            "vct": self.vct,
+            "issuer": self.issuer,
+            "received_claims": list(self.received),
+            "checkpoint_size": self.checkpoint_size,
+            "offline": self.offline,
+            "steps": [o.to_json() for o in self.outcomes],
+        }
+
+    def to_text(self) -> str:
+        marks = {PASSED: "✓", FAILED: "✗", SKIPPED: "·"}
+        head = "ELIGIBLE" if self.eligible else "NOT ELIGIBLE"
+        lines = [f"{head} for {self.policy} ({rfc3339(self.decided_at)})"]
+        if not self.eligible:
+            lines.append(f"  {self.reason} [{self.code}]")
+        if self.issuer:
+            lines.append(f"  credential {self.vct} from {self.issuer}")
+        if self.received:
+            lines.append(f"  claims received: {', '.join(self.received)}")
+        if self.offline:
+            lines.append("  checked offline, against the last synced snapshot")
+        for outcome in self.outcomes:
+            note = f" [{outcome.code}] {outcome.detail}" if outcome.code else f" {outcome.detail}"
+            lines.append(f"  {marks[outcome.status]} {outcome.title}{note.rstrip()}")
+        return "\n".join(lines)
+
+    def audit_record(self) -> dict[str, Any]:
+        """What the audit trail keeps: no claim values, no nonce, no holder key."""
+        failed = self.failed
+        return {
+            "time": rfc3339(self.decided_at),
+            "policy": self.policy,
+            "decision": "eligible" if self.eligible else "not_eligible",
+            "failed_step": failed.step if failed else None,
+            "code": failed.code if failed else None,
+            "vct": self.vct,
+            "issuer": self.issuer,
+            "offline": self.offline,
+        }

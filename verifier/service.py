@@ -1,0 +1,308 @@
+"""The desk as a library: make a request for a policy, serve its request object once, take
+the wallet's answer, decide, sign a receipt, keep an audit record. The HTTP app, the CLI and
+the demo are shells over ``Verifier``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import httpx
+
+from civicid.dcql import claim_name_or_repr
+from civicid.errors import Error
+from civicid.identity import Identity
+from civicid.keystore import KeyStore
+from civicid.ledger_client import LedgerClient
+from civicid.oid4vp import (
+    ELIGIBLE,
+    NOT_ELIGIBLE,
+    AuthorizationRequest,
+    AuthorizationResponse,
+    Receipt,
+    ReceivedClaims,
+    build_link,
+    build_receipt,
+    build_request_object,
+    client_id_for,
+    new_nonce,
+)
+from civicid.times import Clock, rfc3339, system_clock
+from verifier.checks import STEPS, check_presentation
+from verifier.decision import FAILED, SKIPPED, Decision, Outcome
+from verifier.errors import RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
+from verifier.policy import (
+    CREDENTIAL_QUERY_ID,
+    Policy,
+    load_policies,
+    policies_named,
+    require_accredited,
+)
+from verifier.settings import VerifierSettings
+from verifier.store import PendingRequest, Store
+from verifier.trust import LedgerTrust
+
+REQUEST_PATH: Final = "/oid4vp/requests/"
+RESPONSE_PATH: Final = "/oid4vp/response"
+CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"  # where `civicid ledger init` keeps the vkey
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A new request, as the desk's page shows it."""
+
+    id: str
+    transaction_id: str
+    policy: str
+    title: str
+    purpose: str
+    link: str
+    request_uri: str
+    expires: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "transaction_id": self.transaction_id,
+            "policy": self.policy,
+            "title": self.title,
+            "purpose": self.purpose,
+            "link": self.link,
+            "request_uri": self.request_uri,
+            "expires_at": rfc3339(self.expires),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    decision: Decision
+    receipt: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The direct_post answer (OpenID4VP §8.2: 200, JSON): the decision and the receipt."""
+        return {
+            "decision": ELIGIBLE if self.decision.eligible else NOT_ELIGIBLE,
+            "receipt": self.receipt,
+        }
+
+
+def response_failure(policy: Policy, now: int, error: Error, offline: bool = False) -> Decision:
+    """A decision for an answer refused before any presentation step could run."""
+    outcomes = [Outcome("response", "Authorization response", FAILED, "OpenID4VP §8.1, §8.6",
+                        error.code, error.message)]  # fmt: skip
+    outcomes += [Outcome(s.name, s.title, SKIPPED, s.spec) for s in STEPS]
+    return Decision(False, policy.name, policy.purpose, now, tuple(outcomes), offline=offline)
+
+
+class Verifier:
+    """One desk: its ledger identity, its policies, its ledger view, its store."""
+
+    def __init__(
+        self,
+        *,
+        desk: Identity,
+        policies: dict[str, Policy],
+        trust: LedgerTrust,
+        store: Store,
+        base_url: str,
+        clock: Clock = system_clock,
+        request_ttl: int = 300,
+    ) -> None:
+        self.desk = desk
+        self.policies = policies
+        self.trust = trust
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+        self.request_ttl = request_ttl
+        self.client_id = client_id_for(desk.did)
+        self._status_uris: set[str] = set(store.status_uris())
+
+    @classmethod
+    def open(
+        cls,
+        settings: VerifierSettings,
+        *,
+        clock: Clock = system_clock,
+        ledger_http: httpx.Client | None = None,
+        check_accreditation: bool = True,
+    ) -> Verifier:
+        """The desk of ``settings.data_dir``: its identity from the key store, its policies
+        (each refused unless the desk is accredited for every claim it asks), its store."""
+        keys = KeyStore(settings.data_dir / "keys")
+        if not (settings.data_dir / "verifier.toml").exists() and settings.policies_dir is None:
+            raise VERIFIER_NOT_INITIALIZED(f"no verifier in {settings.data_dir}; run init")
+        desk = Identity.from_json(keys.get(settings.desk))
+        vkey = settings.checkpoint_key or str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
+        client = LedgerClient(
+            settings.ledger_url, vkey, trust_file=settings.trust_file, http=ledger_http
+        )
+        trust = LedgerTrust(client, clock=clock)
+        policies = load_policies(settings.policies_path)
+        verifier = cls(
+            desk=desk,
+            policies=policies,
+            trust=trust,
+            store=Store(settings.store_path),
+            base_url=settings.base_url,
+            clock=clock,
+            request_ttl=settings.request_ttl,
+        )
+        if check_accreditation:
+            verifier.check_policies()
+        return verifier
+
+    def close(self) -> None:
+        self.store.close()
+        self.trust.client.close()
+
+    def check_policies(self) -> None:
+        """Refuse (at load) any policy asking for a claim the desk may not ask for."""
+        now = self.clock()
+        for policy in self.policies.values():
+            require_accredited(
+                policy,
+                lambda vct, claims: self.trust.verifier_claims(
+                    self.desk.did, vct, claims, now=now
+                ),
+            )
+
+    def policy(self, name: str) -> Policy:
+        return policies_named(self.policies, name)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def create_request(self, policy_name: str) -> Created:
+        """A signed OpenID4VP request for ``policy_name`` (§5, §8.2), stored, served once."""
+        policy = self.policy(policy_name)
+        now = self.clock()
+        request_id = secrets.token_urlsafe(16)
+        request = AuthorizationRequest(
+            client_id=self.client_id,
+            response_uri=self.base_url + RESPONSE_PATH,
+            nonce=new_nonce(),
+            state=new_nonce(),
+            dcql_query=policy.dcql(),
+            iat=now,
+            exp=now + self.request_ttl,
+            policy=policy.name,
+            purpose=policy.purpose,
+        )
+        token = build_request_object(request, self.desk.key, self.desk.kid)
+        pending = PendingRequest(
+            id=request_id,
+            state=request.state,
+            transaction_id=secrets.token_urlsafe(24),
+            nonce=request.nonce,
+            policy=policy.name,
+            request_object=token,
+            created=now,
+            expires=request.exp,
+        )
+        self.store.add_request(pending)
+        return Created(
+            id=request_id,
+            transaction_id=pending.transaction_id,
+            policy=policy.name,
+            title=policy.title,
+            purpose=policy.purpose,
+            link=self.link_for(request_id),
+            request_uri=self.base_url + REQUEST_PATH + request_id,
+            expires=pending.expires,
+        )
+
+    def link_for(self, request_id: str) -> str:
+        """The ``openid4vp://`` link (and QR code content) of request ``request_id``."""
+        return build_link(self.client_id, self.base_url + REQUEST_PATH + request_id)
+
+    def request_object(self, request_id: str) -> str:
+        return self.store.fetch_request_object(request_id, self.clock())
+
+    def transaction(self, transaction_id: str) -> dict[str, Any]:
+        """What the desk's page polls: the request's status, and its decision once made."""
+        pending = self.store.by_transaction(transaction_id)
+        now = self.clock()
+        policy = self.policies.get(pending.policy)
+        return {
+            "status": pending.status(now),
+            "policy": pending.policy,
+            "title": policy.title if policy else pending.policy,
+            "expires_at": rfc3339(pending.expires),
+            "decision": pending.decision,
+        }
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def receive_response(self, form: Mapping[str, Any]) -> Answered:
+        """The wallet's direct_post (§8.2): once per request, before expiry; then the checks,
+        the decision, the receipt and the audit record, all committed before answering."""
+        response = AuthorizationResponse.from_form(form)
+        now = self.clock()
+        pending = self.store.claim_answer(response.state, now)
+        policy = self.policy(pending.policy)
+        decision = self._decide(response, pending, policy, now)
+        received = ()
+        if decision.vct is not None and decision.issuer is not None:
+            received = (ReceivedClaims(decision.vct, decision.issuer, decision.received),)
+        receipt = Receipt(
+            iss=self.desk.did,
+            client_id=self.client_id,
+            policy=policy.name,
+            purpose=policy.purpose,
+            received=received,
+            decision=ELIGIBLE if decision.eligible else NOT_ELIGIBLE,
+            iat=now,
+            nonce=pending.nonce,
+            failed_step=decision.code,
+        )
+        token = build_receipt(receipt, self.desk.key, self.desk.kid)
+        self.store.save_decision(response.state, decision.to_json(), token, decision.audit_record())
+        return Answered(decision, token)
+
+    def _decide(
+        self, response: AuthorizationResponse, pending: PendingRequest, policy: Policy, now: int
+    ) -> Decision:
+        if response.error is not None:
+            refusal = RESPONSE_ERROR(f"the wallet answered {response.error}")
+            return response_failure(policy, now, refusal)
+        try:
+            vp_token = policy.dcql().check_vp_token(response.vp_token)
+        except Error as exc:
+            return response_failure(policy, now, exc)
+        return self.check(
+            str(vp_token[CREDENTIAL_QUERY_ID][0]), policy=policy, nonce=pending.nonce, now=now
+        )
+
+    def check(
+        self, presentation: str, *, policy: Policy, nonce: str, now: int | None = None
+    ) -> Decision:
+        """Every check of one presentation against ``policy``, bound to ``nonce`` and this
+        desk's client_id; the nonce is spent in the shared store."""
+        return check_presentation(
+            presentation,
+            policy=policy,
+            nonce=nonce,
+            client_id=self.client_id,
+            trust=self.trust,
+            now=self.clock() if now is None else now,
+            replay=self.store,
+            on_status_uri=self._seen_status_uri,
+        )
+
+    def _seen_status_uri(self, uri: str) -> None:
+        if uri not in self._status_uris:
+            self._status_uris.add(uri)
+            self.store.remember_status_uri(uri, self.clock())
+
+    def audit(self, record: Decision) -> None:
+        self.store.audit(record.audit_record())
+
+    def policies_json(self) -> list[dict[str, Any]]:
+        return [p.to_json() for p in self.policies.values()]
+
+
+def received_names(paths: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(claim_name_or_repr(p) for p in paths)

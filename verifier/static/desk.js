@@ -1,0 +1,148 @@
+// The desk's page: start a request for a policy, show its QR code and link, poll for the
+// decision and show it. Plain DOM; no external code.
+"use strict";
+
+(function () {
+  const POLL_MS = 1000;
+  const $ = (id) => document.getElementById(id);
+  let timer = null;
+  let current = null;
+
+  function show(id, visible) {
+    $(id).hidden = !visible;
+  }
+
+  function text(id, value) {
+    $(id).textContent = value;
+  }
+
+  function asksFor(name) {
+    const data = $("asks-data");
+    if (!data) return "";
+    const item = data.content.querySelector('[data-name="' + CSS.escape(name) + '"]');
+    return item ? item.textContent : "";
+  }
+
+  function describePolicy() {
+    const select = $("policy");
+    const option = select.options[select.selectedIndex];
+    text("purpose", option.dataset.purpose || "");
+    text("asks", asksFor(select.value));
+  }
+
+  function stopPolling() {
+    if (timer !== null) {
+      clearTimeout(timer);
+      timer = null;
+    }
+  }
+
+  function reset() {
+    stopPolling();
+    current = null;
+    show("request", false);
+    show("result", false);
+    $("go").disabled = false;
+    $("policy").focus();
+  }
+
+  async function start(event) {
+    event.preventDefault();
+    stopPolling();
+    show("result", false);
+    $("go").disabled = true;
+    text("status", "Creating the request…");
+    try {
+      const answer = await fetch("/requests", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ policy: $("policy").value }),
+      });
+      const data = await answer.json();
+      if (!answer.ok) throw new Error(data.error_description || data.error);
+      current = data;
+      $("qr").src = data.qr;
+      $("qr").alt = "QR code of the request link for " + data.title;
+      text("link", data.link);
+      text("status", "Waiting for the wallet… (the code expires at " +
+        new Date(data.expires_at).toLocaleTimeString() + ")");
+      show("request", true);
+      $("request-title").scrollIntoView({ block: "start" });
+      $("copy").focus();
+      poll();
+    } catch (error) {
+      text("status", "Could not create the request: " + error.message);
+      show("request", true);
+    } finally {
+      $("go").disabled = false;
+    }
+  }
+
+  async function poll() {
+    if (current === null) return;
+    try {
+      const answer = await fetch(current.status_url, { cache: "no-store" });
+      const data = await answer.json();
+      if (!answer.ok) throw new Error(data.error_description || data.error);
+      if (data.status === "decided") {
+        decide(data.decision);
+        return;
+      }
+      if (data.status === "expired") {
+        text("status", "The code expired before the wallet answered. Start a new check.");
+        return;
+      }
+      if (data.status === "fetched" || data.status === "checking") {
+        text("status", "The wallet opened the request; the citizen is deciding what to share…");
+      }
+    } catch (error) {
+      text("status", "Lost contact with the desk service; retrying… (" + error.message + ")");
+    }
+    timer = setTimeout(poll, POLL_MS);
+  }
+
+  function decide(decision) {
+    stopPolling();
+    show("request", false);
+    const verdict = $("verdict");
+    verdict.className = "verdict " + (decision.eligible ? "yes" : "no");
+    verdict.textContent = decision.eligible ? "Eligible" : "Not eligible";
+    text("reason", decision.eligible
+      ? "Every check passed for " + decision.policy + "."
+      : decision.reason + " (failed step: " + decision.failed_step + ", code " + decision.code + ")");
+    text("received", decision.received_claims.length
+      ? "Claims received: " + decision.received_claims.join(", ")
+      : "No claim was received.");
+    const steps = $("steps");
+    steps.replaceChildren();
+    for (const step of decision.steps) {
+      const item = document.createElement("li");
+      item.className = step.status;
+      const mark = { passed: "Passed", failed: "Failed", skipped: "Not run" }[step.status];
+      item.textContent = mark + ": " + step.title + (step.code ? " [" + step.code + "]" : "") +
+        (step.detail ? " — " + step.detail : "");
+      steps.appendChild(item);
+    }
+    show("result", true);
+    $("result-title").focus();
+  }
+
+  function copy() {
+    if (current === null) return;
+    navigator.clipboard.writeText(current.link).then(
+      () => text("status", "Link copied. Waiting for the wallet…"),
+      () => text("status", "Copy failed; select the link text instead."),
+    );
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const form = $("start");
+    if (!form) return;
+    form.addEventListener("submit", start);
+    $("policy").addEventListener("change", describePolicy);
+    $("copy").addEventListener("click", copy);
+    $("cancel").addEventListener("click", reset);
+    $("again").addEventListener("click", reset);
+    describePolicy();
+  });
+})();

@@ -1,0 +1,257 @@
+"""The desk's durable state: pending requests, spent nonces, the audit trail, and the status
+list URIs it has checked (for offline sync).
+
+SQLite in WAL mode with ``synchronous=FULL``: a write is on disk before it is acknowledged,
+a crash leaves the last committed state, and several desk processes can share one file; the
+"use once" rules (request object fetched once, response accepted once, nonce spent once) are
+single conditional writes, atomic across those processes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from verifier.errors import (
+    PRESENTATION_REPLAYED,
+    REQUEST_ALREADY_ANSWERED,
+    REQUEST_ALREADY_FETCHED,
+    REQUEST_EXPIRED,
+    REQUEST_UNKNOWN,
+    VERIFIER_STORE_FAILED,
+)
+
+SCHEMA_VERSION: Final = 1
+# Another process holding the write lock finishes a commit in milliseconds; wait that long.
+BUSY_TIMEOUT_MS: Final = 5000
+# Answered and expired requests are kept this long (so a late poll still gets its decision),
+# then purged: the store holds no presentation, only decisions without claim values.
+KEEP_REQUESTS_SECONDS: Final = 24 * 3600
+# Spent nonces are random and single-use; kept a week, far past any request's lifetime.
+KEEP_NONCES_SECONDS: Final = 7 * 24 * 3600
+MAX_AUDIT_ROWS_LISTED: Final = 10_000
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL UNIQUE,
+    transaction_id TEXT NOT NULL UNIQUE,
+    nonce TEXT NOT NULL UNIQUE,
+    policy TEXT NOT NULL,
+    request_object TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    fetched INTEGER,
+    answered INTEGER,
+    decision TEXT,
+    receipt TEXT
+);
+CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS status_uris (uri TEXT PRIMARY KEY, seen INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRequest:
+    id: str
+    state: str
+    transaction_id: str
+    nonce: str
+    policy: str
+    request_object: str
+    created: int
+    expires: int
+    fetched: int | None = None
+    answered: int | None = None
+    decision: dict[str, Any] | None = None
+    receipt: str | None = None
+
+    def status(self, now: int) -> str:
+        if self.decision is not None:
+            return "decided"
+        if self.answered is not None:
+            return "checking"
+        if self.expires <= now:
+            return "expired"
+        return "fetched" if self.fetched is not None else "waiting"
+
+
+COLUMNS: Final = (
+    "id, state, transaction_id, nonce, policy, request_object, created, expires, fetched, "
+    "answered, decision, receipt"
+)
+
+
+def _row(row: tuple[Any, ...] | None) -> PendingRequest | None:
+    if row is None:
+        return None
+    values = list(row)
+    values[10] = json.loads(values[10]) if values[10] else None
+    return PendingRequest(*values)
+
+
+class Store:
+    """One SQLite file, shared by every desk process of a data directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._db.executescript(SCHEMA)
+            found = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
+            if found is None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('version', ?)", (str(SCHEMA_VERSION),)
+                )
+            elif int(found[0]) != SCHEMA_VERSION:
+                raise VERIFIER_STORE_FAILED(f"{path}: store version {found[0]} is not ours")
+        except sqlite3.Error as exc:
+            raise VERIFIER_STORE_FAILED(f"{path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; BEGIN IMMEDIATE takes the file's write lock up front."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise VERIFIER_STORE_FAILED(f"{self.path}: {exc}") from exc
+
+    def _read(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise VERIFIER_STORE_FAILED(f"{self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def add_request(self, request: PendingRequest) -> None:
+        with self._tx() as db:
+            db.execute(
+                f"INSERT INTO requests ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",
+                (
+                    request.id,
+                    request.state,
+                    request.transaction_id,
+                    request.nonce,
+                    request.policy,
+                    request.request_object,
+                    request.created,
+                    request.expires,
+                ),
+            )
+
+    def _one(self, column: str, value: str) -> PendingRequest:
+        rows = self._read(f"SELECT {COLUMNS} FROM requests WHERE {column} = ?", (value,))  # noqa: S608
+        found = _row(rows[0] if rows else None)
+        if found is None:
+            raise REQUEST_UNKNOWN(f"no request with this {column.replace('_', ' ')}")
+        return found
+
+    def by_state(self, state: str) -> PendingRequest:
+        return self._one("state", state)
+
+    def by_transaction(self, transaction_id: str) -> PendingRequest:
+        return self._one("transaction_id", transaction_id)
+
+    def fetch_request_object(self, request_id: str, now: int) -> str:
+        """The request object, once (RFC 9101 §5.2 request_uri; ours: single use)."""
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT request_object, expires, fetched FROM requests WHERE id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                raise REQUEST_UNKNOWN("no such request")
+            token, expires, fetched = row
+            if expires <= now:
+                raise REQUEST_EXPIRED("the request expired; the desk makes a new one")
+            if fetched is not None:
+                raise REQUEST_ALREADY_FETCHED("this request was already fetched by a wallet")
+            db.execute("UPDATE requests SET fetched = ? WHERE id = ?", (now, request_id))
+            return str(token)
+
+    def claim_answer(self, state: str, now: int) -> PendingRequest:
+        """Take the right to answer the request named by ``state``: once, before expiry."""
+        with self._tx() as db:
+            row = db.execute(f"SELECT {COLUMNS} FROM requests WHERE state = ?", (state,)).fetchone()  # noqa: S608
+            request = _row(row)
+            if request is None:
+                raise REQUEST_UNKNOWN("no pending request has this state")
+            if request.answered is not None:
+                raise REQUEST_ALREADY_ANSWERED("this request was already answered")
+            if request.expires <= now:
+                raise REQUEST_EXPIRED("the request expired before the answer came")
+            db.execute("UPDATE requests SET answered = ? WHERE state = ?", (now, state))
+            return request
+
+    def save_decision(
+        self, state: str, decision: dict[str, Any], receipt: str | None, audit: dict[str, Any]
+    ) -> None:
+        """The decision, the receipt and the audit record, in one commit."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE requests SET decision = ?, receipt = ? WHERE state = ?",
+                (json.dumps(decision), receipt, state),
+            )
+            db.execute("INSERT INTO audit (record) VALUES (?)", (json.dumps(audit),))
+
+    def purge(self, now: int) -> int:
+        with self._tx() as db:
+            gone = db.execute(
+                "DELETE FROM requests WHERE expires < ?", (now - KEEP_REQUESTS_SECONDS,)
+            ).rowcount
+            db.execute("DELETE FROM nonces WHERE used < ?", (now - KEEP_NONCES_SECONDS,))
+            return int(gone)
+
+    # -- nonces, audit, status lists ------------------------------------------------------
+
+    def use_nonce(self, nonce: str, now: int) -> None:
+        """Spend ``nonce``; a second use, by any process sharing the store, is a replay."""
+        with self._tx() as db:
+            inserted = db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, now))
+            if inserted.rowcount == 0:
+                raise PRESENTATION_REPLAYED("this nonce was already used")
+
+    def audit(self, record: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO audit (record) VALUES (?)", (json.dumps(record),))
+
+    def audit_trail(self, limit: int = MAX_AUDIT_ROWS_LISTED) -> list[dict[str, Any]]:
+        rows = self._read("SELECT record FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
+        return [json.loads(r[0]) for r in reversed(rows)]
+
+    def remember_status_uri(self, uri: str, now: int) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO status_uris VALUES (?, ?)", (uri, now))
+
+    def status_uris(self) -> list[str]:
+        return [str(r[0]) for r in self._read("SELECT uri FROM status_uris ORDER BY uri", ())]
