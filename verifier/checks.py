@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 import jsonschema
 
 from civicid import sdjwt, status_list
+from civicid.accreditation import ISSUER_NOT_ACCREDITED
 from civicid.dcql import claim_name_or_repr, select
 from civicid.did import parse_did, split_key_id
 from civicid.errors import INTERNAL_ERROR, Error, NotFound
@@ -27,7 +28,6 @@ from verifier.errors import (
     CREDENTIAL_STATUS_INVALID,
     CREDENTIAL_TOO_OLD,
     ISSUER_NOT_ACCEPTED,
-    ISSUER_NOT_ACCREDITED,
     PRESENTATION_TOO_DEEP,
     PRESENTATION_TOO_LARGE,
     STATUS_MISSING,

@@ -58,9 +58,6 @@ CREDENTIAL_KEY_NOT_IN_FORCE = declare(
     VerificationError,
     "the signing key was not in the issuer's DID document when the credential was issued",
 )
-ISSUER_NOT_ACCREDITED = declare(
-    "issuer_not_accredited", Refused, "the issuer was not accredited for this type at issuance"
-)
 VCT_NOT_ACCEPTED = declare("vct_not_accepted", Refused, "the policy does not accept this type")
 VCT_UNKNOWN = declare("vct_unknown", VerificationError, "the credential type is not on the ledger")
 VCT_SCHEMA_MISMATCH = declare(

@@ -127,7 +127,7 @@ class Verifier:
         settings: VerifierSettings,
         *,
         clock: Clock = system_clock,
-        ledger_http: httpx.Client | None = None,
+        ledger_transport: httpx.BaseTransport | None = None,
         check_accreditation: bool = True,
     ) -> Verifier:
         """The desk of ``settings.data_dir``: its identity from the key store, its policies
@@ -138,7 +138,7 @@ class Verifier:
         desk = Identity.from_json(keys.get(settings.desk))
         vkey = settings.checkpoint_key or str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
         client = LedgerClient(
-            settings.ledger_url, vkey, trust_file=settings.trust_file, http=ledger_http
+            settings.ledger_url, vkey, trust_file=settings.trust_file, transport=ledger_transport
         )
         trust = LedgerTrust(client, clock=clock)
         policies = load_policies(settings.policies_path)
@@ -165,9 +165,7 @@ class Verifier:
         for policy in self.policies.values():
             require_accredited(
                 policy,
-                lambda vct, claims: self.trust.verifier_claims(
-                    self.desk.did, vct, claims, now=now
-                ),
+                lambda vct, claims: self.trust.verifier_claims(self.desk.did, vct, claims, now=now),
             )
 
     def policy(self, name: str) -> Policy:
@@ -244,7 +242,7 @@ class Verifier:
         pending = self.store.claim_answer(response.state, now)
         policy = self.policy(pending.policy)
         decision = self._decide(response, pending, policy, now)
-        received = ()
+        received: tuple[ReceivedClaims, ...] = ()
         if decision.vct is not None and decision.issuer is not None:
             received = (ReceivedClaims(decision.vct, decision.issuer, decision.received),)
         receipt = Receipt(

@@ -157,7 +157,7 @@ class Store:
     def add_request(self, request: PendingRequest) -> None:
         with self._tx() as db:
             db.execute(
-                f"INSERT INTO requests ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",
+                f"INSERT INTO requests ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",  # noqa: S608  # COLUMNS is a constant
                 (
                     request.id,
                     request.state,

@@ -21,7 +21,12 @@ from civicid.did import DID, Document, split_key_id
 from civicid.errors import Error
 from civicid.jose import PublicKey
 from civicid.ledger_client import LedgerClient, ResolvedDid
-from civicid.proven import ProvenStatusList, ProvenType, governance_grants, mismatch
+from civicid.proven import (
+    LEDGER_ANSWER_MISMATCH,
+    ProvenStatusList,
+    ProvenType,
+    governance_grants,
+)
 from civicid.times import Clock, parse_time
 from verifier.errors import CREDENTIAL_KEY_NOT_IN_FORCE, LEDGER_DATA_STALE, SNAPSHOT_STALE
 
@@ -163,7 +168,7 @@ class LedgerTrust:
             verdict.accredited,
             verdict.accreditation,
         ):
-            raise mismatch("the ledger's verdict differs from its proven entries")
+            raise LEDGER_ANSWER_MISMATCH("the ledger's verdict differs from its proven entries")
         return IssuerGrants(did, vct, pairs)
 
     def issuer_standing(self, did: str, vct: str, at: int, *, now: int, max_age: int) -> Standing:

@@ -25,7 +25,7 @@ def world(tmp_path: Path, clock: Clock) -> Iterator[World]:
 
 
 @pytest.fixture
-def http(world: World) -> Iterator[httpx.Client]:
+def http(world: World) -> Iterator[httpx.BaseTransport]:
     with ledger_http(world) as client:
         yield client
 
@@ -36,7 +36,7 @@ def desk_clock() -> Clock:
 
 
 @pytest.fixture
-def verifier(world: World, http: httpx.Client, desk_clock: Clock) -> Iterator[Verifier]:
+def verifier(world: World, http: httpx.BaseTransport, desk_clock: Clock) -> Iterator[Verifier]:
     opened = open_desk(world, http, desk_clock)
     yield opened
     opened.close()

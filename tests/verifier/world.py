@@ -118,8 +118,12 @@ class World:
     def origin(self) -> str:
         return self.genesis.origin
 
-    def submit(self, who: Identity, tx_type: str, body: dict[str, Any], now: int | None = None) -> int:
-        text = who.sign(tx_type, body, ledger=self.origin, now=self.clock.now if now is None else now)
+    def submit(
+        self, who: Identity, tx_type: str, body: dict[str, Any], now: int | None = None
+    ) -> int:
+        text = who.sign(
+            tx_type, body, ledger=self.origin, now=self.clock.now if now is None else now
+        )
         return self.ledger.submit(text).seq
 
     def register(self, role: str, *, prerotate: bool = False) -> Identity:
@@ -128,7 +132,9 @@ class World:
             who.did, role, ledger=self.origin, now=self.clock.now
         )
         self.ledger.submit(
-            who.create_tx(role=role, endorsement=endorsement, ledger=self.origin, now=self.clock.now)
+            who.create_tx(
+                role=role, endorsement=endorsement, ledger=self.origin, now=self.clock.now
+            )
         )
         return who
 
@@ -199,7 +205,9 @@ class World:
             vct=vct,
             exp=extra.pop("exp", self.clock.now + 3650 * DAY),
             cnf_jwk=(holder or self.holder).public.to_jwk(),
-            status=status if status is not None else {"status_list": {"idx": index, "uri": LIST_URI}},
+            status=status
+            if status is not None
+            else {"status_list": {"idx": index, "uri": LIST_URI}},
             **extra,
         )
 
@@ -252,16 +260,27 @@ def settings_for(root: Path, url: str = "http://testserver", **extra: Any) -> Ve
     )
 
 
+class AppTransport(httpx.BaseTransport):
+    """An httpx transport answered by an ASGI app in-process (through Starlette's client)."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.client.send(request)
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.content)
+
+
 @contextmanager
-def ledger_http(world: World) -> Iterator[httpx.Client]:
+def ledger_http(world: World) -> Iterator[httpx.BaseTransport]:
     """The ledger's HTTP API in-process (real ASGI app, no socket)."""
     app = ledger_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
     with TestClient(app) as client:
-        yield client
+        yield AppTransport(client)
 
 
-def open_desk(world: World, http: httpx.Client, clock: Clock, **extra: Any) -> Verifier:
-    return Verifier.open(settings_for(world.root, **extra), clock=clock, ledger_http=http)
+def open_desk(world: World, transport: httpx.BaseTransport, clock: Clock, **extra: Any) -> Verifier:
+    return Verifier.open(settings_for(world.root, **extra), clock=clock, ledger_transport=transport)
 
 
 def write_policy(world: World, name: str, text: str) -> Path:
