@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import governance, ledger
+from benchmarks import governance, ledger, sdjwt
 from benchmarks.table import render
 
 
 def main() -> None:
     rows = ledger.main(sys.argv[1:])
     rows += governance.main(sys.argv[1:])
+    rows += sdjwt.main(sys.argv[1:])
     print()
     print(render(rows))
 

@@ -59,13 +59,17 @@ class _Encoder:
     """Turns claims into an SD-JWT payload, making a Disclosure per disclosable path."""
 
     def __init__(self, patterns: list[ClaimPath], decoys: int, rng: Callable[[int], bytes]) -> None:
-        self.patterns = patterns
+        # Concrete paths are looked up; only paths with a None (every element) are matched.
+        self.exact = {p for p in patterns if None not in p}
+        self.wildcards = [p for p in patterns if None in p]
         self.decoys = decoys
         self.rng = rng
         self.disclosures: list[str] = []
 
     def _disclosable(self, path: ClaimPath) -> bool:
-        return any(len(p) == len(path) and matches(p, path) for p in self.patterns)
+        if path in self.exact:
+            return True
+        return any(len(p) == len(path) and matches(p, path) for p in self.wildcards)
 
     def _disclose(self, name: str | None, value: Any) -> str:
         disclosure = Disclosure.make(base64url(self.rng(SALT_BYTES)), name, value)

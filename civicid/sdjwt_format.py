@@ -7,7 +7,7 @@ signature.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import json
 import re
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from civicid.errors import InvalidInput, TooLarge, VerificationError, declare
+from civicid.errors import Code, InvalidInput, TooLarge, VerificationError, declare
 from civicid.jose import CompactJWS
 
 SD_JWT_VC_TYP: Final = "dc+sd-jwt"  # SD-JWT VC §2.2.1
@@ -102,7 +102,10 @@ _B64_VALUES: Final = {
 }
 
 
-def b64url_decode_strict(text: str, code: Any = SDJWT_MALFORMED) -> bytes:
+_URL_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
+
+
+def b64url_decode_strict(text: str, code: Code = SDJWT_MALFORMED) -> bytes:
     """Unpadded base64url in its one canonical spelling: no padding, no foreign characters, and
     zero bits after the last byte (else one value would have several spellings, RFC 4648 §3.5)."""
     rem = len(text) % 4
@@ -110,7 +113,8 @@ def b64url_decode_strict(text: str, code: Any = SDJWT_MALFORMED) -> bytes:
         raise code("not canonical unpadded base64url")
     if rem and _B64_VALUES[text[-1]] & (0x0F if rem == 2 else 0x03):
         raise code("not canonical unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    padded = text.encode("ascii").translate(_URL_TO_STANDARD) + b"=" * (-len(text) % 4)
+    return binascii.a2b_base64(padded)
 
 
 def _reject_constant(name: str) -> Any:
@@ -124,13 +128,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def loads_strict(data: bytes | str, code: Any) -> Any:
+# One decoder for every parse: json.loads with hooks would build a new one each call.
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+)
+
+
+def loads_strict(data: bytes | str, code: Code) -> Any:
     """RFC 8259 JSON in UTF-8 (§8.1: no lone surrogates, which json.loads would let through from
     bytes), with no duplicate names (RFC 7515 §5.2) and no NaN/Infinity."""
     try:
         if isinstance(data, bytes):
             data = data.decode("utf-8")
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return _DECODER.decode(data)
     except RecursionError as exc:
         raise SDJWT_TOO_DEEP("JSON nests too deeply") from exc
     except (ValueError, UnicodeDecodeError) as exc:
@@ -142,12 +152,19 @@ def digest_of(text: str) -> str:
     return base64url(hashlib.sha256(text.encode("ascii")).digest())
 
 
+_STANDARD_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def base64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """Unpadded base64url (RFC 7515 §2)."""
+    encoded = binascii.b2a_base64(data, newline=False).translate(_STANDARD_TO_URL)
+    return encoded.rstrip(b"=").decode("ascii")
 
 
 def dumps_compact(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """Compact UTF-8 JSON; any serialization is fine, the digest is over the text as sent."""
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +220,7 @@ class Presentation:
         return self.text if self.kb_jwt is None else self.text[: -len(self.kb_jwt)]
 
 
-def parse_jws(token: str, code: Any) -> CompactJWS:
+def parse_jws(token: str, code: Code) -> CompactJWS:
     parts = token.split(".")
     # An empty signature is let through, so that `alg: none` is refused by name at the alg check
     # (and could never verify anyway).
