@@ -18,6 +18,9 @@ STARTUP_TIMEOUT: Final = 20.0
 SERVICE_START_FAILED = declare(
     "service_start_failed", Unavailable, "a service started here did not come up"
 )
+SERVICE_PORT_IN_USE = declare(
+    "service_port_in_use", Unavailable, "the port is taken by another program"
+)
 
 
 def free_port() -> int:
@@ -42,19 +45,35 @@ def wait_until_healthy(
         time.sleep(0.05)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves, so a taken port is one clear error, not a
+    server thread that dies with a log line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SERVICE_PORT_IN_USE(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
 @contextlib.contextmanager
-def serving(app: object, port: int) -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a thread on loopback; yield its base URL."""
+def serving(app: object, port: int, host: str = "127.0.0.1") -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread; yield its base URL once it answers."""
     import uvicorn
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    sock = bind(host, port)
+    port = int(sock.getsockname()[1])
+    config = uvicorn.Config(app, log_level="warning")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
-    wait_until_healthy(url, alive=thread.is_alive)
+    url = f"http://{host}:{port}"
     try:
+        wait_until_healthy(url, alive=thread.is_alive)
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
