@@ -101,6 +101,12 @@ class Unavailable(Error):
     exit_code = EXIT_UNAVAILABLE
 
 
+class NotAllowed(InvalidInput):
+    """The route exists, but not for this HTTP method."""
+
+    http_status = 405
+
+
 class Unauthorized(Error):
     """No credentials, or credentials that do not authenticate (API keys, tokens)."""
 
@@ -146,3 +152,9 @@ def declare(name: str, kind: type[Error], summary: str) -> Code:
 
 
 INTERNAL_ERROR = declare("internal_error", InternalError, "an unexpected error; data is intact")
+# What every service answers when the framework itself refuses a request.
+REQUEST_INVALID = declare("request_invalid", InvalidInput, "the request is malformed")
+ROUTE_NOT_FOUND = declare("route_not_found", NotFound, "no such route")
+METHOD_NOT_ALLOWED = declare(
+    "method_not_allowed", NotAllowed, "the route does not take this method"
+)

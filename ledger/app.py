@@ -11,8 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error
-from ledger.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND
+from civicid.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND, Error
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes

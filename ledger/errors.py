@@ -14,13 +14,6 @@ from civicid.errors import (
     declare,
 )
 
-
-class NotAllowed(InvalidInput):
-    """The route exists, but not for this HTTP method."""
-
-    http_status = 405
-
-
 # -- the ledger and its store -----------------------------------------------------------------
 
 LEDGER_NOT_INITIALIZED = declare(
@@ -63,11 +56,6 @@ CHECKPOINT_MISMATCH = declare(
 
 # -- HTTP -------------------------------------------------------------------------------------
 
-REQUEST_INVALID = declare("request_invalid", InvalidInput, "the request is malformed")
-ROUTE_NOT_FOUND = declare("route_not_found", NotFound, "no such route")
-METHOD_NOT_ALLOWED = declare(
-    "method_not_allowed", NotAllowed, "the route does not take this method"
-)
 PROOF_REQUEST_INVALID = declare(
     "proof_request_invalid", InvalidInput, "give exactly one of seq and leafHash"
 )

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error, InvalidInput
+from civicid.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND, Error
 from civicid.oid4vp import MAX_RESPONSE_BYTES, OID4VP_RESPONSE_MALFORMED, OID4VP_RESPONSE_TOO_LARGE
 from verifier.service import REQUEST_PATH, RESPONSE_PATH, Verifier
 from verifier.settings import VerifierSettings
@@ -123,14 +123,12 @@ def create_app(
         where = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
-        return JSONResponse(InvalidInput("request_invalid", where[:500]).to_json(), 400)
+        return JSONResponse(REQUEST_INVALID(where[:500]).to_json(), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, f"http_{exc.status_code}"
-        )
-        body = {"error": code, "error_description": str(exc.detail)}
+        code = {404: ROUTE_NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, REQUEST_INVALID)
+        body = code(str(exc.detail)).to_json()
         return JSONResponse(body, exc.status_code, headers=exc.headers)
 
     @app.get("/health", tags=["service"], summary="Liveness")
