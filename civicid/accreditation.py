@@ -31,6 +31,9 @@ ACCREDITATION_NOT_YET_VALID = declare(
 VERIFIER_CLAIMS_NOT_ALLOWED = declare(
     "verifier_claims_not_allowed", Refused, "the accreditation does not cover those claims"
 )
+ACCREDITATION_SUBJECT_DEACTIVATED = declare(
+    "accreditation_subject_deactivated", Refused, "the accredited DID was deactivated by then"
+)
 ISSUER_NOT_ACCREDITED = declare(
     "issuer_not_accredited", Refused, "no accreditation lets this DID issue that type"
 )
@@ -44,6 +47,7 @@ REFUSALS: Final[dict[str, Code]] = {
         ACCREDITATION_EXPIRED,
         ACCREDITATION_NOT_YET_VALID,
         VERIFIER_CLAIMS_NOT_ALLOWED,
+        ACCREDITATION_SUBJECT_DEACTIVATED,
         ISSUER_NOT_ACCREDITED,
         VERIFIER_NOT_ACCREDITED,
     )
@@ -294,13 +298,18 @@ def judge(
     *,
     vct: str | None = None,
     claims: Iterable[str] = (),
+    deactivated_at: int | None = None,
 ) -> Standing:
     """Standing from ``(grant, revoked_at)`` pairs: the first grant of ``kind`` for ``subject``
     covering ``vct`` (any, if None) and ``claims`` that is in force at ``at`` wins; otherwise
     the most telling reason: revoked, expired, not yet valid, claims not allowed, none at all.
+    A subject whose DID was deactivated at or before ``at`` holds no accreditation from then
+    on, whatever its grants say (its keys are gone: nothing it signs can be checked).
     """
     if kind not in KINDS:
         raise ACCREDITATION_INVALID(f"kind must be one of {list(KINDS)}")
+    if deactivated_at is not None and deactivated_at <= at:
+        return Standing(subject, kind, at, None, ACCREDITATION_SUBJECT_DEACTIVATED.name)
     wanted = frozenset(claims)
     seen: set[str] = set()
     for grant, revoked_at in grants:

@@ -1,8 +1,13 @@
-"""The ledger client: every answer is checked against a checkpoint the client verified.
+"""The ledger client: every answer is checked against a checkpoint the client verified, and
+every entry it relies on for its signer's authority at that point of the log.
 
 The client pins the ledger's checkpoint key (its vkey, published at ``ledger init``), and
 remembers the last checkpoint it trusted; a ledger whose new checkpoint is not provably an
-extension of that one (RFC 9162 consistency proof) is refused as forked or rolled back.
+extension of that one (RFC 9162 consistency proof) is refused as forked or rolled back, and an
+answer proven only against an older checkpoint than the trusted one is refused as stale.
+A DID is believed only through its whole history, verified version by version from its
+creation (``civicid.authority``); governance's starts at the genesis, which must name this
+client's checkpoint key. What was verified is cached: later answers re-check only what is new.
 """
 
 from __future__ import annotations
@@ -17,11 +22,17 @@ from urllib.parse import quote
 
 import httpx
 
-from civicid.authority import SIGNER_DEACTIVATED, SIGNER_UNKNOWN
+from civicid.authority import (
+    ASSERTION,
+    Chain,
+    Entry,
+    check_genesis,
+    verify_chain,
+)
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
-from civicid.did import DID, Document, split_key_id
+from civicid.did import DID, split_key_id
 from civicid.encoding import b64_decode
-from civicid.errors import Error, NotFound, Unavailable, VerificationError, declare
+from civicid.errors import Error, Unavailable, VerificationError, declare
 from civicid.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Answer, HttpClient
 from civicid.jose import PublicKey
 from civicid.keystore import write_private
@@ -29,14 +40,24 @@ from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.proven import LEDGER_ANSWER_MALFORMED, ProvenStatusList, ProvenType, TrustAnswer
 from civicid.registry_client import RegistryClient
 from civicid.status_list import TYP as STATUS_LIST_TYP
-from civicid.times import rfc3339
-from civicid.transaction import DID_DEACTIVATE, GENESIS, GENESIS_MISSING, Transaction
+from civicid.times import Clock, parse_time, system_clock
+from civicid.transaction import GENESIS, GENESIS_MISSING, Transaction
 
 LEDGER_FORKED = declare(
     "ledger_forked", VerificationError, "the ledger shows two different logs of one size"
 )
 LEDGER_INCONSISTENT = declare(
     "ledger_inconsistent", VerificationError, "the ledger's checkpoints are not one growing log"
+)
+LEDGER_ANSWER_STALE = declare(
+    "ledger_answer_stale",
+    VerificationError,
+    "the answer is proven against an older checkpoint than one already trusted",
+)
+LEDGER_KEY_NOT_GENESIS = declare(
+    "ledger_key_not_genesis",
+    VerificationError,
+    "the pinned checkpoint key is not the one the ledger's genesis names",
 )
 RESOLUTION_UNPROVEN = declare(
     "resolution_unproven", VerificationError, "the resolution carries no proof"
@@ -49,8 +70,9 @@ LEDGER_CONTENT_TYPE = declare(
 )
 
 STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List §8.1
-# Signer keys found by key_at, per (kid, entry, relationship); a verifier sees few signers.
-MAX_CACHED_KEYS: Final = 4096
+# Verified DID histories kept: a verifier or wallet meets a few hundred issuers at most; past
+# this the cache starts over (each history is re-verified on its next use, nothing is lost).
+MAX_CACHED_CHAINS: Final = 4096
 
 
 @contextmanager
@@ -69,10 +91,19 @@ class ResolvedDid:
     metadata: dict[str, Any]
     seq: int
     checkpoint: Checkpoint
+    chain: Chain | None = None  # the DID's history, verified from its creation
 
     @property
     def deactivated(self) -> bool:
         return bool(self.metadata.get("deactivated"))
+
+
+@dataclass(frozen=True, slots=True)
+class KnownChain:
+    """A verified history and the tree size of the checkpoint it was proven against."""
+
+    chain: Chain
+    size: int
 
 
 class LedgerClient:
@@ -92,7 +123,10 @@ class LedgerClient:
         timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = MAX_RESPONSE_BYTES,
+        clock: Clock = system_clock,
     ) -> None:
+        self.vkey = vkey
+        self.clock = clock
         self.verifier = NoteVerifier(vkey)
         self.origin = self.verifier.name
         self.trust_file = trust_file
@@ -102,7 +136,7 @@ class LedgerClient:
         self.trusted: Checkpoint | None = self._load_trusted()
         self._governance: DID | None = None
         self._registry: RegistryClient | None = None
-        self._keys: dict[tuple[str, int, str], PublicKey] = {}
+        self._chains: dict[DID, KnownChain] = {}
 
     # -- transport ------------------------------------------------------------------------
 
@@ -128,22 +162,25 @@ class LedgerClient:
         )
 
     def accept_checkpoint(self, note: str) -> Checkpoint:
-        """Verify ``note`` and that it extends the last trusted checkpoint; then trust it."""
+        """Verify ``note``: signed by the pinned key, not older than the trusted checkpoint,
+        and an extension of it (consistency proof); then trust it if it is newer."""
         checkpoint = open_checkpoint(note, self.verifier, origin=self.origin)
         trusted = self.trusted
         if trusted is not None:
             if checkpoint.size < trusted.size:
-                # A lagging replica may serve an older checkpoint; it must be our past.
-                self._verify_extends(checkpoint, trusted)
-                return checkpoint
-            if checkpoint.size == trusted.size and checkpoint.root != trusted.root:
-                raise LEDGER_FORKED("same size, different root: a fork")
-            if checkpoint.size > trusted.size:
-                self._verify_extends(trusted, checkpoint)
-        if trusted is None or checkpoint.size > trusted.size:
-            self.trusted = checkpoint
-            if self.trust_file is not None:
-                write_private(self.trust_file, note.encode("utf-8"))
+                # A rolled-back ledger or a lagging mirror: either way the answer may predate
+                # something already seen (a revocation, a newer list), so it is not used.
+                raise LEDGER_ANSWER_STALE(
+                    f"answer at tree size {checkpoint.size}, but {trusted.size} is trusted"
+                )
+            if checkpoint.size == trusted.size:
+                if checkpoint != trusted:
+                    raise LEDGER_FORKED("same size, another root or state: a fork")
+                return trusted
+            self._verify_extends(trusted, checkpoint)
+        self.trusted = checkpoint
+        if self.trust_file is not None:
+            write_private(self.trust_file, note.encode("utf-8"))
         return checkpoint
 
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
@@ -189,11 +226,23 @@ class LedgerClient:
         with reading("entry"):
             return str(data["transaction"])
 
-    # -- DIDs -----------------------------------------------------------------------------
+    def proven(self, item: Any, checkpoint: Checkpoint) -> Entry:
+        """``{"seq", "transaction", "inclusion"}`` proven included in ``checkpoint``."""
+        with reading("entry"):
+            seq, text = int(item["seq"]), str(item["transaction"])
+            path = [b64_decode(h) for h in item["inclusion"]]
+            leaf = text.encode("ascii")
+        digest = leaf_hash(leaf)
+        verify_inclusion(digest, seq, checkpoint.size, path, checkpoint.root)
+        return Entry(seq, digest, Transaction.parse(text))
+
+    # -- DIDs: each believed through its history, verified from its creation ---------------
 
     def resolve(
         self, did: str, *, version_id: str | None = None, version_time: str | None = None
     ) -> ResolvedDid:
+        """DID Resolution with proof: the selected version is taken from the DID's history,
+        verified from its creation, never from the ledger's word."""
         params: dict[str, str] = {"withProof": "true"}
         if version_id is not None:
             params["versionId"] = version_id
@@ -205,33 +254,56 @@ class LedgerClient:
         result = answer.json_object()
         with reading("resolution"):
             document = result.get("didDocument")
-            metadata = result.get("didDocumentMetadata") or {}
+            metadata = dict(result.get("didDocumentMetadata") or {})
             proof = (result.get("didResolutionMetadata") or {}).get("proof")
             if not isinstance(proof, dict):
                 raise RESOLUTION_UNPROVEN("the ledger sent no proof")
-            note, seq, text = str(proof["checkpoint"]), int(proof["seq"]), str(proof["transaction"])
-            path = [b64_decode(h) for h in proof["inclusion"]]
+            note, items = str(proof["checkpoint"]), list(proof["versions"])
         checkpoint = self.accept_checkpoint(note)
-        verify_inclusion(
-            leaf_hash(text.encode("ascii")), seq, checkpoint.size, path, checkpoint.root
-        )
-        tx = Transaction.parse(text)
-        if tx.body.get("did") != did:
-            raise RESOLUTION_MISMATCH("the proven entry is about another DID")
-        expected = None if tx.type == DID_DEACTIVATE else tx.body.get("document")
+        chain = self._verify_history(DID(did), items, checkpoint)
+        when = parse_time(version_time) if version_time is not None else None
+        selected = chain.select(version_id, when)
+        expected = selected.document.data if selected.document is not None else None
         if json.dumps(expected, sort_keys=True) != json.dumps(document, sort_keys=True):
-            raise RESOLUTION_MISMATCH("document differs from the logged one")
-        return ResolvedDid(did, document, metadata, seq, checkpoint)
+            raise RESOLUTION_MISMATCH("the document differs from the verified version's")
+        if metadata.get("versionId") != selected.version_id:
+            raise RESOLUTION_MISMATCH("the answer names another version than the one selected")
+        if bool(metadata.get("deactivated")) != selected.deactivated:
+            raise RESOLUTION_MISMATCH("the answer misstates whether the DID is deactivated")
+        return ResolvedDid(did, document, metadata, selected.seq, checkpoint, chain)
 
-    # -- governance: trust registry, credential types, status lists ------------------------
-    #
-    # Implemented in civicid/registry_client.py: each answer is re-derived from the entries
-    # it rests on, each proven included and its signature checked; the ledger's own verdict is
-    # only compared against that. Inclusion proves presence, not absence: a withheld
-    # revocation or newer list is caught by auditing or monitoring the log, not by one answer.
+    def _verify_history(self, did: DID, items: list[Any], checkpoint: Checkpoint) -> Chain:
+        entries = [self.proven(item, checkpoint) for item in items]
+        for entry in entries:
+            if entry.tx.body.get("did") != did:
+                raise RESOLUTION_MISMATCH(f"entry {entry.seq} is about another DID")
+        governance = self.governance()
+        known = self._chains.get(did)
+        chain = verify_chain(
+            did,
+            entries,
+            origin=self.origin,
+            governance=governance,
+            governance_key=self._governance_key,
+            known=known.chain if known is not None else None,
+        )
+        if len(self._chains) >= MAX_CACHED_CHAINS:
+            self._chains.clear()
+        self._chains[did] = KnownChain(chain, checkpoint.size)
+        return chain
+
+    def chain(self, did: str, *, covering: int = 0) -> Chain:
+        """``did``'s verified history, as of a checkpoint of at least ``covering`` entries
+        (cached when one that recent was verified already)."""
+        known = self._chains.get(DID(did))
+        if known is not None and known.size >= covering:
+            return known.chain
+        chain = self.resolve(did).chain
+        assert chain is not None  # resolve always verifies the history
+        return chain
 
     def governance(self) -> DID:
-        """The governance DID, read from the proven genesis entry (once)."""
+        """The governance DID, from the proven genesis entry, which must name the pinned key."""
         if self._governance is None:
             checkpoint = self.checkpoint()
             text = self.entry(0)
@@ -239,58 +311,41 @@ class LedgerClient:
             genesis = Transaction.parse(text)
             if genesis.type != GENESIS:
                 raise GENESIS_MISSING("entry 0 is not the genesis")
-            with reading("genesis"):
-                self._governance = DID(str(genesis.body["did"]))
+            founding = check_genesis(genesis)
+            if genesis.ledger != self.origin or genesis.body.get("checkpointKey") != self.vkey:
+                raise LEDGER_KEY_NOT_GENESIS(f"the genesis of {genesis.ledger!r} names another key")
+            self._governance = founding.did
         return self._governance
 
+    def _governance_key(self, kid: str, seq: int) -> PublicKey:
+        """Governance's assertion key ``kid`` as it stood when entry ``seq`` was logged."""
+        return self.key_at(kid, seq, relationship=ASSERTION)
+
     def key_at(
-        self, kid: str, seq: int, iat: int, relationship: str = "assertionMethod"
+        self,
+        kid: str,
+        seq: int,
+        iat: int | None = None,
+        relationship: str = ASSERTION,
     ) -> PublicKey:
         """The key ``kid`` names, in ``relationship``, in its DID's document as it stood when
-        entry ``seq`` (signed at ``iat``) was logged: the version logged last before ``seq``,
-        found by ``versionTime`` and stepped to by ``versionId``, every one resolved with proof."""
-        cached = self._keys.get((kid, seq, relationship))
-        if cached is not None:
-            return cached
+        entry ``seq`` was logged (the version logged last before it), from the DID's verified
+        history (``iat`` is not used: the log's order decides, not the signer's clock)."""
         did, _ = split_key_id(kid)
-        try:
-            resolved = self.resolve(did, version_time=rfc3339(iat))
-        except NotFound:  # iat a little before the DID's first version: the allowed clock skew
-            resolved = self.resolve(did, version_id="1")
-        while True:
-            with reading("resolution metadata"):
-                number = int(str(resolved.metadata["versionId"]).split("-", 1)[0])
-            if resolved.seq >= seq:
-                if number == 1:
-                    raise SIGNER_UNKNOWN(f"{did} was not on the ledger yet")
-                resolved = self.resolve(did, version_id=str(number - 1))
-                continue
-            if "nextVersionId" in resolved.metadata:
-                following = self.resolve(did, version_id=str(number + 1))
-                if following.seq < seq:
-                    resolved = following
-                    continue
-            break
-        if resolved.document is None:
-            raise SIGNER_DEACTIVATED(f"{did} was deactivated before {seq}")
-        key = Document.validate(DID(did), resolved.document).key(kid, relationship)
-        if len(self._keys) >= MAX_CACHED_KEYS:
-            self._keys.clear()
-        self._keys[(kid, seq, relationship)] = key
-        return key
+        chain = self.chain(did, covering=seq)
+        return chain.key(chain.before(seq), kid, relationship)
 
-    def key_in_force(self, kid: str, at: int, relationship: str = "assertionMethod") -> PublicKey:
+    def key_in_force(self, kid: str, at: int, relationship: str = ASSERTION) -> PublicKey:
         """The key ``kid`` names, in ``relationship``, in its DID's document as it stood at
         time ``at`` (e.g. a credential's ``iat``): how verifiers and wallets find an issuer's
         key (SD-JWT VC §3.5 allows such an ecosystem-defined key resolution)."""
         did, _ = split_key_id(kid)
-        try:
-            resolved = self.resolve(did, version_time=rfc3339(at))
-        except NotFound as exc:
-            raise SIGNER_UNKNOWN(f"{did} had no version on the ledger at that time") from exc
-        if resolved.document is None:
-            raise SIGNER_DEACTIVATED(f"{did} was deactivated by then")
-        return Document.validate(DID(did), resolved.document).key(kid, relationship)
+        chain = self.resolve(did).chain
+        assert chain is not None
+        return chain.key(chain.at_time(at), kid, relationship)
+
+    # -- governance: trust registry, credential types, status lists ------------------------
+    # civicid/registry_client.py: each answer re-derived from entries verified here.
 
     @property
     def registry(self) -> RegistryClient:

@@ -125,6 +125,7 @@ def standing(
     at: int,
     vct: str,
     claims: tuple[str, ...] = (),
+    deactivated_at: int | None = None,
 ) -> tuple[Standing, tuple[Grant, ...]]:
     """The standing the proven grants and revocations give; revocations count from their iat."""
     grants = governance_grants(entries, governance, origin)
@@ -133,7 +134,8 @@ def standing(
     ]
     if any(g.subject != subject or g.kind != kind for g, _ in pairs):
         raise LEDGER_ANSWER_MISMATCH("the answer rests on another subject's accreditation")
-    return judge(subject, kind, pairs, at, vct=vct, claims=claims), tuple(g for g, _ in pairs)
+    verdict = judge(subject, kind, pairs, at, vct=vct, claims=claims, deactivated_at=deactivated_at)
+    return verdict, tuple(g for g, _ in pairs)
 
 
 def registered_type(

@@ -11,16 +11,14 @@ monitoring the log, not by one answer.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Protocol
 
 from civicid import proven
 from civicid.accreditation import ISSUER, VERIFIER
+from civicid.authority import Chain, Entry
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID, split_key_id
-from civicid.encoding import b64_decode
 from civicid.jose import PublicKey
-from civicid.merkle import leaf_hash, verify_inclusion
 from civicid.proven import (
     LEDGER_ANSWER_MALFORMED,
     LEDGER_ANSWER_MISMATCH,
@@ -30,21 +28,24 @@ from civicid.proven import (
     TrustAnswer,
 )
 from civicid.status_list import parse_token, verify_token
-from civicid.transaction import Transaction
+from civicid.times import Clock
 
 
 class ProvingReader(Protocol):
     """What the registry questions need from a ledger client (``LedgerClient`` is one)."""
 
     origin: str
+    clock: Clock
 
     def accept_checkpoint(self, note: str) -> Checkpoint: ...
 
     def get_json(self, path: str, params: dict[str, Any]) -> Any: ...
 
-    def key_at(
-        self, kid: str, seq: int, iat: int, relationship: str = "assertionMethod"
-    ) -> PublicKey: ...
+    def proven(self, item: Any, checkpoint: Checkpoint) -> Entry: ...
+
+    def key_at(self, kid: str, seq: int, iat: int | None = None) -> PublicKey: ...
+
+    def chain(self, did: str, *, covering: int = 0) -> Chain: ...
 
     def governance(self) -> DID: ...
 
@@ -54,43 +55,49 @@ class RegistryClient:
         self.client = client
 
     def proven_entries(self, answer: Any) -> tuple[Checkpoint, list[ProvenEntry]]:
-        """Accept the answer's checkpoint; prove each entry's inclusion and signature."""
+        """Accept the answer's checkpoint; prove each entry's inclusion, and its signature with
+        its signer's key as the signer's verified history had it when the entry was logged."""
         client = self.client
         try:
             checkpoint = client.accept_checkpoint(str(answer["checkpoint"]))
             if answer["treeSize"] != checkpoint.size:
                 raise LEDGER_ANSWER_MISMATCH("treeSize is not the checkpoint's size")
-            entries = []
-            for item in answer["entries"]:
-                seq, text = int(item["seq"]), str(item["transaction"])
-                path = [b64_decode(h) for h in item["inclusion"]]
-                verify_inclusion(
-                    leaf_hash(text.encode("ascii")), seq, checkpoint.size, path, checkpoint.root
-                )
-                entries.append(ProvenEntry(seq, Transaction.parse(text)))
-        except (KeyError, TypeError, ValueError, UnicodeEncodeError) as exc:
-            raise LEDGER_ANSWER_MALFORMED(f"unreadable answer: {exc}") from exc
-        for entry in entries:
+            items = list(answer["entries"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LEDGER_ANSWER_MALFORMED(f"unreadable answer: {exc!r}") from exc
+        entries = []
+        for item in items:
+            entry = client.proven(item, checkpoint)
+            if entry.tx.ledger != client.origin:
+                raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq} is for another ledger")
             # Governance and issuers sign with assertionMethod keys (ledger/governance.py).
-            key = client.key_at(entry.tx.kid, entry.seq, entry.tx.iat)
-            entry.tx.jws.verify_with(key)
+            entry.tx.jws.verify_with(client.key_at(entry.tx.kid, entry.seq))
+            entries.append(ProvenEntry(entry.seq, entry.tx))
         return checkpoint, entries
 
     def _trust(
         self, path: str, params: dict[str, Any], kind: str, at: int | None, claims: tuple[str, ...]
     ) -> TrustAnswer:
-        when = int(time.time()) if at is None else at
+        when = self.client.clock() if at is None else at
         answer = self.client.get_json(path, params={**params, "at": when})
         checkpoint, entries = self.proven_entries(answer)
+        subject = params["subject"]
+        # A deactivated subject's grants stop counting from its deactivation: read from its
+        # history, verified as of this answer's checkpoint.
+        ended = None
+        if entries:
+            latest = self.client.chain(subject, covering=checkpoint.size).latest
+            ended = latest.time if latest.deactivated else None
         standing, grants = proven.standing(
             entries,
             governance=self.client.governance(),
             origin=self.client.origin,
-            subject=params["subject"],
+            subject=subject,
             kind=kind,
             at=when,
             vct=params["vct"],
             claims=claims,
+            deactivated_at=ended,
         )
         claimed = (answer.get("accredited"), answer.get("accreditation"))
         if claimed != (standing.accredited, standing.accreditation):
@@ -148,8 +155,8 @@ class RegistryClient:
         kid = str(parse_token(token).header.get("kid"))
         if split_key_id(kid)[0] != owner:
             raise LEDGER_ANSWER_MISMATCH("the token is not signed by the list's owner")
-        key = self.client.key_at(kid, seq, tx.iat)
+        key = self.client.key_at(kid, seq)
         verified = verify_token(
-            token, key, expected_sub=uri, now=int(time.time()) if now is None else now
+            token, key, expected_sub=uri, now=self.client.clock() if now is None else now
         )
         return ProvenStatusList(uri, owner, seq, verified, checkpoint)

@@ -77,26 +77,8 @@ TX_STALE = declare("tx_stale", Refused, "the transaction's iat is too far from t
 TX_TYPE_NOT_SUPPORTED = declare(
     "tx_type_not_supported", Refused, "this ledger does not accept that transaction type"
 )
-TX_BODY_INVALID = declare("tx_body_invalid", InvalidInput, "the transaction body is invalid")
-TX_TIME_REGRESSION = declare(
-    "tx_time_regression", Refused, "a new version cannot predate the one it replaces"
-)
 GENESIS_EXISTS = declare("genesis_exists", Refused, "the ledger already has its genesis")
-ROLE_UNKNOWN = declare("role_unknown", InvalidInput, "the role is not one governance endorses")
 DID_EXISTS = declare("did_exists", Conflict, "the DID is already on the ledger")
-DID_PREV_MISMATCH = declare(
-    "did_prev_mismatch", Conflict, "prev must name the DID's current version"
-)
-SIGNER_NOT_CONTROLLER = declare(
-    "signer_not_controller", Refused, "the signer does not control the DID"
-)
-ENDORSEMENT_MISSING = declare(
-    "endorsement_missing", Refused, "the DID needs governance's endorsement"
-)
-ENDORSEMENT_INVALID = declare("endorsement_invalid", Refused, "the endorsement does not verify")
-PREROTATION_KEY_MISMATCH = declare(
-    "prerotation_key_mismatch", Refused, "the signing key is not the committed next key"
-)
 SIGNER_NOT_GOVERNANCE = declare("signer_not_governance", Refused, "only governance may sign this")
 ACCREDITATION_EXISTS = declare(
     "accreditation_exists", Conflict, "the accreditation id already exists"

@@ -24,10 +24,22 @@ class Answer:
     seqs: tuple[int, ...]
 
 
-def accreditation_json(record: Accreditation, size: int, at: int) -> dict[str, Any]:
-    """One accreditation as the list shows it, with its status at ``at``."""
+def deactivated_at(state: State, subject: str, size: int) -> int | None:
+    """When ``subject``'s DID was deactivated, as the first ``size`` entries tell (or None)."""
+    record = state.dids.get(subject)  # type: ignore[call-overload]
+    versions = record.visible(size) if record is not None else []
+    return versions[-1].time if versions and versions[-1].deactivated else None
+
+
+def accreditation_json(
+    record: Accreditation, size: int, at: int, ended: int | None = None
+) -> dict[str, Any]:
+    """One accreditation as the list shows it, with its status at ``at`` (``ended``: when its
+    subject's DID was deactivated)."""
     grant, revoked_at = record.grant, record.revoked_at(size)
-    if revoked_at is not None and revoked_at <= at:
+    if ended is not None and ended <= at:
+        status = "deactivated"
+    elif revoked_at is not None and revoked_at <= at:
         status = "revoked"
     elif at >= grant.valid_until:
         status = "expired"
@@ -61,7 +73,10 @@ def _standing(
         if r.grant.kind == kind and vct in r.grant.credential_types
     ]
     grants = [(r.grant, r.revoked_at(size)) for r in records]
-    standing: Standing = judge(subject, kind, grants, at, vct=vct, claims=claims)
+    ended = deactivated_at(state, subject, size)
+    standing: Standing = judge(
+        subject, kind, grants, at, vct=vct, claims=claims, deactivated_at=ended
+    )
     body = {**standing.to_json(), "vct": vct}
     if kind == VERIFIER:
         body["claims"] = list(claims)
@@ -87,7 +102,13 @@ def list_accreditations(state: State, at: int, size: int, subject: str | None = 
     else:
         records = [r for r in list(state.accreditations.values()) if r.seq < size]
         records.sort(key=lambda r: r.seq)
-    body = {"at": at, "accreditations": [accreditation_json(r, size, at) for r in records]}
+    body = {
+        "at": at,
+        "accreditations": [
+            accreditation_json(r, size, at, deactivated_at(state, r.grant.subject, size))
+            for r in records
+        ],
+    }
     return Answer(body, _depends_on(records, size))
 
 

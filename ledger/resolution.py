@@ -122,7 +122,7 @@ class Resolver:
         status = 410 if selected.deactivated else 200
         if with_proof:
             result = self._result(record, selected, visible, self.ledger.document_of(selected))
-            result["didResolutionMetadata"]["proof"] = self.proof(selected, view)
+            result["didResolutionMetadata"]["proof"] = self.proof(selected, visible, view)
             return Resolution(status, json.dumps(result).encode())
         key = (selected.leaf_hash, visible[-1].leaf_hash, False)
         body = self._cache.get(key)
@@ -134,8 +134,10 @@ class Resolver:
             self._cache[key] = body
         return Resolution(status, body)
 
-    def proof(self, version: DidVersion, view: View) -> dict[str, Any]:
-        """What a client needs to check this version against a checkpoint it verified."""
+    def proof(self, version: DidVersion, versions: list[DidVersion], view: View) -> dict[str, Any]:
+        """What a client needs to check this version against a checkpoint it verified: the
+        selected entry, and every version's entry (a client verifies the DID's history from
+        its creation: each version's signer had the authority to make it)."""
         size = view.size
         return {
             "checkpoint": view.checkpoint,
@@ -143,6 +145,14 @@ class Resolver:
             "seq": version.seq,
             "transaction": self.ledger.entry(version.seq).decode("ascii"),
             "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(version.seq, size)],
+            "versions": [self.entry(v.seq, size) for v in versions],
+        }
+
+    def entry(self, seq: int, size: int) -> dict[str, Any]:
+        return {
+            "seq": seq,
+            "transaction": self.ledger.entry(seq).decode("ascii"),
+            "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(seq, size)],
         }
 
     @staticmethod
