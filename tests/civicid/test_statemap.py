@@ -1,0 +1,149 @@
+"""The state map: a compact sparse Merkle map; presence and absence proofs, both ways."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civicid.errors import Error
+from civicid.statemap import (
+    EMPTY,
+    MapProof,
+    StateMap,
+    extension_line,
+    map_key,
+    map_value,
+    root_in,
+    verify_map,
+)
+
+
+def filled(count: int, seed: int = 1) -> tuple[StateMap, dict[bytes, bytes]]:
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    items = {map_key("did", f"d{i}"): rng.randbytes(32) for i in range(count)}
+    state = StateMap()
+    for key, value in items.items():
+        state = state.set(key, value)
+    return state, items
+
+
+def test_the_empty_map() -> None:
+    state = StateMap()
+    assert state.root == EMPTY and state.size == 0
+    key = map_key("did", "x")
+    verify_map(state.root, key, None, state.prove(key))
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 17, 300])
+def test_presence_and_absence_verify(count: int) -> None:
+    state, items = filled(count)
+    assert state.size == count
+    for key, value in items.items():
+        assert state.get(key) == value
+        verify_map(state.root, key, value, state.prove(key))
+    for name in ("absent", "another", "third"):
+        key = map_key("did", name)
+        assert state.get(key) is None
+        verify_map(state.root, key, None, state.prove(key))
+
+
+def test_updates_keep_old_versions_intact() -> None:
+    state, items = filled(50)
+    key = next(iter(items))
+    old_root = state.root
+    newer = state.set(key, map_value(b"\x01" * 32, 7))
+    assert newer.root != old_root and state.root == old_root  # the old map is unchanged
+    verify_map(old_root, key, items[key], state.prove(key))
+    verify_map(newer.root, key, map_value(b"\x01" * 32, 7), newer.prove(key))
+    assert newer.size == state.size
+
+
+def test_build_gives_the_same_root_as_updates() -> None:
+    state, items = filled(200)
+    assert StateMap.build(items.items()).root == state.root
+    assert dict(state.items()) == items
+    assert [k for k, _ in state.items()] == sorted(items)
+
+
+def test_lies_are_refused() -> None:
+    state, items = filled(40)
+    key, value = next(iter(items.items()))
+    proof = state.prove(key)
+    other = bytes(32)
+    for claim, code in ((other, "map_proof_invalid"), (None, "map_proof_invalid")):
+        with pytest.raises(Error) as info:
+            verify_map(state.root, key, claim, proof)  # another value; "absent"
+        assert info.value.code == code
+    absent = map_key("did", "absent")
+    absence = state.prove(absent)
+    with pytest.raises(Error) as info:  # an absence proof shown as presence
+        verify_map(state.root, absent, value, absence)
+    assert info.value.code == "map_proof_invalid"
+    with pytest.raises(Error) as info:  # a presence proof of one key shown as another's absence
+        verify_map(state.root, absent, None, proof)
+    assert info.value.code == "map_proof_invalid"
+    tampered = MapProof((bytes(32), *proof.siblings[1:]), proof.leaf)
+    with pytest.raises(Error) as info:
+        verify_map(state.root, key, value, tampered)
+    assert info.value.code == "map_proof_invalid"
+    with pytest.raises(Error) as info:  # a proof cut short
+        verify_map(state.root, key, value, MapProof(proof.siblings[:-1], proof.leaf))
+    assert info.value.code == "map_proof_invalid"
+    with pytest.raises(Error) as info:  # a proof against another (older) root
+        verify_map(state.set(key, other).root, key, value, proof)
+    assert info.value.code == "map_proof_invalid"
+
+
+def test_an_absence_proof_cannot_end_in_an_empty_slot_that_is_not_there() -> None:
+    state, items = filled(2)
+    key = next(iter(items))
+    with pytest.raises(Error) as info:
+        verify_map(state.root, key, None, MapProof((), None))
+    assert info.value.code == "map_proof_invalid"
+
+
+def test_json_round_trip_and_malformed_proofs() -> None:
+    state, items = filled(10)
+    key = next(iter(items))
+    proof = state.prove(key)
+    assert MapProof.from_json(proof.to_json()) == proof
+    absence = state.prove(map_key("did", "no"))
+    assert MapProof.from_json(absence.to_json()) == absence
+    for bad in (
+        {},
+        {"siblings": ["!!"], "leaf": None},
+        {"siblings": ["AAAA"], "leaf": None},
+        {"siblings": [], "leaf": {"key": "AAAA", "value": "AAAA"}},
+        {"siblings": ["A" * 43 + "="] * 257, "leaf": None},
+    ):
+        with pytest.raises(Error) as info:
+            MapProof.from_json(bad)
+        assert info.value.code == "map_proof_malformed"
+
+
+def test_the_root_rides_in_a_checkpoint_extension_line() -> None:
+    state, _ = filled(3)
+    line = extension_line(state.root)
+    assert root_in(("other line", line)) == state.root
+    for lines in ((), ("civicid-state-map AAAA",), ("civicid-state-map !!",)):
+        with pytest.raises(Error) as info:
+            root_in(lines)
+        assert info.value.code == "map_root_missing"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.binary(min_size=32, max_size=32)), max_size=60))
+def test_random_updates_match_a_fresh_build(updates: list[tuple[int, bytes]]) -> None:
+    state, final = StateMap(), {}
+    for name, value in updates:
+        key = map_key("type", str(name))
+        state = state.set(key, value)
+        final[key] = value
+    assert state.root == StateMap.build(final.items()).root
+    assert state.size == len(final)
+    for name in range(31):
+        key = map_key("type", str(name))
+        verify_map(state.root, key, final.get(key), state.prove(key))
