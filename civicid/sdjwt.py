@@ -118,7 +118,7 @@ def check_issuer_header(presentation: Presentation, *, typ: str | Collection[str
     header = presentation.jws.header
     allowed = {typ} if isinstance(typ, str) else set(typ)
     # 2a. typ (pitfall 7): a status list or KB-JWT signed by the same key is no credential.
-    if header.get("typ") not in allowed:
+    if not isinstance(header.get("typ"), str) or header["typ"] not in allowed:
         raise SDJWT_TYP_INVALID(f"typ must be one of {sorted(allowed)}, got {header.get('typ')!r}")
     # 2b. alg on the allow-list: never none, never HMAC (RFC 9901 §7.1 step 2.1, pitfall 8).
     if header.get("alg") not in SIGNING_ALGS:
@@ -190,6 +190,8 @@ def check_type_claims(header: dict[str, Any], claims: dict[str, Any]) -> PublicK
         return PublicKey.from_jwk(cnf["jwk"])
     except Error as exc:
         raise KB_CNF_INVALID(f"cnf.jwk: {exc.message}") from exc
+    except (TypeError, ValueError) as exc:  # members of the wrong JSON type, e.g. "kty": []
+        raise KB_CNF_INVALID("cnf.jwk is not a JWK") from exc
 
 
 def verify_key_binding(

@@ -670,3 +670,23 @@ def test_issuer_refuses_a_private_cnf_key() -> None:
     with pytest.raises(Error) as exc:
         credential(cnf_jwk=holder_key().to_json()["jwk"])
     assert exc.value.code == "jwk_private_material"
+
+
+@pytest.mark.parametrize("typ", [["dc+sd-jwt"], {"t": 1}, 7])
+def test_issuer_jwt_typ_of_another_json_type(typ: Any) -> None:
+    refused("sdjwt_typ_invalid", bind(bare(resign(credential(), header={"typ": typ}))))
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": ["EC"], "crv": "P-256"},
+        {"kty": "EC", "crv": {}},
+        {"kty": "EC", "crv": "P-256", "x": 5},
+    ],
+)
+def test_cnf_jwk_members_of_another_json_type(jwk: dict[str, Any]) -> None:
+    def edit(payload: dict[str, Any]) -> None:
+        payload["cnf"] = {"jwk": jwk}
+
+    refused("kb_cnf_invalid", bind(with_disclosures(resign(credential(), edit), [])))
