@@ -96,6 +96,22 @@ WALLET_CLAIM_NOT_ALLOWED = declare(
 WALLET_CLAIM_REQUIRED = declare(
     "wallet_claim_required", InvalidInput, "a required claim cannot be left out"
 )
-WALLET_PRESENTATION_REFUSED = declare(
-    "wallet_presentation_refused", Refused, "the citizen declined to share"
+WALLET_CLAIM_IN_CLEAR = declare(
+    "wallet_claim_in_clear",
+    InvalidInput,
+    "the claim is in clear in the credential: the desk sees it whatever is chosen",
+)
+WALLET_OMIT_UNKNOWN = declare(
+    "wallet_omit_unknown", InvalidInput, "the claim to leave out is not asked for"
+)
+WALLET_CLIENT_ID_MISMATCH = declare(
+    "wallet_client_id_mismatch",
+    VerificationError,
+    "the link and the signed request name different desks",
+)
+WALLET_PRESENTATION_FAILED = declare(
+    "wallet_presentation_failed", VerificationError, "the desk did not answer with a receipt"
+)
+WALLET_TX_CODE_REQUIRED = declare(
+    "wallet_tx_code_required", InvalidInput, "the offer needs its transaction code"
 )

@@ -31,6 +31,9 @@ class WalletSettings(BaseSettings):
     ledger_url: str = f"http://{DEFAULT_HOST}:{LEDGER_PORT}"
     ledger_key: str | None = None  # the ledger's checkpoint verification key (a C2SP vkey)
     idle_timeout: float = Field(default=DEFAULT_IDLE_SECONDS, gt=0)
+    # Per network operation, and per whole call to an issuer, desk or the ledger.
+    http_timeout: float = Field(default=10.0, gt=0)
+    http_deadline: float = Field(default=30.0, gt=0)
     kdf_memory_kib: int | None = None  # Argon2id cost for a new wallet (default: vault's)
     kdf_iterations: int | None = None
 

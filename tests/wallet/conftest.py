@@ -13,6 +13,10 @@ import pytest
 
 from civicid.encoding import b64url_encode
 from civicid.jose import PrivateKey
+from cli.harness import free_port, serving
+from tests.wallet.rogue_desk import RogueDesk
+from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
+from tests.wallet.world import LedgerWorld, live_ledger
 from wallet.holder.credentials import VALID, Copy, Credential, new_id
 from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
 from wallet.holder.wallet import Wallet
@@ -92,3 +96,54 @@ def made_up(claims: dict[str, Any] | None = None, copies: int = 3) -> Credential
         ),
         type_name="National ID",
     )
+
+
+@pytest.fixture(scope="session")
+def ledger_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LedgerWorld]:
+    """One live ledger for the session: agency, desk, type and status list registered."""
+    with live_ledger(tmp_path_factory.mktemp("ledger")) as world:
+        yield world
+
+
+def holder_settings(root: Path, world: LedgerWorld, **extra: Any) -> WalletSettings:
+    return WalletSettings.load(
+        root,
+        kdf_memory_kib=MIN_MEMORY_KIB,
+        kdf_iterations=MIN_ITERATIONS,
+        ledger_url=world.url,
+        ledger_key=world.vkey,
+        **extra,
+    )
+
+
+@pytest.fixture
+def holder(tmp_path: Path, ledger_world: LedgerWorld) -> Iterator[Wallet]:
+    """A citizen's wallet that trusts the session's ledger (real time: the ledger's clock)."""
+    settings = holder_settings(tmp_path / "citizen", ledger_world, http_timeout=2.0)
+    with Wallet.create(settings, PASSPHRASE) as opened:
+        yield opened
+
+
+@pytest.fixture
+def issuer_stub(ledger_world: LedgerWorld) -> Iterator[RogueIssuer]:
+    stub = RogueIssuer(ledger_world)
+    with serving(stub.app(), free_port()) as url:
+        stub.url = url
+        yield stub
+        stub.released.set()
+
+
+@pytest.fixture
+def desk_stub(ledger_world: LedgerWorld) -> Iterator[RogueDesk]:
+    stub = RogueDesk(ledger_world)
+    with serving(stub.app(), free_port()) as url:
+        stub.url = url
+        yield stub
+    stub.ledger.close()
+
+
+@pytest.fixture
+def citizen(holder: Wallet, issuer_stub: RogueIssuer) -> Wallet:
+    """A wallet holding one national ID (three copies) from the accredited agency."""
+    holder.receive(issuer_stub.offer(), TX_CODE)
+    return holder

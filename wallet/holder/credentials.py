@@ -13,11 +13,10 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from civicid.dcql import ClaimPath, claim_name_or_repr
 from civicid.jose import PrivateKey
 from civicid.times import rfc3339
 from wallet.errors import WALLET_RECORD_INVALID
-
-ClaimPath = tuple[str | int | None, ...]
 
 # Statuses a copy can have (Token Status List §7.1 values, named), and the credential's view.
 VALID: Final = "valid"
@@ -39,8 +38,8 @@ def new_id() -> str:
 
 
 def path_label(path: ClaimPath) -> str:
-    """``("address", "street")`` as ``address.street``; ``None`` (every element) as ``*``."""
-    return ".".join("*" if part is None else str(part) for part in path)
+    """``("address", "street")`` as ``address.street``: the claim name accreditations use."""
+    return claim_name_or_repr(path)
 
 
 @dataclass(frozen=True, slots=True)

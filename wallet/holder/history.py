@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from civicid.times import rfc3339
+from civicid.times import parse_time, rfc3339
 from wallet.errors import WALLET_RECORD_INVALID
 
 
@@ -31,6 +31,7 @@ class Presentation:
     receipt: str | None = None  # the desk's signed receipt (a JWS), checked before keeping
     receipt_claims: dict[str, Any] = field(default_factory=dict)
     fresh_copy: bool = True  # False when every copy had already met this desk
+    error: str | None = None  # the code, when sent but no valid receipt came back
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,12 +52,11 @@ class Presentation:
             "receipt": self.receipt,
             "receipt_claims": self.receipt_claims,
             "fresh_copy": self.fresh_copy,
+            "error": self.error,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Presentation:
-        from civicid.times import parse_time
-
         try:
             return cls(
                 id=str(data["id"]),
@@ -76,6 +76,7 @@ class Presentation:
                 receipt=data.get("receipt"),
                 receipt_claims=dict(data.get("receipt_claims") or {}),
                 fresh_copy=bool(data.get("fresh_copy", True)),
+                error=data.get("error"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WALLET_RECORD_INVALID(f"a stored history entry is malformed: {exc}") from exc

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -20,13 +20,18 @@ from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, system_clock
 from wallet.errors import (
     WALLET_CREDENTIAL_NOT_FOUND,
+    WALLET_IMPORT_INVALID,
     WALLET_LOCKED,
     WALLET_PASSPHRASE_WRONG,
     WALLET_RESTORE_NOT_EMPTY,
 )
+from wallet.holder import intake, issuance, presentation, status
 from wallet.holder.backup import read_backup, write_backup
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
+from wallet.holder.issuance import OfferReview
+from wallet.holder.presentation import Outcome, Plan
+from wallet.holder.status import Refreshed
 from wallet.holder.store import Store
 from wallet.holder.vault import KdfParams, SealKey, check_strength
 from wallet.settings import WalletSettings
@@ -170,6 +175,10 @@ class Wallet:
         self.idle.touch()
         yield self.store.db
 
+    def _guard(self) -> None:
+        with self._session():
+            pass
+
     def change_passphrase(self, old: str, new: str) -> None:
         """Re-seal under a key from ``new`` (with a fresh salt), once ``old`` is proven."""
         check_strength(new)
@@ -244,8 +253,8 @@ class Wallet:
 
     def history(self) -> list[Presentation]:
         with self._session() as db:
-            records = db.table(HISTORY).all()
-        return sorted((Presentation.from_json(r) for r in records), key=lambda p: (p.at, p.id))
+            records = sorted(db.table(HISTORY).all(), key=lambda r: r.doc_id)  # as recorded
+        return [Presentation.from_json(r) for r in records]
 
     def record(self, presentation: Presentation) -> None:
         """Keep ``presentation``: it is also what tells which copy met which verifier."""
@@ -267,6 +276,60 @@ class Wallet:
             document = self.store.document()
         return write_backup(path, document, passphrase, now=self.clock(), kdf=kdf_of(self.settings))
 
+    # -- protocols ------------------------------------------------------------------------
+
+    def review_offer(self, link: str) -> OfferReview:
+        """Check an offer link, the issuer and its accreditation; nothing stored or spent."""
+        self._guard()
+        return issuance.review(self, link)
+
+    def accept_offer(self, review: OfferReview, tx_code: str | None = None) -> list[Credential]:
+        self._guard()
+        return issuance.accept(self, review, tx_code)
+
+    def receive(self, link: str, tx_code: str | None = None) -> list[Credential]:
+        """Review and accept in one call (scripts, the demo)."""
+        return self.accept_offer(self.review_offer(link), tx_code)
+
+    def prepare(self, link: str) -> Plan:
+        """Check a desk's request and what answering it would send; nothing is sent."""
+        self._guard()
+        return presentation.prepare(self, link)
+
+    def present(
+        self,
+        plan: Plan,
+        *,
+        omit: Iterable[str] = (),
+        choose: dict[str, str] | None = None,
+        unsafe_send_unaccredited: Iterable[str] = (),
+    ) -> Outcome:
+        self._guard()
+        return presentation.present(
+            self,
+            plan,
+            omit=omit,
+            choose=choose,
+            unsafe_send_unaccredited=unsafe_send_unaccredited,
+        )
+
+    def refresh(self) -> Refreshed:
+        """Every copy's status from the status lists on the ledger."""
+        return status.refresh(self)
+
+    def import_file(self, path: Path, key_path: Path | None = None) -> Credential:
+        """Hold an SD-JWT VC from a file, verified as a received one is."""
+        try:
+            data = path.read_bytes()
+            key_data = key_path.read_bytes() if key_path is not None else None
+        except OSError as exc:
+            raise WALLET_IMPORT_INVALID(f"cannot read {exc.filename}: {exc.strerror}") from exc
+        sd_jwt, key = intake.read_import(data, key_data)
+        self._guard()
+        credential = intake.import_credential(self.ledger, sd_jwt, key, now=self.clock())
+        self.add(credential)
+        return credential
+
     # -- the outside world ----------------------------------------------------------------
 
     @property
@@ -276,12 +339,19 @@ class Wallet:
                 self.settings.ledger_url,
                 self.settings.checkpoint_key(),
                 trust_file=self.settings.trust_file,
+                transport=self.transport,
+                timeout=self.settings.http_timeout,
+                deadline=self.settings.http_deadline,
             )
         return self._ledger
 
     def http(self) -> HttpClient:
         """A bounded client for issuers and verifiers (a fresh one per flow)."""
-        return HttpClient(transport=self.transport)
+        return HttpClient(
+            transport=self.transport,
+            timeout=self.settings.http_timeout,
+            deadline=self.settings.http_deadline,
+        )
 
 
 def kdf_of(settings: WalletSettings) -> KdfParams | None:

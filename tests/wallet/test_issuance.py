@@ -1,0 +1,149 @@
+"""Receiving over OpenID4VCI from an issuer on loopback: checks before consent, the batch,
+verification of every copy, and the store unchanged by every refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from civicid.errors import Error
+from civicid.identity import Identity
+from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
+from tests.wallet.world import CLAIMS, OTHER_TYPE, LedgerWorld
+from wallet.holder.credentials import VALID
+from wallet.holder.wallet import Wallet
+
+
+def unchanged(holder: Wallet, code: str, action: Callable[[], object]) -> Error:
+    """``action`` raises ``code``; the wallet holds what it held before."""
+    before = (holder.store.document(), holder.settings.store_path.read_bytes())
+    with pytest.raises(Error) as info:
+        action()
+    assert info.value.code == code, info.value
+    assert (holder.store.document(), holder.settings.store_path.read_bytes()) == before
+    return info.value
+
+
+@pytest.mark.parametrize("by_reference", [False, True])
+def test_receive_a_batch_of_verified_copies(
+    holder: Wallet, issuer_stub: RogueIssuer, by_reference: bool
+) -> None:
+    review = holder.review_offer(issuer_stub.offer(by_reference=by_reference))
+    assert review.issuer_did == issuer_stub.world.agency.did
+    assert review.issuer_name == "Civil Registry (test)"
+    assert [o.type_name for o in review.offered] == ["National ID"]
+    assert review.offered[0].accreditation is not None
+    assert review.tx_code is not None and review.tx_code.length == 6
+    assert issuer_stub.behaviour.tokens_spent == []  # nothing spent before consent
+    [held] = holder.accept_offer(review, TX_CODE)
+    assert held.claims == CLAIMS
+    assert held.type_name == "National ID"
+    assert held.status(held.received_at) == VALID
+    assert len(held.copies) == 3
+    keys = {copy.holder_key().public.thumbprint() for copy in held.copies}
+    assert len(keys) == 3  # one key per copy
+    assert {c.status_idx for c in held.copies} == set(issuer_stub.issued_indices[-3:])
+    assert holder.credentials() == [held]
+    assert held.label(("given_name",)) == "Given name"
+
+
+def test_tx_code_is_required_and_checked(holder: Wallet, issuer_stub: RogueIssuer) -> None:
+    review = holder.review_offer(issuer_stub.offer())
+    unchanged(holder, "wallet_tx_code_required", lambda: holder.accept_offer(review, None))
+    unchanged(holder, "invalid_grant", lambda: holder.accept_offer(review, "000000"))
+    assert len(holder.accept_offer(review, TX_CODE)) == 1
+
+
+@pytest.mark.parametrize(
+    "link, code",
+    [
+        ("https://example.org/", "oid4vci_offer_invalid"),
+        ("mailto:someone@example.org", "wallet_uri_invalid"),
+        ("openid-credential-offer://?credential_offer=%7Bnot%20json", "oid4vci_offer_invalid"),
+        (
+            "openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fevil.example%2Fo",
+            "oid4vci_offer_invalid",
+        ),
+        ("openid4vp://?client_id=x&request_uri=y", "wallet_uri_invalid"),
+        ("", "wallet_uri_invalid"),
+    ],
+)
+def test_malformed_or_unsupported_links(holder: Wallet, link: str, code: str) -> None:
+    unchanged(holder, code, lambda: holder.review_offer(link))
+
+
+def test_issuer_not_accredited_for_the_type_is_refused_before_any_question(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    issuer_stub.behaviour.vct = OTHER_TYPE
+    unchanged(holder, "issuer_not_accredited", lambda: holder.review_offer(issuer_stub.offer()))
+    assert issuer_stub.behaviour.tokens_spent == []
+
+
+def test_issuer_claiming_an_unaccredited_did_is_refused(
+    holder: Wallet, issuer_stub: RogueIssuer, ledger_world: LedgerWorld
+) -> None:
+    issuer_stub.behaviour.claimed_did = ledger_world.desk.did
+    unchanged(holder, "issuer_not_accredited", lambda: holder.review_offer(issuer_stub.offer()))
+
+
+def test_credential_signed_by_another_key_is_refused(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    issuer_stub.behaviour.sign_with = Identity.create()  # a key not on the ledger for iss
+    review = holder.review_offer(issuer_stub.offer())
+    error = unchanged(
+        holder, "wallet_issuer_mismatch", lambda: holder.accept_offer(review, TX_CODE)
+    )
+    assert "another DID" in error.message
+
+
+def test_credential_signed_with_a_wrong_signature_is_refused(
+    holder: Wallet, issuer_stub: RogueIssuer, ledger_world: LedgerWorld
+) -> None:
+    # Claims the agency's kid but is signed by another key: the ledger's key does not verify.
+    impostor = Identity.create()
+    issuer_stub.behaviour.sign_with = Identity(
+        impostor.did, ledger_world.agency.kid, impostor.key, impostor.document
+    )
+    review = holder.review_offer(issuer_stub.offer())
+    unchanged(holder, "sdjwt_signature_invalid", lambda: holder.accept_offer(review, TX_CODE))
+
+
+def test_credential_bound_to_a_key_the_wallet_never_offered_is_refused(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    issuer_stub.behaviour.bind_to_stranger = True
+    review = holder.review_offer(issuer_stub.offer())
+    unchanged(holder, "wallet_cnf_mismatch", lambda: holder.accept_offer(review, TX_CODE))
+
+
+def test_garbage_mid_issuance_stores_nothing(holder: Wallet, issuer_stub: RogueIssuer) -> None:
+    issuer_stub.behaviour.garbage_credential = True
+    review = holder.review_offer(issuer_stub.offer())
+    unchanged(holder, "oid4vci_response_invalid", lambda: holder.accept_offer(review, TX_CODE))
+
+
+def test_issuer_that_stops_answering_mid_issuance_stores_nothing(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    issuer_stub.behaviour.hang_credential = True
+    review = holder.review_offer(issuer_stub.offer())
+    unchanged(holder, "http_deadline", lambda: holder.accept_offer(review, TX_CODE))
+
+
+def test_unreachable_issuer(holder: Wallet) -> None:
+    from civicid.oid4vci import CredentialOffer
+    from cli.harness import free_port
+
+    offer = CredentialOffer.from_json(
+        {
+            "credential_issuer": f"http://127.0.0.1:{free_port()}",
+            "credential_configuration_ids": ["x"],
+            "grants": {
+                "urn:ietf:params:oauth:grant-type:pre-authorized_code": {"pre-authorized_code": "c"}
+            },
+        }
+    )
+    unchanged(holder, "http_unreachable", lambda: holder.review_offer(offer.to_link()))

@@ -1,0 +1,112 @@
+"""Status from the ledger's lists (never the issuer), and credentials imported from files."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from civicid import sdjwt
+from civicid.identity import Identity
+from civicid.jose import PrivateKey
+from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
+from tests.wallet.rogue_issuer import RogueIssuer
+from tests.wallet.test_issuance import unchanged
+from tests.wallet.world import CLAIMS, DISCLOSABLE, NATIONAL_ID, STATUS_URI, LedgerWorld
+from wallet.holder.credentials import REVOKED, SUSPENDED, VALID
+from wallet.holder.wallet import Wallet
+
+
+def test_refresh_reads_the_ledger_not_the_issuer(
+    citizen: Wallet, issuer_stub: RogueIssuer, ledger_world: LedgerWorld
+) -> None:
+    [held] = citizen.credentials()
+    first, second = held.copies[0], held.copies[1]
+    assert first.status_idx is not None and second.status_idx is not None
+    hits = issuer_stub.hits
+    ledger_world.status_list.set(first.status_idx, STATUS_SUSPENDED)
+    ledger_world.publish()
+    report = citizen.refresh()
+    assert report.changed == (held.id,) and report.failures == {}
+    [now_held] = citizen.credentials()
+    assert now_held.status(int(time.time())) == SUSPENDED
+    ledger_world.status_list.set(second.status_idx, STATUS_INVALID)
+    ledger_world.publish()
+    citizen.refresh()
+    assert citizen.credentials()[0].status(int(time.time())) == REVOKED
+    ledger_world.status_list.set(first.status_idx, STATUS_VALID)
+    ledger_world.status_list.set(second.status_idx, STATUS_VALID)
+    ledger_world.publish()
+    citizen.refresh()
+    assert citizen.credentials()[0].status(int(time.time())) == VALID
+    assert issuer_stub.hits == hits  # the issuer never learns the wallet looked
+
+
+def issued_file(
+    tmp_path: Path, world: LedgerWorld, signer: Identity | None = None, with_key: bool = True
+) -> tuple[Path, PrivateKey]:
+    signer = signer or world.agency
+    key = PrivateKey.generate()
+    now = int(time.time())
+    credential = sdjwt.issue(
+        issuer_key=signer.key,
+        kid=signer.kid,
+        iss=signer.did,
+        claims=dict(CLAIMS),
+        disclosable=DISCLOSABLE,
+        iat=now,
+        exp=now + 86400,
+        vct=NATIONAL_ID,
+        cnf_jwk=key.public.to_jwk(),
+        status={"status_list": {"idx": world.allocator.allocate(), "uri": STATUS_URI}},
+    )
+    path = tmp_path / "credential.json"
+    body = {"credential": credential}
+    if with_key:
+        body["holder_key"] = key.to_json()["jwk"]
+    path.write_text(json.dumps(body))
+    return path, key
+
+
+def test_import_a_credential_file(
+    holder: Wallet, ledger_world: LedgerWorld, tmp_path: Path
+) -> None:
+    path, _ = issued_file(tmp_path, ledger_world)
+    held = holder.import_file(path)
+    assert held.origin == "import" and held.claims == CLAIMS
+    assert held.status(int(time.time())) == VALID
+    assert holder.credentials() == [held]
+
+
+def test_import_with_the_key_in_its_own_file(
+    holder: Wallet, ledger_world: LedgerWorld, tmp_path: Path
+) -> None:
+    path, key = issued_file(tmp_path, ledger_world, with_key=False)
+    unchanged(holder, "wallet_holder_key_missing", lambda: holder.import_file(path))
+    stranger = tmp_path / "stranger.jwk"
+    stranger.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
+    unchanged(holder, "wallet_cnf_mismatch", lambda: holder.import_file(path, stranger))
+    own = tmp_path / "holder.jwk"
+    own.write_text(json.dumps(key.to_json()["jwk"]))
+    assert holder.import_file(path, own).claims == CLAIMS
+
+
+def test_import_from_an_issuer_not_accredited_for_the_type(
+    holder: Wallet, ledger_world: LedgerWorld, tmp_path: Path
+) -> None:
+    path, _ = issued_file(tmp_path, ledger_world, signer=ledger_world.desk)
+    unchanged(holder, "issuer_not_accredited", lambda: holder.import_file(path))
+
+
+def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
+    path = tmp_path / "garbage"
+    for data, code in (
+        (b"\xff\xfe", "wallet_import_invalid"),
+        (b'{"no": "credential"}', "wallet_import_invalid"),
+        (b"not~an~sd-jwt~", "sdjwt_malformed"),
+    ):
+        path.write_bytes(data)
+        key = tmp_path / "k.jwk"
+        key.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
+        unchanged(holder, code, lambda key=key: holder.import_file(path, key))
+    unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path / "missing"))

@@ -1,0 +1,272 @@
+"""How a credential gets into the wallet, whether issued over OpenID4VCI or imported from a
+file: verified with the issuer's key as the ledger had it at ``iat``, its issuer accredited
+for its type, bound to a key the wallet holds, and only then turned into a record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from civicid import sdjwt
+from civicid.did import split_key_id
+from civicid.errors import Error
+from civicid.jose import PrivateKey, PublicKey
+from civicid.ledger_client import LedgerClient
+from civicid.proven import ProvenType
+from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
+from wallet.errors import (
+    WALLET_CNF_MISMATCH,
+    WALLET_HOLDER_KEY_MISSING,
+    WALLET_IMPORT_INVALID,
+    WALLET_ISSUER_MISMATCH,
+)
+from wallet.holder.credentials import (
+    ORIGIN_IMPORT,
+    ORIGIN_ISSUANCE,
+    REVOKED,
+    SUSPENDED,
+    UNKNOWN,
+    VALID,
+    Copy,
+    Credential,
+    new_id,
+    path_label,
+)
+
+# Claims the issuer sets about the credential itself: shown as facts of the card (issuer,
+# dates, type), never as the holder's claims, and never selectively disclosable.
+REGISTERED: Final = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub"})
+STATUS_NAMES: Final = {STATUS_VALID: VALID, STATUS_INVALID: REVOKED, STATUS_SUSPENDED: SUSPENDED}
+PREFERRED_LOCALES: Final = ("en-GB", "en", "en-US")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """One verified copy: what ``sdjwt.verify`` vouched for, with its holder key."""
+
+    sd_jwt: str
+    verified: sdjwt.Verified
+    key: PrivateKey
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.verified.payload
+
+
+def issuer_key_resolver(ledger: LedgerClient, issuer: str | None) -> sdjwt.KeyResolver:
+    """The issuer's key for a credential: ``kid`` must be a key of ``iss`` (and of the issuer
+    the wallet expected), resolved on the ledger as it stood at the credential's ``iat``."""
+
+    def resolve(header: dict[str, Any], payload: dict[str, Any]) -> PublicKey:
+        iss, kid, iat = payload.get("iss"), header.get("kid"), payload.get("iat")
+        if not isinstance(iss, str) or not isinstance(kid, str) or type(iat) is not int:
+            raise sdjwt.SDJWT_MALFORMED("an SD-JWT VC of this ecosystem has iss, kid and iat")
+        if split_key_id(kid)[0] != iss:
+            raise WALLET_ISSUER_MISMATCH(f"signed with {kid}, a key of another DID than {iss}")
+        if issuer is not None and iss != issuer:
+            raise WALLET_ISSUER_MISMATCH(f"issued by {iss}, not by the offering {issuer}")
+        return ledger.key_in_force(kid, iat)
+
+    return resolve
+
+
+def verify_copy(
+    ledger: LedgerClient,
+    sd_jwt: str,
+    *,
+    issuer: str | None,
+    vct: str | None,
+    keys: Sequence[PrivateKey],
+    now: int,
+) -> Accepted:
+    """Verify one received SD-JWT VC and find which of ``keys`` it is bound to."""
+    verified = sdjwt.verify(
+        sd_jwt,
+        issuer_key=issuer_key_resolver(ledger, issuer),
+        now=now,
+        require_key_binding=False,
+    )
+    payload = verified.payload
+    if vct is not None and payload.get("vct") != vct:
+        raise WALLET_ISSUER_MISMATCH(f"a {payload.get('vct')!r} credential, not the offered {vct}")
+    bound = verified.holder_key
+    if bound is None:
+        raise WALLET_CNF_MISMATCH("the credential names no holder key (cnf.jwk)")
+    for key in keys:
+        if key.public == bound:
+            return Accepted(sd_jwt, verified, key)
+    raise WALLET_CNF_MISMATCH("the credential is bound to a key this wallet did not offer")
+
+
+def status_reference(payload: dict[str, Any]) -> tuple[str | None, int | None]:
+    """Token Status List §6.1 ``status.status_list.{uri, idx}``, if the credential has one."""
+    status = payload.get("status")
+    if not isinstance(status, dict):
+        return None, None
+    reference = status.get("status_list")
+    if not isinstance(reference, dict):
+        return None, None
+    uri, idx = reference.get("uri"), reference.get("idx")
+    if not isinstance(uri, str) or type(idx) is not int or idx < 0:
+        raise WALLET_IMPORT_INVALID("status.status_list needs a uri and a non-negative idx")
+    return uri, idx
+
+
+def check_status(ledger: LedgerClient, uri: str | None, idx: int | None, now: int) -> str:
+    """The copy's status from the list the ledger holds (never the issuer's own server)."""
+    if uri is None or idx is None:
+        return VALID  # a credential without a status reference cannot be revoked
+    try:
+        listed = ledger.status_list(uri, now=now).status(idx)
+    except Error:
+        return UNKNOWN
+    return STATUS_NAMES.get(listed, UNKNOWN)
+
+
+def display_name(entries: Any) -> str | None:
+    """A display name from SD-JWT VC §5.5 / OpenID4VCI display entries, English first."""
+    if not isinstance(entries, list):
+        return None
+    named = [e for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)]
+    for locale in PREFERRED_LOCALES:
+        for entry in named:
+            if entry.get("locale") == locale:
+                return str(entry["name"])
+    return str(named[0]["name"]) if named else None
+
+
+def claim_labels(metadata: dict[str, Any]) -> dict[str, str]:
+    """Claim path -> label from the type metadata's claim display (§5.6), English first."""
+    labels: dict[str, str] = {}
+    for claim in metadata.get("claims", []):
+        shown = [d for d in claim.get("display", []) if isinstance(d, dict) and "label" in d]
+        chosen = next(
+            (d for locale in PREFERRED_LOCALES for d in shown if d.get("locale") == locale),
+            shown[0] if shown else None,
+        )
+        if chosen is not None:
+            try:
+                labels[path_label(tuple(claim["path"]))] = str(chosen["label"])
+            except (KeyError, TypeError):
+                continue
+    return labels
+
+
+def holder_claims(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k not in REGISTERED}
+
+
+def to_record(
+    ledger: LedgerClient,
+    copies: Sequence[Accepted],
+    *,
+    proven_type: ProvenType | None,
+    issuer_name: str | None,
+    now: int,
+    origin: str = ORIGIN_ISSUANCE,
+) -> Credential:
+    """One credential record for a batch of verified copies of the same credential."""
+    first = copies[0].payload
+    disclosable = tuple(
+        path
+        for path in copies[0].verified.disclosed
+        if path and isinstance(path[0], str) and path[0] not in REGISTERED
+    )
+    made = []
+    for accepted in copies:
+        uri, idx = status_reference(accepted.payload)
+        made.append(
+            Copy(
+                id=new_id(),
+                sd_jwt=accepted.sd_jwt,
+                key=accepted.key.to_json(),
+                status_uri=uri,
+                status_idx=idx,
+                status=check_status(ledger, uri, idx, now),
+            )
+        )
+    metadata = proven_type.metadata if proven_type is not None else {}
+    exp = first.get("exp")
+    return Credential(
+        id=new_id(),
+        vct=str(first["vct"]),
+        issuer=str(first["iss"]),
+        issuer_name=issuer_name,
+        type_name=display_name(metadata.get("display")) or metadata.get("name"),
+        claims=holder_claims(first),
+        disclosable=disclosable,
+        labels=claim_labels(metadata),
+        issued_at=int(first["iat"]),
+        expires_at=int(exp) if isinstance(exp, int | float) else None,
+        received_at=now,
+        checked_at=now,
+        origin=origin,
+        copies=tuple(made),
+    )
+
+
+def import_credential(
+    ledger: LedgerClient,
+    sd_jwt: str,
+    key: PrivateKey | None,
+    *,
+    now: int,
+) -> Credential:
+    """A credential from a file: the same checks as one issued to this wallet, plus the
+    issuer's accreditation for its type as of its ``iat`` (nobody vetted the offer)."""
+    text = sd_jwt.strip()
+    if key is None:
+        raise WALLET_HOLDER_KEY_MISSING(
+            "the credential is bound to a holder key: give its private JWK too"
+        )
+    accepted = verify_copy(ledger, text, issuer=None, vct=None, keys=[key], now=now)
+    payload = accepted.payload
+    ledger.issuer_accredited(
+        str(payload["iss"]), str(payload["vct"]), int(payload["iat"])
+    ).require()
+    try:
+        proven: ProvenType | None = ledger.credential_type(str(payload["vct"]))
+    except Error:
+        proven = None
+    return to_record(
+        ledger, [accepted], proven_type=proven, issuer_name=None, now=now, origin=ORIGIN_IMPORT
+    )
+
+
+# An SD-JWT VC with its disclosures is a few kilobytes; a file much larger is not one.
+MAX_IMPORT_BYTES: Final = 512 * 1024
+
+
+def read_import(data: bytes, key_data: bytes | None) -> tuple[str, PrivateKey | None]:
+    """A credential file: the compact SD-JWT VC itself, or JSON ``{"credential": ...,
+    "holder_key": <private JWK>}``; the key may also come from its own file."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise WALLET_IMPORT_INVALID(f"the file is over {MAX_IMPORT_BYTES} bytes")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError as exc:
+        raise WALLET_IMPORT_INVALID("the file is not text") from exc
+    key_json: Any = None
+    if text.startswith("{"):
+        try:
+            body = json.loads(text)
+            text = str(body["credential"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WALLET_IMPORT_INVALID('JSON files hold {"credential": "...", ...}') from exc
+        key_json = body.get("holder_key")
+    if key_data is not None:
+        try:
+            key_json = json.loads(key_data)
+        except ValueError as exc:
+            raise WALLET_IMPORT_INVALID("the key file is not a JWK") from exc
+    if key_json is None:
+        return text, None
+    if isinstance(key_json, dict) and "jwk" not in key_json:
+        key_json = {"jwk": key_json, "alg": key_json.get("alg", "ES256")}
+    try:
+        return text, PrivateKey.from_json(key_json)
+    except Error as exc:
+        raise WALLET_IMPORT_INVALID(f"the holder key is not usable: {exc.message}") from exc

@@ -1,0 +1,255 @@
+"""The OpenID4VCI 1.0 client: pre-authorized code flow with a transaction code, nonce, key
+proofs for a batch of copies, each copy verified before the credential is stored.
+
+``review`` does every check that needs no secret (the offer, the issuer's metadata, its DID
+and accreditation on the ledger) BEFORE the citizen is asked for anything; ``accept`` then
+spends the pre-authorized code and transaction code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from civicid.did import parse_did
+from civicid.errors import Error
+from civicid.http import Answer, HttpClient
+from civicid.jose import PrivateKey
+from civicid.oid4vci import (
+    FORMAT_SD_JWT_VC,
+    OFFER_INVALID,
+    PRE_AUTHORIZED_GRANT,
+    RESPONSE_INVALID,
+    WELL_KNOWN_AS,
+    WELL_KNOWN_ISSUER,
+    WELL_KNOWN_JWT_VC_ISSUER,
+    AuthorizationServerMetadata,
+    CredentialIssuerMetadata,
+    CredentialOffer,
+    CredentialRequest,
+    CredentialResponse,
+    ErrorResponse,
+    JwtVcIssuerMetadata,
+    NonceResponse,
+    TokenRequest,
+    TokenResponse,
+    TxCode,
+    Wire,
+    build_proof_jwt,
+    parse_offer_link,
+)
+from civicid.proven import ProvenType
+from wallet.errors import (
+    WALLET_ISSUANCE_FAILED,
+    WALLET_ISSUER_MISMATCH,
+    WALLET_TX_CODE_REQUIRED,
+    WALLET_URI_INVALID,
+)
+from wallet.holder.credentials import Credential
+from wallet.holder.intake import Accepted, display_name, to_record, verify_copy
+
+if TYPE_CHECKING:
+    from wallet.holder.wallet import Wallet
+
+OFFER_SCHEMES: Final = ("openid-credential-offer", "https", "http")
+# The copies asked for per credential: enough for a few unlinkable presentations, few enough
+# that a batch stays one quick request. The issuer's batch_size caps it further.
+DEFAULT_COPIES: Final = 5
+Model = TypeVar("Model", bound=Wire)
+
+
+@dataclass(frozen=True, slots=True)
+class Offered:
+    """One credential of an offer, as the ledger describes it."""
+
+    configuration_id: str
+    vct: str
+    type_name: str | None
+    accreditation: str | None  # the issuer's accreditation for this vct, from the ledger
+    proven_type: ProvenType | None
+
+
+@dataclass(frozen=True, slots=True)
+class OfferReview:
+    """Everything checked before the citizen is asked to accept and type a code."""
+
+    offer: CredentialOffer
+    metadata: CredentialIssuerMetadata
+    token_endpoint: str
+    issuer_did: str
+    issuer_name: str | None
+    offered: tuple[Offered, ...]
+    tx_code: TxCode | None  # None: the offer needs no transaction code
+
+    @property
+    def issuer_url(self) -> str:
+        return self.offer.credential_issuer
+
+    @property
+    def copies(self) -> int:
+        return max(1, min(DEFAULT_COPIES, self.metadata.batch_size))
+
+
+def _fetch(http: HttpClient, method: str, url: str, model: type[Model], **kwargs: Any) -> Model:
+    answer = http.request(method, url, **kwargs)
+    _raise_for(answer)
+    return model.from_json(answer.content)
+
+
+def _raise_for(answer: Answer) -> None:
+    """An OAuth/OpenID4VCI error body becomes our error (the issuer's own code if it is
+    ours); any other error answer goes through the kernel's mapping."""
+    if answer.status < 400:
+        return
+    try:
+        body = ErrorResponse.from_json(answer.content)
+    except Error:
+        answer.raise_for_error()
+        raise
+    raise body.to_error(answer.status)
+
+
+def parse_link(link: str, http: HttpClient) -> CredentialOffer:
+    """An ``openid-credential-offer://`` link (or a wallet endpoint URL with the same query):
+    by value, or by reference fetched from the issuer."""
+    scheme = link.strip().split(":", 1)[0].lower()
+    if scheme not in OFFER_SCHEMES:
+        raise WALLET_URI_INVALID(f"{scheme or 'this'}: links are not credential offers")
+    parsed = parse_offer_link(link)
+    if parsed.offer is not None:
+        return parsed.offer
+    assert parsed.offer_uri is not None
+    return _fetch(http, "GET", parsed.offer_uri, CredentialOffer)
+
+
+def review(wallet: Wallet, link: str) -> OfferReview:
+    """Steps before consent, each raising on failure; nothing is stored."""
+    ledger = wallet.ledger
+    with wallet.http() as http:
+        # 1. The offer (§4.1), by value or by reference (§4.1.3).
+        offer = parse_link(link, http)
+        grant = offer.pre_authorized
+        if grant is None:
+            raise WALLET_URI_INVALID("only pre-authorized offers are supported (§4.1.1)")
+        # 2. The issuer's metadata, which must name the same issuer (§12.2.2, §12.2.4).
+        base = offer.credential_issuer.rstrip("/")
+        metadata = _fetch(http, "GET", base + WELL_KNOWN_ISSUER, CredentialIssuerMetadata)
+        if metadata.credential_issuer.rstrip("/") != base:
+            raise WALLET_ISSUER_MISMATCH("the metadata is for another credential issuer")
+        server = grant.authorization_server or (metadata.authorization_servers or [base])[0]
+        auth = _fetch(http, "GET", server.rstrip("/") + WELL_KNOWN_AS, AuthorizationServerMetadata)
+        # 3. The issuer's DID (SD-JWT VC §4 metadata); the ledger decides what it may issue.
+        jwt_vc = _fetch(http, "GET", base + WELL_KNOWN_JWT_VC_ISSUER, JwtVcIssuerMetadata)
+    try:
+        did = parse_did(jwt_vc.issuer)
+    except Error as exc:
+        raise WALLET_ISSUER_MISMATCH(f"the issuer names no ledger DID: {exc.message}") from exc
+    offered = []
+    for config_id in offer.credential_configuration_ids:
+        config = metadata.credential_configurations_supported.get(config_id)
+        if config is None:
+            raise OFFER_INVALID(f"{config_id} is not in the issuer's metadata")
+        if config.format != FORMAT_SD_JWT_VC or config.vct is None:
+            raise WALLET_URI_INVALID(f"{config_id} is a {config.format}, not an SD-JWT VC")
+        # 4. Accredited for this type now, from proven grants (before asking for the code).
+        trust = ledger.issuer_accredited(did, config.vct, wallet.clock())
+        trust.require()
+        try:
+            proven: ProvenType | None = ledger.credential_type(config.vct)
+        except Error:
+            proven = None  # no registered metadata: the card shows the vct instead
+        named = config.credential_metadata.display if config.credential_metadata else None
+        type_name = (
+            display_name(proven.metadata.get("display")) if proven is not None else None
+        ) or display_name(named)
+        offered.append(
+            Offered(config_id, config.vct, type_name, trust.standing.accreditation, proven)
+        )
+    return OfferReview(
+        offer=offer,
+        metadata=metadata,
+        token_endpoint=auth.token_endpoint,
+        issuer_did=did,
+        issuer_name=display_name(metadata.display),
+        offered=tuple(offered),
+        tx_code=grant.tx_code,
+    )
+
+
+def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[Credential]:
+    """Spend the code: token, then per credential a nonce and a batch of key proofs; verify
+    every copy; store the credentials only when all of them passed."""
+    grant = reviewed.offer.pre_authorized
+    assert grant is not None
+    if reviewed.tx_code is not None and not tx_code:
+        raise WALLET_TX_CODE_REQUIRED(
+            reviewed.tx_code.description or "the issuer sent a transaction code separately"
+        )
+    metadata = reviewed.metadata
+    with wallet.http() as http:
+        # 5. Token (§6), pre-authorized code grant with the transaction code.
+        request = TokenRequest(
+            grant_type=PRE_AUTHORIZED_GRANT,
+            pre_authorized_code=grant.pre_authorized_code,
+            tx_code=tx_code if reviewed.tx_code is not None else None,
+        )
+        token = _fetch(http, "POST", reviewed.token_endpoint, TokenResponse, data=request.to_form())
+        bearer = {"authorization": f"Bearer {token.access_token}"}
+        records = []
+        for offered in reviewed.offered:
+            # 6. A fresh c_nonce (§7) for the proofs of this request.
+            nonce = None
+            if metadata.nonce_endpoint:
+                nonce = _fetch(http, "POST", metadata.nonce_endpoint, NonceResponse).c_nonce
+            keys = [PrivateKey.generate() for _ in range(reviewed.copies)]
+            now = wallet.clock()
+            proofs = [
+                build_proof_jwt(k, aud=metadata.credential_issuer, nonce=nonce, iat=now)
+                for k in keys
+            ]
+            # 7. The batch (§8), one proof per copy, one key per copy.
+            body = CredentialRequest.model_validate(
+                {
+                    "credential_configuration_id": offered.configuration_id,
+                    "proofs": {"jwt": proofs},
+                }
+            )
+            response = _fetch(
+                http,
+                "POST",
+                metadata.credential_endpoint,
+                CredentialResponse,
+                json=body.to_json(),
+                headers=bearer,
+            )
+            if not response.credentials:
+                raise WALLET_ISSUANCE_FAILED("deferred issuance is not supported by this wallet")
+            # 8. Each copy verified with the issuer key from the ledger, bound to one of ours.
+            accepted: list[Accepted] = []
+            for item in response.credentials:
+                if not isinstance(item.credential, str):
+                    raise RESPONSE_INVALID("an SD-JWT VC is a string (A.3.4)")
+                copy = verify_copy(
+                    wallet.ledger,
+                    item.credential,
+                    issuer=reviewed.issuer_did,
+                    vct=offered.vct,
+                    keys=keys,
+                    now=wallet.clock(),
+                )
+                if any(a.key is copy.key for a in accepted):
+                    raise WALLET_ISSUANCE_FAILED("two copies are bound to the same key")
+                accepted.append(copy)
+            records.append(
+                to_record(
+                    wallet.ledger,
+                    accepted,
+                    proven_type=offered.proven_type,
+                    issuer_name=reviewed.issuer_name,
+                    now=wallet.clock(),
+                )
+            )
+    # 9. Stored together, once everything verified.
+    for record in records:
+        wallet.add(record)
+    return records

@@ -1,0 +1,372 @@
+"""The OpenID4VP 1.0 client: fetch and check a desk's signed request, match it against what
+the wallet holds, say per claim whether the ledger lets this desk ask for it, and — once the
+citizen has reviewed the plan — present with key binding and keep the desk's receipt.
+
+``prepare`` returns a ``Plan`` and sends nothing; ``present`` sends exactly what the plan
+shows minus what the citizen left out. A claim the desk is not accredited for is never sent
+unless named in ``unsafe_send_unaccredited``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Final
+
+from civicid import sdjwt
+from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
+from civicid.errors import Error
+from civicid.jose import PublicKey
+from civicid.ledger_client import LedgerClient
+from civicid.oid4vp import (
+    SD_JWT_VC_FORMATS,
+    AuthorizationRequest,
+    AuthorizationResponse,
+    KeyResolver,
+    Receipt,
+    parse_link,
+    verify_receipt,
+    verify_request_object,
+)
+from civicid.proven import TrustAnswer
+from wallet.errors import (
+    WALLET_CLAIM_IN_CLEAR,
+    WALLET_CLAIM_NOT_ALLOWED,
+    WALLET_CLAIM_REQUIRED,
+    WALLET_CLIENT_ID_MISMATCH,
+    WALLET_NO_MATCH,
+    WALLET_OMIT_UNKNOWN,
+    WALLET_PRESENTATION_FAILED,
+    WALLET_URI_INVALID,
+)
+from wallet.holder.credentials import EXPIRED, REVOKED, Credential, new_id
+from wallet.holder.history import Presentation
+
+if TYPE_CHECKING:
+    from wallet.holder.wallet import Wallet
+
+REQUIRED: Final = "required"
+OPTIONAL: Final = "optional"
+REQUEST_MEDIA: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
+# DID documents list every key under authentication; a desk signs its requests with one.
+DESK_KEY_RELATIONSHIP: Final = "authentication"
+FORMAT: Final = next(iter(SD_JWT_VC_FORMATS))
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimChoice:
+    """One requested claim of one candidate credential, as the citizen sees it."""
+
+    path: ClaimPath
+    name: str  # the claim name accreditations use, e.g. "address.locality"
+    label: str
+    value: Any
+    requirement: str  # REQUIRED or OPTIONAL
+    allowed: bool  # the ledger lets this desk ask for it
+    disclosable: bool  # False: in clear in the credential, the desk sees it whatever is chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A held credential that answers a credential query."""
+
+    credential: Credential
+    claims: tuple[ClaimChoice, ...]
+    always_shared: tuple[str, ...]  # claims in clear the desk sees although not asked for
+    accreditation: str | None  # the desk's accreditation for this credential type
+    accreditation_purpose: str | None
+    legal_basis: str | None
+    refusal: str | None  # why the ledger says no (e.g. verifier_claims_not_allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    query: CredentialQuery
+    options: tuple[Option, ...]  # best first
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A checked request and what answering it would send: for the citizen to review."""
+
+    link: str
+    request: AuthorizationRequest
+    queries: tuple[QueryPlan, ...]
+    prepared_at: int
+
+    @property
+    def verifier(self) -> str:
+        return self.request.did
+
+    @property
+    def purpose(self) -> str:
+        return self.request.purpose
+
+    def not_allowed(self) -> list[str]:
+        return [c.name for q in self.queries for c in q.options[0].claims if not c.allowed]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened: the history entry kept, and the desk's verified receipt."""
+
+    entry: Presentation
+    receipt: Receipt | None
+    sent: dict[str, list[str]] = field(default_factory=dict)  # query id -> claim names
+
+
+def desk_key(ledger: LedgerClient, now: int) -> KeyResolver:
+    """The desk's key for a request or receipt: ``kid`` resolved on the ledger, with proof."""
+
+    def resolve(kid: str) -> PublicKey:
+        return ledger.key_in_force(kid, now, DESK_KEY_RELATIONSHIP)
+
+    return resolve
+
+
+def prepare(wallet: Wallet, link: str) -> Plan:
+    """Steps before consent; nothing is sent to the desk but the request fetch."""
+    now = wallet.clock()
+    # 1. The link (§5.7): client_id and request_uri only; requests by value are refused.
+    if not link.strip().lower().startswith("openid4vp:"):
+        raise WALLET_URI_INVALID("not an openid4vp:// presentation request")
+    parsed = parse_link(link)
+    # 2. The request object (§5.7), fetched from the desk.
+    with wallet.http() as http:
+        answer = http.get(parsed.request_uri, headers={"accept": REQUEST_MEDIA})
+        answer.raise_for_error()
+    # 3. Signed by a key of client_id's DID as the ledger has it now (§5.9.3).
+    request = verify_request_object(answer.text, desk_key(wallet.ledger, now), now=now)
+    if request.client_id != parsed.client_id:
+        raise WALLET_CLIENT_ID_MISMATCH("the link and the signed request name different desks")
+    # 4. DCQL (§6) against usable held credentials.
+    held = [c for c in wallet.credentials() if c.status(now) not in (REVOKED, EXPIRED)]
+    by_id = {c.id: c for c in held}
+    found = match(
+        request.dcql_query,
+        [Held(c.id, FORMAT, c.vct, c.claims) for c in held],
+    )
+    if not found.satisfied:
+        wanted = ", ".join(found.missing) or "the request"
+        raise WALLET_NO_MATCH(f"no credential in this wallet answers {wanted}")
+    # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
+    queries = []
+    trust_cache: dict[tuple[str, tuple[str, ...]], TrustAnswer] = {}
+    for query_id in found.selection:
+        query = request.dcql_query.credential(query_id)
+        options = tuple(
+            plan_option(wallet.ledger, query, by_id[c.credential_id], request.did, now, trust_cache)
+            for c in found.candidates[query_id]
+        )
+        # Fewest refused claims first, then the newest credential.
+        ranked = sorted(
+            options,
+            key=lambda o: (sum(not c.allowed for c in o.claims), -o.credential.received_at),
+        )
+        queries.append(QueryPlan(query, tuple(ranked)))
+    return Plan(link, request, tuple(queries), now)
+
+
+def satisfied_options(
+    query: CredentialQuery, claims: dict[str, Any]
+) -> list[tuple[ClaimPath, ...]]:
+    """Every claim option (§6.4.1) the credential satisfies, most preferred first."""
+    return [
+        tuple(c.path for c in option)
+        for option in query.claim_options()
+        if all(c.matches(claims) for c in option)
+    ]
+
+
+def plan_option(
+    ledger: LedgerClient,
+    query: CredentialQuery,
+    credential: Credential,
+    desk: str,
+    now: int,
+    cache: dict[tuple[str, tuple[str, ...]], TrustAnswer],
+) -> Option:
+    options = satisfied_options(query, credential.claims)
+    preferred = options[0]
+    required = set.intersection(*(set(o) for o in options)) if options else set()
+    names = [claim_name_or_repr(p) for p in preferred]
+    allowed, answer = accreditation(ledger, desk, credential.vct, names, now, cache)
+    choices = []
+    for path, name in zip(preferred, names, strict=True):
+        values = select(credential.claims, path)
+        choices.append(
+            ClaimChoice(
+                path=path,
+                name=name,
+                label=credential.label(path),
+                value=values[0] if len(values) == 1 else values,
+                requirement=REQUIRED if path in required else OPTIONAL,
+                allowed=name in allowed,
+                disclosable=credential.is_disclosable(path),
+            )
+        )
+    asked = {p[0] for p in preferred}
+    always = tuple(
+        name
+        for name in credential.claims
+        if name not in asked and not credential.is_disclosable((name,))
+    )
+    grant = next(
+        (g for g in answer.grants if g.id == answer.standing.accreditation),
+        answer.grants[0] if answer.grants else None,
+    )
+    return Option(
+        credential=credential,
+        claims=tuple(choices),
+        always_shared=always,
+        accreditation=answer.standing.accreditation,
+        accreditation_purpose=grant.purpose if grant is not None else None,
+        legal_basis=grant.legal_basis if grant is not None else None,
+        refusal=answer.standing.reason,
+    )
+
+
+def accreditation(
+    ledger: LedgerClient,
+    desk: str,
+    vct: str,
+    names: list[str],
+    now: int,
+    cache: dict[tuple[str, tuple[str, ...]], TrustAnswer],
+) -> tuple[set[str], TrustAnswer]:
+    """The claims among ``names`` the desk may ask for, from proven grants on the ledger:
+    one question for all of them; only if refused, one per claim to find which."""
+
+    def ask(claims: tuple[str, ...]) -> TrustAnswer:
+        key = (vct, claims)
+        if key not in cache:
+            cache[key] = ledger.verifier_allowed(desk, vct, list(claims), now)
+        return cache[key]
+
+    whole = ask(tuple(names))
+    if whole.accredited:
+        return set(names), whole
+    if whole.standing.reason != "verifier_claims_not_allowed":
+        return set(), whole  # not accredited at all (or revoked, expired): nothing allowed
+    return {name for name in names if ask((name,)).accredited}, whole
+
+
+def present(
+    wallet: Wallet,
+    plan: Plan,
+    *,
+    omit: Iterable[str] = (),
+    choose: dict[str, str] | None = None,
+    unsafe_send_unaccredited: Iterable[str] = (),
+) -> Outcome:
+    """Send the plan's claims minus ``omit`` (claim names), each query answered by the
+    chosen credential (``choose``: query id -> credential id; default the first option)."""
+    omitted, overridden = set(omit), set(unsafe_send_unaccredited)
+    asked = {c.name for q in plan.queries for o in q.options for c in o.claims}
+    unknown = sorted((omitted | overridden) - asked)
+    if unknown:
+        raise WALLET_OMIT_UNKNOWN(f"the desk does not ask for {', '.join(unknown)}")
+    request, now = plan.request, wallet.clock()
+    shown = wallet.shown()
+    vp_token: dict[str, list[str]] = {}
+    sent: dict[str, list[str]] = {}
+    entries = []
+    for query_plan in plan.queries:
+        query = query_plan.query
+        option = pick(query_plan, (choose or {}).get(query.id))
+        # 1. What goes: every requested claim the citizen did not leave out.
+        for choice in option.claims:
+            if choice.name not in omitted:
+                continue
+            if choice.requirement == REQUIRED:
+                raise WALLET_CLAIM_REQUIRED(f"{choice.label} is required by the desk")
+            if not choice.disclosable:
+                raise WALLET_CLAIM_IN_CLEAR(f"{choice.label} cannot be withheld from this card")
+        keep = [c for c in option.claims if c.name not in omitted]
+        paths = {c.path for c in keep}
+        if not any(set(o) <= paths for o in satisfied_options(query, option.credential.claims)):
+            raise WALLET_CLAIM_REQUIRED("what is left no longer answers the desk's request")
+        # 2. Never a claim the ledger does not let this desk ask for, unless overridden.
+        refused = [c for c in keep if not c.allowed and c.name not in overridden]
+        if refused:
+            raise WALLET_CLAIM_NOT_ALLOWED(
+                f"{plan.verifier} is not accredited for "
+                + ", ".join(c.name for c in refused)
+                + " (not sent; leave it out, or override knowingly)"
+            )
+        # 3. A copy this desk has not seen, with its own key; KB-JWT for this request.
+        copy, fresh = option.credential.choose_copy(plan.verifier, shown)
+        vp_token[query.id] = [
+            sdjwt.present(
+                copy.sd_jwt,
+                disclose=[c.path for c in keep],
+                holder_key=copy.holder_key(),
+                nonce=request.nonce,
+                aud=request.client_id,
+                iat=now,
+            )
+        ]
+        sent[query.id] = [c.name for c in keep]
+        entries.append(
+            Presentation(
+                id=new_id(),
+                at=now,
+                verifier=plan.verifier,
+                client_id=request.client_id,
+                verifier_name=option.accreditation_purpose,
+                purpose=request.purpose,
+                accreditation=option.accreditation,
+                credential_id=option.credential.id,
+                copy_id=copy.id,
+                vct=option.credential.vct,
+                disclosed=tuple(sent[query.id]),
+                withheld=tuple(c.name for c in option.claims if c not in keep),
+                unaccredited=tuple(c.name for c in keep if not c.allowed),
+                fresh_copy=fresh,
+            )
+        )
+    # 4. direct_post (§8.2) and the desk's receipt, checked against its DID on the ledger.
+    form = AuthorizationResponse(state=request.state, vp_token=vp_token).to_form()
+    receipt: Receipt | None = None
+    token: str | None = None
+    failure: Error | None = None
+    try:
+        with wallet.http() as http:
+            answer = http.post(request.response_uri, data=form)
+        answer.raise_for_error()
+        body = answer.json_object()
+        token = body.get("receipt")
+        if not isinstance(token, str):
+            raise WALLET_PRESENTATION_FAILED("the desk answered without a receipt")
+        receipt = verify_receipt(
+            token,
+            desk_key(wallet.ledger, wallet.clock()),
+            nonce=request.nonce,
+            client_id=request.client_id,
+        )
+    except Error as exc:
+        failure = exc
+    # 5. History, whatever happened once the presentation left: the citizen should know.
+    kept = []
+    for entry in entries:
+        kept_entry = replace(
+            entry,
+            decision=receipt.decision if receipt is not None else None,
+            receipt=token if receipt is not None else None,
+            receipt_claims=receipt.to_json() if receipt is not None else {},
+            error=failure.code if failure is not None else None,
+        )
+        wallet.record(kept_entry)
+        kept.append(kept_entry)
+    if failure is not None:
+        raise failure
+    return Outcome(kept[0], receipt, sent)
+
+
+def pick(query_plan: QueryPlan, credential_id: str | None) -> Option:
+    if credential_id is None:
+        return query_plan.options[0]
+    for option in query_plan.options:
+        if option.credential.id == credential_id or option.credential.id.startswith(credential_id):
+            return option
+    raise WALLET_NO_MATCH(f"credential {credential_id} does not answer {query_plan.query.id}")

@@ -1,0 +1,56 @@
+"""Status refresh: each copy's status read from the status list tokens on the ledger (proven
+included, signed by the list's owner, fresh), never from the issuer, who would learn when
+and how often the citizen's wallet looks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from civicid.errors import Error
+from civicid.proven import ProvenStatusList
+from wallet.holder.credentials import UNKNOWN, Credential
+from wallet.holder.intake import STATUS_NAMES
+
+if TYPE_CHECKING:
+    from wallet.holder.wallet import Wallet
+
+
+@dataclass(frozen=True, slots=True)
+class Refreshed:
+    """What a refresh found: the credentials as now stored, and lists it could not read."""
+
+    credentials: tuple[Credential, ...]
+    failures: dict[str, str] = field(default_factory=dict)  # list URI -> error code
+    changed: tuple[str, ...] = ()  # ids of credentials whose status changed
+
+
+def refresh(wallet: Wallet) -> Refreshed:
+    """Read every status list the wallet's copies point to (each once) and store the result
+    in one sealed write. A list the ledger cannot prove leaves its copies as they were."""
+    now = wallet.clock()
+    held = wallet.credentials()
+    lists: dict[str, ProvenStatusList] = {}
+    failures: dict[str, str] = {}
+    for uri in sorted({c.status_uri for h in held for c in h.copies if c.status_uri}):
+        try:
+            lists[uri] = wallet.ledger.status_list(uri, now=now)
+        except Error as exc:
+            failures[uri] = exc.code
+    updated, changed = [], []
+    for credential in held:
+        statuses = {}
+        for copy in credential.copies:
+            if copy.status_uri in lists and copy.status_idx is not None:
+                try:
+                    value = lists[copy.status_uri].status(copy.status_idx)
+                except Error:
+                    statuses[copy.id] = UNKNOWN  # an index out of range is no "valid" (§8.3)
+                    continue
+                statuses[copy.id] = STATUS_NAMES.get(value, UNKNOWN)
+        fresh = credential.with_statuses(statuses, now)
+        if fresh.status(now) != credential.status(now):
+            changed.append(credential.id)
+        updated.append(fresh)
+    wallet.put_many(updated)
+    return Refreshed(tuple(updated), failures, tuple(changed))
