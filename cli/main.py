@@ -10,6 +10,7 @@ import typer
 
 from cli.demo import demo
 from ledger.cli import app as ledger_app
+from wallet.cli import app as wallet_app
 
 app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(wallet_app, name="wallet")
 app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)
 
 

@@ -34,6 +34,12 @@ WALLET_PASSPHRASE_WRONG = declare(
 WALLET_PASSPHRASE_WEAK = declare(
     "wallet_passphrase_weak", InvalidInput, "the passphrase is too short"
 )
+WALLET_PASSPHRASE_MISMATCH = declare(
+    "wallet_passphrase_mismatch", InvalidInput, "the passphrase and its confirmation differ"
+)
+WALLET_PASSPHRASE_MISSING = declare(
+    "wallet_passphrase_missing", InvalidInput, "no passphrase was given"
+)
 WALLET_STORE_CORRUPT = declare(
     "wallet_store_corrupt", StorageError, "the wallet file is damaged or truncated"
 )
@@ -96,6 +102,7 @@ WALLET_CLAIM_NOT_ALLOWED = declare(
 WALLET_CLAIM_REQUIRED = declare(
     "wallet_claim_required", InvalidInput, "a required claim cannot be left out"
 )
+WALLET_DECLINED = declare("wallet_declined", Refused, "declined: nothing was sent or stored")
 WALLET_CLAIM_IN_CLEAR = declare(
     "wallet_claim_in_clear",
     InvalidInput,

@@ -206,10 +206,12 @@ def plan_option(
             )
         )
     asked = {p[0] for p in preferred}
+    # A claim with no Disclosure of its own or beneath it is in clear in the issuer JWT: the
+    # desk sees it whatever is chosen (a container of disclosable members shows no values).
     always = tuple(
         name
         for name in credential.claims
-        if name not in asked and not credential.is_disclosable((name,))
+        if name not in asked and not any(p[:1] == (name,) for p in credential.disclosable)
     )
     grant = next(
         (g for g in answer.grants if g.id == answer.standing.accreditation),

@@ -1,0 +1,156 @@
+"""``civicid wallet …`` end to end through the command line, with the live ledger, issuer
+and desk of the protocol tests; every failure one line with its code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from cli.main import app
+from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE
+from tests.wallet.rogue_desk import RogueDesk
+from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
+from tests.wallet.world import LedgerWorld
+
+
+class Citizen:
+    def __init__(self, root: Path, world: LedgerWorld) -> None:
+        self.root = root
+        self.world = world
+        self.env = {
+            "CIVICID_WALLET_PASSPHRASE": PASSPHRASE,
+            "CIVICID_WALLET_KDF_MEMORY_KIB": "19456",
+            "CIVICID_WALLET_KDF_ITERATIONS": "2",
+        }
+
+    def run(self, *args: str, ok: bool = True, input: str | None = None, **env: str) -> Result:
+        result = CliRunner().invoke(
+            app,
+            ["wallet", *args, "--data-dir", str(self.root)],
+            env={**self.env, **env},
+            input=input,
+        )
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
+    citizen = Citizen(tmp_path / "citizen", ledger_world)
+    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
+    return citizen
+
+
+def refused(result: Result, code: str) -> None:
+    assert result.exit_code != 0
+    assert result.stderr.strip().splitlines()[-1].endswith(f"[{code}]"), result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_receive_list_show_present_history(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    result = person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    assert "received" in result.stdout
+    assert "accredited" in result.stderr  # the review is shown before anything is asked
+    [card] = person.json("list")
+    assert card["type"] == "National ID" and card["status"] == "valid"
+    assert card["copies"] == 3 and card["copies_unused"] == 3
+    shown = person.run("show", card["id"][:5]).stdout
+    assert "Given name" in shown and "Ada" in shown
+    result = person.run("present", desk_stub.link(), "--yes")
+    assert "decision: eligible" in result.stdout
+    assert "Given name" in result.stderr and "required" in result.stderr
+    assert "also visible" not in result.stderr  # every claim of this card is selectable
+    [entry] = person.json("history")
+    assert entry["decision"] == "eligible" and entry["disclosed"] == ["given_name", "resident"]
+    assert person.json("list")[0]["copies_unused"] == 2
+    refreshed = person.json("refresh")
+    assert refreshed["statuses"] == {card["id"]: "valid"} and refreshed["failures"] == {}
+
+
+def test_open_dispatches_both_link_schemes(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    person.run("open", issuer_stub.offer(), input=f"y\n{TX_CODE}\n")
+    assert len(person.json("list")) == 1
+    declined = person.run("open", desk_stub.link(), ok=False, input="n\n")
+    refused(declined, "wallet_declined")
+    assert desk_stub.behaviour.received == []
+    person.run("open", desk_stub.link(), input="y\n")
+    assert len(desk_stub.behaviour.received) == 1
+    refused(person.run("open", "ftp://example.org/x", ok=False), "wallet_uri_invalid")
+
+
+def test_present_with_omit_and_unaccredited_claims(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    desk_stub.behaviour.required = ["given_name", "birthdate"]
+    result = person.run("present", desk_stub.link(), "--yes", ok=False)
+    refused(result, "wallet_claim_not_allowed")
+    assert "NOT ALLOWED" in result.stderr
+    desk_stub.behaviour.required = ["given_name"]
+    desk_stub.behaviour.optional = ["family_name"]
+    person.run("present", desk_stub.link(), "--yes", "--omit", "family_name")
+    assert "family_name" not in desk_stub.behaviour.received[-1]
+
+
+def test_wrong_passphrase_and_missing_wallet(person: Citizen, tmp_path: Path) -> None:
+    refused(
+        person.run("list", ok=False, CIVICID_WALLET_PASSPHRASE="not the one at all"),
+        "wallet_passphrase_wrong",
+    )
+    other = Citizen(tmp_path / "nobody", person.world)
+    refused(other.run("list", ok=False), "wallet_not_found")
+
+
+def test_backup_and_restore_elsewhere(
+    person: Citizen, issuer_stub: RogueIssuer, tmp_path: Path
+) -> None:
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    backup = tmp_path / "wallet.backup"
+    person.run(
+        "backup",
+        str(backup),
+        "--separate-passphrase",
+        CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE,
+    )
+    elsewhere = Citizen(tmp_path / "new-laptop", person.world)
+    refused(elsewhere.run("restore", str(backup), ok=False), "wallet_passphrase_missing")
+    refused(
+        elsewhere.run(
+            "restore", str(backup), ok=False, CIVICID_WALLET_BACKUP_PASSPHRASE=PASSPHRASE
+        ),
+        "wallet_backup_passphrase_wrong",
+    )
+    elsewhere.run("restore", str(backup), CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE)
+    assert elsewhere.json("list") == person.json("list")
+    refused(
+        person.run(
+            "restore", str(backup), ok=False, CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE
+        ),
+        "wallet_restore_not_empty",
+    )
+
+
+def test_change_passphrase(person: Citizen) -> None:
+    person.run("passphrase", CIVICID_WALLET_NEW_PASSPHRASE=OTHER_PASSPHRASE)
+    refused(person.run("list", ok=False), "wallet_passphrase_wrong")
+    person.run("list", CIVICID_WALLET_PASSPHRASE=OTHER_PASSPHRASE)
+
+
+def test_corrupted_store_names_the_restore_command(person: Citizen) -> None:
+    store = person.root / "wallet" / "wallet.db"
+    store.write_bytes(store.read_bytes()[:-30])
+    result = person.run("list", ok=False)
+    refused(result, "wallet_store_corrupt")
+    assert "civicid wallet restore" in result.stderr

@@ -1,0 +1,463 @@
+"""``civicid wallet …``: the citizen's wallet without the TUI, for scripts and tests; with no
+command, the Textual app. Thin: each command opens the wallet, calls it, prints."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.times import rfc3339
+from wallet.errors import (
+    WALLET_DECLINED,
+    WALLET_PASSPHRASE_MISMATCH,
+    WALLET_PASSPHRASE_MISSING,
+    WALLET_URI_INVALID,
+)
+from wallet.holder.credentials import Credential
+from wallet.holder.issuance import OfferReview
+from wallet.holder.presentation import Outcome, Plan
+from wallet.holder.wallet import Wallet
+from wallet.settings import PASSPHRASE_ENV, WalletSettings
+
+# Environment variable names (for scripts), not secrets.
+BACKUP_PASSPHRASE_ENV: Final = "CIVICID_WALLET_BACKUP_PASSPHRASE"  # noqa: S105
+NEW_PASSPHRASE_ENV: Final = "CIVICID_WALLET_NEW_PASSPHRASE"  # noqa: S105
+
+app = typer.Typer(
+    help="The citizen's wallet: receive, hold and present credentials (no command: the app).",
+    invoke_without_command=True,
+)
+
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+@app.callback()
+def tui(ctx: typer.Context, data_dir: DataDir) -> None:
+    """Open the wallet app (Textual) when no command is given."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from wallet.app import WalletApp
+
+    WalletApp(WalletSettings.load(data_dir)).run()
+
+
+def passphrase(
+    prompt: str = "Wallet passphrase", *, env: str = PASSPHRASE_ENV, confirm: bool = False
+) -> str:
+    """From the environment (scripts), else a hidden prompt."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    try:
+        first: str = typer.prompt(prompt, hide_input=True, err=True)
+        again: str = (
+            typer.prompt("Again, to be sure", hide_input=True, err=True) if confirm else first
+        )
+    except typer.Abort as exc:
+        raise WALLET_PASSPHRASE_MISSING(f"no passphrase given: type it, or set {env}") from exc
+    if confirm:
+        if again != first:
+            raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ; nothing was changed")
+    return first
+
+
+def agree(question: str, yes: bool) -> None:
+    if yes:
+        return
+    try:
+        if typer.confirm(question, err=True):
+            return
+    except typer.Abort:
+        pass
+    raise WALLET_DECLINED("nothing was sent or stored")
+
+
+@contextmanager
+def unlocked(data_dir: Path) -> Iterator[tuple[Wallet, str]]:
+    """The wallet, opened with the passphrase it was opened with (for re-sealing)."""
+    settings = WalletSettings.load(data_dir)
+    secret = passphrase()
+    wallet = Wallet.open(settings, secret)
+    try:
+        yield wallet, secret
+    finally:
+        wallet.close()
+
+
+@contextmanager
+def opened(data_dir: Path) -> Iterator[Wallet]:
+    with unlocked(data_dir) as (wallet, _):
+        yield wallet
+
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    ledger: Annotated[str | None, typer.Option("--ledger", help="The ledger's URL.")] = None,
+    ledger_key: Annotated[
+        str | None,
+        typer.Option(help="The ledger's checkpoint key (vkey), as its operator publishes it."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an empty wallet, sealed under a passphrase (Argon2id + AES-256-GCM)."""
+    with reporting(as_json):
+        settings = WalletSettings.load(data_dir)
+        if ledger or ledger_key:
+            settings = settings.save(ledger_url=ledger, ledger_key=ledger_key)
+        Wallet.create(settings, passphrase(confirm=True)).close()
+        data = {"wallet": str(settings.store_path), "ledger": settings.ledger_url}
+        emit(
+            as_json,
+            data,
+            f"wallet created at {settings.store_path}\n  ledger {settings.ledger_url}",
+        )
+
+
+@app.command(name="passphrase")
+def change_passphrase(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Change the wallet's passphrase (the file is re-sealed with a fresh salt)."""
+    with reporting(as_json):
+        with unlocked(data_dir) as (wallet, old):
+            new = passphrase("New passphrase", env=NEW_PASSPHRASE_ENV, confirm=True)
+            wallet.change_passphrase(old, new)
+        emit(as_json, {"changed": True}, "passphrase changed")
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the sealed backup.")],
+    data_dir: DataDir,
+    separate: Annotated[
+        bool,
+        typer.Option("--separate-passphrase", help="Seal the backup under its own passphrase."),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Write the whole wallet to one encrypted file (restore it on any machine)."""
+    with reporting(as_json):
+        with unlocked(data_dir) as (wallet, secret):
+            if separate or os.environ.get(BACKUP_PASSPHRASE_ENV):
+                secret = passphrase("Backup passphrase", env=BACKUP_PASSPHRASE_ENV, confirm=True)
+            size = wallet.backup(file, secret)
+        emit(
+            as_json,
+            {"backup": str(file), "bytes": size},
+            f"backup written to {file} ({size:,} bytes)",
+        )
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by `civicid wallet backup`.")],
+    data_dir: DataDir,
+    as_json: AsJson = False,
+) -> None:
+    """Restore a backup into an empty (or not yet created) wallet."""
+    with reporting(as_json):
+        settings = WalletSettings.load(data_dir)
+        secret = passphrase("Backup passphrase", env=BACKUP_PASSPHRASE_ENV)
+        own = passphrase(confirm=not Wallet.exists(settings))
+        with Wallet.restore(settings, file, secret, own) as wallet:
+            count = len(wallet.credentials())
+            entries = len(wallet.history())
+        emit(
+            as_json,
+            {"credentials": count, "history": entries},
+            f"restored {count} credentials and {entries} history entries "
+            f"into {settings.store_path}",
+        )
+
+
+# -- credentials ----------------------------------------------------------------------------
+
+
+def card_line(credential: Credential, now: int, unused: int) -> str:
+    return (
+        f"{credential.id}  {credential.title:<24.24} {credential.status(now):<9} "
+        f"{credential.issuer_name or credential.issuer[:28]:<28.28} "
+        f"{unused}/{len(credential.copies)} copies unused"
+    )
+
+
+@app.command(name="list")
+def list_(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """The credentials held: id, type, status, issuer, copies not yet shown."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            now, shown = wallet.clock(), wallet.shown()
+            held = wallet.credentials()
+        summaries = [c.summary(now, shown) for c in held]
+        emit(
+            as_json,
+            summaries,
+            lambda: (
+                "\n".join(
+                    card_line(c, now, s["copies_unused"])
+                    for c, s in zip(held, summaries, strict=True)
+                )
+                or "no credentials yet: `civicid wallet receive URI`"
+            ),
+        )
+
+
+def claim_lines(credential: Credential) -> list[str]:
+    lines = []
+    for name, value in credential.claims.items():
+        mark = "selectable" if credential.is_disclosable((name,)) else "always shown"
+        lines.append(f"  {credential.label((name,)):<20.20} {format_value(value):<36.36} {mark}")
+    return lines
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@app.command()
+def show(
+    ident: Annotated[str, typer.Argument(metavar="ID", help="A credential id (or its start).")],
+    data_dir: DataDir,
+    as_json: AsJson = False,
+) -> None:
+    """Every claim of one credential, and which of them can be withheld."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            credential = wallet.credential(ident)
+            now, shown = wallet.clock(), wallet.shown()
+        data = {**credential.summary(now, shown), "claims": credential.claims}
+        data["disclosable"] = [list(p) for p in credential.disclosable]
+        emit(
+            as_json,
+            data,
+            lambda: "\n".join(
+                [
+                    f"{credential.title}  [{credential.status(now)}]",
+                    f"  issuer   {credential.issuer_name or ''} {credential.issuer}",
+                    f"  issued   {rfc3339(credential.issued_at)}"
+                    + (
+                        f"  expires {rfc3339(credential.expires_at)}"
+                        if credential.expires_at
+                        else ""
+                    ),
+                    *claim_lines(credential),
+                ]
+            ),
+        )
+
+
+@app.command()
+def history(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Every presentation: when, to which desk, which claims, the desk's decision."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            entries = wallet.history()
+        emit(
+            as_json,
+            [e.to_json() for e in entries],
+            lambda: (
+                "\n".join(
+                    f"{rfc3339(e.at)}  {e.verifier[:28]}…  {', '.join(e.disclosed) or '-'}  "
+                    f"{e.decision or 'no receipt (' + str(e.error) + ')'}"
+                    for e in entries
+                )
+                or "no presentations yet"
+            ),
+        )
+
+
+@app.command()
+def refresh(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Update every credential's status from the status lists on the ledger."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            report = wallet.refresh()
+            now = wallet.clock()
+        data = {
+            "statuses": {c.id: c.status(now) for c in report.credentials},
+            "changed": list(report.changed),
+            "failures": report.failures,
+        }
+        emit(
+            as_json,
+            data,
+            lambda: (
+                "\n".join(
+                    [f"{c.id}  {c.title:<24.24} {c.status(now)}" for c in report.credentials]
+                    + [f"could not read {uri} [{code}]" for uri, code in report.failures.items()]
+                )
+                or "no credentials to refresh"
+            ),
+        )
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="An SD-JWT VC, or JSON with credential and holder_key.")
+    ],
+    data_dir: DataDir,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="The holder's private JWK, if not in FILE.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Hold a credential from a file, verified as a received one is."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            credential = wallet.import_file(file, key)
+            summary = credential.summary(wallet.clock(), {})
+        emit(
+            as_json,
+            summary,
+            f"imported {credential.id}  {credential.title} from {credential.issuer}",
+        )
+
+
+# -- protocols ------------------------------------------------------------------------------
+
+
+def review_text(review: OfferReview) -> str:
+    lines = [f"{review.issuer_name or 'An issuer'} ({review.issuer_url}) offers:"]
+    for offered in review.offered:
+        lines.append(
+            f"  {offered.type_name or offered.vct}  — issuer {review.issuer_did} is accredited "
+            f"for {offered.vct} on the ledger ({offered.accreditation})"
+        )
+    lines.append(f"  {review.copies} unlinkable copies, each with its own key")
+    return "\n".join(lines)
+
+
+@app.command()
+def receive(
+    uri: Annotated[str, typer.Argument(help="An openid-credential-offer:// link.")],
+    data_dir: DataDir,
+    tx_code: Annotated[
+        str | None, typer.Option("--tx-code", help="The transaction code sent to you separately.")
+    ] = None,
+    yes: Yes = False,
+    as_json: AsJson = False,
+) -> None:
+    """Receive credentials offered by an accredited issuer (OpenID4VCI)."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            review = wallet.review_offer(uri)
+            if not as_json:
+                typer.echo(review_text(review), err=True)
+            agree("Accept this offer?", yes)
+            if review.tx_code is not None and not tx_code:
+                hint = review.tx_code.description or "sent to you separately"
+                tx_code = typer.prompt(f"Transaction code ({hint})", hide_input=True, err=True)
+            records = wallet.accept_offer(review, tx_code)
+            now = wallet.clock()
+            data = [c.summary(now, {}) for c in records]
+        emit(
+            as_json,
+            data,
+            lambda: "\n".join(f"received {card_line(c, now, len(c.copies))}" for c in records),
+        )
+
+
+def plan_text(plan: Plan) -> str:
+    lines = [f"{plan.verifier} asks: {plan.purpose}"]
+    for query in plan.queries:
+        option = query.options[0]
+        if option.accreditation:
+            lines.append(
+                f"  accredited on the ledger ({option.accreditation}): "
+                f"{option.accreditation_purpose}"
+            )
+        else:
+            lines.append(f"  NOT accredited for this credential type [{option.refusal}]")
+        lines.append(f"  from your {option.credential.title} ({option.credential.id}):")
+        for claim in option.claims:
+            mark = claim.requirement if claim.allowed else "NOT ALLOWED — will not be sent"
+            lines.append(f"    {claim.label:<20.20} {format_value(claim.value):<30.30} {mark}")
+        if option.always_shared:
+            lines.append(
+                "  also visible to the desk (in clear on this card): "
+                + ", ".join(option.always_shared)
+            )
+    return "\n".join(lines)
+
+
+def outcome_text(outcome: Outcome) -> str:
+    decision = outcome.receipt.decision if outcome.receipt else "unknown"
+    sent = ", ".join(outcome.entry.disclosed) or "nothing but the card's type"
+    return f"sent {sent}\ndecision: {decision} (signed receipt kept in history)"
+
+
+@app.command()
+def present(
+    uri: Annotated[str, typer.Argument(help="An openid4vp:// request link.")],
+    data_dir: DataDir,
+    omit: Annotated[
+        list[str] | None, typer.Option("--omit", help="Leave out this optional claim (repeatable).")
+    ] = None,
+    credential: Annotated[
+        str | None, typer.Option("--credential", help="Answer with this credential (id).")
+    ] = None,
+    unsafe_send_unaccredited: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--unsafe-send-unaccredited",
+            help="Send this claim although the ledger does not accredit the desk for it.",
+        ),
+    ] = None,
+    yes: Yes = False,
+    as_json: AsJson = False,
+) -> None:
+    """Show a desk what it asks for, once you agree (OpenID4VP)."""
+    with reporting(as_json):
+        with opened(data_dir) as wallet:
+            plan = wallet.prepare(uri)
+            if not as_json:
+                typer.echo(plan_text(plan), err=True)
+            agree("Send this?", yes)
+            choose = {q.query.id: credential for q in plan.queries} if credential else None
+            outcome = wallet.present(
+                plan,
+                omit=omit or (),
+                choose=choose,
+                unsafe_send_unaccredited=unsafe_send_unaccredited or (),
+            )
+        emit(as_json, outcome.entry.to_json(), outcome_text(outcome))
+
+
+@app.command(name="open")
+def open_(
+    uri: Annotated[str, typer.Argument(help="An offer or request link (the OS hands it here).")],
+    data_dir: DataDir,
+    as_json: AsJson = False,
+) -> None:
+    """Handle an openid-credential-offer:// or openid4vp:// link: receive or present."""
+    scheme = uri.strip().split(":", 1)[0].lower()
+    if scheme == "openid-credential-offer":
+        receive(uri=uri, data_dir=data_dir, tx_code=None, yes=False, as_json=as_json)
+    elif scheme == "openid4vp":
+        present(
+            uri=uri,
+            data_dir=data_dir,
+            omit=None,
+            credential=None,
+            unsafe_send_unaccredited=None,
+            yes=False,
+            as_json=as_json,
+        )
+    else:
+        with reporting(as_json):
+            raise WALLET_URI_INVALID(f"{scheme or 'this'}: is neither an offer nor a request link")
