@@ -61,9 +61,8 @@ def passphrase(
         )
     except typer.Abort as exc:
         raise WALLET_PASSPHRASE_MISSING(f"no passphrase given: type it, or set {env}") from exc
-    if confirm:
-        if again != first:
-            raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ; nothing was changed")
+    if again != first:
+        raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ; nothing was changed")
     return first
 
 
