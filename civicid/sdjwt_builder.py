@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from civicid.errors import InvalidInput, declare
 from civicid.jose import PrivateKey, PublicKey
 from civicid.sdjwt_format import (
     ARRAY_KEY,
     KB_JWT_TYP,
+    MAX_DEPTH,
     NOT_DISCLOSABLE,
     RESERVED_NAMES,
     SALT_BYTES,
@@ -25,18 +26,14 @@ from civicid.sdjwt_format import (
     SDJWT_CLAIM_NAME_RESERVED,
     SDJWT_CLAIM_NOT_DISCLOSABLE,
     SDJWT_MALFORMED,
-    SDJWT_PATH_NOT_FOUND,
     SDJWT_TOO_DEEP,
     ClaimPath,
     Disclosure,
     Placed,
     Processed,
     base64url,
-    check_path,
     digest_of,
     dumps_compact,
-    expand,
-    matches,
     parse,
     process,
 )
@@ -44,15 +41,61 @@ from civicid.sdjwt_format import (
 KB_CLAIMS_MISSING = declare(
     "kb_claims_missing", InvalidInput, "a Key Binding JWT needs nonce, aud and iat"
 )
-SDJWT_DECOYS_INVALID = declare("sdjwt_decoys_invalid", InvalidInput, "decoys must not be negative")
 KB_KEY_MISMATCH = declare(
     "kb_key_mismatch", InvalidInput, "the holder key is not the credential's cnf key"
 )
+SDJWT_DECOYS_INVALID = declare("sdjwt_decoys_invalid", InvalidInput, "decoys must not be negative")
+SDJWT_PATH_INVALID = declare("sdjwt_path_invalid", InvalidInput, "not a claim path")
+SDJWT_PATH_NOT_FOUND = declare(
+    "sdjwt_path_not_found", InvalidInput, "the credential has no claim at this path"
+)
 
 # The registered claims `issue` sets from its own arguments; claims may not carry them too.
-_REGISTERED = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status"})
-# Nesting allowed in issued claims, one less than MAX_DEPTH for the payload's own level.
-_MAX_CLAIM_DEPTH = 31
+_REGISTERED: Final = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status"})
+# Nesting allowed in issued claims: one level less than verifiers accept, for the payload's own.
+_MAX_CLAIM_DEPTH: Final = MAX_DEPTH - 1
+
+
+def check_path(path: Iterable[Any]) -> ClaimPath:
+    """A claim path as DCQL writes it: names, non-negative indexes, or None (every element)."""
+    try:
+        parts = tuple(path)
+    except TypeError as exc:
+        raise SDJWT_PATH_INVALID(f"{path!r} is not a sequence") from exc
+    if not parts or isinstance(path, str):
+        raise SDJWT_PATH_INVALID("a claim path is a non-empty sequence of names and indexes")
+    for part in parts:
+        if part is None or isinstance(part, str):
+            continue
+        if type(part) is not int or part < 0:
+            raise SDJWT_PATH_INVALID(f"{part!r} is not a name, an index or None")
+    return parts
+
+
+def matches(pattern: ClaimPath, path: ClaimPath) -> bool:
+    """Whether the concrete ``path`` and ``pattern`` agree on every level both have."""
+    for want, have in zip(pattern, path, strict=False):
+        if want is None:
+            if type(have) is not int:
+                return False
+        elif want != have or type(want) is not type(have):
+            return False
+    return True
+
+
+def expand(claims: Any, pattern: ClaimPath, prefix: ClaimPath = ()) -> Iterator[ClaimPath]:
+    """Every concrete path in ``claims`` that ``pattern`` selects."""
+    if not pattern:
+        yield prefix
+        return
+    head, rest = pattern[0], pattern[1:]
+    if isinstance(head, str):
+        if isinstance(claims, dict) and head in claims:
+            yield from expand(claims[head], rest, (*prefix, head))
+    elif isinstance(claims, list):
+        indexes = range(len(claims)) if head is None else [head] if head < len(claims) else []
+        for index in indexes:
+            yield from expand(claims[index], rest, (*prefix, index))
 
 
 class _Encoder:

@@ -11,7 +11,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -91,11 +91,6 @@ SDJWT_CLAIM_NAME_RESERVED = declare(
 SDJWT_CLAIM_NOT_DISCLOSABLE = declare(
     "sdjwt_claim_not_disclosable", VerificationError, "a claim that must stay in the clear"
 )
-SDJWT_PATH_INVALID = declare("sdjwt_path_invalid", InvalidInput, "not a claim path")
-SDJWT_PATH_NOT_FOUND = declare(
-    "sdjwt_path_not_found", InvalidInput, "the credential has no claim at this path"
-)
-
 _B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 _B64_VALUES: Final = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -388,45 +383,3 @@ def process(payload: dict[str, Any], disclosures: Sequence[Disclosure]) -> Proce
             f"{len(by_digest) - len(walk.placed)} Disclosure(s) match no digest"
         )
     return Processed(claims=claims, placed=tuple(walk.placed))
-
-
-def check_path(path: Iterable[Any]) -> ClaimPath:
-    """A claim path as DCQL writes it: names, non-negative indexes, or None (every element)."""
-    try:
-        parts = tuple(path)
-    except TypeError as exc:
-        raise SDJWT_PATH_INVALID(f"{path!r} is not a sequence") from exc
-    if not parts or isinstance(path, str):
-        raise SDJWT_PATH_INVALID("a claim path is a non-empty sequence of names and indexes")
-    for part in parts:
-        if part is None or isinstance(part, str):
-            continue
-        if type(part) is not int or part < 0:
-            raise SDJWT_PATH_INVALID(f"{part!r} is not a name, an index or None")
-    return parts
-
-
-def matches(pattern: ClaimPath, path: ClaimPath) -> bool:
-    """Whether the concrete ``path`` and ``pattern`` agree on every level both have."""
-    for want, have in zip(pattern, path, strict=False):
-        if want is None:
-            if type(have) is not int:
-                return False
-        elif want != have or type(want) is not type(have):
-            return False
-    return True
-
-
-def expand(claims: Any, pattern: ClaimPath, prefix: ClaimPath = ()) -> Iterator[ClaimPath]:
-    """Every concrete path in ``claims`` that ``pattern`` selects."""
-    if not pattern:
-        yield prefix
-        return
-    head, rest = pattern[0], pattern[1:]
-    if isinstance(head, str):
-        if isinstance(claims, dict) and head in claims:
-            yield from expand(claims[head], rest, (*prefix, head))
-    elif isinstance(claims, list):
-        indexes = range(len(claims)) if head is None else [head] if head < len(claims) else []
-        for index in indexes:
-            yield from expand(claims[index], rest, (*prefix, index))
