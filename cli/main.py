@@ -11,6 +11,7 @@ import typer
 from cli.demo import demo
 from ledger.cli import app as ledger_app
 from wallet.cli import app as wallet_app
+from verifier.cli import app as verifier_app
 
 app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(wallet_app, name="wallet")
+app.add_typer(verifier_app, name="verifier")
 app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)
 
 

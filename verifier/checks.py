@@ -201,6 +201,8 @@ class Run:
         try:
             proven = self.trust.credential_type(vct, now=self.now, max_age=self.max_age)
         except NotFound as exc:
+            if exc.code != "credential_type_not_found":
+                raise
             raise VCT_UNKNOWN(f"{vct} is not registered on the ledger") from exc
         error = schema_validator(proven.vct, proven.seq, proven.schema).first_error(self.claims)
         if error is not None:

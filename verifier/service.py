@@ -41,13 +41,22 @@ from verifier.policy import (
     policies_named,
     require_accredited,
 )
-from verifier.settings import VerifierSettings
+from verifier.settings import CONFIG_FILE, VerifierSettings
+from verifier.snapshot import Snapshot
 from verifier.store import PendingRequest, Store
 from verifier.trust import LedgerTrust
 
 REQUEST_PATH: Final = "/oid4vp/requests/"
 RESPONSE_PATH: Final = "/oid4vp/response"
 CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"  # where `civicid ledger init` keeps the vkey
+
+
+def checkpoint_key(settings: VerifierSettings) -> str:
+    """The ledger's checkpoint key: from the settings, else the data dir's key store."""
+    if settings.checkpoint_key:
+        return settings.checkpoint_key
+    keys = KeyStore(settings.data_dir / "keys")
+    return str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,23 +137,30 @@ class Verifier:
         *,
         clock: Clock = system_clock,
         ledger_transport: httpx.BaseTransport | None = None,
+        offline: bool = False,
         check_accreditation: bool = True,
     ) -> Verifier:
         """The desk of ``settings.data_dir``: its identity from the key store, its policies
-        (each refused unless the desk is accredited for every claim it asks), its store."""
+        (each refused unless the desk is accredited for every claim it asks), its store;
+        its ledger view live, or ``offline`` from the last ``sync`` snapshot."""
         keys = KeyStore(settings.data_dir / "keys")
-        if not (settings.data_dir / "verifier.toml").exists() and settings.policies_dir is None:
+        if not (settings.data_dir / CONFIG_FILE).exists() and settings.policies_dir is None:
             raise VERIFIER_NOT_INITIALIZED(f"no verifier in {settings.data_dir}; run init")
         desk = Identity.from_json(keys.get(settings.desk))
-        vkey = settings.checkpoint_key or str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
-        client = LedgerClient(
-            settings.ledger_url, vkey, trust_file=settings.trust_file, transport=ledger_transport
-        )
-        trust = LedgerTrust(client, clock=clock)
-        policies = load_policies(settings.policies_path)
+        vkey = checkpoint_key(settings)
+        if offline:
+            trust = Snapshot.load(settings.snapshot_path).trust(vkey, clock)
+        else:
+            client = LedgerClient(
+                settings.ledger_url,
+                vkey,
+                trust_file=settings.trust_file,
+                transport=ledger_transport,
+            )
+            trust = LedgerTrust(client, clock=clock)
         verifier = cls(
             desk=desk,
-            policies=policies,
+            policies=load_policies(settings.policies_path),
             trust=trust,
             store=Store(settings.store_path),
             base_url=settings.base_url,
@@ -152,7 +168,11 @@ class Verifier:
             request_ttl=settings.request_ttl,
         )
         if check_accreditation:
-            verifier.check_policies()
+            try:
+                verifier.check_policies()
+            except BaseException:
+                verifier.close()
+                raise
         return verifier
 
     def close(self) -> None:

@@ -10,24 +10,24 @@ same code checks them again, proofs and signatures included, without a network.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
 from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing, judge
-from civicid.did import DID, Document, split_key_id
+from civicid.authority import Chain
+from civicid.did import split_key_id
 from civicid.errors import Error
 from civicid.jose import PublicKey
-from civicid.ledger_client import LedgerClient, ResolvedDid
+from civicid.ledger_client import LedgerClient
 from civicid.proven import (
     LEDGER_ANSWER_MISMATCH,
     ProvenStatusList,
     ProvenType,
     governance_grants,
 )
-from civicid.times import Clock, parse_time
+from civicid.times import Clock
 from verifier.errors import CREDENTIAL_KEY_NOT_IN_FORCE, LEDGER_DATA_STALE, SNAPSHOT_STALE
 
 T = TypeVar("T")
@@ -55,16 +55,6 @@ class IssuerGrants:
 
     def standing(self, at: int) -> Standing:
         return judge(self.subject, ISSUER, self.grants, at, vct=self.vct)
-
-
-@dataclass(frozen=True, slots=True)
-class Version:
-    """One proven version of a DID document and the interval it was in force."""
-
-    start: int
-    end: float  # math.inf for the latest version
-    document: Document | None  # None once deactivated
-    seq: int
 
 
 class LedgerTrust:
@@ -117,38 +107,23 @@ class LedgerTrust:
 
     # -- DIDs and keys --------------------------------------------------------------------
 
-    def _history(self, did: str) -> tuple[Version, ...]:
-        """Every version of ``did``, each resolved with its inclusion proof."""
-        latest = self.client.resolve(did)
-        count = int(str(latest.metadata["versionId"]).split("-", 1)[0])
-        resolved: list[ResolvedDid] = [
-            self.client.resolve(did, version_id=str(number)) for number in range(1, count)
-        ]
-        resolved.append(latest)
-        versions = []
-        for item in resolved:
-            start = parse_time(str(item.metadata["versionTime"]))
-            following = item.metadata.get("nextUpdate")
-            end: float = parse_time(str(following)) if following else math.inf
-            document = None if item.document is None else Document.validate(DID(did), item.document)
-            versions.append(Version(start, end, document, item.seq))
-        return tuple(versions)
+    def _chain(self, did: str) -> Chain:
+        """``did``'s history, every version proven and checked from its creation."""
+        chain = self.client.resolve(did).chain
+        assert chain is not None  # resolve always verifies the whole history
+        return chain
 
     def issuer_key(self, kid: str, at: int, *, now: int, max_age: int) -> PublicKey:
         """The key ``kid`` names in its DID's document as it stood at ``at`` (the credential's
-        iat): the rule of ``LedgerClient.key_in_force``, over the proven version history."""
+        iat): ``LedgerClient.key_in_force``'s rule, on the verified history, which is cached
+        so one fetch serves every credential of an issuer."""
         did, _ = split_key_id(kid)
-        history = self._fresh(("did", did), lambda: self._history(did), now=now, max_age=max_age)
-        version = next((v for v in history.value if v.start <= at < v.end), None)
-        if version is None:
-            raise CREDENTIAL_KEY_NOT_IN_FORCE(f"{did} had no version on the ledger at {at}")
-        if version.document is None:
-            raise CREDENTIAL_KEY_NOT_IN_FORCE(f"{did} was deactivated by then")
+        chain = self._fresh(("did", did), lambda: self._chain(did), now=now, max_age=max_age)
         try:
-            return version.document.key(kid, ISSUER_RELATIONSHIP)
+            return chain.value.key(chain.value.at_time(at), kid, ISSUER_RELATIONSHIP)
         except Error as exc:
             raise CREDENTIAL_KEY_NOT_IN_FORCE(
-                f"{kid} was not an assertion key of {did} at {at} ({exc.code})"
+                f"{kid} was not an assertion key of {did} at {at}: {exc.message} ({exc.code})"
             ) from exc
 
     # -- accreditation -------------------------------------------------------------------
@@ -240,4 +215,4 @@ class LedgerTrust:
             raise code(f"ledger data is {now - fetched_at}s old; the policy allows {max_age}s")
 
 
-__all__ = ["Fetched", "IssuerGrants", "LedgerTrust", "Version"]
+__all__ = ["Fetched", "IssuerGrants", "LedgerTrust"]

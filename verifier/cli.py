@@ -1,0 +1,346 @@
+"""``civicid verifier …``: set up a desk, serve it, ask for a presentation, check one from a
+file, work offline. Thin: calls ``verifier.service`` and prints."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import segno
+import typer
+
+from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.http import HttpClient
+from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
+from civicid.times import rfc3339, system_clock
+from verifier.errors import POLICY_INVALID, VERIFIER_NOT_INITIALIZED
+from verifier.policy import load_policies, load_policy
+from verifier.service import Verifier, checkpoint_key
+from verifier.settings import CONFIG_FILE, VerifierSettings
+from verifier.snapshot import sync as record_snapshot
+from verifier.store import Store
+
+EXAMPLE_POLICIES: Final = Path(__file__).parents[1] / "examples" / "policies"
+# How often `request` asks the desk whether the wallet has answered.
+POLL_SECONDS: Final = 1.0
+
+app = typer.Typer(
+    help="The service desk: eligibility policies, OpenID4VP requests, checks, receipts.",
+    no_args_is_help=True,
+)
+
+Ledger = Annotated[
+    str | None,
+    typer.Option("--ledger", envvar="CIVICID_LEDGER_URL", help="The ledger's URL."),
+]
+PolicyName = Annotated[str, typer.Option("--policy", help="The policy's name (see `policies`).")]
+
+
+def settings_of(data_dir: Path, **flags: Any) -> VerifierSettings:
+    return VerifierSettings.load(data_dir, **flags)
+
+
+def require_init(settings: VerifierSettings) -> None:
+    if not (settings.data_dir / CONFIG_FILE).exists():
+        raise VERIFIER_NOT_INITIALIZED(
+            f"no verifier in {settings.data_dir}; run civicid verifier init --desk NAME"
+        )
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    desk: Annotated[
+        str, typer.Option(help="The desk's identity in <data-dir>/keys (ledger register …).")
+    ],
+    ledger: Ledger = None,
+    checkpoint_key_: Annotated[
+        str | None,
+        typer.Option("--checkpoint-key", help="The ledger's checkpoint key [default: key store]."),
+    ] = None,
+    policies: Annotated[
+        Path | None,
+        typer.Option(help="A directory of policy files to install [default: the examples]."),
+    ] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="The URL wallets reach this desk at [default: host:port].")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Bind this data dir to a desk identity and a ledger, and install policies.
+
+    Each policy is refused unless the desk is accredited on the ledger for every claim it asks.
+    """
+    with reporting(as_json):
+        source = policies or EXAMPLE_POLICIES
+        found = sorted(source.glob("*.toml")) if source.is_dir() else []
+        if not found:
+            raise POLICY_INVALID(f"no policy files (*.toml) in {source}")
+        checked = [load_policy(path) for path in found]
+        settings = VerifierSettings.load(
+            data_dir,
+            desk=desk,
+            ledger_url=ledger,
+            checkpoint_key=checkpoint_key_,
+            public_url=public_url,
+        )
+        target = settings.policies_path
+        target.mkdir(parents=True, exist_ok=True)
+        for path in found:
+            shutil.copy(path, target / path.name)
+        settings.save()
+        verifier = Verifier.open(settings)
+        verifier.close()
+        data = {
+            "desk": verifier.desk.did,
+            "ledger": settings.ledger_url,
+            "policies": [p.name for p in checked],
+            "config": str(data_dir / CONFIG_FILE),
+        }
+        emit(
+            as_json,
+            data,
+            lambda: (
+                f"desk {verifier.desk.did}\n"
+                f"  ledger    {settings.ledger_url}\n"
+                f"  policies  {', '.join(data['policies'])} (accredited on the ledger)\n"
+                f"  settings  {data['config']}"
+            ),
+        )
+
+
+@app.command()
+def serve(
+    data_dir: DataDir,
+    host: Annotated[
+        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help=f"TCP port to listen on [default: {VERIFIER_PORT}].")
+    ] = None,
+    ledger: Ledger = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
+    import uvicorn
+
+    from verifier.app import create_app
+
+    with reporting(False):
+        settings = settings_of(data_dir, host=host, port=port, ledger_url=ledger)
+        require_init(settings)
+        verifier = Verifier.open(settings)
+        typer.echo(f"desk {verifier.desk.did} at {settings.base_url}/", err=True)
+        try:
+            uvicorn.run(
+                create_app(settings, verifier=verifier),
+                host=settings.host,
+                port=settings.port,
+                log_level="info" if access_log else "warning",
+                access_log=access_log,
+                proxy_headers=False,
+            )
+        finally:
+            verifier.close()
+
+
+@app.command()
+def request(
+    data_dir: DataDir,
+    policy: PolicyName,
+    url: Annotated[
+        str | None, typer.Option(help="The running desk's URL [default: from the settings].")
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="Wait for the wallet's answer.")] = True,
+    as_json: AsJson = False,
+) -> None:
+    """Ask a wallet for a presentation: print the link and a QR code, wait for the decision.
+
+    Exit 0 eligible, 1 not eligible. The desk must be serving (civicid verifier serve).
+    """
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        base = (url or settings.base_url).rstrip("/")
+        with HttpClient(base) as http:
+            created = http.post_json("/requests", json={"policy": policy})
+            if not as_json:
+                typer.echo(f"{created['title']}: {created['purpose']}")
+                segno.make(created["link"], error="m").terminal(out=sys.stdout, compact=True)
+                typer.echo(created["link"])
+                typer.echo(f"expires at {created['expires_at']}", err=True)
+            if not wait:
+                emit(as_json, created, "")
+                return
+            decision = poll(http, str(created["status_url"]))
+        if decision is None:
+            emit(as_json, {"status": "expired"}, "the request expired before any answer")
+            raise typer.Exit(1)
+        emit(as_json, decision, lambda: text_of(decision))
+        if not decision["eligible"]:
+            raise typer.Exit(1)
+
+
+def poll(http: HttpClient, status_url: str) -> dict[str, Any] | None:
+    while True:
+        state = http.get_json(status_url)
+        if state["status"] == "decided":
+            decision: dict[str, Any] = state["decision"]
+            return decision
+        if state["status"] == "expired":
+            return None
+        time.sleep(POLL_SECONDS)
+
+
+def text_of(decision: dict[str, Any]) -> str:
+    head = "ELIGIBLE" if decision["eligible"] else "NOT ELIGIBLE"
+    lines = [f"{head} for {decision['policy']} ({decision['decided_at']})"]
+    if not decision["eligible"]:
+        lines.append(f"  {decision['reason']} [{decision['code']}]")
+    if decision.get("received_claims"):
+        lines.append(f"  claims received: {', '.join(decision['received_claims'])}")
+    marks = {"passed": "✓", "failed": "✗", "skipped": "·"}
+    for step in decision["steps"]:
+        code = f" [{step['code']}]" if step.get("code") else ""
+        lines.append(f"  {marks[step['status']]} {step['title']}{code} {step.get('detail', '')}")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@app.command()
+def check(
+    data_dir: DataDir,
+    file: Annotated[Path, typer.Argument(help="A presentation (SD-JWT+KB) in a file; - = stdin.")],
+    policy: PolicyName,
+    nonce: Annotated[str, typer.Option(help="The nonce the presentation must be bound to.")],
+    offline: Annotated[
+        bool, typer.Option(help="Check against the last `sync` snapshot, without a network.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Check a presentation from a file against a policy, online or from the snapshot.
+
+    Exit 0 eligible, 1 not eligible. --offline uses the last sync and says how old it is.
+    """
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        require_init(settings)
+        text = sys.stdin.read() if str(file) == "-" else file.read_text("utf-8")
+        verifier = Verifier.open(settings, offline=offline)
+        try:
+            decision = verifier.check(text.strip(), policy=verifier.policy(policy), nonce=nonce)
+            verifier.audit(decision)
+        finally:
+            verifier.close()
+        data = decision.to_json()
+        summary = decision.to_text()
+        if offline and verifier.trust.as_of is not None:
+            age = system_clock() - verifier.trust.as_of
+            data["snapshot_synced_at"] = rfc3339(verifier.trust.as_of)
+            summary += f"\n  snapshot from {rfc3339(verifier.trust.as_of)} ({age}s old)"
+        emit(as_json, data, summary)
+        if not decision.eligible:
+            raise typer.Exit(1)
+
+
+@app.command()
+def sync(
+    data_dir: DataDir,
+    ledger: Ledger = None,
+    as_json: AsJson = False,
+) -> None:
+    """Take an offline snapshot of what the policies need from the ledger, with proofs.
+
+    The checkpoint, issuers' keys and accreditations, types and status lists: for
+    `check --offline`.
+    """
+    with reporting(as_json):
+        settings = settings_of(data_dir, ledger_url=ledger)
+        require_init(settings)
+        verifier = Verifier.open(settings, check_accreditation=False)
+        try:
+            snapshot = record_snapshot(
+                ledger_url=settings.ledger_url,
+                vkey=checkpoint_key(settings),
+                trust_file=settings.trust_file,
+                desk=verifier.desk.did,
+                policies=list(verifier.policies.values()),
+                status_lists=sorted(
+                    set(verifier.store.status_uris())
+                    | {u for p in verifier.policies.values() for u in p.status_lists}
+                ),
+                clock=system_clock,
+            )
+        finally:
+            verifier.close()
+        snapshot.save(settings.snapshot_path)
+        summary = snapshot.summary()
+        emit(
+            as_json,
+            summary,
+            lambda: "\n".join(
+                [
+                    f"snapshot of checkpoint size {snapshot.checkpoint_size} at "
+                    f"{summary['synced_at']}: {len(snapshot.exchanges)} proven answers",
+                    f"  status lists: {', '.join(snapshot.status_lists) or 'none seen yet'}",
+                    f"  saved to {settings.snapshot_path}",
+                    *(f"  not recorded: {p}" for p in snapshot.problems),
+                ]
+            ),
+        )
+
+
+@app.command()
+def policies(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """List the desk's policies: what each asks for and what makes someone eligible."""
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        found = load_policies(settings.policies_path)
+        data = [p.to_json() for p in found.values()]
+
+        def table() -> str:
+            if not found:
+                return f"no policies in {settings.policies_path}"
+            lines = []
+            for p in found.values():
+                conditions = "; ".join(x.describe() for x in p.predicates) or "none"
+                lines.append(f"{p.name}  {p.title}")
+                lines.append(f"  asks for   {', '.join(p.requested)}")
+                lines.append(f"  conditions {conditions}")
+                lines.append(f"  accepts    {', '.join(p.credential_types)}")
+            return "\n".join(lines)
+
+        emit(as_json, data, table)
+
+
+@app.command()
+def audit(
+    data_dir: DataDir,
+    limit: Annotated[int, typer.Option(help="The last N decisions.")] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """The audit trail: each decision's time, policy, outcome, failing step, type, issuer.
+
+    No claim value is ever kept.
+    """
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        require_init(settings)
+        store = Store(settings.store_path)
+        try:
+            records = store.audit_trail(limit)
+        finally:
+            store.close()
+        emit(
+            as_json,
+            records,
+            lambda: (
+                "\n".join(
+                    f"{r['time']}  {r['policy']:<18} {r['decision']:<12} "
+                    f"{r.get('code') or '':<26} {r.get('issuer') or ''}"
+                    for r in records
+                )
+                or "no decisions yet"
+            ),
+        )
