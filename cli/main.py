@@ -10,8 +10,8 @@ import typer
 
 from cli.demo import demo
 from ledger.cli import app as ledger_app
-from wallet.cli import app as wallet_app
 from verifier.cli import app as verifier_app
+from wallet.cli import app as wallet_app
 
 app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
