@@ -14,8 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from civicid.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND, Error
 from ledger.log import Ledger
 from ledger.resolution import Resolver
+from ledger.routes import docs as docs_routes
 from ledger.routes import governance as governance_routes
 from ledger.routes import log as log_routes
+from ledger.routes import openapi
 from ledger.routes import resolution as resolution_routes
 from ledger.settings import LedgerSettings
 from ledger.setup import open_ledger
@@ -47,7 +49,11 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         version="0.1.0",
         description="Append-only Merkle log of public bodies' DIDs, with checkpoints and proofs.",
         lifespan=lifespan,
+        # Served below from local files: the defaults load Swagger UI from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
+    openapi.install(app)
 
     @app.exception_handler(Error)
     async def on_error(_: Request, exc: Error) -> JSONResponse:
@@ -69,6 +75,7 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         # The framework's status stands (a 4xx it chose); the body speaks our codes.
         return JSONResponse(error.to_json(), exc.status_code, headers=exc.headers)
 
+    app.include_router(docs_routes.router)
     app.include_router(log_routes.router)
     app.include_router(resolution_routes.router)
     app.include_router(governance_routes.router)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.encoding import b64_encode
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.transaction import GENESIS_MISSING, Transaction
@@ -36,7 +37,7 @@ class AuditReport:
         return {
             "ok": True,
             "size": self.size,
-            "root": self.root.hex(),
+            "root": b64_encode(self.root),
             "origin": self.origin,
             "seconds": round(self.seconds, 3),
             "transactions": self.counts,

@@ -10,12 +10,12 @@ import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.console import AsJson, DataDir, emit, reporting
-from civicid.encoding import b64_encode
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
+from civicid.wire import ConsistencyProof, InclusionProof, Proof
 from ledger import governance_cli
 from ledger.audit import audit as run_audit
 from ledger.resolution import Resolver
@@ -207,22 +207,23 @@ def prove(
             leaf = ledger.entry(seq)
             path = ledger.inclusion_proof(seq, size)
             verify_inclusion(leaf_hash(leaf), seq, size, path, checkpoint.root)
-            data: dict[str, Any] = {
-                "seq": seq,
-                "treeSize": size,
-                "leafHash": leaf_hash(leaf).hex(),
-                "inclusion": [b64_encode(h) for h in path],
-                "checkpoint": note,
-            }
+            consistency = None
             if since is not None:
                 cons = ledger.consistency_proof(since, size)
                 verify_consistency(since, size, ledger.root(since), checkpoint.root, cons)
-                data["consistency"] = {"from": since, "proof": [b64_encode(h) for h in cons]}
+                consistency = ConsistencyProof(from_size=since, to=size, consistency=cons)
+            proof = Proof(
+                checkpoint=note,
+                inclusion_proof=InclusionProof(
+                    seq=seq, tree_size=size, leaf_hash=leaf_hash(leaf), inclusion=path
+                ),
+                consistency_proof=consistency,
+            )
         finally:
             ledger.close()
         emit(
             as_json,
-            data,
+            proof.to_json(),
             lambda: (
                 f"entry {seq} is in the log of size {size} "
                 f"(inclusion proof: {len(path)} hashes, verified)"
@@ -263,7 +264,7 @@ def register(
                 raise
         emit(
             as_json,
-            {"name": name, "did": identity.did, "role": role, **receipt},
+            {"name": name, "did": identity.did, "role": role, "receipt": receipt},
             f"{name}: {identity.did} ({role}) written at entry {receipt['seq']}",
         )
 
@@ -285,7 +286,7 @@ def rotate(
             paths.keys.remove(f"{name}.next")
         emit(
             as_json,
-            {"did": identity.did, "kid": successor.kid, **receipt},
+            {"did": identity.did, "kid": successor.kid, "receipt": receipt},
             f"{identity.did}: controller key is now {successor.kid} (entry {receipt['seq']})",
         )
 
@@ -303,7 +304,7 @@ def deactivate(
             )
         emit(
             as_json,
-            {"did": identity.did, **receipt},
+            {"did": identity.did, "receipt": receipt},
             f"{identity.did} deactivated (entry {receipt['seq']})",
         )
 

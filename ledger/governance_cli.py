@@ -25,6 +25,8 @@ from civicid.status_list import (
     build_token,
     parse_token,
 )
+from civicid.times import rfc3339
+from civicid.wire import AccreditationView
 from ledger import registry
 from ledger.errors import FILE_UNREADABLE
 from ledger.setup import Paths, load_governance, open_ledger
@@ -80,13 +82,25 @@ def submit(
         return writer.submit(signer.sign(tx_type, body, ledger=writer.origin))
 
 
+def view_of(grant_body: dict[str, Any]) -> dict[str, Any]:
+    """A grant as ``--json`` shows it: the id at the top, times in RFC 3339."""
+    data = {k: grant_body[k] for k in ("accreditation", "subject", "kind")}
+    for name in ("credentialTypes", "claims"):
+        if name in grant_body:
+            data[name] = grant_body[name]
+    data["validFrom"] = rfc3339(grant_body["validFrom"])
+    data["validUntil"] = rfc3339(grant_body["validUntil"])
+    data["purpose"], data["legalBasis"] = grant_body["purpose"], grant_body["legalBasis"]
+    return data
+
+
 def grant(data_dir: Path, url: str | None, body: dict[str, Any], as_json: bool) -> None:
     governance = load_governance(Paths(data_dir))
     receipt = submit(data_dir, url, governance, tx.ACCREDITATION_GRANT, body)
     scope = body.get("credentialTypes") or list(body.get("claims", {}))
     emit(
         as_json,
-        {"accreditation": body, **receipt},
+        {**view_of(body), "receipt": receipt},
         f"{body['accreditation']}: {body['kind']} {body['subject']} for {', '.join(scope)}, "
         f"{day(body['validFrom'])} to {day(body['validUntil'])} (entry {receipt['seq']})",
     )
@@ -165,7 +179,7 @@ def revoke_accreditation(
         receipt = submit(data_dir, ledger_url, governance, tx.ACCREDITATION_REVOKE, body)
         emit(
             as_json,
-            {"accreditation": accreditation, "reason": reason, **receipt},
+            {"accreditation": accreditation, "reason": reason, "receipt": receipt},
             f"{accreditation} revoked (entry {receipt['seq']})",
         )
 
@@ -212,7 +226,11 @@ def list_accreditations(
             ]
             for i in items
         ]
-        emit(as_json, answer.body, lambda: table([header, *rows]) if rows else "no accreditations")
+        data = {
+            "at": rfc3339(answer.body["at"]),
+            "accreditations": [AccreditationView.from_json(i).to_json() for i in items],
+        }
+        emit(as_json, data, lambda: table([header, *rows]) if rows else "no accreditations")
 
 
 def register_type(
@@ -229,7 +247,9 @@ def register_type(
         issuer = Identity.from_json(Paths(data_dir).keys.get(name))
         body = {"vct": vct, "metadata": read_json(metadata), "schema": read_json(schema)}
         receipt = submit(data_dir, ledger_url, issuer, tx.CREDENTIAL_TYPE, body)
-        emit(as_json, {"vct": vct, **receipt}, f"{vct} registered (entry {receipt['seq']})")
+        emit(
+            as_json, {"vct": vct, "receipt": receipt}, f"{vct} registered (entry {receipt['seq']})"
+        )
 
 
 def read_json(path: Path) -> Any:
@@ -303,7 +323,7 @@ def publish_status_list(
             )
         emit(
             as_json,
-            {"uri": uri, "entries": status_list.size, "tokenBytes": len(token), **receipt},
+            {"uri": uri, "size": status_list.size, "tokenBytes": len(token), "receipt": receipt},
             f"{uri}: {status_list.size:,} entries, {status_list.count(STATUS_INVALID)} revoked, "
             f"{status_list.count(STATUS_SUSPENDED)} suspended; token {len(token):,} bytes "
             f"(entry {receipt['seq']})",

@@ -23,6 +23,7 @@ from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
 from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
 from civicid.transaction import Transaction
+from civicid.wire import Receipt
 from ledger import rules
 from ledger.errors import (
     ENTRY_NOT_FOUND,
@@ -42,26 +43,6 @@ MAX_BATCH: Final = 4096
 class View:
     size: int
     checkpoint: str
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """What an acknowledged submit returns: the entry is durable and in ``checkpoint``."""
-
-    seq: int
-    leaf_hash: bytes
-    tx_id: str
-    type: str
-    checkpoint: str
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "seq": self.seq,
-            "leafHash": self.leaf_hash.hex(),
-            "id": self.tx_id,
-            "type": self.type,
-            "checkpoint": self.checkpoint,
-        }
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -298,7 +279,12 @@ class Ledger:
             self._view = View(size, checkpoint)
             for pending in waiting:
                 pending.receipt = Receipt(
-                    pending.seq, pending.digest, pending.tx.id, pending.tx.type, checkpoint
+                    seq=pending.seq,
+                    leaf_hash=pending.digest,
+                    id=pending.tx.id,
+                    type=pending.tx.type,
+                    tree_size=size,
+                    checkpoint=checkpoint,
                 )
                 pending.finish()
 

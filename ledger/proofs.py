@@ -1,59 +1,49 @@
 """Answers a client can check: the log entries an answer rests on, each with its RFC 9162
-inclusion proof, and the signed checkpoint they are proven against."""
+inclusion proof, and the signed checkpoint they are proven against (``civicid.wire``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from civicid.encoding import b64_encode
 from civicid.merkle import leaf_hash
+from civicid.wire import IncludedEntry, Proven
 from ledger.errors import LEDGER_NOT_INITIALIZED
-from ledger.log import Ledger
+from ledger.log import Ledger, View
+
+Answer = TypeVar("Answer", bound=Proven)
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A signed checkpoint and the tree size it signs: one consistent view of the log."""
-
-    checkpoint: str
-    size: int
-
-
-def snapshot(ledger: Ledger) -> Snapshot:
+def snapshot(ledger: Ledger) -> View:
     """The latest checkpoint and the size it signs, read as one view of the log."""
     view = ledger.view
     if not view.checkpoint:
         raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
-    return Snapshot(view.checkpoint, view.size)
+    return view
 
 
-def entry(ledger: Ledger, seq: int, size: int, *, text: bool = True) -> dict[str, Any]:
+def entry(ledger: Ledger, seq: int, size: int, *, text: bool = True) -> IncludedEntry:
     """One entry (its text, or only its leaf hash) with its inclusion proof at ``size``."""
     leaf = ledger.entry(seq)
-    item: dict[str, Any] = (
-        {"seq": seq, "transaction": leaf.decode("ascii")}
-        if text
-        else {"seq": seq, "leafHash": leaf_hash(leaf).hex()}
-    )
-    item["inclusion"] = [b64_encode(h) for h in ledger.inclusion_proof(seq, size)]
-    return item
+    path = ledger.inclusion_proof(seq, size)
+    if text:
+        return IncludedEntry(seq=seq, transaction=leaf.decode("ascii"), inclusion=path)
+    return IncludedEntry(seq=seq, leaf_hash=leaf_hash(leaf), inclusion=path)
 
 
 def proven(
     ledger: Ledger,
-    view: Snapshot,
+    view: View,
     seqs: Iterable[int],
     answer: dict[str, Any],
+    model: type[Answer],
     *,
     text: bool = True,
-) -> dict[str, Any]:
-    """``answer`` with the checkpoint and every entry it depends on, in log order; with
-    ``text=False`` entries carry leaf hashes (``GET /transactions/{seq}`` has the text)."""
-    return {
-        "checkpoint": view.checkpoint,
-        "treeSize": view.size,
-        **answer,
-        "entries": [entry(ledger, seq, view.size, text=text) for seq in sorted(set(seqs))],
-    }
+) -> Answer:
+    """``answer`` as ``model``, with the checkpoint and every entry it depends on, in log
+    order; with ``text=False`` entries carry leaf hashes (``GET /transactions/{seq}`` has
+    the text)."""
+    entries = [entry(ledger, seq, view.size, text=text) for seq in sorted(set(seqs))]
+    return model.model_validate(
+        {**answer, "checkpoint": view.checkpoint, "treeSize": view.size, "entries": entries}
+    )

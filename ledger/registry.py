@@ -163,7 +163,7 @@ def list_version_json(version: ListVersion) -> dict[str, Any]:
         "seq": version.seq,
         "leafHash": version.leaf_hash.hex(),
         "bits": version.bits,
-        "entries": version.entries,
+        "size": version.entries,
         "iat": version.issued_at,
         "exp": version.expires,
         "ttl": version.ttl,

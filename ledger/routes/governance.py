@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -12,12 +11,23 @@ from fastapi.responses import Response
 from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
 from civicid.merkle import PROOF_OUT_OF_RANGE
 from civicid.status_list import TYP
+from civicid.times import parse_time
+from civicid.wire import (
+    AccreditationList,
+    CredentialTypeAnswer,
+    CredentialTypeList,
+    StatusListAnswer,
+    StatusListHistory,
+    TrustAnswer,
+)
 from ledger import registry
 from ledger.errors import QUERY_INVALID
 from ledger.governance import MAX_STATUS_URI_CHARS
 from ledger.log import Ledger
 from ledger.proofs import proven, snapshot
 from ledger.routes.deps import LedgerDep
+from ledger.routes.log import answer as json_answer
+from ledger.routes.openapi import errors
 
 router = APIRouter(tags=["governance"])
 # Token Status List §8.1/§8.2: the media type asked for and answered with.
@@ -26,22 +36,26 @@ STATUS_LIST_MEDIA_TYPE: Final = f"application/{TYP}"
 Subject = Annotated[str, Query(max_length=100, description="The DID asked about.")]
 Vct = Annotated[str, Query(max_length=MAX_VCT_CHARS, description="A credential type.")]
 At = Annotated[
-    int | None, Query(ge=0, description="Unix time to judge at (default: the ledger's now).")
+    str | None,
+    Query(
+        max_length=64,
+        description="The time to judge at, RFC 3339 (default: the ledger's now).",
+        examples=["2026-11-25T10:00:00Z"],
+    ),
 ]
 Uri = Annotated[str, Query(max_length=MAX_STATUS_URI_CHARS, description="The list's URI.")]
 
 
-def now(ledger: Ledger, at: int | None) -> int:
-    return int(ledger.clock()) if at is None else at
+def now(ledger: Ledger, at: str | None) -> int:
+    return int(ledger.clock()) if at is None else parse_time(at)
 
 
-def json_response(body: dict[str, Any]) -> Response:
-    """Serialized here, not by FastAPI's encoder: these bodies are plain JSON already, and the
-    encoder's walk over them costs more than the answer itself."""
-    return Response(json.dumps(body), media_type="application/json")
-
-
-@router.get("/accreditations", summary="List accreditations, or: is issuer X accredited for Y?")
+@router.get(
+    "/accreditations",
+    summary="List accreditations, or: is issuer X accredited for Y?",
+    response_model=TrustAnswer | AccreditationList,
+    responses=errors(400, 404),
+)
 async def accreditations(
     ledger: LedgerDep,
     subject: Annotated[str | None, Query(max_length=100)] = None,
@@ -56,12 +70,17 @@ async def accreditations(
         if subject is None:
             raise QUERY_INVALID("asking about a vct needs a subject")
         answer = registry.issuer_accredited(ledger.state, subject, vct, when, view.size)
-    else:
-        answer = registry.list_accreditations(ledger.state, when, view.size, subject)
-    return json_response(proven(ledger, view, answer.seqs, answer.body))
+        return json_answer(proven(ledger, view, answer.seqs, answer.body, TrustAnswer))
+    answer = registry.list_accreditations(ledger.state, when, view.size, subject)
+    return json_answer(proven(ledger, view, answer.seqs, answer.body, AccreditationList))
 
 
-@router.get("/accreditations/verifier", summary="May verifier V ask for claims C of type Y?")
+@router.get(
+    "/accreditations/verifier",
+    summary="May verifier V ask for claims C of type Y?",
+    response_model=TrustAnswer,
+    responses=errors(400, 404),
+)
 async def verifier(
     ledger: LedgerDep,
     subject: Subject,
@@ -73,25 +92,34 @@ async def verifier(
     answer = registry.verifier_allowed(
         ledger.state, subject, vct, tuple(claims), now(ledger, at), view.size
     )
-    return json_response(proven(ledger, view, answer.seqs, answer.body))
+    return json_answer(proven(ledger, view, answer.seqs, answer.body, TrustAnswer))
 
 
-@router.get("/credential-types", summary="A credential type's metadata and schema (or all types)")
+@router.get(
+    "/credential-types",
+    summary="A credential type's metadata and schema (or all types)",
+    response_model=CredentialTypeAnswer | CredentialTypeList,
+    responses=errors(400, 404),
+)
 async def credential_types(
     ledger: LedgerDep, vct: Annotated[str | None, Query(max_length=MAX_VCT_CHARS)] = None
 ) -> Response:
     view = snapshot(ledger)
     if vct is None:
         answer = registry.credential_types(ledger.state, view.size)
-    else:
-        answer = registry.credential_type(ledger.state, vct, view.size)
-    return json_response(proven(ledger, view, answer.seqs, answer.body))
+        return json_answer(proven(ledger, view, answer.seqs, answer.body, CredentialTypeList))
+    answer = registry.credential_type(ledger.state, vct, view.size)
+    return json_answer(proven(ledger, view, answer.seqs, answer.body, CredentialTypeAnswer))
 
 
 @router.get(
     "/status-lists",
     summary="A status list token: latest, or as of a tree size",
-    responses={200: {"content": {STATUS_LIST_MEDIA_TYPE: {}, "application/json": {}}}},
+    response_model=StatusListAnswer,
+    responses={
+        200: {"content": {STATUS_LIST_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+        **errors(400, 404),
+    },
 )
 async def status_list(
     request: Request,
@@ -110,11 +138,18 @@ async def status_list(
     if STATUS_LIST_MEDIA_TYPE in request.headers.get("accept", ""):
         token = registry.token_of(ledger.entry(latest.seq))
         return Response(token, media_type=STATUS_LIST_MEDIA_TYPE)
-    return json_response(proven(ledger, view, answer.seqs, answer.body))
+    return json_answer(proven(ledger, view, answer.seqs, answer.body, StatusListAnswer))
 
 
-@router.get("/status-lists/history", summary="Every version of a status list, with proofs")
+@router.get(
+    "/status-lists/history",
+    summary="Every version of a status list, with proofs",
+    response_model=StatusListHistory,
+    responses=errors(400, 404),
+)
 async def status_list_history(ledger: LedgerDep, uri: Uri) -> Response:
     view = snapshot(ledger)
     answer = registry.status_list_history(ledger.state, uri, view.size)
-    return json_response(proven(ledger, view, answer.seqs, answer.body, text=False))
+    return json_answer(
+        proven(ledger, view, answer.seqs, answer.body, StatusListHistory, text=False)
+    )

@@ -1,4 +1,5 @@
-"""Submit transactions; read entries, checkpoints, inclusion and consistency proofs."""
+"""Submit transactions; read entries, checkpoints, the checkpoint key, inclusion and
+consistency proofs. Answers are ``civicid.wire`` models, serialized here."""
 
 from __future__ import annotations
 
@@ -8,15 +9,33 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from civicid.encoding import JSON_INVALID, b64_encode
+from civicid.encoding import JSON_INVALID
 from civicid.merkle import leaf_hash
 from civicid.transaction import MAX_TX_BYTES, TX_MALFORMED, TX_TOO_LARGE
-from ledger.errors import LEAF_HASH_INVALID, PROOF_REQUEST_INVALID
+from civicid.wire import (
+    CheckpointKey,
+    ConsistencyProof,
+    Entry,
+    Health,
+    InclusionProof,
+    Receipt,
+    Wire,
+)
+from ledger.errors import LEAF_HASH_INVALID, LEDGER_NOT_INITIALIZED, PROOF_REQUEST_INVALID
+from ledger.log import Ledger
 from ledger.routes.deps import LedgerDep
+from ledger.routes.openapi import JOSE, errors
 
 router = APIRouter()
 # A JSON wrapper around the largest transaction stays within this.
 MAX_BODY_BYTES: Final = MAX_TX_BYTES + 4096
+# A leaf hash in a URL or query: 32 bytes, hex.
+LEAF_HASH_CHARS: Final = 64
+
+
+def answer(model: Wire, status: int = 200) -> Response:
+    """Serialized here: the model is plain data; FastAPI's encoder would only re-walk it."""
+    return Response(model.to_bytes(), status, media_type="application/json")
 
 
 async def read_limited(request: Request) -> bytes:
@@ -33,45 +52,85 @@ async def read_limited(request: Request) -> bytes:
     return bytes(body)
 
 
+SUBMIT_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "description": "A signed transaction: its compact JWS as the body (`application/jose`),"
+        ' or wrapped as `{"transaction": "<compact JWS>"}`.',
+        "content": {
+            JOSE: {"schema": {"type": "string", "pattern": r"^[\w-]+\.[\w-]+\.[\w-]+$"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["transaction"],
+                    "properties": {"transaction": {"type": "string"}},
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/transactions",
     status_code=201,
     tags=["log"],
-    summary='Submit a signed transaction (compact JWS, or JSON {"transaction": ...})',
+    summary="Submit a signed transaction",
+    response_model=Receipt,
+    responses=errors(400, 403, 404, 409, 410, 413, 503),
+    openapi_extra=SUBMIT_BODY,
 )
 async def submit(request: Request, ledger: LedgerDep) -> Response:
+    """Answers once the entry is durable and covered by a signed checkpoint (the receipt
+    carries it); a refusal names the rule that failed and leaves the log unchanged."""
     body = await read_limited(request)
     text: str | bytes = body
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             wrapped = json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise JSON_INVALID("body is not JSON") from exc
         if not isinstance(wrapped, dict) or not isinstance(wrapped.get("transaction"), str):
             raise TX_MALFORMED('expected {"transaction": "<compact JWS>"}')
         text = wrapped["transaction"]
-    receipt = await ledger.submit_async(text)
-    # Serialized here: the receipt is plain data and FastAPI's encoder would only re-walk it.
-    return Response(json.dumps(receipt.to_json()), 201, media_type="application/json")
+    return answer(await ledger.submit_async(text), 201)
 
 
-def entry_json(ledger: LedgerDep, seq: int) -> dict[str, Any]:
+def entry_of(ledger: Ledger, seq: int) -> Entry:
     leaf = ledger.entry(seq)
-    return {"seq": seq, "leafHash": leaf_hash(leaf).hex(), "transaction": leaf.decode("ascii")}
+    return Entry(seq=seq, leaf_hash=leaf_hash(leaf), transaction=leaf.decode("ascii"))
 
 
-@router.get("/transactions/{seq}", tags=["log"], summary="An entry by sequence number")
-async def get_entry(seq: int, ledger: LedgerDep) -> dict[str, Any]:
-    return entry_json(ledger, seq)
-
-
-@router.get("/transactions/by-hash/{leaf_hash}", tags=["log"], summary="An entry by leaf hash")
-async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> dict[str, Any]:
+def parse_leaf_hash(text: str) -> bytes:
     try:
-        digest = bytes.fromhex(leaf_hash)
+        digest = bytes.fromhex(text)
     except ValueError as exc:
-        raise LEAF_HASH_INVALID("leaf hash must be 64 hex characters") from exc
-    return entry_json(ledger, ledger.seq_of(digest))
+        raise LEAF_HASH_INVALID("a leaf hash is 64 hexadecimal characters") from exc
+    if len(digest) != LEAF_HASH_CHARS // 2:
+        raise LEAF_HASH_INVALID("a leaf hash is 64 hexadecimal characters")
+    return digest
+
+
+@router.get(
+    "/transactions/{seq}",
+    tags=["log"],
+    summary="An entry by sequence number",
+    response_model=Entry,
+    responses=errors(400, 404),
+)
+async def get_entry(seq: int, ledger: LedgerDep) -> Response:
+    return answer(entry_of(ledger, seq))
+
+
+@router.get(
+    "/transactions/by-hash/{leaf_hash}",
+    tags=["log"],
+    summary="An entry by leaf hash (hex)",
+    response_model=Entry,
+    responses=errors(400, 404),
+)
+async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> Response:
+    return answer(entry_of(ledger, ledger.seq_of(parse_leaf_hash(leaf_hash))))
 
 
 @router.get(
@@ -79,42 +138,83 @@ async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> dict[str, Any]
     tags=["proofs"],
     response_class=PlainTextResponse,
     summary="The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
+    responses=errors(404),
 )
 async def checkpoint(ledger: LedgerDep) -> Response:
-    return PlainTextResponse(ledger.checkpoint, media_type="text/plain; charset=utf-8")
+    note = ledger.checkpoint
+    if not note:
+        raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
+    return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 
-@router.get("/proofs/inclusion", tags=["proofs"], summary="RFC 9162 inclusion proof")
+@router.get(
+    "/checkpoint-key",
+    tags=["proofs"],
+    summary="The key that signs checkpoints (pin it deliberately: compare with `ledger init`)",
+    response_model=CheckpointKey,
+    responses=errors(404),
+)
+async def checkpoint_key(ledger: LedgerDep) -> Response:
+    state = ledger.state
+    if state.origin is None or state.checkpoint_vkey is None:
+        raise LEDGER_NOT_INITIALIZED("the ledger has no genesis yet")
+    return answer(CheckpointKey(origin=state.origin, checkpoint_key=state.checkpoint_vkey))
+
+
+@router.get(
+    "/proofs/inclusion",
+    tags=["proofs"],
+    summary="RFC 9162 inclusion proof, by seq or leafHash",
+    response_model=InclusionProof,
+    responses=errors(400, 404),
+)
 async def inclusion(
     ledger: LedgerDep,
     seq: Annotated[int | None, Query(ge=0)] = None,
-    leaf_hash: Annotated[str | None, Query(alias="leafHash")] = None,
-    tree_size: Annotated[int | None, Query(alias="treeSize")] = None,
-) -> dict[str, Any]:
-    if (seq is None) == (leaf_hash is None):
+    leaf_hash_hex: Annotated[str | None, Query(alias="leafHash", max_length=64)] = None,
+    tree_size: Annotated[int | None, Query(alias="treeSize", ge=1)] = None,
+) -> Response:
+    if (seq is None) == (leaf_hash_hex is None):
         raise PROOF_REQUEST_INVALID("give exactly one of seq and leafHash")
-    if leaf_hash is not None:
-        try:
-            seq = ledger.seq_of(bytes.fromhex(leaf_hash))
-        except ValueError as exc:
-            raise LEAF_HASH_INVALID("leaf hash must be hex") from exc
+    if leaf_hash_hex is not None:
+        seq = ledger.seq_of(parse_leaf_hash(leaf_hash_hex))
     assert seq is not None
     size = ledger.size if tree_size is None else tree_size
-    proof = ledger.inclusion_proof(seq, size)
-    return {"seq": seq, "treeSize": size, "inclusion": [b64_encode(h) for h in proof]}
+    path = ledger.inclusion_proof(seq, size)
+    digest = leaf_hash(ledger.entry(seq))
+    return answer(InclusionProof(seq=seq, tree_size=size, leaf_hash=digest, inclusion=path))
 
 
-@router.get("/proofs/consistency", tags=["proofs"], summary="RFC 9162 consistency proof")
+@router.get(
+    "/proofs/consistency",
+    tags=["proofs"],
+    summary="RFC 9162 consistency proof between two tree sizes",
+    response_model=ConsistencyProof,
+    responses=errors(400),
+)
 async def consistency(
     ledger: LedgerDep,
     first: Annotated[int, Query(alias="from", ge=1)],
-    second: Annotated[int | None, Query(alias="to")] = None,
-) -> dict[str, Any]:
+    second: Annotated[int | None, Query(alias="to", ge=1)] = None,
+) -> Response:
     size = ledger.size if second is None else second
-    proof = ledger.consistency_proof(first, size)
-    return {"from": first, "to": size, "consistency": [b64_encode(h) for h in proof]}
+    path = ledger.consistency_proof(first, size)
+    return answer(ConsistencyProof(from_size=first, to=size, consistency=path))
 
 
-@router.get("/health", tags=["service"], summary="Liveness and the current tree size")
-async def health(ledger: LedgerDep) -> dict[str, Any]:
-    return {"status": "ok", "size": ledger.size, "origin": ledger.state.origin}
+@router.get(
+    "/health",
+    tags=["service"],
+    summary="Liveness, the tree size and the checkpoint key",
+    response_model=Health,
+)
+async def health(ledger: LedgerDep) -> Response:
+    state = ledger.state
+    return answer(
+        Health(
+            status="ok",
+            origin=state.origin,
+            tree_size=ledger.size,
+            checkpoint_key=state.checkpoint_vkey,
+        )
+    )

@@ -12,11 +12,13 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from civicid.wire import ResolutionResult
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
-from ledger.resolution import DOCUMENT_TYPE, error_result
+from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, error_result
 from ledger.routes.deps import ResolverDep
 
 router = APIRouter()
+RESULT_REF: Final = "#/components/schemas/ResolutionResult"
 DOCUMENT_ONLY: Final = ("application/did", "application/did+json", "application/did+ld+json")
 # Longest option values we accept: a version id is "<n>-<64 hex>", a time an ISO 8601 string.
 MAX_OPTION_CHARS: Final = 100
@@ -49,7 +51,14 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
     "/1.0/identifiers/{did:path}",
     tags=["did"],
     summary="Resolve a did:civicid (DID Resolution; versionId / versionTime; withProof)",
-    responses={200: {"content": {"application/did-resolution": {}}}, 400: {}, 404: {}, 410: {}},
+    response_model=ResolutionResult,
+    responses={
+        200: {"content": {CONTENT_TYPE: {"schema": {"$ref": RESULT_REF}}}},
+        400: {"description": "Invalid DID or options (a DID Resolution error result)"},
+        404: {"description": "Not found (a DID Resolution error result)"},
+        410: {"description": "Deactivated: the result has metadata and no document"},
+        501: {"description": "Not a did:civicid (a DID Resolution error result)"},
+    },
     openapi_extra={"parameters": PARAMETERS},
 )
 async def resolve(did: str, request: Request, resolver: ResolverDep) -> Response:

@@ -78,7 +78,7 @@ def test_prove_verifies_inclusion_and_consistency(data: Path) -> None:
     )
     assert code == 0, out
     body = json.loads(out)
-    assert body["treeSize"] == 2 and body["consistency"]["from"] == 1
+    assert body["inclusionProof"]["treeSize"] == 2 and body["consistencyProof"]["from"] == 1
     code, _, err = civicid("ledger", "prove", "7", "--data-dir", str(data))
     assert code == 1 and "[entry_not_found]" in err
 

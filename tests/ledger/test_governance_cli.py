@@ -93,9 +93,9 @@ def test_accredit_revoke_and_list(data: Path) -> None:
     )
     assert code == 0, out
     granted = json.loads(out)
-    assert granted["accreditation"]["claims"] == {NATIONAL_ID: ["given_name", "age_over_18"]}
-    assert granted["seq"] == 4 and granted["type"] == "accreditation.grant"
-    desk_acc = granted["accreditation"]["accreditation"]
+    assert granted["claims"] == {NATIONAL_ID: ["given_name", "age_over_18"]}
+    assert granted["receipt"]["seq"] == 4 and granted["receipt"]["type"] == "accreditation.grant"
+    desk_acc = granted["accreditation"]
 
     code, out, _ = civicid(
         "ledger", "revoke-accreditation", desk_acc, "--reason", "closed", "--data-dir", str(data)
@@ -206,7 +206,7 @@ def test_register_type_and_publish_then_update_a_status_list(data: Path) -> None
     )
     assert code == 0, out
     first = json.loads(out)
-    assert first["entries"] == 1_000_000 and first["tokenBytes"] < 2048
+    assert first["size"] == 1_000_000 and first["tokenBytes"] < 2048
     code, out, _ = civicid(
         "ledger",
         "publish-status-list",

@@ -210,7 +210,7 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
                 timeout=60,
             )
             assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["seq"] == 3
+        assert json.loads(done.stdout)["receipt"]["seq"] == 3
         did = json.loads(done.stdout)["did"]
         shown = subprocess.run(
             [sys.executable, "-m", "cli", "ledger", "resolve", did, "--ledger", url,

@@ -1,0 +1,386 @@
+"""What crosses the ledger's HTTP interface (and ``civicid ledger … --json``): frozen typed
+models shared by the service, which builds them, and the clients, which read them.
+
+One convention for every answer:
+
+- times are RFC 3339 UTC strings (``2026-11-25T10:00:00Z``); a time given as input may also
+  be a NumericDate integer (``civicid.times.parse_time``). Signed JWT claims inside a logged
+  transaction stay NumericDate, as RFC 7519 says: they are the signer's bytes, not ours.
+- a hash that *names* something (an entry's leaf hash, a DID version id) is lowercase hex,
+  as it appears in URLs; a hash inside a proof, and a tree root, is standard base64, as in
+  the C2SP checkpoint note that signs it.
+- the same thing has the same name everywhere: ``seq`` (an entry's index), ``treeSize``,
+  ``leafHash``, ``checkpoint`` (the signed note's text), ``transaction`` (the JWS text),
+  ``inclusion`` / ``consistency`` (RFC 9162 proof paths).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any, Self
+
+from pydantic import (
+    AliasGenerator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.alias_generators import to_camel
+
+from civicid.errors import Code, Error, Unavailable, declare
+from civicid.merkle import HASH_SIZE
+from civicid.times import parse_time, rfc3339
+
+WIRE_MALFORMED = declare(
+    "wire_malformed", Unavailable, "an answer does not have the shape the protocol gives it"
+)
+
+
+def _time_in(value: Any) -> int:
+    try:
+        return parse_time(value)
+    except Error as exc:  # pydantic reports a ValueError as a validation failure
+        raise ValueError(exc.message) from exc
+
+
+def _hex_in(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        raw = value
+    else:
+        try:
+            raw = bytes.fromhex(str(value))
+        except ValueError as exc:
+            raise ValueError("not hexadecimal") from exc
+    if len(raw) != HASH_SIZE:
+        raise ValueError(f"a hash is {HASH_SIZE} bytes")
+    return raw
+
+
+def _b64_in(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        raw = value
+    else:
+        try:
+            raw = base64.b64decode(str(value), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("not standard base64") from exc
+    if len(raw) != HASH_SIZE:
+        raise ValueError(f"a hash is {HASH_SIZE} bytes")
+    return raw
+
+
+Time = Annotated[
+    int,
+    BeforeValidator(_time_in),
+    PlainSerializer(rfc3339, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2026-11-25T10:00:00Z"}),
+]
+"""Seconds since the epoch in Python; an RFC 3339 UTC string on the wire."""
+
+HexHash = Annotated[
+    bytes,
+    BeforeValidator(_hex_in),
+    PlainSerializer(bytes.hex, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+]
+"""A SHA-256 that names an entry: 64 lowercase hex characters."""
+
+B64Hash = Annotated[
+    bytes,
+    BeforeValidator(_b64_in),
+    PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str),
+    WithJsonSchema({"type": "string", "format": "byte"}),
+]
+"""A SHA-256 inside a proof, or a root: standard base64, as in a C2SP checkpoint."""
+
+ProofPath = list[B64Hash]
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def optional() -> Any:
+    """A member sent only when it has a value (else absent, not ``null``)."""
+    return Field(default=None, exclude_if=_is_none)
+
+
+class Wire(BaseModel):
+    """Frozen, camelCase on the wire, snake_case in Python; unknown members are ignored so
+    that a newer service can add to an answer without breaking an older client."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        alias_generator=AliasGenerator(alias=to_camel),
+    )
+
+    @classmethod
+    def from_json(cls, data: Any, *, error: Code = WIRE_MALFORMED) -> Self:
+        """Parse what the other side sent; a wrong shape is ``error`` (by default
+        ``wire_malformed``: the peer broke the protocol)."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            where = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise error(f"{cls.__name__}: {where}"[:500]) from exc
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.model_dump(mode="json")
+        return data
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode("utf-8")
+
+
+class ErrorBody(Wire):
+    """Every refusal: our stable code and a message for people (OAuth 2.0 §5.2's names)."""
+
+    error: str
+    error_description: str = Field(alias="error_description")
+    details: dict[str, Any] | None = optional()
+
+
+# -- the log ----------------------------------------------------------------------------------
+
+
+class Receipt(Wire):
+    """An acknowledged submit: the entry is durable and covered by ``checkpoint``."""
+
+    seq: int = Field(ge=0)
+    leaf_hash: HexHash
+    id: str
+    type: str
+    tree_size: int = Field(ge=1)
+    checkpoint: str
+
+
+class Entry(Wire):
+    """One log entry: the exact transaction text logged at ``seq``."""
+
+    seq: int = Field(ge=0)
+    leaf_hash: HexHash
+    transaction: str
+
+
+class InclusionProof(Wire):
+    """RFC 9162 §2.1.3: entry ``seq`` (whose leaf hash is ``leaf_hash``) is in the tree of
+    ``tree_size`` entries."""
+
+    seq: int = Field(ge=0)
+    tree_size: int = Field(ge=1)
+    leaf_hash: HexHash
+    inclusion: ProofPath
+
+
+class ConsistencyProof(Wire):
+    """RFC 9162 §2.1.4: the tree of ``from_size`` entries is a prefix of the one of ``to``."""
+
+    from_size: int = Field(ge=1, alias="from")
+    to: int = Field(ge=1)
+    consistency: ProofPath
+
+
+class Proof(Wire):
+    """``civicid ledger prove --json``: the HTTP proofs, with the checkpoint they verify to."""
+
+    checkpoint: str
+    inclusion_proof: InclusionProof
+    consistency_proof: ConsistencyProof | None = optional()
+
+
+class CheckpointKey(Wire):
+    """``GET /checkpoint-key``: the key a client pins, by a deliberate step, before trusting
+    any checkpoint (compare it with the one ``civicid ledger init`` printed)."""
+
+    origin: str
+    checkpoint_key: str
+
+
+class Health(Wire):
+    status: str
+    origin: str | None
+    tree_size: int
+    checkpoint_key: str | None
+
+
+class LedgerInfo(Wire):
+    """``civicid ledger info``: what this data directory holds."""
+
+    origin: str
+    tree_size: int
+    root: B64Hash | None
+    checkpoint: str
+    checkpoint_key: str
+    governance: str
+    data_dir: str
+    bytes_on_disk: int
+
+
+# -- answers proven against a checkpoint -------------------------------------------------------
+
+
+class IncludedEntry(Wire):
+    """An entry an answer rests on, with its inclusion proof in the answer's tree: the text
+    (``transaction``) or, in a history, only its ``leaf_hash``."""
+
+    seq: int = Field(ge=0)
+    transaction: str | None = optional()
+    leaf_hash: HexHash | None = optional()
+    inclusion: ProofPath
+
+
+class Proven(Wire):
+    """An answer and what it rests on: each entry's inclusion in the signed checkpoint."""
+
+    checkpoint: str
+    tree_size: int = Field(ge=1)
+    entries: list[IncludedEntry]
+
+
+class Revoked(Wire):
+    seq: int
+    time: Time
+    reason: str
+
+
+class AccreditationView(Wire):
+    """One accreditation as the registry shows it, with its status at the time asked."""
+
+    accreditation: str
+    subject: str
+    kind: str
+    credential_types: list[str] | None = optional()
+    claims: dict[str, list[str]] | None = optional()
+    valid_from: Time
+    valid_until: Time
+    purpose: str
+    legal_basis: str
+    seq: int
+    status: str
+    revoked: Revoked | None = optional()
+
+
+class TrustAnswer(Proven):
+    """Is ``subject`` accredited (as issuer of ``vct``, or as verifier asking ``claims``)?"""
+
+    subject: str
+    kind: str
+    at: Time
+    accredited: bool
+    accreditation: str | None = None
+    reason: str | None = None
+    vct: str
+    claims: list[str] | None = optional()
+
+
+class AccreditationList(Proven):
+    at: Time
+    accreditations: list[AccreditationView]
+
+
+class CredentialTypeAnswer(Proven):
+    vct: str
+    issuer: str
+    version: int
+    seq: int
+    metadata: dict[str, Any]
+    schema_: dict[str, Any] = Field(alias="schema")
+
+
+class CredentialTypeSummary(Wire):
+    vct: str
+    issuer: str
+    version: int
+    seq: int
+    name: str | None = None
+
+
+class CredentialTypeList(Proven):
+    types: list[CredentialTypeSummary]
+
+
+class ListVersion(Wire):
+    """One published version of a status list (the token stays in the log entry)."""
+
+    version: int
+    seq: int
+    leaf_hash: HexHash
+    bits: int
+    size: int  # the number of statuses in the list
+    iat: Time
+    exp: Time | None = None
+    ttl: int | None = None
+
+
+class StatusListAnswer(Proven, ListVersion):
+    """The list at ``uri`` as of ``as_of`` entries: its latest version, and its owner."""
+
+    uri: str
+    owner: str
+    as_of: int
+
+
+class StatusListHistory(Proven):
+    uri: str
+    owner: str
+    versions: list[ListVersion]
+
+
+# -- DID Resolution (W3C DID Resolution, HTTP(S) binding) ------------------------------------
+
+
+class LedgerPlace(Wire):
+    seq: int
+    leaf_hash: HexHash
+    role: str
+
+
+class DocumentMetadata(Wire):
+    created: Time | None = optional()
+    updated: Time | None = optional()
+    version_id: str | None = optional()
+    version_time: Time | None = optional()
+    next_version_id: str | None = optional()
+    next_update: Time | None = optional()
+    deactivated: bool | None = optional()
+    ledger: LedgerPlace | None = optional()
+
+
+class ResolutionProof(Wire):
+    """The entry a resolution rests on, its inclusion proof, and the checkpoint."""
+
+    checkpoint: str
+    tree_size: int = Field(ge=1)
+    seq: int = Field(ge=0)
+    transaction: str
+    inclusion: ProofPath
+
+
+class ResolutionError(Wire):
+    type: str  # DID Resolution §7.2's URI, e.g. https://www.w3.org/ns/did#NOT_FOUND
+    title: str
+    code: str | None = optional()  # ours, e.g. did_not_found
+
+
+class ResolutionMetadata(Wire):
+    content_type: str | None = optional()
+    error: ResolutionError | None = optional()
+    proof: ResolutionProof | None = optional()
+
+
+class ResolutionResult(Wire):
+    did_document: dict[str, Any] | None = None
+    did_resolution_metadata: ResolutionMetadata
+    did_document_metadata: DocumentMetadata
+
