@@ -1,0 +1,90 @@
+"""Clerks' API keys: shown once when made, stored only as Argon2id hashes, each with scopes.
+
+A key reads ``cik_<clerk id>_<secret>``: the id finds the one hash to check. Argon2 is slow by
+design (that is what makes a stolen hash hard to reverse), so a key that verified is
+remembered, by its SHA-256, for a short while: staff calls do not pay Argon2 every time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+from dataclasses import dataclass
+from typing import Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from civicid.times import Clock
+from issuer.errors import CLERK_INVALID, STAFF_KEY_INVALID, STAFF_KEY_MISSING
+from issuer.records import SCOPES, Clerk
+from issuer.store import IssuerStore
+
+KEY_PREFIX: Final = "cik_"
+KEY_PATTERN: Final = re.compile(r"^cik_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
+NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+# A verified key is trusted from memory this long; a clerk removed from the store is locked
+# out within it.
+VERIFIED_KEY_TTL: Final = 300
+MAX_VERIFIED_KEYS: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class NewClerk:
+    clerk: Clerk
+    api_key: str  # shown once; never stored
+
+
+def make_clerk(
+    name: str, scopes: list[str], now: int, *, hasher: PasswordHasher | None = None
+) -> NewClerk:
+    """A clerk and a fresh key. ``hasher`` defaults to argon2-cffi's RFC 9106 profile;
+    checking a key costs what its hash's parameters say (tests pass a cheaper one)."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise CLERK_INVALID("a clerk name is 1-64 letters, digits, spaces or ._@-")
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if not scopes or unknown:
+        raise CLERK_INVALID(f"scopes are one or more of {', '.join(SCOPES)}; not {unknown}")
+    clerk_id = secrets.token_hex(8)
+    api_key = f"{KEY_PREFIX}{clerk_id}_{secrets.token_urlsafe(32)}"
+    key_hash = (hasher or PasswordHasher()).hash(api_key)
+    ordered = tuple(s for s in SCOPES if s in scopes)
+    return NewClerk(Clerk(clerk_id, name, ordered, key_hash, now), api_key)
+
+
+class Keyring:
+    """Checks API keys against the store, remembering recent successes."""
+
+    def __init__(self, store: IssuerStore, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self._verified: dict[bytes, tuple[Clerk, int]] = {}
+        self._lock = threading.Lock()
+
+    def authenticate(self, api_key: str | None) -> Clerk:
+        if not api_key:
+            raise STAFF_KEY_MISSING("send the clerk's API key as `Authorization: Bearer <key>`")
+        digest = hashlib.sha256(api_key.encode("utf-8", "replace")).digest()
+        now = self.clock()
+        with self._lock:
+            known = self._verified.get(digest)
+        if known is not None and now - known[1] < VERIFIED_KEY_TTL:
+            return known[0]
+        match = KEY_PATTERN.fullmatch(api_key)
+        clerk = self.store.clerk(match.group(1)) if match else None
+        if clerk is None or not _verify(clerk.key_hash, api_key):
+            raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
+        with self._lock:
+            if len(self._verified) >= MAX_VERIFIED_KEYS:
+                self._verified.clear()
+            self._verified[digest] = (clerk, now)
+        return clerk
+
+
+def _verify(key_hash: str, api_key: str) -> bool:
+    try:
+        return bool(PasswordHasher().verify(key_hash, api_key))
+    except (VerificationError, InvalidHashError):
+        return False

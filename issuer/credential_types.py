@@ -1,0 +1,101 @@
+"""A registered credential type as the issuer uses it: its JSON Schema (claims are checked
+against it before an offer is made) and its claim metadata (which claims are selectively
+disclosable: every claim the type does not mark ``sd: never``, down to nested members and
+array elements, so a holder can show "18 or over" without the birth date)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from civicid.proven import ProvenType
+from civicid.type_metadata import ClaimMetadata, TypeMetadata, check_metadata
+from issuer.errors import CLAIMS_INVALID, CLAIMS_RESERVED
+
+ClaimPath = tuple[str | int | None, ...]
+
+# SD-JWT VC §2.2.2: set by the issuer itself, never taken from an agency's record.
+RESERVED_CLAIMS: Final = frozenset(
+    {"iss", "iat", "exp", "nbf", "vct", "vct#integrity", "cnf", "status", "_sd", "_sd_alg", "..."}
+)
+# A record's claims are a person's data: a few KiB. Nesting beyond this is no record we hold.
+MAX_CLAIM_DEPTH: Final = 8
+MAX_ERRORS_SHOWN: Final = 5
+
+
+@dataclass(frozen=True)
+class CredentialType:
+    vct: str
+    metadata: TypeMetadata
+    schema: dict[str, Any]
+    validator: Any  # a jsonschema validator built once for the schema
+
+    @classmethod
+    def from_proven(cls, proven: ProvenType) -> CredentialType:
+        # Imported here: jsonschema costs ~80 ms to import and only issuing needs it.
+        from jsonschema import FormatChecker, validators
+
+        metadata = check_metadata(proven.metadata, proven.vct)
+        schema = proven.schema
+        validator = validators.validator_for(schema)(schema, format_checker=FormatChecker())
+        return cls(proven.vct, metadata, schema, validator)
+
+    def check_claims(self, claims: Any) -> dict[str, Any]:
+        """Claims for a credential of this type, or ``issuer_claims_invalid`` naming each
+        failing rule (paths and rules only: the error never repeats a claim value)."""
+        if not isinstance(claims, dict) or not claims:
+            raise CLAIMS_INVALID("claims must be a non-empty JSON object")
+        reserved = sorted(RESERVED_CLAIMS & set(claims))
+        if reserved:
+            raise CLAIMS_RESERVED(f"claims may not set {', '.join(reserved)}")
+        if _too_deep(claims, MAX_CLAIM_DEPTH):
+            raise CLAIMS_INVALID(f"claims nest deeper than {MAX_CLAIM_DEPTH} levels")
+        errors = sorted(self.validator.iter_errors(claims), key=lambda e: list(e.absolute_path))
+        if errors:
+            reasons = [
+                f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: fails {e.validator}"
+                for e in errors[:MAX_ERRORS_SHOWN]
+            ]
+            raise CLAIMS_INVALID("claims do not match the type's schema: " + "; ".join(reasons))
+        return claims
+
+    def disclosure(self, path: ClaimPath) -> str:
+        """§5.6.4 ``sd`` for ``path`` (null in the metadata path matches any index)."""
+        claim = next((c for c in self.metadata.claims if _matches(c, path)), None)
+        return claim.disclosure if claim is not None else "allowed"
+
+    def disclosable(self, claims: dict[str, Any]) -> list[ClaimPath]:
+        """Every path in ``claims`` the type does not mark "never", parents before children."""
+        return [path for path in _paths(claims, ()) if self.disclosure(path) != "never"]
+
+
+def _matches(claim: ClaimMetadata, path: ClaimPath) -> bool:
+    if len(claim.path) != len(path):
+        return False
+    pairs = zip(claim.path, path, strict=True)
+    return all(c == p or (c is None and isinstance(p, int)) for c, p in pairs)
+
+
+def _paths(value: Any, prefix: ClaimPath) -> Iterator[ClaimPath]:
+    if isinstance(value, dict):
+        for key, member in value.items():
+            yield (*prefix, key)
+            yield from _paths(member, (*prefix, key))
+    elif isinstance(value, list):
+        for index, member in enumerate(value):
+            yield (*prefix, index)
+            yield from _paths(member, (*prefix, index))
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Iterative, so hostile nesting cannot exhaust the stack before it is refused."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            if depth >= limit:
+                return True
+            members = node.values() if isinstance(node, dict) else node
+            stack.extend((m, depth + 1) for m in members)
+    return False

@@ -1,0 +1,74 @@
+"""What the routes share: the issuer, bounded bodies, the caller's bearer token, JSON answers.
+
+Routes are ``async``: they read the body on the event loop, then run the issuer's call in
+the thread pool, since it waits for its change to be durable (group commit) before it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, Final, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from civicid.errors import InvalidInput
+from issuer.errors import BODY_TOO_LARGE
+from issuer.service import Issuer
+
+# A credential request with a full batch of proofs (~700 bytes each) or a record's claims fit
+# well inside this; anything larger is refused before it is parsed.
+MAX_BODY_BYTES: Final = 256 * 1024
+NO_STORE: Final = {"Cache-Control": "no-store"}
+
+T = TypeVar("T")
+
+
+async def get_issuer(request: Request) -> Issuer:
+    issuer: Issuer = request.app.state.issuer
+    return issuer
+
+
+IssuerDep = Annotated[Issuer, Depends(get_issuer)]
+
+
+async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BODY_TOO_LARGE(f"the request body is over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BODY_TOO_LARGE(f"the request body is over {limit} bytes")
+    return bytes(body)
+
+
+async def read_json(request: Request) -> Any:
+    body = await read_limited(request)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput("request_invalid", "the body is not JSON") from exc
+
+
+def bearer(request: Request) -> str | None:
+    """RFC 6750 §2.1: ``Authorization: Bearer <token>``."""
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        status,
+        media_type="application/json",
+        headers=headers,
+    )

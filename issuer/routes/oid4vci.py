@@ -1,0 +1,108 @@
+"""The wallet-facing endpoints of OpenID4VCI 1.0: metadata, offer by reference, token, nonce,
+credential; and the status list tokens, for software that reads them from the issuer.
+
+Errors here answer as OAuth does (RFC 6749 §5.2, OpenID4VCI §8.3.1.2): ``error`` is the code
+the spec names, ``civicid_error`` our own code for the rule that failed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from civicid.errors import Error
+from civicid.oid4vci import (
+    OAUTH_ERRORS as PROOF_ERRORS,
+)
+from civicid.oid4vci import (
+    TOKEN_REQUEST_INVALID,
+    WELL_KNOWN_AS,
+    WELL_KNOWN_ISSUER,
+    WELL_KNOWN_JWT_VC_ISSUER,
+    CredentialRequest,
+    ErrorResponse,
+    TokenRequest,
+)
+from civicid.status_list import TYP as STATUS_LIST_TYP
+from issuer import metadata
+from issuer.errors import OAUTH_ERRORS
+from issuer.routes.deps import NO_STORE, IssuerDep, bearer, call, json_response, read_limited
+
+router = APIRouter(tags=["OpenID4VCI"])
+
+# Accreditation refusals come with the ledger's codes; a wallet learns it cannot have one.
+DENIED: Final = "credential_request_denied"
+OID4VCI_PATHS: Final = ("/token", "/credential", "/nonce", "/offers/")
+
+
+def oauth_error(exc: Error, endpoint: str) -> Response:
+    code = OAUTH_ERRORS.get(exc.code) or PROOF_ERRORS.get(exc.code)
+    if code is None:
+        code = DENIED if endpoint == "/credential" and exc.http_status == 403 else exc.code
+    body = ErrorResponse.from_error(exc, code).to_json()
+    headers = dict(NO_STORE)
+    if exc.http_status == 401:  # RFC 6750 §3
+        headers["WWW-Authenticate"] = f'Bearer error="{code}"'
+    return json_response(body, exc.http_status, headers)
+
+
+@router.get(WELL_KNOWN_ISSUER, summary="Credential Issuer Metadata (OpenID4VCI §12.2)")
+async def issuer_metadata(issuer: IssuerDep) -> Response:
+    return json_response(await call(issuer.issuer_metadata))
+
+
+@router.get(WELL_KNOWN_AS, summary="OAuth 2.0 Authorization Server Metadata (RFC 8414)")
+async def authorization_server(issuer: IssuerDep) -> Response:
+    return json_response(metadata.authorization_server_metadata(issuer.settings).to_json())
+
+
+@router.get(WELL_KNOWN_JWT_VC_ISSUER, summary="JWT VC Issuer Metadata (SD-JWT VC §4)")
+async def jwt_vc_issuer(issuer: IssuerDep) -> Response:
+    return json_response(metadata.jwt_vc_issuer_metadata(issuer.identity).to_json())
+
+
+@router.get("/offers/{offer_id}", summary="A credential offer by reference, served once (§4.1.3)")
+async def offer(offer_id: str, issuer: IssuerDep) -> Response:
+    return json_response(await call(issuer.fetch_offer, offer_id), headers=NO_STORE)
+
+
+@router.post("/token", summary="Token endpoint, pre-authorized code grant (§6)")
+async def token(request: Request, issuer: IssuerDep) -> Response:
+    body = await read_limited(request)
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise TOKEN_REQUEST_INVALID("the body is not form-encoded UTF-8") from exc
+    if any(len(v) > 1 for v in fields.values()):  # RFC 6749 §3.2: no parameter twice
+        raise TOKEN_REQUEST_INVALID("a parameter is given twice")
+    parsed = TokenRequest.from_form({k: v[0] for k, v in fields.items()})
+    answer = await call(issuer.token, parsed)
+    return json_response(answer.to_json(), headers={**NO_STORE, "Pragma": "no-cache"})
+
+
+@router.post("/nonce", summary="Nonce endpoint (§7)")
+async def nonce(issuer: IssuerDep) -> Response:
+    return json_response(issuer.nonce().to_json(), headers=NO_STORE)
+
+
+@router.post("/credential", summary="Credential endpoint (§8), batch by proofs.jwt")
+async def credential(request: Request, issuer: IssuerDep) -> Response:
+    access_token = bearer(request)
+    body = await read_limited(request)
+    parsed = CredentialRequest.from_json(body)
+    answer = await call(issuer.credential_request, access_token, parsed)
+    return json_response(answer.to_json(), headers=NO_STORE)
+
+
+@router.get("/status/{number}", summary="The latest published status list token (§8.1)")
+async def status_list(number: int, issuer: IssuerDep) -> Response:
+    token = issuer.status_token(number)
+    if token is None:
+        return json_response(
+            {"error": "status_list_not_found", "error_description": "no such list published"},
+            404,
+        )
+    return PlainTextResponse(token, media_type=f"application/{STATUS_LIST_TYP}")

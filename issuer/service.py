@@ -1,0 +1,481 @@
+"""The issuer as a library: staff operations (offers, status changes, publication) and the
+OpenID4VCI flow (token, nonce, credential). The HTTP routes and the CLI only call these.
+
+Concurrency: in-memory state (offers in play, status lists, nonces) changes under one lock,
+and each change is queued to the store under that same lock, so disk order is memory order.
+Callers then wait, outside the lock, until their change is durable (group commit) before
+they answer: many requests share one fsync.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Any, Final
+
+from civicid import sdjwt
+from civicid.errors import Error
+from civicid.identity import Identity
+from civicid.keystore import KeyStore
+from civicid.ledger_client import LedgerClient
+from civicid.oid4vci import (
+    CredentialRequest,
+    CredentialResponse,
+    NonceResponse,
+    TokenRequest,
+    TokenResponse,
+    verify_proof_jwt,
+)
+from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
+from civicid.times import Clock, system_clock
+from issuer import metadata
+from issuer.clerks import Keyring
+from issuer.errors import (
+    ACCESS_TOKEN_INVALID,
+    BATCH_TOO_LARGE,
+    CONFIGURATION_UNKNOWN,
+    CREDENTIAL_CONFIGURATION_UNKNOWN,
+    CREDENTIAL_IDENTIFIER_UNKNOWN,
+    CREDENTIAL_NOT_FOUND,
+    CREDENTIAL_STATUS_CONFLICT,
+    OFFER_NOT_FOUND,
+    PROOF_KEY_DUPLICATE,
+    PROOF_MISSING,
+    STAFF_SCOPE_MISSING,
+)
+from issuer.nonces import Nonces
+from issuer.offers import CreatedOffer, OfferBook, Redeemed, digest, wrong_code_error
+from issuer.records import (
+    ISSUED,
+    SCOPE_ADMIN,
+    STATUS_NAMES,
+    AuditEvent,
+    Clerk,
+    Issued,
+    ListRecord,
+    Offer,
+)
+from issuer.settings import IssuerSettings
+from issuer.status import StatusLists, after_publish, sign_list
+from issuer.store import Audit, IssuerStore, Op, PutIssued, PutList, PutOffer, SqliteStore
+from issuer.trust import LedgerView
+
+log = logging.getLogger("civicid.issuer")
+
+SYSTEM: Final = "system"
+WALLET: Final = "wallet"
+# Status changes: which status each staff action leads to, from which statuses.
+TRANSITIONS: Final = {
+    "revoke": (STATUS_INVALID, (STATUS_VALID, STATUS_SUSPENDED)),
+    "suspend": (STATUS_SUSPENDED, (STATUS_VALID,)),
+    "reinstate": (STATUS_VALID, (STATUS_SUSPENDED,)),
+}
+MAX_PAGE: Final = 500
+
+
+class Issuer:
+    def __init__(
+        self,
+        settings: IssuerSettings,
+        *,
+        store: IssuerStore,
+        ledger: LedgerView,
+        identity: Identity,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.ledger = ledger
+        self.identity = identity
+        self.clock = clock
+        self.keyring = Keyring(store, clock)
+        self.nonces = Nonces(clock, settings.nonce_ttl)
+        self.offers = OfferBook(settings.public_url, settings.tx_code_length)
+        self.lists = StatusLists(settings.public_url, settings.status_list_size)
+        self.publish_wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._publishing = threading.Lock()
+        for offer in store.active_offers():
+            self.offers.put(offer)
+        for record in store.lists():
+            self.lists.load(record, list(store.slots(record.number)))
+
+    @classmethod
+    def open(
+        cls,
+        settings: IssuerSettings,
+        *,
+        clock: Clock = system_clock,
+        client: LedgerClient | None = None,
+    ) -> Issuer:
+        """The issuer for ``settings``: its agency identity from the key store, its store
+        (exclusively), and a proving client for its ledger."""
+        from issuer.setup import ledger_client
+
+        identity = Identity.from_json(KeyStore(settings.keys_dir).get(settings.identity))
+        client = client or ledger_client(settings)
+        store = SqliteStore(settings.store_dir)
+        view = LedgerView(
+            client, identity, clock=clock, accreditation_ttl=settings.accreditation_ttl
+        )
+        try:
+            return cls(settings, store=store, ledger=view, identity=identity, clock=clock)
+        except BaseException:
+            store.close()
+            raise
+
+    def close(self) -> None:
+        self.store.close()
+        self.ledger.close()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _event(self, actor: str, action: str, **fields: Any) -> Audit:
+        return Audit(AuditEvent(at=self.clock(), actor=actor, action=action, **fields))
+
+    @contextmanager
+    def _audited(self, actor: str, action: str, subject: str | None = None) -> Iterator[None]:
+        """A refused staff call is logged with its code; a successful one logs itself, in
+        the same transaction as its change."""
+        try:
+            yield
+        except Error as exc:
+            self.store.write([self._event(actor, action, subject=subject, outcome=exc.code)])
+            raise
+
+    def authorize(self, api_key: str | None, scopes: tuple[str, ...], action: str) -> Clerk:
+        """The clerk whose key this is, if it has one of ``scopes`` (admin has all); every
+        refusal is logged."""
+        with self._audited("unknown", action):
+            clerk = self.keyring.authenticate(api_key)
+        if not set((*scopes, SCOPE_ADMIN)) & set(clerk.scopes):
+            with self._audited(clerk.name, action):
+                raise STAFF_SCOPE_MISSING(f"{action} needs the {' or '.join(scopes)} scope")
+        return clerk
+
+    # -- staff: offers ----------------------------------------------------------------------
+
+    def create_offer(
+        self,
+        clerk: Clerk,
+        *,
+        configuration: str,
+        record: str,
+        claims: Any,
+        tx_code: bool = True,
+    ) -> CreatedOffer:
+        """An offer for ``record``: the claims checked against the type's schema from the
+        ledger, the agency's accreditation for the type checked, then stored."""
+        with self._audited(clerk.name, "offer.create"):
+            config = self.settings.configuration(configuration)
+            if config is None:
+                raise CONFIGURATION_UNKNOWN(f"no credential configuration {configuration!r}")
+            kind = self.ledger.credential_type(config.vct)
+            self.ledger.require_accredited(config.vct)
+            checked = kind.check_claims(claims)
+            created = self.offers.make(
+                configuration=config.id,
+                vct=config.vct,
+                record=record,
+                claims=checked,
+                clerk=clerk.name,
+                now=self.clock(),
+                ttl=self.settings.offer_ttl,
+                tx_code=tx_code,
+            )
+        offer = created.offer
+        event = self._event(
+            clerk.name,
+            "offer.create",
+            subject=offer.id,
+            record=offer.record,
+            detail={"configuration": config.id, "txCode": tx_code},
+        )
+        with self._lock:
+            self.offers.put(offer)
+            future = self.store.submit([PutOffer(offer), event])
+        future.result()
+        return created
+
+    def offer(self, offer_id: str) -> Offer:
+        found = self.offers.by_id.get(offer_id) or self.store.offer(offer_id)
+        if found is None:
+            raise OFFER_NOT_FOUND(f"no offer {offer_id!r}")
+        return found
+
+    def list_offers(self, *, record: str | None, limit: int, offset: int) -> list[Offer]:
+        return self.store.offers(record=record, limit=min(limit, MAX_PAGE), offset=offset)
+
+    # -- staff: issued credentials and their status -----------------------------------------
+
+    def credential(self, issued_id: str) -> Issued:
+        found = self.store.issued(issued_id)
+        if found is None:
+            raise CREDENTIAL_NOT_FOUND(f"no issued credential {issued_id!r}")
+        return found
+
+    def credentials(
+        self, *, record: str | None, status: int | None, limit: int, offset: int
+    ) -> list[Issued]:
+        return self.store.issued_list(
+            record=record, status=status, limit=min(limit, MAX_PAGE), offset=offset
+        )
+
+    def list_uris(self) -> dict[int, str]:
+        return {n: s.record.uri for n, s in self.lists.lists.items()}
+
+    def set_status(self, clerk: Clerk, issued_id: str, action: str) -> Issued:
+        """Revoke, suspend or reinstate every copy of an issuance. Recorded at once; on the
+        ledger with the next publication (within ``status_interval``, or ``publish``)."""
+        target, allowed = TRANSITIONS[action]
+        with self._audited(clerk.name, f"credential.{action}", issued_id):
+            issued = self.credential(issued_id)
+            with self._lock:
+                number, idx = issued.slots[0]
+                current = self.lists.lists[number].bits.get(idx)
+                if current not in allowed:
+                    raise CREDENTIAL_STATUS_CONFLICT(
+                        f"cannot {action} a credential that is {STATUS_NAMES[current]}"
+                    )
+                self.lists.set(issued.slots, target)
+                updated = replace(issued, status=target, changed=self.clock())
+                event = self._event(
+                    clerk.name,
+                    f"credential.{action}",
+                    subject=issued.id,
+                    record=issued.record,
+                    detail={"from": STATUS_NAMES[current], "to": STATUS_NAMES[target]},
+                )
+                future = self.store.submit([PutIssued(updated), event])
+        future.result()
+        return updated
+
+    # -- status publication -----------------------------------------------------------------
+
+    def publish(self, actor: str = SYSTEM) -> list[ListRecord]:
+        """Publish every list that changed (or is due to be refreshed) as one new token per
+        list on the ledger. A ledger that cannot be reached: the changes stay pending, are
+        published by the next run, and the first failure is raised."""
+        published: list[ListRecord] = []
+        failure: Error | None = None
+        with self._publishing:
+            with self._lock:
+                snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
+            for snapshot in snapshots:
+                now = self.clock()
+                token = sign_list(
+                    snapshot,
+                    key=self.identity.key,
+                    kid=self.identity.kid,
+                    now=now,
+                    ttl=self.settings.status_ttl,
+                )
+                try:
+                    receipt = self.ledger.publish_list(snapshot.uri, token)
+                except Error as exc:
+                    failure = failure or exc
+                    event = self._event(
+                        actor, "status.publish", subject=snapshot.uri, outcome=exc.code
+                    )
+                    self.store.write([event])
+                    continue
+                with self._lock:
+                    state = self.lists.lists[snapshot.number]
+                    record = after_publish(
+                        state.record, now=now, seq=int(receipt["seq"]), token=token
+                    )
+                    self.lists.published(snapshot, record)
+                    event = self._event(
+                        actor,
+                        "status.publish",
+                        subject=snapshot.uri,
+                        detail={"seq": record.published_seq, "version": snapshot.version},
+                    )
+                    future = self.store.submit([PutList(record), event])
+                future.result()
+                published.append(record)
+        if failure is not None:
+            raise failure
+        return published
+
+    def status_token(self, number: int) -> str | None:
+        state = self.lists.lists.get(number)
+        return state.record.token if state is not None else None
+
+    def expire_offers(self) -> int:
+        """Drop the claims (and codes) of offers whose time is up: nothing kept that is not
+        needed (the offer row stays, for the audit trail and "expired" answers)."""
+        now = self.clock()
+        with self._lock:
+            expired = self.offers.expired(now)
+            ops: list[Op] = []
+            for offer in expired:
+                self.offers.drop(offer)
+                ops.append(PutOffer(replace(offer, claims=None, code=None)))
+            future = self.store.submit(ops) if ops else None
+        if future is not None:
+            future.result()
+        return len(expired)
+
+    def run_background(self, stop: threading.Event) -> None:
+        """Publish every ``status_interval`` seconds (sooner when a new list needs to be on
+        the ledger), expire offers; until ``stop`` is set."""
+        while not stop.is_set():
+            self.publish_wanted.wait(self.settings.status_interval)
+            if stop.is_set():
+                return
+            self.publish_wanted.clear()
+            try:
+                self.publish()
+                self.expire_offers()
+            except Error as exc:
+                log.warning("status publication failed, will retry: %s [%s]", exc.message, exc.code)
+
+    # -- OpenID4VCI -------------------------------------------------------------------------
+
+    def issuer_metadata(self) -> dict[str, Any]:
+        for config in self.settings.credential_configurations:
+            try:  # display comes from the type on the ledger, once it has been read
+                self.ledger.credential_type(config.vct)
+            except Error:
+                continue
+        return metadata.issuer_metadata(
+            self.settings, self.identity, self.ledger.known_type
+        ).to_json()
+
+    def fetch_offer(self, offer_id: str) -> dict[str, Any]:
+        """§4.1.3: an offer by reference, served once."""
+        with self._lock:
+            fetched, body = self.offers.fetch(offer_id, self.clock())
+            self.offers.put(fetched)
+            event = self._event(WALLET, "offer.fetch", subject=fetched.id, record=fetched.record)
+            future = self.store.submit([PutOffer(fetched), event])
+        future.result()
+        return body.to_json()
+
+    def token(self, request: TokenRequest) -> TokenResponse:
+        """§6: the pre-authorized code (and transaction code) for an access token."""
+        now = self.clock()
+        with self._lock:
+            code_hash = digest(request.pre_authorized_code)
+            stored = (
+                None if code_hash in self.offers.by_code else self.store.offer_by_code(code_hash)
+            )
+            outcome = self.offers.redeem(request, now, self.settings.token_ttl, stored)
+            offer = outcome.offer if isinstance(outcome, Redeemed) else outcome
+            self.offers.put(offer)
+            event = self._event(
+                WALLET,
+                "token.issue",
+                subject=offer.id,
+                record=offer.record,
+                outcome="ok" if isinstance(outcome, Redeemed) else wrong_code_error(offer).code,
+            )
+            future = self.store.submit([PutOffer(offer), event])
+        future.result()
+        if not isinstance(outcome, Redeemed):
+            raise wrong_code_error(outcome)
+        return TokenResponse(
+            access_token=outcome.access_token,
+            token_type="Bearer",  # noqa: S106  # RFC 6750 token type, not a secret
+            expires_in=self.settings.token_ttl,
+        )
+
+    def nonce(self) -> NonceResponse:
+        return NonceResponse(c_nonce=self.nonces.issue())
+
+    def credential_request(
+        self, access_token: str | None, request: CredentialRequest
+    ) -> CredentialResponse:
+        """§8: one credential per proven holder key, each with its own status index, signed
+        by the agency key; the offer's claims are dropped once the answer is durable."""
+        now = self.clock()
+        offer = self.offers.for_token(access_token, now)
+        if offer is None:
+            raise ACCESS_TOKEN_INVALID("send the access token from the token endpoint")
+        if request.credential_identifier is not None:
+            raise CREDENTIAL_IDENTIFIER_UNKNOWN("ask by credential_configuration_id")
+        if request.credential_configuration_id != offer.configuration:
+            raise CREDENTIAL_CONFIGURATION_UNKNOWN(f"the token covers {offer.configuration!r} only")
+        config = self.settings.configuration(offer.configuration)
+        if config is None:
+            raise CREDENTIAL_CONFIGURATION_UNKNOWN("the configuration is no longer offered")
+        proofs = request.proofs.jwt if request.proofs is not None else []
+        if not proofs:
+            raise PROOF_MISSING("send proofs.jwt: one key proof per credential")
+        if len(proofs) > config.batch_size:
+            raise BATCH_TOO_LARGE(f"at most {config.batch_size} proofs per request")
+        aud = self.settings.public_url
+        verified = [verify_proof_jwt(p, aud=aud, now=now, nonce=self.nonces.check) for p in proofs]
+        if len({v.key.thumbprint() for v in verified}) != len(verified):
+            raise PROOF_KEY_DUPLICATE("each copy is bound to its own key: repeat none")
+        # Checked now, not only when the offer was made: an accreditation revoked since
+        # refuses the credential (with the ledger's code).
+        self.ledger.require_accredited(offer.vct)
+        self.ledger.require_key_in_force()
+        kind = self.ledger.credential_type(offer.vct)
+        assert offer.claims is not None
+        disclosable = kind.disclosable(offer.claims)
+        with self._lock:
+            current = self.offers.by_id.get(offer.id)
+            if current is None or current.state != offer.state or current.token_hash is None:
+                raise ACCESS_TOKEN_INVALID("the access token was used")
+            # Taken now, so a second request with the same token finds it gone.
+            self.offers.drop(offer)
+            slots, new_lists = self.lists.allocate(len(verified), now)
+            if new_lists:  # queued before any issuance that uses them can be
+                self.store.submit([PutList(r) for r in new_lists])
+        if new_lists:
+            self.publish_wanted.set()  # a new list must reach the ledger before it is read
+        exp = now + config.validity_days * 86400
+        credentials = [
+            sdjwt.issue(
+                issuer_key=self.identity.key,
+                kid=self.identity.kid,
+                iss=self.identity.did,
+                claims=offer.claims,
+                disclosable=disclosable,
+                iat=now,
+                exp=exp,
+                vct=offer.vct,
+                cnf_jwk=proof.key.to_jwk(),
+                status={"status_list": {"idx": idx, "uri": self.lists.uri(number)}},
+            )
+            for proof, (number, idx) in zip(verified, slots, strict=True)
+        ]
+        issued = Issued(
+            id=secrets.token_urlsafe(12),
+            offer=offer.id,
+            record=offer.record,
+            configuration=offer.configuration,
+            vct=offer.vct,
+            iat=now,
+            exp=exp,
+            status=STATUS_VALID,
+            slots=tuple(slots),
+            clerk=offer.clerk,
+        )
+        done = replace(
+            offer, state=ISSUED, claims=None, code=None, token_hash=None, credential=issued.id
+        )
+        event = self._event(
+            WALLET,
+            "credential.issue",
+            subject=issued.id,
+            record=issued.record,
+            detail={"offer": offer.id, "copies": len(credentials)},
+        )
+        with self._lock:
+            future = self.store.submit([PutIssued(issued), PutOffer(done), event])
+        future.result()
+        self.nonces.consume({v.nonce for v in verified if v.nonce is not None})
+        return CredentialResponse.from_json(
+            {"credentials": [{"credential": c} for c in credentials]}
+        )
+
+    def audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEvent]:
+        return self.store.audit(after=after, limit=min(limit, MAX_PAGE))

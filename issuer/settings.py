@@ -1,0 +1,137 @@
+"""The issuer's settings, from (strongest first) command-line flags, the environment
+(``CIVICID_ISSUER_*``), the file ``<data-dir>/issuer.toml`` that ``civicid issuer init``
+writes, and safe defaults."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT, default_data_dir
+from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
+
+CONFIG_FILE: Final = "issuer.toml"
+DAY: Final = 86400
+CONFIGURATION_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Status lists: 2^17 entries hide each credential among 100k others (Token Status List §12.5
+# herd privacy) and a sparse list still compresses to a few hundred bytes.
+DEFAULT_LIST_SIZE: Final = 131_072
+# Publishing: at most this long between a revocation and its list on the ledger.
+DEFAULT_STATUS_INTERVAL: Final = 60
+# A verifier may use a list token this long before fetching a new one (§5.1 ttl); the issuer
+# republishes an unchanged list before half of it has passed, so no token goes stale.
+DEFAULT_STATUS_TTL: Final = 3600
+
+
+class ConfigurationSettings(BaseModel):
+    """One ``credential_configurations_supported`` entry: a registered vct and how we issue it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    vct: str
+    validity_days: Annotated[int, Field(ge=1, le=10 * 366)] = 365
+    # Copies per request (OpenID4VCI §12.2.4 batch_size): unlinkable credentials, one per key.
+    batch_size: Annotated[int, Field(ge=1, le=100)] = 4
+    display: list[dict[str, Any]] | None = None  # default: the type metadata's display
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not CONFIGURATION_ID.fullmatch(value):
+            raise ValueError("an id is 1-64 letters, digits, '.', '_' or '-'")
+        return value
+
+
+class IssuerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_", frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = DEFAULT_HOST
+    port: int = Field(default=ISSUER_PORT, ge=1, le=65535)
+    # The Credential Issuer Identifier (OpenID4VCI §12.2.1) and base of status list URIs.
+    public_url: str = f"http://{DEFAULT_HOST}:{ISSUER_PORT}"
+    ledger_url: str = f"http://{DEFAULT_HOST}:{LEDGER_PORT}"
+    checkpoint_key: str | None = None  # the ledger's vkey, pinned at init
+    identity: str = "agency"  # the key store name of the agency's ledger identity
+    credential_configurations: list[ConfigurationSettings] = Field(default_factory=list)
+    status_interval: Annotated[int, Field(ge=1, le=DAY)] = DEFAULT_STATUS_INTERVAL
+    status_ttl: Annotated[int, Field(ge=60, le=7 * DAY)] = DEFAULT_STATUS_TTL
+    status_list_size: Annotated[int, Field(ge=16, le=1 << 20)] = DEFAULT_LIST_SIZE
+    offer_ttl: Annotated[int, Field(ge=60, le=30 * DAY)] = 7 * DAY
+    token_ttl: Annotated[int, Field(ge=10, le=DAY)] = 600
+    nonce_ttl: Annotated[int, Field(ge=10, le=DAY)] = 300
+    tx_code_length: Annotated[int, Field(ge=4, le=12)] = 6
+    # How long a ledger answer "accredited for vct" is relied on before asking again.
+    accreditation_ttl: Annotated[int, Field(ge=0, le=DAY)] = 60
+
+    @field_validator("public_url", "ledger_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s?#]+", value):
+            raise ValueError("must be an http(s) URL without query or fragment")
+        return value.rstrip("/")
+
+    @field_validator("credential_configurations")
+    @classmethod
+    def _unique(cls, value: list[ConfigurationSettings]) -> list[ConfigurationSettings]:
+        if len({c.id for c in value}) != len(value):
+            raise ValueError("two credential configurations have the same id")
+        return value
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "issuer"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    def configuration(self, config_id: str) -> ConfigurationSettings | None:
+        return next((c for c in self.credential_configurations if c.id == config_id), None)
+
+    @classmethod
+    def load(cls, data_dir: Path, *, required: bool = True, **flags: Any) -> IssuerSettings:
+        """Settings for the issuer in ``data_dir``; ``flags`` that are not None win."""
+        path = data_dir / CONFIG_FILE
+        if required and not path.exists():
+            raise NOT_INITIALIZED(f"no {CONFIG_FILE} in {data_dir}; run `civicid issuer init`")
+        try:
+            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+            from_env = cls(data_dir=data_dir)
+            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+            given = {k: v for k, v in flags.items() if v is not None}
+            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
+        except (tomllib.TOMLDecodeError, ValidationError, OSError) as exc:
+            raise SETTINGS_INVALID(f"issuer settings ({path}): {exc}") from exc
+
+    def to_toml(self) -> str:
+        """The file ``init`` writes: every setting but the data directory."""
+        lines = ["# civicid issuer settings (flags > CIVICID_ISSUER_* > this file > defaults)"]
+        data = self.model_dump(mode="json", exclude={"data_dir", "credential_configurations"})
+        lines += [f"{key} = {_toml(value)}" for key, value in data.items() if value is not None]
+        for config in self.credential_configurations:
+            lines += ["", "[[credential_configurations]]"]
+            dumped = config.model_dump(mode="json", exclude_none=True)
+            lines += [f"{key} = {_toml(value)}" for key, value in dumped.items()]
+        return "\n".join(lines) + "\n"
+
+
+def _toml(value: Any) -> str:
+    """A TOML value for what our settings hold (strings, numbers, booleans, arrays, tables):
+    JSON's string escapes are TOML's basic-string escapes, so JSON text is valid TOML here."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")

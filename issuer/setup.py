@@ -1,0 +1,148 @@
+"""Setting an issuer up: ``init`` binds it to the agency's ledger identity and to credential
+configurations the ledger allows (type registered, agency accredited, key in force), then
+publishes its first status list; ``add-clerk`` makes a clerk and its API key."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from civicid.errors import Conflict, Error
+from civicid.identity import Identity
+from civicid.keystore import KeyStore, write_private
+from civicid.ledger_client import LedgerClient
+from civicid.oid4vci import check_issuer_url
+from civicid.times import Clock, system_clock
+from issuer.clerks import NewClerk, make_clerk
+from issuer.errors import CLERK_EXISTS, KEY_NOT_IN_FORCE, SETTINGS_INVALID
+from issuer.records import AuditEvent, ListRecord
+from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
+from issuer.store import Audit, PutClerk, PutList, SqliteStore
+
+TRUST_FILE = "ledger-checkpoint"
+
+
+def ledger_client(settings: IssuerSettings) -> LedgerClient:
+    if not settings.checkpoint_key:
+        raise SETTINGS_INVALID("checkpoint_key (the ledger's vkey) is not set")
+    settings.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return LedgerClient(
+        settings.ledger_url, settings.checkpoint_key, trust_file=settings.store_dir / TRUST_FILE
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Initialized:
+    settings: IssuerSettings
+    did: str
+    accreditations: dict[str, str]  # configuration id -> accreditation id
+    first_list: ListRecord
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "did": self.did,
+            "publicUrl": self.settings.public_url,
+            "ledger": self.settings.ledger_url,
+            "configurations": [
+                {"id": c.id, "vct": c.vct, "accreditation": self.accreditations[c.id]}
+                for c in self.settings.credential_configurations
+            ],
+            "statusList": self.first_list.to_json(),
+        }
+
+
+def initialize(
+    data_dir: Path,
+    *,
+    configurations: list[ConfigurationSettings],
+    force: bool = False,
+    clock: Clock = system_clock,
+    client: LedgerClient | None = None,
+    **settings: Any,
+) -> Initialized:
+    """Check everything against the ledger, write ``<data-dir>/issuer.toml``, publish the first
+    status list. Refused with the ledger's codes (``credential_type_not_found``,
+    ``issuer_not_accredited``, ...); on refusal nothing is left behind."""
+    path = data_dir / CONFIG_FILE
+    if path.exists() and not force:
+        raise Conflict("issuer_exists", f"{path} exists; pass --force to replace it")
+    if not configurations:
+        raise SETTINGS_INVALID("name at least one credential configuration (--vct)")
+    chosen = IssuerSettings.load(
+        data_dir, required=False, credential_configurations=configurations, **settings
+    )
+    try:
+        check_issuer_url(chosen.public_url, "public_url")
+    except ValueError as exc:
+        raise SETTINGS_INVALID(f"{exc} (http only on a loopback host)") from exc
+    identity = Identity.from_json(KeyStore(chosen.keys_dir).get(chosen.identity))
+    own_client = client is None
+    client = client or ledger_client(chosen)
+    try:
+        now = clock()
+        if client.key_in_force(identity.kid, now) != identity.key.public:
+            raise KEY_NOT_IN_FORCE(f"{identity.kid} is not the agency's key on the ledger")
+        accreditations: dict[str, str] = {}
+        for config in chosen.credential_configurations:
+            client.credential_type(config.vct)  # credential_type_not_found if unregistered
+            answer = client.issuer_accredited(identity.did, config.vct, now)
+            answer.require()  # issuer_not_accredited, accreditation_revoked, ...
+            assert answer.standing.accreditation is not None
+            accreditations[config.id] = answer.standing.accreditation
+    finally:
+        if own_client:
+            client.close()
+    created_store = not (chosen.store_dir / "issuer.db").exists()
+    write_private(path, chosen.to_toml().encode("utf-8"))
+    try:
+        from issuer.service import Issuer
+
+        issuer = Issuer.open(chosen, clock=clock)
+        try:
+            if not issuer.lists.lists:
+                record = issuer.lists.new_list(now)
+                issuer.store.write([PutList(record)])
+            issuer.publish("init")
+            current = issuer.lists.current
+            assert current is not None
+            first = current.record
+        finally:
+            issuer.close()
+    except Error:
+        path.unlink(missing_ok=True)
+        if created_store:
+            shutil.rmtree(chosen.store_dir, ignore_errors=True)
+        raise
+    return Initialized(chosen, identity.did, accreditations, first)
+
+
+def add_clerk(
+    settings: IssuerSettings,
+    name: str,
+    scopes: list[str],
+    clock: Clock = system_clock,
+    *,
+    hasher: PasswordHasher | None = None,
+) -> NewClerk:
+    """A clerk and its API key (shown once). Works beside a running server: clerks are read
+    from the store when a key is first seen."""
+    store = SqliteStore(settings.store_dir, exclusive=False)
+    try:
+        if any(c.name == name for c in store.clerks()):
+            raise CLERK_EXISTS(f"a clerk named {name!r} exists")
+        made = make_clerk(name, scopes, clock(), hasher=hasher)
+        event = AuditEvent(
+            at=clock(),
+            actor="cli",
+            action="clerk.add",
+            subject=made.clerk.id,
+            detail={"name": name, "scopes": list(made.clerk.scopes)},
+        )
+        store.write([PutClerk(made.clerk), Audit(event)])
+        return made
+    finally:
+        store.close()

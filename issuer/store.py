@@ -1,0 +1,567 @@
+"""The issuer's durable store: clerks, offers, issued credentials, status lists, audit log.
+
+``IssuerStore`` is the small interface the service needs; ``SqliteStore`` implements it on
+an embedded SQLite file (WAL, ``synchronous=FULL``). Writes are group-committed: concurrent
+callers' changes go into one transaction and one fsync, and each ``write`` returns only once
+its changes are on disk, so an answer is never sent for something a crash could lose. Every
+change is an upsert of a whole record, which a PostgreSQL store maps to ``INSERT ... ON
+CONFLICT DO UPDATE`` one for one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+from civicid.encoding import canonical_json
+from civicid.errors import Error
+from issuer.errors import STORE_FAILED, STORE_FORMAT, STORE_LOCKED
+from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
+
+STORE_FORMAT_VERSION: Final = 1
+DB_FILE: Final = "issuer.db"
+LOCK_FILE: Final = "issuer.lock"
+# A group commit takes what is queued, up to this many writes: one fsync for all of them,
+# small enough that a batch never holds the writer long.
+MAX_BATCH: Final = 512
+# Another process (``add-clerk`` beside a running server) may hold SQLite's write lock briefly.
+BUSY_TIMEOUT_MS: Final = 10_000
+GENESIS_HASH: Final = "0" * 64  # the audit chain's "previous hash" before the first event
+
+
+@dataclass(frozen=True, slots=True)
+class PutClerk:
+    clerk: Clerk
+
+
+@dataclass(frozen=True, slots=True)
+class PutOffer:
+    offer: Offer
+
+
+@dataclass(frozen=True, slots=True)
+class PutIssued:
+    issued: Issued
+
+
+@dataclass(frozen=True, slots=True)
+class PutList:
+    record: ListRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    event: AuditEvent
+
+
+Op = PutClerk | PutOffer | PutIssued | PutList | Audit
+
+
+class IssuerStore(Protocol):
+    """What the issuer needs from a store; a PostgreSQL store implements the same."""
+
+    def submit(self, ops: Sequence[Op]) -> Future[None]:
+        """Queue ``ops`` (applied in submission order, all or none); the future completes when
+        they are durable. Callers submit under their own lock, so the store's order is theirs."""
+        ...
+
+    def write(self, ops: Sequence[Op]) -> None:
+        """``submit`` and wait: durable when this returns."""
+        ...
+
+    def clerk(self, clerk_id: str) -> Clerk | None: ...
+    def clerks(self) -> list[Clerk]: ...
+    def offer(self, offer_id: str) -> Offer | None: ...
+    def offer_by_code(self, code_hash: str) -> Offer | None: ...
+    def active_offers(self) -> list[Offer]: ...
+    def offers(self, *, record: str | None, limit: int, offset: int) -> list[Offer]: ...
+    def issued(self, issued_id: str) -> Issued | None: ...
+    def issued_list(
+        self, *, record: str | None, status: int | None, limit: int, offset: int
+    ) -> list[Issued]: ...
+    def lists(self) -> list[ListRecord]: ...
+    def slots(self, number: int) -> Iterator[tuple[int, int]]: ...
+    def audit(self, *, after: int, limit: int) -> list[AuditEvent]: ...
+    def counts(self) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clerks (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,
+  key_hash TEXT NOT NULL, created INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS offers (
+  id TEXT PRIMARY KEY, record TEXT NOT NULL, configuration TEXT NOT NULL, vct TEXT NOT NULL,
+  claims TEXT, code_hash TEXT NOT NULL UNIQUE, code TEXT, tx_code_hash TEXT,
+  created INTEGER NOT NULL, expires INTEGER NOT NULL, clerk TEXT NOT NULL,
+  state TEXT NOT NULL, attempts INTEGER NOT NULL, fetched INTEGER NOT NULL,
+  token_hash TEXT, token_expires INTEGER, credential TEXT);
+CREATE INDEX IF NOT EXISTS offers_active ON offers(state) WHERE state IN ('offered', 'redeemed');
+CREATE INDEX IF NOT EXISTS offers_record ON offers(record);
+CREATE TABLE IF NOT EXISTS issued (
+  id TEXT PRIMARY KEY, offer TEXT NOT NULL, record TEXT NOT NULL, configuration TEXT NOT NULL,
+  vct TEXT NOT NULL, iat INTEGER NOT NULL, exp INTEGER NOT NULL, status INTEGER NOT NULL,
+  clerk TEXT NOT NULL, changed INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS issued_record ON issued(record);
+CREATE TABLE IF NOT EXISTS slots (
+  list INTEGER NOT NULL, idx INTEGER NOT NULL, issued TEXT NOT NULL,
+  PRIMARY KEY (list, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS slots_issued ON slots(issued);
+CREATE TABLE IF NOT EXISTS lists (
+  number INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
+  bits INTEGER NOT NULL, created INTEGER NOT NULL, published_at INTEGER,
+  published_seq INTEGER, token TEXT);
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  subject TEXT, record TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+"""
+
+OFFER_COLUMNS: Final = (
+    "id, record, configuration, vct, claims, code_hash, code, tx_code_hash, created, expires, "
+    "clerk, state, attempts, fetched, token_hash, token_expires, credential"
+)
+ISSUED_COLUMNS: Final = "id, offer, record, configuration, vct, iat, exp, status, clerk, changed"
+
+
+def audit_hash(previous: str, event: AuditEvent) -> str:
+    """Each event's hash covers the one before it: a changed or dropped row breaks the chain."""
+    body = canonical_json(
+        {
+            "at": event.at,
+            "actor": event.actor,
+            "action": event.action,
+            "subject": event.subject,
+            "record": event.record,
+            "outcome": event.outcome,
+            "detail": event.detail,
+        }
+    )
+    return hashlib.sha256(previous.encode("ascii") + body).hexdigest()
+
+
+def upsert_sql(table: str, columns: str, key: str) -> str:
+    """Insert, or update every column in place (keeps the row's position, unlike REPLACE)."""
+    names = [c.strip() for c in columns.split(",")]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != key)
+    marks = ", ".join("?" * len(names))
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608 - our own names
+        f"ON CONFLICT({key}) DO UPDATE SET {updates}"
+    )
+
+
+LIST_COLUMNS: Final = "number, uri, size, bits, created, published_at, published_seq, token"
+CLERK_COLUMNS: Final = "id, name, scopes, key_hash, created"
+# Statements built from our own column names only; every value goes in as a parameter.
+SELECT_OFFERS: Final = f"SELECT {OFFER_COLUMNS} FROM offers"  # noqa: S608
+SELECT_ISSUED: Final = f"SELECT {ISSUED_COLUMNS} FROM issued"  # noqa: S608
+UPSERT_OFFER: Final = upsert_sql("offers", OFFER_COLUMNS, "id")
+UPSERT_ISSUED: Final = upsert_sql("issued", ISSUED_COLUMNS, "id")
+UPSERT_LIST: Final = upsert_sql("lists", LIST_COLUMNS, "number")
+UPSERT_CLERK: Final = upsert_sql("clerks", CLERK_COLUMNS, "id")
+
+
+def _offer(row: sqlite3.Row) -> Offer:
+    return Offer(
+        id=row["id"],
+        record=row["record"],
+        configuration=row["configuration"],
+        vct=row["vct"],
+        claims=json.loads(row["claims"]) if row["claims"] is not None else None,
+        code_hash=row["code_hash"],
+        code=row["code"],
+        tx_code_hash=row["tx_code_hash"],
+        created=row["created"],
+        expires=row["expires"],
+        clerk=row["clerk"],
+        state=row["state"],
+        attempts=row["attempts"],
+        fetched=bool(row["fetched"]),
+        token_hash=row["token_hash"],
+        token_expires=row["token_expires"],
+        credential=row["credential"],
+    )
+
+
+class SqliteStore:
+    """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
+    ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data."""
+
+    def __init__(self, directory: Path, *, exclusive: bool = True) -> None:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory = directory
+        self.path = directory / DB_FILE
+        self._lock_fd: int | None = None
+        if exclusive:
+            self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(self._lock_fd)
+                raise STORE_LOCKED(f"{directory} is in use by another issuer process") from exc
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        self._queue: queue.SimpleQueue[tuple[Sequence[Op], Future[None]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._failed: Error | None = None
+        try:
+            self._db = self._connect()
+            self._db.executescript(SCHEMA)
+            self._check_format()
+            last = self._db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.Error as exc:
+            self._release_lock()
+            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
+        self._last_hash: str = last["hash"] if last else GENESIS_HASH
+        self._writer = threading.Thread(target=self._run, name="issuer-store", daemon=True)
+        self._writer.start()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA journal_mode = WAL")
+        # WAL + FULL: every commit is fsynced before it returns (no acknowledged write lost).
+        db.execute("PRAGMA synchronous = FULL")
+        # Claim values dropped from an offer are overwritten on disk, not left in free pages.
+        db.execute("PRAGMA secure_delete = ON")
+        return db
+
+    def _check_format(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(STORE_FORMAT_VERSION),)
+            )
+        elif row["value"] != str(STORE_FORMAT_VERSION):
+            raise STORE_FORMAT(f"store format {row['value']}, this issuer reads only 1")
+
+    # -- writes: group commit ---------------------------------------------------------------
+
+    def submit(self, ops: Sequence[Op]) -> Future[None]:
+        if self._failed is not None:
+            raise STORE_FAILED(f"the store failed earlier and must be reopened: {self._failed}")
+        done: Future[None] = Future()
+        self._queue.put((ops, done))
+        return done
+
+    def write(self, ops: Sequence[Op]) -> None:
+        self.submit(ops).result()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Sequence[Op], Future[None]]]) -> None:
+        outcomes: list[BaseException | None] = []
+        last_hash = self._last_hash
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for ops, _ in batch:
+                self._db.execute("SAVEPOINT item")
+                before = last_hash
+                try:
+                    for op in ops:
+                        last_hash = self._apply(op, last_hash)
+                    self._db.execute("RELEASE item")
+                    outcomes.append(None)
+                except (sqlite3.Error, ValueError, TypeError) as exc:
+                    self._db.execute("ROLLBACK TO item")
+                    self._db.execute("RELEASE item")
+                    last_hash = before
+                    outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            failure = STORE_FAILED(f"commit failed: {exc}")
+            # The service's memory is ahead of the disk now: refuse every later write.
+            self._failed = failure
+            for _, done in batch:
+                done.set_exception(failure)
+            return
+        self._last_hash = last_hash
+        for (_, done), outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                done.set_result(None)
+            else:
+                done.set_exception(outcome)
+
+    def _apply(self, op: Op, last_hash: str) -> str:
+        db = self._db
+        if isinstance(op, PutOffer):
+            o = op.offer
+            db.execute(
+                UPSERT_OFFER,
+                (
+                    o.id,
+                    o.record,
+                    o.configuration,
+                    o.vct,
+                    None if o.claims is None else json.dumps(o.claims, separators=(",", ":")),
+                    o.code_hash,
+                    o.code,
+                    o.tx_code_hash,
+                    o.created,
+                    o.expires,
+                    o.clerk,
+                    o.state,
+                    o.attempts,
+                    int(o.fetched),
+                    o.token_hash,
+                    o.token_expires,
+                    o.credential,
+                ),
+            )
+        elif isinstance(op, PutIssued):
+            i = op.issued
+            db.execute(
+                UPSERT_ISSUED,
+                (
+                    *(i.id, i.offer, i.record, i.configuration, i.vct, i.iat, i.exp, i.status),
+                    *(i.clerk, i.changed),
+                ),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO slots (list, idx, issued) VALUES (?, ?, ?)",
+                [(n, idx, i.id) for n, idx in i.slots],
+            )
+        elif isinstance(op, PutList):
+            r = op.record
+            db.execute(
+                UPSERT_LIST,
+                (
+                    *(r.number, r.uri, r.size, r.bits, r.created, r.published_at),
+                    *(r.published_seq, r.token),
+                ),
+            )
+        elif isinstance(op, PutClerk):
+            c = op.clerk
+            db.execute(
+                UPSERT_CLERK,
+                (c.id, c.name, json.dumps(list(c.scopes)), c.key_hash, c.created),
+            )
+        else:
+            e = op.event
+            digest = audit_hash(last_hash, e)
+            db.execute(
+                "INSERT INTO audit (at, actor, action, subject, record, outcome, detail, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(e.at, e.actor, e.action, e.subject, e.record, e.outcome),
+                    *(json.dumps(e.detail, separators=(",", ":"), sort_keys=True), digest),
+                ),
+            )
+            return digest
+        return last_hash
+
+    # -- reads: one connection per thread, each sees the last committed state ----------------
+
+    def _reader(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = self._connect()
+            self._local.db = db
+            self._readers.append(db)
+        return db
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            return self._reader().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise STORE_FAILED(f"read failed: {exc}") from exc
+
+    def clerk(self, clerk_id: str) -> Clerk | None:
+        rows = self._rows("SELECT * FROM clerks WHERE id = ?", (clerk_id,))
+        return _clerk(rows[0]) if rows else None
+
+    def clerks(self) -> list[Clerk]:
+        return [_clerk(r) for r in self._rows("SELECT * FROM clerks ORDER BY created, name")]
+
+    def offer(self, offer_id: str) -> Offer | None:
+        rows = self._rows(SELECT_OFFERS + " WHERE id = ?", (offer_id,))
+        return _offer(rows[0]) if rows else None
+
+    def offer_by_code(self, code_hash: str) -> Offer | None:
+        rows = self._rows(SELECT_OFFERS + " WHERE code_hash = ?", (code_hash,))
+        return _offer(rows[0]) if rows else None
+
+    def active_offers(self) -> list[Offer]:
+        sql = SELECT_OFFERS + " WHERE state IN ('offered', 'redeemed')"
+        return [_offer(r) for r in self._rows(sql)]
+
+    def offers(self, *, record: str | None, limit: int, offset: int) -> list[Offer]:
+        where, params = ("WHERE record = ?", [record]) if record is not None else ("", [])
+        sql = f"{SELECT_OFFERS} {where} ORDER BY rowid DESC LIMIT ? OFFSET ?"
+        return [_offer(r) for r in self._rows(sql, [*params, limit, offset])]
+
+    def _issued(self, rows: list[sqlite3.Row]) -> list[Issued]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        slots: dict[str, list[tuple[int, int]]] = {i: [] for i in ids}
+        marks = ",".join("?" * len(ids))
+        for s in self._rows(
+            f"SELECT issued, list, idx FROM slots WHERE issued IN ({marks}) ORDER BY list, idx",  # noqa: S608
+            ids,
+        ):
+            slots[s["issued"]].append((s["list"], s["idx"]))
+        return [
+            Issued(
+                id=r["id"],
+                offer=r["offer"],
+                record=r["record"],
+                configuration=r["configuration"],
+                vct=r["vct"],
+                iat=r["iat"],
+                exp=r["exp"],
+                status=r["status"],
+                slots=tuple(slots[r["id"]]),
+                clerk=r["clerk"],
+                changed=r["changed"],
+            )
+            for r in rows
+        ]
+
+    def issued(self, issued_id: str) -> Issued | None:
+        found = self._issued(self._rows(SELECT_ISSUED + " WHERE id = ?", (issued_id,)))
+        return found[0] if found else None
+
+    def issued_list(
+        self, *, record: str | None, status: int | None, limit: int, offset: int
+    ) -> list[Issued]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if record is not None:
+            clauses.append("record = ?")
+            params.append(record)
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"{SELECT_ISSUED} {where} ORDER BY rowid DESC LIMIT ? OFFSET ?"
+        return self._issued(self._rows(sql, [*params, limit, offset]))
+
+    def lists(self) -> list[ListRecord]:
+        return [
+            ListRecord(
+                number=r["number"],
+                uri=r["uri"],
+                size=r["size"],
+                bits=r["bits"],
+                created=r["created"],
+                published_at=r["published_at"],
+                published_seq=r["published_seq"],
+                token=r["token"],
+            )
+            for r in self._rows("SELECT * FROM lists ORDER BY number")
+        ]
+
+    def slots(self, number: int) -> Iterator[tuple[int, int]]:
+        sql = (
+            "SELECT s.idx, i.status FROM slots s JOIN issued i ON i.id = s.issued WHERE s.list = ?"
+        )
+        for row in self._rows(sql, (number,)):
+            yield row[0], row[1]
+
+    def audit(self, *, after: int, limit: int) -> list[AuditEvent]:
+        rows = self._rows("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        return [
+            AuditEvent(
+                at=r["at"],
+                actor=r["actor"],
+                action=r["action"],
+                subject=r["subject"],
+                record=r["record"],
+                outcome=r["outcome"],
+                detail=json.loads(r["detail"]),
+                seq=r["seq"],
+                hash=r["hash"],
+            )
+            for r in rows
+        ]
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for table in ("clerks", "offers", "issued", "slots", "lists", "audit"):
+            out[table] = int(self._rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608
+        return out
+
+    def size_bytes(self) -> int:
+        return sum(
+            p.stat().st_size
+            for p in (self.path, self.path.with_name(DB_FILE + "-wal"))
+            if p.exists()
+        )
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+        for db in [self._db, *self._readers]:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+        self._readers.clear()
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def _clerk(row: sqlite3.Row) -> Clerk:
+    return Clerk(
+        id=row["id"],
+        name=row["name"],
+        scopes=tuple(json.loads(row["scopes"])),
+        key_hash=row["key_hash"],
+        created=row["created"],
+    )
+
+
+def verify_audit_chain(events: Sequence[AuditEvent], previous: str = GENESIS_HASH) -> str:
+    """Recompute the chain over ``events`` (in seq order); the last hash, or StorageError."""
+    for event in events:
+        expected = audit_hash(previous, event)
+        if event.hash != expected:
+            raise STORE_FAILED(f"audit event {event.seq} does not chain: the log was altered")
+        previous = expected
+    return previous

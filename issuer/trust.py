@@ -1,0 +1,96 @@
+"""What the issuer asks the ledger, through the proving client: is the agency still accredited
+for a type, what is the type's schema, is our signing key the one in force; and publishing
+status lists. Answers are cached briefly so issuing does not cost a ledger round trip each."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from civicid import transaction as tx_types
+from civicid.identity import Identity
+from civicid.ledger_client import LedgerClient
+from civicid.times import Clock
+from issuer.credential_types import CredentialType
+from issuer.errors import KEY_NOT_IN_FORCE
+
+
+@dataclass(frozen=True, slots=True)
+class Accredited:
+    accreditation: str
+    checked: int
+
+
+class LedgerView:
+    """One lock around the client: it keeps a trusted checkpoint that must advance in order."""
+
+    def __init__(
+        self, client: LedgerClient, identity: Identity, *, clock: Clock, accreditation_ttl: int
+    ) -> None:
+        self.client = client
+        self.identity = identity
+        self.clock = clock
+        self.accreditation_ttl = accreditation_ttl
+        self._lock = threading.Lock()
+        self._accredited: dict[str, Accredited] = {}
+        self._types: dict[str, CredentialType] = {}
+        self._key_checked = False
+
+    @property
+    def origin(self) -> str:
+        return self.client.origin
+
+    def require_accredited(self, vct: str) -> str:
+        """The accreditation that lets the agency issue ``vct`` now; refused with the ledger's
+        code (``accreditation_revoked``, ``issuer_not_accredited``, ...) otherwise."""
+        now = self.clock()
+        cached = self._accredited.get(vct)
+        if cached is not None and now - cached.checked < self.accreditation_ttl:
+            return cached.accreditation
+        with self._lock:
+            answer = self.client.issuer_accredited(self.identity.did, vct, now)
+        answer.require()
+        assert answer.standing.accreditation is not None
+        self._accredited[vct] = Accredited(answer.standing.accreditation, now)
+        return answer.standing.accreditation
+
+    def forget_accreditations(self) -> None:
+        self._accredited.clear()
+
+    def credential_type(self, vct: str) -> CredentialType:
+        """The type's metadata and schema as registered (proven), loaded once per process."""
+        found = self._types.get(vct)
+        if found is None:
+            with self._lock:
+                proven = self.client.credential_type(vct)
+            found = CredentialType.from_proven(proven)
+            self._types[vct] = found
+        return found
+
+    def known_type(self, vct: str) -> CredentialType | None:
+        return self._types.get(vct)
+
+    def require_key_in_force(self) -> None:
+        """Our signing key is the agency DID's assertion key on the ledger now (after a
+        rotation the key store holds the new key; an old one here would sign in vain)."""
+        if self._key_checked:
+            return
+        with self._lock:
+            key = self.client.key_in_force(self.identity.kid, self.clock())
+        if key != self.identity.key.public:
+            raise KEY_NOT_IN_FORCE(
+                f"{self.identity.kid} on the ledger is another key; reload the agency identity"
+            )
+        self._key_checked = True
+
+    def publish_list(self, uri: str, token: str) -> dict[str, Any]:
+        """Submit one status list token; the receipt's inclusion is proven by the client."""
+        transaction = self.identity.sign(
+            tx_types.STATUS_LIST, {"uri": uri, "token": token}, ledger=self.origin, now=self.clock()
+        )
+        with self._lock:
+            return self.client.submit(transaction)
+
+    def close(self) -> None:
+        self.client.close()
