@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from cli.demo import demo
+from issuer.cli import app as issuer_app
 from ledger.cli import app as ledger_app
 from verifier.cli import app as verifier_app
 from wallet.cli import app as wallet_app
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(issuer_app, name="issuer")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(verifier_app, name="verifier")
 app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)

@@ -113,9 +113,7 @@ class Holder:
         self.keys = [PrivateKey.generate() for _ in range(copies)]
         return [build_proof_jwt(k, aud=aud, nonce=nonce, iat=now) for k in self.keys]
 
-    def receive(
-        self, link: str, tx_code: str | None, *, copies: int = 1, now: int
-    ) -> list[str]:
+    def receive(self, link: str, tx_code: str | None, *, copies: int = 1, now: int) -> list[str]:
         """The whole flow; returns the credentials (checked against the metadata's issuer)."""
         offer = self.offer(link)
         metadata = CredentialIssuerMetadata.from_json(

@@ -1,0 +1,375 @@
+"""``civicid issuer …``: set up, serve, add clerks; and drive a running issuer's staff API
+(offers one by one or from a CSV file, status changes, publication). Thin: call, then print."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.errors import Error, InvalidInput
+from civicid.http import HttpClient
+from civicid.keystore import KeyStore
+from civicid.settings import DEFAULT_HOST, ISSUER_PORT
+from issuer import qr
+from issuer.records import SCOPES
+from issuer.settings import ConfigurationSettings, IssuerSettings
+from issuer.setup import add_clerk as make_clerk
+from issuer.setup import initialize
+
+app = typer.Typer(
+    help="The agency's issuer: OpenID4VCI for wallets, a staff API, status lists on the ledger.",
+    no_args_is_help=True,
+)
+
+CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"  # where `civicid ledger init` keeps the vkey
+API_KEY_ENV: Final = "CIVICID_ISSUER_API_KEY"
+
+Url = Annotated[
+    str | None,
+    typer.Option("--url", help="The running issuer [default: http://<host>:<port> of settings]."),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar=API_KEY_ENV, help="A clerk's API key.", show_default=False),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="Credential configuration id [default: the only one]."),
+]
+
+
+def config_id(vct: str) -> str:
+    """A configuration id from a vct: its last path segment, in the allowed characters."""
+    tail = vct.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9._-]", "_", tail)[:64] or "credential"
+
+
+@app.command()
+def init(
+    data_dir: DataDir,
+    vct: Annotated[
+        list[str], typer.Option("--vct", help="A registered credential type to issue (repeat).")
+    ],
+    identity: Annotated[
+        str, typer.Option(help="Key store name of the agency identity (ledger register NAME).")
+    ] = "agency",
+    public_url: Annotated[
+        str | None, typer.Option(help="Public https URL: issuer id, status list base.")
+    ] = None,
+    ledger_url: Annotated[str | None, typer.Option(help="The ledger's URL.")] = None,
+    checkpoint_key: Annotated[
+        str | None,
+        typer.Option(help="The ledger's checkpoint key (vkey) [default: the local key store's]."),
+    ] = None,
+    validity_days: Annotated[int, typer.Option(min=1, help="Credential validity.")] = 365,
+    batch_size: Annotated[int, typer.Option(min=1, max=100, help="Copies per request.")] = 4,
+    status_interval: Annotated[
+        int | None, typer.Option(min=1, help="Seconds between status publications [60].")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing issuer.toml.")] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Bind an issuer to the agency's ledger identity and credential types.
+
+    Checked on the ledger first (type registered, agency accredited, key in force); then the
+    settings are written to <data-dir>/issuer.toml and the first status list is published.
+    """
+    with reporting(as_json):
+        if checkpoint_key is None:
+            keys = KeyStore(data_dir / "keys")
+            if keys.exists(CHECKPOINT_KEY_NAME):
+                checkpoint_key = str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
+        configurations = [
+            ConfigurationSettings(
+                id=config_id(v), vct=v, validity_days=validity_days, batch_size=batch_size
+            )
+            for v in vct
+        ]
+        done = initialize(
+            data_dir,
+            configurations=configurations,
+            force=force,
+            identity=identity,
+            public_url=public_url,
+            ledger_url=ledger_url,
+            checkpoint_key=checkpoint_key,
+            status_interval=status_interval,
+        )
+        emit(
+            as_json,
+            done.to_json(),
+            lambda: "\n".join(
+                [
+                    f"issuer for {done.did} set up in {data_dir / 'issuer.toml'}",
+                    f"  public URL    {done.settings.public_url}",
+                    *(
+                        f"  {c.id:<13} {c.vct} ({done.accreditations[c.id]})"
+                        for c in done.settings.credential_configurations
+                    ),
+                    f"  status list   {done.first_list.uri} "
+                    f"(entry {done.first_list.published_seq})",
+                    "next: civicid issuer add-clerk NAME --scope issue, then civicid issuer serve",
+                ]
+            ),
+        )
+
+
+@app.command()
+def serve(
+    data_dir: DataDir,
+    host: Annotated[
+        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help=f"TCP port to listen on [default: {ISSUER_PORT}].")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve OpenID4VCI and the staff API (OpenAPI at /docs); publishes status on a timer."""
+    import uvicorn
+
+    from issuer.app import create_app
+
+    with reporting(False):
+        settings = IssuerSettings.load(data_dir, host=host, port=port)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="info" if access_log else "warning",
+            access_log=access_log,
+            proxy_headers=False,
+        )
+
+
+@app.command("add-clerk")
+def add_clerk(
+    name: Annotated[str, typer.Argument(help="The clerk's name, as the audit log shows it.")],
+    data_dir: DataDir,
+    scope: Annotated[list[str], typer.Option("--scope", help=f"Repeat: {', '.join(SCOPES)}.")],
+    as_json: AsJson = False,
+) -> None:
+    """Make a clerk and its API key; the key is shown once and stored only as a hash."""
+    with reporting(as_json):
+        settings = IssuerSettings.load(data_dir)
+        made = make_clerk(settings, name, scope)
+        emit(
+            as_json,
+            {**made.clerk.to_json(), "apiKey": made.api_key},
+            lambda: (
+                f"clerk {name} ({', '.join(made.clerk.scopes)}); API key, shown once:\n"
+                f"{made.api_key}"
+            ),
+        )
+
+
+# -- the staff API, from the terminal ---------------------------------------------------------
+
+
+def staff(data_dir: Path, url: str | None, api_key: str | None) -> HttpClient:
+    if not api_key:
+        raise InvalidInput("staff_key_missing", f"give --api-key or set {API_KEY_ENV}")
+    if url is None:
+        settings = IssuerSettings.load(data_dir)
+        url = f"http://{settings.host}:{settings.port}"
+    return HttpClient(url, headers={"authorization": f"Bearer {api_key}"})
+
+
+def only_config(data_dir: Path, config: str | None) -> str:
+    if config is not None:
+        return config
+    configured = IssuerSettings.load(data_dir).credential_configurations
+    if len(configured) != 1:
+        raise InvalidInput("issuer_configuration_unknown", "name the configuration: --config ID")
+    return configured[0].id
+
+
+def post(client: HttpClient, path: str, body: Any = None) -> Any:
+    return client.post_json(path, json=body)
+
+
+def print_offer(answer: dict[str, Any], show_qr: bool) -> str:
+    lines = [f"offer {answer['offer']['id']} for record {answer['offer']['record']}"]
+    if show_qr:
+        lines.append(qr.terminal(answer["linkByReference"]).rstrip("\n"))
+    lines.append(f"link (by reference): {answer['linkByReference']}")
+    if answer.get("txCode"):
+        lines.append(f"transaction code (hand over separately): {answer['txCode']}")
+    lines.append(f"expires {answer['offer']['expires']}")
+    return "\n".join(lines)
+
+
+@app.command()
+def offer(
+    data_dir: DataDir,
+    record: Annotated[str, typer.Option("--record", help="The agency's record reference.")],
+    claims: Annotated[Path, typer.Option("--claims", help="A JSON file with the claims.")],
+    config: Config = None,
+    tx_code: Annotated[bool, typer.Option(help="Require a transaction code.")] = True,
+    show_qr: Annotated[bool, typer.Option("--qr/--no-qr", help="Draw the QR code.")] = True,
+    url: Url = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a credential offer for a record; prints its QR code and transaction code."""
+    with reporting(as_json):
+        try:
+            data = json.loads(claims.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput("claims_file_invalid", f"{claims}: {exc}") from exc
+        body = {
+            "configuration": only_config(data_dir, config),
+            "record": record,
+            "claims": data,
+            "txCode": tx_code,
+        }
+        with staff(data_dir, url, api_key) as client:
+            answer = post(client, "/staff/offers", body)
+        answer.pop("qr", None)
+        emit(as_json, answer, lambda: print_offer(answer, show_qr))
+
+
+def claims_from_row(row: dict[str, str]) -> dict[str, Any]:
+    """A CSV row's claims: dotted column names nest (``address.locality``); a cell that is a
+    JSON array, object, true or false is read as JSON; everything else stays text."""
+    claims: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column == "record" or cell is None or cell == "":
+            continue
+        value: Any = cell
+        if cell[:1] in "[{" or cell in ("true", "false"):
+            try:
+                value = json.loads(cell)
+            except ValueError as exc:
+                raise InvalidInput("csv_cell_invalid", f"column {column}: not JSON") from exc
+        target = claims
+        *parents, leaf = column.split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = value
+    return claims
+
+
+@app.command()
+def offers(
+    data_dir: DataDir,
+    csv_file: Annotated[
+        Path, typer.Option("--csv", help="Rows: a record column, then one column per claim.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write record, link, tx code per offer (CSV).")
+    ] = None,
+    config: Config = None,
+    tx_code: Annotated[bool, typer.Option(help="Require a transaction code.")] = True,
+    url: Url = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Create offers for every row of a CSV file, with a progress bar.
+
+    A failed row prints one line with its reason and the others go on. Columns: record, then
+    one per claim (dotted names nest: address.locality; JSON arrays, objects, true, false).
+    """
+    with reporting(False):
+        configuration = only_config(data_dir, config)
+        try:
+            with csv_file.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+        except (OSError, csv.Error, UnicodeDecodeError) as exc:
+            raise InvalidInput("csv_invalid", f"{csv_file}: {exc}") from exc
+        if rows and "record" not in rows[0]:
+            raise InvalidInput("csv_invalid", "the first line must name a 'record' column")
+        made: list[dict[str, str]] = []
+        failed = 0
+        with (
+            staff(data_dir, url, api_key) as client,
+            typer.progressbar(rows, label="offers", file=sys.stderr) as progress,
+        ):
+            for number, row in enumerate(progress, start=2):
+                try:
+                    body = {
+                        "configuration": configuration,
+                        "record": row.get("record", ""),
+                        "claims": claims_from_row(row),
+                        "txCode": tx_code,
+                    }
+                    answer = post(client, "/staff/offers", body)
+                except Error as exc:
+                    failed += 1
+                    typer.echo(
+                        f"\nline {number} ({row.get('record')}): {exc.message} [{exc.code}]",
+                        err=True,
+                    )
+                    continue
+                made.append(
+                    {
+                        "record": answer["offer"]["record"],
+                        "offer": answer["offer"]["id"],
+                        "link": answer["linkByReference"],
+                        "txCode": answer.get("txCode") or "",
+                    }
+                )
+        if out is not None:
+            with out.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, ["record", "offer", "link", "txCode"])
+                writer.writeheader()
+                writer.writerows(made)
+        typer.echo(
+            f"{len(made)} offers made, {failed} rows failed" + (f"; see {out}" if out else "")
+        )
+        if failed:
+            raise typer.Exit(1)
+
+
+@app.command()
+def publish(
+    data_dir: DataDir, url: Url = None, api_key: ApiKey = None, as_json: AsJson = False
+) -> None:
+    """Publish changed status lists on the ledger now (else within the status interval)."""
+    with reporting(as_json):
+        with staff(data_dir, url, api_key) as client:
+            answer = post(client, "/staff/publish")
+        emit(
+            as_json,
+            answer,
+            lambda: "\n".join(
+                [f"{len(answer['published'])} list(s) published"]
+                + [f"  {r['uri']}  entry {r['ledgerSeq']}" for r in answer["published"]]
+            ),
+        )
+
+
+def status_command(action: str) -> Any:
+    def command(
+        credential: Annotated[str, typer.Argument(help="The issued credential's id.")],
+        data_dir: DataDir,
+        url: Url = None,
+        api_key: ApiKey = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with reporting(as_json):
+            with staff(data_dir, url, api_key) as client:
+                answer = post(client, f"/staff/credentials/{credential}/{action}")
+            emit(
+                as_json,
+                answer,
+                f"{credential} ({answer['record']}) is now {answer['status']}; "
+                f"published {answer['publication']}",
+            )
+
+    command.__doc__ = {
+        "revoke": "Revoke an issued credential, every copy (final).",
+        "suspend": "Suspend an issued credential, every copy.",
+        "reinstate": "Lift a suspension.",
+    }[action]
+    return command
+
+
+for _action in ("revoke", "suspend", "reinstate"):
+    app.command(_action)(status_command(_action))
