@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error, InvalidInput
+from civicid.errors import Error
+from issuer.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import staff as staff_routes
 from issuer.routes.deps import json_response
@@ -78,14 +79,12 @@ def create_app(
         where = "; ".join(
             f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in exc.errors()
         )
-        return JSONResponse(InvalidInput("request_invalid", where[:500]).to_json(), 400)
+        return JSONResponse(REQUEST_INVALID(where[:500]).to_json(), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "route_not_found", 405: "method_not_allowed"}.get(
-            exc.status_code, f"http_{exc.status_code}"
-        )
-        body = {"error": code, "error_description": str(exc.detail)}
+        code = {404: ROUTE_NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, REQUEST_INVALID)
+        body = code(str(exc.detail)).to_json()
         return JSONResponse(body, exc.status_code, headers=exc.headers)
 
     @app.get("/health", include_in_schema=False)

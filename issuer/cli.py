@@ -13,11 +13,17 @@ from typing import Annotated, Any, Final
 import typer
 
 from civicid.console import AsJson, DataDir, emit, reporting
-from civicid.errors import Error, InvalidInput
+from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from issuer import qr
+from issuer.errors import (
+    CLAIMS_FILE_INVALID,
+    CONFIGURATION_UNKNOWN,
+    CSV_INVALID,
+    STAFF_KEY_MISSING,
+)
 from issuer.records import SCOPES
 from issuer.settings import ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
@@ -175,7 +181,7 @@ def add_clerk(
 
 def staff(data_dir: Path, url: str | None, api_key: str | None) -> HttpClient:
     if not api_key:
-        raise InvalidInput("staff_key_missing", f"give --api-key or set {API_KEY_ENV}")
+        raise STAFF_KEY_MISSING(f"give --api-key or set {API_KEY_ENV}")
     if url is None:
         settings = IssuerSettings.load(data_dir)
         url = f"http://{settings.host}:{settings.port}"
@@ -187,7 +193,7 @@ def only_config(data_dir: Path, config: str | None) -> str:
         return config
     configured = IssuerSettings.load(data_dir).credential_configurations
     if len(configured) != 1:
-        raise InvalidInput("issuer_configuration_unknown", "name the configuration: --config ID")
+        raise CONFIGURATION_UNKNOWN("name the configuration: --config ID")
     return configured[0].id
 
 
@@ -223,7 +229,7 @@ def offer(
         try:
             data = json.loads(claims.read_text("utf-8"))
         except (OSError, ValueError) as exc:
-            raise InvalidInput("claims_file_invalid", f"{claims}: {exc}") from exc
+            raise CLAIMS_FILE_INVALID(f"{claims}: {exc}") from exc
         body = {
             "configuration": only_config(data_dir, config),
             "record": record,
@@ -248,7 +254,7 @@ def claims_from_row(row: dict[str, str]) -> dict[str, Any]:
             try:
                 value = json.loads(cell)
             except ValueError as exc:
-                raise InvalidInput("csv_cell_invalid", f"column {column}: not JSON") from exc
+                raise CSV_INVALID(f"column {column}: not JSON") from exc
         target = claims
         *parents, leaf = column.split(".")
         for part in parents:
@@ -282,9 +288,9 @@ def offers(
             with csv_file.open(newline="", encoding="utf-8") as handle:
                 rows = list(csv.DictReader(handle))
         except (OSError, csv.Error, UnicodeDecodeError) as exc:
-            raise InvalidInput("csv_invalid", f"{csv_file}: {exc}") from exc
+            raise CSV_INVALID(f"{csv_file}: {exc}") from exc
         if rows and "record" not in rows[0]:
-            raise InvalidInput("csv_invalid", "the first line must name a 'record' column")
+            raise CSV_INVALID("the first line must name a 'record' column")
         made: list[dict[str, str]] = []
         failed = 0
         with (

@@ -26,9 +26,17 @@ SETTINGS_INVALID = declare("issuer_settings_invalid", InvalidInput, "the issuer 
 KEY_NOT_IN_FORCE = declare(
     "issuer_key_not_in_force", Refused, "the agency key is not the one in force on the ledger"
 )
+ISSUER_EXISTS = declare("issuer_exists", Conflict, "an issuer is already set up here")
+CLAIMS_FILE_INVALID = declare("issuer_claims_file_invalid", InvalidInput, "not a JSON claims file")
+CSV_INVALID = declare("issuer_csv_invalid", InvalidInput, "not a CSV file of records and claims")
 CONFIGURATION_UNKNOWN = declare(
     "issuer_configuration_unknown", InvalidInput, "no such credential configuration"
 )
+
+# -- HTTP, as the framework sees it ---------------------------------------------------------
+REQUEST_INVALID = declare("issuer_request_invalid", InvalidInput, "the request is malformed")
+ROUTE_NOT_FOUND = declare("issuer_route_not_found", NotFound, "no such route")
+METHOD_NOT_ALLOWED = declare("issuer_method_not_allowed", InvalidInput, "no such method here")
 
 # -- store ----------------------------------------------------------------------------------
 STORE_LOCKED = declare("issuer_store_locked", StorageError, "another process serves this issuer")

@@ -11,14 +11,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 
-from civicid.errors import Conflict, Error
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
 from civicid.times import Clock, system_clock
 from issuer.clerks import NewClerk, make_clerk
-from issuer.errors import CLERK_EXISTS, KEY_NOT_IN_FORCE, SETTINGS_INVALID
+from issuer.errors import CLERK_EXISTS, ISSUER_EXISTS, KEY_NOT_IN_FORCE, SETTINGS_INVALID
 from issuer.records import AuditEvent, ListRecord
 from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
 from issuer.store import Audit, PutClerk, PutList, SqliteStore
@@ -69,7 +69,7 @@ def initialize(
     ``issuer_not_accredited``, ...); on refusal nothing is left behind."""
     path = data_dir / CONFIG_FILE
     if path.exists() and not force:
-        raise Conflict("issuer_exists", f"{path} exists; pass --force to replace it")
+        raise ISSUER_EXISTS(f"{path} exists; pass --force to replace it")
     if not configurations:
         raise SETTINGS_INVALID("name at least one credential configuration (--vct)")
     chosen = IssuerSettings.load(

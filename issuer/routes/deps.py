@@ -14,8 +14,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from civicid.errors import InvalidInput
-from issuer.errors import BODY_TOO_LARGE
+from issuer.errors import BODY_TOO_LARGE, REQUEST_INVALID
 from issuer.service import Issuer
 
 # A credential request with a full batch of proofs (~700 bytes each) or a record's claims fit
@@ -51,7 +50,7 @@ async def read_json(request: Request) -> Any:
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise InvalidInput("request_invalid", "the body is not JSON") from exc
+        raise REQUEST_INVALID("the body is not JSON") from exc
 
 
 def bearer(request: Request) -> str | None:

@@ -11,9 +11,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from civicid.errors import InvalidInput
 from civicid.oid4vci import offer_link_by_reference
 from issuer import qr
+from issuer.errors import REQUEST_INVALID
 from issuer.records import SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE, STATUS_VALUES, Clerk
 from issuer.routes.deps import NO_STORE, IssuerDep, bearer, call, json_response, read_json
 
@@ -36,7 +36,7 @@ async def create_offer(request: Request, issuer: IssuerDep) -> Response:
     clerk = await clerk_for(request, issuer, (SCOPE_ISSUE,), "offer.create")
     body = await read_json(request)
     if not isinstance(body, dict):
-        raise InvalidInput("request_invalid", "expected a JSON object")
+        raise REQUEST_INVALID("expected a JSON object")
     created = await call(
         issuer.create_offer,
         clerk,
