@@ -139,6 +139,7 @@ class ListRecord:
     published_at: int | None = None
     published_seq: int | None = None
     token: str | None = None
+    pending: bool = False  # a status changed since ``token``: publish it (after a restart too)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -149,6 +150,7 @@ class ListRecord:
             "created": rfc3339(self.created),
             "publishedAt": rfc3339(self.published_at) if self.published_at else None,
             "ledgerSeq": self.published_seq,
+            "pending": self.pending,
         }
 
 

@@ -60,7 +60,7 @@ from issuer.records import (
     Offer,
 )
 from issuer.settings import IssuerSettings
-from issuer.status import StatusLists, after_publish, sign_list
+from issuer.status import StatusLists, sign_list
 from issuer.store import Audit, IssuerStore, Op, PutIssued, PutList, PutOffer, SqliteStore
 from issuer.trust import LedgerView
 
@@ -241,7 +241,7 @@ class Issuer:
                     raise CREDENTIAL_STATUS_CONFLICT(
                         f"cannot {action} a credential that is {STATUS_NAMES[current]}"
                     )
-                self.lists.set(issued.slots, target)
+                marked = self.lists.set(issued.slots, target)
                 updated = replace(issued, status=target, changed=self.clock())
                 event = self._event(
                     clerk.name,
@@ -250,7 +250,8 @@ class Issuer:
                     record=issued.record,
                     detail={"from": STATUS_NAMES[current], "to": STATUS_NAMES[target]},
                 )
-                future = self.store.submit([PutIssued(updated), event])
+                ops: list[Op] = [PutList(r) for r in marked]
+                future = self.store.submit([*ops, PutIssued(updated), event])
         future.result()
         return updated
 
@@ -284,11 +285,9 @@ class Issuer:
                     self.store.write([event])
                     continue
                 with self._lock:
-                    state = self.lists.lists[snapshot.number]
-                    record = after_publish(
-                        state.record, now=now, seq=int(receipt["seq"]), token=token
+                    record = self.lists.published(
+                        snapshot, now=now, seq=int(receipt["seq"]), token=token
                     )
-                    self.lists.published(snapshot, record)
                     event = self._event(
                         actor,
                         "status.publish",

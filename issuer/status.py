@@ -60,9 +60,8 @@ class StatusLists:
             if status:
                 bits.set(idx, status)
         state = ListState(record, allocator, bits)
-        # What was published matches what is stored unless a change came after the publish;
-        # republishing once after a restart is cheap and makes that certain.
-        state.published_version = 0
+        # A change not yet published when the process stopped is published now.
+        state.published_version = 0 if record.pending else state.version
         self.lists[record.number] = state
 
     @property
@@ -90,11 +89,17 @@ class StatusLists:
             slots.append((current.record.number, current.allocator.allocate()))
         return slots, created
 
-    def set(self, slots: tuple[tuple[int, int], ...], status: int) -> None:
+    def set(self, slots: tuple[tuple[int, int], ...], status: int) -> list[ListRecord]:
+        """Set the status of every slot; the lists newly marked pending (to be stored)."""
+        marked = []
         for number, idx in slots:
             state = self.lists[number]
             state.bits.set(idx, status)
             state.version += 1
+            if not state.record.pending:
+                state.record = replace(state.record, pending=True)
+                marked.append(state.record)
+        return marked
 
     def due(self, now: int, ttl: int) -> list[Snapshot]:
         """Lists with changes not yet on the ledger, never published, or whose last token is
@@ -111,10 +116,18 @@ class StatusLists:
                 out.append(Snapshot(state.record.number, state.record.uri, state.version, copy))
         return out
 
-    def published(self, snapshot: Snapshot, record: ListRecord) -> None:
+    def published(self, snapshot: Snapshot, *, now: int, seq: int, token: str) -> ListRecord:
+        """Record a publication; the list stays pending if it changed since the snapshot."""
         state = self.lists[snapshot.number]
-        state.record = record
         state.published_version = max(state.published_version, snapshot.version)
+        state.record = replace(
+            state.record,
+            published_at=now,
+            published_seq=seq,
+            token=token,
+            pending=state.version > state.published_version,
+        )
+        return state.record
 
     def pending(self) -> int:
         """Lists whose latest change is not yet on the ledger."""
@@ -133,7 +146,3 @@ def sign_list(snapshot: Snapshot, *, key: PrivateKey, kid: str, now: int, ttl: i
         exp=now + 2 * ttl,
         ttl=ttl,
     )
-
-
-def after_publish(record: ListRecord, *, now: int, seq: int, token: str) -> ListRecord:
-    return replace(record, published_at=now, published_seq=seq, token=token)

@@ -122,7 +122,7 @@ CREATE INDEX IF NOT EXISTS slots_issued ON slots(issued);
 CREATE TABLE IF NOT EXISTS lists (
   number INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
   bits INTEGER NOT NULL, created INTEGER NOT NULL, published_at INTEGER,
-  published_seq INTEGER, token TEXT);
+  published_seq INTEGER, token TEXT, pending INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
   subject TEXT, record TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL, hash TEXT NOT NULL);
@@ -166,7 +166,9 @@ def upsert_sql(table: str, columns: str, key: str) -> str:
     )
 
 
-LIST_COLUMNS: Final = "number, uri, size, bits, created, published_at, published_seq, token"
+LIST_COLUMNS: Final = (
+    "number, uri, size, bits, created, published_at, published_seq, token, pending"
+)
 CLERK_COLUMNS: Final = "id, name, scopes, key_hash, created"
 # Statements built from our own column names only; every value goes in as a parameter.
 SELECT_OFFERS: Final = f"SELECT {OFFER_COLUMNS} FROM offers"  # noqa: S608
@@ -365,7 +367,7 @@ class SqliteStore:
                 UPSERT_LIST,
                 (
                     *(r.number, r.uri, r.size, r.bits, r.created, r.published_at),
-                    *(r.published_seq, r.token),
+                    *(r.published_seq, r.token, int(r.pending)),
                 ),
             )
         elif isinstance(op, PutClerk):
@@ -486,6 +488,7 @@ class SqliteStore:
                 published_at=r["published_at"],
                 published_seq=r["published_seq"],
                 token=r["token"],
+                pending=bool(r["pending"]),
             )
             for r in self._rows("SELECT * FROM lists ORDER BY number")
         ]

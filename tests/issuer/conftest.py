@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from argon2 import PasswordHasher, profiles
 
 from civicid import transaction as tx
 from civicid.accreditation import grant_body, revocation_body
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
@@ -179,3 +180,35 @@ def env(tmp_path: Path, ledger_world: LedgerWorld, clock: Clock) -> Iterator[Env
     made = make_env(tmp_path, ledger_world, clock)
     yield made
     made.issuer.close()
+
+
+def state(env: Env) -> dict[str, Any]:
+    """Everything a refusal must leave as it was (the audit log, which records refusals of
+    staff calls, apart)."""
+    store = env.store
+    counts = store.counts()
+    counts.pop("audit")
+    return {
+        "counts": counts,
+        "offers": [
+            (o.id, o.state, o.attempts, o.fetched, o.token_hash, o.claims is None)
+            for o in store.offers(record=None, limit=100_000, offset=0)
+        ],
+        "issued": [
+            (i.id, i.status)
+            for i in store.issued_list(record=None, status=None, limit=100_000, offset=0)
+        ],
+        "lists": [(r.number, r.published_seq) for r in store.lists()],
+        "versions": {n: s.version for n, s in env.issuer.lists.lists.items()},
+        "allocated": {n: s.allocator.allocated for n, s in env.issuer.lists.lists.items()},
+    }
+
+
+def refused(env: Env, fn: Callable[[], object], code: str) -> Error:
+    """``fn`` fails with ``code`` and changes nothing."""
+    before = state(env)
+    with pytest.raises(Error) as caught:
+        fn()
+    assert caught.value.code == code, caught.value
+    assert state(env) == before
+    return caught.value
