@@ -52,8 +52,6 @@ SDJWT_PATH_NOT_FOUND = declare(
 
 # The registered claims `issue` sets from its own arguments; claims may not carry them too.
 _REGISTERED: Final = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status"})
-# Nesting allowed in issued claims: one level less than verifiers accept, for the payload's own.
-_MAX_CLAIM_DEPTH: Final = MAX_DEPTH - 1
 
 
 def check_path(path: Iterable[Any]) -> ClaimPath:
@@ -124,8 +122,9 @@ class _Encoder:
         return base64url(hashlib.sha256(self.rng(SALT_BYTES)).digest())
 
     def encode(self, value: Any, path: ClaimPath, depth: int) -> Any:
-        if depth > _MAX_CLAIM_DEPTH:
-            raise SDJWT_TOO_DEEP(f"claims nest deeper than {_MAX_CLAIM_DEPTH}")
+        # Objects and arrays count, as the verifier counts them (sdjwt_format._Walk).
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         if isinstance(value, dict):
             clear: dict[str, Any] = {}
             digests: list[str] = []

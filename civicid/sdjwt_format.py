@@ -109,7 +109,10 @@ def b64url_decode_strict(text: str, code: Code = SDJWT_MALFORMED) -> bytes:
     if rem and _B64_VALUES[text[-1]] & (0x0F if rem == 2 else 0x03):
         raise code("not canonical unpadded base64url")
     padded = text.encode("ascii").translate(_URL_TO_STANDARD) + b"=" * (-len(text) % 4)
-    return binascii.a2b_base64(padded)
+    try:
+        return binascii.a2b_base64(padded, strict_mode=True)
+    except binascii.Error as exc:
+        raise code("not canonical unpadded base64url") from exc
 
 
 def _reject_constant(name: str) -> Any:
@@ -218,8 +221,8 @@ class Presentation:
 def parse_jws(token: str, code: Code) -> CompactJWS:
     parts = token.split(".")
     # An empty signature is let through, so that `alg: none` is refused by name at the alg check
-    # (and could never verify anyway).
-    if len(parts) != 3 or not parts[0] or not parts[1]:
+    # (and could never verify anyway); an empty header or payload fails as JSON.
+    if len(parts) != 3:
         raise code("a JWT has three dot-separated parts")
     header = loads_strict(b64url_decode_strict(parts[0], code), code)
     if not isinstance(header, dict):
@@ -297,7 +300,7 @@ class _Walk:
             return self.array(value, path, depth + 1)
         return value
 
-    def _use(self, digest: Any, path: ClaimPath) -> Disclosure | None:
+    def _use(self, digest: Any) -> Disclosure | None:
         if not isinstance(digest, str):
             raise SDJWT_MALFORMED("a digest is a string")
         # §7.1 step 4: a digest met twice (directly or via Disclosures) rejects the SD-JWT.
@@ -329,7 +332,7 @@ class _Walk:
         if not isinstance(digests, list):
             raise SDJWT_MALFORMED("_sd is an array of digests")
         for digest in digests:
-            disclosure = self._use(digest, path)
+            disclosure = self._use(digest)
             if disclosure is None:
                 continue
             name = disclosure.name
@@ -351,7 +354,7 @@ class _Walk:
         for item in items:
             # §7.1 step 3.2.2: an element {"...": "<digest>"} stands for a Disclosure.
             if isinstance(item, dict) and len(item) == 1 and ARRAY_KEY in item:
-                disclosure = self._use(item[ARRAY_KEY], path)
+                disclosure = self._use(item[ARRAY_KEY])
                 if disclosure is None:
                     continue  # step 3.4: elements with no Disclosure are removed
                 if disclosure.name is not None:  # step 3.3.3.1

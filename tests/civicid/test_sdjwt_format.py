@@ -1,0 +1,218 @@
+"""The wire format's pieces on their own: canonical base64url, Disclosures, limits at their
+exact boundaries, nesting through objects and arrays, and claims inside array elements."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from civicid.errors import Error
+from civicid.sdjwt import (
+    MAX_DEPTH,
+    MAX_DISCLOSURES,
+    MAX_PRESENTATION_BYTES,
+    Disclosure,
+    decode_unverified,
+    issue,
+    parse,
+    present,
+    verify_key_binding,
+)
+from civicid.sdjwt_format import b64url_decode_strict, base64url
+from tests.civicid.sdjwt_fixtures import (
+    AUD,
+    CLAIMS,
+    NONCE,
+    NOW,
+    bind,
+    check,
+    credential,
+    holder_key,
+    issuer_key,
+    presentation,
+    refused,
+    resign,
+    with_disclosures,
+)
+
+
+def code_of(work: Any) -> str:
+    with pytest.raises(Error) as exc:
+        work()
+    return exc.value.code
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        (b"", ""),
+        (b"A", "QQ"),
+        (b"AB", "QUI"),
+        (b"ABC", "QUJD"),
+        (b"\x00\x00\x17", "AAAX"),
+        (b"\xfb\xff", "-_8"),
+    ],
+)
+def test_base64url_round_trips(data: bytes, text: str) -> None:
+    assert base64url(data) == text
+    assert b64url_decode_strict(text) == data
+
+
+@pytest.mark.parametrize("text", ["QR", "QV", "QUJ", "QUK", "A", "QUJDR", "QQ==", "Q Q", "QQ\n"])
+def test_non_canonical_base64url_is_refused(text: str) -> None:
+    # "QR": two characters carry 12 bits for 8, and R sets one of the 4 spare ones.
+    assert code_of(lambda: b64url_decode_strict(text)) == "sdjwt_malformed"
+
+
+@pytest.mark.parametrize("name", ["given_name", None])
+def test_disclosure_parses_back_to_what_was_made(name: str | None) -> None:
+    made = Disclosure.make("c2FsdA", name, {"x": [1, "é"]})
+    parsed = Disclosure.parse(made.text)
+    assert parsed == made
+    assert (parsed.salt, parsed.name, parsed.value) == ("c2FsdA", name, {"x": [1, "é"]})
+    raw = json.loads(b64url_decode_strict(made.text))
+    assert raw == (
+        ["c2FsdA", {"x": [1, "é"]}] if name is None else ["c2FsdA", name, {"x": [1, "é"]}]
+    )
+
+
+def test_default_decoys_are_two_per_object() -> None:
+    payload = parse(credential()).payload
+    assert len(payload["_sd"]) == 4 + 2
+    assert len(payload["age_equal_or_over"]["_sd"]) == 2 + 2
+
+
+def test_clear_array_elements_and_claims_inside_them() -> None:
+    claims = {
+        "degrees": [{"type": "BSc", "year": 2001}, {"type": "MSc", "year": 2003}],
+        "tags": ["a", "b"],
+    }
+    token = credential(claims=claims, disclosable=[("degrees", None, "type")])
+    assert parse(token).payload["tags"] == ["a", "b"]
+    everything = check(token, require_key_binding=False)
+    assert everything.payload["degrees"] == claims["degrees"]
+    assert set(everything.disclosed) == {("degrees", 0, "type"), ("degrees", 1, "type")}
+    shown = check(presentation(token, disclose=[("degrees", 1, "type")]))
+    assert shown.payload["degrees"] == [{"year": 2001}, {"type": "MSc", "year": 2003}]
+    assert shown.disclosed == (("degrees", 1, "type"),)
+
+
+def test_wildcard_on_an_object_discloses_nothing() -> None:
+    # None means "every element of an array"; on an object it names no claim.
+    token = credential(disclosable=[("address", None)])
+    assert decode_unverified(token).disclosures == ()
+
+
+def test_path_one_past_the_last_element() -> None:
+    assert code_of(lambda: presentation(disclose=[("nationalities", 2)])) == "sdjwt_path_not_found"
+
+
+def test_missing_sd_alg_means_sha_256() -> None:
+    def edit(payload: dict[str, Any]) -> None:
+        del payload["_sd_alg"]
+
+    verified = check(bind(with_disclosures(resign(credential(), edit), [])))
+    assert "_sd_alg" not in verified.payload
+
+
+def test_step_requires_key_binding_by_default() -> None:
+    parsed = parse(present(credential(), disclose=[], holder_key=None))
+    with pytest.raises(Error) as exc:
+        verify_key_binding(parsed, holder_key().public, now=NOW, nonce=NONCE, aud=AUD)
+    assert exc.value.code == "kb_missing"
+
+
+def test_verify_passes_its_skew_to_every_time_check() -> None:
+    check(presentation(credential(exp=NOW)), skew=1)
+    refused("sdjwt_expired", presentation(credential(exp=NOW)), skew=0)
+    check(presentation(iat=NOW + 1), skew=1)
+    refused("kb_iat_future", presentation(iat=NOW + 1), skew=0)
+
+
+def test_verified_carries_what_was_sent() -> None:
+    token = presentation(disclose=[("given_name",), ("birthdate",)])
+    parsed = parse(token)
+    verified = check(token)
+    assert verified.issuer_jwt == parsed.issuer_jwt
+    assert verified.disclosures == parsed.disclosures
+    assert verified.header == parsed.jws.header
+
+
+def test_decode_unverified_keeps_the_kb_jwt() -> None:
+    token = presentation()
+    assert decode_unverified(token).kb_jwt == parse(token).kb_jwt is not None
+
+
+def test_holder_may_bind_an_unbound_credential_but_no_verifier_accepts_it() -> None:
+    token = presentation(credential(cnf_jwk=None))
+    refused("kb_cnf_missing", token)
+
+
+@pytest.mark.parametrize(
+    "kb",
+    ["!!!.e30.AA", "e30.!!!.AA", "e30.e30.!!!", "bm90anNvbg.e30.AA", "W10.e30.AA", ".e30.AA"],
+)
+def test_kb_jwt_with_a_bad_part(kb: str) -> None:
+    refused("kb_malformed", present(credential(), disclose=[], holder_key=None) + kb)
+
+
+def nested_lists(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_arrays_nest_to_the_limit_and_no_further() -> None:
+    def at(depth: int) -> str:
+        def edit(payload: dict[str, Any]) -> None:
+            payload["deep"] = nested_lists(depth)
+
+        return bind(with_disclosures(resign(credential(), edit), []))
+
+    check(at(MAX_DEPTH - 1))
+    refused("sdjwt_too_deep", at(MAX_DEPTH))
+
+
+def nested_objects(depth: int) -> Any:
+    return json.loads('{"d":' * depth + '"x"' + "}" * depth)
+
+
+@pytest.mark.parametrize("make", [nested_lists, nested_objects])
+def test_issuer_nests_to_the_verifiers_limit_and_no_further(make: Any) -> None:
+    deepest = {"deep": make(MAX_DEPTH - 1)}
+    token = credential(claims=deepest, disclosable=[])
+    assert check(token, require_key_binding=False).payload["deep"] == deepest["deep"]
+    too_deep = {"deep": make(MAX_DEPTH)}
+    assert code_of(lambda: credential(claims=too_deep, disclosable=[])) == "sdjwt_too_deep"
+
+
+def test_size_limit_is_exact() -> None:
+    sd = present(credential(), disclose=[], holder_key=None)
+    filler = "A" * (MAX_PRESENTATION_BYTES - len(sd) - 1)
+    exact = sd + filler + "~"
+    assert len(exact) == MAX_PRESENTATION_BYTES
+    refused("sdjwt_disclosure_malformed", exact, require_key_binding=False)
+    refused("sdjwt_too_large", sd + filler + "A~", require_key_binding=False)
+
+
+def test_disclosure_count_limit_is_exact() -> None:
+    sd = present(credential(), disclose=[], holder_key=None)
+    junk = "WyJzIiwgIm4iLCAxXQ"
+    refused("sdjwt_disclosure_duplicate", with_disclosures(sd, [junk] * MAX_DISCLOSURES))
+    refused("sdjwt_too_large", with_disclosures(sd, [junk] * (MAX_DISCLOSURES + 1)))
+
+
+def test_issue_leaves_the_callers_claims_alone() -> None:
+    before = json.dumps(CLAIMS, sort_keys=True)
+    issue(
+        issuer_key=issuer_key(),
+        kid="k",
+        iss="i",
+        claims=CLAIMS,
+        disclosable=[("address", "locality"), ("nationalities", None)],
+        iat=NOW,
+    )
+    assert json.dumps(CLAIMS, sort_keys=True) == before
