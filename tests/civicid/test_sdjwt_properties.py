@@ -161,6 +161,8 @@ def region(token: str, index: int) -> set[str]:
     parsed = parse(token)
     jwt_end = len(parsed.issuer_jwt)
     kb_start = len(parsed.sd_jwt)
+    if token[index] == "~":  # a separator changed: the parts on either side run together
+        return ANY_SDJWT
     if index < jwt_end:
         return HEADER_OR_BODY | {"sdjwt_too_deep"}
     if index < kb_start:
