@@ -163,15 +163,18 @@ class OfferBook:
             tx_code=pin if tx_code else None,
         )
 
-    def fetch(self, offer_id: str, now: int) -> tuple[Offer, CredentialOffer]:
-        """§4.1.3: the offer by reference, once; the code leaves our store with it."""
-        offer = self.by_id.get(offer_id)
-        if offer is None or offer.state != OFFERED:
+    def fetch(self, offer_id: str, now: int, stored: Offer | None) -> tuple[Offer, CredentialOffer]:
+        """§4.1.3: the offer by reference, once; the code leaves our store with it.
+        ``stored`` is the store's offer when it is no longer in play."""
+        offer = self.by_id.get(offer_id) or stored
+        if offer is None:
             raise OFFER_NOT_FOUND("no offer waits at this address")
+        if offer.fetched:
+            raise OFFER_ALREADY_FETCHED("the offer was already fetched; it is served once")
+        if offer.state != OFFERED or offer.code is None:
+            raise OFFER_NOT_FOUND("this offer was used or withdrawn")
         if now >= offer.expires:
             raise OFFER_EXPIRED("the offer has expired; ask the agency for a new one")
-        if offer.fetched or offer.code is None:
-            raise OFFER_ALREADY_FETCHED("the offer was already fetched; it is served once")
         body = credential_offer(offer, offer.code, self.issuer_url, self.tx_code_length)
         return replace(offer, fetched=True, code=None), body
 

@@ -329,8 +329,9 @@ class Issuer:
                 return
             self.publish_wanted.clear()
             try:
-                self.publish()
                 self.expire_offers()
+                self.store.maintain()
+                self.publish()
             except Error as exc:
                 log.warning("status publication failed, will retry: %s [%s]", exc.message, exc.code)
 
@@ -349,7 +350,8 @@ class Issuer:
     def fetch_offer(self, offer_id: str) -> dict[str, Any]:
         """§4.1.3: an offer by reference, served once."""
         with self._lock:
-            fetched, body = self.offers.fetch(offer_id, self.clock())
+            stored = None if offer_id in self.offers.by_id else self.store.offer(offer_id)
+            fetched, body = self.offers.fetch(offer_id, self.clock(), stored)
             self.offers.put(fetched)
             event = self._event(WALLET, "offer.fetch", subject=fetched.id, record=fetched.record)
             future = self.store.submit([PutOffer(fetched), event])

@@ -94,6 +94,10 @@ class IssuerStore(Protocol):
     def slots(self, number: int) -> Iterator[tuple[int, int]]: ...
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]: ...
     def counts(self) -> dict[str, int]: ...
+    def maintain(self) -> None:
+        """Make dropped data (an issued offer's claims) unrecoverable from the files."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -529,6 +533,15 @@ class SqliteStore:
             for p in (self.path, self.path.with_name(DB_FILE + "-wal"))
             if p.exists()
         )
+
+    def maintain(self) -> None:
+        """Fold the WAL into the database and truncate it: with ``secure_delete`` the pages
+        that held dropped claim values are overwritten, and no old copy stays in the WAL."""
+        self.write([])  # everything queued before this is committed first
+        try:
+            self._reader().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise STORE_FAILED(f"checkpoint failed: {exc}") from exc
 
     # -- closing ----------------------------------------------------------------------------
 
