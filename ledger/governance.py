@@ -71,8 +71,13 @@ ASSERTION: Final = "assertionMethod"
 # Who may be accredited as what: agencies issue, service desks verify.
 ROLE_FOR_KIND: Final = {ISSUER: "agency", VERIFIER: "service-desk"}
 # A status list's URI is what credentials carry in status.status_list.uri: an https URL, by
-# convention https://<agency host>/status/<name>. Short enough to index and to print.
-STATUS_URI_PATTERN: Final = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?/[\x21-\x7e]*$")
+# convention https://<agency host>/status/<name>; plain http only on a loopback host (an
+# issuer on one machine, as OpenID4VCI's issuer identifiers allow there). Short enough to
+# index and to print.
+STATUS_URI_PATTERN: Final = re.compile(
+    r"^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost|\[::1\]))(:[0-9]{1,5})?"
+    r"/[\x21-\x7e]*$"
+)
 MAX_STATUS_URI_CHARS: Final = 255
 # A chain of extended types longer than this is a mistake, and bounds the walk (§7.4).
 MAX_EXTENDS_DEPTH: Final = 8
@@ -229,7 +234,8 @@ def check_status_uri(value: Any) -> str:
         or not STATUS_URI_PATTERN.fullmatch(value)
     ):
         raise STATUS_LIST_URI_INVALID(
-            f"a status list URI is an https:// URL of at most {MAX_STATUS_URI_CHARS} characters",
+            f"a status list URI is an https:// URL (http:// on loopback only) of at most "
+            f"{MAX_STATUS_URI_CHARS} characters",
         )
     return value
 

@@ -158,6 +158,8 @@ def test_token_signed_by_another_did(world: World, agency: Identity) -> None:
     "body, code",
     [
         ({"uri": "http://agency.example/status/1"}, "status_list_uri_invalid"),
+        ({"uri": "http://127.0.0.1.agency.example/status/1"}, "status_list_uri_invalid"),
+        ({"uri": "http://localhost@agency.example/status/1"}, "status_list_uri_invalid"),
         ({"uri": "https://agency.example/" + "s" * 300}, "status_list_uri_invalid"),
         ({"uri": LIST_URI, "token": 5}, "status_list_token_malformed"),
     ],
@@ -167,6 +169,17 @@ def test_bad_status_list_bodies(
 ) -> None:
     body.setdefault("token", trust.token(agency, now=world.clock.now))
     refused(world, world.sign(agency, tx.STATUS_LIST, body), code)
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://127.0.0.1:8701/status/1", "http://localhost/status/1", "http://[::1]:9/s"]
+)
+def test_plain_http_status_list_uris_only_on_loopback(
+    world: World, agency: Identity, uri: str
+) -> None:
+    token = trust.token(agency, uri, now=world.clock.now)
+    seq = world.ledger.submit(world.sign(agency, tx.STATUS_LIST, {"uri": uri, "token": token}))
+    assert seq.seq > 0
 
 
 def test_an_older_token_cannot_replace_a_newer_one(world: World, agency: Identity) -> None:
