@@ -165,6 +165,8 @@ def region(token: str, index: int) -> set[str]:
         return ANY_SDJWT
     if index < jwt_end:
         return HEADER_OR_BODY | {"sdjwt_too_deep"}
+    if index == kb_start - 1:  # the "~" before the KB-JWT: the last part is no longer a JWT
+        return DISCLOSURE | KB | {"sdjwt_too_deep"}
     if index < kb_start:
         return DISCLOSURE | {"sdjwt_too_deep"}
     return KB
