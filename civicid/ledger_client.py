@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
+from civicid import statemap
 from civicid.authority import (
     ASSERTION,
     Chain,
@@ -33,12 +34,25 @@ from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.did import DID, split_key_id
 from civicid.encoding import b64_decode
 from civicid.errors import Error, Unavailable, VerificationError, declare
-from civicid.http import DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES, Answer, HttpClient
+from civicid.http import (
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    MAX_RESPONSE_BYTES,
+    STATUS_ERRORS,
+    Answer,
+    HttpClient,
+)
 from civicid.jose import PublicKey
 from civicid.keystore import write_private
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
-from civicid.proven import LEDGER_ANSWER_MALFORMED, ProvenStatusList, ProvenType, TrustAnswer
-from civicid.registry_client import RegistryClient
+from civicid.proven import (
+    LEDGER_ANSWER_MALFORMED,
+    ProvenStatusList,
+    ProvenType,
+    TrustAnswer,
+)
+from civicid.registry_client import DEFAULT_TRUST_TTL, RegistryClient, check_latest
+from civicid.statemap import root_in
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from civicid.times import Clock, parse_time, system_clock
 from civicid.transaction import GENESIS, GENESIS_MISSING, Transaction
@@ -65,6 +79,9 @@ RESOLUTION_UNPROVEN = declare(
 RESOLUTION_MISMATCH = declare(
     "resolution_mismatch", VerificationError, "the resolution differs from its proven entry"
 )
+LEDGER_ANSWER_UNPROVEN = declare(
+    "ledger_answer_unproven", VerificationError, "the ledger's answer carries no proof"
+)
 LEDGER_CONTENT_TYPE = declare(
     "ledger_content_type", Unavailable, "the ledger answered with the wrong content type"
 )
@@ -73,6 +90,9 @@ STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List
 # Verified DID histories kept: a verifier or wallet meets a few hundred issuers at most; past
 # this the cache starts over (each history is re-verified on its next use, nothing is lost).
 MAX_CACHED_CHAINS: Final = 4096
+# Leaf hashes of entries whose signature was checked (32 bytes each): a client relies on a
+# few thousand grants, types and lists at most.
+MAX_VERIFIED_ENTRIES: Final = 65_536
 
 
 @contextmanager
@@ -124,6 +144,7 @@ class LedgerClient:
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = MAX_RESPONSE_BYTES,
         clock: Clock = system_clock,
+        trust_ttl: int = DEFAULT_TRUST_TTL,
     ) -> None:
         self.vkey = vkey
         self.clock = clock
@@ -133,7 +154,10 @@ class LedgerClient:
         self.http = HttpClient(
             base_url, timeout=timeout, deadline=deadline, max_bytes=max_bytes, transport=transport
         )
+        self._trusted_note: str | None = None
         self.trusted: Checkpoint | None = self._load_trusted()
+        self.trust_ttl = trust_ttl
+        self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
         self._governance: DID | None = None
         self._registry: RegistryClient | None = None
         self._chains: dict[DID, KnownChain] = {}
@@ -148,9 +172,26 @@ class LedgerClient:
         answer.raise_for_error()
         return answer.json_object()
 
-    def get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
-        """GET ``path`` and decode its JSON answer (unverified: callers prove what they use)."""
-        return self._json("GET", path, params=params)
+    def get_json(
+        self, path: str, params: dict[str, Any], *, absent: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """GET ``path`` and decode its JSON answer (unverified: callers prove what they use).
+        With ``absent=(kind, name)``, a "not found" must prove the state map holds nothing
+        for ``<kind>:<name>``; it is raised (with the ledger's code) once that is checked."""
+        answer = self._request("GET", path, params=params)
+        if answer.status == 404 and absent is not None:
+            body = answer.json_object()
+            self._prove_absent(body.get("details"), *absent)
+        answer.raise_for_error()
+        return answer.json_object()
+
+    def _prove_absent(self, proof: Any, kind: str, name: str) -> None:
+        """``proof`` (a checkpoint and a state map proof) shows nothing exists for the name."""
+        if not isinstance(proof, dict) or "stateMap" not in proof:
+            raise LEDGER_ANSWER_UNPROVEN(f"the ledger says no {kind} {name!r}, without proof")
+        with reading("absence proof"):
+            note = str(proof["checkpoint"])
+        check_latest(proof, self.accept_checkpoint(note), kind, name, None)
 
     # -- checkpoints ----------------------------------------------------------------------
 
@@ -164,6 +205,8 @@ class LedgerClient:
     def accept_checkpoint(self, note: str) -> Checkpoint:
         """Verify ``note``: signed by the pinned key, not older than the trusted checkpoint,
         and an extension of it (consistency proof); then trust it if it is newer."""
+        if self.trusted is not None and note == self._trusted_note:
+            return self.trusted  # the same signed bytes, verified already
         checkpoint = open_checkpoint(note, self.verifier, origin=self.origin)
         trusted = self.trusted
         if trusted is not None:
@@ -178,7 +221,8 @@ class LedgerClient:
                     raise LEDGER_FORKED("same size, another root or state: a fork")
                 return trusted
             self._verify_extends(trusted, checkpoint)
-        self.trusted = checkpoint
+        root_in(checkpoint.extensions)  # every checkpoint commits to the state map
+        self.trusted, self._trusted_note = checkpoint, note
         if self.trust_file is not None:
             write_private(self.trust_file, note.encode("utf-8"))
         return checkpoint
@@ -236,6 +280,16 @@ class LedgerClient:
         verify_inclusion(digest, seq, checkpoint.size, path, checkpoint.root)
         return Entry(seq, digest, Transaction.parse(text))
 
+    def verify_signature(self, entry: Entry) -> None:
+        """``entry``'s signature, by its signer's key as it stood when the entry was logged
+        (assertionMethod: how governance and issuers sign what they assert)."""
+        if entry.leaf_hash in self._verified:
+            return
+        entry.tx.jws.verify_with(self.key_at(entry.tx.kid, entry.seq))
+        if len(self._verified) >= MAX_VERIFIED_ENTRIES:
+            self._verified.clear()
+        self._verified.add(entry.leaf_hash)
+
     # -- DIDs: each believed through its history, verified from its creation ---------------
 
     def resolve(
@@ -250,7 +304,7 @@ class LedgerClient:
             params["versionTime"] = version_time
         answer = self._request("GET", f"/1.0/identifiers/{quote(did, safe=':')}", params=params)
         if answer.status not in (200, 410):
-            answer.raise_for_error()
+            raise self._resolution_error(answer, did, absent=version_id is version_time is None)
         result = answer.json_object()
         with reading("resolution"):
             document = result.get("didDocument")
@@ -261,6 +315,9 @@ class LedgerClient:
             note, items = str(proof["checkpoint"]), list(proof["versions"])
         checkpoint = self.accept_checkpoint(note)
         chain = self._verify_history(DID(did), items, checkpoint)
+        # The history's last version is the latest: the state map holds it for this DID.
+        head = chain.latest
+        check_latest(proof, checkpoint, statemap.DID, did, (head.seq, head.leaf_hash))
         when = parse_time(version_time) if version_time is not None else None
         selected = chain.select(version_id, when)
         expected = selected.document.data if selected.document is not None else None
@@ -271,6 +328,21 @@ class LedgerClient:
         if bool(metadata.get("deactivated")) != selected.deactivated:
             raise RESOLUTION_MISMATCH("the answer misstates whether the DID is deactivated")
         return ResolvedDid(did, document, metadata, selected.seq, checkpoint, chain)
+
+    def _resolution_error(self, answer: Answer, did: str, *, absent: bool) -> Error:
+        """The error a DID Resolution error result names (its code, under the spec's type);
+        "not found" believed only with the proof that the state map holds no such DID."""
+        try:
+            error = answer.json_object()["didResolutionMetadata"]["error"]
+            code, message = str(error["code"]), str(error.get("title", ""))
+        except (Error, KeyError, TypeError):
+            answer.raise_for_error()
+            return LEDGER_ANSWER_MALFORMED(f"HTTP {answer.status} without an error result")
+        if answer.status == 404 and absent:
+            with reading("resolution error"):
+                proof = answer.json_object()["didResolutionMetadata"].get("proof")
+            self._prove_absent(proof, statemap.DID, did)
+        return STATUS_ERRORS.get(answer.status, Unavailable)(code[:100], message[:500])
 
     def _verify_history(self, did: DID, items: list[Any], checkpoint: Checkpoint) -> Chain:
         entries = [self.proven(item, checkpoint) for item in items]
@@ -350,7 +422,7 @@ class LedgerClient:
     @property
     def registry(self) -> RegistryClient:
         if self._registry is None:
-            self._registry = RegistryClient(self)
+            self._registry = RegistryClient(self, trust_ttl=self.trust_ttl)
         return self._registry
 
     def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:

@@ -40,6 +40,7 @@ class ProvenEntry:
 
     seq: int
     tx: Transaction
+    leaf_hash: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,17 @@ def governance_grants(
         except Error as exc:
             raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq}: {exc.message}") from exc
     return list(grants.values())
+
+
+def latest_about(entries: list[ProvenEntry]) -> dict[str, ProvenEntry]:
+    """The latest entry about each accreditation in ``entries``: its grant or its revocation
+    (what the state map must hold for it)."""
+    latest: dict[str, ProvenEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        ident = entry.tx.body.get("accreditation")
+        if isinstance(ident, str):
+            latest[ident] = entry
+    return latest
 
 
 def standing(

@@ -240,12 +240,31 @@ class IncludedEntry(Wire):
     inclusion: ProofPath
 
 
+class MapLeaf(Wire):
+    key: B64Hash
+    value: B64Hash
+
+
+class MapProof(Wire):
+    """A state map proof (``civicid.statemap``): siblings from the root down, and the leaf
+    the path ends in (none: the name is absent)."""
+
+    siblings: ProofPath
+    leaf: MapLeaf | None = None
+
+
+StateMapProofs = dict[str, MapProof]
+"""State map proofs by name, ``"<kind>:<name>"`` (e.g. ``"did:did:civicid:…"``)."""
+
+
 class Proven(Wire):
-    """An answer and what it rests on: each entry's inclusion in the signed checkpoint."""
+    """An answer and what it rests on: each entry's inclusion in the signed checkpoint, and
+    (for a "latest" answer) the state map proofs that nothing newer exists."""
 
     checkpoint: str
     tree_size: int = Field(ge=1)
     entries: list[IncludedEntry]
+    state_map: StateMapProofs | None = optional()
 
 
 class Revoked(Wire):
@@ -358,13 +377,25 @@ class DocumentMetadata(Wire):
 
 
 class ResolutionProof(Wire):
-    """The entry a resolution rests on, its inclusion proof, and the checkpoint."""
+    """The entry a resolution rests on, its inclusion proof, every version's entry (a
+    client verifies the whole history), the state map proof that the last is the latest,
+    and the checkpoint."""
 
     checkpoint: str
     tree_size: int = Field(ge=1)
     seq: int = Field(ge=0)
     transaction: str
     inclusion: ProofPath
+    versions: list[IncludedEntry]
+    state_map: StateMapProofs
+
+
+class AbsenceProof(Wire):
+    """A "not found", proven: the checkpoint's state map holds nothing for the name."""
+
+    checkpoint: str
+    tree_size: int = Field(ge=1)
+    state_map: StateMapProofs
 
 
 class ResolutionError(Wire):
@@ -376,11 +407,10 @@ class ResolutionError(Wire):
 class ResolutionMetadata(Wire):
     content_type: str | None = optional()
     error: ResolutionError | None = optional()
-    proof: ResolutionProof | None = optional()
+    proof: ResolutionProof | AbsenceProof | None = optional()
 
 
 class ResolutionResult(Wire):
     did_document: dict[str, Any] | None = None
     did_resolution_metadata: ResolutionMetadata
     did_document_metadata: DocumentMetadata
-

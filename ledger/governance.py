@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from civicid import statemap
 from civicid import transaction as tx_types
 from civicid.accreditation import (
     ACCREDITATION_INVALID,
@@ -121,6 +122,7 @@ class GrantChange:
         state.accreditations[self.grant.id] = Accreditation(self.grant, seq, leaf_hash, self.iat)
         state.accreditations_of.setdefault(self.grant.subject, []).append(self.grant.id)
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.ACCREDITATION, self.grant.id, seq, leaf_hash)
 
 
 def check_grant(state: State, tx: Transaction, ctx: Context) -> GrantChange:
@@ -154,6 +156,7 @@ class RevokeChange:
         revocation = Revocation(seq, leaf_hash, self.iat, self.reason)
         state.accreditations[self.accreditation] = replace(current, revocation=revocation)
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.ACCREDITATION, self.accreditation, seq, leaf_hash)
 
 
 def check_revoke(state: State, tx: Transaction, ctx: Context) -> RevokeChange:
@@ -186,6 +189,7 @@ class TypeChange:
             )
         )
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.TYPE, self.metadata.vct, seq, leaf_hash)
 
 
 def check_extends(state: State, metadata: TypeMetadata) -> None:
@@ -266,6 +270,7 @@ class ListChange:
             )
         )
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.STATUS_LIST, self.uri, seq, leaf_hash)
 
 
 def token_signer(token: StatusListToken) -> tuple[DID, str]:

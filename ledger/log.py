@@ -22,6 +22,7 @@ import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
 from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
+from civicid.statemap import StateMap, extension_line
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
 from ledger import rules
@@ -43,6 +44,7 @@ MAX_BATCH: Final = 4096
 class View:
     size: int
     checkpoint: str
+    statemap: StateMap = field(default_factory=StateMap)  # the state the checkpoint signs
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -98,14 +100,16 @@ class Ledger:
         # Written batches waiting for their fsync; the syncer thread makes them durable
         # while the committer validates the next batch (the two overlap: group commit).
         self._sync_cv = threading.Condition()
-        self._sync_jobs: list[tuple[int, list[_Pending]]] = []
+        self._sync_jobs: list[tuple[int, list[_Pending], StateMap]] = []
         self._syncer: threading.Thread | None = None
         self._closing = False
         self._closed = False
         self._replay()
         # (size, checkpoint) replaced as one object, so readers never pair a size with
         # another size's checkpoint.
-        self._view = View(self.tree.size, self._sign_checkpoint(self.tree.size))
+        self._view = View(
+            self.tree.size, self._sign_checkpoint(self.tree.size), self.state.statemap
+        )
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -126,11 +130,13 @@ class Ledger:
         hashes = self.store.leaf_hashes()
         self.tree = MerkleTree.from_leaf_hashes(hashes)
         ctx = rules.Context(now=None, verify_signatures=False)
+        self.state.defer_map()  # built once at the end: one hash per node, not per entry
         for seq in range(self.store.size):
             digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
             self._by_hash[digest] = seq
             tx = Transaction.parse(self.store.read(seq))
             rules.check(self.state, tx, ctx).apply(self.state, seq, digest)
+        self.state.build_map()
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
             raise LEDGER_KEY_MISMATCH(
                 f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",
@@ -243,7 +249,7 @@ class Ledger:
         if accepted:
             self._start_syncer()
             with self._sync_cv:
-                self._sync_jobs.append((base + len(leaves), accepted))
+                self._sync_jobs.append((base + len(leaves), accepted, self.state.statemap))
                 self._sync_cv.notify()
 
     def _start_syncer(self) -> None:
@@ -261,8 +267,8 @@ class Ledger:
                 if not self._sync_jobs:
                     return
                 jobs, self._sync_jobs = self._sync_jobs, []
-            size = jobs[-1][0]
-            waiting = [pending for _, accepted in jobs for pending in accepted]
+            size, statemap = jobs[-1][0], jobs[-1][2]
+            waiting = [pending for _, accepted, _ in jobs for pending in accepted]
             if self._failed is not None:
                 # After a failed fsync the kernel may have dropped earlier pages: nothing
                 # written since can be acknowledged (the PostgreSQL fsync lesson).
@@ -272,11 +278,11 @@ class Ledger:
                 self.store.sync()
                 with self._lock:
                     root = self.tree.root(size)
-                checkpoint = self._sign_root(size, root)
+                checkpoint = self._sign_root(size, root, statemap.root)
             except Error as exc:
                 self._fail(waiting, exc)
                 continue
-            self._view = View(size, checkpoint)
+            self._view = View(size, checkpoint, statemap)
             for pending in waiting:
                 pending.receipt = Receipt(
                     seq=pending.seq,
@@ -298,13 +304,17 @@ class Ledger:
             pending.finish()
 
     def _sign_checkpoint(self, size: int) -> str:
-        return self._sign_root(size, self.tree.root(size)) if size else ""
+        if not size:
+            return ""
+        return self._sign_root(size, self.tree.root(size), self.state.statemap.root)
 
-    def _sign_root(self, size: int, root: bytes) -> str:
+    def _sign_root(self, size: int, root: bytes, map_root: bytes) -> str:
+        """Sign the tree head, with the state map's root as an extension line."""
         if self.signer is None or size == 0:
             return ""
+        extensions = (extension_line(map_root),)
         return self.signer.sign_checkpoint(
-            Checkpoint(origin=self.signer.name, size=size, root=root)
+            Checkpoint(origin=self.signer.name, size=size, root=root, extensions=extensions)
         )
 
     # -- reading ---------------------------------------------------------------------------

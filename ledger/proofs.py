@@ -1,12 +1,15 @@
 """Answers a client can check: the log entries an answer rests on, each with its RFC 9162
-inclusion proof, and the signed checkpoint they are proven against (``civicid.wire``)."""
+inclusion proof, the state map proofs that they are the latest (or that nothing exists), and
+the signed checkpoint both are proven against (``civicid.wire``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
+from civicid.errors import Error
 from civicid.merkle import leaf_hash
+from civicid.statemap import map_key
 from civicid.wire import IncludedEntry, Proven
 from ledger.errors import LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger, View
@@ -20,6 +23,19 @@ def snapshot(ledger: Ledger) -> View:
     if not view.checkpoint:
         raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
     return view
+
+
+def map_proofs(view: View, names: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """State map proofs of ``(kind, name)`` pairs, by ``"<kind>:<name>"``."""
+    return {f"{k}:{n}": view.statemap.prove(map_key(k, n)).to_json() for k, n in names}
+
+
+def absent(error: Error, view: View, kind: str, name: str) -> Error:
+    """``error`` (a "not found") with the proof that the map holds nothing for the name."""
+    error.details.update(
+        checkpoint=view.checkpoint, treeSize=view.size, stateMap=map_proofs(view, [(kind, name)])
+    )
+    return error
 
 
 def entry(ledger: Ledger, seq: int, size: int, *, text: bool = True) -> IncludedEntry:
@@ -39,11 +55,14 @@ def proven(
     model: type[Answer],
     *,
     text: bool = True,
+    names: Iterable[tuple[str, str]] = (),
 ) -> Answer:
     """``answer`` as ``model``, with the checkpoint and every entry it depends on, in log
-    order; with ``text=False`` entries carry leaf hashes (``GET /transactions/{seq}`` has
-    the text)."""
+    order, and the state map proofs of ``names``; with ``text=False`` entries carry leaf
+    hashes (``GET /transactions/{seq}`` has the text)."""
     entries = [entry(ledger, seq, view.size, text=text) for seq in sorted(set(seqs))]
-    return model.model_validate(
-        {**answer, "checkpoint": view.checkpoint, "treeSize": view.size, "entries": entries}
-    )
+    body = {**answer, "checkpoint": view.checkpoint, "treeSize": view.size, "entries": entries}
+    proofs = map_proofs(view, names)
+    if proofs:
+        body["stateMap"] = proofs
+    return model.model_validate(body)

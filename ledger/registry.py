@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from civicid import statemap
 from civicid.accreditation import ISSUER, VERIFIER, Standing, judge
 from civicid.transaction import Transaction
 from ledger.errors import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND, STATUS_LIST_URI_INVALID
@@ -22,6 +23,7 @@ from ledger.state import Accreditation, ListVersion, State, TypeVersion, visible
 class Answer:
     body: dict[str, Any]
     seqs: tuple[int, ...]
+    names: tuple[tuple[str, str], ...] = ()  # state map names it proves the latest of
 
 
 def deactivated_at(state: State, subject: str, size: int) -> int | None:
@@ -80,7 +82,8 @@ def _standing(
     body = {**standing.to_json(), "vct": vct}
     if kind == VERIFIER:
         body["claims"] = list(claims)
-    return Answer(body, _depends_on(records, size))
+    names = tuple((statemap.ACCREDITATION, r.grant.id) for r in records)
+    return Answer(body, _depends_on(records, size), names)
 
 
 def issuer_accredited(state: State, subject: str, vct: str, at: int, size: int) -> Answer:
@@ -135,7 +138,7 @@ def credential_type(state: State, vct: str, size: int) -> Answer:
         "metadata": latest.metadata.document,
         "schema": latest.schema,
     }
-    return Answer(body, (latest.seq, *_depends_on(records, size)))
+    return Answer(body, (latest.seq, *_depends_on(records, size)), ((statemap.TYPE, vct),))
 
 
 def credential_types(state: State, size: int) -> Answer:
@@ -185,7 +188,8 @@ def status_list(state: State, uri: str, size: int) -> tuple[Answer, ListVersion]
     versions = _list_versions(state, uri, size)
     latest = versions[-1]
     body = {"uri": uri, "owner": latest.owner, "asOf": size, **list_version_json(latest)}
-    return Answer(body, (versions[0].seq, latest.seq)), latest
+    names = ((statemap.STATUS_LIST, uri),)
+    return Answer(body, (versions[0].seq, latest.seq), names), latest
 
 
 def status_list_history(state: State, uri: str, size: int) -> Answer:

@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
+from civicid import statemap
 from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.encoding import b64_encode
 from civicid.errors import Error, NotFound
+from civicid.statemap import map_key
 from civicid.times import parse_time, rfc3339
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
@@ -62,11 +64,10 @@ def error_result(error: Error) -> Resolution:
     """A DID Resolution error result for ``error``: the spec's type, our code beside it."""
     kind, status = SPEC_ERRORS.get(error.code, ("INTERNAL_ERROR", 500))
     detail = {"type": ERROR_BASE + kind, "title": error.message, "code": error.code}
-    result = {
-        "didDocument": None,
-        "didResolutionMetadata": {"error": detail},
-        "didDocumentMetadata": {},
-    }
+    metadata: dict[str, Any] = {"error": detail}
+    if error.details:  # the proof that the DID is not on the ledger
+        metadata["proof"] = error.details
+    result = {"didDocument": None, "didResolutionMetadata": metadata, "didDocumentMetadata": {}}
     return Resolution(status, json.dumps(result).encode())
 
 
@@ -108,21 +109,23 @@ class Resolver:
             raise DID_INVALID("not a did:civicid identifier")
         if version_id is not None and version_time is not None:
             raise RESOLUTION_OPTIONS_INVALID("versionId and versionTime exclude each other")
+        view = self.ledger.view
         record = self.ledger.state.dids.get(did)  # type: ignore[call-overload]
-        if record is None:
-            raise DID_NOT_FOUND(f"{did} is not on this ledger")
         try:
+            if record is None:
+                raise DID_NOT_FOUND(f"{did} is not on this ledger")
             when = parse_version_time(version_time) if version_time is not None else None
-            view = self.ledger.view
             selected, visible = record.select(view.size, version_id=version_id, version_time=when)
-        except NotFound:
+        except NotFound as exc:
+            if with_proof and view.statemap.get(map_key(statemap.DID, did)) is None:
+                self.absence(exc, did, view)
             raise
         except Error as exc:
             raise RESOLUTION_OPTIONS_INVALID(exc.message) from exc
         status = 410 if selected.deactivated else 200
         if with_proof:
             result = self._result(record, selected, visible, self.ledger.document_of(selected))
-            result["didResolutionMetadata"]["proof"] = self.proof(selected, visible, view)
+            result["didResolutionMetadata"]["proof"] = self.proof(selected, visible, view, did)
             return Resolution(status, json.dumps(result).encode())
         key = (selected.leaf_hash, visible[-1].leaf_hash, False)
         body = self._cache.get(key)
@@ -134,7 +137,17 @@ class Resolver:
             self._cache[key] = body
         return Resolution(status, body)
 
-    def proof(self, version: DidVersion, versions: list[DidVersion], view: View) -> dict[str, Any]:
+    @staticmethod
+    def absence(error: Error, did: str, view: View) -> None:
+        """Attach the proof that the checkpoint's state map holds nothing for ``did``."""
+        proof = view.statemap.prove(map_key(statemap.DID, did)).to_json()
+        error.details.update(
+            checkpoint=view.checkpoint, treeSize=view.size, stateMap={f"did:{did}": proof}
+        )
+
+    def proof(
+        self, version: DidVersion, versions: list[DidVersion], view: View, did: str
+    ) -> dict[str, Any]:
         """What a client needs to check this version against a checkpoint it verified: the
         selected entry, and every version's entry (a client verifies the DID's history from
         its creation: each version's signer had the authority to make it)."""
@@ -146,6 +159,8 @@ class Resolver:
             "transaction": self.ledger.entry(version.seq).decode("ascii"),
             "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(version.seq, size)],
             "versions": [self.entry(v.seq, size) for v in versions],
+            # The latest version, proven the latest: no later one is withheld.
+            "stateMap": {f"did:{did}": view.statemap.prove(map_key(statemap.DID, did)).to_json()},
         }
 
     def entry(self, seq: int, size: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from civicid import statemap
 from civicid import transaction as tx_types
 from civicid.authority import (
     ASSERTION,
@@ -122,6 +123,7 @@ class Genesis:
         record.add(DidVersion(1, seq, self.iat, self.governance, (), leaf_hash))
         state.dids[self.governance.did] = record
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.DID, self.governance.did, seq, leaf_hash)
 
 
 def rule_genesis(state: State, tx: Transaction, ctx: Context) -> Genesis:
@@ -152,6 +154,7 @@ class NewVersion:
             DidVersion(number, seq, self.iat, self.document, self.next_key_hashes, leaf_hash)
         )
         state.tx_ids.add(self.tx_id)
+        state.note_latest(statemap.DID, self.did, seq, leaf_hash)
 
 
 def governance_key(state: State) -> Callable[[str], PublicKey]:

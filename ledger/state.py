@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from civicid.accreditation import Grant
 from civicid.did import DID, DID_DEACTIVATED, DID_NOT_FOUND, Document
+from civicid.statemap import StateMap, map_key, map_value
 from civicid.type_metadata import TypeMetadata
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -156,6 +157,27 @@ class State:
     accreditations_of: dict[DID, list[str]] = field(default_factory=dict)  # ids, grant order
     credential_types: dict[str, list[TypeVersion]] = field(default_factory=dict)  # by vct
     status_lists: dict[str, list[ListVersion]] = field(default_factory=dict)  # by uri
+    # The verifiable current state (civicid/statemap.py): per name, the latest entry about it.
+    statemap: StateMap = field(default_factory=StateMap)
+    # While replaying a whole log: the map's items, built into the map once at the end.
+    deferred: dict[bytes, bytes] | None = None
+
+    def note_latest(self, kind: str, name: str, seq: int, leaf_hash: bytes) -> None:
+        """Entry ``seq`` is now the latest about ``<kind>:<name>``."""
+        key, value = map_key(kind, name), map_value(leaf_hash, seq)
+        if self.deferred is not None:
+            self.deferred[key] = value
+        else:
+            self.statemap = self.statemap.set(key, value)
+
+    def defer_map(self) -> None:
+        """Collect map updates instead of applying each (a replay builds the map once)."""
+        self.deferred = dict(self.statemap.items())
+
+    def build_map(self) -> None:
+        if self.deferred is not None:
+            self.statemap = StateMap.build(self.deferred.items())
+            self.deferred = None
 
     def record(self, did: DID) -> DidRecord:
         record = self.dids.get(did)

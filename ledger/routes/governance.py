@@ -8,7 +8,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from civicid import statemap
 from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
+from civicid.errors import NotFound
 from civicid.merkle import PROOF_OUT_OF_RANGE
 from civicid.status_list import TYP
 from civicid.times import parse_time
@@ -24,7 +26,7 @@ from ledger import registry
 from ledger.errors import QUERY_INVALID
 from ledger.governance import MAX_STATUS_URI_CHARS
 from ledger.log import Ledger
-from ledger.proofs import proven, snapshot
+from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
 from ledger.routes.log import answer as json_answer
 from ledger.routes.openapi import errors
@@ -70,7 +72,9 @@ async def accreditations(
         if subject is None:
             raise QUERY_INVALID("asking about a vct needs a subject")
         answer = registry.issuer_accredited(ledger.state, subject, vct, when, view.size)
-        return json_answer(proven(ledger, view, answer.seqs, answer.body, TrustAnswer))
+        return json_answer(
+            proven(ledger, view, answer.seqs, answer.body, TrustAnswer, names=answer.names)
+        )
     answer = registry.list_accreditations(ledger.state, when, view.size, subject)
     return json_answer(proven(ledger, view, answer.seqs, answer.body, AccreditationList))
 
@@ -92,7 +96,9 @@ async def verifier(
     answer = registry.verifier_allowed(
         ledger.state, subject, vct, tuple(claims), now(ledger, at), view.size
     )
-    return json_answer(proven(ledger, view, answer.seqs, answer.body, TrustAnswer))
+    return json_answer(
+        proven(ledger, view, answer.seqs, answer.body, TrustAnswer, names=answer.names)
+    )
 
 
 @router.get(
@@ -108,8 +114,13 @@ async def credential_types(
     if vct is None:
         answer = registry.credential_types(ledger.state, view.size)
         return json_answer(proven(ledger, view, answer.seqs, answer.body, CredentialTypeList))
-    answer = registry.credential_type(ledger.state, vct, view.size)
-    return json_answer(proven(ledger, view, answer.seqs, answer.body, CredentialTypeAnswer))
+    try:
+        answer = registry.credential_type(ledger.state, vct, view.size)
+    except NotFound as exc:
+        raise absent(exc, view, statemap.TYPE, vct) from None
+    return json_answer(
+        proven(ledger, view, answer.seqs, answer.body, CredentialTypeAnswer, names=answer.names)
+    )
 
 
 @router.get(
@@ -134,11 +145,16 @@ async def status_list(
     view = snapshot(ledger)
     if tree_size is not None and tree_size > view.size:
         raise PROOF_OUT_OF_RANGE(f"tree size {tree_size} is beyond {view.size}")
-    answer, latest = registry.status_list(ledger.state, uri, tree_size or view.size)
+    try:
+        answer, latest = registry.status_list(ledger.state, uri, tree_size or view.size)
+    except NotFound as exc:
+        raise absent(exc, view, statemap.STATUS_LIST, uri) from None
     if STATUS_LIST_MEDIA_TYPE in request.headers.get("accept", ""):
         token = registry.token_of(ledger.entry(latest.seq))
         return Response(token, media_type=STATUS_LIST_MEDIA_TYPE)
-    return json_answer(proven(ledger, view, answer.seqs, answer.body, StatusListAnswer))
+    return json_answer(
+        proven(ledger, view, answer.seqs, answer.body, StatusListAnswer, names=answer.names)
+    )
 
 
 @router.get(

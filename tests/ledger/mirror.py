@@ -16,8 +16,8 @@ from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
 
-# (request, decoded JSON answer) -> the answer to send instead
-Rewrite = Callable[[httpx.Request, dict[str, Any]], dict[str, Any]]
+# (request, decoded JSON answer) -> the answer to send instead, or (HTTP status, answer)
+Rewrite = Callable[[httpx.Request, dict[str, Any]], Any]
 
 
 class Mirror:
@@ -43,8 +43,9 @@ class Mirror:
                 headers={"content-type": real.headers.get("content-type", "")},
             )
         body = rewrite(request, real.json())
+        status, body = body if isinstance(body, tuple) else (real.status_code, body)
         return httpx.Response(
-            real.status_code,
+            status,
             content=json.dumps(body).encode(),
             headers={"content-type": real.headers["content-type"]},
         )

@@ -56,7 +56,8 @@ def test_checkpoint_is_a_signed_note(world: World, live: str) -> None:
     assert response.headers["content-type"].startswith("text/plain")
     lines = response.text.split("\n")
     assert lines[0] == world.origin and int(lines[1]) == world.ledger.size
-    assert lines[4].startswith("\u2014 " + world.origin + " ")
+    assert lines[3].startswith("civicid-state-map ")  # the state map's root (an extension line)
+    assert lines[5].startswith("\u2014 " + world.origin + " ")
 
 
 def test_refusal_carries_its_code_over_http(world: World, live: str) -> None:
@@ -213,8 +214,22 @@ def test_the_serve_command_runs_a_real_server(tmp_path: Path) -> None:
         assert json.loads(done.stdout)["receipt"]["seq"] == 3
         did = json.loads(done.stdout)["did"]
         shown = subprocess.run(
-            [sys.executable, "-m", "cli", "ledger", "resolve", did, "--ledger", url,
-             "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "ledger",
+                "resolve",
+                did,
+                "--ledger",
+                url,
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert shown.returncode == 0, shown.stderr
         assert "DEACTIVATED" in shown.stdout and "inclusion proven" in shown.stdout
         assert not (tmp_path / "keys" / "x.next.json").exists()
