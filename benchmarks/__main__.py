@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import governance, ledger, sdjwt
+from benchmarks import governance, issuer, ledger, sdjwt
 from benchmarks.table import render
 
 
@@ -12,6 +12,7 @@ def main() -> None:
     rows = ledger.main(sys.argv[1:])
     rows += governance.main(sys.argv[1:])
     rows += sdjwt.main(sys.argv[1:])
+    rows += issuer.main(sys.argv[1:])
     print()
     print(render(rows))
 

@@ -3,6 +3,7 @@ a background thread publishes status lists every ``status_interval`` seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -69,6 +70,8 @@ def create_app(
 
     @app.exception_handler(Error)
     async def on_error(request: Request, exc: Error) -> Response:
+        # A refusal's audit record is on disk before the refusal is told.
+        await asyncio.wrap_future(request.app.state.issuer.barrier())
         path = request.url.path
         if path.startswith(oid4vci_routes.OID4VCI_PATHS):
             return oid4vci_routes.oauth_error(exc, path)

@@ -67,7 +67,7 @@ class CredentialType:
 
     def disclosable(self, claims: dict[str, Any]) -> list[ClaimPath]:
         """Every path in ``claims`` the type does not mark "never", parents before children."""
-        return [path for path in _paths(claims, ()) if self.disclosure(path) != "never"]
+        return [path for path in claim_paths(claims, ()) if self.disclosure(path) != "never"]
 
 
 def _matches(claim: ClaimMetadata, path: ClaimPath) -> bool:
@@ -77,15 +77,15 @@ def _matches(claim: ClaimMetadata, path: ClaimPath) -> bool:
     return all(c == p or (c is None and isinstance(p, int)) for c, p in pairs)
 
 
-def _paths(value: Any, prefix: ClaimPath) -> Iterator[ClaimPath]:
+def claim_paths(value: Any, prefix: ClaimPath) -> Iterator[ClaimPath]:
     if isinstance(value, dict):
         for key, member in value.items():
             yield (*prefix, key)
-            yield from _paths(member, (*prefix, key))
+            yield from claim_paths(member, (*prefix, key))
     elif isinstance(value, list):
         for index, member in enumerate(value):
             yield (*prefix, index)
-            yield from _paths(member, (*prefix, index))
+            yield from claim_paths(member, (*prefix, index))
 
 
 def _too_deep(value: Any, limit: int) -> bool:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from civicid import sdjwt
 from civicid.errors import Error
@@ -75,6 +76,13 @@ TRANSITIONS: Final = {
     "reinstate": (STATUS_VALID, (STATUS_SUSPENDED,)),
 }
 MAX_PAGE: Final = 500
+T = TypeVar("T")
+
+
+def _done() -> Future[None]:
+    done: Future[None] = Future()
+    done.set_result(None)
+    return done
 
 
 class Issuer:
@@ -139,23 +147,57 @@ class Issuer:
 
     @contextmanager
     def _audited(self, actor: str, action: str, subject: str | None = None) -> Iterator[None]:
-        """A refused staff call is logged with its code; a successful one logs itself, in
-        the same transaction as its change."""
+        """A refused staff call is logged with its code (queued: whoever answers the refusal
+        waits for ``barrier`` first); a successful one logs itself with its change."""
         try:
             yield
         except Error as exc:
-            self.store.write([self._event(actor, action, subject=subject, outcome=exc.code)])
+            self.store.submit([self._event(actor, action, subject=subject, outcome=exc.code)])
             raise
+
+    def barrier(self) -> Future[None]:
+        """Completes once everything queued so far is durable (refusals' audit records)."""
+        return self.store.submit([])
+
+    def _wait(self, begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kw: Any) -> T:
+        """Run a ``*_begin`` step and wait until its change is durable; a refusal is raised
+        once its audit record is."""
+        try:
+            value, future = begin(*args, **kw)
+        except Error:
+            self.barrier().result()
+            raise
+        future.result()
+        return value
 
     def authorize(self, api_key: str | None, scopes: tuple[str, ...], action: str) -> Clerk:
         """The clerk whose key this is, if it has one of ``scopes`` (admin has all); every
         refusal is logged."""
+        clerk = self._wait(self.authorize_begin, api_key, scopes, action, cached_only=False)
+        assert clerk is not None  # not cached_only: Argon2 ran or the key was refused
+        return clerk
+
+    def authorize_begin(
+        self,
+        api_key: str | None,
+        scopes: tuple[str, ...],
+        action: str,
+        *,
+        cached_only: bool = True,
+    ) -> tuple[Clerk | None, Future[None]]:
+        """As ``authorize``; with ``cached_only``, None when the key would need Argon2 (slow:
+        the caller runs ``authorize`` off its event loop then)."""
+        done = _done()
         with self._audited("unknown", action):
-            clerk = self.keyring.authenticate(api_key)
+            clerk = self.keyring.cached(api_key) if cached_only else None
+            if clerk is None:
+                if cached_only and api_key:
+                    return None, done
+                clerk = self.keyring.authenticate(api_key)
         if not set((*scopes, SCOPE_ADMIN)) & set(clerk.scopes):
             with self._audited(clerk.name, action):
                 raise STAFF_SCOPE_MISSING(f"{action} needs the {' or '.join(scopes)} scope")
-        return clerk
+        return clerk, done
 
     # -- staff: offers ----------------------------------------------------------------------
 
@@ -170,6 +212,24 @@ class Issuer:
     ) -> CreatedOffer:
         """An offer for ``record``: the claims checked against the type's schema from the
         ledger, the agency's accreditation for the type checked, then stored."""
+        return self._wait(
+            self.create_offer_begin,
+            clerk,
+            configuration=configuration,
+            record=record,
+            claims=claims,
+            tx_code=tx_code,
+        )
+
+    def create_offer_begin(
+        self,
+        clerk: Clerk,
+        *,
+        configuration: str,
+        record: str,
+        claims: Any,
+        tx_code: bool = True,
+    ) -> tuple[CreatedOffer, Future[None]]:
         with self._audited(clerk.name, "offer.create"):
             config = self.settings.configuration(configuration)
             if config is None:
@@ -198,8 +258,7 @@ class Issuer:
         with self._lock:
             self.offers.put(offer)
             future = self.store.submit([PutOffer(offer), event])
-        future.result()
-        return created
+        return created, future
 
     def offer(self, offer_id: str) -> Offer:
         found = self.offers.by_id.get(offer_id) or self.store.offer(offer_id)
@@ -231,6 +290,11 @@ class Issuer:
     def set_status(self, clerk: Clerk, issued_id: str, action: str) -> Issued:
         """Revoke, suspend or reinstate every copy of an issuance. Recorded at once; on the
         ledger with the next publication (within ``status_interval``, or ``publish``)."""
+        return self._wait(self._set_status_begin, clerk, issued_id, action)
+
+    def _set_status_begin(
+        self, clerk: Clerk, issued_id: str, action: str
+    ) -> tuple[Issued, Future[None]]:
         target, allowed = TRANSITIONS[action]
         with self._audited(clerk.name, f"credential.{action}", issued_id):
             issued = self.credential(issued_id)
@@ -252,8 +316,7 @@ class Issuer:
                 )
                 ops: list[Op] = [PutList(r) for r in marked]
                 future = self.store.submit([*ops, PutIssued(updated), event])
-        future.result()
-        return updated
+        return updated, future
 
     # -- status publication -----------------------------------------------------------------
 
@@ -349,17 +412,22 @@ class Issuer:
 
     def fetch_offer(self, offer_id: str) -> dict[str, Any]:
         """§4.1.3: an offer by reference, served once."""
+        return self._wait(self.fetch_offer_begin, offer_id)
+
+    def fetch_offer_begin(self, offer_id: str) -> tuple[dict[str, Any], Future[None]]:
         with self._lock:
             stored = None if offer_id in self.offers.by_id else self.store.offer(offer_id)
             fetched, body = self.offers.fetch(offer_id, self.clock(), stored)
             self.offers.put(fetched)
             event = self._event(WALLET, "offer.fetch", subject=fetched.id, record=fetched.record)
             future = self.store.submit([PutOffer(fetched), event])
-        future.result()
-        return body.to_json()
+        return body.to_json(), future
 
     def token(self, request: TokenRequest) -> TokenResponse:
         """§6: the pre-authorized code (and transaction code) for an access token."""
+        return self._wait(self.token_begin, request)
+
+    def token_begin(self, request: TokenRequest) -> tuple[TokenResponse, Future[None]]:
         now = self.clock()
         with self._lock:
             code_hash = digest(request.pre_authorized_code)
@@ -377,14 +445,14 @@ class Issuer:
                 outcome="ok" if isinstance(outcome, Redeemed) else wrong_code_error(offer).code,
             )
             future = self.store.submit([PutOffer(offer), event])
-        future.result()
         if not isinstance(outcome, Redeemed):
-            raise wrong_code_error(outcome)
-        return TokenResponse(
+            raise wrong_code_error(outcome)  # answered after the barrier: attempts are counted
+        answer = TokenResponse(
             access_token=outcome.access_token,
             token_type="Bearer",  # noqa: S106  # RFC 6750 token type, not a secret
             expires_in=self.settings.token_ttl,
         )
+        return answer, future
 
     def nonce(self) -> NonceResponse:
         return NonceResponse(c_nonce=self.nonces.issue())
@@ -394,6 +462,11 @@ class Issuer:
     ) -> CredentialResponse:
         """§8: one credential per proven holder key, each with its own status index, signed
         by the agency key; the offer's claims are dropped once the answer is durable."""
+        return self._wait(self.credential_request_begin, access_token, request)
+
+    def credential_request_begin(
+        self, access_token: str | None, request: CredentialRequest
+    ) -> tuple[CredentialResponse, Future[None]]:
         now = self.clock()
         offer = self.offers.for_token(access_token, now)
         if offer is None:
@@ -472,11 +545,11 @@ class Issuer:
         )
         with self._lock:
             future = self.store.submit([PutIssued(issued), PutOffer(done), event])
-        future.result()
         self.nonces.consume({v.nonce for v in verified if v.nonce is not None})
-        return CredentialResponse.from_json(
+        answer = CredentialResponse.from_json(
             {"credentials": [{"credential": c} for c in credentials]}
         )
+        return answer, future
 
     def audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEvent]:
         return self.store.audit(after=after, limit=min(limit, MAX_PAGE))

@@ -1,13 +1,16 @@
 """What the routes share: the issuer, bounded bodies, the caller's bearer token, JSON answers.
 
-Routes are ``async``: they read the body on the event loop, then run the issuer's call in
-the thread pool, since it waits for its change to be durable (group commit) before it returns.
+Routes are ``async``. The hot calls (offer, token, credential) run their ``*_begin`` step on
+the event loop, which changes memory and queues the change, then await its durability (group
+commit) without holding a thread; the rest run in the thread pool.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, Request
@@ -62,6 +65,13 @@ def bearer(request: Request) -> str | None:
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def durable(begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kwargs: Any) -> T:
+    """Run a ``*_begin`` step here, then wait (without a thread) until it is on disk."""
+    value, future = begin(*args, **kwargs)
+    await asyncio.wrap_future(future)
+    return value
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

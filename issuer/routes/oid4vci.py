@@ -29,7 +29,15 @@ from civicid.oid4vci import (
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from issuer import metadata
 from issuer.errors import OAUTH_ERRORS
-from issuer.routes.deps import NO_STORE, IssuerDep, bearer, call, json_response, read_limited
+from issuer.routes.deps import (
+    NO_STORE,
+    IssuerDep,
+    bearer,
+    call,
+    durable,
+    json_response,
+    read_limited,
+)
 
 router = APIRouter(tags=["OpenID4VCI"])
 
@@ -66,7 +74,7 @@ async def jwt_vc_issuer(issuer: IssuerDep) -> Response:
 
 @router.get("/offers/{offer_id}", summary="A credential offer by reference, served once (§4.1.3)")
 async def offer(offer_id: str, issuer: IssuerDep) -> Response:
-    return json_response(await call(issuer.fetch_offer, offer_id), headers=NO_STORE)
+    return json_response(await durable(issuer.fetch_offer_begin, offer_id), headers=NO_STORE)
 
 
 @router.post("/token", summary="Token endpoint, pre-authorized code grant (§6)")
@@ -79,7 +87,7 @@ async def token(request: Request, issuer: IssuerDep) -> Response:
     if any(len(v) > 1 for v in fields.values()):  # RFC 6749 §3.2: no parameter twice
         raise TOKEN_REQUEST_INVALID("a parameter is given twice")
     parsed = TokenRequest.from_form({k: v[0] for k, v in fields.items()})
-    answer = await call(issuer.token, parsed)
+    answer = await durable(issuer.token_begin, parsed)
     return json_response(answer.to_json(), headers={**NO_STORE, "Pragma": "no-cache"})
 
 
@@ -93,7 +101,7 @@ async def credential(request: Request, issuer: IssuerDep) -> Response:
     access_token = bearer(request)
     body = await read_limited(request)
     parsed = CredentialRequest.from_json(body)
-    answer = await call(issuer.credential_request, access_token, parsed)
+    answer = await durable(issuer.credential_request_begin, access_token, parsed)
     return json_response(answer.to_json(), headers=NO_STORE)
 
 

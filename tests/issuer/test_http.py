@@ -40,10 +40,10 @@ def staff(env: Env, server: Http, clerk: str = "alice") -> httpx.Client:
     )
 
 
-def create(env: Env, server: Http, **body: Any) -> dict[str, Any]:
+def create(env: Env, server: Http, qr: bool = False, **body: Any) -> dict[str, Any]:
     payload = {"configuration": CONFIG, "record": "REG-7", "claims": sample_claims(), **body}
     with staff(env, server) as client:
-        answer = client.post("/staff/offers", json=payload)
+        answer = client.post("/staff/offers", json=payload, params={"qr": qr})
     assert answer.status_code == 201, answer.text
     assert answer.headers["cache-control"] == "no-store"
     result: dict[str, Any] = answer.json()
@@ -76,7 +76,9 @@ def test_wallet_flow_over_http_by_value(env: Env, server: Http) -> None:
 
 
 def test_staff_answer_carries_qr_codes(env: Env, server: Http) -> None:
-    made = create(env, server)
+    linked = create(env, server)
+    assert linked["qr"]["png"] == f"/staff/offers/{linked['offer']['id']}/qr?format=png"
+    made = create(env, server, qr=True)
     assert made["qr"]["svg"].startswith("<svg")
     png = base64.b64decode(made["qr"]["png"].split(",", 1)[1])
     assert png.startswith(b"\x89PNG")
