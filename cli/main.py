@@ -1,4 +1,4 @@
-"""The ``civicid`` command: one group per part, plus ``demo``.
+"""The ``civicid`` command: one group per part, plus ``demo`` and ``up``.
 
 This module is the composition root: the only place in ``civicid`` that imports the parts
 (import-linter allows exactly this), so each part stays independent of the others.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from cli.demo import demo
+from cli.up import up
 from issuer.cli import app as issuer_app
 from ledger.cli import app as ledger_app
 from verifier.cli import app as verifier_app
@@ -24,7 +25,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(verifier_app, name="verifier")
-app.command(help="Run the whole flow on loopback, from an empty ledger to proofs and audit.")(demo)
+app.command()(demo)
+app.command()(up)
 
 
 def main() -> None:

@@ -1,22 +1,106 @@
-"""``civicid demo`` runs end to end on loopback and tells the story it promises."""
+"""``civicid demo`` from the installed package: every step of the story behaves as told; and
+it fails cleanly, with one line and a code, where it cannot run."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
-from typer.testing import CliRunner
+CIVICID = str(Path(sys.executable).parent / "civicid")
+STEPS = [
+    "ledger", "identities", "accreditations", "type", "services", "offer", "receive",
+    "request", "present", "decision", "refusal", "revoke", "again", "audit",
+]  # fmt: skip
 
-from cli.main import app
+
+def civicid(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [CIVICID, *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
 
 
-def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["demo", "--data-dir", str(tmp_path)])
-    assert result.exit_code == 0, result.output
+def test_demo_json_tells_every_step_and_each_holds(tmp_path: Path) -> None:
+    result = civicid("demo", "--json", "--data-dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
+    story = json.loads(result.stdout)
+    assert story["ok"] is True and story["error"] is None
+    assert [s["name"] for s in story["steps"]] == STEPS
+    assert all(s["ok"] for s in story["steps"])
+    facts = {s["name"]: s["facts"] for s in story["steps"]}
+    # The citizen disclosed residence and the age result only: no name, birth date, address.
+    assert facts["present"]["disclosed"] == ["age_equal_or_over.18", "resident"]
+    assert facts["decision"]["decision"] == "eligible"
+    assert facts["refusal"]["refused"] == "wallet_claim_not_allowed"
+    assert facts["again"] == {"decision": "not_eligible", "failed": "status_revoked"}
+    assert facts["receive"]["copies"] >= 2
+    assert facts["audit"]["entries"] >= 8
+
+
+def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
+    result = civicid("demo", "--data-dir", str(tmp_path / "demo"))
+    assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "agency may issue national-id?       yes" in out
-    assert "desk may ask given_name, age_over_18? yes" in out
-    assert "[verifier_claims_not_allowed]" in out
-    for code in ("signer_not_governance", "issuer_not_accredited", "status_list_not_owner"):
-        assert f"refused [{code}]" in out
-    assert "revoked" in out and "suspended" in out
-    assert "checkpoint verified: True" in out and out.rstrip().endswith("demo complete")
+    told = ("POST /staff/offers", "POST /requests", "disclosed: age_equal_or_over.18",
+            "decision: eligible", "[wallet_claim_not_allowed]", "[status_revoked]")  # fmt: skip
+    for line in told:
+        assert line in out
+    assert out.rstrip().endswith("demo complete: every step behaved as told")
+    # The citizen's claims never reach the disk in clear: the wallet store is sealed.
+    sealed = (tmp_path / "demo" / "citizen" / "wallet" / "wallet.db").read_bytes()
+    assert b"Lovelace" not in sealed and b"Lyon" not in sealed
+
+
+def test_demo_refuses_a_directory_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "something").write_text("mine")
+    result = civicid("demo", "--data-dir", str(tmp_path))
+    assert result.returncode == 3
+    assert result.stderr.strip().endswith("[demo_dir_unwritable]")
+    assert "Traceback" not in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["something"]
+
+
+def test_demo_in_a_directory_it_cannot_write(tmp_path: Path) -> None:
+    """A data dir under a plain file cannot be made, whoever runs the demo (root included)."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    result = civicid("demo", "--data-dir", str(blocker / "demo"))
+    assert result.returncode == 3
+    assert "[demo_dir_unwritable]" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_json_names_the_failure(tmp_path: Path) -> None:
+    (tmp_path / "x").write_text("")
+    result = civicid("demo", "--json", "--data-dir", str(tmp_path))
+    story = json.loads(result.stdout)
+    assert story["ok"] is True and story["steps"] == []
+    assert story["error"]["error"] == "demo_dir_unwritable"
+
+
+def test_demo_interrupted_leaves_no_process_and_says_so(tmp_path: Path) -> None:
+    """Ctrl-C while the services run: one line, non-zero, and every port let go."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [CIVICID, "demo", "--data-dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until the services are up, then interrupt
+        if line.lstrip().startswith("issuer "):
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 3, err
+    assert err.strip().splitlines()[-1].endswith("[demo_interrupted]")
+    assert "Traceback" not in err
+
+
+def test_the_makefile_demo_is_this_command() -> None:
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text("utf-8")
+    assert "$(BIN)/civicid demo" in makefile
+    assert shutil.which(CIVICID) is not None

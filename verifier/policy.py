@@ -180,12 +180,15 @@ def _names(data: dict[str, Any], key: str, source: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _seconds(data: dict[str, Any], key: str, source: str, default: int | None) -> int | None:
+def _seconds(
+    data: dict[str, Any], key: str, source: str, default: int | None, *, minimum: int = 1
+) -> int | None:
     value = data.get(key, default)
     if value is None:
         return None
-    if type(value) is not int or value <= 0:
-        raise _invalid(source, f"{key} must be a positive whole number")
+    if type(value) is not int or value < minimum:
+        what = "a positive" if minimum > 0 else "a non-negative"
+        raise _invalid(source, f"{key} must be {what} whole number")
     return value
 
 
@@ -318,6 +321,10 @@ class Policy:
         lists = data.get("status_lists", [])
         if not isinstance(lists, list) or not all(isinstance(u, str) for u in lists):
             raise _invalid(source, "status_lists is a list of status list URIs")
+        ledger_age = _seconds(
+            data, "max_ledger_age_seconds", source, DEFAULT_MAX_LEDGER_AGE, minimum=0
+        )
+        assert ledger_age is not None  # it has a default
         policy = cls(
             name=policy_name,
             title=_text(data, "title", source),
@@ -328,8 +335,8 @@ class Policy:
             optional_claims=optional,
             predicates=predicates,
             max_credential_age=None if days is None else days * 86400,
-            max_ledger_age=_seconds(data, "max_ledger_age_seconds", source, DEFAULT_MAX_LEDGER_AGE)
-            or DEFAULT_MAX_LEDGER_AGE,
+            # 0: every decision reads the ledger afresh (no cached keys, grants or lists).
+            max_ledger_age=ledger_age,
             status_lists=tuple(lists),
             **flags,
         )

@@ -83,7 +83,7 @@ class LedgerTrust:
         self, key: tuple[str, ...], fetch: Callable[[], T], *, now: int, max_age: int
     ) -> Fetched[T]:
         hit = self._cache.get(key)
-        if hit is not None and now - hit.at <= max_age:
+        if hit is not None and now - hit.at < max_age:
             return hit
         if self.as_of is not None and now - self.as_of > max_age:
             raise SNAPSHOT_STALE(
@@ -93,7 +93,7 @@ class LedgerTrust:
             )
         with self._lock:
             hit = self._cache.get(key)
-            if hit is not None and now - hit.at <= max_age:
+            if hit is not None and now - hit.at < max_age:
                 return hit
             value = fetch()
             if len(self._cache) >= MAX_CACHED:

@@ -1,0 +1,271 @@
+"""The whole system on one machine: a ledger, an agency's issuer and a service desk's
+verifier, set up from nothing (or found set up) in one data directory and served on
+loopback. ``civicid demo`` narrates each step; ``civicid up`` leaves it running.
+
+Every step goes through the parts' own public APIs and real HTTP: identities and
+accreditations are submitted to the ledger server and proven by the verifying client,
+exactly as separate organisations would do it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from civicid import transaction as tx_types
+from civicid.accreditation import grant_body
+from civicid.errors import NotFound
+from civicid.identity import Identity
+from civicid.keystore import KeyStore, write_private
+from civicid.ledger_client import LedgerClient
+from civicid.times import Clock, system_clock
+from cli.harness import serving
+
+EXAMPLES: Final = Path(__file__).resolve().parents[1] / "examples"
+NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
+NATIONAL_ID_CONFIG: Final = "national-id"
+AGENCY: Final = "agency"  # key store names of the two organisations' ledger identities
+DESK: Final = "desk"
+CLERK: Final = "front-desk"
+# What governance lets the town hall desk ask of a national ID: enough for the example
+# policies (identity check, age check, housing benefit), and never the address.
+DESK_CLAIMS: Final = (
+    "given_name",
+    "family_name",
+    "birthdate",
+    "resident",
+    "age_equal_or_over.18",
+)
+LEGAL_BASIS: Final = "Digital Identity Act 2026, s. 12 (example)"
+YEAR: Final = 365 * 86400
+STATE_DIR: Final = "stack"  # <data-dir>/stack: the clerk key and client trust of this set-up
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    ledger: int
+    issuer: int
+    verifier: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ledgered:
+    """The ledger's facts every other part is configured with."""
+
+    origin: str
+    vkey: str
+    governance: Identity
+    created: bool
+
+
+@dataclass
+class Running:
+    """The services, up: their URLs and what a person needs to use them."""
+
+    root: Path
+    ledger_url: str
+    issuer_url: str
+    verifier_url: str
+    ledger: Ledgered
+    agency: Identity
+    desk: Identity
+    clerk_key: str
+    client: LedgerClient
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dataDir": str(self.root),
+            "ledger": {"url": self.ledger_url, "docs": self.ledger_url + "/docs",
+                       "origin": self.ledger.origin, "checkpointKey": self.ledger.vkey},
+            "issuer": {"url": self.issuer_url, "docs": self.issuer_url + "/docs",
+                       "did": self.agency.did},
+            "verifier": {"url": self.verifier_url, "deskPage": self.verifier_url + "/",
+                         "did": self.desk.did},
+        }  # fmt: skip
+
+
+def example_type() -> dict[str, Any]:
+    """The national ID's SD-JWT VC type metadata and JSON Schema, from examples/types."""
+    folder = EXAMPLES / "types"
+    metadata = json.loads((folder / "national-id.metadata.json").read_text("utf-8"))
+    schema = json.loads((folder / "national-id.schema.json").read_text("utf-8"))
+    return {"vct": NATIONAL_ID, "metadata": metadata, "schema": schema}
+
+
+def example_claims() -> dict[str, Any]:
+    claims: dict[str, Any] = json.loads(
+        (EXAMPLES / "types" / "national-id.claims.json").read_text("utf-8")
+    )
+    return claims
+
+
+def ensure_ledger(root: Path, clock: Clock = system_clock) -> Ledgered:
+    """Genesis in ``root`` unless a ledger is there already."""
+    from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
+
+    paths = Paths(root)
+    if (paths.log / "log.dat").exists():
+        governance = load_governance(paths)
+        key = paths.keys.get(CHECKPOINT_KEY)
+        return Ledgered(str(key["name"]), str(key["vkey"]), governance, created=False)
+    genesis = initialize(root, clock=clock)
+    return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
+
+
+def ledger_app(root: Path) -> Any:
+    from ledger.app import create_app
+    from ledger.settings import LedgerSettings
+
+    return create_app(LedgerSettings(data_dir=root))
+
+
+def ensure_identity(
+    client: LedgerClient, ledger: Ledgered, keys: KeyStore, name: str, role: str
+) -> tuple[Identity, int | None]:
+    """The identity ``name`` (made, endorsed by governance and registered if new); and the
+    entry it was registered at, or None if it was there already."""
+    if keys.exists(name):
+        return Identity.from_json(keys.get(name)), None
+    who = Identity.create(prerotate=True)
+    endorsement = ledger.governance.endorse(who.did, role, ledger=ledger.origin)
+    keys.put(name, who.to_json())  # the keys are saved before the DID exists: never lost
+    receipt = client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=ledger.origin))
+    return who, int(receipt["seq"])
+
+
+def accredit(
+    client: LedgerClient,
+    ledger: Ledgered,
+    subject: str,
+    *,
+    purpose: str,
+    credential_types: list[str] | None = None,
+    claims: dict[str, list[str]] | None = None,
+    clock: Clock = system_clock,
+) -> tuple[str, int]:
+    now = clock()
+    body = grant_body(
+        subject,
+        credential_types=credential_types,
+        claims=claims,
+        valid_from=now,
+        valid_until=now + YEAR,
+        purpose=purpose,
+        legal_basis=LEGAL_BASIS,
+    )
+    receipt = client.submit(
+        ledger.governance.sign(tx_types.ACCREDITATION_GRANT, body, ledger=ledger.origin)
+    )
+    return str(body["accreditation"]), int(receipt["seq"])
+
+
+def ensure_accreditations(
+    client: LedgerClient, ledger: Ledgered, agency: Identity, desk: Identity
+) -> list[tuple[str, str, int]]:
+    """The agency may issue national IDs; the desk may ask for ``DESK_CLAIMS`` of one.
+    Returns (who, accreditation, entry) for each grant made now."""
+    made = []
+    if not client.issuer_accredited(agency.did, NATIONAL_ID).accredited:
+        grant, seq = accredit(
+            client, ledger, agency.did,
+            purpose="Issue national identity credentials", credential_types=[NATIONAL_ID],
+        )  # fmt: skip
+        made.append(("agency", grant, seq))
+    if not client.verifier_allowed(desk.did, NATIONAL_ID, list(DESK_CLAIMS)).accredited:
+        grant, seq = accredit(
+            client, ledger, desk.did,
+            purpose="Check eligibility for benefits at the town hall desk",
+            claims={NATIONAL_ID: list(DESK_CLAIMS)},
+        )  # fmt: skip
+        made.append(("desk", grant, seq))
+    return made
+
+
+def ensure_type(client: LedgerClient, ledger: Ledgered, agency: Identity) -> int | None:
+    """Register the national ID type unless it is; the entry, or None if it was there."""
+    try:
+        client.credential_type(NATIONAL_ID)
+        return None
+    except NotFound:
+        pass
+    receipt = client.submit(
+        agency.sign(tx_types.CREDENTIAL_TYPE, example_type(), ledger=ledger.origin)
+    )
+    return int(receipt["seq"])
+
+
+def ensure_issuer(
+    root: Path, ledger: Ledgered, ledger_url: str, port: int, client: LedgerClient
+) -> Any:
+    """Bind the issuer in ``root`` to the agency identity (once); its settings."""
+    from issuer.settings import ConfigurationSettings, IssuerSettings
+    from issuer.setup import initialize
+
+    public = f"http://127.0.0.1:{port}"
+    flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
+                             "public_url": public, "port": port, "identity": AGENCY}  # fmt: skip
+    if not (root / "issuer.toml").exists():
+        config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
+        initialize(root, configurations=[config], client=client, **flags)
+    return IssuerSettings.load(root, **flags)
+
+
+def ensure_clerk(root: Path, settings: Any) -> str:
+    """A clerk with issue and revoke scopes; its API key kept (0600) for this set-up."""
+    from issuer.setup import add_clerk
+
+    path = root / STATE_DIR / "clerk-key"
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    made = add_clerk(settings, CLERK, ["issue", "revoke"])
+    write_private(path, made.api_key.encode("utf-8"))
+    return str(made.api_key)
+
+
+def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) -> Any:
+    """Bind the verifier in ``root`` to the desk identity and the example policies."""
+    from verifier.service import Verifier
+    from verifier.settings import CONFIG_FILE, VerifierSettings
+
+    public = f"http://127.0.0.1:{port}"
+    flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
+                             "public_url": public, "port": port, "desk": DESK}  # fmt: skip
+    settings = VerifierSettings.load(root, **flags)
+    if not (root / CONFIG_FILE).exists():
+        settings.policies_path.mkdir(parents=True, exist_ok=True)
+        for path in sorted((EXAMPLES / "policies").glob("*.toml")):
+            shutil.copy(path, settings.policies_path / path.name)
+        settings.save()
+        Verifier.open(settings).close()  # each policy checked against the ledger now
+    return settings
+
+
+@contextmanager
+def running(root: Path, ports: Ports) -> Iterator[Running]:
+    """Set up what is missing in ``root`` and serve the three services until the block ends."""
+    from issuer.app import create_app as issuer_app
+    from verifier.app import create_app as verifier_app
+
+    root.mkdir(parents=True, exist_ok=True)
+    ledger = ensure_ledger(root)
+    with ExitStack() as stack:
+        ledger_url = stack.enter_context(serving(ledger_app(root), ports.ledger))
+        client = LedgerClient(ledger_url, ledger.vkey, trust_file=root / STATE_DIR / "checkpoint")
+        stack.callback(client.close)
+        keys = KeyStore(root / "keys")
+        agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency")
+        desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk")
+        ensure_accreditations(client, ledger, agency, desk)
+        ensure_type(client, ledger, agency)
+        issuer_settings = ensure_issuer(root, ledger, ledger_url, ports.issuer, client)
+        clerk_key = ensure_clerk(root, issuer_settings)
+        verifier_settings = ensure_verifier(root, ledger, ledger_url, ports.verifier)
+        issuer_url = stack.enter_context(serving(issuer_app(issuer_settings), ports.issuer))
+        verifier_url = stack.enter_context(serving(verifier_app(verifier_settings), ports.verifier))
+        yield Running(root, ledger_url, issuer_url, verifier_url, ledger, agency, desk,
+                      clerk_key, client)  # fmt: skip

@@ -1,0 +1,114 @@
+"""``civicid up``: the ledger, the agency's issuer and the desk's verifier left running on
+loopback for a person to explore, over a named data directory kept between runs.
+
+The first run sets everything up (genesis, identities, accreditations, the national ID type,
+the issuer and the desk); later runs find it and start the services again. One ``up`` per
+data directory: a second says the first is running. Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid.console import AsJson, DataDir, reporting
+from civicid.errors import Conflict, StorageError, declare
+from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT
+from cli import stack
+
+LOCK_FILE: Final = "up.lock"
+UP_RUNNING = declare("up_already_running", Conflict, "civicid up already runs on this data dir")
+UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the data directory")
+
+
+@contextmanager
+def only_one(root: Path) -> Iterator[Path]:
+    """Hold ``<root>/stack/up.lock`` for as long as the services run; it names the running
+    process and its URLs, so a second ``up`` can say where the first one is."""
+    folder = root / stack.STATE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+    except OSError as exc:
+        raise UP_DIR_UNWRITABLE(f"cannot write {folder}: {exc.strerror}") from exc
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            running = handle.read().strip() or "another process"
+            raise UP_RUNNING(f"civicid up is already running on {root}: {running}") from None
+        yield folder / LOCK_FILE
+    finally:
+        handle.close()
+
+
+def up(
+    data_dir: DataDir,
+    ledger_port: Annotated[int, typer.Option(help="Port of the ledger.")] = LEDGER_PORT,
+    issuer_port: Annotated[int, typer.Option(help="Port of the issuer.")] = ISSUER_PORT,
+    verifier_port: Annotated[int, typer.Option(help="Port of the verifier.")] = VERIFIER_PORT,
+    as_json: AsJson = False,
+) -> None:
+    """Run the ledger, issuer and verifier on loopback until Ctrl-C (set up on first run)."""
+    with reporting(as_json):
+        ports = stack.Ports(ledger_port, issuer_port, verifier_port)
+        with only_one(data_dir) as lock, stack.running(data_dir, ports) as services:
+            with open(lock, "w", encoding="utf-8") as note:
+                note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
+            if as_json:
+                typer.echo(json.dumps(services.to_json(), indent=2))
+            else:
+                typer.echo(describe(services, data_dir))
+            wait_for_stop()
+        if not as_json:
+            typer.echo("stopped; everything is kept in " + str(data_dir))
+
+
+def describe(services: stack.Running, data_dir: Path) -> str:
+    data: dict[str, Any] = services.to_json()
+    env = f"CIVICID_DATA_DIR={data_dir}"
+    return "\n".join(
+        [
+            f"CivicID is up (data in {data_dir}); Ctrl-C stops it.",
+            "",
+            f"  ledger    {data['ledger']['url']}   API docs {data['ledger']['docs']}",
+            f"  issuer    {data['issuer']['url']}   staff API docs {data['issuer']['docs']}",
+            f"  desk page {data['verifier']['deskPage']}",
+            "",
+            f"  clerk API key   {services.clerk_key}",
+            f"  checkpoint key  {services.ledger.vkey}",
+            "",
+            "In another terminal:",
+            f"  {env} civicid wallet                      # the citizen's wallet",
+            f"  {env} civicid issuer offer --record R-1 --claims examples/types/"
+            "national-id.claims.json",
+        ]
+    )
+
+
+def wait_for_stop() -> None:
+    """Block until SIGINT or SIGTERM; the services stop as the ``with`` blocks unwind."""
+    stop = threading.Event()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: object) -> None:
+        stop.set()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
