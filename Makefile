@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench mutation clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# Mutation testing of the security-critical modules (slow; MODULES=civicid/jose.py, ARGS=--sample 30).
+mutation: setup
+	$(BIN)/python .ci/mutation $(ARGS) $(MODULES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

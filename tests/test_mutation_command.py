@@ -1,0 +1,236 @@
+"""The mutation command (.ci/mutation): it refuses a dirty tree, says what it will touch before
+it starts, puts every tracked file back even when interrupted, and tells message text from
+code when it sorts the mutants."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / ".ci" / "mutation"
+# How long a child may take to reach the point a test waits for (polled, not slept).
+READY_TIMEOUT = 30.0
+
+
+def load() -> ModuleType:
+    loader = SourceFileLoader("mutation_command", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("mutation_command", loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    loader.exec_module(module)
+    return module
+
+
+mutation = load()
+
+
+@pytest.mark.parametrize(
+    "original, mutant",
+    [
+        (
+            'raise X("the ledger has no genesis yet")',
+            'raise X("XXthe ledger has no genesis yetXX")',
+        ),
+        ('raise X("the ledger has no genesis yet")', 'raise X("THE LEDGER HAS NO GENESIS YET")'),
+        ('raise X("the ledger has no genesis yet")', "raise X(None)"),
+        ('raise Refused("code_x", "it is refused")', 'raise Refused("code_x", )'),
+        ('_check(h, "leaf hash", "hash_malformed")', '_check(h, None, "hash_malformed")'),
+    ],
+)
+def test_a_changed_message_is_message_text(original: str, mutant: str) -> None:
+    assert mutation.Change((original,), (mutant,)).is_message_text()
+
+
+@pytest.mark.parametrize(
+    "original, mutant",
+    [
+        # The code is what tests and clients rely on: changing or dropping it counts.
+        (
+            'raise Refused("code_x", "it is refused")',
+            'raise Refused("XXcode_xXX", "it is refused")',
+        ),
+        ('raise Refused("code_x", "it is refused")', 'raise Refused("it is refused")'),
+        ('_check(h, "leaf hash", "hash_malformed")', '_check(h, "leaf hash", None)'),
+        # Identifiers and single words are not messages.
+        ('if header.get("typ") != "kb+jwt":', 'if header.get("typ") != "KB+JWT":'),
+        ('key = doc.key(kid, "assertionMethod")', 'key = doc.key(kid, "XXassertionMethodXX")'),
+        # Anything beside the literal changed.
+        ('raise X("no genesis yet")', 'raise Y("no genesis yet")'),
+        ('if a >= b: raise X("too big a value")', 'if a > b: raise X("too big a value")'),
+        ("return verify(key)", "return None"),
+    ],
+)
+def test_anything_else_counts(original: str, mutant: str) -> None:
+    assert not mutation.Change((original,), (mutant,)).is_message_text()
+
+
+def test_a_change_over_several_lines_counts() -> None:
+    assert not mutation.Change(("a(", '"x y")'), ("a(", "None)")).is_message_text()
+
+
+def test_mutant_names_give_module_and_function() -> None:
+    name = "civicid.jose.xǁPublicKeyǁverify_signature__mutmut_12"
+    assert mutation.module_of(name) == "civicid/jose.py"
+    assert mutation.function_of(name) == "PublicKey.verify_signature"
+    assert mutation.module_of("ledger.rules.x_check__mutmut_3") == "ledger/rules.py"
+    assert mutation.function_of("ledger.rules.x_check__mutmut_3") == "check"
+
+
+def test_equivalents_need_a_reason(tmp_path: Path) -> None:
+    listed = tmp_path / "eq.toml"
+    listed.write_text(
+        '[[equivalent]]\nmodule = "m.py"\nfunction = "f"\noriginal = "a"\nmutant = "b"\n'
+        'reason = " "\n'
+    )
+    with pytest.raises(mutation.Refusal):
+        mutation.load_equivalents(listed)
+
+
+def test_the_checked_in_equivalents_are_well_formed() -> None:
+    for item in mutation.load_equivalents():
+        assert (ROOT / item.module).is_file(), item
+        assert item.original != item.mutant and item.reason, item
+
+
+# -- the guard, on a scratch repository with a stand-in engine ---------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    root = tmp_path / "repo"
+    (root / ".ci").mkdir(parents=True)
+    shutil.copy(SCRIPT, root / ".ci" / "mutation")
+    (root / "mod.py").write_text("VALUE = 1\n")
+    (root / ".gitignore").write_text("/mutants/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "start")
+    yield root
+
+
+def command(repo: Path, *args: str) -> list[str]:
+    return [sys.executable, str(repo / ".ci" / "mutation"), *args]
+
+
+def environment(engine: str) -> dict[str, str]:
+    return {**os.environ, mutation.ENGINE_OVERRIDE: engine}
+
+
+def wait_for(path: Path) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.02)
+
+
+def test_refuses_a_dirty_work_tree(repo: Path) -> None:
+    (repo / "mod.py").write_text("VALUE = 2\n")
+    done = subprocess.run(
+        command(repo, "mod.py"), cwd=repo, capture_output=True, text=True, env=environment("")
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: the work tree has uncommitted changes (mod.py)")
+    assert done.stderr.strip().endswith("[mutation_refused]")
+    assert (repo / "mod.py").read_text() == "VALUE = 2\n"  # the user's change is left alone
+    assert not (repo / "mutants").exists()
+
+
+def test_refuses_a_path_that_is_not_a_module(repo: Path) -> None:
+    done = subprocess.run(
+        command(repo, "nope.py"), cwd=repo, capture_output=True, text=True, env=environment("")
+    )
+    assert done.returncode == 2 and "not a module of this tree: nope.py" in done.stderr
+
+
+def test_says_what_it_touches_and_restores_after_a_normal_exit(repo: Path) -> None:
+    engine = "echo 'VALUE = 666' > mod.py"  # an engine that forgets to clean up
+    done = subprocess.run(
+        command(repo, "mod.py"), cwd=repo, capture_output=True, text=True, env=environment(engine)
+    )
+    assert done.stdout.startswith("mutation: mutating (in copies under mutants/): mod.py\n")
+    assert "restored from HEAD at exit" in done.stdout
+    assert done.returncode == 1  # a stand-in engine writes no plan: nothing to report
+    assert "mutation: restored mod.py" in done.stderr
+    assert (repo / "mod.py").read_text() == "VALUE = 1\n"
+    assert not (repo / "mutants" / "guard.json").exists()
+
+
+def start_interruptible(repo: Path) -> tuple[subprocess.Popen[str], int]:
+    engine = "echo 'VALUE = 666' > mod.py; echo $$ > ../child.pid; touch ../ready; exec sleep 120"
+    proc = subprocess.Popen(
+        command(repo, "mod.py"),
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(engine),
+    )
+    wait_for(repo.parent / "ready")
+    return proc, int((repo.parent / "child.pid").read_text())
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_an_interrupted_run_restores_every_file_and_stops_its_engine(
+    repo: Path, sig: signal.Signals
+) -> None:
+    proc, child = start_interruptible(repo)
+    assert (repo / "mod.py").read_text() == "VALUE = 666\n"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=READY_TIMEOUT)
+    assert proc.returncode == 130
+    assert f"mutation: stopped ({sig.name})" in err and "restored mod.py" in err
+    assert (repo / "mod.py").read_text() == "VALUE = 1\n"
+    assert not (repo / "mutants" / "guard.json").exists()
+    assert gone(child)
+
+
+def test_a_killed_run_is_restored_by_the_next_one(repo: Path) -> None:
+    """SIGKILL leaves no chance to clean up: the journal lets the next run do it first."""
+    proc, child = start_interruptible(repo)
+    proc.kill()
+    proc.wait(timeout=READY_TIMEOUT)
+    os.killpg(child, signal.SIGKILL)  # the orphaned engine holds the pipes open until then
+    proc.communicate(timeout=READY_TIMEOUT)
+    assert (repo / "mod.py").read_text() == "VALUE = 666\n"
+    assert (repo / "mutants" / "guard.json").exists()
+    done = subprocess.run(
+        command(repo, "--changed", "main"),
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=environment("exit 0"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "restored after an interrupted run: mod.py" in done.stdout
+    assert (repo / "mod.py").read_text() == "VALUE = 1\n"
+    assert not (repo / "mutants" / "guard.json").exists()
