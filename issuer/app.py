@@ -4,6 +4,7 @@ a background thread publishes status lists every ``status_interval`` seconds."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,13 +15,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import Error
+from civicid.errors import INTERNAL_ERROR, Error
 from issuer.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import staff as staff_routes
 from issuer.routes.deps import json_response
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
+
+log = logging.getLogger("civicid.issuer")
 
 # How long shutdown waits for a publication in flight to finish.
 SHUTDOWN_WAIT: Final = 30.0
@@ -76,6 +79,12 @@ def create_app(
         if path.startswith(oid4vci_routes.OID4VCI_PATHS):
             return oid4vci_routes.oauth_error(exc, path)
         return json_response(exc.to_json(), exc.http_status)
+
+    @app.exception_handler(Exception)
+    async def on_bug(_: Request, exc: Exception) -> JSONResponse:
+        # A bug answers like any refusal, with a code; the store refused nothing half-done.
+        log.error("unexpected error", exc_info=exc)
+        return JSONResponse(INTERNAL_ERROR("an unexpected error; data is intact").to_json(), 500)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -98,7 +98,7 @@ class Issuer:
         self.settings = settings
         self.store = store
         self.ledger = ledger
-        self.identity = identity
+        ledger.identity = identity
         self.clock = clock
         self.keyring = Keyring(store, clock)
         self.nonces = Nonces(clock, settings.nonce_ttl)
@@ -124,17 +124,29 @@ class Issuer:
         (exclusively), and a proving client for its ledger."""
         from issuer.setup import ledger_client
 
-        identity = Identity.from_json(KeyStore(settings.keys_dir).get(settings.identity))
+        def load_identity() -> Identity:
+            return Identity.from_json(KeyStore(settings.keys_dir).get(settings.identity))
+
+        identity = load_identity()
         client = client or ledger_client(settings)
         store = SqliteStore(settings.store_dir)
         view = LedgerView(
-            client, identity, clock=clock, accreditation_ttl=settings.accreditation_ttl
+            client,
+            identity,
+            clock=clock,
+            accreditation_ttl=settings.accreditation_ttl,
+            reload=load_identity,
         )
         try:
             return cls(settings, store=store, ledger=view, identity=identity, clock=clock)
         except BaseException:
             store.close()
             raise
+
+    @property
+    def identity(self) -> Identity:
+        """The agency identity signing now (it changes when the key is rotated)."""
+        return self.ledger.identity
 
     def close(self) -> None:
         self.store.close()
@@ -329,12 +341,19 @@ class Issuer:
         with self._publishing:
             with self._lock:
                 snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
+            signer = self.identity
+            if snapshots:
+                try:
+                    signer = self.ledger.require_key_in_force()
+                except Error as exc:
+                    self.store.write([self._event(actor, "status.publish", outcome=exc.code)])
+                    raise
             for snapshot in snapshots:
                 now = self.clock()
                 token = sign_list(
                     snapshot,
-                    key=self.identity.key,
-                    kid=self.identity.kid,
+                    key=signer.key,
+                    kid=signer.kid,
                     now=now,
                     ttl=self.settings.status_ttl,
                 )
@@ -490,7 +509,7 @@ class Issuer:
         # Checked now, not only when the offer was made: an accreditation revoked since
         # refuses the credential (with the ledger's code).
         self.ledger.require_accredited(offer.vct)
-        self.ledger.require_key_in_force()
+        signer = self.ledger.require_key_in_force()
         kind = self.ledger.credential_type(offer.vct)
         assert offer.claims is not None
         disclosable = kind.disclosable(offer.claims)
@@ -508,9 +527,9 @@ class Issuer:
         exp = now + config.validity_days * 86400
         credentials = [
             sdjwt.issue(
-                issuer_key=self.identity.key,
-                kid=self.identity.kid,
-                iss=self.identity.did,
+                issuer_key=signer.key,
+                kid=signer.kid,
+                iss=signer.did,
                 claims=offer.claims,
                 disclosable=disclosable,
                 iat=now,

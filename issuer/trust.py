@@ -5,10 +5,12 @@ status lists. Answers are cached briefly so issuing does not cost a ledger round
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from civicid import transaction as tx_types
+from civicid.errors import Error, Unavailable
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock
@@ -26,7 +28,13 @@ class LedgerView:
     """One lock around the client: it keeps a trusted checkpoint that must advance in order."""
 
     def __init__(
-        self, client: LedgerClient, identity: Identity, *, clock: Clock, accreditation_ttl: int
+        self,
+        client: LedgerClient,
+        identity: Identity,
+        *,
+        clock: Clock,
+        accreditation_ttl: int,
+        reload: Callable[[], Identity] | None = None,
     ) -> None:
         self.client = client
         self.identity = identity
@@ -35,7 +43,8 @@ class LedgerView:
         self._lock = threading.Lock()
         self._accredited: dict[str, Accredited] = {}
         self._types: dict[str, CredentialType] = {}
-        self._key_checked = False
+        self._key_checked: int | None = None
+        self.reload = reload
 
     @property
     def origin(self) -> str:
@@ -55,8 +64,10 @@ class LedgerView:
         self._accredited[vct] = Accredited(answer.standing.accreditation, now)
         return answer.standing.accreditation
 
-    def forget_accreditations(self) -> None:
+    def forget(self) -> None:
+        """Ask the ledger again next time (accreditations, key in force), as after the ttl."""
         self._accredited.clear()
+        self._key_checked = None
 
     def credential_type(self, vct: str) -> CredentialType:
         """The type's metadata and schema as registered (proven), loaded once per process."""
@@ -71,18 +82,35 @@ class LedgerView:
     def known_type(self, vct: str) -> CredentialType | None:
         return self._types.get(vct)
 
-    def require_key_in_force(self) -> None:
-        """Our signing key is the agency DID's assertion key on the ledger now (after a
-        rotation the key store holds the new key; an old one here would sign in vain)."""
-        if self._key_checked:
-            return
-        with self._lock:
-            key = self.client.key_in_force(self.identity.kid, self.clock())
-        if key != self.identity.key.public:
+    def require_key_in_force(self) -> Identity:
+        """The identity to sign with: its key is the agency DID's assertion key on the ledger
+        now. Checked again every ``accreditation_ttl``; after a rotation (``civicid ledger
+        rotate``) the key store holds the new key, which ``reload`` picks up."""
+        now = self.clock()
+        if self._key_checked is not None and now - self._key_checked < self.accreditation_ttl:
+            return self.identity
+        in_force = self._in_force(self.identity, now)
+        if not in_force and self.reload is not None:
+            candidate = self.reload()
+            if candidate.did == self.identity.did and self._in_force(candidate, now):
+                self.identity, in_force = candidate, True
+        if not in_force:
             raise KEY_NOT_IN_FORCE(
-                f"{self.identity.kid} on the ledger is another key; reload the agency identity"
+                f"{self.identity.kid} is not the agency's key on the ledger; rotate the key "
+                "store's identity to the one in force"
             )
-        self._key_checked = True
+        self._key_checked = now
+        return self.identity
+
+    def _in_force(self, identity: Identity, now: int) -> bool:
+        try:
+            with self._lock:
+                key = self.client.key_in_force(identity.kid, now)
+        except Unavailable:
+            raise  # the ledger cannot say: not the same as "not in force"
+        except Error:
+            return False  # the key is not in the DID's document (any more)
+        return key == identity.key.public
 
     def publish_list(self, uri: str, token: str) -> dict[str, Any]:
         """Submit one status list token; the receipt's inclusion is proven by the client."""

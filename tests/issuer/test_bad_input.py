@@ -121,7 +121,7 @@ def test_unknown_configuration(env: Env) -> None:
 
 def test_offer_refused_once_accreditation_revoked(env: Env) -> None:
     env.world.revoke_accreditation(env.accreditation)
-    env.issuer.ledger.forget_accreditations()
+    env.issuer.ledger.forget()
     refused(env, lambda: offer(env), "accreditation_revoked")
 
 
@@ -234,7 +234,7 @@ def test_no_proof(env: Env, token: str) -> None:
 
 def test_accreditation_revoked_after_the_offer(env: Env, token: str) -> None:
     env.world.revoke_accreditation(env.accreditation)
-    env.issuer.ledger.forget_accreditations()  # as if accreditation_ttl had passed
+    env.issuer.ledger.forget()  # as if accreditation_ttl had passed
     request = credential_request([good_proof(env)])
     refused(env, lambda: env.issuer.credential_request(token, request), "accreditation_revoked")
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from civicid.jose import PrivateKey
 from civicid.ledger_client import LedgerClient
+from civicid.oid4vci import build_proof_jwt
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
 from cli.harness import free_port
 from issuer.records import Issued
@@ -178,3 +180,40 @@ def test_new_list_when_one_is_80_percent_used(
         assert reopened.lists.lists[1].allocator.allocated == 13  # rebuilt from the store
     finally:
         env.issuer.close()
+
+
+def test_key_rotation_is_picked_up_from_the_key_store(env: Env) -> None:
+    """``civicid ledger rotate`` puts the new key in the key store: the issuer signs with it
+    once it is in force, and an issuer left with a key that is not refuses to sign."""
+    from civicid.keystore import KeyStore
+    from civicid.status_list import STATUS_SUSPENDED
+    from tests.issuer.holder import check_credential
+
+    issued = issue(env)
+    agency = env.agency
+    head = env.world.client.resolve(agency.did).metadata["versionId"]
+    rotated, update = agency.rotate(head, ledger=env.world.origin)
+    env.world.client.submit(update)
+    KeyStore(env.data_dir / "keys").put("agency", rotated.to_json(), overwrite=True)
+    env.issuer.ledger.forget()  # as once accreditation_ttl has passed: the key is checked again
+    holder_key = PrivateKey.generate()
+    token = redeem(env, offer(env, record="REG-R"))
+    now = env.clock()
+    proof = build_proof_jwt(
+        holder_key, aud=env.settings.public_url, nonce=env.issuer.nonce().c_nonce, iat=now
+    )
+    response = env.issuer.credential_request(token, credential_request([proof]))
+    assert response.credentials is not None
+    credential = str(response.credentials[0].credential)
+    verified = check_credential(credential, rotated.key.public, holder_key, now)
+    assert verified.header["kid"] == rotated.kid != agency.kid
+    env.issuer.set_status(env.clerk(), issued.id, "suspend")
+    env.issuer.publish()  # the list token is signed with the new key, and the ledger takes it
+    assert on_ledger(env, issued) == {STATUS_SUSPENDED}
+    # A key store still holding a spent key: refused before anything is signed.
+    KeyStore(env.data_dir / "keys").put("agency", agency.to_json(), overwrite=True)
+    env.issuer.ledger.identity = agency
+    env.issuer.ledger.forget()
+    token = redeem(env, offer(env, record="REG-S"))
+    request = credential_request([good_proof(env)])
+    refused(env, lambda: env.issuer.credential_request(token, request), "issuer_key_not_in_force")
