@@ -11,13 +11,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.encoding import b64_encode
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.transaction import GENESIS_MISSING, Transaction
-from ledger import rules
+from ledger import rules, ruleset
 from ledger.errors import CHECKPOINT_MISMATCH, LEAF_HASH_MISMATCH
 from ledger.log import LAST_CHECKPOINT
 from ledger.state import State
@@ -72,7 +71,7 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
                 tx = Transaction.parse(leaf)
                 if seq == 0 and tx.type != "genesis":
                     raise GENESIS_MISSING("the first entry is not a genesis")
-                rules.check(state, tx, ctx).apply(state, seq, digest)
+                ruleset.check(state, tx, ctx).apply(state, seq, digest)
             except AuditFailure:
                 raise
             except Error as exc:

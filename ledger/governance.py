@@ -58,7 +58,7 @@ from ledger.errors import (
     TYPE_EXTENDS_CYCLE,
     TYPE_EXTENDS_UNKNOWN,
 )
-from ledger.rules import Context, register, signer_key
+from ledger.rules import Context, Rule, signer_key
 from ledger.state import (
     Accreditation,
     ListVersion,
@@ -315,8 +315,10 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
     return ListChange(uri, tx.signer, token, tx.iat, tx.id)
 
 
-# Registered by call, not as decorators: mutation testing (mutmut) skips decorated functions.
-register(tx_types.ACCREDITATION_GRANT)(check_grant)
-register(tx_types.ACCREDITATION_REVOKE)(check_revoke)
-register(tx_types.CREDENTIAL_TYPE)(check_credential_type)
-register(tx_types.STATUS_LIST)(check_status_list)
+# Governance records: the rules the ledger table (ledger/ruleset.py) adds to the DID rules.
+GOVERNANCE_RULES: Final[dict[str, Rule]] = {
+    tx_types.ACCREDITATION_GRANT: check_grant,
+    tx_types.ACCREDITATION_REVOKE: check_revoke,
+    tx_types.CREDENTIAL_TYPE: check_credential_type,
+    tx_types.STATUS_LIST: check_status_list,
+}

@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import ledger.governance  # noqa: F401  (registers the governance rules)
 from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
 from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
 from civicid.statemap import StateMap, extension_line
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
-from ledger import rules
+from ledger import rules, ruleset
 from ledger.errors import (
     ENTRY_NOT_FOUND,
     LEDGER_KEY_MISMATCH,
@@ -135,7 +134,7 @@ class Ledger:
             digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
             self._by_hash[digest] = seq
             tx = Transaction.parse(self.store.read(seq))
-            rules.check(self.state, tx, ctx).apply(self.state, seq, digest)
+            ruleset.check(self.state, tx, ctx).apply(self.state, seq, digest)
         self.state.build_map()
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
             raise LEDGER_KEY_MISMATCH(
@@ -222,7 +221,7 @@ class Ledger:
                     pending.error = self._failed
                     continue
                 try:
-                    change = rules.check(self.state, pending.tx, ctx)
+                    change = ruleset.check(self.state, pending.tx, ctx)
                 except Error as exc:
                     pending.error = exc
                     continue

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from civicid import transaction as tx
 from civicid.encoding import b64url_encode, canonical_json
 from civicid.errors import Error
-from ledger import rules
+from ledger import ruleset
 from tests.ledger.conftest import World
 
 JSON = st.recursive(
@@ -70,7 +70,7 @@ def test_a_bug_in_a_rule_fails_the_fuzz_check(
     def broken(*_: object) -> None:
         raise KeyError("body")
 
-    monkeypatch.setitem(rules.RULES, tx.DID_UPDATE, broken)
+    monkeypatch.setitem(ruleset.RULES, tx.DID_UPDATE, broken)
     update = world.governance.sign(tx.DID_UPDATE, {}, ledger=world.origin, now=world.clock.now)
     with pytest.raises(AssertionError, match="internal_error"):
         only_our_errors(world, update)

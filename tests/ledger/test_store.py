@@ -183,12 +183,12 @@ def test_a_bug_in_a_rule_refuses_that_entry_only(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from civicid import transaction as tx
-    from ledger import rules
+    from ledger import ruleset
 
     def broken(*_: object) -> object:
         raise KeyError("oops")
 
-    monkeypatch.setitem(rules.RULES, tx.DID_DEACTIVATE, broken)
+    monkeypatch.setitem(ruleset.RULES, tx.DID_DEACTIVATE, broken)
     agency = world.register()
     with pytest.raises(Error) as info:
         world.ledger.submit(

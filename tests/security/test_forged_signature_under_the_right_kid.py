@@ -18,7 +18,7 @@ from civicid.accreditation import revocation_body
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.jose import PrivateKey
-from ledger import rules
+from ledger import rules, ruleset
 from ledger.state import State
 from tests.ledger import trust
 from tests.ledger.conftest import World
@@ -175,10 +175,10 @@ def test_forged_genesis_signature() -> None:
     state, ctx = State(), rules.Context(now=now)
     forged_genesis = genesis_of(governance, PrivateKey.generate(), "civicid.example/x", now)
     with pytest.raises(Error) as info:
-        rules.check(state, forged_genesis, ctx)
+        ruleset.check(state, forged_genesis, ctx)
     assert info.value.code == "jws_signature_invalid"
     assert state.origin is None and state.governance is None and not state.dids
-    change = rules.check(
+    change = ruleset.check(
         state, genesis_of(governance, governance.key, "civicid.example/x", now), ctx
     )
     change.apply(state, 0, b"\x00" * 32)
