@@ -25,6 +25,12 @@ LEDGER_KEY_MISMATCH = declare(
 )
 STORE_LOCKED = declare("store_locked", StorageError, "another process is writing to the store")
 STORE_CORRUPT = declare("store_corrupt", StorageError, "a stored record fails its checksum")
+STORE_TRUNCATED = declare(
+    "store_truncated", StorageError, "the log is shorter than the last checkpoint it signed"
+)
+STORE_UNAVAILABLE = declare(
+    "store_unavailable", StorageError, "the store's files cannot be opened (permissions?)"
+)
 STORE_FORMAT_UNSUPPORTED = declare(
     "store_format_unsupported", StorageError, "the store was written in another format"
 )
@@ -33,6 +39,11 @@ STORE_WRITE_FAILED = declare("store_write_failed", StorageError, "could not writ
 STORE_SYNC_FAILED = declare("store_sync_failed", StorageError, "could not make the log durable")
 STORE_FAILED = declare(
     "store_failed", StorageError, "the ledger stopped after a storage failure; restart it"
+)
+GENESIS_ONLY_BY_INIT = declare(
+    "genesis_only_by_init",
+    Refused,
+    "a genesis is written by `civicid ledger init`, never submitted",
 )
 ENTRY_NOT_FOUND = declare("entry_not_found", NotFound, "no such entry in the log")
 

@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.checkpoint import Checkpoint, NoteSigner
+from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint
 from civicid.errors import INTERNAL_ERROR, Error
 from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
 from civicid.statemap import StateMap, extension_line
-from civicid.transaction import Transaction
+from civicid.transaction import GENESIS, Transaction
 from civicid.wire import Receipt
 from ledger import rules, ruleset
 from ledger.errors import (
+    CHECKPOINT_MISMATCH,
     ENTRY_NOT_FOUND,
+    GENESIS_ONLY_BY_INIT,
     LEDGER_KEY_MISMATCH,
     STORE_FAILED,
     STORE_READONLY,
@@ -34,7 +36,6 @@ from ledger.errors import (
 from ledger.state import DidVersion, State
 from ledger.store import FileLogStore, LogStore
 
-LAST_CHECKPOINT: Final = "lastCheckpoint"
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
 MAX_BATCH: Final = 4096
 
@@ -44,6 +45,12 @@ class View:
     size: int
     checkpoint: str
     statemap: StateMap = field(default_factory=StateMap)  # the state the checkpoint signs
+
+
+def _not_genesis(tx: Transaction) -> Transaction:
+    if tx.type == GENESIS:
+        raise GENESIS_ONLY_BY_INIT("a genesis is written by `civicid ledger init`, never submitted")
+    return tx
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -104,11 +111,14 @@ class Ledger:
         self._closing = False
         self._closed = False
         self._replay()
+        self._check_last_checkpoint()
         # (size, checkpoint) replaced as one object, so readers never pair a size with
         # another size's checkpoint.
         self._view = View(
             self.tree.size, self._sign_checkpoint(self.tree.size), self.state.statemap
         )
+        if self._view.checkpoint and not store.readonly:
+            self.store.put_checkpoint(self._view.checkpoint)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -119,9 +129,15 @@ class Ledger:
         signer: NoteSigner | None,
         *,
         readonly: bool = False,
+        create: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> Ledger:
-        return cls(FileLogStore(directory, readonly=readonly), signer, clock=clock)
+        store = FileLogStore(directory, readonly=readonly, create=create)
+        try:
+            return cls(store, signer, clock=clock)
+        except BaseException:
+            store.close()
+            raise
 
     def _replay(self) -> None:
         """Rebuild tree and state from the durable log (our own entries: no re-verification;
@@ -140,6 +156,33 @@ class Ledger:
             raise LEDGER_KEY_MISMATCH(
                 f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",
             )
+        vkey = self.state.checkpoint_vkey
+        if self.signer is not None and vkey is not None and self.signer.vkey() != vkey:
+            raise LEDGER_KEY_MISMATCH(
+                "the checkpoint key in the key store is not the one this ledger's genesis names"
+            )
+
+    def _check_last_checkpoint(self) -> None:
+        """Before signing anything: the stored tree must be the one the last signed
+        checkpoint signed, or an extension of it (RFC 9162 §2.1.4: its root at that size
+        is the same), so no two checkpoints this ledger signs ever disagree."""
+        note = self.store.last_checkpoint()
+        if note is None:
+            return
+        vkey = self.state.checkpoint_vkey
+        try:
+            if vkey is None:
+                raise CHECKPOINT_MISMATCH("a checkpoint was signed but the log has no genesis")
+            signed = open_checkpoint(note, NoteVerifier(vkey), origin=self.state.origin)
+        except Error as exc:
+            raise CHECKPOINT_MISMATCH(
+                f"the last signed checkpoint does not verify for this log: {exc.message}"
+            ) from exc
+        if signed.size > self.tree.size or self.tree.root(signed.size) != signed.root:
+            raise CHECKPOINT_MISMATCH(
+                f"the stored log is not the one the last checkpoint (size {signed.size}) "
+                "signed; restore log.dat from a backup (`civicid ledger repair` says more)"
+            )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -153,7 +196,7 @@ class Ledger:
             raise self._failed
         if self.signer is None or self.store.readonly:
             raise STORE_READONLY("this ledger was opened read-only")
-        pending = _Pending(Transaction.parse(text))
+        pending = _Pending(_not_genesis(Transaction.parse(text)))
         if self._enqueue(pending):
             self._commit_until_empty()
         pending.done.wait()
@@ -168,7 +211,7 @@ class Ledger:
             raise STORE_READONLY("this ledger was opened read-only")
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        pending = _Pending(Transaction.parse(text))
+        pending = _Pending(_not_genesis(Transaction.parse(text)))
 
         def wake() -> None:
             loop.call_soon_threadsafe(_resolve, done)
@@ -177,6 +220,18 @@ class Ledger:
         if self._enqueue(pending):
             await asyncio.to_thread(self._commit_until_empty)
         await done
+        return pending.result()
+
+    def submit_genesis(self, text: str) -> Receipt:
+        """The first entry, written by ``ledger init`` only: never over ``submit``."""
+        if self.signer is None or self.store.readonly:
+            raise STORE_READONLY("this ledger was opened read-only")
+        pending = _Pending(Transaction.parse(text))
+        if pending.tx.type != GENESIS or self.store.size:
+            raise GENESIS_ONLY_BY_INIT("a genesis is the first entry of a new ledger only")
+        if self._enqueue(pending):
+            self._commit_until_empty()
+        pending.done.wait()
         return pending.result()
 
     def _enqueue(self, pending: _Pending) -> bool:
@@ -278,6 +333,8 @@ class Ledger:
                 with self._lock:
                     root = self.tree.root(size)
                 checkpoint = self._sign_root(size, root, statemap.root)
+                # Durable before anyone is told: start-up holds the log to it.
+                self.store.put_checkpoint(checkpoint)
             except Error as exc:
                 self._fail(waiting, exc)
                 continue
@@ -379,7 +436,7 @@ class Ledger:
             yield seq, self.store.read(seq)
 
     def close(self) -> None:
-        """Finish pending syncs, record the last checkpoint, release the store (idempotent)."""
+        """Finish pending syncs and release the store (idempotent)."""
         if self._closed:
             return
         self._closed = True
@@ -389,8 +446,4 @@ class Ledger:
         if self._syncer is not None:
             self._syncer.join()
         with self._lock:
-            if not self.store.readonly and self._view.checkpoint and self._failed is None:
-                # The last checkpoint this ledger signed, kept so that `audit` can tell a log
-                # cut short (rolled back) from one that only grew.
-                self.store.put_meta(LAST_CHECKPOINT, self._view.checkpoint)
             self.store.close()

@@ -18,6 +18,7 @@ from civicid.identity import Identity
 from civicid.keystore import KeyStore
 from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger
+from ledger.store import FILES
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"
 CHECKPOINT_KEY: Final = "ledger-checkpoint"
@@ -58,20 +59,24 @@ def initialize(
 ) -> Genesis:
     """Genesis: a checkpoint key, a governance DID, and the first entry; refuses to run twice."""
     paths = Paths(root)
-    if (paths.log / "log.dat").exists() and (paths.log / "log.dat").stat().st_size > 0:
-        raise LEDGER_EXISTS(f"a ledger already exists in {paths.log}")
+    present = [name for name in FILES if (paths.log / name).exists()]
+    present += [f"keys/{k}.json" for k in (CHECKPOINT_KEY, GOVERNANCE_KEY) if paths.keys.exists(k)]
+    if present:
+        # Never over a store or its keys: a second genesis would orphan every entry signed.
+        raise LEDGER_EXISTS(
+            f"{root} already holds a ledger ({', '.join(present)}); choose an empty data dir"
+        )
     signer = NoteSigner.generate(origin)
     governance = Identity.create()
     keys = paths.keys
     keys.put(
         CHECKPOINT_KEY,
         {"name": signer.name, "seed": b64_encode(signer.seed), "vkey": signer.vkey()},
-        overwrite=True,
     )
-    keys.put(GOVERNANCE_KEY, governance.to_json(), overwrite=True)
-    ledger = Ledger.open(paths.log, signer, clock=clock)
+    keys.put(GOVERNANCE_KEY, governance.to_json())
+    ledger = Ledger.open(paths.log, signer, create=True, clock=clock)
     try:
-        ledger.submit(
+        ledger.submit_genesis(
             governance.genesis(origin=origin, checkpoint_key=signer.vkey(), now=int(clock()))
         )
     finally:

@@ -1,25 +1,35 @@
-"""Durable storage for the log: append-only files for entries, TinyDB for small metadata.
+"""Durable storage for the log. ``log.dat`` is the truth: records (length, CRC-32, bytes)
+appended and fsynced. ``log.idx`` (offsets) and ``leaves.dat`` (leaf hashes) are derived
+from it: checked at every open and rebuilt when missing or inconsistent. ``checkpoint.dat``
+holds the last checkpoint the ledger signed, made durable with every commit (two slots, so a
+torn write leaves the previous one). ``meta.json`` (TinyDB) holds the store's format.
 
-An append writes the record, its offset and its leaf hash to three append-only files and
-fsyncs them; cost does not grow with the log. On open, a torn tail left by a crash is cut back
-to the last whole, checksummed record that all three files agree on. Only one process may
-write (an exclusive ``flock``); readers open without it and see a consistent prefix.
+Opening never cuts a record that passes its checksum, and never cuts below the last signed
+checkpoint: only an incomplete final record (a torn write) past it is trimmed. Anything else
+(a damaged record the checkpoint covers, or one followed by intact records, a log shorter
+than its checkpoint) refuses to open with a clear error; ``civicid ledger repair`` says what
+can be rebuilt. One process writes (an exclusive ``flock``); readers open without it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 import struct
+import sys
 import threading
 import zlib
+from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
 
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
+from civicid.errors import StorageError
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -28,6 +38,8 @@ from ledger.errors import (
     STORE_LOCKED,
     STORE_READONLY,
     STORE_SYNC_FAILED,
+    STORE_TRUNCATED,
+    STORE_UNAVAILABLE,
     STORE_WRITE_FAILED,
 )
 
@@ -35,6 +47,15 @@ from ledger.errors import (
 STORE_FORMAT: Final = 1
 RECORD_HEADER: Final = struct.Struct(">II")  # length, crc32 of the record bytes
 OFFSET: Final = struct.Struct(">Q")
+# A record is one transaction (at most 1 MiB, civicid.transaction.MAX_TX_BYTES) with room to
+# spare: a length field above this is damage, not data.
+MAX_RECORD_BYTES: Final = 4 * 1024 * 1024
+# checkpoint.dat: two fixed slots written in turn, each (generation, length, crc32) + note; a
+# C2SP note with one signature is a few hundred bytes.
+CHECKPOINT_SLOT: Final = 4096
+SLOT_HEADER: Final = struct.Struct(">QII")
+FILES: Final = ("log.dat", "log.idx", "leaves.dat", "checkpoint.dat", "meta.json")
+LAST_CHECKPOINT: Final = "lastCheckpoint"  # meta.json key of stores written before checkpoint.dat
 
 
 class LogStore(Protocol):
@@ -49,6 +70,8 @@ class LogStore(Protocol):
     def truncate(self, size: int) -> None: ...
     def read(self, index: int) -> bytes: ...
     def leaf_hashes(self) -> bytes: ...
+    def last_checkpoint(self) -> str | None: ...
+    def put_checkpoint(self, note: str) -> None: ...
     def get_meta(self, key: str) -> Any: ...
     def put_meta(self, key: str, value: Any) -> None: ...
     def close(self) -> None: ...
@@ -78,82 +101,230 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class FileLogStore:
-    """The embedded store: ``log.dat`` + ``log.idx`` + ``leaves.dat`` + ``meta.json``."""
+def checkpoint_size(note: str) -> int:
+    """The tree size a C2SP checkpoint note states (its second line); its signature is the
+    ledger's to check."""
+    lines = note.split("\n")
+    if len(lines) < 2 or not lines[1].isdigit():
+        raise STORE_CORRUPT("checkpoint.dat holds no checkpoint note")
+    return int(lines[1])
 
-    def __init__(self, directory: Path, *, readonly: bool = False) -> None:
+
+@dataclass(slots=True)
+class Scan:
+    """What ``log.dat`` holds: the offsets of the whole records passing their checksum, in
+    order, and what follows them (a torn tail, or damage followed by more records)."""
+
+    offsets: array[int] = field(default_factory=lambda: array("Q"))
+    end: int = 0  # byte end of the last whole record
+    file_size: int = 0
+    damage: str | None = None  # why the record after ``offsets`` does not read
+    damage_followed: bool = False  # intact records follow the damage: it is not a torn tail
+
+
+@dataclass(slots=True)
+class Findings:
+    """What opening found and did (or, read-only / dry run, would do)."""
+
+    records: int = 0
+    rebuilt: list[str] = field(default_factory=list)
+    trimmed: int = 0  # bytes of torn tail cut from log.dat
+    checkpoint_size: int | None = None
+
+
+def scan(data: bytes | mmap.mmap, hints: bytes) -> Scan:
+    """Walk ``log.dat`` record by record. ``hints`` (log.idx as found) is used only to tell a
+    damaged record followed by intact ones from a torn final record."""
+    found = Scan(file_size=len(data))
+    pos, size = 0, len(data)
+    while pos < size:
+        if pos + RECORD_HEADER.size > size:
+            found.damage = f"incomplete record header at byte {pos}"
+            break
+        length, crc = RECORD_HEADER.unpack_from(data, pos)
+        end = pos + RECORD_HEADER.size + length
+        if length > MAX_RECORD_BYTES or end > size:
+            found.damage = f"record {len(found.offsets)} at byte {pos} runs past the end"
+            break
+        if zlib.crc32(data[pos + RECORD_HEADER.size : end]) != crc:
+            found.damage = f"record {len(found.offsets)} at byte {pos} fails its checksum"
+            found.damage_followed = end < size and _intact_after(data, end)
+            break
+        found.offsets.append(pos)
+        pos = end
+    found.end = pos
+    if found.damage is not None and not found.damage_followed:
+        found.damage_followed = _intact_at_hints(data, hints, len(found.offsets), pos)
+    return found
+
+
+def _intact_after(data: bytes | mmap.mmap, pos: int) -> bool:
+    """Whether a whole record passing its checksum starts at ``pos``."""
+    if pos + RECORD_HEADER.size > len(data):
+        return False
+    length, crc = RECORD_HEADER.unpack_from(data, pos)
+    end = pos + RECORD_HEADER.size + length
+    if length > MAX_RECORD_BYTES or end > len(data):
+        return False
+    return bool(zlib.crc32(data[pos + RECORD_HEADER.size : end]) == crc)
+
+
+def _intact_at_hints(data: bytes | mmap.mmap, hints: bytes, index: int, damaged: int) -> bool:
+    """Whether the index as found points past the damage at intact records (a damaged
+    length field hides them from the walk)."""
+    count = len(hints) // OFFSET.size
+    for i in range(index + 1, count):
+        (offset,) = OFFSET.unpack_from(hints, i * OFFSET.size)
+        if offset > damaged and _intact_after(data, offset):
+            return True
+    return False
+
+
+class FileLogStore:
+    """The embedded store (module docstring): ``log.dat`` + ``log.idx`` + ``leaves.dat`` +
+    ``checkpoint.dat`` + ``meta.json``. ``create`` makes a new, empty one (``ledger init``
+    only); ``findings`` says what opening found and rebuilt."""
+
+    def __init__(self, directory: Path, *, readonly: bool = False, create: bool = False) -> None:
         self.directory = directory
         self.readonly = readonly
         self._io = threading.Lock()
-        if readonly and not (directory / "log.dat").exists():
-            raise LEDGER_NOT_INITIALIZED(f"no ledger in {directory}")
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._lock_fd: int | None = None
-        if not readonly:
-            self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                os.close(self._lock_fd)
-                raise STORE_LOCKED(
-                    f"another process is writing to {directory} (a running ledger server? "
-                    "then pass --ledger URL to write through it)",
-                ) from exc
-        flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_CREAT | os.O_APPEND
-        self._data = os.open(directory / "log.dat", flags, 0o600)
-        self._idx = os.open(directory / "log.idx", flags, 0o600)
-        self._hashes = os.open(directory / "leaves.dat", flags, 0o600)
-        self._size = self._recover()
-        self._data_end = self._end_of(self._size)
-        self._meta_path = directory / "meta.json"
+        self._fds: list[int] = []
         self._meta: TinyDB | None = None
-        if self._meta_path.exists() or not readonly:
-            self._meta = TinyDB(self._meta_path, storage=DurableJSONStorage, access_mode="r+")
+        self._meta_readonly: dict[str, Any] = {}
+        if not create and not (directory / "log.dat").exists():
+            raise LEDGER_NOT_INITIALIZED(f"no ledger in {directory}; run `civicid ledger init`")
+        try:
+            self._open(create)
+            self.findings = self._recover()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening --------------------------------------------------------------------------
+
+    def _open(self, create: bool) -> None:
+        directory = self.directory
+        try:
+            if create:
+                directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.readonly:
+                self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError as exc:
+                    raise STORE_LOCKED(
+                        f"another process is writing to {directory} (a running ledger server? "
+                        "then pass --ledger URL to write through it)"
+                    ) from exc
+            flags = os.O_RDONLY if self.readonly else os.O_RDWR | os.O_CREAT
+            self._data = self._open_file(
+                "log.dat", flags | (os.O_APPEND if not self.readonly else 0)
+            )
+            self._idx = self._open_file("log.idx", flags, missing_ok=True)
+            self._hashes = self._open_file("leaves.dat", flags, missing_ok=True)
+            self._ckpt = self._open_file("checkpoint.dat", flags, missing_ok=True)
+            meta_path = directory / "meta.json"
+            if self.readonly:
+                if meta_path.exists():
+                    raw = json.loads(meta_path.read_text("utf-8") or "{}")
+                    rows = raw.get("meta", {}).values() if isinstance(raw, dict) else []
+                    self._meta_readonly = {r["key"]: r.get("value") for r in rows}
+            else:
+                self._meta = TinyDB(meta_path, storage=DurableJSONStorage, access_mode="r+")
+        except StorageError:
+            raise
+        except (OSError, ValueError) as exc:
+            what = "read" if self.readonly else "open for writing"
+            raise STORE_UNAVAILABLE(f"cannot {what} the store in {directory}: {exc}") from exc
         found = self.get_meta("format")
-        if found is None and not readonly:
+        if found is None and not self.readonly:
             self.put_meta("format", STORE_FORMAT)
         elif found not in (None, STORE_FORMAT):
             raise STORE_FORMAT_UNSUPPORTED(
-                f"store format {found!r}; this version reads {STORE_FORMAT}",
+                f"store format {found!r}; this version reads {STORE_FORMAT}"
             )
 
-    # -- recovery -------------------------------------------------------------------------
+    def _open_file(self, name: str, flags: int, *, missing_ok: bool = False) -> int:
+        path = self.directory / name
+        absent = self.readonly and missing_ok and not path.exists()
+        fd = -1 if absent else os.open(path, flags, 0o600)
+        self._fds.append(fd)
+        return fd
 
-    def _recover(self) -> int:
-        """Number of whole records all three files agree on; cut the rest (writers only)."""
-        n = min(
-            os.fstat(self._idx).st_size // OFFSET.size, os.fstat(self._hashes).st_size // HASH_SIZE
-        )
+    def _read_all(self, fd: int) -> bytes:
+        if fd < 0:
+            return b""
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+
+    def _recover(self) -> Findings:
+        """Re-derive index and leaf hashes from ``log.dat`` (module docstring)."""
+        findings = Findings()
+        note = self.last_checkpoint()
+        signed = checkpoint_size(note) if note else 0
+        findings.checkpoint_size = signed if note else None
         data_size = os.fstat(self._data).st_size
-        while n > 0 and not self._record_ok(n - 1, data_size):
-            n -= 1
+        hints = self._read_all(self._idx)
+        # As found, before any rebuild: audit compares each entry with it.
+        self.found_leaf_hashes = self._read_all(self._hashes) if self.readonly else b""
+        with _mapped(self._data, data_size) as data:
+            found = scan(data, hints)
+            n = len(found.offsets)
+            if found.damage is not None:
+                if found.damage_followed:
+                    raise STORE_CORRUPT(
+                        f"log.dat: {found.damage}, and intact records follow it: not a torn "
+                        "write; restore log.dat from a backup",
+                        seq=n,
+                    )
+                if n < signed:
+                    raise STORE_CORRUPT(
+                        f"log.dat: {found.damage}, which the last signed checkpoint (size "
+                        f"{signed}) covers; restore log.dat from a backup",
+                        seq=n,
+                    )
+            if n < signed:
+                raise STORE_TRUNCATED(
+                    f"log.dat holds {n} records but the last signed checkpoint covers {signed}:"
+                    " acknowledged entries are missing; restore log.dat from a backup"
+                )
+            hashes = bytearray()
+            for i, pos in enumerate(found.offsets):
+                end = found.offsets[i + 1] if i + 1 < n else found.end
+                hashes += leaf_hash(data[pos + RECORD_HEADER.size : end])
+        findings.records = n
+        if found.end != data_size:
+            findings.trimmed = data_size - found.end
+        index = _packed(found.offsets)
+        if hints != index:
+            findings.rebuilt.append("log.idx")
+        if self._read_all(self._hashes) != bytes(hashes):
+            findings.rebuilt.append("leaves.dat")
         if not self.readonly:
-            end = self._end_of(n)
-            if os.fstat(self._data).st_size != end:
+            self._rewrite(findings, found.end, index, bytes(hashes))
+        self._offsets = found.offsets
+        self._hash_bytes = hashes
+        self._size = n
+        self._data_end = found.end
+        return findings
+
+    def _rewrite(self, findings: Findings, end: int, index: bytes, hashes: bytes) -> None:
+        """Make the derived files agree with log.dat (writers only)."""
+        try:
+            if findings.trimmed:
                 os.ftruncate(self._data, end)
-            os.ftruncate(self._idx, n * OFFSET.size)
-            os.ftruncate(self._hashes, n * HASH_SIZE)
-            for fd in (self._data, self._idx, self._hashes):
-                os.fsync(fd)
-        return n
-
-    def _record_ok(self, index: int, data_size: int) -> bool:
-        (offset,) = OFFSET.unpack(os.pread(self._idx, OFFSET.size, index * OFFSET.size))
-        if offset + RECORD_HEADER.size > data_size:
-            return False
-        length, crc = RECORD_HEADER.unpack(os.pread(self._data, RECORD_HEADER.size, offset))
-        if offset + RECORD_HEADER.size + length > data_size:
-            return False
-        record = os.pread(self._data, length, offset + RECORD_HEADER.size)
-        stored = os.pread(self._hashes, HASH_SIZE, index * HASH_SIZE)
-        return zlib.crc32(record) == crc and leaf_hash(record) == stored
-
-    def _end_of(self, n: int) -> int:
-        if n == 0:
-            return 0
-        (offset,) = OFFSET.unpack(os.pread(self._idx, OFFSET.size, (n - 1) * OFFSET.size))
-        (length, _) = RECORD_HEADER.unpack(os.pread(self._data, RECORD_HEADER.size, offset))
-        return int(offset) + RECORD_HEADER.size + int(length)
+                os.fsync(self._data)
+            for name, fd, content in (
+                ("log.idx", self._idx, index),
+                ("leaves.dat", self._hashes, hashes),
+            ):
+                if name in findings.rebuilt:
+                    os.ftruncate(fd, 0)
+                    _pwrite_all(fd, content, 0)
+                    os.fsync(fd)
+        except OSError as exc:
+            raise STORE_WRITE_FAILED(f"could not rebuild the store's index: {exc}") from exc
 
     # -- the log --------------------------------------------------------------------------
 
@@ -165,20 +336,23 @@ class FileLogStore:
         """Write records to the OS (not yet durable: call ``sync``)."""
         if self.readonly:
             raise STORE_READONLY("this store was opened read-only")
-        data, offsets = bytearray(), bytearray()
+        data, offsets = bytearray(), array("Q")
         end = self._data_end
         for leaf in leaves:
-            offsets += OFFSET.pack(end + len(data))
+            offsets.append(end + len(data))
             data += RECORD_HEADER.pack(len(leaf), zlib.crc32(leaf))
             data += leaf
+        digests = b"".join(hashes)
         with self._io:
             try:
                 _write_all(self._data, bytes(data))
-                _write_all(self._idx, bytes(offsets))
-                _write_all(self._hashes, b"".join(hashes))
+                _pwrite_all(self._idx, _packed(offsets), self._size * OFFSET.size)
+                _pwrite_all(self._hashes, digests, self._size * HASH_SIZE)
             except OSError as exc:
                 self._cut(self._size, end)
                 raise STORE_WRITE_FAILED(f"could not write the log: {exc}") from exc
+            self._offsets.extend(offsets)
+            self._hash_bytes += digests
             self._size += len(leaves)
             self._data_end = end + len(data)
 
@@ -193,33 +367,78 @@ class FileLogStore:
         with self._io:
             self._cut(size, self._end_of(size))
 
+    def _end_of(self, n: int) -> int:
+        return self._offsets[n] if n < self._size else self._data_end
+
     def _cut(self, size: int, end: int) -> None:
+        """Undo a write that failed part-way: only ever entries no checkpoint covers."""
         os.ftruncate(self._data, end)
         os.ftruncate(self._idx, size * OFFSET.size)
         os.ftruncate(self._hashes, size * HASH_SIZE)
+        del self._offsets[size:]
+        del self._hash_bytes[size * HASH_SIZE :]
         self._size, self._data_end = size, end
 
     def read(self, index: int) -> bytes:
         if not 0 <= index < self._size:
             raise IndexError(index)
-        (offset,) = OFFSET.unpack(os.pread(self._idx, OFFSET.size, index * OFFSET.size))
+        offset = self._offsets[index]
         (length, crc) = RECORD_HEADER.unpack(os.pread(self._data, RECORD_HEADER.size, offset))
         record = os.pread(self._data, length, offset + RECORD_HEADER.size)
         if len(record) != length or zlib.crc32(record) != crc:
-            raise STORE_CORRUPT(f"entry {index} fails its checksum")
+            raise STORE_CORRUPT(f"entry {index} fails its checksum", seq=index)
         return record
 
     def leaf_hashes(self) -> bytes:
-        return os.pread(self._hashes, self._size * HASH_SIZE, 0)
+        return bytes(self._hash_bytes)
 
     def bytes_on_disk(self) -> int:
-        return sum(os.fstat(fd).st_size for fd in (self._data, self._idx, self._hashes))
+        return sum(os.fstat(fd).st_size for fd in self._fds if fd >= 0)
+
+    # -- the last signed checkpoint --------------------------------------------------------
+
+    def _slots(self) -> list[tuple[int, str]]:
+        raw = self._read_all(self._ckpt)
+        slots = []
+        for start in (0, CHECKPOINT_SLOT):
+            if start + SLOT_HEADER.size > len(raw):
+                continue
+            generation, length, crc = SLOT_HEADER.unpack_from(raw, start)
+            body = raw[start + SLOT_HEADER.size : start + SLOT_HEADER.size + length]
+            if length and len(body) == length and zlib.crc32(body) == crc:
+                slots.append((generation, body.decode("utf-8", errors="replace")))
+        return slots
+
+    def last_checkpoint(self) -> str | None:
+        """The last checkpoint the ledger signed (None before the first)."""
+        slots = self._slots()
+        if slots:
+            return max(slots)[1]
+        legacy = self.get_meta(LAST_CHECKPOINT)
+        return legacy if isinstance(legacy, str) else None
+
+    def put_checkpoint(self, note: str) -> None:
+        """Make ``note`` durable before anyone is told about it; the other slot keeps the
+        previous one, so a torn write here loses nothing signed before."""
+        if self.readonly:
+            raise STORE_READONLY("this store was opened read-only")
+        body = note.encode("utf-8")
+        if len(body) > CHECKPOINT_SLOT - SLOT_HEADER.size:
+            raise STORE_WRITE_FAILED("the checkpoint note is larger than its slot")
+        slots = self._slots()
+        generation = max(slots)[0] + 1 if slots else 1
+        record = SLOT_HEADER.pack(generation, len(body), zlib.crc32(body)) + body
+        try:
+            _pwrite_all(self._ckpt, record, (generation % 2) * CHECKPOINT_SLOT)
+            os.fsync(self._ckpt)
+        except OSError as exc:
+            raise STORE_SYNC_FAILED(f"could not make the checkpoint durable: {exc}") from exc
 
     # -- metadata -------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> Any:
         if self._meta is None:
-            return None
+            return self._meta_readonly.get(key)
         doc = self._meta.table("meta").get(Query().key == key)
         return None if doc is None else doc.get("value")
 
@@ -229,13 +448,42 @@ class FileLogStore:
         self._meta.table("meta").upsert({"key": key, "value": value}, Query().key == key)
 
     def close(self) -> None:
-        for fd in (self._data, self._idx, self._hashes):
-            os.close(fd)
+        for fd in self._fds:
+            if fd >= 0:
+                os.close(fd)
+        self._fds = []
         if self._meta is not None:
             self._meta.close()
+            self._meta = None
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+class _mapped:
+    """``log.dat`` mapped read-only for the scan (an empty file maps to no bytes)."""
+
+    def __init__(self, fd: int, size: int) -> None:
+        self.fd, self.size = fd, size
+        self.map: mmap.mmap | None = None
+
+    def __enter__(self) -> bytes | mmap.mmap:
+        if self.size == 0:
+            return b""
+        self.map = mmap.mmap(self.fd, self.size, access=mmap.ACCESS_READ)
+        return self.map
+
+    def __exit__(self, *_: object) -> None:
+        if self.map is not None:
+            self.map.close()
+
+
+def _packed(offsets: array[int]) -> bytes:
+    """Offsets as log.idx stores them: big-endian uint64."""
+    copy = array("Q", offsets)
+    if sys.byteorder == "little":
+        copy.byteswap()
+    return copy.tobytes()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -243,3 +491,10 @@ def _write_all(fd: int, data: bytes) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written

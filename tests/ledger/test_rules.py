@@ -359,7 +359,7 @@ def test_second_genesis(world: World) -> None:
     refused(
         world,
         world.governance.genesis(origin=world.origin, checkpoint_key="x", now=world.clock.now),
-        "genesis_exists",
+        "genesis_only_by_init",
     )
 
 
