@@ -90,8 +90,8 @@ def describe(services: stack.Running, data_dir: Path) -> str:
             "",
             "In another terminal:",
             f"  {env} civicid wallet                      # the citizen's wallet",
-            f"  {env} civicid issuer offer --record R-1 --claims examples/types/"
-            "national-id.claims.json",
+            f"  {env} CIVICID_ISSUER_API_KEY={services.clerk_key} \\",
+            "    civicid issuer offer --record R-1 --claims examples/types/national-id.claims.json",
         ]
     )
 

@@ -4,6 +4,7 @@ here: no external asset). Routes are thin shells over ``verifier.service.Verifie
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -80,7 +81,13 @@ async def read_form(request: Request) -> dict[str, str]:
 def qr_svg(link: str) -> str:
     """The link as a QR code (SVG, dark on white, a quiet zone) the desk's screen shows."""
     code = segno.make(link, error="m")
-    return str(code.svg_inline(scale=4, border=4, dark="#000000", light="#ffffff", title=link))
+    buffer = io.BytesIO()
+    # A standalone SVG document (with its namespace): browsers draw an <img> only from one.
+    code.save(
+        buffer, kind="svg", scale=4, border=4, dark="#000000", light="#ffffff", title=link,
+        xmldecl=False,
+    )  # fmt: skip
+    return buffer.getvalue().decode("utf-8")
 
 
 def create_app(
