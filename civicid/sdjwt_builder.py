@@ -25,6 +25,7 @@ from civicid.sdjwt_format import (
     SD_KEY,
     SDJWT_CLAIM_NAME_RESERVED,
     SDJWT_CLAIM_NOT_DISCLOSABLE,
+    SDJWT_CLAIMS_INVALID,
     SDJWT_MALFORMED,
     SDJWT_TOO_DEEP,
     ClaimPath,
@@ -129,7 +130,9 @@ class _Encoder:
             clear: dict[str, Any] = {}
             digests: list[str] = []
             for name, item in value.items():
-                if not isinstance(name, str) or name in RESERVED_NAMES:
+                if not isinstance(name, str):
+                    raise SDJWT_CLAIMS_INVALID(f"claim name {name!r} is not a string")
+                if name in RESERVED_NAMES:
                     raise SDJWT_CLAIM_NAME_RESERVED(f"claim name {name!r} is reserved")
                 encoded = self.encode(item, (*path, name), depth + 1)
                 if self._disclosable((*path, name)):
@@ -176,6 +179,11 @@ def issue(
     that has Disclosures. ``iss``, ``iat``, ``nbf``, ``exp``, ``vct``, ``cnf``, ``status`` are
     always in the clear (pitfall 9). Paths that name no claim are ignored, so one list (from the
     type's metadata) serves every record."""
+    if not isinstance(claims, dict):
+        raise SDJWT_CLAIMS_INVALID("claims are a JSON object")
+    for name, date in (("iat", iat), ("exp", exp), ("nbf", nbf)):
+        if date is not None and type(date) is not int:
+            raise SDJWT_CLAIMS_INVALID(f"{name} is a NumericDate integer")
     patterns = [check_path(p) for p in disclosable]
     for pattern in patterns:
         if pattern[0] in NOT_DISCLOSABLE:

@@ -56,6 +56,7 @@ RESERVED_NAMES: Final = frozenset({SD_KEY, ARRAY_KEY, SD_ALG_KEY})
 
 SDJWT_MALFORMED = declare("sdjwt_malformed", InvalidInput, "not an SD-JWT in compact form")
 SDJWT_TOO_LARGE = declare("sdjwt_too_large", TooLarge, "the SD-JWT is over the size limits")
+SDJWT_CLAIMS_INVALID = declare("sdjwt_claims_invalid", InvalidInput, "claims to issue must be JSON")
 SDJWT_TOO_DEEP = declare("sdjwt_too_deep", InvalidInput, "the claims nest too deeply")
 SDJWT_TYP_INVALID = declare("sdjwt_typ_invalid", VerificationError, "wrong typ header")
 SDJWT_ALG_NOT_ALLOWED = declare(
@@ -151,7 +152,7 @@ def digest_of(text: str) -> str:
 
 
 _STANDARD_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
-_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def base64url(data: bytes) -> str:
@@ -162,7 +163,10 @@ def base64url(data: bytes) -> str:
 
 def dumps_compact(value: Any) -> bytes:
     """Compact UTF-8 JSON; any serialization is fine, the digest is over the text as sent."""
-    return _ENCODER.encode(value).encode("utf-8")
+    try:
+        return _ENCODER.encode(value).encode("utf-8")
+    except (TypeError, ValueError) as exc:  # a set, a NaN, a lone surrogate...
+        raise SDJWT_CLAIMS_INVALID(f"not JSON: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

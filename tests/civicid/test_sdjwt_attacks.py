@@ -690,3 +690,23 @@ def test_cnf_jwk_members_of_another_json_type(jwk: dict[str, Any]) -> None:
         payload["cnf"] = {"jwk": jwk}
 
     refused("kb_cnf_invalid", bind(with_disclosures(resign(credential(), edit), [])))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"claims": {"photo": b"\x89PNG"}},
+        {"claims": {"tags": {"a", "b"}}},
+        {"claims": {"score": float("nan")}},
+        {"claims": {"name": "\udcff"}},
+        {"claims": {1: "one"}},
+        {"claims": ["not", "an", "object"]},
+        {"exp": 1.5},
+        {"iat": "2026-11-25T10:00:00Z"},
+        {"nbf": True},
+    ],
+)
+def test_issuer_refuses_what_is_not_json(overrides: dict[str, Any]) -> None:
+    with pytest.raises(Error) as exc:
+        credential(**{"disclosable": [("photo",), ("name",)], **overrides})
+    assert exc.value.code == "sdjwt_claims_invalid"
