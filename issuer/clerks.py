@@ -62,6 +62,7 @@ class Keyring:
         self.clock = clock
         self._verified: dict[bytes, tuple[Clerk, int]] = {}
         self._lock = threading.Lock()
+        self._slow = threading.Lock()
 
     def cached(self, api_key: str | None) -> Clerk | None:
         """The clerk for a key verified a short while ago, without Argon2; else None."""
@@ -85,8 +86,13 @@ class Keyring:
             return known[0]
         match = KEY_PATTERN.fullmatch(api_key)
         clerk = self.store.clerk(match.group(1)) if match else None
-        if clerk is None or not _verify(clerk.key_hash, api_key):
+        if clerk is None:
             raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
+        # One Argon2 check at a time (each takes 64 MiB): a burst of first calls, or of
+        # forged keys, queues here instead of exhausting memory; the first success serves all.
+        with self._slow:
+            if self.cached(api_key) is None and not _verify(clerk.key_hash, api_key):
+                raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
         with self._lock:
             if len(self._verified) >= MAX_VERIFIED_KEYS:
                 self._verified.clear()

@@ -6,7 +6,7 @@ array elements, so a holder can show "18 or over" without the birth date)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from civicid.proven import ProvenType
@@ -22,6 +22,7 @@ RESERVED_CLAIMS: Final = frozenset(
 # A record's claims are a person's data: a few KiB. Nesting beyond this is no record we hold.
 MAX_CLAIM_DEPTH: Final = 8
 MAX_ERRORS_SHOWN: Final = 5
+MAX_SHAPES: Final = 1024  # distinct claim shapes remembered per type
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class CredentialType:
     metadata: TypeMetadata
     schema: dict[str, Any]
     validator: Any  # a jsonschema validator built once for the schema
+    _disclosable: dict[tuple[ClaimPath, ...], list[ClaimPath]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_proven(cls, proven: ProvenType) -> CredentialType:
@@ -67,7 +71,14 @@ class CredentialType:
 
     def disclosable(self, claims: dict[str, Any]) -> list[ClaimPath]:
         """Every path in ``claims`` the type does not mark "never", parents before children."""
-        return [path for path in claim_paths(claims, ()) if self.disclosure(path) != "never"]
+        paths = tuple(claim_paths(claims, ()))
+        found = self._disclosable.get(paths)
+        if found is None:  # records of a type mostly share their shape: decided once per shape
+            found = [path for path in paths if self.disclosure(path) != "never"]
+            if len(self._disclosable) >= MAX_SHAPES:
+                self._disclosable.clear()
+            self._disclosable[paths] = found
+        return found
 
 
 def _matches(claim: ClaimMetadata, path: ClaimPath) -> bool:

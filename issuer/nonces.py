@@ -4,12 +4,12 @@ the wallet fetches a fresh nonce, as §7.2 and §13.5 expect it to."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 from typing import Final
 
 from civicid.oid4vci import PROOF_NONCE_MISMATCH
 from civicid.times import Clock
+from issuer.entropy import ENTROPY
 
 # Outstanding nonces at most; past it the oldest go first (a flood cannot grow memory).
 MAX_NONCES: Final = 200_000
@@ -23,7 +23,7 @@ class Nonces:
         self._lock = threading.Lock()
 
     def issue(self) -> str:
-        nonce = secrets.token_urlsafe(24)
+        nonce = ENTROPY.token(24)
         now = self.clock()
         with self._lock:
             self._prune(now)

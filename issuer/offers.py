@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -23,6 +22,7 @@ from civicid.oid4vci import (
     TokenRequest,
     offer_link_by_reference,
 )
+from issuer.entropy import ENTROPY
 from issuer.errors import (
     GRANT_EXPIRED,
     GRANT_UNKNOWN,
@@ -51,7 +51,7 @@ def digest(secret: str) -> str:
 
 def hash_tx_code(code: str, salt: str | None = None) -> str:
     """Salted: a transaction code is a few digits, so its plain hash would be a lookup away."""
-    salt = salt or secrets.token_hex(16)
+    salt = salt or ENTROPY(16).hex()
     return f"{salt}${hashlib.sha256((salt + code).encode()).hexdigest()}"
 
 
@@ -137,10 +137,10 @@ class OfferBook:
     ) -> CreatedOffer:
         if not isinstance(record, str) or not RECORD_PATTERN.fullmatch(record):
             raise RECORD_INVALID("a record reference is 1-128 printable ASCII characters")
-        code = secrets.token_urlsafe(32)
-        pin = "".join(secrets.choice("0123456789") for _ in range(self.tx_code_length))
+        code = ENTROPY.token(32)
+        pin = ENTROPY.digits(self.tx_code_length)
         offer = Offer(
-            id=secrets.token_urlsafe(16),
+            id=ENTROPY.token(16),
             record=record,
             configuration=configuration,
             vct=vct,
@@ -211,7 +211,7 @@ class OfferBook:
                 attempts=attempts,
                 state=LOCKED if attempts >= MAX_TX_CODE_ATTEMPTS else OFFERED,
             )
-        token = secrets.token_urlsafe(32)
+        token = ENTROPY.token(32)
         redeemed = replace(
             offer,
             state=REDEEMED,
@@ -228,10 +228,13 @@ class OfferBook:
         offer = self.by_id.get(offer_id) if offer_id else None
         if offer is None or offer.state != REDEEMED or (offer.token_expires or 0) <= now:
             return None
-        return offer
+        return offer if offer.claims is not None else None
 
     def expired(self, now: int) -> list[Offer]:
-        return [o for o in self.by_id.values() if now >= o.expires]
+        """Offers past their time, and past their access token's if one was given."""
+        return [
+            o for o in self.by_id.values() if now >= o.expires and now >= (o.token_expires or 0)
+        ]
 
 
 def wrong_code_error(offer: Offer) -> Error:

@@ -10,7 +10,6 @@ they answer: many requests share one fsync.
 from __future__ import annotations
 
 import logging
-import secrets
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -35,6 +34,7 @@ from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
 from civicid.times import Clock, system_clock
 from issuer import metadata
 from issuer.clerks import Keyring
+from issuer.entropy import ENTROPY
 from issuer.errors import (
     ACCESS_TOKEN_INVALID,
     BATCH_TOO_LARGE,
@@ -108,7 +108,8 @@ class Issuer:
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
         for offer in store.active_offers():
-            self.offers.put(offer)
+            if offer.claims is not None:  # not yet expired and cleared
+                self.offers.put(offer)
         for record in store.lists():
             self.lists.load(record, list(store.slots(record.number)))
 
@@ -537,11 +538,12 @@ class Issuer:
                 vct=offer.vct,
                 cnf_jwk=proof.key.to_jwk(),
                 status={"status_list": {"idx": idx, "uri": self.lists.uri(number)}},
+                rng=ENTROPY,
             )
             for proof, (number, idx) in zip(verified, slots, strict=True)
         ]
         issued = Issued(
-            id=secrets.token_urlsafe(12),
+            id=ENTROPY.token(12),
             offer=offer.id,
             record=offer.record,
             configuration=offer.configuration,

@@ -277,3 +277,21 @@ def test_state_helper_sees_an_issuance(env: Env, token: str) -> None:
     before = state(env)
     env.issuer.credential_request(token, credential_request([good_proof(env)]))
     assert state(env) != before
+
+
+def test_token_outliving_its_offer(env: Env) -> None:
+    """An access token given just before the offer expires still gets the credential; once
+    both have expired the claims are gone and the token is refused."""
+    created = offer(env)
+    env.clock.offset = env.settings.offer_ttl - 10
+    token = redeem(env, created)
+    env.clock.offset = env.settings.offer_ttl + 10
+    assert env.issuer.expire_offers() == 0  # the token is still good: the claims stay
+    env.clock.offset += env.settings.token_ttl
+    assert env.issuer.expire_offers() == 1
+    request = credential_request([good_proof(env)])
+    refused(env, lambda: env.issuer.credential_request(token, request), "access_token_invalid")
+    stored = env.store.offer(created.offer.id)
+    assert stored is not None and stored.claims is None and stored.code is None
+    env.reopen()  # cleared offers are not brought back into play
+    assert created.offer.id not in env.issuer.offers.by_id
