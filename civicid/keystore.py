@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.errors import Conflict, InvalidInput, NotFound, StorageError, declare
+from civicid.errors import Conflict, Error, InvalidInput, NotFound, StorageError, declare
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -75,3 +75,27 @@ class KeyStore:
 
     def exists(self, name: str) -> bool:
         return self._path(name).exists()
+
+    def identities(self) -> list[tuple[str, str]]:
+        """(name, DID) of every identity kept here, by name; other secrets are skipped."""
+        found = []
+        for path in sorted(self.directory.glob("*.json")) if self.directory.exists() else []:
+            name = path.stem
+            if not NAME_PATTERN.fullmatch(name) or name.endswith(".next"):
+                continue
+            try:
+                did = self.get(name).get("did")
+            except Error:
+                continue
+            if isinstance(did, str):
+                found.append((name, did))
+        return found
+
+    def did_of(self, name_or_did: str) -> str:
+        """A DID as given, or the DID of the local identity of that name."""
+        if name_or_did.startswith("did:"):
+            return name_or_did
+        did = self.get(name_or_did).get("did")
+        if not isinstance(did, str):
+            raise KEY_NOT_FOUND(f"{name_or_did!r} is not an identity with a DID")
+        return did

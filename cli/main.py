@@ -6,6 +6,9 @@ This module is the composition root: the only place in ``civicid`` that imports 
 
 from __future__ import annotations
 
+import importlib.metadata
+from typing import Annotated
+
 import typer
 
 from cli.demo import demo
@@ -21,6 +24,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"civicid {importlib.metadata.version('civicid')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """CivicID: credentials for public services, anchored on an auditable public ledger."""
+
+
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(wallet_app, name="wallet")

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.console import AsJson, DataDir, emit, reporting, stderr
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
-from civicid.wire import ConsistencyProof, InclusionProof, Proof
+from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
 from ledger import governance_cli
 from ledger.audit import audit as run_audit
+from ledger.errors import FILE_UNREADABLE, SERVE_PORT_IN_USE
+from ledger.log import PROGRESS_EVERY, Ledger
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
 from ledger.setup import (
@@ -46,6 +49,11 @@ def init(
 ) -> None:
     """Create a ledger: checkpoint key, governance DID and the genesis entry."""
     with reporting(as_json):
+        if origin == DEFAULT_ORIGIN:
+            stderr(
+                f"warning: the origin is the example {DEFAULT_ORIGIN!r}; a real ledger names "
+                "itself with --origin <your domain>/ledger (it cannot change later)"
+            )
         genesis = initialize(data_dir, origin=origin)
         data = {
             "origin": genesis.origin,
@@ -69,42 +77,88 @@ def init(
 def serve(
     data_dir: DataDir,
     host: Annotated[
-        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+        str | None,
+        typer.Option(help="Interface to listen on.", show_default=DEFAULT_HOST),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help=f"TCP port to listen on [default: {LEDGER_PORT}].")
+        int | None,
+        typer.Option(help="TCP port to listen on.", show_default=str(LEDGER_PORT)),
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
+    with reporting(False):
+        settings = LedgerSettings.load(data_dir, host=host, port=port)
+        sock = listen(settings.host, settings.port)
+        try:
+            stderr(f"opening the ledger in {Paths(data_dir).log}")
+            ledger = open_ledger(data_dir, progress=replaying)
+        except BaseException:
+            sock.close()
+            raise
+        try:
+            url = f"http://{settings.host}:{sock.getsockname()[1]}"
+            stderr(
+                f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {data_dir}\n"
+                f"serving on {url} (API description at {url}/docs); Ctrl-C stops"
+            )
+            run_server(settings, ledger, sock, access_log=access_log)
+        finally:
+            ledger.close()
+
+
+def replaying(done: int, total: int) -> None:
+    if total >= PROGRESS_EVERY:
+        stderr(f"  replayed {done:,} of {total:,} entries")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Bind the listening socket before opening the store: a taken port is one line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SERVE_PORT_IN_USE(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
+def run_server(
+    settings: LedgerSettings, ledger: Ledger, sock: socket.socket, *, access_log: bool
+) -> None:
     import uvicorn
 
     from ledger.app import create_app
 
-    with reporting(False):
-        settings = LedgerSettings.load(data_dir, host=host, port=port)
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="info" if access_log else "warning",
-            access_log=access_log,
-            # Served directly, not behind a proxy, unless the operator says otherwise.
-            proxy_headers=False,
-        )
+    config = uvicorn.Config(
+        create_app(settings, ledger=ledger),
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        # Served directly, not behind a proxy, unless the operator says otherwise.
+        proxy_headers=False,
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=int(settings.keep_alive),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 @app.command()
 def audit(
     data_dir: DataDir,
     checkpoint: Annotated[
-        Path | None, typer.Option(help="A checkpoint note to hold the log to.")
+        Path | None,
+        typer.Option(
+            help="A checkpoint note to hold the log to.",
+            show_default="the last one the ledger signed",
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Replay the whole log, re-checking every hash, signature and rule."""
+    """Replay the whole log, re-checking every hash, signature and rule (read-only)."""
     with reporting(as_json):
-        note = checkpoint.read_text("utf-8") if checkpoint else None
+        note = read_text(checkpoint) if checkpoint else None
         report = run_audit(Paths(data_dir).log, checkpoint=note)
         emit(
             as_json,
@@ -116,15 +170,72 @@ def audit(
         )
 
 
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FILE_UNREADABLE(f"{path}: {exc}") from exc
+
+
+@app.command()
+def info(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """What this data dir holds: origin, size, checkpoint and its key (read-only)."""
+    with reporting(as_json):
+        ledger = open_ledger(data_dir, readonly=True)
+        try:
+            state = ledger.state
+            assert state.origin is not None and state.checkpoint_vkey is not None
+            data = LedgerInfo(
+                origin=state.origin,
+                tree_size=ledger.size,
+                root=ledger.root(ledger.size) if ledger.size else None,
+                checkpoint=ledger.checkpoint,
+                checkpoint_key=state.checkpoint_vkey,
+                governance=str(state.governance),
+                data_dir=str(data_dir),
+                bytes_on_disk=ledger.store.bytes_on_disk(),  # type: ignore[attr-defined]
+            )
+        finally:
+            ledger.close()
+        emit(
+            as_json,
+            data.to_json(),
+            lambda: (
+                f"ledger {data.origin} in {data.data_dir}\n"
+                f"  entries         {data.tree_size:,} ({data.bytes_on_disk:,} bytes on disk)\n"
+                f"  governance DID  {data.governance}\n"
+                f"  checkpoint key  {data.checkpoint_key}\n"
+                f"  checkpoint:\n{data.checkpoint}"
+            ),
+        )
+
+
+@app.command()
+def identities(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """The local identities in the key store: their names and DIDs."""
+    with reporting(as_json):
+        found = Paths(data_dir).keys.identities()
+        emit(
+            as_json,
+            [{"name": name, "did": did} for name, did in found],
+            lambda: "\n".join(f"{name:<24} {did}" for name, did in found) or "no identities",
+        )
+
+
 @app.command()
 def resolve(
-    did: str,
+    did: Annotated[str, typer.Argument(help="A DID, or the name of a local identity.")],
     data_dir: DataDir,
     version_id: Annotated[str | None, typer.Option("--version-id")] = None,
     version_time: Annotated[str | None, typer.Option("--version-time")] = None,
     ledger_url: Annotated[
         str | None,
-        typer.Option("--ledger", help="Ask a ledger at this URL; its proof is checked."),
+        typer.Option(
+            "--ledger",
+            envvar="CIVICID_LEDGER_URL",
+            help="Ask a ledger at this URL; its proof is checked.",
+            show_default="the local store",
+        ),
     ] = None,
     checkpoint_key: Annotated[
         str | None,
@@ -135,6 +246,7 @@ def resolve(
     """Resolve a DID: from the local store (read-only; works beside a running server), or
     from a ledger's HTTP API with its inclusion proof verified against the checkpoint."""
     with reporting(as_json):
+        did = Paths(data_dir).keys.did_of(did)
         if ledger_url is None:
             body = resolve_locally(data_dir, did, version_id, version_time)
         else:

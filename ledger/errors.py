@@ -10,6 +10,7 @@ from civicid.errors import (
     NotFound,
     Refused,
     StorageError,
+    Unavailable,
     VerificationError,
     declare,
 )
@@ -77,6 +78,9 @@ LEAF_HASH_INVALID = declare(
 
 # -- command line -----------------------------------------------------------------------------
 
+SERVE_PORT_IN_USE = declare(
+    "serve_port_in_use", Unavailable, "the port is taken (another ledger server?)"
+)
 SETTINGS_INVALID = declare("settings_invalid", InvalidInput, "the ledger settings are invalid")
 FILE_UNREADABLE = declare("file_unreadable", InvalidInput, "a file given cannot be read")
 

@@ -107,7 +107,7 @@ def grant(data_dir: Path, url: str | None, body: dict[str, Any], as_json: bool) 
 
 
 def accredit_issuer(
-    did: Annotated[str, typer.Argument(help="The agency's DID.")],
+    did: Annotated[str, typer.Argument(help="The agency's DID, or its local identity name.")],
     data_dir: DataDir,
     vct: Vcts,
     purpose: Purpose,
@@ -123,7 +123,7 @@ def accredit_issuer(
     with reporting(as_json):
         valid_from, valid_until = period(start, until, days)
         body = grant_body(
-            did,
+            Paths(data_dir).keys.did_of(did),
             credential_types=vct,
             valid_from=valid_from,
             valid_until=valid_until,
@@ -135,7 +135,7 @@ def accredit_issuer(
 
 
 def accredit_verifier(
-    did: Annotated[str, typer.Argument(help="The service desk's DID.")],
+    did: Annotated[str, typer.Argument(help="The service desk's DID, or its local identity name.")],
     data_dir: DataDir,
     vct: Vcts,
     claim: Annotated[
@@ -154,7 +154,7 @@ def accredit_verifier(
     with reporting(as_json):
         valid_from, valid_until = period(start, until, days)
         body = grant_body(
-            did,
+            Paths(data_dir).keys.did_of(did),
             claims={v: list(claim) for v in vct},
             valid_from=valid_from,
             valid_until=valid_until,
@@ -200,12 +200,16 @@ def table(rows: list[list[str]]) -> str:
 
 def list_accreditations(
     data_dir: DataDir,
-    subject: Annotated[str | None, typer.Option("--subject", help="Only this DID's.")] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="Only this DID's (or local identity's).")
+    ] = None,
     at: Annotated[str | None, typer.Option("--at", help="Status at this ISO time.")] = None,
     as_json: AsJson = False,
 ) -> None:
     """List accreditations with their status (read-only; works beside a running server)."""
     with reporting(as_json):
+        if subject is not None:
+            subject = Paths(data_dir).keys.did_of(subject)
         ledger = open_ledger(data_dir, readonly=True)
         try:
             when = parse_when(at) if at else int(time.time())

@@ -36,6 +36,10 @@ from ledger.errors import (
 from ledger.state import DidVersion, State
 from ledger.store import FileLogStore, LogStore
 
+# How often a long replay reports its progress (entries).
+PROGRESS_EVERY: Final = 10_000
+# Told (entries replayed, entries in all) while the log is replayed at start-up.
+Progress = Callable[[int, int], None]
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
 MAX_BATCH: Final = 4096
 
@@ -91,10 +95,12 @@ class Ledger:
         signer: NoteSigner | None,
         *,
         clock: Callable[[], float] = time.time,
+        progress: Progress | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.clock = clock
+        self._progress = progress
         self.state = State()
         self.tree = MerkleTree()
         self._by_hash: dict[bytes, int] = {}
@@ -131,10 +137,11 @@ class Ledger:
         readonly: bool = False,
         create: bool = False,
         clock: Callable[[], float] = time.time,
+        progress: Progress | None = None,
     ) -> Ledger:
         store = FileLogStore(directory, readonly=readonly, create=create)
         try:
-            return cls(store, signer, clock=clock)
+            return cls(store, signer, clock=clock, progress=progress)
         except BaseException:
             store.close()
             raise
@@ -146,12 +153,17 @@ class Ledger:
         self.tree = MerkleTree.from_leaf_hashes(hashes)
         ctx = rules.Context(now=None, verify_signatures=False)
         self.state.defer_map()  # built once at the end: one hash per node, not per entry
-        for seq in range(self.store.size):
+        total = self.store.size
+        for seq in range(total):
             digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
             self._by_hash[digest] = seq
             tx = Transaction.parse(self.store.read(seq))
             ruleset.check(self.state, tx, ctx).apply(self.state, seq, digest)
+            if self._progress is not None and (seq + 1) % PROGRESS_EVERY == 0:
+                self._progress(seq + 1, total)
         self.state.build_map()
+        if self._progress is not None:
+            self._progress(total, total)
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
             raise LEDGER_KEY_MISMATCH(
                 f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",

@@ -17,7 +17,7 @@ from civicid.encoding import b64_decode, b64_encode
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
 from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
-from ledger.log import Ledger
+from ledger.log import Ledger, Progress
 from ledger.store import FILES
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"
@@ -85,11 +85,15 @@ def initialize(
 
 
 def open_ledger(
-    root: Path, *, readonly: bool = False, clock: Callable[[], float] = time.time
+    root: Path,
+    *,
+    readonly: bool = False,
+    clock: Callable[[], float] = time.time,
+    progress: Progress | None = None,
 ) -> Ledger:
     paths = Paths(root)
     if not (paths.log / "log.dat").exists():
         raise LEDGER_NOT_INITIALIZED(f"no ledger in {root}; run `civicid ledger init`")
     # The operator's key signs checkpoints of what this process sees, read-only or not.
     signer = load_signer(paths) if paths.keys.exists(CHECKPOINT_KEY) else None
-    return Ledger.open(paths.log, signer, readonly=readonly, clock=clock)
+    return Ledger.open(paths.log, signer, readonly=readonly, clock=clock, progress=progress)

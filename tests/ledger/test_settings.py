@@ -25,7 +25,7 @@ def test_file_then_environment_then_flags(tmp_path: Path, monkeypatch: pytest.Mo
     assert LedgerSettings.load(tmp_path, port=9003, host=None).port == 9003
 
 
-@pytest.mark.parametrize("text", ["port = 0\n", "colour = 'blue'\n", "port = [\n"])
+@pytest.mark.parametrize("text", ["port = -1\n", "colour = 'blue'\n", "port = [\n"])
 def test_bad_settings_file_is_named(tmp_path: Path, text: str) -> None:
     (tmp_path / "ledger.toml").write_text(text)
     with pytest.raises(Error) as info:
