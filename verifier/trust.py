@@ -18,7 +18,7 @@ from typing import Any, Final, Generic, TypeVar
 from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing, judge
 from civicid.authority import Chain
 from civicid.did import split_key_id
-from civicid.errors import Error
+from civicid.errors import Error, NotFound
 from civicid.jose import PublicKey
 from civicid.ledger_client import LedgerClient
 from civicid.proven import (
@@ -28,7 +28,12 @@ from civicid.proven import (
     governance_grants,
 )
 from civicid.times import Clock
-from verifier.errors import CREDENTIAL_KEY_NOT_IN_FORCE, LEDGER_DATA_STALE, SNAPSHOT_STALE
+from verifier.errors import (
+    CREDENTIAL_KEY_NOT_IN_FORCE,
+    LEDGER_DATA_STALE,
+    SNAPSHOT_INCOMPLETE,
+    SNAPSHOT_STALE,
+)
 
 T = TypeVar("T")
 
@@ -118,7 +123,14 @@ class LedgerTrust:
         iat): ``LedgerClient.key_in_force``'s rule, on the verified history, which is cached
         so one fetch serves every credential of an issuer."""
         did, _ = split_key_id(kid)
-        chain = self._fresh(("did", did), lambda: self._chain(did), now=now, max_age=max_age)
+        try:
+            chain = self._fresh(("did", did), lambda: self._chain(did), now=now, max_age=max_age)
+        except NotFound as exc:
+            if exc.code == SNAPSHOT_INCOMPLETE.name:
+                raise
+            raise CREDENTIAL_KEY_NOT_IN_FORCE(
+                f"{did} is not on the ledger ({exc.code})", reason=exc.code
+            ) from exc
         try:
             return chain.value.key(chain.value.at_time(at), kid, ISSUER_RELATIONSHIP)
         except Error as exc:

@@ -192,6 +192,7 @@ class World:
         vct: str = NATIONAL_ID,
         holder: PrivateKey | None = None,
         status: dict[str, Any] | None = None,
+        with_status: bool = True,
         **extra: Any,
     ) -> str:
         who = issuer or self.agency
@@ -205,9 +206,9 @@ class World:
             vct=vct,
             exp=extra.pop("exp", self.clock.now + 3650 * DAY),
             cnf_jwk=(holder or self.holder).public.to_jwk(),
-            status=status
-            if status is not None
-            else {"status_list": {"idx": index, "uri": LIST_URI}},
+            status=(status or {"status_list": {"idx": index, "uri": LIST_URI}})
+            if with_status
+            else None,
             **extra,
         )
 
@@ -279,8 +280,20 @@ def ledger_http(world: World) -> Iterator[httpx.BaseTransport]:
         yield AppTransport(client)
 
 
-def open_desk(world: World, transport: httpx.BaseTransport, clock: Clock, **extra: Any) -> Verifier:
-    return Verifier.open(settings_for(world.root, **extra), clock=clock, ledger_transport=transport)
+def open_desk(
+    world: World,
+    transport: httpx.BaseTransport,
+    clock: Clock,
+    *,
+    check_accreditation: bool = True,
+    **extra: Any,
+) -> Verifier:
+    return Verifier.open(
+        settings_for(world.root, **extra),
+        clock=clock,
+        ledger_transport=transport,
+        check_accreditation=check_accreditation,
+    )
 
 
 def write_policy(world: World, name: str, text: str) -> Path:
