@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import governance, issuer, ledger, sdjwt
+from benchmarks import governance, issuer, ledger, sdjwt, verifier
 from benchmarks.table import render
 
 
@@ -13,6 +13,7 @@ def main() -> None:
     rows += governance.main(sys.argv[1:])
     rows += sdjwt.main(sys.argv[1:])
     rows += issuer.main(sys.argv[1:])
+    rows += verifier.main(sys.argv[1:])
     print()
     print(render(rows))
 

@@ -8,7 +8,10 @@ status lists, each proven) and the desk's policy around them.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -287,7 +290,7 @@ class Run:
         today = today_of(self.now)
         for predicate in self.policy.predicates:
             predicate.check(select(self.claims, predicate.path), today)
-        return "; ".join(p.describe() for p in self.policy.predicates)
+        return self.policy.conditions
 
 
 RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
@@ -308,14 +311,48 @@ RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
+def _name(path: tuple[Any, ...]) -> str:
+    return claim_name_or_repr(path)
+
+
+def _names(paths: tuple[Any, ...]) -> list[str]:
+    try:
+        return [_name(p) for p in paths]
+    except TypeError:  # an unhashable component: name it the slow way
+        return [claim_name_or_repr(p) for p in paths]
+
+
 class SchemaValidator:
     """A type's JSON Schema compiled once, without ``required``: a holder discloses only
-    what was asked, so absent claims are the policy's business (step 13), not the schema's."""
+    what was asked, so absent claims are the policy's business (step 13), not the schema's.
+
+    The verdict is a pure function of the disclosed claims, and many presentations disclose
+    the same values (``resident: true``, ``age_equal_or_over.18: true``): verdicts are kept
+    for the last ``MAX_VERDICTS`` distinct disclosures."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._validator = jsonschema.Draft202012Validator(_without_required(schema))
+        self._verdicts: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
 
     def first_error(self, claims: dict[str, Any]) -> str | None:
+        try:
+            key = json.dumps(claims, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON: cannot be cached, and will not validate
+            return self._validate(claims)
+        with self._lock:
+            if key in self._verdicts:
+                self._verdicts.move_to_end(key)
+                return self._verdicts[key]
+        verdict = self._validate(claims)
+        with self._lock:
+            self._verdicts[key] = verdict
+            if len(self._verdicts) > MAX_VERDICTS:
+                self._verdicts.popitem(last=False)
+        return verdict
+
+    def _validate(self, claims: dict[str, Any]) -> str | None:
         error = next(iter(self._validator.iter_errors(claims)), None)
         if error is None:
             return None
@@ -323,6 +360,8 @@ class SchemaValidator:
         return f"{where}: {error.message}"[:300]
 
 
+# Distinct disclosures whose schema verdict is kept per type (a few MiB at most).
+MAX_VERDICTS: Final = 4096
 _VALIDATORS: dict[tuple[str, int], SchemaValidator] = {}
 _VALIDATORS_LOCK = threading.Lock()
 MAX_VALIDATORS: Final = 256
@@ -391,7 +430,7 @@ def check_presentation(
         outcomes=tuple(outcomes),
         vct=run.vct,
         issuer=run.iss or None,
-        received=tuple(sorted(claim_name_or_repr(p) for p in run.disclosed)),
+        received=tuple(sorted(_names(run.disclosed))),
         checkpoint_size=trust.checkpoint_size(),
         offline=trust.offline,
     )

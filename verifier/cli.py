@@ -124,7 +124,7 @@ def serve(
     ledger: Ledger = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
-    """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
+    """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /openapi.json."""
     import uvicorn
 
     from verifier.app import create_app

@@ -7,6 +7,7 @@ naming the claim (``require_accredited``), so a desk can never ask for more than
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -225,6 +226,11 @@ class Policy:
         return tuple(n for n in self.requested if n not in self.optional_claims)
 
     @cached_property
+    def conditions(self) -> str:
+        """The predicates in words, as a decision's outcome shows them."""
+        return "; ".join(p.describe() for p in self.predicates)
+
+    @cached_property
     def required_paths(self) -> tuple[tuple[str, ClaimPath], ...]:
         return tuple((name, claim_path(name)) for name in self.required)
 
@@ -408,7 +414,9 @@ def policies_named(policies: dict[str, Policy], name: str) -> Policy:
     return policy
 
 
+@functools.lru_cache(maxsize=64)
 def today_of(now: int) -> date:
+    """The UTC date at ``now`` (ages count in whole days, as a birth date does)."""
     return datetime.fromtimestamp(now, UTC).date()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.verifier.loopback import Desk, serve_desk
 from tests.verifier.world import NOW, Clock, World, build_world, ledger_http, open_desk
 from verifier.service import Verifier
 
@@ -40,3 +41,10 @@ def verifier(world: World, http: httpx.BaseTransport, desk_clock: Clock) -> Iter
     opened = open_desk(world, http, desk_clock)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def desk(world: World, desk_clock: Clock) -> Iterator[Desk]:
+    """The desk and its ledger on loopback (real HTTP)."""
+    with serve_desk(world, desk_clock) as served:
+        yield served

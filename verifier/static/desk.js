@@ -108,7 +108,7 @@
     verdict.className = "verdict " + (decision.eligible ? "yes" : "no");
     verdict.textContent = decision.eligible ? "Eligible" : "Not eligible";
     text("reason", decision.eligible
-      ? "Every check passed for " + decision.policy + "."
+      ? "Every check passed for " + (current ? current.title : decision.policy) + "."
       : decision.reason + " (failed step: " + decision.failed_step + ", code " + decision.code + ")");
     text("received", decision.received_claims.length
       ? "Claims received: " + decision.received_claims.join(", ")

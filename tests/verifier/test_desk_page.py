@@ -1,0 +1,153 @@
+"""The desk's page in a real headless browser (Playwright driving Debian's Chromium): a clerk
+using only the keyboard picks a policy, the QR code and link appear, a wallet answers, and the
+decision shows in plain words; colours meet WCAG AA contrast; screenshots are kept."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from tests.verifier.loopback import Desk, wallet_answer
+from tests.verifier.world import REVOKED, World
+
+CHROMIUM: Final = "/usr/bin/chromium"
+ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Where screenshots go: CIVICID_SCREENSHOTS to keep them, else the test's tmp dir.
+SHOTS_ENV: Final = "CIVICID_SCREENSHOTS"
+# WCAG 2.2 SC 1.4.3: normal text needs 4.5:1 against its background.
+MIN_CONTRAST: Final = 4.5
+
+CONTRAST_JS: Final = """
+(selector) => {
+  const el = document.querySelector(selector);
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  let node = el, bg = "rgba(0, 0, 0, 0)";
+  while (node && (bg === "rgba(0, 0, 0, 0)" || bg === "transparent")) {
+    bg = getComputedStyle(node).backgroundColor;
+    node = node.parentElement;
+  }
+  if (bg === "rgba(0, 0, 0, 0)") bg = "rgb(255, 255, 255)";
+  const a = lum(getComputedStyle(el).color), b = lum(bg);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+"""
+
+
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1100, "height": 900})
+        # Nothing may be fetched from anywhere but the desk itself.
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith("http://127.0.0.1")
+                else route.abort()
+            ),
+        )
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def until(page: Page, script: str, timeout: float = 10.0) -> None:
+    """Poll ``script`` from here: the page's CSP forbids the eval wait_for_function uses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        page.wait_for_timeout(50)
+
+
+def answer_when_shown(
+    world: World, desk: Desk, page: Page, credential: str | None = None
+) -> threading.Thread:
+    """Play the wallet once the page shows the link (in a thread: the page keeps polling)."""
+    link = page.locator("#link")
+    link.wait_for(state="visible")
+    text = link.inner_text()
+    thread = threading.Thread(target=wallet_answer, args=(world, desk, text, credential))
+    thread.start()
+    return thread
+
+
+def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Path) -> None:
+    external: list[str] = []
+    page.on("requestfailed", lambda request: external.append(request.url))
+    page.goto(desk.url + "/")
+    page.screenshot(path=str(shots / "desk-1-start.png"), full_page=True)
+    # Keyboard only: Tab to the skip link, then to the policy list, choose, Tab, Enter.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "policy"
+    page.select_option("#policy", "housing-benefit")  # what arrow keys do on a focused <select>
+    assert "resident" in page.locator("#asks").inner_text()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "go"
+    page.keyboard.press("Enter")
+    page.locator("#qr").wait_for(state="visible")
+    until(page, "() => document.getElementById('qr').naturalWidth > 0")
+    assert page.evaluate("document.activeElement.id") == "copy"
+    assert page.locator("#link").inner_text().startswith("openid4vp://")
+    page.screenshot(path=str(shots / "desk-2-qr.png"), full_page=True)
+    answer_when_shown(world, desk, page).join(timeout=30)
+    page.locator("#verdict.yes").wait_for(timeout=15_000)
+    assert page.locator("#verdict").inner_text() == "Eligible"
+    assert page.evaluate("document.activeElement.id") == "result-title"
+    assert "age_equal_or_over.18, resident" in page.locator("#received").inner_text()
+    page.screenshot(path=str(shots / "desk-3-eligible.png"), full_page=True)
+    for selector in ("#verdict", "#reason", ".purpose", "button#again", ".bar h1", ".foot p"):
+        ratio = page.evaluate(CONTRAST_JS, selector)
+        assert ratio >= MIN_CONTRAST, (selector, ratio)
+    assert not external
+
+
+def test_not_eligible_in_plain_words(world: World, desk: Desk, page: Page, shots: Path) -> None:
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    link = page.locator("#link")
+    link.wait_for(state="visible")
+    answer_when_shown(world, desk, page, world.credential(index=REVOKED)).join(timeout=30)
+    page.locator("#verdict.no").wait_for(timeout=15_000)
+    assert page.locator("#verdict").inner_text() == "Not eligible"
+    reason = page.locator("#reason").inner_text()
+    assert "revoked" in reason and "status_revoked" in reason
+    page.locator("#steps-box summary").click()
+    assert (
+        "Failed: Not revoked or suspended [status_revoked]" in page.locator("#steps").inner_text()
+    )
+    page.screenshot(path=str(shots / "desk-4-not-eligible.png"), full_page=True)
+    for selector in ("#verdict", "#steps li.failed", "#steps li.skipped"):
+        ratio = page.evaluate(CONTRAST_JS, selector)
+        assert ratio >= MIN_CONTRAST, (selector, ratio)
