@@ -48,6 +48,7 @@ mutation = load()
         ('raise X("the ledger has no genesis yet")', "raise X(None)"),
         ('raise Refused("code_x", "it is refused")', 'raise Refused("code_x", )'),
         ('_check(h, "leaf hash", "hash_malformed")', '_check(h, None, "hash_malformed")'),
+        ('raise X("code_x", f"{what} is not a uint64")', 'raise X("code_x", None)'),
     ],
 )
 def test_a_changed_message_is_message_text(original: str, mutant: str) -> None:
