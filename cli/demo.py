@@ -111,7 +111,7 @@ def run(root: Path, story: Story) -> None:
 
         with story.step("accreditations", "Governance accredits the agency and the desk"):
             for who, grant, seq in stack.ensure_accreditations(client, ledger, agency, desk):
-                scope = "issue national IDs" if who == "agency" else ", ".join(stack.DESK_CLAIMS)
+                scope = "issue national IDs" if who == "agency" else "ask 5 national ID claims"
                 story.say(f"{who}: {grant} ({scope}) → entry {seq}")
             story.expect(
                 client.issuer_accredited(agency.did, stack.NATIONAL_ID).accredited,
@@ -151,9 +151,9 @@ def run(root: Path, story: Story) -> None:
             review = wallet.review_offer(offer["linkByReference"])
             offered = review.offered[0]
             story.say(
-                f"offer from {short(review.issuer_did)}: accredited for {offered.vct} "
-                f"({offered.accreditation}), checked on the ledger before asking for the code"
+                f"offer from {short(review.issuer_did)} for {offered.type_name or offered.vct}"
             )
+            story.say(f"accredited for it ({offered.accreditation}): proven on the ledger first")
             received = wallet.accept_offer(review, offer["txCode"])
             story.expect(len(received) == 1, f"expected one credential, got {len(received)}")
             card = received[0]
@@ -171,8 +171,8 @@ def run(root: Path, story: Story) -> None:
         with story.step("present", "The citizen shares only what the desk needs"):
             plan = wallet.prepare(created["link"])
             asked = sorted({c.name for q in plan.queries for c in q.options[0].claims})
-            story.say(f"desk {short(plan.verifier)}, purpose: {plan.purpose}")
-            story.say(f"asked: {', '.join(asked)}; all within its accreditation")
+            story.say(f"desk {short(plan.verifier)}, accredited for what it asks")
+            story.say(f"asked: {', '.join(asked)}")
             story.expect(not plan.not_allowed(), f"unexpected refusal {plan.not_allowed()}")
             outcome = wallet.present(plan)
             sent = sorted(name for names in outcome.sent.values() for name in names)
