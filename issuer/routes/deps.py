@@ -28,9 +28,13 @@ NO_STORE: Final = {"Cache-Control": "no-store"}
 T = TypeVar("T")
 
 
-async def get_issuer(request: Request) -> Issuer:
+def issuer_of(request: Request) -> Issuer:
     issuer: Issuer = request.app.state.issuer
     return issuer
+
+
+async def get_issuer(request: Request) -> Issuer:
+    return issuer_of(request)
 
 
 IssuerDep = Annotated[Issuer, Depends(get_issuer)]

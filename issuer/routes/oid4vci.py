@@ -35,6 +35,7 @@ from issuer.routes.deps import (
     bearer,
     call,
     durable,
+    issuer_of,
     json_response,
     read_limited,
 )
@@ -78,7 +79,8 @@ async def offer(offer_id: str, issuer: IssuerDep) -> Response:
 
 
 @router.post("/token", summary="Token endpoint, pre-authorized code grant (§6)")
-async def token(request: Request, issuer: IssuerDep) -> Response:
+async def token(request: Request) -> Response:
+    issuer = issuer_of(request)  # no dependency injection on the hot path: it costs
     body = await read_limited(request)
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -92,12 +94,13 @@ async def token(request: Request, issuer: IssuerDep) -> Response:
 
 
 @router.post("/nonce", summary="Nonce endpoint (§7)")
-async def nonce(issuer: IssuerDep) -> Response:
-    return json_response(issuer.nonce().to_json(), headers=NO_STORE)
+async def nonce(request: Request) -> Response:
+    return json_response(issuer_of(request).nonce().to_json(), headers=NO_STORE)
 
 
 @router.post("/credential", summary="Credential endpoint (§8), batch by proofs.jwt")
-async def credential(request: Request, issuer: IssuerDep) -> Response:
+async def credential(request: Request) -> Response:
+    issuer = issuer_of(request)
     access_token = bearer(request)
     body = await read_limited(request)
     parsed = CredentialRequest.from_json(body)
