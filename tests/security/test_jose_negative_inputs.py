@@ -232,3 +232,25 @@ def test_stray_members_do_not_make_another_key() -> None:
     assert stray.to_jwk() == PublicKey.from_jwk(jwk).to_jwk()
     assert stray.thumbprint() == PublicKey.from_jwk(jwk).thumbprint()
     assert stray == PublicKey.from_jwk(jwk)
+
+
+def test_verify_compact_keeps_the_callers_limits() -> None:
+    """The size limit and typ a caller passes are the ones enforced."""
+    text, key = token()
+    with pytest.raises(Error) as info:
+        verify_compact(text, key, typ="JWT", max_bytes=len(text) - 1)
+    assert info.value.code == "jws_too_large"
+    verify_compact(text, key, typ="JWT", max_bytes=len(text))
+    with pytest.raises(Error) as info:
+        verify_compact(text, key, typ="kb+jwt")
+    assert info.value.code == "jws_typ_mismatch"
+    with pytest.raises(Error) as info:
+        verify_compact(text, key, typ="JWT", allowed_algs=("ES384",))
+    assert info.value.code == "jws_alg_forbidden"
+
+
+def test_equal_keys_are_one_key_in_sets_and_maps() -> None:
+    jwk = p256()
+    first, second = PublicKey.from_jwk(jwk), PublicKey.from_jwk({**jwk, "kid": "another name"})
+    assert first == second and hash(first) == hash(second)
+    assert len({first, second, PublicKey.from_jwk(p256())}) == 2
