@@ -1,13 +1,137 @@
-"""The wallet's Textual app (placeholder until the screens land)."""
+"""``civicid wallet``: the citizen's wallet as a Textual app, keyboard first, usable at 80x24.
+
+A thin shell over ``wallet.holder.Wallet``: screens call it (network and key derivation in
+workers) and show what it answers; errors go to a modal that says what to do.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import ClassVar, Final
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from wallet.holder.wallet import Wallet
+from wallet.screens.access import FirstRunScreen, UnlockScreen
+from wallet.screens.cards import CardsScreen
+from wallet.screens.help import HelpScreen
 from wallet.settings import WalletSettings
 
+# How often the app asks the wallet whether it has idled long enough to lock.
+IDLE_POLL_SECONDS: Final = 1.0
 
-class WalletApp:
-    def __init__(self, settings: WalletSettings) -> None:
+
+class WalletApp(App[None]):
+    CSS_PATH = "wallet.tcss"
+    TITLE = "CivicID wallet"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="app-quit", tooltip="Leave (the wallet locks)"),
+        Binding("f1", "help", "Help", show=False, id="app-help", tooltip="Keys and concepts"),
+    ]
+
+    def __init__(
+        self, settings: WalletSettings, *, link: str = "", wallet: Wallet | None = None
+    ) -> None:
+        super().__init__()
         self.settings = settings
+        self.link = link  # an offer or request link to open once unlocked
+        self.wallet: Wallet | None = wallet
+        self.owns_wallet = wallet is None  # one handed in is closed by whoever opened it
 
-    def run(self) -> None:
-        raise NotImplementedError
+    # -- getting in ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(IDLE_POLL_SECONDS, self.lock_when_idle)
+        if self.wallet is not None:
+            self.enter(self.wallet)
+        elif Wallet.exists(self.settings):
+            self.push_screen(UnlockScreen(self.settings), self.entered)
+        else:
+            self.push_screen(FirstRunScreen(self.settings), self.entered)
+
+    def entered(self, wallet: Wallet | None) -> None:
+        if wallet is not None:
+            self.enter(wallet)
+
+    def enter(self, wallet: Wallet) -> None:
+        self.wallet = wallet
+        self.switch_screen(CardsScreen(wallet)) if self.screen_stack[1:] else self.push_screen(
+            CardsScreen(wallet)
+        )
+        link, self.link = self.link, ""
+        if link.startswith("openid4vp"):
+            self.action_present(link)
+        elif link:
+            self.action_receive(link)
+
+    def lock_when_idle(self) -> None:
+        wallet = self.wallet
+        if wallet is None or isinstance(self.screen, UnlockScreen):
+            return
+        if wallet.check_idle():
+            reason = "The wallet locked itself after a while without use."
+            self.push_screen(UnlockScreen(self.settings, wallet, reason), self.resumed)
+
+    def resumed(self, _: Wallet | None) -> None:
+        self.screen.refresh()
+
+    def on_unmount(self) -> None:
+        if self.wallet is not None and self.owns_wallet:
+            self.wallet.close()
+
+    # -- actions (bindings, palette) -----------------------------------------------------
+
+    def _open(self) -> Wallet | None:
+        if self.wallet is None or self.wallet.locked:
+            return None
+        self.wallet.idle.touch()
+        return self.wallet
+
+    def action_receive(self, link: str = "") -> None:
+        from wallet.screens.receive import ReceiveScreen
+
+        if wallet := self._open():
+            self.push_screen(ReceiveScreen(wallet, link))
+
+    def action_present(self, link: str = "") -> None:
+        from wallet.screens.present import PresentScreen
+
+        if wallet := self._open():
+            self.push_screen(PresentScreen(wallet, link))
+
+    def action_history(self) -> None:
+        from wallet.screens.history import HistoryScreen
+
+        if wallet := self._open():
+            self.push_screen(HistoryScreen(wallet))
+
+    def action_settings(self) -> None:
+        from wallet.screens.settings import SettingsScreen
+
+        if wallet := self._open():
+            self.push_screen(SettingsScreen(wallet))
+
+    def action_lock(self) -> None:
+        if self.wallet is not None and not self.wallet.locked:
+            self.wallet.lock()
+            self.push_screen(UnlockScreen(self.settings, self.wallet, "Locked."), self.resumed)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.wallet is None or self.wallet.locked:
+            return
+        yield SystemCommand(
+            "Receive a credential", "Paste an agency's offer link", self.action_receive
+        )
+        yield SystemCommand(
+            "Present to a desk", "Answer a desk's request link", self.action_present
+        )
+        yield SystemCommand("History", "Who saw what, and their receipts", self.action_history)
+        yield SystemCommand("Settings", "Ledger, passphrase, backup", self.action_settings)
+        yield SystemCommand("Lock", "Lock the wallet now", self.action_lock)
+        yield SystemCommand("Help", "Keys and concepts", self.action_help)

@@ -381,7 +381,9 @@ def plan_text(plan: Plan) -> str:
                 f"{option.accreditation_purpose}"
             )
         else:
-            lines.append(f"  NOT accredited for this credential type [{option.refusal}]")
+            lines.append(f"  NOT accredited to ask for this credential [{option.refusal}]")
+        if option.refusal:
+            lines.append("  it asks for claims the ledger does not allow it (NOT ALLOWED below)")
         lines.append(f"  from your {option.credential.title} ({option.credential.id}):")
         for claim in option.claims:
             mark = claim.requirement if claim.allowed else "NOT ALLOWED — will not be sent"

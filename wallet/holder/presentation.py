@@ -217,6 +217,7 @@ def plan_option(
         (g for g in answer.grants if g.id == answer.standing.accreditation),
         answer.grants[0] if answer.grants else None,
     )
+    refused = [c.name for c in choices if not c.allowed]
     return Option(
         credential=credential,
         claims=tuple(choices),
@@ -224,7 +225,7 @@ def plan_option(
         accreditation=answer.standing.accreditation,
         accreditation_purpose=grant.purpose if grant is not None else None,
         legal_basis=grant.legal_basis if grant is not None else None,
-        refusal=answer.standing.reason,
+        refusal=(answer.standing.reason or "verifier_claims_not_allowed") if refused else None,
     )
 
 
@@ -250,7 +251,11 @@ def accreditation(
         return set(names), whole
     if whole.standing.reason != "verifier_claims_not_allowed":
         return set(), whole  # not accredited at all (or revoked, expired): nothing allowed
-    return {name for name in names if ask((name,)).accredited}, whole
+    single = {name: ask((name,)) for name in names}
+    allowed = {name for name, answer in single.items() if answer.accredited}
+    # Show the accreditation that covers part of the ask (the refusal stays in ``whole``).
+    shown = next((a for a in single.values() if a.accredited), whole)
+    return allowed, shown
 
 
 def present(

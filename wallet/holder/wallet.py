@@ -6,6 +6,7 @@ drive this one object; the protocols (``issuance``, ``presentation``, ``status``
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -80,6 +81,8 @@ class Wallet:
         self.idle = IdleLock(settings.idle_timeout, monotonic)
         self._store: Store | None = store
         self._ledger: LedgerClient | None = None
+        # The TUI reads on its thread while a worker writes: one database use at a time.
+        self._lock = threading.RLock()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -139,6 +142,10 @@ class Wallet:
 
     def lock(self) -> None:
         """Forget the key and every decrypted record; the file stays as it is."""
+        with self._lock:
+            self._forget()
+
+    def _forget(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -170,10 +177,11 @@ class Wallet:
     def _session(self) -> Iterator[Any]:
         """Every use goes through here: refuse when locked or idle too long, else count as
         activity."""
-        if self.check_idle():
-            raise WALLET_LOCKED("the wallet locked itself after idling: unlock it again")
-        self.idle.touch()
-        yield self.store.db
+        with self._lock:
+            if self.check_idle():
+                raise WALLET_LOCKED("the wallet locked itself after idling: unlock it again")
+            self.idle.touch()
+            yield self.store.db
 
     def _guard(self) -> None:
         with self._session():
@@ -344,6 +352,13 @@ class Wallet:
                 deadline=self.settings.http_deadline,
             )
         return self._ledger
+
+    def reset_ledger_client(self) -> None:
+        """Forget the ledger client (its URL or key changed); the next use makes a new one."""
+        with self._lock:
+            if self._ledger is not None:
+                self._ledger.close()
+                self._ledger = None
 
     def http(self) -> HttpClient:
         """A bounded client for issuers and verifiers (a fresh one per flow)."""

@@ -1,0 +1,183 @@
+"""Getting into the wallet: create one (first run), or unlock it. Key derivation runs in a
+worker so the screen stays alive while Argon2id works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+
+from civicid.errors import Error
+from wallet.errors import WALLET_PASSPHRASE_MISMATCH
+from wallet.holder.vault import check_strength
+from wallet.holder.wallet import Wallet
+from wallet.screens.error import ErrorModal
+from wallet.settings import WalletSettings
+from wallet.widgets.passphrase import PassphraseWithHint
+
+QUIT = Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave the wallet")
+
+
+class FirstRunScreen(Screen[Wallet]):
+    """Create a wallet (passphrase twice, the ledger it trusts), or restore a backup."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [QUIT]
+
+    def __init__(self, settings: WalletSettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form"):
+            yield Label("Welcome to your CivicID wallet", classes="title")
+            yield Static(
+                "Your credentials stay on this computer, sealed under a passphrase only you "
+                "know. Nobody can recover it for you: write it down somewhere safe.",
+                classes="intro",
+            )
+            yield Label("Passphrase (several words)", classes="field-label")
+            yield PassphraseWithHint("Choose a passphrase", id="passphrase")
+            yield Label("The same passphrase again", classes="field-label")
+            yield Input(password=True, compact=True, id="again")
+            yield Label("Ledger URL", classes="field-label")
+            yield Input(self.settings.ledger_url, compact=True, id="ledger")
+            yield Label("Ledger checkpoint key (its operator publishes it)", classes="field-label")
+            yield Input(self.settings.ledger_key or "", compact=True, id="ledger-key")
+            with Horizontal(classes="buttons"):
+                yield Button("Create wallet", variant="primary", id="create")
+            yield Label("", id="problem", classes="problem")
+            yield Label("Or restore a backup into this new wallet", classes="section")
+            yield Label("Backup file", classes="field-label")
+            yield Input(compact=True, id="backup-path")
+            yield Label("Backup passphrase", classes="field-label")
+            yield Input(password=True, compact=True, id="backup-passphrase")
+            yield Button("Restore backup", id="restore")
+            yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase", Input).focus()
+
+    def value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter moves on; in the last field of a part, it does that part's button."""
+        if event.input.id == "ledger-key":
+            self.query_one("#create", Button).press()
+        elif event.input.id == "backup-passphrase":
+            self.query_one("#restore", Button).press()
+        else:
+            self.focus_next()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        secret, again = self.value("#passphrase"), self.value("#again")
+        problem = self.query_one("#problem", Label)
+        try:
+            check_strength(secret)
+            if secret != again:
+                raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ")
+        except Error as exc:
+            problem.update(exc.message)
+            return
+        problem.update("")
+        settings = self.settings.save(
+            ledger_url=self.value("#ledger") or None, ledger_key=self.value("#ledger-key") or None
+        )
+        self.query_one("#busy").display = True
+        if event.button.id == "restore":
+            self.restore(
+                settings, secret, Path(self.value("#backup-path")), self.value("#backup-passphrase")
+            )
+        else:
+            self.create(settings, secret)
+
+    @work(thread=True, exclusive=True, group="access")
+    def create(self, settings: WalletSettings, secret: str) -> None:
+        try:
+            wallet = Wallet.create(settings, secret)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.dismiss, wallet)
+
+    @work(thread=True, exclusive=True, group="access")
+    def restore(
+        self, settings: WalletSettings, secret: str, path: Path, backup_secret: str
+    ) -> None:
+        try:
+            wallet = Wallet.restore(settings, path, backup_secret, secret)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.dismiss, wallet)
+
+    def failed(self, error: Error) -> None:
+        self.query_one("#busy").display = False
+        self.app.push_screen(ErrorModal(error))
+
+
+class UnlockScreen(Screen[Wallet]):
+    """The passphrase, once per session and again after the wallet locked itself."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [QUIT]
+
+    def __init__(
+        self, settings: WalletSettings, wallet: Wallet | None = None, reason: str = ""
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.wallet = wallet
+        self.reason = reason
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="form narrow"):
+            yield Label("Unlock your wallet", classes="title")
+            if self.reason:
+                yield Static(self.reason, classes="intro")
+            yield Input(placeholder="Passphrase", password=True, compact=True, id="passphrase")
+            yield Label("", id="problem", classes="problem")
+            yield LoadingIndicator(id="busy")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#passphrase", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            return
+        self.query_one("#busy").display = True
+        self.query_one("#problem", Label).update("Unlocking…")
+        self.unlock(event.value)
+
+    @work(thread=True, exclusive=True, group="access")
+    def unlock(self, secret: str) -> None:
+        try:
+            if self.wallet is not None:
+                self.wallet.unlock(secret)
+                wallet = self.wallet
+            else:
+                wallet = Wallet.open(self.settings, secret)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.dismiss, wallet)
+
+    def failed(self, error: Error) -> None:
+        self.query_one("#busy").display = False
+        field = self.query_one("#passphrase", Input)
+        field.value = ""
+        field.focus()
+        if error.code == "wallet_passphrase_wrong":
+            self.query_one("#problem", Label).update("That passphrase does not open this wallet.")
+            return
+        self.query_one("#problem", Label).update("")
+        self.app.push_screen(ErrorModal(error, "The wallet cannot be opened"))

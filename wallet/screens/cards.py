@@ -1,0 +1,93 @@
+"""The main screen: the credentials held, as cards; Enter opens one."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, ListView, Static
+
+from civicid.errors import Error
+from wallet.holder.wallet import Wallet
+from wallet.screens.error import ErrorModal
+from wallet.widgets.card import CredentialCard
+
+
+class CardsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "app.receive", "Receive", id="receive", tooltip="Receive a credential"),
+        Binding("p", "app.present", "Present", id="present", tooltip="Answer a desk's request"),
+        Binding("h", "app.history", "History", id="history", tooltip="Who saw what, when"),
+        Binding("u", "refresh_status", "Update", id="update", tooltip="Statuses from the ledger"),
+        Binding("s", "app.settings", "Settings", id="settings", tooltip="Ledger, backup"),
+        Binding("l", "app.lock", "Lock", id="lock", tooltip="Lock the wallet now", show=False),
+        Binding("question_mark", "app.help", "Help", id="help", tooltip="Keys and concepts"),
+    ]
+
+    def __init__(self, wallet: Wallet) -> None:
+        super().__init__()
+        self.wallet = wallet
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="cards-pane"):
+            yield Label("Your credentials", classes="title")
+            yield ListView(id="cards")
+            yield Static("No credentials yet. Press r to receive one from an agency.", id="empty")
+            yield Label("", id="status-line", classes="meta")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "CivicID wallet"
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        if self.wallet.locked:
+            return
+        try:
+            held = self.wallet.credentials()
+            shown = self.wallet.shown()
+        except Error as exc:
+            self.app.push_screen(ErrorModal(exc))
+            return
+        now = self.wallet.clock()
+        cards = self.query_one("#cards", ListView)
+        cards.clear()
+        cards.extend(CredentialCard(c, now, shown) for c in held)
+        cards.display = bool(held)
+        self.query_one("#empty").display = not held
+        if held:
+            cards.index = 0
+            cards.focus()
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        if isinstance(event.item, CredentialCard):
+            from wallet.screens.details import DetailsScreen
+
+            self.app.push_screen(DetailsScreen(self.wallet, event.item.credential))
+
+    def action_refresh_status(self) -> None:
+        self.query_one("#status-line", Label).update("Asking the ledger for statuses…")
+        self.refresh_status()
+
+    @work(thread=True, exclusive=True, group="network")
+    def refresh_status(self) -> None:
+        try:
+            report = self.wallet.refresh()
+        except Error as exc:
+            self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
+            return
+        failed = f", {len(report.failures)} list(s) unreadable" if report.failures else ""
+        line = f"Statuses updated from the ledger: {len(report.changed)} changed{failed}."
+        self.app.call_from_thread(self.refreshed, line)
+
+    def refreshed(self, line: str) -> None:
+        self.query_one("#status-line", Label).update(line)
+        self.reload()

@@ -1,0 +1,50 @@
+"""One credential: every claim, which can be withheld, where it came from, its copies."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from civicid.times import rfc3339
+from wallet.holder.credentials import Credential
+from wallet.holder.wallet import Wallet
+from wallet.widgets.card import StatusBadge
+from wallet.widgets.claims import ClaimRows
+
+
+class DetailsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back to the cards"),
+        Binding("question_mark", "app.help", "Help", id="details-help", tooltip="Keys"),
+    ]
+
+    def __init__(self, wallet: Wallet, credential: Credential) -> None:
+        super().__init__()
+        self.wallet = wallet
+        self.credential = credential
+
+    def compose(self) -> ComposeResult:
+        credential, now = self.credential, self.wallet.clock()
+        with VerticalScroll(classes="details"):
+            with Horizontal(classes="card-top"):
+                yield Label(credential.title, classes="title")
+                yield StatusBadge(credential.status(now))
+            yield Static(
+                f"Issuer   {credential.issuer_name or ''}\n         {credential.issuer}\n"
+                f"Issued   {rfc3339(credential.issued_at)}"
+                + (f"   expires {rfc3339(credential.expires_at)}" if credential.expires_at else "")
+                + f"\nCopies   {len(credential.copies)}, each with its own key · id {credential.id}"
+                + (
+                    f"\nChecked  {rfc3339(credential.checked_at)} on the ledger"
+                    if credential.checked_at
+                    else ""
+                ),
+                classes="facts",
+            )
+            yield ClaimRows(credential)
+        yield Footer()

@@ -1,0 +1,42 @@
+"""Keys and the few ideas a citizen needs: copies, accreditation, what is never sent."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+[b]Keys[/b]
+  r  receive a credential (paste the agency's offer link)
+  p  present: answer a desk's request (paste its link)
+  h  history: who saw what, and their signed receipts
+  u  update statuses from the public ledger
+  s  settings: ledger, passphrase, backup
+  l  lock now (it also locks itself after a while)
+  ctrl+p  command palette    escape  back    ctrl+q  quit
+
+[b]Accredited?[/b] The public ledger lists which agencies may issue which \
+credentials, and which desks may ask for which claims. The wallet checks it \
+before anything happens.
+[b]NOT ALLOWED[/b] claims are never sent, unless you override behind a warning.
+[b]Copies.[/b] Each credential comes as several copies, each with its own key, \
+so two desks cannot tell they saw the same card.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "dismiss", "Close", id="help-close", tooltip="Close")
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog help-dialog"):
+            yield Static(HELP)
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,247 @@
+"""Present: paste a desk's request link; see the desk, its accreditation and purpose from
+the ledger; each requested claim marked required / optional / not allowed; untick what is
+optional; confirm; see the decision."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    LoadingIndicator,
+    Select,
+    Static,
+)
+
+from civicid.errors import Error
+from wallet.holder.presentation import Option, Outcome, Plan, QueryPlan
+from wallet.holder.wallet import Wallet
+from wallet.screens.error import ConfirmModal, ErrorModal
+from wallet.widgets.claims import ChoiceRow
+
+OVERRIDE_WARNING = (
+    "The public ledger does not allow this desk to ask for the claims marked NOT ALLOWED. "
+    "Sending them anyway gives the desk information no law or accreditation lets it have. "
+    "Only do this if you know why it needs them."
+)
+
+
+def desk_text(plan: Plan, option: Option) -> str:
+    lines = [f"Desk {plan.verifier}", f"Asks because: {plan.purpose}"]
+    if option.accreditation:
+        partly = " for part of this" if option.refusal else ""
+        lines.append(f"✔ Accredited{partly} on the ledger ({option.accreditation}):")
+        lines.append(f"  {option.accreditation_purpose}")
+        if option.legal_basis:
+            lines.append(f"  under {option.legal_basis}")
+    else:
+        lines.append(f"✘ NOT accredited to ask for this credential [{option.refusal}]")
+    if option.refusal:
+        lines.append("✘ It asks for claims the ledger does not allow it: NOT ALLOWED below.")
+    return "\n".join(lines)
+
+
+class QueryPane(Vertical):
+    """One requested credential: which card answers it, and its claims as choices."""
+
+    def __init__(self, plan: Plan, query: QueryPlan) -> None:
+        super().__init__(classes="query")
+        self.plan = plan
+        self.query_plan = query
+        self.option = query.options[0]
+
+    def compose(self) -> ComposeResult:
+        yield Static(desk_text(self.plan, self.option), classes="panel desk")
+        if len(self.query_plan.options) > 1:
+            yield Select(
+                [
+                    (f"{o.credential.title} ({o.credential.id})", o.credential.id)
+                    for o in self.query_plan.options
+                ],
+                value=self.option.credential.id,
+                allow_blank=False,
+                id="which",
+            )
+        else:
+            yield Label(
+                f"From your {self.option.credential.title} ({self.option.credential.id}):",
+                classes="section",
+            )
+        yield Vertical(*(ChoiceRow(c) for c in self.option.claims), classes="choices")
+        if self.option.always_shared:
+            yield Label(
+                "Also visible to the desk (in clear on this card): "
+                + ", ".join(self.option.always_shared),
+                classes="meta mark-warn",
+            )
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        chosen = next(o for o in self.query_plan.options if o.credential.id == event.value)
+        if chosen is self.option:
+            return
+        self.option = chosen
+        choices = self.query_one(".choices", Vertical)
+        choices.remove_children()
+        choices.mount_all([ChoiceRow(c) for c in chosen.claims])
+
+    @property
+    def rows(self) -> list[ChoiceRow]:
+        return list(self.query(ChoiceRow))
+
+
+class PresentScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape", "app.pop_screen", "Back", id="present-back", tooltip="Cancel: send nothing"
+        ),
+        Binding("question_mark", "app.help", "Help", id="present-help", tooltip="Keys"),
+    ]
+
+    def __init__(self, wallet: Wallet, link: str = "") -> None:
+        super().__init__()
+        self.wallet = wallet
+        self.link = link
+        self.plan: Plan | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="form", id="present-pane"):
+            yield Label("Answer a desk's request", classes="title")
+            yield Input(
+                self.link, placeholder="Paste the request link, then Enter", compact=True, id="link"
+            )
+            yield Vertical(id="plan")
+            with Horizontal(classes="buttons", id="actions"):
+                yield Button("Send", variant="primary", id="send")
+                yield Button("Override…", variant="error", id="override")
+            yield LoadingIndicator(id="busy")
+            yield Label("", id="progress", classes="meta")
+            yield Static("", id="decision", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for selector in ("#busy", "#actions", "#decision"):
+            self.query_one(selector).display = False
+        self.query_one("#link", Input).focus()
+        if self.link:
+            self.start_prepare(self.link)
+
+    def busy(self, text: str) -> None:
+        self.query_one("#busy").display = bool(text)
+        self.query_one("#progress", Label).update(text)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.start_prepare(event.value.strip())
+
+    def start_prepare(self, link: str) -> None:
+        self.busy("Checking the request, the desk and its accreditation on the ledger…")
+        self.prepare(link)
+
+    @work(thread=True, exclusive=True, group="network")
+    def prepare(self, link: str) -> None:
+        try:
+            plan = self.wallet.prepare(link)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.show_plan, plan)
+
+    def show_plan(self, plan: Plan) -> None:
+        self.plan = plan
+        self.busy("")
+        pane = self.query_one("#plan", Vertical)
+        pane.remove_children()
+        pane.mount_all([QueryPane(plan, q) for q in plan.queries])
+        self.query_one("#actions").display = True
+        self.query_one("#override").display = any(
+            not c.allowed for q in plan.queries for o in q.options for c in o.claims
+        )
+        self.query_one("#decision").display = False
+        self.query_one("#send", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "override":
+            self.app.push_screen(
+                ConfirmModal(
+                    "Send claims the desk may not ask for?", OVERRIDE_WARNING, "Let me tick them"
+                ),
+                self.overridden,
+            )
+        elif event.button.id == "send" and self.plan is not None:
+            self.start_send(self.plan)
+
+    def overridden(self, yes: bool | None) -> None:
+        if not yes:
+            return
+        unlocked = [
+            row for pane in self.query(QueryPane) for row in pane.rows if not row.choice.allowed
+        ]
+        for row in unlocked:
+            row.unlock_override()
+        if unlocked:
+            unlocked[0].query_one(Checkbox).focus()
+
+    def start_send(self, plan: Plan) -> None:
+        omit: list[str] = []
+        unsafe: list[str] = []
+        choose: dict[str, str] = {}
+        for pane in self.query(QueryPane):
+            choose[pane.query_plan.query.id] = pane.option.credential.id
+            for row in pane.rows:
+                name = row.choice.name
+                if row.choice.allowed and not row.ticked and row.choice.requirement != "required":
+                    omit.append(name)
+                elif not row.choice.allowed and row.ticked:
+                    unsafe.append(name)
+                elif not row.choice.allowed and row.choice.requirement != "required":
+                    omit.append(name)
+        self.query_one("#send", Button).disabled = True
+        self.busy("Sending, then checking the desk's signed receipt…")
+        self.send(plan, omit, choose, unsafe)
+
+    @work(thread=True, exclusive=True, group="network")
+    def send(self, plan: Plan, omit: list[str], choose: dict[str, str], unsafe: list[str]) -> None:
+        try:
+            outcome = self.wallet.present(
+                plan, omit=omit, choose=choose, unsafe_send_unaccredited=unsafe
+            )
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.sent, outcome)
+
+    def sent(self, outcome: Outcome) -> None:
+        self.busy("")
+        for box in self.query(Checkbox):
+            box.disabled = True
+        self.query_one("#actions").display = False
+        decision = outcome.receipt.decision if outcome.receipt else "unknown"
+        verdict = {"eligible": "✔ ELIGIBLE", "not_eligible": "✘ NOT ELIGIBLE"}.get(
+            decision, decision
+        )
+        panel = self.query_one("#decision", Static)
+        panel.update(
+            f"{verdict}\nShared: {', '.join(outcome.entry.disclosed) or 'nothing'}"
+            + (
+                f"\nKept back: {', '.join(outcome.entry.withheld)}"
+                if outcome.entry.withheld
+                else ""
+            )
+            + "\nThe desk's signed receipt is in your history (h). Escape: back."
+        )
+        panel.display = True
+        panel.set_class(decision == "eligible", "good")
+
+    def failed(self, error: Error) -> None:
+        self.busy("")
+        self.query_one("#send", Button).disabled = False
+        self.app.push_screen(ErrorModal(error))

@@ -1,0 +1,125 @@
+"""Settings: the ledger the wallet trusts, the passphrase, and backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator
+
+from civicid.errors import Error
+from wallet.errors import WALLET_PASSPHRASE_MISMATCH
+from wallet.holder.wallet import Wallet
+from wallet.screens.error import ErrorModal
+from wallet.widgets.passphrase import PassphraseWithHint
+
+
+class SettingsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="settings-back", tooltip="Back"),
+        Binding("question_mark", "app.help", "Help", id="settings-help", tooltip="Keys"),
+    ]
+
+    def __init__(self, wallet: Wallet) -> None:
+        super().__init__()
+        self.wallet = wallet
+
+    def compose(self) -> ComposeResult:
+        settings = self.wallet.settings
+        with VerticalScroll(classes="form"):
+            yield Label("Settings", classes="title")
+            yield Label(
+                "Ledger: where keys, accreditations, statuses are checked", classes="section"
+            )
+            yield Label("Ledger URL", classes="field-label")
+            yield Input(settings.ledger_url, compact=True, id="ledger")
+            yield Label("Ledger checkpoint key", classes="field-label")
+            yield Input(settings.ledger_key or "", compact=True, id="ledger-key")
+            yield Button("Save ledger", id="save-ledger")
+            yield Label("Passphrase", classes="section")
+            yield Label("Current passphrase", classes="field-label")
+            yield Input(password=True, compact=True, id="old")
+            yield Label("New passphrase", classes="field-label")
+            yield PassphraseWithHint("", id="new")
+            yield Label("New passphrase again", classes="field-label")
+            yield Input(password=True, compact=True, id="again")
+            yield Button("Change passphrase", id="change")
+            yield Label("Backup: one encrypted file, restores on any machine", classes="section")
+            yield Label("Backup file", classes="field-label")
+            yield Input(str(Path.home() / "civicid-wallet.backup"), compact=True, id="backup-path")
+            yield Label("Backup passphrase (empty: the current one above)", classes="field-label")
+            yield Input(password=True, compact=True, id="backup-passphrase")
+            with Horizontal(classes="buttons"):
+                yield Button("Write backup", variant="primary", id="backup")
+            yield LoadingIndicator(id="busy")
+            yield Label(
+                f"Locks itself after {settings.idle_timeout:.0f} s without use.",
+                id="note",
+                classes="meta",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+
+    def value(self, selector: str) -> str:
+        return self.query_one(selector, Input).value
+
+    def note(self, text: str) -> None:
+        self.query_one("#busy").display = False
+        self.query_one("#note", Label).update(text)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save-ledger":
+            try:
+                self.wallet.settings = self.wallet.settings.save(
+                    ledger_url=self.value("#ledger") or None,
+                    ledger_key=self.value("#ledger-key") or None,
+                )
+                self.wallet.reset_ledger_client()
+            except Error as exc:
+                self.app.push_screen(ErrorModal(exc))
+                return
+            self.note("Ledger saved.")
+        elif event.button.id == "change":
+            if self.value("#new") != self.value("#again"):
+                self.app.push_screen(
+                    ErrorModal(WALLET_PASSPHRASE_MISMATCH("the new passphrases differ"))
+                )
+                return
+            self.query_one("#busy").display = True
+            self.change(self.value("#old"), self.value("#new"))
+        elif event.button.id == "backup":
+            secret = self.value("#backup-passphrase") or self.value("#old")
+            if not secret:
+                self.note("Type the current passphrase (or a backup passphrase) first.")
+                return
+            self.query_one("#busy").display = True
+            self.backup(Path(self.value("#backup-path")), secret)
+
+    @work(thread=True, exclusive=True, group="kdf")
+    def change(self, old: str, new: str) -> None:
+        try:
+            self.wallet.change_passphrase(old, new)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.note, "Passphrase changed.")
+
+    @work(thread=True, exclusive=True, group="kdf")
+    def backup(self, path: Path, secret: str) -> None:
+        try:
+            size = self.wallet.backup(path, secret)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc)
+            return
+        self.app.call_from_thread(self.note, f"Backup written: {path} ({size:,} bytes).")
+
+    def failed(self, error: Error) -> None:
+        self.note("")
+        self.app.push_screen(ErrorModal(error))

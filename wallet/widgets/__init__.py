@@ -1,0 +1,1 @@
+"""Small widgets the wallet's screens share: cards, claim lists, the passphrase hint."""
