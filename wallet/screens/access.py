@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
 
 from civicid.errors import Error
 from wallet.errors import WALLET_PASSPHRASE_MISMATCH
@@ -22,6 +23,13 @@ from wallet.settings import WalletSettings
 from wallet.widgets.passphrase import PassphraseWithHint
 
 QUIT = Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave the wallet")
+
+
+def finished(screen: FirstRunScreen | UnlockScreen, result: object) -> None:
+    if isinstance(result, Wallet):
+        screen.dismiss(result)
+    elif isinstance(result, Error):
+        screen.failed(result)
 
 
 class FirstRunScreen(Screen[Wallet]):
@@ -159,17 +167,18 @@ class UnlockScreen(Screen[Wallet]):
         self.unlock(event.value)
 
     @work(thread=True, exclusive=True, group="access")
-    def unlock(self, secret: str) -> None:
+    def unlock(self, secret: str) -> Wallet | Error:
         try:
             if self.wallet is not None:
                 self.wallet.unlock(secret)
-                wallet = self.wallet
-            else:
-                wallet = Wallet.open(self.settings, secret)
+                return self.wallet
+            return Wallet.open(self.settings, secret)
         except Error as exc:
-            self.app.call_from_thread(self.failed, exc)
-            return
-        self.app.call_from_thread(self.dismiss, wallet)
+            return exc
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.SUCCESS:
+            finished(self, event.worker.result)
 
     def failed(self, error: Error) -> None:
         self.query_one("#busy").display = False
