@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import governance, issuer, ledger, sdjwt, verifier
+from benchmarks import governance, issuer, ledger, sdjwt, verifier, wallet
 from benchmarks.table import render
 
 
@@ -14,6 +14,7 @@ def main() -> None:
     rows += sdjwt.main(sys.argv[1:])
     rows += issuer.main(sys.argv[1:])
     rows += verifier.main(sys.argv[1:])
+    rows += wallet.main(sys.argv[1:])
     print()
     print(render(rows))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, ListView
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionList
 from textual.worker import WorkerCancelled
 
 from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE, Ticker, fast_settings, made_up
@@ -24,7 +24,6 @@ from wallet.screens.history import HistoryScreen
 from wallet.screens.present import PresentScreen
 from wallet.screens.receive import ReceiveScreen
 from wallet.screens.settings import SettingsScreen
-from wallet.widgets.card import CredentialCard
 
 pytestmark = pytest.mark.asyncio
 SIZE = (80, 24)
@@ -37,6 +36,10 @@ async def settle(pilot: Pilot[None]) -> None:
         with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def cards(app: WalletApp) -> int:
+    return app.screen.query_one("#cards", OptionList).option_count
 
 
 async def fill(pilot: Pilot[None], selector: str, text: str, submit: bool = False) -> None:
@@ -87,7 +90,7 @@ async def test_unlock_wrong_then_right(tmp_path: Path) -> None:
         assert "does not open" in str(app.screen.query_one("#problem", Label).render())
         await fill(pilot, "#passphrase", PASSPHRASE, submit=True)
         assert isinstance(app.screen, CardsScreen)
-        assert len(app.screen.query(CredentialCard)) == 1
+        assert cards(app) == 1
 
 
 async def test_damaged_store_opens_an_error_modal_naming_restore(tmp_path: Path) -> None:
@@ -116,11 +119,11 @@ async def test_receive_flow(holder: Wallet, issuer_stub: RogueIssuer) -> None:
         code = app.screen.query_one("#tx-code", Input)
         assert code.display and app.focused is code
         await fill(pilot, "#tx-code", TX_CODE, submit=True)
-        assert len(app.screen.query_one("#received", ListView).children) == 1
+        assert app.screen.query_one("#received", OptionList).option_count == 1
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CardsScreen)
-        assert len(app.screen.query(CredentialCard)) == 1
+        assert cards(app) == 1
     assert len(holder.credentials()) == 1
 
 

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, ListView, Static
+from textual.widgets import Footer, Header, Label, OptionList, Static
 
 from civicid.errors import Error
 from wallet.holder.wallet import Wallet
@@ -36,7 +36,7 @@ class CardsScreen(Screen[None]):
         yield Header()
         with Vertical(id="cards-pane"):
             yield Label("Your credentials", classes="title")
-            yield ListView(id="cards")
+            yield OptionList(id="cards")
             yield Static("No credentials yet. Press r to receive one from an agency.", id="empty")
             yield Label("", id="status-line", classes="meta")
         yield Footer()
@@ -58,20 +58,24 @@ class CardsScreen(Screen[None]):
             self.app.push_screen(ErrorModal(exc))
             return
         now = self.wallet.clock()
-        cards = self.query_one("#cards", ListView)
-        cards.clear()
-        cards.extend(CredentialCard(c, now, shown) for c in held)
+        cards = self.query_one("#cards", OptionList)
+        highlighted = cards.highlighted
+        cards.clear_options()
+        options: list[CredentialCard | None] = []
+        for credential in held:
+            options += [CredentialCard(credential, now, shown), None]  # None: a separator
+        cards.add_options(options[:-1])
         cards.display = bool(held)
         self.query_one("#empty").display = not held
         if held:
-            cards.index = 0
+            cards.highlighted = min(highlighted or 0, len(held) - 1)
             cards.focus()
 
-    def on_list_view_selected(self, event: ListView.Selected) -> None:
-        if isinstance(event.item, CredentialCard):
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if isinstance(event.option, CredentialCard):
             from wallet.screens.details import DetailsScreen
 
-            self.app.push_screen(DetailsScreen(self.wallet, event.item.credential))
+            self.app.push_screen(DetailsScreen(self.wallet, event.option.credential))
 
     def action_refresh_status(self) -> None:
         self.query_one("#status-line", Label).update("Asking the ledger for statuses…")

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, ListView, LoadingIndicator, Static
+from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, OptionList, Static
 
 from civicid.errors import Error
 from wallet.holder.credentials import Credential
@@ -61,7 +61,7 @@ class ReceiveScreen(Screen[None]):
                 yield Button("Accept", variant="primary", id="accept", disabled=True)
             yield LoadingIndicator(id="busy")
             yield Label("", id="progress", classes="meta")
-            yield ListView(id="received")
+            yield OptionList(id="received")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -135,9 +135,9 @@ class ReceiveScreen(Screen[None]):
         self.query_one("#progress", Label).update(
             "Received and verified. Escape: back to your cards."
         )
-        view = self.query_one("#received", ListView)
+        view = self.query_one("#received", OptionList)
         view.display = True
-        view.extend(CredentialCard(r, self.wallet.clock(), {}) for r in records)
+        view.add_options([CredentialCard(r, self.wallet.clock(), {}) for r in records])
         for selector in ("#tx-code", "#accept"):
             self.query_one(selector).display = False
         view.focus()

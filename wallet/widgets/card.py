@@ -1,22 +1,36 @@
-"""A credential as a card: the type's display name, the issuer, a status badge, copies."""
+"""A credential as a card: the type's display name, the issuer, a status badge, copies.
+
+Cards are options of one ``OptionList`` (rendered line by line as they scroll into view), so
+a wallet of a thousand credentials opens as fast as one of three.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
+from typing import Final
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, ListItem
+from rich.text import Text
+from textual.widgets import Label
+from textual.widgets.option_list import Option
 
 from wallet.holder.credentials import Credential
 
-BADGES = {
+BADGES: Final = {
     "valid": "✔ valid",
     "suspended": "⏸ suspended",
     "revoked": "✘ revoked",
     "expired": "⌛ expired",
     "unknown": "? unchecked",
 }
+# Each badge has its word and symbol; the colour only repeats what they say.
+BADGE_STYLES: Final = {
+    "valid": "bold black on green",
+    "suspended": "bold black on yellow",
+    "revoked": "bold white on red",
+    "expired": "bold white on dark_red",
+    "unknown": "bold white on grey37",
+}
+CARD_WIDTH: Final = 72
 
 
 class StatusBadge(Label):
@@ -26,26 +40,29 @@ class StatusBadge(Label):
         super().__init__(BADGES.get(status, status), classes=f"badge badge-{status}")
 
 
-class CredentialCard(ListItem):
-    """One card in the list; ``credential`` goes down, selection comes up as ListView's."""
+def card_text(credential: Credential, now: int, unused: int) -> Text:
+    """Three lines: title and badge, issuer, copies and id."""
+    status = credential.status(now)
+    badge = f" {BADGES.get(status, status)} "
+    title = credential.title[: CARD_WIDTH - len(badge) - 2]
+    text = Text()
+    text.append(title, style="bold")
+    text.append(" " * max(1, CARD_WIDTH - len(title) - len(badge)))
+    text.append(badge, style=BADGE_STYLES.get(status, "bold"))
+    issuer = f"{credential.issuer_name or 'Issuer'} · {credential.issuer}"
+    text.append(
+        "\n" + issuer[: CARD_WIDTH - 1] + ("…" if len(issuer) >= CARD_WIDTH else ""), style="dim"
+    )
+    text.append(
+        f"\n{unused} of {len(credential.copies)} copies unused · id {credential.id}", style="dim"
+    )
+    return text
+
+
+class CredentialCard(Option):
+    """One card in the list; ``credential`` goes down, selection comes up as OptionList's."""
 
     def __init__(self, credential: Credential, now: int, shown: Mapping[str, Set[str]]) -> None:
-        super().__init__(classes="card")
+        unused = sum(1 for c in credential.copies if not shown.get(c.id))
+        super().__init__(card_text(credential, now, unused), id=credential.id)
         self.credential = credential
-        self.now = now
-        self.unused = sum(1 for c in credential.copies if not shown.get(c.id))
-
-    def compose(self) -> ComposeResult:
-        credential = self.credential
-        with Vertical():
-            with Horizontal(classes="card-top"):
-                yield Label(credential.title, classes="card-title")
-                yield StatusBadge(credential.status(self.now))
-            yield Label(
-                f"{credential.issuer_name or 'Issuer'} · {credential.issuer[:30]}…",
-                classes="card-issuer",
-            )
-            yield Label(
-                f"{self.unused} of {len(credential.copies)} copies unused · id {credential.id}",
-                classes="card-meta",
-            )
