@@ -41,11 +41,9 @@ class CardsScreen(Screen[None]):
             yield Label("", id="status-line", classes="meta")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.title = "CivicID wallet"
-        self.reload()
-
     def on_screen_resume(self) -> None:
+        """Shown first, or back from another screen: read the cards as they are now."""
+        self.title = "CivicID wallet"
         self.reload()
 
     def reload(self) -> None:
