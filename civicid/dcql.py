@@ -137,11 +137,12 @@ def claim_path(name: str) -> ClaimPath:
 # -- processing a path against a credential's claims (§7.1.1) ------------------------------
 
 
-def select(claims: Mapping[str, Any], path: ClaimPath) -> list[Any]:
+def select(claims: Mapping[str, Any], path: ClaimPath, *, checked: bool = False) -> list[Any]:
     """The JSON elements ``path`` selects in ``claims`` (§7.1.1); raises when processing
-    aborts: a step into something that is not an object/array, or an empty selection."""
+    aborts: a step into something that is not an object/array, or an empty selection.
+    ``checked``: ``path`` already passed ``parse_path`` (a policy's, parsed at load)."""
     selection: list[Any] = [claims]
-    for part in parse_path(path):
+    for part in path if checked else parse_path(path):
         following: list[Any] = []
         for element in selection:
             if isinstance(part, str):

@@ -129,6 +129,8 @@ class Verifier:
         self.request_ttl = request_ttl
         self.client_id = client_id_for(desk.did)
         self._status_uris: set[str] = set(store.status_uris())
+        # Old requests and spent nonces go when a desk starts (see store.KEEP_*).
+        store.purge(clock())
 
     @classmethod
     def open(
