@@ -33,6 +33,7 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         owned = ledger is None
         opened = ledger if ledger is not None else open_ledger(settings.data_dir)
         app.state.ledger = opened
+        app.state.settings = settings
         app.state.resolver = Resolver(opened)
         # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
         # full collection (a pause that grows with the log and shows up in tail latency).

@@ -31,6 +31,7 @@ from ledger.setup import (
     load_governance,
     open_ledger,
 )
+from ledger.store import FileLogStore
 from ledger.writer import LedgerUrl, open_writer
 
 app = typer.Typer(
@@ -206,6 +207,45 @@ def info(data_dir: DataDir, as_json: AsJson = False) -> None:
                 f"  governance DID  {data.governance}\n"
                 f"  checkpoint key  {data.checkpoint_key}\n"
                 f"  checkpoint:\n{data.checkpoint}"
+            ),
+        )
+
+
+@app.command()
+def repair(
+    data_dir: DataDir,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be rebuilt; change nothing.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Rebuild what log.dat allows (index, leaf hashes, a torn tail past the last signed
+    checkpoint); what it does not allow is one line naming it (restore from a backup)."""
+    with reporting(as_json):
+        store = FileLogStore(Paths(data_dir).log, readonly=dry_run)
+        findings = store.findings
+        store.close()
+        data = {
+            "dryRun": dry_run,
+            "records": findings.records,
+            "checkpointSize": findings.checkpoint_size,
+            "rebuilt": findings.rebuilt,
+            "trimmedBytes": findings.trimmed,
+        }
+        verb = "would rebuild" if dry_run else "rebuilt"
+        emit(
+            as_json,
+            data,
+            lambda: (
+                f"log.dat: {findings.records:,} intact records"
+                + (f"; {verb} {', '.join(findings.rebuilt)}" if findings.rebuilt else "")
+                + (
+                    f"; {'would trim' if dry_run else 'trimmed'} a torn tail of "
+                    f"{findings.trimmed} bytes"
+                    if findings.trimmed
+                    else ""
+                )
+                + ("" if findings.rebuilt or findings.trimmed else "; nothing to repair")
             ),
         )
 

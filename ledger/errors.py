@@ -71,6 +71,9 @@ CHECKPOINT_MISMATCH = declare(
 PROOF_REQUEST_INVALID = declare(
     "proof_request_invalid", InvalidInput, "give exactly one of seq and leafHash"
 )
+REQUEST_BODY_TIMEOUT = declare(
+    "request_body_timeout", InvalidInput, "the request body did not arrive in time"
+)
 QUERY_INVALID = declare("query_invalid", InvalidInput, "the query parameters do not fit")
 LEAF_HASH_INVALID = declare(
     "leaf_hash_invalid", InvalidInput, "a leaf hash is 64 hexadecimal characters"
@@ -82,6 +85,15 @@ SERVE_PORT_IN_USE = declare(
     "serve_port_in_use", Unavailable, "the port is taken (another ledger server?)"
 )
 SETTINGS_INVALID = declare("settings_invalid", InvalidInput, "the ledger settings are invalid")
+STATUS_LIST_FLAGS_CONTRADICT = declare(
+    "status_list_flags_contradict", InvalidInput, "one index given two different statuses"
+)
+STATUS_LIST_SIZE_MISMATCH = declare(
+    "status_list_size_mismatch", Conflict, "a status list keeps the size it was published with"
+)
+STATUS_LIST_UNCHANGED = declare(
+    "status_list_unchanged", Conflict, "the list already says that: nothing to publish"
+)
 FILE_UNREADABLE = declare("file_unreadable", InvalidInput, "a file given cannot be read")
 
 # -- rules: who may write what (ledger/rules.py, ledger/governance.py) -------------------------

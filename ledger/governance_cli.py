@@ -28,7 +28,12 @@ from civicid.status_list import (
 from civicid.times import rfc3339
 from civicid.wire import AccreditationView
 from ledger import registry
-from ledger.errors import FILE_UNREADABLE
+from ledger.errors import (
+    FILE_UNREADABLE,
+    STATUS_LIST_FLAGS_CONTRADICT,
+    STATUS_LIST_SIZE_MISMATCH,
+    STATUS_LIST_UNCHANGED,
+)
 from ledger.setup import Paths, load_governance, open_ledger
 from ledger.writer import LedgerUrl, LocalWriter, RemoteWriter, Writer, open_writer
 
@@ -281,11 +286,38 @@ def current_list(writer: Writer, uri: str) -> StatusList | None:
     return writer.client.status_list(uri, now=issued).token.status_list
 
 
+DEFAULT_SIZE: Final = 100_000
+
+
+def requested(
+    revoke: list[int] | None, suspend: list[int] | None, reinstate: list[int] | None
+) -> dict[int, int]:
+    """Index -> status asked for; one index asked to become two things is refused."""
+    changes: dict[int, int] = {}
+    for flag, indices, value in (
+        ("--revoke", revoke, STATUS_INVALID),
+        ("--suspend", suspend, STATUS_SUSPENDED),
+        ("--reinstate", reinstate, STATUS_VALID),
+    ):
+        for index in indices or ():
+            if changes.get(index, value) != value:
+                raise STATUS_LIST_FLAGS_CONTRADICT(
+                    f"index {index} is given to {flag} and to another flag"
+                )
+            changes[index] = value
+    return changes
+
+
 def publish_status_list(
     name: Annotated[str, typer.Argument(help="Local identity (an accredited agency).")],
     data_dir: DataDir,
     uri: Annotated[str, typer.Option("--uri", help="https://<agency host>/status/<name>")],
-    size: Annotated[int, typer.Option("--size", help="Entries, for a new list.")] = 100_000,
+    size: Annotated[
+        int | None,
+        typer.Option(
+            "--size", min=1, help="Entries, for a new list.", show_default=f"{DEFAULT_SIZE:,}"
+        ),
+    ] = None,
     revoke: Annotated[list[int] | None, typer.Option("--revoke", help="Index to revoke.")] = None,
     suspend: Annotated[
         list[int] | None, typer.Option("--suspend", help="Index to suspend.")
@@ -302,15 +334,21 @@ def publish_status_list(
     """Publish a 2-bit status list, or update the current one: one transaction either way."""
     with reporting(as_json):
         issuer = Identity.from_json(Paths(data_dir).keys.get(name))
+        changes = requested(revoke, suspend, reinstate)
         with open_writer(data_dir, ledger_url) as writer:
-            status_list = current_list(writer, uri) or StatusList(size, 2)
-            for indices, value in (
-                (revoke, STATUS_INVALID),
-                (suspend, STATUS_SUSPENDED),
-                (reinstate, STATUS_VALID),
+            existing = current_list(writer, uri)
+            if existing is not None and size is not None and size != existing.size:
+                raise STATUS_LIST_SIZE_MISMATCH(
+                    f"{uri} has {existing.size:,} entries; a list keeps its size (publish a new "
+                    "list under another URI for another size)"
+                )
+            status_list = existing or StatusList(size or DEFAULT_SIZE, 2)
+            if existing is not None and all(
+                existing.get(index) == value for index, value in changes.items()
             ):
-                for index in indices or ():
-                    status_list.set(index, value)
+                raise STATUS_LIST_UNCHANGED(f"{uri} already says that: nothing to publish")
+            for index, value in changes.items():
+                status_list.set(index, value)
             now = int(time.time())
             token = build_token(
                 key=issuer.key,

@@ -223,7 +223,15 @@ def test_register_type_and_publish_then_update_a_status_list(data: Path) -> None
     assert code == 0 and "2 revoked, 0 suspended" in out, out
     did_of(data, "other", "agency")
     code, _, err = civicid(
-        "ledger", "publish-status-list", "other", "--uri", uri, "--data-dir", str(data)
+        "ledger",
+        "publish-status-list",
+        "other",
+        "--uri",
+        uri,
+        "--revoke",
+        "3",
+        "--data-dir",
+        str(data),
     )
     assert code == 1 and "[status_list_not_owner]" in err
 
