@@ -79,6 +79,8 @@ class Answer:
             return json.loads(self.content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise HTTP_RESPONSE_MALFORMED("the answer is not JSON") from exc
+        except RecursionError as exc:  # a lying peer's "[[[[…": deeper than any answer of ours
+            raise HTTP_RESPONSE_MALFORMED("the answer nests too deeply") from exc
 
     def json_object(self) -> dict[str, Any]:
         value = self.json()
@@ -92,7 +94,7 @@ class Answer:
             return
         try:
             body = json.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             body = {}
         code: Any = body.get("error") if isinstance(body, dict) else None
         message: Any = body.get("error_description", "") if isinstance(body, dict) else ""

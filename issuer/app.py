@@ -15,8 +15,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicid.errors import INTERNAL_ERROR, Error
-from issuer.errors import METHOD_NOT_ALLOWED, REQUEST_INVALID, ROUTE_NOT_FOUND
+from civicid.errors import (
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    REQUEST_INVALID,
+    ROUTE_NOT_FOUND,
+    Error,
+)
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import staff as staff_routes
 from issuer.routes.deps import json_response

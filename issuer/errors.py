@@ -34,9 +34,7 @@ CONFIGURATION_UNKNOWN = declare(
 )
 
 # -- HTTP, as the framework sees it ---------------------------------------------------------
-REQUEST_INVALID = declare("issuer_request_invalid", InvalidInput, "the request is malformed")
-ROUTE_NOT_FOUND = declare("issuer_route_not_found", NotFound, "no such route")
-METHOD_NOT_ALLOWED = declare("issuer_method_not_allowed", InvalidInput, "no such method here")
+# request_invalid, route_not_found and method_not_allowed are every service's: civicid.errors.
 
 # -- store ----------------------------------------------------------------------------------
 STORE_LOCKED = declare("issuer_store_locked", StorageError, "another process serves this issuer")

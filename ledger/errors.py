@@ -150,3 +150,9 @@ STATUS_LIST_REGRESSION = declare(
     "status_list_regression", Conflict, "the token is older than the one it replaces"
 )
 STATUS_LIST_NOT_FOUND = declare("status_list_not_found", NotFound, "no such status list")
+STATUS_LIST_UNREVOKED = declare(
+    "status_list_unrevoked", Refused, "an update may not clear a revoked entry"
+)
+STATUS_LIST_RESIZED = declare(
+    "status_list_resized", Refused, "an update may not change a list's size or bits"
+)

@@ -28,8 +28,10 @@ from civicid.accreditation import (
 from civicid.did import DID, split_key_id
 from civicid.errors import InvalidInput
 from civicid.status_list import (
+    STATUS_INVALID,
     STATUS_LIST_SUB_MISMATCH,
     STATUS_LIST_TOKEN_MALFORMED,
+    StatusList,
     StatusListToken,
     parse_token,
     verify_token,
@@ -53,7 +55,9 @@ from ledger.errors import (
     STATUS_LIST_FRESHNESS_MISSING,
     STATUS_LIST_NOT_OWNER,
     STATUS_LIST_REGRESSION,
+    STATUS_LIST_RESIZED,
     STATUS_LIST_SIGNER_MISMATCH,
+    STATUS_LIST_UNREVOKED,
     STATUS_LIST_URI_INVALID,
     TYPE_EXTENDS_CYCLE,
     TYPE_EXTENDS_UNKNOWN,
@@ -251,6 +255,7 @@ class ListChange:
     token: StatusListToken
     iat: int
     tx_id: str
+    revoked: frozenset[int] = frozenset()
 
     def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
         versions = state.status_lists.setdefault(self.uri, [])
@@ -269,6 +274,7 @@ class ListChange:
                 time=self.iat,
             )
         )
+        state.status_revoked[self.uri] = self.revoked
         state.tx_ids.add(self.tx_id)
         state.note_latest(statemap.STATUS_LIST, self.uri, seq, leaf_hash)
 
@@ -312,7 +318,37 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
         )
     if versions and token.iat < versions[-1].issued_at:
         raise STATUS_LIST_REGRESSION("the token is older than the one it replaces")
-    return ListChange(uri, tx.signer, token, tx.iat, tx.id)
+    revoked = invalid_indexes(token.status_list)
+    if versions:
+        latest = versions[-1]
+        # A list keeps its shape: an index must keep naming the same credential.
+        if (token.status_list.bits, token.status_list.size) != (latest.bits, latest.entries):
+            raise STATUS_LIST_RESIZED(
+                f"{uri} has {latest.entries} entries of {latest.bits} bits; start a new list"
+            )
+        # Token Status List §7.1: INVALID is revoked for good (SUSPENDED may be lifted); an
+        # update that clears a revoked entry would un-revoke a credential.
+        cleared = sorted(state.status_revoked.get(uri, frozenset()) - revoked)
+        if cleared:
+            raise STATUS_LIST_UNREVOKED(
+                f"entries {', '.join(map(str, cleared[:5]))} of {uri} were revoked; "
+                "a revocation is final"
+            )
+    return ListChange(uri, tx.signer, token, tx.iat, tx.id, revoked)
+
+
+def invalid_indexes(status_list: StatusList) -> frozenset[int]:
+    """Every index whose status is INVALID (revoked), read a byte at a time so that a
+    sparse list of a million entries costs a scan of its bytes, not a million lookups."""
+    per_byte = 8 // status_list.bits
+    found = []
+    for offset, byte in enumerate(status_list.to_bytes()):
+        if byte:
+            for slot in range(per_byte):
+                index = offset * per_byte + slot
+                if index < status_list.size and status_list.get(index) == STATUS_INVALID:
+                    found.append(index)
+    return frozenset(found)
 
 
 # Governance records: the rules the ledger table (ledger/ruleset.py) adds to the DID rules.

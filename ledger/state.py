@@ -157,6 +157,8 @@ class State:
     accreditations_of: dict[DID, list[str]] = field(default_factory=dict)  # ids, grant order
     credential_types: dict[str, list[TypeVersion]] = field(default_factory=dict)  # by vct
     status_lists: dict[str, list[ListVersion]] = field(default_factory=dict)  # by uri
+    # The revoked (INVALID) indexes of each list's latest version: revocation is final.
+    status_revoked: dict[str, frozenset[int]] = field(default_factory=dict)
     # The verifiable current state (civicid/statemap.py): per name, the latest entry about it.
     statemap: StateMap = field(default_factory=StateMap)
     # While replaying a whole log: the map's items, built into the map once at the end.

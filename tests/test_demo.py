@@ -84,7 +84,8 @@ def test_demo_json_names_the_failure(tmp_path: Path) -> None:
 
 def test_demo_interrupted_leaves_no_process_and_says_so(tmp_path: Path) -> None:
     """Ctrl-C while the services run: one line, non-zero, and every port let go."""
-    env = {**os.environ, "NO_COLOR": "1"}
+    # Unbuffered, so the line we wait for arrives when it is printed, not at exit.
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [CIVICID, "demo", "--data-dir", str(tmp_path / "demo")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

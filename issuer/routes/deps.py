@@ -17,7 +17,8 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from issuer.errors import BODY_TOO_LARGE, REQUEST_INVALID
+from civicid.errors import REQUEST_INVALID
+from issuer.errors import BODY_TOO_LARGE
 from issuer.service import Issuer
 
 # A credential request with a full batch of proofs (~700 bytes each) or a record's claims fit

@@ -11,9 +11,9 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from civicid.errors import REQUEST_INVALID
 from civicid.oid4vci import offer_link_by_reference
 from issuer import qr
-from issuer.errors import REQUEST_INVALID
 from issuer.records import SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE, STATUS_VALUES, Clerk
 from issuer.routes.deps import (
     NO_STORE,

@@ -228,5 +228,5 @@ def test_staff_revoke_list_show_publish_over_http(env: Env, server: Http) -> Non
 
 
 def test_unknown_route_and_method(server: Http) -> None:
-    assert httpx.get(server.base + "/nowhere").json()["error"] == "issuer_route_not_found"
-    assert httpx.get(server.base + "/token").json()["error"] == "issuer_method_not_allowed"
+    assert httpx.get(server.base + "/nowhere").json()["error"] == "route_not_found"
+    assert httpx.get(server.base + "/token").json()["error"] == "method_not_allowed"

@@ -191,3 +191,50 @@ def test_an_older_token_cannot_replace_a_newer_one(world: World, agency: Identit
         world.sign(agency, tx.STATUS_LIST, {"uri": LIST_URI, "token": old}),
         "status_list_regression",
     )
+
+
+def test_a_revocation_is_final(world: World, agency: Identity) -> None:
+    """Token Status List §7.1: INVALID is revoked for good; republishing the entry as valid
+    would un-revoke a credential (SUSPENDED may be lifted: see the next test)."""
+    trust.publish(world, agency, text=trust.token(agency, now=world.clock.now, revoked=(3, 7)))
+    world.clock.now += 60
+    refused(
+        world,
+        world.sign(
+            agency,
+            tx.STATUS_LIST,
+            {
+                "uri": LIST_URI,
+                "token": trust.token(agency, now=world.clock.now, revoked=(3,)),
+            },
+        ),
+        "status_list_unrevoked",
+    )
+
+
+def test_a_suspension_may_be_lifted_and_more_revoked(world: World, agency: Identity) -> None:
+    trust.publish(world, agency, text=trust.token(agency, now=world.clock.now, suspended=(5,)))
+    world.clock.now += 60
+    trust.publish(
+        world, agency, text=trust.token(agency, now=world.clock.now, revoked=(3, 9), suspended=())
+    )
+
+
+@pytest.mark.parametrize("size, bits", [(500, 2), (2000, 2), (1000, 4)])
+def test_a_list_keeps_its_size_and_bits(
+    world: World, agency: Identity, size: int, bits: int
+) -> None:
+    trust.publish(world, agency, text=trust.token(agency, now=world.clock.now))
+    world.clock.now += 60
+    refused(
+        world,
+        world.sign(
+            agency,
+            tx.STATUS_LIST,
+            {
+                "uri": LIST_URI,
+                "token": trust.token(agency, now=world.clock.now, size=size, bits=bits),
+            },
+        ),
+        "status_list_resized",
+    )

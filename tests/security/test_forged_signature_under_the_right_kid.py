@@ -108,11 +108,12 @@ def status_list_publish(world: World) -> Attack:
 
 
 def status_list_update(world: World) -> Attack:
-    """A forged update that would un-revoke index 3 of a list its owner published."""
+    """A forged update that would suspend a credential (index 4) of a list its owner
+    published (un-revoking one is refused whoever signs: status_list_unrevoked)."""
     agency = accredited_agency(world)
     trust.publish(world, agency)
     world.clock.now += 10
-    token = trust.token(agency, now=world.clock.now, revoked=(), suspended=())
+    token = trust.token(agency, now=world.clock.now, revoked=(3,), suspended=(4, 5))
     return Attack(agency.kid, agency.key, tx.STATUS_LIST, {"uri": trust.LIST_URI, "token": token})
 
 
