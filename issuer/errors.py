@@ -39,6 +39,11 @@ CONFIGURATION_UNKNOWN = declare(
 # -- store ----------------------------------------------------------------------------------
 STORE_LOCKED = declare("issuer_store_locked", StorageError, "another process serves this issuer")
 STORE_FAILED = declare("issuer_store_failed", StorageError, "the issuer store failed to persist")
+STORE_MISSING = declare(
+    "issuer_store_missing",
+    StorageError,
+    "the issuer is set up but its store is missing; restore it (a fresh one would un-revoke)",
+)
 STORE_FORMAT = declare("issuer_store_format", StorageError, "the issuer store has another format")
 
 # -- staff API ------------------------------------------------------------------------------
