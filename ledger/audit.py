@@ -15,6 +15,7 @@ from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.encoding import b64_encode
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
+from civicid.statemap import root_in
 from civicid.transaction import GENESIS_MISSING, Transaction
 from ledger import rules, ruleset
 from ledger.errors import CHECKPOINT_MISMATCH, LEAF_HASH_MISMATCH
@@ -51,6 +52,12 @@ class AuditFailure(Error):
         self.seq = seq
 
 
+def _claimed_size(checkpoint: str | None) -> int | None:
+    """The tree size a checkpoint's text claims (checked against its signature later)."""
+    lines = (checkpoint or "").split("\n")
+    return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else None
+
+
 def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
     """Replay and check the log at ``directory``; hold it to ``checkpoint`` if given, else to
     the last checkpoint the ledger signed when it was closed (a log cut short fails)."""
@@ -65,6 +72,10 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
     report = AuditReport()
     try:
         state, tree = State(), MerkleTree()
+        if checkpoint is None:
+            checkpoint = store.last_checkpoint()
+        # The state map as of the checkpoint's size, to hold its map root to (by replay).
+        target, map_at_target = _claimed_size(checkpoint), None
         # leaves.dat as found on disk: an entry rewritten with a fresh checksum still
         # disagrees with the leaf hash logged beside it (and with every checkpoint).
         stored = store.found_leaf_hashes
@@ -85,17 +96,19 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
             except Error as exc:
                 raise AuditFailure(seq, exc) from exc
             tree.append(digest)
+            if tree.size == target:
+                map_at_target = state.statemap
             report.counts[tx.type] = report.counts.get(tx.type, 0) + 1
         report.size, report.origin = tree.size, state.origin
         report.root = tree.root() if tree.size else b""
-        if checkpoint is None:
-            checkpoint = store.last_checkpoint()
         if checkpoint is not None and state.checkpoint_vkey is not None:
             verified = open_checkpoint(
                 checkpoint, NoteVerifier(state.checkpoint_vkey), origin=state.origin
             )
             if verified.size > tree.size or tree.root(verified.size) != verified.root:
                 raise CHECKPOINT_MISMATCH("the log does not match the checkpoint")
+            if map_at_target is None or root_in(verified.extensions) != map_at_target.root:
+                raise CHECKPOINT_MISMATCH("the checkpoint's state map root is not the log's")
             report.checkpoint_verified = True
     finally:
         store.close()
