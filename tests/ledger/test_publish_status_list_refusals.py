@@ -100,8 +100,8 @@ def test_a_real_change_is_published(agency: Path) -> None:
         URI,
         "--size",
         "1000",
-        "--reinstate",
-        "5",
+        "--suspend",
+        "7",
         "--data-dir",
         str(agency),
     )
