@@ -127,29 +127,6 @@ def latest_about(entries: list[ProvenEntry]) -> dict[str, ProvenEntry]:
     return latest
 
 
-def standing(
-    entries: list[ProvenEntry],
-    *,
-    governance: str,
-    origin: str,
-    subject: str,
-    kind: str,
-    at: int,
-    vct: str,
-    claims: tuple[str, ...] = (),
-    deactivated_at: int | None = None,
-) -> tuple[Standing, tuple[Grant, ...]]:
-    """The standing the proven grants and revocations give; revocations count from their iat."""
-    grants = governance_grants(entries, governance, origin)
-    pairs = [
-        (grant, min((t for _, t in revocations), default=None)) for _, grant, revocations in grants
-    ]
-    if any(g.subject != subject or g.kind != kind for g, _ in pairs):
-        raise LEDGER_ANSWER_MISMATCH("the answer rests on another subject's accreditation")
-    verdict = judge(subject, kind, pairs, at, vct=vct, claims=claims, deactivated_at=deactivated_at)
-    return verdict, tuple(g for g, _ in pairs)
-
-
 def registered_type(
     entries: list[ProvenEntry], seq: int, *, governance: str, origin: str, vct: str
 ) -> tuple[Transaction, str]:
