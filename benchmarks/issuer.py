@@ -244,7 +244,7 @@ def store_append(root: Path) -> tuple[float, float, int]:
     from issuer.records import AuditEvent, Issued, Offer
     from issuer.store import Audit, Op, PutIssued, PutOffer, SqliteStore
 
-    store = SqliteStore(root / "store-bench")
+    store = SqliteStore(root / "store-bench", create=True)
     counter = iter(range(10**9))
 
     def ops() -> list[Op]:

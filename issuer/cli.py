@@ -28,6 +28,7 @@ from issuer.records import SCOPES
 from issuer.settings import ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
 from issuer.setup import initialize
+from issuer.store import require_store
 
 app = typer.Typer(
     help="The agency's issuer: OpenID4VCI for wallets, a staff API, status lists on the ledger.",
@@ -145,6 +146,7 @@ def serve(
 
     with reporting(False):
         settings = IssuerSettings.load(data_dir, host=host, port=port)
+        require_store(settings.store_dir)  # refused here, in one line, not in the lifespan
         uvicorn.run(
             create_app(settings),
             host=settings.host,

@@ -41,6 +41,11 @@ METHOD_NOT_ALLOWED = declare("issuer_method_not_allowed", InvalidInput, "no such
 # -- store ----------------------------------------------------------------------------------
 STORE_LOCKED = declare("issuer_store_locked", StorageError, "another process serves this issuer")
 STORE_FAILED = declare("issuer_store_failed", StorageError, "the issuer store failed to persist")
+STORE_MISSING = declare(
+    "issuer_store_missing",
+    StorageError,
+    "the issuer is set up but its store is missing; restore it (a fresh one would un-revoke)",
+)
 STORE_FORMAT = declare("issuer_store_format", StorageError, "the issuer store has another format")
 
 # -- staff API ------------------------------------------------------------------------------

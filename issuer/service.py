@@ -62,7 +62,16 @@ from issuer.records import (
 )
 from issuer.settings import IssuerSettings
 from issuer.status import StatusLists, sign_list
-from issuer.store import Audit, IssuerStore, Op, PutIssued, PutList, PutOffer, SqliteStore
+from issuer.store import (
+    Audit,
+    IssuerStore,
+    Op,
+    PutIssued,
+    PutList,
+    PutOffer,
+    SqliteStore,
+    require_store,
+)
 from issuer.trust import LedgerView
 
 log = logging.getLogger("civicid.issuer")
@@ -120,17 +129,22 @@ class Issuer:
         *,
         clock: Clock = system_clock,
         client: LedgerClient | None = None,
+        create: bool = False,
     ) -> Issuer:
         """The issuer for ``settings``: its agency identity from the key store, its store
-        (exclusively), and a proving client for its ledger."""
+        (exclusively; made only with ``create``, by ``init``), and a proving client for its
+        ledger. Without its store: ``issuer_store_missing``, and nothing written."""
         from issuer.setup import ledger_client
+
+        if not create:
+            require_store(settings.store_dir)
 
         def load_identity() -> Identity:
             return Identity.from_json(KeyStore(settings.keys_dir).get(settings.identity))
 
         identity = load_identity()
         client = client or ledger_client(settings)
-        store = SqliteStore(settings.store_dir)
+        store = SqliteStore(settings.store_dir, create=create)
         view = LedgerView(
             client,
             identity,

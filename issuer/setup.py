@@ -101,7 +101,7 @@ def initialize(
     try:
         from issuer.service import Issuer
 
-        issuer = Issuer.open(chosen, clock=clock)
+        issuer = Issuer.open(chosen, clock=clock, create=True)
         try:
             if not issuer.lists.lists:
                 record = issuer.lists.new_list(now)

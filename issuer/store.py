@@ -26,7 +26,7 @@ from typing import Any, Final, Protocol
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
-from issuer.errors import STORE_FAILED, STORE_FORMAT, STORE_LOCKED
+from issuer.errors import STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 
 STORE_FORMAT_VERSION: Final = 1
@@ -187,6 +187,18 @@ UPSERT_LIST: Final = upsert_sql("lists", LIST_COLUMNS, "number")
 UPSERT_CLERK: Final = upsert_sql("clerks", CLERK_COLUMNS, "id")
 
 
+def require_store(directory: Path) -> None:
+    """Refuse to go on without the store of an issuer that was set up: a fresh, empty one
+    would republish every status list as all zeros, un-revoking every credential it issued.
+    Only ``init`` creates a store."""
+    path = directory / DB_FILE
+    if not path.is_file():
+        raise STORE_MISSING(
+            f"{path} is missing: restore it from a backup; to set the issuer up anew instead, "
+            "run `civicid issuer init --force` (a new store publishes new status lists)"
+        )
+
+
 def _offer(row: sqlite3.Row) -> Offer:
     return Offer(
         id=row["id"],
@@ -211,9 +223,12 @@ def _offer(row: sqlite3.Row) -> Offer:
 
 class SqliteStore:
     """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
-    ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data."""
+    ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data. Only with
+    ``create`` (``init``) is a missing store made; otherwise ``issuer_store_missing``."""
 
-    def __init__(self, directory: Path, *, exclusive: bool = True) -> None:
+    def __init__(self, directory: Path, *, exclusive: bool = True, create: bool = False) -> None:
+        if not create:
+            require_store(directory)  # before anything is written
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.directory = directory
         self.path = directory / DB_FILE

@@ -166,7 +166,7 @@ def test_one_server_per_store(env: Env) -> None:
 
 
 def test_store_of_another_format(tmp_path: Path) -> None:
-    SqliteStore(tmp_path).close()
+    SqliteStore(tmp_path, create=True).close()
     db = sqlite3.connect(tmp_path / DB_FILE)
     db.execute("UPDATE meta SET value = '99' WHERE key = 'format'")
     db.commit()
