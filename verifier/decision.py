@@ -37,6 +37,18 @@ PLAIN: Final[dict[str, str]] = {
     "ledger_data_stale": "The desk's ledger data is too old.",
 }
 DEFAULT_PLAIN: Final = "The card did not pass the desk's checks."
+# Codes of a ledger answer that failed its proofs: the desk cannot trust what it was told.
+LEDGER_PROOF_AREAS: Final = (
+    "ledger_",
+    "resolution_",
+    "signer_",
+    "inclusion_",
+    "consistency_",
+    "merkle_",
+    "checkpoint_",
+    "note_",
+    "did_history_",
+)
 
 
 def plain(code: str | None) -> str:
@@ -44,7 +56,7 @@ def plain(code: str | None) -> str:
         return ""
     if code.startswith(("sdjwt_", "kb_")) and code not in PLAIN:
         return "The card or the answer is malformed or tampered with."
-    if code.startswith(("ledger_", "resolution_", "signer_")):
+    if code.startswith(LEDGER_PROOF_AREAS):
         return "The ledger's answer could not be verified; the check cannot be trusted."
     return PLAIN.get(code, DEFAULT_PLAIN)
 

@@ -1,0 +1,73 @@
+"""The client at the edges of what a ledger answers: catching up through a checkpoint that
+is not the ledger's latest (the consistency proof must reach exactly the checkpoint shown);
+"not found" believed only with a proof of absence, and only for a DID that could exist; and a
+resolution error keeping its class and code, bounded in size, whatever a mirror sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from civicid.errors import Error, InvalidInput, NotFound
+from tests.ledger.conftest import World
+from tests.ledger.mirror import mirrored
+
+ABSENT = "did:civicid:" + "a" * 32
+
+
+def test_catching_up_through_an_intermediate_checkpoint(world: World) -> None:
+    with mirrored(world) as mirror:
+        client = mirror.client(world)
+        client.checkpoint()
+        world.register()
+        intermediate = world.ledger.checkpoint  # signed at this size, never the latest again
+        world.register()
+        world.register()
+        accepted = client.accept_checkpoint(intermediate)
+        assert accepted.size == world.ledger.size - 2 and client.trusted == accepted
+        assert client.checkpoint().size == world.ledger.size
+        client.close()
+
+
+def test_not_found_comes_with_its_proof(world: World) -> None:
+    with mirrored(world) as mirror:
+        client = mirror.client(world)
+        with pytest.raises(NotFound) as info:
+            client.resolve(ABSENT)
+        assert info.value.code == "did_not_found"
+        assert info.value.message == f"{ABSENT} is not on this ledger"  # the ledger's words
+
+        def unproven(request: httpx.Request, answer: dict[str, Any]) -> dict[str, Any]:
+            answer["didResolutionMetadata"]["proof"] = {"checkpoint": "x"}  # no stateMap
+            return answer
+
+        mirror.rewrites["/1.0/identifiers/"] = unproven
+        with pytest.raises(Error) as unproven_info:
+            mirror.client(world).resolve(ABSENT)
+        assert unproven_info.value.code == "ledger_answer_unproven"
+        client.close()
+
+
+def test_an_invalid_did_needs_no_proof_of_absence(world: World) -> None:
+    """Only "not found" is a claim about the state; a malformed DID is refused as such."""
+    with mirrored(world) as mirror:
+        client = mirror.client(world)
+        with pytest.raises(InvalidInput) as info:
+            client.resolve("did:civicid:UPPER")
+        assert info.value.code == "did_invalid" and info.value.http_status == 400
+        client.close()
+
+
+def test_a_mirrors_error_is_bounded(world: World) -> None:
+    def bloated(request: httpx.Request, answer: dict[str, Any]) -> dict[str, Any]:
+        error = answer["didResolutionMetadata"]["error"]
+        error["code"], error["title"] = "x" * 300, "y" * 3000
+        return answer
+
+    with mirrored(world) as mirror:
+        mirror.rewrites["/1.0/identifiers/"] = bloated
+        with pytest.raises(Error) as info:
+            mirror.client(world).resolve("did:civicid:UPPER")
+        assert info.value.code == "x" * 100 and info.value.message == "y" * 500
