@@ -155,7 +155,7 @@ def test_refuses_a_dirty_work_tree(repo: Path) -> None:
     assert done.stderr.startswith("error: the work tree has uncommitted changes (mod.py)")
     assert done.stderr.strip().endswith("[mutation_refused]")
     assert (repo / "mod.py").read_text() == "VALUE = 2\n"  # the user's change is left alone
-    assert not (repo / "mutants").exists()
+    assert [p.name for p in (repo / "mutants").iterdir()] == [".lock"]  # and nothing written
 
 
 def test_refuses_a_path_that_is_not_a_module(repo: Path) -> None:
@@ -235,3 +235,17 @@ def test_a_killed_run_is_restored_by_the_next_one(repo: Path) -> None:
     assert "restored after an interrupted run: mod.py" in done.stdout
     assert (repo / "mod.py").read_text() == "VALUE = 1\n"
     assert not (repo / "mutants" / "guard.json").exists()
+
+
+def test_one_run_at_a_time(repo: Path) -> None:
+    """A second run beside a live one would share its work space and journal: refused."""
+    proc, child = start_interruptible(repo)
+    second = subprocess.run(
+        command(repo, "mod.py"), cwd=repo, capture_output=True, text=True, env=environment("")
+    )
+    assert second.returncode == 2
+    assert "another mutation run is using mutants/" in second.stderr
+    assert (repo / "mod.py").read_text() == "VALUE = 666\n"  # the live run's state, untouched
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=READY_TIMEOUT)
+    assert (repo / "mod.py").read_text() == "VALUE = 1\n" and gone(child)
