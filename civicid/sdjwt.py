@@ -190,7 +190,7 @@ def check_type_claims(header: dict[str, Any], claims: dict[str, Any]) -> PublicK
     try:
         return PublicKey.from_jwk(cnf["jwk"])
     except Error as exc:
-        raise KB_CNF_INVALID(f"cnf.jwk: {exc.message}") from exc
+        raise KB_CNF_INVALID(f"cnf.jwk is not a usable key: {exc.message}") from exc
     except (TypeError, ValueError) as exc:  # members of the wrong JSON type, e.g. "kty": []
         raise KB_CNF_INVALID("cnf.jwk is not a JWK") from exc
 
