@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import re
@@ -244,9 +245,12 @@ def offer(
         emit(as_json, answer, lambda: print_offer(answer, show_qr))
 
 
-def claims_from_row(row: dict[str, str]) -> dict[str, Any]:
+def claims_from_row(row: dict[Any, Any]) -> dict[str, Any]:
     """A CSV row's claims: dotted column names nest (``address.locality``); a cell that is a
     JSON array, object, true or false is read as JSON; everything else stays text."""
+    extra = row.get(None)  # csv.DictReader keeps cells beyond the header under None
+    if extra:
+        raise CSV_INVALID(f"{len(extra)} more cells than the header has columns")
     claims: dict[str, Any] = {}
     for column, cell in row.items():
         if column == "record" or cell is None or cell == "":
@@ -295,7 +299,16 @@ def offers(
             raise CSV_INVALID("the first line must name a 'record' column")
         made: list[dict[str, str]] = []
         failed = 0
+        try:  # opened first: a bad --out path fails before any offer is made
+            sink = out.open("w", newline="", encoding="utf-8") if out is not None else None
+        except OSError as exc:
+            raise CSV_INVALID(f"cannot write {out}: {exc}") from exc
+        # Each offer is written as soon as it is made (to --out, else stdout): its link and
+        # tx code exist nowhere else, so a batch that stops must not lose them.
+        writer = csv.DictWriter(sink or sys.stdout, ["record", "offer", "link", "txCode"])
+        writer.writeheader()
         with (
+            sink or contextlib.nullcontext(),
             staff(data_dir, url, api_key) as client,
             typer.progressbar(rows, label="offers", file=sys.stderr) as progress,
         ):
@@ -323,11 +336,8 @@ def offers(
                         "txCode": answer.get("txCode") or "",
                     }
                 )
-        if out is not None:
-            with out.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.DictWriter(handle, ["record", "offer", "link", "txCode"])
-                writer.writeheader()
-                writer.writerows(made)
+                writer.writerow(made[-1])
+                (sink or sys.stdout).flush()
         typer.echo(
             f"{len(made)} offers made, {failed} rows failed" + (f"; see {out}" if out else "")
         )

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from civicid.errors import Error
 from civicid.proven import ProvenType
+from civicid.sdjwt_format import dumps_compact
 from civicid.type_metadata import ClaimMetadata, TypeMetadata, check_metadata
 from issuer.errors import CLAIMS_INVALID, CLAIMS_RESERVED
 
@@ -62,6 +64,12 @@ class CredentialType:
                 for e in errors[:MAX_ERRORS_SHOWN]
             ]
             raise CLAIMS_INVALID("claims do not match the type's schema: " + "; ".join(reasons))
+        try:  # the rule SD-JWT issuance applies, checked now: else redeeming burns the offer
+            dumps_compact(claims)
+        except Error as exc:
+            raise CLAIMS_INVALID(
+                "claims cannot be issued: not JSON text in UTF-8 (a lone surrogate?)"
+            ) from exc
         return claims
 
     def disclosure(self, path: ClaimPath) -> str:

@@ -295,3 +295,20 @@ def test_token_outliving_its_offer(env: Env) -> None:
     assert stored is not None and stored.claims is None and stored.code is None
     env.reopen()  # cleared offers are not brought back into play
     assert created.offer.id not in env.issuer.offers.by_id
+
+
+def test_claims_sd_jwt_cannot_carry(env: Env) -> None:
+    """A lone surrogate passes the schema but not SD-JWT issuance: refused when the offer is
+    made, so the wallet never redeems an offer that cannot be issued."""
+    claims = {**sample_claims(), "given_name": "Ada\ud800"}
+    refused(env, lambda: offer(env, claims=claims), "issuer_claims_invalid")
+    assert not env.issuer.offers.by_id
+    assert last_audit(env) == ("offer.create", "issuer_claims_invalid")
+
+
+def test_claims_with_nul_are_issued(env: Env) -> None:
+    """A NUL is JSON an SD-JWT carries (escaped): the offer is made and redeemed in full."""
+    created = offer(env, claims={**sample_claims(), "given_name": "Ada\x00"})
+    token = redeem(env, created)
+    answer = env.issuer.credential_request(token, credential_request([good_proof(env)]))
+    assert len(answer.credentials) == 1

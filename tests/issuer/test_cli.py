@@ -265,3 +265,29 @@ def test_revoke_and_publish(env: Env, served: str) -> None:
     assert on_ledger(env, issued) == {STATUS_INVALID}
     code, _, err = civicid("issuer", "suspend", issued.id, *args)
     assert code == 1 and "[credential_status_conflict]" in err
+
+
+@pytest.mark.parametrize("to_file", [True, False])
+def test_offers_row_with_extra_cells(env: Env, served: str, tmp_path: Path, to_file: bool) -> None:
+    """A row longer than its header fails alone; every offer made before and after it is
+    listed (to --out, else stdout) with its link and tx code."""
+    header = ["record", "given_name", "family_name", "birthdate", "address.locality"]
+    header += ["address.country", "nationalities", "resident", "age_equal_or_over"]
+    good = ["Ada", "Lovelace", "1990-12-10", "Lyon", "FR", '["FR"]', "true"]
+    good += ['{"18": true, "65": false}']
+    rows = [header, ["R-1", *good], ["R-2", *good, "stray", "cells"], ["R-3", *good]]
+    source, out = tmp_path / "records.csv", tmp_path / "offers.csv"
+    with source.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    args = ["--data-dir", str(env.data_dir), "--csv", str(source), "--url", served]
+    args += ["--api-key", env.keys["alice"], *(["--out", str(out)] if to_file else [])]
+    code, stdout, err = civicid("issuer", "offers", *args)
+    assert code == 1
+    assert "line 3 (R-2):" in err and "[issuer_csv_invalid]" in err
+    assert "Traceback" not in err
+    assert "2 offers made, 1 rows failed" in stdout
+    listing = out.read_text() if to_file else stdout.split("\n2 offers made")[0]
+    made = list(csv.DictReader(listing.splitlines()))
+    assert [m["record"] for m in made] == ["R-1", "R-3"]
+    assert all(m["txCode"].isdigit() and m["link"] for m in made)
+    assert {m["offer"] for m in made} == set(env.issuer.offers.by_id)
