@@ -142,3 +142,20 @@ def test_link_and_request_naming_different_desks(
         "wallet_client_id_mismatch",
         lambda: citizen.prepare(build_link(other, link.request_uri)),
     )
+
+
+@pytest.mark.parametrize(
+    "link, code",
+    [
+        ("openid4vp://?request_uri=https%3A%2F%2Fdesk.example%2Fr", "oid4vp_client_id_invalid"),
+        (
+            "openid4vp://?client_id=decentralized_identifier%3Adid%3Acivicid%3Ax",
+            "oid4vp_client_id_invalid",
+        ),
+        ("openid4vp://?request=eyJhbGciOiJub25lIn0.e30.", "oid4vp_unsupported"),
+        ("https://desk.example/?request_uri=x", "wallet_uri_invalid"),
+        ("openid-credential-offer://?credential_offer=%7B%7D", "wallet_uri_invalid"),
+    ],
+)
+def test_malformed_or_unsupported_request_links(citizen: Wallet, link: str, code: str) -> None:
+    unchanged(citizen, code, lambda: citizen.prepare(link))
