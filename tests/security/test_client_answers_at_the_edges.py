@@ -71,3 +71,23 @@ def test_a_mirrors_error_is_bounded(world: World) -> None:
         with pytest.raises(Error) as info:
             mirror.client(world).resolve("did:civicid:UPPER")
         assert info.value.code == "x" * 100 and info.value.message == "y" * 500
+
+
+def test_an_error_without_a_title_says_nothing_of_its_own(world: World) -> None:
+    def untitled(request: httpx.Request, answer: dict[str, Any]) -> dict[str, Any]:
+        del answer["didResolutionMetadata"]["error"]["title"]
+        return answer
+
+    with mirrored(world) as mirror:
+        mirror.rewrites["/1.0/identifiers/"] = untitled
+        with pytest.raises(Error) as info:
+            mirror.client(world).resolve("did:civicid:UPPER")
+        assert info.value.code == "did_invalid" and info.value.message == ""
+
+
+def test_an_error_status_outside_the_known_ones(world: World) -> None:
+    """DID Resolution answers 501 for another method: still one of our errors, with its code."""
+    with mirrored(world) as mirror:
+        with pytest.raises(Error) as info:
+            mirror.client(world).resolve("did:web:example.com")
+        assert info.value.code == "did_method_not_supported"

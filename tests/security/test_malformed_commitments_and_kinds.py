@@ -86,3 +86,14 @@ def test_validity_at_its_longest(world: World) -> None:
     )
     longest = trust.grant(world, agency, validFrom=start, validUntil=start + MAX_VALIDITY_SECONDS)
     world.submit_as(world.governance, tx.ACCREDITATION_GRANT, longest)
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None, 5, "x" * 1001])
+def test_a_revocation_needs_a_reason(world: World, reason: Any) -> None:
+    agency = world.register()
+    accreditation = world.accredit(agency, vcts=[trust.NATIONAL_ID])
+    body = {"accreditation": accreditation, "reason": reason}
+    error = refused(
+        world, world.sign(world.governance, tx.ACCREDITATION_REVOKE, body), "accreditation_invalid"
+    )
+    assert error.message.startswith("reason ")  # the refusal names the field

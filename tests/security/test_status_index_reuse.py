@@ -10,7 +10,7 @@ import random
 import pytest
 
 from civicid.errors import Error
-from civicid.status_list import MAX_ENTRIES, IndexAllocator, StatusList
+from civicid.status_list import MAX_ENTRIES, MAX_REJECTION_DRAWS, IndexAllocator, StatusList
 
 
 def seeded(seed: int) -> random.Random:
@@ -26,6 +26,27 @@ def test_only_free_indices_are_handed_out(size: int, used: list[int]) -> None:
     with pytest.raises(Error) as info:
         allocator.allocate()
     assert info.value.code == "status_list_full"
+
+
+class Scripted(random.Random):
+    """Draws a script of indices, then the last one forever."""
+
+    def __init__(self, draws: list[int]) -> None:
+        super().__init__(0)
+        self.draws = draws
+
+    def randrange(self, *args: object, **kwargs: object) -> int:  # type: ignore[override]
+        return self.draws.pop(0) if len(self.draws) > 1 else self.draws[0]
+
+
+def test_no_index_twice_after_sampling_missed() -> None:
+    """Random draws that keep hitting used indices make the allocator fall back to its list
+    of free ones; from then on it picks from that list only, so an index drawn at random
+    can never also be picked from the list."""
+    size = 64
+    allocator = IndexAllocator(size, used=[0], rng=Scripted([0] * MAX_REJECTION_DRAWS + [5, 7, 0]))
+    handed = [allocator.allocate() for _ in range(size - 1)]
+    assert len(set(handed)) == size - 1 and 0 not in handed
 
 
 def test_is_used_outside_the_list_is_false() -> None:
