@@ -254,3 +254,23 @@ def test_equal_keys_are_one_key_in_sets_and_maps() -> None:
     first, second = PublicKey.from_jwk(jwk), PublicKey.from_jwk({**jwk, "kid": "another name"})
     assert first == second and hash(first) == hash(second)
     assert len({first, second, PublicKey.from_jwk(p256())}) == 2
+
+
+@pytest.mark.parametrize("alg", SIGNING_ALGS)
+def test_a_stored_key_keeps_its_algorithm(alg: str) -> None:
+    """A key read back from its store signs with the algorithm it was made for."""
+    key = PrivateKey.from_json(PrivateKey.generate(alg).to_json())
+    assert key.alg == alg
+    text = key.sign_compact(b"{}", {"typ": "JWT"})
+    assert CompactJWS.parse(text).alg == alg
+
+
+def test_a_stored_key_without_an_algorithm_is_the_default() -> None:
+    stored = PrivateKey.generate("ES256").to_json()
+    del stored["alg"]
+    assert PrivateKey.from_json(stored).alg == "ES256"
+    ed = PrivateKey.generate("Ed25519").to_json()
+    del ed["alg"]
+    with pytest.raises(Error) as info:  # an Ed25519 key cannot be ES256
+        PrivateKey.from_json(ed)
+    assert info.value.code == "jws_alg_key_mismatch"

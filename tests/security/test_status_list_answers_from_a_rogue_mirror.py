@@ -99,4 +99,5 @@ def test_the_answer_is_about_the_list_asked_for(world: World, agency: Identity) 
         client = mirror.client(world)
         proven = latest(client, world)
         assert proven.uri == LIST_URI and proven.owner == agency.did  # type: ignore[attr-defined]
+        assert proven.checkpoint.size == world.ledger.size  # type: ignore[attr-defined]
         client.close()
