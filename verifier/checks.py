@@ -365,13 +365,15 @@ class SchemaValidator:
 
 # Distinct disclosures whose schema verdict is kept per type (a few MiB at most).
 MAX_VERDICTS: Final = 4096
-_VALIDATORS: dict[tuple[str, int], SchemaValidator] = {}
+_VALIDATORS: dict[tuple[str, int, str], SchemaValidator] = {}
 _VALIDATORS_LOCK = threading.Lock()
 MAX_VALIDATORS: Final = 256
 
 
 def schema_validator(vct: str, seq: int, schema: dict[str, Any]) -> SchemaValidator:
-    key = (vct, seq)
+    # Keyed by the schema itself too: (vct, seq) names a registration on one ledger only,
+    # and a process may verify against another ledger (or one started afresh).
+    key = (vct, seq, json.dumps(schema, sort_keys=True, separators=(",", ":")))
     found = _VALIDATORS.get(key)
     if found is None:
         with _VALIDATORS_LOCK:
