@@ -4,6 +4,7 @@ command, the Textual app. Thin: each command opens the wallet, calls it, prints.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +15,11 @@ import typer
 from civicid.console import AsJson, DataDir, emit, reporting
 from civicid.times import rfc3339
 from wallet.errors import (
+    WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
     WALLET_PASSPHRASE_MISMATCH,
     WALLET_PASSPHRASE_MISSING,
+    WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
 from wallet.holder.credentials import Credential
@@ -66,6 +69,20 @@ def passphrase(
     return first
 
 
+def has_terminal() -> bool:
+    """Whether someone can answer a prompt (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def can_ask(yes: bool) -> None:
+    """Refuse at once, before anything is fetched or spent, when nobody could be asked."""
+    if not yes and not has_terminal():
+        raise WALLET_CONSENT_NEEDED(
+            "no terminal to ask you: pass -y (--yes) to agree in advance, or run this in a "
+            "terminal; nothing was fetched or sent"
+        )
+
+
 def agree(question: str, yes: bool) -> None:
     if yes:
         return
@@ -74,7 +91,7 @@ def agree(question: str, yes: bool) -> None:
             return
     except typer.Abort:
         pass
-    raise WALLET_DECLINED("nothing was sent or stored")
+    raise WALLET_DECLINED("nothing was sent or stored; the link still works")
 
 
 @contextmanager
@@ -341,6 +358,19 @@ def review_text(review: OfferReview) -> str:
     return "\n".join(lines)
 
 
+def ask_tx_code(description: str | None) -> str:
+    hint = description or "sent to you separately"
+    if not has_terminal():
+        raise WALLET_TX_CODE_REQUIRED(
+            f"this offer needs its transaction code ({hint}): pass --tx-code; the link still works"
+        )
+    try:
+        code: str = typer.prompt(f"Transaction code ({hint})", hide_input=True, err=True)
+    except typer.Abort as exc:
+        raise WALLET_TX_CODE_REQUIRED(f"no transaction code given ({hint})") from exc
+    return code
+
+
 @app.command()
 def receive(
     uri: Annotated[str, typer.Argument(help="An openid-credential-offer:// link.")],
@@ -353,14 +383,14 @@ def receive(
 ) -> None:
     """Receive credentials offered by an accredited issuer (OpenID4VCI)."""
     with reporting(as_json):
+        can_ask(yes)
         with opened(data_dir) as wallet:
             review = wallet.review_offer(uri)
             if not as_json:
                 typer.echo(review_text(review), err=True)
             agree("Accept this offer?", yes)
             if review.tx_code is not None and not tx_code:
-                hint = review.tx_code.description or "sent to you separately"
-                tx_code = typer.prompt(f"Transaction code ({hint})", hide_input=True, err=True)
+                tx_code = ask_tx_code(review.tx_code.description)
             records = wallet.accept_offer(review, tx_code)
             now = wallet.clock()
             data = [c.summary(now, {}) for c in records]
@@ -424,6 +454,7 @@ def present(
 ) -> None:
     """Show a desk what it asks for, once you agree (OpenID4VP)."""
     with reporting(as_json):
+        can_ask(yes)
         with opened(data_dir) as wallet:
             plan = wallet.prepare(uri)
             if not as_json:
@@ -443,12 +474,13 @@ def present(
 def open_(
     uri: Annotated[str, typer.Argument(help="An offer or request link (the OS hands it here).")],
     data_dir: DataDir,
+    yes: Yes = False,
     as_json: AsJson = False,
 ) -> None:
     """Handle an openid-credential-offer:// or openid4vp:// link: receive or present."""
     scheme = uri.strip().split(":", 1)[0].lower()
     if scheme == "openid-credential-offer":
-        receive(uri=uri, data_dir=data_dir, tx_code=None, yes=False, as_json=as_json)
+        receive(uri=uri, data_dir=data_dir, tx_code=None, yes=yes, as_json=as_json)
     elif scheme == "openid4vp":
         present(
             uri=uri,
@@ -456,7 +488,7 @@ def open_(
             omit=None,
             credential=None,
             unsafe_send_unaccredited=None,
-            yes=False,
+            yes=yes,
             as_json=as_json,
         )
     else:

@@ -103,6 +103,11 @@ WALLET_CLAIM_REQUIRED = declare(
     "wallet_claim_required", InvalidInput, "a required claim cannot be left out"
 )
 WALLET_DECLINED = declare("wallet_declined", Refused, "declined: nothing was sent or stored")
+WALLET_CONSENT_NEEDED = declare(
+    "wallet_consent_needed",
+    InvalidInput,
+    "no terminal to ask for consent: pass -y (--yes) or run the command in a terminal",
+)
 WALLET_CLAIM_IN_CLEAR = declare(
     "wallet_claim_in_clear",
     InvalidInput,

@@ -54,6 +54,7 @@ class RogueIssuer:
         self.tokens: set[str] = set()
         self.nonces: set[str] = set()
         self.offers: dict[str, dict[str, Any]] = {}
+        self.fetched: list[str] = []  # offers by reference served (each once)
         self.issued_indices: list[int] = []
         self.hits = 0  # requests served: a status refresh must add none
         self.released = threading.Event()  # set at teardown: a hung handler lets go
@@ -121,8 +122,15 @@ class RogueIssuer:
             return {"issuer": did, "jwks": {"keys": [world.agency.key.public.to_jwk()]}}
 
         @app.get("/offers/{offer_id}")
-        def by_reference(offer_id: str) -> dict[str, Any]:
-            return self.offers[offer_id]
+        def by_reference(offer_id: str) -> Response:
+            offer = self.offers.pop(offer_id, None)  # served once, as the real issuer does
+            if offer is None:
+                return JSONResponse(
+                    {"error": "invalid_request", "civicid_error": "offer_already_fetched"},
+                    status_code=410,
+                )
+            self.fetched.append(offer_id)
+            return JSONResponse(offer)
 
         @app.post("/token")
         def token(

@@ -15,6 +15,7 @@ from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.world import LedgerWorld
+from wallet import cli as wallet_cli
 
 
 class Citizen:
@@ -77,8 +78,14 @@ def test_receive_list_show_present_history(
     assert refreshed["statuses"] == {card["id"]: "valid"} and refreshed["failures"] == {}
 
 
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone at a terminal answers the prompts (the runner's input stands for them)."""
+    monkeypatch.setattr(wallet_cli, "has_terminal", lambda: True)
+
+
 def test_open_dispatches_both_link_schemes(
-    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk, terminal: None
 ) -> None:
     person.run("open", issuer_stub.offer(), input=f"y\n{TX_CODE}\n")
     assert len(person.json("list")) == 1
@@ -88,6 +95,53 @@ def test_open_dispatches_both_link_schemes(
     person.run("open", desk_stub.link(), input="y\n")
     assert len(desk_stub.behaviour.received) == 1
     refused(person.run("open", "ftp://example.org/x", ok=False), "wallet_uri_invalid")
+
+
+def store_bytes(person: Citizen) -> bytes:
+    return (person.root / "wallet" / "wallet.db").read_bytes()
+
+
+def test_without_a_terminal_or_yes_nothing_is_fetched_or_sent(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    link = issuer_stub.offer(by_reference=True)
+    before = store_bytes(person)
+    for command, uri in (("receive", link), ("present", desk_stub.link()), ("open", link)):
+        result = person.run(command, uri, ok=False, input="y\n")
+        refused(result, "wallet_consent_needed")
+        assert "-y" in result.stderr
+    assert issuer_stub.fetched == [] and issuer_stub.behaviour.tokens_spent == []
+    assert desk_stub.behaviour.received == []
+    assert store_bytes(person) == before
+    # The same link still works, agreed in advance.
+    person.run("receive", link, "--tx-code", TX_CODE, "--yes")
+    assert len(person.json("list")) == 1
+
+
+def test_a_declined_offer_by_reference_stays_redeemable(
+    person: Citizen, issuer_stub: RogueIssuer, terminal: None
+) -> None:
+    link = issuer_stub.offer(by_reference=True)
+    refused(person.run("receive", link, ok=False, input="n\n"), "wallet_declined")
+    assert issuer_stub.behaviour.tokens_spent == [] and person.json("list") == []
+    # Served once by the issuer: the wallet kept it, so the same link is not spent.
+    assert len(issuer_stub.fetched) == 1
+    result = person.run("receive", link, input=f"y\n{TX_CODE}\n")
+    assert "received" in result.stdout
+    assert len(issuer_stub.fetched) == 1 and len(issuer_stub.behaviour.tokens_spent) == 1
+    assert len(person.json("list")) == 1
+
+
+def test_a_tx_code_needed_without_a_terminal_is_asked_for_not_lost(
+    person: Citizen, issuer_stub: RogueIssuer
+) -> None:
+    link = issuer_stub.offer(by_reference=True)
+    result = person.run("receive", link, "--yes", ok=False)
+    refused(result, "wallet_tx_code_required")
+    assert "--tx-code" in result.stderr and "Traceback" not in result.output
+    assert issuer_stub.behaviour.tokens_spent == [] and person.json("list") == []
+    person.run("receive", link, "--yes", "--tx-code", TX_CODE)
+    assert len(person.json("list")) == 1
 
 
 def test_present_with_omit_and_unaccredited_claims(

@@ -147,3 +147,39 @@ def test_unreachable_issuer(holder: Wallet) -> None:
         }
     )
     unchanged(holder, "http_unreachable", lambda: holder.review_offer(offer.to_link()))
+
+
+def test_an_offer_by_reference_is_kept_until_redeemed(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    link = issuer_stub.offer(by_reference=True)
+    holder.review_offer(link)  # then declined, or the connection dropped
+    review = holder.review_offer(link)  # the issuer serves it once: the kept one is used
+    assert len(issuer_stub.fetched) == 1
+    unchanged(holder, "invalid_grant", lambda: holder.accept_offer(review, "000000"))
+    [held] = holder.accept_offer(holder.review_offer(link), TX_CODE)
+    assert holder.credentials() == [held]
+    # Redeemed: no longer kept, and the issuer will not serve it again.
+    unchanged(holder, "offer_already_fetched", lambda: holder.review_offer(link))
+    assert holder.store.document().get("offers") == {}
+
+
+def test_a_refused_offer_by_reference_is_not_kept(holder: Wallet, issuer_stub: RogueIssuer) -> None:
+    issuer_stub.behaviour.vct = OTHER_TYPE
+    link = issuer_stub.offer(by_reference=True)
+    unchanged(holder, "issuer_not_accredited", lambda: holder.review_offer(link))
+
+
+def test_kept_offers_are_bounded(
+    holder: Wallet, issuer_stub: RogueIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wallet.holder import wallet as wallet_module
+
+    monkeypatch.setattr(wallet_module, "MAX_KEPT_OFFERS", 2)
+    links = [issuer_stub.offer(by_reference=True) for _ in range(3)]
+    for link in links:
+        holder.review_offer(link)
+    kept = holder.store.document()["offers"]
+    assert len(kept) == 2
+    unchanged(holder, "offer_already_fetched", lambda: holder.review_offer(links[0]))
+    assert len(holder.accept_offer(holder.review_offer(links[2]), TX_CODE)) == 1

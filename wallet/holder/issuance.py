@@ -4,10 +4,16 @@ proofs for a batch of copies, each copy verified before the credential is stored
 ``review`` does every check that needs no secret (the offer, the issuer's metadata, its DID
 and accreditation on the ledger) BEFORE the citizen is asked for anything; ``accept`` then
 spends the pre-authorized code and transaction code.
+
+An offer by reference is served once (§4.1.3): once fetched, the wallet holds the only copy
+of its code. A reviewed one is kept in the wallet (sealed, like everything else) until it is
+redeemed, so declining at the prompt, a wrong transaction code or a lost connection leaves
+the same link redeemable later.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -80,6 +86,7 @@ class OfferReview:
     issuer_name: str | None
     offered: tuple[Offered, ...]
     tx_code: TxCode | None  # None: the offer needs no transaction code
+    offer_uri: str | None = None  # by reference: where it was served (it is kept under it)
 
     @property
     def issuer_url(self) -> str:
@@ -109,25 +116,29 @@ def _raise_for(answer: Answer) -> None:
     raise body.to_error(answer.status)
 
 
-def parse_link(link: str, http: HttpClient) -> CredentialOffer:
+def parse_link(
+    link: str, http: HttpClient, kept: Callable[[str], CredentialOffer | None] = lambda _: None
+) -> tuple[CredentialOffer, str | None]:
     """An ``openid-credential-offer://`` link (or a wallet endpoint URL with the same query):
-    by value, or by reference fetched from the issuer."""
+    by value, or by reference, as ``kept`` still holds it or else fetched from the issuer;
+    with the offer's URI when by reference."""
     scheme = link.strip().split(":", 1)[0].lower()
     if scheme not in OFFER_SCHEMES:
         raise WALLET_URI_INVALID(f"{scheme or 'this'}: links are not credential offers")
     parsed = parse_offer_link(link)
     if parsed.offer is not None:
-        return parsed.offer
+        return parsed.offer, None
     assert parsed.offer_uri is not None
-    return _fetch(http, "GET", parsed.offer_uri, CredentialOffer)
+    offer = kept(parsed.offer_uri) or _fetch(http, "GET", parsed.offer_uri, CredentialOffer)
+    return offer, parsed.offer_uri
 
 
 def review(wallet: Wallet, link: str) -> OfferReview:
     """Steps before consent, each raising on failure; nothing is stored."""
     ledger = wallet.ledger
     with wallet.http() as http:
-        # 1. The offer (§4.1), by value or by reference (§4.1.3).
-        offer = parse_link(link, http)
+        # 1. The offer (§4.1), by value or by reference (§4.1.3; kept if fetched before).
+        offer, offer_uri = parse_link(link, http, wallet.kept_offer)
         grant = offer.pre_authorized
         if grant is None:
             raise WALLET_URI_INVALID("only pre-authorized offers are supported (§4.1.1)")
@@ -165,6 +176,9 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         offered.append(
             Offered(config_id, config.vct, type_name, trust.standing.accreditation, proven)
         )
+    if offer_uri is not None:
+        # Served once: kept until it is redeemed, whatever the citizen answers now.
+        wallet.keep_offer(offer_uri, offer)
     return OfferReview(
         offer=offer,
         metadata=metadata,
@@ -173,6 +187,7 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         issuer_name=display_name(metadata.display),
         offered=tuple(offered),
         tx_code=grant.tx_code,
+        offer_uri=offer_uri,
     )
 
 
@@ -249,7 +264,9 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
                     now=wallet.clock(),
                 )
             )
-    # 9. Stored together, once everything verified.
+    # 9. Stored together, once everything verified; a kept offer is spent now.
     for record in records:
         wallet.add(record)
+    if reviewed.offer_uri is not None:
+        wallet.forget_offer(reviewed.offer_uri)
     return records

@@ -18,6 +18,7 @@ from tinydb import Query
 
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
+from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
 from wallet.errors import (
     WALLET_CREDENTIAL_NOT_FOUND,
@@ -40,6 +41,10 @@ from wallet.settings import WalletSettings
 CREDENTIALS: Final = "credentials"
 HISTORY: Final = "history"
 META: Final = "meta"
+OFFERS: Final = "offers"  # offers by reference fetched and reviewed, not yet redeemed
+# Offers fetched but not redeemed are kept for a retry; an offer lives days at most, so a
+# few dozen cover every honest case, and a page that keeps handing out links fills no more.
+MAX_KEPT_OFFERS: Final = 32
 # An id prefix people type must still name one credential; shorter than this is a guess.
 MIN_ID_PREFIX: Final = 3
 
@@ -287,9 +292,33 @@ class Wallet:
     # -- protocols ------------------------------------------------------------------------
 
     def review_offer(self, link: str) -> OfferReview:
-        """Check an offer link, the issuer and its accreditation; nothing stored or spent."""
+        """Check an offer link, the issuer and its accreditation; nothing is spent. An offer
+        served once (by reference) is kept until redeemed, so the link works again."""
         self._guard()
         return issuance.review(self, link)
+
+    def kept_offer(self, offer_uri: str) -> CredentialOffer | None:
+        """The offer fetched from ``offer_uri`` before and not yet redeemed, if any."""
+        with self._session() as db:
+            found = db.table(OFFERS).get(Query().uri == offer_uri)
+        return CredentialOffer.from_json(found["offer"]) if found is not None else None
+
+    def keep_offer(self, offer_uri: str, offer: CredentialOffer) -> None:
+        """Keep an offer served once (by reference) until it is redeemed; the oldest kept
+        goes once there are ``MAX_KEPT_OFFERS``."""
+        with self._session() as db:
+            table = db.table(OFFERS)
+            if table.contains(Query().uri == offer_uri):
+                return
+            kept = sorted(table.all(), key=lambda r: r.doc_id)
+            stale = [r.doc_id for r in kept[: max(0, len(kept) - MAX_KEPT_OFFERS + 1)]]
+            if stale:
+                table.remove(doc_ids=stale)
+            table.insert({"uri": offer_uri, "offer": offer.to_json(), "at": self.clock()})
+
+    def forget_offer(self, offer_uri: str) -> None:
+        with self._session() as db:
+            db.table(OFFERS).remove(Query().uri == offer_uri)
 
     def accept_offer(self, review: OfferReview, tx_code: str | None = None) -> list[Credential]:
         self._guard()
