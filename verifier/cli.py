@@ -3,7 +3,6 @@ file, work offline. Thin: calls ``verifier.service`` and prints."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,10 +15,11 @@ from civicid.console import AsJson, DataDir, emit, reporting
 from civicid.http import HttpClient
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
-from verifier.errors import POLICY_INVALID, VERIFIER_NOT_INITIALIZED
-from verifier.policy import load_policies, load_policy
+from verifier.errors import VERIFIER_NOT_INITIALIZED
+from verifier.policy import load_policies
 from verifier.service import Verifier, checkpoint_key
 from verifier.settings import CONFIG_FILE, VerifierSettings
+from verifier.setup import initialize
 from verifier.snapshot import sync as record_snapshot
 from verifier.store import Store
 
@@ -75,11 +75,6 @@ def init(
     Each policy is refused unless the desk is accredited on the ledger for every claim it asks.
     """
     with reporting(as_json):
-        source = policies or EXAMPLE_POLICIES
-        found = sorted(source.glob("*.toml")) if source.is_dir() else []
-        if not found:
-            raise POLICY_INVALID(f"no policy files (*.toml) in {source}")
-        checked = [load_policy(path) for path in found]
         settings = VerifierSettings.load(
             data_dir,
             desk=desk,
@@ -87,27 +82,16 @@ def init(
             checkpoint_key=checkpoint_key_,
             public_url=public_url,
         )
-        target = settings.policies_path
-        target.mkdir(parents=True, exist_ok=True)
-        for path in found:
-            shutil.copy(path, target / path.name)
-        settings.save()
-        verifier = Verifier.open(settings)
-        verifier.close()
-        data = {
-            "desk": verifier.desk.did,
-            "ledger": settings.ledger_url,
-            "policies": [p.name for p in checked],
-            "config": str(data_dir / CONFIG_FILE),
-        }
+        done = initialize(settings, policies or EXAMPLE_POLICIES)
+        data = done.to_json()
         emit(
             as_json,
             data,
             lambda: (
-                f"desk {verifier.desk.did}\n"
+                f"desk {done.did}\n"
                 f"  ledger    {settings.ledger_url}\n"
-                f"  policies  {', '.join(data['policies'])} (accredited on the ledger)\n"
-                f"  settings  {data['config']}"
+                f"  policies  {', '.join(done.policies)} (accredited on the ledger)\n"
+                f"  settings  {done.config}"
             ),
         )
 

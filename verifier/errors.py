@@ -96,6 +96,9 @@ VERIFIER_NOT_INITIALIZED = declare(
 VERIFIER_STORE_FAILED = declare(
     "verifier_store_failed", StorageError, "the verifier's store cannot be read or written"
 )
+VERIFIER_INIT_FAILED = declare(
+    "verifier_init_failed", StorageError, "init could not write the desk's files; nothing changed"
+)
 VERIFIER_SETTINGS_INVALID = declare(
     "verifier_settings_invalid", InvalidInput, "the verifier's settings are not valid"
 )
