@@ -8,7 +8,6 @@ status lists, each proven) and the desk's policy around them.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 from collections import OrderedDict
@@ -20,7 +19,7 @@ import jsonschema
 
 from civicid import sdjwt, status_list
 from civicid.accreditation import ISSUER_NOT_ACCREDITED
-from civicid.dcql import claim_name_or_repr, select
+from civicid.dcql import claim_path, select
 from civicid.did import parse_did, split_key_id
 from civicid.errors import INTERNAL_ERROR, Error, NotFound
 from civicid.jose import PublicKey
@@ -314,16 +313,34 @@ RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
 }
 
 
-@functools.lru_cache(maxsize=4096)
-def _name(path: tuple[Any, ...]) -> str:
-    return claim_name_or_repr(path)
+def asked_and_extra(
+    policy: Policy, claims: dict[str, Any], disclosed: tuple[Any, ...]
+) -> tuple[tuple[str, ...], int]:
+    """What the desk received of what the policy asks (each claim by its name, sorted; a
+    nested one by its own name, not its parent's), and how many disclosures
+    it asked for none of. Those are dropped: no receipt, page, decision or store names them
+    (data minimisation, GDPR Art. 5(1)(c)); the audit trail counts them."""
+    asked = [(name, claim_path(name)) for name in policy.requested]
+    received = []
+    for name, path in asked:
+        try:
+            select(claims, path, checked=True)
+        except Error:
+            continue
+        received.append(name)
+    paths = [path for _, path in asked]
+    extra = sum(1 for p in disclosed if not any(along(p, path) for path in paths))
+    return tuple(sorted(received)), extra
 
 
-def _names(paths: tuple[Any, ...]) -> list[str]:
-    try:
-        return [_name(p) for p in paths]
-    except TypeError:  # an unhashable component: name it the slow way
-        return [claim_name_or_repr(p) for p in paths]
+def along(disclosed: Any, asked: tuple[Any, ...]) -> bool:
+    """Whether a disclosure's path lies along an asked claim's: the claim itself, inside it,
+    or an object holding it (a nested claim travels with its parent's Disclosure)."""
+    if not isinstance(disclosed, tuple):
+        return False
+    return all(
+        a == b or (a is None and isinstance(b, int)) for b, a in zip(disclosed, asked, strict=False)
+    )
 
 
 class SchemaValidator:
@@ -427,6 +444,7 @@ def check_presentation(
             failed = True
             continue
         outcomes.append(Outcome(step.name, step.title, PASSED, step.spec, None, detail))
+    received, over_disclosed = asked_and_extra(policy, run.claims, run.disclosed)
     return Decision(
         eligible=not failed,
         policy=policy.name,
@@ -435,7 +453,8 @@ def check_presentation(
         outcomes=tuple(outcomes),
         vct=run.vct,
         issuer=run.iss or None,
-        received=tuple(sorted(_names(run.disclosed))),
+        received=received,
+        over_disclosed=over_disclosed,
         checkpoint_size=trust.checkpoint_size(),
         offline=trust.offline,
     )

@@ -306,7 +306,7 @@ def audit(
 ) -> None:
     """The audit trail: each decision's time, policy, outcome, failing step, type, issuer.
 
-    No claim value is ever kept.
+    No claim value is ever kept; claims a wallet sent unasked are dropped and only counted.
     """
     with reporting(as_json):
         settings = settings_of(data_dir)
@@ -323,6 +323,11 @@ def audit(
                 "\n".join(
                     f"{r['time']}  {r['policy']:<18} {r['decision']:<12} "
                     f"{r.get('code') or '':<26} {r.get('issuer') or ''}"
+                    + (
+                        f"  ({r['over_disclosed']} unasked claims dropped)"
+                        if r.get("over_disclosed")
+                        else ""
+                    )
                     for r in records
                 )
                 or "no decisions yet"

@@ -97,7 +97,8 @@ class Decision:
     outcomes: tuple[Outcome, ...]
     vct: str | None = None
     issuer: str | None = None
-    received: tuple[str, ...] = ()
+    received: tuple[str, ...] = ()  # the asked claims received, by name; nothing else
+    over_disclosed: int = 0  # disclosures the policy did not ask for (dropped, counted)
     checkpoint_size: int | None = None
     offline: bool = False
 
@@ -166,4 +167,5 @@ class Decision:
             "vct": self.vct,
             "issuer": self.issuer,
             "offline": self.offline,
+            "over_disclosed": self.over_disclosed,
         }

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from civicid import sdjwt
-from civicid.dcql import Held, match
+from civicid.dcql import ClaimPath, Held, match
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import parse_link, verify_request_object
@@ -45,10 +45,16 @@ def serve_desk(world: World, desk_clock: Clock) -> Iterator[Desk]:
 
 
 def wallet_answer(
-    world: World, desk: Desk, link: str, credential: str | None = None, **changes: Any
+    world: World,
+    desk: Desk,
+    link: str,
+    credential: str | None = None,
+    also: tuple[ClaimPath, ...] = (),
+    **changes: Any,
 ) -> tuple[httpx.Response, Any]:
     """What a wallet does: fetch and verify the request object (the desk's key from the
-    ledger), match the DCQL query, present with key binding, post the answer."""
+    ledger), match the DCQL query, present with key binding (disclosing ``also`` besides, as
+    a careless wallet would), post the answer."""
     ledger = LedgerClient(desk.ledger_url, checkpoint_key(settings_for(world.root)))
     now = desk.clock.now
     parsed = parse_link(link)
@@ -68,7 +74,7 @@ def wallet_answer(
             credential,
             nonce=request.nonce,
             aud=request.client_id,
-            disclose=list(candidate.disclose),
+            disclose=[*candidate.disclose, *also],
         )
         form = {"state": request.state, "vp_token": json.dumps({"credential": [presentation]})}
         form.update(changes)

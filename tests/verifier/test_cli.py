@@ -100,7 +100,9 @@ def test_init_check_sync_offline_audit(world: World, ledger_url: str, tmp_path: 
     records = json.loads(out)
     assert [r["decision"] for r in records] == ["eligible", "not_eligible", "eligible"]
     assert all(set(r) == {"time", "policy", "decision", "failed_step", "code", "vct", "issuer",
-                          "offline"} for r in records)  # fmt: skip
+                          "offline", "over_disclosed"} for r in records)  # fmt: skip
+    # age-check asks for no more than age_equal_or_over.18: the resident sent is dropped
+    assert [r["over_disclosed"] for r in records] == [0, 1, 1]
     assert "Mustermann" not in out and "1990" not in out
 
 

@@ -66,6 +66,8 @@ DISCLOSABLE: Final[list[ClaimPath]] = [
     ("age_equal_or_over", "21"),
     ("age_equal_or_over", "65"),
 ]
+# As the real issuer makes them: a nested claim's parent object is a Disclosure too.
+NESTED_PARENT: Final[list[ClaimPath]] = [*DISCLOSABLE, ("age_equal_or_over",)]
 HOUSING: Final[list[ClaimPath]] = [("resident",), ("age_equal_or_over", "18")]
 
 
@@ -193,6 +195,7 @@ class World:
         holder: PrivateKey | None = None,
         status: dict[str, Any] | None = None,
         with_status: bool = True,
+        disclosable: list[ClaimPath] | None = None,
         **extra: Any,
     ) -> str:
         who = issuer or self.agency
@@ -201,7 +204,7 @@ class World:
             kid=who.kid,
             iss=who.did,
             claims=dict(CLAIMS if claims is None else claims),
-            disclosable=DISCLOSABLE,
+            disclosable=DISCLOSABLE if disclosable is None else disclosable,
             iat=self.clock.now if iat is None else iat,
             vct=vct,
             exp=extra.pop("exp", self.clock.now + 3650 * DAY),
