@@ -3,12 +3,13 @@ turns our errors into a one-line reason and a non-zero exit code."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -26,6 +27,19 @@ DataDir = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reflowed(command: F) -> F:
+    """Join the source-wrapped lines of each paragraph of ``command``'s docstring: Typer's
+    help keeps single line breaks, so a paragraph wrapped at 100 columns in the source would
+    print as ragged lines at any other width. Write a default as ``show_default=`` on its
+    option, never as ``[default: …]`` in a help text: Rich reads brackets as markup."""
+    if command.__doc__:
+        paragraphs = inspect.cleandoc(command.__doc__).split("\n\n")
+        command.__doc__ = "\n\n".join(" ".join(p.split("\n")) for p in paragraphs)
+    return command
 
 
 @contextmanager

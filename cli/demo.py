@@ -42,8 +42,8 @@ def demo(
         Path | None,
         typer.Option(
             "--data-dir",
-            help="Keep the demo's data here; it must be empty or new "
-            "[default: a fresh temporary directory, removed afterwards].",
+            help="Keep the demo's data here; it must be empty or new.",
+            show_default="a fresh temporary directory, removed afterwards",
         ),
     ] = None,
     as_json: AsJson = False,

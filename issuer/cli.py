@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.console import AsJson, DataDir, emit, reflowed, reporting
 from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
@@ -26,7 +26,7 @@ from issuer.errors import (
     STAFF_KEY_MISSING,
 )
 from issuer.records import SCOPES
-from issuer.settings import ConfigurationSettings, IssuerSettings
+from issuer.settings import DEFAULT_STATUS_INTERVAL, ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
 from issuer.setup import initialize
 from issuer.store import require_store
@@ -41,7 +41,9 @@ API_KEY_ENV: Final = "CIVICID_ISSUER_API_KEY"
 
 Url = Annotated[
     str | None,
-    typer.Option("--url", help="The running issuer [default: http://<host>:<port> of settings]."),
+    typer.Option(
+        "--url", help="The running issuer.", show_default="http://<host>:<port> of the settings"
+    ),
 ]
 ApiKey = Annotated[
     str | None,
@@ -49,7 +51,7 @@ ApiKey = Annotated[
 ]
 Config = Annotated[
     str | None,
-    typer.Option("--config", help="Credential configuration id [default: the only one]."),
+    typer.Option("--config", help="Credential configuration id.", show_default="the only one"),
 ]
 
 
@@ -60,6 +62,7 @@ def config_id(vct: str) -> str:
 
 
 @app.command()
+@reflowed
 def init(
     data_dir: DataDir,
     vct: Annotated[
@@ -69,19 +72,40 @@ def init(
         str, typer.Option(help="Key store name of the agency identity (ledger register NAME).")
     ] = "agency",
     public_url: Annotated[
-        str | None, typer.Option(help="Public https URL: issuer id, status list base.")
+        str | None,
+        typer.Option(
+            help="Public https URL: issuer id, status list base.",
+            show_default=IssuerSettings.model_fields["public_url"].default,
+        ),
     ] = None,
-    ledger_url: Annotated[str | None, typer.Option(help="The ledger's URL.")] = None,
+    ledger_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The ledger's URL.", show_default=IssuerSettings.model_fields["ledger_url"].default
+        ),
+    ] = None,
     checkpoint_key: Annotated[
         str | None,
-        typer.Option(help="The ledger's checkpoint key (vkey) [default: the local key store's]."),
+        typer.Option(help="The ledger's checkpoint key (vkey).", show_default="the key store's"),
     ] = None,
-    validity_days: Annotated[int, typer.Option(min=1, help="Credential validity.")] = 365,
-    batch_size: Annotated[int, typer.Option(min=1, max=100, help="Copies per request.")] = 4,
+    validity_days: Annotated[
+        int, typer.Option(min=1, metavar="<days>", help="Credential validity, in days.")
+    ] = 365,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100, metavar="<n>", help="Copies per request.")
+    ] = 4,
     status_interval: Annotated[
-        int | None, typer.Option(min=1, help="Seconds between status publications [60].")
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="<seconds>",
+            help="Seconds between status publications.",
+            show_default=str(DEFAULT_STATUS_INTERVAL),
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing issuer.toml.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing issuer.toml.")
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Bind an issuer to the agency's ledger identity and credential types.
@@ -133,12 +157,12 @@ def init(
 def serve(
     data_dir: DataDir,
     host: Annotated[
-        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+        str | None, typer.Option(help="Interface to listen on.", show_default=DEFAULT_HOST)
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help=f"TCP port to listen on [default: {ISSUER_PORT}].")
+        int | None, typer.Option(help="TCP port to listen on.", show_default=str(ISSUER_PORT))
     ] = None,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve OpenID4VCI and the staff API (OpenAPI at /docs); publishes status on a timer."""
     import uvicorn
@@ -270,13 +294,17 @@ def claims_from_row(row: dict[Any, Any]) -> dict[str, Any]:
 
 
 @app.command()
+@reflowed
 def offers(
     data_dir: DataDir,
     csv_file: Annotated[
         Path, typer.Option("--csv", help="Rows: a record column, then one column per claim.")
     ],
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write record, link, tx code per offer (CSV).")
+        Path | None,
+        typer.Option(
+            "--out", help="Write record, link, tx code per offer (CSV).", show_default="stdout"
+        ),
     ] = None,
     config: Config = None,
     tx_code: Annotated[bool, typer.Option(help="Require a transaction code.")] = True,

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final
 import segno
 import typer
 
-from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.console import AsJson, DataDir, emit, reflowed, reporting
 from civicid.http import HttpClient
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
@@ -51,6 +51,7 @@ def require_init(settings: VerifierSettings) -> None:
 
 
 @app.command()
+@reflowed
 def init(
     data_dir: DataDir,
     desk: Annotated[
@@ -59,14 +60,17 @@ def init(
     ledger: Ledger = None,
     checkpoint_key_: Annotated[
         str | None,
-        typer.Option("--checkpoint-key", help="The ledger's checkpoint key [default: key store]."),
+        typer.Option(
+            "--checkpoint-key", help="The ledger's checkpoint key.", show_default="the key store's"
+        ),
     ] = None,
     policies: Annotated[
         Path | None,
-        typer.Option(help="A directory of policy files to install [default: the examples]."),
+        typer.Option(help="A directory of policy files to install.", show_default="the examples"),
     ] = None,
     public_url: Annotated[
-        str | None, typer.Option(help="The URL wallets reach this desk at [default: host:port].")
+        str | None,
+        typer.Option(help="The URL wallets reach this desk at.", show_default="http://host:port"),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -100,13 +104,13 @@ def init(
 def serve(
     data_dir: DataDir,
     host: Annotated[
-        str | None, typer.Option(help=f"Interface to listen on [default: {DEFAULT_HOST}].")
+        str | None, typer.Option(help="Interface to listen on.", show_default=DEFAULT_HOST)
     ] = None,
     port: Annotated[
-        int | None, typer.Option(help=f"TCP port to listen on [default: {VERIFIER_PORT}].")
+        int | None, typer.Option(help="TCP port to listen on.", show_default=str(VERIFIER_PORT))
     ] = None,
     ledger: Ledger = None,
-    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /openapi.json."""
     import uvicorn
@@ -132,11 +136,12 @@ def serve(
 
 
 @app.command()
+@reflowed
 def request(
     data_dir: DataDir,
     policy: PolicyName,
     url: Annotated[
-        str | None, typer.Option(help="The running desk's URL [default: from the settings].")
+        str | None, typer.Option(help="The running desk's URL.", show_default="from the settings")
     ] = None,
     wait: Annotated[bool, typer.Option(help="Wait for the wallet's answer.")] = True,
     as_json: AsJson = False,
@@ -193,6 +198,7 @@ def text_of(decision: dict[str, Any]) -> str:
 
 
 @app.command()
+@reflowed
 def check(
     data_dir: DataDir,
     file: Annotated[Path, typer.Argument(help="A presentation (SD-JWT+KB) in a file; - = stdin.")],
@@ -229,6 +235,7 @@ def check(
 
 
 @app.command()
+@reflowed
 def sync(
     data_dir: DataDir,
     ledger: Ledger = None,
@@ -299,6 +306,7 @@ def policies(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 
 @app.command()
+@reflowed
 def audit(
     data_dir: DataDir,
     limit: Annotated[int, typer.Option(help="The last N decisions.")] = 50,
