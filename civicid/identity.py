@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicid import transaction as tx
-from civicid.did import DID, build_document, new_did
+from civicid.did import DID, build_document, new_did, parse_did, split_key_id
+from civicid.errors import Error, InvalidInput, declare
 from civicid.jose import DEFAULT_ALG, PrivateKey
+
+IDENTITY_INVALID = declare(
+    "identity_invalid", InvalidInput, "not a stored identity (DID, kid, private key, document)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +50,33 @@ class Identity:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Identity:
+    def from_json(cls, data: Any) -> Identity:
+        """An identity as ``to_json`` wrote it, or ``identity_invalid`` naming what is wrong
+        (a missing member, a wrong type, a key without its private part)."""
+        if not isinstance(data, dict):
+            raise IDENTITY_INVALID("an identity is a JSON object")
+        missing = [m for m in ("did", "kid", "key", "document") if m not in data]
+        if missing:
+            raise IDENTITY_INVALID(f"missing {', '.join(missing)}")
+        did, kid, document = data["did"], data["kid"], data["document"]
+        if not isinstance(kid, str) or not isinstance(document, dict):
+            raise IDENTITY_INVALID("kid must be a string and document an object")
         next_key = data.get("nextKey")
-        return cls(
-            DID(data["did"]),
-            data["kid"],
-            PrivateKey.from_json(data["key"]),
-            data["document"],
-            PrivateKey.from_json(next_key) if next_key else None,
-        )
+        try:
+            signer, _ = split_key_id(kid)
+            if parse_did(did) != signer:
+                raise IDENTITY_INVALID(f"kid {kid!r} is not a key of {did!r}")
+            return cls(
+                DID(did),
+                kid,
+                PrivateKey.from_json(data["key"]),
+                document,
+                PrivateKey.from_json(next_key) if next_key is not None else None,
+            )
+        except Error as exc:
+            if exc.code == IDENTITY_INVALID.name:
+                raise
+            raise IDENTITY_INVALID(exc.message) from exc
 
     def next_key_hashes(self) -> list[str]:
         return [self.next_key.public.thumbprint()] if self.next_key else []

@@ -84,6 +84,8 @@ HASHES: Final[dict[str, hashes.HashAlgorithm]] = {
     "ES384": hashes.SHA384(),
 }
 PUBLIC_MEMBERS: Final = ("kty", "crv", "x", "y", "kid", "use", "alg", "key_ops")
+# RFC 7517 §4.3: the operations of a signature key pair ("use": "sig").
+SIGNATURE_KEY_OPS: Final = frozenset({"sign", "verify"})
 
 VerifyingKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 
@@ -107,6 +109,27 @@ def json_object(data: bytes, code: Code) -> dict[str, Any]:
         return parse_json_object(data)
     except Error as exc:
         raise code(exc.message) from exc
+
+
+def _check_member_types(value: dict[str, Any]) -> None:
+    """RFC 7517 §4 / RFC 7518 §6.2.1: every member we read or keep is a string (``key_ops``
+    a list of strings); anything else is ``jwk_invalid`` before any member is compared,
+    hashed or decoded."""
+    for name in ("kty", "crv", "x", "y", "kid", "alg", "use"):
+        if name in value and not isinstance(value[name], str):
+            raise JWK_INVALID(f"JWK member {name!r} must be a string")
+    ops = value.get("key_ops", [])
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+        raise JWK_INVALID("JWK member 'key_ops' must be a list of strings")
+
+
+def _check_signature_use(value: dict[str, Any]) -> None:
+    """RFC 7517 §4.2-4.3: a verification key's use is signing, its operations distinct."""
+    if value.get("use", "sig") != "sig":
+        raise JWK_INVALID("a verification key's use is 'sig'")
+    ops = value.get("key_ops", [])
+    if not set(ops) <= SIGNATURE_KEY_OPS or len(set(ops)) != len(ops):
+        raise JWK_INVALID(f"key_ops must be distinct values of {sorted(SIGNATURE_KEY_OPS)}")
 
 
 class PublicKey:
@@ -147,11 +170,13 @@ class PublicKey:
             raise JWK_INVALID("a JWK must be a JSON object")
         if "d" in value or "p" in value or "k" in value:
             raise JWK_PRIVATE_MATERIAL("a public key must not carry private members")
+        _check_member_types(value)
         kty, crv = value.get("kty"), value.get("crv")
         if (kty, crv) not in set(KEY_TYPES.values()):
             raise JWK_UNSUPPORTED(
                 f"key type {kty}/{crv} is not allowed (P-256, P-384, Ed25519)",
             )
+        _check_signature_use(value)
         size, curve = CURVES[str(crv)]
         x = canonical_b64url(str(value.get("x", "")), JWK_INVALID)
         try:
@@ -243,13 +268,16 @@ class PrivateKey:
 
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> PrivateKey:
+        alg = value.get("alg", DEFAULT_ALG) if isinstance(value, dict) else None
+        if not isinstance(alg, str):
+            raise JWK_INVALID("a stored private key is an object with a string alg")
         try:
             key = jwk.JWK(**value["jwk"])
-        except (KeyError, JWException, ValueError, TypeError) as exc:
-            raise JWK_INVALID("not a stored private key") from exc
-        if not key.has_private:
-            raise JWK_INVALID("stored key has no private part")
-        return cls(key, str(value.get("alg", DEFAULT_ALG)))
+            if not key.has_private:
+                raise JWK_INVALID("stored key has no private part")
+            return cls(key, alg)
+        except (KeyError, JWException, ValueError, TypeError, AttributeError) as exc:
+            raise JWK_INVALID(f"not a stored private key: {exc!r}"[:200]) from exc
 
     def to_json(self) -> dict[str, Any]:
         return {"alg": self.alg, "jwk": self._jwk.export_private(as_dict=True)}

@@ -1,16 +1,37 @@
-"""A local key store: one JSON file per key, directory 0700, files 0600, written atomically."""
+"""A local key store: one JSON file per key, directory 0700, files 0600, written atomically.
+
+Like ssh, it refuses a key file or a key directory that group or others may read or write:
+a secret others could have read is not one to sign with, and one others could have written
+is not the operator's. The message names the ``chmod`` that makes it private again.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.errors import Conflict, Error, InvalidInput, NotFound, StorageError, declare
+from civicid.errors import (
+    Conflict,
+    Error,
+    InvalidInput,
+    NotFound,
+    Refused,
+    StorageError,
+    declare,
+)
+from civicid.identity import Identity
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Permission bits that let anyone but the owner read, write or enter (ssh's own rule).
+NOT_OWNER_BITS: Final = 0o077
+DIRECTORY_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
+# A key file is a JWK or two and a DID document: far below this; more is not a key file.
+MAX_KEY_FILE_BYTES: Final = 1024 * 1024
 
 KEY_NAME_INVALID = declare(
     "key_name_invalid", InvalidInput, "a key name is lower-case letters, digits, '.', '_', '-'"
@@ -18,6 +39,14 @@ KEY_NAME_INVALID = declare(
 KEY_EXISTS = declare("key_exists", Conflict, "a key of that name already exists")
 KEY_NOT_FOUND = declare("key_not_found", NotFound, "no key of that name in the key store")
 KEY_UNREADABLE = declare("key_unreadable", StorageError, "a key file cannot be read")
+KEY_FILE_INVALID = declare(
+    "key_file_invalid", InvalidInput, "a key file does not hold the key it should"
+)
+KEY_PERMISSIONS_OPEN = declare(
+    "key_permissions_open",
+    Refused,
+    "a key file or the key directory is open to group or others (chmod it)",
+)
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -26,6 +55,8 @@ def write_private(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        # A leftover temporary file keeps its old mode through O_CREAT: set it.
+        os.fchmod(fd, 0o600)
         os.write(fd, data)
         os.fsync(fd)
     finally:
@@ -36,6 +67,17 @@ def write_private(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def check_private(path: Path, status: os.stat_result) -> None:
+    """Refuse ``path`` if group or others may read, write or enter it (``key_permissions_open``)."""
+    mode = stat.S_IMODE(status.st_mode)
+    if mode & NOT_OWNER_BITS:
+        wanted = DIRECTORY_MODE if stat.S_ISDIR(status.st_mode) else FILE_MODE
+        raise KEY_PERMISSIONS_OPEN(
+            f"{path} is open to group or others (mode {mode:04o}); keys are private to "
+            f"their owner: run `chmod {wanted:o} {path}`"
+        )
 
 
 class KeyStore:
@@ -53,22 +95,72 @@ class KeyStore:
         path = self._path(name)
         if path.exists() and not overwrite:
             raise KEY_EXISTS(f"key {name!r} already exists in {self.directory}")
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(self.directory, 0o700)
+        if self.directory.exists():
+            # Never add a secret to a directory others could already read or write.
+            self.check_directory()
+        self.directory.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
         write_private(path, json.dumps(value, indent=2).encode("utf-8"))
+        # Made 0700 and 0600 above; check it is so (a file system may not keep the modes).
+        self.check_directory()
+        check_private(path, path.stat())
         return path
 
-    def get(self, name: str) -> dict[str, Any]:
-        path = self._path(name)
+    def check_directory(self) -> None:
         try:
-            value = json.loads(path.read_text(encoding="utf-8"))
+            status = self.directory.stat()
+        except OSError as exc:
+            raise KEY_UNREADABLE(f"the key store {self.directory} cannot be read: {exc}") from exc
+        check_private(self.directory, status)
+
+    def get(self, name: str) -> dict[str, Any]:
+        """The JSON object in key file ``name``, from a private directory and a private file."""
+        path = self._path(name)
+        if not path.exists():
+            raise KEY_NOT_FOUND(f"no key {name!r} in {self.directory}")
+        self.check_directory()
+        try:
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError as exc:
             raise KEY_NOT_FOUND(f"no key {name!r} in {self.directory}") from exc
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise KEY_UNREADABLE(f"key {name!r} cannot be read: {exc}") from exc
+        try:
+            check_private(path, os.fstat(fd))
+            raw = os.read(fd, MAX_KEY_FILE_BYTES + 1)
+        except OSError as exc:
+            raise KEY_UNREADABLE(f"key {name!r} cannot be read: {exc}") from exc
+        finally:
+            os.close(fd)
+        if len(raw) > MAX_KEY_FILE_BYTES:
+            raise KEY_FILE_INVALID(f"key file {path} is larger than any key file")
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            raise KEY_FILE_INVALID(
+                f"key file {path} is not JSON (damaged?); restore it from a backup"
+            ) from exc
         if not isinstance(value, dict):
-            raise KEY_UNREADABLE(f"key {name!r} is not a JSON object")
+            raise KEY_FILE_INVALID(f"key file {path} does not hold a JSON object")
         return value
+
+    def text(self, name: str, member: str) -> str:
+        """A string member of key file ``name`` (a checkpoint key's ``vkey``, ``seed``)."""
+        value = self.get(name).get(member)
+        if not isinstance(value, str) or not value:
+            raise KEY_FILE_INVALID(
+                f"key file {self._path(name)} has no {member!r} string; restore it from a backup"
+            )
+        return value
+
+    def identity(self, name: str) -> Identity:
+        """The identity (DID, private controller key, document) kept as ``name``."""
+        data = self.get(name)
+        try:
+            return Identity.from_json(data)
+        except Error as exc:
+            raise KEY_FILE_INVALID(
+                f"key file {self._path(name)} is not a private identity: {exc.message}"
+            ) from exc
 
     def remove(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
@@ -78,14 +170,19 @@ class KeyStore:
 
     def identities(self) -> list[tuple[str, str]]:
         """(name, DID) of every identity kept here, by name; other secrets are skipped."""
-        found = []
-        for path in sorted(self.directory.glob("*.json")) if self.directory.exists() else []:
+        found: list[tuple[str, str]] = []
+        if not self.directory.exists():
+            return found
+        self.check_directory()
+        for path in sorted(self.directory.glob("*.json")):
             name = path.stem
             if not NAME_PATTERN.fullmatch(name) or name.endswith(".next"):
                 continue
             try:
                 did = self.get(name).get("did")
-            except Error:
+            except Error as exc:
+                if exc.code == KEY_PERMISSIONS_OPEN.name:
+                    raise
                 continue
             if isinstance(did, str):
                 found.append((name, did))

@@ -94,13 +94,13 @@ class Transaction:
         if extra:
             raise TX_HEADER_FORBIDDEN(f"unexpected header parameters {sorted(extra)}")
         kid = jws.header.get("kid")
-        signer, _ = split_key_id(str(kid)) if kid is not None else (None, None)
+        signer, _ = split_key_id(kid) if isinstance(kid, str) else (None, None)
         if signer is None:
             raise KID_INVALID("a transaction names its signing key in kid")
         payload = jws.payload_json(code=TX_MALFORMED)
         tx_type, tx_id, iat = payload.get("type"), payload.get("id"), payload.get("iat")
         ledger, body = payload.get("ledger"), payload.get("body")
-        if tx_type not in TX_TYPES:
+        if not isinstance(tx_type, str) or tx_type not in TX_TYPES:
             raise TX_TYPE_UNKNOWN(f"unknown transaction type {tx_type!r}")
         if not isinstance(tx_id, str) or not 16 <= len(tx_id) <= MAX_TX_ID_CHARS:
             raise TX_MALFORMED("id must be a string of 16-64 characters")

@@ -111,8 +111,9 @@ def ensure_ledger(root: Path, clock: Clock = system_clock) -> Ledgered:
     paths = Paths(root)
     if (paths.log / "log.dat").exists():
         governance = load_governance(paths)
-        key = paths.keys.get(CHECKPOINT_KEY)
-        return Ledgered(str(key["name"]), str(key["vkey"]), governance, created=False)
+        keys = paths.keys
+        name, vkey = keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey")
+        return Ledgered(name, vkey, governance, created=False)
     genesis = initialize(root, clock=clock)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
@@ -130,7 +131,7 @@ def ensure_identity(
     """The identity ``name`` (made, endorsed by governance and registered if new); and the
     entry it was registered at, or None if it was there already."""
     if keys.exists(name):
-        return Identity.from_json(keys.get(name)), None
+        return keys.identity(name), None
     who = Identity.create(prerotate=True)
     endorsement = ledger.governance.endorse(who.did, role, ledger=ledger.origin)
     keys.put(name, who.to_json())  # the keys are saved before the DID exists: never lost

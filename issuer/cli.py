@@ -117,7 +117,7 @@ def init(
         if checkpoint_key is None:
             keys = KeyStore(data_dir / "keys")
             if keys.exists(CHECKPOINT_KEY_NAME):
-                checkpoint_key = str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
+                checkpoint_key = keys.text(CHECKPOINT_KEY_NAME, "vkey")
         configurations = [
             ConfigurationSettings(
                 id=config_id(v), vct=v, validity_days=validity_days, batch_size=batch_size

@@ -140,7 +140,7 @@ class Issuer:
             require_store(settings.store_dir)
 
         def load_identity() -> Identity:
-            return Identity.from_json(KeyStore(settings.keys_dir).get(settings.identity))
+            return KeyStore(settings.keys_dir).identity(settings.identity)
 
         identity = load_identity()
         client = client or ledger_client(settings)

@@ -12,7 +12,6 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from civicid.errors import Error
-from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
@@ -79,7 +78,7 @@ def initialize(
         check_issuer_url(chosen.public_url, "public_url")
     except ValueError as exc:
         raise SETTINGS_INVALID(f"{exc} (http only on a loopback host)") from exc
-    identity = Identity.from_json(KeyStore(chosen.keys_dir).get(chosen.identity))
+    identity = KeyStore(chosen.keys_dir).identity(chosen.identity)
     own_client = client is None
     client = client or ledger_client(chosen)
     try:

@@ -290,7 +290,7 @@ def resolve(
         if ledger_url is None:
             body = resolve_locally(data_dir, did, version_id, version_time)
         else:
-            vkey = checkpoint_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
+            vkey = checkpoint_key or Paths(data_dir).keys.text(CHECKPOINT_KEY, "vkey")
             client = LedgerClient(ledger_url, vkey, trust_file=data_dir / "client" / "checkpoint")
             try:
                 resolved = client.resolve(did, version_id=version_id, version_time=version_time)
@@ -428,7 +428,7 @@ def rotate(
     """Rotate a local identity's controller key (DID update)."""
     with reporting(as_json):
         paths = Paths(data_dir)
-        identity = Identity.from_json(paths.keys.get(name))
+        identity = paths.keys.identity(name)
         with open_writer(data_dir, ledger_url) as writer:
             successor, tx = identity.rotate(writer.head(identity.did), ledger=writer.origin)
             # Keep the new key beside the old until the ledger has taken the rotation.
@@ -449,7 +449,7 @@ def deactivate(
 ) -> None:
     """Deactivate a local identity's DID; its history stays resolvable."""
     with reporting(as_json):
-        identity = Identity.from_json(Paths(data_dir).keys.get(name))
+        identity = Paths(data_dir).keys.identity(name)
         with open_writer(data_dir, ledger_url) as writer:
             receipt = writer.submit(
                 identity.deactivate_tx(writer.head(identity.did), ledger=writer.origin)

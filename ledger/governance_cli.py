@@ -253,7 +253,7 @@ def register_type(
 ) -> None:
     """Register (or version) a credential type: metadata and schema, signed by its issuer."""
     with reporting(as_json):
-        issuer = Identity.from_json(Paths(data_dir).keys.get(name))
+        issuer = Paths(data_dir).keys.identity(name)
         body = {"vct": vct, "metadata": read_json(metadata), "schema": read_json(schema)}
         receipt = submit(data_dir, ledger_url, issuer, tx.CREDENTIAL_TYPE, body)
         emit(
@@ -333,7 +333,7 @@ def publish_status_list(
 ) -> None:
     """Publish a 2-bit status list, or update the current one: one transaction either way."""
     with reporting(as_json):
-        issuer = Identity.from_json(Paths(data_dir).keys.get(name))
+        issuer = Paths(data_dir).keys.identity(name)
         changes = requested(revoke, suspend, reinstate)
         with open_writer(data_dir, ledger_url) as writer:
             existing = current_list(writer, uri)

@@ -14,8 +14,9 @@ from typing import Final
 
 from civicid.checkpoint import NoteSigner
 from civicid.encoding import b64_decode, b64_encode
+from civicid.errors import Error
 from civicid.identity import Identity
-from civicid.keystore import KeyStore
+from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger, Progress
 from ledger.store import FILES
@@ -39,12 +40,18 @@ class Paths:
 
 
 def load_signer(paths: Paths) -> NoteSigner:
-    data = paths.keys.get(CHECKPOINT_KEY)
-    return NoteSigner(str(data["name"]), b64_decode(str(data["seed"])))
+    keys = paths.keys
+    name, seed = keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "seed")
+    try:
+        return NoteSigner(name, b64_decode(seed))
+    except Error as exc:
+        raise KEY_FILE_INVALID(
+            f"key file {keys.directory / CHECKPOINT_KEY}.json: {exc.message}"
+        ) from exc
 
 
 def load_governance(paths: Paths) -> Identity:
-    return Identity.from_json(paths.keys.get(GOVERNANCE_KEY))
+    return paths.keys.identity(GOVERNANCE_KEY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ def open_writer(data_dir: Path, url: str | None) -> Iterator[Writer]:
             ledger.close()
         return
     paths = Paths(data_dir)
-    vkey = str(paths.keys.get(CHECKPOINT_KEY)["vkey"])
+    vkey = paths.keys.text(CHECKPOINT_KEY, "vkey")
     client = LedgerClient(url, vkey, trust_file=data_dir / "client" / "checkpoint")
     try:
         yield RemoteWriter(client)

@@ -56,7 +56,7 @@ def checkpoint_key(settings: VerifierSettings) -> str:
     if settings.checkpoint_key:
         return settings.checkpoint_key
     keys = KeyStore(settings.data_dir / "keys")
-    return str(keys.get(CHECKPOINT_KEY_NAME)["vkey"])
+    return keys.text(CHECKPOINT_KEY_NAME, "vkey")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ class Verifier:
         keys = KeyStore(settings.data_dir / "keys")
         if not (settings.data_dir / CONFIG_FILE).exists() and settings.policies_dir is None:
             raise VERIFIER_NOT_INITIALIZED(f"no verifier in {settings.data_dir}; run init")
-        desk = Identity.from_json(keys.get(settings.desk))
+        desk = keys.identity(settings.desk)
         vkey = checkpoint_key(settings)
         if offline:
             trust = Snapshot.load(settings.snapshot_path).trust(vkey, clock)

@@ -54,7 +54,7 @@ class WalletSettings(BaseSettings):
         if self.ledger_key:
             return self.ledger_key
         try:
-            return str(KeyStore(self.data_dir / "keys").get(LEDGER_CHECKPOINT_KEY_NAME)["vkey"])
+            return KeyStore(self.data_dir / "keys").text(LEDGER_CHECKPOINT_KEY_NAME, "vkey")
         except (NotFound, KeyError) as exc:
             raise WALLET_LEDGER_UNCONFIGURED() from exc
 
