@@ -18,7 +18,7 @@ from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.statemap import root_in
 from civicid.transaction import GENESIS_MISSING, Transaction
 from ledger import rules, ruleset
-from ledger.errors import CHECKPOINT_MISMATCH, LEAF_HASH_MISMATCH
+from ledger.errors import AUDIT_NO_CHECKPOINT, CHECKPOINT_MISMATCH, LEAF_HASH_MISMATCH
 from ledger.state import State
 from ledger.store import FileLogStore
 
@@ -60,7 +60,8 @@ def _claimed_size(checkpoint: str | None) -> int | None:
 
 def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
     """Replay and check the log at ``directory``; hold it to ``checkpoint`` if given, else to
-    the last checkpoint the ledger signed when it was closed (a log cut short fails)."""
+    the last checkpoint the ledger signed (a log cut short fails). A non-empty log with no
+    checkpoint anywhere fails too (``audit_no_checkpoint``): nothing proves it whole."""
     started = time.perf_counter()
     try:
         store = FileLogStore(directory, readonly=True)
@@ -101,6 +102,16 @@ def audit(directory: Path, *, checkpoint: str | None = None) -> AuditReport:
             report.counts[tx.type] = report.counts.get(tx.type, 0) + 1
         report.size, report.origin = tree.size, state.origin
         report.root = tree.root() if tree.size else b""
+        if checkpoint is None and tree.size:
+            # Nothing signed to hold the log to: a log cut short (with checkpoint.dat gone
+            # too) replays as cleanly as a whole one, so "ok" would be a guess.
+            raise AUDIT_NO_CHECKPOINT(
+                f"{tree.size} entries replay cleanly, but no signed checkpoint was found "
+                "(checkpoint.dat, meta.json) to prove the log whole, not cut short: give "
+                "one the ledger signed with --checkpoint FILE (from a client, a monitor or "
+                "a witness)",
+                size=tree.size,
+            )
         if checkpoint is not None and state.checkpoint_vkey is not None:
             verified = open_checkpoint(
                 checkpoint, NoteVerifier(state.checkpoint_vkey), origin=state.origin

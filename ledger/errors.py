@@ -35,6 +35,9 @@ STORE_UNAVAILABLE = declare(
 STORE_FORMAT_UNSUPPORTED = declare(
     "store_format_unsupported", StorageError, "the store was written in another format"
 )
+STORE_META_INVALID = declare(
+    "store_meta_invalid", StorageError, "the store's meta.json is damaged (the log is intact)"
+)
 STORE_READONLY = declare("store_readonly", StorageError, "the store was opened read-only")
 STORE_WRITE_FAILED = declare("store_write_failed", StorageError, "could not write the log")
 STORE_SYNC_FAILED = declare("store_sync_failed", StorageError, "could not make the log durable")
@@ -61,6 +64,11 @@ DID_METHOD_NOT_SUPPORTED = declare(
 
 LEAF_HASH_MISMATCH = declare(
     "leaf_hash_mismatch", VerificationError, "an entry does not match its stored leaf hash"
+)
+AUDIT_NO_CHECKPOINT = declare(
+    "audit_no_checkpoint",
+    VerificationError,
+    "no signed checkpoint to hold the log to (give one with --checkpoint)",
 )
 CHECKPOINT_MISMATCH = declare(
     "checkpoint_mismatch", VerificationError, "the log does not match a signed checkpoint"

@@ -29,13 +29,14 @@ from typing import Any, Final, Protocol
 from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
-from civicid.errors import StorageError
+from civicid.errors import Error, StorageError
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
     STORE_CORRUPT,
     STORE_FORMAT_UNSUPPORTED,
     STORE_LOCKED,
+    STORE_META_INVALID,
     STORE_READONLY,
     STORE_SYNC_FAILED,
     STORE_TRUNCATED,
@@ -180,6 +181,40 @@ def _intact_at_hints(data: bytes | mmap.mmap, hints: bytes, index: int, damaged:
     return False
 
 
+def read_meta(path: Path) -> dict[str, Any]:
+    """``meta.json`` as ``{key: value}``, checked to be the TinyDB file this store writes
+    (``{"meta": {"<id>": {"key": str, "value": …}}}``); missing or empty is no metadata.
+    Anything else is ``store_meta_invalid``: the log is untouched, and the file holds only
+    the store's format, which opening for writing records again once it is moved aside."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise STORE_META_INVALID(f"{path} cannot be read: {exc}") from exc
+    if not text.strip():
+        return {}
+    try:
+        raw = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise _meta_damaged(path, "it is not JSON (cut short?)") from exc
+    if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
+        raise _meta_damaged(path, "it is not a table of records")
+    found: dict[str, Any] = {}
+    for row in raw.get("meta", {}).values():
+        if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+            raise _meta_damaged(path, "a record has no key")
+        found[row["key"]] = row.get("value")
+    return found
+
+
+def _meta_damaged(path: Path, why: str) -> Error:
+    return STORE_META_INVALID(
+        f"{path} is damaged: {why}; the log is intact and this file holds only the store's "
+        "format: restore it from a backup, or move it aside and run `civicid ledger repair`"
+    )
+
+
 class FileLogStore:
     """The embedded store (module docstring): ``log.dat`` + ``log.idx`` + ``leaves.dat`` +
     ``checkpoint.dat`` + ``meta.json``. ``create`` makes a new, empty one (``ledger init``
@@ -226,11 +261,10 @@ class FileLogStore:
             self._hashes = self._open_file("leaves.dat", flags, missing_ok=True)
             self._ckpt = self._open_file("checkpoint.dat", flags, missing_ok=True)
             meta_path = directory / "meta.json"
+            # Checked before TinyDB reads it: a damaged file is one clear error, not a crash.
+            rows = read_meta(meta_path)
             if self.readonly:
-                if meta_path.exists():
-                    raw = json.loads(meta_path.read_text("utf-8") or "{}")
-                    rows = raw.get("meta", {}).values() if isinstance(raw, dict) else []
-                    self._meta_readonly = {r["key"]: r.get("value") for r in rows}
+                self._meta_readonly = rows
             else:
                 self._meta = TinyDB(meta_path, storage=DurableJSONStorage, access_mode="r+")
         except StorageError:

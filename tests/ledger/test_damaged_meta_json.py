@@ -1,0 +1,78 @@
+"""Fault: a damaged ``<data-dir>/ledger/meta.json`` (cut short, not JSON, the wrong shape).
+Write commands and read-only ones say so in one line with ``store_meta_invalid`` and touch
+nothing (log.dat and meta.json stay as they were); moving the file aside and running
+``civicid ledger repair`` writes it again, and the ledger works on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ledger.test_cli import civicid
+
+DAMAGE = {
+    "cut short": b'{"meta": {"1": {"key"',
+    "empty object cut": b"{",
+    "not json": b"\x00\xff garbage",
+    "a list": b"[]",
+    "a number": b"7",
+    "table a list": b'{"meta": []}',
+    "record a number": b'{"meta": {"1": 5}}',
+    "record without key": b'{"meta": {"1": {"value": 1}}}',
+    "key a number": b'{"meta": {"1": {"key": 3, "value": 1}}}',
+    "another table a string": b'{"meta": {}, "_default": "x"}',
+}
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    code, out, _ = civicid("ledger", "init", "--data-dir", str(tmp_path))
+    assert code == 0, out
+    code, out, _ = civicid("ledger", "register", "health", "--data-dir", str(tmp_path))
+    assert code == 0, out
+    return tmp_path
+
+
+def files(data: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (data / "ledger").iterdir() if p.name != "LOCK"}
+
+
+@pytest.mark.parametrize("how", DAMAGE, ids=list(DAMAGE))
+@pytest.mark.parametrize(
+    "command",
+    [("ledger", "register", "desk", "--role", "service-desk"), ("ledger", "audit"),
+     ("ledger", "info"), ("ledger", "rotate", "health"), ("ledger", "prove", "1")],
+    ids=lambda c: c[1],
+)  # fmt: skip
+def test_a_damaged_meta_json_is_one_line(data: Path, how: str, command: tuple[str, ...]) -> None:
+    meta = data / "ledger" / "meta.json"
+    meta.write_bytes(DAMAGE[how])
+    before = files(data)
+    code, _, err = civicid(*command, "--data-dir", str(data))
+    assert code == 3, err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert err.rstrip().endswith("[store_meta_invalid]") and str(meta) in err
+    assert files(data) == before
+    assert not (data / "keys" / "desk.json").exists()
+
+
+def test_moved_aside_and_repaired_the_ledger_works_on(data: Path) -> None:
+    meta = data / "ledger" / "meta.json"
+    good = meta.read_bytes()
+    meta.write_bytes(DAMAGE["cut short"])
+    meta.rename(data / "meta.json.damaged")
+    code, out, _ = civicid("ledger", "repair", "--data-dir", str(data))
+    assert code == 0, out
+    assert meta.read_bytes() == good
+    code, out, _ = civicid("ledger", "register", "desk", "--data-dir", str(data))
+    assert code == 0, out
+    code, out, _ = civicid("ledger", "audit", "--data-dir", str(data))
+    assert code == 0 and out.startswith("ok: 3 entries"), out
+
+
+def test_an_empty_meta_json_is_no_metadata(data: Path) -> None:
+    # TinyDB's own empty file: not damage (the format is written again on open).
+    (data / "ledger" / "meta.json").write_bytes(b"")
+    code, out, _ = civicid("ledger", "register", "desk", "--data-dir", str(data))
+    assert code == 0, out
