@@ -245,12 +245,21 @@ class LedgerClient:
 
     def submit(self, transaction: str) -> dict[str, Any]:
         """Submit; the receipt's entry is checked to be in the checkpoint it came with."""
-        receipt = self._json(
+        return self.confirm(transaction, self.send(transaction))
+
+    def send(self, transaction: str) -> dict[str, Any]:
+        """POST the transaction and return the ledger's receipt, not yet checked. A refusal
+        is the ledger's error (a 4xx with its code): nothing was written. Any other failure
+        (no answer, a cut one, a 5xx) leaves the outcome unknown: the entry may be logged."""
+        return self._json(
             "POST",
             "/transactions",
             content=transaction,
             headers={"content-type": "application/jose"},
         )
+
+    def confirm(self, transaction: str, receipt: dict[str, Any]) -> dict[str, Any]:
+        """``receipt``'s entry is ``transaction``, in the checkpoint it came with."""
         with reading("receipt"):
             note, seq = str(receipt["checkpoint"]), int(receipt["seq"])
         checkpoint = self.accept_checkpoint(note)

@@ -19,7 +19,7 @@ from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
 from ledger import governance_cli
 from ledger.audit import audit as run_audit
-from ledger.errors import FILE_UNREADABLE, SERVE_PORT_IN_USE
+from ledger.errors import FILE_UNREADABLE, LEDGER_WRITE_UNCONFIRMED, SERVE_PORT_IN_USE
 from ledger.log import PROGRESS_EVERY, Ledger
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
@@ -32,7 +32,7 @@ from ledger.setup import (
     open_ledger,
 )
 from ledger.store import FileLogStore
-from ledger.writer import LedgerUrl, open_writer
+from ledger.writer import LedgerUrl, Writer, open_writer
 
 app = typer.Typer(
     help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
@@ -406,19 +406,42 @@ def register(
             identity = Identity.create(prerotate=prerotate)
             endorsement = governance.endorse(identity.did, role, ledger=writer.origin)
             # The key is on disk before the DID exists: a crash cannot strand a DID keyless.
-            paths.keys.put(name, identity.to_json())
+            key_file = paths.keys.put(name, identity.to_json())
             try:
                 receipt = writer.submit(
                     identity.create_tx(role=role, endorsement=endorsement, ledger=writer.origin)
                 )
-            except Error:
-                paths.keys.remove(name)
-                raise
+            except Error as exc:
+                if writer.refused(exc):  # nothing written: the key controls nothing
+                    paths.keys.remove(name)
+                    raise
+                # The DID may be on the ledger: keep its key, and find out.
+                receipt = find_out(writer, name, identity.did, exc, key_file)
         emit(
             as_json,
             {"name": name, "did": identity.did, "role": role, "receipt": receipt},
             f"{name}: {identity.did} ({role}) written at entry {receipt['seq']}",
         )
+
+
+def find_out(writer: Writer, name: str, did: str, lost: Error, key_file: Path) -> dict[str, Any]:
+    """After a write whose outcome is unknown: resolve ``did``, and say what is so."""
+    why = f"the ledger's answer was lost ({lost.message} [{lost.code}])"
+    try:
+        seq = writer.entry_of(did)
+    except Error as exc:
+        raise LEDGER_WRITE_UNCONFIRMED(
+            f"{why}, and resolving {did} failed too ({exc.message} [{exc.code}]): whether it "
+            f"is on the ledger is unknown; its key is kept in {key_file}: check with "
+            f"`civicid ledger resolve {name} --ledger URL`"
+        ) from lost
+    if seq is None:
+        raise LEDGER_WRITE_UNCONFIRMED(
+            f"{why}; {did} is not on the ledger (proven by resolution); its key is kept in "
+            f"{key_file}: resolve it again later, or remove the key and register again"
+        ) from lost
+    stderr(f"warning: {why}; resolved with proof, {did} is on the ledger; its key is kept")
+    return {"seq": seq, "confirmedBy": "resolution"}
 
 
 @app.command()

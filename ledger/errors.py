@@ -102,6 +102,11 @@ STATUS_LIST_SIZE_MISMATCH = declare(
 STATUS_LIST_UNCHANGED = declare(
     "status_list_unchanged", Conflict, "the list already says that: nothing to publish"
 )
+LEDGER_WRITE_UNCONFIRMED = declare(
+    "ledger_write_unconfirmed",
+    Unavailable,
+    "the ledger's answer to a write was lost; the new key is kept (the message says where)",
+)
 FILE_UNREADABLE = declare("file_unreadable", InvalidInput, "a file given cannot be read")
 
 # -- rules: who may write what (ledger/rules.py, ledger/governance.py) -------------------------

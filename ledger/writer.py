@@ -6,13 +6,16 @@ A ledger server holds the store's write lock, so commands run beside it must go 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Final, Protocol
 
 import typer
 
+from civicid.did import DID, DID_NOT_FOUND
+from civicid.errors import Error, InternalError, StorageError
 from civicid.ledger_client import LedgerClient
 from ledger.log import Ledger
 from ledger.setup import CHECKPOINT_KEY, Paths, open_ledger
@@ -27,12 +30,25 @@ LedgerUrl = Annotated[
     ),
 ]
 
+# The code the HTTP client gives an error answer that carries none of ours (civicid/http.py).
+HTTP_CODE: Final = re.compile(r"http_[0-9]{3}")
+
 
 class Writer(Protocol):
     origin: str
 
     def submit(self, transaction: str) -> dict[str, Any]: ...
     def head(self, did: str) -> str: ...
+
+    def refused(self, exc: Error) -> bool:
+        """Did ``submit`` fail because the ledger refused (so nothing was written)? False
+        when the outcome is unknown: the entry may be in the log."""
+        ...
+
+    def entry_of(self, did: str) -> int | None:
+        """The entry of ``did``'s latest version, None if it is not on the ledger; raises
+        when that cannot be found out."""
+        ...
 
 
 class LocalWriter:
@@ -46,17 +62,53 @@ class LocalWriter:
     def head(self, did: str) -> str:
         return self.ledger.state.record(did).current.version_id  # type: ignore[arg-type]
 
+    def refused(self, exc: Error) -> bool:
+        # The rules refuse before anything is written; a storage failure may come after.
+        return not isinstance(exc, StorageError | InternalError)
+
+    def entry_of(self, did: str) -> int | None:
+        record = self.ledger.state.dids.get(DID(did))
+        return None if record is None else record.current.seq
+
 
 class RemoteWriter:
     def __init__(self, client: LedgerClient) -> None:
         self.client = client
         self.origin = client.origin
+        self._refusal: Error | None = None
 
     def submit(self, transaction: str) -> dict[str, Any]:
-        return self.client.submit(transaction)
+        self._refusal = None
+        try:
+            receipt = self.client.send(transaction)
+        except Error as exc:
+            if ledger_refusal(exc):
+                self._refusal = exc
+            raise
+        return self.client.confirm(transaction, receipt)
 
     def head(self, did: str) -> str:
         return str(self.client.resolve(did).metadata["versionId"])
+
+    def refused(self, exc: Error) -> bool:
+        return exc is self._refusal
+
+    def entry_of(self, did: str) -> int | None:
+        try:
+            return self.client.resolve(did).seq
+        except Error as exc:
+            if exc.code == DID_NOT_FOUND.name:  # believed only with its absence proof
+                return None
+            raise
+
+
+def ledger_refusal(exc: Error) -> bool:
+    """An answer by which the ledger judged a transaction and wrote nothing: a 4xx carrying
+    the ledger's own code. A conflict (409: ``tx_replayed``, ``did_exists``) is not one: it
+    may be the same transaction, sent twice on the way, already in the log. A 4xx without
+    our code is some proxy's page, and 5xx or no answer at all leave the outcome unknown."""
+    status = type(exc).http_status
+    return 400 <= status < 500 and status != 409 and not HTTP_CODE.fullmatch(exc.code)
 
 
 @contextmanager
