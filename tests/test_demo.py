@@ -86,10 +86,16 @@ def test_demo_interrupted_leaves_no_process_and_says_so(tmp_path: Path) -> None:
     """Ctrl-C while the services run: one line, non-zero, and every port let go."""
     # Unbuffered, so the line we wait for arrives when it is printed, not at exit.
     env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [CIVICID, "demo", "--data-dir", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+    # A test run started in the background (`cmd &` without job control) ignores SIGINT, and
+    # an ignored signal stays ignored across exec: the demo would never see the Ctrl-C.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [CIVICID, "demo", "--data-dir", str(tmp_path / "demo")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert process.stdout is not None
     for line in process.stdout:  # wait until the services are up, then interrupt
         if line.lstrip().startswith("issuer "):
