@@ -1,0 +1,105 @@
+"""The sealed file's header, checked before anything is decrypted: files that authenticate
+(their header is the GCM associated data, so they were sealed with the passphrase) but whose
+header is not one we write are refused by the check made for each member, and a header up to
+its size limit is read. Also the passphrase hint's thresholds."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from civicid.encoding import b64url_decode
+from civicid.errors import Error
+from wallet.holder.vault import (
+    MAX_HEADER_BYTES,
+    MINIMUM_KDF,
+    SealKey,
+    seal,
+    strength_hint,
+    unseal,
+)
+
+PASSPHRASE = "correct horse battery staple"
+KIND = "wallet"
+DOCUMENT = b'{"credentials":[]}'
+
+
+@pytest.fixture(scope="module")
+def key() -> SealKey:
+    return SealKey.derive(PASSPHRASE, MINIMUM_KDF)
+
+
+def header(key: SealKey, **changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(seal(b"", key, KIND).partition(b"\n")[0])
+    for name, value in changes.items():
+        if name in MINIMUM_KDF.to_json() or name == "salt":
+            body["kdf"][name] = value
+        else:
+            body[name] = value
+    return body
+
+
+def sealed_with(key: SealKey, body: dict[str, Any] | bytes) -> bytes:
+    """A file that authenticates under ``key`` whatever its header says."""
+    line = body if isinstance(body, bytes) else json.dumps(body).encode()
+    nonce = b64url_decode(json.loads(line)["nonce"])
+    return line + b"\n" + AESGCM(key.key).encrypt(nonce, DOCUMENT, line)
+
+
+def test_a_crafted_file_with_our_header_opens(key: SealKey) -> None:
+    document, _ = unseal(sealed_with(key, header(key)), PASSPHRASE, kind=KIND)
+    assert document == DOCUMENT
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"format": "another-wallet"}, "not a CivicID wallet file"),
+        ({"cipher": "A128GCM"}, "unknown cipher"),
+        ({"name": "scrypt"}, "unknown cipher"),
+        ({"kind": "backup"}, "not a 'wallet' file"),
+        ({"parallelism": 0}, "out of bounds"),
+        ({"parallelism": 9}, "out of bounds"),
+        ({"iterations": 1}, "out of bounds"),
+        ({"memory_kib": 1024}, "out of bounds"),
+    ],
+)
+def test_a_header_we_do_not_write_is_refused(
+    key: SealKey, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(Error) as info:
+        unseal(sealed_with(key, header(key, **changes)), PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+    assert message in info.value.message
+
+
+def test_a_header_up_to_its_limit_is_read(key: SealKey) -> None:
+    line = json.dumps(header(key)).encode()
+    padded = line[:-1] + b" " * (MAX_HEADER_BYTES - len(line)) + b"}"
+    assert len(padded) == MAX_HEADER_BYTES
+    document, _ = unseal(sealed_with(key, padded), PASSPHRASE, kind=KIND)
+    assert document == DOCUMENT
+    longer = line[:-1] + b" " * (MAX_HEADER_BYTES + 1 - len(line)) + b"}"
+    with pytest.raises(Error) as info:
+        unseal(sealed_with(key, longer), PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+
+
+@pytest.mark.parametrize(
+    "passphrase, hint",
+    [
+        ("abcdefghijklmno", "fair"),  # 15 letters, one word, one kind
+        ("abcdefghijklm!1", "strong"),  # 15, three kinds (a symbol counts as one)
+        ("abcdefghijkLM1", "strong"),  # 14, three kinds: the threshold
+        ("abcdefghijkL1", "fair"),  # 13, three kinds: too short for variety to count
+        ("aaa bbb ccc ddd", "strong"),  # four words
+        ("aaa bbb ccc", "fair"),
+        ("abcdefghijklmnopqrst", "strong"),  # 20 characters
+        ("abcdefghijklmnopqrs", "fair"),
+    ],
+)
+def test_the_passphrase_hint_at_its_thresholds(passphrase: str, hint: str) -> None:
+    assert strength_hint(passphrase).split(":")[0] == hint
