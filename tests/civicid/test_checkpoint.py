@@ -224,6 +224,18 @@ def test_oversize_note(as_bytes: bool) -> None:
     assert _code(exc) == "note_too_large"
 
 
+def test_a_note_of_exactly_the_limit_is_signed_and_verified() -> None:
+    signer = NoteSigner(KIT_NAME, KIT_SEED)
+    overhead = len(signer.sign("x\n").encode("utf-8")) - 2
+    body = "x" * (MAX_NOTE_BYTES - overhead - 1) + "\n"
+    note = signer.sign(body)
+    assert len(note.encode("utf-8")) == MAX_NOTE_BYTES
+    assert NoteVerifier(signer.vkey()).verify(note) == body
+    with pytest.raises(TooLarge) as exc:
+        signer.sign("x" + body)
+    assert _code(exc) == "note_too_large"
+
+
 @pytest.mark.parametrize(
     "vkey",
     [
@@ -306,6 +318,8 @@ def test_signed_but_malformed_checkpoint_is_refused() -> None:
         {"origin": "o", "size": 1, "root": KIT_ROOT[:31]},
         {"origin": "o", "size": 1, "root": KIT_ROOT, "extensions": ("",)},
         {"origin": "o", "size": 1, "root": KIT_ROOT, "extensions": ("a\nb",)},
+        {"origin": "surrogate \ud800", "size": 1, "root": KIT_ROOT},
+        {"origin": "o", "size": 1, "root": KIT_ROOT, "extensions": ("surrogate \udfff",)},
     ],
 )
 def test_checkpoint_is_valid_once_built(kwargs: dict[str, Any]) -> None:
