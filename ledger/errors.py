@@ -166,6 +166,11 @@ STATUS_LIST_NOT_FOUND = declare("status_list_not_found", NotFound, "no such stat
 STATUS_LIST_UNREVOKED = declare(
     "status_list_unrevoked", Refused, "an update may not clear a revoked entry"
 )
+STATUS_LIST_ACCREDITATION_ENDED = declare(
+    "status_list_accreditation_ended",
+    Refused,
+    "an agency whose accreditation ended may only add statuses to its lists",
+)
 STATUS_LIST_RESIZED = declare(
     "status_list_resized", Refused, "an update may not change a list's size or bits"
 )

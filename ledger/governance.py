@@ -31,6 +31,7 @@ from civicid.status_list import (
     STATUS_INVALID,
     STATUS_LIST_SUB_MISMATCH,
     STATUS_LIST_TOKEN_MALFORMED,
+    STATUS_VALID,
     StatusList,
     StatusListToken,
     parse_token,
@@ -52,6 +53,7 @@ from ledger.errors import (
     ACCREDITATION_SUBJECT_UNKNOWN,
     CREDENTIAL_TYPE_OWNED,
     SIGNER_NOT_GOVERNANCE,
+    STATUS_LIST_ACCREDITATION_ENDED,
     STATUS_LIST_FRESHNESS_MISSING,
     STATUS_LIST_NOT_OWNER,
     STATUS_LIST_REGRESSION,
@@ -84,6 +86,11 @@ STATUS_URI_PATTERN: Final = re.compile(
     r"/[\x21-\x7e]*$"
 )
 MAX_STATUS_URI_CHARS: Final = 255
+# State.extensions member: per status list URI, the statuses of its latest version other
+# than VALID and INVALID, as [index, status] pairs (INVALID ones are State.status_revoked):
+# what an agency whose accreditation ended may not clear or change. JSON, so a state
+# snapshot keeps it as it is.
+HELD_STATUSES: Final = "statusListHeld"
 # A chain of extended types longer than this is a mistake, and bounds the walk (§7.4).
 MAX_EXTENDS_DEPTH: Final = 8
 
@@ -256,6 +263,7 @@ class ListChange:
     iat: int
     tx_id: str
     revoked: frozenset[int] = frozenset()
+    held: tuple[tuple[int, int], ...] = ()
 
     def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
         versions = state.status_lists.setdefault(self.uri, [])
@@ -275,6 +283,11 @@ class ListChange:
             )
         )
         state.status_revoked[self.uri] = self.revoked
+        if self.held:
+            held = state.extensions.setdefault(HELD_STATUSES, {})
+            held[self.uri] = [list(pair) for pair in self.held]
+        elif self.uri in state.extensions.get(HELD_STATUSES, {}):
+            del state.extensions[HELD_STATUSES][self.uri]
         state.tx_ids.add(self.tx_id)
         state.note_latest(statemap.STATUS_LIST, self.uri, seq, leaf_hash)
 
@@ -298,7 +311,9 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
     # The first publisher of a URI owns it for good (DESIGN: "the issuer that owns the list").
     if versions and versions[0].owner != tx.signer:
         raise STATUS_LIST_NOT_OWNER(f"{uri} is owned by {versions[0].owner}")
-    writer_standing(state, tx.signer, tx.iat).require()
+    standing = writer_standing(state, tx.signer, tx.iat)
+    if not versions:
+        standing.require()  # a new list needs an accreditation in force
     text = tx.body.get("token")
     if not isinstance(text, str):
         raise STATUS_LIST_TOKEN_MALFORMED("body.token must be a compact JWT")
@@ -318,7 +333,9 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
         )
     if versions and token.iat < versions[-1].issued_at:
         raise STATUS_LIST_REGRESSION("the token is older than the one it replaces")
-    revoked = invalid_indexes(token.status_list)
+    marked = marked_statuses(token.status_list)
+    revoked = frozenset(i for i, status in marked.items() if status == STATUS_INVALID)
+    held = tuple(sorted((i, status) for i, status in marked.items() if status != STATUS_INVALID))
     if versions:
         latest = versions[-1]
         # A list keeps its shape: an index must keep naming the same credential.
@@ -334,21 +351,41 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
                 f"entries {', '.join(map(str, cleared[:5]))} of {uri} were revoked; "
                 "a revocation is final"
             )
-    return ListChange(uri, tx.signer, token, tx.iat, tx.id, revoked)
+        if not standing.accredited:
+            only_additions(state, uri, token.status_list, standing.reason)
+    return ListChange(uri, tx.signer, token, tx.iat, tx.id, revoked, held)
 
 
-def invalid_indexes(status_list: StatusList) -> frozenset[int]:
-    """Every index whose status is INVALID (revoked), read a byte at a time so that a
-    sparse list of a million entries costs a scan of its bytes, not a million lookups."""
+def only_additions(state: State, uri: str, update: StatusList, reason: str | None) -> None:
+    """An agency whose accreditation ended (revoked, expired) still owns its lists: it must
+    be able to revoke and suspend what it issued while it was accredited, or a credential
+    it knows to be bad would stay "valid" for as long as it lives. It may not clear or
+    change a status (no un-suspension): what it adds only takes trust away, never gives it.
+    Revoked entries stay revoked for everyone (``status_list_unrevoked``)."""
+    for index, status in state.extensions.get(HELD_STATUSES, {}).get(uri, []):
+        found = update.get(index)
+        if found not in (status, STATUS_INVALID):
+            raise STATUS_LIST_ACCREDITATION_ENDED(
+                f"the publisher's accreditation has ended ({reason}): it may add statuses to "
+                f"{uri}, not clear or change one (entry {index} was {status}, now {found})"
+            )
+
+
+def marked_statuses(status_list: StatusList) -> dict[int, int]:
+    """Every index whose status is not VALID, with its status, read a byte at a time so
+    that a sparse list of a million entries costs a scan of its bytes, not a million
+    lookups."""
     per_byte = 8 // status_list.bits
-    found = []
+    found = {}
     for offset, byte in enumerate(status_list.to_bytes()):
         if byte:
             for slot in range(per_byte):
                 index = offset * per_byte + slot
-                if index < status_list.size and status_list.get(index) == STATUS_INVALID:
-                    found.append(index)
-    return frozenset(found)
+                if index < status_list.size:
+                    status = status_list.get(index)
+                    if status != STATUS_VALID:
+                        found[index] = status
+    return found
 
 
 # Governance records: the rules the ledger table (ledger/ruleset.py) adds to the DID rules.

@@ -116,10 +116,16 @@ def test_list_after_the_accreditation_was_revoked(world: World) -> None:
         world.governance, tx.ACCREDITATION_REVOKE, revocation_body(accreditation, "closed")
     )
     world.clock.now += 1
+    # A new list needs an accreditation in force; its own lists it may only add statuses to
+    # (tests/ledger/test_deaccredited_agency_keeps_revoking.py): no suspension lifted.
+    other = "https://agency.example/status/2"
+    text = trust.token(agency, other, now=world.clock.now)
+    body = {"uri": other, "token": text}
+    refused(world, world.sign(agency, tx.STATUS_LIST, body), "accreditation_revoked")
     refused(
         world,
-        publish_text(world, agency, trust.token(agency, now=world.clock.now)),
-        "accreditation_revoked",
+        publish_text(world, agency, trust.token(agency, now=world.clock.now, suspended=())),
+        "status_list_accreditation_ended",
     )
 
 
