@@ -66,14 +66,16 @@ def initialize(
     names = tuple(load_policy(path).name for path in found)
     target = settings.policies_path
     with undone_on_failure(settings) as created:
-        # 2. The policies staged beside their directory: those the desk has, then the new.
+        # 2. The policies staged beside their directory: what it holds, then the new ones.
         staging = sibling(target, "new")
         created.append(staging)
         try:
-            staging.mkdir(parents=True, mode=0o700)
+            shutil.rmtree(staging, ignore_errors=True)  # what an init killed midway left
+            staging.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if target.is_dir():
-                for path in sorted(target.glob(POLICY_GLOB)):
-                    shutil.copy(path, staging / path.name)
+                shutil.copytree(target, staging, symlinks=True)  # all it holds, kept
+            else:
+                staging.mkdir(mode=0o700)
             for path in found:
                 shutil.copy(path, staging / path.name)
         except OSError as exc:

@@ -219,3 +219,25 @@ def desk_clock() -> Clock:
 def ledger_url(world: World) -> Iterator[str]:
     with serving(ledger_app(LedgerSettings(data_dir=world.root), ledger=world.ledger), 0) as url:
         yield url
+
+
+def test_init_over_a_desk_keeps_what_its_policy_directory_holds(
+    world: World, http: httpx.BaseTransport, desk_clock: Clock, tmp_path: Path
+) -> None:
+    root = data_dir(tmp_path / "desk", world)
+    run_init(root, policies(tmp_path / "first"), http, desk_clock)
+    target = root / "verifier" / "policies"
+    (target / "NOTES.txt").write_text("who approved which policy")
+    (setup.sibling(target, "new")).mkdir()  # left by an init killed midway
+    source = tmp_path / "second" / "source"
+    source.mkdir(parents=True)
+    shutil.copy(EXAMPLES / "housing-benefit.toml", source)
+    done = run_init(root, source, http, desk_clock)
+    assert done.policies == ("housing-benefit",)
+    assert sorted(p.name for p in target.iterdir()) == [
+        "NOTES.txt",
+        "age-check.toml",
+        "housing-benefit.toml",
+    ]
+    assert (target / "NOTES.txt").read_text() == "who approved which policy"
+    assert not setup.sibling(target, "new").exists() and not setup.sibling(target, "old").exists()
