@@ -90,6 +90,21 @@ def test_mutant_names_give_module_and_function() -> None:
     assert mutation.function_of("ledger.rules.x_check__mutmut_3") == "check"
 
 
+@pytest.mark.parametrize(
+    "status, again, survivors_only",
+    [
+        ("killed", False, False),
+        ("timeout", False, False),
+        ("survived", True, True),
+        ("no tests", True, True),
+        ("not checked", True, False),  # never run: a plain run runs it, --survivors does not
+    ],
+)
+def test_which_mutants_run_again(status: str, again: bool, survivors_only: bool) -> None:
+    assert mutation.should_run(status, survivors=False) is again
+    assert mutation.should_run(status, survivors=True) is survivors_only
+
+
 def test_equivalents_need_a_reason(tmp_path: Path) -> None:
     listed = tmp_path / "eq.toml"
     listed.write_text(
