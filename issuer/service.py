@@ -325,6 +325,11 @@ class Issuer:
         target, allowed = TRANSITIONS[action]
         with self._audited(clerk.name, f"credential.{action}", issued_id):
             issued = self.credential(issued_id)
+            if target == STATUS_VALID:
+                # Lifting a suspension vouches for the credential anew: the ledger takes it
+                # only from an accredited agency (after that, statuses may only be added), and
+                # a list holding a refused change could not be published at all.
+                self.ledger.require_accredited(issued.vct, fresh=True)
             with self._lock:
                 number, idx = issued.slots[0]
                 current = self.lists.lists[number].bits.get(idx)

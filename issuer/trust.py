@@ -50,12 +50,13 @@ class LedgerView:
     def origin(self) -> str:
         return self.client.origin
 
-    def require_accredited(self, vct: str) -> str:
+    def require_accredited(self, vct: str, *, fresh: bool = False) -> str:
         """The accreditation that lets the agency issue ``vct`` now; refused with the ledger's
-        code (``accreditation_revoked``, ``issuer_not_accredited``, ...) otherwise."""
+        code (``accreditation_revoked``, ``issuer_not_accredited``, ...) otherwise. ``fresh``
+        asks the ledger even if a recent answer is cached."""
         now = self.clock()
         cached = self._accredited.get(vct)
-        if cached is not None and now - cached.checked < self.accreditation_ttl:
+        if not fresh and cached is not None and now - cached.checked < self.accreditation_ttl:
             return cached.accreditation
         with self._lock:
             answer = self.client.issuer_accredited(self.identity.did, vct, now)

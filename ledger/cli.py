@@ -437,7 +437,7 @@ def find_out(writer: Writer, name: str, did: str, lost: Error, key_file: Path) -
         ) from lost
     if seq is None:
         raise LEDGER_WRITE_UNCONFIRMED(
-            f"{why}; {did} is not on the ledger (proven by resolution); its key is kept in "
+            f"{why}; resolving {did} finds it is not on the ledger; its key is kept in "
             f"{key_file}: resolve it again later, or remove the key and register again"
         ) from lost
     stderr(f"warning: {why}; resolved with proof, {did} is on the ledger; its key is kept")

@@ -1,0 +1,40 @@
+"""After its accreditation is revoked, the agency still revokes and suspends what it issued,
+and verifiers see it on the ledger; lifting a suspension is refused at once, with the
+ledger's code and nothing changed, so no list is left holding a change the ledger would
+refuse (which would keep every later revocation on that list from being published)."""
+
+from __future__ import annotations
+
+from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
+from tests.issuer.conftest import Env, refused
+from tests.issuer.test_status import issue, on_ledger
+
+
+def test_a_deaccredited_agency_still_revokes_and_suspends(env: Env) -> None:
+    suspended, later, other = issue(env, "REG-1"), issue(env, "REG-2"), issue(env, "REG-3")
+    env.issuer.set_status(env.clerk(), suspended.id, "suspend")
+    env.issuer.publish()
+    env.world.revoke_accreditation(env.accreditation)
+    env.issuer.ledger.forget()
+
+    refused(env, lambda: env.issuer.set_status(env.clerk(), suspended.id, "reinstate"),
+            "accreditation_revoked")  # fmt: skip
+    assert env.issuer.lists.pending() == 0
+
+    env.issuer.set_status(env.clerk(), later.id, "revoke")
+    env.issuer.set_status(env.clerk(), other.id, "suspend")
+    env.issuer.set_status(env.clerk(), suspended.id, "revoke")
+    assert [r.number for r in env.issuer.publish()] == [1]
+    assert on_ledger(env, later) == {STATUS_INVALID}
+    assert on_ledger(env, other) == {STATUS_SUSPENDED}
+    assert on_ledger(env, suspended) == {STATUS_INVALID}
+    assert env.issuer.lists.pending() == 0
+
+
+def test_while_accredited_a_suspension_is_lifted(env: Env) -> None:
+    issued = issue(env)
+    env.issuer.set_status(env.clerk(), issued.id, "suspend")
+    env.issuer.publish()
+    env.issuer.set_status(env.clerk(), issued.id, "reinstate")
+    env.issuer.publish()
+    assert on_ledger(env, issued) == {STATUS_VALID}
