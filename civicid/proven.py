@@ -1,8 +1,8 @@
 """Registry answers re-derived from proven log entries: the client never takes the ledger's
 word for "accredited", a type's metadata or a status list, only the entries it proved.
 
-Inclusion proves presence, not absence: a ledger that withholds a revocation or a newer list
-cannot be caught by one answer; auditing or monitoring the whole log catches it.
+Inclusion proves presence; that nothing newer (a revocation, a newer list) is withheld is
+the state map proofs' part (``civicid/registry_client.py``).
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ from civicid.proven import (
 )
 from civicid.statemap import MapProof, map_key, map_value, root_in, verify_map
 from civicid.status_list import parse_token, verify_token
+from civicid.status_uri import base_urls, check_bound, normalize_uri
 from civicid.times import Clock
 
 # Verified trust inputs (grants, revocation and deactivation times) are reused for this long
@@ -224,6 +225,7 @@ class RegistryClient:
         ``tree_size``. The token's signature is checked with the owner's key as it stood at
         the publish, its ``sub`` against ``uri``, its exp/ttl at ``now`` (default: the
         client's clock)."""
+        uri = normalize_uri(uri)  # one list, one spelling (civicid/status_uri.py)
         params: dict[str, Any] = {"uri": uri}
         if tree_size is not None:
             params["treeSize"] = tree_size
@@ -248,6 +250,9 @@ class RegistryClient:
         kid = str(parse_token(token).header.get("kid"))
         if split_key_id(kid)[0] != owner:
             raise LEDGER_ANSWER_MISMATCH("the token is not signed by the list's owner")
+        # The URI lies under a base URL the owner's endorsed first document names.
+        first = self.client.chain(owner, covering=checkpoint.size).versions[0].document
+        check_bound(uri, base_urls(first.data if first is not None else {}))
         key = self.client.key_at(kid, seq)
         verified = verify_token(
             token, key, expected_sub=uri, now=self.client.clock() if now is None else now

@@ -102,7 +102,10 @@ def run(root: Path, story: Story) -> None:
 
         keys = KeyStore(root / "keys")
         with story.step("identities", "An agency and a service desk register their DIDs"):
-            agency, seq_a = stack.ensure_identity(client, ledger, keys, stack.AGENCY, "agency")
+            issuer_public = f"http://127.0.0.1:{ports.issuer}"  # its status lists live under it
+            agency, seq_a = stack.ensure_identity(
+                client, ledger, keys, stack.AGENCY, "agency", issuer_public
+            )
             desk, seq_d = stack.ensure_identity(client, ledger, keys, stack.DESK, "service-desk")
             story.say(f"POST /transactions did.create {short(agency.did)} (agency) → entry {seq_a}")
             story.say(f"POST /transactions did.create {short(desk.did)} (desk) → entry {seq_d}")

@@ -23,6 +23,7 @@ from civicid.errors import NotFound
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
+from civicid.status_uri import status_service
 from civicid.times import Clock, system_clock
 from cli.harness import serving
 
@@ -126,13 +127,20 @@ def ledger_app(root: Path) -> Any:
 
 
 def ensure_identity(
-    client: LedgerClient, ledger: Ledgered, keys: KeyStore, name: str, role: str
+    client: LedgerClient,
+    ledger: Ledgered,
+    keys: KeyStore,
+    name: str,
+    role: str,
+    base_url: str | None = None,
 ) -> tuple[Identity, int | None]:
     """The identity ``name`` (made, endorsed by governance and registered if new); and the
-    entry it was registered at, or None if it was there already."""
+    entry it was registered at, or None if it was there already. An agency's document names
+    ``base_url``, under which its status lists live (civicid/status_uri.py)."""
     if keys.exists(name):
         return keys.identity(name), None
-    who = Identity.create(prerotate=True)
+    services = [status_service(base_url)] if base_url else None
+    who = Identity.create(prerotate=True, services=services)
     endorsement = ledger.governance.endorse(who.did, role, ledger=ledger.origin)
     keys.put(name, who.to_json())  # the keys are saved before the DID exists: never lost
     receipt = client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=ledger.origin))
@@ -259,7 +267,8 @@ def running(root: Path, ports: Ports) -> Iterator[Running]:
         client = LedgerClient(ledger_url, ledger.vkey, trust_file=root / STATE_DIR / "checkpoint")
         stack.callback(client.close)
         keys = KeyStore(root / "keys")
-        agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency")
+        issuer_public = f"http://127.0.0.1:{ports.issuer}"
+        agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public)
         desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk")
         ensure_accreditations(client, ledger, agency, desk)
         ensure_type(client, ledger, agency)

@@ -16,6 +16,7 @@ from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
+from civicid.status_uri import status_service
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
 from ledger import governance_cli
 from ledger.audit import audit as run_audit
@@ -395,6 +396,12 @@ def register(
     data_dir: DataDir,
     role: Annotated[str, typer.Option(help="agency or service-desk")] = "agency",
     prerotate: Annotated[bool, typer.Option(help="Commit to the next key now.")] = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="An agency's public base URL (repeatable): its status lists live under it."
+        ),
+    ] = None,
     ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
@@ -403,7 +410,11 @@ def register(
         paths = Paths(data_dir)
         governance = load_governance(paths)
         with open_writer(data_dir, ledger_url) as writer:
-            identity = Identity.create(prerotate=prerotate)
+            services = [
+                status_service(url, f"status-lists-{i}" if i else "status-lists")
+                for i, url in enumerate(service or [])
+            ]
+            identity = Identity.create(prerotate=prerotate, services=services or None)
             endorsement = governance.endorse(identity.did, role, ledger=writer.origin)
             # The key is on disk before the DID exists: a crash cannot strand a DID keyless.
             key_file = paths.keys.put(name, identity.to_json())

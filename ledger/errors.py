@@ -145,9 +145,6 @@ TYPE_EXTENDS_CYCLE = declare(
 TYPE_EXTENDS_UNKNOWN = declare(
     "type_extends_unknown", Refused, "the extended type is not on the ledger"
 )
-STATUS_LIST_URI_INVALID = declare(
-    "status_list_uri_invalid", InvalidInput, "the status list URI is invalid"
-)
 STATUS_LIST_NOT_OWNER = declare(
     "status_list_not_owner", Refused, "the status list is owned by another DID"
 )

@@ -9,7 +9,6 @@ Queries over the state these rules build are in ``ledger/registry.py``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -29,6 +28,7 @@ from civicid.did import DID, split_key_id
 from civicid.errors import InvalidInput
 from civicid.status_list import (
     STATUS_INVALID,
+    STATUS_LIST_EXPIRED,
     STATUS_LIST_SUB_MISMATCH,
     STATUS_LIST_TOKEN_MALFORMED,
     STATUS_VALID,
@@ -37,6 +37,7 @@ from civicid.status_list import (
     parse_token,
     verify_token,
 )
+from civicid.status_uri import check_bound, check_status_uri
 from civicid.transaction import Transaction
 from civicid.type_metadata import (
     TypeMetadata,
@@ -60,11 +61,10 @@ from ledger.errors import (
     STATUS_LIST_RESIZED,
     STATUS_LIST_SIGNER_MISMATCH,
     STATUS_LIST_UNREVOKED,
-    STATUS_LIST_URI_INVALID,
     TYPE_EXTENDS_CYCLE,
     TYPE_EXTENDS_UNKNOWN,
 )
-from ledger.rules import Context, Rule, signer_key
+from ledger.rules import Context, Rule, moments, signer_key
 from ledger.state import (
     Accreditation,
     ListVersion,
@@ -77,15 +77,6 @@ from ledger.state import (
 ASSERTION: Final = "assertionMethod"
 # Who may be accredited as what: agencies issue, service desks verify.
 ROLE_FOR_KIND: Final = {ISSUER: "agency", VERIFIER: "service-desk"}
-# A status list's URI is what credentials carry in status.status_list.uri: an https URL, by
-# convention https://<agency host>/status/<name>; plain http only on a loopback host (an
-# issuer on one machine, as OpenID4VCI's issuer identifiers allow there). Short enough to
-# index and to print.
-STATUS_URI_PATTERN: Final = re.compile(
-    r"^(https://[A-Za-z0-9.-]+|http://(127\.0\.0\.1|localhost|\[::1\]))(:[0-9]{1,5})?"
-    r"/[\x21-\x7e]*$"
-)
-MAX_STATUS_URI_CHARS: Final = 255
 # State.extensions member: per status list URI, the statuses of its latest version other
 # than VALID and INVALID, as [index, status] pairs (INVALID ones are State.status_revoked):
 # what an agency whose accreditation ended may not clear or change. JSON, so a state
@@ -120,6 +111,14 @@ def writer_standing(state: State, signer: DID, at: int, vct: str | None = None) 
     return judge(signer, ISSUER, grants, at, vct=vct)
 
 
+def require_writer(state: State, tx: Transaction, ctx: Context, vct: str | None = None) -> None:
+    """The signer is an accredited issuer when the ledger sequences the entry, as well as at
+    the ``iat`` it claims (what a replay of the log can judge): a backdated ``iat`` cannot
+    slip a write in before an accreditation's end."""
+    for at in moments(tx, ctx):
+        writer_standing(state, tx.signer, at, vct).require()
+
+
 # -- accreditation grant / revoke -------------------------------------------------------
 
 
@@ -150,7 +149,7 @@ def check_grant(state: State, tx: Transaction, ctx: Context) -> GrantChange:
             f"only a DID with role {ROLE_FOR_KIND[grant.kind]!r} can be accredited as "
             f"{grant.kind}; {grant.subject} has role {record.role!r}",
         )
-    if grant.valid_until <= tx.iat:
+    if any(grant.valid_until <= at for at in moments(tx, ctx)):
         raise ACCREDITATION_INVALID("the validity period has already ended")
     return GrantChange(grant, tx.iat, tx.id)
 
@@ -225,7 +224,7 @@ def check_credential_type(state: State, tx: Transaction, ctx: Context) -> TypeCh
     signer_key(state, tx, ASSERTION, ctx)
     vct = check_vct(tx.body.get("vct"))
     # Authorization before the costlier checks of what an outsider might send.
-    writer_standing(state, tx.signer, tx.iat, vct).require()
+    require_writer(state, tx, ctx, vct)
     versions = state.credential_types.get(vct)
     if versions and versions[0].issuer != tx.signer:
         raise CREDENTIAL_TYPE_OWNED(f"{vct} is registered by {versions[0].issuer}")
@@ -240,19 +239,6 @@ def check_credential_type(state: State, tx: Transaction, ctx: Context) -> TypeCh
 
 
 # -- status lists -----------------------------------------------------------------------
-
-
-def check_status_uri(value: Any) -> str:
-    if (
-        not isinstance(value, str)
-        or len(value) > MAX_STATUS_URI_CHARS
-        or not STATUS_URI_PATTERN.fullmatch(value)
-    ):
-        raise STATUS_LIST_URI_INVALID(
-            f"a status list URI is an https:// URL (http:// on loopback only) of at most "
-            f"{MAX_STATUS_URI_CHARS} characters",
-        )
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,14 +292,19 @@ def token_signer(token: StatusListToken) -> tuple[DID, str]:
 
 def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange:
     signer_key(state, tx, ASSERTION, ctx)
-    uri = check_status_uri(tx.body.get("uri"))
+    uri = check_status_uri(tx.body.get("uri"))  # one spelling per list (RFC 3986 §6)
     versions = state.status_lists.get(uri)
     # The first publisher of a URI owns it for good (DESIGN: "the issuer that owns the list").
     if versions and versions[0].owner != tx.signer:
         raise STATUS_LIST_NOT_OWNER(f"{uri} is owned by {versions[0].owner}")
-    standing = writer_standing(state, tx.signer, tx.iat)
+    # Judged when the entry is sequenced as well as at the iat it claims (require_writer).
+    standings = [writer_standing(state, tx.signer, at) for at in moments(tx, ctx)]
+    standing = next((s for s in standings if not s.accredited), standings[0])
     if not versions:
         standing.require()  # a new list needs an accreditation in force
+    # Under a base URL the publisher's endorsed first DID document names (status_uri.py), so
+    # no agency can take a URI under another's.
+    check_bound(uri, state.record(tx.signer).bases)
     text = tx.body.get("token")
     if not isinstance(text, str):
         raise STATUS_LIST_TOKEN_MALFORMED("body.token must be a compact JWT")
@@ -325,6 +316,8 @@ def check_status_list(state: State, tx: Transaction, ctx: Context) -> ListChange
         key = state.live_document(tx.signer).key(kid, ASSERTION)
         # Signature, sub == URI (pitfall 10), and exp/iat/ttl judged at the publish time.
         token = verify_token(text, key, expected_sub=uri, now=tx.iat)
+        if ctx.now is not None and token.exp is not None and token.exp <= ctx.now:
+            raise STATUS_LIST_EXPIRED("the token has expired by the time it is logged")
     elif token.sub != uri:  # replaying our own log: the signature was checked when logged
         raise STATUS_LIST_SUB_MISMATCH(f"token is for {token.sub!r}")
     if token.exp is None and token.ttl is None:

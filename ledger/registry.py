@@ -2,8 +2,8 @@
 answered from the ledger's state as the first ``size`` entries of the log describe it.
 
 Each answer names the log entries it rests on (``Answer.seqs``), so the HTTP layer can send
-them with inclusion proofs and a client can recompute the answer from them. Inclusion proves
-presence only: a withheld revocation is caught by auditing or monitoring the log.
+them with inclusion proofs and a client can recompute the answer from them; ``Answer.names``
+are the state map names the answer shows the latest entries of (no revocation withheld).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from typing import Any
 
 from civicid import statemap
 from civicid.accreditation import ISSUER, VERIFIER, Standing, judge
+from civicid.status_uri import STATUS_LIST_URI_NOT_NORMAL, normalize_uri
 from civicid.transaction import Transaction
-from ledger.errors import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND, STATUS_LIST_URI_INVALID
+from ledger.errors import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND
 from ledger.governance import accreditations_of
 from ledger.state import Accreditation, ListVersion, State, TypeVersion, visible
 
@@ -174,8 +175,9 @@ def list_version_json(version: ListVersion) -> dict[str, Any]:
 
 
 def _list_versions(state: State, uri: str, size: int) -> list[ListVersion]:
-    if not isinstance(uri, str) or not uri:
-        raise STATUS_LIST_URI_INVALID("give the list's uri")
+    """The list's versions; ``uri`` in its normal form (``civicid.status_uri``)."""
+    if uri != normalize_uri(uri):
+        raise STATUS_LIST_URI_NOT_NORMAL(f"ask for {normalize_uri(uri)}")
     versions = visible(state.status_lists.get(uri, []), size)
     if not versions:
         raise STATUS_LIST_NOT_FOUND(f"no status list {uri} on the ledger")

@@ -28,6 +28,7 @@ from civicid.authority import (
 )
 from civicid.did import DID, DID_DEACTIVATED, Document, parse_did
 from civicid.jose import PublicKey
+from civicid.status_uri import base_urls
 from civicid.transaction import Transaction
 from ledger.errors import (
     DID_EXISTS,
@@ -57,6 +58,14 @@ class Context:
     def full(self) -> bool:
         """Validate documents in full (pydid, SCID); off only when replaying our own log."""
         return self.verify_signatures
+
+
+def moments(tx: Transaction, ctx: Context) -> tuple[int, ...]:
+    """The times a time-bound rule is judged at: the ledger's clock when it sequences the
+    entry (the signer's ``iat`` could be backdated by up to ``MAX_CLOCK_SKEW``), and the
+    ``iat`` itself, which is all a replay of the log has, so a replay never refuses what was
+    accepted live."""
+    return (tx.iat,) if ctx.now is None else (tx.iat, ctx.now)
 
 
 class Change(Protocol):
@@ -138,7 +147,10 @@ class NewVersion:
 
     def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
         if self.role is not None:
-            state.dids[self.did] = DidRecord(self.did, self.role)
+            # The base URLs its (governance-endorsed) first document names: where its
+            # status lists may live (civicid/status_uri.py).
+            data = self.document.data if self.document is not None else {}
+            state.dids[self.did] = DidRecord(self.did, self.role, bases=base_urls(data))
         record = state.dids[self.did]
         number = len(record.versions) + 1
         record.add(

@@ -43,6 +43,7 @@ class DidRecord:
     did: DID
     role: str
     versions: list[DidVersion] = field(default_factory=list)
+    bases: tuple[str, ...] = ()  # base URLs of its first document's services (status lists)
 
     @property
     def current(self) -> DidVersion:

@@ -13,6 +13,7 @@ from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
 from civicid.errors import NotFound
 from civicid.merkle import PROOF_OUT_OF_RANGE
 from civicid.status_list import TYP
+from civicid.status_uri import MAX_STATUS_URI_CHARS, normalize_uri
 from civicid.times import parse_time
 from civicid.wire import (
     AccreditationList,
@@ -24,7 +25,6 @@ from civicid.wire import (
 )
 from ledger import registry
 from ledger.errors import QUERY_INVALID
-from ledger.governance import MAX_STATUS_URI_CHARS
 from ledger.log import Ledger
 from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
@@ -142,6 +142,7 @@ async def status_list(
     Otherwise JSON with the publishing entry, the first one (ownership) and their proofs.
     With ``treeSize``, the latest version logged before that size, proven in the latest
     checkpoint (the ledger keeps only its latest signed checkpoint)."""
+    uri = normalize_uri(uri)  # one list, one spelling (RFC 3986 §6)
     view = snapshot(ledger)
     if tree_size is not None and tree_size > view.size:
         raise PROOF_OUT_OF_RANGE(f"tree size {tree_size} is beyond {view.size}")
@@ -164,6 +165,7 @@ async def status_list(
     responses=errors(400, 404),
 )
 async def status_list_history(ledger: LedgerDep, uri: Uri) -> Response:
+    uri = normalize_uri(uri)
     view = snapshot(ledger)
     answer = registry.status_list_history(ledger.state, uri, view.size)
     return json_answer(

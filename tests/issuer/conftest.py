@@ -20,6 +20,7 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
+from civicid.status_uri import status_service
 from cli.harness import free_port, serving
 from issuer.service import Issuer
 from issuer.settings import ConfigurationSettings, IssuerSettings
@@ -72,8 +73,9 @@ class LedgerWorld:
     def submit(self, who: Identity, tx_type: str, body: dict[str, Any]) -> dict[str, Any]:
         return self.client.submit(who.sign(tx_type, body, ledger=self.origin))
 
-    def register(self, role: str = "agency") -> Identity:
-        who = Identity.create()
+    def register(self, role: str = "agency", base_url: str | None = None) -> Identity:
+        # An agency's document names the base URL its status lists live under.
+        who = Identity.create(services=[status_service(base_url)] if base_url else None)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin)
         self.client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=self.origin))
         return who
@@ -100,9 +102,9 @@ class LedgerWorld:
         body = {"vct": metadata["vct"], "metadata": metadata, "schema": schema}
         self.submit(who, tx.CREDENTIAL_TYPE, body)
 
-    def agency(self) -> tuple[Identity, str]:
+    def agency(self, base_url: str | None = None) -> tuple[Identity, str]:
         """A fresh agency accredited for the national ID (and a type nobody registered)."""
-        who = self.register("agency")
+        who = self.register("agency", base_url)
         return who, self.accredit(who, [NATIONAL_ID, UNREGISTERED])
 
 
@@ -144,7 +146,8 @@ class Env:
 
 
 def make_env(tmp_path: Path, world: LedgerWorld, clock: Clock, **settings: Any) -> Env:
-    agency, accreditation = world.agency()
+    public_url = f"https://issuer-{secrets.token_hex(4)}.example"
+    agency, accreditation = world.agency(public_url)
     KeyStore(tmp_path / "keys").put("agency", agency.to_json())
     configurations = settings.pop(
         "configurations", [ConfigurationSettings(id=CONFIG, vct=NATIONAL_ID, batch_size=3)]
@@ -152,7 +155,7 @@ def make_env(tmp_path: Path, world: LedgerWorld, clock: Clock, **settings: Any) 
     initialized = initialize(
         tmp_path,
         configurations=configurations,
-        public_url=f"https://issuer-{secrets.token_hex(4)}.example",
+        public_url=public_url,
         ledger_url=world.url,
         checkpoint_key=world.vkey,
         identity="agency",

@@ -34,6 +34,9 @@ def civicid(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, st
     return result.exit_code, result.stdout, result.stderr
 
 
+PUBLIC_URL = f"https://issuer-{secrets.token_hex(4)}.example"
+
+
 def init_args(data: Path, world: LedgerWorld, vct: str = NATIONAL_ID) -> list[str]:
     return [
         "issuer",
@@ -43,7 +46,7 @@ def init_args(data: Path, world: LedgerWorld, vct: str = NATIONAL_ID) -> list[st
         "--vct",
         vct,
         "--public-url",
-        f"https://issuer-{secrets.token_hex(4)}.example",
+        PUBLIC_URL,
         "--ledger-url",
         world.url,
         "--checkpoint-key",
@@ -53,7 +56,7 @@ def init_args(data: Path, world: LedgerWorld, vct: str = NATIONAL_ID) -> list[st
 
 @pytest.fixture
 def agency_dir(tmp_path: Path, ledger_world: LedgerWorld) -> Path:
-    agency, _ = ledger_world.agency()
+    agency, _ = ledger_world.agency(PUBLIC_URL)  # its lists live under its public URL
     KeyStore(tmp_path / "keys").put("agency", agency.to_json())
     return tmp_path
 

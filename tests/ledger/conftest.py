@@ -12,11 +12,13 @@ import pytest
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
 from civicid.identity import Identity
+from civicid.status_uri import status_service
 from ledger.log import Ledger, Receipt
 from ledger.setup import Genesis, initialize, open_ledger
 from tests.ledger.trust import NATIONAL_ID
 
 NOW = 1_780_000_000
+AGENCY_BASE = "https://agency.example"  # trust.LIST_URI lives under it
 
 
 class Clock:
@@ -42,8 +44,13 @@ class World:
     def governance(self) -> Identity:
         return self.genesis.governance
 
-    def register(self, role: str = "agency", *, prerotate: bool = False) -> Identity:
-        who = Identity.create(prerotate=prerotate)
+    def register(
+        self, role: str = "agency", *, prerotate: bool = False, base: str = AGENCY_BASE
+    ) -> Identity:
+        """A DID endorsed by governance; an agency's first document names ``base``, the
+        base URL its status lists live under."""
+        services = [status_service(base)] if role == "agency" else None
+        who = Identity.create(prerotate=prerotate, services=services)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin, now=self.clock.now)
         self.ledger.submit(
             who.create_tx(

@@ -30,8 +30,10 @@ def civicid(*args: str) -> tuple[int, str, str]:
 
 
 def did_of(data: Path, name: str, role: str) -> str:
+    # An agency names its public base URL: its status lists live under it.
+    service = ["--service", "https://health.example"] if role == "agency" else []
     code, out, _ = civicid(
-        "ledger", "register", name, "--role", role, "--data-dir", str(data), "--json"
+        "ledger", "register", name, "--role", role, *service, "--data-dir", str(data), "--json"
     )
     assert code == 0, out
     return str(json.loads(out)["did"])

@@ -16,7 +16,7 @@ from civicid.status_list import StatusList
 from ledger import registry
 from tests.ledger import trust
 from tests.ledger.conftest import World
-from tests.ledger.trust import BENEFIT, LIST_URI, refused
+from tests.ledger.trust import BENEFIT, LIST_URI, NATIONAL_ID, refused
 
 
 def test_publish_and_update_a_status_list(world: World, agency: Identity) -> None:
@@ -174,9 +174,10 @@ def test_bad_status_list_bodies(
 @pytest.mark.parametrize(
     "uri", ["http://127.0.0.1:8701/status/1", "http://localhost/status/1", "http://[::1]:9/s"]
 )
-def test_plain_http_status_list_uris_only_on_loopback(
-    world: World, agency: Identity, uri: str
-) -> None:
+def test_plain_http_status_list_uris_only_on_loopback(world: World, uri: str) -> None:
+    scheme, _, rest = uri.partition("://")
+    agency = world.register("agency", base=f"{scheme}://{rest.split('/', 1)[0]}")
+    world.accredit(agency, vcts=[NATIONAL_ID])
     token = trust.token(agency, uri, now=world.clock.now)
     seq = world.ledger.submit(world.sign(agency, tx.STATUS_LIST, {"uri": uri, "token": token}))
     assert seq.seq > 0

@@ -27,6 +27,7 @@ from civicid.jose import PrivateKey
 from civicid.keystore import KeyStore
 from civicid.oid4vp import AuthorizationRequest, parse_link, verify_request_object
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, StatusList, build_token
+from civicid.status_uri import status_service
 from ledger.app import create_app as ledger_app
 from ledger.log import Ledger
 from ledger.settings import LedgerSettings
@@ -129,7 +130,9 @@ class World:
         return self.ledger.submit(text).seq
 
     def register(self, role: str, *, prerotate: bool = False) -> Identity:
-        who = Identity.create(prerotate=prerotate)
+        # An agency's document names the base URL its status lists (LIST_URI) live under.
+        services = [status_service("https://agency.civicid.example")] if role == "agency" else None
+        who = Identity.create(prerotate=prerotate, services=services)
         endorsement = self.genesis.governance.endorse(
             who.did, role, ledger=self.origin, now=self.clock.now
         )

@@ -16,6 +16,7 @@ from civicid.accreditation import grant_body
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.status_list import IndexAllocator, StatusList, build_token
+from civicid.status_uri import status_service
 from cli.harness import free_port, serving
 
 NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
@@ -93,7 +94,9 @@ class LedgerWorld:
         return who.sign(tx_type, body, ledger=self.origin)
 
     def register(self, role: str) -> Identity:
-        who = Identity.create()
+        # An agency's document names the base URL its status lists (STATUS_URI) live under.
+        services = [status_service("https://agency.civicid.example")] if role == "agency" else None
+        who = Identity.create(services=services)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin)
         self.client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=self.origin))
         return who
