@@ -18,7 +18,16 @@ URI = "https://health.example/status/refusals"
 def agency(tmp_path: Path) -> Path:
     data = str(tmp_path)
     assert civicid("ledger", "init", "--data-dir", data)[0] == 0
-    code, out, _ = civicid("ledger", "register", "health", "--data-dir", data, "--json")
+    code, out, _ = civicid(
+        "ledger",
+        "register",
+        "health",
+        "--service",
+        "https://health.example",
+        "--data-dir",
+        data,
+        "--json",
+    )  # an agency names the base URL its status lists live under
     assert code == 0, out
     code, out, err = civicid(
         "ledger",
