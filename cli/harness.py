@@ -8,9 +8,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from civicid.errors import Unavailable, declare
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # How long to wait for a service started here to answer before giving up.
 STARTUP_TIMEOUT: Final = 20.0
@@ -59,13 +62,21 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def serving(app: object, port: int, host: str = "127.0.0.1") -> Iterator[str]:
-    """Run an ASGI app with uvicorn in a thread; yield its base URL once it answers."""
+def serving(
+    app: object,
+    port: int,
+    host: str = "127.0.0.1",
+    *,
+    config: uvicorn.Config | None = None,
+) -> Iterator[str]:
+    """Run an ASGI app with uvicorn in a thread; yield its base URL once it answers.
+    ``config``: the service's own uvicorn configuration of ``app`` (its limits), if any."""
     import uvicorn
 
     sock = bind(host, port)
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, log_level="warning")  # type: ignore[arg-type]
+    if config is None:
+        config = uvicorn.Config(app, log_level="warning")  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

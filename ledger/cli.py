@@ -132,17 +132,9 @@ def run_server(
     import uvicorn
 
     from ledger.app import create_app
+    from ledger.server import server_config
 
-    config = uvicorn.Config(
-        create_app(settings, ledger=ledger),
-        log_level="info" if access_log else "warning",
-        access_log=access_log,
-        # Served directly, not behind a proxy, unless the operator says otherwise.
-        proxy_headers=False,
-        limit_concurrency=settings.max_connections,
-        timeout_keep_alive=int(settings.keep_alive),
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-    )
+    config = server_config(settings, create_app(settings, ledger=ledger), access_log=access_log)
     uvicorn.Server(config).run(sockets=[sock])
 
 

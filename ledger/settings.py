@@ -27,6 +27,9 @@ class LedgerSettings(BaseSettings):
     max_connections: int = Field(default=256, ge=1, le=100_000)
     # Bytes of request line and headers buffered before a request is refused: ours are small.
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Seconds a client may take to send a request's line and headers, from its first byte
+    # (or from connecting): past this the connection is closed (ledger/server.py).
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
     # Seconds a client may take between two pieces of a request body, and in all for one.
     body_timeout: float = Field(default=10.0, gt=0, le=600)
     # Seconds an idle keep-alive connection is held open.
