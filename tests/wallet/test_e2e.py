@@ -36,18 +36,22 @@ POLICY = "housing-benefit"
 
 
 class Loopback(httpx.HTTPTransport):
-    """Requests to the agency's public https name go to its server on 127.0.0.1, as a TLS
-    front end would send them; everything else goes where it says."""
+    """Requests under the agency's public https URL go to its server on 127.0.0.1, as a TLS
+    front end mounting it there would send them; everything else goes where it says."""
 
     def __init__(self, public: str, local: str) -> None:
         super().__init__()
-        self.public = urlsplit(public).netloc
+        self.public, self.prefix = urlsplit(public).netloc, urlsplit(public).path.rstrip("/")
         self.local = urlsplit(local)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.netloc.decode() == self.public:
+        path = request.url.path
+        if request.url.netloc.decode() == self.public and path.startswith(self.prefix + "/"):
             request.url = request.url.copy_with(
-                scheme=self.local.scheme, host=self.local.hostname, port=self.local.port
+                scheme=self.local.scheme,
+                host=self.local.hostname,
+                port=self.local.port,
+                path=path.removeprefix(self.prefix),
             )
         return super().handle_request(request)
 
@@ -68,7 +72,8 @@ def services(tmp_path: Path, ledger_world: LedgerWorld) -> Iterator[Services]:
     # The agency: the world's accredited agency, which registered the national ID type.
     agency_dir = tmp_path / "agency"
     KeyStore(agency_dir / "keys").put("agency", world.agency.to_json())
-    public = f"https://registry-{secrets.token_hex(4)}.civicid.example"
+    # Under the base URL the agency named on the ledger; a path of its own per test.
+    public = f"https://agency.civicid.example/registry-{secrets.token_hex(4)}"
     initialized = issuer_init(
         agency_dir,
         configurations=[ConfigurationSettings(id="national_id", vct=NATIONAL_ID, batch_size=3)],
