@@ -13,7 +13,7 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -65,11 +65,14 @@ def up(
         with only_one(data_dir) as lock, stack.running(data_dir, ports) as services:
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
-            if as_json:
-                typer.echo(json.dumps(services.to_json(), indent=2))
-            else:
-                typer.echo(describe(services, data_dir))
-            wait_for_stop()
+            # Listen for Ctrl-C before saying we are up: a signal sent the moment the
+            # description appears must stop us, not be lost.
+            with stopping() as wait:
+                if as_json:
+                    typer.echo(json.dumps(services.to_json(), indent=2))
+                else:
+                    typer.echo(describe(services, data_dir))
+                wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
 
@@ -96,19 +99,24 @@ def describe(services: stack.Running, data_dir: Path) -> str:
     )
 
 
-def wait_for_stop() -> None:
-    """Block until SIGINT or SIGTERM; the services stop as the ``with`` blocks unwind."""
+@contextmanager
+def stopping() -> Iterator[Callable[[], None]]:
+    """While inside: SIGINT and SIGTERM ask to stop (whatever they did before, even if the
+    parent ignored them); yields the wait that blocks until one comes."""
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def handler(signum: int, frame: object) -> None:
         stop.set()
 
+    def wait() -> None:
+        while not stop.wait(0.5):
+            pass
+
     for sig in previous:
         signal.signal(sig, handler)
     try:
-        while not stop.wait(0.5):
-            pass
+        yield wait
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
