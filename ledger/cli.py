@@ -488,3 +488,43 @@ def deactivate(
 
 
 governance_cli.add_commands(app)
+
+
+@app.command()
+def monitor(
+    url: Annotated[str, typer.Argument(help="The ledger to watch, e.g. http://127.0.0.1:8700.")],
+    data_dir: DataDir,
+    ledger_key: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger-key",
+            help="The ledger's checkpoint key to pin (default: this data dir's ledger's).",
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Mirror a running ledger into <data-dir>/mirror and audit it by replay (again: new only)."""
+    from ledger.monitor import TRUST_FILE
+    from ledger.monitor import monitor as run_monitor
+
+    with reporting(as_json):
+        vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
+        mirror = data_dir / "mirror"
+        client = LedgerClient(url, vkey, trust_file=mirror / TRUST_FILE)
+        try:
+            report = run_monitor(client, mirror, progress=None if as_json else fetching)
+        finally:
+            client.close()
+        audit_ = report.audit
+        emit(
+            as_json,
+            report.to_json(),
+            lambda: (
+                f"ok: {audit_.size} entries ({report.fetched} new), root {audit_.root.hex()}, "
+                f"checkpoint and state map root verified by replay, {report.seconds:.2f}s"
+            ),
+        )
+
+
+def fetching(done: int, total: int) -> None:
+    stderr(f"  mirrored {done:,} of {total:,} entries")

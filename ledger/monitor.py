@@ -1,0 +1,113 @@
+"""Watch a ledger from outside: mirror its log entry by entry, and hold every checkpoint it
+signs to a replay of what it logged.
+
+Clients check each answer by proofs; a monitor checks the ledger as a whole, as `audit` does
+for a local store, but needing nothing from the operator beyond its public API and its
+checkpoint key: anyone may run one. A run
+
+1. takes the ledger's checkpoint through a ledger client pinned to the checkpoint key, with
+   its trust file in the mirror: never older than the last one it took, and proven an
+   extension of it (a rollback or fork is refused, and the signed note showing it kept);
+2. fetches the entries it has not mirrored yet and checks that they make the tree the
+   checkpoint signs, root for root (else the mirror is cut back to what was proven);
+3. checks the genesis names the pinned key, then replays the whole mirrored log with the
+   ledger's own rules (`audit`): every hash, signature, rule, and the checkpoint's state map
+   root. So a ledger cannot serve an old version or hide a revocation without signing a
+   checkpoint a monitor proves false.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from civicid.errors import Error
+from civicid.keystore import write_private
+from civicid.ledger_client import LedgerClient
+from civicid.merkle import MerkleTree, leaf_hash
+from civicid.transaction import GENESIS, Transaction
+from ledger.audit import AuditReport, audit
+from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH
+from ledger.store import FileLogStore
+
+TRUST_FILE: Final = "trusted-checkpoint"
+# A checkpoint refused as a rollback or a fork of the trusted one: the ledger signed both.
+REFUSED_FILE: Final = "refused-checkpoint"
+EVIDENCE: Final = ("ledger_answer_stale", "ledger_forked", "ledger_inconsistent")
+# Entries fetched between two durable writes of the mirror (and two progress reports).
+BATCH: Final = 1_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class MonitorReport:
+    """What a run found: the audit of the whole mirror, and how much was new."""
+
+    audit: AuditReport
+    fetched: int
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.audit.to_json(), "fetched": self.fetched, "seconds": self.seconds}
+
+
+def monitor(
+    client: LedgerClient, mirror: Path, *, progress: Progress | None = None
+) -> MonitorReport:
+    """Bring the mirror at ``mirror`` up to the ledger ``client`` reads, and audit it."""
+    started = time.perf_counter()
+    answer = client.http.get("/checkpoint")
+    answer.raise_for_error()
+    note = answer.text
+    mirror.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        checkpoint = client.accept_checkpoint(note)  # step 1
+    except Error as exc:
+        if exc.code in EVIDENCE:  # signed by the ledger's key, so proof of what it did
+            write_private(mirror / REFUSED_FILE, note.encode("utf-8"))
+        raise
+    store = FileLogStore(mirror, create=not (mirror / "log.dat").exists())
+    try:
+        start = store.size
+        if start > checkpoint.size:  # the trust file says otherwise: the mirror is not ours
+            raise CHECKPOINT_MISMATCH(
+                f"the mirror holds {start} entries, the ledger's checkpoint {checkpoint.size}"
+            )
+        try:
+            _fetch(client, store, checkpoint.size, progress)  # step 2
+            tree = MerkleTree.from_leaf_hashes(store.leaf_hashes())
+            if tree.size and tree.root(checkpoint.size) != checkpoint.root:
+                raise CHECKPOINT_MISMATCH(
+                    f"the entries served do not make the tree the checkpoint of size "
+                    f"{checkpoint.size} signs (its note is kept in {mirror / TRUST_FILE})"
+                )
+            genesis = Transaction.parse(store.read(0))  # step 3
+            if genesis.type != GENESIS or genesis.body.get("checkpointKey") != client.vkey:
+                raise LEDGER_KEY_MISMATCH("the mirrored genesis does not name the pinned key")
+        except BaseException:
+            store.truncate(start)  # the mirror keeps only what a checkpoint proved
+            raise
+        store.sync()
+        store.put_checkpoint(note)
+    finally:
+        store.close()
+    report = audit(mirror, checkpoint=note)
+    return MonitorReport(report, checkpoint.size - start, time.perf_counter() - started)
+
+
+def _fetch(client: LedgerClient, store: FileLogStore, size: int, progress: Progress | None) -> None:
+    """Append entries ``store.size`` .. ``size - 1`` as the ledger serves them."""
+    for first in range(store.size, size, BATCH):
+        leaves = []
+        for seq in range(first, min(first + BATCH, size)):
+            text = client.entry(seq)
+            if not text.isascii():
+                raise CHECKPOINT_MISMATCH(f"entry {seq} as served is not a transaction")
+            leaves.append(text.encode("ascii"))
+        store.append(leaves, [leaf_hash(leaf) for leaf in leaves])
+        if progress is not None:
+            progress(first + len(leaves), size)
