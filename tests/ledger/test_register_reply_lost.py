@@ -16,10 +16,21 @@ from typing import Any
 import httpx
 import pytest
 
+from civicid.errors import (
+    Conflict,
+    Error,
+    InvalidInput,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unavailable,
+)
+from civicid.http import HTTP_DEADLINE, HTTP_RESPONSE_MALFORMED, HTTP_UNREACHABLE
 from civicid.identity import Identity
 from cli.harness import free_port, serving
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
+from ledger.writer import ledger_refusal
 from tests.ledger.test_cli import civicid
 
 Scope = dict[str, Any]
@@ -214,3 +225,31 @@ def test_through_an_honest_proxy_nothing_changes(
     code, _, err = register(data, url)
     assert code == 0 and err == "", err
     assert on_ledger(data, kept_identity(data).did, ledger_url)
+
+
+def test_a_local_refusal_deletes_the_key(data: Path) -> None:
+    code, _, err = civicid(
+        "ledger", "register", "health", "--role", "mayor", "--data-dir", str(data)
+    )
+    assert code == 1 and err.rstrip().endswith("[role_unknown]"), err
+    assert not (data / "keys" / "health.json").exists()
+
+
+@pytest.mark.parametrize(
+    "error, refusal",
+    [
+        (InvalidInput("jws_signature_invalid", "x"), True),
+        (Refused("issuer_not_accredited", "x"), True),
+        (TooLarge("tx_too_large", "x"), True),
+        (Conflict("tx_replayed", "x"), False),  # perhaps our own write, sent twice on the way
+        (Conflict("did_exists", "x"), False),
+        (NotFound("http_404", "x"), False),  # a 4xx without our code: someone else's page
+        (HTTP_DEADLINE("timed out"), False),
+        (HTTP_UNREACHABLE("reset"), False),
+        (Unavailable("http_503", "x"), False),
+        (HTTP_RESPONSE_MALFORMED("x"), False),
+    ],
+    ids=lambda v: v.code if isinstance(v, Error) else str(v),
+)
+def test_only_the_ledgers_own_refusal_is_one(error: Error, refusal: bool) -> None:
+    assert ledger_refusal(error) is refusal
