@@ -1,0 +1,98 @@
+"""The offer book on its own: what an offer carries, who may fetch it by reference, the access
+token's lifetime at its boundary, and the pre-authorized code forgotten once redeemed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from civicid.errors import Error
+from civicid.oid4vci import TokenRequest
+from issuer.offers import (
+    MAX_TX_CODE_ATTEMPTS,
+    TX_CODE_DESCRIPTION,
+    CreatedOffer,
+    OfferBook,
+    Redeemed,
+    wrong_code_error,
+)
+from issuer.records import LOCKED, REDEEMED
+
+ISSUER = "https://issuer.example"
+NOW = 1_750_000_000
+TTL = 600
+TOKEN_TTL = 300
+GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+def made(book: OfferBook, *, tx_code: bool = True) -> CreatedOffer:
+    created = book.make(
+        configuration="national-id",
+        vct="https://civicid.example/vct/national-id",
+        record="R-1",
+        claims={"given_name": "Ada"},
+        clerk="clerk-1",
+        now=NOW,
+        ttl=TTL,
+        tx_code=tx_code,
+    )
+    book.put(created.offer)
+    return created
+
+
+def request(created: CreatedOffer, tx_code: str | None) -> TokenRequest:
+    code = created.offer.code
+    assert code is not None
+    return TokenRequest.from_json(
+        {"grant_type": GRANT, "pre-authorized_code": code, "tx_code": tx_code}
+    )
+
+
+def test_an_offer_with_a_transaction_code_says_how_to_enter_it() -> None:
+    book = OfferBook(ISSUER, 6)
+    grant = made(book).credential_offer.to_json()["grants"][GRANT]
+    assert grant["tx_code"] == {
+        "input_mode": "numeric",
+        "length": 6,
+        "description": TX_CODE_DESCRIPTION,
+    }
+    assert "tx_code" not in made(book, tx_code=False).credential_offer.to_json()["grants"][GRANT]
+
+
+def test_a_locked_offer_is_not_served_by_reference() -> None:
+    """Locked by wrong transaction codes, it still holds its code: never handed out again."""
+    book = OfferBook(ISSUER, 6)
+    created = made(book)
+    locked = replace(created.offer, state=LOCKED, attempts=MAX_TX_CODE_ATTEMPTS)
+    book.put(locked)
+    with pytest.raises(Error) as info:
+        book.fetch(locked.id, NOW, locked)
+    assert info.value.code == "offer_not_found"
+
+
+def test_a_redeemed_offer_forgets_its_code_and_its_token_ends_on_time() -> None:
+    book = OfferBook(ISSUER, 6)
+    created = made(book)
+    assert created.tx_code is not None
+    redeemed = book.redeem(request(created, created.tx_code), NOW, TOKEN_TTL, None)
+    assert isinstance(redeemed, Redeemed)
+    assert redeemed.offer.state == REDEEMED and redeemed.offer.code is None
+    book.put(redeemed.offer)
+    assert book.for_token(redeemed.access_token, NOW + TOKEN_TTL - 1) == redeemed.offer
+    assert book.for_token(redeemed.access_token, NOW + TOKEN_TTL) is None
+    assert book.for_token("another token", NOW) is None
+
+
+def test_a_wrong_code_says_how_many_attempts_are_left() -> None:
+    book = OfferBook(ISSUER, 6)
+    created = made(book)
+    assert created.tx_code is not None
+    wrong = "0" * 6 if created.tx_code != "0" * 6 else "1" * 6
+    changed = book.redeem(request(created, wrong), NOW, TOKEN_TTL, None)
+    assert not isinstance(changed, Redeemed) and changed.attempts == 1
+    error = wrong_code_error(changed)
+    assert error.code == "tx_code_wrong"
+    assert f"{MAX_TX_CODE_ATTEMPTS - 1} attempt(s) left" in error.message
+    locked = replace(changed, state=LOCKED, attempts=MAX_TX_CODE_ATTEMPTS)
+    assert wrong_code_error(locked).code == "offer_locked"
