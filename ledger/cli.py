@@ -19,9 +19,10 @@ from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.status_uri import status_service
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
 from ledger import governance_cli
+from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
 from ledger.errors import FILE_UNREADABLE, LEDGER_WRITE_UNCONFIRMED, SERVE_PORT_IN_USE
-from ledger.log import PROGRESS_EVERY, Ledger
+from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
 from ledger.setup import (
@@ -32,6 +33,7 @@ from ledger.setup import (
     load_governance,
     open_ledger,
 )
+from ledger.startup import PROGRESS_EVERY, SNAPSHOT_LOADED, SNAPSHOT_REFUSED, Loading
 from ledger.store import FileLogStore
 from ledger.writer import LedgerUrl, Writer, open_writer
 
@@ -109,9 +111,14 @@ def serve(
             ledger.close()
 
 
-def replaying(done: int, total: int) -> None:
-    if total >= PROGRESS_EVERY:
-        stderr(f"  replayed {done:,} of {total:,} entries")
+def replaying(step: Loading) -> None:
+    """What opening does, on stderr: a large log takes a while."""
+    if step.step == SNAPSHOT_LOADED:
+        stderr(f"  loaded snapshot at {step.done:,}, replaying {step.total - step.done:,}")
+    elif step.step == SNAPSHOT_REFUSED:
+        stderr(f"  snapshot not used ({step.reason}): replaying all {step.total:,} entries")
+    elif step.total >= PROGRESS_EVERY:
+        stderr(f"  replayed {step.done:,} of {step.total:,} entries")
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -213,17 +220,22 @@ def repair(
     as_json: AsJson = False,
 ) -> None:
     """Rebuild what log.dat allows (index, leaf hashes, a torn tail past the last signed
-    checkpoint); what it does not allow is one line naming it (restore from a backup)."""
+    checkpoint) and drop the state snapshot; what it does not allow is one line naming it."""
     with reporting(as_json):
         store = FileLogStore(Paths(data_dir).log, readonly=dry_run)
         findings = store.findings
         store.close()
+        snapshot = Paths(data_dir).log / snapshots.FILE
+        dropped = snapshot.exists()
+        if dropped and not dry_run:
+            snapshot.unlink()
         data = {
             "dryRun": dry_run,
             "records": findings.records,
             "checkpointSize": findings.checkpoint_size,
             "rebuilt": findings.rebuilt,
             "trimmedBytes": findings.trimmed,
+            "snapshotDropped": dropped,
         }
         verb = "would rebuild" if dry_run else "rebuilt"
         emit(
@@ -238,7 +250,13 @@ def repair(
                     if findings.trimmed
                     else ""
                 )
-                + ("" if findings.rebuilt or findings.trimmed else "; nothing to repair")
+                + (
+                    f"; {'would drop' if dry_run else 'dropped'} the state snapshot (the next "
+                    "start replays the whole log)"
+                    if dropped
+                    else ""
+                )
+                + ("" if findings.rebuilt or findings.trimmed or dropped else "; nothing to repair")
             ),
         )
 

@@ -50,6 +50,14 @@ GENESIS_ONLY_BY_INIT = declare(
     "a genesis is written by `civicid ledger init`, never submitted",
 )
 ENTRY_NOT_FOUND = declare("entry_not_found", NotFound, "no such entry in the log")
+STATE_SNAPSHOT_INVALID = declare(
+    "state_snapshot_invalid", StorageError, "the state snapshot does not describe this log"
+)
+STATE_MAP_MISMATCH = declare(
+    "state_map_mismatch",
+    StorageError,
+    "the state rebuilt at start-up is not the one the last signed checkpoint commits to",
+)
 
 # -- DID Resolution (mapped to the spec's own error names in ledger/resolution.py) -------------
 

@@ -11,6 +11,7 @@ durable prefix of the log, described by the latest signed checkpoint.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,28 +19,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint
+from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
-from civicid.merkle import HASH_SIZE, PROOF_OUT_OF_RANGE, MerkleTree, leaf_hash
+from civicid.merkle import PROOF_OUT_OF_RANGE, leaf_hash
 from civicid.statemap import StateMap, extension_line
 from civicid.transaction import GENESIS, Transaction
 from civicid.wire import Receipt
-from ledger import rules, ruleset
+from ledger import rules, ruleset, startup
+from ledger import snapshot as snapshots
 from ledger.errors import (
-    CHECKPOINT_MISMATCH,
     ENTRY_NOT_FOUND,
     GENESIS_ONLY_BY_INIT,
     LEDGER_KEY_MISMATCH,
     STORE_FAILED,
     STORE_READONLY,
 )
-from ledger.state import DidVersion, State
+from ledger.startup import Progress
+from ledger.state import DidVersion
 from ledger.store import FileLogStore, LogStore
 
-# How often a long replay reports its progress (entries).
-PROGRESS_EVERY: Final = 10_000
-# Told (entries replayed, entries in all) while the log is replayed at start-up.
-Progress = Callable[[int, int], None]
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
 MAX_BATCH: Final = 4096
 
@@ -96,14 +94,19 @@ class Ledger:
         *,
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
+        snapshot: Path | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.clock = clock
-        self._progress = progress
-        self.state = State()
-        self.tree = MerkleTree()
-        self._by_hash: dict[bytes, int] = {}
+        self.snapshot_path = snapshot  # where the state snapshot lives (ledger/snapshot.py)
+        opened = startup.load(store, snapshot, progress)
+        self.tree, self.state, self._by_hash = opened.tree, opened.state, opened.by_hash
+        self.snapshot_size = opened.snapshot_size  # entries the latest snapshot describes
+        self.snapshot_refused = opened.snapshot_refused  # why a snapshot found was not used
+        self._check_keys()
+        # Before signing anything: the last signed checkpoint describes what was opened.
+        startup.check_last_checkpoint(store, opened)
         self._lock = threading.Lock()  # guards state, tree and appends
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
@@ -116,8 +119,6 @@ class Ledger:
         self._syncer: threading.Thread | None = None
         self._closing = False
         self._closed = False
-        self._replay()
-        self._check_last_checkpoint()
         # (size, checkpoint) replaced as one object, so readers never pair a size with
         # another size's checkpoint.
         self._view = View(
@@ -125,6 +126,9 @@ class Ledger:
         )
         if self._view.checkpoint and not store.readonly:
             self.store.put_checkpoint(self._view.checkpoint)
+            if self._view.size - self.snapshot_size >= snapshots.REFRESH_AFTER:
+                with contextlib.suppress(Error):  # only the next start-up's speed is lost
+                    self._write_snapshot()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -141,29 +145,18 @@ class Ledger:
     ) -> Ledger:
         store = FileLogStore(directory, readonly=readonly, create=create)
         try:
-            return cls(store, signer, clock=clock, progress=progress)
+            return cls(
+                store,
+                signer,
+                clock=clock,
+                progress=progress,
+                snapshot=directory / snapshots.FILE,
+            )
         except BaseException:
             store.close()
             raise
 
-    def _replay(self) -> None:
-        """Rebuild tree and state from the durable log (our own entries: no re-verification;
-        ``audit`` re-checks everything)."""
-        hashes = self.store.leaf_hashes()
-        self.tree = MerkleTree.from_leaf_hashes(hashes)
-        ctx = rules.Context(now=None, verify_signatures=False)
-        self.state.defer_map()  # built once at the end: one hash per node, not per entry
-        total = self.store.size
-        for seq in range(total):
-            digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
-            self._by_hash[digest] = seq
-            tx = Transaction.parse(self.store.read(seq))
-            ruleset.check(self.state, tx, ctx).apply(self.state, seq, digest)
-            if self._progress is not None and (seq + 1) % PROGRESS_EVERY == 0:
-                self._progress(seq + 1, total)
-        self.state.build_map()
-        if self._progress is not None:
-            self._progress(total, total)
+    def _check_keys(self) -> None:
         if self.signer is not None and self.state.origin not in (None, self.signer.name):
             raise LEDGER_KEY_MISMATCH(
                 f"this store is ledger {self.state.origin!r}, not {self.signer.name!r}",
@@ -174,27 +167,21 @@ class Ledger:
                 "the checkpoint key in the key store is not the one this ledger's genesis names"
             )
 
-    def _check_last_checkpoint(self) -> None:
-        """Before signing anything: the stored tree must be the one the last signed
-        checkpoint signed, or an extension of it (RFC 9162 §2.1.4: its root at that size
-        is the same), so no two checkpoints this ledger signs ever disagree."""
-        note = self.store.last_checkpoint()
-        if note is None:
+    def _write_snapshot(self) -> None:
+        """Snapshot the state as of the current checkpoint (at open after a long replay, and
+        at close), signed with the checkpoint key: the next open replays only what follows.
+        Only when the state is exactly the checkpoint's (nothing written past it)."""
+        view = self._view
+        if (
+            self.snapshot_path is None
+            or self.signer is None
+            or self.store.readonly
+            or not view.checkpoint
+            or self.tree.size != view.size
+        ):
             return
-        vkey = self.state.checkpoint_vkey
-        try:
-            if vkey is None:
-                raise CHECKPOINT_MISMATCH("a checkpoint was signed but the log has no genesis")
-            signed = open_checkpoint(note, NoteVerifier(vkey), origin=self.state.origin)
-        except Error as exc:
-            raise CHECKPOINT_MISMATCH(
-                f"the last signed checkpoint does not verify for this log: {exc.message}"
-            ) from exc
-        if signed.size > self.tree.size or self.tree.root(signed.size) != signed.root:
-            raise CHECKPOINT_MISMATCH(
-                f"the stored log is not the one the last checkpoint (size {signed.size}) "
-                "signed; restore log.dat from a backup (`civicid ledger repair` says more)"
-            )
+        snapshots.write(self.snapshot_path, self.state, view.size, view.checkpoint, self.signer)
+        self.snapshot_size = view.size
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -407,13 +394,8 @@ class Ledger:
         return self.store.read(seq)
 
     def document_of(self, version: DidVersion) -> dict[str, Any] | None:
-        """The document of ``version``: from memory if current, else from its log entry."""
-        if version.document is not None:
-            return version.document.data
-        if not version.retired:
-            return None
-        document: dict[str, Any] = Transaction.parse(self.store.read(version.seq)).body["document"]
-        return document
+        """The document of ``version`` as logged (None for a deactivation)."""
+        return self.state.document_data(version)
 
     def seq_of(self, digest: bytes) -> int:
         seq = self._by_hash.get(digest)
@@ -458,4 +440,7 @@ class Ledger:
         if self._syncer is not None:
             self._syncer.join()
         with self._lock:
+            if self._failed is None and self._view.size > self.snapshot_size:
+                with contextlib.suppress(Error):  # only start-up speed is lost, not data
+                    self._write_snapshot()
             self.store.close()

@@ -26,7 +26,7 @@ from civicid.authority import (
     check_successor,
     verify_signed_by,
 )
-from civicid.did import DID, DID_DEACTIVATED, Document, parse_did
+from civicid.did import DID, Document, parse_did
 from civicid.jose import PublicKey
 from civicid.status_uri import base_urls
 from civicid.transaction import Transaction
@@ -120,7 +120,8 @@ class Genesis:
             self.vkey,
         )
         record = DidRecord(self.governance.did, GOVERNANCE_ROLE)
-        record.add(DidVersion(1, seq, self.iat, self.governance, (), leaf_hash))
+        record.add(DidVersion(1, seq, self.iat, (), leaf_hash))
+        state.remember(seq, self.governance)
         state.dids[self.governance.did] = record
         state.tx_ids.add(self.tx_id)
         state.note_latest(statemap.DID, self.governance.did, seq, leaf_hash)
@@ -154,8 +155,17 @@ class NewVersion:
         record = state.dids[self.did]
         number = len(record.versions) + 1
         record.add(
-            DidVersion(number, seq, self.iat, self.document, self.next_key_hashes, leaf_hash)
+            DidVersion(
+                number,
+                seq,
+                self.iat,
+                self.next_key_hashes,
+                leaf_hash,
+                deactivated=self.document is None,
+            )
         )
+        if self.document is not None:
+            state.remember(seq, self.document)
         state.tx_ids.add(self.tx_id)
         state.note_latest(statemap.DID, self.did, seq, leaf_hash)
 
@@ -188,9 +198,8 @@ def _successor(state: State, tx: Transaction, ctx: Context) -> NewVersion:
     """Update and deactivate: the DID is live, and the kernel's rule of succession holds."""
     did = parse_did(body_field(tx.body, "did", str))
     current = state.record(did).current
-    if current.document is None:
-        raise DID_DEACTIVATED(f"{did} has been deactivated")
-    head = Head(did, current.version_id, current.time, current.document, current.next_key_hashes)
+    live = state.live_document(did)  # did_deactivated once deactivated
+    head = Head(did, current.version_id, current.time, live, current.next_key_hashes)
     document, hashes = check_successor(tx, head, full=ctx.full, verify=ctx.verify_signatures)
     return NewVersion(did, None, document, hashes, tx.iat, tx.id)
 

@@ -18,7 +18,8 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
-from ledger.log import Ledger, Progress
+from ledger.log import Ledger
+from ledger.startup import Progress
 from ledger.store import FILES
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
 
 from civicid.accreditation import Grant
 from civicid.did import DID, DID_DEACTIVATED, DID_NOT_FOUND, Document
 from civicid.statemap import StateMap, map_key, map_value
+from civicid.transaction import Transaction
 from civicid.type_metadata import TypeMetadata
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
 )
+
+# Parsed DID documents kept in memory, most recently used first: the DIDs that sign most
+# often (governance, agencies publishing lists, a DID just created and about to rotate). A
+# parsed document costs a few KiB, so this bounds that part of memory to tens of MiB whatever
+# the log's size; the others are read back from their log entries when needed.
+MAX_CACHED_DOCUMENTS: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,20 +31,15 @@ class DidVersion:
     number: int
     seq: int
     time: int  # the transaction's iat: signed by the controller, checked by the ledger
-    document: Document | None  # None once deactivated, or once retired
+    # The document itself is not held here: it is in the entry at ``seq``, read back (and
+    # kept in a bounded cache) when asked for (``State.document``), so memory stays flat.
     next_key_hashes: tuple[str, ...]
     leaf_hash: bytes
-    # A superseded version keeps only its place in the log; its document is read back from
-    # the entry when someone asks (memory stays flat as DIDs rotate).
-    retired: bool = False
+    deactivated: bool = False  # this version is the DID's deactivation
 
     @property
     def version_id(self) -> str:
         return f"{self.number}-{self.leaf_hash.hex()}"
-
-    @property
-    def deactivated(self) -> bool:
-        return self.document is None and not self.retired
 
 
 @dataclass(slots=True)
@@ -50,9 +54,6 @@ class DidRecord:
         return self.versions[-1]
 
     def add(self, version: DidVersion) -> None:
-        """Append ``version``; the one it supersedes drops its document from memory."""
-        if self.versions and self.versions[-1].document is not None:
-            self.versions[-1] = replace(self.versions[-1], document=None, retired=True)
         self.versions.append(version)
 
     def visible(self, size: int) -> list[DidVersion]:
@@ -164,6 +165,11 @@ class State:
     statemap: StateMap = field(default_factory=StateMap)
     # While replaying a whole log: the map's items, built into the map once at the end.
     deferred: dict[bytes, bytes] | None = None
+    # Reads entry ``seq`` of the log: DID documents are read back from there.
+    reader: Callable[[int], bytes] | None = None
+    # Parsed documents by the seq of their entry, least recently used first; bounded.
+    documents: dict[int, Document] = field(default_factory=dict)
+    _documents_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def note_latest(self, kind: str, name: str, seq: int, leaf_hash: bytes) -> None:
         """Entry ``seq`` is now the latest about ``<kind>:<name>``."""
@@ -177,6 +183,12 @@ class State:
         """Collect map updates instead of applying each (a replay builds the map once)."""
         self.deferred = dict(self.statemap.items())
 
+    def map_root(self) -> bytes:
+        """The map's root as the state stands (built from the deferred items if deferred)."""
+        if self.deferred is not None:
+            return StateMap.build(self.deferred.items()).root
+        return self.statemap.root
+
     def build_map(self) -> None:
         if self.deferred is not None:
             self.statemap = StateMap.build(self.deferred.items())
@@ -188,12 +200,53 @@ class State:
             raise DID_NOT_FOUND(f"{did} is not on the ledger")
         return record
 
+    def remember(self, seq: int, document: Document) -> None:
+        """Keep ``document`` (logged at ``seq``) parsed, evicting the least recently used."""
+        with self._documents_lock:
+            self.documents.pop(seq, None)
+            self.documents[seq] = document
+            while len(self.documents) > MAX_CACHED_DOCUMENTS:
+                del self.documents[next(iter(self.documents))]
+
+    def document(self, did: DID, version: DidVersion) -> Document | None:
+        """``version``'s document (None for a deactivation): from the cache, else read back
+        from its log entry (validated as the ledger logged it, keys parsed) and cached."""
+        if version.deactivated:
+            return None
+        with self._documents_lock:
+            cached = self.documents.pop(version.seq, None)
+            if cached is not None:
+                self.documents[version.seq] = cached  # most recently used
+                return cached
+        if self.reader is None:
+            raise LEDGER_NOT_INITIALIZED("no log to read documents from")
+        data = Transaction.parse(self.reader(version.seq)).body["document"]
+        document = Document.validate(did, data, full=False)
+        self.remember(version.seq, document)
+        return document
+
+    def document_data(self, version: DidVersion) -> dict[str, Any] | None:
+        """``version``'s document as logged (None for a deactivation), for answers: from the
+        cache if there, else from its entry without caching (a resolution of a DID nobody
+        signs with must not evict the ones that do)."""
+        if version.deactivated:
+            return None
+        with self._documents_lock:
+            cached = self.documents.get(version.seq)
+        if cached is not None:
+            return cached.data
+        if self.reader is None:
+            raise LEDGER_NOT_INITIALIZED("no log to read documents from")
+        data: dict[str, Any] = Transaction.parse(self.reader(version.seq)).body["document"]
+        return data
+
     def live_document(self, did: DID) -> Document:
         """The current document of an active DID."""
         current = self.record(did).current
-        if current.document is None:
+        document = self.document(did, current)
+        if document is None:
             raise DID_DEACTIVATED(f"{did} has been deactivated")
-        return current.document
+        return document
 
     def governance_document(self) -> Document:
         if self.governance is None:

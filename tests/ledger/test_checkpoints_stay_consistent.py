@@ -1,6 +1,8 @@
-"""Property: for random sequences of appends, crashes and damage to the store's files,
-every checkpoint the ledger ever signed is consistent with every later one (each one's root
-is the final log's root at its size): the ledger refuses to open rather than fork."""
+"""Property: for random sequences of appends, crashes, clean closes (which write the state
+snapshot) and damage to the store's files and the snapshot, every checkpoint the ledger ever
+signed is consistent with every later one (each one's root is the final log's root at its
+size): the ledger refuses to open rather than fork. Opened with or without a snapshot, its
+state map is the one a full replay of the log builds."""
 
 from __future__ import annotations
 
@@ -12,19 +14,45 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from civicid.errors import Error
+from ledger import snapshot as snapshots
 from ledger.setup import initialize, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.faults import flip, verified
 
 ACTIONS = st.lists(
     st.sampled_from(
-        ["append", "append", "crash", "flip log.idx", "flip leaves.dat", "torn tail", "cut"]
+        [
+            "append",
+            "append",
+            "crash",
+            "close",
+            "flip log.idx",
+            "flip leaves.dat",
+            "flip state.snapshot",
+            "torn tail",
+            "cut",
+        ]
     ),
     min_size=2,
     max_size=10,
 )
 # What a refusal to open may say: each names damage it will not paper over.
 REFUSALS = {"store_corrupt", "store_truncated", "checkpoint_mismatch"}
+
+
+def replayed_map_root(root: Path, clock: Clock) -> bytes:
+    """The state map root a full replay of the log (no snapshot) builds, on a copy."""
+    copy = root.with_name(root.name + "-replayed")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(root, copy)
+    (copy / "ledger" / snapshots.FILE).unlink(missing_ok=True)
+    ledger = open_ledger(copy, readonly=True, clock=clock)
+    try:
+        assert ledger.snapshot_size == 0
+        return ledger.view.statemap.root
+    finally:
+        ledger.close()
+        shutil.rmtree(copy)
 
 
 def crash(world: World) -> None:
@@ -51,13 +79,16 @@ def test_no_two_signed_checkpoints_disagree(
                 world.register()
                 signed.append(world.ledger.checkpoint)
                 continue
-            crash(world)
+            if action == "close":
+                world.ledger.close()
+            else:
+                crash(world)
             backup = log.with_suffix(".backup")
             shutil.copy(log, backup)
             size = log.stat().st_size
             if action.startswith("flip "):
                 victim = root / "ledger" / action.removeprefix("flip ")
-                if victim.stat().st_size:
+                if victim.exists() and victim.stat().st_size:
                     flip(victim, data.draw(st.integers(0, victim.stat().st_size - 1)))
             elif action == "torn tail":
                 with open(log, "ab") as handle:
@@ -72,6 +103,7 @@ def test_no_two_signed_checkpoints_disagree(
                 shutil.copy(backup, log)  # the operator restores log.dat from a backup
                 world.ledger = open_ledger(root, clock=clock)
             signed.append(world.ledger.checkpoint)
+            assert world.ledger.view.statemap.root == replayed_map_root(root, clock)
         final = world.ledger
         for note in signed:
             checkpoint = verified(world, note)

@@ -40,9 +40,10 @@ def test_the_committed_public_key_without_its_private_key(world: World) -> None:
     body = takeover_body(world, victim, successor.document)
     refused(world, forged(world, successor.kid, tx.DID_UPDATE, body), "jws_signature_invalid")
     # The same document, signed by the committed key, is the rightful rotation.
-    _, genuine = victim.rotate(world.head(victim), ledger=world.origin, now=world.clock.now)
+    rotated, genuine = victim.rotate(world.head(victim), ledger=world.origin, now=world.clock.now)
     world.ledger.submit(genuine)
-    assert world.ledger.state.record(victim.did).current.document is not None
+    current = world.ledger.state.record(victim.did).current
+    assert world.ledger.document_of(current) == rotated.document
 
 
 def test_the_current_key_cannot_rotate_past_the_commitment(world: World) -> None:

@@ -1,0 +1,306 @@
+"""State snapshots: the ledger's derived state as of a signed checkpoint, so that opening a
+large log loads it and replays only the entries after it, not the whole log.
+
+The log stays the truth. Only a ledger holding its checkpoint key writes a snapshot, and it
+signs it: a signed note (the checkpoint key, signed-note format) over the snapshot's origin,
+size and the SHA-256 of its body, whose first line names it a snapshot so that it can never
+be read as a checkpoint. A snapshot is used only once it is shown to describe this log:
+
+1. the note verifies with the checkpoint key the log's genesis names, for the genesis' origin,
+   and the body has the digest it signs (fields the state map does not commit to, such as a
+   DID's role and bases, next-key hashes, a grant or type metadata, cannot be altered on disk
+   without the key);
+2. the checkpoint inside verifies with that key and signs the stored tree's root at its size;
+3. the state map rebuilt from it has the root that checkpoint signs;
+4. every name's latest entry in the state (each DID's head, each accreditation's grant or
+   revocation, each type's and list's latest) is the one the map holds, and nothing else.
+
+Anything else (missing, damaged, truncated, another ledger's, longer than the log, unsigned
+or signed by another key) is ignored with its reason and the state rebuilt by replay. DID
+documents are not in it: they are read back from their log entries.
+
+Format: a magic line, the signed note's length (4 bytes) and the note, then the body: plain
+data (tuples, lists, dicts, strings, bytes, ints) pickled, read back by an unpickler that
+refuses every class and function, so even a body that passed its signature can only fail to
+load, never run code. Pickle, not JSON: it keeps bytes and tuples as they are and loads a
+1M-entry state several times faster than ``json`` (which would also need every hash in
+base64); ``marshal`` loads no faster and is documented as unsafe on hostile input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import itertools
+import os
+import pickle
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from civicid import statemap
+from civicid.accreditation import Grant
+from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.did import DID
+from civicid.encoding import b64_decode, b64_encode
+from civicid.errors import Error
+from civicid.merkle import MerkleTree
+from civicid.statemap import StateMap, map_key, map_value, root_in
+from civicid.type_metadata import check_metadata
+from ledger.errors import STATE_SNAPSHOT_INVALID
+from ledger.state import (
+    Accreditation,
+    DidRecord,
+    DidVersion,
+    ListVersion,
+    Revocation,
+    State,
+    TypeVersion,
+)
+
+FILE: Final = "state.snapshot"
+MAGIC: Final = b"civicid-state-snapshot 2\n"
+# The signed note's first line: no checkpoint starts with it and has "size N" as its second
+# line, so a snapshot's signature can never pass for a checkpoint's (domain separation).
+NOTE_HEADER: Final = "civicid-state-snapshot"
+NOTE_LENGTH: Final = struct.Struct(">I")
+# A note is four short lines and one signature: anything longer is not one of ours.
+MAX_NOTE_BYTES: Final = 4096
+# Opening a log replays at most this many entries past its snapshot before writing a fresh
+# one (closing writes one too): start-up stays a load plus a short replay.
+REFRESH_AFTER: Final = 10_000
+PICKLE_PROTOCOL: Final = 5
+
+
+class _PlainData(pickle.Unpickler):
+    """Builtin containers and scalars only: a snapshot never names a class or a function."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise STATE_SNAPSHOT_INVALID(f"a snapshot holds plain data only, not {module}.{name}")
+
+
+def _latest(state: State) -> Iterator[tuple[str, str, int, bytes]]:
+    """(kind, name, seq, leaf hash) of the latest entry about every name the map holds."""
+    for did, record in state.dids.items():
+        head = record.versions[-1]
+        yield statemap.DID, did, head.seq, head.leaf_hash
+    for ident, accreditation in state.accreditations.items():
+        latest = accreditation.revocation or accreditation
+        yield statemap.ACCREDITATION, ident, latest.seq, latest.leaf_hash
+    for vct, types in state.credential_types.items():
+        yield statemap.TYPE, vct, types[-1].seq, types[-1].leaf_hash
+    for uri, lists in state.status_lists.items():
+        yield statemap.STATUS_LIST, uri, lists[-1].seq, lists[-1].leaf_hash
+
+
+def _fields(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, name) for name in obj.__slots__)
+
+
+def _body(state: State, size: int, checkpoint: str) -> dict[str, Any]:
+    return {
+        "size": size,
+        "checkpoint": checkpoint,
+        "origin": state.origin,
+        "governance": state.governance,
+        "vkey": state.checkpoint_vkey,
+        "dids": [
+            (
+                did,
+                record.role,
+                record.bases,
+                [
+                    (v.number, v.seq, v.time, v.next_key_hashes, v.leaf_hash, v.deactivated)
+                    for v in record.versions
+                ],
+            )
+            for did, record in state.dids.items()
+        ],
+        "txIds": list(state.tx_ids),
+        "accreditations": [
+            (
+                a.grant.to_body(),
+                a.seq,
+                a.leaf_hash,
+                a.time,
+                None if a.revocation is None else _fields(a.revocation),
+            )
+            for a in state.accreditations.values()
+        ],
+        "types": [
+            (
+                vct,
+                [
+                    (v.number, v.issuer, v.metadata.document, v.schema, v.seq, v.leaf_hash, v.time)
+                    for v in versions
+                ],
+            )
+            for vct, versions in state.credential_types.items()
+        ],
+        "lists": [
+            (uri, [_fields(v) for v in versions]) for uri, versions in state.status_lists.items()
+        ],
+        "revoked": [(uri, sorted(indexes)) for uri, indexes in state.status_revoked.items()],
+        "extensions": state.extensions,
+        "map": list(state.statemap.items()),
+    }
+
+
+def note_text(origin: str, size: int, digest: bytes) -> str:
+    return f"{NOTE_HEADER}\nsize {size}\norigin {origin}\nsha256 {b64_encode(digest)}\n"
+
+
+def dump(state: State, size: int, checkpoint: str, signer: NoteSigner) -> bytes:
+    """``state`` (as of the first ``size`` entries, which ``checkpoint`` signs) as bytes,
+    signed by ``signer`` (the ledger's checkpoint key)."""
+    if state.origin is None:
+        raise STATE_SNAPSHOT_INVALID("a ledger without its genesis has no state to snapshot")
+    data = pickle.dumps(_body(state, size, checkpoint), protocol=PICKLE_PROTOCOL)
+    note = signer.sign(note_text(state.origin, size, hashlib.sha256(data).digest())).encode()
+    return MAGIC + NOTE_LENGTH.pack(len(note)) + note + data
+
+
+def write(path: Path, state: State, size: int, checkpoint: str, signer: NoteSigner) -> None:
+    """Replace the snapshot at ``path`` atomically: a crash at any point (kill -9 included)
+    leaves the old snapshot or the new one, never a mix."""
+    data = dump(state, size, checkpoint, signer)
+    temporary = path.with_suffix(".tmp")
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
+
+
+def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
+    """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
+    check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise STATE_SNAPSHOT_INVALID(f"cannot read the snapshot: {exc}") from exc
+    start = len(MAGIC) + NOTE_LENGTH.size
+    if not raw.startswith(MAGIC) or len(raw) < start:
+        raise STATE_SNAPSHOT_INVALID("the file is not a state snapshot (or is truncated)")
+    (length,) = NOTE_LENGTH.unpack_from(raw, len(MAGIC))
+    if length > MAX_NOTE_BYTES or len(raw) < start + length:
+        raise STATE_SNAPSHOT_INVALID("the snapshot's signed note is damaged or truncated")
+    note, data = raw[start : start + length], raw[start + length :]
+    try:
+        text = NoteVerifier(vkey).verify(note)
+    except Error as exc:
+        raise STATE_SNAPSHOT_INVALID(
+            f"the snapshot is not signed by this ledger's checkpoint key: {exc.message}"
+        ) from exc
+    lines = text.split("\n")
+    if len(lines) != 5 or lines[0] != NOTE_HEADER or lines[2] != f"origin {origin}":
+        raise STATE_SNAPSHOT_INVALID("the signed note is not a snapshot of this ledger")
+    size_line, digest_line = lines[1].removeprefix("size "), lines[3].removeprefix("sha256 ")
+    try:
+        signed_digest = b64_decode(digest_line)
+    except Error as exc:
+        raise STATE_SNAPSHOT_INVALID("the snapshot's signed digest is malformed") from exc
+    if hashlib.sha256(data).digest() != signed_digest:
+        raise STATE_SNAPSHOT_INVALID("the snapshot is damaged: its body is not the one signed")
+    try:
+        body = _PlainData(io.BytesIO(data)).load()
+    except Error:
+        raise
+    except Exception as exc:  # any unpickling failure: the body is not plain data
+        raise STATE_SNAPSHOT_INVALID(f"the snapshot cannot be read: {exc!r}") from exc
+    if not isinstance(body, dict) or str(body.get("size")) != size_line:
+        raise STATE_SNAPSHOT_INVALID("the snapshot's body is not the one its note describes")
+    return body
+
+
+def load(path: Path, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State, int]:
+    """The state the snapshot at ``path`` holds and its size, once shown to describe the log
+    whose stored tree is ``tree`` and whose genesis names checkpoint key ``vkey`` and
+    ``origin`` (module docstring, steps 1-4)."""
+    # 1. Signed by this ledger's checkpoint key; the body is the one signed.
+    body = read(path, vkey=vkey, origin=origin)
+    try:
+        size, note = body["size"], body["checkpoint"]
+        # 2. Its checkpoint is this ledger's and signs the stored tree at its size.
+        signed = open_checkpoint(note, NoteVerifier(vkey), origin=origin)
+        if signed.size != size or not 0 < size <= tree.size:
+            raise STATE_SNAPSHOT_INVALID(
+                f"the snapshot is of {size:,} entries, the log holds {tree.size:,}"
+            )
+        if tree.root(size) != signed.root:
+            raise STATE_SNAPSHOT_INVALID("the snapshot's checkpoint does not sign this log")
+        # 3. The map rebuilt from it is the one the checkpoint signs.
+        mapped = StateMap.build(body["map"])
+        if mapped.root != root_in(signed.extensions):
+            raise STATE_SNAPSHOT_INVALID("the snapshot's state map is not the signed one")
+        state = _state(body, mapped, size)
+        # 4. Every name's latest entry in the state is the one the map holds.
+        count = 0
+        for kind, name, seq, leaf in _latest(state):
+            count += 1
+            if mapped.get(map_key(kind, name)) != map_value(leaf, seq):
+                raise STATE_SNAPSHOT_INVALID(f"the snapshot's {kind} {name} is not the mapped one")
+        if count != mapped.size:
+            raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
+    except Error as exc:
+        if exc.code == STATE_SNAPSHOT_INVALID.name:
+            raise
+        raise STATE_SNAPSHOT_INVALID(f"the snapshot does not check: {exc.message}") from exc
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise STATE_SNAPSHOT_INVALID(f"the snapshot is malformed: {exc!r}") from exc
+    return state, size
+
+
+def _in_order(versions: list[Any], size: int) -> bool:
+    """Numbered 1, 2, ... with strictly increasing places, all inside the log's first ``size``."""
+    seqs = [v.seq for v in versions]
+    return (
+        bool(versions)
+        and [v.number for v in versions] == list(range(1, len(versions) + 1))
+        and all(a < b for a, b in itertools.pairwise(seqs))
+        and seqs[0] >= 0
+        and seqs[-1] < size
+    )
+
+
+def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
+    state = State(
+        origin=body["origin"],
+        governance=DID(body["governance"]),
+        checkpoint_vkey=body["vkey"],
+        tx_ids=set(body["txIds"]),
+        extensions=dict(body["extensions"]),
+        statemap=mapped,
+    )
+    for did, role, bases, versions in body["dids"]:
+        record = DidRecord(DID(did), role, bases=tuple(bases))
+        record.versions = [
+            DidVersion(number, seq, time, tuple(hashes), leaf, deactivated=gone)
+            for number, seq, time, hashes, leaf, gone in versions
+        ]
+        if not _in_order(record.versions, size):
+            raise STATE_SNAPSHOT_INVALID(f"the snapshot's versions of {did} are out of order")
+        state.dids[record.did] = record
+    for grant_body, seq, leaf, time, revoked in body["accreditations"]:
+        grant = Grant.from_body(grant_body)
+        revocation = Revocation(*revoked) if revoked is not None else None
+        state.accreditations[grant.id] = Accreditation(grant, seq, leaf, time, revocation)
+        state.accreditations_of.setdefault(grant.subject, []).append(grant.id)
+    for vct, versions in body["types"]:
+        state.credential_types[vct] = [
+            TypeVersion(number, DID(issuer), check_metadata(doc, vct), schema, seq, leaf, time)
+            for number, issuer, doc, schema, seq, leaf, time in versions
+        ]
+        if not _in_order(state.credential_types[vct], size):
+            raise STATE_SNAPSHOT_INVALID(f"the snapshot's versions of {vct} are out of order")
+    for uri, versions in body["lists"]:
+        state.status_lists[uri] = [ListVersion(*fields) for fields in versions]
+        if not _in_order(state.status_lists[uri], size):
+            raise STATE_SNAPSHOT_INVALID(f"the snapshot's versions of {uri} are out of order")
+    state.status_revoked = {uri: frozenset(indexes) for uri, indexes in body["revoked"]}
+    return state

@@ -1,0 +1,169 @@
+"""Opening the log: load the state snapshot if it describes this log, replay the entries
+after it, then, before anything is signed, hold the result to the last signed checkpoint:
+the stored tree must extend it and the rebuilt state map must be the one it commits to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.errors import Error
+from civicid.merkle import HASH_SIZE, MerkleTree
+from civicid.statemap import root_in
+from civicid.transaction import GENESIS, Transaction
+from ledger import rules, ruleset
+from ledger import snapshot as snapshots
+from ledger.errors import CHECKPOINT_MISMATCH, STATE_MAP_MISMATCH, STATE_SNAPSHOT_INVALID
+from ledger.state import State
+from ledger.store import LogStore, checkpoint_size
+
+# How often a long replay reports its progress (entries).
+PROGRESS_EVERY: Final = 10_000
+
+# What opening tells its caller as it goes (``Loading.step``).
+SNAPSHOT_LOADED: Final = "snapshot-loaded"  # done: entries it covers; total: in the log
+SNAPSHOT_REFUSED: Final = "snapshot-refused"  # reason: why; the whole log is replayed
+REPLAYED: Final = "replayed"  # done: entries replayed so far (from 0); total: in the log
+
+
+@dataclass(frozen=True, slots=True)
+class Loading:
+    step: str
+    done: int
+    total: int
+    reason: str | None = None
+
+
+Progress = Callable[[Loading], None]
+
+
+@dataclass(slots=True)
+class Opened:
+    """What the log held at open: its tree and state, and how they were obtained."""
+
+    tree: MerkleTree
+    state: State
+    by_hash: dict[bytes, int]
+    snapshot_size: int = 0  # entries the snapshot covered (0: none used)
+    snapshot_refused: str | None = None  # why a snapshot found was not used
+    # The state map's root when the state stood at the last signed checkpoint's size, if
+    # that size was reached while opening (see ``check_last_checkpoint``).
+    map_root_at: dict[int, bytes] = field(default_factory=dict)
+
+
+def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> Opened:
+    """Tree and state of the durable log: from the snapshot plus a replay of what follows
+    it, or by replay of the whole log (our own entries: no re-verification; ``audit``
+    re-checks everything)."""
+    hashes = store.leaf_hashes()
+    tree = MerkleTree.from_leaf_hashes(hashes)
+    total = store.size
+    opened = Opened(tree, State(reader=store.read), {})
+    _load_snapshot(store, snapshot, opened)
+    start, state = opened.snapshot_size, opened.state
+    if progress is not None:
+        if opened.snapshot_size:
+            progress(Loading(SNAPSHOT_LOADED, start, total))
+        elif opened.snapshot_refused is not None:
+            progress(Loading(SNAPSHOT_REFUSED, 0, total, opened.snapshot_refused))
+    opened.by_hash = {hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]: i for i in range(start)}
+    # The size the last signed checkpoint names (its signature is checked after the replay):
+    # the map is rebuilt at that size on the way, to be held to the root it signs.
+    note = store.last_checkpoint()
+    signed_size = _size_of(note) if note is not None else None
+    ctx = rules.Context(now=None, verify_signatures=False)
+    state.defer_map()  # built once at the end: one hash per node, not per entry
+    for seq in range(start, total):
+        if seq == signed_size:
+            opened.map_root_at[seq] = state.map_root()
+        digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
+        opened.by_hash[digest] = seq
+        tx = Transaction.parse(store.read(seq))
+        ruleset.check(state, tx, ctx).apply(state, seq, digest)
+        if progress is not None and (seq + 1) % PROGRESS_EVERY == 0:
+            progress(Loading(REPLAYED, seq + 1, total))
+    state.build_map()
+    opened.map_root_at[total] = state.statemap.root
+    if progress is not None:
+        progress(Loading(REPLAYED, total, total))
+    return opened
+
+
+def _size_of(note: str) -> int | None:
+    try:
+        return checkpoint_size(note)
+    except Error:
+        return None  # check_last_checkpoint refuses it with its reason
+
+
+def _load_snapshot(store: LogStore, path: Path | None, opened: Opened) -> None:
+    """Put the snapshot's state in ``opened`` if there is one that describes this log; else
+    keep why not (the log is the truth: the state is then rebuilt from it)."""
+    if path is None or not path.exists() or store.size == 0:
+        return
+    try:
+        genesis = Transaction.parse(store.read(0))
+        if genesis.type != GENESIS:
+            raise STATE_SNAPSHOT_INVALID("the log does not start with a genesis")
+        vkey = str(genesis.body.get("checkpointKey"))
+        state, size = snapshots.load(path, tree=opened.tree, vkey=vkey, origin=genesis.ledger)
+    except Error as exc:
+        opened.snapshot_refused = f"{exc.message} [{exc.code}]"
+        return
+    state.reader = store.read
+    opened.state, opened.snapshot_size = state, size
+
+
+def check_last_checkpoint(store: LogStore, opened: Opened) -> None:
+    """Before signing anything, the last checkpoint this ledger signed must describe what
+    was opened:
+
+    1. it verifies with the genesis' checkpoint key, for this origin;
+    2. the stored tree is the one it signed, or an extension of it (RFC 9162 §2.1.4: its
+       root at that size is the same), so no two checkpoints this ledger signs disagree;
+    3. the state map rebuilt from the log (and snapshot) is the one it commits to. When the
+       log runs past it (entries written but not yet acknowledged when the process
+       stopped), the map is compared as it stood at the checkpoint's size, taken on the way
+       during the replay; the entries past it were checked by the rules as they replayed.
+       When the checkpoint is older than the snapshot used (checkpoint.dat was rolled
+       back), the snapshot's own signed checkpoint was held to its map at load instead.
+    """
+    note = store.last_checkpoint()
+    if note is None:
+        return
+    state = opened.state
+    vkey = state.checkpoint_vkey
+    try:
+        if vkey is None:
+            raise CHECKPOINT_MISMATCH("a checkpoint was signed but the log has no genesis")
+        signed = open_checkpoint(note, NoteVerifier(vkey), origin=state.origin)
+    except Error as exc:
+        raise CHECKPOINT_MISMATCH(
+            f"the last signed checkpoint does not verify for this log: {exc.message}"
+        ) from exc
+    tree = opened.tree
+    if signed.size > tree.size or tree.root(signed.size) != signed.root:
+        raise CHECKPOINT_MISMATCH(
+            f"the stored log is not the one the last checkpoint (size {signed.size}) "
+            "signed; restore log.dat from a backup (`civicid ledger repair` says more)"
+        )
+    rebuilt = opened.map_root_at.get(signed.size)
+    if rebuilt is None:
+        return  # older than the snapshot used: step 3's last case
+    repair = (
+        "run `civicid ledger repair` (it drops the snapshot; if a full replay still "
+        "disagrees, restore log.dat from a backup)"
+    )
+    try:
+        committed = root_in(signed.extensions)
+    except Error as exc:
+        raise STATE_MAP_MISMATCH(f"{exc.message} in the last signed checkpoint; {repair}") from exc
+    if rebuilt != committed:
+        raise STATE_MAP_MISMATCH(
+            f"the state rebuilt at {signed.size:,} entries is not the one the last signed "
+            f"checkpoint commits to; {repair}"
+        )

@@ -1,0 +1,89 @@
+"""A state snapshot that is missing, damaged (a flipped byte anywhere), truncated, another
+ledger's, or longer than the log (the log restored from an older backup): the ledger opens
+by replaying its log, keeps why the snapshot was not used, leaves the log untouched and
+answers exactly as a full replay does."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ledger import snapshot as snapshots
+from ledger.setup import initialize, open_ledger
+from tests.ledger.conftest import World
+from tests.ledger.snapshots import opened_with, populate, reopen, snapshot_file
+
+NOTE_START = len(snapshots.MAGIC) + snapshots.NOTE_LENGTH.size
+
+
+def written(world: World) -> bytes:
+    populate(world)
+    reopen(world)
+    return snapshot_file(world).read_bytes()
+
+
+def test_missing(world: World) -> None:
+    written(world)
+    opened_with(world, None, "")
+
+
+@pytest.mark.parametrize(
+    "where, reason",
+    [
+        (lambda data: 3, "not a state snapshot"),  # the magic line
+        (lambda data: len(snapshots.MAGIC) + 1, "damaged or truncated"),  # the note's length
+        (lambda data: NOTE_START + 2, "not signed by this ledger"),  # the note's text
+        (lambda data: data.index(b"\n\n", NOTE_START) + 8, "not signed by this ledger"),  # sig
+        (lambda data: len(data) // 2, "body is not the one signed"),
+        (lambda data: len(data) - 1, "body is not the one signed"),
+    ],
+    ids=["magic", "note-length", "note-text", "signature", "body", "last-byte"],
+)
+def test_a_flipped_byte(world: World, where: Callable[[bytes], int], reason: str) -> None:
+    data = bytearray(written(world))
+    data[where(bytes(data))] ^= 0x01
+    opened_with(world, bytes(data), reason)
+
+
+@pytest.mark.parametrize(
+    "keep, reason",
+    [
+        (lambda data: 0, "not a state snapshot"),
+        (lambda data: len(snapshots.MAGIC) + 2, "not a state snapshot"),
+        (lambda data: NOTE_START + 10, "damaged or truncated"),
+        (lambda data: len(data) // 2, "body is not the one signed"),
+        (lambda data: len(data) - 1, "body is not the one signed"),
+    ],
+    ids=["empty", "in-length", "in-note", "half", "all-but-one"],
+)
+def test_truncated(world: World, keep: Callable[[bytes], int], reason: str) -> None:
+    data = written(world)
+    opened_with(world, data[: keep(data)], reason)
+
+
+def test_another_ledgers(world: World, tmp_path: Path) -> None:
+    """Same origin name, another checkpoint key: its signature is not this ledger's."""
+    other_root = tmp_path / "other"
+    initialize(other_root, clock=world.clock)
+    open_ledger(other_root, clock=world.clock).close()
+    written(world)
+    foreign = (other_root / "ledger" / snapshots.FILE).read_bytes()
+    opened_with(world, foreign, "not signed by this ledger's checkpoint key")
+
+
+def test_longer_than_the_log(world: World, tmp_path: Path) -> None:
+    """The log rolled back to a copy taken earlier: the newer snapshot (signed by this very
+    ledger) describes entries the log no longer holds."""
+    world.ledger.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(world.root / "ledger", copy)
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    newer = written(world)
+    world.ledger.close()
+    shutil.rmtree(world.root / "ledger")
+    shutil.copytree(copy, world.root / "ledger")
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    opened_with(world, newer, "the log holds 1")
