@@ -22,7 +22,9 @@ from benchmarks.table import Row, render
 from civicid import transaction as tx
 from civicid.accreditation import grant_body, revocation_body
 from civicid.identity import Identity
+from civicid.ledger_client import LedgerClient
 from civicid.status_list import STATUS_INVALID, StatusList, build_token, status_of, verify_token
+from civicid.status_uri import status_service
 from ledger.setup import initialize, open_ledger
 
 PART = "governance"
@@ -120,7 +122,8 @@ def run(subjects: int, queries: int) -> list[Row]:
         now = int(time.time())
         agencies = []
         for n in range(subjects):
-            who = Identity.create()
+            # Each names the base URL its status lists live under (civicid/status_uri.py).
+            who = Identity.create(services=[status_service("https://agency.civicid.example")])
             endorsement = gov.endorse(who.did, "agency", ledger=origin)
             ledger.submit(who.create_tx(role="agency", endorsement=endorsement, ledger=origin))
             body = grant_body(
@@ -208,12 +211,40 @@ def run(subjects: int, queries: int) -> list[Row]:
                     ok,
                 )
             )
+            rows += client_trust_rows(f"http://127.0.0.1:{port}", genesis.vkey, agencies, now)
         finally:
             server.terminate()
             server.wait(timeout=30)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return rows
+
+
+def client_trust_rows(url: str, vkey: str, agencies: list[Identity], now: int) -> list[Row]:
+    """Trust answers as the verifying client gets them: each over HTTP, with every proof
+    checked (inclusion, state map, governance's signature) but histories and signatures
+    verified once and cached; then from the client's cache of verified answers."""
+    rng = random.Random(11)
+    asks = [rng.choice(agencies).did for _ in range(400)]
+    with LedgerClient(url, vkey) as client:
+        for did in set(asks):  # warm: each history and grant verified once
+            client.issuer_accredited(did, VCT, now + 60)
+        started = time.perf_counter()
+        for did in asks:
+            client.issuer_accredited(did, VCT, now + 60)
+        verified = len(asks) / (time.perf_counter() - started)
+    with LedgerClient(url, vkey, trust_ttl=30) as client:
+        for did in set(asks):
+            client.issuer_accredited(did, VCT, now + 60)
+        many = asks * 50
+        started = time.perf_counter()
+        for did in many:
+            client.issuer_accredited(did, VCT, now + 60)
+        cached = len(many) / (time.perf_counter() - started)
+    return [
+        Row(PART, "trust answer verified by the client (HTTP round trip each)", verified, "ans/s"),
+        Row(PART, "trust answer from the client's verified cache (ttl 30 s)", cached, "ans/s"),
+    ]
 
 
 def main(argv: list[str] | None = None) -> list[Row]:

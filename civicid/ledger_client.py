@@ -467,3 +467,9 @@ class LedgerClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> LedgerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
