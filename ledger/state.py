@@ -20,7 +20,9 @@ from ledger.errors import (
 # Parsed DID documents kept in memory, most recently used first: the DIDs that sign most
 # often (governance, agencies publishing lists, a DID just created and about to rotate). A
 # parsed document costs a few KiB, so this bounds that part of memory to tens of MiB whatever
-# the log's size; the others are read back from their log entries when needed.
+# the log's size; the others are read back from their log entries when needed. At least
+# twice ledger.log.MAX_BATCH: a document applied in a batch can be asked for again (a create
+# then a rotation in the same batch) before the batch reaches the store to be read back.
 MAX_CACHED_DOCUMENTS: Final = 10_000
 
 
