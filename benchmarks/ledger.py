@@ -160,16 +160,17 @@ from pathlib import Path
 from ledger.setup import open_ledger
 from ledger.startup import REPLAYED, SNAPSHOT_LOADED
 marks = {"from": 0}
-def peak_mib():  # VmHWM: this process's own peak (ru_maxrss carries the parent's over fork)
+def mib(field):  # VmHWM is this process's own peak (ru_maxrss carries the parent's)
     with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM"))
+        line = next(line for line in status if line.startswith(field + ":"))
     return int(line.split()[1]) / 1024
 def progress(step):
     if step.step == SNAPSHOT_LOADED:
         marks["from"] = step.done
     if step.step == REPLAYED and step.done == step.total:
         marks["loaded"] = time.perf_counter() - started
-        marks["rss"] = peak_mib()
+        marks["rss"] = mib("VmHWM")
+        marks["anon"] = mib("RssAnon")
 started = time.perf_counter()
 ledger = open_ledger(Path(sys.argv[1]), progress=progress)
 marks["opened"] = time.perf_counter() - started
@@ -203,8 +204,10 @@ def start_up_rows(root: Path, size: int) -> list[Row]:
     return [
         Row(PART, f"start-up by replay (no snapshot) at {size:,} entries", replayed["loaded"], "s"),
         Row(PART, f"  peak resident memory, replay at {size:,}", replayed["rss"], "MiB"),
+        Row(PART, "  anonymous memory once replayed", replayed["anon"], "MiB"),
         Row(PART, f"start-up from the snapshot at {size:,} entries", loaded["loaded"], "s"),
         Row(PART, f"  peak resident memory, snapshot at {size:,}", loaded["rss"], "MiB"),
+        Row(PART, "  anonymous memory once loaded", loaded["anon"], "MiB"),
         Row(PART, "start-up: replay time / snapshot time", ratio, "x"),
         Row(
             PART,

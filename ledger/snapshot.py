@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import os
 import pickle
 import struct
@@ -258,14 +257,12 @@ def load(path: Path, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State
 
 def _in_order(versions: list[Any], size: int) -> bool:
     """Numbered 1, 2, ... with strictly increasing places, all inside the log's first ``size``."""
-    seqs = [v.seq for v in versions]
-    return (
-        bool(versions)
-        and [v.number for v in versions] == list(range(1, len(versions) + 1))
-        and all(a < b for a, b in itertools.pairwise(seqs))
-        and seqs[0] >= 0
-        and seqs[-1] < size
-    )
+    previous = -1
+    for number, version in enumerate(versions, 1):
+        if version.number != number or not previous < version.seq < size:
+            return False
+        previous = version.seq
+    return bool(versions)
 
 
 def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:

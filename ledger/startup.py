@@ -23,6 +23,9 @@ from ledger.store import LogStore, checkpoint_size
 
 # How often a long replay reports its progress (entries).
 PROGRESS_EVERY: Final = 10_000
+# A replay of more entries than this rebuilds the state map once at the end; a shorter one
+# (the few entries after a snapshot) updates the loaded map in place, a path per entry.
+DEFER_MAP_ABOVE: Final = 1_000
 
 # What opening tells its caller as it goes (``Loading.step``).
 SNAPSHOT_LOADED: Final = "snapshot-loaded"  # done: entries it covers; total: in the log
@@ -76,7 +79,8 @@ def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> O
     note = store.last_checkpoint()
     signed_size = _size_of(note) if note is not None else None
     ctx = rules.Context(now=None, verify_signatures=False)
-    state.defer_map()  # built once at the end: one hash per node, not per entry
+    if total - start > DEFER_MAP_ABOVE:
+        state.defer_map()  # built once at the end: one hash per node, not per entry
     for seq in range(start, total):
         if seq == signed_size:
             opened.map_root_at[seq] = state.map_root()
