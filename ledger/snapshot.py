@@ -29,6 +29,7 @@ base64); ``marshal`` loads no faster and is documented as unsafe on hostile inpu
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -94,7 +95,18 @@ def _latest(state: State) -> Iterator[tuple[str, str, int, bytes]]:
 
 
 def _fields(obj: Any) -> tuple[Any, ...]:
-    return tuple(getattr(obj, name) for name in obj.__slots__)
+    """A record's fields in declaration order (its constructor's positional order): a field
+    added to the state's records is carried without a change here."""
+    return tuple(getattr(obj, field.name) for field in dataclasses.fields(obj))
+
+
+def _record(record: DidRecord) -> dict[str, Any]:
+    """A DID's record but its versions, by field name (role, bases, ...)."""
+    return {
+        field.name: getattr(record, field.name)
+        for field in dataclasses.fields(record)
+        if field.name != "versions"
+    }
 
 
 def _body(state: State, size: int, checkpoint: str) -> dict[str, Any]:
@@ -105,16 +117,8 @@ def _body(state: State, size: int, checkpoint: str) -> dict[str, Any]:
         "governance": state.governance,
         "vkey": state.checkpoint_vkey,
         "dids": [
-            (
-                did,
-                record.role,
-                record.bases,
-                [
-                    (v.number, v.seq, v.time, v.next_key_hashes, v.leaf_hash, v.deactivated)
-                    for v in record.versions
-                ],
-            )
-            for did, record in state.dids.items()
+            (_record(record), [_fields(v) for v in record.versions])
+            for record in state.dids.values()
         ],
         "txIds": list(state.tx_ids),
         "accreditations": [
@@ -274,14 +278,13 @@ def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
         extensions=dict(body["extensions"]),
         statemap=mapped,
     )
-    for did, role, bases, versions in body["dids"]:
-        record = DidRecord(DID(did), role, bases=tuple(bases))
-        record.versions = [
-            DidVersion(number, seq, time, tuple(hashes), leaf, deactivated=gone)
-            for number, seq, time, hashes, leaf, gone in versions
-        ]
+    for fields, versions in body["dids"]:
+        record = DidRecord(**fields)
+        record.versions = [DidVersion(*version) for version in versions]
         if not _in_order(record.versions, size):
-            raise STATE_SNAPSHOT_INVALID(f"the snapshot's versions of {did} are out of order")
+            raise STATE_SNAPSHOT_INVALID(
+                f"the snapshot's versions of {record.did} are out of order"
+            )
         state.dids[record.did] = record
     for grant_body, seq, leaf, time, revoked in body["accreditations"]:
         grant = Grant.from_body(grant_body)
