@@ -75,6 +75,7 @@ def answers(ledger: Ledger) -> dict[str, Any]:
     # Every DID's record as a whole (role, bases, each version's place, time, next-key
     # hashes...), most of which the map does not commit to.
     found["dids"] = dict(state.dids)
+    found["extensions"] = state.extensions
     return found
 
 
