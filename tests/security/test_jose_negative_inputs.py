@@ -205,6 +205,8 @@ def bad_keys() -> list[Any]:
         ),
         pytest.param({k: v for k, v in ec.items() if k != "y"}, "jwk_invalid", id="no y"),
         pytest.param({**ec, "x": 7}, "jwk_invalid", id="x a number"),
+        pytest.param({**ec, "y": 7}, "jwk_invalid", id="y a number"),
+        pytest.param({**ec, "y": ["y"]}, "jwk_invalid", id="y a list"),
         pytest.param({**ed, "y": ed["x"]}, "jwk_invalid", id="Ed25519 with a y"),
         pytest.param(
             {**ed, "x": encoded(coordinate(ed, "x"), 33)}, "jwk_invalid", id="Ed25519 x padded"
@@ -274,3 +276,16 @@ def test_a_stored_key_without_an_algorithm_is_the_default() -> None:
     with pytest.raises(Error) as info:  # an Ed25519 key cannot be ES256
         PrivateKey.from_json(ed)
     assert info.value.code == "jws_alg_key_mismatch"
+
+
+def test_a_payload_in_another_encoding_is_malformed() -> None:
+    """The payload segment must be canonical base64url like the others: no padding, no
+    spare bits set, nothing outside the alphabet."""
+    text, _ = token()
+    header, payload, signature = text.split(".")
+    for segment in [payload + "=", payload.replace("-", "+"), payload + "!"]:
+        if segment == payload:
+            continue
+        with pytest.raises(Error) as info:
+            CompactJWS.parse(f"{header}.{segment}.{signature}")
+        assert info.value.code == "jws_malformed", segment

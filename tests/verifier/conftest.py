@@ -10,7 +10,15 @@ import pytest
 
 from tests.verifier.loopback import Desk, serve_desk
 from tests.verifier.world import NOW, Clock, World, build_world, ledger_http, open_desk
+from verifier import checks
 from verifier.service import Verifier
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_schemas() -> None:
+    """Schema validators are cached per process: each test starts without those of the tests
+    before it, so a schema check is exercised by every test that needs it."""
+    checks._VALIDATORS.clear()
 
 
 @pytest.fixture

@@ -22,3 +22,14 @@ def test_a_schema_is_not_mistaken_for_another_with_the_same_name() -> None:
     assert schema_validator(NATIONAL_ID, 3, loose).first_error({"resident": "yes"}) is None
     error = schema_validator(NATIONAL_ID, 3, strict).first_error({"resident": "yes"})
     assert error is not None and "resident" in error
+
+
+def test_a_remembered_verdict_is_the_same_verdict() -> None:
+    """The second presentation of the same wrong claims is refused as the first was."""
+    schema = {"type": "object", "properties": {"resident": {"type": "boolean"}}}
+    validator = schema_validator(NATIONAL_ID, 4, schema)
+    first = validator.first_error({"resident": "yes"})
+    assert first is not None
+    assert validator.first_error({"resident": "yes"}) == first
+    assert validator.first_error({"resident": True}) is None
+    assert validator.first_error({"resident": True}) is None

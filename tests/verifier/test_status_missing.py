@@ -1,6 +1,8 @@
 """A credential without a status list entry cannot be checked for revocation; refused unless
 a policy says it does not need one. A malformed status reference is refused by code."""
 
+import pytest
+
 from tests.verifier.attacks import fresh, refused
 from tests.verifier.world import World
 from verifier.service import Verifier
@@ -11,8 +13,17 @@ def test_no_status_entry(world: World, verifier: Verifier) -> None:
     refused(verifier, presentation, "status_missing", nonce=nonce, step="status")
 
 
-def test_malformed_status_reference(world: World, verifier: Verifier) -> None:
-    credential = world.credential(status={"status_list": {"idx": 1}})
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"status_list": {"idx": 1}},
+        {"status_list": {"idx": 1, "uri": 5}},
+        {"status_list": {"idx": 1, "uri": ""}},
+        {"status_list": "https://issuer.example/lists/1"},
+    ],
+)
+def test_malformed_status_reference(world: World, verifier: Verifier, status: object) -> None:
+    credential = world.credential(status=status)
     presentation, nonce = fresh(world, verifier, credential)
     refused(verifier, presentation, "credential_status_invalid", nonce=nonce, step="status")
 
