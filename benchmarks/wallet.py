@@ -28,6 +28,7 @@ from civicid.jose import PrivateKey
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import AuthorizationResponse
+from civicid.status_uri import status_service
 from cli.harness import free_port, serving
 from wallet.holder.credentials import VALID, Copy, Credential, new_id
 from wallet.holder.wallet import Wallet
@@ -183,7 +184,9 @@ def live_issuer(root: Path) -> Iterator[tuple[LedgerClient, str, Any, str]]:
     genesis = initialize(root / "ledger")
     with serving(ledger_app(LedgerSettings(data_dir=root / "ledger")), free_port()) as url:
         client = LedgerClient(url, genesis.vkey)
-        agency = Identity.create()
+        port = free_port()
+        # The agency's DID names the issuer's address: its status lists and its offers.
+        agency = Identity.create(services=[status_service(f"http://127.0.0.1:{port}")])
         origin = genesis.origin
         endorsement = genesis.governance.endorse(agency.did, "agency", ledger=origin)
         client.submit(agency.create_tx(role="agency", endorsement=endorsement, ledger=origin))
@@ -202,7 +205,6 @@ def live_issuer(root: Path) -> Iterator[tuple[LedgerClient, str, Any, str]]:
         body = {"vct": NATIONAL_ID, "metadata": metadata, "schema": schema}
         client.submit(agency.sign(tx.CREDENTIAL_TYPE, body, ledger=origin))
         KeyStore(root / "agency" / "keys").put("agency", agency.to_json())
-        port = free_port()
         initialized = issuer_init(
             root / "agency",
             configurations=[

@@ -88,6 +88,11 @@ WALLET_URI_INVALID = declare(
 WALLET_ISSUER_MISMATCH = declare(
     "wallet_issuer_mismatch", VerificationError, "the credential is not from the offering issuer"
 )
+WALLET_ISSUER_UNBOUND = declare(
+    "wallet_issuer_unbound",
+    Refused,
+    "the issuer's URL is not one its agency's DID document on the ledger names",
+)
 WALLET_ISSUANCE_FAILED = declare(
     "wallet_issuance_failed", VerificationError, "the issuer answered outside the protocol"
 )

@@ -127,7 +127,7 @@ def holder(tmp_path: Path, ledger_world: LedgerWorld) -> Iterator[Wallet]:
 @pytest.fixture
 def issuer_stub(ledger_world: LedgerWorld) -> Iterator[RogueIssuer]:
     stub = RogueIssuer(ledger_world)
-    with serving(stub.app(), free_port()) as url:
+    with serving(stub.app(), ledger_world.issuer_port) as url:  # where the agency's DID says
         stub.url = url
         yield stub
         stub.released.set()

@@ -57,6 +57,7 @@ class RogueIssuer:
         self.fetched: list[str] = []  # offers by reference served (each once)
         self.issued_indices: list[int] = []
         self.hits = 0  # requests served: a status refresh must add none
+        self.requests: list[str] = []  # "METHOD /path" of each
         self.released = threading.Event()  # set at teardown: a hung handler lets go
 
     def offer(self, *, by_reference: bool = False, tx_code: bool = True) -> str:
@@ -85,6 +86,7 @@ class RogueIssuer:
         @app.middleware("http")
         async def count(request: Request, call_next: Any) -> Response:
             self.hits += 1
+            self.requests.append(f"{request.method} {request.url.path}")
             response: Response = await call_next(request)
             return response
 

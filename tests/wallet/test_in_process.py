@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.wallet.conftest import PASSPHRASE, holder_settings
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.world import LedgerWorld
+from tests.wallet.world import IN_PROCESS_ISSUER, LedgerWorld
 from wallet.holder.wallet import Wallet
 
 
@@ -35,7 +35,7 @@ class InProcess(httpx.BaseTransport):
 @pytest.fixture
 def in_process(ledger_world: LedgerWorld) -> Iterator[tuple[RogueIssuer, RogueDesk, InProcess]]:
     issuer, desk = RogueIssuer(ledger_world), RogueDesk(ledger_world)
-    issuer.url, desk.url = "https://agency.in-process.example", "https://desk.in-process.example"
+    issuer.url, desk.url = IN_PROCESS_ISSUER, "https://desk.in-process.example"
     with TestClient(issuer.app()) as issuing, TestClient(desk.app()) as asking:
         yield (
             issuer,

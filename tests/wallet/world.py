@@ -89,14 +89,17 @@ class LedgerWorld:
     status_list: StatusList
     allocator: IndexAllocator
     notes: dict[str, Any] = field(default_factory=dict)
+    # The agency's issuer (the test stub) listens here, an address its DID names.
+    issuer_port: int = field(default_factory=free_port)
 
     def sign(self, who: Identity, tx_type: str, body: dict[str, Any]) -> str:
         return who.sign(tx_type, body, ledger=self.origin)
 
-    def register(self, role: str) -> Identity:
-        # An agency's document names the base URL its status lists (STATUS_URI) live under.
-        services = [status_service("https://agency.civicid.example")] if role == "agency" else None
-        who = Identity.create(services=services)
+    def register(self, role: str, bases: tuple[str, ...] = ()) -> Identity:
+        """A DID registered with ``role``; an agency's document names ``bases``: the base
+        URLs its status lists and its issuer live under (``civicid/status_uri.py``)."""
+        services = [status_service(url, f"base-{n}") for n, url in enumerate(bases)]
+        who = Identity.create(services=services or None)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin)
         self.client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=self.origin))
         return who
@@ -138,6 +141,16 @@ class LedgerWorld:
         self.client.submit(self.sign(who, tx.STATUS_LIST, {"uri": uri, "token": token}))
 
 
+# Where the world's agency says it is: its status lists, and its issuer on loopback and
+# in-process; an issuer anywhere else is not the agency, whatever DID it names.
+STATUS_BASE: Final = "https://agency.civicid.example"
+IN_PROCESS_ISSUER: Final = "https://agency.in-process.example"
+
+
+def agency_bases(issuer_port: int) -> tuple[str, ...]:
+    return (STATUS_BASE, f"http://127.0.0.1:{issuer_port}", IN_PROCESS_ISSUER)
+
+
 @contextmanager
 def live_ledger(root: Path) -> Iterator[LedgerWorld]:
     from ledger.app import create_app
@@ -159,7 +172,7 @@ def live_ledger(root: Path) -> Iterator[LedgerWorld]:
             status_list=StatusList(LIST_SIZE, 2),
             allocator=IndexAllocator(LIST_SIZE),
         )
-        world.agency = world.register("agency")
+        world.agency = world.register("agency", agency_bases(world.issuer_port))
         world.desk = world.register("service-desk")
         world.accredit(world.agency, vcts=[NATIONAL_ID])
         world.accredit(world.desk, claims={NATIONAL_ID: list(DESK_CLAIMS)})

@@ -45,9 +45,11 @@ from civicid.oid4vci import (
     parse_offer_link,
 )
 from civicid.proven import ProvenType
+from civicid.status_uri import base_urls, normalize_uri
 from wallet.errors import (
     WALLET_ISSUANCE_FAILED,
     WALLET_ISSUER_MISMATCH,
+    WALLET_ISSUER_UNBOUND,
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
@@ -55,6 +57,7 @@ from wallet.holder.credentials import Credential
 from wallet.holder.intake import Accepted, display_name, to_record, verify_copy
 
 if TYPE_CHECKING:
+    from civicid.ledger_client import LedgerClient
     from wallet.holder.wallet import Wallet
 
 OFFER_SCHEMES: Final = ("openid-credential-offer", "https", "http")
@@ -176,6 +179,9 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         offered.append(
             Offered(config_id, config.vct, type_name, trust.standing.accreditation, proven)
         )
+    # 5. The issuer's URL is one the agency's DID names on the ledger: anyone can serve
+    #    metadata naming a real, accredited agency's DID, and would collect its codes.
+    check_issuer_bound(ledger, did, offer.credential_issuer)
     if offer_uri is not None:
         # Served once: kept until it is redeemed, whatever the citizen answers now.
         wallet.keep_offer(offer_uri, offer)
@@ -191,6 +197,24 @@ def review(wallet: Wallet, link: str) -> OfferReview:
     )
 
 
+def check_issuer_bound(ledger: LedgerClient, did: str, issuer_url: str) -> None:
+    """``issuer_url`` lies under a base URL that a service of ``did``'s first DID document
+    names: the document governance endorsed when it admitted the agency, so neither a
+    phishing site nor a later update can add an address (``civicid/status_uri.py``)."""
+    first = ledger.chain(did).versions[0].document
+    bases = base_urls(first.data if first is not None else {})
+    try:
+        normal = normalize_uri(issuer_url)
+    except Error as exc:
+        raise WALLET_ISSUER_UNBOUND(f"{issuer_url} is no address an agency names") from exc
+    normal = normal if normal.endswith("/") else normal + "/"
+    if not any(normal.startswith(base) for base in bases):
+        raise WALLET_ISSUER_UNBOUND(
+            f"{issuer_url} offers credentials of {did}, but that agency's DID on the ledger "
+            f"names {', '.join(bases) or 'no address'}: nothing was sent to it"
+        )
+
+
 def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[Credential]:
     """Spend the code: token, then per credential a nonce and a batch of key proofs; verify
     every copy; store the credentials only when all of them passed."""
@@ -202,7 +226,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
         )
     metadata = reviewed.metadata
     with wallet.http() as http:
-        # 5. Token (§6), pre-authorized code grant with the transaction code.
+        # 6. Token (§6), pre-authorized code grant with the transaction code.
         request = TokenRequest(
             grant_type=PRE_AUTHORIZED_GRANT,
             pre_authorized_code=grant.pre_authorized_code,
@@ -212,7 +236,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
         bearer = {"authorization": f"Bearer {token.access_token}"}
         records = []
         for offered in reviewed.offered:
-            # 6. A fresh c_nonce (§7) for the proofs of this request.
+            # 7. A fresh c_nonce (§7) for the proofs of this request.
             nonce = None
             if metadata.nonce_endpoint:
                 nonce = _fetch(http, "POST", metadata.nonce_endpoint, NonceResponse).c_nonce
@@ -222,7 +246,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
                 build_proof_jwt(k, aud=metadata.credential_issuer, nonce=nonce, iat=now)
                 for k in keys
             ]
-            # 7. The batch (§8), one proof per copy, one key per copy.
+            # 8. The batch (§8), one proof per copy, one key per copy.
             body = CredentialRequest.model_validate(
                 {
                     "credential_configuration_id": offered.configuration_id,
@@ -239,7 +263,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
             )
             if not response.credentials:
                 raise WALLET_ISSUANCE_FAILED("deferred issuance is not supported by this wallet")
-            # 8. Each copy verified with the issuer key from the ledger, bound to one of ours.
+            # 9. Each copy verified with the issuer key from the ledger, bound to one of ours.
             accepted: list[Accepted] = []
             for item in response.credentials:
                 if not isinstance(item.credential, str):
@@ -264,7 +288,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
                     now=wallet.clock(),
                 )
             )
-    # 9. Stored together, once everything verified; a kept offer is spent now.
+    # 10. Stored together, once everything verified; a kept offer is spent now.
     for record in records:
         wallet.add(record)
     if reviewed.offer_uri is not None:
