@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.console import AsJson, DataDir, emit, reporting, stderr
+from civicid.console import AsJson, DataDir, emit, reflowed, reporting, stderr
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
@@ -212,6 +212,7 @@ def info(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 
 @app.command()
+@reflowed
 def repair(
     data_dir: DataDir,
     dry_run: Annotated[
@@ -274,11 +275,17 @@ def identities(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 
 @app.command()
+@reflowed
 def resolve(
     did: Annotated[str, typer.Argument(help="A DID, or the name of a local identity.")],
     data_dir: DataDir,
-    version_id: Annotated[str | None, typer.Option("--version-id")] = None,
-    version_time: Annotated[str | None, typer.Option("--version-time")] = None,
+    version_id: Annotated[
+        str | None, typer.Option("--version-id", help="The version with this versionId.")
+    ] = None,
+    version_time: Annotated[
+        str | None,
+        typer.Option("--version-time", help="The version in force at this RFC 3339 time."),
+    ] = None,
     ledger_url: Annotated[
         str | None,
         typer.Option(
@@ -290,7 +297,9 @@ def resolve(
     ] = None,
     checkpoint_key: Annotated[
         str | None,
-        typer.Option(help="The ledger's checkpoint key (vkey) [default: the local key store's]."),
+        typer.Option(
+            help="The ledger's checkpoint key (vkey).", show_default="the local key store's"
+        ),
     ] = None,
     as_json: AsJson = False,
 ) -> None:

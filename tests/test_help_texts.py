@@ -1,4 +1,4 @@
-"""Every ``--help`` of the issuer, wallet, verifier, demo and up reads well at 80 columns:
+"""Every ``--help`` of the ledger, issuer, wallet, verifier, demo and up reads well at 80 columns:
 each option with a default shows it (a ``[default: …]`` typed into a help text is taken by
 Rich for markup and vanishes), no text is cut short, and a paragraph is not broken where
 the source wrapped it."""
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 
-GROUPS = ("issuer", "wallet", "verifier")
+GROUPS = ("ledger", "issuer", "wallet", "verifier")
 # Options whose default is nothing to show: a flag off, a secret, the help itself.
 NOTHING_TO_SHOW = {"help", "as_json", "api_key"}
 
