@@ -8,7 +8,8 @@ import pytest
 from tests.verifier.attacks import fresh, passes
 from tests.verifier.world import World
 from verifier import checks
-from verifier.checks import Run
+from verifier.checks import Run, asked_and_extra
+from verifier.policy import Policy
 from verifier.service import Verifier
 
 
@@ -30,3 +31,18 @@ def test_a_step_that_breaks_fails_closed(
     assert not decision.eligible
     assert decision.code == "internal_error"
     assert decision.failed is not None and decision.failed.step == "issuer"
+
+
+def test_a_claim_not_received_does_not_hide_those_after_it() -> None:
+    policy = Policy(
+        name="p",
+        title="P",
+        purpose="a test",
+        credential_types=("t",),
+        issuers=None,
+        required_claims=("given_name",),
+        optional_claims=("family_name", "resident"),
+    )
+    claims = {"given_name": "Ada", "resident": True, "nickname": "A"}
+    disclosed = (("given_name",), ("resident",), ("nickname",))
+    assert asked_and_extra(policy, claims, disclosed) == (("given_name", "resident"), 1)
