@@ -78,3 +78,31 @@ def test_the_answers_are_remembered_per_list() -> None:
     assert trust.status_list("a", now=10, max_age=300).value is lists[0]
     assert trust.status_list("b", now=10, max_age=300).value is lists[1]
     assert trust.status_list("a", now=20, max_age=300).value is lists[0]
+
+
+class Registry:
+    def proven_entries(self, answer: dict[str, Any]) -> tuple[int, list[Any]]:
+        return 0, []
+
+
+class Asked:
+    """A ledger client that records the questions the snapshot's issuer list asks."""
+
+    origin = "ledger.example"
+    registry = Registry()
+
+    def __init__(self) -> None:
+        self.questions: list[tuple[str, dict[str, Any]]] = []
+
+    def get_json(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.questions.append((path, params))
+        return {}
+
+    def governance(self) -> str:
+        return "did:civicid:governance"
+
+
+def test_the_issuers_for_a_snapshot_are_asked_as_of_its_time() -> None:
+    client = Asked()
+    assert LedgerTrust(client, clock=lambda: 0).issuers_for("t", now=1234) == ()  # type: ignore[arg-type]
+    assert client.questions == [("/accreditations", {"at": 1234})]
