@@ -28,6 +28,13 @@ def test_latest_version_with_metadata(world: World) -> None:
     assert body["didResolutionMetadata"]["contentType"] == "application/did"
 
 
+def test_the_genesis_did_resolves_as_governance(world: World) -> None:
+    status, body = resolve(world, world.governance.did)
+    assert status == 200
+    assert body["didDocumentMetadata"]["ledger"]["role"] == "governance"
+    assert body["didDocumentMetadata"]["ledger"]["seq"] == 0
+
+
 def test_rotation_keeps_old_versions_resolvable(world: World) -> None:
     agency = world.register()
     first = world.head(agency)
