@@ -86,7 +86,8 @@ class DurableJSONStorage(JSONStorage):
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         path = Path(self._handle.name)
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, like the log
+        with open(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, sort_keys=True)
             handle.flush()
             os.fsync(handle.fileno())
