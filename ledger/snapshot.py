@@ -170,7 +170,9 @@ def write(path: Path, state: State, size: int, checkpoint: str, signer: NoteSign
     data = dump(state, size, checkpoint, signer)
     temporary = path.with_suffix(".tmp")
     try:
-        with open(temporary, "wb") as out:
+        temporary.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
+        # Private like the log it describes.
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
