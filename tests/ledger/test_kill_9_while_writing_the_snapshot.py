@@ -22,7 +22,7 @@ from tests.ledger.snapshots import answers, full_replay, log_digest, populate, s
 # The real `civicid ledger serve`, with the snapshot's file calls wrapped so that the process
 # stops (and says so) at a chosen point of the write: the test then kills it with SIGKILL.
 SERVER = textwrap.dedent("""
-    import builtins, os, signal, sys
+    import builtins, os, signal, sys, types
     from ledger import snapshot
     stage, argv = sys.argv[1], sys.argv[2:]
 
@@ -53,7 +53,9 @@ SERVER = textwrap.dedent("""
         return real_replace(src, dst)
 
     snapshot.open = opening
-    snapshot.os = type("os", (), {"replace": staticmethod(replacing), "fsync": os.fsync})
+    fake_os = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if k.isidentifier()})
+    fake_os.replace = replacing  # everything else is the real os
+    snapshot.os = fake_os
     sys.argv = ["civicid", "ledger", "serve", *argv]
     from cli.main import main
     main()
