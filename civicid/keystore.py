@@ -168,9 +168,11 @@ class KeyStore:
     def exists(self, name: str) -> bool:
         return self._path(name).exists()
 
-    def identities(self) -> list[tuple[str, str]]:
-        """(name, DID) of every identity kept here, by name; other secrets are skipped."""
-        found: list[tuple[str, str]] = []
+    def identities(self) -> list[tuple[str, str | None, Error | None]]:
+        """(name, DID, None) of every identity kept here, by name, and (name, None, error)
+        of every key file that cannot be read: a damaged key is shown, never passed over.
+        Secrets that are not identities (the checkpoint key, pre-rotation keys) are left out."""
+        found: list[tuple[str, str | None, Error | None]] = []
         if not self.directory.exists():
             return found
         self.check_directory()
@@ -179,13 +181,14 @@ class KeyStore:
             if not NAME_PATTERN.fullmatch(name) or name.endswith(".next"):
                 continue
             try:
-                did = self.get(name).get("did")
+                stored = self.get(name)
+                if "did" not in stored:
+                    continue  # another kind of secret
+                found.append((name, str(self.identity(name).did), None))
             except Error as exc:
                 if exc.code == KEY_PERMISSIONS_OPEN.name:
                     raise
-                continue
-            if isinstance(did, str):
-                found.append((name, did))
+                found.append((name, None, exc))
         return found
 
     def did_of(self, name_or_did: str) -> str:

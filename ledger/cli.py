@@ -269,8 +269,20 @@ def identities(data_dir: DataDir, as_json: AsJson = False) -> None:
         found = Paths(data_dir).keys.identities()
         emit(
             as_json,
-            [{"name": name, "did": did} for name, did in found],
-            lambda: "\n".join(f"{name:<24} {did}" for name, did in found) or "no identities",
+            [
+                {"name": name, "did": did}
+                | ({"error": error.code, "error_description": error.message} if error else {})
+                for name, did, error in found
+            ],
+            lambda: (
+                "\n".join(
+                    f"{name:<24} {did}"
+                    if error is None
+                    else f"{name:<24} unreadable: {error.message} [{error.code}]"
+                    for name, did, error in found
+                )
+                or "no identities"
+            ),
         )
 
 

@@ -119,3 +119,19 @@ def test_identity_from_json_names_what_is_wrong() -> None:
             Identity.from_json(IDENTITY_DAMAGE[how](good))
         assert info.value.code == "identity_invalid", how
     assert Identity.from_json(good).did == good["did"]
+
+
+@pytest.mark.parametrize("how", ["truncated", "not json", "a list", "missing key"])
+def test_identities_shows_a_damaged_key_file_instead_of_hiding_it(data: Path, how: str) -> None:
+    code, out, _ = civicid("ledger", "register", "health", "--data-dir", str(data))
+    assert code == 0, out
+    damage(data / "keys" / "health.json", IDENTITY_DAMAGE[how])
+    code, out, err = civicid("ledger", "identities", "--data-dir", str(data), "--json")
+    assert code == 0, err
+    listed = {row["name"]: row for row in json.loads(out)}
+    assert listed["health"]["did"] is None and listed["health"]["error"] == "key_file_invalid"
+    assert listed["governance"]["did"].startswith("did:civicid:")
+    assert "error" not in listed["governance"]
+    code, out, _ = civicid("ledger", "identities", "--data-dir", str(data))
+    line = next(line for line in out.splitlines() if line.startswith("health"))
+    assert "unreadable" in line and line.endswith("[key_file_invalid]")
