@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench mutation clean
+.PHONY: setup demo test lint bench bench-smoke mutation clean
 
 setup: $(STAMP)
 
@@ -27,6 +27,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+# Every benchmark at a tiny size (seconds): shows each still runs; its figures mean nothing.
+bench-smoke: setup
+	$(BIN)/python -m benchmarks --smoke
 
 # Mutation testing of the security-critical modules (slow; MODULES=civicid/jose.py, ARGS=--sample 30).
 mutation: setup

@@ -1,7 +1,8 @@
 """Governance benchmarks: a 1M-entry status list token (build + sign, size, decode + lookup,
 publish as one transaction) and the accreditation query rate over HTTP.
 
-Run: ``python -m benchmarks.governance [--subjects 200] [--queries 20000]``.
+Run: ``python -m benchmarks.governance [--subjects 200] [--queries 20000] [--smoke]``
+(``--smoke``: a few subjects and queries, to show every step runs; the list stays 1M entries).
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ CONNECTIONS = 50
 VCT = "https://civicid.example/vct/national-id"
 URI = "https://agency.civicid.example/status/1"
 REPEATS = 5
+TRUST_ASKS = 400  # trust answers the client asks for, each over one HTTP round trip
+# A smoke run: enough to take every path (every tenth subject revoked, so more than ten).
+SMOKE_SUBJECTS, SMOKE_QUERIES, SMOKE_ASKS = 12, 100, 20
 
 
 def median_ms(work: Callable[[], object], repeats: int = REPEATS) -> float:
@@ -111,7 +115,7 @@ def status_list_rows(rng: random.Random) -> tuple[list[Row], str, Identity]:
     return rows, token, issuer
 
 
-def run(subjects: int, queries: int) -> list[Row]:
+def run(subjects: int, queries: int, asks: int = TRUST_ASKS) -> list[Row]:
     rng = random.Random(7)  # the same revoked indices on every run
     rows, _, _ = status_list_rows(rng)
     root = Path(tempfile.mkdtemp(prefix="civicid-bench-gov-"))
@@ -211,7 +215,8 @@ def run(subjects: int, queries: int) -> list[Row]:
                     ok,
                 )
             )
-            rows += client_trust_rows(f"http://127.0.0.1:{port}", genesis.vkey, agencies, now)
+            url = f"http://127.0.0.1:{port}"
+            rows += client_trust_rows(url, genesis.vkey, agencies, now, asks)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -220,12 +225,14 @@ def run(subjects: int, queries: int) -> list[Row]:
     return rows
 
 
-def client_trust_rows(url: str, vkey: str, agencies: list[Identity], now: int) -> list[Row]:
+def client_trust_rows(
+    url: str, vkey: str, agencies: list[Identity], now: int, count: int
+) -> list[Row]:
     """Trust answers as the verifying client gets them: each over HTTP, with every proof
     checked (inclusion, state map, governance's signature) but histories and signatures
     verified once and cached; then from the client's cache of verified answers."""
     rng = random.Random(11)
-    asks = [rng.choice(agencies).did for _ in range(400)]
+    asks = [rng.choice(agencies).did for _ in range(count)]
     with LedgerClient(url, vkey) as client:
         for did in set(asks):  # warm: each history and grant verified once
             client.issuer_accredited(did, VCT, now + 60)
@@ -251,8 +258,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--subjects", type=int, default=200, help="accredited agencies")
     parser.add_argument("--queries", type=int, default=20_000, help="HTTP queries to send")
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size")
     args, _ = parser.parse_known_args(argv)  # the runner passes the ledger's options too
-    rows = run(args.subjects, args.queries)
+    if args.smoke:
+        rows = run(SMOKE_SUBJECTS, SMOKE_QUERIES, SMOKE_ASKS)
+    else:
+        rows = run(args.subjects, args.queries)
     print(render(rows))
     return rows
 

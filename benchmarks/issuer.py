@@ -3,7 +3,8 @@ offer -> token -> nonce -> credential), in-process issue+sign alone and the rati
 two; revocation to visible on the ledger; store bytes per issuance and append cost at 100k
 issuances vs 1k.
 
-Run: ``python -m benchmarks.issuer [--issuances 2000] [--clients 32]``. The issuer runs as
+Run: ``python -m benchmarks.issuer [--issuances 2000] [--clients 32] [--smoke]`` (``--smoke``:
+a few issuances and a small store, to show every step runs). The issuer runs as
 its own process (``civicid issuer serve``); the ledger and the load generator share this one.
 """
 
@@ -34,6 +35,7 @@ from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import PRE_AUTHORIZED_GRANT, build_proof_jwt
 from civicid.status_list import STATUS_INVALID
+from civicid.status_uri import status_service
 from cli.harness import free_port, serving, wait_until_healthy
 
 PART = "issuer"
@@ -42,6 +44,11 @@ TYPES = ROOT / "examples" / "types"
 VCT = "https://civicid.example/vct/national-id"
 CONFIG = "national-id"
 TARGET = 300  # issuances/s end to end over HTTP, load generator on the same 2 cores
+STORE_LARGE = 100_000  # issuances in the store when its append cost is measured again
+SIGN_SECONDS = 2.0  # the in-process issue+sign round
+# A smoke run: every step at a size that takes seconds (its figures mean nothing).
+SMOKE_ISSUANCES, SMOKE_CLIENTS, SMOKE_STORE, SMOKE_SIGN_SECONDS = 8, 2, 2_000, 0.1
+PUBLIC_URL = "https://issuer.bench.example"  # the agency's base URL: its status lists live under it
 
 
 def load(name: str) -> Any:
@@ -57,7 +64,9 @@ def prepare(root: Path, ledger_url: str, vkey: str, governance: Identity, origin
     from issuer.setup import add_clerk, initialize
 
     client = LedgerClient(ledger_url, vkey)
-    agency = Identity.create()
+    # The agency's first document names the base URL its status lists live under, as
+    # `ledger register --service` does: the ledger refuses a list URI outside it.
+    agency = Identity.create(services=[status_service(PUBLIC_URL)])
     endorsement = governance.endorse(agency.did, "agency", ledger=origin)
     client.submit(agency.create_tx(role="agency", endorsement=endorsement, ledger=origin))
     now = int(time.time())
@@ -78,7 +87,7 @@ def prepare(root: Path, ledger_url: str, vkey: str, governance: Identity, origin
     done = initialize(
         root,
         configurations=[ConfigurationSettings(id=CONFIG, vct=VCT, batch_size=4)],
-        public_url="https://issuer.bench.example",
+        public_url=PUBLIC_URL,
         ledger_url=ledger_url,
         checkpoint_key=vkey,
         identity="agency",
@@ -238,9 +247,9 @@ def revocation_visible(port: int, api_key: str, client: LedgerClient, rounds: in
     return statistics.median(times)
 
 
-def store_append(root: Path) -> tuple[float, float, int]:
+def store_append(root: Path, large: int = STORE_LARGE) -> tuple[float, float, int]:
     """Issuance-shaped writes (offer, issuance with 2 copies, audit) with 16 threads, at ~1k
-    and at ~100k issuances: (rate at 1k, rate at 100k, 100k)."""
+    and at ~``large`` issuances: (rate at 1k, rate at ``large``, ``large``)."""
     from issuer.records import AuditEvent, Issued, Offer
     from issuer.store import Audit, Op, PutIssued, PutOffer, SqliteStore
 
@@ -299,16 +308,22 @@ def store_append(root: Path) -> tuple[float, float, int]:
         for _ in range(1000 // 200):
             store.write([op for _ in range(200) for op in ops()])
         # fsync times wander on a shared disk: the best of three windows at each size.
-        small = max(timed(2000) for _ in range(3))
-        while store.counts()["issued"] < 100_000:
+        window = min(2000, large // 10)
+        small = max(timed(window) for _ in range(3))
+        while store.counts()["issued"] < large:
             store.write([op for _ in range(2000) for op in ops()])
-        large = max(timed(2000) for _ in range(3))
-        return small, large, store.counts()["issued"]
+        big = max(timed(window) for _ in range(3))
+        return small, big, store.counts()["issued"]
     finally:
         store.close()
 
 
-def run(issuances: int, clients: int) -> list[Row]:
+def run(
+    issuances: int,
+    clients: int,
+    store_large: int = STORE_LARGE,
+    sign_seconds: float = SIGN_SECONDS,
+) -> list[Row]:
     from ledger.app import create_app
     from ledger.settings import LedgerSettings
     from ledger.setup import initialize as ledger_init
@@ -322,7 +337,7 @@ def run(issuances: int, clients: int) -> list[Row]:
             port = free_port()
             server = serve_issuer(root, port)
             try:
-                aud = "https://issuer.bench.example"
+                aud = PUBLIC_URL
                 load = Path("/proc/loadavg").read_text().split()[0]
                 rate, cpu, generator = end_to_end(
                     port, api_key, aud, issuances, clients, server.pid
@@ -360,7 +375,7 @@ def run(issuances: int, clients: int) -> list[Row]:
                         1 / cpu >= TARGET,
                     )
                 )
-                alone = issue_and_sign_rate(2.0)
+                alone = issue_and_sign_rate(sign_seconds)
                 rows.append(Row(PART, "in-process issue+sign alone (national ID)", alone, "/s"))
                 rows.append(Row(PART, "end to end / in-process issue+sign", rate / alone, "x"))
                 client = LedgerClient(ledger_url, genesis.vkey)
@@ -389,7 +404,7 @@ def run(issuances: int, clients: int) -> list[Row]:
         rows.append(
             Row(PART, "store bytes per issuance (offer, credential, audit)", size / issued, "B")
         )
-        small, large, count = store_append(root)
+        small, large, count = store_append(root, store_large)
         rows.append(Row(PART, "store append at 1k issuances, 16 threads", small, "/s"))
         rows.append(
             Row(
@@ -410,8 +425,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--issuances", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size")
     args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
-    rows = run(args.issuances, args.clients)
+    if args.smoke:
+        rows = run(SMOKE_ISSUANCES, SMOKE_CLIENTS, SMOKE_STORE, SMOKE_SIGN_SECONDS)
+    else:
+        rows = run(args.issuances, args.clients)
     print(render(rows))
     return rows
 

@@ -3,11 +3,12 @@ inclusion and state map proofs, start-up time and peak memory (by replay and fro
 snapshot, each in a fresh process), DID resolution over HTTP beside a bare route of the same
 server, store bytes per entry, audit time.
 
-Run: ``python -m benchmarks.ledger [--entries 100000] [--large]`` (``--large``, or
-``CIVICID_BENCH_LARGE=1``: 1M entries). Up to ``DIRECT_FILL_UP_TO`` entries the log is filled
-through the rules by 64 submitting threads; a larger one is written straight through the
-store from transactions pre-signed in parallel (valid, so replay and audit accept them), as
-appending 1M through the rules would take most of an hour.
+Run: ``python -m benchmarks.ledger [--entries 100000] [--large] [--smoke]`` (``--large``, or
+``CIVICID_BENCH_LARGE=1``: 1M entries; ``--smoke``: every step at a tiny size, to show it
+runs). Up to ``DIRECT_FILL_UP_TO`` entries the log is filled through the rules by 64
+submitting threads; a larger one is written straight through the store from transactions
+pre-signed in parallel (valid, so replay and audit accept them), as appending 1M through the
+rules would take most of an hour.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import loadgen
@@ -50,6 +52,22 @@ DIRECT_FILL_UP_TO = 200_000
 # DIDs each pre-signing task makes: a block of entries written to the store at once.
 FILL_BLOCK = 500
 VERSIONS = 4  # entries per DID: its create and three key rotations
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much work each step does: the measured run, or a smoke run that only shows every
+    step still works (its figures mean nothing)."""
+
+    warm: int = 1000  # entries submitted before the first timed window
+    window: int = 3000  # entries in each timed append window (in-process and over HTTP)
+    proofs: int = 5000  # inclusion and state map proofs generated and verified
+    resolutions: int = 30_000  # DID resolutions (and bare requests) over HTTP
+    proven: int = 5_000  # DID resolutions with proofs over HTTP
+
+
+SMOKE = Sizes(warm=40, window=120, proofs=20, resolutions=200, proven=20)
+SMOKE_ENTRIES = 400
 
 
 def chains(
@@ -224,7 +242,7 @@ def free_port() -> int:
     return pick()
 
 
-def run(entries: int) -> list[Row]:
+def run(entries: int, sizes: Sizes = Sizes()) -> list[Row]:
     rows: list[Row] = []
     root = Path(tempfile.mkdtemp(prefix="civicid-bench-"))
     try:
@@ -233,9 +251,9 @@ def run(entries: int) -> list[Row]:
         ledger = open_ledger(root)
 
         # 1. Durable append rate, 64 threads, in-process, on a fresh log (~4k entries).
-        warm = list(chains(gov, origin, 1000 // VERSIONS, VERSIONS))
+        warm = list(chains(gov, origin, sizes.warm // VERSIONS, VERSIONS))
         submit_concurrently(ledger, warm)
-        window = list(chains(gov, origin, 3000 // VERSIONS, VERSIONS))
+        window = list(chains(gov, origin, sizes.window // VERSIONS, VERSIONS))
         count = sum(map(len, window))
         seconds_small = submit_concurrently(ledger, window)
         rate_small = count / seconds_small
@@ -279,7 +297,7 @@ def run(entries: int) -> list[Row]:
         # 4. The same append window at this size (opened from the snapshot): the cost of an
         # append must not grow with the log.
         ledger = open_ledger(root)
-        window = list(chains(gov, origin, 3000 // VERSIONS, VERSIONS))
+        window = list(chains(gov, origin, sizes.window // VERSIONS, VERSIONS))
         seconds_large = submit_concurrently(ledger, window)
         rate_large = count / seconds_large
         ratio = seconds_large / seconds_small
@@ -303,7 +321,7 @@ def run(entries: int) -> list[Row]:
                 rate_large >= 1000,
             )
         )
-        rows += proof_rows(ledger, genesis.vkey)
+        rows += proof_rows(ledger, genesis.vkey, sizes.proofs)
 
         # 5. Store bytes per DID transaction.
         size = ledger.size
@@ -328,7 +346,7 @@ def run(entries: int) -> list[Row]:
         port = free_port()
         server = serve(root, port)
         try:
-            rows += http_rows(port, gov, origin, dids, size, server.pid)
+            rows += http_rows(port, gov, origin, dids, size, server.pid, sizes)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -337,10 +355,10 @@ def run(entries: int) -> list[Row]:
     return rows
 
 
-def proof_rows(ledger: Ledger, vkey: str) -> list[Row]:
+def proof_rows(ledger: Ledger, vkey: str, count: int) -> list[Row]:
     """Inclusion proof and state map proof, each generated and verified, at this size."""
     size, root_hash = ledger.size, ledger.tree.root()
-    picks = [random.randrange(size) for _ in range(5000)]
+    picks = [random.randrange(size) for _ in range(count)]
     digests = [ledger.tree.leaf_hash_at(i) for i in picks]
     started = time.perf_counter()
     for index, digest in zip(picks, digests, strict=True):
@@ -349,7 +367,7 @@ def proof_rows(ledger: Ledger, vkey: str) -> list[Row]:
     # A DID's head, as resolutions prove it, against the root the latest checkpoint signs.
     view = ledger.view
     map_root = root_in(open_checkpoint(view.checkpoint, NoteVerifier(vkey)).extensions)
-    names = random.choices(list(ledger.state.dids), k=5000)
+    names = random.choices(list(ledger.state.dids), k=count)
     started = time.perf_counter()
     for did in names:
         key = map_key(statemap.DID, did)
@@ -377,10 +395,10 @@ def proof_rows(ledger: Ledger, vkey: str) -> list[Row]:
 
 
 def http_rows(
-    port: int, gov: Identity, origin: str, dids: list[str], size: int, pid: int
+    port: int, gov: Identity, origin: str, dids: list[str], size: int, pid: int, sizes: Sizes
 ) -> list[Row]:
     rows = []
-    work = list(chains(gov, origin, 3000 // VERSIONS, VERSIONS))
+    work = list(chains(gov, origin, sizes.window // VERSIONS, VERSIONS))
     per_conn: list[list[bytes]] = [[] for _ in range(CLIENTS)]
     for i, chain in enumerate(work):
         per_conn[i % CLIENTS] += [
@@ -400,14 +418,15 @@ def http_rows(
         )
     )
     gets = [
-        loadgen.request("GET", f"/1.0/identifiers/{random.choice(dids)}") for _ in range(30_000)
+        loadgen.request("GET", f"/1.0/identifiers/{random.choice(dids)}")
+        for _ in range(sizes.resolutions)
     ]
     result = loadgen.run("127.0.0.1", port, [gets[i::50] for i in range(50)])
     ok = result.statuses.get(200, 0) == len(gets)
     p99 = result.percentile(99) * 1000
     # The same load on the server's barest route, in the same run: how near the framework's
     # own limit resolution runs (1.0 = as fast as answering almost nothing).
-    bare = [loadgen.request("GET", "/checkpoint-key") for _ in range(30_000)]
+    bare = [loadgen.request("GET", "/checkpoint-key") for _ in range(sizes.resolutions)]
     base = loadgen.run("127.0.0.1", port, [bare[i::50] for i in range(50)])
     rows += [
         Row(
@@ -424,7 +443,7 @@ def http_rows(
     ]
     proofs = [
         loadgen.request("GET", f"/1.0/identifiers/{random.choice(dids)}?withProof=true")
-        for _ in range(5_000)
+        for _ in range(sizes.proven)
     ]
     proven = loadgen.run("127.0.0.1", port, [proofs[i::50] for i in range(50)])
     rows.append(
@@ -445,9 +464,10 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--large", action="store_true", help=f"{LARGE:,} entries")
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size")
     args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
     large = args.large or os.environ.get("CIVICID_BENCH_LARGE") == "1"
-    rows = run(LARGE if large else args.entries)
+    rows = run(SMOKE_ENTRIES, SMOKE) if args.smoke else run(LARGE if large else args.entries)
     print(render(rows))
     return rows
 

@@ -2,7 +2,8 @@
 default cost included), building a presentation, store bytes per credential, and receiving
 (offer link to stored credential) from the real issuer over loopback.
 
-Run: ``python -m benchmarks.wallet [--credentials 1000]``.
+Run: ``python -m benchmarks.wallet [--credentials 1000] [--smoke]`` (``--smoke``: a small
+wallet, each step once, to show every step runs).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ UNLOCK_TARGET_S: Final = 1.0
 PRESENT_TARGET_MS: Final = 20.0
 COPIES: Final = 3  # a batch as the demo issuer sends it
 REPEATS: Final = 5
+TUI_REPEATS: Final = 3
+SMOKE_CREDENTIALS: Final = 10  # a smoke run: its figures mean nothing
+SMOKE_RECEIVE_ROUNDS: Final = 2
 PASSPHRASE: Final = "correct horse battery staple"  # noqa: S105 - a throwaway wallet's
 ROOT: Final = Path(__file__).parents[1]
 STATUS_URI: Final = "https://agency.example/status/1"
@@ -243,7 +247,9 @@ def receive_over_loopback(root: Path, rounds: int) -> tuple[float, float]:
     return statistics.median(times), max(times)
 
 
-def run(count: int, receive_rounds: int) -> list[Row]:
+def run(
+    count: int, receive_rounds: int, repeats: int = REPEATS, tui_repeats: int = TUI_REPEATS
+) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="civicid-bench-wallet-") as tmp:
         root = Path(tmp)
@@ -251,8 +257,8 @@ def run(count: int, receive_rounds: int) -> list[Row]:
         settings, held = filled_wallet(root / "full", count)
         print(f"filled a wallet with {count} credentials in {time.perf_counter() - start:.1f} s")
         size = settings.store_path.stat().st_size
-        domain = min(unlock_domain(settings) for _ in range(REPEATS))
-        tui = min(unlock_tui(settings) for _ in range(3))
+        domain = min(unlock_domain(settings) for _ in range(repeats))
+        tui = min(unlock_tui(settings) for _ in range(tui_repeats))
         rows += [
             Row(
                 PART,
@@ -297,8 +303,12 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--credentials", type=int, default=1000, help="credentials in the wallet")
     parser.add_argument("--receive-rounds", type=int, default=10, help="credentials to receive")
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size")
     args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
-    rows = run(args.credentials, args.receive_rounds)
+    if args.smoke:
+        rows = run(SMOKE_CREDENTIALS, SMOKE_RECEIVE_ROUNDS, repeats=1, tui_repeats=1)
+    else:
+        rows = run(args.credentials, args.receive_rounds)
     print(render(rows))
     return rows
 
