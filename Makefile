@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench bench-smoke mutation clean
+.PHONY: setup demo test browser lint bench bench-smoke mutation clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/civicid demo
 
-test: setup
+# The browser first: when it cannot be installed, say so before a minute of set-up.
+test: browser setup
 	$(BIN)/pytest
+
+# Debian's Chromium for the desk page's browser tests: installed with apt when missing.
+browser:
+	@.ci/chromium
 
 lint: setup
 	$(BIN)/ruff check .
