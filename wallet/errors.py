@@ -93,6 +93,16 @@ WALLET_ISSUER_UNBOUND = declare(
     Refused,
     "the issuer's URL is not one its agency's DID document on the ledger names",
 )
+WALLET_AUTHORIZATION_SERVER_UNLISTED = declare(
+    "wallet_authorization_server_unlisted",
+    Refused,
+    "the offer names an authorization server the issuer's own metadata does not list",
+)
+WALLET_ENDPOINT_UNBOUND = declare(
+    "wallet_endpoint_unbound",
+    Refused,
+    "an endpoint the wallet would send a secret to is not under its agency's address",
+)
 WALLET_ISSUANCE_FAILED = declare(
     "wallet_issuance_failed", VerificationError, "the issuer answered outside the protocol"
 )

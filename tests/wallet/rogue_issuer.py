@@ -41,7 +41,11 @@ class Behaviour:
     garbage_credential: bool = False  # the credential endpoint answers junk
     hang_credential: bool = False  # the credential endpoint never answers
     vct: str = NATIONAL_ID
+    name: str = "Civil Registry (test)"  # the display name its metadata gives
     batch_size: int = 3
+    # Metadata members pointed elsewhere (a phishing offer's accomplice): any of
+    # authorization_servers (a list), credential_endpoint, nonce_endpoint, token_endpoint.
+    metadata: dict[str, Any] = field(default_factory=dict)
     tokens_spent: list[str] = field(default_factory=list)
 
 
@@ -60,10 +64,18 @@ class RogueIssuer:
         self.requests: list[str] = []  # "METHOD /path" of each
         self.released = threading.Event()  # set at teardown: a hung handler lets go
 
-    def offer(self, *, by_reference: bool = False, tx_code: bool = True) -> str:
+    def offer(
+        self,
+        *,
+        by_reference: bool = False,
+        tx_code: bool = True,
+        authorization_server: str | None = None,
+    ) -> str:
         code = secrets.token_urlsafe(16)
         self.codes[code] = TX_CODE if tx_code else ""
         grant: dict[str, Any] = {"pre-authorized_code": code}
+        if authorization_server is not None:
+            grant["authorization_server"] = authorization_server
         if tx_code:
             grant["tx_code"] = {"input_mode": "numeric", "length": 6, "description": "Sent by SMS"}
         offer = CredentialOffer.from_json(
@@ -101,7 +113,7 @@ class RogueIssuer:
                 "credential_endpoint": f"{self.url}/credential",
                 "nonce_endpoint": f"{self.url}/nonce",
                 "batch_credential_issuance": {"batch_size": behaviour.batch_size},
-                "display": [{"name": "Civil Registry (test)", "locale": "en-GB"}],
+                "display": [{"name": behaviour.name, "locale": "en-GB"}],
                 "credential_configurations_supported": {
                     CONFIG_ID: {
                         "format": "dc+sd-jwt",
@@ -112,11 +124,13 @@ class RogueIssuer:
                         },
                     }
                 },
+                **{k: v for k, v in behaviour.metadata.items() if k != "token_endpoint"},
             }
 
         @app.get("/.well-known/oauth-authorization-server")
         def server() -> dict[str, Any]:
-            return {"issuer": self.url, "token_endpoint": f"{self.url}/token"}
+            token_endpoint = behaviour.metadata.get("token_endpoint", f"{self.url}/token")
+            return {"issuer": self.url, "token_endpoint": token_endpoint}
 
         @app.get("/.well-known/jwt-vc-issuer")
         def jwt_vc() -> dict[str, Any]:

@@ -47,6 +47,8 @@ from civicid.oid4vci import (
 from civicid.proven import ProvenType
 from civicid.status_uri import base_urls, normalize_uri
 from wallet.errors import (
+    WALLET_AUTHORIZATION_SERVER_UNLISTED,
+    WALLET_ENDPOINT_UNBOUND,
     WALLET_ISSUANCE_FAILED,
     WALLET_ISSUER_MISMATCH,
     WALLET_ISSUER_UNBOUND,
@@ -137,7 +139,8 @@ def parse_link(
 
 
 def review(wallet: Wallet, link: str) -> OfferReview:
-    """Steps before consent, each raising on failure; nothing is stored."""
+    """Steps before consent, each raising on failure; nothing is stored, and nothing secret
+    is sent: the wallet only reads the issuer's metadata until step 6 has passed."""
     ledger = wallet.ledger
     with wallet.http() as http:
         # 1. The offer (§4.1), by value or by reference (§4.1.3; kept if fetched before).
@@ -150,8 +153,7 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         metadata = _fetch(http, "GET", base + WELL_KNOWN_ISSUER, CredentialIssuerMetadata)
         if metadata.credential_issuer.rstrip("/") != base:
             raise WALLET_ISSUER_MISMATCH("the metadata is for another credential issuer")
-        server = grant.authorization_server or (metadata.authorization_servers or [base])[0]
-        auth = _fetch(http, "GET", server.rstrip("/") + WELL_KNOWN_AS, AuthorizationServerMetadata)
+        server = authorization_server(grant.authorization_server, metadata, base)
         # 3. The issuer's DID (SD-JWT VC §4 metadata); the ledger decides what it may issue.
         jwt_vc = _fetch(http, "GET", base + WELL_KNOWN_JWT_VC_ISSUER, JwtVcIssuerMetadata)
     try:
@@ -180,8 +182,25 @@ def review(wallet: Wallet, link: str) -> OfferReview:
             Offered(config_id, config.vct, type_name, trust.standing.accreditation, proven)
         )
     # 5. The issuer's URL is one the agency's DID names on the ledger: anyone can serve
-    #    metadata naming a real, accredited agency's DID, and would collect its codes.
-    check_issuer_bound(ledger, did, offer.credential_issuer)
+    #    metadata naming a real, accredited agency's DID, and would collect its codes. So is
+    #    every endpoint a secret goes to: the authorization server, whose token endpoint
+    #    gets the pre-authorized and transaction codes, and the endpoints that get the
+    #    access token and key proofs (a real issuer URL with any of them elsewhere is a
+    #    phishing offer all the same).
+    bases = agency_bases(ledger, did)
+    check_issuer_bound(bases, did, offer.credential_issuer)
+    check_endpoint_bound(bases, did, "authorization server", server)
+    check_endpoint_bound(bases, did, "credential endpoint", metadata.credential_endpoint)
+    if metadata.nonce_endpoint:
+        check_endpoint_bound(bases, did, "nonce endpoint", metadata.nonce_endpoint)
+    # 6. The authorization server's metadata (RFC 8414 §3), from the checked address only.
+    with wallet.http() as http:
+        auth = _fetch(http, "GET", server.rstrip("/") + WELL_KNOWN_AS, AuthorizationServerMetadata)
+    if auth.issuer.rstrip("/") != server.rstrip("/"):
+        raise WALLET_ISSUER_MISMATCH(  # RFC 8414 §3.3
+            f"the authorization server at {server} says it is {auth.issuer}"
+        )
+    check_endpoint_bound(bases, did, "token endpoint", auth.token_endpoint)
     if offer_uri is not None:
         # Served once: kept until it is redeemed, whatever the citizen answers now.
         wallet.keep_offer(offer_uri, offer)
@@ -197,21 +216,56 @@ def review(wallet: Wallet, link: str) -> OfferReview:
     )
 
 
-def check_issuer_bound(ledger: LedgerClient, did: str, issuer_url: str) -> None:
-    """``issuer_url`` lies under a base URL that a service of ``did``'s first DID document
-    names: the document governance endorsed when it admitted the agency, so neither a
-    phishing site nor a later update can add an address (``civicid/status_uri.py``)."""
+def authorization_server(named: str | None, metadata: CredentialIssuerMetadata, base: str) -> str:
+    """The authorization server to use: the issuer itself unless its metadata lists others
+    (§12.2.4 ``authorization_servers``); an offer's ``authorization_server`` only picks one
+    of those (§4.1.1: it "MUST match" one of them, and the wallet "MUST NOT proceed" when it
+    does not). An offer is any link anyone can make; the issuer's metadata is the issuer's."""
+    listed = metadata.authorization_servers
+    if named is None:
+        return (listed or [base])[0]
+    if listed is None or named.rstrip("/") not in {s.rstrip("/") for s in listed}:
+        raise WALLET_AUTHORIZATION_SERVER_UNLISTED(
+            f"the offer sends the codes to {named}, which {base} does not list as its "
+            "authorization server: nothing was sent"
+        )
+    return named
+
+
+def agency_bases(ledger: LedgerClient, did: str) -> tuple[str, ...]:
+    """The base URLs that services of ``did``'s first DID document name: the document
+    governance endorsed when it admitted the agency, so neither a phishing site nor a later
+    update can add an address (``civicid/status_uri.py``)."""
     first = ledger.chain(did).versions[0].document
-    bases = base_urls(first.data if first is not None else {})
+    return base_urls(first.data if first is not None else {})
+
+
+def under(url: str, bases: tuple[str, ...]) -> bool:
+    """Whether ``url`` (in its normal form) lies under one of ``bases``."""
     try:
-        normal = normalize_uri(issuer_url)
-    except Error as exc:
-        raise WALLET_ISSUER_UNBOUND(f"{issuer_url} is no address an agency names") from exc
+        normal = normalize_uri(url)
+    except Error:
+        return False
     normal = normal if normal.endswith("/") else normal + "/"
-    if not any(normal.startswith(base) for base in bases):
+    return any(normal.startswith(base) for base in bases)
+
+
+def check_issuer_bound(bases: tuple[str, ...], did: str, issuer_url: str) -> None:
+    """``issuer_url`` lies under one of the agency's ``bases``."""
+    if not under(issuer_url, bases):
         raise WALLET_ISSUER_UNBOUND(
             f"{issuer_url} offers credentials of {did}, but that agency's DID on the ledger "
             f"names {', '.join(bases) or 'no address'}: nothing was sent to it"
+        )
+
+
+def check_endpoint_bound(bases: tuple[str, ...], did: str, what: str, url: str) -> None:
+    """An endpoint the wallet would send a secret to lies under one of the agency's
+    ``bases``, as its issuer URL does."""
+    if not under(url, bases):
+        raise WALLET_ENDPOINT_UNBOUND(
+            f"the {what} {url} is not under an address {did} names on the ledger "
+            f"({', '.join(bases) or 'none'}): nothing was sent"
         )
 
 
