@@ -20,6 +20,7 @@ from wallet.holder.vault import check_strength
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.settings import WalletSettings
+from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
 QUIT = Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave the wallet")
@@ -93,7 +94,7 @@ class FirstRunScreen(Screen[Wallet]):
             if secret != again:
                 raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ")
         except Error as exc:
-            problem.update(exc.message)
+            problem.update(plain(exc.message))
             return
         problem.update("")
         settings = self.settings.save(

@@ -15,6 +15,7 @@ from wallet.holder.credentials import Credential
 from wallet.holder.wallet import Wallet
 from wallet.widgets.card import StatusBadge
 from wallet.widgets.claims import ClaimRows
+from wallet.widgets.inert import lines, plain
 
 
 class DetailsScreen(Screen[None]):
@@ -32,19 +33,21 @@ class DetailsScreen(Screen[None]):
         credential, now = self.credential, self.wallet.clock()
         with VerticalScroll(classes="details"):
             with Horizontal(classes="card-top"):
-                yield Label(credential.title, classes="title")
+                yield Label(plain(credential.title), classes="title")
                 yield StatusBadge(credential.status(now))
-            yield Static(
-                f"Issuer   {credential.issuer_name or ''}\n         {credential.issuer}\n"
-                f"Issued   {rfc3339(credential.issued_at)}"
-                + (f"   expires {rfc3339(credential.expires_at)}" if credential.expires_at else "")
-                + f"\nCopies   {len(credential.copies)}, each with its own key · id {credential.id}"
-                + (
-                    f"\nChecked  {rfc3339(credential.checked_at)} on the ledger"
-                    if credential.checked_at
-                    else ""
+            facts = [
+                plain("Issuer   ", credential.issuer_name or ""),
+                plain("         ", credential.issuer),
+                plain(
+                    f"Issued   {rfc3339(credential.issued_at)}",
+                    f"   expires {rfc3339(credential.expires_at)}" if credential.expires_at else "",
                 ),
-                classes="facts",
-            )
+                plain(
+                    f"Copies   {len(credential.copies)}, each with its own key · id ", credential.id
+                ),
+            ]
+            if credential.checked_at:
+                facts.append(plain(f"Checked  {rfc3339(credential.checked_at)} on the ledger"))
+            yield Static(lines(*facts), classes="facts")
             yield ClaimRows(credential)
         yield Footer()

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from civicid.errors import Error
+from wallet.widgets.inert import plain
 
 NOTHING_CHANGED: Final = "Nothing was sent or stored."
 ADVICE: Final[dict[str, str]] = {
@@ -57,7 +58,7 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error-dialog"):
             yield Label(self.heading, classes="dialog-title")
-            yield Static(f"{self.error.message}  [{self.error.code}]", classes="what")
+            yield Static(plain(self.error.message, f"  [{self.error.code}]"), classes="what")
             yield Static(advice(self.error), classes="todo")
             yield Button("OK", variant="primary", id="ok")
 

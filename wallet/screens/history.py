@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from civicid.times import rfc3339
 from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
+from wallet.widgets.inert import cell, lines, plain
 
 
 class HistoryScreen(Screen[None]):
@@ -39,10 +40,10 @@ class HistoryScreen(Screen[None]):
         table.add_columns("When (UTC)", "Desk", "Claims shared", "Decision")
         for index, entry in enumerate(reversed(self.entries)):
             table.add_row(
-                rfc3339(entry.at).replace("T", " ")[:16],
-                entry.verifier.removeprefix("did:civicid:")[:10] + "…",
-                ", ".join(entry.disclosed) or "-",
-                entry.decision or f"no receipt ({entry.error})",
+                cell(rfc3339(entry.at).replace("T", " ")[:16]),
+                cell(entry.verifier.removeprefix("did:civicid:")[:10] + "…"),
+                cell(", ".join(entry.disclosed) or "-"),
+                cell(entry.decision or f"no receipt ({entry.error})"),
                 key=str(index),
             )
         if not self.entries:
@@ -54,22 +55,31 @@ class HistoryScreen(Screen[None]):
             return
         entry = list(reversed(self.entries))[int(event.row_key.value)]
         receipt = entry.receipt_claims
-        lines = [
-            f"Desk {entry.verifier}",
-            f"Purpose: {entry.purpose or '-'}",
-            f"Accreditation: {entry.accreditation or 'none'}"
-            + (
-                f"  · sent although not accredited: {', '.join(entry.unaccredited)}"
-                if entry.unaccredited
-                else ""
+        rows = [
+            plain("Desk ", entry.verifier),
+            plain("Purpose: ", entry.purpose or "-"),
+            plain(
+                "Accreditation: ",
+                entry.accreditation or "none",
+                (
+                    "  · sent although not accredited: " + ", ".join(entry.unaccredited)
+                    if entry.unaccredited
+                    else ""
+                ),
             ),
-            f"Withheld: {', '.join(entry.withheld) or 'nothing'}"
-            + ("" if entry.fresh_copy else "  · a copy this desk had seen before"),
+            plain(
+                "Withheld: ",
+                ", ".join(entry.withheld) or "nothing",
+                "" if entry.fresh_copy else "  · a copy this desk had seen before",
+            ),
         ]
         if receipt:
             claims = [c for r in receipt.get("received", []) for c in r.get("claims", [])]
-            lines.append(
-                f"Receipt, signed by the desk and checked: {receipt.get('decision')}; "
-                f"it says it received {', '.join(claims) or 'nothing'}"
+            rows.append(
+                plain(
+                    "Receipt, signed by the desk and checked: ",
+                    str(receipt.get("decision")),
+                    f"; it says it received {', '.join(map(str, claims)) or 'nothing'}",
+                )
             )
-        self.query_one("#receipt", Static).update("\n".join(lines))
+        self.query_one("#receipt", Static).update(lines(*rows))

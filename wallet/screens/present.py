@@ -10,6 +10,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -27,6 +28,7 @@ from wallet.holder.presentation import Option, Outcome, Plan, QueryPlan
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow
+from wallet.widgets.inert import lines, plain
 
 OVERRIDE_WARNING = (
     "The public ledger does not allow this desk to ask for the claims marked NOT ALLOWED. "
@@ -35,19 +37,20 @@ OVERRIDE_WARNING = (
 )
 
 
-def desk_text(plan: Plan, option: Option) -> str:
-    lines = [f"Desk {plan.verifier}", f"Asks because: {plan.purpose}"]
+def desk_text(plan: Plan, option: Option) -> Content:
+    rows = [plain("Desk ", plan.verifier), plain("Asks because: ", plan.purpose)]
     if option.accreditation:
         partly = " for part of this" if option.refusal else ""
-        lines.append(f"✔ Accredited{partly} on the ledger ({option.accreditation}):")
-        lines.append(f"  {option.accreditation_purpose}")
+        rows.append(plain(f"✔ Accredited{partly} on the ledger (", option.accreditation, "):"))
+        rows.append(plain("  ", option.accreditation_purpose or ""))
         if option.legal_basis:
-            lines.append(f"  under {option.legal_basis}")
+            rows.append(plain("  under ", option.legal_basis))
     else:
-        lines.append(f"✘ NOT accredited to ask for this credential [{option.refusal}]")
+        refusal = option.refusal or ""
+        rows.append(plain("✘ NOT accredited to ask for this credential [", refusal, "]"))
     if option.refusal:
-        lines.append("✘ It asks for claims the ledger does not allow it: NOT ALLOWED below.")
-    return "\n".join(lines)
+        rows.append(plain("✘ It asks for claims the ledger does not allow it: NOT ALLOWED below."))
+    return lines(*rows)
 
 
 class QueryPane(Vertical):
@@ -64,7 +67,7 @@ class QueryPane(Vertical):
         if len(self.query_plan.options) > 1:
             yield Select(
                 [
-                    (f"{o.credential.title} ({o.credential.id})", o.credential.id)
+                    (plain(o.credential.title, f" ({o.credential.id})"), o.credential.id)
                     for o in self.query_plan.options
                 ],
                 value=self.option.credential.id,
@@ -73,14 +76,20 @@ class QueryPane(Vertical):
             )
         else:
             yield Label(
-                f"From your {self.option.credential.title} ({self.option.credential.id}):",
+                plain(
+                    "From your ",
+                    self.option.credential.title,
+                    f" ({self.option.credential.id}):",
+                ),
                 classes="section",
             )
         yield Vertical(*(ChoiceRow(c) for c in self.option.claims), classes="choices")
         if self.option.always_shared:
             yield Label(
-                "Also visible to the desk (in clear on this card): "
-                + ", ".join(self.option.always_shared),
+                plain(
+                    "Also visible to the desk (in clear on this card): ",
+                    ", ".join(self.option.always_shared),
+                ),
                 classes="meta mark-warn",
             )
 
@@ -229,15 +238,11 @@ class PresentScreen(Screen[None]):
             decision, decision
         )
         panel = self.query_one("#decision", Static)
-        panel.update(
-            f"{verdict}\nShared: {', '.join(outcome.entry.disclosed) or 'nothing'}"
-            + (
-                f"\nKept back: {', '.join(outcome.entry.withheld)}"
-                if outcome.entry.withheld
-                else ""
-            )
-            + "\nThe desk's signed receipt is in your history (h). Escape: back."
-        )
+        rows = [plain(verdict), plain("Shared: ", ", ".join(outcome.entry.disclosed) or "nothing")]
+        if outcome.entry.withheld:
+            rows.append(plain("Kept back: ", ", ".join(outcome.entry.withheld)))
+        rows.append(plain("The desk's signed receipt is in your history (h). Escape: back."))
+        panel.update(lines(*rows))
         panel.display = True
         panel.set_class(decision == "eligible", "good")
 

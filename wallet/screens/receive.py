@@ -9,6 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, OptionList, Static
 
@@ -18,19 +19,21 @@ from wallet.holder.issuance import OfferReview
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
+from wallet.widgets.inert import inert, lines, plain
 
 
-def review_text(review: OfferReview) -> str:
-    lines = [f"{review.issuer_name or 'An issuer'} offers you:"]
+def review_text(review: OfferReview) -> Content:
+    rows = [plain(review.issuer_name or "An issuer", " offers you:")]
     for offered in review.offered:
-        lines.append(f"  • {offered.type_name or offered.vct}")
-    lines.append("")
-    lines.append(f"Issuer {review.issuer_did}")
-    lines.append(f"  at {review.issuer_url}")
+        rows.append(plain("  • ", offered.type_name or offered.vct))
+    rows.append(plain(""))
+    rows.append(plain("Issuer ", review.issuer_did))
+    rows.append(plain("  at ", review.issuer_url))
     for offered in review.offered:
-        lines.append(f"  ✔ accredited on the ledger for this credential ({offered.accreditation})")
-    lines.append(f"You will receive {review.copies} copies, each with its own key.")
-    return "\n".join(lines)
+        accreditation = offered.accreditation or ""
+        rows.append(plain("  ✔ accredited on the ledger for this credential (", accreditation, ")"))
+    rows.append(plain(f"You will receive {review.copies} copies, each with its own key."))
+    return lines(*rows)
 
 
 class ReceiveScreen(Screen[None]):
@@ -106,7 +109,7 @@ class ReceiveScreen(Screen[None]):
         if review.tx_code is not None:
             code.display = True
             hint = review.tx_code.description or "sent to you separately"
-            code.placeholder = f"Transaction code ({hint})"
+            code.placeholder = f"Transaction code ({inert(hint)})"
             code.focus()
         else:
             accept.focus()

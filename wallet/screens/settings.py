@@ -16,6 +16,7 @@ from civicid.errors import Error
 from wallet.errors import WALLET_PASSPHRASE_MISMATCH
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
+from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
 
@@ -72,7 +73,7 @@ class SettingsScreen(Screen[None]):
 
     def note(self, text: str) -> None:
         self.query_one("#busy").display = False
-        self.query_one("#note", Label).update(text)
+        self.query_one("#note", Label).update(plain(text))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save-ledger":

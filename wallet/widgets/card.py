@@ -14,6 +14,7 @@ from textual.widgets import Label
 from textual.widgets.option_list import Option
 
 from wallet.holder.credentials import Credential
+from wallet.widgets.inert import inert
 
 BADGES: Final = {
     "valid": "✔ valid",
@@ -45,16 +46,17 @@ def card_text(credential: Credential, now: int, unused: int) -> Content:
     conversion from Rich when a thousand of them are laid out)."""
     status = credential.status(now)
     badge = f" {BADGES.get(status, status)} "
-    title = credential.title[: CARD_WIDTH - len(badge) - 2]
-    issuer = f"{credential.issuer_name or 'Issuer'} · {credential.issuer}"
+    title = inert(credential.title)[: CARD_WIDTH - len(badge) - 2]
+    issuer = f"{inert(credential.issuer_name or 'Issuer')} · {inert(credential.issuer)}"
     if len(issuer) >= CARD_WIDTH:
         issuer = issuer[: CARD_WIDTH - 1] + "…"
+    ident = inert(credential.id)
     return Content.assemble(
         (title, "bold"),
         " " * max(1, CARD_WIDTH - len(title) - len(badge)),
         (badge, BADGE_STYLES.get(status, "bold")),
         ("\n" + issuer, "dim"),
-        (f"\n{unused} of {len(credential.copies)} copies unused · id {credential.id}", "dim"),
+        (f"\n{unused} of {len(credential.copies)} copies unused · id {ident}", "dim"),
     )
 
 

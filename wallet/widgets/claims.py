@@ -12,6 +12,7 @@ from textual.widgets import Checkbox, Label
 
 from wallet.holder.credentials import Credential
 from wallet.holder.presentation import REQUIRED, ClaimChoice
+from wallet.widgets.inert import plain
 
 
 def show_value(value: Any) -> str:
@@ -35,8 +36,8 @@ class ClaimRows(Vertical):
         credential = self.credential
         for name, value in credential.claims.items():
             with Horizontal(classes="claim-row"):
-                yield Label(credential.label((name,)), classes="claim-label")
-                yield Label(show_value(value), classes="claim-value")
+                yield Label(plain(credential.label((name,))), classes="claim-label")
+                yield Label(plain(show_value(value)), classes="claim-value")
                 selectable = any(p[:1] == (name,) for p in credential.disclosable)
                 yield Label(
                     "can withhold" if selectable else "always shown",
@@ -58,7 +59,7 @@ class ChoiceRow(Horizontal):
         choice = self.choice
         locked = choice.requirement == REQUIRED or not choice.allowed or not choice.disclosable
         yield Checkbox(
-            choice.label,
+            plain(choice.label),
             value=choice.allowed,
             disabled=locked,
             compact=True,
@@ -67,7 +68,7 @@ class ChoiceRow(Horizontal):
             if choice.requirement == REQUIRED
             else "Untick to keep it",
         )
-        yield Label(show_value(choice.value), classes="claim-value")
+        yield Label(plain(show_value(choice.value)), classes="claim-value")
         yield Label(self.mark(choice.allowed), classes="claim-mark")
 
     def mark(self, ticked: bool) -> str:
