@@ -22,7 +22,7 @@ app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
 )
 
 

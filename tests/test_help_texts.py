@@ -75,3 +75,17 @@ def test_help_shows_every_default_at_80_columns(path: tuple[str, ...]) -> None:
         assert "[default" not in (getattr(option, "help", None) or ""), option.name
     for paragraph in (command.help or "").split("\n\n"):
         assert "\n" not in paragraph.strip(), paragraph  # reflowed for the terminal's width
+
+
+def test_shell_completion_is_offered() -> None:
+    """``civicid --install-completion`` exists, and the script it installs completes the
+    command's groups and commands (bash shown; zsh, fish and PowerShell likewise)."""
+    runner = CliRunner()
+    assert "--install-completion" in rendered(())
+    shown = runner.invoke(app, ["--show-completion", "bash"], prog_name="civicid")
+    assert shown.exit_code == 0, shown.output
+    assert "_CIVICID_COMPLETE=complete_bash" in shown.stdout
+    assert "complete -o default -F _civicid_completion civicid" in shown.stdout
+    env = {"_CIVICID_COMPLETE": "complete_bash", "COMP_WORDS": "civicid ledger acc"}
+    completed = runner.invoke(app, [], prog_name="civicid", env={**env, "COMP_CWORD": "2"})
+    assert completed.stdout.split() == ["accredit-issuer", "accredit-verifier"], completed.output
