@@ -26,6 +26,7 @@ from issuer.errors import (
     STAFF_KEY_MISSING,
 )
 from issuer.records import SCOPES
+from issuer.recovery import Recovered, recover
 from issuer.settings import DEFAULT_STATUS_INTERVAL, ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
 from issuer.setup import initialize
@@ -106,12 +107,19 @@ def init(
     force: Annotated[
         bool, typer.Option("--force", help="Replace an existing issuer.toml.")
     ] = False,
+    recover: Annotated[
+        bool,
+        typer.Option(
+            "--recover", help="Rebuild a lost store from the ledger's lists (see recover)."
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Bind an issuer to the agency's ledger identity and credential types.
 
     Checked on the ledger first (type registered, agency accredited, key in force); then the
     settings are written to <data-dir>/issuer.toml and the first status list is published.
+    Refused if the ledger already holds lists under the public URL: recover them instead.
     """
     with reporting(as_json):
         if checkpoint_key is None:
@@ -133,7 +141,11 @@ def init(
             ledger_url=ledger_url,
             checkpoint_key=checkpoint_key,
             status_interval=status_interval,
+            recover=recover,
         )
+        if done.recovered is not None:
+            emit(as_json, done.to_json(), lambda: recovery_summary(done.recovered))
+            return
         emit(
             as_json,
             done.to_json(),
@@ -419,3 +431,32 @@ def status_command(action: str) -> Any:
 
 for _action in ("revoke", "suspend", "reinstate"):
     app.command(_action)(status_command(_action))
+
+
+def recovery_summary(done: Recovered | None) -> str:
+    assert done is not None
+    lines = [f"{len(done.lists)} status list(s) recovered from the ledger for {done.did}"]
+    lines += [
+        f"  {f.uri}  entry {f.seq}: {f.revoked} revoked, {f.suspended} suspended (kept)"
+        for f in done.lists
+    ]
+    lines += [
+        f"new credentials go to {done.fresh.uri}; no index of a recovered list is used again",
+        "credentials, offers and clerks were in the lost store: recovered statuses stay as "
+        "they are; add clerks again (civicid issuer add-clerk NAME --scope ...)",
+    ]
+    return "\n".join(lines)
+
+
+@app.command("recover")
+@reflowed
+def recover_store(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Rebuild a lost issuer store from the status lists on the ledger.
+
+    Every list is read with its proofs and kept as it is (revoked and suspended entries
+    stay so), republished, and closed: new credentials go to a fresh list. Needs
+    <data-dir>/issuer.toml and the agency key; refused while the store is there.
+    """
+    with reporting(as_json):
+        done = recover(IssuerSettings.load(data_dir))
+        emit(as_json, done.to_json(), lambda: recovery_summary(done))

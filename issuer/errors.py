@@ -45,6 +45,17 @@ STORE_MISSING = declare(
     "the issuer is set up but its store is missing; restore it (a fresh one would un-revoke)",
 )
 STORE_FORMAT = declare("issuer_store_format", StorageError, "the issuer store has another format")
+STORE_PRESENT = declare(
+    "issuer_store_present", Conflict, "the issuer store is here: recovery rebuilds a lost one only"
+)
+LISTS_ON_LEDGER = declare(
+    "issuer_lists_on_ledger",
+    Conflict,
+    "the ledger holds status lists of this issuer: recover them, do not start anew",
+)
+LIST_NOT_OWNED = declare(
+    "issuer_list_not_owned", Refused, "a status list under this issuer's URL is another DID's"
+)
 
 # -- staff API ------------------------------------------------------------------------------
 STAFF_KEY_MISSING = declare("staff_key_missing", Unauthorized, "an API key is required")

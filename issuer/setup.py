@@ -17,10 +17,19 @@ from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
 from civicid.times import Clock, system_clock
 from issuer.clerks import NewClerk, make_clerk
-from issuer.errors import CLERK_EXISTS, ISSUER_EXISTS, KEY_NOT_IN_FORCE, SETTINGS_INVALID
+from issuer.errors import (
+    CLERK_EXISTS,
+    ISSUER_EXISTS,
+    KEY_NOT_IN_FORCE,
+    LISTS_ON_LEDGER,
+    SETTINGS_INVALID,
+    STORE_PRESENT,
+)
 from issuer.records import AuditEvent, ListRecord
+from issuer.recovery import Recovered, ledger_lists
+from issuer.recovery import recover as rebuild
 from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
-from issuer.store import Audit, PutClerk, PutList, SqliteStore
+from issuer.store import DB_FILE, Audit, PutClerk, PutList, SqliteStore
 
 TRUST_FILE = "ledger-checkpoint"
 
@@ -40,6 +49,7 @@ class Initialized:
     did: str
     accreditations: dict[str, str]  # configuration id -> accreditation id
     first_list: ListRecord
+    recovered: Recovered | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +61,7 @@ class Initialized:
                 for c in self.settings.credential_configurations
             ],
             "statusList": self.first_list.to_json(),
+            **({"recovery": self.recovered.to_json()} if self.recovered else {}),
         }
 
 
@@ -59,13 +70,16 @@ def initialize(
     *,
     configurations: list[ConfigurationSettings],
     force: bool = False,
+    recover: bool = False,
     clock: Clock = system_clock,
     client: LedgerClient | None = None,
     **settings: Any,
 ) -> Initialized:
     """Check everything against the ledger, write ``<data-dir>/issuer.toml``, publish the first
     status list. Refused with the ledger's codes (``credential_type_not_found``,
-    ``issuer_not_accredited``, ...); on refusal nothing is left behind."""
+    ``issuer_not_accredited``, ...); on refusal nothing is left behind. A new store over
+    lists the ledger already holds is refused (``issuer_lists_on_ledger``); with ``recover``
+    the store is rebuilt from them instead (issuer/recovery.py)."""
     path = data_dir / CONFIG_FILE
     if path.exists() and not force:
         raise ISSUER_EXISTS(f"{path} exists; pass --force to replace it")
@@ -92,11 +106,30 @@ def initialize(
             answer.require()  # issuer_not_accredited, accreditation_revoked, ...
             assert answer.standing.accreditation is not None
             accreditations[config.id] = answer.standing.accreditation
+        created_store = not (chosen.store_dir / DB_FILE).exists()
+        if recover and not created_store:
+            raise STORE_PRESENT(f"{chosen.store_dir / DB_FILE} exists: nothing to recover")
+        if created_store and not recover:
+            # A new store over lists already published would republish them all valid (a
+            # suspension lifted; a revocation the ledger refuses to clear: no issuer at all).
+            found = ledger_lists(client, chosen.public_url, identity.did, now=now)
+            if found:
+                raise LISTS_ON_LEDGER(
+                    f"the ledger holds {len(found)} status list(s) of {chosen.public_url}: "
+                    "if this issuer lost its store, run `civicid issuer recover` "
+                    "(`civicid issuer init --recover ...` if issuer.toml is lost too)"
+                )
     finally:
         if own_client:
             client.close()
-    created_store = not (chosen.store_dir / "issuer.db").exists()
     write_private(path, chosen.to_toml().encode("utf-8"))
+    if recover:
+        try:
+            recovered = rebuild(chosen, clock=clock)
+        except Error:
+            path.unlink(missing_ok=True)
+            raise
+        return Initialized(chosen, identity.did, accreditations, recovered.fresh, recovered)
     try:
         from issuer.service import Issuer
 

@@ -2,6 +2,10 @@
 index allocation at random among the unused indexes of the current list (herd privacy,
 §12.5), a new list once one is 80% used, and which lists are due for publication.
 
+Indexes are only ever handed out from the highest-numbered list: a list below it is closed
+for good. Recovery (issuer/recovery.py) relies on this to keep every index of the lists it
+rebuilds from the ledger out of use.
+
 Not thread-safe on its own: the issuer calls it under its state lock.
 """
 
@@ -11,13 +15,18 @@ from dataclasses import dataclass, field, replace
 from typing import Final
 
 from civicid.jose import PrivateKey
-from civicid.status_list import IndexAllocator, StatusList, build_token
+from civicid.status_list import IndexAllocator, StatusList, build_token, parse_token
 from issuer.records import ListRecord
 
 BITS: Final = 2  # §4.1: 0 valid, 1 invalid (revoked), 2 suspended
 # Past this share of indexes in use, new credentials go to a fresh list: the rest of the
 # old one stays unallocated, so a late credential still hides among many (§12.5).
 ROLLOVER: Final = 0.8
+
+
+def list_uri(base_url: str, number: int) -> str:
+    """The URI of the agency's list ``number``, under its public URL."""
+    return f"{base_url}/status/{number}"
 
 
 @dataclass
@@ -50,15 +59,21 @@ class StatusLists:
     lists: dict[int, ListState] = field(default_factory=dict)
 
     def uri(self, number: int) -> str:
-        return f"{self.base_url}/status/{number}"
+        return list_uri(self.base_url, number)
 
     def load(self, record: ListRecord, slots: list[tuple[int, int]]) -> None:
-        """Rebuild a list from the store: every issued index and its status."""
+        """Rebuild a list from the store: the list as last published, then every issued
+        index and its status (newer than the token when a change is pending). A list
+        recovered from the ledger holds statuses no issued credential in the store accounts
+        for: they come from its token alone, and are never reset."""
         allocator = IndexAllocator(record.size, (idx for idx, _ in slots))
         bits = StatusList(record.size, record.bits)
+        if record.token is not None:
+            published = parse_token(record.token).status_list.to_bytes()
+            if len(published) == len(bits.to_bytes()):
+                bits = StatusList.from_bytes(published, record.bits)
         for idx, status in slots:
-            if status:
-                bits.set(idx, status)
+            bits.set(idx, status)
         state = ListState(record, allocator, bits)
         # A change not yet published when the process stopped is published now.
         state.published_version = 0 if record.pending else state.version

@@ -190,12 +190,12 @@ UPSERT_CLERK: Final = upsert_sql("clerks", CLERK_COLUMNS, "id")
 def require_store(directory: Path) -> None:
     """Refuse to go on without the store of an issuer that was set up: a fresh, empty one
     would republish every status list as all zeros, un-revoking every credential it issued.
-    Only ``init`` creates a store."""
+    Only ``init`` (for an issuer new to the ledger) and ``recover`` create a store."""
     path = directory / DB_FILE
     if not path.is_file():
         raise STORE_MISSING(
-            f"{path} is missing: restore it from a backup; to set the issuer up anew instead, "
-            "run `civicid issuer init --force` (a new store publishes new status lists)"
+            f"{path} is missing: restore it from a backup, or rebuild it from the ledger with "
+            "`civicid issuer recover` (never `init --force`: its statuses would be lost)"
         )
 
 
@@ -224,7 +224,7 @@ def _offer(row: sqlite3.Row) -> Offer:
 class SqliteStore:
     """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
     ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data. Only with
-    ``create`` (``init``) is a missing store made; otherwise ``issuer_store_missing``."""
+    ``create`` (``init``, ``recover``) is a missing store made; else ``issuer_store_missing``."""
 
     def __init__(self, directory: Path, *, exclusive: bool = True, create: bool = False) -> None:
         if not create:

@@ -1,0 +1,187 @@
+"""Rebuilding a lost issuer store from the ledger. The status lists there are the truth: each
+is read with its proofs (the latest, nothing newer withheld) and kept exactly as it is, and
+every index of it stays out of use (a "valid" index may be a credential in a wallet), so new
+credentials go to a fresh list numbered past every list the lost store may have made.
+
+Credentials, offers and clerks were in the lost store only: a recovered list's statuses are
+republished as they stand, but cannot be changed one by one any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from civicid.errors import Error, NotFound
+from civicid.keystore import KeyStore
+from civicid.ledger_client import LedgerClient
+from civicid.proven import ProvenStatusList
+from civicid.status_list import (
+    STATUS_INVALID,
+    STATUS_LIST_EXPIRED,
+    STATUS_LIST_STALE,
+    STATUS_SUSPENDED,
+    StatusListToken,
+    parse_token,
+)
+from civicid.times import Clock, system_clock
+from issuer.errors import KEY_NOT_IN_FORCE, LIST_NOT_OWNED, STORE_PRESENT
+from issuer.records import AuditEvent, ListRecord
+from issuer.settings import IssuerSettings
+from issuer.status import BITS, list_uri
+from issuer.store import DB_FILE, Audit, PutList, SqliteStore
+
+# The ledger's code for a list it proves it does not hold (ledger/errors.py; the client
+# raises it only once the state map's proof of absence has checked).
+LIST_ABSENT: Final = "status_list_not_found"
+# Lists are numbered 1, 2, ... and each is published on its own, so one may be missing from
+# the ledger while a later one is there; and the last lists a lost store made may never have
+# reached it, with credentials issued from them. Recovery looks this many numbers past the
+# last list it finds, and new credentials go to a list numbered past them all. Issuing needs
+# the ledger (its answers are trusted for accreditation_ttl only) and a new list is published
+# at once, so no more than one or two lists are ever made without reaching the ledger.
+LOOKAHEAD: Final = 4
+ACTOR: Final = "recovery"
+
+
+@dataclass(frozen=True, slots=True)
+class FoundList:
+    """One of the agency's lists as the ledger holds it, proven the latest and verified."""
+
+    number: int
+    uri: str
+    seq: int
+    token: StatusListToken
+
+    @property
+    def revoked(self) -> int:
+        return self.token.status_list.count(STATUS_INVALID)
+
+    @property
+    def suspended(self) -> int:
+        return self.token.status_list.count(STATUS_SUSPENDED)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "uri": self.uri,
+            "ledgerSeq": self.seq,
+            "size": self.token.status_list.size,
+            "revoked": self.revoked,
+            "suspended": self.suspended,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Recovered:
+    did: str
+    lists: list[FoundList]
+    fresh: ListRecord
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "did": self.did,
+            "recovered": [f.to_json() for f in self.lists],
+            "freshList": self.fresh.to_json(),
+        }
+
+
+def read_list(client: LedgerClient, uri: str, now: int) -> ProvenStatusList:
+    """The proven latest list at ``uri``. A token past its exp or ttl is still the latest
+    (the state map proves it): its age guards a verifier's decision, not a rebuild, so it is
+    then checked as of its own ``iat`` (signature, ``sub``, owner and proofs all the same)."""
+    try:
+        return client.status_list(uri, now=now)
+    except Error as exc:
+        if exc.code not in (STATUS_LIST_EXPIRED.name, STATUS_LIST_STALE.name):
+            raise
+    issued_at = parse_token(client.status_list_token(uri)).iat
+    return client.status_list(uri, now=issued_at)
+
+
+def ledger_lists(client: LedgerClient, base_url: str, did: str, *, now: int) -> list[FoundList]:
+    """Every list of the agency on the ledger, from number 1 until ``LOOKAHEAD`` numbers in a
+    row are proven absent. A list there that another DID owns is refused."""
+    found: list[FoundList] = []
+    number = missing = 0
+    while missing < LOOKAHEAD:
+        number += 1
+        uri = list_uri(base_url, number)
+        try:
+            proven = read_list(client, uri, now)
+        except NotFound as exc:
+            if exc.code != LIST_ABSENT:
+                raise
+            missing += 1
+            continue
+        missing = 0
+        if proven.owner != did:
+            raise LIST_NOT_OWNED(f"{uri} on the ledger is {proven.owner}'s, not {did}'s")
+        found.append(FoundList(number, uri, proven.seq, proven.token))
+    return found
+
+
+def recover(
+    settings: IssuerSettings, *, clock: Clock = system_clock, client: LedgerClient | None = None
+) -> Recovered:
+    """Make the lost store anew from the ledger's lists, publish them back unchanged (the
+    ledger takes them only if nothing was cleared) with a fresh list for new credentials.
+    All or nothing: on a refusal no store is left behind."""
+    from issuer.service import Issuer
+    from issuer.setup import ledger_client
+
+    db = settings.store_dir / DB_FILE
+    if db.exists():
+        raise STORE_PRESENT(
+            f"{db} exists: recovery rebuilds a lost store only; move it away first if it is "
+            "damaged beyond use"
+        )
+    identity = KeyStore(settings.keys_dir).identity(settings.identity)
+    own_client = client is None
+    reader = client or ledger_client(settings)
+    try:
+        now = clock()
+        if reader.key_in_force(identity.kid, now) != identity.key.public:
+            raise KEY_NOT_IN_FORCE(f"{identity.kid} is not the agency's key on the ledger")
+        found = ledger_lists(reader, settings.public_url, identity.did, now=now)
+    finally:
+        if own_client:
+            reader.close()
+    records = [
+        ListRecord(
+            number=f.number,
+            uri=f.uri,
+            size=f.token.status_list.size,
+            bits=f.token.status_list.bits,
+            created=f.token.iat,
+            published_seq=f.seq,
+            token=f.token.text,  # its statuses are the list's (StatusLists.load)
+        )  # published_at None: signed again and republished at once, by the key in force
+        for f in found
+    ]
+    number = max((f.number for f in found), default=0) + LOOKAHEAD + 1
+    fresh = ListRecord(
+        number, list_uri(settings.public_url, number), settings.status_list_size, BITS, now
+    )
+    event = AuditEvent(
+        at=now,
+        actor=ACTOR,
+        action="store.recover",
+        detail={"lists": [f.to_json() for f in found], "freshList": number},
+    )
+    try:
+        store = SqliteStore(settings.store_dir, create=True)
+        try:
+            store.write([*(PutList(r) for r in records), PutList(fresh), Audit(event)])
+        finally:
+            store.close()
+        issuer = Issuer.open(settings, clock=clock)
+        try:
+            issuer.publish(ACTOR)
+        finally:
+            issuer.close()
+    except Error:
+        for path in settings.store_dir.glob(DB_FILE + "*"):
+            path.unlink(missing_ok=True)
+        raise
+    return Recovered(identity.did, found, fresh)
