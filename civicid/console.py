@@ -1,15 +1,17 @@
-"""What every ``civicid`` command shares: common options, output, and the one place that
-turns our errors into a one-line reason and a non-zero exit code."""
+"""What every ``civicid`` command shares: common options, output, the one place that turns
+our errors into a one-line reason and a non-zero exit code, and ``inert``, which every string
+from outside goes through before it reaches a terminal."""
 
 from __future__ import annotations
 
 import inspect
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 import typer
 
@@ -29,6 +31,37 @@ DataDir = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Unicode categories of characters that act instead of showing: controls (C0 with ESC, CR,
+# newline and tab; DEL; C1 with the 8-bit CSI 0x9b and OSC 0x9d), format characters (the
+# bidirectional overrides and isolates of CVE-2021-42574 "Trojan Source", zero-width
+# spaces, the BOM, tag characters), line and paragraph separators, lone surrogates.
+ACTIVE_CATEGORIES: Final = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# Format characters that only join letters (ZWNJ, ZWJ): Persian names and emoji need them,
+# and no terminal acts on them.
+JOINERS: Final = frozenset({"\u200c", "\u200d"})
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def inert(value: object) -> str:
+    """``value`` as one line of text that does nothing to a terminal: each control, format
+    or separator character shown as its escape (ESC as ``\\x1b``, U+202E as ``\\u202e``),
+    so what was sent can be read and none of it acts (no escape sequence, no clipboard write,
+    no hidden or reordered text, no line of its own). For every string from outside: claim
+    values, names, purposes, URLs, codes and messages that echo what a peer sent."""
+    text = str(value)
+    if text.isprintable():  # the common case: nothing to do
+        return text
+    return "".join(
+        _escaped(c) if unicodedata.category(c) in ACTIVE_CATEGORIES and c not in JOINERS else c
+        for c in text
+    )
 
 
 def reflowed(command: F) -> F:
@@ -50,7 +83,9 @@ def reporting(as_json: bool) -> Iterator[None]:
     except Error as exc:
         if as_json:
             typer.echo(json.dumps(exc.to_json()))
-        typer.echo(f"error: {exc.message} [{exc.code}]", err=True)
+        # A message may echo what a peer sent (an issuer's error_description, a URL), and a
+        # peer's code may stand in for ours: both inert, and one line.
+        typer.echo(f"error: {inert(exc.message)} [{inert(exc.code)}]", err=True)
         raise typer.Exit(exc.exit_code) from None
 
 

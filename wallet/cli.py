@@ -12,7 +12,7 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, emit, reporting
+from civicid.console import AsJson, DataDir, emit, inert, reporting
 from civicid.times import rfc3339
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
@@ -198,10 +198,10 @@ def restore(
 
 
 def card_line(credential: Credential, now: int, unused: int) -> str:
+    issuer = inert(credential.issuer_name or credential.issuer[:28])
     return (
-        f"{credential.id}  {credential.title:<24.24} {credential.status(now):<9} "
-        f"{credential.issuer_name or credential.issuer[:28]:<28.28} "
-        f"{unused}/{len(credential.copies)} copies unused"
+        f"{credential.id}  {inert(credential.title):<24.24} {credential.status(now):<9} "
+        f"{issuer:<28.28} {unused}/{len(credential.copies)} copies unused"
     )
 
 
@@ -230,18 +230,20 @@ def claim_lines(credential: Credential) -> list[str]:
     lines = []
     for name, value in credential.claims.items():
         mark = "selectable" if credential.is_disclosable((name,)) else "always shown"
-        lines.append(f"  {credential.label((name,)):<20.20} {format_value(value):<36.36} {mark}")
+        label = inert(credential.label((name,)))
+        lines.append(f"  {label:<20.20} {format_value(value):<36.36} {mark}")
     return lines
 
 
 def format_value(value: Any) -> str:
+    """A claim value on one line, inert (it is whatever the issuer wrote)."""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+        return ", ".join(f"{inert(k)}: {format_value(v)}" for k, v in value.items())
     if isinstance(value, list):
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return str(value)
+    return inert(value)
 
 
 @app.command()
@@ -262,8 +264,8 @@ def show(
             data,
             lambda: "\n".join(
                 [
-                    f"{credential.title}  [{credential.status(now)}]",
-                    f"  issuer   {credential.issuer_name or ''} {credential.issuer}",
+                    f"{inert(credential.title)}  [{credential.status(now)}]",
+                    f"  issuer   {inert(credential.issuer_name or '')} {inert(credential.issuer)}",
                     f"  issued   {rfc3339(credential.issued_at)}"
                     + (
                         f"  expires {rfc3339(credential.expires_at)}"
@@ -287,8 +289,9 @@ def history(data_dir: DataDir, as_json: AsJson = False) -> None:
             [e.to_json() for e in entries],
             lambda: (
                 "\n".join(
-                    f"{rfc3339(e.at)}  {e.verifier[:28]}…  {', '.join(e.disclosed) or '-'}  "
-                    f"{e.decision or 'no receipt (' + str(e.error) + ')'}"
+                    f"{rfc3339(e.at)}  {inert(e.verifier[:28])}…  "
+                    f"{inert(', '.join(e.disclosed)) or '-'}  "
+                    f"{inert(e.decision or 'no receipt (' + str(e.error) + ')')}"
                     for e in entries
                 )
                 or "no presentations yet"
@@ -313,8 +316,11 @@ def refresh(data_dir: DataDir, as_json: AsJson = False) -> None:
             data,
             lambda: (
                 "\n".join(
-                    [f"{c.id}  {c.title:<24.24} {c.status(now)}" for c in report.credentials]
-                    + [f"could not read {uri} [{code}]" for uri, code in report.failures.items()]
+                    [f"{c.id}  {inert(c.title):<24.24} {c.status(now)}" for c in report.credentials]
+                    + [
+                        f"could not read {inert(uri)} [{inert(code)}]"
+                        for uri, code in report.failures.items()
+                    ]
                 )
                 or "no credentials to refresh"
             ),
@@ -340,7 +346,7 @@ def import_(
         emit(
             as_json,
             summary,
-            f"imported {credential.id}  {credential.title} from {credential.issuer}",
+            f"imported {credential.id}  {inert(credential.title)} from {inert(credential.issuer)}",
         )
 
 
@@ -348,18 +354,19 @@ def import_(
 
 
 def review_text(review: OfferReview) -> str:
-    lines = [f"{review.issuer_name or 'An issuer'} ({review.issuer_url}) offers:"]
+    lines = [f"{inert(review.issuer_name or 'An issuer')} ({inert(review.issuer_url)}) offers:"]
     for offered in review.offered:
         lines.append(
-            f"  {offered.type_name or offered.vct}  — issuer {review.issuer_did} is accredited "
-            f"for {offered.vct} on the ledger ({offered.accreditation})"
+            f"  {inert(offered.type_name or offered.vct)}  — issuer {inert(review.issuer_did)} "
+            f"is accredited for {inert(offered.vct)} on the ledger "
+            f"({inert(offered.accreditation)})"
         )
     lines.append(f"  {review.copies} unlinkable copies, each with its own key")
     return "\n".join(lines)
 
 
 def ask_tx_code(description: str | None) -> str:
-    hint = description or "sent to you separately"
+    hint = inert(description or "sent to you separately")
     if not has_terminal():
         raise WALLET_TX_CODE_REQUIRED(
             f"this offer needs its transaction code ({hint}): pass --tx-code; the link still works"
@@ -402,33 +409,34 @@ def receive(
 
 
 def plan_text(plan: Plan) -> str:
-    lines = [f"{plan.verifier} asks: {plan.purpose}"]
+    lines = [f"{inert(plan.verifier)} asks: {inert(plan.purpose)}"]
     for query in plan.queries:
         option = query.options[0]
         if option.accreditation:
             lines.append(
-                f"  accredited on the ledger ({option.accreditation}): "
-                f"{option.accreditation_purpose}"
+                f"  accredited on the ledger ({inert(option.accreditation)}): "
+                f"{inert(option.accreditation_purpose)}"
             )
         else:
-            lines.append(f"  NOT accredited to ask for this credential [{option.refusal}]")
+            lines.append(f"  NOT accredited to ask for this credential [{inert(option.refusal)}]")
         if option.refusal:
             lines.append("  it asks for claims the ledger does not allow it (NOT ALLOWED below)")
-        lines.append(f"  from your {option.credential.title} ({option.credential.id}):")
+        lines.append(f"  from your {inert(option.credential.title)} ({option.credential.id}):")
         for claim in option.claims:
             mark = claim.requirement if claim.allowed else "NOT ALLOWED — will not be sent"
-            lines.append(f"    {claim.label:<20.20} {format_value(claim.value):<30.30} {mark}")
+            label = inert(claim.label)
+            lines.append(f"    {label:<20.20} {format_value(claim.value):<30.30} {mark}")
         if option.always_shared:
             lines.append(
                 "  also visible to the desk (in clear on this card): "
-                + ", ".join(option.always_shared)
+                + inert(", ".join(option.always_shared))
             )
     return "\n".join(lines)
 
 
 def outcome_text(outcome: Outcome) -> str:
-    decision = outcome.receipt.decision if outcome.receipt else "unknown"
-    sent = ", ".join(outcome.entry.disclosed) or "nothing but the card's type"
+    decision = inert(outcome.receipt.decision) if outcome.receipt else "unknown"
+    sent = inert(", ".join(outcome.entry.disclosed)) or "nothing but the card's type"
     return f"sent {sent}\ndecision: {decision} (signed receipt kept in history)"
 
 
@@ -493,4 +501,6 @@ def open_(
         )
     else:
         with reporting(as_json):
-            raise WALLET_URI_INVALID(f"{scheme or 'this'}: is neither an offer nor a request link")
+            raise WALLET_URI_INVALID(
+                f"{inert(scheme) or 'this'}: is neither an offer nor a request link"
+            )

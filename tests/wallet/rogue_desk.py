@@ -39,6 +39,7 @@ class DeskBehaviour:
     sign_with: Identity | None = None  # the request object signed by this identity's key
     receipt_signer: Identity | None = None  # the receipt signed by this identity's key
     no_receipt: bool = False
+    purpose: str = "Confirm who you are before opening a file"  # signed in the request
     received: list[dict[str, Any]] = field(default_factory=list)  # what arrived, verified
 
 
@@ -87,7 +88,7 @@ class RogueDesk:
             iat=now,
             exp=now + 300,
             policy="identity-check",
-            purpose="Confirm who you are before opening a file",
+            purpose=self.behaviour.purpose,
         )
         signer = self.behaviour.sign_with
         if signer is None:

@@ -42,6 +42,8 @@ class Behaviour:
     hang_credential: bool = False  # the credential endpoint never answers
     vct: str = NATIONAL_ID
     name: str = "Civil Registry (test)"  # the display name its metadata gives
+    claims: dict[str, Any] = field(default_factory=lambda: dict(CLAIMS))  # what it signs
+    token_error: dict[str, Any] | None = None  # the token endpoint answers this (400)
     batch_size: int = 3
     # Metadata members pointed elsewhere (a phishing offer's accomplice): any of
     # authorization_servers (a list), credential_endpoint, nonce_endpoint, token_endpoint.
@@ -154,6 +156,8 @@ class RogueIssuer:
             pre_authorized_code: str = Form(alias="pre-authorized_code"),
             tx_code: str | None = Form(default=None),
         ) -> Response:
+            if behaviour.token_error is not None:
+                return JSONResponse(behaviour.token_error, status_code=400)
             expected = self.codes.pop(pre_authorized_code, None)
             if grant_type != PRE_AUTHORIZED_GRANT or expected is None:
                 return JSONResponse({"error": "invalid_grant"}, status_code=400)
@@ -200,7 +204,7 @@ class RogueIssuer:
                             issuer_key=signer.key,
                             kid=world.agency.kid if behaviour.sign_with is None else signer.kid,
                             iss=world.agency.did,
-                            claims=dict(CLAIMS),
+                            claims=dict(behaviour.claims),
                             disclosable=DISCLOSABLE,
                             iat=now,
                             exp=now + 365 * 86400,

@@ -34,6 +34,7 @@ class Citizen:
             ["wallet", *args, "--data-dir", str(self.root)],
             env={**self.env, **env},
             input=input,
+            color=True,  # as a terminal gets it: click strips no escape sequence
         )
         if ok:
             assert result.exit_code == 0, result.output
