@@ -33,7 +33,13 @@ from ledger.setup import (
     load_governance,
     open_ledger,
 )
-from ledger.startup import PROGRESS_EVERY, SNAPSHOT_LOADED, SNAPSHOT_REFUSED, Loading
+from ledger.startup import (
+    PROGRESS_EVERY,
+    SNAPSHOT_LOADED,
+    SNAPSHOT_REFUSED,
+    Loading,
+    check_snapshot_witness,
+)
 from ledger.store import FileLogStore
 from ledger.writer import LedgerUrl, Writer, open_writer
 
@@ -218,15 +224,33 @@ def repair(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be rebuilt; change nothing.")
     ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="A mirror of this ledger (its URL): restore the log from it, every entry "
+            "checked against this ledger's key and what it signed.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Rebuild what log.dat allows (index, leaf hashes, a torn tail past the last signed
-    checkpoint) and drop the state snapshot; what it does not allow is one line naming it."""
+    checkpoint) and drop the state snapshot; what it does not allow is one line naming it.
+
+    Entries lost after they were acknowledged (store_truncated) come back only from a
+    mirror: --from URL."""
     with reporting(as_json):
-        store = FileLogStore(Paths(data_dir).log, readonly=dry_run)
-        findings = store.findings
-        store.close()
+        if mirror is not None:
+            restore(data_dir, mirror, dry_run=dry_run, as_json=as_json)
+            return
         snapshot = Paths(data_dir).log / snapshots.FILE
+        store = FileLogStore(Paths(data_dir).log, readonly=dry_run)
+        try:
+            # A snapshot signed past the log is the witness of lost entries: never dropped.
+            check_snapshot_witness(store, snapshot)
+        finally:
+            store.close()
+        findings = store.findings
         dropped = snapshot.exists()
         if dropped and not dry_run:
             snapshot.unlink()
@@ -260,6 +284,26 @@ def repair(
                 + ("" if findings.rebuilt or findings.trimmed or dropped else "; nothing to repair")
             ),
         )
+
+
+def restore(data_dir: Path, url: str, *, dry_run: bool, as_json: bool) -> None:
+    from ledger.recovery import restore_from_mirror
+
+    vkey = str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
+    with LedgerClient(url, vkey) as client:
+        done = restore_from_mirror(
+            data_dir, client, dry_run=dry_run, progress=None if as_json else fetching
+        )
+    emit(
+        as_json,
+        done.to_json(),
+        lambda: (
+            f"{'would restore' if dry_run else 'restored'} {done.restored:,} entries from "
+            f"{url}: the log holds {done.size:,} entries (log.dat held {done.intact:,}; this "
+            f"ledger had signed {done.signed:,}), every one checked"
+            + ("" if done.aside is None else f"; the store as found is kept in {done.aside}")
+        ),
+    )
 
 
 @app.command()

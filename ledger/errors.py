@@ -53,6 +53,11 @@ ENTRY_NOT_FOUND = declare("entry_not_found", NotFound, "no such entry in the log
 STATE_SNAPSHOT_INVALID = declare(
     "state_snapshot_invalid", StorageError, "the state snapshot does not describe this log"
 )
+REPAIR_MIRROR_BEHIND = declare(
+    "repair_mirror_behind",
+    Refused,
+    "the mirror holds fewer entries than this ledger signed: it cannot restore them",
+)
 STATE_MAP_MISMATCH = declare(
     "state_map_mismatch",
     StorageError,

@@ -78,7 +78,7 @@ def monitor(
                 f"the mirror holds {start} entries, the ledger's checkpoint {checkpoint.size}"
             )
         try:
-            _fetch(client, store, checkpoint.size, progress)  # step 2
+            fetch(client, store, checkpoint.size, progress)  # step 2
             tree = MerkleTree.from_leaf_hashes(store.leaf_hashes())
             if tree.size and tree.root(checkpoint.size) != checkpoint.root:
                 raise CHECKPOINT_MISMATCH(
@@ -99,7 +99,7 @@ def monitor(
     return MonitorReport(report, checkpoint.size - start, time.perf_counter() - started)
 
 
-def _fetch(client: LedgerClient, store: FileLogStore, size: int, progress: Progress | None) -> None:
+def fetch(client: LedgerClient, store: FileLogStore, size: int, progress: Progress | None) -> None:
     """Append entries ``store.size`` .. ``size - 1`` as the ledger serves them."""
     for first in range(store.size, size, BATCH):
         leaves = []

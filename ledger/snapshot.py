@@ -15,8 +15,10 @@ be read as a checkpoint. A snapshot is used only once it is shown to describe th
 4. every name's latest entry in the state (each DID's head, each accreditation's grant or
    revocation, each type's and list's latest) is the one the map holds, and nothing else.
 
-Anything else (missing, damaged, truncated, another ledger's, longer than the log, unsigned
-or signed by another key) is ignored with its reason and the state rebuilt by replay. DID
+Anything else (missing, damaged, truncated, another ledger's, unsigned or signed by another
+key) is ignored with its reason and the state rebuilt by replay. But a snapshot this ledger
+signed of more entries than the log holds is no damage: it shows acknowledged entries are
+gone, and opening refuses (``signed_size``, ``ledger/startup.py``). DID
 documents are not in it: they are read back from their log entries.
 
 Format: a magic line, the signed note's length (4 bytes) and the note, then the body: plain
@@ -182,9 +184,9 @@ def write(path: Path, state: State, size: int, checkpoint: str, signer: NoteSign
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
 
 
-def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
-    """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
-    check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that."""
+def _signed(path: Path, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
+    """The size and body digest the snapshot's note signs (by ``vkey``, for ``origin``),
+    and the body as found (not yet held to the digest)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -210,6 +212,27 @@ def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
         signed_digest = b64_decode(digest_line)
     except Error as exc:
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed digest is malformed") from exc
+    if not size_line.isdigit():
+        raise STATE_SNAPSHOT_INVALID("the snapshot's signed size is malformed")
+    return int(size_line), signed_digest, data
+
+
+def signed_size(path: Path, *, vkey: str, origin: str) -> int | None:
+    """The log size this ledger (``vkey``, ``origin``) signed a snapshot of, by its note
+    alone (None without a snapshot it signed). Only a checkpointed, durable size is ever
+    snapshotted, so a log shorter than this lost entries it acknowledged."""
+    if not path.exists():
+        return None
+    try:
+        return _signed(path, vkey=vkey, origin=origin)[0]
+    except Error:
+        return None  # damaged or another key's: it proves nothing (and is not used)
+
+
+def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
+    """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
+    check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that."""
+    size, signed_digest, data = _signed(path, vkey=vkey, origin=origin)
     if hashlib.sha256(data).digest() != signed_digest:
         raise STATE_SNAPSHOT_INVALID("the snapshot is damaged: its body is not the one signed")
     try:
@@ -218,7 +241,7 @@ def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
         raise
     except Exception as exc:  # any unpickling failure: the body is not plain data
         raise STATE_SNAPSHOT_INVALID(f"the snapshot cannot be read: {exc!r}") from exc
-    if not isinstance(body, dict) or str(body.get("size")) != size_line:
+    if not isinstance(body, dict) or str(body.get("size")) != str(size):
         raise STATE_SNAPSHOT_INVALID("the snapshot's body is not the one its note describes")
     return body
 

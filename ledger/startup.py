@@ -1,6 +1,7 @@
-"""Opening the log: load the state snapshot if it describes this log, replay the entries
-after it, then, before anything is signed, hold the result to the last signed checkpoint:
-the stored tree must extend it and the rebuilt state map must be the one it commits to.
+"""Opening the log: refuse a log shorter than a snapshot this ledger signed, load the state
+snapshot if it describes this log, replay the entries after it, then, before anything is
+signed, hold the result to the last signed checkpoint: the stored tree must extend it and the
+rebuilt state map must be the one it commits to.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ledger import rules, ruleset
 from ledger import snapshot as snapshots
 from ledger.errors import CHECKPOINT_MISMATCH, STATE_MAP_MISMATCH, STATE_SNAPSHOT_INVALID
 from ledger.state import State
-from ledger.store import LogStore, checkpoint_size
+from ledger.store import LogStore, checkpoint_size, rolled_back
 
 # How often a long replay reports its progress (entries).
 PROGRESS_EVERY: Final = 10_000
@@ -62,6 +63,7 @@ def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> O
     """Tree and state of the durable log: from the snapshot plus a replay of what follows
     it, or by replay of the whole log (our own entries: no re-verification; ``audit``
     re-checks everything)."""
+    check_snapshot_witness(store, snapshot)
     hashes = store.leaf_hashes()
     tree = MerkleTree.from_leaf_hashes(hashes)
     total = store.size
@@ -95,6 +97,24 @@ def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> O
     if progress is not None:
         progress(Loading(REPLAYED, total, total))
     return opened
+
+
+def check_snapshot_witness(store: LogStore, path: Path | None) -> None:
+    """The log holds at least the entries of any snapshot this ledger signed: the store
+    holds its log to the last signed checkpoint, in two copies, and the snapshot is a third
+    witness, so losing two files does not let the ledger open shorter and sign a fork."""
+    if path is None or store.size == 0 or not path.exists():
+        return
+    try:
+        genesis = Transaction.parse(store.read(0))
+    except Error:
+        return  # no genesis to name the key: the snapshot is refused later with its reason
+    if genesis.type != GENESIS:
+        return
+    vkey = str(genesis.body.get("checkpointKey"))
+    signed = snapshots.signed_size(path, vkey=vkey, origin=genesis.ledger)
+    if signed is not None and signed > store.size:
+        raise rolled_back(store.size, signed, path.name)
 
 
 def _size_of(note: str) -> int | None:

@@ -2,13 +2,17 @@
 appended and fsynced. ``log.idx`` (offsets) and ``leaves.dat`` (leaf hashes) are derived
 from it: checked at every open and rebuilt when missing or inconsistent. ``checkpoint.dat``
 holds the last checkpoint the ledger signed, made durable with every commit (two slots, so a
-torn write leaves the previous one). ``meta.json`` (TinyDB) holds the store's format.
+torn write leaves the previous one); ``acknowledged.dat`` holds it again, in a file of its
+own, so that losing the tails of ``log.dat`` and ``checkpoint.dat`` together still leaves a
+witness of how far the log had grown. ``meta.json`` (TinyDB) holds the store's format.
 
 Opening never cuts a record that passes its checksum, and never cuts below the last signed
-checkpoint: only an incomplete final record (a torn write) past it is trimmed. Anything else
-(a damaged record the checkpoint covers, or one followed by intact records, a log shorter
-than its checkpoint) refuses to open with a clear error; ``civicid ledger repair`` says what
-can be rebuilt. One process writes (an exclusive ``flock``); readers open without it.
+checkpoint (the longer of the two copies): only an incomplete final record (a torn write)
+past it is trimmed. Anything else (a damaged record the checkpoint covers, or one followed by
+intact records, a log shorter than its checkpoint) refuses to open with a clear error;
+``civicid ledger repair`` says what can be rebuilt, and ``repair --from`` a mirror restores
+acknowledged entries that are gone. One process writes (an exclusive ``flock``); readers
+open without it.
 """
 
 from __future__ import annotations
@@ -57,7 +61,16 @@ CHECKPOINT_SLOT: Final = 4096
 SLOT_HEADER: Final = struct.Struct(">QII")
 # Bytes of a mapped log.dat walked past before they leave the resident set (``_Walked``).
 RELEASE_EVERY: Final = 64 * 1024 * 1024
-FILES: Final = ("log.dat", "log.idx", "leaves.dat", "checkpoint.dat", "meta.json")
+# The second copy of the last signed checkpoint (module docstring): the same two-slot layout.
+ACKNOWLEDGED_FILE: Final = "acknowledged.dat"
+FILES: Final = (
+    "log.dat",
+    "log.idx",
+    "leaves.dat",
+    "checkpoint.dat",
+    ACKNOWLEDGED_FILE,
+    "meta.json",
+)
 LAST_CHECKPOINT: Final = "lastCheckpoint"  # meta.json key of stores written before checkpoint.dat
 
 
@@ -92,17 +105,63 @@ class DurableJSONStorage(JSONStorage):
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         self._handle.close()
         self._handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 - TinyDB owns it
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def rolled_back(held: int, signed: int, witness: str) -> Error:
+    """The refusal when the log holds fewer entries than a checkpoint this ledger signed:
+    serving it would sign a fork of what it acknowledged."""
+    return STORE_TRUNCATED(
+        f"log.dat holds {held:,} entries but this ledger signed a checkpoint of {signed:,} "
+        f"({witness}): acknowledged entries are missing and serving would fork its log; "
+        "restore log.dat from a backup, or from a mirror: `civicid ledger repair --from URL`",
+        held=held,
+        signed=signed,
+    )
+
+
+def read_slots(raw: bytes) -> list[tuple[int, str]]:
+    """The (generation, note) of each slot of a checkpoint file that passes its checksum."""
+    slots = []
+    for start in (0, CHECKPOINT_SLOT):
+        if start + SLOT_HEADER.size > len(raw):
+            continue
+        generation, length, crc = SLOT_HEADER.unpack_from(raw, start)
+        body = raw[start + SLOT_HEADER.size : start + SLOT_HEADER.size + length]
+        if length and len(body) == length and zlib.crc32(body) == crc:
+            slots.append((generation, body.decode("utf-8", errors="replace")))
+    return slots
+
+
+def _size_or_none(note: str) -> int:
+    try:
+        return checkpoint_size(note)
+    except Error:
+        return -1  # not a note: the other copy, if any, says more
+
+
+def hold_lock(directory: Path) -> int:
+    """Take the store's writer lock (``LOCK``, an exclusive ``flock``); its descriptor."""
+    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(fd)
+        raise STORE_LOCKED(
+            f"another process is writing to {directory} (a running ledger server? "
+            "then pass --ledger URL to write through it)"
+        ) from exc
+    return fd
 
 
 def checkpoint_size(note: str) -> int:
@@ -134,6 +193,7 @@ class Findings:
     rebuilt: list[str] = field(default_factory=list)
     trimmed: int = 0  # bytes of torn tail cut from log.dat
     checkpoint_size: int | None = None
+    checkpoint_file: str | None = None  # the copy that named it (the longer one)
 
 
 class _Walked:
@@ -267,14 +327,7 @@ class FileLogStore:
             if create:
                 directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not self.readonly:
-                self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
-                try:
-                    fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError as exc:
-                    raise STORE_LOCKED(
-                        f"another process is writing to {directory} (a running ledger server? "
-                        "then pass --ledger URL to write through it)"
-                    ) from exc
+                self._lock_fd = hold_lock(directory)
             flags = os.O_RDONLY if self.readonly else os.O_RDWR | os.O_CREAT
             self._data = self._open_file(
                 "log.dat", flags | (os.O_APPEND if not self.readonly else 0)
@@ -282,6 +335,7 @@ class FileLogStore:
             self._idx = self._open_file("log.idx", flags, missing_ok=True)
             self._hashes = self._open_file("leaves.dat", flags, missing_ok=True)
             self._ckpt = self._open_file("checkpoint.dat", flags, missing_ok=True)
+            self._ack = self._open_file(ACKNOWLEDGED_FILE, flags, missing_ok=True)
             meta_path = directory / "meta.json"
             # Checked before TinyDB reads it: a damaged file is one clear error, not a crash.
             rows = read_meta(meta_path)
@@ -317,9 +371,10 @@ class FileLogStore:
     def _recover(self) -> Findings:
         """Re-derive index and leaf hashes from ``log.dat`` (module docstring)."""
         findings = Findings()
-        note = self.last_checkpoint()
+        note, witness = self._last_checkpoint()
         signed = checkpoint_size(note) if note else 0
         findings.checkpoint_size = signed if note else None
+        findings.checkpoint_file = witness if note else None
         data_size = os.fstat(self._data).st_size
         hints = self._read_all(self._idx)
         # As found, before any rebuild: audit compares each entry with it.
@@ -341,10 +396,7 @@ class FileLogStore:
                         seq=n,
                     )
             if n < signed:
-                raise STORE_TRUNCATED(
-                    f"log.dat holds {n} records but the last signed checkpoint covers {signed}:"
-                    " acknowledged entries are missing; restore log.dat from a backup"
-                )
+                raise rolled_back(n, signed, witness)
             hashes = bytearray()
             walked = _Walked(data)
             for i, pos in enumerate(found.offsets):
@@ -455,42 +507,41 @@ class FileLogStore:
 
     # -- the last signed checkpoint --------------------------------------------------------
 
-    def _slots(self) -> list[tuple[int, str]]:
-        raw = self._read_all(self._ckpt)
-        slots = []
-        for start in (0, CHECKPOINT_SLOT):
-            if start + SLOT_HEADER.size > len(raw):
-                continue
-            generation, length, crc = SLOT_HEADER.unpack_from(raw, start)
-            body = raw[start + SLOT_HEADER.size : start + SLOT_HEADER.size + length]
-            if length and len(body) == length and zlib.crc32(body) == crc:
-                slots.append((generation, body.decode("utf-8", errors="replace")))
-        return slots
+    def _last_checkpoint(self) -> tuple[str | None, str]:
+        """The last signed checkpoint and the file it was read from: of the latest note of
+        each copy, the one of the larger size (a copy that lost its tail is the shorter)."""
+        found = [
+            (_size_or_none(max(slots)[1]), max(slots)[1], name)
+            for name, fd in (("checkpoint.dat", self._ckpt), (ACKNOWLEDGED_FILE, self._ack))
+            if (slots := read_slots(self._read_all(fd)))
+        ]
+        if found:
+            _, note, name = max(found, key=lambda item: item[0])
+            return note, name
+        legacy = self.get_meta(LAST_CHECKPOINT)
+        return (legacy if isinstance(legacy, str) else None), "meta.json"
 
     def last_checkpoint(self) -> str | None:
         """The last checkpoint the ledger signed (None before the first)."""
-        slots = self._slots()
-        if slots:
-            return max(slots)[1]
-        legacy = self.get_meta(LAST_CHECKPOINT)
-        return legacy if isinstance(legacy, str) else None
+        return self._last_checkpoint()[0]
 
     def put_checkpoint(self, note: str) -> None:
-        """Make ``note`` durable before anyone is told about it; the other slot keeps the
-        previous one, so a torn write here loses nothing signed before."""
+        """Make ``note`` durable before anyone is told about it, in both copies; the other
+        slot of each keeps the previous one, so a torn write loses nothing signed before."""
         if self.readonly:
             raise STORE_READONLY("this store was opened read-only")
         body = note.encode("utf-8")
         if len(body) > CHECKPOINT_SLOT - SLOT_HEADER.size:
             raise STORE_WRITE_FAILED("the checkpoint note is larger than its slot")
-        slots = self._slots()
-        generation = max(slots)[0] + 1 if slots else 1
-        record = SLOT_HEADER.pack(generation, len(body), zlib.crc32(body)) + body
-        try:
-            _pwrite_all(self._ckpt, record, (generation % 2) * CHECKPOINT_SLOT)
-            os.fsync(self._ckpt)
-        except OSError as exc:
-            raise STORE_SYNC_FAILED(f"could not make the checkpoint durable: {exc}") from exc
+        for fd in (self._ckpt, self._ack):
+            slots = read_slots(self._read_all(fd))
+            generation = max(slots)[0] + 1 if slots else 1
+            record = SLOT_HEADER.pack(generation, len(body), zlib.crc32(body)) + body
+            try:
+                _pwrite_all(fd, record, (generation % 2) * CHECKPOINT_SLOT)
+                os.fsync(fd)
+            except OSError as exc:
+                raise STORE_SYNC_FAILED(f"could not make the checkpoint durable: {exc}") from exc
 
     # -- metadata -------------------------------------------------------------------------
 

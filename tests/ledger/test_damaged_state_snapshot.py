@@ -1,7 +1,8 @@
-"""A state snapshot that is missing, damaged (a flipped byte anywhere), truncated, another
-ledger's, or longer than the log (the log restored from an older backup): the ledger opens
-by replaying its log, keeps why the snapshot was not used, leaves the log untouched and
-answers exactly as a full replay does."""
+"""A state snapshot that is missing, damaged (a flipped byte anywhere), truncated or another
+ledger's: the ledger opens by replaying its log, keeps why the snapshot was not used, leaves
+the log untouched and answers exactly as a full replay does. One this ledger signed of more
+entries than the log holds (the store restored from an older backup) is no damage: it shows
+acknowledged entries are gone, and opening refuses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from civicid.errors import Error
 from ledger import snapshot as snapshots
 from ledger.setup import initialize, open_ledger
 from tests.ledger.conftest import World
@@ -75,8 +77,9 @@ def test_another_ledgers(world: World, tmp_path: Path) -> None:
 
 
 def test_longer_than_the_log(world: World, tmp_path: Path) -> None:
-    """The log rolled back to a copy taken earlier: the newer snapshot (signed by this very
-    ledger) describes entries the log no longer holds."""
+    """The store rolled back to a copy taken earlier: the newer snapshot (signed by this very
+    ledger) describes entries the log no longer holds, so serving the copy would sign a fork
+    of what the ledger acknowledged."""
     world.ledger.close()
     copy = tmp_path / "copy"
     shutil.copytree(world.root / "ledger", copy)
@@ -85,5 +88,9 @@ def test_longer_than_the_log(world: World, tmp_path: Path) -> None:
     world.ledger.close()
     shutil.rmtree(world.root / "ledger")
     shutil.copytree(copy, world.root / "ledger")
-    world.ledger = open_ledger(world.root, clock=world.clock)
-    opened_with(world, newer, "the log holds 1")
+    snapshot_file(world).write_bytes(newer)
+    with pytest.raises(Error) as info:
+        open_ledger(world.root, clock=world.clock)
+    assert info.value.code == "store_truncated", info.value
+    assert "(state.snapshot)" in info.value.message
+    assert snapshot_file(world).read_bytes() == newer  # the witness is kept

@@ -1,8 +1,8 @@
-"""Rollback: a log cut short *and* ``checkpoint.dat`` deleted (so nothing on disk remembers
-how long the log was). Audit replays it cleanly, but must not say plain "ok": with no signed
-checkpoint anywhere (checkpoint.dat, meta.json, ``--checkpoint``) it fails with
-``audit_no_checkpoint``; given the checkpoint a client kept, it fails with
-``checkpoint_mismatch``; and it changes nothing (audit is read-only)."""
+"""Rollback: a log cut short *and* both copies of its last checkpoint deleted (``checkpoint.dat``,
+``acknowledged.dat``: so nothing on disk remembers how long the log was). Audit replays it
+cleanly, but must not say plain "ok": with no signed checkpoint anywhere (checkpoint.dat,
+meta.json, ``--checkpoint``) it fails with ``audit_no_checkpoint``; given the checkpoint a
+client kept, it fails with ``checkpoint_mismatch``; and it changes nothing (audit is read-only)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from civicid.errors import Error
 from ledger.audit import audit
-from ledger.store import OFFSET
+from ledger.store import ACKNOWLEDGED_FILE, OFFSET
 from tests.ledger.conftest import World
 from tests.ledger.test_cli import civicid
 
@@ -29,7 +29,7 @@ def cut_last_entry_and_checkpoint(world: World) -> tuple[Path, str]:
         (last,) = OFFSET.unpack(handle.read(OFFSET.size))
     with open(directory / "log.dat", "r+b") as handle:
         handle.truncate(last)
-    for derived in ("checkpoint.dat", "log.idx", "leaves.dat"):
+    for derived in ("checkpoint.dat", ACKNOWLEDGED_FILE, "log.idx", "leaves.dat"):
         (directory / derived).unlink()
     return directory, kept
 
@@ -75,6 +75,7 @@ def test_a_whole_log_with_its_checkpoint_is_still_ok(world: World, tmp_path: Pat
     code, out, _ = civicid("ledger", "audit", "--data-dir", str(world.root), "--json")
     assert code == 0 and json.loads(out)["checkpointVerified"] is True
     (world.root / "ledger" / "checkpoint.dat").unlink()
+    (world.root / "ledger" / ACKNOWLEDGED_FILE).unlink()
     given = tmp_path / "checkpoint.txt"
     given.write_text(note)
     code, out, _ = civicid(
