@@ -240,7 +240,7 @@ def client_trust_rows(
         for did in asks:
             client.issuer_accredited(did, VCT, now + 60)
         verified = len(asks) / (time.perf_counter() - started)
-    with LedgerClient(url, vkey, trust_ttl=30) as client:
+    with LedgerClient(url, vkey) as client:
         for did in set(asks):
             client.issuer_accredited(did, VCT, now + 60)
         many = asks * 50

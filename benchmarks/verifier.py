@@ -37,6 +37,7 @@ from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import new_nonce, parse_link
 from civicid.status_list import StatusList, build_token
 from civicid.status_uri import status_service
+from civicid.trust import Trust
 from cli.harness import serving
 from ledger.app import create_app as ledger_app
 from ledger.settings import LedgerSettings
@@ -46,7 +47,6 @@ from verifier.checks import check_presentation
 from verifier.policy import Policy, load_policy
 from verifier.service import Verifier
 from verifier.settings import VerifierSettings
-from verifier.trust import LedgerTrust
 
 PART = "verifier"
 ROUNDS = 5  # best of five: the machine is shared, the best round is the least disturbed
@@ -217,7 +217,7 @@ def best_rate(work: Callable[[int], object], seconds: float, rounds: int = ROUND
 def warm_checks(bench: Bench, seconds: float) -> list[Row]:
     """Every step, warm caches, one core; and the reference package on the same input."""
     client = LedgerClient(bench.ledger_url, bench.vkey)
-    trust = LedgerTrust(client, clock=lambda: int(time.time()))
+    trust = Trust(client, clock=lambda: int(time.time()))
     client_id = f"decentralized_identifier:{bench.desk.did}"
     # One presentation per check, each with its own nonce, made before the clock starts.
     supply = int(CHECKS_TARGET * 2 * seconds * ROUNDS) + 100
@@ -332,7 +332,7 @@ def cold(bench: Bench, count: int = COLD_SAMPLES) -> list[Row]:
         nonce = new_nonce()
         text = present(bench, nonce, client_id)
         client = LedgerClient(bench.ledger_url, bench.vkey)
-        trust = LedgerTrust(client, clock=lambda: int(time.time()))
+        trust = Trust(client, clock=lambda: int(time.time()))
         started = time.perf_counter()
         decision = check_presentation(
             text,

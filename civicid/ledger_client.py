@@ -51,7 +51,7 @@ from civicid.proven import (
     ProvenType,
     TrustAnswer,
 )
-from civicid.registry_client import DEFAULT_TRUST_TTL, RegistryClient, check_latest
+from civicid.registry_client import RegistryClient, check_latest
 from civicid.statemap import root_in
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from civicid.times import Clock, parse_time, system_clock
@@ -144,7 +144,6 @@ class LedgerClient:
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = MAX_RESPONSE_BYTES,
         clock: Clock = system_clock,
-        trust_ttl: int = DEFAULT_TRUST_TTL,
     ) -> None:
         self.vkey = vkey
         self.clock = clock
@@ -156,7 +155,6 @@ class LedgerClient:
         )
         self._trusted_note: str | None = None
         self.trusted: Checkpoint | None = self._load_trusted()
-        self.trust_ttl = trust_ttl
         self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
         self._governance: DID | None = None
         self._registry: RegistryClient | None = None
@@ -431,7 +429,7 @@ class LedgerClient:
     @property
     def registry(self) -> RegistryClient:
         if self._registry is None:
-            self._registry = RegistryClient(self, trust_ttl=self.trust_ttl)
+            self._registry = RegistryClient(self)
         return self._registry
 
     def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:

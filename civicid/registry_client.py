@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from civicid import proven, statemap
-from civicid.accreditation import ISSUER, VERIFIER, Grant, judge
+from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing, judge
 from civicid.authority import Chain, Entry
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID, split_key_id
@@ -32,14 +32,6 @@ from civicid.statemap import MapProof, map_key, map_value, root_in, verify_map
 from civicid.status_list import parse_token, verify_token
 from civicid.status_uri import base_urls, check_bound, normalize_uri
 from civicid.times import Clock
-
-# Verified trust inputs (grants, revocation and deactivation times) are reused for this long
-# before the ledger is asked again: a revocation reaches a caching verifier within this time,
-# as a status list reaches it within its ttl. Off by default: every answer is then as of the
-# ledger's latest checkpoint.
-DEFAULT_TRUST_TTL: Final = 0
-# Distinct (kind, subject, vct, claims) questions kept; a desk asks about few issuers.
-MAX_CACHED_QUESTIONS: Final = 4096
 
 
 class ProvingReader(Protocol):
@@ -79,20 +71,52 @@ def check_latest(
 
 
 @dataclass(frozen=True, slots=True)
-class TrustInputs:
-    """What a trust verdict is judged from, verified as of ``checkpoint``."""
+class ProvenGrants:
+    """Everything a standing of ``subject`` as ``kind`` for ``vct`` is judged from, proven as
+    of ``checkpoint``: its grants with their revocation times (each grant proven the latest
+    entry about it: no revocation withheld) and its DID's deactivation time."""
 
+    subject: str
+    kind: str
+    vct: str
     pairs: tuple[tuple[Grant, int | None], ...]  # (grant, revoked at)
     deactivated_at: int | None
     checkpoint: Checkpoint
-    fetched: int  # the client's clock when they were verified
+
+    def standing(self, at: int, claims: tuple[str, ...] = ()) -> Standing:
+        """The standing at ``at``, by the rule the ledger applies (``accreditation.judge``)."""
+        return judge(
+            self.subject,
+            self.kind,
+            self.pairs,
+            at,
+            vct=self.vct,
+            claims=claims,
+            deactivated_at=self.deactivated_at,
+        )
+
+    @property
+    def granted(self) -> tuple[Grant, ...]:
+        return tuple(grant for grant, _ in self.pairs)
+
+    def claims_allowed(self, at: int) -> frozenset[str]:
+        """The claims of ``vct`` the subject (a desk) may ask for at ``at``: those of its
+        grants in force then, none once its DID is deactivated."""
+        if self.deactivated_at is not None and self.deactivated_at <= at:
+            return frozenset()
+        allowed: frozenset[str] = frozenset()
+        for grant, revoked_at in self.pairs:
+            if self.vct in grant.credential_types and grant.in_force(at, revoked_at):
+                allowed |= grant.claims_for(self.vct)
+        return allowed
+
+
+PATHS: Final = {ISSUER: "/accreditations", VERIFIER: "/accreditations/verifier"}
 
 
 class RegistryClient:
-    def __init__(self, client: ProvingReader, *, trust_ttl: int = DEFAULT_TRUST_TTL) -> None:
+    def __init__(self, client: ProvingReader) -> None:
         self.client = client
-        self.trust_ttl = trust_ttl
-        self._trust_cache: dict[tuple[str, str, str, tuple[str, ...]], TrustInputs] = {}
 
     def proven_entries(self, answer: Any) -> tuple[Checkpoint, list[ProvenEntry]]:
         """Accept the answer's checkpoint; prove each entry's inclusion, and its signature with
@@ -116,15 +140,22 @@ class RegistryClient:
 
     # -- trust ----------------------------------------------------------------------------
 
-    def _trust_inputs(
-        self, path: str, params: dict[str, Any], kind: str, when: int
-    ) -> tuple[TrustInputs, Any]:
-        answer = self.client.get_json(path, params={**params, "at": when})
+    def grants(
+        self, kind: str, subject: str, vct: str, when: int, claims: tuple[str, ...] = ()
+    ) -> ProvenGrants:
+        """``subject``'s grants of ``kind`` for ``vct``, proven as of the ledger's answer for
+        ``when``: every grant is governance's, about ``subject`` and of ``kind``, and the
+        latest entry about itself (state map); the subject's deactivation is read from its
+        verified history; the ledger's own verdict for ``when`` (and ``claims``) must be the
+        one these give."""
+        params: dict[str, Any] = {"subject": subject, "vct": vct}
+        if kind == VERIFIER:
+            params["claims"] = list(claims)
+        answer = self.client.get_json(PATHS[kind], params={**params, "at": when})
         checkpoint, entries = self.proven_entries(answer)
-        subject = params["subject"]
-        grants = proven.governance_grants(entries, self.client.governance(), self.client.origin)
+        found = proven.governance_grants(entries, self.client.governance(), self.client.origin)
         latest = proven.latest_about(entries)
-        for _, grant, _ in grants:
+        for _, grant, _ in found:
             if grant.subject != subject or grant.kind != kind:
                 raise LEDGER_ANSWER_MISMATCH("the answer rests on another subject's grant")
             # Nothing newer about this grant (a revocation) is withheld.
@@ -135,54 +166,46 @@ class RegistryClient:
         # A deactivated subject's grants stop counting from its deactivation: read from its
         # history, verified (and proven the latest) as of this answer's checkpoint.
         ended = None
-        if grants:
+        if found:
             head = self.client.chain(subject, covering=checkpoint.size).latest
             ended = head.time if head.deactivated else None
         pairs = tuple(
             (grant, min((t for _, t in revocations), default=None))
-            for _, grant, revocations in grants
+            for _, grant, revocations in found
         )
-        return TrustInputs(pairs, ended, checkpoint, self.client.clock()), answer
+        result = ProvenGrants(subject, kind, vct, pairs, ended, checkpoint)
+        standing = result.standing(when, claims)
+        claimed = (answer.get("accredited"), answer.get("accreditation"))
+        if claimed != (standing.accredited, standing.accreditation):
+            raise LEDGER_ANSWER_MISMATCH("the ledger's verdict differs from its proven entries")
+        return result
 
-    def _trust(
-        self, path: str, params: dict[str, Any], kind: str, at: int | None, claims: tuple[str, ...]
-    ) -> TrustAnswer:
-        now = self.client.clock()
-        when = now if at is None else at
-        subject, vct = params["subject"], params["vct"]
-        key = (kind, subject, vct, claims)
-        cached = self._trust_cache.get(key)
-        if cached is not None and now - cached.fetched < self.trust_ttl:
-            inputs, answer = cached, None
-        else:
-            inputs, answer = self._trust_inputs(path, params, kind, when)
-            if len(self._trust_cache) >= MAX_CACHED_QUESTIONS:
-                self._trust_cache.clear()
-            self._trust_cache[key] = inputs
-        standing = judge(
-            subject,
-            kind,
-            inputs.pairs,
-            when,
-            vct=vct,
-            claims=claims,
-            deactivated_at=inputs.deactivated_at,
+    def granted_subjects(self, kind: str, vct: str, when: int) -> tuple[str, ...]:
+        """Who holds a grant of ``kind`` covering ``vct`` by the ledger's list for ``when``
+        (candidates only: each is believed through ``grants``, which proves nothing newer
+        about its grants was withheld)."""
+        answer = self.client.get_json(PATHS[ISSUER], {"at": when})
+        _, entries = self.proven_entries(answer)
+        found = proven.governance_grants(entries, self.client.governance(), self.client.origin)
+        return tuple(
+            dict.fromkeys(
+                grant.subject
+                for _, grant, _ in found
+                if grant.kind == kind and vct in grant.credential_types
+            )
         )
-        if answer is not None:
-            claimed = (answer.get("accredited"), answer.get("accreditation"))
-            if claimed != (standing.accredited, standing.accreditation):
-                raise LEDGER_ANSWER_MISMATCH("the ledger's verdict differs from its proven entries")
-        grants = tuple(grant for grant, _ in inputs.pairs)
-        return TrustAnswer(standing, grants, inputs.checkpoint)
 
     def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:
-        return self._trust("/accreditations", {"subject": did, "vct": vct}, ISSUER, at, ())
+        when = self.client.clock() if at is None else at
+        grants = self.grants(ISSUER, did, vct, when)
+        return TrustAnswer(grants.standing(when), grants.granted, grants.checkpoint)
 
     def verifier_allowed(
         self, did: str, vct: str, claims: list[str] | tuple[str, ...], at: int | None = None
     ) -> TrustAnswer:
-        params = {"subject": did, "vct": vct, "claims": list(claims)}
-        return self._trust("/accreditations/verifier", params, VERIFIER, at, tuple(claims))
+        when = self.client.clock() if at is None else at
+        grants = self.grants(VERIFIER, did, vct, when, tuple(claims))
+        return TrustAnswer(grants.standing(when, tuple(claims)), grants.granted, grants.checkpoint)
 
     # -- credential types and status lists ------------------------------------------------
 

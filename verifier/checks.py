@@ -23,10 +23,12 @@ from civicid.dcql import claim_path, select
 from civicid.did import parse_did, split_key_id
 from civicid.errors import INTERNAL_ERROR, Error, NotFound
 from civicid.jose import PublicKey
+from civicid.trust import KEY_NOT_IN_FORCE, Trust
 from verifier.decision import FAILED, PASSED, SKIPPED, Decision, Outcome
 from verifier.errors import (
     CLAIM_MISSING,
     CREDENTIAL_ISSUER_INVALID,
+    CREDENTIAL_KEY_NOT_IN_FORCE,
     CREDENTIAL_STATUS_INVALID,
     CREDENTIAL_TOO_OLD,
     ISSUER_NOT_ACCEPTED,
@@ -41,7 +43,6 @@ from verifier.errors import (
     VCT_UNKNOWN,
 )
 from verifier.policy import Policy, today_of
-from verifier.trust import LedgerTrust
 
 # One SD-JWT VC presentation: the kernel's bound on what it parses at all.
 MAX_PRESENTATION_CHARS: Final = sdjwt.MAX_PRESENTATION_BYTES
@@ -109,7 +110,7 @@ class Run:
     nonce: str
     client_id: str
     now: int
-    trust: LedgerTrust
+    trust: Trust
     replay: ReplayGuard | None
     on_status_uri: Callable[[str], None] | None
     parsed: sdjwt.Presentation | None = None
@@ -171,7 +172,14 @@ class Run:
 
     # 4. The key kid names, in the issuer's DID document as it stood at iat, proven.
     def issuer_key(self) -> str:
-        self.key = self.trust.issuer_key(self.kid, self.iat, now=self.now, max_age=self.max_age)
+        try:
+            self.key = self.trust.key_in_force(
+                self.kid, self.iat, now=self.now, max_age=self.max_age
+            )
+        except Error as exc:
+            if exc.code != KEY_NOT_IN_FORCE.name:
+                raise
+            raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message, **exc.details) from exc
         return self.kid.rsplit("#", 1)[-1]
 
     # 5. RFC 9901 §7.1 step 2.2: the issuer's signature, with that key only.
@@ -264,7 +272,9 @@ class Run:
         uri = listed.get("uri") if isinstance(listed, dict) else None
         if not isinstance(uri, str) or not uri:
             raise CREDENTIAL_STATUS_INVALID("status must hold status_list.uri and .idx (§6.2)")
-        fetched = self.trust.status_list(str(uri), now=self.now, max_age=self.max_age)
+        fetched = self.trust.status_list(
+            uri, issuer=self.iss, now=self.now, max_age=self.max_age
+        )
         if self.on_status_uri is not None:
             self.on_status_uri(str(uri))
         value = status_list.status_of(reference, fetched.value.token)
@@ -414,7 +424,7 @@ def check_presentation(
     policy: Policy,
     nonce: str,
     client_id: str,
-    trust: LedgerTrust,
+    trust: Trust,
     now: int,
     replay: ReplayGuard | None = None,
     on_status_uri: Callable[[str], None] | None = None,

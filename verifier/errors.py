@@ -77,17 +77,12 @@ STATUS_UNKNOWN_VALUE = declare(
 )
 CLAIM_MISSING = declare("claim_missing", Refused, "a claim the policy requires was not disclosed")
 PREDICATE_FAILED = declare("predicate_failed", Refused, "a condition of the policy is not met")
-LEDGER_DATA_STALE = declare(
-    "ledger_data_stale", Refused, "the ledger data is older than the policy allows"
-)
 
 # -- offline mode ------------------------------------------------------------------------
 SNAPSHOT_MISSING = declare("snapshot_missing", NotFound, "no offline snapshot; run sync")
 SNAPSHOT_INVALID = declare("snapshot_invalid", InvalidInput, "the snapshot file is not valid")
-SNAPSHOT_INCOMPLETE = declare(
-    "snapshot_incomplete", NotFound, "the snapshot lacks ledger data this check needs"
-)
-SNAPSHOT_STALE = declare("snapshot_stale", Refused, "the snapshot is older than the policy allows")
+# snapshot_incomplete and snapshot_stale are the kernel's (civicid/trust/cache.py): the trust
+# package decides when remembered ledger data may no longer stand in for the ledger.
 
 # -- set-up and storage ------------------------------------------------------------------
 VERIFIER_NOT_INITIALIZED = declare(

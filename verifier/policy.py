@@ -30,6 +30,7 @@ from civicid.dcql import (
 )
 from civicid.did import parse_did
 from civicid.errors import Error
+from civicid.trust import DeskStanding
 from verifier.errors import POLICY_INVALID, POLICY_NOT_ACCREDITED, POLICY_UNKNOWN, PREDICATE_FAILED
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -382,17 +383,17 @@ def load_policies(directory: Path) -> dict[str, Policy]:
 
 
 # (vct, claim names) -> (accredited?, the claim names the desk's grants allow, reason)
-AllowedClaims = Callable[[str, tuple[str, ...]], tuple[bool, frozenset[str], str | None]]
+AllowedClaims = Callable[[str, tuple[str, ...]], DeskStanding]
 
 
 def require_accredited(policy: Policy, allowed: AllowedClaims) -> None:
     """Refuse ``policy`` unless the desk may ask for every requested claim of every type it
     accepts, naming the first claim it may not ask for (the ledger's verifier accreditation)."""
     for vct in policy.credential_types:
-        accredited, grantable, reason = allowed(vct, policy.requested)
-        if accredited:
+        answer = allowed(vct, policy.requested)
+        if answer.accredited:
             continue
-        missing = [name for name in policy.requested if name not in grantable]
+        missing = [name for name in policy.requested if name not in answer.allowed]
         if missing:
             raise POLICY_NOT_ACCREDITED(
                 f"policy {policy.name!r} asks for {missing[0]!r} of {vct}, and the desk is not "
@@ -401,7 +402,8 @@ def require_accredited(policy: Policy, allowed: AllowedClaims) -> None:
                 vct=vct,
             )
         raise POLICY_NOT_ACCREDITED(
-            f"policy {policy.name!r}: the desk is not accredited for {vct} ({reason})",
+            f"policy {policy.name!r}: the desk is not accredited for {vct} "
+            f"({answer.standing.reason})",
             vct=vct,
         )
 

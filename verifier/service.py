@@ -5,6 +5,7 @@ the demo are shells over ``Verifier``.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from civicid.oid4vp import (
     new_nonce,
 )
 from civicid.times import Clock, rfc3339, system_clock
+from civicid.trust import ANY_AGE, DeskStanding, Trust
 from verifier.checks import STEPS, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
 from verifier.errors import RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
@@ -44,7 +46,6 @@ from verifier.policy import (
 from verifier.settings import CONFIG_FILE, VerifierSettings
 from verifier.snapshot import Snapshot
 from verifier.store import PendingRequest, Store
-from verifier.trust import LedgerTrust
 
 REQUEST_PATH: Final = "/oid4vp/requests/"
 RESPONSE_PATH: Final = "/oid4vp/response"
@@ -114,7 +115,7 @@ class Verifier:
         *,
         desk: Identity,
         policies: dict[str, Policy],
-        trust: LedgerTrust,
+        trust: Trust,
         store: Store,
         base_url: str,
         clock: Clock = system_clock,
@@ -159,7 +160,7 @@ class Verifier:
                 trust_file=settings.trust_file,
                 transport=ledger_transport,
             )
-            trust = LedgerTrust(client, clock=clock)
+            trust = Trust(client, clock=clock)
         verifier = cls(
             desk=desk,
             policies=load_policies(settings.policies_path),
@@ -179,16 +180,21 @@ class Verifier:
 
     def close(self) -> None:
         self.store.close()
-        self.trust.client.close()
+        self.trust.close()
 
     def check_policies(self) -> None:
-        """Refuse (at load) any policy asking for a claim the desk may not ask for."""
+        """Refuse (at load) any policy asking for a claim the desk may not ask for. Offline,
+        the snapshot's age is each check's business: a policy that never runs offline still
+        loads."""
         now = self.clock()
         for policy in self.policies.values():
-            require_accredited(
-                policy,
-                lambda vct, claims: self.trust.verifier_claims(self.desk.did, vct, claims, now=now),
-            )
+            age = ANY_AGE if self.trust.offline else policy.max_ledger_age
+            require_accredited(policy, functools.partial(self._desk_standing, now=now, age=age))
+
+    def _desk_standing(
+        self, vct: str, claims: tuple[str, ...], *, now: int, age: int
+    ) -> DeskStanding:
+        return self.trust.desk_standing(self.desk.did, vct, claims, now=now, max_age=age)
 
     def policy(self, name: str) -> Policy:
         return policies_named(self.policies, name)

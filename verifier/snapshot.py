@@ -21,9 +21,9 @@ from civicid.errors import Error
 from civicid.keystore import write_private
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, parse_time, rfc3339
-from verifier.errors import SNAPSHOT_INCOMPLETE, SNAPSHOT_INVALID, SNAPSHOT_MISSING
+from civicid.trust import SNAPSHOT_INCOMPLETE, Trust
+from verifier.errors import SNAPSHOT_INVALID, SNAPSHOT_MISSING
 from verifier.policy import Policy
-from verifier.trust import LedgerTrust
 
 FORMAT: Final = "civicid-verifier-snapshot/1"
 # Every answer a desk needs is small except status lists (at most a few MiB each).
@@ -192,8 +192,8 @@ class Snapshot:
         replayer = Replayer({(e.path, e.query): e for e in self.exchanges})
         return LedgerClient(self.ledger_url, vkey, transport=replayer)
 
-    def trust(self, vkey: str, clock: Clock) -> LedgerTrust:
-        return LedgerTrust(self.client(vkey), clock=clock, as_of=self.synced_at)
+    def trust(self, vkey: str, clock: Clock) -> Trust:
+        return Trust(self.client(vkey), clock=clock, as_of=self.synced_at)
 
 
 def sync(
@@ -211,25 +211,29 @@ def sync(
     recorder = Recorder(transport or httpx.HTTPTransport())
     client = LedgerClient(ledger_url, vkey, trust_file=trust_file, transport=recorder)
     now = clock()
-    trust = LedgerTrust(client, clock=clock)
+    trust = Trust(client, clock=clock)
     problems: list[str] = []
     try:
-        checkpoint = client.checkpoint()
+        checkpoint = trust.checkpoint()
         client.governance()
         for policy in policies:
             for vct in policy.credential_types:
-                trust.verifier_claims(desk, vct, policy.requested, now=now)
-                trust.credential_type(vct, now=now, max_age=0)
-                issuers = policy.issuers or trust.issuers_for(vct, now=now)
+                trust.desk_standing(desk, vct, policy.requested, now=now)
+                trust.credential_type(vct, now=now)
+                try:
+                    issuers = policy.issuers or trust.issuers_for(vct, now=now)
+                except Error as exc:
+                    problems.append(f"issuers of {vct}: {exc.message} [{exc.code}]")
+                    continue
                 for issuer in issuers:
                     try:
-                        trust.issuer_standing(issuer, vct, now, now=now, max_age=0)
-                        client.resolve(issuer)
+                        trust.issuer_standing(issuer, vct, now, now=now)
+                        trust.history(issuer, now=now)
                     except Error as exc:
                         problems.append(f"{issuer} for {vct}: {exc.message} [{exc.code}]")
         for uri in status_lists:
             try:
-                client.status_list(uri, now=now)
+                trust.status_list(uri, issuer=None, now=now)
             except Error as exc:
                 problems.append(f"status list {uri}: {exc.message} [{exc.code}]")
     finally:

@@ -11,24 +11,24 @@ import httpx
 import pytest
 
 from civicid.ledger_client import LedgerClient
+from civicid.trust import Trust
 from tests.verifier.world import DAY, NATIONAL_ID, NOW, World
-from verifier.trust import LedgerTrust
 
 OTHER_TYPE = "https://civicid.example/vct/fishing-licence"
 HOUR = 3600
 
 
 @pytest.fixture
-def trust(world: World, http: httpx.BaseTransport) -> Iterator[LedgerTrust]:
+def trust(world: World, http: httpx.BaseTransport) -> Iterator[Trust]:
     client = LedgerClient(
         "http://testserver", world.genesis.vkey, transport=http, clock=lambda: world.clock.now
     )
-    yield LedgerTrust(client, clock=lambda: world.clock.now)
+    yield Trust(client, clock=lambda: world.clock.now)
     client.close()
 
 
 def test_an_answer_about_one_issuer_is_not_served_for_another(
-    world: World, trust: LedgerTrust
+    world: World, trust: Trust
 ) -> None:
     stranger = world.register("agency")  # on the ledger, never accredited
     now = world.clock.now
@@ -40,7 +40,7 @@ def test_an_answer_about_one_issuer_is_not_served_for_another(
 
 
 def test_an_agency_is_accredited_only_for_the_types_it_was_granted(
-    world: World, trust: LedgerTrust
+    world: World, trust: Trust
 ) -> None:
     now = world.clock.now
     assert trust.issuer_standing(
@@ -50,15 +50,15 @@ def test_an_agency_is_accredited_only_for_the_types_it_was_granted(
     assert not other.accredited
 
 
-def test_a_desk_grant_does_not_count_at_its_end(world: World, trust: LedgerTrust) -> None:
+def test_a_desk_grant_does_not_count_at_its_end(world: World, trust: Trust) -> None:
     """The world's desk grant runs from NOW for 365 days: at its last second it counts, at
     its end it does not (valid_until is exclusive)."""
     end = NOW + 365 * DAY
     claims = ("resident",)
-    _, before, _ = trust.verifier_claims(world.desk.did, NATIONAL_ID, claims, now=end - 1)
-    assert "resident" in before
-    _, at_end, _ = trust.verifier_claims(world.desk.did, NATIONAL_ID, claims, now=end)
-    assert "resident" not in at_end
+    before = trust.desk_standing(world.desk.did, NATIONAL_ID, claims, now=end - 1)
+    assert before.accredited and "resident" in before.allowed
+    at_end = trust.desk_standing(world.desk.did, NATIONAL_ID, claims, now=end)
+    assert not at_end.accredited and "resident" not in at_end.allowed
 
 
 class GrantsOfAnotherType(httpx.BaseTransport):
@@ -87,7 +87,7 @@ def test_grants_of_another_type_in_the_answer_do_not_accredit(
         transport=GrantsOfAnotherType(http),
         clock=lambda: world.clock.now,
     )
-    trust = LedgerTrust(client, clock=lambda: world.clock.now)
+    trust = Trust(client, clock=lambda: world.clock.now)
     now = world.clock.now
     try:
         standing = trust.issuer_standing(world.agency.did, OTHER_TYPE, now, now=now, max_age=HOUR)

@@ -7,6 +7,7 @@ client) or on loopback; its clock and the desk's are fixed and moved by the test
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from civicid import sdjwt
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
 from civicid.dcql import ClaimPath
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.jose import PrivateKey
 from civicid.keystore import KeyStore
@@ -116,6 +118,7 @@ class World:
     desk: Identity = field(init=False)
     holder: PrivateKey = field(default_factory=PrivateKey.generate)
     status: StatusList = field(default_factory=lambda: StatusList(1000, 2))
+    lists: set[str] = field(default_factory=set)  # other agencies' own lists, published
 
     @property
     def origin(self) -> str:
@@ -187,6 +190,20 @@ class World:
         )
         return self.submit(signer, tx.STATUS_LIST, {"uri": LIST_URI, "token": token})
 
+    def own_list(self, who: Identity) -> str:
+        """The URI of an all-valid list of ``who``'s own (published the first time asked)."""
+        uri = f"https://agency.civicid.example/status/{who.did.rsplit(':', 1)[-1]}"
+        if uri not in self.lists:
+            token = build_token(
+                key=who.key, kid=who.kid, sub=uri, status_list=StatusList(1000, 2),
+                iat=self.clock.now, exp=None, ttl=3600,
+            )  # fmt: skip
+            # Not an agency the ledger lets publish: its credential points at no list.
+            with contextlib.suppress(Error):
+                self.submit(who, tx.STATUS_LIST, {"uri": uri, "token": token})
+            self.lists.add(uri)
+        return uri
+
     def credential(
         self,
         *,
@@ -202,6 +219,9 @@ class World:
         **extra: Any,
     ) -> str:
         who = issuer or self.agency
+        if status is None and who is not self.agency:
+            # A list must be its credential's issuer's own: another agency gets one.
+            status = {"status_list": {"idx": index, "uri": self.own_list(who)}}
         return sdjwt.issue(
             issuer_key=who.key,
             kid=who.kid,

@@ -1,0 +1,85 @@
+"""A rogue ledger (or a lying mirror): it answers with genuine entries, genuine inclusion
+proofs and the genuine signed checkpoint, and lies only by what it leaves out or adds. Only
+the state map proofs (nothing newer withheld) and the client's own judgement of the entries
+can catch it; each lie here is one a client must refuse."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from civicid import transaction as tx
+from civicid.transaction import Transaction
+
+Lie = Callable[[httpx.Request, dict[str, Any]], dict[str, Any] | None]
+
+
+class Rogue(httpx.BaseTransport):
+    """Passes every request to the genuine ledger; answers of ``path`` go through ``lie``
+    (None: told as they are). ``lied`` counts the answers it changed."""
+
+    def __init__(self, inner: httpx.BaseTransport, path: str, lie: Lie) -> None:
+        self.inner, self.path, self.lie = inner, path, lie
+        self.lied = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self.inner.handle_request(request)
+        if request.url.path != self.path or answer.status_code != 200:
+            return answer
+        body = json.loads(answer.read())
+        told = self.lie(request, body)
+        if told is None:
+            return httpx.Response(200, json=body)
+        self.lied += 1
+        return httpx.Response(200, json=told)
+
+
+def kind_of(item: dict[str, Any]) -> str:
+    return Transaction.parse(item["transaction"]).type
+
+
+def revocation_withheld(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The grant's revocation left out; the verdict set to "accredited" by that grant."""
+    if "subject" not in request.url.params:
+        return None
+    kept = [e for e in body["entries"] if kind_of(e) != tx.ACCREDITATION_REVOKE]
+    if len(kept) == len(body["entries"]):
+        return None
+    grants = [Transaction.parse(e["transaction"]).body for e in kept]
+    return {**body, "entries": kept, "accredited": True,
+            "accreditation": grants[0]["accreditation"]}  # fmt: skip
+
+
+def verdict_unsupported(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The genuine entries, with a verdict they do not give."""
+    if "subject" not in request.url.params or body.get("accredited"):
+        return None
+    grants = [e for e in body["entries"] if kind_of(e) == tx.ACCREDITATION_GRANT]
+    if not grants:
+        return {**body, "accredited": True, "accreditation": "acc-000000000000"}
+    first = Transaction.parse(grants[0]["transaction"]).body["accreditation"]
+    return {**body, "accredited": True, "accreditation": first}
+
+
+def grants_of(ledger: httpx.BaseTransport, params: dict[str, Any]) -> dict[str, Any]:
+    request = httpx.Request("GET", httpx.URL("http://testserver/accreditations", params=params))
+    answer = ledger.handle_request(request)
+    answer.read()
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def borrowed_grant(ledger: httpx.BaseTransport, subject: str, vct: str) -> Lie:
+    """The genuine answer about ``subject``'s grants for ``vct``, told as the answer about
+    whoever was asked (genuine grants of another subject, or of another kind)."""
+
+    def lie(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
+        if "subject" not in request.url.params or request.url.params["subject"] == subject:
+            return None
+        other = grants_of(ledger, {"subject": subject, "vct": vct, "at": request.url.params["at"]})
+        return {**other, "accredited": True}
+
+    return lie
