@@ -11,12 +11,41 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, Protocol, TypeVar
 
 import typer
 
 from civicid.errors import Error
 from civicid.settings import DATA_DIR_ENV, default_data_dir
+
+
+class Parsed(Protocol):
+    """A click context, whichever copy of click made it."""
+
+    def get_parameter_source(self, name: str) -> Any: ...
+
+
+def typed(ctx: Parsed, name: str) -> bool:
+    """Whether option ``name`` was given on the command line (not by env or default)."""
+    source = ctx.get_parameter_source(name)
+    # By name: Typer may bring its own copy of click, whose enum is another class.
+    return source is not None and source.name == "COMMANDLINE"
+
+
+def group_data_dir(ctx: typer.Context, param: typer.CallbackParam, value: Path) -> Path:
+    """A command's ``--data-dir``, unless only its group was given one on the command line
+    (``civicid wallet --data-dir X init``): then the group's. Typed on the command itself,
+    it wins; else the group's flag beats the environment and the default."""
+    parent = ctx.parent
+    if parent is None or param.name is None:
+        return value
+    if typed(ctx, param.name):
+        return value
+    if typed(parent, param.name):
+        given = parent.params[param.name]
+        return given if isinstance(given, Path) else Path(given)
+    return value
+
 
 DataDir = Annotated[
     Path,
@@ -26,6 +55,7 @@ DataDir = Annotated[
         default_factory=default_data_dir,
         show_default="per-user data directory",
         help="Where keys and stores live.",
+        callback=group_data_dir,
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]

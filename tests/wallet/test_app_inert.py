@@ -56,9 +56,7 @@ def painted(app: WalletApp) -> tuple[str, list[str]]:
     """What the app would write to the terminal for its current screen, and the screen's
     text line by line (the same full-screen update the driver writes, read back through
     the compositor as Textual's own screenshot does)."""
-    update = app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens
-    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     assert update is not None
     console = Console(
         file=io.StringIO(),
@@ -129,12 +127,22 @@ def hostile_plan(held_claims: dict[str, str]) -> Plan:
     )
     choices = (
         ClaimChoice(
-            ("given_name",), "given_name", CLICK + OSC52, held_claims["given_name"],
-            REQUIRED, False, True,
+            ("given_name",),
+            "given_name",
+            CLICK + OSC52,
+            held_claims["given_name"],
+            REQUIRED,
+            False,
+            True,
         ),
         ClaimChoice(
-            ("family_name",), "family_name", "Family name", held_claims["family_name"],
-            OPTIONAL, False, True,
+            ("family_name",),
+            "family_name",
+            "Family name",
+            held_claims["family_name"],
+            OPTIONAL,
+            False,
+            True,
         ),
     )
     option = Option(

@@ -209,3 +209,33 @@ def test_corrupted_store_names_the_restore_command(person: Citizen) -> None:
     result = person.run("list", ok=False)
     refused(result, "wallet_store_corrupt")
     assert "civicid wallet restore" in result.stderr
+
+
+def test_the_group_s_data_dir_is_the_command_s(tmp_path: Path) -> None:
+    """``civicid wallet --data-dir X init`` makes the wallet in X (not in the per-user
+    directory, nor in $CIVICID_DATA_DIR); a command's own --data-dir still wins."""
+    chosen, elsewhere, own = tmp_path / "chosen", tmp_path / "env", tmp_path / "own"
+    env = {
+        "CIVICID_WALLET_PASSPHRASE": PASSPHRASE,
+        "CIVICID_WALLET_KDF_MEMORY_KIB": "19456",
+        "CIVICID_WALLET_KDF_ITERATIONS": "2",
+        "XDG_DATA_HOME": str(tmp_path / "per-user"),
+        "HOME": str(tmp_path / "home"),
+    }
+    runner = CliRunner()
+    result = runner.invoke(app, ["wallet", "--data-dir", str(chosen), "init"], env=env)
+    assert result.exit_code == 0, result.output
+    assert (chosen / "wallet" / "wallet.db").exists()
+    assert not (tmp_path / "per-user").exists() and not (tmp_path / "home").exists()
+    result = runner.invoke(
+        app,
+        ["wallet", "--data-dir", str(chosen), "list"],
+        env={**env, "CIVICID_DATA_DIR": str(elsewhere)},
+    )
+    assert result.exit_code == 0, result.output
+    assert not elsewhere.exists()
+    result = runner.invoke(
+        app, ["wallet", "--data-dir", str(chosen), "init", "--data-dir", str(own)], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert (own / "wallet" / "wallet.db").exists()
