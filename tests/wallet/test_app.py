@@ -165,7 +165,7 @@ async def test_present_flow_with_an_optional_claim_left_out(
         await pilot.click("#send")
         await settle(pilot)
         decision = str(app.screen.query_one("#decision").render())
-        assert "ELIGIBLE" in decision and "family_name" in decision
+        assert "✔ Eligible" in decision and "Kept back: Family name" in decision
     [received] = desk_stub.behaviour.received
     assert "family_name" not in received and received["given_name"] == "Ada"
 
@@ -223,8 +223,8 @@ async def test_cards_details_history_help_and_palette(
         assert isinstance(app.screen, HistoryScreen)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
-        assert "given_name, resident" in str(table.get_row_at(0))
-        assert "eligible" in str(app.screen.query_one("#receipt").render())
+        assert "Given name, Resident" in str(table.get_row_at(0))
+        assert "checked: Eligible" in str(app.screen.query_one("#receipt").render())
         await pilot.press("escape", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape", "ctrl+p")

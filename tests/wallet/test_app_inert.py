@@ -5,19 +5,18 @@ is painted with hostile values and what would go to the terminal is read back.""
 
 from __future__ import annotations
 
-import io
 from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
 import pytest
-from rich.console import Console
 
 from civicid.dcql import ClaimsQuery, CredentialQuery, DcqlQuery
 from civicid.errors import Error
 from civicid.oid4vci import CredentialIssuerMetadata, CredentialOffer, TxCode
 from civicid.oid4vp import AuthorizationRequest
 from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, made_up
+from tests.wallet.painted import painted
 from wallet.app import WalletApp
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import Offered, OfferReview
@@ -50,26 +49,6 @@ ESCAPES: Final = (OSC52, OSC8, CLEAR, HIDE, C1_CSI)
 def hostile(n: int) -> str:
     """One markup tag and one escape, short enough to fit a line at 80 columns."""
     return MARKUP[n % len(MARKUP)] + ESCAPES[n % len(ESCAPES)]
-
-
-def painted(app: WalletApp) -> tuple[str, list[str]]:
-    """What the app would write to the terminal for its current screen, and the screen's
-    text line by line (the same full-screen update the driver writes, read back through
-    the compositor as Textual's own screenshot does)."""
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    assert update is not None
-    console = Console(
-        file=io.StringIO(),
-        width=SIZE[0],
-        height=SIZE[1],
-        force_terminal=True,
-        color_system="truecolor",
-        legacy_windows=False,
-    )
-    console.print(update)
-    terminal = console.file.getvalue()  # type: ignore[attr-defined]
-    lines = [strip.text for strip in app.screen._compositor.render_strips()]
-    return terminal, lines
 
 
 def assert_inert(app: WalletApp, *, markup: tuple[str, ...], visible: tuple[str, ...]) -> None:
@@ -180,6 +159,7 @@ async def test_a_hostile_history_entry_is_shown_inert(tmp_path: Path) -> None:
                 id="h1",
                 at=NOW,
                 verifier=DESK,
+                verifier_name=CLICK + CLEAR,
                 client_id="decentralized_identifier:" + DESK,
                 purpose=CONCEAL + OSC52,
                 accreditation=None,

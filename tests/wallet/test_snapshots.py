@@ -3,6 +3,8 @@ citizen sees shows up as a failing picture (update with --snapshot-update after 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,16 @@ def plan_for(held: Credential) -> Plan:
         refusal="verifier_claims_not_allowed",
     )
     return Plan("openid4vp://?x", request, (QueryPlan(query, (option,)),), NOW)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Times are shown in local time: the pictures are taken in UTC wherever they run."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, Static
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from civicid.errors import Error
@@ -20,6 +20,7 @@ from wallet.holder.vault import check_strength
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.settings import WalletSettings
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
@@ -68,7 +69,7 @@ class FirstRunScreen(Screen[Wallet]):
             yield Input(password=True, compact=True, id="backup-passphrase")
             yield Button("Restore backup", id="restore")
             yield LoadingIndicator(id="busy")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
@@ -154,7 +155,7 @@ class UnlockScreen(Screen[Wallet]):
             yield Input(placeholder="Passphrase", password=True, compact=True, id="passphrase")
             yield Label("", id="problem", classes="problem")
             yield LoadingIndicator(id="busy")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False

@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, OptionList, Static
+from textual.widgets import Header, Label, OptionList, Static
 
 from civicid.errors import Error
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
+from wallet.widgets.footer import KeysFooter
 
 
 class CardsScreen(Screen[None]):
@@ -39,7 +40,7 @@ class CardsScreen(Screen[None]):
             yield OptionList(id="cards")
             yield Static("No credentials yet. Press r to receive one from an agency.", id="empty")
             yield Label("", id="status-line", classes="meta")
-        yield Footer()
+        yield KeysFooter()
 
     def on_screen_resume(self) -> None:
         """Shown first, or back from another screen: read the cards as they are now."""

@@ -8,14 +8,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
-from civicid.times import rfc3339
 from wallet.holder.credentials import Credential
 from wallet.holder.wallet import Wallet
 from wallet.widgets.card import StatusBadge
 from wallet.widgets.claims import ClaimRows
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import lines, plain
+from wallet.widgets.words import day, when
 
 
 class DetailsScreen(Screen[None]):
@@ -35,19 +36,20 @@ class DetailsScreen(Screen[None]):
             with Horizontal(classes="card-top"):
                 yield Label(plain(credential.title), classes="title")
                 yield StatusBadge(credential.status(now))
-            facts = [
-                plain("Issuer   ", credential.issuer_name or ""),
-                plain("         ", credential.issuer),
+            issuer = credential.issuer_name
+            facts = [plain("Issuer   ", issuer or credential.issuer)]
+            if issuer:
+                facts.append(plain("         ", credential.issuer))
+            facts.append(
                 plain(
-                    f"Issued   {rfc3339(credential.issued_at)}",
-                    f"   expires {rfc3339(credential.expires_at)}" if credential.expires_at else "",
-                ),
-                plain(
-                    f"Copies   {len(credential.copies)}, each with its own key · id ", credential.id
-                ),
-            ]
+                    f"Issued   {when(credential.issued_at)}",
+                    f" · expires {day(credential.expires_at)}" if credential.expires_at else "",
+                )
+            )
+            copies = len(credential.copies)
+            facts.append(plain(f"Copies   {copies}, each with its own key · id ", credential.id))
             if credential.checked_at:
-                facts.append(plain(f"Checked  {rfc3339(credential.checked_at)} on the ledger"))
+                facts.append(plain(f"Checked  {when(credential.checked_at)} on the ledger"))
             yield Static(lines(*facts), classes="facts")
             yield ClaimRows(credential)
-        yield Footer()
+        yield KeysFooter()

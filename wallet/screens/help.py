@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 HELP = """\
 [b]Keys[/b]
+  enter  open a card: every claim, and which you can keep back
   r  receive a credential (paste the agency's offer link)
   p  present: answer a desk's request (paste its link)
   h  history: who saw what, and their signed receipts

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
-from civicid.times import rfc3339
+from civicid.errors import Error
 from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import cell, lines, plain
+from wallet.widgets.words import claim_words, decision_words, when
+
+# Columns fit 80 terminal columns: the claims shared are cut here, and read whole below.
+SHARED_WIDTH: Final = 26
+DESK_WIDTH: Final = 14
+DID_PREFIX: Final = "did:civicid:"
+
+
+def short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def desk_name(entry: Presentation) -> str:
+    return entry.verifier_name or entry.verifier.removeprefix(DID_PREFIX)
 
 
 class HistoryScreen(Screen[None]):
@@ -26,24 +42,34 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.wallet = wallet
         self.entries: list[Presentation] = []
+        self.labels: dict[str, dict[str, str]] = {}  # credential id -> its claim labels
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("Who saw what, and when", classes="title")
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="receipt", classes="receipt")
-        yield Footer()
+            with VerticalScroll(id="receipt-box", classes="receipt"):
+                yield Static("", id="receipt")
+        yield KeysFooter()
+
+    def words(self, entry: Presentation, names: tuple[str, ...] | list[str]) -> str:
+        labels = self.labels.get(entry.credential_id)
+        return ", ".join(claim_words(str(name), labels) for name in names)
 
     def on_mount(self) -> None:
-        self.entries = self.wallet.history()
+        self.entries = list(reversed(self.wallet.history()))
+        try:
+            self.labels = {c.id: c.labels for c in self.wallet.credentials()}
+        except Error:
+            self.labels = {}  # the history is still worth showing with claim names
         table = self.query_one(DataTable)
-        table.add_columns("When (UTC)", "Desk", "Claims shared", "Decision")
-        for index, entry in enumerate(reversed(self.entries)):
+        table.add_columns("When", "Desk", "Shared", "Decision")
+        for index, entry in enumerate(self.entries):
             table.add_row(
-                cell(rfc3339(entry.at).replace("T", " ")[:16]),
-                cell(entry.verifier.removeprefix("did:civicid:")[:10] + "…"),
-                cell(", ".join(entry.disclosed) or "-"),
-                cell(entry.decision or f"no receipt ({entry.error})"),
+                cell(when(entry.at)),
+                cell(short(desk_name(entry), DESK_WIDTH)),
+                cell(short(self.words(entry, entry.disclosed) or "nothing", SHARED_WIDTH)),
+                cell(decision_words(entry.decision) if entry.decision else "No receipt"),
                 key=str(index),
             )
         if not self.entries:
@@ -53,33 +79,45 @@ class HistoryScreen(Screen[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is None:
             return
-        entry = list(reversed(self.entries))[int(event.row_key.value)]
-        receipt = entry.receipt_claims
-        rows = [
-            plain("Desk ", entry.verifier),
-            plain("Purpose: ", entry.purpose or "-"),
-            plain(
-                "Accreditation: ",
-                entry.accreditation or "none",
-                (
-                    "  · sent although not accredited: " + ", ".join(entry.unaccredited)
-                    if entry.unaccredited
-                    else ""
-                ),
-            ),
-            plain(
-                "Withheld: ",
-                ", ".join(entry.withheld) or "nothing",
-                "" if entry.fresh_copy else "  · a copy this desk had seen before",
-            ),
-        ]
-        if receipt:
-            claims = [c for r in receipt.get("received", []) for c in r.get("claims", [])]
+        entry = self.entries[int(event.row_key.value)]
+        self.query_one("#receipt", Static).update(self.receipt(entry))
+        self.query_one("#receipt-box", VerticalScroll).scroll_home(animate=False)
+
+    def receipt(self, entry: Presentation) -> Content:
+        rows = [plain("When       ", when(entry.at))]
+        rows.append(plain("Desk       ", desk_name(entry)))
+        if entry.verifier_name:
+            rows.append(plain("           ", entry.verifier))
+        rows.append(plain("Purpose    ", entry.purpose or "not given"))
+        rows.append(plain("Shared     ", self.words(entry, entry.disclosed) or "nothing"))
+        rows.append(plain("Kept back  ", self.words(entry, entry.withheld) or "nothing"))
+        if entry.accreditation:
+            rows.append(plain("Accredited ✔ on the ledger (", entry.accreditation, ")"))
+        else:
+            rows.append(plain("Accredited ✘ not accredited for this credential"))
+        if entry.unaccredited:
             rows.append(
                 plain(
-                    "Receipt, signed by the desk and checked: ",
-                    str(receipt.get("decision")),
-                    f"; it says it received {', '.join(map(str, claims)) or 'nothing'}",
+                    "           ✘ sent although not allowed: ",
+                    self.words(entry, entry.unaccredited),
                 )
             )
-        self.query_one("#receipt", Static).update(lines(*rows))
+        if not entry.fresh_copy:
+            rows.append(plain("           this desk had seen this copy before"))
+        receipt = entry.receipt_claims
+        if receipt:
+            received = [c for r in receipt.get("received", []) for c in r.get("claims", [])]
+            rows.append(
+                plain(
+                    "Receipt    signed by the desk and checked: ",
+                    decision_words(str(receipt.get("decision") or "")),
+                )
+            )
+            rows.append(
+                plain("           it says it received ", self.words(entry, received) or "nothing")
+            )
+        else:
+            rows.append(
+                plain("Receipt    none came back", f" ({entry.error})" if entry.error else "")
+            )
+        return lines(*rows)

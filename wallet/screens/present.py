@@ -15,7 +15,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     LoadingIndicator,
@@ -28,7 +27,9 @@ from wallet.holder.presentation import Option, Outcome, Plan, QueryPlan
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import lines, plain
+from wallet.widgets.words import claim_words, decision_words
 
 OVERRIDE_WARNING = (
     "The public ledger does not allow this desk to ask for the claims marked NOT ALLOWED. "
@@ -88,7 +89,10 @@ class QueryPane(Vertical):
             yield Label(
                 plain(
                     "Also visible to the desk (in clear on this card): ",
-                    ", ".join(self.option.always_shared),
+                    ", ".join(
+                        claim_words(n, self.option.credential.labels)
+                        for n in self.option.always_shared
+                    ),
                 ),
                 classes="meta mark-warn",
             )
@@ -134,7 +138,7 @@ class PresentScreen(Screen[None]):
             yield LoadingIndicator(id="busy")
             yield Label("", id="progress", classes="meta")
             yield Static("", id="decision", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for selector in ("#busy", "#actions", "#decision"):
@@ -233,14 +237,22 @@ class PresentScreen(Screen[None]):
         for box in self.query(Checkbox):
             box.disabled = True
         self.query_one("#actions").display = False
-        decision = outcome.receipt.decision if outcome.receipt else "unknown"
-        verdict = {"eligible": "✔ ELIGIBLE", "not_eligible": "✘ NOT ELIGIBLE"}.get(
-            decision, decision
-        )
+        decision = outcome.receipt.decision if outcome.receipt else None
+        mark = {"eligible": "✔ ", "not_eligible": "✘ "}.get(decision or "", "")
+        labels: dict[str, str] = {}
+        for pane in self.query(QueryPane):
+            labels.update(pane.option.credential.labels)
+
+        def words(names: tuple[str, ...]) -> str:
+            return ", ".join(claim_words(n, labels) for n in names)
+
         panel = self.query_one("#decision", Static)
-        rows = [plain(verdict), plain("Shared: ", ", ".join(outcome.entry.disclosed) or "nothing")]
+        rows = [
+            plain((mark + decision_words(decision), "bold")),
+            plain("Shared: ", words(outcome.entry.disclosed) or "nothing"),
+        ]
         if outcome.entry.withheld:
-            rows.append(plain("Kept back: ", ", ".join(outcome.entry.withheld)))
+            rows.append(plain("Kept back: ", words(outcome.entry.withheld)))
         rows.append(plain("The desk's signed receipt is in your history (h). Escape: back."))
         panel.update(lines(*rows))
         panel.display = True

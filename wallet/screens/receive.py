@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator, OptionList, Static
+from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, Static
 
 from civicid.errors import Error
 from wallet.holder.credentials import Credential
@@ -19,6 +19,7 @@ from wallet.holder.issuance import OfferReview
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import inert, lines, plain
 
 
@@ -65,7 +66,7 @@ class ReceiveScreen(Screen[None]):
             yield LoadingIndicator(id="busy")
             yield Label("", id="progress", classes="meta")
             yield OptionList(id="received")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         for selector in ("#busy", "#tx-code", "#received"):

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, LoadingIndicator
+from textual.widgets import Button, Input, Label, LoadingIndicator
 
 from civicid.errors import Error
 from wallet.errors import WALLET_PASSPHRASE_MISMATCH
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
+from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
@@ -63,7 +64,7 @@ class SettingsScreen(Screen[None]):
                 id="note",
                 classes="meta",
             )
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False

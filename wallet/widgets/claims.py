@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,39 +13,63 @@ from textual.widgets import Checkbox, Label
 from wallet.holder.credentials import Credential
 from wallet.holder.presentation import REQUIRED, ClaimChoice
 from wallet.widgets.inert import plain
+from wallet.widgets.words import child_words, claim_words, value_words
+
+# Nesting shown as indented groups; deeper than this, a value is shown on one line.
+MAX_GROUP_DEPTH: Final = 3
+INDENT: Final = "  "
 
 
-def show_value(value: Any) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {show_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(show_value(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+def ordered(credential: Credential) -> list[str]:
+    """Top-level claims in the order the type metadata lists them, then any others."""
+    listed = [name for name in credential.labels if name in credential.claims]
+    return list(dict.fromkeys([*listed, *credential.claims]))
 
 
 class ClaimRows(Vertical):
-    """Every claim of a credential and whether it can be withheld."""
+    """Every claim of a credential and whether it can be withheld; an object claim (an
+    address, the age predicates) as a labelled group with its parts indented under it."""
 
     def __init__(self, credential: Credential) -> None:
         super().__init__(classes="claims")
         self.credential = credential
 
     def compose(self) -> ComposeResult:
+        for name in ordered(self.credential):
+            yield from self.rows((name,), self.credential.claims[name])
+
+    def rows(self, path: tuple[str, ...], value: Any) -> ComposeResult:
         credential = self.credential
-        for name, value in credential.claims.items():
-            with Horizontal(classes="claim-row"):
-                yield Label(plain(credential.label((name,))), classes="claim-label")
-                yield Label(plain(show_value(value)), classes="claim-value")
-                selectable = any(p[:1] == (name,) for p in credential.disclosable)
-                yield Label(
-                    "can withhold" if selectable else "always shown",
-                    classes="claim-mark " + ("mark-ok" if selectable else "mark-warn"),
-                )
+        name = ".".join(path)
+        if len(path) == 1:
+            label = claim_words(name, credential.labels)
+        else:
+            label = INDENT * (len(path) - 1) + child_words(
+                ".".join(path[:-1]), path[-1], credential.labels
+            )
+        group = isinstance(value, dict) and value and len(path) < MAX_GROUP_DEPTH
+        selectable = credential.is_disclosable(path) or any(
+            p[: len(path)] == path for p in credential.disclosable
+        )
+        with Horizontal(classes="claim-row claim-group" if group else "claim-row"):
+            yield Label(plain(label), classes="claim-label")
+            yield Label(plain("" if group else value_words(value)), classes="claim-value")
+            yield Label(
+                "can withhold" if selectable else "always shown",
+                classes="claim-mark " + ("mark-ok" if selectable else "mark-warn"),
+            )
+        if group:
+            for key, part in value.items():
+                yield from self.rows((*path, str(key)), part)
 
 
 MARKS = {REQUIRED: "required", "optional": "optional"}
+
+
+def choice_label(choice: ClaimChoice) -> str:
+    """The type metadata's label when the holder found one, else words from the name."""
+    labelled = choice.label != choice.name
+    return claim_words(choice.name, {choice.name: choice.label} if labelled else None)
 
 
 class ChoiceRow(Horizontal):
@@ -59,7 +83,7 @@ class ChoiceRow(Horizontal):
         choice = self.choice
         locked = choice.requirement == REQUIRED or not choice.allowed or not choice.disclosable
         yield Checkbox(
-            plain(choice.label),
+            plain(choice_label(choice)),
             value=choice.allowed,
             disabled=locked,
             compact=True,
@@ -68,7 +92,7 @@ class ChoiceRow(Horizontal):
             if choice.requirement == REQUIRED
             else "Untick to keep it",
         )
-        yield Label(plain(show_value(choice.value)), classes="claim-value")
+        yield Label(plain(value_words(choice.value)), classes="claim-value")
         yield Label(self.mark(choice.allowed), classes="claim-mark")
 
     def mark(self, ticked: bool) -> str:
