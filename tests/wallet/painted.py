@@ -13,9 +13,7 @@ from textual.app import App
 def painted(app: App[None]) -> tuple[str, list[str]]:
     """The bytes a full repaint sends to the terminal, and the screen's text line by line."""
     width, height = app.size
-    update = app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens
-    )
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     assert update is not None
     console = Console(
         file=io.StringIO(),

@@ -11,6 +11,7 @@ from typing import Final
 
 import pytest
 
+from civicid.console import inert
 from civicid.dcql import ClaimsQuery, CredentialQuery, DcqlQuery
 from civicid.errors import Error
 from civicid.oid4vci import CredentialIssuerMetadata, CredentialOffer, TxCode
@@ -27,7 +28,7 @@ from wallet.screens.error import ErrorModal
 from wallet.screens.history import HistoryScreen
 from wallet.screens.present import PresentScreen
 from wallet.screens.receive import ReceiveScreen
-from wallet.widgets.inert import inert, plain
+from wallet.widgets.inert import plain
 
 SIZE: Final = (80, 24)
 DESK: Final = "did:civicid:deskdeskdeskdeskdeskdeskdeskdesk"

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, Static
 
+from civicid.console import inert
 from civicid.errors import Error
 from wallet.holder.credentials import Credential
 from wallet.holder.issuance import OfferReview
@@ -20,7 +21,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
-from wallet.widgets.inert import inert, lines, plain
+from wallet.widgets.inert import lines, plain
 
 
 def review_text(review: OfferReview) -> Content:

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import Label
 from textual.widgets.option_list import Option
 
+from civicid.console import inert
 from wallet.holder.credentials import Credential
-from wallet.widgets.inert import inert
 
 BADGES: Final = {
     "valid": "✔ valid",

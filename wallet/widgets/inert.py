@@ -4,35 +4,19 @@ content that is never read as markup and sends no control character to the termi
 Textual reads a ``str`` handed to a Label, Static, Checkbox or DataTable cell as markup
 (``[link=…]``, ``[@click=…]``, ``[conceal]``), and passes ESC and C1 controls through to
 the terminal (OSC 52 writes the clipboard, OSC 8 makes links, CSI clears or hides text).
-Every string the wallet did not write itself goes through ``plain`` (or ``inert``) here.
+Every string the wallet did not write itself goes through ``plain`` or ``cell`` here, which
+build it from text made inert by the kernel's ``civicid.console.inert`` (the command line's
+too), so both show a hostile string alike.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Final
-
 from rich.text import Text
 from textual.content import Content
 
-# C0 and C1 controls (ESC, BEL, CR, the 8-bit CSI 0x9b…), DEL, and the bidirectional
-# overrides and isolates that can make text read in another order than it is stored
-# (CVE-2021-42574, "Trojan Source"). Newline and tab too: one value is one line, so a
-# purpose cannot draw a line of its own that looks like the wallet's "✔ Accredited".
-UNSAFE: Final = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+from civicid.console import inert
 
 Part = str | tuple[str, str] | Content
-
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def inert(value: object) -> str:
-    """``value`` as one line of text with each control character shown as its escape
-    (``\\x1b``), so what was sent can be seen and none of it acts."""
-    return UNSAFE.sub(_visible, str(value))
 
 
 def plain(*parts: Part) -> Content:
