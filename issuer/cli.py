@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import json
 import re
 import sys
@@ -19,10 +17,10 @@ from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from issuer import qr
+from issuer.batch import HandOver, claims_from_row, read_rows
 from issuer.errors import (
     CLAIMS_FILE_INVALID,
     CONFIGURATION_UNKNOWN,
-    CSV_INVALID,
     STAFF_KEY_MISSING,
 )
 from issuer.records import SCOPES
@@ -281,28 +279,11 @@ def offer(
         emit(as_json, answer, lambda: print_offer(answer, show_qr))
 
 
-def claims_from_row(row: dict[Any, Any]) -> dict[str, Any]:
-    """A CSV row's claims: dotted column names nest (``address.locality``); a cell that is a
-    JSON array, object, true or false is read as JSON; everything else stays text."""
-    extra = row.get(None)  # csv.DictReader keeps cells beyond the header under None
-    if extra:
-        raise CSV_INVALID(f"{len(extra)} more cells than the header has columns")
-    claims: dict[str, Any] = {}
-    for column, cell in row.items():
-        if column == "record" or cell is None or cell == "":
-            continue
-        value: Any = cell
-        if cell[:1] in "[{" or cell in ("true", "false"):
-            try:
-                value = json.loads(cell)
-            except ValueError as exc:
-                raise CSV_INVALID(f"column {column}: not JSON") from exc
-        target = claims
-        *parents, leaf = column.split(".")
-        for part in parents:
-            target = target.setdefault(part, {})
-        target[leaf] = value
-    return claims
+def shown(text: object) -> str:
+    """Text from a file, shown inert: control characters as escapes, never sent raw."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
+    )
 
 
 @app.command()
@@ -315,7 +296,15 @@ def offers(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Write record, link, tx code per offer (CSV).", show_default="stdout"
+            "--out", help="Write record, offer, link per offer (CSV).", show_default="stdout"
+        ),
+    ] = None,
+    codes: Annotated[
+        Path | None,
+        typer.Option(
+            "--codes",
+            help="Write record, offer, transaction code per offer (CSV): apart from the links.",
+            show_default="required with tx codes",
         ),
     ] = None,
     config: Config = None,
@@ -326,29 +315,16 @@ def offers(
     """Create offers for every row of a CSV file, with a progress bar.
 
     A failed row prints one line with its reason and the others go on. Columns: record, then
-    one per claim (dotted names nest: address.locality; JSON arrays, objects, true, false).
+    one per claim (dotted names nest: address.locality; JSON arrays, objects, true, false);
+    see examples/offers/. Links and transaction codes go to two files (owner-only), to be
+    handed over separately; a cell that a spreadsheet would read as a formula starts with '.
     """
     with reporting(False):
         configuration = only_config(data_dir, config)
-        try:
-            with csv_file.open(newline="", encoding="utf-8") as handle:
-                rows = list(csv.DictReader(handle))
-        except (OSError, csv.Error, UnicodeDecodeError) as exc:
-            raise CSV_INVALID(f"{csv_file}: {exc}") from exc
-        if rows and "record" not in rows[0]:
-            raise CSV_INVALID("the first line must name a 'record' column")
-        made: list[dict[str, str]] = []
-        failed = 0
-        try:  # opened first: a bad --out path fails before any offer is made
-            sink = out.open("w", newline="", encoding="utf-8") if out is not None else None
-        except OSError as exc:
-            raise CSV_INVALID(f"cannot write {out}: {exc}") from exc
-        # Each offer is written as soon as it is made (to --out, else stdout): its link and
-        # tx code exist nowhere else, so a batch that stops must not lose them.
-        writer = csv.DictWriter(sink or sys.stdout, ["record", "offer", "link", "txCode"])
-        writer.writeheader()
+        rows = read_rows(csv_file)
+        made = failed = 0
         with (
-            sink or contextlib.nullcontext(),
+            HandOver(out, codes, tx_codes=tx_code) as sink,
             staff(data_dir, url, api_key) as client,
             typer.progressbar(rows, label="offers", file=sys.stderr) as progress,
         ):
@@ -364,22 +340,20 @@ def offers(
                 except Error as exc:
                     failed += 1
                     typer.echo(
-                        f"\nline {number} ({row.get('record')}): {exc.message} [{exc.code}]",
+                        f"\nline {number} ({shown(row.get('record'))}): "
+                        f"{shown(exc.message)} [{exc.code}]",
                         err=True,
                     )
                     continue
-                made.append(
-                    {
-                        "record": answer["offer"]["record"],
-                        "offer": answer["offer"]["id"],
-                        "link": answer["linkByReference"],
-                        "txCode": answer.get("txCode") or "",
-                    }
+                offer = answer["offer"]
+                sink.write(
+                    offer["record"], offer["id"], answer["linkByReference"], answer.get("txCode")
                 )
-                writer.writerow(made[-1])
-                (sink or sys.stdout).flush()
+                made += 1
+        where = [str(p) for p in (out, codes if tx_code else None) if p is not None]
         typer.echo(
-            f"{len(made)} offers made, {failed} rows failed" + (f"; see {out}" if out else "")
+            f"{made} offers made, {failed} rows failed"
+            + (f"; see {' and '.join(where)}" if where else "")
         )
         if failed:
             raise typer.Exit(1)

@@ -59,11 +59,7 @@ class CredentialType:
             raise CLAIMS_INVALID(f"claims nest deeper than {MAX_CLAIM_DEPTH} levels")
         errors = sorted(self.validator.iter_errors(claims), key=lambda e: list(e.absolute_path))
         if errors:
-            reasons = [
-                f"{'/'.join(str(p) for p in e.absolute_path) or '(top)'}: fails {e.validator}"
-                for e in errors[:MAX_ERRORS_SHOWN]
-            ]
-            raise CLAIMS_INVALID("claims do not match the type's schema: " + "; ".join(reasons))
+            raise CLAIMS_INVALID("claims do not match the type's schema: " + _reasons(errors))
         try:  # the rule SD-JWT issuance applies, checked now: else redeeming burns the offer
             dumps_compact(claims)
         except Error as exc:
@@ -87,6 +83,29 @@ class CredentialType:
                 self._disclosable.clear()
             self._disclosable[paths] = found
         return found
+
+
+def _reasons(errors: list[Any]) -> str:
+    """One message for a record: the claims it lacks, named together (from the schema's
+    ``required``: names, never values), then each other rule that failed, by path."""
+    missing: dict[str, None] = {}  # ordered, without repeats
+    others: list[str] = []
+    for error in errors:
+        where = "/".join(str(p) for p in error.absolute_path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    missing[f"{where}/{name}" if where else str(name)] = None
+        else:
+            others.append(f"{where or '(top)'}: fails {error.validator}")
+    names = list(missing)
+    reasons = []
+    if names:
+        more = len(names) - MAX_ERRORS_SHOWN
+        shown = ", ".join(names[:MAX_ERRORS_SHOWN]) + (f" and {more} more" if more > 0 else "")
+        reasons.append(f"missing {shown}")
+    reasons += others[:MAX_ERRORS_SHOWN]
+    return "; ".join(reasons)
 
 
 def _matches(claim: ClaimMetadata, path: ClaimPath) -> bool:

@@ -38,6 +38,14 @@ class Entropy:
         """``size`` random bytes, base64url: as ``secrets.token_urlsafe``."""
         return b64url_encode(self(size))
 
+    def ident(self, size: int) -> str:
+        """An id people copy into commands and spreadsheets: as ``token``, drawn again while
+        it starts with ``-`` (read as an option by a shell command, a formula by a sheet)."""
+        while True:
+            value = self.token(size)
+            if not value.startswith("-"):
+                return value
+
     def digits(self, count: int) -> str:
         """``count`` random decimal digits (a transaction code): rejection sampling, so every
         code is equally likely."""

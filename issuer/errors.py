@@ -29,6 +29,12 @@ KEY_NOT_IN_FORCE = declare(
 ISSUER_EXISTS = declare("issuer_exists", Conflict, "an issuer is already set up here")
 CLAIMS_FILE_INVALID = declare("issuer_claims_file_invalid", InvalidInput, "not a JSON claims file")
 CSV_INVALID = declare("issuer_csv_invalid", InvalidInput, "not a CSV file of records and claims")
+CODES_FILE_MISSING = declare(
+    "issuer_codes_file_missing", InvalidInput, "name a file for the transaction codes (--codes)"
+)
+CODES_BESIDE_LINKS = declare(
+    "issuer_codes_beside_links", InvalidInput, "transaction codes go to another file than links"
+)
 CONFIGURATION_UNKNOWN = declare(
     "issuer_configuration_unknown", InvalidInput, "no such credential configuration"
 )

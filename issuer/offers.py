@@ -140,7 +140,7 @@ class OfferBook:
         code = ENTROPY.token(32)
         pin = ENTROPY.digits(self.tx_code_length)
         offer = Offer(
-            id=ENTROPY.token(16),
+            id=ENTROPY.ident(16),
             record=record,
             configuration=configuration,
             vct=vct,

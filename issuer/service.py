@@ -562,7 +562,7 @@ class Issuer:
             for proof, (number, idx) in zip(verified, slots, strict=True)
         ]
         issued = Issued(
-            id=ENTROPY.token(12),
+            id=ENTROPY.ident(12),
             offer=offer.id,
             record=offer.record,
             configuration=offer.configuration,

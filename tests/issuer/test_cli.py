@@ -227,6 +227,7 @@ def test_offers_from_csv(env: Env, served: str, tmp_path: Path) -> None:
         ],
     ]
     source, out = tmp_path / "records.csv", tmp_path / "offers.csv"
+    codes = tmp_path / "codes.csv"
     with source.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     code, stdout, err = civicid(
@@ -238,6 +239,8 @@ def test_offers_from_csv(env: Env, served: str, tmp_path: Path) -> None:
         str(source),
         "--out",
         str(out),
+        "--codes",
+        str(codes),
         "--url",
         served,
         "--api-key",
@@ -249,7 +252,11 @@ def test_offers_from_csv(env: Env, served: str, tmp_path: Path) -> None:
     with out.open(newline="") as handle:
         made = list(csv.DictReader(handle))
     assert [m["record"] for m in made] == ["R-1", "R-3"]
-    assert all(m["txCode"].isdigit() for m in made)
+    assert all(set(m) == {"record", "offer", "link"} for m in made)
+    with codes.open(newline="") as handle:
+        handed = list(csv.DictReader(handle))
+    assert [(c["record"], c["offer"]) for c in handed] == [(m["record"], m["offer"]) for m in made]
+    assert all(c["txCode"].isdigit() for c in handed)
 
 
 def test_revoke_and_publish(env: Env, served: str) -> None:
@@ -273,17 +280,19 @@ def test_revoke_and_publish(env: Env, served: str) -> None:
 @pytest.mark.parametrize("to_file", [True, False])
 def test_offers_row_with_extra_cells(env: Env, served: str, tmp_path: Path, to_file: bool) -> None:
     """A row longer than its header fails alone; every offer made before and after it is
-    listed (to --out, else stdout) with its link and tx code."""
+    listed (to --out, else stdout) with its link, and its tx code in the codes file."""
     header = ["record", "given_name", "family_name", "birthdate", "address.locality"]
     header += ["address.country", "nationalities", "resident", "age_equal_or_over"]
     good = ["Ada", "Lovelace", "1990-12-10", "Lyon", "FR", '["FR"]', "true"]
     good += ['{"18": true, "65": false}']
     rows = [header, ["R-1", *good], ["R-2", *good, "stray", "cells"], ["R-3", *good]]
     source, out = tmp_path / "records.csv", tmp_path / "offers.csv"
+    codes = tmp_path / "codes.csv"
     with source.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     args = ["--data-dir", str(env.data_dir), "--csv", str(source), "--url", served]
     args += ["--api-key", env.keys["alice"], *(["--out", str(out)] if to_file else [])]
+    args += ["--codes", str(codes)]
     code, stdout, err = civicid("issuer", "offers", *args)
     assert code == 1
     assert "line 3 (R-2):" in err and "[issuer_csv_invalid]" in err
@@ -292,5 +301,8 @@ def test_offers_row_with_extra_cells(env: Env, served: str, tmp_path: Path, to_f
     listing = out.read_text() if to_file else stdout.split("\n2 offers made")[0]
     made = list(csv.DictReader(listing.splitlines()))
     assert [m["record"] for m in made] == ["R-1", "R-3"]
-    assert all(m["txCode"].isdigit() and m["link"] for m in made)
+    assert all(m["link"] and "txCode" not in m for m in made)
     assert {m["offer"] for m in made} == set(env.issuer.offers.by_id)
+    handed = list(csv.DictReader(codes.read_text().splitlines()))
+    assert [c["record"] for c in handed] == ["R-1", "R-3"]
+    assert all(c["txCode"].isdigit() for c in handed)
