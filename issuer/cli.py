@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, emit, reflowed, reporting
+from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
@@ -279,13 +279,6 @@ def offer(
         emit(as_json, answer, lambda: print_offer(answer, show_qr))
 
 
-def shown(text: object) -> str:
-    """Text from a file, shown inert: control characters as escapes, never sent raw."""
-    return "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text)
-    )
-
-
 @app.command()
 @reflowed
 def offers(
@@ -340,8 +333,8 @@ def offers(
                 except Error as exc:
                     failed += 1
                     typer.echo(
-                        f"\nline {number} ({shown(row.get('record'))}): "
-                        f"{shown(exc.message)} [{exc.code}]",
+                        f"\nline {number} ({inert(row.get('record'))}): "
+                        f"{inert(exc.message)} [{exc.code}]",
                         err=True,
                     )
                     continue
