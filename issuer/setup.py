@@ -16,6 +16,8 @@ from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
 from civicid.times import Clock, system_clock
+from civicid.trust import KEY_NOT_IN_FORCE as TRUST_KEY_NOT_IN_FORCE
+from civicid.trust import Trust
 from issuer.clerks import NewClerk, make_clerk
 from issuer.errors import (
     CLERK_EXISTS,
@@ -97,15 +99,22 @@ def initialize(
     client = client or ledger_client(chosen)
     try:
         now = clock()
-        if client.key_in_force(identity.kid, now) != identity.key.public:
+        trust = Trust(client, clock=clock)
+        try:
+            in_force = trust.key_in_force(identity.kid, now, now=now) == identity.key.public
+        except Error as exc:
+            if exc.code != TRUST_KEY_NOT_IN_FORCE.name:
+                raise
+            in_force = False
+        if not in_force:
             raise KEY_NOT_IN_FORCE(f"{identity.kid} is not the agency's key on the ledger")
         accreditations: dict[str, str] = {}
         for config in chosen.credential_configurations:
-            client.credential_type(config.vct)  # credential_type_not_found if unregistered
-            answer = client.issuer_accredited(identity.did, config.vct, now)
-            answer.require()  # issuer_not_accredited, accreditation_revoked, ...
-            assert answer.standing.accreditation is not None
-            accreditations[config.id] = answer.standing.accreditation
+            trust.credential_type(config.vct, now=now)  # credential_type_not_found if absent
+            standing = trust.issuer_standing(identity.did, config.vct, now, now=now)
+            standing.require()  # issuer_not_accredited, accreditation_revoked, ...
+            assert standing.accreditation is not None
+            accreditations[config.id] = standing.accreditation
         created_store = not (chosen.store_dir / DB_FILE).exists()
         if recover and not created_store:
             raise STORE_PRESENT(f"{chosen.store_dir / DB_FILE} exists: nothing to recover")

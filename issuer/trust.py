@@ -1,12 +1,11 @@
-"""What the issuer asks the ledger, through the proving client: is the agency still accredited
-for a type, what is the type's schema, is our signing key the one in force; and publishing
-status lists. Answers are cached briefly so issuing does not cost a ledger round trip each."""
+"""The issuer's view of the ledger: the agency's own standing, its types and its key in force,
+each asked of the kernel's trust package (``civicid.trust``, which alone decides what to
+believe), remembered for ``accreditation_ttl``; and publishing status lists."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from civicid import transaction as tx_types
@@ -14,14 +13,9 @@ from civicid.errors import Error, Unavailable
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock
+from civicid.trust import ANY_AGE, Trust
 from issuer.credential_types import CredentialType
 from issuer.errors import KEY_NOT_IN_FORCE
-
-
-@dataclass(frozen=True, slots=True)
-class Accredited:
-    accreditation: str
-    checked: int
 
 
 class LedgerView:
@@ -37,13 +31,12 @@ class LedgerView:
         reload: Callable[[], Identity] | None = None,
     ) -> None:
         self.client = client
+        self.trust = Trust(client, clock=clock)
         self.identity = identity
         self.clock = clock
         self.accreditation_ttl = accreditation_ttl
         self._lock = threading.Lock()
-        self._accredited: dict[str, Accredited] = {}
         self._types: dict[str, CredentialType] = {}
-        self._key_checked: int | None = None
         self.reload = reload
 
     @property
@@ -53,29 +46,26 @@ class LedgerView:
     def require_accredited(self, vct: str, *, fresh: bool = False) -> str:
         """The accreditation that lets the agency issue ``vct`` now; refused with the ledger's
         code (``accreditation_revoked``, ``issuer_not_accredited``, ...) otherwise. ``fresh``
-        asks the ledger even if a recent answer is cached."""
+        asks the ledger even if a recent answer is remembered."""
         now = self.clock()
-        cached = self._accredited.get(vct)
-        if not fresh and cached is not None and now - cached.checked < self.accreditation_ttl:
-            return cached.accreditation
         with self._lock:
-            answer = self.client.issuer_accredited(self.identity.did, vct, now)
-        answer.require()
-        assert answer.standing.accreditation is not None
-        self._accredited[vct] = Accredited(answer.standing.accreditation, now)
-        return answer.standing.accreditation
+            standing = self.trust.issuer_standing(
+                self.identity.did, vct, now, now=now, max_age=0 if fresh else self.accreditation_ttl
+            )
+        standing.require()
+        assert standing.accreditation is not None
+        return standing.accreditation
 
     def forget(self) -> None:
         """Ask the ledger again next time (accreditations, key in force), as after the ttl."""
-        self._accredited.clear()
-        self._key_checked = None
+        self.trust.forget()
 
     def credential_type(self, vct: str) -> CredentialType:
         """The type's metadata and schema as registered (proven), loaded once per process."""
         found = self._types.get(vct)
         if found is None:
             with self._lock:
-                proven = self.client.credential_type(vct)
+                proven = self.trust.credential_type(vct, max_age=ANY_AGE)
             found = CredentialType.from_proven(proven)
             self._types[vct] = found
         return found
@@ -88,25 +78,22 @@ class LedgerView:
         now. Checked again every ``accreditation_ttl``; after a rotation (``civicid ledger
         rotate``) the key store holds the new key, which ``reload`` picks up."""
         now = self.clock()
-        if self._key_checked is not None and now - self._key_checked < self.accreditation_ttl:
-            return self.identity
-        in_force = self._in_force(self.identity, now)
+        in_force = self._in_force(self.identity, now, self.accreditation_ttl)
         if not in_force and self.reload is not None:
             candidate = self.reload()
-            if candidate.did == self.identity.did and self._in_force(candidate, now):
+            if candidate.did == self.identity.did and self._in_force(candidate, now, 0):
                 self.identity, in_force = candidate, True
         if not in_force:
             raise KEY_NOT_IN_FORCE(
                 f"{self.identity.kid} is not the agency's key on the ledger; rotate the key "
                 "store's identity to the one in force"
             )
-        self._key_checked = now
         return self.identity
 
-    def _in_force(self, identity: Identity, now: int) -> bool:
+    def _in_force(self, identity: Identity, now: int, max_age: int) -> bool:
         try:
             with self._lock:
-                key = self.client.key_in_force(identity.kid, now)
+                key = self.trust.key_in_force(identity.kid, now, now=now, max_age=max_age)
         except Unavailable:
             raise  # the ledger cannot say: not the same as "not in force"
         except Error:
