@@ -16,7 +16,7 @@ from playwright.sync_api import Page, sync_playwright
 
 from civicid.dcql import ClaimPath
 from tests.verifier.loopback import Desk, wallet_answer
-from tests.verifier.world import NESTED_PARENT, REVOKED, World
+from tests.verifier.world import CLAIMS, NESTED_PARENT, REVOKED, World
 
 CHROMIUM: Final = "/usr/bin/chromium"
 ARGS: Final = [
@@ -116,7 +116,8 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "policy"
     page.select_option("#policy", "housing-benefit")  # what arrow keys do on a focused <select>
-    assert "resident" in page.locator("#asks").inner_text()
+    # Claims in people's words, not their names on the wire.
+    assert page.locator("#asks").inner_text() == "Resident, Age 18 or over"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "go"
     page.keyboard.press("Enter")
@@ -133,7 +134,12 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     assert page.locator("#verdict").inner_text() == "Eligible"
     assert page.evaluate("document.activeElement.id") == "result-title"
     received = page.locator("#received").inner_text()
-    assert received == "Claims received: age_equal_or_over.18, resident"
+    assert received == "Claims received: Age 18 or over, Resident"
+    page.locator("#steps-box summary").click()
+    steps = page.locator("#steps").inner_text()
+    assert "Required claims disclosed — Resident, Age 18 or over" in steps
+    assert "Policy conditions met — Resident: yes; Age 18 or over" in steps
+    assert "age_equal_or_over" not in steps and "is True" not in steps
     page.screenshot(path=str(shots / "desk-3-eligible.png"), full_page=True)
     for selector in ("#verdict", "#reason", ".purpose", "button#again", ".bar h1", ".foot p"):
         ratio = page.evaluate(CONTRAST_JS, selector)
@@ -160,3 +166,33 @@ def test_not_eligible_in_plain_words(world: World, desk: Desk, page: Page, shots
     for selector in ("#verdict", "#steps li.failed", "#steps li.skipped"):
         ratio = page.evaluate(CONTRAST_JS, selector)
         assert ratio >= MIN_CONTRAST, (selector, ratio)
+
+
+def test_a_condition_not_met_in_words(world: World, desk: Desk, page: Page, shots: Path) -> None:
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    credential = world.credential(claims={**CLAIMS, "resident": False})
+    answer_when_shown(world, desk, page, credential).join(timeout=30)
+    page.locator("#verdict.no").wait_for(timeout=15_000)
+    reason = page.locator("#reason").inner_text()
+    assert "predicate_failed" in reason and "is True" not in reason
+    page.locator("#steps-box summary").click()
+    failed = page.locator("#steps li.failed").inner_text()
+    assert failed.endswith("not met: Resident: yes"), failed
+    page.screenshot(path=str(shots / "desk-5-condition-not-met.png"), full_page=True)
+
+
+def test_fits_a_phone_screen(world: World, desk: Desk, page: Page, shots: Path) -> None:
+    """Long words (the desk's DID, the issuer's, the type's URL) wrap inside their panels:
+    nothing is wider than a 360-pixel screen."""
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    answer_when_shown(world, desk, page, world.credential()).join(timeout=30)
+    page.locator("#verdict.yes").wait_for(timeout=15_000)
+    page.locator("#steps-box summary").click()
+    page.screenshot(path=str(shots / "desk-6-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, width

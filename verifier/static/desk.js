@@ -5,6 +5,76 @@
 (function () {
   const POLL_MS = 1000;
   const $ = (id) => document.getElementById(id);
+
+  // People words for what the desk's service names on the wire: claims by their label
+  // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident: yes", decisions
+  // as "Not eligible". The wallet shows the same words.
+  const AGE_OVER = "age_equal_or_over";
+  const NAMED = {
+    age_equal_or_over: "Age",
+    birthdate: "Date of birth",
+    given_name: "Given name",
+    family_name: "Family name",
+    street_address: "Street",
+    locality: "Town",
+    postal_code: "Postcode",
+  };
+
+  function fromName(key) {
+    if (Object.prototype.hasOwnProperty.call(NAMED, key)) return NAMED[key];
+    const words = key.replace(/[_-]/g, " ").trim();
+    return words ? words[0].toUpperCase() + words.slice(1) : key;
+  }
+
+  function claimWords(name) {
+    const parts = String(name).split(".");
+    if (parts.length === 2 && parts[0] === AGE_OVER && /^\d+$/.test(parts[1])) {
+      return "Age " + parts[1] + " or over";
+    }
+    return parts.map(fromName).join(" · ");
+  }
+
+  function claimsWords(names) {
+    return names.map(claimWords).join(", ");
+  }
+
+  function valueWords(text) {
+    const value = { True: "yes", False: "no", true: "yes", false: "no" }[text];
+    return value !== undefined ? value : text.replace(/^'(.*)'$/, "$1");
+  }
+
+  // One condition of a policy, as the service describes it ("resident is True"), in words.
+  function conditionWords(text) {
+    let m = text.match(/^age is at least (\d+)$/);
+    if (m) return "Age " + m[1] + " or over";
+    m = text.match(/^(\S+) is one of \[(.*)\]$/);
+    if (m) return claimWords(m[1]) + ": one of " + m[2].replace(/'/g, "");
+    m = text.match(/^(\S+) is a date in the future$/);
+    if (m) return claimWords(m[1]) + ": a date still to come";
+    m = text.match(/^(\S+) is (.+)$/);
+    if (m) return claimWords(m[1]) + ": " + valueWords(m[2]);
+    return text;
+  }
+
+  function conditionsWords(text) {
+    return text.split("; ").map(conditionWords).join("; ");
+  }
+
+  // A step's detail in words where it names claims or conditions; else as sent.
+  function detailWords(step) {
+    const detail = step.detail || "";
+    if (step.step === "claims") {
+      const m = detail.match(/^(\S+) was not disclosed$/);
+      if (m) return claimWords(m[1]) + " was not shared";
+      return step.status === "passed" ? claimsWords(detail.split(", ")) : detail;
+    }
+    if (step.step === "predicates") {
+      const m = detail.match(/^not met: (.*)$/);
+      return m ? "not met: " + conditionsWords(m[1]) : conditionsWords(detail);
+    }
+    return detail;
+  }
+
   let timer = null;
   let current = null;
 
@@ -20,7 +90,7 @@
     const data = $("asks-data");
     if (!data) return "";
     const item = data.content.querySelector('[data-name="' + CSS.escape(name) + '"]');
-    return item ? item.textContent : "";
+    return item ? claimsWords(JSON.parse(item.dataset.claims || "[]")) : "";
   }
 
   function describePolicy() {
@@ -107,11 +177,13 @@
     const verdict = $("verdict");
     verdict.className = "verdict " + (decision.eligible ? "yes" : "no");
     verdict.textContent = decision.eligible ? "Eligible" : "Not eligible";
+    const failed = decision.steps.find((step) => step.status === "failed");
     text("reason", decision.eligible
       ? "Every check passed for " + (current ? current.title : decision.policy) + "."
-      : decision.reason + " (failed step: " + decision.failed_step + ", code " + decision.code + ")");
+      : decision.reason + " (" + (failed ? failed.title : decision.failed_step) +
+        ", code " + decision.code + ")");
     text("received", decision.received_claims.length
-      ? "Claims received: " + decision.received_claims.join(", ")
+      ? "Claims received: " + claimsWords(decision.received_claims)
       : "No claim was received.");
     const steps = $("steps");
     steps.replaceChildren();
@@ -119,8 +191,9 @@
       const item = document.createElement("li");
       item.className = step.status;
       const mark = { passed: "Passed", failed: "Failed", skipped: "Not run" }[step.status];
+      const detail = detailWords(step);
       item.textContent = mark + ": " + step.title + (step.code ? " [" + step.code + "]" : "") +
-        (step.detail ? " — " + step.detail : "");
+        (detail ? " — " + detail : "");
       steps.appendChild(item);
     }
     show("result", true);
