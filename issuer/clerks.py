@@ -3,6 +3,8 @@
 A key reads ``cik_<clerk id>_<secret>``: the id finds the one hash to check. Argon2 is slow by
 design (that is what makes a stolen hash hard to reverse), so a key that verified is
 remembered, by its SHA-256, for a short while: staff calls do not pay Argon2 every time.
+A remembered key still costs one read of its clerk's row, so a clerk removed from the store
+(``remove-clerk``, from another process too) is locked out at its next call.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from issuer.store import IssuerStore
 KEY_PREFIX: Final = "cik_"
 KEY_PATTERN: Final = re.compile(r"^cik_([a-f0-9]{16})_([A-Za-z0-9_-]{43})$")
 NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
-# A verified key is trusted from memory this long; a clerk removed from the store is locked
-# out within it.
+# A verified key is spared Argon2 this long (its clerk's row is read on every call all the
+# same: removal and scope changes count at once).
 VERIFIED_KEY_TTL: Final = 300
 MAX_VERIFIED_KEYS: Final = 1024
 
@@ -64,26 +66,35 @@ class Keyring:
         self._lock = threading.Lock()
         self._slow = threading.Lock()
 
+    def _remembered(self, digest: bytes, now: int) -> Clerk | None:
+        """The clerk of a key verified a short while ago, as the store holds it now; None if
+        not remembered, or if the clerk was removed (or its key replaced) since."""
+        with self._lock:
+            known = self._verified.get(digest)
+        if known is None or now - known[1] >= VERIFIED_KEY_TTL:
+            return None
+        current = self.store.clerk(known[0].id)
+        if current is None or current.key_hash != known[0].key_hash:
+            with self._lock:
+                self._verified.pop(digest, None)
+            return None
+        return current
+
     def cached(self, api_key: str | None) -> Clerk | None:
         """The clerk for a key verified a short while ago, without Argon2; else None."""
         if not api_key:
             return None
         digest = hashlib.sha256(api_key.encode("utf-8", "replace")).digest()
-        with self._lock:
-            known = self._verified.get(digest)
-        if known is not None and self.clock() - known[1] < VERIFIED_KEY_TTL:
-            return known[0]
-        return None
+        return self._remembered(digest, self.clock())
 
     def authenticate(self, api_key: str | None) -> Clerk:
         if not api_key:
             raise STAFF_KEY_MISSING("send the clerk's API key as `Authorization: Bearer <key>`")
         digest = hashlib.sha256(api_key.encode("utf-8", "replace")).digest()
         now = self.clock()
-        with self._lock:
-            known = self._verified.get(digest)
-        if known is not None and now - known[1] < VERIFIED_KEY_TTL:
-            return known[0]
+        remembered = self._remembered(digest, now)
+        if remembered is not None:
+            return remembered
         match = KEY_PATTERN.fullmatch(api_key)
         clerk = self.store.clerk(match.group(1)) if match else None
         if clerk is None:

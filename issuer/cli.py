@@ -16,6 +16,7 @@ from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
+from civicid.times import rfc3339
 from issuer import qr
 from issuer.batch import HandOver, claims_from_row, read_rows
 from issuer.errors import (
@@ -27,7 +28,8 @@ from issuer.records import SCOPES
 from issuer.recovery import Recovered, recover
 from issuer.settings import DEFAULT_STATUS_INTERVAL, ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
-from issuer.setup import initialize
+from issuer.setup import initialize, list_clerks
+from issuer.setup import remove_clerk as drop_clerk
 from issuer.store import require_store
 
 app = typer.Typer(
@@ -209,6 +211,40 @@ def add_clerk(
             lambda: (
                 f"clerk {name} ({', '.join(made.clerk.scopes)}); API key, shown once:\n"
                 f"{made.api_key}"
+            ),
+        )
+
+
+@app.command("remove-clerk")
+def remove_clerk(
+    name: Annotated[str, typer.Argument(help="The clerk's name, as `clerks` lists it.")],
+    data_dir: DataDir,
+    as_json: AsJson = False,
+) -> None:
+    """Take a clerk away: its API key is refused at once, by a running issuer too."""
+    with reporting(as_json):
+        removed = drop_clerk(IssuerSettings.load(data_dir), name)
+        emit(
+            as_json,
+            {**removed.to_json(), "removed": True},
+            f"clerk {inert(name)} removed; its API key is refused from now on",
+        )
+
+
+@app.command("clerks")
+def clerks(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """List the clerks: name, scopes, since when (never a key)."""
+    with reporting(as_json):
+        found = list_clerks(IssuerSettings.load(data_dir))
+        emit(
+            as_json,
+            {"clerks": [c.to_json() for c in found]},
+            lambda: "\n".join(
+                [f"{len(found)} clerk(s)"]
+                + [
+                    f"  {inert(c.name):<20} {', '.join(c.scopes):<20} since {rfc3339(c.created)}"
+                    for c in found
+                ]
             ),
         )
 

@@ -71,6 +71,7 @@ STAFF_SCOPE_MISSING = declare(
 )
 CLERK_INVALID = declare("clerk_invalid", InvalidInput, "not a valid clerk name or scope")
 CLERK_EXISTS = declare("clerk_exists", Conflict, "a clerk with this name exists")
+CLERK_NOT_FOUND = declare("clerk_not_found", NotFound, "no clerk with this name")
 BODY_TOO_LARGE = declare("issuer_body_too_large", TooLarge, "the request body is too large")
 CLAIMS_INVALID = declare(
     "issuer_claims_invalid", InvalidInput, "the claims do not match the type's schema"

@@ -1,6 +1,7 @@
 """Setting an issuer up: ``init`` binds it to the agency's ledger identity and to credential
 configurations the ledger allows (type registered, agency accredited, key in force), then
-publishes its first status list; ``add-clerk`` makes a clerk and its API key."""
+publishes its first status list; ``add-clerk`` makes a clerk and its API key, ``remove-clerk``
+takes one away."""
 
 from __future__ import annotations
 
@@ -21,17 +22,18 @@ from civicid.trust import Trust
 from issuer.clerks import NewClerk, make_clerk
 from issuer.errors import (
     CLERK_EXISTS,
+    CLERK_NOT_FOUND,
     ISSUER_EXISTS,
     KEY_NOT_IN_FORCE,
     LISTS_ON_LEDGER,
     SETTINGS_INVALID,
     STORE_PRESENT,
 )
-from issuer.records import AuditEvent, ListRecord
+from issuer.records import AuditEvent, Clerk, ListRecord
 from issuer.recovery import Recovered, ledger_lists
 from issuer.recovery import recover as rebuild
 from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
-from issuer.store import DB_FILE, Audit, PutClerk, PutList, SqliteStore
+from issuer.store import DB_FILE, Audit, PutClerk, PutList, RemoveClerk, SqliteStore
 
 TRUST_FILE = "ledger-checkpoint"
 
@@ -185,5 +187,31 @@ def add_clerk(
         )
         store.write([PutClerk(made.clerk), Audit(event)])
         return made
+    finally:
+        store.close()
+
+
+def remove_clerk(settings: IssuerSettings, name: str, clock: Clock = system_clock) -> Clerk:
+    """Take a clerk away: its API key is refused from its next call on, by a running server
+    too (a remembered key is checked against the store on every call)."""
+    store = SqliteStore(settings.store_dir, exclusive=False)
+    try:
+        clerk = next((c for c in store.clerks() if c.name == name), None)
+        if clerk is None:
+            raise CLERK_NOT_FOUND(f"no clerk named {name!r}")
+        event = AuditEvent(
+            at=clock(), actor="cli", action="clerk.remove", subject=clerk.id, detail={"name": name}
+        )
+        store.write([RemoveClerk(clerk.id), Audit(event)])
+        return clerk
+    finally:
+        store.close()
+
+
+def list_clerks(settings: IssuerSettings) -> list[Clerk]:
+    """Every clerk: name, scopes, since when (never a key or its hash)."""
+    store = SqliteStore(settings.store_dir, exclusive=False)
+    try:
+        return store.clerks()
     finally:
         store.close()

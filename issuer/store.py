@@ -50,6 +50,11 @@ class PutClerk:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveClerk:
+    clerk_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class PutOffer:
     offer: Offer
 
@@ -69,7 +74,7 @@ class Audit:
     event: AuditEvent
 
 
-Op = PutClerk | PutOffer | PutIssued | PutList | Audit
+Op = PutClerk | RemoveClerk | PutOffer | PutIssued | PutList | Audit
 
 
 class IssuerStore(Protocol):
@@ -394,6 +399,8 @@ class SqliteStore:
                     *(r.published_seq, r.token, int(r.pending)),
                 ),
             )
+        elif isinstance(op, RemoveClerk):
+            db.execute("DELETE FROM clerks WHERE id = ?", (op.clerk_id,))
         elif isinstance(op, PutClerk):
             c = op.clerk
             db.execute(
