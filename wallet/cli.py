@@ -12,11 +12,13 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, emit, inert, reporting
+from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.times import rfc3339
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
+    WALLET_EXISTS,
+    WALLET_LEDGER_UNCONFIGURED,
     WALLET_PASSPHRASE_MISMATCH,
     WALLET_PASSPHRASE_MISSING,
     WALLET_TX_CODE_REQUIRED,
@@ -26,7 +28,7 @@ from wallet.holder.credentials import Credential
 from wallet.holder.issuance import OfferReview
 from wallet.holder.presentation import Outcome, Plan
 from wallet.holder.wallet import Wallet
-from wallet.settings import PASSPHRASE_ENV, WalletSettings
+from wallet.settings import PASSPHRASE_ENV, WalletSettings, check_ledger_key
 
 # Environment variable names (for scripts), not secrets.
 BACKUP_PASSPHRASE_ENV: Final = "CIVICID_WALLET_BACKUP_PASSPHRASE"  # noqa: S105
@@ -115,28 +117,103 @@ def opened(data_dir: Path) -> Iterator[Wallet]:
 # -- lifecycle ------------------------------------------------------------------------------
 
 
+LedgerUrl = Annotated[str | None, typer.Option("--ledger", help="The ledger's URL.")]
+LedgerKey = Annotated[
+    str | None,
+    typer.Option(help="The ledger's checkpoint key (vkey), as its operator publishes it."),
+]
+
+
 @app.command()
+@reflowed
 def init(
     data_dir: DataDir,
-    ledger: Annotated[str | None, typer.Option("--ledger", help="The ledger's URL.")] = None,
-    ledger_key: Annotated[
-        str | None,
-        typer.Option(help="The ledger's checkpoint key (vkey), as its operator publishes it."),
-    ] = None,
+    ledger: LedgerUrl = None,
+    ledger_key: LedgerKey = None,
     as_json: AsJson = False,
 ) -> None:
-    """Create an empty wallet, sealed under a passphrase (Argon2id + AES-256-GCM)."""
+    """Create an empty wallet, sealed under a passphrase (Argon2id + AES-256-GCM).
+
+    Everything is checked before the passphrase is asked, and nothing is written when init
+    is refused: an existing wallet is kept as it is (change its ledger with `civicid wallet
+    config`), and a wallet that could not check the ledger is not made (--ledger-key)."""
     with reporting(as_json):
-        settings = WalletSettings.load(data_dir)
+        settings = WalletSettings.load(data_dir, ledger_url=ledger, ledger_key=ledger_key)
+        if Wallet.exists(settings):
+            raise WALLET_EXISTS(
+                f"a wallet already exists in {settings.directory}: nothing was changed "
+                "(civicid wallet config --ledger URL --ledger-key KEY changes its ledger)"
+            )
+        key = settings.key_or_none()
+        if key is None:
+            raise WALLET_LEDGER_UNCONFIGURED(
+                "the wallet needs the ledger's checkpoint key to believe anything the ledger "
+                "says: pass --ledger-key (as the ledger's operator publishes it); nothing was "
+                "created"
+            )
+        check_ledger_key(key)
+        Wallet.create(settings, passphrase(confirm=True)).close()
         if ledger or ledger_key:
             settings = settings.save(ledger_url=ledger, ledger_key=ledger_key)
-        Wallet.create(settings, passphrase(confirm=True)).close()
         data = {"wallet": str(settings.store_path), "ledger": settings.ledger_url}
         emit(
             as_json,
             data,
             f"wallet created at {settings.store_path}\n  ledger {settings.ledger_url}",
         )
+
+
+def settings_view(settings: WalletSettings) -> dict[str, Any]:
+    return {
+        "data_dir": str(settings.data_dir),
+        "wallet": str(settings.store_path) if Wallet.exists(settings) else None,
+        "ledger": settings.ledger_url,
+        "ledger_key": settings.key_or_none(),
+        "ledger_key_from": settings.key_source(),
+        "idle_timeout": settings.idle_timeout,
+        "http_timeout": settings.http_timeout,
+        "http_deadline": settings.http_deadline,
+    }
+
+
+def settings_text(view: dict[str, Any]) -> str:
+    key = view["ledger_key"] or "none: civicid wallet config --ledger-key KEY"
+    source = f" (from {view['ledger_key_from']})" if view["ledger_key_from"] else ""
+    return "\n".join(
+        [
+            f"wallet        {view['wallet'] or 'none yet: civicid wallet init'}",
+            f"ledger        {view['ledger']}",
+            f"ledger key    {key}{source}",
+            f"idle lock     after {view['idle_timeout']:g} s",
+            f"network       {view['http_timeout']:g} s per step, "
+            f"{view['http_deadline']:g} s per call",
+        ]
+    )
+
+
+@app.command()
+@reflowed
+def config(
+    data_dir: DataDir,
+    ledger: LedgerUrl = None,
+    ledger_key: LedgerKey = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(help="Lock after this many idle seconds.", show_default=False),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show the wallet's settings; with options, change them (in wallet.toml).
+
+    A new ledger key means another ledger: the checkpoint the wallet trusted is dropped."""
+    with reporting(as_json):
+        settings = WalletSettings.load(data_dir)
+        if ledger or ledger_key or idle_timeout is not None:
+            settings = settings.save(
+                ledger_url=ledger, ledger_key=ledger_key, idle_timeout=idle_timeout
+            )
+        view = settings_view(settings)
+        emit(as_json, view, settings_text(view))
 
 
 @app.command(name="passphrase")

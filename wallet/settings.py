@@ -6,11 +6,13 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from civicid.errors import NotFound
+from civicid.checkpoint import NoteVerifier
+from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore, write_private
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, default_data_dir
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
@@ -36,6 +38,14 @@ class WalletSettings(BaseSettings):
     http_deadline: float = Field(default=30.0, gt=0)
     kdf_memory_kib: int | None = None  # Argon2id cost for a new wallet (default: vault's)
     kdf_iterations: int | None = None
+
+    @field_validator("ledger_url")
+    @classmethod
+    def _ledger_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"the ledger's URL is an http(s) URL with a host, not {value!r}")
+        return value
 
     @property
     def directory(self) -> Path:
@@ -71,17 +81,53 @@ class WalletSettings(BaseSettings):
         except (tomllib.TOMLDecodeError, ValidationError) as exc:
             raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
 
+    def key_source(self) -> str | None:
+        """Where the ledger's checkpoint key comes from: ``wallet.toml`` or the environment
+        (``ledger_key``), this data dir's key store (a ledger run here), or nowhere."""
+        if self.ledger_key:
+            return "settings"
+        return "key store" if self.key_or_none() is not None else None
+
     def save(self, **values: Any) -> WalletSettings:
-        """Write ``values`` (ledger URL and key) to ``wallet.toml``, keeping what is there."""
+        """Write ``values`` (ledger URL and key, idle timeout) to ``wallet.toml``, keeping
+        what is there. They are checked first: nothing is written when one is refused. A new
+        ledger key is a new ledger: the checkpoint trusted under the old key is dropped
+        (under another URL with the same key, a mirror, it is kept)."""
         path = self.data_dir / CONFIG_FILE
+        given = {k: v for k, v in values.items() if v is not None}
+        if given.get("ledger_key") is not None:
+            check_ledger_key(str(given["ledger_key"]))
         try:
             current = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
         except tomllib.TOMLDecodeError as exc:
             raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
-        current.update({k: v for k, v in values.items() if v is not None})
+        WalletSettings.load(self.data_dir, **given)  # the whole, checked before writing
+        before = self.key_or_none()
+        current.update(given)
         lines = [f"{name} = {_toml_value(value)}" for name, value in sorted(current.items())]
         write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
-        return WalletSettings.load(self.data_dir)
+        saved = WalletSettings.load(self.data_dir)
+        if before is not None and saved.key_or_none() != before:
+            saved.trust_file.unlink(missing_ok=True)
+        return saved
+
+    def key_or_none(self) -> str | None:
+        try:
+            return self.checkpoint_key()
+        except Error:
+            return None
+
+
+def check_ledger_key(key: str) -> str:
+    """``key`` if it is a checkpoint verification key (C2SP signed-note vkey)."""
+    try:
+        NoteVerifier(key)
+    except Error as exc:
+        raise WALLET_SETTINGS_INVALID(
+            f"the ledger key is not a checkpoint key ({exc.message}): copy it as the "
+            "ledger's operator publishes it (civicid ledger init prints it)"
+        ) from exc
+    return key
 
 
 def _toml_value(value: Any) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from civicid.checkpoint import NoteSigner
 from cli.main import app
 from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE
 from tests.wallet.rogue_desk import RogueDesk
@@ -223,7 +224,8 @@ def test_the_group_s_data_dir_is_the_command_s(tmp_path: Path) -> None:
         "HOME": str(tmp_path / "home"),
     }
     runner = CliRunner()
-    result = runner.invoke(app, ["wallet", "--data-dir", str(chosen), "init"], env=env)
+    key = ["--ledger-key", NoteSigner.generate("ledger.test").vkey()]
+    result = runner.invoke(app, ["wallet", "--data-dir", str(chosen), "init", *key], env=env)
     assert result.exit_code == 0, result.output
     assert (chosen / "wallet" / "wallet.db").exists()
     assert not (tmp_path / "per-user").exists() and not (tmp_path / "home").exists()
@@ -235,7 +237,9 @@ def test_the_group_s_data_dir_is_the_command_s(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert not elsewhere.exists()
     result = runner.invoke(
-        app, ["wallet", "--data-dir", str(chosen), "init", "--data-dir", str(own)], env=env
+        app,
+        ["wallet", "--data-dir", str(chosen), "init", "--data-dir", str(own), *key],
+        env=env,
     )
     assert result.exit_code == 0, result.output
     assert (own / "wallet" / "wallet.db").exists()
