@@ -208,6 +208,8 @@ def config(
     A new ledger key means another ledger: the checkpoint the wallet trusted is dropped."""
     with reporting(as_json):
         settings = WalletSettings.load(data_dir)
+        if ledger_key is not None:
+            check_ledger_key(ledger_key)
         if ledger or ledger_key or idle_timeout is not None:
             settings = settings.save(
                 ledger_url=ledger, ledger_key=ledger_key, idle_timeout=idle_timeout

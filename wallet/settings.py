@@ -92,11 +92,10 @@ class WalletSettings(BaseSettings):
         """Write ``values`` (ledger URL and key, idle timeout) to ``wallet.toml``, keeping
         what is there. They are checked first: nothing is written when one is refused. A new
         ledger key is a new ledger: the checkpoint trusted under the old key is dropped
-        (under another URL with the same key, a mirror, it is kept)."""
+        (under another URL with the same key, a mirror, it is kept). The command line also
+        checks the key's form first (``check_ledger_key``)."""
         path = self.data_dir / CONFIG_FILE
         given = {k: v for k, v in values.items() if v is not None}
-        if given.get("ledger_key") is not None:
-            check_ledger_key(str(given["ledger_key"]))
         try:
             current = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
         except tomllib.TOMLDecodeError as exc:
