@@ -99,15 +99,23 @@ class ProvenGrants:
     def granted(self) -> tuple[Grant, ...]:
         return tuple(grant for grant, _ in self.pairs)
 
+    def in_force(self, at: int) -> tuple[Grant, ...]:
+        """The grants for ``vct`` in force at ``at``: none once the subject's DID is
+        deactivated."""
+        if self.deactivated_at is not None and self.deactivated_at <= at:
+            return ()
+        return tuple(
+            grant
+            for grant, revoked_at in self.pairs
+            if self.vct in grant.credential_types and grant.in_force(at, revoked_at)
+        )
+
     def claims_allowed(self, at: int) -> frozenset[str]:
         """The claims of ``vct`` the subject (a desk) may ask for at ``at``: those of its
-        grants in force then, none once its DID is deactivated."""
-        if self.deactivated_at is not None and self.deactivated_at <= at:
-            return frozenset()
+        grants in force then."""
         allowed: frozenset[str] = frozenset()
-        for grant, revoked_at in self.pairs:
-            if self.vct in grant.credential_types and grant.in_force(at, revoked_at):
-                allowed |= grant.claims_for(self.vct)
+        for grant in self.in_force(at):
+            allowed |= grant.claims_for(self.vct)
         return allowed
 
 

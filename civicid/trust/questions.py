@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from civicid.accreditation import ISSUER, VERIFIER, Standing
+from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing
 from civicid.authority import ASSERTION, Chain
 from civicid.checkpoint import Checkpoint
 from civicid.did import split_key_id
@@ -61,6 +61,7 @@ class DeskStanding:
 
     standing: Standing
     allowed: frozenset[str]
+    grants: tuple[Grant, ...]  # the desk's grants for the type in force at the time asked
     checkpoint: Checkpoint
 
     @property
@@ -198,7 +199,10 @@ class Trust:
         ).value
         at = when if at is None else at
         return DeskStanding(
-            grants.standing(at, claims), grants.claims_allowed(at), grants.checkpoint
+            grants.standing(at, claims),
+            grants.claims_allowed(at),
+            grants.in_force(at),
+            grants.checkpoint,
         )
 
     def issuers_for(

@@ -14,9 +14,9 @@ from civicid import sdjwt
 from civicid.did import split_key_id
 from civicid.errors import Error
 from civicid.jose import PrivateKey, PublicKey
-from civicid.ledger_client import LedgerClient
 from civicid.proven import ProvenType
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
+from civicid.trust import Trust
 from wallet.errors import (
     WALLET_CNF_MISMATCH,
     WALLET_HOLDER_KEY_MISSING,
@@ -56,7 +56,7 @@ class Accepted:
         return self.verified.payload
 
 
-def issuer_key_resolver(ledger: LedgerClient, issuer: str | None) -> sdjwt.KeyResolver:
+def issuer_key_resolver(trust: Trust, issuer: str | None) -> sdjwt.KeyResolver:
     """The issuer's key for a credential: ``kid`` must be a key of ``iss`` (and of the issuer
     the wallet expected), resolved on the ledger as it stood at the credential's ``iat``."""
 
@@ -68,13 +68,13 @@ def issuer_key_resolver(ledger: LedgerClient, issuer: str | None) -> sdjwt.KeyRe
             raise WALLET_ISSUER_MISMATCH(f"signed with {kid}, a key of another DID than {iss}")
         if issuer is not None and iss != issuer:
             raise WALLET_ISSUER_MISMATCH(f"issued by {iss}, not by the offering {issuer}")
-        return ledger.key_in_force(kid, iat)
+        return trust.key_in_force(kid, iat)
 
     return resolve
 
 
 def verify_copy(
-    ledger: LedgerClient,
+    trust: Trust,
     sd_jwt: str,
     *,
     issuer: str | None,
@@ -85,7 +85,7 @@ def verify_copy(
     """Verify one received SD-JWT VC and find which of ``keys`` it is bound to."""
     verified = sdjwt.verify(
         sd_jwt,
-        issuer_key=issuer_key_resolver(ledger, issuer),
+        issuer_key=issuer_key_resolver(trust, issuer),
         now=now,
         require_key_binding=False,
     )
@@ -115,12 +115,15 @@ def status_reference(payload: dict[str, Any]) -> tuple[str | None, int | None]:
     return uri, idx
 
 
-def check_status(ledger: LedgerClient, uri: str | None, idx: int | None, now: int) -> str:
-    """The copy's status from the list the ledger holds (never the issuer's own server)."""
+def check_status(
+    trust: Trust, issuer: str, uri: str | None, idx: int | None, now: int
+) -> str:
+    """The copy's status from the list the ledger holds (never the issuer's own server),
+    which must be the issuer's own."""
     if uri is None or idx is None:
         return VALID  # a credential without a status reference cannot be revoked
     try:
-        listed = ledger.status_list(uri, now=now).status(idx)
+        listed = trust.status_list(uri, issuer=issuer, now=now).value.status(idx)
     except Error:
         return UNKNOWN
     return STATUS_NAMES.get(listed, UNKNOWN)
@@ -160,7 +163,7 @@ def holder_claims(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_record(
-    ledger: LedgerClient,
+    trust: Trust,
     copies: Sequence[Accepted],
     *,
     proven_type: ProvenType | None,
@@ -185,7 +188,7 @@ def to_record(
                 key=accepted.key.to_json(),
                 status_uri=uri,
                 status_idx=idx,
-                status=check_status(ledger, uri, idx, now),
+                status=check_status(trust, str(accepted.payload["iss"]), uri, idx, now),
             )
         )
     metadata = proven_type.metadata if proven_type is not None else {}
@@ -209,7 +212,7 @@ def to_record(
 
 
 def import_credential(
-    ledger: LedgerClient,
+    trust: Trust,
     sd_jwt: str,
     key: PrivateKey | None,
     *,
@@ -222,17 +225,17 @@ def import_credential(
         raise WALLET_HOLDER_KEY_MISSING(
             "the credential is bound to a holder key: give its private JWK too"
         )
-    accepted = verify_copy(ledger, text, issuer=None, vct=None, keys=[key], now=now)
+    accepted = verify_copy(trust, text, issuer=None, vct=None, keys=[key], now=now)
     payload = accepted.payload
-    ledger.issuer_accredited(
-        str(payload["iss"]), str(payload["vct"]), int(payload["iat"])
+    trust.issuer_standing(
+        str(payload["iss"]), str(payload["vct"]), int(payload["iat"]), now=now
     ).require()
     try:
-        proven: ProvenType | None = ledger.credential_type(str(payload["vct"]))
+        proven: ProvenType | None = trust.credential_type(str(payload["vct"]), now=now)
     except Error:
         proven = None
     return to_record(
-        ledger, [accepted], proven_type=proven, issuer_name=None, now=now, origin=ORIGIN_IMPORT
+        trust, [accepted], proven_type=proven, issuer_name=None, now=now, origin=ORIGIN_IMPORT
     )
 
 

@@ -59,7 +59,7 @@ from wallet.holder.credentials import Credential
 from wallet.holder.intake import Accepted, display_name, to_record, verify_copy
 
 if TYPE_CHECKING:
-    from civicid.ledger_client import LedgerClient
+    from civicid.trust import Trust
     from wallet.holder.wallet import Wallet
 
 OFFER_SCHEMES: Final = ("openid-credential-offer", "https", "http")
@@ -141,7 +141,7 @@ def parse_link(
 def review(wallet: Wallet, link: str) -> OfferReview:
     """Steps before consent, each raising on failure; nothing is stored, and nothing secret
     is sent: the wallet only reads the issuer's metadata until step 6 has passed."""
-    ledger = wallet.ledger
+    trust = wallet.trust
     with wallet.http() as http:
         # 1. The offer (§4.1), by value or by reference (§4.1.3; kept if fetched before).
         offer, offer_uri = parse_link(link, http, wallet.kept_offer)
@@ -168,10 +168,10 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         if config.format != FORMAT_SD_JWT_VC or config.vct is None:
             raise WALLET_URI_INVALID(f"{config_id} is a {config.format}, not an SD-JWT VC")
         # 4. Accredited for this type now, from proven grants (before asking for the code).
-        trust = ledger.issuer_accredited(did, config.vct, wallet.clock())
-        trust.require()
+        standing = trust.issuer_standing(did, config.vct, wallet.clock())
+        standing.require()
         try:
-            proven: ProvenType | None = ledger.credential_type(config.vct)
+            proven: ProvenType | None = trust.credential_type(config.vct)
         except Error:
             proven = None  # no registered metadata: the card shows the vct instead
         named = config.credential_metadata.display if config.credential_metadata else None
@@ -179,7 +179,7 @@ def review(wallet: Wallet, link: str) -> OfferReview:
             display_name(proven.metadata.get("display")) if proven is not None else None
         ) or display_name(named)
         offered.append(
-            Offered(config_id, config.vct, type_name, trust.standing.accreditation, proven)
+            Offered(config_id, config.vct, type_name, standing.accreditation, proven)
         )
     # 5. The issuer's URL is one the agency's DID names on the ledger: anyone can serve
     #    metadata naming a real, accredited agency's DID, and would collect its codes. So is
@@ -187,7 +187,7 @@ def review(wallet: Wallet, link: str) -> OfferReview:
     #    gets the pre-authorized and transaction codes, and the endpoints that get the
     #    access token and key proofs (a real issuer URL with any of them elsewhere is a
     #    phishing offer all the same).
-    bases = agency_bases(ledger, did)
+    bases = agency_bases(trust, did)
     check_issuer_bound(bases, did, offer.credential_issuer)
     check_endpoint_bound(bases, did, "authorization server", server)
     check_endpoint_bound(bases, did, "credential endpoint", metadata.credential_endpoint)
@@ -232,11 +232,11 @@ def authorization_server(named: str | None, metadata: CredentialIssuerMetadata, 
     return named
 
 
-def agency_bases(ledger: LedgerClient, did: str) -> tuple[str, ...]:
+def agency_bases(trust: Trust, did: str) -> tuple[str, ...]:
     """The base URLs that services of ``did``'s first DID document name: the document
     governance endorsed when it admitted the agency, so neither a phishing site nor a later
     update can add an address (``civicid/status_uri.py``)."""
-    first = ledger.chain(did).versions[0].document
+    first = trust.history(did).versions[0].document
     return base_urls(first.data if first is not None else {})
 
 
@@ -323,7 +323,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
                 if not isinstance(item.credential, str):
                     raise RESPONSE_INVALID("an SD-JWT VC is a string (A.3.4)")
                 copy = verify_copy(
-                    wallet.ledger,
+                    wallet.trust,
                     item.credential,
                     issuer=reviewed.issuer_did,
                     vct=offered.vct,
@@ -335,7 +335,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
                 accepted.append(copy)
             records.append(
                 to_record(
-                    wallet.ledger,
+                    wallet.trust,
                     accepted,
                     proven_type=offered.proven_type,
                     issuer_name=reviewed.issuer_name,

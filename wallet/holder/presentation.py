@@ -17,7 +17,6 @@ from civicid import sdjwt
 from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
 from civicid.errors import Error
 from civicid.jose import PublicKey
-from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import (
     SD_JWT_VC_FORMATS,
     AuthorizationRequest,
@@ -28,7 +27,7 @@ from civicid.oid4vp import (
     verify_receipt,
     verify_request_object,
 )
-from civicid.proven import TrustAnswer
+from civicid.trust import DeskStanding, Trust
 from wallet.errors import (
     WALLET_CLAIM_IN_CLEAR,
     WALLET_CLAIM_NOT_ALLOWED,
@@ -115,11 +114,11 @@ class Outcome:
     sent: dict[str, list[str]] = field(default_factory=dict)  # query id -> claim names
 
 
-def desk_key(ledger: LedgerClient, now: int) -> KeyResolver:
+def desk_key(trust: Trust, now: int) -> KeyResolver:
     """The desk's key for a request or receipt: ``kid`` resolved on the ledger, with proof."""
 
     def resolve(kid: str) -> PublicKey:
-        return ledger.key_in_force(kid, now, DESK_KEY_RELATIONSHIP)
+        return trust.key_in_force(kid, now, DESK_KEY_RELATIONSHIP, now=now)
 
     return resolve
 
@@ -136,7 +135,7 @@ def prepare(wallet: Wallet, link: str) -> Plan:
         answer = http.get(parsed.request_uri, headers={"accept": REQUEST_MEDIA})
         answer.raise_for_error()
     # 3. Signed by a key of client_id's DID as the ledger has it now (§5.9.3).
-    request = verify_request_object(answer.text, desk_key(wallet.ledger, now), now=now)
+    request = verify_request_object(answer.text, desk_key(wallet.trust, now), now=now)
     if request.client_id != parsed.client_id:
         raise WALLET_CLIENT_ID_MISMATCH("the link and the signed request name different desks")
     # 4. DCQL (§6) against usable held credentials.
@@ -151,11 +150,11 @@ def prepare(wallet: Wallet, link: str) -> Plan:
         raise WALLET_NO_MATCH(f"no credential in this wallet answers {wanted}")
     # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
     queries = []
-    trust_cache: dict[tuple[str, tuple[str, ...]], TrustAnswer] = {}
+    trust_cache: dict[tuple[str, tuple[str, ...]], DeskStanding] = {}
     for query_id in found.selection:
         query = request.dcql_query.credential(query_id)
         options = tuple(
-            plan_option(wallet.ledger, query, by_id[c.credential_id], request.did, now, trust_cache)
+            plan_option(wallet.trust, query, by_id[c.credential_id], request.did, now, trust_cache)
             for c in found.candidates[query_id]
         )
         # Fewest refused claims first, then the newest credential.
@@ -179,18 +178,18 @@ def satisfied_options(
 
 
 def plan_option(
-    ledger: LedgerClient,
+    trust: Trust,
     query: CredentialQuery,
     credential: Credential,
     desk: str,
     now: int,
-    cache: dict[tuple[str, tuple[str, ...]], TrustAnswer],
+    cache: dict[tuple[str, tuple[str, ...]], DeskStanding],
 ) -> Option:
     options = satisfied_options(query, credential.claims)
     preferred = options[0]
     required = set.intersection(*(set(o) for o in options)) if options else set()
     names = [claim_name_or_repr(p) for p in preferred]
-    allowed, answer = accreditation(ledger, desk, credential.vct, names, now, cache)
+    allowed, answer = accreditation(trust, desk, credential.vct, names, now, cache)
     choices = []
     for path, name in zip(preferred, names, strict=True):
         values = select(credential.claims, path)
@@ -213,16 +212,17 @@ def plan_option(
         for name in credential.claims
         if name not in asked and not any(p[:1] == (name,) for p in credential.disclosable)
     )
+    # The grant that lets the desk ask (all of it, else the first covering part of the ask).
     grant = next(
         (g for g in answer.grants if g.id == answer.standing.accreditation),
-        answer.grants[0] if answer.grants else None,
+        next((g for g in answer.grants if allowed & g.claims_for(credential.vct)), None),
     )
     refused = [c.name for c in choices if not c.allowed]
     return Option(
         credential=credential,
         claims=tuple(choices),
         always_shared=always,
-        accreditation=answer.standing.accreditation,
+        accreditation=grant.id if grant is not None else None,
         accreditation_purpose=grant.purpose if grant is not None else None,
         legal_basis=grant.legal_basis if grant is not None else None,
         refusal=(answer.standing.reason or "verifier_claims_not_allowed") if refused else None,
@@ -230,32 +230,20 @@ def plan_option(
 
 
 def accreditation(
-    ledger: LedgerClient,
+    trust: Trust,
     desk: str,
     vct: str,
     names: list[str],
     now: int,
-    cache: dict[tuple[str, tuple[str, ...]], TrustAnswer],
-) -> tuple[set[str], TrustAnswer]:
-    """The claims among ``names`` the desk may ask for, from proven grants on the ledger:
-    one question for all of them; only if refused, one per claim to find which."""
-
-    def ask(claims: tuple[str, ...]) -> TrustAnswer:
-        key = (vct, claims)
-        if key not in cache:
-            cache[key] = ledger.verifier_allowed(desk, vct, list(claims), now)
-        return cache[key]
-
-    whole = ask(tuple(names))
-    if whole.accredited:
-        return set(names), whole
-    if whole.standing.reason != "verifier_claims_not_allowed":
-        return set(), whole  # not accredited at all (or revoked, expired): nothing allowed
-    single = {name: ask((name,)) for name in names}
-    allowed = {name for name, answer in single.items() if answer.accredited}
-    # Show the accreditation that covers part of the ask (the refusal stays in ``whole``).
-    shown = next((a for a in single.values() if a.accredited), whole)
-    return allowed, shown
+    cache: dict[tuple[str, tuple[str, ...]], DeskStanding],
+) -> tuple[set[str], DeskStanding]:
+    """The claims among ``names`` the desk may ask for now, from its proven grants on the
+    ledger (one question per type and ask in a plan)."""
+    key = (vct, tuple(names))
+    if key not in cache:
+        cache[key] = trust.desk_standing(desk, vct, tuple(names), now, now=now)
+    answer = cache[key]
+    return {name for name in names if name in answer.allowed}, answer
 
 
 def present(
@@ -347,7 +335,7 @@ def present(
             raise WALLET_PRESENTATION_FAILED("the desk answered without a receipt")
         receipt = verify_receipt(
             token,
-            desk_key(wallet.ledger, wallet.clock()),
+            desk_key(wallet.trust, wallet.clock()),
             nonce=request.nonce,
             client_id=request.client_id,
         )

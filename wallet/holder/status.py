@@ -30,20 +30,23 @@ def refresh(wallet: Wallet) -> Refreshed:
     in one sealed write. A list the ledger cannot prove leaves its copies as they were."""
     now = wallet.clock()
     held = wallet.credentials()
-    lists: dict[str, ProvenStatusList] = {}
+    # Each list once per issuer whose copies point to it: a list counts only for its owner's.
+    lists: dict[tuple[str, str], ProvenStatusList] = {}
     failures: dict[str, str] = {}
-    for uri in sorted({c.status_uri for h in held for c in h.copies if c.status_uri}):
+    asked = {(c.status_uri, h.issuer) for h in held for c in h.copies if c.status_uri}
+    for uri, issuer in sorted(asked):
         try:
-            lists[uri] = wallet.ledger.status_list(uri, now=now)
+            lists[uri, issuer] = wallet.trust.status_list(uri, issuer=issuer, now=now).value
         except Error as exc:
             failures[uri] = exc.code
     updated, changed = [], []
     for credential in held:
         statuses = {}
         for copy in credential.copies:
-            if copy.status_uri in lists and copy.status_idx is not None:
+            listed = lists.get((copy.status_uri or "", credential.issuer))
+            if listed is not None and copy.status_idx is not None:
                 try:
-                    value = lists[copy.status_uri].status(copy.status_idx)
+                    value = listed.status(copy.status_idx)
                 except Error:
                     statuses[copy.id] = UNKNOWN  # an index out of range is no "valid" (§8.3)
                     continue

@@ -20,6 +20,7 @@ from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
+from civicid.trust import Trust
 from wallet.errors import (
     WALLET_CREDENTIAL_NOT_FOUND,
     WALLET_IMPORT_INVALID,
@@ -86,6 +87,7 @@ class Wallet:
         self.idle = IdleLock(settings.idle_timeout, monotonic)
         self._store: Store | None = store
         self._ledger: LedgerClient | None = None
+        self._trust: Trust | None = None
         # The TUI reads on its thread while a worker writes: one database use at a time.
         self._lock = threading.RLock()
 
@@ -363,7 +365,7 @@ class Wallet:
             raise WALLET_IMPORT_INVALID(f"cannot read {exc.filename}: {exc.strerror}") from exc
         sd_jwt, key = intake.read_import(data, key_data)
         self._guard()
-        credential = intake.import_credential(self.ledger, sd_jwt, key, now=self.clock())
+        credential = intake.import_credential(self.trust, sd_jwt, key, now=self.clock())
         self.add(credential)
         return credential
 
@@ -381,6 +383,13 @@ class Wallet:
                 deadline=self.settings.http_deadline,
             )
         return self._ledger
+
+    @property
+    def trust(self) -> Trust:
+        """Every ledger question the wallet asks, answered by the kernel's trust package."""
+        if self._trust is None or self._trust.client is not self.ledger:
+            self._trust = Trust(self.ledger, clock=self.clock)
+        return self._trust
 
     def reset_ledger_client(self) -> None:
         """Forget the ledger client (its URL or key changed); the next use makes a new one."""
