@@ -11,6 +11,7 @@ from textual.widgets import Button, Checkbox, DataTable, Input, Label, OptionLis
 from textual.worker import WorkerCancelled
 
 from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE, Ticker, fast_settings, made_up
+from tests.wallet.painted import painted
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from wallet.app import WalletApp
@@ -224,7 +225,7 @@ async def test_cards_details_history_help_and_palette(
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
         assert "Given name, Resident" in str(table.get_row_at(0))
-        assert "checked: Eligible" in str(app.screen.query_one("#receipt").render())
+        assert "checked: Eligible" in "\n".join(painted(app)[1])
         await pilot.press("escape", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape", "ctrl+p")

@@ -21,6 +21,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.cards import CardsScreen
 from wallet.screens.details import DetailsScreen
 from wallet.screens.history import HistoryScreen
+from wallet.widgets.card import copies_words
 from wallet.widgets.words import claim_words, day, decision_words, value_words, when
 
 SIZE: Final = (80, 24)
@@ -65,6 +66,12 @@ def test_claims_values_and_decisions_in_words() -> None:
     assert value_words("2026-13-45") == "2026-13-45"  # not a date: shown as it is
     assert decision_words("not_eligible") == "Not eligible"
     assert decision_words("eligible") == "Eligible"
+
+
+def test_copies_in_words() -> None:
+    assert copies_words(3, 4) == "3 of 4 copies not shown to any desk yet"
+    assert copies_words(0, 4) == "all 4 copies shown before"
+    assert copies_words(1, 1) == "not shown yet"
 
 
 def a_wallet(root: Path) -> Wallet:
@@ -154,7 +161,9 @@ async def test_history_receipt_is_read_to_its_end_at_80x24(tmp_path: Path, paris
             assert "age_equal_or_over" not in screen
             # The receipt's last line is on the screen, not cut off by the panel.
             assert "it says it received Resident, Age 18 or over" in screen
-            assert "housing benefit claim" in screen
+            # A long purpose wraps under itself, not back under the words on the left.
+            [tail] = [line for line in screen.splitlines() if "housing benefit claim" in line]
+            assert tail.startswith("│" + " " * 12), tail
 
 
 @pytest.mark.asyncio

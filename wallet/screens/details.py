@@ -15,7 +15,7 @@ from wallet.holder.wallet import Wallet
 from wallet.widgets.card import StatusBadge
 from wallet.widgets.claims import ClaimRows
 from wallet.widgets.footer import KeysFooter
-from wallet.widgets.inert import lines, plain
+from wallet.widgets.inert import facts, plain
 from wallet.widgets.words import day, when
 
 
@@ -36,20 +36,15 @@ class DetailsScreen(Screen[None]):
             with Horizontal(classes="card-top"):
                 yield Label(plain(credential.title), classes="title")
                 yield StatusBadge(credential.status(now))
-            issuer = credential.issuer_name
-            facts = [plain("Issuer   ", issuer or credential.issuer)]
-            if issuer:
-                facts.append(plain("         ", credential.issuer))
-            facts.append(
-                plain(
-                    f"Issued   {when(credential.issued_at)}",
-                    f" · expires {day(credential.expires_at)}" if credential.expires_at else "",
-                )
-            )
+            rows = [("Issuer", credential.issuer_name or credential.issuer)]
+            if credential.issuer_name:
+                rows.append(("", credential.issuer))
+            expires = f" · expires {day(credential.expires_at)}" if credential.expires_at else ""
+            rows.append(("Issued", when(credential.issued_at) + expires))
             copies = len(credential.copies)
-            facts.append(plain(f"Copies   {copies}, each with its own key · id ", credential.id))
+            rows.append(("Copies", f"{copies}, each with its own key · id {credential.id}"))
             if credential.checked_at:
-                facts.append(plain(f"Checked  {when(credential.checked_at)} on the ledger"))
-            yield Static(lines(*facts), classes="facts")
+                rows.append(("Checked", f"{when(credential.checked_at)} on the ledger"))
+            yield Static(facts(rows, key_width=8), classes="facts")
             yield ClaimRows(credential)
         yield KeysFooter()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import ClassVar, Final
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
@@ -15,7 +15,7 @@ from civicid.errors import Error
 from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
 from wallet.widgets.footer import KeysFooter
-from wallet.widgets.inert import cell, lines, plain
+from wallet.widgets.inert import cell, facts
 from wallet.widgets.words import claim_words, decision_words, when
 
 # Columns fit 80 terminal columns: the claims shared are cut here, and read whole below.
@@ -83,41 +83,29 @@ class HistoryScreen(Screen[None]):
         self.query_one("#receipt", Static).update(self.receipt(entry))
         self.query_one("#receipt-box", VerticalScroll).scroll_home(animate=False)
 
-    def receipt(self, entry: Presentation) -> Content:
-        rows = [plain("When       ", when(entry.at))]
-        rows.append(plain("Desk       ", desk_name(entry)))
+    def receipt(self, entry: Presentation) -> Table:
+        rows = [("When", when(entry.at)), ("Desk", entry.verifier)]
         if entry.verifier_name:
-            rows.append(plain("           ", entry.verifier))
-        rows.append(plain("Purpose    ", entry.purpose or "not given"))
-        rows.append(plain("Shared     ", self.words(entry, entry.disclosed) or "nothing"))
-        rows.append(plain("Kept back  ", self.words(entry, entry.withheld) or "nothing"))
+            rows.append(("", entry.verifier_name))
+        rows.append(("Purpose", entry.purpose or "not given"))
+        rows.append(("Shared", self.words(entry, entry.disclosed) or "nothing"))
+        rows.append(("Kept back", self.words(entry, entry.withheld) or "nothing"))
         if entry.accreditation:
-            rows.append(plain("Accredited ✔ on the ledger (", entry.accreditation, ")"))
+            rows.append(("Accredited", f"✔ on the ledger ({entry.accreditation})"))
         else:
-            rows.append(plain("Accredited ✘ not accredited for this credential"))
+            rows.append(("Accredited", "✘ not accredited for this credential"))
         if entry.unaccredited:
-            rows.append(
-                plain(
-                    "           ✘ sent although not allowed: ",
-                    self.words(entry, entry.unaccredited),
-                )
-            )
+            sent = self.words(entry, entry.unaccredited)
+            rows.append(("", f"✘ sent although not allowed: {sent}"))
         if not entry.fresh_copy:
-            rows.append(plain("           this desk had seen this copy before"))
+            rows.append(("Copy", "one this desk had seen before: it can tell it met this card"))
         receipt = entry.receipt_claims
         if receipt:
-            received = [c for r in receipt.get("received", []) for c in r.get("claims", [])]
-            rows.append(
-                plain(
-                    "Receipt    signed by the desk and checked: ",
-                    decision_words(str(receipt.get("decision") or "")),
-                )
-            )
-            rows.append(
-                plain("           it says it received ", self.words(entry, received) or "nothing")
-            )
+            received = [str(c) for r in receipt.get("received", []) for c in r.get("claims", [])]
+            decision = decision_words(str(receipt.get("decision") or ""))
+            rows.append(("Receipt", f"signed by the desk and checked: {decision}"))
+            rows.append(("", f"it says it received {self.words(entry, received) or 'nothing'}"))
         else:
-            rows.append(
-                plain("Receipt    none came back", f" ({entry.error})" if entry.error else "")
-            )
-        return lines(*rows)
+            error = f" ({entry.error})" if entry.error else ""
+            rows.append(("Receipt", f"none came back{error}"))
+        return facts(rows)

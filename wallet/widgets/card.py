@@ -34,6 +34,16 @@ BADGE_STYLES: Final = {
 CARD_WIDTH: Final = 72
 
 
+def copies_words(unused: int, copies: int) -> str:
+    """How many copies no desk has seen yet: each presentation prefers one, so two desks
+    cannot link what they saw; once all were shown, a desk may meet a copy again."""
+    if unused == 0:
+        return f"all {copies} copies shown before" if copies > 1 else "shown before"
+    if copies == 1:
+        return "not shown yet"
+    return f"{unused} of {copies} copies not shown to any desk yet"
+
+
 class StatusBadge(Label):
     """The status as a word and a symbol (never colour alone), styled per status."""
 
@@ -56,7 +66,7 @@ def card_text(credential: Credential, now: int, unused: int) -> Content:
         " " * max(1, CARD_WIDTH - len(title) - len(badge)),
         (badge, BADGE_STYLES.get(status, "bold")),
         ("\n" + issuer, "dim"),
-        (f"\n{unused} of {len(credential.copies)} copies unused · id {ident}", "dim"),
+        (f"\n{copies_words(unused, len(credential.copies))} · id {ident}", "dim"),
     )
 
 

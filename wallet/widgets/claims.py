@@ -20,10 +20,12 @@ MAX_GROUP_DEPTH: Final = 3
 INDENT: Final = "  "
 
 
-def ordered(credential: Credential) -> list[str]:
-    """Top-level claims in the order the type metadata lists them, then any others."""
-    listed = [name for name in credential.labels if name in credential.claims]
-    return list(dict.fromkeys([*listed, *credential.claims]))
+def ordered(credential: Credential, path: tuple[str, ...], keys: list[str]) -> list[str]:
+    """The claims ``keys`` under ``path`` in the order the type metadata lists them (an
+    address as street, town, postcode), then any it does not list, as they came."""
+    prefix = "".join(part + "." for part in path)
+    listed = [n.removeprefix(prefix) for n in credential.labels if n.startswith(prefix)]
+    return list(dict.fromkeys([*(k for k in listed if k in keys), *keys]))
 
 
 class ClaimRows(Vertical):
@@ -35,8 +37,9 @@ class ClaimRows(Vertical):
         self.credential = credential
 
     def compose(self) -> ComposeResult:
-        for name in ordered(self.credential):
-            yield from self.rows((name,), self.credential.claims[name])
+        claims = self.credential.claims
+        for name in ordered(self.credential, (), list(claims)):
+            yield from self.rows((name,), claims[name])
 
     def rows(self, path: tuple[str, ...], value: Any) -> ComposeResult:
         credential = self.credential
@@ -59,8 +62,8 @@ class ClaimRows(Vertical):
                 classes="claim-mark " + ("mark-ok" if selectable else "mark-warn"),
             )
         if group:
-            for key, part in value.items():
-                yield from self.rows((*path, str(key)), part)
+            for key in ordered(credential, path, [str(k) for k in value]):
+                yield from self.rows((*path, key), value[key])
 
 
 MARKS = {REQUIRED: "required", "optional": "optional"}
