@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.console import AsJson, DataDir, emit, reflowed, reporting, stderr
+from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
+from civicid.names import names_service, parse_names
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.status_uri import status_service
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
@@ -477,18 +478,29 @@ def register(
             help="An agency's public base URL (repeatable): its status lists live under it."
         ),
     ] = None,
+    name_in: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--name",
+            help="Its display name in one language, LANG=NAME (repeatable), e.g. "
+            'en="City of Cadur": what wallets and desks show instead of the DID.',
+        ),
+    ] = None,
     ledger_url: LedgerUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a public body's DID, endorsed by governance, and write it to the ledger."""
     with reporting(as_json):
         paths = Paths(data_dir)
+        names = parse_names(name_in or [])  # checked before any key is made
         governance = load_governance(paths)
         with open_writer(data_dir, ledger_url) as writer:
             services = [
                 status_service(url, f"status-lists-{i}" if i else "status-lists")
                 for i, url in enumerate(service or [])
             ]
+            if names:
+                services.append(names_service(names))
             identity = Identity.create(prerotate=prerotate, services=services or None)
             endorsement = governance.endorse(identity.did, role, ledger=writer.origin)
             # The key is on disk before the DID exists: a crash cannot strand a DID keyless.
@@ -505,8 +517,9 @@ def register(
                 receipt = find_out(writer, name, identity.did, exc, key_file)
         emit(
             as_json,
-            {"name": name, "did": identity.did, "role": role, "receipt": receipt},
-            f"{name}: {identity.did} ({role}) written at entry {receipt['seq']}",
+            {"name": name, "did": identity.did, "role": role, "names": names, "receipt": receipt},
+            f"{name}: {identity.did} ({role}) written at entry {receipt['seq']}"
+            + "".join(f"\n  {tag:<8} {inert(shown)}" for tag, shown in names.items()),
         )
 
 

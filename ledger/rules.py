@@ -28,6 +28,7 @@ from civicid.authority import (
 )
 from civicid.did import DID, Document, parse_did
 from civicid.jose import PublicKey
+from civicid.names import display_names
 from civicid.status_uri import base_urls
 from civicid.transaction import Transaction
 from ledger.errors import (
@@ -180,6 +181,8 @@ def rule_did_create(state: State, tx: Transaction, ctx: Context) -> NewVersion:
     if did in state.dids:
         raise DID_EXISTS(f"{did} is already on the ledger")
     founding = check_create(tx, full=ctx.full, verify=ctx.verify_signatures)
+    if ctx.full:
+        display_names(founding.document.data)  # a body's names are shown as they are
     check_endorsement(
         founding.endorsement,
         did=founding.did,
@@ -201,6 +204,10 @@ def _successor(state: State, tx: Transaction, ctx: Context) -> NewVersion:
     live = state.live_document(did)  # did_deactivated once deactivated
     head = Head(did, current.version_id, current.time, live, current.next_key_hashes)
     document, hashes = check_successor(tx, head, full=ctx.full, verify=ctx.verify_signatures)
+    if ctx.full and document is not None:
+        # Readers take names from the first version only; a later entry's are still checked,
+        # so nothing on the ledger is a malformed names entry.
+        display_names(document.data)
     return NewVersion(did, None, document, hashes, tx.iat, tx.id)
 
 
