@@ -19,7 +19,8 @@ Lie = Callable[[httpx.Request, dict[str, Any]], dict[str, Any] | None]
 
 class Rogue(httpx.BaseTransport):
     """Passes every request to the genuine ledger; answers of ``path`` go through ``lie``
-    (None: told as they are). ``lied`` counts the answers it changed."""
+    (None: told as they are), a lie always as a 200 (a deactivated DID's 410 included).
+    ``lied`` counts the answers it changed."""
 
     def __init__(self, inner: httpx.BaseTransport, path: str, lie: Lie) -> None:
         self.inner, self.path, self.lie = inner, path, lie
@@ -27,12 +28,12 @@ class Rogue(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         answer = self.inner.handle_request(request)
-        if request.url.path != self.path or answer.status_code != 200:
+        if request.url.path != self.path or answer.status_code not in (200, 410):
             return answer
         body = json.loads(answer.read())
         told = self.lie(request, body)
         if told is None:
-            return httpx.Response(200, json=body)
+            return httpx.Response(answer.status_code, json=body)
         self.lied += 1
         return httpx.Response(200, json=told)
 
@@ -81,5 +82,52 @@ def borrowed_grant(ledger: httpx.BaseTransport, subject: str, vct: str) -> Lie:
             return None
         other = grants_of(ledger, {"subject": subject, "vct": vct, "at": request.url.params["at"]})
         return {**other, "accredited": True}
+
+    return lie
+
+
+def genuine(ledger: httpx.BaseTransport, path: str, **params: Any) -> dict[str, Any]:
+    request = httpx.Request("GET", httpx.URL(f"http://testserver{path}", params=params))
+    answer = ledger.handle_request(request)
+    answer.read()
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+def item_at(ledger: httpx.BaseTransport, seq: int, size: int) -> dict[str, Any]:
+    """Entry ``seq`` with its genuine inclusion proof in the tree of ``size`` entries."""
+    text = genuine(ledger, f"/transactions/{seq}")["transaction"]
+    inclusion = genuine(ledger, "/proofs/inclusion", seq=seq, treeSize=size)["inclusion"]
+    return {"seq": seq, "transaction": text, "inclusion": inclusion}
+
+
+def older_version(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
+    """A DID's history without its newest version (a rotation or a deactivation), told as
+    the DID's current state, every remaining version genuinely proven."""
+    proof = body.get("didResolutionMetadata", {}).get("proof")
+    if not proof or len(proof["versions"]) < 2:
+        return None
+    kept = proof["versions"][:-1]
+    head = Transaction.parse(kept[-1]["transaction"])
+    metadata = {**body["didDocumentMetadata"], "deactivated": False}
+    metadata.pop("nextVersionId", None)
+    return {**body, "didDocument": head.body.get("document"), "didDocumentMetadata": metadata,
+            "didResolutionMetadata": {**body["didResolutionMetadata"],
+                                      "proof": {**proof, "versions": kept}}}  # fmt: skip
+
+
+def earlier_entry(ledger: httpx.BaseTransport, seq: int, fields: Callable[[Transaction],
+                  dict[str, Any]]) -> Lie:  # fmt: skip
+    """An answer about a type or a list told from its earlier entry ``seq`` (genuinely
+    proven in the current tree) instead of the newest one."""
+
+    def lie(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
+        if body.get("seq") == seq:
+            return None
+        item = item_at(ledger, seq, body["treeSize"])
+        others = [e for e in body["entries"] if e["seq"] != body["seq"]]
+        entries = sorted([*others, item], key=lambda e: int(e["seq"]))
+        told = fields(Transaction.parse(item["transaction"]))
+        return {**body, **told, "seq": seq, "entries": entries}
 
     return lie
