@@ -109,3 +109,19 @@ def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
         key.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
         unchanged(holder, code, lambda key=key: holder.import_file(path, key))
     unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path / "missing"))
+
+
+def test_a_list_of_another_agency_does_not_vouch_for_a_credential(
+    holder: Wallet, ledger_world: LedgerWorld, tmp_path: Path
+) -> None:
+    """An accredited agency's credential pointing at another agency's genuine list: the list
+    is not its issuer's, so it says nothing of it (unknown, never valid), and a refresh
+    names why (status_list_not_issuers)."""
+    other = ledger_world.register("agency")
+    ledger_world.accredit(other, vcts=[NATIONAL_ID])
+    path, _ = issued_file(tmp_path, ledger_world, signer=other)
+    held = holder.import_file(path)
+    assert held.status(int(time.time())) != VALID
+    report = holder.refresh()
+    assert report.failures == {STATUS_URI: "status_list_not_issuers"}
+    assert holder.credentials()[0].status(int(time.time())) != VALID
