@@ -20,6 +20,7 @@ from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
 from wallet.screens.cards import CardsScreen
 from wallet.screens.details import DetailsScreen
+from wallet.screens.error import ErrorModal
 from wallet.screens.history import HistoryScreen
 from wallet.widgets.card import copies_words
 from wallet.widgets.words import claim_words, day, decision_words, value_words, when
@@ -179,3 +180,18 @@ async def test_input_fields_stand_out_from_the_page(tmp_path: Path) -> None:
             assert field.styles.background != page, field.id
         others = [f for f in fields if f is not focused]
         assert all(f.styles.background != focused.styles.background for f in others)
+
+
+@pytest.mark.asyncio
+async def test_a_cut_link_says_what_to_do(holder: Wallet) -> None:
+    app = WalletApp(holder.settings, wallet=holder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        field = app.screen.query_one("#link", Input)
+        field.value = "openid-credential-offer://?credential_offer=%7B%22credential_iss"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal)
+        assert app.screen.error.code == "oid4vci_offer_invalid"
+        assert "Copy the whole link again" in "\n".join(painted(app)[1])

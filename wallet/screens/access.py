@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
 
 from civicid.errors import Error
-from wallet.errors import WALLET_PASSPHRASE_MISMATCH
+from wallet.errors import WALLET_PASSPHRASE_MISMATCH, WALLET_PASSPHRASE_WRONG
 from wallet.holder.vault import check_strength
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
@@ -187,7 +187,7 @@ class UnlockScreen(Screen[Wallet]):
         field = self.query_one("#passphrase", Input)
         field.value = ""
         field.focus()
-        if error.code == "wallet_passphrase_wrong":
+        if error.code == WALLET_PASSPHRASE_WRONG.name:
             self.query_one("#problem", Label).update("That passphrase does not open this wallet.")
             return
         self.query_one("#problem", Label).update("")

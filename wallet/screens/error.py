@@ -10,37 +10,89 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
-from civicid.errors import Error
+from civicid.accreditation import ISSUER_NOT_ACCREDITED
+from civicid.errors import CATALOGUE, Code, Error
+from civicid.http import HTTP_DEADLINE, HTTP_UNREACHABLE
+from civicid.oid4vci import OFFER_INVALID
+from civicid.oid4vp import (
+    OID4VP_LINK_INVALID,
+    OID4VP_REQUEST_EXPIRED,
+    OID4VP_REQUEST_SIGNATURE_INVALID,
+)
+from civicid.sdjwt_format import SDJWT_SIGNATURE_INVALID
+from wallet.errors import (
+    WALLET_AUTHORIZATION_SERVER_UNLISTED,
+    WALLET_BACKUP_INVALID,
+    WALLET_BACKUP_PASSPHRASE_WRONG,
+    WALLET_CLAIM_NOT_ALLOWED,
+    WALLET_CNF_MISMATCH,
+    WALLET_ENDPOINT_UNBOUND,
+    WALLET_IN_USE,
+    WALLET_ISSUER_UNBOUND,
+    WALLET_LEDGER_UNCONFIGURED,
+    WALLET_NO_MATCH,
+    WALLET_PASSPHRASE_WRONG,
+    WALLET_STORE_CORRUPT,
+    WALLET_TX_CODE_REQUIRED,
+    WALLET_URI_INVALID,
+)
 from wallet.widgets.inert import plain
 
 NOTHING_CHANGED: Final = "Nothing was sent or stored."
-ADVICE: Final[dict[str, str]] = {
-    "wallet_passphrase_wrong": "Check the passphrase (is Caps Lock on?) and try again.",
-    "wallet_store_corrupt": "Your wallet file was left as it is. Move it aside, then restore "
+PHISHING: Final = (
+    "Do not type any code: this link may not come from the agency it names. Contact the "
+    "agency through its official website. " + NOTHING_CHANGED
+)
+WHOLE_LINK: Final = (
+    "Copy the whole link again (an agency's offer starts with openid-credential-offer://, a "
+    "desk's request with openid4vp://): it may have been cut. " + NOTHING_CHANGED
+)
+# What to do, per error: keyed by the declared codes themselves, never by their names.
+ADVICE: Final[dict[Code, str]] = {
+    WALLET_PASSPHRASE_WRONG: "Check the passphrase (is Caps Lock on?) and try again.",
+    WALLET_STORE_CORRUPT: "Your wallet file was left as it is. Move it aside, then restore "
     "your last backup: civicid wallet restore BACKUP.",
-    "wallet_in_use": "Close the wallet in the other window or terminal first.",
-    "http_unreachable": "Check your connection, and that the address is right. " + NOTHING_CHANGED,
-    "http_deadline": "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
-    "issuer_not_accredited": "The ledger does not list this issuer for this credential. Do "
-    "not type any code; contact the agency through its official website.",
-    "oid4vp_request_signature_invalid": "The request is not signed by the desk it names. "
+    WALLET_IN_USE: "Close the wallet in the other window or terminal first.",
+    HTTP_UNREACHABLE: "Check your connection, and that the address is right. " + NOTHING_CHANGED,
+    HTTP_DEADLINE: "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
+    ISSUER_NOT_ACCREDITED: "The ledger does not list this issuer for this credential. "
+    + PHISHING,
+    WALLET_ISSUER_UNBOUND: PHISHING,
+    WALLET_AUTHORIZATION_SERVER_UNLISTED: PHISHING,
+    WALLET_ENDPOINT_UNBOUND: PHISHING,
+    OFFER_INVALID: WHOLE_LINK,
+    OID4VP_LINK_INVALID: WHOLE_LINK,
+    WALLET_URI_INVALID: WHOLE_LINK,
+    OID4VP_REQUEST_EXPIRED: "The desk's code is no longer valid: ask the desk for a new one. "
+    + NOTHING_CHANGED,
+    OID4VP_REQUEST_SIGNATURE_INVALID: "The request is not signed by the desk it names. "
     "Do not send anything; tell the desk staff.",
-    "wallet_no_match": "You hold no credential that answers this request.",
-    "wallet_claim_not_allowed": "The desk asks for something its accreditation does not cover. "
+    WALLET_NO_MATCH: "You hold no credential that answers this request.",
+    WALLET_CLAIM_NOT_ALLOWED: "The desk asks for something its accreditation does not cover. "
     "Leave it out, or ask the desk why it needs it.",
-    "wallet_tx_code_required": "Type the code the agency sent you (by letter, SMS or e-mail).",
-    "invalid_grant": "The code was not accepted: check it, or ask the agency for a new offer.",
-    "wallet_cnf_mismatch": "The issuer sent a credential not bound to your keys; it was "
+    WALLET_TX_CODE_REQUIRED: "Type the code the agency sent you (by letter, SMS or e-mail).",
+    WALLET_LEDGER_UNCONFIGURED: "Type the ledger's checkpoint key in the settings (s): its "
+    "operator publishes it.",
+    WALLET_CNF_MISMATCH: "The issuer sent a credential not bound to your keys; it was "
     "refused. " + NOTHING_CHANGED,
-    "sdjwt_signature_invalid": "The credential's signature does not match the issuer's key "
+    SDJWT_SIGNATURE_INVALID: "The credential's signature does not match the issuer's key "
     "on the ledger; it was refused. " + NOTHING_CHANGED,
-    "wallet_backup_passphrase_wrong": "Use the passphrase the backup was made with.",
-    "wallet_backup_invalid": "The backup file is damaged or altered: try another copy.",
+    WALLET_BACKUP_PASSPHRASE_WRONG: "Use the passphrase the backup was made with.",
+    WALLET_BACKUP_INVALID: "The backup file is damaged or altered: try another copy.",
 }
+# An agency's token endpoint answers in OAuth 2.0's own words (RFC 6749 §5.2), which are
+# not ours to declare: the one a citizen meets, a code typed wrong or used up.
+OAUTH_INVALID_GRANT: Final = "invalid_grant"
+OAUTH_ADVICE: Final = "The code was not accepted: check it, or ask the agency for a new offer."
 
 
 def advice(error: Error) -> str:
-    return ADVICE.get(error.code, "Nothing was changed. If it happens again, note the code.")
+    code = CATALOGUE.get(error.code)
+    if code is not None and code in ADVICE:
+        return ADVICE[code]
+    if error.code == OAUTH_INVALID_GRANT:
+        return OAUTH_ADVICE
+    return "Nothing was changed. If it happens again, note the code."
 
 
 class ErrorModal(ModalScreen[None]):
