@@ -141,9 +141,9 @@ class HttpClient:
                         raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
                 content = _decode(response, bytes(body), self.max_bytes)
         except httpx.TimeoutException as exc:
-            raise HTTP_DEADLINE(f"timed out: {exc}") from exc
+            raise HTTP_DEADLINE(f"{_where(exc, url)} timed out: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise HTTP_UNREACHABLE(f"cannot reach {url or 'the service'}: {exc}") from exc
+            raise HTTP_UNREACHABLE(f"cannot reach {_where(exc, url)}: {exc}") from exc
         return Answer(response.status_code, response.headers, content)
 
     def get(self, url: str, **kwargs: Any) -> Answer:
@@ -206,9 +206,9 @@ class AsyncHttpClient:
                         raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
                 content = _decode(response, bytes(body), self.max_bytes)
         except httpx.TimeoutException as exc:
-            raise HTTP_DEADLINE(f"timed out: {exc}") from exc
+            raise HTTP_DEADLINE(f"{_where(exc, url)} timed out: {exc}") from exc
         except httpx.HTTPError as exc:
-            raise HTTP_UNREACHABLE(f"cannot reach {url or 'the service'}: {exc}") from exc
+            raise HTTP_UNREACHABLE(f"cannot reach {_where(exc, url)}: {exc}") from exc
         return Answer(response.status_code, response.headers, content)
 
     async def get(self, url: str, **kwargs: Any) -> Answer:
@@ -219,6 +219,15 @@ class AsyncHttpClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+def _where(exc: httpx.HTTPError, url: str) -> str:
+    """The whole URL a failed request went to (host included: a path alone, as a client
+    bound to a base URL has it, does not say which server could not be reached)."""
+    try:
+        return str(exc.request.url)
+    except RuntimeError:  # httpx raises when the error carries no request
+        return url or "the service"
 
 
 async def _aiter_raw(response: httpx.Response) -> AsyncIterator[bytes]:

@@ -142,3 +142,8 @@ WALLET_PRESENTATION_FAILED = declare(
 WALLET_TX_CODE_REQUIRED = declare(
     "wallet_tx_code_required", InvalidInput, "the offer needs its transaction code"
 )
+WALLET_TX_CODE_MALFORMED = declare(
+    "wallet_tx_code_malformed",
+    InvalidInput,
+    "the transaction code is not of the length or characters the offer describes",
+)

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from civicid.did import parse_did
-from civicid.errors import Error
+from civicid.errors import Error, StorageError, Unavailable
 from civicid.http import Answer, HttpClient
 from civicid.jose import PrivateKey
 from civicid.oid4vci import (
     FORMAT_SD_JWT_VC,
+    MAX_CODE_CHARS,
     OFFER_INVALID,
     PRE_AUTHORIZED_GRANT,
     RESPONSE_INVALID,
@@ -52,6 +53,7 @@ from wallet.errors import (
     WALLET_ISSUANCE_FAILED,
     WALLET_ISSUER_MISMATCH,
     WALLET_ISSUER_UNBOUND,
+    WALLET_TX_CODE_MALFORMED,
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
@@ -67,6 +69,9 @@ OFFER_SCHEMES: Final = ("openid-credential-offer", "https", "http")
 # that a batch stays one quick request. The issuer's batch_size caps it further.
 DEFAULT_COPIES: Final = 5
 Model = TypeVar("Model", bound=Wire)
+# Failures worth a retry with the same link: a service that could not be reached or
+# answered outside the protocol, a store that could not be written. Any other is a refusal.
+TRANSIENT: Final = (Unavailable, StorageError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +144,45 @@ def parse_link(
 
 
 def review(wallet: Wallet, link: str) -> OfferReview:
+    """Check an offer before consent (``checked``). An offer by reference, served once, is
+    kept from the moment it is fetched: when the ledger or the issuer cannot be reached
+    the link still works later; an offer refused by a rule is not kept."""
+    fetched: list[tuple[str, CredentialOffer]] = []
+    try:
+        return checked(wallet, link, fetched)
+    except Error as exc:
+        if isinstance(exc, TRANSIENT) and fetched:
+            wallet.keep_offer(*fetched[0])
+            raise amended(exc, "the offer is kept and the same link works again") from exc
+        offer_uri = kept_uri(wallet, link)
+        if offer_uri is not None:
+            wallet.forget_offer(offer_uri)
+        raise
+
+
+def kept_uri(wallet: Wallet, link: str) -> str | None:
+    """The URI of ``link``'s offer by reference if the wallet keeps it."""
+    try:
+        offer_uri = parse_offer_link(link).offer_uri
+    except Error:
+        return None
+    return offer_uri if offer_uri and wallet.kept_offer(offer_uri) is not None else None
+
+
+def amended(exc: Error, note: str) -> Error:
+    """``exc``, same code, with ``note`` told after its message."""
+    return type(exc)(exc.code, f"{exc.message}; {note}", **exc.details)
+
+
+def checked(wallet: Wallet, link: str, fetched: list[tuple[str, CredentialOffer]]) -> OfferReview:
     """Steps before consent, each raising on failure; nothing is stored, and nothing secret
     is sent: the wallet only reads the issuer's metadata until step 6 has passed."""
     trust = wallet.trust
     with wallet.http() as http:
         # 1. The offer (§4.1), by value or by reference (§4.1.3; kept if fetched before).
         offer, offer_uri = parse_link(link, http, wallet.kept_offer)
+        if offer_uri is not None:
+            fetched.append((offer_uri, offer))  # served once: kept whatever happens next
         grant = offer.pre_authorized
         if grant is None:
             raise WALLET_URI_INVALID("only pre-authorized offers are supported (§4.1.1)")
@@ -269,15 +307,64 @@ def check_endpoint_bound(bases: tuple[str, ...], did: str, what: str, url: str) 
         )
 
 
+@dataclass(slots=True)
+class Progress:
+    redeemed: bool = False  # the issuer took the pre-authorized code: it is spent
+
+
 def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[Credential]:
+    """Redeem the offer, once everything that can fail before is checked: the transaction
+    code's form (§4.1.1: a wrong one would use up one of the issuer's attempts) and the
+    ledger, which must be reachable now to verify what the issuer sends. Until the issuer
+    takes the code, a failure leaves the offer as it was; after, it is spent, and the error
+    says so."""
+    if reviewed.tx_code is not None:
+        check_tx_code(reviewed.tx_code, tx_code)
+    try:
+        wallet.ledger.checkpoint()
+    except Error as exc:
+        raise amended(exc, "nothing was sent to the issuer: the same link works again") from exc
+    progress = Progress()
+    try:
+        return redeem(wallet, reviewed, tx_code, progress)
+    except Error as exc:
+        if not progress.redeemed:
+            if isinstance(exc, TRANSIENT):
+                raise amended(exc, "the offer was not used: the same link works again") from exc
+            raise
+        if reviewed.offer_uri is not None:
+            wallet.forget_offer(reviewed.offer_uri)
+        raise amended(exc, "the issuer has taken the offer's code: ask it for a new offer") from exc
+
+
+def check_tx_code(expected: TxCode, tx_code: str | None) -> None:
+    """The transaction code as the offer describes it (§4.1.1 ``input_mode``, ``length``),
+    refused here rather than by the issuer, which counts every wrong code."""
+    hint = expected.description or "the issuer sent a transaction code separately"
+    if not tx_code:
+        raise WALLET_TX_CODE_REQUIRED(hint)
+    numeric = expected.input_mode in (None, "numeric")  # absent means numeric
+    if numeric and not (tx_code.isascii() and tx_code.isdigit()):
+        raise WALLET_TX_CODE_MALFORMED(
+            f"the transaction code is digits only ({hint}); nothing was sent to the issuer"
+        )
+    if expected.length is not None and len(tx_code) != expected.length:
+        raise WALLET_TX_CODE_MALFORMED(
+            f"the transaction code has {expected.length} "
+            f"{'digits' if numeric else 'characters'}, not {len(tx_code)} ({hint}); "
+            "nothing was sent to the issuer"
+        )
+    if len(tx_code) > MAX_CODE_CHARS or not tx_code.isprintable():
+        raise WALLET_TX_CODE_MALFORMED("the transaction code is not one the issuer could send")
+
+
+def redeem(
+    wallet: Wallet, reviewed: OfferReview, tx_code: str | None, progress: Progress
+) -> list[Credential]:
     """Spend the code: token, then per credential a nonce and a batch of key proofs; verify
     every copy; store the credentials only when all of them passed."""
     grant = reviewed.offer.pre_authorized
     assert grant is not None
-    if reviewed.tx_code is not None and not tx_code:
-        raise WALLET_TX_CODE_REQUIRED(
-            reviewed.tx_code.description or "the issuer sent a transaction code separately"
-        )
     metadata = reviewed.metadata
     with wallet.http() as http:
         # 6. Token (§6), pre-authorized code grant with the transaction code.
@@ -287,6 +374,7 @@ def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[C
             tx_code=tx_code if reviewed.tx_code is not None else None,
         )
         token = _fetch(http, "POST", reviewed.token_endpoint, TokenResponse, data=request.to_form())
+        progress.redeemed = True
         bearer = {"authorization": f"Bearer {token.access_token}"}
         records = []
         for offered in reviewed.offered:
