@@ -1,0 +1,222 @@
+"""``civicid issuer offer|offers|publish|revoke|suspend|reinstate``: a clerk's commands,
+each a call to a running issuer's staff API with the clerk's API key. Thin: call, then print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+
+from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
+from civicid.errors import Error
+from civicid.http import HttpClient
+from issuer import qr
+from issuer.batch import HandOver, claims_from_row, read_rows
+from issuer.errors import CLAIMS_FILE_INVALID, CONFIGURATION_UNKNOWN, STAFF_KEY_MISSING
+from issuer.settings import IssuerSettings
+
+API_KEY_ENV: Final = "CIVICID_ISSUER_API_KEY"
+
+Url = Annotated[
+    str | None,
+    typer.Option(
+        "--url", help="The running issuer.", show_default="http://<host>:<port> of the settings"
+    ),
+]
+ApiKey = Annotated[
+    str | None,
+    typer.Option("--api-key", envvar=API_KEY_ENV, help="A clerk's API key.", show_default=False),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="Credential configuration id.", show_default="the only one"),
+]
+
+
+def staff(data_dir: Path, url: str | None, api_key: str | None) -> HttpClient:
+    if not api_key:
+        raise STAFF_KEY_MISSING(f"give --api-key or set {API_KEY_ENV}")
+    if url is None:
+        settings = IssuerSettings.load(data_dir)
+        url = f"http://{settings.host}:{settings.port}"
+    return HttpClient(url, headers={"authorization": f"Bearer {api_key}"})
+
+
+def only_config(data_dir: Path, config: str | None) -> str:
+    if config is not None:
+        return config
+    configured = IssuerSettings.load(data_dir).credential_configurations
+    if len(configured) != 1:
+        raise CONFIGURATION_UNKNOWN("name the configuration: --config ID")
+    return configured[0].id
+
+
+def post(client: HttpClient, path: str, body: Any = None) -> Any:
+    return client.post_json(path, json=body)
+
+
+def print_offer(answer: dict[str, Any], show_qr: bool) -> str:
+    lines = [f"offer {answer['offer']['id']} for record {answer['offer']['record']}"]
+    if show_qr:
+        lines.append(qr.terminal(answer["linkByReference"]).rstrip("\n"))
+    lines.append(f"link (by reference): {answer['linkByReference']}")
+    if answer.get("txCode"):
+        lines.append(f"transaction code (hand over separately): {answer['txCode']}")
+    lines.append(f"expires {answer['offer']['expires']}")
+    return "\n".join(lines)
+
+
+def offer(
+    data_dir: DataDir,
+    record: Annotated[str, typer.Option("--record", help="The agency's record reference.")],
+    claims: Annotated[Path, typer.Option("--claims", help="A JSON file with the claims.")],
+    config: Config = None,
+    tx_code: Annotated[bool, typer.Option(help="Require a transaction code.")] = True,
+    show_qr: Annotated[bool, typer.Option("--qr/--no-qr", help="Draw the QR code.")] = True,
+    url: Url = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create a credential offer for a record; prints its QR code and transaction code."""
+    with reporting(as_json):
+        try:
+            data = json.loads(claims.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CLAIMS_FILE_INVALID(f"{claims}: {exc}") from exc
+        body = {
+            "configuration": only_config(data_dir, config),
+            "record": record,
+            "claims": data,
+            "txCode": tx_code,
+        }
+        with staff(data_dir, url, api_key) as client:
+            answer = post(client, "/staff/offers", body)
+        answer.pop("qr", None)
+        emit(as_json, answer, lambda: print_offer(answer, show_qr))
+
+
+@reflowed
+def offers(
+    data_dir: DataDir,
+    csv_file: Annotated[
+        Path, typer.Option("--csv", help="Rows: a record column, then one column per claim.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write record, offer, link per offer (CSV).", show_default="stdout"
+        ),
+    ] = None,
+    codes: Annotated[
+        Path | None,
+        typer.Option(
+            "--codes",
+            help="Write record, offer, transaction code per offer (CSV): apart from the links.",
+            show_default="required with tx codes",
+        ),
+    ] = None,
+    config: Config = None,
+    tx_code: Annotated[bool, typer.Option(help="Require a transaction code.")] = True,
+    url: Url = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Create offers for every row of a CSV file, with a progress bar.
+
+    A failed row prints one line with its reason and the others go on. Columns: record, then
+    one per claim (dotted names nest: address.locality; JSON arrays, objects, true, false);
+    see examples/offers/. Links and transaction codes go to two files (owner-only), to be
+    handed over separately; a cell that a spreadsheet would read as a formula starts with '.
+    """
+    with reporting(False):
+        configuration = only_config(data_dir, config)
+        rows = read_rows(csv_file)
+        made = failed = 0
+        with (
+            HandOver(out, codes, tx_codes=tx_code) as sink,
+            staff(data_dir, url, api_key) as client,
+            typer.progressbar(rows, label="offers", file=sys.stderr) as progress,
+        ):
+            for number, row in enumerate(progress, start=2):
+                try:
+                    body = {
+                        "configuration": configuration,
+                        "record": row.get("record", ""),
+                        "claims": claims_from_row(row),
+                        "txCode": tx_code,
+                    }
+                    answer = post(client, "/staff/offers", body)
+                except Error as exc:
+                    failed += 1
+                    typer.echo(
+                        f"\nline {number} ({inert(row.get('record'))}): "
+                        f"{inert(exc.message)} [{exc.code}]",
+                        err=True,
+                    )
+                    continue
+                offer = answer["offer"]
+                sink.write(
+                    offer["record"], offer["id"], answer["linkByReference"], answer.get("txCode")
+                )
+                made += 1
+        where = [str(p) for p in (out, codes if tx_code else None) if p is not None]
+        typer.echo(
+            f"{made} offers made, {failed} rows failed"
+            + (f"; see {' and '.join(where)}" if where else "")
+        )
+        if failed:
+            raise typer.Exit(1)
+
+
+def publish(
+    data_dir: DataDir, url: Url = None, api_key: ApiKey = None, as_json: AsJson = False
+) -> None:
+    """Publish changed status lists on the ledger now (else within the status interval)."""
+    with reporting(as_json):
+        with staff(data_dir, url, api_key) as client:
+            answer = post(client, "/staff/publish")
+        emit(
+            as_json,
+            answer,
+            lambda: "\n".join(
+                [f"{len(answer['published'])} list(s) published"]
+                + [f"  {r['uri']}  entry {r['ledgerSeq']}" for r in answer["published"]]
+            ),
+        )
+
+
+def status_command(action: str) -> Any:
+    def command(
+        credential: Annotated[str, typer.Argument(help="The issued credential's id.")],
+        data_dir: DataDir,
+        url: Url = None,
+        api_key: ApiKey = None,
+        as_json: AsJson = False,
+    ) -> None:
+        with reporting(as_json):
+            with staff(data_dir, url, api_key) as client:
+                answer = post(client, f"/staff/credentials/{credential}/{action}")
+            emit(
+                as_json,
+                answer,
+                f"{credential} ({answer['record']}) is now {answer['status']}; "
+                f"published {answer['publication']}",
+            )
+
+    command.__doc__ = {
+        "revoke": "Revoke an issued credential, every copy (final).",
+        "suspend": "Suspend an issued credential, every copy.",
+        "reinstate": "Lift a suspension.",
+    }[action]
+    return command
+
+
+def register_staff_commands(app: typer.Typer) -> None:
+    """Add these commands to ``civicid issuer``, in the order its help lists them."""
+    app.command()(offer)
+    app.command()(offers)
+    app.command()(publish)
+    for action in ("revoke", "suspend", "reinstate"):
+        app.command(action)(status_command(action))
