@@ -84,6 +84,14 @@ OFFER_NOT_FOUND = declare("offer_not_found", NotFound, "no such offer")
 OFFER_EXPIRED = declare("offer_expired", Gone, "the offer has expired")
 OFFER_ALREADY_FETCHED = declare("offer_already_fetched", Gone, "the offer was already fetched")
 CREDENTIAL_NOT_FOUND = declare("credential_not_found", NotFound, "no such issued credential")
+CONFIRMATION_REQUIRED = declare(
+    "issuer_confirmation_required",
+    InvalidInput,
+    "confirm in a terminal, or pass --yes: this changes what every verifier is told",
+)
+CONFIRMATION_DECLINED = declare(
+    "issuer_confirmation_declined", Refused, "not confirmed: nothing was changed"
+)
 CREDENTIAL_STATUS_CONFLICT = declare(
     "credential_status_conflict", Conflict, "the credential's status does not allow this"
 )

@@ -10,6 +10,7 @@ they answer: many requests share one fsync.
 from __future__ import annotations
 
 import logging
+import shlex
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -85,6 +86,8 @@ TRANSITIONS: Final = {
     "reinstate": (STATUS_VALID, (STATUS_SUSPENDED,)),
 }
 MAX_PAGE: Final = 500
+# A record named where an id was expected: its newest ids, enough to pick one from.
+MAX_IDS_HINTED: Final = 5
 T = TypeVar("T")
 
 
@@ -301,7 +304,19 @@ class Issuer:
     def credential(self, issued_id: str) -> Issued:
         found = self.store.issued(issued_id)
         if found is None:
-            raise CREDENTIAL_NOT_FOUND(f"no issued credential {issued_id!r}")
+            # A clerk often has the record, not the id: say which ids the record has.
+            of_record = self.store.issued_list(
+                record=issued_id, status=None, limit=MAX_IDS_HINTED + 1, offset=0
+            )
+            hint = ""
+            if of_record:
+                ids = ", ".join(i.id for i in of_record[:MAX_IDS_HINTED])
+                more = " and more" if len(of_record) > MAX_IDS_HINTED else ""
+                hint = (
+                    f"; {issued_id!r} is a record, its credentials are {ids}{more} "
+                    f"(civicid issuer credentials --record {shlex.quote(issued_id)})"
+                )
+            raise CREDENTIAL_NOT_FOUND(f"no issued credential {issued_id!r}{hint}")
         return found
 
     def credentials(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 import typer
 
@@ -15,10 +17,17 @@ from civicid.errors import Error
 from civicid.http import HttpClient
 from issuer import qr
 from issuer.batch import HandOver, claims_from_row, read_rows
-from issuer.errors import CLAIMS_FILE_INVALID, CONFIGURATION_UNKNOWN, STAFF_KEY_MISSING
+from issuer.errors import (
+    CLAIMS_FILE_INVALID,
+    CONFIGURATION_UNKNOWN,
+    CONFIRMATION_DECLINED,
+    CONFIRMATION_REQUIRED,
+    STAFF_KEY_MISSING,
+)
 from issuer.settings import IssuerSettings
 
 API_KEY_ENV: Final = "CIVICID_ISSUER_API_KEY"
+MAX_LISTED: Final = 500  # the staff API's page size (issuer/service.py MAX_PAGE)
 
 Url = Annotated[
     str | None,
@@ -187,27 +196,117 @@ def publish(
         )
 
 
+class StatusName(StrEnum):
+    VALID = "valid"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+
+
+def describe(found: dict[str, Any]) -> str:
+    copies = len(found.get("copies", []))
+    return (
+        f"{inert(found['id'])} (record {inert(found['record'])}, "
+        f"{inert(found['configuration'])}, issued {found['issuedAt']}, "
+        f"{copies} cop{'y' if copies == 1 else 'ies'}, now {found['status']})"
+    )
+
+
+def credentials(
+    data_dir: DataDir,
+    record: Annotated[
+        str | None, typer.Option("--record", help="Only this record's credentials.")
+    ] = None,
+    status: Annotated[
+        StatusName | None,
+        typer.Option("--status", help="Only credentials with this status.", show_default="any"),
+    ] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_LISTED, metavar="<n>", help="At most this many.")
+    ] = 50,
+    url: Url = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """List issued credentials, newest first: the ids to revoke, suspend or reinstate."""
+    with reporting(as_json):
+        params: dict[str, Any] = {"limit": limit}
+        if record is not None:
+            params["record"] = record
+        if status is not None:
+            params["status"] = status.value
+        with staff(data_dir, url, api_key) as client:
+            answer = client.get_json("/staff/credentials", params=params)
+        found = answer["credentials"]
+
+        def summary() -> str:
+            if not found:
+                return "no issued credentials" + (f" for record {inert(record)}" if record else "")
+            rows = [f"{len(found)} credential(s), newest first"]
+            rows += [
+                f"  {inert(c['id']):<18} {inert(c['record']):<14} {c['status']:<10} "
+                f"{inert(c['configuration'])}  {c['issuedAt']}  {len(c['copies'])} cop(ies)"
+                for c in found
+            ]
+            return "\n".join(rows)
+
+        emit(as_json, answer, summary)
+
+
+def interactive() -> bool:
+    """A person at a terminal who can answer a question."""
+    return sys.stdin.isatty()
+
+
+def require_terminal(credential: str, action: str) -> None:
+    """Without a person at a terminal to ask, refuse: ``--yes`` says it was meant."""
+    if not interactive():
+        raise CONFIRMATION_REQUIRED(f"pass --yes to {action} {credential!r} without a question")
+
+
+def confirm(client: HttpClient, credential: str, action: str) -> None:
+    """Ask before a change every verifier will be told of, showing what it is about."""
+    found = client.get_json(f"/staff/credentials/{quote(credential, safe='')}")
+    warning = " This is final." if action == "revoke" else ""
+    question = f"{action.capitalize()} {describe(found)}?{warning}"
+    if not typer.confirm(question, default=False, err=True):
+        raise CONFIRMATION_DECLINED(f"{credential} was not {PAST[action]}")
+
+
+PAST: Final = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
+CONFIRMED: Final = ("revoke", "suspend")  # reinstating takes nothing away from anyone
+
+
 def status_command(action: str) -> Any:
     def command(
-        credential: Annotated[str, typer.Argument(help="The issued credential's id.")],
+        credential: Annotated[
+            str, typer.Argument(help="The issued credential's id (see credentials).")
+        ],
         data_dir: DataDir,
+        yes: Annotated[
+            bool, typer.Option("--yes", "-y", help="Do not ask first (revoke, suspend).")
+        ] = False,
         url: Url = None,
         api_key: ApiKey = None,
         as_json: AsJson = False,
     ) -> None:
         with reporting(as_json):
+            if action in CONFIRMED and not yes:
+                require_terminal(credential, action)  # before anything is asked of the issuer
             with staff(data_dir, url, api_key) as client:
-                answer = post(client, f"/staff/credentials/{credential}/{action}")
+                if action in CONFIRMED and not yes:
+                    confirm(client, credential, action)
+                path = f"/staff/credentials/{quote(credential, safe='')}/{action}"
+                answer = post(client, path)
             emit(
                 as_json,
                 answer,
-                f"{credential} ({answer['record']}) is now {answer['status']}; "
+                f"{inert(credential)} ({inert(answer['record'])}) is now {answer['status']}; "
                 f"published {answer['publication']}",
             )
 
     command.__doc__ = {
-        "revoke": "Revoke an issued credential, every copy (final).",
-        "suspend": "Suspend an issued credential, every copy.",
+        "revoke": "Revoke an issued credential, every copy (final); asks first.",
+        "suspend": "Suspend an issued credential, every copy; asks first.",
         "reinstate": "Lift a suspension.",
     }[action]
     return command
@@ -218,5 +317,6 @@ def register_staff_commands(app: typer.Typer) -> None:
     app.command()(offer)
     app.command()(offers)
     app.command()(publish)
+    app.command()(credentials)
     for action in ("revoke", "suspend", "reinstate"):
         app.command(action)(status_command(action))

@@ -169,6 +169,7 @@ def test_offer_with_a_scope_the_clerk_lacks_and_bad_claims(
         "issuer",
         "revoke",
         "nope",
+        "--yes",
         "--data-dir",
         str(env.data_dir),
         "--url",
@@ -264,7 +265,7 @@ def test_revoke_and_publish(env: Env, served: str) -> None:
 
     issued = issue(env)
     args = ["--data-dir", str(env.data_dir), "--url", served, "--api-key", env.keys["alice"]]
-    code, out, err = civicid("issuer", "revoke", issued.id, *args)
+    code, out, err = civicid("issuer", "revoke", issued.id, "--yes", *args)
     assert code == 0, err
     assert "is now revoked" in out
     code, out, err = civicid("issuer", "publish", *args, "--json")
@@ -273,7 +274,7 @@ def test_revoke_and_publish(env: Env, served: str) -> None:
     from civicid.status_list import STATUS_INVALID
 
     assert on_ledger(env, issued) == {STATUS_INVALID}
-    code, _, err = civicid("issuer", "suspend", issued.id, *args)
+    code, _, err = civicid("issuer", "suspend", issued.id, "--yes", *args)
     assert code == 1 and "[credential_status_conflict]" in err
 
 
