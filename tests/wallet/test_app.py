@@ -114,8 +114,9 @@ async def test_receive_flow(holder: Wallet, issuer_stub: RogueIssuer) -> None:
         await pilot.press("r")
         assert isinstance(app.screen, ReceiveScreen)
         await fill(pilot, "#link", issuer_stub.offer(), submit=True)
-        review = str(app.screen.query_one("#review").render())
-        assert "accredited on the ledger" in review and "National ID" in review
+        review = "\n".join(painted(app)[1])
+        assert "✔ accredited to issue National ID" in review
+        assert "(6 digits)" in review
         assert issuer_stub.behaviour.tokens_spent == []
         code = app.screen.query_one("#tx-code", Input)
         assert code.display and app.focused is code
@@ -125,6 +126,34 @@ async def test_receive_flow(holder: Wallet, issuer_stub: RogueIssuer) -> None:
         await pilot.pause()
         assert isinstance(app.screen, CardsScreen)
         assert cards(app) == 1
+    assert len(holder.credentials()) == 1
+
+
+async def test_a_mistyped_code_spends_no_attempt_and_a_wrong_one_is_typed_again(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    app = WalletApp(holder.settings, wallet=holder)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await fill(pilot, "#link", issuer_stub.offer(), submit=True)
+        code = app.screen.query_one("#tx-code", Input)
+        await pilot.press(*"49a35")  # a letter in a numeric code is not taken
+        assert code.value == "4935"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "has 6 characters; you typed 4" in str(app.screen.query_one("#progress").render())
+        assert not [r for r in issuer_stub.requests if r.endswith("/token")]
+        await pilot.press(*"1234567")  # no longer than the code
+        assert code.value == "493512"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        assert "not accepted" in str(app.screen.query_one(".todo").render())  # invalid_grant
+        await pilot.press("enter")
+        await pilot.pause()
+        assert code.value == "" and app.focused is code
+        await fill(pilot, "#tx-code", TX_CODE, submit=True)
+        assert app.screen.query_one("#received", OptionList).option_count == 1
     assert len(holder.credentials()) == 1
 
 

@@ -210,7 +210,7 @@ async def test_a_hostile_offer_is_shown_inert(tmp_path: Path) -> None:
             await app.push_screen(screen)
             screen.reviewed(review)
             await pilot.pause()
-            assert_inert(app, markup=(CLICK, LINK), visible=("accredited on the ledger",))
+            assert_inert(app, markup=(CLICK, LINK, CONCEAL), visible=("✔ accredited to issue",))
 
 
 @pytest.mark.asyncio

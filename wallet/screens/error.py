@@ -80,18 +80,27 @@ ADVICE: Final[dict[Code, str]] = {
     WALLET_BACKUP_PASSPHRASE_WRONG: "Use the passphrase the backup was made with.",
     WALLET_BACKUP_INVALID: "The backup file is damaged or altered: try another copy.",
 }
-# An agency's token endpoint answers in OAuth 2.0's own words (RFC 6749 §5.2), which are
-# not ours to declare: the one a citizen meets, a code typed wrong or used up.
-OAUTH_INVALID_GRANT: Final = "invalid_grant"
-OAUTH_ADVICE: Final = "The code was not accepted: check it, or ask the agency for a new offer."
+# An agency's service answers in OAuth 2.0's words (RFC 6749 §5.2) or with its own codes
+# (the issuer part's, which the wallet may not import): these arrive as names on the wire.
+NEW_OFFER: Final = "Ask the agency for a new offer. " + NOTHING_CHANGED
+PEER_ADVICE: Final[dict[str, str]] = {
+    "invalid_grant": "The code was not accepted: check it, or ask the agency for a new offer.",
+    "tx_code_wrong": "Check the code the agency gave you and type it again: after a few wrong "
+    "codes the offer stops working.",
+    "offer_locked": "Too many wrong codes: this offer no longer works. " + NEW_OFFER,
+    "offer_expired": "This offer has expired. " + NEW_OFFER,
+    "offer_already_fetched": "This offer link was already opened once. " + NEW_OFFER,
+    "grant_code_used": "This offer was already used to receive a credential. " + NEW_OFFER,
+    "grant_code_expired": "This offer has expired. " + NEW_OFFER,
+}
 
 
 def advice(error: Error) -> str:
     code = CATALOGUE.get(error.code)
     if code is not None and code in ADVICE:
         return ADVICE[code]
-    if error.code == OAUTH_INVALID_GRANT:
-        return OAUTH_ADVICE
+    if error.code in PEER_ADVICE:
+        return PEER_ADVICE[error.code]
     return "Nothing was changed. If it happens again, note the code."
 
 

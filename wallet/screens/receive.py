@@ -3,39 +3,57 @@ transaction code, watch it arrive, see the new card."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
+from rich.console import Group
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, Static
 
 from civicid.console import inert
 from civicid.errors import Error
+from civicid.oid4vci import TxCode
 from wallet.holder.credentials import Credential
 from wallet.holder.issuance import OfferReview
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
-from wallet.widgets.inert import lines, plain
+from wallet.widgets.inert import facts, plain
+
+# The longest transaction code a token request carries (civicid.oid4vci.TokenRequest).
+TX_CODE_MAX: Final = 64
+DIGITS: Final = r"[0-9]*"
 
 
-def review_text(review: OfferReview) -> Content:
-    rows = [plain(review.issuer_name or "An issuer", " offers you:")]
+def review_text(review: OfferReview) -> Group:
+    """Who offers what, what the ledger says of it, and what arrives: read before a code."""
+    types = ", ".join(offered.type_name or offered.vct for offered in review.offered)
+    head = Text(inert(f"{review.issuer_name or 'An agency'} offers you: {types}"), style="bold")
+    rows = [("Agency", review.issuer_did), ("Address", review.issuer_url)]
     for offered in review.offered:
-        rows.append(plain("  • ", offered.type_name or offered.vct))
-    rows.append(plain(""))
-    rows.append(plain("Issuer ", review.issuer_did))
-    rows.append(plain("  at ", review.issuer_url))
-    for offered in review.offered:
-        accreditation = offered.accreditation or ""
-        rows.append(plain("  ✔ accredited on the ledger for this credential (", accreditation, ")"))
-    rows.append(plain(f"You will receive {review.copies} copies, each with its own key."))
-    return lines(*rows)
+        name = offered.type_name or offered.vct
+        rows.append(("Ledger", f"✔ accredited to issue {name} ({offered.accreditation or ''})"))
+    rows.append(("Copies", f"{review.copies}, each with its own key, so desks cannot link them"))
+    return Group(head, facts(rows, key_width=8))
+
+
+def typed_words(tx_code: TxCode, typed: str) -> str:
+    """Why a typed code is not sent yet."""
+    if not typed:
+        return "Type the code first."
+    return f"The code has {tx_code.length} characters; you typed {len(typed)}. Nothing was sent."
+
+
+def code_hint(tx_code: TxCode) -> str:
+    """What to type (OpenID4VCI §4.1.1: ``input_mode`` numeric unless said, ``length``)."""
+    what = "digits" if tx_code.input_mode in (None, "numeric") else "characters"
+    size = f"{tx_code.length} {what}" if tx_code.length else what
+    return f"{tx_code.description or 'The code the agency sent you separately'} ({size})"
 
 
 class ReceiveScreen(Screen[None]):
@@ -61,6 +79,7 @@ class ReceiveScreen(Screen[None]):
                 id="review",
                 classes="panel",
             )
+            yield Label("", id="tx-label", classes="field-label")
             yield Input(placeholder="Transaction code", password=True, compact=True, id="tx-code")
             with Horizontal(classes="buttons"):
                 yield Button("Accept", variant="primary", id="accept", disabled=True)
@@ -70,7 +89,7 @@ class ReceiveScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        for selector in ("#busy", "#tx-code", "#received"):
+        for selector in ("#busy", "#tx-label", "#tx-code", "#received"):
             self.query_one(selector).display = False
         self.query_one("#link", Input).focus()
         if self.link:
@@ -110,8 +129,15 @@ class ReceiveScreen(Screen[None]):
         code = self.query_one("#tx-code", Input)
         if review.tx_code is not None:
             code.display = True
-            hint = review.tx_code.description or "sent to you separately"
-            code.placeholder = f"Transaction code ({inert(hint)})"
+            code.placeholder = "Transaction code"
+            code.value = ""
+            # Only what the code can be: a wrong length or a letter would spend one of the
+            # few attempts the agency allows, for a typing slip.
+            code.max_length = review.tx_code.length or TX_CODE_MAX
+            code.restrict = DIGITS if review.tx_code.input_mode in (None, "numeric") else None
+            label = self.query_one("#tx-label", Label)
+            label.update(plain(code_hint(review.tx_code)))
+            label.display = True
             code.focus()
         else:
             accept.focus()
@@ -122,9 +148,17 @@ class ReceiveScreen(Screen[None]):
 
     def start_accept(self) -> None:
         assert self.review is not None
+        code = self.query_one("#tx-code", Input)
+        wanted = self.review.tx_code
+        short = wanted is not None and wanted.length and len(code.value) != wanted.length
+        if wanted is not None and (not code.value or short):
+            self.busy("")
+            self.query_one("#progress", Label).update(typed_words(wanted, code.value))
+            code.focus()
+            return
         self.query_one("#accept", Button).disabled = True
         self.busy("Receiving: token, proofs for each copy, verifying every copy…")
-        self.accept(self.review, self.query_one("#tx-code", Input).value or None)
+        self.accept(self.review, code.value or None)
 
     @work(thread=True, exclusive=True, group="network")
     def accept(self, review: OfferReview, tx_code: str | None) -> None:
@@ -143,7 +177,7 @@ class ReceiveScreen(Screen[None]):
         view = self.query_one("#received", OptionList)
         view.display = True
         view.add_options([CredentialCard(r, self.wallet.clock(), {}) for r in records])
-        for selector in ("#tx-code", "#accept"):
+        for selector in ("#tx-label", "#tx-code", "#accept"):
             self.query_one(selector).display = False
         view.focus()
 
@@ -151,4 +185,8 @@ class ReceiveScreen(Screen[None]):
         self.busy("")
         if self.review is not None:
             self.query_one("#accept", Button).disabled = False
+        code = self.query_one("#tx-code", Input)
+        if code.display:
+            code.value = ""  # typed again whole, not after the wrong one
+            code.focus()
         self.app.push_screen(ErrorModal(error))
