@@ -91,7 +91,9 @@ def run(root: Path, story: Story) -> None:
     with ExitStack() as services:
         with story.step("ledger", "Ledger: genesis, served on loopback"):
             ledger = stack.ensure_ledger(root)
-            ledger_url = services.enter_context(serving(stack.ledger_app(root), ports.ledger))
+            ledger_url = services.enter_context(
+                serving(stack.ledger_app(root), ports.ledger, settings=stack.ledger_settings(root))
+            )
             client = LedgerClient(
                 ledger_url, ledger.vkey, trust_file=root / stack.STATE_DIR / "checkpoint"
             )
@@ -272,9 +274,11 @@ def start_parts(
     from issuer.app import create_app as issuer_app
     from verifier.app import create_app as verifier_app
 
-    issuer_url = services.enter_context(serving(issuer_app(issuer_settings), issuer_settings.port))
+    issuer_url = services.enter_context(
+        serving(issuer_app(issuer_settings), issuer_settings.port, settings=issuer_settings)
+    )
     verifier_url = services.enter_context(
-        serving(verifier_app(verifier_settings), verifier_settings.port)
+        serving(verifier_app(verifier_settings), verifier_settings.port, settings=verifier_settings)
     )
     return issuer_url, verifier_url
 
@@ -302,7 +306,8 @@ def start_rogue_desk(services: ExitStack, root: Path, ledger_url: str, vkey: str
     )  # fmt: skip
     verifier = Verifier.open(settings, check_accreditation=False)
     services.callback(verifier.close)
-    return services.enter_context(serving(verifier_app(settings, verifier=verifier), port))
+    app = verifier_app(settings, verifier=verifier)
+    return services.enter_context(serving(app, port, settings=settings))
 
 
 def open_wallet(root: Path, ledger_url: str, vkey: str) -> Any:

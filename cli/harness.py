@@ -15,14 +15,13 @@ from civicid.errors import Unavailable, declare
 if TYPE_CHECKING:
     import uvicorn
 
+    from civicid.shell.settings import ServiceSettings
+
 # How long to wait for a service started here to answer before giving up.
 STARTUP_TIMEOUT: Final = 20.0
 
 SERVICE_START_FAILED = declare(
     "service_start_failed", Unavailable, "a service started here did not come up"
-)
-SERVICE_PORT_IN_USE = declare(
-    "service_port_in_use", Unavailable, "the port is taken by another program"
 )
 
 
@@ -48,33 +47,27 @@ def wait_until_healthy(
         time.sleep(0.05)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind the listening socket ourselves, so a taken port is one clear error, not a
-    server thread that dies with a log line."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SERVICE_PORT_IN_USE(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    return sock
-
-
 @contextlib.contextmanager
 def serving(
     app: object,
     port: int,
     host: str = "127.0.0.1",
     *,
+    settings: ServiceSettings | None = None,
     config: uvicorn.Config | None = None,
 ) -> Iterator[str]:
     """Run an ASGI app with uvicorn in a thread; yield its base URL once it answers.
-    ``config``: the service's own uvicorn configuration of ``app`` (its limits), if any."""
+    ``settings``: serve it as the service's own command does (``civicid.shell.server``, every
+    limit); ``config``: a uvicorn configuration of ``app`` made elsewhere; neither: uvicorn's
+    defaults (for stand-ins in tests)."""
     import uvicorn
 
-    sock = bind(host, port)
+    from civicid.shell.server import listen, server_config
+
+    sock = listen(host, port)
     port = int(sock.getsockname()[1])
+    if config is None and settings is not None:
+        config = server_config(settings, app)
     if config is None:
         config = uvicorn.Config(app, log_level="warning")  # type: ignore[arg-type]
     server = uvicorn.Server(config)

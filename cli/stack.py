@@ -119,11 +119,17 @@ def ensure_ledger(root: Path, clock: Clock = system_clock) -> Ledgered:
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
 
-def ledger_app(root: Path) -> Any:
-    from ledger.app import create_app
+def ledger_settings(root: Path) -> Any:
+    """The ledger's settings in ``root`` (its file and environment: its server limits)."""
     from ledger.settings import LedgerSettings
 
-    return create_app(LedgerSettings(data_dir=root))
+    return LedgerSettings.load(root)
+
+
+def ledger_app(root: Path) -> Any:
+    from ledger.app import create_app
+
+    return create_app(ledger_settings(root))
 
 
 def ensure_identity(
@@ -246,6 +252,7 @@ def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) ->
                              "public_url": public, "port": port, "desk": DESK}  # fmt: skip
     settings = VerifierSettings.load(root, **flags)
     if not (root / CONFIG_FILE).exists():
+        settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # requests, decisions
         settings.policies_path.mkdir(parents=True, exist_ok=True)
         for path in sorted((EXAMPLES / "policies").glob("*.toml")):
             shutil.copy(path, settings.policies_path / path.name)
@@ -263,7 +270,9 @@ def running(root: Path, ports: Ports) -> Iterator[Running]:
     root.mkdir(parents=True, exist_ok=True)
     ledger = ensure_ledger(root)
     with ExitStack() as stack:
-        ledger_url = stack.enter_context(serving(ledger_app(root), ports.ledger))
+        ledger_url = stack.enter_context(
+            serving(ledger_app(root), ports.ledger, settings=ledger_settings(root))
+        )
         client = LedgerClient(ledger_url, ledger.vkey, trust_file=root / STATE_DIR / "checkpoint")
         stack.callback(client.close)
         keys = KeyStore(root / "keys")
@@ -275,7 +284,12 @@ def running(root: Path, ports: Ports) -> Iterator[Running]:
         issuer_settings = ensure_issuer(root, ledger, ledger_url, ports.issuer, client)
         clerk_key = ensure_clerk(root, issuer_settings)
         verifier_settings = ensure_verifier(root, ledger, ledger_url, ports.verifier)
-        issuer_url = stack.enter_context(serving(issuer_app(issuer_settings), ports.issuer))
-        verifier_url = stack.enter_context(serving(verifier_app(verifier_settings), ports.verifier))
+        # Served as each part's own ``serve`` does: one process, one budget of connections.
+        issuer_url = stack.enter_context(
+            serving(issuer_app(issuer_settings), ports.issuer, settings=issuer_settings)
+        )
+        verifier_url = stack.enter_context(
+            serving(verifier_app(verifier_settings), ports.verifier, settings=verifier_settings)
+        )
         yield Running(root, ledger_url, issuer_url, verifier_url, ledger, agency, desk,
                       clerk_key, client)  # fmt: skip

@@ -150,21 +150,17 @@ def serve(
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve OpenID4VCI and the staff API (OpenAPI at /docs); publishes status on a timer."""
-    import uvicorn
-
+    from civicid.shell.server import listen, serve, server_config
     from issuer.app import create_app
 
     with reporting(False):
         settings = IssuerSettings.load(data_dir, host=host, port=port)
         require_store(settings.store_dir)  # refused here, in one line, not in the lifespan
-        uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="info" if access_log else "warning",
-            access_log=access_log,
-            proxy_headers=False,
-        )
+        sock = listen(settings.host, settings.port)
+        try:
+            serve(server_config(settings, create_app(settings), access_log=access_log), sock)
+        finally:
+            sock.close()
 
 
 @app.command("add-clerk")

@@ -1,19 +1,18 @@
 """The issuer's settings, from (strongest first) command-line flags, the environment
 (``CIVICID_ISSUER_*``), the file ``<data-dir>/issuer.toml`` that ``civicid issuer init``
-writes, and safe defaults."""
+writes, and safe defaults (``civicid.shell.settings``)."""
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
-from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT, default_data_dir
+from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT
+from civicid.shell.settings import ServiceSettings
 from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
 
 CONFIG_FILE: Final = "issuer.toml"
@@ -49,11 +48,11 @@ class ConfigurationSettings(BaseModel):
         return value
 
 
-class IssuerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_", frozen=True, extra="forbid")
+class IssuerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_")
+    part = "issuer"
+    invalid = SETTINGS_INVALID
 
-    data_dir: Path = Field(default_factory=default_data_dir)
-    host: str = DEFAULT_HOST
     port: int = Field(default=ISSUER_PORT, ge=1, le=65535)
     # The Credential Issuer Identifier (OpenID4VCI §12.2.1) and base of status list URIs.
     public_url: str = f"http://{DEFAULT_HOST}:{ISSUER_PORT}"
@@ -97,41 +96,9 @@ class IssuerSettings(BaseSettings):
         return next((c for c in self.credential_configurations if c.id == config_id), None)
 
     @classmethod
-    def load(cls, data_dir: Path, *, required: bool = True, **flags: Any) -> IssuerSettings:
-        """Settings for the issuer in ``data_dir``; ``flags`` that are not None win."""
-        path = data_dir / CONFIG_FILE
-        if required and not path.exists():
+    def load(cls, data_dir: Path, *, required: bool = True, **flags: Any) -> Self:
+        """Settings for the issuer in ``data_dir`` (refused if ``required`` and there is no
+        ``issuer.toml``); ``flags`` that are not None win."""
+        if required and not cls.file_in(data_dir).exists():
             raise NOT_INITIALIZED(f"no {CONFIG_FILE} in {data_dir}; run `civicid issuer init`")
-        try:
-            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-            from_env = cls(data_dir=data_dir)
-            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
-            given = {k: v for k, v in flags.items() if v is not None}
-            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
-        except (tomllib.TOMLDecodeError, ValidationError, OSError) as exc:
-            raise SETTINGS_INVALID(f"issuer settings ({path}): {exc}") from exc
-
-    def to_toml(self) -> str:
-        """The file ``init`` writes: every setting but the data directory."""
-        lines = ["# civicid issuer settings (flags > CIVICID_ISSUER_* > this file > defaults)"]
-        data = self.model_dump(mode="json", exclude={"data_dir", "credential_configurations"})
-        lines += [f"{key} = {_toml(value)}" for key, value in data.items() if value is not None]
-        for config in self.credential_configurations:
-            lines += ["", "[[credential_configurations]]"]
-            dumped = config.model_dump(mode="json", exclude_none=True)
-            lines += [f"{key} = {_toml(value)}" for key, value in dumped.items()]
-        return "\n".join(lines) + "\n"
-
-
-def _toml(value: Any) -> str:
-    """A TOML value for what our settings hold (strings, numbers, booleans, arrays, tables):
-    JSON's string escapes are TOML's basic-string escapes, so JSON text is valid TOML here."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+        return super().load(data_dir, **flags)

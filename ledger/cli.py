@@ -98,9 +98,11 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
+    from civicid.shell.server import listen
+
     with reporting(False):
         settings = LedgerSettings.load(data_dir, host=host, port=port)
-        sock = listen(settings.host, settings.port)
+        sock = listen(settings.host, settings.port, taken=SERVE_PORT_IN_USE)
         try:
             stderr(f"opening the ledger in {Paths(data_dir).log}")
             ledger = open_ledger(data_dir, progress=replaying)
@@ -128,28 +130,13 @@ def replaying(step: Loading) -> None:
         stderr(f"  replayed {step.done:,} of {step.total:,} entries")
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """Bind the listening socket before opening the store: a taken port is one line."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise SERVE_PORT_IN_USE(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-    return sock
-
-
 def run_server(
     settings: LedgerSettings, ledger: Ledger, sock: socket.socket, *, access_log: bool
 ) -> None:
-    import uvicorn
-
+    from civicid.shell.server import serve, server_config
     from ledger.app import create_app
-    from ledger.server import server_config
 
-    config = server_config(settings, create_app(settings, ledger=ledger), access_log=access_log)
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(server_config(settings, create_app(settings, ledger=ledger), access_log=access_log), sock)
 
 
 @app.command()

@@ -92,9 +92,6 @@ CHECKPOINT_MISMATCH = declare(
 PROOF_REQUEST_INVALID = declare(
     "proof_request_invalid", InvalidInput, "give exactly one of seq and leafHash"
 )
-REQUEST_BODY_TIMEOUT = declare(
-    "request_body_timeout", InvalidInput, "the request body did not arrive in time"
-)
 QUERY_INVALID = declare("query_invalid", InvalidInput, "the query parameters do not fit")
 LEAF_HASH_INVALID = declare(
     "leaf_hash_invalid", InvalidInput, "a leaf hash is 64 hexadecimal characters"

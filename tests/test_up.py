@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
+import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 from cli.harness import free_port
+from tests.slow_clients import CASES, LIMITS, Target, connect, get, response
 
 CIVICID = str(Path(sys.executable).parent / "civicid")
 ENV = {**os.environ, "NO_COLOR": "1"}
@@ -28,10 +31,19 @@ def ports() -> list[str]:
 
 
 @contextmanager
-def up(data_dir: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+def up(
+    data_dir: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+    stderr: Any = subprocess.PIPE,
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    """``stderr``: a file, where the services will log much (an unread pipe fills, and a
+    service blocked writing its log stops answering)."""
     process = subprocess.Popen(
         [CIVICID, "up", "--json", "--data-dir", str(data_dir), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        stdout=subprocess.PIPE, stderr=stderr, text=True, env={**ENV, **(env or {})},
+        preexec_fn=preexec_fn,
     )  # fmt: skip
     assert process.stdout is not None
     lines = []
@@ -82,3 +94,60 @@ def test_up_with_a_port_taken_says_so_in_one_line(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert result.stderr.strip().endswith("[service_port_in_use]")
     assert "Traceback" not in result.stderr
+
+
+# ``up`` runs in a process whose file-descriptor limit is this: its connection budget, shared
+# by the three services, is 64 (civicid/shell/connections.py keeps 128 back).
+UP_FD_LIMIT = 192
+# Per service under that test: more than the process's share, so the shared budget binds.
+UP_MAX_CONNECTIONS = 40
+
+
+def low_fd_limit() -> None:
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (UP_FD_LIMIT, hard))
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_up_holds_every_service_to_the_server_limits(tmp_path: Path) -> None:
+    """The ledger, issuer and desk under ``up`` are served as their own ``serve`` serves
+    them: the slow-client cases against each, and idle connections far past what the
+    process's file descriptors allow do not stop any service answering. The desk's data is
+    private (it was 0755 and 0644 under ``up``)."""
+    limits = {**LIMITS, "max_connections": UP_MAX_CONNECTIONS}
+    env = {
+        f"CIVICID_{part}_{name.upper()}": str(value)
+        for part in ("LEDGER", "ISSUER", "VERIFIER")
+        for name, value in limits.items()
+    }
+    data = tmp_path / "civicid"
+    log = (tmp_path / "up.log").open("w", encoding="utf-8")
+    with log, up(data, *ports(), env=env, preexec_fn=low_fd_limit, stderr=log) as (process, info):
+        targets = [
+            Target(info["ledger"]["url"], post="/transactions", too_large="tx_too_large",
+                   max_connections=UP_MAX_CONNECTIONS),
+            Target(info["issuer"]["url"], post="/token", too_large="invalid_request",
+                   max_connections=UP_MAX_CONNECTIONS),
+            Target(info["verifier"]["url"], post="/requests", too_large="request_body_too_large",
+                   max_connections=UP_MAX_CONNECTIONS),
+        ]  # fmt: skip
+        for target in targets:
+            for case in CASES:
+                case(target)
+        # Five times the process's budget of idle connections, spread over the services.
+        idle = [connect(targets[i % 3]) for i in range(5 * (UP_FD_LIMIT - 128))]
+        try:
+            assert open_fds(process.pid) < UP_FD_LIMIT
+            for target in targets:
+                with connect(target) as sock:
+                    sock.sendall(get(target))
+                    head, _ = response(sock)
+                    assert head.startswith(b"HTTP/1.1 200"), head
+        finally:
+            for sock in idle:
+                sock.close()
+        assert stat.S_IMODE((data / "verifier").stat().st_mode) == 0o700
+        assert stat.S_IMODE((data / "verifier" / "verifier.db").stat().st_mode) == 0o600

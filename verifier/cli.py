@@ -113,26 +113,25 @@ def serve(
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
     """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /openapi.json."""
-    import uvicorn
-
+    from civicid.shell.server import listen, serve, server_config
     from verifier.app import create_app
 
     with reporting(False):
         settings = settings_of(data_dir, host=host, port=port, ledger_url=ledger)
         require_init(settings)
-        verifier = Verifier.open(settings)
+        sock = listen(settings.host, settings.port)
+        try:
+            verifier = Verifier.open(settings)
+        except BaseException:
+            sock.close()
+            raise
         typer.echo(f"desk {verifier.desk.did} at {settings.base_url}/", err=True)
         try:
-            uvicorn.run(
-                create_app(settings, verifier=verifier),
-                host=settings.host,
-                port=settings.port,
-                log_level="info" if access_log else "warning",
-                access_log=access_log,
-                proxy_headers=False,
-            )
+            app = create_app(settings, verifier=verifier)
+            serve(server_config(settings, app, access_log=access_log), sock)
         finally:
             verifier.close()
+            sock.close()
 
 
 @app.command()

@@ -4,15 +4,14 @@ safe defaults."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from civicid.keystore import write_private
-from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT, default_data_dir
+from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT
+from civicid.shell.settings import ServiceSettings
 from verifier.errors import VERIFIER_SETTINGS_INVALID
 
 CONFIG_FILE: Final = "verifier.toml"
@@ -21,11 +20,13 @@ DEFAULT_REQUEST_TTL: Final = 300
 MAX_REQUEST_TTL: Final = 3600
 
 
-class VerifierSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_", frozen=True, extra="forbid")
+class VerifierSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_")
+    part = "verifier"
+    invalid = VERIFIER_SETTINGS_INVALID
+    # What ``init`` binds, and ``save`` writes to verifier.toml.
+    saved = ("desk", "ledger_url", "checkpoint_key", "public_url", "policies_dir")
 
-    data_dir: Path = Field(default_factory=default_data_dir)
-    host: str = DEFAULT_HOST
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)
     # The desk's ledger identity, by its name in <data-dir>/keys (civicid ledger register).
     desk: str = "desk"
@@ -61,36 +62,3 @@ class VerifierSettings(BaseSettings):
     @property
     def trust_file(self) -> Path:
         return self.home / "checkpoint"
-
-    @classmethod
-    def load(cls, data_dir: Path, **flags: Any) -> VerifierSettings:
-        """Settings for the desk in ``data_dir``; ``flags`` that are not None win."""
-        path = data_dir / CONFIG_FILE
-        try:
-            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-            from_env = cls(data_dir=data_dir)
-            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
-            given = {k: v for k, v in flags.items() if v is not None}
-            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
-        except (tomllib.TOMLDecodeError, ValidationError, OSError) as exc:
-            raise VERIFIER_SETTINGS_INVALID(f"verifier settings ({path}): {exc}") from exc
-
-    def save(self) -> Path:
-        """Write the settings ``init`` binds (desk, ledger, key, policies) to verifier.toml."""
-        lines = [
-            f"desk = {_toml(self.desk)}",
-            f"ledger_url = {_toml(self.ledger_url)}",
-        ]
-        if self.checkpoint_key:
-            lines.append(f"checkpoint_key = {_toml(self.checkpoint_key)}")
-        if self.public_url:
-            lines.append(f"public_url = {_toml(self.public_url)}")
-        if self.policies_dir:
-            lines.append(f"policies_dir = {_toml(str(self.policies_dir))}")
-        path = self.data_dir / CONFIG_FILE
-        write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
-        return path
-
-
-def _toml(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

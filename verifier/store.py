@@ -10,6 +10,7 @@ single conditional writes, atomic across those processes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from verifier.errors import (
 )
 
 SCHEMA_VERSION: Final = 1
+DIRECTORY_MODE: Final = 0o700
+FILE_MODE: Final = 0o600
 # Another process holding the write lock finishes a commit in milliseconds; wait that long.
 BUSY_TIMEOUT_MS: Final = 5000
 # Answered and expired requests are kept this long (so a late poll still gets its decision),
@@ -101,13 +104,25 @@ def _row(row: tuple[Any, ...] | None) -> PendingRequest | None:
     return PendingRequest(*values)
 
 
+def private(path: Path) -> None:
+    """Requests and decisions are the desk's and its citizens' business: the store's folder
+    is 0700 and its file 0600 (SQLite gives its journal files the file's mode), whatever the
+    umask, and are made so again if found open (as ``civicid up`` once left them)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
+    if path.parent.stat().st_mode & 0o077:
+        path.parent.chmod(DIRECTORY_MODE)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
+    if path.stat().st_mode & 0o077:
+        path.chmod(FILE_MODE)
+
+
 class Store:
     """One SQLite file, shared by every desk process of a data directory."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private(path)
             self._db = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
@@ -122,7 +137,7 @@ class Store:
                 )
             elif int(found[0]) != SCHEMA_VERSION:
                 raise VERIFIER_STORE_FAILED(f"{path}: store version {found[0]} is not ours")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise VERIFIER_STORE_FAILED(f"{path}: {exc}") from exc
         self._lock = threading.Lock()
 

@@ -12,6 +12,7 @@ from civicid import statemap
 from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
 from civicid.errors import NotFound
 from civicid.merkle import PROOF_OUT_OF_RANGE
+from civicid.shell.openapi import errors
 from civicid.status_list import TYP
 from civicid.status_uri import MAX_STATUS_URI_CHARS, normalize_uri
 from civicid.times import parse_time
@@ -29,7 +30,6 @@ from ledger.log import Ledger
 from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
 from ledger.routes.log import answer as json_answer
-from ledger.routes.openapi import errors
 
 router = APIRouter(tags=["governance"])
 # Token Status List §8.1/§8.2: the media type asked for and answered with.

@@ -3,7 +3,6 @@ consistency proofs. Answers are ``civicid.wire`` models, serialized here."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated, Any, Final
 
@@ -12,6 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from civicid.encoding import JSON_INVALID
 from civicid.merkle import leaf_hash
+from civicid.shell.openapi import JOSE, errors
 from civicid.transaction import MAX_TX_BYTES, TX_MALFORMED, TX_TOO_LARGE
 from civicid.wire import (
     CheckpointKey,
@@ -26,11 +26,9 @@ from ledger.errors import (
     LEAF_HASH_INVALID,
     LEDGER_NOT_INITIALIZED,
     PROOF_REQUEST_INVALID,
-    REQUEST_BODY_TIMEOUT,
 )
 from ledger.log import Ledger
 from ledger.routes.deps import LedgerDep
-from ledger.routes.openapi import JOSE, errors
 
 router = APIRouter()
 # A JSON wrapper around the largest transaction stays within this.
@@ -45,16 +43,8 @@ def answer(model: Wire, status: int = 200) -> Response:
 
 
 async def read_limited(request: Request) -> bytes:
-    """The body, at most ``MAX_BODY_BYTES``, within the settings' ``body_timeout``: a client
-    sending slowly (or not at all) is answered, not waited for."""
-    timeout: float = request.app.state.settings.body_timeout
-    try:
-        return await asyncio.wait_for(_read_body(request), timeout)
-    except TimeoutError as exc:
-        raise REQUEST_BODY_TIMEOUT(f"the request body took over {timeout:g}s") from exc
-
-
-async def _read_body(request: Request) -> bytes:
+    """The body, at most ``MAX_BODY_BYTES`` (the server holds it to ``body_timeout``: a
+    client sending slowly, or not at all, is answered, not waited for)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit():
         if int(declared) > MAX_BODY_BYTES:

@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 
 from civicid.errors import Error
 from civicid.keystore import KeyStore
+from civicid.shell import settings as shell_settings
 from cli.harness import free_port, serving
 from cli.main import app
 from ledger.app import create_app as ledger_app
 from ledger.settings import LedgerSettings
 from tests.verifier.world import EXAMPLES, Clock, World
-from verifier import service, settings, setup
+from verifier import service, setup
 from verifier.errors import VERIFIER_STORE_FAILED
 from verifier.service import CHECKPOINT_KEY_NAME, Verifier
 from verifier.settings import CONFIG_FILE, VerifierSettings
@@ -109,7 +110,7 @@ def failing_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     def write(path: Path, data: bytes) -> None:
         raise OSError(122, "Disk quota exceeded")
 
-    monkeypatch.setattr(settings, "write_private", write)
+    monkeypatch.setattr(shell_settings, "write_private", write)  # what ``save`` writes with
 
 
 STEPS = {

@@ -3,6 +3,8 @@ receipt and its audit record commit together; nothing of a claim's value is kept
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +92,26 @@ def test_a_store_of_another_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Error) as caught:
         Store(path)
     assert caught.value.code == "verifier_store_failed"
+
+
+def test_the_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Requests and decisions are nobody else's: the folder 0700, the file 0600."""
+    home = tmp_path / "verifier"
+    old = os.umask(0o022)
+    try:
+        Store(home / "verifier.db").close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "verifier.db").stat().st_mode) == 0o600
+
+
+def test_a_store_found_open_to_others_is_made_private(tmp_path: Path) -> None:
+    """As an earlier ``civicid up`` left it: 0755 and 0644."""
+    home = tmp_path / "verifier"
+    Store(home / "verifier.db").close()
+    home.chmod(0o755)
+    (home / "verifier.db").chmod(0o644)
+    Store(home / "verifier.db").close()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "verifier.db").stat().st_mode) == 0o600

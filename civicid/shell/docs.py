@@ -1,4 +1,4 @@
-"""Swagger UI and ReDoc served by the service itself: their assets come from the installed
+"""Swagger UI and ReDoc served by each service itself: their assets come from the installed
 ``fastapi-offline`` package's files, so ``/docs`` works with no network (no CDN)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.resources
 from typing import Final
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
@@ -23,14 +23,13 @@ MEDIA_TYPES: Final = {
 }
 # Assets change only with the package version: let browsers keep them for a day.
 CACHE: Final = {"cache-control": "public, max-age=86400"}
-TITLE: Final = "CivicID ledger"
 
 
 @router.get("/docs")
-async def swagger_ui() -> HTMLResponse:
+async def swagger_ui(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url="/openapi.json",
-        title=f"{TITLE}: API",
+        title=f"{request.app.title}: API",
         swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{ASSETS}/favicon.png",
@@ -38,10 +37,10 @@ async def swagger_ui() -> HTMLResponse:
 
 
 @router.get("/redoc")
-async def redoc() -> HTMLResponse:
+async def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(
         openapi_url="/openapi.json",
-        title=f"{TITLE}: API",
+        title=f"{request.app.title}: API",
         redoc_js_url=f"{ASSETS}/redoc.standalone.js",
         redoc_favicon_url=f"{ASSETS}/favicon.png",
         with_google_fonts=False,

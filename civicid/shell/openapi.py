@@ -1,5 +1,5 @@
-"""The ledger's OpenAPI description as the service really behaves: the error statuses each
-route answers, with our error body, and 400 (never FastAPI's default 422) for bad input."""
+"""A service's OpenAPI description as it really behaves: the error statuses each route
+answers, with our error body, and 400 (never FastAPI's default 422) for bad input."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ ERROR_DESCRIPTIONS: Final = {
     409: "Conflicts with the current state (stale head, replay, existing record)",
     410: "Gone (a deactivated DID)",
     413: "Too large",
+    431: "Request line and headers too large",
     503: "The store is unavailable, locked or stopped after a failure",
 }
 

@@ -1,0 +1,37 @@
+"""The app factory every service starts from: its title and version, its OpenAPI description
+as it behaves, Swagger UI and ReDoc served locally, and the shared error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from civicid import __version__
+from civicid.shell import docs, handlers, openapi
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    render_error: handlers.ErrorRenderer | None = None,
+    error_headers: Mapping[str, str] | None = None,
+) -> FastAPI:
+    """A FastAPI app with what every service has; the caller adds its routers.
+    ``lifespan`` opens the service's resources (``app.state``) and closes them."""
+    app = FastAPI(
+        title=title,
+        version=__version__,
+        description=description,
+        lifespan=lifespan,
+        # Served by ``docs`` from local files: the defaults load Swagger UI from a CDN.
+        docs_url=None,
+        redoc_url=None,
+    )
+    openapi.install(app)
+    handlers.install(app, render=render_error, headers=error_headers)
+    app.include_router(docs.router)
+    return app

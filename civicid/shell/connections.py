@@ -1,0 +1,125 @@
+"""How many connections a server holds open: a cap per service and one for the whole process,
+below its file-descriptor limit.
+
+Each open connection is a file descriptor. Past the process's limit, ``accept`` fails and
+every service in the process stops answering (20,000 idle connections once did that to
+``civicid up``). So a connection is admitted only while both its service and the process are
+under their caps; when one is full, the connection that has been idle longest (no request in
+flight: a keep-alive wait, or a head not yet complete) is closed to make room, and only when
+every connection is busy is the newcomer refused (503). Idle clients cannot crowd out a
+client that asks something.
+
+Services run in one process share the process's cap (``civicid up`` runs three, each on its
+own event loop in its own thread): bookkeeping is under one lock, and a connection of another
+loop is closed on its own loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import resource
+import threading
+from typing import Final, Protocol
+
+# Descriptors kept back from connections: the stores' files, SQLite and its journal, logs,
+# listening sockets, the clients' pools towards the ledger, the event loops' own pipes. A
+# whole ``civicid up`` uses about 60 before its first connection.
+FD_RESERVE: Final = 128
+# When the limit is unlimited (or absurdly high), this many connections per process: far more
+# than one process can serve, low enough that their buffers fit in memory.
+MAX_PROCESS_CONNECTIONS: Final = 65_536
+# However low the file-descriptor limit, a service must be able to answer someone.
+MIN_PROCESS_CONNECTIONS: Final = 16
+
+
+class Connection(Protocol):
+    """What the budget needs of a connection: a way to close it from any thread."""
+
+    def evict(self) -> None:
+        """Close this connection (on its own event loop) if it is still idle."""
+
+
+class Budget:
+    """At most ``limit`` open connections here, and within ``parent``'s limit too."""
+
+    def __init__(self, limit: int, parent: Budget | None = None) -> None:
+        if limit < 1:
+            raise ValueError("a connection budget holds at least one connection")
+        self.limit = limit
+        self.parent = parent
+        self._lock: threading.Lock = parent._lock if parent else threading.Lock()
+        self._open: set[Connection] = set()
+        # Idle connections, the longest idle first (dicts keep insertion order).
+        self._idle: dict[Connection, None] = {}
+        self._home: dict[Connection, Budget] = {}  # on the root: each connection's own budget
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def admit(self, connection: Connection) -> bool:
+        """Take ``connection`` in (idle), closing the longest-idle ones where a cap is full;
+        False if every connection is busy (the caller refuses it)."""
+        with self._lock:
+            for level in self._levels():
+                while len(level._open) >= level.limit:
+                    victim = next(iter(level._idle), None)
+                    if victim is None:
+                        return False
+                    self._root()._forget(victim)
+                    victim.evict()  # schedules the close on the victim's own loop
+            for level in self._levels():
+                level._open.add(connection)
+                level._idle[connection] = None
+            self._root()._home[connection] = self
+            return True
+
+    def busy(self, connection: Connection) -> None:
+        """A request is in flight on ``connection``: it is not to be closed for room."""
+        with self._lock:
+            home = self._root()._home.get(connection)
+            for level in home._levels() if home is not None else ():
+                level._idle.pop(connection, None)
+
+    def idle(self, connection: Connection) -> None:
+        """``connection`` waits for its next request: it may be closed to make room."""
+        with self._lock:
+            home = self._root()._home.get(connection)
+            for level in home._levels() if home is not None else ():
+                level._idle.pop(connection, None)
+                level._idle[connection] = None  # now the most recently idle
+
+    def release(self, connection: Connection) -> None:
+        """``connection`` is closed."""
+        with self._lock:
+            self._root()._forget(connection)
+
+    def _levels(self) -> list[Budget]:
+        levels: list[Budget] = []
+        level: Budget | None = self
+        while level is not None:
+            levels.append(level)
+            level = level.parent
+        return levels
+
+    def _root(self) -> Budget:
+        return self._levels()[-1]
+
+    def _forget(self, connection: Connection) -> None:
+        home = self._home.pop(connection, None)
+        for level in home._levels() if home is not None else ():
+            level._open.discard(connection)
+            level._idle.pop(connection, None)
+
+
+def process_limit() -> int:
+    """The connections this process may hold: its file-descriptor limit less a reserve."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft - FD_RESERVE > MAX_PROCESS_CONNECTIONS:
+        return MAX_PROCESS_CONNECTIONS
+    return max(soft - FD_RESERVE, MIN_PROCESS_CONNECTIONS)
+
+
+@functools.cache
+def process_budget() -> Budget:
+    """The one budget every service of this process draws on (made on first use)."""
+    return Budget(process_limit())

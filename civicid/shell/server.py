@@ -1,0 +1,206 @@
+"""How every service is served: uvicorn with h11 and one set of limits, whoever starts it
+(``civicid ledger|issuer|verifier serve``, ``civicid up``, ``civicid demo``).
+
+uvicorn's defaults bound neither the time a client takes to send a request nor the number of
+connections it may hold: a client sending a header line every few seconds (slowloris), or
+one that connects and says nothing, held its connection for ever, and enough of them used up
+the process's file descriptors. Here:
+
+- the protocol is h11 (its cap on a request head's bytes is the one we set; httptools has
+  none), and a head too large is answered 431 with our code;
+- each request's head (line and headers) must be complete within ``header_timeout`` of its
+  first byte, or of the connection's opening; past that the connection is closed;
+- a body must arrive within ``body_timeout`` of its head and stay under the service's cap
+  (``body.py``); a response sent before its body was read closes the connection;
+- idle keep-alive connections are closed after ``keep_alive``;
+- connections are capped per service and per process (``connections.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+import h11
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from civicid.errors import REQUEST_INVALID, Code, Error
+from civicid.shell.body import BodyGuard
+from civicid.shell.connections import Budget, process_budget
+from civicid.shell.errors import REQUEST_HEAD_TOO_LARGE, SERVER_BUSY, SERVICE_PORT_IN_USE
+
+if TYPE_CHECKING:
+    from civicid.shell.settings import ServiceSettings
+
+# Requests in flight may finish within this at shutdown; then their connections are closed.
+GRACEFUL_SHUTDOWN: Final = 10
+# The largest body any route takes is a ledger transaction (1 MiB and its wrapper); each
+# route has its own, smaller limit. This cap bounds the routes that have none.
+MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+
+
+def refusal(error: Error) -> bytes:
+    """A whole HTTP/1.1 response carrying ``error``'s JSON body, closing the connection: for
+    refusals made before (or instead of) a request reaching the app."""
+    body = json.dumps(error.to_json(), separators=(",", ":")).encode("utf-8")
+    reason = HTTPStatus(error.http_status).phrase
+    head = (
+        f"HTTP/1.1 {error.http_status} {reason}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+class GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request head and a connection budget."""
+
+    header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
+    max_header_bytes: ClassVar[int] = 16 * 1024
+    budget: ClassVar[Budget]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._admitted = False
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._admitted = self.budget.admit(self)
+        if not self._admitted:
+            self.logger.warning("refusing a connection: every connection is busy")
+            transport.write(refusal(SERVER_BUSY()))
+            transport.close()
+            return
+        self._arm()  # the first request's head is due from the moment the client connects
+
+    def data_received(self, data: bytes) -> None:
+        if not self._admitted:
+            return
+        super().data_received(data)
+        if self.transport.is_closing():
+            return
+        if self.conn.their_state is h11.IDLE:
+            if data:
+                self._arm()  # a head has begun (or goes on): it keeps the deadline it had
+        else:
+            self._disarm()  # the head is complete: the body and the app have their own
+            self.budget.busy(self)
+
+    def on_response_complete(self) -> None:
+        self._disarm()  # waiting for the next request is the keep-alive timer's business
+        unread = self.conn.their_state is h11.SEND_BODY
+        super().on_response_complete()
+        if self.transport.is_closing():
+            return
+        if unread:
+            # Answered before its body arrived (too large, too slow, or not wanted): reading
+            # the rest would let a client hold the connection by trickling it.
+            self.transport.close()
+        elif self.conn.their_state is h11.IDLE:
+            self.budget.idle(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._admitted:
+            self.budget.release(self)
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A malformed head, or one over the byte cap (h11 refuses both): our code in JSON."""
+        buffered = len(self.conn.trailing_data[0])
+        if buffered > self.max_header_bytes:
+            error = REQUEST_HEAD_TOO_LARGE(
+                f"the request head is over {self.max_header_bytes} bytes"
+            )
+        else:
+            error = REQUEST_INVALID("the request head is not HTTP/1.1")
+        self.transport.write(refusal(error))
+        self.transport.close()
+
+    def evict(self) -> None:
+        """Called from any thread by the budget: close this connection on its own loop."""
+        self.loop.call_soon_threadsafe(self._evicted)
+
+    def _evicted(self) -> None:
+        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+            self.transport.close()
+
+    def _arm(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._late)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _late(self) -> None:
+        self._head_timer = None
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.logger.warning("closing a connection whose request head took too long")
+            self.transport.close()
+
+
+def protocol(settings: ServiceSettings, budget: Budget) -> type[GuardedH11]:
+    """The protocol class with these limits (uvicorn makes one instance per connection)."""
+    return type(
+        "GuardedHttp",
+        (GuardedH11,),
+        {
+            "header_timeout": settings.header_timeout,
+            "max_header_bytes": settings.max_header_bytes,
+            "budget": budget,
+        },
+    )
+
+
+def server_config(
+    settings: ServiceSettings,
+    app: Any,
+    *,
+    access_log: bool = False,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    process: Budget | None = None,
+) -> uvicorn.Config:
+    """uvicorn's configuration for ``app`` with every limit ``settings`` names. The service's
+    connections count against ``process`` (default: this process's budget)."""
+    budget = Budget(settings.max_connections, parent=process or process_budget())
+    return uvicorn.Config(
+        BodyGuard(app, max_bytes=max_body_bytes, timeout=settings.body_timeout),
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        # Served directly, not behind a proxy, unless the operator says otherwise.
+        proxy_headers=False,
+        server_header=False,
+        http=protocol(settings, budget),
+        ws="none",  # no route speaks WebSocket: an upgrade would leave the budget's count
+        lifespan="on",
+        # The budget caps connections (uvicorn's own cap counts those closed for room until
+        # their close completes, and would answer 503 where the budget made room).
+        limit_concurrency=None,
+        timeout_keep_alive=max(1, round(settings.keep_alive)),
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+    )
+
+
+def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket.socket:
+    """Bind the listening socket before anything else starts: a taken port is one line with
+    its code (``taken``), not a server thread that dies with a log line."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise taken(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
+
+
+def serve(config: uvicorn.Config, sock: socket.socket) -> None:
+    """Serve until Ctrl-C on an already bound socket (a taken port was one line earlier)."""
+    uvicorn.Server(config).run(sockets=[sock])

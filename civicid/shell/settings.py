@@ -1,0 +1,166 @@
+"""The settings base every part's settings build on: one typed object, read from (strongest
+first) command-line flags, the environment (``CIVICID_<PART>_*``), the file
+``<data-dir>/<part>.toml``, and safe defaults; and written back to that file.
+
+``ServiceSettings`` adds what every HTTP service has: the interface it listens on and the
+limits its server holds every client to (``civicid/shell/server.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar, Final, Self
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from civicid.errors import Code
+from civicid.keystore import write_private
+from civicid.settings import DEFAULT_HOST, default_data_dir
+
+# The server limits are not written by ``save``: a file holding today's defaults would keep
+# them when a release changes them. An operator sets them in the file by hand, or in the env.
+SERVER_LIMITS: Final = (
+    "max_connections",
+    "max_header_bytes",
+    "header_timeout",
+    "body_timeout",
+    "keep_alive",
+)
+
+
+class FileSettings(BaseSettings):
+    """A part's settings: ``part`` names its file and ``invalid`` the code a bad one gets."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid")
+
+    part: ClassVar[str]
+    invalid: ClassVar[Code]
+    # What ``save`` writes (None: every setting but the data directory and the server limits).
+    saved: ClassVar[tuple[str, ...] | None] = None
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    @classmethod
+    def file_in(cls, data_dir: Path) -> Path:
+        return data_dir / f"{cls.part}.toml"
+
+    @classmethod
+    def load(cls, data_dir: Path, **flags: Any) -> Self:
+        """Settings for ``data_dir``; ``flags`` that are not None win over everything."""
+        path = cls.file_in(data_dir)
+        from_file = cls.read_file(data_dir)
+        given = {k: v for k, v in flags.items() if v is not None}
+        with cls.refusing(path):
+            from_env = cls(data_dir=data_dir)
+            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
+
+    @classmethod
+    def read_file(cls, data_dir: Path) -> dict[str, Any]:
+        """What the file holds (nothing if there is no file), unvalidated."""
+        path = cls.file_in(data_dir)
+        with cls.refusing(path):
+            return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+
+    @classmethod
+    def write(cls, data_dir: Path, values: Mapping[str, Any], *, keep: bool = True) -> Path:
+        """Write ``values`` to the file (0600), over what it holds if ``keep``, else instead
+        of it; the result is validated first, so a file written here always loads."""
+        path = cls.file_in(data_dir)
+        data = {**(cls.read_file(data_dir) if keep else {}), **values}
+        with cls.refusing(path):
+            cls(**{**data, "data_dir": data_dir})
+        write_private(path, to_toml(data, cls.header()).encode("utf-8"))
+        return path
+
+    @classmethod
+    def header(cls) -> str:
+        prefix = cls.model_config.get("env_prefix", "")
+        return f"# civicid {cls.part} settings (flags > {prefix}* > this file > defaults)"
+
+    def to_toml(self) -> str:
+        """The file ``save`` writes: the settings ``saved`` names that have a value."""
+        names = self.saved or tuple(
+            name for name in type(self).model_fields if name not in {"data_dir", *SERVER_LIMITS}
+        )
+        data = self.model_dump(mode="json", include=set(names), exclude_none=True)
+        return to_toml({name: data[name] for name in names if name in data}, self.header())
+
+    def save(self) -> Path:
+        """Write ``to_toml`` to the file (0600), replacing it."""
+        path = self.file_in(self.data_dir)
+        write_private(path, self.to_toml().encode("utf-8"))
+        return path
+
+    @classmethod
+    @contextmanager
+    def refusing(cls, path: Path) -> Iterator[None]:
+        """Turns what can go wrong reading or checking the file into the part's code."""
+        where = f"{cls.part} settings ({path})"
+        try:
+            yield
+        except tomllib.TOMLDecodeError as exc:
+            raise cls.invalid(f"{where}: not TOML: {exc}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+            )
+            raise cls.invalid(f"{where}: {problems}") from exc
+        except OSError as exc:
+            raise cls.invalid(f"{where}: {exc.strerror or exc}") from exc
+
+
+class ServiceSettings(FileSettings):
+    """An HTTP service's settings: where it listens, and the limits of its server."""
+
+    host: str = DEFAULT_HOST
+    # Connections held at once (with those of the other services in the process, and below
+    # its file-descriptor limit): past this the longest-idle one is closed to make room, or,
+    # if every one is busy, the newcomer is answered 503 at once instead of queueing.
+    max_connections: int = Field(default=256, ge=1, le=100_000)
+    # Bytes of request line and headers buffered before a request is refused: ours are small.
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    # Seconds a client may take to send a request's line and headers, from its first byte
+    # (or from connecting): past this the connection is closed.
+    header_timeout: float = Field(default=10.0, gt=0, le=600)
+    # Seconds a client may take to send a whole request body, from the end of its head.
+    body_timeout: float = Field(default=10.0, gt=0, le=600)
+    # Seconds an idle keep-alive connection is held open.
+    keep_alive: float = Field(default=5.0, gt=0, le=600)
+
+
+def to_toml(data: Mapping[str, Any], header: str | None = None) -> str:
+    """TOML text for plain settings data: values first, then lists of tables."""
+    lines = [header] if header else []
+    tables = {k: v for k, v in data.items() if _is_table_list(v)}
+    lines += [f"{key} = {toml_value(value)}" for key, value in data.items() if key not in tables]
+    for key, rows in tables.items():
+        for row in rows:
+            lines += ["", f"[[{key}]]"]
+            lines += [f"{name} = {toml_value(v)}" for name, v in row.items() if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def _is_table_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def toml_value(value: Any) -> str:
+    """A TOML value for what settings hold (strings, numbers, booleans, arrays, tables):
+    JSON's string escapes are TOML's basic-string escapes, so JSON text is valid TOML here."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return json.dumps(value)
+    if isinstance(value, Path):
+        return json.dumps(str(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")

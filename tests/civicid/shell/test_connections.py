@@ -1,0 +1,92 @@
+"""The connection budget: capped per service and per process, the longest-idle connection
+makes room, and a newcomer is refused only when every connection is busy."""
+
+from __future__ import annotations
+
+import resource
+
+import pytest
+
+from civicid.shell import connections
+from civicid.shell.connections import FD_RESERVE, Budget
+
+
+class Conn:
+    """A connection as the budget sees it: it can be told to close."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.evicted = False
+
+    def evict(self) -> None:
+        self.evicted = True
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def test_the_longest_idle_connection_makes_room() -> None:
+    budget = Budget(2)
+    a, b, c = Conn("a"), Conn("b"), Conn("c")
+    assert budget.admit(a) and budget.admit(b)
+    budget.busy(a)
+    budget.idle(a)  # a has just answered: now b has been idle longest
+    assert budget.admit(c)
+    assert b.evicted and not a.evicted
+    assert len(budget) == 2
+
+
+def test_busy_connections_are_never_closed_for_room() -> None:
+    budget = Budget(2)
+    a, b, c = Conn("a"), Conn("b"), Conn("c")
+    for conn in (a, b):
+        assert budget.admit(conn)
+        budget.busy(conn)
+    assert not budget.admit(c)
+    assert not a.evicted and not b.evicted and len(budget) == 2
+    budget.release(a)
+    assert budget.admit(c)
+
+
+def test_services_of_one_process_share_its_budget() -> None:
+    process = Budget(3)
+    ledger, issuer = Budget(10, parent=process), Budget(10, parent=process)
+    first = [Conn(f"ledger-{i}") for i in range(3)]
+    for conn in first:
+        assert ledger.admit(conn)
+    asking = Conn("issuer-0")
+    assert issuer.admit(asking)  # the process is full: the ledger's longest idle made room
+    assert first[0].evicted and not first[1].evicted
+    assert (len(process), len(ledger), len(issuer)) == (3, 2, 1)
+    for conn in (first[1], first[2], asking):
+        process_busy(conn, ledger, issuer)
+    assert not issuer.admit(Conn("issuer-1"))
+
+
+def process_busy(conn: Conn, *budgets: Budget) -> None:
+    for budget in budgets:
+        budget.busy(conn)  # whichever budget is asked, the connection's own is marked
+
+
+def test_a_service_cap_below_the_process_one_binds() -> None:
+    process = Budget(100)
+    service = Budget(1, parent=process)
+    a, b = Conn("a"), Conn("b")
+    assert service.admit(a)
+    service.busy(a)
+    assert not service.admit(b)
+    assert len(process) == 1
+
+
+def test_the_process_keeps_descriptors_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (1024, 4096))
+    assert connections.process_limit() == 1024 - FD_RESERVE
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY, 4096))
+    assert connections.process_limit() == connections.MAX_PROCESS_CONNECTIONS
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (64, 64))
+    assert connections.process_limit() == connections.MIN_PROCESS_CONNECTIONS
+
+
+def test_a_budget_holds_at_least_one() -> None:
+    with pytest.raises(ValueError):
+        Budget(0)

@@ -1,0 +1,90 @@
+"""The desk's own routes: its page, its policies, and the requests it starts and follows
+(the JSON API the page polls), plus the service's liveness."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Final
+
+import segno
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep
+
+router = APIRouter()
+# The desk's page: our own script and style only; nothing framed, nothing from elsewhere.
+SECURITY_HEADERS: Final = {
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+class NewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    policy: str = Field(min_length=1, max_length=64)
+
+
+def qr_svg(link: str) -> str:
+    """The link as a QR code (a standalone SVG: dark on white, a quiet zone) the desk's
+    screen shows; error correction M survives a glare or a smudge on the screen."""
+    out = io.BytesIO()
+    segno.make(link, error="m").save(
+        out,
+        kind="svg",
+        xmldecl=False,
+        scale=4,
+        border=4,
+        dark="#000000",
+        light="#ffffff",
+        title=link,
+    )
+    return out.getvalue().decode("utf-8")
+
+
+@router.get("/health", tags=["service"], summary="Liveness")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/", response_class=HTMLResponse, tags=["desk"], summary="The desk's page")
+async def desk_page(request: Request, verifier: VerifierDep, templates: TemplatesDep) -> Response:
+    policies = sorted(verifier.policies.values(), key=lambda p: p.title)
+    response = templates.TemplateResponse(
+        request, "desk.html", {"policies": policies, "desk": verifier.desk.did}
+    )
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@router.get("/policies", tags=["desk"], summary="The desk's policies")
+async def policies(verifier: VerifierDep) -> list[dict[str, Any]]:
+    return verifier.policies_json()
+
+
+@router.post("/requests", tags=["desk"], status_code=201, summary="Start a request for a policy")
+async def new_request(body: NewRequest, verifier: VerifierDep) -> JSONResponse:
+    created = await run_in_threadpool(verifier.create_request, body.policy)
+    data = created.to_json()
+    data["qr"] = f"/transactions/{created.transaction_id}/qr.svg"
+    data["status_url"] = f"/transactions/{created.transaction_id}"
+    return JSONResponse(data, status_code=201, headers=NO_STORE)
+
+
+@router.get("/transactions/{transaction_id}", tags=["desk"], summary="A request's status")
+async def transaction(transaction_id: str, verifier: VerifierDep) -> JSONResponse:
+    data = await run_in_threadpool(verifier.transaction, transaction_id)
+    return JSONResponse(data, headers=NO_STORE)
+
+
+@router.get("/transactions/{transaction_id}/qr.svg", tags=["desk"], summary="The QR code")
+async def transaction_qr(transaction_id: str, verifier: VerifierDep) -> Response:
+    pending = await run_in_threadpool(verifier.store.by_transaction, transaction_id)
+    link = verifier.link_for(pending.id)
+    return Response(qr_svg(link), media_type="image/svg+xml", headers=NO_STORE)

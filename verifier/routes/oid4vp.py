@@ -1,0 +1,56 @@
+"""The OpenID4VP endpoints a wallet uses: the signed request object (fetched by
+``request_uri``) and the ``direct_post`` answer."""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from civicid.oid4vp import MAX_RESPONSE_BYTES, OID4VP_RESPONSE_MALFORMED, OID4VP_RESPONSE_TOO_LARGE
+from verifier.routes.deps import NO_STORE, VerifierDep
+from verifier.service import REQUEST_PATH, RESPONSE_PATH
+
+router = APIRouter(tags=["openid4vp"])
+REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
+FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
+# The form adds field names and percent-encoding to the vp_token: allow for both.
+MAX_FORM_BYTES: Final = 3 * MAX_RESPONSE_BYTES
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The direct_post body (OpenID4VP §8.2: application/x-www-form-urlencoded, UTF-8), read
+    no further than the limit; a parameter given twice is refused."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != FORM_MEDIA_TYPE:
+        raise OID4VP_RESPONSE_MALFORMED(f"the response must be {FORM_MEDIA_TYPE}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise OID4VP_RESPONSE_TOO_LARGE(f"the response is over {MAX_FORM_BYTES} bytes")
+    try:
+        pairs = parse_qsl(bytes(body).decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise OID4VP_RESPONSE_MALFORMED("the body is not a UTF-8 form") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OID4VP_RESPONSE_MALFORMED(f"{name} appears twice")
+        form[name] = value
+    return form
+
+
+@router.get(REQUEST_PATH + "{request_id}", summary="The request object")
+async def request_object(request_id: str, verifier: VerifierDep) -> Response:
+    token = await run_in_threadpool(verifier.request_object, request_id)
+    return Response(token, media_type=REQUEST_MEDIA_TYPE, headers=NO_STORE)
+
+
+@router.post(RESPONSE_PATH, summary="The wallet's direct_post answer")
+async def response(request: Request, verifier: VerifierDep) -> JSONResponse:
+    form = await read_form(request)
+    answered = await run_in_threadpool(verifier.receive_response, form)
+    return JSONResponse(answered.to_json(), headers=NO_STORE)
