@@ -112,7 +112,7 @@ def serve(
     ledger: Ledger = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
 ) -> None:
-    """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /openapi.json."""
+    """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
     from civicid.shell.server import listen, serve, server_config
     from verifier.app import create_app
 
