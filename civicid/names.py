@@ -27,6 +27,7 @@ from civicid.console import ACTIVE_CATEGORIES, JOINERS
 from civicid.errors import InvalidInput, declare
 
 if TYPE_CHECKING:
+    from civicid.authority import Chain
     from civicid.ledger_client import LedgerClient
 
 NAMES_INVALID = declare("names_invalid", InvalidInput, "the display names entry is malformed")
@@ -166,8 +167,50 @@ def display_name(names: Mapping[str, str], languages: Iterable[str], *, fallback
     return next(iter(names.values()), fallback)
 
 
-def names_of(client: LedgerClient, did: str) -> dict[str, str]:
-    """The display names ``did`` registered, from the first version of its history as the
-    client verified it from its creation: the document governance endorsed."""
-    first = client.chain(did).versions[0].document
+def endorsed_names(history: Chain) -> dict[str, str]:
+    """The display names in the first version of a DID's verified history: the document
+    governance endorsed (a later version's names are not read)."""
+    first = history.versions[0].document
     return display_names(first.data) if first is not None else {}
+
+
+def names_of(client: LedgerClient, did: str) -> dict[str, str]:
+    """The display names ``did`` registered, from its history as the client verified it
+    from its creation."""
+    return endorsed_names(client.chain(did))
+
+
+# Languages an Accept-Language header may list: a browser sends a handful.
+MAX_ACCEPTED_LANGUAGES: Final = 16
+
+
+def accept_language(header: str) -> tuple[str, ...]:
+    """The languages an HTTP ``Accept-Language`` header prefers, best first (RFC 9110
+    §12.5.4: ``fr-CA, fr;q=0.8, en;q=0.5``); a range of q=0, a wildcard or a malformed
+    entry is left out."""
+    ranked: list[tuple[float, int, str]] = []
+    for place, item in enumerate(header.split(",")[:MAX_ACCEPTED_LANGUAGES]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*" and 0 < quality <= 1 and _LANGTAG.fullmatch(tag):
+            ranked.append((-quality, place, tag))
+    return tuple(tag for _, _, tag in sorted(ranked))
+
+
+def languages_from_environment(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The languages a person reads, from the POSIX locale variables: ``LANGUAGE``'s list
+    (``fr:en``) else the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` set, each as a
+    language tag (``fr_CA.UTF-8`` as ``fr-CA``); none for the C or POSIX locale."""
+    found: list[str] = []
+    listed = environ.get("LANGUAGE", "")
+    locale = next((environ[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if environ.get(v)), "")
+    for entry in [*listed.split(":"), locale]:
+        tag = entry.split(".")[0].split("@")[0].replace("_", "-")
+        if tag and tag not in ("C", "POSIX") and _LANGTAG.fullmatch(tag) and tag not in found:
+            found.append(tag)
+    return tuple(found)

@@ -23,6 +23,7 @@ from civicid.errors import INTERNAL_ERROR, Error, StorageError, Unavailable, dec
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
+from civicid.names import names_of
 from cli import stack
 from cli.harness import free_port, serving
 from cli.story import Story
@@ -112,6 +113,14 @@ def run(root: Path, story: Story) -> None:
             story.say(f"POST /transactions did.create {short(agency.did)} (agency) → entry {seq_a}")
             story.say(f"POST /transactions did.create {short(desk.did)} (desk) → entry {seq_d}")
             story.say("each endorsed by governance; each receipt's inclusion proof verified")
+            named = [names_of(client, agency.did), names_of(client, desk.did)]
+            story.expect(
+                named == [stack.NAMES[stack.AGENCY], stack.NAMES[stack.DESK]],
+                "the names read back from the ledger are not the ones registered",
+            )
+            story.say(
+                f'names read back: "{named[0]["en"]}", "{named[1]["en"]}" (en, fr; as endorsed)'
+            )
             story.fact(agency=agency.did, desk=desk.did)
 
         with story.step("accreditations", "Governance accredits the agency and the desk"):
@@ -156,7 +165,8 @@ def run(root: Path, story: Story) -> None:
             review = wallet.review_offer(offer["linkByReference"])
             offered = review.offered[0]
             story.say(
-                f"offer from {short(review.issuer_did)} for {offered.type_name or offered.vct}"
+                f"offer from {review.issuer_name} ({short(review.issuer_did)}) for "
+                f"{offered.type_name or offered.vct}"
             )
             story.say(f"accredited for it ({offered.accreditation}): proven on the ledger first")
             received = wallet.accept_offer(review, offer["txCode"])
@@ -176,7 +186,9 @@ def run(root: Path, story: Story) -> None:
         with story.step("present", "The citizen shares only what the desk needs"):
             plan = wallet.prepare(created["link"])
             asked = sorted({c.name for q in plan.queries for c in q.options[0].claims})
-            story.say(f"desk {short(plan.verifier)}, accredited for what it asks")
+            story.say(
+                f"desk {plan.verifier_name} ({short(plan.verifier)}), accredited for what it asks"
+            )
             story.say(f"asked: {', '.join(asked)}")
             story.expect(not plan.not_allowed(), f"unexpected refusal {plan.not_allowed()}")
             outcome = wallet.present(plan)

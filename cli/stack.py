@@ -23,6 +23,7 @@ from civicid.errors import NotFound
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
+from civicid.names import names_service
 from civicid.status_uri import status_service
 from civicid.times import Clock, system_clock
 from cli.harness import serving
@@ -33,6 +34,12 @@ NATIONAL_ID_CONFIG: Final = "national-id"
 AGENCY: Final = "agency"  # key store names of the two organisations' ledger identities
 DESK: Final = "desk"
 CLERK: Final = "front-desk"
+# What the two organisations call themselves on the ledger, in the languages they serve:
+# what wallets and the desk's page show instead of their DIDs.
+NAMES: Final = {
+    AGENCY: {"en": "Cadur Civil Registry", "fr": "État civil de Cadur"},
+    DESK: {"en": "Cadur town hall desk", "fr": "Guichet de la mairie de Cadur"},
+}
 # What governance lets the town hall desk ask of a national ID: enough for the example
 # policies (identity check, age check, housing benefit), and never the address.
 DESK_CLAIMS: Final = (
@@ -142,10 +149,12 @@ def ensure_identity(
 ) -> tuple[Identity, int | None]:
     """The identity ``name`` (made, endorsed by governance and registered if new); and the
     entry it was registered at, or None if it was there already. An agency's document names
-    ``base_url``, under which its status lists live (civicid/status_uri.py)."""
+    ``base_url``, under which its status lists live (civicid/status_uri.py); each body's its
+    display names (``NAMES``, civicid/names.py)."""
     if keys.exists(name):
         return keys.identity(name), None
-    services = [status_service(base_url)] if base_url else None
+    services = [status_service(base_url)] if base_url else []
+    services.append(names_service(NAMES[name]))
     who = Identity.create(prerotate=True, services=services)
     endorsement = ledger.governance.endorse(who.did, role, ledger=ledger.origin)
     keys.put(name, who.to_json())  # the keys are saved before the DID exists: never lost

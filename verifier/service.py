@@ -18,6 +18,7 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
+from civicid.names import endorsed_names
 from civicid.oid4vp import (
     ELIGIBLE,
     NOT_ELIGIBLE,
@@ -130,6 +131,7 @@ class Verifier:
         self.request_ttl = request_ttl
         self.client_id = client_id_for(desk.did)
         self._status_uris: set[str] = set(store.status_uris())
+        self._desk_names: dict[str, str] | None = None
         # Old requests and spent nonces go when a desk starts (see store.KEEP_*).
         store.purge(clock())
 
@@ -181,6 +183,18 @@ class Verifier:
     def close(self) -> None:
         self.store.close()
         self.trust.close()
+
+    def desk_names(self) -> dict[str, str]:
+        """The desk's display names as governance endorsed them (its first DID document, on
+        the ledger), kept once read; none while the ledger cannot say (unreachable, or a
+        snapshot without the desk's history): the page then shows the DID alone."""
+        if self._desk_names is None:
+            try:
+                history = self.trust.history(self.desk.did, max_age=ANY_AGE)
+                self._desk_names = endorsed_names(history)
+            except Error:
+                return {}
+        return self._desk_names
 
     def check_policies(self) -> None:
         """Refuse (at load) any policy asking for a claim the desk may not ask for. Offline,

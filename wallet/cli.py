@@ -488,7 +488,10 @@ def receive(
 
 
 def plan_text(plan: Plan) -> str:
-    lines = [f"{inert(plan.verifier)} asks: {inert(plan.purpose)}"]
+    desk = inert(plan.verifier)
+    if plan.verifier_name:  # as governance endorsed it on the ledger; the DID beside it
+        desk = f"{inert(plan.verifier_name)} ({desk})"
+    lines = [f"{desk} asks: {inert(plan.purpose)}"]
     for query in plan.queries:
         option = query.options[0]
         if option.accreditation:

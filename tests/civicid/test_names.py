@@ -14,9 +14,11 @@ from civicid.names import (
     MAX_LANGUAGES,
     MAX_NAME_CHARS,
     MAX_TAG_CHARS,
+    accept_language,
     check_names,
     display_name,
     display_names,
+    languages_from_environment,
     names_service,
     parse_names,
 )
@@ -140,3 +142,33 @@ def test_a_body_without_names_is_shown_by_its_did() -> None:
 def test_lookup_drops_a_singleton_with_its_subtag() -> None:
     names = {"en": "English", "en-a": "never"}
     assert display_name(names, ["en-a-bbb"], fallback="") == "English"
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("fr-CA, fr;q=0.9, en;q=0.8", ("fr-CA", "fr", "en")),
+        ("en;q=0.5, de", ("de", "en")),  # by quality, then as listed
+        ("fr;q=0, en", ("en",)),  # q=0: not acceptable
+        ("*, en;q=0.1", ("en",)),
+        ("", ()),
+        ("en;q=high, fr", ("fr",)),
+        ("<script>, fr", ("fr",)),
+    ],
+)
+def test_accept_language(header: str, expected: tuple[str, ...]) -> None:
+    assert accept_language(header) == expected
+
+
+@pytest.mark.parametrize(
+    "environ, expected",
+    [
+        ({"LANG": "fr_CA.UTF-8"}, ("fr-CA",)),
+        ({"LANGUAGE": "fr:en_GB", "LANG": "de_DE.UTF-8"}, ("fr", "en-GB", "de-DE")),
+        ({"LC_ALL": "C.UTF-8", "LANG": "fr_FR.UTF-8"}, ()),  # LC_ALL wins: the C locale
+        ({"LC_MESSAGES": "nl_BE@euro"}, ("nl-BE",)),
+        ({}, ()),
+    ],
+)
+def test_languages_from_environment(environ: dict[str, str], expected: tuple[str, ...]) -> None:
+    assert languages_from_environment(environ) == expected

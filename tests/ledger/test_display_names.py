@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,14 @@ def test_register_refuses_a_bad_name_in_one_line(data: str, option: str, code: s
     assert "\x1b" not in err
     assert not (Path(data) / "keys" / "town-hall.json").exists()
     assert (Path(data) / "ledger" / "log.dat").read_bytes() == before
+
+
+def test_register_through_a_running_ledger(world: World, live: str, client: LedgerClient) -> None:
+    world.clock.now = int(time.time())  # the command signs at the real time
+    code, out, err = civicid(
+        "ledger", "register", "town-hall", "--data-dir", str(world.root), "--role",
+        "service-desk", "--name", "en=Cadur town hall desk", "--ledger", live, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    did = json.loads(out)["did"]
+    assert names_of(client, did) == {"en": "Cadur town hall desk"}

@@ -27,6 +27,7 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.jose import PrivateKey
 from civicid.keystore import KeyStore
+from civicid.names import names_service
 from civicid.oid4vp import AuthorizationRequest, parse_link, verify_request_object
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, StatusList, build_token
 from civicid.status_uri import status_service
@@ -45,6 +46,8 @@ LIST_URI: Final = "https://agency.civicid.example/status/1"
 EXAMPLES: Final = Path(__file__).parents[2] / "examples" / "policies"
 REVOKED: Final = 3
 SUSPENDED: Final = 5
+# The desk's display names on the ledger (civicid/names.py).
+DESK_NAMES: Final = {"en": "Cadur town hall desk", "fr": "Guichet de la mairie de Cadur"}
 DESK_CLAIMS: Final = [
     "given_name",
     "family_name",
@@ -132,10 +135,15 @@ class World:
         )
         return self.ledger.submit(text).seq
 
-    def register(self, role: str, *, prerotate: bool = False) -> Identity:
-        # An agency's document names the base URL its status lists (LIST_URI) live under.
-        services = [status_service("https://agency.civicid.example")] if role == "agency" else None
-        who = Identity.create(prerotate=prerotate, services=services)
+    def register(
+        self, role: str, *, prerotate: bool = False, names: dict[str, str] | None = None
+    ) -> Identity:
+        # An agency's document names the base URL its status lists (LIST_URI) live under;
+        # a body its display names.
+        services = [status_service("https://agency.civicid.example")] if role == "agency" else []
+        if names:
+            services.append(names_service(names))
+        who = Identity.create(prerotate=prerotate, services=services or None)
         endorsement = self.genesis.governance.endorse(
             who.did, role, ledger=self.origin, now=self.clock.now
         )
@@ -263,7 +271,7 @@ def build_world(root: Path, clock: Clock) -> World:
     ledger = open_ledger(root, clock=clock)
     world = World(root, genesis, ledger, clock)
     world.agency = world.register("agency")
-    world.desk = world.register("service-desk")
+    world.desk = world.register("service-desk", names=DESK_NAMES)
     world.accredit(world.agency, vcts=[NATIONAL_ID, BENEFIT])
     world.accredit(world.desk, claims={NATIONAL_ID: DESK_CLAIMS})
     world.submit(world.agency, tx.CREDENTIAL_TYPE, type_body())

@@ -120,7 +120,8 @@ def holder_settings(root: Path, world: LedgerWorld, **extra: Any) -> WalletSetti
 def holder(tmp_path: Path, ledger_world: LedgerWorld) -> Iterator[Wallet]:
     """A citizen's wallet that trusts the session's ledger (real time: the ledger's clock)."""
     settings = holder_settings(tmp_path / "citizen", ledger_world, http_timeout=2.0)
-    with Wallet.create(settings, PASSPHRASE) as opened:
+    # Names shown in British English, whatever this machine's locale.
+    with Wallet.create(settings, PASSPHRASE, languages=("en-GB",)) as opened:
         yield opened
 
 

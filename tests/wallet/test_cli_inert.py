@@ -58,7 +58,9 @@ def test_outside_strings_reach_the_terminal_inert(
     desk_stub.behaviour.purpose = hostile + "Check who you are"
     received = person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
     assert_inert(received.stdout + received.stderr)
-    assert shown[:12] in received.stderr  # the review names the issuer, escapes visible
+    # The review names the issuer as the ledger has it (governance endorsed the name, which
+    # holds no control character): the name its own metadata claims is not shown at all.
+    assert "Civil Registry" in received.stderr and shown[:12] not in received.stderr
     listed = person.run("list")
     assert_inert(listed.stdout)
     [card] = person.json("list")

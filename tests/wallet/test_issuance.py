@@ -10,7 +10,7 @@ import pytest
 from civicid.errors import Error
 from civicid.identity import Identity
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.world import CLAIMS, OTHER_TYPE, LedgerWorld
+from tests.wallet.world import AGENCY_NAMES, CLAIMS, OTHER_TYPE, LedgerWorld
 from wallet.holder.credentials import VALID
 from wallet.holder.wallet import Wallet
 
@@ -31,7 +31,9 @@ def test_receive_a_batch_of_verified_copies(
 ) -> None:
     review = holder.review_offer(issuer_stub.offer(by_reference=by_reference))
     assert review.issuer_did == issuer_stub.world.agency.did
-    assert review.issuer_name == "Civil Registry (test)"
+    # Its name as governance endorsed it on the ledger, not the one its metadata claims.
+    assert review.issuer_name == "Civil Registry" != issuer_stub.behaviour.name
+    assert review.issuer_names == AGENCY_NAMES
     assert [o.type_name for o in review.offered] == ["National ID"]
     assert review.offered[0].accreditation is not None
     assert review.tx_code is not None and review.tx_code.length == 6
@@ -39,6 +41,7 @@ def test_receive_a_batch_of_verified_copies(
     [held] = holder.accept_offer(review, TX_CODE)
     assert held.claims == CLAIMS
     assert held.type_name == "National ID"
+    assert (held.issuer_name, held.issuer_names) == ("Civil Registry", AGENCY_NAMES)
     assert held.status(held.received_at) == VALID
     assert len(held.copies) == 3
     keys = {copy.holder_key().public.thumbprint() for copy in held.copies}

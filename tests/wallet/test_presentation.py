@@ -8,7 +8,7 @@ import pytest
 from civicid.identity import Identity
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.test_issuance import unchanged
-from tests.wallet.world import OTHER_TYPE, LedgerWorld
+from tests.wallet.world import DESK_NAMES, OTHER_TYPE, LedgerWorld
 from wallet.holder.presentation import OPTIONAL, REQUIRED
 from wallet.holder.wallet import Wallet
 
@@ -18,6 +18,7 @@ def test_present_sends_only_what_is_asked_and_keeps_the_receipt(
 ) -> None:
     plan = citizen.prepare(desk_stub.link())
     assert plan.verifier == ledger_world.desk.did
+    assert (plan.verifier_name, plan.verifier_names) == ("Town hall desk", DESK_NAMES)
     [query] = plan.queries
     option = query.options[0]
     assert [(c.name, c.requirement, c.allowed) for c in option.claims] == [

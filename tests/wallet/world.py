@@ -15,6 +15,7 @@ from civicid import transaction as tx
 from civicid.accreditation import grant_body
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
+from civicid.names import names_service
 from civicid.status_list import IndexAllocator, StatusList, build_token
 from civicid.status_uri import status_service
 from cli.harness import free_port, serving
@@ -23,6 +24,9 @@ NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
 OTHER_TYPE: Final = "https://civicid.example/vct/library-card"
 STATUS_URI: Final = "https://agency.civicid.example/status/1"
 LIST_SIZE: Final = 10_000
+# What the agency and the desk call themselves on the ledger (governance endorsed it).
+AGENCY_NAMES: Final = {"en": "Civil Registry", "fr": "État civil"}
+DESK_NAMES: Final = {"en": "Town hall desk"}
 DESK_CLAIMS: Final = ["given_name", "family_name", "resident", "age_equal_or_over.18"]
 CLAIMS: Final[dict[str, Any]] = {
     "given_name": "Ada",
@@ -95,10 +99,15 @@ class LedgerWorld:
     def sign(self, who: Identity, tx_type: str, body: dict[str, Any]) -> str:
         return who.sign(tx_type, body, ledger=self.origin)
 
-    def register(self, role: str, bases: tuple[str, ...] = ()) -> Identity:
+    def register(
+        self, role: str, bases: tuple[str, ...] = (), names: dict[str, str] | None = None
+    ) -> Identity:
         """A DID registered with ``role``; an agency's document names ``bases``: the base
-        URLs its status lists and its issuer live under (``civicid/status_uri.py``)."""
+        URLs its status lists and its issuer live under (``civicid/status_uri.py``), and
+        its display ``names`` (``civicid/names.py``)."""
         services = [status_service(url, f"base-{n}") for n, url in enumerate(bases)]
+        if names:
+            services.append(names_service(names))
         who = Identity.create(services=services or None)
         endorsement = self.governance.endorse(who.did, role, ledger=self.origin)
         self.client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=self.origin))
@@ -172,8 +181,8 @@ def live_ledger(root: Path) -> Iterator[LedgerWorld]:
             status_list=StatusList(LIST_SIZE, 2),
             allocator=IndexAllocator(LIST_SIZE),
         )
-        world.agency = world.register("agency", agency_bases(world.issuer_port))
-        world.desk = world.register("service-desk")
+        world.agency = world.register("agency", agency_bases(world.issuer_port), AGENCY_NAMES)
+        world.desk = world.register("service-desk", names=DESK_NAMES)
         world.accredit(world.agency, vcts=[NATIONAL_ID])
         world.accredit(world.desk, claims={NATIONAL_ID: list(DESK_CLAIMS)})
         world.client.submit(world.sign(world.agency, tx.CREDENTIAL_TYPE, type_body()))

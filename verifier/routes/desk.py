@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from civicid.names import accept_language, display_name
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep
 
 router = APIRouter()
@@ -56,8 +57,18 @@ async def health() -> dict[str, str]:
 @router.get("/", response_class=HTMLResponse, tags=["desk"], summary="The desk's page")
 async def desk_page(request: Request, verifier: VerifierDep, templates: TemplatesDep) -> Response:
     policies = sorted(verifier.policies.values(), key=lambda p: p.title)
+    # The desk by the name governance endorsed, in the browser's language (the template
+    # escapes it: a name is shown, never read as markup).
+    names = await run_in_threadpool(verifier.desk_names)
+    languages = (*accept_language(request.headers.get("accept-language", "")), "en")
     response = templates.TemplateResponse(
-        request, "desk.html", {"policies": policies, "desk": verifier.desk.did}
+        request,
+        "desk.html",
+        {
+            "policies": policies,
+            "desk": verifier.desk.did,
+            "desk_name": display_name(names, languages, fallback=""),
+        },
     )
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -92,7 +92,8 @@ class Credential:
     copies: tuple[Copy, ...]
     expires_at: int | None = None
     origin: str = ORIGIN_ISSUANCE
-    issuer_name: str | None = None  # display name from the ledger's trust registry
+    issuer_name: str | None = None  # its name as it registered it on the ledger
+    issuer_names: dict[str, str] = field(default_factory=dict)  # every language's
     type_name: str | None = None  # display name from the ledger's type metadata
     labels: dict[str, str] = field(default_factory=dict)  # claim path label -> display label
     checked_at: int | None = None  # last status refresh from the ledger
@@ -136,6 +137,7 @@ class Credential:
             "vct": self.vct,
             "issuer": self.issuer,
             "issuer_name": self.issuer_name,
+            "issuer_names": self.issuer_names,
             "type_name": self.type_name,
             "claims": self.claims,
             "disclosable": [list(p) for p in self.disclosable],
@@ -156,6 +158,7 @@ class Credential:
                 vct=str(data["vct"]),
                 issuer=str(data["issuer"]),
                 issuer_name=data.get("issuer_name"),
+                issuer_names=dict(data.get("issuer_names") or {}),
                 type_name=data.get("type_name"),
                 claims=dict(data["claims"]),
                 disclosable=tuple(tuple(p) for p in data["disclosable"]),

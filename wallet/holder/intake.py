@@ -6,7 +6,7 @@ for its type, bound to a key the wallet holds, and only then turned into a recor
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -14,9 +14,11 @@ from civicid import sdjwt
 from civicid.did import split_key_id
 from civicid.errors import Error
 from civicid.jose import PrivateKey, PublicKey
+from civicid.names import display_name as body_display_name
+from civicid.names import endorsed_names
 from civicid.proven import ProvenType
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
-from civicid.trust import Trust
+from civicid.trust import ANY_AGE, Trust
 from wallet.errors import (
     WALLET_CNF_MISMATCH,
     WALLET_HOLDER_KEY_MISSING,
@@ -141,6 +143,12 @@ def display_name(entries: Any) -> str | None:
     return str(named[0]["name"]) if named else None
 
 
+def display_name_in(names: Mapping[str, str], languages: Sequence[str]) -> str | None:
+    """A public body's name as it registered it on the ledger (``civicid.names``), in the
+    first of ``languages`` it has one in; None if it registered none."""
+    return body_display_name(names, languages, fallback="") or None
+
+
 def claim_labels(metadata: dict[str, Any]) -> dict[str, str]:
     """Claim path -> label from the type metadata's claim display (§5.6), English first."""
     labels: dict[str, str] = {}
@@ -167,11 +175,14 @@ def to_record(
     copies: Sequence[Accepted],
     *,
     proven_type: ProvenType | None,
-    issuer_name: str | None,
+    issuer_names: dict[str, str],
+    languages: Sequence[str],
     now: int,
     origin: str = ORIGIN_ISSUANCE,
 ) -> Credential:
-    """One credential record for a batch of verified copies of the same credential."""
+    """One credential record for a batch of verified copies of the same credential; the
+    issuer is named as it registered itself on the ledger (``issuer_names``), in the first
+    of ``languages`` it has a name in."""
     first = copies[0].payload
     disclosable = tuple(
         path
@@ -197,7 +208,8 @@ def to_record(
         id=new_id(),
         vct=str(first["vct"]),
         issuer=str(first["iss"]),
-        issuer_name=issuer_name,
+        issuer_name=display_name_in(issuer_names, languages),
+        issuer_names=issuer_names,
         type_name=display_name(metadata.get("display")) or metadata.get("name"),
         claims=holder_claims(first),
         disclosable=disclosable,
@@ -217,6 +229,7 @@ def import_credential(
     key: PrivateKey | None,
     *,
     now: int,
+    languages: Sequence[str] = PREFERRED_LOCALES,
 ) -> Credential:
     """A credential from a file: the same checks as one issued to this wallet, plus the
     issuer's accreditation for its type as of its ``iat`` (nobody vetted the offer)."""
@@ -234,8 +247,16 @@ def import_credential(
         proven: ProvenType | None = trust.credential_type(str(payload["vct"]), now=now)
     except Error:
         proven = None
+    # The issuer's first version never changes: the history its key was just proven from.
+    names = endorsed_names(trust.history(str(payload["iss"]), now=now, max_age=ANY_AGE))
     return to_record(
-        trust, [accepted], proven_type=proven, issuer_name=None, now=now, origin=ORIGIN_IMPORT
+        trust,
+        [accepted],
+        proven_type=proven,
+        issuer_names=names,
+        languages=languages,
+        now=now,
+        origin=ORIGIN_IMPORT,
     )
 
 

@@ -14,13 +14,14 @@ the same link redeemable later.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from civicid.did import parse_did
 from civicid.errors import Error, StorageError, Unavailable
 from civicid.http import Answer, HttpClient
 from civicid.jose import PrivateKey
+from civicid.names import endorsed_names
 from civicid.oid4vci import (
     FORMAT_SD_JWT_VC,
     MAX_CODE_CHARS,
@@ -47,6 +48,7 @@ from civicid.oid4vci import (
 )
 from civicid.proven import ProvenType
 from civicid.status_uri import base_urls, normalize_uri
+from civicid.trust import ANY_AGE
 from wallet.errors import (
     WALLET_AUTHORIZATION_SERVER_UNLISTED,
     WALLET_ENDPOINT_UNBOUND,
@@ -58,7 +60,13 @@ from wallet.errors import (
     WALLET_URI_INVALID,
 )
 from wallet.holder.credentials import Credential
-from wallet.holder.intake import Accepted, display_name, to_record, verify_copy
+from wallet.holder.intake import (
+    Accepted,
+    display_name,
+    display_name_in,
+    to_record,
+    verify_copy,
+)
 
 if TYPE_CHECKING:
     from civicid.trust import Trust
@@ -93,10 +101,11 @@ class OfferReview:
     metadata: CredentialIssuerMetadata
     token_endpoint: str
     issuer_did: str
-    issuer_name: str | None
+    issuer_name: str | None  # as the agency registered itself on the ledger (None: it did not)
     offered: tuple[Offered, ...]
     tx_code: TxCode | None  # None: the offer needs no transaction code
     offer_uri: str | None = None  # by reference: where it was served (it is kept under it)
+    issuer_names: dict[str, str] = field(default_factory=dict)  # language tag -> name
 
     @property
     def issuer_url(self) -> str:
@@ -226,6 +235,8 @@ def checked(wallet: Wallet, link: str, fetched: list[tuple[str, CredentialOffer]
     #    access token and key proofs (a real issuer URL with any of them elsewhere is a
     #    phishing offer all the same).
     bases = agency_bases(trust, did)
+    # From the first version, as governance endorsed it (the history just proven will do).
+    names = endorsed_names(trust.history(did, max_age=ANY_AGE))
     check_issuer_bound(bases, did, offer.credential_issuer)
     check_endpoint_bound(bases, did, "authorization server", server)
     check_endpoint_bound(bases, did, "credential endpoint", metadata.credential_endpoint)
@@ -247,7 +258,9 @@ def checked(wallet: Wallet, link: str, fetched: list[tuple[str, CredentialOffer]
         metadata=metadata,
         token_endpoint=auth.token_endpoint,
         issuer_did=did,
-        issuer_name=display_name(metadata.display),
+        # Its name as governance endorsed it, never the one its own metadata claims.
+        issuer_name=display_name_in(names, wallet.languages),
+        issuer_names=names,
         offered=tuple(offered),
         tx_code=grant.tx_code,
         offer_uri=offer_uri,
@@ -426,7 +439,8 @@ def redeem(
                     wallet.trust,
                     accepted,
                     proven_type=offered.proven_type,
-                    issuer_name=reviewed.issuer_name,
+                    issuer_names=reviewed.issuer_names,
+                    languages=wallet.languages,
                     now=wallet.clock(),
                 )
             )

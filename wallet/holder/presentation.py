@@ -17,6 +17,7 @@ from civicid import sdjwt
 from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
 from civicid.errors import Error
 from civicid.jose import PublicKey
+from civicid.names import endorsed_names
 from civicid.oid4vp import (
     SD_JWT_VC_FORMATS,
     AuthorizationRequest,
@@ -27,7 +28,7 @@ from civicid.oid4vp import (
     verify_receipt,
     verify_request_object,
 )
-from civicid.trust import DeskStanding, Trust
+from civicid.trust import ANY_AGE, DeskStanding, Trust
 from wallet.errors import (
     WALLET_CLAIM_IN_CLEAR,
     WALLET_CLAIM_NOT_ALLOWED,
@@ -40,6 +41,7 @@ from wallet.errors import (
 )
 from wallet.holder.credentials import EXPIRED, REVOKED, Credential, new_id
 from wallet.holder.history import Presentation
+from wallet.holder.intake import display_name_in
 
 if TYPE_CHECKING:
     from wallet.holder.wallet import Wallet
@@ -92,6 +94,10 @@ class Plan:
     request: AuthorizationRequest
     queries: tuple[QueryPlan, ...]
     prepared_at: int
+    # The desk's names as it registered them on the ledger (language tag -> name), and the
+    # one shown in the wallet's languages (None: it registered none, show its DID).
+    verifier_names: dict[str, str] = field(default_factory=dict)
+    verifier_name: str | None = None
 
     @property
     def verifier(self) -> str:
@@ -163,7 +169,16 @@ def prepare(wallet: Wallet, link: str) -> Plan:
             key=lambda o: (sum(not c.allowed for c in o.claims), -o.credential.received_at),
         )
         queries.append(QueryPlan(query, tuple(ranked)))
-    return Plan(link, request, tuple(queries), now)
+    # Its first version never changes: the history just proven for its key will do.
+    names = endorsed_names(wallet.trust.history(request.did, now=now, max_age=ANY_AGE))
+    return Plan(
+        link,
+        request,
+        tuple(queries),
+        now,
+        verifier_names=names,
+        verifier_name=display_name_in(names, wallet.languages),
+    )
 
 
 def satisfied_options(

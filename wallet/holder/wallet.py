@@ -6,6 +6,7 @@ drive this one object; the protocols (``issuance``, ``presentation``, ``status``
 from __future__ import annotations
 
 import hmac
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ from tinydb import Query
 
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
+from civicid.names import languages_from_environment
 from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
@@ -80,10 +82,18 @@ class Wallet:
         clock: Clock = system_clock,
         monotonic: Monotonic = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        languages: Iterable[str] | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.transport = transport
+        # The languages public bodies' names are shown in, most preferred first: the
+        # locale's (LANGUAGE, LANG), then English.
+        self.languages = (
+            tuple(languages)
+            if languages is not None
+            else languages_from_environment(os.environ) + intake.PREFERRED_LOCALES
+        )
         self.idle = IdleLock(settings.idle_timeout, monotonic)
         self._store: Store | None = store
         self._ledger: LedgerClient | None = None
@@ -365,7 +375,9 @@ class Wallet:
             raise WALLET_IMPORT_INVALID(f"cannot read {exc.filename}: {exc.strerror}") from exc
         sd_jwt, key = intake.read_import(data, key_data)
         self._guard()
-        credential = intake.import_credential(self.trust, sd_jwt, key, now=self.clock())
+        credential = intake.import_credential(
+            self.trust, sd_jwt, key, now=self.clock(), languages=self.languages
+        )
         self.add(credential)
         return credential
 

@@ -39,7 +39,10 @@ OVERRIDE_WARNING = (
 
 
 def desk_text(plan: Plan, option: Option) -> Content:
-    rows = [plain("Desk ", plan.verifier), plain("Asks because: ", plan.purpose)]
+    rows = [plain("Desk ", plan.verifier_name or plan.verifier)]
+    if plan.verifier_name:  # its name as governance endorsed it; its DID still shown
+        rows.append(plain("     ", plan.verifier))
+    rows.append(plain("Asks because: ", plan.purpose))
     if option.accreditation:
         partly = " for part of this" if option.refusal else ""
         rows.append(plain(f"✔ Accredited{partly} on the ledger (", option.accreditation, "):"))
