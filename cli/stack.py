@@ -265,7 +265,7 @@ def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) ->
         settings.policies_path.mkdir(parents=True, exist_ok=True)
         for path in sorted((EXAMPLES / "policies").glob("*.toml")):
             shutil.copy(path, settings.policies_path / path.name)
-        settings.save()
+        settings.rewrite()
         Verifier.open(settings).close()  # each policy checked against the ledger now
     return settings
 

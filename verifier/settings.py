@@ -24,7 +24,7 @@ class VerifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_")
     part = "verifier"
     invalid = VERIFIER_SETTINGS_INVALID
-    # What ``init`` binds, and ``save`` writes to verifier.toml.
+    # What ``init`` binds, and ``rewrite`` writes to verifier.toml.
     saved = ("desk", "ledger_url", "checkpoint_key", "public_url", "policies_dir")
 
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)

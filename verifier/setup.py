@@ -94,7 +94,7 @@ def initialize(
         verifier.close()
         # 4. The staged policies swapped in, then the settings written; each undone if the
         #    next fails.
-        install(staging, target, settings.save)
+        install(staging, target, settings.rewrite)
     return Initialized(settings=settings, did=did, policies=names)
 
 

@@ -1,20 +1,21 @@
 """The wallet's settings, from (strongest first) command-line flags, the environment
-(``CIVICID_WALLET_*``), the file ``<data-dir>/wallet.toml``, and safe defaults."""
+(``CIVICID_WALLET_*``), the file ``<data-dir>/wallet.toml``, and safe defaults
+(``civicid.shell.settings``)."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from civicid.checkpoint import NoteVerifier
 from civicid.errors import Error, NotFound
-from civicid.keystore import KeyStore, write_private
-from civicid.settings import DEFAULT_HOST, LEDGER_PORT, default_data_dir
+from civicid.keystore import KeyStore
+from civicid.settings import DEFAULT_HOST, LEDGER_PORT
+from civicid.shell.settings import FileSettings
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
 
 CONFIG_FILE: Final = "wallet.toml"
@@ -26,10 +27,11 @@ LEDGER_CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"
 DEFAULT_IDLE_SECONDS: Final = 300
 
 
-class WalletSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICID_WALLET_", frozen=True, extra="forbid")
+class WalletSettings(FileSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_WALLET_")
+    part = "wallet"
+    invalid = WALLET_SETTINGS_INVALID
 
-    data_dir: Path = Field(default_factory=default_data_dir)
     ledger_url: str = f"http://{DEFAULT_HOST}:{LEDGER_PORT}"
     ledger_key: str | None = None  # the ledger's checkpoint verification key (a C2SP vkey)
     idle_timeout: float = Field(default=DEFAULT_IDLE_SECONDS, gt=0)
@@ -68,19 +70,6 @@ class WalletSettings(BaseSettings):
         except (NotFound, KeyError) as exc:
             raise WALLET_LEDGER_UNCONFIGURED() from exc
 
-    @classmethod
-    def load(cls, data_dir: Path, **flags: Any) -> WalletSettings:
-        """Settings for the wallet in ``data_dir``; ``flags`` that are not None win."""
-        path = data_dir / CONFIG_FILE
-        try:
-            from_file = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-            from_env = cls(data_dir=data_dir)
-            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
-            given = {k: v for k, v in flags.items() if v is not None}
-            return cls(**{**from_file, **env, **given, "data_dir": data_dir})
-        except (tomllib.TOMLDecodeError, ValidationError) as exc:
-            raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
-
     def key_source(self) -> str | None:
         """Where the ledger's checkpoint key comes from: ``wallet.toml`` or the environment
         (``ledger_key``), this data dir's key store (a ledger run here), or nowhere."""
@@ -88,24 +77,14 @@ class WalletSettings(BaseSettings):
             return "settings"
         return "key store" if self.key_or_none() is not None else None
 
-    def save(self, **values: Any) -> WalletSettings:
+    def save(self, **values: Any) -> Self:
         """Write ``values`` (ledger URL and key, idle timeout) to ``wallet.toml``, keeping
         what is there. They are checked first: nothing is written when one is refused. A new
         ledger key is a new ledger: the checkpoint trusted under the old key is dropped
         (under another URL with the same key, a mirror, it is kept). The command line also
         checks the key's form first (``check_ledger_key``)."""
-        path = self.data_dir / CONFIG_FILE
-        given = {k: v for k, v in values.items() if v is not None}
-        try:
-            current = tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
-        except tomllib.TOMLDecodeError as exc:
-            raise WALLET_SETTINGS_INVALID(f"wallet settings ({path}): {exc}") from exc
-        WalletSettings.load(self.data_dir, **given)  # the whole, checked before writing
         before = self.key_or_none()
-        current.update(given)
-        lines = [f"{name} = {_toml_value(value)}" for name, value in sorted(current.items())]
-        write_private(path, ("\n".join(lines) + "\n").encode("utf-8"))
-        saved = WalletSettings.load(self.data_dir)
+        saved = super().save(**values)
         if before is not None and saved.key_or_none() != before:
             saved.trust_file.unlink(missing_ok=True)
         return saved
@@ -127,12 +106,3 @@ def check_ledger_key(key: str) -> str:
             "ledger's operator publishes it (civicid ledger init prints it)"
         ) from exc
     return key
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'

@@ -19,6 +19,7 @@ the process's file descriptors. Here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 from http import HTTPStatus
@@ -123,7 +124,8 @@ class GuardedH11(H11Protocol):
 
     def evict(self) -> None:
         """Called from any thread by the budget: close this connection on its own loop."""
-        self.loop.call_soon_threadsafe(self._evicted)
+        with contextlib.suppress(RuntimeError):  # its loop has stopped: it is closed already
+            self.loop.call_soon_threadsafe(self._evicted)
 
     def _evicted(self) -> None:
         if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:

@@ -22,7 +22,7 @@ from civicid.errors import Code
 from civicid.keystore import write_private
 from civicid.settings import DEFAULT_HOST, default_data_dir
 
-# The server limits are not written by ``save``: a file holding today's defaults would keep
+# The server limits are not written by ``rewrite``: a file holding today's defaults would keep
 # them when a release changes them. An operator sets them in the file by hand, or in the env.
 SERVER_LIMITS: Final = (
     "max_connections",
@@ -40,7 +40,7 @@ class FileSettings(BaseSettings):
 
     part: ClassVar[str]
     invalid: ClassVar[Code]
-    # What ``save`` writes (None: every setting but the data directory and the server limits).
+    # What ``rewrite`` writes (None: every setting but the data directory and server limits).
     saved: ClassVar[tuple[str, ...] | None] = None
 
     data_dir: Path = Field(default_factory=default_data_dir)
@@ -84,15 +84,21 @@ class FileSettings(BaseSettings):
         return f"# civicid {cls.part} settings (flags > {prefix}* > this file > defaults)"
 
     def to_toml(self) -> str:
-        """The file ``save`` writes: the settings ``saved`` names that have a value."""
+        """The file ``rewrite`` writes: the settings ``saved`` names that have a value."""
         names = self.saved or tuple(
             name for name in type(self).model_fields if name not in {"data_dir", *SERVER_LIMITS}
         )
         data = self.model_dump(mode="json", include=set(names), exclude_none=True)
         return to_toml({name: data[name] for name in names if name in data}, self.header())
 
-    def save(self) -> Path:
-        """Write ``to_toml`` to the file (0600), replacing it."""
+    def save(self, **values: Any) -> Self:
+        """Set ``values`` in the file (those that are None are left as they are), keeping
+        what else it holds (a person's own edits stay); the settings as loaded again."""
+        self.write(self.data_dir, {k: v for k, v in values.items() if v is not None})
+        return self.load(self.data_dir)
+
+    def rewrite(self) -> Path:
+        """Replace the file with ``to_toml`` (0600): what ``init`` binds."""
         path = self.file_in(self.data_dir)
         write_private(path, self.to_toml().encode("utf-8"))
         return path

@@ -1,0 +1,104 @@
+"""The settings base: flags over environment over file over defaults; a bad file refused with
+the part's own code; ``save`` changes some settings and keeps the rest of the file;
+``rewrite`` writes what a part binds; the file is private and reads back the same."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
+
+from civicid.errors import Error, InvalidInput, declare
+from civicid.shell.settings import FileSettings
+
+SAMPLE_INVALID = declare("sample_settings_invalid", InvalidInput, "the sample settings are wrong")
+
+
+class Row(BaseModel):
+    id: str
+    display: list[dict[str, str]] | None = None
+
+
+class SampleSettings(FileSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_SAMPLE_")
+    part = "sample"
+    invalid = SAMPLE_INVALID
+    saved = ("name", "rows", "limit")
+
+    name: str = "town hall"
+    limit: int = Field(default=5, ge=1)
+    colour: str | None = None
+    rows: list[Row] = Field(default_factory=list)
+
+
+def test_flags_over_environment_over_file_over_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert SampleSettings.load(tmp_path / "empty").limit == 5
+    (tmp_path / "sample.toml").write_text('name = "from file"\nlimit = 7\ncolour = "red"\n')
+    assert SampleSettings.load(tmp_path).limit == 7
+    monkeypatch.setenv("CIVICID_SAMPLE_LIMIT", "8")
+    monkeypatch.setenv("CIVICID_SAMPLE_COLOUR", "blue")
+    loaded = SampleSettings.load(tmp_path, colour="green", name=None)
+    assert (loaded.name, loaded.limit, loaded.colour) == ("from file", 8, "green")
+    assert loaded.data_dir == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("limit = 0\n", "limit"),
+        ("shade = 'blue'\n", "shade"),
+        ("limit = [\n", "not TOML"),
+        ("[[rows]]\nname = 1\n", "rows.0.id"),
+    ],
+)
+def test_a_bad_file_is_refused_with_the_parts_code(tmp_path: Path, text: str, says: str) -> None:
+    (tmp_path / "sample.toml").write_text(text)
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path)
+    assert caught.value.code == "sample_settings_invalid"
+    assert says in caught.value.message and "sample.toml" in caught.value.message
+
+
+def test_a_bad_environment_is_refused_with_the_parts_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CIVICID_SAMPLE_LIMIT", "many")
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path)
+    assert caught.value.code == "sample_settings_invalid"
+
+
+def test_save_changes_some_and_keeps_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "sample.toml").write_text('# mine\ncolour = "red"\nlimit = 3\n')
+    saved = SampleSettings.load(tmp_path).save(limit=9, name=None)
+    assert (saved.colour, saved.limit, saved.name) == ("red", 9, "town hall")
+    assert stat.S_IMODE((tmp_path / "sample.toml").stat().st_mode) == 0o600
+    assert SampleSettings.load(tmp_path) == saved
+
+
+def test_save_refuses_what_would_not_load_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "sample.toml").write_text("limit = 3\n")
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path).save(limit=0)
+    assert caught.value.code == "sample_settings_invalid"
+    assert (tmp_path / "sample.toml").read_text() == "limit = 3\n"
+
+
+def test_rewrite_writes_what_the_part_binds_and_reads_back_the_same(tmp_path: Path) -> None:
+    chosen = SampleSettings(
+        data_dir=tmp_path,
+        name='Mairie "centrale" d\'Arles \\ été',
+        colour="not bound",
+        rows=[Row(id="a", display=[{"name": "Carte", "locale": "fr-FR"}]), Row(id="b")],
+    )
+    path = chosen.rewrite()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text("utf-8")
+    assert "colour" not in text and text.startswith("# civicid sample settings")
+    again = SampleSettings.load(tmp_path)
+    assert again == chosen.model_copy(update={"colour": None})
