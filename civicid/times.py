@@ -50,4 +50,8 @@ def parse_time(value: str | int) -> int:
         raise TIME_INVALID(f"{value!r} is not an RFC 3339 time") from exc
     if parsed.tzinfo is None:
         raise TIME_INVALID(f"{value!r} has no UTC offset (RFC 3339 §5.6 requires one)")
-    return int(parsed.timestamp())
+    number = int(parsed.timestamp())
+    # The range a NumericDate has here: every time we hold is one we can write back.
+    if not 0 <= number <= MAX_TIMESTAMP:
+        raise TIME_INVALID(f"{value!r} is out of range")
+    return number

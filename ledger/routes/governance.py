@@ -23,6 +23,7 @@ from civicid.wire import (
     StatusListAnswer,
     StatusListHistory,
     TrustAnswer,
+    constraints,
 )
 from ledger import registry
 from ledger.errors import QUERY_INVALID
@@ -35,17 +36,35 @@ router = APIRouter(tags=["governance"])
 # Token Status List §8.1/§8.2: the media type asked for and answered with.
 STATUS_LIST_MEDIA_TYPE: Final = f"application/{TYP}"
 
-Subject = Annotated[str, Query(max_length=100, description="The DID asked about.")]
-Vct = Annotated[str, Query(max_length=MAX_VCT_CHARS, description="A credential type.")]
+# Declared as enforced: the DID and vct forms by the framework (request_invalid), a time by
+# civicid.times (time_invalid), a list's URI by civicid.status_uri (status_list_uri_invalid).
+_SUBJECT = Query(
+    pattern=constraints.DID,
+    max_length=constraints.MAX_DID_CHARS,
+    description="The DID asked about.",
+)
+_VCT = Query(pattern=constraints.VCT, max_length=MAX_VCT_CHARS, description="A credential type.")
+Subject = Annotated[str, _SUBJECT]
+Vct = Annotated[str, _VCT]
+OptionalSubject = Annotated[str | None, _SUBJECT]
+OptionalVct = Annotated[str | None, _VCT]
 At = Annotated[
     str | None,
     Query(
-        max_length=64,
-        description="The time to judge at, RFC 3339 (default: the ledger's now).",
+        max_length=constraints.MAX_TIME_CHARS,
+        description="The time to judge at: RFC 3339, or a NumericDate (default: the ledger's now).",
         examples=["2026-11-25T10:00:00Z"],
+        json_schema_extra=constraints.time_schema(),
     ),
 ]
-Uri = Annotated[str, Query(max_length=MAX_STATUS_URI_CHARS, description="The list's URI.")]
+Uri = Annotated[
+    str,
+    Query(
+        max_length=MAX_STATUS_URI_CHARS,
+        description="The list's URI.",
+        json_schema_extra=constraints.status_list_uri(),
+    ),
+]
 
 
 def now(ledger: Ledger, at: str | None) -> int:
@@ -60,8 +79,8 @@ def now(ledger: Ledger, at: str | None) -> int:
 )
 async def accreditations(
     ledger: LedgerDep,
-    subject: Annotated[str | None, Query(max_length=100)] = None,
-    vct: Annotated[str | None, Query(max_length=MAX_VCT_CHARS)] = None,
+    subject: OptionalSubject = None,
+    vct: OptionalVct = None,
     at: At = None,
 ) -> Response:
     """With ``subject`` and ``vct``: the issuer's standing for ``vct`` at ``at``. Without
@@ -107,9 +126,7 @@ async def verifier(
     response_model=CredentialTypeAnswer | CredentialTypeList,
     responses=errors(400, 404),
 )
-async def credential_types(
-    ledger: LedgerDep, vct: Annotated[str | None, Query(max_length=MAX_VCT_CHARS)] = None
-) -> Response:
+async def credential_types(ledger: LedgerDep, vct: OptionalVct = None) -> Response:
     view = snapshot(ledger)
     if vct is None:
         answer = registry.credential_types(ledger.state, view.size)

@@ -4,9 +4,10 @@ consistency proofs. Answers are ``civicid.wire`` models, serialized here."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from civicid.encoding import JSON_INVALID
@@ -21,6 +22,7 @@ from civicid.wire import (
     InclusionProof,
     Receipt,
     Wire,
+    constraints,
 )
 from ledger.errors import (
     LEAF_HASH_INVALID,
@@ -35,6 +37,17 @@ router = APIRouter()
 MAX_BODY_BYTES: Final = MAX_TX_BYTES + 4096
 # A leaf hash in a URL or query: 32 bytes, hex.
 LEAF_HASH_CHARS: Final = 64
+LEAF_HASH: Final = re.compile(constraints.LEAF_HASH)
+# A compact JWS (RFC 7515 §7.1): three base64url parts; the middle one may not be empty here.
+COMPACT_JWS: Final = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+LeafHashQuery = Annotated[
+    str | None,
+    Query(
+        alias="leafHash",
+        max_length=LEAF_HASH_CHARS,
+        json_schema_extra=constraints.string(constraints.LEAF_HASH, LEAF_HASH_CHARS),
+    ),
+]
 
 
 def answer(model: Wire, status: int = 200) -> Response:
@@ -64,12 +77,12 @@ SUBMIT_BODY: Final[dict[str, Any]] = {
         "description": "A signed transaction: its compact JWS as the body (`application/jose`),"
         ' or wrapped as `{"transaction": "<compact JWS>"}`.',
         "content": {
-            JOSE: {"schema": {"type": "string", "pattern": r"^[\w-]+\.[\w-]+\.[\w-]+$"}},
+            JOSE: {"schema": constraints.string(COMPACT_JWS, MAX_TX_BYTES)},
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["transaction"],
-                    "properties": {"transaction": {"type": "string"}},
+                    "properties": {"transaction": constraints.string(COMPACT_JWS, MAX_TX_BYTES)},
                 }
             },
         },
@@ -108,13 +121,9 @@ def entry_of(ledger: Ledger, seq: int) -> Entry:
 
 
 def parse_leaf_hash(text: str) -> bytes:
-    try:
-        digest = bytes.fromhex(text)
-    except ValueError as exc:
-        raise LEAF_HASH_INVALID("a leaf hash is 64 hexadecimal characters") from exc
-    if len(digest) != LEAF_HASH_CHARS // 2:
+    if not LEAF_HASH.fullmatch(text):
         raise LEAF_HASH_INVALID("a leaf hash is 64 hexadecimal characters")
-    return digest
+    return bytes.fromhex(text)
 
 
 @router.get(
@@ -124,7 +133,7 @@ def parse_leaf_hash(text: str) -> bytes:
     response_model=Entry,
     responses=errors(400, 404),
 )
-async def get_entry(seq: int, ledger: LedgerDep) -> Response:
+async def get_entry(seq: Annotated[int, Path(ge=0)], ledger: LedgerDep) -> Response:
     return answer(entry_of(ledger, seq))
 
 
@@ -135,7 +144,12 @@ async def get_entry(seq: int, ledger: LedgerDep) -> Response:
     response_model=Entry,
     responses=errors(400, 404),
 )
-async def get_entry_by_hash(leaf_hash: str, ledger: LedgerDep) -> Response:
+async def get_entry_by_hash(
+    leaf_hash: Annotated[
+        str, Path(json_schema_extra=constraints.string(constraints.LEAF_HASH, LEAF_HASH_CHARS))
+    ],
+    ledger: LedgerDep,
+) -> Response:
     return answer(entry_of(ledger, ledger.seq_of(parse_leaf_hash(leaf_hash))))
 
 
@@ -177,7 +191,7 @@ async def checkpoint_key(ledger: LedgerDep) -> Response:
 async def inclusion(
     ledger: LedgerDep,
     seq: Annotated[int | None, Query(ge=0)] = None,
-    leaf_hash_hex: Annotated[str | None, Query(alias="leafHash", max_length=64)] = None,
+    leaf_hash_hex: LeafHashQuery = None,
     tree_size: Annotated[int | None, Query(alias="treeSize", ge=1)] = None,
 ) -> Response:
     if (seq is None) == (leaf_hash_hex is None):

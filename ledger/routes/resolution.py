@@ -7,18 +7,19 @@ OpenAPI below) and returns cached bytes, so a resolution costs little beyond the
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
-from civicid.wire import ResolutionResult
+from civicid.wire import ResolutionResult, constraints
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, error_result
 from ledger.routes.deps import ResolverDep
 
 router = APIRouter()
-RESULT_REF: Final = "#/components/schemas/ResolutionResult"
+RESULT: Final = {"schema": {"$ref": "#/components/schemas/ResolutionResult"}}
+ERROR_RESULT: Final = {CONTENT_TYPE: RESULT}
 DOCUMENT_ONLY: Final = ("application/did", "application/did+json", "application/did+ld+json")
 # Longest option values we accept: a version id is "<n>-<64 hex>", a time an ISO 8601 string.
 MAX_OPTION_CHARS: Final = 100
@@ -27,14 +28,14 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
         "name": "versionId",
         "in": "query",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": constraints.string(constraints.VERSION_ID, MAX_OPTION_CHARS),
         "description": "A version: its number, or its full id `<n>-<leaf hash>`.",
     },
     {
         "name": "versionTime",
         "in": "query",
         "required": False,
-        "schema": {"type": "string"},
+        "schema": constraints.time_schema(),
         "description": "The version in force at this time (XML Schema dateTime).",
     },
     {
@@ -53,15 +54,19 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
     summary="Resolve a did:civicid (DID Resolution; versionId / versionTime; withProof)",
     response_model=ResolutionResult,
     responses={
-        200: {"content": {CONTENT_TYPE: {"schema": {"$ref": RESULT_REF}}}},
-        400: {"description": "Invalid DID or options (a DID Resolution error result)"},
-        404: {"description": "Not found (a DID Resolution error result)"},
-        410: {"description": "Deactivated: the result has metadata and no document"},
-        501: {"description": "Not a did:civicid (a DID Resolution error result)"},
+        200: {"content": {CONTENT_TYPE: RESULT, DOCUMENT_TYPE: {"schema": {"type": "object"}}}},
+        400: {"description": "Invalid DID or options (an error result)", "content": ERROR_RESULT},
+        404: {"description": "Not found (an error result)", "content": ERROR_RESULT},
+        410: {"description": "Deactivated: metadata and no document", "content": ERROR_RESULT},
+        501: {"description": "Not a did:civicid (an error result)", "content": ERROR_RESULT},
     },
     openapi_extra={"parameters": PARAMETERS},
 )
-async def resolve(did: str, request: Request, resolver: ResolverDep) -> Response:
+async def resolve(
+    did: Annotated[str, Path(json_schema_extra=constraints.did())],
+    request: Request,
+    resolver: ResolverDep,
+) -> Response:
     query = request.query_params
     version_id, version_time = query.get("versionId"), query.get("versionTime")
     if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
