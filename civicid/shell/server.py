@@ -20,8 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
+import logging
 import socket
+import threading
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -39,6 +44,10 @@ if TYPE_CHECKING:
 
 # Requests in flight may finish within this at shutdown; then their connections are closed.
 GRACEFUL_SHUTDOWN: Final = 10
+# One line per kind of warning per this many seconds, saying how many there were: a flood of
+# slow or greedy clients must not become a flood of log lines (a terminal that stops reading
+# blocks the process that writes to it, and with it every service it serves).
+LOG_WINDOW: Final = 10.0
 # The largest body any route takes is a ledger transaction (1 MiB and its wrapper); each
 # route has its own, smaller limit. This cap bounds the routes that have none.
 MAX_BODY_BYTES: Final = 2 * 1024 * 1024
@@ -54,6 +63,42 @@ def refusal(error: Error) -> bytes:
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
     )
     return head.encode("ascii") + body
+
+
+class Throttle(logging.Filter):
+    """Lets one warning of each kind through per ``window`` seconds; the next one let through
+    says how many were held back. Errors always pass."""
+
+    def __init__(self, window: float = LOG_WINDOW, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self.window = window
+        self.clock = clock
+        self._lock = threading.Lock()  # the services of one process log from their threads
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING:
+            return True
+        kind = str(record.msg)
+        now = self.clock()
+        with self._lock:
+            last = self._last.get(kind)
+            if last is not None and now - last < self.window:
+                self._held[kind] = self._held.get(kind, 0) + 1
+                return False
+            self._last[kind] = now
+            held = self._held.pop(kind, 0)
+        if held:
+            record.msg = f"{record.getMessage()} (and {held} more like it before this one)"
+            record.args = None
+        return True
+
+
+@functools.cache
+def log_throttle() -> Throttle:
+    """The one throttle on uvicorn's server log in this process (made on first use)."""
+    return Throttle()
 
 
 class GuardedH11(H11Protocol):
@@ -171,7 +216,7 @@ def server_config(
     """uvicorn's configuration for ``app`` with every limit ``settings`` names. The service's
     connections count against ``process`` (default: this process's budget)."""
     budget = Budget(settings.max_connections, parent=process or process_budget())
-    return uvicorn.Config(
+    config = uvicorn.Config(
         BodyGuard(app, max_bytes=max_body_bytes, timeout=settings.body_timeout),
         log_level="info" if access_log else "warning",
         access_log=access_log,
@@ -188,6 +233,11 @@ def server_config(
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
+    # After the configuration: it (re)configures uvicorn's loggers, keeping their filters.
+    server_log = logging.getLogger("uvicorn.error")
+    if log_throttle() not in server_log.filters:
+        server_log.addFilter(log_throttle())
+    return config
 
 
 def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket.socket:
