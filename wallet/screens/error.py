@@ -33,6 +33,7 @@ from wallet.errors import (
     WALLET_NO_MATCH,
     WALLET_PASSPHRASE_WRONG,
     WALLET_STORE_CORRUPT,
+    WALLET_TX_CODE_MALFORMED,
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
@@ -71,6 +72,8 @@ ADVICE: Final[dict[Code, str]] = {
     WALLET_CLAIM_NOT_ALLOWED: "The desk asks for something its accreditation does not cover. "
     "Leave it out, or ask the desk why it needs it.",
     WALLET_TX_CODE_REQUIRED: "Type the code the agency sent you (by letter, SMS or e-mail).",
+    WALLET_TX_CODE_MALFORMED: "Type the code exactly as the agency gave it. Nothing was sent, "
+    "so no attempt was used.",
     WALLET_LEDGER_UNCONFIGURED: "Type the ledger's checkpoint key in the settings (s): its "
     "operator publishes it.",
     WALLET_CNF_MISMATCH: "The issuer sent a credential not bound to your keys; it was "

@@ -4,13 +4,13 @@ optional; confirm; see the decision."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -23,12 +23,12 @@ from textual.widgets import (
 )
 
 from civicid.errors import Error
-from wallet.holder.presentation import Option, Outcome, Plan, QueryPlan
+from wallet.holder.presentation import REQUIRED, Option, Outcome, Plan, QueryPlan
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow
 from wallet.widgets.footer import KeysFooter
-from wallet.widgets.inert import lines, plain
+from wallet.widgets.inert import Fact, facts, lines, plain
 from wallet.widgets.words import claim_words, decision_words
 
 OVERRIDE_WARNING = (
@@ -38,23 +38,29 @@ OVERRIDE_WARNING = (
 )
 
 
-def desk_text(plan: Plan, option: Option) -> Content:
-    rows = [plain("Desk ", plan.verifier_name or plan.verifier)]
+# A warning's words say it; the colour only repeats them.
+WARNING_STYLE: Final = "bold #ff6b6b"
+
+
+def desk_text(plan: Plan, option: Option) -> Table:
+    """Who asks, why, and what the ledger says of it: read before anything is sent."""
+    rows: list[Fact] = [("Desk", plan.verifier_name or plan.verifier)]
     if plan.verifier_name:  # its name as governance endorsed it; its DID still shown
-        rows.append(plain("     ", plan.verifier))
-    rows.append(plain("Asks because: ", plan.purpose))
+        rows.append(("", plan.verifier))
+    rows.append(("Why", plan.purpose))
     if option.accreditation:
         partly = " for part of this" if option.refusal else ""
-        rows.append(plain(f"✔ Accredited{partly} on the ledger (", option.accreditation, "):"))
-        rows.append(plain("  ", option.accreditation_purpose or ""))
-        if option.legal_basis:
-            rows.append(plain("  under ", option.legal_basis))
+        said = f"✔ accredited{partly} ({option.accreditation}): {option.accreditation_purpose}"
+        under = f", under {option.legal_basis}" if option.legal_basis else ""
+        rows.append(("Ledger", said + under))
     else:
         refusal = option.refusal or ""
-        rows.append(plain("✘ NOT accredited to ask for this credential [", refusal, "]"))
+        said = f"✘ NOT accredited to ask for this credential [{refusal}]"
+        rows.append(("Ledger", said, WARNING_STYLE))
     if option.refusal:
-        rows.append(plain("✘ It asks for claims the ledger does not allow it: NOT ALLOWED below."))
-    return lines(*rows)
+        said = "✘ It asks for claims the ledger does not allow it: NOT ALLOWED below."
+        rows.append(("", said, WARNING_STYLE))
+    return facts(rows, key_width=6)
 
 
 class QueryPane(Vertical):
@@ -88,6 +94,10 @@ class QueryPane(Vertical):
                 classes="section",
             )
         yield Vertical(*(ChoiceRow(c) for c in self.option.claims), classes="choices")
+        if any(c.requirement != REQUIRED and c.allowed for c in self.option.claims):
+            yield Label(
+                "Tab to a claim, Space to keep it back or send it.", classes="meta choice-hint"
+            )
         if self.option.always_shared:
             yield Label(
                 plain(
@@ -260,6 +270,9 @@ class PresentScreen(Screen[None]):
         panel.update(lines(*rows))
         panel.display = True
         panel.set_class(decision == "eligible", "good")
+        for hint in self.query(".choice-hint"):
+            hint.display = False
+        panel.scroll_visible(animate=False)
 
     def failed(self, error: Error) -> None:
         self.busy("")

@@ -11,6 +11,8 @@ too), so both show a hostile string alike.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.table import Table
 from rich.text import Text
 from textual.content import Content
@@ -44,12 +46,16 @@ def cell(value: object) -> Text:
     return Text(inert(value), end="")
 
 
-def facts(rows: list[tuple[str, str]], key_width: int = 10) -> Table:
-    """Rows of a word and what it says, the value wrapping under itself (a hanging indent,
-    so a long purpose or DID does not run back under the words); values are inert."""
+Fact = tuple[str, str] | tuple[str, str, str]
+
+
+def facts(rows: Sequence[Fact], key_width: int = 10) -> Table:
+    """Rows of a word and what it says (and, third, a style for it), the value wrapping under
+    itself (a hanging indent, so a long purpose or DID does not run back under the words);
+    values are inert."""
     grid = Table.grid(padding=(0, 1))
     grid.add_column(width=key_width, no_wrap=True, style="bold")
     grid.add_column(ratio=1, overflow="fold")
-    for key, value in rows:
-        grid.add_row(Text(key), Text(inert(value)))
+    for key, value, *style in rows:
+        grid.add_row(Text(key), Text(inert(value), style=style[0] if style else ""))
     return grid
