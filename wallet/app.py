@@ -116,7 +116,8 @@ class WalletApp(App[None]):
     def action_lock(self) -> None:
         if self.wallet is not None and not self.wallet.locked:
             self.wallet.lock()
-            self.push_screen(UnlockScreen(self.settings, self.wallet, "Locked."), self.resumed)
+            reason = "Locked: your passphrase opens it again."
+            self.push_screen(UnlockScreen(self.settings, self.wallet, reason), self.resumed)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

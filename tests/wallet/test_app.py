@@ -58,6 +58,7 @@ async def test_first_run_creates_a_wallet(tmp_path: Path) -> None:
     app = WalletApp(settings)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, FirstRunScreen)
+        assert "at least 10 characters" in str(app.screen.query_one(".hint", Label).render())
         await fill(pilot, "#passphrase", "short")
         hint = app.screen.query_one(".hint", Label)
         assert "too short" in str(hint.render())

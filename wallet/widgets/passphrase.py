@@ -6,7 +6,15 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from wallet.holder.vault import strength_hint
+from wallet.holder.vault import MIN_PASSPHRASE_CHARS, strength_hint
+
+
+def hint(typed: str) -> str:
+    """What is asked before anything is typed (not "too short" at an empty field), then
+    how the passphrase typed so far measures up."""
+    if not typed:
+        return f"at least {MIN_PASSPHRASE_CHARS} characters; several words are easiest"
+    return strength_hint(typed)
 
 
 class PassphraseWithHint(Vertical):
@@ -17,10 +25,10 @@ class PassphraseWithHint(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, password=True, compact=True, id=self.input_id)
-        yield Label(strength_hint(""), classes="hint")
+        yield Label(hint(""), classes="hint")
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        hint = self.query_one(".hint", Label)
-        text = strength_hint(event.value)
-        hint.update(text)
-        hint.set_class(text == "strong", "hint-strong")
+        label = self.query_one(".hint", Label)
+        text = hint(event.value)
+        label.update(text)
+        label.set_class(text == "strong", "hint-strong")
