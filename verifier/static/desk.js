@@ -180,8 +180,10 @@
     const failed = decision.steps.find((step) => step.status === "failed");
     text("reason", decision.eligible
       ? "Every check passed for " + (current ? current.title : decision.policy) + "."
-      : decision.reason + " (" + (failed ? failed.title : decision.failed_step) +
-        ", code " + decision.code + ")");
+      // A check's title names what it wants ("Not revoked or suspended"): said as the
+      // check that failed, so it is not read as the finding.
+      : decision.reason + " (failed check: \u201c" +
+        (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
     text("received", decision.received_claims.length
       ? "Claims received: " + claimsWords(decision.received_claims)
       : "No claim was received.");
