@@ -1,12 +1,18 @@
-"""Shared fixtures: the official vectors, a fresh data directory per test."""
+"""Shared fixtures: the official vectors, a fresh data directory per test; and the CLI
+runner's command tree built once per process."""
 
 from __future__ import annotations
 
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
+import typer
+import typer.main
+import typer.testing
 
 VECTORS = Path(__file__).parent / "vectors" / "data"
 
@@ -19,3 +25,23 @@ def load_vector(relative: str) -> Any:
 @pytest.fixture
 def vectors() -> Path:
     return VECTORS
+
+
+# Typer's CliRunner rebuilds the whole click command tree from the app on every invoke
+# (every command's signature and type hints read again: ~60 ms on 2 busy cores), and the
+# tests invoke the CLI hundreds of times. Build each app's tree once: a click command keeps
+# no state between invocations (each makes its own context), and the functions it calls are
+# looked up when called, so a monkeypatched helper is still seen.
+_COMMANDS: weakref.WeakKeyDictionary[typer.Typer, click.Command] = weakref.WeakKeyDictionary()
+
+
+def _command_once(app: typer.Typer) -> click.Command:
+    command = _COMMANDS.get(app)
+    if command is None:
+        command = _COMMANDS[app] = typer.main.get_command(app)
+    return command
+
+
+# A Typer release that stops building through this name must be noticed, not silently slow.
+assert typer.testing._get_command is typer.main.get_command
+typer.testing._get_command = _command_once  # type: ignore[assignment]
