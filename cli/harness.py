@@ -37,14 +37,18 @@ def wait_until_healthy(
     """Poll ``url``/health until it answers 200 (no fixed sleeps: readiness, not hope)."""
     import httpx
 
+    from civicid.http import tls_context
+
     deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        if time.monotonic() > deadline or not alive():
-            raise SERVICE_START_FAILED(f"service at {url} did not start")
-        time.sleep(0.05)
+    # One client for every poll (a new one per poll built a TLS context each time).
+    with httpx.Client(timeout=1, verify=tls_context()) as client:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(url + "/health").status_code == 200:
+                    return
+            if time.monotonic() > deadline or not alive():
+                raise SERVICE_START_FAILED(f"service at {url} did not start")
+            time.sleep(0.05)
 
 
 @contextlib.contextmanager

@@ -1,14 +1,17 @@
-"""Shared fixtures: the official vectors, a fresh data directory per test; and the CLI
-runner's command tree built once per process."""
+"""Shared fixtures: the official vectors, a fresh data directory per test; the CLI runner's
+command tree and the default TLS context built once per process."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import weakref
 from pathlib import Path
 from typing import Any
 
 import click
+import httpx
+import httpx._transports.default
 import pytest
 import typer
 import typer.main
@@ -45,3 +48,24 @@ def _command_once(app: typer.Typer) -> click.Command:
 # A Typer release that stops building through this name must be noticed, not silently slow.
 assert typer.testing._get_command is typer.main.get_command
 typer.testing._get_command = _command_once  # type: ignore[assignment]
+
+
+# Every httpx client a test builds with the defaults (``httpx.get``, ``httpx.Client()``)
+# loads the whole CA bundle into a new TLS context (~0.1 s of CPU on 2 busy cores), although
+# no test speaks TLS (loopback only). Share one, as ``civicid.http.tls_context`` does for
+# the clients of the code under test.
+_build_tls_context = httpx._transports.default.create_ssl_context
+
+
+def _default_tls_context_once(
+    verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
+) -> ssl.SSLContext:
+    if verify is True and cert is None and trust_env:
+        from civicid.http import tls_context
+
+        return tls_context()
+    return _build_tls_context(verify=verify, cert=cert, trust_env=trust_env)
+
+
+assert _build_tls_context is httpx.create_ssl_context  # an httpx release that moves it: seen
+httpx._transports.default.create_ssl_context = _default_tls_context_once  # type: ignore[assignment]
