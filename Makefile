@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= auto
 
 .PHONY: setup demo test browser lint bench bench-smoke mutation clean
 
@@ -18,8 +19,10 @@ demo: setup
 	$(BIN)/civicid demo
 
 # The browser first: when it cannot be installed, say so before a minute of set-up.
+# One worker per core (pytest-xdist); tests that must not run beside each other share an
+# xdist_group. A single file or test runs faster without workers: .venv/bin/pytest tests/x.py
 test: browser setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Debian's Chromium for the desk page's browser tests: installed with apt when missing.
 browser:
