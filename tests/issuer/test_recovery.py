@@ -206,8 +206,8 @@ def test_recovery_reads_lists_whose_tokens_expired(env: Env) -> None:
     suspended, _, _ = history(env)
     lose_store(env)
     env.clock.offset = 3 * env.settings.status_ttl  # past every token's exp
+    from issuer.agency import ledger_client
     from issuer.recovery import ledger_lists
-    from issuer.setup import ledger_client
 
     with ledger_client(env.settings) as client:
         found = ledger_lists(client, env.settings.public_url, env.agency.did, now=env.clock())
@@ -259,4 +259,24 @@ def test_recover_command_json(env: Env) -> None:
     body = json.loads(result.stdout)
     assert [(r["number"], r["revoked"], r["suspended"]) for r in body["recovered"]] == [(1, 2, 2)]
     assert body["freshList"]["number"] > 1
+    env.issuer = Issuer.open(env.settings, clock=env.clock)
+
+
+def test_recovery_that_cannot_publish_leaves_no_store(env: Env) -> None:
+    """Read from the ledger, then unable to publish back (it went away): no half-made store
+    is left, and recovery runs again once the ledger is back."""
+    from cli.harness import free_port
+    from issuer.agency import ledger_client
+
+    suspended, _, _ = history(env)
+    places = where(env, suspended)
+    lose_store(env)
+    away = env.settings.model_copy(update={"ledger_url": f"http://127.0.0.1:{free_port()}"})
+    with ledger_client(env.settings) as reader, pytest.raises(Error) as caught:
+        recover(away, clock=env.clock, client=reader)
+    assert caught.value.code == "http_unreachable"
+    assert not list(env.settings.store_dir.glob(DB_FILE + "*"))
+    assert set(statuses(env, places).values()) == {STATUS_SUSPENDED}
+    done = recover(env.settings, clock=env.clock)
+    assert [r.suspended for r in done.lists] == [2]
     env.issuer = Issuer.open(env.settings, clock=env.clock)
