@@ -25,8 +25,11 @@ from civicid.status_list import (
     parse_token,
 )
 from civicid.times import Clock, system_clock
-from issuer.errors import KEY_NOT_IN_FORCE, LIST_NOT_OWNED, STORE_PRESENT
+from civicid.trust import Trust
+from issuer.agency import ledger_client, require_key_in_force
+from issuer.errors import LIST_NOT_OWNED, STORE_PRESENT
 from issuer.records import AuditEvent, ListRecord
+from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 from issuer.status import BITS, list_uri
 from issuer.store import DB_FILE, Audit, PutList, SqliteStore
@@ -127,9 +130,6 @@ def recover(
     """Make the lost store anew from the ledger's lists, publish them back unchanged (the
     ledger takes them only if nothing was cleared) with a fresh list for new credentials.
     All or nothing: on a refusal no store is left behind."""
-    from issuer.service import Issuer
-    from issuer.setup import ledger_client
-
     db = settings.store_dir / DB_FILE
     if db.exists():
         raise STORE_PRESENT(
@@ -141,8 +141,7 @@ def recover(
     reader = client or ledger_client(settings)
     try:
         now = clock()
-        if reader.key_in_force(identity.kid, now) != identity.key.public:
-            raise KEY_NOT_IN_FORCE(f"{identity.kid} is not the agency's key on the ledger")
+        require_key_in_force(Trust(reader, clock=clock), identity, now)
         found = ledger_lists(reader, settings.public_url, identity.did, now=now)
     finally:
         if own_client:

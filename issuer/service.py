@@ -34,6 +34,7 @@ from civicid.oid4vci import (
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
 from civicid.times import Clock, system_clock
 from issuer import metadata
+from issuer.agency import ledger_client
 from issuer.clerks import Keyring
 from issuer.entropy import ENTROPY
 from issuer.errors import (
@@ -137,8 +138,6 @@ class Issuer:
         """The issuer for ``settings``: its agency identity from the key store, its store
         (exclusively; made only with ``create``, by ``init``), and a proving client for its
         ledger. Without its store: ``issuer_store_missing``, and nothing written."""
-        from issuer.setup import ledger_client
-
         if not create:
             require_store(settings.store_dir)
 

@@ -17,14 +17,13 @@ from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
 from civicid.times import Clock, system_clock
-from civicid.trust import KEY_NOT_IN_FORCE as TRUST_KEY_NOT_IN_FORCE
 from civicid.trust import Trust
+from issuer.agency import ledger_client, require_key_in_force
 from issuer.clerks import NewClerk, make_clerk
 from issuer.errors import (
     CLERK_EXISTS,
     CLERK_NOT_FOUND,
     ISSUER_EXISTS,
-    KEY_NOT_IN_FORCE,
     LISTS_ON_LEDGER,
     SETTINGS_INVALID,
     STORE_PRESENT,
@@ -32,19 +31,9 @@ from issuer.errors import (
 from issuer.records import AuditEvent, Clerk, ListRecord
 from issuer.recovery import Recovered, ledger_lists
 from issuer.recovery import recover as rebuild
+from issuer.service import Issuer
 from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
 from issuer.store import DB_FILE, Audit, PutClerk, PutList, RemoveClerk, SqliteStore
-
-TRUST_FILE = "ledger-checkpoint"
-
-
-def ledger_client(settings: IssuerSettings) -> LedgerClient:
-    if not settings.checkpoint_key:
-        raise SETTINGS_INVALID("checkpoint_key (the ledger's vkey) is not set")
-    settings.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return LedgerClient(
-        settings.ledger_url, settings.checkpoint_key, trust_file=settings.store_dir / TRUST_FILE
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +91,7 @@ def initialize(
     try:
         now = clock()
         trust = Trust(client, clock=clock)
-        try:
-            in_force = trust.key_in_force(identity.kid, now, now=now) == identity.key.public
-        except Error as exc:
-            if exc.code != TRUST_KEY_NOT_IN_FORCE.name:
-                raise
-            in_force = False
-        if not in_force:
-            raise KEY_NOT_IN_FORCE(f"{identity.kid} is not the agency's key on the ledger")
+        require_key_in_force(trust, identity, now)
         accreditations: dict[str, str] = {}
         for config in chosen.credential_configurations:
             trust.credential_type(config.vct, now=now)  # credential_type_not_found if absent
@@ -142,8 +124,6 @@ def initialize(
             raise
         return Initialized(chosen, identity.did, accreditations, recovered.fresh, recovered)
     try:
-        from issuer.service import Issuer
-
         issuer = Issuer.open(chosen, clock=clock, create=True)
         try:
             if not issuer.lists.lists:
