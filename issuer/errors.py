@@ -59,6 +59,9 @@ LISTS_ON_LEDGER = declare(
     Conflict,
     "the ledger holds status lists of this issuer: recover them, do not start anew",
 )
+NOTHING_TO_RECOVER = declare(
+    "issuer_nothing_to_recover", NotFound, "the ledger holds no status list under this issuer's URL"
+)
 LIST_NOT_OWNED = declare(
     "issuer_list_not_owned", Refused, "a status list under this issuer's URL is another DID's"
 )

@@ -27,7 +27,7 @@ from civicid.status_list import (
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
 from issuer.agency import ledger_client, require_key_in_force
-from issuer.errors import LIST_NOT_OWNED, STORE_PRESENT
+from issuer.errors import LIST_NOT_OWNED, NOTHING_TO_RECOVER, STORE_PRESENT
 from issuer.records import AuditEvent, ListRecord
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
@@ -143,6 +143,13 @@ def recover(
         now = clock()
         require_key_in_force(Trust(reader, clock=clock), identity, now)
         found = ledger_lists(reader, settings.public_url, identity.did, now=now)
+        if not found:
+            # Most likely another public_url than the lists were published under: a store
+            # made now would never republish them, and every credential would fail its check.
+            raise NOTHING_TO_RECOVER(
+                f"no status list under {settings.public_url}/status/ on the ledger: check "
+                "public_url (an issuer that never published a list is set up with init)"
+            )
     finally:
         if own_client:
             reader.close()

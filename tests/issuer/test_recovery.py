@@ -280,3 +280,16 @@ def test_recovery_that_cannot_publish_leaves_no_store(env: Env) -> None:
     done = recover(env.settings, clock=env.clock)
     assert [r.suspended for r in done.lists] == [2]
     env.issuer = Issuer.open(env.settings, clock=env.clock)
+
+
+def test_recovery_under_another_public_url_finds_nothing_and_makes_nothing(env: Env) -> None:
+    history(env)
+    lose_store(env)
+    moved = env.settings.model_copy(update={"public_url": env.settings.public_url + "/v2"})
+    with pytest.raises(Error) as caught:
+        recover(moved, clock=env.clock)
+    assert caught.value.code == "issuer_nothing_to_recover"
+    assert "/v2/status/" in caught.value.message
+    assert not list(env.settings.store_dir.glob(DB_FILE + "*"))
+    recover(env.settings, clock=env.clock)
+    env.issuer = Issuer.open(env.settings, clock=env.clock)
