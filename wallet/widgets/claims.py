@@ -58,7 +58,7 @@ class ClaimRows(Vertical):
             yield Label(plain(label), classes="claim-label")
             yield Label(plain("" if group else value_words(value)), classes="claim-value")
             yield Label(
-                "can withhold" if selectable else "always shown",
+                "can keep back" if selectable else "always shown",
                 classes="claim-mark " + ("mark-ok" if selectable else "mark-warn"),
             )
         if group:

@@ -61,7 +61,10 @@ def child_words(parent: str, key: str, labels: Mapping[str, str] | None = None) 
     labels = labels or {}
     name = f"{parent}.{key}"
     if name in labels:
-        return labels[name]
+        # "Age 18 or over" under its heading "Age" reads "18 or over": the label stands
+        # alone elsewhere (a list of claims shared), here the heading already says it.
+        heading = labels.get(parent) or from_name(parent.rsplit(".", 1)[-1])
+        return labels[name].removeprefix(heading + " ").strip() or labels[name]
     if parent == AGE_OVER and key.isdigit():
         return f"{key} or over"
     return from_name(key)
