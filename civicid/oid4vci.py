@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Final, Literal, Self
 from urllib.parse import parse_qs, quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from civicid.errors import Code, Error, InvalidInput, Unavailable, VerificationError, declare
 from civicid.http import STATUS_ERRORS
 from civicid.jose import SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
+from civicid.wire.base import Snake
 
 PRE_AUTHORIZED_GRANT: Final = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 AUTHORIZATION_CODE_GRANT: Final = "authorization_code"
@@ -120,14 +121,16 @@ def check_issuer_url(value: str, what: str = "URL") -> str:
     return value
 
 
-class Wire(BaseModel):
-    """A message: frozen, valid once built, unknown members kept as they came."""
+class Wire(Snake):
+    """A message: the kernel's wire base with the OAuth family's spelling; unknown members
+    are kept as they came (lossless ``to_json``), absent ones are not sent as null."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow")
     invalid: ClassVar[Code] = OFFER_INVALID
 
     @classmethod
-    def from_json(cls, data: str | bytes | dict[str, Any]) -> Self:
+    def from_json(cls, data: Any, *, error: Code | None = None) -> Self:
+        code = error or cls.invalid
         try:
             if isinstance(data, dict):
                 return cls.model_validate(data)
@@ -135,9 +138,9 @@ class Wire(BaseModel):
         except ValidationError as exc:
             first = exc.errors()[0] if exc.errors() else {"msg": str(exc), "loc": ()}
             where = ".".join(str(p) for p in first.get("loc", ())) or "message"
-            raise cls.invalid(f"{where}: {first['msg']}") from exc
+            raise code(f"{where}: {first['msg']}") from exc
         except (ValueError, RecursionError) as exc:
-            raise cls.invalid("not a JSON object") from exc
+            raise code("not a JSON object") from exc
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from civicid.errors import (
     INTERNAL_ERROR,
@@ -30,6 +31,22 @@ log = logging.getLogger("civicid.service")
 MAX_WHERE_CHARS = 500
 
 ErrorRenderer = Callable[[Request, Error], Awaitable[Response]]
+
+
+# The methods a route may have; each is tried against the path to say which it has.
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> str:
+    """RFC 9110 §10.2.1: every method the path has, across all its routes (the framework
+    names only the first route's when two routes share a path, e.g. GET and POST)."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 def install(
@@ -65,8 +82,11 @@ def install(
             return await answer(request, exc.__cause__)
         code = {404: ROUTE_NOT_FOUND, 405: METHOD_NOT_ALLOWED}.get(exc.status_code, REQUEST_INVALID)
         error = code(str(exc.detail))
+        headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+        if exc.status_code == 405:
+            headers["allow"] = allowed_methods(request)
         # The framework's status stands (a 4xx it chose); the body speaks our codes.
-        return JSONResponse(error.to_json(), exc.status_code, headers=exc.headers)
+        return JSONResponse(error.to_json(), exc.status_code, headers=headers)
 
     async def on_bug(_: Request, exc: Exception) -> Response:
         log.error("unexpected error", exc_info=exc)

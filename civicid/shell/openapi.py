@@ -7,12 +7,14 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from civicid.wire import ErrorBody
 
 JOSE: Final = "application/jose"  # RFC 7515 §9.2.1: a compact JWS
 ERROR_DESCRIPTIONS: Final = {
     400: "Malformed input or a failed verification",
+    401: "No credentials, or credentials that do not authenticate",
     403: "Refused by a rule (authority, replay, time)",
     404: "Not found",
     405: "Method not allowed",
@@ -20,6 +22,7 @@ ERROR_DESCRIPTIONS: Final = {
     410: "Gone (a deactivated DID)",
     413: "Too large",
     431: "Request line and headers too large",
+    502: "A service this one relies on (the ledger) answered wrongly or not at all",
     503: "The store is unavailable, locked or stopped after a failure",
 }
 
@@ -30,6 +33,43 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[status]}
         for status in statuses
     }
+
+
+COMPONENT: Final = "#/components/schemas/{model}"
+# The error bodies: ours, and OAuth's (RFC 6749 §5.2) where a protocol asks for it.
+ERROR_MODELS: Final = ("/ErrorBody", "/ErrorResponse")
+FORM: Final = "application/x-www-form-urlencoded"
+
+
+def request_body(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
+    """``openapi_extra`` declaring ``model`` as the route's body, for a route that reads the
+    body itself (within its limit, with its own codes). Nested models become components."""
+    schema = model.model_json_schema(by_alias=True, ref_template=COMPONENT)
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
+def _errors_as_json(responses: dict[str, Any]) -> None:
+    """An error body is JSON whatever the route answers when it succeeds (a checkpoint's
+    text, a QR code's image): FastAPI files it under the route's own media type."""
+    for status, response in responses.items():
+        if not (status.isdigit() and int(status) >= 400):
+            continue
+        content = response.get("content", {})
+        for media_type in [m for m in content if m != "application/json"]:
+            ref = content[media_type].get("schema", {}).get("$ref", "")
+            if ref.endswith(ERROR_MODELS):
+                content.setdefault("application/json", content.pop(media_type))
+
+
+def _hoist_definitions(schema: dict[str, Any]) -> None:
+    """Move the ``$defs`` of bodies declared by ``request_body`` to the components, where
+    their references point."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            for body in content.values():
+                components.update(body.get("schema", {}).pop("$defs", {}))
 
 
 def install(app: FastAPI) -> None:
@@ -50,6 +90,7 @@ def install(app: FastAPI) -> None:
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 responses = operation.get("responses", {})
+                _errors_as_json(responses)
                 if responses.pop("422", None) is not None:
                     responses.setdefault(
                         "400",
@@ -58,6 +99,7 @@ def install(app: FastAPI) -> None:
                             "content": {"application/json": {"schema": error_ref}},
                         },
                     )
+        _hoist_definitions(schema)
         components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)

@@ -6,14 +6,20 @@ show, revoke, suspend, reinstate), status publication on demand, the audit log.
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Security
 from fastapi.responses import Response
+from fastapi.security import HTTPBearer
+from pydantic import ValidationError
 
-from civicid.errors import REQUEST_INVALID
+from civicid.errors import REQUEST_INVALID, Code
 from civicid.oid4vci import offer_link_by_reference
+from civicid.shell.openapi import errors, request_body
+from civicid.wire import Camel
+from civicid.wire import staff as wire
 from issuer import qr
+from issuer.errors import CLAIMS_INVALID, CONFIGURATION_UNKNOWN, RECORD_INVALID
 from issuer.records import SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE, STATUS_VALUES, Clerk
 from issuer.routes.deps import (
     NO_STORE,
@@ -22,11 +28,49 @@ from issuer.routes.deps import (
     call,
     durable,
     issuer_of,
-    json_response,
     read_json,
 )
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+# RFC 6750 bearer: a clerk's API key (``civicid issuer add-clerk``). Declared for the
+# description only (auto_error off): the issuer checks the key and its scope, and logs both.
+STAFF_KEY: Final = HTTPBearer(
+    scheme_name="staffApiKey",
+    bearerFormat="API key",
+    description="A clerk's API key, as `Authorization: Bearer <key>`; each route needs a scope"
+    " (issue, revoke or admin).",
+    auto_error=False,
+)
+router = APIRouter(
+    prefix="/staff",
+    tags=["staff"],
+    dependencies=[Security(STAFF_KEY)],
+    responses=errors(401, 403),
+)
+# What the issuer's own rules refuse in an offer request, by the member that fails.
+OFFER_CODES: Final[dict[str, Code]] = {
+    "configuration": CONFIGURATION_UNKNOWN,
+    "record": RECORD_INVALID,
+    "claims": CLAIMS_INVALID,
+}
+
+
+def offer_request(body: Any) -> wire.OfferRequest:
+    """The body as an offer request; a member that fails is refused with the issuer's code
+    for it (its rules, e.g. the record's form, are the model's constraints)."""
+    if not isinstance(body, dict):
+        raise REQUEST_INVALID("expected a JSON object")
+    try:
+        return wire.OfferRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        member = str(first["loc"][0]) if first["loc"] else ""
+        code = OFFER_CODES.get(member, REQUEST_INVALID)
+        raise code(f"{member}: {first['msg']}") from exc
+
+
+def answer(model: Camel, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(model.to_bytes(), status, media_type="application/json", headers=headers)
+
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -45,7 +89,14 @@ async def clerk_for(
     return clerk
 
 
-@router.post("/offers", status_code=201, summary="Create a credential offer for a record")
+@router.post(
+    "/offers",
+    status_code=201,
+    summary="Create a credential offer for a record",
+    response_model=wire.OfferCreated,
+    responses=errors(400, 413, 502, 503),
+    openapi_extra=request_body(wire.OfferRequest),
+)
 async def create_offer(
     request: Request,
     qr_inline: Annotated[
@@ -54,39 +105,37 @@ async def create_offer(
 ) -> Response:
     issuer = issuer_of(request)  # no dependency injection on the hot path: it costs
     clerk = await clerk_for(request, issuer, (SCOPE_ISSUE,), "offer.create")
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise REQUEST_INVALID("expected a JSON object")
+    asked = offer_request(await read_json(request))
     created = await durable(
         issuer.create_offer_begin,
         clerk,
-        configuration=body.get("configuration"),
-        record=body.get("record"),
-        claims=body.get("claims"),
-        tx_code=body.get("txCode", True) is not False,
+        configuration=asked.configuration,
+        record=asked.record,
+        claims=asked.claims,
+        tx_code=asked.tx_code,
     )
-    answer = {
-        "offer": created.offer.to_json(issuer.clock()),
-        "credentialOffer": created.credential_offer.to_json(),
-        "link": created.link,
-        "offerUri": created.offer_uri,
-        "linkByReference": created.link_by_reference,
-        "txCode": created.tx_code,
-        # Drawing a QR code costs ~20 ms: linked by default, inline when asked for.
-        "qr": {
-            "svg": f"/staff/offers/{created.offer.id}/qr?format=svg",
-            "png": f"/staff/offers/{created.offer.id}/qr?format=png",
-        },
-    }
     if qr_inline:
-        answer["qr"] = {
-            "svg": qr.svg(created.link_by_reference),
-            "png": qr.png_data_uri(created.link_by_reference),
-        }
-    return json_response(answer, 201, NO_STORE)
+        codes = wire.QrCodes(
+            svg=qr.svg(created.link_by_reference), png=qr.png_data_uri(created.link_by_reference)
+        )
+    else:  # drawing a QR code costs ~20 ms: linked by default, inline when asked for
+        where = f"/staff/offers/{created.offer.id}/qr?format="
+        codes = wire.QrCodes(svg=where + "svg", png=where + "png")
+    made = wire.OfferCreated(
+        offer=wire.OfferView.model_validate(created.offer.to_json(issuer.clock())),
+        credential_offer=created.credential_offer.to_json(),
+        link=created.link,
+        offer_uri=created.offer_uri,
+        link_by_reference=created.link_by_reference,
+        tx_code=created.tx_code,
+        qr=codes,
+    )
+    return answer(made, 201, NO_STORE)
 
 
-@router.get("/offers", summary="Offers, newest first")
+@router.get(
+    "/offers", summary="Offers, newest first", response_model=wire.OfferList, responses=errors(400)
+)
 async def list_offers(
     request: Request,
     issuer: IssuerDep,
@@ -97,17 +146,35 @@ async def list_offers(
     await clerk_for(request, issuer, READ_SCOPES, "offer.list")
     now = issuer.clock()
     offers = await call(issuer.list_offers, record=record, limit=limit, offset=offset)
-    return json_response({"offers": [o.to_json(now) for o in offers]})
+    return answer(wire.OfferList.model_validate({"offers": [o.to_json(now) for o in offers]}))
 
 
-@router.get("/offers/{offer_id}", summary="One offer (no claim values, no secrets)")
+@router.get(
+    "/offers/{offer_id}",
+    summary="One offer (no claim values, no secrets)",
+    response_model=wire.OfferView,
+    responses=errors(404),
+)
 async def show_offer(offer_id: str, request: Request, issuer: IssuerDep) -> Response:
     await clerk_for(request, issuer, READ_SCOPES, "offer.show")
     found = await call(issuer.offer, offer_id)
-    return json_response(found.to_json(issuer.clock()))
+    return answer(wire.OfferView.model_validate(found.to_json(issuer.clock())))
 
 
-@router.get("/offers/{offer_id}/qr", summary="The offer's by-reference link as a QR code")
+@router.get(
+    "/offers/{offer_id}/qr",
+    summary="The offer's by-reference link as a QR code",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "image/svg+xml": {"schema": {"type": "string"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            }
+        },
+        **errors(400, 404),
+    },
+)
 async def offer_qr(
     offer_id: str,
     request: Request,
@@ -122,7 +189,12 @@ async def offer_qr(
     return Response(qr.svg(link), media_type="image/svg+xml", headers=NO_STORE)
 
 
-@router.get("/credentials", summary="Issued credentials, newest first")
+@router.get(
+    "/credentials",
+    summary="Issued credentials, newest first",
+    response_model=wire.CredentialList,
+    responses=errors(400),
+)
 async def list_credentials(
     request: Request,
     issuer: IssuerDep,
@@ -140,14 +212,20 @@ async def list_credentials(
         offset=offset,
     )
     uris = issuer.list_uris()
-    return json_response({"credentials": [c.to_json(uris) for c in found]})
+    listed = {"credentials": [c.to_json(uris) for c in found]}
+    return answer(wire.CredentialList.model_validate(listed))
 
 
-@router.get("/credentials/{issued_id}", summary="One issued credential")
+@router.get(
+    "/credentials/{issued_id}",
+    summary="One issued credential",
+    response_model=wire.IssuedView,
+    responses=errors(404),
+)
 async def show_credential(issued_id: str, request: Request, issuer: IssuerDep) -> Response:
     await clerk_for(request, issuer, READ_SCOPES, "credential.show")
     found = await call(issuer.credential, issued_id)
-    return json_response(found.to_json(issuer.list_uris()))
+    return answer(wire.IssuedView.model_validate(found.to_json(issuer.list_uris())))
 
 
 async def change_status(
@@ -159,53 +237,63 @@ async def change_status(
     body["publication"] = (
         f"with the next status publication (every {issuer.settings.status_interval} s)"
     )
-    return json_response(body)
+    return answer(wire.StatusChanged.model_validate(body))
 
 
-@router.post("/credentials/{issued_id}/revoke", summary="Revoke every copy (final)")
+CHANGE: Final[dict[str, Any]] = {
+    "response_model": wire.StatusChanged,
+    "responses": errors(404, 409),
+}
+
+
+@router.post("/credentials/{issued_id}/revoke", summary="Revoke every copy (final)", **CHANGE)
 async def revoke(issued_id: str, request: Request, issuer: IssuerDep) -> Response:
     return await change_status(request, issuer, issued_id, "revoke")
 
 
-@router.post("/credentials/{issued_id}/suspend", summary="Suspend every copy")
+@router.post("/credentials/{issued_id}/suspend", summary="Suspend every copy", **CHANGE)
 async def suspend(issued_id: str, request: Request, issuer: IssuerDep) -> Response:
     return await change_status(request, issuer, issued_id, "suspend")
 
 
-@router.post("/credentials/{issued_id}/reinstate", summary="Lift a suspension")
+@router.post("/credentials/{issued_id}/reinstate", summary="Lift a suspension", **CHANGE)
 async def reinstate(issued_id: str, request: Request, issuer: IssuerDep) -> Response:
     return await change_status(request, issuer, issued_id, "reinstate")
 
 
-@router.post("/publish", summary="Publish changed status lists on the ledger now")
+@router.post(
+    "/publish",
+    summary="Publish changed status lists on the ledger now",
+    response_model=wire.Published,
+    responses=errors(502, 503),
+)
 async def publish(request: Request, issuer: IssuerDep) -> Response:
     clerk = await clerk_for(request, issuer, (SCOPE_REVOKE, SCOPE_ADMIN), "status.publish")
     published = await call(issuer.publish, clerk.name)
-    return json_response({"published": [r.to_json() for r in published]})
+    return answer(wire.Published.model_validate({"published": [r.to_json() for r in published]}))
 
 
-@router.get("/lists", summary="The agency's status lists")
+@router.get("/lists", summary="The agency's status lists", response_model=wire.Lists)
 async def lists(request: Request, issuer: IssuerDep) -> Response:
     await clerk_for(request, issuer, READ_SCOPES, "status.list")
     states = list(issuer.lists.lists.values())
-    return json_response(
+    views = [
         {
-            "lists": [
-                {
-                    **s.record.to_json(),
-                    "allocated": s.allocator.allocated,
-                    "pending": s.version > s.published_version,
-                }
-                for s in states
-            ]
+            **s.record.to_json(),
+            "allocated": s.allocator.allocated,
+            "pending": s.version > s.published_version,
         }
-    )
+        for s in states
+    ]
+    return answer(wire.Lists.model_validate({"lists": views}))
 
 
-@router.get("/audit", summary="The audit log (admin)")
+@router.get(
+    "/audit", summary="The audit log (admin)", response_model=wire.AuditLog, responses=errors(400)
+)
 async def audit(
     request: Request, issuer: IssuerDep, after: Offset = 0, limit: Limit = 100
 ) -> Response:
     await clerk_for(request, issuer, (SCOPE_ADMIN,), "audit.read")
     events = await call(issuer.audit, after=after, limit=limit)
-    return json_response({"events": [e.to_json() for e in events]})
+    return answer(wire.AuditLog.model_validate({"events": [e.to_json() for e in events]}))

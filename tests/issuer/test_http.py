@@ -143,6 +143,30 @@ def test_credential_without_token_is_a_401_with_challenge(env: Env, server: Http
     assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
+def test_credential_without_token_is_told_so_before_its_body_is_read(server: Http) -> None:
+    """RFC 6750 §3.1: a request with no token is a 401, whatever its body (it was judged a
+    malformed request first: schemathesis' missing-header check found it)."""
+    for body in (b"{}", b"not json", b'{"credential_identifier": "a", "proofs": null}'):
+        answer = httpx.post(server.base + "/credential", content=body)
+        assert (answer.status_code, answer.json()["civicid_error"]) == (401, "access_token_invalid")
+
+
+def test_an_offer_request_is_its_model(env: Env, server: Http) -> None:
+    """txCode is a JSON boolean: a string is refused, not read as "no code" or "a code"."""
+    before = state(env)
+    body = {"configuration": CONFIG, "record": "R", "claims": sample_claims(), "txCode": "no"}
+    with staff(env, server) as client:
+        answer = client.post("/staff/offers", json=body)
+        described = client.get("/openapi.json").json()
+    assert (answer.status_code, answer.json()["error"]) == (400, "request_invalid")
+    assert state(env) == before
+    operation = described["paths"]["/staff/offers"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["configuration", "record", "claims"]
+    assert operation["security"] == [{"staffApiKey": []}]
+    assert described["components"]["securitySchemes"]["staffApiKey"]["scheme"] == "bearer"
+
+
 def test_nonce_endpoint(server: Http) -> None:
     first = httpx.post(server.base + "/nonce")
     second = httpx.post(server.base + "/nonce")

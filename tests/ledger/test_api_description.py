@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from civicid import wire
+from civicid.merkle import leaf_hash
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
@@ -115,3 +116,20 @@ def test_every_answer_is_its_wire_model(world: World, http: TestClient, agency: 
     missing = http.get("/1.0/identifiers/did:civicid:" + "a" * 32).json()
     error = wire.ResolutionResult.from_json(missing).did_resolution_metadata.error
     assert error is not None and error.type.endswith("#NOT_FOUND") and error.code == "did_not_found"
+
+
+def test_what_the_description_declares_is_what_is_refused(world: World, http: TestClient) -> None:
+    """Each constraint the description states is enforced, with a code: a leaf hash is 64
+    hex characters (spaces were once read past), a subject a did:civicid, a time RFC 3339."""
+    named = leaf_hash(world.ledger.entry(0)).hex()
+    assert http.get(f"/transactions/by-hash/{named}").status_code == 200
+    spaced = " ".join(named[i : i + 2] for i in range(0, 64, 2))
+    answer = http.get(f"/transactions/by-hash/{spaced}")
+    assert answer.status_code == 400 and answer.json()["error"] == "leaf_hash_invalid"
+    not_a_did = http.get("/accreditations", params={"subject": "did:web:agency.example"})
+    assert not_a_did.status_code == 400 and not_a_did.json()["error"] == "request_invalid"
+    early = http.get("/accreditations", params={"at": "1969-12-31T23:59:59Z"})
+    assert early.status_code == 400 and early.json()["error"] == "time_invalid"
+    schema = http.get("/openapi.json").json()
+    subject = schema["paths"]["/accreditations"]["get"]["parameters"][0]["schema"]
+    assert subject["anyOf"][0]["pattern"] == "^did:civicid:[a-z2-7]{32}$"

@@ -119,3 +119,36 @@ def test_every_service_serves_its_docs_from_local_files(make: object) -> None:
         assert f"/docs-assets/{script}" in answer.text
         assert service.get(f"/docs-assets/{script}").status_code == 200
     assert service.get("/openapi.json").json()["info"]["version"] == "0.1.0"
+
+
+def test_a_wrong_method_lists_every_method_the_path_has() -> None:
+    """RFC 9110 §10.2.1: with GET and POST on one path in two routes, the framework's Allow
+    named only the first (schemathesis' allowed-methods check found it on /staff/offers)."""
+    made = app()
+
+    @made.get("/things")
+    async def list_things() -> dict[str, int]:
+        return {}
+
+    answer = TestClient(made).put("/things")
+    assert answer.status_code == 405 and answer.json()["error"] == "method_not_allowed"
+    assert answer.headers.get_list("allow") == ["GET, POST"]
+
+
+def test_an_error_body_is_described_as_json_beside_a_text_answer() -> None:
+    """A route answering text (a checkpoint, a QR code) still refuses in JSON: the
+    description says so, where FastAPI filed the error under the route's media type."""
+    from fastapi.responses import PlainTextResponse
+
+    from civicid.shell.openapi import errors
+
+    made = app()
+
+    @made.get("/note", response_class=PlainTextResponse, responses=errors(404))
+    async def note() -> str:
+        return "text"
+
+    described = TestClient(made).get("/openapi.json").json()
+    missing = described["paths"]["/note"]["get"]["responses"]["404"]["content"]
+    assert list(missing) == ["application/json"]
+    assert missing["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
