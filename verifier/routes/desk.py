@@ -4,15 +4,17 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Final
+from typing import Final
 
 import segno
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from civicid.names import accept_language, display_name
+from civicid.shell.openapi import errors
+from civicid.wire import Snake
+from civicid.wire import desk as wire
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep
 
 router = APIRouter()
@@ -27,9 +29,8 @@ SECURITY_HEADERS: Final = {
 }
 
 
-class NewRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    policy: str = Field(min_length=1, max_length=64)
+def answer(model: Snake, status: int = 200) -> Response:
+    return Response(model.to_bytes(), status, media_type="application/json", headers=NO_STORE)
 
 
 def qr_svg(link: str) -> str:
@@ -74,27 +75,55 @@ async def desk_page(request: Request, verifier: VerifierDep, templates: Template
     return response
 
 
-@router.get("/policies", tags=["desk"], summary="The desk's policies")
-async def policies(verifier: VerifierDep) -> list[dict[str, Any]]:
-    return verifier.policies_json()
+@router.get(
+    "/policies",
+    tags=["desk"],
+    summary="The desk's policies",
+    response_model=list[wire.PolicyView],
+)
+async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
+    return [wire.PolicyView.model_validate(p) for p in verifier.policies_json()]
 
 
-@router.post("/requests", tags=["desk"], status_code=201, summary="Start a request for a policy")
-async def new_request(body: NewRequest, verifier: VerifierDep) -> JSONResponse:
+@router.post(
+    "/requests",
+    tags=["desk"],
+    status_code=201,
+    summary="Start a request for a policy",
+    response_model=wire.Created,
+    responses=errors(400, 404, 503),
+)
+async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
     created = await run_in_threadpool(verifier.create_request, body.policy)
-    data = created.to_json()
-    data["qr"] = f"/transactions/{created.transaction_id}/qr.svg"
-    data["status_url"] = f"/transactions/{created.transaction_id}"
-    return JSONResponse(data, status_code=201, headers=NO_STORE)
+    made = wire.Created.model_validate(
+        {
+            **created.to_json(),
+            "qr": f"/transactions/{created.transaction_id}/qr.svg",
+            "status_url": f"/transactions/{created.transaction_id}",
+        }
+    )
+    return answer(made, 201)
 
 
-@router.get("/transactions/{transaction_id}", tags=["desk"], summary="A request's status")
-async def transaction(transaction_id: str, verifier: VerifierDep) -> JSONResponse:
+@router.get(
+    "/transactions/{transaction_id}",
+    tags=["desk"],
+    summary="A request's status",
+    response_model=wire.Transaction,
+    responses=errors(404),
+)
+async def transaction(transaction_id: str, verifier: VerifierDep) -> Response:
     data = await run_in_threadpool(verifier.transaction, transaction_id)
-    return JSONResponse(data, headers=NO_STORE)
+    return answer(wire.Transaction.model_validate(data))
 
 
-@router.get("/transactions/{transaction_id}/qr.svg", tags=["desk"], summary="The QR code")
+@router.get(
+    "/transactions/{transaction_id}/qr.svg",
+    tags=["desk"],
+    summary="The QR code",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}, **errors(404)},
+)
 async def transaction_qr(transaction_id: str, verifier: VerifierDep) -> Response:
     pending = await run_in_threadpool(verifier.store.by_transaction, transaction_id)
     link = verifier.link_for(pending.id)

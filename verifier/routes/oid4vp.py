@@ -7,10 +7,19 @@ from typing import Final
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from civicid.oid4vp import MAX_RESPONSE_BYTES, OID4VP_RESPONSE_MALFORMED, OID4VP_RESPONSE_TOO_LARGE
+from civicid.oid4vp import (
+    MAX_RESPONSE_BYTES,
+    OID4VP_RESPONSE_MALFORMED,
+    OID4VP_RESPONSE_TOO_LARGE,
+    SAFE_PATTERN,
+)
+from civicid.shell.openapi import FORM, errors, request_body
+from civicid.wire import Snake
+from civicid.wire.desk import Answered
 from verifier.routes.deps import NO_STORE, VerifierDep
 from verifier.service import REQUEST_PATH, RESPONSE_PATH
 
@@ -43,14 +52,40 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
-@router.get(REQUEST_PATH + "{request_id}", summary="The request object")
+class DirectPost(Snake):
+    """OpenID4VP §8.2: the wallet's answer, form-encoded: the presentations by credential
+    query id (a JSON object's text) and the request's state; or, refusing, an error and the
+    state (``civicid.oid4vp.AuthorizationResponse.from_form`` reads it)."""
+
+    state: str = Field(pattern=SAFE_PATTERN.pattern)
+    vp_token: str | None = Field(default=None, pattern=r"^\{", max_length=MAX_RESPONSE_BYTES)
+    error: str | None = Field(default=None, pattern=r"^[\x20-\x7e]+$")
+    error_description: str | None = None
+
+
+@router.get(
+    REQUEST_PATH + "{request_id}",
+    summary="The request object",
+    response_class=Response,
+    responses={
+        200: {"content": {REQUEST_MEDIA_TYPE: {"schema": {"type": "string"}}}},
+        **errors(404, 410, 503),
+    },
+)
 async def request_object(request_id: str, verifier: VerifierDep) -> Response:
     token = await run_in_threadpool(verifier.request_object, request_id)
     return Response(token, media_type=REQUEST_MEDIA_TYPE, headers=NO_STORE)
 
 
-@router.post(RESPONSE_PATH, summary="The wallet's direct_post answer")
-async def response(request: Request, verifier: VerifierDep) -> JSONResponse:
+@router.post(
+    RESPONSE_PATH,
+    summary="The wallet's direct_post answer",
+    response_model=Answered,
+    responses=errors(400, 403, 404, 409, 410, 413, 503),
+    openapi_extra=request_body(DirectPost, FORM),
+)
+async def response(request: Request, verifier: VerifierDep) -> Response:
     form = await read_form(request)
     answered = await run_in_threadpool(verifier.receive_response, form)
-    return JSONResponse(answered.to_json(), headers=NO_STORE)
+    body = Answered.model_validate(answered.to_json())
+    return Response(body.to_bytes(), media_type="application/json", headers=NO_STORE)
