@@ -12,8 +12,9 @@ from typing import Annotated, Any, Final
 
 import typer
 
+from civicid import words
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
-from civicid.times import rfc3339
+from civicid.dcql import ClaimPath
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -25,6 +26,7 @@ from wallet.errors import (
     WALLET_URI_INVALID,
 )
 from wallet.holder.credentials import Credential
+from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview
 from wallet.holder.presentation import Outcome, Plan
 from wallet.holder.wallet import Wallet
@@ -276,11 +278,19 @@ def restore(
 # -- credentials ----------------------------------------------------------------------------
 
 
+def checked(credential: Credential, now: int) -> str:
+    """How fresh the status shown is: read from the ledger when, or never."""
+    if credential.checked_at is None:
+        return "status never checked"
+    return f"checked {words.ago(credential.checked_at, now)}"
+
+
 def card_line(credential: Credential, now: int, unused: int) -> str:
     issuer = inert(credential.issuer_name or credential.issuer[:28])
     return (
         f"{credential.id}  {inert(credential.title):<24.24} {credential.status(now):<9} "
-        f"{issuer:<28.28} {unused}/{len(credential.copies)} copies unused"
+        f"{issuer:<28.28} {unused}/{len(credential.copies)} copies unused · "
+        f"{checked(credential, now)}"
     )
 
 
@@ -305,24 +315,35 @@ def list_(data_dir: DataDir, as_json: AsJson = False) -> None:
         )
 
 
+def leaves(claims: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[ClaimPath, Any]]:
+    """Each claim, objects opened into their members (``address`` into its street, locality
+    …), so every line is one thing a person can read and, maybe, withhold."""
+    found: list[tuple[ClaimPath, Any]] = []
+    for name, value in claims.items():
+        path = (*prefix, name)
+        if isinstance(value, dict) and value:
+            found.extend(leaves(value, path))
+        else:
+            found.append((path, value))
+    return found
+
+
+def claim_label(credential: Credential, path: ClaimPath) -> str:
+    return inert(words.claim(path, credential.labels))
+
+
 def claim_lines(credential: Credential) -> list[str]:
     lines = []
-    for name, value in credential.claims.items():
-        mark = "selectable" if credential.is_disclosable((name,)) else "always shown"
-        label = inert(credential.label((name,)))
-        lines.append(f"  {label:<20.20} {format_value(value):<36.36} {mark}")
+    for path, value in leaves(credential.claims):
+        mark = "can be withheld" if credential.is_disclosable(path) else "always shown"
+        label = claim_label(credential, path)
+        lines.append(f"  {label:<24.24} {format_value(value):<32.32} {mark}")
     return lines
 
 
 def format_value(value: Any) -> str:
-    """A claim value on one line, inert (it is whatever the issuer wrote)."""
-    if isinstance(value, dict):
-        return ", ".join(f"{inert(k)}: {format_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(format_value(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return inert(value)
+    """A claim value on one line in words, inert (it is whatever the issuer wrote)."""
+    return inert(words.value(value))
 
 
 @app.command()
@@ -343,11 +364,12 @@ def show(
             data,
             lambda: "\n".join(
                 [
-                    f"{inert(credential.title)}  [{credential.status(now)}]",
+                    f"{inert(credential.title)}  [{credential.status(now)}, "
+                    f"{checked(credential, now)}]",
                     f"  issuer   {inert(credential.issuer_name or '')} {inert(credential.issuer)}",
-                    f"  issued   {rfc3339(credential.issued_at)}"
+                    f"  issued   {words.day(credential.issued_at)}"
                     + (
-                        f"  expires {rfc3339(credential.expires_at)}"
+                        f"   expires {words.day(credential.expires_at)}"
                         if credential.expires_at
                         else ""
                     ),
@@ -363,19 +385,27 @@ def history(data_dir: DataDir, as_json: AsJson = False) -> None:
     with reporting(as_json):
         with opened(data_dir) as wallet:
             entries = wallet.history()
+            labels = {c.id: c.labels for c in wallet.credentials()}
         emit(
             as_json,
             [e.to_json() for e in entries],
             lambda: (
-                "\n".join(
-                    f"{rfc3339(e.at)}  {inert(e.verifier[:28])}…  "
-                    f"{inert(', '.join(e.disclosed)) or '-'}  "
-                    f"{inert(e.decision or 'no receipt (' + str(e.error) + ')')}"
-                    for e in entries
-                )
+                "\n".join(history_line(e, labels.get(e.credential_id, {})) for e in entries)
                 or "no presentations yet"
             ),
         )
+
+
+def history_line(entry: Presentation, labels: dict[str, str]) -> str:
+    shared = ", ".join(words.claim(name, labels) for name in entry.disclosed) or "nothing"
+    if entry.decision is not None:
+        outcome = words.decision(entry.decision)
+    else:
+        outcome = f"no receipt ({entry.error or 'unknown'})"
+    return (
+        f"{words.moment(entry.at)}  {inert(entry.verifier[:28])}…  shared {inert(shared)}"
+        f"  → {inert(outcome)}"
+    )
 
 
 @app.command()
@@ -395,7 +425,10 @@ def refresh(data_dir: DataDir, as_json: AsJson = False) -> None:
             data,
             lambda: (
                 "\n".join(
-                    [f"{c.id}  {inert(c.title):<24.24} {c.status(now)}" for c in report.credentials]
+                    [
+                        f"{c.id}  {inert(c.title):<24.24} {c.status(now):<9} {checked(c, now)}"
+                        for c in report.credentials
+                    ]
                     + [
                         f"could not read {inert(uri)} [{inert(code)}]"
                         for uri, code in report.failures.items()
@@ -506,20 +539,25 @@ def plan_text(plan: Plan) -> str:
         lines.append(f"  from your {inert(option.credential.title)} ({option.credential.id}):")
         for claim in option.claims:
             mark = claim.requirement if claim.allowed else "NOT ALLOWED — will not be sent"
-            label = inert(claim.label)
-            lines.append(f"    {label:<20.20} {format_value(claim.value):<30.30} {mark}")
+            label = claim_label(option.credential, claim.path)
+            lines.append(f"    {label:<24.24} {format_value(claim.value):<28.28} {mark}")
         if option.always_shared:
+            shared = (words.claim(n, option.credential.labels) for n in option.always_shared)
             lines.append(
-                "  also visible to the desk (in clear on this card): "
-                + inert(", ".join(option.always_shared))
+                "  also visible to the desk (in clear on this card): " + inert(", ".join(shared))
             )
     return "\n".join(lines)
 
 
-def outcome_text(outcome: Outcome) -> str:
-    decision = inert(outcome.receipt.decision) if outcome.receipt else "unknown"
-    sent = inert(", ".join(outcome.entry.disclosed)) or "nothing but the card's type"
-    return f"sent {sent}\ndecision: {decision} (signed receipt kept in history)"
+def outcome_text(outcome: Outcome, plan: Plan) -> str:
+    decision = words.decision(outcome.receipt.decision if outcome.receipt else None)
+    cards = [o.credential for q in plan.queries for o in q.options]
+    labels = next((c.labels for c in cards if c.id == outcome.entry.credential_id), {})
+    sent = ", ".join(words.claim(name, labels) for name in outcome.entry.disclosed)
+    return (
+        f"sent {inert(sent) or 'nothing but the card type'}\n"
+        f"decision: {inert(decision)} (the desk's signed receipt is kept in your history)"
+    )
 
 
 @app.command()
@@ -557,7 +595,7 @@ def present(
                 choose=choose,
                 unsafe_send_unaccredited=unsafe_send_unaccredited or (),
             )
-        emit(as_json, outcome.entry.to_json(), outcome_text(outcome))
+        emit(as_json, outcome.entry.to_json(), outcome_text(outcome, plan))
 
 
 @app.command(name="open")

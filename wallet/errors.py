@@ -109,6 +109,13 @@ WALLET_ISSUANCE_FAILED = declare(
 WALLET_NO_MATCH = declare(
     "wallet_no_match", NotFound, "no credential in the wallet holds what is asked for"
 )
+WALLET_CREDENTIAL_REVOKED = declare(
+    "wallet_credential_revoked", Refused, "the credential was revoked by its issuer"
+)
+WALLET_CREDENTIAL_SUSPENDED = declare(
+    "wallet_credential_suspended", Refused, "the credential is suspended by its issuer"
+)
+WALLET_CREDENTIAL_EXPIRED = declare("wallet_credential_expired", Refused, "the credential expired")
 WALLET_CLAIM_NOT_ALLOWED = declare(
     "wallet_claim_not_allowed",
     Refused,

@@ -34,12 +34,16 @@ from wallet.errors import (
     WALLET_CLAIM_NOT_ALLOWED,
     WALLET_CLAIM_REQUIRED,
     WALLET_CLIENT_ID_MISMATCH,
+    WALLET_CREDENTIAL_EXPIRED,
+    WALLET_CREDENTIAL_REVOKED,
+    WALLET_CREDENTIAL_SUSPENDED,
     WALLET_NO_MATCH,
     WALLET_OMIT_UNKNOWN,
     WALLET_PRESENTATION_FAILED,
     WALLET_URI_INVALID,
 )
-from wallet.holder.credentials import EXPIRED, REVOKED, Credential, new_id
+from wallet.holder import status
+from wallet.holder.credentials import EXPIRED, REVOKED, SUSPENDED, Credential, new_id
 from wallet.holder.history import Presentation
 from wallet.holder.intake import display_name_in
 
@@ -52,6 +56,13 @@ REQUEST_MEDIA: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
 # DID documents list every key under authentication; a desk signs its requests with one.
 DESK_KEY_RELATIONSHIP: Final = "authentication"
 FORMAT: Final = next(iter(SD_JWT_VC_FORMATS))
+# A card in one of these states is never shown to a desk: the desk would refuse it, and the
+# citizen should hear why from the wallet, not "no credential answers".
+BLOCKED: Final = {
+    REVOKED: (WALLET_CREDENTIAL_REVOKED, "was revoked by its issuer"),
+    SUSPENDED: (WALLET_CREDENTIAL_SUSPENDED, "is suspended by its issuer"),
+    EXPIRED: (WALLET_CREDENTIAL_EXPIRED, "has expired"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +140,25 @@ def desk_key(trust: Trust, now: int) -> KeyResolver:
     return resolve
 
 
+def blocked(credentials: Iterable[Credential], now: int, note: str) -> Error:
+    """Why ``credentials`` (which would answer) cannot be shown: the code of the first, and
+    every card named with its reason."""
+    reasons = [(c, BLOCKED[c.status(now)]) for c in credentials if c.status(now) in BLOCKED]
+    assert reasons
+    named = "; ".join(f"your {c.title} ({c.id}) {why}" for c, (_, why) in reasons)
+    return reasons[0][1][0](f"{named}: it cannot be shown; {note}")
+
+
+def refreshed(wallet: Wallet, only: Iterable[str] | None = None) -> list[Credential]:
+    """The held credentials (or ``only`` these ids) with their status just read from the
+    ledger; when the ledger cannot be asked, as last read (``checked_at`` says when)."""
+    ids = None if only is None else set(only)
+    try:
+        return list(status.refresh(wallet, ids, keep_unchanged=False).credentials)
+    except Error:
+        return [c for c in wallet.credentials() if ids is None or c.id in ids]
+
+
 def prepare(wallet: Wallet, link: str) -> Plan:
     """Steps before consent; nothing is sent to the desk but the request fetch."""
     now = wallet.clock()
@@ -136,6 +166,11 @@ def prepare(wallet: Wallet, link: str) -> Plan:
     if not link.strip().lower().startswith("openid4vp:"):
         raise WALLET_URI_INVALID("not an openid4vp:// presentation request")
     parsed = parse_link(link)
+    # 2a. Every card's status from the ledger first: a desk serves its request once, so
+    #     when no card can be shown at all the request is left unfetched, for another wallet.
+    everything = refreshed(wallet)
+    if everything and all(c.status(now) in BLOCKED for c in everything):
+        raise blocked(everything, now, "nothing was asked of the desk")
     # 2. The request object (§5.7), fetched from the desk.
     with wallet.http() as http:
         answer = http.get(parsed.request_uri, headers={"accept": REQUEST_MEDIA})
@@ -144,14 +179,20 @@ def prepare(wallet: Wallet, link: str) -> Plan:
     request = verify_request_object(answer.text, desk_key(wallet.trust, now), now=now)
     if request.client_id != parsed.client_id:
         raise WALLET_CLIENT_ID_MISMATCH("the link and the signed request name different desks")
-    # 4. DCQL (§6) against usable held credentials.
-    held = [c for c in wallet.credentials() if c.status(now) not in (REVOKED, EXPIRED)]
+    # 4. DCQL (§6) against usable held credentials; if only unusable ones answer, say why.
+    held = [c for c in everything if c.status(now) not in BLOCKED]
     by_id = {c.id: c for c in held}
     found = match(
         request.dcql_query,
         [Held(c.id, FORMAT, c.vct, c.claims) for c in held],
     )
     if not found.satisfied:
+        unusable = [c for c in everything if c.status(now) in BLOCKED]
+        would = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in unusable])
+        answering = {i for q in would.candidates.values() for i in (c.credential_id for c in q)}
+        if answering:
+            cards = [c for c in unusable if c.id in answering]
+            raise blocked(cards, now, "nothing was sent to the desk")
         wanted = ", ".join(found.missing) or "the request"
         raise WALLET_NO_MATCH(f"no credential in this wallet answers {wanted}")
     # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
@@ -304,8 +345,12 @@ def present(
                 + ", ".join(c.name for c in refused)
                 + " (not sent; leave it out, or override knowingly)"
             )
-        # 3. A copy this desk has not seen, with its own key; KB-JWT for this request.
-        copy, fresh = option.credential.choose_copy(plan.verifier, shown)
+        # 3. The card's status again, just before it goes (consent takes time); then a copy
+        #    this desk has not seen, with its own key; KB-JWT for this request.
+        [card] = refreshed(wallet, [option.credential.id]) or [option.credential]
+        if card.status(wallet.clock()) in BLOCKED:
+            raise blocked([card], wallet.clock(), "nothing was sent to the desk")
+        copy, fresh = card.choose_copy(plan.verifier, shown)
         vp_token[query.id] = [
             sdjwt.present(
                 copy.sd_jwt,

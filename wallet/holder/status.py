@@ -4,6 +4,7 @@ and how often the citizen's wallet looks."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,11 +26,16 @@ class Refreshed:
     changed: tuple[str, ...] = ()  # ids of credentials whose status changed
 
 
-def refresh(wallet: Wallet) -> Refreshed:
+def refresh(
+    wallet: Wallet, only: Collection[str] | None = None, *, keep_unchanged: bool = True
+) -> Refreshed:
     """Read every status list the wallet's copies point to (each once) and store the result
-    in one sealed write. A list the ledger cannot prove leaves its copies as they were."""
+    in one sealed write. A list the ledger cannot prove leaves its copies as they were.
+    ``only``: just these credentials (ids), e.g. the one about to be shown;
+    ``keep_unchanged=False``: store only the credentials whose status changed (a check on
+    the way to something else writes only what it learned)."""
     now = wallet.clock()
-    held = wallet.credentials()
+    held = [c for c in wallet.credentials() if only is None or c.id in only]
     # Each list once per issuer whose copies point to it: a list counts only for its owner's.
     lists: dict[tuple[str, str], ProvenStatusList] = {}
     failures: dict[str, str] = {}
@@ -55,5 +61,5 @@ def refresh(wallet: Wallet) -> Refreshed:
         if fresh.status(now) != credential.status(now):
             changed.append(credential.id)
         updated.append(fresh)
-    wallet.put_many(updated)
+    wallet.put_many(updated if keep_unchanged else [c for c in updated if c.id in changed])
     return Refreshed(tuple(updated), failures, tuple(changed))

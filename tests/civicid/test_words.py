@@ -1,0 +1,66 @@
+"""Words for people: times, ages, claim names, values and decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicid import words
+
+NOW = 1_780_000_000  # 28 May 2026, 20:26:40 UTC
+
+
+def test_times_and_dates() -> None:
+    assert words.moment(NOW) == "28 May 2026, 20:26 UTC"
+    assert words.day(NOW) == "28 May 2026"
+    assert words.day(0) == "1 Jan 1970"
+
+
+@pytest.mark.parametrize(
+    "delta, said",
+    [
+        (0, "just now"),
+        (59, "just now"),
+        (60, "1 minute ago"),
+        (119, "1 minute ago"),
+        (7200, "2 hours ago"),
+        (86400, "1 day ago"),
+        (3 * 86400 + 5, "3 days ago"),
+        (-4 * 86400, "in 4 days"),
+        (-90, "in 1 minute"),
+    ],
+)
+def test_ages(delta: int, said: str) -> None:
+    assert words.ago(NOW - delta, NOW) == said
+
+
+@pytest.mark.parametrize(
+    "name, said",
+    [
+        ("given_name", "Given name"),
+        ("age_equal_or_over.18", "Age 18 or over"),
+        (("age_equal_or_over", "65"), "Age 65 or over"),
+        ("address.street_address", "Address / Street address"),
+        (("nationalities", None), "Nationalities / any"),
+        ("degrees[2].type", "Degrees / #3 / Type"),
+        ("age_equal_or_over.eighteen", "Age equal or over / Eighteen"),
+    ],
+)
+def test_claims_in_words(name: str | tuple[str | None, ...], said: str) -> None:
+    assert words.claim(name) == said
+
+
+def test_a_type_s_labels_come_first() -> None:
+    labels = {"age_equal_or_over.18": "18 or over", "address": "Home address"}
+    assert words.claim("age_equal_or_over.18", labels) == "18 or over"
+    assert words.claim(("age_equal_or_over", "18"), labels) == "18 or over"
+    assert words.claim("address.locality", labels) == "Home address / Locality"
+
+
+def test_values_and_decisions() -> None:
+    assert words.value(True) == "yes" and words.value(False) == "no"
+    assert words.value(None) == "—"
+    assert words.value(["FR", "GB"]) == "FR, GB"
+    assert words.value({"locality": "Lyon", "in_city": True}) == "Locality: Lyon, In city: yes"
+    assert words.decision("not_eligible") == "Not eligible"
+    assert words.decision("eligible") == "Eligible"
+    assert words.decision(None) == "No decision"
