@@ -229,16 +229,13 @@ def run(root: Path, story: Story) -> None:
             story.say(f"POST /staff/credentials/{issued['id'][:8]}…/revoke, then /staff/publish")
             story.say(f"status list token published on the ledger: {summary(published)}")
 
-        with story.step("again", "The desk asks again: not eligible"):
+        with story.step("again", "The desk asks again: the wallet says the card is revoked"):
             created = desk_http.post_json("/requests", json={"policy": HOUSING})
-            plan = wallet.prepare(created["link"])
-            outcome = wallet.present(plan)
-            assert outcome.receipt is not None
-            failed = outcome.receipt.failed_step
-            story.say(f"decision: {outcome.receipt.decision} [{failed}]")
-            story.say("the desk read the status list from the ledger, never from the agency")
-            story.expect(failed == "status_revoked", f"failing step {failed}")
-            story.fact(decision=outcome.receipt.decision, failed=failed)
+            code = refusal_code(lambda: wallet.prepare(created["link"]))
+            story.say(f"revoked, read from the status list on the ledger [{code}]")
+            story.say("nothing sent; the request is left unfetched; the agency never learns")
+            story.expect(code == "wallet_credential_revoked", f"wallet answered {code}")
+            story.fact(refused=code)
 
         with story.step("audit", "Anyone audits the ledger, knowing only its URL and key"):
             from ledger.monitor import TRUST_FILE, monitor

@@ -37,7 +37,7 @@ def test_demo_json_tells_every_step_and_each_holds(tmp_path: Path) -> None:
     assert facts["present"]["disclosed"] == ["age_equal_or_over.18", "resident"]
     assert facts["decision"]["decision"] == "eligible"
     assert facts["refusal"]["refused"] == "wallet_claim_not_allowed"
-    assert facts["again"] == {"decision": "not_eligible", "failed": "status_revoked"}
+    assert facts["again"] == {"refused": "wallet_credential_revoked"}
     assert facts["receive"]["copies"] >= 2
     assert facts["audit"]["entries"] >= 8
 
@@ -47,7 +47,7 @@ def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     told = ("POST /staff/offers", "POST /requests", "disclosed: age_equal_or_over.18",
-            "decision: eligible", "[wallet_claim_not_allowed]", "[status_revoked]")  # fmt: skip
+            "decision: eligible", "[wallet_claim_not_allowed]", "[wallet_credential_revoked]")  # fmt: skip
     for line in told:
         assert line in out
     assert out.rstrip().endswith("demo complete: every step behaved as told")

@@ -4,6 +4,7 @@ and desk of the protocol tests; every failure one line with its code."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def test_receive_list_show_present_history(
     shown = person.run("show", card["id"][:5]).stdout
     assert "Given name" in shown and "Ada" in shown
     result = person.run("present", desk_stub.link(), "--yes")
-    assert "decision: eligible" in result.stdout
+    assert "decision: Eligible" in result.stdout and "sent Given name, Resident" in result.stdout
     assert "Given name" in result.stderr and "required" in result.stderr
     assert "also visible" not in result.stderr  # every claim of this card is selectable
     [entry] = person.json("history")
@@ -243,3 +244,32 @@ def test_the_group_s_data_dir_is_the_command_s(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert (own / "wallet" / "wallet.db").exists()
+
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def test_people_words_not_wire_names(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    """Claims by their type's labels (or their names in words), values and decisions in
+    words, times as dates and ages: never ``age_equal_or_over.18``, ``True``,
+    ``not_eligible`` or an RFC 3339 time (those stay in --json)."""
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    desk_stub.behaviour.required = ["given_name", "resident", "age_equal_or_over.18"]
+    shown = person.run("show", person.json("list")[0]["id"]).stdout
+    assert "18 or over" in shown and "Age 65 or over" in shown  # label, else in words
+    assert "Address / Locality" in shown and "Lyon" in shown
+    result = person.run("present", desk_stub.link(), "--yes")
+    history = person.run("history").stdout
+    listed = person.run("list").stdout
+    for text in (shown, result.stderr, result.stdout, history, listed):
+        for wire in ("age_equal_or_over", "True", "False", "not_eligible", "given_name"):
+            assert wire not in text, (wire, text)
+        assert not ISO_TIME.search(text), text
+    assert "Resident" in result.stderr and "yes" in result.stderr
+    assert "shared Given name, Resident, 18 or over" in history and "Eligible" in history
+    assert "checked just now" in listed
+    [entry] = person.json("history")
+    assert entry["disclosed"] == ["given_name", "resident", "age_equal_or_over.18"]
+    assert ISO_TIME.match(entry["at"])  # the wire keeps its names and times

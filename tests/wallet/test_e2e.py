@@ -149,8 +149,8 @@ def test_receive_present_revoke(tmp_path: Path, services: Services) -> None:
         report = wallet.refresh()
         assert report.changed == (held.id,)
         assert wallet.credential(held.id).status(int(time.time())) == REVOKED
-        # A revoked card is not offered to a desk any more.
+        # A revoked card is not offered to a desk any more, and the wallet says why.
         again = services.verifier.create_request(POLICY)
         with pytest.raises(Exception) as info:
             wallet.prepare(again.link)
-        assert getattr(info.value, "code", None) == "wallet_no_match"
+        assert getattr(info.value, "code", None) == "wallet_credential_revoked"
