@@ -47,7 +47,8 @@ def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     told = ("POST /staff/offers", "POST /requests", "disclosed: age_equal_or_over.18",
-            "decision: eligible", "[wallet_claim_not_allowed]", "[wallet_credential_revoked]")  # fmt: skip
+            "decision: eligible", "[wallet_claim_not_allowed]",
+            "[wallet_credential_revoked]")  # fmt: skip
     for line in told:
         assert line in out
     assert out.rstrip().endswith("demo complete: every step behaved as told")
