@@ -134,7 +134,13 @@ def hostile_plan(held_claims: dict[str, str]) -> Plan:
         legal_basis=None,
         refusal="verifier_not_accredited",
     )
-    return Plan("openid4vp://?x", request, (QueryPlan(query, (option,)),), NOW)
+    return Plan(
+        "openid4vp://?x",
+        request,
+        (QueryPlan(query, (option,)),),
+        NOW,
+        verifier_name=LINK + OSC52,
+    )
 
 
 @pytest.mark.asyncio
@@ -149,7 +155,9 @@ async def test_a_hostile_request_is_shown_inert_and_not_accredited_stays_visible
             await app.push_screen(screen)
             screen.show_plan(plan)
             await pilot.pause()
-            assert_inert(app, markup=(CONCEAL, CLICK), visible=("NOT accredited", "NOT ALLOWED"))
+            assert_inert(
+                app, markup=(CONCEAL, CLICK, LINK), visible=("NOT accredited", "NOT ALLOWED")
+            )
 
 
 @pytest.mark.asyncio
