@@ -10,7 +10,7 @@ from typing import Any
 
 import rfc8785
 
-from civicid.errors import CATALOGUE, Code, InvalidInput, declare
+from civicid.errors import Code, InvalidInput, declare
 
 BASE64URL_INVALID = declare("base64url_invalid", InvalidInput, "not unpadded base64url")
 BASE64_INVALID = declare("base64_invalid", InvalidInput, "not standard base64")
@@ -18,31 +18,19 @@ JSON_INVALID = declare("json_invalid", InvalidInput, "not a valid JSON object")
 JSON_NOT_CANONICALIZABLE = declare(
     "json_not_canonicalizable", InvalidInput, "a value RFC 8785 cannot canonicalize"
 )
-# What a caller may name as the code to raise: a declared code, or (for callers not yet
-# converted) its name, looked up in the catalogue.
-CodeLike = Code | str
-
-
-def as_code(code: CodeLike) -> Code:
-    """The declared code ``code`` names (an undeclared name is a bug, caught by the tests)."""
-    if isinstance(code, Code):
-        return code
-    return CATALOGUE.get(code) or Code(code, InvalidInput, code)
-
-
 def b64url_encode(data: bytes) -> str:
     """base64url without padding (RFC 7515 §2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def b64url_decode(text: str, *, code: CodeLike = BASE64URL_INVALID) -> bytes:
+def b64url_decode(text: str, *, code: Code = BASE64URL_INVALID) -> bytes:
     """Strict base64url: no padding, no characters outside the URL-safe alphabet."""
     if "=" in text or "+" in text or "/" in text:
-        raise as_code(code)("not unpadded base64url")
+        raise code("not unpadded base64url")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise as_code(code)("not unpadded base64url") from exc
+        raise code("not unpadded base64url") from exc
 
 
 def b64_encode(data: bytes) -> str:
@@ -50,11 +38,11 @@ def b64_encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def b64_decode(text: str, *, code: CodeLike = BASE64_INVALID) -> bytes:
+def b64_decode(text: str, *, code: Code = BASE64_INVALID) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise as_code(code)("not standard base64") from exc
+        raise code("not standard base64") from exc
 
 
 def canonical_json(value: Any) -> bytes:
@@ -69,21 +57,21 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def parse_json_object(data: bytes | str, *, code: CodeLike = JSON_INVALID) -> dict[str, Any]:
+def parse_json_object(data: bytes | str, *, code: Code = JSON_INVALID) -> dict[str, Any]:
     """Parse JSON that must be an object; duplicate member names are refused (RFC 7515 §5.2)."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         obj: dict[str, Any] = {}
         for key, val in pairs:
             if key in obj:
-                raise as_code(code)(f"duplicate member name {key!r}")
+                raise code(f"duplicate member name {key!r}")
             obj[key] = val
         return obj
 
     try:
         value = json.loads(data, object_pairs_hook=no_duplicates)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise as_code(code)("not valid JSON") from exc
+        raise code("not valid JSON") from exc
     if not isinstance(value, dict):
-        raise as_code(code)("JSON value is not an object")
+        raise code("JSON value is not an object")
     return value

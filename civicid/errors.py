@@ -124,6 +124,11 @@ class Code:
     def __call__(self, message: str | None = None, **details: Any) -> Error:
         return self.kind(self.name, message or self.summary, **details)
 
+    def matches(self, error: BaseException) -> bool:
+        """Whether ``error`` was raised with this code: codes are compared as codes, never
+        as strings a typo could miss."""
+        return isinstance(error, Error) and error.code == self.name
+
     @property
     def http_status(self) -> int:
         return self.kind.http_status

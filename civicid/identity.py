@@ -74,7 +74,7 @@ class Identity:
                 PrivateKey.from_json(next_key) if next_key is not None else None,
             )
         except Error as exc:
-            if exc.code == IDENTITY_INVALID.name:
+            if IDENTITY_INVALID.matches(exc):
                 raise
             raise IDENTITY_INVALID(exc.message) from exc
 

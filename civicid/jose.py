@@ -19,7 +19,7 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 from jwcrypto.jwa import JWA
 
-from civicid.encoding import CodeLike, as_code, b64url_decode, b64url_encode, parse_json_object
+from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import Code, Error, InvalidInput, VerificationError, declare
 
 JWK_INVALID = declare("jwk_invalid", InvalidInput, "not a valid public key")
@@ -354,9 +354,9 @@ class CompactJWS:
         ``key``; the header's alg must fit the key (no algorithm confusion)."""
         key.verify_signature(self.alg, self.signing_input, self.signature)
 
-    def payload_json(self, *, code: CodeLike = JWS_MALFORMED) -> dict[str, Any]:
+    def payload_json(self, *, code: Code = JWS_MALFORMED) -> dict[str, Any]:
         """The payload as a JSON object (no duplicate members), or ``code``."""
-        return json_object(self.payload, as_code(code))
+        return json_object(self.payload, code)
 
 
 def verify_compact(

@@ -186,7 +186,7 @@ class KeyStore:
                     continue  # another kind of secret
                 found.append((name, str(self.identity(name).did), None))
             except Error as exc:
-                if exc.code == KEY_PERMISSIONS_OPEN.name:
+                if KEY_PERMISSIONS_OPEN.matches(exc):
                     raise
                 found.append((name, None, exc))
         return found

@@ -553,7 +553,7 @@ def verify_proof_jwt(
         raise PROOF_SIGNATURE_INVALID(exc.message) from exc
     # 6. Required claims, typed.
     try:
-        claims = parsed.payload_json(code=PROOF_MALFORMED.name)
+        claims = parsed.payload_json(code=PROOF_MALFORMED)
     except Error as exc:
         raise PROOF_MALFORMED(exc.message) from exc
     iat, proof_aud, proof_nonce = claims.get("iat"), claims.get("aud"), claims.get("nonce")

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from civicid.dcql import DCQL_INVALID, DcqlQuery, claim_name, claim_path
 from civicid.did import DID, parse_did, split_key_id
 from civicid.errors import Error, InvalidInput, Refused, TooLarge, VerificationError, declare
-from civicid.jose import SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
+from civicid.jose import JWS_ALG_FORBIDDEN, SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
 
 REQUEST_TYP: Final = "oauth-authz-req+jwt"  # §5 (RFC 9101 §10.8)
 RECEIPT_TYP: Final = "civicid-receipt+jwt"
@@ -276,12 +276,12 @@ def verify_request_object(
     try:
         parsed.check_header(allowed_algs=SIGNING_ALGS, typ=REQUEST_TYP)
     except Error as exc:
-        if exc.code == "jws_alg_forbidden":
+        if JWS_ALG_FORBIDDEN.matches(exc):
             raise OID4VP_REQUEST_ALG_NOT_ALLOWED(exc.message) from exc
         raise OID4VP_REQUEST_HEADER_FORBIDDEN(exc.message) from exc
     # 4. Claims, so client_id is known (nothing acted on before the signature is checked).
     try:
-        claims = parsed.payload_json(code=OID4VP_REQUEST_MALFORMED.name)
+        claims = parsed.payload_json(code=OID4VP_REQUEST_MALFORMED)
     except Error as exc:
         raise OID4VP_REQUEST_MALFORMED(exc.message) from exc
     did = did_of(claims.get("client_id"))
@@ -552,9 +552,9 @@ def verify_receipt(
         raise RECEIPT_SIGNATURE_INVALID(exc.message) from exc
     # 3. Claims; kid must be a key of the issuing desk.
     try:
-        receipt = Receipt.from_json(parsed.payload_json(code=RECEIPT_MALFORMED.name))
+        receipt = Receipt.from_json(parsed.payload_json(code=RECEIPT_MALFORMED))
     except Error as exc:
-        if exc.code == RECEIPT_MALFORMED.name:
+        if RECEIPT_MALFORMED.matches(exc):
             raise
         raise RECEIPT_MALFORMED(exc.message) from exc
     kid = str(parsed.header.get("kid"))

@@ -13,7 +13,7 @@ from typing import Any
 from civicid.accreditation import ISSUER, Grant, Standing, judge, parse_revocation
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID
-from civicid.errors import Error, VerificationError, declare
+from civicid.errors import Error, NotFound, VerificationError, declare
 from civicid.status_list import StatusListToken
 from civicid.transaction import (
     ACCREDITATION_GRANT,
@@ -29,6 +29,12 @@ LEDGER_ANSWER_MISMATCH = declare(
     VerificationError,
     "the ledger's answer differs from its proven entries",
 )
+# The ledger's answers when it holds no such type or list: declared here, where clients
+# meet them (a "not found" believed only with its proof of absence).
+CREDENTIAL_TYPE_NOT_FOUND = declare(
+    "credential_type_not_found", NotFound, "no such credential type"
+)
+STATUS_LIST_NOT_FOUND = declare("status_list_not_found", NotFound, "no such status list")
 LEDGER_ANSWER_MALFORMED = declare(
     "ledger_answer_malformed", VerificationError, "the ledger's answer cannot be read"
 )

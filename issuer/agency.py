@@ -31,7 +31,7 @@ def require_key_in_force(trust: Trust, identity: Identity, now: int) -> None:
     try:
         in_force = trust.key_in_force(identity.kid, now, now=now) == identity.key.public
     except Error as exc:
-        if exc.code != TRUST_KEY_NOT_IN_FORCE.name:
+        if not TRUST_KEY_NOT_IN_FORCE.matches(exc):
             raise
         in_force = False
     if not in_force:

@@ -15,7 +15,7 @@ from typing import Any, Final
 from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
-from civicid.proven import ProvenStatusList
+from civicid.proven import STATUS_LIST_NOT_FOUND, ProvenStatusList
 from civicid.status_list import (
     STATUS_INVALID,
     STATUS_LIST_EXPIRED,
@@ -34,9 +34,6 @@ from issuer.settings import IssuerSettings
 from issuer.status import BITS, list_uri
 from issuer.store import DB_FILE, Audit, PutList, SqliteStore
 
-# The ledger's code for a list it proves it does not hold (ledger/errors.py; the client
-# raises it only once the state map's proof of absence has checked).
-LIST_ABSENT: Final = "status_list_not_found"
 # Lists are numbered 1, 2, ... and each is published on its own, so one may be missing from
 # the ledger while a later one is there; and the last lists a lost store made may never have
 # reached it, with credentials issued from them. Recovery looks this many numbers past the
@@ -96,7 +93,7 @@ def read_list(client: LedgerClient, uri: str, now: int) -> ProvenStatusList:
     try:
         return client.status_list(uri, now=now)
     except Error as exc:
-        if exc.code not in (STATUS_LIST_EXPIRED.name, STATUS_LIST_STALE.name):
+        if not (STATUS_LIST_EXPIRED.matches(exc) or STATUS_LIST_STALE.matches(exc)):
             raise
     issued_at = parse_token(client.status_list_token(uri)).iat
     return client.status_list(uri, now=issued_at)
@@ -113,7 +110,7 @@ def ledger_lists(client: LedgerClient, base_url: str, did: str, *, now: int) -> 
         try:
             proven = read_list(client, uri, now)
         except NotFound as exc:
-            if exc.code != LIST_ABSENT:
+            if not STATUS_LIST_NOT_FOUND.matches(exc):
                 raise
             missing += 1
             continue

@@ -146,9 +146,6 @@ ACCREDITATION_SUBJECT_ROLE = declare(
 CREDENTIAL_TYPE_OWNED = declare(
     "credential_type_owned", Refused, "the credential type is registered by another issuer"
 )
-CREDENTIAL_TYPE_NOT_FOUND = declare(
-    "credential_type_not_found", NotFound, "no such credential type"
-)
 TYPE_EXTENDS_CYCLE = declare(
     "type_extends_cycle", Refused, "the extends chain loops or is too long"
 )
@@ -169,7 +166,6 @@ STATUS_LIST_FRESHNESS_MISSING = declare(
 STATUS_LIST_REGRESSION = declare(
     "status_list_regression", Conflict, "the token is older than the one it replaces"
 )
-STATUS_LIST_NOT_FOUND = declare("status_list_not_found", NotFound, "no such status list")
 STATUS_LIST_UNREVOKED = declare(
     "status_list_unrevoked", Refused, "an update may not clear a revoked entry"
 )

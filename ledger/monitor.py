@@ -26,7 +26,12 @@ from typing import Any, Final
 
 from civicid.errors import Error
 from civicid.keystore import write_private
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import (
+    LEDGER_ANSWER_STALE,
+    LEDGER_FORKED,
+    LEDGER_INCONSISTENT,
+    LedgerClient,
+)
 from civicid.merkle import MerkleTree, leaf_hash
 from civicid.transaction import GENESIS, Transaction
 from ledger.audit import AuditReport, audit
@@ -36,7 +41,7 @@ from ledger.store import FileLogStore
 TRUST_FILE: Final = "trusted-checkpoint"
 # A checkpoint refused as a rollback or a fork of the trusted one: the ledger signed both.
 REFUSED_FILE: Final = "refused-checkpoint"
-EVIDENCE: Final = ("ledger_answer_stale", "ledger_forked", "ledger_inconsistent")
+EVIDENCE: Final = (LEDGER_ANSWER_STALE, LEDGER_FORKED, LEDGER_INCONSISTENT)
 # Entries fetched between two durable writes of the mirror (and two progress reports).
 BATCH: Final = 1_000
 
@@ -67,7 +72,8 @@ def monitor(
     try:
         checkpoint = client.accept_checkpoint(note)  # step 1
     except Error as exc:
-        if exc.code in EVIDENCE:  # signed by the ledger's key, so proof of what it did
+        # Signed by the ledger's key, so proof of what it did.
+        if any(code.matches(exc) for code in EVIDENCE):
             write_private(mirror / REFUSED_FILE, note.encode("utf-8"))
         raise
     store = FileLogStore(mirror, create=not (mirror / "log.dat").exists())

@@ -13,9 +13,9 @@ from typing import Any
 
 from civicid import statemap
 from civicid.accreditation import ISSUER, VERIFIER, Standing, judge
+from civicid.proven import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND
 from civicid.status_uri import STATUS_LIST_URI_NOT_NORMAL, normalize_uri
 from civicid.transaction import Transaction
-from ledger.errors import CREDENTIAL_TYPE_NOT_FOUND, STATUS_LIST_NOT_FOUND
 from ledger.governance import accreditations_of
 from ledger.state import Accreditation, ListVersion, State, TypeVersion, visible
 

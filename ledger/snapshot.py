@@ -276,7 +276,7 @@ def load(path: Path, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State
         if count != mapped.size:
             raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
     except Error as exc:
-        if exc.code == STATE_SNAPSHOT_INVALID.name:
+        if STATE_SNAPSHOT_INVALID.matches(exc):
             raise
         raise STATE_SNAPSHOT_INVALID(f"the snapshot does not check: {exc.message}") from exc
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

@@ -97,7 +97,7 @@ class RemoteWriter:
         try:
             return self.client.resolve(did).seq
         except Error as exc:
-            if exc.code == DID_NOT_FOUND.name:  # believed only with its absence proof
+            if DID_NOT_FOUND.matches(exc):  # believed only with its absence proof
                 return None
             raise
 

@@ -185,3 +185,40 @@ def test_codes_named_in_review_have_one_class(code: str, status: int, exit_code:
     test_every_module_imports_so_every_declaration_runs()
     declared = CATALOGUE[code]
     assert (declared.http_status, declared.exit_code) == (status, exit_code)
+
+
+def compared_as_strings(path: str, tree: ast.Module) -> Iterator[str]:
+    """``x.code == ...``, ``x.code != ...``, ``x.code in ...``: a code compared as a string,
+    which a typo or a renamed constant turns silently false (use ``Code.matches``)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        if not all(isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn) for op in node.ops):
+            continue  # `is None` asks whether there is a code, not which
+        sides = [node.left, *node.comparators]
+        if any(isinstance(s, ast.Attribute) and s.attr == "code" for s in sides):
+            yield f"{path}:{node.lineno}"
+
+
+def test_no_code_is_compared_as_a_string() -> None:
+    found = [
+        site
+        for path, tree in TREES.items()
+        if path != "civicid/errors.py"
+        for site in compared_as_strings(path, tree)
+    ]
+    assert not found, "compare codes with Code.matches:\n" + "\n".join(found)
+
+
+def test_a_code_matches_only_its_own_errors() -> None:
+    from civicid.errors import InvalidInput, NotFound, declare
+
+    first = declare("test_first_kind", InvalidInput, "a first code for this test")
+    second = declare("test_second_kind", NotFound, "a second code for this test")
+    try:
+        assert first.matches(first("x"))
+        assert not first.matches(second("x"))
+        assert not first.matches(ValueError("test_first_kind"))
+        assert not second.matches(Error("test_second", "a near miss"))
+    finally:
+        del CATALOGUE["test_first_kind"], CATALOGUE["test_second_kind"]

@@ -23,6 +23,7 @@ from civicid.dcql import claim_path, select
 from civicid.did import parse_did, split_key_id
 from civicid.errors import INTERNAL_ERROR, Error, NotFound
 from civicid.jose import PublicKey
+from civicid.proven import CREDENTIAL_TYPE_NOT_FOUND
 from civicid.trust import KEY_NOT_IN_FORCE, Trust
 from verifier.decision import FAILED, PASSED, SKIPPED, Decision, Outcome
 from verifier.errors import (
@@ -177,7 +178,7 @@ class Run:
                 self.kid, self.iat, now=self.now, max_age=self.max_age
             )
         except Error as exc:
-            if exc.code != KEY_NOT_IN_FORCE.name:
+            if not KEY_NOT_IN_FORCE.matches(exc):
                 raise
             raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message, **exc.details) from exc
         return self.kid.rsplit("#", 1)[-1]
@@ -214,7 +215,7 @@ class Run:
         try:
             proven = self.trust.credential_type(vct, now=self.now, max_age=self.max_age)
         except NotFound as exc:
-            if exc.code != "credential_type_not_found":
+            if not CREDENTIAL_TYPE_NOT_FOUND.matches(exc):
                 raise
             raise VCT_UNKNOWN(f"{vct} is not registered on the ledger") from exc
         # The schema describes the subject's claims, as the issuer validated them at the

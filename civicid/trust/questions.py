@@ -143,7 +143,7 @@ class Trust:
         try:
             chain = self.history(did, now=now, max_age=max_age)
         except NotFound as exc:
-            if exc.code == SNAPSHOT_INCOMPLETE.name:
+            if SNAPSHOT_INCOMPLETE.matches(exc):
                 raise
             raise KEY_NOT_IN_FORCE(
                 f"{did} is not on the ledger ({exc.code})", reason=exc.code

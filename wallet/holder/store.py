@@ -154,7 +154,7 @@ class Store:
             document = decode_document(sealed.open(key, WALLET_STORE_CORRUPT), path)
         except Error as exc:
             _release(lock)
-            if exc.code == WALLET_STORE_CORRUPT.name and "move it aside" not in exc.message:
+            if WALLET_STORE_CORRUPT.matches(exc) and "move it aside" not in exc.message:
                 raise WALLET_STORE_CORRUPT(f"{exc.message}. {corrupt_advice(path)}") from exc
             raise
         except BaseException:

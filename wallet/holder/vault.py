@@ -182,12 +182,12 @@ class Header:
             header = cls(
                 kind,
                 params,
-                b64url_decode(str(kdf["salt"]), code=corrupt.name),
-                b64url_decode(str(body["check"]), code=corrupt.name),
-                b64url_decode(str(body["nonce"]), code=corrupt.name),
+                b64url_decode(str(kdf["salt"]), code=corrupt),
+                b64url_decode(str(body["check"]), code=corrupt),
+                b64url_decode(str(body["nonce"]), code=corrupt),
             )
         except Error as exc:
-            if exc.code == WALLET_STORE_UNSUPPORTED.name:
+            if WALLET_STORE_UNSUPPORTED.matches(exc):
                 raise
             raise corrupt(exc.message) from exc
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

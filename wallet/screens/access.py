@@ -187,7 +187,7 @@ class UnlockScreen(Screen[Wallet]):
         field = self.query_one("#passphrase", Input)
         field.value = ""
         field.focus()
-        if error.code == WALLET_PASSPHRASE_WRONG.name:
+        if WALLET_PASSPHRASE_WRONG.matches(error):
             self.query_one("#problem", Label).update("That passphrase does not open this wallet.")
             return
         self.query_one("#problem", Label).update("")
