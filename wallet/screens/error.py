@@ -102,9 +102,8 @@ def advice(error: Error) -> str:
     code = CATALOGUE.get(error.code)
     if code is not None and code in ADVICE:
         return ADVICE[code]
-    if error.code in PEER_ADVICE:
-        return PEER_ADVICE[error.code]
-    return "Nothing was changed. If it happens again, note the code."
+    # A peer's code is a name on the wire, looked up as one (no code of ours to match).
+    return PEER_ADVICE.get(error.code, "Nothing was changed. If it happens again, note the code.")
 
 
 class ErrorModal(ModalScreen[None]):
