@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from civicid import statemap
+from civicid import statemap, wire
 from civicid.authority import (
     ASSERTION,
     Chain,
@@ -32,7 +32,6 @@ from civicid.authority import (
 )
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.did import DID, split_key_id
-from civicid.encoding import b64_decode
 from civicid.errors import Error, Unavailable, VerificationError, declare
 from civicid.http import (
     DEFAULT_DEADLINE,
@@ -226,11 +225,10 @@ class LedgerClient:
         return checkpoint
 
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
-        proof = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
-        with reading("consistency proof"):
-            path = [b64_decode(h) for h in proof["consistency"]]
+        answer = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
+        proof = wire.ConsistencyProof.from_json(answer, error=LEDGER_ANSWER_MALFORMED)
         try:
-            verify_consistency(old.size, new.size, old.root, new.root, path)
+            verify_consistency(old.size, new.size, old.root, new.root, proof.consistency)
         except Error as exc:
             raise LEDGER_INCONSISTENT("the ledger's checkpoints are not one growing log") from exc
 
@@ -258,34 +256,34 @@ class LedgerClient:
 
     def confirm(self, transaction: str, receipt: dict[str, Any]) -> dict[str, Any]:
         """``receipt``'s entry is ``transaction``, in the checkpoint it came with."""
-        with reading("receipt"):
-            note, seq = str(receipt["checkpoint"]), int(receipt["seq"])
-        checkpoint = self.accept_checkpoint(note)
-        self.prove_entry(seq, transaction.encode("ascii"), checkpoint)
+        parsed = wire.Receipt.from_json(receipt, error=LEDGER_ANSWER_MALFORMED)
+        checkpoint = self.accept_checkpoint(parsed.checkpoint)
+        self.prove_entry(parsed.seq, transaction.encode("ascii"), checkpoint)
         return receipt
 
     def prove_entry(self, seq: int, leaf: bytes, checkpoint: Checkpoint) -> None:
-        proof = self._json(
+        answer = self._json(
             "GET", "/proofs/inclusion", params={"seq": seq, "treeSize": checkpoint.size}
         )
-        with reading("inclusion proof"):
-            path = [b64_decode(h) for h in proof["inclusion"]]
-        verify_inclusion(leaf_hash(leaf), seq, checkpoint.size, path, checkpoint.root)
+        proof = wire.InclusionProof.from_json(answer, error=LEDGER_ANSWER_MALFORMED)
+        verify_inclusion(leaf_hash(leaf), seq, checkpoint.size, proof.inclusion, checkpoint.root)
 
     def entry(self, seq: int) -> str:
         data = self._json("GET", f"/transactions/{seq}")
-        with reading("entry"):
-            return str(data["transaction"])
+        return wire.Entry.from_json(data, error=LEDGER_ANSWER_MALFORMED).transaction
 
-    def proven(self, item: Any, checkpoint: Checkpoint) -> Entry:
-        """``{"seq", "transaction", "inclusion"}`` proven included in ``checkpoint``."""
+    def proven(self, item: wire.IncludedEntry | Any, checkpoint: Checkpoint) -> Entry:
+        """An entry of an answer (``{"seq", "transaction", "inclusion"}``, read through its
+        wire model) proven included in ``checkpoint``."""
+        if not isinstance(item, wire.IncludedEntry):
+            item = wire.IncludedEntry.from_json(item, error=LEDGER_ANSWER_MALFORMED)
+        if item.transaction is None:
+            raise LEDGER_ANSWER_MALFORMED(f"entry {item.seq} comes without its transaction")
         with reading("entry"):
-            seq, text = int(item["seq"]), str(item["transaction"])
-            path = [b64_decode(h) for h in item["inclusion"]]
-            leaf = text.encode("ascii")
+            leaf = item.transaction.encode("ascii")
         digest = leaf_hash(leaf)
-        verify_inclusion(digest, seq, checkpoint.size, path, checkpoint.root)
-        return Entry(seq, digest, Transaction.parse(text))
+        verify_inclusion(digest, item.seq, checkpoint.size, item.inclusion, checkpoint.root)
+        return Entry(item.seq, digest, Transaction.parse(item.transaction))
 
     def verify_signature(self, entry: Entry) -> None:
         """``entry``'s signature, by its signer's key as it stood when the entry was logged

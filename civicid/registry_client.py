@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from civicid import proven, statemap
+from civicid import proven, statemap, wire
 from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing, judge
 from civicid.authority import Chain, Entry
 from civicid.checkpoint import Checkpoint
@@ -28,7 +28,7 @@ from civicid.proven import (
     ProvenType,
     TrustAnswer,
 )
-from civicid.statemap import MapProof, map_key, map_value, root_in, verify_map
+from civicid.statemap import MAP_PROOF_MALFORMED, map_key, map_value, root_in, verify_map
 from civicid.status_list import parse_token, verify_token
 from civicid.status_uri import base_urls, check_bound, normalize_uri
 from civicid.times import Clock
@@ -63,9 +63,10 @@ def check_latest(
     """The answer's state map proof shows ``entry`` (its seq and leaf hash) is the latest
     about ``<kind>:<name>`` (None: that nothing is), under the map root ``checkpoint`` signs."""
     try:
-        proof = MapProof.from_json(answer["stateMap"][f"{kind}:{name}"])
+        found = answer["stateMap"][f"{kind}:{name}"]
     except (KeyError, TypeError) as exc:
         raise LEDGER_ANSWER_MISMATCH(f"no state map proof for {kind}:{name}") from exc
+    proof = wire.MapProof.from_json(found, error=MAP_PROOF_MALFORMED).to_proof()
     value = None if entry is None else map_value(entry[1], entry[0])
     verify_map(root_in(checkpoint.extensions), map_key(kind, name), value, proof)
 
@@ -130,15 +131,12 @@ class RegistryClient:
         """Accept the answer's checkpoint; prove each entry's inclusion, and its signature with
         its signer's key as the signer's verified history had it when the entry was logged."""
         client = self.client
-        try:
-            checkpoint = client.accept_checkpoint(str(answer["checkpoint"]))
-            if answer["treeSize"] != checkpoint.size:
-                raise LEDGER_ANSWER_MISMATCH("treeSize is not the checkpoint's size")
-            items = list(answer["entries"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LEDGER_ANSWER_MALFORMED(f"unreadable answer: {exc!r}") from exc
+        parsed = wire.Proven.from_json(answer, error=LEDGER_ANSWER_MALFORMED)
+        checkpoint = client.accept_checkpoint(parsed.checkpoint)
+        if parsed.tree_size != checkpoint.size:
+            raise LEDGER_ANSWER_MISMATCH("treeSize is not the checkpoint's size")
         entries = []
-        for item in items:
+        for item in parsed.entries:
             entry = client.proven(item, checkpoint)
             if entry.tx.ledger != client.origin:
                 raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq} is for another ledger")

@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import Field
 
+from civicid import statemap
+from civicid.statemap import KEY_BITS
 from civicid.wire.base import B64Hash, Camel, HexHash, ProofPath, Time, optional
 
 Wire = Camel
@@ -121,11 +123,16 @@ class MapLeaf(Wire):
 
 
 class MapProof(Wire):
-    """A state map proof (``civicid.statemap``): siblings from the root down, and the leaf
-    the path ends in (none: the name is absent)."""
+    """A state map proof (``civicid.statemap``): siblings from the root down, at most one a
+    level, and the leaf the path ends in (none: the name is absent)."""
 
-    siblings: ProofPath
+    siblings: ProofPath = Field(max_length=KEY_BITS)
     leaf: MapLeaf | None = None
+
+    def to_proof(self) -> statemap.MapProof:
+        """The proof ``civicid.statemap.verify_map`` checks."""
+        leaf = None if self.leaf is None else (self.leaf.key, self.leaf.value)
+        return statemap.MapProof(tuple(self.siblings), leaf)
 
 
 StateMapProofs = dict[str, MapProof]

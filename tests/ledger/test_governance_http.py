@@ -226,6 +226,13 @@ def test_tampered_accreditation_answers_are_refused(world: World, setup: Setup) 
         (swap_transaction, "inclusion_proof_invalid"),
         (lambda d: d.update(treeSize=d["treeSize"] - 1), "ledger_answer_mismatch"),
         (lambda d: d.pop("entries"), "ledger_answer_malformed"),
+        # Read through the answer's wire model: each member of the form it is declared.
+        (lambda d: d.update(treeSize="many"), "ledger_answer_malformed"),
+        (lambda d: d.update(entries={"0": d["entries"][0]}), "ledger_answer_malformed"),
+        (lambda d: d["entries"][0].update(inclusion=["not base64!"]), "ledger_answer_malformed"),
+        (lambda d: d["entries"][0].update(inclusion=["AAAA"]), "ledger_answer_malformed"),
+        (lambda d: d["entries"][0].pop("transaction"), "ledger_answer_malformed"),
+        (lambda d: d["entries"][0].update(seq=-1), "ledger_answer_malformed"),
     ):
         client = make_client(world, setup.url, {"/accreditations": change})
         with pytest.raises(Error) as info:
