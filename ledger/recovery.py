@@ -97,7 +97,7 @@ def restore_from_mirror(
         if mirror.size < need:  # 2.
             raise REPAIR_MIRROR_BEHIND(
                 f"the mirror's checkpoint covers {mirror.size:,} entries; this ledger signed "
-                f"{need:,}: try a mirror that has caught up"
+                f"{signed_size:,} and log.dat holds {held:,}: try a mirror that has caught up"
             )
         building = root / "ledger.repair"
         shutil.rmtree(building, ignore_errors=True)  # a run stopped part-way
