@@ -87,8 +87,12 @@ class HandOver:
             raise CODES_BESIDE_LINKS("--codes must name another file than --out")
         self._stack = ExitStack()
         # Opened first: a bad path fails before any offer is made.
-        self._links = self._stack.enter_context(_private(links)) if links else sys.stdout
-        self._codes = self._stack.enter_context(_private(codes)) if tx_codes and codes else None
+        try:
+            self._links = self._stack.enter_context(_private(links)) if links else sys.stdout
+            self._codes = self._stack.enter_context(_private(codes)) if tx_codes and codes else None
+        except BaseException:
+            self._stack.close()
+            raise
         self._link_rows = csv.DictWriter(self._links, LINK_COLUMNS)
         self._link_rows.writeheader()
         self._code_rows = csv.DictWriter(self._codes, CODE_COLUMNS) if self._codes else None

@@ -212,3 +212,18 @@ def test_ids_never_start_with_a_dash() -> None:
     fixed = Fixed()
     assert fixed.token(12).startswith("-")  # what a plain token could be
     assert fixed.ident(12) == "A" * 16
+
+
+def test_an_unwritable_codes_file_fails_before_any_offer(
+    env: Env, served: str, tmp_path: Path
+) -> None:
+    links, codes = tmp_path / "links.csv", tmp_path / "no-such-dir" / "codes.csv"
+
+    def run() -> None:
+        code, _, err = offers(
+            env, served, "--csv", str(SAMPLE), "--out", str(links), "--codes", str(codes)
+        )
+        assert code != 0 and "cannot write" in err
+        raise_code(err)
+
+    refused(env, run, "issuer_csv_invalid")
