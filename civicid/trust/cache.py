@@ -59,10 +59,7 @@ class AnswerCache:
         """The answer for ``key``: remembered while younger than ``max_age`` seconds (0: asked
         anew each time online), else ``fetch()``-ed, proven by it, and remembered."""
         self.require_fresh(now, max_age)
-        hit = self._answers.get(key)
-        if hit is not None and (self.as_of is not None or now - hit.at < max_age):
-            return hit
-        with self._lock:
+        with self._lock:  # one fetch per question at a time, however many ask it at once
             hit = self._answers.get(key)
             if hit is not None and (self.as_of is not None or now - hit.at < max_age):
                 return hit
@@ -72,13 +69,10 @@ class AnswerCache:
             self._answers[key] = fetched
             return fetched
 
-    def forget(self, key: Hashable | None = None) -> None:
-        """Drop ``key``'s answer (every answer, without one): asked anew on next use."""
+    def forget(self) -> None:
+        """Drop every answer: each is asked anew on its next use."""
         with self._lock:
-            if key is None:
-                self._answers.clear()
-            else:
-                self._answers.pop(key, None)
+            self._answers.clear()
 
     def __len__(self) -> int:
         return len(self._answers)

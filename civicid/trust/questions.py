@@ -47,6 +47,13 @@ STATUS_LIST_NOT_ISSUERS = declare(
     "the credential's status list is owned on the ledger by another than its issuer",
 )
 
+# The memory's labels, one per question (an answer is never served for another question).
+DID_HISTORY: Final = "did"
+ISSUER_GRANTS: Final = "issuer"
+DESK_GRANTS: Final = "desk"
+CREDENTIAL_TYPE: Final = "type"
+STATUS_LIST: Final = "list"
+
 # Default maximum age (seconds) of a remembered answer for callers without a policy of their
 # own: none, every question goes to the ledger (its latest checkpoint).
 NO_REUSE: Final = 0
@@ -126,7 +133,7 @@ class Trust:
             assert chain is not None  # resolve always verifies the whole history
             return chain
 
-        return self.cache.get(("did", did), fetch, now=now, max_age=max_age).value
+        return self.cache.get((DID_HISTORY, did), fetch, now=now, max_age=max_age).value
 
     def key_in_force(
         self,
@@ -164,7 +171,7 @@ class Trust:
         now = self._now(now)
         when = self._when(now)
         return self.cache.get(
-            ("issuer", did, vct),
+            (ISSUER_GRANTS, did, vct),
             lambda: self.client.registry.grants(ISSUER, did, vct, when),
             now=now,
             max_age=max_age,
@@ -192,7 +199,7 @@ class Trust:
         now = self._now(now)
         when = self._when(now)
         grants = self.cache.get(
-            ("desk", did, vct, claims),
+            (DESK_GRANTS, did, vct, claims),
             lambda: self.client.registry.grants(VERIFIER, did, vct, when, claims),
             now=now,
             max_age=max_age,
@@ -228,7 +235,10 @@ class Trust:
         was accredited for it when it registered."""
         now = self._now(now)
         return self.cache.get(
-            ("type", vct), lambda: self.client.credential_type(vct), now=now, max_age=max_age
+            (CREDENTIAL_TYPE, vct),
+            lambda: self.client.credential_type(vct),
+            now=now,
+            max_age=max_age,
         ).value
 
     def status_list(
@@ -244,7 +254,7 @@ class Trust:
         Token Status List §13.7). With ``issuer`` (a credential's ``iss``), the list must be
         that issuer's own: an agency cannot vouch for another's credentials."""
         now = self._now(now)
-        key = ("list", normalize_uri(uri))
+        key = (STATUS_LIST, normalize_uri(uri))
 
         def fetch() -> ProvenStatusList:
             return self.client.status_list(uri, now=now)
@@ -256,8 +266,7 @@ class Trust:
         ):
             if self.offline:
                 raise SNAPSHOT_STALE("the status list in the snapshot is past its exp or ttl")
-            self.cache.forget(key)
-            fetched = self.cache.get(key, fetch, now=now, max_age=max_age)
+            fetched = self.cache.get(key, fetch, now=now, max_age=NO_REUSE)  # asked anew
         if issuer is not None and fetched.value.owner != issuer:
             raise STATUS_LIST_NOT_ISSUERS(
                 f"{fetched.value.uri} belongs to {fetched.value.owner}, not to {issuer}",

@@ -60,11 +60,20 @@ def test_one_fetch_serves_the_ledger_age_and_an_expired_list_is_fetched_again() 
     assert len(client.asked) == 2
 
 
+def test_a_list_at_its_exp_is_fetched_again() -> None:
+    first, second = Listed(Token(0, exp=100)), Listed(Token(90, exp=1000))
+    client = Client([first, second])
+    trust = trust_of(client)
+    assert trust.status_list(U, issuer=None, now=99, max_age=300).value is first
+    assert trust.status_list(U, issuer=None, now=100, max_age=300).value is second
+
+
 def test_a_list_past_its_ttl_is_fetched_again() -> None:
     first, second = Listed(Token(0, exp=None, ttl=60)), Listed(Token(90, exp=None, ttl=600))
     client = Client([first, second])
     trust = trust_of(client)
     assert trust.status_list(U, issuer=None, now=10, max_age=300).value is first
+    assert trust.status_list(U, issuer=None, now=60, max_age=300).value is first
     assert trust.status_list(U, issuer=None, now=61, max_age=300).value is second
 
 
@@ -95,6 +104,7 @@ def test_a_list_is_believed_for_its_owners_credentials_only() -> None:
         trust.status_list(U, issuer="did:civicid:another", now=10, max_age=300)
     assert info.value.code == "status_list_not_issuers"
     assert info.value.details["owner"] == "did:civicid:owner"
+    assert "did:civicid:owner" in info.value.message and "did:civicid:another" in info.value.message
 
 
 def test_one_list_spelled_two_ways_is_remembered_once() -> None:
