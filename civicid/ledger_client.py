@@ -186,8 +186,7 @@ class LedgerClient:
         """``proof`` (a checkpoint and a state map proof) shows nothing exists for the name."""
         if not isinstance(proof, dict) or "stateMap" not in proof:
             raise LEDGER_ANSWER_UNPROVEN(f"the ledger says no {kind} {name!r}, without proof")
-        with reading("absence proof"):
-            note = str(proof["checkpoint"])
+        note = wire.AbsenceProof.from_json(proof, error=LEDGER_ANSWER_MALFORMED).checkpoint
         check_latest(proof, self.accept_checkpoint(note), kind, name, None)
 
     # -- checkpoints ----------------------------------------------------------------------
@@ -317,9 +316,9 @@ class LedgerClient:
             proof = (result.get("didResolutionMetadata") or {}).get("proof")
             if not isinstance(proof, dict):
                 raise RESOLUTION_UNPROVEN("the ledger sent no proof")
-            note, items = str(proof["checkpoint"]), list(proof["versions"])
-        checkpoint = self.accept_checkpoint(note)
-        chain = self._verify_history(DID(did), items, checkpoint)
+        proven_by = wire.ResolutionProof.from_json(proof, error=LEDGER_ANSWER_MALFORMED)
+        checkpoint = self.accept_checkpoint(proven_by.checkpoint)
+        chain = self._verify_history(DID(did), proven_by.versions, checkpoint)
         # The history's last version is the latest: the state map holds it for this DID.
         head = chain.latest
         check_latest(proof, checkpoint, statemap.DID, did, (head.seq, head.leaf_hash))
@@ -349,7 +348,9 @@ class LedgerClient:
             self._prove_absent(proof, statemap.DID, did)
         return STATUS_ERRORS.get(answer.status, Unavailable)(code[:100], message[:500])
 
-    def _verify_history(self, did: DID, items: list[Any], checkpoint: Checkpoint) -> Chain:
+    def _verify_history(
+        self, did: DID, items: list[wire.IncludedEntry], checkpoint: Checkpoint
+    ) -> Chain:
         entries = [self.proven(item, checkpoint) for item in items]
         for entry in entries:
             if entry.tx.body.get("did") != did:

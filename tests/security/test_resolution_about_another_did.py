@@ -58,3 +58,31 @@ def test_another_dids_entry_in_a_resolution(world: World, placement: str) -> Non
         assert info.value.code == "resolution_mismatch"
         client.close()
         fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        (lambda proof: proof.pop("versions"), "ledger_answer_malformed"),
+        (lambda proof: proof["versions"][0].update(inclusion="AAAA"), "ledger_answer_malformed"),
+        (lambda proof: proof.update(checkpoint=7), "ledger_answer_malformed"),
+        (lambda proof: proof.update(treeSize=0), "ledger_answer_malformed"),
+        (lambda proof: proof.pop("stateMap"), "ledger_answer_malformed"),
+    ],
+)
+def test_a_resolution_proof_is_read_through_its_model(world: World, change: Any, code: str) -> None:
+    """The proof of a resolution is civicid.wire.ResolutionProof, as the ledger serves it:
+    a member missing or of the wrong form is refused before anything in it is used."""
+    victim = world.register()
+
+    def rewrite(request: httpx.Request, answer: dict[str, Any]) -> dict[str, Any]:
+        change(answer["didResolutionMetadata"]["proof"])
+        return answer
+
+    with mirrored(world) as mirror:
+        mirror.rewrites[f"/1.0/identifiers/{victim.did}"] = rewrite
+        client = mirror.client(world)
+        with pytest.raises(Error) as info:
+            client.resolve(victim.did)
+        assert info.value.code == code
+        client.close()
