@@ -15,6 +15,8 @@ import typer
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.errors import Error
 from civicid.http import HttpClient
+from civicid.times import rfc3339
+from civicid.wire import staff as wire
 from issuer import qr
 from issuer.batch import HandOver, claims_from_row, read_rows
 from issuer.errors import (
@@ -67,14 +69,14 @@ def post(client: HttpClient, path: str, body: Any = None) -> Any:
     return client.post_json(path, json=body)
 
 
-def print_offer(answer: dict[str, Any], show_qr: bool) -> str:
-    lines = [f"offer {answer['offer']['id']} for record {answer['offer']['record']}"]
+def print_offer(answer: wire.OfferCreated, show_qr: bool) -> str:
+    lines = [f"offer {answer.offer.id} for record {answer.offer.record}"]
     if show_qr:
-        lines.append(qr.terminal(answer["linkByReference"]).rstrip("\n"))
-    lines.append(f"link (by reference): {answer['linkByReference']}")
-    if answer.get("txCode"):
-        lines.append(f"transaction code (hand over separately): {answer['txCode']}")
-    lines.append(f"expires {answer['offer']['expires']}")
+        lines.append(qr.terminal(answer.link_by_reference).rstrip("\n"))
+    lines.append(f"link (by reference): {answer.link_by_reference}")
+    if answer.tx_code:
+        lines.append(f"transaction code (hand over separately): {answer.tx_code}")
+    lines.append(f"expires {rfc3339(answer.offer.expires)}")
     return "\n".join(lines)
 
 
@@ -102,9 +104,9 @@ def offer(
             "txCode": tx_code,
         }
         with staff(data_dir, url, api_key) as client:
-            answer = post(client, "/staff/offers", body)
-        answer.pop("qr", None)
-        emit(as_json, answer, lambda: print_offer(answer, show_qr))
+            answer = wire.OfferCreated.from_json(post(client, "/staff/offers", body))
+        shown = answer.model_dump(mode="json", exclude={"qr"})
+        emit(as_json, shown, lambda: print_offer(answer, show_qr))
 
 
 @reflowed
@@ -156,7 +158,7 @@ def offers(
                         "claims": claims_from_row(row),
                         "txCode": tx_code,
                     }
-                    answer = post(client, "/staff/offers", body)
+                    answer = wire.OfferCreated.from_json(post(client, "/staff/offers", body))
                 except Error as exc:
                     failed += 1
                     typer.echo(
@@ -165,9 +167,8 @@ def offers(
                         err=True,
                     )
                     continue
-                offer = answer["offer"]
                 sink.write(
-                    offer["record"], offer["id"], answer["linkByReference"], answer.get("txCode")
+                    answer.offer.record, answer.offer.id, answer.link_by_reference, answer.tx_code
                 )
                 made += 1
         where = [str(p) for p in (out, codes if tx_code else None) if p is not None]
@@ -185,13 +186,13 @@ def publish(
     """Publish changed status lists on the ledger now (else within the status interval)."""
     with reporting(as_json):
         with staff(data_dir, url, api_key) as client:
-            answer = post(client, "/staff/publish")
+            answer = wire.Published.from_json(post(client, "/staff/publish"))
         emit(
             as_json,
-            answer,
+            answer.to_json(),
             lambda: "\n".join(
-                [f"{len(answer['published'])} list(s) published"]
-                + [f"  {r['uri']}  entry {r['ledgerSeq']}" for r in answer["published"]]
+                [f"{len(answer.published)} list(s) published"]
+                + [f"  {r.uri}  entry {r.ledger_seq}" for r in answer.published]
             ),
         )
 
@@ -202,12 +203,12 @@ class StatusName(StrEnum):
     SUSPENDED = "suspended"
 
 
-def describe(found: dict[str, Any]) -> str:
-    copies = len(found.get("copies", []))
+def describe(found: wire.IssuedView) -> str:
+    copies = len(found.copies)
     return (
-        f"{inert(found['id'])} (record {inert(found['record'])}, "
-        f"{inert(found['configuration'])}, issued {found['issuedAt']}, "
-        f"{copies} cop{'y' if copies == 1 else 'ies'}, now {found['status']})"
+        f"{inert(found.id)} (record {inert(found.record)}, "
+        f"{inert(found.configuration)}, issued {rfc3339(found.issued_at)}, "
+        f"{copies} cop{'y' if copies == 1 else 'ies'}, now {inert(found.status)})"
     )
 
 
@@ -235,21 +236,23 @@ def credentials(
         if status is not None:
             params["status"] = status.value
         with staff(data_dir, url, api_key) as client:
-            answer = client.get_json("/staff/credentials", params=params)
-        found = answer["credentials"]
+            answer = wire.CredentialList.from_json(
+                client.get_json("/staff/credentials", params=params)
+            )
+        found = answer.credentials
 
         def summary() -> str:
             if not found:
                 return "no issued credentials" + (f" for record {inert(record)}" if record else "")
             rows = [f"{len(found)} credential(s), newest first"]
             rows += [
-                f"  {inert(c['id']):<18} {inert(c['record']):<14} {c['status']:<10} "
-                f"{inert(c['configuration'])}  {c['issuedAt']}  {len(c['copies'])} cop(ies)"
+                f"  {inert(c.id):<18} {inert(c.record):<14} {inert(c.status):<10} "
+                f"{inert(c.configuration)}  {rfc3339(c.issued_at)}  {len(c.copies)} cop(ies)"
                 for c in found
             ]
             return "\n".join(rows)
 
-        emit(as_json, answer, summary)
+        emit(as_json, answer.to_json(), summary)
 
 
 def interactive() -> bool:
@@ -265,7 +268,9 @@ def require_terminal(credential: str, action: str) -> None:
 
 def confirm(client: HttpClient, credential: str, action: str) -> None:
     """Ask before a change every verifier will be told of, showing what it is about."""
-    found = client.get_json(f"/staff/credentials/{quote(credential, safe='')}")
+    found = wire.IssuedView.from_json(
+        client.get_json(f"/staff/credentials/{quote(credential, safe='')}")
+    )
     warning = " This is final." if action == "revoke" else ""
     question = f"{action.capitalize()} {describe(found)}?{warning}"
     if not typer.confirm(question, default=False, err=True):
@@ -296,12 +301,12 @@ def status_command(action: str) -> Any:
                 if action in CONFIRMED and not yes:
                     confirm(client, credential, action)
                 path = f"/staff/credentials/{quote(credential, safe='')}/{action}"
-                answer = post(client, path)
+                answer = wire.StatusChanged.from_json(post(client, path))
             emit(
                 as_json,
-                answer,
-                f"{inert(credential)} ({inert(answer['record'])}) is now {answer['status']}; "
-                f"published {answer['publication']}",
+                answer.to_json(),
+                f"{inert(credential)} ({inert(answer.record)}) is now {inert(answer.status)}; "
+                f"published {inert(answer.publication)}",
             )
 
     command.__doc__ = {

@@ -189,3 +189,30 @@ def test_an_id_is_sent_as_one_path_segment(
     assert code != 0
     assert err.strip().endswith("[route_not_found]"), err
     assert env.issuer.lists.pending() == 1  # R-3's suspension: published by nobody
+
+
+def test_an_answer_not_of_the_staff_apis_model_is_refused(tmp_path: object) -> None:
+    """The command reads the issuer's answer through the model the issuer declares
+    (civicid.wire.staff): an answer of another shape is one line with its code, no
+    traceback, nothing printed as if it were a list."""
+    from fastapi import FastAPI
+
+    lying = FastAPI()
+
+    @lying.get("/staff/credentials")
+    async def credentials() -> dict[str, object]:
+        return {"credentials": [{"id": "c1", "record": "R", "status": "valid"}]}
+
+    @lying.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    with serving(lying, free_port()) as url:
+        result = runner.invoke(
+            app,
+            ["issuer", "credentials", "--data-dir", str(tmp_path), "--url", url],
+            env={"CIVICID_ISSUER_API_KEY": "cik_x"},
+        )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.stderr.strip().endswith("[wire_malformed]")
+    assert "credential(s)" not in result.stdout
