@@ -12,7 +12,6 @@ import functools
 import json
 import ssl
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -187,59 +186,6 @@ class HttpClient:
         self.close()
 
 
-class AsyncHttpClient:
-    """The asynchronous twin of ``HttpClient`` (services calling services, TUI workers)."""
-
-    def __init__(
-        self,
-        base_url: str = "",
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        deadline: float = DEFAULT_DEADLINE,
-        max_bytes: int = MAX_RESPONSE_BYTES,
-        transport: httpx.AsyncBaseTransport | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        self.deadline = deadline
-        self.max_bytes = max_bytes
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=timeout,
-            transport=transport,
-            headers=headers,
-            verify=tls_context(),
-        )
-
-    async def request(self, method: str, url: str, **kwargs: Any) -> Answer:
-        start = time.monotonic()
-        try:
-            async with self.http.stream(method, url, **kwargs) as response:
-                body = bytearray()
-                if response.is_stream_consumed:  # built in memory (a mock transport)
-                    body += response.content
-                async for chunk in _aiter_raw(response):
-                    body += chunk
-                    if len(body) > self.max_bytes:
-                        raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
-                    if time.monotonic() - start > self.deadline:
-                        raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
-                content = _decode(response, bytes(body), self.max_bytes)
-        except httpx.TimeoutException as exc:
-            raise HTTP_DEADLINE(f"{_where(exc, url)} timed out: {exc}") from exc
-        except httpx.HTTPError as exc:
-            raise HTTP_UNREACHABLE(f"cannot reach {_where(exc, url)}: {exc}") from exc
-        return Answer(response.status_code, response.headers, content)
-
-    async def get(self, url: str, **kwargs: Any) -> Answer:
-        return await self.request("GET", url, **kwargs)
-
-    async def post(self, url: str, **kwargs: Any) -> Answer:
-        return await self.request("POST", url, **kwargs)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-
 def _where(exc: httpx.HTTPError, url: str) -> str:
     """The whole URL a failed request went to (host included: a path alone, as a client
     bound to a base URL has it, does not say which server could not be reached)."""
@@ -247,12 +193,6 @@ def _where(exc: httpx.HTTPError, url: str) -> str:
         return str(exc.request.url)
     except RuntimeError:  # httpx raises when the error carries no request
         return url or "the service"
-
-
-async def _aiter_raw(response: httpx.Response) -> AsyncIterator[bytes]:
-    if not response.is_stream_consumed:
-        async for chunk in response.aiter_raw():
-            yield chunk
 
 
 def _decode(response: httpx.Response, raw: bytes, max_bytes: int) -> bytes:

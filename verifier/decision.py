@@ -3,7 +3,7 @@ read; and the audit record of it, which holds no claim value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 from civicid.times import rfc3339
@@ -114,10 +114,6 @@ class Decision:
     @property
     def reason(self) -> str:
         return plain(self.code)
-
-    def with_outcome(self, outcome: Outcome) -> Decision:
-        """A response-level failure (before any presentation step), as a decision."""
-        return replace(self, eligible=False, outcomes=(*self.outcomes, outcome))
 
     def to_json(self) -> dict[str, Any]:
         failed = self.failed

@@ -70,7 +70,7 @@ from wallet.holder.intake import (
 
 if TYPE_CHECKING:
     from civicid.trust import Trust
-    from wallet.holder.wallet import Wallet
+    from wallet.holder.holding import Holding
 
 OFFER_SCHEMES: Final = ("openid-credential-offer", "https", "http")
 # The copies asked for per credential: enough for a few unlinkable presentations, few enough
@@ -152,7 +152,7 @@ def parse_link(
     return offer, parsed.offer_uri
 
 
-def review(wallet: Wallet, link: str) -> OfferReview:
+def review(wallet: Holding, link: str) -> OfferReview:
     """Check an offer before consent (``checked``). An offer by reference, served once, is
     kept from the moment it is fetched: when the ledger or the issuer cannot be reached
     the link still works later; an offer refused by a rule is not kept."""
@@ -169,7 +169,7 @@ def review(wallet: Wallet, link: str) -> OfferReview:
         raise
 
 
-def kept_uri(wallet: Wallet, link: str) -> str | None:
+def kept_uri(wallet: Holding, link: str) -> str | None:
     """The URI of ``link``'s offer by reference if the wallet keeps it."""
     try:
         offer_uri = parse_offer_link(link).offer_uri
@@ -183,7 +183,7 @@ def amended(exc: Error, note: str) -> Error:
     return type(exc)(exc.code, f"{exc.message}; {note}", **exc.details)
 
 
-def checked(wallet: Wallet, link: str, fetched: list[tuple[str, CredentialOffer]]) -> OfferReview:
+def checked(wallet: Holding, link: str, fetched: list[tuple[str, CredentialOffer]]) -> OfferReview:
     """Steps before consent, each raising on failure; nothing is stored, and nothing secret
     is sent: the wallet only reads the issuer's metadata until step 6 has passed."""
     trust = wallet.trust
@@ -325,7 +325,7 @@ class Progress:
     redeemed: bool = False  # the issuer took the pre-authorized code: it is spent
 
 
-def accept(wallet: Wallet, reviewed: OfferReview, tx_code: str | None) -> list[Credential]:
+def accept(wallet: Holding, reviewed: OfferReview, tx_code: str | None) -> list[Credential]:
     """Redeem the offer, once everything that can fail before is checked: the transaction
     code's form (§4.1.1: a wrong one would use up one of the issuer's attempts) and the
     ledger, which must be reachable now to verify what the issuer sends. Until the issuer
@@ -372,7 +372,7 @@ def check_tx_code(expected: TxCode, tx_code: str | None) -> None:
 
 
 def redeem(
-    wallet: Wallet, reviewed: OfferReview, tx_code: str | None, progress: Progress
+    wallet: Holding, reviewed: OfferReview, tx_code: str | None, progress: Progress
 ) -> list[Credential]:
     """Spend the code: token, then per credential a nonce and a batch of key proofs; verify
     every copy; store the credentials only when all of them passed."""

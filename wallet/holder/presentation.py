@@ -48,7 +48,7 @@ from wallet.holder.history import Presentation
 from wallet.holder.intake import display_name_in
 
 if TYPE_CHECKING:
-    from wallet.holder.wallet import Wallet
+    from wallet.holder.holding import Holding
 
 REQUIRED: Final = "required"
 OPTIONAL: Final = "optional"
@@ -149,7 +149,7 @@ def blocked(credentials: Iterable[Credential], now: int, note: str) -> Error:
     return reasons[0][1][0](f"{named}: it cannot be shown; {note}")
 
 
-def refreshed(wallet: Wallet, only: Iterable[str] | None = None) -> list[Credential]:
+def refreshed(wallet: Holding, only: Iterable[str] | None = None) -> list[Credential]:
     """The held credentials (or ``only`` these ids) with their status just read from the
     ledger; when the ledger cannot be asked, as last read (``checked_at`` says when)."""
     ids = None if only is None else set(only)
@@ -159,7 +159,7 @@ def refreshed(wallet: Wallet, only: Iterable[str] | None = None) -> list[Credent
         return [c for c in wallet.credentials() if ids is None or c.id in ids]
 
 
-def prepare(wallet: Wallet, link: str) -> Plan:
+def prepare(wallet: Holding, link: str) -> Plan:
     """Steps before consent; nothing is sent to the desk but the request fetch."""
     now = wallet.clock()
     # 1. The link (§5.7): client_id and request_uri only; requests by value are refused.
@@ -303,7 +303,7 @@ def accreditation(
 
 
 def present(
-    wallet: Wallet,
+    wallet: Holding,
     plan: Plan,
     *,
     omit: Iterable[str] = (),

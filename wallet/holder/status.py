@@ -14,7 +14,7 @@ from wallet.holder.credentials import UNKNOWN, Credential
 from wallet.holder.intake import STATUS_NAMES
 
 if TYPE_CHECKING:
-    from wallet.holder.wallet import Wallet
+    from wallet.holder.holding import Holding
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class Refreshed:
 
 
 def refresh(
-    wallet: Wallet, only: Collection[str] | None = None, *, keep_unchanged: bool = True
+    wallet: Holding, only: Collection[str] | None = None, *, keep_unchanged: bool = True
 ) -> Refreshed:
     """Read every status list the wallet's copies point to (each once) and store the result
     in one sealed write. A list the ledger cannot prove leaves its copies as they were.
