@@ -13,13 +13,16 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from pydantic import Field, model_validator
 
 from civicid.dcql import DCQL_INVALID, DcqlQuery, claim_name, claim_path
 from civicid.did import DID, parse_did, split_key_id
 from civicid.errors import Error, InvalidInput, Refused, TooLarge, VerificationError, declare
 from civicid.jose import JWS_ALG_FORBIDDEN, SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
+from civicid.wire.base import Snake
 
 REQUEST_TYP: Final = "oauth-authz-req+jwt"  # §5 (RFC 9101 §10.8)
 RECEIPT_TYP: Final = "civicid-receipt+jwt"
@@ -357,6 +360,25 @@ def parse_link(uri: str) -> RequestLink:
 # -- the direct_post response -------------------------------------------------------------
 
 
+class DirectPost(Snake):
+    """§8.2: the wallet's answer as its form carries it: the presentations by credential
+    query id (a JSON object's text) and the request's state; or, refusing, an error and the
+    state. What the desk's API declares; ``AuthorizationResponse.from_form`` reads it."""
+
+    state: str = Field(pattern=SAFE_PATTERN.pattern)  # §5.2: 22-128 URL-safe characters
+    vp_token: str | None = Field(
+        default=None, pattern=r"^[ \t\n\r]*\{", max_length=MAX_RESPONSE_BYTES
+    )
+    error: str | None = Field(default=None, pattern=r"^[\x00-\x7f]*$")
+    error_description: str | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> Self:
+        if self.error is not None and self.vp_token is not None:
+            raise ValueError("an error response carries no vp_token")
+        return self
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizationResponse:
     """§8.1/§8.2: ``vp_token`` (a JSON object keyed by DCQL credential query id, each value
@@ -379,23 +401,22 @@ class AuthorizationResponse:
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any]) -> AuthorizationResponse:
-        """Parse a received form strictly: sizes, state syntax, vp_token shape."""
+        """Parse a received form strictly: sizes, then its form (``DirectPost``, the model the
+        desk's API declares: state syntax, vp_token or error), then vp_token's shape."""
         if sum(len(str(v)) for v in form.values()) > MAX_RESPONSE_BYTES:
             raise OID4VP_RESPONSE_TOO_LARGE(f"response over {MAX_RESPONSE_BYTES} bytes")
-        state = _safe(form.get("state"), "state", OID4VP_RESPONSE_MALFORMED)
-        error = form.get("error")
-        raw = form.get("vp_token")
-        if error is not None:
-            if raw is not None or not isinstance(error, str) or not error.isascii():
-                raise OID4VP_RESPONSE_MALFORMED("an error response carries no vp_token")
-            description = form.get("error_description")
+        post = DirectPost.from_json(dict(form), error=OID4VP_RESPONSE_MALFORMED)
+        if post.error is not None:
+            description = post.error_description
             return cls(
-                state=state,
-                error=error[:64],
-                error_description=str(description)[:MAX_TEXT_CHARS] if description else None,
+                state=post.state,
+                error=post.error[:64],
+                error_description=description[:MAX_TEXT_CHARS] if description else None,
             )
-        if not isinstance(raw, str):
+        raw = post.vp_token
+        if raw is None:
             raise OID4VP_RESPONSE_MALFORMED("vp_token is missing")
+        state = post.state
         try:
             token = json.loads(raw)
         except (ValueError, RecursionError) as exc:

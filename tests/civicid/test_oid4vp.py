@@ -332,3 +332,17 @@ def test_receipt_refusals(desk: Identity) -> None:
     with pytest.raises(Error) as caught:
         build_receipt(made, other.key, other.kid)
     assert caught.value.code == "receipt_signature_invalid"
+
+
+def test_a_response_form_is_read_through_the_model_the_desk_declares() -> None:
+    """The direct_post form is civicid.oid4vp.DirectPost, the model of the desk's OpenAPI
+    description: its constraints are the ones enforced."""
+    from civicid.oid4vp import DirectPost
+
+    schema = DirectPost.model_json_schema()
+    assert schema["required"] == ["state"]
+    assert schema["properties"]["state"]["pattern"] == "^[A-Za-z0-9._~-]{22,128}$"
+    spaced = {"state": "s" * 30, "vp_token": ' \n{"a": ["x"]}'}
+    assert AuthorizationResponse.from_form(spaced).vp_token == {"a": ["x"]}
+    for bad in ({"state": "s" * 30, "error": "caf\u00e9"}, {"state": "s" * 30, "vp_token": 7}):
+        assert code_of(AuthorizationResponse.from_form, bad) == "oid4vp_response_malformed"

@@ -8,17 +8,15 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from civicid.oid4vp import (
     MAX_RESPONSE_BYTES,
     OID4VP_RESPONSE_MALFORMED,
     OID4VP_RESPONSE_TOO_LARGE,
-    SAFE_PATTERN,
+    DirectPost,
 )
 from civicid.shell.openapi import FORM, errors, request_body
-from civicid.wire import Snake
 from civicid.wire.desk import Answered
 from verifier.routes.deps import NO_STORE, VerifierDep
 from verifier.service import REQUEST_PATH, RESPONSE_PATH
@@ -50,17 +48,6 @@ async def read_form(request: Request) -> dict[str, str]:
             raise OID4VP_RESPONSE_MALFORMED(f"{name} appears twice")
         form[name] = value
     return form
-
-
-class DirectPost(Snake):
-    """OpenID4VP §8.2: the wallet's answer, form-encoded: the presentations by credential
-    query id (a JSON object's text) and the request's state; or, refusing, an error and the
-    state (``civicid.oid4vp.AuthorizationResponse.from_form`` reads it)."""
-
-    state: str = Field(pattern=SAFE_PATTERN.pattern)
-    vp_token: str | None = Field(default=None, pattern=r"^\{", max_length=MAX_RESPONSE_BYTES)
-    error: str | None = Field(default=None, pattern=r"^[\x20-\x7e]+$")
-    error_description: str | None = None
 
 
 @router.get(
