@@ -6,35 +6,62 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
+from civicid.accreditation import ISSUER_NOT_ACCREDITED
+from civicid.errors import CATALOGUE, Code
+from civicid.sdjwt import (
+    KB_AUD_MISMATCH,
+    KB_IAT_STALE,
+    KB_MISSING,
+    KB_NONCE_MISMATCH,
+    KB_SIGNATURE_INVALID,
+    SDJWT_EXPIRED,
+    SDJWT_NOT_YET_VALID,
+)
+from civicid.sdjwt_format import SDJWT_SIGNATURE_INVALID
 from civicid.times import rfc3339
+from civicid.trust import SNAPSHOT_STALE, STATUS_LIST_NOT_ISSUERS
+from verifier.errors import (
+    CLAIM_MISSING,
+    CREDENTIAL_KEY_NOT_IN_FORCE,
+    CREDENTIAL_TOO_OLD,
+    ISSUER_NOT_ACCEPTED,
+    PREDICATE_FAILED,
+    PRESENTATION_REPLAYED,
+    STATUS_MISSING,
+    STATUS_REVOKED,
+    STATUS_SUSPENDED,
+    VCT_NOT_ACCEPTED,
+)
 
 PASSED: Final = "passed"
 FAILED: Final = "failed"
 SKIPPED: Final = "skipped"
 
-# The failing step in plain words for the desk's screen and the CLI (the code stays beside it).
-PLAIN: Final[dict[str, str]] = {
-    "status_revoked": "The card has been revoked by the agency that issued it.",
-    "status_suspended": "The card is suspended by the agency that issued it.",
-    "status_missing": "The card carries no revocation entry, so it cannot be checked.",
-    "sdjwt_expired": "The card has expired.",
-    "sdjwt_not_yet_valid": "The card is not valid yet.",
-    "credential_too_old": "The card was issued longer ago than this check accepts.",
-    "issuer_not_accredited": "The agency was not accredited to issue this card when it did.",
-    "issuer_not_accepted": "This check does not accept cards from this agency.",
-    "credential_key_not_in_force": "The card was signed with a key the agency did not hold then.",
-    "sdjwt_signature_invalid": "The card's signature is not the agency's: it may be forged.",
-    "vct_not_accepted": "This kind of card is not accepted for this check.",
-    "claim_missing": "The wallet did not share everything this check needs.",
-    "predicate_failed": "The shared information does not meet this check's conditions.",
-    "kb_nonce_mismatch": "The answer was made for another request (possible replay).",
-    "kb_aud_mismatch": "The answer was made for another desk.",
-    "kb_iat_stale": "The answer is too old; ask the citizen to try again.",
-    "kb_signature_invalid": "The answer was not made by the card's holder.",
-    "kb_missing": "The answer does not prove the citizen holds the card.",
-    "presentation_replayed": "This answer was already used once (replay).",
-    "snapshot_stale": "The desk's offline ledger data is too old; sync it again.",
-    "ledger_data_stale": "The desk's ledger data is too old.",
+# The failing step in plain words for the desk's screen and the CLI (the code stays beside
+# it): keyed by the declared codes themselves, never by their names.
+PLAIN: Final[dict[Code, str]] = {
+    STATUS_REVOKED: "The card has been revoked by the agency that issued it.",
+    STATUS_SUSPENDED: "The card is suspended by the agency that issued it.",
+    STATUS_MISSING: "The card carries no revocation entry, so it cannot be checked.",
+    STATUS_LIST_NOT_ISSUERS: "The card points at another agency's revocation list, which "
+    "cannot vouch for it.",
+    SDJWT_EXPIRED: "The card has expired.",
+    SDJWT_NOT_YET_VALID: "The card is not valid yet.",
+    CREDENTIAL_TOO_OLD: "The card was issued longer ago than this check accepts.",
+    ISSUER_NOT_ACCREDITED: "The agency was not accredited to issue this card when it did.",
+    ISSUER_NOT_ACCEPTED: "This check does not accept cards from this agency.",
+    CREDENTIAL_KEY_NOT_IN_FORCE: "The card was signed with a key the agency did not hold then.",
+    SDJWT_SIGNATURE_INVALID: "The card's signature is not the agency's: it may be forged.",
+    VCT_NOT_ACCEPTED: "This kind of card is not accepted for this check.",
+    CLAIM_MISSING: "The wallet did not share everything this check needs.",
+    PREDICATE_FAILED: "The shared information does not meet this check's conditions.",
+    KB_NONCE_MISMATCH: "The answer was made for another request (possible replay).",
+    KB_AUD_MISMATCH: "The answer was made for another desk.",
+    KB_IAT_STALE: "The answer is too old; ask the citizen to try again.",
+    KB_SIGNATURE_INVALID: "The answer was not made by the card's holder.",
+    KB_MISSING: "The answer does not prove the citizen holds the card.",
+    PRESENTATION_REPLAYED: "This answer was already used once (replay).",
+    SNAPSHOT_STALE: "The desk's offline ledger data is too old; sync it again.",
 }
 DEFAULT_PLAIN: Final = "The card did not pass the desk's checks."
 # Codes of a ledger answer that failed its proofs: the desk cannot trust what it was told.
@@ -48,17 +75,21 @@ LEDGER_PROOF_AREAS: Final = (
     "checkpoint_",
     "note_",
     "did_history_",
+    "map_",
 )
 
 
 def plain(code: str | None) -> str:
     if code is None:
         return ""
-    if code.startswith(("sdjwt_", "kb_")) and code not in PLAIN:
+    declared = CATALOGUE.get(code)
+    if declared is not None and declared in PLAIN:
+        return PLAIN[declared]
+    if code.startswith(("sdjwt_", "kb_")):
         return "The card or the answer is malformed or tampered with."
     if code.startswith(LEDGER_PROOF_AREAS):
         return "The ledger's answer could not be verified; the check cannot be trusted."
-    return PLAIN.get(code, DEFAULT_PLAIN)
+    return DEFAULT_PLAIN
 
 
 @dataclass(frozen=True, slots=True)
