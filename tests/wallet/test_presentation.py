@@ -37,6 +37,7 @@ def test_present_sends_only_what_is_asked_and_keeps_the_receipt(
     [entry] = citizen.history()
     assert entry.disclosed == ("given_name", "resident")
     assert entry.verifier == ledger_world.desk.did
+    assert entry.verifier_name == "Town hall desk"  # its endorsed name, not its purpose
     assert entry.decision == "eligible" and entry.receipt is not None
     assert set(entry.receipt_claims["received"][0]["claims"]) == {"given_name", "resident"}
 

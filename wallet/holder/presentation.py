@@ -368,7 +368,7 @@ def present(
                 at=now,
                 verifier=plan.verifier,
                 client_id=request.client_id,
-                verifier_name=option.accreditation_purpose,
+                verifier_name=plan.verifier_name,
                 purpose=request.purpose,
                 accreditation=option.accreditation,
                 credential_id=option.credential.id,
