@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
-# Exit codes of the ``civicid`` command (README: "Exit codes").
+# Exit codes of the ``civicid`` command (docs/operations.md: "Exit codes").
 EXIT_OK: Final = 0
 EXIT_REFUSED: Final = 1  # invalid input, failed verification, refused by a rule
 EXIT_USAGE: Final = 2  # the command line itself is wrong (typer/click)
