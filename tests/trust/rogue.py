@@ -65,14 +65,6 @@ def verdict_unsupported(request: httpx.Request, body: dict[str, Any]) -> dict[st
     return {**body, "accredited": True, "accreditation": first}
 
 
-def grants_of(ledger: httpx.BaseTransport, params: dict[str, Any]) -> dict[str, Any]:
-    request = httpx.Request("GET", httpx.URL("http://testserver/accreditations", params=params))
-    answer = ledger.handle_request(request)
-    answer.read()
-    body: dict[str, Any] = answer.json()
-    return body
-
-
 def borrowed_grant(ledger: httpx.BaseTransport, subject: str, vct: str) -> Lie:
     """The genuine answer about ``subject``'s grants for ``vct``, told as the answer about
     whoever was asked (genuine grants of another subject, or of another kind)."""
@@ -80,7 +72,8 @@ def borrowed_grant(ledger: httpx.BaseTransport, subject: str, vct: str) -> Lie:
     def lie(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
         if "subject" not in request.url.params or request.url.params["subject"] == subject:
             return None
-        other = grants_of(ledger, {"subject": subject, "vct": vct, "at": request.url.params["at"]})
+        other = genuine(ledger, "/accreditations", subject=subject, vct=vct,
+                        at=request.url.params["at"])  # fmt: skip
         return {**other, "accredited": True}
 
     return lie

@@ -23,6 +23,7 @@ from tests.trust.rogue import (
     Lie,
     Rogue,
     earlier_entry,
+    genuine,
     older_version,
     revocation_withheld,
 )
@@ -129,10 +130,8 @@ def test_a_desk_standing_on_another_desks_grant_is_refused(
     def as_verifier(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
         if request.url.params.get("subject") != stranger.did:
             return None
-        genuine = httpx.Request("GET", request.url.copy_set_param("subject", world.desk.did))
-        answer = http.handle_request(genuine)
-        answer.read()
-        return {**answer.json(), "accredited": True}
+        params = {**request.url.params, "subject": world.desk.did}
+        return {**genuine(http, request.url.path, **params), "accredited": True}
 
     trust, rogue = rogue_trust("/accreditations/verifier", as_verifier)
     claims = ("resident",)

@@ -16,7 +16,7 @@ from tests.trust.rogue import (
     Lie,
     Rogue,
     borrowed_grant,
-    grants_of,
+    genuine,
     revocation_withheld,
     verdict_unsupported,
 )
@@ -89,6 +89,15 @@ def check_offline(world: World, http: httpx.BaseTransport, lie: Lie, credential:
     return rogue
 
 
+def refused_by_the_desk(world: World, http: httpx.BaseTransport, lie: Lie, credential: str,
+                        clock: Clock, code: str, issuer: str, offline: bool) -> None:  # fmt: skip
+    """The lie refused with ``code``, offline after ``sync`` (issuers named) or online."""
+    if offline:
+        check_offline(world, http, lie, credential, clock, code, [issuer])
+    else:
+        check_online(world, http, lie, credential, clock, code)
+
+
 def test_a_withheld_revocation_is_refused_online(
     world: World, http: httpx.BaseTransport, clock: Clock
 ) -> None:
@@ -128,11 +137,8 @@ def test_another_subjects_genuine_grant_is_refused(
 ) -> None:
     stranger, credential = never_accredited(world, clock)
     lie = borrowed_grant(http, world.agency.did, NATIONAL_ID)
-    if offline:
-        check_offline(world, http, lie, credential, clock, "ledger_answer_mismatch",
-                      [stranger.did])  # fmt: skip
-    else:
-        check_online(world, http, lie, credential, clock, "ledger_answer_mismatch")
+    refused_by_the_desk(world, http, lie, credential, clock, "ledger_answer_mismatch",
+                        stranger.did, offline)  # fmt: skip
 
 
 @pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
@@ -147,16 +153,13 @@ def test_a_genuine_grant_of_another_kind_is_refused(
     def lie(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
         if request.url.params.get("subject") != agency.did:
             return None
-        other = grants_of(http, {"subject": agency.did, "at": request.url.params["at"]})
+        other = genuine(http, "/accreditations", subject=agency.did, at=request.url.params["at"])
         return {**body, **{k: other[k] for k in ("entries", "checkpoint", "treeSize")},
                 "stateMap": {**body.get("stateMap", {}), **other.get("stateMap", {})},
                 "accredited": True}  # fmt: skip
 
-    if offline:
-        check_offline(world, http, lie, credential, clock, "ledger_answer_mismatch",
-                      [agency.did])  # fmt: skip
-    else:
-        check_online(world, http, lie, credential, clock, "ledger_answer_mismatch")
+    refused_by_the_desk(world, http, lie, credential, clock, "ledger_answer_mismatch",
+                        agency.did, offline)  # fmt: skip
 
 
 @pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
@@ -164,9 +167,5 @@ def test_a_verdict_its_entries_do_not_give_is_refused(
     world: World, http: httpx.BaseTransport, clock: Clock, offline: bool
 ) -> None:
     agency, credential = deaccredited(world, clock)
-    if offline:
-        check_offline(world, http, verdict_unsupported, credential, clock,
-                      "ledger_answer_mismatch", [agency.did])  # fmt: skip
-    else:
-        check_online(world, http, verdict_unsupported, credential, clock,
-                     "ledger_answer_mismatch")  # fmt: skip
+    refused_by_the_desk(world, http, verdict_unsupported, credential, clock,
+                        "ledger_answer_mismatch", agency.did, offline)  # fmt: skip
