@@ -1,5 +1,9 @@
 """C2SP signed notes (signed-note@v1.0.0, Ed25519 only) and tlog checkpoints
 (tlog-checkpoint@v1.0.0): how the ledger signs its tree head and how anyone checks it.
+
+The note pieces other signature types reuse (``civicid.cosignature``): ``parse_vkey`` (a vkey of
+a given signature type), ``note_key_id``, ``split_note`` (the text and each signature line as
+sent) and ``signature_line``.
 """
 
 from __future__ import annotations
@@ -54,14 +58,24 @@ def _has_control(text: str) -> bool:
     return any(ch < " " and ch != "\n" for ch in text)
 
 
-def _valid_key_name(name: str) -> bool:
+def valid_key_name(name: str) -> bool:
     """signed-note: non-empty, no Unicode spaces, no '+' (and, being note text, no controls)."""
     return bool(name) and "+" not in name and not any(ch.isspace() or ch < " " for ch in name)
 
 
+def note_key_id(name: str, sig_type: bytes, public_key: bytes) -> bytes:
+    """SHA-256(name || 0x0A || signature type || public key)[:4]: how signed-note derives an
+    Ed25519 key ID ("Ed25519 signatures") and tlog-cosignature a cosigner's ("Format")."""
+    return sha256(name.encode("utf-8") + b"\n" + sig_type + public_key)[:KEY_ID_SIZE]
+
+
 def _key_id(name: str, public_key: bytes) -> bytes:
-    # signed-note "Ed25519 signatures": SHA-256(name || 0x0A || 0x01 || pubkey)[:4]
-    return sha256(name.encode("utf-8") + b"\n" + SIG_TYPE_ED25519 + public_key)[:KEY_ID_SIZE]
+    return note_key_id(name, SIG_TYPE_ED25519, public_key)
+
+
+def signature_line(name: str, key_id: bytes, signature: bytes) -> str:
+    """One note signature line: ``— <name> base64(key ID || signature)`` and its newline."""
+    return f"{_SIG_PREFIX}{name} {b64_encode(key_id + signature)}\n"
 
 
 def _utf8(text: str, code: Code) -> bytes:
@@ -140,7 +154,7 @@ class NoteSigner:
     __slots__ = ("_key", "_key_id", "_name", "_public")
 
     def __init__(self, name: str, seed: bytes) -> None:
-        if not isinstance(name, str) or not _valid_key_name(name):
+        if not isinstance(name, str) or not valid_key_name(name):
             raise SIGNER_MALFORMED("key name must be non-empty, no spaces or '+'")
         _utf8(name, SIGNER_MALFORMED)
         if not isinstance(seed, bytes) or len(seed) != ED25519_SEED_SIZE:
@@ -180,7 +194,7 @@ class NoteSigner:
         if _has_control(body):
             raise NOTE_MALFORMED("note text has control characters")
         signature = self._key.sign(_utf8(body, NOTE_MALFORMED))
-        line = f"{_SIG_PREFIX}{self._name} {b64_encode(self._key_id + signature)}\n"
+        line = signature_line(self._name, self._key_id, signature)
         note = f"{body}\n{line}"
         if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
             raise NOTE_TOO_LARGE(f"signed note exceeds {MAX_NOTE_BYTES} bytes")
@@ -190,41 +204,59 @@ class NoteSigner:
         return self.sign(cp.body())
 
 
+@dataclass(frozen=True, slots=True)
+class VKey:
+    """A parsed verifier key (signed-note "Verifier keys") of an Ed25519-based type."""
+
+    name: str
+    key_id: bytes
+    sig_type: bytes
+    public_key: bytes
+
+
+def parse_vkey(vkey: str, sig_type: bytes) -> VKey:
+    """Parse ``<name>+<hex key id>+<base64(type || 32-byte Ed25519 key)>`` of type ``sig_type``
+    (0x01 a log's key, 0x04 a cosigner's); the key ID must derive from the name and key."""
+    if not isinstance(vkey, str):
+        raise VKEY_MALFORMED("vkey must be a string")
+    # The name has no '+', but the base64 key may: split at the first two only.
+    parts = vkey.split("+", 2)
+    if len(parts) != 3:
+        raise VKEY_MALFORMED("vkey is not name+keyid+key")
+    name, key_id_hex, key_b64 = parts
+    if not valid_key_name(name):
+        raise VKEY_MALFORMED("vkey name must be non-empty, without spaces")
+    _utf8(name, VKEY_MALFORMED)
+    if not _KEY_ID_HEX.fullmatch(key_id_hex):
+        raise VKEY_MALFORMED("vkey key id is not 8 lowercase hex digits")
+    key = _b64(key_b64, VKEY_MALFORMED)
+    if key[:1] != sig_type:
+        raise VKEY_MALFORMED(f"only type 0x{sig_type.hex()} vkeys are accepted here")
+    public = key[1:]
+    if len(public) != 32:
+        raise VKEY_MALFORMED("Ed25519 public key must be 32 bytes")
+    key_id = bytes.fromhex(key_id_hex)
+    # signed-note: "The key name and ID MUST match those used in the signatures"; for
+    # Ed25519 the ID is derived, so a vkey whose ID does not derive from its key is refused.
+    if key_id != note_key_id(name, sig_type, public):
+        raise VKEY_MALFORMED("vkey key id does not match its name and key")
+    return VKey(name, key_id, sig_type, public)
+
+
 class NoteVerifier:
     """A trusted Ed25519 verifier key, parsed from its vkey string."""
 
-    __slots__ = ("_key", "_key_id", "_name")
+    __slots__ = ("_key", "_key_id", "_name", "_public")
 
     def __init__(self, vkey: str) -> None:
-        if not isinstance(vkey, str):
-            raise VKEY_MALFORMED("vkey must be a string")
-        # The name has no '+', but the base64 key may: split at the first two only.
-        parts = vkey.split("+", 2)
-        if len(parts) != 3:
-            raise VKEY_MALFORMED("vkey is not name+keyid+key")
-        name, key_id_hex, key_b64 = parts
-        if not _valid_key_name(name):
-            raise VKEY_MALFORMED("vkey name must be non-empty, without spaces")
-        _utf8(name, VKEY_MALFORMED)
-        if not _KEY_ID_HEX.fullmatch(key_id_hex):
-            raise VKEY_MALFORMED("vkey key id is not 8 lowercase hex digits")
-        key = _b64(key_b64, VKEY_MALFORMED)
-        if key[:1] != SIG_TYPE_ED25519:
-            raise VKEY_MALFORMED("only Ed25519 (type 0x01) vkeys are supported")
-        public = key[1:]
-        if len(public) != 32:
-            raise VKEY_MALFORMED("Ed25519 public key must be 32 bytes")
-        key_id = bytes.fromhex(key_id_hex)
-        # signed-note: "The key name and ID MUST match those used in the signatures"; for
-        # Ed25519 the ID is derived, so a vkey whose ID does not derive from its key is refused.
-        if key_id != _key_id(name, public):
-            raise VKEY_MALFORMED("vkey key id does not match its name and key")
+        parsed = parse_vkey(vkey, SIG_TYPE_ED25519)
         try:
-            self._key = Ed25519PublicKey.from_public_bytes(public)
+            self._key = Ed25519PublicKey.from_public_bytes(parsed.public_key)
         except ValueError as exc:
             raise VKEY_MALFORMED("not an Ed25519 public key") from exc
-        self._name = name
-        self._key_id = key_id
+        self._public = parsed.public_key
+        self._name = parsed.name
+        self._key_id = parsed.key_id
 
     def __repr__(self) -> str:
         return f"NoteVerifier({self._name!r}, key_id={self._key_id.hex()})"
@@ -237,6 +269,11 @@ class NoteVerifier:
     def key_id(self) -> bytes:
         return self._key_id
 
+    @property
+    def public_key(self) -> bytes:
+        """The raw 32-byte Ed25519 key (tlog-policy: two vkeys of one key are duplicates)."""
+        return self._public
+
     def verify(self, note: str | bytes) -> str:
         """Verify ``note`` against this key and return its text (the body).
 
@@ -246,10 +283,10 @@ class NoteVerifier:
         4. parse every signature line; ignore other keys' lines;
         5. every line by this key (name and key ID) must verify, and there must be one.
         """
-        text, signature_lines = _split_note(note)
+        text, signature_lines = split_note(note)
         message = text.encode("utf-8")
         matched = 0
-        for name, blob in signature_lines:
+        for name, blob, _ in signature_lines:
             if name != self._name or blob[:KEY_ID_SIZE] != self._key_id:
                 continue  # "MUST ignore signatures from unknown keys"
             matched += 1
@@ -267,8 +304,9 @@ class NoteVerifier:
         return text
 
 
-def _split_note(note: str | bytes) -> tuple[str, list[tuple[str, bytes]]]:
-    """Steps 1-4 of ``NoteVerifier.verify``: the text and the (name, key ID || sig) lines."""
+def split_note(note: str | bytes) -> tuple[str, list[tuple[str, bytes, str]]]:
+    """Steps 1-4 of ``NoteVerifier.verify``: the text and, per signature line, its key name,
+    its decoded ``key ID || signature`` and the line as sent (with its newline)."""
     if not isinstance(note, str | bytes):
         raise NOTE_MALFORMED("note must be text")
     if len(note) > MAX_NOTE_BYTES:  # chars <= bytes, so this is a cheap early bound
@@ -294,18 +332,18 @@ def _split_note(note: str | bytes) -> tuple[str, list[tuple[str, bytes]]]:
     lines = signatures[:-1].split("\n")
     if len(lines) > MAX_NOTE_SIGNATURES:
         raise NOTE_MALFORMED(f"more than {MAX_NOTE_SIGNATURES} signatures")
-    parsed: list[tuple[str, bytes]] = []
+    parsed: list[tuple[str, bytes, str]] = []
     for line in lines:
         if not line.startswith(_SIG_PREFIX):
             raise NOTE_MALFORMED("signature line must start with an em dash")
         name, sep, b64 = line[len(_SIG_PREFIX) :].partition(" ")
-        if not sep or not _valid_key_name(name):
+        if not sep or not valid_key_name(name):
             raise NOTE_MALFORMED("signature line has a bad key name")
         blob = _b64(b64, NOTE_MALFORMED)
         # "the base64 encoding of 4+n bytes": a key ID and a non-empty signature
         if len(blob) <= KEY_ID_SIZE:
             raise NOTE_MALFORMED("signature is too short")
-        parsed.append((name, blob))
+        parsed.append((name, blob, line + "\n"))
     return text, parsed
 
 
