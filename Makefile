@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_WORKERS ?= auto
 
-.PHONY: setup demo test browser lint bench bench-smoke mutation clean
+.PHONY: setup demo test browser database lint bench bench-smoke mutation clean
 
 setup: $(STAMP)
 
@@ -18,15 +18,21 @@ $(STAMP): pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/civicid demo
 
-# The browser first: when it cannot be installed, say so before a minute of set-up.
+# The browser and PostgreSQL first: when one cannot be installed, say so before a minute of
+# set-up.
 # One worker per core (pytest-xdist); tests that must not run beside each other share an
 # xdist_group. A single file or test runs faster without workers: .venv/bin/pytest tests/x.py
-test: browser setup
+test: browser database setup
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # Debian's Chromium for the desk page's browser tests: installed with apt when missing.
 browser:
 	@.ci/chromium
+
+# Debian's PostgreSQL for the tests of the stores on PostgreSQL: installed with apt when
+# missing. Each test process starts a throwaway cluster of its own and stops it at the end.
+database:
+	@.ci/postgresql
 
 lint: setup
 	$(BIN)/ruff check .

@@ -58,6 +58,16 @@ DataDir = Annotated[
         callback=group_data_dir,
     ),
 ]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        metavar="URL",
+        help="A PostgreSQL database every process of this service shares "
+        "(postgresql://…; or CIVICID_DATABASE_URL).",
+        show_default="the embedded store",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 F = TypeVar("F", bound=Callable[..., Any])

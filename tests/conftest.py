@@ -17,6 +17,9 @@ import typer
 import typer.main
 import typer.testing
 
+# A throwaway PostgreSQL cluster per test process, and a fresh database per test.
+from tests.postgres import database_url, postgres  # noqa: F401 - fixtures
+
 VECTORS = Path(__file__).parent / "vectors" / "data"
 
 

@@ -9,13 +9,14 @@ limits its server holds every client to (``civicid/shell/server.py``).
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Final, Self
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from civicid.errors import Code
@@ -31,6 +32,12 @@ SERVER_LIMITS: Final = (
     "body_timeout",
     "keep_alive",
 )
+# Every service reads its database from here unless its own ``CIVICID_<PART>_DATABASE_URL``
+# (or ``--database-url``) names another: one variable puts a whole deployment on PostgreSQL.
+DATABASE_URL_ENV: Final = "CIVICID_DATABASE_URL"
+# Never written to the settings file by ``rewrite``: the URL may carry a password, and a URL
+# given by the environment at ``init`` must not be frozen into the file.
+NOT_REWRITTEN: Final = ("data_dir", "database_url", *SERVER_LIMITS)
 
 
 class FileSettings(BaseSettings):
@@ -86,7 +93,7 @@ class FileSettings(BaseSettings):
     def to_toml(self) -> str:
         """The file ``rewrite`` writes: the settings ``saved`` names that have a value."""
         names = self.saved or tuple(
-            name for name in type(self).model_fields if name not in {"data_dir", *SERVER_LIMITS}
+            name for name in type(self).model_fields if name not in NOT_REWRITTEN
         )
         data = self.model_dump(mode="json", include=set(names), exclude_none=True)
         return to_toml({name: data[name] for name in names if name in data}, self.header())
@@ -138,6 +145,27 @@ class ServiceSettings(FileSettings):
     body_timeout: float = Field(default=10.0, gt=0, le=600)
     # Seconds an idle keep-alive connection is held open.
     keep_alive: float = Field(default=5.0, gt=0, le=600)
+    # A PostgreSQL database (``postgresql://user:password@host:port/dbname``) shared by every
+    # process of this service; None: the embedded store in the data directory.
+    database_url: str | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("a database URL starts with postgresql://")
+        return value
+
+    @classmethod
+    def load(cls, data_dir: Path, **flags: Any) -> Self:
+        """As ``FileSettings.load``; the database URL also from ``CIVICID_DATABASE_URL``,
+        below the flag and the part's own variable, above the file."""
+        prefix = cls.model_config.get("env_prefix", "")
+        shared = os.environ.get(DATABASE_URL_ENV)
+        own = os.environ.get(f"{prefix}DATABASE_URL")
+        if flags.get("database_url") is None and own is None and shared:
+            flags = {**flags, "database_url": shared}
+        return super().load(data_dir, **flags)
 
 
 def to_toml(data: Mapping[str, Any], header: str | None = None) -> str:
