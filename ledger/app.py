@@ -14,13 +14,22 @@ from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
+from ledger.routes import tiles as tile_routes
 from ledger.settings import LedgerSettings
-from ledger.setup import open_ledger
+from ledger.setup import Paths, open_ledger
+from ledger.tiles import follow
 
 
-def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None = None) -> FastAPI:
+def create_app(
+    settings: LedgerSettings | None = None,
+    *,
+    ledger: Ledger | None = None,
+    write_tiles: bool | None = None,
+) -> FastAPI:
     """The app; pass ``ledger`` to serve one already open (tests), else it opens
-    ``settings.data_dir`` at start-up and closes it at shutdown."""
+    ``settings.data_dir`` at start-up and closes it at shutdown. With ``settings.tiles`` it
+    serves the log's tiles at /tiles/ and, if ``write_tiles`` (default: when it opened the
+    ledger itself), writes them as the log grows."""
     settings = settings or LedgerSettings()
 
     @asynccontextmanager
@@ -30,6 +39,11 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         app.state.ledger = opened
         app.state.settings = settings
         app.state.resolver = Resolver(opened)
+        app.state.tiles = Paths(settings.data_dir).tiles if settings.tiles else None
+        writes = owned if write_tiles is None else write_tiles
+        writer = None
+        if writes and app.state.tiles is not None and opened.signer and not opened.store.readonly:
+            writer = follow(opened, app.state.tiles)
         # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
         # full collection (a pause that grows with the log and shows up in tail latency).
         gc.collect()
@@ -37,6 +51,8 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
         try:
             yield
         finally:
+            if writer is not None:
+                writer.stop()
             if owned:
                 opened.close()
 
@@ -48,4 +64,5 @@ def create_app(settings: LedgerSettings | None = None, *, ledger: Ledger | None 
     app.include_router(log_routes.router)
     app.include_router(resolution_routes.router)
     app.include_router(governance_routes.router)
+    app.include_router(tile_routes.router)
     return app

@@ -22,7 +22,12 @@ from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
 from ledger import governance_cli
 from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
-from ledger.errors import FILE_UNREADABLE, LEDGER_WRITE_UNCONFIRMED, SERVE_PORT_IN_USE
+from ledger.errors import (
+    FILE_UNREADABLE,
+    LEDGER_WRITE_UNCONFIRMED,
+    MONITOR_SOURCE_MISSING,
+    SERVE_PORT_IN_USE,
+)
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.settings import LedgerSettings
@@ -136,7 +141,8 @@ def run_server(
     from civicid.shell.server import serve, server_config
     from ledger.app import create_app
 
-    serve(server_config(settings, create_app(settings, ledger=ledger), access_log=access_log), sock)
+    app = create_app(settings, ledger=ledger, write_tiles=True)
+    serve(server_config(settings, app, access_log=access_log), sock)
 
 
 @app.command()
@@ -573,10 +579,35 @@ def deactivate(
 governance_cli.add_commands(app)
 
 
+FromTiles = Annotated[
+    str | None,
+    typer.Option(
+        "--from-tiles",
+        help="Read the log from its C2SP tiles (a directory or a URL prefix) instead of the API.",
+    ),
+]
+
+
+def log_client(url: str | None, tiles: str | None, vkey: str, trust_file: Path) -> LedgerClient:
+    """A client of the ledger at ``url``, or of its tiles (``--from-tiles``): either way every
+    answer is verified against the pinned key."""
+    if tiles is not None:
+        from ledger.tile_client import TileTransport, open_source
+
+        transport = TileTransport(open_source(tiles))
+        return LedgerClient("http://tiles", vkey, trust_file=trust_file, transport=transport)
+    if url is None:
+        raise MONITOR_SOURCE_MISSING("give the ledger's URL, or --from-tiles DIR|URL")
+    return LedgerClient(url, vkey, trust_file=trust_file)
+
+
 @app.command()
 def monitor(
-    url: Annotated[str, typer.Argument(help="The ledger to watch, e.g. http://127.0.0.1:8700.")],
     data_dir: DataDir,
+    url: Annotated[
+        str | None,
+        typer.Argument(help="The ledger to watch, e.g. http://127.0.0.1:8700."),
+    ] = None,
     ledger_key: Annotated[
         str | None,
         typer.Option(
@@ -584,6 +615,7 @@ def monitor(
             help="The ledger's checkpoint key to pin (default: this data dir's ledger's).",
         ),
     ] = None,
+    from_tiles: FromTiles = None,
     as_json: AsJson = False,
 ) -> None:
     """Mirror a running ledger into <data-dir>/mirror and audit it by replay (again: new only)."""
@@ -593,7 +625,7 @@ def monitor(
     with reporting(as_json):
         vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
         mirror = data_dir / "mirror"
-        client = LedgerClient(url, vkey, trust_file=mirror / TRUST_FILE)
+        client = log_client(url, from_tiles, vkey, mirror / TRUST_FILE)
         try:
             report = run_monitor(client, mirror, progress=None if as_json else fetching)
         finally:

@@ -177,3 +177,9 @@ STATUS_LIST_ACCREDITATION_ENDED = declare(
 STATUS_LIST_RESIZED = declare(
     "status_list_resized", Refused, "an update may not change a list's size or bits"
 )
+
+# -- monitors and mirrors ---------------------------------------------------------------------
+
+MONITOR_SOURCE_MISSING = declare(
+    "monitor_source_missing", InvalidInput, "name the ledger's URL or its tiles to read"
+)

@@ -119,6 +119,9 @@ class Ledger:
         self._syncer: threading.Thread | None = None
         self._closing = False
         self._closed = False
+        # Told of each newly signed checkpoint, after its writers are answered (the tiles
+        # follow the log this way); each must return at once: it runs on the sync thread.
+        self.listeners: list[Callable[[View], None]] = []
         # (size, checkpoint) replaced as one object, so readers never pair a size with
         # another size's checkpoint.
         self._view = View(
@@ -348,6 +351,8 @@ class Ledger:
                     checkpoint=checkpoint,
                 )
                 pending.finish()
+            for listener in self.listeners:
+                listener(self._view)
 
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         """A write or sync failed: state may be ahead of the disk, so nothing more is

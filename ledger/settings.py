@@ -21,3 +21,5 @@ class LedgerSettings(ServiceSettings):
     invalid = SETTINGS_INVALID
 
     port: int = Field(default=LEDGER_PORT, ge=0, le=65535)  # 0: any free port
+    # Write the log as C2SP tlog-tiles under <data-dir>/tiles and serve them at /tiles/.
+    tiles: bool = True

@@ -36,6 +36,11 @@ class Paths:
         return self.root / "ledger"
 
     @property
+    def tiles(self) -> Path:
+        """The log as C2SP tlog-tiles (ledger/tiles.py), for any static web server."""
+        return self.root / "tiles"
+
+    @property
     def keys(self) -> KeyStore:
         return KeyStore(self.root / "keys")
 

@@ -1,0 +1,294 @@
+"""The log as C2SP tlog-tiles: static files (checkpoint, hash tiles, entry bundles) under one
+directory any web server can serve, written beside the log as it grows.
+
+Layout (tlog-tiles "APIs"): ``checkpoint``; ``tile/<L>/<N>[.p/<W>]``, 256 hashes of level L
+(level 0: leaf hashes; level L+1: the Merkle tree hash of each full tile of level L);
+``tile/entries/<N>[.p/<W>]``, the entries of level-0 tile N, each with a big-endian uint16
+length. Our transactions may be up to 1 MiB, past what a uint16 can say: a bundle holding one
+that large is written at ``tile/entries32/<N>[.p/<W>]`` instead, with uint32 lengths (the
+spec lets a log serve entries in another format at another URL), and readers look there when
+the standard bundle is absent.
+
+``TileWriter`` runs in its own thread: the ledger only hands it each new checkpoint (a lock
+and a notify), so the writer's durability path waits on no tile. Files are written to a
+temporary name, fsynced and renamed; the checkpoint is replaced last, so the directory never
+names a tree its tiles do not hold. A restart resumes from the tiles' checkpoint when its
+root is the log's, and rebuilds every tile from the log otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Final
+
+from civicid.checkpoint import Checkpoint
+from civicid.errors import Error, StorageError, VerificationError, declare
+from civicid.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
+from ledger.log import Ledger
+
+log = logging.getLogger(__name__)
+
+TILE_HEIGHT: Final = 8
+TILE_WIDTH: Final = 1 << TILE_HEIGHT  # tlog-tiles: full tiles are exactly 256 hashes wide
+FULL_TILE_BYTES: Final = TILE_WIDTH * HASH_SIZE
+# tlog-tiles: a level is 0..63, enough for any uint64 tree size.
+MAX_LEVEL: Final = 63
+# The standard bundle's uint16 length prefix: a larger entry goes to the uint32 bundle.
+MAX_STANDARD_ENTRY: Final = 0xFFFF
+ENTRIES: Final = "entries"
+ENTRIES32: Final = "entries32"
+CHECKPOINT: Final = "checkpoint"
+
+TILE_WRITE_FAILED = declare(
+    "tile_write_failed", StorageError, "the log's tiles could not be written"
+)
+TILE_ROOT_MISMATCH = declare(
+    "tile_root_mismatch", VerificationError, "the tiles do not make the checkpoint's tree"
+)
+
+ReadEntry = Callable[[int], bytes]
+RootAt = Callable[[int], bytes]
+
+
+def index_path(index: int) -> str:
+    """tlog-tiles: ``<N>`` as zero-padded 3-digit elements, all but the last with an ``x``
+    (1234067 is ``x001/x234/067``)."""
+    parts = [f"{index % 1000:03d}"]
+    index //= 1000
+    while index:
+        parts.append(f"x{index % 1000:03d}")
+        index //= 1000
+    return "/".join(reversed(parts))
+
+
+def tile_path(level: int | str, index: int, width: int = TILE_WIDTH) -> str:
+    """The path of tile ``index`` of ``level`` (an int, or ``entries``): partial below 256."""
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/{level}/{index_path(index)}{suffix}"
+
+
+def widths(size: int) -> list[tuple[int, int, int]]:
+    """(level, index, width) of every partial tile a tree of ``size`` has (tlog-tiles
+    "Partial Tiles": ``floor(s / 256**l) mod 256`` hashes at level l)."""
+    found = []
+    level = 0
+    while size >> (TILE_HEIGHT * level):
+        count = size >> (TILE_HEIGHT * level)
+        if count % TILE_WIDTH:
+            found.append((level, count // TILE_WIDTH, count % TILE_WIDTH))
+        level += 1
+    return found
+
+
+def subtree_root(hashes: list[bytes]) -> bytes:
+    """The root of a perfect subtree over ``hashes`` (a power of two of them)."""
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def root_from_partials(partials: dict[int, list[bytes]], size: int) -> bytes:
+    """The root of a tree of ``size`` from its partial tiles alone: the tree is the perfect
+    subtrees of the binary digits of ``size``, largest first, and each is a power-of-two run
+    of one partial tile's hashes (RFC 9162 §2.1.1 folds them right to left)."""
+    if size == 0:
+        return EMPTY_ROOT
+    peaks: list[bytes] = []
+    for level in sorted(partials, reverse=True):
+        hashes, at = partials[level], 0
+        for bit in range(TILE_HEIGHT - 1, -1, -1):
+            if len(hashes) >> bit & 1:
+                peaks.append(subtree_root(hashes[at : at + (1 << bit)]))
+                at += 1 << bit
+    root = peaks[-1]
+    for peak in reversed(peaks[:-1]):
+        root = node_hash(peak, root)
+    return root
+
+
+def encode_bundle(entries: Iterable[bytes], wide: bool) -> bytes:
+    """Entries, each after its big-endian length (uint16; uint32 when ``wide``)."""
+    width = 4 if wide else 2
+    return b"".join(len(e).to_bytes(width, "big") + e for e in entries)
+
+
+def note_checkpoint(note: str) -> Checkpoint:
+    """The tree head a signed note states (its signature is the reader's to check)."""
+    return Checkpoint.parse_body(note.split("\n\n", 1)[0] + "\n")
+
+
+class TileWriter:
+    """Keeps ``directory`` the tiles of a log read through ``read_entry``, up to the latest
+    checkpoint ``publish`` was given; ``root_at(size)`` is the log's own root, to hold the
+    tiles to before anything is resumed or published."""
+
+    def __init__(self, directory: Path, read_entry: ReadEntry, root_at: RootAt) -> None:
+        self.directory = directory
+        self.read_entry = read_entry
+        self.root_at = root_at
+        self.size = 0  # entries the tiles hold
+        self._partials: dict[int, list[bytes]] = {}  # level -> hashes of its unfinished tile
+        self._bundle: list[bytes] = []  # entries of the unfinished level-0 tile
+        self._wanted: tuple[int, str] | None = None
+        self._cv = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.failed: Error | None = None  # why tiles stopped (kept for status and tests)
+        self.published = 0  # size of the checkpoint the directory serves
+        # Tiles are immutable once written, so one found is not rewritten, unless the
+        # directory was found not to be this log's (then every file is).
+        self._fresh = False
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def start(self) -> TileWriter:
+        self._thread = threading.Thread(target=self._run, name="ledger-tiles", daemon=True)
+        self._thread.start()
+        return self
+
+    def publish(self, size: int, note: str) -> None:
+        """Ask for the tiles of ``note`` (size ``size``); returns at once."""
+        with self._cv:
+            if self._wanted is None or size >= self._wanted[0]:
+                self._wanted = (size, note)
+                self._cv.notify()
+
+    def stop(self) -> None:
+        """Write what was asked for, then stop (idempotent)."""
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._wanted is None and not self._stopping:
+                    self._cv.wait()
+                wanted, self._wanted = self._wanted, None
+                if wanted is None:
+                    return
+            if self.failed is None:
+                try:
+                    self.write(*wanted)
+                except Error as exc:
+                    self.failed = exc
+                    log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def write(self, size: int, note: str) -> None:
+        """Bring the tiles up to ``size`` and serve ``note`` as their checkpoint."""
+        if size <= self.published:
+            if size == self.published and size:
+                self._put(CHECKPOINT, note.encode("utf-8"))  # a re-signed or cosigned note
+            return
+        if not self.published:
+            self._resume()
+        for seq in range(self.size, size):
+            entry = self.read_entry(seq)
+            self._bundle.append(entry)
+            self._push(0, leaf_hash(entry))
+            self.size += 1
+        for level, index, width in widths(size):
+            self._put(tile_path(level, index, width), b"".join(self._partials[level]))
+        if self._bundle:
+            self._put_bundle(size // TILE_WIDTH, self._bundle)
+        stated = note_checkpoint(note)
+        if stated.size != size or root_from_partials(self._partials, size) != stated.root:
+            raise TILE_ROOT_MISMATCH(f"the tiles of {size} entries do not make the signed root")
+        self._put(CHECKPOINT, note.encode("utf-8"))
+        self.published = size
+
+    def _push(self, level: int, digest: bytes) -> None:
+        hashes = self._partials.setdefault(level, [])
+        hashes.append(digest)
+        if len(hashes) < TILE_WIDTH:
+            return
+        index = (self.size + 1) // TILE_WIDTH ** (level + 1) - 1
+        self._put(tile_path(level, index), b"".join(hashes))
+        if level == 0:
+            self._put_bundle(index, self._bundle)
+            self._bundle = []
+        del self._partials[level]
+        self._push(level + 1, subtree_root(hashes))
+
+    def _put_bundle(self, index: int, entries: list[bytes]) -> None:
+        wide = any(len(e) > MAX_STANDARD_ENTRY for e in entries)
+        kind = ENTRIES32 if wide else ENTRIES
+        self._put(tile_path(kind, index, len(entries)), encode_bundle(entries, wide))
+
+    def _resume(self) -> None:
+        """Take up from the tiles' own checkpoint when the log agrees with it; else start
+        from nothing (every tile is then rewritten from the log)."""
+        self.size, self._partials, self._bundle = 0, {}, []
+        try:
+            stated = note_checkpoint((self.directory / CHECKPOINT).read_text("utf-8"))
+            partials = {
+                level: _split_hashes((self.directory / tile_path(level, index, width)).read_bytes())
+                for level, index, width in widths(stated.size)
+            }
+            shapes = [len(partials[level]) == width for level, _, width in widths(stated.size)]
+            if (
+                not all(shapes)
+                or root_from_partials(partials, stated.size) != stated.root
+                or self.root_at(stated.size) != stated.root
+            ):
+                raise TILE_ROOT_MISMATCH("the tiles found are not this log's")
+            start = stated.size - stated.size % TILE_WIDTH
+            bundle = [self.read_entry(seq) for seq in range(start, stated.size)]
+        except (OSError, ValueError, Error) as exc:
+            if (self.directory / CHECKPOINT).exists():
+                log.warning("rewriting every tile: %s", exc)
+            self._fresh = True
+            return
+        self.size, self._partials, self._bundle = stated.size, partials, bundle
+        self.published = stated.size
+
+    def _put(self, relative: str, data: bytes) -> None:
+        """Write ``data`` at ``relative``, durably, replacing what was there in one step."""
+        path = self.directory / relative
+        if relative != CHECKPOINT and not self._fresh and path.exists():
+            return
+        temporary = path.with_name(f".{path.name}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise TILE_WRITE_FAILED(f"cannot write {path}: {exc}") from exc
+
+
+def _split_hashes(data: bytes) -> list[bytes]:
+    if not data or len(data) % HASH_SIZE or len(data) > FULL_TILE_BYTES:
+        raise ValueError("not a tile of hashes")
+    return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+def follow(ledger: Ledger, directory: Path) -> TileWriter:
+    """Start writing ``ledger``'s tiles under ``directory``, and keep them up with each
+    checkpoint it signs; ``stop()`` the writer before closing the ledger."""
+    writer = TileWriter(directory, ledger.entry, ledger.root).start()
+    view = ledger.view
+    if view.size:
+        writer.publish(view.size, view.checkpoint)
+    ledger.listeners.append(lambda new: writer.publish(new.size, new.checkpoint))
+    return writer

@@ -1,0 +1,188 @@
+"""The log as C2SP tlog-tiles: written beside the log, read back by a client that rebuilds
+the root and holds it to the checkpoint; a tampered tile or bundle is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civicid.checkpoint import Checkpoint, NoteSigner
+from civicid.errors import Error
+from civicid.merkle import MerkleTree, leaf_hash, root_of
+from ledger.tile_client import (
+    TILE_ENTRY_MISMATCH,
+    TILE_HASH_MISMATCH,
+    TILE_MALFORMED,
+    TILE_MISSING,
+    DirectorySource,
+    TileLog,
+)
+from ledger.tiles import (
+    TILE_ROOT_MISMATCH,
+    TileWriter,
+    index_path,
+    note_checkpoint,
+    root_from_partials,
+    tile_path,
+    widths,
+)
+
+SIGNER = NoteSigner.generate("tiles.example/log")
+
+
+class Log:
+    """A log of synthetic entries, signed by SIGNER, with its tiles in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.entries: list[bytes] = []
+        self.tree = MerkleTree()
+        self.writer = TileWriter(directory, self.entries.__getitem__, self.tree.root)
+
+    def grow(self, count: int, size: int = 40) -> str:
+        for _ in range(count):
+            entry = f"entry {len(self.entries):06d} ".encode() * (size // 14 + 1)
+            self.entries.append(entry)
+            self.tree.append(leaf_hash(entry))
+        note = self.note()
+        self.writer.write(len(self.entries), note)
+        return note
+
+    def note(self) -> str:
+        size = len(self.entries)
+        return SIGNER.sign_checkpoint(Checkpoint(SIGNER.name, size, self.tree.root(size)))
+
+
+def read_back(directory: Path) -> list[bytes]:
+    log = TileLog(DirectorySource(directory))
+    log.verify(note_checkpoint(log.note()))
+    return [log.entry(seq) for seq in range(len(log.leaves))]
+
+
+def refused(code: object, directory: Path) -> None:
+    with pytest.raises(Error) as caught:
+        read_back(directory)
+    assert code.matches(caught.value), caught.value  # type: ignore[attr-defined]
+
+
+def test_paths_are_the_specs() -> None:
+    assert index_path(1234067) == "x001/x234/067"
+    assert index_path(5) == "005"
+    assert tile_path(0, 1234067) == "tile/0/x001/x234/067"
+    assert tile_path("entries", 3, 17) == "tile/entries/003.p/17"
+    # tlog-tiles "Partial Tiles": a tree of 70,000 has partials of 112, 17 and 1.
+    assert widths(70_000) == [(0, 273, 112), (1, 1, 17), (2, 0, 1)]
+    assert widths(256) == [(1, 0, 1)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 255, 256, 257, 511, 512, 513, 700])
+def test_the_root_is_rebuilt_from_partial_tiles(size: int) -> None:
+    leaves = [leaf_hash(str(i).encode()) for i in range(size)]
+    levels = [leaves]
+    while len(levels[-1]) >= 256:
+        below = levels[-1]
+        levels.append([root_of(below[i : i + 256]) for i in range(0, len(below) - 255, 256)])
+    partials = {
+        level: hashes[len(hashes) - len(hashes) % 256 :]
+        for level, hashes in enumerate(levels)
+        if len(hashes) % 256
+    }
+    assert root_from_partials(partials, size) == root_of(leaves)
+
+
+def test_a_client_rebuilds_the_root_and_reads_every_entry(tmp_path: Path) -> None:
+    log = Log(tmp_path)
+    log.grow(3)
+    assert read_back(tmp_path) == log.entries
+    log.grow(300)  # a full level-0 tile, a partial level-1 tile
+    log.grow(70_000 - 303, size=4)
+    assert (tmp_path / "tile/0/272").stat().st_size == 8192  # 273 full tiles, then 112
+    assert read_back(tmp_path) == log.entries
+    assert (tmp_path / "tile/2/000.p/1").stat().st_size == 32
+
+
+def test_a_restart_resumes_from_the_tiles(tmp_path: Path) -> None:
+    log = Log(tmp_path)
+    log.grow(300)
+    again = TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
+    written = (tmp_path / "tile/0/000").stat().st_mtime_ns
+    for _ in range(20):
+        log.entries.append(b"more")
+        log.tree.append(leaf_hash(b"more"))
+    again.write(len(log.entries), log.note())
+    assert again.published == 320
+    assert (tmp_path / "tile/0/000").stat().st_mtime_ns == written  # not rewritten
+    assert read_back(tmp_path) == log.entries
+
+
+def test_tiles_of_another_log_are_rewritten(tmp_path: Path) -> None:
+    Log(tmp_path).grow(300)
+    other = Log(tmp_path)
+    other.entries.append(b"another history")
+    other.tree.append(leaf_hash(b"another history"))
+    other.grow(299)
+    assert read_back(tmp_path) == other.entries
+
+
+def test_an_entry_too_large_for_a_uint16_goes_to_the_wide_bundle(tmp_path: Path) -> None:
+    log = Log(tmp_path)
+    log.grow(2, size=80_000)
+    assert (tmp_path / "tile/entries32/000.p/2").exists()
+    assert not (tmp_path / "tile/entries/000.p/2").exists()
+    assert read_back(tmp_path) == log.entries
+
+
+def test_a_tampered_level_0_tile_is_refused(tmp_path: Path) -> None:
+    Log(tmp_path).grow(300)
+    tile = tmp_path / "tile/0/000"
+    data = bytearray(tile.read_bytes())
+    data[100] ^= 1
+    tile.write_bytes(bytes(data))
+    refused(TILE_HASH_MISMATCH, tmp_path)
+
+
+def test_a_tampered_partial_tile_is_refused(tmp_path: Path) -> None:
+    Log(tmp_path).grow(10)
+    tile = tmp_path / "tile/0/000.p/10"
+    tile.write_bytes(tile.read_bytes()[:-32] + bytes(32))
+    refused(TILE_ROOT_MISMATCH, tmp_path)
+
+
+def test_a_tampered_entry_bundle_is_refused(tmp_path: Path) -> None:
+    Log(tmp_path).grow(10)
+    bundle = tmp_path / "tile/entries/000.p/10"
+    bundle.write_bytes(bundle.read_bytes().replace(b"entry 000004", b"entry 000005", 1))
+    refused(TILE_ENTRY_MISMATCH, tmp_path)
+
+
+def test_a_cut_bundle_is_refused(tmp_path: Path) -> None:
+    Log(tmp_path).grow(10)
+    bundle = tmp_path / "tile/entries/000.p/10"
+    bundle.write_bytes(bundle.read_bytes()[:-3])
+    refused(TILE_ENTRY_MISMATCH, tmp_path)
+
+
+def test_a_short_tile_is_refused(tmp_path: Path) -> None:
+    Log(tmp_path).grow(10)
+    tile = tmp_path / "tile/0/000.p/10"
+    tile.write_bytes(tile.read_bytes()[:-1])
+    refused(TILE_MALFORMED, tmp_path)
+
+
+def test_a_missing_tile_is_named(tmp_path: Path) -> None:
+    Log(tmp_path).grow(300)
+    (tmp_path / "tile/1/000.p/1").unlink()
+    refused(TILE_MISSING, tmp_path)
+
+
+def test_a_writer_refuses_to_publish_a_root_its_tiles_do_not_make(tmp_path: Path) -> None:
+    log = Log(tmp_path)
+    log.grow(5)
+    log.entries[4] = b"changed under the writer"
+    log.entries.append(b"next")
+    log.tree.append(leaf_hash(b"next"))
+    fresh = TileWriter(tmp_path / "fresh", log.entries.__getitem__, log.tree.root)
+    with pytest.raises(Error) as caught:
+        fresh.write(6, log.note())
+    assert TILE_ROOT_MISMATCH.matches(caught.value)
+    assert not (tmp_path / "fresh" / "checkpoint").exists()

@@ -1,0 +1,98 @@
+"""A ledger writes its tiles as it appends and serves them at /tiles/; a monitor reads the
+log from them (a directory or a URL) and audits it as from the API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from civicid.errors import Error
+from civicid.ledger_client import LedgerClient
+from cli.harness import free_port, serving
+from ledger.app import create_app
+from ledger.monitor import TRUST_FILE, monitor
+from ledger.settings import LedgerSettings
+from ledger.setup import Paths
+from ledger.tile_client import TILE_HASH_MISMATCH, TileTransport, open_source
+from ledger.tiles import follow
+from tests.ledger.conftest import World
+from tests.ledger.test_cli import civicid
+
+
+def grow(world: World, count: int) -> None:
+    for _ in range(count):
+        world.register()
+
+
+def tiles_client(world: World, where: str, into: Path) -> LedgerClient:
+    return LedgerClient("http://tiles", world.genesis.vkey, trust_file=into / TRUST_FILE,
+                        transport=TileTransport(open_source(where)))  # fmt: skip
+
+
+def test_the_tiles_follow_the_ledger_and_a_monitor_audits_them(
+    world: World, tmp_path: Path
+) -> None:
+    tiles = Paths(world.root).tiles
+    writer = follow(world.ledger, tiles)
+    grow(world, 3)
+    writer.stop()
+    assert writer.published == world.ledger.size and writer.failed is None
+    assert (tiles / "checkpoint").read_text() == world.ledger.checkpoint
+    report = monitor(tiles_client(world, str(tiles), tmp_path), tmp_path)
+    assert report.audit.checkpoint_verified and report.audit.size == world.ledger.size
+
+    writer = follow(world.ledger, tiles)  # a restart resumes, then follows again
+    grow(world, 2)
+    writer.stop()
+    again = monitor(tiles_client(world, str(tiles), tmp_path), tmp_path)
+    assert again.fetched == 2 and again.audit.size == world.ledger.size
+
+
+def test_a_tampered_tile_stops_the_monitor_and_keeps_its_copy(world: World, tmp_path: Path) -> None:
+    tiles = Paths(world.root).tiles
+    writer = follow(world.ledger, tiles)
+    grow(world, 2)
+    writer.stop()
+    size = world.ledger.size
+    level0 = tiles / f"tile/0/000.p/{size}"
+    level0.write_bytes(level0.read_bytes()[:-32] + bytes(32))
+    with pytest.raises(Error) as caught:
+        monitor(tiles_client(world, str(tiles), tmp_path), tmp_path)
+    assert caught.value.code == "tile_root_mismatch"
+    assert not (tmp_path / "log.dat").exists()
+    assert TILE_HASH_MISMATCH.name == "tile_hash_mismatch"
+
+
+def test_the_service_serves_its_tiles_and_the_command_reads_them(
+    world: World, tmp_path: Path
+) -> None:
+    tiles = Paths(world.root).tiles
+    writer = follow(world.ledger, tiles)
+    grow(world, 1)
+    writer.stop()
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with serving(app, free_port()) as url:
+        import httpx
+
+        answer = httpx.get(f"{url}/tiles/checkpoint")
+        assert answer.text == world.ledger.checkpoint
+        assert answer.headers["content-type"].startswith("text/plain")
+        tile = httpx.get(f"{url}/tiles/tile/0/000.p/{world.ledger.size}")
+        assert tile.headers["content-type"] == "application/octet-stream"
+        assert "immutable" in tile.headers["cache-control"]
+        assert httpx.get(f"{url}/tiles/../keys/governance.json").status_code == 404
+        assert httpx.get(f"{url}/tiles/tile/0/999").json()["error"] == "tile_not_found"
+        watcher = str(tmp_path / "watcher")
+        key = ["--ledger-key", world.genesis.vkey, "--json"]
+        code, out, err = civicid(
+            "ledger", "monitor", "--from-tiles", f"{url}/tiles", "--data-dir", watcher, *key
+        )
+    assert code == 0, err
+    assert json.loads(out)["size"] == world.ledger.size
+
+
+def test_the_command_needs_a_source(tmp_path: Path) -> None:
+    code, _, err = civicid("ledger", "monitor", "--data-dir", str(tmp_path), "--ledger-key", "x")
+    assert code != 0 and err.strip().endswith("[monitor_source_missing]")
