@@ -11,17 +11,16 @@ from typing import Annotated, Any, Final
 import segno
 import typer
 
-from civicid.console import AsJson, DataDir, emit, reflowed, reporting
+from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reflowed, reporting
 from civicid.http import HttpClient
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
 from verifier.errors import VERIFIER_NOT_INITIALIZED
 from verifier.policy import load_policies
-from verifier.service import Verifier, checkpoint_key
+from verifier.service import Verifier, checkpoint_key, open_store
 from verifier.settings import CONFIG_FILE, VerifierSettings
 from verifier.setup import initialize
 from verifier.snapshot import sync as record_snapshot
-from verifier.store import Store
 
 EXAMPLE_POLICIES: Final = Path(__file__).parents[1] / "examples" / "policies"
 # How often `request` asks the desk whether the wallet has answered.
@@ -111,13 +110,16 @@ def serve(
     ] = None,
     ledger: Ledger = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
     from civicid.shell.server import listen, serve, server_config
     from verifier.app import create_app
 
     with reporting(False):
-        settings = settings_of(data_dir, host=host, port=port, ledger_url=ledger)
+        settings = settings_of(
+            data_dir, host=host, port=port, ledger_url=ledger, database_url=database_url
+        )
         require_init(settings)
         sock = listen(settings.host, settings.port)
         try:
@@ -309,6 +311,7 @@ def policies(data_dir: DataDir, as_json: AsJson = False) -> None:
 def audit(
     data_dir: DataDir,
     limit: Annotated[int, typer.Option(help="The last N decisions.")] = 50,
+    database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """The audit trail: each decision's time, policy, outcome, failing step, type, issuer.
@@ -316,9 +319,9 @@ def audit(
     No claim value is ever kept; claims a wallet sent unasked are dropped and only counted.
     """
     with reporting(as_json):
-        settings = settings_of(data_dir)
+        settings = settings_of(data_dir, database_url=database_url)
         require_init(settings)
-        store = Store(settings.store_path)
+        store = open_store(settings)
         try:
             records = store.audit_trail(limit)
         finally:

@@ -46,7 +46,7 @@ from verifier.policy import (
 )
 from verifier.settings import CONFIG_FILE, VerifierSettings
 from verifier.snapshot import Snapshot
-from verifier.store import PendingRequest, Store
+from verifier.store import DeskStore, PendingRequest, Store
 
 REQUEST_PATH: Final = "/oid4vp/requests/"
 RESPONSE_PATH: Final = "/oid4vp/response"
@@ -108,6 +108,17 @@ def response_failure(policy: Policy, now: int, error: Error, offline: bool = Fal
     return Decision(False, policy.name, policy.purpose, now, tuple(outcomes), offline=offline)
 
 
+def open_store(settings: VerifierSettings) -> DeskStore:
+    """The desk's store: on PostgreSQL if ``database_url`` names one, else the SQLite file in
+    the data directory."""
+    if settings.database_url is None:
+        return Store(settings.store_path)
+    # Imported only here: a desk on its embedded store never loads the database driver.
+    from verifier.pg_store import PgStore
+
+    return PgStore(settings.database_url)
+
+
 class Verifier:
     """One desk: its ledger identity, its policies, its ledger view, its store."""
 
@@ -117,7 +128,7 @@ class Verifier:
         desk: Identity,
         policies: dict[str, Policy],
         trust: Trust,
-        store: Store,
+        store: DeskStore,
         base_url: str,
         clock: Clock = system_clock,
         request_ttl: int = 300,
@@ -167,7 +178,7 @@ class Verifier:
             desk=desk,
             policies=load_policies(settings.policies_path),
             trust=trust,
-            store=Store(settings.store_path),
+            store=open_store(settings),
             base_url=settings.base_url,
             clock=clock,
             request_ttl=settings.request_ttl,

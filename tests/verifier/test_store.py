@@ -1,28 +1,57 @@
-"""The desk's store: "use once" holds across processes sharing the file; a decision, its
-receipt and its audit record commit together; nothing of a claim's value is kept."""
+"""The desk's store, on SQLite and on PostgreSQL alike: "use once" holds across processes
+sharing the store, also when they race; a decision, its receipt and its audit record commit
+together; nothing of a claim's value is kept. Then what only one of them has: the SQLite
+file's modes, and PostgreSQL's faults (unreachable, lost, restarted, a newer schema)."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_NEWER, DATABASE_UNREACHABLE
 from civicid.errors import Error
-from verifier.store import PendingRequest, Store
+from tests.postgres import Cluster, free_port
+from verifier.pg_store import PgStore
+from verifier.store import DeskStore, PendingRequest, Store
 
 NOW = 1_780_000_000
+# How a child process opens the store it is given: a file path or a postgresql:// URL.
+OPEN_IN_CHILD = (
+    "import sys, pathlib\n"
+    "from verifier.store import Store\n"
+    "from verifier.pg_store import PgStore\n"
+    "from civicid.errors import Error\n"
+    "where = sys.argv[1]\n"
+    "store = PgStore(where) if where.startswith('postgresql://') else Store(pathlib.Path(where))\n"
+)
+
+Opener = Callable[[], DeskStore]
 
 
-def spend_in_another_process(path: Path, nonce: str) -> str:
-    code = (
-        "import sys\n"
-        "from verifier.store import Store\n"
-        "from civicid.errors import Error\n"
-        "store = Store(__import__('pathlib').Path(sys.argv[1]))\n"
+def opener(where: str) -> Opener:
+    if where.startswith("postgresql://"):
+        return lambda: PgStore(where)
+    return lambda: Store(Path(where))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the store is: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "verifier.db")
+    return str(request.getfixturevalue("database_url"))
+
+
+def spend_in_another_process(where: str, nonce: str) -> str:
+    code = OPEN_IN_CHILD + (
         "try:\n"
         "    store.use_nonce(sys.argv[2], 1)\n"
         "    print('spent')\n"
@@ -30,59 +59,128 @@ def spend_in_another_process(path: Path, nonce: str) -> str:
         "    print(exc.code)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code, str(path), nonce], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, where, nonce], capture_output=True, text=True, check=True
     )
     return result.stdout.strip()
 
 
-def test_a_nonce_is_spent_once_across_processes(tmp_path: Path) -> None:
-    path = tmp_path / "verifier.db"
-    store = Store(path)
-    assert spend_in_another_process(path, "n" * 24) == "spent"
+def test_a_nonce_is_spent_once_across_processes(where: str) -> None:
+    store = opener(where)()
+    assert spend_in_another_process(where, "n" * 24) == "spent"
     with pytest.raises(Error) as caught:
         store.use_nonce("n" * 24, NOW)
     assert caught.value.code == "presentation_replayed"
     store.use_nonce("m" * 24, NOW)
-    assert spend_in_another_process(path, "m" * 24) == "presentation_replayed"
+    assert spend_in_another_process(where, "m" * 24) == "presentation_replayed"
+    store.close()
 
 
-def request(state: str = "s" * 24) -> PendingRequest:
+def request(state: str = "s" * 24, n: int = 1) -> PendingRequest:
     return PendingRequest(
-        "id1", state, "t" * 24, "n" * 24, "housing-benefit", "a.b.c", NOW, NOW + 300
-    )
+        f"id{n}", state, f"t{n}".ljust(24, "t"), f"n{n}".ljust(24, "n"), "housing-benefit",
+        "a.b.c", NOW, NOW + 300,
+    )  # fmt: skip
 
 
-def test_request_object_once_and_answer_once(tmp_path: Path) -> None:
-    store = Store(tmp_path / "verifier.db")
+def test_request_object_once_and_answer_once(where: str) -> None:
+    store = opener(where)()
     store.add_request(request())
-    other = Store(tmp_path / "verifier.db")  # another desk process
+    other = opener(where)()  # another desk process
     assert other.fetch_request_object("id1", NOW + 1) == "a.b.c"
     with pytest.raises(Error) as caught:
         store.fetch_request_object("id1", NOW + 2)
     assert caught.value.code == "request_already_fetched"
-    store.claim_answer("s" * 24, NOW + 3)
+    claimed = store.claim_answer("s" * 24, NOW + 3)
+    assert (claimed.id, claimed.answered) == ("id1", None)
     with pytest.raises(Error) as caught:
         other.claim_answer("s" * 24, NOW + 4)
     assert caught.value.code == "request_already_answered"
     store.save_decision("s" * 24, {"eligible": True}, "r.e.c", {"decision": "eligible"})
-    assert other.by_transaction("t" * 24).decision == {"eligible": True}
+    assert other.by_transaction("t1".ljust(24, "t")).decision == {"eligible": True}
     assert other.audit_trail() == [{"decision": "eligible"}]
+    for s in (store, other):
+        s.close()
 
 
-def test_expired_and_purged(tmp_path: Path) -> None:
-    store = Store(tmp_path / "verifier.db")
+RACERS = 2
+RACED = 40
+
+
+def test_each_answer_is_claimed_once_by_two_processes_racing(where: str, tmp_path: Path) -> None:
+    """Two desk processes try to claim every request at the same moment: each request is
+    won by exactly one of them, and each object is fetched by exactly one."""
+    store = opener(where)()
+    states = [f"race{n}".ljust(24, "s") for n in range(RACED)]
+    for n, state in enumerate(states):
+        store.add_request(request(state, n))
+    go = tmp_path / "go"
+    code = OPEN_IN_CHILD + (
+        "import json, time\n"
+        "go = pathlib.Path(sys.argv[2])\n"
+        "while not go.exists():\n"
+        "    time.sleep(0.005)\n"
+        "won, fetched = [], []\n"
+        f"for n in range({RACED}):\n"
+        "    try:\n"
+        f"        store.fetch_request_object(f'id{{n}}', {NOW + 1})\n"
+        "        fetched.append(n)\n"
+        "    except Error as exc:\n"
+        "        assert exc.code == 'request_already_fetched', exc.code\n"
+        "    try:\n"
+        f"        won.append(store.claim_answer(f'race{{n}}'.ljust(24, 's'), {NOW + 2}).state)\n"
+        "    except Error as exc:\n"
+        "        assert exc.code == 'request_already_answered', exc.code\n"
+        "print(json.dumps([won, fetched]))\n"
+    )
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, where, str(go)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(RACERS)
+    ]
+    go.touch()
+    results = [json.loads(r.communicate(timeout=120)[0]) for r in racers]
+    assert all(r.returncode == 0 for r in racers)
+    won = [state for result in results for state in result[0]]
+    fetched = [n for result in results for n in result[1]]
+    assert sorted(won) == sorted(states)  # every one claimed, none twice
+    assert sorted(fetched) == list(range(RACED))
+    store.close()
+
+
+def test_expired_and_purged(where: str) -> None:
+    store = opener(where)()
     store.add_request(request())
     with pytest.raises(Error) as caught:
         store.claim_answer("s" * 24, NOW + 300)
     assert caught.value.code == "request_expired"
+    with pytest.raises(Error) as caught:
+        store.fetch_request_object("id1", NOW + 300)
+    assert caught.value.code == "request_expired"
+    with pytest.raises(Error) as caught:
+        store.fetch_request_object("nope", NOW)
+    assert caught.value.code == "request_unknown"
+    with pytest.raises(Error) as caught:
+        store.claim_answer("nope", NOW)
+    assert caught.value.code == "request_unknown"
     assert store.by_state("s" * 24).status(NOW + 300) == "expired"
     assert store.purge(NOW + 300 + 25 * 3600) == 1
     with pytest.raises(Error) as caught:
         store.by_state("s" * 24)
     assert caught.value.code == "request_unknown"
+    store.close()
 
 
-def test_a_store_of_another_version_is_refused(tmp_path: Path) -> None:
+def test_status_uris_are_remembered_once_each(where: str) -> None:
+    store = opener(where)()
+    store.remember_status_uri("https://b/status/1", NOW)
+    store.remember_status_uri("https://a/status/1", NOW)
+    store.remember_status_uri("https://b/status/1", NOW + 1)
+    assert opener(where)().status_uris() == ["https://a/status/1", "https://b/status/1"]
+    store.close()
+
+
+def test_a_sqlite_store_of_another_version_is_refused(tmp_path: Path) -> None:
     import sqlite3
 
     path = tmp_path / "verifier.db"
@@ -92,6 +190,44 @@ def test_a_store_of_another_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(Error) as caught:
         Store(path)
     assert caught.value.code == "verifier_store_failed"
+
+
+def test_a_postgresql_schema_of_a_newer_version_is_refused(database_url: str) -> None:
+    PgStore(database_url).close()
+    with psycopg.connect(database_url) as conn:
+        conn.execute("INSERT INTO verifier.schema_version (version) VALUES (99)")
+    with pytest.raises(Error) as caught:
+        PgStore(database_url)
+    assert DATABASE_SCHEMA_NEWER.matches(caught.value)
+
+
+def test_a_database_unreachable_at_start_is_refused_in_one_line() -> None:
+    url = f"postgresql://desk:s3cret@127.0.0.1:{free_port()}/desk"
+    with pytest.raises(Error) as caught:
+        PgStore(url)
+    assert DATABASE_UNREACHABLE.matches(caught.value)
+    assert "127.0.0.1" in caught.value.message and "s3cret" not in str(caught.value)
+
+
+def test_a_database_lost_mid_request_writes_nothing_and_recovers_without_a_restart(
+    postgres: Cluster, database_url: str
+) -> None:
+    store = PgStore(database_url, wait=2)
+    store.add_request(request())
+    store.claim_answer("s" * 24, NOW + 1)
+    postgres.kill()
+    try:
+        with pytest.raises(Error) as caught:
+            store.save_decision("s" * 24, {"eligible": True}, "r.e.c", {"decision": "eligible"})
+        assert DATABASE_LOST.matches(caught.value)
+        assert caught.value.http_status == 503
+    finally:
+        postgres.start()
+    assert store.by_state("s" * 24).decision is None  # nothing half-written
+    assert store.audit_trail() == []
+    store.save_decision("s" * 24, {"eligible": True}, "r.e.c", {"decision": "eligible"})
+    assert store.by_state("s" * 24).decision == {"eligible": True}
+    store.close()
 
 
 def test_the_store_is_private_whatever_the_umask(tmp_path: Path) -> None:
