@@ -173,14 +173,19 @@ class Database:
         )
         self.pool.open(wait=False)
 
-    @contextmanager
-    def _first_connection(self) -> Iterator[Conn]:
+    def connect(self, *, autocommit: bool = False) -> Conn:
+        """A connection of its own, outside the pool, with the pool's session settings: for
+        a session that must outlive one transaction (one holding an advisory lock)."""
         try:
-            conn = psycopg.connect(self._url, **self._kwargs)  # type: ignore[arg-type]  # str|int values are libpq's
+            return psycopg.connect(self._url, autocommit=autocommit, **self._kwargs)  # type: ignore[arg-type]  # str|int values are libpq's
         except psycopg.Error as exc:
             raise DATABASE_UNREACHABLE(
                 f"cannot reach the database at {self.where}: {scrub(str(exc), self._password)}"
             ) from exc
+
+    @contextmanager
+    def _first_connection(self) -> Iterator[Conn]:
+        conn = self.connect()
         try:
             yield conn
         except psycopg.Error as exc:

@@ -170,3 +170,16 @@ def test_a_database_down_answers_lost_then_recovers(postgres: Cluster, database_
 
 def db_url(db: Database) -> str:
     return str(db._url)
+
+
+def test_a_connection_of_its_own_has_the_pools_session_settings(db: Database) -> None:
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO thing VALUES (1, 'one')")
+    own = db.connect(autocommit=True)
+    try:
+        found = own.execute("SELECT name FROM thing").fetchall()  # found by the search path
+        commit = own.execute("SHOW synchronous_commit").fetchone()
+    finally:
+        own.close()
+    assert found == [("one",)]
+    assert commit == ("on",)
