@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting, stderr
+from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
+from civicid.db import parse_url, where
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
@@ -27,9 +29,11 @@ from ledger.errors import (
     LEDGER_WRITE_UNCONFIRMED,
     MONITOR_SOURCE_MISSING,
     SERVE_PORT_IN_USE,
+    SETTINGS_INVALID,
 )
 from ledger.log import Ledger
 from ledger.resolution import Resolver
+from ledger.sequencer import SEQUENCER_URL, Reader
 from ledger.settings import LedgerSettings
 from ledger.setup import (
     CHECKPOINT_KEY,
@@ -61,6 +65,7 @@ def init(
     origin: Annotated[
         str, typer.Option(help="The log's origin line (its name in checkpoints).")
     ] = DEFAULT_ORIGIN,
+    database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a ledger: checkpoint key, governance DID and the genesis entry."""
@@ -70,7 +75,8 @@ def init(
                 f"warning: the origin is the example {DEFAULT_ORIGIN!r}; a real ledger names "
                 "itself with --origin <your domain>/ledger (it cannot change later)"
             )
-        genesis = initialize(data_dir, origin=origin)
+        url = LedgerSettings.load(data_dir, database_url=database_url).database_url
+        genesis = initialize(data_dir, origin=origin, database_url=url)
         data = {
             "origin": genesis.origin,
             "governance": genesis.governance.did,
@@ -101,28 +107,83 @@ def serve(
         typer.Option(help="TCP port to listen on.", show_default=str(LEDGER_PORT)),
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    database_url: DatabaseUrl = None,
+    reader: Annotated[
+        bool,
+        typer.Option(
+            "--reader",
+            help="Only read (with --database-url): serve the log the sequencer writes, "
+            "from its database or a standby of it.",
+        ),
+    ] = False,
+    sequencer: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="The sequencer a reader names when it refuses a write (default: the URL "
+            "the sequencer recorded in the database).",
+        ),
+    ] = None,
+    take_over: Annotated[
+        bool,
+        typer.Option(
+            "--take-over",
+            help="With --database-url: wait while another sequencer writes, and take over "
+            "when it stops.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
     from civicid.shell.server import listen
 
     with reporting(False):
-        settings = LedgerSettings.load(data_dir, host=host, port=port)
+        settings = LedgerSettings.load(data_dir, host=host, port=port, database_url=database_url)
         sock = listen(settings.host, settings.port, taken=SERVE_PORT_IN_USE)
+        url = f"http://{settings.host}:{sock.getsockname()[1]}"
         try:
-            stderr(f"opening the ledger in {Paths(data_dir).log}")
-            ledger = open_ledger(data_dir, progress=replaying)
+            ledger = open_role(settings, url, reader=reader, sequencer=sequencer, wait=take_over)
         except BaseException:
             sock.close()
             raise
         try:
-            url = f"http://{settings.host}:{sock.getsockname()[1]}"
+            database = settings.database_url
+            stored = where(parse_url(database)) if database else data_dir
             stderr(
-                f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {data_dir}\n"
+                f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {stored}\n"
                 f"serving on {url} (API description at {url}/docs); Ctrl-C stops"
             )
             run_server(settings, ledger, sock, access_log=access_log)
         finally:
             ledger.close()
+
+
+def open_role(
+    settings: LedgerSettings, url: str, *, reader: bool, sequencer: str | None, wait: bool
+) -> Ledger:
+    """The ledger this process serves: the files of the data directory, or with a database
+    the sequencer (the one writer) or a reader that follows it."""
+    data_dir, database = settings.data_dir, settings.database_url
+    if database is None:
+        if reader or wait:
+            raise SETTINGS_INVALID("--reader and --take-over need --database-url")
+        stderr(f"opening the ledger in {Paths(data_dir).log}")
+        return open_ledger(data_dir, progress=replaying)
+    if reader:
+        stderr(f"opening the ledger's database at {where(parse_url(database))} to read")
+        follower = Reader(database, sequencer=sequencer, progress=replaying)
+        follower.start_following()
+        return follower
+    if wait:
+        stderr("waiting for the sequencer writing to the database to stop, to take over")
+    ledger = open_ledger(
+        data_dir, database_url=database, wait=math.inf if wait else 0.0, progress=replaying
+    )
+    try:
+        ledger.store.put_meta(SEQUENCER_URL, url)  # readers name it when refusing a write
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
 
 
 def replaying(step: Loading) -> None:

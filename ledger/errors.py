@@ -44,6 +44,26 @@ STORE_SYNC_FAILED = declare("store_sync_failed", StorageError, "could not make t
 STORE_FAILED = declare(
     "store_failed", StorageError, "the ledger stopped after a storage failure; restart it"
 )
+LEDGER_SEQUENCER_RUNNING = declare(
+    "ledger_sequencer_running",
+    Conflict,
+    "another sequencer is writing to this ledger's database",
+)
+LEDGER_DATABASE_STANDBY = declare(
+    "ledger_database_standby",
+    Refused,
+    "the database is a read-only standby: a sequencer writes to the primary",
+)
+LEDGER_READER_ONLY = declare(
+    "ledger_reader_only",
+    Refused,
+    "this ledger process only reads: send writes to the sequencer",
+)
+LEDGER_READER_BEHIND = declare(
+    "ledger_reader_behind",
+    StorageError,
+    "the database holds no checkpoint this reader can follow",
+)
 GENESIS_ONLY_BY_INIT = declare(
     "genesis_only_by_init",
     Refused,

@@ -94,7 +94,7 @@ class Ledger:
         *,
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
-        snapshot: Path | None = None,
+        snapshot: Path | snapshots.Row | None = None,
     ) -> None:
         self.store = store
         self.signer = signer

@@ -19,6 +19,8 @@ from civicid.identity import Identity
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
 from ledger.log import Ledger
+from ledger.pg_store import PgLogStore
+from ledger.sequencer import Reader, open_sequencer
 from ledger.startup import Progress
 from ledger.store import FILES
 
@@ -68,11 +70,16 @@ class Genesis:
 
 
 def initialize(
-    root: Path, *, origin: str = DEFAULT_ORIGIN, clock: Callable[[], float] = time.time
+    root: Path,
+    *,
+    origin: str = DEFAULT_ORIGIN,
+    clock: Callable[[], float] = time.time,
+    database_url: str | None = None,
 ) -> Genesis:
-    """Genesis: a checkpoint key, a governance DID, and the first entry; refuses to run twice."""
+    """Genesis: a checkpoint key, a governance DID, and the first entry; refuses to run twice.
+    With ``database_url`` the log is kept in that PostgreSQL database (the keys stay here)."""
     paths = Paths(root)
-    present = [name for name in FILES if (paths.log / name).exists()]
+    present = [] if database_url else [name for name in FILES if (paths.log / name).exists()]
     present += [f"keys/{k}.json" for k in (CHECKPOINT_KEY, GOVERNANCE_KEY) if paths.keys.exists(k)]
     if present:
         # Never over a store or its keys: a second genesis would orphan every entry signed.
@@ -82,12 +89,14 @@ def initialize(
     signer = NoteSigner.generate(origin)
     governance = Identity.create()
     keys = paths.keys
+    # Before any key is written: a database already holding a ledger is refused.
+    opened = None if database_url is None else _new_in_database(database_url, signer, clock)
     keys.put(
         CHECKPOINT_KEY,
         {"name": signer.name, "seed": b64_encode(signer.seed), "vkey": signer.vkey()},
     )
     keys.put(GOVERNANCE_KEY, governance.to_json())
-    ledger = Ledger.open(paths.log, signer, create=True, clock=clock)
+    ledger = opened or Ledger.open(paths.log, signer, create=True, clock=clock)
     try:
         ledger.submit_genesis(
             governance.genesis(origin=origin, checkpoint_key=signer.vkey(), now=int(clock()))
@@ -97,14 +106,38 @@ def initialize(
     return Genesis(origin, governance, signer.vkey())
 
 
+def _new_in_database(url: str, signer: NoteSigner, clock: Callable[[], float]) -> Ledger:
+    """An empty log in the database at ``url`` (its tables made if need be), as sequencer;
+    ``ledger_exists`` if it already holds entries."""
+    store = PgLogStore(url)
+    try:
+        if store.size:
+            raise LEDGER_EXISTS(f"the database at {store.where} already holds a ledger")
+        return Ledger(store, signer, clock=clock, snapshot=store.snapshot)
+    except BaseException:
+        store.close()
+        raise
+
+
 def open_ledger(
     root: Path,
     *,
     readonly: bool = False,
     clock: Callable[[], float] = time.time,
     progress: Progress | None = None,
+    database_url: str | None = None,
+    wait: float = 0.0,
 ) -> Ledger:
+    """The ledger of ``root`` (its files), or with ``database_url`` the sequencer of the
+    log in that database (``readonly``: a reader; ``wait``: seconds to wait for a live
+    sequencer to stop)."""
     paths = Paths(root)
+    if database_url is not None:
+        if readonly:
+            return Reader(database_url, progress=progress)
+        return open_sequencer(
+            database_url, load_signer(paths), wait=wait, clock=clock, progress=progress
+        )
     if not (paths.log / "log.dat").exists():
         raise LEDGER_NOT_INITIALIZED(f"no ledger in {root}; run `civicid ledger init`")
     # The operator's key signs checkpoints of what this process sees, read-only or not.

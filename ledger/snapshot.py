@@ -39,7 +39,7 @@ import pickle
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from civicid import statemap
 from civicid.accreditation import Grant
@@ -73,6 +73,21 @@ MAX_NOTE_BYTES: Final = 4096
 # one (closing writes one too): start-up stays a load plus a short replay.
 REFRESH_AFTER: Final = 10_000
 PICKLE_PROTOCOL: Final = 5
+
+
+class Slot(Protocol):
+    """Where a snapshot is kept: a file (a ``Path``), or a row (``ledger.pg_store``)."""
+
+    @property
+    def name(self) -> str: ...
+    def exists(self) -> bool: ...
+    def read_bytes(self) -> bytes: ...
+
+
+class Row(Slot, Protocol):
+    """A slot replaced by one database transaction: the old snapshot or the new, never a mix."""
+
+    def put(self, data: bytes, size: int) -> None: ...
 
 
 class _PlainData(pickle.Unpickler):
@@ -166,10 +181,15 @@ def dump(state: State, size: int, checkpoint: str, signer: NoteSigner) -> bytes:
     return MAGIC + NOTE_LENGTH.pack(len(note)) + note + data
 
 
-def write(path: Path, state: State, size: int, checkpoint: str, signer: NoteSigner) -> None:
+def write(
+    path: Path | Row, state: State, size: int, checkpoint: str, signer: NoteSigner
+) -> None:
     """Replace the snapshot at ``path`` atomically: a crash at any point (kill -9 included)
     leaves the old snapshot or the new one, never a mix."""
     data = dump(state, size, checkpoint, signer)
+    if not isinstance(path, Path):
+        path.put(data, size)
+        return
     temporary = path.with_suffix(".tmp")
     try:
         temporary.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
@@ -184,7 +204,7 @@ def write(path: Path, state: State, size: int, checkpoint: str, signer: NoteSign
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
 
 
-def _signed(path: Path, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
+def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
     """The size and body digest the snapshot's note signs (by ``vkey``, for ``origin``),
     and the body as found (not yet held to the digest)."""
     try:
@@ -217,7 +237,7 @@ def _signed(path: Path, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
     return int(size_line), signed_digest, data
 
 
-def signed_size(path: Path, *, vkey: str, origin: str) -> int | None:
+def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:
     """The log size this ledger (``vkey``, ``origin``) signed a snapshot of, by its note
     alone (None without a snapshot it signed). Only a checkpointed, durable size is ever
     snapshotted, so a log shorter than this lost entries it acknowledged."""
@@ -229,7 +249,7 @@ def signed_size(path: Path, *, vkey: str, origin: str) -> int | None:
         return None  # damaged or another key's: it proves nothing (and is not used)
 
 
-def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
+def read(path: Slot, *, vkey: str, origin: str) -> dict[str, Any]:
     """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
     check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that."""
     size, signed_digest, data = _signed(path, vkey=vkey, origin=origin)
@@ -246,7 +266,7 @@ def read(path: Path, *, vkey: str, origin: str) -> dict[str, Any]:
     return body
 
 
-def load(path: Path, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State, int]:
+def load(path: Slot, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State, int]:
     """The state the snapshot at ``path`` holds and its size, once shown to describe the log
     whose stored tree is ``tree`` and whose genesis names checkpoint key ``vkey`` and
     ``origin`` (module docstring, steps 1-4)."""

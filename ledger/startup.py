@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Final
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
@@ -59,7 +58,7 @@ class Opened:
     map_root_at: dict[int, bytes] = field(default_factory=dict)
 
 
-def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> Opened:
+def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | None) -> Opened:
     """Tree and state of the durable log: from the snapshot plus a replay of what follows
     it, or by replay of the whole log (our own entries: no re-verification; ``audit``
     re-checks everything)."""
@@ -99,7 +98,7 @@ def load(store: LogStore, snapshot: Path | None, progress: Progress | None) -> O
     return opened
 
 
-def check_snapshot_witness(store: LogStore, path: Path | None) -> None:
+def check_snapshot_witness(store: LogStore, path: snapshots.Slot | None) -> None:
     """The log holds at least the entries of any snapshot this ledger signed: the store
     holds its log to the last signed checkpoint, in two copies, and the snapshot is a third
     witness, so losing two files does not let the ledger open shorter and sign a fork."""
@@ -124,7 +123,7 @@ def _size_of(note: str) -> int | None:
         return None  # check_last_checkpoint refuses it with its reason
 
 
-def _load_snapshot(store: LogStore, path: Path | None, opened: Opened) -> None:
+def _load_snapshot(store: LogStore, path: snapshots.Slot | None, opened: Opened) -> None:
     """Put the snapshot's state in ``opened`` if there is one that describes this log; else
     keep why not (the log is the truth: the state is then rebuilt from it)."""
     if path is None or not path.exists() or store.size == 0:

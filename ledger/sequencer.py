@@ -1,0 +1,199 @@
+"""The ledger's two roles on PostgreSQL: one sequencer writes, any number of readers serve.
+
+The sequencer is the ``Ledger`` over a ``PgLogStore`` holding the database's advisory lock:
+it validates, commits and signs exactly as over files. A reader (``Reader``) opens the same
+database (or a hot standby of it) read-only, loads the state snapshot the sequencer keeps
+and replays what follows it up to the last signed checkpoint, then follows the sequencer:
+each new checkpoint is taken only once the entries it covers, applied here, give the tree
+root and state map root it signs. Until then the reader keeps answering from the last one
+it checked; a checkpoint that does not check (or a database gone backwards) is never
+served, and the reader says why on ``/health`` and in its log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Final
+
+from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.errors import Error
+from civicid.merkle import HASH_SIZE
+from civicid.statemap import root_in
+from civicid.transaction import Transaction
+from civicid.wire import Receipt
+from ledger import rules, ruleset
+from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_READER_ONLY, STORE_CORRUPT
+from ledger.log import Ledger, View
+from ledger.pg_store import PgLogStore
+from ledger.startup import Progress
+
+# How often a reader asks the database for a newer checkpoint: one small query; a write
+# is visible at every reader within this (a hot standby adds its replay lag). Polled, not
+# LISTEN/NOTIFY: notifications do not reach a hot standby.
+FOLLOW_EVERY: Final = 0.2
+# Entries a reader applies per step while catching up: the lock readers of the state wait
+# on is held for one step at a time, not for a whole long catch-up.
+FOLLOW_STEP: Final = 10_000
+# The meta key where the sequencer writes the URL it serves on (readers name it in refusals).
+SEQUENCER_URL: Final = "sequencerUrl"
+
+log = logging.getLogger("civicid.ledger")
+
+
+def open_sequencer(
+    url: str,
+    signer: NoteSigner | None,
+    *,
+    wait: float = 0.0,
+    clock: Callable[[], float] = time.time,
+    progress: Progress | None = None,
+) -> Ledger:
+    """The one writer: takes the advisory lock (waiting ``wait`` seconds for a live
+    sequencer to stop), opens the log and signs a checkpoint over all it committed."""
+    store = PgLogStore(url, wait=wait)
+    try:
+        return Ledger(store, signer, clock=clock, progress=progress, snapshot=store.snapshot)
+    except BaseException:
+        store.close()
+        raise
+
+
+class Reader(Ledger):
+    """A read-only ledger process over the database (module docstring)."""
+
+    store: PgLogStore
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        sequencer: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        store = PgLogStore(url, readonly=True)
+        try:
+            super().__init__(store, None, progress=progress, snapshot=store.snapshot)
+        except BaseException:
+            store.close()
+            raise
+        self.sequencer = sequencer
+        self.behind: str | None = None  # why the last newer checkpoint was not taken
+        self._view = View(self.tree.size, store.last_checkpoint() or "", self.state.statemap)
+        self._stop = threading.Event()
+        self._follower: threading.Thread | None = None
+
+    # -- writes go to the sequencer ----------------------------------------------------------
+
+    def _refuse(self) -> Error:
+        where = self.sequencer or self._recorded_sequencer()
+        named = f" at {where}" if where else ""
+        return LEDGER_READER_ONLY(
+            f"this ledger process only reads; send the transaction to its sequencer{named}",
+            **({"sequencer": where} if where else {}),
+        )
+
+    def _recorded_sequencer(self) -> str | None:
+        try:
+            found = self.store.get_meta(SEQUENCER_URL)
+        except Error:
+            return None
+        return found if isinstance(found, str) else None
+
+    def submit(self, text: str | bytes) -> Receipt:
+        raise self._refuse()
+
+    async def submit_async(self, text: str | bytes) -> Receipt:
+        raise self._refuse()
+
+    def submit_genesis(self, text: str) -> Receipt:
+        raise self._refuse()
+
+    # -- following ---------------------------------------------------------------------------
+
+    def start_following(self, every: float = FOLLOW_EVERY) -> None:
+        if self._follower is None:
+            self._follower = threading.Thread(
+                target=self._follow_loop, args=(every,), name="ledger-follow", daemon=True
+            )
+            self._follower.start()
+
+    def _follow_loop(self, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                self.follow()
+            except Error as exc:
+                if self.behind != exc.message:
+                    log.warning("ledger reader not following: %s [%s]", exc.message, exc.code)
+                self.behind = exc.message
+
+    def follow(self) -> bool:
+        """Take the newest signed checkpoint if there is one and it checks; True if taken."""
+        found = self.store.signed_now()
+        view = self._view
+        if found is None or (found[0] == view.size and found[1] == view.checkpoint):
+            return False
+        note = found[1]
+        origin, vkey = self.state.origin, self.state.checkpoint_vkey
+        if vkey is None or origin is None:
+            raise CHECKPOINT_MISMATCH("the log has no genesis to check a checkpoint with")
+        try:
+            signed = open_checkpoint(note, NoteVerifier(vkey), origin=origin)
+        except Error as exc:
+            raise CHECKPOINT_MISMATCH(
+                f"the database's checkpoint does not verify: {exc.message}"
+            ) from exc
+        if signed.size < view.size:
+            raise CHECKPOINT_MISMATCH(
+                f"the database's checkpoint ({signed.size:,}) is older than the one this "
+                f"reader serves ({view.size:,}): a standby promoted before it caught up? "
+                "this reader keeps what it checked"
+            )
+        if signed.size == view.size:
+            if signed.root != self.tree.root(view.size):
+                raise CHECKPOINT_MISMATCH("the database's checkpoint signs another log (a fork)")
+            self._view = View(view.size, note, view.statemap)
+            return True
+        self._apply(signed.size, note)
+        map_root = self.state.statemap.root
+        if self.tree.root(signed.size) != signed.root or map_root != root_in(signed.extensions):
+            self._failed = CHECKPOINT_MISMATCH(
+                f"the entries up to {signed.size:,} are not the ones the checkpoint signs; "
+                "this reader stops following (restart it once the database is repaired)"
+            )
+            self._stop.set()
+            raise self._failed
+        self._view = View(signed.size, note, self.state.statemap)
+        self.behind = None
+        return True
+
+    def _apply(self, size: int, note: str) -> None:
+        start = self.tree.size
+        added = self.store.extend(size, note)
+        ctx = rules.Context(now=None, verify_signatures=False)  # the sequencer checked them
+        for first in range(start, size, FOLLOW_STEP):
+            with self._lock:
+                for seq in range(first, min(first + FOLLOW_STEP, size)):
+                    at = (seq - start) * HASH_SIZE
+                    digest = added[at : at + HASH_SIZE]
+                    try:
+                        tx = Transaction.parse(self.store.read(seq))
+                        ruleset.check(self.state, tx, ctx).apply(self.state, seq, digest)
+                    except Error as exc:
+                        self._failed = STORE_CORRUPT(
+                            f"entry {seq} does not replay ({exc.message}); this reader stops "
+                            "following",
+                            seq=seq,
+                        )
+                        self._stop.set()
+                        raise self._failed from exc
+                    self.tree.append(digest)
+                    self._by_hash[digest] = seq
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._follower is not None:
+            self._follower.join()
+        super().close()

@@ -1,0 +1,306 @@
+"""The ledger on PostgreSQL: one sequencer writes (an advisory lock), readers follow its
+checkpoints, and every guarantee of the file store holds: nothing acknowledged is lost, a
+damaged or rolled-back log is refused, never signed over, and a sequencer killed between the
+database commit and its checkpoint is followed by one that signs what was committed."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.db import DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
+from civicid.errors import Error
+from civicid.identity import Identity
+from ledger.errors import (
+    CHECKPOINT_MISMATCH,
+    LEDGER_EXISTS,
+    LEDGER_NOT_INITIALIZED,
+    LEDGER_READER_ONLY,
+    LEDGER_SEQUENCER_RUNNING,
+    STORE_CORRUPT,
+    STORE_FAILED,
+    STORE_TRUNCATED,
+)
+from ledger.log import Ledger
+from ledger.pg_store import PgLogStore
+from ledger.sequencer import SEQUENCER_URL, Reader
+from ledger.setup import initialize, open_ledger
+from tests.ledger.conftest import Clock, World
+from tests.ledger.pg import SequencerProcess, execute, rows
+from tests.postgres import free_port
+
+
+@pytest.fixture
+def pg_world(tmp_path: Path, database_url: str) -> Iterator[World]:
+    # The real time: sequencers in processes of their own judge entries by their own clock.
+    clock = Clock(int(time.time()))
+    genesis = initialize(tmp_path, clock=clock, database_url=database_url)
+    ledger = open_ledger(tmp_path, clock=clock, database_url=database_url)
+    world = World(tmp_path, genesis, ledger, clock)
+    world.url = database_url  # type: ignore[attr-defined]
+    yield world
+    world.ledger.close()
+
+
+def create_tx(world: World) -> str:
+    who = Identity.create()
+    endorsement = world.governance.endorse(
+        who.did, "agency", ledger=world.origin, now=world.clock.now
+    )
+    return who.create_tx(
+        role="agency", endorsement=endorsement, ledger=world.origin, now=world.clock.now
+    )
+
+
+def test_an_acknowledged_entry_is_committed_and_a_reader_serves_it(
+    pg_world: World, database_url: str
+) -> None:
+    agency = pg_world.register("agency")
+    assert rows(database_url, "SELECT count(*) FROM ledger.entries") == [(2,)]
+    reader = Reader(database_url)
+    try:
+        assert reader.view.size == 2
+        assert reader.checkpoint == pg_world.ledger.checkpoint
+        assert reader.state.record(agency.did).current.seq == 1
+    finally:
+        reader.close()
+
+
+def test_a_reader_follows_each_new_checkpoint_once_it_checks(
+    pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    try:
+        assert reader.follow() is False  # nothing new
+        agency = pg_world.register("agency")
+        assert reader.follow() is True
+        assert (reader.size, reader.checkpoint) == (
+            pg_world.ledger.size,
+            pg_world.ledger.checkpoint,
+        )
+        assert reader.state.record(agency.did).current.seq == 1
+        assert reader.inclusion_proof(1) == pg_world.ledger.inclusion_proof(1)
+    finally:
+        reader.close()
+
+
+def test_a_reader_refuses_writes_naming_the_sequencer(pg_world: World, database_url: str) -> None:
+    pg_world.ledger.store.put_meta(SEQUENCER_URL, "http://127.0.0.1:8000")
+    reader = Reader(database_url)
+    try:
+        with pytest.raises(Error) as refused:
+            reader.submit(create_tx(pg_world))
+        assert LEDGER_READER_ONLY.matches(refused.value)
+        assert refused.value.details == {"sequencer": "http://127.0.0.1:8000"}
+        assert "http://127.0.0.1:8000" in refused.value.message
+    finally:
+        reader.close()
+    assert rows(database_url, "SELECT count(*) FROM ledger.entries") == [(1,)]
+
+
+def test_a_second_sequencer_is_refused_with_its_code(pg_world: World, database_url: str) -> None:
+    with pytest.raises(Error) as refused:
+        open_ledger(pg_world.root, database_url=database_url)
+    assert LEDGER_SEQUENCER_RUNNING.matches(refused.value)
+    assert "127.0.0.1" in refused.value.message
+
+
+def test_two_sequencers_racing_one_writes(tmp_path: Path, database_url: str) -> None:
+    initialize(tmp_path, database_url=database_url)
+    outcomes: list[Ledger | Error] = []
+    start = threading.Barrier(2)
+
+    def race() -> None:
+        start.wait()
+        try:
+            outcomes.append(open_ledger(tmp_path, database_url=database_url))
+        except Error as exc:
+            outcomes.append(exc)
+
+    racers = [threading.Thread(target=race) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    opened = [o for o in outcomes if isinstance(o, Ledger)]
+    refused = [o for o in outcomes if isinstance(o, Error)]
+    for ledger in opened:
+        ledger.close()
+    assert len(opened) == 1
+    assert [LEDGER_SEQUENCER_RUNNING.matches(e) for e in refused] == [True]
+
+
+def test_a_waiting_sequencer_takes_over_when_the_first_is_killed(
+    pg_world: World, database_url: str
+) -> None:
+    pg_world.ledger.close()
+    first = SequencerProcess(pg_world.root, database_url)
+    assert first.first == "open 1"
+    assert first.submit(create_tx(pg_world)) == "ok 1"
+    taken: list[Ledger] = []
+    waiting = threading.Thread(
+        target=lambda: taken.append(open_ledger(pg_world.root, database_url=database_url, wait=60))
+    )
+    waiting.start()
+    waiting.join(1.0)
+    assert not taken  # the first still holds the lock
+    first.kill()
+    waiting.join(60)
+    pg_world.ledger = taken[0]
+    assert pg_world.ledger.size == 2
+    pg_world.ledger.submit(create_tx(pg_world))
+    assert pg_world.ledger.size == 3
+
+
+def test_kill_9_between_the_commit_and_the_checkpoint_then_the_restart_signs_what_was_committed(
+    pg_world: World, database_url: str
+) -> None:
+    pg_world.register("agency")
+    before = pg_world.ledger.checkpoint
+    pg_world.ledger.close()
+    stopped = SequencerProcess(pg_world.root, database_url, "before-checkpoint")
+    assert stopped.first == "open 2"
+    assert stopped.submit(create_tx(pg_world)) == "committed, checkpoint not written"
+    stopped.kill()
+    assert rows(database_url, "SELECT count(*) FROM ledger.entries") == [(3,)]
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(2,)]
+    reader = Reader(database_url)  # a reader sees only what a checkpoint covers
+    assert reader.size == 2
+    pg_world.ledger = open_ledger(pg_world.root, database_url=database_url)
+    assert pg_world.ledger.size == 3
+    vkey = pg_world.genesis.vkey
+    old = open_checkpoint(before, NoteVerifier(vkey), origin=pg_world.origin)
+    new = open_checkpoint(pg_world.ledger.checkpoint, NoteVerifier(vkey), origin=pg_world.origin)
+    assert new.size == 3
+    assert pg_world.ledger.root(old.size) == old.root  # the old checkpoint is a prefix: no fork
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(3,)]
+    assert reader.follow() is True and reader.size == 3
+    reader.close()
+
+
+def test_a_log_missing_entries_a_checkpoint_covers_is_refused(
+    pg_world: World, database_url: str
+) -> None:
+    pg_world.register("agency")
+    pg_world.register("agency")
+    pg_world.ledger.close()
+    execute(database_url, "DELETE FROM ledger.entries WHERE seq = 2")
+    with pytest.raises(Error) as refused:
+        open_ledger(pg_world.root, database_url=database_url)
+    assert STORE_TRUNCATED.matches(refused.value)
+    with pytest.raises(Error) as refused_reader:
+        Reader(database_url)
+    assert STORE_TRUNCATED.matches(refused_reader.value)
+
+
+def test_a_damaged_entry_is_refused_never_served(pg_world: World, database_url: str) -> None:
+    agency = pg_world.register("agency")
+    pg_world.ledger.close()
+    execute(database_url, "UPDATE ledger.entries SET leaf = leaf || 'x'::bytea WHERE seq = 1")
+    execute(database_url, "DELETE FROM ledger.snapshot")
+    with pytest.raises(Error) as refused:
+        open_ledger(pg_world.root, database_url=database_url)
+    assert STORE_CORRUPT.matches(refused.value)
+    assert refused.value.details == {"seq": 1}
+    assert agency.did  # the entry stays as found: nothing was signed over it
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(2,)]
+
+
+def test_a_reader_never_takes_a_checkpoint_that_does_not_check(
+    pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    try:
+        pg_world.register("agency")
+        served = reader.view
+        execute(
+            database_url, "UPDATE ledger.checkpoint SET note = replace(note, 'ledger', 'ledgex')"
+        )
+        with pytest.raises(Error) as refused:
+            reader.follow()
+        assert CHECKPOINT_MISMATCH.matches(refused.value)
+        assert reader.view is served
+    finally:
+        reader.close()
+
+
+def test_a_reader_does_not_go_back_to_an_older_checkpoint(
+    pg_world: World, database_url: str
+) -> None:
+    first = pg_world.ledger.checkpoint
+    pg_world.register("agency")
+    reader = Reader(database_url)
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("UPDATE ledger.checkpoint SET size = 1, note = %s", (first,))
+        with pytest.raises(Error) as refused:
+            reader.follow()
+        assert CHECKPOINT_MISMATCH.matches(refused.value)
+        assert reader.size == 2
+    finally:
+        reader.close()
+
+
+def test_a_reader_starts_from_the_snapshot_the_sequencer_keeps(
+    pg_world: World, database_url: str
+) -> None:
+    for _ in range(3):
+        pg_world.register("agency")
+    pg_world.ledger.close()  # closing writes the snapshot
+    pg_world.ledger = open_ledger(pg_world.root, database_url=database_url)
+    reader = Reader(database_url)
+    try:
+        assert reader.snapshot_size == 4
+        assert reader.state.statemap.root == pg_world.ledger.state.statemap.root
+    finally:
+        reader.close()
+
+
+def test_the_database_unreachable_at_start_is_one_line_naming_the_host(tmp_path: Path) -> None:
+    url = f"postgresql://postgres:secret@127.0.0.1:{free_port()}/ledger"
+    with pytest.raises(Error) as refused:
+        Reader(url)
+    assert DATABASE_UNREACHABLE.matches(refused.value)
+    assert "127.0.0.1" in refused.value.message
+    assert "\n" not in refused.value.message and "secret" not in refused.value.message
+
+
+def test_a_connection_lost_mid_request_writes_nothing_and_says_so(
+    pg_world: World, database_url: str
+) -> None:
+    execute(
+        database_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'",
+    )
+    with pytest.raises(Error) as refused:
+        pg_world.ledger.submit(create_tx(pg_world))
+    assert STORE_FAILED.matches(refused.value)
+    assert "database_lost" in refused.value.message or "connection" in refused.value.message
+    assert rows(database_url, "SELECT count(*) FROM ledger.entries") == [(1,)]
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(1,)]
+
+
+def test_init_refuses_a_database_that_holds_a_ledger(
+    pg_world: World, tmp_path: Path, database_url: str
+) -> None:
+    pg_world.ledger.close()  # no sequencer running: the database itself says no
+    with pytest.raises(Error) as refused:
+        initialize(tmp_path / "other", database_url=database_url)
+    assert LEDGER_EXISTS.matches(refused.value)
+    assert not (tmp_path / "other" / "keys").exists()
+
+
+def test_a_reader_of_a_database_without_a_ledger_says_so(database_url: str) -> None:
+    with pytest.raises(Error) as refused:
+        Reader(database_url)  # no tables at all: a reader never creates them
+    assert DATABASE_SCHEMA_OLDER.matches(refused.value)
+    PgLogStore(database_url).close()  # a sequencer's open creates them, but writes nothing
+    with pytest.raises(Error) as empty:
+        Reader(database_url)
+    assert LEDGER_NOT_INITIALIZED.matches(empty.value)
