@@ -13,10 +13,10 @@ import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import Annotated, Any, Final, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from civicid.dcql import DCQL_INVALID, DcqlQuery, claim_name, claim_path
 from civicid.did import DID, parse_did, split_key_id
@@ -146,22 +146,18 @@ def _uri(value: Any, what: str, code: Callable[..., Error] = OID4VP_REQUEST_MALF
     return value
 
 
-def _safe(value: Any, what: str, code: Callable[..., Error] = OID4VP_REQUEST_MALFORMED) -> str:
-    if not isinstance(value, str) or not SAFE_PATTERN.fullmatch(value):
-        raise code(f"{what} must be 22-128 URL-safe characters (§5.2)")
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
     return value
 
 
-def _text(value: Any, what: str, code: Callable[..., Error] = OID4VP_REQUEST_MALFORMED) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT_CHARS:
-        raise code(f"{what} must be a text of 1-{MAX_TEXT_CHARS} characters")
-    return value
-
-
-def _int(value: Any, what: str, code: Callable[..., Error] = OID4VP_REQUEST_MALFORMED) -> int:
-    if type(value) is not int or value < 0:
-        raise code(f"{what} must be a NumericDate")
-    return value
+# The value types of OpenID4VP's messages, as their models declare them.
+HttpUrl = Annotated[str, Field(max_length=MAX_URI_CHARS), AfterValidator(_http_url)]
+SafeText = Annotated[str, Field(pattern=SAFE_PATTERN.pattern)]  # §5.2: nonce, state, jti
+Paragraph = Annotated[str, Field(max_length=MAX_TEXT_CHARS, pattern=r"\S")]  # not blank
+NumericDate = Annotated[int, Field(strict=True, ge=0)]  # RFC 7519 §2, never a bool or float
 
 
 # -- the authorization request ------------------------------------------------------------
@@ -212,43 +208,70 @@ class AuthorizationRequest:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> AuthorizationRequest:
-        """The request's parameters, each checked (§5.2-§5.4, §8.2); unknown ones ignored."""
+        """The request's parameters (§5.2-§5.4, §8.2): what this wallet does not do refused
+        by name first, then the client identifier, then the claims through their model
+        (``RequestObject``; unknown ones ignored, §5), then the DCQL query."""
+        refuse_unsupported(data)
         did_of(data.get("client_id"))
-        if data.get("response_type") != RESPONSE_TYPE:
-            raise OID4VP_UNSUPPORTED(f"response_type must be {RESPONSE_TYPE!r} (§5.4)")
-        if data.get("response_mode") != RESPONSE_MODE:
-            raise OID4VP_UNSUPPORTED(f"response_mode must be {RESPONSE_MODE!r} (§8.2)")
-        if "redirect_uri" in data:
-            # §8.2: with direct_post, redirect_uri MUST NOT be present (invalid_request).
-            raise OID4VP_REQUEST_MALFORMED("redirect_uri is not allowed with direct_post")
-        if "transaction_data" in data:
-            raise OID4VP_UNSUPPORTED("transaction_data is not supported (§5.1: refuse)")
-        if "scope" in data:
-            raise OID4VP_UNSUPPORTED("DCQL queries by scope are not supported (§5.6)")
-        if "request_uri_method" in data and data["request_uri_method"] != "get":
-            raise OID4VP_UNSUPPORTED("only request_uri_method get is supported")
-        metadata = data.get("client_metadata", {"vp_formats_supported": SD_JWT_VC_FORMATS})
-        if not isinstance(metadata, dict):
-            raise OID4VP_REQUEST_MALFORMED("client_metadata must be an object")
+        claims = RequestObject.from_json(dict(data), error=OID4VP_REQUEST_MALFORMED)
         try:
-            query = DcqlQuery.from_json(data.get("dcql_query"))
+            query = DcqlQuery.from_json(claims.dcql_query)
         except Error as exc:
             raise DCQL_INVALID(f"dcql_query: {exc.message}") from exc
-        aud = data.get("aud", STATIC_AUDIENCE)
-        if aud != STATIC_AUDIENCE:
-            raise OID4VP_REQUEST_MALFORMED(f"aud must be {STATIC_AUDIENCE!r} (§5.8)")
         return cls(
-            client_id=str(data["client_id"]),
-            response_uri=_uri(data.get("response_uri"), "response_uri"),
-            nonce=_safe(data.get("nonce"), "nonce"),
-            state=_safe(data.get("state"), "state"),
+            client_id=claims.client_id,
+            response_uri=claims.response_uri,
+            nonce=claims.nonce,
+            state=claims.state,
             dcql_query=query,
-            iat=_int(data.get("iat"), "iat"),
-            exp=_int(data.get("exp"), "exp"),
-            policy=_text(data.get("policy"), "policy"),
-            purpose=_text(data.get("purpose"), "purpose"),
-            client_metadata=metadata,
+            iat=claims.iat,
+            exp=claims.exp,
+            policy=claims.policy,
+            purpose=claims.purpose,
+            client_metadata=claims.client_metadata,
         )
+
+
+def refuse_unsupported(data: Mapping[str, Any]) -> None:
+    """A request for what this wallet does not do is refused by name, whatever else it holds:
+    another response type or mode, a redirect, transaction data, a query by scope, a request
+    fetched otherwise than by GET."""
+    if data.get("response_type") != RESPONSE_TYPE:
+        raise OID4VP_UNSUPPORTED(f"response_type must be {RESPONSE_TYPE!r} (§5.4)")
+    if data.get("response_mode") != RESPONSE_MODE:
+        raise OID4VP_UNSUPPORTED(f"response_mode must be {RESPONSE_MODE!r} (§8.2)")
+    if "redirect_uri" in data:
+        # §8.2: with direct_post, redirect_uri MUST NOT be present (invalid_request).
+        raise OID4VP_REQUEST_MALFORMED("redirect_uri is not allowed with direct_post")
+    if "transaction_data" in data:
+        raise OID4VP_UNSUPPORTED("transaction_data is not supported (§5.1: refuse)")
+    if "scope" in data:
+        raise OID4VP_UNSUPPORTED("DCQL queries by scope are not supported (§5.6)")
+    if "request_uri_method" in data and data["request_uri_method"] != "get":
+        raise OID4VP_UNSUPPORTED("only request_uri_method get is supported")
+
+
+class RequestObject(Snake):
+    """§5, §8.2: the claims of a desk's signed request object as they travel, each with the
+    form the spec gives it; what the wallet reads them through (``AuthorizationRequest``).
+    ``policy`` and ``purpose`` are our additional parameters (§5 lets a wallet ignore what it
+    does not know): the citizen reads why the desk asks, and the receipt repeats them."""
+
+    client_id: str = Field(max_length=MAX_URI_CHARS)  # decentralized_identifier:<DID>
+    response_type: Literal["vp_token"]  # RESPONSE_TYPE (§5.4)
+    response_mode: Literal["direct_post"]  # RESPONSE_MODE (§8.2)
+    response_uri: HttpUrl
+    nonce: SafeText
+    state: SafeText
+    dcql_query: dict[str, Any]  # read by civicid.dcql, which names what is wrong in it
+    client_metadata: dict[str, Any] = Field(
+        default_factory=lambda: {"vp_formats_supported": SD_JWT_VC_FORMATS}
+    )
+    policy: Paragraph
+    purpose: Paragraph
+    aud: Literal["https://self-issued.me/v2"] = STATIC_AUDIENCE  # §5.8, static discovery
+    iat: NumericDate
+    exp: NumericDate
 
 
 def build_request_object(request: AuthorizationRequest, key: PrivateKey, kid: str) -> str:
@@ -448,18 +471,36 @@ class ReceivedClaims:
 
     @classmethod
     def from_json(cls, data: Any) -> ReceivedClaims:
-        if not isinstance(data, dict):
-            raise RECEIPT_MALFORMED("received must list objects")
-        claims = data.get("claims")
-        if not isinstance(claims, list) or not all(isinstance(c, str) for c in claims):
-            raise RECEIPT_MALFORMED("claims must list claim names")
-        for name in claims:
+        return cls.from_model(ReceivedModel.from_json(data, error=RECEIPT_MALFORMED))
+
+    @classmethod
+    def from_model(cls, model: ReceivedModel) -> ReceivedClaims:
+        for name in model.claims:
             claim_path(name)
-        return cls(
-            vct=_text(data.get("vct"), "vct", RECEIPT_MALFORMED),
-            issuer=_text(data.get("issuer"), "issuer", RECEIPT_MALFORMED),
-            claims=tuple(claims),
-        )
+        return cls(vct=model.vct, issuer=model.issuer, claims=tuple(model.claims))
+
+
+class ReceivedModel(Snake):
+    """One entry of a receipt's ``received``: a type, its issuer, the claim names."""
+
+    vct: Paragraph
+    issuer: Paragraph
+    claims: list[str]
+
+
+class ReceiptClaims(Snake):
+    """The claims of a desk's signed receipt as they travel (``Receipt`` reads them)."""
+
+    iss: str = Field(max_length=MAX_URI_CHARS)  # the desk's DID
+    client_id: str = Field(max_length=MAX_URI_CHARS)
+    policy: Paragraph
+    purpose: Paragraph
+    received: list[ReceivedModel]
+    decision: Literal["eligible", "not_eligible"]  # DECISIONS
+    iat: NumericDate
+    nonce: SafeText
+    jti: SafeText
+    failed_step: str | None = None  # the failing step's code, when not eligible
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,29 +536,26 @@ class Receipt:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Receipt:
-        received = data.get("received")
-        if not isinstance(received, list):
-            raise RECEIPT_MALFORMED("received must be a list")
-        decision = data.get("decision")
-        if decision not in DECISIONS:
-            raise RECEIPT_MALFORMED(f"decision must be one of {list(DECISIONS)}")
-        failed = data.get("failed_step")
-        if failed is not None and not isinstance(failed, str):
-            raise RECEIPT_MALFORMED("failed_step must be an error code")
-        iss = parse_did(str(data.get("iss")))
-        if did_of(data.get("client_id")) != iss:
+        """The receipt's claims through their model (``ReceiptClaims``); client_id must name
+        the desk that issued it."""
+        claims = ReceiptClaims.from_json(dict(data), error=RECEIPT_MALFORMED)
+        try:
+            iss = parse_did(claims.iss)
+        except InvalidInput as exc:
+            raise RECEIPT_MALFORMED(f"iss is not a ledger DID: {exc.message}") from exc
+        if did_of(claims.client_id) != iss:
             raise RECEIPT_MALFORMED("client_id and iss name different desks")
         return cls(
             iss=iss,
-            client_id=str(data["client_id"]),
-            policy=_text(data.get("policy"), "policy", RECEIPT_MALFORMED),
-            purpose=_text(data.get("purpose"), "purpose", RECEIPT_MALFORMED),
-            received=tuple(ReceivedClaims.from_json(r) for r in received),
-            decision=str(decision),
-            iat=_int(data.get("iat"), "iat", RECEIPT_MALFORMED),
-            nonce=_safe(data.get("nonce"), "nonce", RECEIPT_MALFORMED),
-            jti=_safe(data.get("jti"), "jti", RECEIPT_MALFORMED),
-            failed_step=failed,
+            client_id=claims.client_id,
+            policy=claims.policy,
+            purpose=claims.purpose,
+            received=tuple(ReceivedClaims.from_model(r) for r in claims.received),
+            decision=claims.decision,
+            iat=claims.iat,
+            nonce=claims.nonce,
+            jti=claims.jti,
+            failed_step=claims.failed_step,
         )
 
     @property

@@ -346,3 +346,69 @@ def test_a_response_form_is_read_through_the_model_the_desk_declares() -> None:
     assert AuthorizationResponse.from_form(spaced).vp_token == {"a": ["x"]}
     for bad in ({"state": "s" * 30, "error": "caf\u00e9"}, {"state": "s" * 30, "vp_token": 7}):
         assert code_of(AuthorizationResponse.from_form, bad) == "oid4vp_response_malformed"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iat": True},
+        {"exp": float(NOW + 300)},
+        {"iat": -1},
+        {"purpose": " \n\t "},
+        {"policy": "p" * 1001},
+        {"response_uri": "https://desk.example/" + "a" * 2048},
+        {"response_uri": "https:/no-host"},
+        {"client_metadata": ["vp_formats_supported"]},
+        {"dcql_query": "everything"},
+        {"state": "s" * 129},
+        {"nonce": 12345678901234567890123},
+    ],
+)
+def test_a_request_object_is_read_through_its_model(desk: Identity, claims: dict[str, Any]) -> None:
+    """The request object's claims are civicid.oid4vp.RequestObject: a member of another
+    form (a NumericDate that is a bool or a float, a blank purpose, an over-long URL, a
+    client_metadata that is no object) is malformed, signed or not."""
+    token = tamper(desk, **claims)
+    assert code_of(verify_request_object, token, resolver(desk), now=NOW) == (
+        "oid4vp_request_malformed"
+    )
+
+
+def test_the_request_object_model_declares_what_it_enforces(desk: Identity) -> None:
+    from civicid.oid4vp import RESPONSE_MODE, RESPONSE_TYPE, STATIC_AUDIENCE, RequestObject
+
+    schema = RequestObject.model_json_schema()
+    wanted = {"client_id", "response_type", "response_mode", "response_uri", "nonce", "state"}
+    assert wanted | {"dcql_query", "policy", "purpose", "iat", "exp"} == set(schema["required"])
+    members = schema["properties"]
+    assert members["response_type"]["const"] == RESPONSE_TYPE
+    assert members["response_mode"]["const"] == RESPONSE_MODE
+    assert members["aud"]["const"] == STATIC_AUDIENCE
+    assert members["nonce"]["pattern"] == members["state"]["pattern"] == "^[A-Za-z0-9._~-]{22,128}$"
+    assert members["iat"]["minimum"] == 0 and members["purpose"]["maxLength"] == 1000
+    # §5: a parameter the wallet does not know is ignored, the request still stands.
+    token = tamper(desk, wallet_hint="ignored", aud=STATIC_AUDIENCE)
+    assert verify_request_object(token, resolver(desk), now=NOW).client_id == (
+        client_id_for(desk.did)
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"iat": True},
+        {"jti": "short"},
+        {"failed_step": 5},
+        {"received": [{"vct": "https://x.example/vct", "issuer": " ", "claims": []}]},
+        {"received": [{"vct": "https://x.example/vct", "issuer": "did:civicid:x", "claims": [1]}]},
+        {"received": {"vct": "https://x.example/vct"}},
+        {"iss": "desk"},
+    ],
+)
+def test_a_receipt_is_read_through_its_model(desk: Identity, changes: dict[str, Any]) -> None:
+    """The receipt's claims are civicid.oid4vp.ReceiptClaims: a member of another form is
+    receipt_malformed, however well signed."""
+    signed = sign_raw(
+        desk.key, {"typ": RECEIPT_TYP, "kid": desk.kid}, {**receipt(desk).to_json(), **changes}
+    )
+    assert code_of(verify_receipt, signed, resolver(desk)) == "receipt_malformed"
