@@ -144,7 +144,9 @@ WALLET_CLIENT_ID_MISMATCH = declare(
     "the link and the signed request name different desks",
 )
 WALLET_PRESENTATION_FAILED = declare(
-    "wallet_presentation_failed", VerificationError, "the desk did not answer with a receipt"
+    "wallet_presentation_failed",
+    VerificationError,
+    "the desk did not answer with its decision and a receipt that agrees with it",
 )
 WALLET_TX_CODE_REQUIRED = declare(
     "wallet_tx_code_required", InvalidInput, "the offer needs its transaction code"

@@ -13,6 +13,7 @@ import pytest
 
 from civicid.encoding import b64url_encode
 from civicid.jose import PrivateKey
+from civicid.oid4vp import Receipt, ReceivedClaims, client_id_for
 from cli.harness import free_port, serving
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
@@ -95,6 +96,21 @@ def made_up(claims: dict[str, Any] | None = None, copies: int = 3) -> Credential
             for _ in range(copies)
         ),
         type_name="National ID",
+    )
+
+
+def kept_receipt(desk: str, decision: str, claims: tuple[str, ...]) -> Receipt:
+    """A desk's receipt as the wallet keeps it once checked: ``decision`` about ``claims``."""
+    return Receipt(
+        iss=desk,
+        client_id=client_id_for(desk),
+        policy="identity-check",
+        purpose="Confirm who you are before opening a file",
+        received=(ReceivedClaims("https://civicid.example/vct/national-id", desk, claims),),
+        decision=decision,
+        iat=NOW,
+        nonce="n" * 22,
+        jti="j" * 22,
     )
 
 

@@ -39,6 +39,8 @@ class DeskBehaviour:
     sign_with: Identity | None = None  # the request object signed by this identity's key
     receipt_signer: Identity | None = None  # the receipt signed by this identity's key
     no_receipt: bool = False
+    answer: dict[str, Any] | None = None  # the direct_post answer, instead of its own
+    told_decision: str | None = None  # the decision its answer tells beside the receipt
     purpose: str = "Confirm who you are before opening a file"  # signed in the request
     received: list[dict[str, Any]] = field(default_factory=list)  # what arrived, verified
 
@@ -139,6 +141,8 @@ class RogueDesk:
                         verified.payload["vct"], verified.payload["iss"], verified.disclosed
                     )
                 )
+            if behaviour.answer is not None:
+                return JSONResponse(behaviour.answer)
             if behaviour.no_receipt:
                 return JSONResponse({"decision": "eligible"})
             receipt = receipt_for(request, tuple(received), eligible=True, now=now)
@@ -150,6 +154,7 @@ class RogueDesk:
                     json.dumps(receipt.to_json()).encode(),
                     {"typ": "civicid-receipt+jwt", "kid": self.world.desk.kid},
                 )
-            return JSONResponse({"decision": receipt.decision, "receipt": token})
+            told = behaviour.told_decision or receipt.decision
+            return JSONResponse({"decision": told, "receipt": token})
 
         return app

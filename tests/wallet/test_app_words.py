@@ -13,7 +13,7 @@ from typing import Final
 import pytest
 from textual.widgets import Input
 
-from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, made_up
+from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, kept_receipt, made_up
 from tests.wallet.painted import painted
 from wallet.app import WalletApp
 from wallet.holder.history import Presentation
@@ -145,10 +145,9 @@ async def test_history_receipt_is_read_to_its_end_at_80x24(tmp_path: Path, paris
                 vct=held.vct,
                 disclosed=("resident", "age_equal_or_over.18"),
                 decision="not_eligible",
-                receipt_claims={
-                    "decision": "not_eligible",
-                    "received": [{"claims": ["resident", "age_equal_or_over.18"]}],
-                },
+                receipt_claims=kept_receipt(
+                    DESK, "not_eligible", ("resident", "age_equal_or_over.18")
+                ),
             )
         )
         app = WalletApp(wallet.settings, wallet=wallet)

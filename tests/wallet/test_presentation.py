@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from civicid.errors import Error
 from civicid.identity import Identity
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.test_issuance import unchanged
 from tests.wallet.world import DESK_NAMES, OTHER_TYPE, LedgerWorld
+from wallet.holder.history import Presentation
 from wallet.holder.presentation import OPTIONAL, REQUIRED
 from wallet.holder.wallet import Wallet
 
@@ -39,7 +41,14 @@ def test_present_sends_only_what_is_asked_and_keeps_the_receipt(
     assert entry.verifier == ledger_world.desk.did
     assert entry.verifier_name == "Town hall desk"  # its endorsed name, not its purpose
     assert entry.decision == "eligible" and entry.receipt is not None
-    assert set(entry.receipt_claims["received"][0]["claims"]) == {"given_name", "resident"}
+    assert entry.receipt_claims == outcome.receipt  # kept as checked, read back as a receipt
+    assert set(entry.receipt_claims.claim_names) == {"given_name", "resident"}
+    # A kept receipt of another form is a damaged record, never shown as a decision.
+    damaged = {**entry.to_json(), "receipt_claims": {**outcome.receipt.to_json(), "iat": "now"}}
+    with pytest.raises(Error) as caught:
+        Presentation.from_json(damaged)
+    assert caught.value.code == "wallet_record_invalid"
+    assert Presentation.from_json({**entry.to_json(), "receipt_claims": {}}).receipt_claims is None
 
 
 def test_each_presentation_to_a_desk_uses_another_copy(
@@ -161,3 +170,43 @@ def test_link_and_request_naming_different_desks(
 )
 def test_malformed_or_unsupported_request_links(citizen: Wallet, link: str, code: str) -> None:
     unchanged(citizen, code, lambda: citizen.prepare(link))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"decision": "eligible"},
+        {"decision": "eligible", "receipt": 7},
+        {"receipt": "a.b.c"},
+        {"decision": "welcome", "receipt": "a.b.c"},
+    ],
+)
+def test_the_desks_answer_is_read_through_the_model_it_declares(
+    citizen: Wallet, desk_stub: RogueDesk, answer: dict[str, object]
+) -> None:
+    """The direct_post answer is civicid.wire.desk.Answered (the desk's API declares it): an
+    answer without a receipt, or of another form, is refused, and the sending recorded."""
+    desk_stub.behaviour.answer = answer
+    plan = citizen.prepare(desk_stub.link())
+    with pytest.raises(Exception) as info:
+        citizen.present(plan)
+    assert getattr(info.value, "code", None) == "wallet_presentation_failed"
+    [entry] = citizen.history()
+    assert entry.receipt is None and entry.error == "wallet_presentation_failed"
+    assert entry.disclosed == ("given_name", "resident")
+
+
+def test_a_decision_its_signed_receipt_does_not_say_is_refused(
+    citizen: Wallet, desk_stub: RogueDesk
+) -> None:
+    """A desk that tells "not eligible" beside a receipt saying "eligible" (or the reverse)
+    is refused: the history keeps what the desk signed, and that its answer disagreed."""
+    desk_stub.behaviour.told_decision = "not_eligible"
+    plan = citizen.prepare(desk_stub.link())
+    with pytest.raises(Exception) as info:
+        citizen.present(plan)
+    assert getattr(info.value, "code", None) == "wallet_presentation_failed"
+    assert "signed receipt says eligible" in str(info.value)
+    [entry] = citizen.history()
+    assert entry.decision == "eligible" and entry.receipt is not None
+    assert entry.error == "wallet_presentation_failed"

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 
 from civicid.dcql import ClaimsQuery, CredentialQuery, DcqlQuery
 from civicid.oid4vp import AuthorizationRequest
-from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, made_up
+from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, kept_receipt, made_up
 from wallet.app import WalletApp
 from wallet.holder.credentials import REVOKED, Credential
 from wallet.holder.history import Presentation
@@ -75,10 +75,7 @@ def snapshot_wallet(root: Path) -> Wallet:
             disclosed=("given_name", "resident"),
             withheld=("family_name",),
             decision="eligible",
-            receipt_claims={
-                "decision": "eligible",
-                "received": [{"claims": ["given_name", "resident"]}],
-            },
+            receipt_claims=kept_receipt(DESK, "eligible", ("given_name", "resident")),
         )
     )
     return wallet

@@ -5,9 +5,11 @@ Kept only in the sealed store: who a citizen showed what to is as private as the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from civicid.errors import Error
+from civicid.oid4vp import Receipt
 from civicid.times import parse_time, rfc3339
 from wallet.errors import WALLET_RECORD_INVALID
 
@@ -29,7 +31,7 @@ class Presentation:
     accreditation: str | None = None
     decision: str | None = None  # from the receipt: e.g. "eligible" / "not_eligible"
     receipt: str | None = None  # the desk's signed receipt (a JWS), checked before keeping
-    receipt_claims: dict[str, Any] = field(default_factory=dict)
+    receipt_claims: Receipt | None = None  # what the receipt says, read when it was checked
     fresh_copy: bool = True  # False when every copy had already met this desk
     error: str | None = None  # the code, when sent but no valid receipt came back
 
@@ -50,7 +52,7 @@ class Presentation:
             "unaccredited": list(self.unaccredited),
             "decision": self.decision,
             "receipt": self.receipt,
-            "receipt_claims": self.receipt_claims,
+            "receipt_claims": self.receipt_claims.to_json() if self.receipt_claims else {},
             "fresh_copy": self.fresh_copy,
             "error": self.error,
         }
@@ -74,9 +76,20 @@ class Presentation:
                 unaccredited=tuple(data.get("unaccredited", ())),
                 decision=data.get("decision"),
                 receipt=data.get("receipt"),
-                receipt_claims=dict(data.get("receipt_claims") or {}),
+                receipt_claims=receipt_in(data.get("receipt_claims")),
                 fresh_copy=bool(data.get("fresh_copy", True)),
                 error=data.get("error"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise WALLET_RECORD_INVALID(f"a stored history entry is malformed: {exc}") from exc
+
+
+def receipt_in(data: Any) -> Receipt | None:
+    """A kept receipt's claims (checked, with its signature, before they were kept), read
+    back through the receipt's model; none kept is ``{}``."""
+    if not data:
+        return None
+    try:
+        return Receipt.from_json(data)
+    except Error as exc:
+        raise WALLET_RECORD_INVALID(f"a stored receipt is malformed: {exc.message}") from exc

@@ -117,9 +117,7 @@ def status_reference(payload: dict[str, Any]) -> tuple[str | None, int | None]:
     return uri, idx
 
 
-def check_status(
-    trust: Trust, issuer: str, uri: str | None, idx: int | None, now: int
-) -> str:
+def check_status(trust: Trust, issuer: str, uri: str | None, idx: int | None, now: int) -> str:
     """The copy's status from the list the ledger holds (never the issuer's own server),
     which must be the issuer's own."""
     if uri is None or idx is None:

@@ -225,9 +225,7 @@ def checked(wallet: Holding, link: str, fetched: list[tuple[str, CredentialOffer
         type_name = (
             display_name(proven.metadata.get("display")) if proven is not None else None
         ) or display_name(named)
-        offered.append(
-            Offered(config_id, config.vct, type_name, standing.accreditation, proven)
-        )
+        offered.append(Offered(config_id, config.vct, type_name, standing.accreditation, proven))
     # 5. The issuer's URL is one the agency's DID names on the ledger: anyone can serve
     #    metadata naming a real, accredited agency's DID, and would collect its codes. So is
     #    every endpoint a secret goes to: the authorization server, whose token endpoint

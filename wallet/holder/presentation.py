@@ -29,6 +29,7 @@ from civicid.oid4vp import (
     verify_request_object,
 )
 from civicid.trust import ANY_AGE, DeskStanding, Trust
+from civicid.wire.desk import Answered
 from wallet.errors import (
     WALLET_CLAIM_IN_CLEAR,
     WALLET_CLAIM_NOT_ALLOWED,
@@ -389,16 +390,20 @@ def present(
         with wallet.http() as http:
             answer = http.post(request.response_uri, data=form)
         answer.raise_for_error()
-        body = answer.json_object()
-        token = body.get("receipt")
-        if not isinstance(token, str):
-            raise WALLET_PRESENTATION_FAILED("the desk answered without a receipt")
+        # §8.2's answer as the desk's API declares it: the decision and the signed receipt.
+        answered = Answered.from_json(answer.json_object(), error=WALLET_PRESENTATION_FAILED)
+        token = answered.receipt
         receipt = verify_receipt(
             token,
             desk_key(wallet.trust, wallet.clock()),
             nonce=request.nonce,
             client_id=request.client_id,
         )
+        if answered.decision != receipt.decision:
+            raise WALLET_PRESENTATION_FAILED(
+                f"the desk answered {answered.decision} but its signed receipt says "
+                f"{receipt.decision}"
+            )
     except Error as exc:
         failure = exc
     # 5. History, whatever happened once the presentation left: the citizen should know.
@@ -408,7 +413,7 @@ def present(
             entry,
             decision=receipt.decision if receipt is not None else None,
             receipt=token if receipt is not None else None,
-            receipt_claims=receipt.to_json() if receipt is not None else {},
+            receipt_claims=receipt,
             error=failure.code if failure is not None else None,
         )
         wallet.record(kept_entry)

@@ -56,8 +56,7 @@ ADVICE: Final[dict[Code, str]] = {
     WALLET_IN_USE: "Close the wallet in the other window or terminal first.",
     HTTP_UNREACHABLE: "Check your connection, and that the address is right. " + NOTHING_CHANGED,
     HTTP_DEADLINE: "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
-    ISSUER_NOT_ACCREDITED: "The ledger does not list this issuer for this credential. "
-    + PHISHING,
+    ISSUER_NOT_ACCREDITED: "The ledger does not list this issuer for this credential. " + PHISHING,
     WALLET_ISSUER_UNBOUND: PHISHING,
     WALLET_AUTHORIZATION_SERVER_UNLISTED: PHISHING,
     WALLET_ENDPOINT_UNBOUND: PHISHING,

@@ -100,9 +100,9 @@ class HistoryScreen(Screen[None]):
         if not entry.fresh_copy:
             rows.append(("Copy", "one this desk had seen before: it can tell it met this card"))
         receipt = entry.receipt_claims
-        if receipt:
-            received = [str(c) for r in receipt.get("received", []) for c in r.get("claims", [])]
-            decision = decision_words(str(receipt.get("decision") or ""))
+        if receipt is not None:
+            received = list(receipt.claim_names)
+            decision = decision_words(receipt.decision)
             rows.append(("Receipt", f"signed by the desk and checked: {decision}"))
             rows.append(("", f"it says it received {self.words(entry, received) or 'nothing'}"))
         else:
