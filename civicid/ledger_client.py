@@ -13,6 +13,7 @@ client's checkpoint key. What was verified is cached: later answers re-check onl
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from civicid.authority import (
     verify_chain,
 )
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy, Witnessed
 from civicid.did import DID, split_key_id
 from civicid.errors import Error, Unavailable, VerificationError, declare
 from civicid.http import (
@@ -89,6 +91,12 @@ STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List
 # Verified DID histories kept: a verifier or wallet meets a few hundred issuers at most; past
 # this the cache starts over (each history is re-verified on its next use, nothing is lost).
 MAX_CACHED_CHAINS: Final = 4096
+# How long ``confirm`` waits for witnesses to cosign a checkpoint covering a new entry, when
+# the trust policy asks for them: the ledger asks them at once, so on a healthy set-up this
+# takes milliseconds; past it the entry is logged but not yet witnessed, and the error says so.
+WITNESSED_WAIT: Final = 15.0
+FIRST_POLL: Final = 0.01  # then doubling, up to MAX_POLL: a quick answer is seen quickly
+MAX_POLL: Final = 0.25
 # Leaf hashes of entries whose signature was checked (32 bytes each): a client relies on a
 # few thousand grants, types and lists at most.
 MAX_VERIFIED_ENTRIES: Final = 65_536
@@ -143,11 +151,15 @@ class LedgerClient:
         deadline: float = DEFAULT_DEADLINE,
         max_bytes: int = MAX_RESPONSE_BYTES,
         clock: Clock = system_clock,
+        policy: CheckpointPolicy | None = None,
     ) -> None:
         self.vkey = vkey
         self.clock = clock
         self.verifier = NoteVerifier(vkey)
         self.origin = self.verifier.name
+        self.policy = policy if policy is not None else CheckpointPolicy()
+        self.policy.check_log(self.verifier, vkey)
+        self.witnessed: Witnessed | None = None  # how the trusted checkpoint was accepted
         self.trust_file = trust_file
         self.http = HttpClient(
             base_url, timeout=timeout, deadline=deadline, max_bytes=max_bytes, transport=transport
@@ -199,11 +211,18 @@ class LedgerClient:
         )
 
     def accept_checkpoint(self, note: str) -> Checkpoint:
-        """Verify ``note``: signed by the pinned key, not older than the trusted checkpoint,
-        and an extension of it (consistency proof); then trust it if it is newer."""
-        if self.trusted is not None and note == self._trusted_note:
-            return self.trusted  # the same signed bytes, verified already
+        """The one place a client accepts a checkpoint. Verify ``note``: signed by the pinned
+        key; witnessed as the trust policy requires (a quorum of cosignatures, the newest
+        quorum recent enough: ``civicid.checkpoint_policy``); not older than the trusted
+        checkpoint, and an extension of it (consistency proof); then trust it if it is newer."""
+        now = self.clock()
+        if self.witnessed is not None and note == self._trusted_note:
+            # The same signed bytes, verified already (not merely loaded from the trust
+            # file): only time has passed.
+            self.policy.check_age(self.witnessed, now=now)
+            return self.witnessed.checkpoint
         checkpoint = open_checkpoint(note, self.verifier, origin=self.origin)
+        witnessed = self.policy.check(note, checkpoint, now=now)
         trusted = self.trusted
         if trusted is not None:
             if checkpoint.size < trusted.size:
@@ -215,13 +234,45 @@ class LedgerClient:
             if checkpoint.size == trusted.size:
                 if checkpoint != trusted:
                     raise LEDGER_FORKED("same size, another root or state: a fork")
+                # The same tree head, maybe witnessed again since: keep the fresher note.
+                self._trust(trusted, note, witnessed)
                 return trusted
             self._verify_extends(trusted, checkpoint)
         root_in(checkpoint.extensions)  # every checkpoint commits to the state map
-        self.trusted, self._trusted_note = checkpoint, note
+        self._trust(checkpoint, note, witnessed)
+        return checkpoint
+
+    def _trust(self, checkpoint: Checkpoint, note: str, witnessed: Witnessed) -> None:
+        self.trusted, self._trusted_note, self.witnessed = checkpoint, note, witnessed
         if self.trust_file is not None:
             write_private(self.trust_file, note.encode("utf-8"))
-        return checkpoint
+
+    @property
+    def trusted_note(self) -> str | None:
+        """The trusted checkpoint as a signed note, with its cosignatures."""
+        return self._trusted_note
+
+    def witnessed_covering(self, size: int) -> Checkpoint:
+        """The ledger's checkpoint, accepted, once it covers ``size`` entries: witnesses
+        cosign a new checkpoint just after it is signed, and the ledger serves it then."""
+        deadline = time.monotonic() + WITNESSED_WAIT
+        pause = FIRST_POLL
+        while True:
+            try:
+                checkpoint = self.checkpoint()
+            except Error as exc:
+                if not CHECKPOINT_QUORUM_MISSING.matches(exc) or time.monotonic() > deadline:
+                    raise
+            else:
+                if checkpoint.size >= size:
+                    return checkpoint
+                if time.monotonic() > deadline:
+                    raise CHECKPOINT_QUORUM_MISSING(
+                        f"entries up to {size} are logged but not yet witnessed: the witnessed "
+                        f"checkpoint covers {checkpoint.size} after {WITNESSED_WAIT:.0f} s"
+                    )
+            time.sleep(pause)
+            pause = min(pause * 2, MAX_POLL)
 
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
         answer = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
@@ -254,9 +305,17 @@ class LedgerClient:
         )
 
     def confirm(self, transaction: str, receipt: dict[str, Any]) -> dict[str, Any]:
-        """``receipt``'s entry is ``transaction``, in the checkpoint it came with."""
+        """``receipt``'s entry is ``transaction``, in the checkpoint it came with; when the
+        trust policy asks for witnesses, in the first witnessed checkpoint that covers it
+        (a receipt's checkpoint is signed before any witness has seen it)."""
         parsed = wire.Receipt.from_json(receipt, error=LEDGER_ANSWER_MALFORMED)
-        checkpoint = self.accept_checkpoint(parsed.checkpoint)
+        try:
+            checkpoint = self.accept_checkpoint(parsed.checkpoint)
+        except Error as exc:
+            if not CHECKPOINT_QUORUM_MISSING.matches(exc):
+                raise
+            open_checkpoint(parsed.checkpoint, self.verifier, origin=self.origin)
+            checkpoint = self.witnessed_covering(parsed.seq + 1)
         self.prove_entry(parsed.seq, transaction.encode("ascii"), checkpoint)
         return receipt
 

@@ -18,6 +18,7 @@ from ledger.routes import tiles as tile_routes
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths, open_ledger
 from ledger.tiles import follow
+from ledger.witnessing import Witnessing, load_policy
 
 
 def create_app(
@@ -44,6 +45,8 @@ def create_app(
         writer = None
         if writes and app.state.tiles is not None and opened.signer and not opened.store.readonly:
             writer = follow(opened, app.state.tiles)
+        witnessing = start_witnessing(opened, settings)
+        app.state.witnessing = witnessing
         # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
         # full collection (a pause that grows with the log and shows up in tail latency).
         gc.collect()
@@ -53,6 +56,8 @@ def create_app(
         finally:
             if writer is not None:
                 writer.stop()
+            if witnessing is not None:
+                witnessing.close()
             if owned:
                 opened.close()
 
@@ -66,3 +71,18 @@ def create_app(
     app.include_router(governance_routes.router)
     app.include_router(tile_routes.router)
     return app
+
+
+def start_witnessing(ledger: Ledger, settings: LedgerSettings) -> Witnessing | None:
+    """Witnessing beside the writer when the settings name a witness policy."""
+    path = settings.witness_policy_path()
+    if path is None:
+        return None
+    witnessing = Witnessing(
+        ledger,
+        load_policy(path),
+        interval=settings.checkpoint_interval,
+        timeout=settings.witness_timeout,
+    )
+    witnessing.start()
+    return witnessing

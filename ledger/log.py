@@ -5,7 +5,8 @@ to find no commit running becomes the committer, checks everything queued agains
 in order and writes it as one batch; a sync thread fsyncs each written batch (one fsync for
 all batches written since the last), signs one checkpoint and only then acknowledges. The
 two overlap, so validation of the next batch proceeds during the fsync. Readers see only the
-durable prefix of the log, described by the latest signed checkpoint.
+durable prefix of the log, described by the latest signed checkpoint, or, when witnesses
+cosign it (``ledger/witnessing.py``), by the latest one they cosigned (``serve``).
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class Ledger:
         self._view = View(
             self.tree.size, self._sign_checkpoint(self.tree.size), self.state.statemap
         )
+        # What readers are told: the latest signed view, or the latest one witnesses cosigned
+        # (``serve``); None means the signed one.
+        self._served: View | None = None
         if self._view.checkpoint and not store.readonly:
             self.store.put_checkpoint(self._view.checkpoint)
             if self._view.size - self.snapshot_size >= snapshots.REFRESH_AFTER:
@@ -377,21 +381,45 @@ class Ledger:
             Checkpoint(origin=self.signer.name, size=size, root=root, extensions=extensions)
         )
 
+    # -- witnessing ------------------------------------------------------------------------
+
+    def watch(self, callback: Callable[[View], None]) -> None:
+        """Add ``callback`` to the ``listeners`` of each newly signed view."""
+        self.listeners.append(callback)
+
+    def unwatch(self, callback: Callable[[View], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self.listeners.remove(callback)
+
+    def serve(self, view: View) -> None:
+        """Tell readers ``view`` from now on: a signed view with its cosignatures appended to
+        its checkpoint (it may be older than the latest signed one, never beyond it)."""
+        if view.size > self._view.size:
+            raise PROOF_OUT_OF_RANGE(f"tree size {view.size} is beyond the log")
+        self._served = view
+
+    @property
+    def signed(self) -> View:
+        """The latest signed view (what witnesses are asked to cosign)."""
+        return self._view
+
     # -- reading ---------------------------------------------------------------------------
 
     @property
     def size(self) -> int:
-        """Entries that are durable and covered by the latest checkpoint."""
-        return self._view.size
+        """Entries that are durable and covered by the checkpoint readers are told."""
+        return self.view.size
 
     @property
     def checkpoint(self) -> str:
-        return self._view.checkpoint
+        return self.view.checkpoint
 
     @property
     def view(self) -> View:
-        """The durable tree size and the checkpoint that signs it, read together."""
-        return self._view
+        """The durable tree size and the checkpoint that signs it, read together: the latest
+        cosigned one when witnesses cosign (``serve``), else the latest signed."""
+        served = self._served
+        return self._view if served is None else served
 
     def entry(self, seq: int) -> bytes:
         if not 0 <= seq < self._view.size:

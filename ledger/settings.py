@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 from pydantic import Field
@@ -23,3 +24,16 @@ class LedgerSettings(ServiceSettings):
     port: int = Field(default=LEDGER_PORT, ge=0, le=65535)  # 0: any free port
     # Write the log as C2SP tlog-tiles under <data-dir>/tiles and serve them at /tiles/.
     tiles: bool = True
+    # The witnesses that cosign the checkpoints, with their URLs, and the quorum readers are
+    # served (a C2SP tlog-policy file, relative to the data dir); none: no witnessing.
+    witness_policy: Path | None = None
+    # Seconds between checkpoints sent to witnesses when nothing is written: the age of the
+    # cosignatures readers see on an idle ledger (ledger/witnessing.py).
+    checkpoint_interval: float = Field(default=60.0, ge=0.05, le=86400)
+    # Seconds one witness is given to answer before it is asked again with the newest.
+    witness_timeout: float = Field(default=5.0, gt=0, le=120)
+
+    def witness_policy_path(self) -> Path | None:
+        if self.witness_policy is None:
+            return None
+        return self.data_dir / self.witness_policy  # an absolute path stays itself

@@ -1,0 +1,125 @@
+"""The ledger asks its witnesses to cosign each checkpoint, beside the writer: readers are
+served the newest checkpoint a quorum cosigned; a witness down or slow holds no write up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from civicid.cosignature import CosignerKey, split_cosigned, verify_cosignatures
+from civicid.errors import Error
+from civicid.tlog_policy import TlogPolicy
+from ledger.witnessing import WITNESS_POLICY_INVALID, Witnessing, load_policy
+from tests.ledger.conftest import World
+from tests.ledger.witnesses import MemoryWitness, Witnesses, policy_text
+
+DEADLINE = 10.0  # seconds a test waits for cosignatures on a loaded machine
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def witnesses(world: World) -> dict[str, MemoryWitness]:
+    return {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+
+
+@pytest.fixture
+def witnessing(world: World, witnesses: dict[str, MemoryWitness]) -> Iterator[Witnessing]:
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    running = Witnessing(
+        world.ledger, policy, interval=3600, timeout=2.0, transport=Witnesses(witnesses)
+    )
+    running.start()
+    yield running
+    running.close()
+
+
+def cosigners(note: str, witnesses: dict[str, MemoryWitness]) -> set[str]:
+    verified = verify_cosignatures(note, [w.key.verifier() for w in witnesses.values()])
+    return {v.cosigner.name for v in verified}
+
+
+def test_readers_are_served_the_checkpoint_with_its_cosignatures(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) == 3, "three cosignatures")
+    world.register("agency")
+    size = world.ledger.signed.size
+    until(lambda: world.ledger.size == size, "the new checkpoint cosigned")
+    note = world.ledger.checkpoint
+    assert cosigners(note, witnesses) >= {"w1.example", "w2.example"}
+    # The log's own signature stays first and verifies as before.
+    assert split_cosigned(note).log_note() == world.ledger.signed.checkpoint
+    assert all(w.state is not None and w.state[0] == size for w in witnesses.values())
+
+
+def test_a_witness_down_holds_nothing_up(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    witnesses["w3"].down = True
+    world.register("agency")
+    size = world.ledger.signed.size
+    until(lambda: world.ledger.size == size, "a quorum of two")
+    assert cosigners(world.ledger.checkpoint, witnesses) == {"w1.example", "w2.example"}
+    until(lambda: witnessing.followers[2].error is not None, "the failure noted")
+    assert "ConnectError" in str(witnessing.followers[2].error)
+
+
+def test_a_slow_witness_slows_no_write(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) == 3, "three cosignatures")
+    for witness in witnesses.values():
+        witness.delay = 1.0
+    started = time.monotonic()
+    for _ in range(5):
+        world.register("agency")
+    assert time.monotonic() - started < 1.0  # five durable writes, none waiting on a witness
+    assert world.ledger.size < world.ledger.signed.size  # readers wait for the quorum
+    size = world.ledger.signed.size
+    until(lambda: world.ledger.size == size, "the newest checkpoint cosigned")
+    # Batching: each witness was sent the newest checkpoint, not each one in turn.
+    assert all(len(w.seen) < 6 for w in witnesses.values())
+
+
+def test_without_a_quorum_readers_keep_the_last_cosigned_checkpoint(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) == 3, "three cosignatures")
+    served = world.ledger.view
+    witnesses["w2"].down = witnesses["w3"].down = True
+    world.register("agency")
+    until(lambda: witnesses["w1"].seen[-1] == world.ledger.signed.size, "w1 cosigned")
+    assert world.ledger.view == served
+
+
+def test_a_witness_that_knows_a_larger_tree_is_a_conflict(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) == 3, "three cosignatures")
+    size, root = witnesses["w1"].state or (0, b"")
+    witnesses["w1"].state = (size + 5, root)  # as if another log under our key went further
+    world.register("agency")
+    until(lambda: witnessing.followers[0].conflict is not None, "the conflict noted")
+    assert "beyond ours" in str(witnessing.followers[0].conflict)
+
+
+def test_a_policy_witness_without_a_url_is_refused(tmp_path: Path) -> None:
+    key = CosignerKey.generate("w.example")
+    path = tmp_path / "witnesses.policy"
+    path.write_text(f"witness w {key.vkey()}\nquorum w\n")
+    with pytest.raises(Error) as raised:
+        load_policy(path)
+    assert WITNESS_POLICY_INVALID.matches(raised.value)
