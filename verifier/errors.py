@@ -14,13 +14,10 @@ from civicid.errors import (
     NotFound,
     Refused,
     StorageError,
-    TooLarge,
-    VerificationError,
     declare,
 )
 
 # -- policies ------------------------------------------------------------------------------
-POLICY_INVALID = declare("policy_invalid", InvalidInput, "the policy file is not valid")
 POLICY_UNKNOWN = declare("policy_unknown", NotFound, "no such policy at this desk")
 POLICY_NOT_ACCREDITED = declare(
     "policy_not_accredited", Refused, "the policy asks for a claim the desk is not accredited for"
@@ -37,46 +34,27 @@ REQUEST_ALREADY_ANSWERED = declare(
 )
 RESPONSE_ERROR = declare("response_error", Refused, "the wallet answered with an error")
 
-# -- checks of a presentation (each a step of verifier.checks) ----------------------------
-PRESENTATION_TOO_LARGE = declare(
-    "presentation_too_large", TooLarge, "the presentation is larger than allowed"
-)
-PRESENTATION_TOO_DEEP = declare(
-    "presentation_too_deep", InvalidInput, "the presentation's JSON nests too deeply"
-)
-PRESENTATION_REPLAYED = declare(
-    "presentation_replayed", Refused, "this presentation's nonce was already used"
-)
-CREDENTIAL_ISSUER_INVALID = declare(
-    "credential_issuer_invalid", VerificationError, "iss or kid is not the issuer's ledger DID"
-)
-ISSUER_NOT_ACCEPTED = declare(
-    "issuer_not_accepted", Refused, "the policy does not accept credentials from this issuer"
-)
-CREDENTIAL_KEY_NOT_IN_FORCE = declare(
-    "credential_key_not_in_force",
-    VerificationError,
-    "the signing key was not in the issuer's DID document when the credential was issued",
-)
-VCT_NOT_ACCEPTED = declare("vct_not_accepted", Refused, "the policy does not accept this type")
-VCT_UNKNOWN = declare("vct_unknown", VerificationError, "the credential type is not on the ledger")
-VCT_SCHEMA_MISMATCH = declare(
-    "vct_schema_mismatch", VerificationError, "the claims do not fit the type's schema"
-)
-CREDENTIAL_TOO_OLD = declare(
-    "credential_too_old", Refused, "the credential is older than the policy accepts"
-)
-CREDENTIAL_STATUS_INVALID = declare(
-    "credential_status_invalid", InvalidInput, "the credential's status reference is malformed"
-)
-STATUS_MISSING = declare("status_missing", Refused, "the credential has no status list entry")
-STATUS_REVOKED = declare("status_revoked", Refused, "the credential has been revoked")
-STATUS_SUSPENDED = declare("status_suspended", Refused, "the credential is suspended")
-STATUS_UNKNOWN_VALUE = declare(
-    "status_unknown_value", Refused, "the status list holds a value we do not know"
-)
-CLAIM_MISSING = declare("claim_missing", Refused, "a claim the policy requires was not disclosed")
-PREDICATE_FAILED = declare("predicate_failed", Refused, "a condition of the policy is not met")
+# The codes of the presentation checks and of the policy language are the kernel's
+# (civicid/eligibility/errors.py, civicid/policy.py): an agency issuing by rule refuses with
+# the same ones. Named here too, where the desk's modules meet them.
+from civicid.eligibility.errors import CLAIM_MISSING as CLAIM_MISSING  # noqa: E402
+from civicid.eligibility.errors import CREDENTIAL_ISSUER_INVALID as CREDENTIAL_ISSUER_INVALID  # noqa: E402
+from civicid.eligibility.errors import CREDENTIAL_KEY_NOT_IN_FORCE as CREDENTIAL_KEY_NOT_IN_FORCE  # noqa: E402
+from civicid.eligibility.errors import CREDENTIAL_STATUS_INVALID as CREDENTIAL_STATUS_INVALID  # noqa: E402
+from civicid.eligibility.errors import CREDENTIAL_TOO_OLD as CREDENTIAL_TOO_OLD  # noqa: E402
+from civicid.eligibility.errors import ISSUER_NOT_ACCEPTED as ISSUER_NOT_ACCEPTED  # noqa: E402
+from civicid.eligibility.errors import PRESENTATION_REPLAYED as PRESENTATION_REPLAYED  # noqa: E402
+from civicid.eligibility.errors import PRESENTATION_TOO_DEEP as PRESENTATION_TOO_DEEP  # noqa: E402
+from civicid.eligibility.errors import PRESENTATION_TOO_LARGE as PRESENTATION_TOO_LARGE  # noqa: E402
+from civicid.eligibility.errors import STATUS_MISSING as STATUS_MISSING  # noqa: E402
+from civicid.eligibility.errors import STATUS_REVOKED as STATUS_REVOKED  # noqa: E402
+from civicid.eligibility.errors import STATUS_SUSPENDED as STATUS_SUSPENDED  # noqa: E402
+from civicid.eligibility.errors import STATUS_UNKNOWN_VALUE as STATUS_UNKNOWN_VALUE  # noqa: E402
+from civicid.eligibility.errors import VCT_NOT_ACCEPTED as VCT_NOT_ACCEPTED  # noqa: E402
+from civicid.eligibility.errors import VCT_SCHEMA_MISMATCH as VCT_SCHEMA_MISMATCH  # noqa: E402
+from civicid.eligibility.errors import VCT_UNKNOWN as VCT_UNKNOWN  # noqa: E402
+from civicid.policy import POLICY_INVALID as POLICY_INVALID  # noqa: E402
+from civicid.policy import PREDICATE_FAILED as PREDICATE_FAILED  # noqa: E402
 
 # -- offline mode ------------------------------------------------------------------------
 SNAPSHOT_MISSING = declare("snapshot_missing", NotFound, "no offline snapshot; run sync")

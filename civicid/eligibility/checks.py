@@ -1,0 +1,469 @@
+"""The checks of one presentation, as one numbered pipeline: each step cites the rule it
+enforces and raises its own code; the first failure decides, later steps are skipped.
+
+Steps 1-3, 5-7 and 10 are the kernel's SD-JWT steps (``civicid.sdjwt``) run one at a time so
+the decision can say which one failed; the others put the ledger (keys, accreditations, types,
+status lists, each proven) and the desk's policy around them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+import jsonschema
+
+from civicid import sdjwt, status_list
+from civicid.accreditation import ISSUER_NOT_ACCREDITED
+from civicid.dcql import claim_path, select
+from civicid.did import parse_did, split_key_id
+from civicid.eligibility.decision import FAILED, PASSED, SKIPPED, Decision, Outcome
+from civicid.eligibility.errors import (
+    CLAIM_MISSING,
+    CREDENTIAL_ISSUER_INVALID,
+    CREDENTIAL_KEY_NOT_IN_FORCE,
+    CREDENTIAL_STATUS_INVALID,
+    CREDENTIAL_TOO_OLD,
+    ISSUER_NOT_ACCEPTED,
+    PRESENTATION_TOO_DEEP,
+    PRESENTATION_TOO_LARGE,
+    STATUS_MISSING,
+    STATUS_REVOKED,
+    STATUS_SUSPENDED,
+    STATUS_UNKNOWN_VALUE,
+    VCT_NOT_ACCEPTED,
+    VCT_SCHEMA_MISMATCH,
+    VCT_UNKNOWN,
+)
+from civicid.errors import INTERNAL_ERROR, Error, NotFound
+from civicid.jose import PublicKey
+from civicid.policy import Policy, today_of
+from civicid.proven import CREDENTIAL_TYPE_NOT_FOUND
+from civicid.trust import KEY_NOT_IN_FORCE, Trust
+
+# One SD-JWT VC presentation: the kernel's bound on what it parses at all.
+MAX_PRESENTATION_CHARS: Final = sdjwt.MAX_PRESENTATION_BYTES
+# Real credentials nest a few levels (address.street, nationalities[]); far deeper is an attack
+# on a parser, refused before any processing.
+MAX_NESTING: Final = 16
+# How old a key binding may be: the citizen reads the request and consents on a phone first.
+KB_MAX_AGE: Final = sdjwt.KB_MAX_AGE
+CLOCK_SKEW: Final = sdjwt.CLOCK_SKEW
+
+
+class ReplayGuard(Protocol):
+    def use_nonce(self, nonce: str, now: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    title: str
+    spec: str
+
+
+STEPS: Final = (
+    Step("structure", "Size, nesting and SD-JWT structure", "RFC 9901 §4, §7.1 step 1"),
+    Step("header", "Credential typ and algorithm", "SD-JWT VC §3.2.1; RFC 9901 §7.1 step 2.1"),
+    Step("issuer", "Issuer is a ledger DID the policy accepts", "SD-JWT VC §3.5 (ledger DIDs)"),
+    Step("issuer_key", "Issuer key in force at issuance", "SD-JWT VC §3.5; DID Resolution"),
+    Step("signature", "Issuer signature", "RFC 9901 §7.1 step 2.2"),
+    Step("disclosures", "Disclosures match their digests", "RFC 9901 §7.1 steps 3-5"),
+    Step("validity", "Validity period and credential age", "RFC 9901 §7.1 step 6; RFC 7519 §4.1"),
+    Step("type", "Credential type and schema", "SD-JWT VC §3.2.2.1, §6.5"),
+    Step("accreditation", "Issuer accredited for the type at issuance", "ledger trust registry"),
+    Step("key_binding", "Holder key binding for this request", "RFC 9901 §7.3; OpenID4VP §B.3.6"),
+    Step("replay", "Nonce used only once", "OpenID4VP §14.1"),
+    Step("status", "Not revoked or suspended", "Token Status List §8.3"),
+    Step("claims", "Required claims disclosed", "OpenID4VP §8.6 step 2.2"),
+    Step("predicates", "Policy conditions met", "the desk's policy"),
+)
+
+
+def depth_of(value: Any, limit: int) -> int:
+    """How deep ``value`` nests, counting no further than ``limit + 1``."""
+    level = [value]
+    depth = 0
+    while level and depth <= limit:
+        following: list[Any] = []
+        for item in level:
+            if type(item) is dict:
+                following.extend(item.values())
+            elif type(item) is list:
+                following.extend(item)
+        if not following and not any(type(i) in (dict, list) for i in level):
+            break
+        depth += 1
+        level = following
+    return depth
+
+
+@dataclass
+class Run:
+    """What one presentation's checks learn, step by step."""
+
+    text: str
+    policy: Policy
+    nonce: str
+    client_id: str
+    now: int
+    trust: Trust
+    replay: ReplayGuard | None
+    on_status_uri: Callable[[str], None] | None
+    parsed: sdjwt.Presentation | None = None
+    iss: str = ""
+    kid: str = ""
+    iat: int = 0
+    key: PublicKey | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    disclosed: tuple[Any, ...] = ()
+    holder_key: PublicKey | None = None
+    vct: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def presentation(self) -> sdjwt.Presentation:
+        assert self.parsed is not None  # steps run in order; structure set it
+        return self.parsed
+
+    @property
+    def max_age(self) -> int:
+        return self.policy.max_ledger_age
+
+    # 1. RFC 9901 §4 / §7.1 step 1: split and decode, within our limits.
+    def structure(self) -> str:
+        if len(self.text) > MAX_PRESENTATION_CHARS:
+            raise PRESENTATION_TOO_LARGE(f"over {MAX_PRESENTATION_CHARS} characters")
+        self.parsed = sdjwt.parse(self.text)
+        # Fewer brackets than the limit cannot nest past it: most credentials skip the walk.
+        raw = self.parsed.jws.payload
+        brackets = raw.count(b"{") + raw.count(b"[")
+        if brackets > MAX_NESTING and depth_of(self.parsed.payload, MAX_NESTING) > MAX_NESTING:
+            raise PRESENTATION_TOO_DEEP(f"the issuer's claims nest deeper than {MAX_NESTING}")
+        return f"{len(self.parsed.disclosures)} disclosures"
+
+    # 2. SD-JWT VC §3.2.1 typ dc+sd-jwt; alg on the allow-list; no key in the header.
+    def header(self) -> str:
+        sdjwt.check_issuer_header(self.presentation, typ=sdjwt.SD_JWT_VC_TYP)
+        return str(self.presentation.jws.header.get("alg"))
+
+    # 3. The issuer is a ledger DID, named by iss and by the kid that signed (SD-JWT VC §3.5
+    #    allows this ecosystem-defined key resolution); the policy may name its issuers.
+    def issuer(self) -> str:
+        payload = self.presentation.payload
+        try:
+            self.iss = parse_did(str(payload.get("iss")))
+            kid_did, _ = split_key_id(str(self.presentation.jws.header.get("kid")))
+        except Error as exc:
+            raise CREDENTIAL_ISSUER_INVALID(exc.message) from exc
+        if kid_did != self.iss:
+            raise CREDENTIAL_ISSUER_INVALID(f"signed with a key of {kid_did}, not of iss")
+        self.kid = str(self.presentation.jws.header["kid"])
+        iat = payload.get("iat")
+        if type(iat) is not int:
+            raise CREDENTIAL_ISSUER_INVALID("iat must be an integer: it finds the issuer's key")
+        self.iat = iat
+        if self.policy.issuers is not None and self.iss not in self.policy.issuers:
+            raise ISSUER_NOT_ACCEPTED(f"{self.policy.name} accepts only named issuers")
+        return self.iss
+
+    # 4. The key kid names, in the issuer's DID document as it stood at iat, proven.
+    def issuer_key(self) -> str:
+        try:
+            self.key = self.trust.key_in_force(
+                self.kid, self.iat, now=self.now, max_age=self.max_age
+            )
+        except Error as exc:
+            if not KEY_NOT_IN_FORCE.matches(exc):
+                raise
+            raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message, **exc.details) from exc
+        return self.kid.rsplit("#", 1)[-1]
+
+    # 5. RFC 9901 §7.1 step 2.2: the issuer's signature, with that key only.
+    def signature(self) -> str:
+        assert self.key is not None
+        sdjwt.verify_issuer_signature(self.presentation, self.key)
+        return ""
+
+    # 6. RFC 9901 §7.1 steps 3-5: digests, duplicates, unreferenced, reserved names, _sd_alg.
+    def disclosures(self) -> str:
+        processed = sdjwt.process_disclosures(self.presentation)
+        self.claims = processed.claims
+        self.disclosed = processed.paths
+        return f"{len(self.disclosed)} claims disclosed"
+
+    # 7. RFC 9901 §7.1 step 6: exp/nbf/iat read only now, after processing (pitfall 9).
+    def validity(self) -> str:
+        sdjwt.check_time_claims(self.claims, now=self.now, skew=CLOCK_SKEW)
+        limit = self.policy.max_credential_age
+        if limit is not None and self.now - self.iat > limit:
+            raise CREDENTIAL_TOO_OLD(f"issued {(self.now - self.iat) // 86400} days ago")
+        return ""
+
+    # 8. SD-JWT VC §3.2.2.1 vct, accepted by the policy, registered on the ledger; the
+    #    disclosed claims fit its JSON Schema (§6.5; "required" left to the policy).
+    def type(self) -> str:
+        self.holder_key = sdjwt.check_type_claims(self.presentation.jws.header, self.claims)
+        vct = str(self.claims["vct"])
+        self.vct = vct
+        if vct not in self.policy.credential_types:
+            raise VCT_NOT_ACCEPTED(f"{self.policy.name} does not accept {vct}")
+        try:
+            proven = self.trust.credential_type(vct, now=self.now, max_age=self.max_age)
+        except NotFound as exc:
+            if not CREDENTIAL_TYPE_NOT_FOUND.matches(exc):
+                raise
+            raise VCT_UNKNOWN(f"{vct} is not registered on the ledger") from exc
+        # The schema describes the subject's claims, as the issuer validated them at the
+        # offer; the registered claims (iss, vct, cnf, status, ...) are the format's.
+        subject = {k: v for k, v in self.claims.items() if k not in sdjwt.NOT_DISCLOSABLE}
+        error = schema_validator(proven.vct, proven.seq, proven.schema).first_error(subject)
+        if error is not None:
+            raise VCT_SCHEMA_MISMATCH(error)
+        return vct
+
+    # 9. The issuer held an accreditation for vct at iat (not revoked before it), from
+    #    proven governance entries.
+    def accreditation(self) -> str:
+        assert self.vct is not None
+        standing = self.trust.issuer_standing(
+            self.iss, self.vct, self.iat, now=self.now, max_age=self.max_age
+        )
+        if standing.accreditation is None:
+            raise ISSUER_NOT_ACCREDITED(
+                f"{self.iss} was not accredited for {self.vct} at issuance ({standing.reason})",
+                reason=standing.reason,
+            )
+        return standing.accreditation
+
+    # 10. RFC 9901 §7.3 and OpenID4VP §B.3.6: a KB-JWT by the cnf key, sd_hash over what was
+    #     sent, this request's nonce, aud = the full client_id, fresh iat. Required, always.
+    def key_binding(self) -> str:
+        sdjwt.verify_key_binding(
+            self.presentation,
+            self.holder_key,
+            now=self.now,
+            nonce=self.nonce,
+            aud=self.client_id,
+            required=True,
+            max_kb_age=KB_MAX_AGE,
+            skew=CLOCK_SKEW,
+        )
+        return ""
+
+    # 11. OpenID4VP §14.1: the nonce is spent once, in a store every desk process shares.
+    def replay_(self) -> str:
+        if self.replay is not None:
+            self.replay.use_nonce(self.nonce, self.now)
+        return ""
+
+    # 12. Token Status List §8.3: the list from the ledger (signed by its owner, sub = uri,
+    #     within exp and ttl), the entry valid; suspended passes only if the policy says so.
+    def status(self) -> str:
+        reference = self.claims.get("status")
+        if reference is None:
+            if self.policy.require_status:
+                raise STATUS_MISSING("the credential has no status_list reference")
+            return "no status list (the policy does not require one)"
+        listed = reference.get("status_list") if isinstance(reference, dict) else None
+        uri = listed.get("uri") if isinstance(listed, dict) else None
+        if not isinstance(uri, str) or not uri:
+            raise CREDENTIAL_STATUS_INVALID("status must hold status_list.uri and .idx (§6.2)")
+        fetched = self.trust.status_list(uri, issuer=self.iss, now=self.now, max_age=self.max_age)
+        if self.on_status_uri is not None:
+            self.on_status_uri(str(uri))
+        value = status_list.status_of(reference, fetched.value.token)
+        if value == status_list.STATUS_VALID:
+            return f"valid (list entry {fetched.value.seq})"
+        if value == status_list.STATUS_INVALID:
+            raise STATUS_REVOKED("the issuer revoked this credential")
+        if value == status_list.STATUS_SUSPENDED:
+            if self.policy.allow_suspended:
+                return "suspended, which this policy accepts"
+            raise STATUS_SUSPENDED("the issuer suspended this credential")
+        raise STATUS_UNKNOWN_VALUE(f"status value {value:#x} is not one we know")
+
+    # 13. OpenID4VP §8.6 step 2.2: every claim the policy requires was disclosed.
+    def claims_(self) -> str:
+        for name, path in self.policy.required_paths:
+            try:
+                select(self.claims, path, checked=True)
+            except Error as exc:
+                raise CLAIM_MISSING(f"{name} was not disclosed", claim=name) from exc
+        return ", ".join(self.policy.required)
+
+    # 14. The policy's conditions on the disclosed values.
+    def predicates(self) -> str:
+        today = today_of(self.now)
+        for predicate in self.policy.predicates:
+            predicate.check(select(self.claims, predicate.path, checked=True), today)
+        return self.policy.conditions
+
+
+RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
+    "structure": Run.structure,
+    "header": Run.header,
+    "issuer": Run.issuer,
+    "issuer_key": Run.issuer_key,
+    "signature": Run.signature,
+    "disclosures": Run.disclosures,
+    "validity": Run.validity,
+    "type": Run.type,
+    "accreditation": Run.accreditation,
+    "key_binding": Run.key_binding,
+    "replay": Run.replay_,
+    "status": Run.status,
+    "claims": Run.claims_,
+    "predicates": Run.predicates,
+}
+
+
+def asked_and_extra(
+    policy: Policy, claims: dict[str, Any], disclosed: tuple[Any, ...]
+) -> tuple[tuple[str, ...], int]:
+    """What the desk received of what the policy asks (each claim by its name, sorted; a
+    nested one by its own name, not its parent's), and how many disclosures
+    it asked for none of. Those are dropped: no receipt, page, decision or store names them
+    (data minimisation, GDPR Art. 5(1)(c)); the audit trail counts them."""
+    asked = [(name, claim_path(name)) for name in policy.requested]
+    received = []
+    for name, path in asked:
+        try:
+            select(claims, path, checked=True)
+        except Error:
+            continue
+        received.append(name)
+    paths = [path for _, path in asked]
+    extra = sum(1 for p in disclosed if not any(along(p, path) for path in paths))
+    return tuple(sorted(received)), extra
+
+
+def along(disclosed: Any, asked: tuple[Any, ...]) -> bool:
+    """Whether a disclosure's path lies along an asked claim's: the claim itself, inside it,
+    or an object holding it (a nested claim travels with its parent's Disclosure)."""
+    if not isinstance(disclosed, tuple):
+        return False
+    return all(
+        a == b or (a is None and isinstance(b, int)) for b, a in zip(disclosed, asked, strict=False)
+    )
+
+
+class SchemaValidator:
+    """A type's JSON Schema compiled once, without ``required``: a holder discloses only
+    what was asked, so absent claims are the policy's business (step 13), not the schema's.
+
+    The verdict is a pure function of the disclosed claims, and many presentations disclose
+    the same values (``resident: true``, ``age_equal_or_over.18: true``): verdicts are kept
+    for the last ``MAX_VERDICTS`` distinct disclosures."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self._validator = jsonschema.Draft202012Validator(_without_required(schema))
+        self._verdicts: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_error(self, claims: dict[str, Any]) -> str | None:
+        try:
+            key = json.dumps(claims, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):  # not JSON: cannot be cached, and will not validate
+            return self._validate(claims)
+        with self._lock:
+            if key in self._verdicts:
+                self._verdicts.move_to_end(key)
+                return self._verdicts[key]
+        verdict = self._validate(claims)
+        with self._lock:
+            self._verdicts[key] = verdict
+            if len(self._verdicts) > MAX_VERDICTS:
+                self._verdicts.popitem(last=False)
+        return verdict
+
+    def _validate(self, claims: dict[str, Any]) -> str | None:
+        error = next(iter(self._validator.iter_errors(claims)), None)
+        if error is None:
+            return None
+        where = ".".join(str(p) for p in error.absolute_path) or "the credential"
+        return f"{where}: {error.message}"[:300]
+
+
+# Distinct disclosures whose schema verdict is kept per type (a few MiB at most).
+MAX_VERDICTS: Final = 4096
+_VALIDATORS: dict[tuple[str, int, str], SchemaValidator] = {}
+_VALIDATORS_LOCK = threading.Lock()
+MAX_VALIDATORS: Final = 256
+
+
+def schema_validator(vct: str, seq: int, schema: dict[str, Any]) -> SchemaValidator:
+    # Keyed by the schema itself too: (vct, seq) names a registration on one ledger only,
+    # and a process may verify against another ledger (or one started afresh).
+    key = (vct, seq, json.dumps(schema, sort_keys=True, separators=(",", ":")))
+    found = _VALIDATORS.get(key)
+    if found is None:
+        with _VALIDATORS_LOCK:
+            if len(_VALIDATORS) >= MAX_VALIDATORS:
+                _VALIDATORS.clear()
+            found = _VALIDATORS[key] = SchemaValidator(schema)
+    return found
+
+
+def _without_required(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
+
+
+def check_presentation(
+    presentation: str,
+    *,
+    policy: Policy,
+    nonce: str,
+    client_id: str,
+    trust: Trust,
+    now: int,
+    replay: ReplayGuard | None = None,
+    on_status_uri: Callable[[str], None] | None = None,
+) -> Decision:
+    """Run every step in order; the first failure decides. Never raises for a bad
+    presentation: the decision says which step failed, with its code."""
+    run = Run(presentation, policy, nonce, client_id, now, trust, replay, on_status_uri)
+    outcomes: list[Outcome] = []
+    failed = False
+    for step in STEPS:
+        if failed:
+            outcomes.append(Outcome(step.name, step.title, SKIPPED, step.spec))
+            continue
+        try:
+            detail = RUNNERS[step.name](run)
+        except Error as exc:
+            outcomes.append(
+                Outcome(step.name, step.title, FAILED, step.spec, exc.code, exc.message)
+            )
+            failed = True
+            continue
+        except Exception as exc:  # a bug must fail closed, never pass
+            error = INTERNAL_ERROR(f"{type(exc).__name__} in step {step.name}")
+            outcomes.append(
+                Outcome(step.name, step.title, FAILED, step.spec, error.code, error.message)
+            )
+            failed = True
+            continue
+        outcomes.append(Outcome(step.name, step.title, PASSED, step.spec, None, detail))
+    received, over_disclosed = asked_and_extra(policy, run.claims, run.disclosed)
+    return Decision(
+        eligible=not failed,
+        policy=policy.name,
+        purpose=policy.purpose,
+        decided_at=now,
+        outcomes=tuple(outcomes),
+        vct=run.vct,
+        issuer=run.iss or None,
+        received=received,
+        over_disclosed=over_disclosed,
+        checkpoint_size=trust.checkpoint_size(),
+        offline=trust.offline,
+    )
