@@ -48,6 +48,8 @@ DID: Final = "did"
 ACCREDITATION: Final = "accreditation"
 TYPE: Final = "type"
 STATUS_LIST: Final = "status"
+ISSUANCE_RULE: Final = "issuance_rule"  # "<agency DID>/<rule name>" (civicid/issuance_rules.py)
+REDEMPTIONS: Final = "redemptions"  # a status list's URI (civicid/entitlements.py)
 
 _sha256 = hashlib.sha256
 

@@ -28,6 +28,9 @@ ACCREDITATION_GRANT: Final = "accreditation.grant"
 ACCREDITATION_REVOKE: Final = "accreditation.revoke"
 CREDENTIAL_TYPE: Final = "credential_type.register"
 STATUS_LIST: Final = "status_list.publish"
+ISSUANCE_RULE: Final = "issuance_rule.publish"
+ISSUANCE_RULE_WITHDRAW: Final = "issuance_rule.withdraw"
+ENTITLEMENT_REDEEM: Final = "entitlement.redeem"
 TX_TYPES: Final = frozenset(
     {
         GENESIS,
@@ -38,6 +41,9 @@ TX_TYPES: Final = frozenset(
         ACCREDITATION_REVOKE,
         CREDENTIAL_TYPE,
         STATUS_LIST,
+        ISSUANCE_RULE,
+        ISSUANCE_RULE_WITHDRAW,
+        ENTITLEMENT_REDEEM,
     }
 )
 

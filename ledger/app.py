@@ -12,6 +12,7 @@ from civicid.shell.app import create_service_app
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes
+from ledger.routes import issuance as issuance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(resolution_routes.router)
     app.include_router(governance_routes.router)
     app.include_router(tile_routes.router)
+    app.include_router(issuance_routes.router)
     return app
 
 

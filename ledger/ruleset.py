@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import Final
 
 from civicid.transaction import TX_TYPES, Transaction
-from ledger import governance, rules
+from ledger import governance, issuance, rules
 from ledger.rules import Change, Context, Rule
 from ledger.state import State
 
-RULES: Final[dict[str, Rule]] = {**rules.DID_RULES, **governance.GOVERNANCE_RULES}
+RULES: Final[dict[str, Rule]] = {
+    **rules.DID_RULES,
+    **governance.GOVERNANCE_RULES,
+    **issuance.ISSUANCE_RULES,
+}
 assert set(RULES) == TX_TYPES, "every transaction type has exactly one rule"
 
 

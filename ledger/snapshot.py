@@ -50,6 +50,7 @@ from civicid.errors import Error
 from civicid.merkle import MerkleTree
 from civicid.statemap import StateMap, map_key, map_value, root_in
 from civicid.type_metadata import check_metadata
+from ledger import issuance
 from ledger.errors import STATE_SNAPSHOT_INVALID
 from ledger.state import (
     Accreditation,
@@ -109,6 +110,7 @@ def _latest(state: State) -> Iterator[tuple[str, str, int, bytes]]:
         yield statemap.TYPE, vct, types[-1].seq, types[-1].leaf_hash
     for uri, lists in state.status_lists.items():
         yield statemap.STATUS_LIST, uri, lists[-1].seq, lists[-1].leaf_hash
+    yield from issuance.latest_names(state)  # issuance rules, redemptions
 
 
 def _fields(obj: Any) -> tuple[Any, ...]:

@@ -17,11 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from civicid import rule_registry
 from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing
 from civicid.authority import ASSERTION, Chain
 from civicid.checkpoint import Checkpoint
 from civicid.did import split_key_id
+from civicid.entitlements import ProvenRedemptions
 from civicid.errors import Error, NotFound, VerificationError, declare
+from civicid.issuance_rules import RuleVersion
 from civicid.jose import PublicKey
 from civicid.ledger_client import LedgerClient
 from civicid.proven import ProvenStatusList, ProvenType
@@ -53,6 +56,8 @@ ISSUER_GRANTS: Final = "issuer"
 DESK_GRANTS: Final = "desk"
 CREDENTIAL_TYPE: Final = "type"
 STATUS_LIST: Final = "list"
+ISSUANCE_RULE: Final = "rule"
+REDEMPTIONS: Final = "redemptions"
 
 # Default maximum age (seconds) of a remembered answer for callers without a policy of their
 # own: none, every question goes to the ledger (its latest checkpoint).
@@ -273,6 +278,45 @@ class Trust:
                 owner=fetched.value.owner,
             )
         return fetched
+
+    # -- issuance rules and single-use entitlements ---------------------------------------------
+
+    def issuance_rule(
+        self,
+        issuer: str,
+        name: str,
+        at: int,
+        *,
+        now: int | None = None,
+        max_age: int = NO_REUSE,
+    ) -> RuleVersion:
+        """The version of ``issuer``'s rule ``name`` in force at ``at``: every version proven
+        (none withheld, a withdrawal included), and its agency accredited for the type it
+        issues when it published that version (``issuance_rule_withdrawn`` once withdrawn)."""
+        now = self._now(now)
+        rule = self.cache.get(
+            (ISSUANCE_RULE, issuer, name),
+            lambda: rule_registry.issuance_rule(self.client, issuer, name),
+            now=now,
+            max_age=max_age,
+        ).value
+        version = rule.in_force(at)
+        assert version.vct is not None  # in force: a publish
+        self.issuer_standing(issuer, version.vct, version.time, now=now, max_age=max_age).require()
+        return version
+
+    def redemptions(
+        self, uri: str, *, now: int | None = None, max_age: int = NO_REUSE
+    ) -> ProvenRedemptions:
+        """Every redemption of the single-use credentials of the list at ``uri``, proven
+        (none withheld); offline, as the snapshot recorded them."""
+        now = self._now(now)
+        return self.cache.get(
+            (REDEMPTIONS, normalize_uri(uri)),
+            lambda: rule_registry.redemptions(self.client, uri),
+            now=now,
+            max_age=max_age,
+        ).value
 
     def forget(self) -> None:
         """Ask the ledger again next time, whatever the maximum age."""

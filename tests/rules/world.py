@@ -1,0 +1,108 @@
+"""What rule and entitlement tests add to the verifier's world: a senior transit pass type and
+a single-use food voucher type, both the agency's; a rule; a second desk; proving clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+import httpx
+
+from civicid import transaction as tx
+from civicid.entitlements import SINGLE_USE
+from civicid.identity import Identity
+from civicid.issuance_rules import publish_body, withdraw_body
+from civicid.ledger_client import LedgerClient
+from civicid.trust import Trust
+from tests.verifier.world import DESK_CLAIMS, NATIONAL_ID, World
+
+SENIOR: Final = "https://civicid.example/vct/senior-transit-pass"
+VOUCHER: Final = "https://civicid.example/vct/food-voucher"
+RULE: Final = "senior-transit"
+# P: a resident national ID holder aged 65 or over; the name goes onto the pass.
+POLICY: Final[dict[str, Any]] = {
+    "title": "Senior transit pass",
+    "purpose": "Free public transport for residents aged 65 or over",
+    "credential_types": [NATIONAL_ID],
+    "required_claims": ["given_name", "family_name"],
+    "predicates": [
+        {"claim": "resident", "equals": True},
+        {"claim": "age_equal_or_over", "age_at_least": 65},
+    ],
+}
+
+
+def simple_type(vct: str, name: str, claims: list[str], **extra: Any) -> dict[str, Any]:
+    metadata = {
+        "vct": vct,
+        "name": name,
+        "claims": [{"path": [c], "sd": "always"} for c in claims],
+        **extra,
+    }
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "properties": {c: {"type": "string"} for c in claims},
+    }
+    return {"vct": vct, "metadata": metadata, "schema": schema}
+
+
+def add_types(world: World) -> None:
+    """The agency is accredited for the pass and the voucher and registers both; the voucher
+    is single use, and the world's desk may check it (a distribution point)."""
+    world.accredit(world.agency, vcts=[SENIOR, VOUCHER])
+    world.submit(
+        world.agency,
+        tx.CREDENTIAL_TYPE,
+        simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"]),
+    )
+    world.submit(
+        world.agency,
+        tx.CREDENTIAL_TYPE,
+        simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True}),
+    )
+    world.accredit(world.desk, claims={VOUCHER: ["programme"], NATIONAL_ID: DESK_CLAIMS})
+
+
+def second_desk(world: World) -> Identity:
+    desk = world.register("service-desk")
+    world.accredit(desk, claims={VOUCHER: ["programme"]})
+    return desk
+
+
+def publish_rule(
+    world: World,
+    version: int = 1,
+    *,
+    who: Identity | None = None,
+    policy: dict[str, Any] | None = None,
+    vct: str = SENIOR,
+    name: str = RULE,
+) -> int:
+    body = publish_body(
+        name=name,
+        version=version,
+        vct=vct,
+        policy=POLICY if policy is None else policy,
+        claims={"concession": "senior"},
+        copy=["given_name", "family_name"],
+    )
+    return world.submit(who or world.agency, tx.ISSUANCE_RULE, body)
+
+
+def withdraw_rule(world: World, version: int, *, who: Identity | None = None) -> int:
+    body = withdraw_body(name=RULE, version=version, reason="The scheme has ended")
+    return world.submit(who or world.agency, tx.ISSUANCE_RULE_WITHDRAW, body)
+
+
+@contextmanager
+def trusting(world: World, transport: httpx.BaseTransport) -> Iterator[Trust]:
+    client = LedgerClient(
+        "http://testserver", world.genesis.vkey, transport=transport,
+        clock=lambda: world.clock.now,
+    )  # fmt: skip
+    try:
+        yield Trust(client, clock=lambda: world.clock.now)
+    finally:
+        client.close()
