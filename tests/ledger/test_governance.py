@@ -10,7 +10,9 @@ import pytest
 
 from civicid import transaction as tx
 from civicid.accreditation import revocation_body
+from civicid.entitlements import redeem_body
 from civicid.identity import Identity
+from civicid.issuance_rules import publish_body, withdraw_body
 from ledger import registry
 from ledger.setup import open_ledger
 from tests.ledger import trust
@@ -186,6 +188,20 @@ def test_audit_passes_on_a_log_with_every_transaction_type(
     world.ledger.submit(update)
     world.clock.now += 60  # the rotated key signs the next list
     trust.publish(world, successor, text=trust.token(successor, now=world.clock.now))
+    # An issuance rule, its withdrawal, and a redemption of a single-use type.
+    voucher = "https://civicid.example/vct/food-voucher"
+    world.accredit(successor, vcts=[voucher])
+    world.accredit(desk, claims={voucher: ["given_name"]})
+    single_use = trust.type_body(voucher, metadata=trust.metadata(voucher, civicid_single_use=True))
+    world.submit_as(successor, tx.CREDENTIAL_TYPE, single_use)
+    policy = {"title": "Voucher", "purpose": "Food aid", "credential_types": [NATIONAL_ID],
+              "required_claims": ["given_name"]}  # fmt: skip
+    rule = publish_body(name="food-aid", version=1, vct=voucher, policy=policy)
+    world.submit_as(successor, tx.ISSUANCE_RULE, rule)
+    world.submit_as(successor, tx.ISSUANCE_RULE_WITHDRAW,
+                    withdraw_body(name="food-aid", version=2, reason="ended"))  # fmt: skip
+    world.submit_as(desk, tx.ENTITLEMENT_REDEEM,
+                    redeem_body(uri=trust.LIST_URI, idx=9, vct=voucher, number=1))  # fmt: skip
     world.ledger.submit(
         desk.deactivate_tx(world.head(desk), ledger=world.origin, now=world.clock.now)
     )
