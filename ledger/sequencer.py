@@ -12,6 +12,7 @@ served, and the reader says why on ``/health`` and in its log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -19,14 +20,15 @@ from collections.abc import Callable
 from typing import Final
 
 from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.db import DATABASE_LOST
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE
 from civicid.statemap import root_in
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
 from ledger import rules, ruleset
-from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_READER_ONLY, STORE_CORRUPT
-from ledger.log import Ledger, View
+from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_READER_ONLY, STORE_CORRUPT, STORE_FAILED
+from ledger.log import Ledger, View, _Pending
 from ledger.pg_store import PgLogStore
 from ledger.startup import Progress
 
@@ -50,15 +52,73 @@ def open_sequencer(
     wait: float = 0.0,
     clock: Callable[[], float] = time.time,
     progress: Progress | None = None,
-) -> Ledger:
+) -> Sequencer:
     """The one writer: takes the advisory lock (waiting ``wait`` seconds for a live
     sequencer to stop), opens the log and signs a checkpoint over all it committed."""
-    store = PgLogStore(url, wait=wait)
-    try:
-        return Ledger(store, signer, clock=clock, progress=progress, snapshot=store.snapshot)
-    except BaseException:
-        store.close()
-        raise
+    return Sequencer(url, signer, wait=wait, clock=clock, progress=progress)
+
+
+class Sequencer(Ledger):
+    """The one writer over the database. A connection lost mid-request fails the batch it
+    cut with ``database_lost`` (retryable: its transaction rolled back whole, or committed
+    whole and then signed at the reopen, never half); the next write reopens the log from
+    what the database committed, taking the lock again, and goes on without a restart."""
+
+    store: PgLogStore
+
+    def __init__(
+        self,
+        url: str,
+        signer: NoteSigner | None,
+        *,
+        wait: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        progress: Progress | None = None,
+    ) -> None:
+        self.url = url
+        self._reopening = threading.Lock()
+        store = PgLogStore(url, wait=wait)
+        try:
+            super().__init__(store, signer, clock=clock, progress=progress, snapshot=store.snapshot)
+        except BaseException:
+            store.close()
+            raise
+
+    def _fail(self, batch: list[_Pending], exc: Error) -> None:
+        if not DATABASE_LOST.matches(exc):
+            super()._fail(batch, exc)
+            return
+        self._failed = STORE_FAILED(f"ledger stopped: {exc.message}")
+        for pending in batch:
+            if pending.receipt is None:
+                pending.error = exc  # the retryable code itself: the client tries again
+            pending.finish()
+
+    def reopen(self) -> None:
+        """After a failure: the log again as the database committed it (no-op if sound)."""
+        with self._reopening:
+            if self._failed is None:
+                return
+            listeners = self.listeners
+            self.close()
+            store = PgLogStore(self.url)
+            try:
+                Ledger.__init__(self, store, self.signer, clock=self.clock, snapshot=store.snapshot)
+            except BaseException:
+                store.close()
+                raise
+            self.listeners = listeners
+            log.warning("ledger sequencer reopened at %s entries after a failure", self.size)
+
+    def submit(self, text: str | bytes) -> Receipt:
+        if self._failed is not None:
+            self.reopen()
+        return super().submit(text)
+
+    async def submit_async(self, text: str | bytes) -> Receipt:
+        if self._failed is not None:
+            await asyncio.to_thread(self.reopen)
+        return await super().submit_async(text)
 
 
 class Reader(Ledger):

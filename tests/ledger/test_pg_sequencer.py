@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.db import DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
+from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
 from civicid.errors import Error
 from civicid.identity import Identity
 from ledger.errors import (
@@ -24,7 +24,6 @@ from ledger.errors import (
     LEDGER_READER_ONLY,
     LEDGER_SEQUENCER_RUNNING,
     STORE_CORRUPT,
-    STORE_FAILED,
     STORE_TRUNCATED,
 )
 from ledger.log import Ledger
@@ -271,19 +270,22 @@ def test_the_database_unreachable_at_start_is_one_line_naming_the_host(tmp_path:
     assert "\n" not in refused.value.message and "secret" not in refused.value.message
 
 
-def test_a_connection_lost_mid_request_writes_nothing_and_says_so(
+def test_a_connection_lost_mid_request_is_retryable_and_the_next_write_goes_on(
     pg_world: World, database_url: str
 ) -> None:
     execute(
         database_url,
         "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'",
     )
+    cut = create_tx(pg_world)
     with pytest.raises(Error) as refused:
-        pg_world.ledger.submit(create_tx(pg_world))
-    assert STORE_FAILED.matches(refused.value)
-    assert "database_lost" in refused.value.message or "connection" in refused.value.message
+        pg_world.ledger.submit(cut)
+    assert DATABASE_LOST.matches(refused.value)
     assert rows(database_url, "SELECT count(*) FROM ledger.entries") == [(1,)]
     assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(1,)]
+    receipt = pg_world.ledger.submit(cut)  # the retry: the sequencer reopened by itself
+    assert (receipt.seq, pg_world.ledger.size) == (1, 2)
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(2,)]
 
 
 def test_init_refuses_a_database_that_holds_a_ledger(
