@@ -27,7 +27,7 @@ from typing import Any, Final
 import psycopg
 from psycopg.types.json import Jsonb
 
-from civicid.db import Conn, Database, Schema
+from civicid.db import CONNECT_TIMEOUT, Conn, Database, Schema, parse_url, where
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
@@ -87,6 +87,20 @@ SCHEMA: Final = Schema(
 )
 
 
+def refuse_standby(url: str) -> None:
+    """A sequencer is never started on a standby: said before anything tries to write."""
+    try:
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.Error:
+        return  # civicid.db says why, naming the host and never the password
+    with conn:
+        if conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,):
+            raise LEDGER_DATABASE_STANDBY(
+                f"the database at {where(parse_url(url))} is a standby (read-only): a "
+                "sequencer writes to the primary; serve readers here with --reader"
+            )
+
+
 class PgSnapshot:
     """The state snapshot (``ledger/snapshot.py``) as one row: what the file is to files."""
 
@@ -124,6 +138,8 @@ class PgLogStore:
         self._hashes = bytearray()
         self._size = 0
         self._checkpoint: str | None = None
+        if not readonly:
+            refuse_standby(url)
         # A reader (maybe on a standby) never migrates; the sequencer creates or upgrades.
         self.db = Database(url, SCHEMA, migrate=not readonly, max_size=READ_CONNECTIONS)
         self.where = self.db.where
@@ -140,11 +156,6 @@ class PgLogStore:
     def _take_lock(self, wait: float) -> Conn:
         conn = self.db.connect(autocommit=True)
         try:
-            if conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,):
-                raise LEDGER_DATABASE_STANDBY(
-                    f"the database at {self.where} is a standby (read-only): a sequencer "
-                    "writes to the primary; serve readers here with --reader"
-                )
             deadline = time.monotonic() + wait
             while True:
                 row = conn.execute("SELECT pg_try_advisory_lock(%s)", (SEQUENCER_LOCK,))

@@ -3,15 +3,21 @@ at a chosen point so that the test can kill it with SIGKILL there."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pwd
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import Final
 
 import psycopg
+
+from tests.postgres import PG_CTL_WAIT, RUN_AS, Cluster, binary, free_port
 
 # A sequencer process: opens the ledger in the database (root's keys), prints "open", then
 # submits each line read from stdin and prints "ok <seq>". With stage "before-checkpoint" it
@@ -79,3 +85,60 @@ def rows(url: str, query: str) -> list[tuple[object, ...]]:
 def execute(url: str, statement: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(statement.encode())
+
+
+class Standby:
+    """A hot standby of ``primary``: a base backup streamed from it (``pg_basebackup -R``),
+    on loopback on a port of its own; ``promote()`` makes it a primary."""
+
+    def __init__(self, primary: Cluster) -> None:
+        self.primary = primary
+        self.directory = Path(tempfile.mkdtemp(prefix="civicid-pg-standby-"))
+        self.data = self.directory / "data"
+        self.log = self.directory / "server.log"
+        self.port = free_port()
+        self.running = False
+        if primary.as_root:
+            user = pwd.getpwnam(RUN_AS)
+            os.chown(self.directory, user.pw_uid, user.pw_gid)
+        self.directory.chmod(0o700)
+        primary._run(
+            binary("pg_basebackup"),
+            *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+            *("-D", str(self.data), "-R", "-X", "stream", "--no-sync"),
+        )
+        with (self.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.write(f"unix_socket_directories = '{self.directory}'\n")
+        # The primary's connection string, written by -R, names this standby for sync commit.
+        auto = self.data / "postgresql.auto.conf"
+        auto.write_text(
+            auto.read_text("utf-8").replace(
+                "primary_conninfo = '", "primary_conninfo = 'application_name=standby "
+            ),
+            "utf-8",
+        )
+
+    def _ctl(self, *args: str) -> None:
+        self.primary._run(binary("pg_ctl"), "-D", str(self.data), *args)
+
+    def start(self) -> None:
+        self._ctl(
+            "start", "-w", "-t", str(PG_CTL_WAIT), "-l", str(self.log), "-o", f"-p {self.port}"
+        )
+        self.running = True
+
+    def promote(self) -> None:
+        self._ctl("promote", "-w", "-t", str(PG_CTL_WAIT))
+
+    def stop(self) -> None:
+        if self.running:
+            self._ctl("stop", "-w", "-t", str(PG_CTL_WAIT), "-m", "immediate")
+            self.running = False
+
+    def url(self, dbname: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -32,7 +32,7 @@ from ledger.sequencer import SEQUENCER_URL, Reader
 from ledger.setup import initialize, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.pg import SequencerProcess, execute, rows
-from tests.postgres import free_port
+from tests.postgres import Cluster, free_port
 
 
 @pytest.fixture
@@ -306,3 +306,22 @@ def test_a_reader_of_a_database_without_a_ledger_says_so(database_url: str) -> N
     with pytest.raises(Error) as empty:
         Reader(database_url)
     assert LEDGER_NOT_INITIALIZED.matches(empty.value)
+
+
+def test_a_database_restart_costs_the_write_it_cuts_not_a_restart_of_the_ledger(
+    postgres: Cluster, pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    try:
+        postgres.restart()
+        text = create_tx(pg_world)
+        try:
+            pg_world.ledger.submit(text)
+        except Error as exc:  # the write the restart cut: retryable, and retried
+            assert DATABASE_LOST.matches(exc)
+            pg_world.ledger.submit(text)
+        assert pg_world.ledger.size == 2
+        assert reader.follow() is True
+        assert reader.checkpoint == pg_world.ledger.checkpoint
+    finally:
+        reader.close()
