@@ -283,9 +283,13 @@ class LedgerClient:
             raise LEDGER_INCONSISTENT("the ledger's checkpoints are not one growing log") from exc
 
     def checkpoint(self) -> Checkpoint:
+        return self.accept_checkpoint(self.checkpoint_note())
+
+    def checkpoint_note(self) -> str:
+        """The latest checkpoint as served, unverified (``accept_checkpoint`` verifies it)."""
         answer = self._request("GET", "/checkpoint")
         answer.raise_for_error()
-        return self.accept_checkpoint(answer.text)
+        return answer.text
 
     # -- entries --------------------------------------------------------------------------
 

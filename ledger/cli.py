@@ -21,13 +21,12 @@ from civicid.names import names_service, parse_names
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.status_uri import status_service
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
-from ledger import governance_cli
+from ledger import governance_cli, mirror_cli
 from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
 from ledger.errors import (
     FILE_UNREADABLE,
     LEDGER_WRITE_UNCONFIRMED,
-    MONITOR_SOURCE_MISSING,
     SERVE_PORT_IN_USE,
     SETTINGS_INVALID,
 )
@@ -638,6 +637,7 @@ def deactivate(
 
 
 governance_cli.add_commands(app)
+mirror_cli.add_commands(app)
 
 
 FromTiles = Annotated[
@@ -647,19 +647,6 @@ FromTiles = Annotated[
         help="Read the log from its C2SP tiles (a directory or a URL prefix) instead of the API.",
     ),
 ]
-
-
-def log_client(url: str | None, tiles: str | None, vkey: str, trust_file: Path) -> LedgerClient:
-    """A client of the ledger at ``url``, or of its tiles (``--from-tiles``): either way every
-    answer is verified against the pinned key."""
-    if tiles is not None:
-        from ledger.tile_client import TileTransport, open_source
-
-        transport = TileTransport(open_source(tiles))
-        return LedgerClient("http://tiles", vkey, trust_file=trust_file, transport=transport)
-    if url is None:
-        raise MONITOR_SOURCE_MISSING("give the ledger's URL, or --from-tiles DIR|URL")
-    return LedgerClient(url, vkey, trust_file=trust_file)
 
 
 @app.command()
@@ -680,13 +667,13 @@ def monitor(
     as_json: AsJson = False,
 ) -> None:
     """Mirror a running ledger into <data-dir>/mirror and audit it by replay (again: new only)."""
-    from ledger.monitor import TRUST_FILE
+    from ledger.monitor import TRUST_FILE, client_for
     from ledger.monitor import monitor as run_monitor
 
     with reporting(as_json):
         vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
         mirror = data_dir / "mirror"
-        client = log_client(url, from_tiles, vkey, mirror / TRUST_FILE)
+        client = client_for(url, from_tiles, vkey, mirror / TRUST_FILE)
         try:
             report = run_monitor(client, mirror, progress=None if as_json else fetching)
         finally:

@@ -203,3 +203,9 @@ STATUS_LIST_RESIZED = declare(
 MONITOR_SOURCE_MISSING = declare(
     "monitor_source_missing", InvalidInput, "name the ledger's URL or its tiles to read"
 )
+MIRROR_READ_ONLY = declare(
+    "mirror_read_only", Refused, "a mirror serves the ledger's log; submit to the ledger"
+)
+MIRROR_SETTINGS_INVALID = declare(
+    "mirror_settings_invalid", InvalidInput, "the mirror settings are invalid"
+)

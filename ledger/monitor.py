@@ -35,8 +35,9 @@ from civicid.ledger_client import (
 from civicid.merkle import MerkleTree, leaf_hash
 from civicid.transaction import GENESIS, Transaction
 from ledger.audit import AuditReport, audit
-from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH
+from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH, MONITOR_SOURCE_MISSING
 from ledger.store import FileLogStore
+from ledger.tile_client import TileTransport, open_source
 
 TRUST_FILE: Final = "trusted-checkpoint"
 # A checkpoint refused as a rollback or a fork of the trusted one: the ledger signed both.
@@ -44,6 +45,8 @@ REFUSED_FILE: Final = "refused-checkpoint"
 EVIDENCE: Final = (LEDGER_ANSWER_STALE, LEDGER_FORKED, LEDGER_INCONSISTENT)
 # Entries fetched between two durable writes of the mirror (and two progress reports).
 BATCH: Final = 1_000
+# The base URL of a client reading tiles: its transport answers, never the network.
+TILES_URL: Final = "http://tiles.invalid"
 
 Progress = Callable[[int, int], None]
 
@@ -60,14 +63,25 @@ class MonitorReport:
         return {**self.audit.to_json(), "fetched": self.fetched, "seconds": self.seconds}
 
 
+def client_for(
+    url: str | None, tiles: str | None, vkey: str, trust_file: Path | None
+) -> LedgerClient:
+    """A client of the ledger at ``url``, or of its tiles (a directory or a URL prefix):
+    either way every answer is verified against the pinned key ``vkey``."""
+    if tiles is not None:
+        transport = TileTransport(open_source(tiles))
+        return LedgerClient(TILES_URL, vkey, trust_file=trust_file, transport=transport)
+    if url is None:
+        raise MONITOR_SOURCE_MISSING("give the ledger's URL, or --from-tiles DIR|URL")
+    return LedgerClient(url, vkey, trust_file=trust_file)
+
+
 def monitor(
     client: LedgerClient, mirror: Path, *, progress: Progress | None = None
 ) -> MonitorReport:
     """Bring the mirror at ``mirror`` up to the ledger ``client`` reads, and audit it."""
     started = time.perf_counter()
-    answer = client.http.get("/checkpoint")
-    answer.raise_for_error()
-    note = answer.text
+    note = client.checkpoint_note()
     mirror.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         checkpoint = client.accept_checkpoint(note)  # step 1

@@ -89,9 +89,8 @@ def restore_from_mirror(
     try:
         intact = _intact_leaf_hashes(directory)
         signed = _signed_here(directory, client)
-        note = client.http.get("/checkpoint")
-        note.raise_for_error()
-        mirror = client.accept_checkpoint(note.text)  # 1.
+        note = client.checkpoint_note()
+        mirror = client.accept_checkpoint(note)  # 1.
         held, signed_size = len(intact) // HASH_SIZE, signed.size if signed else 0
         need = max(held, signed_size)
         if mirror.size < need:  # 2.
@@ -102,7 +101,7 @@ def restore_from_mirror(
         building = root / "ledger.repair"
         shutil.rmtree(building, ignore_errors=True)  # a run stopped part-way
         try:
-            _build(building, client, mirror, note.text, signed, intact, progress)
+            _build(building, client, mirror, note, signed, intact, progress)
             if dry_run:
                 return Restored(held, signed_size, mirror.size, None, dry_run=True)
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))

@@ -1,0 +1,139 @@
+"""A mirror's HTTP service: the ledger's public read API (the same routers, the same
+answers and proofs) over the mirror's verified copy; a write is refused."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Final
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from civicid.shell.app import create_service_app
+from civicid.shell.openapi import errors
+from civicid.shell.settings import ServiceSettings
+from civicid.wire import Wire
+from ledger.errors import MIRROR_READ_ONLY, MIRROR_SETTINGS_INVALID
+from ledger.log import Ledger
+from ledger.mirror import DEFAULT_INTERVAL, MIRROR_NOT_READY, Follower, Mirror
+from ledger.resolution import Resolver
+from ledger.routes import governance as governance_routes
+from ledger.routes import log as log_routes
+from ledger.routes import resolution as resolution_routes
+from ledger.routes import tiles as tile_routes
+from ledger.routes.deps import get_ledger, get_resolver
+from ledger.routes.log import answer
+
+MIRROR_PORT: Final = 8710
+# The fastest a mirror asks its ledger: more often only loads the ledger.
+MIN_INTERVAL: Final = 0.05
+
+
+class MirrorSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICID_MIRROR_")
+    part = "mirror"
+    invalid = MIRROR_SETTINGS_INVALID
+
+    port: int = Field(default=MIRROR_PORT, ge=0, le=65535)  # 0: any free port
+    # Seconds between two rounds of following the ledger.
+    interval: float = Field(default=DEFAULT_INTERVAL, ge=MIN_INTERVAL)
+
+
+class MirrorError(Wire):
+    code: str
+    message: str
+
+
+class MirrorStatus(Wire):
+    """How far the mirror is, and why its last round refused to advance, if it did."""
+
+    size: int
+    checkpoint: str | None = None
+    last_round: float | None = None
+    fetched: int = 0
+    error: MirrorError | None = None
+
+
+async def mirrored_ledger(request: Request) -> Ledger:
+    mirror: Mirror = request.app.state.mirror
+    served = mirror.served
+    if served is None:
+        raise MIRROR_NOT_READY("the mirror has not verified a copy of the ledger yet")
+    return served.ledger
+
+
+async def mirrored_resolver(request: Request) -> Resolver:
+    mirror: Mirror = request.app.state.mirror
+    served = mirror.served
+    if served is None:
+        raise MIRROR_NOT_READY("the mirror has not verified a copy of the ledger yet")
+    return served.resolver
+
+
+def status_of(mirror: Mirror) -> MirrorStatus:
+    last, served = mirror.last, mirror.served
+    error = last.error if last is not None else None
+    return MirrorStatus(
+        size=mirror.size,
+        checkpoint=served.ledger.checkpoint if served is not None else None,
+        last_round=last.at if last is not None else None,
+        fetched=last.fetched if last is not None else 0,
+        error=MirrorError(code=error.code, message=error.message) if error else None,
+    )
+
+
+async def refuse_write(request: Request) -> Response:
+    """Transactions go to the ledger: a mirror holds what the ledger logged, nothing else."""
+    raise MIRROR_READ_ONLY("this is a mirror: submit transactions to the ledger itself")
+
+
+async def status(request: Request) -> Response:
+    return answer(status_of(request.app.state.mirror))
+
+
+def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERVAL) -> FastAPI:
+    """The app over ``mirror``; with ``interval``, it follows the ledger while it serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        follower = Follower(mirror, interval).start() if interval is not None else None
+        try:
+            yield
+        finally:
+            if follower is not None:
+                follower.stop()
+
+    app = create_service_app(
+        title="CivicID ledger mirror",
+        description="A verified copy of a CivicID ledger, serving its public read API.",
+        lifespan=lifespan,
+    )
+    app.state.mirror = mirror
+    app.state.tiles = mirror.tiles.directory if mirror.tiles is not None else None
+    app.dependency_overrides[get_ledger] = mirrored_ledger
+    app.dependency_overrides[get_resolver] = mirrored_resolver
+    # Before the ledger's routers: the first route that matches answers.
+    app.add_api_route(
+        "/transactions",
+        refuse_write,
+        methods=["POST"],
+        tags=["log"],
+        summary="Refused: a mirror takes no writes",
+        responses=errors(403),
+    )
+    app.add_api_route(
+        "/mirror",
+        status,
+        methods=["GET"],
+        tags=["mirror"],
+        summary="How far the mirror is, and why its last round refused, if it did",
+        response_model=MirrorStatus,
+    )
+    app.include_router(log_routes.router)
+    app.include_router(resolution_routes.router)
+    app.include_router(governance_routes.router)
+    app.include_router(tile_routes.router)
+    return app

@@ -1,0 +1,90 @@
+"""``civicid ledger mirror URL``: follow a ledger into a verified copy and serve its read API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from civicid.console import AsJson, DataDir, emit, reflowed, reporting, stderr
+from civicid.settings import DEFAULT_HOST
+from ledger.mirror_app import MIRROR_PORT, MirrorSettings, create_mirror_app
+from ledger.setup import CHECKPOINT_KEY, Paths
+
+MIRROR_DIR = "mirror"  # the copy, as `ledger monitor` keeps it: one may start the other
+TILES_DIR = "mirror-tiles"
+
+
+def mirror(
+    data_dir: DataDir,
+    url: Annotated[
+        str | None,
+        typer.Argument(help="The ledger to follow, e.g. http://127.0.0.1:8700."),
+    ] = None,
+    ledger_key: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger-key",
+            help="The ledger's checkpoint key to pin (default: this data dir's ledger's).",
+        ),
+    ] = None,
+    from_tiles: Annotated[
+        str | None,
+        typer.Option(
+            "--from-tiles",
+            help="Follow the ledger's C2SP tiles (a directory or a URL prefix), not its API.",
+        ),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to listen on.", show_default=DEFAULT_HOST)
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port to listen on.", show_default=str(MIRROR_PORT))
+    ] = None,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds between two rounds of following.", show_default="5"),
+    ] = None,
+    once: Annotated[
+        bool, typer.Option("--once", help="Follow one round, say how far, and exit.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Follow a ledger into <data-dir>/mirror, verifying every entry, checkpoint and the state
+    map as `ledger monitor` does, and serve the ledger's read API (and its tiles) from it."""
+    from civicid.shell.server import listen, serve, server_config
+    from ledger.mirror import Mirror
+    from ledger.mirror_app import status_of
+    from ledger.monitor import TRUST_FILE, client_for
+
+    with reporting(as_json):
+        settings = MirrorSettings.load(data_dir, host=host, port=port, interval=interval)
+        vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
+        copy = data_dir / MIRROR_DIR
+        client = client_for(url, from_tiles, vkey, copy / TRUST_FILE)
+        try:
+            kept = Mirror(client, copy, tiles=data_dir / TILES_DIR)
+            try:
+                if once:
+                    done = kept.follow()
+                    if done.error is not None:
+                        raise done.error
+                    body = status_of(kept).to_json()
+                    emit(as_json, body, lambda: f"ok: {kept.size} entries ({done.fetched} new)")
+                    return
+                sock = listen(settings.host, settings.port)
+                where = f"http://{settings.host}:{sock.getsockname()[1]}"
+                stderr(
+                    f"mirror of {url or from_tiles}: {kept.size:,} entries held in {copy}\n"
+                    f"serving on {where} (status at {where}/mirror); Ctrl-C stops"
+                )
+                app = create_mirror_app(kept, interval=settings.interval)
+                serve(server_config(settings, app), sock)
+            finally:
+                kept.close()
+        finally:
+            client.close()
+
+
+def add_commands(app: typer.Typer) -> None:
+    app.command("mirror")(reflowed(mirror))
