@@ -42,6 +42,9 @@ MAX_STANDARD_ENTRY: Final = 0xFFFF
 ENTRIES: Final = "entries"
 ENTRIES32: Final = "entries32"
 CHECKPOINT: Final = "checkpoint"
+# Seconds between two looks at what a followed ledger serves: a checkpoint cosigned after it
+# was signed reaches the tiles within this.
+POLL: Final = 1.0
 
 TILE_WRITE_FAILED = declare(
     "tile_write_failed", StorageError, "the log's tiles could not be written"
@@ -134,6 +137,9 @@ class TileWriter:
         self._partials: dict[int, list[bytes]] = {}  # level -> hashes of its unfinished tile
         self._bundle: list[bytes] = []  # entries of the unfinished level-0 tile
         self._wanted: tuple[int, str] | None = None
+        self._note = ""  # the checkpoint the directory serves
+        # Asked at each wake-up and every POLL seconds: what to serve (``follow``).
+        self._source: Callable[[], tuple[int, str]] | None = None
         self._cv = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -149,6 +155,16 @@ class TileWriter:
         self._thread = threading.Thread(target=self._run, name="ledger-tiles", daemon=True)
         self._thread.start()
         return self
+
+    def watch(self, source: Callable[[], tuple[int, str]]) -> TileWriter:
+        """Serve what ``source`` says (size, note), asked at each ``wake`` and every POLL
+        seconds (a note cosigned later than it was signed is seen so)."""
+        self._source = source
+        return self
+
+    def wake(self) -> None:
+        with self._cv:
+            self._cv.notify()
 
     def publish(self, size: int, note: str) -> None:
         """Ask for the tiles of ``note`` (size ``size``); returns at once."""
@@ -169,8 +185,10 @@ class TileWriter:
     def _run(self) -> None:
         while True:
             with self._cv:
+                self._look()
                 while self._wanted is None and not self._stopping:
-                    self._cv.wait()
+                    self._cv.wait(POLL if self._source is not None else None)
+                    self._look()
                 wanted, self._wanted = self._wanted, None
                 if wanted is None:
                     return
@@ -181,13 +199,21 @@ class TileWriter:
                     self.failed = exc
                     log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
 
+    def _look(self) -> None:
+        """Ask the source what to serve (under ``_cv``)."""
+        if self._source is not None and self._wanted is None:
+            size, note = self._source()
+            if note and note != self._note:
+                self._wanted = (size, note)
+
     # -- writing ------------------------------------------------------------------------------
 
     def write(self, size: int, note: str) -> None:
         """Bring the tiles up to ``size`` and serve ``note`` as their checkpoint."""
         if size <= self.published:
-            if size == self.published and size:
+            if size == self.published and size and note != self._note:
                 self._put(CHECKPOINT, note.encode("utf-8"))  # a re-signed or cosigned note
+                self._note = note
             return
         if not self.published:
             self._resume()
@@ -204,7 +230,7 @@ class TileWriter:
         if stated.size != size or root_from_partials(self._partials, size) != stated.root:
             raise TILE_ROOT_MISMATCH(f"the tiles of {size} entries do not make the signed root")
         self._put(CHECKPOINT, note.encode("utf-8"))
-        self.published = size
+        self.published, self._note = size, note
 
     def _push(self, level: int, digest: bytes) -> None:
         hashes = self._partials.setdefault(level, [])
@@ -229,7 +255,8 @@ class TileWriter:
         from nothing (every tile is then rewritten from the log)."""
         self.size, self._partials, self._bundle = 0, {}, []
         try:
-            stated = note_checkpoint((self.directory / CHECKPOINT).read_text("utf-8"))
+            found = (self.directory / CHECKPOINT).read_text("utf-8")
+            stated = note_checkpoint(found)
             partials = {
                 level: _split_hashes((self.directory / tile_path(level, index, width)).read_bytes())
                 for level, index, width in widths(stated.size)
@@ -249,7 +276,7 @@ class TileWriter:
             self._fresh = True
             return
         self.size, self._partials, self._bundle = stated.size, partials, bundle
-        self.published = stated.size
+        self.published, self._note = stated.size, found
 
     def _put(self, relative: str, data: bytes) -> None:
         """Write ``data`` at ``relative``, durably, replacing what was there in one step."""
@@ -286,9 +313,13 @@ def _split_hashes(data: bytes) -> list[bytes]:
 def follow(ledger: Ledger, directory: Path) -> TileWriter:
     """Start writing ``ledger``'s tiles under ``directory``, and keep them up with each
     checkpoint it signs; ``stop()`` the writer before closing the ledger."""
-    writer = TileWriter(directory, ledger.entry, ledger.root).start()
-    view = ledger.view
-    if view.size:
-        writer.publish(view.size, view.checkpoint)
-    ledger.listeners.append(lambda new: writer.publish(new.size, new.checkpoint))
+    writer = TileWriter(directory, ledger.entry, ledger.root)
+
+    def served() -> tuple[int, str]:
+        view = ledger.view  # with witnesses, the newest cosigned checkpoint
+        return view.size, view.checkpoint
+
+    writer.watch(served).start()
+    writer.wake()
+    ledger.watch(lambda _: writer.wake())
     return writer

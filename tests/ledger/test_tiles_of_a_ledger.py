@@ -12,6 +12,7 @@ from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
 from cli.harness import free_port, serving
 from ledger.app import create_app
+from ledger.log import View
 from ledger.monitor import TRUST_FILE, monitor
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths
@@ -96,3 +97,17 @@ def test_the_service_serves_its_tiles_and_the_command_reads_them(
 def test_the_command_needs_a_source(tmp_path: Path) -> None:
     code, _, err = civicid("ledger", "monitor", "--data-dir", str(tmp_path), "--ledger-key", "x")
     assert code != 0 and err.strip().endswith("[monitor_source_missing]")
+
+
+def test_the_tiles_serve_the_checkpoint_readers_are_served(world: World) -> None:
+    """With witnesses, readers get the newest cosigned checkpoint: so do the tiles."""
+    tiles = Paths(world.root).tiles
+    writer = follow(world.ledger, tiles)
+    grow(world, 1)
+    view = world.ledger.view
+    cosigned = (
+        view.checkpoint + "— witness.example/w1 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+    )
+    world.ledger.serve(View(view.size, cosigned, view.statemap))
+    writer.stop()
+    assert (tiles / "checkpoint").read_text() == cosigned
