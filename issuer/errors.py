@@ -62,9 +62,6 @@ LISTS_ON_LEDGER = declare(
 NOTHING_TO_RECOVER = declare(
     "issuer_nothing_to_recover", NotFound, "the ledger holds no status list under this issuer's URL"
 )
-LIST_NOT_OWNED = declare(
-    "issuer_list_not_owned", Refused, "a status list under this issuer's URL is another DID's"
-)
 
 # -- staff API ------------------------------------------------------------------------------
 STAFF_KEY_MISSING = declare("staff_key_missing", Unauthorized, "an API key is required")

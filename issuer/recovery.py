@@ -15,19 +15,12 @@ from typing import Any, Final
 from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
-from civicid.proven import STATUS_LIST_NOT_FOUND, ProvenStatusList
-from civicid.status_list import (
-    STATUS_INVALID,
-    STATUS_LIST_EXPIRED,
-    STATUS_LIST_STALE,
-    STATUS_SUSPENDED,
-    StatusListToken,
-    parse_token,
-)
+from civicid.proven import STATUS_LIST_NOT_FOUND
+from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, StatusListToken
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
 from issuer.agency import ledger_client, require_key_in_force
-from issuer.errors import LIST_NOT_OWNED, NOTHING_TO_RECOVER, STORE_PRESENT
+from issuer.errors import NOTHING_TO_RECOVER, STORE_PRESENT
 from issuer.records import AuditEvent, ListRecord
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
@@ -86,37 +79,23 @@ class Recovered:
         }
 
 
-def read_list(client: LedgerClient, uri: str, now: int) -> ProvenStatusList:
-    """The proven latest list at ``uri``. A token past its exp or ttl is still the latest
-    (the state map proves it): its age guards a verifier's decision, not a rebuild, so it is
-    then checked as of its own ``iat`` (signature, ``sub``, owner and proofs all the same)."""
-    try:
-        return client.status_list(uri, now=now)
-    except Error as exc:
-        if not (STATUS_LIST_EXPIRED.matches(exc) or STATUS_LIST_STALE.matches(exc)):
-            raise
-    issued_at = parse_token(client.status_list_token(uri)).iat
-    return client.status_list(uri, now=issued_at)
-
-
-def ledger_lists(client: LedgerClient, base_url: str, did: str, *, now: int) -> list[FoundList]:
+def ledger_lists(trust: Trust, base_url: str, did: str, *, now: int) -> list[FoundList]:
     """Every list of the agency on the ledger, from number 1 until ``LOOKAHEAD`` numbers in a
-    row are proven absent. A list there that another DID owns is refused."""
+    row are proven absent; each as the agency issued it, whatever its age, and refused when
+    another DID owns it (``Trust.status_list_as_issued``)."""
     found: list[FoundList] = []
     number = missing = 0
     while missing < LOOKAHEAD:
         number += 1
         uri = list_uri(base_url, number)
         try:
-            proven = read_list(client, uri, now)
+            proven = trust.status_list_as_issued(uri, issuer=did, now=now)
         except NotFound as exc:
             if not STATUS_LIST_NOT_FOUND.matches(exc):
                 raise
             missing += 1
             continue
         missing = 0
-        if proven.owner != did:
-            raise LIST_NOT_OWNED(f"{uri} on the ledger is {proven.owner}'s, not {did}'s")
         found.append(FoundList(number, uri, proven.seq, proven.token))
     return found
 
@@ -138,8 +117,9 @@ def recover(
     reader = client or ledger_client(settings)
     try:
         now = clock()
-        require_key_in_force(Trust(reader, clock=clock), identity, now)
-        found = ledger_lists(reader, settings.public_url, identity.did, now=now)
+        trust = Trust(reader, clock=clock)
+        require_key_in_force(trust, identity, now)
+        found = ledger_lists(trust, settings.public_url, identity.did, now=now)
         if not found:
             # Most likely another public_url than the lists were published under: a store
             # made now would never republish them, and every credential would fail its check.

@@ -105,7 +105,7 @@ def initialize(
         if created_store and not recover:
             # A new store over lists already published would republish them all valid (a
             # suspension lifted; a revocation the ledger refuses to clear: no issuer at all).
-            found = ledger_lists(client, chosen.public_url, identity.did, now=now)
+            found = ledger_lists(trust, chosen.public_url, identity.did, now=now)
             if found:
                 raise LISTS_ON_LEDGER(
                     f"the ledger holds {len(found)} status list(s) of {chosen.public_url}: "

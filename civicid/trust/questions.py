@@ -29,6 +29,7 @@ from civicid.jose import PublicKey
 from civicid.ledger_client import LedgerClient
 from civicid.proven import ProvenStatusList, ProvenType
 from civicid.registry_client import ProvenGrants
+from civicid.status_list import STATUS_LIST_EXPIRED, STATUS_LIST_STALE, parse_token
 from civicid.status_uri import normalize_uri
 from civicid.times import Clock, system_clock
 from civicid.trust.cache import (
@@ -272,12 +273,27 @@ class Trust:
             if self.offline:
                 raise SNAPSHOT_STALE("the status list in the snapshot is past its exp or ttl")
             fetched = self.cache.get(key, fetch, now=now, max_age=NO_REUSE)  # asked anew
-        if issuer is not None and fetched.value.owner != issuer:
-            raise STATUS_LIST_NOT_ISSUERS(
-                f"{fetched.value.uri} belongs to {fetched.value.owner}, not to {issuer}",
-                owner=fetched.value.owner,
-            )
+        owned_by(fetched.value, issuer)
         return fetched
+
+    def status_list_as_issued(
+        self, uri: str, *, issuer: str, now: int | None = None
+    ) -> ProvenStatusList:
+        """The list at ``uri`` for its own agency rebuilding a lost store: its latest token,
+        proven the latest and signed by its owner, ``sub`` = ``uri``, owned by ``issuer``, as
+        ``status_list`` asks; but a token past its exp or ttl still stands, checked as of its
+        own ``iat``: its age guards a decision about a credential, never a rebuild. Asked
+        anew each time, never remembered, never used to judge a credential."""
+        now = self._now(now)
+        try:
+            proven = self.client.status_list(uri, now=now)
+        except Error as exc:
+            if not (STATUS_LIST_EXPIRED.matches(exc) or STATUS_LIST_STALE.matches(exc)):
+                raise
+            issued_at = parse_token(self.client.status_list_token(uri)).iat
+            proven = self.client.status_list(uri, now=issued_at)
+        owned_by(proven, issuer)
+        return proven
 
     # -- issuance rules and single-use entitlements ---------------------------------------------
 
@@ -324,6 +340,15 @@ class Trust:
 
     def close(self) -> None:
         self.client.close()
+
+
+def owned_by(proven: ProvenStatusList, issuer: str | None) -> None:
+    """With ``issuer`` (a credential's ``iss``, an agency's own DID), the list must be that
+    issuer's own on the ledger: an agency cannot vouch for another's credentials."""
+    if issuer is not None and proven.owner != issuer:
+        raise STATUS_LIST_NOT_ISSUERS(
+            f"{proven.uri} belongs to {proven.owner}, not to {issuer}", owner=proven.owner
+        )
 
 
 __all__ = [

@@ -196,7 +196,7 @@ def test_recovery_refuses_lists_another_agency_owns(env: Env, ledger_world: Ledg
     KeyStore(env.data_dir / "keys").put("agency", other.to_json(), overwrite=True)
     with pytest.raises(Error) as caught:
         recover(env.settings, clock=env.clock)
-    assert caught.value.code == "issuer_list_not_owned"
+    assert caught.value.code == "status_list_not_issuers"  # as the desk and the wallet say
     assert not (env.settings.store_dir / DB_FILE).exists()
 
 
@@ -206,11 +206,13 @@ def test_recovery_reads_lists_whose_tokens_expired(env: Env) -> None:
     suspended, _, _ = history(env)
     lose_store(env)
     env.clock.offset = 3 * env.settings.status_ttl  # past every token's exp
+    from civicid.trust import Trust
     from issuer.agency import ledger_client
     from issuer.recovery import ledger_lists
 
     with ledger_client(env.settings) as client:
-        found = ledger_lists(client, env.settings.public_url, env.agency.did, now=env.clock())
+        trust = Trust(client, clock=env.clock)
+        found = ledger_lists(trust, env.settings.public_url, env.agency.did, now=env.clock())
     number, idx = suspended.slots[0]
     assert [f.number for f in found] == [number]
     assert found[0].token.status_list.get(idx) == STATUS_SUSPENDED
