@@ -280,6 +280,27 @@ def verify_consistency(
         return
     _check_hash(old_root, "old root hash", MERKLE_PROOF_MALFORMED)
     _check_hash(new_root, "new root hash", MERKLE_PROOF_MALFORMED)
+    fr, sr = consistency_roots(old_size, new_size, old_root, proof)
+    if fr != old_root:
+        raise CONSISTENCY_PROOF_INVALID("old root does not match")
+    if sr != new_root:
+        raise CONSISTENCY_PROOF_INVALID("new root does not match")
+
+
+def consistency_roots(
+    old_size: int, new_size: int, old_root: bytes, proof: Sequence[bytes]
+) -> tuple[bytes, bytes]:
+    """Steps 1-6 of RFC 9162 §2.1.4.2 for 0 < ``old_size`` < ``new_size``: the old and new roots
+    the proof yields. When the new one is a signed root but the old one is not the root signed
+    at ``old_size``, the two trees cannot both be true (the proof's hashes are that tree's
+    nodes): a witness keeps that as evidence. A power-of-two old tree is its own seed, so there
+    the old root is ``old_root`` as given."""
+    _check_size(old_size, "old tree size")
+    _check_size(new_size, "new tree size")
+    if not 0 < old_size < new_size:
+        raise MERKLE_PROOF_MALFORMED(f"needs 0 < old size {old_size} < new size {new_size}")
+    _check_proof(proof)
+    _check_hash(old_root, "old root hash", MERKLE_PROOF_MALFORMED)
     # Step 1.
     if not proof:
         raise CONSISTENCY_PROOF_INVALID("empty proof")
@@ -302,10 +323,7 @@ def verify_consistency(
         else:
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
-    # Step 7.
+    # Step 7, first half: the path must be used up exactly.
     if sn != 0:
         raise CONSISTENCY_PROOF_INVALID("proof is shorter than the path")
-    if fr != old_root:
-        raise CONSISTENCY_PROOF_INVALID("old root does not match")
-    if sr != new_root:
-        raise CONSISTENCY_PROOF_INVALID("new root does not match")
+    return fr, sr

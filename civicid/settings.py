@@ -13,6 +13,7 @@ DEFAULT_HOST: Final = "127.0.0.1"
 LEDGER_PORT: Final = 8700
 ISSUER_PORT: Final = 8701
 VERIFIER_PORT: Final = 8702
+WITNESS_PORT: Final = 8703  # the first witness; more on the ports after it
 
 
 def default_data_dir() -> Path:

@@ -15,6 +15,7 @@ from cli.demo import demo
 from cli.up import up
 from issuer.cli import app as issuer_app
 from ledger.cli import app as ledger_app
+from ledger.witness.cli import app as witness_app
 from verifier.cli import app as verifier_app
 from wallet.cli import app as wallet_app
 
@@ -48,6 +49,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(issuer_app, name="issuer")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(verifier_app, name="verifier")
+app.add_typer(witness_app, name="witness")
 app.command()(demo)
 app.command()(up)
 

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from cli.main import app
 
-GROUPS = ("ledger", "issuer", "wallet", "verifier")
+GROUPS = ("ledger", "issuer", "wallet", "verifier", "witness")
 # Options whose default is nothing to show: a flag off, a secret, the help itself.
 NOTHING_TO_SHOW = {"help", "as_json", "api_key"}
 

@@ -21,6 +21,7 @@ ERROR_DESCRIPTIONS: Final = {
     409: "Conflicts with the current state (stale head, replay, existing record)",
     410: "Gone (a deactivated DID)",
     413: "Too large",
+    422: "Well-formed, but a proof in it does not verify (a witness's consistency proof)",
     431: "Request line and headers too large",
     502: "A service this one relies on (the ledger) answered wrongly or not at all",
     503: "The store is unavailable, locked or stopped after a failure",

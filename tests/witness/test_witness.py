@@ -1,0 +1,374 @@
+"""The witness's checks (tlog-witness v1.0.0 "add-checkpoint") in order, each refusal by its
+code with nothing stored changed; rollback and fork attempts; the evidence a fork leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier
+from civicid.cosignature import CosignatureVerifier, CosignerKey, verify_cosignatures
+from civicid.encoding import b64_encode
+from civicid.errors import Error
+from ledger.witness.evidence import Evidence, EvidenceStore
+from ledger.witness.request import MAX_PROOF_LINES, MAX_REQUEST_BYTES, AddCheckpoint
+from ledger.witness.setup import Paths
+from ledger.witness.state import StateStore
+from ledger.witness.witness import FollowedLog, Witness
+from tests.witness.logs import (
+    NOW,
+    ORIGIN,
+    WITNESS_NAME,
+    WITNESS_SEED,
+    Clock,
+    Log,
+    open_test_witness,
+    stored,
+)
+
+COSIGNER = CosignatureVerifier(CosignerKey(WITNESS_NAME, WITNESS_SEED).vkey())
+
+
+@pytest.fixture
+def witness(tmp_path: Path) -> Iterator[Witness]:
+    opened = open_test_witness(tmp_path)
+    yield opened
+    opened.close()
+
+
+def refused(witness: Witness, body: bytes, code: str) -> Error:
+    """``body`` is refused with ``code`` and nothing stored changes."""
+    before = stored(witness.state.directory.parent.parent)
+    record = witness.state.get(ORIGIN)
+    with pytest.raises(Error) as exc:
+        witness.add_checkpoint(body)
+    assert exc.value.code == code, exc.value
+    assert witness.state.get(ORIGIN) == record
+    if code not in ("witness_checkpoint_conflict", "witness_log_inconsistent"):
+        assert stored(witness.state.directory.parent.parent) == before
+    return exc.value
+
+
+def cosigns(witness: Witness, log: Log, old: int, size: int | None = None) -> int:
+    """The witness cosigns; the line verifies over that checkpoint; its timestamp."""
+    line = witness.add_checkpoint(log.body(old, size))
+    return COSIGNER.verify_line(log.checkpoint(size), line, now=NOW)
+
+
+# -- what it cosigns ------------------------------------------------------------------------
+
+
+def test_first_checkpoint_then_each_consistent_one(witness: Witness) -> None:
+    log = Log().grow(5)
+    assert cosigns(witness, log, 0) == NOW
+    log.grow(3)
+    assert cosigns(witness, log, 5) == NOW
+    record = witness.state.get(ORIGIN)
+    assert record is not None and (record.size, record.root) == (8, log.tree.root())
+    assert record.note == log.note()
+    for grow in (1, 8, 100):  # power-of-two and other old sizes
+        old = log.tree.size
+        log.grow(grow)
+        cosigns(witness, log, old)
+    assert witness.state.get(ORIGIN).size == log.tree.size  # type: ignore[union-attr]
+
+
+def test_the_same_checkpoint_again_is_cosigned_again(witness: Witness) -> None:
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    before = stored(witness.state.directory.parent.parent)
+    witness.clock.now = NOW + 60  # type: ignore[attr-defined]
+    line = witness.add_checkpoint(log.body(4))
+    assert COSIGNER.verify_line(log.checkpoint(), line) == NOW + 60
+    assert stored(witness.state.directory.parent.parent) == before
+
+
+def test_a_cosigned_note_meets_a_one_witness_quorum(witness: Witness) -> None:
+    log = Log().grow(3)
+    note = log.note() + witness.add_checkpoint(log.body(0))
+    verified = verify_cosignatures(note, [COSIGNER], now=NOW)
+    assert [(v.cosigner, v.timestamp) for v in verified] == [(COSIGNER, NOW)]
+    assert NoteVerifier(log.signer.vkey()).verify(note) == log.checkpoint().body()
+
+
+def test_a_log_with_two_keys_is_followed_by_either(tmp_path: Path) -> None:
+    old_key = NoteSigner(ORIGIN, b"\x05" * 32)
+    log = Log().grow(2)
+    both = FollowedLog(ORIGIN, (NoteVerifier(old_key.vkey()), log.signer_verifier()))
+    opened = open_test_witness(tmp_path, both)
+    try:
+        cosigns(opened, log, 0)
+        rotated = AddCheckpoint(2, (), old_key.sign_checkpoint(log.checkpoint()))
+        opened.add_checkpoint(rotated.to_body())
+    finally:
+        opened.close()
+
+
+def test_the_state_survives_a_restart(tmp_path: Path) -> None:
+    log = Log().grow(6)
+    first = open_test_witness(tmp_path)
+    cosigns(first, log, 0)
+    first.close()
+    again = open_test_witness(tmp_path)
+    try:
+        assert again.state.get(ORIGIN) == first.state.get(ORIGIN)
+        err = refused(again, log.body(0), "witness_old_size_mismatch")
+        assert err.details == {"size": 6}
+    finally:
+        again.close()
+
+
+# -- refusals, in the order the spec lists them ----------------------------------------------
+
+
+def test_unknown_origin_is_404(witness: Witness) -> None:
+    stranger = NoteSigner("other.example/log", b"\x07" * 32)
+    note = stranger.sign_checkpoint(Checkpoint("other.example/log", 1, b"\x00" * 32))
+    refused(witness, AddCheckpoint(0, (), note).to_body(), "witness_log_unknown")
+
+
+def test_a_signature_by_no_key_of_the_log_is_403(witness: Witness) -> None:
+    impostor = Log(signer=NoteSigner(ORIGIN, b"\x09" * 32)).grow(3)  # same name, other key
+    refused(witness, impostor.body(0), "witness_signature_invalid")
+    genuine = Log().grow(3)
+    forged = genuine.note().replace(b64_encode(genuine.tree.root()), b64_encode(b"\x01" * 32))
+    refused(witness, AddCheckpoint(0, (), forged).to_body(), "witness_signature_invalid")
+
+
+def test_old_larger_than_the_checkpoint_is_400(witness: Witness) -> None:
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    refused(witness, AddCheckpoint(5, (), log.note()).to_body(), "witness_old_too_large")
+
+
+def test_rollback_to_an_older_checkpoint_is_refused(witness: Witness) -> None:
+    log = Log().grow(10)
+    cosigns(witness, log, 0)
+    # The log's own, genuine, older checkpoint: with the true old size it is a rollback...
+    refused(witness, AddCheckpoint(10, (), log.note(6)).to_body(), "witness_old_too_large")
+    # ...and pretending the witness is further back is a stale old size, answered with ours.
+    err = refused(witness, log.body(0, 6), "witness_old_size_mismatch")
+    assert err.details == {"size": 10}
+    err = refused(witness, log.body(4, 6), "witness_old_size_mismatch")
+    assert err.details == {"size": 10}
+
+
+def test_a_stale_old_size_is_409_with_the_size_cosigned(witness: Witness) -> None:
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    log.grow(4)
+    err = refused(witness, log.body(2), "witness_old_size_mismatch")
+    assert err.details == {"size": 4}
+    err = refused(witness, log.body(0), "witness_old_size_mismatch")
+    assert err.details == {"size": 4}
+
+
+def test_a_proof_that_does_not_verify_is_422_and_no_evidence(witness: Witness) -> None:
+    log = Log().grow(5)
+    cosigns(witness, log, 0)
+    log.grow(6)
+    good = log.request(5)
+    for proof in (good.proof[:-1], (*good.proof, b"\x00" * 32), (b"\x00" * 32, *good.proof[1:])):
+        body = AddCheckpoint(5, proof, good.note).to_body()
+        refused(witness, body, "witness_proof_invalid")
+    refused(witness, AddCheckpoint(5, (), good.note).to_body(), "witness_proof_invalid")
+    assert len(witness.evidence) == 0
+
+
+# -- forks: refused, and kept as evidence anyone can check -----------------------------------
+
+
+def test_same_size_other_root_is_a_conflict_kept_as_evidence(witness: Witness) -> None:
+    log = Log().grow(8)
+    cosigns(witness, log, 0)
+    fork = log.fork(5).grow(3)  # size 8 too, under the same key
+    assert fork.tree.root() != log.tree.root()
+    refused(witness, fork.body(8), "witness_checkpoint_conflict")
+    refused(witness, fork.body(0), "witness_checkpoint_conflict")  # whatever its old line
+    (evidence,) = list(witness.evidence)
+    assert (evidence.kind, evidence.origin) == ("same_size", ORIGIN)
+    assert (evidence.known, evidence.conflicting) == (log.note(), fork.note())
+    known, conflicting = evidence.check(log.signer_verifier())
+    assert known.size == conflicting.size == 8 and known.root != conflicting.root
+    (summary,) = witness.status().evidence
+    assert summary.id == evidence.id
+    # The honest log goes on being cosigned.
+    log.grow(1)
+    cosigns(witness, log, 8)
+
+
+def test_a_larger_tree_that_does_not_extend_the_cosigned_one_is_evidence(
+    witness: Witness,
+) -> None:
+    log = Log().grow(6)  # 6: not a power of two, so the proof carries the old root's parts
+    cosigns(witness, log, 0)
+    fork = log.fork(3).grow(7)  # size 10, diverging at leaf 3
+    body = fork.body(6)  # the fork's own, correct, proof from its tree at 6
+    refused(witness, body, "witness_log_inconsistent")
+    (evidence,) = list(witness.evidence)
+    assert evidence.kind == "inconsistent"
+    assert evidence.proof == fork.request(6).proof
+    known, conflicting = evidence.check(log.signer_verifier())
+    assert (known.size, conflicting.size) == (6, 10)
+    assert witness.state.get(ORIGIN).size == 6  # type: ignore[union-attr]
+
+
+def test_a_fork_from_a_power_of_two_is_refused_as_a_bad_proof(witness: Witness) -> None:
+    # At a power-of-two size the old root is the proof's seed, not something it yields: the
+    # fork cannot be told from a wrong proof, so it is refused, not kept.
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    fork = log.fork(2).grow(6)
+    refused(witness, fork.body(4), "witness_proof_invalid")
+    assert len(witness.evidence) == 0
+
+
+def test_the_same_fork_twice_is_kept_once(witness: Witness) -> None:
+    log = Log().grow(8)
+    cosigns(witness, log, 0)
+    fork = log.fork(5).grow(3)
+    for _ in range(3):
+        refused(witness, fork.body(8), "witness_checkpoint_conflict")
+    assert len(witness.evidence) == 1
+
+
+def test_evidence_is_durable_and_reloads(tmp_path: Path) -> None:
+    log = Log().grow(8)
+    first = open_test_witness(tmp_path)
+    cosigns(first, log, 0)
+    refused(first, log.fork(5).grow(3).body(8), "witness_checkpoint_conflict")
+    first.close()
+    reloaded = EvidenceStore(Paths(tmp_path).evidence, readonly=True)
+    assert list(reloaded) == list(first.evidence)
+
+
+# -- evidence that does not hold up is refused -----------------------------------------------
+
+
+def _evidence(tmp_path: Path) -> tuple[Evidence, Log]:
+    witness = open_test_witness(tmp_path)
+    log = Log().grow(8)
+    cosigns(witness, log, 0)
+    refused(witness, log.fork(5).grow(3).body(8), "witness_checkpoint_conflict")
+    witness.close()
+    return next(iter(witness.evidence)), log
+
+
+def test_tampered_or_mismatched_evidence_is_refused(tmp_path: Path) -> None:
+    evidence, log = _evidence(tmp_path)
+    verifier = log.signer_verifier()
+    cases = {
+        "note_signature_invalid": Evidence(
+            evidence.kind,
+            ORIGIN,
+            NOW,
+            evidence.known,
+            evidence.conflicting.replace("\n8\n", "\n9\n", 1),
+        ),
+        "evidence_invalid": Evidence("same_size", ORIGIN, NOW, evidence.known, evidence.known),
+        "checkpoint_origin_mismatch": Evidence(
+            "same_size", "another.example", NOW, evidence.known, evidence.conflicting
+        ),
+    }
+    for code, bad in cases.items():
+        with pytest.raises(Error) as exc:
+            bad.check(verifier)
+        assert exc.value.code == code
+    with pytest.raises(Error) as exc:
+        evidence.check(NoteVerifier(NoteSigner(ORIGIN, b"\x09" * 32).vkey()))
+    assert exc.value.code == "note_unknown_key"
+    inconsistent = Evidence("inconsistent", ORIGIN, NOW, log.note(4), log.note(8), ())
+    with pytest.raises(Error) as exc:  # no proof: it cannot be followed
+        inconsistent.check(verifier)
+    assert exc.value.code == "evidence_invalid"
+    honest = Evidence("inconsistent", ORIGIN, NOW, log.note(6), log.note(8), log.request(6).proof)
+    with pytest.raises(Error) as exc:  # the proof shows the two consistent
+        honest.check(verifier)
+    assert exc.value.code == "evidence_invalid"
+    data = evidence.to_view().to_json()
+    assert Evidence.from_json(data) == evidence
+    with pytest.raises(Error) as exc:
+        Evidence.from_json({**data, "known": log.note(7)})  # its id no longer matches
+    assert exc.value.code == "evidence_invalid"
+
+
+# -- malformed bodies ------------------------------------------------------------------------
+
+
+def _body_cases() -> dict[str, tuple[bytes, str]]:
+    log = Log().grow(9)
+    note = log.note().encode()
+    hash_line = (b64_encode(b"\x00" * 32) + "\n").encode()
+    return {
+        "no old line": (b"\n" + note, "witness_old_missing"),
+        "old not first": (hash_line + b"old 0\n\n" + note, "witness_old_missing"),
+        "old with a leading zero": (b"old 01\n\n" + note, "witness_old_missing"),
+        "old negative": (b"old -1\n\n" + note, "witness_old_missing"),
+        "old, two spaces": (b"old  0\n\n" + note, "witness_old_missing"),
+        "empty": (b"", "witness_old_missing"),
+        "no empty line": (b"old 0\n" + note.replace(b"\n\n", b"\n"), "witness_request_malformed"),
+        "too many proof lines": (
+            b"old 1\n" + hash_line * (MAX_PROOF_LINES + 1) + b"\n" + note,
+            "witness_proof_too_long",
+        ),
+        "a proof line not base64": (b"old 1\n!!!!\n\n" + note, "witness_request_malformed"),
+        "a proof line not a hash": (b"old 1\nAAAA\n\n" + note, "witness_request_malformed"),
+        "a proof from 0": (b"old 0\n" + hash_line + b"\n" + note, "witness_request_malformed"),
+        "not UTF-8": (b"old 0\n\n\xff" + note, "witness_request_malformed"),
+        "oversized": (b"old 0\n\n" + b"x" * MAX_REQUEST_BYTES, "witness_request_too_large"),
+        "no checkpoint": (b"old 0\n\n", "note_malformed"),
+        "not a checkpoint": (
+            b"old 0\n\n" + NoteSigner(ORIGIN, b"\x01" * 32).sign("hello\n").encode(),
+            "checkpoint_malformed",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_body_cases()))
+def test_malformed_body_is_400(witness: Witness, case: str) -> None:
+    cosigns(witness, Log().grow(1), 0)
+    body, code = _body_cases()[case]
+    refused(witness, body, code)
+
+
+def test_63_proof_lines_are_read(witness: Witness) -> None:
+    body = ("old 1\n" + (b64_encode(b"\x00" * 32) + "\n") * MAX_PROOF_LINES + "\n").encode()
+    parsed = AddCheckpoint.parse(body + Log().grow(2).note().encode())
+    assert len(parsed.proof) == MAX_PROOF_LINES
+    assert parsed.to_body() == body + Log().grow(2).note().encode()
+
+
+def test_a_second_process_cannot_hold_the_state(tmp_path: Path) -> None:
+    opened = open_test_witness(tmp_path)
+    try:
+        with pytest.raises(Error) as exc:
+            StateStore(Paths(tmp_path).state)
+        assert exc.value.code == "witness_state_locked"
+    finally:
+        opened.close()
+
+
+def test_an_unreadable_record_stops_the_start(tmp_path: Path) -> None:
+    opened = open_test_witness(tmp_path)
+    cosigns(opened, Log().grow(3), 0)
+    opened.close()
+    (record,) = Paths(tmp_path).state.glob("*.json")
+    for damage in (
+        b"{",
+        b'{"origin": "x"}',
+        record.read_bytes().replace(b'"size": 3', b'"size": -3'),
+    ):
+        record.write_bytes(damage)
+        with pytest.raises(Error) as exc:
+            StateStore(Paths(tmp_path).state)
+        assert exc.value.code == "witness_state_unreadable"
+
+
+def test_a_clock_is_what_dates_the_cosignature(tmp_path: Path) -> None:
+    opened = open_test_witness(tmp_path, clock=Clock(NOW + 5))
+    try:
+        assert cosigns(opened, Log().grow(1), 0) == NOW + 5
+    finally:
+        opened.close()
