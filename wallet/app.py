@@ -68,7 +68,8 @@ class WalletApp(App[None]):
 
     def lock_when_idle(self) -> None:
         wallet = self.wallet
-        if wallet is None or isinstance(self.screen, UnlockScreen):
+        # No screen: the timer fired while the app starts or closes (seen on a loaded machine).
+        if wallet is None or not self.screen_stack or isinstance(self.screen, UnlockScreen):
             return
         if wallet.check_idle():
             reason = "The wallet locked itself after a while without use."

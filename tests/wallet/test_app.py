@@ -296,6 +296,19 @@ async def test_idle_wallet_locks_and_unlocks(tmp_path: Path) -> None:
         assert isinstance(app.screen, UnlockScreen) and wallet.locked
 
 
+async def test_the_idle_lock_with_no_screen_does_nothing(tmp_path: Path) -> None:
+    """Its timer may fire while the app starts or closes, when no screen is on the stack (a
+    loaded machine shows it): the wallet stays as it is, nothing is raised."""
+    ticker = Ticker()
+    settings = fast_settings(tmp_path / "data")
+    wallet = Wallet.create(settings, PASSPHRASE, monotonic=ticker)
+    app = WalletApp(settings, wallet=wallet)
+    assert not app.screen_stack
+    ticker.now += settings.idle_timeout + 1
+    app.lock_when_idle()
+    assert not wallet.locked and not app.screen_stack
+
+
 async def test_settings_change_passphrase_and_backup(tmp_path: Path) -> None:
     settings = fast_settings(tmp_path / "data")
     wallet = Wallet.create(settings, PASSPHRASE)
