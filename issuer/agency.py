@@ -22,7 +22,10 @@ def ledger_client(settings: IssuerSettings) -> LedgerClient:
         raise SETTINGS_INVALID("checkpoint_key (the ledger's vkey) is not set")
     settings.store_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return LedgerClient(
-        settings.ledger_url, settings.checkpoint_key, trust_file=settings.store_dir / TRUST_FILE
+        settings.ledger_url,
+        settings.checkpoint_key,
+        trust_file=settings.store_dir / TRUST_FILE,
+        policy=settings.checkpoint_policy(),
     )
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT
-from civicid.shell.settings import ServiceSettings
+from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
 
 CONFIG_FILE: Final = "issuer.toml"
@@ -48,7 +48,7 @@ class ConfigurationSettings(BaseModel):
         return value
 
 
-class IssuerSettings(ServiceSettings):
+class IssuerSettings(ServiceSettings, WitnessedLedger):
     model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_")
     part = "issuer"
     invalid = SETTINGS_INVALID

@@ -230,6 +230,10 @@ def check(
             age = system_clock() - verifier.trust.as_of
             data["snapshot_synced_at"] = rfc3339(verifier.trust.as_of)
             summary += f"\n  snapshot from {rfc3339(verifier.trust.as_of)} ({age}s old)"
+            witnessed = verifier.trust.client.witnessed
+            if witnessed is not None:
+                data["snapshot_checkpoint"] = witnessed.describe()
+                summary += f"\n  its checkpoint: {witnessed.describe()}"
         emit(as_json, data, summary)
         if not decision.eligible:
             raise typer.Exit(1)
@@ -263,11 +267,14 @@ def sync(
                     | {u for p in verifier.policies.values() for u in p.status_lists}
                 ),
                 clock=system_clock,
+                checkpoint_policy=settings.checkpoint_policy(),
             )
         finally:
             verifier.close()
         snapshot.save(settings.snapshot_path)
         summary = snapshot.summary()
+        witnessed = snapshot.witnessed(checkpoint_key(settings), settings.checkpoint_policy())
+        summary["witnessed"] = witnessed.describe()
         emit(
             as_json,
             summary,
@@ -275,6 +282,7 @@ def sync(
                 [
                     f"snapshot of checkpoint size {snapshot.checkpoint_size} at "
                     f"{summary['synced_at']}: {len(snapshot.exchanges)} proven answers",
+                    f"  checkpoint: {witnessed.describe()}",
                     f"  status lists: {', '.join(snapshot.status_lists) or 'none seen yet'}",
                     f"  saved to {settings.snapshot_path}",
                     *(f"  not recorded: {p}" for p in snapshot.problems),

@@ -165,13 +165,15 @@ class Verifier:
         desk = keys.identity(settings.desk)
         vkey = checkpoint_key(settings)
         if offline:
-            trust = Snapshot.load(settings.snapshot_path).trust(vkey, clock)
+            snapshot = Snapshot.load(settings.snapshot_path)
+            trust = snapshot.trust(vkey, clock, settings.checkpoint_policy())
         else:
             client = LedgerClient(
                 settings.ledger_url,
                 vkey,
                 trust_file=settings.trust_file,
                 transport=ledger_transport,
+                policy=settings.checkpoint_policy(),
             )
             trust = Trust(client, clock=clock)
         verifier = cls(

@@ -11,7 +11,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT
-from civicid.shell.settings import ServiceSettings
+from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from verifier.errors import VERIFIER_SETTINGS_INVALID
 
 CONFIG_FILE: Final = "verifier.toml"
@@ -20,12 +20,19 @@ DEFAULT_REQUEST_TTL: Final = 300
 MAX_REQUEST_TTL: Final = 3600
 
 
-class VerifierSettings(ServiceSettings):
+class VerifierSettings(ServiceSettings, WitnessedLedger):
     model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_")
     part = "verifier"
     invalid = VERIFIER_SETTINGS_INVALID
     # What ``init`` binds, and ``rewrite`` writes to verifier.toml.
-    saved = ("desk", "ledger_url", "checkpoint_key", "public_url", "policies_dir")
+    saved = (
+        "desk",
+        "ledger_url",
+        "checkpoint_key",
+        "witness_policy",
+        "public_url",
+        "policies_dir",
+    )
 
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)
     # The desk's ledger identity, by its name in <data-dir>/keys (civicid ledger register).

@@ -4,7 +4,11 @@ status lists it has seen), proofs included; ``check`` then replays them to the s
 code, which verifies every proof and signature again, without a network.
 
 The snapshot holds public ledger data only. Its age is the sync time; a policy's maximum age
-of ledger data bounds how long it may stand in for the ledger (``snapshot_stale``).
+of ledger data bounds how long it may stand in for the ledger (``snapshot_stale``). It also
+carries the checkpoint everything is proven against as the ledger served it, with its
+witnesses' cosignatures (the checkpoint part of a C2SP tlog-proof), so a desk offline can
+show that the state it relies on was witnessed, by whom and when; replayed, that checkpoint
+is held to the desk's checkpoint policy as of the sync time.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
+from civicid.checkpoint_policy import CheckpointPolicy, Witnessed
 from civicid.errors import Error
 from civicid.keystore import write_private
 from civicid.ledger_client import LedgerClient
@@ -130,6 +135,8 @@ class Snapshot:
     status_lists: tuple[str, ...]
     exchanges: tuple[Exchange, ...]
     problems: tuple[str, ...] = ()  # what could not be recorded (e.g. a list failing checks)
+    # The checkpoint as served, cosignatures included (signed note); "" in older snapshots.
+    checkpoint: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -141,6 +148,7 @@ class Snapshot:
             "policies": list(self.policies),
             "status_lists": list(self.status_lists),
             "problems": list(self.problems),
+            "checkpoint": self.checkpoint,
             "exchanges": [e.to_json() for e in self.exchanges],
         }
 
@@ -166,6 +174,7 @@ class Snapshot:
                 status_lists=tuple(str(u) for u in data["status_lists"]),
                 exchanges=tuple(Exchange.from_json(e) for e in exchanges),
                 problems=tuple(str(p) for p in data.get("problems", [])),
+                checkpoint=str(data.get("checkpoint", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SNAPSHOT_INVALID(f"the snapshot is malformed: {exc}") from exc
@@ -187,13 +196,30 @@ class Snapshot:
             raise SNAPSHOT_INVALID(f"{path} cannot be read: {exc}") from exc
         return cls.from_json(data)
 
-    def client(self, vkey: str) -> LedgerClient:
-        """A ledger client answered from this snapshot (every proof checked again)."""
+    def client(self, vkey: str, policy: CheckpointPolicy | None = None) -> LedgerClient:
+        """A ledger client answered from this snapshot (every proof checked again); its
+        checkpoints are held to ``policy`` as of the sync time (the snapshot's own age is
+        the trust package's business: ``snapshot_stale``)."""
         replayer = Replayer({(e.path, e.query): e for e in self.exchanges})
-        return LedgerClient(self.ledger_url, vkey, transport=replayer)
+        synced_at = self.synced_at
+        return LedgerClient(
+            self.ledger_url, vkey, transport=replayer, policy=policy, clock=lambda: synced_at
+        )
 
-    def trust(self, vkey: str, clock: Clock) -> Trust:
-        return Trust(self.client(vkey), clock=clock, as_of=self.synced_at)
+    def trust(self, vkey: str, clock: Clock, policy: CheckpointPolicy | None = None) -> Trust:
+        return Trust(self.client(vkey, policy), clock=clock, as_of=self.synced_at)
+
+    def witnessed(self, vkey: str, policy: CheckpointPolicy | None = None) -> Witnessed:
+        """The snapshot's checkpoint, verified as the desk's policy asks (as of the sync)."""
+        if not self.checkpoint:
+            raise SNAPSHOT_INVALID("the snapshot carries no checkpoint: sync again")
+        client = self.client(vkey, policy)
+        try:
+            client.accept_checkpoint(self.checkpoint)
+        finally:
+            client.close()
+        assert client.witnessed is not None
+        return client.witnessed
 
 
 def sync(
@@ -206,10 +232,18 @@ def sync(
     status_lists: list[str],
     clock: Clock,
     transport: httpx.BaseTransport | None = None,
+    checkpoint_policy: CheckpointPolicy | None = None,
 ) -> Snapshot:
     """Ask the ledger everything ``policies`` need, proven, and record the answers."""
     recorder = Recorder(transport or httpx.HTTPTransport())
-    client = LedgerClient(ledger_url, vkey, trust_file=trust_file, transport=recorder)
+    client = LedgerClient(
+        ledger_url,
+        vkey,
+        trust_file=trust_file,
+        transport=recorder,
+        clock=clock,
+        policy=checkpoint_policy,
+    )
     now = clock()
     trust = Trust(client, clock=clock)
     problems: list[str] = []
@@ -247,4 +281,5 @@ def sync(
         status_lists=tuple(status_lists),
         exchanges=tuple(recorder.exchanges.values()),
         problems=tuple(problems),
+        checkpoint=client.trusted_note or "",
     )

@@ -15,7 +15,7 @@ from civicid.checkpoint import NoteVerifier
 from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
-from civicid.shell.settings import FileSettings
+from civicid.shell.settings import WitnessedLedger
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
 
 CONFIG_FILE: Final = "wallet.toml"
@@ -27,7 +27,7 @@ LEDGER_CHECKPOINT_KEY_NAME: Final = "ledger-checkpoint"
 DEFAULT_IDLE_SECONDS: Final = 300
 
 
-class WalletSettings(FileSettings):
+class WalletSettings(WitnessedLedger):
     model_config = SettingsConfigDict(env_prefix="CIVICID_WALLET_")
     part = "wallet"
     invalid = WALLET_SETTINGS_INVALID

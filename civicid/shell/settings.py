@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Final, Self
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.errors import Code
 from civicid.keystore import write_private
 from civicid.settings import DEFAULT_HOST, default_data_dir
@@ -37,6 +38,8 @@ SERVER_LIMITS: Final = (
 DATABASE_URL_ENV: Final = "CIVICID_DATABASE_URL"
 # Never written to the settings file by ``rewrite``: the URL may carry a password, and a URL
 # given by the environment at ``init`` must not be frozen into the file.
+# A month: a desk offline for longer must sync again, whatever its policy says.
+MAX_CHECKPOINT_AGE: Final = 30 * 86400
 NOT_REWRITTEN: Final = ("data_dir", "database_url", *SERVER_LIMITS)
 
 
@@ -198,3 +201,21 @@ def toml_value(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+class WitnessedLedger(FileSettings):
+    """What a client of the ledger requires of its checkpoints beyond the pinned key
+    (``civicid/checkpoint_policy.py``): mixed into the issuer's, desk's and wallet's settings."""
+
+    # A C2SP tlog-policy file (relative to the data dir): the witnesses whose cosignatures
+    # count and the quorum a checkpoint needs. None: the ledger's signature alone.
+    witness_policy: Path | None = None
+    # Seconds the newest witness quorum of a checkpoint may be old (with a witness policy).
+    checkpoint_max_age: int = Field(default=DEFAULT_MAX_AGE, ge=1, le=MAX_CHECKPOINT_AGE)
+
+    def checkpoint_policy(self) -> CheckpointPolicy:
+        """The policy the ledger client holds every checkpoint to (read from its file)."""
+        if self.witness_policy is None:
+            return CheckpointPolicy(max_age=self.checkpoint_max_age)
+        path = self.data_dir / self.witness_policy  # an absolute path stays itself
+        return CheckpointPolicy.load(path, max_age=self.checkpoint_max_age)

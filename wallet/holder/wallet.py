@@ -393,6 +393,7 @@ class Wallet:
                 transport=self.transport,
                 timeout=self.settings.http_timeout,
                 deadline=self.settings.http_deadline,
+                policy=self.settings.checkpoint_policy(),
             )
         return self._ledger
 
