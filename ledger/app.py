@@ -16,9 +16,11 @@ from ledger.routes import issuance as issuance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
+from ledger.routes import transparency as transparency_routes
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths, open_ledger
 from ledger.tiles import follow
+from ledger.transparency.page import Transparency
 from ledger.witnessing import Witnessing, load_policy
 
 
@@ -48,6 +50,7 @@ def create_app(
             writer = follow(opened, app.state.tiles)
         witnessing = start_witnessing(opened, settings)
         app.state.witnessing = witnessing
+        app.state.transparency = Transparency(opened)
         # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
         # full collection (a pause that grows with the log and shows up in tail latency).
         gc.collect()
@@ -72,6 +75,7 @@ def create_app(
     app.include_router(governance_routes.router)
     app.include_router(tile_routes.router)
     app.include_router(issuance_routes.router)
+    app.include_router(transparency_routes.router)
     return app
 
 

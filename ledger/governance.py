@@ -31,6 +31,7 @@ from civicid.status_list import (
     STATUS_LIST_EXPIRED,
     STATUS_LIST_SUB_MISMATCH,
     STATUS_LIST_TOKEN_MALFORMED,
+    STATUS_SUSPENDED,
     STATUS_VALID,
     StatusList,
     StatusListToken,
@@ -266,6 +267,8 @@ class ListChange:
                 seq=seq,
                 leaf_hash=leaf_hash,
                 time=self.iat,
+                revoked=len(self.revoked),
+                suspended=sum(status == STATUS_SUSPENDED for _, status in self.held),
             )
         )
         state.status_revoked[self.uri] = self.revoked

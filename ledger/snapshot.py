@@ -63,7 +63,8 @@ from ledger.state import (
 )
 
 FILE: Final = "state.snapshot"
-MAGIC: Final = b"civicid-state-snapshot 2\n"
+# 3: a status list version carries its revoked and suspended counts.
+MAGIC: Final = b"civicid-state-snapshot 3\n"
 # The signed note's first line: no checkpoint starts with it and has "size N" as its second
 # line, so a snapshot's signature can never pass for a checkpoint's (domain separation).
 NOTE_HEADER: Final = "civicid-state-snapshot"

@@ -136,6 +136,10 @@ class ListVersion:
     seq: int
     leaf_hash: bytes
     time: int
+    # How many entries this version marks revoked (INVALID) and suspended: counted when it
+    # is logged, so the public counts over time never read the tokens back.
+    revoked: int
+    suspended: int
 
 
 Version = TypeVar("Version", TypeVersion, ListVersion)

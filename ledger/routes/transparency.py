@@ -1,0 +1,83 @@
+"""The public transparency page and its two static files: read-only, no login, served by
+every process that serves the ledger's read API (a mirror too)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated, Final
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from civicid.errors import NotFound, declare
+from civicid.names import accept_language
+from civicid.shell.openapi import errors
+from ledger.errors import LEDGER_NOT_INITIALIZED
+from ledger.transparency.page import Transparency
+
+PAGE_FILE_NOT_FOUND = declare(
+    "page_file_not_found", NotFound, "the transparency page has no file of that name"
+)
+
+router = APIRouter(tags=["transparency"])
+HERE: Final = Path(__file__).resolve().parents[1] / "transparency"
+PAGE: Final = "/transparency"
+STATIC: Final = {  # the only files served, by name
+    "transparency.css": "text/css; charset=utf-8",
+    "transparency.js": "text/javascript; charset=utf-8",
+}
+# Our own script and style only, nothing framed; the script fetches from this origin alone.
+SECURITY_HEADERS: Final = {
+    "content-security-policy": (
+        "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+@functools.cache
+def templates() -> Jinja2Templates:
+    return Jinja2Templates(directory=str(HERE / "templates"))
+
+
+async def get_transparency(request: Request) -> Transparency:
+    found: Transparency = request.app.state.transparency
+    return found
+
+
+TransparencyDep = Annotated[Transparency, Depends(get_transparency)]
+
+
+@router.get(
+    PAGE,
+    response_class=HTMLResponse,
+    summary="The public transparency page (HTML)",
+    responses=errors(404),
+)
+async def transparency_page(request: Request, transparency: TransparencyDep) -> Response:
+    if transparency.ledger.state.origin is None or not transparency.ledger.checkpoint:
+        raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
+    languages = (*accept_language(request.headers.get("accept-language", "")), "en")
+    page = await run_in_threadpool(transparency.page, languages)
+    response = templates().TemplateResponse(request, "transparency.html", {"page": page})
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+@router.get("/", include_in_schema=False)
+async def front() -> Response:
+    return RedirectResponse(PAGE)
+
+
+@router.get(PAGE + "/static/{name}", include_in_schema=False)
+async def static(name: str) -> Response:
+    media_type = STATIC.get(name)
+    if media_type is None:
+        raise PAGE_FILE_NOT_FOUND(f"no file {name!r}; the page has {', '.join(STATIC)}")
+    content = (HERE / "static" / name).read_bytes()
+    return Response(content, media_type=media_type, headers=SECURITY_HEADERS)

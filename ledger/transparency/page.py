@@ -1,0 +1,337 @@
+"""What the transparency page shows, read from the ledger's state as its latest checkpoint
+describes it: public bodies by name, their accreditations, credential types and schemas,
+counts over time and the checkpoint. Plain data; the template only lays it out.
+
+Nothing here comes from a credential or a citizen: the ledger holds none. Every string from
+outside (names, purposes, legal bases, schemas) is shown through the template's escaping.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from civicid.accreditation import ISSUER
+from civicid.checkpoint import Checkpoint
+from civicid.console import inert
+from civicid.did import DID
+from civicid.encoding import b64_decode
+from civicid.errors import Error
+from civicid.names import display_name, display_names
+from civicid.transaction import Transaction
+from ledger.log import Ledger
+from ledger.registry import accreditation_json, deactivated_at
+from ledger.state import State, visible
+from ledger.transparency.charts import Chart, chart
+from ledger.transparency.tally import Counts, Tally
+
+# A page a person reads, and a bound on its cost: past these, the page says how many more
+# there are and where the JSON lists them all (/accreditations, /credential-types).
+MAX_BODIES: Final = 500
+MAX_ACCREDITATIONS: Final = 1000
+MAX_TYPES: Final = 200
+MAX_CHARTS: Final = 50  # agencies with a chart, most places first
+# A schema is shown as logged, up to this many characters (the ledger bounds a type's entry
+# at MAX_TX_BYTES; a page need not carry a megabyte of one).
+MAX_SCHEMA_CHARS: Final = 20_000
+ROLE_WORDS: Final = {
+    "governance": "Governance",
+    "agency": "Agency",
+    "service-desk": "Service desk",
+}
+# C2SP tlog-cosignature: a cosignature line's signature is key id (4), timestamp (8), Ed25519
+# signature (64).
+COSIGNATURE_BYTES: Final = 4 + 8 + 64
+KEY_ID_BYTES: Final = 4
+
+
+def when(ts: int | None) -> str:
+    """A time as a person reads it, in UTC."""
+    if ts is None:
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+def age(seconds: int) -> str:
+    """How long ago, in words."""
+    seconds = max(seconds, 0)
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return f"{seconds} second{'s' if seconds != 1 else ''} ago"
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    did: str
+    role: str
+    name: str
+    names: tuple[tuple[str, str], ...]  # every (language, name) it registered
+    created: str
+    deactivated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AccreditationRow:
+    id: str
+    subject: str
+    subject_name: str
+    kind: str  # "issue" or "verify"
+    what: tuple[str, ...]  # types it may issue, or "type: claims" it may ask for
+    since: str
+    until: str
+    purpose: str
+    legal_basis: str
+    status: str
+    revoked: str | None  # "when: reason" once revoked
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRow:
+    vct: str
+    name: str
+    description: str
+    issuer: str
+    issuer_name: str
+    version: int
+    registered: str
+    schema: str
+    schema_cut: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyCounts:
+    did: str
+    name: str
+    counts: Counts
+    chart: Chart
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    name: str
+    cosigned: str
+    age: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointView:
+    origin: str
+    size: int
+    root_hex: str
+    key: str  # the checkpoint key (vkey) the genesis names
+    newest: str  # when the newest entry was signed
+    witnesses: tuple[Witness, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    checkpoint: CheckpointView | None
+    bodies: tuple[Body, ...]
+    bodies_more: int
+    accreditations: tuple[AccreditationRow, ...]
+    accreditations_more: int
+    types: tuple[TypeRow, ...]
+    types_more: int
+    agencies: tuple[AgencyCounts, ...]
+    total: AgencyCounts | None
+    generated: str
+
+
+@dataclass
+class Names:
+    """Display names by DID, from each DID's first document (the one governance endorsed,
+    which no later version can change): read once, kept."""
+
+    found: dict[str, dict[str, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def of(self, state: State, did: str) -> dict[str, str]:
+        with self.lock:
+            cached = self.found.get(did)
+        if cached is not None:
+            return cached
+        record = state.dids.get(DID(did))
+        names: dict[str, str] = {}
+        if record is not None and record.versions:
+            try:
+                document = state.document_data(record.versions[0])
+                names = display_names(document) if document is not None else {}
+            except Error:
+                names = {}  # the ledger refuses malformed names: nothing to show then
+        with self.lock:
+            self.found[did] = names
+        return names
+
+
+class Transparency:
+    """The page's state for one ledger: its tally and the names read so far."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.tally = Tally()
+        self.names = Names()
+
+    def name(self, did: str, languages: Sequence[str]) -> str:
+        return inert(display_name(self.names.of(self.ledger.state, did), languages, fallback=did))
+
+    def page(self, languages: Sequence[str]) -> Page:
+        view = self.ledger.view
+        size, state = view.size, self.ledger.state
+        now = int(self.ledger.clock())
+        self.tally.advance(state, size)
+        bodies, bodies_more = self._bodies(state, size, languages)
+        accreditations, accreditations_more = self._accreditations(state, size, now, languages)
+        types, types_more = self._types(state, size, languages)
+        return Page(
+            checkpoint=self._checkpoint(view.checkpoint, size, now),
+            bodies=bodies,
+            bodies_more=bodies_more,
+            accreditations=accreditations,
+            accreditations_more=accreditations_more,
+            types=types,
+            types_more=types_more,
+            agencies=self._agencies(now, languages),
+            total=self._total(now),
+            generated=when(now),
+        )
+
+    def _bodies(
+        self, state: State, size: int, languages: Sequence[str]
+    ) -> tuple[tuple[Body, ...], int]:
+        records = [r for r in list(state.dids.values()) if r.versions and r.versions[0].seq < size]
+        shown = []
+        for record in records[:MAX_BODIES]:
+            names = self.names.of(state, record.did)
+            shown.append(
+                Body(
+                    did=record.did,
+                    role=ROLE_WORDS.get(record.role, inert(record.role)),
+                    name=inert(display_name(names, languages, fallback="")),
+                    names=tuple((inert(tag), inert(name)) for tag, name in names.items()),
+                    created=when(record.versions[0].time),
+                    deactivated=deactivated_at(state, record.did, size) is not None,
+                )
+            )
+        return tuple(shown), len(records) - len(shown)
+
+    def _accreditations(
+        self, state: State, size: int, now: int, languages: Sequence[str]
+    ) -> tuple[tuple[AccreditationRow, ...], int]:
+        records = sorted(
+            (r for r in list(state.accreditations.values()) if r.seq < size),
+            key=lambda r: r.seq,
+        )
+        rows = []
+        for record in records[:MAX_ACCREDITATIONS]:
+            grant = record.grant
+            data = accreditation_json(
+                record, size, now, deactivated_at(state, grant.subject, size)
+            )
+            if grant.kind == ISSUER:
+                what = tuple(inert(vct) for vct in grant.credential_types)
+            else:
+                what = tuple(f"{inert(vct)}: {', '.join(map(inert, names))}" for vct, names in grant.claims)
+            revoked = data.get("revoked")
+            rows.append(
+                AccreditationRow(
+                    id=inert(grant.id),
+                    subject=grant.subject,
+                    subject_name=self.name(grant.subject, languages),
+                    kind="issue" if grant.kind == ISSUER else "verify",
+                    what=what,
+                    since=when(grant.valid_from),
+                    until=when(grant.valid_until),
+                    purpose=inert(grant.purpose),
+                    legal_basis=inert(grant.legal_basis),
+                    status=str(data["status"]),
+                    revoked=(
+                        f"{when(revoked['time'])}: {inert(revoked['reason'])}" if revoked else None
+                    ),
+                )
+            )
+        return tuple(rows), len(records) - len(rows)
+
+    def _types(
+        self, state: State, size: int, languages: Sequence[str]
+    ) -> tuple[tuple[TypeRow, ...], int]:
+        latest = [visible(v, size) for v in list(state.credential_types.values())]
+        versions = sorted((v[-1] for v in latest if v), key=lambda v: v.seq)
+        rows = []
+        for version in versions[:MAX_TYPES]:
+            document = version.metadata.document
+            schema = json.dumps(version.schema, indent=2, ensure_ascii=False, sort_keys=True)
+            rows.append(
+                TypeRow(
+                    vct=inert(version.metadata.vct),
+                    name=inert(document.get("name") or version.metadata.vct),
+                    description=inert(document.get("description") or ""),
+                    issuer=version.issuer,
+                    issuer_name=self.name(version.issuer, languages),
+                    version=version.number,
+                    registered=when(version.time),
+                    # Shown in <pre>: line breaks kept, anything else inert.
+                    schema="\n".join(inert(line) for line in schema[:MAX_SCHEMA_CHARS].split("\n")),
+                    schema_cut=len(schema) > MAX_SCHEMA_CHARS,
+                )
+            )
+        return tuple(rows), len(versions) - len(rows)
+
+    def _agencies(self, now: int, languages: Sequence[str]) -> tuple[AgencyCounts, ...]:
+        series = sorted(
+            self.tally.series.items(), key=lambda item: (-item[1].latest.places, item[0])
+        )
+        shown = []
+        for did, one in series[:MAX_CHARTS]:
+            name = self.name(did, languages)
+            shown.append(AgencyCounts(did, name, one.latest, chart(name, one.sampled(now))))
+        return tuple(shown)
+
+    def _total(self, now: int) -> AgencyCounts | None:
+        if not self.tally.all.times:
+            return None
+        name = "Every agency"
+        return AgencyCounts("", name, self.tally.all.latest, chart(name, self.tally.all.sampled(now)))
+
+    def _checkpoint(self, note: str, size: int, now: int) -> CheckpointView | None:
+        state = self.ledger.state
+        if not note or state.origin is None or state.checkpoint_vkey is None:
+            return None
+        text, _, signatures = note.partition("\n\n")
+        checkpoint = Checkpoint.parse_body(text + "\n")
+        key_name = state.checkpoint_vkey.split("+", 1)[0]
+        newest = Transaction.parse(self.ledger.entry(size - 1)).iat
+        return CheckpointView(
+            origin=inert(checkpoint.origin),
+            size=checkpoint.size,
+            root_hex=checkpoint.root.hex(),
+            key=inert(state.checkpoint_vkey),
+            newest=when(newest),
+            witnesses=witnesses(signatures, key_name, now),
+        )
+
+
+def witnesses(signatures: str, log_key_name: str, now: int) -> tuple[Witness, ...]:
+    """The cosignatures among a note's signature lines (C2SP tlog-cosignature): each
+    witness's name and when it cosigned. Read for the page, not verified here: the "check"
+    form and every client verify what they rely on."""
+    found = []
+    for line in signatures.splitlines():
+        name, _, blob = line.removeprefix("\u2014 ").rpartition(" ")
+        if not name or name == log_key_name:
+            continue
+        try:
+            raw = b64_decode(blob)
+        except Error:
+            continue
+        if len(raw) != COSIGNATURE_BYTES:
+            continue
+        stamp = int.from_bytes(raw[KEY_ID_BYTES : KEY_ID_BYTES + 8], "big")
+        found.append(Witness(inert(name), when(stamp), age(now - stamp)))
+    return tuple(found)
+

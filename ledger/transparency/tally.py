@@ -1,0 +1,136 @@
+"""Counts over time for the transparency page, kept as the log grows: each status list
+version is taken in once, in log order, so a page costs what is new since the last one, not
+a replay of the log.
+
+A status list says how many places it has and which of them are revoked or suspended; which
+places hold a credential it does not say (herd privacy, Token Status List §12.5). So the
+counts are per agency, the owner of its lists: places published, revoked, suspended.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from civicid.did import DID
+from ledger.state import ListVersion, State
+
+# Where an agency's counts are read for a chart: a person reads a trend from this many
+# steps, and the cost of a page does not depend on how many publishes there were.
+CHART_STEPS: Final = 48
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    lists: int = 0
+    places: int = 0
+    revoked: int = 0
+    suspended: int = 0
+
+    def plus(self, other: Counts, sign: int = 1) -> Counts:
+        return Counts(
+            self.lists + sign * other.lists,
+            self.places + sign * other.places,
+            self.revoked + sign * other.revoked,
+            self.suspended + sign * other.suspended,
+        )
+
+
+def counts_of(version: ListVersion) -> Counts:
+    """What one list version contributes (its list counted once, whatever its version)."""
+    return Counts(1, version.entries, version.revoked, version.suspended)
+
+
+@dataclass(slots=True)
+class Series:
+    """One agency's counts after each publish of one of its lists, in log order. Times are
+    the publishers' signed ``iat``s, never going back (an ``iat`` may lag the one before it
+    by the clock skew the ledger allows)."""
+
+    times: array[int] = field(default_factory=lambda: array("q"))
+    lists: array[int] = field(default_factory=lambda: array("q"))
+    places: array[int] = field(default_factory=lambda: array("q"))
+    revoked: array[int] = field(default_factory=lambda: array("q"))
+    suspended: array[int] = field(default_factory=lambda: array("q"))
+
+    def add(self, time: int, counts: Counts) -> None:
+        self.times.append(max(time, self.times[-1]) if self.times else time)
+        self.lists.append(counts.lists)
+        self.places.append(counts.places)
+        self.revoked.append(counts.revoked)
+        self.suspended.append(counts.suspended)
+
+    @property
+    def latest(self) -> Counts:
+        if not self.times:
+            return Counts()
+        return Counts(self.lists[-1], self.places[-1], self.revoked[-1], self.suspended[-1])
+
+    def at(self, time: int) -> Counts:
+        """The counts as they stood at ``time`` (nothing before the first publish)."""
+        index = bisect.bisect_right(self.times, time) - 1
+        if index < 0:
+            return Counts()
+        return Counts(
+            self.lists[index], self.places[index], self.revoked[index], self.suspended[index]
+        )
+
+    def sampled(self, end: int, steps: int = CHART_STEPS) -> list[tuple[int, Counts]]:
+        """The counts at ``steps + 1`` evenly spaced times from the first publish to ``end``."""
+        if not self.times:
+            return []
+        start = self.times[0]
+        end = max(end, self.times[-1], start + 1)
+        return [(t, self.at(t)) for t in _spaced(start, end, steps)]
+
+
+def _spaced(start: int, end: int, steps: int) -> Sequence[int]:
+    return [start + (end - start) * i // steps for i in range(steps + 1)]
+
+
+class Tally:
+    """Every agency's ``Series``, advanced to a tree size on demand. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.size = 0  # entries of the log taken in
+        self._seen: dict[str, int] = {}  # versions taken in, per list URI
+        self._latest: dict[str, Counts] = {}  # per list URI
+        self._totals: dict[DID, Counts] = {}
+        self.series: dict[DID, Series] = {}
+        self.all = Series()  # every agency together
+
+    def advance(self, state: State, size: int) -> None:
+        """Take in the list versions logged in ``[self.size, size)``: a look at each list,
+        and the work of what is new."""
+        with self._lock:
+            if size <= self.size:
+                return
+            new: list[tuple[int, str, ListVersion]] = []
+            # A copy: the committer may add a list meanwhile (entries past ``size``, unread).
+            for uri, versions in list(state.status_lists.items()):
+                taken = self._seen.get(uri, 0)
+                end = len(versions)
+                while taken < end and versions[taken].seq < size:
+                    new.append((versions[taken].seq, uri, versions[taken]))
+                    taken += 1
+                self._seen[uri] = taken
+            new.sort(key=lambda item: item[0])
+            for _, uri, version in new:
+                self._take(uri, version)
+            self.size = size
+
+    def _take(self, uri: str, version: ListVersion) -> None:
+        now = counts_of(version)
+        before = self._latest.get(uri)
+        change = now if before is None else now.plus(before, -1)
+        self._latest[uri] = now
+        owner = version.owner
+        total = self._totals.get(owner, Counts()).plus(change)
+        self._totals[owner] = total
+        self.series.setdefault(owner, Series()).add(version.time, total)
+        self.all.add(version.time, self.all.latest.plus(change))

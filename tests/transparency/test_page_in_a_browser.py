@@ -1,0 +1,256 @@
+"""The transparency page in a real headless browser (Playwright driving Debian's Chromium):
+the "check a record" form verifies a genuine entry in the browser, and fails on a tampered
+entry, a tampered proof and a forged checkpoint signature; keyboard only; colours meet WCAG
+AA contrast; nothing is fetched but from the ledger; screenshots at desk and phone width."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final
+
+import pytest
+from playwright.sync_api import Page, Route, sync_playwright
+
+from cli.harness import free_port, serving
+from ledger.app import create_app
+from ledger.settings import LedgerSettings
+from tests.ledger.conftest import World
+from tests.transparency.stories import populate
+
+CHROMIUM: Final = "/usr/bin/chromium"
+ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS_ENV: Final = "CIVICID_SCREENSHOTS"
+MIN_CONTRAST: Final = 4.5  # WCAG 2.2 SC 1.4.3, normal text
+
+CONTRAST_JS: Final = """
+(selector) => {
+  const el = document.querySelector(selector);
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = rgb(c).map((v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  let node = el, bg = "rgba(0, 0, 0, 0)";
+  while (node && (bg === "rgba(0, 0, 0, 0)" || bg === "transparent")) {
+    bg = getComputedStyle(node).backgroundColor;
+    node = node.parentElement;
+  }
+  if (bg === "rgba(0, 0, 0, 0)") bg = "rgb(255, 255, 255)";
+  const a = lum(getComputedStyle(el).color), b = lum(bg);
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}
+"""
+
+
+@pytest.fixture
+def ledger_url(world: World) -> Iterator[str]:
+    populate(world)
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with serving(app, free_port()) as url:
+        yield url
+
+
+@pytest.fixture
+def browser_page() -> Iterator[tuple[Page, list[str]]]:
+    """A page that may fetch from the loopback ledger only; the URLs it tried elsewhere."""
+    elsewhere: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        if route.request.url.startswith("http://127.0.0.1"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1200, "height": 900})
+        context.route("**/*", only_loopback)
+        yield context.new_page(), elsewhere
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    target = Path(os.environ.get(SHOTS_ENV) or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def until(page: Page, script: str, timeout: float = 15.0) -> None:
+    """Poll ``script`` from here: the page's CSP forbids the eval wait_for_function uses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        page.wait_for_timeout(50)
+
+
+def check_entry(page: Page, entry: str) -> tuple[str, list[tuple[str, str]]]:
+    """Type ``entry`` in the form, press Enter; the verdict and each (state, sentence)."""
+    page.fill("#entry", entry)
+    page.press("#entry", "Enter")
+    until(page, "['passed', 'failed'].includes(document.getElementById('result').className)")
+    verdict = page.locator("#result .verdict").inner_text()
+    items = page.locator("#result li")
+    return verdict, [
+        (items.nth(i).get_attribute("class") or "", items.nth(i).inner_text())
+        for i in range(items.count())
+    ]
+
+
+def tamper(page: Page, pattern: str, change: Callable[[str], str]) -> None:
+    """Answer requests matching ``pattern`` with the ledger's answer changed by ``change``."""
+
+    def handler(route: Route) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, body=change(response.text()))
+
+    page.route(pattern, handler)
+
+
+def test_a_genuine_entry_checks_out_in_the_browser(
+    ledger_url: str, browser_page: tuple[Page, list[str]], shots: Path
+) -> None:
+    page, elsewhere = browser_page
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "3")
+    assert page.locator("#result").get_attribute("class") == "passed"
+    assert verdict == "Entry 3 is in this ledger's log, as signed."
+    states = [state for state, _ in checks]
+    assert states[:3] == ["ok", "ok", "ok"], checks
+    assert "Ed25519 signature checked" in checks[0][1]  # Debian's Chromium has Ed25519
+    assert "inclusion proof" in checks[2][1]
+    # What was not checked is said as plainly.
+    assert any("not here" in text for state, text in checks if state == "not")
+    page.screenshot(path=str(shots / "transparency-check-passed.png"), full_page=False)
+    # By leaf hash as well.
+    leaf = json.loads(page.request.get(ledger_url + "/transactions/2").text())["leafHash"]
+    verdict, _ = check_entry(page, leaf)
+    assert verdict == "Entry 2 is in this ledger's log, as signed."
+    assert not elsewhere
+
+
+def flip_transaction(text: str) -> str:
+    entry = json.loads(text)
+    tx = entry["transaction"]
+    middle = len(tx) // 2
+    entry["transaction"] = tx[:middle] + ("A" if tx[middle] != "A" else "B") + tx[middle + 1 :]
+    return json.dumps(entry)
+
+
+def test_a_tampered_entry_fails_in_the_browser(
+    ledger_url: str, browser_page: tuple[Page, list[str]], shots: Path
+) -> None:
+    page, _ = browser_page
+    tamper(page, "**/transactions/3", flip_transaction)
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "3")
+    assert page.locator("#result").get_attribute("class") == "failed"
+    assert verdict == "Entry 3 did NOT check out."
+    assert ("ok", checks[0][1]) == checks[0]  # the checkpoint itself is genuine
+    assert checks[2][0] == "bad" and "inclusion proof does not lead" in checks[2][1]
+    page.screenshot(path=str(shots / "transparency-check-tampered.png"), full_page=False)
+
+
+def test_a_tampered_proof_fails_in_the_browser(
+    ledger_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    page, _ = browser_page
+
+    def swap_first_hash(text: str) -> str:
+        proof = json.loads(text)
+        proof["inclusion"][0] = "A" * 43 + "="
+        return json.dumps(proof)
+
+    tamper(page, "**/proofs/inclusion*", swap_first_hash)
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "1")
+    assert verdict == "Entry 1 did NOT check out.", checks
+    assert checks[2][0] == "bad"
+
+
+def test_a_forged_checkpoint_signature_fails_in_the_browser(
+    ledger_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    page, _ = browser_page
+
+    def other_root(note: str) -> str:
+        # Another root under the genuine signature: what a ledger lying about its tree sends.
+        lines = note.split("\n")
+        lines[2] = ("B" if lines[2][0] != "B" else "C") + lines[2][1:]
+        return "\n".join(lines)
+
+    tamper(page, "**/checkpoint", other_root)
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "1")
+    assert verdict == "Entry 1 did NOT check out."
+    assert checks[0][0] == "bad" and "signature is not valid" in checks[0][1]
+
+
+def test_keyboard_only_and_contrast(
+    ledger_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    page, _ = browser_page
+    page.goto(ledger_url + "/transparency")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")  # to the content
+    # Tab reaches the form's field, and Enter checks the record, without a mouse.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "entry":
+            break
+    assert page.evaluate("document.activeElement.id") == "entry"
+    page.keyboard.press("Enter")
+    until(page, "document.getElementById('result').className === 'passed'")
+    for selector in ("h1", "h2", "#result li", "th", "td", ".muted", ".hint", ".axis",
+                     ".status-active", ".counts .revoked strong", "summary"):  # fmt: skip
+        ratio = page.evaluate(CONTRAST_JS, selector)
+        assert ratio >= MIN_CONTRAST, (selector, ratio)
+    # Every chart has a text alternative: a title, a description, and a table of numbers.
+    charts = page.locator("svg.plot")
+    assert charts.count() >= 1
+    for i in range(charts.count()):
+        labelled = charts.nth(i).get_attribute("aria-labelledby") or ""
+        assert charts.nth(i).get_attribute("role") == "img" and len(labelled.split()) == 2
+    assert page.locator("figure.chart table.numbers").count() == charts.count()
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_screenshots(
+    ledger_url: str,
+    browser_page: tuple[Page, list[str]],
+    shots: Path,
+    width: int,
+    height: int,
+    name: str,
+) -> None:
+    page, elsewhere = browser_page
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(ledger_url + "/transparency")
+    for details in page.locator("details").all()[:2]:
+        details.evaluate("(d) => { d.open = true; }")
+    check_entry(page, "4")
+    path = shots / f"transparency-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    # Nothing wider than the screen but the tables' own scrolling boxes.
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, overflow
+    assert not elsewhere
