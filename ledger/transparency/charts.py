@@ -103,9 +103,7 @@ def chart(name: str, samples: list[tuple[int, Counts]]) -> Chart:
     picked = samples[::step]
     if picked[-1] is not samples[-1]:
         picked.append(samples[-1])
-    rows = tuple(
-        Row(label(ts), c.lists, c.places, c.revoked, c.suspended) for ts, c in picked
-    )
+    rows = tuple(Row(label(ts), c.lists, c.places, c.revoked, c.suspended) for ts, c in picked)
     return Chart(
         title=title,
         summary=summary,

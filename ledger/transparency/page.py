@@ -230,13 +230,13 @@ class Transparency:
         rows = []
         for record in records[:MAX_ACCREDITATIONS]:
             grant = record.grant
-            data = accreditation_json(
-                record, size, now, deactivated_at(state, grant.subject, size)
-            )
+            data = accreditation_json(record, size, now, deactivated_at(state, grant.subject, size))
             if grant.kind == ISSUER:
                 what = tuple(inert(vct) for vct in grant.credential_types)
             else:
-                what = tuple(f"{inert(vct)}: {', '.join(map(inert, names))}" for vct, names in grant.claims)
+                what = tuple(
+                    f"{inert(vct)}: {', '.join(map(inert, names))}" for vct, names in grant.claims
+                )
             revoked = data.get("revoked")
             rows.append(
                 AccreditationRow(
@@ -296,7 +296,9 @@ class Transparency:
         if not self.tally.all.times:
             return None
         name = "Every agency"
-        return AgencyCounts("", name, self.tally.all.latest, chart(name, self.tally.all.sampled(now)))
+        return AgencyCounts(
+            "", name, self.tally.all.latest, chart(name, self.tally.all.sampled(now))
+        )
 
     def _checkpoint(self, note: str, size: int, now: int) -> CheckpointView | None:
         state = self.ledger.state
@@ -334,4 +336,3 @@ def witnesses(signatures: str, log_key_name: str, now: int) -> tuple[Witness, ..
         stamp = int.from_bytes(raw[KEY_ID_BYTES : KEY_ID_BYTES + 8], "big")
         found.append(Witness(inert(name), when(stamp), age(now - stamp)))
     return tuple(found)
-

@@ -20,6 +20,7 @@ from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
 from tests.transparency.stories import populate
+from tests.transparency.test_hostile_strings import NAME, hostile_world
 
 CHROMIUM: Final = "/usr/bin/chromium"
 ARGS: Final = [
@@ -60,6 +61,14 @@ CONTRAST_JS: Final = """
 @pytest.fixture
 def ledger_url(world: World) -> Iterator[str]:
     populate(world)
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with serving(app, free_port()) as url:
+        yield url
+
+
+@pytest.fixture
+def hostile_url(world: World) -> Iterator[str]:
+    hostile_world(world)
     app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
     with serving(app, free_port()) as url:
         yield url
@@ -202,9 +211,7 @@ def test_a_forged_checkpoint_signature_fails_in_the_browser(
     assert checks[0][0] == "bad" and "signature is not valid" in checks[0][1]
 
 
-def test_keyboard_only_and_contrast(
-    ledger_url: str, browser_page: tuple[Page, list[str]]
-) -> None:
+def test_keyboard_only_and_contrast(ledger_url: str, browser_page: tuple[Page, list[str]]) -> None:
     page, _ = browser_page
     page.goto(ledger_url + "/transparency")
     assert page.evaluate("document.documentElement.lang") == "en"
@@ -253,4 +260,20 @@ def test_screenshots(
     # Nothing wider than the screen but the tables' own scrolling boxes.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, overflow
+    assert not elsewhere
+
+
+def test_a_hostile_name_is_text_in_the_browser(
+    hostile_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    page, elsewhere = browser_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(hostile_url + "/transparency")
+    check_entry(page, "2")
+    assert not dialogs
+    assert page.locator("script").count() == 1  # the page's own, from its own file
+    assert page.locator("img").count() == 0 and page.locator("h1").count() == 1
+    names = page.locator("#bodies-table td[data-label=Name] div").all_inner_texts()
+    assert any(NAME in text for text in names), names
     assert not elsewhere
