@@ -12,7 +12,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from benchmarks import governance, issuer, ledger, sdjwt, verifier, wallet
+from benchmarks import governance, issuer, ledger, sdjwt, verifier, wallet, witness
 from benchmarks.table import Row, render
 
 BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "issuer": issuer.main,
     "verifier": verifier.main,
     "wallet": wallet.main,
+    "witness": witness.main,
 }
 
 
