@@ -8,7 +8,7 @@ from typing import Annotated, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
+from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
@@ -19,7 +19,7 @@ from issuer.setup import add_clerk as make_clerk
 from issuer.setup import initialize, list_clerks
 from issuer.setup import remove_clerk as drop_clerk
 from issuer.staff_cli import register_staff_commands
-from issuer.store import require_store
+from issuer.stores import check_store
 
 app = typer.Typer(
     help="The agency's issuer: OpenID4VCI for wallets, a staff API, status lists on the ledger.",
@@ -86,6 +86,7 @@ def init(
             "--recover", help="Rebuild a lost store from the ledger's lists (see recover)."
         ),
     ] = False,
+    database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Bind an issuer to the agency's ledger identity and credential types.
@@ -115,6 +116,7 @@ def init(
             checkpoint_key=checkpoint_key,
             status_interval=status_interval,
             recover=recover,
+            database_url=database_url,
         )
         if done.recovered is not None:
             emit(as_json, done.to_json(), lambda: recovery_summary(done.recovered))
@@ -148,14 +150,15 @@ def serve(
         int | None, typer.Option(help="TCP port to listen on.", show_default=str(ISSUER_PORT))
     ] = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Serve OpenID4VCI and the staff API (OpenAPI at /docs); publishes status on a timer."""
     from civicid.shell.server import listen, serve, server_config
     from issuer.app import create_app
 
     with reporting(False):
-        settings = IssuerSettings.load(data_dir, host=host, port=port)
-        require_store(settings.store_dir)  # refused here, in one line, not in the lifespan
+        settings = IssuerSettings.load(data_dir, host=host, port=port, database_url=database_url)
+        check_store(settings)  # refused here, in one line, not in the lifespan
         sock = listen(settings.host, settings.port)
         try:
             serve(server_config(settings, create_app(settings), access_log=access_log), sock)
@@ -238,7 +241,9 @@ def recovery_summary(done: Recovered | None) -> str:
 
 @app.command("recover")
 @reflowed
-def recover_store(data_dir: DataDir, as_json: AsJson = False) -> None:
+def recover_store(
+    data_dir: DataDir, database_url: DatabaseUrl = None, as_json: AsJson = False
+) -> None:
     """Rebuild a lost issuer store from the status lists on the ledger.
 
     Every list is read with its proofs and kept as it is (revoked and suspended entries
@@ -246,5 +251,5 @@ def recover_store(data_dir: DataDir, as_json: AsJson = False) -> None:
     <data-dir>/issuer.toml and the agency key; refused while the store is there.
     """
     with reporting(as_json):
-        done = recover(IssuerSettings.load(data_dir))
+        done = recover(IssuerSettings.load(data_dir, database_url=database_url))
         emit(as_json, done.to_json(), lambda: recovery_summary(done))

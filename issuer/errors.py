@@ -51,6 +51,11 @@ STORE_MISSING = declare(
     "the issuer is set up but its store is missing; restore it (a fresh one would un-revoke)",
 )
 STORE_FORMAT = declare("issuer_store_format", StorageError, "the issuer store has another format")
+STORE_CONFLICT = declare(
+    "issuer_store_conflict",
+    Conflict,
+    "another issuer process sharing the database changed this first; retry",
+)
 STORE_PRESENT = declare(
     "issuer_store_present", Conflict, "the issuer store is here: recovery rebuilds a lost one only"
 )

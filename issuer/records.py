@@ -140,6 +140,9 @@ class ListRecord:
     published_seq: int | None = None
     token: str | None = None
     pending: bool = False  # a status changed since ``token``: publish it (after a restart too)
+    # Status changes marked on the list so far, as a store shared by several processes read
+    # it: a publication clears ``pending`` only if none came since (0 on a store of one).
+    changes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {

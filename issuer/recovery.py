@@ -25,7 +25,8 @@ from issuer.records import AuditEvent, ListRecord
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 from issuer.status import BITS, list_uri
-from issuer.store import DB_FILE, Audit, PutList, SqliteStore
+from issuer.store import DB_FILE, Audit, PutList
+from issuer.stores import open_store, store_exists
 
 # Lists are numbered 1, 2, ... and each is published on its own, so one may be missing from
 # the ledger while a later one is there; and the last lists a lost store made may never have
@@ -106,8 +107,8 @@ def recover(
     """Make the lost store anew from the ledger's lists, publish them back unchanged (the
     ledger takes them only if nothing was cleared) with a fresh list for new credentials.
     All or nothing: on a refusal no store is left behind."""
-    db = settings.store_dir / DB_FILE
-    if db.exists():
+    db = settings.store_dir / DB_FILE if settings.database_url is None else "the database's store"
+    if store_exists(settings):
         raise STORE_PRESENT(
             f"{db} exists: recovery rebuilds a lost store only; move it away first if it is "
             "damaged beyond use"
@@ -153,7 +154,7 @@ def recover(
         detail={"lists": [f.to_json() for f in found], "freshList": number},
     )
     try:
-        store = SqliteStore(settings.store_dir, create=True)
+        store = open_store(settings, create=True)
         try:
             store.write([*(PutList(r) for r in records), PutList(fresh), Audit(event)])
         finally:

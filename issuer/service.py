@@ -49,8 +49,9 @@ from issuer.errors import (
     PROOF_KEY_DUPLICATE,
     PROOF_MISSING,
     STAFF_SCOPE_MISSING,
+    STORE_CONFLICT,
 )
-from issuer.nonces import Nonces
+from issuer.nonces import NonceBook, Nonces, SharedNonces
 from issuer.offers import CreatedOffer, OfferBook, Redeemed, digest, wrong_code_error
 from issuer.records import (
     ISSUED,
@@ -66,14 +67,17 @@ from issuer.settings import IssuerSettings
 from issuer.status import StatusLists, sign_list
 from issuer.store import (
     Audit,
+    ClearExpired,
     IssuerStore,
+    MarkPending,
+    NewList,
     Op,
     PutIssued,
     PutList,
     PutOffer,
-    SqliteStore,
-    require_store,
+    SpendNonce,
 )
+from issuer.stores import open_store, require_store_of
 from issuer.trust import LedgerView
 
 log = logging.getLogger("civicid.issuer")
@@ -89,6 +93,9 @@ TRANSITIONS: Final = {
 MAX_PAGE: Final = 500
 # A record named where an id was expected: its newest ids, enough to pick one from.
 MAX_IDS_HINTED: Final = 5
+# Issuer processes sharing a database: a change that finds what it read changed by another
+# process is read and tried again, this many times (each retry follows a change that won).
+MAX_CONFLICT_RETRIES: Final = 8
 T = TypeVar("T")
 
 
@@ -114,13 +121,20 @@ class Issuer:
         ledger.identity = identity
         self.clock = clock
         self.keyring = Keyring(store, clock)
-        self.nonces = Nonces(clock, settings.nonce_ttl)
+        self.shared = store.shared
+        self.nonces: NonceBook = (
+            SharedNonces(store, clock, settings.nonce_ttl)
+            if store.shared
+            else Nonces(clock, settings.nonce_ttl)
+        )
         self.offers = OfferBook(settings.public_url, settings.tx_code_length)
         self.lists = StatusLists(settings.public_url, settings.status_list_size)
         self.publish_wanted = threading.Event()
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
-        for offer in store.active_offers():
+        # Another process took a status index this one chose: learn which before the next.
+        self._stale_lists = False
+        for offer in [] if store.shared else store.active_offers():
             if offer.claims is not None:  # not yet expired and cleared
                 self.offers.put(offer)
         for record in store.lists():
@@ -139,14 +153,14 @@ class Issuer:
         (exclusively; made only with ``create``, by ``init``), and a proving client for its
         ledger. Without its store: ``issuer_store_missing``, and nothing written."""
         if not create:
-            require_store(settings.store_dir)
+            require_store_of(settings)
 
         def load_identity() -> Identity:
             return KeyStore(settings.keys_dir).identity(settings.identity)
 
         identity = load_identity()
         client = client or ledger_client(settings)
-        store = SqliteStore(settings.store_dir, create=create)
+        store = open_store(settings, create=create)
         view = LedgerView(
             client,
             identity,
@@ -190,14 +204,48 @@ class Issuer:
 
     def _wait(self, begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kw: Any) -> T:
         """Run a ``*_begin`` step and wait until its change is durable; a refusal is raised
-        once its audit record is."""
-        try:
-            value, future = begin(*args, **kw)
-        except Error:
-            self.barrier().result()
-            raise
-        future.result()
-        return value
+        once its audit record is. A change another process beat is read and run again."""
+        for attempt in range(MAX_CONFLICT_RETRIES + 1):
+            try:
+                value, future = begin(*args, **kw)
+            except Error:
+                self.barrier().result()
+                raise
+            try:
+                future.result()
+            except Error as exc:
+                if self.retry_after(exc, attempt):
+                    continue
+                raise
+            return value
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def retry_after(self, error: Error, attempt: int) -> bool:
+        """Whether a ``*_begin`` step whose change failed with ``error`` is run again: only
+        when another process sharing the store changed what it read, a bounded number of
+        times."""
+        if not STORE_CONFLICT.matches(error) or attempt >= MAX_CONFLICT_RETRIES:
+            return False
+        self._stale_lists = True
+        return True
+
+    def _fresh(self, offer: Offer | None) -> Offer | None:
+        """On a shared store: ``offer`` as the store holds it now replaces memory's copy."""
+        if offer is not None:
+            self.offers.put(offer)
+        return offer
+
+    def _sync_lists(self, *, everything: bool = False) -> None:
+        """On a shared store (under the state lock): the lists other processes made, and
+        after a conflict (or with ``everything``) the indexes and statuses they set."""
+        records = self.store.lists()
+        newest = records[-1].number if records else None
+        for record in records:
+            known = record.number in self.lists.lists
+            stale = everything or (self._stale_lists and record.number == newest)
+            if not known or stale:
+                self.lists.load(record, list(self.store.slots(record.number)))
+        self._stale_lists = False
 
     def authorize(self, api_key: str | None, scopes: tuple[str, ...], action: str) -> Clerk:
         """The clerk whose key this is, if it has one of ``scopes`` (admin has all); every
@@ -290,7 +338,10 @@ class Issuer:
         return created, future
 
     def offer(self, offer_id: str) -> Offer:
-        found = self.offers.by_id.get(offer_id) or self.store.offer(offer_id)
+        if self.shared:
+            found = self.store.offer(offer_id)
+        else:
+            found = self.offers.by_id.get(offer_id) or self.store.offer(offer_id)
         if found is None:
             raise OFFER_NOT_FOUND(f"no offer {offer_id!r}")
         return found
@@ -326,6 +377,9 @@ class Issuer:
         )
 
     def list_uris(self) -> dict[int, str]:
+        if self.shared:
+            with self._lock:
+                self._sync_lists()
         return {n: s.record.uri for n, s in self.lists.lists.items()}
 
     def set_status(self, clerk: Clerk, issued_id: str, action: str) -> Issued:
@@ -346,7 +400,11 @@ class Issuer:
                 self.ledger.require_accredited(issued.vct, fresh=True)
             with self._lock:
                 number, idx = issued.slots[0]
-                current = self.lists.lists[number].bits.get(idx)
+                if self.shared:  # another process may have changed it: the store says
+                    self._sync_lists()
+                    current = issued.status
+                else:
+                    current = self.lists.lists[number].bits.get(idx)
                 if current not in allowed:
                     raise CREDENTIAL_STATUS_CONFLICT(
                         f"cannot {action} a credential that is {STATUS_NAMES[current]}"
@@ -361,7 +419,13 @@ class Issuer:
                     detail={"from": STATUS_NAMES[current], "to": STATUS_NAMES[target]},
                 )
                 ops: list[Op] = [PutList(r) for r in marked]
-                future = self.store.submit([*ops, PutIssued(updated), event])
+                if self.shared:
+                    numbers = sorted({n for n, _ in issued.slots})
+                    ops = [MarkPending(n) for n in numbers]
+                    ops.append(PutIssued(updated, expect_status=current))
+                else:
+                    ops.append(PutIssued(updated))
+                future = self.store.submit([*ops, event])
         return updated, future
 
     # -- status publication -----------------------------------------------------------------
@@ -370,54 +434,61 @@ class Issuer:
         """Publish every list that changed (or is due to be refreshed) as one new token per
         list on the ledger. A ledger that cannot be reached: the changes stay pending, are
         published by the next run, and the first failure is raised."""
+        with self._publishing, self.store.publishing() as mine:
+            if not mine:  # another process sharing the store publishes now
+                return []
+            return self._publish(actor)
+
+    def _publish(self, actor: str) -> list[ListRecord]:
         published: list[ListRecord] = []
         failure: Error | None = None
-        with self._publishing:
+        with self._lock:
+            if self.shared:  # every process's changes, as the store holds them
+                self._sync_lists(everything=True)
+            snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
+        signer = self.identity
+        if snapshots:
+            try:
+                signer = self.ledger.require_key_in_force()
+            except Error as exc:
+                self.store.write([self._event(actor, "status.publish", outcome=exc.code)])
+                raise
+        for snapshot in snapshots:
+            now = self.clock()
+            token = sign_list(
+                snapshot,
+                key=signer.key,
+                kid=signer.kid,
+                now=now,
+                ttl=self.settings.status_ttl,
+            )
+            try:
+                receipt = self.ledger.publish_list(snapshot.uri, token)
+            except Error as exc:
+                failure = failure or exc
+                event = self._event(actor, "status.publish", subject=snapshot.uri, outcome=exc.code)
+                self.store.write([event])
+                continue
             with self._lock:
-                snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
-            signer = self.identity
-            if snapshots:
-                try:
-                    signer = self.ledger.require_key_in_force()
-                except Error as exc:
-                    self.store.write([self._event(actor, "status.publish", outcome=exc.code)])
-                    raise
-            for snapshot in snapshots:
-                now = self.clock()
-                token = sign_list(
-                    snapshot,
-                    key=signer.key,
-                    kid=signer.kid,
-                    now=now,
-                    ttl=self.settings.status_ttl,
+                record = self.lists.published(
+                    snapshot, now=now, seq=int(receipt["seq"]), token=token
                 )
-                try:
-                    receipt = self.ledger.publish_list(snapshot.uri, token)
-                except Error as exc:
-                    failure = failure or exc
-                    event = self._event(
-                        actor, "status.publish", subject=snapshot.uri, outcome=exc.code
-                    )
-                    self.store.write([event])
-                    continue
-                with self._lock:
-                    record = self.lists.published(
-                        snapshot, now=now, seq=int(receipt["seq"]), token=token
-                    )
-                    event = self._event(
-                        actor,
-                        "status.publish",
-                        subject=snapshot.uri,
-                        detail={"seq": record.published_seq, "version": snapshot.version},
-                    )
-                    future = self.store.submit([PutList(record), event])
-                future.result()
-                published.append(record)
+                event = self._event(
+                    actor,
+                    "status.publish",
+                    subject=snapshot.uri,
+                    detail={"seq": record.published_seq, "version": snapshot.version},
+                )
+                future = self.store.submit([PutList(record), event])
+            future.result()
+            published.append(record)
         if failure is not None:
             raise failure
         return published
 
     def status_token(self, number: int) -> str | None:
+        if self.shared:  # the latest token, whichever process published it
+            return next((r.token for r in self.store.lists() if r.number == number), None)
         state = self.lists.lists.get(number)
         return state.record.token if state is not None else None
 
@@ -431,6 +502,8 @@ class Issuer:
             for offer in expired:
                 self.offers.drop(offer)
                 ops.append(PutOffer(replace(offer, claims=None, code=None)))
+            if self.shared:  # all processes' offers, by the store's own clock rule
+                ops = [ClearExpired(now)]
             future = self.store.submit(ops) if ops else None
         if future is not None:
             future.result()
@@ -469,11 +542,15 @@ class Issuer:
 
     def fetch_offer_begin(self, offer_id: str) -> tuple[dict[str, Any], Future[None]]:
         with self._lock:
-            stored = None if offer_id in self.offers.by_id else self.store.offer(offer_id)
+            if self.shared:
+                stored = self._fresh(self.store.offer(offer_id))
+            else:
+                stored = None if offer_id in self.offers.by_id else self.store.offer(offer_id)
             fetched, body = self.offers.fetch(offer_id, self.clock(), stored)
             self.offers.put(fetched)
             event = self._event(WALLET, "offer.fetch", subject=fetched.id, record=fetched.record)
-            future = self.store.submit([PutOffer(fetched), event])
+            expect = stored if self.shared else None
+            future = self.store.submit([PutOffer(fetched, expect=expect), event])
         return body.to_json(), future
 
     def token(self, request: TokenRequest) -> TokenResponse:
@@ -481,12 +558,40 @@ class Issuer:
         return self._wait(self.token_begin, request)
 
     def token_begin(self, request: TokenRequest) -> tuple[TokenResponse, Future[None]]:
+        for attempt in range(MAX_CONFLICT_RETRIES + 1):
+            outcome, future = self._redeem(request)
+            if isinstance(outcome, Redeemed):
+                break
+            if self.shared:  # counted across processes before the refusal is answered
+                try:
+                    future.result()
+                except Error as exc:
+                    if self.retry_after(exc, attempt):
+                        continue
+                    raise
+            raise wrong_code_error(outcome)  # answered after the barrier: attempts are counted
+        else:
+            raise AssertionError("unreachable: the last attempt breaks or raises")
+        answer = TokenResponse(
+            access_token=outcome.access_token,
+            token_type="Bearer",  # noqa: S106  # RFC 6750 token type, not a secret
+            expires_in=self.settings.token_ttl,
+        )
+        return answer, future
+
+    def _redeem(self, request: TokenRequest) -> tuple[Redeemed | Offer, Future[None]]:
+        """One try at the code: redeemed, or the offer with a wrong code counted; queued."""
         now = self.clock()
         with self._lock:
             code_hash = digest(request.pre_authorized_code)
-            stored = (
-                None if code_hash in self.offers.by_code else self.store.offer_by_code(code_hash)
-            )
+            if self.shared:
+                stored = self._fresh(self.store.offer_by_code(code_hash))
+            else:
+                stored = (
+                    None
+                    if code_hash in self.offers.by_code
+                    else self.store.offer_by_code(code_hash)
+                )
             outcome = self.offers.redeem(request, now, self.settings.token_ttl, stored)
             offer = outcome.offer if isinstance(outcome, Redeemed) else outcome
             self.offers.put(offer)
@@ -497,15 +602,9 @@ class Issuer:
                 record=offer.record,
                 outcome="ok" if isinstance(outcome, Redeemed) else wrong_code_error(offer).code,
             )
-            future = self.store.submit([PutOffer(offer), event])
-        if not isinstance(outcome, Redeemed):
-            raise wrong_code_error(outcome)  # answered after the barrier: attempts are counted
-        answer = TokenResponse(
-            access_token=outcome.access_token,
-            token_type="Bearer",  # noqa: S106  # RFC 6750 token type, not a secret
-            expires_in=self.settings.token_ttl,
-        )
-        return answer, future
+            expect = stored if self.shared else None
+            future = self.store.submit([PutOffer(offer, expect=expect), event])
+        return outcome, future
 
     def nonce(self) -> NonceResponse:
         return NonceResponse(c_nonce=self.nonces.issue())
@@ -521,6 +620,9 @@ class Issuer:
         self, access_token: str | None, request: CredentialRequest
     ) -> tuple[CredentialResponse, Future[None]]:
         now = self.clock()
+        if self.shared and access_token:
+            with self._lock:
+                self._fresh(self.store.offer_by_token(digest(access_token)))
         offer = self.offers.for_token(access_token, now)
         if offer is None:
             raise ACCESS_TOKEN_INVALID("send the access token from the token endpoint")
@@ -553,8 +655,10 @@ class Issuer:
                 raise ACCESS_TOKEN_INVALID("the access token was used")
             # Taken now, so a second request with the same token finds it gone.
             self.offers.drop(offer)
+            if self.shared:
+                self._sync_lists()
             slots, new_lists = self.lists.allocate(len(verified), now)
-            if new_lists:  # queued before any issuance that uses them can be
+            if new_lists and not self.shared:  # queued before any issuance that uses them
                 self.store.submit([PutList(r) for r in new_lists])
         if new_lists:
             self.publish_wanted.set()  # a new list must reach the ledger before it is read
@@ -597,8 +701,18 @@ class Issuer:
             record=issued.record,
             detail={"offer": offer.id, "copies": len(credentials)},
         )
+        ops: list[Op] = [PutIssued(issued), PutOffer(done), event]
+        if self.shared:  # all or nothing: the list, the indexes, the token, the nonces
+            spent = sorted({v.nonce for v in verified if v.nonce is not None})
+            ops = [
+                *(NewList(r) for r in new_lists),
+                PutIssued(issued),
+                PutOffer(done, expect=offer),
+                *(SpendNonce(n) for n in spent),
+                event,
+            ]
         with self._lock:
-            future = self.store.submit([PutIssued(issued), PutOffer(done), event])
+            future = self.store.submit(ops)
         self.nonces.consume({v.nonce for v in verified if v.nonce is not None})
         answer = CredentialResponse.from_json(
             {"credentials": [{"credential": c} for c in credentials]}

@@ -33,7 +33,8 @@ from issuer.recovery import Recovered, ledger_lists
 from issuer.recovery import recover as rebuild
 from issuer.service import Issuer
 from issuer.settings import CONFIG_FILE, ConfigurationSettings, IssuerSettings
-from issuer.store import DB_FILE, Audit, PutClerk, PutList, RemoveClerk, SqliteStore
+from issuer.store import DB_FILE, Audit, PutClerk, PutList, RemoveClerk
+from issuer.stores import open_store, store_exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +100,14 @@ def initialize(
             standing.require()  # issuer_not_accredited, accreditation_revoked, ...
             assert standing.accreditation is not None
             accreditations[config.id] = standing.accreditation
-        created_store = not (chosen.store_dir / DB_FILE).exists()
+        created_store = not store_exists(chosen)
+        where = (
+            str(chosen.store_dir / DB_FILE)
+            if chosen.database_url is None
+            else "the issuer store in the database"
+        )
         if recover and not created_store:
-            raise STORE_PRESENT(f"{chosen.store_dir / DB_FILE} exists: nothing to recover")
+            raise STORE_PRESENT(f"{where} exists: nothing to recover")
         if created_store and not recover:
             # A new store over lists already published would republish them all valid (a
             # suspension lifted; a revocation the ledger refuses to clear: no issuer at all).
@@ -137,7 +143,7 @@ def initialize(
             issuer.close()
     except Error:
         path.unlink(missing_ok=True)
-        if created_store:
+        if created_store and chosen.database_url is None:
             shutil.rmtree(chosen.store_dir, ignore_errors=True)
         raise
     return Initialized(chosen, identity.did, accreditations, first)
@@ -153,7 +159,7 @@ def add_clerk(
 ) -> NewClerk:
     """A clerk and its API key (shown once). Works beside a running server: clerks are read
     from the store when a key is first seen."""
-    store = SqliteStore(settings.store_dir, exclusive=False)
+    store = open_store(settings, exclusive=False)
     try:
         if any(c.name == name for c in store.clerks()):
             raise CLERK_EXISTS(f"a clerk named {name!r} exists")
@@ -174,7 +180,7 @@ def add_clerk(
 def remove_clerk(settings: IssuerSettings, name: str, clock: Clock = system_clock) -> Clerk:
     """Take a clerk away: its API key is refused from its next call on, by a running server
     too (a remembered key is checked against the store on every call)."""
-    store = SqliteStore(settings.store_dir, exclusive=False)
+    store = open_store(settings, exclusive=False)
     try:
         clerk = next((c for c in store.clerks() if c.name == name), None)
         if clerk is None:
@@ -190,7 +196,7 @@ def remove_clerk(settings: IssuerSettings, name: str, clock: Clock = system_cloc
 
 def list_clerks(settings: IssuerSettings) -> list[Clerk]:
     """Every clerk: name, scopes, since when (never a key or its hash)."""
-    store = SqliteStore(settings.store_dir, exclusive=False)
+    store = open_store(settings, exclusive=False)
     try:
         return store.clerks()
     finally:

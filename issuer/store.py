@@ -18,7 +18,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +57,16 @@ class RemoveClerk:
 @dataclass(frozen=True, slots=True)
 class PutOffer:
     offer: Offer
+    # On a store several processes share: written only if the stored offer is still
+    # ``expect`` (else ``issuer_store_conflict``, and the caller reads it again and retries).
+    expect: Offer | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PutIssued:
     issued: Issued
+    # On a shared store: written only if the stored status is still this one.
+    expect_status: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +79,58 @@ class Audit:
     event: AuditEvent
 
 
-Op = PutClerk | RemoveClerk | PutOffer | PutIssued | PutList | Audit
+@dataclass(frozen=True, slots=True)
+class NewList:
+    """A list created to hold new indexes: refused (a conflict) if its number is taken."""
+
+    record: ListRecord
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPending:
+    """A status changed on list ``number``: publish it (counted, for a shared store)."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpendNonce:
+    """A ``c_nonce`` used by this issuance: gone, or the issuance is a conflict (a store of
+    one process keeps nonces in memory and has nothing to do)."""
+
+    nonce: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClearExpired:
+    """Drop the claims and codes of every offer in play whose time (and token's) is up."""
+
+    now: int
+
+
+Op = (
+    PutClerk
+    | RemoveClerk
+    | PutOffer
+    | PutIssued
+    | PutList
+    | Audit
+    | NewList
+    | MarkPending
+    | SpendNonce
+    | ClearExpired
+)
 
 
 class IssuerStore(Protocol):
-    """What the issuer needs from a store; a PostgreSQL store implements the same."""
+    """What the issuer needs from a store; a PostgreSQL store implements the same.
+
+    ``shared``: other processes change the store too (PostgreSQL). The issuer then reads
+    what it is about to change from the store, not from its memory, writes it with
+    ``expect`` (a write that finds it changed fails with ``issuer_store_conflict`` and is
+    retried), keeps nonces in the store, and publishes lists only while ``publishing``."""
+
+    shared: bool
 
     def submit(self, ops: Sequence[Op]) -> Future[None]:
         """Queue ``ops`` (applied in submission order, all or none); the future completes when
@@ -105,6 +157,16 @@ class IssuerStore(Protocol):
     def counts(self) -> dict[str, int]: ...
     def maintain(self) -> None:
         """Make dropped data (an issued offer's claims) unrecoverable from the files."""
+        ...
+
+    def offer_by_token(self, token_hash: str) -> Offer | None: ...
+    def put_nonce(self, nonce: str, *, now: int, expires: int) -> None:
+        """Keep a ``c_nonce`` given out (a shared store; durable when this returns)."""
+        ...
+
+    def nonce_expires(self, nonce: str) -> int | None: ...
+    def publishing(self) -> contextlib.AbstractContextManager[bool]:
+        """Whether this process may publish lists now (one publisher at a time)."""
         ...
 
     def close(self) -> None: ...
@@ -204,7 +266,7 @@ def require_store(directory: Path) -> None:
         )
 
 
-def _offer(row: sqlite3.Row) -> Offer:
+def offer_from_row(row: sqlite3.Row | Mapping[str, Any]) -> Offer:
     return Offer(
         id=row["id"],
         record=row["record"],
@@ -230,6 +292,10 @@ class SqliteStore:
     """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
     ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data. Only with
     ``create`` (``init``, ``recover``) is a missing store made; else ``issuer_store_missing``."""
+
+    # One serving process: its memory is the truth, ``expect`` always holds, nonces stay
+    # in memory, and it is always the publisher.
+    shared = False
 
     def __init__(self, directory: Path, *, exclusive: bool = True, create: bool = False) -> None:
         if not create:
@@ -390,7 +456,7 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO slots (list, idx, issued) VALUES (?, ?, ?)",
                 [(n, idx, i.id) for n, idx in i.slots],
             )
-        elif isinstance(op, PutList):
+        elif isinstance(op, PutList | NewList):
             r = op.record
             db.execute(
                 UPSERT_LIST,
@@ -398,6 +464,16 @@ class SqliteStore:
                     *(r.number, r.uri, r.size, r.bits, r.created, r.published_at),
                     *(r.published_seq, r.token, int(r.pending)),
                 ),
+            )
+        elif isinstance(op, MarkPending):
+            db.execute("UPDATE lists SET pending = 1 WHERE number = ?", (op.number,))
+        elif isinstance(op, SpendNonce):
+            pass  # kept in the serving process's memory (issuer/nonces.py)
+        elif isinstance(op, ClearExpired):
+            db.execute(
+                "UPDATE offers SET claims = NULL, code = NULL WHERE state IN ('offered', "
+                "'redeemed') AND expires <= ? AND COALESCE(token_expires, 0) <= ?",
+                (op.now, op.now),
             )
         elif isinstance(op, RemoveClerk):
             db.execute("DELETE FROM clerks WHERE id = ?", (op.clerk_id,))
@@ -439,27 +515,28 @@ class SqliteStore:
 
     def clerk(self, clerk_id: str) -> Clerk | None:
         rows = self._rows("SELECT * FROM clerks WHERE id = ?", (clerk_id,))
-        return _clerk(rows[0]) if rows else None
+        return clerk_from_row(rows[0]) if rows else None
 
     def clerks(self) -> list[Clerk]:
-        return [_clerk(r) for r in self._rows("SELECT * FROM clerks ORDER BY created, name")]
+        rows = self._rows("SELECT * FROM clerks ORDER BY created, name")
+        return [clerk_from_row(r) for r in rows]
 
     def offer(self, offer_id: str) -> Offer | None:
         rows = self._rows(SELECT_OFFERS + " WHERE id = ?", (offer_id,))
-        return _offer(rows[0]) if rows else None
+        return offer_from_row(rows[0]) if rows else None
 
     def offer_by_code(self, code_hash: str) -> Offer | None:
         rows = self._rows(SELECT_OFFERS + " WHERE code_hash = ?", (code_hash,))
-        return _offer(rows[0]) if rows else None
+        return offer_from_row(rows[0]) if rows else None
 
     def active_offers(self) -> list[Offer]:
         sql = SELECT_OFFERS + " WHERE state IN ('offered', 'redeemed')"
-        return [_offer(r) for r in self._rows(sql)]
+        return [offer_from_row(r) for r in self._rows(sql)]
 
     def offers(self, *, record: str | None, limit: int, offset: int) -> list[Offer]:
         where, params = ("WHERE record = ?", [record]) if record is not None else ("", [])
         sql = f"{SELECT_OFFERS} {where} ORDER BY rowid DESC LIMIT ? OFFSET ?"
-        return [_offer(r) for r in self._rows(sql, [*params, limit, offset])]
+        return [offer_from_row(r) for r in self._rows(sql, [*params, limit, offset])]
 
     def _issued(self, rows: list[sqlite3.Row]) -> list[Issued]:
         if not rows:
@@ -554,6 +631,20 @@ class SqliteStore:
             out[table] = int(self._rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608
         return out
 
+    def offer_by_token(self, token_hash: str) -> Offer | None:
+        rows = self._rows(SELECT_OFFERS + " WHERE token_hash = ?", (token_hash,))
+        return offer_from_row(rows[0]) if rows else None
+
+    def put_nonce(self, nonce: str, *, now: int, expires: int) -> None:
+        raise NotImplementedError("a store of one process keeps nonces in memory")
+
+    def nonce_expires(self, nonce: str) -> int | None:
+        raise NotImplementedError("a store of one process keeps nonces in memory")
+
+    @contextlib.contextmanager
+    def publishing(self) -> Iterator[bool]:
+        yield True
+
     def size_bytes(self) -> int:
         return sum(
             p.stat().st_size
@@ -590,7 +681,7 @@ class SqliteStore:
             self._lock_fd = None
 
 
-def _clerk(row: sqlite3.Row) -> Clerk:
+def clerk_from_row(row: sqlite3.Row | Mapping[str, Any]) -> Clerk:
     return Clerk(
         id=row["id"],
         name=row["name"],

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from civicid.errors import REQUEST_INVALID
+from civicid.errors import REQUEST_INVALID, Error
 from issuer.errors import BODY_TOO_LARGE
 from issuer.service import Issuer
 
@@ -73,10 +73,25 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 async def durable(begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kwargs: Any) -> T:
-    """Run a ``*_begin`` step here, then wait (without a thread) until it is on disk."""
-    value, future = begin(*args, **kwargs)
-    await asyncio.wrap_future(future)
-    return value
+    """Run a ``*_begin`` step here, then wait (without a thread) until it is on disk. On a
+    store shared with other processes the step reads the database, so it runs in the thread
+    pool, and a change another process beat is run again (``Issuer.retry_after``)."""
+    owner = getattr(begin, "__self__", None)
+    shared = isinstance(owner, Issuer) and owner.shared
+    attempt = 0
+    while True:
+        if shared:
+            value, future = await run_in_threadpool(begin, *args, **kwargs)
+        else:
+            value, future = begin(*args, **kwargs)
+        try:
+            await asyncio.wrap_future(future)
+        except Error as exc:
+            if isinstance(owner, Issuer) and owner.retry_after(exc, attempt):
+                attempt += 1
+                continue
+            raise
+        return value
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -144,7 +144,10 @@ async def token(request: Request) -> Response:
 
 @router.post("/nonce", summary="Nonce endpoint (§7)", response_model=NonceResponse)
 async def nonce(request: Request) -> Response:
-    return json_response(issuer_of(request).nonce().to_json(), headers=NO_STORE)
+    issuer = issuer_of(request)
+    # Kept in the database when processes share one: not on the event loop then.
+    answer = await call(issuer.nonce) if issuer.shared else issuer.nonce()
+    return json_response(answer.to_json(), headers=NO_STORE)
 
 
 @router.post(

@@ -1,0 +1,218 @@
+"""Two issuers on one PostgreSQL database (as two processes have: each its own memory, its own
+connections): an offer made at one is fetched and redeemed at the other, a token and a nonce
+from one are good at the other, and each of them, and each pre-authorized code, is used once
+when both are asked at the same moment; wrong transaction codes are counted across both;
+status indexes are never handed out twice; the audit log stays one chain; a status changed
+at one is published by whichever publishes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from civicid.errors import Error
+from civicid.status_list import STATUS_INVALID, parse_token
+from issuer.offers import MAX_TX_CODE_ATTEMPTS
+from issuer.pg_store import PgStore
+from issuer.records import ISSUED, LOCKED
+from issuer.service import Issuer
+from issuer.store import verify_audit_chain
+from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
+from tests.issuer.test_bad_input import (
+    credential_request,
+    good_proof,
+    offer,
+    redeem,
+    token_request,
+)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Pair:
+    env: Env  # env.issuer is the first issuer
+    other: Issuer
+
+    @property
+    def one(self) -> Issuer:
+        return self.env.issuer
+
+
+@pytest.fixture
+def pair(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database_url: str
+) -> Iterator[Pair]:
+    env = make_env(tmp_path, ledger_world, clock, database_url=database_url)
+    other = Issuer.open(env.settings, clock=clock)
+    yield Pair(env, other)
+    other.close()
+    env.issuer.close()
+
+
+@pytest.fixture
+def small_lists(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database_url: str
+) -> Iterator[Pair]:
+    """Lists of 64: two issuers picking at random soon pick the same index, and both soon
+    want the next list."""
+    env = make_env(tmp_path, ledger_world, clock, database_url=database_url, status_list_size=64)
+    other = Issuer.open(env.settings, clock=clock)
+    yield Pair(env, other)
+    other.close()
+    env.issuer.close()
+
+
+def at_once(*calls: Callable[[], T]) -> list[T | Error]:
+    """Run ``calls`` in threads released together; each one's result or our error."""
+    start = threading.Barrier(len(calls))
+    results: list[T | Error] = [Error("unset", "not run")] * len(calls)
+
+    def run(n: int) -> None:
+        start.wait()
+        try:
+            results[n] = calls[n]()
+        except Error as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def codes(results: list[Any]) -> list[str]:
+    return sorted(r.code for r in results if isinstance(r, Error))
+
+
+def test_both_issuers_keep_their_state_in_the_database(pair: Pair) -> None:
+    assert isinstance(pair.one.store, PgStore) and isinstance(pair.other.store, PgStore)
+
+
+def test_an_offer_made_at_one_is_redeemed_and_issued_at_the_other(pair: Pair) -> None:
+    made = offer(pair.env)
+    token = pair.other.token(token_request(made, made.tx_code)).access_token
+    proof = good_proof(pair.env)  # its nonce from the first issuer
+    answer = pair.other.credential_request(token, credential_request([proof]))
+    assert len(answer.credentials) == 1
+    stored = pair.one.offer(made.offer.id)
+    assert stored.state == ISSUED and stored.claims is None
+    with pytest.raises(Error) as caught:
+        pair.one.credential_request(token, credential_request([good_proof(pair.env)]))
+    assert caught.value.code == "access_token_invalid"
+
+
+def test_a_code_redeemed_at_both_at_once_gives_one_token(pair: Pair) -> None:
+    for _ in range(5):
+        made = offer(pair.env)
+        request = token_request(made, made.tx_code)
+        results = at_once(
+            lambda r=request: pair.one.token(r),  # type: ignore[misc]
+            lambda r=request: pair.other.token(r),  # type: ignore[misc]
+        )
+        assert codes(results) == ["grant_code_used"], results
+
+
+def test_an_offer_fetched_by_reference_at_both_at_once_is_served_once(pair: Pair) -> None:
+    made = offer(pair.env)
+    results = at_once(
+        lambda: pair.one.fetch_offer(made.offer.id), lambda: pair.other.fetch_offer(made.offer.id)
+    )
+    assert codes(results) == ["offer_already_fetched"]
+
+
+def test_wrong_transaction_codes_are_counted_across_both(pair: Pair) -> None:
+    made = offer(pair.env)
+    wrong = "0" * len(made.tx_code or "") if made.tx_code != "0" * 6 else "1" * 6
+    request = token_request(made, wrong)
+    results = at_once(
+        *[(lambda i=i: (pair.one, pair.other)[i % 2].token(request)) for i in range(8)]
+    )
+    assert all(isinstance(r, Error) for r in results)
+    assert pair.one.offer(made.offer.id).state == LOCKED
+    assert pair.other.offer(made.offer.id).attempts == MAX_TX_CODE_ATTEMPTS
+    counted = codes(results)
+    assert counted.count("tx_code_wrong") == MAX_TX_CODE_ATTEMPTS - 1
+    assert counted.count("offer_locked") == 8 - (MAX_TX_CODE_ATTEMPTS - 1)
+
+
+def test_an_access_token_used_at_both_at_once_issues_once(pair: Pair) -> None:
+    token = redeem(pair.env, offer(pair.env))
+    proofs = [good_proof(pair.env), good_proof(pair.env)]
+    results = at_once(
+        lambda: pair.one.credential_request(token, credential_request([proofs[0]])),
+        lambda: pair.other.credential_request(token, credential_request([proofs[1]])),
+    )
+    assert codes(results) == ["access_token_invalid"]
+    assert pair.one.store.counts()["issued"] == 1
+
+
+def test_a_nonce_used_at_both_at_once_serves_one_request(pair: Pair) -> None:
+    nonce = pair.one.nonce().c_nonce
+    tokens = [redeem(pair.env, offer(pair.env, record=f"N-{i}")) for i in range(2)]
+    results = at_once(
+        *[
+            (
+                lambda i=i: (pair.one, pair.other)[i].credential_request(
+                    tokens[i], credential_request([good_proof(pair.env, nonce=nonce)])
+                )
+            )
+            for i in range(2)
+        ]
+    )
+    assert codes(results) == ["proof_nonce_mismatch"]
+    assert pair.other.store.counts()["issued"] == 1
+
+
+def test_status_indexes_are_never_handed_out_twice(small_lists: Pair) -> None:
+    pair = small_lists
+    tokens = [redeem(pair.env, offer(pair.env, record=f"S-{i}")) for i in range(16)]
+
+    def issue(i: int) -> int:
+        issuer = (pair.one, pair.other)[i % 2]
+        proofs = [good_proof(pair.env) for _ in range(3)]
+        return len(issuer.credential_request(tokens[i], credential_request(proofs)).credentials)
+
+    results = at_once(*[(lambda i=i: issue(i)) for i in range(16)])
+    assert results == [3] * 16
+    issued = pair.one.credentials(record=None, status=None, limit=100, offset=0)
+    slots = [slot for i in issued for slot in i.slots]
+    assert len(slots) == 48 and len(set(slots)) == 48
+    # New lists only at the top: every list below the newest is past its rollover share.
+    numbers = sorted({n for n, _ in slots})
+    assert numbers == list(range(1, len(numbers) + 1))
+    verify_audit_chain(pair.one.audit(limit=500))
+
+
+def test_a_revocation_at_one_is_published_by_the_other(pair: Pair) -> None:
+    made = offer(pair.env)
+    token = redeem(pair.env, made)
+    pair.one.credential_request(token, credential_request([good_proof(pair.env)]))
+    issued = pair.one.credentials(record="REG-1", status=None, limit=1, offset=0)[0]
+    pair.one.set_status(pair.env.clerk(), issued.id, "revoke")
+    with pytest.raises(Error) as caught:  # the other sees it revoked already
+        pair.other.set_status(pair.env.clerk(), issued.id, "revoke")
+    assert caught.value.code == "credential_status_conflict"
+    published = pair.other.publish()
+    number, idx = issued.slots[0]
+    assert [r.number for r in published] == [number]
+    token_text = pair.one.status_token(number)
+    assert token_text is not None
+    assert parse_token(token_text).status_list.get(idx) == STATUS_INVALID
+    assert not any(r.pending for r in pair.one.store.lists())
+    verify_audit_chain(pair.one.audit(limit=500))
+
+
+def test_one_publisher_at_a_time(pair: Pair) -> None:
+    with pair.one.store.publishing() as mine:
+        assert mine
+        assert pair.other.publish() == []  # the other finds the lock held and leaves it
+    with pair.other.store.publishing() as theirs:
+        assert theirs
