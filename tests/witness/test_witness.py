@@ -4,6 +4,7 @@ code with nothing stored changed; rollback and fork attempts; the evidence a for
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -372,3 +373,26 @@ def test_a_clock_is_what_dates_the_cosignature(tmp_path: Path) -> None:
         assert cosigns(opened, Log().grow(1), 0) == NOW + 5
     finally:
         opened.close()
+
+
+def test_concurrent_requests_from_one_old_size_cosign_one(witness: Witness) -> None:
+    # tlog-witness: checking the old size and persisting must be atomic, or a smaller
+    # checkpoint's write can land after a larger one's and roll the record back.
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    log.grow(40)
+    bodies = {size: log.body(4, size) for size in range(5, 45)}
+
+    def send(size: int) -> str:
+        try:
+            witness.add_checkpoint(bodies[size])
+        except Error as exc:
+            return exc.code
+        return "cosigned"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = dict(zip(bodies, pool.map(send, bodies), strict=True))
+    winners = [size for size, outcome in outcomes.items() if outcome == "cosigned"]
+    assert len(winners) == 1
+    assert set(outcomes.values()) == {"cosigned", "witness_old_size_mismatch"}
+    assert witness.state.get(ORIGIN).size == winners[0]  # type: ignore[union-attr]
