@@ -12,11 +12,12 @@ import time
 import traceback
 from collections.abc import Callable
 
-from benchmarks import governance, issuer, ledger, sdjwt, verifier, wallet, witness
+from benchmarks import governance, issuer, ledger, ledger_pg, sdjwt, verifier, wallet, witness
 from benchmarks.table import Row, render
 
 BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "ledger": ledger.main,
+    "ledger_pg": ledger_pg.main,
     "governance": governance.main,
     "sdjwt": sdjwt.main,
     "issuer": issuer.main,

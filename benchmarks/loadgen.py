@@ -57,13 +57,20 @@ def request(method: str, path: str, body: bytes = b"", content_type: str = "") -
     return head.encode() + b"\r\n" + body
 
 
-def run(host: str, port: int, per_connection: list[list[bytes]]) -> Result:
-    """Send each list of requests over its own connection, all connections at once."""
+def run(host: str, port: int | list[int], per_connection: list[list[bytes]]) -> Result:
+    """Send each list of requests over its own connection, all connections at once; with
+    several ports, the connections are spread over them in turn (several server processes)."""
     result = Result()
+    ports = port if isinstance(port, list) else [port]
 
     async def main() -> None:
         started = time.perf_counter()
-        await asyncio.gather(*(_worker(host, port, reqs, result) for reqs in per_connection))
+        await asyncio.gather(
+            *(
+                _worker(host, ports[i % len(ports)], reqs, result)
+                for i, reqs in enumerate(per_connection)
+            )
+        )
         result.seconds = time.perf_counter() - started
 
     try:
