@@ -112,31 +112,34 @@ def example_claims() -> dict[str, Any]:
     return claims
 
 
-def ensure_ledger(root: Path, clock: Clock = system_clock) -> Ledgered:
-    """Genesis in ``root`` unless a ledger is there already."""
+def ensure_ledger(
+    root: Path, clock: Clock = system_clock, database_url: str | None = None
+) -> Ledgered:
+    """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
     from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
 
     paths = Paths(root)
-    if (paths.log / "log.dat").exists():
+    made = paths.keys.exists(CHECKPOINT_KEY) if database_url else (paths.log / "log.dat").exists()
+    if made:
         governance = load_governance(paths)
         keys = paths.keys
         name, vkey = keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey")
         return Ledgered(name, vkey, governance, created=False)
-    genesis = initialize(root, clock=clock)
+    genesis = initialize(root, clock=clock, database_url=database_url)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
 
-def ledger_settings(root: Path) -> Any:
+def ledger_settings(root: Path, database_url: str | None = None) -> Any:
     """The ledger's settings in ``root`` (its file and environment: its server limits)."""
     from ledger.settings import LedgerSettings
 
-    return LedgerSettings.load(root)
+    return LedgerSettings.load(root, database_url=database_url)
 
 
-def ledger_app(root: Path) -> Any:
+def ledger_app(root: Path, database_url: str | None = None) -> Any:
     from ledger.app import create_app
 
-    return create_app(ledger_settings(root))
+    return create_app(ledger_settings(root, database_url))
 
 
 def ensure_identity(
@@ -271,16 +274,18 @@ def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) ->
 
 
 @contextmanager
-def running(root: Path, ports: Ports) -> Iterator[Running]:
-    """Set up what is missing in ``root`` and serve the three services until the block ends."""
+def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterator[Running]:
+    """Set up what is missing in ``root`` and serve the three services until the block ends
+    (the ledger's log in ``database_url`` if given, or in CIVICID_DATABASE_URL's)."""
     from issuer.app import create_app as issuer_app
     from verifier.app import create_app as verifier_app
 
     root.mkdir(parents=True, exist_ok=True)
-    ledger = ensure_ledger(root)
+    settings = ledger_settings(root, database_url)
+    ledger = ensure_ledger(root, database_url=settings.database_url)
     with ExitStack() as stack:
         ledger_url = stack.enter_context(
-            serving(ledger_app(root), ports.ledger, settings=ledger_settings(root))
+            serving(ledger_app(root, database_url), ports.ledger, settings=settings)
         )
         client = LedgerClient(ledger_url, ledger.vkey, trust_file=root / STATE_DIR / "checkpoint")
         stack.callback(client.close)

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DataDir, reporting
+from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
 from civicid.errors import Conflict, StorageError, declare
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT
 from cli import stack
@@ -57,12 +57,13 @@ def up(
     ledger_port: Annotated[int, typer.Option(help="Port of the ledger.")] = LEDGER_PORT,
     issuer_port: Annotated[int, typer.Option(help="Port of the issuer.")] = ISSUER_PORT,
     verifier_port: Annotated[int, typer.Option(help="Port of the verifier.")] = VERIFIER_PORT,
+    database_url: DatabaseUrl = None,
     as_json: AsJson = False,
 ) -> None:
     """Run the ledger, issuer and verifier on loopback until Ctrl-C (set up on first run)."""
     with reporting(as_json):
         ports = stack.Ports(ledger_port, issuer_port, verifier_port)
-        with only_one(data_dir) as lock, stack.running(data_dir, ports) as services:
+        with only_one(data_dir) as lock, stack.running(data_dir, ports, database_url) as services:
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
             # Listen for Ctrl-C before saying we are up: a signal sent the moment the

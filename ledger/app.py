@@ -39,7 +39,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = ledger is None
-        opened = ledger if ledger is not None else open_ledger(settings.data_dir)
+        opened = (
+            ledger
+            if ledger is not None
+            else open_ledger(settings.data_dir, database_url=settings.database_url)
+        )
         app.state.ledger = opened
         app.state.settings = settings
         app.state.resolver = Resolver(opened)

@@ -151,3 +151,18 @@ def test_up_holds_every_service_to_the_server_limits(tmp_path: Path) -> None:
                 sock.close()
         assert stat.S_IMODE((data / "verifier").stat().st_mode) == 0o700
         assert stat.S_IMODE((data / "verifier" / "verifier.db").stat().st_mode) == 0o600
+
+
+def test_up_with_a_database_url_keeps_the_ledger_in_postgresql(
+    tmp_path: Path, database_url: str
+) -> None:
+    import psycopg
+
+    data = tmp_path / "civicid"
+    with up(data, *ports(), "--database-url", database_url) as (_, info):
+        checkpoint = httpx.get(info["ledger"]["url"] + "/checkpoint", timeout=5).text
+        with psycopg.connect(database_url) as conn:
+            stored = conn.execute("SELECT size, note FROM ledger.checkpoint").fetchone()
+        assert stored is not None and stored[1] == checkpoint
+        assert stored[0] > 1  # genesis, the two bodies, their grants and the type
+    assert not (data / "ledger" / "log.dat").exists()
