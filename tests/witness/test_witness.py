@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier
 from civicid.cosignature import CosignatureVerifier, CosignerKey, verify_cosignatures
@@ -396,3 +398,12 @@ def test_concurrent_requests_from_one_old_size_cosign_one(witness: Witness) -> N
     assert len(winners) == 1
     assert set(outcomes.values()) == {"cosigned", "witness_old_size_mismatch"}
     assert witness.state.get(ORIGIN).size == winners[0]  # type: ignore[union-attr]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2048) | st.text(max_size=512).map(str.encode))
+def test_any_body_is_answered_with_a_code(body: bytes) -> None:
+    try:
+        AddCheckpoint.parse(body)
+    except Error as exc:  # anything else (a crash) fails the test
+        assert exc.http_status in (400, 413)
