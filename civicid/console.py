@@ -68,6 +68,8 @@ DatabaseUrl = Annotated[
         show_default="the embedded store",
     ),
 ]
+# The help of every ``--ledger`` option that takes the ledger's URLs (civicid.ledger_client).
+LEDGER_URLS_HELP: Final = "The ledger's URL, or several comma-separated (a ledger, then mirrors)."
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
 
 F = TypeVar("F", bound=Callable[..., Any])

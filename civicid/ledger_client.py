@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -34,10 +34,12 @@ from civicid.authority import (
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy, Witnessed
 from civicid.did import DID, split_key_id
-from civicid.errors import Error, Unavailable, VerificationError, declare
+from civicid.errors import Error, InvalidInput, Unavailable, VerificationError, declare
 from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
+    HTTP_DEADLINE,
+    HTTP_UNREACHABLE,
     MAX_RESPONSE_BYTES,
     STATUS_ERRORS,
     Answer,
@@ -83,10 +85,16 @@ RESOLUTION_MISMATCH = declare(
 LEDGER_ANSWER_UNPROVEN = declare(
     "ledger_answer_unproven", VerificationError, "the ledger's answer carries no proof"
 )
+LEDGER_URL_INVALID = declare(
+    "ledger_url_invalid", InvalidInput, "a ledger URL is not an http(s) URL with a host"
+)
 LEDGER_CONTENT_TYPE = declare(
     "ledger_content_type", Unavailable, "the ledger answered with the wrong content type"
 )
 
+# A ledger and its mirrors: a client asks them in turn, so a few are plenty.
+MAX_LEDGER_URLS: Final = 16
+SERVER_ERROR: Final = 500  # an answer from 500 up: the server failed, another may not
 STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List §8.1
 # Verified DID histories kept: a verifier or wallet meets a few hundred issuers at most; past
 # this the cache starts over (each history is re-verified on its next use, nothing is lost).
@@ -100,6 +108,27 @@ MAX_POLL: Final = 0.25
 # Leaf hashes of entries whose signature was checked (32 bytes each): a client relies on a
 # few thousand grants, types and lists at most.
 MAX_VERIFIED_ENTRIES: Final = 65_536
+
+
+def ledger_urls(text: str) -> list[str]:
+    """The ledger's URLs (a ledger and its mirrors), in the order to ask them: one URL, or
+    several separated by commas (how every ``ledger_url`` setting takes them)."""
+    urls = [url.strip().rstrip("/") for url in text.split(",")]
+    if not 0 < len(urls) <= MAX_LEDGER_URLS:
+        raise LEDGER_URL_INVALID(f"give 1 to {MAX_LEDGER_URLS} ledger URLs")
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise LEDGER_URL_INVALID(f"a ledger's URL is an http(s) URL with a host: {url!r}")
+    return urls
+
+
+def _may_ask_another(error: Error, method: str) -> bool:
+    """Whether another server may be asked after ``error``: any read that found no server
+    or no answer in time; a write only when the connection itself was refused."""
+    if method == "GET":
+        return HTTP_UNREACHABLE.matches(error) or HTTP_DEADLINE.matches(error)
+    return HTTP_UNREACHABLE.matches(error) and isinstance(error.__cause__, httpx.ConnectError)
 
 
 @contextmanager
@@ -161,9 +190,15 @@ class LedgerClient:
         self.policy.check_log(self.verifier, vkey)
         self.witnessed: Witnessed | None = None  # how the trusted checkpoint was accepted
         self.trust_file = trust_file
-        self.http = HttpClient(
-            base_url, timeout=timeout, deadline=deadline, max_bytes=max_bytes, transport=transport
-        )
+        self.urls = ledger_urls(base_url)
+        # One client per server, the ledger and its mirrors, asked in turn (``_request``).
+        self.servers = [
+            HttpClient(
+                url, timeout=timeout, deadline=deadline, max_bytes=max_bytes, transport=transport
+            )
+            for url in self.urls
+        ]
+        self.http = self.servers[0]  # the server that answered last: asked first
         self._trusted_note: str | None = None
         self.trusted: Checkpoint | None = self._load_trusted()
         self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
@@ -174,7 +209,27 @@ class LedgerClient:
     # -- transport ------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Answer:
-        return self.http.request(method, path, **kwargs)
+        """Ask the server that answered last (a write: the first URL, the ledger's); if it
+        cannot be reached, times out or answers 5xx, ask the next one. Nothing is trusted
+        from which server answers: every answer is verified the same way. A write goes on
+        only when nothing reached the server (a refused connection): after that, it may
+        have been logged."""
+        count = len(self.servers)
+        start = self.servers.index(self.http) if method == "GET" else 0
+        order = [self.servers[(start + turn) % count] for turn in range(count)]
+        for server in order[:-1]:
+            try:
+                answer = server.request(method, path, **kwargs)
+            except Error as exc:
+                if not _may_ask_another(exc, method):
+                    raise
+                continue
+            if answer.status >= SERVER_ERROR and method == "GET":
+                continue
+            self.http = server
+            return answer
+        self.http = order[-1]
+        return order[-1].request(method, path, **kwargs)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         answer = self._request(method, path, **kwargs)
@@ -526,7 +581,8 @@ class LedgerClient:
         return answer.text
 
     def close(self) -> None:
-        self.http.close()
+        for server in self.servers:
+            server.close()
 
     def __enter__(self) -> LedgerClient:
         return self

@@ -8,7 +8,16 @@ from typing import Annotated, Final
 
 import typer
 
-from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting
+from civicid.console import (
+    LEDGER_URLS_HELP,
+    AsJson,
+    DatabaseUrl,
+    DataDir,
+    emit,
+    inert,
+    reflowed,
+    reporting,
+)
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
@@ -55,7 +64,7 @@ def init(
     ledger_url: Annotated[
         str | None,
         typer.Option(
-            help="The ledger's URL.", show_default=IssuerSettings.model_fields["ledger_url"].default
+            help=LEDGER_URLS_HELP, show_default=IssuerSettings.model_fields["ledger_url"].default
         ),
     ] = None,
     checkpoint_key: Annotated[

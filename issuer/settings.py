@@ -11,6 +11,8 @@ from typing import Annotated, Any, Final, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from civicid.errors import Error
+from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT
 from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
@@ -70,12 +72,20 @@ class IssuerSettings(ServiceSettings, WitnessedLedger):
     # How long a ledger answer "accredited for vct" is relied on before asking again.
     accreditation_ttl: Annotated[int, Field(ge=0, le=DAY)] = 60
 
-    @field_validator("public_url", "ledger_url")
+    @field_validator("public_url")
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.fullmatch(r"https?://[^\s?#]+", value):
             raise ValueError("must be an http(s) URL without query or fragment")
         return value.rstrip("/")
+
+    @field_validator("ledger_url")
+    @classmethod
+    def _ledger_url(cls, value: str) -> str:
+        try:
+            return ", ".join(ledger_urls(value))  # one URL, or a ledger and its mirrors
+        except Error as exc:
+            raise ValueError(exc.message) from None
 
     @field_validator("credential_configurations")
     @classmethod

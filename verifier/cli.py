@@ -11,7 +11,15 @@ from typing import Annotated, Any, Final
 import segno
 import typer
 
-from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reflowed, reporting
+from civicid.console import (
+    LEDGER_URLS_HELP,
+    AsJson,
+    DatabaseUrl,
+    DataDir,
+    emit,
+    reflowed,
+    reporting,
+)
 from civicid.http import HttpClient
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
@@ -33,7 +41,7 @@ app = typer.Typer(
 
 Ledger = Annotated[
     str | None,
-    typer.Option("--ledger", envvar="CIVICID_LEDGER_URL", help="The ledger's URL."),
+    typer.Option("--ledger", envvar="CIVICID_LEDGER_URL", help=LEDGER_URLS_HELP),
 ]
 PolicyName = Annotated[str, typer.Option("--policy", help="The policy's name (see `policies`).")]
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from civicid.errors import Error
+from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT
 from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from verifier.errors import VERIFIER_SETTINGS_INVALID
@@ -45,6 +47,14 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     public_url: str | None = None
     policies_dir: Path | None = None
     request_ttl: int = Field(default=DEFAULT_REQUEST_TTL, ge=30, le=MAX_REQUEST_TTL)
+
+    @field_validator("ledger_url")
+    @classmethod
+    def _ledger_url(cls, value: str) -> str:
+        try:
+            return ", ".join(ledger_urls(value))  # one URL, or a ledger and its mirrors
+        except Error as exc:
+            raise ValueError(exc.message) from None
 
     @property
     def base_url(self) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Final
 import typer
 
 from civicid import words
-from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
+from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
@@ -119,7 +119,7 @@ def opened(data_dir: Path) -> Iterator[Wallet]:
 # -- lifecycle ------------------------------------------------------------------------------
 
 
-LedgerUrl = Annotated[str | None, typer.Option("--ledger", help="The ledger's URL.")]
+LedgerUrl = Annotated[str | None, typer.Option("--ledger", help=LEDGER_URLS_HELP)]
 LedgerKey = Annotated[
     str | None,
     typer.Option(help="The ledger's checkpoint key (vkey), as its operator publishes it."),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Final, Self
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -14,6 +13,7 @@ from pydantic_settings import SettingsConfigDict
 from civicid.checkpoint import NoteVerifier
 from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore
+from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.shell.settings import WitnessedLedger
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
@@ -44,10 +44,10 @@ class WalletSettings(WitnessedLedger):
     @field_validator("ledger_url")
     @classmethod
     def _ledger_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"the ledger's URL is an http(s) URL with a host, not {value!r}")
-        return value
+        try:
+            return ", ".join(ledger_urls(value))  # one URL, or a ledger and its mirrors
+        except Error as exc:
+            raise ValueError(exc.message) from None
 
     @property
     def directory(self) -> Path:

@@ -149,9 +149,12 @@ def test_a_mirror_refuses_a_ledger_that_rewrites_history(world: World, tmp_path:
         for _ in range(2):  # the fork grows past the copy: not an extension of it
             other.register()
         with served(other, other.ledger) as rewritten:
-            mirror.client.http = LedgerClient(
-                "http://ledger.test", world.genesis.vkey, transport=rewritten
-            ).http
+            mirror.client = LedgerClient(
+                "http://ledger.test",
+                world.genesis.vkey,
+                transport=rewritten,
+                trust_file=into / TRUST_FILE,
+            )
             done = mirror.follow()
         assert done.error is not None and done.error.code == "ledger_inconsistent"
         assert mirror.size == size and mirror.served is not None
