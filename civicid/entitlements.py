@@ -19,7 +19,7 @@ from typing import Any, Final
 from civicid.accreditation import check_vct
 from civicid.checkpoint import Checkpoint
 from civicid.did import DID
-from civicid.errors import Conflict, Error, InvalidInput, Refused, declare
+from civicid.errors import Conflict, Error, InvalidInput, Refused, Unavailable, declare
 from civicid.status_uri import check_status_uri
 from civicid.transaction import ENTITLEMENT_REDEEM, Transaction
 
@@ -39,6 +39,13 @@ ENTITLEMENT_NUMBER_CONFLICT = declare(
     Conflict,
     "another redemption of the list was logged first: read the list's redemptions again",
 )
+ENTITLEMENT_NEEDS_LEDGER = declare(
+    "entitlement_needs_ledger",
+    Unavailable,
+    "a single-use entitlement is redeemed only with the ledger reachable (it decides which "
+    "desk wins); offline, a desk can only refuse one already redeemed",
+)
+
 # The type metadata member (an extension, as SD-JWT VC type metadata §5.2 allows) marking a
 # type single use. Its value must be exactly true.
 SINGLE_USE: Final = "civicid_single_use"

@@ -44,7 +44,8 @@ from ledger.state import State
 # State.extensions members (plain data, kept by state snapshots as they are):
 # per rule id, its versions as (number, seq, leaf hash, iat, withdrawn) in log order;
 RULES: Final = "issuanceRules"
-# per status list URI, {"entries": [(number, seq, leaf hash, idx)], "indexes": {idx: seq}}.
+# per status list URI, {"entries": [(number, seq, leaf hash, idx, desk, vct)],
+# "indexes": {idx: seq}}.
 REDEMPTIONS: Final = "redemptions"
 
 
@@ -65,7 +66,7 @@ def rule_entries(state: State, ident: str, size: int | None = None) -> list[Entr
 
 def redemption_entries(state: State, uri: str, size: int | None = None) -> list[Entry]:
     held = state.extensions.get(REDEMPTIONS, {}).get(uri)
-    found = [Entry(n, seq, leaf) for n, seq, leaf, _ in held["entries"]] if held else []
+    found = [Entry(n, seq, leaf) for n, seq, leaf, *_ in held["entries"]] if held else []
     return found if size is None else [e for e in found if e.seq < size]
 
 
@@ -180,13 +181,15 @@ class RedeemChange:
     uri: str
     idx: int
     number: int
+    desk: DID
+    vct: str
     tx_id: str
 
     def apply(self, state: State, seq: int, leaf_hash: bytes) -> None:
         held = state.extensions.setdefault(REDEMPTIONS, {}).setdefault(
             self.uri, {"entries": [], "indexes": {}}
         )
-        held["entries"].append((self.number, seq, leaf_hash, self.idx))
+        held["entries"].append((self.number, seq, leaf_hash, self.idx, self.desk, self.vct))
         held["indexes"][self.idx] = seq
         state.tx_ids.add(self.tx_id)
         state.note_latest(statemap.REDEMPTIONS, self.uri, seq, leaf_hash)
@@ -218,7 +221,7 @@ def check_redeem(state: State, tx: Transaction, ctx: Context) -> RedeemChange:
     count = len(held["entries"]) if held is not None else 0
     if number != count + 1:
         raise ENTITLEMENT_NUMBER_CONFLICT(f"{uri} has {count} redemptions; this states {number}")
-    return RedeemChange(uri, idx, number, tx.id)
+    return RedeemChange(uri, idx, number, tx.signer, vct, tx.id)
 
 
 def redemptions_answer(state: State, uri: str, size: int) -> Answer:
@@ -227,6 +230,16 @@ def redemptions_answer(state: State, uri: str, size: int) -> Answer:
     entries = redemption_entries(state, uri, size)
     body = {"uri": uri, "count": len(entries)}
     return Answer(body, tuple(e.seq for e in entries), ((statemap.REDEMPTIONS, uri),))
+
+
+def redemption_counts(state: State) -> dict[str, Any]:
+    """How many redemptions each desk logged, per type: public counts, no credential named."""
+    counts: dict[tuple[str, str], int] = {}
+    for held in list(state.extensions.get(REDEMPTIONS, {}).values()):
+        for *_, desk, vct in held["entries"]:
+            counts[(desk, vct)] = counts.get((desk, vct), 0) + 1
+    rows = [{"desk": d, "vct": v, "count": n} for (d, v), n in sorted(counts.items())]
+    return {"counts": rows, "total": sum(counts.values())}
 
 
 ISSUANCE_RULES: Final[dict[str, Rule]] = {

@@ -34,6 +34,7 @@ from civicid.oid4vp import (
 )
 from civicid.times import Clock, rfc3339, system_clock
 from civicid.trust import ANY_AGE, DeskStanding, Trust
+from verifier import redemption
 from verifier.checks import STEPS, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
 from verifier.errors import RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
@@ -334,16 +335,19 @@ class Verifier:
     ) -> Decision:
         """Every check of one presentation against ``policy``, bound to ``nonce`` and this
         desk's client_id; the nonce is spent in the shared store."""
-        return check_presentation(
+        now = self.clock() if now is None else now
+        decision = check_presentation(
             presentation,
             policy=policy,
             nonce=nonce,
             client_id=self.client_id,
             trust=self.trust,
-            now=self.clock() if now is None else now,
+            now=now,
             replay=self.store,
             on_status_uri=self._seen_status_uri,
         )
+        # A single-use entitlement found eligible is redeemed here, on the ledger, at once.
+        return redemption.redeem(decision, self.desk, self.trust, now)
 
     def _seen_status_uri(self, uri: str) -> None:
         if uri not in self._status_uris:

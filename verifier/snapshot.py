@@ -268,6 +268,8 @@ def sync(
         for uri in status_lists:
             try:
                 trust.status_list(uri, issuer=None, now=now)
+                # A single-use credential of the list redeemed elsewhere is refused offline.
+                trust.redemptions(uri, now=now)
             except Error as exc:
                 problems.append(f"status list {uri}: {exc.message} [{exc.code}]")
     finally:

@@ -39,6 +39,7 @@ from civicid.eligibility.errors import (
     VCT_SCHEMA_MISMATCH,
     VCT_UNKNOWN,
 )
+from civicid.entitlements import single_use, status_reference
 from civicid.errors import INTERNAL_ERROR, Error, NotFound
 from civicid.jose import PublicKey
 from civicid.policy import Policy, today_of
@@ -79,6 +80,7 @@ STEPS: Final = (
     Step("key_binding", "Holder key binding for this request", "RFC 9901 §7.3; OpenID4VP §B.3.6"),
     Step("replay", "Nonce used only once", "OpenID4VP §14.1"),
     Step("status", "Not revoked or suspended", "Token Status List §8.3"),
+    Step("entitlement", "Single-use entitlement not yet redeemed", "ledger redemptions"),
     Step("claims", "Required claims disclosed", "OpenID4VP §8.6 step 2.2"),
     Step("predicates", "Policy conditions met", "the desk's policy"),
 )
@@ -124,6 +126,8 @@ class Run:
     holder_key: PublicKey | None = None
     vct: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    single_use: bool = False
+    redeem: tuple[str, int] | None = None  # a single-use credential's status reference
 
     @property
     def presentation(self) -> sdjwt.Presentation:
@@ -224,6 +228,7 @@ class Run:
         error = schema_validator(proven.vct, proven.seq, proven.schema).first_error(subject)
         if error is not None:
             raise VCT_SCHEMA_MISMATCH(error)
+        self.single_use = single_use(proven.metadata)
         return vct
 
     # 9. The issuer held an accreditation for vct at iat (not revoked before it), from
@@ -287,7 +292,20 @@ class Run:
             raise STATUS_SUSPENDED("the issuer suspended this credential")
         raise STATUS_UNKNOWN_VALUE(f"status value {value:#x} is not one we know")
 
-    # 13. OpenID4VP §8.6 step 2.2: every claim the policy requires was disclosed.
+    # 13. A single-use type (its metadata says so, civicid/entitlements.py): the ledger's
+    #     redemptions of its status list, proven (none withheld), do not hold this one.
+    def entitlement(self) -> str:
+        if not self.single_use:
+            return "not a single-use type"
+        reference = status_reference(self.claims)
+        if reference is None:
+            raise STATUS_MISSING("a single-use credential is redeemed by its status reference")
+        redeemed = self.trust.redemptions(reference[0], now=self.now, max_age=self.max_age)
+        redeemed.require_unredeemed(reference[1])
+        self.redeem = reference
+        return f"not redeemed ({redeemed.count} of its list redeemed so far)"
+
+    # 14. OpenID4VP §8.6 step 2.2: every claim the policy requires was disclosed.
     def claims_(self) -> str:
         for name, path in self.policy.required_paths:
             try:
@@ -296,7 +314,7 @@ class Run:
                 raise CLAIM_MISSING(f"{name} was not disclosed", claim=name) from exc
         return ", ".join(self.policy.required)
 
-    # 14. The policy's conditions on the disclosed values.
+    # 15. The policy's conditions on the disclosed values.
     def predicates(self) -> str:
         today = today_of(self.now)
         for predicate in self.policy.predicates:
@@ -317,6 +335,7 @@ RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
     "key_binding": Run.key_binding,
     "replay": Run.replay_,
     "status": Run.status,
+    "entitlement": Run.entitlement,
     "claims": Run.claims_,
     "predicates": Run.predicates,
 }
@@ -466,4 +485,5 @@ def check_presentation(
         over_disclosed=over_disclosed,
         checkpoint_size=trust.checkpoint_size(),
         offline=trust.offline,
+        redeem=run.redeem if not failed else None,
     )

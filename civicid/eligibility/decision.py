@@ -3,7 +3,7 @@ read; and the audit record of it, which holds no claim value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from civicid.accreditation import ISSUER_NOT_ACCREDITED
@@ -18,7 +18,8 @@ from civicid.eligibility.errors import (
     STATUS_SUSPENDED,
     VCT_NOT_ACCEPTED,
 )
-from civicid.errors import CATALOGUE, Code
+from civicid.entitlements import ENTITLEMENT_ALREADY_REDEEMED
+from civicid.errors import CATALOGUE, Code, Error
 from civicid.policy import PREDICATE_FAILED
 from civicid.sdjwt import (
     KB_AUD_MISMATCH,
@@ -62,6 +63,7 @@ PLAIN: Final[dict[Code, str]] = {
     KB_MISSING: "The answer does not prove the citizen holds the card.",
     PRESENTATION_REPLAYED: "This answer was already used once (replay).",
     SNAPSHOT_STALE: "The desk's offline ledger data is too old; sync it again.",
+    ENTITLEMENT_ALREADY_REDEEMED: "This voucher has already been used at a distribution point.",
 }
 DEFAULT_PLAIN: Final = "The card did not pass the desk's checks."
 # Codes of a ledger answer that failed its proofs: the desk cannot trust what it was told.
@@ -132,6 +134,20 @@ class Decision:
     over_disclosed: int = 0  # disclosures the policy did not ask for (dropped, counted)
     checkpoint_size: int | None = None
     offline: bool = False
+    # A single-use credential's status reference (list URI, index), which the desk records
+    # as redeemed on the ledger; a random index naming no person, kept out of every record.
+    redeem: tuple[str, int] | None = None
+
+    def refused_at(self, step: str, error: Error) -> Decision:
+        """This decision, refused at ``step`` by ``error`` (a check that can only be made
+        after the others pass, such as recording a redemption)."""
+        outcomes = tuple(
+            replace(o, status=FAILED, code=error.code, detail=error.message)
+            if o.step == step
+            else o
+            for o in self.outcomes
+        )
+        return replace(self, eligible=False, outcomes=outcomes, redeem=None)
 
     @property
     def failed(self) -> Outcome | None:

@@ -34,3 +34,17 @@ class RedemptionsAnswer(Proven):
 
     uri: str
     count: int = Field(ge=0)
+
+
+class RedemptionCount(Wire):
+    desk: str
+    vct: str
+    count: int = Field(ge=1)
+
+
+class RedemptionCounts(Wire):
+    """Redemptions per distribution point and type, counted from the ledger's state (public
+    counts: no credential, list or index named)."""
+
+    counts: list[RedemptionCount]
+    total: int = Field(ge=0)

@@ -16,7 +16,12 @@ from civicid.policy import NAME_PATTERN
 from civicid.shell.openapi import errors
 from civicid.status_uri import MAX_STATUS_URI_CHARS, normalize_uri
 from civicid.wire import constraints
-from civicid.wire.rules import IssuanceRuleAnswer, IssuanceRuleList, RedemptionsAnswer
+from civicid.wire.rules import (
+    IssuanceRuleAnswer,
+    IssuanceRuleList,
+    RedemptionCounts,
+    RedemptionsAnswer,
+)
 from ledger import issuance
 from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
@@ -55,6 +60,15 @@ async def issuance_rules(
     return json_answer(
         proven(ledger, view, found.seqs, found.body, IssuanceRuleAnswer, names=found.names)
     )
+
+
+@router.get(
+    "/redemptions/counts",
+    summary="Redemptions per distribution point and per type (counts only)",
+    response_model=RedemptionCounts,
+)
+async def redemption_counts(ledger: LedgerDep) -> Response:
+    return json_answer(RedemptionCounts.model_validate(issuance.redemption_counts(ledger.state)))
 
 
 @router.get(

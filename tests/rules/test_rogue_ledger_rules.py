@@ -11,11 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
+from civicid import transaction as tx
+from civicid.entitlements import redeem_body
 from civicid.errors import Error
 from civicid.trust import Trust
-from tests.rules.world import RULE, add_types, publish_rule, trusting, withdraw_rule
+from tests.rules.world import RULE, VOUCHER, add_types, publish_rule, trusting, withdraw_rule
 from tests.trust.rogue import Rogue
-from tests.verifier.world import World
+from tests.verifier.world import LIST_URI, World
 
 
 def newest_withheld(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -87,3 +89,36 @@ def test_a_withheld_earlier_version_is_refused(world: World, rogue_trust: Any) -
         lambda: trust.issuance_rule(world.agency.did, RULE, world.clock.now),
         rogue,
     )
+
+
+def every_redemption_withheld(
+    request: httpx.Request, body: dict[str, Any]
+) -> dict[str, Any] | None:
+    """No redemption at all, told with the genuine checkpoint."""
+    if not body["entries"]:
+        return None
+    return {**body, "entries": [], "count": 0}
+
+
+def redeem(world: World, *indexes: int) -> None:
+    for number, index in enumerate(indexes, 1):
+        body = redeem_body(uri=LIST_URI, idx=index, vct=VOUCHER, number=number)
+        world.submit(world.desk, tx.ENTITLEMENT_REDEEM, body)
+
+
+@pytest.mark.parametrize(
+    ("lie", "redemptions", "code"),
+    [
+        (every_redemption_withheld, 1, "map_proof_invalid"),
+        (newest_withheld, 2, "map_proof_invalid"),
+        (middle_withheld, 3, "ledger_answer_mismatch"),
+    ],
+)
+def test_a_withheld_redemption_is_refused(
+    world: World, rogue_trust: Any, lie: Any, redemptions: int, code: str
+) -> None:
+    add_types(world)
+    indexes = (11, 12, 13)[:redemptions]
+    redeem(world, *indexes)
+    trust, rogue = rogue_trust("/redemptions", lie)
+    refused(code, lambda: trust.redemptions(LIST_URI), rogue)

@@ -106,3 +106,25 @@ def trusting(world: World, transport: httpx.BaseTransport) -> Iterator[Trust]:
         yield Trust(client, clock=lambda: world.clock.now)
     finally:
         client.close()
+
+
+VOUCHER_POLICY: Final = "food-voucher"
+VOUCHER_INDEX: Final = 11
+
+
+def voucher_policy_text(uri: str, max_age: int = 300) -> str:
+    return (
+        f'title = "Food voucher"\npurpose = "Hand out this week\'s food parcel"\n'
+        f'credential_types = ["{VOUCHER}"]\nrequired_claims = ["programme"]\n'
+        f'max_ledger_age_seconds = {max_age}\nstatus_lists = ["{uri}"]\n'
+    )
+
+
+def voucher(world: World, index: int = VOUCHER_INDEX) -> str:
+    return world.credential(
+        vct=VOUCHER, claims={"programme": "winter-aid"}, disclosable=[("programme",)], index=index
+    )
+
+
+def present_voucher(world: World, credential: str, *, nonce: str, aud: str, iat: int) -> str:
+    return world.present(credential, nonce=nonce, aud=aud, disclose=[("programme",)], iat=iat)
