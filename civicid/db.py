@@ -62,8 +62,10 @@ SCHEMA_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 # the same network answers in milliseconds; past this it is down or unreachable.
 CONNECT_TIMEOUT: Final = 10
 # Connections kept open per process: a request holds one only for its transaction, so a few
-# serve many concurrent requests; PostgreSQL's own default max_connections is 100.
-POOL_MIN: Final = 1
+# serve many concurrent requests; PostgreSQL's own default max_connections is 100. None kept
+# when idle: a connection is made when a request needs one, so after a database restart the
+# first request connects at once instead of waiting out the pool's reconnection back-off.
+POOL_MIN: Final = 0
 POOL_MAX: Final = 10
 # Seconds a request waits for a free connection from the pool (or a new one after the
 # database restarted) before it is answered database_lost instead of hanging.
@@ -141,7 +143,7 @@ class Database:
         min_size: int = POOL_MIN,
         max_size: int = POOL_MAX,
         connect_timeout: int = CONNECT_TIMEOUT,
-        wait: float = POOL_WAIT,
+        wait: float | None = None,
     ) -> None:
         params = parse_url(url)
         self.schema = schema
@@ -153,7 +155,7 @@ class Database:
             "application_name": f"civicid-{schema.name}",
         }
         self._url = url
-        self._wait = wait
+        self._wait = POOL_WAIT if wait is None else wait
         with self._first_connection() as conn:
             if migrate:
                 upgrade(conn, schema, self.where)
@@ -165,7 +167,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             open=False,
-            timeout=wait,
+            timeout=self._wait,
             # A connection broken by a database restart is found and replaced before a
             # request gets it, so the service recovers by itself.
             check=ConnectionPool.check_connection,

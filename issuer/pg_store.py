@@ -29,7 +29,7 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 
-from civicid.db import POOL_WAIT, Conn, Database, Schema
+from civicid.db import Conn, Database, Schema
 from civicid.errors import Error
 from issuer.errors import STORE_CONFLICT, STORE_FAILED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
@@ -179,7 +179,7 @@ class PgStore:
 
     shared = True
 
-    def __init__(self, url: str, *, create: bool = False, wait: float = POOL_WAIT) -> None:
+    def __init__(self, url: str, *, create: bool = False, wait: float | None = None) -> None:
         self.db = Database(url, SCHEMA, wait=wait)
         self.where = self.db.where
         try:

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from psycopg.rows import TupleRow
 
-from civicid.db import POOL_WAIT, Database, Schema
+from civicid.db import Database, Schema
 from verifier.errors import (
     PRESENTATION_REPLAYED,
     REQUEST_ALREADY_ANSWERED,
@@ -73,7 +73,7 @@ def _request(row: TupleRow | None) -> PendingRequest | None:
 class PgStore:
     """The desk's store in the ``verifier`` schema of a PostgreSQL database."""
 
-    def __init__(self, url: str, *, wait: float = POOL_WAIT) -> None:
+    def __init__(self, url: str, *, wait: float | None = None) -> None:
         self.db = Database(url, SCHEMA, wait=wait)
         self.path = self.db.where  # what messages name the store by
 

@@ -7,6 +7,11 @@ at one is published by whichever publishes."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from typing import Any, TypeVar
 import pytest
 
 from civicid.errors import Error
+from civicid.shell.settings import DATABASE_URL_ENV
 from civicid.status_list import STATUS_INVALID, parse_token
 from issuer.offers import MAX_TX_CODE_ATTEMPTS
 from issuer.pg_store import PgStore
@@ -32,6 +38,7 @@ from tests.issuer.test_bad_input import (
 )
 
 T = TypeVar("T")
+ROOT = Path(__file__).parents[2]
 
 
 @dataclass
@@ -216,3 +223,88 @@ def test_one_publisher_at_a_time(pair: Pair) -> None:
         assert pair.other.publish() == []  # the other finds the lock held and leaves it
     with pair.other.store.publishing() as theirs:
         assert theirs
+
+
+REDEEMER = textwrap.dedent("""
+    import json, sys, time
+    from pathlib import Path
+    sys.path.insert(0, ".")  # the repository
+    from civicid.errors import Error
+    from civicid.jose import PrivateKey
+    from civicid.oid4vci import PRE_AUTHORIZED_GRANT, CredentialRequest, TokenRequest
+    from civicid.oid4vci import build_proof_jwt
+    from issuer.service import Issuer
+    from issuer.settings import IssuerSettings
+
+    settings = IssuerSettings.load(Path(sys.argv[1]))  # the database from the environment
+    issuer = Issuer.open(settings)
+    grants = json.loads(Path(sys.argv[2]).read_text())
+    go = Path(sys.argv[3])
+    while not go.exists():
+        time.sleep(0.005)
+    out = {"won": [], "refused": [], "slots": []}
+    for code, pin in grants:
+        try:
+            token = issuer.token(TokenRequest.from_form({"grant_type": PRE_AUTHORIZED_GRANT,
+                "pre-authorized_code": code, "tx_code": pin})).access_token
+        except Error as exc:
+            out["refused"].append(exc.code)
+            continue
+        out["won"].append(code)
+        proofs = [build_proof_jwt(PrivateKey.generate(), aud=settings.public_url,
+                  nonce=issuer.nonce().c_nonce, iat=issuer.clock()) for _ in range(2)]
+        issuer.credential_request(token, CredentialRequest.from_json(
+            {"credential_configuration_id": "national_id", "proofs": {"jwt": proofs}}))
+    issuer.close()
+    print(json.dumps(out))
+""")
+RACED_OFFERS = 24
+
+
+def test_two_issuer_processes_redeeming_the_same_codes_at_once(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database_url: str
+) -> None:
+    """Two OS processes on one database race for every code: each code is redeemed by
+    exactly one, the other is told it was used; the winners' credentials never share a
+    status index; the audit log is one chain."""
+    env = make_env(tmp_path / "issuer", ledger_world, clock, database_url=database_url)
+    grants = []
+    for i in range(RACED_OFFERS):
+        made = offer(env, record=f"RACE-{i}")
+        grant = made.credential_offer.pre_authorized
+        assert grant is not None
+        grants.append([grant.pre_authorized_code, made.tx_code])
+    env.issuer.close()
+    (tmp_path / "grants.json").write_text(json.dumps(grants))
+    script = tmp_path / "redeemer.py"
+    script.write_text(REDEEMER)
+    go = tmp_path / "go"
+    child = {**os.environ, DATABASE_URL_ENV: database_url}
+    racers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(script),
+                str(env.data_dir),
+                str(tmp_path / "grants.json"),
+                str(go),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=child,
+        )
+        for _ in range(2)
+    ]
+    go.touch()
+    outs = [json.loads(r.communicate(timeout=300)[0]) for r in racers]
+    assert all(r.returncode == 0 for r in racers)
+    won = [code for out in outs for code in out["won"]]
+    assert sorted(won) == sorted(g[0] for g in grants)  # each code once, none lost
+    assert sorted(c for out in outs for c in out["refused"]) == ["grant_code_used"] * RACED_OFFERS
+    env.issuer = Issuer.open(env.settings, clock=clock)
+    issued = env.issuer.credentials(record=None, status=None, limit=500, offset=0)
+    slots = [slot for i in issued for slot in i.slots]
+    assert len(issued) == RACED_OFFERS and len(set(slots)) == len(slots) == 2 * RACED_OFFERS
+    verify_audit_chain(env.issuer.audit(limit=10_000))
+    env.issuer.close()

@@ -1,6 +1,8 @@
-"""The issuer's store: nothing acknowledged is lost to kill -9 (and no status index is handed
-out twice after it), the audit log is append-only and hash-chained, one server per store,
-claim values gone from the files once issued."""
+"""The issuer's store, SQLite and PostgreSQL alike: nothing acknowledged is lost to kill -9 (and
+no status index is handed out twice after it), the audit log is append-only and hash-chained,
+claim values gone once issued, a store of another format refused. Then what only one has: one
+server per SQLite file; on PostgreSQL, two issuer processes redeeming the same codes at once,
+and the database unreachable, lost mid-request, and restarted under load."""
 
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from civicid.db import DATABASE_SCHEMA_NEWER
 from civicid.errors import Error
+from civicid.shell.settings import DATABASE_URL_ENV
 from issuer.records import ISSUED
 from issuer.service import Issuer
 from issuer.store import DB_FILE, SqliteStore, verify_audit_chain
@@ -23,6 +29,37 @@ from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env, sample_clai
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
 
 ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """The store a test runs on: None for the SQLite file, else a fresh database's URL."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("database_url"))
+
+
+@pytest.fixture
+def any_env(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database: str | None
+) -> Iterator[Env]:
+    made = make_env(tmp_path, ledger_world, clock, database_url=database)
+    yield made
+    made.issuer.close()
+
+
+@pytest.fixture
+def pg_env(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database_url: str
+) -> Iterator[Env]:
+    made = make_env(tmp_path, ledger_world, clock, database_url=database_url)
+    yield made
+    made.issuer.close()
+
+
+def child_env(database: str | None) -> dict[str, str]:
+    """A child process's environment: the database (if any) named as operators name it."""
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    return {**env, DATABASE_URL_ENV: database} if database else env
+
 
 WORKER = textwrap.dedent("""
     import sys, threading
@@ -64,9 +101,9 @@ WORKER = textwrap.dedent("""
 
 
 def test_kill_9_loses_nothing_acknowledged(
-    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database: str | None
 ) -> None:
-    env = make_env(tmp_path / "issuer", ledger_world, clock)
+    env = make_env(tmp_path / "issuer", ledger_world, clock, database_url=database)
     env.issuer.close()  # the worker process serves this store now
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
@@ -77,6 +114,7 @@ def test_kill_9_loses_nothing_acknowledged(
             stdout=subprocess.PIPE,
             text=True,
             cwd=ROOT,
+            env=child_env(database),
         )
         assert proc.stdout is not None
         deadline = time.monotonic() + 60
@@ -137,7 +175,25 @@ def test_audit_log_is_append_only_and_chained(env: Env) -> None:
     assert caught.value.code == "issuer_store_failed"
 
 
-def test_audit_holds_no_claim_values(env: Env) -> None:
+def test_audit_log_on_postgresql_is_append_only_and_chained(pg_env: Env) -> None:
+    env = pg_env
+    assert env.settings.database_url is not None
+    offer(env)
+    verify_audit_chain(env.issuer.audit(limit=500))
+    with psycopg.connect(env.settings.database_url, autocommit=True) as db:
+        for change in ("UPDATE issuer.audit SET actor = 'mallory'", "DELETE FROM issuer.audit"):
+            with pytest.raises(psycopg.Error, match="append-only"):
+                db.execute(change.encode())
+        # Someone with the database's owner role drops the trigger and edits a row.
+        db.execute(b"DROP TRIGGER audit_no_change ON issuer.audit")
+        db.execute(b"UPDATE issuer.audit SET actor = 'mallory' WHERE seq = 1")
+    with pytest.raises(Error) as caught:
+        verify_audit_chain(env.issuer.audit(limit=500))
+    assert caught.value.code == "issuer_store_failed"
+
+
+def test_audit_holds_no_claim_values(any_env: Env) -> None:
+    env = any_env
     token = redeem(env, offer(env))
     env.issuer.credential_request(token, credential_request([good_proof(env)]))
     text = repr([e.to_json() for e in env.issuer.audit(limit=500)])
@@ -145,6 +201,18 @@ def test_audit_holds_no_claim_values(env: Env) -> None:
         assert value not in text
     actions = [e.action for e in env.issuer.audit(limit=500)]
     assert actions[-3:] == ["offer.create", "token.issue", "credential.issue"]
+
+
+def test_claim_values_leave_the_database_once_issued(pg_env: Env) -> None:
+    env = pg_env
+    assert env.settings.database_url is not None
+    token = redeem(env, offer(env))
+    env.issuer.credential_request(token, credential_request([good_proof(env)]))
+    env.store.maintain()
+    with psycopg.connect(env.settings.database_url) as db:
+        rows = db.execute(b"SELECT o::text FROM issuer.offers o").fetchall()
+    assert rows and all("Lovelace" not in str(r[0]) for r in rows)
+    assert sample_claims()["family_name"] == "Lovelace"
 
 
 def test_claim_values_leave_the_files_once_issued(env: Env) -> None:
@@ -163,6 +231,27 @@ def test_one_server_per_store(env: Env) -> None:
     assert caught.value.code == "issuer_store_locked"
     side = SqliteStore(env.settings.store_dir, exclusive=False)  # add-clerk beside a server
     side.close()
+
+
+def test_a_database_of_a_newer_schema_is_refused(pg_env: Env) -> None:
+    env = pg_env
+    url = env.settings.database_url
+    assert url is not None
+    env.issuer.close()
+    with psycopg.connect(url) as db:
+        db.execute(b"INSERT INTO issuer.schema_version (version) VALUES (99)")
+    with pytest.raises(Error) as caught:
+        env.issuer = Issuer.open(env.settings, clock=env.clock)
+    assert DATABASE_SCHEMA_NEWER.matches(caught.value)
+    assert "version 99" in caught.value.message
+    env.issuer = Issuer.__new__(Issuer)  # nothing open for the fixture to close
+    env.issuer.store = _Closed()  # type: ignore[assignment]
+    env.issuer.ledger = _Closed()  # type: ignore[assignment]
+
+
+class _Closed:
+    def close(self) -> None:
+        pass
 
 
 def test_store_of_another_format(tmp_path: Path) -> None:
