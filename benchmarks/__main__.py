@@ -12,7 +12,17 @@ import time
 import traceback
 from collections.abc import Callable
 
-from benchmarks import governance, issuer, ledger, ledger_pg, sdjwt, verifier, wallet, witness
+from benchmarks import (
+    governance,
+    issuer,
+    ledger,
+    ledger_pg,
+    sdjwt,
+    transparency,
+    verifier,
+    wallet,
+    witness,
+)
 from benchmarks.table import Row, render
 
 BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
@@ -24,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "verifier": verifier.main,
     "wallet": wallet.main,
     "witness": witness.main,
+    "transparency": transparency.main,
 }
 
 

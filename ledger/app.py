@@ -54,7 +54,7 @@ def create_app(
             writer = follow(opened, app.state.tiles)
         witnessing = start_witnessing(opened, settings)
         app.state.witnessing = witnessing
-        app.state.transparency = Transparency(opened)
+        app.state.transparency = Transparency()
         # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
         # full collection (a pause that grows with the log and shows up in tail latency).
         gc.collect()

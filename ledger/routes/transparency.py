@@ -15,7 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from civicid.errors import NotFound, declare
 from civicid.names import accept_language
 from civicid.shell.openapi import errors
+from civicid.tlog_policy import TlogPolicy
 from ledger.errors import LEDGER_NOT_INITIALIZED
+from ledger.routes.deps import LedgerDep
 from ledger.transparency.page import Transparency
 
 PAGE_FILE_NOT_FOUND = declare(
@@ -46,8 +48,19 @@ def templates() -> Jinja2Templates:
 
 
 async def get_transparency(request: Request) -> Transparency:
-    found: Transparency = request.app.state.transparency
+    """The page's tally and names, made on first use by any app that includes this router
+    (the ledger's, a mirror's); a race only makes one that is dropped."""
+    found: Transparency | None = getattr(request.app.state, "transparency", None)
+    if found is None:
+        found = request.app.state.transparency = Transparency()
     return found
+
+
+def witness_policy(request: Request) -> TlogPolicy | None:
+    """The witness policy the ledger serves under, if this process runs its witnessing."""
+    witnessing = getattr(request.app.state, "witnessing", None)
+    policy: TlogPolicy | None = getattr(witnessing, "policy", None)
+    return policy
 
 
 TransparencyDep = Annotated[Transparency, Depends(get_transparency)]
@@ -59,11 +72,14 @@ TransparencyDep = Annotated[Transparency, Depends(get_transparency)]
     summary="The public transparency page (HTML)",
     responses=errors(404),
 )
-async def transparency_page(request: Request, transparency: TransparencyDep) -> Response:
-    if transparency.ledger.state.origin is None or not transparency.ledger.checkpoint:
+async def transparency_page(
+    request: Request, ledger: LedgerDep, transparency: TransparencyDep
+) -> Response:
+    if ledger.state.origin is None or not ledger.checkpoint:
         raise LEDGER_NOT_INITIALIZED("the ledger has no checkpoint yet")
     languages = (*accept_language(request.headers.get("accept-language", "")), "en")
-    page = await run_in_threadpool(transparency.page, languages)
+    policy = witness_policy(request)
+    page = await run_in_threadpool(transparency.page, ledger, languages, policy)
     response = templates().TemplateResponse(request, "transparency.html", {"page": page})
     response.headers.update(SECURITY_HEADERS)
     return response

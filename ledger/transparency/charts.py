@@ -1,14 +1,13 @@
 """Charts for the transparency page, laid out here and drawn by the template as inline SVG:
-two lines (revoked, suspended) over time, with a one-sentence summary and the numbers as a
-table, so a person who cannot see the chart reads the same thing."""
+lines over time (revoked and suspended, or redemptions), with a one-sentence summary and the
+numbers as a table, so a person who cannot see the chart reads the same thing."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
-
-from ledger.transparency.tally import Counts
 
 WIDTH: Final = 640
 HEIGHT: Final = 220
@@ -21,12 +20,15 @@ TABLE_ROWS: Final = 7
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    time: str
-    lists: int
-    places: int
-    revoked: int
-    suspended: int
+class Line:
+    key: str  # the count it draws
+    label: str  # its name in the legend, the summary and the table
+    css: str  # its class: colour and dash (two lines never differ by colour alone)
+
+
+REVOKED: Final = Line("revoked", "Revoked", "line-revoked")
+SUSPENDED: Final = Line("suspended", "Suspended", "line-suspended")
+REDEEMED: Final = Line("redeemed", "Redeemed", "line-redeemed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,15 +38,21 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class Drawn:
+    line: Line
+    points: str  # SVG polyline points
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     title: str
     summary: str
-    revoked: str  # SVG polyline points
-    suspended: str
+    lines: tuple[Drawn, ...]
     ticks: tuple[Tick, ...]
     start: str
     end: str
-    rows: tuple[Row, ...]
+    columns: tuple[str, ...]  # the table's columns after the time
+    rows: tuple[tuple[str, tuple[int, ...]], ...]  # (time, values) per row
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -71,12 +79,19 @@ def nice_top(value: int) -> int:
         top *= 10
 
 
-def chart(name: str, samples: list[tuple[int, Counts]]) -> Chart:
-    """The chart of ``name``'s counts at ``samples`` (evenly spaced times, oldest first)."""
-    title = f"Revoked and suspended credentials of {name} over time"
+def chart(
+    title: str,
+    samples: Sequence[tuple[int, Mapping[str, int]]],
+    lines: Sequence[Line],
+    table: Sequence[tuple[str, str]],
+    empty: str,
+) -> Chart:
+    """The chart of ``lines`` at ``samples`` (evenly spaced times, oldest first); the table
+    shows the ``table`` counts (key, column name)."""
+    columns = tuple(name for _, name in table)
     if not samples:
-        return Chart(title, f"{name} has published no status list.", "", "", (), "", "", ())
-    top = nice_top(max(max(c.revoked, c.suspended) for _, c in samples))
+        return Chart(title, empty, (), (), "", "", columns, ())
+    top = nice_top(max(counts[line.key] for _, counts in samples for line in lines))
     start, end = samples[0][0], samples[-1][0]
     span = max(end - start, 1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -92,25 +107,17 @@ def chart(name: str, samples: list[tuple[int, Counts]]) -> Chart:
         if fraction == 0.0 or top * fraction == int(top * fraction)
     )
     first, last = samples[0][1], samples[-1][1]
-    short = end - start < 2 * 86400
-    label = moment if short else day
-    summary = (
-        f"From {label(start)} to {label(end)} UTC, revoked went from {first.revoked} to "
-        f"{last.revoked} and suspended from {first.suspended} to {last.suspended}, on "
-        f"{last.lists} status list{'s' if last.lists != 1 else ''} of {last.places} places."
+    label = moment if end - start < 2 * 86400 else day
+    changes = " and ".join(
+        f"{line.label.lower()} went from {first[line.key]} to {last[line.key]}" for line in lines
     )
+    summary = f"From {label(start)} to {label(end)} UTC, {changes}."
     step = max(1, (len(samples) - 1) // (TABLE_ROWS - 1))
-    picked = samples[::step]
+    picked = list(samples[::step])
     if picked[-1] is not samples[-1]:
         picked.append(samples[-1])
-    rows = tuple(Row(label(ts), c.lists, c.places, c.revoked, c.suspended) for ts, c in picked)
-    return Chart(
-        title=title,
-        summary=summary,
-        revoked=" ".join(point(ts, c.revoked) for ts, c in samples),
-        suspended=" ".join(point(ts, c.suspended) for ts, c in samples),
-        ticks=ticks,
-        start=label(start),
-        end=label(end),
-        rows=rows,
+    rows = tuple((label(ts), tuple(c[key] for key, _ in table)) for ts, c in picked)
+    drawn = tuple(
+        Drawn(line, " ".join(point(ts, c[line.key]) for ts, c in samples)) for line in lines
     )
+    return Chart(title, summary, drawn, ticks, label(start), label(end), columns, rows)

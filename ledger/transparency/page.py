@@ -13,21 +13,24 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from civicid.accreditation import ISSUER
 from civicid.checkpoint import Checkpoint
 from civicid.console import inert
+from civicid.cosignature import verify_cosignatures
 from civicid.did import DID
 from civicid.encoding import b64_decode
 from civicid.errors import Error
 from civicid.names import display_name, display_names
+from civicid.tlog_policy import TlogPolicy
 from civicid.transaction import Transaction
 from ledger.log import Ledger
 from ledger.registry import accreditation_json, deactivated_at
 from ledger.state import State, visible
-from ledger.transparency.charts import Chart, chart
-from ledger.transparency.tally import Counts, Tally
+from ledger.transparency.charts import REDEEMED, REVOKED, SUSPENDED, Chart, chart
+from ledger.transparency.rules import RuleRow, issuance_rules
+from ledger.transparency.tally import Counts, Series, Tally
 
 # A page a person reads, and a bound on its cost: past these, the page says how many more
 # there are and where the JSON lists them all (/accreditations, /credential-types).
@@ -47,6 +50,12 @@ ROLE_WORDS: Final = {
 # signature (64).
 COSIGNATURE_BYTES: Final = 4 + 8 + 64
 KEY_ID_BYTES: Final = 4
+STATUS_COLUMNS: Final = (
+    ("lists", "Lists"),
+    ("places", "Places"),
+    ("revoked", "Revoked"),
+    ("suspended", "Suspended"),
+)
 
 
 def when(ts: int | None) -> str:
@@ -117,6 +126,16 @@ class Witness:
     name: str
     cosigned: str
     age: str
+    signed: bool  # its cosignature is on the checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class DeskRedemptions:
+    did: str
+    name: str
+    count: int
+    by_type: tuple[tuple[str, int], ...]
+    chart: Chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +146,9 @@ class CheckpointView:
     key: str  # the checkpoint key (vkey) the genesis names
     newest: str  # when the newest entry was signed
     witnesses: tuple[Witness, ...]
+    verified: bool  # the cosignatures were verified with the ledger's witness policy
+    quorum: str  # the policy's quorum, in words
+    witness_keys: tuple[str, ...]  # the policy's witness keys, for the browser to check
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +162,8 @@ class Page:
     types_more: int
     agencies: tuple[AgencyCounts, ...]
     total: AgencyCounts | None
+    rules: tuple[RuleRow, ...]
+    redemptions: tuple[DeskRedemptions, ...]
     generated: str
 
 
@@ -172,32 +196,42 @@ class Names:
 class Transparency:
     """The page's state for one ledger: its tally and the names read so far."""
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
+    def __init__(self) -> None:
         self.tally = Tally()
         self.names = Names()
+        self.rule_texts: dict[int, Any] = {}  # a published rule's words, by its entry
 
-    def name(self, did: str, languages: Sequence[str]) -> str:
-        return inert(display_name(self.names.of(self.ledger.state, did), languages, fallback=did))
+    def name(self, state: State, did: str, languages: Sequence[str]) -> str:
+        return inert(display_name(self.names.of(state, did), languages, fallback=did))
 
-    def page(self, languages: Sequence[str]) -> Page:
-        view = self.ledger.view
-        size, state = view.size, self.ledger.state
-        now = int(self.ledger.clock())
+    def page(
+        self, ledger: Ledger, languages: Sequence[str], policy: TlogPolicy | None = None
+    ) -> Page:
+        """The page as ``ledger`` now stands. ``ledger`` may be another object over the same
+        log each time (a mirror opens its copy again as it grows): the tally goes on."""
+        view = ledger.view
+        size, state = view.size, ledger.state
+        now = int(ledger.clock())
+        if size < self.tally.size:  # not the log the tally took in: start again
+            self.tally = Tally()
         self.tally.advance(state, size)
         bodies, bodies_more = self._bodies(state, size, languages)
         accreditations, accreditations_more = self._accreditations(state, size, now, languages)
         types, types_more = self._types(state, size, languages)
         return Page(
-            checkpoint=self._checkpoint(view.checkpoint, size, now),
+            checkpoint=self._checkpoint(ledger, view.checkpoint, size, now, policy),
             bodies=bodies,
             bodies_more=bodies_more,
             accreditations=accreditations,
             accreditations_more=accreditations_more,
             types=types,
             types_more=types_more,
-            agencies=self._agencies(now, languages),
+            agencies=self._agencies(state, now, languages),
             total=self._total(now),
+            rules=issuance_rules(
+                state, size, lambda did: self.name(state, did, languages), self.rule_texts
+            ),
+            redemptions=self._redemptions(state, now, languages),
             generated=when(now),
         )
 
@@ -242,7 +276,7 @@ class Transparency:
                 AccreditationRow(
                     id=inert(grant.id),
                     subject=grant.subject,
-                    subject_name=self.name(grant.subject, languages),
+                    subject_name=self.name(state, grant.subject, languages),
                     kind="issue" if grant.kind == ISSUER else "verify",
                     what=what,
                     since=when(grant.valid_from),
@@ -272,7 +306,7 @@ class Transparency:
                     name=inert(document.get("name") or version.metadata.vct),
                     description=inert(document.get("description") or ""),
                     issuer=version.issuer,
-                    issuer_name=self.name(version.issuer, languages),
+                    issuer_name=self.name(state, version.issuer, languages),
                     version=version.number,
                     registered=when(version.time),
                     # Shown in <pre>: line breaks kept, anything else inert.
@@ -282,46 +316,117 @@ class Transparency:
             )
         return tuple(rows), len(versions) - len(rows)
 
-    def _agencies(self, now: int, languages: Sequence[str]) -> tuple[AgencyCounts, ...]:
+    def _agencies(
+        self, state: State, now: int, languages: Sequence[str]
+    ) -> tuple[AgencyCounts, ...]:
         series = sorted(
             self.tally.series.items(), key=lambda item: (-item[1].latest.places, item[0])
         )
         shown = []
         for did, one in series[:MAX_CHARTS]:
-            name = self.name(did, languages)
-            shown.append(AgencyCounts(did, name, one.latest, chart(name, one.sampled(now))))
+            name = self.name(state, did, languages)
+            shown.append(AgencyCounts(did, name, one.latest, status_chart(name, one, now)))
         return tuple(shown)
 
     def _total(self, now: int) -> AgencyCounts | None:
         if not self.tally.all.times:
             return None
         name = "Every agency"
-        return AgencyCounts(
-            "", name, self.tally.all.latest, chart(name, self.tally.all.sampled(now))
-        )
+        everyone = self.tally.all
+        return AgencyCounts("", name, everyone.latest, status_chart(name, everyone, now))
 
-    def _checkpoint(self, note: str, size: int, now: int) -> CheckpointView | None:
-        state = self.ledger.state
+    def _redemptions(
+        self, state: State, now: int, languages: Sequence[str]
+    ) -> tuple[DeskRedemptions, ...]:
+        desks = sorted(self.tally.redeemed.items(), key=lambda item: (-item[1].count, item[0]))
+        shown = []
+        for did, redeemed in desks[:MAX_CHARTS]:
+            name = self.name(state, did, languages)
+            drawn = chart(
+                f"Entitlements redeemed at {name} over time",
+                redeemed.sampled(now),
+                (REDEEMED,),
+                (("redeemed", "Redeemed"),),
+                f"{name} has redeemed nothing.",
+            )
+            by_type = tuple(sorted((inert(v), n) for v, n in redeemed.by_type.items()))
+            shown.append(DeskRedemptions(did, name, redeemed.count, by_type, drawn))
+        return tuple(shown)
+
+    def _checkpoint(
+        self, ledger: Ledger, note: str, size: int, now: int, policy: TlogPolicy | None
+    ) -> CheckpointView | None:
+        state = ledger.state
         if not note or state.origin is None or state.checkpoint_vkey is None:
             return None
         text, _, signatures = note.partition("\n\n")
         checkpoint = Checkpoint.parse_body(text + "\n")
         key_name = state.checkpoint_vkey.split("+", 1)[0]
-        newest = Transaction.parse(self.ledger.entry(size - 1)).iat
+        newest = Transaction.parse(ledger.entry(size - 1)).iat
+        found = (
+            witnessed(note, policy, now)
+            if policy is not None
+            else witnesses(signatures, key_name, now)
+        )
         return CheckpointView(
             origin=inert(checkpoint.origin),
             size=checkpoint.size,
             root_hex=checkpoint.root.hex(),
             key=inert(state.checkpoint_vkey),
             newest=when(newest),
-            witnesses=witnesses(signatures, key_name, now),
+            witnesses=found,
+            verified=policy is not None,
+            quorum=quorum_words(policy, found) if policy is not None else "",
+            witness_keys=(
+                tuple(inert(w.verifier.vkey) for w in policy.witnesses) if policy else ()
+            ),
         )
+
+
+def status_chart(name: str, series: Series, now: int) -> Chart:
+    return chart(
+        f"Revoked and suspended credentials of {name} over time",
+        series.sampled(now),
+        (REVOKED, SUSPENDED),
+        STATUS_COLUMNS,
+        f"{name} has published no status list.",
+    )
+
+
+def witnessed(note: str, policy: TlogPolicy, now: int) -> tuple[Witness, ...]:
+    """Every witness the ledger's policy names, with its cosignature on ``note`` verified
+    (or none): a line that does not verify is not shown as a cosignature."""
+    try:
+        verified = {v.cosigner: v.timestamp for v in verify_cosignatures(note, policy.cosigners())}
+    except Error:
+        verified = {}
+    found = []
+    for witness in policy.witnesses:
+        stamp = verified.get(witness.verifier)
+        found.append(
+            Witness(
+                inert(witness.verifier.name),
+                when(stamp) if stamp is not None else "Not on this checkpoint",
+                age(now - stamp) if stamp is not None else "—",
+                stamp is not None,
+            )
+        )
+    return tuple(found)
+
+
+def quorum_words(policy: TlogPolicy, found: tuple[Witness, ...]) -> str:
+    names = [w.name for w, shown in zip(policy.witnesses, found, strict=True) if shown.signed]
+    result = policy.evaluate(names)
+    if result.met:
+        return f"The ledger's witness quorum ({inert(policy.quorum)}) cosigned this checkpoint."
+    missing = ", ".join(inert(name) for name in result.missing)
+    return f"The ledger's witness quorum ({inert(policy.quorum)}) is not met: missing {missing}."
 
 
 def witnesses(signatures: str, log_key_name: str, now: int) -> tuple[Witness, ...]:
     """The cosignatures among a note's signature lines (C2SP tlog-cosignature): each
-    witness's name and when it cosigned. Read for the page, not verified here: the "check"
-    form and every client verify what they rely on."""
+    witness's name and when it cosigned, read, not verified (a copy that does not hold the
+    ledger's witness policy); the "check" form and every client verify what they rely on."""
     found = []
     for line in signatures.splitlines():
         name, _, blob = line.removeprefix("\u2014 ").rpartition(" ")
@@ -334,5 +439,5 @@ def witnesses(signatures: str, log_key_name: str, now: int) -> tuple[Witness, ..
         if len(raw) != COSIGNATURE_BYTES:
             continue
         stamp = int.from_bytes(raw[KEY_ID_BYTES : KEY_ID_BYTES + 8], "big")
-        found.append(Witness(inert(name), when(stamp), age(now - stamp)))
+        found.append(Witness(inert(name), when(stamp), age(now - stamp), True))
     return tuple(found)

@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from civicid.did import DID
+from civicid.entitlements import parse_redeem
+from civicid.transaction import Transaction
+from ledger.errors import LEDGER_NOT_INITIALIZED
+from ledger.issuance import REDEMPTIONS
 from ledger.state import ListVersion, State
 
 # Where an agency's counts are read for a chart: a person reads a trend from this many
@@ -30,6 +34,14 @@ class Counts:
     places: int = 0
     revoked: int = 0
     suspended: int = 0
+
+    def as_map(self) -> dict[str, int]:
+        return {
+            "lists": self.lists,
+            "places": self.places,
+            "revoked": self.revoked,
+            "suspended": self.suspended,
+        }
 
     def plus(self, other: Counts, sign: int = 1) -> Counts:
         return Counts(
@@ -79,17 +91,40 @@ class Series:
             self.lists[index], self.places[index], self.revoked[index], self.suspended[index]
         )
 
-    def sampled(self, end: int, steps: int = CHART_STEPS) -> list[tuple[int, Counts]]:
+    def sampled(self, end: int, steps: int = CHART_STEPS) -> list[tuple[int, dict[str, int]]]:
         """The counts at ``steps + 1`` evenly spaced times from the first publish to ``end``."""
-        if not self.times:
-            return []
-        start = self.times[0]
-        end = max(end, self.times[-1], start + 1)
-        return [(t, self.at(t)) for t in _spaced(start, end, steps)]
+        return [(t, self.at(t).as_map()) for t in spaced(self.times, end, steps)]
 
 
-def _spaced(start: int, end: int, steps: int) -> Sequence[int]:
+def spaced(times: Sequence[int], end: int, steps: int) -> Sequence[int]:
+    """``steps + 1`` evenly spaced times from the first of ``times`` to ``end`` (or later)."""
+    if not times:
+        return []
+    start = times[0]
+    end = max(end, times[-1], start + 1)
     return [start + (end - start) * i // steps for i in range(steps + 1)]
+
+
+@dataclass(slots=True)
+class Redeemed:
+    """One distribution point's redemptions, counted after each, in log order."""
+
+    times: array[int] = field(default_factory=lambda: array("q"))
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.times)
+
+    def add(self, time: int, vct: str) -> None:
+        self.times.append(max(time, self.times[-1]) if self.times else time)
+        self.by_type[vct] = self.by_type.get(vct, 0) + 1
+
+    def sampled(self, end: int, steps: int = CHART_STEPS) -> list[tuple[int, dict[str, int]]]:
+        return [
+            (t, {"redeemed": bisect.bisect_right(self.times, t)})
+            for t in spaced(self.times, end, steps)
+        ]
 
 
 class Tally:
@@ -103,6 +138,8 @@ class Tally:
         self._totals: dict[DID, Counts] = {}
         self.series: dict[DID, Series] = {}
         self.all = Series()  # every agency together
+        self._redeemed_seen: dict[str, int] = {}  # redemptions taken in, per list URI
+        self.redeemed: dict[str, Redeemed] = {}  # per desk (distribution point)
 
     def advance(self, state: State, size: int) -> None:
         """Take in the list versions logged in ``[self.size, size)``: a look at each list,
@@ -122,7 +159,28 @@ class Tally:
             new.sort(key=lambda item: item[0])
             for _, uri, version in new:
                 self._take(uri, version)
+            self._redemptions(state, size)
             self.size = size
+
+    def _redemptions(self, state: State, size: int) -> None:
+        """Each redemption logged before ``size`` once: its entry is read for the desk that
+        logged it, the type and the time (the state keeps the list's index only)."""
+        held = state.extensions.get(REDEMPTIONS, {})
+        new: list[int] = []
+        for uri, found in list(held.items()):
+            entries = found["entries"]
+            taken, end = self._redeemed_seen.get(uri, 0), len(entries)
+            while taken < end and entries[taken][1] < size:
+                new.append(entries[taken][1])
+                taken += 1
+            self._redeemed_seen[uri] = taken
+        if new and state.reader is None:
+            raise LEDGER_NOT_INITIALIZED("no log to read redemptions from")
+        for seq in sorted(new):
+            assert state.reader is not None
+            entry = Transaction.parse(state.reader(seq))
+            _, _, vct, _ = parse_redeem(entry.body)
+            self.redeemed.setdefault(entry.signer, Redeemed()).add(entry.iat, vct)
 
     def _take(self, uri: str, version: ListVersion) -> None:
         now = counts_of(version)

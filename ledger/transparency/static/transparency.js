@@ -120,6 +120,30 @@
     return { ok, why: ok ? "" : "the signature does not verify" };
   }
 
+  // C2SP tlog-cosignature: a witness's key is "<name>+<key id>+base64(0x04 || Ed25519 key)";
+  // its line is key id (4) || timestamp (8, big-endian) || signature (64) over
+  // "cosignature/v1\ntime <timestamp>\n" followed by the checkpoint's text.
+  async function checkCosignature(note, vkey) {
+    const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(vkey);
+    const raw = m ? fromB64(m[3]) : new Uint8Array(0);
+    if (!m || raw.length !== 33 || raw[0] !== 4) {
+      return { state: "bad", text: "A witness key on this page is malformed." };
+    }
+    const name = m[1], key = raw.slice(1);
+    const id = (await sha256(concat(enc.encode(name + "\n"), Uint8Array.of(4), key))).slice(0, 4);
+    const line = note.signatures.find((s) => s.name === name && s.blob.length === 76 && same(s.blob.slice(0, 4), id));
+    if (!line) return { state: "not", text: `Witness ${name} has not cosigned this checkpoint.` };
+    let stamp = 0n;
+    for (const byte of line.blob.slice(4, 12)) stamp = (stamp << 8n) | BigInt(byte);
+    const message = enc.encode(`cosignature/v1\ntime ${stamp}\n${note.text}`);
+    const imported = await crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+    const ok = await crypto.subtle.verify({ name: "Ed25519" }, imported, line.blob.slice(12), message);
+    const when = new Date(Number(stamp) * 1000).toISOString().replace(".000Z", "Z");
+    return ok
+      ? { state: "ok", text: `Witness ${name} cosigned this checkpoint at ${when}: its signature checked here.` }
+      : { state: "bad", text: `Witness ${name}'s cosignature does not verify.` };
+  }
+
   async function getJSON(url) {
     const response = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
     const body = await response.json().catch(() => null);
@@ -210,9 +234,16 @@
       if (about) {
         not(`The entry says it is a ${about.type}, signed by ${about.signer} at ${about.when}. Its own signature and its signer's right to write it were checked by the ledger when it was logged, not here (civicid ledger monitor re-checks every entry).`);
       }
-      const witnessed = note.signatures.length - 1;
-      if (witnessed > 0) {
-        not(`${witnessed} other signature${witnessed === 1 ? "" : "s"} (witnesses) on the checkpoint: read, not checked here.`);
+      const cosignatures = note.signatures.filter((line) => line.blob.length === 76);
+      const witnessKeys = (facts.dataset.witnessKeys || "").split(" ").filter((k) => k);
+      if (witnessKeys.length && canVerify) {
+        for (const vkey of witnessKeys) {
+          const found = await checkCosignature(note, vkey);
+          if (found.state === "bad") passed = false;
+          checks.push([found.state, found.text]);
+        }
+      } else if (cosignatures.length) {
+        not(`${cosignatures.length} witness cosignature${cosignatures.length === 1 ? "" : "s"} on the checkpoint: read, not checked here (this page names no witness keys).`);
       } else {
         not("No witness cosigned this checkpoint: that every reader sees the same log is not shown here.");
       }

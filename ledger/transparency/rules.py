@@ -1,0 +1,95 @@
+"""Issuance rules as the transparency page shows them: each agency's rules by name, the
+version in force (or its withdrawal), what it issues and on which conditions, read from the
+rule's entry in the log once and kept."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from civicid.console import inert
+from civicid.errors import Error
+from civicid.issuance_rules import parse_publish
+from civicid.transaction import Transaction
+from ledger.issuance import RULES
+from ledger.state import State
+
+# Rules listed on the page (the JSON at /issuance-rules lists them all).
+MAX_RULES: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    issuer: str
+    issuer_name: str
+    name: str
+    version: int
+    since: str
+    withdrawn: str | None  # when, once withdrawn
+    issues: str  # the type it issues
+    title: str
+    purpose: str
+    needs: tuple[str, ...]  # the credentials and conditions it asks for, in words
+
+
+@dataclass(frozen=True, slots=True)
+class _Published:
+    vct: str
+    title: str
+    purpose: str
+    needs: tuple[str, ...]
+
+
+def _when(ts: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+def _published(state: State, seq: int) -> _Published:
+    if state.reader is None:
+        return _Published("", "", "", ())
+    try:
+        body: dict[str, Any] = Transaction.parse(state.reader(seq)).body
+        _, _, vct, policy, _, _ = parse_publish(body)
+    except Error:  # the ledger logged it valid; a reader of a newer format shows what it can
+        return _Published("", "", "", ())
+    needs = [f"a credential of type {inert(v)}" for v in policy.credential_types]
+    needs += [f"the claim {inert(c)}" for c in policy.required_claims]
+    needs += [inert(p.describe()) for p in policy.predicates]
+    return _Published(inert(vct), inert(policy.title), inert(policy.purpose), tuple(needs))
+
+
+def issuance_rules(
+    state: State, size: int, name_of: Callable[[str], str], cache: dict[int, Any]
+) -> tuple[RuleRow, ...]:
+    """The latest version of each rule logged before ``size``, oldest rule first."""
+    rows = []
+    for ident, versions in list(state.extensions.get(RULES, {}).items()):
+        seen = [v for v in list(versions) if v[1] < size]
+        if not seen:
+            continue
+        issuer, name = ident.rsplit("/", 1)
+        number, _, _, iat, withdrawn = seen[-1]
+        published = next((v for v in reversed(seen) if not v[4]), None)
+        text = _Published("", "", "", ())
+        if published is not None:
+            if published[1] not in cache:
+                cache[published[1]] = _published(state, published[1])
+            text = cache[published[1]]
+        first = published[3] if published is not None else iat
+        row = RuleRow(
+            issuer=issuer,
+            issuer_name=name_of(issuer),
+            name=inert(name),
+            version=number,
+            since=_when(first),
+            withdrawn=_when(iat) if withdrawn else None,
+            issues=text.vct,
+            title=text.title,
+            purpose=text.purpose,
+            needs=text.needs,
+        )
+        rows.append((seen[0][1], row))
+    rows.sort(key=lambda row: row[0])
+    return tuple(row for _, row in rows[:MAX_RULES])
