@@ -24,6 +24,7 @@ from ledger.routes import governance as governance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
+from ledger.routes import transparency as transparency_routes
 from ledger.routes.deps import get_ledger, get_resolver
 from ledger.routes.log import answer
 
@@ -136,4 +137,5 @@ def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERV
     app.include_router(resolution_routes.router)
     app.include_router(governance_routes.router)
     app.include_router(tile_routes.router)
+    app.include_router(transparency_routes.router)
     return app

@@ -111,7 +111,7 @@ def test_a_forged_cosignature_fails_in_the_browser(
             if line.startswith("\u2014 w2.example "):
                 blob = line.rsplit(" ", 1)[1]
                 flipped = "A" if blob[-5] != "A" else "B"
-                lines[i] = line[: -5] + flipped + line[-4:]
+                lines[i] = line[:-5] + flipped + line[-4:]
         return "\n".join(lines)
 
     tamper(page, "**/checkpoint", forge_w2)
