@@ -102,24 +102,32 @@ def refuse_standby(url: str) -> None:
 
 
 class PgSnapshot:
-    """The state snapshot (``ledger/snapshot.py``) as one row: what the file is to files."""
+    """The state snapshot (``ledger/snapshot.py``) as one row: what the file is to files.
+    Opening reads it more than once (its signed size, then its body): it is fetched once and
+    kept until ``forget``, as tens of MB at a million entries."""
 
     name = SNAPSHOT_NAME
 
     def __init__(self, store: PgLogStore) -> None:
         self.store = store
+        self._data: bytes | None = None
 
     def exists(self) -> bool:
-        return self.store.snapshot_bytes() is not None
+        return self._data is not None or self.store.snapshot_size() is not None
 
     def read_bytes(self) -> bytes:
-        data = self.store.snapshot_bytes()
-        if data is None:
+        if self._data is None:
+            self._data = self.store.snapshot_bytes()
+        if self._data is None:
             raise STORE_CORRUPT("the state snapshot is gone")
-        return data
+        return self._data
 
     def put(self, data: bytes, size: int) -> None:
         self.store.put_snapshot(data, size)
+        self._data = None
+
+    def forget(self) -> None:
+        self._data = None
 
 
 class PgLogStore:
@@ -223,6 +231,7 @@ class PgLogStore:
                 "SELECT count(*), string_agg(leaf_hash, ''::bytea ORDER BY seq) "
                 "FROM entries WHERE seq >= %s AND seq < %s",
                 (first, last),
+                binary=True,
             ).fetchone()
             assert row is not None
             if row[0] != last - first:
@@ -315,8 +324,9 @@ class PgLogStore:
         return found[index]
 
     def _query(self, query: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        # Binary results: bytea as it is stored, not hex text twice its size to decode.
         with self.db.transaction() as conn:
-            return conn.execute(query, params).fetchall()
+            return conn.execute(query, params, binary=True).fetchall()
 
     def leaf_hashes(self) -> bytes:
         return bytes(self._hashes)
@@ -373,6 +383,10 @@ class PgLogStore:
     @property
     def snapshot(self) -> PgSnapshot:
         return PgSnapshot(self)
+
+    def snapshot_size(self) -> int | None:
+        rows = self._query("SELECT size FROM snapshot WHERE %s", (True,))
+        return None if not rows else int(rows[0][0])
 
     def snapshot_bytes(self) -> bytes | None:
         rows = self._query("SELECT data FROM snapshot WHERE %s", (True,))

@@ -78,11 +78,13 @@ class Sequencer(Ledger):
         self.url = url
         self._reopening = threading.Lock()
         store = PgLogStore(url, wait=wait)
+        slot = store.snapshot
         try:
-            super().__init__(store, signer, clock=clock, progress=progress, snapshot=store.snapshot)
+            super().__init__(store, signer, clock=clock, progress=progress, snapshot=slot)
         except BaseException:
             store.close()
             raise
+        slot.forget()
 
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         if not DATABASE_LOST.matches(exc):
@@ -102,11 +104,13 @@ class Sequencer(Ledger):
             listeners = self.listeners
             self.close()
             store = PgLogStore(self.url)
+            slot = store.snapshot
             try:
-                Ledger.__init__(self, store, self.signer, clock=self.clock, snapshot=store.snapshot)
+                Ledger.__init__(self, store, self.signer, clock=self.clock, snapshot=slot)
             except BaseException:
                 store.close()
                 raise
+            slot.forget()
             self.listeners = listeners
             log.warning("ledger sequencer reopened at %s entries after a failure", self.size)
 
@@ -134,11 +138,13 @@ class Reader(Ledger):
         progress: Progress | None = None,
     ) -> None:
         store = PgLogStore(url, readonly=True)
+        slot = store.snapshot
         try:
-            super().__init__(store, None, progress=progress, snapshot=store.snapshot)
+            super().__init__(store, None, progress=progress, snapshot=slot)
         except BaseException:
             store.close()
             raise
+        slot.forget()
         self.sequencer = sequencer
         self.behind: str | None = None  # why the last newer checkpoint was not taken
         self._view = View(self.tree.size, store.last_checkpoint() or "", self.state.statemap)
