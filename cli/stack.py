@@ -227,15 +227,22 @@ def ensure_type(client: LedgerClient, ledger: Ledgered, agency: Identity) -> int
 
 
 def ensure_issuer(
-    root: Path, ledger: Ledgered, ledger_url: str, port: int, client: LedgerClient
+    root: Path,
+    ledger: Ledgered,
+    ledger_url: str,
+    port: int,
+    client: LedgerClient,
+    database_url: str | None = None,
 ) -> Any:
-    """Bind the issuer in ``root`` to the agency identity (once); its settings."""
+    """Bind the issuer in ``root`` to the agency identity (once); its settings (its store in
+    ``database_url`` if given)."""
     from issuer.settings import ConfigurationSettings, IssuerSettings
     from issuer.setup import initialize
 
     public = f"http://127.0.0.1:{port}"
     flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
-                             "public_url": public, "port": port, "identity": AGENCY}  # fmt: skip
+                             "public_url": public, "port": port, "identity": AGENCY,
+                             "database_url": database_url}  # fmt: skip
     if not (root / "issuer.toml").exists():
         config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
         initialize(root, configurations=[config], client=client, **flags)
@@ -254,14 +261,18 @@ def ensure_clerk(root: Path, settings: Any) -> str:
     return str(made.api_key)
 
 
-def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) -> Any:
-    """Bind the verifier in ``root`` to the desk identity and the example policies."""
+def ensure_verifier(
+    root: Path, ledger: Ledgered, ledger_url: str, port: int, database_url: str | None = None
+) -> Any:
+    """Bind the verifier in ``root`` to the desk identity and the example policies (its
+    requests and decisions in ``database_url`` if given)."""
     from verifier.service import Verifier
     from verifier.settings import CONFIG_FILE, VerifierSettings
 
     public = f"http://127.0.0.1:{port}"
     flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
-                             "public_url": public, "port": port, "desk": DESK}  # fmt: skip
+                             "public_url": public, "port": port, "desk": DESK,
+                             "database_url": database_url}  # fmt: skip
     settings = VerifierSettings.load(root, **flags)
     if not (root / CONFIG_FILE).exists():
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # requests, decisions
@@ -276,7 +287,8 @@ def ensure_verifier(root: Path, ledger: Ledgered, ledger_url: str, port: int) ->
 @contextmanager
 def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterator[Running]:
     """Set up what is missing in ``root`` and serve the three services until the block ends
-    (the ledger's log in ``database_url`` if given, or in CIVICID_DATABASE_URL's)."""
+    (the ledger's log, the issuer's and the verifier's stores in ``database_url`` if given,
+    or in CIVICID_DATABASE_URL's)."""
     from issuer.app import create_app as issuer_app
     from verifier.app import create_app as verifier_app
 
@@ -295,9 +307,10 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk")
         ensure_accreditations(client, ledger, agency, desk)
         ensure_type(client, ledger, agency)
-        issuer_settings = ensure_issuer(root, ledger, ledger_url, ports.issuer, client)
+        database = settings.database_url  # the issuer and verifier keep theirs there too
+        issuer_settings = ensure_issuer(root, ledger, ledger_url, ports.issuer, client, database)
         clerk_key = ensure_clerk(root, issuer_settings)
-        verifier_settings = ensure_verifier(root, ledger, ledger_url, ports.verifier)
+        verifier_settings = ensure_verifier(root, ledger, ledger_url, ports.verifier, database)
         # Served as each part's own ``serve`` does: one process, one budget of connections.
         issuer_url = stack.enter_context(
             serving(issuer_app(issuer_settings), ports.issuer, settings=issuer_settings)

@@ -165,4 +165,12 @@ def test_up_with_a_database_url_keeps_the_ledger_in_postgresql(
             stored = conn.execute("SELECT size, note FROM ledger.checkpoint").fetchone()
         assert stored is not None and stored[1] == checkpoint
         assert stored[0] > 1  # genesis, the two bodies, their grants and the type
+        # The issuer's and the desk's stores are there too, none in the data directory.
+        with psycopg.connect(database_url) as conn:
+            clerks = conn.execute("SELECT name FROM issuer.clerks").fetchall()
+            lists = conn.execute("SELECT token IS NOT NULL FROM issuer.lists").fetchall()
+            desk = conn.execute("SELECT max(version) FROM verifier.schema_version").fetchone()
+        assert clerks == [("front-desk",)] and lists == [(True,)] and desk == (1,)
     assert not (data / "ledger" / "log.dat").exists()
+    assert not (data / "issuer" / "issuer.db").exists()
+    assert not (data / "verifier" / "verifier.db").exists()
