@@ -63,9 +63,13 @@ def _has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+# \s is str.isspace()'s set (Unicode white space); controls and '+' besides.
+_NOT_IN_KEY_NAME = re.compile(r"[\s\x00-\x1f+]")
+
+
 def valid_key_name(name: str) -> bool:
     """signed-note: non-empty, no Unicode spaces, no '+' (and, being note text, no controls)."""
-    return bool(name) and "+" not in name and not any(ch.isspace() or ch < " " for ch in name)
+    return bool(name) and _NOT_IN_KEY_NAME.search(name) is None
 
 
 def note_key_id(name: str, sig_type: bytes, public_key: bytes) -> bytes:

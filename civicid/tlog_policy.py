@@ -108,6 +108,13 @@ class TlogPolicy:
     witnesses: tuple[PolicyWitness, ...]
     groups: tuple[PolicyGroup, ...]
     quorum: str
+    # Looked up on every checkpoint a client accepts: built once.
+    _groups: dict[str, PolicyGroup] = field(init=False, repr=False, compare=False)
+    _names: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_groups", {g.name: g for g in self.groups})
+        object.__setattr__(self, "_names", frozenset(w.name for w in self.witnesses))
 
     @classmethod
     def parse(cls, text: str | bytes) -> TlogPolicy:
@@ -138,9 +145,8 @@ class TlogPolicy:
 
     def evaluate(self, names: Iterable[str]) -> QuorumResult:
         """The quorum rule over the witnesses named ``names`` (tlog-policy "witness group")."""
-        known = {w.name for w in self.witnesses}
-        signed = {name for name in names if name in known}
-        groups = {g.name: g for g in self.groups}
+        signed = {name for name in names if name in self._names}
+        groups = self._groups
 
         def witnessed(name: str) -> bool:
             if name == NONE:

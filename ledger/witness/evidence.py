@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from civicid.checkpoint import MAX_NOTE_BYTES, Checkpoint, NoteVerifier, open_checkpoint
 from civicid.encoding import b64_encode, sha256
 from civicid.errors import Error
 from civicid.merkle import consistency_roots
@@ -33,6 +33,9 @@ KINDS: Final = ("same_size", "inconsistent")
 # past this many pieces the witness still refuses and logs, but stops filling its disk.
 MAX_EVIDENCE: Final = 1000
 EVIDENCE_ID_HEX: Final = 16
+# Two notes as the witness keeps them (each at most civicid.checkpoint.MAX_NOTE_BYTES), a proof
+# of at most 63 hashes, and the JSON around them: a larger file is not one it wrote.
+MAX_EVIDENCE_BYTES: Final = 2 * MAX_NOTE_BYTES + 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +111,7 @@ class EvidenceStore:
                 leftover.unlink()
         for path in sorted(directory.glob("*.json")):
             try:
-                evidence = Evidence.from_json(read_json(path))
+                evidence = Evidence.from_json(read_json(path, MAX_EVIDENCE_BYTES))
             except Error as exc:
                 raise WITNESS_STATE_UNREADABLE(f"{path}: {exc.message}") from exc
             self.pieces[evidence.id] = evidence

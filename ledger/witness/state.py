@@ -1,10 +1,13 @@
 """The witness's durable state: per log origin, the last checkpoint it cosigned (size, root and
 the signed note), and the evidence of every conflict it saw.
 
-One file per origin, replaced atomically (written to a temporary file, fsynced, renamed, the
-directory fsynced) before a cosignature is returned: a crash at any point leaves the old
-record or the new one, and a restart never cosigns what contradicts a record it answered.
-One process holds the state at a time (an exclusive ``flock``).
+One file per origin with two fixed-size slots, written in turn: a new record goes to the slot
+the current one is not in, with a sequence number and a checksum, and is fsynced before the
+cosignature is returned. A write cut short can only damage the slot being written; the
+other still holds the last record answered, and opening takes the valid slot with the higher
+sequence number. One fsync per record (no rename, no directory fsync but at the file's
+creation): a witness's answer waits on the disk once. A restart never cosigns what
+contradicts a record it answered. One process holds the state at a time (an ``flock``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,11 @@ from ledger.witness.errors import WITNESS_STATE_LOCKED, WITNESS_STATE_UNREADABLE
 
 # A record holds one note (at most civicid.checkpoint.MAX_NOTE_BYTES) and a few fields.
 MAX_RECORD_BYTES: Final = 256 * 1024
+# A slot: its header (magic, sequence number, length, SHA-256 of the three and the record),
+# then the record as JSON.
+SLOT_MAGIC: Final = b"cvcwit1\n"
+SLOT_HEADER: Final = struct.Struct(">8sQI32s")
+SLOT_BYTES: Final = SLOT_HEADER.size + MAX_RECORD_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +85,12 @@ def durable_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: Path, limit: int) -> Any:
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_RECORD_BYTES + 1)
-        if len(data) > MAX_RECORD_BYTES:
-            raise WITNESS_STATE_UNREADABLE(f"{path.name} is over {MAX_RECORD_BYTES} bytes")
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise WITNESS_STATE_UNREADABLE(f"{path.name} is over {limit} bytes")
         return json.loads(data)
     except (OSError, ValueError) as exc:
         raise WITNESS_STATE_UNREADABLE(f"{path}: {exc}") from exc
@@ -96,6 +105,7 @@ class StateStore:
         self.directory = directory
         self._lock_fd = -1
         self.records: dict[str, Record] = {}
+        self._seqs: dict[str, int] = {}
         if not readonly:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
@@ -105,14 +115,15 @@ class StateStore:
                 self.close()
                 raise WITNESS_STATE_LOCKED(f"{directory} is held by another process") from exc
         try:
-            if not readonly:  # a write a crash cut short: never renamed, never answered
+            if not readonly:  # a file a crash cut short before its rename: never answered
                 for leftover in directory.glob(".*.tmp"):
                     leftover.unlink()
-            for path in sorted(directory.glob("*.json")):
-                record = Record.from_json(read_json(path))
+            for path in sorted(directory.glob("*.state")):
+                seq, record = _newest(path)
                 if path.name != self._file(record.origin).name:
                     raise WITNESS_STATE_UNREADABLE(f"{path.name} holds another origin")
                 self.records[record.origin] = record
+                self._seqs[record.origin] = seq
         except Error:
             self.close()
             raise
@@ -127,16 +138,70 @@ class StateStore:
 
     def _file(self, origin: str) -> Path:
         # Origins are free text (slashes, any script): the file is named by their digest.
-        return self.directory / f"{sha256(origin.encode('utf-8')).hex()[:32]}.json"
+        return self.directory / f"{sha256(origin.encode('utf-8')).hex()[:32]}.state"
 
     def get(self, origin: str) -> Record | None:
         return self.records.get(origin)
 
     def put(self, record: Record) -> None:
         """Make ``record`` durable, then current (never current before it is durable)."""
-        data = json.dumps(record.to_json(), indent=1).encode("utf-8")
-        durable_write(self._file(record.origin), data)
+        path = self._file(record.origin)
+        current = self._seqs.get(record.origin)
+        if current is None:
+            # A new file: written whole and renamed into place (the directory changes).
+            durable_write(path, _slot(1, record))
+            seq = 1
+        else:
+            seq = current + 1
+            fd = os.open(path, os.O_WRONLY)
+            try:
+                data = memoryview(_slot(seq, record))
+                offset = ((seq - 1) % 2) * SLOT_BYTES  # the slot the current record is not in
+                while data:  # os.pwrite may write less than asked
+                    written = os.pwrite(fd, data, offset)
+                    data, offset = data[written:], offset + written
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         self.records[record.origin] = record
+        self._seqs[record.origin] = seq
 
     def __iter__(self) -> Iterator[Record]:
         return iter(sorted(self.records.values(), key=lambda r: r.origin))
+
+
+def _slot(seq: int, record: Record) -> bytes:
+    payload = json.dumps(record.to_json(), separators=(",", ":")).encode("utf-8")
+    if len(payload) > MAX_RECORD_BYTES:
+        raise WITNESS_STATE_UNREADABLE(f"a record over {MAX_RECORD_BYTES} bytes")
+    digest = sha256(struct.pack(">8sQI", SLOT_MAGIC, seq, len(payload)) + payload)
+    return SLOT_HEADER.pack(SLOT_MAGIC, seq, len(payload), digest) + payload
+
+
+def _read_slot(data: bytes) -> tuple[int, Record] | None:
+    """The slot's record, or None if it is empty or damaged (a write cut short)."""
+    if len(data) < SLOT_HEADER.size:
+        return None
+    magic, seq, length, digest = SLOT_HEADER.unpack_from(data)
+    payload = data[SLOT_HEADER.size : SLOT_HEADER.size + length]
+    if magic != SLOT_MAGIC or length > MAX_RECORD_BYTES or len(payload) != length:
+        return None
+    if sha256(struct.pack(">8sQI", magic, seq, length) + payload) != digest:
+        return None
+    return seq, Record.from_json(json.loads(payload))
+
+
+def _newest(path: Path) -> tuple[int, Record]:
+    """The valid slot of ``path`` with the higher sequence number."""
+    with path.open("rb") as handle:
+        data = handle.read(2 * SLOT_BYTES + 1)
+    if len(data) > 2 * SLOT_BYTES:
+        raise WITNESS_STATE_UNREADABLE(f"{path.name} is larger than its two slots")
+    found = [
+        slot for slot in (_read_slot(data[:SLOT_BYTES]), _read_slot(data[SLOT_BYTES:])) if slot
+    ]
+    if not found:
+        raise WITNESS_STATE_UNREADABLE(f"{path.name} holds no intact record")
+    if len(found) == 2 and found[0][0] == found[1][0]:
+        raise WITNESS_STATE_UNREADABLE(f"{path.name} holds two records of one number")
+    return max(found, key=lambda slot: slot[0])

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from civicid.checkpoint import Checkpoint, NoteVerifier, split_note
+from civicid.checkpoint import KEY_ID_SIZE, Checkpoint, NoteVerifier, split_note
 from civicid.cosignature import CosignerKey
 from civicid.errors import Error
 from civicid.merkle import consistency_roots, verify_consistency
@@ -82,7 +82,10 @@ class Witness:
         return self.add(AddCheckpoint.parse(body))
 
     def add(self, request: AddCheckpoint) -> str:
-        checkpoint = self._authentic(request.note)
+        checkpoint, note = self._authentic(request.note)
+        # Kept as the log signed it: its text and its signature lines, not whatever other
+        # lines the sender appended (unknown keys, up to the note's size limit).
+        request = AddCheckpoint(request.old_size, request.proof, note)
         if request.old_size > checkpoint.size:
             raise WITNESS_OLD_TOO_LARGE(
                 f"old size {request.old_size} > checkpoint size {checkpoint.size}"
@@ -96,9 +99,10 @@ class Witness:
                 )
         return self.key.cosign(checkpoint, self.clock())
 
-    def _authentic(self, note: str) -> Checkpoint:
-        """Steps 2-3: the checkpoint of a followed log, signed by one of its keys."""
-        text, _ = split_note(note)
+    def _authentic(self, note: str) -> tuple[Checkpoint, str]:
+        """Steps 2-3: the checkpoint of a followed log, signed by one of its keys; and the
+        note with that key's signature lines only."""
+        text, lines = split_note(note)
         checkpoint = Checkpoint.parse_body(text)
         followed = self.logs.get(checkpoint.origin)
         if followed is None:
@@ -108,7 +112,12 @@ class Witness:
                 verifier.verify(note)
             except Error:
                 continue  # "MUST ignore signatures from unknown keys": try the log's next key
-            return checkpoint
+            own = [
+                line
+                for name, blob, line in lines
+                if name == verifier.name and blob[:KEY_ID_SIZE] == verifier.key_id
+            ]
+            return checkpoint, text + "\n" + "".join(own)
         raise WITNESS_SIGNATURE_INVALID(f"no valid signature by a key of {checkpoint.origin}")
 
     def _check(self, request: AddCheckpoint, checkpoint: Checkpoint, record: Record | None) -> None:

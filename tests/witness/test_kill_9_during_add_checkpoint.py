@@ -1,7 +1,7 @@
-"""kill -9 of a serving witness during ``add-checkpoint``: before the new state is fsynced,
-and after it is durable but before the cosignature is answered. The next start has the last
-state it promised (or a newer one it never answered), and never cosigns a checkpoint that
-contradicts a cosignature it gave."""
+"""kill -9 of a serving witness during ``add-checkpoint``: half-way through writing the new
+record, before it is fsynced, and after it is durable but before the cosignature is
+answered. The next start has the last state it promised (or a newer one it never answered),
+and never cosigns a checkpoint that contradicts a cosignature it gave."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.xdist_group("loopback")
 ROOT = Path(__file__).parents[2]
 
 # The real `civicid witness serve`, made to die with SIGKILL at a chosen point of its second
-# state write: ``before_sync`` as the new record is about to be fsynced (written, not durable,
-# not in place), ``after_sync`` once it is durable and in place, before the answer.
+# state write: ``torn_write`` with half the new record written over its slot, ``before_sync``
+# with all of it written but not fsynced, ``after_sync`` once it is durable, before the answer.
 SERVER = textwrap.dedent("""
     import os, signal, sys, types
     from ledger.witness import state
@@ -35,6 +35,12 @@ SERVER = textwrap.dedent("""
 
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
+
+    def pwrite(fd, data, offset):
+        if stage == "torn_write" and len(puts) == 2:
+            os.pwrite(fd, bytes(data[: len(data) // 2]), offset)
+            die()
+        return os.pwrite(fd, data, offset)
 
     def fsync(fd):
         if stage == "before_sync" and len(puts) == 2:
@@ -50,6 +56,7 @@ SERVER = textwrap.dedent("""
 
     fake_os = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if k.isidentifier()})
     fake_os.fsync = fsync  # everything else is the real os
+    fake_os.pwrite = pwrite
     state.os = fake_os
     state.StateStore.put = put
     sys.argv = ["civicid", "witness", "serve", *argv]
@@ -101,7 +108,7 @@ def post(url: str, body: bytes) -> httpx.Response:
     return httpx.post(url + "/add-checkpoint", content=body, timeout=20)
 
 
-@pytest.mark.parametrize("stage", ["before_sync", "after_sync"])
+@pytest.mark.parametrize("stage", ["torn_write", "before_sync", "after_sync"])
 def test_nothing_promised_is_lost_and_nothing_contradicts_it(served: Served, stage: str) -> None:
     log = Log().grow(5)
     url = served.start(stage)
@@ -116,8 +123,10 @@ def test_nothing_promised_is_lost_and_nothing_contradicts_it(served: Served, sta
 
     status = read_status(WitnessSettings.load(served.root))
     size = status.logs[0].tree_size
-    # Before the fsync the new record was never in place; after it, it is (never answered).
-    assert size == (5 if stage == "before_sync" else 8)
+    # A record cut short is found damaged: the one before it stands. Written whole, it is found
+    # whole even unsynced (a kill, unlike a power cut, leaves what the kernel holds): it was
+    # never answered, and holding to it only makes the witness stricter.
+    assert size == (5 if stage == "torn_write" else 8)
 
     url = served.start(None)
     # A history that contradicts the promise (same key, diverging at leaf 2) is never cosigned.

@@ -18,7 +18,7 @@ from civicid.errors import Error
 from ledger.witness.evidence import Evidence, EvidenceStore
 from ledger.witness.request import MAX_PROOF_LINES, MAX_REQUEST_BYTES, AddCheckpoint
 from ledger.witness.setup import Paths
-from ledger.witness.state import StateStore
+from ledger.witness.state import SLOT_BYTES, StateStore
 from ledger.witness.witness import FollowedLog, Witness
 from tests.witness.logs import (
     NOW,
@@ -357,16 +357,56 @@ def test_an_unreadable_record_stops_the_start(tmp_path: Path) -> None:
     opened = open_test_witness(tmp_path)
     cosigns(opened, Log().grow(3), 0)
     opened.close()
-    (record,) = Paths(tmp_path).state.glob("*.json")
-    for damage in (
-        b"{",
-        b'{"origin": "x"}',
-        record.read_bytes().replace(b'"size": 3', b'"size": -3'),
-    ):
+    (record,) = Paths(tmp_path).state.glob("*.state")
+    intact = record.read_bytes()
+    for damage in (b"", intact[:40], intact[:-1] + b"!", intact + bytes(2 * SLOT_BYTES)):
         record.write_bytes(damage)
         with pytest.raises(Error) as exc:
             StateStore(Paths(tmp_path).state)
         assert exc.value.code == "witness_state_unreadable"
+
+
+def test_a_write_cut_short_leaves_the_record_before_it(tmp_path: Path) -> None:
+    log = Log().grow(3)
+    opened = open_test_witness(tmp_path)
+    for old, grow in ((0, 0), (3, 2), (5, 2)):  # records 1, 2 and 3: both slots used
+        cosigns(opened, log.grow(grow), old)
+    opened.close()
+    (path,) = Paths(tmp_path).state.glob("*.state")
+    intact = path.read_bytes()
+    # Record 3 is in slot 0, record 2 (size 5) in slot 1: cut record 3 short, or damage it.
+    assert StateStore(Paths(tmp_path).state, readonly=True).get(ORIGIN).size == 7  # type: ignore[union-attr]
+    for cut in (
+        intact[:100] + bytes(SLOT_BYTES - 100) + intact[SLOT_BYTES:],
+        intact[:200] + b"\xff" + intact[201:],
+    ):
+        path.write_bytes(cut)
+        again = open_test_witness(tmp_path)
+        try:
+            record = again.state.get(ORIGIN)
+            assert record is not None and record.size == 5
+            refused(again, log.body(7), "witness_old_size_mismatch")
+            assert COSIGNER.verify_line(log.checkpoint(), again.add_checkpoint(log.body(5)))
+            assert again.state.get(ORIGIN).size == 7  # type: ignore[union-attr]
+        finally:
+            again.close()
+        path.write_bytes(intact)
+
+
+def test_only_the_logs_own_lines_are_kept(witness: Witness) -> None:
+    log = Log().grow(3)
+    stranger = CosignerKey("junk.example", b"\x08" * 32)
+    padded = log.note() + stranger.cosign(log.checkpoint(), NOW) * 50
+    witness.add_checkpoint(AddCheckpoint(0, (), padded).to_body())
+    assert witness.state.get(ORIGIN).note == log.note()  # type: ignore[union-attr]
+    fork = log.fork(1).grow(2)
+    refused(
+        witness,
+        AddCheckpoint(3, (), fork.note() + "\u2014 x AAAAAAA=\n").to_body(),
+        "witness_checkpoint_conflict",
+    )
+    (evidence,) = list(witness.evidence)
+    assert (evidence.known, evidence.conflicting) == (log.note(), fork.note())
 
 
 def test_a_clock_is_what_dates_the_cosignature(tmp_path: Path) -> None:
