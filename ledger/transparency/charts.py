@@ -4,6 +4,7 @@ numbers as a table, so a person who cannot see the chart reads the same thing.""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -117,7 +118,15 @@ def chart(
     if picked[-1] is not samples[-1]:
         picked.append(samples[-1])
     rows = tuple((label(ts), tuple(c[key] for key, _ in table)) for ts, c in picked)
-    drawn = tuple(
-        Drawn(line, " ".join(point(ts, c[line.key]) for ts, c in samples)) for line in lines
-    )
+
+    def steps(key: str) -> str:
+        """A count holds until it changes: drawn as steps, never as a slope between samples."""
+        points = [point(samples[0][0], samples[0][1][key])]
+        for (_, before), (ts, counts) in itertools.pairwise(samples):
+            if counts[key] != before[key]:
+                points.append(point(ts, before[key]))
+            points.append(point(ts, counts[key]))
+        return " ".join(points)
+
+    drawn = tuple(Drawn(line, steps(line.key)) for line in lines)
     return Chart(title, summary, drawn, ticks, label(start), label(end), columns, rows)

@@ -5,15 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from civicid import transaction as tx
+from civicid.entitlements import SINGLE_USE, redeem_body
 from civicid.identity import Identity
+from civicid.issuance_rules import publish_body, withdraw_body
 from tests.ledger.conftest import World
-from tests.ledger.trust import BENEFIT, NATIONAL_ID, publish, register_type, token
+from tests.ledger.trust import BENEFIT, NATIONAL_ID, publish, register_type, token, type_body
 from tests.transparency.conftest import register_named
 
 DAY = 86400
 REGISTRY = {"en": "Cadur Civil Registry", "fr": "État civil de Cadur"}
 BENEFITS = {"en": "Cadur Benefits Office"}
 DESK = {"en": "Cadur town hall desk", "fr": "Guichet de la mairie de Cadur"}
+VOUCHER = "https://civicid.example/vct/food-voucher"
+PASS = "https://civicid.example/vct/senior-transit-pass"
+POLICY = {
+    "title": "Senior transit pass",
+    "purpose": "Free public transport for residents aged 65 or over",
+    "credential_types": [NATIONAL_ID],
+    "required_claims": ["given_name"],
+    "predicates": [{"claim": "age_over_18", "equals": True}],
+}
+REDEEMED = (11, 23, 37, 41, 59)  # list places of the redeemed vouchers
 REGISTRY_LISTS = ("https://registry.example/status/1", "https://registry.example/status/2")
 BENEFITS_LIST = "https://benefits.example/status/1"
 
@@ -54,3 +67,40 @@ def populate(world: World, days: int = 12) -> Cast:
                 suspended=(),
             ))  # fmt: skip
     return Cast(registry, benefits, desk)
+
+
+def rules_and_redemptions(world: World, cast: Cast) -> Identity:
+    """The registry registers a single-use voucher and a transit pass, publishes a rule (two
+    versions) and withdraws another; the desk and a food bank redeem vouchers. Returns the
+    food bank."""
+    registry = cast.registry
+    world.accredit(registry, vcts=[NATIONAL_ID, VOUCHER, PASS])
+    voucher = type_body(VOUCHER)
+    voucher["metadata"][SINGLE_USE] = True
+    world.submit_as(registry, tx.CREDENTIAL_TYPE, voucher)
+    world.submit_as(registry, tx.CREDENTIAL_TYPE, type_body(PASS))
+    for version in (1, 2):
+        body = publish_body(name="senior-transit", version=version, vct=PASS, policy=POLICY,
+                            claims={}, copy=["given_name"])  # fmt: skip
+        world.submit_as(registry, tx.ISSUANCE_RULE, body)
+    body = publish_body(name="old-scheme", version=1, vct=PASS, policy=POLICY, claims={}, copy=[])
+    world.submit_as(registry, tx.ISSUANCE_RULE, body)
+    world.clock.now += 60
+    withdrawn = withdraw_body(name="old-scheme", version=2, reason="The scheme has ended")
+    world.submit_as(registry, tx.ISSUANCE_RULE_WITHDRAW, withdrawn)
+    market = register_named(world, "service-desk", {"en": "Cadur food bank"})
+    for desk in (cast.desk, market):
+        world.accredit(desk, claims={VOUCHER: ["given_name"]})
+    return market
+
+
+def redeem(world: World, cast: Cast, market: Identity, upto: int = len(REDEEMED)) -> None:
+    """The first ``upto`` redemptions not yet logged, an hour apart, alternating desks."""
+    held = world.ledger.state.extensions.get("redemptions", {}).get(REGISTRY_LISTS[0])
+    done = len(held["entries"]) if held else 0
+    for number in range(done + 1, upto + 1):
+        world.clock.now += 3600
+        desk = market if number % 2 else cast.desk
+        body = redeem_body(uri=REGISTRY_LISTS[0], idx=REDEEMED[number - 1], vct=VOUCHER,
+                           number=number)  # fmt: skip
+        world.submit_as(desk, tx.ENTITLEMENT_REDEEM, body)

@@ -19,7 +19,7 @@ from cli.harness import free_port, serving
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
-from tests.transparency.stories import populate
+from tests.transparency.stories import populate, redeem, rules_and_redemptions
 from tests.transparency.test_hostile_strings import NAME, hostile_world
 
 CHROMIUM: Final = "/usr/bin/chromium"
@@ -60,7 +60,8 @@ CONTRAST_JS: Final = """
 
 @pytest.fixture
 def ledger_url(world: World) -> Iterator[str]:
-    populate(world)
+    cast = populate(world)
+    redeem(world, cast, rules_and_redemptions(world, cast))
     app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
     with serving(app, free_port()) as url:
         yield url

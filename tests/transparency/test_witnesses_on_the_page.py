@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,9 +21,9 @@ from ledger.witnessing import Witnessing
 from tests.ledger.conftest import World
 from tests.ledger.witnesses import MemoryWitness, Witnesses, policy_text
 from tests.transparency.stories import populate
-from tests.transparency.test_page_in_a_browser import browser_page, check_entry, tamper
+from tests.transparency.test_page_in_a_browser import browser_page, check_entry, shots, tamper
 
-__all__ = ["browser_page"]
+__all__ = ["browser_page", "shots"]
 DEADLINE = 10.0  # seconds to wait for cosignatures on a loaded machine
 AGO = 300  # the witnesses' clocks: five minutes behind the ledger's
 
@@ -87,11 +88,13 @@ def served(world: World, witnessing: Witnessing) -> Iterator[str]:
 
 
 def test_the_browser_checks_each_cosignature(
-    served: str, browser_page: tuple[Page, list[str]]
+    served: str, browser_page: tuple[Page, list[str]], shots: Path
 ) -> None:
     page, elsewhere = browser_page
     page.goto(served + "/transparency")
     verdict, checks = check_entry(page, "2")
+    page.locator("#checkpoint").screenshot(path=str(shots / "transparency-witnesses.png"))
+    page.locator("#check").screenshot(path=str(shots / "transparency-check-witnessed.png"))
     assert verdict == "Entry 2 is in this ledger's log, as signed.", checks
     said = dict((text.split(" ")[1], (state, text)) for state, text in checks[3:])
     assert said["w1.example"][0] == "ok" and "signature checked here" in said["w1.example"][1]

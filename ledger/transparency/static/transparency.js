@@ -232,7 +232,7 @@
       }
       const about = describe(entry.transaction);
       if (about) {
-        not(`The entry says it is a ${about.type}, signed by ${about.signer} at ${about.when}. Its own signature and its signer's right to write it were checked by the ledger when it was logged, not here (civicid ledger monitor re-checks every entry).`);
+        not(`The entry is of type ${about.type}, signed by ${about.signer} at ${about.when}. Its own signature and its signer's right to write it were checked by the ledger when it was logged, not here (civicid ledger monitor re-checks every entry).`);
       }
       const cosignatures = note.signatures.filter((line) => line.blob.length === 76);
       const witnessKeys = (facts.dataset.witnessKeys || "").split(" ").filter((k) => k);
