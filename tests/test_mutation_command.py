@@ -133,6 +133,12 @@ def git(repo: Path, *args: str) -> None:
     )
 
 
+def test_a_selection_of_tests_is_kept_in_order() -> None:
+    args = mutation.parse_args(["--tests", "tests/trust", "--tests", "tests/a.py", "m.py"])
+    assert (args.tests, args.modules) == (["tests/trust", "tests/a.py"], ["m.py"])
+    assert mutation.parse_args(["m.py"]).tests is None  # the whole suite
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Path]:
     root = tmp_path / "repo"
