@@ -17,6 +17,7 @@ from benchmarks import (
     issuer,
     ledger,
     ledger_pg,
+    mirror,
     postgres,
     sdjwt,
     transparency,
@@ -37,6 +38,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "wallet": wallet.main,
     "witness": witness.main,
     "transparency": transparency.main,
+    "mirror": mirror.main,
 }
 
 

@@ -21,6 +21,7 @@ they are durable, and it never moves back. It does not cosign.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -102,6 +103,8 @@ class Mirror:
         self.directory = directory
         self.clock = clock
         self.served: Served | None = None
+        # Told of each new ``served`` (the app points its routes at it).
+        self.listeners: list[Callable[[Served], None]] = []
         self.last: Round | None = None
         self._retired: Copy | None = None  # the previous copy, closed one round later
         self._lock = threading.Lock()  # one round at a time
@@ -150,7 +153,7 @@ class Mirror:
         finally:
             store.close()
         served.ledger.renote(note)
-        self.served = Served(served.ledger, Resolver(served.ledger))
+        self._show(Served(served.ledger, Resolver(served.ledger)))
         if self.tiles is not None:
             self.tiles.publish(served.ledger.size, note)
 
@@ -158,11 +161,20 @@ class Mirror:
         """Open the copy as it now is on disk, and serve it."""
         copy = Copy.read(self.directory)
         retired, self._retired = self._retired, self.served.ledger if self.served else None
-        self.served = Served(copy, Resolver(copy))
+        self._show(Served(copy, Resolver(copy)))
         if retired is not None:
             retired.close()
+        # As the ledger's service does: the replayed state is long-lived, so the cyclic GC
+        # should not re-walk it on every full collection (a pause readers would feel).
+        gc.collect()
+        gc.freeze()
         if self.tiles is not None:
             self.tiles.publish(copy.size, copy.checkpoint)
+
+    def _show(self, served: Served) -> None:
+        self.served = served
+        for listener in self.listeners:
+            listener(served)
 
     def _entry(self, seq: int) -> bytes:
         return self._ledger().entry(seq)

@@ -3,9 +3,10 @@ answers and proofs) over the mirror's verified copy; a write is refused."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Final
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -17,15 +18,12 @@ from civicid.shell.openapi import errors
 from civicid.shell.settings import ServiceSettings
 from civicid.wire import Wire
 from ledger.errors import MIRROR_READ_ONLY, MIRROR_SETTINGS_INVALID
-from ledger.log import Ledger
-from ledger.mirror import DEFAULT_INTERVAL, MIRROR_NOT_READY, Follower, Mirror
-from ledger.resolution import Resolver
+from ledger.mirror import DEFAULT_INTERVAL, MIRROR_NOT_READY, Follower, Mirror, Served
 from ledger.routes import governance as governance_routes
 from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
-from ledger.routes.deps import get_ledger, get_resolver
 from ledger.routes.log import answer
 
 MIRROR_PORT: Final = 8710
@@ -58,20 +56,19 @@ class MirrorStatus(Wire):
     error: MirrorError | None = None
 
 
-async def mirrored_ledger(request: Request) -> Ledger:
-    mirror: Mirror = request.app.state.mirror
-    served = mirror.served
-    if served is None:
+class NotReady:
+    """Stands in for the copy until the mirror has verified one: any use of it answers
+    ``mirror_not_ready`` (503), so a client goes on to another server."""
+
+    def __getattr__(self, name: str) -> Any:
         raise MIRROR_NOT_READY("the mirror has not verified a copy of the ledger yet")
-    return served.ledger
 
 
-async def mirrored_resolver(request: Request) -> Resolver:
-    mirror: Mirror = request.app.state.mirror
-    served = mirror.served
-    if served is None:
-        raise MIRROR_NOT_READY("the mirror has not verified a copy of the ledger yet")
-    return served.resolver
+def show(app: FastAPI, served: Served | None) -> None:
+    """Point the ledger's routes at ``served`` (they read ``app.state``, as in the ledger's
+    own service: nothing is looked up per request beyond what the ledger does)."""
+    app.state.ledger = served.ledger if served is not None else NotReady()
+    app.state.resolver = served.resolver if served is not None else NotReady()
 
 
 def status_of(mirror: Mirror) -> MirrorStatus:
@@ -114,8 +111,8 @@ def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERV
     )
     app.state.mirror = mirror
     app.state.tiles = mirror.tiles.directory if mirror.tiles is not None else None
-    app.dependency_overrides[get_ledger] = mirrored_ledger
-    app.dependency_overrides[get_resolver] = mirrored_resolver
+    show(app, mirror.served)
+    mirror.listeners.append(functools.partial(show, app))
     # Before the ledger's routers: the first route that matches answers.
     app.add_api_route(
         "/transactions",

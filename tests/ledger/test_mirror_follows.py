@@ -186,3 +186,24 @@ def test_the_command_follows_once(world: World, tmp_path: Path) -> None:
         assert out.startswith(f"ok: {world.ledger.size} entries ({world.ledger.size} new)")
     code, out, err = civicid("ledger", "mirror", url, *args)  # the ledger is gone
     assert code != 0 and err.strip().endswith("[http_unreachable]")
+
+
+def test_a_mirror_follows_the_tiles(world: World, tmp_path: Path) -> None:
+    from ledger.monitor import client_for
+    from ledger.setup import Paths
+    from ledger.tiles import follow
+
+    agency = world.register()
+    writer = follow(world.ledger, Paths(world.root).tiles)
+    world.register()
+    writer.stop()
+    into = tmp_path / "mirror"
+    client = client_for(None, str(Paths(world.root).tiles), world.genesis.vkey, into / TRUST_FILE)
+    mirror = Mirror(client, into)
+    try:
+        assert mirror.follow().error is None and mirror.size == world.ledger.size
+        with mirror_client(world, mirror) as reader:
+            assert reader.resolve(agency.did).checkpoint.size == world.ledger.size
+    finally:
+        mirror.close()
+        client.close()
