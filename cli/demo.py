@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 import secrets
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Final
 
 import typer
 
+from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy
 from civicid.console import AsJson
 from civicid.errors import INTERNAL_ERROR, Error, StorageError, Unavailable, declare
 from civicid.http import HttpClient
@@ -90,18 +92,34 @@ def prepare_dir(path: Path) -> Path:
 def run(root: Path, story: Story) -> None:
     ports = stack.Ports(free_port(), free_port(), free_port())
     with ExitStack() as services:
-        with story.step("ledger", "Ledger: genesis, served on loopback"):
+        with story.step("ledger", "Ledger: genesis, three witnesses, served on loopback"):
             ledger = stack.ensure_ledger(root)
+            homes = stack.ensure_witnesses(root, ledger)
+            witnesses = stack.serve_witnesses(services, homes, ports.witnesses)
+            policy = stack.write_witness_policy(root, witnesses)
             ledger_url = services.enter_context(
-                serving(stack.ledger_app(root), ports.ledger, settings=stack.ledger_settings(root))
+                serving(
+                    stack.ledger_app(root, witness_policy=policy),
+                    ports.ledger,
+                    settings=stack.ledger_settings(root, witness_policy=policy),
+                )
             )
             client = LedgerClient(
-                ledger_url, ledger.vkey, trust_file=root / stack.STATE_DIR / "checkpoint"
+                ledger_url,
+                ledger.vkey,
+                trust_file=root / stack.STATE_DIR / "checkpoint",
+                policy=CheckpointPolicy.load(policy),
             )
             services.callback(client.close)
             story.say(f"origin {ledger.origin}, governance {short(ledger.governance.did)}")
-            story.say(f"GET {ledger_url}/checkpoint → signed note, size {client.checkpoint().size}")
-            story.fact(url=ledger_url, origin=ledger.origin, checkpointKey=ledger.vkey)
+            for witness in witnesses:
+                story.say(f"witness {witness.name} {witness.url} ({witness.vkey.split('+')[0]})")
+            story.say(f"every client requires any {stack.QUORUM} of the 3 (C2SP tlog-policy)")
+            checkpoint = client.witnessed_covering(1)
+            story.say(f"GET {ledger_url}/checkpoint → signed note, size {checkpoint.size}")
+            tell_cosignatures(story, client)
+            story.fact(url=ledger_url, origin=ledger.origin, checkpointKey=ledger.vkey,
+                       witnesses=[w.url for w in witnesses])  # fmt: skip
 
         keys = KeyStore(root / "keys")
         with story.step("identities", "An agency and a service desk register their DIDs"):
@@ -112,7 +130,8 @@ def run(root: Path, story: Story) -> None:
             desk, seq_d = stack.ensure_identity(client, ledger, keys, stack.DESK, "service-desk")
             story.say(f"POST /transactions did.create {short(agency.did)} (agency) → entry {seq_a}")
             story.say(f"POST /transactions did.create {short(desk.did)} (desk) → entry {seq_d}")
-            story.say("each endorsed by governance; each receipt's inclusion proof verified")
+            story.say("each endorsed by governance; each receipt's entry proven in a checkpoint")
+            story.say(f"  that {stack.QUORUM} witnesses cosigned (the client waits for it)")
             named = [names_of(client, agency.did), names_of(client, desk.did)]
             story.expect(
                 named == [stack.NAMES[stack.AGENCY], stack.NAMES[stack.DESK]],
@@ -139,9 +158,13 @@ def run(root: Path, story: Story) -> None:
             story.say(f"type metadata {proven.metadata.get('name')!r} + JSON Schema, proven")
 
         with story.step("services", "The agency's issuer and the desk's verifier start"):
-            issuer_settings = stack.ensure_issuer(root, ledger, ledger_url, ports.issuer, client)
+            issuer_settings = stack.ensure_issuer(
+                root, ledger, ledger_url, ports.issuer, client, witness_policy=policy
+            )
             clerk_key = stack.ensure_clerk(root, issuer_settings)
-            verifier_settings = stack.ensure_verifier(root, ledger, ledger_url, ports.verifier)
+            verifier_settings = stack.ensure_verifier(
+                root, ledger, ledger_url, ports.verifier, witness_policy=policy
+            )
             issuer_url, verifier_url = start_parts(services, issuer_settings, verifier_settings)
             story.say(f"issuer   {issuer_url} (OpenID4VCI; first status list on the ledger)")
             story.say(f"verifier {verifier_url} (OpenID4VP; policies checked on the ledger)")
@@ -160,7 +183,7 @@ def run(root: Path, story: Story) -> None:
             story.say(f"offer link {offer['linkByReference'][:60]}…")
             story.say(f"transaction code {offer['txCode']}, handed over separately")
 
-        wallet = services.enter_context(open_wallet(root, ledger_url, ledger.vkey))
+        wallet = services.enter_context(open_wallet(root, ledger_url, ledger.vkey, policy))
         with story.step("receive", "The citizen's wallet receives it (OpenID4VCI)"):
             review = wallet.review_offer(offer["linkByReference"])
             offered = review.offered[0]
@@ -209,7 +232,7 @@ def run(root: Path, story: Story) -> None:
             story.fact(decision=outcome.receipt.decision)
 
         with story.step("refusal", "A desk asking for the address is refused by the wallet"):
-            rogue_url = start_rogue_desk(services, root, ledger_url, ledger.vkey)
+            rogue_url = start_rogue_desk(services, root, ledger_url, ledger.vkey, policy)
             with HttpClient(rogue_url) as rogue:
                 asked_more = rogue.post_json("/requests", json={"policy": "housing-and-address"})
             plan = wallet.prepare(asked_more["link"])
@@ -221,6 +244,7 @@ def run(root: Path, story: Story) -> None:
             story.expect(code == "wallet_claim_not_allowed", f"wallet answered {code}")
             story.fact(refused=code)
 
+        insider = copy_ledger(root)  # an insider copies the store and its key, for later
         with story.step("revoke", "The agency revokes the credential"):
             found = staff.get_json("/staff/credentials", params={"record": RECORD})
             issued = found["credentials"][0]
@@ -228,6 +252,8 @@ def run(root: Path, story: Story) -> None:
             published = staff.post_json("/staff/publish")
             story.say(f"POST /staff/credentials/{issued['id'][:8]}…/revoke, then /staff/publish")
             story.say(f"status list token published on the ledger: {summary(published)}")
+            client.checkpoint()
+            tell_cosignatures(story, client)
 
         with story.step("again", "The desk asks again: the wallet says the card is revoked"):
             created = desk_http.post_json("/requests", json={"policy": HOUSING})
@@ -253,6 +279,11 @@ def run(root: Path, story: Story) -> None:
             )
             story.expect(report.audit.checkpoint_verified, "the monitor did not verify")
             story.fact(entries=report.audit.size, fetched=report.fetched)
+
+        with story.step(
+            "split", "A copy of the ledger under the same key shows another history: caught"
+        ):
+            split_view(story, services, insider, client, policy, witnesses, wallet.settings)
 
 
 def short(did: str) -> str:
@@ -292,7 +323,9 @@ def start_parts(
     return issuer_url, verifier_url
 
 
-def start_rogue_desk(services: ExitStack, root: Path, ledger_url: str, vkey: str) -> str:
+def start_rogue_desk(
+    services: ExitStack, root: Path, ledger_url: str, vkey: str, witness_policy: Path
+) -> str:
     """The same desk running software that skips the accreditation check at load: it asks
     for the address as well, which its accreditation does not allow."""
     from verifier.app import create_app as verifier_app
@@ -312,6 +345,7 @@ def start_rogue_desk(services: ExitStack, root: Path, ledger_url: str, vkey: str
     settings = VerifierSettings.load(
         root, ledger_url=ledger_url, checkpoint_key=vkey, port=port,
         public_url=f"http://127.0.0.1:{port}", policies_dir=policies, desk=stack.DESK,
+        witness_policy=witness_policy,
     )  # fmt: skip
     verifier = Verifier.open(settings, check_accreditation=False)
     services.callback(verifier.close)
@@ -319,12 +353,126 @@ def start_rogue_desk(services: ExitStack, root: Path, ledger_url: str, vkey: str
     return services.enter_context(serving(app, port, settings=settings))
 
 
-def open_wallet(root: Path, ledger_url: str, vkey: str) -> Any:
+def open_wallet(root: Path, ledger_url: str, vkey: str, witness_policy: Path) -> Any:
     """The citizen's own wallet, in its own data directory, with a one-off passphrase."""
     from contextlib import closing
 
     from wallet.holder.wallet import Wallet
     from wallet.settings import WalletSettings
 
-    settings = WalletSettings(data_dir=root / "citizen", ledger_url=ledger_url, ledger_key=vkey)
+    settings = WalletSettings(
+        data_dir=root / "citizen",
+        ledger_url=ledger_url,
+        ledger_key=vkey,
+        witness_policy=witness_policy,
+    )
     return closing(Wallet.create(settings, secrets.token_urlsafe(16)))
+
+
+def tell_cosignatures(story: Story, client: LedgerClient) -> None:
+    """The cosignature lines on the checkpoint the client just accepted, and who they are."""
+    from civicid.cosignature import split_cosigned
+
+    witnessed, note = client.witnessed, client.trusted_note
+    assert witnessed is not None and note is not None
+    for line in split_cosigned(note).cosignature_lines:
+        story.say(f"  {line.rstrip()[:60]}…")
+    story.say(f"accepted: {witnessed.describe()}")
+
+
+def copy_ledger(root: Path) -> Path:
+    """The ledger's store and keys as they stand, in ``<root>/insider`` (nothing is running
+    a write meanwhile: every step before has its answer)."""
+    import shutil
+
+    copy = root / "insider"
+    shutil.copytree(root / "ledger", copy / "ledger")
+    shutil.copytree(root / "keys", copy / "keys")
+    return copy
+
+
+def split_view(
+    story: Story,
+    services: ExitStack,
+    insider: Path,
+    client: LedgerClient,
+    policy: Path,
+    witnesses: list[stack.WitnessUp],
+    wallet_settings: Any,
+) -> None:
+    """The copy, taken before the revocation, grows its own history to the same size (a
+    fake agency instead of the revocation), signed with the genuine key; it asks the
+    witnesses to cosign it, and shows itself to a fresh wallet."""
+    from civicid.identity import Identity
+    from civicid.tlog_policy import TlogPolicy
+    from ledger.app import create_app
+    from ledger.settings import LedgerSettings
+    from ledger.setup import Paths, load_governance, open_ledger
+    from ledger.witnessing import Witnessing
+
+    copy = open_ledger(insider)
+    services.callback(copy.close)
+    governance, origin = load_governance(Paths(insider)), client.origin
+    assert client.trusted is not None
+    while copy.signed.size < client.trusted.size:
+        fake = Identity.create()
+        endorsement = governance.endorse(fake.did, "agency", ledger=origin)
+        copy.submit(fake.create_tx(role="agency", endorsement=endorsement, ledger=origin))
+    story.say(f"the copy signs size {copy.signed.size} with the ledger's key, another root")
+    asking = Witnessing(copy, TlogPolicy.parse(policy.read_bytes()), interval=3600)
+    with quiet("ledger.witnessing", "civicid.witness"):  # the story tells what they log
+        asking.start()
+        try:
+            wait_for(lambda: all(f.conflict for f in asking.followers))
+        finally:
+            asking.close()
+    refusals = [str(f.conflict) for f in asking.followers if f.conflict]
+    story.expect(len(refusals) == len(witnesses), f"witnesses answered {refusals}")
+    story.say(f"witnesses refuse to cosign it: {refusals[0]}")
+    with HttpClient(witnesses[0].url) as witness:
+        evidence = witness.get_json("/evidence")["evidence"]
+    story.expect(bool(evidence), "the witness kept no evidence")
+    story.say(f"{witnesses[0].name} keeps both signed notes as evidence ({evidence[-1]['kind']})")
+    settings = LedgerSettings(data_dir=insider, port=0)
+    url = services.enter_context(serving(create_app(settings, ledger=copy), 0, settings=settings))
+    fresh = LedgerClient(url, client.vkey, policy=wallet_settings.checkpoint_policy())
+    services.callback(fresh.close)
+    refused: Error | None = None
+    try:
+        fresh.checkpoint()
+    except Error as exc:
+        refused = exc
+    story.expect(
+        refused is not None and CHECKPOINT_QUORUM_MISSING.matches(refused),
+        f"the wallet answered {refused}",
+    )
+    assert refused is not None
+    story.say(f"a fresh wallet shown the copy refuses it [{refused.code}]: {refused.message}")
+    story.fact(witnessRefusal=refusals, walletRefusal=refused.code, evidence=evidence[-1]["kind"])
+
+
+def wait_for(probe: Any, timeout: float = 15.0) -> Any:
+    """Poll ``probe`` until it answers something (the witnesses answer in milliseconds);
+    what it last answered."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (found := probe()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return found
+
+
+@contextmanager
+def quiet(*names: str) -> Iterator[None]:
+    """Loggers ``names`` say nothing below CRITICAL inside (their story is told instead)."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

@@ -1,6 +1,8 @@
-"""The whole system on one machine: a ledger, an agency's issuer and a service desk's
-verifier, set up from nothing (or found set up) in one data directory and served on
-loopback. ``civicid demo`` narrates each step; ``civicid up`` leaves it running.
+"""The whole system on one machine: three witnesses, a ledger, an agency's issuer and a
+service desk's verifier, set up from nothing (or found set up) in one data directory and
+served on loopback. The witnesses cosign the ledger's checkpoints; every client requires
+two of their three cosignatures (the policy in ``<data-dir>/stack/witnesses.policy``).
+``civicid demo`` narrates each step; ``civicid up`` leaves it running.
 
 Every step goes through the parts' own public APIs and real HTTP: identities and
 accreditations are submitted to the ledger server and proven by the verifying client,
@@ -19,6 +21,7 @@ from typing import Any, Final
 
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
+from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import NotFound
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
@@ -52,6 +55,11 @@ DESK_CLAIMS: Final = (
 LEGAL_BASIS: Final = "Digital Identity Act 2026, s. 12 (example)"
 YEAR: Final = 365 * 86400
 STATE_DIR: Final = "stack"  # <data-dir>/stack: the clerk key and client trust of this set-up
+WITNESS_DIR: Final = "witnesses"  # <data-dir>/witnesses/w1..w3: each witness's own data dir
+WITNESS_POLICY: Final = "witnesses.policy"  # in STATE_DIR: who cosigns, and the quorum
+WITNESS_NAMES: Final = ("w1", "w2", "w3")
+QUORUM: Final = 2  # any two of the three: one witness down stops nothing
+WITNESS_GROUP: Final = "civicid-witnesses"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +67,16 @@ class Ports:
     ledger: int
     issuer: int
     verifier: int
+    witnesses: tuple[int, ...] = (0,) * len(WITNESS_NAMES)  # 0: any free port
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessUp:
+    """A witness served on loopback: its policy name, verifier key and URL."""
+
+    name: str
+    vkey: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +102,15 @@ class Running:
     desk: Identity
     clerk_key: str
     client: LedgerClient
+    witnesses: tuple[WitnessUp, ...] = ()
+    witness_policy: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "dataDir": str(self.root),
+            "witnesses": {"quorum": QUORUM, "policy": str(self.witness_policy),
+                          "members": [{"name": w.name, "url": w.url, "vkey": w.vkey}
+                                      for w in self.witnesses]},
             "ledger": {"url": self.ledger_url, "docs": self.ledger_url + "/docs",
                        "origin": self.ledger.origin, "checkpointKey": self.ledger.vkey},
             "issuer": {"url": self.issuer_url, "docs": self.issuer_url + "/docs",
@@ -129,17 +152,63 @@ def ensure_ledger(
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
 
-def ledger_settings(root: Path, database_url: str | None = None) -> Any:
-    """The ledger's settings in ``root`` (its file and environment: its server limits)."""
+def ledger_settings(
+    root: Path, database_url: str | None = None, witness_policy: Path | None = None
+) -> Any:
+    """The ledger's settings in ``root`` (its file and environment: its server limits), with
+    the witnesses it asks to cosign."""
     from ledger.settings import LedgerSettings
 
-    return LedgerSettings.load(root, database_url=database_url)
+    return LedgerSettings.load(root, database_url=database_url, witness_policy=witness_policy)
 
 
-def ledger_app(root: Path, database_url: str | None = None) -> Any:
+def ledger_app(
+    root: Path, database_url: str | None = None, witness_policy: Path | None = None
+) -> Any:
     from ledger.app import create_app
 
-    return create_app(ledger_settings(root, database_url))
+    return create_app(ledger_settings(root, database_url, witness_policy))
+
+
+def ensure_witnesses(root: Path, ledger: Ledgered) -> list[Path]:
+    """Three witnesses following the ledger, each in its own data dir (made once)."""
+    from ledger.witness.settings import WitnessSettings
+    from ledger.witness.setup import initialize, log_setting
+
+    made = []
+    for number, name in enumerate(WITNESS_NAMES, start=1):
+        home = root / WITNESS_DIR / name
+        if not WitnessSettings.file_in(home).exists():
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            initialize(home, f"witness-{number}.civicid.example", [log_setting(ledger.vkey)])
+        made.append(home)
+    return made
+
+
+def serve_witnesses(stack: ExitStack, homes: list[Path], ports: tuple[int, ...]) -> list[WitnessUp]:
+    from ledger.witness.app import create_app as witness_app
+    from ledger.witness.settings import WitnessSettings
+    from ledger.witness.setup import load_key
+
+    up = []
+    for name, home, port in zip(WITNESS_NAMES, homes, ports, strict=True):
+        settings = WitnessSettings.load(home, port=port)
+        url = stack.enter_context(serving(witness_app(settings), port, settings=settings))
+        up.append(WitnessUp(name, load_key(home).vkey(), url))
+    return up
+
+
+def write_witness_policy(root: Path, witnesses: list[WitnessUp]) -> Path:
+    """The C2SP tlog-policy the ledger asks and every client here requires (their URLs may
+    change between runs, so it is written at each start)."""
+    lines = [f"# civicid up: any {QUORUM} of these witnesses must cosign a checkpoint"]
+    lines += [f"witness {w.name} {w.vkey} {w.url}" for w in witnesses]
+    lines.append(f"group {WITNESS_GROUP} {QUORUM} {' '.join(w.name for w in witnesses)}")
+    lines.append(f"quorum {WITNESS_GROUP}")
+    path = root / STATE_DIR / WITNESS_POLICY
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_private(path, "".join(line + "\n" for line in lines).encode("utf-8"))
+    return path
 
 
 def ensure_identity(
@@ -233,6 +302,7 @@ def ensure_issuer(
     port: int,
     client: LedgerClient,
     database_url: str | None = None,
+    witness_policy: Path | None = None,
 ) -> Any:
     """Bind the issuer in ``root`` to the agency identity (once); its settings (its store in
     ``database_url`` if given)."""
@@ -242,7 +312,8 @@ def ensure_issuer(
     public = f"http://127.0.0.1:{port}"
     flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
                              "public_url": public, "port": port, "identity": AGENCY,
-                             "database_url": database_url}  # fmt: skip
+                             "database_url": database_url,
+                             "witness_policy": witness_policy}  # fmt: skip
     if not (root / "issuer.toml").exists():
         config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
         initialize(root, configurations=[config], client=client, **flags)
@@ -262,7 +333,12 @@ def ensure_clerk(root: Path, settings: Any) -> str:
 
 
 def ensure_verifier(
-    root: Path, ledger: Ledgered, ledger_url: str, port: int, database_url: str | None = None
+    root: Path,
+    ledger: Ledgered,
+    ledger_url: str,
+    port: int,
+    database_url: str | None = None,
+    witness_policy: Path | None = None,
 ) -> Any:
     """Bind the verifier in ``root`` to the desk identity and the example policies (its
     requests and decisions in ``database_url`` if given)."""
@@ -272,7 +348,8 @@ def ensure_verifier(
     public = f"http://127.0.0.1:{port}"
     flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
                              "public_url": public, "port": port, "desk": DESK,
-                             "database_url": database_url}  # fmt: skip
+                             "database_url": database_url,
+                             "witness_policy": witness_policy}  # fmt: skip
     settings = VerifierSettings.load(root, **flags)
     if not (root / CONFIG_FILE).exists():
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # requests, decisions
@@ -296,11 +373,23 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
     settings = ledger_settings(root, database_url)
     ledger = ensure_ledger(root, database_url=settings.database_url)
     with ExitStack() as stack:
+        witnesses = serve_witnesses(stack, ensure_witnesses(root, ledger), ports.witnesses)
+        policy = write_witness_policy(root, witnesses)
         ledger_url = stack.enter_context(
-            serving(ledger_app(root, database_url), ports.ledger, settings=settings)
+            serving(
+                ledger_app(root, database_url, policy),
+                ports.ledger,
+                settings=ledger_settings(root, database_url, policy),
+            )
         )
-        client = LedgerClient(ledger_url, ledger.vkey, trust_file=root / STATE_DIR / "checkpoint")
+        client = LedgerClient(
+            ledger_url,
+            ledger.vkey,
+            trust_file=root / STATE_DIR / "checkpoint",
+            policy=CheckpointPolicy.load(policy),
+        )
         stack.callback(client.close)
+        client.witnessed_covering(1)  # the witnesses have cosigned: clients will accept
         keys = KeyStore(root / "keys")
         issuer_public = f"http://127.0.0.1:{ports.issuer}"
         agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public)
@@ -308,9 +397,13 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         ensure_accreditations(client, ledger, agency, desk)
         ensure_type(client, ledger, agency)
         database = settings.database_url  # the issuer and verifier keep theirs there too
-        issuer_settings = ensure_issuer(root, ledger, ledger_url, ports.issuer, client, database)
+        issuer_settings = ensure_issuer(
+            root, ledger, ledger_url, ports.issuer, client, database, policy
+        )
         clerk_key = ensure_clerk(root, issuer_settings)
-        verifier_settings = ensure_verifier(root, ledger, ledger_url, ports.verifier, database)
+        verifier_settings = ensure_verifier(
+            root, ledger, ledger_url, ports.verifier, database, policy
+        )
         # Served as each part's own ``serve`` does: one process, one budget of connections.
         issuer_url = stack.enter_context(
             serving(issuer_app(issuer_settings), ports.issuer, settings=issuer_settings)
@@ -319,4 +412,4 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
             serving(verifier_app(verifier_settings), ports.verifier, settings=verifier_settings)
         )
         yield Running(root, ledger_url, issuer_url, verifier_url, ledger, agency, desk,
-                      clerk_key, client)  # fmt: skip
+                      clerk_key, client, tuple(witnesses), policy)  # fmt: skip

@@ -1,5 +1,5 @@
-"""``civicid up``: the ledger, the agency's issuer and the desk's verifier left running on
-loopback for a person to explore, over a named data directory kept between runs.
+"""``civicid up``: three witnesses, the ledger, the agency's issuer and the desk's verifier
+left running on loopback for a person to explore, over a named data directory kept between runs.
 
 The first run sets everything up (genesis, identities, accreditations, the national ID type,
 the issuer and the desk); later runs find it and start the services again. One ``up`` per
@@ -22,7 +22,7 @@ import typer
 
 from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
 from civicid.errors import Conflict, StorageError, declare
-from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT
+from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
 from cli import stack
 
 LOCK_FILE: Final = "up.lock"
@@ -58,11 +58,15 @@ def up(
     issuer_port: Annotated[int, typer.Option(help="Port of the issuer.")] = ISSUER_PORT,
     verifier_port: Annotated[int, typer.Option(help="Port of the verifier.")] = VERIFIER_PORT,
     database_url: DatabaseUrl = None,
+    witness_port: Annotated[
+        int, typer.Option(help="Port of the first witness; the others on the next ones.")
+    ] = WITNESS_PORT,
     as_json: AsJson = False,
 ) -> None:
-    """Run the ledger, issuer and verifier on loopback until Ctrl-C (set up on first run)."""
+    """Run 3 witnesses, ledger, issuer and verifier on loopback until Ctrl-C (set up once)."""
     with reporting(as_json):
-        ports = stack.Ports(ledger_port, issuer_port, verifier_port)
+        witnesses = tuple(witness_port + i if witness_port else 0 for i in range(3))
+        ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
         with only_one(data_dir) as lock, stack.running(data_dir, ports, database_url) as services:
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
@@ -88,12 +92,16 @@ def describe(services: stack.Running, data_dir: Path) -> str:
             f"  ledger    {data['ledger']['url']}   API docs {data['ledger']['docs']}",
             f"  issuer    {data['issuer']['url']}   staff API docs {data['issuer']['docs']}",
             f"  desk page {data['verifier']['deskPage']}",
+            "  witnesses "
+            + ", ".join(f"{w['name']} {w['url']}" for w in data["witnesses"]["members"])
+            + f" (any {data['witnesses']['quorum']} must cosign each checkpoint)",
             "",
             f"  clerk API key   {services.clerk_key}",
             f"  checkpoint key  {services.ledger.vkey}",
             "",
             "In another terminal:",
-            f"  {env} civicid wallet                      # the citizen's wallet",
+            f"  {env} CIVICID_WALLET_WITNESS_POLICY={services.witness_policy} \\",
+            "    civicid wallet                      # the citizen's wallet",
             f"  {env} CIVICID_ISSUER_API_KEY={services.clerk_key} \\",
             "    civicid issuer offer --record R-1 --claims examples/types/national-id.claims.json",
         ]

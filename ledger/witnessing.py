@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -260,7 +261,11 @@ class Witnessing:
                     return
                 follower.known_size = old = size
                 continue  # ask again with the size it knows
-            self._failed(follower, f"HTTP {answer.status_code}: {text.strip()[:200]}")
+            why = f"HTTP {answer.status_code} {_reason(text)}"
+            if answer.status_code in (409, 422):  # same size, another root; or no consistency
+                self._conflict(follower, why)
+            else:
+                self._failed(follower, why)
             return
         self._failed(follower, "its tree size keeps changing")
 
@@ -343,3 +348,12 @@ class Witnessing:
 def _size(text: str) -> int | None:
     line = text.strip()
     return int(line) if line.isdigit() and len(line) <= 20 else None
+
+
+def _reason(text: str) -> str:
+    """A witness's refusal as one line: its error code and description when it sent ours."""
+    try:
+        body = json.loads(text)
+        return f"{body['error']}: {body['error_description']}"[:200]
+    except (ValueError, KeyError, TypeError):
+        return text.strip()[:200]

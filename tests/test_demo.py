@@ -14,7 +14,7 @@ from pathlib import Path
 CIVICID = str(Path(sys.executable).parent / "civicid")
 STEPS = [
     "ledger", "identities", "accreditations", "type", "services", "offer", "receive",
-    "request", "present", "decision", "refusal", "revoke", "again", "audit",
+    "request", "present", "decision", "refusal", "revoke", "again", "audit", "split",
 ]  # fmt: skip
 
 
@@ -40,6 +40,13 @@ def test_demo_json_tells_every_step_and_each_holds(tmp_path: Path) -> None:
     assert facts["again"] == {"refused": "wallet_credential_revoked"}
     assert facts["receive"]["copies"] >= 2
     assert facts["audit"]["entries"] >= 8
+    # Three witnesses; a copy of the ledger signing another history under its key is refused
+    # by every witness (who keeps the evidence) and by a fresh wallet.
+    assert len(facts["ledger"]["witnesses"]) == 3
+    assert len(facts["split"]["witnessRefusal"]) == 3
+    assert all("witness_checkpoint_conflict" in r for r in facts["split"]["witnessRefusal"])
+    assert facts["split"]["walletRefusal"] == "checkpoint_quorum_missing"
+    assert facts["split"]["evidence"] == "same_size"
 
 
 def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
@@ -48,7 +55,8 @@ def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
     out = result.stdout
     told = ("POST /staff/offers", "POST /requests", "disclosed: age_equal_or_over.18",
             "decision: eligible", "[wallet_claim_not_allowed]",
-            "[wallet_credential_revoked]")  # fmt: skip
+            "[wallet_credential_revoked]", "— witness-1.civicid.example",
+            "[checkpoint_quorum_missing]")  # fmt: skip
     for line in told:
         assert line in out
     assert out.rstrip().endswith("demo complete: every step behaved as told")

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from civicid.cosignature import split_cosigned
 from cli.harness import free_port
 from tests.slow_clients import CASES, LIMITS, Target, connect, get, response
 
@@ -27,7 +28,7 @@ ENV = {**os.environ, "NO_COLOR": "1"}
 
 def ports() -> list[str]:
     return ["--ledger-port", str(free_port()), "--issuer-port", str(free_port()),
-            "--verifier-port", str(free_port())]  # fmt: skip
+            "--verifier-port", str(free_port()), "--witness-port", "0"]  # fmt: skip
 
 
 @contextmanager
@@ -67,6 +68,11 @@ def test_up_serves_every_part_once_per_data_dir_and_stops_on_ctrl_c(tmp_path: Pa
             assert httpx.get(url + "/health", timeout=5).status_code == 200
         assert "<html" in httpx.get(info["verifier"]["deskPage"], timeout=5).text.lower()
         assert httpx.get(info["ledger"]["docs"], timeout=5).status_code == 200
+        # Three witnesses; the ledger serves its checkpoint with at least two cosignatures.
+        members = info["witnesses"]["members"]
+        assert len(members) == 3 and info["witnesses"]["quorum"] == 2
+        note = httpx.get(info["ledger"]["url"] + "/checkpoint", timeout=5).text
+        assert sum(f"\u2014 {m['vkey'].split('+')[0]} " in note for m in members) >= 2
         second = subprocess.run(
             [CIVICID, "up", "--data-dir", str(data), *ports()],
             capture_output=True, text=True, env=ENV, timeout=60, check=False,
@@ -163,7 +169,8 @@ def test_up_with_a_database_url_keeps_the_ledger_in_postgresql(
         checkpoint = httpx.get(info["ledger"]["url"] + "/checkpoint", timeout=5).text
         with psycopg.connect(database_url) as conn:
             stored = conn.execute("SELECT size, note FROM ledger.checkpoint").fetchone()
-        assert stored is not None and stored[1] == checkpoint
+        # The ledger stores the note it signed; it serves it with its witnesses' cosignatures.
+        assert stored is not None and stored[1] == split_cosigned(checkpoint).log_note()
         assert stored[0] > 1  # genesis, the two bodies, their grants and the type
         # The issuer's and the desk's stores are there too, none in the data directory.
         with psycopg.connect(database_url) as conn:
