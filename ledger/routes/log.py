@@ -31,6 +31,7 @@ from ledger.errors import (
 )
 from ledger.log import Ledger
 from ledger.routes.deps import LedgerDep
+from ledger.sequencer import Reader
 
 router = APIRouter()
 # A JSON wrapper around the largest transaction stays within this.
@@ -230,9 +231,12 @@ async def consistency(
 )
 async def health(ledger: LedgerDep) -> Response:
     state = ledger.state
+    # A reader that could not take the database's newest checkpoint still answers, from the
+    # last one it checked: it says so here (why is in its log).
+    behind = isinstance(ledger, Reader) and ledger.behind is not None
     return answer(
         Health(
-            status="ok",
+            status="behind" if behind else "ok",
             origin=state.origin,
             tree_size=ledger.size,
             checkpoint_key=state.checkpoint_vkey,

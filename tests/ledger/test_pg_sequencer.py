@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -17,6 +18,8 @@ from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
 from civicid.errors import Error
 from civicid.identity import Identity
+from cli.harness import serving
+from ledger.app import create_app
 from ledger.errors import (
     CHECKPOINT_MISMATCH,
     LEDGER_EXISTS,
@@ -29,6 +32,7 @@ from ledger.errors import (
 from ledger.log import Ledger
 from ledger.pg_store import PgLogStore
 from ledger.sequencer import SEQUENCER_URL, Reader
+from ledger.settings import LedgerSettings
 from ledger.setup import initialize, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.pg import SequencerProcess, execute, rows
@@ -323,5 +327,26 @@ def test_a_database_restart_costs_the_write_it_cuts_not_a_restart_of_the_ledger(
         assert pg_world.ledger.size == 2
         assert reader.follow() is True
         assert reader.checkpoint == pg_world.ledger.checkpoint
+    finally:
+        reader.close()
+
+
+def test_a_reader_that_cannot_take_the_newest_checkpoint_says_so_on_health(
+    pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    reader.start_following(every=0.05)
+    app = create_app(LedgerSettings(data_dir=pg_world.root / "reader"), ledger=reader)
+    try:
+        with serving(app, free_port()) as url:
+            assert httpx.get(f"{url}/health").json()["status"] == "ok"
+            pg_world.register("agency")
+            execute(database_url, "UPDATE ledger.checkpoint SET note = note || 'x'")
+            deadline = time.monotonic() + 30
+            while reader.behind is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            health = httpx.get(f"{url}/health").json()
+            assert (health["status"], health["treeSize"]) == ("behind", 1)
+            assert httpx.get(f"{url}/checkpoint").text == reader.checkpoint  # the last checked
     finally:
         reader.close()
