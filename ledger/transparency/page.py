@@ -21,6 +21,7 @@ from civicid.console import inert
 from civicid.cosignature import verify_cosignatures
 from civicid.did import DID
 from civicid.encoding import b64_decode
+from civicid.entitlements import single_use
 from civicid.errors import Error
 from civicid.names import display_name, display_names
 from civicid.tlog_policy import TlogPolicy
@@ -111,6 +112,7 @@ class TypeRow:
     registered: str
     schema: str
     schema_cut: bool
+    single_use: bool  # redeemed once, at a distribution point
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +314,7 @@ class Transparency:
                     # Shown in <pre>: line breaks kept, anything else inert.
                     schema="\n".join(inert(line) for line in schema[:MAX_SCHEMA_CHARS].split("\n")),
                     schema_cut=len(schema) > MAX_SCHEMA_CHARS,
+                    single_use=single_use(document),
                 )
             )
         return tuple(rows), len(versions) - len(rows)

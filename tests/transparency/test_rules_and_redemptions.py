@@ -13,7 +13,14 @@ from fastapi.testclient import TestClient
 from civicid import transaction as tx
 from civicid.transaction import Transaction
 from tests.ledger.conftest import World
-from tests.transparency.stories import REDEEMED, populate, redeem, rules_and_redemptions
+from tests.transparency.stories import (
+    PASS,
+    REDEEMED,
+    VOUCHER,
+    populate,
+    redeem,
+    rules_and_redemptions,
+)
 
 
 def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) -> None:
@@ -50,6 +57,11 @@ def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) ->
     assert "age_over_18 is True" in live and "Cadur Civil Registry" in live
     old = rules[f"{registry.did}/old-scheme"]
     assert "version 2" in old and "Withdrawn" in old
+
+    types = dict(
+        re.findall(r'<article class="type" data-vct="([^"]+)">(.*?)</article>', html, re.S)
+    )
+    assert "Single use" in types[VOUCHER] and "Single use" not in types[PASS]
 
     # The voucher holders' list places are not on the page.
     section = html.split('id="redemptions"')[1]
