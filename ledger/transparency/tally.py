@@ -52,11 +52,6 @@ class Counts:
         )
 
 
-def counts_of(version: ListVersion) -> Counts:
-    """What one list version contributes (its list counted once, whatever its version)."""
-    return Counts(1, version.entries, version.revoked, version.suspended)
-
-
 @dataclass(slots=True)
 class Series:
     """One agency's counts after each publish of one of its lists, in log order. Times are
@@ -69,12 +64,12 @@ class Series:
     revoked: array[int] = field(default_factory=lambda: array("q"))
     suspended: array[int] = field(default_factory=lambda: array("q"))
 
-    def add(self, time: int, counts: Counts) -> None:
+    def add(self, time: int, lists: int, places: int, revoked: int, suspended: int) -> None:
         self.times.append(max(time, self.times[-1]) if self.times else time)
-        self.lists.append(counts.lists)
-        self.places.append(counts.places)
-        self.revoked.append(counts.revoked)
-        self.suspended.append(counts.suspended)
+        self.lists.append(lists)
+        self.places.append(places)
+        self.revoked.append(revoked)
+        self.suspended.append(suspended)
 
     @property
     def latest(self) -> Counts:
@@ -134,8 +129,8 @@ class Tally:
         self._lock = threading.Lock()
         self.size = 0  # entries of the log taken in
         self._seen: dict[str, int] = {}  # versions taken in, per list URI
-        self._latest: dict[str, Counts] = {}  # per list URI
-        self._totals: dict[DID, Counts] = {}
+        # per list URI: (places, revoked, suspended) of its latest version taken in
+        self._latest: dict[str, tuple[int, int, int]] = {}
         self.series: dict[DID, Series] = {}
         self.all = Series()  # every agency together
         self._redeemed_seen: dict[str, int] = {}  # redemptions taken in, per list URI
@@ -183,12 +178,22 @@ class Tally:
             self.redeemed.setdefault(entry.signer, Redeemed()).add(entry.iat, vct)
 
     def _take(self, uri: str, version: ListVersion) -> None:
-        now = counts_of(version)
+        # Plain ints, not Counts: a start-up takes in every version of every list at once.
+        places, revoked, suspended = version.entries, version.revoked, version.suspended
         before = self._latest.get(uri)
-        change = now if before is None else now.plus(before, -1)
-        self._latest[uri] = now
-        owner = version.owner
-        total = self._totals.get(owner, Counts()).plus(change)
-        self._totals[owner] = total
-        self.series.setdefault(owner, Series()).add(version.time, total)
-        self.all.add(version.time, self.all.latest.plus(change))
+        if before is None:
+            change = (1, places, revoked, suspended)
+        else:
+            change = (0, places - before[0], revoked - before[1], suspended - before[2])
+        self._latest[uri] = (places, revoked, suspended)
+        for series in (self.series.setdefault(version.owner, Series()), self.all):
+            if series.times:
+                series.add(
+                    version.time,
+                    series.lists[-1] + change[0],
+                    series.places[-1] + change[1],
+                    series.revoked[-1] + change[2],
+                    series.suspended[-1] + change[3],
+                )
+            else:
+                series.add(version.time, *change)
