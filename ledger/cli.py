@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
 from civicid.errors import Error
@@ -664,6 +665,13 @@ def monitor(
         ),
     ] = None,
     from_tiles: FromTiles = None,
+    witness_policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness-policy",
+            help="A C2SP tlog-policy file: the witness quorum every checkpoint needs.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Mirror a running ledger into <data-dir>/mirror and audit it by replay (again: new only)."""
@@ -673,7 +681,8 @@ def monitor(
     with reporting(as_json):
         vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
         mirror = data_dir / "mirror"
-        client = client_for(url, from_tiles, vkey, mirror / TRUST_FILE)
+        policy = CheckpointPolicy.load(witness_policy) if witness_policy else None
+        client = client_for(url, from_tiles, vkey, mirror / TRUST_FILE, policy=policy)
         try:
             report = run_monitor(client, mirror, progress=None if as_json else fetching)
         finally:

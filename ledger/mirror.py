@@ -111,7 +111,7 @@ class Mirror:
         self.tiles: TileWriter | None = None
         if tiles is not None:
             self.tiles = TileWriter(tiles, self._entry, self._root).start()
-        if (directory / "log.dat").exists():
+        if (directory / "log.dat").exists() and _cut_to_checkpoint(directory):
             self._serve()  # what an earlier run verified: served at once, resumed from
 
     @property
@@ -195,6 +195,23 @@ class Mirror:
             if ledger is not None:
                 ledger.close()
         self.served = self._retired = None
+
+
+def _cut_to_checkpoint(directory: Path) -> int:
+    """Drop entries past the copy's checkpoint (a round stopped, killed, after writing
+    entries and before storing the checkpoint proving them leaves them unproven); returns
+    the size the checkpoint proves."""
+    store = FileLogStore(directory)
+    try:
+        note = store.last_checkpoint()
+        proven = _stated(note).size if note else 0
+        if store.size > proven:
+            log.warning("dropping %d entries no checkpoint proved", store.size - proven)
+            store.truncate(proven)
+            store.sync()
+    finally:
+        store.close()
+    return proven
 
 
 def _stated(note: str) -> Checkpoint:

@@ -15,7 +15,7 @@ from pydantic_settings import SettingsConfigDict
 
 from civicid.shell.app import create_service_app
 from civicid.shell.openapi import errors
-from civicid.shell.settings import ServiceSettings
+from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from civicid.wire import Wire
 from ledger.errors import MIRROR_READ_ONLY, MIRROR_SETTINGS_INVALID
 from ledger.mirror import DEFAULT_INTERVAL, MIRROR_NOT_READY, Follower, Mirror, Served
@@ -31,7 +31,7 @@ MIRROR_PORT: Final = 8710
 MIN_INTERVAL: Final = 0.05
 
 
-class MirrorSettings(ServiceSettings):
+class MirrorSettings(ServiceSettings, WitnessedLedger):
     model_config = SettingsConfigDict(env_prefix="CIVICID_MIRROR_")
     part = "mirror"
     invalid = MIRROR_SETTINGS_INVALID

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -45,6 +46,13 @@ def mirror(
         float | None,
         typer.Option(help="Seconds between two rounds of following.", show_default="5"),
     ] = None,
+    witness_policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness-policy",
+            help="A C2SP tlog-policy file: the witness quorum every checkpoint needs.",
+        ),
+    ] = None,
     once: Annotated[
         bool, typer.Option("--once", help="Follow one round, say how far, and exit.")
     ] = False,
@@ -58,10 +66,13 @@ def mirror(
     from ledger.monitor import TRUST_FILE, client_for
 
     with reporting(as_json):
-        settings = MirrorSettings.load(data_dir, host=host, port=port, interval=interval)
+        settings = MirrorSettings.load(
+            data_dir, host=host, port=port, interval=interval, witness_policy=witness_policy
+        )
         vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
         copy = data_dir / MIRROR_DIR
-        client = client_for(url, from_tiles, vkey, copy / TRUST_FILE)
+        policy = settings.checkpoint_policy()
+        client = client_for(url, from_tiles, vkey, copy / TRUST_FILE, policy=policy)
         try:
             kept = Mirror(client, copy, tiles=data_dir / TILES_DIR)
             try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error
 from civicid.keystore import write_private
 from civicid.ledger_client import (
@@ -64,16 +65,23 @@ class MonitorReport:
 
 
 def client_for(
-    url: str | None, tiles: str | None, vkey: str, trust_file: Path | None
+    url: str | None,
+    tiles: str | None,
+    vkey: str,
+    trust_file: Path | None,
+    *,
+    policy: CheckpointPolicy | None = None,
 ) -> LedgerClient:
     """A client of the ledger at ``url``, or of its tiles (a directory or a URL prefix):
-    either way every answer is verified against the pinned key ``vkey``."""
+    either way every answer is verified against the pinned key ``vkey``, and every
+    checkpoint held to ``policy`` (witnesses, quorum, maximum age)."""
     if tiles is not None:
         transport = TileTransport(open_source(tiles))
-        return LedgerClient(TILES_URL, vkey, trust_file=trust_file, transport=transport)
+        return LedgerClient(TILES_URL, vkey, trust_file=trust_file, transport=transport,
+                            policy=policy)  # fmt: skip
     if url is None:
         raise MONITOR_SOURCE_MISSING("give the ledger's URL, or --from-tiles DIR|URL")
-    return LedgerClient(url, vkey, trust_file=trust_file)
+    return LedgerClient(url, vkey, trust_file=trust_file, policy=policy)
 
 
 def monitor(

@@ -207,3 +207,51 @@ def test_a_mirror_follows_the_tiles(world: World, tmp_path: Path) -> None:
     finally:
         mirror.close()
         client.close()
+
+
+def test_a_restart_drops_entries_no_checkpoint_proved(world: World, tmp_path: Path) -> None:
+    """A round killed between writing entries and storing their checkpoint: the entries
+    are not served, and the next round fetches them again."""
+    from civicid.merkle import leaf_hash
+    from ledger.store import FileLogStore
+
+    world.register()
+    into = tmp_path / "mirror"
+    with served(world) as ledger:
+        mirror = follower(world, ledger, into)
+        mirror.follow()
+        mirror.close()
+        held = world.ledger.size
+        store = FileLogStore(into)
+        store.append([b"not proven"], [leaf_hash(b"not proven")])
+        store.sync()
+        store.close()
+        mirror = follower(world, ledger, into)
+        try:
+            assert mirror.size == held and mirror.served is not None
+            assert mirror.served.ledger.checkpoint == world.ledger.checkpoint
+            world.register()
+            assert mirror.follow().error is None and mirror.size == world.ledger.size
+        finally:
+            mirror.close()
+
+
+def test_a_mirror_holds_checkpoints_to_its_witness_policy(world: World, tmp_path: Path) -> None:
+    from civicid.checkpoint_policy import CheckpointPolicy
+    from civicid.cosignature import CosignerKey
+
+    witness = CosignerKey.generate("w1.example")
+    rule = CheckpointPolicy.parse(f"witness w1 {witness.vkey()}\nquorum w1\n")
+    into = tmp_path / "mirror"
+    with served(world) as ledger:
+        client = LedgerClient("http://ledger.test", world.genesis.vkey, transport=ledger,
+                              trust_file=into / TRUST_FILE, policy=rule,
+                              clock=lambda: world.clock.now)  # fmt: skip
+        mirror = Mirror(client, into)
+        try:
+            done = mirror.follow()
+            assert done.error is not None and done.error.code == "checkpoint_quorum_missing"
+            assert mirror.served is None and not (into / "log.dat").exists()
+        finally:
+            mirror.close()
+            client.close()
