@@ -5,7 +5,8 @@ believe), remembered for ``accreditation_ttl``; and publishing status lists."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from civicid import transaction as tx_types
@@ -55,6 +56,13 @@ class LedgerView:
         standing.require()
         assert standing.accreditation is not None
         return standing.accreditation
+
+    @contextmanager
+    def asking(self) -> Iterator[Trust]:
+        """The trust package, for a run of questions (a presentation's checks) that no other
+        thread's may interleave with: the client's trusted checkpoint advances in order."""
+        with self._lock:
+            yield self.trust
 
     def forget(self) -> None:
         """Ask the ledger again next time (accreditations, key in force), as after the ttl."""

@@ -20,6 +20,7 @@ from civicid.eligibility.errors import (
 )
 from civicid.entitlements import ENTITLEMENT_ALREADY_REDEEMED
 from civicid.errors import CATALOGUE, Code, Error
+from civicid.issuance_rules import ISSUANCE_RULE_WITHDRAWN
 from civicid.policy import PREDICATE_FAILED
 from civicid.sdjwt import (
     KB_AUD_MISMATCH,
@@ -64,6 +65,7 @@ PLAIN: Final[dict[Code, str]] = {
     PRESENTATION_REPLAYED: "This answer was already used once (replay).",
     SNAPSHOT_STALE: "The desk's offline ledger data is too old; sync it again.",
     ENTITLEMENT_ALREADY_REDEEMED: "This voucher has already been used at a distribution point.",
+    ISSUANCE_RULE_WITHDRAWN: "The agency has withdrawn this rule: it no longer issues by it.",
 }
 DEFAULT_PLAIN: Final = "The card did not pass the desk's checks."
 # Codes of a ledger answer that failed its proofs: the desk cannot trust what it was told.

@@ -1,0 +1,196 @@
+"""Issuance by rule: the agency issues a senior transit pass at once to a holder whose
+presentation satisfies its rule's policy, judged by the kernel's checks; otherwise the holder
+is told exactly which condition failed. The version in force at the request applies; a
+withdrawal since refuses; a replayed presentation is refused; every decision is logged
+without personal data and counted per rule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicid import sdjwt
+from civicid import transaction as tx
+from civicid.errors import Error
+from civicid.identity import Identity
+from civicid.issuance_rules import publish_body, withdraw_body
+from civicid.policy import CREDENTIAL_QUERY_ID
+from issuer.by_rule import RuleIssuance, RuleRequest
+from issuer.settings import ConfigurationSettings
+from tests.issuer.conftest import CONFIG, NATIONAL_ID, Clock, Env, LedgerWorld, make_env
+from tests.issuer.holder import Holder, InProcess
+from tests.rules.world import POLICY, RULE, SENIOR, simple_type
+
+SENIOR_CONFIG = "senior_transit_pass"
+SENIOR_CLAIMS: dict[str, Any] = {
+    "given_name": "Ada",
+    "family_name": "Lovelace",
+    "birthdate": "1950-12-10",
+    "resident": True,
+    "age_equal_or_over": {"18": True, "65": True},
+}
+ASKED = [("given_name",), ("family_name",), ("resident",), ("age_equal_or_over", "65")]
+
+
+@pytest.fixture(scope="module")
+def pass_type(ledger_world: LedgerWorld) -> str:
+    """The pass type, registered once on the module's ledger by the transport authority."""
+    owner = ledger_world.register("agency")
+    ledger_world.accredit(owner, [SENIOR])
+    body = simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"])
+    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, body)
+    return SENIOR
+
+
+@pytest.fixture
+def env(
+    tmp_path: Path,
+    ledger_world: LedgerWorld,
+    clock: Clock,
+    pass_type: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Env]:
+    def agency(base_url: str | None = None) -> tuple[Identity, str]:
+        who = ledger_world.register("agency", base_url)
+        return who, ledger_world.accredit(who, [NATIONAL_ID, pass_type])
+
+    monkeypatch.setattr(ledger_world, "agency", agency)
+    made = make_env(
+        tmp_path,
+        ledger_world,
+        clock,
+        configurations=[
+            ConfigurationSettings(id=CONFIG, vct=NATIONAL_ID, batch_size=3),
+            ConfigurationSettings(id=SENIOR_CONFIG, vct=pass_type),
+        ],
+    )
+    publish(made, 1)
+    yield made
+    made.issuer.close()
+
+
+def publish(env: Env, version: int, policy: dict[str, Any] | None = None) -> None:
+    body = publish_body(
+        name=RULE, version=version, vct=SENIOR, policy=policy or POLICY,
+        claims={"concession": "senior"}, copy=["given_name", "family_name"],
+    )  # fmt: skip
+    env.world.submit(env.agency, tx.ISSUANCE_RULE, body)
+
+
+def national_id(env: Env, claims: dict[str, Any]) -> tuple[str, Holder]:
+    created = env.issuer.create_offer(
+        env.clerk(), configuration=CONFIG, record="R-1", claims=claims
+    )
+    holder = Holder(InProcess(env.issuer))
+    [credential] = holder.receive(created.link, created.tx_code, now=env.clock())
+    env.issuer.publish()  # its status list is on the ledger before anyone checks it
+    return credential, holder
+
+
+def answer(
+    env: Env, asked: RuleRequest, credential: str, holder: Holder, disclose: Any = None
+) -> dict[str, str]:
+    presentation = sdjwt.present(
+        credential,
+        disclose=ASKED if disclose is None else disclose,
+        holder_key=holder.keys[0],
+        nonce=asked.request.nonce,
+        aud=asked.request.client_id,
+        iat=env.clock(),
+    )
+    vp_token = json.dumps({CREDENTIAL_QUERY_ID: [presentation]})
+    return {"state": asked.request.state, "vp_token": vp_token}
+
+
+def test_a_senior_is_issued_the_pass_at_once(env: Env) -> None:
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    assert asked.version == 1 and asked.request.client_id.endswith(env.agency.did)
+    outcome = desk.respond(answer(env, asked, credential, holder))
+    assert outcome.issued, outcome.to_json()
+    assert outcome.to_json()["redirect_uri"].startswith("openid-credential-offer://")
+    assert outcome.offer is not None
+    [senior_pass] = Holder(InProcess(env.issuer)).receive(outcome.offer.link, None, now=env.clock())
+    claims = sdjwt.process_disclosures(sdjwt.parse(senior_pass)).claims
+    assert (claims["vct"], claims["concession"], claims["family_name"]) == (
+        SENIOR,
+        "senior",
+        "Lovelace",
+    )
+    assert desk.counted() == [{"rule": RULE, "version": 1, "outcome": "issued", "count": 1}]
+
+
+@pytest.mark.parametrize(
+    ("claims", "disclose", "code", "words"),
+    [
+        ({**SENIOR_CLAIMS, "age_equal_or_over": {"18": True, "65": False}}, None,
+         "predicate_failed", "age is at least 65"),
+        ({**SENIOR_CLAIMS, "resident": False}, None, "predicate_failed", "resident is True"),
+        (SENIOR_CLAIMS, ASKED[1:], "claim_missing", "given_name was not disclosed"),
+    ],
+    ids=["under-65", "not-resident", "name-withheld"],
+)  # fmt: skip
+def test_each_condition_of_the_rule_refuses_with_its_own_reason(
+    env: Env, claims: dict[str, Any], disclose: Any, code: str, words: str
+) -> None:
+    credential, holder = national_id(env, claims)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    outcome = desk.respond(answer(env, asked, credential, holder, disclose))
+    assert not outcome.issued and outcome.code == code, outcome.to_json()
+    assert outcome.reason is not None and words in outcome.reason, outcome.reason
+    assert desk.counted() == [{"rule": RULE, "version": 1, "outcome": "refused", "count": 1}]
+    # The log keeps the rule, version, outcome and code: no claim, name or value.
+    [event] = [e for e in env.issuer.audit(limit=500) if e.action == "rule.decision"]
+    assert (event.subject, event.outcome, event.detail) == (
+        RULE,
+        code,
+        {"version": 1, "outcome": "refused"},
+    )
+    assert event.record is None
+
+
+def test_a_rule_withdrawn_between_the_request_and_the_presentation(env: Env) -> None:
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    body = withdraw_body(name=RULE, version=2, reason="The scheme has ended")
+    env.world.submit(env.agency, tx.ISSUANCE_RULE_WITHDRAW, body)
+    outcome = desk.respond(answer(env, asked, credential, holder))
+    assert not outcome.issued and outcome.code == "issuance_rule_withdrawn", outcome.to_json()
+    assert "withdrawn" in (outcome.reason or "")
+    with pytest.raises(Error) as info:
+        desk.request(RULE)
+    assert info.value.code == "issuance_rule_withdrawn"
+
+
+def test_the_version_in_force_at_the_request_applies(env: Env) -> None:
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    # Version 2 asks for more (a birth date); the holder answers version 1's request.
+    publish(env, 2, {**POLICY, "required_claims": [*POLICY["required_claims"], "birthdate"]})
+    outcome = desk.respond(answer(env, asked, credential, holder))
+    assert outcome.issued and outcome.version == 1, outcome.to_json()
+    assert desk.request(RULE).version == 2
+
+
+def test_a_replayed_presentation_is_refused(env: Env) -> None:
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    form = answer(env, asked, credential, holder)
+    assert desk.respond(form).issued
+    with pytest.raises(Error) as info:
+        desk.respond(form)  # the same answer again
+    assert info.value.code == "presentation_replayed"
+    # The same presentation to a new request: bound to the old nonce.
+    fresh = desk.request(RULE)
+    outcome = desk.respond({**form, "state": fresh.request.state})
+    assert not outcome.issued and outcome.code == "kb_nonce_mismatch", outcome.to_json()
+    assert len([c for c in desk.counted() if c["outcome"] == "issued"]) == 1
