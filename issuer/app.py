@@ -16,6 +16,7 @@ from civicid.errors import Error
 from civicid.shell.app import create_service_app
 from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
+from issuer.routes import rules as rule_routes
 from issuer.routes import staff as staff_routes
 from issuer.routes.deps import json_response
 from issuer.service import Issuer
@@ -79,4 +80,5 @@ def create_app(
     app.include_router(health_routes.router)
     app.include_router(oid4vci_routes.router)
     app.include_router(staff_routes.router)
+    app.include_router(rule_routes.router)
     return app

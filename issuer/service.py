@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any, Final, TypeVar
 
 from civicid import sdjwt
+from civicid.entitlements import single_use
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
@@ -647,6 +648,10 @@ class Issuer:
         self.ledger.require_accredited(offer.vct)
         signer = self.ledger.require_key_in_force()
         kind = self.ledger.credential_type(offer.vct)
+        if single_use(kind.metadata.document) and len(verified) > 1:
+            # Each copy has its own status entry, and a redemption is keyed by it: copies of a
+            # single-use credential would each be redeemable once.
+            raise BATCH_TOO_LARGE("a single-use credential is issued as one copy")
         assert offer.claims is not None
         disclosable = kind.disclosable(offer.claims)
         with self._lock:

@@ -30,7 +30,7 @@ from wallet.errors import (
     WALLET_PASSPHRASE_WRONG,
     WALLET_RESTORE_NOT_EMPTY,
 )
-from wallet.holder import intake, issuance, presentation, status
+from wallet.holder import by_rule, intake, issuance, presentation, status
 from wallet.holder.backup import read_backup, write_backup
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
@@ -339,6 +339,12 @@ class Wallet:
     def receive(self, link: str, tx_code: str | None = None) -> list[Credential]:
         """Review and accept in one call (scripts, the demo)."""
         return self.accept_offer(self.review_offer(link), tx_code)
+
+    def apply(self, issuer_url: str, rule: str) -> by_rule.Applied:
+        """Ask an agency for the credential its rule on the ledger issues: present what the
+        rule needs, and receive it at once, or learn which condition failed."""
+        self._guard()
+        return by_rule.apply(self, issuer_url, rule)
 
     def prepare(self, link: str) -> Plan:
         """Check a desk's request and what answering it would send; nothing is sent."""

@@ -1,0 +1,130 @@
+"""Asking an agency for a credential it issues by rule (``issuer/by_rule.py``): the agency's
+signed OpenID4VP request is checked against its rule on the ledger (in force, the agency's,
+asking for exactly what the rule's policy asks: an agency cannot fish for more than its public
+rule), the wallet presents what the rule needs, and either receives the credential at once
+through the credential offer the agency answers with, or learns which condition failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from civicid import sdjwt
+from civicid.dcql import Held, claim_name_or_repr, match
+from civicid.errors import Error, Refused, declare
+from civicid.oid4vp import AuthorizationResponse, verify_request_object
+from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED
+from wallet.holder import issuance
+from wallet.holder.credentials import Credential, new_id
+from wallet.holder.history import Presentation
+from wallet.holder.presentation import BLOCKED, FORMAT, desk_key, refreshed, satisfied_options
+
+if TYPE_CHECKING:
+    from wallet.holder.holding import Holding
+
+WALLET_RULE_MISMATCH = declare(
+    "wallet_rule_mismatch",
+    Refused,
+    "the agency's request asks for other than its rule on the ledger: nothing was sent",
+)
+# A rule name as the ledger allows it (civicid.policy.NAME_PATTERN): checked by the agency.
+RULES_PATH: Final = "/rules/{rule}/requests"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What came of asking: the credentials issued, or the failed condition in plain words."""
+
+    rule: str
+    version: int
+    issued: tuple[Credential, ...]
+    code: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "version": self.version,
+            "issued": [c.id for c in self.issued],
+            "code": self.code,
+            "reason": self.reason,
+        }
+
+
+def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
+    """Ask ``issuer_url``'s agency for the credential its rule ``rule`` issues."""
+    now = wallet.clock()
+    # 1. The agency's OpenID4VP request, signed by a key its DID holds on the ledger now.
+    with wallet.http() as http:
+        answer = http.post(issuer_url.rstrip("/") + RULES_PATH.format(rule=rule))
+        answer.raise_for_error()
+        asked = answer.json_object()
+    request = verify_request_object(str(asked.get("request")), desk_key(wallet.trust, now), now=now)
+    # 2. Its rule on the ledger, proven: in force now, and asking exactly what it asks.
+    version = wallet.trust.issuance_rule(request.did, rule, now, now=now)
+    assert version.policy is not None
+    if request.dcql_query.to_json() != version.policy.dcql().to_json() or request.policy != rule:
+        raise WALLET_RULE_MISMATCH(
+            f"the request is not the one rule {rule} v{version.version} makes"
+        )
+    # 3. A held credential that answers, with the claims the rule needs (no more).
+    held = [c for c in refreshed(wallet) if c.status(now) not in BLOCKED]
+    found = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in held])
+    if not found.satisfied:
+        raise WALLET_NO_MATCH(f"no credential in this wallet answers rule {rule}")
+    [query_id] = list(found.selection)
+    query = request.dcql_query.credential(query_id)
+    card = next(c for c in held if c.id == found.candidates[query_id][0].credential_id)
+    paths = satisfied_options(query, card.claims)[0]
+    copy, fresh = card.choose_copy(request.did, wallet.shown())
+    presented = sdjwt.present(
+        copy.sd_jwt,
+        disclose=list(paths),
+        holder_key=copy.holder_key(),
+        nonce=request.nonce,
+        aud=request.client_id,
+        iat=now,
+    )
+    # 4. direct_post (OpenID4VP §8.2); the agency answers with its decision.
+    form = AuthorizationResponse(state=request.state, vp_token={query_id: [presented]}).to_form()
+    failure: Error | None = None
+    decision: dict[str, Any] = {}
+    try:
+        with wallet.http() as http:
+            posted = http.post(request.response_uri, data=form)
+            posted.raise_for_error()
+            decision = posted.json_object()
+    except Error as exc:
+        failure = exc
+    wallet.record(
+        Presentation(
+            id=new_id(),
+            at=now,
+            verifier=request.did,
+            client_id=request.client_id,
+            credential_id=card.id,
+            copy_id=copy.id,
+            vct=card.vct,
+            disclosed=tuple(claim_name_or_repr(p) for p in paths),
+            purpose=request.purpose,
+            decision="issued" if decision.get("issued") else "not_issued",
+            fresh_copy=fresh,
+            error=failure.code if failure is not None else None,
+        )
+    )
+    if failure is not None:
+        raise failure
+    redirect = decision.get("redirect_uri")
+    if not decision.get("issued") or not isinstance(redirect, str):
+        code, reason = decision.get("code"), decision.get("reason")
+        return Applied(rule, version.version, (), str(code), str(reason))
+    # 5. The credential offer the agency answered with: received as any offer is.
+    try:
+        issued = issuance.accept(wallet, issuance.review(wallet, redirect), None)
+    except Error as exc:
+        raise WALLET_PRESENTATION_FAILED(
+            f"the rule held, but the credential could not be received: {exc.message}",
+            reason=exc.code,
+        ) from exc
+    return Applied(rule, version.version, tuple(issued))
