@@ -97,3 +97,17 @@ def redemptions(client: ProvingReader, uri: str) -> ProvenRedemptions:
     if answer.get("count") != len(redeemed):
         raise LEDGER_ANSWER_MISMATCH("the answer's count differs from its proven entries")
     return ProvenRedemptions(uri, redeemed, checkpoint)
+
+
+def rule_names(client: ProvingReader, issuer: str) -> tuple[str, ...]:
+    """The names of ``issuer``'s rules, from the ledger's list (each rule is then believed
+    only through ``issuance_rule``, which proves none of its versions is withheld)."""
+    answer = client.get_json("/issuance-rules", {"issuer": issuer})
+    _, entries = RegistryClient(client).proven_entries(answer)
+    names = []
+    for entry in entries:
+        name = entry.tx.body.get("rule")
+        if entry.tx.signer != issuer or not isinstance(name, str):
+            raise LEDGER_ANSWER_MISMATCH(f"entry {entry.seq} is not one of {issuer}'s rules")
+        names.append(name)
+    return tuple(dict.fromkeys(names))

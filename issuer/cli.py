@@ -23,6 +23,7 @@ from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
 from issuer.records import SCOPES
 from issuer.recovery import Recovered, recover
+from issuer.rules_cli import app as rules_app
 from issuer.settings import DEFAULT_STATUS_INTERVAL, ConfigurationSettings, IssuerSettings
 from issuer.setup import add_clerk as make_clerk
 from issuer.setup import initialize, list_clerks
@@ -231,6 +232,7 @@ def clerks(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 
 register_staff_commands(app)
+app.add_typer(rules_app, name="rules")
 
 
 def recovery_summary(done: Recovered | None) -> str:

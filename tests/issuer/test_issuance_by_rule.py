@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from civicid import sdjwt
 from civicid import transaction as tx
@@ -19,9 +20,10 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
 from civicid.policy import CREDENTIAL_QUERY_ID
+from cli.main import app
 from issuer.by_rule import RuleIssuance, RuleRequest
 from issuer.settings import ConfigurationSettings
-from tests.issuer.conftest import CONFIG, NATIONAL_ID, Clock, Env, LedgerWorld, make_env
+from tests.issuer.conftest import CONFIG, NATIONAL_ID, ROOT, Clock, Env, LedgerWorld, make_env
 from tests.issuer.holder import Holder, InProcess
 from tests.rules.world import POLICY, RULE, SENIOR, simple_type
 
@@ -194,3 +196,25 @@ def test_a_replayed_presentation_is_refused(env: Env) -> None:
     outcome = desk.respond({**form, "state": fresh.request.state})
     assert not outcome.issued and outcome.code == "kb_nonce_mismatch", outcome.to_json()
     assert len([c for c in desk.counted() if c["outcome"] == "issued"]) == 1
+
+
+def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
+    runner = CliRunner()
+    rule_file = ROOT / "examples" / "rules" / f"{RULE}.toml"
+    where = ["--data-dir", str(env.data_dir), "--json"]
+    published = runner.invoke(app, ["issuer", "rules", "publish", str(rule_file), *where])
+    assert published.exit_code == 0, published.output
+    assert json.loads(published.stdout)["version"] == 2  # the fixture published version 1
+    listed = runner.invoke(app, ["issuer", "rules", "list", *where])
+    [rule] = json.loads(listed.stdout)
+    assert (rule["rule"], rule["version"], rule["withdrawn"]) == (RULE, 2, False)
+    assert rule["conditions"] == ["resident is True", "age is at least 65"]
+    args = ["issuer", "rules", "withdraw", RULE, "--reason", "The scheme has ended", *where]
+    withdrawn = runner.invoke(app, args)
+    assert json.loads(withdrawn.stdout)["withdrawn"] is True
+    again = runner.invoke(app, args)
+    assert again.exit_code != 0
+    assert "[issuance_rule_withdrawn]" in again.stderr
+    with pytest.raises(Error) as info:
+        RuleIssuance(env.issuer).request(RULE)
+    assert info.value.code == "issuance_rule_withdrawn"
