@@ -11,7 +11,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from civicid.errors import REQUEST_INVALID
+from civicid.oid4vp import DirectPost
 from civicid.policy import NAME_PATTERN
+from civicid.shell.openapi import FORM, errors, request_body
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance
 from issuer.routes.deps import NO_STORE, call, issuer_of, json_response, read_limited
 
@@ -32,6 +34,7 @@ def rules_of(request: Request) -> RuleIssuance:
     "/rules/{rule}/requests",
     summary="Ask for a rule's credential: an OpenID4VP request for the presentation it needs",
     status_code=201,
+    responses=errors(400, 403, 404, 410, 502, 503),
 )
 async def ask(rule: RuleName, request: Request) -> Response:
     asked = await call(rules_of(request).request, rule)
@@ -41,6 +44,8 @@ async def ask(rule: RuleName, request: Request) -> Response:
 @router.post(
     RESPONSE_PATH,
     summary="The wallet's direct_post (OpenID4VP §8.2): the rule's decision, and the offer",
+    responses=errors(400, 403, 404, 410, 413, 502, 503),
+    openapi_extra=request_body(DirectPost, FORM),
 )
 async def respond(request: Request) -> Response:
     body = await read_limited(request)
