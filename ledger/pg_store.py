@@ -83,6 +83,14 @@ SCHEMA: Final = Schema(
             size bigint NOT NULL,
             data bytea NOT NULL);
         """,
+        # The checkpoint readers are served when witnesses cosign (ledger/witnessing.py):
+        # the newest one a quorum cosigned, with the cosignatures, for every reader to serve.
+        """
+        CREATE TABLE served (
+            one boolean PRIMARY KEY DEFAULT true CHECK (one),
+            size bigint NOT NULL CHECK (size > 0),
+            note text NOT NULL);
+        """,
     ),
 )
 
@@ -337,6 +345,28 @@ class PgLogStore:
         """The last checkpoint signed, as the database holds it now (not cached)."""
         rows = self._query("SELECT size, note FROM checkpoint WHERE %s", (True,))
         return None if not rows else (int(rows[0][0]), str(rows[0][1]))
+
+    def served_now(self) -> tuple[int, str] | None:
+        """The cosigned checkpoint the sequencer serves, if witnesses cosign (not cached)."""
+        rows = self._query("SELECT size, note FROM served WHERE %s", (True,))
+        return None if not rows else (int(rows[0][0]), str(rows[0][1]))
+
+    def put_served(self, size: int, note: str) -> None:
+        """Record the checkpoint with the cosignatures the sequencer now serves (only ever a
+        larger one, or more cosignatures on the same size)."""
+        conn = self._writing()
+        with self._io:
+            try:
+                conn.execute(
+                    "INSERT INTO served (one, size, note) VALUES (true, %s, %s) "
+                    "ON CONFLICT (one) DO UPDATE SET size = excluded.size, note = excluded.note "
+                    "WHERE served.size <= excluded.size",
+                    (size, note),
+                )
+                conn.commit()
+            except psycopg.Error as exc:
+                self._rollback(conn)
+                raise self.db.translate(exc) from exc
 
     def extend(self, size: int, note: str) -> bytes:
         """Take entries up to ``size`` (a reader following the sequencer); their leaf

@@ -19,11 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint
 from civicid.db import DATABASE_LOST
 from civicid.errors import Error
 from civicid.merkle import HASH_SIZE
-from civicid.statemap import root_in
+from civicid.statemap import StateMap, root_in
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
 from ledger import rules, ruleset
@@ -39,6 +39,9 @@ FOLLOW_EVERY: Final = 0.2
 # Entries a reader applies per step while catching up: the lock readers of the state wait
 # on is held for one step at a time, not for a whole long catch-up.
 FOLLOW_STEP: Final = 10_000
+# Signed sizes whose state map a reader keeps, for a cosigned checkpoint that lags the
+# signed one (as ledger/witnessing.py keeps its views).
+MAX_MAPS: Final = 256
 # The meta key where the sequencer writes the URL it serves on (readers name it in refusals).
 SEQUENCER_URL: Final = "sequencerUrl"
 
@@ -114,6 +117,14 @@ class Sequencer(Ledger):
             self.listeners = listeners
             log.warning("ledger sequencer reopened at %s entries after a failure", self.size)
 
+    def serve(self, view: View) -> None:
+        """Serve ``view`` (cosigned by a quorum) here, and record it for every reader."""
+        super().serve(view)
+        try:
+            self.store.put_served(view.size, view.checkpoint)
+        except Error as exc:  # readers keep the previous one; the next quorum writes again
+            log.warning("cosigned checkpoint not recorded: %s [%s]", exc.message, exc.code)
+
     def submit(self, text: str | bytes) -> Receipt:
         if self._failed is not None:
             self.reopen()
@@ -148,6 +159,10 @@ class Reader(Ledger):
         self.sequencer = sequencer
         self.behind: str | None = None  # why the last newer checkpoint was not taken
         self._view = View(self.tree.size, store.last_checkpoint() or "", self.state.statemap)
+        # The state map at each signed size taken lately: a cosigned checkpoint (which
+        # lags the signed one) is served with the map of its own size.
+        self._maps: dict[int, StateMap] = {}
+        self._remember(self._view)
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
 
@@ -196,21 +211,32 @@ class Reader(Ledger):
                 self.behind = exc.message
 
     def follow(self) -> bool:
-        """Take the newest signed checkpoint if there is one and it checks; True if taken."""
+        """Take the newest signed checkpoint, and the newest cosigned one the sequencer
+        serves (with witnesses), if each checks; True if either was taken."""
+        taken = self._take_signed()
+        served = self._take_served()
+        if taken or served:
+            self.behind = None
+        return taken or served
+
+    def _open(self, note: str, what: str) -> Checkpoint:
+        origin, vkey = self.state.origin, self.state.checkpoint_vkey
+        if vkey is None or origin is None:
+            raise CHECKPOINT_MISMATCH("the log has no genesis to check a checkpoint with")
+        try:
+            return open_checkpoint(note, NoteVerifier(vkey), origin=origin)
+        except Error as exc:
+            raise CHECKPOINT_MISMATCH(
+                f"the database's {what} does not verify: {exc.message}"
+            ) from exc
+
+    def _take_signed(self) -> bool:
         found = self.store.signed_now()
         view = self._view
         if found is None or (found[0] == view.size and found[1] == view.checkpoint):
             return False
         note = found[1]
-        origin, vkey = self.state.origin, self.state.checkpoint_vkey
-        if vkey is None or origin is None:
-            raise CHECKPOINT_MISMATCH("the log has no genesis to check a checkpoint with")
-        try:
-            signed = open_checkpoint(note, NoteVerifier(vkey), origin=origin)
-        except Error as exc:
-            raise CHECKPOINT_MISMATCH(
-                f"the database's checkpoint does not verify: {exc.message}"
-            ) from exc
+        signed = self._open(note, "checkpoint")
         if signed.size < view.size:
             raise CHECKPOINT_MISMATCH(
                 f"the database's checkpoint ({signed.size:,}) is older than the one this "
@@ -232,7 +258,39 @@ class Reader(Ledger):
             self._stop.set()
             raise self._failed
         self._view = View(signed.size, note, self.state.statemap)
-        self.behind = None
+        self._remember(self._view)
+        return True
+
+    def _remember(self, view: View) -> None:
+        self._maps[view.size] = view.statemap
+        for size in sorted(self._maps)[: max(0, len(self._maps) - MAX_MAPS)]:
+            del self._maps[size]
+
+    def _take_served(self) -> bool:
+        """The cosigned checkpoint, once it signs this log at a size this reader has
+        reached (until then, or if it reached that size before it started, readers are
+        served the newest signed one, as the sequencer serves them before a quorum)."""
+        found = self.store.served_now()
+        served = self._served
+        if found is None or (served is not None and found == (served.size, served.checkpoint)):
+            return False
+        size, note = found
+        if served is not None and size < served.size:
+            raise CHECKPOINT_MISMATCH(
+                f"the database's cosigned checkpoint ({size:,}) is older than the one this "
+                f"reader serves ({served.size:,}); this reader keeps what it checked"
+            )
+        statemap = self._maps.get(size)
+        if statemap is None or size > self._view.size:
+            return False
+        cosigned = self._open(note, "cosigned checkpoint")
+        if (
+            cosigned.size != size
+            or cosigned.root != self.tree.root(size)
+            or root_in(cosigned.extensions) != statemap.root
+        ):
+            raise CHECKPOINT_MISMATCH("the database's cosigned checkpoint signs another log")
+        self.serve(View(size, note, statemap))
         return True
 
     def _apply(self, size: int, note: str) -> None:

@@ -14,7 +14,8 @@ import httpx
 import psycopg
 import pytest
 
-from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.cosignature import attach_cosignatures
 from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
 from civicid.errors import Error
 from civicid.identity import Identity
@@ -29,7 +30,7 @@ from ledger.errors import (
     STORE_CORRUPT,
     STORE_TRUNCATED,
 )
-from ledger.log import Ledger
+from ledger.log import Ledger, View
 from ledger.pg_store import PgLogStore
 from ledger.sequencer import SEQUENCER_URL, Reader
 from ledger.settings import LedgerSettings
@@ -348,5 +349,32 @@ def test_a_reader_that_cannot_take_the_newest_checkpoint_says_so_on_health(
             health = httpx.get(f"{url}/health").json()
             assert (health["status"], health["treeSize"]) == ("behind", 1)
             assert httpx.get(f"{url}/checkpoint").text == reader.checkpoint  # the last checked
+    finally:
+        reader.close()
+
+
+def test_readers_serve_the_checkpoint_witnesses_cosigned_and_refuse_a_forged_one(
+    pg_world: World, database_url: str
+) -> None:
+    sequencer = pg_world.ledger
+    reader = Reader(database_url)
+    try:
+        pg_world.register("agency")
+        assert reader.follow() is True
+        signed = sequencer.signed
+        body, _, _ = signed.checkpoint.partition("\n\n")
+        line = NoteSigner.generate("witness.example/w1").sign(body + "\n").split("\n\n")[1]
+        cosigned = attach_cosignatures(signed.checkpoint, [line])
+        pg_world.register("agency")  # the signed checkpoint moves on; the quorum lags
+        sequencer.serve(View(signed.size, cosigned, signed.statemap))
+        assert reader.follow() is True
+        assert (reader.checkpoint, reader.size, reader.signed.size) == (cosigned, 2, 3)
+        assert reader.checkpoint == sequencer.checkpoint  # as the sequencer serves it
+        served = reader.view
+        execute(database_url, "UPDATE ledger.served SET size = 3, note = note || ''")
+        with pytest.raises(Error) as refused:
+            reader.follow()
+        assert CHECKPOINT_MISMATCH.matches(refused.value)
+        assert reader.view is served
     finally:
         reader.close()
