@@ -174,6 +174,11 @@ def test_settings_take_one_url_or_several(tmp_path: Path) -> None:
     assert verifier.ledger_url == URLS
     issuer = IssuerSettings(data_dir=tmp_path, ledger_url="http://a.test/,http://b.test")
     assert issuer.ledger_url == "http://a.test, http://b.test"
+    wallet = fast_settings(tmp_path / "w", ledger_url="http://a.test,http://b.test")
+    assert wallet.ledger_url == "http://a.test, http://b.test"
+    with pytest.raises(Error) as refused:
+        fast_settings(tmp_path / "w", ledger_url="http://a.test, b.test")
+    assert refused.value.code == "wallet_settings_invalid"
     for bad in ("http://a.test, ftp://b.test", "http://a.test,", "http://a.test?x=1"):
         with pytest.raises(Error) as caught:
             VerifierSettings.load(tmp_path, ledger_url=bad)
