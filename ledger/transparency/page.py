@@ -81,6 +81,7 @@ class Body:
     did: str
     role: str
     name: str
+    lang: str  # the language of ``name`` (BCP 47), for the page's lang attribute
     names: tuple[tuple[str, str], ...]  # every (language, name) it registered
     created: str
     deactivated: bool
@@ -244,11 +245,13 @@ class Transparency:
         shown = []
         for record in records[:MAX_BODIES]:
             names = self.names.of(state, record.did)
+            chosen = display_name(names, languages, fallback="")
             shown.append(
                 Body(
                     did=record.did,
                     role=ROLE_WORDS.get(record.role, inert(record.role)),
-                    name=inert(display_name(names, languages, fallback="")),
+                    name=inert(chosen),
+                    lang=next((inert(tag) for tag, name in names.items() if name == chosen), ""),
                     names=tuple((inert(tag), inert(name)) for tag, name in names.items()),
                     created=when(record.versions[0].time),
                     deactivated=deactivated_at(state, record.did, size) is not None,

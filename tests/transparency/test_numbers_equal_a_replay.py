@@ -8,12 +8,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pytest
 from fastapi.testclient import TestClient
 
 from civicid import transaction as tx
 from civicid.accreditation import revocation_body
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, parse_token
 from civicid.transaction import Transaction
+from ledger.transparency.tally import Tally
 from tests.ledger.conftest import World
 from tests.ledger.trust import publish, token
 from tests.transparency.stories import BENEFITS_LIST, populate
@@ -135,3 +137,34 @@ def test_the_counts_follow_the_log_as_it_grows(world: World, http: TestClient) -
     after = shown_counts(http.get("/transparency").text)[cast.benefits.did]
     assert before != after
     assert after == replay(world).totals(cast.benefits.did) == (1, after[1], 5, 1)
+
+
+def test_a_page_reads_no_more_of_the_log_than_what_is_new(
+    world: World, http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The counts are kept, not replayed: once the page has taken the log in, a render reads
+    one entry (the newest, for its time), whatever the log's size."""
+    cast = populate(world, days=6)
+    http.get("/transparency")
+    read = world.ledger.store.read
+    reads: list[int] = []
+
+    def counting(seq: int) -> bytes:
+        reads.append(seq)
+        return read(seq)
+
+    monkeypatch.setattr(world.ledger.store, "read", counting)
+    taken: list[str] = []
+    take = Tally._take
+    monkeypatch.setattr(
+        Tally, "_take", lambda self, uri, v: (taken.append(uri), take(self, uri, v))
+    )
+    http.get("/transparency")
+    assert reads == [world.ledger.size - 1] and taken == []
+    world.clock.now += 60
+    publish(world, cast.benefits, BENEFITS_LIST, token(
+        cast.benefits, BENEFITS_LIST, now=world.clock.now, revoked=(0, 1, 2), suspended=(),
+    ))  # fmt: skip
+    reads.clear()
+    http.get("/transparency")
+    assert reads == [world.ledger.size - 1] and taken == [BENEFITS_LIST]

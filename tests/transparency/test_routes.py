@@ -13,6 +13,7 @@ from ledger.log import Ledger
 from ledger.settings import LedgerSettings
 from ledger.store import FileLogStore
 from tests.ledger.conftest import World
+from tests.transparency.stories import populate
 
 
 def test_the_front_page_leads_to_the_page(http: TestClient) -> None:
@@ -54,3 +55,12 @@ def test_the_page_of_a_world_names_its_ledger(world: World, http: TestClient) ->
     html = http.get("/transparency").text
     assert f"<code>{world.origin}</code>" in html and '<html lang="en">' in html
     assert html.count("<h1>") == 1
+
+
+def test_names_in_the_reader_s_language_marked_with_it(world: World, http: TestClient) -> None:
+    populate(world, days=1)
+    french = http.get("/transparency", headers={"accept-language": "fr-CA, en;q=0.5"}).text
+    assert '<span lang="fr">État civil de Cadur</span>' in french
+    assert '<span lang="en">Cadur Benefits Office</span>' in french  # no French name: English
+    english = http.get("/transparency").text
+    assert '<span lang="en">Cadur Civil Registry</span>' in english
