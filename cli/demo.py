@@ -26,7 +26,7 @@ from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.names import names_of
-from cli import stack
+from cli import demo_rules, stack
 from cli.harness import free_port, serving
 from cli.story import Story
 
@@ -262,6 +262,10 @@ def run(root: Path, story: Story) -> None:
             story.say("nothing sent; the request is left unfetched; the agency never learns")
             story.expect(code == "wallet_credential_revoked", f"wallet answered {code}")
             story.fact(refused=code)
+
+        # Public rules: a pass issued by a rule on the ledger; a voucher redeemed once.
+        demo_rules.run(story, services, root, ledger=ledger, ledger_url=ledger_url,
+                       client=client, policy=policy, desk=desk, staff=staff)  # fmt: skip
 
         with story.step("audit", "Anyone audits the ledger, knowing only its URL and key"):
             from ledger.monitor import TRUST_FILE, monitor

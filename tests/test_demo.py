@@ -14,7 +14,8 @@ from pathlib import Path
 CIVICID = str(Path(sys.executable).parent / "civicid")
 STEPS = [
     "ledger", "identities", "accreditations", "type", "services", "offer", "receive",
-    "request", "present", "decision", "refusal", "revoke", "again", "audit", "split",
+    "request", "present", "decision", "refusal", "revoke", "again",
+    "rule", "by-rule", "by-rule-refused", "voucher", "voucher-again", "audit", "split",
 ]  # fmt: skip
 
 
@@ -38,6 +39,10 @@ def test_demo_json_tells_every_step_and_each_holds(tmp_path: Path) -> None:
     assert facts["decision"]["decision"] == "eligible"
     assert facts["refusal"]["refused"] == "wallet_claim_not_allowed"
     assert facts["again"] == {"refused": "wallet_credential_revoked"}
+    # A pass issued by the rule; refused under 65 with the failed condition; a voucher once.
+    assert facts["by-rule"]["version"] == 1
+    assert facts["by-rule-refused"] == {"refused": "predicate_failed"}
+    assert facts["voucher-again"] == {"refused": "entitlement_already_redeemed"}
     assert facts["receive"]["copies"] >= 2
     assert facts["audit"]["entries"] >= 8
     # Three witnesses; a copy of the ledger signing another history under its key is refused
