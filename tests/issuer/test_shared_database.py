@@ -308,3 +308,15 @@ def test_two_issuer_processes_redeeming_the_same_codes_at_once(
     assert len(issued) == RACED_OFFERS and len(set(slots)) == len(slots) == 2 * RACED_OFFERS
     verify_audit_chain(env.issuer.audit(limit=10_000))
     env.issuer.close()
+
+
+def test_a_nonce_from_one_is_good_at_the_other_until_it_expires(pair: Pair) -> None:
+    nonce = pair.one.nonce().c_nonce
+    pair.other.nonces.check(nonce)  # given out by the first, known to the second
+    pair.env.clock.offset += pair.env.settings.nonce_ttl
+    with pytest.raises(Error) as caught:
+        pair.other.nonces.check(nonce)
+    assert caught.value.code == "proof_nonce_mismatch"
+    with pytest.raises(Error) as unknown:
+        pair.other.nonces.check("n" * 32)
+    assert unknown.value.code == "proof_nonce_mismatch"
