@@ -163,7 +163,8 @@ class Database:
                 require_current(conn, schema, self.where)
         self.pool: ConnectionPool[Conn] = ConnectionPool(
             url,
-            kwargs=dict(self._kwargs),
+            # Autocommit: a read is one round trip; ``transaction()`` opens its own block.
+            kwargs={**self._kwargs, "autocommit": True},
             min_size=min_size,
             max_size=max_size,
             open=False,
@@ -216,8 +217,15 @@ class Database:
     def transaction(self) -> Iterator[Conn]:
         """One connection and one transaction: committed (durably) when the block ends,
         rolled back whole if it raises. Driver errors come out as our codes."""
+        with self.read() as conn, conn.transaction():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Conn]:
+        """One connection, each statement on its own (autocommit): for reads that need no
+        snapshot shared between statements. Driver errors come out as our codes."""
         try:
-            with self.pool.connection() as conn, conn.transaction():
+            with self.pool.connection() as conn:
                 yield conn
         except PoolTimeout as exc:
             raise DATABASE_LOST(

@@ -401,8 +401,7 @@ class PgStore:
     @contextlib.contextmanager
     def publishing(self) -> Iterator[bool]:
         """Whether this process holds the publisher's lock (held for the block)."""
-        with self.db.pool.connection() as conn:
-            conn.autocommit = True
+        with self.db.read() as conn:
             try:
                 got = conn.execute(
                     "SELECT pg_try_advisory_lock(hashtext(%s))", (PUBLISHER_LOCK,)
@@ -416,12 +415,11 @@ class PgStore:
                 if mine:
                     with contextlib.suppress(psycopg.Error):
                         conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (PUBLISHER_LOCK,))
-                conn.autocommit = False
 
     # -- reads ------------------------------------------------------------------------------
 
     def _all(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        with self.db.transaction() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with self.db.read() as conn, conn.cursor(row_factory=dict_row) as cur:
             return cur.execute(sql.encode(), params).fetchall()
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:

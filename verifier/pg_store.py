@@ -100,7 +100,7 @@ class PgStore:
             )
 
     def _one(self, column: str, value: str) -> PendingRequest:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             row = conn.execute(f"{SELECT_REQUEST} WHERE {column} = %s", (value,)).fetchone()
         found = _request(row)
         if found is None:
@@ -190,7 +190,7 @@ class PgStore:
             conn.execute("INSERT INTO audit (record) VALUES (%s)", (json.dumps(record),))
 
     def audit_trail(self, limit: int = MAX_AUDIT_ROWS_LISTED) -> list[dict[str, Any]]:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 "SELECT record FROM audit ORDER BY seq DESC LIMIT %s", (limit,)
             ).fetchall()
@@ -205,6 +205,6 @@ class PgStore:
             )
 
     def status_uris(self) -> list[str]:
-        with self.db.transaction() as conn:
+        with self.db.read() as conn:
             rows = conn.execute("SELECT uri FROM status_uris ORDER BY uri").fetchall()
         return [str(r[0]) for r in rows]
