@@ -10,6 +10,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -223,7 +224,16 @@ def test_a_database_lost_mid_request_writes_nothing_and_recovers_without_a_resta
         assert caught.value.http_status == 503
     finally:
         postgres.start()
-    assert store.by_state("s" * 24).decision is None  # nothing half-written
+    # As a client retrying a 503: the pool reconnects by itself within its back-off.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            found = store.by_state("s" * 24)
+            break
+        except Error as exc:
+            assert DATABASE_LOST.matches(exc), exc
+            assert time.monotonic() < deadline, "the store did not find the database again"
+    assert found.decision is None  # nothing half-written
     assert store.audit_trail() == []
     store.save_decision("s" * 24, {"eligible": True}, "r.e.c", {"decision": "eligible"})
     assert store.by_state("s" * 24).decision == {"eligible": True}
