@@ -1,6 +1,9 @@
 """Mirror benchmark: DID resolutions per second from a mirror beside the same from the ledger
 it follows, in one run (each a `civicid` server process on loopback, loaded in turn).
 
+Also what writing the log as tiles costs the ledger's writer: durable appends per second
+with the tile writer following the log and without it (target: 0.9x at least).
+
 A mirror serves its verified copy through the ledger's own routes, so the two should be
 about as fast; the figure shows what following and serving a copy costs a reader. Also: how
 long a mirror's first round takes (fetch, replay and audit every entry), and a round that
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +33,7 @@ from cli.harness import free_port, wait_until_healthy
 from ledger.mirror import Mirror
 from ledger.monitor import TRUST_FILE
 from ledger.setup import CHECKPOINT_KEY, Paths, initialize, open_ledger
+from ledger.tiles import follow
 
 PART = "mirror"
 CONNECTIONS = 50
@@ -38,10 +43,12 @@ TARGET = 0.8
 PAIRS = 3  # measurements of each, alternated
 
 
-def fill(root: Path, dids: int) -> list[str]:
-    """A ledger at ``root`` with ``dids`` agency DIDs; returns them."""
+def fill(root: Path, dids: int, *, tiles: bool = False) -> list[str]:
+    """A ledger at ``root`` with ``dids`` agency DIDs (its tiles written as it appends,
+    if ``tiles``); returns them."""
     genesis = initialize(root)
     ledger = open_ledger(root)
+    writer = follow(ledger, Paths(root).tiles) if tiles else None
     made: list[str] = []
     lock = threading.Lock()
 
@@ -60,8 +67,23 @@ def fill(root: Path, dids: int) -> list[str]:
         thread.start()
     for thread in threads:
         thread.join()
+    if writer is not None:
+        writer.stop()
     ledger.close()
     return made
+
+
+def appends(tmp: Path, dids: int) -> tuple[float, float]:
+    """Durable appends per second without tiles and with them, in turn, twice each."""
+    rates: dict[bool, float] = {False: 0.0, True: 0.0}
+    for turn in range(4):
+        tiles = bool(turn % 2)
+        root = tmp / f"appends-{turn}"
+        started = time.perf_counter()
+        made = fill(root, dids, tiles=tiles)
+        rates[tiles] = max(rates[tiles], len(made) / (time.perf_counter() - started))
+        shutil.rmtree(root)
+    return rates[False], rates[True]
 
 
 def start(*args: str) -> tuple[subprocess.Popen[bytes], int]:
@@ -115,6 +137,7 @@ def main(argv: list[str]) -> list[Row]:
     args, _ = parser.parse_known_args(argv)
     dids_wanted, count = (40, 300) if args.smoke else (args.dids, args.resolutions)
     with tempfile.TemporaryDirectory(prefix="civicid-bench-mirror-") as tmp:
+        plain, tiled = appends(Path(tmp), dids_wanted)
         root = Path(tmp) / "ledger"
         dids = fill(root, dids_wanted)
         ledger, ledger_port = start("serve", "--data-dir", str(root))
@@ -152,6 +175,11 @@ def main(argv: list[str]) -> list[Row]:
             ratio >= TARGET,
         ),
         Row(PART, f"first round, {size:,} entries (fetch, replay, audit)", first, "s"),
+        Row(PART, "durable appends/s, 16 submitters, no tiles", plain, "/s"),
+        Row(PART, "durable appends/s, tiles written as the log grows", tiled, "/s"),
+        Row(
+            PART, "appends with tiles / without", tiled / plain, "x", ">= 0.9", tiled / plain >= 0.9
+        ),
         Row(PART, "a round with nothing new", idle * 1000, "ms"),
     ]
 

@@ -9,11 +9,13 @@ that large is written at ``tile/entries32/<N>[.p/<W>]`` instead, with uint32 len
 spec lets a log serve entries in another format at another URL), and readers look there when
 the standard bundle is absent.
 
-``TileWriter`` runs in its own thread: the ledger only hands it each new checkpoint (a lock
-and a notify), so the writer's durability path waits on no tile. Files are written to a
-temporary name, fsynced and renamed; the checkpoint is replaced last, so the directory never
-names a tree its tiles do not hold. A restart resumes from the tiles' checkpoint when its
-root is the log's, and rebuilds every tile from the log otherwise.
+``TileWriter`` runs in its own thread: the ledger only wakes it at each new checkpoint, so
+the writer's durability path waits on no tile, and it writes at most every ``GAP`` seconds
+(checkpoints signed meanwhile go out together). Files are written to a temporary name and
+renamed, full tiles fsynced (``_put`` says why only they); the checkpoint is replaced last,
+so the directory never names a tree its tiles do not hold. A restart resumes from the
+tiles' checkpoint when its root is the log's, and rebuilds every tile from the log
+otherwise.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ MAX_STANDARD_ENTRY: Final = 0xFFFF
 ENTRIES: Final = "entries"
 ENTRIES32: Final = "entries32"
 CHECKPOINT: Final = "checkpoint"
+# Seconds at least between two writes of the tiles: under load the ledger signs a
+# checkpoint per group commit, and writing each would compete with its fsyncs for the disk.
+GAP: Final = 0.25
 # Seconds between two looks at what a followed ledger serves: a checkpoint cosigned after it
 # was signed reaches the tiles within this.
 POLL: Final = 1.0
@@ -198,6 +203,8 @@ class TileWriter:
                 except Error as exc:
                     self.failed = exc
                     log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
+            with self._cv:  # checkpoints signed meanwhile are written together, next
+                self._cv.wait_for(lambda: self._stopping, timeout=GAP)
 
     def _look(self) -> None:
         """Ask the source what to serve (under ``_cv``)."""
@@ -238,7 +245,7 @@ class TileWriter:
         if len(hashes) < TILE_WIDTH:
             return
         index = (self.size + 1) // TILE_WIDTH ** (level + 1) - 1
-        self._put(tile_path(level, index), b"".join(hashes))
+        self._put(tile_path(level, index), b"".join(hashes), durable=True)
         if level == 0:
             self._put_bundle(index, self._bundle)
             self._bundle = []
@@ -248,7 +255,9 @@ class TileWriter:
     def _put_bundle(self, index: int, entries: list[bytes]) -> None:
         wide = any(len(e) > MAX_STANDARD_ENTRY for e in entries)
         kind = ENTRIES32 if wide else ENTRIES
-        self._put(tile_path(kind, index, len(entries)), encode_bundle(entries, wide))
+        full = len(entries) == TILE_WIDTH
+        path = tile_path(kind, index, len(entries))
+        self._put(path, encode_bundle(entries, wide), durable=full)
 
     def _resume(self) -> None:
         """Take up from the tiles' own checkpoint when the log agrees with it; else start
@@ -278,8 +287,12 @@ class TileWriter:
         self.size, self._partials, self._bundle = stated.size, partials, bundle
         self.published, self._note = stated.size, found
 
-    def _put(self, relative: str, data: bytes) -> None:
-        """Write ``data`` at ``relative``, durably, replacing what was there in one step."""
+    def _put(self, relative: str, data: bytes, *, durable: bool = False) -> None:
+        """Write ``data`` at ``relative``, replacing what was there in one step; fsynced
+        (file and directory) if ``durable``. Only full tiles are: written once per 256
+        entries, and never checked again at start. Partial tiles and the checkpoint are
+        rewritten all the time, and a start holds them to the log (``_resume``): one lost
+        to a power cut makes the next start rewrite the tiles, nothing worse."""
         path = self.directory / relative
         if relative != CHECKPOINT and not self._fresh and path.exists():
             return
@@ -291,15 +304,17 @@ class TileWriter:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
-                os.fsync(fd)
+                if durable:
+                    os.fsync(fd)
             finally:
                 os.close(fd)
             os.replace(temporary, path)
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            if durable:
+                dir_fd = os.open(path.parent, os.O_RDONLY)
+                try:
+                    os.fsync(dir_fd)
+                finally:
+                    os.close(dir_fd)
         except OSError as exc:
             raise TILE_WRITE_FAILED(f"cannot write {path}: {exc}") from exc
 
