@@ -14,11 +14,12 @@ import httpx
 import psycopg
 import pytest
 
-from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint
 from civicid.cosignature import attach_cosignatures
 from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_OLDER, DATABASE_UNREACHABLE
 from civicid.errors import Error
 from civicid.identity import Identity
+from civicid.statemap import extension_line
 from cli.harness import serving
 from ledger.app import create_app
 from ledger.errors import (
@@ -28,13 +29,14 @@ from ledger.errors import (
     LEDGER_READER_ONLY,
     LEDGER_SEQUENCER_RUNNING,
     STORE_CORRUPT,
+    STORE_FAILED,
     STORE_TRUNCATED,
 )
 from ledger.log import Ledger, View
 from ledger.pg_store import PgLogStore
 from ledger.sequencer import SEQUENCER_URL, Reader
 from ledger.settings import LedgerSettings
-from ledger.setup import initialize, open_ledger
+from ledger.setup import Paths, initialize, load_signer, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.pg import SequencerProcess, execute, rows
 from tests.postgres import Cluster, free_port
@@ -378,3 +380,73 @@ def test_readers_serve_the_checkpoint_witnesses_cosigned_and_refuse_a_forged_one
         assert reader.view is served
     finally:
         reader.close()
+
+
+def forged(world: World, size: int) -> str:
+    """A checkpoint this ledger's own key signs of ``size`` entries over another tree root:
+    what a sequencer gone wrong (or a key thief) would write."""
+    signer = load_signer(Paths(world.root))
+    root = bytes(32)
+    extensions = (extension_line(bytes(32)),)
+    return signer.sign_checkpoint(
+        Checkpoint(origin=world.origin, size=size, root=root, extensions=extensions)
+    )
+
+
+def write_checkpoint(url: str, size: int, note: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE ledger.checkpoint SET size = %s, note = %s", (size, note))
+
+
+def test_a_reader_refuses_a_checkpoint_of_its_size_over_another_log(
+    pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    try:
+        served = reader.view
+        write_checkpoint(database_url, 1, forged(pg_world, 1))
+        with pytest.raises(Error) as refused:
+            reader.follow()
+        assert CHECKPOINT_MISMATCH.matches(refused.value)
+        assert "another log" in refused.value.message
+        assert reader.view is served
+    finally:
+        reader.close()
+
+
+def test_a_reader_stops_following_when_the_entries_are_not_the_ones_signed(
+    pg_world: World, database_url: str
+) -> None:
+    reader = Reader(database_url)
+    try:
+        pg_world.register("agency")
+        served = reader.view
+        write_checkpoint(database_url, 2, forged(pg_world, 2))
+        with pytest.raises(Error) as refused:
+            reader.follow()
+        assert CHECKPOINT_MISMATCH.matches(refused.value)
+        assert reader.view is served  # never served
+    finally:
+        reader.close()
+
+
+def test_a_checkpoint_row_whose_size_is_not_its_notes_is_refused(
+    pg_world: World, database_url: str
+) -> None:
+    pg_world.register("agency")
+    pg_world.ledger.close()
+    execute(database_url, "UPDATE ledger.checkpoint SET size = 1")
+    with pytest.raises(Error) as refused:
+        Reader(database_url)
+    assert STORE_CORRUPT.matches(refused.value)
+
+
+def test_a_sequencer_never_signs_below_a_larger_checkpoint_in_the_database(
+    pg_world: World, database_url: str
+) -> None:
+    execute(database_url, "UPDATE ledger.checkpoint SET size = 100")
+    with pytest.raises(Error) as refused:
+        pg_world.register("agency")
+    assert STORE_FAILED.matches(refused.value)
+    assert "another writer" in refused.value.message
+    assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(100,)]
