@@ -63,7 +63,7 @@ def fill(url: str, gov: Identity, origin: str, entries: int) -> float:
     started = time.perf_counter()
     store = PgLogStore(url)
     try:
-        blocks = entries // (FILL_BLOCK * VERSIONS)
+        blocks = max(1, -(-entries // (FILL_BLOCK * VERSIONS)))  # at least one, rounded up
         jobs = [(gov.to_json(), origin, FILL_BLOCK)] * blocks
         with multiprocessing.get_context("spawn").Pool(os.cpu_count() or 1) as pool:
             for leaves in pool.imap(_signed_block, jobs):

@@ -343,7 +343,6 @@ def test_a_reader_that_cannot_take_the_newest_checkpoint_says_so_on_health(
     try:
         with serving(app, free_port()) as url:
             assert httpx.get(f"{url}/health").json()["status"] == "ok"
-            pg_world.register("agency")
             execute(database_url, "UPDATE ledger.checkpoint SET note = note || 'x'")
             deadline = time.monotonic() + 30
             while reader.behind is None and time.monotonic() < deadline:
