@@ -147,7 +147,7 @@ def test_a_genuine_entry_checks_out_in_the_browser(
     assert "inclusion proof" in checks[2][1]
     # What was not checked is said as plainly.
     assert any("not here" in text for state, text in checks if state == "not")
-    page.screenshot(path=str(shots / "transparency-check-passed.png"), full_page=False)
+    page.locator("#check").screenshot(path=str(shots / "transparency-check-passed.png"))
     # By leaf hash as well.
     leaf = json.loads(page.request.get(ledger_url + "/transactions/2").text())["leafHash"]
     verdict, _ = check_entry(page, leaf)
@@ -174,7 +174,7 @@ def test_a_tampered_entry_fails_in_the_browser(
     assert verdict == "Entry 3 did NOT check out."
     assert ("ok", checks[0][1]) == checks[0]  # the checkpoint itself is genuine
     assert checks[2][0] == "bad" and "inclusion proof does not lead" in checks[2][1]
-    page.screenshot(path=str(shots / "transparency-check-tampered.png"), full_page=False)
+    page.locator("#check").screenshot(path=str(shots / "transparency-check-tampered.png"))
 
 
 def test_a_tampered_proof_fails_in_the_browser(
