@@ -87,20 +87,16 @@ STEPS: Final = (
 
 
 def depth_of(value: Any, limit: int) -> int:
-    """How deep ``value`` nests, counting no further than ``limit + 1``."""
+    """How deep ``value`` nests (a scalar 0; ``{}``, ``[]`` and ``[1]`` 1), counting no further
+    than ``limit + 1``."""
     level = [value]
     depth = 0
-    while level and depth <= limit:
-        following: list[Any] = []
-        for item in level:
-            if type(item) is dict:
-                following.extend(item.values())
-            elif type(item) is list:
-                following.extend(item)
-        if not following and not any(type(i) in (dict, list) for i in level):
+    while depth <= limit:
+        containers = [item for item in level if type(item) in (dict, list)]
+        if not containers:
             break
         depth += 1
-        level = following
+        level = [v for c in containers for v in (c.values() if type(c) is dict else c)]
     return depth
 
 

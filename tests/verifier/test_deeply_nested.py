@@ -36,3 +36,29 @@ def test_nesting_up_to_the_limit_passes_the_structure_step(
     passes(verifier, presentation, nonce=nonce)
     presentation, nonce = nested(world, verifier, MAX_NESTING + 1, "object")
     refused(verifier, presentation, "presentation_too_deep", nonce=nonce, step="structure")
+
+
+def test_an_empty_container_at_the_bottom_counts_as_a_level(
+    world: World, verifier: Verifier
+) -> None:
+    """``{}`` and ``[]`` nest one level, like ``{"x": 1}``: one past the limit is refused
+    when the deepest level is an empty object or array."""
+    for bottom in ({}, []):
+        bomb: object = bottom
+        for _ in range(MAX_NESTING - 1):  # the payload is 1, "extra" the rest
+            bomb = {"x": bomb}
+        credential = resign(world.credential(), world.agency.key, payload={"extra": bomb})
+        presentation, nonce = bind(world, verifier, "~".join(selected(world, credential)))
+        refused(verifier, presentation, "presentation_too_deep", nonce=nonce, step="structure")
+
+
+def test_depth_counts_containers_and_stops_past_the_limit() -> None:
+    from civicid.eligibility.checks import depth_of
+
+    assert [depth_of(v, 16) for v in ("x", 1, None, {}, [], [1], {"a": [{}]}, [[], [[2]]])] == [
+        0, 0, 0, 1, 1, 1, 3, 3,
+    ]  # fmt: skip
+    deep: object = 0
+    for _ in range(40):
+        deep = [deep]
+    assert depth_of(deep, 16) == 17 and depth_of(deep, 3) == 4 and depth_of(deep, 50) == 40
