@@ -122,6 +122,7 @@ class AgencyCounts:
     name: str
     counts: Counts
     chart: Chart
+    types: tuple[str, ...] = ()  # the types it registered: its lists are theirs together
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +230,7 @@ class Transparency:
             accreditations_more=accreditations_more,
             types=types,
             types_more=types_more,
-            agencies=self._agencies(state, now, languages),
+            agencies=self._agencies(state, size, now, languages),
             total=self._total(now),
             rules=issuance_rules(
                 state, size, lambda did: self.name(state, did, languages), self.rule_texts
@@ -323,15 +324,24 @@ class Transparency:
         return tuple(rows), len(versions) - len(rows)
 
     def _agencies(
-        self, state: State, now: int, languages: Sequence[str]
+        self, state: State, size: int, now: int, languages: Sequence[str]
     ) -> tuple[AgencyCounts, ...]:
         series = sorted(
             self.tally.series.items(), key=lambda item: (-item[1].latest.places, item[0])
         )
+        registered: dict[str, list[str]] = {}
+        for logged in list(state.credential_types.values()):
+            versions = visible(logged, size)
+            if versions:
+                document = versions[-1].metadata.document
+                name = document.get("name") or versions[-1].metadata.vct
+                registered.setdefault(versions[0].issuer, []).append(inert(name))
         shown = []
         for did, one in series[:MAX_CHARTS]:
             name = self.name(state, did, languages)
-            shown.append(AgencyCounts(did, name, one.latest, status_chart(name, one, now)))
+            chart_ = status_chart(name, one, now)
+            types = tuple(registered.get(did, ())[:MAX_TYPES])
+            shown.append(AgencyCounts(did, name, one.latest, chart_, types))
         return tuple(shown)
 
     def _total(self, now: int) -> AgencyCounts | None:
