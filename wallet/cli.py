@@ -15,6 +15,7 @@ import typer
 from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
+from civicid.errors import EXIT_REFUSED
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -25,6 +26,7 @@ from wallet.errors import (
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
+from wallet.holder.by_rule import Applied
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview
@@ -596,6 +598,35 @@ def present(
                 unsafe_send_unaccredited=unsafe_send_unaccredited or (),
             )
         emit(as_json, outcome.entry.to_json(), outcome_text(outcome, plan))
+
+
+@app.command()
+def apply(
+    issuer: Annotated[str, typer.Argument(help="The agency's issuer URL.")],
+    rule: Annotated[str, typer.Argument(help="The name of its issuance rule on the ledger.")],
+    data_dir: DataDir,
+    yes: Yes = False,
+    as_json: AsJson = False,
+) -> None:
+    """Ask an agency for what its rule on the ledger issues: at once if you qualify, else why."""
+    with reporting(as_json):
+        can_ask(yes)
+        agree(f"Present what rule {inert(rule)} asks for, as its agency's request says?", yes)
+        with opened(data_dir) as wallet:
+            applied = wallet.apply(issuer, rule)
+            now = wallet.clock()
+        emit(as_json, applied.to_json(), lambda: applied_text(applied, now))
+        if not applied.issued:
+            raise typer.Exit(EXIT_REFUSED)
+
+
+def applied_text(applied: Applied, now: int) -> str:
+    head = f"rule {inert(applied.rule)} v{applied.version}"
+    if applied.issued:
+        return "\n".join(
+            f"issued by {head}: {card_line(c, now, len(c.copies))}" for c in applied.issued
+        )
+    return f"not issued by {head}: {inert(applied.reason)} [{inert(applied.code)}]"
 
 
 @app.command(name="open")
