@@ -158,7 +158,15 @@ class RuleIssuance:
         OpenID4VP request for a presentation that satisfies its policy."""
         now = self.issuer.clock()
         with self.issuer.ledger.asking() as trust:
-            version = trust.issuance_rule(self.issuer.identity.did, rule, now, now=now)
+            # Remembered as long as the agency's standing is: a withdrawal since is caught
+            # when the presentation comes back (asked anew then).
+            version = trust.issuance_rule(
+                self.issuer.identity.did,
+                rule,
+                now,
+                now=now,
+                max_age=self.issuer.settings.accreditation_ttl,
+            )
         assert version.policy is not None and version.vct is not None  # in force: published
         self._configuration(version.vct)
         policy = version.policy
