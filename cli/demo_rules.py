@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from civicid import transaction as tx_types
-from civicid.entitlements import SINGLE_USE
+from civicid.entitlements import ENTITLEMENT_ALREADY_REDEEMED, SINGLE_USE
 from civicid.http import HttpClient
 from civicid.identity import Identity
 from civicid.issuance_rules import from_rule_file
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.names import names_service
+from civicid.policy import PREDICATE_FAILED
 from civicid.status_uri import status_service
 from cli import stack
 from cli.harness import free_port, serving
@@ -131,13 +132,14 @@ def run(
         )
         national_id(staff, younger, "1985-07-14", over_65=False)
         refused = younger.apply(issuer_url, RULE)
-        story.say(f"not issued [{refused.code}]: {refused.reason}")
+        code = refused.code  # the issuer's, as its answer named it
+        story.say(f"not issued [{code}]: {refused.reason}")
         story.expect(
-            not refused.issued and refused.code == "predicate_failed"
+            not refused.issued and code == PREDICATE_FAILED.name
             and "age is at least 65" in (refused.reason or ""),
-            f"answered [{refused.code}] {refused.reason}",
+            f"answered [{code}] {refused.reason}",
         )  # fmt: skip
-        story.fact(refused=refused.code)
+        story.fact(refused=code)
 
     with story.step("voucher", "A food voucher is redeemed at one distribution point"):
         market = register(client, ledger, KeyStore(root / MARKET / "keys"), MARKET,
@@ -168,7 +170,7 @@ def run(
         again = present(senior, second)
         code = again.receipt.failed_step if again.receipt else None
         story.say(f"market hall desk: {again.receipt.decision if again.receipt else None} [{code}]")
-        story.expect(code == "entitlement_already_redeemed", f"the second desk answered {code}")
+        story.expect(code == ENTITLEMENT_ALREADY_REDEEMED.name, f"the second desk answered {code}")
         story.fact(refused=code)
         client.checkpoint()  # the demo's own view catches up with the desks' redemption
 
