@@ -12,7 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hypothesis import given
 from hypothesis import strategies as st
 
-from civicid.checkpoint import MAX_NOTE_SIGNATURES, Checkpoint, NoteSigner, NoteVerifier
+from civicid.checkpoint import (
+    MAX_NOTE_BYTES,
+    MAX_NOTE_SIGNATURES,
+    Checkpoint,
+    NoteSigner,
+    NoteVerifier,
+)
 from civicid.cosignature import (
     MAX_COSIGNATURE_TIMESTAMP,
     MAX_FUTURE_SKEW_SECONDS,
@@ -276,3 +282,76 @@ def test_attach_keeps_to_the_note_limits() -> None:
     with pytest.raises(Error) as exc:
         attach_cosignatures(plain, ["not a signature line\n"])
     assert _code(exc) == "note_malformed"
+
+
+# -- edges found by mutation testing ----------------------------------------------------------
+
+
+def test_the_largest_timestamp_is_signed_and_verified() -> None:
+    key = CosignerKey(NAME, SEED)
+    line = key.cosign(CHECKPOINT, MAX_COSIGNATURE_TIMESTAMP)
+    assert key.verifier().verify_line(CHECKPOINT, line) == MAX_COSIGNATURE_TIMESTAMP
+
+
+def test_a_future_cosignature_names_its_witness_and_time() -> None:
+    ahead = NOW + MAX_FUTURE_SKEW_SECONDS + 1
+    with pytest.raises(Error) as exc:
+        CosignerKey(NAME, SEED).verifier().verify_line(CHECKPOINT, _cosign(when=ahead), now=NOW)
+    assert exc.value.details == {"witness": NAME, "timestamp": ahead}
+
+
+def test_duplicates_count_with_the_newest_time_in_any_order() -> None:
+    lines = [_cosign(when=NOW), _cosign(when=NOW - 10)]  # newest first this time
+    note = attach_cosignatures(LOG.sign_checkpoint(CHECKPOINT), lines)
+    (verified,) = verify_cosignatures(note, [CosignerKey(NAME, SEED).verifier()])
+    assert verified.timestamp == NOW
+
+
+def test_lines_that_are_not_text_are_malformed() -> None:
+    with pytest.raises(Error) as exc:
+        CosignerKey(NAME, SEED).verifier().matches(_cosign().encode())  # type: ignore[arg-type]
+    assert _code(exc) == "note_malformed"
+
+
+def test_split_keeps_every_line_of_each_side() -> None:
+    other_log_key = NoteSigner(LOG.name, b"\x06" * 32)  # the log's second key (a rotation)
+    plain = LOG.sign_checkpoint(CHECKPOINT)
+    second = other_log_key.sign_checkpoint(CHECKPOINT).split("\n\n")[-1]
+    cosigs = [_cosign(), _cosign(seed=b"\x02" * 32, name="witness.example/w2")]
+    note = attach_cosignatures(plain + second, cosigs)
+    split = split_cosigned(note)
+    assert split.log_note() == plain + second
+    assert split.note() == note
+    assert "".join(split.cosignature_lines) == "".join(cosigs)
+
+
+def test_the_origin_line_is_the_log_name_whole() -> None:
+    # An origin may hold spaces; a key name may not: a key named after its first word is no log.
+    spaced = Checkpoint("log example", 1, bytes(32))
+    word = NoteSigner("log", SEED)
+    note = word.sign_checkpoint(spaced)
+    with pytest.raises(Error) as exc:
+        split_cosigned(note)
+    assert _code(exc) == "note_unknown_key"
+
+
+def test_attach_allows_a_note_of_exactly_the_limit() -> None:
+    def note_with(filler: int) -> str:
+        return LOG.sign_checkpoint(
+            Checkpoint(CHECKPOINT.origin, CHECKPOINT.size, CHECKPOINT.root, ("x" * filler,))
+        )
+
+    line = _cosign()
+    first = len(note_with(1000).encode()) + len(line.encode())  # the em dash is 3 bytes
+    filler = 1000 + MAX_NOTE_BYTES - first
+    exact = attach_cosignatures(note_with(filler), [line])
+    assert len(exact.encode()) == MAX_NOTE_BYTES
+    with pytest.raises(Error) as exc:
+        attach_cosignatures(note_with(filler + 1), [line])
+    assert _code(exc) == "note_too_large"
+
+
+def test_generated_keys_are_new_and_work() -> None:
+    first, second = CosignerKey.generate(NAME), CosignerKey.generate(NAME)
+    assert first.name == NAME and first.seed != second.seed and len(first.seed) == 32
+    assert first.verifier().verify_line(CHECKPOINT, first.cosign(CHECKPOINT, NOW)) == NOW

@@ -10,6 +10,8 @@ from civicid.cosignature import CosignerKey, attach_cosignatures, verify_cosigna
 from civicid.errors import Error
 from civicid.tlog_policy import (
     MAX_POLICY_BYTES,
+    MAX_POLICY_GROUPS,
+    MAX_POLICY_LOGS,
     MAX_POLICY_WITNESSES,
     TlogPolicy,
 )
@@ -190,4 +192,34 @@ def test_too_many_witnesses_is_refused() -> None:
     assert len(TlogPolicy.parse(ok).witnesses) == MAX_POLICY_WITNESSES
     with pytest.raises(Error) as exc:
         TlogPolicy.parse("\n".join(lines) + "\nquorum w1\n")
+    assert _code(exc) == "policy_too_large"
+
+
+# -- edges found by mutation testing ----------------------------------------------------------
+
+
+def test_written_back_exactly() -> None:
+    text = f"log {LOG.vkey()}\n{W1}group g any X1\nquorum g\n"
+    assert TlogPolicy.parse(text).to_text() == text.replace("any", "1")
+
+
+def test_a_policy_of_exactly_the_size_limit_is_read() -> None:
+    body = f"{W1}quorum X1\n"
+    exact = body + "#" * (MAX_POLICY_BYTES - len(body) - 1) + "\n"
+    assert len(exact) == MAX_POLICY_BYTES
+    assert TlogPolicy.parse(exact).quorum == "X1"
+
+
+def test_too_many_logs_or_groups_is_refused() -> None:
+    logs = [f"log {NoteSigner(f'l{i}', i.to_bytes(32, 'big')).vkey()}" for i in range(1, 66)]
+    ok = "\n".join(logs[:MAX_POLICY_LOGS]) + "\nquorum none\n"
+    assert len(TlogPolicy.parse(ok).logs) == MAX_POLICY_LOGS
+    with pytest.raises(Error) as exc:
+        TlogPolicy.parse("\n".join(logs[: MAX_POLICY_LOGS + 1]) + "\nquorum none\n")
+    assert _code(exc) == "policy_too_large"
+    groups = [f"group g{i} any X1" for i in range(MAX_POLICY_GROUPS + 1)]
+    ok = W1 + "\n".join(groups[:MAX_POLICY_GROUPS]) + "\nquorum g0\n"
+    assert len(TlogPolicy.parse(ok).groups) == MAX_POLICY_GROUPS
+    with pytest.raises(Error) as exc:
+        TlogPolicy.parse(W1 + "\n".join(groups) + "\nquorum g0\n")
     assert _code(exc) == "policy_too_large"
