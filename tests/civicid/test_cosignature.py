@@ -298,6 +298,7 @@ def test_a_future_cosignature_names_its_witness_and_time() -> None:
     with pytest.raises(Error) as exc:
         CosignerKey(NAME, SEED).verifier().verify_line(CHECKPOINT, _cosign(when=ahead), now=NOW)
     assert exc.value.details == {"witness": NAME, "timestamp": ahead}
+    assert f"dated {MAX_FUTURE_SKEW_SECONDS + 1} s ahead" in exc.value.message
 
 
 def test_duplicates_count_with_the_newest_time_in_any_order() -> None:
