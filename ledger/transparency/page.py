@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -18,9 +17,7 @@ from typing import Any, Final
 from civicid.accreditation import ISSUER
 from civicid.checkpoint import Checkpoint
 from civicid.console import inert
-from civicid.cosignature import verify_cosignatures
 from civicid.did import DID
-from civicid.encoding import b64_decode
 from civicid.entitlements import single_use
 from civicid.errors import Error
 from civicid.names import display_name, display_names
@@ -32,6 +29,8 @@ from ledger.state import State, visible
 from ledger.transparency.charts import REDEEMED, REVOKED, SUSPENDED, Chart, chart
 from ledger.transparency.rules import RuleRow, issuance_rules
 from ledger.transparency.tally import Counts, Series, Tally
+from ledger.transparency.times import when
+from ledger.transparency.witnesses import Witness, quorum_words, witnessed, witnesses
 
 # A page a person reads, and a bound on its cost: past these, the page says how many more
 # there are and where the JSON lists them all (/accreditations, /credential-types).
@@ -47,33 +46,12 @@ ROLE_WORDS: Final = {
     "agency": "Agency",
     "service-desk": "Service desk",
 }
-# C2SP tlog-cosignature: a cosignature line's signature is key id (4), timestamp (8), Ed25519
-# signature (64).
-COSIGNATURE_BYTES: Final = 4 + 8 + 64
-KEY_ID_BYTES: Final = 4
 STATUS_COLUMNS: Final = (
     ("lists", "Lists"),
     ("places", "Places"),
     ("revoked", "Revoked"),
     ("suspended", "Suspended"),
 )
-
-
-def when(ts: int | None) -> str:
-    """A time as a person reads it, in UTC."""
-    if ts is None:
-        return "—"
-    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
-
-
-def age(seconds: int) -> str:
-    """How long ago, in words."""
-    seconds = max(seconds, 0)
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return f"{seconds} second{'s' if seconds != 1 else ''} ago"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +101,6 @@ class AgencyCounts:
     counts: Counts
     chart: Chart
     types: tuple[str, ...] = ()  # the types it registered: its lists are theirs together
-
-
-@dataclass(frozen=True, slots=True)
-class Witness:
-    name: str
-    cosigned: str
-    age: str
-    signed: bool  # its cosignature is on the checkpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,53 +377,3 @@ def status_chart(name: str, series: Series, now: int) -> Chart:
         STATUS_COLUMNS,
         f"{name} has published no status list.",
     )
-
-
-def witnessed(note: str, policy: TlogPolicy, now: int) -> tuple[Witness, ...]:
-    """Every witness the ledger's policy names, with its cosignature on ``note`` verified
-    (or none): a line that does not verify is not shown as a cosignature."""
-    try:
-        verified = {v.cosigner: v.timestamp for v in verify_cosignatures(note, policy.cosigners())}
-    except Error:
-        verified = {}
-    found = []
-    for witness in policy.witnesses:
-        stamp = verified.get(witness.verifier)
-        found.append(
-            Witness(
-                inert(witness.verifier.name),
-                when(stamp) if stamp is not None else "Not on this checkpoint",
-                age(now - stamp) if stamp is not None else "—",
-                stamp is not None,
-            )
-        )
-    return tuple(found)
-
-
-def quorum_words(policy: TlogPolicy, found: tuple[Witness, ...]) -> str:
-    names = [w.name for w, shown in zip(policy.witnesses, found, strict=True) if shown.signed]
-    result = policy.evaluate(names)
-    if result.met:
-        return f"The ledger's witness quorum ({inert(policy.quorum)}) cosigned this checkpoint."
-    missing = ", ".join(inert(name) for name in result.missing)
-    return f"The ledger's witness quorum ({inert(policy.quorum)}) is not met: missing {missing}."
-
-
-def witnesses(signatures: str, log_key_name: str, now: int) -> tuple[Witness, ...]:
-    """The cosignatures among a note's signature lines (C2SP tlog-cosignature): each
-    witness's name and when it cosigned, read, not verified (a copy that does not hold the
-    ledger's witness policy); the "check" form and every client verify what they rely on."""
-    found = []
-    for line in signatures.splitlines():
-        name, _, blob = line.removeprefix("\u2014 ").rpartition(" ")
-        if not name or name == log_key_name:
-            continue
-        try:
-            raw = b64_decode(blob)
-        except Error:
-            continue
-        if len(raw) != COSIGNATURE_BYTES:
-            continue
-        stamp = int.from_bytes(raw[KEY_ID_BYTES : KEY_ID_BYTES + 8], "big")
-        found.append(Witness(inert(name), when(stamp), age(now - stamp), True))
-    return tuple(found)
