@@ -161,7 +161,8 @@ class IssuerStore(Protocol):
 
     def offer_by_token(self, token_hash: str) -> Offer | None: ...
     def put_nonce(self, nonce: str, *, now: int, expires: int) -> None:
-        """Keep a ``c_nonce`` given out (a shared store; durable when this returns)."""
+        """Keep a ``c_nonce`` given out (a shared store; a crash may lose it, as memory
+        would: the wallet then fetches another)."""
         ...
 
     def nonce_expires(self, nonce: str) -> int | None: ...
