@@ -278,3 +278,32 @@ def test_a_hostile_name_is_text_in_the_browser(
     names = page.locator("#bodies-table td[data-label=Name] div").all_inner_texts()
     assert any(NAME in text for text in names), names
     assert not elsewhere
+
+
+NO_ED25519: Final = """
+(() => {
+  const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+  crypto.subtle.importKey = (format, data, algorithm, ...rest) =>
+    (algorithm && (algorithm === "Ed25519" || algorithm.name === "Ed25519"))
+      ? Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError"))
+      : importKey(format, data, algorithm, ...rest);
+})();
+"""
+
+
+def test_a_browser_without_ed25519_is_told_the_signature_was_not_checked(
+    ledger_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    page, _ = browser_page
+    page.add_init_script(NO_ED25519)  # a browser whose Web Crypto lacks Ed25519
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "3")
+    assert verdict == (
+        "Entry 3 is in the tree the checkpoint describes; "
+        "the checkpoint's signature was not checked."
+    )
+    assert checks[0] == (
+        "not",
+        "Your browser cannot check Ed25519 signatures: the checkpoint's signature was NOT checked.",
+    )
+    assert [state for state, _ in checks[1:3]] == ["ok", "ok"]  # the hashes still are
