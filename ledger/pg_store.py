@@ -438,6 +438,19 @@ class PgLogStore:
                 self._rollback(conn)
                 raise self.db.translate(exc) from exc
 
+    def offer_snapshot(self, data: bytes, size: int) -> bool:
+        """Replace the snapshot with one of more entries, from a process that is not the
+        sequencer (``ledger.sequencer.refresh_snapshot``); False if one as large is there.
+        The snapshot is not the log: readers check it before using it."""
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO snapshot (one, size, data) VALUES (true, %s, %s) "
+                "ON CONFLICT (one) DO UPDATE SET size = excluded.size, data = excluded.data "
+                "WHERE snapshot.size < excluded.size",
+                (size, data),
+            )
+            return cur.rowcount == 1
+
     # -- metadata --------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> Any:

@@ -27,7 +27,14 @@ from civicid.statemap import StateMap, root_in
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
 from ledger import rules, ruleset
-from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_READER_ONLY, STORE_CORRUPT, STORE_FAILED
+from ledger import snapshot as snapshots
+from ledger.errors import (
+    CHECKPOINT_MISMATCH,
+    LEDGER_KEY_MISMATCH,
+    LEDGER_READER_ONLY,
+    STORE_CORRUPT,
+    STORE_FAILED,
+)
 from ledger.log import Ledger, View, _Pending
 from ledger.pg_store import PgLogStore
 from ledger.startup import Progress
@@ -321,3 +328,25 @@ class Reader(Ledger):
         if self._follower is not None:
             self._follower.join()
         super().close()
+
+
+def refresh_snapshot(url: str, signer: NoteSigner) -> int:
+    """Snapshot the log in the database at ``url`` as of its last signed checkpoint, signed
+    with the checkpoint key, beside a running sequencer (which writes one only when it opens
+    and stops): readers started afterwards replay only what follows it. The entries it
+    covers (its size), or the size of the larger snapshot already there."""
+    reader = Reader(url)
+    try:
+        if reader.state.checkpoint_vkey != signer.vkey():
+            raise LEDGER_KEY_MISMATCH(
+                "the checkpoint key in the key store is not the one this ledger's genesis names"
+            )
+        view = reader.signed
+        if view.size <= reader.snapshot_size:
+            return reader.snapshot_size
+        data = snapshots.dump(reader.state, view.size, view.checkpoint, signer)
+        if not reader.store.offer_snapshot(data, view.size):
+            return reader.store.snapshot_size() or view.size
+        return view.size
+    finally:
+        reader.close()

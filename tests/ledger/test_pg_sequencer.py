@@ -5,6 +5,7 @@ database commit and its checkpoint is followed by one that signs what was commit
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from ledger.app import create_app
 from ledger.errors import (
     CHECKPOINT_MISMATCH,
     LEDGER_EXISTS,
+    LEDGER_KEY_MISMATCH,
     LEDGER_NOT_INITIALIZED,
     LEDGER_READER_ONLY,
     LEDGER_SEQUENCER_RUNNING,
@@ -34,11 +36,12 @@ from ledger.errors import (
 )
 from ledger.log import Ledger, View
 from ledger.pg_store import PgLogStore
-from ledger.sequencer import SEQUENCER_URL, Reader
+from ledger.sequencer import SEQUENCER_URL, Reader, refresh_snapshot
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths, initialize, load_signer, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.pg import SequencerProcess, execute, rows
+from tests.ledger.test_cli import civicid
 from tests.postgres import Cluster, free_port
 
 
@@ -449,3 +452,27 @@ def test_a_sequencer_never_signs_below_a_larger_checkpoint_in_the_database(
     assert STORE_FAILED.matches(refused.value)
     assert "another writer" in refused.value.message
     assert rows(database_url, "SELECT size FROM ledger.checkpoint") == [(100,)]
+
+
+def test_a_snapshot_beside_the_running_sequencer_is_where_readers_start(
+    pg_world: World, database_url: str
+) -> None:
+    for _ in range(3):
+        pg_world.register("agency")
+    before = Reader(database_url)
+    before.close()
+    assert before.snapshot_size == 1  # the one init's close wrote
+    code, out, _ = civicid(
+        "ledger", "snapshot", "--data-dir", str(pg_world.root), "--database-url", database_url,
+        "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out) == {"size": 4}
+    reader = Reader(database_url)
+    try:
+        assert reader.snapshot_size == 4
+        assert reader.state.statemap.root == pg_world.ledger.state.statemap.root
+    finally:
+        reader.close()
+    with pytest.raises(Error) as refused:  # another ledger's key: no snapshot readers refuse
+        refresh_snapshot(database_url, NoteSigner.generate(pg_world.origin))
+    assert LEDGER_KEY_MISMATCH.matches(refused.value)
