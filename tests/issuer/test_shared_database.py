@@ -14,7 +14,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,11 +23,12 @@ import pytest
 from civicid.errors import Error
 from civicid.shell.settings import DATABASE_URL_ENV
 from civicid.status_list import STATUS_INVALID, parse_token
+from issuer.errors import STORE_CONFLICT
 from issuer.offers import MAX_TX_CODE_ATTEMPTS
 from issuer.pg_store import PgStore
 from issuer.records import ISSUED, LOCKED
 from issuer.service import Issuer
-from issuer.store import verify_audit_chain
+from issuer.store import PutOffer, SpendNonce, verify_audit_chain
 from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
 from tests.issuer.test_bad_input import (
     credential_request,
@@ -320,3 +321,20 @@ def test_a_nonce_from_one_is_good_at_the_other_until_it_expires(pair: Pair) -> N
     with pytest.raises(Error) as unknown:
         pair.other.nonces.check("n" * 32)
     assert unknown.value.code == "proof_nonce_mismatch"
+
+
+def test_a_write_on_a_row_changed_since_it_was_read_is_a_conflict(pair: Pair) -> None:
+    """What a losing process meets (and retries): ``issuer_store_conflict``, nothing written."""
+    made = offer(pair.env)
+    read = pair.one.store.offer(made.offer.id)
+    assert read is not None
+    pair.other.fetch_offer(made.offer.id)  # the other changes it first
+    stale = PutOffer(replace(read, fetched=True, code=None), expect=read)
+    with pytest.raises(Error) as caught:
+        pair.one.store.write([stale])
+    assert STORE_CONFLICT.matches(caught.value) and caught.value.http_status == 409
+    nonce = pair.one.nonce().c_nonce
+    pair.one.store.write([SpendNonce(nonce)])
+    with pytest.raises(Error) as spent:
+        pair.other.store.write([SpendNonce(nonce)])
+    assert STORE_CONFLICT.matches(spent.value)
