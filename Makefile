@@ -39,11 +39,11 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: setup
+bench: setup database
 	$(BIN)/python -m benchmarks
 
 # Every benchmark at a tiny size (seconds): shows each still runs; its figures mean nothing.
-bench-smoke: setup
+bench-smoke: setup database
 	$(BIN)/python -m benchmarks --smoke
 
 # Mutation testing of the security-critical modules (slow; MODULES=civicid/jose.py, ARGS=--sample 30).
