@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+import issuer.pg_store
 from civicid.errors import Error
 from civicid.shell.settings import DATABASE_URL_ENV
 from civicid.status_list import STATUS_INVALID, parse_token
@@ -218,12 +219,32 @@ def test_a_revocation_at_one_is_published_by_the_other(pair: Pair) -> None:
     verify_audit_chain(pair.one.audit(limit=500))
 
 
-def test_one_publisher_at_a_time(pair: Pair) -> None:
+def test_one_publisher_at_a_time(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = offer(pair.env)
+    pair.one.credential_request(redeem(pair.env, made), credential_request([good_proof(pair.env)]))
+    issued = pair.one.credentials(record="REG-1", status=None, limit=1, offset=0)[0]
+    pair.one.set_status(pair.env.clerk(), issued.id, "suspend")  # a list to publish
+    monkeypatch.setattr(issuer.pg_store, "PUBLISHER_WAIT", 0.3)
     with pair.one.store.publishing() as mine:
         assert mine
-        assert pair.other.publish() == []  # the other finds the lock held and leaves it
-    with pair.other.store.publishing() as theirs:
-        assert theirs
+        assert pair.other.publish() == []  # the lock held past its wait: left to the next run
+    monkeypatch.setattr(issuer.pg_store, "PUBLISHER_WAIT", 60.0)
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with pair.one.store.publishing():
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    results = at_once(pair.other.publish, lambda: release.set())
+    holder.join()
+    published = results[0]
+    assert isinstance(published, list)  # it waited for the other to finish, then published
+    assert [r.number for r in published] == [issued.slots[0][0]]
 
 
 REDEEMER = textwrap.dedent("""
