@@ -7,10 +7,13 @@ and again (each publish a new version with more revocations, a new list every
 publishes are pre-signed in one process per core and written straight to the store (valid,
 so the ledger's replay accepts them), as submitting 1M through the rules would take an hour.
 
-Three figures per size: the first render after start-up (it takes in every status list
-version once: that grows with the log, and is paid once per process), a render with nothing
-new (the steady state), and a render after one more publish (what each page costs on a
-ledger that keeps growing). The ratios to the smallest size show the last two stay flat.
+A copy of the log is kept at each size; every copy is then served at once and their renders
+timed in turn, so the machine's other load weighs on every size alike. Three figures per
+size: the first render after start-up (it takes in every status list version once: that
+grows with the log, and is paid once per process), a render with nothing new (the steady
+state), and a render after one more publish (what each page costs on a ledger that keeps
+growing), medians of ``RENDERS``. The ratios to the smallest size show the last two stay
+flat.
 
 Run: ``python -m benchmarks.transparency [--large] [--smoke]``.
 """
@@ -24,6 +27,8 @@ import shutil
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -38,6 +43,7 @@ from civicid.names import names_service
 from civicid.status_list import STATUS_INVALID, StatusList, build_token
 from civicid.status_uri import status_service
 from ledger.app import create_app
+from ledger.log import Ledger
 from ledger.settings import LedgerSettings
 from ledger.setup import initialize, open_ledger
 from ledger.store import FileLogStore
@@ -120,61 +126,78 @@ def found(root: Path) -> Identity:
         ledger.close()
 
 
-def median_ms(http: TestClient, before: object = None) -> float:
-    times = []
-    for _ in range(RENDERS):
-        if callable(before):
-            before()
+@dataclass
+class Served:
+    """One copy of the log, at one size, open and served in process."""
+
+    size: int
+    ledger: Ledger
+    http: TestClient
+    agency: Identity
+    position: int  # the next publish's number
+    now: list[int] = field(default_factory=list)  # the ledger's clock
+
+    def render(self) -> float:
         started = time.perf_counter()
-        response = http.get("/transparency")
-        times.append(time.perf_counter() - started)
+        response = self.http.get("/transparency")
+        elapsed = time.perf_counter() - started
         assert response.status_code == 200, response.text
-    return statistics.median(times) * 1000
+        return elapsed * 1000
+
+    def one_more(self) -> None:
+        origin = self.ledger.state.origin
+        assert origin is not None
+        self.now[0] = START + 60 + self.position
+        self.ledger.submit(publish_tx(self.agency, origin, self.position))
+        self.position += 1
 
 
-def measure(root: Path, agency: Identity, k: int) -> tuple[dict[str, float], int]:
-    now = [START + 60 + k]  # the ledger's clock: the time of the newest publish
+def serve(stack: ExitStack, root: Path, size: int, agency: Identity, k: int) -> Served:
+    now = [START + 60 + k]
     ledger = open_ledger(root, clock=lambda: now[0])
-    origin = ledger.state.origin
-    assert origin is not None
-    try:
-        with TestClient(create_app(LedgerSettings(data_dir=root), ledger=ledger)) as http:
-            started = time.perf_counter()
-            assert http.get("/transparency").status_code == 200
-            first = (time.perf_counter() - started) * 1000
-            steady = median_ms(http)
-            position = [k]
-
-            def one_more() -> None:
-                now[0] = START + 60 + position[0]
-                ledger.submit(publish_tx(agency, origin, position[0]))
-                position[0] += 1
-
-            growing = median_ms(http, one_more)
-        return {"first": first, "steady": steady, "growing": growing}, position[0]
-    finally:
-        ledger.close()
+    stack.callback(ledger.close)
+    http = stack.enter_context(TestClient(create_app(LedgerSettings(data_dir=root), ledger=ledger)))
+    return Served(size, ledger, http, agency, k, now)
 
 
 def run(sizes: tuple[int, ...]) -> list[Row]:
+    """Grow one log, keeping a copy at each size; then serve every copy at once and time
+    their renders in turn, so the machine's load weighs on every size alike."""
     rows: list[Row] = []
     root = Path(tempfile.mkdtemp(prefix="civicid-bench-transparency-"))
     try:
-        agency = found(root)
-        k = 0
-        base: dict[str, float] = {}
+        log = root / "log"
+        agency = found(log)
+        k, copies = 0, []
         for size in sizes:
-            k = grow_to(root, agency, k, size)
-            figures, k = measure(root, agency, k)
-            base = base or figures
+            k = grow_to(log, agency, k, size)
+            shutil.copytree(log, root / f"at-{size}")
+            copies.append((size, root / f"at-{size}", k))
+        with ExitStack() as stack:
+            served, first = [], {}
+            for size, copy, at in copies:
+                one = serve(stack, copy, size, agency, at)
+                first[size] = one.render()  # takes in every status list version once
+                served.append(one)
+            steady: dict[int, list[float]] = {one.size: [] for one in served}
+            growing: dict[int, list[float]] = {one.size: [] for one in served}
+            for _ in range(RENDERS):
+                for one in served:
+                    steady[one.size].append(one.render())
+                for one in served:
+                    one.one_more()
+                    growing[one.size].append(one.render())
+        smallest = sizes[0]
+        for size in sizes:
             label = f"{size:,}"
             rows.append(Row(PART, f"first render after start-up, {label} entries",
-                            figures["first"], "ms"))  # fmt: skip
-            for key, what in (("steady", "render, nothing new"),
-                              ("growing", "render after one more entry")):  # fmt: skip
-                ratio = figures[key] / base[key]
+                            first[size], "ms"))  # fmt: skip
+            for times, what in ((steady, "render, nothing new"),
+                                (growing, "render after one more entry")):  # fmt: skip
+                value = statistics.median(times[size])
+                ratio = value / statistics.median(times[smallest])
                 rows.append(Row(PART, f"{what}, {label} entries (x{ratio:.2f} of smallest)",
-                                figures[key], "ms", "< 2x smallest", ratio < 2))  # fmt: skip
+                                value, "ms", "< 2x smallest", ratio < 2))  # fmt: skip
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return rows
