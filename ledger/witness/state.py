@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -165,9 +164,6 @@ class StateStore:
                 os.close(fd)
         self.records[record.origin] = record
         self._seqs[record.origin] = seq
-
-    def __iter__(self) -> Iterator[Record]:
-        return iter(sorted(self.records.values(), key=lambda r: r.origin))
 
 
 def _slot(seq: int, record: Record) -> bytes:

@@ -3,6 +3,9 @@ code with nothing stored changed; rollback and fork attempts; the evidence a for
 
 from __future__ import annotations
 
+import hashlib
+import stat
+import struct
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +21,7 @@ from civicid.errors import Error
 from ledger.witness.evidence import Evidence, EvidenceStore
 from ledger.witness.request import MAX_PROOF_LINES, MAX_REQUEST_BYTES, AddCheckpoint
 from ledger.witness.setup import Paths
-from ledger.witness.state import SLOT_BYTES, StateStore
+from ledger.witness.state import SLOT_BYTES, SLOT_HEADER, SLOT_MAGIC, StateStore
 from ledger.witness.witness import FollowedLog, Witness
 from tests.witness.logs import (
     NOW,
@@ -447,3 +450,129 @@ def test_any_body_is_answered_with_a_code(body: bytes) -> None:
         AddCheckpoint.parse(body)
     except Error as exc:  # anything else (a crash) fails the test
         assert exc.http_status in (400, 413)
+
+
+# -- edges found by mutation testing ----------------------------------------------------------
+
+
+def test_an_empty_tree_cosigned_then_grown_from_it(witness: Witness) -> None:
+    log = Log()
+    cosigns(witness, log, 0)  # size 0: nothing to extend yet
+    log.grow(3)
+    cosigns(witness, log, 0)
+    assert witness.state.get(ORIGIN).size == 3  # type: ignore[union-attr]
+
+
+def test_refusals_say_what_they_compared(witness: Witness) -> None:
+    log = Log().grow(4)
+    cosigns(witness, log, 0)
+    log.grow(3)
+    assert (
+        "last size cosigned is 4"
+        in refused(witness, log.body(2), "witness_old_size_mismatch").message
+    )
+    bad = AddCheckpoint(4, log.request(4).proof[:-1], log.note())
+    assert "from 4 to 7" in refused(witness, bad.to_body(), "witness_proof_invalid").message
+
+
+def test_a_same_size_fork_keeps_no_proof_and_says_so_in_the_log(
+    witness: Witness, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = Log().grow(8)
+    cosigns(witness, log, 0)
+    fork = log.fork(5).grow(3)
+    fork_from_five = AddCheckpoint(5, tuple(fork.tree.consistency_proof(5, 8)), fork.note())
+    with caplog.at_level("WARNING", logger="civicid.witness"):
+        refused(witness, fork_from_five.to_body(), "witness_checkpoint_conflict")
+        refused(witness, fork.body(8), "witness_checkpoint_conflict")
+    (evidence,) = list(witness.evidence)  # the same pair of notes: kept once, without a proof
+    assert evidence.proof == ()
+    first, again = caplog.messages
+    assert first == f"equivocation by log {ORIGIN!r} (same_size): evidence {evidence.id}"
+    assert again == first + " (already kept, or the evidence store is full)"
+
+
+def test_own_lines_are_the_log_keys_lines_only(witness: Witness) -> None:
+    log = Log().grow(3)
+    own = log.note().split("\n\n")[-1]
+    other_id = f"\u2014 {ORIGIN} AAAAAAA=\n"  # the log's name, another key ID
+    witness.add_checkpoint(AddCheckpoint(0, (), log.note() + other_id + own).to_body())
+    assert witness.state.get(ORIGIN).note == log.note() + own  # type: ignore[union-attr]
+
+
+def test_status_lists_every_log_by_origin(tmp_path: Path) -> None:
+    first, second = Log(), Log(signer=NoteSigner("a.example/log", b"\x0a" * 32))
+    opened = open_test_witness(
+        tmp_path,
+        FollowedLog(ORIGIN, (first.signer_verifier(),)),
+        FollowedLog("a.example/log", (second.signer_verifier(),)),
+    )
+    try:
+        cosigns(opened, first.grow(2), 0)
+        status = opened.status()
+        assert [(v.origin, v.tree_size, v.root) for v in status.logs] == [
+            ("a.example/log", 0, None),
+            (ORIGIN, 2, first.tree.root()),
+        ]
+    finally:
+        opened.close()
+
+
+def test_records_files_and_their_modes(tmp_path: Path) -> None:
+    log = Log().grow(1)
+    opened = open_test_witness(tmp_path)
+    cosigns(opened, log, 0)
+    opened.close()
+    state = Paths(tmp_path).state
+    name = hashlib.sha256(ORIGIN.encode()).hexdigest()[:32] + ".state"
+    assert sorted(p.name for p in state.iterdir()) == ["LOCK", name]
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    assert stat.S_IMODE((state / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((state / "LOCK").stat().st_mode) == 0o600
+    # Two records, then a restart: the second went to the other slot and both are read.
+    again = open_test_witness(tmp_path)
+    cosigns(again, log.grow(1), 1)
+    again.close()
+    assert (state / name).stat().st_size > SLOT_BYTES
+    reopened = StateStore(state)
+    try:
+        assert reopened.get(ORIGIN).size == 2  # type: ignore[union-attr]
+    finally:
+        reopened.close()
+        reopened.close()  # closing twice is harmless
+
+
+def test_leftovers_of_a_cut_write_are_dropped_unless_read_only(tmp_path: Path) -> None:
+    state = Paths(tmp_path).state
+    open_test_witness(tmp_path).close()
+    leftover = state / ".0123.state.tmp"
+    leftover.write_bytes(b"half")
+    StateStore(state, readonly=True).close()
+    assert leftover.exists()
+    StateStore(state).close()
+    assert not leftover.exists()
+
+
+def test_damaged_slots_are_refused(tmp_path: Path) -> None:
+    log = Log().grow(2)
+    opened = open_test_witness(tmp_path)
+    cosigns(opened, log, 0)
+    cosigns(opened, log.grow(1), 2)
+    opened.close()
+    (path,) = Paths(tmp_path).state.glob("*.state")
+    intact = path.read_bytes()
+    padded = intact + bytes(2 * SLOT_BYTES - len(intact))  # exactly two slots: still read
+    path.write_bytes(padded)
+    assert StateStore(Paths(tmp_path).state, readonly=True).get(ORIGIN).size == 3  # type: ignore[union-attr]
+    slot0 = intact[:SLOT_BYTES].rstrip(b"\x00")
+    twins = slot0 + bytes(SLOT_BYTES - len(slot0)) + slot0  # one record number in both slots
+    payload = b'["origin","size","root","note"]'  # intact, but not a record
+    header = struct.pack(">8sQI", SLOT_MAGIC, 9, len(payload))
+    not_a_record = SLOT_HEADER.pack(
+        SLOT_MAGIC, 9, len(payload), hashlib.sha256(header + payload).digest()
+    )
+    for damaged in (twins, not_a_record + payload):
+        path.write_bytes(damaged)
+        with pytest.raises(Error) as exc:
+            StateStore(Paths(tmp_path).state)
+        assert exc.value.code == "witness_state_unreadable"
