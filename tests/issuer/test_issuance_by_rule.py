@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from civicid import sdjwt
 from civicid import transaction as tx
+from civicid.entitlements import SINGLE_USE
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
@@ -25,7 +26,7 @@ from issuer.by_rule import RuleIssuance, RuleRequest
 from issuer.settings import ConfigurationSettings
 from tests.issuer.conftest import CONFIG, NATIONAL_ID, ROOT, Clock, Env, LedgerWorld, make_env
 from tests.issuer.holder import Holder, InProcess
-from tests.rules.world import POLICY, RULE, SENIOR, simple_type
+from tests.rules.world import POLICY, RULE, SENIOR, VOUCHER, simple_type
 
 SENIOR_CONFIG = "senior_transit_pass"
 SENIOR_CLAIMS: dict[str, Any] = {
@@ -45,6 +46,9 @@ def pass_type(ledger_world: LedgerWorld) -> str:
     ledger_world.accredit(owner, [SENIOR])
     body = simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"])
     ledger_world.submit(owner, tx.CREDENTIAL_TYPE, body)
+    ledger_world.accredit(owner, [VOUCHER])
+    voucher = simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True})
+    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, voucher)
     return SENIOR
 
 
@@ -58,7 +62,7 @@ def env(
 ) -> Iterator[Env]:
     def agency(base_url: str | None = None) -> tuple[Identity, str]:
         who = ledger_world.register("agency", base_url)
-        return who, ledger_world.accredit(who, [NATIONAL_ID, pass_type])
+        return who, ledger_world.accredit(who, [NATIONAL_ID, pass_type, VOUCHER])
 
     monkeypatch.setattr(ledger_world, "agency", agency)
     made = make_env(
@@ -68,6 +72,7 @@ def env(
         configurations=[
             ConfigurationSettings(id=CONFIG, vct=NATIONAL_ID, batch_size=3),
             ConfigurationSettings(id=SENIOR_CONFIG, vct=pass_type),
+            ConfigurationSettings(id="voucher", vct=VOUCHER),
         ],
     )
     publish(made, 1)
@@ -218,3 +223,36 @@ def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
     with pytest.raises(Error) as info:
         RuleIssuance(env.issuer).request(RULE)
     assert info.value.code == "issuance_rule_withdrawn"
+
+
+def test_an_answer_to_no_request_or_too_late(env: Env) -> None:
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    desk = RuleIssuance(env.issuer)
+    asked = desk.request(RULE)
+    form = answer(env, asked, credential, holder)
+    with pytest.raises(Error) as info:
+        desk.respond({**form, "state": "s" * 22})
+    assert info.value.code == "rule_request_unknown"
+    env.clock.offset += 301  # past the five minutes a request lives
+    with pytest.raises(Error) as info:
+        desk.respond(form)
+    assert info.value.code == "rule_request_expired"
+    assert desk.counted() == []  # no decision was made, none counted
+
+
+def test_a_single_use_credential_is_issued_as_one_copy(env: Env) -> None:
+    """Each copy has its own status entry, the key of a redemption: two copies of a voucher
+    would be two vouchers."""
+    created = env.issuer.create_offer(
+        env.clerk(), configuration="voucher", record="AID-1", claims={"programme": "winter-aid"}
+    )
+    with pytest.raises(Error) as info:
+        Holder(InProcess(env.issuer)).receive(
+            created.link, created.tx_code, copies=2, now=env.clock()
+        )
+    assert info.value.code == "batch_too_large"
+    again = env.issuer.create_offer(
+        env.clerk(), configuration="voucher", record="AID-2", claims={"programme": "winter-aid"}
+    )
+    [voucher] = Holder(InProcess(env.issuer)).receive(again.link, again.tx_code, now=env.clock())
+    assert sdjwt.process_disclosures(sdjwt.parse(voucher)).claims["vct"] == VOUCHER
