@@ -222,8 +222,15 @@ class RuleIssuance:
         assert version.policy is not None
         with self.issuer.ledger.asking() as trust:
             try:
-                # Asked anew: a withdrawal logged since the request refuses the issuance.
-                trust.issuance_rule(self.issuer.identity.did, pending.rule, now, now=now)
+                # Asked anew: a withdrawal logged since the request refuses the issuance. The
+                # agency's own standing is remembered as long as a clerk's offer remembers it.
+                trust.issuance_rule(
+                    self.issuer.identity.did,
+                    pending.rule,
+                    now,
+                    now=now,
+                    standing_max_age=self.issuer.settings.accreditation_ttl,
+                )
             except Error as exc:
                 decision = _refused(version, now, exc)
             else:

@@ -305,10 +305,12 @@ class Trust:
         *,
         now: int | None = None,
         max_age: int = NO_REUSE,
+        standing_max_age: int | None = None,
     ) -> RuleVersion:
         """The version of ``issuer``'s rule ``name`` in force at ``at``: every version proven
         (none withheld, a withdrawal included), and its agency accredited for the type it
-        issues when it published that version (``issuance_rule_withdrawn`` once withdrawn)."""
+        issues when it published that version (``issuance_rule_withdrawn`` once withdrawn).
+        ``standing_max_age``: how old the agency's standing may be (default ``max_age``)."""
         now = self._now(now)
         rule = self.cache.get(
             (ISSUANCE_RULE, issuer, name),
@@ -318,7 +320,10 @@ class Trust:
         ).value
         version = rule.in_force(at)
         assert version.vct is not None  # in force: a publish
-        self.issuer_standing(issuer, version.vct, version.time, now=now, max_age=max_age).require()
+        standing_age = max_age if standing_max_age is None else standing_max_age
+        self.issuer_standing(
+            issuer, version.vct, version.time, now=now, max_age=standing_age
+        ).require()
         return version
 
     def redemptions(
