@@ -25,6 +25,7 @@ from benchmarks import (
     verifier,
     wallet,
     witness,
+    witnessing,
 )
 from benchmarks.table import Row, render
 
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "rules": rules.main,
     "wallet": wallet.main,
     "witness": witness.main,
+    "witnessing": witnessing.main,
     "transparency": transparency.main,
     "mirror": mirror.main,
 }

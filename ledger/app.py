@@ -93,6 +93,7 @@ def start_witnessing(ledger: Ledger, settings: LedgerSettings) -> Witnessing | N
         load_policy(path),
         interval=settings.checkpoint_interval,
         timeout=settings.witness_timeout,
+        pace=settings.witness_pace,
     )
     witnessing.start()
     return witnessing

@@ -32,6 +32,8 @@ class LedgerSettings(ServiceSettings):
     checkpoint_interval: float = Field(default=60.0, ge=0.05, le=86400)
     # Seconds one witness is given to answer before it is asked again with the newest.
     witness_timeout: float = Field(default=5.0, gt=0, le=120)
+    # At most one checkpoint per witness per this many seconds, however fast writes come.
+    witness_pace: float = Field(default=0.1, ge=0, le=60)
 
     def witness_policy_path(self) -> Path | None:
         if self.witness_policy is None:

@@ -42,6 +42,10 @@ WITNESS_POLICY_INVALID = declare(
 # a checkpoint's age by its cosignatures' timestamps, so this bounds the age a reader sees
 # on an idle ledger (a client's maximum age should be a few times this).
 DEFAULT_INTERVAL: Final = 60.0
+# At most one checkpoint per witness per this many seconds, however fast the ledger writes:
+# witnesses are built for many logs each checkpointing now and then (C2SP tlog-witness), and
+# a reader waits at most this long more for a new entry to be witnessed.
+DEFAULT_PACE: Final = 0.1
 # One add-checkpoint call, connection included: a witness slower than this is given up on
 # for this round (it is asked again with the newest checkpoint), never waited for longer.
 DEFAULT_TIMEOUT: Final = 5.0
@@ -93,6 +97,7 @@ class Follower:
     known_size: int = 0  # the size it last cosigned, as it told us (0: ask, tlog-witness)
     cosigned: Cosigned | None = None
     cosigned_at: float = float("-inf")  # monotonic time of the last success
+    sent_at: float = float("-inf")  # monotonic time of the last request
     failures: int = 0
     error: str | None = None  # why the last request failed
     conflict: str | None = None  # the witness saw a tree ours cannot extend: a fork
@@ -127,12 +132,14 @@ class Witnessing:
         *,
         interval: float = DEFAULT_INTERVAL,
         timeout: float = DEFAULT_TIMEOUT,
+        pace: float = DEFAULT_PACE,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ledger = ledger
         self.policy = policy
         self.interval = interval
+        self.pace = pace
         self.timeout = timeout
         self.transport = transport
         self.monotonic = monotonic
@@ -219,6 +226,14 @@ class Witnessing:
             stale = cosigned is None or cosigned.note != view.checkpoint
             wait = self.interval - since
             if view.checkpoint and (stale or wait <= 0):
+                # Paced: a witness is sent at most one checkpoint per ``pace`` seconds (the
+                # newest when the time comes), so a busy ledger costs it, and the disk both
+                # share on one machine, a bounded rate of fsyncs, not one per write batch.
+                early = self.pace - (self.monotonic() - follower.sent_at)
+                if early > 0:
+                    await asyncio.sleep(early)
+                    continue
+                follower.sent_at = self.monotonic()
                 try:
                     await self._ask(http, follower, view)
                 except Exception as exc:

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 
 from civicid.cosignature import CosignerKey, split_cosigned, verify_cosignatures
-from civicid.errors import Error
-from civicid.tlog_policy import TlogPolicy
+from civicid.errors import Code, Error
+from civicid.tlog_policy import (
+    POLICY_KEY_DUPLICATE,
+    POLICY_NAME_DUPLICATE,
+    POLICY_QUORUM_MISSING,
+    POLICY_THRESHOLD_INVALID,
+    TlogPolicy,
+)
 from ledger.witnessing import WITNESS_POLICY_INVALID, Witnessing, load_policy
 from tests.ledger.conftest import World
 from tests.ledger.witnesses import MemoryWitness, Witnesses, policy_text
@@ -62,7 +68,7 @@ def test_readers_are_served_the_checkpoint_with_its_cosignatures(
     assert cosigners(note, witnesses) >= {"w1.example", "w2.example"}
     # The log's own signature stays first and verifies as before.
     assert split_cosigned(note).log_note() == world.ledger.signed.checkpoint
-    assert all(w.state is not None and w.state[0] == size for w in witnesses.values())
+    until(lambda: all(w.state and w.state[0] == size for w in witnesses.values()), "all three")
 
 
 def test_a_witness_down_holds_nothing_up(
@@ -122,4 +128,44 @@ def test_a_policy_witness_without_a_url_is_refused(tmp_path: Path) -> None:
     path.write_text(f"witness w {key.vkey()}\nquorum w\n")
     with pytest.raises(Error) as raised:
         load_policy(path)
+    assert WITNESS_POLICY_INVALID.matches(raised.value)
+
+
+def test_a_witness_answering_with_another_key_is_not_counted(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    witnesses["w1"].key = CosignerKey.generate("w1.example")  # not the key the policy names
+    witnesses["w2"].down = True
+    world.register("agency")
+    until(lambda: witnessing.followers[0].error is not None, "the bad answer noted")
+    assert "bad answer" in str(witnessing.followers[0].error)
+    size = world.ledger.signed.size
+    until(lambda: witnesses["w3"].seen[-1:] == [size], "w3 cosigned")
+    assert world.ledger.size < size  # one valid cosignature of the newest: no quorum served
+
+
+@pytest.mark.parametrize(
+    ("lines", "code"),
+    [
+        ("witness w1 {k1} http://a\nwitness w1 {k2} http://b\nquorum w1\n", POLICY_NAME_DUPLICATE),
+        ("witness w1 {k1} http://a\nwitness w2 {k1} http://b\nquorum w1\n", POLICY_KEY_DUPLICATE),
+        ("witness w1 {k1} http://a\ngroup g 2 w1\nquorum g\n", POLICY_THRESHOLD_INVALID),
+        ("witness w1 {k1} http://a\n", POLICY_QUORUM_MISSING),
+    ],
+    ids=["witness-named-twice", "key-twice", "quorum-beyond-witnesses", "no-quorum"],
+)
+def test_a_bad_witness_policy_is_refused_with_its_code(
+    tmp_path: Path, lines: str, code: Code
+) -> None:
+    k1, k2 = (CosignerKey.generate(f"w{i}.example").vkey() for i in (1, 2))
+    path = tmp_path / "witnesses.policy"
+    path.write_text(lines.format(k1=k1, k2=k2))
+    with pytest.raises(Error) as raised:
+        load_policy(path)
+    assert code.matches(raised.value)
+
+
+def test_a_missing_witness_policy_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(Error) as raised:
+        load_policy(tmp_path / "absent.policy")
     assert WITNESS_POLICY_INVALID.matches(raised.value)

@@ -227,3 +227,23 @@ def test_the_offline_snapshot_carries_the_cosigned_checkpoint(
     bare = Snapshot.from_json({**loaded.to_json(), "checkpoint": split_cosigned(
         loaded.checkpoint).log_note()})  # fmt: skip
     refused(CHECKPOINT_QUORUM_MISSING, lambda: bare.witnessed(world.genesis.vkey, policy))
+
+
+def test_the_monitor_holds_the_ledger_to_the_quorum(
+    world: World, witnesses: dict[str, MemoryWitness], policy: CheckpointPolicy, tmp_path: Path
+) -> None:
+    from ledger.monitor import TRUST_FILE, client_for, monitor
+
+    for witness in witnesses.values():
+        witness.now = int(time.time())  # the monitor reads the system clock
+    with served(world.ledger) as url:  # nothing witnessed: the checkpoint is the log's alone
+        watcher = client_for(url, None, world.genesis.vkey, tmp_path / TRUST_FILE, policy=policy)
+        refused(CHECKPOINT_QUORUM_MISSING, lambda: monitor(watcher, tmp_path / "mirror"))
+        watcher.close()
+        with witnessed(world.ledger, witnesses):
+            until(lambda: "w2.example" in world.ledger.checkpoint, "a first quorum")
+            watcher = client_for(
+                url, None, world.genesis.vkey, tmp_path / TRUST_FILE, policy=policy
+            )
+            assert monitor(watcher, tmp_path / "mirror").audit.checkpoint_verified
+            watcher.close()
