@@ -28,9 +28,7 @@ def desk(world: World, http: httpx.BaseTransport, desk_clock: Clock) -> Iterator
     opened.close()
 
 
-def test_a_vouchers_redemptions_are_asked_at_the_time_given(
-    world: World, desk: Verifier
-) -> None:
+def test_a_vouchers_redemptions_are_asked_at_the_time_given(world: World, desk: Verifier) -> None:
     nonce = "t" * 24
     presentation = present_voucher(
         world, voucher(world), nonce=nonce, aud=desk.client_id, iat=desk.clock()

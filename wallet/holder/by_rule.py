@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any, Final
 from civicid import sdjwt
 from civicid.dcql import Held, claim_name_or_repr, match
 from civicid.errors import Error, Refused, declare
-from civicid.oid4vp import AuthorizationResponse, verify_request_object
+from civicid.issuance_rules import RuleVersion
+from civicid.oid4vp import AuthorizationRequest, AuthorizationResponse, verify_request_object
+from civicid.trust import Trust
 from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED
 from wallet.holder import issuance
 from wallet.holder.credentials import Credential, new_id
@@ -52,6 +54,18 @@ class Applied:
         }
 
 
+def check_request(trust: Trust, request: AuthorizationRequest, rule: str, now: int) -> RuleVersion:
+    """The rule ``request`` says it comes from, as the ledger has it now (proven), and the
+    request asks exactly what the rule's policy asks (``wallet_rule_mismatch``)."""
+    version = trust.issuance_rule(request.did, rule, now, now=now)
+    assert version.policy is not None
+    if request.dcql_query.to_json() != version.policy.dcql().to_json() or request.policy != rule:
+        raise WALLET_RULE_MISMATCH(
+            f"the request is not the one rule {rule} v{version.version} makes"
+        )
+    return version
+
+
 def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     """Ask ``issuer_url``'s agency for the credential its rule ``rule`` issues."""
     now = wallet.clock()
@@ -62,12 +76,7 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
         asked = answer.json_object()
     request = verify_request_object(str(asked.get("request")), desk_key(wallet.trust, now), now=now)
     # 2. Its rule on the ledger, proven: in force now, and asking exactly what it asks.
-    version = wallet.trust.issuance_rule(request.did, rule, now, now=now)
-    assert version.policy is not None
-    if request.dcql_query.to_json() != version.policy.dcql().to_json() or request.policy != rule:
-        raise WALLET_RULE_MISMATCH(
-            f"the request is not the one rule {rule} v{version.version} makes"
-        )
+    version = check_request(wallet.trust, request, rule, now)
     # 3. A held credential that answers, with the claims the rule needs (no more).
     held = [c for c in refreshed(wallet) if c.status(now) not in BLOCKED]
     found = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in held])
