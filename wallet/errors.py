@@ -148,6 +148,11 @@ WALLET_PRESENTATION_FAILED = declare(
     VerificationError,
     "the desk did not answer with its decision and a receipt that agrees with it",
 )
+WALLET_RULE_MISMATCH = declare(
+    "wallet_rule_mismatch",
+    Refused,
+    "the agency's request asks for other than its rule on the ledger: nothing was sent",
+)
 WALLET_TX_CODE_REQUIRED = declare(
     "wallet_tx_code_required", InvalidInput, "the offer needs its transaction code"
 )

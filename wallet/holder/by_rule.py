@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from civicid import sdjwt
 from civicid.dcql import Held, claim_name_or_repr, match
-from civicid.errors import Error, Refused, declare
+from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
 from civicid.oid4vp import AuthorizationRequest, AuthorizationResponse, verify_request_object
 from civicid.trust import Trust
-from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED
+from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
 from wallet.holder import issuance
 from wallet.holder.credentials import Credential, new_id
 from wallet.holder.history import Presentation
@@ -25,11 +25,6 @@ from wallet.holder.presentation import BLOCKED, FORMAT, desk_key, refreshed, sat
 if TYPE_CHECKING:
     from wallet.holder.holding import Holding
 
-WALLET_RULE_MISMATCH = declare(
-    "wallet_rule_mismatch",
-    Refused,
-    "the agency's request asks for other than its rule on the ledger: nothing was sent",
-)
 # A rule name as the ledger allows it (civicid.policy.NAME_PATTERN): checked by the agency.
 RULES_PATH: Final = "/rules/{rule}/requests"
 
