@@ -197,12 +197,14 @@ class TileWriter:
                 wanted, self._wanted = self._wanted, None
                 if wanted is None:
                     return
-            if self.failed is None:
-                try:
-                    self.write(*wanted)
-                except Error as exc:
-                    self.failed = exc
-                    log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
+            try:
+                self.write(*wanted)
+            except Error as exc:
+                self.failed = exc  # kept for status and tests; the ledger goes on without tiles
+                log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
+                return
+            if self._stopping:
+                return  # the last one asked for is written
             with self._cv:  # checkpoints signed meanwhile are written together, next
                 self._cv.wait_for(lambda: self._stopping, timeout=GAP)
 

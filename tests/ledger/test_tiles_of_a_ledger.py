@@ -111,3 +111,13 @@ def test_the_tiles_serve_the_checkpoint_readers_are_served(world: World) -> None
     world.ledger.serve(View(view.size, cosigned, view.statemap))
     writer.stop()
     assert (tiles / "checkpoint").read_text() == cosigned
+
+
+def test_tiles_that_cannot_be_written_never_stop_the_ledger(world: World, tmp_path: Path) -> None:
+    blocked = tmp_path / "tiles"
+    blocked.write_text("a file where the directory should be")
+    writer = follow(world.ledger, blocked)
+    grow(world, 2)  # the ledger appends as ever
+    writer.stop()
+    assert writer.failed is not None and writer.failed.code == "tile_write_failed"
+    assert world.ledger.size == 3 and writer.published == 0
