@@ -21,7 +21,7 @@ from civicid.errors import Error
 from ledger.witness.evidence import Evidence, EvidenceStore
 from ledger.witness.request import MAX_PROOF_LINES, MAX_REQUEST_BYTES, AddCheckpoint
 from ledger.witness.setup import Paths
-from ledger.witness.state import SLOT_BYTES, SLOT_HEADER, SLOT_MAGIC, StateStore
+from ledger.witness.state import SLOT_BYTES, SLOT_HEADER, SLOT_MAGIC, StateStore, read_json
 from ledger.witness.witness import FollowedLog, Witness
 from tests.witness.logs import (
     NOW,
@@ -576,3 +576,14 @@ def test_damaged_slots_are_refused(tmp_path: Path) -> None:
         with pytest.raises(Error) as exc:
             StateStore(Paths(tmp_path).state)
         assert exc.value.code == "witness_state_unreadable"
+
+
+def test_a_file_of_exactly_the_read_limit_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.json"
+    exact = b'"' + b"x" * 98 + b'"'
+    path.write_bytes(exact)
+    assert read_json(path, 100) == "x" * 98
+    path.write_bytes(exact + b" ")
+    with pytest.raises(Error) as exc:
+        read_json(path, 100)
+    assert exc.value.code == "witness_state_unreadable"
