@@ -59,11 +59,6 @@ LEDGER_READER_ONLY = declare(
     Refused,
     "this ledger process only reads: send writes to the sequencer",
 )
-LEDGER_READER_BEHIND = declare(
-    "ledger_reader_behind",
-    StorageError,
-    "the database holds no checkpoint this reader can follow",
-)
 GENESIS_ONLY_BY_INIT = declare(
     "genesis_only_by_init",
     Refused,
