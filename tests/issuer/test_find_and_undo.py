@@ -216,3 +216,14 @@ def test_an_answer_not_of_the_staff_apis_model_is_refused(tmp_path: object) -> N
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert result.stderr.strip().endswith("[wire_malformed]")
     assert "credential(s)" not in result.stdout
+
+
+def test_an_offset_beyond_any_store_is_refused_not_a_server_error(env: Env, served: str) -> None:
+    """An offset past the database's 64-bit integers was a 500; it is bad input (400)."""
+    answer = httpx.get(
+        f"{served}/staff/credentials",
+        params={"offset": 2**63},
+        headers={"authorization": f"Bearer {env.keys['root']}"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"] == "request_invalid", answer.json()
