@@ -356,6 +356,11 @@ class Witnessing:
             for old in [s for s in self._views if s < size]:
                 del self._views[old]
 
+    @property
+    def served(self) -> View | None:
+        """The newest quorum-cosigned view served so far (None before the first)."""
+        return self._served
+
     def status(self) -> list[dict[str, object]]:
         return [follower.status() for follower in self.followers]
 
