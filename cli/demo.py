@@ -25,7 +25,8 @@ from civicid.errors import INTERNAL_ERROR, Error, StorageError, Unavailable, dec
 from civicid.http import HttpClient
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
-from civicid.names import names_of
+from civicid.names import endorsed_names
+from civicid.trust import Trust
 from cli import demo_rules, stack
 from cli.harness import free_port, serving
 from cli.story import Story
@@ -111,10 +112,15 @@ def run(root: Path, story: Story) -> None:
                 policy=CheckpointPolicy.load(policy),
             )
             services.callback(client.close)
+            # Every "may I believe this?" below is asked of the kernel's one trust path, as the
+            # parts ask it; the client itself only submits, and waits for the witnesses.
+            trust = Trust(client)
             story.say(f"origin {ledger.origin}, governance {short(ledger.governance.did)}")
             for witness in witnesses:
                 story.say(f"witness {witness.name} {witness.url} ({witness.vkey.split('+')[0]})")
             story.say(f"every client requires any {stack.QUORUM} of the 3 (C2SP tlog-policy)")
+            # Accepted as Trust.checkpoint accepts it (the same client, the same policy),
+            # polled until the witnesses' first cosignatures are served.
             checkpoint = client.witnessed_covering(1)
             story.say(f"GET {ledger_url}/checkpoint → signed note, size {checkpoint.size}")
             tell_cosignatures(story, client)
@@ -132,7 +138,7 @@ def run(root: Path, story: Story) -> None:
             story.say(f"POST /transactions did.create {short(desk.did)} (desk) → entry {seq_d}")
             story.say("each endorsed by governance; each receipt's entry proven in a checkpoint")
             story.say(f"  that {stack.QUORUM} witnesses cosigned (the client waits for it)")
-            named = [names_of(client, agency.did), names_of(client, desk.did)]
+            named = [endorsed_names(trust.history(who.did)) for who in (agency, desk)]
             story.expect(
                 named == [stack.NAMES[stack.AGENCY], stack.NAMES[stack.DESK]],
                 "the names read back from the ledger are not the ones registered",
@@ -143,17 +149,23 @@ def run(root: Path, story: Story) -> None:
             story.fact(agency=agency.did, desk=desk.did)
 
         with story.step("accreditations", "Governance accredits the agency and the desk"):
-            for who, grant, seq in stack.ensure_accreditations(client, ledger, agency, desk):
+            for who, grant, seq in stack.ensure_accreditations(trust, ledger, agency, desk):
                 scope = "issue national IDs" if who == "agency" else "ask 5 national ID claims"
                 story.say(f"{who}: {grant} ({scope}) → entry {seq}")
+            issuing = trust.issuer_standing(agency.did, stack.NATIONAL_ID, trust.clock())
+            asking = trust.desk_standing(desk.did, stack.NATIONAL_ID, stack.DESK_CLAIMS)
+            story.expect(issuing.accredited, f"the agency is not accredited [{issuing.reason}]")
             story.expect(
-                client.issuer_accredited(agency.did, stack.NATIONAL_ID).accredited,
-                "the agency is not accredited",
+                asking.accredited, f"the desk is not accredited [{asking.standing.reason}]"
+            )
+            story.say(
+                f"read back, proven (nothing newer withheld): agency {issuing.accreditation}, "
+                f"desk {len(asking.allowed)} claims"
             )
 
         with story.step("type", "The agency registers the national ID credential type"):
-            type_seq = stack.ensure_type(client, ledger, agency)
-            proven = client.credential_type(stack.NATIONAL_ID)
+            type_seq = stack.ensure_type(trust, ledger, agency)
+            proven = trust.credential_type(stack.NATIONAL_ID)
             story.say(f"credential_type.register {stack.NATIONAL_ID} → entry {type_seq}")
             story.say(f"type metadata {proven.metadata.get('name')!r} + JSON Schema, proven")
 
@@ -252,7 +264,7 @@ def run(root: Path, story: Story) -> None:
             published = staff.post_json("/staff/publish")
             story.say(f"POST /staff/credentials/{issued['id'][:8]}…/revoke, then /staff/publish")
             story.say(f"status list token published on the ledger: {summary(published)}")
-            client.checkpoint()
+            trust.checkpoint()
             tell_cosignatures(story, client)
 
         with story.step("again", "The desk asks again: the wallet says the card is revoked"):
@@ -265,7 +277,7 @@ def run(root: Path, story: Story) -> None:
 
         # Public rules: a pass issued by a rule on the ledger; a voucher redeemed once.
         demo_rules.run(story, services, root, ledger=ledger, ledger_url=ledger_url,
-                       client=client, policy=policy, desk=desk, staff=staff)  # fmt: skip
+                       trust=trust, policy=policy, desk=desk, staff=staff)  # fmt: skip
 
         with story.step("audit", "Anyone audits the ledger, knowing only its URL and key"):
             from ledger.monitor import TRUST_FILE, monitor
@@ -439,7 +451,7 @@ def split_view(
     story.say(f"{witnesses[0].name} keeps both signed notes as evidence ({evidence[-1]['kind']})")
     settings = LedgerSettings(data_dir=insider, port=0)
     url = services.enter_context(serving(create_app(settings, ledger=copy), 0, settings=settings))
-    fresh = LedgerClient(url, client.vkey, policy=wallet_settings.checkpoint_policy())
+    fresh = Trust(LedgerClient(url, client.vkey, policy=wallet_settings.checkpoint_policy()))
     services.callback(fresh.close)
     refused: Error | None = None
     try:

@@ -21,6 +21,7 @@ from civicid.ledger_client import LedgerClient
 from civicid.names import names_service
 from civicid.policy import PREDICATE_FAILED
 from civicid.status_uri import status_service
+from civicid.trust import Trust
 from cli import stack
 from cli.harness import free_port, serving
 from cli.story import Story
@@ -84,12 +85,13 @@ def run(
     *,
     ledger: Any,
     ledger_url: str,
-    client: LedgerClient,
+    trust: Trust,
     policy: Path,
     desk: Identity,
     staff: HttpClient,
 ) -> None:
     """The steps ``rule``, ``by-rule``, ``by-rule-refused``, ``voucher``, ``voucher-again``."""
+    client = trust.client  # for submitting; what is believed is asked of ``trust``
     home = root / TRANSPORT
     keys = KeyStore(home / "keys")
     port = free_port()
@@ -172,7 +174,7 @@ def run(
         story.say(f"market hall desk: {again.receipt.decision if again.receipt else None} [{code}]")
         story.expect(code == ENTITLEMENT_ALREADY_REDEEMED.name, f"the second desk answered {code}")
         story.fact(refused=code)
-        client.checkpoint()  # the demo's own view catches up with the desks' redemption
+        trust.checkpoint()  # the demo's own view catches up with the desks' redemption
 
 
 def national_id(staff: HttpClient, wallet: Any, born: str, *, over_65: bool) -> None:

@@ -29,6 +29,7 @@ from civicid.ledger_client import LedgerClient
 from civicid.names import names_service
 from civicid.status_uri import status_service
 from civicid.times import Clock, system_clock
+from civicid.trust import Trust
 from cli.harness import serving
 
 EXAMPLES: Final = Path(__file__).resolve().parents[1] / "examples"
@@ -261,20 +262,22 @@ def accredit(
 
 
 def ensure_accreditations(
-    client: LedgerClient, ledger: Ledgered, agency: Identity, desk: Identity
+    trust: Trust, ledger: Ledgered, agency: Identity, desk: Identity
 ) -> list[tuple[str, str, int]]:
     """The agency may issue national IDs; the desk may ask for ``DESK_CLAIMS`` of one.
-    Returns (who, accreditation, entry) for each grant made now."""
+    Returns (who, accreditation, entry) for each grant made now. Whether a grant is there
+    already is asked of the kernel's trust path (proven grants, nothing newer withheld), as
+    every part asks it."""
     made = []
-    if not client.issuer_accredited(agency.did, NATIONAL_ID).accredited:
+    if not trust.issuer_standing(agency.did, NATIONAL_ID, trust.clock()).accredited:
         grant, seq = accredit(
-            client, ledger, agency.did,
+            trust.client, ledger, agency.did,
             purpose="Issue national identity credentials", credential_types=[NATIONAL_ID],
         )  # fmt: skip
         made.append(("agency", grant, seq))
-    if not client.verifier_allowed(desk.did, NATIONAL_ID, list(DESK_CLAIMS)).accredited:
+    if not trust.desk_standing(desk.did, NATIONAL_ID, DESK_CLAIMS).accredited:
         grant, seq = accredit(
-            client, ledger, desk.did,
+            trust.client, ledger, desk.did,
             purpose="Check eligibility for benefits at the town hall desk",
             claims={NATIONAL_ID: list(DESK_CLAIMS)},
         )  # fmt: skip
@@ -282,14 +285,15 @@ def ensure_accreditations(
     return made
 
 
-def ensure_type(client: LedgerClient, ledger: Ledgered, agency: Identity) -> int | None:
-    """Register the national ID type unless it is; the entry, or None if it was there."""
+def ensure_type(trust: Trust, ledger: Ledgered, agency: Identity) -> int | None:
+    """Register the national ID type unless the trust path finds it registered (by an
+    issuer accredited for it); the entry, or None if it was there."""
     try:
-        client.credential_type(NATIONAL_ID)
+        trust.credential_type(NATIONAL_ID)
         return None
     except NotFound:
         pass
-    receipt = client.submit(
+    receipt = trust.client.submit(
         agency.sign(tx_types.CREDENTIAL_TYPE, example_type(), ledger=ledger.origin)
     )
     return int(receipt["seq"])
@@ -389,13 +393,16 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
             policy=CheckpointPolicy.load(policy),
         )
         stack.callback(client.close)
-        client.witnessed_covering(1)  # the witnesses have cosigned: clients will accept
+        # Accepted as Trust.checkpoint accepts it, polled until the witnesses have cosigned:
+        # from then on every client here will accept the ledger's checkpoints.
+        client.witnessed_covering(1)
         keys = KeyStore(root / "keys")
         issuer_public = f"http://127.0.0.1:{ports.issuer}"
         agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public)
         desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk")
-        ensure_accreditations(client, ledger, agency, desk)
-        ensure_type(client, ledger, agency)
+        trust = Trust(client)  # every question below is the kernel's, as the parts ask it
+        ensure_accreditations(trust, ledger, agency, desk)
+        ensure_type(trust, ledger, agency)
         database = settings.database_url  # the issuer and verifier keep theirs there too
         issuer_settings = ensure_issuer(
             root, ledger, ledger_url, ports.issuer, client, database, policy
