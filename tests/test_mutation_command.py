@@ -200,17 +200,27 @@ def test_says_what_it_touches_and_restores_after_a_normal_exit(repo: Path) -> No
 
 
 def start_interruptible(repo: Path) -> tuple[subprocess.Popen[str], int]:
+    """The command with an engine that waits to be stopped. Its output goes to files, not
+    pipes: any process forked meanwhile in this test process would hold a pipe open and keep
+    its end from being seen."""
     engine = "echo 'VALUE = 666' > mod.py; echo $$ > ../child.pid; touch ../ready; exec sleep 120"
-    proc = subprocess.Popen(
-        command(repo, "mod.py"),
-        cwd=repo,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=environment(engine),
-    )
+    with (repo.parent / "out.txt").open("w") as out, (repo.parent / "err.txt").open("w") as err:
+        proc = subprocess.Popen(
+            command(repo, "mod.py"),
+            cwd=repo,
+            stdout=out,
+            stderr=err,
+            text=True,
+            env=environment(engine),
+        )
     wait_for(repo.parent / "ready")
     return proc, int((repo.parent / "child.pid").read_text())
+
+
+def finished(proc: subprocess.Popen[str], repo: Path) -> str:
+    """What the command wrote to stderr, once it has exited."""
+    proc.wait(timeout=READY_TIMEOUT)
+    return (repo.parent / "err.txt").read_text()
 
 
 def gone(pid: int) -> bool:
@@ -228,7 +238,7 @@ def test_an_interrupted_run_restores_every_file_and_stops_its_engine(
     proc, child = start_interruptible(repo)
     assert (repo / "mod.py").read_text() == "VALUE = 666\n"
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=READY_TIMEOUT)
+    err = finished(proc, repo)
     assert proc.returncode == 130
     assert f"mutation: stopped ({sig.name})" in err and "restored mod.py" in err
     assert (repo / "mod.py").read_text() == "VALUE = 1\n"
@@ -240,9 +250,8 @@ def test_a_killed_run_is_restored_by_the_next_one(repo: Path) -> None:
     """SIGKILL leaves no chance to clean up: the journal lets the next run do it first."""
     proc, child = start_interruptible(repo)
     proc.kill()
-    proc.wait(timeout=READY_TIMEOUT)
-    os.killpg(child, signal.SIGKILL)  # the orphaned engine holds the pipes open until then
-    proc.communicate(timeout=READY_TIMEOUT)
+    finished(proc, repo)
+    os.killpg(child, signal.SIGKILL)  # the orphaned engine, left running by the SIGKILL
     assert (repo / "mod.py").read_text() == "VALUE = 666\n"
     assert (repo / "mutants" / "guard.json").exists()
     done = subprocess.run(
@@ -268,5 +277,5 @@ def test_one_run_at_a_time(repo: Path) -> None:
     assert "another mutation run is using mutants/" in second.stderr
     assert (repo / "mod.py").read_text() == "VALUE = 666\n"  # the live run's state, untouched
     proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=READY_TIMEOUT)
+    finished(proc, repo)
     assert (repo / "mod.py").read_text() == "VALUE = 1\n" and gone(child)
