@@ -1,9 +1,10 @@
 """C2SP signed notes (signed-note@v1.0.0, Ed25519 only) and tlog checkpoints
 (tlog-checkpoint@v1.0.0): how the ledger signs its tree head and how anyone checks it.
 
-The note pieces other signature types reuse (``civicid.cosignature``): ``parse_vkey`` (a vkey of
-a given signature type), ``note_key_id``, ``split_note`` (the text and each signature line as
-sent) and ``signature_line``.
+The note pieces other signature types reuse (``civicid.cosignature``): ``Ed25519NoteKey`` and
+``Ed25519NoteVerifier`` (a named key of one signature type, its key ID, vkey and signature
+lines), ``parse_vkey`` (a vkey of a given signature type), ``note_key_id`` and ``split_note``
+(the text and each signature line as sent).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -76,10 +78,6 @@ def note_key_id(name: str, sig_type: bytes, public_key: bytes) -> bytes:
     """SHA-256(name || 0x0A || signature type || public key)[:4]: how signed-note derives an
     Ed25519 key ID ("Ed25519 signatures") and tlog-cosignature a cosigner's ("Format")."""
     return sha256(name.encode("utf-8") + b"\n" + sig_type + public_key)[:KEY_ID_SIZE]
-
-
-def _key_id(name: str, public_key: bytes) -> bytes:
-    return note_key_id(name, SIG_TYPE_ED25519, public_key)
 
 
 def signature_line(name: str, key_id: bytes, signature: bytes) -> str:
@@ -157,12 +155,16 @@ class Checkpoint:
         return cls(origin, int(size_line), root, tuple(extensions))
 
 
-class NoteSigner:
-    """An Ed25519 note signing key with its key name (signed-note "Ed25519 signatures")."""
+class Ed25519NoteKey:
+    """An Ed25519 key that signs note lines under a key name: a log's (signature type 0x01,
+    ``NoteSigner``) or a witness's (0x04, ``civicid.cosignature.CosignerKey``). The type fixes
+    the key ID and the vkey; what is signed is the subclass's."""
 
     __slots__ = ("_key", "_key_id", "_name", "_public")
+    SIG_TYPE: ClassVar[bytes]
 
     def __init__(self, name: str, seed: bytes) -> None:
+        # Every note key name, a log's or a cosigner's, follows the same rules.
         if not isinstance(name, str) or not valid_key_name(name):
             raise SIGNER_MALFORMED("key name must be non-empty, no spaces or '+'")
         _utf8(name, SIGNER_MALFORMED)
@@ -171,14 +173,14 @@ class NoteSigner:
         self._name = name
         self._key = Ed25519PrivateKey.from_private_bytes(seed)
         self._public = self._key.public_key().public_bytes_raw()
-        self._key_id = _key_id(name, self._public)
+        self._key_id = note_key_id(name, self.SIG_TYPE, self._public)
 
     @classmethod
-    def generate(cls, name: str) -> NoteSigner:
+    def generate(cls, name: str) -> Self:
         return cls(name, secrets.token_bytes(ED25519_SEED_SIZE))
 
     def __repr__(self) -> str:  # never the seed
-        return f"NoteSigner({self._name!r}, key_id={self._key_id.hex()})"
+        return f"{type(self).__name__}({self._name!r}, key_id={self._key_id.hex()})"
 
     @property
     def name(self) -> str:
@@ -193,8 +195,21 @@ class NoteSigner:
         return self._key_id
 
     def vkey(self) -> str:
-        """``<name>+<hex key id>+<base64(0x01 || public key)>`` (signed-note "Verifier keys")."""
-        return f"{self._name}+{self._key_id.hex()}+{b64_encode(SIG_TYPE_ED25519 + self._public)}"
+        """``<name>+<hex key id>+<base64(type || public key)>`` (signed-note "Verifier keys";
+        tlog-cosignature: "Public keys MAY be encoded as vkeys with signature type 0x04")."""
+        return f"{self._name}+{self._key_id.hex()}+{b64_encode(self.SIG_TYPE + self._public)}"
+
+    def _signature_line(self, message: bytes, prefix: bytes = b"") -> str:
+        """The signature line over ``message``: ``prefix`` (a cosignature's timestamp), then
+        the Ed25519 signature, after the key ID."""
+        return signature_line(self._name, self._key_id, prefix + self._key.sign(message))
+
+
+class NoteSigner(Ed25519NoteKey):
+    """An Ed25519 note signing key with its key name (signed-note "Ed25519 signatures")."""
+
+    __slots__ = ()
+    SIG_TYPE = SIG_TYPE_ED25519
 
     def sign(self, body: str) -> str:
         """Return the signed note: ``body``, a blank line, and this key's signature line."""
@@ -202,9 +217,7 @@ class NoteSigner:
             raise NOTE_MALFORMED("note text must end with a newline")
         if _has_control(body):
             raise NOTE_MALFORMED("note text has control characters")
-        signature = self._key.sign(_utf8(body, NOTE_MALFORMED))
-        line = signature_line(self._name, self._key_id, signature)
-        note = f"{body}\n{line}"
+        note = f"{body}\n{self._signature_line(_utf8(body, NOTE_MALFORMED))}"
         if len(note.encode("utf-8")) > MAX_NOTE_BYTES:
             raise NOTE_TOO_LARGE(f"signed note exceeds {MAX_NOTE_BYTES} bytes")
         return note
@@ -252,13 +265,15 @@ def parse_vkey(vkey: str, sig_type: bytes) -> VKey:
     return VKey(name, key_id, sig_type, public)
 
 
-class NoteVerifier:
-    """A trusted Ed25519 verifier key, parsed from its vkey string."""
+class Ed25519NoteVerifier:
+    """A trusted Ed25519 key of one signature type, parsed from its vkey: a log's
+    (``NoteVerifier``) or a witness's (``civicid.cosignature.CosignatureVerifier``)."""
 
     __slots__ = ("_key", "_key_id", "_name", "_public")
+    SIG_TYPE: ClassVar[bytes]
 
     def __init__(self, vkey: str) -> None:
-        parsed = parse_vkey(vkey, SIG_TYPE_ED25519)
+        parsed = parse_vkey(vkey, self.SIG_TYPE)
         try:
             self._key = Ed25519PublicKey.from_public_bytes(parsed.public_key)
         except ValueError as exc:
@@ -268,7 +283,7 @@ class NoteVerifier:
         self._key_id = parsed.key_id
 
     def __repr__(self) -> str:
-        return f"NoteVerifier({self._name!r}, key_id={self._key_id.hex()})"
+        return f"{type(self).__name__}({self._name!r}, key_id={self._key_id.hex()})"
 
     @property
     def name(self) -> str:
@@ -283,6 +298,19 @@ class NoteVerifier:
         """The raw 32-byte Ed25519 key (tlog-policy: two vkeys of one key are duplicates)."""
         return self._public
 
+    def _is_mine(self, name: str, blob: bytes) -> bool:
+        """Whether a signature line's name and ``key ID || signature`` claim this key
+        (signed-note: "compute the expected name and key ID, and ignore any signature lines
+        that don't match")."""
+        return name == self._name and blob[:KEY_ID_SIZE] == self._key_id
+
+
+class NoteVerifier(Ed25519NoteVerifier):
+    """A trusted Ed25519 verifier key, parsed from its vkey string."""
+
+    __slots__ = ()
+    SIG_TYPE = SIG_TYPE_ED25519
+
     def verify(self, note: str | bytes) -> str:
         """Verify ``note`` against this key and return its text (the body).
 
@@ -296,7 +324,7 @@ class NoteVerifier:
         message = text.encode("utf-8")
         matched = 0
         for name, blob, _ in signature_lines:
-            if name != self._name or blob[:KEY_ID_SIZE] != self._key_id:
+            if not self._is_mine(name, blob):
                 continue  # "MUST ignore signatures from unknown keys"
             matched += 1
             signature = blob[KEY_ID_SIZE:]

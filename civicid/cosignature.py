@@ -19,16 +19,13 @@ API (the note format itself is ``civicid.checkpoint``'s):
 
 from __future__ import annotations
 
-import secrets
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from civicid.checkpoint import (
-    ED25519_SEED_SIZE,
     ED25519_SIGNATURE_SIZE,
     KEY_ID_SIZE,
     MAX_NOTE_BYTES,
@@ -36,16 +33,11 @@ from civicid.checkpoint import (
     NOTE_MALFORMED,
     NOTE_TOO_LARGE,
     NOTE_UNKNOWN_KEY,
-    SIGNER_MALFORMED,
-    VKEY_MALFORMED,
     Checkpoint,
-    note_key_id,
-    parse_vkey,
-    signature_line,
+    Ed25519NoteKey,
+    Ed25519NoteVerifier,
     split_note,
-    valid_key_name,
 )
-from civicid.encoding import b64_encode
 from civicid.errors import InvalidInput, VerificationError, declare
 
 COSIGNATURE_INVALID = declare(
@@ -89,79 +81,30 @@ def _body(checkpoint: Checkpoint | str) -> str:
     return Checkpoint.parse_body(checkpoint).body()
 
 
-class CosignerKey:
+class CosignerKey(Ed25519NoteKey):
     """A witness's Ed25519 cosigning key with its name (the name SHOULD be a schema-less URL)."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public")
-
-    def __init__(self, name: str, seed: bytes) -> None:
-        # A cosigner name is a note key name: same rules as a log's (no spaces, no '+').
-        if not isinstance(name, str) or not valid_key_name(name):
-            raise SIGNER_MALFORMED("cosigner name must be non-empty, no spaces or '+'")
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            raise SIGNER_MALFORMED("cosigner name is not valid UTF-8") from exc
-        if not isinstance(seed, bytes) or len(seed) != ED25519_SEED_SIZE:
-            raise SIGNER_MALFORMED(f"seed must be {ED25519_SEED_SIZE} bytes")
-        self._name = name
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
-        self._public = self._key.public_key().public_bytes_raw()
-        self._key_id = note_key_id(name, SIG_TYPE_COSIGNATURE_V1, self._public)
-
-    @classmethod
-    def generate(cls, name: str) -> CosignerKey:
-        return cls(name, secrets.token_bytes(ED25519_SEED_SIZE))
-
-    def __repr__(self) -> str:  # never the seed
-        return f"CosignerKey({self._name!r}, key_id={self._key_id.hex()})"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def seed(self) -> bytes:
-        return self._key.private_bytes_raw()
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    def vkey(self) -> str:
-        """``<name>+<hex key id>+<base64(0x04 || public key)>`` ("Public keys MAY be encoded as
-        vkeys with signature type 0x04")."""
-        key = b64_encode(SIG_TYPE_COSIGNATURE_V1 + self._public)
-        return f"{self._name}+{self._key_id.hex()}+{key}"
+    __slots__ = ()
+    SIG_TYPE = SIG_TYPE_COSIGNATURE_V1
 
     def verifier(self) -> CosignatureVerifier:
         return CosignatureVerifier(self.vkey())
 
     def cosign(self, checkpoint: Checkpoint | str, timestamp: int) -> str:
         """The cosignature line over ``checkpoint`` at ``timestamp`` (POSIX seconds)."""
-        body = _body(checkpoint)
-        signature = self._key.sign(cosigned_message(body, timestamp))
-        return signature_line(self._name, self._key_id, struct.pack(">Q", timestamp) + signature)
+        message = cosigned_message(_body(checkpoint), timestamp)
+        return self._signature_line(message, prefix=struct.pack(">Q", timestamp))
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519NoteVerifier):
     """A trusted cosigner, from its vkey (signature type 0x04)."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public", "_vkey")
+    __slots__ = ("_vkey",)
+    SIG_TYPE = SIG_TYPE_COSIGNATURE_V1
 
     def __init__(self, vkey: str) -> None:
-        parsed = parse_vkey(vkey, SIG_TYPE_COSIGNATURE_V1)
-        try:
-            self._key = Ed25519PublicKey.from_public_bytes(parsed.public_key)
-        except ValueError as exc:
-            raise VKEY_MALFORMED("not an Ed25519 public key") from exc
-        self._name = parsed.name
-        self._key_id = parsed.key_id
-        self._public = parsed.public_key
+        super().__init__(vkey)
         self._vkey = vkey
-
-    def __repr__(self) -> str:
-        return f"CosignatureVerifier({self._name!r}, key_id={self._key_id.hex()})"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CosignatureVerifier):
@@ -172,24 +115,8 @@ class CosignatureVerifier:
         return hash((self._name, self._public))
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public
-
-    @property
     def vkey(self) -> str:
         return self._vkey
-
-    def _is_mine(self, name: str, blob: bytes) -> bool:
-        # "compute the expected name and key ID, and ignore any signature lines that don't match"
-        return name == self._name and blob[:KEY_ID_SIZE] == self._key_id
 
     def matches(self, line: str) -> bool:
         """Whether ``line`` (one signature line) claims to be by this cosigner."""
