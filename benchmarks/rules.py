@@ -26,24 +26,20 @@ from benchmarks.table import Row, render
 from civicid import sdjwt
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
-from civicid.entitlements import SINGLE_USE
 from civicid.identity import Identity
-from civicid.issuance_rules import publish_body
 from civicid.jose import PrivateKey
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import PRE_AUTHORIZED_GRANT, CredentialRequest, TokenRequest, build_proof_jwt
 from civicid.policy import CREDENTIAL_QUERY_ID
 from civicid.status_uri import status_service
+from cli.demo_rules import RULE, SENIOR, VOUCHER, senior_pass_type, senior_rule, voucher_type
 from cli.harness import free_port, serving
 
 PART = "rules"
 ROOT = Path(__file__).parents[1]
 TYPES = ROOT / "examples" / "types"
 NATIONAL_ID: Final = "https://civicid.example/vct/national-id"
-SENIOR: Final = "https://civicid.example/vct/senior-transit-pass"
-VOUCHER: Final = "https://civicid.example/vct/food-voucher"
-RULE: Final = "senior-transit"
 PUBLIC_URL: Final = "https://transport.bench.example"
 # An automatic issuance does what a clerk-made one does plus a presentation's checks (a few
 # proven ledger answers, two signatures): it should keep at least half the pace.
@@ -59,27 +55,6 @@ SENIOR_CLAIMS: Final[dict[str, Any]] = {
     "age_equal_or_over": {"18": True, "65": True},
 }
 ASKED: Final = [("given_name",), ("family_name",), ("resident",), ("age_equal_or_over", "65")]
-POLICY: Final[dict[str, Any]] = {
-    "title": "Senior transit pass",
-    "purpose": "Free public transport for residents aged 65 or over",
-    "credential_types": [NATIONAL_ID],
-    "required_claims": ["given_name", "family_name"],
-    "predicates": [
-        {"claim": "resident", "equals": True},
-        {"claim": "age_equal_or_over", "age_at_least": 65},
-    ],
-}
-
-
-def simple_type(vct: str, name: str, claims: list[str], **extra: Any) -> dict[str, Any]:
-    metadata = {
-        "vct": vct,
-        "name": name,
-        "claims": [{"path": [c], "sd": "always"} for c in claims],
-        **extra,
-    }
-    schema = {"type": "object", "properties": {c: {"type": "string"} for c in claims}}
-    return {"vct": vct, "metadata": metadata, "schema": schema}
 
 
 @dataclass
@@ -143,28 +118,9 @@ def agency_issuer(w: World) -> tuple[Any, Identity]:
     w.submit(
         agency, tx.CREDENTIAL_TYPE, {"vct": NATIONAL_ID, "metadata": metadata, "schema": schema}
     )
-    w.submit(
-        agency,
-        tx.CREDENTIAL_TYPE,
-        simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"]),
-    )
-    w.submit(
-        agency,
-        tx.CREDENTIAL_TYPE,
-        simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True}),
-    )
-    w.submit(
-        agency,
-        tx.ISSUANCE_RULE,
-        publish_body(
-            name=RULE,
-            version=1,
-            vct=SENIOR,
-            policy=POLICY,
-            claims={"concession": "senior"},
-            copy=["given_name", "family_name"],
-        ),
-    )
+    w.submit(agency, tx.CREDENTIAL_TYPE, senior_pass_type())
+    w.submit(agency, tx.CREDENTIAL_TYPE, voucher_type())
+    w.submit(agency, tx.ISSUANCE_RULE, senior_rule())  # examples/rules/senior-transit.toml
     home = w.root / "issuer"
     KeyStore(home / "keys").put("agency", agency.to_json())
     configurations = [

@@ -52,6 +52,25 @@ def simple_type(vct: str, name: str, claims: list[str], **extra: Any) -> dict[st
     return {"vct": vct, "metadata": metadata, "schema": schema}
 
 
+def senior_pass_type() -> dict[str, Any]:
+    """The senior transit pass's type (what the rule issues): the demo's, the rules benchmark's
+    and the rules tests' one definition."""
+    return simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"])
+
+
+def voucher_type() -> dict[str, Any]:
+    """The food voucher's type, single use."""
+    return simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True})
+
+
+def senior_rule(version: int = 1) -> dict[str, Any]:
+    """The senior transit rule's publish body, as ``examples/rules/senior-transit.toml`` (what
+    an agency would publish with ``civicid issuer rules publish``) writes it."""
+    rule_file = stack.EXAMPLES / "rules" / f"{RULE}.toml"
+    body = from_rule_file(tomllib.loads(rule_file.read_text("utf-8")), RULE)
+    return {**body, "version": version}
+
+
 def register(
     client: LedgerClient, ledger: Any, keys: KeyStore, name: str, role: str, names: dict[str, str],
     base_url: str | None = None,
@@ -100,14 +119,9 @@ def run(
         transport = register(client, ledger, keys, TRANSPORT, "agency", TRANSPORT_NAMES, public)
         stack.accredit(client, ledger, transport.did, purpose="Issue concessions and aid",
                        credential_types=[SENIOR, VOUCHER])  # fmt: skip
-        submit(client, ledger, transport, tx_types.CREDENTIAL_TYPE,
-               simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name",
-                                                          "concession"]))  # fmt: skip
-        voucher_type = simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True})
-        submit(client, ledger, transport, tx_types.CREDENTIAL_TYPE, voucher_type)
-        rule_file = stack.EXAMPLES / "rules" / f"{RULE}.toml"
-        body = {**from_rule_file(tomllib.loads(rule_file.read_text("utf-8")), RULE), "version": 1}
-        seq = submit(client, ledger, transport, tx_types.ISSUANCE_RULE, body)
+        submit(client, ledger, transport, tx_types.CREDENTIAL_TYPE, senior_pass_type())
+        submit(client, ledger, transport, tx_types.CREDENTIAL_TYPE, voucher_type())
+        seq = submit(client, ledger, transport, tx_types.ISSUANCE_RULE, senior_rule())
         story.say(f"issuance_rule.publish {RULE} v1 → entry {seq}, by {TRANSPORT_NAMES['en']}")
         story.say("issue a senior transit pass to a resident national ID holder aged 65+")
         story.say("the ledger checked: the authority is accredited for the pass; every type named")

@@ -16,17 +16,17 @@ from typer.testing import CliRunner
 
 from civicid import sdjwt
 from civicid import transaction as tx
-from civicid.entitlements import SINGLE_USE
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
 from civicid.policy import CREDENTIAL_QUERY_ID
+from cli.demo_rules import senior_pass_type, voucher_type
 from cli.main import app
 from issuer.by_rule import RuleIssuance, RuleRequest
 from issuer.settings import ConfigurationSettings
 from tests.issuer.conftest import CONFIG, NATIONAL_ID, ROOT, Clock, Env, LedgerWorld, make_env
 from tests.issuer.holder import Holder, InProcess
-from tests.rules.world import POLICY, RULE, SENIOR, VOUCHER, simple_type
+from tests.rules.world import POLICY, RULE, SENIOR, VOUCHER
 
 SENIOR_CONFIG = "senior_transit_pass"
 SENIOR_CLAIMS: dict[str, Any] = {
@@ -44,11 +44,9 @@ def pass_type(ledger_world: LedgerWorld) -> str:
     """The pass type, registered once on the module's ledger by the transport authority."""
     owner = ledger_world.register("agency")
     ledger_world.accredit(owner, [SENIOR])
-    body = simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"])
-    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, body)
+    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, senior_pass_type())
     ledger_world.accredit(owner, [VOUCHER])
-    voucher = simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True})
-    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, voucher)
+    ledger_world.submit(owner, tx.CREDENTIAL_TYPE, voucher_type())
     return SENIOR
 
 

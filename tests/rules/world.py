@@ -10,58 +10,31 @@ from typing import Any, Final
 import httpx
 
 from civicid import transaction as tx
-from civicid.entitlements import SINGLE_USE
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
+from cli.demo_rules import (
+    RULE,
+    SENIOR,
+    VOUCHER,
+    senior_pass_type,
+    senior_rule,
+    voucher_type,
+)
 from tests.verifier.world import DESK_CLAIMS, NATIONAL_ID, World
 
-SENIOR: Final = "https://civicid.example/vct/senior-transit-pass"
-VOUCHER: Final = "https://civicid.example/vct/food-voucher"
-RULE: Final = "senior-transit"
-# P: a resident national ID holder aged 65 or over; the name goes onto the pass.
-POLICY: Final[dict[str, Any]] = {
-    "title": "Senior transit pass",
-    "purpose": "Free public transport for residents aged 65 or over",
-    "credential_types": [NATIONAL_ID],
-    "required_claims": ["given_name", "family_name"],
-    "predicates": [
-        {"claim": "resident", "equals": True},
-        {"claim": "age_equal_or_over", "age_at_least": 65},
-    ],
-}
-
-
-def simple_type(vct: str, name: str, claims: list[str], **extra: Any) -> dict[str, Any]:
-    metadata = {
-        "vct": vct,
-        "name": name,
-        "claims": [{"path": [c], "sd": "always"} for c in claims],
-        **extra,
-    }
-    schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "properties": {c: {"type": "string"} for c in claims},
-    }
-    return {"vct": vct, "metadata": metadata, "schema": schema}
+# P: a resident national ID holder aged 65 or over; the name goes onto the pass (the example
+# rule the demo publishes, examples/rules/senior-transit.toml).
+POLICY: Final[dict[str, Any]] = senior_rule()["policy"]
 
 
 def add_types(world: World) -> None:
     """The agency is accredited for the pass and the voucher and registers both; the voucher
     is single use, and the world's desk may check it (a distribution point)."""
     world.accredit(world.agency, vcts=[SENIOR, VOUCHER])
-    world.submit(
-        world.agency,
-        tx.CREDENTIAL_TYPE,
-        simple_type(SENIOR, "Senior transit pass", ["given_name", "family_name", "concession"]),
-    )
-    world.submit(
-        world.agency,
-        tx.CREDENTIAL_TYPE,
-        simple_type(VOUCHER, "Food voucher", ["programme"], **{SINGLE_USE: True}),
-    )
+    world.submit(world.agency, tx.CREDENTIAL_TYPE, senior_pass_type())
+    world.submit(world.agency, tx.CREDENTIAL_TYPE, voucher_type())
     world.accredit(world.desk, claims={VOUCHER: ["programme"], NATIONAL_ID: DESK_CLAIMS})
 
 
@@ -80,13 +53,14 @@ def publish_rule(
     vct: str = SENIOR,
     name: str = RULE,
 ) -> int:
+    example = senior_rule(version)
     body = publish_body(
         name=name,
         version=version,
         vct=vct,
         policy=POLICY if policy is None else policy,
-        claims={"concession": "senior"},
-        copy=["given_name", "family_name"],
+        claims=example["claims"],
+        copy=example["copy"],
     )
     return world.submit(who or world.agency, tx.ISSUANCE_RULE, body)
 
