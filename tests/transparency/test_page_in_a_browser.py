@@ -6,56 +6,20 @@ AA contrast; nothing is fetched but from the ledger; screenshots at desk and pho
 from __future__ import annotations
 
 import json
-import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
 import pytest
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Page, Route
 
 from cli.harness import free_port, serving
 from ledger.app import create_app
 from ledger.settings import LedgerSettings
+from tests.browser import MIN_CONTRAST, contrast, loopback_page, screenshots, until
 from tests.ledger.conftest import World
 from tests.transparency.stories import populate, redeem, rules_and_redemptions
 from tests.transparency.test_hostile_strings import NAME, hostile_world
-
-CHROMIUM: Final = "/usr/bin/chromium"
-ARGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS_ENV: Final = "CIVICID_SCREENSHOTS"
-MIN_CONTRAST: Final = 4.5  # WCAG 2.2 SC 1.4.3, normal text
-
-CONTRAST_JS: Final = """
-(selector) => {
-  const el = document.querySelector(selector);
-  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const lum = (c) => {
-    const [r, g, b] = rgb(c).map((v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  let node = el, bg = "rgba(0, 0, 0, 0)";
-  while (node && (bg === "rgba(0, 0, 0, 0)" || bg === "transparent")) {
-    bg = getComputedStyle(node).backgroundColor;
-    node = node.parentElement;
-  }
-  if (bg === "rgba(0, 0, 0, 0)") bg = "rgb(255, 255, 255)";
-  const a = lum(getComputedStyle(el).color), b = lum(bg);
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-}
-"""
 
 
 @pytest.fixture
@@ -78,36 +42,13 @@ def hostile_url(world: World) -> Iterator[str]:
 @pytest.fixture
 def browser_page() -> Iterator[tuple[Page, list[str]]]:
     """A page that may fetch from the loopback ledger only; the URLs it tried elsewhere."""
-    elsewhere: list[str] = []
-
-    def only_loopback(route: Route) -> None:
-        if route.request.url.startswith("http://127.0.0.1"):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        context.route("**/*", only_loopback)
-        yield context.new_page(), elsewhere
-        browser.close()
+    with loopback_page(1200, 900) as (page, elsewhere):
+        yield page, elsewhere
 
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    target = Path(os.environ.get(SHOTS_ENV) or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def until(page: Page, script: str, timeout: float = 15.0) -> None:
-    """Poll ``script`` from here: the page's CSP forbids the eval wait_for_function uses."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(script):
-        assert time.monotonic() < deadline, f"timed out waiting for {script}"
-        page.wait_for_timeout(50)
+    return screenshots(tmp_path)
 
 
 def check_entry(page: Page, entry: str) -> tuple[str, list[tuple[str, str]]]:
@@ -229,7 +170,7 @@ def test_keyboard_only_and_contrast(ledger_url: str, browser_page: tuple[Page, l
     until(page, "document.getElementById('result').className === 'passed'")
     for selector in ("h1", "h2", "#result li", "th", "td", ".muted", ".hint", ".axis",
                      ".status-active", ".counts .revoked strong", "summary"):  # fmt: skip
-        ratio = page.evaluate(CONTRAST_JS, selector)
+        ratio = contrast(page, selector)
         assert ratio >= MIN_CONTRAST, (selector, ratio)
     # Every chart has a text alternative: a title, a description, and a table of numbers.
     charts = page.locator("svg.plot")

@@ -4,89 +4,29 @@ decision shows in plain words; colours meet WCAG AA contrast; screenshots are ke
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from civicid.dcql import ClaimPath
+from tests.browser import MIN_CONTRAST, contrast, loopback_page, screenshots, until
 from tests.verifier.loopback import Desk, wallet_answer
 from tests.verifier.world import CLAIMS, NESTED_PARENT, REVOKED, World
-
-CHROMIUM: Final = "/usr/bin/chromium"
-ARGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Where screenshots go: CIVICID_SCREENSHOTS to keep them, else the test's tmp dir.
-SHOTS_ENV: Final = "CIVICID_SCREENSHOTS"
-# WCAG 2.2 SC 1.4.3: normal text needs 4.5:1 against its background.
-MIN_CONTRAST: Final = 4.5
-
-CONTRAST_JS: Final = """
-(selector) => {
-  const el = document.querySelector(selector);
-  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
-  const lum = (c) => {
-    const [r, g, b] = rgb(c).map((v) => {
-      v /= 255;
-      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  let node = el, bg = "rgba(0, 0, 0, 0)";
-  while (node && (bg === "rgba(0, 0, 0, 0)" || bg === "transparent")) {
-    bg = getComputedStyle(node).backgroundColor;
-    node = node.parentElement;
-  }
-  if (bg === "rgba(0, 0, 0, 0)") bg = "rgb(255, 255, 255)";
-  const a = lum(getComputedStyle(el).color), b = lum(bg);
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-}
-"""
 
 
 @pytest.fixture
 def page() -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-        # Nothing may be fetched from anywhere but the desk itself.
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_()
-                if route.request.url.startswith("http://127.0.0.1")
-                else route.abort()
-            ),
-        )
-        yield context.new_page()
-        browser.close()
+    """A page that may fetch from the desk itself only (anything else is refused)."""
+    with loopback_page(1100, 900) as (page, _):
+        yield page
 
 
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
-    target = Path(os.environ.get(SHOTS_ENV) or tmp_path)
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def until(page: Page, script: str, timeout: float = 10.0) -> None:
-    """Poll ``script`` from here: the page's CSP forbids the eval wait_for_function uses."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(script):
-        assert time.monotonic() < deadline, f"timed out waiting for {script}"
-        page.wait_for_timeout(50)
+    return screenshots(tmp_path)
 
 
 def answer_when_shown(
@@ -142,7 +82,7 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     assert "age_equal_or_over" not in steps and "is True" not in steps
     page.screenshot(path=str(shots / "desk-3-eligible.png"), full_page=True)
     for selector in ("#verdict", "#reason", ".purpose", "button#again", ".bar h1", ".foot p"):
-        ratio = page.evaluate(CONTRAST_JS, selector)
+        ratio = contrast(page, selector)
         assert ratio >= MIN_CONTRAST, (selector, ratio)
     assert not external
 
@@ -165,7 +105,7 @@ def test_not_eligible_in_plain_words(world: World, desk: Desk, page: Page, shots
     )
     page.screenshot(path=str(shots / "desk-4-not-eligible.png"), full_page=True)
     for selector in ("#verdict", "#steps li.failed", "#steps li.skipped"):
-        ratio = page.evaluate(CONTRAST_JS, selector)
+        ratio = contrast(page, selector)
         assert ratio >= MIN_CONTRAST, (selector, ratio)
 
 
