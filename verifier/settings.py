@@ -26,14 +26,18 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_")
     part = "verifier"
     invalid = VERIFIER_SETTINGS_INVALID
-    # What ``init`` binds, and ``rewrite`` writes to verifier.toml.
+    # What ``init`` binds, and ``rewrite`` writes to verifier.toml: with what the desk's
+    # operator chose for how old a witnessed checkpoint and a request may be (a re-run of
+    # ``init`` that dropped them would loosen the desk's policy without a word).
     saved = (
         "desk",
         "ledger_url",
         "checkpoint_key",
         "witness_policy",
+        "checkpoint_max_age",
         "public_url",
         "policies_dir",
+        "request_ttl",
     )
 
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)
