@@ -3,7 +3,8 @@ enforces and raises its own code; the first failure decides, later steps are ski
 
 Steps 1-3, 5-7 and 10 are the kernel's SD-JWT steps (``civicid.sdjwt``) run one at a time so
 the decision can say which one failed; the others put the ledger (keys, accreditations, types,
-status lists, each proven) and the desk's policy around them.
+status lists, each proven) and the desk's policy around them. A refusal carries its code and
+message only: a step's outcome keeps nothing else.
 """
 
 from __future__ import annotations
@@ -180,8 +181,8 @@ class Run:
         except Error as exc:
             if not KEY_NOT_IN_FORCE.matches(exc):
                 raise
-            raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message, **exc.details) from exc
-        return self.kid.rsplit("#", 1)[-1]
+            raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message) from exc
+        return self.kid.rpartition("#")[2]
 
     # 5. RFC 9901 §7.1 step 2.2: the issuer's signature, with that key only.
     def signature(self) -> str:
@@ -236,8 +237,7 @@ class Run:
         )
         if standing.accreditation is None:
             raise ISSUER_NOT_ACCREDITED(
-                f"{self.iss} was not accredited for {self.vct} at issuance ({standing.reason})",
-                reason=standing.reason,
+                f"{self.iss} was not accredited for {self.vct} at issuance ({standing.reason})"
             )
         return standing.accreditation
 
@@ -307,7 +307,7 @@ class Run:
             try:
                 select(self.claims, path, checked=True)
             except Error as exc:
-                raise CLAIM_MISSING(f"{name} was not disclosed", claim=name) from exc
+                raise CLAIM_MISSING(f"{name} was not disclosed") from exc
         return ", ".join(self.policy.required)
 
     # 15. The policy's conditions on the disclosed values.
