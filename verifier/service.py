@@ -34,6 +34,8 @@ from civicid.oid4vp import (
 )
 from civicid.times import Clock, rfc3339, system_clock
 from civicid.trust import ANY_AGE, DeskStanding, Trust
+from civicid.trust.federation import Federation
+from civicid.trust.pins import Pins
 from verifier import redemption
 from verifier.checks import STEPS, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
@@ -133,8 +135,10 @@ class Verifier:
         base_url: str,
         clock: Clock = system_clock,
         request_ttl: int = 300,
+        federation: Federation | None = None,
     ) -> None:
         self.desk = desk
+        self.federation = federation  # foreign ledgers pinned by this desk (docs/federation.md)
         self.policies = policies
         self.trust = trust
         self.store = store
@@ -177,6 +181,13 @@ class Verifier:
                 policy=settings.checkpoint_policy(),
             )
             trust = Trust(client, clock=clock)
+        # Offline, the snapshot is the local ledger's only: foreign issuers are not federated.
+        pins = () if offline else Pins(settings.federation_path).load()
+        federation = (
+            Federation.open(trust, pins, clock=clock, trust_dir=settings.federation_path)
+            if pins
+            else None
+        )
         verifier = cls(
             desk=desk,
             policies=load_policies(settings.policies_path),
@@ -185,6 +196,7 @@ class Verifier:
             base_url=settings.base_url,
             clock=clock,
             request_ttl=settings.request_ttl,
+            federation=federation,
         )
         if check_accreditation:
             try:
@@ -197,6 +209,8 @@ class Verifier:
     def close(self) -> None:
         self.store.close()
         self.trust.close()
+        if self.federation is not None:
+            self.federation.close()
 
     def desk_names(self) -> dict[str, str]:
         """The desk's display names as governance endorsed them (its first DID document, on
@@ -345,6 +359,7 @@ class Verifier:
             now=now,
             replay=self.store,
             on_status_uri=self._seen_status_uri,
+            federation=self.federation,
         )
         # A single-use entitlement found eligible is redeemed here, on the ledger, at once.
         return redemption.redeem(decision, self.desk, self.trust, now)

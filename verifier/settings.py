@@ -83,3 +83,8 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     @property
     def trust_file(self) -> Path:
         return self.home / "checkpoint"
+
+    @property
+    def federation_path(self) -> Path:
+        """The foreign ledgers this desk pins (``civicid verifier federate``)."""
+        return self.home / "federation"

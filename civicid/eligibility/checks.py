@@ -46,6 +46,7 @@ from civicid.jose import PublicKey
 from civicid.policy import Policy, today_of
 from civicid.proven import CREDENTIAL_TYPE_NOT_FOUND
 from civicid.trust import KEY_NOT_IN_FORCE, Trust
+from civicid.trust.federation import Federation, Route
 
 # One SD-JWT VC presentation: the kernel's bound on what it parses at all.
 MAX_PRESENTATION_CHARS: Final = sdjwt.MAX_PRESENTATION_BYTES
@@ -125,6 +126,8 @@ class Run:
     notes: dict[str, str] = field(default_factory=dict)
     single_use: bool = False
     redeem: tuple[str, int] | None = None  # a single-use credential's status reference
+    federation: Federation | None = None  # pinned foreign ledgers, if the desk trusts any
+    route: Route | None = None  # the ledger that answers for the issuer (step 3)
 
     @property
     def presentation(self) -> sdjwt.Presentation:
@@ -170,6 +173,11 @@ class Run:
         self.iat = iat
         if self.policy.issuers is not None and self.iss not in self.policy.issuers:
             raise ISSUER_NOT_ACCEPTED(f"{self.policy.name} accepts only named issuers")
+        if self.federation is not None:  # every later question goes to the issuer's ledger
+            self.route = self.federation.route_issuer(self.iss, now=self.now, max_age=self.max_age)
+            self.trust = self.route.trust
+            if self.route.foreign:
+                return f"{self.iss} (ledger {self.route.ledger})"
         return self.iss
 
     # 4. The key kid names, in the issuer's DID document as it stood at iat, proven.
@@ -226,6 +234,8 @@ class Run:
         if error is not None:
             raise VCT_SCHEMA_MISMATCH(error)
         self.single_use = single_use(proven.metadata)
+        if self.route is not None:
+            self.route.require_type(vct, single_use=self.single_use)
         return vct
 
     # 9. The issuer held an accreditation for vct at iat (not revoked before it), from
@@ -275,8 +285,8 @@ class Run:
         if not isinstance(uri, str) or not uri:
             raise CREDENTIAL_STATUS_INVALID("status must hold status_list.uri and .idx (§6.2)")
         fetched = self.trust.status_list(uri, issuer=self.iss, now=self.now, max_age=self.max_age)
-        if self.on_status_uri is not None:
-            self.on_status_uri(str(uri))
+        if self.on_status_uri is not None and not (self.route and self.route.foreign):
+            self.on_status_uri(str(uri))  # a foreign list is not the local ledger's to sync
         value = status_list.status_of(reference, fetched.value.token)
         if value == status_list.STATUS_VALID:
             return f"valid (list entry {fetched.value.seq})"
@@ -442,10 +452,12 @@ def check_presentation(
     now: int,
     replay: ReplayGuard | None = None,
     on_status_uri: Callable[[str], None] | None = None,
+    federation: Federation | None = None,
 ) -> Decision:
     """Run every step in order; the first failure decides. Never raises for a bad
     presentation: the decision says which step failed, with its code."""
     run = Run(presentation, policy, nonce, client_id, now, trust, replay, on_status_uri)
+    run.federation = federation
     outcomes: list[Outcome] = []
     failed = False
     for step in STEPS:

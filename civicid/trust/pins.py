@@ -1,0 +1,212 @@
+"""Foreign CivicID ledgers a desk or a wallet trusts, each pinned by a trust policy.
+
+A pin names a ledger (a short local name), its URLs (the ledger and its mirrors), its C2SP
+tlog-policy (exactly one ``log`` line: the checkpoint key; its witnesses and quorum), the
+governance DID its genesis must name, and, for a desk, what it accepts from that ledger: the
+credential types, and optionally only some of the issuers accredited there for them.
+
+Pins live in one directory of the part's data (``ledgers.json`` plus the policy files as
+given, ``<name>.policy``); every file is validated when it is loaded, and written durably.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
+from civicid.did import DID, parse_did
+from civicid.errors import Error, InvalidInput, NotFound, declare
+from civicid.keystore import write_private
+from civicid.ledger_client import ledger_urls
+from civicid.tlog_policy import MAX_POLICY_BYTES, POLICY_TOO_LARGE
+
+FEDERATION_INVALID = declare(
+    "federation_invalid", InvalidInput, "a pinned foreign ledger is not usable as given"
+)
+FEDERATION_UNKNOWN = declare("federation_unknown", NotFound, "no foreign ledger of that name")
+
+PINS_FILE: Final = "ledgers.json"
+POLICY_SUFFIX: Final = ".policy"
+# A desk trusts its neighbours' ledgers, not the world's: a few dozen at most, each asked in
+# turn when an issuer is not on the local ledger, so the bound also bounds that search.
+MAX_FOREIGN_LEDGERS: Final = 16
+# Types and named issuers accepted from one ledger: a desk's policies name a handful.
+MAX_ACCEPTED: Final = 64
+# The index is a few lines per ledger: anything past this is not one people wrote.
+MAX_PINS_BYTES: Final = 256 * 1024
+# A name is a file name and a label on the desk's page: short, lower case, no path.
+NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedLedger:
+    """One foreign ledger, as pinned: checked when built (valid once made)."""
+
+    name: str
+    urls: str  # one URL, or a ledger and its mirrors separated by commas
+    policy_text: str  # the C2SP tlog-policy as given
+    governance: DID
+    types: tuple[str, ...] = ()  # credential types a desk accepts from it (none: nothing)
+    issuers: tuple[DID, ...] | None = None  # None: any issuer accredited there for the types
+    max_age: int = DEFAULT_MAX_AGE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+            raise FEDERATION_INVALID(
+                f"a ledger's name is 1-40 of a-z, 0-9 and '-': {str(self.name)[:60]!r}"
+            )
+        try:
+            ledger_urls(self.urls)
+            self.policy  # noqa: B018  (parsed to refuse a bad file now, not at first use)
+            parse_did(self.governance)
+            for did in self.issuers or ():
+                parse_did(did)
+        except Error as exc:
+            raise FEDERATION_INVALID(f"ledger {self.name}: {exc.message}", reason=exc.code) from exc
+        if len(self.types) > MAX_ACCEPTED or len(self.issuers or ()) > MAX_ACCEPTED:
+            raise FEDERATION_INVALID(f"ledger {self.name}: at most {MAX_ACCEPTED} types, issuers")
+        if any(not isinstance(vct, str) or not vct for vct in self.types):
+            raise FEDERATION_INVALID(f"ledger {self.name}: a type is a non-empty string")
+
+    @property
+    def policy(self) -> CheckpointPolicy:
+        """The pinned trust policy; its single ``log`` line is the ledger's checkpoint key."""
+        policy = CheckpointPolicy.parse(self.policy_text, max_age=self.max_age)
+        if len(policy.witnesses.logs) != 1:
+            raise FEDERATION_INVALID(
+                f"ledger {self.name}: the policy must name exactly one log (its checkpoint key),"
+                f" not {len(policy.witnesses.logs)}"
+            )
+        return policy
+
+    @property
+    def vkey(self) -> str:
+        return self.policy.witnesses.logs[0].vkey
+
+    @property
+    def origin(self) -> str:
+        return self.policy.witnesses.logs[0].origin
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "urls": self.urls,
+            "governance": self.governance,
+            "types": list(self.types),
+            "issuers": None if self.issuers is None else list(self.issuers),
+            "max_age": self.max_age,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, policy_text: str) -> PinnedLedger:
+        try:
+            issuers = data["issuers"]
+            return cls(
+                name=str(data["name"]),
+                urls=str(data["urls"]),
+                policy_text=policy_text,
+                governance=DID(str(data["governance"])),
+                types=tuple(str(vct) for vct in data.get("types", [])),
+                issuers=None if issuers is None else tuple(DID(str(d)) for d in issuers),
+                max_age=int(data.get("max_age", DEFAULT_MAX_AGE)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FEDERATION_INVALID(f"a pinned ledger is malformed: {exc!r}") from exc
+
+
+def read_policy(path: Path) -> str:
+    """A tlog-policy file's text (bounded read, UTF-8)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise FEDERATION_INVALID(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_POLICY_BYTES:
+        raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FEDERATION_INVALID(f"{path} is not UTF-8") from exc
+
+
+class Pins:
+    """The pinned foreign ledgers kept in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @property
+    def index(self) -> Path:
+        return self.directory / PINS_FILE
+
+    def load(self) -> tuple[PinnedLedger, ...]:
+        """Every pin, each validated (its policy file included); none when nothing is pinned."""
+        if not self.index.exists():
+            return ()
+        try:
+            with self.index.open("rb") as handle:
+                raw = handle.read(MAX_PINS_BYTES + 1)
+            if len(raw) > MAX_PINS_BYTES:
+                raise FEDERATION_INVALID(f"{self.index} exceeds {MAX_PINS_BYTES} bytes")
+            data = json.loads(raw)
+            entries = data["ledgers"]
+            if not isinstance(entries, list):
+                raise TypeError("ledgers is not a list")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FEDERATION_INVALID(f"{self.index} cannot be read: {exc}") from exc
+        pins = tuple(
+            PinnedLedger.from_json(entry, read_policy(self._policy_path(entry)))
+            for entry in entries
+        )
+        check_unique(pins)
+        return pins
+
+    def _policy_path(self, entry: Any) -> Path:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            raise FEDERATION_INVALID(f"a pinned ledger's name is malformed: {str(name)[:60]!r}")
+        return self.directory / f"{name}{POLICY_SUFFIX}"
+
+    def add(self, pin: PinnedLedger) -> None:
+        """Pin ``pin`` (replacing one of the same name): its policy first, then the index, each
+        durable before the next; a bad pin leaves every file as it was."""
+        pins = [p for p in self.load() if p.name != pin.name] + [pin]
+        check_unique(pins)
+        write_private(self.directory / f"{pin.name}{POLICY_SUFFIX}", pin.policy_text.encode())
+        self._save(pins)
+
+    def remove(self, name: str) -> None:
+        pins = self.load()
+        if all(p.name != name for p in pins):
+            raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
+        self._save([p for p in pins if p.name != name])
+        (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
+
+    def _save(self, pins: Iterable[PinnedLedger]) -> None:
+        body = {"ledgers": [p.to_json() for p in pins]}
+        write_private(self.index, json.dumps(body, indent=2).encode())
+
+
+def check_unique(pins: Iterable[PinnedLedger]) -> None:
+    """At most ``MAX_FOREIGN_LEDGERS``, no name or checkpoint key pinned twice."""
+    pins = list(pins)
+    if len(pins) > MAX_FOREIGN_LEDGERS:
+        raise FEDERATION_INVALID(f"at most {MAX_FOREIGN_LEDGERS} foreign ledgers")
+    for label, values in (("name", [p.name for p in pins]), ("key", [p.vkey for p in pins])):
+        if len(set(values)) != len(values):
+            raise FEDERATION_INVALID(f"two foreign ledgers share a {label}")
+
+
+__all__ = [
+    "FEDERATION_INVALID",
+    "FEDERATION_UNKNOWN",
+    "MAX_FOREIGN_LEDGERS",
+    "PinnedLedger",
+    "Pins",
+    "read_policy",
+]

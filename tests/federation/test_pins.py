@@ -1,0 +1,107 @@
+"""A pinned ledger is validated when it is pinned and when it is loaded: a bad one is refused
+with its code and leaves the pins as they were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civicid.cosignature import CosignerKey
+from civicid.errors import Error
+from civicid.trust.pins import MAX_FOREIGN_LEDGERS, PinnedLedger, Pins
+from ledger.setup import initialize
+from tests.verifier.world import NATIONAL_ID, Clock
+
+GOVERNANCE = "did:civicid:" + "a" * 32
+
+
+@pytest.fixture(scope="module")
+def vkeys(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    root = tmp_path_factory.mktemp("ledgers")
+    return [initialize(root / str(i), clock=Clock()).vkey for i in range(2)]
+
+
+def made(vkey: str, **changes: object) -> PinnedLedger:
+    fields: dict[str, object] = {
+        "name": "abroad",
+        "urls": "http://127.0.0.1:9",
+        "policy_text": f"log {vkey}\nquorum none\n",
+        "governance": GOVERNANCE,
+        "types": (NATIONAL_ID,),
+    }
+    fields.update(changes)
+    return PinnedLedger(**fields)  # type: ignore[arg-type]
+
+
+def refused(code: str, make: object) -> Error:
+    with pytest.raises(Error) as info:
+        make()  # type: ignore[operator]
+    assert info.value.code == code, info.value
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"name": "Abroad/../x"}, None),
+        ({"name": ""}, None),
+        ({"urls": "ftp://ledger.example"}, "ledger_url_invalid"),
+        ({"governance": "did:web:example.org"}, "did_invalid"),
+        ({"issuers": ("not-a-did",)}, "did_invalid"),
+        ({"policy_text": "quorum none\n"}, None),  # no log: no checkpoint key pinned
+        ({"policy_text": "log nonsense\nquorum none\n"}, "vkey_malformed"),
+        ({"types": ("",)}, None),
+    ],
+)
+def test_a_bad_pin_is_refused(vkeys: list[str], changes: dict[str, object],
+                              reason: str | None) -> None:  # fmt: skip
+    error = refused("federation_invalid", lambda: made(vkeys[0], **changes))
+    if reason is not None:
+        assert error.details.get("reason") == reason, error
+
+
+def test_two_logs_in_one_policy_are_refused(vkeys: list[str]) -> None:
+    text = f"log {vkeys[0]}\nlog {vkeys[1]}\nquorum none\n"
+    refused("federation_invalid", lambda: made(vkeys[0], policy_text=text))
+
+
+def test_a_witness_named_twice_is_refused(vkeys: list[str]) -> None:
+    witness = CosignerKey.generate("w.example")
+    text = f"log {vkeys[0]}\nwitness a {witness.vkey()}\nwitness a {witness.vkey()}\nquorum a\n"
+    error = refused("federation_invalid", lambda: made(vkeys[0], policy_text=text))
+    assert error.details.get("reason") == "policy_name_duplicate"
+
+
+def test_pins_round_trip_and_a_bad_one_changes_nothing(vkeys: list[str], tmp_path: Path) -> None:
+    pins = Pins(tmp_path / "federation")
+    assert pins.load() == ()
+    first = made(vkeys[0])
+    pins.add(first)
+    assert pins.load() == (first,)
+    index = pins.index.read_bytes()
+    refused("federation_invalid", lambda: pins.add(made(vkeys[0], name="again")))  # same key
+    assert pins.index.read_bytes() == index
+    assert not (tmp_path / "federation" / "again.policy").exists()
+    second = made(vkeys[1], name="other", issuers=(GOVERNANCE,))
+    pins.add(second)
+    assert pins.load() == (first, second)
+    pins.remove("abroad")
+    assert pins.load() == (second,)
+    refused("federation_unknown", lambda: pins.remove("abroad"))
+
+
+def test_a_tampered_policy_file_is_refused_on_load(vkeys: list[str], tmp_path: Path) -> None:
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    (tmp_path / "abroad.policy").write_text("quorum nobody\n")
+    refused("federation_invalid", pins.load)
+    pins.index.write_text("{not json")
+    refused("federation_invalid", pins.load)
+
+
+def test_too_many_ledgers_are_refused(vkeys: list[str], tmp_path: Path) -> None:
+    pins = [made(vkeys[0], name=f"l{i}") for i in range(MAX_FOREIGN_LEDGERS + 1)]
+    from civicid.trust.pins import check_unique
+
+    refused("federation_invalid", lambda: check_unique(pins))
