@@ -12,12 +12,15 @@ from typing import Annotated
 import typer
 
 from cli.demo import demo
+from cli.federate import federate_app
 from cli.up import up
 from issuer.cli import app as issuer_app
 from ledger.cli import app as ledger_app
 from ledger.witness.cli import app as witness_app
 from verifier.cli import app as verifier_app
+from verifier.settings import VerifierSettings
 from wallet.cli import app as wallet_app
+from wallet.settings import WalletSettings
 
 app = typer.Typer(
     help="CivicID: credentials for public services, anchored on an auditable public ledger.",
@@ -50,6 +53,14 @@ app.add_typer(issuer_app, name="issuer")
 app.add_typer(wallet_app, name="wallet")
 app.add_typer(verifier_app, name="verifier")
 app.add_typer(witness_app, name="witness")
+verifier_app.add_typer(
+    federate_app("verifier", lambda data_dir: VerifierSettings.load(data_dir).federation_path),
+    name="federate",
+)
+wallet_app.add_typer(
+    federate_app("wallet", lambda data_dir: WalletSettings.load(data_dir).federation_path),
+    name="federate",
+)
 app.command()(demo)
 app.command()(up)
 

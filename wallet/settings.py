@@ -62,6 +62,11 @@ class WalletSettings(WitnessedLedger):
         """The last ledger checkpoint this wallet verified (public data: no need to seal it)."""
         return self.directory / "checkpoint"
 
+    @property
+    def federation_path(self) -> Path:
+        """The foreign ledgers whose credentials this wallet checks (``wallet federate``)."""
+        return self.directory / "federation"
+
     def checkpoint_key(self) -> str:
         if self.ledger_key:
             return self.ledger_key

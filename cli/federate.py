@@ -1,0 +1,144 @@
+"""``civicid verifier federate …`` and ``civicid wallet federate …``: pin another CivicID
+ledger by its trust policy, list the pins, remove one. A desk accepts from a pinned ledger
+the types (and issuers) its pin names; a wallet checks its foreign credentials there."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from civicid.checkpoint_policy import CheckpointPolicy
+from civicid.console import AsJson, DataDir, emit, reflowed, reporting
+from civicid.did import DID
+from civicid.errors import Error
+from civicid.ledger_client import LedgerClient
+from civicid.trust.federation import LEDGER_GOVERNANCE_MISMATCH
+from civicid.trust.pins import FEDERATION_INVALID, PinnedLedger, Pins, read_policy
+
+Where = Callable[[Path], Path]  # a data dir → the part's federation directory
+
+
+def federate_app(part: str, where: Where) -> typer.Typer:
+    """The ``federate`` group of ``part`` (``verifier`` or ``wallet``)."""
+    app = typer.Typer(
+        help="Trust another CivicID ledger by a pinned trust policy (docs/federation.md).",
+        no_args_is_help=True,
+    )
+
+    @app.command()
+    @reflowed
+    def add(
+        name: Annotated[str, typer.Argument(help="A short name for the ledger (a-z, 0-9, -).")],
+        policy: Annotated[
+            Path,
+            typer.Option(help="Its C2SP tlog-policy: one log line (its key), witnesses, quorum."),
+        ],
+        governance: Annotated[str, typer.Option(help="The governance DID its genesis names.")],
+        data_dir: DataDir,
+        url: Annotated[
+            str | None,
+            typer.Option(
+                help="Its URL, or a ledger and mirrors separated by commas.",
+                show_default="the policy's log URL",
+            ),
+        ] = None,
+        type_: Annotated[
+            list[str] | None,
+            typer.Option("--type", help="A credential type accepted from it (repeat)."),
+        ] = None,
+        issuer: Annotated[
+            list[str] | None,
+            typer.Option(
+                help="Accept only this issuer DID (repeat).",
+                show_default="any accredited there",
+            ),
+        ] = None,
+        offline: Annotated[
+            bool, typer.Option("--offline", help="Do not ask the ledger now (pin as given).")
+        ] = False,
+        as_json: AsJson = False,
+    ) -> None:
+        """Pin a foreign ledger: its policy file is validated, then (unless --offline) its
+        latest checkpoint is accepted under that policy and its genesis must name the given
+        governance. Pinning a name again replaces it."""
+        with reporting(as_json):
+            text = read_policy(policy)
+            urls = url or _log_url(text)
+            pinned = PinnedLedger(
+                name=name,
+                urls=urls,
+                policy_text=text,
+                governance=DID(governance),
+                types=tuple(type_ or ()),
+                issuers=None if not issuer else tuple(DID(d) for d in issuer),
+            )
+            checked = None if offline else _check(pinned)
+            Pins(where(data_dir)).add(pinned)
+            data = {**pinned.to_json(), "checkpoint_size": checked}
+            emit(as_json, data, lambda: _summary(part, pinned, checked))
+
+    @app.command(name="list")
+    def list_(data_dir: DataDir, as_json: AsJson = False) -> None:
+        """The pinned foreign ledgers, each validated as it is loaded."""
+        with reporting(as_json):
+            pins = Pins(where(data_dir)).load()
+            data = [p.to_json() for p in pins]
+            emit(as_json, data, lambda: "\n".join(_line(p) for p in pins) or "no foreign ledger")
+
+    @app.command()
+    def remove(
+        name: Annotated[str, typer.Argument(help="The pinned ledger's name.")],
+        data_dir: DataDir,
+        as_json: AsJson = False,
+    ) -> None:
+        """Stop trusting a pinned ledger."""
+        with reporting(as_json):
+            Pins(where(data_dir)).remove(name)
+            emit(as_json, {"removed": name}, f"removed {name}")
+
+    return app
+
+
+def _log_url(text: str) -> str:
+    """The URL on the policy's log line, when it gives one (a bad policy: refused later)."""
+    try:
+        logs = CheckpointPolicy.parse(text).witnesses.logs
+    except Error:
+        logs = ()
+    if len(logs) == 1 and logs[0].url:
+        return logs[0].url
+    raise FEDERATION_INVALID("give the ledger's --url (the policy's log line names none)")
+
+
+def _check(pinned: PinnedLedger) -> int:
+    """Accept the ledger's latest checkpoint under the pinned policy; its genesis must name
+    the pinned key and governance. The tree size accepted."""
+    with LedgerClient(pinned.urls, pinned.vkey, policy=pinned.policy) as client:
+        checkpoint = client.checkpoint()
+        found = client.governance()
+    if found != pinned.governance:
+        raise LEDGER_GOVERNANCE_MISMATCH(
+            f"ledger {pinned.name}'s genesis names governance {found}, not {pinned.governance}"
+        )
+    return checkpoint.size
+
+
+def _line(pin: PinnedLedger) -> str:
+    issuers = "any accredited issuer" if pin.issuers is None else f"{len(pin.issuers)} issuer(s)"
+    types = ", ".join(pin.types) or "no type"
+    return f"{pin.name}  {pin.urls}  {pin.origin}\n  accepts {types} from {issuers}"
+
+
+def _summary(part: str, pin: PinnedLedger, size: int | None) -> str:
+    checked = (
+        f"checkpoint {size} accepted under its policy; genesis names its governance"
+        if size is not None
+        else "not asked (--offline)"
+    )
+    return f"{part}: pinned {_line(pin)}\n  {checked}"
+
+
+__all__ = ["federate_app"]
