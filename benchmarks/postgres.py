@@ -74,7 +74,7 @@ def drive(ports: list[int], api_key: str, issuances: int, clients: int) -> float
         conn = Connection(*await asyncio.open_connection("127.0.0.1", port))
         for i in range(count):
             body = {"configuration": CONFIG, "record": f"P-{tag}-{phase}-{n}-{i}", "claims": claims}
-            await issue_one(conn, api_key, json.dumps(body).encode(), keys[n], PUBLIC_URL)
+            await issue_one(conn, api_key, json.dumps(body).encode(), [keys[n]], PUBLIC_URL)
         conn.writer.close()
 
     per_client = max(1, issuances // clients)
