@@ -8,6 +8,7 @@ public key are impossible by construction.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -71,7 +72,7 @@ UNSUPPORTED_HEADERS: Final = frozenset({"crit", "b64", "zip", "enc"})
 # Parsed public keys, by their JSON: importing a key validates the curve point, which costs
 # more than the signature check it serves. Keys are immutable, so the cache only saves work.
 MAX_CACHED_KEYS: Final = 20_000
-_KEY_CACHE: dict[str, PublicKey] = {}
+_KEY_CACHE: dict[Hashable, PublicKey] = {}
 
 # Coordinate sizes in bytes (RFC 7518 §6.2.1.2, RFC 8037 §2), and the hash of each algorithm.
 CURVES: Final[dict[str, tuple[int, ec.EllipticCurve | None]]] = {
@@ -83,6 +84,8 @@ HASHES: Final[dict[str, hashes.HashAlgorithm]] = {
     "ES256": hashes.SHA256(),
     "ES384": hashes.SHA384(),
 }
+# The signature algorithm objects, made once (immutable; one per verification showed up).
+ECDSA_OF: Final = {alg: ec.ECDSA(algorithm) for alg, algorithm in HASHES.items()}
 PUBLIC_MEMBERS: Final = ("kty", "crv", "x", "y", "kid", "use", "alg", "key_ops")
 # RFC 7517 §4.3: the operations of a signature key pair ("use": "sig").
 SIGNATURE_KEY_OPS: Final = frozenset({"sign", "verify"})
@@ -150,10 +153,15 @@ class PublicKey:
     @classmethod
     def from_jwk(cls, value: Any) -> PublicKey:
         if isinstance(value, dict):
-            try:
-                cache_key = json.dumps(value, sort_keys=True)
-            except (TypeError, ValueError):
-                cache_key = None
+            cache_key: Hashable | None = None
+            if all(type(k) is str and type(v) is str for k, v in value.items()):
+                # The usual JWK, all strings: its sorted members are key enough, cheaply.
+                cache_key = tuple(sorted(value.items()))
+            else:
+                try:
+                    cache_key = json.dumps(value, sort_keys=True)
+                except (TypeError, ValueError):
+                    cache_key = None
             if cache_key is not None:
                 cached = _KEY_CACHE.get(cache_key)
                 if cached is None:
@@ -234,7 +242,7 @@ class PublicKey:
             der = encode_dss_signature(
                 int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
             )
-            self._key.verify(der, data, ec.ECDSA(HASHES[alg]))
+            self._key.verify(der, data, ECDSA_OF[alg])
         except InvalidSignature as exc:
             raise JWS_SIGNATURE_INVALID("signature does not verify") from exc
 

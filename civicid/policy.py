@@ -234,10 +234,19 @@ class Policy:
     def required_paths(self) -> tuple[tuple[str, ClaimPath], ...]:
         return tuple((name, claim_path(name)) for name in self.required)
 
+    @cached_property
+    def requested_paths(self) -> tuple[tuple[str, ClaimPath], ...]:
+        return tuple((name, claim_path(name)) for name in self.requested)
+
     def dcql(self) -> DcqlQuery:
         """One credential query: the accepted types, the requested claims; with optional
         claims, two claim sets (all, then the required ones) so the citizen may leave the
-        optional ones out (OpenID4VP §6.4.1)."""
+        optional ones out (OpenID4VP §6.4.1). Built once: every request of the policy asks
+        the same, and every answer is held to it."""
+        return self._dcql
+
+    @cached_property
+    def _dcql(self) -> DcqlQuery:
         claims = tuple(
             ClaimsQuery(path=claim_path(name), id=f"c{index}")
             for index, name in enumerate(self.requested)

@@ -13,6 +13,7 @@ in its document (``civicid ledger register NAME --role agency --service URL``).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -95,6 +96,16 @@ def normalize_uri(uri: Any) -> str:
     https (http on loopback only), a host, no user info, no fragment."""
     if not isinstance(uri, str) or not 0 < len(uri) <= MAX_STATUS_URI_CHARS:
         raise STATUS_LIST_URI_INVALID(f"a URI of 1 to {MAX_STATUS_URI_CHARS} characters")
+    return _normal_form(uri)
+
+
+# A desk checks a few lists' URIs again and again (one per presentation): their normal forms
+# are remembered (a refusal is not: it is raised anew each time).
+MAX_NORMAL_FORMS: Final = 4096
+
+
+@functools.lru_cache(maxsize=MAX_NORMAL_FORMS)
+def _normal_form(uri: str) -> str:
     if not _URI_CHARS.fullmatch(uri):
         raise STATUS_LIST_URI_INVALID("the URI has characters RFC 3986 does not allow")
     try:

@@ -20,9 +20,9 @@ import jsonschema
 
 from civicid import sdjwt, status_list
 from civicid.accreditation import ISSUER_NOT_ACCREDITED
-from civicid.dcql import claim_path, select
+from civicid.dcql import select
 from civicid.did import parse_did, split_key_id
-from civicid.eligibility.decision import FAILED, PASSED, SKIPPED, Decision, Outcome
+from civicid.eligibility.decision import FAILED, SKIPPED, Decision, Outcome, passed
 from civicid.eligibility.errors import (
     CLAIM_MISSING,
     CREDENTIAL_ISSUER_INVALID,
@@ -354,7 +354,7 @@ def asked_and_extra(
     nested one by its own name, not its parent's), and how many disclosures
     it asked for none of. Those are dropped: no receipt, page, decision or store names them
     (data minimisation, GDPR Art. 5(1)(c)); the audit trail counts them."""
-    asked = [(name, claim_path(name)) for name in policy.requested]
+    asked = policy.requested_paths
     received = []
     for name, path in asked:
         try:
@@ -479,7 +479,7 @@ def check_presentation(
             )
             failed = True
             continue
-        outcomes.append(Outcome(step.name, step.title, PASSED, step.spec, None, detail))
+        outcomes.append(passed(step.name, step.title, step.spec, detail))
     received, over_disclosed = asked_and_extra(policy, run.claims, run.disclosed)
     return Decision(
         eligible=not failed,

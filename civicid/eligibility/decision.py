@@ -121,6 +121,23 @@ class Outcome:
         return data
 
 
+# Passed outcomes are few and immutable (a step, and a detail such as "2 disclosures" or an
+# issuer's DID): each is made once and shared, up to this many, then the memory starts over.
+MAX_SHARED_OUTCOMES: Final = 4096
+_PASSED: dict[tuple[str, str, str, str], Outcome] = {}
+
+
+def passed(step: str, title: str, spec: str, detail: str) -> Outcome:
+    """The outcome of a step that passed with ``detail``."""
+    key = (step, title, spec, detail)
+    found = _PASSED.get(key)
+    if found is None:
+        if len(_PASSED) >= MAX_SHARED_OUTCOMES:
+            _PASSED.clear()
+        found = _PASSED[key] = Outcome(step, title, PASSED, spec, None, detail)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Eligible or not, why, and what was received (claim names, never values)."""
