@@ -5,6 +5,12 @@ SQLite in WAL mode with ``synchronous=FULL``: a write is on disk before it is ac
 a crash leaves the last committed state, and several desk processes can share one file; the
 "use once" rules (request object fetched once, response accepted once, nonce spent once) are
 single conditional writes, atomic across those processes.
+
+Writes that arrive while another commits are committed together (group commit): each runs in
+its own savepoint of one transaction, in the order they came, so a refusal undoes only its
+own write, and every one is answered only once the transaction is on disk. One fsync then
+serves a whole batch: a desk answering many wallets at once is not bound to one write per
+disk flush.
 """
 
 from __future__ import annotations
@@ -13,11 +19,10 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from verifier.errors import (
     PRESENTATION_REPLAYED,
@@ -27,6 +32,8 @@ from verifier.errors import (
     REQUEST_UNKNOWN,
     VERIFIER_STORE_FAILED,
 )
+
+T = TypeVar("T")
 
 SCHEMA_VERSION: Final = 1
 DIRECTORY_MODE: Final = 0o700
@@ -137,6 +144,18 @@ class DeskStore(Protocol):
     def status_uris(self) -> list[str]: ...
 
 
+class _Job(Generic[T]):
+    """One write waiting for a commit, and what became of it."""
+
+    __slots__ = ("error", "finished", "result", "work")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], T]) -> None:
+        self.work = work
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.finished = False
+
+
 class Store:
     """One SQLite file, shared by every desk process of a data directory."""
 
@@ -160,22 +179,59 @@ class Store:
                 raise VERIFIER_STORE_FAILED(f"{path}: store version {found[0]} is not ours")
         except (sqlite3.Error, OSError) as exc:
             raise VERIFIER_STORE_FAILED(f"{path}: {exc}") from exc
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection: one user at a time
+        self._queue_lock = threading.Lock()  # the writes waiting to be committed
+        self._queue: list[_Job[Any]] = []
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the file's write lock up front."""
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in a write transaction and return its result once committed (or
+        raise what it raised, its writes undone). Whoever holds the connection commits every
+        write waiting meanwhile with its own, in one transaction (group commit)."""
+        job: _Job[T] = _Job(work)
+        with self._queue_lock:
+            self._queue.append(job)
         with self._lock:
+            if not job.finished:  # nobody committed it while we waited: commit the queue
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]  # set: finished without an error
+
+    def _commit(self, batch: list[_Job[Any]]) -> None:
+        """One transaction (BEGIN IMMEDIATE takes the file's write lock up front) with a
+        savepoint per job; nothing is answered before the COMMIT returns."""
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise VERIFIER_STORE_FAILED(f"{self.path}: {exc}") from exc
+                for job in batch:
+                    db.execute("SAVEPOINT job")
+                    try:
+                        job.result = job.work(db)
+                    except Exception as exc:  # a refusal, or a bug: its own write undone
+                        db.execute("ROLLBACK TO job")
+                        job.error = exc
+                    db.execute("RELEASE job")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:  # nothing of the batch was committed
+            for job in batch:
+                job.result, job.error = None, exc
+        except BaseException as exc:  # an interrupt: nothing of the batch was committed
+            for job in batch:
+                job.result, job.error = None, exc
+            raise
+        finally:
+            for job in batch:
+                if isinstance(job.error, sqlite3.Error):
+                    failed = VERIFIER_STORE_FAILED(f"{self.path}: {job.error}")
+                    failed.__cause__ = job.error
+                    job.error = failed
+                job.finished = True
 
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -191,7 +247,7 @@ class Store:
     # -- requests ---------------------------------------------------------------------------
 
     def add_request(self, request: PendingRequest) -> None:
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> None:
             db.execute(
                 f"INSERT INTO requests ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,NULL,NULL,NULL,NULL)",  # noqa: S608  # COLUMNS is a constant
                 (
@@ -205,6 +261,8 @@ class Store:
                     request.expires,
                 ),
             )
+
+        self._write(work)
 
     def _one(self, column: str, value: str) -> PendingRequest:
         rows = self._read(f"SELECT {COLUMNS} FROM requests WHERE {column} = ?", (value,))  # noqa: S608
@@ -221,7 +279,8 @@ class Store:
 
     def fetch_request_object(self, request_id: str, now: int) -> str:
         """The request object, once (RFC 9101 §5.2 request_uri; ours: single use)."""
-        with self._tx() as db:
+
+        def work(db: sqlite3.Connection) -> str:
             row = db.execute(
                 "SELECT request_object, expires, fetched FROM requests WHERE id = ?", (request_id,)
             ).fetchone()
@@ -235,9 +294,12 @@ class Store:
             db.execute("UPDATE requests SET fetched = ? WHERE id = ?", (now, request_id))
             return str(token)
 
+        return self._write(work)
+
     def claim_answer(self, state: str, now: int) -> PendingRequest:
         """Take the right to answer the request named by ``state``: once, before expiry."""
-        with self._tx() as db:
+
+        def work(db: sqlite3.Connection) -> PendingRequest:
             row = db.execute(f"SELECT {COLUMNS} FROM requests WHERE state = ?", (state,)).fetchone()  # noqa: S608
             request = _row(row)
             if request is None:
@@ -249,45 +311,57 @@ class Store:
             db.execute("UPDATE requests SET answered = ? WHERE state = ?", (now, state))
             return request
 
+        return self._write(work)
+
     def save_decision(
         self, state: str, decision: dict[str, Any], receipt: str | None, audit: dict[str, Any]
     ) -> None:
         """The decision, the receipt and the audit record, in one commit."""
-        with self._tx() as db:
+        decision_text, audit_text = json.dumps(decision), json.dumps(audit)
+
+        def work(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE requests SET decision = ?, receipt = ? WHERE state = ?",
-                (json.dumps(decision), receipt, state),
+                (decision_text, receipt, state),
             )
-            db.execute("INSERT INTO audit (record) VALUES (?)", (json.dumps(audit),))
+            db.execute("INSERT INTO audit (record) VALUES (?)", (audit_text,))
+
+        self._write(work)
 
     def purge(self, now: int) -> int:
-        with self._tx() as db:
+        def work(db: sqlite3.Connection) -> int:
             gone = db.execute(
                 "DELETE FROM requests WHERE expires < ?", (now - KEEP_REQUESTS_SECONDS,)
             ).rowcount
             db.execute("DELETE FROM nonces WHERE used < ?", (now - KEEP_NONCES_SECONDS,))
             return int(gone)
 
+        return self._write(work)
+
     # -- nonces, audit, status lists ------------------------------------------------------
 
     def use_nonce(self, nonce: str, now: int) -> None:
         """Spend ``nonce``; a second use, by any process sharing the store, is a replay."""
-        with self._tx() as db:
+
+        def work(db: sqlite3.Connection) -> None:
             inserted = db.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (nonce, now))
             if inserted.rowcount == 0:
                 raise PRESENTATION_REPLAYED("this nonce was already used")
 
+        self._write(work)
+
     def audit(self, record: dict[str, Any]) -> None:
-        with self._tx() as db:
-            db.execute("INSERT INTO audit (record) VALUES (?)", (json.dumps(record),))
+        text = json.dumps(record)
+        self._write(lambda db: db.execute("INSERT INTO audit (record) VALUES (?)", (text,)))
 
     def audit_trail(self, limit: int = MAX_AUDIT_ROWS_LISTED) -> list[dict[str, Any]]:
         rows = self._read("SELECT record FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
         return [json.loads(r[0]) for r in reversed(rows)]
 
     def remember_status_uri(self, uri: str, now: int) -> None:
-        with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO status_uris VALUES (?, ?)", (uri, now))
+        self._write(
+            lambda db: db.execute("INSERT OR REPLACE INTO status_uris VALUES (?, ?)", (uri, now))
+        )
 
     def status_uris(self) -> list[str]:
         return [str(r[0]) for r in self._read("SELECT uri FROM status_uris ORDER BY uri", ())]
