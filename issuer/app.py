@@ -1,16 +1,22 @@
 """The issuer's HTTP service: ``create_app(settings)``. Routes are thin shells over ``Issuer``;
-a background thread publishes status lists every ``status_interval`` seconds."""
+a background thread publishes status lists every ``status_interval`` seconds.
+
+The four calls of an issuance (offer, token, nonce, credential) go straight to their route
+functions (``IssuerApp``): the framework's routing, dependency solving and per-request
+middleware cost more CPU than the issuance's cryptography (docs/performance/README.md).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from civicid.errors import Error
 from civicid.shell.app import create_service_app
@@ -34,6 +40,48 @@ async def render_error(request: Request, exc: Error) -> Response:
     if path.startswith(oid4vci_routes.OID4VCI_PATHS):
         return oid4vci_routes.oauth_error(exc, path)
     return json_response(exc.to_json(), exc.http_status)
+
+
+Route = Callable[[Request], Awaitable[Response]]
+# The calls every issuance makes, by method and path. Each is a route of the app too: its
+# OpenAPI description, and any request this leaves to the framework (one with a query
+# string, or under a root path), are the framework's as before.
+HOT_ROUTES: Final[dict[tuple[str, str], Route]] = {
+    ("POST", "/staff/offers"): staff_routes.create_offer,
+    ("POST", "/token"): oid4vci_routes.token,
+    ("POST", "/nonce"): oid4vci_routes.nonce,
+    ("POST", "/credential"): oid4vci_routes.credential,
+}
+
+
+class IssuerApp(FastAPI):
+    """The app, with the issuance's calls served without the framework's routing: each goes
+    to its route function, and what it raises to the app's own exception handlers (the same
+    answer, the same logging), as the framework does."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = None
+        if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
+            route = HOT_ROUTES.get((scope["method"], scope["path"]))
+        if route is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        request = Request(scope, receive, send)
+        try:
+            response = await route(request)
+        except Exception as exc:
+            handler = next(
+                self.exception_handlers[kind]
+                for kind in type(exc).__mro__
+                if kind in self.exception_handlers
+            )
+            answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
+            await answer(scope, receive, send)
+            if not isinstance(exc, Error):
+                raise  # a bug: logged by its handler, and by the server (as the framework does)
+            return
+        await response(scope, receive, send)
 
 
 def create_app(
@@ -77,6 +125,9 @@ def create_app(
         lifespan=lifespan,
         render_error=render_error,
     )
+    # The shell's factory makes a FastAPI; this app is that one with the issuance's fast
+    # dispatch (IssuerApp adds a method and no state).
+    app.__class__ = IssuerApp
     app.include_router(health_routes.router)
     app.include_router(oid4vci_routes.router)
     app.include_router(staff_routes.router)

@@ -1,0 +1,107 @@
+"""The issuance's calls served straight by their route functions (``IssuerApp``) answer as the
+framework's routing does: the same bodies, statuses and headers, refusals in the same shape,
+a bug as ``internal_error``; a request with a query string is the framework's, as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from cli.harness import free_port, serving
+from issuer import app as issuer_app
+from issuer.app import HOT_ROUTES, create_app
+from tests.issuer.conftest import CONFIG, Env, sample_claims
+
+
+@pytest.fixture
+def base(env: Env) -> Iterator[str]:
+    with serving(create_app(issuer=env.issuer, background=False), free_port()) as url:
+        yield url
+
+
+def staff(env: Env, base: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=base, headers={"authorization": f"Bearer {env.keys['alice']}"}, timeout=10
+    )
+
+
+def offer_body() -> dict[str, Any]:
+    return {"configuration": CONFIG, "record": "REG-9", "claims": sample_claims()}
+
+
+def test_every_fast_call_is_a_route_of_the_app_too(env: Env) -> None:
+    """Its OpenAPI description, and the requests left to the framework, stay the framework's."""
+    app = create_app(issuer=env.issuer, background=False)
+    paths = app.openapi()["paths"]
+    for method, path in HOT_ROUTES:
+        assert method.lower() in paths[path]
+    assert type(app) is issuer_app.IssuerApp
+
+
+def test_an_offer_made_fast_is_the_offer_the_framework_makes(env: Env, base: str) -> None:
+    with staff(env, base) as client:
+        fast = client.post("/staff/offers", json=offer_body())
+        routed = client.post("/staff/offers", json=offer_body(), params={"qr": "false"})
+    assert fast.status_code == routed.status_code == 201
+    assert fast.headers["cache-control"] == routed.headers["cache-control"] == "no-store"
+    assert fast.headers["content-type"] == routed.headers["content-type"]
+    assert fast.json().keys() == routed.json().keys()
+    assert fast.json()["qr"]["svg"].endswith("?format=svg")
+
+
+def same_answer(fast: httpx.Response, routed: httpx.Response) -> Any:
+    """The fast answer and the framework's are one answer; its JSON body."""
+    assert fast.status_code == routed.status_code
+    assert fast.json() == routed.json()
+    for name in ("content-type", "cache-control", "www-authenticate"):
+        assert fast.headers.get(name) == routed.headers.get(name)
+    return fast.json()
+
+
+def test_a_refused_token_answers_in_oauth_shape_either_way(base: str) -> None:
+    form = {"grant_type": "password"}
+    fast, routed = (httpx.post(f"{base}/token{q}", data=form) for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 400
+    assert fast.headers["cache-control"] == "no-store"
+    assert body["error"] == "invalid_request"
+    assert body["civicid_error"] == "oid4vci_token_request_invalid"
+
+
+def test_a_refused_credential_request_answers_in_oauth_shape_either_way(base: str) -> None:
+    fast, routed = (httpx.post(f"{base}/credential{q}", json={}) for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 401
+    assert fast.headers["www-authenticate"].startswith("Bearer error=")
+    assert body["civicid_error"] == "access_token_invalid"
+
+
+def test_a_staff_refusal_answers_with_our_code_either_way(base: str) -> None:
+    fast, routed = (httpx.post(f"{base}/staff/offers{q}", json=offer_body()) for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 401
+    assert body["error"] == "staff_key_missing"
+
+
+def test_a_bug_in_a_fast_call_answers_internal_error(
+    env: Env, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(env.issuer, "nonce", broken)
+    fast, routed = (httpx.post(f"{base}/nonce{q}") for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 500
+    assert body["error"] == "internal_error"
+    assert "a bug" not in fast.text
+
+
+def test_a_wrong_method_on_a_fast_path_is_the_frameworks_405(base: str) -> None:
+    answer = httpx.get(f"{base}/credential")
+    assert answer.status_code == 405
+    assert answer.json()["error"] == "method_not_allowed"
+    assert "POST" in answer.headers["allow"]
