@@ -186,7 +186,6 @@ def amended(exc: Error, note: str) -> Error:
 def checked(wallet: Holding, link: str, fetched: list[tuple[str, CredentialOffer]]) -> OfferReview:
     """Steps before consent, each raising on failure; nothing is stored, and nothing secret
     is sent: the wallet only reads the issuer's metadata until step 6 has passed."""
-    trust = wallet.trust
     with wallet.http() as http:
         # 1. The offer (§4.1), by value or by reference (§4.1.3; kept if fetched before).
         offer, offer_uri = parse_link(link, http, wallet.kept_offer)
@@ -207,6 +206,7 @@ def checked(wallet: Holding, link: str, fetched: list[tuple[str, CredentialOffer
         did = parse_did(jwt_vc.issuer)
     except Error as exc:
         raise WALLET_ISSUER_MISMATCH(f"the issuer names no ledger DID: {exc.message}") from exc
+    trust = wallet.trust_for(did)  # its ledger: the wallet's own, or one it pins
     offered = []
     for config_id in offer.credential_configuration_ids:
         config = metadata.credential_configurations_supported.get(config_id)
@@ -422,7 +422,7 @@ def redeem(
                 if not isinstance(item.credential, str):
                     raise RESPONSE_INVALID("an SD-JWT VC is a string (A.3.4)")
                 copy = verify_copy(
-                    wallet.trust,
+                    wallet.trust_for(reviewed.issuer_did),
                     item.credential,
                     issuer=reviewed.issuer_did,
                     vct=offered.vct,
@@ -434,7 +434,7 @@ def redeem(
                 accepted.append(copy)
             records.append(
                 to_record(
-                    wallet.trust,
+                    wallet.trust_for(reviewed.issuer_did),
                     accepted,
                     proven_type=offered.proven_type,
                     issuer_names=reviewed.issuer_names,

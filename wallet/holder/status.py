@@ -42,7 +42,8 @@ def refresh(
     asked = {(c.status_uri, h.issuer) for h in held for c in h.copies if c.status_uri}
     for uri, issuer in sorted(asked):
         try:
-            lists[uri, issuer] = wallet.trust.status_list(uri, issuer=issuer, now=now).value
+            trust = wallet.trust_for(issuer)  # the issuer's ledger: home, or a pinned one
+            lists[uri, issuer] = trust.status_list(uri, issuer=issuer, now=now).value
         except Error as exc:
             failures[uri] = exc.code
     updated, changed = [], []

@@ -17,12 +17,16 @@ from typing import Any, Final
 import httpx
 from tinydb import Query
 
+from civicid import sdjwt
+from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.names import languages_from_environment
 from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
+from civicid.trust.federation import Federation
+from civicid.trust.pins import Pins
 from wallet.errors import (
     WALLET_CREDENTIAL_NOT_FOUND,
     WALLET_IMPORT_INVALID,
@@ -98,6 +102,7 @@ class Wallet:
         self._store: Store | None = store
         self._ledger: LedgerClient | None = None
         self._trust: Trust | None = None
+        self._federation: Federation | None = None
         # The TUI reads on its thread while a worker writes: one database use at a time.
         self._lock = threading.RLock()
 
@@ -169,6 +174,9 @@ class Wallet:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        if self._federation is not None:
+            self._federation.close()
+            self._federation = None
 
     def unlock(self, passphrase: str) -> None:
         if self._store is None:
@@ -382,7 +390,7 @@ class Wallet:
         sd_jwt, key = intake.read_import(data, key_data)
         self._guard()
         credential = intake.import_credential(
-            self.trust, sd_jwt, key, now=self.clock(), languages=self.languages
+            self._issuers_trust(sd_jwt), sd_jwt, key, now=self.clock(), languages=self.languages
         )
         self.add(credential)
         return credential
@@ -408,7 +416,34 @@ class Wallet:
         """Every ledger question the wallet asks, answered by the kernel's trust package."""
         if self._trust is None or self._trust.client is not self.ledger:
             self._trust = Trust(self.ledger, clock=self.clock)
+            if self._federation is not None:
+                self._federation.close()
+                self._federation = None
         return self._trust
+
+    def trust_for(self, did: str) -> Trust:
+        """The ledger questions about ``did`` (an issuer), answered on its ledger: the
+        wallet's own, or a foreign one it pins (``wallet federate``), proven the same way."""
+        trust = self.trust
+        if self._federation is None:
+            pins = Pins(self.settings.federation_path).load()
+            self._federation = Federation.open(
+                trust,
+                pins,
+                clock=self.clock,
+                trust_dir=self.settings.federation_path,
+                transports={p.name: self.transport for p in pins if self.transport},
+            )
+        return self._federation.route(did).trust
+
+    def _issuers_trust(self, sd_jwt: str) -> Trust:
+        """The ledger of the issuer ``sd_jwt`` names (read unverified only to choose where
+        to ask: that ledger then proves its key, accreditation and type, or refuses)."""
+        try:
+            iss = sdjwt.parse(sd_jwt.strip()).payload.get("iss")
+        except Error:
+            return self.trust  # malformed: refused by the checks, with their code
+        return self.trust_for(iss) if isinstance(iss, str) else self.trust
 
     def reset_ledger_client(self) -> None:
         """Forget the ledger client (its URL or key changed); the next use makes a new one."""
