@@ -27,7 +27,7 @@ from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.names import endorsed_names
 from civicid.trust import Trust
-from cli import demo_rules, stack
+from cli import demo_federation, demo_rules, stack
 from cli.harness import free_port, serving
 from cli.story import Story
 
@@ -278,6 +278,10 @@ def run(root: Path, story: Story) -> None:
         # Public rules: a pass issued by a rule on the ledger; a voucher redeemed once.
         demo_rules.run(story, services, root, ledger=ledger, ledger_url=ledger_url,
                        trust=trust, policy=policy, desk=desk, staff=staff)  # fmt: skip
+
+        # Federation: another country's desk pins this ledger by its trust policy.
+        demo_federation.run(story, services, root, ledger=ledger, ledger_url=ledger_url,
+                            policy=policy, staff=staff, trust=trust)  # fmt: skip
 
         with story.step("audit", "Anyone audits the ledger, knowing only its URL and key"):
             from ledger.monitor import TRUST_FILE, monitor

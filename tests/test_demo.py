@@ -15,7 +15,8 @@ CIVICID = str(Path(sys.executable).parent / "civicid")
 STEPS = [
     "ledger", "identities", "accreditations", "type", "services", "offer", "receive",
     "request", "present", "decision", "refusal", "revoke", "again",
-    "rule", "by-rule", "by-rule-refused", "voucher", "voucher-again", "audit", "split",
+    "rule", "by-rule", "by-rule-refused", "voucher", "voucher-again",
+    "federation", "abroad", "abroad-revoked", "audit", "split",
 ]  # fmt: skip
 
 
@@ -44,6 +45,11 @@ def test_demo_json_tells_every_step_and_each_holds(tmp_path: Path) -> None:
     assert facts["by-rule-refused"] == {"refused": "predicate_failed"}
     assert facts["voucher-again"] == {"refused": "entitlement_already_redeemed"}
     assert facts["receive"]["copies"] >= 2
+    # Another country's desk, pinning this ledger, finds its national ID eligible, then
+    # revoked: the wallet abroad and the desk abroad each read the list on this ledger.
+    assert facts["abroad"]["decision"] == "eligible"
+    assert facts["abroad-revoked"] == {"wallet": "wallet_credential_revoked",
+                                       "desk": "status_revoked"}  # fmt: skip
     assert facts["audit"]["entries"] >= 8
     # Three witnesses; a copy of the ledger signing another history under its key is refused
     # by every witness (who keeps the evidence) and by a fresh wallet.
