@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 
 import h11
 import uvicorn
@@ -101,8 +101,42 @@ def log_throttle() -> Throttle:
     return Throttle()
 
 
+class OneWrite:
+    """A request's transport that holds the answer's head until its body is written, so both
+    leave in one socket write (uvicorn's h11 protocol writes them apart: two sends, each
+    waking the client, for every answer). Only the head is held, and only once the answer
+    has started (an interim ``100 Continue`` is sent at once); a close sends what is held."""
+
+    __slots__ = ("_cycle", "_held", "_transport", "_wrote_head")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._held = b""
+        self._wrote_head = False
+
+    def write(self, data: bytes) -> None:
+        if not self._wrote_head and self._cycle.response_started:
+            self._wrote_head = True  # the first write of a started answer is its head
+            self._held = bytes(data)
+            return
+        if self._held:
+            data, self._held = self._held + data, b""
+        self._transport.write(data)
+
+    def close(self) -> None:
+        if self._held:
+            self._transport.write(self._held)
+            self._held = b""
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:  # everything else is the transport's
+        return getattr(self._transport, name)
+
+
 class GuardedH11(H11Protocol):
-    """uvicorn's h11 protocol with a deadline on each request head and a connection budget."""
+    """uvicorn's h11 protocol with a deadline on each request head and a connection budget;
+    each answer's head and body leave in one write."""
 
     header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
     max_header_bytes: ClassVar[int] = 16 * 1024
@@ -135,6 +169,14 @@ class GuardedH11(H11Protocol):
         else:
             self._disarm()  # the head is complete: the body and the app have their own
             self.budget.busy(self)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        cycle = self.cycle
+        # A new request's cycle is made above and runs from the next turn of the loop.
+        if cycle is not None and not isinstance(cycle.transport, OneWrite):
+            # It stands in for the transport: write and close are its own, the rest passes.
+            cycle.transport = cast(asyncio.Transport, OneWrite(self.transport, cycle))
 
     def on_response_complete(self) -> None:
         self._disarm()  # waiting for the next request is the keep-alive timer's business

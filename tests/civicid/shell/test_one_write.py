@@ -1,0 +1,94 @@
+"""An answer's head and body leave the server in one socket write; an interim 100 Continue
+is not held back (the client waits for it before it sends its body), nor is a head whose
+connection closes before any body; and a real answer over loopback is whole."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from fastapi import FastAPI
+
+from civicid.shell.server import OneWrite
+from civicid.shell.settings import ServiceSettings
+from cli.harness import serving
+
+HEAD = b"HTTP/1.1 200 \r\ncontent-length: 2\r\n\r\n"
+
+
+class Transport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+
+class Cycle:
+    response_started = False
+
+
+def one_write() -> tuple[OneWrite, Transport, Cycle]:
+    transport, cycle = Transport(), Cycle()
+    return OneWrite(transport, cycle), transport, cycle  # type: ignore[arg-type]
+
+
+def test_the_head_leaves_with_the_body() -> None:
+    wrapped, transport, cycle = one_write()
+    cycle.response_started = True
+    wrapped.write(HEAD)
+    assert transport.writes == []
+    wrapped.write(b"ok")
+    wrapped.write(b"")  # the end of a content-length body writes nothing
+    assert transport.writes == [HEAD + b"ok", b""]
+
+
+def test_a_100_continue_is_sent_at_once() -> None:
+    wrapped, transport, cycle = one_write()
+    wrapped.write(b"HTTP/1.1 100 \r\n\r\n")  # before the answer starts
+    assert transport.writes == [b"HTTP/1.1 100 \r\n\r\n"]
+    cycle.response_started = True
+    wrapped.write(HEAD)
+    wrapped.write(b"ok")
+    assert transport.writes[1:] == [HEAD + b"ok"]
+
+
+def test_a_held_head_is_sent_before_a_close() -> None:
+    wrapped, transport, cycle = one_write()
+    cycle.response_started = True
+    wrapped.write(HEAD)
+    wrapped.close()
+    assert transport.writes == [HEAD] and transport.closed
+    assert wrapped.is_closing()  # the rest is the transport's
+
+
+def test_answers_over_loopback_are_whole(tmp_path: Any) -> None:
+    app = FastAPI()
+
+    @app.get("/x")
+    async def x() -> dict[str, str]:
+        return {"a": "b"}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    settings = ServiceSettings(data_dir=tmp_path)
+    with serving(app, 0, settings=settings) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            for _ in range(3):  # keep-alive: each answer complete before the next request
+                sock.sendall(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+                answer = b""
+                while not answer.endswith(b'{"a":"b"}'):
+                    chunk = sock.recv(4096)
+                    assert chunk, answer
+                    answer += chunk
+                assert answer.startswith(b"HTTP/1.1 200")
