@@ -8,9 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from civicid.dcql import claim_name_or_repr
+
+if TYPE_CHECKING:
+    from civicid.policy import Predicate
 
 # Ages told in the largest unit that fits: "just now" under a minute (clocks drift by
 # seconds, and a person does not need them), then minutes, hours, days.
@@ -99,6 +102,21 @@ def value(item: Any) -> str:
     if isinstance(item, list | tuple):
         return ", ".join(value(v) for v in item)
     return str(item)
+
+
+def condition(predicate: Predicate, labels: Mapping[str, str] | None = None) -> str:
+    """A policy's condition as a person reads it (the desk's page says the same): ``age is at
+    least 65`` -> ``Age 65 or over``; ``resident is True`` -> ``Resident: yes``; ``one_of``
+    -> ``Nationality: one of FR, BE``; ``date_in_future`` -> ``Expiry date: a date still to
+    come``."""
+    if predicate.kind == "age_at_least":
+        return f"Age {predicate.value} or over"
+    name = claim(predicate.claim, labels)
+    if predicate.kind == "one_of":
+        return f"{name}: one of {value(list(predicate.value))}"
+    if predicate.kind == "date_in_future":
+        return f"{name}: a date still to come"
+    return f"{name}: {value(predicate.value)}"
 
 
 def decision(word: str | None) -> str:

@@ -150,10 +150,12 @@ def run(
         refused = younger.apply(issuer_url, RULE)
         code = refused.code  # the issuer's, as its answer named it
         story.say(f"not issued [{code}]: {refused.reason}")
+        story.say(f"the wallet names it from the rule on the ledger: {refused.condition}")
         story.expect(
             not refused.issued and code == PREDICATE_FAILED.name
-            and "age is at least 65" in (refused.reason or ""),
-            f"answered [{code}] {refused.reason}",
+            and "age is at least 65" in (refused.reason or "")
+            and refused.condition == "Not met: Age 65 or over",
+            f"answered [{code}] {refused.reason} ({refused.condition})",
         )  # fmt: skip
         story.fact(refused=code)
 

@@ -125,6 +125,10 @@ class RuleOutcome:
             "code": self.code,
             "reason": self.reason,
             "failed_step": failed.step if failed else None,
+            # What the failed step found, as the kernel's checks say it ("not met: age is at
+            # least 65"): the wallet matches it to the rule's conditions to name the one
+            # that failed in its own words.
+            "detail": (failed.detail or None) if failed else None,
         }
         if self.offer is not None:
             # OpenID4VP §8.2: where the wallet goes next, an OpenID4VCI credential offer.

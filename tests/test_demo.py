@@ -67,7 +67,8 @@ def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
     told = ("POST /staff/offers", "POST /requests", "disclosed: age_equal_or_over.18",
             "decision: eligible", "[wallet_claim_not_allowed]",
             "[wallet_credential_revoked]", "— witness-1.civicid.example",
-            "[checkpoint_quorum_missing]")  # fmt: skip
+            "[checkpoint_quorum_missing]",
+            "from the rule on the ledger: Not met: Age 65 or over")  # fmt: skip
     for line in told:
         assert line in out
     assert out.rstrip().endswith("demo complete: every step behaved as told")

@@ -102,6 +102,12 @@ class WalletApp(App[None]):
         if wallet := self._open():
             self.push_screen(PresentScreen(wallet, link))
 
+    def action_apply(self) -> None:
+        from wallet.screens.apply import ApplyScreen
+
+        if wallet := self._open():
+            self.push_screen(ApplyScreen(wallet))
+
     def action_history(self) -> None:
         from wallet.screens.history import HistoryScreen
 
@@ -133,6 +139,10 @@ class WalletApp(App[None]):
         yield SystemCommand(
             "Present to a desk", "Answer a desk's request link", self.action_present
         )
+        yield SystemCommand(
+            "Ask by a public rule", "Issued at once by an agency's rule, or told why not",
+            self.action_apply,
+        )  # fmt: skip
         yield SystemCommand("History", "Who saw what, and their receipts", self.action_history)
         yield SystemCommand("Settings", "Ledger, passphrase, backup", self.action_settings)
         yield SystemCommand("Lock", "Lock the wallet now", self.action_lock)

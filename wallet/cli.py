@@ -626,7 +626,8 @@ def applied_text(applied: Applied, now: int) -> str:
         return "\n".join(
             f"issued by {head}: {card_line(c, now, len(c.copies))}" for c in applied.issued
         )
-    return f"not issued by {head}: {inert(applied.reason)} [{inert(applied.code)}]"
+    why = " — ".join(inert(x) for x in (applied.condition, applied.reason) if x)
+    return f"not issued by {head}: {why or 'no reason given'} [{inert(applied.code)}]"
 
 
 @app.command(name="open")

@@ -64,3 +64,19 @@ def test_values_and_decisions() -> None:
     assert words.decision("not_eligible") == "Not eligible"
     assert words.decision("eligible") == "Eligible"
     assert words.decision(None) == "No decision"
+
+
+@pytest.mark.parametrize(
+    "predicate, said",
+    [
+        ({"claim": "age_equal_or_over", "age_at_least": 65}, "Age 65 or over"),
+        ({"claim": "birthdate", "age_at_least": 18}, "Age 18 or over"),
+        ({"claim": "resident", "equals": True}, "Resident: yes"),
+        ({"claim": "nationality", "one_of": ["FR", "BE"]}, "Nationality: one of FR, BE"),
+        ({"claim": "expiry_date", "date_in_future": True}, "Expiry date: a date still to come"),
+    ],
+)
+def test_conditions_in_words(predicate: dict[str, object], said: str) -> None:
+    from civicid.policy import Predicate
+
+    assert words.condition(Predicate.from_toml(predicate, "test")) == said

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from civicid import sdjwt
+from civicid import sdjwt, words
 from civicid.dcql import Held, claim_name_or_repr, match
 from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
@@ -27,17 +27,23 @@ if TYPE_CHECKING:
 
 # A rule name as the ledger allows it (civicid.policy.NAME_PATTERN): checked by the agency.
 RULES_PATH: Final = "/rules/{rule}/requests"
+# How the kernel's checks say a required claim was not disclosed (civicid.eligibility).
+NOT_DISCLOSED: Final = " was not disclosed"
 
 
 @dataclass(frozen=True, slots=True)
 class Applied:
-    """What came of asking: the credentials issued, or the failed condition in plain words."""
+    """What came of asking: the credentials issued, or the failed condition in plain words
+    (``condition``: which of the rule's conditions was not met, or which claim was not
+    shared, as a person reads it; None where the refusal names none, e.g. a withdrawn rule)."""
 
     rule: str
     version: int
     issued: tuple[Credential, ...]
     code: str | None = None
     reason: str | None = None
+    failed_step: str | None = None
+    condition: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,7 +52,40 @@ class Applied:
             "issued": [c.id for c in self.issued],
             "code": self.code,
             "reason": self.reason,
+            "failed_step": self.failed_step,
+            "condition": self.condition,
         }
+
+
+def refused(version: RuleVersion, decision: dict[str, Any]) -> Applied:
+    """The agency's refusal (its ``direct_post`` answer), with the failed condition named
+    from the rule as the ledger has it: the agency's answer only points at it."""
+    step, detail = decision.get("failed_step"), decision.get("detail")
+    code, reason = decision.get("code"), decision.get("reason")
+    return Applied(
+        version.name,
+        version.version,
+        (),
+        code if isinstance(code, str) else None,
+        reason if isinstance(reason, str) else None,
+        step if isinstance(step, str) else None,
+        failed_condition(version, step, detail),
+    )
+
+
+def failed_condition(version: RuleVersion, step: Any, detail: Any) -> str | None:
+    """Which of the rule's conditions the agency found not met (its detail is the kernel's
+    own description of a condition: ``not met: age is at least 65``), or which claim was not
+    shared, in people words (``civicid.words``); None if it names neither."""
+    if not isinstance(detail, str) or version.policy is None:
+        return None
+    if step == "predicates":
+        for predicate in version.policy.predicates:
+            if detail == f"not met: {predicate.describe()}":
+                return f"Not met: {words.condition(predicate)}"
+    if step == "claims" and detail.endswith(NOT_DISCLOSED):
+        return f"Not shared: {words.claim(detail.removesuffix(NOT_DISCLOSED))}"
+    return None
 
 
 def check_request(trust: Trust, request: AuthorizationRequest, rule: str, now: int) -> RuleVersion:
@@ -121,8 +160,7 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
         raise failure
     redirect = decision.get("redirect_uri")
     if not decision.get("issued") or not isinstance(redirect, str):
-        code, reason = decision.get("code"), decision.get("reason")
-        return Applied(rule, version.version, (), str(code), str(reason))
+        return refused(version, decision)
     # 5. The credential offer the agency answered with: received as any offer is.
     try:
         issued = issuance.accept(wallet, issuance.review(wallet, redirect), None)

@@ -23,6 +23,14 @@ class CardsScreen(Screen[None]):
         Binding("r", "app.receive", "Receive", id="receive", tooltip="Receive a credential"),
         Binding("p", "app.present", "Present", id="present", tooltip="Answer a desk's request"),
         Binding("h", "app.history", "History", id="history", tooltip="Who saw what, when"),
+        Binding(
+            "a",
+            "app.apply",
+            "Ask by rule",
+            id="apply",
+            tooltip="Ask an agency for what its public rule issues",
+            show=False,  # in the help and the palette: the footer holds the daily keys
+        ),
         Binding("u", "refresh_status", "Update", id="update", tooltip="Statuses from the ledger"),
         Binding("s", "app.settings", "Settings", id="settings", tooltip="Ledger, backup"),
         Binding("l", "app.lock", "Lock", id="lock", tooltip="Lock the wallet now", show=False),

@@ -11,14 +11,17 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from civicid.accreditation import ISSUER_NOT_ACCREDITED
+from civicid.eligibility.errors import CLAIM_MISSING
 from civicid.errors import CATALOGUE, Code, Error
 from civicid.http import HTTP_DEADLINE, HTTP_UNREACHABLE
+from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
 from civicid.oid4vci import OFFER_INVALID
 from civicid.oid4vp import (
     OID4VP_LINK_INVALID,
     OID4VP_REQUEST_EXPIRED,
     OID4VP_REQUEST_SIGNATURE_INVALID,
 )
+from civicid.policy import PREDICATE_FAILED
 from civicid.sdjwt_format import SDJWT_SIGNATURE_INVALID
 from wallet.errors import (
     WALLET_AUTHORIZATION_SERVER_UNLISTED,
@@ -32,6 +35,7 @@ from wallet.errors import (
     WALLET_LEDGER_UNCONFIGURED,
     WALLET_NO_MATCH,
     WALLET_PASSPHRASE_WRONG,
+    WALLET_RULE_MISMATCH,
     WALLET_STORE_CORRUPT,
     WALLET_TX_CODE_MALFORMED,
     WALLET_TX_CODE_REQUIRED,
@@ -40,6 +44,11 @@ from wallet.errors import (
 from wallet.widgets.inert import plain
 
 NOTHING_CHANGED: Final = "Nothing was sent or stored."
+RULE_PUBLIC: Final = (
+    "The agency's rule is public on the ledger, and it issues by it to whoever meets all its "
+    "conditions, with no clerk deciding. If you think your card is wrong, ask the agency that "
+    "issued it. "
+)
 PHISHING: Final = (
     "Do not type any code: this link may not come from the agency it names. Contact the "
     "agency through its official website. " + NOTHING_CHANGED
@@ -81,6 +90,16 @@ ADVICE: Final[dict[Code, str]] = {
     "on the ledger; it was refused. " + NOTHING_CHANGED,
     WALLET_BACKUP_PASSPHRASE_WRONG: "Use the passphrase the backup was made with.",
     WALLET_BACKUP_INVALID: "The backup file is damaged or altered: try another copy.",
+    # An agency's answer to a request by its public rule (wallet.screens.apply).
+    PREDICATE_FAILED: RULE_PUBLIC + "Only what the rule asks for was shared.",
+    CLAIM_MISSING: "The rule needs that information and your card did not share it: it "
+    "may not hold it. " + RULE_PUBLIC,
+    WALLET_RULE_MISMATCH: "The agency asked for more, or other, than its rule on the ledger "
+    "says. Nothing was sent; tell the agency.",
+    ISSUANCE_RULE_WITHDRAWN: "The agency no longer issues by this rule. Ask the agency how to "
+    "apply now. " + NOTHING_CHANGED,
+    ISSUANCE_RULE_NOT_FOUND: "Check the rule's name: the agency publishes it on the ledger. "
+    + NOTHING_CHANGED,
 }
 # An agency's service answers in OAuth 2.0's words (RFC 6749 §5.2) or with its own codes
 # (the issuer part's, which the wallet may not import): these arrive as names on the wire.
@@ -94,6 +113,8 @@ PEER_ADVICE: Final[dict[str, str]] = {
     "offer_already_fetched": "This offer link was already opened once. " + NEW_OFFER,
     "grant_code_used": "This offer was already used to receive a credential. " + NEW_OFFER,
     "grant_code_expired": "This offer has expired. " + NEW_OFFER,
+    "rule_request_expired": "The agency's request expired before it was answered: ask again.",
+    "rule_request_unknown": "The agency no longer knows this request: ask again.",
 }
 
 

@@ -16,6 +16,7 @@ HELP = """\
   r  receive a credential (paste the agency's offer link)
   p  present: answer a desk's request (paste its link)
   h  history: who saw what, and their signed receipts
+  a  ask by a public rule: issued at once, or told which condition failed
   u  update statuses from the public ledger
   s  settings: ledger, passphrase, backup
   l  lock now (it also locks itself after a while)

@@ -1,0 +1,172 @@
+"""Asking by a public rule, in the wallet: a refusal names the failed condition of the rule as
+the ledger has it, in people words, with its code; the app shows it (Textual's pilot at
+80x24), and what to do, from the wallet's own table."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, Label, Static
+from textual.worker import WorkerCancelled
+
+from civicid.did import DID
+from civicid.issuance_rules import RuleVersion
+from civicid.policy import Policy
+from cli.demo_rules import RULE, SENIOR, senior_rule
+from tests.wallet.conftest import NOW
+from wallet.app import WalletApp
+from wallet.errors import WALLET_RULE_MISMATCH
+from wallet.holder.by_rule import Applied, refused
+from wallet.holder.wallet import Wallet
+from wallet.screens.apply import ApplyScreen
+from wallet.screens.error import ADVICE, RULE_PUBLIC, ErrorModal
+
+SIZE = (80, 24)
+AGENCY = "http://127.0.0.1:9"  # never reached: the wallet's asking is replaced below
+
+
+def version() -> RuleVersion:
+    """Version 1 of the example rule (examples/rules/senior-transit.toml), as proven."""
+    body = senior_rule()
+    return RuleVersion(
+        issuer=DID("did:civicid:agency"), name=RULE, version=1, time=NOW, seq=5, vct=SENIOR,
+        policy=Policy.from_toml(body["policy"], "rule", name=RULE), claims=body["claims"],
+        copy=tuple(body["copy"]),
+    )  # fmt: skip
+
+
+def answer(step: str, code: str, detail: str) -> dict[str, Any]:
+    """The agency's direct_post answer (issuer/by_rule.py ``RuleOutcome.to_json``), refused."""
+    return {
+        "rule": RULE, "version": 1, "issued": False, "code": code, "failed_step": step,
+        "reason": "The shared information does not meet this check's conditions. (…)",
+        "detail": detail,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "step, code, detail, condition",
+    [
+        ("predicates", "predicate_failed", "not met: age is at least 65",
+         "Not met: Age 65 or over"),
+        ("predicates", "predicate_failed", "not met: resident is True", "Not met: Resident: yes"),
+        ("claims", "claim_missing", "family_name was not disclosed",
+         "Not shared: Family name"),
+        # A condition the rule does not hold is not named: the agency only points at one.
+        ("predicates", "predicate_failed", "not met: age is at least 18", None),
+        ("rule", "issuance_rule_withdrawn", "withdrawn", None),
+    ],
+)  # fmt: skip
+def test_a_refusal_names_the_rule_s_condition(
+    step: str, code: str, detail: str, condition: str | None
+) -> None:
+    applied = refused(version(), answer(step, code, detail))
+    assert (applied.code, applied.failed_step, applied.condition) == (code, step, condition)
+    assert not applied.issued and applied.to_json()["condition"] == condition
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    for _ in range(2):
+        with contextlib.suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def ask(pilot: Pilot[None]) -> None:
+    """From the cards: a, the agency's address, the rule's name, Enter."""
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(pilot.app.screen, ApplyScreen)
+    pilot.app.screen.query_one("#issuer", Input).value = AGENCY
+    rule = pilot.app.screen.query_one("#rule", Input)
+    rule.focus()
+    await pilot.press(*RULE, "enter")
+    await settle(pilot)
+
+
+def shown(app: WalletApp) -> tuple[str, str, str]:
+    screen = app.screen
+    assert isinstance(screen, ErrorModal)
+    title = str(screen.query_one(".dialog-title", Label).render())
+    return (
+        title,
+        str(screen.query_one(".what", Static).render()),
+        str(screen.query_one(".todo", Static).render()),
+    )
+
+
+@pytest.mark.asyncio
+async def test_the_failed_condition_in_people_words(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def apply(issuer: str, rule: str) -> Applied:
+        asked.append((issuer, rule))
+        return refused(version(), answer("predicates", "predicate_failed",
+                                         "not met: age is at least 65"))  # fmt: skip
+
+    monkeypatch.setattr(wallet, "apply", apply)
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        assert asked == [(AGENCY, RULE)]
+        title, what, todo = shown(app)
+        assert title == "Not issued by rule senior-transit v1"
+        assert what == "Not met: Age 65 or over  [predicate_failed]"
+        assert todo.startswith(RULE_PUBLIC.strip())
+        await pilot.press("enter")  # OK: back to the form, to ask again
+        await pilot.pause()
+        assert isinstance(app.screen, ApplyScreen)
+        assert not app.screen.query_one("#ask").disabled
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_without_a_condition_says_what_its_code_means(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    withdrawn = answer("rule", "issuance_rule_withdrawn", "the rule has been withdrawn")
+    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: refused(version(), withdrawn))
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        _, what, todo = shown(app)
+        assert what.endswith("[issuance_rule_withdrawn]")
+        assert what.startswith("The agency has withdrawn this rule")  # the code's plain words
+        assert todo.startswith("The agency no longer issues by this rule.")
+
+
+@pytest.mark.asyncio
+async def test_a_request_beyond_the_rule_is_an_error_with_its_advice(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def apply(issuer: str, rule: str) -> Applied:
+        raise WALLET_RULE_MISMATCH("the request is not the one rule senior-transit v1 makes")
+
+    monkeypatch.setattr(wallet, "apply", apply)
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        title, what, todo = shown(app)
+        assert title == "That did not work" and what.endswith("[wallet_rule_mismatch]")
+        assert todo == ADVICE[WALLET_RULE_MISMATCH]
+
+
+@pytest.mark.asyncio
+async def test_nothing_is_asked_without_the_agency_and_the_rule(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: asked.append(rule))
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.click("#ask")
+        await settle(pilot)
+        assert isinstance(app.screen, ApplyScreen) and asked == []
+        hint = str(app.screen.query_one("#progress", Label).render())
+        assert hint == "Type the agency's address and the rule."
