@@ -24,6 +24,7 @@ from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
 from civicid.errors import Conflict, StorageError, declare
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
 from cli import stack
+from wallet.settings import WalletSettings
 
 LOCK_FILE: Final = "up.lock"
 UP_RUNNING = declare("up_already_running", Conflict, "civicid up already runs on this data dir")
@@ -70,6 +71,7 @@ def up(
         with only_one(data_dir) as lock, stack.running(data_dir, ports, database_url) as services:
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
+            point_the_wallet(data_dir, services)
             # Listen for Ctrl-C before saying we are up: a signal sent the moment the
             # description appears must stop us, not be lost.
             with stopping() as wait:
@@ -80,6 +82,15 @@ def up(
                 wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
+
+
+def point_the_wallet(data_dir: Path, services: stack.Running) -> None:
+    """The wallet of this data dir talks to this ledger under its witnesses' policy: both are
+    written to its settings file on every run (the ports may differ from the last run's),
+    keeping whatever else a person set there."""
+    WalletSettings.load(data_dir).save(
+        ledger_url=services.ledger_url, witness_policy=services.witness_policy
+    )
 
 
 def describe(services: stack.Running, data_dir: Path) -> str:
@@ -100,8 +111,7 @@ def describe(services: stack.Running, data_dir: Path) -> str:
             f"  checkpoint key  {services.ledger.vkey}",
             "",
             "In another terminal:",
-            f"  {env} CIVICID_WALLET_WITNESS_POLICY={services.witness_policy} \\",
-            "    civicid wallet                      # the citizen's wallet",
+            f"  {env} civicid wallet     # the citizen's wallet, set to this ledger",
             f"  {env} CIVICID_ISSUER_API_KEY={services.clerk_key} \\",
             "    civicid issuer offer --record R-1 --claims examples/types/national-id.claims.json",
         ]

@@ -18,9 +18,11 @@ from typing import Any
 
 import httpx
 
+from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.cosignature import split_cosigned
 from cli.harness import free_port
 from tests.slow_clients import CASES, LIMITS, Target, connect, get, response
+from wallet.settings import WalletSettings
 
 CIVICID = str(Path(sys.executable).parent / "civicid")
 ENV = {**os.environ, "NO_COLOR": "1"}
@@ -73,6 +75,14 @@ def test_up_serves_every_part_once_per_data_dir_and_stops_on_ctrl_c(tmp_path: Pa
         assert len(members) == 3 and info["witnesses"]["quorum"] == 2
         note = httpx.get(info["ledger"]["url"] + "/checkpoint", timeout=5).text
         assert sum(f"\u2014 {m['vkey'].split('+')[0]} " in note for m in members) >= 2
+        # The data dir's wallet is set to this ledger (its port is not the default one) and
+        # to the witnesses' quorum, with nothing to set by hand.
+        wallet = WalletSettings.load(data)
+        assert wallet.ledger_url == info["ledger"]["url"]
+        assert wallet.checkpoint_policy().requires_witnesses
+        assert wallet.checkpoint_policy() == CheckpointPolicy.load(
+            data / "stack" / "witnesses.policy"
+        )
         second = subprocess.run(
             [CIVICID, "up", "--data-dir", str(data), *ports()],
             capture_output=True, text=True, env=ENV, timeout=60, check=False,
