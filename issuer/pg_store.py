@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import queue
-import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from typing import Any, Final
 
 import psycopg
@@ -39,10 +36,11 @@ from issuer.store import (
     GENESIS_HASH,
     ISSUED_COLUMNS,
     LIST_COLUMNS,
-    MAX_BATCH,
     OFFER_COLUMNS,
     Audit,
+    Batch,
     ClearExpired,
+    GroupCommit,
     MarkPending,
     NewList,
     Op,
@@ -52,8 +50,11 @@ from issuer.store import (
     PutOffer,
     RemoveClerk,
     SpendNonce,
+    audit_from_row,
     audit_hash,
     clerk_from_row,
+    issued_from_rows,
+    list_from_row,
     offer_from_row,
 )
 
@@ -179,7 +180,7 @@ def _offer_values(o: Offer) -> dict[str, Any]:
     }
 
 
-class PgStore:
+class PgStore(GroupCommit):
     """The issuer's store in the ``issuer`` schema of a PostgreSQL database. Only with
     ``create`` (``init``, ``recover``) is a database without an issuer store taken as one."""
 
@@ -193,11 +194,7 @@ class PgStore:
         except BaseException:
             self.db.close()
             raise
-        self._queue: queue.SimpleQueue[tuple[Sequence[Op], Future[None]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._writer = threading.Thread(target=self._run, name="issuer-pg-store", daemon=True)
-        self._writer.start()
+        self._start_writer("issuer-pg-store")
 
     def _require_initialized(self, create: bool) -> None:
         with self.db.transaction() as conn:
@@ -216,35 +213,7 @@ class PgStore:
 
     # -- writes: group commit ---------------------------------------------------------------
 
-    def submit(self, ops: Sequence[Op]) -> Future[None]:
-        done: Future[None] = Future()
-        self._queue.put((ops, done))
-        return done
-
-    def write(self, ops: Sequence[Op]) -> None:
-        self.submit(ops).result()
-
-    def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
-            self._commit(batch)
-            if stop:
-                return
-
-    def _commit(self, batch: list[tuple[Sequence[Op], Future[None]]]) -> None:
+    def _commit(self, batch: Batch) -> None:
         outcomes: list[BaseException | None] = []
         try:
             with self.db.transaction() as conn:
@@ -473,29 +442,8 @@ class PgStore:
     def _issued(self, rows: list[dict[str, Any]]) -> list[Issued]:
         if not rows:
             return []
-        ids = [r["id"] for r in rows]
-        slots: dict[str, list[tuple[int, int]]] = {i: [] for i in ids}
-        for s in self._all(
-            "SELECT issued, list, idx FROM slots WHERE issued = ANY(%s) ORDER BY list, idx",
-            (ids,),
-        ):
-            slots[s["issued"]].append((s["list"], s["idx"]))
-        return [
-            Issued(
-                id=r["id"],
-                offer=r["offer"],
-                record=r["record"],
-                configuration=r["configuration"],
-                vct=r["vct"],
-                iat=r["iat"],
-                exp=r["exp"],
-                status=r["status"],
-                slots=tuple(slots[r["id"]]),
-                clerk=r["clerk"],
-                changed=r["changed"],
-            )
-            for r in rows
-        ]
+        sql = "SELECT issued, list, idx FROM slots WHERE issued = ANY(%s) ORDER BY list, idx"
+        return issued_from_rows(rows, self._all(sql, ([r["id"] for r in rows],)))
 
     def issued(self, issued_id: str) -> Issued | None:
         found = self._issued(self._all(SELECT_ISSUED + " WHERE id = %s", (issued_id,)))
@@ -517,21 +465,7 @@ class PgStore:
         return self._issued(self._all(sql, [*params, limit, offset]))
 
     def lists(self) -> list[ListRecord]:
-        return [
-            ListRecord(
-                number=r["number"],
-                uri=r["uri"],
-                size=r["size"],
-                bits=r["bits"],
-                created=r["created"],
-                published_at=r["published_at"],
-                published_seq=r["published_seq"],
-                token=r["token"],
-                pending=bool(r["pending"]),
-                changes=r["changes"],
-            )
-            for r in self._all("SELECT * FROM lists ORDER BY number")
-        ]
+        return [list_from_row(r) for r in self._all("SELECT * FROM lists ORDER BY number")]
 
     def slots(self, number: int) -> Iterator[tuple[int, int]]:
         sql = (
@@ -542,20 +476,7 @@ class PgStore:
 
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]:
         rows = self._all("SELECT * FROM audit WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit))
-        return [
-            AuditEvent(
-                at=r["at"],
-                actor=r["actor"],
-                action=r["action"],
-                subject=r["subject"],
-                record=r["record"],
-                outcome=r["outcome"],
-                detail=json.loads(r["detail"]),
-                seq=r["seq"],
-                hash=r["hash"],
-            )
-            for r in rows
-        ]
+        return [audit_from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -570,9 +491,7 @@ class PgStore:
         self.write([])
 
     def close(self) -> None:
-        if self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join()
+        self._stop_writer()
         self.db.close()
 
 

@@ -18,7 +18,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,69 +289,80 @@ def offer_from_row(row: sqlite3.Row | Mapping[str, Any]) -> Offer:
     )
 
 
-class SqliteStore:
-    """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
-    ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data. Only with
-    ``create`` (``init``, ``recover``) is a missing store made; else ``issuer_store_missing``."""
+Row = sqlite3.Row | Mapping[str, Any]
 
-    # One serving process: its memory is the truth, ``expect`` always holds, nonces stay
-    # in memory, and it is always the publisher.
-    shared = False
 
-    def __init__(self, directory: Path, *, exclusive: bool = True, create: bool = False) -> None:
-        if not create:
-            require_store(directory)  # before anything is written
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.directory = directory
-        self.path = directory / DB_FILE
-        self._lock_fd: int | None = None
-        if exclusive:
-            self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(self._lock_fd)
-                raise STORE_LOCKED(f"{directory} is in use by another issuer process") from exc
-        self._readers: list[sqlite3.Connection] = []
-        self._local = threading.local()
+def issued_from_rows(rows: Sequence[Row], slot_rows: Iterable[Row]) -> list[Issued]:
+    """Issued credentials from their rows and their slots' rows (``issued, list, idx``, in
+    list and index order)."""
+    slots: dict[str, list[tuple[int, int]]] = {r["id"]: [] for r in rows}
+    for s in slot_rows:
+        slots[s["issued"]].append((s["list"], s["idx"]))
+    return [
+        Issued(
+            id=r["id"],
+            offer=r["offer"],
+            record=r["record"],
+            configuration=r["configuration"],
+            vct=r["vct"],
+            iat=r["iat"],
+            exp=r["exp"],
+            status=r["status"],
+            slots=tuple(slots[r["id"]]),
+            clerk=r["clerk"],
+            changed=r["changed"],
+        )
+        for r in rows
+    ]
+
+
+def list_from_row(row: Row) -> ListRecord:
+    return ListRecord(
+        number=row["number"],
+        uri=row["uri"],
+        size=row["size"],
+        bits=row["bits"],
+        created=row["created"],
+        published_at=row["published_at"],
+        published_seq=row["published_seq"],
+        token=row["token"],
+        pending=bool(row["pending"]),
+        # Counted by a store several processes share only (0 on a store of one).
+        changes=row["changes"] if "changes" in row.keys() else 0,  # noqa: SIM118 - sqlite3.Row
+    )
+
+
+def audit_from_row(row: Row) -> AuditEvent:
+    return AuditEvent(
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        subject=row["subject"],
+        record=row["record"],
+        outcome=row["outcome"],
+        detail=json.loads(row["detail"]),
+        seq=row["seq"],
+        hash=row["hash"],
+    )
+
+
+Batch = list[tuple[Sequence[Op], Future[None]]]
+
+
+class GroupCommit:
+    """The writer thread of both stores: it takes what is queued (up to ``MAX_BATCH``
+    callers' ops) and hands it to ``_commit``, which applies and commits it at once and
+    completes each caller's future. A store whose memory got ahead of its disk sets
+    ``_failed``: every later write is refused."""
+
+    _failed: Error | None = None
+
+    def _start_writer(self, name: str) -> None:
         self._queue: queue.SimpleQueue[tuple[Sequence[Op], Future[None]] | None] = (
             queue.SimpleQueue()
         )
-        self._failed: Error | None = None
-        try:
-            self._db = self._connect()
-            self._db.executescript(SCHEMA)
-            self._check_format()
-            last = self._db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        except sqlite3.Error as exc:
-            self._release_lock()
-            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
-        self._last_hash: str = last["hash"] if last else GENESIS_HASH
-        self._writer = threading.Thread(target=self._run, name="issuer-store", daemon=True)
+        self._writer = threading.Thread(target=self._run, name=name, daemon=True)
         self._writer.start()
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        db.execute("PRAGMA journal_mode = WAL")
-        # WAL + FULL: every commit is fsynced before it returns (no acknowledged write lost).
-        db.execute("PRAGMA synchronous = FULL")
-        # Claim values dropped from an offer are overwritten on disk, not left in free pages.
-        db.execute("PRAGMA secure_delete = ON")
-        return db
-
-    def _check_format(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if row is None:
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(STORE_FORMAT_VERSION),)
-            )
-        elif row["value"] != str(STORE_FORMAT_VERSION):
-            raise STORE_FORMAT(f"store format {row['value']}, this issuer reads only 1")
-
-    # -- writes: group commit ---------------------------------------------------------------
 
     def submit(self, ops: Sequence[Op]) -> Future[None]:
         if self._failed is not None:
@@ -383,7 +394,76 @@ class SqliteStore:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[Sequence[Op], Future[None]]]) -> None:
+    def _commit(self, batch: Batch) -> None:
+        raise NotImplementedError
+
+    def _stop_writer(self) -> None:
+        """Commit what is queued, then end the writer thread."""
+        if self._writer.is_alive():
+            self._queue.put(None)
+            self._writer.join()
+
+
+class SqliteStore(GroupCommit):
+    """The embedded store: ``<dir>/issuer.db``. With ``exclusive`` (a serving process), an
+    ``flock`` on ``<dir>/issuer.lock`` keeps a second server off the same data. Only with
+    ``create`` (``init``, ``recover``) is a missing store made; else ``issuer_store_missing``."""
+
+    # One serving process: its memory is the truth, ``expect`` always holds, nonces stay
+    # in memory, and it is always the publisher.
+    shared = False
+
+    def __init__(self, directory: Path, *, exclusive: bool = True, create: bool = False) -> None:
+        if not create:
+            require_store(directory)  # before anything is written
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory = directory
+        self.path = directory / DB_FILE
+        self._lock_fd: int | None = None
+        if exclusive:
+            self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(self._lock_fd)
+                raise STORE_LOCKED(f"{directory} is in use by another issuer process") from exc
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()
+        try:
+            self._db = self._connect()
+            self._db.executescript(SCHEMA)
+            self._check_format()
+            last = self._db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        except sqlite3.Error as exc:
+            self._release_lock()
+            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
+        self._last_hash: str = last["hash"] if last else GENESIS_HASH
+        self._start_writer("issuer-store")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        db.execute("PRAGMA journal_mode = WAL")
+        # WAL + FULL: every commit is fsynced before it returns (no acknowledged write lost).
+        db.execute("PRAGMA synchronous = FULL")
+        # Claim values dropped from an offer are overwritten on disk, not left in free pages.
+        db.execute("PRAGMA secure_delete = ON")
+        return db
+
+    def _check_format(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(STORE_FORMAT_VERSION),)
+            )
+        elif row["value"] != str(STORE_FORMAT_VERSION):
+            raise STORE_FORMAT(f"store format {row['value']}, this issuer reads only 1")
+
+    # -- writes: group commit ---------------------------------------------------------------
+
+    def _commit(self, batch: Batch) -> None:
         outcomes: list[BaseException | None] = []
         last_hash = self._last_hash
         try:
@@ -543,29 +623,9 @@ class SqliteStore:
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        slots: dict[str, list[tuple[int, int]]] = {i: [] for i in ids}
         marks = ",".join("?" * len(ids))
-        for s in self._rows(
-            f"SELECT issued, list, idx FROM slots WHERE issued IN ({marks}) ORDER BY list, idx",  # noqa: S608
-            ids,
-        ):
-            slots[s["issued"]].append((s["list"], s["idx"]))
-        return [
-            Issued(
-                id=r["id"],
-                offer=r["offer"],
-                record=r["record"],
-                configuration=r["configuration"],
-                vct=r["vct"],
-                iat=r["iat"],
-                exp=r["exp"],
-                status=r["status"],
-                slots=tuple(slots[r["id"]]),
-                clerk=r["clerk"],
-                changed=r["changed"],
-            )
-            for r in rows
-        ]
+        sql = f"SELECT issued, list, idx FROM slots WHERE issued IN ({marks}) ORDER BY list, idx"  # noqa: S608
+        return issued_from_rows(rows, self._rows(sql, ids))
 
     def issued(self, issued_id: str) -> Issued | None:
         found = self._issued(self._rows(SELECT_ISSUED + " WHERE id = ?", (issued_id,)))
@@ -587,20 +647,7 @@ class SqliteStore:
         return self._issued(self._rows(sql, [*params, limit, offset]))
 
     def lists(self) -> list[ListRecord]:
-        return [
-            ListRecord(
-                number=r["number"],
-                uri=r["uri"],
-                size=r["size"],
-                bits=r["bits"],
-                created=r["created"],
-                published_at=r["published_at"],
-                published_seq=r["published_seq"],
-                token=r["token"],
-                pending=bool(r["pending"]),
-            )
-            for r in self._rows("SELECT * FROM lists ORDER BY number")
-        ]
+        return [list_from_row(r) for r in self._rows("SELECT * FROM lists ORDER BY number")]
 
     def slots(self, number: int) -> Iterator[tuple[int, int]]:
         sql = (
@@ -611,20 +658,7 @@ class SqliteStore:
 
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]:
         rows = self._rows("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [
-            AuditEvent(
-                at=r["at"],
-                actor=r["actor"],
-                action=r["action"],
-                subject=r["subject"],
-                record=r["record"],
-                outcome=r["outcome"],
-                detail=json.loads(r["detail"]),
-                seq=r["seq"],
-                hash=r["hash"],
-            )
-            for r in rows
-        ]
+        return [audit_from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -665,9 +699,7 @@ class SqliteStore:
     # -- closing ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        if self._writer.is_alive():
-            self._queue.put(None)
-            self._writer.join()
+        self._stop_writer()
         for db in [self._db, *self._readers]:
             with contextlib.suppress(sqlite3.Error):
                 db.close()
