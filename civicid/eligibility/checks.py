@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
@@ -383,11 +382,12 @@ class SchemaValidator:
 
     The verdict is a pure function of the disclosed claims, and many presentations disclose
     the same values (``resident: true``, ``age_equal_or_over.18: true``): verdicts are kept
-    for the last ``MAX_VERDICTS`` distinct disclosures."""
+    for up to ``MAX_VERDICTS`` distinct disclosures, then the memory starts over (as the
+    trust package's answers do): nothing is lost but the time to validate again."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self._validator = jsonschema.Draft202012Validator(_without_required(schema))
-        self._verdicts: OrderedDict[str, str | None] = OrderedDict()
+        self._verdicts: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
     def first_error(self, claims: dict[str, Any]) -> str | None:
@@ -397,13 +397,12 @@ class SchemaValidator:
             return self._validate(claims)
         with self._lock:
             if key in self._verdicts:
-                self._verdicts.move_to_end(key)
                 return self._verdicts[key]
         verdict = self._validate(claims)
         with self._lock:
+            if len(self._verdicts) >= MAX_VERDICTS:
+                self._verdicts.clear()
             self._verdicts[key] = verdict
-            if len(self._verdicts) > MAX_VERDICTS:
-                self._verdicts.popitem(last=False)
         return verdict
 
     def _validate(self, claims: dict[str, Any]) -> str | None:
