@@ -215,9 +215,41 @@ OFFER_COLUMNS: Final = (
 ISSUED_COLUMNS: Final = "id, offer, record, configuration, vct, iat, exp, status, clerk, changed"
 
 
+# Integers a JSON number carries exactly: RFC 8785 writes larger ones as the doubles they
+# round to (§3.2.2.3), which json.dumps does not.
+MAX_EXACT_INT: Final = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``json.dumps`` (sorted keys, no spaces, UTF-8) writes ``value`` byte for byte as
+    RFC 8785 does: strings, booleans, null, integers within a double's exact range, lists and
+    objects of those with ASCII member names (sorted alike by code point and by UTF-16 unit).
+    Both escape only the quote, the backslash and the control characters, the same way."""
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, int):
+        return -MAX_EXACT_INT <= value <= MAX_EXACT_INT
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain(v) for k, v in value.items())
+    return False  # a float, or anything else: the canonicalizer decides
+
+
+def audit_canonical(body: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of an audit event's body. An event's members are strings, ids, counts
+    and codes: the standard library writes those as the canonicalizer does, at a fraction
+    of its cost (an issuance logs three events, each hashed by the store's one writer)."""
+    if _plain(body):
+        with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: the canonicalizer's
+            text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return text.encode("utf-8")
+    return canonical_json(body)
+
+
 def audit_hash(previous: str, event: AuditEvent) -> str:
     """Each event's hash covers the one before it: a changed or dropped row breaks the chain."""
-    body = canonical_json(
+    body = audit_canonical(
         {
             "at": event.at,
             "actor": event.actor,
