@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from benchmarks import (
+    federation,
     governance,
     issuer,
     ledger,
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "witnessing": witnessing.main,
     "transparency": transparency.main,
     "mirror": mirror.main,
+    "federation": federation.main,
 }
 
 

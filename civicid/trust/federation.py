@@ -12,6 +12,7 @@ foreign ledger only the credential types, and optionally the issuers, its pin na
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from civicid.did import DID_NOT_FOUND
 from civicid.errors import Error, Refused, VerificationError, declare
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, system_clock
-from civicid.trust.cache import MAX_ANSWERS, AnswerCache
+from civicid.trust.cache import MAX_ANSWERS
 from civicid.trust.pins import FEDERATION_INVALID, PinnedLedger, check_unique
 from civicid.trust.questions import NO_REUSE, Trust
 
@@ -39,8 +40,6 @@ LEDGER_GOVERNANCE_MISMATCH = declare(
 )
 
 LOCAL: Final = "local"  # the name of the home ledger in routes and decisions
-# The memory's label for "which ledger holds this DID" (one per DID).
-LEDGER_OF: Final = "ledger-of"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +98,9 @@ class Federation:
         self.local = local
         self.foreign = tuple(foreign)
         self.clock = clock
-        self._routes = AnswerCache(limit=limit)
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._routes: dict[str, str] = {}  # DID -> the ledger proven to hold it
         self._governance_checked: set[str] = set()
 
     @classmethod
@@ -154,9 +155,9 @@ class Federation:
         for pin, _ in self.foreign:
             if pin.issuers is not None and did in pin.issuers:
                 return self._route_to(pin.name, now=now)
-        name = self._routes.get(
-            (LEDGER_OF, did), lambda: self._find(did, now, max_age), now=now, max_age=max_age
-        ).value
+        name = self._routes.get(did)
+        if name is None:
+            name = self._find(did, now, max_age)
         return self._route_to(name, now=now)
 
     def _route_to(self, name: str, *, now: int) -> Route:
@@ -169,18 +170,29 @@ class Federation:
         raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")  # pragma: no cover
 
     def _find(self, did: str, now: int, max_age: int) -> str:
+        """Where ``did`` is, remembered once proven: a ledger never drops a DID (deactivation
+        is a version), and every later answer is proven on that ledger all the same. Found
+        nowhere is not remembered: the DID may be registered tomorrow."""
+        found: str | None = None
         if self._holds(self.local, did, now, max_age):
-            return LOCAL
+            found = LOCAL
         failure: Error | None = None
-        for pin, trust in self.foreign:
+        for pin, trust in self.foreign if found is None else ():
             try:
                 if self._holds(trust, did, now, max_age):
-                    return pin.name
+                    found = pin.name
+                    break
             except Error as exc:
                 failure = failure or exc
-        if failure is not None:
-            raise failure
-        return LOCAL
+        if found is None:
+            if failure is not None:
+                raise failure
+            return LOCAL
+        with self._lock:
+            if len(self._routes) >= self.limit:
+                self._routes.clear()
+            self._routes[did] = found
+        return found
 
     @staticmethod
     def _holds(trust: Trust, did: str, now: int, max_age: int) -> bool:
@@ -219,7 +231,8 @@ class Federation:
         return route
 
     def forget(self) -> None:
-        self._routes.forget()
+        with self._lock:
+            self._routes.clear()
         self.local.forget()
         for _, trust in self.foreign:
             trust.forget()

@@ -1,0 +1,73 @@
+"""Which ledger answers for a DID: the local one first, then each pinned one; a DID proven on
+a ledger is remembered there (a ledger never drops a DID), one found nowhere is asked again."""
+
+from __future__ import annotations
+
+import httpx
+
+from civicid.identity import Identity
+from civicid.ledger_client import LedgerClient
+from civicid.trust import Trust
+from civicid.trust.federation import LOCAL, Federation
+from tests.federation.world import Countries, pin
+
+
+class Counting(httpx.HTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.resolutions = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/1.0/identifiers/"):
+            self.resolutions += 1
+        return super().handle_request(request)
+
+
+def federation(countries: Countries, home: Counting) -> Federation:
+    pinned = pin(countries)
+    client = LedgerClient(countries.home_url, countries.home.genesis.vkey, transport=home)
+    return Federation.open(Trust(client), [pinned])
+
+
+def test_a_proven_route_is_remembered(countries: Countries) -> None:
+    home = Counting()
+    routes = federation(countries, home)
+    try:
+        first = routes.route(countries.abroad.agency.did)
+        assert first.ledger == "abroad" and first.foreign
+        assert home.resolutions == 1  # the home ledger proved it does not hold it
+        assert routes.route(countries.abroad.agency.did).ledger == "abroad"
+        assert home.resolutions == 1
+        assert routes.route(countries.home.agency.did).ledger == LOCAL
+        asked = home.resolutions  # the local agency's history (and governance's, for it)
+        assert routes.route(countries.home.agency.did).ledger == LOCAL
+        assert home.resolutions == asked
+    finally:
+        routes.close()
+        routes.local.close()
+
+
+def test_a_did_found_nowhere_is_asked_again(countries: Countries) -> None:
+    home = Counting()
+    routes = federation(countries, home)
+    nobody = Identity.create().did
+    try:
+        assert routes.route(nobody).ledger == LOCAL  # its questions then say it is unknown
+        assert routes.route(nobody).ledger == LOCAL
+        assert home.resolutions == 2
+    finally:
+        routes.close()
+        routes.local.close()
+
+
+def test_a_named_issuer_is_routed_without_asking(countries: Countries) -> None:
+    home = Counting()
+    pinned = pin(countries, issuers=(countries.abroad.agency.did,))
+    client = LedgerClient(countries.home_url, countries.home.genesis.vkey, transport=home)
+    routes = Federation.open(Trust(client), [pinned])
+    try:
+        assert routes.route_issuer(countries.abroad.agency.did).ledger == "abroad"
+        assert home.resolutions == 0
+    finally:
+        routes.close()
+        routes.local.close()
