@@ -286,6 +286,9 @@ class Processed:
         return tuple(p.path for p in self.placed)
 
 
+_CONTAINERS: Final = (dict, list)
+
+
 class _Walk:
     """One pass over the payload replacing digests by Disclosures (§7.1 steps 3-5)."""
 
@@ -322,8 +325,11 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         top = not path
+        # A scalar is kept as it is: only objects and arrays are walked (and need a path).
         out = {
             name: self.value(value, (*path, name), depth)
+            if isinstance(value, _CONTAINERS)
+            else value
             for name, value in obj.items()
             if name != SD_KEY and not (top and name == SD_ALG_KEY)
         }

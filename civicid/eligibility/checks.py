@@ -417,10 +417,16 @@ class SchemaValidator:
 MAX_VERDICTS: Final = 4096
 _VALIDATORS: dict[tuple[str, int, str], SchemaValidator] = {}
 _VALIDATORS_LOCK = threading.Lock()
+_LAST_VALIDATOR: dict[tuple[str, int], tuple[dict[str, Any], SchemaValidator]] = {}
 MAX_VALIDATORS: Final = 256
 
 
 def schema_validator(vct: str, seq: int, schema: dict[str, Any]) -> SchemaValidator:
+    # The very schema object of the last call (the trust package's remembered answer): its
+    # validator, without writing the schema out again as a key.
+    last = _LAST_VALIDATOR.get((vct, seq))
+    if last is not None and last[0] is schema:
+        return last[1]
     # Keyed by the schema itself too: (vct, seq) names a registration on one ledger only,
     # and a process may verify against another ledger (or one started afresh).
     key = (vct, seq, json.dumps(schema, sort_keys=True, separators=(",", ":")))
@@ -429,7 +435,9 @@ def schema_validator(vct: str, seq: int, schema: dict[str, Any]) -> SchemaValida
         with _VALIDATORS_LOCK:
             if len(_VALIDATORS) >= MAX_VALIDATORS:
                 _VALIDATORS.clear()
+                _LAST_VALIDATOR.clear()
             found = _VALIDATORS[key] = SchemaValidator(schema)
+    _LAST_VALIDATOR[(vct, seq)] = (schema, found)
     return found
 
 
