@@ -14,8 +14,6 @@ import json
 from dataclasses import replace
 from typing import Any, Final
 
-from psycopg.rows import TupleRow
-
 from civicid.db import Database, Schema
 from verifier.errors import (
     PRESENTATION_REPLAYED,
@@ -30,6 +28,7 @@ from verifier.store import (
     KEEP_REQUESTS_SECONDS,
     MAX_AUDIT_ROWS_LISTED,
     PendingRequest,
+    request_of,
 )
 
 # Times are Unix seconds, as in the SQLite store; BIGINT outlives 2038.
@@ -60,14 +59,6 @@ SCHEMA: Final = Schema(
     ),
 )
 SELECT_REQUEST: Final = f"SELECT {COLUMNS} FROM requests"  # noqa: S608 - a constant
-
-
-def _request(row: TupleRow | None) -> PendingRequest | None:
-    if row is None:
-        return None
-    values = list(row)
-    values[10] = json.loads(values[10]) if values[10] else None
-    return PendingRequest(*values)
 
 
 class PgStore:
@@ -102,7 +93,7 @@ class PgStore:
     def _one(self, column: str, value: str) -> PendingRequest:
         with self.db.read() as conn:
             row = conn.execute(f"{SELECT_REQUEST} WHERE {column} = %s", (value,)).fetchone()
-        found = _request(row)
+        found = request_of(row)
         if found is None:
             raise REQUEST_UNKNOWN(f"no request with this {column.replace('_', ' ')}")
         return found
@@ -146,7 +137,7 @@ class PgStore:
                     "SELECT answered FROM requests WHERE state = %s", (state,)
                 ).fetchone()
         if taken is not None:
-            claimed = _request(taken)
+            claimed = request_of(taken)
             assert claimed is not None
             return replace(claimed, answered=None)
         if row is None:

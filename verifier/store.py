@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Generic, Protocol, TypeVar
@@ -103,7 +103,9 @@ COLUMNS: Final = (
 )
 
 
-def _row(row: tuple[Any, ...] | None) -> PendingRequest | None:
+def request_of(row: Sequence[Any] | None) -> PendingRequest | None:
+    """A ``requests`` row (its ``COLUMNS``, in order) as the record, the decision parsed:
+    the same for SQLite and PostgreSQL."""
     if row is None:
         return None
     values = list(row)
@@ -266,7 +268,7 @@ class Store:
 
     def _one(self, column: str, value: str) -> PendingRequest:
         rows = self._read(f"SELECT {COLUMNS} FROM requests WHERE {column} = ?", (value,))  # noqa: S608
-        found = _row(rows[0] if rows else None)
+        found = request_of(rows[0] if rows else None)
         if found is None:
             raise REQUEST_UNKNOWN(f"no request with this {column.replace('_', ' ')}")
         return found
@@ -301,7 +303,7 @@ class Store:
 
         def work(db: sqlite3.Connection) -> PendingRequest:
             row = db.execute(f"SELECT {COLUMNS} FROM requests WHERE state = ?", (state,)).fetchone()  # noqa: S608
-            request = _row(row)
+            request = request_of(row)
             if request is None:
                 raise REQUEST_UNKNOWN("no pending request has this state")
             if request.answered is not None:
