@@ -56,6 +56,7 @@ CPU_TARGET_MS = 1.5  # the issuer server's CPU per issuance (its cryptography is
 # each copy bound to its own key, so that no two presentations need share a credential.
 BATCH = 4
 CRYPTO_SECONDS = 1.0  # the round timing the cryptography alone
+SERVER_CPU = "issuer server CPU per issuance"
 STORE_LARGE = 100_000  # issuances in the store when its append cost is measured again
 SIGN_SECONDS = 2.0  # the in-process issue+sign round
 # A smoke run: every step at a size that takes seconds (its figures mean nothing).
@@ -377,6 +378,7 @@ class Options:
     crypto_seconds: float = CRYPTO_SECONDS
     http_only: bool = False  # the end-to-end rows alone (what --profile is for)
     profile: Path | None = None
+    compare_servers: bool = False  # the same issuance behind uvicorn's plain protocols
 
 
 def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[Row]:
@@ -408,7 +410,7 @@ def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[R
         Row(PART, f"  (machine load average at the start: {load})", float(load), ""),
         Row(
             PART,
-            "issuer server CPU per issuance",
+            SERVER_CPU,
             cpu_ms,
             "ms",
             f"<= {CPU_TARGET_MS}",
@@ -457,6 +459,46 @@ def store_rows(root: Path, store_large: int) -> list[Row]:
     ]
 
 
+def service_rows(
+    port: int, api_key: str, client: LedgerClient, rate: float, opts: Options
+) -> list[Row]:
+    alone = issue_and_sign_rate(opts.sign_seconds)
+    visible = revocation_visible(port, api_key, client)
+    return [
+        Row(PART, "in-process issue+sign alone (national ID)", alone, "/s"),
+        Row(PART, "end to end / in-process issue+sign", rate / alone, "x"),
+        Row(
+            PART,
+            "revocation to visible on the ledger (revoke, publish, proven read)",
+            visible,
+            "ms",
+            "<= 1000",
+            visible <= 1000,
+        ),
+    ]
+
+
+def server_rows(root: Path, api_key: str, guarded_ms: float, opts: Options) -> list[Row]:
+    """The issuance over the same app behind uvicorn's plain protocols (for comparison only:
+    they lack the shell's guards), each set beside the real server's CPU per issuance."""
+    from benchmarks.issuer_servers import PROTOCOLS, serve_plain
+
+    rows = []
+    for name, protocol in PROTOCOLS:
+        port = free_port()
+        server = serve_plain(root, port, protocol, ROOT)
+        try:
+            _, cpu, _ = end_to_end(
+                port, api_key, PUBLIC_URL, opts.issuances, opts.clients, server.pid, opts.batch
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        rows.append(Row(PART, f"issuer server CPU per issuance, {name}", cpu * 1000, "ms"))
+        rows.append(Row(PART, f"  the shell's guarded h11 / {name}", guarded_ms / cpu / 1000, "x"))
+    return rows
+
+
 def run(opts: Options) -> list[Row]:
     from ledger.app import create_app
     from ledger.settings import LedgerSettings
@@ -472,28 +514,18 @@ def run(opts: Options) -> list[Row]:
             server = serve_issuer(root, port)
             try:
                 rows += http_rows(port, api_key, server.pid, opts)
-                if opts.http_only:
-                    return rows
-                rate = rows[0].value
-                alone = issue_and_sign_rate(opts.sign_seconds)
-                rows.append(Row(PART, "in-process issue+sign alone (national ID)", alone, "/s"))
-                rows.append(Row(PART, "end to end / in-process issue+sign", rate / alone, "x"))
-                client = LedgerClient(ledger_url, genesis.vkey)
-                visible = revocation_visible(port, api_key, client)
-                client.close()
-                rows.append(
-                    Row(
-                        PART,
-                        "revocation to visible on the ledger (revoke, publish, proven read)",
-                        visible,
-                        "ms",
-                        "<= 1000",
-                        visible <= 1000,
-                    )
-                )
+                if not opts.http_only:
+                    client = LedgerClient(ledger_url, genesis.vkey)
+                    rows += service_rows(port, api_key, client, rows[0].value, opts)
+                    client.close()
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+            if opts.compare_servers:
+                guarded = next(r.value for r in rows if r.metric == SERVER_CPU)
+                rows += server_rows(root, api_key, guarded, opts)
+        if opts.http_only:
+            return rows
         rows += store_rows(root, opts.store_large)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -515,6 +547,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         metavar="SVG",
         help="sample the server with py-spy over the timed window: a flame graph in SVG",
     )
+    parser.add_argument(
+        "--compare-servers",
+        action="store_true",
+        help="also serve the same app by uvicorn's plain h11 and httptools (unguarded)",
+    )
     args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
     if args.smoke:
         opts = Options(
@@ -532,6 +569,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
             args.batch,
             http_only=args.http_only,
             profile=args.profile,
+            compare_servers=args.compare_servers,
         )
     rows = run(opts)
     print(render(rows))
