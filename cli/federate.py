@@ -10,14 +10,20 @@ from typing import Annotated
 
 import typer
 
-from civicid.checkpoint_policy import CheckpointPolicy
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.console import AsJson, DataDir, emit, reflowed, reporting
 from civicid.did import DID
 from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
 from civicid.trust.federation import LEDGER_GOVERNANCE_MISMATCH
-from civicid.trust.pins import FEDERATION_INVALID, PinnedLedger, Pins, read_policy
+from civicid.trust.pins import (
+    FEDERATION_INVALID,
+    MAX_PINNED_AGE,
+    PinnedLedger,
+    Pins,
+    read_policy,
+)
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
 
@@ -57,6 +63,12 @@ def federate_app(part: str, where: Where) -> typer.Typer:
                 show_default="any accredited there",
             ),
         ] = None,
+        max_age: Annotated[
+            int,
+            typer.Option(
+                help=f"Seconds its newest witness quorum may be old (1-{MAX_PINNED_AGE})."
+            ),
+        ] = DEFAULT_MAX_AGE,
         offline: Annotated[
             bool, typer.Option("--offline", help="Do not ask the ledger now (pin as given).")
         ] = False,
@@ -75,6 +87,7 @@ def federate_app(part: str, where: Where) -> typer.Typer:
                 governance=DID(governance),
                 types=tuple(type_ or ()),
                 issuers=None if not issuer else tuple(DID(d) for d in issuer),
+                max_age=max_age,
             )
             checked = None if offline else _check(pinned)
             Pins(where(data_dir)).add(pinned)

@@ -182,12 +182,16 @@ class Verifier:
             )
             trust = Trust(client, clock=clock)
         # Offline, the snapshot is the local ledger's only: foreign issuers are not federated.
-        pins = () if offline else Pins(settings.federation_path).load()
-        federation = (
-            Federation.open(trust, pins, clock=clock, trust_dir=settings.federation_path)
-            if pins
-            else None
-        )
+        try:
+            pins = () if offline else Pins(settings.federation_path).load()
+            federation = (
+                Federation.open(trust, pins, clock=clock, trust_dir=settings.federation_path)
+                if pins
+                else None
+            )
+        except BaseException:
+            trust.close()
+            raise
         verifier = cls(
             desk=desk,
             policies=load_policies(settings.policies_path),

@@ -39,6 +39,9 @@ MAX_FOREIGN_LEDGERS: Final = 16
 MAX_ACCEPTED: Final = 64
 # The index is a few lines per ledger: anything past this is not one people wrote.
 MAX_PINS_BYTES: Final = 256 * 1024
+# How old a pinned ledger's newest witness quorum may be: as long as a client's own ledger
+# may be set to (a month), past which a frozen ledger hides revocations for too long.
+MAX_PINNED_AGE: Final = 30 * 86400
 # A name is a file name and a label on the desk's page: short, lower case, no path.
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -68,6 +71,10 @@ class PinnedLedger:
                 parse_did(did)
         except Error as exc:
             raise FEDERATION_INVALID(f"ledger {self.name}: {exc.message}", reason=exc.code) from exc
+        if isinstance(self.max_age, bool) or not 0 < self.max_age <= MAX_PINNED_AGE:
+            raise FEDERATION_INVALID(
+                f"ledger {self.name}: a maximum age of 1 to {MAX_PINNED_AGE} s"
+            )
         if len(self.types) > MAX_ACCEPTED or len(self.issuers or ()) > MAX_ACCEPTED:
             raise FEDERATION_INVALID(f"ledger {self.name}: at most {MAX_ACCEPTED} types, issuers")
         if any(not isinstance(vct, str) or not vct for vct in self.types):
@@ -206,6 +213,7 @@ __all__ = [
     "FEDERATION_INVALID",
     "FEDERATION_UNKNOWN",
     "MAX_FOREIGN_LEDGERS",
+    "MAX_PINNED_AGE",
     "PinnedLedger",
     "Pins",
     "read_policy",

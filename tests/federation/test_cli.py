@@ -96,5 +96,6 @@ def test_a_bad_name_and_an_unknown_one(countries: Countries, policy: Path) -> No
     args = add(countries, policy)
     args[args.index("abroad")] = "Not/A/Name"
     failed("federation_invalid", *args)
+    failed("federation_invalid", *add(countries, policy, "--max-age", "0"))
     failed("federation_unknown", "verifier", "federate", "remove", "nowhere",
            "--data-dir", str(countries.home.root))  # fmt: skip

@@ -52,6 +52,8 @@ def refused(code: str, make: object) -> Error:
         ({"policy_text": "quorum none\n"}, None),  # no log: no checkpoint key pinned
         ({"policy_text": "log nonsense\nquorum none\n"}, "vkey_malformed"),
         ({"types": ("",)}, None),
+        ({"max_age": 0}, None),
+        ({"max_age": 30 * 86400 + 1}, None),
     ],
 )
 def test_a_bad_pin_is_refused(vkeys: list[str], changes: dict[str, object],
