@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from civicid.checkpoint import NoteVerifier
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error
 from civicid.keystore import write_private
@@ -76,7 +77,7 @@ def client_for(
     either way every answer is verified against the pinned key ``vkey``, and every
     checkpoint held to ``policy`` (witnesses, quorum, maximum age)."""
     if tiles is not None:
-        transport = TileTransport(open_source(tiles))
+        transport = TileTransport(open_source(tiles), verifier=NoteVerifier(vkey))
         return LedgerClient(TILES_URL, vkey, trust_file=trust_file, transport=transport,
                             policy=policy)  # fmt: skip
     if url is None:

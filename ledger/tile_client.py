@@ -18,7 +18,7 @@ from typing import Final, Protocol
 
 import httpx
 
-from civicid.checkpoint import Checkpoint
+from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.errors import Error, NotFound, Unavailable, VerificationError, declare
 from civicid.http import HttpClient
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
@@ -204,15 +204,22 @@ class TileTransport(httpx.BaseTransport):
     """A ledger's log API (``/checkpoint``, ``/transactions/{seq}``, ``/proofs/*``) answered
     from tiles, for a ``LedgerClient`` (which verifies every answer as a server's)."""
 
-    def __init__(self, source: TileSource) -> None:
+    def __init__(self, source: TileSource, *, verifier: NoteVerifier | None = None) -> None:
         self.log = TileLog(source)
+        # With the log's key, a checkpoint's signature is checked before any tile is read:
+        # the tree size a forged note states would otherwise set how many tiles are fetched.
+        self.verifier = verifier
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         path, params = request.url.path, request.url.params
         try:
             if path == "/checkpoint":
                 note = self.log.note()
-                stated = note_checkpoint(note)
+                stated = (
+                    note_checkpoint(note)
+                    if self.verifier is None
+                    else open_checkpoint(note, self.verifier)
+                )
                 if self.log.checkpoint != stated:
                     self.log.verify(stated)
                 return httpx.Response(200, text=note, headers={"content-type": "text/plain"})
