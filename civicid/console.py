@@ -15,7 +15,7 @@ from typing import Annotated, Any, Final, Protocol, TypeVar
 
 import typer
 
-from civicid.errors import Error
+from civicid.errors import Error, StorageError, declare
 from civicid.settings import DATA_DIR_ENV, default_data_dir
 
 
@@ -117,11 +117,22 @@ def reflowed(command: F) -> F:
     return command
 
 
+FILE_ACCESS_FAILED = declare(
+    "file_access_failed", StorageError, "a file or directory could not be read or written"
+)
+
+
 @contextmanager
 def reporting(as_json: bool) -> Iterator[None]:
-    """Run a command body; an ``Error`` becomes one line on stderr (or JSON) and an exit code."""
+    """Run a command body; an ``Error`` becomes one line on stderr (or JSON) and an exit code.
+    So does a file the disk or a person left unusable that no store translated (a file where
+    a directory goes, a read-only directory): one line, not a traceback."""
     try:
-        yield
+        try:
+            yield
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            raise FILE_ACCESS_FAILED(f"{where}{exc.strerror or exc}") from exc
     except Error as exc:
         if as_json:
             typer.echo(json.dumps(exc.to_json()))

@@ -38,7 +38,8 @@ def read_rule_file(path: Path) -> dict[str, Any]:
         raise ISSUANCE_RULE_INVALID(f"{path} is over {MAX_RULE_FILE_BYTES} bytes")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    # RecursionError: tomllib recurses once per level of nesting.
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise ISSUANCE_RULE_INVALID(f"{path} is not TOML: {exc}") from exc
     return from_rule_file(data, name=path.stem)
 

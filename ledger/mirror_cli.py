@@ -66,8 +66,11 @@ def mirror(
     from ledger.monitor import TRUST_FILE, client_for
 
     with reporting(as_json):
+        # A path given on the command line is where the operator stands (as `ledger
+        # monitor` reads it); one in mirror.toml is relative to the data directory.
+        policy_path = witness_policy.absolute() if witness_policy is not None else None
         settings = MirrorSettings.load(
-            data_dir, host=host, port=port, interval=interval, witness_policy=witness_policy
+            data_dir, host=host, port=port, interval=interval, witness_policy=policy_path
         )
         vkey = ledger_key or str(Paths(data_dir).keys.get(CHECKPOINT_KEY)["vkey"])
         copy = data_dir / MIRROR_DIR

@@ -59,7 +59,8 @@ def load_policy(path: Path) -> Policy:
         raise POLICY_INVALID(f"{source}: over {MAX_POLICY_BYTES} bytes")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    # RecursionError: tomllib recurses once per level of nesting.
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         raise POLICY_INVALID(f"{source}: not TOML: {exc}") from exc
     return Policy.from_toml(data, source, name=path.stem)
 

@@ -122,6 +122,10 @@ class FileSettings(BaseSettings):
             yield
         except tomllib.TOMLDecodeError as exc:
             raise cls.invalid(f"{where}: not TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise cls.invalid(f"{where}: not UTF-8 text: {exc.reason}") from exc
+        except RecursionError as exc:  # tomllib recurses once per level of nesting
+            raise cls.invalid(f"{where}: not TOML: nested too deeply") from exc
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
