@@ -28,7 +28,7 @@ from civicid.dcql import claim_path, select
 from civicid.eligibility.checks import STEPS, check_presentation
 from civicid.eligibility.decision import FAILED, SKIPPED, Decision, Outcome
 from civicid.eligibility.errors import PRESENTATION_REPLAYED
-from civicid.errors import Error, Gone, NotFound, declare
+from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
 from civicid.oid4vp import (
     AuthorizationRequest,
@@ -40,34 +40,41 @@ from civicid.oid4vp import (
 from issuer.errors import CONFIGURATION_UNKNOWN
 from issuer.offers import CreatedOffer
 from issuer.records import AuditEvent, Clerk
+from issuer.rule_requests import (
+    MAX_WAITING,
+    RULE_REQUEST_EXPIRED,
+    RULE_REQUEST_UNKNOWN,
+    RuleRequests,
+    Waiting,
+)
 from issuer.service import Issuer
 from issuer.store import Audit
 
-RULE_REQUEST_UNKNOWN = declare(
-    "rule_request_unknown", NotFound, "no presentation request of this agency has that state"
-)
-RULE_REQUEST_EXPIRED = declare(
-    "rule_request_expired", Gone, "the presentation request has expired; ask again"
-)
-
 # The citizen reads the request and consents on a phone: five minutes, as a desk allows.
 REQUEST_TTL: Final = 300
-# Requests waiting for their presentation, kept in memory: a flood past this drops the
-# oldest (their citizens ask again); nothing else is lost.
-MAX_PENDING: Final = 10_000
 # Spent nonces are kept as long as their request could be answered, then forgotten.
-MAX_SPENT: Final = 4 * MAX_PENDING
+MAX_SPENT: Final = 4 * MAX_WAITING
+# Rule versions remembered for the requests made for them (a few rules, a few versions
+# each); past this the memory starts over and a version is read again from the ledger.
+MAX_VERSIONS: Final = 1024
 RESPONSE_PATH: Final = "/rules/responses"
 ACTOR: Final = "rule"
 
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    state: str
-    nonce: str
-    rule: str
+    """A request being answered: as it was kept, and the rule version it was made for."""
+
+    waiting: Waiting
     version: RuleVersion
-    expires: int
+
+    @property
+    def rule(self) -> str:
+        return self.waiting.rule
+
+    @property
+    def nonce(self) -> str:
+        return self.waiting.nonce
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,11 +148,15 @@ class RuleIssuance:
     """The issuer's rule desk: presentation requests for its rules, their answers judged."""
 
     issuer: Issuer
-    _pending: dict[str, Pending] = field(default_factory=dict)
     _spent: dict[str, int] = field(default_factory=dict)  # nonce -> until when it is kept
-    _answered: dict[str, int] = field(default_factory=dict)  # state -> until when it is kept
+    _versions: dict[tuple[str, int], RuleVersion] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     counts: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    requests: RuleRequests = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Waiting requests on disk, beside the issuer's store: a restart answers them still.
+        self.requests = RuleRequests(self.issuer.settings.store_dir)
 
     @property
     def client_id(self) -> str:
@@ -187,13 +198,35 @@ class RuleIssuance:
         )
         signer = self.issuer.identity
         token = build_request_object(request, signer.key, signer.kid)
-        with self._lock:
-            if len(self._pending) >= MAX_PENDING:
-                del self._pending[next(iter(self._pending))]
-            self._pending[request.state] = Pending(
-                request.state, request.nonce, rule, version, request.exp
-            )
+        self._remember(version)
+        waiting = Waiting(request.state, request.nonce, rule, version.version, now, request.exp)
+        self.requests.add(waiting, keep=REQUEST_TTL)  # synced before the wallet sees it
         return RuleRequest(request, token, version.version)
+
+    def _remember(self, version: RuleVersion) -> None:
+        with self._lock:
+            if len(self._versions) >= MAX_VERSIONS:
+                self._versions.clear()
+            self._versions[(version.name, version.version)] = version
+
+    def _version(self, trust: Any, waiting: Waiting, now: int) -> RuleVersion:
+        """The rule version a request was made for: remembered, or (after a restart) read
+        again from the ledger as it stood when the request was made."""
+        with self._lock:
+            known = self._versions.get((waiting.rule, waiting.version))
+        if known is not None:
+            return known
+        version: RuleVersion = trust.issuance_rule(
+            self.issuer.identity.did,
+            waiting.rule,
+            waiting.requested,
+            now=now,
+            max_age=self.issuer.settings.accreditation_ttl,
+        )
+        if version.version != waiting.version:  # published within the request's second
+            raise RULE_REQUEST_UNKNOWN("the rule changed as it was asked for: ask again")
+        self._remember(version)
+        return version
 
     def use_nonce(self, nonce: str, now: int) -> None:
         """The checks' replay step (OpenID4VP §14.1): a nonce answers one presentation."""
@@ -210,21 +243,14 @@ class RuleIssuance:
         withdrawal since refuses), logged and counted; issued at once if P holds."""
         response = AuthorizationResponse.from_form(form)
         now = self.issuer.clock()
-        with self._lock:
-            pending = self._pending.pop(response.state, None)
-            if pending is None:
-                if self._answered.get(response.state, 0) >= now:
-                    raise PRESENTATION_REPLAYED("this request was already answered")
-                raise RULE_REQUEST_UNKNOWN("ask for the credential again")
-            for state, until in list(self._answered.items()):
-                if until < now or len(self._answered) > MAX_SPENT:
-                    del self._answered[state]
-            self._answered[pending.state] = now + REQUEST_TTL
-        if now > pending.expires:
+        # Marked answered on disk before it is judged: the same answer again is a replay.
+        waiting = self.requests.take(response.state, now, keep=REQUEST_TTL)
+        if now > waiting.expires:
             raise RULE_REQUEST_EXPIRED("the request is more than five minutes old; ask again")
-        version = pending.version
-        assert version.policy is not None
         with self.issuer.ledger.asking() as trust:
+            version = self._version(trust, waiting, now)
+            assert version.policy is not None
+            pending = Pending(waiting, version)
             try:
                 # Asked anew: a withdrawal logged since the request refuses the issuance. The
                 # agency's own standing is remembered as long as a clerk's offer remembers it.

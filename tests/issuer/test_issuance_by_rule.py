@@ -7,10 +7,15 @@ without personal data and counted per rule."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -19,16 +24,23 @@ from civicid import transaction as tx
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
+from civicid.jose import CompactJWS
 from civicid.policy import CREDENTIAL_QUERY_ID
 from cli.demo_rules import senior_pass_type, voucher_type
+from cli.harness import free_port, wait_until_healthy
 from cli.main import app
-from issuer.by_rule import RuleIssuance, RuleRequest
+from issuer.by_rule import RESPONSE_PATH, RuleIssuance, RuleRequest
+from issuer.rule_requests import FILE
+from issuer.service import Issuer
 from issuer.settings import ConfigurationSettings
 from tests.issuer.conftest import CONFIG, NATIONAL_ID, ROOT, Clock, Env, LedgerWorld, make_env
 from tests.issuer.holder import Holder, InProcess
 from tests.rules.world import POLICY, RULE, SENIOR, VOUCHER
 
 SENIOR_CONFIG = "senior_transit_pass"
+CIVICID = str(Path(sys.executable).parent / "civicid")
+# A served issuer imports the whole command line first: slow on a loaded machine.
+STARTUP = 90.0
 SENIOR_CLAIMS: dict[str, Any] = {
     "given_name": "Ada",
     "family_name": "Lovelace",
@@ -254,3 +266,60 @@ def test_a_single_use_credential_is_issued_as_one_copy(env: Env) -> None:
     )
     [voucher] = Holder(InProcess(env.issuer)).receive(again.link, again.tx_code, now=env.clock())
     assert sdjwt.process_disclosures(sdjwt.parse(voucher)).claims["vct"] == VOUCHER
+
+
+def test_a_waiting_request_survives_a_restart(env: Env) -> None:
+    """Kept on disk before the wallet sees it: an issuer opened again (its memory empty, the
+    rule version read again from the ledger) answers it; the same answer again is a replay,
+    however many times the issuer starts."""
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    asked = RuleIssuance(env.issuer).request(RULE)
+    form = answer(env, asked, credential, holder)
+    env.issuer.close()
+    env.issuer = Issuer.open(env.settings, clock=env.clock)
+    outcome = RuleIssuance(env.issuer).respond(form)
+    assert outcome.issued and outcome.version == 1, outcome.to_json()
+    env.issuer.close()
+    env.issuer = Issuer.open(env.settings, clock=env.clock)
+    with pytest.raises(Error) as info:
+        RuleIssuance(env.issuer).respond(form)
+    assert info.value.code == "presentation_replayed"
+
+
+def test_the_file_of_waiting_requests_unwritable(env: Env) -> None:
+    (env.settings.store_dir / FILE).mkdir()  # a directory where the file should be
+    with pytest.raises(Error) as info:
+        RuleIssuance(env.issuer)
+    assert info.value.code == "issuer_store_failed"
+
+
+def test_a_request_survives_kill_9_of_the_issuer_serving_it(env: Env) -> None:
+    """``civicid issuer serve`` makes the request, is killed (-9) before the answer, and a new
+    process answers it: issued."""
+    credential, holder = national_id(env, SENIOR_CLAIMS)
+    env.issuer.close()  # the served processes own the store now
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [CIVICID, "issuer", "serve", "--data-dir", str(env.data_dir), "--port", str(port)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_healthy(url, alive=lambda: first.poll() is None, timeout=STARTUP)
+        made = httpx.post(f"{url}/rules/{RULE}/requests", timeout=30)
+        assert made.status_code == 201, made.text
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    claims = json.loads(CompactJWS.parse(made.json()["request"]).payload)
+    request = SimpleNamespace(**{k: claims[k] for k in ("nonce", "state", "client_id")})
+    form = answer(env, SimpleNamespace(request=request), credential, holder)
+    second = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_healthy(url, alive=lambda: second.poll() is None, timeout=STARTUP)
+        decided = httpx.post(f"{url}{RESPONSE_PATH}", data=form, timeout=30)
+        again = httpx.post(f"{url}{RESPONSE_PATH}", data=form, timeout=30)
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["issued"] is True and decided.json()["version"] == 1
+    assert again.status_code == 403 and again.json()["error"] == "presentation_replayed"

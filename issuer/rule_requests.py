@@ -1,0 +1,157 @@
+"""The presentation requests an agency made for its rules (``issuer/by_rule.py``), kept on disk
+until they are answered or expire: a request is written, and synced, before the wallet gets
+it, so an issuer restarted (or killed) meanwhile still answers it; an answered one is kept
+until it would have expired, so a second answer to it is a replay, before and after a
+restart alike.
+
+One SQLite file in the issuer's data directory (``issuer/rule-requests.db``), WAL with
+``synchronous = FULL``: a commit is on disk before it returns (one sync a step). Several
+issuer processes on one machine share it; processes on other machines (a PostgreSQL
+deployment) each keep their own, so a wallet's answer must reach the machine that made its
+request (else it asks again).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from civicid.eligibility.errors import PRESENTATION_REPLAYED
+from civicid.errors import Gone, NotFound, declare
+from issuer.errors import STORE_FAILED
+
+RULE_REQUEST_UNKNOWN = declare(
+    "rule_request_unknown", NotFound, "no presentation request of this agency has that state"
+)
+RULE_REQUEST_EXPIRED = declare(
+    "rule_request_expired", Gone, "the presentation request has expired; ask again"
+)
+
+FILE: Final = "rule-requests.db"
+# Requests waiting for their presentation: a flood past this drops the oldest (their
+# citizens ask again); nothing else is lost. A row is ~200 bytes: the file stays small.
+MAX_WAITING: Final = 10_000
+# Seconds a writer waits for another process's write to the file before failing: each write
+# is one small row.
+BUSY_SECONDS: Final = 10.0
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS requests (
+  state TEXT PRIMARY KEY, nonce TEXT NOT NULL, rule TEXT NOT NULL, version INTEGER NOT NULL,
+  requested INTEGER NOT NULL, expires INTEGER NOT NULL,
+  answered INTEGER NOT NULL DEFAULT 0, kept_until INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS requests_kept ON requests (kept_until);
+CREATE INDEX IF NOT EXISTS requests_waiting ON requests (answered, requested);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A request made for version ``version`` of rule ``rule`` at ``requested``."""
+
+    state: str
+    nonce: str
+    rule: str
+    version: int
+    requested: int
+    expires: int
+
+
+class RuleRequests:
+    """The file, open for the life of the issuer's rule desk: one connection, its steps one
+    at a time (a connection opened per step would checkpoint and remove the WAL at each
+    close: three more syncs a request)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / FILE
+        self._lock = threading.Lock()
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
+        with self._db() as db:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")  # the WAL synced at each commit
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """The connection for one step; a step that raises (a refusal, a failure) is rolled
+        back whole."""
+        with self._lock:
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise STORE_FAILED(f"{self.path}: {exc}") from exc
+            except BaseException:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def add(self, waiting: Waiting, *, keep: int) -> None:
+        """Keep ``waiting`` (synced) until it expires, and ``keep`` seconds more once
+        answered; the oldest waiting ones go first past ``MAX_WAITING``."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM requests WHERE kept_until < ?", (waiting.requested,))
+            (count,) = db.execute("SELECT count(*) FROM requests WHERE answered = 0").fetchone()
+            if count >= MAX_WAITING:
+                db.execute(
+                    "DELETE FROM requests WHERE state IN (SELECT state FROM requests "
+                    "WHERE answered = 0 ORDER BY requested LIMIT ?)",
+                    (count - MAX_WAITING + 1,),
+                )
+            db.execute(
+                "INSERT INTO requests (state, nonce, rule, version, requested, expires, "
+                "kept_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (waiting.state, waiting.nonce, waiting.rule, waiting.version,
+                 waiting.requested, waiting.expires, waiting.expires + keep),
+            )  # fmt: skip
+            db.execute("COMMIT")
+
+    def take(self, state: str, now: int, *, keep: int) -> Waiting:
+        """The request ``state`` names, marked answered (synced) before its answer is judged:
+        once answered, the same state again is a replay (``presentation_replayed``) for
+        ``keep`` seconds, then unknown (``rule_request_unknown``)."""
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute(
+                "SELECT nonce, rule, version, requested, expires, answered, kept_until "
+                "FROM requests WHERE state = ?",
+                (state,),
+            ).fetchone()
+            if row is None:
+                raise RULE_REQUEST_UNKNOWN("ask for the credential again")
+            nonce, rule, version, requested, expires, answered, kept_until = row
+            if answered:
+                if kept_until >= now:
+                    raise PRESENTATION_REPLAYED("this request was already answered")
+                raise RULE_REQUEST_UNKNOWN("ask for the credential again")
+            db.execute(
+                "UPDATE requests SET answered = 1, kept_until = ? WHERE state = ?",
+                (now + keep, state),
+            )
+            db.execute("COMMIT")
+        return Waiting(state, nonce, rule, version, requested, expires)
+
+    def waiting(self) -> int:
+        """How many requests wait for their answer (expired ones included until swept)."""
+        with self._db() as db:
+            (count,) = db.execute("SELECT count(*) FROM requests WHERE answered = 0").fetchone()
+        return int(count)
