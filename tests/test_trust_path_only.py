@@ -26,10 +26,10 @@ SHARED = frozenset({"checkpoint", "key_in_force", "credential_type", "status_lis
 RAW_HELPERS = frozenset({"names_of"})
 
 
-def trust_names(function: ast.AST) -> set[str]:
+def trust_names(module: ast.AST) -> set[str]:
     """Names bound to a ``Trust``: parameters annotated ``Trust``, and ``x = Trust(...)``."""
     names: set[str] = set()
-    for node in ast.walk(function):
+    for node in ast.walk(module):
         if (
             isinstance(node, ast.arg)
             and isinstance(node.annotation, ast.Name)
@@ -53,19 +53,21 @@ def made(node: ast.expr) -> bool:
 def offences(source: str, filename: str) -> list[str]:
     tree = ast.parse(source, filename)
     found: list[str] = []
-    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
-    for function in functions:
-        trusted = trust_names(function)
-        for node in ast.walk(function):
-            if isinstance(node, ast.Attribute) and node.attr in RAW_ONLY:
-                found.append(f"{filename}:{node.lineno} .{node.attr}")
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
-                continue
-            receiver = node.func.value
-            if node.func.attr in SHARED and not (
-                (isinstance(receiver, ast.Name) and receiver.id in trusted) or made(receiver)
-            ):
-                found.append(f"{filename}:{node.lineno} {ast.unparse(node.func)}()")
+    # Names bound to a Trust anywhere in the module: a closure asks its enclosing one's.
+    trusted = trust_names(tree)
+    paths = {  # ``Path.resolve()``: no argument, where the ledger's ``resolve`` names a DID
+        id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call) and not n.args
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in RAW_ONLY and id(node) not in paths:
+            found.append(f"{filename}:{node.lineno} .{node.attr}")
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        receiver = node.func.value
+        if node.func.attr in SHARED and not (
+            (isinstance(receiver, ast.Name) and receiver.id in trusted) or made(receiver)
+        ):
+            found.append(f"{filename}:{node.lineno} {ast.unparse(node.func)}()")
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             found += [
@@ -95,6 +97,8 @@ def demo(client: LedgerClient, trust: Trust) -> None:
     other.checkpoint()
     Trust(client).checkpoint()
     LedgerClient(url, vkey).checkpoint()
+    client.resolve(did)
+    HERE = Path(__file__).resolve()
 """
     assert offences(source, "demo.py") == sorted(
         [
@@ -105,5 +109,6 @@ def demo(client: LedgerClient, trust: Trust) -> None:
             "demo.py:7 client.credential_type()",
             "demo.py:8 trust.client.checkpoint()",
             "demo.py:12 LedgerClient(url, vkey).checkpoint()",
+            "demo.py:13 .resolve",
         ]
     )
