@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.worker import WorkerCancelled
 
 from civicid.did import DID
 from civicid.issuance_rules import RuleVersion
 from civicid.policy import Policy
 from cli.demo_rules import RULE, SENIOR, senior_rule
-from tests.wallet.conftest import NOW
+from tests.wallet.conftest import NOW, made_up
 from wallet.app import WalletApp
 from wallet.errors import WALLET_RULE_MISMATCH
 from wallet.holder.by_rule import Applied, refused
@@ -170,3 +170,20 @@ async def test_nothing_is_asked_without_the_agency_and_the_rule(
         assert isinstance(app.screen, ApplyScreen) and asked == []
         hint = str(app.screen.query_one("#progress", Label).render())
         assert hint == "Type the agency's address and the rule."
+
+
+@pytest.mark.asyncio
+async def test_issued_at_once_shows_the_new_card(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    card = made_up()
+    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: Applied(rule, 1, (card,)))
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        screen = app.screen
+        assert isinstance(screen, ApplyScreen)
+        said = str(screen.query_one("#progress", Label).render())
+        assert said.startswith("Issued by rule senior-transit v1, verified.")
+        assert screen.query_one("#received", OptionList).option_count == 1
+        assert not screen.query_one("#ask").display
