@@ -6,8 +6,10 @@ with every answer proven on the first ledger, and sees the revocation published 
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
+from collections.abc import Callable
 from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any, Final
@@ -172,10 +174,7 @@ def shown_anyway(wallet: Any, desk: HttpClient, varn_url: str, varn_vkey: str) -
     with LedgerClient(varn_url, varn_vkey) as client:
         trust = Trust(client)
         now = trust.clock()
-
-        def desk_key(kid: str) -> Any:
-            return trust.key_in_force(kid, now, DESK_KEY_RELATIONSHIP, now=now)
-
+        desk_key = desk_key_of(trust, now)
         request = verify_request_object(desk.get(link.request_uri).text, desk_key, now=now)
         copy = wallet.credentials()[0].copies[0]
         shown = present(copy.sd_jwt, disclose=HOUSING_PATHS, holder_key=copy.holder_key(),
@@ -185,6 +184,15 @@ def shown_anyway(wallet: Any, desk: HttpClient, varn_url: str, varn_vkey: str) -
         answer.raise_for_error()
         return verify_receipt(answer.json_object()["receipt"], desk_key, nonce=request.nonce,
                               client_id=request.client_id)  # fmt: skip
+
+
+def desk_key_of(trust: Trust, now: int) -> Callable[[str], Any]:
+    """The desk's authentication key, as the ledger of Varn has it now (a wallet's check)."""
+    return functools.partial(desk_key, trust, now)
+
+
+def desk_key(trust: Trust, now: int, kid: str) -> Any:
+    return trust.key_in_force(kid, now, DESK_KEY_RELATIONSHIP, now=now)
 
 
 def witnesses_of(policy: Path) -> str:

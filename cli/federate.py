@@ -16,7 +16,7 @@ from civicid.did import DID
 from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
-from civicid.trust.federation import LEDGER_GOVERNANCE_MISMATCH
+from civicid.trust.federation import check_governance
 from civicid.trust.pins import (
     FEDERATION_INVALID,
     MAX_PINNED_AGE,
@@ -132,11 +132,7 @@ def _check(pinned: PinnedLedger) -> int:
     the pinned key and governance. The tree size accepted."""
     with LedgerClient(pinned.urls, pinned.vkey, policy=pinned.policy) as client:
         checkpoint = Trust(client).checkpoint()  # accepted as every client accepts one
-        found = client.governance()
-    if found != pinned.governance:
-        raise LEDGER_GOVERNANCE_MISMATCH(
-            f"ledger {pinned.name}'s genesis names governance {found}, not {pinned.governance}"
-        )
+        check_governance(pinned, client)
     return checkpoint.size
 
 

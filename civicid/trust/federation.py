@@ -210,12 +210,7 @@ class Federation:
         """The foreign genesis (proven, naming the pinned key) names the pinned governance."""
         if pin.name in self._governance_checked:
             return
-        found = trust.client.governance()
-        if found != pin.governance:
-            raise LEDGER_GOVERNANCE_MISMATCH(
-                f"ledger {pin.name}'s genesis names governance {found}, not {pin.governance}",
-                ledger=pin.name,
-            )
+        check_governance(pin, trust.client)
         self._governance_checked.add(pin.name)
 
     def route_issuer(self, iss: str, *, now: int | None = None, max_age: int = NO_REUSE) -> Route:
@@ -243,10 +238,22 @@ class Federation:
             trust.close()
 
 
+def check_governance(pin: PinnedLedger, client: LedgerClient) -> None:
+    """The ledger's genesis (proven, naming the pinned checkpoint key) names the pinned
+    governance DID: the body whose accreditations a desk accepts from that ledger."""
+    found = client.governance()
+    if found != pin.governance:
+        raise LEDGER_GOVERNANCE_MISMATCH(
+            f"ledger {pin.name}'s genesis names governance {found}, not {pin.governance}",
+            ledger=pin.name,
+        )
+
+
 __all__ = [
     "ISSUER_NOT_FEDERATED",
     "LEDGER_GOVERNANCE_MISMATCH",
     "LOCAL",
     "Federation",
     "Route",
+    "check_governance",
 ]
