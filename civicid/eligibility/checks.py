@@ -441,12 +441,36 @@ def schema_validator(vct: str, seq: int, schema: dict[str, Any]) -> SchemaValida
     return found
 
 
+# JSON Schema 2020-12 keywords whose value is a subschema, a list of subschemas, or a map of
+# names to subschemas: "required" is dropped where a schema demands a claim, never from a
+# value (an enum's, a const's) nor from a map's names (a claim, or a definition, named
+# "required"). Under "not" and "if" it is a condition, not a demand (a claim that must be
+# absent; a rule for when a claim is there): those are kept as they are.
+SUBSCHEMA: Final = frozenset(
+    {"additionalProperties", "contains", "else", "items", "propertyNames", "then",
+     "unevaluatedItems", "unevaluatedProperties"}
+)  # fmt: skip
+SUBSCHEMA_LISTS: Final = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+SUBSCHEMA_MAPS: Final = frozenset(
+    {"$defs", "definitions", "dependentSchemas", "patternProperties", "properties"}
+)
+
+
 def _without_required(schema: Any) -> Any:
-    if isinstance(schema, dict):
-        return {k: _without_required(v) for k, v in schema.items() if k != "required"}
-    if isinstance(schema, list):
-        return [_without_required(v) for v in schema]
-    return schema
+    if not isinstance(schema, dict):
+        return schema  # true, false: a schema with no keyword
+    kept = {}
+    for keyword, value in schema.items():
+        if keyword == "required":
+            continue
+        if keyword in SUBSCHEMA:
+            value = _without_required(value)
+        elif keyword in SUBSCHEMA_LISTS and isinstance(value, list):
+            value = [_without_required(v) for v in value]
+        elif keyword in SUBSCHEMA_MAPS and isinstance(value, dict):
+            value = {name: _without_required(v) for name, v in value.items()}
+        kept[keyword] = value
+    return kept
 
 
 def check_presentation(
