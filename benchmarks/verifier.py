@@ -409,7 +409,7 @@ def hostile_kinds(bench: Bench, client_id: str) -> list[tuple[str, Callable[[str
         ("kb_aud_mismatch", other_desk),
         ("kb_iat_stale", stale),
         ("kb_signature_invalid", stolen),
-        ("kb_sd_hash_mismatch", extra_disclosure),
+        ("sdjwt_disclosure_unreferenced", extra_disclosure),
     ]
 
 
@@ -452,7 +452,12 @@ def hostile_mix(bench: Bench, seconds: float, hostile_share: int = HOSTILE_EVERY
                 count += 1
         return spent_good, count
 
-    timed(mixed[: 2 * hostile_share], 0.0 + seconds / 10)  # warm: every kind once
+    for code, make in kinds:  # every kind refused with its code (and the caches warm)
+        nonce = new_nonce()
+        refused = check_presentation(make(nonce), policy=bench.policy, nonce=nonce,
+                                     client_id=client_id, trust=trust, now=int(time.time()),
+                                     replay=spent)  # fmt: skip
+        assert not refused.eligible and refused.code == code, (code, refused.code)
     clean, dirty = 0.0, 0.0
     for _ in range(ROUNDS):
         took, count = timed(good, seconds)
