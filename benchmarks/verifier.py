@@ -325,41 +325,44 @@ def warm_checks(bench: Bench, seconds: float) -> list[Row]:
         holder_key.verify_signature("ES256", kb.signing_input, kb.signature)
         return None
 
-    (rate_ours, cpu_ours), rate_ref, rate_crypto = (0.0, 0.0), 0.0, 0.0
+    # Rates are wall-clock (the machine's other work weighs on them); CPU per operation is
+    # this process's own, so the ratios below hold on a busy machine too: the least
+    # disturbed round of each (its lowest CPU per operation) is kept.
+    rate_ours, rate_ref, rate_crypto = 0.0, 0.0, 0.0
+    cpu_ours, cpu_ref, cpu_crypto = float("inf"), float("inf"), float("inf")
     index = 0
     for _ in range(ROUNDS):  # alternate round by round: a busy moment falls on all three
-        measured = best_rate_cpu(ours, seconds, 1, index)
-        index += int(measured[0] * seconds) + 1
-        if measured[0] > rate_ours:
-            rate_ours, cpu_ours = measured
-        rate_ref = max(rate_ref, best_rate(reference, seconds, 1))
-        rate_crypto = max(rate_crypto, best_rate(crypto, seconds, 1))
+        rate, cpu = best_rate_cpu(ours, seconds, 1, index)
+        index += int(rate * seconds) + 1
+        rate_ours, cpu_ours = max(rate_ours, rate), min(cpu_ours, cpu)
+        rate, cpu = best_rate_cpu(reference, seconds, 1)
+        rate_ref, cpu_ref = max(rate_ref, rate), min(cpu_ref, cpu)
+        rate, cpu = best_rate_cpu(crypto, seconds, 1)
+        rate_crypto, cpu_crypto = max(rate_crypto, rate), min(cpu_crypto, cpu)
     client.close()
+    per_core = 1 / cpu_ours
     return [
+        Row(PART, "presentations fully verified, warm caches (wall clock)", rate_ours, "/s"),
+        Row(PART, "  CPU per presentation", cpu_ours * 1e6, "µs"),
         Row(
             PART,
-            "presentations fully verified, warm caches",
-            rate_ours,
+            "  presentations/s per core (1 / CPU per presentation)",
+            per_core,
             "/s",
             f">= {CHECKS_TARGET:,}/s",
-            rate_ours >= CHECKS_TARGET,
+            per_core >= CHECKS_TARGET,
         ),
-        Row(PART, "  CPU per presentation", cpu_ours * 1e6, "µs"),
-        Row(PART, "  its 2 ES256 verifies alone (same library)", rate_crypto, "/s"),
-        Row(
-            PART,
-            "  fully verified / the cryptography alone",
-            rate_ours / rate_crypto,
-            "x",
-        ),
+        Row(PART, "  its 2 ES256 verifies alone (same library), CPU", cpu_crypto * 1e6, "µs"),
+        Row(PART, "  CPU: fully verified / the cryptography alone", cpu_ours / cpu_crypto, "x"),
         Row(PART, "same presentation, sd-jwt reference (signatures, KB only)", rate_ref, "/s"),
+        Row(PART, "  its CPU per presentation", cpu_ref * 1e6, "µs"),
         Row(
             PART,
-            "fully verified: ours / reference",
-            rate_ours / rate_ref,
+            "fully verified: ours / reference (by CPU per presentation)",
+            cpu_ref / cpu_ours,
             "x",
             f">= {RATIO_TARGET}",
-            rate_ours / rate_ref >= RATIO_TARGET,
+            cpu_ref / cpu_ours >= RATIO_TARGET,
         ),
     ]
 
@@ -433,17 +436,17 @@ def hostile_mix(bench: Bench, seconds: float, hostile_share: int = HOSTILE_EVERY
     spent = Spent()
 
     def timed(items: list[tuple[str, str, str]], budget: float) -> tuple[float, int]:
-        """(seconds spent on good presentations, how many), over ``budget`` seconds."""
+        """(CPU seconds spent on good presentations, how many), over ``budget`` seconds."""
         spent_good, count, began = 0.0, 0, time.perf_counter()
         for nonce, text, code in itertools.cycle(items):
             if time.perf_counter() - began >= budget:
                 break
             spent.nonces.discard(nonce)
-            started = time.perf_counter()
+            started = time.thread_time()
             decision = check_presentation(text, policy=bench.policy, nonce=nonce,
                                           client_id=client_id, trust=trust,
                                           now=int(time.time()), replay=spent)  # fmt: skip
-            took = time.perf_counter() - started
+            took = time.thread_time() - started
             if code:
                 assert not decision.eligible and decision.code == code, (code, decision.code)
             else:
@@ -458,22 +461,27 @@ def hostile_mix(bench: Bench, seconds: float, hostile_share: int = HOSTILE_EVERY
                                      client_id=client_id, trust=trust, now=int(time.time()),
                                      replay=spent)  # fmt: skip
         assert not refused.eligible and refused.code == code, (code, refused.code)
-    clean, dirty = 0.0, 0.0
+    clean, dirty = float("inf"), float("inf")  # CPU per good presentation, least disturbed
     for _ in range(ROUNDS):
         took, count = timed(good, seconds)
-        clean = max(clean, count / took)
+        clean = min(clean, took / max(count, 1))
         took, count = timed(mixed, seconds)
-        dirty = max(dirty, count / took)
+        dirty = min(dirty, took / max(count, 1))
     client.close()
     return [
-        Row(PART, f"good presentations/s with 1 in {hostile_share} hostile", dirty, "/s"),
         Row(
             PART,
-            "  good ones' rate: with hostile / without",
-            dirty / clean,
+            f"good presentations with 1 in {hostile_share} hostile: CPU each",
+            dirty * 1e6,
+            "µs",
+        ),
+        Row(
+            PART,
+            "  good ones' rate per core: with hostile / without",
+            clean / dirty,
             "x",
             f">= {HOSTILE_RATIO_TARGET}",
-            dirty / clean >= HOSTILE_RATIO_TARGET,
+            clean / dirty >= HOSTILE_RATIO_TARGET,
         ),
     ]
 
