@@ -189,7 +189,8 @@ class Run:
             if not KEY_NOT_IN_FORCE.matches(exc):
                 raise
             raise CREDENTIAL_KEY_NOT_IN_FORCE(exc.message) from exc
-        return self.kid.rpartition("#")[2]
+        _, fragment = split_key_id(self.kid)
+        return fragment
 
     # 5. RFC 9901 §7.1 step 2.2: the issuer's signature, with that key only.
     def signature(self) -> str:
