@@ -151,3 +151,22 @@ def test_the_checkpoint_is_the_clients() -> None:
     assert trust.checkpoint_size() is None  # nothing accepted yet
     assert trust.checkpoint() == Checkpointed(7)
     assert trust.checkpoint_size() == 7
+
+
+@dataclass
+class Types:
+    asked: list[str] = field(default_factory=list)
+
+    def credential_type(self, vct: str) -> str:
+        self.asked.append(vct)
+        return f"type {vct}"
+
+
+def test_each_type_is_remembered_apart() -> None:
+    client = Types()
+    trust = Trust(client, clock=lambda: 0)  # type: ignore[arg-type]
+    other = VCT + "/other"
+    assert trust.credential_type(VCT, now=10, max_age=60) == f"type {VCT}"
+    assert trust.credential_type(other, now=11, max_age=60) == f"type {other}"
+    assert trust.credential_type(VCT, now=12, max_age=60) == f"type {VCT}"
+    assert client.asked == [VCT, other]
