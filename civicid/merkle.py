@@ -39,9 +39,15 @@ _NODE_PREFIX = b"\x01"
 _sha256 = hashlib.sha256
 
 
-def leaf_hash(data: bytes) -> bytes:
-    """MTH({d}) = SHA-256(0x00 || d) (RFC 9162 §2.1.1)."""
-    return _sha256(_LEAF_PREFIX + data).digest()
+_LEAF_STATE = _sha256(_LEAF_PREFIX)  # SHA-256 having absorbed the prefix: copied per leaf
+
+
+def leaf_hash(data: bytes | bytearray | memoryview) -> bytes:
+    """MTH({d}) = SHA-256(0x00 || d) (RFC 9162 §2.1.1). The prefixed state is copied rather
+    than the data: a leaf (a record of a mapped log.dat, say) is hashed where it lies."""
+    digest = _LEAF_STATE.copy()
+    digest.update(data)
+    return digest.digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
@@ -123,6 +129,10 @@ class MerkleTree:
                 self._levels.append(bytearray())
             self._levels[level] += h
         return index
+
+    def leaf_hashes(self) -> bytes:
+        """Every leaf hash, in order, concatenated (a copy: appends do not change it)."""
+        return bytes(self._levels[0])
 
     def leaf_hash_at(self, index: int) -> bytes:
         self._check_range(0, index, self.size - 1, "leaf index")

@@ -28,7 +28,7 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint, open_checkpoint
 from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
-from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
+from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.transaction import GENESIS, Transaction
 from ledger import snapshot as snapshots
 from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH, REPAIR_MIRROR_BEHIND
@@ -37,7 +37,6 @@ from ledger.setup import Paths
 from ledger.store import (
     ACKNOWLEDGED_FILE,
     LAST_CHECKPOINT,
-    RECORD_HEADER,
     FileLogStore,
     fsync_dir,
     hold_lock,
@@ -160,12 +159,9 @@ def _intact_leaf_hashes(directory: Path) -> bytes:
         data = (directory / "log.dat").read_bytes()
     except FileNotFoundError:
         return b""
-    found = scan(data, b"")
-    ends = [*found.offsets[1:], found.end]
-    return b"".join(
-        leaf_hash(data[pos + RECORD_HEADER.size : end])
-        for pos, end in zip(found.offsets, ends, strict=True)
-    )
+    hashes = bytearray()
+    scan(data, b"", hashes)
+    return bytes(hashes)
 
 
 def _signed_here(directory: Path, client: LedgerClient) -> Checkpoint | None:

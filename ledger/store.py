@@ -213,28 +213,40 @@ class _Walked:
                 self.released += length
 
 
-def scan(data: bytes | mmap.mmap, hints: bytes) -> Scan:
+def scan(data: bytes | mmap.mmap, hints: bytes, hashes: bytearray | None = None) -> Scan:
     """Walk ``log.dat`` record by record. ``hints`` (log.idx as found) is used only to tell a
-    damaged record followed by intact ones from a torn final record."""
+    damaged record followed by intact ones from a torn final record. With ``hashes``, the
+    leaf hash of every whole record passing its checksum is appended to it on the way: one
+    pass over the file, each record read once and never copied (a 1M-entry log is 1.6 GB)."""
     found = Scan(file_size=len(data))
     pos, size = 0, len(data)
     walked = _Walked(data)
-    while pos < size:
-        walked.past(pos)
-        if pos + RECORD_HEADER.size > size:
-            found.damage = f"incomplete record header at byte {pos}"
-            break
-        length, crc = RECORD_HEADER.unpack_from(data, pos)
-        end = pos + RECORD_HEADER.size + length
-        if length > MAX_RECORD_BYTES or end > size:
-            found.damage = f"record {len(found.offsets)} at byte {pos} runs past the end"
-            break
-        if zlib.crc32(data[pos + RECORD_HEADER.size : end]) != crc:
-            found.damage = f"record {len(found.offsets)} at byte {pos} fails its checksum"
-            found.damage_followed = end < size and _intact_after(data, end)
-            break
-        found.offsets.append(pos)
-        pos = end
+    view = memoryview(data)
+    offsets, header = found.offsets, RECORD_HEADER.size
+    record = view[0:0]
+    try:
+        while pos < size:
+            walked.past(pos)
+            if pos + header > size:
+                found.damage = f"incomplete record header at byte {pos}"
+                break
+            length, crc = RECORD_HEADER.unpack_from(data, pos)
+            end = pos + header + length
+            if length > MAX_RECORD_BYTES or end > size:
+                found.damage = f"record {len(offsets)} at byte {pos} runs past the end"
+                break
+            record = view[pos + header : end]
+            if zlib.crc32(record) != crc:
+                found.damage = f"record {len(offsets)} at byte {pos} fails its checksum"
+                found.damage_followed = end < size and _intact_after(data, end)
+                break
+            if hashes is not None:
+                hashes += leaf_hash(record)
+            offsets.append(pos)
+            pos = end
+    finally:  # a mapping with views left on it cannot be closed
+        record.release()
+        view.release()
     found.end = pos
     if found.damage is not None and not found.damage_followed:
         found.damage_followed = _intact_at_hints(data, hints, len(found.offsets), pos)
@@ -380,7 +392,8 @@ class FileLogStore:
         # As found, before any rebuild: audit compares each entry with it.
         self.found_leaf_hashes = self._read_all(self._hashes) if self.readonly else b""
         with _mapped(self._data, data_size) as data:
-            found = scan(data, hints)
+            hashes = bytearray()
+            found = scan(data, hints, hashes)
             n = len(found.offsets)
             if found.damage is not None:
                 if found.damage_followed:
@@ -397,12 +410,6 @@ class FileLogStore:
                     )
             if n < signed:
                 raise rolled_back(n, signed, witness)
-            hashes = bytearray()
-            walked = _Walked(data)
-            for i, pos in enumerate(found.offsets):
-                end = found.offsets[i + 1] if i + 1 < n else found.end
-                hashes += leaf_hash(data[pos + RECORD_HEADER.size : end])
-                walked.past(end)
         findings.records = n
         if found.end != data_size:
             findings.trimmed = data_size - found.end
