@@ -290,13 +290,16 @@ def load(path: Slot, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State
         if mapped.root != root_in(signed.extensions):
             raise STATE_SNAPSHOT_INVALID("the snapshot's state map is not the signed one")
         state = _state(body, mapped, size)
-        # 4. Every name's latest entry in the state is the one the map holds.
+        # 4. Every name's latest entry in the state is the one the map holds. The map was
+        # built from these pairs (no key twice), so it holds exactly ``held``: one dict
+        # look-up per name, not a walk down the map.
+        held = dict(body["map"])
         count = 0
         for kind, name, seq, leaf in _latest(state):
             count += 1
-            if mapped.get(map_key(kind, name)) != map_value(leaf, seq):
+            if held.get(map_key(kind, name)) != map_value(leaf, seq):
                 raise STATE_SNAPSHOT_INVALID(f"the snapshot's {kind} {name} is not the mapped one")
-        if count != mapped.size:
+        if count != mapped.size or len(held) != mapped.size:
             raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
     except Error as exc:
         if STATE_SNAPSHOT_INVALID.matches(exc):
