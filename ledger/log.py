@@ -35,6 +35,7 @@ from ledger.errors import (
     STORE_FAILED,
     STORE_READONLY,
 )
+from ledger.leaf_index import LeafIndex
 from ledger.startup import Progress
 from ledger.state import DidVersion
 from ledger.store import FileLogStore, LogStore
@@ -102,7 +103,8 @@ class Ledger:
         self.clock = clock
         self.snapshot_path = snapshot  # where the state snapshot lives (ledger/snapshot.py)
         opened = startup.load(store, snapshot, progress)
-        self.tree, self.state, self._by_hash = opened.tree, opened.state, opened.by_hash
+        self.tree, self.state = opened.tree, opened.state
+        self._by_hash = LeafIndex(self.tree)  # built on its first use
         self.snapshot_size = opened.snapshot_size  # entries the latest snapshot describes
         self.snapshot_refused = opened.snapshot_refused  # why a snapshot found was not used
         self._check_keys()
@@ -302,7 +304,7 @@ class Ledger:
                 self.store.append(leaves, digests)
                 for pending in accepted:
                     self.tree.append(pending.digest)
-                    self._by_hash[pending.digest] = pending.seq
+                    self._by_hash.add(pending.digest, pending.seq)
         for pending in batch:
             if pending.error is not None:
                 pending.finish()  # refusals need no fsync
@@ -431,7 +433,7 @@ class Ledger:
         return self.state.document_data(version)
 
     def seq_of(self, digest: bytes) -> int:
-        seq = self._by_hash.get(digest)
+        seq = self._by_hash.find(digest)
         if seq is None or seq >= self._view.size:
             raise ENTRY_NOT_FOUND("no entry with that leaf hash")
         return seq

@@ -321,7 +321,7 @@ class Reader(Ledger):
                         self._stop.set()
                         raise self._failed from exc
                     self.tree.append(digest)
-                    self._by_hash[digest] = seq
+                    self._by_hash.add(digest, seq)
 
     def close(self) -> None:
         self._stop.set()

@@ -50,7 +50,6 @@ class Opened:
 
     tree: MerkleTree
     state: State
-    by_hash: dict[bytes, int]
     snapshot_size: int = 0  # entries the snapshot covered (0: none used)
     snapshot_refused: str | None = None  # why a snapshot found was not used
     # The state map's root when the state stood at the last signed checkpoint's size, if
@@ -66,7 +65,7 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
     hashes = store.leaf_hashes()
     tree = MerkleTree.from_leaf_hashes(hashes)
     total = store.size
-    opened = Opened(tree, State(reader=store.read), {})
+    opened = Opened(tree, State(reader=store.read))
     _load_snapshot(store, snapshot, opened)
     start, state = opened.snapshot_size, opened.state
     if progress is not None:
@@ -74,7 +73,6 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
             progress(Loading(SNAPSHOT_LOADED, start, total))
         elif opened.snapshot_refused is not None:
             progress(Loading(SNAPSHOT_REFUSED, 0, total, opened.snapshot_refused))
-    opened.by_hash = {hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]: i for i in range(start)}
     # The size the last signed checkpoint names (its signature is checked after the replay):
     # the map is rebuilt at that size on the way, to be held to the root it signs.
     note = store.last_checkpoint()
@@ -86,7 +84,6 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
         if seq == signed_size:
             opened.map_root_at[seq] = state.map_root()
         digest = hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE]
-        opened.by_hash[digest] = seq
         tx = Transaction.parse(store.read(seq))
         ruleset.check(state, tx, ctx).apply(state, seq, digest)
         if progress is not None and (seq + 1) % PROGRESS_EVERY == 0:
