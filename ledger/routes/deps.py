@@ -9,7 +9,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ledger.log import Ledger
-from ledger.resolution import Resolver
 
 
 async def get_ledger(request: Request) -> Ledger:
@@ -17,10 +16,4 @@ async def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
-async def get_resolver(request: Request) -> Resolver:
-    resolver: Resolver = request.app.state.resolver
-    return resolver
-
-
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
-ResolverDep = Annotated[Resolver, Depends(get_resolver)]
