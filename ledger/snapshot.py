@@ -329,7 +329,11 @@ def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
         extensions=dict(body["extensions"]),
         statemap=mapped,
     )
-    for fields, versions in body["dids"]:
+    dids = body["dids"]
+    for i, (fields, versions) in enumerate(dids):
+        # Each DID's entry in the body is let go as its record is made: the versions' tuples
+        # are freed while the records take their place, so the load holds one copy, not two.
+        dids[i] = None
         record = DidRecord(**fields)
         record.versions = [DidVersion(*version) for version in versions]
         if not _in_order(record.versions, size):
