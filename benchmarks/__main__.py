@@ -18,6 +18,7 @@ from benchmarks import (
     issuer,
     ledger,
     ledger_pg,
+    ledger_serving,
     mirror,
     postgres,
     rules,
@@ -33,6 +34,7 @@ from benchmarks.table import Row, render
 BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "ledger": ledger.main,
     "ledger_pg": ledger_pg.main,
+    "ledger_serving": ledger_serving.main,
     "governance": governance.main,
     "sdjwt": sdjwt.main,
     "issuer": issuer.main,

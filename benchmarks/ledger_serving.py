@@ -1,0 +1,209 @@
+"""The ledger as it serves: start-up from its snapshot (seconds, peak and serving memory) at a
+size given on the command line, then DID resolution over HTTP beside the same server's bare
+route and resolution with proofs, in alternating rounds of one run, as ratios.
+
+Run: ``python -m benchmarks.ledger_serving [--serving-entries 20000] [--cache DIR]
+[--smoke]``. A ledger of N entries (valid DID chains, pre-signed on every core and written
+through the store; ~40 minutes for 1M on 2 shared cores) is built once into ``DIR/N`` and
+reused by later runs: keep DIR outside the repository (``/tmp/civicid-ledger-cache``).
+Without ``--cache`` it is built in a temporary directory and removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from benchmarks import loadgen
+from benchmarks.ledger import (
+    FILL_BLOCK,
+    VERSIONS,
+    chains,
+    fill_directly,
+    free_port,
+    open_in_process,
+    resident_mb,
+    serve,
+    stored_size,
+    submit_concurrently,
+)
+from benchmarks.table import Row, render
+from ledger import snapshot as snapshots
+from ledger.setup import initialize, open_ledger
+
+PART: Final = "ledger"
+CONNECTIONS: Final = 50
+DEFAULT_ENTRIES: Final = 20_000
+ROUNDS: Final = 3  # bare, plain and proven requests in turn, so load changes hit all three
+
+
+@dataclass(frozen=True)
+class Sizes:
+    plain: int = 10_000  # requests per round, plain resolution and the bare route alike
+    proven: int = 2_500  # resolutions with proofs per round
+    rounds: int = ROUNDS
+
+
+SMOKE = Sizes(plain=100, proven=20, rounds=1)
+SMOKE_ENTRIES: Final = 200
+
+
+def build(root: Path, entries: int) -> None:
+    """A ledger of about ``entries`` entries in ``root`` (a new directory), closed cleanly so
+    that it holds a snapshot of its whole log."""
+    genesis = initialize(root)
+    if entries >= FILL_BLOCK * VERSIONS:
+        fill_directly(root, genesis.governance, genesis.origin, entries)
+    else:
+        ledger = open_ledger(root)
+        try:
+            work = list(chains(genesis.governance, genesis.origin, entries // VERSIONS, VERSIONS))
+            submit_concurrently(ledger, work)
+        finally:
+            ledger.close()
+    open_ledger(root).close()  # a replay of the whole log, which writes the snapshot
+
+
+def cached(cache: Path, entries: int) -> Path:
+    """``cache/entries``, built the first time (a half-built one is built again)."""
+    root = cache / str(entries)
+    done = root / "built"
+    if not done.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        build(root, entries)
+        done.write_text(f"{stored_size(root)}\n")
+    return root
+
+
+def start_up_rows(root: Path) -> list[Row]:
+    size = stored_size(root)
+    assert (root / "ledger" / snapshots.FILE).exists()
+    marks = open_in_process(root)
+    assert marks["from"] == marks["size"] == size, marks  # loaded from the snapshot
+    return [
+        Row(
+            PART,
+            f"start-up from the snapshot at {size:,} entries (open to ready)",
+            marks["opened"],
+            "s",
+            "<= 5 at 1M",
+            marks["opened"] <= 5 if size >= 1_000_000 else None,
+        ),
+        Row(PART, f"  state loaded at {size:,}", marks["loaded"], "s"),
+        Row(PART, f"  peak resident memory while starting at {size:,}", marks["rss"], "MiB"),
+    ]
+
+
+def rounds(port: int, dids: list[str], sizes: Sizes) -> dict[str, loadgen.Result]:
+    """Bare route, plain resolution and resolution with proofs, in turn, ``sizes.rounds``
+    times; each kind's requests of all rounds together."""
+    results = {kind: loadgen.Result() for kind in ("bare", "plain", "proven")}
+
+    def path(kind: str) -> str:
+        if kind == "bare":
+            return "/checkpoint-key"
+        query = "?withProof=true" if kind == "proven" else ""
+        return f"/1.0/identifiers/{random.choice(dids)}{query}"
+
+    for _ in range(sizes.rounds):
+        for kind in results:
+            count = sizes.proven if kind == "proven" else sizes.plain
+            gets = [loadgen.request("GET", path(kind)) for _ in range(count)]
+            result = loadgen.run(
+                "127.0.0.1", port, [gets[i::CONNECTIONS] for i in range(CONNECTIONS)]
+            )
+            assert result.statuses == {200: count}, (kind, result.statuses)
+            total = results[kind]
+            total.latencies += result.latencies
+            total.seconds += result.seconds
+    return results
+
+
+def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes) -> list[Row]:
+    """Rates and p99 of the three kinds of request, and their ratios to the bare route
+    (held to the targets unless a smoke run, whose figures mean nothing)."""
+    judged = sizes != SMOKE
+    got = rounds(port, dids, sizes)
+    bare, plain, proven = got["bare"], got["plain"], got["proven"]
+    p99 = {kind: result.percentile(99) * 1000 for kind, result in got.items()}
+    plain_ratio, proven_ratio = plain.rate / bare.rate, proven.rate / bare.rate
+    where = f"{CONNECTIONS} connections, {size:,} entries"
+    return [
+        Row(PART, f"bare route (/checkpoint-key), {where}", bare.rate, "req/s"),
+        Row(PART, "  bare route p99", p99["bare"], "ms"),
+        Row(PART, "DID resolution, plain", plain.rate, "res/s"),
+        Row(
+            PART, "  plain p99", p99["plain"], "ms", "<= 30", p99["plain"] <= 30 if judged else None
+        ),
+        Row(
+            PART,
+            "  plain / bare",
+            plain_ratio,
+            "x",
+            ">= 0.9",
+            plain_ratio >= 0.9 if judged else None,
+        ),
+        Row(PART, "DID resolution with proofs (history, inclusion, map)", proven.rate, "res/s"),
+        Row(PART, "  with proofs p99", p99["proven"], "ms"),
+        Row(
+            PART,
+            "  with proofs / bare",
+            proven_ratio,
+            "x",
+            ">= 0.6",
+            proven_ratio >= 0.6 if judged else None,
+        ),
+    ]
+
+
+def run(entries: int, cache: Path | None, sizes: Sizes = Sizes()) -> list[Row]:
+    scratch = None if cache is not None else Path(tempfile.mkdtemp(prefix="civicid-bench-"))
+    try:
+        root = cached(cache or scratch or Path(), entries)
+        rows = start_up_rows(root)
+        port = free_port()
+        server = serve(root, port)
+        try:
+            rows.append(
+                Row(PART, "  server resident memory once serving", resident_mb(server.pid), "MiB")
+            )
+            ledger = open_ledger(root, readonly=True)
+            try:
+                dids = [str(did) for did in ledger.state.dids]
+            finally:
+                ledger.close()
+            rows += resolution_rows(port, dids, stored_size(root), sizes)
+            rows.append(
+                Row(PART, "  server resident memory after the load", resident_mb(server.pid), "MiB")
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--serving-entries", type=int, default=DEFAULT_ENTRIES)
+    parser.add_argument("--cache", type=Path, help="keep built ledgers here (outside the repo)")
+    parser.add_argument("--smoke", action="store_true", help="every step at a tiny size")
+    args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
+    smoke = args.smoke
+    rows = run(SMOKE_ENTRIES, None, SMOKE) if smoke else run(args.serving_entries, args.cache)
+    print(render(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
