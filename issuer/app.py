@@ -1,8 +1,8 @@
 """The issuer's HTTP service: ``create_app(settings)``. Routes are thin shells over ``Issuer``;
 a background thread publishes status lists every ``status_interval`` seconds.
 
-The four calls of an issuance (offer, token, nonce, credential) go straight to their route
-functions (``IssuerApp``): the framework's routing, dependency solving and per-request
+The calls of an issuance (offer, issuer metadata, token, nonce, credential) go straight to
+their route functions (``IssuerApp``): the framework's routing, dependency solving and per-request
 middleware cost more CPU than the issuance's cryptography (docs/performance/README.md).
 """
 
@@ -19,12 +19,13 @@ from fastapi.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from civicid.errors import Error
+from civicid.oid4vci import WELL_KNOWN_ISSUER
 from civicid.shell.app import create_service_app
 from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
 from issuer.routes import staff as staff_routes
-from issuer.routes.deps import json_response
+from issuer.routes.deps import issuer_of, json_response
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 
@@ -43,11 +44,18 @@ async def render_error(request: Request, exc: Error) -> Response:
 
 
 Route = Callable[[Request], Awaitable[Response]]
+
+
 # The calls every issuance makes, by method and path. Each is a route of the app too: its
 # OpenAPI description, and any request this leaves to the framework (one with a query
 # string, or under a root path), are the framework's as before.
+async def _issuer_metadata(request: Request) -> Response:
+    return await oid4vci_routes.issuer_metadata(issuer_of(request))
+
+
 HOT_ROUTES: Final[dict[tuple[str, str], Route]] = {
     ("POST", "/staff/offers"): staff_routes.create_offer,
+    ("GET", WELL_KNOWN_ISSUER): _issuer_metadata,  # a wallet reads it before each credential
     ("POST", "/token"): oid4vci_routes.token,
     ("POST", "/nonce"): oid4vci_routes.nonce,
     ("POST", "/credential"): oid4vci_routes.credential,

@@ -131,6 +131,7 @@ class Issuer:
         self.offers = OfferBook(settings.public_url, settings.tx_code_length)
         self.lists = StatusLists(settings.public_url, settings.status_list_size)
         self.publish_wanted = threading.Event()
+        self._metadata: tuple[Identity, tuple[Any, ...], dict[str, Any]] | None = None
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
         # Another process took a status index this one chose: learn which before the next.
@@ -529,13 +530,41 @@ class Issuer:
 
     def issuer_metadata(self) -> dict[str, Any]:
         for config in self.settings.credential_configurations:
+            if self.ledger.known_type(config.vct) is not None:
+                continue
             try:  # display comes from the type on the ledger, once it has been read
                 self.ledger.credential_type(config.vct)
             except Error:
                 continue
-        return metadata.issuer_metadata(
-            self.settings, self.identity, self.ledger.known_type
+        return self._issuer_metadata()
+
+    def known_issuer_metadata(self) -> dict[str, Any] | None:
+        """The metadata if every configuration's type has been read from the ledger (then
+        nothing is asked of it), else None: ``issuer_metadata`` reads them."""
+        configs = self.settings.credential_configurations
+        if any(self.ledger.known_type(c.vct) is None for c in configs):
+            return None
+        return self._issuer_metadata()
+
+    def _issuer_metadata(self) -> dict[str, Any]:
+        """Built once for the agency's key and the types as read (a wallet asks for it before
+        each credential); built again when either changes (a rotated key, a type read)."""
+        types = tuple(
+            self.ledger.known_type(c.vct) for c in self.settings.credential_configurations
+        )
+        identity = self.identity
+        built = self._metadata
+        if (
+            built is not None
+            and built[0] is identity
+            and all(a is b for a, b in zip(built[1], types, strict=True))
+        ):
+            return built[2]
+        document = metadata.issuer_metadata(
+            self.settings, identity, self.ledger.known_type
         ).to_json()
+        self._metadata = (identity, types, document)
+        return document
 
     def fetch_offer(self, offer_id: str) -> dict[str, Any]:
         """§4.1.3: an offer by reference, served once."""

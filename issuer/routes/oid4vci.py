@@ -90,7 +90,11 @@ def oauth_error(exc: Error, endpoint: str) -> Response:
     response_model=CredentialIssuerMetadata,
 )
 async def issuer_metadata(issuer: IssuerDep) -> Response:
-    return json_response(await call(issuer.issuer_metadata))
+    # Built already (every type read): answered here; else the ledger is asked in a thread.
+    document = issuer.known_issuer_metadata()
+    if document is None:
+        document = await call(issuer.issuer_metadata)
+    return json_response(document)
 
 
 @router.get(

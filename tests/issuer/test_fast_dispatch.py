@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from civicid.identity import Identity
+from civicid.oid4vci import WELL_KNOWN_ISSUER
 from cli.harness import free_port, serving
 from issuer import app as issuer_app
 from issuer.app import HOT_ROUTES, create_app
@@ -105,3 +107,19 @@ def test_a_wrong_method_on_a_fast_path_is_the_frameworks_405(base: str) -> None:
     assert answer.status_code == 405
     assert answer.json()["error"] == "method_not_allowed"
     assert "POST" in answer.headers["allow"]
+
+
+def test_the_issuer_metadata_is_answered_fast_as_the_framework_does(base: str) -> None:
+    fast, routed = (httpx.get(f"{base}{WELL_KNOWN_ISSUER}{q}") for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 200
+    assert body["credential_configurations_supported"][CONFIG]["credential_metadata"]
+
+
+def test_the_issuer_metadata_is_built_again_for_a_new_key(env: Env) -> None:
+    first = env.issuer.issuer_metadata()
+    assert env.issuer.known_issuer_metadata() is first  # built once, then served as built
+    # A rotation puts another identity in force (here the same key, as a new object).
+    env.issuer.ledger.identity = Identity.from_json(env.issuer.identity.to_json())
+    again = env.issuer.known_issuer_metadata()
+    assert again is not first and again == first
