@@ -11,6 +11,7 @@ import json
 import secrets
 from collections.abc import Callable
 from contextlib import ExitStack, closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,6 +30,7 @@ from cli.harness import free_port, serving
 from cli.story import Story
 
 ABROAD_ORIGIN: Final = "varn.civicid.example/ledger"
+ABROAD_DIR: Final = "varn"  # the second country's data, under the first's data dir
 HOME_NAME: Final = "cadur"  # how the desk and the wallet abroad call the first ledger
 DESK_NAMES: Final = {"en": "Varn town hall desk", "fr": "Guichet de la mairie de Varn"}
 RECORD: Final = "R-2077"
@@ -51,32 +53,13 @@ def run(
     """``trust``: the home ledger's, kept up to date with what these steps publish there.
     Steps: the second ledger and its desk pinning the first; the citizen abroad found
     eligible; the revocation at home seen abroad."""
-    abroad = root / "varn"
     with story.step("federation", "A second country: its own ledger, a desk pinning Cadur's"):
-        from ledger.setup import initialize
-
-        genesis = initialize(abroad, origin=ABROAD_ORIGIN)
-        varn = stack.Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
-        varn_url = services.enter_context(
-            serving(stack.ledger_app(abroad), free_port(), settings=stack.ledger_settings(abroad))
-        )
-        client = LedgerClient(varn_url, varn.vkey)
-        services.callback(client.close)
-        desk = register_desk(client, varn, KeyStore(abroad / "keys"))
-        grant, _ = stack.accredit(
-            client, varn, desk.did, purpose="Check eligibility for benefits at the town hall",
-            claims={stack.NATIONAL_ID: list(stack.DESK_CLAIMS)},
-        )  # fmt: skip
-        story.say(f"ledger {ABROAD_ORIGIN} {varn_url}, governance {short(varn.governance.did)}")
-        story.say(f"desk {short(desk.did)} accredited there by Varn's governance ({grant})")
-        pinned = pin_home(ledger, ledger_url, policy, types=(stack.NATIONAL_ID,))
-        settings = stack.ensure_verifier(abroad, varn, varn_url, free_port())
-        Pins(settings.federation_path).add(pinned)
-        from verifier.app import create_app as verifier_app
-
-        desk_url = services.enter_context(
-            serving(verifier_app(settings), settings.port, settings=settings)
-        )
+        varn = start_abroad(services, root / ABROAD_DIR, ledger=ledger, ledger_url=ledger_url,
+                            policy=policy)  # fmt: skip
+        pinned, desk_url, varn_url = varn.pin, varn.desk_url, varn.ledger_url
+        story.say(f"ledger {varn.ledger.origin} {varn_url}, governance "
+                  f"{short(varn.ledger.governance.did)}")  # fmt: skip
+        story.say(f"desk {short(varn.desk)} accredited there by Varn's governance")
         witnesses = len(pinned.policy.witnesses.witnesses)
         story.say(f"the desk pins ledger {HOME_NAME}: its checkpoint key {pinned.vkey[:28]}…,")
         story.say(f"  {witnesses} witnesses, their quorum, governance {short(pinned.governance)}")
@@ -90,8 +73,8 @@ def run(
             json={"configuration": stack.NATIONAL_ID_CONFIG, "record": RECORD,
                   "claims": stack.example_claims()},
         )  # fmt: skip
-        wallet = services.enter_context(open_wallet(root, varn_url, varn.vkey, ledger, ledger_url,
-                                                    policy))  # fmt: skip
+        wallet = services.enter_context(open_wallet(root, varn_url, varn.ledger.vkey, ledger,
+                                                    ledger_url, policy))  # fmt: skip
         review = wallet.review_offer(offer["linkByReference"])
         wallet.accept_offer(review, offer["txCode"])
         story.say(f"the wallet's home is Varn's ledger; it pins {HOME_NAME} too")
@@ -118,11 +101,99 @@ def run(
         code = refusal_code(lambda: wallet.prepare(created_link(desk_http)))
         story.say(f"the wallet in Varn reads Cadur's list: nothing sent [{code}]")
         story.expect(code == "wallet_credential_revoked", f"wallet answered {code}")
-        decision = shown_anyway(wallet, desk_http, varn_url, varn.vkey)
+        decision = shown_anyway(wallet, desk_http, varn_url, varn.ledger.vkey)
         story.say(f"shown anyway, the desk reads Cadur's list: {decision.decision} "
                   f"[{decision.failed_step}]")  # fmt: skip
         story.expect(decision.failed_step == "status_revoked", f"desk said {decision}")
         story.fact(wallet=code, desk=decision.failed_step)
+
+
+@dataclass(frozen=True, slots=True)
+class Abroad:
+    """The second country, up: its ledger, its desk (pinning the first ledger) and the pin."""
+
+    ledger: stack.Ledgered
+    ledger_url: str
+    desk: str
+    desk_url: str
+    pin: PinnedLedger
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ledger": {"url": self.ledger_url, "origin": self.ledger.origin,
+                           "checkpointKey": self.ledger.vkey},
+                "verifier": {"url": self.desk_url, "deskPage": self.desk_url + "/",
+                             "did": self.desk},
+                "pinned": self.pin.to_json()}  # fmt: skip
+
+
+def start_abroad(
+    services: ExitStack,
+    root: Path,
+    *,
+    ledger: stack.Ledgered,
+    ledger_url: str,
+    policy: Path,
+    ledger_port: int = 0,
+    verifier_port: int = 0,
+) -> Abroad:
+    """Set up what is missing in ``root`` (Varn's ledger, its desk, accredited there to ask
+    for national ID claims, the desk's verifier) and serve the ledger and the desk, which
+    pins the first ledger (``ledger`` at ``ledger_url``, its witnesses in ``policy``: the pin
+    is written again each time, as their URLs may change)."""
+    from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
+    from verifier.app import create_app as verifier_app
+
+    paths = Paths(root)
+    if paths.keys.exists(CHECKPOINT_KEY):
+        keys = paths.keys
+        varn = stack.Ledgered(keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey"),
+                              load_governance(paths), created=False)  # fmt: skip
+    else:
+        genesis = initialize(root, origin=ABROAD_ORIGIN)
+        varn = stack.Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
+    varn_url = services.enter_context(
+        serving(stack.ledger_app(root), ledger_port or free_port(),
+                settings=stack.ledger_settings(root))
+    )  # fmt: skip
+    client = LedgerClient(varn_url, varn.vkey, trust_file=root / stack.STATE_DIR / "checkpoint")
+    services.callback(client.close)
+    keys = KeyStore(root / "keys")
+    desk = (
+        keys.identity(stack.DESK) if keys.exists(stack.DESK) else register_desk(client, varn, keys)
+    )
+    trust = Trust(client)
+    if not trust.desk_standing(desk.did, stack.NATIONAL_ID, stack.DESK_CLAIMS).accredited:
+        stack.accredit(
+            client, varn, desk.did, purpose="Check eligibility for benefits at the town hall",
+            claims={stack.NATIONAL_ID: list(stack.DESK_CLAIMS)},
+        )  # fmt: skip
+    pinned = pin_home(ledger, ledger_url, policy, types=(stack.NATIONAL_ID,))
+    settings = stack.ensure_verifier(root, varn, varn_url, verifier_port or free_port())
+    Pins(settings.federation_path).add(pinned)
+    desk_url = services.enter_context(
+        serving(verifier_app(settings), settings.port, settings=settings)
+    )
+    return Abroad(varn, varn_url, desk.did, desk_url, pinned)
+
+
+def up_abroad(services: ExitStack, root: Path, running: stack.Running) -> Abroad:
+    """``civicid up --federation``: Varn beside the ledger ``running`` serves, in
+    ``<data-dir>/varn``, set up on the first run and found again on the next."""
+    assert running.witness_policy is not None  # up always runs its witnesses
+    return start_abroad(services, root / ABROAD_DIR, ledger=running.ledger,
+                        ledger_url=running.ledger_url, policy=running.witness_policy)  # fmt: skip
+
+
+def describe(abroad: Abroad) -> str:
+    """What ``civicid up --federation`` adds to its description."""
+    return "\n".join(
+        [
+            "",
+            f"  second country ({abroad.ledger.origin}): ledger {abroad.ledger_url}",
+            f"  its desk page  {abroad.desk_url}/  (pins this ledger as {HOME_NAME!r}:"
+            " national IDs accepted)",
+        ]
+    )
 
 
 def register_desk(client: LedgerClient, ledger: stack.Ledgered, keys: KeyStore) -> Identity:

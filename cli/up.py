@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -23,7 +23,7 @@ import typer
 from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
 from civicid.errors import Conflict, StorageError, declare
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
-from cli import stack
+from cli import demo_federation, stack
 from wallet.settings import WalletSettings
 
 LOCK_FILE: Final = "up.lock"
@@ -62,23 +62,39 @@ def up(
     witness_port: Annotated[
         int, typer.Option(help="Port of the first witness; the others on the next ones.")
     ] = WITNESS_PORT,
+    federation: Annotated[
+        bool,
+        typer.Option(
+            "--federation", help="Also a second country's ledger and desk, pinning this ledger."
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Run 3 witnesses, ledger, issuer and verifier on loopback until Ctrl-C (set up once)."""
     with reporting(as_json):
         witnesses = tuple(witness_port + i if witness_port else 0 for i in range(3))
         ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
-        with only_one(data_dir) as lock, stack.running(data_dir, ports, database_url) as services:
+        with (
+            only_one(data_dir) as lock,
+            stack.running(data_dir, ports, database_url) as services,
+            ExitStack() as extra,
+        ):
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
             point_the_wallet(data_dir, services)
+            abroad = demo_federation.up_abroad(extra, data_dir, services) if federation else None
             # Listen for Ctrl-C before saying we are up: a signal sent the moment the
             # description appears must stop us, not be lost.
             with stopping() as wait:
+                described = services.to_json()
+                if abroad is not None:
+                    described["federation"] = abroad.to_json()
                 if as_json:
-                    typer.echo(json.dumps(services.to_json(), indent=2))
+                    typer.echo(json.dumps(described, indent=2))
                 else:
                     typer.echo(describe(services, data_dir))
+                    if abroad is not None:
+                        typer.echo(demo_federation.describe(abroad))
                 wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
