@@ -89,12 +89,7 @@ class Federation:
         clock: Clock = system_clock,
         limit: int = MAX_ANSWERS,
     ) -> None:
-        check_unique(pin for pin, _ in foreign)
-        for pin, _ in foreign:
-            if pin.vkey == local.client.vkey:
-                raise FEDERATION_INVALID(
-                    f"ledger {pin.name} is pinned under the local ledger's key"
-                )
+        check_pins(local, [pin for pin, _ in foreign])
         self.local = local
         self.foreign = tuple(foreign)
         self.clock = clock
@@ -116,6 +111,7 @@ class Federation:
     ) -> Federation:
         """A ``Trust`` per pin, its client holding the pinned key and policy (and remembering
         its last checkpoint in ``trust_dir/<name>.checkpoint``, rollback refused as locally)."""
+        check_pins(local, pins)  # before any client is made
         foreign = []
         for pin in pins:
             transport = (transports or {}).get(pin.name)
@@ -133,14 +129,6 @@ class Federation:
     @property
     def pins(self) -> tuple[PinnedLedger, ...]:
         return tuple(pin for pin, _ in self.foreign)
-
-    def trust_of(self, name: str) -> Trust:
-        if name == LOCAL:
-            return self.local
-        for pin, trust in self.foreign:
-            if pin.name == name:
-                return trust
-        raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")
 
     # -- routing --------------------------------------------------------------------------------
 
@@ -167,7 +155,7 @@ class Federation:
             if pin.name == name:
                 self._check_governance(pin, trust)
                 return Route(trust, pin)
-        raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")  # pragma: no cover
+        raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")  # never: names are pins
 
     def _find(self, did: str, now: int, max_age: int) -> str:
         """Where ``did`` is, remembered once proven: a ledger never drops a DID (deactivation
@@ -225,17 +213,18 @@ class Federation:
             )
         return route
 
-    def forget(self) -> None:
-        with self._lock:
-            self._routes.clear()
-        self.local.forget()
-        for _, trust in self.foreign:
-            trust.forget()
-
     def close(self) -> None:
         """Close the foreign ledgers' clients (the local one is its owner's to close)."""
         for _, trust in self.foreign:
             trust.close()
+
+
+def check_pins(local: Trust, pins: Sequence[PinnedLedger]) -> None:
+    """No name or key pinned twice, and the local ledger never pinned as a foreign one."""
+    check_unique(pins)
+    for pin in pins:
+        if pin.vkey == local.client.vkey:
+            raise FEDERATION_INVALID(f"ledger {pin.name} is pinned under the local ledger's key")
 
 
 def check_governance(pin: PinnedLedger, client: LedgerClient) -> None:

@@ -4,12 +4,17 @@ a ledger is remembered there (a ledger never drops a DID), one found nowhere is 
 from __future__ import annotations
 
 import httpx
+import pytest
 
+from civicid.did import DID
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
 from civicid.trust.federation import LOCAL, Federation
-from tests.federation.world import Countries, pin
+from civicid.trust.pins import PinnedLedger
+from tests.federation.world import Countries, pin, policy_text
+from tests.verifier.world import NATIONAL_ID
 
 
 class Counting(httpx.HTTPTransport):
@@ -71,3 +76,18 @@ def test_a_named_issuer_is_routed_without_asking(countries: Countries) -> None:
     finally:
         routes.close()
         routes.local.close()
+
+
+def test_the_local_ledger_cannot_be_pinned_as_foreign(countries: Countries) -> None:
+    home = countries.home
+    pinned = PinnedLedger(
+        name="home-again", urls=countries.home_url, policy_text=policy_text(home),
+        governance=DID(home.genesis.governance.did), types=(NATIONAL_ID,),
+    )  # fmt: skip
+    client = LedgerClient(countries.home_url, home.genesis.vkey)
+    try:
+        with pytest.raises(Error) as info:
+            Federation.open(Trust(client), [pinned])
+        assert info.value.code == "federation_invalid"
+    finally:
+        client.close()
