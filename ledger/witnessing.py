@@ -26,6 +26,7 @@ from typing import Final
 
 import httpx
 
+from civicid.console import inert
 from civicid.cosignature import attach_cosignatures, split_cosigned, verify_cosignatures
 from civicid.encoding import b64_encode
 from civicid.errors import Error, InvalidInput, declare
@@ -217,8 +218,11 @@ class Witnessing:
 
     async def _follow(self, http: httpx.AsyncClient, follower: Follower) -> None:
         """Keep ``follower`` cosigning the newest checkpoint, at least every ``interval``."""
-        assert follower.wake is not None
-        while True:
+        assert follower.wake is not None and self._stop is not None
+        # Not ``while True``: on Python 3.11 a cancel that meets wait_for's own timeout (a
+        # failing witness is retried every few tenths of a second) can be swallowed, and
+        # ``close`` then waited for ever on a task that never saw it.
+        while not self._stop.is_set():
             follower.wake.clear()  # before reading the view: a new one sets it again
             view = self.ledger.signed
             since = self.monotonic() - follower.cosigned_at
@@ -256,12 +260,15 @@ class Witnessing:
             body = self._request(old, view)
             url = str(follower.witness.url).rstrip("/") + "/add-checkpoint"
             try:
-                answer = await http.post(url, content=body.encode("utf-8"))
+                answer, content = await _post(http, url, body.encode("utf-8"))
             except httpx.HTTPError as exc:
                 self._failed(follower, f"{type(exc).__name__}: {exc}"[:200])
                 return
-            text = answer.content[:MAX_ANSWER_BYTES].decode("utf-8", errors="replace")
-            if answer.status_code == 200 and len(answer.content) <= MAX_ANSWER_BYTES:
+            text = content[:MAX_ANSWER_BYTES].decode("utf-8", errors="replace")
+            if answer.status_code == 200 and len(content) > MAX_ANSWER_BYTES:
+                self._failed(follower, f"bad answer: over {MAX_ANSWER_BYTES} bytes")
+                return
+            if answer.status_code == 200:
                 self._cosigned(follower, view, text)
                 return
             if answer.status_code == 409 and answer.headers.get("content-type", "").startswith(
@@ -310,12 +317,14 @@ class Witnessing:
         self._publish()
 
     def _failed(self, follower: Follower, why: str) -> None:
+        why = inert(why)  # it may echo what the witness sent: no escape reaches a terminal
         if follower.error != why:
             log.warning("witness %s: %s", follower.name, why)
         follower.failures += 1
         follower.error = why
 
     def _conflict(self, follower: Follower, why: str) -> None:
+        why = inert(why)
         log.error("witness %s refuses our checkpoint: %s (a split view?)", follower.name, why)
         follower.conflict = why
         self._failed(follower, why)
@@ -363,6 +372,18 @@ class Witnessing:
 
     def status(self) -> list[dict[str, object]]:
         return [follower.status() for follower in self.followers]
+
+
+async def _post(http: httpx.AsyncClient, url: str, body: bytes) -> tuple[httpx.Response, bytes]:
+    """The answer and at most ``MAX_ANSWER_BYTES + 1`` bytes of its body: a witness's answer
+    is read no further than a cosignature or a refusal needs, whatever it sends."""
+    async with http.stream("POST", url, content=body) as answer:
+        content = b""
+        async for chunk in answer.aiter_bytes():
+            content += chunk
+            if len(content) > MAX_ANSWER_BYTES:
+                break
+        return answer, content
 
 
 def _size(text: str) -> int | None:

@@ -1,0 +1,122 @@
+"""A witness that answers add-checkpoint with a body without end: the ledger reads no more of
+it than a cosignature can take (``MAX_ANSWER_BYTES``), notes the witness as failing, and goes
+on with the others; before, it read the whole answer into memory first."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import httpx
+import pytest
+
+from civicid.cosignature import CosignerKey
+from civicid.tlog_policy import TlogPolicy
+from ledger.witnessing import MAX_ANSWER_BYTES, Witnessing
+from tests.ledger.conftest import World
+from tests.ledger.witnesses import MemoryWitness, Witnesses, policy_text
+
+DEADLINE = 10.0  # seconds a test waits for the witnesses on a loaded machine
+CHUNK = 64 * 1024
+# Where the endless answer gives up, so that a reader that reads it all still ends: far past
+# MAX_ANSWER_BYTES, small enough for a test's memory.
+GIVE_UP = 300
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+class Endless(httpx.AsyncByteStream):
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        while self.sent < GIVE_UP:
+            self.sent += 1
+            yield b"x" * CHUNK
+
+
+class Flooding(httpx.AsyncBaseTransport):
+    """``w1`` answers every request with an endless 200; the others are honest witnesses."""
+
+    def __init__(self, honest: Witnesses) -> None:
+        self.honest = honest
+        self.streams: list[Endless] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "w1":
+            return await self.honest.handle_async_request(request)
+        stream = Endless()
+        self.streams.append(stream)
+        return httpx.Response(200, stream=stream, headers={"content-type": "text/plain"})
+
+
+@pytest.fixture
+def flooded(world: World) -> Iterator[tuple[Witnessing, Flooding]]:
+    witnesses = {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+    transport = Flooding(Witnesses(witnesses))
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    running = Witnessing(world.ledger, policy, interval=3600, timeout=2.0, transport=transport)
+    running.start()
+    yield running, transport
+    running.close()
+
+
+def test_an_endless_answer_is_read_no_further_than_a_cosignature_needs(
+    world: World, flooded: tuple[Witnessing, Flooding]
+) -> None:
+    witnessing, transport = flooded
+    world.register("agency")
+    until(lambda: witnessing.followers[0].error is not None, "w1's answer refused")
+    assert transport.streams
+    most = MAX_ANSWER_BYTES // CHUNK + 2
+    assert all(stream.sent <= most for stream in transport.streams), [
+        s.sent for s in transport.streams
+    ]
+    assert "answer" in str(witnessing.followers[0].error)
+    # The two honest witnesses still make the quorum.
+    until(lambda: witnessing.served is not None, "a quorum served")
+    assert witnessing.followers[0].cosigned is None
+
+
+class Shouting(httpx.AsyncBaseTransport):
+    """``w1`` refuses every request with a body of terminal escapes and line breaks."""
+
+    def __init__(self, honest: Witnesses) -> None:
+        self.honest = honest
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "w1":
+            return await self.honest.handle_async_request(request)
+        shout = "\x1b]0;owned\x07\x1b[2J\nfake log line\r\u202e"
+        return httpx.Response(500, content=shout.encode())
+
+
+def test_a_witness_refusal_is_logged_inert(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    witnesses = {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    running = Witnessing(
+        world.ledger, policy, interval=3600, timeout=2.0, transport=Shouting(Witnesses(witnesses))
+    )
+    running.start()
+    try:
+        world.register("agency")
+        until(lambda: running.followers[0].error is not None, "w1's refusal noted")
+    finally:
+        running.close()
+    error = str(running.followers[0].error)
+    assert "\\x1b" in error, error  # what it sent, readable
+    logged = "".join(r.getMessage() for r in caplog.records if "w1" in r.getMessage())
+    for active in ("\x1b", "\x07", "\n", "\r", "\u202e"):
+        assert active not in error and active not in logged, (active, error)
