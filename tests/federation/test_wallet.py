@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from civicid.did import DID
 from civicid.jose import PrivateKey
 from civicid.status_list import STATUS_INVALID
 from civicid.trust.pins import PinnedLedger, Pins
-from tests.federation.world import Countries, policy_text
-from tests.verifier.world import NOW
+from cli.harness import serving
+from tests.federation.world import Countries, open_desk, pin, policy_text
+from tests.verifier.world import NOW, settings_for
 from tests.wallet.conftest import PASSPHRASE
 from tests.wallet.test_issuance import unchanged
+from verifier.app import create_app
 from wallet.holder.credentials import REVOKED, VALID
 from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
 from wallet.holder.wallet import Wallet
@@ -88,3 +91,41 @@ def test_a_pin_that_does_not_verify_is_refused(
     pin_abroad(countries, wallet, governance=countries.home.genesis.governance.did)
     path = foreign_file(countries, tmp_path, index=23)
     unchanged(wallet, "ledger_governance_mismatch", lambda: wallet.import_file(path))
+
+
+def test_a_wallet_shows_its_card_at_a_desk_of_a_pinned_ledger(
+    countries: Countries, tmp_path: Path
+) -> None:
+    """A citizen of ``abroad`` (the wallet's home) at the desk of ``home``, whose ledger the
+    wallet pins: the desk's key and accreditation are proven on the desk's ledger."""
+    home, abroad = countries.home, countries.abroad
+    pin(countries)  # the desk accepts abroad's national IDs
+    settings = WalletSettings.load(
+        tmp_path / "traveller",
+        kdf_memory_kib=MIN_MEMORY_KIB,
+        kdf_iterations=MIN_ITERATIONS,
+        ledger_url=countries.abroad_url,
+        ledger_key=abroad.genesis.vkey,
+    )
+    Pins(settings.federation_path).add(
+        PinnedLedger(
+            name="home",
+            urls=countries.home_url,
+            policy_text=policy_text(home),
+            governance=DID(home.genesis.governance.did),
+        )
+    )
+    now = countries.desk_clock.now
+    with Wallet.create(settings, PASSPHRASE, clock=lambda: now) as wallet:
+        wallet.import_file(foreign_file(countries, tmp_path, index=24))
+        verifier = open_desk(countries)
+        try:
+            with serving(create_app(settings_for(home.root), verifier=verifier), 0) as url:
+                verifier.base_url = url
+                link = verifier.create_request("housing-benefit").link
+                plan = wallet.prepare(link)
+                assert plan.verifier == home.desk.did and not plan.not_allowed()
+                outcome = wallet.present(plan)
+        finally:
+            verifier.close()
+    assert outcome.receipt is not None and outcome.receipt.decision == "eligible"

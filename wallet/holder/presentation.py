@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from civicid import sdjwt
 from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
+from civicid.did import split_key_id
 from civicid.errors import Error
 from civicid.jose import PublicKey
 from civicid.names import endorsed_names
@@ -141,6 +142,17 @@ def desk_key(trust: Trust, now: int) -> KeyResolver:
     return resolve
 
 
+def desks_key(wallet: Holding, now: int) -> KeyResolver:
+    """As ``desk_key``, on the desk's own ledger: the wallet's, or a foreign one it pins
+    (``wallet federate``), where the desk's key and accreditation are proven alike."""
+
+    def resolve(kid: str) -> PublicKey:
+        did, _ = split_key_id(kid)
+        return desk_key(wallet.trust_for(did), now)(kid)
+
+    return resolve
+
+
 def blocked(credentials: Iterable[Credential], now: int, note: str) -> Error:
     """Why ``credentials`` (which would answer) cannot be shown: the code of the first, and
     every card named with its reason."""
@@ -177,7 +189,7 @@ def prepare(wallet: Holding, link: str) -> Plan:
         answer = http.get(parsed.request_uri, headers={"accept": REQUEST_MEDIA})
         answer.raise_for_error()
     # 3. Signed by a key of client_id's DID as the ledger has it now (§5.9.3).
-    request = verify_request_object(answer.text, desk_key(wallet.trust, now), now=now)
+    request = verify_request_object(answer.text, desks_key(wallet, now), now=now)
     if request.client_id != parsed.client_id:
         raise WALLET_CLIENT_ID_MISMATCH("the link and the signed request name different desks")
     # 4. DCQL (§6) against usable held credentials; if only unusable ones answer, say why.
@@ -199,10 +211,11 @@ def prepare(wallet: Holding, link: str) -> Plan:
     # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
     queries = []
     trust_cache: dict[tuple[str, tuple[str, ...]], DeskStanding] = {}
+    desk_trust = wallet.trust_for(request.did)  # the desk's ledger: home, or one pinned
     for query_id in found.selection:
         query = request.dcql_query.credential(query_id)
         options = tuple(
-            plan_option(wallet.trust, query, by_id[c.credential_id], request.did, now, trust_cache)
+            plan_option(desk_trust, query, by_id[c.credential_id], request.did, now, trust_cache)
             for c in found.candidates[query_id]
         )
         # Fewest refused claims first, then the newest credential.
@@ -212,7 +225,7 @@ def prepare(wallet: Holding, link: str) -> Plan:
         )
         queries.append(QueryPlan(query, tuple(ranked)))
     # Its first version never changes: the history just proven for its key will do.
-    names = endorsed_names(wallet.trust.history(request.did, now=now, max_age=ANY_AGE))
+    names = endorsed_names(desk_trust.history(request.did, now=now, max_age=ANY_AGE))
     return Plan(
         link,
         request,
@@ -395,7 +408,7 @@ def present(
         token = answered.receipt
         receipt = verify_receipt(
             token,
-            desk_key(wallet.trust, wallet.clock()),
+            desks_key(wallet, wallet.clock()),
             nonce=request.nonce,
             client_id=request.client_id,
         )
