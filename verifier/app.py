@@ -3,10 +3,10 @@ the JSON API the desk's page polls, and the page itself (template and static fil
 here: no external asset). Routes (``verifier/routes/``) are thin shells over
 ``verifier.service.Verifier``.
 
-The calls every presentation makes after its request (the request object, the wallet's
-answer, the page's poll for the decision) go straight to their route functions
-(``DeskApp``): the framework's routing, dependency solving and per-request middleware cost
-more CPU than the checks (docs/performance/README.md).
+The calls every presentation makes (the request, its request object, the wallet's answer,
+the page's poll for the decision) go straight to their route functions (``DeskApp``): the
+framework's routing, dependency solving and per-request middleware cost more CPU than the
+checks (docs/performance/README.md).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.types import Receive, Scope, Send
+from pydantic import ValidationError
+from starlette.types import Message, Receive, Scope, Send
 
 from civicid.errors import Error
 from civicid.shell.app import create_service_app
+from civicid.wire import desk as wire
 from verifier.routes import desk as desk_routes
 from verifier.routes import oid4vp as oid4vp_routes
 from verifier.routes.deps import NO_STORE
@@ -33,12 +35,52 @@ from verifier.settings import VerifierSettings
 HERE: Final = Path(__file__).parent
 TRANSACTIONS: Final = "/transactions/"
 
+REQUESTS: Final = "/requests"
+JSON_TYPE: Final = "application/json"
+
 Direct = Callable[[Request, Verifier], Awaitable[Response]]
+
+
+class ToFramework(Exception):
+    """A direct route leaves its request to the framework, with the body it read."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+
+async def new_request(request: Request, desk: Verifier) -> Response:
+    """``POST /requests`` as the desk's page sends it (a JSON object naming a policy), to its
+    route function; anything else is the framework's to answer, from the same bytes."""
+    raw = await request.body()
+    if request.headers.get("content-type") != JSON_TYPE:
+        raise ToFramework(raw)
+    try:
+        body = wire.NewRequest.model_validate_json(raw)
+    except ValidationError:
+        raise ToFramework(raw) from None
+    return await desk_routes.new_request(body, desk)
+
+
+def replayed(body: bytes, receive: Receive) -> Receive:
+    """``receive`` giving ``body`` first (read already), then what the client sends next."""
+    given = False
+
+    async def again() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
 
 
 def direct_route(method: str, path: str) -> Direct | None:
     """The route function for a presentation's hot calls, with its path parameter (a path
     segment: what the framework's ``{name}`` matches), or None for the framework to route."""
+    if method == "POST" and path == REQUESTS:
+        return new_request
     if method == "GET" and path.startswith(REQUEST_PATH):
         request_id = path[len(REQUEST_PATH) :]
         if request_id and "/" not in request_id:
@@ -53,7 +95,7 @@ def direct_route(method: str, path: str) -> Direct | None:
 
 
 class DeskApp(FastAPI):
-    """The app, with a presentation's hot calls served without the framework's routing: each
+    """The app, with a flow's hot calls served without the framework's routing: each
     goes to its route function, and what it raises to the app's own exception handlers (the
     same answer, the same logging), as the framework does. Each is a route of the app too:
     its OpenAPI description, and any request this leaves to the framework (one with a query
@@ -70,6 +112,9 @@ class DeskApp(FastAPI):
         request = Request(scope, receive, send)
         try:
             response = await route(request, self.state.verifier)
+        except ToFramework as left:
+            await super().__call__(scope, replayed(left.body, receive), send)
+            return
         except Exception as exc:
             handler = next(
                 self.exception_handlers[kind]

@@ -1,7 +1,8 @@
-"""A presentation's hot calls (the request object, the wallet's answer, the page's poll) are
-served by their route functions without the framework's routing, and answer exactly as the
-framework did: the same status, body and headers, refusals included; anything else (another
-method, a query string, a longer path) is still the framework's."""
+"""A presentation's hot calls (the request, the request object, the wallet's answer, the
+page's poll) are served by their route functions without the framework's routing, and answer
+exactly as the framework did: the same status, body and headers, refusals included; anything
+else (another method, a query string, a longer path, a request body that is not the page's
+JSON) is still the framework's, from the same bytes."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ HOT: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", "/oid4vp/response", {"state": "s" * 32, "vp_token": '{"credential":["x~"]}'}),
     ("POST", "/oid4vp/response", {"state": "s" * 32}),
     ("POST", "/oid4vp/response", None),  # not a form at all
+]
+# Request bodies the direct route leaves to the framework: (content type, body).
+ODD_REQUESTS: list[tuple[str, bytes]] = [
+    ("application/json", b'{"policy": ""}'),
+    ("application/json", b'{"policy": "housing-benefit", "extra": 1}'),
+    ("application/json", b"not json"),
+    ("application/json", b"[]"),
+    ("text/plain", b'{"policy": "housing-benefit"}'),
+    ("application/json; charset=utf-8", b'{"policy": "housing-benefit"}'),
 ]
 COLD: list[tuple[str, str]] = [
     ("GET", "/oid4vp/requests/"),
@@ -79,3 +89,34 @@ def test_other_calls_are_the_framework_s(
         status, _, _ = ask(client, method, path)
         assert status >= 400, path
     assert taken == []
+
+
+def create(client: TestClient, content_type: str, body: bytes) -> tuple:
+    answer = client.post("/requests", content=body, headers={"content-type": content_type})
+    data = answer.json()
+    # A request's ids, nonce and link are new each time: compare what is not.
+    shape = sorted(data) if answer.status_code == 201 else data
+    return answer.status_code, shape, answer.headers.get("content-type")
+
+
+def test_a_request_is_made_directly_and_odd_ones_answered_by_the_framework(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    framework: list[bool] = []
+    hand_over = desk_app.replayed
+
+    def counted(body: bytes, receive: object) -> object:
+        framework.append(True)
+        return hand_over(body, receive)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(desk_app, "replayed", counted)
+    made = create(client, "application/json", b'{"policy": "housing-benefit"}')
+    assert made[0] == 201 and framework == []
+    unknown = create(client, "application/json", b'{"policy": "nope"}')
+    assert unknown[0] == 404 and unknown[1]["error"] == "policy_unknown" and framework == []
+    direct = [create(client, kind, body) for kind, body in ODD_REQUESTS]
+    assert len(framework) == len(ODD_REQUESTS)
+    monkeypatch.setattr(desk_app, "direct_route", lambda method, path: None)
+    assert create(client, "application/json", b'{"policy": "housing-benefit"}') == made
+    assert create(client, "application/json", b'{"policy": "nope"}') == unknown
+    assert [create(client, kind, body) for kind, body in ODD_REQUESTS] == direct
