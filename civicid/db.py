@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import unquote
 
 import psycopg
 import psycopg.errors
@@ -100,9 +101,27 @@ def parse_url(url: str) -> dict[str, str]:
     try:
         return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     except psycopg.Error as exc:
-        raise DATABASE_URL_INVALID(
-            f"the database URL cannot be read: {scrub(str(exc), None)}"
-        ) from exc
+        # The driver's message quotes the URL: its password is blanked there.
+        message = scrub(str(exc), None).replace(url, redacted(url))
+        for secret in _passwords(url):
+            message = scrub(message, secret)
+        raise DATABASE_URL_INVALID(f"the database URL cannot be read: {message}") from exc
+
+
+# The password of a URL's user part, and of a ``password=`` parameter.
+_USERINFO_PASSWORD: Final = re.compile(r"(//[^/@?#]*?:)([^/@?#]*)@")
+_PASSWORD_PARAMETER: Final = re.compile(r"([?&]password=)([^&#]*)")
+
+
+def _passwords(url: str) -> list[str]:
+    found = [m.group(2) for p in (_USERINFO_PASSWORD, _PASSWORD_PARAMETER) for m in p.finditer(url)]
+    return [s for text in found if text for s in {text, unquote(text)}]
+
+
+def redacted(url: str) -> str:
+    """``url`` with any password in it shown as ``***``."""
+    url = _USERINFO_PASSWORD.sub(r"\1***@", url, count=1)
+    return _PASSWORD_PARAMETER.sub(r"\1***", url)
 
 
 def where(params: dict[str, str]) -> str:
