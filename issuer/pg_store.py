@@ -234,6 +234,9 @@ class PgStore(GroupCommit):
                         outcomes.append(exc)
                     except (psycopg.IntegrityError, psycopg.DataError) as exc:
                         outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+                    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+                        # A value it cannot write (not the connection): its own refusal.
+                        outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
                 conn.execute("UPDATE audit_head SET seq = %s, hash = %s", (seq, last_hash))
         except Error as exc:  # the connection lost (database_lost) or the commit refused
             for _, done in batch:

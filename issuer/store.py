@@ -400,6 +400,9 @@ class GroupCommit:
         if self._failed is not None:
             raise STORE_FAILED(f"the store failed earlier and must be reopened: {self._failed}")
         done: Future[None] = Future()
+        # Once queued, a write may be in the transaction: a waiter that gives up (its request
+        # cancelled) cannot withdraw it, and the writer can always answer it.
+        done.set_running_or_notify_cancel()
         self._queue.put((ops, done))
         return done
 
@@ -508,7 +511,7 @@ class SqliteStore(GroupCommit):
                         last_hash = self._apply(op, last_hash)
                     self._db.execute("RELEASE item")
                     outcomes.append(None)
-                except (sqlite3.Error, ValueError, TypeError) as exc:
+                except Exception as exc:  # a value it cannot write (or a bug): its own refusal
                     self._db.execute("ROLLBACK TO item")
                     self._db.execute("RELEASE item")
                     last_hash = before

@@ -1,0 +1,68 @@
+"""The group-commit writer outlives its callers: a waiter that gives up (its request cancelled,
+its future withdrawn) takes nobody else's acknowledgement with it, and the store goes on
+committing; a write the store cannot take is refused with its code, alone."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from civicid.errors import Error
+from issuer.records import AuditEvent, Clerk
+from issuer.store import Audit, PutClerk, SqliteStore
+
+# Long enough for a commit on a busy machine; a dead writer never answers at all.
+WAIT_SECONDS = 30
+
+
+def clerk(n: int) -> PutClerk:
+    return PutClerk(
+        Clerk(id=f"c{n}", name=f"clerk {n}", scopes=("offers",), key_hash="h", created=1)
+    )
+
+
+def test_a_withdrawn_waiter_takes_no_other_acknowledgement_with_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path, create=True)
+    try:
+        waiting: list[Future[None]] = [store.submit([clerk(n)]) for n in range(100)]
+        # A queued write may already be in the transaction: it cannot be withdrawn.
+        assert not any(future.cancel() for future in waiting[::7])
+        for future in waiting:
+            future.result(timeout=WAIT_SECONDS)
+        store.write([clerk(1000)])
+        assert {c.id for c in store.clerks()} == {f"c{n}" for n in [*range(100), 1000]}
+    finally:
+        store.close()
+
+
+def test_a_write_the_store_cannot_take_is_refused_alone(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path, create=True)
+    try:
+        deep: object = 0
+        for _ in range(100_000):  # deeper than any writer of JSON goes
+            deep = [deep]
+        event = AuditEvent(
+            at=1,
+            actor="a",
+            action="x",
+            subject=None,
+            record=None,
+            outcome="ok",
+            detail={"deep": deep, "n": math.inf},
+        )
+        good = store.submit([clerk(1)])
+        bad = store.submit([Audit(event)])
+        after = store.submit([clerk(2)])
+        with pytest.raises(Error) as refused:
+            bad.result(timeout=WAIT_SECONDS)
+        assert refused.value.code == "issuer_store_failed"
+        good.result(timeout=WAIT_SECONDS)
+        after.result(timeout=WAIT_SECONDS)
+        store.write([clerk(3)])
+        assert {c.id for c in store.clerks()} == {"c1", "c2", "c3"}
+        assert store.audit(after=0, limit=10) == []
+    finally:
+        store.close()
