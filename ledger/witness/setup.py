@@ -8,13 +8,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
+from pydantic import ValidationError
+
 from civicid.checkpoint import NoteVerifier
 from civicid.cosignature import CosignerKey
 from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from civicid.times import system_clock
-from ledger.witness.errors import WITNESS_EXISTS, WITNESS_LOG_EXISTS, WITNESS_NOT_INITIALIZED
+from ledger.witness.errors import (
+    WITNESS_EXISTS,
+    WITNESS_LOG_EXISTS,
+    WITNESS_NOT_INITIALIZED,
+    WITNESS_SETTINGS_INVALID,
+)
 from ledger.witness.evidence import EvidenceStore
 from ledger.witness.models import WitnessStatus
 from ledger.witness.settings import LogSetting, WitnessSettings
@@ -35,7 +42,11 @@ class Paths:
 def log_setting(vkey: str, origin: str | None = None) -> LogSetting:
     """A followed log from its key; its origin is the key's name unless given (tlog-checkpoint:
     the key name SHOULD match the origin line)."""
-    return LogSetting(origin=origin or NoteVerifier(vkey).name, vkey=vkey)
+    try:
+        return LogSetting(origin=origin or NoteVerifier(vkey).name, vkey=vkey)
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise WITNESS_SETTINGS_INVALID(f"the log to follow: {problems}") from exc
 
 
 def initialize(root: Path, name: str, logs: Iterable[LogSetting] = ()) -> CosignerKey:

@@ -70,3 +70,14 @@ def test_settings_nested_too_deeply(tmp_path: Path) -> None:
     assert code == 1
     one_line(err, WITNESS_SETTINGS_INVALID.name)
     assert (root / "witness.toml").read_text() == deep
+
+
+def test_add_log_with_an_origin_that_is_not_one_line_or_too_long(tmp_path: Path) -> None:
+    root = witness(tmp_path)
+    before = (root / "witness.toml").read_bytes()
+    for origin in ("log\x1b[31m.example", "a" * 5000):
+        code, err = run("witness", "add-log", "--data-dir", str(root), LOG_VKEY, "--origin", origin)
+        assert code == 1
+        one_line(err, WITNESS_SETTINGS_INVALID.name)
+        assert "\x1b" not in err
+    assert (root / "witness.toml").read_bytes() == before
