@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
-from civicid.console import AsJson, DataDir, emit, reflowed, reporting
+from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.did import DID
 from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
@@ -137,9 +137,11 @@ def _check(pinned: PinnedLedger) -> int:
 
 
 def _line(pin: PinnedLedger) -> str:
+    """A pin as shown; its types and its policy's origin may come from the foreign ledger's
+    operator, so each is shown inert."""
     issuers = "any accredited issuer" if pin.issuers is None else f"{len(pin.issuers)} issuer(s)"
-    types = ", ".join(pin.types) or "no type"
-    return f"{pin.name}  {pin.urls}  {pin.origin}\n  accepts {types} from {issuers}"
+    types = ", ".join(inert(vct) for vct in pin.types) or "no type"
+    return f"{pin.name}  {inert(pin.urls)}  {inert(pin.origin)}\n  accepts {types} from {issuers}"
 
 
 def _summary(part: str, pin: PinnedLedger, size: int | None) -> str:

@@ -113,6 +113,8 @@ class PinnedLedger:
     def from_json(cls, data: Any, policy_text: str) -> PinnedLedger:
         try:
             issuers = data["issuers"]
+            if not isinstance(data.get("types", []), list) or not isinstance(issuers, list | None):
+                raise TypeError("types and issuers are lists")  # a string is not its letters
             return cls(
                 name=str(data["name"]),
                 urls=str(data["urls"]),
@@ -122,7 +124,7 @@ class PinnedLedger:
                 issuers=None if issuers is None else tuple(DID(str(d)) for d in issuers),
                 max_age=int(data.get("max_age", DEFAULT_MAX_AGE)),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise FEDERATION_INVALID(f"a pinned ledger is malformed: {exc!r}") from exc
 
 
@@ -164,7 +166,7 @@ class Pins:
             entries = data["ledgers"]
             if not isinstance(entries, list):
                 raise TypeError("ledgers is not a list")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise FEDERATION_INVALID(f"{self.index} cannot be read: {exc}") from exc
         pins = tuple(
             PinnedLedger.from_json(entry, read_policy(self._policy_path(entry)))
