@@ -142,11 +142,12 @@ class PublicKey:
     jwcrypto JWK is made only when asked for (thumbprints, interop).
     """
 
-    __slots__ = ("_json", "_jwk", "_key", "_thumbprint")
+    __slots__ = ("_json", "_jwk", "_key", "_kty_crv", "_thumbprint")
 
     def __init__(self, value: dict[str, Any], key: VerifyingKey) -> None:
         self._json = value
         self._key = key
+        self._kty_crv: tuple[str, str] = (value["kty"], value["crv"])  # asked at every check
         self._jwk: jwk.JWK | None = None
         self._thumbprint: str | None = None
 
@@ -210,7 +211,7 @@ class PublicKey:
 
     @property
     def kty_crv(self) -> tuple[str, str]:
-        return self._json["kty"], self._json["crv"]
+        return self._kty_crv
 
     def thumbprint(self) -> str:
         """RFC 7638 JWK thumbprint, SHA-256, base64url (computed by jwcrypto)."""
@@ -219,7 +220,7 @@ class PublicKey:
         return self._thumbprint
 
     def accepts_alg(self, alg: str) -> bool:
-        return KEY_TYPES.get(alg) == self.kty_crv
+        return KEY_TYPES.get(alg) == self._kty_crv
 
     @property
     def jwcrypto_key(self) -> jwk.JWK:
@@ -235,7 +236,7 @@ class PublicKey:
             if isinstance(self._key, ed25519.Ed25519PublicKey):
                 self._key.verify(signature, data)
                 return
-            size = CURVES[self.kty_crv[1]][0]
+            size = CURVES[self._kty_crv[1]][0]
             # JWS carries R || S, fixed width; anything else is not a JWS ECDSA signature.
             if len(signature) != 2 * size:
                 raise InvalidSignature
