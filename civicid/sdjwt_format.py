@@ -325,6 +325,10 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         top = not path
+        if not top and SD_KEY not in obj and SD_ALG_KEY not in obj:
+            values = obj.values()
+            if not any(isinstance(value, _CONTAINERS) for value in values):
+                return dict(obj)  # nothing disclosed or nested in it: a copy is the result
         # A scalar is kept as it is: only objects and arrays are walked (and need a path).
         out = {
             name: self.value(value, (*path, name), depth)
