@@ -36,6 +36,10 @@ FILE: Final = "rule-requests.db"
 # Requests waiting for their presentation: a flood past this drops the oldest (their
 # citizens ask again); nothing else is lost. A row is ~200 bytes: the file stays small.
 MAX_WAITING: Final = 10_000
+# Answered requests kept to tell a replay: each answer marks its request answered before it
+# is judged, so a flood of asked-and-answered requests would grow the file for as long as one
+# is kept. Past this the oldest go; a replay of one is then unknown, refused all the same.
+MAX_ANSWERED: Final = 4 * MAX_WAITING
 # Seconds a writer waits for another process's write to the file before failing: each write
 # is one small row.
 BUSY_SECONDS: Final = 10.0
@@ -116,6 +120,13 @@ class RuleRequests:
                     "DELETE FROM requests WHERE state IN (SELECT state FROM requests "
                     "WHERE answered = 0 ORDER BY requested LIMIT ?)",
                     (count - MAX_WAITING + 1,),
+                )
+            (answered,) = db.execute("SELECT count(*) FROM requests WHERE answered = 1").fetchone()
+            if answered >= MAX_ANSWERED:
+                db.execute(
+                    "DELETE FROM requests WHERE state IN (SELECT state FROM requests "
+                    "WHERE answered = 1 ORDER BY kept_until LIMIT ?)",
+                    (answered - MAX_ANSWERED + 1,),
                 )
             db.execute(
                 "INSERT INTO requests (state, nonce, rule, version, requested, expires, "
