@@ -189,12 +189,16 @@ def ensure_witnesses(root: Path, ledger: Ledgered) -> list[Path]:
 def serve_witnesses(stack: ExitStack, homes: list[Path], ports: tuple[int, ...]) -> list[WitnessUp]:
     from ledger.witness.app import create_app as witness_app
     from ledger.witness.settings import WitnessSettings
-    from ledger.witness.setup import load_key
+    from ledger.witness.setup import load_key, open_witness
 
     up = []
     for name, home, port in zip(WITNESS_NAMES, homes, ports, strict=True):
         settings = WitnessSettings.load(home, port=port)
-        url = stack.enter_context(serving(witness_app(settings), port, settings=settings))
+        # Opened here, not in the server's start-up: a damaged state is then its own error.
+        witness = open_witness(settings)
+        stack.callback(witness.close)
+        app = witness_app(settings, witness=witness)
+        url = stack.enter_context(serving(app, port, settings=settings))
         up.append(WitnessUp(name, load_key(home).vkey(), url))
     return up
 
