@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
 import httpx
 
@@ -25,7 +24,7 @@ from civicid.errors import Error, Refused, VerificationError, declare
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, system_clock
 from civicid.trust.cache import MAX_ANSWERS
-from civicid.trust.pins import FEDERATION_INVALID, PinnedLedger, check_unique
+from civicid.trust.pins import FEDERATION_INVALID, LOCAL, PinnedLedger, check_unique
 from civicid.trust.questions import NO_REUSE, Trust
 
 ISSUER_NOT_FEDERATED = declare(
@@ -38,8 +37,6 @@ LEDGER_GOVERNANCE_MISMATCH = declare(
     VerificationError,
     "the foreign ledger's genesis names another governance than the one pinned",
 )
-
-LOCAL: Final = "local"  # the name of the home ledger in routes and decisions
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,9 @@ MAX_PINS_BYTES: Final = 256 * 1024
 MAX_PINNED_AGE: Final = 30 * 86400
 # A name is a file name and a label on the desk's page: short, lower case, no path.
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# The home ledger's name in routes and decisions: never a pin's, or its DIDs would be answered
+# by the local ledger, without the pin's types and issuers.
+LOCAL: Final = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +62,14 @@ class PinnedLedger:
     max_age: int = DEFAULT_MAX_AGE
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
+        if (
+            not isinstance(self.name, str)
+            or not NAME_PATTERN.fullmatch(self.name)
+            or self.name == LOCAL
+        ):
             raise FEDERATION_INVALID(
-                f"a ledger's name is 1-40 of a-z, 0-9 and '-': {str(self.name)[:60]!r}"
+                f"a ledger's name is 1-40 of a-z, 0-9 and '-', not {LOCAL!r}: "
+                f"{str(self.name)[:60]!r}"
             )
         try:
             ledger_urls(self.urls)
@@ -214,6 +222,7 @@ def check_unique(pins: Iterable[PinnedLedger]) -> None:
 __all__ = [
     "FEDERATION_INVALID",
     "FEDERATION_UNKNOWN",
+    "LOCAL",
     "MAX_FOREIGN_LEDGERS",
     "MAX_PINNED_AGE",
     "PinnedLedger",
