@@ -117,6 +117,10 @@ def ledger_urls(text: str) -> list[str]:
     if not 0 < len(urls) <= MAX_LEDGER_URLS:
         raise LEDGER_URL_INVALID(f"give 1 to {MAX_LEDGER_URLS} ledger URLs")
     for url in urls:
+        # No control, format or space character: none belongs in a URL, and the HTTP
+        # library would refuse it only at the first request.
+        if not url.isprintable() or any(c.isspace() for c in url):
+            raise LEDGER_URL_INVALID(f"a ledger's URL is one printable word: {url!r}")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
             raise LEDGER_URL_INVALID(f"a ledger's URL is an http(s) URL with a host: {url!r}")
