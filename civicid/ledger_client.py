@@ -13,6 +13,7 @@ client's checkpoint key. What was verified is cached: later answers re-check onl
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -204,6 +205,9 @@ class LedgerClient:
         ]
         self.http = self.servers[0]  # the server that answered last: asked first
         self._trusted_note: str | None = None
+        # Checkpoints are accepted one at a time: a thread checking an older one must not
+        # replace a newer one another thread trusted meanwhile.
+        self._accepting = threading.RLock()
         self.trusted: Checkpoint | None = self._load_trusted()
         self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
         self._governance: DID | None = None
@@ -280,6 +284,10 @@ class LedgerClient:
             # file): only time has passed.
             self.policy.check_age(self.witnessed, now=now)
             return self.witnessed.checkpoint
+        with self._accepting:
+            return self._accept(note, now)
+
+    def _accept(self, note: str, now: int) -> Checkpoint:
         checkpoint = open_checkpoint(note, self.verifier, origin=self.origin)
         witnessed = self.policy.check(note, checkpoint, now=now)
         trusted = self.trusted
