@@ -184,9 +184,7 @@ def dump(state: State, size: int, checkpoint: str, signer: NoteSigner) -> bytes:
     return MAGIC + NOTE_LENGTH.pack(len(note)) + note + data
 
 
-def write(
-    path: Path | Row, state: State, size: int, checkpoint: str, signer: NoteSigner
-) -> None:
+def write(path: Path | Row, state: State, size: int, checkpoint: str, signer: NoteSigner) -> None:
     """Replace the snapshot at ``path`` atomically: a crash at any point (kill -9 included)
     leaves the old snapshot or the new one, never a mix."""
     data = dump(state, size, checkpoint, signer)
@@ -310,6 +308,12 @@ def load(path: Slot, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State
     return state, size
 
 
+# Where a DID version's next-key hashes stand among its fields (the snapshot's tuple order).
+_NEXT_KEYS: Final = [field.name for field in dataclasses.fields(DidVersion)].index(
+    "next_key_hashes"
+)
+
+
 def _in_order(versions: list[Any], size: int) -> bool:
     """Numbered 1, 2, ... with strictly increasing places, all inside the log's first ``size``."""
     previous = -1
@@ -335,7 +339,13 @@ def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
         # are freed while the records take their place, so the load holds one copy, not two.
         dids[i] = None
         record = DidRecord(**fields)
-        record.versions = [DidVersion(*version) for version in versions]
+        # Superseded versions hold no next-key hashes (``DidRecord.add``), whatever an older
+        # snapshot kept for them.
+        record.versions = [
+            DidVersion(*(*version[:_NEXT_KEYS], (), *version[_NEXT_KEYS + 1 :]))
+            for version in versions[:-1]
+        ]
+        record.versions += [DidVersion(*version) for version in versions[-1:]]
         if not _in_order(record.versions, size):
             raise STATE_SNAPSHOT_INVALID(
                 f"the snapshot's versions of {record.did} are out of order"
