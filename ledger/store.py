@@ -224,9 +224,12 @@ def scan(data: bytes | mmap.mmap, hints: bytes, hashes: bytearray | None = None)
     view = memoryview(data)
     offsets, header = found.offsets, RECORD_HEADER.size
     record = view[0:0]
+    release_at = RELEASE_EVERY  # checked inline: a call per record was 5% of the walk
     try:
         while pos < size:
-            walked.past(pos)
+            if pos >= release_at:
+                walked.past(pos)
+                release_at = pos + RELEASE_EVERY
             if pos + header > size:
                 found.damage = f"incomplete record header at byte {pos}"
                 break
