@@ -41,8 +41,16 @@ from ledger.tiles import TileWriter, note_checkpoint
 
 log = logging.getLogger(__name__)
 
+
+class NotReady(Unavailable):
+    """Up, but holding no verified copy to serve yet: 503, worth asking again shortly (or
+    another server), not a gateway's 502."""
+
+    http_status = 503
+
+
 MIRROR_NOT_READY = declare(
-    "mirror_not_ready", Unavailable, "the mirror holds no verified copy of the ledger yet"
+    "mirror_not_ready", NotReady, "the mirror holds no verified copy of the ledger yet"
 )
 # Between two rounds when nothing is said: a fresh checkpoint is seen within this.
 DEFAULT_INTERVAL: Final = 5.0

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING
 from civicid.console import FILE_ACCESS_FAILED
@@ -15,9 +17,12 @@ from civicid.cosignature import CosignerKey
 from cli.harness import free_port, serving
 from ledger.app import create_app
 from ledger.errors import MIRROR_SETTINGS_INVALID
+from ledger.mirror import MIRROR_NOT_READY
+from ledger.mirror_app import create_mirror_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
 from tests.ledger.test_cli import civicid
+from tests.ledger.test_mirror_follows import follower
 
 
 @pytest.fixture
@@ -62,3 +67,19 @@ def test_a_relative_witness_policy_is_read_from_where_the_command_runs(
     # Read, and held to: the ledger has no witness, so its checkpoint lacks the quorum.
     assert code == CHECKPOINT_QUORUM_MISSING.exit_code
     one_line(err, CHECKPOINT_QUORUM_MISSING.name)
+
+
+@pytest.mark.parametrize("path", ["/checkpoint", "/transparency", "/accreditations"])
+def test_a_mirror_not_ready_answers_503_as_documented(
+    world: World, tmp_path: Path, path: str
+) -> None:
+    """docs/mirrors.md: before a first copy is verified every read answers
+    ``mirror_not_ready`` (503), a status proxies and clients retry elsewhere."""
+    mirror = follower(world, httpx.MockTransport(lambda r: httpx.Response(503)), tmp_path / "m")
+    try:
+        assert mirror.follow().error is not None
+        with TestClient(create_mirror_app(mirror, interval=None)) as http:
+            answer = http.get(path)
+    finally:
+        mirror.close()
+    assert answer.status_code == 503 and answer.json()["error"] == MIRROR_NOT_READY.name
