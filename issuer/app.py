@@ -84,7 +84,13 @@ class IssuerApp(FastAPI):
                 for kind in type(exc).__mro__
                 if kind in self.exception_handlers
             )
-            answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
+            try:
+                answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
+            except Exception as failure:  # answering failed (the store): the bug's answer
+                last = self.exception_handlers[Exception]
+                answer = await last(request, failure)  # type: ignore[misc]
+                await answer(scope, receive, send)
+                raise
             await answer(scope, receive, send)
             if not isinstance(exc, Error):
                 raise  # a bug: logged by its handler, and by the server (as the framework does)
