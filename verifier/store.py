@@ -15,6 +15,7 @@ disk flush.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -221,6 +222,9 @@ class Store:
                 raise
             db.execute("COMMIT")
         except sqlite3.Error as exc:  # nothing of the batch was committed
+            if db.in_transaction:  # a failed COMMIT may leave it open: its writes go
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             for job in batch:
                 job.result, job.error = None, exc
         except BaseException as exc:  # an interrupt: nothing of the batch was committed
