@@ -40,6 +40,8 @@ from ledger.setup import initialize, open_ledger
 PART: Final = "ledger"
 CONNECTIONS: Final = 50
 DEFAULT_ENTRIES: Final = 20_000
+# A ledger built for 1M holds whole DID chains: 998,001 entries. Held to the 1M goal from here.
+NEAR_1M: Final = 990_000
 ROUNDS: Final = 3  # bare, plain and proven requests in turn, so load changes hit all three
 
 
@@ -94,7 +96,7 @@ def start_up_rows(root: Path) -> list[Row]:
             marks["opened"],
             "s",
             "<= 5 at 1M",
-            marks["opened"] <= 5 if size >= 1_000_000 else None,
+            marks["opened"] <= 5 if size >= NEAR_1M else None,
         ),
         Row(PART, f"  state loaded at {size:,}", marks["loaded"], "s"),
         Row(PART, f"  peak resident memory while starting at {size:,}", marks["rss"], "MiB"),
