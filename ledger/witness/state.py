@@ -32,6 +32,11 @@ MAX_RECORD_BYTES: Final = 256 * 1024
 SLOT_MAGIC: Final = b"cvcwit1\n"
 SLOT_HEADER: Final = struct.Struct(">8sQI32s")
 SLOT_BYTES: Final = SLOT_HEADER.size + MAX_RECORD_BYTES
+# Beside the state directory (so it outlives that directory's loss): the name of every state
+# file this witness ever made, one a line. A listed file that is gone is a lost record, not a
+# new log: starting that log again from size 0 would let the witness cosign a fork.
+KNOWN_FILE: Final = "state-files"
+MAX_KNOWN_BYTES: Final = 4 * 1024 * 1024  # 120k logs' names: far beyond any witness's list
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ class StateStore:
         self._lock_fd = -1
         self.records: dict[str, Record] = {}
         self._seqs: dict[str, int] = {}
+        self._known: set[str] = set()
         if not readonly:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
@@ -117,12 +123,24 @@ class StateStore:
             if not readonly:  # a file a crash cut short before its rename: never answered
                 for leftover in directory.glob(".*.tmp"):
                     leftover.unlink()
+            found = set()
             for path in sorted(directory.glob("*.state")):
                 seq, record = _newest(path)
                 if path.name != self._file(record.origin).name:
                     raise WITNESS_STATE_UNREADABLE(f"{path.name} holds another origin")
                 self.records[record.origin] = record
                 self._seqs[record.origin] = seq
+                found.add(path.name)
+            self._known = self._read_known()
+            lost = sorted(self._known - found)
+            if lost:
+                raise WITNESS_STATE_UNREADABLE(
+                    f"{directory}: the record of a log this witness cosigned is missing "
+                    f"({', '.join(lost)}); starting that log over would cosign a fork: "
+                    "restore the file from a backup"
+                )
+            if not readonly and found - self._known:  # made before the list was kept
+                self._write_known(self._known | found)
         except Error:
             self.close()
             raise
@@ -134,6 +152,27 @@ class StateStore:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+    @property
+    def _known_path(self) -> Path:
+        return self.directory.parent / KNOWN_FILE
+
+    def _read_known(self) -> set[str]:
+        try:
+            with self._known_path.open("rb") as handle:
+                data = handle.read(MAX_KNOWN_BYTES + 1)
+        except FileNotFoundError:
+            return set()
+        if len(data) > MAX_KNOWN_BYTES:
+            raise WITNESS_STATE_UNREADABLE(f"{KNOWN_FILE} is over {MAX_KNOWN_BYTES} bytes")
+        names = data.decode("ascii", errors="replace").split()
+        if any(not name.endswith(".state") or "/" in name for name in names):
+            raise WITNESS_STATE_UNREADABLE(f"{self._known_path} is damaged")
+        return set(names)
+
+    def _write_known(self, names: set[str]) -> None:
+        durable_write(self._known_path, "".join(f"{n}\n" for n in sorted(names)).encode())
+        self._known = names
 
     def _file(self, origin: str) -> Path:
         # Origins are free text (slashes, any script): the file is named by their digest.
@@ -150,6 +189,9 @@ class StateStore:
             # A new file: written whole and renamed into place (the directory changes).
             durable_write(path, _slot(1, record))
             seq = 1
+            # Listed after the file exists: a crash between the two leaves a file the next
+            # start lists, never a listed file that was never written.
+            self._write_known(self._known | {path.name})
         else:
             seq = current + 1
             fd = os.open(path, os.O_WRONLY)

@@ -1,0 +1,90 @@
+"""A witness whose record of a log is lost must not start that log over from size 0: it would
+cosign a fork of what it cosigned before. The names of the state files it made are kept
+beside the state directory, and a listed file that is gone stops the witness."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from civicid.errors import Error
+from ledger.witness.errors import WITNESS_STATE_UNREADABLE
+from ledger.witness.state import KNOWN_FILE, Record, StateStore
+
+ORIGIN = "example.com/log"
+
+
+def record(size: int) -> Record:
+    return Record(ORIGIN, size, bytes([size % 256]) * 32, f"note {size}")
+
+
+def made(state: Path, size: int = 5) -> Path:
+    store = StateStore(state)
+    try:
+        store.put(record(size))
+    finally:
+        store.close()
+    (path,) = state.glob("*.state")
+    return path
+
+
+def refused(state: Path, *, readonly: bool = False) -> Error:
+    with pytest.raises(Error) as raised:
+        StateStore(state, readonly=readonly)
+    assert WITNESS_STATE_UNREADABLE.matches(raised.value)
+    return raised.value
+
+
+def test_a_deleted_record_stops_the_witness_and_its_status(tmp_path: Path) -> None:
+    state = tmp_path / "witness" / "state"
+    made(state).unlink()
+    assert "is missing" in refused(state).message
+    assert "is missing" in refused(state, readonly=True).message
+
+
+def test_a_deleted_state_directory_stops_the_witness(tmp_path: Path) -> None:
+    state = tmp_path / "witness" / "state"
+    made(state)
+    shutil.rmtree(state)
+    refused(state)
+
+
+def test_a_witness_that_never_cosigned_starts_empty(tmp_path: Path) -> None:
+    state = tmp_path / "witness" / "state"
+    store = StateStore(state)
+    assert store.get(ORIGIN) is None
+    store.close()
+    assert not (state.parent / KNOWN_FILE).exists()
+
+
+def test_records_made_before_the_list_was_kept_are_listed_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "witness" / "state"
+    path = made(state)
+    (state.parent / KNOWN_FILE).unlink()  # as a witness set up before the list existed
+    StateStore(state).close()
+    assert (state.parent / KNOWN_FILE).read_text() == f"{path.name}\n"
+    path.unlink()
+    refused(state)
+
+
+def test_a_damaged_list_is_refused(tmp_path: Path) -> None:
+    state = tmp_path / "witness" / "state"
+    made(state)
+    (state.parent / KNOWN_FILE).write_text("../../etc/passwd\n")
+    assert "damaged" in refused(state).message
+
+
+def test_the_record_is_kept_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "witness" / "state"
+    made(state, 5)
+    store = StateStore(state)
+    try:
+        assert store.get(ORIGIN) == record(5)
+        store.put(record(6))
+    finally:
+        store.close()
+    assert StateStore(state, readonly=True).get(ORIGIN) == record(6)
