@@ -66,3 +66,25 @@ def test_a_write_the_store_cannot_take_is_refused_alone(tmp_path: Path) -> None:
         assert store.audit(after=0, limit=10) == []
     finally:
         store.close()
+
+
+def test_on_postgresql_a_write_it_cannot_take_is_refused_alone(database_url: str) -> None:
+    from issuer.pg_store import PgStore
+
+    store = PgStore(database_url, create=True)
+    try:
+        deep: object = 0
+        for _ in range(100_000):
+            deep = [deep]
+        event = AuditEvent(at=1, actor="a", action="x", detail={"deep": deep})
+        waiting = [store.submit([clerk(1)]), store.submit([Audit(event)])]
+        waiting.append(store.submit([clerk(2)]))
+        with pytest.raises(Error) as refused:
+            waiting[1].result(timeout=WAIT_SECONDS)
+        assert refused.value.code == "issuer_store_failed"
+        waiting[0].result(timeout=WAIT_SECONDS)
+        waiting[2].result(timeout=WAIT_SECONDS)
+        assert {c.id for c in store.clerks()} == {"c1", "c2"}
+        assert store.audit(after=0, limit=10) == []
+    finally:
+        store.close()
