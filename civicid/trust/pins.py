@@ -194,8 +194,17 @@ class Pins:
         durable before the next; a bad pin leaves every file as it was."""
         pins = [p for p in self.load() if p.name != pin.name] + [pin]
         check_unique(pins)
-        write_private(self.directory / f"{pin.name}{POLICY_SUFFIX}", pin.policy_text.encode())
-        self._save(pins)
+        path = self.directory / f"{pin.name}{POLICY_SUFFIX}"
+        before = path.read_bytes() if path.exists() else None  # a pin replaced: its policy
+        write_private(path, pin.policy_text.encode())
+        try:
+            self._save(pins)
+        except BaseException:  # the index is as it was: so is the policy it names
+            if before is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_private(path, before)
+            raise
 
     def remove(self, name: str) -> None:
         pins = self.load()

@@ -13,7 +13,9 @@ from civicid.checkpoint import NoteSigner
 from civicid.errors import Error
 from civicid.trust.pins import PINS_FILE, Pins
 from cli.main import app
-from tests.federation.test_pins import made
+from tests.federation.test_pins import made, vkeys
+
+__all__ = ["vkeys"]  # the fixture, used here too
 
 GOVERNANCE = "did:civicid:" + "a" * 32
 
@@ -68,3 +70,23 @@ def test_federate_list_shows_a_hostile_pin_inert(tmp_path: Path) -> None:
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "\u202e" not in result.stdout
         assert "\\x1b]0;owned\\x07" in result.stdout and "\\u202e" in result.stdout
+
+
+def test_a_pin_replaced_on_a_failing_disk_stays_as_it_was(
+    vkeys: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pins = Pins(tmp_path)
+    first = made(vkeys[0])
+    pins.add(first)
+
+    def disk_full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Pins, "_save", disk_full)
+    with pytest.raises(OSError):
+        pins.add(made(vkeys[1]))  # the same name, another ledger's key: not written whole
+    with pytest.raises(OSError):
+        pins.add(made(vkeys[1], name="other"))
+    monkeypatch.undo()
+    assert pins.load() == (first,)  # its policy is still the pinned key's, not the new one's
+    assert not (tmp_path / "other.policy").exists()
