@@ -238,9 +238,10 @@ class PgStore(GroupCommit):
                         # A value it cannot write (not the connection): its own refusal.
                         outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
                 conn.execute("UPDATE audit_head SET seq = %s, hash = %s", (seq, last_hash))
-        except Error as exc:  # the connection lost (database_lost) or the commit refused
+        except Exception as exc:  # the connection lost (database_lost), the commit refused, a bug
+            failure = exc if isinstance(exc, Error) else STORE_FAILED(f"the batch failed: {exc!r}")
             for _, done in batch:
-                done.set_exception(exc)
+                done.set_exception(failure)
             return
         for (_, done), outcome in zip(batch, outcomes, strict=True):
             if outcome is None:

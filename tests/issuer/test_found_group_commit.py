@@ -88,3 +88,21 @@ def test_on_postgresql_a_write_it_cannot_take_is_refused_alone(database_url: str
         assert store.audit(after=0, limit=10) == []
     finally:
         store.close()
+
+
+def test_on_postgresql_a_batch_that_breaks_is_refused_and_the_writer_goes_on(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from issuer.pg_store import PgStore
+
+    store = PgStore(database_url, create=True)
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(PgStore, "_apply", lambda *_: {}["a bug"])
+            with pytest.raises(Error) as refused:
+                store.submit([clerk(1)]).result(timeout=WAIT_SECONDS)
+            assert refused.value.code == "issuer_store_failed"
+        store.submit([clerk(2)]).result(timeout=WAIT_SECONDS)
+        assert {c.id for c in store.clerks()} == {"c2"}
+    finally:
+        store.close()
