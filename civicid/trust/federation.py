@@ -131,18 +131,19 @@ class Federation:
 
     def route(self, did: str, *, now: int | None = None, max_age: int = NO_REUSE) -> Route:
         """The ledger that holds ``did``: the local one if it has it (or when nothing is
-        pinned), else the first pinned ledger that proves it has it. A pinned ledger whose
+        pinned), else the pin that names it as an issuer, else the first pinned ledger that
+        proves it has it. A pinned ledger whose
         answer cannot be proven against its policy refuses (its own code) unless another
         proves the DID; found nowhere, the local route (whose questions then say why)."""
         if not self.foreign:
             return Route(self.local)
         now = self.clock() if now is None else now
-        for pin, _ in self.foreign:
-            if pin.issuers is not None and did in pin.issuers:
-                return self._route_to(pin.name, now=now)
         name = self._routes.get(did)
         if name is None:
-            name = self._find(did, now, max_age)
+            named = next(
+                (pin.name for pin, _ in self.foreign if pin.issuers and did in pin.issuers), None
+            )
+            name = self._find(did, now, max_age, named=named)
         return self._route_to(name, now=now)
 
     def _route_to(self, name: str, *, now: int) -> Route:
@@ -154,13 +155,17 @@ class Federation:
                 return Route(trust, pin)
         raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")  # never: names are pins
 
-    def _find(self, did: str, now: int, max_age: int) -> str:
+    def _find(self, did: str, now: int, max_age: int, *, named: str | None = None) -> str:
         """Where ``did`` is, remembered once proven: a ledger never drops a DID (deactivation
         is a version), and every later answer is proven on that ledger all the same. Found
-        nowhere is not remembered: the DID may be registered tomorrow."""
+        nowhere is not remembered: the DID may be registered tomorrow. The local ledger is
+        asked first, even for an issuer a pin ``named``: a pin naming a local agency's DID
+        must not let a foreign ledger answer for it."""
         found: str | None = None
         if self._holds(self.local, did, now, max_age):
             found = LOCAL
+        elif named is not None:
+            found = named  # the pin's own questions prove the DID there, or refuse
         failure: Error | None = None
         for pin, trust in self.foreign if found is None else ():
             try:

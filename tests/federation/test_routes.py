@@ -65,14 +65,31 @@ def test_a_did_found_nowhere_is_asked_again(countries: Countries) -> None:
         routes.local.close()
 
 
-def test_a_named_issuer_is_routed_without_asking(countries: Countries) -> None:
+def test_a_named_issuer_is_asked_of_the_local_ledger_once(countries: Countries) -> None:
     home = Counting()
     pinned = pin(countries, issuers=(countries.abroad.agency.did,))
     client = LedgerClient(countries.home_url, countries.home.genesis.vkey, transport=home)
     routes = Federation.open(Trust(client), [pinned])
     try:
         assert routes.route_issuer(countries.abroad.agency.did).ledger == "abroad"
-        assert home.resolutions == 0
+        assert home.resolutions == 1  # proven absent at home, then remembered
+        assert routes.route_issuer(countries.abroad.agency.did).ledger == "abroad"
+        assert home.resolutions == 1
+    finally:
+        routes.close()
+        routes.local.close()
+
+
+def test_a_pin_naming_a_local_agency_does_not_take_it_abroad(countries: Countries) -> None:
+    """A foreign ledger must never answer for a DID the local ledger holds, even when a pin
+    names it: the local answers stay the ones that count."""
+    local_agency = countries.home.agency.did
+    pinned = pin(countries, issuers=(countries.abroad.agency.did, local_agency))
+    client = LedgerClient(countries.home_url, countries.home.genesis.vkey)
+    routes = Federation.open(Trust(client), [pinned])
+    try:
+        route = routes.route(local_agency)
+        assert route.ledger == "local" and route.pin is None
     finally:
         routes.close()
         routes.local.close()
