@@ -18,6 +18,8 @@ JSON_INVALID = declare("json_invalid", InvalidInput, "not a valid JSON object")
 JSON_NOT_CANONICALIZABLE = declare(
     "json_not_canonicalizable", InvalidInput, "a value RFC 8785 cannot canonicalize"
 )
+
+
 def b64url_encode(data: bytes) -> str:
     """base64url without padding (RFC 7515 §2)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

@@ -106,9 +106,7 @@ def test_a_database_lost_mid_request_writes_nothing_and_the_issuer_goes_on(
     assert len(answer.credentials) == 1
 
 
-def test_a_database_restarted_under_load_loses_no_answer_given(
-    env: Env, postgres: Cluster
-) -> None:
+def test_a_database_restarted_under_load_loses_no_answer_given(env: Env, postgres: Cluster) -> None:
     stop = threading.Event()
     given: list[str] = []
     refused: list[str] = []

@@ -27,9 +27,7 @@ def trust(world: World, http: httpx.BaseTransport) -> Iterator[Trust]:
     client.close()
 
 
-def test_an_answer_about_one_issuer_is_not_served_for_another(
-    world: World, trust: Trust
-) -> None:
+def test_an_answer_about_one_issuer_is_not_served_for_another(world: World, trust: Trust) -> None:
     stranger = world.register("agency")  # on the ledger, never accredited
     now = world.clock.now
     assert trust.issuer_standing(
