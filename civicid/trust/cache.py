@@ -53,9 +53,7 @@ class AnswerCache:
                 age=now - self.as_of,
             )
 
-    def get(
-        self, key: Hashable, fetch: Callable[[], T], *, now: int, max_age: int
-    ) -> Fetched[T]:
+    def get(self, key: Hashable, fetch: Callable[[], T], *, now: int, max_age: int) -> Fetched[T]:
         """The answer for ``key``: remembered while younger than ``max_age`` seconds (0: asked
         anew each time online), else ``fetch()``-ed, proven by it, and remembered."""
         self.require_fresh(now, max_age)

@@ -19,6 +19,7 @@ def no_remembered_schemas() -> None:
     """Schema validators are cached per process: each test starts without those of the tests
     before it, so a schema check is exercised by every test that needs it."""
     checks._VALIDATORS.clear()
+    checks._LAST_VALIDATOR.clear()
 
 
 @pytest.fixture

@@ -22,9 +22,7 @@ VCT = "https://civicid.example/vct/national-id"
 DAY = 86_400
 CHECKPOINT: Any = object()  # what the grants were proven against
 NOT_ON_LEDGER = declare("test_not_on_ledger", NotFound, "a stand-in absence for these tests")
-NOT_IN_DOCUMENT = declare(
-    "test_not_in_document", VerificationError, "a stand-in for these tests"
-)
+NOT_IN_DOCUMENT = declare("test_not_in_document", VerificationError, "a stand-in for these tests")
 
 
 def grant(
