@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from civicid.eligibility import checks as eligibility_checks
 from tests.verifier.loopback import Desk, serve_desk
 from tests.verifier.world import NOW, Clock, World, build_world, ledger_http, open_desk
-from verifier import checks
 from verifier.service import Verifier
 
 
@@ -18,8 +18,8 @@ from verifier.service import Verifier
 def no_remembered_schemas() -> None:
     """Schema validators are cached per process: each test starts without those of the tests
     before it, so a schema check is exercised by every test that needs it."""
-    checks._VALIDATORS.clear()
-    checks._LAST_VALIDATOR.clear()
+    eligibility_checks._VALIDATORS.clear()
+    eligibility_checks._LAST_VALIDATOR.clear()
 
 
 @pytest.fixture
