@@ -108,3 +108,32 @@ def test_the_local_ledger_cannot_be_pinned_as_foreign(countries: Countries) -> N
         assert info.value.code == "federation_invalid"
     finally:
         client.close()
+
+
+def test_a_did_on_both_ledgers_is_answered_by_the_local_one(countries: Countries) -> None:
+    """A foreign ledger may log a copy of a local agency's DID (its governance endorses what it
+    likes): the local ledger, asked first, keeps answering for it."""
+    home, abroad = countries.home, countries.abroad
+    twin = home.agency
+    endorsement = abroad.genesis.governance.endorse(
+        twin.did, "agency", ledger=abroad.origin, now=abroad.clock.now
+    )
+    abroad.ledger.submit(
+        twin.create_tx(
+            role="agency", endorsement=endorsement, ledger=abroad.origin, now=abroad.clock.now
+        )
+    )
+    only_abroad = Federation.open(
+        Trust(LedgerClient(countries.abroad_url, abroad.genesis.vkey)), []
+    )
+    routes = Federation.open(
+        Trust(LedgerClient(countries.home_url, home.genesis.vkey)), [pin(countries)]
+    )
+    try:
+        only_abroad.local.history(twin.did)  # the copy is there, proven
+        assert routes.route(twin.did).ledger == "local"
+        assert routes.route_issuer(twin.did).pin is None
+    finally:
+        for federation in (routes, only_abroad):
+            federation.close()
+            federation.local.close()
