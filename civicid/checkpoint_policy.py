@@ -25,7 +25,7 @@ from civicid.cosignature import (
 )
 from civicid.errors import InvalidInput, VerificationError, declare
 from civicid.times import rfc3339
-from civicid.tlog_policy import MAX_POLICY_BYTES, POLICY_TOO_LARGE, TlogPolicy
+from civicid.tlog_policy import TlogPolicy, read_policy_file
 
 CHECKPOINT_QUORUM_MISSING = declare(
     "checkpoint_quorum_missing",
@@ -92,14 +92,7 @@ class CheckpointPolicy:
     @classmethod
     def load(cls, path: Path, *, max_age: int = DEFAULT_MAX_AGE) -> CheckpointPolicy:
         """The tlog-policy file at ``path`` (bounded read)."""
-        try:
-            with path.open("rb") as handle:
-                text = handle.read(MAX_POLICY_BYTES + 1)
-        except OSError as exc:
-            raise TRUST_POLICY_INVALID(f"cannot read {path}: {exc.strerror}") from exc
-        if len(text) > MAX_POLICY_BYTES:
-            raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
-        return cls.parse(text, max_age=max_age)
+        return cls.parse(read_policy_file(path, TRUST_POLICY_INVALID), max_age=max_age)
 
     @property
     def requires_witnesses(self) -> bool:

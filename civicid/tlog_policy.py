@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from civicid.checkpoint import NoteVerifier
 from civicid.cosignature import CosignatureVerifier, VerifiedCosignature
-from civicid.errors import Error, InvalidInput, TooLarge, declare
+from civicid.errors import Code, Error, InvalidInput, TooLarge, declare
 
 POLICY_MALFORMED = declare("policy_malformed", InvalidInput, "the trust policy is malformed")
 POLICY_TOO_LARGE = declare("policy_too_large", TooLarge, "the trust policy is too large")
@@ -295,3 +296,16 @@ class _Parser:
     def _known(self, name: str) -> None:
         if name not in self.names:
             raise POLICY_NAME_UNKNOWN(f"{name!r} is not defined on an earlier line")
+
+
+def read_policy_file(path: Path, unreadable: Code) -> bytes:
+    """A policy file's bytes, read no further than ``MAX_POLICY_BYTES``: a file that cannot be
+    read is ``unreadable`` (the reader's own code), a larger one ``policy_too_large``."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise unreadable(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_POLICY_BYTES:
+        raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
+    return data

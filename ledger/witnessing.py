@@ -30,7 +30,7 @@ from civicid.console import inert
 from civicid.cosignature import attach_cosignatures, split_cosigned, verify_cosignatures
 from civicid.encoding import b64_encode
 from civicid.errors import Error, InvalidInput, declare
-from civicid.tlog_policy import MAX_POLICY_BYTES, POLICY_TOO_LARGE, PolicyWitness, TlogPolicy
+from civicid.tlog_policy import PolicyWitness, TlogPolicy, read_policy_file
 from ledger.log import Ledger, View
 
 log = logging.getLogger(__name__)
@@ -63,14 +63,7 @@ SIZE_MEDIA: Final = "text/x.tlog.size"  # tlog-witness: the 409 answer's content
 
 def load_policy(path: Path) -> TlogPolicy:
     """The C2SP tlog-policy file at ``path``: every witness needs its URL (the ledger asks it)."""
-    try:
-        with path.open("rb") as handle:
-            text = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise WITNESS_POLICY_INVALID(f"cannot read {path}: {exc.strerror}") from exc
-    if len(text) > MAX_POLICY_BYTES:
-        raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
-    policy = TlogPolicy.parse(text)
+    policy = TlogPolicy.parse(read_policy_file(path, WITNESS_POLICY_INVALID))
     for witness in policy.witnesses:
         if not witness.url or not witness.url.startswith(("http://", "https://")):
             raise WITNESS_POLICY_INVALID(

@@ -23,7 +23,7 @@ from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
 from civicid.keystore import write_private
 from civicid.ledger_client import ledger_urls
-from civicid.tlog_policy import MAX_POLICY_BYTES, POLICY_TOO_LARGE
+from civicid.tlog_policy import read_policy_file
 
 FEDERATION_INVALID = declare(
     "federation_invalid", InvalidInput, "a pinned foreign ledger is not usable as given"
@@ -138,13 +138,7 @@ class PinnedLedger:
 
 def read_policy(path: Path) -> str:
     """A tlog-policy file's text (bounded read, UTF-8)."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise FEDERATION_INVALID(f"cannot read {path}: {exc.strerror}") from exc
-    if len(data) > MAX_POLICY_BYTES:
-        raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
+    data = read_policy_file(path, FEDERATION_INVALID)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
