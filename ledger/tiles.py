@@ -179,7 +179,8 @@ class TileWriter:
                 self._cv.notify()
 
     def stop(self) -> None:
-        """Write what was asked for, then stop (idempotent)."""
+        """Write what was asked for and what the source serves now, then stop
+        (idempotent)."""
         with self._cv:
             self._stopping = True
             self._cv.notify()
@@ -188,6 +189,7 @@ class TileWriter:
             self._thread = None
 
     def _run(self) -> None:
+        last_look = False  # once stopping: one more look at the source, then stop
         while True:
             with self._cv:
                 self._look()
@@ -204,7 +206,10 @@ class TileWriter:
                 log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
                 return
             if self._stopping:
-                return  # the last one asked for is written
+                if last_look:
+                    return  # what was asked for, and what the source served at stop, is written
+                last_look = True
+                continue
             with self._cv:  # checkpoints signed meanwhile are written together, next
                 self._cv.wait_for(lambda: self._stopping, timeout=GAP)
 

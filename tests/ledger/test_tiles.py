@@ -186,3 +186,35 @@ def test_a_writer_refuses_to_publish_a_root_its_tiles_do_not_make(tmp_path: Path
         fresh.write(6, log.note())
     assert TILE_ROOT_MISMATCH.matches(caught.value)
     assert not (tmp_path / "fresh" / "checkpoint").exists()
+
+
+def test_stopping_writes_what_the_source_serves_at_stop(tmp_path: Path) -> None:
+    """A checkpoint signed while the writer is busy, then ``stop()``: the tiles end at
+    that checkpoint, not at the one being written when stop was asked."""
+    import threading
+
+    log = Log(tmp_path)
+    log.grow(3)
+    served = [(len(log.entries), log.note())]
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_entry(seq: int) -> bytes:
+        reading.set()
+        release.wait(10)
+        return log.entries[seq]
+
+    writer = TileWriter(tmp_path, slow_entry, log.tree.root).watch(lambda: served[-1])
+    writer.start()
+    writer.wake()
+    assert reading.wait(10)  # the writer is inside its first write, of 3 entries
+    log.entries.extend([b"late one", b"late two"])
+    for entry in log.entries[3:]:
+        log.tree.append(leaf_hash(entry))
+    served.append((len(log.entries), log.note()))
+    stopper = threading.Thread(target=writer.stop)
+    stopper.start()
+    release.set()
+    stopper.join(10)
+    assert not stopper.is_alive() and writer.failed is None
+    assert writer.published == 5
+    assert read_back(tmp_path) == log.entries
