@@ -13,7 +13,7 @@ import typer
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.did import DID
-from civicid.errors import Error
+from civicid.errors import Error, NotFound
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
 from civicid.trust.federation import check_governance
@@ -26,9 +26,12 @@ from civicid.trust.pins import (
 )
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
+# A data dir → the checkpoint key of the part's own (home) ledger: None (or NotFound) when
+# none is known there yet.
+HomeKey = Callable[[Path], str | None]
 
 
-def federate_app(part: str, where: Where) -> typer.Typer:
+def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
     """The ``federate`` group of ``part`` (``verifier`` or ``wallet``)."""
     app = typer.Typer(
         help="Trust another CivicID ledger by a pinned trust policy (docs/federation.md).",
@@ -89,6 +92,7 @@ def federate_app(part: str, where: Where) -> typer.Typer:
                 issuers=None if not issuer else tuple(DID(d) for d in issuer),
                 max_age=max_age,
             )
+            _not_home(part, pinned, _key_or_none(home_key, data_dir))
             checked = None if offline else _check(pinned)
             Pins(where(data_dir)).add(pinned)
             data = {**pinned.to_json(), "checkpoint_size": checked}
@@ -125,6 +129,23 @@ def _log_url(text: str) -> str:
     if len(logs) == 1 and logs[0].url:
         return logs[0].url
     raise FEDERATION_INVALID("give the ledger's --url (the policy's log line names none)")
+
+
+def _key_or_none(home_key: HomeKey, data_dir: Path) -> str | None:
+    try:
+        return home_key(data_dir)
+    except NotFound:  # no home ledger known here yet: nothing to confuse a pin with
+        return None
+
+
+def _not_home(part: str, pinned: PinnedLedger, home: str | None) -> None:
+    """The home ledger is never pinned as a foreign one: every load would refuse that pin
+    (``civicid.trust.federation.check_pins``), leaving the part unable to check anything."""
+    if home is not None and pinned.vkey == home:
+        raise FEDERATION_INVALID(
+            f"ledger {pinned.name} is this {part}'s home ledger (the same checkpoint key): "
+            "pin only other ledgers"
+        )
 
 
 def _check(pinned: PinnedLedger) -> int:

@@ -18,6 +18,7 @@ from issuer.cli import app as issuer_app
 from ledger.cli import app as ledger_app
 from ledger.witness.cli import app as witness_app
 from verifier.cli import app as verifier_app
+from verifier.service import checkpoint_key
 from verifier.settings import VerifierSettings
 from wallet.cli import app as wallet_app
 from wallet.settings import WalletSettings
@@ -54,11 +55,19 @@ app.add_typer(wallet_app, name="wallet")
 app.add_typer(verifier_app, name="verifier")
 app.add_typer(witness_app, name="witness")
 verifier_app.add_typer(
-    federate_app("verifier", lambda data_dir: VerifierSettings.load(data_dir).federation_path),
+    federate_app(
+        "verifier",
+        lambda data_dir: VerifierSettings.load(data_dir).federation_path,
+        lambda data_dir: checkpoint_key(VerifierSettings.load(data_dir)),
+    ),
     name="federate",
 )
 wallet_app.add_typer(
-    federate_app("wallet", lambda data_dir: WalletSettings.load(data_dir).federation_path),
+    federate_app(
+        "wallet",
+        lambda data_dir: WalletSettings.load(data_dir).federation_path,
+        lambda data_dir: WalletSettings.load(data_dir).key_or_none(),
+    ),
     name="federate",
 )
 app.command()(demo)
