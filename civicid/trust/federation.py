@@ -54,7 +54,7 @@ class Route:
     def foreign(self) -> bool:
         return self.pin is not None
 
-    def require_type(self, vct: str, *, single_use: bool = False) -> None:
+    def require_type(self, vct: str, *, single_use: bool) -> None:
         """A foreign credential's type must be one its pin accepts; a single-use entitlement
         is redeemed on its own ledger only, so a desk never takes a foreign one."""
         if self.pin is None:
@@ -93,7 +93,6 @@ class Federation:
         self.limit = limit
         self._lock = threading.Lock()
         self._routes: dict[str, str] = {}  # DID -> the ledger proven to hold it
-        self._governance_checked: set[str] = set()
 
     @classmethod
     def open(
@@ -144,14 +143,16 @@ class Federation:
                 (pin.name for pin, _ in self.foreign if pin.issuers and did in pin.issuers), None
             )
             name = self._find(did, now, max_age, named=named)
-        return self._route_to(name, now=now)
+        return self._route_to(name)
 
-    def _route_to(self, name: str, *, now: int) -> Route:
+    def _route_to(self, name: str) -> Route:
+        """The route to the ledger ``name``; a foreign one only once its genesis (proven, naming
+        the pinned key) names the pinned governance (its client remembers the genesis)."""
         if name == LOCAL:
             return Route(self.local)
         for pin, trust in self.foreign:
             if pin.name == name:
-                self._check_governance(pin, trust)
+                check_governance(pin, trust.client)
                 return Route(trust, pin)
         raise FEDERATION_INVALID(f"no foreign ledger named {name!r}")  # never: names are pins
 
@@ -195,13 +196,6 @@ class Federation:
                 return False
             raise
         return True
-
-    def _check_governance(self, pin: PinnedLedger, trust: Trust) -> None:
-        """The foreign genesis (proven, naming the pinned key) names the pinned governance."""
-        if pin.name in self._governance_checked:
-            return
-        check_governance(pin, trust.client)
-        self._governance_checked.add(pin.name)
 
     def route_issuer(self, iss: str, *, now: int | None = None, max_age: int = NO_REUSE) -> Route:
         """A credential issuer's route, for a desk: on a foreign ledger, only an issuer its
