@@ -120,17 +120,17 @@ class PinnedLedger:
     @classmethod
     def from_json(cls, data: Any, policy_text: str) -> PinnedLedger:
         try:
-            issuers = data["issuers"]
-            if not isinstance(data.get("types", []), list) or not isinstance(issuers, list | None):
+            types, issuers = data["types"], data["issuers"]  # every field, as ``to_json`` writes
+            if not isinstance(types, list) or not isinstance(issuers, list | None):
                 raise TypeError("types and issuers are lists")  # a string is not its letters
             return cls(
                 name=str(data["name"]),
                 urls=str(data["urls"]),
                 policy_text=policy_text,
                 governance=DID(str(data["governance"])),
-                types=tuple(str(vct) for vct in data.get("types", [])),
+                types=tuple(str(vct) for vct in types),
                 issuers=None if issuers is None else tuple(DID(str(d)) for d in issuers),
-                max_age=int(data.get("max_age", DEFAULT_MAX_AGE)),
+                max_age=int(data["max_age"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise FEDERATION_INVALID(f"a pinned ledger is malformed: {exc!r}") from exc
@@ -195,7 +195,7 @@ class Pins:
             self._save(pins)
         except BaseException:  # the index is as it was: so is the policy it names
             if before is None:
-                path.unlink(missing_ok=True)
+                path.unlink()  # written just above
             else:
                 write_private(path, before)
             raise
@@ -205,11 +205,11 @@ class Pins:
         if all(p.name != name for p in pins):
             raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
         self._save([p for p in pins if p.name != name])
-        (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
+        (self.directory / f"{name}{POLICY_SUFFIX}").unlink()  # there: ``load`` read it
 
     def _save(self, pins: Iterable[PinnedLedger]) -> None:
         body = {"ledgers": [p.to_json() for p in pins]}
-        write_private(self.index, json.dumps(body, indent=2).encode())
+        write_private(self.index, json.dumps(body).encode())
 
 
 def check_unique(pins: Iterable[PinnedLedger]) -> None:
@@ -217,9 +217,11 @@ def check_unique(pins: Iterable[PinnedLedger]) -> None:
     pins = list(pins)
     if len(pins) > MAX_FOREIGN_LEDGERS:
         raise FEDERATION_INVALID(f"at most {MAX_FOREIGN_LEDGERS} foreign ledgers")
-    for label, values in (("name", [p.name for p in pins]), ("key", [p.vkey for p in pins])):
-        if len(set(values)) != len(values):
-            raise FEDERATION_INVALID(f"two foreign ledgers share a {label}")
+    names, keys = [p.name for p in pins], [p.vkey for p in pins]
+    if len(set(names)) != len(names):
+        raise FEDERATION_INVALID("two foreign ledgers share a name")
+    if len(set(keys)) != len(keys):
+        raise FEDERATION_INVALID("two foreign ledgers share a checkpoint key")
 
 
 __all__ = [

@@ -31,6 +31,11 @@ def vkey() -> str:
         lambda entry: {**entry, "max_age": 1e400},  # a number past any integer
         lambda entry: {**entry, "types": "national_id"},  # a string, not a list of types
         lambda entry: {**entry, "issuers": GOVERNANCE},
+        # Every field is written: one missing is an edit, not a default.
+        *(
+            lambda entry, field=field: {k: v for k, v in entry.items() if k != field}
+            for field in ("name", "urls", "governance", "types", "issuers", "max_age")
+        ),
     ],
 )
 def test_an_edited_pin_is_refused(vkey: str, tmp_path: Path, edit: object) -> None:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from civicid.checkpoint import NoteSigner
 from civicid.cosignature import CosignerKey
 from civicid.errors import Error
-from civicid.trust.pins import MAX_FOREIGN_LEDGERS, PinnedLedger, Pins
+from civicid.trust.pins import MAX_FOREIGN_LEDGERS, PinnedLedger, Pins, check_unique
 from ledger.setup import initialize
 from tests.verifier.world import NATIONAL_ID, Clock
 
@@ -90,6 +91,7 @@ def test_pins_round_trip_and_a_bad_one_changes_nothing(vkeys: list[str], tmp_pat
     assert pins.load() == (first, second)
     pins.remove("abroad")
     assert pins.load() == (second,)
+    assert not (tmp_path / "federation" / "abroad.policy").exists()
     refused("federation_unknown", lambda: pins.remove("abroad"))
 
 
@@ -102,8 +104,15 @@ def test_a_tampered_policy_file_is_refused_on_load(vkeys: list[str], tmp_path: P
     refused("federation_invalid", pins.load)
 
 
-def test_too_many_ledgers_are_refused(vkeys: list[str], tmp_path: Path) -> None:
-    pins = [made(vkeys[0], name=f"l{i}") for i in range(MAX_FOREIGN_LEDGERS + 1)]
-    from civicid.trust.pins import check_unique
-
+def test_as_many_ledgers_as_allowed_and_one_more() -> None:
+    keys = [NoteSigner.generate(f"l{i}.example").vkey() for i in range(MAX_FOREIGN_LEDGERS + 1)]
+    pins = [made(vkey, name=f"l{i}") for i, vkey in enumerate(keys)]
+    check_unique(pins[:MAX_FOREIGN_LEDGERS])
     refused("federation_invalid", lambda: check_unique(pins))
+
+
+def test_a_name_or_a_key_pinned_twice_is_refused(vkeys: list[str]) -> None:
+    check_unique([made(vkeys[0]), made(vkeys[1], name="other")])
+    refused("federation_invalid", lambda: check_unique([made(vkeys[0]), made(vkeys[1])]))
+    refused("federation_invalid",
+            lambda: check_unique([made(vkeys[0]), made(vkeys[0], name="other")]))  # fmt: skip
