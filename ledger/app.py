@@ -52,6 +52,7 @@ def create_app(
         writer = None
         if writes and app.state.tiles is not None and opened.signer and not opened.store.readonly:
             writer = follow(opened, app.state.tiles)
+        app.state.tile_writer = writer
         witnessing = start_witnessing(opened, settings)
         app.state.witnessing = witnessing
         app.state.transparency = Transparency()

@@ -85,10 +85,13 @@ class CheckpointKey(Wire):
 
 
 class Health(Wire):
-    status: str
+    status: str  # "ok", "behind" (a reader on an older checkpoint) or "degraded"
     origin: str | None
     tree_size: int
     checkpoint_key: str | None
+    # "writing" or "stopped" (and why is in the log) when this server writes the log's
+    # tiles; absent when it does not.
+    tiles: str | None = None
 
 
 class LedgerInfo(Wire):

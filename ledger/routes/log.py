@@ -229,16 +229,21 @@ async def consistency(
     summary="Liveness, the tree size and the checkpoint key",
     response_model=Health,
 )
-async def health(ledger: LedgerDep) -> Response:
+async def health(ledger: LedgerDep, request: Request) -> Response:
     state = ledger.state
     # A reader that could not take the database's newest checkpoint still answers, from the
     # last one it checked: it says so here (why is in its log).
     behind = isinstance(ledger, Reader) and ledger.behind is not None
+    # A tile writer that stopped (a full disk, a file in its way) leaves the log appending
+    # but its tiles, and every mirror and monitor reading them, behind: say so.
+    writer = getattr(request.app.state, "tile_writer", None)
+    tiles = None if writer is None else ("stopped" if writer.failed is not None else "writing")
     return answer(
         Health(
-            status="behind" if behind else "ok",
+            status="behind" if behind else "degraded" if tiles == "stopped" else "ok",
             origin=state.origin,
             tree_size=ledger.size,
             checkpoint_key=state.checkpoint_vkey,
+            tiles=tiles,
         )
     )

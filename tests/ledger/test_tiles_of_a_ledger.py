@@ -121,3 +121,32 @@ def test_tiles_that_cannot_be_written_never_stop_the_ledger(world: World, tmp_pa
     writer.stop()
     assert writer.failed is not None and writer.failed.code == "tile_write_failed"
     assert world.ledger.size == 3 and writer.published == 0
+
+
+def test_health_says_when_the_tiles_stopped(world: World) -> None:
+    import time
+
+    import httpx
+
+    Paths(world.root).tiles.write_text("a file where the tiles' directory should be")
+    settings = LedgerSettings(data_dir=world.root)
+    with serving(create_app(settings, ledger=world.ledger, write_tiles=True), free_port()) as url:
+        grow(world, 1)
+        deadline = time.monotonic() + 10
+        health = httpx.get(f"{url}/health").json()
+        while health["tiles"] != "stopped" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            health = httpx.get(f"{url}/health").json()
+    assert (health["status"], health["tiles"]) == ("degraded", "stopped")
+    assert health["treeSize"] == world.ledger.size  # the log itself goes on
+
+
+def test_health_says_the_tiles_are_written(world: World) -> None:
+    import httpx
+
+    settings = LedgerSettings(data_dir=world.root)
+    with serving(create_app(settings, ledger=world.ledger, write_tiles=True), free_port()) as url:
+        health = httpx.get(f"{url}/health").json()
+    assert (health["status"], health["tiles"]) == ("ok", "writing")
+    with serving(create_app(settings, ledger=world.ledger), free_port()) as url:
+        assert httpx.get(f"{url}/health").json()["tiles"] is None  # not this server's to write
