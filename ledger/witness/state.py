@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import struct
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from civicid.checkpoint import Checkpoint
 from civicid.encoding import b64_decode, b64_encode, sha256
 from civicid.errors import Error
 from ledger.witness.errors import WITNESS_STATE_LOCKED, WITNESS_STATE_UNREADABLE
+
+log = logging.getLogger("civicid.witness")
 
 # A record holds one note (at most civicid.checkpoint.MAX_NOTE_BYTES) and a few fields.
 MAX_RECORD_BYTES: Final = 256 * 1024
@@ -235,11 +238,24 @@ def _newest(path: Path) -> tuple[int, Record]:
         data = handle.read(2 * SLOT_BYTES + 1)
     if len(data) > 2 * SLOT_BYTES:
         raise WITNESS_STATE_UNREADABLE(f"{path.name} is larger than its two slots")
-    found = [
-        slot for slot in (_read_slot(data[:SLOT_BYTES]), _read_slot(data[SLOT_BYTES:])) if slot
-    ]
+    regions = (data[:SLOT_BYTES], data[SLOT_BYTES:])
+    slots = [_read_slot(region) for region in regions]
+    found = [slot for slot in slots if slot]
     if not found:
         raise WITNESS_STATE_UNREADABLE(f"{path.name} holds no intact record")
     if len(found) == 2 and found[0][0] == found[1][0]:
         raise WITNESS_STATE_UNREADABLE(f"{path.name} holds two records of one number")
-    return max(found, key=lambda slot: slot[0])
+    newest = max(found, key=lambda slot: slot[0])
+    damaged = [region for slot, region in zip(slots, regions, strict=True) if slot is None]
+    if any(region.strip(b"\0") for region in damaged):
+        # A write cut short and a byte the disk flipped look alike; the first is expected
+        # after a crash (that record was never answered), the second is not: say which
+        # record is taken, so an operator can tell from the log.
+        log.warning(
+            "%s: one slot is damaged (a write cut short, or the disk); taking record %d, "
+            "of size %d",
+            path.name,
+            newest[0],
+            newest[1].size,
+        )
+    return newest

@@ -369,7 +369,9 @@ def test_an_unreadable_record_stops_the_start(tmp_path: Path) -> None:
         assert exc.value.code == "witness_state_unreadable"
 
 
-def test_a_write_cut_short_leaves_the_record_before_it(tmp_path: Path) -> None:
+def test_a_write_cut_short_leaves_the_record_before_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log = Log().grow(3)
     opened = open_test_witness(tmp_path)
     for old, grow in ((0, 0), (3, 2), (5, 2)):  # records 1, 2 and 3: both slots used
@@ -379,15 +381,19 @@ def test_a_write_cut_short_leaves_the_record_before_it(tmp_path: Path) -> None:
     intact = path.read_bytes()
     # Record 3 is in slot 0, record 2 (size 5) in slot 1: cut record 3 short, or damage it.
     assert StateStore(Paths(tmp_path).state, readonly=True).get(ORIGIN).size == 7  # type: ignore[union-attr]
+    assert not [r for r in caplog.records if r.name == "civicid.witness"]  # intact: no word
     for cut in (
         intact[:100] + bytes(SLOT_BYTES - 100) + intact[SLOT_BYTES:],
         intact[:200] + b"\xff" + intact[201:],
     ):
         path.write_bytes(cut)
+        caplog.clear()
         again = open_test_witness(tmp_path)
         try:
             record = again.state.get(ORIGIN)
             assert record is not None and record.size == 5
+            said = [r.getMessage() for r in caplog.records if r.name == "civicid.witness"]
+            assert f"{path.name}: one slot is damaged" in said[0] and "of size 5" in said[0]
             refused(again, log.body(7), "witness_old_size_mismatch")
             assert COSIGNER.verify_line(log.checkpoint(), again.add_checkpoint(log.body(5)))
             assert again.state.get(ORIGIN).size == 7  # type: ignore[union-attr]
