@@ -30,6 +30,8 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     # operator chose for how old a witnessed checkpoint and a request may be (a re-run of
     # ``init`` that dropped them would loosen the desk's policy without a word).
     saved = (
+        "host",
+        "port",  # the port public_url names: a later `serve` without flags listens there
         "desk",
         "ledger_url",
         "checkpoint_key",

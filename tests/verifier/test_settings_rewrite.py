@@ -29,3 +29,12 @@ def test_rewrite_keeps_what_the_file_chose(tmp_path: Path, name: str) -> None:
 def test_rewrite_keeps_a_flag_given_at_init(tmp_path: Path) -> None:
     VerifierSettings.load(tmp_path, checkpoint_max_age=120).rewrite()
     assert VerifierSettings.load(tmp_path).checkpoint_max_age == 120
+
+
+def test_rewrite_keeps_where_the_desk_listens(tmp_path: Path) -> None:
+    """``up --verifier-port 9702`` binds public_url to that port: a later ``serve`` without
+    flags must listen there, not on the default port its wallets were never told of."""
+    VerifierSettings.load(tmp_path, host="127.0.0.2", port=9702).rewrite()
+    again = VerifierSettings.load(tmp_path)
+    assert (again.host, again.port) == ("127.0.0.2", 9702)
+    assert again.base_url == "http://127.0.0.2:9702"
