@@ -31,6 +31,8 @@ def vkey() -> str:
         lambda entry: {**entry, "max_age": 1e400},  # a number past any integer
         lambda entry: {**entry, "types": "national_id"},  # a string, not a list of types
         lambda entry: {**entry, "issuers": GOVERNANCE},
+        lambda entry: {**entry, "name": 5},  # a name that is no string: no file named
+        lambda entry: entry["name"],  # a name alone, not a pinned ledger
         # Every field is written: one missing is an edit, not a default.
         *(
             lambda entry, field=field: {k: v for k, v in entry.items() if k != field}

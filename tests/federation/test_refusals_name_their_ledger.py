@@ -1,6 +1,7 @@
-"""Every refusal of a foreign credential names the ledger it came from (``ledger=``), for the
-desk's page and logs: a type the pin does not accept, a single-use entitlement of another
-ledger, an issuer the pin does not name, a genesis naming another governance."""
+"""Every refusal of a foreign credential names the ledger it came from (``ledger=``) and, in
+its message, what was refused, for the desk's page and logs: a type the pin does not accept,
+a single-use entitlement of another ledger, an issuer the pin does not name, a genesis naming
+another governance."""
 
 from __future__ import annotations
 
@@ -31,10 +32,10 @@ def test_a_type_refused_by_the_pin_names_its_ledger(vkeys: list[str]) -> None:
         route.require_type(NATIONAL_ID, single_use=False)  # accepted: no refusal
         error = refused("issuer_not_federated",
                         lambda: route.require_type(BENEFIT, single_use=False))  # fmt: skip
-        assert error.details["ledger"] == "cadur"
+        assert error.details["ledger"] == "cadur" and BENEFIT in error.message
         error = refused("issuer_not_federated",
                         lambda: route.require_type(NATIONAL_ID, single_use=True))  # fmt: skip
-        assert error.details["ledger"] == "cadur"
+        assert error.details["ledger"] == "cadur" and "single-use" in error.message
         Route(Trust(client)).require_type(BENEFIT, single_use=True)  # local: its own rules
     finally:
         client.close()
@@ -49,7 +50,7 @@ def test_an_issuer_the_pin_does_not_name_is_refused_with_its_ledger(
     routes = Federation.open(Trust(LedgerClient(countries.home_url, home.genesis.vkey)), [pinned])
     try:
         error = refused("issuer_not_federated", lambda: routes.route_issuer(abroad.agency.did))
-        assert error.details["ledger"] == "abroad"
+        assert error.details["ledger"] == "abroad" and abroad.agency.did in error.message
         assert routes.route_issuer(other.did).ledger == "abroad"  # the one it names
     finally:
         routes.close()
@@ -63,6 +64,7 @@ def test_another_governance_is_refused_with_its_ledger(countries: Countries) -> 
     try:
         error = refused("ledger_governance_mismatch", lambda: routes.route(abroad.agency.did))
         assert error.details["ledger"] == "abroad"
+        assert abroad.genesis.governance.did in error.message  # the one the genesis names
         # Checked every time the ledger answers, not only the first: refused again.
         refused("ledger_governance_mismatch", lambda: routes.route(abroad.agency.did))
     finally:

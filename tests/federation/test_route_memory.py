@@ -121,3 +121,50 @@ def test_an_issuer_a_pin_names_is_answered_by_that_pin_alone(countries: Countrie
     finally:
         routes.close()
         routes.local.close()
+
+
+def test_with_nothing_pinned_the_route_is_the_local_one_and_asks_nothing(
+    countries: Countries,
+) -> None:
+    home = Counting()
+    client = LedgerClient(countries.home_url, countries.home.genesis.vkey, transport=home)
+    routes = Federation.open(Trust(client), [])
+    try:
+        for did in (countries.home.agency.did, countries.abroad.agency.did):
+            route = routes.route(did)
+            assert route.trust is routes.local and not route.foreign
+        assert home.resolutions == 0
+    finally:
+        routes.local.close()
+
+
+def never() -> int:
+    raise AssertionError("asked as of a Trust's own clock, not of the federation's")
+
+
+def test_a_route_asked_without_a_time_is_found_as_of_the_federations_clock(
+    countries: Countries,
+) -> None:
+    home, abroad = Counting(), Counting()
+    opening = opened(countries, home, abroad)
+    agency = countries.abroad.agency.did
+    now = countries.desk_clock()
+    try:
+        ((_, foreign),) = opening.foreign
+        assert opening.route(agency).trust is foreign  # found as of the desk's clock, then:
+        asked = abroad.resolutions
+        foreign.history(agency, now=now + 299, max_age=300)  # still young
+        assert abroad.resolutions == asked
+        foreign.history(agency, now=now + 300, max_age=300)  # no longer
+        assert abroad.resolutions == asked + 1
+        # The Trusts' own clocks are never asked: the federation's time is given to each.
+        strict = Federation(
+            Trust(opening.local.client, clock=never),
+            [(pin, Trust(trust.client, clock=never)) for pin, trust in opening.foreign],
+            clock=countries.desk_clock,
+        )
+        assert strict.route(agency).ledger == "abroad"
+        assert strict.route(countries.home.agency.did).ledger == LOCAL
+    finally:
+        opening.close()
+        opening.local.close()
