@@ -2,25 +2,26 @@
 a background thread publishes status lists every ``status_interval`` seconds.
 
 The calls of an issuance (offer, issuer metadata, token, nonce, credential) go straight to
-their route functions (``IssuerApp``): the framework's routing, dependency solving and per-request
-middleware cost more CPU than the issuance's cryptography (docs/performance/README.md).
+their route functions (``IssuerApp``, a ``civicid.shell.dispatch.DirectApp``): the framework's
+routing, dependency solving and per-request middleware cost more CPU than the issuance's
+cryptography (docs/performance/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from civicid.errors import Error
 from civicid.oid4vci import WELL_KNOWN_ISSUER
 from civicid.shell.app import create_service_app
+from civicid.shell.dispatch import DirectApp, Route
 from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
@@ -43,9 +44,6 @@ async def render_error(request: Request, exc: Error) -> Response:
     return json_response(exc.to_json(), exc.http_status)
 
 
-Route = Callable[[Request], Awaitable[Response]]
-
-
 # The calls every issuance makes, by method and path. Each is a route of the app too: its
 # OpenAPI description, and any request this leaves to the framework (one with a query
 # string, or under a root path), are the framework's as before.
@@ -62,40 +60,11 @@ HOT_ROUTES: Final[dict[tuple[str, str], Route]] = {
 }
 
 
-class IssuerApp(FastAPI):
-    """The app, with the issuance's calls served without the framework's routing: each goes
-    to its route function, and what it raises to the app's own exception handlers (the same
-    answer, the same logging), as the framework does."""
+class IssuerApp(DirectApp):
+    """The app, with the issuance's calls served straight by their route functions."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = None
-        if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
-            route = HOT_ROUTES.get((scope["method"], scope["path"]))
-        if route is None:
-            await super().__call__(scope, receive, send)
-            return
-        scope["app"] = self
-        request = Request(scope, receive, send)
-        try:
-            response = await route(request)
-        except Exception as exc:
-            handler = next(
-                self.exception_handlers[kind]
-                for kind in type(exc).__mro__
-                if kind in self.exception_handlers
-            )
-            try:
-                answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
-            except Exception as failure:  # answering failed (the store): the bug's answer
-                last = self.exception_handlers[Exception]
-                answer = await last(request, failure)  # type: ignore[misc]
-                await answer(scope, receive, send)
-                raise
-            await answer(scope, receive, send)
-            if not isinstance(exc, Error):
-                raise  # a bug: logged by its handler, and by the server (as the framework does)
-            return
-        await response(scope, receive, send)
+    def direct_route(self, method: str, path: str) -> Route | None:
+        return HOT_ROUTES.get((method, path))
 
 
 def create_app(

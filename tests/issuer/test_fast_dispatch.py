@@ -1,6 +1,7 @@
 """The issuance's calls served straight by their route functions (``IssuerApp``) answer as the
 framework's routing does: the same bodies, statuses and headers, refusals in the same shape,
-a bug as ``internal_error``; a request with a query string is the framework's, as before."""
+a bug (and a refusal whose answer fails) as ``internal_error``; a request with a query string
+is the framework's, as before."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from civicid.errors import INTERNAL_ERROR
 from civicid.identity import Identity
 from civicid.oid4vci import WELL_KNOWN_ISSUER
 from cli.harness import free_port, serving
@@ -100,6 +102,24 @@ def test_a_bug_in_a_fast_call_answers_internal_error(
     assert fast.status_code == 500
     assert body["error"] == "internal_error"
     assert "a bug" not in fast.text
+
+
+def test_a_refusal_whose_answer_fails_is_answered_internal_error(
+    env: Env, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal is told once its audit record is durable: when that wait fails (the
+    store), the answer is the bug's, in our JSON body, as the framework answers it."""
+
+    def broken() -> None:
+        raise RuntimeError("the store failed")
+
+    monkeypatch.setattr(env.issuer, "barrier", broken)
+    form = {"grant_type": "password"}
+    fast, routed = (httpx.post(f"{base}/token{q}", data=form) for q in ("", "?x=1"))
+    body = same_answer(fast, routed)
+    assert fast.status_code == 500
+    assert body["error"] == INTERNAL_ERROR.name
+    assert "the store failed" not in fast.text
 
 
 def test_a_wrong_method_on_a_fast_path_is_the_frameworks_405(base: str) -> None:

@@ -7,13 +7,18 @@ JSON) is still the framework's, from the same bytes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
 import pytest
 from fastapi.testclient import TestClient
 
+from civicid.errors import INTERNAL_ERROR, Error
+from civicid.shell import dispatch
+from civicid.shell.dispatch import Route
 from verifier import app as desk_app
 from verifier.service import Verifier
 
+JSON_TYPE: Final = "application/json"
 # (method, path, form): each answered by the direct route, and each refused.
 HOT: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET", "/oid4vp/requests/unknown", None),
@@ -51,19 +56,25 @@ def ask(client: TestClient, method: str, path: str, form: dict[str, str] | None 
     return answer.status_code, answer.content, headers
 
 
-def test_hot_calls_are_direct_and_answer_as_the_framework(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the desk serves directly, as it takes them."""
     taken: list[str] = []
     found = desk_app.direct_route
 
-    def counted(method: str, path: str) -> desk_app.Direct | None:
+    def counted(method: str, path: str) -> Route | None:
         route = found(method, path)
         if route is not None:
             taken.append(path)
         return route
 
     monkeypatch.setattr(desk_app, "direct_route", counted)
+    return taken
+
+
+def test_hot_calls_are_direct_and_answer_as_the_framework(
+    client: TestClient, taken: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     direct = [ask(client, method, path, form) for method, path, form in HOT]
     assert len(taken) == len(HOT)
     assert all(status >= 400 for status, _, _ in direct)
@@ -72,19 +83,7 @@ def test_hot_calls_are_direct_and_answer_as_the_framework(
     assert direct == framework
 
 
-def test_other_calls_are_the_framework_s(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    taken: list[str] = []
-    found = desk_app.direct_route
-
-    def counted(method: str, path: str) -> desk_app.Direct | None:
-        route = found(method, path)
-        if route is not None:
-            taken.append(path)
-        return route
-
-    monkeypatch.setattr(desk_app, "direct_route", counted)
+def test_other_calls_are_the_framework_s(client: TestClient, taken: list[str]) -> None:
     for method, path in COLD:
         status, _, _ = ask(client, method, path)
         assert status >= 400, path
@@ -103,13 +102,13 @@ def test_a_request_is_made_directly_and_odd_ones_answered_by_the_framework(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     framework: list[bool] = []
-    hand_over = desk_app.replayed
+    hand_over = dispatch.replayed
 
     def counted(body: bytes, receive: object) -> object:
         framework.append(True)
         return hand_over(body, receive)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(desk_app, "replayed", counted)
+    monkeypatch.setattr(dispatch, "replayed", counted)
     made = create(client, "application/json", b'{"policy": "housing-benefit"}')
     assert made[0] == 201 and framework == []
     unknown = create(client, "application/json", b'{"policy": "nope"}')
@@ -120,3 +119,21 @@ def test_a_request_is_made_directly_and_odd_ones_answered_by_the_framework(
     assert create(client, "application/json", b'{"policy": "housing-benefit"}') == made
     assert create(client, "application/json", b'{"policy": "nope"}') == unknown
     assert [create(client, kind, body) for kind, body in ODD_REQUESTS] == direct
+
+
+def test_a_refusal_whose_answer_fails_is_answered_internal_error(verifier: Verifier) -> None:
+    """Answering a refusal can fail too: the desk answers as the issuer does, and as the
+    framework does, in our JSON body with ``internal_error``, not a bare text 500."""
+
+    async def broken(_: object, __: Exception) -> None:
+        raise RuntimeError("answering failed")
+
+    app = desk_app.create_app(verifier=verifier)
+    app.exception_handlers[Error] = broken
+    with TestClient(app, raise_server_exceptions=False) as client:
+        fast, routed = (client.get(f"/transactions/unknown{q}") for q in ("", "?x=1"))
+    assert fast.status_code == routed.status_code == 500
+    assert fast.headers["content-type"] == routed.headers["content-type"] == JSON_TYPE
+    assert fast.json() == routed.json()
+    assert fast.json()["error"] == INTERNAL_ERROR.name
+    assert "answering failed" not in fast.text
