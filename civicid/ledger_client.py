@@ -35,7 +35,14 @@ from civicid.authority import (
 from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy, Witnessed
 from civicid.did import DID, split_key_id
-from civicid.errors import Error, InvalidInput, Unavailable, VerificationError, declare
+from civicid.errors import (
+    Error,
+    InvalidInput,
+    StorageError,
+    Unavailable,
+    VerificationError,
+    declare,
+)
 from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -92,6 +99,11 @@ LEDGER_URL_INVALID = declare(
 LEDGER_CONTENT_TYPE = declare(
     "ledger_content_type", Unavailable, "the ledger answered with the wrong content type"
 )
+TRUST_FILE_INVALID = declare(
+    "trust_file_invalid",
+    StorageError,
+    "the newest checkpoint this client accepted, kept on disk, is damaged",
+)
 
 # A ledger and its mirrors: a client asks them in turn, so a few are plenty.
 MAX_LEDGER_URLS: Final = 16
@@ -109,6 +121,9 @@ MAX_POLL: Final = 0.25
 # Leaf hashes of entries whose signature was checked (32 bytes each): a client relies on a
 # few thousand grants, types and lists at most.
 MAX_VERIFIED_ENTRIES: Final = 65_536
+# A trust file is one signed checkpoint with its cosignatures: a few hundred bytes, a few KiB
+# with the 64 witnesses a policy may name. Anything past this is not one a client wrote.
+MAX_TRUST_FILE_BYTES: Final = 64 * 1024
 
 
 def ledger_urls(text: str) -> list[str]:
@@ -267,11 +282,29 @@ class LedgerClient:
     # -- checkpoints ----------------------------------------------------------------------
 
     def _load_trusted(self) -> Checkpoint | None:
-        if self.trust_file is None or not self.trust_file.exists():
+        """The checkpoint kept in the trust file; damaged, one error naming the file (left as
+        it is): starting afresh would forget what guards against a ledger rolled back."""
+        path = self.trust_file
+        if path is None or not path.exists():
             return None
-        return open_checkpoint(
-            self.trust_file.read_text("utf-8"), self.verifier, origin=self.origin
+        fix = (
+            "it is the newest checkpoint this client accepted, kept to refuse a ledger rolled"
+            " back: restore it from a backup, or remove it to accept the ledger's current one"
         )
+        try:
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_TRUST_FILE_BYTES + 1)
+            if len(raw) > MAX_TRUST_FILE_BYTES:
+                raise TRUST_FILE_INVALID(f"{path} exceeds {MAX_TRUST_FILE_BYTES} bytes; {fix}")
+            return open_checkpoint(raw.decode("utf-8"), self.verifier, origin=self.origin)
+        except UnicodeDecodeError as exc:
+            raise TRUST_FILE_INVALID(f"{path} is not UTF-8; {fix}") from exc
+        except Error as exc:
+            if TRUST_FILE_INVALID.matches(exc):
+                raise
+            raise TRUST_FILE_INVALID(
+                f"{path} is damaged ({exc.message}); {fix}", reason=exc.code
+            ) from exc
 
     def accept_checkpoint(self, note: str) -> Checkpoint:
         """The one place a client accepts a checkpoint. Verify ``note``: signed by the pinned
