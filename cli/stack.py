@@ -22,7 +22,7 @@ from typing import Any, Final
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.checkpoint_policy import CheckpointPolicy
-from civicid.errors import NotFound
+from civicid.errors import Error, InvalidInput, NotFound, declare
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
@@ -38,6 +38,15 @@ NATIONAL_ID_CONFIG: Final = "national-id"
 AGENCY: Final = "agency"  # key store names of the two organisations' ledger identities
 DESK: Final = "desk"
 CLERK: Final = "front-desk"
+CLERK_KEY_FILE: Final = "clerk-key"  # in STATE_DIR: the clerk's API key, 0600
+# An API key is 69 ASCII characters (``issuer.clerks.KEY_PATTERN``); a file past this is not
+# one this set-up wrote.
+MAX_CLERK_KEY_BYTES: Final = 1024
+UP_CLERK_KEY_INVALID = declare(
+    "up_clerk_key_invalid",
+    InvalidInput,
+    "the clerk's API key kept for this set-up is damaged, lost, or no longer its clerk's",
+)
 # What the two organisations call themselves on the ledger, in the languages they serve:
 # what wallets and the desk's page show instead of their DIDs.
 NAMES: Final = {
@@ -329,15 +338,56 @@ def ensure_issuer(
 
 
 def ensure_clerk(root: Path, settings: Any) -> str:
-    """A clerk with issue and revoke scopes; its API key kept (0600) for this set-up."""
+    """A clerk with issue and revoke scopes; its API key kept (0600) for this set-up, and
+    checked against the issuer's store on every run: a key file damaged or lost is refused
+    (``up_clerk_key_invalid``), never printed as a key that would not work."""
+    from issuer.clerks import Keyring
     from issuer.setup import add_clerk
+    from issuer.stores import open_store
 
-    path = root / STATE_DIR / "clerk-key"
-    if path.exists():
-        return path.read_text("utf-8").strip()
-    made = add_clerk(settings, CLERK, ["issue", "revoke"])
+    path = root / STATE_DIR / CLERK_KEY_FILE
+    store = open_store(settings, exclusive=False)
+    try:
+        clerk = next((c for c in store.clerks() if c.name == CLERK), None)
+        if clerk is not None:
+            key = _kept_clerk_key(path, root)
+            try:
+                if Keyring(store, system_clock).authenticate(key).id == clerk.id:
+                    return key
+            except Error:
+                pass
+            raise UP_CLERK_KEY_INVALID(
+                f"{path} does not hold clerk {CLERK}'s API key; {_new_clerk_key(path, root)}"
+            )
+    finally:
+        store.close()
+    made = add_clerk(settings, CLERK, ["issue", "revoke"])  # none yet, or taken away
     write_private(path, made.api_key.encode("utf-8"))
     return str(made.api_key)
+
+
+def _kept_clerk_key(path: Path, root: Path) -> str:
+    if not path.exists():
+        raise UP_CLERK_KEY_INVALID(
+            f"{path} is missing, and clerk {CLERK} exists; {_new_clerk_key(path, root)}"
+        )
+    with path.open("rb") as handle:
+        raw = handle.read(MAX_CLERK_KEY_BYTES + 1)
+    try:
+        if len(raw) > MAX_CLERK_KEY_BYTES:
+            raise ValueError("too long")
+        return raw.decode("ascii").strip()
+    except ValueError:
+        raise UP_CLERK_KEY_INVALID(
+            f"{path} does not hold an API key; {_new_clerk_key(path, root)}"
+        ) from None
+
+
+def _new_clerk_key(path: Path, root: Path) -> str:
+    return (
+        f"for a new key, take the clerk away (`civicid issuer remove-clerk {CLERK} "
+        f"--data-dir {root}`) and run this again"
+    )
 
 
 def ensure_verifier(
