@@ -4,13 +4,14 @@ benchmarks alike (one readiness poll, no sleeps)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Final
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from typing import TYPE_CHECKING, Any, Final
 
-from civicid.errors import Unavailable, declare
+from civicid.errors import Error, Unavailable, declare
 
 if TYPE_CHECKING:
     import uvicorn
@@ -26,6 +27,53 @@ POLL_INTERVAL: Final = 0.01
 SERVICE_START_FAILED = declare(
     "service_start_failed", Unavailable, "a service started here did not come up"
 )
+
+
+Message = MutableMapping[str, Any]
+ASGI = Callable[
+    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
+# What uvicorn logs once an application's start-up failed: said by our own line instead.
+STARTUP_FAILED_LOG: Final = "Application startup failed. Exiting."
+
+
+class Startup(logging.Filter):
+    """``app``, remembering the error its start-up raised (a store or trust file found
+    damaged): ``serving`` then raises that error, one line with its code, instead of
+    uvicorn's traceback and "did not start". Any other failure is logged with its traceback."""
+
+    def __init__(self, app: object) -> None:
+        super().__init__()
+        self.app: ASGI = app  # type: ignore[assignment]
+        self.failure: Error | None = None
+
+    async def __call__(
+        self,
+        scope: Message,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def quiet(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                message = {**message, "message": ""}  # the traceback: said below, or not at all
+            await send(message)
+
+        try:
+            await self.app(scope, receive, quiet)
+        except Error as exc:
+            self.failure = exc
+            raise
+        except Exception:
+            logging.getLogger("uvicorn.error").exception("service start-up failed")
+            raise
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.failure is None or record.getMessage() != STARTUP_FAILED_LOG
 
 
 def free_port() -> int:
@@ -73,18 +121,33 @@ def serving(
 
     sock = listen(host, port)
     port = int(sock.getsockname()[1])
+    startup = Startup(app)
     if config is None and settings is not None:
-        config = server_config(settings, app)
+        config = server_config(settings, startup)
     if config is None:
-        config = uvicorn.Config(app, log_level="warning")  # type: ignore[arg-type]
+        config = uvicorn.Config(startup, log_level="warning")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    log = logging.getLogger("uvicorn.error")
+    log.addFilter(startup)
+
+    def run() -> None:
+        with contextlib.suppress(SystemExit):  # uvicorn's word for a failed start-up: said below
+            server.run(sockets=[sock])
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     url = f"http://{host}:{port}"
     try:
-        wait_until_healthy(url, alive=thread.is_alive)
+        try:
+            wait_until_healthy(url, alive=thread.is_alive)
+        except Error:
+            thread.join(timeout=10)
+            if startup.failure is not None:
+                raise startup.failure from None
+            raise
         yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        log.removeFilter(startup)
