@@ -32,6 +32,7 @@ from urllib.parse import urlencode
 
 from benchmarks.issuer_profile import breakdown, profiling, render_threads
 from benchmarks.issuer_profile import render as render_profile
+from benchmarks.loadgen import Connection, cpu_seconds
 from benchmarks.table import Row, render
 from civicid import sdjwt
 from civicid import transaction as tx
@@ -50,6 +51,7 @@ ROOT = Path(__file__).parents[1]
 TYPES = ROOT / "examples" / "types"
 VCT = "https://civicid.example/vct/national-id"
 CONFIG = "national-id"
+JSON_TYPE = "application/json"
 TARGET = 500  # issuances/s end to end over HTTP, load generator on the same 2 cores
 CPU_TARGET_MS = 1.5  # the issuer server's CPU per issuance (its cryptography is ~0.5 ms)
 # Copies per issuance: a wallet asks for the configuration's batch (``batch_size`` below),
@@ -119,35 +121,12 @@ def serve_issuer(root: Path, port: int) -> subprocess.Popen[bytes]:
 # -- the load generator: a wallet and a clerk per connection, raw HTTP/1.1 keep-alive --------
 
 
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def send(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
-        head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-        self.writer.write(head.encode() + b"\r\n" + body)
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
-
-
 async def issue_one(
     conn: Connection, api_key: str, claims: bytes, keys: list[PrivateKey], aud: str
 ) -> None:
     """One issuance: a batch of copies, one per holder key in ``keys``."""
-    json_type = {"Content-Type": "application/json"}
     status, body = await conn.send(
-        "POST", "/staff/offers", claims, {**json_type, "Authorization": f"Bearer {api_key}"}
+        "POST", "/staff/offers", claims, JSON_TYPE, {"Authorization": f"Bearer {api_key}"}
     )
     assert status == 201, body
     made = json.loads(body)
@@ -155,9 +134,7 @@ async def issue_one(
     form = urlencode(
         {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": made["txCode"]}
     ).encode()
-    status, body = await conn.send(
-        "POST", "/token", form, {"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    status, body = await conn.send("POST", "/token", form, "application/x-www-form-urlencoded")
     assert status == 200, body
     access = json.loads(body)["access_token"]
     status, body = await conn.send("POST", "/nonce")
@@ -168,19 +145,11 @@ async def issue_one(
         {"credential_configuration_id": CONFIG, "proofs": {"jwt": proofs}}
     ).encode()
     status, body = await conn.send(
-        "POST", "/credential", request, {**json_type, "Authorization": f"Bearer {access}"}
+        "POST", "/credential", request, JSON_TYPE, {"Authorization": f"Bearer {access}"}
     )
     assert status == 200, body
     issued = json.loads(body)["credentials"]
     assert len(issued) == len(keys) and all(c["credential"].endswith("~") for c in issued)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
-    import os
-
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def end_to_end(

@@ -8,8 +8,11 @@ persistent connections and parses only the status line and Content-Length.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -33,28 +36,64 @@ async def _worker(host: str, port: int, requests: list[bytes], result: Result) -
         for request in requests:
             started = time.perf_counter()
             writer.write(request)
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _ = await read_answer(reader)
             result.latencies.append(time.perf_counter() - started)
-            status = int(status_line.split()[1])
             result.statuses[status] = result.statuses.get(status, 0) + 1
     finally:
         writer.close()
 
 
-def request(method: str, path: str, body: bytes = b"", content_type: str = "") -> bytes:
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """An answer's status and body (its length from Content-Length; no other header read)."""
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
+    return int(status_line.split()[1]), body
+
+
+def request(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    content_type: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> bytes:
     head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(body)}\r\n"
     if content_type:
         head += f"Content-Type: {content_type}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
     return head.encode() + b"\r\n" + body
+
+
+class Connection:
+    """One keep-alive connection a client's flow runs over, a call at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        self.writer.write(request(method, path, body, content_type, headers))
+        return await read_answer(self.reader)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(host: str, port: int | list[int], per_connection: list[list[bytes]]) -> Result:

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sd_jwt.verifier import SDJWTVerifier
 
-from benchmarks import loadgen
+from benchmarks.loadgen import Connection, cpu_seconds
 from benchmarks.table import Row, render
 from civicid import sdjwt
 from civicid import transaction as tx
@@ -589,26 +589,6 @@ def end_to_end(
     ]
 
 
-class Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def send(
-        self, method: str, path: str, body: bytes = b"", content_type: str = ""
-    ) -> tuple[int, bytes]:
-        self.writer.write(loadgen.request(method, path, body, content_type))
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while True:
-            line = await self.reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
-
-
 async def one_flow(conn: Connection, bench: Bench) -> None:
     status, body = await conn.send("POST", "/requests", NEW_REQUEST, "application/json")
     assert status == 201, body
@@ -649,12 +629,6 @@ def http_flows(
         return done / elapsed, server, (time.process_time() - own) / done
 
     return asyncio.run(main())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (``/proc/<pid>/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def request_claims(token: str) -> dict[str, Any]:
