@@ -186,11 +186,7 @@ def run(root: Path, story: Story) -> None:
             HttpClient(issuer_url, headers={"authorization": f"Bearer {clerk_key}"})
         )
         with story.step("offer", "A clerk offers the citizen a national ID"):
-            offer = staff.post_json(
-                "/staff/offers",
-                json={"configuration": stack.NATIONAL_ID_CONFIG, "record": RECORD,
-                      "claims": stack.example_claims()},
-            )  # fmt: skip
+            offer = stack.offer_national_id(staff, RECORD)
             story.say(f"POST /staff/offers (record {RECORD}) → claims checked against the schema")
             story.say(f"offer link {offer['linkByReference'][:60]}…")
             story.say(f"transaction code {offer['txCode']}, handed over separately")

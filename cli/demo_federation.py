@@ -68,11 +68,7 @@ def run(
         story.fact(ledger=varn_url, desk=desk_url, pinned=pinned.to_json())
 
     with story.step("abroad", "A Cadur citizen living in Varn shows a Cadur ID at Varn's desk"):
-        offer = staff.post_json(
-            "/staff/offers",
-            json={"configuration": stack.NATIONAL_ID_CONFIG, "record": RECORD,
-                  "claims": stack.example_claims()},
-        )  # fmt: skip
+        offer = stack.offer_national_id(staff, RECORD)
         wallet = services.enter_context(open_wallet(root, varn_url, varn.ledger.vkey, ledger,
                                                     ledger_url, policy))  # fmt: skip
         review = wallet.review_offer(offer["linkByReference"])

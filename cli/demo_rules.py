@@ -196,10 +196,7 @@ def run(
 def national_id(staff: HttpClient, wallet: Any, born: str, *, over_65: bool) -> None:
     claims = {**stack.example_claims(), "birthdate": born,
               "age_equal_or_over": {"18": True, "65": over_65}}  # fmt: skip
-    offer = staff.post_json(
-        "/staff/offers",
-        json={"configuration": stack.NATIONAL_ID_CONFIG, "record": f"R-{born}", "claims": claims},
-    )
+    offer = stack.offer_national_id(staff, f"R-{born}", claims)
     wallet.receive(offer["linkByReference"], offer["txCode"])
 
 

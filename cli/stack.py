@@ -23,6 +23,7 @@ from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error, InvalidInput, NotFound, declare
+from civicid.http import HttpClient
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient
@@ -143,6 +144,16 @@ def example_claims() -> dict[str, Any]:
         (EXAMPLES / "types" / "national-id.claims.json").read_text("utf-8")
     )
     return claims
+
+
+def offer_national_id(
+    staff: HttpClient, record: str, claims: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A clerk's offer of a national ID for ``record`` (the example claims unless given)."""
+    body = {"configuration": NATIONAL_ID_CONFIG, "record": record,
+            "claims": claims if claims is not None else example_claims()}  # fmt: skip
+    offer: dict[str, Any] = staff.post_json("/staff/offers", json=body)
+    return offer
 
 
 def ensure_ledger(
