@@ -68,6 +68,12 @@ class Startup(logging.Filter):
         except Error as exc:
             self.failure = exc
             raise
+        except OSError as exc:  # a file the disk or a person left unusable: as the CLI says it
+            from civicid.console import FILE_ACCESS_FAILED
+
+            where = f"{exc.filename}: " if exc.filename is not None else ""
+            self.failure = FILE_ACCESS_FAILED(f"{where}{exc.strerror or exc}")
+            raise
         except Exception:
             logging.getLogger("uvicorn.error").exception("service start-up failed")
             raise

@@ -50,3 +50,12 @@ def test_a_bug_at_start_up_keeps_its_traceback(capfd: pytest.CaptureFixture[str]
         pass  # pragma: no cover
     assert caught.value.code == "service_start_failed"
     assert "RuntimeError: a bug" in capfd.readouterr().err
+
+
+def test_an_unreadable_file_at_start_up_is_one_line(capfd: pytest.CaptureFixture[str]) -> None:
+    failing = app_failing_with(PermissionError(13, "Permission denied", "/data/checkpoint"))
+    with pytest.raises(Error) as caught, serving(failing, 0):
+        pass  # pragma: no cover
+    assert caught.value.code == "file_access_failed"
+    assert caught.value.message == "/data/checkpoint: Permission denied"
+    assert "Traceback" not in capfd.readouterr().err
