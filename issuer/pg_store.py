@@ -213,8 +213,8 @@ class PgStore(GroupCommit):
 
     # -- writes: group commit ---------------------------------------------------------------
 
-    def _commit(self, batch: Batch) -> None:
-        outcomes: list[BaseException | None] = []
+    def _commit(self, batch: Batch) -> list[Error | None]:
+        outcomes: list[Error | None] = []
         try:
             with self.db.transaction() as conn:
                 # Every batch of every process goes through this row: one chain, and no
@@ -238,16 +238,11 @@ class PgStore(GroupCommit):
                         # A value it cannot write (not the connection): its own refusal.
                         outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
                 conn.execute("UPDATE audit_head SET seq = %s, hash = %s", (seq, last_hash))
-        except Exception as exc:  # the connection lost (database_lost), the commit refused, a bug
-            failure = exc if isinstance(exc, Error) else STORE_FAILED(f"the batch failed: {exc!r}")
-            for _, done in batch:
-                done.set_exception(failure)
-            return
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
-            if outcome is None:
-                done.set_result(None)
-            else:
-                done.set_exception(outcome)
+        except Error:  # the connection lost (database_lost)
+            raise
+        except Exception as exc:  # the commit refused, a bug
+            raise STORE_FAILED(f"the batch failed: {exc!r}") from exc
+        return outcomes
 
     def _apply(self, conn: Conn, op: Op, seq: int, last_hash: str) -> tuple[int, str]:
         if isinstance(op, PutOffer):

@@ -383,9 +383,9 @@ Batch = list[tuple[Sequence[Op], Future[None]]]
 
 class GroupCommit:
     """The writer thread of both stores: it takes what is queued (up to ``MAX_BATCH``
-    callers' ops) and hands it to ``_commit``, which applies and commits it at once and
-    completes each caller's future. A store whose memory got ahead of its disk sets
-    ``_failed``: every later write is refused."""
+    callers' ops), hands it to the store's ``_commit``, which applies and commits it at once,
+    and completes each caller's future with its outcome. A store whose memory got ahead of
+    its disk sets ``_failed``: every later write is refused."""
 
     _failed: Error | None = None
 
@@ -425,11 +425,25 @@ class GroupCommit:
                     stop = True
                     break
                 batch.append(item)
-            self._commit(batch)
+            self._settle(batch)
             if stop:
                 return
 
-    def _commit(self, batch: Batch) -> None:
+    def _settle(self, batch: Batch) -> None:
+        """Commit ``batch`` and complete each caller's future with its outcome."""
+        try:
+            outcomes = self._commit(batch)
+        except Error as failure:  # the whole batch: none of it is on disk
+            outcomes = [failure] * len(batch)
+        for (_, done), outcome in zip(batch, outcomes, strict=True):
+            if outcome is None:
+                done.set_result(None)
+            else:
+                done.set_exception(outcome)
+
+    def _commit(self, batch: Batch) -> list[Error | None]:
+        """Apply and commit ``batch`` at once: each caller's ops, or (its own refusal) none of
+        them. Raises when the whole batch failed."""
         raise NotImplementedError
 
     def _stop_writer(self) -> None:
@@ -498,8 +512,8 @@ class SqliteStore(GroupCommit):
 
     # -- writes: group commit ---------------------------------------------------------------
 
-    def _commit(self, batch: Batch) -> None:
-        outcomes: list[BaseException | None] = []
+    def _commit(self, batch: Batch) -> list[Error | None]:
+        outcomes: list[Error | None] = []
         last_hash = self._last_hash
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -523,15 +537,9 @@ class SqliteStore(GroupCommit):
             failure = STORE_FAILED(f"commit failed: {exc}")
             # The service's memory is ahead of the disk now: refuse every later write.
             self._failed = failure
-            for _, done in batch:
-                done.set_exception(failure)
-            return
+            raise failure from exc
         self._last_hash = last_hash
-        for (_, done), outcome in zip(batch, outcomes, strict=True):
-            if outcome is None:
-                done.set_result(None)
-            else:
-                done.set_exception(outcome)
+        return outcomes
 
     def _apply(self, op: Op, last_hash: str) -> str:
         db = self._db
