@@ -154,6 +154,7 @@ def start_abroad(
     client = LedgerClient(varn_url, varn.vkey, trust_file=root / stack.STATE_DIR / "checkpoint")
     services.callback(client.close)
     keys = KeyStore(root / "keys")
+    stack.check_not_lost(keys, stack.DESK, root / "verifier.toml")
     desk = (
         keys.identity(stack.DESK) if keys.exists(stack.DESK) else register_desk(client, varn, keys)
     )

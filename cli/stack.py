@@ -43,6 +43,9 @@ CLERK_KEY_FILE: Final = "clerk-key"  # in STATE_DIR: the clerk's API key, 0600
 # An API key is 69 ASCII characters (``issuer.clerks.KEY_PATTERN``); a file past this is not
 # one this set-up wrote.
 MAX_CLERK_KEY_BYTES: Final = 1024
+UP_IDENTITY_MISSING = declare(
+    "up_identity_missing", NotFound, "the key file of an identity this set-up uses is missing"
+)
 UP_CLERK_KEY_INVALID = declare(
     "up_clerk_key_invalid",
     InvalidInput,
@@ -243,13 +246,18 @@ def ensure_identity(
     name: str,
     role: str,
     base_url: str | None = None,
+    *,
+    set_up_by: Path | None = None,
 ) -> tuple[Identity, int | None]:
     """The identity ``name`` (made, endorsed by governance and registered if new); and the
     entry it was registered at, or None if it was there already. An agency's document names
     ``base_url``, under which its status lists live (civicid/status_uri.py); each body's its
-    display names (``NAMES``, civicid/names.py)."""
+    display names (``NAMES``, civicid/names.py). ``set_up_by``: the settings file of the part
+    that uses it; once that exists, a missing key is lost, never made anew."""
     if keys.exists(name):
         return keys.identity(name), None
+    if set_up_by is not None:
+        check_not_lost(keys, name, set_up_by)
     services = [status_service(base_url)] if base_url else []
     services.append(names_service(NAMES[name]))
     who = Identity.create(prerotate=True, services=services)
@@ -257,6 +265,18 @@ def ensure_identity(
     keys.put(name, who.to_json())  # the keys are saved before the DID exists: never lost
     receipt = client.submit(who.create_tx(role=role, endorsement=endorsement, ledger=ledger.origin))
     return who, int(receipt["seq"])
+
+
+def check_not_lost(keys: KeyStore, name: str, set_up_by: Path) -> None:
+    """Identity ``name`` is missing from ``keys`` although the part set up with it
+    (``set_up_by``) exists: its key file was lost. A new identity would be another DID, under
+    which nothing issued or decided before could be revoked or checked: refused."""
+    if set_up_by.exists() and not keys.exists(name):
+        raise UP_IDENTITY_MISSING(
+            f"{keys.directory / name}.json is missing, but {set_up_by} was set up with that"
+            " identity: restore the key file from a backup (a new identity would be another"
+            " DID, and nothing made under the old one could be revoked)"
+        )
 
 
 def accredit(
@@ -463,8 +483,10 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         client.witnessed_covering(1)
         keys = KeyStore(root / "keys")
         issuer_public = f"http://127.0.0.1:{ports.issuer}"
-        agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public)
-        desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk")
+        agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public,
+                                    set_up_by=root / "issuer.toml")  # fmt: skip
+        desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk",
+                                  set_up_by=root / "verifier.toml")  # fmt: skip
         trust = Trust(client)  # every question below is the kernel's, as the parts ask it
         ensure_accreditations(trust, ledger, agency, desk)
         ensure_type(trust, ledger, agency)
