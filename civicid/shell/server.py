@@ -1,19 +1,23 @@
-"""How every service is served: uvicorn with h11 and one set of limits, whoever starts it
-(``civicid ledger|issuer|verifier serve``, ``civicid up``, ``civicid demo``).
+"""How every service is served: uvicorn with httptools and one set of limits, whoever starts
+it (``civicid ledger|issuer|verifier serve``, ``civicid up``, ``civicid demo``).
 
 uvicorn's defaults bound neither the time a client takes to send a request nor the number of
 connections it may hold: a client sending a header line every few seconds (slowloris), or
 one that connects and says nothing, held its connection for ever, and enough of them used up
 the process's file descriptors. Here:
 
-- the protocol is h11 (its cap on a request head's bytes is the one we set; httptools has
-  none), and a head too large is answered 431 with our code;
 - each request's head (line and headers) must be complete within ``header_timeout`` of its
   first byte, or of the connection's opening; past that the connection is closed;
+- a head's bytes are capped (``max_header_bytes``; httptools has no cap of its own, so the
+  bytes of a head not yet complete are counted here): past it, 431 with our code;
 - a body must arrive within ``body_timeout`` of its head and stay under the service's cap
   (``body.py``); a response sent before its body was read closes the connection;
 - idle keep-alive connections are closed after ``keep_alive``;
 - connections are capped per service and per process (``connections.py``).
+
+The parser is httptools: the same guards on h11 (``GuardedH11``, kept beside it and tested
+with every slow-client case) cost ~0.25 ms more CPU per request in the issuance benchmark
+(``python -m benchmarks.issuer --http-only --compare-servers``; docs/performance/README.md).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, cast
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from civicid.errors import REQUEST_INVALID, Code, Error
 from civicid.shell.body import BodyGuard
@@ -51,6 +56,9 @@ LOG_WINDOW: Final = 10.0
 # The largest body any route takes is a ledger transaction (1 MiB and its wrapper); each
 # route has its own, smaller limit. This cap bounds the routes that have none.
 MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+# An answer's head and a body up to this size are joined into one buffer and one write; a
+# larger body is handed to the transport beside its head (no copy of it is made to join them).
+JOIN_MAX_BYTES: Final = 64 * 1024
 
 
 def refusal(error: Error) -> bytes:
@@ -121,7 +129,11 @@ class OneWrite:
             self._held = bytes(data)
             return
         if self._held:
-            data, self._held = self._held + data, b""
+            held, self._held = self._held, b""
+            if len(data) > JOIN_MAX_BYTES:  # a large body: handed over as it is, not copied
+                self._transport.writelines((held, data))
+                return
+            data = held + data
         self._transport.write(data)
 
     def close(self) -> None:
@@ -234,11 +246,142 @@ class GuardedH11(H11Protocol):
             self.transport.close()
 
 
-def protocol(settings: ServiceSettings, budget: Budget) -> type[GuardedH11]:
+class GuardedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the same guards as ``GuardedH11``: a deadline on each
+    request head, a cap on its bytes (httptools has none: the bytes of a head not yet complete
+    are counted here), the connection budget; each answer's head and body in one write."""
+
+    header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
+    max_header_bytes: ClassVar[int] = 16 * 1024
+    budget: ClassVar[Budget]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._admitted = False
+        self._head_bytes = 0  # received towards the next request head, not yet complete
+        self._in_body = False  # a request's head is complete, its body not yet
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._admitted = self.budget.admit(self)
+        if not self._admitted:
+            self.logger.warning("refusing a connection: every connection is busy")
+            transport.write(refusal(SERVER_BUSY()))
+            transport.close()
+            return
+        self._arm()  # the first request's head is due from the moment the client connects
+
+    def _busy(self) -> bool:
+        """A request is in flight: its head is complete and its answer is not."""
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def data_received(self, data: bytes) -> None:
+        if not self._admitted:
+            return
+        if not self._in_body:
+            self._head_bytes += len(data)
+        super().data_received(data)  # a head completed in here resets the count
+        if self.transport.is_closing():
+            return
+        if self._head_bytes > self.max_header_bytes:
+            if self._busy():
+                self.flow.pause_reading()  # refused once the answer in flight has left
+            else:
+                self._refuse_head()
+            return
+        if not self._busy() and data:
+            self._arm()  # a head has begun (or goes on): it keeps the deadline it had
+
+    def on_headers_complete(self) -> None:
+        self._head_bytes = 0
+        self._in_body = True
+        self._disarm()  # the head is complete: the body and the app have their own
+        self.budget.busy(self)
+        super().on_headers_complete()
+        cycle = self.cycle
+        if self.parser.should_upgrade():
+            # No route speaks another protocol: the request is answered as HTTP/1.1, and then
+            # the connection closed (the parser reads nothing more after an upgrade).
+            cycle.keep_alive = False
+        # It stands in for the transport: write and close are its own, the rest passes.
+        cycle.transport = cast(asyncio.Transport, OneWrite(self.transport, cycle))
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        self._head_bytes = 0  # what follows in this read is the next head's, counted from the next
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self._disarm()  # waiting for the next request is the keep-alive timer's business
+        unread = self._in_body
+        super().on_response_complete()
+        if self.transport.is_closing():
+            return
+        if unread:
+            # Answered before its body arrived (too large, too slow, or not wanted): reading
+            # the rest would let a client hold the connection by trickling it.
+            self.transport.close()
+        elif self._head_bytes > self.max_header_bytes:
+            self._refuse_head()
+        elif not self._busy():
+            self.budget.idle(self)
+            if self._head_bytes:
+                self._arm()  # the next head has begun while this answer was made
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        if self._admitted:
+            self.budget.release(self)
+        super().connection_lost(exc)
+
+    def send_400_response(self, msg: str) -> None:
+        """A malformed head (httptools refuses it): our code in JSON."""
+        self.transport.write(refusal(REQUEST_INVALID("the request head is not HTTP/1.1")))
+        self.transport.close()
+
+    def _refuse_head(self) -> None:
+        error = REQUEST_HEAD_TOO_LARGE(f"the request head is over {self.max_header_bytes} bytes")
+        self.transport.write(refusal(error))
+        self.transport.close()
+
+    def evict(self) -> None:
+        """Called from any thread by the budget: close this connection on its own loop."""
+        with contextlib.suppress(RuntimeError):  # its loop has stopped: it is closed already
+            self.loop.call_soon_threadsafe(self._evicted)
+
+    def _evicted(self) -> None:
+        if not self.transport.is_closing() and not self._busy():
+            self.transport.close()
+
+    def _arm(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._late)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _late(self) -> None:
+        self._head_timer = None
+        if not self._busy() and not self.transport.is_closing():
+            self.logger.warning("closing a connection whose request head took too long")
+            self.transport.close()
+
+
+PARSERS: Final = {"h11": GuardedH11, "httptools": GuardedHttpTools}
+# The request parser every service is served with (see the module's docstring).
+PARSER: Final = "httptools"
+
+
+def protocol(
+    settings: ServiceSettings, budget: Budget, parser: str = PARSER
+) -> type[GuardedH11 | GuardedHttpTools]:
     """The protocol class with these limits (uvicorn makes one instance per connection)."""
     return type(
         "GuardedHttp",
-        (GuardedH11,),
+        (PARSERS[parser],),
         {
             "header_timeout": settings.header_timeout,
             "max_header_bytes": settings.max_header_bytes,
@@ -254,9 +397,11 @@ def server_config(
     access_log: bool = False,
     max_body_bytes: int = MAX_BODY_BYTES,
     process: Budget | None = None,
+    parser: str = PARSER,
 ) -> uvicorn.Config:
     """uvicorn's configuration for ``app`` with every limit ``settings`` names. The service's
-    connections count against ``process`` (default: this process's budget)."""
+    connections count against ``process`` (default: this process's budget). ``parser``: one
+    of ``PARSERS``, every guard the same (the other is for measuring)."""
     budget = Budget(settings.max_connections, parent=process or process_budget())
     config = uvicorn.Config(
         BodyGuard(app, max_bytes=max_body_bytes, timeout=settings.body_timeout),
@@ -265,7 +410,7 @@ def server_config(
         # Served directly, not behind a proxy, unless the operator says otherwise.
         proxy_headers=False,
         server_header=False,
-        http=protocol(settings, budget),
+        http=protocol(settings, budget, parser),
         ws="none",  # no route speaks WebSocket: an upgrade would leave the budget's count
         lifespan="on",
         # The budget caps connections (uvicorn's own cap counts those closed for room until

@@ -1,0 +1,131 @@
+"""Every request parser the hardened server offers keeps every guard: the slow, silent, greedy
+and oversize clients of ``tests/slow_clients.py`` against a small service served with each,
+and the answers a keep-alive client, a pipelining client and a malformed head get."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+
+from civicid.shell.app import create_service_app
+from civicid.shell.server import PARSER, PARSERS, server_config
+from civicid.shell.settings import ServiceSettings
+from cli.harness import free_port, serving
+from tests.slow_clients import CASES, LIMITS, Target, closed_by_server, error_code, response
+
+LARGE = 200 * 1024  # an answer over the size joined with its head into one buffer
+
+
+@contextlib.asynccontextmanager
+async def nothing(app: FastAPI) -> Any:
+    yield
+
+
+def small_service() -> FastAPI:
+    app = create_service_app(title="t", description="t", lifespan=nothing)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    @app.get("/large")
+    async def large() -> dict[str, str]:
+        return {"a": "x" * LARGE}
+
+    return app
+
+
+@pytest.fixture(scope="module", params=sorted(PARSERS))
+def target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    settings = ServiceSettings(data_dir=Path(tmp_path_factory.mktemp("svc")), **LIMITS)
+    app = small_service()
+    config = server_config(settings, app, max_body_bytes=1024, parser=request.param)
+    with serving(app, free_port(), config=config) as url:
+        yield Target(url, post="/echo", too_large="request_body_too_large")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__)
+def test_slow_clients(target: Target, case: Callable[[Target], None]) -> None:
+    case(target)
+
+
+def test_the_default_parser_is_one_of_them() -> None:
+    assert PARSER in PARSERS
+
+
+def test_keep_alive_answers_small_and_large_whole(target: Target) -> None:
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        for path, size in (("/health", 15), ("/large", LARGE + 8), ("/health", 15)):
+            sock.sendall(b"GET %s HTTP/1.1\r\nhost: x\r\n\r\n" % path.encode())
+            head, body = response(sock)
+            assert head.startswith(b"HTTP/1.1 200") and len(body) == size, head
+
+
+def test_pipelined_requests_are_answered_in_order(target: Target) -> None:
+    one = b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\n\r\nabc"
+    two = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(one + two)
+        answers = b""
+        while not answers.endswith(b'{"status":"ok"}'):
+            chunk = sock.recv(4096)
+            assert chunk, answers
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 200") == 2
+    assert answers.index(b'{"bytes":3}') < answers.index(b'{"status":"ok"}')
+
+
+def test_a_malformed_head_is_refused_with_a_code(target: Target) -> None:
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nbad header\r\n\r\n")
+        head, _, body = closed_by_server(sock).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert error_code(body) == "request_invalid"
+
+
+def test_a_head_over_the_cap_sent_behind_a_request_is_cut_off(target: Target) -> None:
+    """Pipelined behind a whole request: that one is answered, then the connection closed
+    (by the cap, with our code, or by the head's deadline where the parser had it all in one
+    read), well before the client's patience runs out."""
+    first = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    big = b"GET /health HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 8192
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(first + big)
+        answers = closed_by_server(sock)
+    assert answers.startswith(b"HTTP/1.1 200"), answers
+    _, _, rest = answers.partition(b'{"status":"ok"}')
+    assert rest == b"" or rest.startswith(b"HTTP/1.1 431"), rest
+
+
+def test_a_head_over_the_cap_dripped_behind_a_request_is_refused(target: Target) -> None:
+    first = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(first)
+        assert response(sock)[0].startswith(b"HTTP/1.1 200")
+        sock.sendall(b"GET /health HTTP/1.1\r\nhost: x\r\n")
+        sock.sendall(b"x-big: " + b"a" * 8192)
+        head, _, body = closed_by_server(sock).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431"), head
+    assert error_code(body) == "request_head_too_large"
+
+
+def test_an_upgrade_request_is_answered_as_http_1_1(target: Target) -> None:
+    """No route speaks another protocol (WebSocket is off): the request is answered as it is."""
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(
+            b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n"
+        )
+        head, body = response(sock)
+    assert head.startswith(b"HTTP/1.1 200") and body == b'{"status":"ok"}', head
