@@ -61,6 +61,9 @@ CRYPTO_SECONDS = 1.0  # the round timing the cryptography alone
 SERVER_CPU = "issuer server CPU per issuance"
 STORE_LARGE = 100_000  # issuances in the store when its append cost is measured again
 SIGN_SECONDS = 2.0  # the in-process issue+sign round
+# --compare-servers: the servers take turns this many times (the machine's load drifts; each
+# server's figure is its mean over rounds spread across the whole comparison).
+COMPARE_ROUNDS = 4
 # A smoke run: every step at a size that takes seconds (its figures mean nothing).
 SMOKE_ISSUANCES, SMOKE_CLIENTS, SMOKE_STORE, SMOKE_SIGN_SECONDS = 8, 2, 2_000, 0.1
 SMOKE_CRYPTO_SECONDS = 0.05
@@ -161,9 +164,11 @@ def end_to_end(
     server_pid: int,
     batch: int = BATCH,
     profile: Path | None = None,
+    warm: bool = True,
 ) -> tuple[float, float, float]:
     """(issuances/s, the server's and this process's CPU seconds per issuance) over the
-    timed window; with ``profile``, the server sampled over it (``issuer_profile``)."""
+    timed window; with ``profile``, the server sampled over it (``issuer_profile``).
+    ``warm``: a few issuances per client first, outside the window."""
     # A wallet's holder keys, one per copy of a batch; each connection is one wallet.
     keys = [[PrivateKey.generate() for _ in range(batch)] for _ in range(clients)]
     claims = load("national-id.claims.json")
@@ -178,7 +183,8 @@ def end_to_end(
     done = issuances // clients * clients
 
     async def main() -> tuple[float, float, float]:
-        await asyncio.gather(*(client(n, 5) for n in range(clients)))  # warm-up
+        if warm:
+            await asyncio.gather(*(client(n, 5) for n in range(clients)))
         with contextlib.ExitStack() as stack:
             sampled = stack.enter_context(profiling(server_pid, profile)) if profile else None
             cpu, own, started = cpu_seconds(server_pid), time.process_time(), time.perf_counter()
@@ -347,7 +353,7 @@ class Options:
     crypto_seconds: float = CRYPTO_SECONDS
     http_only: bool = False  # the end-to-end rows alone (what --profile is for)
     profile: Path | None = None
-    compare_servers: bool = False  # the same issuance behind uvicorn's plain protocols
+    compare_servers: bool = False  # the same issuance behind the other parser and plain uvicorn
 
 
 def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[Row]:
@@ -447,24 +453,42 @@ def service_rows(
     ]
 
 
-def server_rows(root: Path, api_key: str, guarded_ms: float, opts: Options) -> list[Row]:
-    """The issuance over the same app behind uvicorn's plain protocols (for comparison only:
-    they lack the shell's guards), each set beside the real server's CPU per issuance."""
-    from benchmarks.issuer_servers import PROTOCOLS, serve_plain
+def server_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
+    """The issuance over the same app behind the real server and others (``issuer_servers``),
+    in alternating rounds, each server started afresh on the store (one serving process at a
+    time holds it): each one's CPU per issuance, its mean over rounds spread across the
+    comparison, so a load that drifts during the run weighs on each alike."""
+    from benchmarks.issuer_servers import SERVERS, serve_other
+    from civicid.shell.server import PARSER
 
-    rows = []
-    for name, protocol in PROTOCOLS:
-        port = free_port()
-        server = serve_plain(root, port, protocol, ROOT)
-        try:
-            _, cpu, _ = end_to_end(
-                port, api_key, PUBLIC_URL, opts.issuances, opts.clients, server.pid, opts.batch
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        rows.append(Row(PART, f"issuer server CPU per issuance, {name}", cpu * 1000, "ms"))
-        rows.append(Row(PART, f"  the shell's guarded h11 / {name}", guarded_ms / cpu / 1000, "x"))
+    served = f"the shell's guarded server, {PARSER}"
+    contenders = [(served, PARSER, True), *SERVERS]
+    per_round = max(opts.clients, opts.issuances // COMPARE_ROUNDS)
+    used = {name: 0.0 for name, *_ in contenders}
+    for _ in range(COMPARE_ROUNDS):
+        for name, protocol, guarded in contenders:
+            port = free_port()
+            server = serve_other(root, port, protocol, guarded, ROOT)
+            try:
+                _, cpu, _ = end_to_end(
+                    port, api_key, PUBLIC_URL, per_round, opts.clients, server.pid, opts.batch
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            used[name] += cpu / COMPARE_ROUNDS
+    rows = [
+        Row(
+            PART,
+            f"server CPU per issuance, {COMPARE_ROUNDS} alternating rounds of {per_round} each:",
+            float(COMPARE_ROUNDS),
+            "",
+        )
+    ]
+    for name, cpu in used.items():
+        rows.append(Row(PART, f"  {name}", cpu * 1000, "ms"))
+        if name != served:
+            rows.append(Row(PART, f"    {served} / this", used[served] / cpu, "x"))
     return rows
 
 
@@ -491,8 +515,7 @@ def run(opts: Options) -> list[Row]:
                 server.terminate()
                 server.wait(timeout=30)
             if opts.compare_servers:
-                guarded = next(r.value for r in rows if r.metric == SERVER_CPU)
-                rows += server_rows(root, api_key, guarded, opts)
+                rows += server_rows(root, api_key, opts)
         if opts.http_only:
             return rows
         rows += store_rows(root, opts.store_large)
@@ -519,7 +542,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument(
         "--compare-servers",
         action="store_true",
-        help="also serve the same app by uvicorn's plain h11 and httptools (unguarded)",
+        help="also serve the same app with the other parser (guarded) and by uvicorn's plain "
+        "h11 and httptools (unguarded)",
     )
     args, _ = parser.parse_known_args(argv)  # the runner passes other parts' options too
     if args.smoke:
