@@ -47,11 +47,14 @@ class Budget:
             raise ValueError("a connection budget holds at least one connection")
         self.limit = limit
         self.parent = parent
-        self._lock: threading.Lock = parent._lock if parent else threading.Lock()
+        self._lock: threading.Lock = parent._lock if parent is not None else threading.Lock()
         self._open: set[Connection] = set()
         # Idle connections, the longest idle first (dicts keep insertion order).
         self._idle: dict[Connection, None] = {}
         self._home: dict[Connection, Budget] = {}  # on the root: each connection's own budget
+        # This budget and its parents, then the root: fixed once made, read on every request.
+        self._chain: tuple[Budget, ...] = (self, *(parent._chain if parent is not None else ()))
+        self._top: Budget = self._chain[-1]
 
     def __len__(self) -> int:
         return len(self._open)
@@ -93,16 +96,11 @@ class Budget:
         with self._lock:
             self._root()._forget(connection)
 
-    def _levels(self) -> list[Budget]:
-        levels: list[Budget] = []
-        level: Budget | None = self
-        while level is not None:
-            levels.append(level)
-            level = level.parent
-        return levels
+    def _levels(self) -> tuple[Budget, ...]:
+        return self._chain
 
     def _root(self) -> Budget:
-        return self._levels()[-1]
+        return self._top
 
     def _forget(self, connection: Connection) -> None:
         home = self._home.pop(connection, None)

@@ -90,3 +90,11 @@ def test_the_process_keeps_descriptors_back(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_budget_holds_at_least_one() -> None:
     with pytest.raises(ValueError):
         Budget(0)
+
+
+def test_services_share_the_process_lock_even_when_it_holds_no_connection() -> None:
+    """An empty budget is still a parent: its services keep their books under its one lock
+    (a budget's length is its open connections, so "if parent" alone once read it as none)."""
+    process = Budget(3)
+    ledger, issuer = Budget(10, parent=process), Budget(10, parent=process)
+    assert ledger._lock is process._lock and issuer._lock is process._lock
