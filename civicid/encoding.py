@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 import json
-from typing import Any
+from typing import Any, Final
 
 import rfc8785
 
@@ -59,19 +59,41 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
+class _Duplicate(Exception):
+    """A member name seen twice in one object (turned into the caller's code)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:  # the first name seen twice, for the message
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return obj
+
+
+# One decoder for every parse: ``json.loads`` with a hook builds a new one on each call.
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
 def parse_json_object(data: bytes | str, *, code: Code = JSON_INVALID) -> dict[str, Any]:
     """Parse JSON that must be an object; duplicate member names are refused (RFC 7515 §5.2)."""
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj: dict[str, Any] = {}
-        for key, val in pairs:
-            if key in obj:
-                raise code(f"duplicate member name {key!r}")
-            obj[key] = val
-        return obj
-
     try:
-        value = json.loads(data, object_pairs_hook=no_duplicates)
+        if isinstance(data, str):
+            if data.startswith("\ufeff"):  # as json.loads: a BOM is not JSON text
+                raise ValueError("a byte order mark before JSON text")
+            text = data
+        else:  # as json.loads: UTF-8, -16 or -32, told apart by the first bytes
+            text = data.decode(json.detect_encoding(data), "surrogatepass")
+        value = _DECODER.decode(text)
+    except _Duplicate as exc:
+        raise code(f"duplicate member name {exc.name!r}") from None
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise code("not valid JSON") from exc
     if not isinstance(value, dict):
