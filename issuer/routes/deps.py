@@ -94,9 +94,13 @@ async def durable(begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kw
         return value
 
 
+# Made once: ``json.dumps`` with options makes a new encoder for every answer.
+_ANSWER_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        _ANSWER_JSON.encode(body),
         status,
         media_type="application/json",
         headers=headers,
