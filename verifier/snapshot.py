@@ -192,7 +192,7 @@ class Snapshot:
             data = json.loads(path.read_text("utf-8"))
         except FileNotFoundError as exc:
             raise SNAPSHOT_MISSING(f"no snapshot at {path}; run civicid verifier sync") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deep nesting
             raise SNAPSHOT_INVALID(f"{path} cannot be read: {exc}") from exc
         return cls.from_json(data)
 
