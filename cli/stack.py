@@ -46,6 +46,9 @@ MAX_CLERK_KEY_BYTES: Final = 1024
 UP_IDENTITY_MISSING = declare(
     "up_identity_missing", NotFound, "the key file of an identity this set-up uses is missing"
 )
+UP_ISSUER_UNCONFIGURED = declare(
+    "up_issuer_unconfigured", InvalidInput, "the issuer's settings name no credential type"
+)
 UP_CLERK_KEY_INVALID = declare(
     "up_clerk_key_invalid",
     InvalidInput,
@@ -365,7 +368,13 @@ def ensure_issuer(
     if not (root / "issuer.toml").exists():
         config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
         initialize(root, configurations=[config], client=client, **flags)
-    return IssuerSettings.load(root, **flags)
+    settings = IssuerSettings.load(root, **flags)
+    if not settings.credential_configurations:  # an emptied file is valid TOML: not ours
+        raise UP_ISSUER_UNCONFIGURED(
+            f"{root / 'issuer.toml'} names no credential configuration (emptied?): restore it"
+            " from a backup, or remove it and this writes it again (the issuer's store is kept)"
+        )
+    return settings
 
 
 def ensure_clerk(root: Path, settings: Any) -> str:
