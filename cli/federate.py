@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -26,6 +26,7 @@ from civicid.trust.pins import (
 )
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
+TRUST_SUFFIX: Final = ".checkpoint"  # <name>.checkpoint beside <name>.policy
 # A data dir → the checkpoint key of the part's own (home) ledger: None (or NotFound) when
 # none is known there yet.
 HomeKey = Callable[[Path], str | None]
@@ -94,7 +95,11 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
             )
             _not_home(part, pinned, _key_or_none(home_key, data_dir))
             checked = None if offline else _check(pinned)
-            Pins(where(data_dir)).add(pinned)
+            pins = Pins(where(data_dir))
+            before = next((p for p in pins.load() if p.name == name), None)
+            pins.add(pinned)
+            if before is None or before.vkey != pinned.vkey:  # another ledger: accepted afresh
+                _trust_file(pins, name).unlink(missing_ok=True)
             data = {**pinned.to_json(), "checkpoint_size": checked}
             emit(as_json, data, lambda: _summary(part, pinned, checked))
 
@@ -114,10 +119,20 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
     ) -> None:
         """Stop trusting a pinned ledger."""
         with reporting(as_json):
-            Pins(where(data_dir)).remove(name)
+            pins = Pins(where(data_dir))
+            pins.remove(name)
+            _trust_file(pins, name).unlink(missing_ok=True)
             emit(as_json, {"removed": name}, f"removed {name}")
 
     return app
+
+
+def _trust_file(pins: Pins, name: str) -> Path:
+    """The newest checkpoint accepted from pinned ledger ``name`` (where
+    ``civicid.trust.federation.Federation.open`` keeps it): it goes with its pin. Left behind,
+    a name pinned again under another key would find the old ledger's checkpoint there, refused
+    at every start (``trust_file_invalid``)."""
+    return pins.directory / f"{name}{TRUST_SUFFIX}"
 
 
 def _log_url(text: str) -> str:

@@ -1,0 +1,73 @@
+"""A pin's trust file (``<name>.checkpoint``: the newest checkpoint the desk accepted from that
+ledger) goes with the pin: removed by ``federate remove``, dropped when the name is pinned
+again under another key. Left behind, it was the old ledger's checkpoint, refused under the
+new key at every start: the desk could not open until it was found and removed by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from civicid.checkpoint import NoteSigner
+from tests.federation.test_cli import run
+from tests.federation.world import Countries, desk, policy_text
+from tests.verifier.attacks import fresh, passes
+from tests.verifier.world import NATIONAL_ID, settings_for
+
+
+def pin_by_cli(countries: Countries, policy: Path, *extra: str) -> None:
+    governance = countries.abroad.genesis.governance.did
+    status, _, err = run("verifier", "federate", "add", "abroad",
+                         "--data-dir", str(countries.home.root), "--policy", str(policy),
+                         "--url", countries.abroad_url, "--type", NATIONAL_ID,
+                         "--governance", governance, *extra)  # fmt: skip
+    assert status == 0, err
+
+
+def checked_once(countries: Countries) -> Path:
+    abroad = countries.abroad
+    with desk(countries) as verifier:
+        presentation, nonce = fresh(abroad, verifier, abroad.credential())
+        passes(verifier, presentation, nonce=nonce)
+    trust_file = settings_for(countries.home.root).federation_path / "abroad.checkpoint"
+    assert trust_file.exists()
+    return trust_file
+
+
+def test_removing_a_pin_removes_its_trust_file(countries: Countries, tmp_path: Path) -> None:
+    policy = tmp_path / "abroad.policy"
+    policy.write_text(policy_text(countries.abroad))
+    pin_by_cli(countries, policy)
+    trust_file = checked_once(countries)
+    status, _, err = run("verifier", "federate", "remove", "abroad",
+                         "--data-dir", str(countries.home.root))  # fmt: skip
+    assert status == 0, err
+    assert not trust_file.exists()
+
+
+def test_a_name_pinned_again_under_another_key_starts_afresh(
+    countries: Countries, tmp_path: Path
+) -> None:
+    policy = tmp_path / "abroad.policy"
+    policy.write_text(policy_text(countries.abroad))
+    pin_by_cli(countries, policy)
+    trust_file = checked_once(countries)
+    other = tmp_path / "other.policy"
+    other.write_text(policy_text(countries.abroad, vkey=NoteSigner.generate("x.example/l").vkey()))
+    pin_by_cli(countries, other, "--offline")
+    assert not trust_file.exists()
+    with desk(countries):  # opens: no checkpoint of another ledger to refuse
+        pass
+    pin_by_cli(countries, policy)  # the first ledger again: accepted afresh
+    assert checked_once(countries).exists()
+
+
+def test_pinning_the_same_ledger_again_keeps_its_trust_file(
+    countries: Countries, tmp_path: Path
+) -> None:
+    policy = tmp_path / "abroad.policy"
+    policy.write_text(policy_text(countries.abroad))
+    pin_by_cli(countries, policy)
+    trust_file = checked_once(countries)
+    kept = trust_file.read_bytes()
+    pin_by_cli(countries, policy, "--type", "https://civicid.example/vct/other")
+    assert trust_file.read_bytes() == kept  # a rollback of the same ledger is still caught
