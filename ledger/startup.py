@@ -6,7 +6,9 @@ rebuilt state map must be the one it commits to.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -63,10 +65,11 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
     re-checks everything)."""
     check_snapshot_witness(store, snapshot)
     hashes = store.leaf_hashes()
-    tree = MerkleTree.from_leaf_hashes(hashes)
     total = store.size
-    opened = Opened(tree, State(reader=store.read))
-    _load_snapshot(store, snapshot, opened)
+    with collector_paused():
+        tree = MerkleTree.from_leaf_hashes(hashes)
+        opened = Opened(tree, State(reader=store.read))
+        _load_snapshot(store, snapshot, opened)
     start, state = opened.snapshot_size, opened.state
     if progress is not None:
         if opened.snapshot_size:
@@ -93,6 +96,27 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
     if progress is not None:
         progress(Loading(REPLAYED, total, total))
     return opened
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while the snapshot's millions of long-lived,
+    acyclic objects are made (and enabled again after, if it was): each young-generation
+    collection on the way re-walked every object made since the last, and the full ones all
+    of them, which was ~40% of loading a 1M-entry snapshot. Reference counting still frees
+    everything the load lets go of."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # What was made is young to the collector: left there, the next collections would
+        # walk all of it twice on its way to the oldest generation. Freezing moves it
+        # out of the generations and unfreezing puts it in the oldest, walking nothing.
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def check_snapshot_witness(store: LogStore, path: snapshots.Slot | None) -> None:

@@ -4,6 +4,9 @@ one a full replay gives, and DID documents come back from the log, not the file.
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 import pytest
 
 from ledger import snapshot as snapshots
@@ -102,3 +105,33 @@ def test_serve_says_what_opening_does(capsys: pytest.CaptureFixture[str]) -> Non
         "  snapshot not used (damaged [state_snapshot_invalid]): replaying all 20,000 entries",
         "  replayed 10,000 of 20,000 entries",
     ]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_collector_as_it_found_it(
+    world: World, enabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic collector is paused while a snapshot loads, and then as it was; what the
+    load made is in its oldest generation, not walked again by the young collections."""
+    agency = populate(world)
+    world.ledger.close()
+    during: list[bool] = []
+    load = snapshots.load
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        during.append(gc.isenabled())
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(snapshots, "load", spied)
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        world.ledger = open_ledger(world.root, clock=world.clock)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert world.ledger.snapshot_size == world.ledger.size  # loaded from the snapshot
+    assert during == [False]
+    record = world.ledger.state.record(agency.did)
+    assert any(found is record for found in gc.get_objects(generation=2))
+    assert not any(found is record for found in gc.get_objects(generation=0))
