@@ -110,6 +110,36 @@ class MerkleTree:
             tree._levels.append(bytearray(level))
         return tree
 
+    @classmethod
+    def from_levels(cls, leaf_hashes: bytes, upper: Sequence[bytes]) -> MerkleTree:
+        """The tree of ``leaf_hashes`` from the levels above them as ``upper_levels`` gave
+        them, taken as they are: no node is hashed, only each level's length is checked. For
+        levels its caller vouches for (a snapshot this ledger signed, bound to these very
+        leaves by their digest, whose root is then held to a signed checkpoint)."""
+        if not all(type(level) is bytes for level in (leaf_hashes, *upper)):
+            raise HASH_MALFORMED("a tree's levels are byte strings")
+        if len(leaf_hashes) % HASH_SIZE:
+            raise HASH_MALFORMED("leaf hashes are not a multiple of 32 bytes")
+        size = len(leaf_hashes) // HASH_SIZE
+        if len(upper) != max(size.bit_length() - 1, 0):
+            raise HASH_MALFORMED(f"a tree of {size} leaves has {size.bit_length()} levels")
+        tree = cls()
+        tree._levels = [bytearray(leaf_hashes)]
+        for level, data in enumerate(upper, 1):
+            if len(data) != (size >> level) * HASH_SIZE:
+                raise HASH_MALFORMED(f"level {level} of a tree of {size} leaves is malformed")
+            tree._levels.append(bytearray(data))
+        return tree
+
+    def upper_levels(self, size: int) -> list[bytes]:
+        """The levels above the leaves of the tree's first ``size`` leaves (each level's
+        complete aligned subtrees), for ``from_levels``."""
+        self._check_range(0, size, self.size, "tree size")
+        return [
+            bytes(self._levels[level][: (size >> level) * HASH_SIZE])
+            for level in range(1, size.bit_length())
+        ]
+
     @property
     def size(self) -> int:
         return len(self._levels[0]) // HASH_SIZE

@@ -111,6 +111,13 @@ class _Node:
 _Tree = _Leaf | _Node | None
 
 
+# The packed form's node tags (``StateMap.packed``), one byte per node in preorder.
+_PACKED_LEAF: Final = 0
+_PACKED_NODE: Final = 1  # both children
+_PACKED_LEFT: Final = 2  # a left child only (the right subtree is empty)
+_PACKED_RIGHT: Final = 3  # a right child only
+
+
 def _hash_of(tree: _Tree) -> bytes:
     return EMPTY if tree is None else tree.hash
 
@@ -200,6 +207,87 @@ class StateMap:
         if any(a.key == b.key for a, b in itertools.pairwise(leaves)):
             raise MAP_PROOF_MALFORMED("a key appears twice")
         return cls(_build(leaves, 0), len(leaves))
+
+    @classmethod
+    def from_packed(
+        cls,
+        shape: bytes,
+        keys: bytes,
+        values: bytes,
+        hashes: bytes,
+        held: dict[int, bytes] | None = None,
+    ) -> StateMap:
+        """The map ``packed`` gave, its node hashes taken as they are: nothing is hashed. For
+        a packed map its caller vouches for (a snapshot this ledger signed, whose root is then
+        held to a signed checkpoint); only the form is checked here (``map_proof_malformed``):
+        every node has its hash, every leaf its key and value, and the nodes make one tree.
+        ``held`` is filled with each leaf's value by its key (as an int), made of the map's
+        own objects."""
+        if not all(type(part) is bytes for part in (shape, keys, values, hashes)):
+            raise MAP_PROOF_MALFORMED("a packed map is four byte strings")
+        count = len(keys) // HASH_SIZE
+        if (
+            len(keys) % HASH_SIZE
+            or len(values) != len(keys)
+            or len(hashes) != len(shape) * HASH_SIZE
+        ):
+            raise MAP_PROOF_MALFORMED("a packed map's parts do not match")
+        stack: list[_Tree] = []
+        pop, push, leaf = stack.pop, stack.append, count
+        node: _Leaf | _Node
+        try:
+            # Preorder read backwards: each node's subtrees are on the stack, left on top.
+            for i in range(len(shape) - 1, -1, -1):
+                tag = shape[i]
+                if tag == _PACKED_LEAF:
+                    leaf -= 1
+                    at = leaf * HASH_SIZE
+                    node = _Leaf(
+                        int.from_bytes(keys[at : at + HASH_SIZE], "big"),
+                        values[at : at + HASH_SIZE],
+                    )
+                    if held is not None:
+                        held[node.key] = node.value
+                elif tag == _PACKED_NODE:
+                    node = _Node(pop(), pop())
+                elif tag == _PACKED_LEFT:
+                    node = _Node(pop(), None)
+                elif tag == _PACKED_RIGHT:
+                    node = _Node(None, pop())
+                else:
+                    raise MAP_PROOF_MALFORMED(f"a packed map's node tag {tag} is unknown")
+                node._hash = hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]
+                push(node)
+        except IndexError as exc:  # a node without the subtrees its tag names
+            raise MAP_PROOF_MALFORMED("a packed map's nodes do not make a tree") from exc
+        if leaf != 0 or len(stack) != (1 if shape else 0):
+            raise MAP_PROOF_MALFORMED("a packed map's nodes do not make one tree of its leaves")
+        return cls(stack[0] if stack else None, count)
+
+    def packed(self) -> tuple[bytes, bytes, bytes, bytes]:
+        """(shape, keys, values, hashes): a tag per node in preorder (``_PACKED_*``), each
+        leaf's key and value in key order, each node's hash in preorder; ``from_packed``
+        rebuilds the map from them without hashing."""
+        shape, keys, values, hashes = bytearray(), bytearray(), bytearray(), bytearray()
+        stack: list[_Tree] = [self._root]
+        while stack:
+            tree = stack.pop()
+            if isinstance(tree, _Node):
+                if tree.left is None:
+                    shape.append(_PACKED_RIGHT)
+                elif tree.right is None:
+                    shape.append(_PACKED_LEFT)
+                else:
+                    shape.append(_PACKED_NODE)
+                stack.extend((tree.right, tree.left))
+            elif tree is not None:
+                shape.append(_PACKED_LEAF)
+                keys += tree.key.to_bytes(HASH_SIZE, "big")
+                values += tree.value
+            else:
+                continue
+            hashes += tree.hash
+        return bytes(shape), bytes(keys), bytes(values), bytes(hashes)
 
     @property
     def root(self) -> bytes:

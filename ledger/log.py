@@ -135,7 +135,12 @@ class Ledger:
         self._served: View | None = None
         if self._view.checkpoint and not store.readonly:
             self.store.put_checkpoint(self._view.checkpoint)
-            if self._view.size - self.snapshot_size >= snapshots.REFRESH_AFTER:
+            # After a long replay, or from a snapshot of an older format: the next open
+            # loads a fresh one of the current format.
+            if (
+                self._view.size - self.snapshot_size >= snapshots.REFRESH_AFTER
+                or 0 < opened.snapshot_format < snapshots.FORMAT
+            ):
                 with contextlib.suppress(Error):  # only the next start-up's speed is lost
                     self._write_snapshot()
 
@@ -189,7 +194,9 @@ class Ledger:
             or self.tree.size != view.size
         ):
             return
-        snapshots.write(self.snapshot_path, self.state, view.size, view.checkpoint, self.signer)
+        snapshots.write(
+            self.snapshot_path, self.state, view.size, view.checkpoint, self.signer, self.tree
+        )
         self.snapshot_size = view.size
 
     # -- writing ---------------------------------------------------------------------------

@@ -344,7 +344,7 @@ def refresh_snapshot(url: str, signer: NoteSigner) -> int:
         view = reader.signed
         if view.size <= reader.snapshot_size:
             return reader.snapshot_size
-        data = snapshots.dump(reader.state, view.size, view.checkpoint, signer)
+        data = snapshots.dump(reader.state, view.size, view.checkpoint, signer, reader.tree)
         if not reader.store.offer_snapshot(data, view.size):
             return reader.store.snapshot_size() or view.size
         return view.size

@@ -10,10 +10,17 @@ be read as a checkpoint. A snapshot is used only once it is shown to describe th
    and the body has the digest it signs (fields the state map does not commit to, such as a
    DID's role and bases, next-key hashes, a grant or type metadata, cannot be altered on disk
    without the key);
-2. the checkpoint inside verifies with that key and signs the stored tree's root at its size;
+2. the checkpoint inside verifies with that key and signs the stored tree's root at its size:
+   the snapshot's tree levels are those of the log's own leaf hashes (computed afresh from
+   ``log.dat`` at every open) by their digest, and their root is the one signed;
 3. the state map rebuilt from it has the root that checkpoint signs;
 4. every name's latest entry in the state (each DID's head, each accreditation's grant or
    revocation, each type's and list's latest) is the one the map holds, and nothing else.
+
+The tree's levels above its leaves and the state map's node hashes are kept as written, not
+hashed again (at 1M entries, ~1.5M hashes of a start-up): a damaged byte anywhere in them
+fails the body's digest (step 1), and only the checkpoint key can sign other ones, a key
+which can sign any checkpoint too. Their roots are still held to the signed checkpoint.
 
 Anything else (missing, damaged, truncated, another ledger's, unsigned or signed by another
 key) is ignored with its reason and the state rebuilt by replay. But a snapshot this ledger
@@ -47,7 +54,7 @@ from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
 from civicid.did import DID
 from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
-from civicid.merkle import MerkleTree
+from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.statemap import StateMap, map_key, map_value, root_in
 from civicid.type_metadata import check_metadata
 from ledger import issuance
@@ -64,7 +71,12 @@ from ledger.state import (
 
 FILE: Final = "state.snapshot"
 # 3: a status list version carries its revoked and suspended counts.
-MAGIC: Final = b"civicid-state-snapshot 3\n"
+# 4: the tree's levels (with the digest of the leaves under them) and the state map packed
+# with its node hashes. A format-3 snapshot still loads (hashing both as before), and the
+# ledger then writes a format-4 one.
+FORMAT: Final = 4
+MAGIC: Final = b"civicid-state-snapshot 4\n"
+FORMATS: Final = {MAGIC: FORMAT, b"civicid-state-snapshot 3\n": 3}
 # The signed note's first line: no checkpoint starts with it and has "size N" as its second
 # line, so a snapshot's signature can never pass for a checkpoint's (domain separation).
 NOTE_HEADER: Final = "civicid-state-snapshot"
@@ -129,8 +141,10 @@ def _record(record: DidRecord) -> dict[str, Any]:
     }
 
 
-def _body(state: State, size: int, checkpoint: str) -> dict[str, Any]:
+def _body(state: State, size: int, checkpoint: str, tree: MerkleTree) -> dict[str, Any]:
+    leaves = tree.leaf_hashes()[: size * HASH_SIZE]
     return {
+        "format": FORMAT,
         "size": size,
         "checkpoint": checkpoint,
         "origin": state.origin,
@@ -166,7 +180,8 @@ def _body(state: State, size: int, checkpoint: str) -> dict[str, Any]:
         ],
         "revoked": [(uri, sorted(indexes)) for uri, indexes in state.status_revoked.items()],
         "extensions": state.extensions,
-        "map": list(state.statemap.items()),
+        "tree": (hashlib.sha256(leaves).digest(), tree.upper_levels(size)),
+        "map": state.statemap.packed(),
     }
 
 
@@ -174,20 +189,28 @@ def note_text(origin: str, size: int, digest: bytes) -> str:
     return f"{NOTE_HEADER}\nsize {size}\norigin {origin}\nsha256 {b64_encode(digest)}\n"
 
 
-def dump(state: State, size: int, checkpoint: str, signer: NoteSigner) -> bytes:
-    """``state`` (as of the first ``size`` entries, which ``checkpoint`` signs) as bytes,
-    signed by ``signer`` (the ledger's checkpoint key)."""
+def dump(state: State, size: int, checkpoint: str, signer: NoteSigner, tree: MerkleTree) -> bytes:
+    """``state`` (as of the first ``size`` entries, which ``checkpoint`` signs) and the
+    tree of those entries (``tree``'s first ``size`` leaves) as bytes, signed by ``signer``
+    (the ledger's checkpoint key)."""
     if state.origin is None:
         raise STATE_SNAPSHOT_INVALID("a ledger without its genesis has no state to snapshot")
-    data = pickle.dumps(_body(state, size, checkpoint), protocol=PICKLE_PROTOCOL)
+    data = pickle.dumps(_body(state, size, checkpoint, tree), protocol=PICKLE_PROTOCOL)
     note = signer.sign(note_text(state.origin, size, hashlib.sha256(data).digest())).encode()
     return MAGIC + NOTE_LENGTH.pack(len(note)) + note + data
 
 
-def write(path: Path | Row, state: State, size: int, checkpoint: str, signer: NoteSigner) -> None:
+def write(
+    path: Path | Row,
+    state: State,
+    size: int,
+    checkpoint: str,
+    signer: NoteSigner,
+    tree: MerkleTree,
+) -> None:
     """Replace the snapshot at ``path`` atomically: a crash at any point (kill -9 included)
     leaves the old snapshot or the new one, never a mix."""
-    data = dump(state, size, checkpoint, signer)
+    data = dump(state, size, checkpoint, signer, tree)
     if not isinstance(path, Path):
         path.put(data, size)
         return
@@ -205,15 +228,16 @@ def write(path: Path | Row, state: State, size: int, checkpoint: str, signer: No
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
 
 
-def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
+def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes, int]:
     """The size and body digest the snapshot's note signs (by ``vkey``, for ``origin``),
-    and the body as found (not yet held to the digest)."""
+    the body as found (not yet held to the digest) and the format its magic line names."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise STATE_SNAPSHOT_INVALID(f"cannot read the snapshot: {exc}") from exc
+    magic = raw[: len(MAGIC)]  # every format's magic line is as long
     start = len(MAGIC) + NOTE_LENGTH.size
-    if not raw.startswith(MAGIC) or len(raw) < start:
+    if magic not in FORMATS or len(raw) < start:
         raise STATE_SNAPSHOT_INVALID("the file is not a state snapshot (or is truncated)")
     (length,) = NOTE_LENGTH.unpack_from(raw, len(MAGIC))
     if length > MAX_NOTE_BYTES or len(raw) < start + length:
@@ -235,7 +259,7 @@ def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes]:
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed digest is malformed") from exc
     if not size_line.isdigit():
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed size is malformed")
-    return int(size_line), signed_digest, data
+    return int(size_line), signed_digest, data, FORMATS[magic]
 
 
 def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:
@@ -252,8 +276,9 @@ def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:
 
 def read(path: Slot, *, vkey: str, origin: str) -> dict[str, Any]:
     """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
-    check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that."""
-    size, signed_digest, data = _signed(path, vkey=vkey, origin=origin)
+    check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that. Its
+    ``format`` is the one its magic line names (the body, which is signed, says it too)."""
+    size, signed_digest, data, version = _signed(path, vkey=vkey, origin=origin)
     if hashlib.sha256(data).digest() != signed_digest:
         raise STATE_SNAPSHOT_INVALID("the snapshot is damaged: its body is not the one signed")
     try:
@@ -264,38 +289,52 @@ def read(path: Slot, *, vkey: str, origin: str) -> dict[str, Any]:
         raise STATE_SNAPSHOT_INVALID(f"the snapshot cannot be read: {exc!r}") from exc
     if not isinstance(body, dict) or str(body.get("size")) != str(size):
         raise STATE_SNAPSHOT_INVALID("the snapshot's body is not the one its note describes")
+    if body.setdefault("format", 3) != version:  # format 3 did not name itself
+        raise STATE_SNAPSHOT_INVALID("the snapshot's body is not of the format it is filed as")
     return body
 
 
-def load(path: Slot, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State, int]:
-    """The state the snapshot at ``path`` holds and its size, once shown to describe the log
-    whose stored tree is ``tree`` and whose genesis names checkpoint key ``vkey`` and
-    ``origin`` (module docstring, steps 1-4)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class Loaded:
+    """A snapshot shown to describe the log: its state, its size, the tree of its entries
+    and the format it was written in."""
+
+    state: State
+    size: int
+    tree: MerkleTree  # of the log's first ``size`` entries
+    format: int
+
+
+def load(path: Slot, *, leaves: bytes, vkey: str, origin: str) -> Loaded:
+    """The snapshot at ``path`` once shown to describe the log whose leaf hashes (computed
+    from the log at this open) are ``leaves`` and whose genesis names checkpoint key ``vkey``
+    and ``origin`` (module docstring, steps 1-4)."""
     # 1. Signed by this ledger's checkpoint key; the body is the one signed.
     body = read(path, vkey=vkey, origin=origin)
     try:
         size, note = body["size"], body["checkpoint"]
         # 2. Its checkpoint is this ledger's and signs the stored tree at its size.
         signed = open_checkpoint(note, NoteVerifier(vkey), origin=origin)
-        if signed.size != size or not 0 < size <= tree.size:
+        held_size = len(leaves) // HASH_SIZE
+        if signed.size != size or not 0 < size <= held_size:
             raise STATE_SNAPSHOT_INVALID(
-                f"the snapshot is of {size:,} entries, the log holds {tree.size:,}"
+                f"the snapshot is of {size:,} entries, the log holds {held_size:,}"
             )
+        tree = _tree(body, leaves[: size * HASH_SIZE])
         if tree.root(size) != signed.root:
             raise STATE_SNAPSHOT_INVALID("the snapshot's checkpoint does not sign this log")
         # 3. The map rebuilt from it is the one the checkpoint signs.
-        mapped = StateMap.build(body["map"])
+        mapped, held = _map(body)
         if mapped.root != root_in(signed.extensions):
             raise STATE_SNAPSHOT_INVALID("the snapshot's state map is not the signed one")
         state = _state(body, mapped, size)
         # 4. Every name's latest entry in the state is the one the map holds. The map was
-        # built from these pairs (no key twice), so it holds exactly ``held``: one dict
-        # look-up per name, not a walk down the map.
-        held = dict(body["map"])
+        # built from these pairs, so it holds exactly ``held`` (when no key is there twice):
+        # one dict look-up per name, not a walk down the map.
         count = 0
         for kind, name, seq, leaf in _latest(state):
             count += 1
-            if held.get(map_key(kind, name)) != map_value(leaf, seq):
+            if held.get(int.from_bytes(map_key(kind, name), "big")) != map_value(leaf, seq):
                 raise STATE_SNAPSHOT_INVALID(f"the snapshot's {kind} {name} is not the mapped one")
         if count != mapped.size or len(held) != mapped.size:
             raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
@@ -305,7 +344,28 @@ def load(path: Slot, *, tree: MerkleTree, vkey: str, origin: str) -> tuple[State
         raise STATE_SNAPSHOT_INVALID(f"the snapshot does not check: {exc.message}") from exc
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise STATE_SNAPSHOT_INVALID(f"the snapshot is malformed: {exc!r}") from exc
-    return state, size
+    return Loaded(state, size, tree, body["format"])
+
+
+def _tree(body: dict[str, Any], leaves: bytes) -> MerkleTree:
+    """The tree of ``leaves`` (the log's, as of the snapshot's size): its levels as the
+    snapshot keeps them once they are shown to stand on these leaves, or (format 3) hashed."""
+    if body["format"] < FORMAT:
+        return MerkleTree.from_leaf_hashes(leaves)
+    digest, levels = body["tree"]
+    if hashlib.sha256(leaves).digest() != digest:
+        raise STATE_SNAPSHOT_INVALID("the snapshot's tree is not of this log's entries")
+    return MerkleTree.from_levels(leaves, levels)
+
+
+def _map(body: dict[str, Any]) -> tuple[StateMap, dict[int, bytes]]:
+    """The state map the snapshot keeps, and what it holds by key (as an int)."""
+    if body["format"] < FORMAT:
+        pairs = body["map"]
+        return StateMap.build(pairs), {int.from_bytes(k, "big"): v for k, v in pairs}
+    held: dict[int, bytes] = {}
+    shape, keys, values, hashes = body["map"]
+    return StateMap.from_packed(shape, keys, values, hashes, held), held
 
 
 # Where a DID version's next-key hashes stand among its fields (the snapshot's tuple order).

@@ -54,6 +54,7 @@ class Opened:
     state: State
     snapshot_size: int = 0  # entries the snapshot covered (0: none used)
     snapshot_refused: str | None = None  # why a snapshot found was not used
+    snapshot_format: int = 0  # the format of the snapshot used (0: none used)
     # The state map's root when the state stood at the last signed checkpoint's size, if
     # that size was reached while opening (see ``check_last_checkpoint``).
     map_root_at: dict[int, bytes] = field(default_factory=dict)
@@ -67,9 +68,12 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
     hashes = store.leaf_hashes()
     total = store.size
     with collector_paused():
-        tree = MerkleTree.from_leaf_hashes(hashes)
-        opened = Opened(tree, State(reader=store.read))
-        _load_snapshot(store, snapshot, opened)
+        opened = Opened(MerkleTree(), State(reader=store.read))
+        _load_snapshot(store, snapshot, opened, hashes)
+        if not opened.snapshot_size:
+            opened.tree = MerkleTree.from_leaf_hashes(hashes)
+    for seq in range(opened.snapshot_size or total, total):  # the tree of what follows it
+        opened.tree.append(hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE])
     start, state = opened.snapshot_size, opened.state
     if progress is not None:
         if opened.snapshot_size:
@@ -144,7 +148,9 @@ def _size_of(note: str) -> int | None:
         return None  # check_last_checkpoint refuses it with its reason
 
 
-def _load_snapshot(store: LogStore, path: snapshots.Slot | None, opened: Opened) -> None:
+def _load_snapshot(
+    store: LogStore, path: snapshots.Slot | None, opened: Opened, leaves: bytes
+) -> None:
     """Put the snapshot's state in ``opened`` if there is one that describes this log; else
     keep why not (the log is the truth: the state is then rebuilt from it)."""
     if path is None or not path.exists() or store.size == 0:
@@ -154,12 +160,13 @@ def _load_snapshot(store: LogStore, path: snapshots.Slot | None, opened: Opened)
         if genesis.type != GENESIS:
             raise STATE_SNAPSHOT_INVALID("the log does not start with a genesis")
         vkey = str(genesis.body.get("checkpointKey"))
-        state, size = snapshots.load(path, tree=opened.tree, vkey=vkey, origin=genesis.ledger)
+        loaded = snapshots.load(path, leaves=leaves, vkey=vkey, origin=genesis.ledger)
     except Error as exc:
         opened.snapshot_refused = f"{exc.message} [{exc.code}]"
         return
-    state.reader = store.read
-    opened.state, opened.snapshot_size = state, size
+    loaded.state.reader = store.read
+    opened.state, opened.tree = loaded.state, loaded.tree
+    opened.snapshot_size, opened.snapshot_format = loaded.size, loaded.format
 
 
 def check_last_checkpoint(store: LogStore, opened: Opened) -> None:

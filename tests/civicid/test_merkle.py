@@ -318,3 +318,43 @@ def test_large_tree_root_and_proofs_use_stored_subtrees() -> None:
         proof = tree.inclusion_proof(index, size)
         verify_inclusion(leaves[index], index, size, proof, tree.root(size))
     verify_consistency(65_537, n, tree.root(65_537), tree.root(), tree.consistency_proof(65_537, n))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=300), st.data())
+def test_a_tree_from_its_kept_levels_is_the_tree(n: int, data: st.DataObject) -> None:
+    """``upper_levels`` at any size and ``from_levels`` give back that size's tree exactly:
+    the same root, proofs and appends after it, without hashing a node."""
+    tree, hashes = _tree(n)
+    size = data.draw(st.integers(min_value=0, max_value=n))
+    kept = MerkleTree.from_levels(b"".join(hashes[:size]), tree.upper_levels(size))
+    fresh = MerkleTree.from_leaf_hashes(b"".join(hashes[:size]))
+    assert kept.size == size and kept.root() == fresh.root() == root_of(hashes[:size])
+    for h in hashes[size:]:
+        kept.append(h)
+    assert kept.root() == tree.root()
+    if n:
+        assert kept.inclusion_proof(0, n) == tree.inclusion_proof(0, n)
+        assert kept.consistency_proof(1, n) == tree.consistency_proof(1, n)
+
+
+def test_kept_levels_of_the_wrong_form_are_refused() -> None:
+    tree = MerkleTree.from_leaf_hashes(b"".join(LEAVES))  # 8 leaves: levels 1, 2 and 3
+    leaves, levels = tree.leaf_hashes(), tree.upper_levels(8)
+    assert [len(level) for level in levels] == [4 * HASH_SIZE, 2 * HASH_SIZE, HASH_SIZE]
+    for bad_leaves, bad_levels in [
+        (leaves, levels[:-1]),  # a level missing
+        (leaves, [*levels, levels[-1]]),  # one too many
+        (leaves, [levels[0][:-1], *levels[1:]]),  # a level a byte short
+        (leaves, [levels[1], levels[0], levels[2]]),  # levels swapped
+        (leaves + b"\x00", levels),  # leaves not whole hashes
+        (leaves, [bytearray(levels[0]), *levels[1:]]),  # not bytes
+        (list(leaves), levels),
+    ]:
+        with pytest.raises(InvalidInput) as exc:
+            MerkleTree.from_levels(bad_leaves, bad_levels)  # type: ignore[arg-type]
+        assert exc.value.code == "hash_malformed"
+    assert MerkleTree.from_levels(b"", []).root() == EMPTY_ROOT
+    with pytest.raises(InvalidInput) as exc:
+        tree.upper_levels(9)
+    assert exc.value.code == "proof_out_of_range"

@@ -147,3 +147,51 @@ def test_random_updates_match_a_fresh_build(updates: list[tuple[int, bytes]]) ->
     for name in range(31):
         key = map_key("type", str(name))
         verify_map(state.root, key, final.get(key), state.prove(key))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 17, 300])
+def test_a_packed_map_is_the_map(count: int) -> None:
+    """``packed`` then ``from_packed`` gives back the map: the same root, items, size,
+    look-ups, proofs and updates after it, without hashing a node."""
+    state, items = filled(count)
+    packed = StateMap.from_packed(*state.packed())
+    assert packed.root == state.root and packed.size == state.size == count
+    assert list(packed.items()) == list(state.items())
+    probes = [*items, map_key("did", "absent")]
+    for key in probes:
+        assert packed.get(key) == items.get(key)
+        assert packed.prove(key) == state.prove(key)
+        verify_map(packed.root, key, items.get(key), packed.prove(key))
+    changed = map_value(b"\x01" * 32, 9)
+    for key in probes[-2:]:
+        assert packed.set(key, changed).root == state.set(key, changed).root
+    shape, keys, values, hashes = state.packed()
+    assert len(keys) == len(values) == 32 * count and len(hashes) == 32 * len(shape)
+
+
+def test_packed_maps_of_the_wrong_form_are_refused() -> None:
+    state, _ = filled(17)
+    shape, keys, values, hashes = state.packed()
+    for bad in [
+        (shape, keys[:-1], values[:-1], hashes),  # keys not whole
+        (shape, keys, values[:-32], hashes),  # a value missing
+        (shape, keys, values, hashes[:-32]),  # a hash missing
+        (shape[:-1], keys, values, hashes[:-32]),  # a node missing
+        (shape + b"\x00", keys, values, hashes + bytes(32)),  # a leaf without its key
+        (b"\x01" + shape, keys, values, bytes(32) + hashes),  # a node without a sibling
+        (b"\x07" + shape[1:], keys, values, hashes),  # no such tag
+        (shape[1:] + shape[:1], keys, values, hashes),  # a root left over
+        (list(shape), keys, values, hashes),  # not bytes
+        (shape, bytearray(keys), values, hashes),
+    ]:
+        with pytest.raises(Error) as exc:
+            StateMap.from_packed(*bad)  # type: ignore[arg-type]
+        assert exc.value.code == "map_proof_malformed", bad
+    assert StateMap.from_packed(b"", b"", b"", b"").root == EMPTY
+
+
+def test_a_packed_map_tells_what_it_holds() -> None:
+    state, items = filled(40)
+    held: dict[int, bytes] = {}
+    StateMap.from_packed(*state.packed(), held)
+    assert held == {int.from_bytes(key, "big"): value for key, value in items.items()}
