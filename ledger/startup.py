@@ -7,6 +7,7 @@ rebuilt state map must be the one it commits to.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | 
         _load_snapshot(store, snapshot, opened, hashes)
         if not opened.snapshot_size:
             opened.tree = MerkleTree.from_leaf_hashes(hashes)
+    release_freed_memory()
     for seq in range(opened.snapshot_size or total, total):  # the tree of what follows it
         opened.tree.append(hashes[seq * HASH_SIZE : (seq + 1) * HASH_SIZE])
     start, state = opened.snapshot_size, opened.state
@@ -121,6 +123,17 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+def release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``): the
+    snapshot's file and body are large buffers, freed once loaded, whose pages glibc would
+    otherwise keep in the process (~140 MiB at 1M entries). With another C library, nothing."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 def check_snapshot_witness(store: LogStore, path: snapshots.Slot | None) -> None:

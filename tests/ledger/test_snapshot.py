@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from ledger import snapshot as snapshots
+from ledger import startup
 from ledger.cli import replaying
 from ledger.setup import open_ledger
 from ledger.startup import REPLAYED, SNAPSHOT_LOADED, SNAPSHOT_REFUSED, Loading
@@ -135,3 +136,15 @@ def test_loading_leaves_the_collector_as_it_found_it(
     record = world.ledger.state.record(agency.did)
     assert any(found is record for found in gc.get_objects(generation=2))
     assert not any(found is record for found in gc.get_objects(generation=0))
+
+
+def test_the_memory_the_load_let_go_of_is_given_back(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(world)
+    world.ledger.close()
+    given: list[bool] = []
+    monkeypatch.setattr(startup, "release_freed_memory", lambda: given.append(True))
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == world.ledger.size and given == [True]
+    startup.release_freed_memory()  # the real one: glibc's, or nothing elsewhere
