@@ -35,7 +35,7 @@ CATEGORIES: Final = (
     ("pydantic models", ("pydantic",)),
     ("SQLite (the store's writer and reads)", ("sqlite3", "issuer/store.py")),
     ("logging", ("logging/",)),
-    ("h11 and uvicorn (HTTP parsing, the guarded server)", ("h11/", "uvicorn/", "shell/server")),
+    ("HTTP server (uvicorn, its parser, the guarded server)", ("h11/", "uvicorn/", "shell/")),
     ("starlette and FastAPI (routing, requests, responses)", ("starlette/", "fastapi/")),
     ("asyncio and threads (event loop, futures, thread pool)", ("asyncio/", "concurrent/")),
     ("SD-JWT building (disclosures, digests)", ("sdjwt",)),
