@@ -323,7 +323,10 @@ class GuardedHttpTools(HttpToolsProtocol):
             # the rest would let a client hold the connection by trickling it.
             self.transport.close()
         elif self._head_bytes > self.max_header_bytes:
-            self._refuse_head()
+            if self._busy():  # a pipelined request runs now: refused once it is answered
+                self.flow.pause_reading()
+            else:
+                self._refuse_head()
         elif not self._busy():
             self.budget.idle(self)
             if self._head_bytes:
