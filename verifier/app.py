@@ -27,7 +27,7 @@ from civicid.shell.dispatch import DirectApp, Route, ToFramework
 from civicid.wire import desk as wire
 from verifier.routes import desk as desk_routes
 from verifier.routes import oid4vp as oid4vp_routes
-from verifier.routes.deps import NO_STORE
+from verifier.routes.deps import NO_STORE, verifier_of
 from verifier.service import REQUEST_PATH, RESPONSE_PATH, Verifier
 from verifier.settings import VerifierSettings
 
@@ -36,11 +36,6 @@ TRANSACTIONS: Final = "/transactions/"
 
 REQUESTS: Final = "/requests"
 JSON_TYPE: Final = "application/json"
-
-
-def desk_of(request: Request) -> Verifier:
-    desk: Verifier = request.app.state.verifier
-    return desk
 
 
 async def new_request(request: Request) -> Response:
@@ -53,12 +48,12 @@ async def new_request(request: Request) -> Response:
         body = wire.NewRequest.model_validate_json(raw)
     except ValidationError:
         raise ToFramework(raw) from None
-    return await desk_routes.new_request(body, desk_of(request))
+    return await desk_routes.new_request(body, verifier_of(request))
 
 
 async def respond(request: Request) -> Response:
     """``POST /oid4vp/response``: the wallet's answer, to its route function."""
-    return await oid4vp_routes.response(request, desk_of(request))
+    return await oid4vp_routes.response(request, verifier_of(request))
 
 
 def direct_route(method: str, path: str) -> Route | None:
@@ -69,13 +64,13 @@ def direct_route(method: str, path: str) -> Route | None:
     if method == "GET" and path.startswith(REQUEST_PATH):
         request_id = path[len(REQUEST_PATH) :]
         if request_id and "/" not in request_id:
-            return lambda request: oid4vp_routes.request_object(request_id, desk_of(request))
+            return lambda request: oid4vp_routes.request_object(request_id, verifier_of(request))
     elif method == "POST" and path == RESPONSE_PATH:
         return respond
     elif method == "GET" and path.startswith(TRANSACTIONS):
         transaction_id = path[len(TRANSACTIONS) :]
         if transaction_id and "/" not in transaction_id:
-            return lambda request: desk_routes.transaction(transaction_id, desk_of(request))
+            return lambda request: desk_routes.transaction(transaction_id, verifier_of(request))
     return None
 
 

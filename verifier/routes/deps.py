@@ -14,9 +14,14 @@ from verifier.service import Verifier
 NO_STORE: Final = {"cache-control": "no-store"}
 
 
-async def get_verifier(request: Request) -> Verifier:
+def verifier_of(request: Request) -> Verifier:
+    """The open desk, for a route function called without the framework (``verifier.app``)."""
     verifier: Verifier = request.app.state.verifier
     return verifier
+
+
+async def get_verifier(request: Request) -> Verifier:
+    return verifier_of(request)
 
 
 async def get_templates(request: Request) -> Jinja2Templates:
