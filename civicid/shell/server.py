@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import socket
@@ -56,6 +57,12 @@ LOG_WINDOW: Final = 10.0
 # The largest body any route takes is a ledger transaction (1 MiB and its wrapper); each
 # route has its own, smaller limit. This cap bounds the routes that have none.
 MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+# Python's cyclic collector runs once this many more objects were made than freed (CPython's
+# default is 700). A request makes a few thousand that live until it is answered: at 700 the
+# collector ran ~200 times per thousand issuances, each time walking the requests in flight
+# (~0.16 ms of CPU per issuance, measured with gc.callbacks); at this, ~7 times (~0.03 ms).
+# Between runs it holds at most this many objects more, a few MiB.
+GC_YOUNG_OBJECTS: Final = 10_000
 # An answer's head and a body up to this size are joined into one buffer and one write; a
 # larger body is handed to the transport beside its head (no copy of it is made to join them).
 JOIN_MAX_BYTES: Final = 64 * 1024
@@ -445,4 +452,5 @@ def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket
 
 def serve(config: uvicorn.Config, sock: socket.socket) -> None:
     """Serve until Ctrl-C on an already bound socket (a taken port was one line earlier)."""
+    gc.set_threshold(GC_YOUNG_OBJECTS, *gc.get_threshold()[1:])
     uvicorn.Server(config).run(sockets=[sock])

@@ -3,9 +3,14 @@ for (a terminal that stops reading must not stop the services)."""
 
 from __future__ import annotations
 
+import gc
 import logging
+import socket
 
-from civicid.shell.server import Throttle
+import pytest
+import uvicorn
+
+from civicid.shell.server import GC_YOUNG_OBJECTS, Throttle, serve
 
 
 class Clock:
@@ -39,3 +44,17 @@ def test_one_warning_of_a_kind_per_window_then_the_count() -> None:
 def test_errors_always_pass() -> None:
     throttle = Throttle(window=10.0, clock=Clock())
     assert all(throttle.filter(record("a bug", logging.ERROR)) for _ in range(3))
+
+
+def test_serving_runs_the_cyclic_collector_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve`` raises the collector's first threshold (requests make many short-lived
+    objects); the older generations keep theirs."""
+    before = gc.get_threshold()
+    ran: list[bool] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets: ran.append(True))
+    try:
+        with socket.socket() as sock:
+            serve(uvicorn.Config(app=None), sock)  # type: ignore[arg-type]
+        assert ran and gc.get_threshold() == (GC_YOUNG_OBJECTS, *before[1:])
+    finally:
+        gc.set_threshold(*before)
