@@ -22,7 +22,7 @@ from typing import Any, Final
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.checkpoint_policy import CheckpointPolicy
-from civicid.errors import Error, InvalidInput, NotFound, declare
+from civicid.errors import Error, InvalidInput, NotFound, StorageError, declare
 from civicid.http import HttpClient
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
@@ -43,6 +43,9 @@ CLERK_KEY_FILE: Final = "clerk-key"  # in STATE_DIR: the clerk's API key, 0600
 # An API key is 69 ASCII characters (``issuer.clerks.KEY_PATTERN``); a file past this is not
 # one this set-up wrote.
 MAX_CLERK_KEY_BYTES: Final = 1024
+UP_GENESIS_INCOMPLETE = declare(
+    "up_genesis_incomplete", StorageError, "the ledger's genesis was cut short on a first run"
+)
 UP_IDENTITY_MISSING = declare(
     "up_identity_missing", NotFound, "the key file of an identity this set-up uses is missing"
 )
@@ -170,6 +173,12 @@ def ensure_ledger(
 
     paths = Paths(root)
     made = paths.keys.exists(CHECKPOINT_KEY) if database_url else (paths.log / "log.dat").exists()
+    if made and database_url is None and _genesis_cut_short(paths.log):
+        raise UP_GENESIS_INCOMPLETE(
+            f"{paths.log} holds no entry and no checkpoint: a first run was stopped during the"
+            f" ledger's genesis, before anything was logged or signed; remove {root} and run"
+            " again"
+        )
     if made:
         governance = load_governance(paths)
         keys = paths.keys
@@ -177,6 +186,17 @@ def ensure_ledger(
         return Ledgered(name, vkey, governance, created=False)
     genesis = initialize(root, clock=clock, database_url=database_url)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
+
+
+def _genesis_cut_short(log: Path) -> bool:
+    """The log and both checkpoint files are empty: the genesis never reached the disk (a
+    log shorter than a checkpoint it signed is the ledger's own ``store_truncated``)."""
+
+    def empty(name: str) -> bool:
+        path = log / name
+        return not path.exists() or path.stat().st_size == 0
+
+    return all(empty(name) for name in ("log.dat", "checkpoint.dat", "acknowledged.dat"))
 
 
 def ledger_settings(
