@@ -178,10 +178,11 @@ class Resolver:
         document: dict[str, Any] | None,
     ) -> dict[str, Any]:
         first = visible[0]
+        version_time = iso(selected.time)
         meta: dict[str, Any] = {
-            "created": iso(first.time),
+            "created": version_time if first is selected else iso(first.time),
             "versionId": selected.version_id,
-            "versionTime": iso(selected.time),
+            "versionTime": version_time,
             "ledger": {
                 "seq": selected.seq,
                 "leafHash": selected.leaf_hash.hex(),
@@ -189,7 +190,7 @@ class Resolver:
             },
         }
         if selected.number > 1:
-            meta["updated"] = iso(selected.time)
+            meta["updated"] = version_time
         if selected.number < len(visible):
             following = visible[selected.number]
             meta["nextVersionId"] = following.version_id

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bisect
 import dataclasses
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +28,24 @@ from ledger.errors import (
 # twice ledger.log.MAX_BATCH: a document applied in a batch can be asked for again (a create
 # then a rotation in the same batch) before the batch reaches the store to be read back.
 MAX_CACHED_DOCUMENTS: Final = 10_000
+
+
+def logged_document(entry: bytes) -> dict[str, Any] | None:
+    """The ``document`` of a DID entry this ledger logged, read from its JWS payload alone
+    (None if it is not there). The entry was parsed and checked in full when it was logged
+    and at every replay, and the store checks its CRC as it reads it back, so an answer
+    needs only its payload: not the header, the signature, or the strict parser's checks
+    (canonical base64, no duplicate keys), which were half of a first resolution's CPU."""
+    parts = entry.split(b".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1]
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4)))
+        document = data["body"]["document"]
+    except (binascii.Error, ValueError, TypeError, KeyError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +270,10 @@ class State:
             return cached.data
         if self.reader is None:
             raise LEDGER_NOT_INITIALIZED("no log to read documents from")
-        data: dict[str, Any] = Transaction.parse(self.reader(version.seq)).body["document"]
+        entry = self.reader(version.seq)
+        data = logged_document(entry)
+        if data is None:  # not the entry it was logged as: the full parse says how
+            data = Transaction.parse(entry).body["document"]
         return data
 
     def live_document(self, did: DID) -> Document:

@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
+from civicid.encoding import b64_encode
+from civicid.errors import Error
+from civicid.transaction import Transaction
 from ledger.resolution import Resolver, iso
+from ledger.state import logged_document
 from tests.ledger.conftest import World
 
 
@@ -149,3 +153,34 @@ def test_results_match_the_did_resolution_openapi_description(world: World) -> N
     broken = {"didResolutionMetadata": {"error": {"title": "no type"}}}
     with pytest.raises(jsonschema.ValidationError):
         check_against("ResolutionResult", broken)
+
+
+def test_a_first_resolution_reads_the_document_from_the_payload_alone(world: World) -> None:
+    """An answer's document is read from its entry's payload only: the same document the
+    full parse gives, for every DID version logged; anything else falls back to the parse."""
+    agency = world.register("agency", prerotate=True)
+    _, update = agency.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
+    world.ledger.submit(update)
+    read = 0
+    for record in world.ledger.state.dids.values():
+        for version in record.versions:
+            entry = world.ledger.entry(version.seq)
+            assert logged_document(entry) == Transaction.parse(entry).body["document"]
+            read += 1
+    assert read >= 3
+    header, payload, signature = world.ledger.entry(1).split(b".")
+    for other in [
+        b"not a jws",
+        header + b"." + payload,
+        header + b".!!!." + signature,
+        header + b"." + b64_encode(b'{"body": {}}').encode() + b"." + signature,
+        header + b"." + b64_encode(b'{"body": {"document": 3}}').encode() + b"." + signature,
+        header + b"." + b64_encode(b"[1]").encode() + b"." + signature,
+    ]:
+        assert logged_document(other) is None, other
+    # A reader whose entry is not one of ours: the full parse answers, with its code.
+    world.ledger.state.documents.clear()  # nothing parsed kept: read from the entry
+    world.ledger.state.reader = lambda seq: b"not a jws"
+    with pytest.raises(Error) as info:
+        world.ledger.state.document_data(world.ledger.state.record(agency.did).current)
+    assert info.value.code == "jws_malformed"
