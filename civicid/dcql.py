@@ -146,7 +146,8 @@ def select(claims: Mapping[str, Any], path: ClaimPath, *, checked: bool = False)
         following: list[Any] = []
         for element in selection:
             if isinstance(part, str):
-                if not isinstance(element, Mapping):
+                # A parsed credential's objects are dicts: the abstract check is for the rest.
+                if type(element) is not dict and not isinstance(element, Mapping):
                     raise DCQL_PATH_NOT_FOUND(f"{part!r} selected in something not an object")
                 if part in element:
                     following.append(element[part])

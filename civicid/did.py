@@ -9,6 +9,7 @@ Documents are validated with pydid before the ledger stores them.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ FRAGMENT_PATTERN: Final = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
 MAX_DOCUMENT_BYTES: Final = 16 * 1024
 MAX_VERIFICATION_METHODS: Final = 16
 MAX_SERVICES: Final = 16
+# Well-formed DIDs and key ids remembered (a few hundred bytes each): a desk reads the same
+# few issuers' names in every credential; a flood of new ones only pushes the oldest out.
+MAX_REMEMBERED_IDS: Final = 4096
 
 CONTEXT: Final = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
 VM_TYPE: Final = "JsonWebKey2020"
@@ -67,14 +71,26 @@ DID_DEACTIVATED = declare("did_deactivated", Gone, "the DID has been deactivated
 
 def parse_did(value: str) -> DID:
     """A syntactically valid did:civicid identifier, or ``did_invalid``."""
-    if not isinstance(value, str) or not DID_PATTERN.fullmatch(value):
+    if not isinstance(value, str) or not _is_did(value):
         raise DID_INVALID(f"not a did:{METHOD} identifier: {str(value)[:80]!r}")
     return DID(value)
 
 
+@functools.lru_cache(maxsize=MAX_REMEMBERED_IDS)
+def _is_did(value: str) -> bool:
+    return DID_PATTERN.fullmatch(value) is not None
+
+
 def split_key_id(kid: str) -> tuple[DID, str]:
     """Split a DID URL ``did:civicid:x#frag`` into the DID and the fragment."""
-    if not isinstance(kid, str) or "#" not in kid:
+    if not isinstance(kid, str):
+        raise KID_INVALID("kid must be a DID URL with a fragment")
+    return _split_key_id(kid)
+
+
+@functools.lru_cache(maxsize=MAX_REMEMBERED_IDS)  # errors are raised anew, never remembered
+def _split_key_id(kid: str) -> tuple[DID, str]:
+    if "#" not in kid:
         raise KID_INVALID("kid must be a DID URL with a fragment")
     did, _, fragment = kid.partition("#")
     if not FRAGMENT_PATTERN.fullmatch(fragment):

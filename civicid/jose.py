@@ -142,12 +142,17 @@ class PublicKey:
     jwcrypto JWK is made only when asked for (thumbprints, interop).
     """
 
-    __slots__ = ("_json", "_jwk", "_key", "_kty_crv", "_thumbprint")
+    __slots__ = ("_ecdsa_size", "_json", "_jwk", "_key", "_kty_crv", "_thumbprint")
 
     def __init__(self, value: dict[str, Any], key: VerifyingKey) -> None:
         self._json = value
         self._key = key
         self._kty_crv: tuple[str, str] = (value["kty"], value["crv"])  # asked at every check
+        # An ECDSA key's coordinate size (its signatures are twice that), None for Ed25519:
+        # known once here, where asking the key's (abstract) class costs more at every check.
+        self._ecdsa_size: int | None = (
+            None if isinstance(key, ed25519.Ed25519PublicKey) else CURVES[value["crv"]][0]
+        )
         self._jwk: jwk.JWK | None = None
         self._thumbprint: str | None = None
 
@@ -232,18 +237,18 @@ class PublicKey:
         """RFC 7518 §3.4 / RFC 8037 §3.1 signature check; ``alg`` must fit this key."""
         if not self.accepts_alg(alg):
             raise JWS_ALG_KEY_MISMATCH(f"{alg} does not fit the signer's key")
+        size = self._ecdsa_size
         try:
-            if isinstance(self._key, ed25519.Ed25519PublicKey):
-                self._key.verify(signature, data)
+            if size is None:
+                self._key.verify(signature, data)  # type: ignore[call-arg]  # Ed25519
                 return
-            size = CURVES[self._kty_crv[1]][0]
             # JWS carries R || S, fixed width; anything else is not a JWS ECDSA signature.
             if len(signature) != 2 * size:
                 raise InvalidSignature
             der = encode_dss_signature(
                 int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
             )
-            self._key.verify(der, data, ECDSA_OF[alg])
+            self._key.verify(der, data, ECDSA_OF[alg])  # type: ignore[call-arg]  # ECDSA
         except InvalidSignature as exc:
             raise JWS_SIGNATURE_INVALID("signature does not verify") from exc
 

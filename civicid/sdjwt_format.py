@@ -10,7 +10,6 @@ from __future__ import annotations
 import binascii
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -92,29 +91,32 @@ SDJWT_CLAIM_NAME_RESERVED = declare(
 SDJWT_CLAIM_NOT_DISCLOSABLE = declare(
     "sdjwt_claim_not_disclosable", VerificationError, "a claim that must stay in the clear"
 )
-_B64URL: Final = re.compile(r"[A-Za-z0-9_-]*")
 _B64_VALUES: Final = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 }
-
-
-_URL_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
+# base64url to standard base64 for the decoder, and every character that is not base64url
+# ("+", "/", "=") to "*", which the decoder's strict mode refuses as it does any other
+# foreign byte: the alphabet is checked by the decoding itself, in C.
+_URL_TO_STANDARD: Final = bytes.maketrans(b"-_+/=", b"+/***")
+# The padding the strict decoder needs, by the text's length modulo 4 (1 is never base64).
+_PADDING: Final = (b"", b"", b"==", b"=")
 
 
 def b64url_decode_strict(text: str, code: Code = SDJWT_MALFORMED) -> bytes:
     """Unpadded base64url in its one canonical spelling: no padding, no foreign characters, and
     zero bits after the last byte (else one value would have several spellings, RFC 4648 §3.5)."""
     rem = len(text) % 4
-    if rem == 1 or _B64URL.fullmatch(text) is None:
+    if rem == 1:
         raise code("not canonical unpadded base64url")
+    try:
+        data = binascii.a2b_base64(
+            text.encode().translate(_URL_TO_STANDARD) + _PADDING[rem], strict_mode=True
+        )
+    except (binascii.Error, UnicodeEncodeError) as exc:  # a lone surrogate is not UTF-8
+        raise code("not canonical unpadded base64url") from exc
     if rem and _B64_VALUES[text[-1]] & (0x0F if rem == 2 else 0x03):
         raise code("not canonical unpadded base64url")
-    # The text is checked above; "==" pads any length, as the decoder ignores padding it does
-    # not need.
-    try:
-        return binascii.a2b_base64(text.encode().translate(_URL_TO_STANDARD) + b"==")
-    except binascii.Error as exc:
-        raise code("not canonical unpadded base64url") from exc
+    return data
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -130,6 +132,9 @@ _NO_CONSTANTS: Final[dict[str, float]] = {}
 _DECODER: Final = json.JSONDecoder(
     object_pairs_hook=_no_duplicates, parse_constant=_NO_CONSTANTS.__getitem__
 )
+# Its scanner, called directly for text with no whitespace around the value (every token we
+# make, and most others); ``decode`` takes the rest, and says what is wrong with bad input.
+_SCAN: Final = _DECODER.scan_once
 
 
 def loads_strict(data: bytes | str, code: Code) -> Any:
@@ -138,7 +143,13 @@ def loads_strict(data: bytes | str, code: Code) -> Any:
     try:
         if isinstance(data, bytes):
             data = data.decode()  # UTF-8, strictly
-        return _DECODER.decode(data)
+        try:
+            value, end = _SCAN(data, 0)
+        except StopIteration:  # no value at 0: whitespace first, or not JSON
+            end = -1
+        if end != len(data):
+            value = _DECODER.decode(data)
+        return value
     except RecursionError as exc:
         raise SDJWT_TOO_DEEP("JSON nests too deeply") from exc
     except (ValueError, KeyError) as exc:  # UnicodeDecodeError is a ValueError
@@ -286,9 +297,6 @@ class Processed:
         return tuple(p.path for p in self.placed)
 
 
-_CONTAINERS: Final = (dict, list)
-
-
 class _Walk:
     """One pass over the payload replacing digests by Disclosures (§7.1 steps 3-5)."""
 
@@ -325,18 +333,16 @@ class _Walk:
         if depth > MAX_DEPTH:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         top = not path
-        if not top and SD_KEY not in obj and SD_ALG_KEY not in obj:
-            values = obj.values()
-            if not any(isinstance(value, _CONTAINERS) for value in values):
-                return dict(obj)  # nothing disclosed or nested in it: a copy is the result
         # A scalar is kept as it is: only objects and arrays are walked (and need a path).
-        out = {
-            name: self.value(value, (*path, name), depth)
-            if isinstance(value, _CONTAINERS)
-            else value
-            for name, value in obj.items()
-            if name != SD_KEY and not (top and name == SD_ALG_KEY)
-        }
+        out: dict[str, Any] = {}
+        for name, value in obj.items():
+            if name == SD_KEY or (top and name == SD_ALG_KEY):
+                continue
+            if isinstance(value, dict):
+                value = self.object(value, (*path, name), depth + 1)
+            elif isinstance(value, list):
+                value = self.array(value, (*path, name), depth + 1)
+            out[name] = value
         if not top and SD_ALG_KEY in obj:
             raise SDJWT_CLAIM_NAME_RESERVED("_sd_alg belongs at the top level only (§4.1.1)")
         digests = obj.get(SD_KEY)
@@ -344,8 +350,9 @@ class _Walk:
             return out
         if not isinstance(digests, list):
             raise SDJWT_MALFORMED("_sd is an array of digests")
+        use = self._use
         for digest in digests:
-            disclosure = self._use(digest)
+            disclosure = use(digest)
             if disclosure is None:
                 continue
             name = disclosure.name
