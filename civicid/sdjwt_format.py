@@ -146,22 +146,24 @@ def loads_strict(data: bytes | str, code: Code) -> Any:
         try:
             value, end = _SCAN(data, 0)
         except StopIteration:  # no value at 0: whitespace first, or not JSON
-            end = -1
-        if end != len(data):
-            value = _DECODER.decode(data)
-        return value
+            return _DECODER.decode(data)
+        return value if end == len(data) else _DECODER.decode(data)
     except RecursionError as exc:
         raise SDJWT_TOO_DEEP("JSON nests too deeply") from exc
     except (ValueError, KeyError) as exc:  # UnicodeDecodeError is a ValueError
         raise code(f"not valid JSON: {exc}") from exc
 
 
+_STANDARD_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
+
+
 def digest_of(text: str) -> str:
     """RFC 9901 §4.2.3 / §4.3.1: base64url SHA-256 over the ASCII text as sent."""
-    return base64url(hashlib.sha256(text.encode()).digest())  # ASCII: base64url, '.', '~'
+    digest = hashlib.sha256(text.encode()).digest()  # ASCII: base64url, '.', '~'
+    # 32 bytes are 43 base64 characters and one "=" of padding.
+    return binascii.b2a_base64(digest, newline=False).translate(_STANDARD_TO_URL)[:43].decode()
 
 
-_STANDARD_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
 _ENCODER: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -203,7 +205,7 @@ class Disclosure:
         name = item[1] if len(item) == 3 else None
         if len(item) == 3 and not isinstance(name, str):
             raise SDJWT_DISCLOSURE_MALFORMED("a Disclosure's claim name is a string")
-        return cls(text=text, digest=digest_of(text), salt=item[0], name=name, value=item[-1])
+        return cls(text, digest_of(text), item[0], name, item[-1])
 
     @classmethod
     def make(cls, salt: str, name: str | None, value: Any) -> Disclosure:

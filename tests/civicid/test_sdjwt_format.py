@@ -20,7 +20,7 @@ from civicid.sdjwt import (
     present,
     verify_key_binding,
 )
-from civicid.sdjwt_format import b64url_decode_strict, base64url
+from civicid.sdjwt_format import SDJWT_MALFORMED, b64url_decode_strict, base64url, loads_strict
 from tests.civicid.sdjwt_fixtures import (
     AUD,
     CLAIMS,
@@ -61,12 +61,41 @@ def test_base64url_round_trips(data: bytes, text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["QR", "QE", "QI", "QV", "QUJ", "QUK", "A", "QUJDR", "QQ==", "Q Q", "QQ\n"]
+    "text",
+    [
+        *("QR", "QE", "QI", "QV", "QUJ", "QUK", "A", "QUJDR", "QQ==", "Q Q", "QQ\n"),
+        # The standard alphabet's "+" and "/", padding within or after, anything not ASCII:
+        # refused wherever they are, also where dropping them would leave valid base64url.
+        *("+QUJD", "/QUJD", "QUJD+QUJD", "QUJ+", "QUJ/", "QUJD====", "Q=QUJD", "QUé", "QU\ud800"),
+    ],
 )
 def test_non_canonical_base64url_is_refused(text: str) -> None:
     # "QR": two characters carry 12 bits for 8, and R sets one of the 4 spare ones (E and I
     # set the two upper spare bits, which a check of only the last two would miss).
     assert code_of(lambda: b64url_decode_strict(text)) == "sdjwt_malformed"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('{"a":[1,{"b":null}]}', {"a": [1, {"b": None}]}),
+        (' \t{"a": 1}\r\n ', {"a": 1}),  # RFC 8259 §2: whitespace around the value
+        ("12", 12),
+        ('"é"', "é"),
+        ("[]", []),
+    ],
+)
+def test_strict_json_reads_what_rfc_8259_allows(text: str, value: Any) -> None:
+    assert loads_strict(text, SDJWT_MALFORMED) == value
+    assert loads_strict(text.encode(), SDJWT_MALFORMED) == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", '{"a":1}x', '{"a":1} {"b":2}', "1 2", "[1]]", '{"a":1,"a":2}', "NaN", "[-Infinity]"],
+)
+def test_strict_json_refuses_the_rest(text: str) -> None:
+    assert code_of(lambda: loads_strict(text, SDJWT_MALFORMED)) == "sdjwt_malformed"
 
 
 @pytest.mark.parametrize("name", ["given_name", None])
