@@ -159,11 +159,12 @@ class PublicKey:
     @classmethod
     def from_jwk(cls, value: Any) -> PublicKey:
         if isinstance(value, dict):
-            cache_key: Hashable | None = None
-            if all(type(k) is str and type(v) is str for k, v in value.items()):
-                # The usual JWK, all strings: its sorted members are key enough, cheaply.
-                cache_key = tuple(sorted(value.items()))
-            else:
+            cache_key: Hashable | None
+            try:
+                # The usual JWK, all strings: its members are key enough, cheaply (equal
+                # members, the same key; a valid key's are strings, equal only to strings).
+                cache_key = frozenset(value.items())
+            except TypeError:  # a member holds a list or an object
                 try:
                     cache_key = json.dumps(value, sort_keys=True)
                 except (TypeError, ValueError):

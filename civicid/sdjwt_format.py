@@ -10,7 +10,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -134,7 +134,8 @@ _DECODER: Final = json.JSONDecoder(
 )
 # Its scanner, called directly for text with no whitespace around the value (every token we
 # make, and most others); ``decode`` takes the rest, and says what is wrong with bad input.
-_SCAN: Final = _DECODER.scan_once
+# (The scanner is a documented-in-code attribute the stubs do not declare.)
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def loads_strict(data: bytes | str, code: Code) -> Any:
@@ -337,14 +338,14 @@ class _Walk:
         top = not path
         # A scalar is kept as it is: only objects and arrays are walked (and need a path).
         out: dict[str, Any] = {}
-        for name, value in obj.items():
-            if name == SD_KEY or (top and name == SD_ALG_KEY):
+        for member, value in obj.items():
+            if member == SD_KEY or (top and member == SD_ALG_KEY):
                 continue
             if isinstance(value, dict):
-                value = self.object(value, (*path, name), depth + 1)
+                value = self.object(value, (*path, member), depth + 1)
             elif isinstance(value, list):
-                value = self.array(value, (*path, name), depth + 1)
-            out[name] = value
+                value = self.array(value, (*path, member), depth + 1)
+            out[member] = value
         if not top and SD_ALG_KEY in obj:
             raise SDJWT_CLAIM_NAME_RESERVED("_sd_alg belongs at the top level only (§4.1.1)")
         digests = obj.get(SD_KEY)
