@@ -46,6 +46,9 @@ MAX_CLERK_KEY_BYTES: Final = 1024
 UP_GENESIS_INCOMPLETE = declare(
     "up_genesis_incomplete", StorageError, "the ledger's genesis was cut short on a first run"
 )
+UP_WITNESS_NOT_FOLLOWING = declare(
+    "up_witness_not_following", InvalidInput, "a witness of this set-up does not follow its ledger"
+)
 UP_IDENTITY_MISSING = declare(
     "up_identity_missing", NotFound, "the key file of an identity this set-up uses is missing"
 )
@@ -220,14 +223,27 @@ def ledger_app(
 def ensure_witnesses(root: Path, ledger: Ledgered) -> list[Path]:
     """Three witnesses following the ledger, each in its own data dir (made once)."""
     from ledger.witness.settings import WitnessSettings
-    from ledger.witness.setup import initialize, log_setting
+    from ledger.witness.setup import COSIGNER_KEY, Paths, initialize, log_setting
 
     made = []
     for number, name in enumerate(WITNESS_NAMES, start=1):
         home = root / WITNESS_DIR / name
+        follows = log_setting(ledger.vkey)
         if not WitnessSettings.file_in(home).exists():
-            home.mkdir(parents=True, exist_ok=True, mode=0o700)
-            initialize(home, f"witness-{number}.civicid.example", [log_setting(ledger.vkey)])
+            if Paths(home).keys.exists(COSIGNER_KEY):
+                # Its settings file lost, its key and state kept: written again as made here
+                # (the log it follows is this ledger, whatever else it held is not known).
+                WitnessSettings.write(home, {"logs": [follows.model_dump()]})
+            else:
+                home.mkdir(parents=True, exist_ok=True, mode=0o700)
+                initialize(home, f"witness-{number}.civicid.example", [follows])
+        elif follows not in WitnessSettings.load(home).logs:
+            # An emptied or edited file: this witness would cosign nothing of this ledger,
+            # and the others' quorum would hide it.
+            raise UP_WITNESS_NOT_FOLLOWING(
+                f"{WitnessSettings.file_in(home)} does not follow this ledger ({ledger.origin}):"
+                " restore it from a backup, or remove it and this writes it again"
+            )
         made.append(home)
     return made
 
