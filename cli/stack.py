@@ -49,6 +49,9 @@ UP_GENESIS_INCOMPLETE = declare(
 UP_WITNESS_NOT_FOLLOWING = declare(
     "up_witness_not_following", InvalidInput, "a witness of this set-up does not follow its ledger"
 )
+UP_DESK_STORE_MISSING = declare(
+    "up_desk_store_missing", StorageError, "the desk's store is gone from a data dir it ran in"
+)
 UP_IDENTITY_MISSING = declare(
     "up_identity_missing", NotFound, "the key file of an identity this set-up uses is missing"
 )
@@ -492,7 +495,20 @@ def ensure_verifier(
             shutil.copy(path, settings.policies_path / path.name)
         settings.rewrite()
         Verifier.open(settings).close()  # each policy checked against the ledger now
+    elif settings.database_url is None and settings.trust_file.exists():
+        check_desk_store(settings.store_path, settings.trust_file)
     return settings
+
+
+def check_desk_store(store: Path, trust_file: Path) -> None:
+    """The desk ran here (its store is made before it accepts its first checkpoint, kept in
+    ``trust_file``): a store that is gone was lost, with its decisions and receipts. Opened
+    as it is, a new empty one would be made in its place without a word."""
+    if not store.exists():
+        raise UP_DESK_STORE_MISSING(
+            f"{store} is missing, and the desk ran here before ({trust_file}): restore it from"
+            f" a backup; or, to start the desk's records afresh, remove {trust_file}"
+        )
 
 
 @contextmanager
