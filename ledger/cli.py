@@ -27,6 +27,7 @@ from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
 from ledger.errors import (
     FILE_UNREADABLE,
+    LEDGER_NOT_INITIALIZED,
     LEDGER_WRITE_UNCONFIRMED,
     SERVE_PORT_IN_USE,
     SETTINGS_INVALID,
@@ -149,6 +150,7 @@ def serve(
         try:
             database = settings.database_url
             stored = where(parse_url(database)) if database else data_dir
+            require_genesis(ledger, stored)
             stderr(
                 f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {stored}\n"
                 f"serving on {url} (API description at {url}/docs); Ctrl-C stops"
@@ -251,12 +253,24 @@ def snapshot(data_dir: DataDir, database_url: DatabaseUrl = None, as_json: AsJso
         emit(as_json, {"size": size}, lambda: f"the snapshot covers {size:,} entries")
 
 
+def require_genesis(ledger: Ledger, stored: object) -> None:
+    """A store holding no genesis is an ``init`` stopped before it logged one (nothing was
+    signed): said so, with the way out, rather than served or shown as ``ledger None``."""
+    if ledger.state.origin is None:
+        raise LEDGER_NOT_INITIALIZED(
+            f"{stored} holds a ledger store but no genesis: `civicid ledger init` was stopped"
+            " before it logged one, and nothing was signed; move the store (ledger/) and the"
+            " keys ledger-checkpoint and governance aside, then run `civicid ledger init`"
+        )
+
+
 @app.command()
 def info(data_dir: DataDir, as_json: AsJson = False) -> None:
     """What this data dir holds: origin, size, checkpoint and its key (read-only)."""
     with reporting(as_json):
         ledger = open_ledger(data_dir, readonly=True)
         try:
+            require_genesis(ledger, data_dir)
             state = ledger.state
             assert state.origin is not None and state.checkpoint_vkey is not None
             data = LedgerInfo(

@@ -1,0 +1,31 @@
+"""``civicid ledger init`` stopped before its genesis reached the disk leaves the keys and
+empty store files. ``info`` was an AssertionError traceback and ``serve`` served "ledger
+None" with no entry; each is now one line with its code (``ledger_not_initialized``) naming
+what to move aside before ``init`` runs again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ledger.setup import Paths, initialize
+from tests.ledger.test_cli import civicid
+
+
+def cut_short(root: Path) -> None:
+    initialize(root)
+    for path in Paths(root).log.iterdir():
+        if path.suffix in (".dat", ".idx"):
+            path.write_bytes(b"")  # as a kill before the genesis reached the disk leaves it
+
+
+@pytest.mark.parametrize("command", [["info"], ["serve", "--port", "0"]])
+def test_a_store_without_genesis_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    cut_short(tmp_path)
+    code, out, err = civicid("ledger", *command, "--data-dir", str(tmp_path))
+    assert code == 1, out
+    assert "Traceback" not in out + err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: ") and line.endswith("[ledger_not_initialized]")
+    assert "civicid ledger init" in line and "aside" in line
