@@ -8,7 +8,7 @@ import pytest
 
 from civicid.encoding import b64url_encode
 from civicid.errors import Error
-from civicid.jose import CompactJWS, PrivateKey, PublicKey, verify_compact
+from civicid.jose import JWK_INVALID, CompactJWS, PrivateKey, PublicKey, verify_compact
 from tests.conftest import load_vector
 
 
@@ -93,3 +93,42 @@ def test_public_key_refuses_private_members() -> None:
     with pytest.raises(Error) as info:
         PublicKey.from_jwk(key.to_json()["jwk"])
     assert info.value.code == "jwk_private_material"
+
+
+def test_a_public_key_with_a_private_prime_is_refused() -> None:
+    public = PrivateKey.generate().public.to_jwk()
+    with pytest.raises(Error) as info:
+        PublicKey.from_jwk({**public, "p": public["x"]})
+    assert info.value.code == "jwk_private_material"
+
+
+def test_a_key_may_name_both_signature_operations() -> None:
+    public = PrivateKey.generate().public.to_jwk()
+    key = PublicKey.from_jwk({**public, "key_ops": ["sign", "verify"]})
+    assert key.to_jwk()["key_ops"] == ["sign", "verify"]
+
+
+@pytest.mark.parametrize("stored", [[], "ES256", None])
+def test_a_stored_private_key_is_an_object(stored: object) -> None:
+    with pytest.raises(Error) as info:
+        PrivateKey.from_json(stored)  # type: ignore[arg-type]  # what a corrupt file holds
+    assert info.value.code == "jwk_invalid"
+
+
+@pytest.mark.parametrize("token", ["e30.e30.!!!!", "!!!!.e30.c2ln", "e30.e30.c2ln+"])
+def test_a_compact_jws_part_that_is_not_base64url_is_malformed(token: str) -> None:
+    with pytest.raises(Error) as info:
+        CompactJWS.parse(token)
+    assert info.value.code == "jws_malformed"
+
+
+def test_a_parsed_jws_keeps_its_text_and_reads_its_payload_with_the_callers_code() -> None:
+    token = b64url_encode(b'{"alg":"ES256"}') + "." + b64url_encode(b"not json") + ".c2ln"
+    parsed = CompactJWS.parse(token)
+    assert parsed.text == token
+    with pytest.raises(Error) as info:
+        parsed.payload_json()
+    assert info.value.code == "jws_malformed"
+    with pytest.raises(Error) as info:
+        parsed.payload_json(code=JWK_INVALID)
+    assert info.value.code == "jwk_invalid"

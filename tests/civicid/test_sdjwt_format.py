@@ -212,6 +212,18 @@ def nested_objects(depth: int) -> Any:
     return json.loads('{"d":' * depth + '"x"' + "}" * depth)
 
 
+def test_objects_in_an_array_nest_to_the_limit_and_no_further() -> None:
+    # The payload, the array, then the objects inside it: each level counts once.
+    def at(objects: int) -> str:
+        def edit(payload: dict[str, Any]) -> None:
+            payload["deep"] = [nested_objects(objects)]
+
+        return bind(with_disclosures(resign(credential(), edit), []))
+
+    check(at(MAX_DEPTH - 2))
+    refused("sdjwt_too_deep", at(MAX_DEPTH - 1))
+
+
 @pytest.mark.parametrize("make", [nested_lists, nested_objects])
 def test_issuer_nests_to_the_verifiers_limit_and_no_further(make: Any) -> None:
     deepest = {"deep": make(MAX_DEPTH - 1)}
