@@ -13,6 +13,10 @@ the process's file descriptors. Here:
 - a body must arrive within ``body_timeout`` of its head and stay under the service's cap
   (``body.py``); a response sent before its body was read closes the connection;
 - idle keep-alive connections are closed after ``keep_alive``;
+- an answer the client stops taking (the transport's buffer full, not drained for
+  ``body_timeout``) is given up and its connection aborted: a client that asks for answers
+  and never reads them would otherwise hold a busy connection for ever, and with as many of
+  them as the budget holds, every newcomer would be refused 503;
 - connections are capped per service and per process (``connections.py``).
 
 The parser is httptools: the same guards on h11 (``GuardedH11``, kept beside it and tested
@@ -159,11 +163,13 @@ class GuardedH11(H11Protocol):
 
     header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
     max_header_bytes: ClassVar[int] = 16 * 1024
+    send_timeout: ClassVar[float] = 10.0  # an answer stalled this long is given up (body_timeout)
     budget: ClassVar[Budget]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
         self._admitted = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -210,8 +216,28 @@ class GuardedH11(H11Protocol):
         elif self.conn.their_state is h11.IDLE:
             self.budget.idle(self)
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._unstall()
+        super().resume_writing()
+
+    def _unstall(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        self.logger.warning("aborting a connection whose client stopped taking its answer")
+        self.transport.abort()  # a close would wait for the client to read what is buffered
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._unstall()
         if self._admitted:
             self.budget.release(self)
         super().connection_lost(exc)
@@ -260,6 +286,7 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
     max_header_bytes: ClassVar[int] = 16 * 1024
+    send_timeout: ClassVar[float] = 10.0  # an answer stalled this long is given up (body_timeout)
     budget: ClassVar[Budget]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -268,6 +295,8 @@ class GuardedHttpTools(HttpToolsProtocol):
         self._admitted = False
         self._head_bytes = 0  # received towards the next request head, not yet complete
         self._in_body = False  # a request's head is complete, its body not yet
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._refused: Error | None = None  # a head refused while an answer was in flight
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -301,6 +330,7 @@ class GuardedHttpTools(HttpToolsProtocol):
             self._arm()  # a head has begun (or goes on): it keeps the deadline it had
 
     def on_headers_complete(self) -> None:
+        self._check_head()
         self._head_bytes = 0
         self._in_body = True
         self._disarm()  # the head is complete: the body and the app have their own
@@ -334,20 +364,72 @@ class GuardedHttpTools(HttpToolsProtocol):
                 self.flow.pause_reading()
             else:
                 self._refuse_head()
+        elif self._refused is not None:
+            if not self._busy():  # the requests before the refused head are all answered
+                self._refuse(self._refused)
         elif not self._busy():
             self.budget.idle(self)
             if self._head_bytes:
                 self._arm()  # the next head has begun while this answer was made
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._unstall()
+        super().resume_writing()
+
+    def _unstall(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        self.logger.warning("aborting a connection whose client stopped taking its answer")
+        self.transport.abort()  # a close would wait for the client to read what is buffered
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        self._unstall()
         if self._admitted:
             self.budget.release(self)
         super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
-        """A malformed head (httptools refuses it): our code in JSON."""
-        self.transport.write(refusal(REQUEST_INVALID("the request head is not HTTP/1.1")))
+        """A malformed head (httptools refuses it, or ``_check_head``): our code in JSON."""
+        self._refuse(self._refused or REQUEST_INVALID("the request head is not HTTP/1.1"))
+
+    def _check_head(self) -> None:
+        """What httptools lets through and h11 refused (raised here, the parser stops and
+        ``send_400_response`` answers): a whole head over the byte cap (the count in
+        ``data_received`` sees only heads still incomplete after a read), and an HTTP/1.1
+        request without exactly one Host (RFC 9112 §3.2: a 400)."""
+        headers = self.headers
+        # The head as written with one space after each colon: its line, headers, blank line.
+        size = len(self.parser.get_method()) + len(self.url) + 14
+        size += sum(len(name) + len(value) + 4 for name, value in headers)
+        if size > self.max_header_bytes:
+            self._refused = REQUEST_HEAD_TOO_LARGE(
+                f"the request head is over {self.max_header_bytes} bytes"
+            )
+            raise self._refused
+        hosts = sum(name == b"host" for name, _ in headers)
+        if hosts != 1 and self.parser.get_http_version() == "1.1":
+            self._refused = REQUEST_INVALID("an HTTP/1.1 request names exactly one host")
+            raise self._refused
+
+    def _refuse(self, error: Error) -> None:
+        """Answer ``error`` and close. A head behind whole requests still being answered is
+        refused once they are (sent now, it would be read as the answer to the one before it);
+        a malformed body is the request in flight's own, refused at once."""
+        if self._busy() and not self._in_body:
+            self._refused = error
+            self.flow.pause_reading()
+            return
+        self.transport.write(refusal(error))
         self.transport.close()
 
     def _refuse_head(self) -> None:
@@ -395,6 +477,7 @@ def protocol(
         {
             "header_timeout": settings.header_timeout,
             "max_header_bytes": settings.max_header_bytes,
+            "send_timeout": settings.body_timeout,
             "budget": budget,
         },
     )

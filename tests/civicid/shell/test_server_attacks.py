@@ -1,0 +1,251 @@
+"""Attack: malformed, smuggling, oversize, pipelining and greedy clients against the hardened
+server, over raw sockets on 127.0.0.1, with each request parser it offers. Every request is
+either answered as HTTP/1.1 says or refused with our code (and, for a malformed head, the
+connection closed: what follows it cannot be framed)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civicid.shell.server import PARSER, PARSERS, server_config
+from civicid.shell.settings import ServiceSettings
+from cli.harness import free_port, serving
+from tests.civicid.shell.test_parsers import LARGE, small_service
+from tests.slow_clients import LIMITS, PATIENCE, Target, closed_by_server, error_code, response
+
+CAP = LIMITS["max_header_bytes"]
+BODY_CAP = 1024  # the body cap the service below is served with
+# Large answers a greedy client asks for and never reads: far more than the kernel's socket
+# buffers on both ends hold (a few MiB on loopback), so the last ones stall in the server.
+STALLED_ANSWERS = 16 * 1024 * 1024 // LARGE
+
+
+@pytest.fixture(scope="module", params=sorted(PARSERS))
+def target(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Target]:
+    settings = ServiceSettings(data_dir=Path(tmp_path_factory.mktemp("svc")), **LIMITS)
+    app = small_service()
+    config = server_config(settings, app, max_body_bytes=BODY_CAP, parser=request.param)
+    with serving(app, free_port(), config=config) as url:
+        yield Target(url, post="/echo", too_large="request_body_too_large")
+
+
+def exchange(target: Target, data: bytes) -> bytes:
+    """Send ``data`` and read until the server closes (or PATIENCE passes)."""
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(data)
+        with contextlib.suppress(TimeoutError):
+            return closed_by_server(sock)
+    raise AssertionError("the server kept the connection open")
+
+
+def refused(answer: bytes, status: int, code: str) -> None:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d" % status), answer
+    assert error_code(body) == code
+
+
+def answered(target: Target, data: bytes) -> tuple[bytes, bytes]:
+    """One answer to ``data`` on a kept-alive connection."""
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(data)
+        return response(sock)
+
+
+POST = b"POST /echo HTTP/1.1\r\nhost: x\r\n"
+
+# Request smuggling and malformed framing: each refused, and the connection closed.
+MALFORMED = {
+    "two-content-lengths": POST + b"content-length: 3\r\ncontent-length: 5\r\n\r\nabcde",
+    "content-length-signed": POST + b"content-length: +3\r\n\r\nabc",
+    "content-length-negative": POST + b"content-length: -1\r\n\r\nabc",
+    "content-length-overflow": POST + b"content-length: " + b"9" * 30 + b"\r\n\r\nabc",
+    "space-before-colon": POST + b"content-length : 3\r\n\r\nabc",
+    "chunk-size-not-hex": POST + b"transfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    "chunk-size-negative": POST + b"transfer-encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n",
+    "chunk-extension-bare-lf": POST + b"transfer-encoding: chunked\r\n\r\n3;x\nabc\r\n0\r\n\r\n",
+    "chunked-not-last": POST + b"transfer-encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "unknown-coding": POST + b"transfer-encoding: xchunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "nul-in-value": b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: a\x00b\r\n\r\n",
+    "nul-in-name": b"GET /health HTTP/1.1\r\nhost: x\r\nx-\x00: a\r\n\r\n",
+    "space-in-name": b"GET /health HTTP/1.1\r\nhost: x\r\nx a: 1\r\n\r\n",
+    "bare-cr": b"GET /health HTTP/1.1\rhost: x\r\n\r\n",
+    "non-ascii-path": b"GET /h\xc3\xa9alth HTTP/1.1\r\nhost: x\r\n\r\n",
+    "space-in-path": b"GET /a b HTTP/1.1\r\nhost: x\r\n\r\n",
+    "no-host": b"GET /health HTTP/1.1\r\n\r\n",
+    "two-hosts": b"GET /health HTTP/1.1\r\nhost: x\r\nhost: y\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("data", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_head_is_refused_and_the_connection_closed(target: Target, data: bytes) -> None:
+    refused(exchange(target, data), 400, "request_invalid")
+
+
+# What the served parser refuses beyond those (h11 reads each of these one way, RFC 9112
+# allowing it; a proxy in front could read them another, so they are refused outright).
+STRICT = {
+    "content-length-and-chunked": POST
+    + b"content-length: 3\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "chunked-and-content-length": POST
+    + b"transfer-encoding: chunked\r\ncontent-length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    "obs-fold": b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: 1\r\n  folded\r\n\r\n",
+    "obs-fold-of-transfer-encoding": POST
+    + b"transfer-encoding:\r\n chunked\r\ncontent-length: 3\r\n\r\nabc",
+    "bare-lf": b"GET /health HTTP/1.1\nhost: x\n\n",
+    "control-in-value": b"GET /health HTTP/1.1\r\nhost: x\r\nx-a: a\x01b\r\n\r\n",
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """The service on the parser every service is served with."""
+    settings = ServiceSettings(data_dir=Path(tmp_path_factory.mktemp("served")), **LIMITS)
+    app = small_service()
+    config = server_config(settings, app, max_body_bytes=BODY_CAP, parser=PARSER)
+    with serving(app, free_port(), config=config) as url:
+        yield Target(url, post="/echo", too_large="request_body_too_large")
+
+
+@pytest.mark.parametrize("data", STRICT.values(), ids=STRICT.keys())
+def test_the_served_parser_refuses_ambiguous_framing(served: Target, data: bytes) -> None:
+    refused(exchange(served, data), 400, "request_invalid")
+
+
+@pytest.mark.parametrize("size, status", [(BODY_CAP, 200), (BODY_CAP + 1, 413)])
+def test_a_body_at_the_cap_is_read_one_past_it_refused(
+    target: Target, size: int, status: int
+) -> None:
+    for framed in (
+        POST + b"content-length: %d\r\n\r\n" % size + b"a" * size,
+        POST + b"transfer-encoding: chunked\r\n\r\n%x\r\n" % size + b"a" * size + b"\r\n0\r\n\r\n",
+    ):
+        head, body = answered(target, framed)
+        if status == 200:
+            assert head.startswith(b"HTTP/1.1 200") and body == b'{"bytes":%d}' % size, head
+        else:
+            refused(head + b"\r\n\r\n" + body, 413, "request_body_too_large")
+
+
+def head_of(size: int) -> bytes:
+    """A GET whose head (line, headers and the blank line) is ``size`` bytes."""
+    start = b"GET /health HTTP/1.1\r\nhost: x\r\nx-pad: "
+    return start + b"a" * (size - len(start) - 4) + b"\r\n\r\n"
+
+
+def test_a_head_at_the_cap_is_answered(target: Target) -> None:
+    head, _ = answered(target, head_of(CAP))
+    assert head.startswith(b"HTTP/1.1 200"), head
+
+
+def test_a_head_one_past_the_cap_is_refused_even_when_whole(served: Target) -> None:
+    """The cap holds for a head that arrives in one piece, not only for one still coming
+    (h11 counts only a head still incomplete after a read: served on it, this one is read)."""
+    refused(exchange(served, head_of(CAP + 1)), 431, "request_head_too_large")
+
+
+def test_a_head_completed_past_the_cap_is_refused(served: Target) -> None:
+    """Its last bytes, which take it over the cap, arrive in the read that completes it."""
+    head = head_of(CAP + 1)
+    with socket.create_connection(served.address(), timeout=PATIENCE) as sock:
+        sock.sendall(head[:-8])
+        sock.sendall(head[-8:])
+        refused(closed_by_server(sock), 431, "request_head_too_large")
+
+
+def test_a_whole_head_over_the_cap_pipelined_behind_a_request_is_refused(
+    served: Target,
+) -> None:
+    first = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+    answers = exchange(served, first + head_of(2 * CAP))
+    assert answers.startswith(b"HTTP/1.1 200"), answers
+    _, _, rest = answers.partition(b'{"status":"ok"}')
+    refused(rest, 431, "request_head_too_large")
+
+
+def test_a_huge_url_is_refused_or_cut_off(target: Target) -> None:
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(b"GET /health?" + b"a" * (4 * CAP))  # no end of line yet
+        answer = closed_by_server(sock)
+    refused(answer, 431, "request_head_too_large")
+
+
+def test_expect_100_continue_within_the_cap(target: Target) -> None:
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(POST + b"expect: 100-continue\r\ncontent-length: 3\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100")
+        sock.sendall(b"abc")
+        head, body = response(sock)
+    assert head.startswith(b"HTTP/1.1 200") and body == b'{"bytes":3}', head
+
+
+def test_expect_100_continue_over_the_cap_is_refused_without_continue(target: Target) -> None:
+    answer = exchange(target, POST + b"expect: 100-continue\r\ncontent-length: 5000\r\n\r\n")
+    assert b"100 Continue" not in answer
+    refused(answer, 413, "request_body_too_large")
+
+
+def test_http_1_0_is_answered_and_closed(target: Target) -> None:
+    answer = exchange(target, b"GET /health HTTP/1.0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"status":"ok"}'), answer
+
+
+def test_many_pipelined_requests_are_answered_in_order(target: Target) -> None:
+    sizes = range(1, 41)
+    requests = b"".join(POST + b"content-length: %d\r\n\r\n" % n + b"a" * n for n in sizes)
+    answers = b""
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(requests)
+        while answers.count(b"HTTP/1.1 200") < len(sizes) or not answers.endswith(b"}"):
+            chunk = sock.recv(65536)
+            assert chunk, answers
+            answers += chunk
+    bodies = [part.partition(b"\r\n\r\n")[2] for part in answers.split(b"HTTP/1.1 200 OK")]
+    assert bodies[1:] == [b'{"bytes":%d}' % n for n in sizes]
+
+
+def test_a_malformed_head_pipelined_behind_a_request_is_refused_after_its_answer(
+    target: Target,
+) -> None:
+    """The request before it is whole: it is answered first, then the malformed one refused
+    (never a refusal in its place, which its client would take for its own answer)."""
+    answers = exchange(target, POST + b"content-length: 3\r\n\r\nabc" + b"BAD \x00\r\n\r\n")
+    assert answers.startswith(b"HTTP/1.1 200"), answers
+    _, _, rest = answers.partition(b'{"bytes":3}')
+    refused(rest, 400, "request_invalid")
+
+
+def test_clients_that_never_read_their_answers_do_not_hold_the_server(target: Target) -> None:
+    """Every connection the service may hold pipelines large answers and reads none: each
+    answer stalls in flight, so none of them can be closed for room. A stalled answer is
+    given up after the body deadline, and a newcomer is answered, not refused 503."""
+    hogs = []
+    try:
+        for _ in range(target.max_connections):
+            sock = socket.create_connection(target.address(), timeout=PATIENCE)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /large HTTP/1.1\r\nhost: x\r\n\r\n" * STALLED_ANSWERS)
+            hogs.append(sock)
+        # Refused 503 while the stalled answers hold every connection; answered once they
+        # are given up (a few body deadlines at most), well before PATIENCE.
+        deadline = time.monotonic() + PATIENCE
+        while True:
+            try:
+                head, _ = answered(target, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            except (AssertionError, OSError):  # refused 503 (and closed) while all are held
+                head = b""
+            if head.startswith(b"HTTP/1.1 200") or time.monotonic() > deadline:
+                break
+            threading.Event().wait(LIMITS["body_timeout"] / 5)
+        assert head.startswith(b"HTTP/1.1 200"), head
+    finally:
+        for sock in hogs:
+            sock.close()
