@@ -32,7 +32,7 @@ from civicid.authority import (
     check_genesis,
     verify_chain,
 )
-from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from civicid.checkpoint import NOTE_UNKNOWN_KEY, Checkpoint, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy, Witnessed
 from civicid.did import DID, split_key_id
 from civicid.errors import (
@@ -302,6 +302,11 @@ class LedgerClient:
         except Error as exc:
             if TRUST_FILE_INVALID.matches(exc):
                 raise
+            if NOTE_UNKNOWN_KEY.matches(exc):  # intact, but another ledger's: not damage
+                raise NOTE_UNKNOWN_KEY(
+                    f"{path} holds a checkpoint of a ledger under another key than the one"
+                    " given: this data directory follows another ledger, or the key is wrong"
+                ) from exc
             raise TRUST_FILE_INVALID(
                 f"{path} is damaged ({exc.message}); {fix}", reason=exc.code
             ) from exc

@@ -50,3 +50,16 @@ def test_an_intact_trust_file_is_read(tmp_path: Path) -> None:
     client = LedgerClient(UNREACHABLE, signer.vkey(), trust_file=path)
     assert client.trusted is not None and client.trusted.size == 3
     client.close()
+
+
+def test_a_trust_file_of_another_ledger_says_the_key_differs(tmp_path: Path) -> None:
+    """Not damage: the file is intact and signed, by a key other than the one given (a
+    monitor's data directory pointed at another ledger, or a mistyped key)."""
+    path = tmp_path / "checkpoint"
+    path.write_bytes(signed(NoteSigner.generate(ORIGIN)))
+    kept = path.read_bytes()
+    with pytest.raises(Error) as caught:
+        LedgerClient(UNREACHABLE, NoteSigner.generate(ORIGIN).vkey(), trust_file=path)
+    assert caught.value.code == "note_unknown_key"
+    assert str(path) in caught.value.message and "another key" in caught.value.message
+    assert path.read_bytes() == kept
