@@ -1,7 +1,7 @@
-"""A desk served for the verifier benchmark's comparison of HTTP servers: on uvicorn's
-httptools protocol, which the hardened server does not use (it has no cap of its own on a
-request head's bytes, and none of the hardened server's head deadline or connection
-budget; the body limits stay). What this costs against h11 is measured, not served.
+"""A desk served for the verifier benchmark's comparison of HTTP servers: on uvicorn's own
+httptools protocol, without the hardened server's guards (its cap on a request head's
+bytes, head deadline and connection budget; the body limits stay). What the guards cost
+is measured, not served.
 
 Run by ``benchmarks.verifier``: ``python -m benchmarks.desk_server --data-dir D --port P``.
 """
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     verifier = Verifier.open(settings)
     try:
         config = server_config(settings, create_app(settings, verifier=verifier))
-        config.http = "httptools"  # in place of the guarded h11 protocol
+        config.http = "httptools"  # uvicorn's own protocol, in place of the guarded one
         serve(config, sock)
     finally:
         verifier.close()
