@@ -516,9 +516,11 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
     """Set up what is missing in ``root`` and serve the three services until the block ends
     (the ledger's log, the issuer's and the verifier's stores in ``database_url`` if given,
     or in CIVICID_DATABASE_URL's)."""
+    from civicid.shell.server import tune_collector
     from issuer.app import create_app as issuer_app
     from verifier.app import create_app as verifier_app
 
+    tune_collector()  # the services served here, as each one's own serve command does
     root.mkdir(parents=True, exist_ok=True)
     settings = ledger_settings(root, database_url)
     ledger = ensure_ledger(root, database_url=settings.database_url)

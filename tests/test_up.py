@@ -191,3 +191,20 @@ def test_up_with_a_database_url_keeps_the_ledger_in_postgresql(
     assert not (data / "ledger" / "log.dat").exists()
     assert not (data / "issuer" / "issuer.db").exists()
     assert not (data / "verifier" / "verifier.db").exists()
+
+
+def test_up_serves_with_the_services_collector_setting(tmp_path: Path, monkeypatch: Any) -> None:
+    """``up`` serves the three services in its own process: it sets the collector as each
+    one's own ``serve`` command does, before anything is served."""
+    import pytest
+
+    import civicid.shell.server
+    from cli import stack
+
+    tuned: list[bool] = []
+    monkeypatch.setattr(civicid.shell.server, "tune_collector", lambda: tuned.append(True))
+    blocked = tmp_path / "a file, not a directory"
+    blocked.write_text("")
+    with pytest.raises(OSError), stack.running(blocked, stack.Ports(0, 0, 0)):
+        pass
+    assert tuned == [True]

@@ -533,7 +533,12 @@ def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket
     return sock
 
 
+def tune_collector() -> None:
+    """Set a serving process's cyclic collector to run after GC_YOUNG_OBJECTS new objects."""
+    gc.set_threshold(GC_YOUNG_OBJECTS, *gc.get_threshold()[1:])
+
+
 def serve(config: uvicorn.Config, sock: socket.socket) -> None:
     """Serve until Ctrl-C on an already bound socket (a taken port was one line earlier)."""
-    gc.set_threshold(GC_YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    tune_collector()
     uvicorn.Server(config).run(sockets=[sock])
