@@ -31,6 +31,9 @@ SCID_PLACEHOLDER: Final = "{SCID}"
 # 32 base32 characters = 160 bits of SHA-256: second pre-images stay out of reach.
 SCID_LENGTH: Final = 32
 DID_PATTERN: Final = re.compile(rf"^did:{METHOD}:[a-z2-7]{{{SCID_LENGTH}}}$")
+DID_LENGTH: Final = len(PREFIX) + SCID_LENGTH
+# A DID, "#" and a fragment of at most 64 characters (FRAGMENT_PATTERN).
+MAX_KEY_ID_LENGTH: Final = DID_LENGTH + 1 + 64
 FRAGMENT_PATTERN: Final = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")
 # A DID document holds a few keys and services; anything near this size is an abuse.
 MAX_DOCUMENT_BYTES: Final = 16 * 1024
@@ -71,7 +74,9 @@ DID_DEACTIVATED = declare("did_deactivated", Gone, "the DID has been deactivated
 
 def parse_did(value: str) -> DID:
     """A syntactically valid did:civicid identifier, or ``did_invalid``."""
-    if not isinstance(value, str) or not _is_did(value):
+    # The length first: only strings that may be DIDs reach the cache, which keeps its
+    # arguments (a flood of long strings would otherwise stay in memory, 4096 at a time).
+    if not isinstance(value, str) or len(value) != DID_LENGTH or not _is_did(value):
         raise DID_INVALID(f"not a did:{METHOD} identifier: {str(value)[:80]!r}")
     return DID(value)
 
@@ -83,7 +88,8 @@ def _is_did(value: str) -> bool:
 
 def split_key_id(kid: str) -> tuple[DID, str]:
     """Split a DID URL ``did:civicid:x#frag`` into the DID and the fragment."""
-    if not isinstance(kid, str):
+    # As in ``parse_did``: only a string as long as a key id may be is remembered.
+    if not isinstance(kid, str) or len(kid) > MAX_KEY_ID_LENGTH:
         raise KID_INVALID("kid must be a DID URL with a fragment")
     return _split_key_id(kid)
 
