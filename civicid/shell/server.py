@@ -351,7 +351,9 @@ class GuardedHttpTools(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         self._disarm()  # waiting for the next request is the keep-alive timer's business
-        unread = self._in_body
+        # A body still coming is the answered request's own only if that request is the last
+        # one parsed: one pipelined behind it has a head, so the answered one was read whole.
+        unread = self._in_body and self.cycle.response_complete
         super().on_response_complete()
         if self.transport.is_closing():
             return

@@ -249,3 +249,23 @@ def test_clients_that_never_read_their_answers_do_not_hold_the_server(target: Ta
     finally:
         for sock in hogs:
             sock.close()
+
+
+def test_a_request_pipelined_with_its_body_still_coming_is_answered(target: Target) -> None:
+    """The answer before it leaves while its body is still on the way: that body is the next
+    request's, read once it runs, not a body left unread (which would close the connection)."""
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(
+            b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n" + POST + b"content-length: 10\r\n\r\nabc"
+        )
+        answers = b""
+        while b'{"status":"ok"}' not in answers:
+            chunk = sock.recv(4096)
+            assert chunk, answers
+            answers += chunk
+        sock.sendall(b"defghij")
+        while not answers.endswith(b'{"bytes":10}'):
+            chunk = sock.recv(4096)
+            assert chunk, answers
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 200") == 2, answers
