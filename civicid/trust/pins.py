@@ -11,6 +11,7 @@ given, ``<name>.policy``); every file is validated when it is loaded, and writte
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -37,6 +38,9 @@ POLICY_SUFFIX: Final = ".policy"
 MAX_FOREIGN_LEDGERS: Final = 16
 # Types and named issuers accepted from one ledger: a desk's policies name a handful.
 MAX_ACCEPTED: Final = 64
+# A type is a URI (``vct``): a few dozen characters; this leaves room for long ones while
+# keeping a full index (16 ledgers of 64 types) under MAX_PINS_BYTES.
+MAX_TYPE_CHARS: Final = 200
 # The index is a few lines per ledger: anything past this is not one people wrote.
 MAX_PINS_BYTES: Final = 256 * 1024
 # How old a pinned ledger's newest witness quorum may be: as long as a client's own ledger
@@ -86,6 +90,10 @@ class PinnedLedger:
             raise FEDERATION_INVALID(f"ledger {self.name}: at most {MAX_ACCEPTED} types, issuers")
         if any(not isinstance(vct, str) or not vct for vct in self.types):
             raise FEDERATION_INVALID(f"ledger {self.name}: a type is a non-empty string")
+        if any(len(vct) > MAX_TYPE_CHARS for vct in self.types):
+            raise FEDERATION_INVALID(
+                f"ledger {self.name}: a type is at most {MAX_TYPE_CHARS} characters"
+            )
 
     @property
     def policy(self) -> CheckpointPolicy:
@@ -114,6 +122,9 @@ class PinnedLedger:
             "types": list(self.types),
             "issuers": None if self.issuers is None else list(self.issuers),
             "max_age": self.max_age,
+            # The policy file written with this entry: a replace cut short between the two
+            # writes pairs one pin's key with another's types and URLs, refused on load.
+            "policy_sha256": policy_digest(self.policy_text),
         }
 
     @classmethod
@@ -122,6 +133,11 @@ class PinnedLedger:
             types, issuers = data["types"], data["issuers"]  # every field, as ``to_json`` writes
             if not isinstance(types, list) or not isinstance(issuers, list | None):
                 raise TypeError("types and issuers are lists")  # a string is not its letters
+            if data["policy_sha256"] != policy_digest(policy_text):
+                raise FEDERATION_INVALID(
+                    f"ledger {str(data['name'])[:60]!r}: its policy file is not the one pinned"
+                    " with it (a change cut short, or edited by hand): pin it again"
+                )
             return cls(
                 name=str(data["name"]),
                 urls=str(data["urls"]),
@@ -133,6 +149,10 @@ class PinnedLedger:
             )
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise FEDERATION_INVALID(f"a pinned ledger is malformed: {exc!r}") from exc
+
+
+def policy_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def read_policy(path: Path) -> str:
@@ -154,10 +174,23 @@ class Pins:
     def index(self) -> Path:
         return self.directory / PINS_FILE
 
-    def load(self) -> tuple[PinnedLedger, ...]:
-        """Every pin, each validated (its policy file included); none when nothing is pinned."""
+    def load(self, *, but: str | None = None) -> tuple[PinnedLedger, ...]:
+        """Every pin, each validated (its policy file included); none when nothing is pinned.
+        ``but``: leave out (unread) the pin of that name, one being replaced or removed."""
+        pins = tuple(
+            PinnedLedger.from_json(entry, read_policy(self._policy_path(entry)))
+            for entry in self._entries()
+            if but is None or entry.get("name") != but
+        )
+        check_unique(pins)
+        return pins
+
+    def _entries(self) -> list[dict[str, Any]]:
+        """The index's entries, each an object (read within its bound)."""
+        if self.directory.exists() and not self.directory.is_dir():
+            raise FEDERATION_INVALID(f"{self.directory} is not a directory")
         if not self.index.exists():
-            return ()
+            return []
         try:
             with self.index.open("rb") as handle:
                 raw = handle.read(MAX_PINS_BYTES + 1)
@@ -165,19 +198,14 @@ class Pins:
                 raise FEDERATION_INVALID(f"{self.index} exceeds {MAX_PINS_BYTES} bytes")
             data = json.loads(raw)
             entries = data["ledgers"]
-            if not isinstance(entries, list):
-                raise TypeError("ledgers is not a list")
+            if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+                raise TypeError("ledgers is not a list of objects")
         except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             raise FEDERATION_INVALID(f"{self.index} cannot be read: {exc}") from exc
-        pins = tuple(
-            PinnedLedger.from_json(entry, read_policy(self._policy_path(entry)))
-            for entry in entries
-        )
-        check_unique(pins)
-        return pins
+        return entries
 
-    def _policy_path(self, entry: Any) -> Path:
-        name = entry.get("name") if isinstance(entry, dict) else None
+    def _policy_path(self, entry: dict[str, Any]) -> Path:
+        name = entry.get("name")
         if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
             raise FEDERATION_INVALID(f"a pinned ledger's name is malformed: {str(name)[:60]!r}")
         return self.directory / f"{name}{POLICY_SUFFIX}"
@@ -185,7 +213,7 @@ class Pins:
     def add(self, pin: PinnedLedger) -> None:
         """Pin ``pin`` (replacing one of the same name): its policy first, then the index, each
         durable before the next; a bad pin leaves every file as it was."""
-        pins = [p for p in self.load() if p.name != pin.name] + [pin]
+        pins = [*self.load(but=pin.name), pin]  # the one replaced is not read: it may be broken
         check_unique(pins)
         path = self.directory / f"{pin.name}{POLICY_SUFFIX}"
         before = path.read_bytes() if path.exists() else None  # a pin replaced: its policy
@@ -200,15 +228,16 @@ class Pins:
             raise
 
     def remove(self, name: str) -> None:
-        pins = self.load()
-        if all(p.name != name for p in pins):
+        if all(entry.get("name") != name for entry in self._entries()):
             raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
-        self._save([p for p in pins if p.name != name])
-        (self.directory / f"{name}{POLICY_SUFFIX}").unlink()  # there: ``load`` read it
+        self._save(self.load(but=name))  # the one removed is not read: it may be broken
+        (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
 
     def _save(self, pins: Iterable[PinnedLedger]) -> None:
-        body = {"ledgers": [p.to_json() for p in pins]}
-        write_private(self.index, json.dumps(body).encode())
+        body = json.dumps({"ledgers": [p.to_json() for p in pins]}).encode()
+        if len(body) > MAX_PINS_BYTES:  # never write an index ``load`` would refuse
+            raise FEDERATION_INVALID(f"the pins would exceed {MAX_PINS_BYTES} bytes")
+        write_private(self.index, body)
 
 
 def check_unique(pins: Iterable[PinnedLedger]) -> None:

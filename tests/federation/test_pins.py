@@ -10,7 +10,14 @@ import pytest
 from civicid.checkpoint import NoteSigner
 from civicid.cosignature import CosignerKey
 from civicid.errors import Error
-from civicid.trust.pins import MAX_FOREIGN_LEDGERS, PinnedLedger, Pins, check_unique
+from civicid.trust import pins as pins_module
+from civicid.trust.pins import (
+    MAX_FOREIGN_LEDGERS,
+    MAX_TYPE_CHARS,
+    PinnedLedger,
+    Pins,
+    check_unique,
+)
 from ledger.setup import initialize
 from tests.verifier.world import NATIONAL_ID, Clock
 
@@ -116,3 +123,69 @@ def test_a_name_or_a_key_pinned_twice_is_refused(vkeys: list[str]) -> None:
     refused("federation_invalid", lambda: check_unique([made(vkeys[0]), made(vkeys[1])]))
     refused("federation_invalid",
             lambda: check_unique([made(vkeys[0]), made(vkeys[0], name="other")]))  # fmt: skip
+
+
+# -- the files stay one consistent whole ------------------------------------------------------
+
+
+def test_a_type_of_the_bound_is_pinned_and_one_longer_refused(vkeys: list[str]) -> None:
+    vct = "https://types.example/" + "t" * (MAX_TYPE_CHARS - len("https://types.example/"))
+    assert made(vkeys[0], types=(vct,)).types == (vct,)
+    error = refused("federation_invalid", lambda: made(vkeys[0], types=(vct + "t",)))
+    assert f"at most {MAX_TYPE_CHARS} characters" in error.message
+
+
+def test_an_index_past_its_bound_is_never_written(
+    vkeys: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    index = pins.index.read_bytes()
+    monkeypatch.setattr(pins_module, "MAX_PINS_BYTES", len(index) + 10)
+    error = refused("federation_invalid", lambda: pins.add(made(vkeys[1], name="other")))
+    assert "would exceed" in error.message
+    assert pins.index.read_bytes() == index and not (tmp_path / "other.policy").exists()
+    assert [p.name for p in pins.load()] == ["abroad"]
+
+
+def test_a_policy_file_not_pinned_with_its_entry_is_refused(
+    vkeys: list[str], tmp_path: Path
+) -> None:
+    """A replace cut short between its two writes (the new policy, the old index) would
+    pair the new checkpoint key with the old pin's URLs and types."""
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    (tmp_path / "abroad.policy").write_text(f"log {vkeys[1]}\nquorum none\n")
+    with pytest.raises(Error) as caught:
+        pins.load()
+    assert caught.value.code == "federation_invalid"
+    assert "not the one pinned with it" in caught.value.message
+    pins.add(made(vkeys[1]))  # pinned again: whole again
+    assert pins.load()[0].vkey == vkeys[1]
+
+
+def test_a_federation_directory_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    where = tmp_path / "federation"
+    where.write_text("not a directory")
+    with pytest.raises(Error) as caught:
+        Pins(where).load()
+    assert caught.value.code == "federation_invalid" and "not a directory" in caught.value.message
+
+
+def test_a_broken_pin_is_replaced_or_removed_without_reading_it(
+    vkeys: list[str], tmp_path: Path
+) -> None:
+    """The way out of a refused pin is the command line, not a text editor."""
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    pins.add(made(vkeys[1], name="other"))
+    (tmp_path / "abroad.policy").write_text("damaged\n")
+    refused("federation_invalid", pins.load)
+    pins.remove("abroad")
+    assert [p.name for p in pins.load()] == ["other"]
+    pins.add(made(vkeys[0]))
+    (tmp_path / "abroad.policy").unlink()  # gone altogether
+    refused("federation_invalid", pins.load)
+    pins.remove("abroad")
+    assert [p.name for p in pins.load()] == ["other"]
+    refused("federation_unknown", lambda: pins.remove("abroad"))
