@@ -223,12 +223,19 @@ def finished(proc: subprocess.Popen[str], repo: Path) -> str:
     return (repo.parent / "err.txt").read_text()
 
 
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+def gone(pid: int, within: float = 10.0) -> bool:
+    """``pid`` has exited within ``within`` seconds: no such process, or a zombie (dead, its
+    exit status not yet collected: an orphan waits for the machine's init to reap it)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            os.kill(pid, 0)
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        if state == "Z" or time.monotonic() > deadline:
+            return state == "Z"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
