@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-from civicid.statemap import StateMap
+from civicid.checkpoint import Checkpoint
+from civicid.merkle import EMPTY_ROOT
+from civicid.statemap import StateMap, extension_line
 from ledger import snapshot as snapshots
 from ledger.setup import Paths, load_signer, open_ledger
 from tests.ledger.conftest import World
@@ -157,3 +159,28 @@ def test_the_previous_format_loads_and_is_written_anew(world: World) -> None:
     assert answers(world.ledger) == expected == full_replay(world)
     assert answers(reopen(world)) == expected
     assert world.ledger.snapshot_size == body["size"]
+
+
+def test_a_snapshot_of_no_entries_under_the_ledgers_own_signature(world: World) -> None:
+    """Signed by the key over a checkpoint of the empty tree and an empty map, with nothing
+    in its state: still not a snapshot of this log (it would be the base of a replay)."""
+    body = written(world)
+    signer = load_signer(Paths(world.root))
+    empty = StateMap()
+    edited = copy.deepcopy(body)
+    edited.update(
+        size=0,
+        checkpoint=signer.sign_checkpoint(
+            Checkpoint(world.origin, 0, EMPTY_ROOT, (extension_line(empty.root),))
+        ),
+        tree=(hashlib.sha256(b"").digest(), []),
+        map=empty.packed(),
+        dids=[],
+        accreditations=[],
+        types=[],
+        lists=[],
+        revoked=[],
+        txIds=["an id the log never held"],
+    )
+    data = pickle.dumps(edited, protocol=PROTOCOL)
+    opened_with(world, sealed(data, signer, world.origin, 0), "the snapshot is of 0 entries")
