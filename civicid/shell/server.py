@@ -135,6 +135,12 @@ class OneWrite:
         self._wrote_head = False
 
     def write(self, data: bytes) -> None:
+        if self._transport.is_closing():
+            # Closed under an answer pipelined behind the last request parsed (uvicorn marks
+            # that one disconnected, not the one running): nobody reads it, and uvloop would
+            # raise, an app's traceback in the log for every such client.
+            self._cycle.disconnected = True
+            return
         if not self._wrote_head and self._cycle.response_started:
             self._wrote_head = True  # the first write of a started answer is its head
             self._held = bytes(data)

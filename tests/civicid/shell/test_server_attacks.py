@@ -6,6 +6,7 @@ connection closed: what follows it cannot be framed)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -269,3 +270,39 @@ def test_a_request_pipelined_with_its_body_still_coming_is_answered(target: Targ
             assert chunk, answers
             answers += chunk
     assert answers.count(b"HTTP/1.1 200") == 2, answers
+
+
+class Errors(logging.Handler):
+    """The server log's errors (an app's traceback among them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.found.append(record.getMessage())
+
+
+def test_a_pipelining_client_cut_off_leaves_no_error_in_the_log(target: Target) -> None:
+    """Its answers stalled, its connection aborted in the middle of one of them: the answer
+    in flight is dropped quietly, not written to the closed connection (a traceback each
+    time, which a client could have the server log at will)."""
+    errors = Errors()
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(errors)
+    try:
+        with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /large HTTP/1.1\r\nhost: x\r\n\r\n" * STALLED_ANSWERS)
+            sock.settimeout(PATIENCE)
+            with contextlib.suppress(ConnectionResetError):
+                threading.Event().wait(4 * LIMITS["body_timeout"])  # aborted by then
+                while sock.recv(1 << 20):  # read what was sent before the abort
+                    pass
+        # The connection's end reaches the app on the server's loop: a request after it is
+        # answered once that loop has run past it.
+        head, _ = answered(target, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+    finally:
+        log.removeHandler(errors)
+    assert errors.found == []
