@@ -8,17 +8,19 @@ gives verifies against the root it signs."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from civicid.merkle import HASH_SIZE, root_of, verify_consistency, verify_inclusion
-from civicid.statemap import verify_map
+from civicid.statemap import StateMap, verify_map
 from ledger import snapshot as snapshots
 from ledger.log import Ledger
+from ledger.setup import Paths, load_signer
 from tests.ledger.conftest import World
-from tests.ledger.snapshots import body_of, opened_with, populate, reopen, snapshot_file
+from tests.ledger.snapshots import body_of, opened_with, populate, reopen, sealed, snapshot_file
 
 
 def written(world: World) -> tuple[dict[str, Any], bytearray]:
@@ -126,3 +128,44 @@ def every_proof_verifies(ledger: Ledger) -> None:
     statemap = ledger.view.statemap
     for key, value in statemap.items():
         verify_map(statemap.root, key, value, statemap.prove(key))
+
+
+def older_format(world: World, edit: Callable[[dict[str, Any]], None] | None = None) -> bytes:
+    """The snapshot on disk rewritten in format 3 (the map as its pairs, no tree), signed by
+    the ledger's key, after ``edit`` of its body."""
+    body, _ = written(world)
+    older = {key: value for key, value in body.items() if key not in ("format", "tree")}
+    older["map"] = list(StateMap.from_packed(*body["map"]).items())
+    if edit is not None:
+        edit(older)
+    data = pickle.dumps(older, protocol=snapshots.PICKLE_PROTOCOL)
+    magic = next(magic for magic, found in snapshots.FORMATS.items() if found == 3)
+    signer = load_signer(Paths(world.root))
+    return magic + sealed(data, signer, world.origin, body["size"])[len(snapshots.MAGIC) :]
+
+
+def test_a_damaged_older_snapshot_is_refused_and_rebuilt(world: World) -> None:
+    data = bytearray(older_format(world))
+    data[-40] ^= 0x01
+    every_proof_verifies(opened_with(world, bytes(data), "body is not the one signed"))
+
+
+def _map_pair_dropped(body: dict[str, Any]) -> None:
+    body["map"] = body["map"][1:]
+
+
+def _map_not_pairs(body: dict[str, Any]) -> None:
+    body["map"] = [b"not a pair"]
+
+
+@pytest.mark.parametrize(
+    "edit, reason",
+    [(_map_pair_dropped, "state map is not the signed one"), (_map_not_pairs, "malformed")],
+    ids=["map-pair-dropped", "map-not-pairs"],
+)
+def test_an_older_snapshot_signed_but_wrong_is_refused_not_a_traceback(
+    world: World, edit: Callable[[dict[str, Any]], None], reason: str
+) -> None:
+    """Format 3 hashes its map again at start-up: a map that is not the signed one, or not a
+    map at all, is refused with its code (under the ledger's own key: a writer's bug)."""
+    every_proof_verifies(opened_with(world, older_format(world, edit), reason))
