@@ -163,14 +163,19 @@ class OneWrite:
         return getattr(self._transport, name)
 
 
-class GuardedH11(H11Protocol):
-    """uvicorn's h11 protocol with a deadline on each request head and a connection budget;
-    each answer's head and body leave in one write."""
+class Guards:
+    """What both guarded protocols add to uvicorn's: a deadline on each request head, the
+    connection budget, and a cap on how long an answer may stall. Mixed in first, before the
+    uvicorn protocol that gives ``loop``, ``transport`` and ``logger``; ``_busy`` is the
+    protocol's own word for a request in flight."""
 
     header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
     max_header_bytes: ClassVar[int] = 16 * 1024
     send_timeout: ClassVar[float] = 10.0  # an answer stalled this long is given up (body_timeout)
     budget: ClassVar[Budget]
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    logger: logging.Logger
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -178,15 +183,77 @@ class GuardedH11(H11Protocol):
         self._stall_timer: asyncio.TimerHandle | None = None
         self._admitted = False
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def _busy(self) -> bool:
+        raise NotImplementedError
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._admitted = self.budget.admit(self)
         if not self._admitted:
             self.logger.warning("refusing a connection: every connection is busy")
-            transport.write(refusal(SERVER_BUSY()))
-            transport.close()
+            self.transport.write(refusal(SERVER_BUSY()))  # uvicorn's: the one just made
+            self.transport.close()
             return
         self._arm()  # the first request's head is due from the moment the client connects
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[misc]
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._unstall()
+        super().resume_writing()  # type: ignore[misc]
+
+    def _unstall(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        self.logger.warning("aborting a connection whose client stopped taking its answer")
+        self.transport.abort()  # a close would wait for the client to read what is buffered
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self._unstall()
+        if self._admitted:
+            self.budget.release(self)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def evict(self) -> None:
+        """Called from any thread by the budget: close this connection on its own loop."""
+        with contextlib.suppress(RuntimeError):  # its loop has stopped: it is closed already
+            self.loop.call_soon_threadsafe(self._evicted)
+
+    def _evicted(self) -> None:
+        if not self.transport.is_closing() and not self._busy():
+            self.transport.close()
+
+    def _arm(self) -> None:
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self.header_timeout, self._late)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _late(self) -> None:
+        self._head_timer = None
+        if not self._busy() and not self.transport.is_closing():
+            self.logger.warning("closing a connection whose request head took too long")
+            self.transport.close()
+
+
+class GuardedH11(Guards, H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request head and a connection budget;
+    each answer's head and body leave in one write."""
+
+    def _busy(self) -> bool:
+        """A request is in flight: h11 has read more of it than nothing."""
+        return self.conn.their_state is not h11.IDLE
 
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
@@ -222,32 +289,6 @@ class GuardedH11(H11Protocol):
         elif self.conn.their_state is h11.IDLE:
             self.budget.idle(self)
 
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self._stall_timer is None:
-            self._stall_timer = self.loop.call_later(self.send_timeout, self._stalled)
-
-    def resume_writing(self) -> None:
-        self._unstall()
-        super().resume_writing()
-
-    def _unstall(self) -> None:
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
-
-    def _stalled(self) -> None:
-        self._stall_timer = None
-        self.logger.warning("aborting a connection whose client stopped taking its answer")
-        self.transport.abort()  # a close would wait for the client to read what is buffered
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        self._unstall()
-        if self._admitted:
-            self.budget.release(self)
-        super().connection_lost(exc)
-
     def send_400_response(self, msg: str) -> None:
         """A malformed head, or one over the byte cap (h11 refuses both): our code in JSON."""
         buffered = len(self.conn.trailing_data[0])
@@ -260,59 +301,17 @@ class GuardedH11(H11Protocol):
         self.transport.write(refusal(error))
         self.transport.close()
 
-    def evict(self) -> None:
-        """Called from any thread by the budget: close this connection on its own loop."""
-        with contextlib.suppress(RuntimeError):  # its loop has stopped: it is closed already
-            self.loop.call_soon_threadsafe(self._evicted)
 
-    def _evicted(self) -> None:
-        if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
-            self.transport.close()
-
-    def _arm(self) -> None:
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.header_timeout, self._late)
-
-    def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _late(self) -> None:
-        self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.logger.warning("closing a connection whose request head took too long")
-            self.transport.close()
-
-
-class GuardedHttpTools(HttpToolsProtocol):
+class GuardedHttpTools(Guards, HttpToolsProtocol):
     """uvicorn's httptools protocol with the same guards as ``GuardedH11``: a deadline on each
     request head, a cap on its bytes (httptools has none: the bytes of a head not yet complete
     are counted here), the connection budget; each answer's head and body in one write."""
 
-    header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
-    max_header_bytes: ClassVar[int] = 16 * 1024
-    send_timeout: ClassVar[float] = 10.0  # an answer stalled this long is given up (body_timeout)
-    budget: ClassVar[Budget]
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._head_timer: asyncio.TimerHandle | None = None
-        self._admitted = False
         self._head_bytes = 0  # received towards the next request head, not yet complete
         self._in_body = False  # a request's head is complete, its body not yet
-        self._stall_timer: asyncio.TimerHandle | None = None
         self._refused: Error | None = None  # a head refused while an answer was in flight
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._admitted = self.budget.admit(self)
-        if not self._admitted:
-            self.logger.warning("refusing a connection: every connection is busy")
-            transport.write(refusal(SERVER_BUSY()))
-            transport.close()
-            return
-        self._arm()  # the first request's head is due from the moment the client connects
 
     def _busy(self) -> bool:
         """A request is in flight: its head is complete and its answer is not."""
@@ -380,32 +379,6 @@ class GuardedHttpTools(HttpToolsProtocol):
             if self._head_bytes:
                 self._arm()  # the next head has begun while this answer was made
 
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        if self._stall_timer is None:
-            self._stall_timer = self.loop.call_later(self.send_timeout, self._stalled)
-
-    def resume_writing(self) -> None:
-        self._unstall()
-        super().resume_writing()
-
-    def _unstall(self) -> None:
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = None
-
-    def _stalled(self) -> None:
-        self._stall_timer = None
-        self.logger.warning("aborting a connection whose client stopped taking its answer")
-        self.transport.abort()  # a close would wait for the client to read what is buffered
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        self._unstall()
-        if self._admitted:
-            self.budget.release(self)
-        super().connection_lost(exc)
-
     def send_400_response(self, msg: str) -> None:
         """A malformed head (httptools refuses it, or ``_check_head``): our code in JSON."""
         self._refuse(self._refused or REQUEST_INVALID("the request head is not HTTP/1.1"))
@@ -444,30 +417,6 @@ class GuardedHttpTools(HttpToolsProtocol):
         error = REQUEST_HEAD_TOO_LARGE(f"the request head is over {self.max_header_bytes} bytes")
         self.transport.write(refusal(error))
         self.transport.close()
-
-    def evict(self) -> None:
-        """Called from any thread by the budget: close this connection on its own loop."""
-        with contextlib.suppress(RuntimeError):  # its loop has stopped: it is closed already
-            self.loop.call_soon_threadsafe(self._evicted)
-
-    def _evicted(self) -> None:
-        if not self.transport.is_closing() and not self._busy():
-            self.transport.close()
-
-    def _arm(self) -> None:
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self.header_timeout, self._late)
-
-    def _disarm(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _late(self) -> None:
-        self._head_timer = None
-        if not self._busy() and not self.transport.is_closing():
-            self.logger.warning("closing a connection whose request head took too long")
-            self.transport.close()
 
 
 PARSERS: Final = {"h11": GuardedH11, "httptools": GuardedHttpTools}
