@@ -135,6 +135,19 @@ def test_a_type_of_the_bound_is_pinned_and_one_longer_refused(vkeys: list[str]) 
     assert f"at most {MAX_TYPE_CHARS} characters" in error.message
 
 
+def test_an_index_of_exactly_its_bound_is_written(
+    vkeys: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    pins.add(made(vkeys[1], name="other"))
+    both = pins.index.read_bytes()
+    pins.remove("other")
+    monkeypatch.setattr(pins_module, "MAX_PINS_BYTES", len(both))
+    pins.add(made(vkeys[1], name="other"))  # the index written is exactly the bound
+    assert pins.index.read_bytes() == both and len(pins.load()) == 2
+
+
 def test_an_index_past_its_bound_is_never_written(
     vkeys: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
