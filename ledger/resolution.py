@@ -2,11 +2,12 @@
 
 Results are plain JSON-ready dicts plus the HTTP status the binding assigns; the serialized
 bytes of each result are cached per (selected version, latest version), since versions never
-change once logged.
+change once logged; a result with proofs per selected version, for the checkpoint served only.
 """
 
 from __future__ import annotations
 
+import binascii
 import json
 import re
 from dataclasses import dataclass
@@ -14,13 +15,12 @@ from typing import Any, Final
 
 from civicid import statemap
 from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
-from civicid.encoding import b64_encode
 from civicid.errors import Error, NotFound
 from civicid.statemap import map_key
 from civicid.times import parse_time, rfc3339
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
-from ledger.state import DidRecord, DidVersion
+from ledger.state import DidRecord, DidVersion, logged_document
 
 CONTENT_TYPE: Final = "application/did-resolution"
 DOCUMENT_TYPE: Final = "application/did"
@@ -31,6 +31,14 @@ DID_SYNTAX: Final = re.compile(
 )
 # Cached serialized results (~1.5 KB each): the hot DIDs, bounded so memory stays flat.
 MAX_CACHED_RESULTS: Final = 50_000
+# Cached results with proofs of the checkpoint served (14-20 KB each: four entries with their
+# inclusion proofs): the DIDs verifiers resolve again and again (the agencies, a few hundred
+# to a few thousand), rendered once per checkpoint rather than once per request. Bounded in
+# bytes, the oldest let go first: 32 MiB keeps a 1M-entry ledger's server under 1 GiB.
+MAX_PROVEN_BYTES: Final = 32 * 1024 * 1024
+# Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
+# and dots), so it is put in the answer as it is read; anything else is json.dumps'.
+JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -75,6 +83,11 @@ class Resolver:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._cache: dict[tuple[bytes, bytes, bool], bytes] = {}
+        # Answers with proofs, by the selected version's leaf hash, of the checkpoint in
+        # ``_proven_for`` (its tree size and note) only; ``_proven_bytes`` their total size.
+        self._proven_cache: dict[bytes, bytes] = {}
+        self._proven_bytes = 0
+        self._proven_for: tuple[int, str] = (-1, "")
 
     def resolve(
         self,
@@ -124,9 +137,7 @@ class Resolver:
             raise RESOLUTION_OPTIONS_INVALID(exc.message) from exc
         status = 410 if selected.deactivated else 200
         if with_proof:
-            result = self._result(record, selected, visible, self.ledger.document_of(selected))
-            result["didResolutionMetadata"]["proof"] = self.proof(selected, visible, view, did)
-            return Resolution(status, json.dumps(result).encode())
+            return Resolution(status, self._proven(record, selected, visible, view, did))
         key = (selected.leaf_hash, visible[-1].leaf_hash, False)
         body = self._cache.get(key)
         if body is None:
@@ -137,6 +148,75 @@ class Resolver:
             self._cache[key] = body
         return Resolution(status, body)
 
+    def _proven(
+        self,
+        record: DidRecord,
+        selected: DidVersion,
+        visible: list[DidVersion],
+        view: View,
+        did: str,
+    ) -> bytes:
+        """The result with what a client needs to check it against a checkpoint it verified:
+        the selected entry, every version's entry (a client verifies the DID's history from
+        its creation: each version's signer had the authority to make it), each with its
+        inclusion proof, and the map's proof that the latest version is the latest (no later
+        one is withheld). Rendered once per checkpoint: all of it is fixed by the checkpoint,
+        so a new one empties the cache and nothing rendered against an older one is answered."""
+        served = (view.size, view.checkpoint)
+        if served != self._proven_for:
+            self._proven_cache.clear()
+            self._proven_bytes, self._proven_for = 0, served
+        key = selected.leaf_hash  # the checkpoint fixes which versions follow it
+        body = self._proven_cache.get(key)
+        if body is not None:
+            return body
+        size = view.size
+        entries = {v.seq: self.ledger.entry(v.seq) for v in visible}
+        versions = {v.seq: self.entry_json(v.seq, size, entries[v.seq]) for v in visible}
+        document = None
+        if not selected.deactivated:  # read from the entry at hand, as ``document_of`` would
+            document = logged_document(entries[selected.seq]) or self.ledger.document_of(selected)
+        result = self._result(record, selected, visible, document)
+        # The bytes json.dumps makes of the result with its proof (key order and separators
+        # alike; tests hold them equal), joined from parts: json.dumps of the ~14 KB whole
+        # was a quarter of a first resolution's CPU, most of it scanning the entries.
+        proof = b"".join(
+            (
+                b'{"checkpoint": ',
+                json.dumps(view.checkpoint).encode(),
+                b', "treeSize": %d, ' % size,
+                versions[selected.seq][1:-1],  # its "seq", "transaction" and "inclusion"
+                b', "versions": [',
+                b", ".join(versions.values()),
+                b'], "stateMap": ',
+                json.dumps(
+                    {f"did:{did}": view.statemap.prove(map_key(statemap.DID, did)).to_json()}
+                ).encode(),
+                b"}",
+            )
+        )
+        body = b"".join(
+            (
+                b'{"didDocument": ',
+                json.dumps(result["didDocument"]).encode(),
+                b', "didResolutionMetadata": ',
+                json.dumps(result["didResolutionMetadata"]).encode()[:-1],
+                b", " if result["didResolutionMetadata"] else b"",
+                b'"proof": ',
+                proof,
+                b'}, "didDocumentMetadata": ',
+                json.dumps(result["didDocumentMetadata"]).encode(),
+                b"}",
+            )
+        )
+        if len(body) <= MAX_PROVEN_BYTES:
+            cache = self._proven_cache
+            while cache and self._proven_bytes + len(body) > MAX_PROVEN_BYTES:
+                self._proven_bytes -= len(cache.pop(next(iter(cache))))  # the oldest first
+            cache[key] = body
+            self._proven_bytes += len(body)
+        return body
+
     @staticmethod
     def absence(error: Error, did: str, view: View) -> None:
         """Attach the proof that the checkpoint's state map holds nothing for ``did``."""
@@ -145,30 +225,22 @@ class Resolver:
             checkpoint=view.checkpoint, treeSize=view.size, stateMap={f"did:{did}": proof}
         )
 
-    def proof(
-        self, version: DidVersion, versions: list[DidVersion], view: View, did: str
-    ) -> dict[str, Any]:
-        """What a client needs to check this version against a checkpoint it verified: the
-        selected entry, and every version's entry (a client verifies the DID's history from
-        its creation: each version's signer had the authority to make it)."""
-        size = view.size
-        return {
-            "checkpoint": view.checkpoint,
-            "treeSize": size,
-            "seq": version.seq,
-            "transaction": self.ledger.entry(version.seq).decode("ascii"),
-            "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(version.seq, size)],
-            "versions": [self.entry(v.seq, size) for v in versions],
-            # The latest version, proven the latest: no later one is withheld.
-            "stateMap": {f"did:{did}": view.statemap.prove(map_key(statemap.DID, did)).to_json()},
-        }
-
-    def entry(self, seq: int, size: int) -> dict[str, Any]:
-        return {
-            "seq": seq,
-            "transaction": self.ledger.entry(seq).decode("ascii"),
-            "inclusion": [b64_encode(h) for h in self.ledger.inclusion_proof(seq, size)],
-        }
+    def entry_json(self, seq: int, size: int, entry: bytes) -> bytes:
+        """``{"seq": .., "transaction": .., "inclusion": [..]}`` of entry ``seq`` with its
+        inclusion proof at ``size``, as json.dumps makes it."""
+        transaction = (
+            b'"' + entry + b'"'
+            if not entry.translate(None, JSON_SAFE)  # nothing left once those are taken out
+            else json.dumps(entry.decode("ascii")).encode()
+        )
+        inclusion = b'", "'.join(
+            binascii.b2a_base64(h, newline=False) for h in self.ledger.inclusion_proof(seq, size)
+        )
+        return b'{"seq": %d, "transaction": %s, "inclusion": [%s]}' % (
+            seq,
+            transaction,
+            b'"' + inclusion + b'"' if inclusion else b"",
+        )
 
     @staticmethod
     def _result(

@@ -1,22 +1,27 @@
 """DID Resolution HTTP(S) binding: ``GET /1.0/identifiers/{did}``.
 
-The hottest route: it reads the DID and its options straight from the request (declared for
-OpenAPI below) and returns cached bytes, so a resolution costs little beyond the HTTP work.
+The hottest route: the app answers it from its own ``__call__`` (``direct``), past the
+framework's routing and middleware, with bytes the resolver keeps rendered; the framework's
+route (``resolve``) is the same answer, there for the API description (its parameters are
+declared below, not solved per request) and for requests the direct path leaves to it.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.types import Scope
 
 from civicid.wire import ResolutionResult, constraints
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolver, error_result
 
 router = APIRouter()
+PATH_PREFIX: Final = "/1.0/identifiers/"
 RESULT: Final = {"schema": {"$ref": "#/components/schemas/ResolutionResult"}}
 ERROR_RESULT: Final = {CONTENT_TYPE: RESULT}
 DOCUMENT_ONLY: Final = ("application/did", "application/did+json", "application/did+ld+json")
@@ -54,7 +59,7 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
 
 
 @router.get(
-    "/1.0/identifiers/{did:path}",
+    PATH_PREFIX + "{did:path}",
     tags=["did"],
     summary="Resolve a did:civicid (DID Resolution; versionId / versionTime; withProof)",
     response_model=ResolutionResult,
@@ -68,24 +73,61 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
     openapi_extra={"parameters": PARAMETERS},
 )
 async def resolve(request: Request) -> Response:
-    # The path, the options and the resolver are read from the request itself, not declared
-    # as parameters and a dependency: FastAPI's solving of those was half of this route's
-    # CPU (profiled: docs/performance/README.md, "Ledger"). They are described above.
-    did: str = request.path_params["did"]
+    # The framework's route, for the API description and for requests the app's direct
+    # dispatch leaves to the framework (under a root path, or a bug's second try): the
+    # answer is the direct one's (``answer``).
     resolver: Resolver = request.app.state.resolver
-    query = request.query_params
-    version_id, version_time = query.get("versionId"), query.get("versionTime")
+    status, body, content_type = answer(
+        resolver, request.path_params["did"], request.scope["query_string"], accept(request.scope)
+    )
+    return Response(body, status, media_type=content_type)
+
+
+def options(query: bytes) -> dict[str, str]:
+    """The query's options as the framework reads them (``Request.query_params``: every
+    pair kept, blank values too; the last of a repeated name wins)."""
+    if not query:
+        return {}
+    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+
+
+def accept(scope: Scope) -> str:
+    """The first Accept header, as the framework's ``Request.headers.get`` gives it."""
+    for name, value in scope["headers"]:
+        if name == b"accept":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def answer(resolver: Resolver, did: str, query: bytes, accepts: str) -> tuple[int, bytes, str]:
+    """The binding's answer to a resolution of ``did`` with the options in ``query``: its
+    status, body and content type."""
+    chosen = options(query)
+    version_id, version_time = chosen.get("versionId"), chosen.get("versionTime")
     if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
         bad = error_result(RESOLUTION_OPTIONS_INVALID("option value too long"))
-        return Response(bad.body, bad.status, media_type=bad.content_type)
+        return bad.status, bad.body, bad.content_type
     result = resolver.resolve(
         did,
         version_id=version_id,
         version_time=version_time,
-        with_proof=query.get("withProof", "false").lower() in ("true", "1"),
+        with_proof=chosen.get("withProof", "false").lower() in ("true", "1"),
     )
-    accept = request.headers.get("accept", "")
-    if result.status == 200 and accept.startswith(DOCUMENT_ONLY):
+    if result.status == 200 and accepts.startswith(DOCUMENT_ONLY):
         document = json.loads(result.body)["didDocument"]
-        return Response(json.dumps(document), 200, media_type=DOCUMENT_TYPE)
-    return Response(result.body, result.status, media_type=result.content_type)
+        return 200, json.dumps(document).encode(), DOCUMENT_TYPE
+    return result.status, result.body, result.content_type
+
+
+def direct(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    """``GET /1.0/identifiers/{did}`` answered for the app's own ``__call__`` (the
+    framework's routing, middleware and request objects cost more than a cached answer):
+    the same answer as ``resolve``, with the headers the framework's ``Response`` sends."""
+    resolver: Resolver = scope["app"].state.resolver
+    did = scope["path"][len(PATH_PREFIX) :]
+    status, body, content_type = answer(resolver, did, scope["query_string"], accept(scope))
+    headers = [
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", content_type.encode("latin-1")),
+    ]
+    return status, body, headers

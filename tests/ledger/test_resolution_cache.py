@@ -1,0 +1,189 @@
+"""Resolution's fast path: the app's direct answer is the framework route's, byte for byte;
+answers kept rendered are never older than a fresh one (a DID updated, a new checkpoint); the
+cache of answers with proofs stays within its bound."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.encoding import b64_decode
+from civicid.merkle import leaf_hash, verify_inclusion
+from ledger import resolution
+from ledger.app import create_app
+from ledger.resolution import Resolver
+from ledger.routes import resolution as resolution_routes
+from ledger.settings import LedgerSettings
+from tests.ledger.conftest import World
+
+
+@pytest.fixture
+def http(world: World) -> Iterator[TestClient]:
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with TestClient(app) as client:
+        yield client
+
+
+def framework_only(http: TestClient) -> TestClient:
+    """A client of the same app under a root path, which the direct answer leaves to the
+    framework's route."""
+    return TestClient(http.app, root_path="/under")
+
+
+def proof_of(body: dict[str, Any], world: World) -> dict[str, Any]:
+    """The body's proof, each of its versions' inclusion proofs checked against its
+    checkpoint; the checkpoint's size is returned beside it as ``size``."""
+    proof = body["didResolutionMetadata"]["proof"]
+    checkpoint = open_checkpoint(proof["checkpoint"], NoteVerifier(world.genesis.vkey))
+    assert proof["treeSize"] == checkpoint.size
+    for version in proof["versions"]:
+        verify_inclusion(
+            leaf_hash(version["transaction"].encode()),
+            version["seq"],
+            checkpoint.size,
+            [b64_decode(h) for h in version["inclusion"]],
+            checkpoint.root,
+        )
+    return {**proof, "size": checkpoint.size}
+
+
+def test_the_direct_answer_is_the_framework_routes(
+    world: World, http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = world.register()
+    _, update = agency.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
+    world.ledger.submit(update)
+    gone = world.register()
+    world.ledger.submit(
+        gone.deactivate_tx(world.head(gone), ledger=world.origin, now=world.clock.now)
+    )
+    direct: list[str] = []
+    found = resolution_routes.direct
+
+    def counted(scope: Any) -> Any:
+        direct.append(scope["path"])
+        return found(scope)
+
+    monkeypatch.setattr(resolution_routes, "direct", counted)
+    framework = framework_only(http)
+    asks: list[tuple[str, dict[str, str], dict[str, str]]] = [
+        (agency.did, {}, {}),
+        (agency.did, {"withProof": "true"}, {}),
+        (agency.did, {"versionId": "1", "withProof": "1"}, {}),
+        (agency.did, {"versionId": "1"}, {"accept": "application/did+json"}),
+        (agency.did, {"versionTime": "yesterday"}, {}),
+        (agency.did, {"versionId": "x" * (resolution_routes.MAX_OPTION_CHARS + 1)}, {}),
+        (gone.did, {"withProof": "true"}, {}),
+        (gone.did, {}, {"accept": "application/did"}),
+        ("did:civicid:" + "a" * 32, {"withProof": "true"}, {}),
+        ("did:web:example.com", {}, {}),
+        ("not-a-did", {}, {}),
+    ]
+    for did, params, headers in asks:
+        path = f"/1.0/identifiers/{did}"
+        fast = http.get(path, params=params, headers=headers)
+        slow = framework.get(path, params=params, headers=headers)
+        assert (fast.status_code, fast.content) == (slow.status_code, slow.content), (did, params)
+        assert fast.headers["content-type"] == slow.headers["content-type"]
+        assert fast.headers["content-length"] == slow.headers["content-length"]
+    assert len(direct) == len(asks)  # every fast one was the direct answer, no slow one was
+
+
+def test_a_failing_direct_answer_is_the_frameworks_internal_error(
+    world: World, http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agency = world.register()
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Resolver, "resolve", broken)
+    answer = TestClient(http.app, raise_server_exceptions=False).get(
+        f"/1.0/identifiers/{agency.did}"
+    )
+    assert answer.status_code == 500 and answer.json()["error"] == "internal_error"
+
+
+def test_an_updated_did_is_answered_at_its_new_version_with_proofs_at_the_new_size(
+    world: World, http: TestClient
+) -> None:
+    agency = world.register()
+    path = f"/1.0/identifiers/{agency.did}"
+    first, proven = http.get(path).json(), http.get(path, params={"withProof": "true"}).json()
+    assert first == http.get(path).json()  # answered again, from the cache
+    assert proven == http.get(path, params={"withProof": "true"}).json()
+    before = proof_of(proven, world)
+    world.clock.now += 60
+    successor, update = agency.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
+    world.ledger.submit(update)
+    latest = http.get(path).json()
+    assert latest["didDocument"] == successor.document != first["didDocument"]
+    assert latest["didDocumentMetadata"]["versionId"] == world.head(agency)
+    proven = http.get(path, params={"withProof": "true"}).json()
+    after = proof_of(proven, world)
+    assert proven["didDocument"] == successor.document
+    assert after["size"] == world.ledger.size > before["size"]
+    assert len(after["versions"]) == 2 and after["seq"] == after["versions"][-1]["seq"]
+    old = http.get(path, params={"versionId": "1"}).json()
+    assert old["didDocumentMetadata"]["nextVersionId"] == world.head(agency)
+
+
+def test_a_new_checkpoint_renders_proofs_against_it(world: World, http: TestClient) -> None:
+    """Another DID's entry moves the tree: the unchanged DID's proofs are of the new size."""
+    agency = world.register()
+    path = f"/1.0/identifiers/{agency.did}"
+    before = proof_of(http.get(path, params={"withProof": "true"}).json(), world)
+    world.register()
+    after = proof_of(http.get(path, params={"withProof": "true"}).json(), world)
+    assert after["size"] == world.ledger.size > before["size"]
+    assert after["checkpoint"] == world.ledger.view.checkpoint != before["checkpoint"]
+    assert after["inclusion"] != before["inclusion"]
+
+
+def test_answers_with_proofs_are_the_bytes_json_makes(world: World) -> None:
+    agency = world.register()
+    _, update = agency.rotate(world.head(agency), ledger=world.origin, now=world.clock.now)
+    world.ledger.submit(update)
+    gone = world.register()
+    world.ledger.submit(
+        gone.deactivate_tx(world.head(gone), ledger=world.origin, now=world.clock.now)
+    )
+    resolver = Resolver(world.ledger)
+    for did, options in [
+        (agency.did, {}),
+        (agency.did, {"version_id": "1"}),
+        (gone.did, {}),
+        (world.governance.did, {}),
+    ]:
+        body = resolver.resolve(did, with_proof=True, **options).body
+        assert body == json.dumps(json.loads(body)).encode(), (did, options)
+    size = world.ledger.size
+    odd = b'not "a" jws\\'
+    assert json.loads(resolver.entry_json(0, size, odd))["transaction"] == odd.decode()
+    assert json.loads(resolver.entry_json(0, size, b""))["transaction"] == ""
+
+
+def test_the_cache_of_answers_with_proofs_keeps_to_its_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dids = [world.register().did for _ in range(4)]
+    resolver = Resolver(world.ledger)
+    one = len(resolver.resolve(dids[0], with_proof=True).body)
+    monkeypatch.setattr(resolution, "MAX_PROVEN_BYTES", 2 * one + one // 2)
+    resolver = Resolver(world.ledger)
+    for _ in range(2):
+        for did in dids:
+            answer = json.loads(resolver.resolve(did, with_proof=True).body)
+            assert answer["didDocument"]["id"] == did
+            kept = resolver._proven_cache  # the bound is what is tested
+            assert sum(map(len, kept.values())) == resolver._proven_bytes <= 2.5 * one
+            assert 1 <= len(kept) <= 2
+    monkeypatch.setattr(resolution, "MAX_PROVEN_BYTES", one // 2)
+    resolver = Resolver(world.ledger)
+    assert json.loads(resolver.resolve(dids[0], with_proof=True).body)["didDocument"]
+    assert not resolver._proven_cache  # larger than the bound: not kept
