@@ -7,7 +7,7 @@ with ``verify_inclusion`` / ``verify_consistency``, which raise and never return
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from civicid.errors import Code, InvalidInput, VerificationError, declare
 
@@ -33,6 +33,10 @@ MAX_TREE_SIZE = 2**64 - 1
 # A uint64 tree is at most 64 levels deep: an inclusion path has <= 64 hashes and a
 # consistency path <= 64 + 1 (the extra seed subtree of §2.1.4.1). Longer is refused unhashed.
 MAX_PROOF_HASHES = 65
+
+# Node hashes computed between two calls of ``stale_nodes``' pause: small enough that the
+# thread doing it lets others run often (~1 ms of hashing here).
+REHASH_CHUNK = 2048
 
 _LEAF_PREFIX = b"\x00"  # RFC 9162 §2.1.1 domain separation: leaves vs interior nodes
 _NODE_PREFIX = b"\x01"
@@ -130,6 +134,38 @@ class MerkleTree:
                 raise HASH_MALFORMED(f"level {level} of a tree of {size} leaves is malformed")
             tree._levels.append(bytearray(data))
         return tree
+
+    def stale_nodes(self, size: int, pause: Callable[[], None] = lambda: None) -> int:
+        """How many nodes above the first ``size`` leaves are not what those leaves hash to:
+        every level recomputed from the leaves up (RFC 9162 §2.1.1) and compared with the
+        stored one, ``pause`` called between chunks of ``REHASH_CHUNK`` hashes (to let
+        other threads run, or to stop by raising). For levels taken as they were kept
+        (``from_levels``), checked after the fact. Appends meanwhile do not change the
+        stored prefix this compares."""
+        self._check_range(0, size, self.size, "tree size")
+        stale, sha, prefix, pair = 0, _sha256, _NODE_PREFIX, 2 * HASH_SIZE
+        below = bytes(self._levels[0][: size * HASH_SIZE])
+        for level in range(1, size.bit_length()):
+            count = size >> level
+            computed = bytearray()
+            for start in range(0, count, REHASH_CHUNK):
+                end = min(start + REHASH_CHUNK, count)
+                chunk = b"".join(
+                    [
+                        sha(prefix + below[i : i + pair]).digest()
+                        for i in range(start * pair, end * pair, pair)
+                    ]
+                )
+                kept = bytes(self._levels[level][start * HASH_SIZE : end * HASH_SIZE])
+                if kept != chunk:
+                    stale += sum(
+                        kept[i : i + HASH_SIZE] != chunk[i : i + HASH_SIZE]
+                        for i in range(0, len(chunk), HASH_SIZE)
+                    )
+                computed += chunk
+                pause()
+            below = bytes(computed)
+        return stale
 
     def upper_levels(self, size: int) -> list[bytes]:
         """The levels above the leaves of the tree's first ``size`` leaves (each level's

@@ -68,6 +68,13 @@ ENTRY_NOT_FOUND = declare("entry_not_found", NotFound, "no such entry in the log
 STATE_SNAPSHOT_INVALID = declare(
     "state_snapshot_invalid", StorageError, "the state snapshot does not describe this log"
 )
+SNAPSHOT_HASHES_MISMATCH = declare(
+    "snapshot_hashes_mismatch",
+    StorageError,
+    "the tree or state map hashes loaded from the snapshot are not those of the log's "
+    "entries: no proof is served from them and nothing more is written; run "
+    "`civicid ledger repair` and restart",
+)
 REPAIR_MIRROR_BEHIND = declare(
     "repair_mirror_behind",
     Refused,

@@ -23,10 +23,10 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
 from civicid.merkle import PROOF_OUT_OF_RANGE, leaf_hash
-from civicid.statemap import StateMap, extension_line
+from civicid.statemap import RefusedMap, StateMap, extension_line
 from civicid.transaction import GENESIS, Transaction
 from civicid.wire import Receipt
-from ledger import rules, ruleset, startup
+from ledger import integrity, rules, ruleset, startup
 from ledger import snapshot as snapshots
 from ledger.errors import (
     ENTRY_NOT_FOUND,
@@ -110,6 +110,14 @@ class Ledger:
         self._check_keys()
         # Before signing anything: the last signed checkpoint describes what was opened.
         startup.check_last_checkpoint(store, opened)
+        # Why no proof is served (the hashes a snapshot kept are not the log's); None: served.
+        self._unprovable: Error | None = None
+        # The tree's and map's hashes a snapshot kept, hashed again in the background.
+        self.integrity: integrity.KeptHashes | None = None
+        if opened.snapshot_format >= snapshots.FORMAT:
+            self.integrity = integrity.KeptHashes(
+                self.tree, self.tree.size, self.state.statemap, self._hashes_not_kept
+            )
         self._lock = threading.Lock()  # guards state, tree and appends
         self._queue_lock = threading.Lock()
         self._queue: list[_Pending] = []
@@ -143,6 +151,8 @@ class Ledger:
             ):
                 with contextlib.suppress(Error):  # only the next start-up's speed is lost
                     self._write_snapshot()
+        if self.integrity is not None:
+            self.integrity.start()
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -194,6 +204,8 @@ class Ledger:
             or self.tree.size != view.size
         ):
             return
+        if self.integrity is not None and self.integrity.wait() != integrity.VERIFIED:
+            return  # never kept again before every kept hash is shown to be the log's
         snapshots.write(
             self.snapshot_path, self.state, view.size, view.checkpoint, self.signer, self.tree
         )
@@ -390,6 +402,12 @@ class Ledger:
             Checkpoint(origin=self.signer.name, size=size, root=root, extensions=extensions)
         )
 
+    def _hashes_not_kept(self, error: Error) -> None:
+        """The re-hash found kept hashes that are not the log's (``ledger/integrity.py``):
+        no proof from them, and nothing more signed over them (called from its thread)."""
+        self._unprovable = error
+        self._failed = error
+
     # -- witnessing ------------------------------------------------------------------------
 
     def watch(self, callback: Callable[[View], None]) -> None:
@@ -428,7 +446,10 @@ class Ledger:
         """The durable tree size and the checkpoint that signs it, read together: the latest
         cosigned one when witnesses cosign (``serve``), else the latest signed."""
         served = self._served
-        return self._view if served is None else served
+        view = self._view if served is None else served
+        if self._unprovable is not None:  # no map proof either (``_hashes_not_kept``)
+            return View(view.size, view.checkpoint, RefusedMap(self._unprovable))
+        return view
 
     def entry(self, seq: int) -> bytes:
         if not 0 <= seq < self._view.size:
@@ -446,6 +467,7 @@ class Ledger:
         return seq
 
     def inclusion_proof(self, seq: int, size: int | None = None) -> list[bytes]:
+        self._check_provable()
         size = self._view.size if size is None else size
         self._check_size(size)
         if not 0 <= seq < size:
@@ -453,6 +475,7 @@ class Ledger:
         return self.tree.inclusion_proof(seq, size)
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
+        self._check_provable()
         new = self._view.size if new is None else new
         self._check_size(new)
         if not 0 < old <= new:
@@ -460,8 +483,13 @@ class Ledger:
         return self.tree.consistency_proof(old, new)
 
     def root(self, size: int) -> bytes:
+        self._check_provable()
         self._check_size(size)
         return self.tree.root(size)
+
+    def _check_provable(self) -> None:
+        if self._unprovable is not None:
+            raise self._unprovable
 
     def _check_size(self, size: int) -> None:
         if not 0 < size <= self._view.size:
@@ -485,4 +513,6 @@ class Ledger:
             if self._failed is None and self._view.size > self.snapshot_size:
                 with contextlib.suppress(Error):  # only start-up speed is lost, not data
                     self._write_snapshot()
+            if self.integrity is not None:
+                self.integrity.stop()
             self.store.close()

@@ -92,6 +92,11 @@ class Health(Wire):
     # "writing" or "stopped" (and why is in the log) when this server writes the log's
     # tiles; absent when it does not.
     tiles: str | None = None
+    # When it opened from a snapshot that kept its tree's and map's hashes: "checking"
+    # while they are hashed again from the log's entries, then "verified" or "failed"
+    # (status "degraded", no proof served; ``code`` says why). Absent otherwise.
+    integrity: str | None = None
+    code: str | None = None  # the error code of what made the status other than "ok"
 
 
 class LedgerInfo(Wire):

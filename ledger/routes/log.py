@@ -187,7 +187,7 @@ async def checkpoint_key(ledger: LedgerDep) -> Response:
     tags=["proofs"],
     summary="RFC 9162 inclusion proof, by seq or leafHash",
     response_model=InclusionProof,
-    responses=errors(400, 404),
+    responses=errors(400, 404, 503),
 )
 async def inclusion(
     ledger: LedgerDep,
@@ -211,7 +211,7 @@ async def inclusion(
     tags=["proofs"],
     summary="RFC 9162 consistency proof between two tree sizes",
     response_model=ConsistencyProof,
-    responses=errors(400),
+    responses=errors(400, 503),
 )
 async def consistency(
     ledger: LedgerDep,
@@ -238,12 +238,18 @@ async def health(ledger: LedgerDep, request: Request) -> Response:
     # but its tiles, and every mirror and monitor reading them, behind: say so.
     writer = getattr(request.app.state, "tile_writer", None)
     tiles = None if writer is None else ("stopped" if writer.failed is not None else "writing")
+    # Opened from a snapshot's kept hashes: whether they were found to be the log's.
+    check = ledger.integrity
+    failed = check.error if check is not None else None
+    status = "behind" if behind else "degraded" if tiles == "stopped" else "ok"
     return answer(
         Health(
-            status="behind" if behind else "degraded" if tiles == "stopped" else "ok",
+            status="degraded" if failed is not None else status,
             origin=state.origin,
             tree_size=ledger.size,
             checkpoint_key=state.checkpoint_vkey,
             tiles=tiles,
+            integrity=None if check is None else check.status,
+            code=None if failed is None else failed.code,
         )
     )
