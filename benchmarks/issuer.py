@@ -194,6 +194,7 @@ def end_to_end(
         if sampled is not None:
             print(f"where the issuer server's CPU went (py-spy: {profile}):")
             print(render_profile(breakdown(sampled.folded), server / done * 1000))
+            print(f"the same samples as folded stacks: {sampled.folded}")
             print("the issuer server's CPU by thread:")
             print(render_threads(sampled.threads, server_pid, done))
         return done / elapsed, server / done, generator / done

@@ -110,10 +110,10 @@ def category(stack: str) -> str:
 
 
 def breakdown(folded: Path) -> Counter[str]:
-    """Samples per category, from py-spy's folded output (the file is removed)."""
+    """Samples per category, from py-spy's folded output (the file is kept, for reading
+    the stacks beneath a category)."""
     counts: Counter[str] = Counter()
     text = folded.read_text("utf-8")
-    folded.unlink()
     for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():

@@ -15,10 +15,12 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from jwcrypto import jwk
 from jwcrypto.common import JWException
-from jwcrypto.jwa import JWA
 
 from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import Code, Error, InvalidInput, VerificationError, declare
@@ -91,6 +93,10 @@ PUBLIC_MEMBERS: Final = ("kty", "crv", "x", "y", "kid", "use", "alg", "key_ops")
 SIGNATURE_KEY_OPS: Final = frozenset({"sign", "verify"})
 
 VerifyingKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+# A signed header's JSON: as ``json.dumps(header, separators=(",", ":"))``, by one encoder made
+# once (``json.dumps`` with options makes a new one per call).
+_HEADER_JSON: Final = json.JSONEncoder(separators=(",", ":"))
 
 
 def canonical_b64url(text: str, code: Code) -> bytes:
@@ -263,12 +269,13 @@ class PublicKey:
 class PrivateKey:
     """A signing key with its fully-specified algorithm."""
 
-    __slots__ = ("_jwk", "alg", "public")
+    __slots__ = ("_jwk", "_signer", "alg", "public")
 
     def __init__(self, key: jwk.JWK, alg: str) -> None:
         if alg not in SIGNING_ALGS:
             raise JWS_ALG_FORBIDDEN(f"{alg} is not a signing algorithm we use")
         self._jwk = key
+        self._signer: SigningKey | None = None  # made at the first signature
         self.alg = alg
         self.public = PublicKey.from_jwk(key.export_public(as_dict=True))
         if not self.public.accepts_alg(alg):
@@ -303,10 +310,25 @@ class PrivateKey:
 
     def sign_compact(self, payload: bytes, header: dict[str, Any]) -> str:
         """Compact JWS over ``payload``; ``alg`` is always this key's, whatever ``header`` says."""
-        protected = json.dumps({**header, "alg": self.alg}, separators=(",", ":"))
+        protected = _HEADER_JSON.encode({**header, "alg": self.alg})
         signing_input = f"{b64url_encode(protected.encode())}.{b64url_encode(payload)}"
-        signature = JWA.signing_alg(self.alg).sign(self._jwk, signing_input.encode("ascii"))
+        signature = self._sign(signing_input.encode("ascii"))
         return f"{signing_input}.{b64url_encode(signature)}"
+
+    def _sign(self, data: bytes) -> bytes:
+        """RFC 7518 §3.4 (ECDSA: R || S, each its curve's fixed width) or RFC 8037 §3.1
+        (Ed25519), as jwcrypto's JWA signs, with the key object made once: at the first
+        signature, by jwcrypto's own checks of the key for signing (its curve, its use)."""
+        kty, crv = KEY_TYPES[self.alg]
+        signer = self._signer
+        if signer is None:
+            signer = self._jwk.get_op_key("sign", crv if kty == "EC" else None)
+            self._signer = signer
+        if isinstance(signer, ed25519.Ed25519PrivateKey):
+            return signer.sign(data)
+        r, s = decode_dss_signature(signer.sign(data, ECDSA_OF[self.alg]))
+        size = CURVES[crv][0]
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
 @dataclass(frozen=True, slots=True)

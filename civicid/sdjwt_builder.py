@@ -8,7 +8,7 @@ import binascii
 import hashlib
 import json.encoder as json_encoder
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -136,28 +136,17 @@ def _compact(value: Any) -> bytes:
         raise SDJWT_CLAIMS_INVALID(f"not JSON: {exc}") from exc
 
 
-class _Encoder:
-    """Turns claims into an SD-JWT payload, making a Disclosure per disclosable path.
+class _Salts:
+    """One copy's random source: SALT_BYTES at a time, sliced from draws of SALTS_PER_DRAW."""
 
-    A Disclosure is made here directly (salt, JSON, base64url, digest) rather than through
-    ``Disclosure.make``: the same bytes, without the parsed view the issuer never reads."""
+    __slots__ = ("_pool", "_used", "rng")
 
-    def __init__(self, patterns: list[ClaimPath], decoys: int, rng: Callable[[int], bytes]) -> None:
-        # Concrete paths are looked up; only paths with a None (every element) are matched.
-        self.exact = {p for p in patterns if None not in p}
-        self.wildcards = [p for p in patterns if None in p]
-        self.decoys = decoys
+    def __init__(self, rng: Callable[[int], bytes]) -> None:
         self.rng = rng
-        self.disclosures: list[str] = []
         self._pool = b""
         self._used = 0
 
-    def _disclosable(self, path: ClaimPath) -> bool:
-        if path in self.exact:
-            return True
-        return any(len(p) == len(path) and matches(p, path) for p in self.wildcards)
-
-    def _random(self) -> bytes:
+    def take(self) -> bytes:
         """SALT_BYTES fresh random bytes (a slice of the last draw)."""
         if self._used + SALT_BYTES > len(self._pool):
             self._pool, self._used = self.rng(SALT_BYTES * SALTS_PER_DRAW), 0
@@ -165,58 +154,132 @@ class _Encoder:
         self._used = start + SALT_BYTES
         return self._pool[start : self._used]
 
-    def _disclose(self, name: str | None, value: Any) -> str:
-        # base64url written out (``base64url`` is the same steps): three per Disclosure.
-        to_b64 = binascii.b2a_base64
-        salt = to_b64(self._random(), newline=False).translate(_TO_URL).rstrip(b"=").decode()
-        item = [salt, value] if name is None else [salt, name, value]
-        text = to_b64(_compact(item), newline=False).translate(_TO_URL).rstrip(b"=")
-        self.disclosures.append(text.decode())
-        digest = hashlib.sha256(text).digest()  # RFC 9901 §4.2.3: over the text as sent
-        return to_b64(digest, newline=False).translate(_TO_URL).rstrip(b"=").decode()
 
-    def _decoy(self) -> str:
-        # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
-        return base64url(hashlib.sha256(self._random()).digest())
+# A salt's base64url stands in for the salt when a Disclosure's JSON is made once for every
+# copy: its text never needs JSON escaping, so the rest of the JSON is the same whatever salt
+# a copy puts in front (and a refusal's message, which counts characters, is the same too).
+_SALT_TEXT: Final = "A" * len(base64url(bytes(SALT_BYTES)))
+_SALT_END: Final = len(_SALT_TEXT) + 3  # '["' + the salt + '"'
+# What a member of the claims becomes, decided once for every copy of a batch.
+_CLEAR, _DISCLOSED, _NESTED, _NESTED_DISCLOSED = range(4)
 
-    def encode(self, value: Any, path: ClaimPath, depth: int) -> Any:
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """An object or array of the claims, walked once: each member with what it becomes.
+
+    A disclosed scalar keeps the end of its Disclosure's JSON (``,"name",value]``, or
+    ``,value]`` in an array): a copy adds only its salt in front. A nested object or array
+    is built again for each copy (its digests are the copy's own)."""
+
+    is_object: bool
+    members: tuple[tuple[Any, int, Any], ...]  # (name or index, what it becomes, its data)
+    discloses: bool  # an object with Disclosures: it gets decoys and ``_sd``
+
+
+class _Plan:
+    """The claims of one record checked and walked once (every check ``issue`` makes, in the
+    same order, with the same codes); ``build`` then makes each copy's payload and
+    Disclosures with its own salts, the same bytes as walking the claims anew would."""
+
+    def __init__(self, claims: dict[str, Any], patterns: list[ClaimPath], decoys: int) -> None:
+        # Concrete paths are looked up; only paths with a None (every element) are matched.
+        self.exact = {p for p in patterns if None not in p}
+        self.wildcards = [p for p in patterns if None in p]
+        self.decoys = decoys
+        self.root = self._walk(claims, (), 1)
+
+    def _disclosable(self, path: ClaimPath) -> bool:
+        if path in self.exact:
+            return True
+        return any(len(p) == len(path) and matches(p, path) for p in self.wildcards)
+
+    def _walk(self, value: Any, path: ClaimPath, depth: int) -> _Node:
         # Objects and arrays count, as the verifier counts them (sdjwt_format._Walk).
-        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
-        if isinstance(value, dict):
-            clear: dict[str, Any] = {}
-            digests: list[str] = []
-            for name, item in value.items():
+        is_object = isinstance(value, dict)
+        members: list[tuple[Any, int, Any]] = []
+        discloses = False
+        items = value.items() if is_object else enumerate(value)
+        for name, item in items:
+            if is_object:
                 if not isinstance(name, str):
                     raise SDJWT_CLAIMS_INVALID(f"claim name {name!r} is not a string")
                 if name in RESERVED_NAMES:
                     raise SDJWT_CLAIM_NAME_RESERVED(f"claim name {name!r} is reserved")
-                here = (*path, name)
-                encoded = (
-                    self.encode(item, here, depth + 1) if isinstance(item, dict | list) else item
-                )
-                if self._disclosable(here):
-                    digests.append(self._disclose(name, encoded))
+            here = (*path, name)
+            nested = self._walk(item, here, depth + 1) if isinstance(item, dict | list) else None
+            if not self._disclosable(here):
+                members.append((name, _CLEAR, item) if nested is None else (name, _NESTED, nested))
+                continue
+            discloses = True
+            # The Disclosure's JSON is checked here, where walking the claims would make it.
+            label = [name] if is_object else []
+            if nested is None:
+                members.append((name, _DISCLOSED, _compact([_SALT_TEXT, *label, item])[_SALT_END:]))
+            else:
+                _compact([_SALT_TEXT, *label, self._build(nested, _Salts(_no_salts))])
+                members.append((name, _NESTED_DISCLOSED, nested))
+        return _Node(is_object, tuple(members), discloses and is_object)
+
+    def build(self, salts: _Salts, disclosures: list[str]) -> dict[str, Any]:
+        """The payload's claims for one copy; its Disclosures appended to ``disclosures``."""
+        built: dict[str, Any] = self._build(self.root, salts, disclosures)
+        return built
+
+    def _build(self, node: _Node, salts: _Salts, disclosures: list[str] | None = None) -> Any:
+        out = disclosures if disclosures is not None else []
+        to_b64 = binascii.b2a_base64
+        sha256 = hashlib.sha256
+        digests: list[str] = []
+        built: Any = {} if node.is_object else []
+        for name, kind, data in node.members:
+            if kind == _CLEAR:
+                value = data
+            elif kind == _NESTED:
+                value = self._build(data, salts, out)
+            else:
+                if kind == _NESTED_DISCLOSED:
+                    label = [name] if node.is_object else []
+                    data = _compact([_SALT_TEXT, *label, self._build(data, salts, out)])
+                    data = data[_SALT_END:]
+                # RFC 9901 §4.2.1-2: ["salt", "name", value]; the salt's base64url needs no
+                # JSON escaping, so the text is the salt put in front of the rest.
+                salt = to_b64(salts.take(), newline=False).translate(_TO_URL).rstrip(b"=")
+                text = to_b64(b'["' + salt + b'"' + data, newline=False)
+                text = text.translate(_TO_URL).rstrip(b"=")
+                out.append(text.decode())
+                digest = sha256(text).digest()  # RFC 9901 §4.2.3: over the text as sent
+                hashed = to_b64(digest, newline=False).translate(_TO_URL).rstrip(b"=").decode()
+                if node.is_object:
+                    digests.append(hashed)
                 else:
-                    clear[name] = encoded
-            if digests:
-                digests += [self._decoy() for _ in range(self.decoys)]
-                # §4.2.4.1: sorted, so the order says nothing about the claims' original order.
-                clear[SD_KEY] = sorted(digests)
-            return clear
-        if isinstance(value, list):
-            out: list[Any] = []
-            for index, item in enumerate(value):
-                here = (*path, index)
-                encoded = (
-                    self.encode(item, here, depth + 1) if isinstance(item, dict | list) else item
-                )
-                if self._disclosable(here):
-                    out.append({ARRAY_KEY: self._disclose(None, encoded)})
-                else:
-                    out.append(encoded)
-            return out
-        return value
+                    built.append({ARRAY_KEY: hashed})
+                continue
+            if node.is_object:
+                built[name] = value
+            else:
+                built.append(value)
+        if node.discloses:
+            # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
+            digests += [base64url(sha256(salts.take()).digest()) for _ in range(self.decoys)]
+            # §4.2.4.1: sorted, so the order says nothing about the claims' original order.
+            built[SD_KEY] = sorted(digests)
+        return built
+
+
+def _no_salts(size: int) -> bytes:
+    """The salts of a Disclosure's JSON checked before any copy is made (never sent)."""
+    return bytes(size)
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """One copy of a batch: the holder key it is bound to and its status list entry."""
+
+    cnf_jwk: dict[str, Any] | None = None
+    status: dict[str, Any] | None = None
 
 
 def issue(
@@ -242,6 +305,45 @@ def issue(
     that has Disclosures. ``iss``, ``iat``, ``nbf``, ``exp``, ``vct``, ``cnf``, ``status`` are
     always in the clear (pitfall 9). Paths that name no claim are ignored, so one list (from the
     type's metadata) serves every record."""
+    (issued,) = issue_batch(
+        issuer_key=issuer_key,
+        kid=kid,
+        iss=iss,
+        claims=claims,
+        disclosable=disclosable,
+        iat=iat,
+        copies=[Copy(cnf_jwk, status)],
+        vct=vct,
+        exp=exp,
+        nbf=nbf,
+        decoys=decoys,
+        typ=typ,
+        extra_header=extra_header,
+        rng=rng,
+    )
+    return issued
+
+
+def issue_batch(
+    *,
+    issuer_key: PrivateKey,
+    kid: str,
+    iss: str,
+    claims: dict[str, Any],
+    disclosable: Iterable[ClaimPath],
+    iat: int,
+    copies: Sequence[Copy],
+    vct: str | None = None,
+    exp: int | None = None,
+    nbf: int | None = None,
+    decoys: int = 2,
+    typ: str = SD_JWT_VC_TYP,
+    extra_header: dict[str, Any] | None = None,
+    rng: Callable[[int], bytes] = secrets.token_bytes,
+) -> list[str]:
+    """As ``issue``, one SD-JWT per copy (each its own salts, decoys, ``cnf`` and ``status``):
+    the claims are checked and walked once for the whole batch. Each copy is the bytes
+    ``issue`` makes for it with the random bytes that copy draws."""
     if not isinstance(claims, dict):
         raise SDJWT_CLAIMS_INVALID("claims are a JSON object")
     for name, date in (("iat", iat), ("exp", exp), ("nbf", nbf)):
@@ -256,19 +358,23 @@ def issue(
             raise SDJWT_CLAIM_NAME_RESERVED(f"{name!r} is set by its own argument, not in claims")
     if decoys < 0:
         raise SDJWT_DECOYS_INVALID(f"decoys={decoys}")
-    encoder = _Encoder(patterns, decoys, rng)
-    body = encoder.encode(claims, (), 1)
-    payload: dict[str, Any] = {"iss": iss, "iat": iat}
-    for name, value in (("nbf", nbf), ("exp", exp), ("vct", vct), ("status", status)):
-        if value is not None:
-            payload[name] = value
-    if cnf_jwk is not None:
-        payload["cnf"] = {"jwk": PublicKey.from_jwk(cnf_jwk).to_jwk()}
-    payload.update(body)
-    payload[SD_ALG_KEY] = SD_ALG
+    plan = _Plan(claims, patterns, decoys)
     header = {**(extra_header or {}), "typ": typ, "kid": kid}
-    jwt = issuer_key.sign_compact(dumps_compact(payload), header)
-    return "~".join([jwt, *encoder.disclosures, ""])
+    issued: list[str] = []
+    for copy in copies:
+        disclosures: list[str] = []
+        body = plan.build(_Salts(rng), disclosures)
+        payload: dict[str, Any] = {"iss": iss, "iat": iat}
+        for name, value in (("nbf", nbf), ("exp", exp), ("vct", vct), ("status", copy.status)):
+            if value is not None:
+                payload[name] = value
+        if copy.cnf_jwk is not None:
+            payload["cnf"] = {"jwk": PublicKey.from_jwk(copy.cnf_jwk).to_jwk()}
+        payload.update(body)
+        payload[SD_ALG_KEY] = SD_ALG
+        jwt = issuer_key.sign_compact(dumps_compact(payload), header)
+        issued.append("~".join([jwt, *disclosures, ""]))
+    return issued
 
 
 def _select(processed: Processed, disclose: Iterable[ClaimPath]) -> set[str]:

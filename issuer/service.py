@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, Final, TypeVar
 
-from civicid import sdjwt
 from civicid.entitlements import single_use
 from civicid.errors import Error
 from civicid.identity import Identity
@@ -32,6 +31,7 @@ from civicid.oid4vci import (
     TokenResponse,
     verify_proof_jwt,
 )
+from civicid.sdjwt_builder import Copy, issue_batch
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
 from civicid.times import Clock, system_clock
 from issuer import metadata
@@ -697,22 +697,25 @@ class Issuer:
         if new_lists:
             self.publish_wanted.set()  # a new list must reach the ledger before it is read
         exp = now + config.validity_days * 86400
-        credentials = [
-            sdjwt.issue(
-                issuer_key=signer.key,
-                kid=signer.kid,
-                iss=signer.did,
-                claims=offer.claims,
-                disclosable=disclosable,
-                iat=now,
-                exp=exp,
-                vct=offer.vct,
-                cnf_jwk=proof.key.to_jwk(),
-                status={"status_list": {"idx": idx, "uri": self.lists.uri(number)}},
-                rng=ENTROPY,
-            )
-            for proof, (number, idx) in zip(verified, slots, strict=True)
-        ]
+        # The claims are checked and walked once for the batch; each copy has its own salts.
+        credentials = issue_batch(
+            issuer_key=signer.key,
+            kid=signer.kid,
+            iss=signer.did,
+            claims=offer.claims,
+            disclosable=disclosable,
+            iat=now,
+            exp=exp,
+            vct=offer.vct,
+            copies=[
+                Copy(
+                    cnf_jwk=proof.key.to_jwk(),
+                    status={"status_list": {"idx": idx, "uri": self.lists.uri(number)}},
+                )
+                for proof, (number, idx) in zip(verified, slots, strict=True)
+            ],
+            rng=ENTROPY,
+        )
         issued = Issued(
             id=ENTROPY.ident(12),
             offer=offer.id,

@@ -513,23 +513,14 @@ class SqliteStore(GroupCommit):
     # -- writes: group commit ---------------------------------------------------------------
 
     def _commit(self, batch: Batch) -> list[Error | None]:
-        outcomes: list[Error | None] = []
-        last_hash = self._last_hash
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            for ops, _ in batch:
-                self._db.execute("SAVEPOINT item")
-                before = last_hash
-                try:
-                    for op in ops:
-                        last_hash = self._apply(op, last_hash)
-                    self._db.execute("RELEASE item")
-                    outcomes.append(None)
-                except Exception as exc:  # a value it cannot write (or a bug): its own refusal
-                    self._db.execute("ROLLBACK TO item")
-                    self._db.execute("RELEASE item")
-                    last_hash = before
-                    outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+            applied = self._apply_all(batch)
+            if applied is None:  # a caller's ops were refused: again, each in a savepoint
+                self._db.execute("ROLLBACK")
+                self._db.execute("BEGIN IMMEDIATE")
+                applied = self._apply_each(batch)
+            outcomes, last_hash = applied
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -540,6 +531,38 @@ class SqliteStore(GroupCommit):
             raise failure from exc
         self._last_hash = last_hash
         return outcomes
+
+    def _apply_all(self, batch: Batch) -> tuple[list[Error | None], str] | None:
+        """Every caller's ops in the open transaction, without a savepoint each (two
+        statements fewer per caller): None if any is refused, and the caller rolls back."""
+        last_hash = self._last_hash
+        try:
+            for ops, _ in batch:
+                for op in ops:
+                    last_hash = self._apply(op, last_hash)
+        except Exception:  # told by _apply_each, which applies them again
+            return None
+        return [None] * len(batch), last_hash
+
+    def _apply_each(self, batch: Batch) -> tuple[list[Error | None], str]:
+        """Each caller's ops in a savepoint of the open transaction: a caller whose ops are
+        refused is rolled back alone, with its own refusal."""
+        outcomes: list[Error | None] = []
+        last_hash = self._last_hash
+        for ops, _ in batch:
+            self._db.execute("SAVEPOINT item")
+            before = last_hash
+            try:
+                for op in ops:
+                    last_hash = self._apply(op, last_hash)
+                self._db.execute("RELEASE item")
+                outcomes.append(None)
+            except Exception as exc:  # a value it cannot write (or a bug): its own refusal
+                self._db.execute("ROLLBACK TO item")
+                self._db.execute("RELEASE item")
+                last_hash = before
+                outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+        return outcomes, last_hash
 
     def _apply(self, op: Op, last_hash: str) -> str:
         db = self._db
