@@ -1,0 +1,204 @@
+"""The ledger client on its own, against scripted answers: how long ``witnessed_covering``
+waits for a witnessed checkpoint (pauses doubling from ``FIRST_POLL`` up to ``MAX_POLL``, up
+to ``WITNESSED_WAIT`` and not past it), which errors end the wait at once, which failed
+request may be asked again of a mirror, and a receipt that is not one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from civicid import ledger_client
+from civicid.checkpoint import NoteSigner
+from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING
+from civicid.errors import Error
+from civicid.ledger_client import (
+    FIRST_POLL,
+    LEDGER_FORKED,
+    MAX_POLL,
+    WITNESSED_WAIT,
+    LedgerClient,
+)
+
+ORIGIN = "ledger.example/waits"
+SIGNER = NoteSigner.generate(ORIGIN)
+
+
+class Sized:
+    """Stands for a checkpoint: only its size is read while waiting."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class Clock:
+    """``time.monotonic`` and ``time.sleep`` of the client's module: each sleep moves the
+    clock on by what it was asked; ``at`` sets the next readings outright."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self.at: list[float] = []
+
+    def monotonic(self) -> float:
+        if self.at:
+            self.now = self.at.pop(0)
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert isinstance(seconds, float) and seconds > 0
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(ledger_client.time, "monotonic", clock.monotonic)
+    monkeypatch.setattr(ledger_client.time, "sleep", clock.sleep)
+    return clock
+
+
+@pytest.fixture
+def client() -> Iterator[LedgerClient]:
+    def nothing(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"not asked here: {request.url}")
+
+    made = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=httpx.MockTransport(nothing))
+    yield made
+    made.close()
+
+
+def scripted(client: LedgerClient, answers: list[Any]) -> list[Any]:
+    """``client.checkpoint`` answers from ``answers`` in turn (an Error is raised)."""
+    left = list(answers)
+
+    def checkpoint() -> Any:
+        answer = left.pop(0)
+        if isinstance(answer, Error):
+            raise answer
+        return answer
+
+    client.checkpoint = checkpoint  # type: ignore[method-assign]
+    return left
+
+
+def missing() -> Error:
+    return CHECKPOINT_QUORUM_MISSING("no quorum yet")
+
+
+def test_the_wait_doubles_its_pause_up_to_the_bound(client: LedgerClient, clock: Clock) -> None:
+    covering = Sized(5)
+    left = scripted(client, [missing(), missing(), Sized(3), missing(), Sized(4), missing(),
+                             missing(), Sized(4), covering, Sized(9)])  # fmt: skip
+    assert client.witnessed_covering(5) is covering
+    assert len(left) == 1  # the last answer not asked for
+    assert clock.slept == [0.01, 0.02, 0.04, 0.08, 0.16, 0.25, 0.25, 0.25]
+    assert clock.slept[0] == FIRST_POLL and max(clock.slept) == MAX_POLL
+
+
+def test_a_covering_checkpoint_at_once_waits_for_nothing(
+    client: LedgerClient, clock: Clock
+) -> None:
+    scripted(client, [Sized(7)])
+    assert client.witnessed_covering(7).size == 7
+    assert clock.slept == []
+    scripted(client, [Sized(8)])
+    assert client.witnessed_covering(3).size == 8
+
+
+def test_any_other_error_ends_the_wait_at_once(client: LedgerClient, clock: Clock) -> None:
+    scripted(client, [missing(), LEDGER_FORKED("two logs"), Sized(9)])
+    with pytest.raises(Error) as exc:
+        client.witnessed_covering(5)
+    assert exc.value.code == "ledger_forked" and clock.slept == [FIRST_POLL]
+
+
+def test_no_quorum_until_past_the_deadline(client: LedgerClient, clock: Clock) -> None:
+    start = clock.now
+    # Read once for the deadline, then at exactly the deadline (still waiting), then past it.
+    clock.at = [start, start + WITNESSED_WAIT, start + WITNESSED_WAIT + 0.001]
+    scripted(client, [missing(), missing(), Sized(1)])
+    with pytest.raises(Error) as exc:
+        client.witnessed_covering(5)
+    assert exc.value.code == "checkpoint_quorum_missing"
+    assert clock.slept == [FIRST_POLL]
+
+
+def test_a_checkpoint_short_of_the_size_until_past_the_deadline(
+    client: LedgerClient, clock: Clock
+) -> None:
+    start = clock.now
+    clock.at = [start, start + WITNESSED_WAIT, start + WITNESSED_WAIT + 0.001]
+    scripted(client, [Sized(3), Sized(4), Sized(9)])
+    with pytest.raises(Error) as exc:
+        client.witnessed_covering(5)
+    assert exc.value.code == "checkpoint_quorum_missing"
+    assert "up to 5" in exc.value.message and "covers 4" in exc.value.message
+    assert f"after {WITNESSED_WAIT:.0f} s" in exc.value.message
+    assert clock.slept == [FIRST_POLL]
+
+
+def test_the_whole_wait_is_its_bound(client: LedgerClient, clock: Clock) -> None:
+    scripted(client, [missing()] * 200)
+    with pytest.raises(Error) as exc:
+        client.witnessed_covering(5)
+    assert exc.value.code == "checkpoint_quorum_missing"
+    assert WITNESSED_WAIT < sum(clock.slept) <= WITNESSED_WAIT + MAX_POLL
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def two_servers(first: Handler) -> tuple[LedgerClient, dict[str, int]]:
+    asked = {"ledger.test": 0, "mirror.test": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked[request.url.host] += 1
+        if request.url.host == "ledger.test":
+            return first(request)
+        return httpx.Response(200, json={"from": "mirror"})
+
+    transport = httpx.MockTransport(handle)
+    made = LedgerClient("http://ledger.test,http://mirror.test", SIGNER.vkey(), transport=transport)
+    return made, asked
+
+
+def cut_after_sending(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadError("the connection closed before an answer", request=request)
+
+
+def refused_connection(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def test_a_write_that_may_have_reached_the_ledger_is_not_sent_again() -> None:
+    client, asked = two_servers(cut_after_sending)
+    with pytest.raises(Error) as exc:
+        client.send("a.b.c")
+    assert exc.value.code == "http_unreachable" and asked == {"ledger.test": 1, "mirror.test": 0}
+    # A read cut the same way is asked of the next server.
+    assert client.get_json("/anything", {}) == {"from": "mirror"}
+    assert asked == {"ledger.test": 2, "mirror.test": 1}
+    client.close()
+
+
+def test_a_write_whose_connection_was_refused_goes_to_the_next() -> None:
+    client, asked = two_servers(refused_connection)
+    assert client.send("a.b.c") == {"from": "mirror"}
+    assert asked == {"ledger.test": 1, "mirror.test": 1}
+    client.close()
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    [{}, {"seq": 0}, {"seq": "0", "checkpoint": "x"}, {"checkpoint": 3, "seq": 0}, []],
+    ids=repr,
+)
+def test_a_receipt_that_is_not_one(client: LedgerClient, receipt: Any) -> None:
+    with pytest.raises(Error) as exc:
+        client.confirm("a.b.c", receipt)
+    assert exc.value.code == "ledger_answer_malformed"
