@@ -11,17 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from civicid import ledger_client
-from civicid.checkpoint import NoteSigner
+from civicid import ledger_client, wire
+from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING
 from civicid.errors import Error
 from civicid.ledger_client import (
     FIRST_POLL,
     LEDGER_FORKED,
     MAX_POLL,
+    STATUS_LIST_MEDIA,
     WITNESSED_WAIT,
     LedgerClient,
 )
+from civicid.merkle import MerkleTree, leaf_hash
 
 ORIGIN = "ledger.example/waits"
 SIGNER = NoteSigner.generate(ORIGIN)
@@ -202,3 +204,75 @@ def test_a_receipt_that_is_not_one(client: LedgerClient, receipt: Any) -> None:
     with pytest.raises(Error) as exc:
         client.confirm("a.b.c", receipt)
     assert exc.value.code == "ledger_answer_malformed"
+
+
+def timed_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("no answer in time", request=request)
+
+
+def busy(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"error": "server_busy", "error_description": "busy"})
+
+
+def mirrored(first: Handler, mirror: Handler) -> tuple[LedgerClient, dict[str, int]]:
+    asked = {"ledger.test": 0, "mirror.test": 0}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked[request.url.host] += 1
+        return (first if request.url.host == "ledger.test" else mirror)(request)
+
+    made = LedgerClient(
+        "http://ledger.test,http://mirror.test",
+        SIGNER.vkey(),
+        transport=httpx.MockTransport(handle),
+    )
+    return made, asked
+
+
+@pytest.mark.parametrize("failure", [timed_out, busy, cut_after_sending])
+def test_a_consistency_proof_is_read_from_the_mirror(failure: Handler) -> None:
+    """Every read the client makes is one a mirror may answer: a ledger that times out or
+    answers 5xx while proving two checkpoints consistent is not the end of it."""
+    tree = MerkleTree.from_leaf_hashes(b"".join(leaf_hash(bytes([i])) for i in range(6)))
+    old, new = Checkpoint(ORIGIN, 3, tree.root(3)), Checkpoint(ORIGIN, 6, tree.root(6))
+    proof = wire.ConsistencyProof.model_validate(
+        {"from": 3, "to": 6, "consistency": tree.consistency_proof(3, 6)}
+    ).to_json()
+
+    def mirror(request: httpx.Request) -> httpx.Response:
+        assert request.method == "GET" and request.url.path == "/proofs/consistency"
+        assert dict(request.url.params) == {"from": "3", "to": "6"}
+        return httpx.Response(200, json=proof)
+
+    client, asked = mirrored(failure, mirror)
+    client._verify_extends(old, new)
+    assert asked == {"ledger.test": 1, "mirror.test": 1}
+    with pytest.raises(Error) as exc:
+        client._verify_extends(old, Checkpoint(ORIGIN, 6, tree.root(5)))
+    assert exc.value.code == "ledger_inconsistent"
+    client.close()
+
+
+@pytest.mark.parametrize("failure", [timed_out, busy])
+def test_a_status_list_token_is_read_from_the_mirror(failure: Handler) -> None:
+    def mirror(request: httpx.Request) -> httpx.Response:
+        assert request.method == "GET" and request.url.path == "/status-lists"
+        assert request.headers["accept"] == STATUS_LIST_MEDIA
+        assert dict(request.url.params) == {"uri": "https://agency.example/lists/1"}
+        return httpx.Response(200, content=b"a.b.c", headers={"content-type": STATUS_LIST_MEDIA})
+
+    client, asked = mirrored(failure, mirror)
+    assert client.status_list_token("https://agency.example/lists/1") == "a.b.c"
+    assert asked == {"ledger.test": 1, "mirror.test": 1}
+    client.close()
+
+
+def test_a_status_list_answer_that_is_no_token() -> None:
+    def plain(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"a.b.c", headers={"content-type": "text/plain"})
+
+    made, _ = mirrored(plain, plain)
+    with pytest.raises(Error) as exc:
+        made.status_list_token("https://agency.example/lists/1")
+    assert exc.value.code == "ledger_content_type"
+    made.close()
