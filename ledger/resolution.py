@@ -29,12 +29,13 @@ ERROR_BASE: Final = "https://www.w3.org/ns/did#"
 DID_SYNTAX: Final = re.compile(
     r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$"
 )
-# Cached serialized results (~1.5 KB each): the hot DIDs, bounded so memory stays flat.
-MAX_CACHED_RESULTS: Final = 50_000
-# Cached results with proofs of the checkpoint served (14-20 KB each: four entries with their
-# inclusion proofs): the DIDs verifiers resolve again and again (the agencies, a few hundred
-# to a few thousand), rendered once per checkpoint rather than once per request. Bounded in
-# bytes, the oldest let go first: 32 MiB keeps a 1M-entry ledger's server under 1 GiB.
+# Rendered results kept (~1.5 KB each, ~20,000 of them): the hot DIDs (the agencies and
+# desks verifiers resolve again and again) answered without reading their entries. With the
+# results with proofs below, 64 MiB at most: a 1M-entry ledger serves in ~880 MiB without
+# them, and must stay under 1 GiB with them full.
+MAX_RESULT_BYTES: Final = 32 * 1024 * 1024
+# Rendered results with proofs of the checkpoint served (14-16 KB each, ~2,000 of them: four
+# entries with their inclusion proofs), rendered once per checkpoint rather than per request.
 MAX_PROVEN_BYTES: Final = 32 * 1024 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
@@ -79,14 +80,41 @@ def error_result(error: Error) -> Resolution:
     return Resolution(status, json.dumps(result).encode())
 
 
+class Kept:
+    """Rendered answers by key, ``limit`` bytes of them at most, the oldest let go first."""
+
+    __slots__ = ("answers", "limit", "size")
+
+    def __init__(self, limit: int) -> None:
+        self.answers: dict[Any, bytes] = {}
+        self.limit = limit
+        self.size = 0  # the answers' bytes
+
+    def get(self, key: Any) -> bytes | None:
+        return self.answers.get(key)
+
+    def put(self, key: Any, body: bytes) -> None:
+        if key in self.answers or len(body) > self.limit:
+            return
+        answers = self.answers
+        while answers and self.size + len(body) > self.limit:
+            self.size -= len(answers.pop(next(iter(answers))))
+        answers[key] = body
+        self.size += len(body)
+
+    def clear(self) -> None:
+        self.answers.clear()
+        self.size = 0
+
+
 class Resolver:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._cache: dict[tuple[bytes, bytes, bool], bytes] = {}
-        # Answers with proofs, by the selected version's leaf hash, of the checkpoint in
-        # ``_proven_for`` (its tree size and note) only; ``_proven_bytes`` their total size.
-        self._proven_cache: dict[bytes, bytes] = {}
-        self._proven_bytes = 0
+        # Results by (selected, latest) version's leaf hash: fixed once both are logged.
+        self.results = Kept(MAX_RESULT_BYTES)
+        # Results with proofs by the selected version's leaf hash, of the checkpoint in
+        # ``_proven_for`` (its tree size and note) only.
+        self.proven = Kept(MAX_PROVEN_BYTES)
         self._proven_for: tuple[int, str] = (-1, "")
 
     def resolve(
@@ -138,14 +166,12 @@ class Resolver:
         status = 410 if selected.deactivated else 200
         if with_proof:
             return Resolution(status, self._proven(record, selected, visible, view, did))
-        key = (selected.leaf_hash, visible[-1].leaf_hash, False)
-        body = self._cache.get(key)
+        key = (selected.leaf_hash, visible[-1].leaf_hash)
+        body = self.results.get(key)
         if body is None:
             document = self.ledger.document_of(selected)
             body = json.dumps(self._result(record, selected, visible, document)).encode()
-            if len(self._cache) >= MAX_CACHED_RESULTS:
-                self._cache.clear()
-            self._cache[key] = body
+            self.results.put(key, body)
         return Resolution(status, body)
 
     def _proven(
@@ -164,10 +190,10 @@ class Resolver:
         so a new one empties the cache and nothing rendered against an older one is answered."""
         served = (view.size, view.checkpoint)
         if served != self._proven_for:
-            self._proven_cache.clear()
-            self._proven_bytes, self._proven_for = 0, served
+            self.proven.clear()
+            self._proven_for = served
         key = selected.leaf_hash  # the checkpoint fixes which versions follow it
-        body = self._proven_cache.get(key)
+        body = self.proven.get(key)
         if body is not None:
             return body
         size = view.size
@@ -209,12 +235,7 @@ class Resolver:
                 b"}",
             )
         )
-        if len(body) <= MAX_PROVEN_BYTES:
-            cache = self._proven_cache
-            while cache and self._proven_bytes + len(body) > MAX_PROVEN_BYTES:
-                self._proven_bytes -= len(cache.pop(next(iter(cache))))  # the oldest first
-            cache[key] = body
-            self._proven_bytes += len(body)
+        self.proven.put(key, body)
         return body
 
     @staticmethod

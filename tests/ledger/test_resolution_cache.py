@@ -168,22 +168,28 @@ def test_answers_with_proofs_are_the_bytes_json_makes(world: World) -> None:
     assert json.loads(resolver.entry_json(0, size, b""))["transaction"] == ""
 
 
-def test_the_cache_of_answers_with_proofs_keeps_to_its_bound(
-    world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "bound, kept, with_proof",
+    [("MAX_PROVEN_BYTES", "proven", True), ("MAX_RESULT_BYTES", "results", False)],
+)
+def test_the_rendered_answers_kept_stay_within_their_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch, bound: str, kept: str, with_proof: bool
 ) -> None:
     dids = [world.register().did for _ in range(4)]
+    sizes = [len(Resolver(world.ledger).resolve(did, with_proof=with_proof).body) for did in dids]
+    limit = max(sizes) * 2 + min(sizes) // 2  # two answers fit, never three
+    monkeypatch.setattr(resolution, bound, limit)
     resolver = Resolver(world.ledger)
-    one = len(resolver.resolve(dids[0], with_proof=True).body)
-    monkeypatch.setattr(resolution, "MAX_PROVEN_BYTES", 2 * one + one // 2)
-    resolver = Resolver(world.ledger)
+    cache: resolution.Kept = getattr(resolver, kept)
     for _ in range(2):
         for did in dids:
-            answer = json.loads(resolver.resolve(did, with_proof=True).body)
+            answer = json.loads(resolver.resolve(did, with_proof=with_proof).body)
             assert answer["didDocument"]["id"] == did
-            kept = resolver._proven_cache  # the bound is what is tested
-            assert sum(map(len, kept.values())) == resolver._proven_bytes <= 2.5 * one
-            assert 1 <= len(kept) <= 2
-    monkeypatch.setattr(resolution, "MAX_PROVEN_BYTES", one // 2)
+            assert sum(map(len, cache.answers.values())) == cache.size <= limit
+            assert 1 <= len(cache.answers) <= 2
+    last = json.loads(list(cache.answers.values())[-1])
+    assert last["didDocument"]["id"] == dids[-1]  # the newest kept, the oldest let go
+    monkeypatch.setattr(resolution, bound, min(sizes) - 1)
     resolver = Resolver(world.ledger)
-    assert json.loads(resolver.resolve(dids[0], with_proof=True).body)["didDocument"]
-    assert not resolver._proven_cache  # larger than the bound: not kept
+    assert json.loads(resolver.resolve(dids[0], with_proof=with_proof).body)["didDocument"]
+    assert not getattr(resolver, kept).answers  # larger than the bound: not kept
