@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from typing import Annotated, Any, Final, TypeVar
 
 from fastapi import Depends, Request
@@ -72,6 +75,62 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await run_in_threadpool(fn, *args, **kwargs)
 
 
+class Landing:
+    """The store writer's futures, completed on an event loop: one wake-up of the loop for
+    all those its writer settles together (a group commit's callers), where
+    ``asyncio.wrap_future`` wakes it once for each."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = weakref.ref(loop)  # not kept alive by its entry in _LANDINGS
+        self._lock = threading.Lock()
+        self._settled: list[tuple[Future[None], asyncio.Future[None]]] = []
+
+    def wait(self, future: Future[None]) -> asyncio.Future[None]:
+        loop = self._loop()
+        assert loop is not None  # called on it, running
+        waiter: asyncio.Future[None] = loop.create_future()
+        future.add_done_callback(partial(self._done, waiter))
+        return waiter
+
+    def _done(self, waiter: asyncio.Future[None], future: Future[None]) -> None:
+        # The writer's thread (or this loop's, for a future already done).
+        with self._lock:
+            self._settled.append((future, waiter))
+            first = len(self._settled) == 1
+        loop = self._loop()
+        if first and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._land)
+
+    def _land(self) -> None:
+        with self._lock:
+            settled, self._settled = self._settled, []
+        for future, waiter in settled:
+            if waiter.done():  # its request was cancelled: the write stays queued
+                continue
+            failure = future.exception()
+            if failure is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(failure)
+
+
+_LANDINGS: Final[weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Landing]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def landed(future: Future[None]) -> None:
+    """Wait, on the running loop, until the store's ``future`` is settled; its error raised."""
+    if future.done():
+        future.result()
+        return
+    loop = asyncio.get_running_loop()
+    landing = _LANDINGS.get(loop)
+    if landing is None:
+        landing = _LANDINGS[loop] = Landing(loop)
+    await landing.wait(future)
+
+
 async def durable(begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kwargs: Any) -> T:
     """Run a ``*_begin`` step here, then wait (without a thread) until it is on disk. On a
     store shared with other processes the step reads the database, so it runs in the thread
@@ -85,7 +144,7 @@ async def durable(begin: Callable[..., tuple[T, Future[None]]], *args: Any, **kw
         else:
             value, future = begin(*args, **kwargs)
         try:
-            await asyncio.wrap_future(future)
+            await landed(future)
         except Error as exc:
             if isinstance(owner, Issuer) and owner.retry_after(exc, attempt):
                 attempt += 1
