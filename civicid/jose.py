@@ -318,16 +318,15 @@ class PrivateKey:
     def _sign(self, data: bytes) -> bytes:
         """RFC 7518 §3.4 (ECDSA: R || S, each its curve's fixed width) or RFC 8037 §3.1
         (Ed25519), as jwcrypto's JWA signs, with the key object made once: at the first
-        signature, by jwcrypto's own checks of the key for signing (its curve, its use)."""
-        kty, crv = KEY_TYPES[self.alg]
+        signature, by jwcrypto's own checks of the key for signing (its use, its key_ops; its
+        curve fits ``alg``, checked when this key was made)."""
         signer = self._signer
         if signer is None:
-            signer = self._jwk.get_op_key("sign", crv if kty == "EC" else None)
-            self._signer = signer
+            signer = self._signer = self._jwk.get_op_key("sign")
         if isinstance(signer, ed25519.Ed25519PrivateKey):
             return signer.sign(data)
         r, s = decode_dss_signature(signer.sign(data, ECDSA_OF[self.alg]))
-        size = CURVES[crv][0]
+        size = CURVES[KEY_TYPES[self.alg][1]][0]
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
