@@ -6,6 +6,8 @@ import base64
 import binascii
 import hashlib
 import json
+import math
+import re
 from typing import Any, Final
 
 import rfc8785
@@ -59,12 +61,8 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-class _Duplicate(Exception):
-    """A member name seen twice in one object (turned into the caller's code)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
+class _Refused(Exception):
+    """Something the decoder met that is not I-JSON (turned into the caller's code)."""
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -73,28 +71,58 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:  # the first name seen twice, for the message
             if key in seen:
-                raise _Duplicate(key)
+                raise _Refused(f"duplicate member name {key!r}")
             seen.add(key)
     return obj
 
 
+def _no_constant(name: str) -> float:
+    """RFC 8259 §6: NaN, Infinity and -Infinity are not JSON (json reads them by default)."""
+    raise _Refused(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    """RFC 7493 §2.2: no number beyond a double's range (json reads 1e400 as infinity)."""
+    value = float(text)
+    if math.isinf(value):
+        raise _Refused("a number beyond the range of a double")
+    return value
+
+
 # One decoder for every parse: ``json.loads`` with a hook builds a new one on each call.
-_DECODER: Final = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+_DECODER: Final = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite
+)
+# A \u escape of a surrogate (D800-DFFF): the only way a lone one gets into text that is
+# valid UTF-8 (it may be half of a pair, or a backslash's escape followed by "ud8…": the
+# value is then checked whole).
+_SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
+# Encodes a parsed value to see that every string in it is Unicode scalar values only.
+_CHECKER: Final = json.JSONEncoder(ensure_ascii=False)
 
 
 def parse_json_object(data: bytes | str, *, code: Code = JSON_INVALID) -> dict[str, Any]:
-    """Parse JSON that must be an object; duplicate member names are refused (RFC 7515 §5.2)."""
+    """Parse I-JSON (RFC 7493) that must be an object: UTF-8 without a byte order mark
+    (RFC 8259 §8.1), no lone surrogate in any string (RFC 7493 §2.1), no NaN or Infinity
+    (RFC 8259 §6), no number beyond a double (RFC 7493 §2.2) and no member name twice
+    (RFC 7515 §5.2). Each is refused with ``code``."""
     try:
         if isinstance(data, str):
-            if data.startswith("\ufeff"):  # as json.loads: a BOM is not JSON text
-                raise ValueError("a byte order mark before JSON text")
+            if not data.isascii():
+                data.encode("utf-8")  # a lone surrogate has no UTF-8 form: refused
             text = data
-        else:  # as json.loads: UTF-8, -16 or -32, told apart by the first bytes
-            text = data.decode(json.detect_encoding(data), "surrogatepass")
+        else:
+            text = data.decode("utf-8")  # strictly: a surrogate's bytes are not UTF-8
+        if text.startswith("\ufeff"):  # RFC 8259 §8.1: no byte order mark before JSON text
+            raise _Refused("a byte order mark before JSON text")
         value = _DECODER.decode(text)
-    except _Duplicate as exc:
-        raise code(f"duplicate member name {exc.name!r}") from None
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+            _CHECKER.encode(value).encode("utf-8")  # a lone surrogate has no UTF-8 form
+    except _Refused as exc:
+        raise code(str(exc)) from None
+    except UnicodeError as exc:
+        raise code("a lone surrogate, or bytes that are not UTF-8") from exc
+    except (ValueError, RecursionError) as exc:
         raise code("not valid JSON") from exc
     if not isinstance(value, dict):
         raise code("JSON value is not an object")
