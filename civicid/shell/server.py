@@ -10,6 +10,9 @@ the process's file descriptors. Here:
   first byte, or of the connection's opening; past that the connection is closed;
 - a head's bytes are capped (``max_header_bytes``; httptools has no cap of its own, so the
   bytes of a head not yet complete are counted here): past it, 431 with our code;
+- a head either parser would read otherwise than RFC 9112 has it (a transfer coding but
+  chunked alone, Content-Length beside Transfer-Encoding, bare LF, obs-fold, a target that
+  is not a path, HTTP/0.9 or /2.0) is refused 400 with our code (``heads.py``);
 - a body must arrive within ``body_timeout`` of its head and stay under the service's cap
   (``body.py``); a response sent before its body was read closes the connection;
 - idle keep-alive connections are closed after ``keep_alive``;
@@ -47,7 +50,18 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from civicid.errors import REQUEST_INVALID, Code, Error
 from civicid.shell.body import BodyGuard
 from civicid.shell.connections import Budget, process_budget
-from civicid.shell.errors import REQUEST_HEAD_TOO_LARGE, SERVER_BUSY, SERVICE_PORT_IN_USE
+from civicid.shell.errors import SERVER_BUSY, SERVICE_PORT_IN_USE
+from civicid.shell.heads import (
+    CHUNKED,
+    VERSIONS,
+    StrictConnection,
+    coding_refused,
+    framing_refused,
+    target_refused,
+    target_served,
+    too_large,
+    version_refused,
+)
 
 if TYPE_CHECKING:
     from civicid.shell.settings import ServiceSettings
@@ -248,8 +262,16 @@ class Guards:
 
 
 class GuardedH11(Guards, H11Protocol):
-    """uvicorn's h11 protocol with a deadline on each request head and a connection budget;
-    each answer's head and body leave in one write."""
+    """uvicorn's h11 protocol with a deadline on each request head and a connection budget,
+    every head read by the rules of ``heads`` (h11 lets a whole head over the cap, bare LF
+    line ends, obs-fold and ambiguous framing through); each answer's head and body leave in
+    one write."""
+
+    conn: StrictConnection
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.conn = StrictConnection(self.max_header_bytes)
 
     def _busy(self) -> bool:
         """A request is in flight: h11 has read more of it than nothing."""
@@ -290,14 +312,15 @@ class GuardedH11(Guards, H11Protocol):
             self.budget.idle(self)
 
     def send_400_response(self, msg: str) -> None:
-        """A malformed head, or one over the byte cap (h11 refuses both): our code in JSON."""
-        buffered = len(self.conn.trailing_data[0])
-        if buffered > self.max_header_bytes:
-            error = REQUEST_HEAD_TOO_LARGE(
-                f"the request head is over {self.max_header_bytes} bytes"
-            )
-        else:
-            error = REQUEST_INVALID("the request head is not HTTP/1.1")
+        """A malformed head, or one over the byte cap (h11 or ``heads`` refuses both): our
+        code in JSON."""
+        error = self.conn.refused
+        if error is None:
+            buffered = len(self.conn.trailing_data[0])
+            if buffered > self.max_header_bytes:
+                error = too_large(self.max_header_bytes)
+            else:
+                error = REQUEST_INVALID("the request head is not HTTP/1.1")
         self.transport.write(refusal(error))
         self.transport.close()
 
@@ -384,23 +407,41 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._refuse(self._refused or REQUEST_INVALID("the request head is not HTTP/1.1"))
 
     def _check_head(self) -> None:
-        """What httptools lets through and h11 refused (raised here, the parser stops and
-        ``send_400_response`` answers): a whole head over the byte cap (the count in
-        ``data_received`` sees only heads still incomplete after a read), and an HTTP/1.1
-        request without exactly one Host (RFC 9112 §3.2: a 400)."""
-        headers = self.headers
+        """What httptools lets through and ``heads`` refuses (raised here, the parser stops
+        and ``send_400_response`` answers): a whole head over the byte cap (the count in
+        ``data_received`` sees only heads still incomplete after a read), an HTTP/1.1 request
+        without exactly one Host (RFC 9112 §3.2), HTTP/0.9 or /2.0, a target that is not a
+        path, a transfer coding but chunked alone, and ambiguous framing (RFC 9112 §6.1)."""
+        method = self.parser.get_method()
+        url = self.url
         # The head as written with one space after each colon: its line, headers, blank line.
-        size = len(self.parser.get_method()) + len(self.url) + 14
-        size += sum(len(name) + len(value) + 4 for name, value in headers)
+        size = len(method) + len(url) + 14
+        hosts = 0
+        coding: bytes | None = None  # the Transfer-Encoding fields' values, joined
+        for name, value in self.headers:
+            size += len(name) + len(value) + 4
+            if name == b"host":
+                hosts += 1
+            elif name == b"transfer-encoding":
+                coding = value if coding is None else coding + b"," + value
+        error: Error | None = None
+        version = self.parser.get_http_version()
         if size > self.max_header_bytes:
-            self._refused = REQUEST_HEAD_TOO_LARGE(
-                f"the request head is over {self.max_header_bytes} bytes"
-            )
-            raise self._refused
-        hosts = sum(name == b"host" for name, _ in headers)
-        if hosts != 1 and self.parser.get_http_version() == "1.1":
-            self._refused = REQUEST_INVALID("an HTTP/1.1 request names exactly one host")
-            raise self._refused
+            error = too_large(self.max_header_bytes)
+        elif version not in VERSIONS:
+            error = version_refused(version)
+        elif hosts != 1 and version == "1.1":
+            error = REQUEST_INVALID("an HTTP/1.1 request names exactly one host")
+        elif not target_served(url, method):
+            error = target_refused()
+        elif coding is not None:
+            if coding.rstrip(b" \t").lower() != CHUNKED:
+                error = coding_refused()
+            elif version == "1.0":  # llhttp refuses Content-Length beside it already
+                error = framing_refused()
+        if error is not None:
+            self._refused = error
+            raise error
 
     def _refuse(self, error: Error) -> None:
         """Answer ``error`` and close. A head behind whole requests still being answered is
@@ -414,8 +455,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self.transport.close()
 
     def _refuse_head(self) -> None:
-        error = REQUEST_HEAD_TOO_LARGE(f"the request head is over {self.max_header_bytes} bytes")
-        self.transport.write(refusal(error))
+        self.transport.write(refusal(too_large(self.max_header_bytes)))
         self.transport.close()
 
 

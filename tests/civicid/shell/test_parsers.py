@@ -4,56 +4,14 @@ and the answers a keep-alive client, a pipelining client and a malformed head ge
 
 from __future__ import annotations
 
-import contextlib
 import socket
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
-from fastapi import FastAPI, Request
 
-from civicid.shell.app import create_service_app
-from civicid.shell.server import PARSER, PARSERS, server_config
-from civicid.shell.settings import ServiceSettings
-from cli.harness import free_port, serving
-from tests.slow_clients import CASES, LIMITS, Target, closed_by_server, error_code, response
-
-LARGE = 200 * 1024  # an answer over the size joined with its head into one buffer
-
-
-@contextlib.asynccontextmanager
-async def nothing(app: FastAPI) -> Any:
-    yield
-
-
-def small_service() -> FastAPI:
-    app = create_service_app(title="t", description="t", lifespan=nothing)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.post("/echo")
-    async def echo(request: Request) -> dict[str, int]:
-        return {"bytes": len(await request.body())}
-
-    @app.get("/large")
-    async def large() -> dict[str, str]:
-        return {"a": "x" * LARGE}
-
-    return app
-
-
-@pytest.fixture(scope="module", params=sorted(PARSERS))
-def target(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Target]:
-    settings = ServiceSettings(data_dir=Path(tmp_path_factory.mktemp("svc")), **LIMITS)
-    app = small_service()
-    config = server_config(settings, app, max_body_bytes=1024, parser=request.param)
-    with serving(app, free_port(), config=config) as url:
-        yield Target(url, post="/echo", too_large="request_body_too_large")
+from civicid.shell.server import PARSER, PARSERS
+from tests.civicid.shell.conftest import LARGE
+from tests.slow_clients import CASES, Target, closed_by_server, error_code, response
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.__name__)

@@ -1,0 +1,147 @@
+"""What a request head must be, beyond what each request parser checks on its own: the rules
+of RFC 9112 that both parsers the server offers are held to, so that no proxy in front of a
+service can frame or route a request other than the service does, and h11's connection
+reading every head by them (httptools reads them in ``server.GuardedHttpTools``).
+
+Each refusal is ``request_invalid`` (400), or ``request_head_too_large`` (431), and the
+connection is closed: what follows a head read one way by one party and another way by the
+next cannot be framed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import h11
+
+# h11's buffer and its blank-line search (h11 0.16, pinned in constraints.txt): a head's bytes
+# are only seen whole there, before h11 splits them into lines and forgets how they ended.
+from h11._receivebuffer import ReceiveBuffer, blank_line_regex
+
+from civicid.errors import REQUEST_INVALID, Error
+from civicid.shell.errors import REQUEST_HEAD_TOO_LARGE
+
+# The HTTP versions served (the request line's, as each parser gives it). HTTP/0.9 has no
+# head to check (nor status line to answer with), HTTP/2 is not spoken over this framing.
+VERSIONS: Final = frozenset({"1.1", "1.0"})
+# The one transfer coding a request may use (RFC 9112 §6.1, §7): a body in another (gzip,
+# compress, deflate) would reach the app still coded, where a proxy might have decoded it.
+CHUNKED: Final = b"chunked"
+# Bytes no head may carry (RFC 9110 §5.5: controls but HTAB, CR and LF; CR and LF only as a
+# line's end, checked apart).
+CONTROLS: Final = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# A Transfer-Encoding field (names are case-insensitive; no white space before the colon,
+# which h11 refuses) and a Content-Length one, at the start of a line.
+TRANSFER_ENCODING: Final = re.compile(rb"\ntransfer-encoding:", re.IGNORECASE)
+CONTENT_LENGTH: Final = re.compile(rb"\ncontent-length:", re.IGNORECASE)
+
+
+def version_refused(version: str) -> Error:
+    return REQUEST_INVALID(f"HTTP/{version} is not served: HTTP/1.1 is (or HTTP/1.0)")
+
+
+def target_refused() -> Error:
+    """RFC 9112 §3.2: a target is a path (origin-form), or ``*`` for OPTIONS. The
+    absolute-form, which §3.2.2 has servers accept, is refused: no service is a proxy and no
+    client of ours sends it, and a request naming its host both in the target and in Host
+    could be routed by one and answered by the other."""
+    return REQUEST_INVALID("the request target is not a path")
+
+
+def coding_refused() -> Error:
+    """RFC 9112 §6.1: chunked is the only transfer coding read, once and last."""
+    return REQUEST_INVALID("a transfer coding other than chunked alone")
+
+
+def framing_refused() -> Error:
+    """RFC 9112 §6.1 and §6.3: a request with both Transfer-Encoding and Content-Length, or
+    an HTTP/1.0 one with Transfer-Encoding, is framed one way by some parsers and another by
+    others (request smuggling): refused, not read by the one rule a parser picked."""
+    return REQUEST_INVALID("the request's body is framed ambiguously")
+
+
+def too_large(max_bytes: int) -> Error:
+    return REQUEST_HEAD_TOO_LARGE(f"the request head is over {max_bytes} bytes")
+
+
+def target_served(target: bytes, method: bytes) -> bool:
+    """Whether ``target`` is a path, or ``*`` with OPTIONS (RFC 9112 §3.2.1, §3.2.4)."""
+    return target[:1] == b"/" or (target == b"*" and method == b"OPTIONS")
+
+
+class StrictHeads(ReceiveBuffer):
+    """h11's receive buffer, holding each head (and trailer section) whole to these rules
+    before h11 reads it: its bytes under the cap, none of ``FORBIDDEN_BYTES``, and its body
+    framed one way. A head that breaks one is refused with ``refused`` set."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__()
+        self.max_bytes = max_bytes
+        self.refused: Error | None = None
+
+    def maybe_extract_lines(self) -> list[bytearray] | None:
+        """h11's, reading the head whole before it is split into lines: within the cap; no
+        control byte; every line ended by CRLF (a bare LF ends a line for some parsers and
+        not others, a bare CR is a line end to some); no line that begins with white space
+        (obs-fold, RFC 9112 §5.2: one parser's continuation is another's new field); not
+        framed both ways, nor chunked in HTTP/1.0 (RFC 9112 §6.1, §6.3)."""
+        data = self._data
+        if data[:1] == b"\n" or data[:2] == b"\r\n":  # an empty line: h11 refuses or ends
+            return super().maybe_extract_lines()
+        found = blank_line_regex.search(data, self._multiple_lines_search)
+        if found is None:
+            self._multiple_lines_search = max(0, len(data) - 2)
+            return None
+        end = found.end()
+        if end > self.max_bytes:
+            self._refuse(too_large(self.max_bytes))
+        head = self._extract(end)
+        lines = head.count(b"\r\n")
+        if (
+            head.count(b"\n") != lines
+            or head.count(b"\r") != lines
+            or b"\n " in head
+            or b"\n\t" in head
+            or len(head.translate(None, CONTROLS)) != end
+        ):
+            self._refuse(REQUEST_INVALID("the request head is not HTTP/1.1"))
+        if TRANSFER_ENCODING.search(head):
+            line = head.find(b"\r\n")  # the request line's end (a trailer section has none)
+            if CONTENT_LENGTH.search(head) or head[line - 9 : line] == b" HTTP/1.0":
+                self._refuse(framing_refused())
+        return head[:-4].split(b"\r\n")  # its lines, as h11 splits them
+
+    def _refuse(self, error: Error) -> None:
+        self.refused = error
+        raise h11.RemoteProtocolError(error.message, error_status_hint=error.http_status)
+
+
+class StrictConnection(h11.Connection):
+    """h11's server connection reading every head by these rules: its bytes in
+    ``StrictHeads``, its request line here. ``refused`` is the error a head was refused
+    with, if it broke one of them (else h11 refused it, or nothing was refused)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(h11.SERVER, max_incomplete_event_size=max_bytes)
+        self._heads = StrictHeads(max_bytes)
+        self._receive_buffer = self._heads
+        self._refused: Error | None = None
+
+    @property
+    def refused(self) -> Error | None:
+        return self._refused or self._heads.refused
+
+    def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        event = super().next_event()
+        if type(event) is h11.Request:
+            version = event.http_version.decode("ascii")
+            if version not in VERSIONS:
+                self._refuse(version_refused(version))
+            if not target_served(event.target, event.method):
+                self._refuse(target_refused())
+        return event
+
+    def _refuse(self, error: Error) -> None:
+        self._refused = error
+        raise h11.RemoteProtocolError(error.message, error_status_hint=error.http_status)
