@@ -103,10 +103,14 @@ def start_up_rows(root: Path) -> list[Row]:
     ]
 
 
-def rounds(port: int, dids: list[str], sizes: Sizes) -> dict[str, loadgen.Result]:
+def rounds(
+    port: int, dids: list[str], sizes: Sizes, pid: int
+) -> tuple[dict[str, loadgen.Result], dict[str, float]]:
     """Bare route, plain resolution and resolution with proofs, in turn, ``sizes.rounds``
-    times; each kind's requests of all rounds together."""
+    times; each kind's requests of all rounds together, and the server's (``pid``) CPU
+    seconds per request of each kind (steadier than rates when others share the cores)."""
     results = {kind: loadgen.Result() for kind in ("bare", "plain", "proven")}
+    cpu = dict.fromkeys(results, 0.0)
 
     def path(kind: str) -> str:
         if kind == "bare":
@@ -118,21 +122,24 @@ def rounds(port: int, dids: list[str], sizes: Sizes) -> dict[str, loadgen.Result
         for kind in results:
             count = sizes.proven if kind == "proven" else sizes.plain
             gets = [loadgen.request("GET", path(kind)) for _ in range(count)]
+            before = loadgen.cpu_seconds(pid)
             result = loadgen.run(
                 "127.0.0.1", port, [gets[i::CONNECTIONS] for i in range(CONNECTIONS)]
             )
+            cpu[kind] += loadgen.cpu_seconds(pid) - before
             assert result.statuses == {200: count}, (kind, result.statuses)
             total = results[kind]
             total.latencies += result.latencies
             total.seconds += result.seconds
-    return results
+    return results, {kind: cpu[kind] / len(results[kind].latencies) for kind in results}
 
 
-def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes) -> list[Row]:
-    """Rates and p99 of the three kinds of request, and their ratios to the bare route
-    (held to the targets unless a smoke run, whose figures mean nothing)."""
+def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes, pid: int) -> list[Row]:
+    """Rates, p99 and the server's CPU per request of the three kinds of request, and their
+    ratios to the bare route (held to the targets unless a smoke run, whose figures mean
+    nothing)."""
     judged = sizes != SMOKE
-    got = rounds(port, dids, sizes)
+    got, cpu = rounds(port, dids, sizes, pid)
     bare, plain, proven = got["bare"], got["plain"], got["proven"]
     p99 = {kind: result.percentile(99) * 1000 for kind, result in got.items()}
     plain_ratio, proven_ratio = plain.rate / bare.rate, proven.rate / bare.rate
@@ -140,10 +147,12 @@ def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes) -> list
     return [
         Row(PART, f"bare route (/checkpoint-key), {where}", bare.rate, "req/s"),
         Row(PART, "  bare route p99", p99["bare"], "ms"),
+        Row(PART, "  bare route, server CPU per request", cpu["bare"] * 1e6, "us"),
         Row(PART, "DID resolution, plain", plain.rate, "res/s"),
         Row(
             PART, "  plain p99", p99["plain"], "ms", "<= 30", p99["plain"] <= 30 if judged else None
         ),
+        Row(PART, "  plain, server CPU per resolution", cpu["plain"] * 1e6, "us"),
         Row(
             PART,
             "  plain / bare",
@@ -154,6 +163,7 @@ def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes) -> list
         ),
         Row(PART, "DID resolution with proofs (history, inclusion, map)", proven.rate, "res/s"),
         Row(PART, "  with proofs p99", p99["proven"], "ms"),
+        Row(PART, "  with proofs, server CPU per resolution", cpu["proven"] * 1e6, "us"),
         Row(
             PART,
             "  with proofs / bare",
@@ -181,7 +191,7 @@ def run(entries: int, cache: Path | None, sizes: Sizes = Sizes()) -> list[Row]:
                 dids = [str(did) for did in ledger.state.dids]
             finally:
                 ledger.close()
-            rows += resolution_rows(port, dids, stored_size(root), sizes)
+            rows += resolution_rows(port, dids, stored_size(root), sizes, server.pid)
             rows.append(
                 Row(PART, "  server resident memory after the load", resident_mb(server.pid), "MiB")
             )
