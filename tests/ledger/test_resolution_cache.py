@@ -83,6 +83,10 @@ def test_the_direct_answer_is_the_framework_routes(
         ("did:civicid:" + "a" * 32, {"withProof": "true"}, {}),
         ("did:web:example.com", {}, {}),
         ("not-a-did", {}, {}),
+        ("", {}, {}),
+        (agency.did + "/more", {}, {}),
+        (agency.did, {"withProof": ""}, {}),
+        (agency.did, {"withProof": "TRUE", "versionId": "1"}, {"accept": "application/json"}),
     ]
     for did, params, headers in asks:
         path = f"/1.0/identifiers/{did}"
@@ -91,7 +95,10 @@ def test_the_direct_answer_is_the_framework_routes(
         assert (fast.status_code, fast.content) == (slow.status_code, slow.content), (did, params)
         assert fast.headers["content-type"] == slow.headers["content-type"]
         assert fast.headers["content-length"] == slow.headers["content-length"]
-    assert len(direct) == len(asks)  # every fast one was the direct answer, no slow one was
+    repeated = f"/1.0/identifiers/{agency.did}?withProof=false&withProof=true&versionId="
+    fast, slow = http.get(repeated), framework.get(repeated)
+    assert (fast.status_code, fast.content) == (slow.status_code, slow.content)
+    assert len(direct) == len(asks) + 1  # every fast one was the direct answer, no slow one was
 
 
 def test_a_failing_direct_answer_is_the_frameworks_internal_error(
