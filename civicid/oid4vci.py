@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Final, Literal, Self
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -112,13 +113,24 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)]
 def check_issuer_url(value: str, what: str = "URL") -> str:
     """§12.2.1: an https URL with no query or fragment. Plain http is accepted only for a
     loopback host, so a service and its wallet can run on one machine without TLS."""
+    if not _issuer_url(value):
+        raise ValueError(f"{what} must be an https URL without query or fragment")
+    return value
+
+
+# Issuer URLs judged lately: an issuer's offers all name its own, checked with each offer.
+MAX_URLS_JUDGED: Final = 1024
+
+
+@lru_cache(maxsize=MAX_URLS_JUDGED)
+def _issuer_url(value: str) -> bool:
     parts = urlsplit(value)
     secure = parts.scheme == "https" or (
         parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
     )
-    if not secure or not parts.netloc or parts.query or parts.fragment or len(value) > 2048:
-        raise ValueError(f"{what} must be an https URL without query or fragment")
-    return value
+    return bool(
+        secure and parts.netloc and not parts.query and not parts.fragment and len(value) <= 2048
+    )
 
 
 class Wire(Snake):
