@@ -72,3 +72,40 @@ def test_one_refused_caller_leaves_the_others_acknowledged_and_durable(
         verify_audit_chain(events)
     finally:
         reopened.close()
+
+
+def test_a_disk_full_for_real_acknowledges_nothing_it_did_not_write(tmp_path: Path) -> None:
+    """SQLite's own SQLITE_FULL (a page budget just above the store's size; SQLite may roll
+    the whole transaction back): the caller too large for the disk is refused with its code,
+    every caller acknowledged is on disk once the store is opened afresh and every one
+    refused is not, the audit chain intact."""
+    store = SqliteStore(tmp_path, create=True)
+    acknowledged, refused = {"c0"}, set()
+    try:
+        store.write(caller(0, "before"))
+        pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+        store._db.execute(f"PRAGMA max_page_count = {pages + 4}")
+        batch: Batch = []
+        for i in range(1, 6):
+            done: Future[None] = Future()
+            done.set_running_or_notify_cancel()
+            batch.append((caller(i, "x" * 200_000 if i == 3 else f"clerk {i}"), done))
+        store._settle(batch)
+        for i, (_, done) in enumerate(batch, start=1):
+            failure = done.exception(timeout=5)
+            if failure is None:
+                acknowledged.add(f"c{i}")
+            else:
+                assert isinstance(failure, Error) and STORE_FAILED.matches(failure)
+                refused.add(f"c{i}")
+        assert "c3" in refused
+    finally:
+        store.close()
+    reopened = SqliteStore(tmp_path)
+    try:
+        assert {c.id for c in reopened.clerks()} == acknowledged
+        events = reopened.audit(after=0, limit=100)
+        assert not refused & {e.subject for e in events}
+        verify_audit_chain(events)
+    finally:
+        reopened.close()
