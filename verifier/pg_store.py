@@ -64,6 +64,8 @@ SELECT_REQUEST: Final = f"SELECT {COLUMNS} FROM requests"  # noqa: S608 - a cons
 class PgStore:
     """The desk's store in the ``verifier`` schema of a PostgreSQL database."""
 
+    reads_in_place = False  # a read is a round trip to the database: a thread waits for it
+
     def __init__(self, url: str, *, wait: float | None = None) -> None:
         self.db = Database(url, SCHEMA, wait=wait)
         self.path = self.db.where  # what messages name the store by

@@ -9,13 +9,12 @@ from typing import Final
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from civicid.names import accept_language, display_name
 from civicid.shell.openapi import errors
 from civicid.wire import Snake
 from civicid.wire import desk as wire
-from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep
+from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 
 router = APIRouter()
 # The desk's page: our own script and style only; nothing framed, nothing from elsewhere.
@@ -60,7 +59,7 @@ async def desk_page(request: Request, verifier: VerifierDep, templates: Template
     policies = sorted(verifier.policies.values(), key=lambda p: p.title)
     # The desk by the name governance endorsed, in the browser's language (the template
     # escapes it: a name is shown, never read as markup).
-    names = await run_in_threadpool(verifier.desk_names)
+    names = await in_thread(verifier.desk_names)
     languages = (*accept_language(request.headers.get("accept-language", "")), "en")
     response = templates.TemplateResponse(
         request,
@@ -94,7 +93,7 @@ async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
     responses=errors(400, 404, 503),
 )
 async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
-    created = await run_in_threadpool(verifier.create_request, body.policy)
+    created = await in_thread(verifier.create_request, body.policy)
     made = wire.Created.model_validate(
         {
             **created.to_json(),
@@ -113,7 +112,10 @@ async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
     responses=errors(404),
 )
 async def transaction(transaction_id: str, verifier: VerifierDep) -> Response:
-    data = await run_in_threadpool(verifier.transaction, transaction_id)
+    if verifier.store.reads_in_place:  # a read that never waits: no thread hand-off
+        data = verifier.transaction(transaction_id)
+    else:
+        data = await in_thread(verifier.transaction, transaction_id)
     return answer(wire.Transaction.model_validate(data))
 
 
@@ -125,6 +127,6 @@ async def transaction(transaction_id: str, verifier: VerifierDep) -> Response:
     responses={200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}, **errors(404)},
 )
 async def transaction_qr(transaction_id: str, verifier: VerifierDep) -> Response:
-    pending = await run_in_threadpool(verifier.store.by_transaction, transaction_id)
+    pending = await in_thread(verifier.store.by_transaction, transaction_id)
     link = verifier.link_for(pending.id)
     return Response(qr_svg(link), media_type="image/svg+xml", headers=NO_STORE)

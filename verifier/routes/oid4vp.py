@@ -8,7 +8,6 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from civicid.oid4vp import (
     MAX_RESPONSE_BYTES,
@@ -18,7 +17,7 @@ from civicid.oid4vp import (
 )
 from civicid.shell.openapi import FORM, errors, request_body
 from civicid.wire.desk import Answered
-from verifier.routes.deps import NO_STORE, VerifierDep
+from verifier.routes.deps import NO_STORE, VerifierDep, in_thread
 from verifier.service import REQUEST_PATH, RESPONSE_PATH
 
 router = APIRouter(tags=["openid4vp"])
@@ -60,7 +59,7 @@ async def read_form(request: Request) -> dict[str, str]:
     },
 )
 async def request_object(request_id: str, verifier: VerifierDep) -> Response:
-    token = await run_in_threadpool(verifier.request_object, request_id)
+    token = await in_thread(verifier.request_object, request_id)
     return Response(token, media_type=REQUEST_MEDIA_TYPE, headers=NO_STORE)
 
 
@@ -73,6 +72,6 @@ async def request_object(request_id: str, verifier: VerifierDep) -> Response:
 )
 async def response(request: Request, verifier: VerifierDep) -> Response:
     form = await read_form(request)
-    answered = await run_in_threadpool(verifier.receive_response, form)
+    answered = await in_thread(verifier.receive_response, form)
     body = Answered.model_validate(answered.to_json())
     return Response(body.to_bytes(), media_type="application/json", headers=NO_STORE)
