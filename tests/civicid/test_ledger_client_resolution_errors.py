@@ -1,0 +1,105 @@
+"""A DID Resolution error result, as the ledger client reads it from a scripted ledger: the
+error's code and title, each bounded, raised as the class its HTTP status names (another
+status: unavailable); an answer without an error result is the HTTP error, or malformed; a
+"not found" of the latest version is believed only with a proof of absence, one of a version
+asked for is the ledger's word (there is no absence to prove)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from civicid.checkpoint import NoteSigner
+from civicid.errors import Error, InvalidInput, NotFound, Unavailable
+from civicid.ledger_client import LedgerClient
+
+ORIGIN = "ledger.example/resolution-errors"
+SIGNER = NoteSigner.generate(ORIGIN)
+DID = "did:example:someone"
+
+
+def ledger(status: int, body: Any = None, content: bytes | None = None) -> LedgerClient:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == f"/1.0/identifiers/{DID}"
+        assert request.url.params["withProof"] == "true"
+        if content is not None:
+            return httpx.Response(status, content=content)
+        return httpx.Response(status, json=body)
+
+    return LedgerClient("http://ledger.test", SIGNER.vkey(), transport=httpx.MockTransport(answer))
+
+
+def result(code: str, title: str | None = None, **more: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": "https://www.w3.org/ns/did#INVALID_DID", "code": code}
+    if title is not None:
+        error["title"] = title
+    return {"didResolutionMetadata": {"error": error, **more}}
+
+
+def raised(client: LedgerClient, **options: str) -> Error:
+    with pytest.raises(Error) as exc:
+        client.resolve(DID, **options)
+    client.close()
+    return exc.value
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"), [(400, InvalidInput), (418, Unavailable), (503, Unavailable)]
+)
+def test_the_error_result_is_raised_as_its_status_says(status: int, cls: type[Error]) -> None:
+    error = raised(ledger(status, result("did_invalid", "not a DID")))
+    assert isinstance(error, cls)
+    assert (error.code, error.message) == ("did_invalid", "not a DID")
+
+
+def test_a_deactivated_dids_answer_is_a_result_to_prove() -> None:
+    # 410 Gone is a resolution result (the deactivated DID's), read and proven as one.
+    assert raised(ledger(410, {"didDocument": None})).code == "resolution_unproven"
+
+
+def test_code_and_title_are_bounded() -> None:
+    error = raised(ledger(400, result("c" * 150, "t" * 600)))
+    assert error.code == "c" * 100 and error.message == "t" * 500
+
+
+def test_a_title_missing_is_an_empty_message() -> None:
+    error = raised(ledger(400, result("did_invalid")))
+    assert error.code == "did_invalid" and error.message == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "code"),
+    [
+        (400, {"error": "some_error", "error_description": "plain"}, "some_error"),
+        (400, {"didResolutionMetadata": {}}, "http_400"),
+        (400, {"didResolutionMetadata": {"error": "a string"}}, "http_400"),
+        (502, ["not", "an", "object"], "http_502"),
+        (302, {"didResolutionMetadata": {}}, "ledger_answer_malformed"),
+    ],
+)
+def test_an_answer_without_an_error_result(status: int, body: Any, code: str) -> None:
+    assert raised(ledger(status, body)).code == code
+
+
+def test_an_answer_that_is_not_json() -> None:
+    error = raised(ledger(500, content=b"<html>down</html>"))
+    assert error.code == "http_500"
+    error = raised(ledger(301, content=b"moved"))
+    assert error.code == "ledger_answer_malformed" and "HTTP 301" in error.message
+
+
+def test_not_found_of_the_latest_needs_a_proof_of_absence() -> None:
+    error = raised(ledger(404, result("notFound", "no such DID")))
+    assert error.code == "ledger_answer_unproven" and DID in error.message
+    error = raised(ledger(404, result("notFound", "no such DID", proof="not an object")))
+    assert error.code == "ledger_answer_unproven"
+
+
+@pytest.mark.parametrize("option", ["version_id", "version_time"])
+def test_not_found_of_a_version_asked_for_is_the_ledgers_word(option: str) -> None:
+    value = "2" if option == "version_id" else "2026-01-01T00:00:00Z"
+    error = raised(ledger(404, result("notFound", "no such version")), **{option: value})
+    assert isinstance(error, NotFound)
+    assert (error.code, error.message) == ("notFound", "no such version")
