@@ -196,3 +196,15 @@ def test_every_consistency_proof_holds_for_its_own_sizes_only() -> None:
                     assert not same and exc.code == "consistency_proof_invalid", (m, n, old, new)
                 else:
                     assert same, (m, n, old, new)
+
+
+def test_a_tree_built_at_once_grows_as_one_grown_leaf_by_leaf() -> None:
+    # from_leaf_hashes keeps no node for an odd last one (it waits for its sibling): leaves
+    # appended after it close the same subtrees as in a tree grown one leaf at a time.
+    for n in range(N):
+        bulk = MerkleTree.from_leaf_hashes(b"".join(LEAVES[:n]))
+        for h in LEAVES[n:]:
+            bulk.append(h)
+        assert bulk.root() == root(N), n
+        assert bulk.upper_levels(N) == TREE.upper_levels(N), n
+        assert bulk.inclusion_proof(N - 1, N) == path(N - 1, 0, N), n
