@@ -203,3 +203,12 @@ def test_truncate_to_nothing_and_to_everything() -> None:
     for h in LEAVES:
         tree.append(h)
     assert tree.upper_levels(8) == TREE.upper_levels(8)
+
+
+def test_a_position_outside_the_tree_says_where_the_tree_ends() -> None:
+    with pytest.raises(InvalidInput) as exc:
+        TREE.root(9)
+    assert exc.value.message == "tree size 9 outside [0, 8]"
+    with pytest.raises(InvalidInput) as exc:
+        TREE.inclusion_proof(8, 8)
+    assert exc.value.message == "leaf index 8 outside [0, 7]"
