@@ -151,8 +151,7 @@ def _body(state: State, size: int, checkpoint: str, tree: MerkleTree) -> dict[st
         "governance": state.governance,
         "vkey": state.checkpoint_vkey,
         "dids": [
-            (_record(record), [_fields(v) for v in record.versions])
-            for record in state.dids.values()
+            (_record(record), [tuple(v) for v in record.versions]) for record in state.dids.values()
         ],
         "txIds": list(state.tx_ids),
         "accreditations": [
@@ -228,13 +227,23 @@ def write(
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
 
 
-def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes, int]:
-    """The size and body digest the snapshot's note signs (by ``vkey``, for ``origin``),
-    the body as found (not yet held to the digest) and the format its magic line names."""
+def _bytes(path: Slot, *, head: bool = False) -> bytes:
+    """The snapshot's bytes; with ``head``, of a file, only as many as its magic line, its
+    note's length and the longest note take (the body, 163 MB at 1M entries, is not needed
+    to learn the size a snapshot signs)."""
     try:
-        raw = path.read_bytes()
+        if head and isinstance(path, Path):
+            with path.open("rb") as file:
+                return file.read(len(MAGIC) + NOTE_LENGTH.size + MAX_NOTE_BYTES)
+        return path.read_bytes()
     except OSError as exc:
         raise STATE_SNAPSHOT_INVALID(f"cannot read the snapshot: {exc}") from exc
+
+
+def _signed(raw: bytes, *, vkey: str, origin: str) -> tuple[int, bytes, int, int]:
+    """The size and body digest the snapshot ``raw``'s note signs (by ``vkey``, for
+    ``origin``), where its body starts (not yet held to the digest) and the format its magic
+    line names."""
     magic = raw[: len(MAGIC)]  # every format's magic line is as long
     start = len(MAGIC) + NOTE_LENGTH.size
     if magic not in FORMATS or len(raw) < start:
@@ -242,7 +251,7 @@ def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes, i
     (length,) = NOTE_LENGTH.unpack_from(raw, len(MAGIC))
     if length > MAX_NOTE_BYTES or len(raw) < start + length:
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed note is damaged or truncated")
-    note, data = raw[start : start + length], raw[start + length :]
+    note = raw[start : start + length]
     try:
         text = NoteVerifier(vkey).verify(note)
     except Error as exc:
@@ -259,7 +268,7 @@ def _signed(path: Slot, *, vkey: str, origin: str) -> tuple[int, bytes, bytes, i
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed digest is malformed") from exc
     if not size_line.isdigit():
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed size is malformed")
-    return int(size_line), signed_digest, data, FORMATS[magic]
+    return int(size_line), signed_digest, start + length, FORMATS[magic]
 
 
 def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:
@@ -269,7 +278,7 @@ def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:
     if not path.exists():
         return None
     try:
-        return _signed(path, vkey=vkey, origin=origin)[0]
+        return _signed(_bytes(path, head=True), vkey=vkey, origin=origin)[0]
     except Error:
         return None  # damaged or another key's: it proves nothing (and is not used)
 
@@ -278,11 +287,17 @@ def read(path: Slot, *, vkey: str, origin: str) -> dict[str, Any]:
     """The snapshot's body, once its signature (by ``vkey``, for ``origin``) and digest
     check; ``state_snapshot_invalid`` otherwise. Nothing is unpickled before that. Its
     ``format`` is the one its magic line names (the body, which is signed, says it too)."""
-    size, signed_digest, data, version = _signed(path, vkey=vkey, origin=origin)
-    if hashlib.sha256(data).digest() != signed_digest:
+    raw = _bytes(path)
+    size, signed_digest, start, version = _signed(raw, vkey=vkey, origin=origin)
+    # The body where it lies in what was read: not copied out of it (163 MB at 1M entries).
+    with memoryview(raw) as view:
+        digest = hashlib.sha256(view[start:]).digest()
+    if digest != signed_digest:
         raise STATE_SNAPSHOT_INVALID("the snapshot is damaged: its body is not the one signed")
+    stream = io.BytesIO(raw)  # shares ``raw``'s buffer: a bytes object is not copied
+    stream.seek(start)
     try:
-        body = _PlainData(io.BytesIO(data)).load()
+        body = _PlainData(stream).load()
     except Error:
         raise
     except Exception as exc:  # any unpickling failure: the body is not plain data
@@ -369,9 +384,11 @@ def _map(body: dict[str, Any]) -> tuple[StateMap, dict[int, bytes]]:
 
 
 # Where a DID version's next-key hashes stand among its fields (the snapshot's tuple order).
-_NEXT_KEYS: Final = [field.name for field in dataclasses.fields(DidVersion)].index(
-    "next_key_hashes"
-)
+_NEXT_KEYS: Final = DidVersion._fields.index("next_key_hashes")
+
+
+def _without_next_keys(version: Any) -> tuple[Any, ...]:
+    return (*version[:_NEXT_KEYS], (), *version[_NEXT_KEYS + 1 :])
 
 
 def _in_order(versions: list[Any], size: int) -> bool:
@@ -393,7 +410,7 @@ def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
         extensions=dict(body["extensions"]),
         statemap=mapped,
     )
-    dids = body["dids"]
+    dids, make = body["dids"], DidVersion._make  # the arity checked, not each field named
     for i, (fields, versions) in enumerate(dids):
         # Each DID's entry in the body is let go as its record is made: the versions' tuples
         # are freed while the records take their place, so the load holds one copy, not two.
@@ -402,10 +419,10 @@ def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
         # Superseded versions hold no next-key hashes (``DidRecord.add``), whatever an older
         # snapshot kept for them.
         record.versions = [
-            DidVersion(*(*version[:_NEXT_KEYS], (), *version[_NEXT_KEYS + 1 :]))
+            make(version if not version[_NEXT_KEYS] else _without_next_keys(version))
             for version in versions[:-1]
         ]
-        record.versions += [DidVersion(*version) for version in versions[-1:]]
+        record.versions += [make(version) for version in versions[-1:]]
         if not _in_order(record.versions, size):
             raise STATE_SNAPSHOT_INVALID(
                 f"the snapshot's versions of {record.did} are out of order"

@@ -37,12 +37,18 @@ COMPARED = (
 )
 
 
+def _names(record: type) -> list[str]:
+    """A version record's fields in order: a named tuple's, or a dataclass's."""
+    named: tuple[str, ...] | None = getattr(record, "_fields", None)
+    return list(named) if named is not None else [f.name for f in dataclasses.fields(record)]
+
+
 def _seq(record: type) -> int:
-    return [field.name for field in dataclasses.fields(record)].index("seq")
+    return _names(record).index("seq")
 
 
 def _number(record: type) -> int:
-    return [field.name for field in dataclasses.fields(record)].index("number")
+    return _names(record).index("number")
 
 
 DID_SEQ, TYPE_SEQ, LIST_SEQ = _seq(DidVersion), _seq(TypeVersion), _seq(ListVersion)
