@@ -170,8 +170,8 @@ def resident_mb(pid: int) -> float:
 
 # Opens the ledger at argv[1] in a fresh process (read-write, as `serve` does): prints the
 # seconds until the state was loaded and replayed, the peak resident memory by then, the
-# seconds until open returned (including writing a snapshot after a long replay), the
-# entries the snapshot it loaded covered (0: none) and the log's size.
+# seconds until open returned (including writing a snapshot after a long replay) and the CPU
+# seconds it took, the entries the snapshot it loaded covered (0: none) and the log's size.
 OPEN_AND_MEASURE = """
 import json, sys, time
 from pathlib import Path
@@ -189,9 +189,10 @@ def progress(step):
         marks["loaded"] = time.perf_counter() - started
         marks["rss"] = mib("VmHWM")
         marks["anon"] = mib("RssAnon")
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 ledger = open_ledger(Path(sys.argv[1]), progress=progress)
 marks["opened"] = time.perf_counter() - started
+marks["cpu"] = time.process_time() - cpu  # this process's own (a second walker's is not)
 marks["size"] = ledger.size
 ledger.close()
 print(json.dumps(marks))

@@ -98,6 +98,7 @@ def start_up_rows(root: Path) -> list[Row]:
             "<= 5 at 1M",
             marks["opened"] <= 5 if size >= NEAR_1M else None,
         ),
+        Row(PART, f"  CPU of the opening process at {size:,}", marks["cpu"], "s"),
         Row(PART, f"  state loaded at {size:,}", marks["loaded"], "s"),
         Row(PART, f"  peak resident memory while starting at {size:,}", marks["rss"], "MiB"),
     ]
