@@ -97,12 +97,13 @@ class Ledger:
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
         snapshot: Path | snapshots.Row | None = None,
+        early: startup.Early | None = None,
     ) -> None:
         self.store = store
         self.signer = signer
         self.clock = clock
         self.snapshot_path = snapshot  # where the state snapshot lives (ledger/snapshot.py)
-        opened = startup.load(store, snapshot, progress)
+        opened = startup.load(store, snapshot, progress, early)
         self.tree, self.state = opened.tree, opened.state
         self._by_hash = LeafIndex(self.tree)  # built on its first use
         self.snapshot_size = opened.snapshot_size  # entries the latest snapshot describes
@@ -167,14 +168,18 @@ class Ledger:
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
     ) -> Ledger:
-        store = FileLogStore(directory, readonly=readonly, create=create)
+        snapshot = directory / snapshots.FILE
+        # The snapshot is prepared while other processes walk log.dat (``startup.Early``).
+        early = startup.Early(directory / "log.dat", snapshot)
+        store = FileLogStore(directory, readonly=readonly, create=create, meanwhile=early)
         try:
             return cls(
                 store,
                 signer,
                 clock=clock,
                 progress=progress,
-                snapshot=directory / snapshots.FILE,
+                snapshot=snapshot,
+                early=early,
             )
         except BaseException:
             store.close()

@@ -38,6 +38,7 @@ base64); ``marshal`` loads no faster and is documented as unsafe on hostile inpu
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -50,7 +51,7 @@ from typing import Any, Final, Protocol
 
 from civicid import statemap
 from civicid.accreditation import Grant
-from civicid.checkpoint import NoteSigner, NoteVerifier, open_checkpoint
+from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint
 from civicid.did import DID
 from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
@@ -320,24 +321,37 @@ class Loaded:
     format: int
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Prepared:
+    """A snapshot checked as far as it can be without the log's leaf hashes (steps 1, 3 and
+    4, and its checkpoint's signature): ``finish`` holds it to them (step 2). Start-up
+    prepares it while another process walks ``log.dat`` for those hashes."""
+
+    body: dict[str, Any]
+    state: State
+    signed: Checkpoint
+
+
 def load(path: Slot, *, leaves: bytes, vkey: str, origin: str) -> Loaded:
     """The snapshot at ``path`` once shown to describe the log whose leaf hashes (computed
     from the log at this open) are ``leaves`` and whose genesis names checkpoint key ``vkey``
     and ``origin`` (module docstring, steps 1-4)."""
+    return finish(prepare(path, vkey=vkey, origin=origin), leaves)
+
+
+def prepare(path: Slot, *, vkey: str, origin: str) -> Prepared:
+    """Steps 1, 3 and 4 of ``load``, and the signature of the checkpoint step 2 holds to
+    the log (``finish``)."""
     # 1. Signed by this ledger's checkpoint key; the body is the one signed.
     body = read(path, vkey=vkey, origin=origin)
-    try:
+    with _checked():
         size, note = body["size"], body["checkpoint"]
-        # 2. Its checkpoint is this ledger's and signs the stored tree at its size.
+        # 2 (its first half). Its checkpoint is this ledger's, of the snapshot's size.
         signed = open_checkpoint(note, NoteVerifier(vkey), origin=origin)
-        held_size = len(leaves) // HASH_SIZE
-        if signed.size != size or not 0 < size <= held_size:
+        if signed.size != size or size <= 0:
             raise STATE_SNAPSHOT_INVALID(
-                f"the snapshot is of {size:,} entries, the log holds {held_size:,}"
+                f"the snapshot is of {size:,} entries, its checkpoint of {signed.size:,}"
             )
-        tree = _tree(body, leaves[: size * HASH_SIZE])
-        if tree.root(size) != signed.root:
-            raise STATE_SNAPSHOT_INVALID("the snapshot's checkpoint does not sign this log")
         # 3. The map rebuilt from it is the one the checkpoint signs.
         mapped, held = _map(body)
         if mapped.root != root_in(signed.extensions):
@@ -353,13 +367,36 @@ def load(path: Slot, *, leaves: bytes, vkey: str, origin: str) -> Loaded:
                 raise STATE_SNAPSHOT_INVALID(f"the snapshot's {kind} {name} is not the mapped one")
         if count != mapped.size or len(held) != mapped.size:
             raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
+    return Prepared(body, state, signed)
+
+
+def finish(prepared: Prepared, leaves: bytes) -> Loaded:
+    """Step 2 of ``load``: the snapshot's checkpoint signs the stored tree at its size, the
+    log whose leaf hashes are ``leaves``."""
+    body, signed = prepared.body, prepared.signed
+    with _checked():
+        size, held_size = signed.size, len(leaves) // HASH_SIZE
+        if size > held_size:
+            raise STATE_SNAPSHOT_INVALID(
+                f"the snapshot is of {size:,} entries, the log holds {held_size:,}"
+            )
+        tree = _tree(body, leaves[: size * HASH_SIZE])
+        if tree.root(size) != signed.root:
+            raise STATE_SNAPSHOT_INVALID("the snapshot's checkpoint does not sign this log")
+    return Loaded(prepared.state, size, tree, body["format"])
+
+
+@contextlib.contextmanager
+def _checked() -> Iterator[None]:
+    """Whatever fails while a body the key signed is checked: ``state_snapshot_invalid``."""
+    try:
+        yield
     except Error as exc:
         if STATE_SNAPSHOT_INVALID.matches(exc):
             raise
         raise STATE_SNAPSHOT_INVALID(f"the snapshot does not check: {exc.message}") from exc
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         raise STATE_SNAPSHOT_INVALID(f"the snapshot is malformed: {exc!r}") from exc
-    return Loaded(state, size, tree, body["format"])
 
 
 def _tree(body: dict[str, Any], leaves: bytes) -> MerkleTree:

@@ -11,6 +11,7 @@ import ctypes
 import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
@@ -22,7 +23,7 @@ from ledger import rules, ruleset
 from ledger import snapshot as snapshots
 from ledger.errors import CHECKPOINT_MISMATCH, STATE_MAP_MISMATCH, STATE_SNAPSHOT_INVALID
 from ledger.state import State
-from ledger.store import LogStore, checkpoint_size, rolled_back
+from ledger.store import LogStore, checkpoint_size, first_record, rolled_back
 
 # How often a long replay reports its progress (entries).
 PROGRESS_EVERY: Final = 10_000
@@ -61,16 +62,56 @@ class Opened:
     map_root_at: dict[int, bytes] = field(default_factory=dict)
 
 
-def load(store: LogStore, snapshot: snapshots.Slot | None, progress: Progress | None) -> Opened:
+class Early:
+    """The snapshot prepared while ``log.dat`` is walked by other processes (the store's
+    ``meanwhile``): everything of its load but holding it to the log's leaf hashes
+    (``snapshots.prepare``), with the checkpoint key named by the log's first record as
+    read before the walk. ``load`` then uses it only if the walk found that very record
+    first; else the snapshot is loaded as without it."""
+
+    def __init__(self, log: Path, snapshot: snapshots.Slot) -> None:
+        self.log, self.snapshot = log, snapshot
+        self.genesis: bytes | None = None  # the record the key was taken from
+        self.prepared: snapshots.Prepared | None = None
+        self.refused: str | None = None  # why the snapshot cannot be used
+        self.ran = False
+
+    def __call__(self) -> None:
+        self.ran = True
+        first = first_record(self.log)
+        if first is None or not self.snapshot.exists():
+            return
+        try:
+            genesis = Transaction.parse(first)
+        except Error:
+            return  # loaded (or refused) as without it, once the walk is done
+        self.genesis = first
+        try:
+            if genesis.type != GENESIS:
+                raise STATE_SNAPSHOT_INVALID("the log does not start with a genesis")
+            vkey = str(genesis.body.get("checkpointKey"))
+            with collector_paused():
+                self.prepared = snapshots.prepare(self.snapshot, vkey=vkey, origin=genesis.ledger)
+        except Error as exc:
+            self.refused = f"{exc.message} [{exc.code}]"
+
+
+def load(
+    store: LogStore,
+    snapshot: snapshots.Slot | None,
+    progress: Progress | None,
+    early: Early | None = None,
+) -> Opened:
     """Tree and state of the durable log: from the snapshot plus a replay of what follows
     it, or by replay of the whole log (our own entries: no re-verification; ``audit``
-    re-checks everything)."""
+    re-checks everything). ``early``: the snapshot as prepared while the log was walked."""
     check_snapshot_witness(store, snapshot)
     hashes = store.leaf_hashes()
     total = store.size
     with collector_paused():
         opened = Opened(MerkleTree(), State(reader=store.read))
-        _load_snapshot(store, snapshot, opened, hashes)
+        if early is None or not _used(store, snapshot, early, opened, hashes):
+            _load_snapshot(store, snapshot, opened, hashes)
         if not opened.snapshot_size:
             opened.tree = MerkleTree.from_leaf_hashes(hashes)
     release_freed_memory()
@@ -161,6 +202,41 @@ def _size_of(note: str) -> int | None:
         return None  # check_last_checkpoint refuses it with its reason
 
 
+def _used(
+    store: LogStore,
+    path: snapshots.Slot | None,
+    early: Early,
+    opened: Opened,
+    leaves: bytes,
+) -> bool:
+    """Whether ``early`` decided the snapshot (its state put in ``opened``, or why not kept):
+    only when it was prepared with the key of the very first record the walk found."""
+    if (
+        path is None
+        or store.size == 0
+        or early.genesis is None
+        or early.snapshot is not path
+        or store.read(0) != early.genesis
+    ):
+        return False
+    if early.prepared is None:
+        opened.snapshot_refused = early.refused
+        return early.refused is not None
+    try:
+        loaded = snapshots.finish(early.prepared, leaves)
+    except Error as exc:
+        opened.snapshot_refused = f"{exc.message} [{exc.code}]"
+        return True
+    _take(store, loaded, opened)
+    return True
+
+
+def _take(store: LogStore, loaded: snapshots.Loaded, opened: Opened) -> None:
+    loaded.state.reader = store.read
+    opened.state, opened.tree = loaded.state, loaded.tree
+    opened.snapshot_size, opened.snapshot_format = loaded.size, loaded.format
+
+
 def _load_snapshot(
     store: LogStore, path: snapshots.Slot | None, opened: Opened, leaves: bytes
 ) -> None:
@@ -177,9 +253,7 @@ def _load_snapshot(
     except Error as exc:
         opened.snapshot_refused = f"{exc.message} [{exc.code}]"
         return
-    loaded.state.reader = store.read
-    opened.state, opened.tree = loaded.state, loaded.tree
-    opened.snapshot_size, opened.snapshot_format = loaded.size, loaded.format
+    _take(store, loaded, opened)
 
 
 def check_last_checkpoint(store: LogStore, opened: Opened) -> None:

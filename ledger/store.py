@@ -27,6 +27,7 @@ import sys
 import threading
 import zlib
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -226,6 +227,7 @@ def scan(
     hashes: bytearray | None = None,
     *,
     fd: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Scan:
     """Walk ``log.dat`` record by record. ``hints`` (log.idx as found) is used only to tell a
     damaged record followed by intact ones from a torn final record. With ``hashes``, the
@@ -236,15 +238,37 @@ def scan(
     second process walks the records from the one ``hints`` places half-way, every checksum
     and leaf hash computed there, while this one walks up to it. Its half is taken only when
     this walk ends exactly where it began and it walked to the end without damage; else this
-    process walks the rest itself, so the result is always the one-process walk's."""
+    process walks the rest itself, so the result is always the one-process walk's.
+
+    ``meanwhile`` (called once, whatever the file holds) is work of this process's own
+    that needs nothing of the walk: with two walkers, a third process walks the first half
+    while it runs here (the snapshot's load, at start-up), and its records are taken on
+    the same terms (they start at byte 0 and end exactly half-way), else walked here."""
     found = Scan(file_size=len(data))
     size = len(data)
     split = None
     if fd is not None and hashes is not None and size > PARALLEL_WALK_ABOVE:
         split = _half_way(hints, size)
     walker = _Walker(fd, split, size) if fd is not None and split is not None else None
+    first = None
+    if walker is not None and fd is not None and split is not None and meanwhile is not None:
+        first = _Walker(fd, 0, size, stop=split)
     try:
-        pos, damage, failed_end = _walk(data, 0, split or size, found.offsets, hashes)
+        if meanwhile is not None:
+            meanwhile()
+        whole = None if first is None else first.result()
+        if (
+            first is not None
+            and whole is not None
+            and hashes is not None
+            and _joins(data, 0, whole[0], first.until)
+        ):
+            # Its records run from byte 0 to exactly where it was to stop.
+            found.offsets.extend(whole[0])
+            hashes += whole[1]
+            pos, damage, failed_end = first.until, None, None
+        else:
+            pos, damage, failed_end = _walk(data, 0, split or size, found.offsets, hashes)
         if walker is not None and damage is None:
             half = walker.result() if pos == split else None
             if half is not None and hashes is not None and _joins(data, pos, half[0]):
@@ -254,8 +278,9 @@ def scan(
             else:
                 pos, damage, failed_end = _walk(data, pos, size, found.offsets, hashes)
     finally:
-        if walker is not None:
-            walker.stop()
+        for started in (first, walker):
+            if started is not None:
+                started.stop()
     found.end = pos
     found.damage = damage
     if failed_end is not None:
@@ -305,12 +330,14 @@ def _walk(
     return pos, None, None
 
 
-def _joins(data: bytes | mmap.mmap, start: int, offsets: array[int]) -> bool:
-    """Whether the second walker's records begin at ``start`` and run to the file's end."""
-    if not offsets or offsets[0] != start:
+def _joins(
+    data: bytes | mmap.mmap, start: int, offsets: array[int], end: int | None = None
+) -> bool:
+    """Whether a walker's records begin at ``start`` and run to ``end`` (the file's end)."""
+    if not offsets or offsets[0] != start or offsets[-1] + RECORD_HEADER.size > len(data):
         return False
     length: int = RECORD_HEADER.unpack_from(data, offsets[-1])[0]
-    return offsets[-1] + RECORD_HEADER.size + length == len(data)
+    return offsets[-1] + RECORD_HEADER.size + length == (len(data) if end is None else end)
 
 
 def _half_way(hints: bytes, size: int) -> int | None:
@@ -324,17 +351,23 @@ def _half_way(hints: bytes, size: int) -> int | None:
 
 
 class _Walker:
-    """The second process of a parallel walk (``scan``): ``python -c`` running ``walk_part``
-    over the same open file (its descriptor passed, not its name), answering on a pipe."""
+    """A second (or third) process of a parallel walk (``scan``): ``python -c`` running
+    ``walk_part`` over the same open file (its descriptor passed, not its name) from
+    ``start`` to ``stop`` (default: the end), answering on a pipe."""
 
-    def __init__(self, fd: int, start: int, size: int) -> None:
+    def __init__(self, fd: int, start: int, size: int, *, stop: int | None = None) -> None:
+        self.until = size if stop is None else stop
         root = str(Path(__file__).resolve().parents[1])  # this very package, in the child too
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": root if not path else root + os.pathsep + path}
         self.proc: subprocess.Popen[bytes] | None
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-                [sys.executable, "-c", WALK_PART, str(fd), str(start), str(size)],
+                # -P: not the working directory first on its path (``-c`` would put it
+                # there), so the walker is this very package's code, not a ``ledger``
+                # package that happens to be where the server was started.
+                [sys.executable, "-P", "-c", WALK_PART, str(fd), str(start), str(size)]
+                + ([] if stop is None else [str(stop)]),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -374,21 +407,39 @@ WALK_PART: Final = "from ledger.store import walk_part; walk_part()"
 
 
 def walk_part() -> None:
-    """The second walker (``_Walker``): the records of the log.dat open at descriptor
-    ``argv[1]`` from byte ``argv[2]`` to its end (``argv[3]`` bytes, as the first walker
-    found it); writes their count, offsets (native order) and leaf hashes to stdout, or
-    exits 1 if they do not run whole and intact to the end."""
+    """A walker (``_Walker``): the records of the log.dat open at descriptor ``argv[1]`` from
+    byte ``argv[2]`` to its end (``argv[3]`` bytes, as the first walker found it) or to byte
+    ``argv[4]`` if given; writes their count, offsets (native order) and leaf hashes to
+    stdout, or exits 1 if they do not run whole and intact to exactly there."""
     fd, start, size = (int(arg) for arg in sys.argv[1:4])
+    stop = int(sys.argv[4]) if len(sys.argv) > 4 else size
     offsets, hashes = array("Q"), bytearray()
     with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as data:
-        pos, damage, _ = _walk(data, start, size, offsets, hashes)
-    if damage is not None or pos != size:
+        pos, damage, _ = _walk(data, start, stop, offsets, hashes)
+    if damage is not None or pos != stop:
         sys.exit(1)
     out = sys.stdout.buffer
     out.write(OFFSET.pack(len(offsets)))
     out.write(offsets.tobytes())
     out.write(hashes)
     out.flush()
+
+
+def first_record(path: Path) -> bytes | None:
+    """Record 0 of the ``log.dat`` at ``path`` if it is whole and passes its checksum, read
+    before the file is walked (None otherwise): the genesis, naming the key a snapshot is
+    checked with while the walk goes on. The walk reads it again, and the caller holds what
+    it used to the record the walk found."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(RECORD_HEADER.size)
+            if len(head) != RECORD_HEADER.size:
+                return None
+            length, crc = RECORD_HEADER.unpack(head)
+            record = file.read(min(length, MAX_RECORD_BYTES + 1))
+    except OSError:
+        return None
+    return record if len(record) == length and zlib.crc32(record) == crc else None
 
 
 def _intact_after(data: bytes | mmap.mmap, pos: int) -> bool:
@@ -452,8 +503,17 @@ class FileLogStore:
     ``checkpoint.dat`` + ``meta.json``. ``create`` makes a new, empty one (``ledger init``
     only); ``findings`` says what opening found and rebuilt."""
 
-    def __init__(self, directory: Path, *, readonly: bool = False, create: bool = False) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        readonly: bool = False,
+        create: bool = False,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
+        """``meanwhile``: work of the caller's run while ``log.dat`` is walked (``scan``)."""
         self.directory = directory
+        self._meanwhile = meanwhile
         self.readonly = readonly
         self._io = threading.Lock()
         self._lock_fd: int | None = None
@@ -531,7 +591,13 @@ class FileLogStore:
         self.found_leaf_hashes = self._read_all(self._hashes) if self.readonly else b""
         with _mapped(self._data, data_size) as data:
             hashes = bytearray()
-            found = scan(data, hints, hashes, fd=self._data if data_size else None)
+            found = scan(
+                data,
+                hints,
+                hashes,
+                fd=self._data if data_size else None,
+                meanwhile=self._meanwhile,
+            )
             n = len(found.offsets)
             if found.damage is not None:
                 if found.damage_followed:

@@ -23,11 +23,12 @@ LOG = Path("ledger") / "log.dat"
 INDEX = Path("ledger") / "log.idx"
 
 
-def _found(root: Path) -> tuple[Any, ...]:
+def _found(root: Path, meanwhile: Callable[[], None] | None = None) -> tuple[Any, ...]:
     """What a read-only open finds in ``root``: records, offsets, leaf hashes, findings; or
-    the refusal's code and message."""
+    the refusal's code and message. ``meanwhile``: the caller's work during the walk (then
+    a third process walks the first half)."""
     try:
-        store = FileLogStore(root / "ledger", readonly=True)
+        store = FileLogStore(root / "ledger", readonly=True, meanwhile=meanwhile)
     except Error as exc:
         return ("refused", exc.code, exc.message)
     try:
@@ -125,6 +126,56 @@ def test_two_processes_find_what_one_finds(
         assert one[3].rebuilt == ["log.idx"]
     if damage in ("second-half-record", "first-half-record", "last-byte"):
         assert one[:2] == ("refused", "store_corrupt")
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_three_processes_find_what_one_finds(
+    logged: Path,
+    tmp_path: Path,
+    damage: str,
+    monkeypatch: pytest.MonkeyPatch,
+    walker_answers: list[Any],
+) -> None:
+    """With work of its own to do meanwhile (the snapshot's load), the opening process
+    leaves both halves to two walkers: the same records, hashes, findings or refusal."""
+    root = tmp_path / "copy"
+    shutil.copytree(logged, root)
+    DAMAGE[damage](root)
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
+    one = _found(root)
+    calls: list[int] = []
+    for threshold in (1 << 60, 0):  # whether the walk is shared or not, meanwhile runs once
+        monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", threshold)
+        assert _found(root, lambda: calls.append(len(walker_answers))) == one
+    assert calls == [0, 0]  # before any walker was waited for
+    if damage == "intact":  # both halves walked elsewhere, and both used
+        assert len(walker_answers) == 2 and all(answer is not None for answer in walker_answers)
+        assert walker_answers[0][0][0] == 0 and len(walker_answers[0][0]) > 1
+        assert sum(len(answer[0]) for answer in walker_answers) == one[0] == 13
+    if damage == "first-half-record":  # the first walker failed on it: walked here
+        assert walker_answers[0] is None
+
+
+def test_a_first_walker_answering_garbage_changes_nothing(
+    logged: Path, monkeypatch: pytest.MonkeyPatch, walker_answers: list[Any]
+) -> None:
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
+    one = _found(logged)
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 0)
+    for part in [
+        "import sys; sys.stdout.buffer.write(b'garbage')",
+        # One record at the file's start, where the first half holds more.
+        "import sys; sys.stdout.buffer.write((1).to_bytes(8, 'big') + bytes(40))",
+        # One record far past the file's end.
+        "import sys; sys.stdout.buffer.write((1).to_bytes(8, 'big') + bytes(7) + b'\\x7f'"
+        " + bytes(32))",
+        "import sys; sys.exit(3)",
+    ]:
+        monkeypatch.setattr(stores, "WALK_PART", part)
+        assert _found(logged, lambda: None) == one
+    # Two answers an open (the first half's walker, then the second's), none used.
+    lengths = [None if answer is None else len(answer[0]) for answer in walker_answers]
+    assert lengths == [None, None, 1, 1, 1, 1, None, None]
 
 
 def test_a_walker_that_cannot_start_or_answers_garbage_changes_nothing(

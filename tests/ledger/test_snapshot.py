@@ -117,13 +117,13 @@ def test_loading_leaves_the_collector_as_it_found_it(
     agency = populate(world)
     world.ledger.close()
     during: list[bool] = []
-    load = snapshots.load
+    prepare = snapshots.prepare  # what makes the state's objects (while log.dat is walked)
 
     def spied(*args: Any, **kwargs: Any) -> Any:
         during.append(gc.isenabled())
-        return load(*args, **kwargs)
+        return prepare(*args, **kwargs)
 
-    monkeypatch.setattr(snapshots, "load", spied)
+    monkeypatch.setattr(snapshots, "prepare", spied)
     was = gc.isenabled()
     try:
         (gc.enable if enabled else gc.disable)()
