@@ -17,6 +17,9 @@ be read as a checkpoint. A snapshot is used only once it is shown to describe th
 4. every name's latest entry in the state (each DID's head, each accreditation's grant or
    revocation, each type's and list's latest) is the one the map holds, and nothing else.
 
+Only step 2's hold on the tree needs the log's leaf hashes: start-up checks the rest
+(``prepare``) while other processes walk ``log.dat`` for them, then that (``finish``).
+
 The tree's levels above its leaves and the state map's node hashes are kept as written, not
 hashed again (at 1M entries, ~1.5M hashes of a start-up): a damaged byte anywhere in them
 fails the body's digest (step 1), and only the checkpoint key can sign other ones, a key
