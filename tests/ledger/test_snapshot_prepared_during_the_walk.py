@@ -1,0 +1,65 @@
+"""Start-up prepares the snapshot while other processes walk log.dat, with the key named by
+the log's first record as read before the walk. An open uses what was prepared, and only
+when the walk found that very record first: one prepared with another log's first record
+(another key) is not used, and the snapshot is loaded as without it."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+
+from ledger import snapshot as snapshots
+from ledger import startup
+from ledger.setup import initialize, open_ledger
+from ledger.store import FileLogStore, first_record
+from tests.ledger.conftest import World
+from tests.ledger.snapshots import populate, snapshot_file
+
+
+def test_an_open_uses_the_snapshot_prepared_during_the_walk(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(world)
+    world.ledger.close()
+
+    def loaded_again(*args: object, **kwargs: object) -> None:
+        pytest.fail("the snapshot was loaded again after the walk")
+
+    monkeypatch.setattr(snapshots, "load", loaded_again)
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == world.ledger.size
+
+
+def test_prepared_with_another_logs_first_record_it_is_not_used(
+    world: World, tmp_path: Path
+) -> None:
+    populate(world)
+    world.ledger.close()
+    initialize(tmp_path / "other")  # another ledger: another genesis, another key
+    path = snapshot_file(world)
+    early = startup.Early(tmp_path / "other" / "ledger" / "log.dat", path)
+    store = FileLogStore(world.root / "ledger", readonly=True, meanwhile=early)
+    try:
+        assert early.ran and early.prepared is None and early.refused is not None
+        assert "not signed by this ledger's checkpoint key" in early.refused
+        opened = startup.load(store, path, None, early)
+        assert (opened.snapshot_size, opened.snapshot_refused) == (store.size, None)
+    finally:
+        store.close()
+
+
+def test_a_first_record_that_is_not_whole_or_fails_its_checksum(tmp_path: Path) -> None:
+    log = tmp_path / "log.dat"
+    assert first_record(log) is None  # no file
+    log.write_bytes(b"\x00\x00\x00")  # a header cut short
+    assert first_record(log) is None
+    record = b"genesis"
+    log.write_bytes(struct.pack(">II", len(record), zlib.crc32(record)) + record)
+    assert first_record(log) == record
+    log.write_bytes(struct.pack(">II", len(record), zlib.crc32(record) ^ 1) + record)
+    assert first_record(log) is None
+    log.write_bytes(struct.pack(">II", len(record) + 1, zlib.crc32(record)) + record)
+    assert first_record(log) is None  # shorter than its length says
