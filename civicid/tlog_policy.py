@@ -30,6 +30,7 @@ from pathlib import Path
 from civicid.checkpoint import NoteVerifier
 from civicid.cosignature import CosignatureVerifier, VerifiedCosignature
 from civicid.errors import Code, Error, InvalidInput, TooLarge, declare
+from civicid.files import read_bounded
 
 POLICY_MALFORMED = declare("policy_malformed", InvalidInput, "the trust policy is malformed")
 POLICY_TOO_LARGE = declare("policy_too_large", TooLarge, "the trust policy is too large")
@@ -301,11 +302,4 @@ class _Parser:
 def read_policy_file(path: Path, unreadable: Code) -> bytes:
     """A policy file's bytes, read no further than ``MAX_POLICY_BYTES``: a file that cannot be
     read is ``unreadable`` (the reader's own code), a larger one ``policy_too_large``."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_POLICY_BYTES + 1)
-    except OSError as exc:
-        raise unreadable(f"cannot read {path}: {exc.strerror}") from exc
-    if len(data) > MAX_POLICY_BYTES:
-        raise POLICY_TOO_LARGE(f"{path} exceeds {MAX_POLICY_BYTES} bytes")
-    return data
+    return read_bounded(path, MAX_POLICY_BYTES, too_large=POLICY_TOO_LARGE, unreadable=unreadable)

@@ -23,6 +23,7 @@ from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error, InvalidInput, NotFound, StorageError, declare
+from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
@@ -450,13 +451,10 @@ def _kept_clerk_key(path: Path, root: Path) -> str:
         raise UP_CLERK_KEY_INVALID(
             f"{path} is missing, and clerk {CLERK} exists; {_new_clerk_key(path, root)}"
         )
-    with path.open("rb") as handle:
-        raw = handle.read(MAX_CLERK_KEY_BYTES + 1)
     try:
-        if len(raw) > MAX_CLERK_KEY_BYTES:
-            raise ValueError("too long")
+        raw = read_bounded(path, MAX_CLERK_KEY_BYTES, too_large=UP_CLERK_KEY_INVALID)
         return raw.decode("ascii").strip()
-    except ValueError:
+    except (Error, ValueError):  # longer than any key (its code), or not ASCII
         raise UP_CLERK_KEY_INVALID(
             f"{path} does not hold an API key; {_new_clerk_key(path, root)}"
         ) from None

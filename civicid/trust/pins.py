@@ -22,6 +22,7 @@ from typing import Any, Final
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
+from civicid.files import read_bounded
 from civicid.keystore import write_private
 from civicid.ledger_client import ledger_urls
 from civicid.tlog_policy import read_policy_file
@@ -192,10 +193,7 @@ class Pins:
         if not self.index.exists():
             return []
         try:
-            with self.index.open("rb") as handle:
-                raw = handle.read(MAX_PINS_BYTES + 1)
-            if len(raw) > MAX_PINS_BYTES:
-                raise FEDERATION_INVALID(f"{self.index} exceeds {MAX_PINS_BYTES} bytes")
+            raw = read_bounded(self.index, MAX_PINS_BYTES, too_large=FEDERATION_INVALID)
             data = json.loads(raw)
             entries = data["ledgers"]
             if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):

@@ -24,6 +24,7 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint
 from civicid.encoding import b64_decode, b64_encode, sha256
 from civicid.errors import Error
+from civicid.files import read_bounded
 from ledger.witness.errors import WITNESS_STATE_LOCKED, WITNESS_STATE_UNREADABLE
 
 log = logging.getLogger("civicid.witness")
@@ -94,10 +95,12 @@ def durable_write(path: Path, data: bytes) -> None:
 
 def read_json(path: Path, limit: int) -> Any:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-        if len(data) > limit:
-            raise WITNESS_STATE_UNREADABLE(f"{path.name} is over {limit} bytes")
+        data = read_bounded(
+            path,
+            limit,
+            too_large=WITNESS_STATE_UNREADABLE,
+            message=f"{path.name} is over {limit} bytes",
+        )
         return json.loads(data)
     except (OSError, ValueError) as exc:
         raise WITNESS_STATE_UNREADABLE(f"{path}: {exc}") from exc
@@ -162,12 +165,14 @@ class StateStore:
 
     def _read_known(self) -> set[str]:
         try:
-            with self._known_path.open("rb") as handle:
-                data = handle.read(MAX_KNOWN_BYTES + 1)
+            data = read_bounded(
+                self._known_path,
+                MAX_KNOWN_BYTES,
+                too_large=WITNESS_STATE_UNREADABLE,
+                message=f"{KNOWN_FILE} is over {MAX_KNOWN_BYTES} bytes",
+            )
         except FileNotFoundError:
             return set()
-        if len(data) > MAX_KNOWN_BYTES:
-            raise WITNESS_STATE_UNREADABLE(f"{KNOWN_FILE} is over {MAX_KNOWN_BYTES} bytes")
         names = data.decode("ascii", errors="replace").split()
         if any(not name.endswith(".state") or "/" in name for name in names):
             raise WITNESS_STATE_UNREADABLE(f"{self._known_path} is damaged")
@@ -234,10 +239,12 @@ def _read_slot(data: bytes) -> tuple[int, Record] | None:
 
 def _newest(path: Path) -> tuple[int, Record]:
     """The valid slot of ``path`` with the higher sequence number."""
-    with path.open("rb") as handle:
-        data = handle.read(2 * SLOT_BYTES + 1)
-    if len(data) > 2 * SLOT_BYTES:
-        raise WITNESS_STATE_UNREADABLE(f"{path.name} is larger than its two slots")
+    data = read_bounded(
+        path,
+        2 * SLOT_BYTES,
+        too_large=WITNESS_STATE_UNREADABLE,
+        message=f"{path.name} is larger than its two slots",
+    )
     regions = (data[:SLOT_BYTES], data[SLOT_BYTES:])
     slots = [_read_slot(region) for region in regions]
     found = [slot for slot in slots if slot]

@@ -33,11 +33,17 @@ def checked_once(countries: Countries) -> Path:
     return trust_file
 
 
-def test_removing_a_pin_removes_its_trust_file(countries: Countries, tmp_path: Path) -> None:
+def pinned_and_checked(countries: Countries, tmp_path: Path) -> tuple[Path, Path]:
+    """The foreign ledger pinned by the command line and one of its credentials checked: its
+    policy file, and the trust file the check left."""
     policy = tmp_path / "abroad.policy"
     policy.write_text(policy_text(countries.abroad))
     pin_by_cli(countries, policy)
-    trust_file = checked_once(countries)
+    return policy, checked_once(countries)
+
+
+def test_removing_a_pin_removes_its_trust_file(countries: Countries, tmp_path: Path) -> None:
+    _, trust_file = pinned_and_checked(countries, tmp_path)
     status, _, err = run("verifier", "federate", "remove", "abroad",
                          "--data-dir", str(countries.home.root))  # fmt: skip
     assert status == 0, err
@@ -47,10 +53,7 @@ def test_removing_a_pin_removes_its_trust_file(countries: Countries, tmp_path: P
 def test_a_name_pinned_again_under_another_key_starts_afresh(
     countries: Countries, tmp_path: Path
 ) -> None:
-    policy = tmp_path / "abroad.policy"
-    policy.write_text(policy_text(countries.abroad))
-    pin_by_cli(countries, policy)
-    trust_file = checked_once(countries)
+    policy, trust_file = pinned_and_checked(countries, tmp_path)
     other = tmp_path / "other.policy"
     other.write_text(policy_text(countries.abroad, vkey=NoteSigner.generate("x.example/l").vkey()))
     pin_by_cli(countries, other, "--offline")
@@ -64,10 +67,7 @@ def test_a_name_pinned_again_under_another_key_starts_afresh(
 def test_pinning_the_same_ledger_again_keeps_its_trust_file(
     countries: Countries, tmp_path: Path
 ) -> None:
-    policy = tmp_path / "abroad.policy"
-    policy.write_text(policy_text(countries.abroad))
-    pin_by_cli(countries, policy)
-    trust_file = checked_once(countries)
+    policy, trust_file = pinned_and_checked(countries, tmp_path)
     kept = trust_file.read_bytes()
     pin_by_cli(countries, policy, "--type", "https://civicid.example/vct/other")
     assert trust_file.read_bytes() == kept  # a rollback of the same ledger is still caught

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from civicid.errors import Error
+from civicid.files import read_bounded
 from civicid.times import rfc3339
 from wallet.errors import WALLET_BACKUP_INVALID, WALLET_BACKUP_PASSPHRASE_WRONG
 from wallet.holder.credentials import Credential
@@ -40,13 +41,13 @@ def write_backup(
 def read_backup(path: Path, passphrase: str) -> Document:
     """Open and check a backup: a wrong passphrase, altered bytes or a record we cannot
     read each raise before anything is restored."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_STORE_BYTES + 1)
-    except OSError as exc:
-        raise WALLET_BACKUP_INVALID(f"cannot read {path}: {exc.strerror}") from exc
-    if len(data) > MAX_STORE_BYTES:
-        raise WALLET_BACKUP_INVALID(f"{path} is larger than any backup")
+    data = read_bounded(
+        path,
+        MAX_STORE_BYTES,
+        too_large=WALLET_BACKUP_INVALID,
+        message=f"{path} is larger than any backup",
+        unreadable=WALLET_BACKUP_INVALID,
+    )
     plaintext, _ = unseal(
         data,
         passphrase,

@@ -20,6 +20,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from civicid.errors import Error
+from civicid.files import read_bounded
 from wallet.errors import (
     WALLET_EXISTS,
     WALLET_IN_USE,
@@ -47,15 +48,16 @@ def corrupt_advice(path: Path) -> str:
 
 def read_file(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_STORE_BYTES + 1)
+        return read_bounded(
+            path,
+            MAX_STORE_BYTES,
+            too_large=WALLET_STORE_CORRUPT,
+            message=f"{path} is larger than any wallet ({MAX_STORE_BYTES} bytes)",
+        )
     except FileNotFoundError as exc:
         raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one") from exc
     except OSError as exc:
         raise WALLET_STORE_CORRUPT(f"cannot read {path}: {exc.strerror}") from exc
-    if len(data) > MAX_STORE_BYTES:
-        raise WALLET_STORE_CORRUPT(f"{path} is larger than any wallet ({MAX_STORE_BYTES} bytes)")
-    return data
 
 
 def decode_document(plaintext: bytes, path: Path) -> Document:
