@@ -12,7 +12,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from civicid.shell.errors import REQUEST_BODY_TIMEOUT, REQUEST_BODY_TOO_LARGE
+from civicid.shell.errors import (
+    REQUEST_BODY_INCOMPLETE,
+    REQUEST_BODY_TIMEOUT,
+    REQUEST_BODY_TOO_LARGE,
+)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -58,8 +62,12 @@ class Body:
         except TimeoutError:
             raise REQUEST_BODY_TIMEOUT(f"the request body took over {self.timeout:g}s") from None
         if message["type"] != "http.request":
-            self.complete = True  # a disconnect: nothing more will come
-            return message
+            # The client left, or its body's framing broke (the server then closed): the
+            # route is told so with our code, which its error handler answers quietly (the
+            # framework's own disconnect error would reach the log as a bug's traceback,
+            # one for every client that chose to cut a body short).
+            self.complete = True
+            raise REQUEST_BODY_INCOMPLETE("the request body ended before it was complete")
         self.received += len(message.get("body", b""))
         if self.received > self.max_bytes:
             raise REQUEST_BODY_TOO_LARGE(f"the request body is over {self.max_bytes} bytes")

@@ -18,6 +18,9 @@ class Overloaded(Error):
     exit_code = EXIT_UNAVAILABLE
 
 
+REQUEST_BODY_INCOMPLETE = declare(
+    "request_body_incomplete", InvalidInput, "the request body ended before it was complete"
+)
 REQUEST_BODY_TIMEOUT = declare(
     "request_body_timeout", InvalidInput, "the request body did not arrive in time"
 )

@@ -324,3 +324,32 @@ def test_a_pipelining_client_cut_off_leaves_no_error_in_the_log(target: Target) 
     finally:
         log.removeHandler(errors)
     assert errors.found == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        POST + b"content-length: 100\r\n\r\nabc",  # then the client leaves
+        POST + b"transfer-encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n\r\n",
+    ],
+    ids=["client-left-mid-body", "malformed-chunk"],
+)
+def test_a_body_cut_short_leaves_no_error_in_the_log(target: Target, data: bytes) -> None:
+    """The route reading it is told the body ended early, as our code: no traceback in the
+    log (which a client could otherwise have the server write at will)."""
+    errors = Errors()
+    logs = [logging.getLogger("uvicorn.error"), logging.getLogger("civicid.service")]
+    for log in logs:
+        log.addHandler(errors)
+    try:
+        with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            closed_by_server(sock)
+        # The route ends on the server's loop: a request after it is answered once it has.
+        head, _ = answered(target, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+    finally:
+        for log in logs:
+            log.removeHandler(errors)
+    assert errors.found == []
