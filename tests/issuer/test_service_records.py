@@ -1,0 +1,65 @@
+"""What the issuer writes down for each step besides its answer: an expired offer's claims
+and code gone from the disk, each wallet step audited with the offer and record it was
+about, and the latest status list token read from a shared store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from issuer.service import WALLET
+from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
+from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
+
+
+def test_an_expired_offer_keeps_neither_its_claims_nor_its_code_on_disk(env: Env) -> None:
+    created = offer(env)
+    stored = env.store.offer(created.offer.id)
+    assert stored is not None and stored.code is not None and stored.claims is not None
+    env.clock.offset = env.settings.offer_ttl + 1
+    assert env.issuer.expire_offers() == 1
+    expired = env.store.offer(created.offer.id)
+    assert expired is not None
+    assert (expired.claims, expired.code) == (None, None)
+    assert expired.code_hash == stored.code_hash  # still found, to say "expired"
+
+
+def test_each_wallet_step_is_audited_with_its_offer_and_record(env: Env) -> None:
+    created = offer(env, record="REG-77")
+    env.issuer.fetch_offer(created.offer.id)
+    fetched = env.issuer.audit(limit=500)[-1]
+    assert (fetched.actor, fetched.action, fetched.subject, fetched.record, fetched.outcome) == (
+        WALLET,
+        "offer.fetch",
+        created.offer.id,
+        "REG-77",
+        "ok",
+    )
+    token = redeem(env, created)
+    redeemed = env.issuer.audit(limit=500)[-1]
+    assert (redeemed.action, redeemed.subject, redeemed.record) == (
+        "token.issue",
+        created.offer.id,
+        "REG-77",
+    )
+    env.issuer.credential_request(token, credential_request([good_proof(env), good_proof(env)]))
+    issued = env.issuer.audit(limit=500)[-1]
+    stored = env.store.offer(created.offer.id)
+    assert stored is not None and stored.credential is not None
+    assert (issued.actor, issued.action, issued.subject, issued.record) == (
+        WALLET,
+        "credential.issue",
+        stored.credential,
+        "REG-77",
+    )
+    assert issued.detail == {"offer": created.offer.id, "copies": 2}
+
+
+def test_a_shared_store_has_no_token_for_a_list_never_published(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock, database_url: str
+) -> None:
+    env = make_env(tmp_path, ledger_world, clock, database_url=database_url)
+    try:
+        assert env.issuer.shared
+        assert env.issuer.status_token(12345) is None
+    finally:
+        env.issuer.close()
