@@ -63,3 +63,12 @@ def test_a_shared_store_has_no_token_for_a_list_never_published(
         assert env.issuer.status_token(12345) is None
     finally:
         env.issuer.close()
+
+
+def test_an_offer_no_longer_in_play_is_read_from_the_store(env: Env) -> None:
+    created = offer(env)
+    token = redeem(env, created)
+    env.issuer.credential_request(token, credential_request([good_proof(env)]))
+    assert created.offer.id not in env.issuer.offers.by_id  # issued: out of memory
+    found = env.issuer.offer(created.offer.id)
+    assert (found.id, found.state, found.record) == (created.offer.id, "issued", "REG-1")
