@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from issuer.service import WALLET
+from issuer.errors import STORE_CONFLICT, STORE_FAILED
+from issuer.service import MAX_CONFLICT_RETRIES, WALLET
 from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
 
@@ -72,3 +73,24 @@ def test_an_offer_no_longer_in_play_is_read_from_the_store(env: Env) -> None:
     assert created.offer.id not in env.issuer.offers.by_id  # issued: out of memory
     found = env.issuer.offer(created.offer.id)
     assert (found.id, found.state, found.record) == (created.offer.id, "issued", "REG-1")
+
+
+def test_only_a_conflict_with_another_process_is_tried_again_and_only_so_often(env: Env) -> None:
+    conflict = STORE_CONFLICT("another process changed it")
+    assert env.issuer.retry_after(conflict, 0)
+    assert env.issuer._stale_lists is True  # the next allocation reads the lists again
+    assert env.issuer.retry_after(conflict, MAX_CONFLICT_RETRIES - 1)
+    assert not env.issuer.retry_after(conflict, MAX_CONFLICT_RETRIES)
+    env.issuer._stale_lists = False
+    assert not env.issuer.retry_after(STORE_FAILED("the disk is full"), 0)
+    assert env.issuer._stale_lists is False
+
+
+def test_a_key_seen_lately_is_answered_without_argon2(env: Env) -> None:
+    key = env.keys["alice"]
+    first, _ = env.issuer.authorize_begin(key, ("issue",), "offer.create")
+    assert first is None  # never seen: the caller runs Argon2 off its event loop
+    env.issuer.authorize(key, ("issue",), "offer.create")
+    clerk, done = env.issuer.authorize_begin(key, ("issue",), "offer.create")
+    assert clerk is not None and clerk.name == "alice"
+    assert done.done()
