@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from civicid.sdjwt_builder import decode_unverified
 from issuer.errors import STORE_CONFLICT, STORE_FAILED
 from issuer.service import MAX_CONFLICT_RETRIES, WALLET
-from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
+from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env, sample_claims
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
 
 
@@ -94,3 +95,19 @@ def test_a_key_seen_lately_is_answered_without_argon2(env: Env) -> None:
     clerk, done = env.issuer.authorize_begin(key, ("issue",), "offer.create")
     assert clerk is not None and clerk.name == "alice"
     assert done.done()
+
+
+def test_every_claim_the_type_marks_always_is_disclosed_selectively(env: Env) -> None:
+    created = offer(env)
+    token = redeem(env, created)
+    answer = env.issuer.credential_request(token, credential_request([good_proof(env)]))
+    assert answer.credentials is not None
+    credential = answer.credentials[0].credential
+    assert isinstance(credential, str)
+    decoded = decode_unverified(credential)
+    claims = sample_claims()
+    for name in ("given_name", "family_name", "birthdate", "address", "nationalities"):
+        assert name not in decoded.payload  # only its digest is signed
+        assert decoded.claims[name] == claims[name]  # and its Disclosure restores it
+    disclosed = {placed.path for placed in decoded.disclosures}
+    assert {("address", "locality"), ("nationalities", 0)} <= disclosed
