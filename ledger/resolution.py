@@ -16,7 +16,7 @@ from typing import Any, Final
 from civicid import statemap
 from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.errors import Error, NotFound
-from civicid.statemap import map_key
+from civicid.statemap import RefusedMap, map_key
 from civicid.times import parse_time, rfc3339
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
@@ -188,6 +188,8 @@ class Resolver:
         inclusion proof, and the map's proof that the latest version is the latest (no later
         one is withheld). Rendered once per checkpoint: all of it is fixed by the checkpoint,
         so a new one empties the cache and nothing rendered against an older one is answered."""
+        if isinstance(view.statemap, RefusedMap):  # no proof served, none kept either
+            raise view.statemap.error
         served = (view.size, view.checkpoint)
         if served != self._proven_for:
             self.proven.clear()

@@ -404,6 +404,8 @@ class SchemaValidator:
             if key in self._verdicts:
                 return self._verdicts[key]
         verdict = self._validate(claims)
+        if len(key) > MAX_VERDICT_KEY_CHARS:  # judged again next time rather than kept
+            return verdict
         with self._lock:
             if len(self._verdicts) >= MAX_VERDICTS:
                 self._verdicts.clear()
@@ -420,6 +422,10 @@ class SchemaValidator:
 
 # Distinct disclosures whose schema verdict is kept per type (a few MiB at most).
 MAX_VERDICTS: Final = 4096
+# Longest disclosure (its repr) whose verdict is kept: a national ID's disclosed claims are a
+# few hundred characters; a presentation may carry ~500 KiB of them, and 4,096 of those
+# would be 2 GiB. At this bound the memory of one type is 8 MiB at most.
+MAX_VERDICT_KEY_CHARS: Final = 2048
 _VALIDATORS: dict[tuple[str, int, str], SchemaValidator] = {}
 _VALIDATORS_LOCK = threading.Lock()
 _LAST_VALIDATOR: dict[tuple[str, int], tuple[dict[str, Any], SchemaValidator]] = {}

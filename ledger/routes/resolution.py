@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette._utils import get_route_path
 from starlette.types import Scope
 
 from civicid.wire import ResolutionResult, constraints
@@ -21,6 +22,12 @@ from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolver, error_result
 
 router = APIRouter()
+
+
+class ToFramework(Exception):
+    """A request ``direct`` leaves to the framework's routing, as the framework would route it."""
+
+
 PATH_PREFIX: Final = "/1.0/identifiers/"
 RESULT: Final = {"schema": {"$ref": "#/components/schemas/ResolutionResult"}}
 ERROR_RESULT: Final = {CONTENT_TYPE: RESULT}
@@ -77,8 +84,11 @@ async def resolve(request: Request) -> Response:
     # dispatch leaves to the framework (under a root path, or a bug's second try): the
     # answer is the direct one's (``answer``).
     resolver: Resolver = request.app.state.resolver
+    # The DID as the path spells it, as ``direct`` reads it: the route's pattern would drop a
+    # final newline (``$``), and a DID with one must be refused, not resolved without it.
+    did = get_route_path(request.scope)[len(PATH_PREFIX) :]
     status, body, content_type = answer(
-        resolver, request.path_params["did"], request.scope["query_string"], accept(request.scope)
+        resolver, did, request.scope["query_string"], accept(request.scope)
     )
     return Response(body, status, media_type=content_type)
 
@@ -125,6 +135,8 @@ def direct(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     the same answer as ``resolve``, with the headers the framework's ``Response`` sends."""
     resolver: Resolver = scope["app"].state.resolver
     did = scope["path"][len(PATH_PREFIX) :]
+    if "\n" in did:  # the framework's route does not match it (its pattern's "." stops there)
+        raise ToFramework
     status, body, content_type = answer(resolver, did, scope["query_string"], accept(scope))
     headers = [
         (b"content-length", str(len(body)).encode("latin-1")),
