@@ -43,6 +43,7 @@ from civicid.errors import (
     VerificationError,
     declare,
 )
+from civicid.files import read_bounded
 from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -292,10 +293,12 @@ class LedgerClient:
             " back: restore it from a backup, or remove it to accept the ledger's current one"
         )
         try:
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_TRUST_FILE_BYTES + 1)
-            if len(raw) > MAX_TRUST_FILE_BYTES:
-                raise TRUST_FILE_INVALID(f"{path} exceeds {MAX_TRUST_FILE_BYTES} bytes; {fix}")
+            raw = read_bounded(
+                path,
+                MAX_TRUST_FILE_BYTES,
+                too_large=TRUST_FILE_INVALID,
+                message=f"{path} exceeds {MAX_TRUST_FILE_BYTES} bytes; {fix}",
+            )
             return open_checkpoint(raw.decode("utf-8"), self.verifier, origin=self.origin)
         except UnicodeDecodeError as exc:
             raise TRUST_FILE_INVALID(f"{path} is not UTF-8; {fix}") from exc
