@@ -144,17 +144,17 @@ class MerkleTree:
         stored prefix this compares."""
         self._check_range(0, size, self.size, "tree size")
         stale, sha, prefix, pair = 0, _sha256, _NODE_PREFIX, 2 * HASH_SIZE
-        below = bytes(self._levels[0][: size * HASH_SIZE])
+        # The leaves are read chunk by chunk where they are (a copy of the whole level would
+        # be 32 MB at 1M): only the level computed last is held whole.
+        below: bytearray = self._levels[0]
         for level in range(1, size.bit_length()):
             count = size >> level
             computed = bytearray()
             for start in range(0, count, REHASH_CHUNK):
                 end = min(start + REHASH_CHUNK, count)
+                pairs = bytes(below[start * pair : end * pair])
                 chunk = b"".join(
-                    [
-                        sha(prefix + below[i : i + pair]).digest()
-                        for i in range(start * pair, end * pair, pair)
-                    ]
+                    [sha(prefix + pairs[i : i + pair]).digest() for i in range(0, len(pairs), pair)]
                 )
                 kept = bytes(self._levels[level][start * HASH_SIZE : end * HASH_SIZE])
                 if kept != chunk:
@@ -164,7 +164,7 @@ class MerkleTree:
                     )
                 computed += chunk
                 pause()
-            below = bytes(computed)
+            below = computed
         return stale
 
     def upper_levels(self, size: int) -> list[bytes]:

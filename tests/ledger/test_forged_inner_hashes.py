@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from civicid import merkle
 from civicid.errors import Error
 from civicid.merkle import MerkleTree
 from civicid.statemap import StateMap, map_key, map_value
@@ -222,7 +223,11 @@ def test_closing_before_the_re_hash_ends_concludes_nothing() -> None:
     assert check.wait() == integrity.CHECKING and failures == []
 
 
-def test_the_kernel_re_hash_counts_each_node_not_the_leaves_hash() -> None:
+@pytest.mark.parametrize("chunk", [merkle.REHASH_CHUNK, 2, 1])
+def test_the_kernel_re_hash_counts_each_node_not_the_leaves_hash(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(merkle, "REHASH_CHUNK", chunk)  # one chunk a level, or many
     leaves = b"".join(bytes([i]) * 32 for i in range(11))
     tree = MerkleTree.from_leaf_hashes(leaves)
     assert tree.stale_nodes(11) == 0
@@ -230,6 +235,9 @@ def test_the_kernel_re_hash_counts_each_node_not_the_leaves_hash() -> None:
     upper[0] = _flip(upper[0], 40)  # node 1 of level 1
     upper[2] = _flip(upper[2], 0)  # node 0 of level 3 (the top of the first 8)
     assert MerkleTree.from_levels(leaves, upper).stale_nodes(11) == 2
+    grown = MerkleTree.from_levels(leaves, upper)
+    grown.append(bytes(32))  # a leaf past the size re-hashed: not counted, not read
+    assert grown.stale_nodes(11) == 2 and grown.stale_nodes(10) == 2
     pairs = [(map_key("did", str(i)), map_value(bytes(32), i)) for i in range(40)]
     good = StateMap.build(pairs)
     shape, keys, values, hashes = good.packed()
