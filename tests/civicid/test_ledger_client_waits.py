@@ -276,3 +276,29 @@ def test_a_status_list_answer_that_is_no_token() -> None:
         made.status_list_token("https://agency.example/lists/1")
     assert exc.value.code == "ledger_content_type"
     made.close()
+
+
+def test_a_receipt_without_its_quorum_waits_for_a_checkpoint_covering_its_entry(
+    client: LedgerClient,
+) -> None:
+    """The entry at ``seq`` is in trees of ``seq + 1`` entries and more: that is the witnessed
+    checkpoint waited for, and the one the entry is proven in."""
+    receipt = {"seq": 6, "leafHash": "00" * 32, "id": "tx-1", "type": "did.create",
+               "treeSize": 7, "checkpoint": "a checkpoint note"}  # fmt: skip
+    waited: list[int] = []
+    proven: list[tuple[int, bytes, Any]] = []
+    covering = Sized(7)
+
+    def accept(note: str) -> Any:
+        assert note == "a checkpoint note"
+        raise missing()
+
+    def witnessed(size: int) -> Any:
+        waited.append(size)
+        return covering
+
+    client.accept_checkpoint = accept  # type: ignore[method-assign]
+    client.witnessed_covering = witnessed  # type: ignore[method-assign]
+    client.prove_entry = lambda seq, leaf, cp: proven.append((seq, leaf, cp))  # type: ignore[method-assign]
+    assert client.confirm("a.b.c", receipt) is receipt
+    assert waited == [7] and proven == [(6, b"a.b.c", covering)]
