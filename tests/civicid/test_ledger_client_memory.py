@@ -162,3 +162,48 @@ def test_a_known_history_is_reused_when_recent_enough(client: LedgerClient, chai
     assert client.chain(did, covering=5) is known and asked == []
     assert client.chain(did, covering=6) == "resolved again" and asked == [did]
     assert client.chain("did:example:unknown") == "resolved again"
+
+
+class History:
+    """A verified history as ``key_at`` and ``key_in_force`` read it."""
+
+    def at_time(self, at: int) -> str:
+        return f"version in force at {at}"
+
+    def before(self, seq: int) -> str:
+        return f"version logged before {seq}"
+
+    def key(self, version: str, kid: str, relationship: str) -> tuple[str, str, str]:
+        return version, kid, relationship
+
+
+def test_a_key_in_force_at_a_time_and_as_logged_before_an_entry(client: LedgerClient) -> None:
+    asked: list[tuple[str, Any]] = []
+
+    def resolve(did: str, **kwargs: Any) -> Any:
+        asked.append(("resolve", did))
+        return SimpleNamespace(chain=History())
+
+    def chain(did: str, *, covering: int = 0) -> Any:
+        asked.append(("chain", (did, covering)))
+        return History()
+
+    client.resolve = resolve  # type: ignore[assignment,method-assign]
+    client.chain = chain  # type: ignore[method-assign]
+    kid = "did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa#key-2"
+    assert client.key_in_force(kid, 1_700_000_000) == (
+        "version in force at 1700000000",
+        kid,
+        "assertionMethod",
+    )
+    assert client.key_in_force(kid, 5, "authentication") == (
+        "version in force at 5",
+        kid,
+        "authentication",
+    )
+    assert client.key_at(kid, 42) == ("version logged before 42", kid, "assertionMethod")
+    assert client.key_at(kid, 42, relationship="authentication")[2] == "authentication"
+    assert client._governance_key(kid, 9) == ("version logged before 9", kid, "assertionMethod")
+    assert asked == [("resolve", "did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")] * 2 + [
+        ("chain", ("did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 42))
+    ] * 2 + [("chain", ("did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 9))]
