@@ -207,3 +207,40 @@ def test_a_key_in_force_at_a_time_and_as_logged_before_an_entry(client: LedgerCl
     assert asked == [("resolve", "did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")] * 2 + [
         ("chain", ("did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 42))
     ] * 2 + [("chain", ("did:civicid:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 9))]
+
+
+class Registry:
+    """The registry client as the ledger client hands its questions on."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def ask(*args: Any, **kwargs: Any) -> Any:
+            self.asked.append((name, args, kwargs))
+            return name
+
+        return ask
+
+
+def test_registry_questions_are_handed_on_whole(client: LedgerClient) -> None:
+    made = client.registry
+    assert client.registry is made  # made once
+    stub = Registry()
+    client._registry = stub  # type: ignore[assignment]
+    assert client.issuer_accredited("did:a", "vct", 5) == "issuer_accredited"
+    assert client.issuer_accredited("did:a", "vct") == "issuer_accredited"
+    assert client.verifier_allowed("did:b", "vct", ["name"], 6) == "verifier_allowed"
+    assert client.verifier_allowed("did:b", "vct", ("name",)) == "verifier_allowed"
+    assert client.credential_type("vct") == "credential_type"
+    assert client.status_list("https://a.example/l/1", 9, now=11) == "status_list"
+    assert client.status_list("https://a.example/l/1") == "status_list"
+    assert stub.asked == [
+        ("issuer_accredited", ("did:a", "vct", 5), {}),
+        ("issuer_accredited", ("did:a", "vct", None), {}),
+        ("verifier_allowed", ("did:b", "vct", ["name"], 6), {}),
+        ("verifier_allowed", ("did:b", "vct", ("name",), None), {}),
+        ("credential_type", ("vct",), {}),
+        ("status_list", ("https://a.example/l/1", 9), {"now": 11}),
+        ("status_list", ("https://a.example/l/1", None), {"now": None}),
+    ]
