@@ -113,13 +113,16 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)]
 def check_issuer_url(value: str, what: str = "URL") -> str:
     """§12.2.1: an https URL with no query or fragment. Plain http is accepted only for a
     loopback host, so a service and its wallet can run on one machine without TLS."""
-    if not _issuer_url(value):
+    if len(value) > MAX_ISSUER_URL_CHARS or not _issuer_url(value):  # long: judged unkept
         raise ValueError(f"{what} must be an https URL without query or fragment")
     return value
 
 
 # Issuer URLs judged lately: an issuer's offers all name its own, checked with each offer.
+# Only URLs within MAX_ISSUER_URL_CHARS are judged here, so the memory is 2 MiB at most.
 MAX_URLS_JUDGED: Final = 1024
+# Longest issuer URL accepted: ample for any real host and path.
+MAX_ISSUER_URL_CHARS: Final = 2048
 
 
 @lru_cache(maxsize=MAX_URLS_JUDGED)
@@ -128,9 +131,7 @@ def _issuer_url(value: str) -> bool:
     secure = parts.scheme == "https" or (
         parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
     )
-    return bool(
-        secure and parts.netloc and not parts.query and not parts.fragment and len(value) <= 2048
-    )
+    return bool(secure and parts.netloc and not parts.query and not parts.fragment)
 
 
 class Wire(Snake):

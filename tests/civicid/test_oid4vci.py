@@ -444,3 +444,18 @@ def test_proof_bad_claims(claims: dict[str, Any]) -> None:
 @pytest.mark.parametrize("token", ["", "a.b", "a.b.c", "x" * 9000, 5])
 def test_proof_not_a_jws(token: Any) -> None:
     assert check(token) == "proof_malformed"
+
+
+def test_issuer_url_bound_and_the_memory_of_verdicts_holds_no_longer_url() -> None:
+    from civicid import oid4vci
+
+    base = "https://issuer.example/"
+    at_bound = base + "a" * (oid4vci.MAX_ISSUER_URL_CHARS - len(base))
+    assert oid4vci.check_issuer_url(at_bound) == at_bound
+    over = at_bound + "a"
+    oid4vci._issuer_url.cache_clear()
+    for _ in range(2):
+        with pytest.raises(ValueError, match="https URL"):
+            oid4vci.check_issuer_url(over)
+    # A hostile offer's long URL is refused before the memory of verdicts sees it.
+    assert oid4vci._issuer_url.cache_info().currsize == 0
