@@ -349,10 +349,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         if self.transport.is_closing():
             return
         if self._head_bytes > self.max_header_bytes:
-            if self._busy():
-                self.flow.pause_reading()  # refused once the answer in flight has left
-            else:
-                self._refuse_head()
+            self._refuse_head()
             return
         if not self._busy() and data:
             self._arm()  # a head has begun (or goes on): it keeps the deadline it had
@@ -390,10 +387,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             # the rest would let a client hold the connection by trickling it.
             self.transport.close()
         elif self._head_bytes > self.max_header_bytes:
-            if self._busy():  # a pipelined request runs now: refused once it is answered
-                self.flow.pause_reading()
-            else:
-                self._refuse_head()
+            self._refuse_head()  # behind the pipelined request that runs now, if one does
         elif self._refused is not None:
             if not self._busy():  # the requests before the refused head are all answered
                 self._refuse(self._refused)
@@ -455,6 +449,11 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self.transport.close()
 
     def _refuse_head(self) -> None:
+        """A head over the cap: refused now, or once the answer in flight has left (sent
+        before it, the refusal would be read as that request's answer)."""
+        if self._busy():
+            self.flow.pause_reading()
+            return
         self.transport.write(refusal(too_large(self.max_header_bytes)))
         self.transport.close()
 
