@@ -294,7 +294,8 @@ class Verifier:
         return self.store.fetch_request_object(request_id, self.clock())
 
     def transaction(self, transaction_id: str) -> dict[str, Any]:
-        """What the desk's page polls: the request's status, and its decision once made."""
+        """What the desk's page polls: the request's status, and its decision once made
+        (``expires_at`` in seconds: the wire model writes it as RFC 3339)."""
         pending = self.store.by_transaction(transaction_id)
         now = self.clock()
         policy = self.policies.get(pending.policy)
@@ -302,7 +303,7 @@ class Verifier:
             "status": pending.status(now),
             "policy": pending.policy,
             "title": policy.title if policy else pending.policy,
-            "expires_at": rfc3339(pending.expires),
+            "expires_at": pending.expires,
             "decision": pending.decision,
         }
 

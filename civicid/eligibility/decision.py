@@ -3,6 +3,7 @@ read; and the audit record of it, which holds no claim value."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -34,6 +35,10 @@ from civicid.sdjwt import (
 from civicid.sdjwt_format import SDJWT_SIGNATURE_INVALID
 from civicid.times import rfc3339
 from civicid.trust import SNAPSHOT_STALE, STATUS_LIST_NOT_ISSUERS
+
+# A decision's time as RFC 3339: its JSON and its audit record each write it, and decisions
+# made in the same second share it (formatting a time costs more than the rest of a record).
+_time_text: Final = functools.lru_cache(maxsize=64)(rfc3339)
 
 PASSED: Final = "passed"
 FAILED: Final = "failed"
@@ -188,7 +193,7 @@ class Decision:
             "eligible": self.eligible,
             "policy": self.policy,
             "purpose": self.purpose,
-            "decided_at": rfc3339(self.decided_at),
+            "decided_at": _time_text(self.decided_at),
             "failed_step": failed.step if failed else None,
             "code": failed.code if failed else None,
             "reason": self.reason or None,
@@ -221,7 +226,7 @@ class Decision:
         """What the audit trail keeps: no claim values, no nonce, no holder key."""
         failed = self.failed
         return {
-            "time": rfc3339(self.decided_at),
+            "time": _time_text(self.decided_at),
             "policy": self.policy,
             "decision": "eligible" if self.eligible else "not_eligible",
             "failed_step": failed.step if failed else None,

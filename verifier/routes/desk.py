@@ -94,12 +94,17 @@ async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
 )
 async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
     created = await in_thread(verifier.create_request, body.policy)
-    made = wire.Created.model_validate(
-        {
-            **created.to_json(),
-            "qr": f"/transactions/{created.transaction_id}/qr.svg",
-            "status_url": f"/transactions/{created.transaction_id}",
-        }
+    made = wire.Created(  # the expiry in seconds: written as RFC 3339 once, by the model
+        id=created.id,
+        transaction_id=created.transaction_id,
+        policy=created.policy,
+        title=created.title,
+        purpose=created.purpose,
+        link=created.link,
+        request_uri=created.request_uri,
+        expires_at=created.expires,
+        qr=f"/transactions/{created.transaction_id}/qr.svg",
+        status_url=f"/transactions/{created.transaction_id}",
     )
     return answer(made, 201)
 
