@@ -4,13 +4,23 @@ about, and the latest status list token read from a shared store."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from civicid.http import HTTP_UNREACHABLE
 from civicid.sdjwt_builder import decode_unverified
 from issuer.errors import STORE_CONFLICT, STORE_FAILED
 from issuer.service import MAX_CONFLICT_RETRIES, WALLET
 from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env, sample_claims
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
+from tests.issuer.test_status import issue
 
 
 def test_an_expired_offer_keeps_neither_its_claims_nor_its_code_on_disk(env: Env) -> None:
@@ -111,3 +121,55 @@ def test_every_claim_the_type_marks_always_is_disclosed_selectively(env: Env) ->
         assert decoded.claims[name] == claims[name]  # and its Disclosure restores it
     disclosed = {placed.path for placed in decoded.disclosures}
     assert {("address", "locality"), ("nationalities", 0)} <= disclosed
+
+
+@contextlib.contextmanager
+def background(env: Env) -> Iterator[None]:
+    stop = threading.Event()
+    worker = threading.Thread(target=env.issuer.run_background, args=(stop,), daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        env.issuer.publish_wanted.set()
+        worker.join(10)
+
+
+def test_the_background_publishes_on_its_timer_unasked(
+    tmp_path: Path, ledger_world: LedgerWorld, clock: Clock
+) -> None:
+    env = make_env(tmp_path, ledger_world, clock, status_interval=1)
+    try:
+        issued = issue(env)
+        env.issuer.publish()
+        env.issuer.set_status(env.clerk(), issued.id, "revoke")
+        assert env.issuer.lists.pending()
+        with background(env):  # nobody sets publish_wanted
+            deadline = time.monotonic() + 20
+            while env.issuer.lists.pending() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        assert not env.issuer.lists.pending()
+    finally:
+        env.issuer.close()
+
+
+def test_a_failed_background_publication_is_logged_with_its_reason_and_code(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    issued = issue(env)
+    env.issuer.set_status(env.clerk(), issued.id, "revoke")
+
+    def unreachable(uri: str, token: str) -> dict[str, Any]:
+        raise HTTP_UNREACHABLE("the ledger did not answer")
+
+    monkeypatch.setattr(env.issuer.ledger, "publish_list", unreachable)
+    with caplog.at_level(logging.WARNING, logger="civicid.issuer"), background(env):
+        env.issuer.publish_wanted.set()
+        deadline = time.monotonic() + 20
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.02)
+    assert caplog.records[0].getMessage() == (
+        "status publication failed, will retry: the ledger did not answer"
+        f" [{HTTP_UNREACHABLE.name}]"
+    )
