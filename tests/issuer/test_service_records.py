@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from civicid.errors import Error
 from civicid.http import HTTP_UNREACHABLE
 from civicid.sdjwt_builder import decode_unverified
 from issuer.errors import STORE_CONFLICT, STORE_FAILED
-from issuer.service import MAX_CONFLICT_RETRIES, WALLET
+from issuer.service import MAX_CONFLICT_RETRIES, MAX_IDS_HINTED, WALLET
 from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env, sample_claims
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, redeem
 from tests.issuer.test_status import issue
@@ -172,4 +173,35 @@ def test_a_failed_background_publication_is_logged_with_its_reason_and_code(
     assert caplog.records[0].getMessage() == (
         "status publication failed, will retry: the ledger did not answer"
         f" [{HTTP_UNREACHABLE.name}]"
+    )
+
+
+def test_a_record_named_for_a_credential_hints_its_newest_ids(env: Env) -> None:
+    issued = [issue(env, record="REG-9") for _ in range(MAX_IDS_HINTED + 1)]
+    newest = env.issuer.credentials(record="REG-9", status=None, limit=100, offset=0)
+    assert {i.id for i in newest} == {i.id for i in issued}
+    ids = ", ".join(i.id for i in newest[:MAX_IDS_HINTED])
+    with pytest.raises(Error) as caught:
+        env.issuer.credential("REG-9")
+    assert caught.value.message == (
+        f"no issued credential 'REG-9'; 'REG-9' is a record, its credentials are {ids} and"
+        " more (civicid issuer credentials --record REG-9)"
+    )
+    one = issue(env, record="REG-10")
+    with pytest.raises(Error) as caught:
+        env.issuer.credential("REG-10")
+    assert caught.value.message.endswith(
+        f"its credentials are {one.id} (civicid issuer credentials --record REG-10)"
+    )
+
+
+def test_a_clerk_without_the_scope_is_refused_and_audited_by_name(env: Env) -> None:
+    with pytest.raises(Error) as caught:
+        env.issuer.authorize(env.keys["bob"], ("revoke",), "credential.revoke")
+    assert caught.value.code == "staff_scope_missing"
+    event = env.issuer.audit(limit=500)[-1]
+    assert (event.actor, event.action, event.outcome) == (
+        "bob",
+        "credential.revoke",
+        "staff_scope_missing",
     )
