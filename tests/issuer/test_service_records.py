@@ -187,11 +187,14 @@ def test_a_record_named_for_a_credential_hints_its_newest_ids(env: Env) -> None:
         f"no issued credential 'REG-9'; 'REG-9' is a record, its credentials are {ids} and"
         " more (civicid issuer credentials --record REG-9)"
     )
-    one = issue(env, record="REG-10")
+    exactly = [issue(env, record="REG-10") for _ in range(MAX_IDS_HINTED)]
+    listed = env.issuer.credentials(record="REG-10", status=None, limit=100, offset=0)
+    assert {i.id for i in listed} == {i.id for i in exactly}
     with pytest.raises(Error) as caught:
         env.issuer.credential("REG-10")
+    ids = ", ".join(i.id for i in listed)
     assert caught.value.message.endswith(
-        f"its credentials are {one.id} (civicid issuer credentials --record REG-10)"
+        f"its credentials are {ids} (civicid issuer credentials --record REG-10)"
     )
 
 
