@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -24,30 +24,44 @@ from ledger.tiles import follow
 from ledger.transparency.page import Transparency
 from ledger.witnessing import Witnessing, load_policy
 
+# A direct answer: status, body and headers, or None for the framework to answer.
+Direct = Callable[[Scope], tuple[int, bytes, list[tuple[bytes, bytes]]] | None]
+
 
 class LedgerApp(FastAPI):
     """The app, with DID resolution (the hottest call, a cached answer) answered straight by
     ``resolution_routes.direct``, past the framework's middleware, routing and request
-    objects. A request under a root path is the framework's; so is one the direct answer
-    fails on (a bug): the framework's route answers it again, its error handlers as before."""
+    objects, and the checkpoint key (the barest answer, what resolution is measured against)
+    by ``log_routes.direct_checkpoint_key``. A request under a root path is the framework's;
+    so is one a direct answer declines (``None``) or fails on (a bug): the framework's route
+    answers it again, its error handlers as before."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
-            and scope["path"].startswith(resolution_routes.PATH_PREFIX)
-            and not scope.get("root_path")
-        ):
-            scope["app"] = self
-            try:
-                status, body, headers = resolution_routes.direct(scope)
-            except Exception:  # noqa: S110  # a bug: the framework's turn, below
-                pass
-            else:
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            direct = direct_for(scope["path"])
+            if direct is not None:
+                scope["app"] = self
+                try:
+                    answer = direct(scope)
+                except Exception:  # a bug: the framework's turn, below
+                    answer = None
+                if answer is not None:
+                    status, body, headers = answer
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                    return
         await super().__call__(scope, receive, send)
+
+
+def direct_for(path: str) -> Direct | None:
+    """The direct answer for a GET of ``path``, if it has one."""
+    if path.startswith(resolution_routes.PATH_PREFIX):
+        return resolution_routes.direct
+    if path == log_routes.CHECKPOINT_KEY_PATH:
+        return log_routes.direct_checkpoint_key
+    return None
 
 
 def create_app(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
+from starlette.types import Scope
 
 from civicid.encoding import JSON_INVALID
 from civicid.merkle import leaf_hash
@@ -34,6 +35,7 @@ from ledger.routes.deps import LedgerDep
 from ledger.sequencer import Reader
 
 router = APIRouter()
+CHECKPOINT_KEY_PATH: Final = "/checkpoint-key"
 # A JSON wrapper around the largest transaction stays within this.
 MAX_BODY_BYTES: Final = MAX_TX_BYTES + 4096
 # A leaf hash in a URL or query: 32 bytes, hex.
@@ -169,17 +171,57 @@ async def checkpoint(ledger: LedgerDep) -> Response:
 
 
 @router.get(
-    "/checkpoint-key",
+    CHECKPOINT_KEY_PATH,
     tags=["proofs"],
     summary="The key that signs checkpoints (pin it deliberately: compare with `ledger init`)",
     response_model=CheckpointKey,
     responses=errors(404),
 )
 async def checkpoint_key(ledger: LedgerDep) -> Response:
+    # The framework's route, for the API description, for requests under a root path and for
+    # a ledger without a genesis (its error); the app answers the rest itself
+    # (``direct_checkpoint_key``), with the same bytes.
     state = ledger.state
     if state.origin is None or state.checkpoint_vkey is None:
         raise LEDGER_NOT_INITIALIZED("the ledger has no genesis yet")
     return answer(CheckpointKey(origin=state.origin, checkpoint_key=state.checkpoint_vkey))
+
+
+class RenderedKey:
+    """The checkpoint key's answer, rendered once for the key it was rendered from (a key
+    is set at genesis and never changes; another ledger's is rendered in its place). Kept as
+    one tuple, replaced whole, so no reader sees one key's body with another's."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self) -> None:
+        self.kept: tuple[str, str, bytes, list[tuple[bytes, bytes]]] | None = None
+
+    def answer(self, origin: str, vkey: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        kept = self.kept
+        if kept is None or kept[0] != origin or kept[1] != vkey:
+            body = CheckpointKey(origin=origin, checkpoint_key=vkey).to_bytes()
+            headers = [
+                (b"content-length", str(len(body)).encode("latin-1")),
+                (b"content-type", b"application/json"),
+            ]
+            kept = self.kept = (origin, vkey, body, headers)
+        return kept[2], kept[3]
+
+
+RENDERED_KEY: Final = RenderedKey()
+
+
+def direct_checkpoint_key(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
+    """``GET /checkpoint-key`` answered for the app's own ``__call__``: the framework route's
+    status, body and headers, past its routing and middleware; ``None`` (the framework's
+    turn) for a ledger without a genesis, whose error the framework's handlers render."""
+    state = scope["app"].state.ledger.state
+    origin, vkey = state.origin, state.checkpoint_vkey
+    if origin is None or vkey is None:
+        return None
+    body, headers = RENDERED_KEY.answer(origin, vkey)
+    return 200, body, headers
 
 
 @router.get(
