@@ -35,6 +35,7 @@ from ledger.errors import (
     STORE_FAILED,
     STORE_READONLY,
 )
+from ledger.inclusion import RightEdge
 from ledger.leaf_index import LeafIndex
 from ledger.startup import Progress
 from ledger.state import DidVersion
@@ -106,6 +107,7 @@ class Ledger:
         opened = startup.load(store, snapshot, progress, early)
         self.tree, self.state = opened.tree, opened.state
         self._by_hash = LeafIndex(self.tree)  # built on its first use
+        self._edge = RightEdge(self.tree)  # inclusion proofs' right edge, hashed once a size
         self.snapshot_size = opened.snapshot_size  # entries the latest snapshot describes
         self.snapshot_refused = opened.snapshot_refused  # why a snapshot found was not used
         self._check_keys()
@@ -477,7 +479,7 @@ class Ledger:
         self._check_size(size)
         if not 0 <= seq < size:
             raise PROOF_OUT_OF_RANGE(f"entry {seq} is not in a tree of {size}")
-        return self.tree.inclusion_proof(seq, size)
+        return self._edge.proof(seq, size)
 
     def consistency_proof(self, old: int, new: int | None = None) -> list[bytes]:
         self._check_provable()

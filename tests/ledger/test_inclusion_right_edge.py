@@ -1,0 +1,71 @@
+"""Inclusion proofs with the right edge kept per size are the tree's own, hash for hash: every
+index of every size up to 130, a spread of indexes at sizes near 1M, in any order, with the
+kept sizes let go and asked again; the ledger serves them; what the tree refuses is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from civicid.errors import Error
+from civicid.merkle import PROOF_OUT_OF_RANGE, MerkleTree, verify_inclusion
+from ledger import inclusion
+from ledger.inclusion import RightEdge
+from tests.ledger.conftest import World
+
+
+def tree_of(size: int) -> MerkleTree:
+    leaves = b"".join(hashlib.sha256(i.to_bytes(8, "big")).digest() for i in range(size))
+    return MerkleTree.from_leaf_hashes(leaves)
+
+
+def test_every_proof_of_small_trees_is_the_trees_own() -> None:
+    tree = tree_of(130)
+    edge = RightEdge(tree)
+    for size in range(1, 131):
+        for _ in range(2):  # the first hashes the edge, the second takes it as kept
+            for seq in range(size):
+                assert edge.proof(seq, size) == tree.inclusion_proof(seq, size), (seq, size)
+    assert len(edge._kept) == inclusion.MAX_SIZES_KEPT  # the oldest sizes let go
+
+
+def test_proofs_near_a_million_in_any_order_are_the_trees_own() -> None:
+    tree = tree_of(1 << 20)
+    edge = RightEdge(tree)
+    picker = random.Random(20)  # noqa: S311  # seeded: a failure replays
+    sizes = [998_001, (1 << 20) - 1, 1 << 20, (1 << 19) + 1, 1_000_000, 699_051]
+    asks = [(seq, size) for size in sizes for seq in (0, 1, size // 2, size - 2, size - 1)]
+    asks += [(picker.randrange(size), size) for size in sizes for _ in range(300)]
+    asks += [(picker.randrange(size), size) for size in picker.choices(sizes, k=600)]
+    for seq, size in asks:
+        path = edge.proof(seq, size)
+        assert path == tree.inclusion_proof(seq, size), (seq, size)
+        verify_inclusion(tree.leaf_hash_at(seq), seq, size, path, tree.root(size))
+
+
+def test_a_kept_hash_is_what_the_proof_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrong kept hash would be served: the kept one is taken from the tree's proof."""
+    tree = tree_of(998)  # 0b1111100110: a ragged edge for every leaf before the last 2
+    edge = RightEdge(tree)
+    whole = edge.proof(0, 998)
+    assert edge._kept == {998: {9: whole[9]}}
+    assert edge.proof(1, 998)[9] == whole[9] == tree.inclusion_proof(1, 998)[9]
+    edge._kept[998][9] = bytes(32)
+    assert edge.proof(1, 998) != tree.inclusion_proof(1, 998)  # the kept hash is used
+
+
+def test_what_the_tree_refuses_is_refused(world: World) -> None:
+    for _ in range(3):
+        world.register()
+    size = world.ledger.size
+    for seq, at in [(-1, size), (size, size), (0, size + 1), (0, 0), (True, size)]:
+        with pytest.raises(Error) as refused:
+            world.ledger.inclusion_proof(seq, at)
+        assert PROOF_OUT_OF_RANGE.matches(refused.value), (seq, at)
+    for at in range(1, size + 1):
+        for seq in range(at):
+            assert world.ledger.inclusion_proof(seq, at) == world.ledger.tree.inclusion_proof(
+                seq, at
+            )
