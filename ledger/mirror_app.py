@@ -17,6 +17,7 @@ from civicid.shell.app import create_service_app
 from civicid.shell.openapi import errors
 from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from civicid.wire import Wire
+from ledger.app import LedgerApp
 from ledger.errors import MIRROR_READ_ONLY, MIRROR_SETTINGS_INVALID
 from ledger.mirror import DEFAULT_INTERVAL, MIRROR_NOT_READY, Follower, Mirror, Served
 from ledger.routes import governance as governance_routes
@@ -109,6 +110,9 @@ def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERV
         description="A verified copy of a CivicID ledger, serving its public read API.",
         lifespan=lifespan,
     )
+    # The ledger's app: resolution and the checkpoint key answered past the framework, as
+    # the ledger answers them (until the copy is ready, the framework's routes answer 503).
+    app.__class__ = LedgerApp
     app.state.mirror = mirror
     app.state.tiles = mirror.tiles.directory if mirror.tiles is not None else None
     show(app, mirror.served)
