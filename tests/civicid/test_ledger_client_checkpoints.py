@@ -34,6 +34,7 @@ class Ledger:
     def __init__(self) -> None:
         self.asked: list[tuple[int, int]] = []
         self.lie = False
+        self.garbage = False
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/proofs/consistency"
@@ -43,6 +44,8 @@ class Ledger:
         if self.lie:
             proof = [leaf_hash(b"lie")] * len(proof)
         hashes = [base64.b64encode(h).decode() for h in proof]
+        if self.garbage:
+            return httpx.Response(200, json={"from": old, "to": new, "consistency": "no list"})
         return httpx.Response(200, json={"from": old, "to": new, "consistency": hashes})
 
 
@@ -130,4 +133,14 @@ def test_what_is_not_this_ledgers_checkpoint_changes_nothing(tmp_path: Path) -> 
     assert code_of(client, note(4, origin="ledger.example/other")) == "checkpoint_origin_mismatch"
     assert code_of(client, note(4, signer=NoteSigner.generate(ORIGIN))) == "note_unknown_key"
     assert client.trusted is None and client.trusted_note is None
+    client.close()
+
+
+def test_a_consistency_answer_that_is_no_proof_is_malformed() -> None:
+    ledger = Ledger()
+    client = client_of(ledger)
+    client.accept_checkpoint(note(3))
+    ledger.garbage = True
+    assert code_of(client, note(9)) == "ledger_answer_malformed"
+    assert client.trusted is not None and client.trusted.size == 3
     client.close()
