@@ -24,6 +24,9 @@ from civicid.policy import Policy
         (("nationalities", 0), ("nationalities", 0), True),  # the element asked
         (("nationalities", None), ("nationalities", 0), False),  # [] is not one element
         (("nationalities", "x"), ("nationalities", None), False),  # a key is not an index
+        (("nationalities",), ("nationalities", None), True),  # the array asked element-wise
+        (("nationalities", 0, "code"), ("nationalities", None), True),  # inside an element
+        (("resident",), ("nationalities", None), False),  # another claim, a shorter path
         ((), ("resident",), True),  # the root holds every claim
         ("resident", ("resident",), False),  # not a path at all
         (None, ("resident",), False),
