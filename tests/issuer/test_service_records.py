@@ -208,3 +208,16 @@ def test_a_clerk_without_the_scope_is_refused_and_audited_by_name(env: Env) -> N
         "credential.revoke",
         "staff_scope_missing",
     )
+
+
+def test_a_refused_status_change_is_audited_with_the_id_asked_for(env: Env) -> None:
+    with pytest.raises(Error) as caught:
+        env.issuer.set_status(env.clerk(), "no-such-credential", "revoke")
+    assert caught.value.code == "credential_not_found"
+    event = env.issuer.audit(limit=500)[-1]
+    assert (event.actor, event.action, event.subject, event.outcome) == (
+        "alice",
+        "credential.revoke",
+        "no-such-credential",
+        "credential_not_found",
+    )
