@@ -221,3 +221,17 @@ def test_a_refused_status_change_is_audited_with_the_id_asked_for(env: Env) -> N
         "no-such-credential",
         "credential_not_found",
     )
+
+
+def test_a_status_change_is_audited_with_its_credential_and_record_and_dated(env: Env) -> None:
+    issued = issue(env, record="REG-5")
+    env.clock.offset = 7
+    changed = env.issuer.set_status(env.clerk(), issued.id, "suspend")
+    assert changed.changed == env.clock()
+    event = env.issuer.audit(limit=500)[-1]
+    assert (event.action, event.subject, event.record, event.detail) == (
+        "credential.suspend",
+        issued.id,
+        "REG-5",
+        {"from": "valid", "to": "suspended"},
+    )
