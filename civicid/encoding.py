@@ -102,10 +102,18 @@ _CHECKER: Final = json.JSONEncoder(ensure_ascii=False)
 
 
 def parse_json_object(data: bytes | str, *, code: Code = JSON_INVALID) -> dict[str, Any]:
-    """Parse I-JSON (RFC 7493) that must be an object: UTF-8 without a byte order mark
-    (RFC 8259 §8.1), no lone surrogate in any string (RFC 7493 §2.1), no NaN or Infinity
-    (RFC 8259 §6), no number beyond a double (RFC 7493 §2.2) and no member name twice
-    (RFC 7515 §5.2). Each is refused with ``code``."""
+    """Parse I-JSON (RFC 7493) that must be an object (``parse_json``), or ``code``."""
+    value = parse_json(data, code=code)
+    if not isinstance(value, dict):
+        raise code("JSON value is not an object")
+    return value
+
+
+def parse_json(data: bytes | str, *, code: Code = JSON_INVALID) -> Any:
+    """Parse I-JSON (RFC 7493): UTF-8 without a byte order mark (RFC 8259 §8.1), no lone
+    surrogate in any string (RFC 7493 §2.1), no NaN or Infinity (RFC 8259 §6), no number
+    beyond a double (RFC 7493 §2.2) and no member name twice (RFC 7515 §5.2). Each is
+    refused with ``code``."""
     try:
         if isinstance(data, str):
             if not data.isascii():
@@ -124,6 +132,4 @@ def parse_json_object(data: bytes | str, *, code: Code = JSON_INVALID) -> dict[s
         raise code("a lone surrogate, or bytes that are not UTF-8") from exc
     except (ValueError, RecursionError) as exc:
         raise code("not valid JSON") from exc
-    if not isinstance(value, dict):
-        raise code("JSON value is not an object")
     return value

@@ -17,6 +17,7 @@ from typing import Any, Final
 
 import httpx
 
+from civicid.encoding import parse_json
 from civicid.errors import (
     Conflict,
     Error,
@@ -76,12 +77,10 @@ class Answer:
 
     def json(self) -> Any:
         """The body as JSON, or ``http_response_malformed``."""
-        try:
-            return json.loads(self.content)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise HTTP_RESPONSE_MALFORMED("the answer is not JSON") from exc
-        except RecursionError as exc:  # a lying peer's "[[[[…": deeper than any answer of ours
-            raise HTTP_RESPONSE_MALFORMED("the answer nests too deeply") from exc
+        # I-JSON, as every service reads its requests: a lying peer's NaN, lone surrogate,
+        # byte order mark, member named twice or "[[[[…" deeper than any answer of ours is
+        # refused, not read one way here and another by the next reader.
+        return parse_json(self.content, code=HTTP_RESPONSE_MALFORMED)
 
     def json_object(self) -> dict[str, Any]:
         value = self.json()

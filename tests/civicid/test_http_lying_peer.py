@@ -31,3 +31,28 @@ def test_an_answer_over_the_byte_cap_is_refused() -> None:
     with peer, pytest.raises(Error) as caught:
         peer.get("/big")
     assert caught.value.code == "http_response_too_large"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"treeSize": NaN}',
+        b'{"treeSize": Infinity}',
+        b'{"treeSize": 1e400}',
+        b'\xef\xbb\xbf{"treeSize": 1}',
+        b'{"name": "\\ud800"}',
+        b'{"treeSize": 1, "treeSize": 2}',
+        b'{"name": "\xff"}',
+    ],
+    ids=["nan", "infinity", "beyond-double", "bom", "lone-surrogate", "twice", "not-utf8"],
+)
+def test_an_answer_that_is_not_i_json_is_malformed(body: bytes) -> None:
+    # Read one way here and another by the next reader: refused, as our services refuse it.
+    with client(body) as peer, pytest.raises(Error) as caught:
+        peer.get_json("/anything")
+    assert caught.value.code == "http_response_malformed"
+
+
+def test_an_i_json_answer_of_any_kind_is_read() -> None:
+    with client(b'[1, 2.5, "\\ud83d\\ude00", {"a": null}]') as peer:
+        assert peer.get_json("/anything") == [1, 2.5, "\U0001f600", {"a": None}]

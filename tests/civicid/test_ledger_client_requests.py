@@ -54,7 +54,11 @@ def timed_out(request: httpx.Request) -> httpx.Response:
     raise httpx.ReadTimeout("no answer in time", request=request)
 
 
-@pytest.mark.parametrize("failure", [refused, timed_out, status(500), status(503)], ids=repr)
+@pytest.mark.parametrize(
+    "failure",
+    [refused, timed_out, status(500), status(503)],
+    ids=["refused", "timed-out", "500", "503"],
+)
 def test_a_read_moves_on_and_then_starts_where_it_was_answered(failure: Handler) -> None:
     servers = Servers()
     servers.answer["ledger.test"] = failure
