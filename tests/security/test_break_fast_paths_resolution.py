@@ -3,7 +3,8 @@ keeps): every request the direct answer takes is answered as the framework's rou
 it (status, body, headers), odd paths and options included, over real HTTP too; a DID
 updated, deactivated or moved under a new checkpoint is answered in its new state at once,
 each answer with proofs verified by the kernel client against the checkpoint served; no
-query variant adds to what is kept."""
+query variant adds to what is kept; a DID with a newline (``%0A``) read alike by every route,
+never as the DID without it."""
 
 from __future__ import annotations
 
@@ -157,3 +158,22 @@ def test_query_variants_of_one_did_keep_one_answer_each(world: World, app: TestC
         app.get(url, params={"versionId": "1", "z": str(i), "withProof": "1"})
     assert len(resolver.results.answers) == 1
     assert len(resolver.proven.answers) == 1
+
+
+@pytest.mark.parametrize("at", ["end", "middle"])
+def test_a_newline_in_the_did_is_answered_alike_by_every_route(
+    world: World, app: TestClient, live: str, at: str
+) -> None:
+    """``%0A`` decodes to a newline in the path: the direct answer refuses the DID (400
+    invalid_did); the framework's route (any request under a root path) must not
+    read another DID out of the path (its pattern's ``$`` matches before a final newline and
+    its ``.`` stops at one)."""
+    agency = world.register()
+    did = agency.did + "%0A" if at == "end" else agency.did[:20] + "%0A" + agency.did[20:]
+    url = PREFIX + did
+    get = app.get(url)
+    assert get.status_code in (400, 404)  # refused as a DID, or as no route's path
+    assert agency.did not in get.text  # never resolved as the DID without the newline
+    under = TestClient(app.app, root_path="/under").get(url)
+    assert answered(under) == answered(get)
+    assert on_wire(live, url, {}) == answered(get)
