@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-import httpx
 import pytest
 
 from civicid import ledger_client
@@ -17,6 +16,7 @@ from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.did import DID
 from civicid.errors import Error, VerificationError
 from civicid.ledger_client import LedgerClient
+from tests.civicid.ledger_client_fixtures import offline
 
 ORIGIN = "ledger.example/memory"
 SIGNER = NoteSigner.generate(ORIGIN)
@@ -25,12 +25,8 @@ GOVERNANCE = DID("did:example:governance")
 
 @pytest.fixture
 def client() -> Iterator[LedgerClient]:
-    def nothing(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"not asked here: {request.url}")
-
-    made = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=httpx.MockTransport(nothing))
-    yield made
-    made.close()
+    with offline(SIGNER.vkey()) as made:
+        yield made
 
 
 class Signed:

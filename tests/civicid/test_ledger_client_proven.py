@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from civicid import wire
@@ -15,6 +14,7 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import MerkleTree, leaf_hash
+from tests.civicid.ledger_client_fixtures import offline
 
 ORIGIN = "ledger.example/proven"
 SIGNER = NoteSigner.generate(ORIGIN)
@@ -30,12 +30,8 @@ def text() -> str:
 
 @pytest.fixture
 def client() -> Iterator[LedgerClient]:
-    def nothing(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"not asked here: {request.url}")
-
-    made = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=httpx.MockTransport(nothing))
-    yield made
-    made.close()
+    with offline(SIGNER.vkey()) as made:
+        yield made
 
 
 def tree_with(text: str) -> tuple[MerkleTree, Checkpoint]:

@@ -24,6 +24,7 @@ from civicid.ledger_client import (
     LedgerClient,
 )
 from civicid.merkle import MerkleTree, leaf_hash
+from tests.civicid.ledger_client_fixtures import offline
 
 ORIGIN = "ledger.example/waits"
 SIGNER = NoteSigner.generate(ORIGIN)
@@ -66,12 +67,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def client() -> Iterator[LedgerClient]:
-    def nothing(request: httpx.Request) -> httpx.Response:
-        raise AssertionError(f"not asked here: {request.url}")
-
-    made = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=httpx.MockTransport(nothing))
-    yield made
-    made.close()
+    with offline(SIGNER.vkey()) as made:
+        yield made
 
 
 def scripted(client: LedgerClient, answers: list[Any]) -> list[Any]:
