@@ -1,7 +1,7 @@
 """What a request head must be, beyond what each request parser checks on its own: the rules
 of RFC 9112 that both parsers the server offers are held to, so that no proxy in front of a
 service can frame or route a request other than the service does, and h11's connection
-reading every head by them (httptools reads them in ``server.GuardedHttpTools``).
+reading every head by them (httptools reads them in ``parsers.GuardedHttpTools``).
 
 Each refusal is ``request_invalid`` (400), or ``request_head_too_large`` (431), and the
 connection is closed: what follows a head read one way by one party and another way by the
