@@ -74,10 +74,8 @@ class Early:
         self.genesis: bytes | None = None  # the record the key was taken from
         self.prepared: snapshots.Prepared | None = None
         self.refused: str | None = None  # why the snapshot cannot be used
-        self.ran = False
 
     def __call__(self) -> None:
-        self.ran = True
         first = first_record(self.log)
         if first is None or not self.snapshot.exists():
             return

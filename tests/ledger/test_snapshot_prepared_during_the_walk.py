@@ -43,7 +43,8 @@ def test_prepared_with_another_logs_first_record_it_is_not_used(
     early = startup.Early(tmp_path / "other" / "ledger" / "log.dat", path)
     store = FileLogStore(world.root / "ledger", readonly=True, meanwhile=early)
     try:
-        assert early.ran and early.prepared is None and early.refused is not None
+        assert early.genesis == first_record(tmp_path / "other" / "ledger" / "log.dat")
+        assert early.prepared is None and early.refused is not None
         assert "not signed by this ledger's checkpoint key" in early.refused
         opened = startup.load(store, path, None, early)
         assert (opened.snapshot_size, opened.snapshot_refused) == (store.size, None)
