@@ -420,6 +420,12 @@ class PgLogStore:
         rows = self._query("SELECT size FROM snapshot WHERE %s", (True,))
         return None if not rows else int(rows[0][0])
 
+    def snapshot_head(self, length: int) -> bytes | None:
+        """The snapshot's first ``length`` bytes (None without one): its signed note names
+        the body by its digest, so a changed head is another snapshot."""
+        rows = self._query("SELECT substring(data FROM 1 FOR %s) FROM snapshot", (length,))
+        return None if not rows else bytes(rows[0][0])
+
     def snapshot_bytes(self) -> bytes | None:
         rows = self._query("SELECT data FROM snapshot WHERE %s", (True,))
         return None if not rows else bytes(rows[0][0])

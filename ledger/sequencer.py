@@ -26,7 +26,7 @@ from civicid.merkle import HASH_SIZE
 from civicid.statemap import StateMap, root_in
 from civicid.transaction import Transaction
 from civicid.wire import Receipt
-from ledger import rules, ruleset
+from ledger import integrity, rules, ruleset
 from ledger import snapshot as snapshots
 from ledger.errors import (
     CHECKPOINT_MISMATCH,
@@ -36,7 +36,7 @@ from ledger.errors import (
     STORE_FAILED,
 )
 from ledger.log import Ledger, View, _Pending
-from ledger.pg_store import PgLogStore
+from ledger.pg_store import PgLogStore, PgSnapshot
 from ledger.startup import Progress
 
 # How often a reader asks the database for a newer checkpoint: one small query; a write
@@ -72,7 +72,13 @@ class Sequencer(Ledger):
     """The one writer over the database. A connection lost mid-request fails the batch it
     cut with ``database_lost`` (retryable: its transaction rolled back whole, or committed
     whole and then signed at the reopen, never half); the next write reopens the log from
-    what the database committed, taking the lock again, and goes on without a restart."""
+    what the database committed, taking the lock again, and goes on without a restart.
+
+    A re-hash that found the snapshot's kept hashes not the log's (``ledger/integrity.py``)
+    is remembered: reopening would load the same snapshot and only fail the same check again,
+    taking writes until it did. Every write is refused with ``snapshot_hashes_mismatch``,
+    without reopening, until the database holds another snapshot (or none) and the re-hash
+    of what the reopen loads passes, or the process restarts."""
 
     store: PgLogStore
 
@@ -87,6 +93,10 @@ class Sequencer(Ledger):
     ) -> None:
         self.url = url
         self._reopening = threading.Lock()
+        # The re-hash's verdict against the snapshot opened (set from its thread, so before
+        # the ledger opens), and that snapshot's head: how it is known to be there still.
+        self._found_wanting: Error | None = None
+        self._opened_head: bytes | None = None
         store = PgLogStore(url, wait=wait)
         slot = store.snapshot
         try:
@@ -94,7 +104,24 @@ class Sequencer(Ledger):
         except BaseException:
             store.close()
             raise
+        self._opened_head = self._head(slot)
         slot.forget()
+
+    def _head(self, slot: PgSnapshot) -> bytes | None:
+        """The head of the snapshot whose hashes were kept (read at the open: not fetched
+        again), None when none was: then no re-hash runs."""
+        return None if self.integrity is None else slot.read_bytes()[: snapshots.HEAD_BYTES]
+
+    def _hashes_not_kept(self, error: Error) -> None:
+        self._found_wanting = error  # before the failure writes see: they find it remembered
+        super()._hashes_not_kept(error)
+
+    def _same_snapshot(self) -> bool:
+        """Whether the database still holds the snapshot found wanting (or cannot say)."""
+        try:
+            return self.store.snapshot_head(snapshots.HEAD_BYTES) == self._opened_head
+        except Error:
+            return True  # unknown: the verdict stands
 
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         if not DATABASE_LOST.matches(exc):
@@ -109,8 +136,11 @@ class Sequencer(Ledger):
     def reopen(self) -> None:
         """After a failure: the log again as the database committed it (no-op if sound)."""
         with self._reopening:
-            if self._failed is None:
+            if self._sound():
                 return
+            wanting = self._found_wanting
+            if wanting is not None and self._same_snapshot():
+                raise wanting
             listeners = self.listeners
             self.close()
             store = PgLogStore(self.url)
@@ -120,9 +150,18 @@ class Sequencer(Ledger):
             except BaseException:
                 store.close()
                 raise
+            self._opened_head = self._head(slot)
             slot.forget()
             self.listeners = listeners
             log.warning("ledger sequencer reopened at %s entries after a failure", self.size)
+            if wanting is not None:
+                # Another snapshot: no write before its kept hashes are shown to be the log's.
+                # Its verdict replaces the one kept (a re-hash that could not finish keeps it).
+                check = self.integrity
+                if check is not None and check.wait() != integrity.VERIFIED:
+                    self._failed = found = self._found_wanting or wanting
+                    raise found
+                self._found_wanting = None
 
     def serve(self, view: View) -> None:
         """Serve ``view`` (cosigned by a quorum) here, and record it for every reader."""
@@ -132,13 +171,18 @@ class Sequencer(Ledger):
         except Error as exc:  # readers keep the previous one; the next quorum writes again
             log.warning("cosigned checkpoint not recorded: %s [%s]", exc.message, exc.code)
 
+    def _sound(self) -> bool:
+        """Nothing failed, and no verdict kept: a reopen judging another snapshot's kept
+        hashes clears it, and writes wait for that (the lock it holds)."""
+        return self._failed is None and self._found_wanting is None
+
     def submit(self, text: str | bytes) -> Receipt:
-        if self._failed is not None:
+        if not self._sound():
             self.reopen()
         return super().submit(text)
 
     async def submit_async(self, text: str | bytes) -> Receipt:
-        if self._failed is not None:
+        if not self._sound():
             await asyncio.to_thread(self.reopen)
         return await super().submit_async(text)
 

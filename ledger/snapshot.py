@@ -87,6 +87,9 @@ NOTE_HEADER: Final = "civicid-state-snapshot"
 NOTE_LENGTH: Final = struct.Struct(">I")
 # A note is four short lines and one signature: anything longer is not one of ours.
 MAX_NOTE_BYTES: Final = 4096
+# A snapshot's head: its magic line, its note's length and the longest note. The note signs
+# the body's digest, so the head names the whole snapshot (the body is not read to know it).
+HEAD_BYTES: Final = len(MAGIC) + NOTE_LENGTH.size + MAX_NOTE_BYTES
 # Opening a log replays at most this many entries past its snapshot before writing a fresh
 # one (closing writes one too): start-up stays a load plus a short replay.
 REFRESH_AFTER: Final = 10_000
@@ -238,7 +241,7 @@ def _bytes(path: Slot, *, head: bool = False) -> bytes:
     try:
         if head and isinstance(path, Path):
             with path.open("rb") as file:
-                return file.read(len(MAGIC) + NOTE_LENGTH.size + MAX_NOTE_BYTES)
+                return file.read(HEAD_BYTES)
         return path.read_bytes()
     except OSError as exc:
         raise STATE_SNAPSHOT_INVALID(f"cannot read the snapshot: {exc}") from exc
