@@ -33,6 +33,8 @@ CHUNKED: Final = b"chunked"
 CONTROLS: Final = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 # A Transfer-Encoding field (names are case-insensitive; no white space before the colon,
 # which h11 refuses) and a Content-Length one, at the start of a line.
+# The digits of a chunk's size (RFC 9112 §7.1).
+HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
 TRANSFER_ENCODING: Final = re.compile(rb"\ntransfer-encoding:", re.IGNORECASE)
 CONTENT_LENGTH: Final = re.compile(rb"\ncontent-length:", re.IGNORECASE)
 
@@ -66,8 +68,108 @@ def too_large(max_bytes: int) -> Error:
 
 
 def target_served(target: bytes, method: bytes) -> bool:
-    """Whether ``target`` is a path, or ``*`` with OPTIONS (RFC 9112 §3.2.1, §3.2.4)."""
+    """Whether ``target`` is a path, or ``*`` with OPTIONS (RFC 9112 §3.2.1, §3.2.4), with no
+    fragment: a fragment is the client's own (RFC 9110 §4.2.5, never sent), and a target
+    with one is read by some as part of the path or query and cut off by others."""
+    if b"#" in target:
+        return False
     return target[:1] == b"/" or (target == b"*" and method == b"OPTIONS")
+
+
+def line_refused() -> Error:
+    """RFC 9112 §3: a request line is a method, a target and the version, one space apart
+    (§3 allows a recipient to read runs of white space as one, and §2.2 to skip empty lines
+    before it, but one that does reads a request a proxy in front may have read otherwise)."""
+    return REQUEST_INVALID(
+        "the request line is not a method, a target and a version, one space apart, "
+        "with nothing before it"
+    )
+
+
+class RequestLines:
+    """Where each request of a connection begins, for a parser that skips empty lines before
+    a request line and reads runs of spaces in it as one without saying so (httptools):
+    each request line is compared with the bytes sent, at the place its request begins.
+
+    ``received`` is given every byte the parser is given, before it; ``sent_as`` is asked,
+    as each head completes, whether its request line was sent as read, and learns from its
+    framing (a Content-Length, or chunked) where the next request begins. The parser has
+    read each head and body by the same framing (it refuses what it cannot frame), so the
+    next request's place is known exactly; a chunked body is followed chunk by chunk. Only
+    the bytes from the next unread place on are kept (at most a head and one read)."""
+
+    __slots__ = ("_at", "_chunked", "_data", "_lost", "_skip")
+
+    def __init__(self) -> None:
+        self._data = b""  # bytes received from the next place to read on (at ``_at``)
+        self._at = 0  # that place: a request's first byte, or a chunk's size line
+        self._skip = 0  # body bytes still to come before that place
+        self._chunked = False  # the place is within a chunked body, not a request
+        self._lost = False  # a chunked body's framing could not be followed
+
+    def received(self, data: bytes) -> None:
+        if self._skip:
+            if len(data) <= self._skip:
+                self._skip -= len(data)
+                return
+            data, self._skip = data[self._skip :], 0
+        if self._at >= len(self._data):
+            self._data, self._at = data, 0
+        else:
+            self._data, self._at = self._data[self._at :] + data, 0
+        if self._chunked:
+            self._chunks()
+
+    def sent_as(self, method: bytes, target: bytes, version: str, body: int | None) -> bool:
+        """Whether the request whose head is complete began where the last one ended with
+        ``method SP target SP HTTP/version CRLF``; its body is ``body`` bytes (None:
+        chunked)."""
+        if self._lost or self._chunked:
+            return False
+        data, at = self._data, self._at
+        line = b"%s %s HTTP/%s\r\n" % (method, target, version.encode("ascii"))
+        if not data.startswith(line, at):
+            return False
+        # The head ends at its first empty line: no line of a head the parser read holds a
+        # CR or LF but its end (no obs-fold, no bare CR or LF).
+        end = data.find(b"\r\n\r\n", at + len(line) - 2)
+        if end < 0:
+            return False
+        end += 4
+        if body is None:
+            self._at, self._chunked = end, True
+            self._chunks()
+        elif end + body > len(data):
+            self._data, self._at, self._skip = b"", 0, end + body - len(data)
+        else:
+            self._at = end + body
+        return True
+
+    def _chunks(self) -> None:
+        """Follow a chunked body (RFC 9112 §7.1) as far as the bytes received go."""
+        data, at = self._data, self._at
+        while True:
+            eol = data.find(b"\r\n", at)
+            if eol < 0:
+                break  # the size line is not whole yet
+            size = data[at:eol].partition(b";")[0]
+            if not size or size.strip(HEX_DIGITS):
+                self._lost = True  # the parser refuses it too
+                return
+            length = int(size, 16)
+            if length:
+                at = eol + 2 + length + 2  # the chunk's data and its CRLF
+                if at > len(data):
+                    self._data, self._at, self._skip = b"", 0, at - len(data)
+                    return
+                continue
+            # The last chunk: a trailer section (maybe empty), then an empty line.
+            end = data.find(b"\r\n\r\n", eol)
+            if end < 0:
+                break
+            at, self._chunked = end + 4, False
+            break
+        self._at = at
 
 
 class StrictHeads(ReceiveBuffer):

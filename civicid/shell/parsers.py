@@ -28,9 +28,11 @@ from civicid.shell.guards import Guards, OneWrite, refusal
 from civicid.shell.heads import (
     CHUNKED,
     VERSIONS,
+    RequestLines,
     StrictConnection,
     coding_refused,
     framing_refused,
+    line_refused,
     target_refused,
     target_served,
     too_large,
@@ -112,6 +114,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._head_bytes = 0  # received towards the next request head, not yet complete
         self._in_body = False  # a request's head is complete, its body not yet
         self._refused: Error | None = None  # a head refused while an answer was in flight
+        self._lines = RequestLines()  # where each request begins, to read its line as sent
 
     def _busy(self) -> bool:
         """A request is in flight: its head is complete and its answer is not."""
@@ -122,6 +125,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             return
         if not self._in_body:
             self._head_bytes += len(data)
+        self._lines.received(data)
         super().data_received(data)  # a head completed in here resets the count
         if self.transport.is_closing():
             return
@@ -182,19 +186,24 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         and ``send_400_response`` answers): a whole head over the byte cap (the count in
         ``data_received`` sees only heads still incomplete after a read), an HTTP/1.1 request
         without exactly one Host (RFC 9112 §3.2), HTTP/0.9 or /2.0, a target that is not a
-        path, a transfer coding but chunked alone, and ambiguous framing (RFC 9112 §6.1)."""
+        path, a transfer coding but chunked alone, ambiguous framing (RFC 9112 §6.1), and a
+        request line sent otherwise than one space apart or after an empty line (httptools
+        reads both; ``heads.RequestLines``)."""
         method = self.parser.get_method()
         url = self.url
         # The head as written with one space after each colon: its line, headers, blank line.
         size = len(method) + len(url) + 14
         hosts = 0
         coding: bytes | None = None  # the Transfer-Encoding fields' values, joined
+        length = b"0"  # the Content-Length (llhttp refuses two, or one that is not digits)
         for name, value in self.headers:
             size += len(name) + len(value) + 4
             if name == b"host":
                 hosts += 1
             elif name == b"transfer-encoding":
                 coding = value if coding is None else coding + b"," + value
+            elif name == b"content-length":
+                length = value
         error: Error | None = None
         version = self.parser.get_http_version()
         if size > self.max_header_bytes:
@@ -210,6 +219,10 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
                 error = coding_refused()
             elif version == "1.0":  # llhttp refuses Content-Length beside it already
                 error = framing_refused()
+        if error is None and not self._lines.sent_as(
+            method, url, version, None if coding is not None else int(length)
+        ):
+            error = line_refused()
         if error is not None:
             self._refused = error
             raise error

@@ -87,3 +87,67 @@ def test_an_upgrade_request_is_answered_as_http_1_1(target: Target) -> None:
         )
         head, body = response(sock)
     assert head.startswith(b"HTTP/1.1 200") and body == b'{"status":"ok"}', head
+
+
+GET = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
+ECHO = b"POST /echo HTTP/1.1\r\nhost: x\r\n"
+CHUNKED = ECHO + b"transfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"
+
+# What httptools read and h11 refused (a request line's white space, an empty line before
+# it, a fragment): refused by both alike, wherever on the connection the request begins.
+REQUEST_LINES = {
+    "empty-line-before": b"\r\n" + GET,
+    "bare-lf-before": b"\n" + GET,
+    "two-spaces-before-the-target": b"GET  /health HTTP/1.1\r\nhost: x\r\n\r\n",
+    "two-spaces-before-the-version": b"GET /health  HTTP/1.1\r\nhost: x\r\n\r\n",
+    "a-fragment": b"GET /health#top HTTP/1.1\r\nhost: x\r\n\r\n",
+    "a-fragment-after-a-query": b"GET /health?a=1#top HTTP/1.1\r\nhost: x\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("line", REQUEST_LINES.values(), ids=REQUEST_LINES.keys())
+@pytest.mark.parametrize(
+    "before",
+    [b"", GET, ECHO + b"content-length: 3\r\n\r\nabc", CHUNKED],
+    ids=["first", "behind-a-get", "behind-a-body", "behind-a-chunked-body"],
+)
+def test_a_request_line_either_parser_would_read_otherwise_is_refused(
+    target: Target, line: bytes, before: bytes
+) -> None:
+    """Sent first, or in one write behind whole requests (answered first, then refused)."""
+    with socket.create_connection(target.address(), timeout=10) as sock:
+        sock.sendall(before + line)
+        answers = closed_by_server(sock)
+    refusal = answers.rfind(b"HTTP/1.1 ")
+    assert answers.count(b"HTTP/1.1 200") == (1 if before else 0), answers
+    head, _, body = answers[refusal:].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), answers
+    assert error_code(body) == "request_invalid"
+
+
+def test_requests_behind_bodies_sent_in_pieces_are_answered(target: Target) -> None:
+    """Where each request begins is followed across bodies of every framing, whole or cut
+    anywhere: every request here is answered."""
+    stream = (
+        GET
+        + ECHO
+        + b"content-length: 5\r\n\r\nabcde"
+        + CHUNKED
+        + ECHO
+        + b"transfer-encoding: chunked\r\n\r\n10\r\n"
+        + b"a" * 16
+        + b"\r\n0\r\n\r\n"
+        + GET
+    )
+    for piece in (len(stream), 7, 1):
+        with socket.create_connection(target.address(), timeout=10) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for at in range(0, len(stream), piece):
+                sock.sendall(stream[at : at + piece])
+            answers = b""
+            while answers.count(b"HTTP/1.1 200") < 5 or not answers.endswith(b'"ok"}'):
+                chunk = sock.recv(65536)
+                assert chunk, answers
+                answers += chunk
+        assert answers.count(b"HTTP/1.1 ") == 5, answers
+        assert b'{"bytes":5}' in answers and b'{"bytes":16}' in answers, answers

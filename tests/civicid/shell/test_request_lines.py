@@ -1,0 +1,85 @@
+"""Where each request of a connection begins, followed beside httptools byte by byte: bodies
+that hold what looks like a request, an empty line or a last chunk are read past whole,
+and a request line sent otherwise than read is caught wherever it lies."""
+
+from __future__ import annotations
+
+import httptools
+import pytest
+
+from civicid.shell.heads import RequestLines
+
+BODY = b"0\r\n\r\nGET  / HTTP/1.1\r\n\r\n"  # a last chunk, an empty line, a bad request line
+REQUESTS = [
+    b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n",
+    b"POST /b HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n%s" % (len(BODY), BODY),
+    b"POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+    + b"%x;a=b\r\n%s\r\n" % (len(BODY), BODY)
+    + b"1\r\n\n\r\n0\r\nx-t: 0\r\n\r\n",
+    b"POST /d HTTP/1.0\r\nconnection: keep-alive\r\ncontent-length: 0\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nhost: x\r\n\r\n",
+]
+
+
+class Reader:
+    """httptools with ``RequestLines`` asked at each head, as the server asks it."""
+
+    def __init__(self) -> None:
+        self.lines = RequestLines()
+        self.parser = httptools.HttpRequestParser(self)
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.verdicts: list[tuple[bytes, bool]] = []
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        fields = dict(self.headers)
+        chunked = b"transfer-encoding" in fields
+        body = None if chunked else int(fields.get(b"content-length", b"0"))
+        version = self.parser.get_http_version()
+        sent = self.lines.sent_as(self.parser.get_method(), self.url, version, body)
+        self.verdicts.append((self.url, sent))
+        self.url, self.headers = b"", []
+
+    def feed(self, stream: bytes, piece: int) -> None:
+        for at in range(0, len(stream), piece):
+            self.lines.received(stream[at : at + piece])
+            self.parser.feed_data(stream[at : at + piece])
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 5, 64, 4096])
+def test_every_request_is_found_where_it_begins(piece: int) -> None:
+    reader = Reader()
+    reader.feed(b"".join(REQUESTS), piece)
+    assert reader.verdicts == [
+        (b"/a", True),
+        (b"/b", True),
+        (b"/c", True),
+        (b"/d", True),
+        (b"*", True),
+    ]
+
+
+@pytest.mark.parametrize("piece", [1, 7, 4096])
+@pytest.mark.parametrize(
+    "bad",
+    [b"\r\nGET /e HTTP/1.1\r\nhost: x\r\n\r\n", b"GET  /e HTTP/1.1\r\nhost: x\r\n\r\n"],
+    ids=["empty-line-before", "two-spaces"],
+)
+def test_a_request_line_sent_otherwise_is_caught_behind_any_body(piece: int, bad: bytes) -> None:
+    reader = Reader()
+    reader.feed(b"".join(REQUESTS) + bad, piece)
+    assert reader.verdicts[-1] == (b"/e", False)
+    assert all(sent for _, sent in reader.verdicts[:-1])
+
+
+def test_a_chunk_size_that_cannot_be_followed_fails_every_later_request() -> None:
+    lines = RequestLines()
+    lines.received(b"POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n")
+    assert lines.sent_as(b"POST", b"/c", "1.1", None)
+    assert not lines.sent_as(b"GET", b"/", "1.1", 0)
