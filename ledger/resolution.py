@@ -10,17 +10,19 @@ from __future__ import annotations
 import binascii
 import json
 import re
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from civicid import statemap
 from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.errors import Error, NotFound
-from civicid.statemap import RefusedMap, map_key
-from civicid.times import parse_time, rfc3339
+from civicid.statemap import MapProof, RefusedMap, map_key
+from civicid.times import parse_time
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
-from ledger.state import DidRecord, DidVersion, logged_document
+from ledger.state import DidRecord, DidVersion, logged_document_json
 
 CONTENT_TYPE: Final = "application/did-resolution"
 DOCUMENT_TYPE: Final = "application/did"
@@ -40,6 +42,10 @@ MAX_PROVEN_BYTES: Final = 32 * 1024 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
+# The result's resolution metadata when it has a document (``json.dumps`` of it).
+DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
+# Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
+MAX_ROLES: Final = 64
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -51,8 +57,12 @@ SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
 
 
 def iso(ts: int) -> str:
-    """``versionTime`` and friends: an XML Schema dateTime in UTC (RFC 3339 profile)."""
-    return rfc3339(ts)
+    """``versionTime`` and friends: an XML Schema dateTime in UTC (RFC 3339 profile), as
+    ``civicid.times.rfc3339`` writes it (a test holds them equal), without a datetime made
+    and formatted per call: a ledger's times are NumericDates from 1970 to 9999."""
+    t = time.gmtime(ts)
+    date = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    return f"{date}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}Z"
 
 
 def parse_version_time(text: str) -> int:
@@ -116,6 +126,7 @@ class Resolver:
         # ``_proven_for`` (its tree size and note) only.
         self.proven = Kept(MAX_PROVEN_BYTES)
         self._proven_for: tuple[int, str] = (-1, "")
+        self._checkpoint_json = b""  # json.dumps of ``_proven_for``'s checkpoint
 
     def resolve(
         self,
@@ -142,11 +153,13 @@ class Resolver:
         with_proof: bool = False,
     ) -> Resolution:
         """``resolve``, raising our error instead of answering an error result."""
-        if not DID_SYNTAX.fullmatch(did):
-            raise DID_INVALID("not a DID")
-        if not did.startswith(PREFIX):
-            raise DID_METHOD_NOT_SUPPORTED("this ledger resolves did:civicid")
+        # A did:civicid is a DID (DID_SYNTAX matches every string DID_PATTERN matches): only
+        # what is not one needs telling apart.
         if not DID_PATTERN.fullmatch(did):
+            if not DID_SYNTAX.fullmatch(did):
+                raise DID_INVALID("not a DID")
+            if not did.startswith(PREFIX):
+                raise DID_METHOD_NOT_SUPPORTED("this ledger resolves did:civicid")
             raise DID_INVALID("not a did:civicid identifier")
         if version_id is not None and version_time is not None:
             raise RESOLUTION_OPTIONS_INVALID("versionId and versionTime exclude each other")
@@ -169,10 +182,30 @@ class Resolver:
         key = (selected.leaf_hash, visible[-1].leaf_hash)
         body = self.results.get(key)
         if body is None:
-            document = self.ledger.document_of(selected)
-            body = json.dumps(self._result(record, selected, visible, document)).encode()
+            document = None
+            if not selected.deactivated:  # one read of its entry, the document spliced
+                document = self.document_json(selected, self.ledger.entry(selected.seq))
+            body = b"".join(
+                (
+                    b'{"didDocument": ',
+                    b"null" if document is None else document,
+                    b', "didResolutionMetadata": ',
+                    DOCUMENT_METADATA if described(document) else b"{}",
+                    b', "didDocumentMetadata": ',
+                    metadata_json(record, selected, visible),
+                    b"}",
+                )
+            )
             self.results.put(key, body)
         return Resolution(status, body)
+
+    def document_json(self, version: DidVersion, entry: bytes) -> bytes | None:
+        """``json.dumps`` of ``version``'s document as logged in ``entry``, its entry."""
+        document = logged_document_json(entry)
+        if document is None:  # not the entry it was logged as: read as ``document_of`` does
+            data = self.ledger.document_of(version)
+            document = None if data is None else json.dumps(data).encode()
+        return document
 
     def _proven(
         self,
@@ -193,6 +226,7 @@ class Resolver:
         served = (view.size, view.checkpoint)
         if served != self._proven_for:
             self.proven.clear()
+            self._checkpoint_json = json.dumps(view.checkpoint).encode()
             self._proven_for = served
         key = selected.leaf_hash  # the checkpoint fixes which versions follow it
         body = self.proven.get(key)
@@ -202,38 +236,27 @@ class Resolver:
         entries = {v.seq: self.ledger.entry(v.seq) for v in visible}
         versions = {v.seq: self.entry_json(v.seq, size, entries[v.seq]) for v in visible}
         document = None
-        if not selected.deactivated:  # read from the entry at hand, as ``document_of`` would
-            document = logged_document(entries[selected.seq]) or self.ledger.document_of(selected)
-        result = self._result(record, selected, visible, document)
+        if not selected.deactivated:  # read from the entry at hand
+            document = self.document_json(selected, entries[selected.seq])
         # The bytes json.dumps makes of the result with its proof (key order and separators
         # alike; tests hold them equal), joined from parts: json.dumps of the ~14 KB whole
         # was a quarter of a first resolution's CPU, most of it scanning the entries.
-        proof = b"".join(
+        body = b"".join(
             (
-                b'{"checkpoint": ',
-                json.dumps(view.checkpoint).encode(),
+                b'{"didDocument": ',
+                b"null" if document is None else document,
+                b', "didResolutionMetadata": {',
+                DOCUMENT_METADATA[1:-1] + b", " if described(document) else b"",
+                b'"proof": {"checkpoint": ',
+                self._checkpoint_json,
                 b', "treeSize": %d, ' % size,
                 versions[selected.seq][1:-1],  # its "seq", "transaction" and "inclusion"
                 b', "versions": [',
                 b", ".join(versions.values()),
-                b'], "stateMap": ',
-                json.dumps(
-                    {f"did:{did}": view.statemap.prove(map_key(statemap.DID, did)).to_json()}
-                ).encode(),
-                b"}",
-            )
-        )
-        body = b"".join(
-            (
-                b'{"didDocument": ',
-                json.dumps(result["didDocument"]).encode(),
-                b', "didResolutionMetadata": ',
-                json.dumps(result["didResolutionMetadata"]).encode()[:-1],
-                b", " if result["didResolutionMetadata"] else b"",
-                b'"proof": ',
-                proof,
-                b'}, "didDocumentMetadata": ',
-                json.dumps(result["didDocumentMetadata"]).encode(),
+                b'], "stateMap": {"did:%s": ' % did.encode(),  # a did:civicid: JSON-safe
+                map_proof_json(view.statemap.prove(map_key(statemap.DID, did))),
+                b'}}}, "didDocumentMetadata": ',
+                metadata_json(record, selected, visible),
                 b"}",
             )
         )
@@ -265,36 +288,64 @@ class Resolver:
             b'"' + inclusion + b'"' if inclusion else b"",
         )
 
-    @staticmethod
-    def _result(
-        record: DidRecord,
-        selected: DidVersion,
-        visible: list[DidVersion],
-        document: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        first = visible[0]
-        version_time = iso(selected.time)
-        meta: dict[str, Any] = {
-            "created": version_time if first is selected else iso(first.time),
-            "versionId": selected.version_id,
-            "versionTime": version_time,
-            "ledger": {
-                "seq": selected.seq,
-                "leafHash": selected.leaf_hash.hex(),
-                "role": record.role,
-            },
-        }
-        if selected.number > 1:
-            meta["updated"] = version_time
-        if selected.number < len(visible):
-            following = visible[selected.number]
-            meta["nextVersionId"] = following.version_id
-            meta["nextUpdate"] = iso(following.time)
-        if selected.deactivated:
-            meta["deactivated"] = True
-        resolution_meta: dict[str, Any] = {"contentType": DOCUMENT_TYPE} if document else {}
-        return {
-            "didDocument": document,
-            "didResolutionMetadata": resolution_meta,
-            "didDocumentMetadata": meta,
-        }
+
+def metadata_json(record: DidRecord, selected: DidVersion, visible: list[DidVersion]) -> bytes:
+    """The result's ``didDocumentMetadata`` of ``selected`` among ``visible`` (every version
+    the checkpoint served holds), as ``json.dumps`` writes it (a test holds them equal): made
+    from a template, not a dict encoded, on every first answer."""
+    first = visible[0]
+    version_time = iso(selected.time).encode()
+    leaf_hash = selected.leaf_hash.hex().encode()
+    parts = [
+        b'{"created": "%s", "versionId": "%d-%s", "versionTime": "%s", '
+        b'"ledger": {"seq": %d, "leafHash": "%s", "role": %s}'
+        % (
+            version_time if first is selected else iso(first.time).encode(),
+            selected.number,
+            leaf_hash,
+            version_time,
+            selected.seq,
+            leaf_hash,
+            role_json(record.role),
+        )
+    ]
+    if selected.number > 1:
+        parts.append(b', "updated": "%s"' % version_time)
+    if selected.number < len(visible):
+        following = visible[selected.number]
+        parts.append(
+            b', "nextVersionId": "%s", "nextUpdate": "%s"'
+            % (following.version_id.encode(), iso(following.time).encode())
+        )
+    if selected.deactivated:
+        parts.append(b', "deactivated": true')
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+def described(document: bytes | None) -> bool:
+    """Whether the resolution metadata names the document's content type: when there is
+    one (a validated document is never empty; ``{}`` is held to what it was before)."""
+    return document is not None and document != b"{}"
+
+
+@lru_cache(maxsize=MAX_ROLES)
+def role_json(role: str) -> bytes:
+    return json.dumps(role).encode()
+
+
+def map_proof_json(proof: MapProof) -> bytes:
+    """``json.dumps(proof.to_json())``, written straight from the proof's hashes."""
+    siblings = b'", "'.join(binascii.b2a_base64(h, newline=False) for h in proof.siblings)
+    if proof.leaf is None:
+        leaf = b"null"
+    else:
+        key, value = proof.leaf
+        leaf = b'{"key": "%s", "value": "%s"}' % (
+            binascii.b2a_base64(key, newline=False),
+            binascii.b2a_base64(value, newline=False),
+        )
+    return b'{"siblings": [%s], "leaf": %s}' % (
+        b'"' + siblings + b'"' if siblings else b"",
+        leaf,
+    )

@@ -27,6 +27,9 @@ from ledger.errors import (
 # twice ledger.log.MAX_BATCH: a document applied in a batch can be asked for again (a create
 # then a rotation in the same batch) before the batch reaches the store to be read back.
 MAX_CACHED_DOCUMENTS: Final = 10_000
+# Where a DID entry's payload names its document, at the latest: after '{"body":{"did":"',
+# a did:civicid (12 + 32 characters) and its closing quote, so well within this.
+MAX_DOCUMENT_OFFSET: Final = 128
 
 
 def logged_document(entry: bytes) -> dict[str, Any] | None:
@@ -45,6 +48,83 @@ def logged_document(entry: bytes) -> dict[str, Any] | None:
     except (binascii.Error, ValueError, TypeError, KeyError):
         return None
     return document if isinstance(document, dict) else None
+
+
+# What may stand between the strings of a logged document for it to be answered as it is
+# logged, its separators spaced as ``json.dumps`` spaces them: structure and the literals
+# true, false and null. Numbers (RFC 8785 and ``json.dumps`` may spell one differently) and
+# whitespace leave a document to ``json.dumps``.
+SPLICEABLE: Final = b"{}[],:truefalsn"
+# A DID entry's payload as RFC 8785 writes it: its body first, the body's DID, then (keys
+# sorted) its document, if nothing sorts between them.
+BODY_HEAD: Final = b'{"body":{"did":"'
+THEN_DOCUMENT: Final = b'","document":'
+_decoder = json.JSONDecoder()
+# Distinct runs of structure between two strings of a document kept spaced (``_Spaced``): a
+# few dozen in practice (``":"``, ``"],"``, ``"}]}"``...); a document nested oddly cannot
+# grow it past this.
+MAX_SPACED_RUNS: Final = 256
+
+
+class _Spaced(dict[bytes, bytes]):
+    """A run of structure with a space after each "," and ":", as ``json.dumps`` writes it,
+    kept by the run: one look-up per run instead of two replaces."""
+
+    def __missing__(self, run: bytes) -> bytes:
+        spaced = run.replace(b",", b", ").replace(b":", b": ")
+        if len(self) < MAX_SPACED_RUNS:
+            self[run] = spaced
+        return spaced
+
+
+_spaced = _Spaced()
+
+
+def logged_document_json(entry: bytes) -> bytes | None:
+    """``json.dumps`` of the document of a DID entry this ledger logged (None if it is not
+    there), as ``logged_document`` reads it but mostly not encoded again: the payload is
+    RFC 8785 JSON (compact, as signed), so a document whose strings are ASCII without
+    escapes is its logged bytes with ", " and ": " for "," and ":" between its strings (a
+    test holds them equal to ``json.dumps`` of ``logged_document``). Only the document is
+    parsed (to find where it ends and that it is one), from where a payload that names its
+    DID first and then its document puts it (``BODY_HEAD``); any other is read in full."""
+    parts = entry.split(b".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1]
+    try:
+        text = base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    close = text.find(b'"', len(BODY_HEAD), MAX_DOCUMENT_OFFSET)
+    start = close + len(THEN_DOCUMENT)
+    if (
+        close < 0
+        or not text.startswith(BODY_HEAD)
+        or not text.startswith(THEN_DOCUMENT, close)
+        or b"\\" in text[:start]
+        or not text.isascii()
+    ):
+        return _dumped(logged_document(entry))
+    try:
+        document, end = _decoder.raw_decode(text.decode("ascii"), start)
+    except ValueError:
+        return _dumped(logged_document(entry))
+    if not isinstance(document, dict):
+        return _dumped(logged_document(entry))
+    logged = text[start:end]
+    if b"\\" in logged:
+        return _dumped(document)
+    pieces = logged.split(b'"')
+    between = pieces[::2]  # what is not inside a string: no escape lets a quote in one
+    if b"".join(between).translate(None, SPLICEABLE):
+        return _dumped(document)
+    pieces[::2] = map(_spaced.__getitem__, between)
+    return b'"'.join(pieces)
+
+
+def _dumped(document: dict[str, Any] | None) -> bytes | None:
+    return None if document is None else json.dumps(document).encode()
 
 
 class DidVersion(NamedTuple):
