@@ -46,6 +46,8 @@ JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
 # Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
 MAX_ROLES: Final = 64
+# What the ledger answers while it cannot serve proofs (``StorageError``), on every route.
+UNAVAILABLE: Final = 503
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -80,8 +82,15 @@ class Resolution:
 
 
 def error_result(error: Error) -> Resolution:
-    """A DID Resolution error result for ``error``: the spec's type, our code beside it."""
-    kind, status = SPEC_ERRORS.get(error.code, ("INTERNAL_ERROR", 500))
+    """A DID Resolution error result for ``error``: the spec's type, our code beside it. A
+    ledger that cannot serve what is asked now (its stored hashes found wrong: a storage
+    error) answers 503 as its proof routes do, so that clients and balancers retry elsewhere
+    alike, where the HTTP(S) binding's table gives INTERNAL_ERROR 500: a deliberate exception
+    to it (any other error of ours is INTERNAL_ERROR 500, as the table says)."""
+    unavailable = error.http_status == UNAVAILABLE
+    kind, status = SPEC_ERRORS.get(
+        error.code, ("INTERNAL_ERROR", UNAVAILABLE if unavailable else 500)
+    )
     detail = {"type": ERROR_BASE + kind, "title": error.message, "code": error.code}
     metadata: dict[str, Any] = {"error": detail}
     if error.details:  # the proof that the DID is not on the ledger
