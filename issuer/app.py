@@ -36,8 +36,12 @@ SHUTDOWN_WAIT: Final = 30.0
 
 async def render_error(request: Request, exc: Error) -> Response:
     """A refusal's audit record is on disk before the refusal is told; the OpenID4VCI
-    endpoints answer in OAuth's error shape, the rest in ours."""
-    await asyncio.wrap_future(request.app.state.issuer.barrier())
+    endpoints answer in OAuth's error shape, the rest in ours. A store that cannot record
+    it is answered instead: a failed disk is the service unavailable (503), not a bug."""
+    try:
+        await asyncio.wrap_future(request.app.state.issuer.barrier())
+    except Error as failure:  # issuer_store_failed
+        exc = failure
     path = request.url.path
     if path.startswith(oid4vci_routes.OID4VCI_PATHS):
         return oid4vci_routes.oauth_error(exc, path)

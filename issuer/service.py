@@ -65,7 +65,7 @@ from issuer.records import (
     Offer,
 )
 from issuer.settings import IssuerSettings
-from issuer.status import StatusLists, sign_list
+from issuer.status import Snapshot, StatusLists, sign_list
 from issuer.store import (
     Audit,
     ClearExpired,
@@ -128,19 +128,38 @@ class Issuer:
             if store.shared
             else Nonces(clock, settings.nonce_ttl)
         )
-        self.offers = OfferBook(settings.public_url, settings.tx_code_length)
-        self.lists = StatusLists(settings.public_url, settings.status_list_size)
         self.publish_wanted = threading.Event()
         self._metadata: tuple[Identity, tuple[Any, ...], dict[str, Any]] | None = None
         self._lock = threading.Lock()
         self._publishing = threading.Lock()
         # Another process took a status index this one chose: learn which before the next.
         self._stale_lists = False
-        for offer in [] if store.shared else store.active_offers():
+        # How many times memory was read again after a refused write (a publication's
+        # snapshot taken before one may hold a change that never reached the disk).
+        self._reloads = 0
+        self.offers, self.lists = self._load()
+        if not store.shared:  # this process's memory is the store's: kept so after a refusal
+            store.reconcile = self._reconcile
+
+    def _load(self) -> tuple[OfferBook, StatusLists]:
+        """The offers in play and the status lists, as the store holds them."""
+        offers = OfferBook(self.settings.public_url, self.settings.tx_code_length)
+        lists = StatusLists(self.settings.public_url, self.settings.status_list_size)
+        for offer in [] if self.store.shared else self.store.active_offers():
             if offer.claims is not None:  # not yet expired and cleared
-                self.offers.put(offer)
-        for record in store.lists():
-            self.lists.load(record, list(store.slots(record.number)))
+                offers.put(offer)
+        for record in self.store.lists():
+            lists.load(record, list(self.store.slots(record.number)))
+        return offers, lists
+
+    def _reconcile(self, settle_queued: Callable[[], None]) -> None:
+        """After the store refused a write (on its writer thread, before the refused callers
+        are told): memory is made what is on disk again. Under the state lock nothing more is
+        queued; what was queued before is settled, then offers and lists are read again."""
+        with self._lock:
+            self._reloads += 1  # counted first: a snapshot's barrier may be settled now
+            settle_queued()
+            self.offers, self.lists = self._load()
 
     @classmethod
     def open(
@@ -444,10 +463,7 @@ class Issuer:
     def _publish(self, actor: str) -> list[ListRecord]:
         published: list[ListRecord] = []
         failure: Error | None = None
-        with self._lock:
-            if self.shared:  # every process's changes, as the store holds them
-                self._sync_lists(everything=True)
-            snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
+        snapshots = self._due()
         signer = self.identity
         if snapshots:
             try:
@@ -487,6 +503,21 @@ class Issuer:
         if failure is not None:
             raise failure
         return published
+
+    def _due(self) -> list[Snapshot]:
+        """The lists due for publication, every change they hold on disk before the ledger is
+        told. Taken anew when a change they hold was refused meanwhile (memory read again):
+        each new try follows a refused write, and a disk that refuses all raises here."""
+        while True:
+            with self._lock:
+                if self.shared:  # every process's changes, as the store holds them
+                    self._sync_lists(everything=True)
+                snapshots = self.lists.due(self.clock(), self.settings.status_ttl)
+                reloads = self._reloads
+                settled = self.store.submit([])  # behind every change the snapshots hold
+            settled.result()
+            if reloads == self._reloads:
+                return snapshots
 
     def status_token(self, number: int) -> str | None:
         if self.shared:  # the latest token, whichever process published it

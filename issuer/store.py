@@ -18,7 +18,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,6 +131,9 @@ class IssuerStore(Protocol):
     retried), keeps nonces in the store, and publishes lists only while ``publishing``."""
 
     shared: bool
+    # Set by a process whose memory mirrors the store: after a refused write, called on the
+    # writer thread (before the refused are told) with a way to settle what was queued.
+    reconcile: Callable[[Callable[[], None]], None] | None
 
     def submit(self, ops: Sequence[Op]) -> Future[None]:
         """Queue ``ops`` (applied in submission order, all or none); the future completes when
@@ -384,10 +387,20 @@ Batch = list[tuple[Sequence[Op], Future[None]]]
 class GroupCommit:
     """The writer thread of both stores: it takes what is queued (up to ``MAX_BATCH``
     callers' ops), hands it to the store's ``_commit``, which applies and commits it at once,
-    and completes each caller's future with its outcome. A store whose memory got ahead of
-    its disk sets ``_failed``: every later write is refused."""
+    and completes each caller's future with its outcome.
+
+    A refused write (the whole batch: a full disk, a failed fsync; or one caller's own) is
+    in the memory of the process that queued it, not on disk. ``reconcile``, when that
+    process set it, is called on the writer thread before the refused callers are told: it
+    settles what was queued meanwhile (``settle_queued``, under its state lock so nothing more
+    is queued) and reads its memory again from disk. The store then goes on: the next write is
+    tried anew (a disk given room takes it). Only a memory that could not be read again
+    (``_failed``) refuses every later write."""
 
     _failed: Error | None = None
+    # The memory's way back to what is on disk (the issuer on a store of one process).
+    reconcile: Callable[[Callable[[], None]], None] | None = None
+    _stopping: bool = False  # ``_stop_writer``'s mark was met while settling what was queued
 
     def _start_writer(self, name: str) -> None:
         self._queue: queue.SimpleQueue[tuple[Sequence[Op], Future[None]] | None] = (
@@ -414,32 +427,62 @@ class GroupCommit:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
-            stop = False
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stop = True
-                    break
-                batch.append(item)
+            batch, stop = self._take(first)
             self._settle(batch)
-            if stop:
+            if stop or self._stopping:
                 return
 
+    def _take(self, first: tuple[Sequence[Op], Future[None]]) -> tuple[Batch, bool]:
+        """``first`` and what is queued behind it, up to ``MAX_BATCH``; and whether the stop
+        mark came."""
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
     def _settle(self, batch: Batch) -> None:
-        """Commit ``batch`` and complete each caller's future with its outcome."""
+        """Commit ``batch`` and complete each caller's future with its outcome; after a
+        refusal, the memory is made what is on disk before anyone is told."""
+        outcomes = self._outcomes(batch)
+        if self.reconcile is not None and any(o is not None for o in outcomes):
+            try:
+                self.reconcile(self._settle_queued)
+            except Exception as exc:  # the disk cannot be read either: no write trusts memory
+                self._failed = STORE_FAILED(f"memory not read again after a refusal: {exc}")
+        self._tell(batch, outcomes)
+
+    def _outcomes(self, batch: Batch) -> list[Error | None]:
         try:
-            outcomes = self._commit(batch)
+            return self._commit(batch)
         except Error as failure:  # the whole batch: none of it is on disk
-            outcomes = [failure] * len(batch)
+            return [failure] * len(batch)
+
+    def _tell(self, batch: Batch, outcomes: list[Error | None]) -> None:
         for (_, done), outcome in zip(batch, outcomes, strict=True):
             if outcome is None:
                 done.set_result(None)
             else:
                 done.set_exception(outcome)
+
+    def _settle_queued(self) -> None:
+        """Commit every write queued now, each caller told (on the writer thread, from
+        ``reconcile``: the memory it reads next holds nothing that is not settled)."""
+        while not self._stopping:
+            try:
+                first = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if first is None:
+                self._stopping = True
+                return
+            batch, self._stopping = self._take(first)
+            self._tell(batch, self._outcomes(batch))
 
     def _commit(self, batch: Batch) -> list[Error | None]:
         """Apply and commit ``batch`` at once: each caller's ops, or (its own refusal) none of
@@ -522,13 +565,10 @@ class SqliteStore(GroupCommit):
                 applied = self._apply_each(batch)
             outcomes, last_hash = applied
             self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except sqlite3.Error as exc:  # nothing of the batch is on disk; the next is tried anew
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-            failure = STORE_FAILED(f"commit failed: {exc}")
-            # The service's memory is ahead of the disk now: refuse every later write.
-            self._failed = failure
-            raise failure from exc
+            raise STORE_FAILED(f"commit failed: {exc}") from exc
         self._last_hash = last_hash
         return outcomes
 

@@ -1,6 +1,6 @@
 """The issuance's fast calls answer as the framework does when answering a refusal itself
-fails (the store failed, so the refusal's audit record cannot be made durable): our JSON
-``internal_error``, not the server's bare text."""
+fails (the store failed, so the refusal's audit record cannot be made durable): 503
+``issuer_store_failed`` (the service unavailable, not a bug), in the endpoint's JSON shape."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cli.harness import free_port, serving
 from issuer.app import create_app
 from issuer.errors import STORE_FAILED
 from tests.issuer.conftest import Env
+from tests.issuer.test_store_refusals import full_disk
 
 
 @pytest.fixture
@@ -25,15 +26,34 @@ def bases(env: Env) -> Iterator[tuple[str, str]]:
         yield fast_url, routed_url
 
 
-def test_a_refusal_that_cannot_be_recorded_answers_as_the_framework_does(
-    env: Env, bases: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("failed", ["earlier", "now"])
+@pytest.mark.parametrize(
+    ("path", "form", "civicid_error"),
+    [
+        ("/token", {"grant_type": "password"}, "issuer_store_failed"),  # OAuth's shape
+        ("/staff/offers", None, None),  # ours: no API key, refused and audited
+    ],
+)
+def test_a_refusal_that_cannot_be_recorded_is_the_store_unavailable(
+    env: Env,
+    bases: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    failed: str,
+    path: str,
+    form: dict[str, str] | None,
+    civicid_error: str | None,
 ) -> None:
-    monkeypatch.setattr(env.issuer.store, "_failed", STORE_FAILED("the disk failed"))
+    if failed == "earlier":  # the store refuses at once (its memory could not be read again)
+        monkeypatch.setattr(env.issuer.store, "_failed", STORE_FAILED("the disk failed"))
+    else:  # the disk refuses the refusal's audit record: its commit fails
+        full_disk(env.store, monkeypatch).full = True
     answers = [
-        httpx.post(f"{base}/token", data={"grant_type": "password"}, timeout=30) for base in bases
+        httpx.post(f"{base}{path}", data=form, json=None if form else {}, timeout=30)
+        for base in bases
     ]
     fast, routed = answers
-    assert fast.status_code == routed.status_code == 500
+    assert fast.status_code == routed.status_code == 503
     assert fast.headers["content-type"] == routed.headers["content-type"] == "application/json"
     assert fast.json() == routed.json()
-    assert fast.json()["error"] == "internal_error"
+    assert fast.json()["error"] == "issuer_store_failed"
+    assert fast.json().get("civicid_error") == civicid_error
