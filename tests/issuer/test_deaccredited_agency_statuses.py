@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
 from tests.issuer.conftest import Env, refused
+from tests.issuer.test_bad_input import offer
 from tests.issuer.test_status import issue, on_ledger
 
 
@@ -38,3 +39,16 @@ def test_while_accredited_a_suspension_is_lifted(env: Env) -> None:
     env.issuer.set_status(env.clerk(), issued.id, "reinstate")
     env.issuer.publish()
     assert on_ledger(env, issued) == {STATUS_VALID}
+
+
+def test_lifting_a_suspension_asks_the_ledger_not_the_remembered_accreditation(
+    env: Env,
+) -> None:
+    issued = issue(env)
+    env.issuer.set_status(env.clerk(), issued.id, "suspend")
+    env.issuer.publish()
+    env.world.revoke_accreditation(env.accreditation)
+    offer(env, record="REG-REMEMBERED")  # the accreditation read before is still remembered
+    refused(env, lambda: env.issuer.set_status(env.clerk(), issued.id, "reinstate"),
+            "accreditation_revoked")  # fmt: skip
+    assert on_ledger(env, issued) == {STATUS_SUSPENDED}
