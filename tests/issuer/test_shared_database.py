@@ -30,7 +30,7 @@ from issuer.pg_store import PgStore
 from issuer.records import ISSUED, LOCKED
 from issuer.service import Issuer
 from issuer.store import PutOffer, SpendNonce, verify_audit_chain
-from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
+from tests.issuer.conftest import CONFIG, Clock, Env, LedgerWorld, make_env, sample_claims
 from tests.issuer.test_bad_input import (
     credential_request,
     good_proof,
@@ -359,3 +359,50 @@ def test_a_write_on_a_row_changed_since_it_was_read_is_a_conflict(pair: Pair) ->
     with pytest.raises(Error) as spent:
         pair.other.store.write([SpendNonce(nonce)])
     assert STORE_CONFLICT.matches(spent.value)
+
+
+def test_an_offer_fetched_at_the_other_is_not_served_again_from_memory(pair: Pair) -> None:
+    made = offer(pair.env)  # in the first issuer's memory, not fetched
+    pair.other.fetch_offer(made.offer.id)
+    with pytest.raises(Error) as caught:
+        pair.one.fetch_offer(made.offer.id)
+    assert caught.value.code == "offer_already_fetched"
+
+
+def test_an_offer_fetched_at_the_other_between_read_and_write_is_served_once(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other process wins after the first read the offer: the first's write finds it
+    changed (a conflict), reads it again and refuses: served once, the audit log one chain."""
+    made = offer(pair.env)
+    store = pair.one.store
+    read = store.offer
+    raced: list[dict[str, Any]] = []
+
+    def read_then_lose(offer_id: str) -> Any:
+        found = read(offer_id)
+        if not raced:
+            raced.append(pair.other.fetch_offer(offer_id))
+        return found
+
+    monkeypatch.setattr(store, "offer", read_then_lose)
+    with pytest.raises(Error) as caught:
+        pair.one.fetch_offer(made.offer.id)
+    assert caught.value.code == "offer_already_fetched"
+    assert len(raced) == 1
+    fetches = [e for e in pair.one.audit(limit=500) if e.action == "offer.fetch"]
+    assert [(e.subject, e.outcome) for e in fetches] == [(made.offer.id, "ok")]
+    verify_audit_chain(pair.one.audit(limit=500))
+
+
+def test_expiry_at_one_clears_the_offers_made_at_the_other(pair: Pair) -> None:
+    env = pair.env
+    mine = offer(env, record="REG-MINE")
+    theirs = pair.other.create_offer(
+        env.clerk(), configuration=CONFIG, record="REG-THEIRS", claims=sample_claims()
+    )
+    env.clock.offset = env.settings.offer_ttl + 1
+    assert pair.one.expire_offers() == 1  # its own in memory; the other's by the store's rule
+    for made in (mine, theirs):
+        stored = pair.one.store.offer(made.offer.id)
+        assert stored is not None and (stored.claims, stored.code) == (None, None)
