@@ -22,6 +22,7 @@ from verifier.errors import (
     REQUEST_EXPIRED,
     REQUEST_UNKNOWN,
 )
+from verifier.poll import POLLED_COLUMNS, Polled, decision_text
 from verifier.store import (
     COLUMNS,
     KEEP_NONCES_SECONDS,
@@ -106,6 +107,16 @@ class PgStore:
     def by_transaction(self, transaction_id: str) -> PendingRequest:
         return self._one("transaction_id", transaction_id)
 
+    def poll(self, transaction_id: str) -> Polled:
+        with self.db.read() as conn:
+            row = conn.execute(
+                f"SELECT {POLLED_COLUMNS} FROM requests WHERE transaction_id = %s",  # noqa: S608 - a constant
+                (transaction_id,),
+            ).fetchone()
+        if row is None:
+            raise REQUEST_UNKNOWN("no request with this transaction id")
+        return Polled(*row)
+
     def fetch_request_object(self, request_id: str, now: int) -> str:
         """The request object, once (RFC 9101 §5.2 request_uri; ours: single use)."""
         with self.db.transaction() as conn:
@@ -155,7 +166,7 @@ class PgStore:
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE requests SET decision = %s, receipt = %s WHERE state = %s",
-                (json.dumps(decision), receipt, state),
+                (decision_text(decision), receipt, state),
             )
             conn.execute("INSERT INTO audit (record) VALUES (%s)", (json.dumps(audit),))
 

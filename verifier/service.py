@@ -47,6 +47,7 @@ from verifier.policy import (
     policies_named,
     require_accredited,
 )
+from verifier.poll import poll_answer
 from verifier.settings import CONFIG_FILE, VerifierSettings
 from verifier.snapshot import Snapshot
 from verifier.store import DeskStore, PendingRequest, Store
@@ -306,6 +307,13 @@ class Verifier:
             "expires_at": pending.expires,
             "decision": pending.decision,
         }
+
+    def poll(self, transaction_id: str) -> bytes:
+        """``transaction``'s answer as the page's poll sends it (``verifier.poll``): the same
+        bytes as its wire model would write, without parsing the stored decision."""
+        polled = self.store.poll(transaction_id)
+        policy = self.policies.get(polled.policy)
+        return poll_answer(polled, policy.title if policy else polled.policy, self.clock())
 
     # -- answers ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from verifier.errors import (
     REQUEST_UNKNOWN,
     VERIFIER_STORE_FAILED,
 )
+from verifier.poll import POLLED_COLUMNS, Polled, decision_text, status_of
 
 T = TypeVar("T")
 
@@ -89,13 +90,7 @@ class PendingRequest:
     receipt: str | None = None
 
     def status(self, now: int) -> str:
-        if self.decision is not None:
-            return "decided"
-        if self.answered is not None:
-            return "checking"
-        if self.expires <= now:
-            return "expired"
-        return "fetched" if self.fetched is not None else "waiting"
+        return status_of(self.expires, self.fetched, self.answered, self.decision is not None, now)
 
 
 COLUMNS: Final = (
@@ -139,6 +134,7 @@ class DeskStore(Protocol):
     def add_request(self, request: PendingRequest) -> None: ...
     def by_state(self, state: str) -> PendingRequest: ...
     def by_transaction(self, transaction_id: str) -> PendingRequest: ...
+    def poll(self, transaction_id: str) -> Polled: ...
     def fetch_request_object(self, request_id: str, now: int) -> str: ...
     def claim_answer(self, state: str, now: int) -> PendingRequest: ...
     def save_decision(
@@ -309,6 +305,15 @@ class Store:
     def by_transaction(self, transaction_id: str) -> PendingRequest:
         return self._one("transaction_id", transaction_id)
 
+    def poll(self, transaction_id: str) -> Polled:
+        rows = self._read(
+            f"SELECT {POLLED_COLUMNS} FROM requests WHERE transaction_id = ?",  # noqa: S608
+            (transaction_id,),
+        )
+        if not rows:
+            raise REQUEST_UNKNOWN("no request with this transaction id")
+        return Polled(*rows[0])
+
     def fetch_request_object(self, request_id: str, now: int) -> str:
         """The request object, once (RFC 9101 §5.2 request_uri; ours: single use)."""
 
@@ -349,12 +354,12 @@ class Store:
         self, state: str, decision: dict[str, Any], receipt: str | None, audit: dict[str, Any]
     ) -> None:
         """The decision, the receipt and the audit record, in one commit."""
-        decision_text, audit_text = json.dumps(decision), json.dumps(audit)
+        decided, audit_text = decision_text(decision), json.dumps(audit)
 
         def work(db: sqlite3.Connection) -> None:
             db.execute(
                 "UPDATE requests SET decision = ?, receipt = ? WHERE state = ?",
-                (decision_text, receipt, state),
+                (decided, receipt, state),
             )
             db.execute("INSERT INTO audit (record) VALUES (?)", (audit_text,))
 

@@ -117,11 +117,12 @@ async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
     responses=errors(404),
 )
 async def transaction(transaction_id: str, verifier: VerifierDep) -> Response:
+    # The model's bytes, written by hand (verifier.poll): the page asks again and again.
     if verifier.store.reads_in_place:  # a read that never waits: no thread hand-off
-        data = verifier.transaction(transaction_id)
+        body = verifier.poll(transaction_id)
     else:
-        data = await in_thread(verifier.transaction, transaction_id)
-    return answer(wire.Transaction.model_validate(data))
+        body = await in_thread(verifier.poll, transaction_id)
+    return Response(body, media_type="application/json", headers=NO_STORE)
 
 
 @router.get(
