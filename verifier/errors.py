@@ -69,6 +69,11 @@ VERIFIER_NOT_INITIALIZED = declare(
 VERIFIER_STORE_FAILED = declare(
     "verifier_store_failed", StorageError, "the verifier's store cannot be read or written"
 )
+VERIFIER_STORE_DAMAGED = declare(
+    "verifier_store_damaged",
+    StorageError,
+    "the verifier's store is damaged (empty, or not its database): it was left as it is",
+)
 VERIFIER_INIT_FAILED = declare(
     "verifier_init_failed", StorageError, "init could not write the desk's files; nothing changed"
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -31,15 +31,15 @@ from verifier.errors import (
     REQUEST_ALREADY_FETCHED,
     REQUEST_EXPIRED,
     REQUEST_UNKNOWN,
+    VERIFIER_STORE_DAMAGED,
     VERIFIER_STORE_FAILED,
 )
 from verifier.poll import POLLED_COLUMNS, Polled, decision_text, status_of
+from verifier.store_file import private
 
 T = TypeVar("T")
 
 SCHEMA_VERSION: Final = 1
-DIRECTORY_MODE: Final = 0o700
-FILE_MODE: Final = 0o600
 # Another process holding the write lock finishes a commit in milliseconds; wait that long.
 BUSY_TIMEOUT_MS: Final = 5000
 # Answered and expired requests are kept this long (so a late poll still gets its decision),
@@ -48,6 +48,8 @@ KEEP_REQUESTS_SECONDS: Final = 24 * 3600
 # Spent nonces are random and single-use; kept a week, far past any request's lifetime.
 KEEP_NONCES_SECONDS: Final = 7 * 24 * 3600
 MAX_AUDIT_ROWS_LISTED: Final = 10_000
+# What SQLite says of a file that is no database, or a damaged one (SQLITE_NOTADB, _CORRUPT).
+DAMAGED: Final = re.compile(r"not a database|malformed")
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,18 +111,6 @@ def request_of(row: Sequence[Any] | None) -> PendingRequest | None:
     return PendingRequest(*values)
 
 
-def private(path: Path) -> None:
-    """Requests and decisions are the desk's and its citizens' business: the store's folder
-    is 0700 and its file 0600 (SQLite gives its journal files the file's mode), whatever the
-    umask, and are made so again if found open (as ``civicid up`` once left them)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
-    if path.parent.stat().st_mode & 0o077:
-        path.parent.chmod(DIRECTORY_MODE)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE))
-    if path.stat().st_mode & 0o077:
-        path.chmod(FILE_MODE)
-
-
 class DeskStore(Protocol):
     """What the desk needs from a store: ``Store`` (SQLite, the embedded default) and
     ``verifier.pg_store.PgStore`` (PostgreSQL) both hold every rule below across processes."""
@@ -172,7 +162,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            private(path)
+            private(path, SCHEMA, SCHEMA_VERSION)
             self._db = sqlite3.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
@@ -194,6 +184,9 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):
                 self._db.close()
+            # SQLite's header found, and no database (or a damaged one) after it.
+            if isinstance(exc, sqlite3.DatabaseError) and DAMAGED.search(str(exc)):
+                raise VERIFIER_STORE_DAMAGED(f"{path}: {exc}") from exc
             raise VERIFIER_STORE_FAILED(f"{path}: {exc}") from exc
         self._lock = threading.Lock()  # the connection: one user at a time
         self._read_lock = threading.Lock()  # the reader's connection: one user at a time

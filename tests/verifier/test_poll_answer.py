@@ -42,8 +42,14 @@ def model_bytes(polled: Polled, title: str, now: int) -> bytes:
 def decision(text: str = "", *, eligible: bool = True, size: int | None = 7) -> Decision:
     outcomes = (
         Outcome("signature", "Issuer signature", PASSED, "RFC 9901 §7.1", None, text),
-        Outcome("status", f"Status {text}", FAILED if not eligible else PASSED, "TSL §8",
-                None if eligible else "status_revoked", f"revoked {text}"),  # fmt: skip
+        Outcome(
+            "status",
+            f"Status {text}",
+            PASSED if eligible else FAILED,
+            "TSL §8",
+            None if eligible else "status_revoked",
+            f"revoked {text}",
+        ),
         Outcome("policy", "Policy", SKIPPED if not eligible else PASSED, "ours"),
     )
     return Decision(
