@@ -4,6 +4,7 @@ it. JWT claims (``iat``, ``exp``, ``nbf``) stay NumericDate integers, as RFC 751
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,6 +25,13 @@ def system_clock() -> int:
     return int(time.time())
 
 
+# The same second is written again and again (a request's expiry when it is made and at each
+# poll, a decision's time in its JSON and its audit record): the last ones written are kept.
+# A string of ~20 characters each: at most ~0.1 MB.
+REMEMBERED_TIMES: Final = 1024
+
+
+@functools.lru_cache(maxsize=REMEMBERED_TIMES)
 def rfc3339(ts: int) -> str:
     """``ts`` (seconds since the epoch) as an RFC 3339 UTC string, e.g. 2026-11-25T10:00:00Z."""
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
