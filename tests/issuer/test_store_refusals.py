@@ -21,7 +21,7 @@ from civicid.errors import Error
 from civicid.status_list import STATUS_INVALID, STATUS_VALID
 from issuer.errors import STORE_FAILED
 from issuer.records import OFFERED, REDEEMED
-from issuer.store import PutClerk, PutIssued, SqliteStore, verify_audit_chain
+from issuer.store import PutClerk, PutIssued, PutOffer, SqliteStore, verify_audit_chain
 from tests.issuer.conftest import Env
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, token_request
 from tests.issuer.test_found_group_commit import WAIT_SECONDS, clerk
@@ -154,6 +154,48 @@ def test_a_revocation_the_disk_refused_is_neither_kept_nor_published(
     assert revoked.status == STATUS_INVALID
     env.issuer.publish()
     assert on_ledger(env, issued) == {STATUS_INVALID}
+
+
+def test_a_write_queued_behind_a_refused_one_is_settled_before_memory_is_read(
+    env: Env, disk: FullDisk
+) -> None:
+    """An offer queued while a refused commit is under way is committed (the disk has room by
+    then) before memory is read again: it is in memory as on disk."""
+    in_commit, go_on = threading.Event(), threading.Event()
+    execute = disk.execute
+
+    def slow_commit(sql: str, *args: Any) -> sqlite3.Cursor:
+        if disk.full and sql == "COMMIT":
+            in_commit.set()
+            go_on.wait(WAIT_SECONDS)
+            raise sqlite3.OperationalError(DISK_FULL)
+        return execute(sql, *args)
+
+    disk.execute = slow_commit  # type: ignore[method-assign]  # the commit held open
+    disk.full = True
+    lost: list[str] = []
+
+    def first() -> None:
+        try:
+            offer(env, record="REG-LOST")
+        except Error as exc:
+            lost.append(exc.code)
+
+    refusing = threading.Thread(target=first)
+    refusing.start()
+    assert in_commit.wait(WAIT_SECONDS)
+    queued: list[Any] = []
+    behind = threading.Thread(target=lambda: queued.append(offer(env, record="REG-QUEUED")))
+    behind.start()
+    while env.store._queue.qsize() == 0 and not go_on.wait(0.01):  # type: ignore[attr-defined]
+        pass  # the second offer queued behind the commit
+    disk.full = False
+    go_on.set()
+    refusing.join(WAIT_SECONDS)
+    behind.join(WAIT_SECONDS)
+    assert lost == ["issuer_store_failed"]
+    assert len(queued) == 1 and queued[0].offer.id in env.issuer.offers.by_id
+    memory_is_disk(env)
 
 
 def test_a_full_disk_refuses_every_caller_then_takes_writes_once_it_has_room(
@@ -298,12 +340,15 @@ def test_a_publication_snapshot_holding_a_change_refused_meanwhile_is_taken_anew
     apply = SqliteStore._apply
 
     def refusing(self: SqliteStore, op: Any, last_hash: str) -> str:
+        if isinstance(op, PutOffer) and op.offer.record == "REG-REFUSED":
+            raise sqlite3.IntegrityError("refused")
         if isinstance(op, PutIssued) and op.issued.status == STATUS_INVALID:
             gate.wait(WAIT_SECONDS)  # until the publication's snapshot holds it
             raise sqlite3.IntegrityError("refused")
         return apply(self, op, last_hash)
 
     monkeypatch.setattr(SqliteStore, "_apply", refusing)
+    refused(lambda: offer(env, record="REG-REFUSED"))  # memory read again once before
     _, revoking = env.issuer._set_status_begin(env.clerk(), issued.id, "revoke")
     published: list[Any] = []
     publisher = threading.Thread(target=lambda: published.append(env.issuer.publish()))
