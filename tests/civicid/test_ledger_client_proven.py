@@ -1,6 +1,6 @@
 """``proven``: an entry of an answer, given as its JSON or as its wire model, proven included
-in a checkpoint; one that is not an entry, comes without its transaction or is not in the
-tree is refused with its code."""
+in a checkpoint; one that is not an entry, comes without its transaction, is not ASCII (no
+transaction is) or is not in the tree is refused with its code."""
 
 from __future__ import annotations
 
@@ -66,3 +66,12 @@ def test_what_is_no_proven_entry(client: LedgerClient, text: str) -> None:
         with pytest.raises(Error) as exc:
             client.proven(bad, checkpoint)
         assert exc.value.code == code, bad
+
+
+def test_an_entry_that_is_not_ascii_is_unreadable(client: LedgerClient, text: str) -> None:
+    tree, checkpoint = tree_with(text)
+    item = {"seq": 1, "transaction": text + "\u00e9", "inclusion": tree.inclusion_proof(1, 3)}
+    with pytest.raises(Error) as exc:
+        client.proven(item, checkpoint)
+    assert exc.value.code == "ledger_answer_malformed"
+    assert exc.value.message.startswith("unreadable entry: ")

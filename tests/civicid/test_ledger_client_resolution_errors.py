@@ -2,7 +2,8 @@
 error's code and title, each bounded, raised as the class its HTTP status names (another
 status: unavailable); an answer without an error result is the HTTP error, or malformed; a
 "not found" of the latest version is believed only with a proof of absence, one of a version
-asked for is the ledger's word (there is no absence to prove)."""
+asked for is the ledger's word (there is no absence to prove). A result whose members are
+not what a resolution holds is unreadable; the DID is asked for as written, colons and all."""
 
 from __future__ import annotations
 
@@ -103,3 +104,29 @@ def test_not_found_of_a_version_asked_for_is_the_ledgers_word(option: str) -> No
     error = raised(ledger(404, result("notFound", "no such version")), **{option: value})
     assert isinstance(error, NotFound)
     assert (error.code, error.message) == ("notFound", "no such version")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"didDocumentMetadata": [1, 2]}, {"didResolutionMetadata": ["proof"]}],
+    ids=["metadata-a-list", "resolution-metadata-a-list"],
+)
+def test_a_result_that_is_no_resolution_is_unreadable(body: Any) -> None:
+    error = raised(ledger(200, body))
+    assert error.code == "ledger_answer_malformed"
+    assert error.message.startswith("unreadable resolution: ")
+
+
+def test_the_did_is_sent_as_it_is_written() -> None:
+    """``/1.0/identifiers/did:example:someone``, as the DID Resolution HTTP(S) binding and
+    every resolver write it: its colons are not percent-encoded."""
+    sent: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.raw_path)
+        return httpx.Response(400, json=result("did_invalid"))
+
+    transport = httpx.MockTransport(answer)
+    client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
+    assert raised(client).code == "did_invalid"
+    assert sent == [b"/1.0/identifiers/did:example:someone?withProof=true"]
