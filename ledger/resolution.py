@@ -12,7 +12,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Final
 
 from civicid import statemap
@@ -42,6 +42,9 @@ MAX_PROVEN_BYTES: Final = 32 * 1024 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
+# Standard base64 with padding (``civicid.encoding.b64_encode``) as bytes, called from C by
+# ``map``: a proof's hashes are most of what a first answer with proofs encodes.
+b64: Final = partial(binascii.b2a_base64, newline=False)
 # The result's resolution metadata when it has a document (``json.dumps`` of it).
 DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
 # Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
@@ -288,9 +291,7 @@ class Resolver:
             if not entry.translate(None, JSON_SAFE)  # nothing left once those are taken out
             else json.dumps(entry.decode("ascii")).encode()
         )
-        inclusion = b'", "'.join(
-            binascii.b2a_base64(h, newline=False) for h in self.ledger.inclusion_proof(seq, size)
-        )
+        inclusion = b'", "'.join(map(b64, self.ledger.inclusion_proof(seq, size)))
         return b'{"seq": %d, "transaction": %s, "inclusion": [%s]}' % (
             seq,
             transaction,
@@ -345,14 +346,14 @@ def role_json(role: str) -> bytes:
 
 def map_proof_json(proof: MapProof) -> bytes:
     """``json.dumps(proof.to_json())``, written straight from the proof's hashes."""
-    siblings = b'", "'.join(binascii.b2a_base64(h, newline=False) for h in proof.siblings)
+    siblings = b'", "'.join(map(b64, proof.siblings))
     if proof.leaf is None:
         leaf = b"null"
     else:
         key, value = proof.leaf
         leaf = b'{"key": "%s", "value": "%s"}' % (
-            binascii.b2a_base64(key, newline=False),
-            binascii.b2a_base64(value, newline=False),
+            b64(key),
+            b64(value),
         )
     return b'{"siblings": [%s], "leaf": %s}' % (
         b'"' + siblings + b'"' if siblings else b"",
