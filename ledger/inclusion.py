@@ -11,6 +11,12 @@ makes whole and kept per (size, d); every other proof at that size is the tree's
 ``end`` with it put back in its place, the very hashes the tree's proof at ``size`` holds
 (a test compares them for every index of many sizes).
 
+A consistency proof from ``old`` to ``size`` (RFC 9162 §2.1.4) is the old tree's last
+complete subtree (unless it is the whole old tree) and that subtree's path in the new tree:
+the upper part of leaf ``old - 1``'s inclusion path, so the same ragged edge, with the same
+hash at the same level (``d`` of leaf ``old - 1``). So it too is the tree's proof at ``end``
+with that hash put back, past the seed and the subtree's ``d - level`` lower siblings.
+
 Only for a tree whose first ``size`` leaves never change once proven at ``size``: the
 ledger proves only at sizes it has made durable, and its tree only grows.
 """
@@ -54,6 +60,26 @@ class RightEdge:
         path = self.tree.inclusion_proof(seq, end)
         path.insert(d, rest)
         return path
+
+    def consistency(self, old: int, size: int) -> list[bytes]:
+        """PROOF(old, D[0:size]); the caller has checked ``0 < old <= size <= tree size``."""
+        if old == size:
+            return []
+        d = ((old - 1) ^ size).bit_length() - 1  # leaf old - 1's, as ``proof`` finds it
+        end = size >> d << d
+        if end == size or old == end:  # no ragged edge, or none below the old tree's seed
+            return self.tree.consistency_proof(old, size)
+        level = (old & -old).bit_length() - 1  # the old tree's last complete subtree's
+        at = (old >> level != 1) + d - level  # the seed (unless the whole old tree), siblings
+        edge = self._kept.get(size)
+        rest = edge.get(d) if edge is not None else None
+        if rest is None:
+            whole = self.tree.consistency_proof(old, size)
+            self._keep(size, d, whole[at])
+            return whole
+        proof = self.tree.consistency_proof(old, end)
+        proof.insert(at, rest)
+        return proof
 
     def _keep(self, size: int, d: int, rest: bytes) -> None:
         with self._lock:

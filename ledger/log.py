@@ -487,7 +487,7 @@ class Ledger:
         self._check_size(new)
         if not 0 < old <= new:
             raise PROOF_OUT_OF_RANGE(f"need 0 < old <= new, got {old}, {new}")
-        return self.tree.consistency_proof(old, new)
+        return self._edge.consistency(old, new)
 
     def root(self, size: int) -> bytes:
         self._check_provable()

@@ -1,6 +1,7 @@
-"""Inclusion proofs with the right edge kept per size are the tree's own, hash for hash: every
-index of every size up to 130, a spread of indexes at sizes near 1M, in any order, with the
-kept sizes let go and asked again; the ledger serves them; what the tree refuses is refused."""
+"""Inclusion and consistency proofs with the right edge kept per size are the tree's own, hash
+for hash: every index (every old size) of every size up to 130, a spread at sizes near 1M, in
+any order, with the kept sizes let go and asked again, the edge kept by one kind of proof used
+by the other; the ledger serves them; what the tree refuses is refused."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import pytest
 
 from civicid.errors import Error
-from civicid.merkle import PROOF_OUT_OF_RANGE, MerkleTree, verify_inclusion
+from civicid.merkle import PROOF_OUT_OF_RANGE, MerkleTree, verify_consistency, verify_inclusion
 from ledger import inclusion
 from ledger.inclusion import RightEdge
 from tests.ledger.conftest import World
@@ -45,6 +46,35 @@ def test_proofs_near_a_million_in_any_order_are_the_trees_own() -> None:
         verify_inclusion(tree.leaf_hash_at(seq), seq, size, path, tree.root(size))
 
 
+def test_every_consistency_proof_of_small_trees_is_the_trees_own() -> None:
+    tree = tree_of(130)
+    edge = RightEdge(tree)
+    for size in range(1, 131):
+        for _ in range(2):  # the first hashes the edge, the second takes it as kept
+            for old in range(1, size + 1):
+                proof = edge.consistency(old, size)
+                assert proof == tree.consistency_proof(old, size), (old, size)
+        edge._kept.clear()
+        for old in range(size, 0, -1):  # kept by inclusion proofs first, then the other way
+            assert edge.proof(old - 1, size) == tree.inclusion_proof(old - 1, size)
+            assert edge.consistency(old, size) == tree.consistency_proof(old, size), (old, size)
+
+
+def test_consistency_proofs_near_a_million_in_any_order_are_the_trees_own() -> None:
+    tree = tree_of(1 << 20)
+    edge = RightEdge(tree)
+    picker = random.Random(21)  # noqa: S311  # seeded: a failure replays
+    sizes = [998_001, (1 << 20) - 1, 1 << 20, (1 << 19) + 1, 1_000_000, 699_051]
+    asks = [(old, size) for size in sizes for old in (1, 2, 3, size // 2, size - 1, size)]
+    asks += [(1 << k, size) for size in sizes for k in range(20) if 1 << k <= size]
+    asks += [(picker.randrange(1, size + 1), size) for size in sizes for _ in range(200)]
+    asks += [(picker.randrange(1, size + 1), size) for size in picker.choices(sizes, k=400)]
+    for old, size in asks:
+        proof = edge.consistency(old, size)
+        assert proof == tree.consistency_proof(old, size), (old, size)
+        verify_consistency(old, size, tree.root(old), tree.root(size), proof)
+
+
 def test_a_kept_hash_is_what_the_proof_holds(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wrong kept hash would be served: the kept one is taken from the tree's proof."""
     tree = tree_of(998)  # 0b1111100110: a ragged edge for every leaf before the last 2
@@ -54,6 +84,11 @@ def test_a_kept_hash_is_what_the_proof_holds(monkeypatch: pytest.MonkeyPatch) ->
     assert edge.proof(1, 998)[9] == whole[9] == tree.inclusion_proof(1, 998)[9]
     edge._kept[998][9] = bytes(32)
     assert edge.proof(1, 998) != tree.inclusion_proof(1, 998)  # the kept hash is used
+    assert edge.consistency(3, 998) != tree.consistency_proof(3, 998)  # by both kinds
+    edge._kept.clear()
+    whole = edge.consistency(3, 998)  # old 3: its seed, then 9 siblings below the edge
+    assert edge._kept == {998: {9: whole[10]}}
+    assert edge.proof(0, 998) == tree.inclusion_proof(0, 998)
 
 
 def test_what_the_tree_refuses_is_refused(world: World) -> None:
@@ -69,3 +104,11 @@ def test_what_the_tree_refuses_is_refused(world: World) -> None:
             assert world.ledger.inclusion_proof(seq, at) == world.ledger.tree.inclusion_proof(
                 seq, at
             )
+        for old in range(1, at + 1):
+            assert world.ledger.consistency_proof(old, at) == world.ledger.tree.consistency_proof(
+                old, at
+            )
+    for old, at in [(0, size), (-1, size), (2, 1), (1, size + 1), (True, size)]:
+        with pytest.raises(Error) as refused:
+            world.ledger.consistency_proof(old, at)
+        assert PROOF_OUT_OF_RANGE.matches(refused.value), (old, at)
