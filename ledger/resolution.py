@@ -103,7 +103,10 @@ def error_result(error: Error) -> Resolution:
 
 
 class Kept:
-    """Rendered answers by key, ``limit`` bytes of them at most, the oldest let go first."""
+    """Rendered answers by key, ``limit`` bytes of them at most, the least recently answered
+    let go first: a DID asked again and again (an agency's, a desk's) stays kept while a
+    pass over more DIDs than fit goes through, where letting the oldest go first made it
+    rendered again once per pass."""
 
     __slots__ = ("answers", "limit", "size")
 
@@ -113,7 +116,11 @@ class Kept:
         self.size = 0  # the answers' bytes
 
     def get(self, key: Any) -> bytes | None:
-        return self.answers.get(key)
+        answers = self.answers
+        body = answers.pop(key, None)
+        if body is not None:
+            answers[key] = body  # now the most recently answered
+        return body
 
     def put(self, key: Any, body: bytes) -> None:
         if key in self.answers or len(body) > self.limit:

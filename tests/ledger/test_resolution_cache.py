@@ -200,3 +200,24 @@ def test_the_rendered_answers_kept_stay_within_their_bound(
     resolver = Resolver(world.ledger)
     assert json.loads(resolver.resolve(dids[0], with_proof=with_proof).body)["didDocument"]
     assert not getattr(resolver, kept).answers  # larger than the bound: not kept
+
+
+@pytest.mark.parametrize("kept", ["proven", "results"])
+def test_an_answer_asked_again_is_kept_over_those_asked_once(world: World, kept: str) -> None:
+    """The least recently answered is let go first: a DID asked between others stays kept
+    while more DIDs than fit pass through."""
+    hot = world.register().did
+    others = [world.register().did for _ in range(6)]
+    resolver = Resolver(world.ledger)
+    with_proof = kept == "proven"
+    cache: resolution.Kept = getattr(resolver, kept)
+    first = resolver.resolve(hot, with_proof=with_proof).body
+    cache.limit = cache.size * 3 + cache.size // 2  # three answers fit, never four
+    for did in others:
+        resolver.resolve(did, with_proof=with_proof)
+        assert first in cache.answers.values()  # never let go, so never rendered again
+        assert resolver.resolve(hot, with_proof=with_proof).body == first
+        assert len(cache.answers) <= 3
+    assert list(cache.answers.values())[-1] == first  # the most recently answered
+    kept_dids = [json.loads(body)["didDocument"]["id"] for body in cache.answers.values()]
+    assert kept_dids == [others[-2], others[-1], hot]
