@@ -117,10 +117,11 @@ class Verified:
 def check_issuer_header(presentation: Presentation, *, typ: str | Collection[str]) -> None:
     """Step 2: the issuer JWT's header, before any key is looked up."""
     header = presentation.jws.header
-    allowed = {typ} if isinstance(typ, str) else set(typ)
+    found = header.get("typ")
     # 2a. typ (pitfall 7): a status list or KB-JWT signed by the same key is no credential.
-    if not isinstance(header.get("typ"), str) or header["typ"] not in allowed:
-        raise SDJWT_TYP_INVALID(f"typ must be one of {sorted(allowed)}, got {header.get('typ')!r}")
+    if not isinstance(found, str) or (found != typ if isinstance(typ, str) else found not in typ):
+        allowed = [typ] if isinstance(typ, str) else sorted(typ)
+        raise SDJWT_TYP_INVALID(f"typ must be one of {allowed}, got {found!r}")
     # 2b. alg on the allow-list: never none, never HMAC (RFC 9901 §7.1 step 2.1, pitfall 8).
     if header.get("alg") not in SIGNING_ALGS:
         raise SDJWT_ALG_NOT_ALLOWED(f"algorithm {header.get('alg')!r} is not allowed")
@@ -159,9 +160,14 @@ def _numeric_date(claims: dict[str, Any], name: str, code: Code = SDJWT_MALFORME
     value = claims.get(name)
     if value is None:
         return None
-    if type(value) not in (int, float) or not math.isfinite(value):
+    if type(value) is int:  # the usual case
+        try:
+            return float(value)
+        except OverflowError as exc:  # beyond a double: no time anyone means
+            raise code(f"{name} must be a NumericDate") from exc
+    if type(value) is not float or not math.isfinite(value):
         raise code(f"{name} must be a NumericDate")
-    return float(value)
+    return value
 
 
 def check_time_claims(claims: dict[str, Any], *, now: int, skew: int = CLOCK_SKEW) -> None:

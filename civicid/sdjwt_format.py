@@ -235,21 +235,48 @@ class Presentation:
         return self.text if self.kb_jwt is None else self.text[: -len(self.kb_jwt)]
 
 
+# A JWS header's text is the same in every credential one issuer key signs, and in every key
+# binding one wallet algorithm makes: a header read is kept by its exact text (the same text
+# is the same JSON) when its members are all strings (typ, alg, kid), so that the copy each
+# caller gets to check is whole. Up to this many headers, then the memory starts over:
+# nothing is lost but the time to read one again.
+MAX_KEPT_HEADERS: Final = 1024
+# Longest header text kept: ours are ~100 characters; 1,024 kept headers of this size are
+# at most a few MiB, where a header that carried a certificate chain could be far larger.
+MAX_KEPT_HEADER_CHARS: Final = 1024
+_HEADERS: dict[str, dict[str, Any]] = {}
+
+
+def _header(text: str, code: Code) -> dict[str, Any]:
+    """A JWS header's JSON object, from its base64url text, or ``code``."""
+    kept = _HEADERS.get(text)
+    if kept is None:
+        kept = loads_strict(b64url_decode_strict(text, code), code)
+        if not isinstance(kept, dict):
+            raise code("a JWT header is a JSON object")
+        if len(text) <= MAX_KEPT_HEADER_CHARS and all(type(v) is str for v in kept.values()):
+            if len(_HEADERS) >= MAX_KEPT_HEADERS:
+                _HEADERS.clear()
+            _HEADERS[text] = kept
+    return dict(kept)  # the kept one is never handed out: a caller may change its own
+
+
 def parse_jws(token: str, code: Code) -> CompactJWS:
     parts = token.split(".")
     # An empty signature is let through, so that `alg: none` is refused by name at the alg check
     # (and could never verify anyway); an empty header or payload fails as JSON.
     if len(parts) != 3:
         raise code("a JWT has three dot-separated parts")
-    header = loads_strict(b64url_decode_strict(parts[0], code), code)
-    if not isinstance(header, dict):
-        raise code("a JWT header is a JSON object")
+    head, body, signature = parts
+    header = _header(head, code)
+    # Positional: the fields in their declared order (header, payload, signing input,
+    # signature, text), a little cheaper than by name on every token.
     return CompactJWS(
-        header=header,
-        payload=b64url_decode_strict(parts[1], code),
-        signing_input=f"{parts[0]}.{parts[1]}".encode(),
-        signature=b64url_decode_strict(parts[2], code),
-        text=token,
+        header,
+        b64url_decode_strict(body, code),
+        f"{head}.{body}".encode(),
+        b64url_decode_strict(signature, code),
+        token,
     )
 
 
@@ -265,19 +292,13 @@ def parse(presentation: str) -> Presentation:
     if len(parts) - 2 > MAX_DISCLOSURES:
         raise SDJWT_TOO_LARGE(f"more than {MAX_DISCLOSURES} Disclosures")
     disclosures = tuple(parts[1:-1])
-    if not all(disclosures):
+    if "" in disclosures:
         raise SDJWT_MALFORMED("an empty Disclosure between two '~'")
     jws = parse_jws(parts[0], SDJWT_MALFORMED)
     payload = loads_strict(jws.payload, SDJWT_MALFORMED)
     if not isinstance(payload, dict):
         raise SDJWT_MALFORMED("the issuer JWT's payload is a JSON object")
-    return Presentation(
-        text=presentation,
-        jws=jws,
-        payload=payload,
-        disclosures=disclosures,
-        kb_jwt=parts[-1] or None,
-    )
+    return Presentation(presentation, jws, payload, disclosures, parts[-1] or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +322,11 @@ class Processed:
 
 
 class _Walk:
-    """One pass over the payload replacing digests by Disclosures (§7.1 steps 3-5)."""
+    """One pass over the payload replacing digests by Disclosures (§7.1 steps 3-5).
+
+    The hot loops below look each digest up and place each Disclosure in line, rather than
+    through a method per digest: a presentation's walk is one of the larger costs of its
+    checks after the two signatures."""
 
     __slots__ = ("by_digest", "placed", "seen")
 
@@ -321,9 +346,10 @@ class _Walk:
         if not isinstance(digest, str):
             raise SDJWT_MALFORMED("a digest is a string")
         # §7.1 step 4: a digest met twice (directly or via Disclosures) rejects the SD-JWT.
-        if digest in self.seen:
+        seen = self.seen
+        if digest in seen:
             raise SDJWT_DIGEST_DUPLICATE(f"digest {digest} appears twice")
-        self.seen.add(digest)
+        seen.add(digest)
         return self.by_digest.get(digest)  # step 3.3.1: no Disclosure -> a decoy or withheld
 
     def _place(self, path: ClaimPath, disclosure: Disclosure) -> None:
@@ -353,11 +379,17 @@ class _Walk:
             return out
         if not isinstance(digests, list):
             raise SDJWT_MALFORMED("_sd is an array of digests")
-        use = self._use
+        seen, by_digest, placed = self.seen, self.by_digest, self.placed
         for digest in digests:
-            disclosure = use(digest)
+            if not isinstance(digest, str):
+                raise SDJWT_MALFORMED("a digest is a string")
+            # §7.1 step 4: a digest met twice (directly or via Disclosures) rejects the SD-JWT.
+            if digest in seen:
+                raise SDJWT_DIGEST_DUPLICATE(f"digest {digest} appears twice")
+            seen.add(digest)
+            disclosure = by_digest.get(digest)
             if disclosure is None:
-                continue
+                continue  # step 3.3.1: no Disclosure -> a decoy or withheld
             name = disclosure.name
             if name is None:  # §7.1 step 3.3.2.1
                 raise SDJWT_DISCLOSURE_MALFORMED("an array-element Disclosure referenced by _sd")
@@ -365,9 +397,20 @@ class _Walk:
                 raise SDJWT_CLAIM_NAME_RESERVED(f"a Disclosure named {name!r}")
             if name in out:  # §7.1 step 3.3.2.3, pitfall 6
                 raise SDJWT_CLAIM_OVERWRITE(f"a Disclosure for {name!r}, which already exists")
+            # SD-JWT VC §2.2.2.3 / pitfall 9: registered claims and their sub-claims stay in
+            # clear (``top``: the claim is named here; else its top-level claim is path[0]).
+            if (name if top else path[0]) in NOT_DISCLOSABLE:
+                raise SDJWT_CLAIM_NOT_DISCLOSABLE(
+                    f"{name if top else path[0]!r} must not be selectively disclosed"
+                )
             claim_path = (*path, name)
-            self._place(claim_path, disclosure)
-            out[name] = self.value(disclosure.value, claim_path, depth)
+            placed.append(Placed(claim_path, disclosure))
+            value = disclosure.value
+            if isinstance(value, dict):
+                value = self.object(value, claim_path, depth + 1)
+            elif isinstance(value, list):
+                value = self.array(value, claim_path, depth + 1)
+            out[name] = value
         return out
 
     def array(self, items: list[Any], path: ClaimPath, depth: int) -> list[Any]:
@@ -396,11 +439,9 @@ def process(payload: dict[str, Any], disclosures: Sequence[Disclosure]) -> Proce
     sd_alg = payload.get(SD_ALG_KEY, SD_ALG)
     if sd_alg != SD_ALG:
         raise SDJWT_SD_ALG_UNSUPPORTED(f"_sd_alg {sd_alg!r} is not {SD_ALG}")
-    by_digest: dict[str, Disclosure] = {}
-    for disclosure in disclosures:
-        if disclosure.digest in by_digest:  # pitfall 5
-            raise SDJWT_DISCLOSURE_DUPLICATE("the same Disclosure is sent twice")
-        by_digest[disclosure.digest] = disclosure
+    by_digest = {disclosure.digest: disclosure for disclosure in disclosures}
+    if len(by_digest) != len(disclosures):  # pitfall 5: two with one digest, the same one
+        raise SDJWT_DISCLOSURE_DUPLICATE("the same Disclosure is sent twice")
     walk = _Walk(by_digest)
     claims = walk.object(payload, (), 1)
     # Step 5: every Disclosure must be referenced, directly or through another Disclosure.

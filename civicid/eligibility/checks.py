@@ -328,6 +328,9 @@ class Run:
         return self.policy.conditions
 
 
+# Every step's outcome when an earlier one failed: immutable, so made once and shared.
+_SKIPPED: Final = tuple(Outcome(step.name, step.title, SKIPPED, step.spec) for step in STEPS)
+
 RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
     "structure": Run.structure,
     "header": Run.header,
@@ -362,8 +365,13 @@ def asked_and_extra(
         except Error:
             continue
         received.append(name)
-    paths = [path for _, path in asked]
-    extra = sum(1 for p in disclosed if not any(along(p, path) for path in paths))
+    extra = 0
+    for disclosure in disclosed:
+        for _, path in asked:
+            if along(disclosure, path):
+                break
+        else:  # along no asked claim's path
+            extra += 1
     return tuple(sorted(received)), extra
 
 
@@ -503,9 +511,6 @@ def check_presentation(
     outcomes: list[Outcome] = []
     failed = False
     for step in STEPS:
-        if failed:
-            outcomes.append(Outcome(step.name, step.title, SKIPPED, step.spec))
-            continue
         try:
             detail = RUNNERS[step.name](run)
         except Error as exc:
@@ -513,15 +518,16 @@ def check_presentation(
                 Outcome(step.name, step.title, FAILED, step.spec, exc.code, exc.message)
             )
             failed = True
-            continue
+            break
         except Exception as exc:  # a bug must fail closed, never pass
             error = INTERNAL_ERROR(f"{type(exc).__name__} in step {step.name}")
             outcomes.append(
                 Outcome(step.name, step.title, FAILED, step.spec, error.code, error.message)
             )
             failed = True
-            continue
+            break
         outcomes.append(passed(step.name, step.title, step.spec, detail))
+    outcomes += _SKIPPED[len(outcomes) :]  # the steps after a failure, none after a pass
     received, over_disclosed = asked_and_extra(policy, run.claims, run.disclosed)
     return Decision(
         eligible=not failed,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from civicid import sdjwt_format
 from civicid.errors import Error
 from civicid.sdjwt import (
     MAX_DEPTH,
@@ -20,10 +21,17 @@ from civicid.sdjwt import (
     present,
     verify_key_binding,
 )
-from civicid.sdjwt_format import SDJWT_MALFORMED, b64url_decode_strict, base64url, loads_strict
+from civicid.sdjwt_format import (
+    SDJWT_MALFORMED,
+    b64url_decode_strict,
+    base64url,
+    loads_strict,
+    parse_jws,
+)
 from tests.civicid.sdjwt_fixtures import (
     AUD,
     CLAIMS,
+    KID,
     NONCE,
     NOW,
     bind,
@@ -260,3 +268,46 @@ def test_issue_leaves_the_callers_claims_alone() -> None:
         iat=NOW,
     )
     assert json.dumps(CLAIMS, sort_keys=True) == before
+
+
+def test_a_header_read_twice_is_the_callers_own_each_time() -> None:
+    token = presentation()
+    first = parse(token).jws.header
+    first["typ"] = "changed by its reader"
+    first["jwk"] = {"kty": "oct"}
+    again = parse(token).jws.header
+    assert again == {"typ": "dc+sd-jwt", "kid": KID, "alg": "ES256"}
+    check(token)  # the kept header was not the one its first reader changed
+
+
+def test_a_header_with_members_not_strings_is_read_afresh() -> None:
+    head = base64url(json.dumps({"alg": "ES256", "x-list": ["a"]}).encode())
+    read = parse_jws(f"{head}.e30.AA", SDJWT_MALFORMED).header
+    read["x-list"].append("b")  # a member's own value, changed by its reader
+    assert parse_jws(f"{head}.e30.AA", SDJWT_MALFORMED).header["x-list"] == ["a"]
+    assert head not in sdjwt_format._HEADERS
+
+
+def test_kept_headers_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sdjwt_format, "MAX_KEPT_HEADERS", 2)
+    kept: dict[str, Any] = {}
+    monkeypatch.setattr(sdjwt_format, "_HEADERS", kept)
+    for n in range(5):
+        head = base64url(json.dumps({"alg": "ES256", "kid": f"k{n}"}).encode())
+        assert parse_jws(f"{head}.e30.AA", SDJWT_MALFORMED).header["kid"] == f"k{n}"
+        assert 1 <= len(kept) <= 2
+    long_head = base64url(json.dumps({"alg": "ES256", "kid": "k" * 2000}).encode())
+    parse_jws(f"{long_head}.e30.AA", SDJWT_MALFORMED)
+    assert long_head not in kept
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+def test_a_numeric_date_beyond_a_double_is_malformed(claim: str) -> None:
+    token = presentation(resign(credential(), lambda p: p.update({claim: 10**400})))
+    refused("sdjwt_malformed", token)
+
+
+def test_a_key_binding_time_beyond_a_double_is_malformed() -> None:
+    sd_jwt = presentation(disclose=[])
+    sd_jwt = sd_jwt[: sd_jwt.rindex("~") + 1]
+    refused("kb_malformed", bind(sd_jwt, iat=10**400))
