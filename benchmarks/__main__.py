@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from benchmarks import (
+    desk_store,
     federation,
     governance,
     issuer,
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "issuer": issuer.main,
     "postgres": postgres.main,
     "verifier": verifier.main,
+    "desk_store": desk_store.main,
     "rules": rules.main,
     "wallet": wallet.main,
     "witness": witness.main,

@@ -6,15 +6,24 @@ object is taken by ``UPDATE … WHERE fetched IS NULL``, the right to answer by 
 WHERE answered IS NULL``, a nonce by ``INSERT … ON CONFLICT DO NOTHING``; whichever process
 the row lock lets through first wins, the others see the row changed and are refused. Every
 write commits before it returns (``civicid.db``: synchronous commit).
+
+As in the SQLite store, writes that arrive while another commits are committed together
+(group commit): one transaction, each write in its own savepoint in the order they came, so
+a refusal or a failed statement undoes only its own write, and each is answered only once the
+transaction's COMMIT (one flush of the database's log) has returned.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
-from civicid.db import Database, Schema
+import psycopg
+
+from civicid.db import POOL_MAX, Conn, Database, Schema
 from verifier.errors import (
     PRESENTATION_REPLAYED,
     REQUEST_ALREADY_ANSWERED,
@@ -62,22 +71,113 @@ SCHEMA: Final = Schema(
 SELECT_REQUEST: Final = f"SELECT {COLUMNS} FROM requests"  # noqa: S608 - a constant
 
 
+T = TypeVar("T")
+
+
+# Batches committing at once in one process: as many as its pool lends connections. A write
+# that finds one free starts its own transaction at once (PostgreSQL flushes concurrent
+# COMMITs together by itself); past that, writes wait, and the next free one takes them all.
+COMMITTERS: Final = POOL_MAX
+
+
+class _Job(Generic[T]):
+    """One write waiting for a commit, and what became of it."""
+
+    __slots__ = ("done", "error", "result", "taken", "work")
+
+    def __init__(self, work: Callable[[Conn], T]) -> None:
+        self.work = work
+        self.result: T | None = None
+        self.error: BaseException | None = None
+        self.taken = False  # in a committer's batch
+        self.done = threading.Event()
+
+
 class PgStore:
     """The desk's store in the ``verifier`` schema of a PostgreSQL database."""
 
     reads_in_place = False  # a read is a round trip to the database: a thread waits for it
+    committers = COMMITTERS
 
     def __init__(self, url: str, *, wait: float | None = None) -> None:
         self.db = Database(url, SCHEMA, wait=wait)
         self.path = self.db.where  # what messages name the store by
+        self._turn = threading.Condition()  # the queue and the committers' count
+        self._queue: list[_Job[Any]] = []
+        self._committing = 0
 
     def close(self) -> None:
         self.db.close()
 
+    def _write(self, work: Callable[[Conn], T]) -> T:
+        """Run ``work`` in a write transaction and return its result once committed (or
+        raise what it raised, its writes undone). A write that finds a committer free
+        commits every write waiting by then with its own, in one transaction (group
+        commit); else it waits to be taken by the next one free."""
+        job: _Job[T] = _Job(work)
+        batch: list[_Job[Any]] = []
+        with self._turn:
+            self._queue.append(job)
+            while not job.taken and self._committing >= self.committers:
+                self._turn.wait()
+            if not job.taken:
+                batch, self._queue = self._queue, []
+                for waiting in batch:
+                    waiting.taken = True
+                self._committing += 1
+        if batch:
+            try:
+                self._commit(batch)
+            finally:
+                with self._turn:
+                    self._committing -= 1
+                    self._turn.notify_all()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result  # type: ignore[return-value]  # set: done without an error
+
+    def _commit(self, batch: list[_Job[Any]]) -> None:
+        """One transaction with a savepoint per job (a job alone in its batch has the
+        transaction to itself); nothing is answered before the COMMIT returns. If the
+        transaction fails (the connection lost, the COMMIT refused) nothing of the batch was
+        committed: every job gets that error."""
+        try:
+            with self.db.read() as conn, conn.transaction():
+                if len(batch) == 1:
+                    batch[0].result = batch[0].work(conn)
+                else:
+                    for job in batch:
+                        self._run_in_savepoint(conn, job)
+        except Exception as exc:  # alone: its refusal; else the batch's failure
+            for job in batch:
+                job.result, job.error = None, exc
+        except BaseException as exc:  # an interrupt: nothing committed; the waiters told
+            for job in batch:
+                job.result, job.error = None, exc
+            raise
+        finally:
+            for job in batch:
+                job.done.set()
+
+    def _run_in_savepoint(self, conn: Conn, job: _Job[Any]) -> None:
+        """``job`` in a savepoint of the batch's transaction: what it raises undoes its own
+        writes only (a failed statement too: the transaction goes on past its savepoint)."""
+        try:
+            with conn.transaction():
+                job.result = job.work(conn)
+        except psycopg.OperationalError:
+            raise  # the connection itself: the whole batch fails, nothing committed
+        except psycopg.Error as exc:
+            job.error = self.db.translate(exc)
+            job.error.__cause__ = exc
+        except Exception as exc:  # a refusal (ours), or a bug: its own writes undone
+            job.error = exc
+
     # -- requests ---------------------------------------------------------------------------
 
     def add_request(self, request: PendingRequest) -> None:
-        with self.db.transaction() as conn:
+        def work(conn: Conn) -> None:
             conn.execute(
                 f"INSERT INTO requests ({COLUMNS}) "  # noqa: S608 - a constant
                 "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,NULL,NULL,NULL,NULL)",
@@ -92,6 +192,8 @@ class PgStore:
                     request.expires,
                 ),
             )
+
+        self._write(work)
 
     def _one(self, column: str, value: str) -> PendingRequest:
         with self.db.read() as conn:
@@ -119,7 +221,8 @@ class PgStore:
 
     def fetch_request_object(self, request_id: str, now: int) -> str:
         """The request object, once (RFC 9101 §5.2 request_uri; ours: single use)."""
-        with self.db.transaction() as conn:
+
+        def work(conn: Conn) -> str:
             taken = conn.execute(
                 "UPDATE requests SET fetched = %s "
                 "WHERE id = %s AND fetched IS NULL AND expires > %s RETURNING request_object",
@@ -130,68 +233,81 @@ class PgStore:
             row = conn.execute(
                 "SELECT expires, fetched FROM requests WHERE id = %s", (request_id,)
             ).fetchone()
-        if row is None:
-            raise REQUEST_UNKNOWN("no such request")
-        if row[1] is not None:
-            raise REQUEST_ALREADY_FETCHED("this request was already fetched by a wallet")
-        raise REQUEST_EXPIRED("the request expired; the desk makes a new one")
+            if row is None:
+                raise REQUEST_UNKNOWN("no such request")
+            if row[1] is not None:
+                raise REQUEST_ALREADY_FETCHED("this request was already fetched by a wallet")
+            raise REQUEST_EXPIRED("the request expired; the desk makes a new one")
+
+        return self._write(work)
 
     def claim_answer(self, state: str, now: int) -> PendingRequest:
         """Take the right to answer the request named by ``state``: once, before expiry.
         The request is returned as it was before the claim (``answered`` unset)."""
-        with self.db.transaction() as conn:
+
+        def work(conn: Conn) -> PendingRequest:
             taken = conn.execute(
                 f"UPDATE requests SET answered = %s "  # noqa: S608 - a constant
                 f"WHERE state = %s AND answered IS NULL AND expires > %s RETURNING {COLUMNS}",
                 (now, state, now),
             ).fetchone()
-            if taken is None:
-                row = conn.execute(
-                    "SELECT answered FROM requests WHERE state = %s", (state,)
-                ).fetchone()
-        if taken is not None:
-            claimed = request_of(taken)
-            assert claimed is not None
-            return replace(claimed, answered=None)
-        if row is None:
-            raise REQUEST_UNKNOWN("no pending request has this state")
-        if row[0] is not None:
-            raise REQUEST_ALREADY_ANSWERED("this request was already answered")
-        raise REQUEST_EXPIRED("the request expired before the answer came")
+            if taken is not None:
+                claimed = request_of(taken)
+                assert claimed is not None
+                return replace(claimed, answered=None)
+            row = conn.execute(
+                "SELECT answered FROM requests WHERE state = %s", (state,)
+            ).fetchone()
+            if row is None:
+                raise REQUEST_UNKNOWN("no pending request has this state")
+            if row[0] is not None:
+                raise REQUEST_ALREADY_ANSWERED("this request was already answered")
+            raise REQUEST_EXPIRED("the request expired before the answer came")
+
+        return self._write(work)
 
     def save_decision(
         self, state: str, decision: dict[str, Any], receipt: str | None, audit: dict[str, Any]
     ) -> None:
         """The decision, the receipt and the audit record, in one commit."""
-        with self.db.transaction() as conn:
+        decided, audit_text = decision_text(decision), json.dumps(audit)
+
+        def work(conn: Conn) -> None:
             conn.execute(
                 "UPDATE requests SET decision = %s, receipt = %s WHERE state = %s",
-                (decision_text(decision), receipt, state),
+                (decided, receipt, state),
             )
-            conn.execute("INSERT INTO audit (record) VALUES (%s)", (json.dumps(audit),))
+            conn.execute("INSERT INTO audit (record) VALUES (%s)", (audit_text,))
+
+        self._write(work)
 
     def purge(self, now: int) -> int:
-        with self.db.transaction() as conn:
+        def work(conn: Conn) -> int:
             gone = conn.execute(
                 "DELETE FROM requests WHERE expires < %s", (now - KEEP_REQUESTS_SECONDS,)
             ).rowcount
             conn.execute("DELETE FROM nonces WHERE used < %s", (now - KEEP_NONCES_SECONDS,))
-        return int(gone)
+            return int(gone)
+
+        return self._write(work)
 
     # -- nonces, audit, status lists ------------------------------------------------------
 
     def use_nonce(self, nonce: str, now: int) -> None:
         """Spend ``nonce``; a second use, by any process sharing the database, is a replay."""
-        with self.db.transaction() as conn:
+
+        def work(conn: Conn) -> None:
             inserted = conn.execute(
                 "INSERT INTO nonces VALUES (%s, %s) ON CONFLICT (nonce) DO NOTHING", (nonce, now)
             ).rowcount
-        if inserted == 0:
-            raise PRESENTATION_REPLAYED("this nonce was already used")
+            if inserted == 0:
+                raise PRESENTATION_REPLAYED("this nonce was already used")
+
+        self._write(work)
 
     def audit(self, record: dict[str, Any]) -> None:
-        with self.db.transaction() as conn:
-            conn.execute("INSERT INTO audit (record) VALUES (%s)", (json.dumps(record),))
+        text = json.dumps(record)
+        self._write(lambda conn: conn.execute("INSERT INTO audit (record) VALUES (%s)", (text,)))
 
     def audit_trail(self, limit: int = MAX_AUDIT_ROWS_LISTED) -> list[dict[str, Any]]:
         with self.db.read() as conn:
@@ -201,12 +317,13 @@ class PgStore:
         return [json.loads(r[0]) for r in reversed(rows)]
 
     def remember_status_uri(self, uri: str, now: int) -> None:
-        with self.db.transaction() as conn:
-            conn.execute(
+        self._write(
+            lambda conn: conn.execute(
                 "INSERT INTO status_uris VALUES (%s, %s) "
                 "ON CONFLICT (uri) DO UPDATE SET seen = excluded.seen",
                 (uri, now),
             )
+        )
 
     def status_uris(self) -> list[str]:
         with self.db.read() as conn:
