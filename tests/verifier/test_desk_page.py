@@ -74,7 +74,7 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     assert page.locator("#verdict").inner_text() == "Eligible"
     assert page.evaluate("document.activeElement.id") == "result-title"
     received = page.locator("#received").inner_text()
-    assert received == "Claims received: Age 18 or over, Resident"
+    assert received == "Claims received: Resident, Age 18 or over"  # as "Asks for" says
     page.locator("#steps-box summary").click()
     steps = page.locator("#steps").inner_text()
     assert "Required claims disclosed — Resident, Age 18 or over" in steps

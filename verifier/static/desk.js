@@ -86,11 +86,24 @@
     $(id).textContent = value;
   }
 
-  function asksFor(name) {
+  function askedBy(name) {
     const data = $("asks-data");
-    if (!data) return "";
+    if (!data) return [];
     const item = data.content.querySelector('[data-name="' + CSS.escape(name) + '"]');
-    return item ? claimsWords(JSON.parse(item.dataset.claims || "[]")) : "";
+    return item ? JSON.parse(item.dataset.claims || "[]") : [];
+  }
+
+  function asksFor(name) {
+    return claimsWords(askedBy(name));
+  }
+
+  // Claims received, in the order the policy asks for them (as "Asks for" lists them).
+  function inAskedOrder(names, policy) {
+    const asked = askedBy(policy);
+    const rank = (name) => (asked.indexOf(name) < 0 ? asked.length : asked.indexOf(name));
+    return names.map((name, i) => [rank(name), i, name])
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      .map((entry) => entry[2]);
   }
 
   function describePolicy() {
@@ -185,7 +198,7 @@
       : decision.reason + " (failed check: \u201c" +
         (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
     text("received", decision.received_claims.length
-      ? "Claims received: " + claimsWords(decision.received_claims)
+      ? "Claims received: " + claimsWords(inAskedOrder(decision.received_claims, decision.policy))
       : "No claim was received.");
     const steps = $("steps");
     steps.replaceChildren();
