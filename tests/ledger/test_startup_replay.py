@@ -83,3 +83,17 @@ def test_a_replay_of_exactly_the_bound_updates_the_map_per_entry(
     world.ledger = open_ledger(world.root, clock=world.clock)
     assert deferred == []
     assert answers(world.ledger) == expected
+
+
+def test_a_replayed_state_reads_documents_back_from_the_log(world: World) -> None:
+    agency = world.register()
+    world.ledger.close()
+    snapshot_file(world).unlink()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == 0
+    state = world.ledger.state
+    state.documents.clear()  # what the replay kept parsed, evicted
+    current = state.record(agency.did).current
+    assert world.ledger.document_of(current) == agency.document
+    document = state.document(agency.did, current)
+    assert document is not None and document.did == agency.did
