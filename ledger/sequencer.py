@@ -32,6 +32,7 @@ from ledger.errors import (
     CHECKPOINT_MISMATCH,
     LEDGER_KEY_MISMATCH,
     LEDGER_READER_ONLY,
+    SNAPSHOT_HASHES_MISMATCH,
     STORE_CORRUPT,
     STORE_FAILED,
 )
@@ -388,6 +389,13 @@ def refresh_snapshot(url: str, signer: NoteSigner) -> int:
         view = reader.signed
         if view.size <= reader.snapshot_size:
             return reader.snapshot_size
+        # The new snapshot keeps the tree's and map's hashes as the reader holds them: only
+        # once those it took from the snapshot it loaded are shown to be the log's.
+        check = reader.integrity
+        if check is not None and check.wait() != integrity.VERIFIED:
+            raise check.error or SNAPSHOT_HASHES_MISMATCH(
+                "the hashes the snapshot kept could not be re-hashed: no snapshot written"
+            )
         data = snapshots.dump(reader.state, view.size, view.checkpoint, signer, reader.tree)
         if not reader.store.offer_snapshot(data, view.size):
             return reader.store.snapshot_size() or view.size

@@ -4,7 +4,9 @@ sequencer refuses every write with ``snapshot_hashes_mismatch`` without reopenin
 would load the same snapshot, take writes while it re-hashed and fail the same check again).
 Only another snapshot in the database (or none) is judged again, at the next write, which
 waits for that verdict: a snapshot whose re-hash passes lets writes go on, another forged one
-is refused with its own count and remembered in turn."""
+is refused with its own count and remembered in turn. A snapshot refreshed beside the
+sequencer is never written over hashes its reader loaded and could not show to be the
+log's."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ledger import integrity, sequencer
 from ledger import snapshot as snapshots
 from ledger.errors import SNAPSHOT_HASHES_MISMATCH
 from ledger.pg_store import PgLogStore
+from ledger.sequencer import refresh_snapshot
 from ledger.setup import Paths, initialize, load_signer, open_ledger
 from tests.ledger.conftest import Clock, World
 from tests.ledger.pg import rows
@@ -188,3 +191,25 @@ def test_no_snapshot_at_all_lets_writes_go_on(
     receipt = pg_world.ledger.submit(create_tx(pg_world))  # replayed from the log alone
     assert len(opened) == opened_before + 1
     assert (receipt.seq, pg_world.ledger.snapshot_size, pg_world.ledger.integrity) == (5, 0, None)
+
+
+def test_no_snapshot_is_refreshed_over_kept_hashes_not_the_logs(
+    pg_world: World, database_url: str
+) -> None:
+    data = genuine(pg_world, database_url)  # of 5 entries
+    pg_world.ledger = open_ledger(pg_world.root, clock=pg_world.clock, database_url=database_url)
+    pg_world.register()
+    pg_world.register()
+    pg_world.ledger.close()  # a snapshot of 7 written
+    content = forged(pg_world, data, FORGERIES["tree-inner-node"][0])
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(b"UPDATE ledger.snapshot SET data = %s, size = 5", (content,))
+    with pytest.raises(Error) as caught:
+        refresh_snapshot(database_url, load_signer(Paths(pg_world.root)))
+    assert SNAPSHOT_HASHES_MISMATCH.matches(caught.value)
+    assert caught.value.details == {"treeNodes": 1, "mapNodes": 0}
+    assert rows(database_url, "SELECT size, data FROM ledger.snapshot") == [(5, content)]
+    keep(database_url, data)  # the one the ledger wrote: refreshed to the log's 7
+    assert refresh_snapshot(database_url, load_signer(Paths(pg_world.root))) == 7
+    pg_world.ledger = open_ledger(pg_world.root, clock=pg_world.clock, database_url=database_url)
+    assert pg_world.ledger.snapshot_size == 7
