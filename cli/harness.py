@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
     from civicid.shell.settings import ServiceSettings
 
-# How long to wait for a service started here to answer before giving up.
-STARTUP_TIMEOUT: Final = 20.0
+# How long to wait for a service started here to answer before giving up. A ledger opening
+# from its snapshot took 9 s on two cores at load 15 and over 20 s at load 20; a service
+# that dies is seen at once (``alive``), so the bound only ends a start that hangs.
+STARTUP_TIMEOUT: Final = 60.0
 # Between readiness polls: a service in a thread answers within tens of milliseconds, and a
 # refused connection on loopback costs next to nothing, so poll often.
 POLL_INTERVAL: Final = 0.01
