@@ -130,3 +130,32 @@ def test_the_did_is_sent_as_it_is_written() -> None:
     client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
     assert raised(client).code == "did_invalid"
     assert sent == [b"/1.0/identifiers/did:example:someone?withProof=true"]
+
+
+@pytest.mark.parametrize(
+    ("options", "params"),
+    [
+        ({}, {"withProof": "true"}),
+        ({"version_id": "2"}, {"withProof": "true", "versionId": "2"}),
+        (
+            {"version_time": "2026-01-01T00:00:00Z"},
+            {"withProof": "true", "versionTime": "2026-01-01T00:00:00Z"},
+        ),
+        (
+            {"version_id": "2", "version_time": "2026-01-01T00:00:00Z"},
+            {"withProof": "true", "versionId": "2", "versionTime": "2026-01-01T00:00:00Z"},
+        ),
+    ],
+    ids=["latest", "version-id", "version-time", "both"],
+)
+def test_the_version_asked_for_is_sent(options: dict[str, str], params: dict[str, str]) -> None:
+    sent: list[dict[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(dict(request.url.params))
+        return httpx.Response(400, json=result("did_invalid"))
+
+    transport = httpx.MockTransport(answer)
+    client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
+    assert raised(client, **options).code == "did_invalid"
+    assert sent == [params]
