@@ -13,6 +13,7 @@ from civicid.errors import Error
 from civicid.proven import ProvenType
 from civicid.sdjwt_format import dumps_compact
 from civicid.type_metadata import ClaimMetadata, TypeMetadata, check_metadata
+from issuer.claims_schema import Check, compile_schema
 from issuer.errors import CLAIMS_INVALID, CLAIMS_RESERVED
 
 ClaimPath = tuple[str | int | None, ...]
@@ -33,6 +34,8 @@ class CredentialType:
     metadata: TypeMetadata
     schema: dict[str, Any]
     validator: Any  # a jsonschema validator built once for the schema
+    # The schema compiled (``claims_schema``): yes only where the validator finds nothing.
+    accepts: Check | None = field(default=None, repr=False, compare=False)
     _disclosable: dict[tuple[ClaimPath, ...], list[ClaimPath]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -44,8 +47,10 @@ class CredentialType:
 
         metadata = check_metadata(proven.metadata, proven.vct)
         schema = proven.schema
-        validator = validators.validator_for(schema)(schema, format_checker=FormatChecker())
-        return cls(proven.vct, metadata, schema, validator)
+        formats = FormatChecker()
+        validator = validators.validator_for(schema)(schema, format_checker=formats)
+        accepts = compile_schema(schema, formats.conforms)
+        return cls(proven.vct, metadata, schema, validator, accepts)
 
     def check_claims(self, claims: Any) -> dict[str, Any]:
         """Claims for a credential of this type, or ``issuer_claims_invalid`` naming each
@@ -57,7 +62,10 @@ class CredentialType:
             raise CLAIMS_RESERVED(f"claims may not set {', '.join(reserved)}")
         if _too_deep(claims, MAX_CLAIM_DEPTH):
             raise CLAIMS_INVALID(f"claims nest deeper than {MAX_CLAIM_DEPTH} levels")
-        errors = sorted(self.validator.iter_errors(claims), key=lambda e: list(e.absolute_path))
+        if self.accepts is not None and self.accepts(claims):
+            errors = []
+        else:
+            errors = sorted(self.validator.iter_errors(claims), key=lambda e: list(e.absolute_path))
         if errors:
             raise CLAIMS_INVALID("claims do not match the type's schema: " + _reasons(errors))
         try:  # the rule SD-JWT issuance applies, checked now: else redeeming burns the offer
