@@ -336,13 +336,14 @@ def test_a_publication_snapshot_holding_a_change_refused_meanwhile_is_taken_anew
     env.issuer.publish()
     store = env.store
     assert isinstance(store, SqliteStore)
-    gate = threading.Event()
+    gate, taken = threading.Event(), threading.Event()
     apply = SqliteStore._apply
 
     def refusing(self: SqliteStore, op: Any, last_hash: str) -> str:
         if isinstance(op, PutOffer) and op.offer.record == "REG-REFUSED":
             raise sqlite3.IntegrityError("refused")
         if isinstance(op, PutIssued) and op.issued.status == STATUS_INVALID:
+            taken.set()
             gate.wait(WAIT_SECONDS)  # until the publication's snapshot holds it
             raise sqlite3.IntegrityError("refused")
         return apply(self, op, last_hash)
@@ -352,6 +353,7 @@ def test_a_publication_snapshot_holding_a_change_refused_meanwhile_is_taken_anew
     _, revoking = env.issuer._set_status_begin(env.clerk(), issued.id, "revoke")
     published: list[Any] = []
     publisher = threading.Thread(target=lambda: published.append(env.issuer.publish()))
+    assert taken.wait(WAIT_SECONDS)  # the writer holds the revocation
     publisher.start()
     deadline = threading.Event()
     while store._queue.qsize() == 0 and not deadline.wait(0.01):
