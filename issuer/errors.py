@@ -50,6 +50,11 @@ STORE_MISSING = declare(
     StorageError,
     "the issuer is set up but its store is missing; restore it (a fresh one would un-revoke)",
 )
+STORE_DAMAGED = declare(
+    "issuer_store_damaged",
+    StorageError,
+    "the issuer store is empty or no issuer store; restore it (a fresh one would un-revoke)",
+)
 STORE_FORMAT = declare("issuer_store_format", StorageError, "the issuer store has another format")
 STORE_CONFLICT = declare(
     "issuer_store_conflict",

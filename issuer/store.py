@@ -26,7 +26,7 @@ from typing import Any, Final, Protocol
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
-from issuer.errors import STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
+from issuer.errors import STORE_DAMAGED, STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 
 STORE_FORMAT_VERSION: Final = 1
@@ -300,6 +300,13 @@ def require_store(directory: Path) -> None:
             f"{path} is missing: restore it from a backup, or rebuild it from the ledger with "
             "`civicid issuer recover` (never `init --force`: its statuses would be lost)"
         )
+    if path.stat().st_size == 0:
+        # An empty file (a crash as it was made, a full disk, a bad restore) is a store
+        # lost, not a new one: opened, it would be one, and un-revoke on the next publish.
+        raise STORE_DAMAGED(
+            f"{path} is empty and was left as it is: move it aside and restore the store "
+            "from a backup, or rebuild it from the ledger with `civicid issuer recover`"
+        )
 
 
 def offer_from_row(row: sqlite3.Row | Mapping[str, Any]) -> Offer:
@@ -522,6 +529,8 @@ class SqliteStore(GroupCommit):
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
         try:
+            if not create:
+                self._require_issuer_store()
             self._db = self._connect()
             self._db.executescript(SCHEMA)
             self._check_format()
@@ -543,6 +552,30 @@ class SqliteStore(GroupCommit):
         # Claim values dropped from an offer are overwritten on disk, not left in free pages.
         db.execute("PRAGMA secure_delete = ON")
         return db
+
+    def _require_issuer_store(self) -> None:
+        """A store that was set up holds its format; a database without one is some other
+        file (or one emptied by hand). Read-only, so it is refused with nothing written."""
+
+        def damaged(what: str) -> str:
+            return (
+                f"{self.path} {what} and was left as it is: restore the store from a backup, "
+                "or rebuild it from the ledger with `civicid issuer recover`"
+            )
+
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+            ) as db:
+                found = db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+                ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._release_lock()
+            raise STORE_DAMAGED(damaged(f"is no SQLite database ({exc})")) from exc
+        if found is None:
+            self._release_lock()
+            raise STORE_DAMAGED(damaged("holds no issuer store"))
 
     def _check_format(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
