@@ -304,8 +304,8 @@ def require_store(directory: Path) -> None:
         # An empty file (a crash as it was made, a full disk, a bad restore) is a store
         # lost, not a new one: opened, it would be one, and un-revoke on the next publish.
         raise STORE_DAMAGED(
-            f"{path} is empty and was left as it is: move it aside and restore the store "
-            "from a backup, or rebuild it from the ledger with `civicid issuer recover`"
+            f"{path} is empty and was left as it is: move it aside, then restore the store "
+            "from a backup or rebuild it from the ledger with `civicid issuer recover`"
         )
 
 
@@ -559,8 +559,8 @@ class SqliteStore(GroupCommit):
 
         def damaged(what: str) -> str:
             return (
-                f"{self.path} {what} and was left as it is: restore the store from a backup, "
-                "or rebuild it from the ledger with `civicid issuer recover`"
+                f"{self.path} {what} and was left as it is: move it aside, then restore the "
+                "store from a backup or rebuild it from the ledger with `civicid issuer recover`"
             )
 
         try:
