@@ -58,8 +58,8 @@ from civicid.sdjwt_format import (
     digest_of,
     loads_strict,
     parse,
-    parse_jws,
     process,
+    split_jws,
 )
 
 # How old a Key Binding JWT may be (pitfall 2): long enough for a citizen to read the request
@@ -223,8 +223,7 @@ def verify_key_binding(
     # 7a. The key comes from cnf and nowhere else (§4.1.2, pitfall 8).
     if holder_key is None:
         raise KB_CNF_MISSING("a Key Binding JWT, but the credential names no holder key")
-    jws = parse_jws(token, KB_MALFORMED)
-    header = jws.header
+    header, body, signing_input, signature = split_jws(token, KB_MALFORMED)
     # 7b. Header: typ (§4.3, pitfall 7), alg allow-list, no embedded keys.
     if header.get("typ") != KB_JWT_TYP:
         raise KB_TYP_INVALID(f"typ must be {KB_JWT_TYP}, got {header.get('typ')!r}")
@@ -235,10 +234,10 @@ def verify_key_binding(
         raise KB_HEADER_FORBIDDEN(f"header parameter {name!r} is not accepted")
     # 7c. Signature by the cnf key (§7.3 step 5.3).
     try:
-        holder_key.verify_signature(alg, jws.signing_input, jws.signature)
+        holder_key.verify_signature(alg, signing_input, signature)
     except VerificationError as exc:
         raise KB_SIGNATURE_INVALID("the Key Binding JWT signature does not verify") from exc
-    payload = loads_strict(jws.payload, KB_MALFORMED)
+    payload = loads_strict(body, KB_MALFORMED)
     if not isinstance(payload, dict):
         raise KB_MALFORMED("the Key Binding JWT payload is a JSON object")
     # 7d. sd_hash over the issuer JWT and the Disclosures as sent (§4.3.1, pitfall 3).

@@ -229,7 +229,8 @@ class Run:
             raise VCT_UNKNOWN(f"{vct} is not registered on the ledger") from exc
         # The schema describes the subject's claims, as the issuer validated them at the
         # offer; the registered claims (iss, vct, cnf, status, ...) are the format's.
-        subject = {k: v for k, v in self.claims.items() if k not in sdjwt.NOT_DISCLOSABLE}
+        registered = sdjwt.NOT_DISCLOSABLE
+        subject = {k: v for k, v in self.claims.items() if k not in registered}
         error = schema_validator(proven.vct, proven.seq, proven.schema).first_error(subject)
         if error is not None:
             raise VCT_SCHEMA_MISMATCH(error)
