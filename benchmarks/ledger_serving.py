@@ -16,6 +16,7 @@ import os
 import random
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,6 +36,8 @@ from benchmarks.ledger import (
 )
 from benchmarks.table import Row, render
 from ledger import snapshot as snapshots
+from ledger.log import Ledger
+from ledger.resolution import Resolver
 from ledger.setup import initialize, open_ledger
 
 PART: Final = "ledger"
@@ -50,9 +53,10 @@ class Sizes:
     plain: int = 10_000  # requests per round, plain resolution and the bare route alike
     proven: int = 2_500  # resolutions with proofs per round
     rounds: int = ROUNDS
+    first: int = 4_000  # first answers timed in-process (a quarter of them with proofs)
 
 
-SMOKE = Sizes(plain=100, proven=20, rounds=1)
+SMOKE = Sizes(plain=100, proven=20, rounds=1, first=40)
 SMOKE_ENTRIES: Final = 200
 
 
@@ -102,6 +106,25 @@ def start_up_rows(root: Path) -> list[Row]:
         Row(PART, f"  state loaded at {size:,}", marks["loaded"], "s"),
         Row(PART, f"  peak resident memory while starting at {size:,}", marks["rss"], "MiB"),
     ]
+
+
+def first_answer_rows(ledger: Ledger, dids: list[str], sizes: Sizes) -> list[Row]:
+    """The resolver's CPU per first answer (each DID resolved once, by a resolver with
+    nothing kept), plain and with proofs, in this process: what a first answer costs beyond
+    the server's own work per request, steadier than any rate under load."""
+    rows = []
+    picked = random.sample(dids, min(len(dids), sizes.first))
+    for kind, with_proof, asked in (
+        ("plain", False, picked),
+        ("with proofs", True, picked[: max(1, len(picked) // 4)]),
+    ):
+        resolver = Resolver(ledger)
+        started = time.process_time()
+        for did in asked:
+            assert resolver.resolve(did, with_proof=with_proof).status == 200
+        cpu = (time.process_time() - started) / len(asked)
+        rows.append(Row(PART, f"  a first answer {kind}, resolver CPU in-process", cpu * 1e6, "us"))
+    return rows
 
 
 def rounds(
@@ -190,9 +213,11 @@ def run(entries: int, cache: Path | None, sizes: Sizes = Sizes()) -> list[Row]:
             ledger = open_ledger(root, readonly=True)
             try:
                 dids = [str(did) for did in ledger.state.dids]
+                first = first_answer_rows(ledger, dids, sizes)
             finally:
                 ledger.close()
             rows += resolution_rows(port, dids, stored_size(root), sizes, server.pid)
+            rows += first
             rows.append(
                 Row(PART, "  server resident memory after the load", resident_mb(server.pid), "MiB")
             )
