@@ -76,6 +76,39 @@ def test_a_header_we_do_not_write_is_refused(
     assert message in info.value.message
 
 
+@pytest.mark.parametrize(
+    "name, written",
+    [
+        ("iterations", "1e400"),  # json reads infinity: int() of it raised OverflowError
+        ("memory_kib", "1e400"),
+        ("iterations", "NaN"),
+        ("iterations", "true"),  # a bool is an int to Python: memory 1 by another name
+        ("memory_kib", '"65536"'),
+        ("iterations", "3.0"),
+    ],
+)
+def test_a_parameter_that_is_no_json_integer_is_damage(
+    key: SealKey, name: str, written: str
+) -> None:
+    body = header(key)
+    line = json.dumps(body).encode()
+    value = json.dumps(body["kdf"][name]).encode()
+    member = f'"{name}": '.encode()
+    crafted = line.replace(member + value, member + written.encode(), 1)
+    assert crafted != line
+    with pytest.raises(Error) as info:
+        unseal(sealed_with(key, crafted), PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+
+
+def test_a_member_named_twice_in_the_header_is_damage(key: SealKey) -> None:
+    line = json.dumps(header(key)).encode()
+    crafted = line[:-1] + b', "format": "civicid-wallet-other"}'
+    with pytest.raises(Error) as info:
+        unseal(sealed_with(key, crafted), PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+
+
 def test_a_header_up_to_its_limit_is_read(key: SealKey) -> None:
     line = json.dumps(header(key)).encode()
     padded = line[:-1] + b" " * (MAX_HEADER_BYTES - len(line)) + b"}"

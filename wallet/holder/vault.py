@@ -26,7 +26,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from civicid.encoding import b64url_decode, b64url_encode
+from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import Code, Error
 from civicid.keystore import write_private
 from wallet.errors import (
@@ -164,8 +164,9 @@ class Header:
     @classmethod
     def parse(cls, line: bytes, kind: str, corrupt: Code) -> Header:
         try:
-            body = json.loads(line)
-            if not isinstance(body, dict) or body.get("format") != FORMAT:
+            # I-JSON: 1e400, NaN or a name twice is damage, not a number to convert.
+            body = parse_json_object(line, code=corrupt)
+            if body.get("format") != FORMAT:
                 raise corrupt("not a CivicID wallet file")
             if body.get("version") != VERSION:
                 raise WALLET_STORE_UNSUPPORTED(
@@ -177,7 +178,9 @@ class Header:
             if body.get("cipher") != CIPHER or kdf.get("name") != KDF:
                 raise corrupt("unknown cipher or key derivation")
             params = KdfParams(
-                int(kdf["memory_kib"]), int(kdf["iterations"]), int(kdf["parallelism"])
+                whole(kdf["memory_kib"], corrupt),
+                whole(kdf["iterations"], corrupt),
+                whole(kdf["parallelism"], corrupt),
             )
             header = cls(
                 kind,
@@ -200,6 +203,13 @@ class Header:
         ):
             raise corrupt("salt, check or nonce has the wrong length")
         return header
+
+
+def whole(value: Any, corrupt: Code) -> int:
+    """A key derivation parameter as written: a JSON integer (not true, "65536" or 1.0)."""
+    if type(value) is not int:
+        raise corrupt("a key derivation parameter is not a whole number")
+    return value
 
 
 def seal(document: bytes, key: SealKey, kind: str) -> bytes:
