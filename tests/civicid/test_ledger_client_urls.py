@@ -24,6 +24,7 @@ def test_as_many_urls_as_the_bound_and_not_one_more() -> None:
         ("https://ledger.test", ["https://ledger.test"]),
         ("http://ledger.test/base/", ["http://ledger.test/base"]),
         ("http://ledger.test//", ["http://ledger.test"]),
+        ("http://ledger.test/X/", ["http://ledger.test/X"]),  # only slashes are dropped
         ("  http://ledger.test/  ", ["http://ledger.test"]),
         ("http://a.test,http://a.test", ["http://a.test", "http://a.test"]),
         ("http://127.0.0.1:8700#part", ["http://127.0.0.1:8700#part"]),
