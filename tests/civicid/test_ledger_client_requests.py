@@ -162,3 +162,32 @@ def test_a_proof_of_absence_that_is_no_proof_is_malformed() -> None:
         client.get_json("/x", {}, absent=("did", "did:example:a"))
     assert exc.value.code == "ledger_answer_malformed"
     client.close()
+
+
+def test_every_server_is_asked_within_the_clients_limits() -> None:
+    asked: list[str] = []
+
+    def big(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, json={"pad": "x" * 2000})
+
+    client = LedgerClient(
+        "http://ledger.test,http://mirror-1.test/base",
+        SIGNER.vkey(),
+        transport=httpx.MockTransport(big),
+        timeout=1.5,
+        deadline=2.5,
+        max_bytes=1234,
+    )
+    for server, url in zip(client.servers, ["http://ledger.test", "http://mirror-1.test/base"],
+                           strict=True):  # fmt: skip
+        assert str(server.http.base_url).rstrip("/") == url
+        assert server.http.timeout == httpx.Timeout(1.5)
+        assert (server.deadline, server.max_bytes) == (2.5, 1234)
+    for server in client.servers:
+        client.http = server
+        with pytest.raises(Error) as exc:
+            client.get_json("/x", {})
+        assert exc.value.code == "http_response_too_large"
+    assert asked == ["http://ledger.test/x", "http://mirror-1.test/base/x"]
+    client.close()
