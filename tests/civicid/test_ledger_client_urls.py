@@ -38,7 +38,8 @@ def test_urls_as_given(text: str, urls: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     ["", ",", "http://", "http:///path", "ledger.test", "file:///etc/passwd",
-     "https://a.test/?q", "ws://a.test", "http://a.test,,http://b.test"],
+     "https://a.test/?q", "ws://a.test", "http://a.test,,http://b.test", "http://a.test/a b",
+     "http://a.test/\x07", "http://a.test/\u00a0b"],
 )  # fmt: skip
 def test_what_is_no_ledger_url(text: str) -> None:
     with pytest.raises(Error) as exc:
