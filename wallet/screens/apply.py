@@ -9,7 +9,7 @@ from typing import ClassVar, Final
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, Static
 
@@ -20,6 +20,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.form import Form
 
 # A URL fits in a line a person can check; longer is a mistake or a trick.
 URL_MAX: Final = 2048
@@ -55,7 +56,7 @@ class ApplyScreen(Screen[None]):
         self.wallet = wallet
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form"):
+        with Form(classes="form"):
             yield Label("Ask by a public rule", classes="title")
             yield Static(
                 "An agency issues some credentials at once, by a rule it published on the "

@@ -10,7 +10,7 @@ from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -28,6 +28,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.form import Form
 from wallet.widgets.inert import Fact, facts, lines, plain
 from wallet.widgets.words import claim_words, decision_words
 
@@ -139,7 +140,7 @@ class PresentScreen(Screen[None]):
         self.plan: Plan | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form", id="present-pane"):
+        with Form(classes="form", id="present-pane"):
             yield Label("Answer a desk's request", classes="title")
             yield Input(
                 self.link, placeholder="Paste the request link, then Enter", compact=True, id="link"

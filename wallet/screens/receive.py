@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, Static
 
@@ -23,6 +23,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.form import Form
 from wallet.widgets.inert import facts, plain
 
 # The longest transaction code a token request carries (civicid.oid4vci.TokenRequest).
@@ -69,7 +70,7 @@ class ReceiveScreen(Screen[None]):
         self.review: OfferReview | None = None
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form"):
+        with Form(classes="form"):
             yield Label("Receive a credential", classes="title")
             yield Input(
                 self.link, placeholder="Paste the offer link, then Enter", compact=True, id="link"
