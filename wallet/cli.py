@@ -15,7 +15,7 @@ import typer
 from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
-from civicid.errors import EXIT_REFUSED
+from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -439,6 +439,8 @@ def refresh(data_dir: DataDir, as_json: AsJson = False) -> None:
                 or "no credentials to refresh"
             ),
         )
+        if report.failures:  # what was read is kept; the rest is worth retrying
+            raise typer.Exit(EXIT_UNAVAILABLE)
 
 
 @app.command(name="import")

@@ -273,3 +273,19 @@ def test_people_words_not_wire_names(
     [entry] = person.json("history")
     assert entry["disclosed"] == ["given_name", "resident", "age_equal_or_over.18"]
     assert ISO_TIME.match(entry["at"])  # the wire keeps its names and times
+
+
+def test_a_refresh_that_could_not_read_a_list_says_so_and_checks_nothing(
+    person: Citizen, issuer_stub: RogueIssuer
+) -> None:
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    [card] = person.json("list")
+    checkpoint = person.root / "wallet" / "checkpoint"
+    assert checkpoint.is_file()
+    checkpoint.write_text("x")  # the wallet's proven view of the ledger, damaged
+    result = person.run("refresh", "--json", ok=False)
+    assert result.exit_code == 3  # unavailable: worth retrying, not "all checked"
+    report = json.loads(result.stdout)
+    assert set(report["failures"].values()) == {"trust_file_invalid"}
+    [after] = person.json("list")
+    assert after["checked_at"] == card["checked_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from civicid import sdjwt
@@ -15,6 +16,8 @@ from tests.wallet.test_issuance import unchanged
 from tests.wallet.world import CLAIMS, DISCLOSABLE, NATIONAL_ID, STATUS_URI, LedgerWorld
 from wallet.holder.credentials import REVOKED, SUSPENDED, VALID
 from wallet.holder.wallet import Wallet
+
+LONG_AGO = 1_000_000_000  # a last check kept as it was
 
 
 def test_refresh_reads_the_ledger_not_the_issuer(
@@ -122,6 +125,9 @@ def test_a_list_of_another_agency_does_not_vouch_for_a_credential(
     path, _ = issued_file(tmp_path, ledger_world, signer=other)
     held = holder.import_file(path)
     assert held.status(int(time.time())) != VALID
+    holder.put_many([replace(held, checked_at=LONG_AGO)])
     report = holder.refresh()
     assert report.failures == {STATUS_URI: "status_list_not_issuers"}
-    assert holder.credentials()[0].status(int(time.time())) != VALID
+    [after] = holder.credentials()
+    assert after.status(int(time.time())) != VALID
+    assert after.checked_at == LONG_AGO  # nothing was checked: not "checked just now"

@@ -128,8 +128,11 @@ class Credential:
         return best, bool(unseen)
 
     def with_statuses(self, statuses: dict[str, str], checked_at: int) -> Credential:
+        """The copies' statuses just read. ``checked_at`` moves only when every copy that
+        points to a list was read: a list the ledger could not prove checked nothing."""
         copies = tuple(replace(c, status=statuses.get(c.id, c.status)) for c in self.copies)
-        return replace(self, copies=copies, checked_at=checked_at)
+        read = all(c.id in statuses for c in self.copies if c.status_uri)
+        return replace(self, copies=copies, checked_at=checked_at if read else self.checked_at)
 
     def to_json(self) -> dict[str, Any]:
         return {
