@@ -311,3 +311,36 @@ def test_a_key_binding_time_beyond_a_double_is_malformed() -> None:
     sd_jwt = presentation(disclose=[])
     sd_jwt = sd_jwt[: sd_jwt.rindex("~") + 1]
     refused("kb_malformed", bind(sd_jwt, iat=10**400))
+
+
+def unbound(sd_jwt: str) -> str:
+    """An SD-JWT presentation without KB, ready for ``bind``."""
+    return present(sd_jwt, disclose=[("given_name",)], holder_key=None)
+
+
+@pytest.mark.parametrize("typ", ["sd-jwt", "jwt", "dc", "+", ""])
+def test_a_typ_inside_the_expected_one_is_not_it(typ: str) -> None:
+    token = bind(unbound(resign(credential(), header={"alg": "ES256", "typ": typ})))
+    error = refused("sdjwt_typ_invalid", token)
+    assert error.message == f"typ must be one of ['dc+sd-jwt'], got {typ!r}"
+
+
+def test_a_typ_among_the_expected_ones_says_them_all() -> None:
+    token = bind(unbound(resign(credential(), header={"alg": "ES256", "typ": "sd-jwt"})))
+    error = refused("sdjwt_typ_invalid", token, typ=("vc+sd-jwt", "dc+sd-jwt"))
+    assert error.message == "typ must be one of ['dc+sd-jwt', 'vc+sd-jwt'], got 'sd-jwt'"
+    check(bind(unbound(resign(credential(), header={"alg": "ES256", "typ": "vc+sd-jwt"}))),
+          typ=("vc+sd-jwt", "dc+sd-jwt"))  # fmt: skip
+
+
+def expiring(exp: float) -> str:
+    return presentation(resign(credential(), lambda payload: payload.update({"exp": exp})))
+
+
+def test_numeric_dates_may_be_fractional() -> None:
+    check(expiring(NOW + 0.5), skew=0)
+    refused("sdjwt_expired", expiring(NOW - 0.5), skew=0)
+    refused("sdjwt_expired", expiring(NOW + 0.0), skew=0)
+    sd_jwt = unbound(credential())
+    check(bind(sd_jwt, iat=NOW - 0.5))
+    refused("kb_iat_future", bind(sd_jwt, iat=NOW + 60.5))
