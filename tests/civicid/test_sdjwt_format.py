@@ -344,3 +344,69 @@ def test_numeric_dates_may_be_fractional() -> None:
     sd_jwt = unbound(credential())
     check(bind(sd_jwt, iat=NOW - 0.5))
     refused("kb_iat_future", bind(sd_jwt, iat=NOW + 60.5))
+
+
+def test_a_header_is_read_from_memory_the_second_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sdjwt_format, "_HEADERS", {})
+    token = presentation()
+    head = token.split(".")[0]
+    first = parse(token).jws.header
+    assert sdjwt_format._HEADERS[head] == first
+
+    def not_again(data: Any, code: Any) -> Any:
+        raise AssertionError("the header was decoded again")
+
+    monkeypatch.setattr(sdjwt_format, "loads_strict", not_again)
+    monkeypatch.setattr(sdjwt_format, "_SCAN", not_again)
+    assert parse_jws(token.split("~")[0], SDJWT_MALFORMED).header == first
+
+
+def test_a_header_at_the_length_bound_is_kept_and_one_past_it_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kept: dict[str, Any] = {}
+    monkeypatch.setattr(sdjwt_format, "_HEADERS", kept)
+    at = base64url(json.dumps({"alg": "ES256", "kid": "k1"}).encode())
+    past = base64url(json.dumps({"alg": "ES256", "kid": "k12"}).encode())
+    assert len(past) > len(at)
+    monkeypatch.setattr(sdjwt_format, "MAX_KEPT_HEADER_CHARS", len(at))
+    parse_jws(f"{at}.e30.AA", SDJWT_MALFORMED)
+    parse_jws(f"{past}.e30.AA", SDJWT_MALFORMED)
+    assert list(kept) == [at]
+
+
+def nested(kind: type, levels: int) -> Any:
+    value: Any = "deep"
+    for _ in range(levels):
+        value = {"a": value} if kind is dict else [value]
+    return value
+
+
+def disclosed(value: Any) -> str:
+    """A presentation with one more Disclosure, named "deep", holding ``value``."""
+    extra = Disclosure.make("c2FsdC1zYWx0LXNhbHQ", "deep", value)
+
+    def edit(payload: dict[str, Any]) -> None:
+        payload.setdefault("_sd", []).append(extra.digest)
+
+    sd_jwt = unbound(credential())
+    resigned = resign(sd_jwt, edit)
+    return bind(with_disclosures(resigned, [*parse(sd_jwt).disclosures, extra.text]))
+
+
+@pytest.mark.parametrize("kind", [dict, list])
+def test_a_disclosed_value_nests_to_the_limit_and_no_further(kind: type) -> None:
+    # The payload is level 1; a disclosed top-level claim's value starts at level 2.
+    check(disclosed(nested(kind, MAX_DEPTH - 1)))
+    refused("sdjwt_too_deep", disclosed(nested(kind, MAX_DEPTH)))
+
+
+def test_an_array_element_disclosed_inside_a_clear_claim_is_refused() -> None:
+    element = Disclosure.make("c2FsdC1zYWx0LXNhbHQ", None, "urn:example:other-type")
+
+    def edit(payload: dict[str, Any]) -> None:
+        payload["aka_vcts"] = [{"...": element.digest}]
+
+    sd_jwt = unbound(credential())
+    token = bind(with_disclosures(resign(sd_jwt, edit), [*parse(sd_jwt).disclosures, element.text]))
+    refused("sdjwt_claim_not_disclosable", token)
