@@ -64,3 +64,23 @@ def test_a_first_record_that_is_not_whole_or_fails_its_checksum(tmp_path: Path) 
     assert first_record(log) is None
     log.write_bytes(struct.pack(">II", len(record) + 1, zlib.crc32(record)) + record)
     assert first_record(log) is None  # shorter than its length says
+
+
+def test_a_snapshot_refused_during_the_walk_is_not_loaded_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    populate(world)
+    world.ledger.close()
+    data = bytearray(snapshot_file(world).read_bytes())
+    data[-1] ^= 0x01  # the body is no longer the one signed
+    snapshot_file(world).write_bytes(bytes(data))
+
+    def loaded_again(*args: object, **kwargs: object) -> None:
+        pytest.fail("the snapshot was loaded again after the walk refused it")
+
+    monkeypatch.setattr(snapshots, "load", loaded_again)
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == 0
+    refused = world.ledger.snapshot_refused
+    assert refused is not None and refused.endswith("[state_snapshot_invalid]")
+    assert "not the one signed" in refused
