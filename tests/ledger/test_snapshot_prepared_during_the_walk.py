@@ -5,18 +5,23 @@ when the walk found that very record first: one prepared with another log's firs
 
 from __future__ import annotations
 
+import copy
+import pickle
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ledger import snapshot as snapshots
 from ledger import startup
-from ledger.setup import initialize, open_ledger
+from ledger.setup import Paths, initialize, load_signer, open_ledger
 from ledger.store import FileLogStore, first_record
+from tests.ledger import test_snapshot_kept_hashes
 from tests.ledger.conftest import World
-from tests.ledger.snapshots import populate, snapshot_file
+from tests.ledger.snapshots import populate, sealed, snapshot_file
 
 
 def test_an_open_uses_the_snapshot_prepared_during_the_walk(
@@ -84,3 +89,36 @@ def test_a_snapshot_refused_during_the_walk_is_not_loaded_again(
     refused = world.ledger.snapshot_refused
     assert refused is not None and refused.endswith("[state_snapshot_invalid]")
     assert "not the one signed" in refused
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        (test_snapshot_kept_hashes._edit_tree_digest, "tree is not of this log's entries"),
+        (test_snapshot_kept_hashes._edit_top_level, "checkpoint does not sign this log"),
+    ],
+    ids=["tree-digest", "tree-top-level"],
+)
+def test_a_snapshot_refused_once_held_to_the_leaves_is_not_loaded_again(
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: Callable[[dict[str, Any]], None],
+    reason: str,
+) -> None:
+    """Prepared during the walk, then refused by the tree the walk hashed (``finish``)."""
+    body = test_snapshot_kept_hashes.written(world)
+    edited = copy.deepcopy(body)
+    edit(edited)
+    data = pickle.dumps(edited, protocol=snapshots.PICKLE_PROTOCOL)
+    world.ledger.close()
+    sealed_data = sealed(data, load_signer(Paths(world.root)), world.origin, body["size"])
+    snapshot_file(world).write_bytes(sealed_data)
+
+    def loaded_again(*args: object, **kwargs: object) -> None:
+        pytest.fail("the snapshot was loaded again after the walk refused it")
+
+    monkeypatch.setattr(snapshots, "load", loaded_again)
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    refused = world.ledger.snapshot_refused
+    assert world.ledger.snapshot_size == 0 and refused is not None
+    assert reason in refused and refused.endswith("[state_snapshot_invalid]")
