@@ -406,3 +406,35 @@ def test_expiry_at_one_clears_the_offers_made_at_the_other(pair: Pair) -> None:
     for made in (mine, theirs):
         stored = pair.one.store.offer(made.offer.id)
         assert stored is not None and (stored.claims, stored.code) == (None, None)
+
+
+def test_a_revocation_at_the_other_between_read_and_write_is_not_undone(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other process revokes after the first read the credential valid: the first's
+    suspension finds its status changed (a conflict), reads it again and refuses; it stays
+    revoked in the store and on the lists."""
+    made = offer(pair.env)
+    token = redeem(pair.env, made)
+    pair.one.credential_request(token, credential_request([good_proof(pair.env)]))
+    issued = pair.one.credentials(record="REG-1", status=None, limit=1, offset=0)[0]
+    store = pair.one.store
+    read = store.issued
+    raced: list[Any] = []
+
+    def read_then_lose(issued_id: str) -> Any:
+        found = read(issued_id)
+        if not raced:
+            raced.append(pair.other.set_status(pair.env.clerk(), issued_id, "revoke"))
+        return found
+
+    monkeypatch.setattr(store, "issued", read_then_lose)
+    with pytest.raises(Error) as caught:
+        pair.one.set_status(pair.env.clerk(), issued.id, "suspend")
+    assert caught.value.code == "credential_status_conflict"
+    assert len(raced) == 1
+    stored = pair.other.credential(issued.id)
+    assert stored.status == STATUS_INVALID
+    number, idx = issued.slots[0]
+    assert dict(pair.other.store.slots(number))[idx] == STATUS_INVALID
+    verify_audit_chain(pair.one.audit(limit=500))
