@@ -1,6 +1,12 @@
-"""A witness's data directory: its cosigning key (``keys/witness-cosigner.json``, 0600), the
-logs it follows (``witness.toml``), its state and evidence (``witness/``); creating it once,
-opening it, and reading its status while another process serves it."""
+"""A witness's data directory: its cosigning key (``keys/witness-cosigner.json``, 0600) and
+beside it the list of the state files it made (``keys/witness-state-files``), the logs it
+follows (``witness.toml``), its state and evidence (``witness/``); creating it once, opening
+it, and reading its status while another process serves it.
+
+A key with no list is not a new witness: it may have cosigned, and lost its records (the
+whole ``witness/`` directory, say). Starting over from size 0 would let it cosign a fork of
+what it cosigned before (C2SP tlog-witness: a witness never rolls back), so it is refused
+until the records are restored, or the operator says the witness never cosigned."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from civicid.checkpoint import NoteVerifier
 from civicid.cosignature import CosignerKey
 from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
+from civicid.files import read_bounded
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from civicid.times import system_clock
 from ledger.witness.errors import (
@@ -21,14 +28,17 @@ from ledger.witness.errors import (
     WITNESS_LOG_EXISTS,
     WITNESS_NOT_INITIALIZED,
     WITNESS_SETTINGS_INVALID,
+    WITNESS_STATE_UNREADABLE,
 )
 from ledger.witness.evidence import EvidenceStore
 from ledger.witness.models import WitnessStatus
 from ledger.witness.settings import LogSetting, WitnessSettings
-from ledger.witness.state import StateStore
+from ledger.witness.state import KNOWN_FILE, MAX_KNOWN_BYTES, StateStore, durable_write
 from ledger.witness.witness import FollowedLog, Witness, witness_status
 
 COSIGNER_KEY: Final = "witness-cosigner"
+# Beside the key (module docstring): the list outlives the state directory and its parent.
+STATE_LIST: Final = "witness-state-files"
 
 
 class Paths:
@@ -37,6 +47,9 @@ class Paths:
         self.keys = KeyStore(root / "keys")
         self.state = root / "witness" / "state"
         self.evidence = root / "witness" / "evidence"
+        self.state_list = self.keys.directory / STATE_LIST
+        # Where witnesses made before the list moved beside the key kept it.
+        self.old_state_list = self.state.parent / KNOWN_FILE
 
 
 def log_setting(vkey: str, origin: str | None = None) -> LogSetting:
@@ -62,6 +75,8 @@ def initialize(root: Path, name: str, logs: Iterable[LogSetting] = ()) -> Cosign
     paths.keys.put(
         COSIGNER_KEY, {"name": key.name, "seed": b64_encode(key.seed), "vkey": key.vkey()}
     )
+    # A new witness says so: an empty list of state files (a key found without one is not).
+    durable_write(paths.state_list, b"")
     WitnessSettings.write(root, {"logs": settings})
     return key
 
@@ -99,7 +114,7 @@ def open_witness(settings: WitnessSettings, *, clock: Callable[[], int] = system
     """The witness of ``settings.data_dir``, holding its state until ``close``."""
     key = load_key(settings.data_dir)
     paths = Paths(settings.data_dir)
-    state = StateStore(paths.state)
+    state = open_state(paths)
     try:
         evidence = EvidenceStore(paths.evidence)
     except BaseException:
@@ -112,7 +127,38 @@ def read_status(settings: WitnessSettings) -> WitnessStatus:
     """The status as stored, without taking the state (a server may be holding it)."""
     key = load_key(settings.data_dir)
     paths = Paths(settings.data_dir)
-    state = StateStore(paths.state, readonly=True)
+    state = open_state(paths, readonly=True)
     return witness_status(
         key, followed(settings), state, EvidenceStore(paths.evidence, readonly=True)
     )
+
+
+def open_state(paths: Paths, *, readonly: bool = False) -> StateStore:
+    """The witness's records, with the list of its state files kept beside its key; a key
+    found without that list is refused (``witness_state_unreadable``, module docstring)."""
+    listed = paths.state_list
+    if not listed.exists():
+        if paths.old_state_list.exists():  # a witness made before the list moved here
+            if readonly:
+                listed = paths.old_state_list
+            else:
+                moved = read_bounded(
+                    paths.old_state_list,
+                    MAX_KNOWN_BYTES,
+                    too_large=WITNESS_STATE_UNREADABLE,
+                    unreadable=WITNESS_STATE_UNREADABLE,
+                )
+                durable_write(listed, moved)
+                paths.old_state_list.unlink()
+        elif not any(paths.state.glob("*.state")):
+            # The records of a witness made before the list was kept, without the list,
+            # are listed when opened; no records and no list: lost, or never made.
+            raise WITNESS_STATE_UNREADABLE(
+                f"{listed} is missing: the key {paths.keys.directory / COSIGNER_KEY}.json has "
+                f"no record of what it cosigned, and a key with no records is not a new "
+                f"witness (its state in {paths.state.parent} lost?); starting over from size 0 "
+                f"would cosign a fork: restore {paths.state.parent} and {listed} from a "
+                f"backup, or make a new witness (a new key, `civicid witness init`); if this "
+                f"witness never cosigned anything, say so with an empty list: `: > {listed}`"
+            )
+    return StateStore(paths.state, readonly=readonly, known=listed)

@@ -36,9 +36,10 @@ MAX_RECORD_BYTES: Final = 256 * 1024
 SLOT_MAGIC: Final = b"cvcwit1\n"
 SLOT_HEADER: Final = struct.Struct(">8sQI32s")
 SLOT_BYTES: Final = SLOT_HEADER.size + MAX_RECORD_BYTES
-# Beside the state directory (so it outlives that directory's loss): the name of every state
-# file this witness ever made, one a line. A listed file that is gone is a lost record, not a
-# new log: starting that log again from size 0 would let the witness cosign a fork.
+# The name of every state file this witness ever made, one a line. A listed file that is gone
+# is a lost record, not a new log: starting that log again from size 0 would let the witness
+# cosign a fork. A witness keeps it beside its key (``ledger.witness.setup``), so that it
+# outlives the state directory and its parent; by itself a store keeps it beside ``directory``.
 KNOWN_FILE: Final = "state-files"
 MAX_KNOWN_BYTES: Final = 4 * 1024 * 1024  # 120k logs' names: far beyond any witness's list
 
@@ -109,10 +110,14 @@ def read_json(path: Path, limit: int) -> Any:
 class StateStore:
     """The records of every origin, in ``directory`` (``<origin digest>.json`` each)."""
 
-    def __init__(self, directory: Path, *, readonly: bool = False) -> None:
+    def __init__(
+        self, directory: Path, *, readonly: bool = False, known: Path | None = None
+    ) -> None:
         """Open the records; unless ``readonly`` (``status``), hold them (``flock``) and drop
-        what a crash left half-written."""
+        what a crash left half-written. ``known``: where the list of the state files made is
+        kept (``KNOWN_FILE`` beside ``directory`` unless given)."""
         self.directory = directory
+        self._known_path = directory.parent / KNOWN_FILE if known is None else known
         self._lock_fd = -1
         self.records: dict[str, Record] = {}
         self._seqs: dict[str, int] = {}
@@ -159,17 +164,13 @@ class StateStore:
             os.close(self._lock_fd)
             self._lock_fd = -1
 
-    @property
-    def _known_path(self) -> Path:
-        return self.directory.parent / KNOWN_FILE
-
     def _read_known(self) -> set[str]:
         try:
             data = read_bounded(
                 self._known_path,
                 MAX_KNOWN_BYTES,
                 too_large=WITNESS_STATE_UNREADABLE,
-                message=f"{KNOWN_FILE} is over {MAX_KNOWN_BYTES} bytes",
+                message=f"{self._known_path} is over {MAX_KNOWN_BYTES} bytes",
             )
         except FileNotFoundError:
             return set()
