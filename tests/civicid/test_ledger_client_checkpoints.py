@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from civicid.checkpoint import Checkpoint, NoteSigner
+from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import MerkleTree, leaf_hash
@@ -144,3 +145,25 @@ def test_a_consistency_answer_that_is_no_proof_is_malformed() -> None:
     assert code_of(client, note(9)) == "ledger_answer_malformed"
     assert client.trusted is not None and client.trusted.size == 3
     client.close()
+
+
+def test_the_trust_policy_given_is_the_one_used() -> None:
+    """A policy naming this ledger's key is taken (and asked of every checkpoint); one that
+    lists only another ledger is refused when the client is made, naming this one."""
+    own = CheckpointPolicy.parse(f"log {SIGNER.vkey()}\nquorum none\n", max_age=600)
+    client = LedgerClient(
+        "http://ledger.test",
+        SIGNER.vkey(),
+        transport=httpx.MockTransport(Ledger().handle),
+        policy=own,
+    )
+    assert client.policy is own
+    client.close()
+    other = NoteSigner.generate("ledger.example/other")
+    with pytest.raises(Error) as exc:
+        LedgerClient(
+            "http://ledger.test",
+            SIGNER.vkey(),
+            policy=CheckpointPolicy.parse(f"log {other.vkey()}\nquorum none\n"),
+        )
+    assert exc.value.code == "trust_policy_invalid" and ORIGIN in exc.value.message
