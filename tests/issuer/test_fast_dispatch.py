@@ -17,7 +17,8 @@ from civicid.oid4vci import WELL_KNOWN_ISSUER
 from cli.harness import free_port, serving
 from issuer import app as issuer_app
 from issuer.app import HOT_ROUTES, create_app
-from tests.issuer.conftest import CONFIG, Env, sample_claims
+from issuer.settings import ConfigurationSettings
+from tests.issuer.conftest import CONFIG, NATIONAL_ID, UNREGISTERED, Env, sample_claims
 
 
 @pytest.fixture
@@ -143,3 +144,19 @@ def test_the_issuer_metadata_is_built_again_for_a_new_key(env: Env) -> None:
     env.issuer.ledger.identity = Identity.from_json(env.issuer.identity.to_json())
     again = env.issuer.known_issuer_metadata()
     assert again is not first and again == first
+
+
+def test_a_type_not_on_the_ledger_does_not_keep_the_next_one_from_being_read(env: Env) -> None:
+    configurations = [
+        ConfigurationSettings(id="unregistered", vct=UNREGISTERED),
+        *env.settings.credential_configurations,
+    ]
+    env.issuer.settings = env.settings.model_copy(
+        update={"credential_configurations": configurations}
+    )
+    assert env.issuer.ledger.known_type(NATIONAL_ID) is None  # not read yet
+    document = env.issuer.issuer_metadata()
+    assert env.issuer.ledger.known_type(UNREGISTERED) is None
+    assert env.issuer.ledger.known_type(NATIONAL_ID) is not None
+    supported = document["credential_configurations_supported"]
+    assert supported[CONFIG]["credential_metadata"]["display"]
