@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from civicid import __version__
 from civicid.shell import docs, handlers, openapi
+from civicid.shell.ijson import IJsonRoute
 
 
 def create_service_app(
@@ -31,6 +32,8 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
     )
+    # Routes added to the app itself read bodies as I-JSON too (routers say so each).
+    app.router.route_class = IJsonRoute
     openapi.install(app)
     handlers.install(app, render=render_error, headers=error_headers)
     app.include_router(docs.router)

@@ -11,8 +11,9 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 
 from civicid.errors import ROUTE_NOT_FOUND
+from civicid.shell.ijson import IJsonRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=IJsonRoute, include_in_schema=False)
 ASSETS: Final = "/docs-assets"
 # The only files served from the package, with their media types.
 MEDIA_TYPES: Final = {

@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from civicid.encoding import parse_json
 from civicid.errors import REQUEST_INVALID, Error
 from issuer.errors import BODY_TOO_LARGE
 from issuer.service import Issuer
@@ -57,11 +58,9 @@ async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 
 
 async def read_json(request: Request) -> Any:
-    body = await read_limited(request)
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise REQUEST_INVALID("the body is not JSON") from exc
+    # I-JSON, as every body the framework reads (civicid.shell.ijson): a member named twice
+    # is refused, never the last one kept.
+    return parse_json(await read_limited(request), code=REQUEST_INVALID)
 
 
 def bearer(request: Request) -> str | None:

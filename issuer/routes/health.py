@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(include_in_schema=False)
+from civicid.shell.ijson import IJsonRoute
+
+router = APIRouter(route_class=IJsonRoute, include_in_schema=False)
 
 
 @router.get("/health")

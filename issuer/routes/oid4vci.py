@@ -34,6 +34,7 @@ from civicid.oid4vci import (
     TokenRequest,
     TokenResponse,
 )
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import ERROR_DESCRIPTIONS, FORM, request_body
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from issuer import metadata
@@ -49,7 +50,7 @@ from issuer.routes.deps import (
     read_limited,
 )
 
-router = APIRouter(tags=["OpenID4VCI"])
+router = APIRouter(route_class=IJsonRoute, tags=["OpenID4VCI"])
 # RFC 6750: the access token the token endpoint gave (§6.2), as `Authorization: Bearer`.
 # Declared for the description only: the issuer checks the token itself.
 ACCESS_TOKEN: Final = HTTPBearer(

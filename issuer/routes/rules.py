@@ -13,11 +13,12 @@ from fastapi.responses import Response
 from civicid.errors import REQUEST_INVALID
 from civicid.oid4vp import DirectPost
 from civicid.policy import NAME_PATTERN
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance
 from issuer.routes.deps import NO_STORE, call, issuer_of, json_response, read_limited
 
-router = APIRouter(tags=["issuance by rule"])
+router = APIRouter(route_class=IJsonRoute, tags=["issuance by rule"])
 
 RuleName = Annotated[str, Path(pattern=NAME_PATTERN.pattern, max_length=63)]
 

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from civicid.errors import REQUEST_INVALID, Code
 from civicid.oid4vci import offer_link_by_reference
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors, request_body
 from civicid.wire import Camel
 from civicid.wire import staff as wire
@@ -41,6 +42,7 @@ STAFF_KEY: Final = HTTPBearer(
     auto_error=False,
 )
 router = APIRouter(
+    route_class=IJsonRoute,
     prefix="/staff",
     tags=["staff"],
     dependencies=[Security(STAFF_KEY)],

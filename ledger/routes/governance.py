@@ -12,6 +12,7 @@ from civicid import statemap
 from civicid.accreditation import MAX_CLAIMS_PER_TYPE, MAX_VCT_CHARS
 from civicid.errors import NotFound
 from civicid.merkle import PROOF_OUT_OF_RANGE
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.status_list import TYP
 from civicid.status_uri import MAX_STATUS_URI_CHARS, normalize_uri
@@ -32,7 +33,7 @@ from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
 from ledger.routes.log import answer as json_answer
 
-router = APIRouter(tags=["governance"])
+router = APIRouter(route_class=IJsonRoute, tags=["governance"])
 # Token Status List §8.1/§8.2: the media type asked for and answered with.
 STATUS_LIST_MEDIA_TYPE: Final = f"application/{TYP}"
 

@@ -13,6 +13,7 @@ from civicid import statemap
 from civicid.errors import NotFound
 from civicid.issuance_rules import rule_id
 from civicid.policy import NAME_PATTERN
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.status_uri import MAX_STATUS_URI_CHARS, normalize_uri
 from civicid.wire import constraints
@@ -27,7 +28,7 @@ from ledger.proofs import absent, proven, snapshot
 from ledger.routes.deps import LedgerDep
 from ledger.routes.log import answer as json_answer
 
-router = APIRouter(tags=["issuance rules and entitlements"])
+router = APIRouter(route_class=IJsonRoute, tags=["issuance rules and entitlements"])
 
 _ISSUER = Query(
     pattern=constraints.DID, max_length=constraints.MAX_DID_CHARS, description="The agency."

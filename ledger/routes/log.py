@@ -13,6 +13,7 @@ from starlette.types import Scope
 
 from civicid.encoding import JSON_INVALID
 from civicid.merkle import leaf_hash
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import JOSE, errors
 from civicid.transaction import MAX_TX_BYTES, TX_MALFORMED, TX_TOO_LARGE
 from civicid.wire import (
@@ -34,7 +35,7 @@ from ledger.log import Ledger
 from ledger.routes.deps import LedgerDep
 from ledger.sequencer import Reader
 
-router = APIRouter()
+router = APIRouter(route_class=IJsonRoute)
 CHECKPOINT_KEY_PATH: Final = "/checkpoint-key"
 # A JSON wrapper around the largest transaction stays within this.
 MAX_BODY_BYTES: Final = MAX_TX_BYTES + 4096

@@ -17,11 +17,12 @@ from fastapi.responses import Response
 from starlette._utils import get_route_path
 from starlette.types import Scope
 
+from civicid.shell.ijson import IJsonRoute
 from civicid.wire import ResolutionResult, constraints
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolver, error_result
 
-router = APIRouter()
+router = APIRouter(route_class=IJsonRoute)
 
 
 class ToFramework(Exception):

@@ -12,11 +12,12 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from civicid.errors import NotFound, declare
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from ledger.tile_client import TILE_PATH
 from ledger.tiles import CHECKPOINT
 
-router = APIRouter(tags=["tiles"])
+router = APIRouter(route_class=IJsonRoute, tags=["tiles"])
 TILE_NOT_FOUND = declare("tile_not_found", NotFound, "no such tile")
 # tlog-tiles: the checkpoint is mutable ("SHOULD prevent caching beyond a few seconds"),
 # tiles and bundles are immutable ("caching headers SHOULD be long-lived").

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from civicid.errors import NotFound, declare
 from civicid.names import accept_language
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.tlog_policy import TlogPolicy
 from ledger.errors import LEDGER_NOT_INITIALIZED
@@ -24,7 +25,7 @@ PAGE_FILE_NOT_FOUND = declare(
     "page_file_not_found", NotFound, "the transparency page has no file of that name"
 )
 
-router = APIRouter(tags=["transparency"])
+router = APIRouter(route_class=IJsonRoute, tags=["transparency"])
 HERE: Final = Path(__file__).resolve().parents[1] / "transparency"
 PAGE: Final = "/transparency"
 STATIC: Final = {  # the only files served, by name

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.wire import constraints
 from ledger.witness.errors import WITNESS_REQUEST_TOO_LARGE
@@ -18,7 +19,7 @@ from ledger.witness.models import EvidenceList, EvidenceView, WitnessHealth, Wit
 from ledger.witness.request import MAX_REQUEST_BYTES
 from ledger.witness.witness import Witness
 
-router = APIRouter()
+router = APIRouter(route_class=IJsonRoute)
 EVIDENCE_ID: Final = re.compile(f"^[0-9a-f]{{{EVIDENCE_ID_HEX}}}$")
 # tlog-witness: the cosignature lines are note signature lines, sent as text.
 NOTE_TEXT: Final = "text/plain; charset=utf-8"

@@ -11,12 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicid.names import accept_language, display_name
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.wire import Snake
 from civicid.wire import desk as wire
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 
-router = APIRouter()
+router = APIRouter(route_class=IJsonRoute)
 # The desk's page: our own script and style only; nothing framed, nothing from elsewhere.
 SECURITY_HEADERS: Final = {
     "content-security-policy": (

@@ -15,12 +15,13 @@ from civicid.oid4vp import (
     OID4VP_RESPONSE_TOO_LARGE,
     DirectPost,
 )
+from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
 from civicid.wire.desk import Answered
 from verifier.routes.deps import NO_STORE, VerifierDep, in_thread
 from verifier.service import REQUEST_PATH, RESPONSE_PATH
 
-router = APIRouter(tags=["openid4vp"])
+router = APIRouter(route_class=IJsonRoute, tags=["openid4vp"])
 REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 # The form adds field names and percent-encoding to the vp_token: allow for both.
