@@ -27,6 +27,11 @@ WALLET_LEDGER_UNCONFIGURED = declare(
 WALLET_NOT_FOUND = declare(
     "wallet_not_found", NotFound, "no wallet here yet (civicid wallet init creates one)"
 )
+WALLET_STORE_MISSING = declare(
+    "wallet_store_missing",
+    StorageError,
+    "a wallet ran here but its file is missing (civicid wallet restore brings a backup back)",
+)
 WALLET_EXISTS = declare("wallet_exists", Conflict, "a wallet already exists here")
 WALLET_PASSPHRASE_WRONG = declare(
     "wallet_passphrase_wrong", Unauthorized, "the passphrase does not open this wallet"

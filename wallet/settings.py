@@ -18,6 +18,8 @@ from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.shell.settings import WitnessedLedger
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
 
+# The last checkpoint the wallet verified, beside its store from its first start.
+TRUST_FILE_NAME: Final = "checkpoint"
 CONFIG_FILE: Final = "wallet.toml"
 PASSPHRASE_ENV: Final = "CIVICID_WALLET_PASSPHRASE"  # noqa: S105 - a variable name
 # The name under which `civicid ledger init` keeps the checkpoint key in <data-dir>/keys/:
@@ -60,7 +62,7 @@ class WalletSettings(WitnessedLedger):
     @property
     def trust_file(self) -> Path:
         """The last ledger checkpoint this wallet verified (public data: no need to seal it)."""
-        return self.directory / "checkpoint"
+        return self.directory / TRUST_FILE_NAME
 
     @property
     def federation_path(self) -> Path:

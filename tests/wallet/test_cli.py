@@ -289,3 +289,20 @@ def test_a_refresh_that_could_not_read_a_list_says_so_and_checks_nothing(
     assert set(report["failures"].values()) == {"trust_file_invalid"}
     [after] = person.json("list")
     assert after["checked_at"] == card["checked_at"]
+
+
+def test_a_lost_wallet_file_is_not_taken_for_no_wallet(
+    person: Citizen, issuer_stub: RogueIssuer, tmp_path: Path
+) -> None:
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")  # the ledger read
+    [card] = person.json("list")
+    backup = str(tmp_path / "wallet.backup")
+    person.run("backup", backup, CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE)
+    store = person.root / "wallet" / "wallet.db"
+    store.unlink()
+    result = person.run("list", ok=False)
+    refused(result, "wallet_store_missing")
+    assert "wallet restore" in result.stderr
+    assert not store.exists()  # nothing made in its place
+    person.run("restore", backup, CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE)
+    assert [c["id"] for c in person.json("list")] == [card["id"]]

@@ -27,9 +27,11 @@ from wallet.errors import (
     WALLET_NOT_FOUND,
     WALLET_PASSPHRASE_WRONG,
     WALLET_STORE_CORRUPT,
+    WALLET_STORE_MISSING,
     WALLET_STORE_WRITE_FAILED,
 )
 from wallet.holder.vault import KdfParams, Sealed, SealKey, check_strength, seal, write_sealed
+from wallet.settings import TRUST_FILE_NAME
 
 KIND: Final = "wallet"
 FILE_NAME: Final = "wallet.db"
@@ -147,6 +149,14 @@ class Store:
     def open(cls, path: Path, passphrase: str) -> Store:
         """Open with ``passphrase``: a wrong one, or a damaged file, raises and changes nothing."""
         if not path.exists():
+            if (path.parent / TRUST_FILE_NAME).exists():
+                # The wallet's view of the ledger is kept beside it from its first start:
+                # this is a wallet lost, not one never made, and a new one would be empty.
+                raise WALLET_STORE_MISSING(
+                    f"{path} is missing, and a wallet ran here ({path.parent / TRUST_FILE_NAME}"
+                    " is kept beside it): bring it back from a backup with `civicid wallet "
+                    "restore BACKUP`"
+                )
             raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one")
         lock = _acquire(path)
         try:
