@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from civicid import transaction as tx
 from civicid.errors import INTERNAL_ERROR
 from civicid.identity import Identity
 from civicid.oid4vci import WELL_KNOWN_ISSUER
@@ -18,7 +19,7 @@ from cli.harness import free_port, serving
 from issuer import app as issuer_app
 from issuer.app import HOT_ROUTES, create_app
 from issuer.settings import ConfigurationSettings
-from tests.issuer.conftest import CONFIG, NATIONAL_ID, UNREGISTERED, Env, sample_claims
+from tests.issuer.conftest import CONFIG, NATIONAL_ID, UNREGISTERED, Env, load_type, sample_claims
 
 
 @pytest.fixture
@@ -160,3 +161,22 @@ def test_a_type_not_on_the_ledger_does_not_keep_the_next_one_from_being_read(env
     assert env.issuer.ledger.known_type(NATIONAL_ID) is not None
     supported = document["credential_configurations_supported"]
     assert supported[CONFIG]["credential_metadata"]["display"]
+
+
+def test_a_type_read_before_does_not_keep_the_next_one_from_being_read(env: Env) -> None:
+    other = "https://civicid.example/vct/national-id-copy"
+    metadata, schema = load_type("national-id")
+    env.world.accredit(env.agency, [other])
+    body = {"vct": other, "metadata": {**metadata, "vct": other}, "schema": schema}
+    env.world.submit(env.agency, tx.CREDENTIAL_TYPE, body)
+    configurations = [
+        *env.settings.credential_configurations,
+        ConfigurationSettings(id="copy", vct=other),
+    ]
+    env.issuer.settings = env.settings.model_copy(
+        update={"credential_configurations": configurations}
+    )
+    env.issuer.ledger.credential_type(NATIONAL_ID)  # read already
+    document = env.issuer.issuer_metadata()
+    assert env.issuer.ledger.known_type(other) is not None
+    assert document["credential_configurations_supported"]["copy"]["credential_metadata"]["display"]
