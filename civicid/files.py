@@ -3,6 +3,7 @@ whoever can write there: each read within a bound the reader names."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from civicid.errors import Code
@@ -32,3 +33,12 @@ def read_bounded(
     if len(data) > limit:
         raise too_large(message or f"{path} exceeds {limit} bytes")
     return data
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make a rename or a new name in ``directory`` durable (a file's own fsync is not)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from civicid.checkpoint import Checkpoint, open_checkpoint
 from civicid.errors import Error
+from civicid.files import fsync_directory
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.transaction import GENESIS, Transaction
@@ -38,7 +39,6 @@ from ledger.store import (
     ACKNOWLEDGED_FILE,
     LAST_CHECKPOINT,
     FileLogStore,
-    fsync_dir,
     hold_lock,
     read_meta,
     read_slots,
@@ -107,7 +107,7 @@ def restore_from_mirror(
             aside = root / f"{ASIDE_PREFIX}{stamp}"
             os.rename(directory, aside)  # 5.
             os.rename(building, directory)
-            fsync_dir(root)
+            fsync_directory(root)
         finally:
             shutil.rmtree(building, ignore_errors=True)
     finally:

@@ -36,6 +36,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
 from civicid.errors import Error, StorageError
+from civicid.files import fsync_directory
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -113,17 +114,9 @@ class DurableJSONStorage(JSONStorage):
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-        fsync_dir(path.parent)
+        fsync_directory(path.parent)
         self._handle.close()
         self._handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 - TinyDB owns it
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def rolled_back(held: int, signed: int, witness: str) -> Error:

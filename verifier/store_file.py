@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
+from civicid.files import fsync_directory
 from verifier.errors import VERIFIER_STORE_DAMAGED
 
 DIRECTORY_MODE: Final = 0o700
@@ -80,11 +81,3 @@ def create(path: Path, schema: str, version: int) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
-
-
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
