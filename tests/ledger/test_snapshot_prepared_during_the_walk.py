@@ -122,3 +122,36 @@ def test_a_snapshot_refused_once_held_to_the_leaves_is_not_loaded_again(
     refused = world.ledger.snapshot_refused
     assert world.ledger.snapshot_size == 0 and refused is not None
     assert reason in refused and refused.endswith("[state_snapshot_invalid]")
+
+
+def test_prepared_from_another_slot_it_is_not_used(world: World, tmp_path: Path) -> None:
+    """Prepared from an older snapshot of this very log, kept elsewhere: the open loads the
+    snapshot it is given, not the one prepared."""
+    populate(world)
+    world.ledger.close()
+    older = tmp_path / "older.snapshot"
+    older.write_bytes(snapshot_file(world).read_bytes())
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    world.register()
+    world.ledger.close()  # a newer snapshot where the ledger keeps it
+    early = startup.Early(world.root / "ledger" / "log.dat", older)
+    store = FileLogStore(world.root / "ledger", readonly=True, meanwhile=early)
+    try:
+        assert early.prepared is not None  # the older one, prepared with the right key
+        opened = startup.load(store, snapshot_file(world), None, early)
+        assert (opened.snapshot_size, opened.snapshot_refused) == (store.size, None)
+    finally:
+        store.close()
+
+
+def test_a_log_of_its_genesis_alone_uses_the_snapshot_prepared(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.ledger.close()  # a snapshot of the genesis alone
+
+    def loaded_again(*args: object, **kwargs: object) -> None:
+        pytest.fail("the snapshot was loaded again after the walk")
+
+    monkeypatch.setattr(snapshots, "load", loaded_again)
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.size == world.ledger.snapshot_size == 1
