@@ -16,6 +16,7 @@ from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.did import DID
 from civicid.errors import Error, VerificationError
 from civicid.ledger_client import LedgerClient
+from civicid.registry_client import RegistryClient
 from tests.civicid.ledger_client_fixtures import offline
 
 ORIGIN = "ledger.example/memory"
@@ -221,6 +222,7 @@ class Registry:
 
 def test_registry_questions_are_handed_on_whole(client: LedgerClient) -> None:
     made = client.registry
+    assert isinstance(made, RegistryClient) and made.client is client
     assert client.registry is made  # made once
     stub = Registry()
     client._registry = stub  # type: ignore[assignment]

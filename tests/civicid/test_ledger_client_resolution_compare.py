@@ -82,6 +82,7 @@ def test_documents_are_compared_by_content(monkeypatch: pytest.MonkeyPatch) -> N
     resolved = client.resolve(DID, version_id="2", version_time="2026-01-01T00:00:00Z")
     assert (resolved.did, resolved.document, resolved.seq) == (DID, document, 4)
     assert resolved.metadata == {"versionId": "2"} and resolved.checkpoint == CHECKPOINT
+    assert resolved.chain is not None and resolved.chain.latest.seq == 6
     assert asked == [
         ("accept", "a note"),
         ("history", DID, [], CHECKPOINT),
