@@ -4,7 +4,9 @@ whoever can write there: each read within a bound the reader names."""
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from civicid.errors import Code
 
@@ -16,15 +18,21 @@ def read_bounded(
     too_large: Code,
     message: str | None = None,
     unreadable: Code | None = None,
+    not_regular: Code | None = None,
 ) -> bytes:
     """``path``'s bytes, reading one past ``limit`` at the most: a longer file is
     ``too_large`` (with ``message``; by default one naming the file and the bound) and the
     rest of it is never read, so a huge or endless file (a FIFO, ``/dev/zero``) costs no more
     than the bound. A file that cannot be opened or read is ``unreadable`` ("cannot read
     PATH: reason"), or without it the ``OSError`` itself, for the caller to judge (a missing
-    file is often not damage)."""
+    file is often not damage).
+
+    With ``not_regular``, a path that is not a regular file (a named pipe, a directory, a
+    device) is that code ("PATH is not a regular file (a named pipe)"), told without waiting:
+    opened without blocking and checked with ``fstat`` (opening a FIFO blocks until a writer
+    comes, and a stat before the open could be of another file)."""
     try:
-        with path.open("rb") as handle:
+        with _opened(path, not_regular) as handle:
             data = handle.read(limit + 1)
     except OSError as exc:
         if unreadable is None:
@@ -42,3 +50,43 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def open_regular(path: Path, flags: int, not_regular: Code, mode: int = 0o600) -> int:
+    """A descriptor of ``path`` opened with ``flags`` (and ``mode`` if it creates it), if it
+    is a regular file; else ``not_regular`` ("PATH is not a regular file (a named pipe)"),
+    told at once: opened without blocking (opening a FIFO to read waits for a writer, for
+    ever) and checked with ``fstat`` (a ``stat`` before the open could be of another file).
+    Other failures to open are the ``OSError`` itself."""
+    try:
+        fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except IsADirectoryError as exc:  # opening a directory to write
+        raise not_regular(f"{path} is not a regular file (a directory)") from exc
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            raise not_regular(f"{path} is not a regular file ({kind_of(kind)})")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _opened(path: Path, not_regular: Code | None) -> BinaryIO:
+    if not_regular is None:
+        return path.open("rb")
+    return open(open_regular(path, os.O_RDONLY, not_regular), "rb")
+
+
+def kind_of(mode: int) -> str:
+    """What a file that is not a regular one is, for a message."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "another kind of file"

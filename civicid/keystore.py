@@ -24,6 +24,7 @@ from civicid.errors import (
     StorageError,
     declare,
 )
+from civicid.files import open_regular
 from civicid.identity import Identity
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -127,7 +128,9 @@ class KeyStore:
             raise KEY_NOT_FOUND(f"no key {name!r} in {self.directory}")
         self.check_directory()
         try:
-            fd = os.open(path, os.O_RDONLY)
+            # Never a named pipe (it would block for ever) nor a directory (a chmod would not
+            # make it a key file): one line naming it.
+            fd = open_regular(path, os.O_RDONLY, KEY_FILE_INVALID)
         except FileNotFoundError as exc:
             raise KEY_NOT_FOUND(f"no key {name!r} in {self.directory}") from exc
         except OSError as exc:

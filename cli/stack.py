@@ -12,6 +12,7 @@ exactly as separate organisations would do it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -177,9 +178,16 @@ def ensure_ledger(
 ) -> Ledgered:
     """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
     from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
+    from ledger.store import FILES
 
     paths = Paths(root)
-    made = paths.keys.exists(CHECKPOINT_KEY) if database_url else (paths.log / "log.dat").exists()
+    # Any file of the store, not log.dat alone: a store that lost its log is the ledger's own
+    # store_truncated when opened, never a new ledger to make here.
+    made = (
+        paths.keys.exists(CHECKPOINT_KEY)
+        if database_url
+        else any(os.path.lexists(paths.log / name) for name in FILES)
+    )
     if made and database_url is None and _genesis_cut_short(paths.log):
         raise UP_GENESIS_INCOMPLETE(
             f"{paths.log} holds no entry and no checkpoint: a first run was stopped during the"

@@ -6,6 +6,7 @@ and the governance identity, each file 0600.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +18,12 @@ from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
-from ledger.errors import LEDGER_EXISTS, LEDGER_NOT_INITIALIZED
+from ledger.errors import LEDGER_EXISTS
 from ledger.log import Ledger
 from ledger.pg_store import PgLogStore
 from ledger.sequencer import Reader, open_sequencer
 from ledger.startup import Progress
-from ledger.store import FILES
+from ledger.store import FILES, lost_log
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"
 CHECKPOINT_KEY: Final = "ledger-checkpoint"
@@ -138,8 +139,9 @@ def open_ledger(
         return open_sequencer(
             database_url, load_signer(paths), wait=wait, clock=clock, progress=progress
         )
-    if not (paths.log / "log.dat").exists():
-        raise LEDGER_NOT_INITIALIZED(f"no ledger in {root}; run `civicid ledger init`")
+    if not os.path.lexists(paths.log / "log.dat"):
+        # No ledger here, or a store that lost its log (``store_truncated``), never "init".
+        raise lost_log(paths.log, root)
     # The operator's key signs checkpoints of what this process sees, read-only or not.
     signer = load_signer(paths) if paths.keys.exists(CHECKPOINT_KEY) else None
     return Ledger.open(paths.log, signer, readonly=readonly, clock=clock, progress=progress)

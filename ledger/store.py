@@ -36,7 +36,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
 from civicid.errors import Error, StorageError
-from civicid.files import fsync_directory
+from civicid.files import fsync_directory, open_regular, read_bounded
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -81,6 +81,9 @@ FILES: Final = (
     "meta.json",
 )
 LAST_CHECKPOINT: Final = "lastCheckpoint"  # meta.json key of stores written before checkpoint.dat
+# meta.json holds the store's format and a URL or two (a legacy store, one checkpoint note):
+# a few hundred bytes; more than this is not the file this store writes.
+MAX_META_BYTES: Final = 1024 * 1024
 
 
 class LogStore(Protocol):
@@ -129,6 +132,46 @@ def rolled_back(held: int, signed: int, witness: str) -> Error:
         held=held,
         signed=signed,
     )
+
+
+def lost_log(directory: Path, data_dir: Path | None = None) -> Error:
+    """Why ``log.dat`` is not in ``directory``: no ledger in ``data_dir`` (by default
+    ``directory``; ``ledger_not_initialized``), or a store that lost it (``store_truncated``):
+    its other files are there, and with them, perhaps, a checkpoint it signed. Never "run
+    init" over a store that lost its log."""
+    present = [name for name in FILES[1:] if os.path.lexists(directory / name)]
+    if not present:
+        where = directory if data_dir is None else data_dir
+        return LEDGER_NOT_INITIALIZED(f"no ledger in {where}; run `civicid ledger init`")
+    signed = _signed_size(directory)
+    said = (
+        f"this ledger signed a checkpoint of {signed[0]:,} ({signed[1]})"
+        if signed
+        else f"the rest of its store is here ({', '.join(present)})"
+    )
+    return STORE_TRUNCATED(
+        f"{directory / 'log.dat'} is missing but {said}: never start "
+        "a new ledger over it; restore log.dat from a backup, or from a mirror: "
+        "`civicid ledger repair --from URL`",
+        held=0,
+        signed=signed[0] if signed else 0,
+    )
+
+
+def _signed_size(directory: Path) -> tuple[int, str] | None:
+    """The largest size a checkpoint in the store's two copies names, and the copy's name."""
+    found = []
+    for name in ("checkpoint.dat", ACKNOWLEDGED_FILE):
+        try:
+            raw = read_bounded(
+                directory / name, 2 * CHECKPOINT_SLOT, too_large=STORE_CORRUPT,
+                not_regular=STORE_CORRUPT,
+            )  # fmt: skip
+        except (OSError, Error):
+            continue  # missing or damaged: the other copy, if any, says more
+        found += [(_size_or_none(note), name) for _, note in read_slots(raw)]
+    best = max(found, default=None)
+    return best if best is not None and best[0] > 0 else None
 
 
 def read_slots(raw: bytes) -> list[tuple[int, str]]:
@@ -463,7 +506,10 @@ def read_meta(path: Path) -> dict[str, Any]:
     Anything else is ``store_meta_invalid``: the log is untouched, and the file holds only
     the store's format, which opening for writing records again once it is moved aside."""
     try:
-        text = path.read_text("utf-8")
+        data = read_bounded(
+            path, MAX_META_BYTES, too_large=STORE_META_INVALID, not_regular=STORE_META_INVALID
+        )
+        text = data.decode("utf-8")
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError) as exc:
@@ -513,8 +559,8 @@ class FileLogStore:
         self._fds: list[int] = []
         self._meta: TinyDB | None = None
         self._meta_readonly: dict[str, Any] = {}
-        if not create and not (directory / "log.dat").exists():
-            raise LEDGER_NOT_INITIALIZED(f"no ledger in {directory}; run `civicid ledger init`")
+        if not create and not os.path.lexists(directory / "log.dat"):
+            raise lost_log(directory)
         try:
             self._open(create)
             self.findings = self._recover()
@@ -561,8 +607,8 @@ class FileLogStore:
 
     def _open_file(self, name: str, flags: int, *, missing_ok: bool = False) -> int:
         path = self.directory / name
-        absent = self.readonly and missing_ok and not path.exists()
-        fd = -1 if absent else os.open(path, flags, 0o600)
+        absent = self.readonly and missing_ok and not os.path.lexists(path)
+        fd = -1 if absent else open_regular(path, flags, STORE_CORRUPT)
         self._fds.append(fd)
         return fd
 

@@ -87,3 +87,25 @@ def test_an_unreadable_file_is_its_os_error_or_the_callers_code(
     assert UNREADABLE.matches(error)
     assert isinstance(error.__cause__, raised)
     assert error.message == f"cannot read {path}: {os.strerror(number)}"
+
+
+@pytest.mark.timeout(20)  # a named pipe opened to read would wait for a writer for ever
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_a_file_that_is_not_regular_is_the_callers_code_at_once(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "f"
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    error = refusal(path, not_regular=UNREADABLE)
+    assert UNREADABLE.matches(error)
+    what = "a named pipe" if kind == "fifo" else "a directory"
+    assert error.message == f"{path} is not a regular file ({what})"
+
+
+def test_a_regular_file_checked_for_it_is_read_as_before(tmp_path: Path) -> None:
+    path = file_of(tmp_path, LIMIT)
+    assert read_bounded(path, LIMIT, too_large=TOO_LARGE, not_regular=UNREADABLE) == (
+        path.read_bytes()
+    )
+    assert TOO_LARGE.matches(refusal(file_of(tmp_path, LIMIT + 1), not_regular=UNREADABLE))
