@@ -147,6 +147,7 @@ def open_state(paths: Paths, *, readonly: bool = False) -> StateStore:
                     MAX_KNOWN_BYTES,
                     too_large=WITNESS_STATE_UNREADABLE,
                     unreadable=WITNESS_STATE_UNREADABLE,
+                    not_regular=WITNESS_STATE_UNREADABLE,
                 )
                 durable_write(listed, moved)
                 paths.old_state_list.unlink()

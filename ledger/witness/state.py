@@ -100,6 +100,7 @@ def read_json(path: Path, limit: int) -> Any:
             path,
             limit,
             too_large=WITNESS_STATE_UNREADABLE,
+            not_regular=WITNESS_STATE_UNREADABLE,
             message=f"{path.name} is over {limit} bytes",
         )
         return json.loads(data)
@@ -170,6 +171,7 @@ class StateStore:
                 self._known_path,
                 MAX_KNOWN_BYTES,
                 too_large=WITNESS_STATE_UNREADABLE,
+                not_regular=WITNESS_STATE_UNREADABLE,
                 message=f"{self._known_path} is over {MAX_KNOWN_BYTES} bytes",
             )
         except FileNotFoundError:
@@ -244,6 +246,7 @@ def _newest(path: Path) -> tuple[int, Record]:
         path,
         2 * SLOT_BYTES,
         too_large=WITNESS_STATE_UNREADABLE,
+        not_regular=WITNESS_STATE_UNREADABLE,
         message=f"{path.name} is larger than its two slots",
     )
     regions = (data[:SLOT_BYTES], data[SLOT_BYTES:])

@@ -5,6 +5,7 @@ when the witness is made; a key found without it is not a new witness either."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,17 @@ def test_the_cli_says_it_in_one_line(tmp_path: Path) -> None:
         assert err.startswith("error: ") and err.endswith("[witness_state_unreadable]"), err
         assert len(err.splitlines()) == 1, err
     assert not list((root / "witness").rglob("*.state"))
+
+
+@pytest.mark.timeout(20)  # a named pipe opened to read would wait for a writer for ever
+def test_a_named_pipe_for_a_record_or_the_list_is_refused_at_once(tmp_path: Path) -> None:
+    root = made(tmp_path / "w")
+    cosigned(root)
+    (record,) = Paths(root).state.glob("*.state")
+    record.unlink()
+    os.mkfifo(record)
+    assert "is not a regular file (a named pipe)" in refused(root).message
+    record.unlink()
+    Paths(root).state_list.unlink()
+    os.mkfifo(Paths(root).state_list)
+    assert "is not a regular file (a named pipe)" in refused(root).message
