@@ -70,3 +70,17 @@ def test_an_answer_that_is_no_inclusion_proof_is_malformed(body: Any) -> None:
         client.prove_entry(3, LEAVES[3], Checkpoint(ORIGIN, 5, TREE.root(5)))
     assert exc.value.code == "ledger_answer_malformed"
     client.close()
+
+
+@pytest.mark.parametrize("body", [{"seq": 0}, {"seq": 0, "transaction": 5}], ids=repr)
+def test_an_entry_answer_that_is_no_entry_is_malformed(body: Any) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.method == "GET" and request.url.path == "/transactions/0"
+        return httpx.Response(200, json=body)
+
+    transport = httpx.MockTransport(answer)
+    client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
+    with pytest.raises(Error) as exc:
+        client.entry(0)
+    assert exc.value.code == "ledger_answer_malformed"
+    client.close()
