@@ -17,6 +17,8 @@ from civicid.jose import JWS_SIGNATURE_INVALID, PrivateKey, der_signature
 def edges(size: int) -> list[bytes]:
     """Integers of ``size`` bytes at the edges of DER's minimal two's complement."""
     values = [
+        b"X" * size,  # bytes other than zero are never stripped, whatever their value
+        b"\x00X" + bytes(size - 2),
         bytes(size),
         bytes(size - 1) + b"\x01",
         bytes(size - 1) + b"\x7f",
