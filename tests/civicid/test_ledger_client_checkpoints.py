@@ -167,3 +167,22 @@ def test_the_trust_policy_given_is_the_one_used() -> None:
             policy=CheckpointPolicy.parse(f"log {other.vkey()}\nquorum none\n"),
         )
     assert exc.value.code == "trust_policy_invalid" and ORIGIN in exc.value.message
+
+
+def test_the_same_tree_head_noted_again_stays_trusted(tmp_path: Path) -> None:
+    """The same checkpoint in another note (here with one more signature, by a key the
+    client does not know): the fresher note is kept, the checkpoint stays trusted, and an
+    older one is still stale."""
+    ledger, path = Ledger(), tmp_path / "checkpoint"
+    client = client_of(ledger, path)
+    first = note(7)
+    client.accept_checkpoint(first)
+    extra = note(7, signer=NoteSigner.generate(ORIGIN)).split("\n\n", 1)[1]
+    again = first + extra
+    assert again != first
+    assert client.accept_checkpoint(again) == Checkpoint(ORIGIN, 7, TREE.root(7), (MAP,))
+    assert client.trusted == Checkpoint(ORIGIN, 7, TREE.root(7), (MAP,))
+    assert client.witnessed is not None and client.witnessed.checkpoint == client.trusted
+    assert client.trusted_note == again and path.read_text() == again
+    assert code_of(client, note(5)) == "ledger_answer_stale"
+    client.close()
