@@ -41,6 +41,7 @@ def test_a_file_at_its_bound_is_read_past_it_is_not(tmp_path: Path, extra: int) 
     assert error.code == "trust_file_invalid"
     if extra:
         assert f"exceeds {MAX_TRUST_FILE_BYTES} bytes" in error.message
+        assert "restore it from a backup" in error.message  # what to do, as for damage
         assert error.details == {}
     else:  # read whole, and refused for what it holds
         assert "is damaged" in error.message and "exceeds" not in error.message
