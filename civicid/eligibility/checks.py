@@ -70,7 +70,11 @@ class Step:
 
 STEPS: Final = (
     Step("structure", "Size, nesting and SD-JWT structure", "RFC 9901 §4, §7.1 step 1"),
-    Step("header", "Credential typ and algorithm", "SD-JWT VC §3.2.1; RFC 9901 §7.1 step 2.1"),
+    Step(
+        "header",
+        "Credential format and signature method",
+        "SD-JWT VC §3.2.1; RFC 9901 §7.1 step 2.1",
+    ),
     Step("issuer", "Issuer is a ledger DID the policy accepts", "SD-JWT VC §3.5 (ledger DIDs)"),
     Step("issuer_key", "Issuer key in force at issuance", "SD-JWT VC §3.5; DID Resolution"),
     Step("signature", "Issuer signature", "RFC 9901 §7.1 step 2.2"),
