@@ -78,12 +78,28 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     page.locator("#steps-box summary").click()
     steps = page.locator("#steps").inner_text()
     assert "Required claims disclosed — Resident, Age 18 or over" in steps
-    assert "Policy conditions met — Resident: yes; Age 18 or over" in steps
+    # Every condition said the one way: the claim, then what it must be.
+    assert "Policy conditions met — Resident: yes; Age: 18 or over" in steps
     assert "age_equal_or_over" not in steps and "is True" not in steps
+    # The header step in a clerk's words, not JOSE's ("typ", "algorithm").
+    assert "Passed: Credential format and signature method — ES256" in steps
+    assert "typ" not in steps.replace("type", "")
+    # After a decision the one way on is a new check: no "Show QR code" beside it, and the
+    # policy the decision was made for is shown but cannot be changed under it.
+    assert page.locator("#again").is_visible()
+    assert not page.locator("#go").is_visible()
+    assert page.locator("#policy").is_disabled()
     page.screenshot(path=str(shots / "desk-3-eligible.png"), full_page=True)
     for selector in ("#verdict", "#reason", ".purpose", "button#again", ".bar h1", ".foot p"):
         ratio = contrast(page, selector)
         assert ratio >= MIN_CONTRAST, (selector, ratio)
+    # "Start a new check" by the keyboard clears the decision; the policy can be chosen again.
+    page.focus("#again")
+    page.keyboard.press("Enter")
+    page.locator("#result").wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.id") == "policy"
+    assert page.locator("#go").is_visible() and page.locator("#policy").is_enabled()
+    page.screenshot(path=str(shots / "desk-3b-new-check.png"), full_page=True)
     assert not external
 
 

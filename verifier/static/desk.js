@@ -7,8 +7,9 @@
   const $ = (id) => document.getElementById(id);
 
   // People words for what the desk's service names on the wire: claims by their label
-  // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident: yes", decisions
-  // as "Not eligible". The wallet shows the same words.
+  // ("Age 18 or over", not age_equal_or_over.18), conditions each as "claim: what it must
+  // be" ("Resident: yes", "Age: 18 or over"), decisions as "Not eligible". The wallet shows
+  // the same words for claims and decisions.
   const AGE_OVER = "age_equal_or_over";
   const NAMED = {
     age_equal_or_over: "Age",
@@ -43,10 +44,11 @@
     return value !== undefined ? value : text.replace(/^'(.*)'$/, "$1");
   }
 
-  // One condition of a policy, as the service describes it ("resident is True"), in words.
+  // One condition of a policy, as the service describes it ("resident is True"), in words:
+  // every kind said the one way, the claim then what it must be.
   function conditionWords(text) {
     let m = text.match(/^age is at least (\d+)$/);
-    if (m) return "Age " + m[1] + " or over";
+    if (m) return "Age: " + m[1] + " or over";
     m = text.match(/^(\S+) is one of \[(.*)\]$/);
     if (m) return claimWords(m[1]) + ": one of " + m[2].replace(/'/g, "");
     m = text.match(/^(\S+) is a date in the future$/);
@@ -120,11 +122,19 @@
     }
   }
 
+  // While a decision shows, the one way on is "Start a new check": the policy it was made
+  // for stays in view, but cannot be changed under it or asked again from here.
+  function choosing(allowed) {
+    $("go").hidden = !allowed;
+    $("policy").disabled = !allowed;
+  }
+
   function reset() {
     stopPolling();
     current = null;
     show("request", false);
     show("result", false);
+    choosing(true);
     $("go").disabled = false;
     $("policy").focus();
   }
@@ -211,6 +221,7 @@
         (detail ? " — " + detail : "");
       steps.appendChild(item);
     }
+    choosing(false);
     show("result", true);
     $("result-title").focus();
   }
