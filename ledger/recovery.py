@@ -26,17 +26,26 @@ from pathlib import Path
 from typing import Any, Final
 
 from civicid.checkpoint import Checkpoint, open_checkpoint
-from civicid.errors import Error
-from civicid.files import fsync_directory
+from civicid.errors import Code, Error
+from civicid.files import fsync_directory, open_regular
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.transaction import GENESIS, Transaction
 from ledger import snapshot as snapshots
-from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH, REPAIR_MIRROR_BEHIND
+from ledger.errors import (
+    CHECKPOINT_MISMATCH,
+    LEDGER_KEY_MISMATCH,
+    REPAIR_MIRROR_BEHIND,
+    STATE_SNAPSHOT_INVALID,
+    STORE_CORRUPT,
+    STORE_META_INVALID,
+    STORE_UNAVAILABLE,
+)
 from ledger.monitor import Progress, fetch
 from ledger.setup import Paths
 from ledger.store import (
     ACKNOWLEDGED_FILE,
+    CHECKPOINT_SLOT,
     LAST_CHECKPOINT,
     FileLogStore,
     hold_lock,
@@ -155,12 +164,10 @@ def _build(
 
 def _intact_leaf_hashes(directory: Path) -> bytes:
     """The leaf hashes of log.dat's whole records passing their checksum, in order."""
-    try:
-        data = (directory / "log.dat").read_bytes()
-    except FileNotFoundError:
-        return b""
+    data = _read(directory / "log.dat", STORE_CORRUPT)
     hashes = bytearray()
-    scan(data, b"", hashes)
+    if data:
+        scan(data, b"", hashes)
     return bytes(hashes)
 
 
@@ -169,18 +176,24 @@ def _signed_here(directory: Path, client: LedgerClient) -> Checkpoint | None:
     store that verify with its key (one that does not is no evidence of anything)."""
     notes: list[str] = []
     for name in ("checkpoint.dat", ACKNOWLEDGED_FILE):
-        try:
-            notes += [note for _, note in read_slots((directory / name).read_bytes())]
-        except OSError:
-            continue
+        # Its two slots: past them a checkpoint file holds nothing this store wrote.
+        raw = _read(directory / name, STORE_CORRUPT, 2 * CHECKPOINT_SLOT)
+        notes += [note for _, note in read_slots(raw)]
+    meta = directory / "meta.json"
+    if os.path.lexists(meta):
+        # read_meta refuses a named pipe too, but that refusal would be taken for damage
+        # (no evidence) below: one that is no regular file is said instead.
+        os.close(open_regular(meta, os.O_RDONLY, STORE_META_INVALID))
     try:
-        legacy = read_meta(directory / "meta.json").get(LAST_CHECKPOINT)
+        legacy = read_meta(meta).get(LAST_CHECKPOINT)
     except Error:
         legacy = None
     if isinstance(legacy, str):
         notes.append(legacy)
+    path = directory / snapshots.FILE
+    snapshot = _Read(path, _read(path, STATE_SNAPSHOT_INVALID))
     try:
-        body = snapshots.read(directory / snapshots.FILE, vkey=client.vkey, origin=client.origin)
+        body = snapshots.read(snapshot, vkey=client.vkey, origin=client.origin)
         notes.append(str(body["checkpoint"]))
     except (Error, KeyError):
         pass
@@ -193,3 +206,39 @@ def _signed_here(directory: Path, client: LedgerClient) -> Checkpoint | None:
         if best is None or checkpoint.size > best.size:
             best = checkpoint
     return best
+
+
+def _read(path: Path, not_regular: Code, limit: int | None = None) -> bytes:
+    """``path``'s bytes (the first ``limit`` of them, if given); nothing if it is missing.
+    A named pipe, a directory or a device in its place is ``not_regular``, said at once
+    (reading a named pipe would wait for a writer for ever); a file that cannot be read is
+    ``store_unavailable``."""
+    try:
+        fd = open_regular(path, os.O_RDONLY, not_regular)
+    except FileNotFoundError:
+        return b""
+    except OSError as exc:
+        raise STORE_UNAVAILABLE(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        with open(fd, "rb") as handle:
+            return handle.read() if limit is None else handle.read(limit)
+    except OSError as exc:
+        raise STORE_UNAVAILABLE(f"cannot read {path}: {exc.strerror}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A snapshot file already read (``snapshot.Slot``): read once, through ``_read``."""
+
+    path: Path
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def exists(self) -> bool:
+        return bool(self.data)
+
+    def read_bytes(self) -> bytes:
+        return self.data
