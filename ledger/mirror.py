@@ -34,7 +34,7 @@ from civicid.checkpoint import Checkpoint
 from civicid.errors import Error, Unavailable, declare
 from civicid.ledger_client import LedgerClient
 from ledger.log import Ledger, View
-from ledger.monitor import MonitorReport, monitor
+from ledger.monitor import MonitorReport, held, monitor
 from ledger.resolution import Resolver
 from ledger.store import FileLogStore
 from ledger.tiles import TileWriter, note_checkpoint
@@ -116,10 +116,13 @@ class Mirror:
         self.last: Round | None = None
         self._retired: Copy | None = None  # the previous copy, closed one round later
         self._lock = threading.Lock()  # one round at a time
+        # A copy that lost log.dat is refused when opened (``store_truncated``), never
+        # taken for a new one and fetched again from the first entry.
+        proven = held(directory) and _cut_to_checkpoint(directory)
         self.tiles: TileWriter | None = None
         if tiles is not None:
             self.tiles = TileWriter(tiles, self._entry, self._root).start()
-        if (directory / "log.dat").exists() and _cut_to_checkpoint(directory):
+        if proven:
             self._serve()  # what an earlier run verified: served at once, resumed from
 
     @property

@@ -18,6 +18,7 @@ checkpoint key: anyone may run one. A run
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from civicid.merkle import MerkleTree, leaf_hash
 from civicid.transaction import GENESIS, Transaction
 from ledger.audit import AuditReport, audit
 from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH, MONITOR_SOURCE_MISSING
-from ledger.store import FileLogStore
+from ledger.store import FILES, FileLogStore
 from ledger.tile_client import TileTransport, open_source
 
 TRUST_FILE: Final = "trusted-checkpoint"
@@ -99,7 +100,7 @@ def monitor(
         if any(code.matches(exc) for code in EVIDENCE):
             write_private(mirror / REFUSED_FILE, note.encode("utf-8"))
         raise
-    store = FileLogStore(mirror, create=not (mirror / "log.dat").exists())
+    store = FileLogStore(mirror, create=not held(mirror))
     try:
         start = store.size
         if start > checkpoint.size:  # the trust file says otherwise: the mirror is not ours
@@ -126,6 +127,13 @@ def monitor(
         store.close()
     report = audit(mirror, checkpoint=note)
     return MonitorReport(report, checkpoint.size - start, time.perf_counter() - started)
+
+
+def held(directory: Path) -> bool:
+    """Whether ``directory`` holds a mirrored store: any of its files. One that lost
+    ``log.dat`` is not a new mirror to start over: opened, the store refuses it itself
+    (``store_truncated``, naming log.dat and the way back)."""
+    return any(os.path.lexists(directory / name) for name in FILES)
 
 
 def fetch(client: LedgerClient, store: FileLogStore, size: int, progress: Progress | None) -> None:
