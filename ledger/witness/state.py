@@ -12,6 +12,7 @@ contradicts a record it answered. One process holds the state at a time (an ``fl
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -42,6 +43,9 @@ SLOT_BYTES: Final = SLOT_HEADER.size + MAX_RECORD_BYTES
 # outlives the state directory and its parent; by itself a store keeps it beside ``directory``.
 KNOWN_FILE: Final = "state-files"
 MAX_KNOWN_BYTES: Final = 4 * 1024 * 1024  # 120k logs' names: far beyond any witness's list
+# Times a start takes LOCK again when a refused start removed the file it locked: more than
+# this many refusals racing one start is not a witness's own starts but something else.
+LOCK_ATTEMPTS: Final = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +127,19 @@ class StateStore:
         self.records: dict[str, Record] = {}
         self._seqs: dict[str, int] = {}
         self._known: set[str] = set()
+        # What this start made (the state directory, its parent, LOCK): a refused start
+        # takes it away again, so it leaves the data directory as it found it (a state
+        # directory made over a lost one would be in the way of restoring it).
+        self._made: list[Path] = []
         if not readonly:
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._lock_fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
+            self._made = _make_directories(directory)
             try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                self.close()
-                raise WITNESS_STATE_LOCKED(f"{directory} is held by another process") from exc
+                self._lock_fd, made_lock = _take_lock(directory / "LOCK")
+            except BaseException:
+                self._unmake()
+                raise
+            if made_lock:
+                self._made.insert(0, directory / "LOCK")
         try:
             if not readonly:  # a file a crash cut short before its rename: never answered
                 for leftover in directory.glob(".*.tmp"):
@@ -154,16 +163,28 @@ class StateStore:
             if not readonly and found - self._known:  # made before the list was kept
                 self._write_known(self._known | found)
         except Error:
-            self.close()
+            self._unmake()
             raise
         except (OSError, ValueError) as exc:
-            self.close()
+            self._unmake()
             raise WITNESS_STATE_UNREADABLE(f"{directory}: {exc}") from exc
+        self._made = []
 
     def close(self) -> None:
         if self._lock_fd >= 0:
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+    def _unmake(self) -> None:
+        """A refused start: take away what it made, LOCK while still holding it (a start
+        that opened it meanwhile finds it removed, ``_take_lock``), then the directories
+        it made if they are still empty."""
+        for path in self._made:
+            # Not empty, or gone: what is there now is not this start's to remove.
+            with contextlib.suppress(OSError):
+                path.unlink() if path.name == "LOCK" else path.rmdir()
+        self._made = []
+        self.close()
 
     def _read_known(self) -> set[str]:
         try:
@@ -217,6 +238,48 @@ class StateStore:
                 os.close(fd)
         self.records[record.origin] = record
         self._seqs[record.origin] = seq
+
+
+def _make_directories(directory: Path) -> list[Path]:
+    """Make ``directory`` and its missing parents (0700); those made, deepest first."""
+    missing = []
+    at = directory
+    while not at.exists():
+        missing.append(at)
+        at = at.parent
+    made = []
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another start: not this one's
+        made.append(path)
+    return made[::-1]
+
+
+def _take_lock(path: Path) -> tuple[int, bool]:
+    """Hold ``path`` (an exclusive ``flock``); its descriptor, and whether this made it. A
+    lock taken on a file a refused start removed meanwhile is no lock (another start may
+    make and hold a new one): taken again on the file the path now names."""
+    for _ in range(LOCK_ATTEMPTS):
+        try:
+            fd, made = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), True
+        except FileExistsError:
+            fd, made = os.open(path, os.O_RDWR), False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            raise WITNESS_STATE_LOCKED(f"{path.parent} is held by another process") from exc
+        held = os.fstat(fd)
+        try:
+            named = os.stat(path)
+        except FileNotFoundError:
+            named = None
+        if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
+            return fd, made
+        os.close(fd)
+    raise WITNESS_STATE_LOCKED(f"{path.parent}: its LOCK keeps being replaced")
 
 
 def _slot(seq: int, record: Record) -> bytes:
