@@ -13,7 +13,14 @@ from civicid.tlog_policy import TlogPolicy
 from ledger.witness.errors import WITNESS_SETTINGS_INVALID
 from ledger.witness.models import WitnessStatus
 from ledger.witness.settings import LogSetting, WitnessSettings
-from ledger.witness.setup import add_log, initialize, log_setting, open_witness, read_status
+from ledger.witness.setup import (
+    add_log,
+    initialize,
+    log_setting,
+    never_cosigned,
+    open_witness,
+    read_status,
+)
 
 app = typer.Typer(
     help="A witness: cosigns a log's checkpoints only while the log only grows.",
@@ -103,6 +110,7 @@ def add_log_command(
 
 
 @app.command()
+@reflowed
 def serve(
     data_dir: DataDir,
     host: Annotated[
@@ -115,7 +123,11 @@ def serve(
     ] = None,
     access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
-    """Serve the witness over HTTP (POST /add-checkpoint; OpenAPI at /docs)."""
+    """Serve the witness over HTTP (POST /add-checkpoint; OpenAPI at /docs).
+
+    A key found without the records of what it cosigned is refused
+    (witness_state_unreadable): restore them from a backup, or, if this witness never
+    cosigned anything, say so with `civicid witness never-cosigned`."""
     from civicid.shell.server import listen, serve, server_config
     from ledger.witness.app import create_app
     from ledger.witness.request import MAX_REQUEST_BYTES
@@ -147,10 +159,33 @@ def serve(
 @reflowed
 def status(data_dir: DataDir, as_json: AsJson = False) -> None:
     """What the witness cosigned last for each log, and any evidence of a log that
-    contradicted itself."""
+    contradicted itself.
+
+    A key found without the records of what it cosigned is refused
+    (witness_state_unreadable): see `civicid witness never-cosigned`."""
     with reporting(as_json):
         found = read_status(WitnessSettings.load(data_dir))
         emit(as_json, found.to_json(), lambda: _summary(found))
+
+
+@app.command("never-cosigned")
+@reflowed
+def never_cosigned_command(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Say that this witness never cosigned anything, so that its key, found without the
+    records of what it cosigned, may start from nothing.
+
+    Only for a witness that truly never answered: one that did and lost its records would
+    then cosign a fork of what it cosigned before. Refused (witness_has_records) where any
+    record or list of records is found."""
+    with reporting(as_json):
+        written = never_cosigned(data_dir)
+        emit(
+            as_json,
+            {"written": written},
+            "this witness never cosigned: it starts from nothing"
+            if written
+            else "this witness says so already: nothing to do",
+        )
 
 
 def _summary(found: WitnessStatus) -> str:

@@ -66,6 +66,11 @@ WITNESS_EXISTS = declare("witness_exists", Conflict, "a witness already exists i
 WITNESS_STATE_UNREADABLE = declare(
     "witness_state_unreadable", StorageError, "the witness's stored state cannot be read"
 )
+WITNESS_HAS_RECORDS = declare(
+    "witness_has_records",
+    Conflict,
+    "this witness has records of what it cosigned: it cannot be said never to have cosigned",
+)
 WITNESS_STATE_LOCKED = declare(
     "witness_state_locked", StorageError, "another witness process holds this state"
 )

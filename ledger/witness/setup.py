@@ -10,6 +10,7 @@ until the records are restored, or the operator says the witness never cosigned.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
@@ -25,6 +26,7 @@ from civicid.keystore import KEY_FILE_INVALID, KeyStore
 from civicid.times import system_clock
 from ledger.witness.errors import (
     WITNESS_EXISTS,
+    WITNESS_HAS_RECORDS,
     WITNESS_LOG_EXISTS,
     WITNESS_NOT_INITIALIZED,
     WITNESS_SETTINGS_INVALID,
@@ -133,6 +135,39 @@ def read_status(settings: WitnessSettings) -> WitnessStatus:
     )
 
 
+def never_cosigned(root: Path) -> bool:
+    """Say that the witness of ``root`` never cosigned anything: the empty list of its state
+    files, which a witness gets when it is made (module docstring). Refused where it has any
+    record or list of records (``witness_has_records``); True if the list was written, False
+    if it was there already, empty."""
+    load_key(root)
+    paths = Paths(root)
+    records = sorted(p.name for p in paths.state.glob("*.state"))
+    if records:
+        raise WITNESS_HAS_RECORDS(
+            f"{paths.state} holds records of what this witness cosigned ({', '.join(records)})"
+            ": it has cosigned; serving it lists them"
+        )
+    for listed in (paths.state_list, paths.old_state_list):
+        if not os.path.lexists(listed):
+            continue
+        names = read_bounded(
+            listed,
+            MAX_KNOWN_BYTES,
+            too_large=WITNESS_STATE_UNREADABLE,
+            unreadable=WITNESS_STATE_UNREADABLE,
+            not_regular=WITNESS_STATE_UNREADABLE,
+        ).split()
+        if names:
+            raise WITNESS_HAS_RECORDS(
+                f"{listed} lists what this witness cosigned: it has cosigned; restore the "
+                "records it names from a backup, or make a new witness (a new key)"
+            )
+        return False  # said already
+    durable_write(paths.state_list, b"")
+    return True
+
+
 def open_state(paths: Paths, *, readonly: bool = False) -> StateStore:
     """The witness's records, with the list of its state files kept beside its key; a key
     found without that list is refused (``witness_state_unreadable``, module docstring)."""
@@ -160,6 +195,6 @@ def open_state(paths: Paths, *, readonly: bool = False) -> StateStore:
                 f"witness (its state in {paths.state.parent} lost?); starting over from size 0 "
                 f"would cosign a fork: restore {paths.state.parent} and {listed} from a "
                 f"backup, or make a new witness (a new key, `civicid witness init`); if this "
-                f"witness never cosigned anything, say so with an empty list: `: > {listed}`"
+                f"witness never cosigned anything, say so: `civicid witness never-cosigned`"
             )
     return StateStore(paths.state, readonly=readonly, known=listed)
