@@ -51,6 +51,11 @@ UP_GENESIS_INCOMPLETE = declare(
 UP_WITNESS_NOT_FOLLOWING = declare(
     "up_witness_not_following", InvalidInput, "a witness of this set-up does not follow its ledger"
 )
+UP_WITNESS_LOST = declare(
+    "up_witness_lost",
+    StorageError,
+    "a witness this set-up's ledger asks to cosign is gone from its data dir (its key lost)",
+)
 UP_DESK_STORE_MISSING = declare(
     "up_desk_store_missing", StorageError, "the desk's store is gone from a data dir it ran in"
 )
@@ -237,6 +242,7 @@ def ensure_witnesses(root: Path, ledger: Ledgered) -> list[Path]:
     from ledger.witness.settings import WitnessSettings
     from ledger.witness.setup import COSIGNER_KEY, Paths, initialize, log_setting
 
+    _check_witnesses_named(root)
     made = []
     for number, name in enumerate(WITNESS_NAMES, start=1):
         home = root / WITNESS_DIR / name
@@ -258,6 +264,37 @@ def ensure_witnesses(root: Path, ledger: Ledgered) -> list[Path]:
             )
         made.append(home)
     return made
+
+
+def _check_witnesses_named(root: Path) -> None:
+    """Each witness the ledger was last told to ask (the policy a start wrote) holds the key
+    it was named by. One made again in its place would cosign from nothing, a fork too,
+    and the policy written next would name it without a word: refused before anything is
+    made. No policy yet: a first start, which makes them."""
+    from civicid.tlog_policy import MAX_POLICY_BYTES, POLICY_TOO_LARGE, TlogPolicy
+    from ledger.witness.setup import COSIGNER_KEY, Paths
+
+    path = root / STATE_DIR / WITNESS_POLICY
+    try:
+        text = read_bounded(path, MAX_POLICY_BYTES, too_large=POLICY_TOO_LARGE,
+                            not_regular=UP_WITNESS_LOST)  # fmt: skip
+    except FileNotFoundError:
+        return
+    for witness in TlogPolicy.parse(text).witnesses:
+        if witness.name not in WITNESS_NAMES:
+            continue  # not one this set-up makes
+        home = root / WITNESS_DIR / witness.name
+        keys = Paths(home).keys
+        held = keys.text(COSIGNER_KEY, "vkey") if keys.exists(COSIGNER_KEY) else None
+        if held == witness.verifier.vkey:
+            continue
+        found = "holds no witness key" if held is None else "holds another witness key"
+        raise UP_WITNESS_LOST(
+            f"the ledger's witness policy {path} names witness {witness.name} "
+            f"({witness.verifier.vkey.split('+')[0]}) but {home} {found}: a new witness in its "
+            f"place would cosign from nothing, a fork too; restore {home} from a backup, or, "
+            f"to make a new witness in its place (a new key), remove {path}"
+        )
 
 
 def serve_witnesses(stack: ExitStack, homes: list[Path], ports: tuple[int, ...]) -> list[WitnessUp]:

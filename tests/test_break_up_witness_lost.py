@@ -1,0 +1,79 @@
+"""``civicid up`` over a witness whose data dir was lost whole, key included: the ledger's
+witness policy (written at the last start) names its key, and a witness made again in its
+place would cosign from nothing, a fork too. Refused (``up_witness_lost``, with what to do),
+nothing made; a first ``up`` (no policy yet) makes the witnesses, and so does one after the
+operator removes the policy to replace the lost witness."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from civicid.checkpoint import NoteSigner
+from civicid.errors import Error
+from cli import stack
+from ledger.witness.setup import initialize, load_key, log_setting
+
+
+def listing(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def set_up(root: Path) -> tuple[SimpleNamespace, list[Path], Path]:
+    signer = NoteSigner.generate("example.org/ledger")
+    ledger = SimpleNamespace(vkey=signer.vkey(), origin=signer.name)
+    homes = stack.ensure_witnesses(root, ledger)  # type: ignore[arg-type]
+    up = [
+        stack.WitnessUp(name, load_key(home).vkey(), f"http://127.0.0.1:{9000 + i}")
+        for i, (name, home) in enumerate(zip(stack.WITNESS_NAMES, homes, strict=True))
+    ]
+    return ledger, homes, stack.write_witness_policy(root, up)
+
+
+def refused(root: Path, ledger: SimpleNamespace) -> Error:
+    before = listing(root)
+    with pytest.raises(Error) as caught:
+        stack.ensure_witnesses(root, ledger)  # type: ignore[arg-type]
+    assert stack.UP_WITNESS_LOST.matches(caught.value), caught.value
+    assert listing(root) == before
+    return caught.value
+
+
+def test_a_witness_lost_whole_is_refused_not_made_again(tmp_path: Path) -> None:
+    ledger, homes, policy = set_up(tmp_path)
+    shutil.rmtree(homes[1])
+    error = refused(tmp_path, ledger)
+    assert (
+        "names witness w2" in error.message and f"{homes[1]} holds no witness key" in error.message
+    )
+    assert f"restore {homes[1]} from a backup" in error.message
+    assert f"remove {policy}" in error.message
+    assert not homes[1].exists()
+
+
+def test_a_witness_made_again_by_hand_under_another_key_is_refused(tmp_path: Path) -> None:
+    ledger, homes, _ = set_up(tmp_path)
+    shutil.rmtree(homes[0])
+    initialize(homes[0], "witness-1.civicid.example", [log_setting(ledger.vkey)])
+    assert "holds another witness key" in refused(tmp_path, ledger).message
+
+
+def test_the_policy_removed_makes_a_new_witness_in_its_place(tmp_path: Path) -> None:
+    ledger, homes, policy = set_up(tmp_path)
+    kept = load_key(homes[0]).vkey()
+    lost = load_key(homes[2]).vkey()
+    shutil.rmtree(homes[2])
+    policy.unlink()
+    assert stack.ensure_witnesses(tmp_path, ledger) == homes  # type: ignore[arg-type]
+    assert load_key(homes[0]).vkey() == kept
+    assert load_key(homes[2]).vkey() != lost
+
+
+def test_every_witness_found_starts(tmp_path: Path) -> None:
+    ledger, homes, _ = set_up(tmp_path)
+    keys = [load_key(home).vkey() for home in homes]
+    assert stack.ensure_witnesses(tmp_path, ledger) == homes  # type: ignore[arg-type]
+    assert [load_key(home).vkey() for home in homes] == keys
