@@ -26,6 +26,7 @@ from typing import Any, Final, Protocol
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
+from civicid.sqlite_file import refuse_damaged
 from issuer.errors import STORE_DAMAGED, STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 
@@ -554,28 +555,21 @@ class SqliteStore(GroupCommit):
         return db
 
     def _require_issuer_store(self) -> None:
-        """A store that was set up holds its format; a database without one is some other
-        file (or one emptied by hand). Read-only, so it is refused with nothing written."""
-
-        def damaged(what: str) -> str:
-            return (
-                f"{self.path} {what} and was left as it is: move it aside, then restore the "
-                "store from a backup or rebuild it from the ledger with `civicid issuer recover`"
-            )
-
+        """A store that was set up holds its ``meta`` table; a file without one is some
+        other file (or one emptied by hand). Read-only, so it is refused with nothing written."""
         try:
-            with contextlib.closing(
-                sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-            ) as db:
-                found = db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-                ).fetchone()
-        except sqlite3.DatabaseError as exc:
+            refuse_damaged(
+                self.path,
+                "meta",
+                store="issuer store",
+                advice="move it aside, then restore the store from a backup or rebuild it "
+                "from the ledger with `civicid issuer recover`",
+                damaged=STORE_DAMAGED,
+                failed=STORE_FAILED,
+            )
+        except Error:
             self._release_lock()
-            raise STORE_DAMAGED(damaged(f"is no SQLite database ({exc})")) from exc
-        if found is None:
-            self._release_lock()
-            raise STORE_DAMAGED(damaged("holds no issuer store"))
+            raise
 
     def _check_format(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()

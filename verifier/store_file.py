@@ -1,56 +1,79 @@
 """The desk's SQLite file: private to the desk, made whole before it is found at its path,
-and refused, untouched, when what is found there is no database (an empty file is not a new
-store: only a missing one is).
+and refused, untouched, when what is found there is not the desk's store (an empty file is
+not a new store: only a missing one is). What a desk that crashed while making it left beside
+it is removed on the next open.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import os
 import secrets
 import sqlite3
+import time
 from pathlib import Path
 from typing import Final
 
 from civicid.files import fsync_directory
-from verifier.errors import VERIFIER_STORE_DAMAGED
+from civicid.sqlite_file import SQLITE_HEADER as SQLITE_HEADER  # what a desk store begins with
+from civicid.sqlite_file import refuse_damaged
+from verifier.errors import VERIFIER_STORE_DAMAGED, VERIFIER_STORE_FAILED
 
 DIRECTORY_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
-# The first bytes of every SQLite database file (sqlite.org/fileformat.html §1.3.1).
-SQLITE_HEADER: Final = b"SQLite format 3\x00"
+# A store is made in milliseconds, its maker holding a lock on it from just after it is
+# created: one a minute old that nobody holds was left by a desk that crashed while making it.
+LEFTOVER_AGE_SECONDS: Final = 60.0
 
 
 def private(path: Path, schema: str, version: int) -> None:
     """Requests and decisions are the desk's and its citizens' business: the store's folder
     is 0700 and its file 0600 (SQLite gives its journal files the file's mode), whatever the
     umask, and are made so again if found open (as ``civicid up`` once left them). A store
-    that is missing is made (``create``); one found empty or not SQLite's is refused."""
+    that is missing is made (``create``); one found empty, not SQLite's or without the desk's
+    ``meta`` table is refused."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
     if path.parent.stat().st_mode & 0o077:
         path.parent.chmod(DIRECTORY_MODE)
-    try:
-        with path.open("rb") as found:
-            header = found.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
-        create(path, schema, version)
+    if path.exists():
+        refuse_damaged(
+            path,
+            "meta",
+            store="desk store",
+            advice="restore it from a backup, or move it away to start the desk's records afresh",
+            damaged=VERIFIER_STORE_DAMAGED,
+            failed=VERIFIER_STORE_FAILED,
+        )
     else:
-        refuse_damaged(path, header)
+        create(path, schema, version)
     if path.stat().st_mode & 0o077:
         path.chmod(FILE_MODE)
+    remove_leftovers(path)
 
 
-def refuse_damaged(path: Path, header: bytes) -> None:
-    """``verifier_store_damaged`` unless ``header`` begins a SQLite database: an empty file
-    is no new store (a new store is a missing file), and neither is one cut short or another
-    program's. Nothing of the file is touched."""
-    if header == SQLITE_HEADER:
-        return
-    what = "it is empty (0 bytes)" if not header else "it is not a SQLite database"
-    raise VERIFIER_STORE_DAMAGED(
-        f"{path}: {what}; the desk left it as it is. Restore it from a backup, or move it"
-        " away to start the desk's records afresh"
-    )
+def remove_leftovers(path: Path) -> None:
+    """Remove the stores a desk was making beside ``path`` when it crashed: ``create``'s
+    ``<name>.<pid>.<random>.new`` files that no process holds (their maker ended) and that
+    are older than ``LEFTOVER_AGE_SECONDS`` (a maker takes its lock just after it creates
+    one). Another desk making the store meanwhile keeps its own."""
+    for found in path.parent.glob(f"{glob.escape(path.name)}.*.new"):
+        try:
+            fd = os.open(found, os.O_RDONLY)
+        except FileNotFoundError:  # its maker finished meanwhile
+            continue
+        try:
+            if time.time() - os.fstat(fd).st_mtime < LEFTOVER_AGE_SECONDS:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # its maker is still at work
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                found.unlink()
+        finally:
+            os.close(fd)
 
 
 def create(path: Path, schema: str, version: int) -> None:
@@ -59,8 +82,9 @@ def create(path: Path, schema: str, version: int) -> None:
     no file at ``path`` (never an empty one, which is refused as damaged), and of two desks
     starting at once, each keeps the first one made."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
-    os.close(os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    held = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # ours while it is made: no one else removes it
         db = sqlite3.connect(tmp, isolation_level=None)
         try:
             # A rollback journal while it is made: everything is in the one file once closed.
@@ -70,14 +94,11 @@ def create(path: Path, schema: str, version: int) -> None:
             db.execute("INSERT INTO meta VALUES ('version', ?)", (str(version),))
         finally:
             db.close()
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        os.fsync(held)
         with contextlib.suppress(FileExistsError):  # another desk made it first: theirs
             os.link(tmp, path)
         fsync_directory(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        os.close(held)

@@ -1,0 +1,59 @@
+"""A SQLite file found where a store should be: that store, or damaged, decided without writing.
+
+Only a missing file is a new store. An empty file (a crash as it was made, a full disk, a bad
+restore), one that is not SQLite's (another program's, one cut short), SQLite's header with
+nonsense after it, and a database without the store's own table (another program's, one
+emptied by hand) are each a store lost: opened to write, it would become a fresh store and
+forget what the old one held. Each store raises its own code with its own advice; the file is
+read, never written, so it is left exactly as it was found (no journal made beside it)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+from typing import Final
+
+from civicid.errors import Code, Error
+
+# The first bytes of every SQLite database file (sqlite.org/fileformat.html §1.3.1).
+SQLITE_HEADER: Final = b"SQLite format 3\x00"
+# What SQLite answers for a file that is no database and for a damaged one (sqlite.org/
+# rescode.html: SQLITE_NOTADB, SQLITE_CORRUPT). Any other failure (a lock held too long, a
+# permission) says nothing of the file's content: the store failed, it is not damaged.
+DAMAGE: Final = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
+# An extended result code keeps its primary code in its low byte (sqlite.org/rescode.html).
+PRIMARY_CODE: Final = 0xFF
+
+
+def refuse_damaged(
+    path: Path, table: str, *, store: str, advice: str, damaged: Code, failed: Code
+) -> None:
+    """Raise ``damaged`` unless the file at ``path`` is a SQLite database holding ``table``
+    (the store's own), naming ``path``, what was found there and ``advice``; ``failed`` when
+    the file cannot be read at all. Opened read-only: nothing is written."""
+
+    def refused(found: str) -> Error:
+        return damaged(f"{path} {found} and was left as it is: {advice}")
+
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+        if not header:
+            raise refused("is empty (0 bytes)")
+        if header != SQLITE_HEADER:
+            raise refused("is not a SQLite database")
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as db:
+            found = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+            ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        if exc.sqlite_errorcode & PRIMARY_CODE in DAMAGE:
+            raise refused(f"is a damaged SQLite database ({exc})") from exc
+        raise failed(f"cannot read {path}: {exc}") from exc
+    except (OSError, sqlite3.Error) as exc:
+        raise failed(f"cannot read {path}: {exc}") from exc
+    if found is None:
+        raise refused(f"holds no {store}")
