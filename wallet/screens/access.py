@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState
@@ -21,6 +21,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.settings import WalletSettings
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.form import Form
 from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
@@ -37,6 +38,9 @@ def finished(screen: FirstRunScreen | UnlockScreen, result: object) -> None:
 class FirstRunScreen(Screen[Wallet]):
     """Create a wallet (passphrase twice, the ledger it trusts), or restore a backup."""
 
+    # The passphrase is focused on mount, the form left at its top (focused before the
+    # form is laid out, the field would be scrolled to the middle, the welcome above it).
+    AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = [QUIT]
 
     def __init__(self, settings: WalletSettings) -> None:
@@ -44,7 +48,7 @@ class FirstRunScreen(Screen[Wallet]):
         self.settings = settings
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="form"):
+        with Form(classes="form"):
             yield Label("Welcome to your CivicID wallet", classes="title")
             yield Static(
                 "Your credentials stay on this computer, sealed under a passphrase only you "
@@ -73,7 +77,7 @@ class FirstRunScreen(Screen[Wallet]):
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
-        self.query_one("#passphrase", Input).focus()
+        self.query_one("#passphrase", Input).focus(scroll_visible=False)
 
     def value(self, selector: str) -> str:
         return self.query_one(selector, Input).value

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, LoadingIndicator
 
@@ -17,11 +17,15 @@ from wallet.errors import WALLET_PASSPHRASE_MISMATCH
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.form import Form
 from wallet.widgets.inert import plain
 from wallet.widgets.passphrase import PassphraseWithHint
 
 
 class SettingsScreen(Screen[None]):
+    # Nothing focused on opening: no field is typed into unasked, and ? and Escape answer.
+    # Tab goes to the first field.
+    AUTO_FOCUS = ""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="settings-back", tooltip="Back"),
         Binding("question_mark", "app.help", "Help", id="settings-help", tooltip="Keys"),
@@ -33,7 +37,7 @@ class SettingsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         settings = self.wallet.settings
-        with VerticalScroll(classes="form"):
+        with Form(classes="form"):
             yield Label("Settings", classes="title")
             yield Label(
                 "Ledger: where keys, accreditations, statuses are checked", classes="section"
