@@ -742,9 +742,15 @@ class FileLogStore:
     def read(self, index: int) -> bytes:
         if not 0 <= index < self._size:
             raise IndexError(index)
-        offset = self._offsets[index]
-        (length, crc) = RECORD_HEADER.unpack(os.pread(self._data, RECORD_HEADER.size, offset))
-        record = os.pread(self._data, length, offset + RECORD_HEADER.size)
+        offsets, header = self._offsets, RECORD_HEADER.size
+        offset = offsets[index]
+        # One read of the record with its header, to where the next record starts (or the
+        # log's end, read later: past it if others were appended meanwhile). The header's
+        # length and checksum decide: a length past that end is a damaged record.
+        end = offsets[index + 1] if index + 1 < len(offsets) else self._data_end
+        data = os.pread(self._data, end - offset, offset)
+        (length, crc) = RECORD_HEADER.unpack_from(data)
+        record = data[header : header + length]
         if len(record) != length or zlib.crc32(record) != crc:
             raise STORE_CORRUPT(f"entry {index} fails its checksum", seq=index)
         return record
