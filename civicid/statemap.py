@@ -355,7 +355,7 @@ class StateMap:
         wanted, tree, shift = int.from_bytes(key, "big"), self._root, KEY_BITS - 1
         siblings: list[bytes] = []
         append = siblings.append
-        while type(tree) is _Node:
+        while isinstance(tree, _Node):
             if wanted >> shift & 1:
                 sibling, tree = tree.left, tree.right
             else:
