@@ -9,6 +9,9 @@ declared below, not solved per request) and for requests the direct path leaves 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -35,6 +38,10 @@ ERROR_RESULT: Final = {CONTENT_TYPE: RESULT}
 DOCUMENT_ONLY: Final = ("application/did", "application/did+json", "application/did+ld+json")
 # Longest option values we accept: a version id is "<n>-<64 hex>", a time an ISO 8601 string.
 MAX_OPTION_CHARS: Final = 100
+# Queries whose options are kept read (``options``): the few every client sends stay, one
+# naming a version each time passes through; a query is at most a request head's 16 KiB.
+MAX_QUERIES_KEPT: Final = 64
+NO_OPTIONS: Final[Mapping[str, str]] = MappingProxyType({})
 PARAMETERS: Final[list[dict[str, Any]]] = [
     {
         "name": "did",
@@ -99,12 +106,14 @@ async def resolve(request: Request) -> Response:
     return Response(body, status, media_type=content_type)
 
 
-def options(query: bytes) -> dict[str, str]:
+@lru_cache(maxsize=MAX_QUERIES_KEPT)
+def options(query: bytes) -> Mapping[str, str]:
     """The query's options as the framework reads them (``Request.query_params``: every
-    pair kept, blank values too; the last of a repeated name wins)."""
+    pair kept, blank values too; the last of a repeated name wins), read once per query
+    (a resolution is asked with a few, ``withProof=true`` most): read-only, as kept."""
     if not query:
-        return {}
-    return dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+        return NO_OPTIONS
+    return MappingProxyType(dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)))
 
 
 def accept(scope: Scope) -> str:

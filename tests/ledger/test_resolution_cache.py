@@ -221,3 +221,14 @@ def test_an_answer_asked_again_is_kept_over_those_asked_once(world: World, kept:
     assert list(cache.answers.values())[-1] == first  # the most recently answered
     kept_dids = [json.loads(body)["didDocument"]["id"] for body in cache.answers.values()]
     assert kept_dids == [others[-2], others[-1], hot]
+
+
+def test_a_querys_options_are_read_once_and_kept_read_only() -> None:
+    query = b"withProof=true&versionId=&withProof=false"
+    chosen = resolution_routes.options(query)
+    assert dict(chosen) == {"withProof": "false", "versionId": ""}  # the last wins, blanks kept
+    assert resolution_routes.options(query) is chosen
+    with pytest.raises(TypeError):
+        chosen["withProof"] = "true"  # type: ignore[index]
+    assert resolution_routes.options(b"") == {}
+    assert resolution_routes.options.cache_info().maxsize == resolution_routes.MAX_QUERIES_KEPT
