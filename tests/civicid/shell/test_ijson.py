@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel
 from starlette.routing import BaseRoute
 
 from civicid.shell.app import create_service_app
-from civicid.shell.ijson import IJsonRoute
+from civicid.shell.ijson import IJsonRequest, IJsonRoute
 from issuer.app import create_app as issuer_app
 from ledger.app import create_app as ledger_app
 from ledger.witness.app import create_app as witness_app
@@ -68,6 +69,24 @@ def test_what_is_not_ijson_is_request_invalid(client: TestClient, body: bytes, s
 
 def test_i_json_is_read_as_written(client: TestClient) -> None:
     assert post(client, b'{"policy": "age-check"}') == (200, {"policy": "age-check"})
+
+
+def test_a_body_is_read_once_per_request() -> None:
+    """As the framework's own reading: each asker of the same request gets the one value
+    read (what one changes, the next sees), not a second reading of the body."""
+    sent = [{"type": "http.request", "body": b'{"policy": "age-check"}', "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        return sent.pop(0)
+
+    request = IJsonRequest({"type": "http", "method": "POST", "headers": []}, receive)
+
+    async def twice() -> tuple[object, object]:
+        return await request.json(), await request.json()
+
+    first, second = asyncio.run(twice())
+    assert first == {"policy": "age-check"}
+    assert second is first
 
 
 def api_routes(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
