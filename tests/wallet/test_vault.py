@@ -132,6 +132,9 @@ def test_a_header_up_to_its_limit_is_read(key: SealKey) -> None:
         ("aaa bbb ccc", "fair"),
         ("abcdefghijklmnopqrst", "strong"),  # 20 characters
         ("abcdefghijklmnopqrs", "fair"),
+        ("abcdefghijkl12", "fair"),  # 14, two kinds: letters and digits are not a third
+        ("abcdefghij", "fair"),  # exactly the minimum length
+        ("abcdefghi", "too short"),
     ],
 )
 def test_the_passphrase_hint_at_its_thresholds(passphrase: str, hint: str) -> None:
