@@ -298,6 +298,7 @@ class LedgerClient:
                 MAX_TRUST_FILE_BYTES,
                 too_large=TRUST_FILE_INVALID,
                 message=f"{path} exceeds {MAX_TRUST_FILE_BYTES} bytes; {fix}",
+                not_regular=TRUST_FILE_INVALID,
             )
             return open_checkpoint(raw.decode("utf-8"), self.verifier, origin=self.origin)
         except UnicodeDecodeError as exc:

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.errors import Code
+from civicid.files import read_bounded
 from civicid.keystore import write_private
 from civicid.settings import DEFAULT_HOST, default_data_dir
 
@@ -41,6 +42,9 @@ DATABASE_URL_ENV: Final = "CIVICID_DATABASE_URL"
 # A month: a desk offline for longer must sync again, whatever its policy says.
 MAX_CHECKPOINT_AGE: Final = 30 * 86400
 NOT_REWRITTEN: Final = ("data_dir", "database_url", *SERVER_LIMITS)
+# A settings file is a few dozen lines written by ``init`` or by hand; a megabyte is far past
+# any real one and stops a huge or endless file (``/dev/zero``) from being read whole.
+MAX_SETTINGS_BYTES: Final = 1 << 20
 
 
 class FileSettings(BaseSettings):
@@ -75,7 +79,16 @@ class FileSettings(BaseSettings):
         """What the file holds (nothing if there is no file), unvalidated."""
         path = cls.file_in(data_dir)
         with cls.refusing(path):
-            return tomllib.loads(path.read_text("utf-8")) if path.exists() else {}
+            if not path.exists():
+                return {}
+            raw = read_bounded(
+                path,
+                MAX_SETTINGS_BYTES,
+                too_large=cls.invalid,
+                message=f"{cls.part} settings ({path}): over {MAX_SETTINGS_BYTES} bytes",
+                not_regular=cls.invalid,
+            )
+            return tomllib.loads(raw.decode("utf-8"))
 
     @classmethod
     def write(cls, data_dir: Path, values: Mapping[str, Any], *, keep: bool = True) -> Path:

@@ -5,6 +5,7 @@ and the same note asked again only has its age checked."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,17 @@ def test_an_intact_file_is_trusted_as_written(tmp_path: Path) -> None:
     # Loaded, not yet verified in this run: nothing is remembered as witnessed.
     assert client.witnessed is None and client.trusted_note is None
     client.close()
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "directory"])
+def test_a_trust_file_that_is_no_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    # A named pipe would block the read for ever; a directory is damage, not a retry.
+    path = tmp_path / "checkpoint"
+    if kind == "named pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(Error) as caught:
+        LedgerClient(UNREACHABLE, NoteSigner.generate(ORIGIN).vkey(), trust_file=path)
+    assert caught.value.code == "trust_file_invalid"
+    assert f"{path} is not a regular file (a {kind})" in caught.value.message

@@ -4,6 +4,7 @@ the part's own code; ``save`` changes some settings and keeps the rest of the fi
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from civicid.errors import Error, InvalidInput, declare
-from civicid.shell.settings import FileSettings
+from civicid.shell.settings import MAX_SETTINGS_BYTES, FileSettings
 
 SAMPLE_INVALID = declare("sample_settings_invalid", InvalidInput, "the sample settings are wrong")
 
@@ -102,3 +103,28 @@ def test_rewrite_writes_what_the_part_binds_and_reads_back_the_same(tmp_path: Pa
     assert "colour" not in text and text.startswith("# civicid sample settings")
     again = SampleSettings.load(tmp_path)
     assert again == chosen.model_copy(update={"colour": None})
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "directory"])
+def test_a_settings_file_that_is_no_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    # A named pipe in place of the file would block every command reading it for ever.
+    path = SampleSettings.file_in(tmp_path)
+    if kind == "named pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path)
+    assert caught.value.code == "sample_settings_invalid"
+    assert f"{path} is not a regular file (a {kind})" in caught.value.message
+
+
+def test_a_settings_file_past_its_bound_is_refused_unread(tmp_path: Path) -> None:
+    path = SampleSettings.file_in(tmp_path)
+    path.write_bytes(b"#" * (MAX_SETTINGS_BYTES + 1))
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path)
+    assert caught.value.code == "sample_settings_invalid"
+    assert f"over {MAX_SETTINGS_BYTES} bytes" in caught.value.message
+    path.write_bytes(b"#" * MAX_SETTINGS_BYTES)  # at the bound: read (a comment only)
+    assert SampleSettings.load(tmp_path).limit == 5
