@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from civicid import sdjwt
+from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.jose import PrivateKey
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
@@ -15,6 +20,7 @@ from tests.wallet.rogue_issuer import RogueIssuer
 from tests.wallet.test_issuance import unchanged
 from tests.wallet.world import CLAIMS, DISCLOSABLE, NATIONAL_ID, STATUS_URI, LedgerWorld
 from wallet.holder.credentials import REVOKED, SUSPENDED, VALID
+from wallet.holder.intake import MAX_IMPORT_BYTES
 from wallet.holder.wallet import Wallet
 
 LONG_AGO = 1_000_000_000  # a last check kept as it was
@@ -112,6 +118,39 @@ def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
         key.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
         unchanged(holder, code, lambda key=key: holder.import_file(path, key))
     unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path / "missing"))
+
+
+def test_import_reads_no_further_than_a_credential(holder: Wallet, tmp_path: Path) -> None:
+    """A named pipe, a device or a directory given as the file (or as the key's) is one line
+    at once: never a read that waits for a writer, or fills memory from ``/dev/zero``."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    outcome: list[Error] = []
+
+    def attempt() -> None:
+        with pytest.raises(Error) as info:
+            holder.import_file(pipe)
+        outcome.append(info.value)
+
+    reader = threading.Thread(target=attempt, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # release the reader the old code left waiting for a writer
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=10)
+        pytest.fail("import waited on a named pipe for a writer")
+    assert outcome[0].code == "wallet_import_invalid"
+    assert "is not a regular file (a named pipe)" in outcome[0].message
+    zero = Path("/dev/zero")
+    error = unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(zero))
+    assert "not a regular file (a device)" in error.message
+    unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path))
+    credential = tmp_path / "credential"
+    credential.write_bytes(b"x" * (MAX_IMPORT_BYTES + 1))
+    error = unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(credential))
+    assert "is over" in error.message
+    credential.write_bytes(b"not~an~sd-jwt~")
+    unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(credential, pipe))
 
 
 def test_a_list_of_another_agency_does_not_vouch_for_a_credential(

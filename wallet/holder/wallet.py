@@ -19,6 +19,7 @@ from tinydb import Query
 
 from civicid import sdjwt
 from civicid.errors import Error
+from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.names import languages_from_environment
@@ -382,11 +383,8 @@ class Wallet:
 
     def import_file(self, path: Path, key_path: Path | None = None) -> Credential:
         """Hold an SD-JWT VC from a file, verified as a received one is."""
-        try:
-            data = path.read_bytes()
-            key_data = key_path.read_bytes() if key_path is not None else None
-        except OSError as exc:
-            raise WALLET_IMPORT_INVALID(f"cannot read {exc.filename}: {exc.strerror}") from exc
+        data = _read_import_file(path)
+        key_data = _read_import_file(key_path) if key_path is not None else None
         sd_jwt, key = intake.read_import(data, key_data)
         self._guard()
         credential = intake.import_credential(
@@ -472,3 +470,16 @@ def kdf_of(settings: WalletSettings) -> KdfParams | None:
 
 
 __all__ = ["IdleLock", "Wallet"]
+
+
+def _read_import_file(path: Path) -> bytes:
+    """A file given to ``import``, read no further than any credential could reach: a named
+    pipe, a directory or ``/dev/zero`` is one line, never a wait or a memory filled up."""
+    return read_bounded(
+        path,
+        intake.MAX_IMPORT_BYTES,
+        too_large=WALLET_IMPORT_INVALID,
+        message=f"{path} is over {intake.MAX_IMPORT_BYTES} bytes: not a credential file",
+        unreadable=WALLET_IMPORT_INVALID,
+        not_regular=WALLET_IMPORT_INVALID,
+    )
