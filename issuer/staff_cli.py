@@ -14,6 +14,7 @@ import typer
 
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.errors import Error
+from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.times import rfc3339
 from civicid.wire import staff as wire
@@ -30,6 +31,10 @@ from issuer.settings import IssuerSettings
 
 API_KEY_ENV: Final = "CIVICID_ISSUER_API_KEY"
 MAX_LISTED: Final = 500  # the staff API's page size (issuer/service.py MAX_PAGE)
+# The issuer refuses a staff request over 256 KiB (issuer/routes/deps.py MAX_BODY_BYTES): a
+# larger claims file could never be offered, so reading stops there (a named pipe or
+# /dev/zero given by mistake is one line, never a wait or memory filled up).
+MAX_CLAIMS_FILE_BYTES: Final = 256 * 1024
 
 Url = Annotated[
     str | None,
@@ -93,9 +98,17 @@ def offer(
 ) -> None:
     """Create a credential offer for a record; prints its QR code and transaction code."""
     with reporting(as_json):
+        raw = read_bounded(
+            claims,
+            MAX_CLAIMS_FILE_BYTES,
+            too_large=CLAIMS_FILE_INVALID,
+            message=f"{claims} is over {MAX_CLAIMS_FILE_BYTES} bytes: more than the issuer takes",
+            unreadable=CLAIMS_FILE_INVALID,
+            not_regular=CLAIMS_FILE_INVALID,
+        )
         try:
-            data = json.loads(claims.read_text("utf-8"))
-        except (OSError, ValueError) as exc:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError too
             raise CLAIMS_FILE_INVALID(f"{claims}: {exc}") from exc
         body = {
             "configuration": only_config(data_dir, config),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from cli.harness import free_port, serving
 from cli.main import app
 from issuer.app import create_app
 from issuer.settings import CONFIG_FILE, IssuerSettings
+from issuer.staff_cli import MAX_CLAIMS_FILE_BYTES
 from tests.issuer.conftest import (
     NATIONAL_ID,
     TYPES,
@@ -178,6 +181,49 @@ def test_offer_with_a_scope_the_clerk_lacks_and_bad_claims(
         env.keys["bob"],
     )
     assert code == 1 and "[staff_scope_missing]" in err
+
+
+def test_offer_claims_file_read_within_a_bound(env: Env, tmp_path: Path) -> None:
+    """A claims file that is a named pipe, a device or too large is one line at once, before
+    the issuer is called: never a read waiting for a writer, or filling memory."""
+
+    def offer(path: Path) -> tuple[int, str, str]:
+        return civicid(
+            "issuer",
+            "offer",
+            "--data-dir",
+            str(env.data_dir),
+            "--record",
+            "R",
+            "--claims",
+            str(path),
+            "--url",
+            "http://127.0.0.1:9",  # nothing is sent: the file is refused first
+            "--api-key",
+            env.keys["alice"],
+        )
+
+    pipe = tmp_path / "claims.pipe"
+    os.mkfifo(pipe)
+    answers: list[tuple[int, str, str]] = []
+    reader = threading.Thread(target=lambda: answers.append(offer(pipe)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # release a reader left waiting for a writer
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=10)
+        pytest.fail("offer waited on a named pipe for a writer")
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps({"given_name": "A" * MAX_CLAIMS_FILE_BYTES}))
+    answers += [offer(big), offer(Path("/dev/zero")), offer(tmp_path / "missing.json")]
+    told = (
+        "is not a regular file (a named pipe)",
+        "more than the issuer takes",
+        "is not a regular file (a device)",
+        "cannot read",
+    )
+    for (code, _, err), words in zip(answers, told, strict=True):
+        assert code == 1 and "[issuer_claims_file_invalid]" in err and words in err, err
 
 
 def test_offers_from_csv(env: Env, served: str, tmp_path: Path) -> None:
