@@ -212,14 +212,13 @@ def _used(
     if (
         path is None
         or store.size == 0
-        or early.genesis is None
         or early.snapshot is not path
-        or store.read(0) != early.genesis
+        or store.read(0) != early.genesis  # None (no first record read) is no record
     ):
         return False
-    if early.prepared is None:
+    if early.prepared is None:  # with genesis read, prepare raised one of ours: refused
         opened.snapshot_refused = early.refused
-        return early.refused is not None
+        return True
     try:
         loaded = snapshots.finish(early.prepared, leaves)
     except Error as exc:
