@@ -32,7 +32,7 @@ gone, and opening refuses (``signed_size``, ``ledger/startup.py``). DID
 documents are not in it: they are read back from their log entries.
 
 Format: a magic line, the signed note's length (4 bytes) and the note, then the body: plain
-data (tuples, lists, dicts, strings, bytes, ints) pickled, read back by an unpickler that
+data (tuples, lists, sets, dicts, strings, bytes, ints) pickled, read back by an unpickler that
 refuses every class and function, so even a body that passed its signature can only fail to
 load, never run code. Pickle, not JSON: it keeps bytes and tuples as they are and loads a
 1M-entry state several times faster than ``json`` (which would also need every hash in
@@ -160,7 +160,10 @@ def _body(state: State, size: int, checkpoint: str, tree: MerkleTree) -> dict[st
         "dids": [
             (_record(record), [tuple(v) for v in record.versions]) for record in state.dids.values()
         ],
-        "txIds": list(state.tx_ids),
+        # A set, read back as one (a list to be made one was ~0.16 s more of a 1M start-up;
+        # earlier snapshots hold a list, still read). Copied first, at once: never iterated
+        # while the state may change.
+        "txIds": set(state.tx_ids),
         "accreditations": [
             (
                 a.grant.to_body(),
@@ -366,10 +369,10 @@ def prepare(path: Slot, *, vkey: str, origin: str) -> Prepared:
         # 4. Every name's latest entry in the state is the one the map holds. The map was
         # built from these pairs, so it holds exactly ``held`` (when no key is there twice):
         # one dict look-up per name, not a walk down the map.
-        count = 0
+        count, mapped_to, key_of = 0, held.get, int.from_bytes  # bound once: 250k names at 1M
         for kind, name, seq, leaf in _latest(state):
             count += 1
-            if held.get(int.from_bytes(map_key(kind, name), "big")) != map_value(leaf, seq):
+            if mapped_to(key_of(map_key(kind, name), "big")) != map_value(leaf, seq):
                 raise STATE_SNAPSHOT_INVALID(f"the snapshot's {kind} {name} is not the mapped one")
         if count != mapped.size or len(held) != mapped.size:
             raise STATE_SNAPSHOT_INVALID("the snapshot's state and map name different things")
@@ -426,12 +429,37 @@ def _map(body: dict[str, Any]) -> tuple[StateMap, dict[int, bytes]]:
     return StateMap.from_packed(shape, keys, values, hashes, held), held
 
 
-# Where a DID version's next-key hashes stand among its fields (the snapshot's tuple order).
+# Where a DID version's fields stand (the snapshot's tuple order), and how many it has.
+_NUMBER: Final = DidVersion._fields.index("number")
+_SEQ: Final = DidVersion._fields.index("seq")
 _NEXT_KEYS: Final = DidVersion._fields.index("next_key_hashes")
+_ARITY: Final = len(DidVersion._fields)
+# A version made from its tuple with no Python frame of its own (``DidVersion._make`` is one,
+# for each of 1M versions at 1M entries): ``_versions`` checks the arity ``_make`` would.
+_new_tuple: Final = tuple.__new__
 
 
 def _without_next_keys(version: Any) -> tuple[Any, ...]:
     return (*version[:_NEXT_KEYS], (), *version[_NEXT_KEYS + 1 :])
+
+
+def _versions(versions: list[Any], size: int) -> list[DidVersion] | None:
+    """A DID's versions as kept, made ``DidVersion``s in one pass: None unless each has
+    exactly its fields and they are in order (as ``_in_order`` holds them). Superseded
+    versions hold no next-key hashes (``DidRecord.add``), whatever an older snapshot kept."""
+    made: list[DidVersion] = []
+    previous, last = -1, len(versions)
+    for number, version in enumerate(versions, 1):
+        if len(version) != _ARITY:
+            raise STATE_SNAPSHOT_INVALID(f"a DID version has {len(version)} fields, not {_ARITY}")
+        seq = version[_SEQ]
+        if version[_NUMBER] != number or not previous < seq < size:
+            return None
+        previous = seq
+        if number < last and version[_NEXT_KEYS]:
+            version = _without_next_keys(version)
+        made.append(_new_tuple(DidVersion, version))
+    return made or None
 
 
 def _in_order(versions: list[Any], size: int) -> bool:
@@ -445,31 +473,26 @@ def _in_order(versions: list[Any], size: int) -> bool:
 
 
 def _state(body: dict[str, Any], mapped: StateMap, size: int) -> State:
+    tx_ids = body["txIds"]  # a set as written now, a list by earlier writers
     state = State(
         origin=body["origin"],
         governance=DID(body["governance"]),
         checkpoint_vkey=body["vkey"],
-        tx_ids=set(body["txIds"]),
+        tx_ids=tx_ids if type(tx_ids) is set else set(tx_ids),
         extensions=dict(body["extensions"]),
         statemap=mapped,
     )
-    dids, make = body["dids"], DidVersion._make  # the arity checked, not each field named
+    dids = body["dids"]
     for i, (fields, versions) in enumerate(dids):
         # Each DID's entry in the body is let go as its record is made: the versions' tuples
         # are freed while the records take their place, so the load holds one copy, not two.
         dids[i] = None
-        record = DidRecord(**fields)
-        # Superseded versions hold no next-key hashes (``DidRecord.add``), whatever an older
-        # snapshot kept for them.
-        record.versions = [
-            make(version if not version[_NEXT_KEYS] else _without_next_keys(version))
-            for version in versions[:-1]
-        ]
-        record.versions += [make(version) for version in versions[-1:]]
-        if not _in_order(record.versions, size):
+        made = _versions(versions, size)
+        if made is None:
             raise STATE_SNAPSHOT_INVALID(
-                f"the snapshot's versions of {record.did} are out of order"
+                f"the snapshot's versions of {fields['did']} are out of order"
             )
+        record = DidRecord(**fields, versions=made)
         state.dids[record.did] = record
     for grant_body, seq, leaf, time, revoked in body["accreditations"]:
         grant = Grant.from_body(grant_body)

@@ -229,3 +229,29 @@ def test_a_state_naming_another_entry_than_the_map(world: World) -> None:
     body = written(world)
     _version(body["types"][0], -1, TYPE_SEQ, body["types"][0][1][-1][TYPE_SEQ] - 1)
     opened_with(world, resealed(world, body), "is not the mapped one")
+
+
+@pytest.mark.parametrize("change", [-1, 1], ids=["a field short", "a field more"])
+def test_a_did_version_of_another_arity(world: World, change: int) -> None:
+    body = written(world)
+    entry = _two_versions(body)
+    version = entry[1][0]
+    entry[1][0] = version[:change] if change < 0 else (*version, False)
+    opened_with(world, resealed(world, body), "a DID version has")
+
+
+def test_the_transaction_ids_written_as_a_set_and_read_as_one(world: World) -> None:
+    body = written(world)
+    assert type(body["txIds"]) is set and body["txIds"] == world.ledger.state.tx_ids
+
+
+def test_the_transaction_ids_as_earlier_writers_kept_them(world: World) -> None:
+    """A list, as snapshots held them before: read into the same set."""
+    body = written(world)
+    body["txIds"] = sorted(body["txIds"])
+    world.ledger.close()
+    (world.root / "ledger" / snapshots.FILE).write_bytes(resealed(world, body))
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == body["size"] and world.ledger.snapshot_refused is None
+    assert type(world.ledger.state.tx_ids) is set
+    assert fields_of(world.ledger.state) == replayed_state(world)
