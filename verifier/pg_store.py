@@ -80,6 +80,25 @@ T = TypeVar("T")
 COMMITTERS: Final = POOL_MAX
 
 
+def _claim(conn: Conn, state: str, now: int) -> PendingRequest:
+    """The claim of ``claim_answer``: the request as it was before it (``answered`` unset)."""
+    taken = conn.execute(
+        f"UPDATE requests SET answered = %s "  # noqa: S608 - a constant
+        f"WHERE state = %s AND answered IS NULL AND expires > %s RETURNING {COLUMNS}",
+        (now, state, now),
+    ).fetchone()
+    if taken is not None:
+        claimed = request_of(taken)
+        assert claimed is not None
+        return replace(claimed, answered=None)
+    row = conn.execute("SELECT answered FROM requests WHERE state = %s", (state,)).fetchone()
+    if row is None:
+        raise REQUEST_UNKNOWN("no pending request has this state")
+    if row[0] is not None:
+        raise REQUEST_ALREADY_ANSWERED("this request was already answered")
+    raise REQUEST_EXPIRED("the request expired before the answer came")
+
+
 class _Job(Generic[T]):
     """One write waiting for a commit, and what became of it."""
 
@@ -244,25 +263,19 @@ class PgStore:
     def claim_answer(self, state: str, now: int) -> PendingRequest:
         """Take the right to answer the request named by ``state``: once, before expiry.
         The request is returned as it was before the claim (``answered`` unset)."""
+        return self._write(lambda conn: _claim(conn, state, now))
 
-        def work(conn: Conn) -> PendingRequest:
-            taken = conn.execute(
-                f"UPDATE requests SET answered = %s "  # noqa: S608 - a constant
-                f"WHERE state = %s AND answered IS NULL AND expires > %s RETURNING {COLUMNS}",
-                (now, state, now),
-            ).fetchone()
-            if taken is not None:
-                claimed = request_of(taken)
-                assert claimed is not None
-                return replace(claimed, answered=None)
-            row = conn.execute(
-                "SELECT answered FROM requests WHERE state = %s", (state,)
-            ).fetchone()
-            if row is None:
-                raise REQUEST_UNKNOWN("no pending request has this state")
-            if row[0] is not None:
-                raise REQUEST_ALREADY_ANSWERED("this request was already answered")
-            raise REQUEST_EXPIRED("the request expired before the answer came")
+    def claim_answer_spending_nonce(self, state: str, now: int) -> tuple[PendingRequest, bool]:
+        """``claim_answer`` and the request's nonce spent, in one commit (one round trip and
+        flush, not two: the answer's checks spend that nonce next)."""
+
+        def work(conn: Conn) -> tuple[PendingRequest, bool]:
+            request = _claim(conn, state, now)
+            spent = conn.execute(
+                "INSERT INTO nonces VALUES (%s, %s) ON CONFLICT (nonce) DO NOTHING",
+                (request.nonce, now),
+            ).rowcount
+            return request, spent == 1
 
         return self._write(work)
 

@@ -37,9 +37,9 @@ from civicid.trust import ANY_AGE, DeskStanding, Trust
 from civicid.trust.federation import Federation
 from civicid.trust.pins import Pins
 from verifier import redemption
-from verifier.checks import STEPS, check_presentation
+from verifier.checks import STEPS, ReplayGuard, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
-from verifier.errors import RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
+from verifier.errors import PRESENTATION_REPLAYED, RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
 from verifier.policy import (
     CREDENTIAL_QUERY_ID,
     Policy,
@@ -102,6 +102,25 @@ class Answered:
             "decision": ELIGIBLE if self.decision.eligible else NOT_ELIGIBLE,
             "receipt": self.receipt,
         }
+
+
+class SpentWithClaim:
+    """The replay step's guard for an answer whose nonce its claim spent, in the claim's own
+    commit (``claim_answer_spending_nonce``): the step passes for that nonce once, only if
+    the claim was the first to spend it; any other nonce is spent in the store as ever."""
+
+    __slots__ = ("fresh", "nonce", "store", "used")
+
+    def __init__(self, nonce: str, fresh: bool, store: DeskStore) -> None:
+        self.nonce, self.fresh, self.store, self.used = nonce, fresh, store, False
+
+    def use_nonce(self, nonce: str, now: int) -> None:
+        if nonce != self.nonce or self.used:
+            self.store.use_nonce(nonce, now)
+            return
+        self.used = True
+        if not self.fresh:
+            raise PRESENTATION_REPLAYED("this nonce was already used")
 
 
 def response_failure(policy: Policy, now: int, error: Error, offline: bool = False) -> Decision:
@@ -322,9 +341,12 @@ class Verifier:
         the decision, the receipt and the audit record, all committed before answering."""
         response = AuthorizationResponse.from_form(form)
         now = self.clock()
-        pending = self.store.claim_answer(response.state, now)
+        # The right to answer and the nonce, spent together: the replay step then asks
+        # whether this claim was the first to spend it.
+        pending, fresh = self.store.claim_answer_spending_nonce(response.state, now)
         policy = self.policy(pending.policy)
-        decision = self._decide(response, pending, policy, now)
+        replay = SpentWithClaim(pending.nonce, fresh, self.store)
+        decision = self._decide(response, pending, policy, now, replay)
         received: tuple[ReceivedClaims, ...] = ()
         if decision.vct is not None and decision.issuer is not None:
             received = (ReceivedClaims(decision.vct, decision.issuer, decision.received),)
@@ -344,7 +366,12 @@ class Verifier:
         return Answered(decision, token)
 
     def _decide(
-        self, response: AuthorizationResponse, pending: PendingRequest, policy: Policy, now: int
+        self,
+        response: AuthorizationResponse,
+        pending: PendingRequest,
+        policy: Policy,
+        now: int,
+        replay: ReplayGuard,
     ) -> Decision:
         if response.error is not None:
             refusal = RESPONSE_ERROR(f"the wallet answered {response.error}")
@@ -353,15 +380,20 @@ class Verifier:
             vp_token = policy.dcql().check_vp_token(response.vp_token)
         except Error as exc:
             return response_failure(policy, now, exc)
-        return self.check(
-            str(vp_token[CREDENTIAL_QUERY_ID][0]), policy=policy, nonce=pending.nonce, now=now
-        )
+        presentation = str(vp_token[CREDENTIAL_QUERY_ID][0])
+        return self.check(presentation, policy=policy, nonce=pending.nonce, now=now, replay=replay)
 
     def check(
-        self, presentation: str, *, policy: Policy, nonce: str, now: int | None = None
+        self,
+        presentation: str,
+        *,
+        policy: Policy,
+        nonce: str,
+        now: int | None = None,
+        replay: ReplayGuard | None = None,
     ) -> Decision:
         """Every check of one presentation against ``policy``, bound to ``nonce`` and this
-        desk's client_id; the nonce is spent in the shared store."""
+        desk's client_id; the nonce is spent in the shared store (by ``replay``, if given)."""
         now = self.clock() if now is None else now
         decision = check_presentation(
             presentation,
@@ -370,7 +402,7 @@ class Verifier:
             client_id=self.client_id,
             trust=self.trust,
             now=now,
-            replay=self.store,
+            replay=self.store if replay is None else replay,
             on_status_uri=self._seen_status_uri,
             federation=self.federation,
         )

@@ -127,6 +127,9 @@ class DeskStore(Protocol):
     def poll(self, transaction_id: str) -> Polled: ...
     def fetch_request_object(self, request_id: str, now: int) -> str: ...
     def claim_answer(self, state: str, now: int) -> PendingRequest: ...
+    def claim_answer_spending_nonce(
+        self, state: str, now: int
+    ) -> tuple[PendingRequest, bool]: ...  # and whether this claim spent the nonce
     def save_decision(
         self, state: str, decision: dict[str, Any], receipt: str | None, audit: dict[str, Any]
     ) -> None: ...
@@ -136,6 +139,19 @@ class DeskStore(Protocol):
     def audit_trail(self, limit: int = MAX_AUDIT_ROWS_LISTED) -> list[dict[str, Any]]: ...
     def remember_status_uri(self, uri: str, now: int) -> None: ...
     def status_uris(self) -> list[str]: ...
+
+
+def _claim(db: sqlite3.Connection, state: str, now: int) -> PendingRequest:
+    row = db.execute(f"SELECT {COLUMNS} FROM requests WHERE state = ?", (state,)).fetchone()  # noqa: S608
+    request = request_of(row)
+    if request is None:
+        raise REQUEST_UNKNOWN("no pending request has this state")
+    if request.answered is not None:
+        raise REQUEST_ALREADY_ANSWERED("this request was already answered")
+    if request.expires <= now:
+        raise REQUEST_EXPIRED("the request expired before the answer came")
+    db.execute("UPDATE requests SET answered = ? WHERE state = ?", (now, state))
+    return request
 
 
 class _Job(Generic[T]):
@@ -328,18 +344,19 @@ class Store:
 
     def claim_answer(self, state: str, now: int) -> PendingRequest:
         """Take the right to answer the request named by ``state``: once, before expiry."""
+        return self._write(lambda db: _claim(db, state, now))
 
-        def work(db: sqlite3.Connection) -> PendingRequest:
-            row = db.execute(f"SELECT {COLUMNS} FROM requests WHERE state = ?", (state,)).fetchone()  # noqa: S608
-            request = request_of(row)
-            if request is None:
-                raise REQUEST_UNKNOWN("no pending request has this state")
-            if request.answered is not None:
-                raise REQUEST_ALREADY_ANSWERED("this request was already answered")
-            if request.expires <= now:
-                raise REQUEST_EXPIRED("the request expired before the answer came")
-            db.execute("UPDATE requests SET answered = ? WHERE state = ?", (now, state))
-            return request
+    def claim_answer_spending_nonce(self, state: str, now: int) -> tuple[PendingRequest, bool]:
+        """``claim_answer`` and the request's nonce spent, in one commit (one fsync, not two:
+        the answer's checks spend that nonce next): the request, and whether this claim spent
+        the nonce (False: it was spent before, which the replay step refuses)."""
+
+        def work(db: sqlite3.Connection) -> tuple[PendingRequest, bool]:
+            request = _claim(db, state, now)
+            spent = db.execute(
+                "INSERT OR IGNORE INTO nonces VALUES (?, ?)", (request.nonce, now)
+            ).rowcount
+            return request, spent == 1
 
         return self._write(work)
 

@@ -103,6 +103,39 @@ def test_request_object_once_and_answer_once(where: str) -> None:
         s.close()
 
 
+def test_an_answer_claimed_with_its_nonce_spent_in_one_commit(where: str) -> None:
+    """The claim spends the request's nonce with it: another process then finds the nonce
+    spent; a nonce spent before is reported (the replay step refuses it), the claim still
+    taken; a claim refused spends nothing."""
+    store = opener(where)()
+    store.add_request(request())
+    store.add_request(request("r" * 24, 2))
+    store.add_request(request("q" * 24, 3))
+    claimed, fresh = store.claim_answer_spending_nonce("s" * 24, NOW + 1)
+    assert (claimed.id, claimed.nonce, claimed.answered, fresh) == (
+        "id1",
+        "n1".ljust(24, "n"),
+        None,
+        True,
+    )
+    assert spend_in_another_process(where, "n1".ljust(24, "n")) == "presentation_replayed"
+    store.use_nonce("n2".ljust(24, "n"), NOW)  # spent before the answer came
+    claimed, fresh = store.claim_answer_spending_nonce("r" * 24, NOW + 1)
+    assert (claimed.id, fresh) == ("id2", False)
+    with pytest.raises(Error) as caught:
+        store.claim_answer_spending_nonce("r" * 24, NOW + 2)
+    assert caught.value.code == "request_already_answered"
+    with pytest.raises(Error) as caught:  # expired: neither claimed nor its nonce spent
+        store.claim_answer_spending_nonce("q" * 24, NOW + 300)
+    assert caught.value.code == "request_expired"
+    assert store.by_state("q" * 24).answered is None
+    assert spend_in_another_process(where, "n3".ljust(24, "n")) == "spent"
+    with pytest.raises(Error) as caught:
+        store.claim_answer_spending_nonce("nope", NOW)
+    assert caught.value.code == "request_unknown"
+    store.close()
+
+
 RACERS = 2
 RACED = 40
 
