@@ -68,6 +68,11 @@ WALLET_BACKUP_INVALID = declare(
 WALLET_BACKUP_PASSPHRASE_WRONG = declare(
     "wallet_backup_passphrase_wrong", Unauthorized, "the passphrase does not open this backup"
 )
+WALLET_BACKUP_TARGET_TAKEN = declare(
+    "wallet_backup_target_taken",
+    Conflict,
+    "a backup replaces only an older backup, never another file",
+)
 WALLET_RESTORE_NOT_EMPTY = declare(
     "wallet_restore_not_empty", Conflict, "restore only goes into an empty wallet"
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,35 @@ def test_truncated_backup_and_a_wallet_file_are_not_backups(
         assert info.value.code == "wallet_backup_invalid", path
     assert not other.store_path.exists()
     assert fingerprint(backup.parent)  # the backup itself is untouched by reading it
+
+
+def test_backup_replaces_an_older_backup_and_nothing_else(
+    wallet: Wallet, backup: Path, tmp_path: Path
+) -> None:
+    """The backup is renamed over its path: an older backup is replaced; the wallet's own
+    store, a key, any other file, a link, a named pipe or a directory is refused and left
+    as it was."""
+    older = backup.read_bytes()
+    assert wallet.backup(backup, BACKUP_PASSPHRASE) > 0
+    assert backup.read_bytes() != older
+    key = tmp_path / "keys" / "agency.json"
+    key.parent.mkdir()
+    key.write_text('{"kty": "OKP"}')
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    link = tmp_path / "link"
+    link.symlink_to(backup)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    regular = (wallet.settings.store_path, key, notes, empty)
+    kept = [path.read_bytes() for path in regular]
+    for target in (*regular, link, pipe, tmp_path):
+        with pytest.raises(Error) as info:
+            wallet.backup(target, BACKUP_PASSPHRASE)
+        assert info.value.code == "wallet_backup_target_taken", target
+        assert "choose another file name" in info.value.message
+    assert [path.read_bytes() for path in regular] == kept
+    assert link.is_symlink() and stat.S_ISFIFO(pipe.lstat().st_mode)
+    assert wallet.backup(tmp_path / "new.backup", BACKUP_PASSPHRASE) > 0

@@ -9,17 +9,32 @@ restore writes anything.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any, Final
 
 from civicid.errors import Error
-from civicid.files import read_bounded
+from civicid.files import kind_of, read_bounded
 from civicid.times import rfc3339
-from wallet.errors import WALLET_BACKUP_INVALID, WALLET_BACKUP_PASSPHRASE_WRONG
+from wallet.errors import (
+    WALLET_BACKUP_INVALID,
+    WALLET_BACKUP_PASSPHRASE_WRONG,
+    WALLET_BACKUP_TARGET_TAKEN,
+)
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
 from wallet.holder.store import MAX_STORE_BYTES, Document, encode_document
-from wallet.holder.vault import KdfParams, SealKey, check_strength, seal, unseal, write_sealed
+from wallet.holder.vault import (
+    MAX_HEADER_BYTES,
+    Header,
+    KdfParams,
+    SealKey,
+    check_strength,
+    seal,
+    unseal,
+    write_sealed,
+)
 
 KIND: Final = "backup"
 TABLES: Final = ("credentials", "history", "meta")
@@ -28,7 +43,9 @@ TABLES: Final = ("credentials", "history", "meta")
 def write_backup(
     path: Path, document: Document, passphrase: str, *, now: int, kdf: KdfParams | None = None
 ) -> int:
-    """Seal ``document`` into ``path`` (atomically); the number of bytes written."""
+    """Seal ``document`` into ``path`` (atomically); the number of bytes written. Only a
+    new file or an older backup is replaced (``check_target``)."""
+    check_target(path)
     check_strength(passphrase)
     body = {"made_at": rfc3339(now), "tables": document}
     data = seal(
@@ -36,6 +53,36 @@ def write_backup(
     )
     write_sealed(path, data)
     return len(data)
+
+
+def check_target(path: Path) -> None:
+    """Refuse ``path`` unless it is free or holds an older backup: the backup is renamed over
+    it, so a mistyped path would silently replace the wallet's own store, a signing key, any
+    document, or (as root) a device node (``wallet_backup_target_taken``)."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WALLET_BACKUP_TARGET_TAKEN(f"cannot check {path}: {exc.strerror}") from exc
+    fix = "a backup replaces only an older backup: choose another file name"
+    if stat.S_ISLNK(status.st_mode):
+        raise WALLET_BACKUP_TARGET_TAKEN(f"{path} is a symbolic link; {fix}")
+    if not stat.S_ISREG(status.st_mode):
+        raise WALLET_BACKUP_TARGET_TAKEN(f"{path} is {kind_of(status.st_mode)}; {fix}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(MAX_HEADER_BYTES + 1)
+    except OSError as exc:
+        raise WALLET_BACKUP_TARGET_TAKEN(f"cannot read {path}: {exc.strerror}; {fix}") from exc
+    line, newline, _ = head.partition(b"\n")
+    try:
+        if not newline:
+            raise WALLET_BACKUP_TARGET_TAKEN()
+        Header.parse(line, KIND, WALLET_BACKUP_TARGET_TAKEN)
+    except Error as exc:
+        taken = f"{path} exists and is not a wallet backup; {fix}"
+        raise WALLET_BACKUP_TARGET_TAKEN(taken) from exc
 
 
 def read_backup(path: Path, passphrase: str) -> Document:
