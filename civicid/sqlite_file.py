@@ -10,11 +10,14 @@ read, never written, so it is left exactly as it was found (no journal made besi
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Final
 
 from civicid.errors import Code, Error
+from civicid.files import kind_of
 
 # The first bytes of every SQLite database file (sqlite.org/fileformat.html §1.3.1).
 SQLITE_HEADER: Final = b"SQLite format 3\x00"
@@ -37,8 +40,15 @@ def refuse_damaged(
         return damaged(f"{path} {found} and was left as it is: {advice}")
 
     try:
-        with path.open("rb") as file:
-            header = file.read(len(SQLITE_HEADER))
+        # Opened without blocking: a named pipe in the store's place would wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise refused(f"is not a regular file ({kind_of(mode)})")
+            header = os.read(fd, len(SQLITE_HEADER))
+        finally:
+            os.close(fd)
         if not header:
             raise refused("is empty (0 bytes)")
         if header != SQLITE_HEADER:
@@ -52,6 +62,10 @@ def refuse_damaged(
     except sqlite3.DatabaseError as exc:
         if exc.sqlite_errorcode & PRIMARY_CODE in DAMAGE:
             raise refused(f"is a damaged SQLite database ({exc})") from exc
+        raise failed(f"cannot read {path}: {exc}") from exc
+    except FileNotFoundError as exc:
+        if path.is_symlink():  # a link left pointing at nothing: the store is not there
+            raise refused(f"is a link to {os.readlink(path)}, which is missing") from exc
         raise failed(f"cannot read {path}: {exc}") from exc
     except (OSError, sqlite3.Error) as exc:
         raise failed(f"cannot read {path}: {exc}") from exc

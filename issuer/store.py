@@ -296,12 +296,12 @@ def require_store(directory: Path) -> None:
     would republish every status list as all zeros, un-revoking every credential it issued.
     Only ``init`` (for an issuer new to the ledger) and ``recover`` create a store."""
     path = directory / DB_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise STORE_MISSING(
             f"{path} is missing: restore it from a backup, or rebuild it from the ledger with "
             "`civicid issuer recover` (never `init --force`: its statuses would be lost)"
         )
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         # An empty file (a crash as it was made, a full disk, a bad restore) is a store
         # lost, not a new one: opened, it would be one, and un-revoke on the next publish.
         raise STORE_DAMAGED(

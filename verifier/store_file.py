@@ -37,7 +37,7 @@ def private(path: Path, schema: str, version: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
     if path.parent.stat().st_mode & 0o077:
         path.parent.chmod(DIRECTORY_MODE)
-    if path.exists():
+    if path.exists() or path.is_symlink():  # a dangling link is a store lost, not none
         refuse_damaged(
             path,
             "meta",

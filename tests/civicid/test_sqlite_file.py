@@ -6,6 +6,7 @@ the file is left exactly as it was found and nothing is made beside it."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -118,16 +119,6 @@ def test_a_database_of_a_newer_sqlite_failed_to_read_and_is_not_called_damaged(
     assert error.message == f"cannot read {path}: unsupported file format"
 
 
-def test_a_file_that_cannot_be_read_failed(tmp_path: Path) -> None:
-    path = tmp_path / "store.db"
-    path.mkdir()
-    with pytest.raises(Error) as caught:
-        check(path)
-    assert caught.value.code == FAILED.name
-    assert caught.value.message.startswith(f"cannot read {path}: ")
-    assert path.is_dir() and not any(path.iterdir())
-
-
 def test_a_path_with_characters_special_in_a_uri_is_read_as_named(tmp_path: Path) -> None:
     (tmp_path / "kept").mkdir()
     (tmp_path / "refused").mkdir()
@@ -137,3 +128,42 @@ def test_a_path_with_characters_special_in_a_uri_is_read_as_named(tmp_path: Path
     other = tmp_path / "refused" / "a store?mode=rwc#1%20.db"
     database(other)
     assert refused(other).code == DAMAGED.name
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "directory"])
+def test_a_store_that_is_no_file_is_damaged_and_told_at_once(tmp_path: Path, kind: str) -> None:
+    # A named pipe opened to read would wait for a writer for ever.
+    path = tmp_path / "store.db"
+    if kind == "named pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(Error) as caught:
+        check(path)
+    assert caught.value.code == DAMAGED.name
+    assert caught.value.message == (
+        f"{path} is not a regular file (a {kind}) and was left as it is: {ADVICE}"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["store.db"]
+
+
+def test_a_link_to_a_missing_file_is_damaged_not_a_failure(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    path.symlink_to(tmp_path / "gone.db")
+    with pytest.raises(Error) as caught:
+        check(path)
+    assert caught.value.code == DAMAGED.name
+    assert caught.value.message == (
+        f"{path} is a link to {tmp_path / 'gone.db'}, which is missing and was left as it is:"
+        f" {ADVICE}"
+    )
+    assert path.is_symlink() and not path.exists()
+
+
+def test_a_store_that_cannot_be_opened_is_its_failed_code(tmp_path: Path) -> None:
+    (tmp_path / "file").write_bytes(b"")
+    path = tmp_path / "file" / "store.db"
+    with pytest.raises(Error) as caught:  # under a file: neither there nor a link
+        check(path)
+    assert caught.value.code == FAILED.name
+    assert caught.value.message.startswith(f"cannot read {path}: ")

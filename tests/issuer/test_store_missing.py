@@ -5,6 +5,7 @@ all zeros and so un-revoke every credential on the ledger. Nothing is written.""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 from pathlib import Path
 
@@ -125,3 +126,22 @@ def test_serve_refuses_an_empty_store_in_one_line(env: Env) -> None:
     assert "[issuer_store_damaged]" in result.stderr
     assert "Traceback" not in result.stderr
     assert files(env.data_dir) == before
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "directory", "dangling link"])
+def test_a_store_that_is_no_file_is_damaged_not_missing(env: Env, kind: str) -> None:
+    # It is there, and not a store: "restore it" is right, "it is missing" is not.
+    lose_store(env)
+    path = env.settings.store_dir / DB_FILE
+    if kind == "named pipe":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(env.settings.store_dir / "elsewhere.db")
+    for exclusive in (True, False):
+        with pytest.raises(Error) as caught:
+            SqliteStore(env.settings.store_dir, exclusive=exclusive)
+        assert caught.value.code == "issuer_store_damaged"
+        assert str(path) in caught.value.message
+    assert path.is_symlink() or path.is_dir() or path.is_fifo()

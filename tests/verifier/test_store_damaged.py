@@ -127,3 +127,20 @@ def test_the_command_line_says_so_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert lines[0].endswith("[verifier_store_damaged]")
     assert settings.store_path.read_bytes() == b""
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "directory", "dangling link"])
+def test_a_store_that_is_no_file_is_damaged_and_told_at_once(tmp_path: Path, kind: str) -> None:
+    # A named pipe would hang the desk's start; a lost link is not "worth retrying".
+    path = tmp_path / "verifier.db"
+    if kind == "named pipe":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(Error) as caught:
+        Store(path)
+    assert caught.value.code == "verifier_store_damaged"
+    assert str(path) in caught.value.message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["verifier.db"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,18 @@ def test_nothing_readable_on_disk(wallet: Wallet, settings: WalletSettings) -> N
         data = path.read_bytes()
         for needle in needles:
             assert needle not in data, (path, needle)
+
+
+def test_a_store_that_is_a_named_pipe_is_refused_at_once(
+    wallet: Wallet, settings: WalletSettings
+) -> None:
+    # Read as a file, a named pipe would hang every wallet command waiting for a writer.
+    wallet.close()
+    settings.store_path.unlink()
+    os.mkfifo(settings.store_path)
+    with pytest.raises(Error) as caught:
+        Wallet.open(settings, PASSPHRASE)
+    assert caught.value.code == "wallet_store_corrupt"
+    assert f"{settings.store_path} is not a regular file (a named pipe)" in caught.value.message
+    assert "civicid wallet restore" in caught.value.message
+    assert settings.store_path.is_fifo()

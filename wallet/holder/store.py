@@ -55,6 +55,7 @@ def read_file(path: Path) -> bytes:
             MAX_STORE_BYTES,
             too_large=WALLET_STORE_CORRUPT,
             message=f"{path} is larger than any wallet ({MAX_STORE_BYTES} bytes)",
+            not_regular=WALLET_STORE_CORRUPT,
         )
     except FileNotFoundError as exc:
         raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one") from exc
