@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
 from ledger.errors import (
     FILE_UNREADABLE,
+    LEDGER_KEY_MISSING,
     LEDGER_NOT_INITIALIZED,
     LEDGER_WRITE_UNCONFIRMED,
     SERVE_PORT_IN_USE,
@@ -169,7 +171,15 @@ def open_role(
     if database is None:
         if reader or wait:
             raise SETTINGS_INVALID("--reader and --take-over need --database-url")
-        stderr(f"opening the ledger in {Paths(data_dir).log}")
+        paths = Paths(data_dir)
+        if os.path.lexists(paths.log / "log.dat") and not paths.keys.exists(CHECKPOINT_KEY):
+            # Served without it, a ledger with entries signs nothing and tells every client
+            # it has no checkpoint yet, as if it were new.
+            raise LEDGER_KEY_MISSING(
+                f"{paths.keys.directory / CHECKPOINT_KEY}.json is missing: this ledger cannot"
+                " sign a checkpoint without it; restore the key file from a backup"
+            )
+        stderr(f"opening the ledger in {paths.log}")
         return open_ledger(data_dir, progress=replaying)
     if reader:
         stderr(f"opening the ledger's database at {where(parse_url(database))} to read")

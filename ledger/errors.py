@@ -20,6 +20,9 @@ from civicid.errors import (
 LEDGER_NOT_INITIALIZED = declare(
     "ledger_not_initialized", NotFound, "no ledger here yet: run `civicid ledger init`"
 )
+LEDGER_KEY_MISSING = declare(
+    "ledger_key_missing", NotFound, "the checkpoint key of a ledger with entries is missing"
+)
 LEDGER_EXISTS = declare("ledger_exists", Conflict, "a ledger already exists in this data dir")
 LEDGER_KEY_MISMATCH = declare(
     "ledger_key_mismatch", Conflict, "the checkpoint key is not the one the genesis names"

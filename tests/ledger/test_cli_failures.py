@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ledger import cli as ledger_cli
 from ledger.setup import open_ledger
 from tests.ledger.test_cli import civicid
 
@@ -84,3 +85,24 @@ def test_version_info_and_identities(data: Path) -> None:
     assert all(item["name"] != "ledger-checkpoint" for item in json.loads(out))
     code, out, _ = civicid("ledger", "resolve", "town-hall", "--data-dir", str(data), "--json")
     assert code == 0 and json.loads(out)["didDocument"]["id"] == did
+
+
+@pytest.mark.parametrize("lost", ["deleted", "dangling link"])
+def test_serve_with_the_checkpoint_key_lost(
+    data: Path, lost: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger with entries whose checkpoint key file is gone is refused at start, naming
+    the file: served, it would sign nothing and tell every client it has no checkpoint yet."""
+
+    def served(*_: object, **__: object) -> None:
+        raise AssertionError("a ledger without its checkpoint key was served")
+
+    monkeypatch.setattr(ledger_cli, "run_server", served)
+    key = data / "keys" / "ledger-checkpoint.json"
+    key.unlink()
+    if lost == "dangling link":
+        key.symlink_to(data / "keys" / "elsewhere.json")
+    code, _, err = civicid("ledger", "serve", "--data-dir", str(data), "--port", "0")
+    assert code == 1, err
+    one_line(err, "ledger_key_missing")
+    assert f"{key} is missing" in err and "restore the key file from a backup" in err
