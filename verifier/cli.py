@@ -23,10 +23,9 @@ from civicid.console import (
 from civicid.http import HttpClient
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
-from verifier.errors import VERIFIER_NOT_INITIALIZED
 from verifier.policy import load_policies
 from verifier.service import Verifier, checkpoint_key, open_store
-from verifier.settings import CONFIG_FILE, VerifierSettings
+from verifier.settings import VerifierSettings, require_init
 from verifier.setup import initialize
 from verifier.snapshot import sync as record_snapshot
 
@@ -48,13 +47,6 @@ PolicyName = Annotated[str, typer.Option("--policy", help="The policy's name (se
 
 def settings_of(data_dir: Path, **flags: Any) -> VerifierSettings:
     return VerifierSettings.load(data_dir, **flags)
-
-
-def require_init(settings: VerifierSettings) -> None:
-    if not (settings.data_dir / CONFIG_FILE).exists():
-        raise VERIFIER_NOT_INITIALIZED(
-            f"no verifier in {settings.data_dir}; run civicid verifier init --desk NAME"
-        )
 
 
 @app.command()

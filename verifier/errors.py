@@ -66,6 +66,11 @@ SNAPSHOT_INVALID = declare("snapshot_invalid", InvalidInput, "the snapshot file 
 VERIFIER_NOT_INITIALIZED = declare(
     "verifier_not_initialized", NotFound, "no verifier here; run civicid verifier init"
 )
+VERIFIER_SETTINGS_MISSING = declare(
+    "verifier_settings_missing",
+    NotFound,
+    "the desk's settings file is gone while its records are here",
+)
 VERIFIER_STORE_FAILED = declare(
     "verifier_store_failed", StorageError, "the verifier's store cannot be read or written"
 )

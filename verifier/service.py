@@ -39,7 +39,7 @@ from civicid.trust.pins import Pins
 from verifier import redemption
 from verifier.checks import STEPS, ReplayGuard, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
-from verifier.errors import PRESENTATION_REPLAYED, RESPONSE_ERROR, VERIFIER_NOT_INITIALIZED
+from verifier.errors import PRESENTATION_REPLAYED, RESPONSE_ERROR
 from verifier.policy import (
     CREDENTIAL_QUERY_ID,
     Policy,
@@ -48,7 +48,7 @@ from verifier.policy import (
     require_accredited,
 )
 from verifier.poll import poll_answer
-from verifier.settings import CONFIG_FILE, VerifierSettings
+from verifier.settings import VerifierSettings, require_init
 from verifier.snapshot import Snapshot
 from verifier.store import DeskStore, PendingRequest, Store
 
@@ -185,8 +185,8 @@ class Verifier:
         (each refused unless the desk is accredited for every claim it asks), its store;
         its ledger view live, or ``offline`` from the last ``sync`` snapshot."""
         keys = KeyStore(settings.data_dir / "keys")
-        if not (settings.data_dir / CONFIG_FILE).exists() and settings.policies_dir is None:
-            raise VERIFIER_NOT_INITIALIZED(f"no verifier in {settings.data_dir}; run init")
+        if settings.policies_dir is None:
+            require_init(settings)
         desk = keys.identity(settings.desk)
         vkey = checkpoint_key(settings)
         if offline:

@@ -14,7 +14,11 @@ from civicid.errors import Error
 from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT
 from civicid.shell.settings import ServiceSettings, WitnessedLedger
-from verifier.errors import VERIFIER_SETTINGS_INVALID
+from verifier.errors import (
+    VERIFIER_NOT_INITIALIZED,
+    VERIFIER_SETTINGS_INVALID,
+    VERIFIER_SETTINGS_MISSING,
+)
 
 CONFIG_FILE: Final = "verifier.toml"
 # A QR code stays on the desk's screen while the citizen opens the wallet and consents.
@@ -90,3 +94,21 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     def federation_path(self) -> Path:
         """The foreign ledgers this desk pins (``civicid verifier federate``)."""
         return self.home / "federation"
+
+
+def require_init(settings: VerifierSettings) -> None:
+    """Refuse a data directory ``init`` has not set up. One whose settings file is gone while
+    the desk's store is there was set up: "run init" alone would read as "start afresh"."""
+    config = settings.data_dir / CONFIG_FILE
+    if config.exists():
+        return
+    store = settings.store_path
+    if store.exists() or store.is_symlink():
+        raise VERIFIER_SETTINGS_MISSING(
+            f"{config} is missing, and the desk's records are in {store}: restore it from a "
+            "backup, or run `civicid verifier init --desk NAME` again with the desk's name "
+            "(it keeps the records)"
+        )
+    raise VERIFIER_NOT_INITIALIZED(
+        f"no verifier in {settings.data_dir}; run civicid verifier init --desk NAME"
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from civicid.errors import Error
 from civicid.oid4vp import client_id_for, new_nonce
 from cli.harness import serving
 from cli.main import app
@@ -175,3 +176,20 @@ def test_request_waits_for_the_wallet(world: World, ledger_url: str, desk_clock:
     assert "▀" in out or "█" in out  # the terminal QR code
     assert "ELIGIBLE for housing-benefit" in out
     assert outcome["answer"].status_code == 200  # type: ignore[attr-defined]
+
+
+def test_a_lost_settings_file_beside_the_desks_records_is_not_a_new_desk(tmp_path: Path) -> None:
+    # "run init" alone would read as "start afresh"; the records are there to keep.
+    store = VerifierSettings(data_dir=tmp_path).store_path
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"the desk's records")
+    for command in (("audit",), ("sync",)):
+        code, _, err = civicid("verifier", *command, "--data-dir", str(tmp_path))
+        assert code == 1 and err.strip().endswith("[verifier_settings_missing]"), err
+        assert "verifier.toml is missing" in err and "restore it from a backup" in err
+        assert err.count("\n") == 1
+    assert store.read_bytes() == b"the desk's records"
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [store]  # nothing written
+    with pytest.raises(Error) as caught:
+        Verifier.open(VerifierSettings(data_dir=tmp_path))
+    assert caught.value.code == "verifier_settings_missing"
