@@ -6,9 +6,11 @@ workers) and show what it answers; errors go to a modal that says what to do.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import ClassVar, Final
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -17,6 +19,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
 from wallet.screens.help import HelpScreen
+from wallet.screens.task import stale
 from wallet.settings import WalletSettings
 
 # How often the app asks the wallet whether it has idled long enough to lock.
@@ -39,6 +42,7 @@ class WalletApp(App[None]):
         self.link = link  # an offer or request link to open once unlocked
         self.wallet: Wallet | None = wallet
         self.owns_wallet = wallet is None  # one handed in is closed by whoever opened it
+        self.locked_at = 0.0  # when it last locked (``time.monotonic``)
 
     # -- getting in ---------------------------------------------------------------------
 
@@ -73,10 +77,27 @@ class WalletApp(App[None]):
             return
         if wallet.check_idle():
             reason = "The wallet locked itself after a while without use."
+            self.locked_at = time.monotonic()
             self.push_screen(UnlockScreen(self.settings, wallet, reason), self.resumed)
 
+    async def on_event(self, event: events.Event) -> None:
+        # A person typing or clicking is using the wallet, whether or not the key reaches the
+        # wallet itself (a field being filled): it must not lock under their fingers, and
+        # their next letters go to the passphrase field instead.
+        if isinstance(event, (events.Key, events.MouseDown, events.Paste)):
+            wallet = self.wallet
+            if wallet is not None and not wallet.locked:
+                wallet.idle.touch()
+        await super().on_event(event)
+
     def resumed(self, _: Wallet | None) -> None:
-        self.screen.refresh()
+        """Back to the screen the lock covered; one showing an answer it showed before the
+        lock shows its task fresh (``wallet.screens.task``)."""
+        screen = self.screen
+        if stale(screen, self.locked_at):
+            self.switch_screen(screen.fresh())
+            return
+        screen.refresh()
 
     def on_unmount(self) -> None:
         if self.wallet is not None and self.owns_wallet:
@@ -123,6 +144,7 @@ class WalletApp(App[None]):
     def action_lock(self) -> None:
         if self.wallet is not None and not self.wallet.locked:
             self.wallet.lock()
+            self.locked_at = time.monotonic()
             reason = "Locked: your passphrase opens it again."
             self.push_screen(UnlockScreen(self.settings, self.wallet, reason), self.resumed)
 

@@ -23,7 +23,7 @@ from wallet.settings import WalletSettings
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import plain
-from wallet.widgets.passphrase import PassphraseWithHint
+from wallet.widgets.passphrase import FreshInput, PassphraseWithHint
 
 QUIT = Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave the wallet")
 
@@ -156,7 +156,7 @@ class UnlockScreen(Screen[Wallet]):
             yield Label("Unlock your wallet", classes="title")
             if self.reason:
                 yield Static(self.reason, classes="intro")
-            yield Input(placeholder="Passphrase", password=True, compact=True, id="passphrase")
+            yield FreshInput(placeholder="Passphrase", password=True, compact=True, id="passphrase")
             yield Label("", id="problem", classes="problem")
             yield LoadingIndicator(id="busy")
         yield KeysFooter()

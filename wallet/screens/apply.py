@@ -4,6 +4,7 @@ people words, with the code beside it."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Final
 
 from textual import work
@@ -54,6 +55,10 @@ class ApplyScreen(Screen[None]):
     def __init__(self, wallet: Wallet) -> None:
         super().__init__()
         self.wallet = wallet
+        self.answered_at: float | None = None  # wallet.screens.task
+
+    def fresh(self) -> ApplyScreen:
+        return ApplyScreen(self.wallet)
 
     def compose(self) -> ComposeResult:
         with Form(classes="form"):
@@ -127,6 +132,7 @@ class ApplyScreen(Screen[None]):
         if not applied.issued:
             self.failed(refusal(applied), refusal_title(applied))
             return
+        self.answered_at = time.monotonic()
         self.busy("")
         self.query_one("#progress", Label).update(
             f"Issued by rule {applied.rule} v{applied.version}, verified. Escape: your cards."

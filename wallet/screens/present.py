@@ -4,6 +4,7 @@ optional; confirm; see the decision."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Final
 
 from rich.table import Table
@@ -136,8 +137,12 @@ class PresentScreen(Screen[None]):
     def __init__(self, wallet: Wallet, link: str = "") -> None:
         super().__init__()
         self.wallet = wallet
+        self.answered_at: float | None = None  # wallet.screens.task
         self.link = link
         self.plan: Plan | None = None
+
+    def fresh(self) -> PresentScreen:
+        return PresentScreen(self.wallet)
 
     def compose(self) -> ComposeResult:
         with Form(classes="form", id="present-pane"):
@@ -247,6 +252,7 @@ class PresentScreen(Screen[None]):
         self.app.call_from_thread(self.sent, outcome)
 
     def sent(self, outcome: Outcome) -> None:
+        self.answered_at = time.monotonic()
         self.busy("")
         for box in self.query(Checkbox):
             box.disabled = True

@@ -3,6 +3,7 @@ transaction code, watch it arrive, see the new card."""
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Final
 
 from rich.console import Group
@@ -66,8 +67,12 @@ class ReceiveScreen(Screen[None]):
     def __init__(self, wallet: Wallet, link: str = "") -> None:
         super().__init__()
         self.wallet = wallet
+        self.answered_at: float | None = None  # wallet.screens.task
         self.link = link
         self.review: OfferReview | None = None
+
+    def fresh(self) -> ReceiveScreen:
+        return ReceiveScreen(self.wallet)
 
     def compose(self) -> ComposeResult:
         with Form(classes="form"):
@@ -171,6 +176,7 @@ class ReceiveScreen(Screen[None]):
         self.app.call_from_thread(self.received, records)
 
     def received(self, records: list[Credential]) -> None:
+        self.answered_at = time.monotonic()
         self.busy("")
         self.query_one("#progress", Label).update(
             "Received and verified. Escape: back to your cards."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Label
@@ -32,3 +33,22 @@ class PassphraseWithHint(Vertical):
         text = hint(event.value)
         label.update(text)
         label.set_class(text == "strong", "hint-strong")
+
+
+class FreshInput(Input):
+    """A field that takes only what was typed once it had the focus: keys typed before (at
+    another screen's field, say, when the wallet locked itself over it, and delivered once
+    this took the focus) are not its to take. A passphrase field that took them would hold
+    letters its owner never meant for it, and Enter would send them as a wrong passphrase."""
+
+    since: float | None = None  # when it took the focus (the Focus event's time)
+
+    def on_focus(self, event: events.Focus) -> None:
+        self.since = event.time
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.since is None or event.time < self.since:
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)
