@@ -1,10 +1,12 @@
 """The issuer's HTTP service: ``create_app(settings)``. Routes are thin shells over ``Issuer``;
 a background thread publishes status lists every ``status_interval`` seconds.
 
-The calls of an issuance (offer, issuer metadata, token, nonce, credential) go straight to
-their route functions (``IssuerApp``, a ``civicid.shell.dispatch.DirectApp``): the framework's
-routing, dependency solving and per-request middleware cost more CPU than the issuance's
-cryptography (docs/performance/README.md).
+The calls of an issuance skip the framework (``IssuerApp``): the wallet's (token, nonce,
+credential, an offer by reference) are answered straight from the scope (``routes/direct.py``),
+the clerk's offer and the issuer metadata go straight to their route functions (a
+``civicid.shell.dispatch.DirectApp``). The framework's routing, dependency solving, request
+and response objects cost more CPU than the issuance's cryptography
+(docs/performance/README.md).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from typing import Final
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from civicid.errors import Error
 from civicid.oid4vci import WELL_KNOWN_ISSUER
 from civicid.shell.app import create_service_app
 from civicid.shell.dispatch import DirectApp, Route
+from issuer.routes import direct
 from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
@@ -58,17 +62,35 @@ async def _issuer_metadata(request: Request) -> Response:
 HOT_ROUTES: Final[dict[tuple[str, str], Route]] = {
     ("POST", "/staff/offers"): staff_routes.create_offer,
     ("GET", WELL_KNOWN_ISSUER): _issuer_metadata,  # a wallet reads it before each credential
-    ("POST", "/token"): oid4vci_routes.token,
-    ("POST", "/nonce"): oid4vci_routes.nonce,
-    ("POST", "/credential"): oid4vci_routes.credential,
 }
 
 
 class IssuerApp(DirectApp):
-    """The app, with the issuance's calls served straight by their route functions."""
+    """The app, with the wallet's calls of an issuance (token, nonce, credential, an offer by
+    reference) answered straight from the scope by ``direct`` (no request or response
+    objects), and the clerk's offer and the issuer metadata served straight by their route
+    functions. A request with a query string or under a root path is the framework's. What
+    a direct answer raises is answered by the app's exception handlers, as the framework
+    answers it (a refusal in OAuth's shape; a bug as ``internal_error``, then raised on)."""
 
     def direct_route(self, method: str, path: str) -> Route | None:
         return HOT_ROUTES.get((method, path))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        answer = None
+        if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
+            answer = direct.direct_route(scope["method"], scope["path"])
+        if answer is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        try:
+            status, body, headers = await answer(self.state.issuer, scope, receive)
+        except Exception as exc:
+            await self.answer_failure(Request(scope, receive, send), send, exc)
+            return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def create_app(

@@ -65,20 +65,27 @@ class DirectApp(FastAPI):
             await super().__call__(scope, replayed(left.body, receive), send)
             return
         except Exception as exc:
-            handler = next(
-                self.exception_handlers[kind]
-                for kind in type(exc).__mro__
-                if kind in self.exception_handlers
-            )
-            try:
-                answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
-            except Exception as failure:  # answering failed (a store behind it): a bug's answer
-                last = self.exception_handlers[Exception]
-                answer = await last(request, failure)  # type: ignore[misc]
-                await answer(scope, receive, send)
-                raise
-            await answer(scope, receive, send)
-            if not isinstance(exc, Error):
-                raise  # a bug: logged by its handler, and by the server (as the framework does)
+            await self.answer_failure(request, send, exc)
             return
         await response(scope, receive, send)
+
+    async def answer_failure(self, request: Request, send: Send, exc: Exception) -> None:
+        """Answer what a direct call raised as the framework does: through the app's own
+        exception handlers (the same answer, the same logging); a bug is raised on after its
+        answer, for the server to log as well."""
+        scope, receive = request.scope, request.receive
+        handler = next(
+            self.exception_handlers[kind]
+            for kind in type(exc).__mro__
+            if kind in self.exception_handlers
+        )
+        try:
+            answer = await handler(request, exc)  # type: ignore[misc]  # ours are all async
+        except Exception as failure:  # answering failed (a store behind it): a bug's answer
+            last = self.exception_handlers[Exception]
+            answer = await last(request, failure)  # type: ignore[misc]
+            await answer(scope, receive, send)
+            raise
+        await answer(scope, receive, send)
+        if not isinstance(exc, Error):
+            raise exc  # a bug: logged by its handler, and by the server (as the framework does)

@@ -85,6 +85,22 @@ def oauth_error(exc: Error, endpoint: str) -> Response:
     return json_response(body, exc.http_status, headers)
 
 
+def token_request(body: bytes) -> TokenRequest:
+    """A token request's form body (RFC 6749 §4.1.3), each parameter at most once."""
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError as exc:
+        raise TOKEN_REQUEST_INVALID("the body is not form-encoded UTF-8") from exc
+    if any(len(v) > 1 for v in fields.values()):  # RFC 6749 §3.2: no parameter twice
+        raise TOKEN_REQUEST_INVALID("a parameter is given twice")
+    return TokenRequest.from_form({k: v[0] for k, v in fields.items()})
+
+
+def credential_request(body: bytes) -> CredentialRequest:
+    """A credential request's JSON body (§8.2)."""
+    return CredentialRequest.from_json(body)
+
+
 @router.get(
     WELL_KNOWN_ISSUER,
     summary="Credential Issuer Metadata (OpenID4VCI §12.2)",
@@ -135,14 +151,7 @@ async def offer(offer_id: str, issuer: IssuerDep) -> Response:
 )
 async def token(request: Request) -> Response:
     issuer = issuer_of(request)  # no dependency injection on the hot path: it costs
-    body = await read_limited(request)
-    try:
-        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError as exc:
-        raise TOKEN_REQUEST_INVALID("the body is not form-encoded UTF-8") from exc
-    if any(len(v) > 1 for v in fields.values()):  # RFC 6749 §3.2: no parameter twice
-        raise TOKEN_REQUEST_INVALID("a parameter is given twice")
-    parsed = TokenRequest.from_form({k: v[0] for k, v in fields.items()})
+    parsed = token_request(await read_limited(request))
     answer = await durable(issuer.token_begin, parsed)
     return json_response(answer.to_json(), headers={**NO_STORE, "Pragma": "no-cache"})
 
@@ -168,8 +177,7 @@ async def credential(request: Request) -> Response:
     access_token = bearer(request)
     if access_token is None:  # RFC 6750 §3.1: no token is told before anything else
         raise ACCESS_TOKEN_INVALID("send the access token from the token endpoint")
-    body = await read_limited(request)
-    parsed = CredentialRequest.from_json(body)
+    parsed = credential_request(await read_limited(request))
     answer = await durable(issuer.credential_request_begin, access_token, parsed)
     return json_response(answer.to_json(), headers=NO_STORE)
 
