@@ -10,6 +10,7 @@ CONFLICT DO UPDATE`` one for one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -33,8 +34,9 @@ from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 STORE_FORMAT_VERSION: Final = 1
 DB_FILE: Final = "issuer.db"
 LOCK_FILE: Final = "issuer.lock"
-# A group commit takes what is queued, up to this many writes: one fsync for all of them,
-# small enough that a batch never holds the writer long.
+# A group commit takes what is queued, up to this many writes (and the rest of one event-loop
+# turn's hand-over, which is never split: a turn holds a request or two per connection at
+# most): one fsync for all of them, small enough that a batch never holds the writer long.
 MAX_BATCH: Final = 512
 # Another process (``add-clerk`` beside a running server) may hold SQLite's write lock briefly.
 BUSY_TIMEOUT_MS: Final = 10_000
@@ -392,10 +394,34 @@ def audit_from_row(row: Row) -> AuditEvent:
 Batch = list[tuple[Sequence[Op], Future[None]]]
 
 
+class Acknowledgement(Future[None]):
+    """A write's future. Waiting on it hands over the writes queued this event-loop turn first:
+    a caller that blocks the loop on it would otherwise wait for a turn that cannot end."""
+
+    def __init__(self, hand_over: Callable[[], None]) -> None:
+        super().__init__()
+        self._hand_over = hand_over
+
+    def result(self, timeout: float | None = None) -> None:
+        if not self.done():
+            self._hand_over()
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self.done():
+            self._hand_over()
+        return super().exception(timeout)
+
+
 class GroupCommit:
     """The writer thread of both stores: it takes what is queued (up to ``MAX_BATCH``
     callers' ops), hands it to the store's ``_commit``, which applies and commits it at once,
     and completes each caller's future with its outcome.
+
+    Writes submitted on an event loop are handed to the writer together, once per turn of
+    the loop (one wake-up of the writer thread for all the requests of a turn, not one for
+    each); a write submitted on any other thread is handed over at once, behind what a loop
+    queued before it, so the writer's order is always the order of submission.
 
     A refused write (the whole batch: a full disk, a failed fsync; or one caller's own) is
     in the memory of the process that queued it, not on disk. ``reconcile``, when that
@@ -411,21 +437,37 @@ class GroupCommit:
     _stopping: bool = False  # ``_stop_writer``'s mark was met while settling what was queued
 
     def _start_writer(self, name: str) -> None:
-        self._queue: queue.SimpleQueue[tuple[Sequence[Op], Future[None]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
+        self._turn: Batch = []  # submitted, not yet handed to the writer
+        self._turn_lock = threading.Lock()
         self._writer = threading.Thread(target=self._run, name=name, daemon=True)
         self._writer.start()
 
     def submit(self, ops: Sequence[Op]) -> Future[None]:
         if self._failed is not None:
             raise STORE_FAILED(f"the store failed earlier and must be reopened: {self._failed}")
-        done: Future[None] = Future()
+        done = Acknowledgement(self._hand_over)
         # Once queued, a write may be in the transaction: a waiter that gives up (its request
         # cancelled) cannot withdraw it, and the writer can always answer it.
         done.set_running_or_notify_cancel()
-        self._queue.put((ops, done))
+        with self._turn_lock:
+            self._turn.append((ops, done))
+            first = len(self._turn) == 1
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an event loop: handed over now
+            self._hand_over()
+        else:
+            if first:  # the turn's first write: the rest join it until the loop comes round
+                loop.call_soon(self._hand_over)
         return done
+
+    def _hand_over(self) -> None:
+        """Queue for the writer every write submitted and not yet queued, in their order."""
+        with self._turn_lock:  # held while queueing: two hand-overs keep their order
+            turn, self._turn = self._turn, []
+            if turn:
+                self._queue.put(turn)
 
     def write(self, ops: Sequence[Op]) -> None:
         self.submit(ops).result()
@@ -440,10 +482,10 @@ class GroupCommit:
             if stop or self._stopping:
                 return
 
-    def _take(self, first: tuple[Sequence[Op], Future[None]]) -> tuple[Batch, bool]:
-        """``first`` and what is queued behind it, up to ``MAX_BATCH``; and whether the stop
-        mark came."""
-        batch = [first]
+    def _take(self, first: Batch) -> tuple[Batch, bool]:
+        """``first`` and what is queued behind it, up to ``MAX_BATCH`` (a hand-over is not
+        split); and whether the stop mark came."""
+        batch = list(first)
         while len(batch) < MAX_BATCH:
             try:
                 item = self._queue.get_nowait()
@@ -451,7 +493,7 @@ class GroupCommit:
                 break
             if item is None:
                 return batch, True
-            batch.append(item)
+            batch += item
         return batch, False
 
     def _settle(self, batch: Batch) -> None:
@@ -481,6 +523,7 @@ class GroupCommit:
     def _settle_queued(self) -> None:
         """Commit every write queued now, each caller told (on the writer thread, from
         ``reconcile``: the memory it reads next holds nothing that is not settled)."""
+        self._hand_over()
         while not self._stopping:
             try:
                 first = self._queue.get_nowait()
@@ -500,6 +543,7 @@ class GroupCommit:
     def _stop_writer(self) -> None:
         """Commit what is queued, then end the writer thread."""
         if self._writer.is_alive():
+            self._hand_over()
             self._queue.put(None)
             self._writer.join()
 
