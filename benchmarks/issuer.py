@@ -8,7 +8,9 @@ Run: ``python -m benchmarks.issuer [--issuances 2000] [--clients 32] [--batch 4]
 its own process (``civicid issuer serve``); the ledger and the load generator share this one.
 Its CPU per issuance is set beside the same issuance's cryptography alone, measured in the
 same run. ``--http-only --profile FILE.svg``: that part alone, the server sampled by py-spy
-(docs/performance/README.md, "Issuance").
+(docs/performance/README.md, "Issuance"). ``--app-only``: the app's own CPU per issuance
+in process, served as it is and through its framework routes in alternating rounds
+(``issuer_app``).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ SIGN_SECONDS = 2.0  # the in-process issue+sign round
 # --compare-servers: the servers take turns this many times (the machine's load drifts; each
 # server's figure is its mean over rounds spread across the whole comparison).
 COMPARE_ROUNDS = 4
+# --app-only: the app as served and through the framework's routes take turns this many times.
+APP_ROUNDS = 4
 # A smoke run: every step at a size that takes seconds (its figures mean nothing).
 SMOKE_ISSUANCES, SMOKE_CLIENTS, SMOKE_STORE, SMOKE_SIGN_SECONDS = 8, 2, 2_000, 0.1
 SMOKE_CRYPTO_SECONDS = 0.05
@@ -355,6 +359,8 @@ class Options:
     http_only: bool = False  # the end-to-end rows alone (what --profile is for)
     profile: Path | None = None
     compare_servers: bool = False  # the same issuance behind the other parser and plain uvicorn
+    app_only: bool = False  # the app alone in process, beside its framework routes (no server)
+    app_rounds: int = APP_ROUNDS
 
 
 def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[Row]:
@@ -493,6 +499,51 @@ def server_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
     return rows
 
 
+def app_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
+    """The app's own CPU per issuance in process (``issuer_app``), served as it is and
+    through the framework's routes in alternating rounds, beside its cryptography alone."""
+    from benchmarks.issuer_app import MODES, app_cpu
+    from issuer.app import create_app
+    from issuer.service import Issuer
+    from issuer.settings import IssuerSettings
+
+    issuer = Issuer.open(IssuerSettings.load(root))
+    try:
+        app = create_app(issuer=issuer, background=False)
+        app.state.issuer = issuer  # as its lifespan sets it
+        per_round = max(opts.clients, opts.issuances // opts.app_rounds)
+        used = app_cpu(
+            app,
+            api_key,
+            load("national-id.claims.json"),
+            PUBLIC_URL,
+            CONFIG,
+            per_round,
+            opts.app_rounds,
+        )
+    finally:
+        issuer.close()
+    crypto = crypto_seconds(opts.batch, opts.crypto_seconds) * 1000
+    rows = [
+        Row(
+            PART,
+            f"the app alone in process, CPU per issuance, {opts.app_rounds} alternating rounds "
+            f"of {per_round} (event loop + store writer):",
+            float(opts.app_rounds),
+            "",
+        )
+    ]
+    mean = {mode: sum(c.total for c in cpus) / len(cpus) for mode, cpus in used.items()}
+    for mode, cpus in used.items():
+        spread = ", ".join(f"{c.total:.2f}" for c in cpus)
+        rows.append(Row(PART, f"  {mode} (rounds: {spread})", mean[mode], "ms"))
+        writer = sum(c.writer for c in cpus) / len(cpus)
+        rows.append(Row(PART, "    of which the store's writer thread", writer, "ms"))
+        rows.append(Row(PART, "    / its cryptography alone", mean[mode] / crypto, "x"))
+    rows.append(Row(PART, "  the app / its framework routes", mean[MODES[0]] / mean[MODES[1]], "x"))
+    return rows
+
+
 def run(opts: Options) -> list[Row]:
     from ledger.app import create_app
     from ledger.settings import LedgerSettings
@@ -504,20 +555,23 @@ def run(opts: Options) -> list[Row]:
         genesis = ledger_init(root)
         with serving(create_app(LedgerSettings(data_dir=root)), free_port()) as ledger_url:
             api_key = prepare(root, ledger_url, genesis.vkey, genesis.governance, genesis.origin)
-            port = free_port()
-            server = serve_issuer(root, port)
-            try:
-                rows += http_rows(port, api_key, server.pid, opts)
-                if not opts.http_only:
-                    client = LedgerClient(ledger_url, genesis.vkey)
-                    rows += service_rows(port, api_key, client, rows[0].value, opts)
-                    client.close()
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+            if not opts.app_only:
+                port = free_port()
+                server = serve_issuer(root, port)
+                try:
+                    rows += http_rows(port, api_key, server.pid, opts)
+                    if not opts.http_only:
+                        client = LedgerClient(ledger_url, genesis.vkey)
+                        rows += service_rows(port, api_key, client, rows[0].value, opts)
+                        client.close()
+                finally:
+                    server.terminate()
+                    server.wait(timeout=30)
             if opts.compare_servers:
                 rows += server_rows(root, api_key, opts)
-        if opts.http_only:
+            if opts.app_only or not opts.http_only:
+                rows += app_rows(root, api_key, opts)
+        if opts.http_only or opts.app_only:
             return rows
         rows += store_rows(root, opts.store_large)
     finally:
@@ -541,6 +595,11 @@ def main(argv: list[str] | None = None) -> list[Row]:
         help="sample the server with py-spy over the timed window: a flame graph in SVG",
     )
     parser.add_argument(
+        "--app-only",
+        action="store_true",
+        help="only the app's own CPU per issuance in process, beside its framework routes",
+    )
+    parser.add_argument(
         "--compare-servers",
         action="store_true",
         help="also serve the same app with the other parser (guarded) and by uvicorn's plain "
@@ -555,6 +614,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
             SMOKE_STORE,
             SMOKE_SIGN_SECONDS,
             SMOKE_CRYPTO_SECONDS,
+            app_rounds=1,
         )
     else:
         opts = Options(
@@ -564,6 +624,7 @@ def main(argv: list[str] | None = None) -> list[Row]:
             http_only=args.http_only,
             profile=args.profile,
             compare_servers=args.compare_servers,
+            app_only=args.app_only,
         )
     rows = run(opts)
     print(render(rows))
