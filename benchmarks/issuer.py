@@ -518,8 +518,9 @@ def app_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
             load("national-id.claims.json"),
             PUBLIC_URL,
             CONFIG,
-            per_round,
-            opts.app_rounds,
+            issuances=per_round,
+            rounds=opts.app_rounds,
+            clients=opts.clients,
         )
     finally:
         issuer.close()

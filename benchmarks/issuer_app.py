@@ -28,8 +28,6 @@ from fastapi import FastAPI
 from civicid.jose import PrivateKey
 from civicid.oid4vci import PRE_AUTHORIZED_GRANT, build_proof_jwt
 
-# Concurrent wallets: as many as the end-to-end run's connections, so group commits are alike.
-CLIENTS: Final = 32
 WARM: Final = 2  # issuances per wallet before the first round, outside it
 STORE_THREAD: Final = "issuer-store"
 JSON_TYPE: Final = (b"content-type", b"application/json")
@@ -60,17 +58,15 @@ def thread_seconds(name: str) -> float:
 
 
 class Wallets:
-    """``CLIENTS`` wallets and a clerk issuing through ``app``, each a task on one loop."""
+    """``clients`` wallets and a clerk issuing through ``app``, each a task on one loop (as many
+    as the end-to-end run's connections, so that group commits are alike)."""
 
-    def __init__(self, app: FastAPI, api_key: str, claims: Any, aud: str, config: str) -> None:
-        self.app, self.api_key, self.claims, self.aud, self.config = (
-            app,
-            api_key,
-            claims,
-            aud,
-            config,
-        )
-        self.keys = [[PrivateKey.generate() for _ in range(4)] for _ in range(CLIENTS)]
+    def __init__(
+        self, app: FastAPI, api_key: str, claims: Any, aud: str, config: str, clients: int
+    ) -> None:
+        self.app, self.api_key, self.claims, self.aud = app, api_key, claims, aud
+        self.config, self.clients = config, clients
+        self.keys = [[PrivateKey.generate() for _ in range(4)] for _ in range(clients)]
         self.signer = ThreadPoolExecutor(2, thread_name_prefix="wallet-proofs")
 
     async def call(
@@ -139,8 +135,8 @@ class Wallets:
                 await self.issue(n, f"{label}-{n}-{i}")
 
         loop, writer = time.thread_time(), thread_seconds(STORE_THREAD)
-        await asyncio.gather(*(wallet(n) for n in range(CLIENTS)))
-        done = per_wallet * CLIENTS
+        await asyncio.gather(*(wallet(n) for n in range(self.clients)))
+        done = per_wallet * self.clients
         return Cpu(
             (time.thread_time() - loop) / done * 1000,
             (thread_seconds(STORE_THREAD) - writer) / done * 1000,
@@ -148,17 +144,25 @@ class Wallets:
 
 
 def app_cpu(
-    app: FastAPI, api_key: str, claims: Any, aud: str, config: str, issuances: int, rounds: int
+    app: FastAPI,
+    api_key: str,
+    claims: Any,
+    aud: str,
+    config: str,
+    *,
+    issuances: int,
+    rounds: int,
+    clients: int,
 ) -> dict[str, list[Cpu]]:
     """Each mode's CPU per issuance in each of ``rounds`` alternating rounds of ``issuances``."""
-    wallets = Wallets(app, api_key, claims, aud, config)
+    wallets = Wallets(app, api_key, claims, aud, config, clients)
     served = type(app)
-    per_wallet = max(1, issuances // CLIENTS)
+    per_wallet = max(1, issuances // clients)
 
     async def run() -> dict[str, list[Cpu]]:
         used: dict[str, list[Cpu]] = {mode: [] for mode in MODES}
-        for n in range(CLIENTS * WARM):
-            await wallets.issue(n % CLIENTS, f"warm-{n}")
+        for n in range(clients * WARM):
+            await wallets.issue(n % clients, f"warm-{n}")
         for r in range(rounds):
             for mode in MODES:
                 app.__class__ = served if mode == MODES[0] else FastAPI
