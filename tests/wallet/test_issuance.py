@@ -11,6 +11,7 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.world import AGENCY_NAMES, CLAIMS, OTHER_TYPE, LedgerWorld
+from wallet.errors import WALLET_STORE_WRITE_FAILED
 from wallet.holder.credentials import VALID
 from wallet.holder.wallet import Wallet
 
@@ -165,6 +166,25 @@ def test_an_offer_by_reference_is_kept_until_redeemed(
     # Redeemed: no longer kept, and the issuer will not serve it again.
     unchanged(holder, "offer_already_fetched", lambda: holder.review_offer(link))
     assert holder.store.document().get("offers") == {}
+
+
+def test_an_offer_that_could_not_be_kept_is_told_spent(
+    holder: Wallet, issuer_stub: RogueIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk full when an offer served once is kept: the write failure says the link is
+    spent (the issuer will not serve it again), never only that the disk is full."""
+
+    def full(*_: object) -> None:
+        raise WALLET_STORE_WRITE_FAILED("cannot write wallet.db: No space left on device")
+
+    link = issuer_stub.offer(by_reference=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(holder, "keep_offer", full)
+        error = unchanged(holder, "wallet_store_write_failed", lambda: holder.review_offer(link))
+    assert "No space left on device" in error.message
+    assert "the link is spent: ask the agency for a new offer" in error.message
+    unchanged(holder, "offer_already_fetched", lambda: holder.review_offer(link))
+    assert len(issuer_stub.fetched) == 1
 
 
 def test_a_refused_offer_by_reference_is_not_kept(holder: Wallet, issuer_stub: RogueIssuer) -> None:

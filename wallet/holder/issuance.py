@@ -161,7 +161,17 @@ def review(wallet: Holding, link: str) -> OfferReview:
         return checked(wallet, link, fetched)
     except Error as exc:
         if isinstance(exc, TRANSIENT) and fetched:
-            wallet.keep_offer(*fetched[0])
+            try:
+                wallet.keep_offer(*fetched[0])
+            except Error as lost:
+                if wallet.kept_offer(fetched[0][0]) is None:
+                    # The issuer serves it once and the wallet could not keep it (a full
+                    # disk): the link will not work again, and the citizen must know.
+                    raise amended(
+                        lost,
+                        "the issuer serves an offer once and this one could not be kept, so"
+                        " the link is spent: ask the agency for a new offer",
+                    ) from exc
             raise amended(exc, "the offer is kept and the same link works again") from exc
         offer_uri = kept_uri(wallet, link)
         if offer_uri is not None:
