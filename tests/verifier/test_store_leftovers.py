@@ -160,3 +160,66 @@ def test_the_store_being_made_is_held_until_it_is_in_place(
     Store(path).close()
     assert seen == [True]
     assert names(tmp_path) == ["verifier.db"]
+
+
+def in_order(monkeypatch: pytest.MonkeyPatch, first: Path) -> None:
+    """The folder listed with ``first`` ahead of the rest (a listing's order is the file
+    system's): what is skipped must not end the clean-up of what follows."""
+    glob = Path.glob
+
+    def listed(self: Path, pattern: str) -> list[Path]:
+        found = sorted(glob(self, pattern), key=lambda p: p != first)
+        return found if first in found else [first, *found]
+
+    monkeypatch.setattr(Path, "glob", listed)
+
+
+def test_a_leftover_still_held_does_not_stop_the_clean_up_of_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen: None
+) -> None:
+    path = tmp_path / "verifier.db"
+    Store(path).close()
+    held = leftover(path, "31.0a1b2c3d")
+    crashed = leftover(path, "11.0a1b2c3d")
+    in_order(monkeypatch, held)
+    fd = os.open(held, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        store_file.remove_leftovers(path)
+    finally:
+        os.close(fd)
+    assert held.exists()
+    assert not crashed.exists()
+
+
+def test_a_leftover_gone_before_it_is_opened_does_not_stop_the_clean_up_of_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen: None
+) -> None:
+    path = tmp_path / "verifier.db"
+    Store(path).close()
+    gone = path.with_name("verifier.db.21.0a1b2c3d.new")  # listed, then removed by its maker
+    crashed = leftover(path, "11.0a1b2c3d")
+    in_order(monkeypatch, gone)
+    store_file.remove_leftovers(path)
+    assert not crashed.exists()
+
+
+def test_two_desks_removing_the_same_leftover_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frozen: None
+) -> None:
+    path = tmp_path / "verifier.db"
+    Store(path).close()
+    first = leftover(path, "11.0a1b2c3d")
+    second = leftover(path, "12.0a1b2c3d")
+    flock = fcntl.flock
+
+    def the_other_desk_first(fd: int, operation: int) -> None:
+        for made in (first, second):  # the other desk took and removed it a moment before
+            with contextlib.suppress(FileNotFoundError):
+                if os.fstat(fd).st_ino == made.stat().st_ino:
+                    made.unlink()
+        flock(fd, operation)
+
+    monkeypatch.setattr(store_file.fcntl, "flock", the_other_desk_first)
+    store_file.remove_leftovers(path)
+    assert names(tmp_path) == ["verifier.db"]
