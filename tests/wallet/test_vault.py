@@ -13,9 +13,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from civicid.encoding import b64url_decode
 from civicid.errors import Error
+from wallet.errors import WALLET_STORE_CORRUPT
 from wallet.holder.vault import (
     MAX_HEADER_BYTES,
+    MAX_ITERATIONS,
+    MAX_MEMORY_KIB,
+    MAX_PARALLELISM,
+    MIN_ITERATIONS,
+    MIN_MEMORY_KIB,
     MINIMUM_KDF,
+    KdfParams,
+    Sealed,
     SealKey,
     seal,
     strength_hint,
@@ -139,3 +147,62 @@ def test_a_header_up_to_its_limit_is_read(key: SealKey) -> None:
 )
 def test_the_passphrase_hint_at_its_thresholds(passphrase: str, hint: str) -> None:
     assert strength_hint(passphrase).split(":")[0] == hint
+
+
+@pytest.mark.parametrize("name", ["memory_kib", "iterations", "parallelism"])
+@pytest.mark.parametrize("written", ["true", "2.0", '"4"'])
+def test_each_parameter_must_be_a_whole_number_and_is_said_so(
+    key: SealKey, name: str, written: str
+) -> None:
+    body = header(key)
+    line = json.dumps(body).encode()
+    member = f'"{name}": {json.dumps(body["kdf"][name])}'.encode()
+    crafted = line.replace(member, f'"{name}": {written}'.encode(), 1)
+    assert crafted != line
+    with pytest.raises(Error) as info:
+        unseal(sealed_with(key, crafted), PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+    assert info.value.message == "a key derivation parameter is not a whole number"
+
+
+@pytest.mark.parametrize(
+    "params, within",
+    [
+        (KdfParams(MIN_MEMORY_KIB, MIN_ITERATIONS, 1), True),
+        (KdfParams(MAX_MEMORY_KIB, MAX_ITERATIONS, MAX_PARALLELISM), True),
+        (KdfParams(MIN_MEMORY_KIB - 1, MIN_ITERATIONS, 1), False),
+        (KdfParams(MIN_MEMORY_KIB, MIN_ITERATIONS - 1, 1), False),
+        (KdfParams(MIN_MEMORY_KIB, MIN_ITERATIONS, 0), False),
+        (KdfParams(MAX_MEMORY_KIB + 1, MAX_ITERATIONS, MAX_PARALLELISM), False),
+        (KdfParams(MAX_MEMORY_KIB, MAX_ITERATIONS + 1, MAX_PARALLELISM), False),
+        (KdfParams(MAX_MEMORY_KIB, MAX_ITERATIONS, MAX_PARALLELISM + 1), False),
+    ],
+    ids=[
+        "minimum",
+        "maximum",
+        "memory-",
+        "iterations-",
+        "lanes-",
+        "memory+",
+        "iterations+",
+        "lanes+",
+    ],
+)
+def test_key_derivation_parameters_at_their_bounds(params: KdfParams, within: bool) -> None:
+    """Checked before any key is derived: a file may ask for up to 1 GiB and 16 passes."""
+    if within:
+        params.check(WALLET_STORE_CORRUPT)
+        return
+    with pytest.raises(Error) as info:
+        params.check(WALLET_STORE_CORRUPT)
+    assert info.value.code == "wallet_store_corrupt"
+    assert "out of bounds" in info.value.message
+
+
+def test_the_header_read_is_the_header_written(key: SealKey) -> None:
+    data = seal(DOCUMENT, key, KIND)
+    sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
+    assert sealed.header.kind == KIND
+    assert sealed.header.kdf == key.kdf
+    assert (sealed.header.salt, sealed.header.check) == (key.salt, key.check)
+    assert sealed.header.to_bytes() == sealed.header_bytes
