@@ -6,11 +6,15 @@ left); a list an issuance opened is on disk before anything is published."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from pathlib import Path
+
+import pytest
 
 from civicid.sdjwt_builder import decode_unverified
 from civicid.status_list import STATUS_VALID
 from issuer.settings import ConfigurationSettings
+from issuer.store import NewList, Op, PutList
 from tests.issuer.conftest import (
     CONFIG,
     NATIONAL_ID,
@@ -88,5 +92,43 @@ def test_a_list_an_issuance_opened_is_kept_before_it_is_published(
         assert set(reopened.lists.lists) == {1, 2}
         in_two = [idx for i in issued for n, idx in i.slots if n == 2]
         assert reopened.lists.lists[2].allocator.allocated == len(in_two) > 0
+    finally:
+        env.issuer.close()
+
+
+def test_a_shared_store_gets_a_new_list_only_as_made_with_its_issuance(
+    tmp_path: Path,
+    ledger_world: LedgerWorld,
+    clock: Clock,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shared by processes, a new list is written once, with the issuance that made it, as a
+    list refused if another process made it first; never upserted ahead of it."""
+    env = make_env(
+        tmp_path,
+        ledger_world,
+        clock,
+        database_url=database_url,
+        status_list_size=16,
+        configurations=[ConfigurationSettings(id=CONFIG, vct=NATIONAL_ID, batch_size=3)],
+    )
+    try:
+        assert env.issuer.shared
+        submitted: list[object] = []
+        real = env.store.submit
+
+        def recording(ops: list[Op]) -> Future[None]:
+            submitted.extend(ops)
+            return real(ops)
+
+        monkeypatch.setattr(env.store, "submit", recording)
+        retried = []
+        monkeypatch.setattr(env.issuer, "retry_after", lambda *a: retried.append(a) or False)
+        issued = [issue(env, record=f"REG-{i}", copies=3) for i in range(5)]
+        assert {n for i in issued for n, _ in i.slots} == {1, 2}
+        assert [op.record.number for op in submitted if isinstance(op, NewList)] == [2]
+        assert [op for op in submitted if isinstance(op, PutList)] == []
+        assert retried == []  # made at the first try: nothing conflicted
     finally:
         env.issuer.close()
