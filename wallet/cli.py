@@ -339,13 +339,19 @@ def claim_lines(credential: Credential) -> list[str]:
     for path, value in leaves(credential.claims):
         mark = "can be withheld" if credential.is_disclosable(path) else "always shown"
         label = claim_label(credential, path)
-        lines.append(f"  {label:<24.24} {format_value(value):<32.32} {mark}")
+        lines.append(f"  {fit(label, 24)} {fit(format_value(value), 32)} {mark}")
     return lines
 
 
 def format_value(value: Any) -> str:
     """A claim value on one line in words, inert (it is whatever the issuer wrote)."""
     return inert(words.value(value))
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` in a column of ``width``: cut with a visible "…" when longer, never silently,
+    so what a desk will receive is never shown as less than it is."""
+    return f"{text:<{width}}" if len(text) <= width else text[: width - 1] + "…"
 
 
 @app.command()
@@ -544,7 +550,7 @@ def plan_text(plan: Plan) -> str:
         for claim in option.claims:
             mark = claim.requirement if claim.allowed else "NOT ALLOWED — will not be sent"
             label = claim_label(option.credential, claim.path)
-            lines.append(f"    {label:<24.24} {format_value(claim.value):<28.28} {mark}")
+            lines.append(f"    {fit(label, 24)} {fit(format_value(claim.value), 28)} {mark}")
         if option.always_shared:
             shared = (words.claim(n, option.credential.labels) for n in option.always_shared)
             lines.append(

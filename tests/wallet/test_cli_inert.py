@@ -118,3 +118,18 @@ def test_a_link_of_another_scheme_is_named_inert(person: Citizen) -> None:
     result = person.run("open", "\x1b]52;c;eA==\x07:x", ok=False)
     refused(result, "wallet_uri_invalid")
     assert_inert(result.stderr)
+
+
+def test_a_value_longer_than_its_column_is_shown_cut(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk
+) -> None:
+    """A claim value wider than its column (a long name, or escapes shown as text) is cut
+    with a visible "…", in `show` and in what `present` asks consent for: never silently."""
+    long_name = "Maria del Carmen Fernandez de la Torre"
+    issuer_stub.behaviour.claims = {**CLAIMS, "given_name": long_name}
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    [card] = person.json("list")
+    shown = person.run("show", card["id"]).stdout
+    assert f"{long_name[:31]}… " in shown
+    presented = person.run("present", desk_stub.link(), "--yes")
+    assert f"{long_name[:27]}… " in presented.stderr
