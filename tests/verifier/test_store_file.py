@@ -1,5 +1,5 @@
 """The desk's file as it is made and found: made in folders that do not exist yet, private
-from its first byte, whole with the version it is given; a folder at its path is a store that
+from its first byte, whole with the version it is given; a store of a newer SQLite is one that
 failed (not a damaged one); a folder its owner cannot enter is made the desk's again; one made
 half and removed meanwhile by someone else still opens."""
 
@@ -24,14 +24,19 @@ def test_a_store_in_folders_that_do_not_exist_yet_is_made(tmp_path: Path) -> Non
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
-def test_a_folder_at_the_stores_path_is_a_store_that_failed(tmp_path: Path) -> None:
+def test_a_store_of_a_newer_sqlite_is_a_store_that_failed_not_a_damaged_one(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "verifier.db"
-    path.mkdir()
+    Store(path).close()
+    content = bytearray(path.read_bytes())
+    content[44:48] = (5).to_bytes(4, "big")  # a schema format this SQLite does not know
+    path.write_bytes(bytes(content))
     with pytest.raises(Error) as caught:
         Store(path)
     assert caught.value.code == "verifier_store_failed"
-    assert caught.value.message.startswith(f"cannot read {path}: ")
-    assert path.is_dir() and not any(path.iterdir())
+    assert caught.value.message == f"cannot read {path}: unsupported file format"
+    assert path.read_bytes() == bytes(content)
 
 
 def test_a_folder_open_to_its_group_that_its_owner_cannot_enter_is_made_private(
