@@ -124,11 +124,53 @@ def test_json_round_trip_and_malformed_proofs() -> None:
         assert info.value.code == "map_proof_malformed"
 
 
+def test_a_proof_ending_in_nothing_and_the_bounds_of_a_proofs_json() -> None:
+    ends_in_nothing = StateMap().prove(map_key("did", "no"))
+    assert ends_in_nothing.to_json() == {"siblings": [], "leaf": None}
+    assert MapProof.from_json({"siblings": [], "leaf": None}) == MapProof((), None)
+    hash_ = "A" * 43 + "="  # 32 zero bytes
+    deepest = MapProof.from_json({"siblings": [hash_] * 256, "leaf": None})
+    assert deepest.siblings == (bytes(32),) * 256  # as deep as a key has bits: read
+    short = "A" * 42 + "=="  # 31 bytes
+    for leaf in ({"key": short, "value": hash_}, {"key": hash_, "value": short}):
+        with pytest.raises(Error) as info:
+            MapProof.from_json({"siblings": [], "leaf": leaf})
+        assert info.value.code == "map_proof_malformed"
+
+
+def test_a_map_built_at_once_counts_its_names() -> None:
+    _, items = filled(7)
+    assert StateMap.build(items.items()).size == 7
+    assert StateMap.build([]).size == 0
+
+
+def test_verify_map_holds_its_bounds_and_a_presence_to_a_leaf() -> None:
+    state, items = filled(5)
+    key, value = next(iter(items.items()))
+    proof = state.prove(key)
+    with pytest.raises(Error) as info:  # a key of 31 bytes, whatever the proof's length
+        verify_map(state.root, key[:31], value, proof)
+    assert info.value.code == "map_proof_malformed"
+    deepest = MapProof((bytes(32),) * 256, None)  # as deep as a key has bits: not malformed
+    with pytest.raises(Error) as info:
+        verify_map(state.root, key, None, deepest)
+    assert info.value.code == "map_proof_invalid"
+    with pytest.raises(Error) as info:  # a presence ending in nothing
+        verify_map(state.root, key, value, MapProof(proof.siblings, None))
+    assert info.value.code == "map_proof_invalid"
+
+
 def test_the_root_rides_in_a_checkpoint_extension_line() -> None:
     state, _ = filled(3)
     line = extension_line(state.root)
     assert root_in(("other line", line)) == state.root
-    for lines in ((), ("civicid-state-map AAAA",), ("civicid-state-map !!",)):
+    # The first line named so is the one read: one spaced oddly is refused, not skipped.
+    for lines in (
+        (),
+        ("civicid-state-map AAAA",),
+        ("civicid-state-map !!",),
+        (line.replace(" ", "  ", 1), line),
+    ):
         with pytest.raises(Error) as info:
             root_in(lines)
         assert info.value.code == "map_root_missing"
