@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from civicid.errors import Error
 from civicid.statemap import (
     EMPTY,
+    REHASH_CHUNK,
     MapProof,
     StateMap,
     extension_line,
@@ -225,11 +227,34 @@ def test_packed_maps_of_the_wrong_form_are_refused() -> None:
         (shape[1:] + shape[:1], keys, values, hashes),  # a root left over
         (list(shape), keys, values, hashes),  # not bytes
         (shape, bytearray(keys), values, hashes),
+        (shape, keys + bytes(32), values + bytes(32), hashes),  # a key no leaf holds
     ]:
         with pytest.raises(Error) as exc:
             StateMap.from_packed(*bad)  # type: ignore[arg-type]
         assert exc.value.code == "map_proof_malformed", bad
     assert StateMap.from_packed(b"", b"", b"", b"").root == EMPTY
+
+
+def test_a_value_is_the_hash_of_its_entry_and_its_place() -> None:
+    leaf = bytes(range(32))
+    assert map_value(leaf, 258) == hashlib.sha256(leaf + b"\0" * 6 + b"\x01\x02").digest()
+
+
+def test_a_map_refuses_a_key_or_a_value_of_the_wrong_size() -> None:
+    key, value = map_key("did", "x"), bytes(32)
+    for bad_key, bad_value in ((key[:31], value), (key, value[:31])):
+        with pytest.raises(Error) as info:
+            StateMap().set(bad_key, bad_value)
+        assert info.value.code == "map_proof_malformed"
+
+
+def test_the_re_hash_pauses_once_per_chunk_of_nodes() -> None:
+    state, _ = filled(700)  # 700 leaves, 699 nodes or more: one chunk whole, not two
+    nodes = len(state.packed()[0])
+    assert REHASH_CHUNK < nodes < 2 * REHASH_CHUNK
+    pauses: list[None] = []
+    assert state.stale_hashes(lambda: pauses.append(None)) == 0
+    assert len(pauses) == 1
 
 
 def test_a_packed_map_tells_what_it_holds() -> None:
