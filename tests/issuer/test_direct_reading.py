@@ -5,6 +5,7 @@ the routes' limit, the bearer token, which calls they answer; each as the routes
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any
@@ -73,6 +74,10 @@ LENGTH = b"content-length"
         ((), [chunk(b"", True), chunk(b"x")], b"x"),
         ((), [chunk(b"ab", True), {"type": "other"}, chunk(b"c")], b"abc"),
         ((), [chunk(b"ab", True), {"type": "http.disconnect"}], "disconnect"),
+        # ASGI: a message's body and more_body may be left out (b"" and false).
+        ((), [{"type": "http.request"}], b""),
+        ((), [{"type": "http.request", "body": b"ab"}], b"ab"),
+        ((), [chunk(b"ab", True), {"type": "http.request", "more_body": False}], b"ab"),
         (((LENGTH, str(LIMIT + 1).encode()),), [chunk(b"")], "issuer_body_too_large"),
         (((LENGTH, str(LIMIT).encode()),), [chunk(b"a" * LIMIT)], b"a" * LIMIT),
         (((LENGTH, b"x"),), [chunk(b"ab")], b"ab"),  # not a number: the bytes count
@@ -145,6 +150,7 @@ class Steps:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.threads: list[threading.Thread] = []
 
     def token_begin(self, request: Any) -> tuple[TokenResponse, Future[None]]:
         self.calls.append(("token", (request.pre_authorized_code,)))
@@ -152,6 +158,7 @@ class Steps:
 
     def nonce(self) -> NonceResponse:
         self.calls.append(("nonce", ()))
+        self.threads.append(threading.current_thread())
         return NonceResponse(c_nonce="n0nce")
 
     def credential_request_begin(
@@ -196,6 +203,9 @@ def test_a_nonce_answer_is_the_routes() -> None:
     steps.shared = True  # kept in the database: asked in a thread, the same answer
     assert answered(direct.nonce, steps)[1] == b'{"c_nonce":"n0nce"}'
     assert steps.calls == [("nonce", ()), ("nonce", ())]
+    # In memory, made on the event loop; in the database, off it (a query may wait).
+    assert steps.threads[0] is threading.current_thread()
+    assert steps.threads[1] is not threading.current_thread()
 
 
 def test_a_credential_answer_is_the_routes() -> None:
