@@ -141,6 +141,16 @@ def ledger_urls(text: str) -> list[str]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
             raise LEDGER_URL_INVALID(f"a ledger's URL is an http(s) URL with a host: {url!r}")
+        try:
+            port = parts.port  # a port past 65535 or not a number raises here
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise LEDGER_URL_INVALID(f"a ledger's URL names a port from 1 to 65535: {url!r}")
+        # A name and password would be printed in every message naming the ledger; a ledger
+        # is public and asks for none.
+        if parts.username is not None or parts.password is not None:
+            raise LEDGER_URL_INVALID(f"a ledger's URL has no user name or password: {url!r}")
     return urls
 
 

@@ -39,9 +39,22 @@ def test_urls_as_given(text: str, urls: list[str]) -> None:
     "text",
     ["", ",", "http://", "http:///path", "ledger.test", "file:///etc/passwd",
      "https://a.test/?q", "ws://a.test", "http://a.test,,http://b.test", "http://a.test/a b",
-     "http://a.test/\x07", "http://a.test/\u00a0b"],
+     "http://a.test/\x07", "http://a.test/\u00a0b", "http://a.test:99999", "http://a.test:-1",
+     "http://a.test:0", "http://a.test:http", "http://user:pw@a.test", "http://user@a.test",
+     "http://:pw@a.test"],
 )  # fmt: skip
 def test_what_is_no_ledger_url(text: str) -> None:
     with pytest.raises(Error) as exc:
         ledger_urls(text)
     assert exc.value.code == "ledger_url_invalid"
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [("http://a.test:99999", "port from 1 to 65535"), ("http://user:pw@a.test", "password")],
+)
+def test_a_url_no_request_could_use_is_refused_before_any_is_sent(text: str, says: str) -> None:
+    with pytest.raises(Error) as exc:
+        ledger_urls(text)
+    assert exc.value.code == "ledger_url_invalid"
+    assert says in exc.value.message
