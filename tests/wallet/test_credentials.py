@@ -10,7 +10,15 @@ import pytest
 
 from civicid.errors import Error
 from tests.wallet.conftest import NOW, made_up
-from wallet.holder.credentials import EXPIRED, REVOKED, SUSPENDED, UNKNOWN, VALID, Credential
+from wallet.holder.credentials import (
+    EXPIRED,
+    REVOKED,
+    SUSPENDED,
+    UNKNOWN,
+    VALID,
+    Credential,
+    new_id,
+)
 
 
 def present_all(held: Credential, desks: list[str]) -> list[tuple[str, str, bool]]:
@@ -239,3 +247,9 @@ def test_a_card_without_a_type_name_is_titled_by_the_last_part_of_its_type() -> 
     held = replace(made_up(), type_name=None, vct="https://civicid.example/vct/national-id")
     assert held.title == "national-id"
     assert held.summary(NOW, {})["type"] == "national-id"
+
+
+def test_a_credential_id_is_eight_hex_digits_to_type() -> None:
+    ids = {new_id() for _ in range(50)}
+    assert all(len(i) == 8 and int(i, 16) >= 0 and i == i.lower() for i in ids)
+    assert len(ids) == 50

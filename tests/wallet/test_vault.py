@@ -5,10 +5,12 @@ its size limit is read. Also the passphrase hint's thresholds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
 import pytest
+from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from civicid.encoding import b64url_decode
@@ -22,9 +24,11 @@ from wallet.holder.vault import (
     MIN_ITERATIONS,
     MIN_MEMORY_KIB,
     MINIMUM_KDF,
+    SALT_BYTES,
     KdfParams,
     Sealed,
     SealKey,
+    check_strength,
     seal,
     strength_hint,
     unseal,
@@ -206,3 +210,48 @@ def test_the_header_read_is_the_header_written(key: SealKey) -> None:
     assert sealed.header.kdf == key.kdf
     assert (sealed.header.salt, sealed.header.check) == (key.salt, key.check)
     assert sealed.header.to_bytes() == sealed.header_bytes
+
+
+def test_the_key_is_argon2id_as_written_down() -> None:
+    """The derivation in the module's words, computed here independently (and its value, so
+    a file sealed by an earlier release keeps opening): Argon2id of the NFC passphrase, 64
+    bytes; the first 32 the AES key, SHA-256 of a label and the other 32 the check value."""
+    salt = bytes(range(SALT_BYTES))
+    key = SealKey.derive("correct horse battery staple", MINIMUM_KDF, salt)
+    out = hash_secret_raw(
+        b"correct horse battery staple",
+        salt,
+        time_cost=MIN_ITERATIONS,
+        memory_cost=MIN_MEMORY_KIB,
+        parallelism=1,
+        hash_len=64,
+        type=Type.ID,
+    )
+    assert key.key == out[:32]
+    assert key.check == hashlib.sha256(b"civicid-wallet check\x00" + out[32:]).digest()[:16]
+    assert key.key.hex() == "c948a1912c7c128e9156e3a94722a5366e6c62f33a082f77f46eb57bc1bad034"
+    assert key.check.hex() == "b49e696fe624474cf9bccd4fe7de9fe2"
+    decomposed = SealKey.derive("cafe\u0301 au lait, s\u2019il vous pla\u00eet", MINIMUM_KDF, salt)
+    composed = SealKey.derive("caf\u00e9 au lait, s\u2019il vous pla\u00eet", MINIMUM_KDF, salt)
+    assert decomposed == composed
+
+
+def test_an_empty_document_is_the_gcm_tag_alone_and_opens(key: SealKey) -> None:
+    data = seal(b"", key, KIND)
+    assert len(data.partition(b"\n")[2]) == 16
+    assert unseal(data, PASSPHRASE, kind=KIND)[0] == b""
+    with pytest.raises(Error) as info:
+        unseal(data[:-1], PASSPHRASE, kind=KIND)
+    assert info.value.code == "wallet_store_corrupt"
+    assert info.value.message == "the file is truncated"
+
+
+@pytest.mark.parametrize("length, weak", [(9, True), (10, False)])
+def test_a_passphrase_of_the_minimum_length_is_enough(length: int, weak: bool) -> None:
+    passphrase = "e\u0301" * length  # NFC: one character each
+    if not weak:
+        check_strength(passphrase)
+        return
+    with pytest.raises(Error) as info:
+        check_strength(passphrase)
+    assert info.value.code == "wallet_passphrase_weak"
