@@ -64,6 +64,23 @@ def test_a_good_file_is_read_and_its_size_known(tmp_path: Path) -> None:
     assert snapshots.signed_size(path, vkey=VKEY, origin=ORIGIN + "x") is None
 
 
+def test_the_signed_size_is_read_from_the_head_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roll-back check reads the magic line, the note's length and the note, never the
+    body (163 MB at 1M entries, read once by the load itself)."""
+    data = body(padding=b"x" * snapshots.HEAD_BYTES)
+    path = tmp_path / snapshots.FILE
+    path.write_bytes(filed(data, good_text(data)))
+    assert snapshots._bytes(path, head=True) == path.read_bytes()[: snapshots.HEAD_BYTES]
+
+    def whole(self: Path) -> bytes:
+        raise AssertionError(f"{self.name} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    assert snapshots.signed_size(path, vkey=VKEY, origin=ORIGIN) == 7
+
+
 def test_an_older_format_names_itself_by_its_magic_line(tmp_path: Path) -> None:
     # Format 3 did not write its format in the body: the magic line says it.
     data = pickle.dumps({"size": 7}, protocol=5)
