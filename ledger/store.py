@@ -67,6 +67,10 @@ RELEASE_EVERY: Final = 64 * 1024 * 1024
 # A log.dat larger than this is walked by two processes at once, each half of its records
 # (``scan``): starting the second costs ~0.1 s of CPU, about what walking 64 MiB takes.
 PARALLEL_WALK_ABOVE: Final = 64 * 1024 * 1024
+# On this many cores or fewer, a walk with work beside it (the snapshot's load at start-up)
+# has one walker process for the whole file, not two halves: the opening process and one
+# walker fill two cores, and a third process would only make them take turns.
+ONE_WALKER_UP_TO_CORES: Final = 2
 # How long the second walker may take beyond the first's half before it is given up on and
 # its half walked here (a stuck process must not stop the ledger from opening).
 WALKER_GRACE_SECONDS: Final = 600.0
@@ -285,10 +289,15 @@ def scan(
     split = None
     if fd is not None and hashes is not None and size > PARALLEL_WALK_ABOVE:
         split = _half_way(hints, size)
-    walker = _Walker(fd, split, size) if fd is not None and split is not None else None
+    # With work of its own to do meanwhile on a machine of few cores, one walker walks the
+    # whole file: three processes on two cores would only take turns.
+    alone = meanwhile is not None and (os.cpu_count() or 1) <= ONE_WALKER_UP_TO_CORES
+    walker = None
+    if fd is not None and split is not None and not alone:
+        walker = _Walker(fd, split, size)
     first = None
-    if walker is not None and fd is not None and split is not None and meanwhile is not None:
-        first = _Walker(fd, 0, size, stop=split)
+    if fd is not None and split is not None and meanwhile is not None:
+        first = _Walker(fd, 0, size, stop=None if alone else split)
     try:
         if meanwhile is not None:
             meanwhile()
@@ -304,7 +313,8 @@ def scan(
             hashes += whole[1]
             pos, damage, failed_end = first.until, None, None
         else:
-            pos, damage, failed_end = _walk(data, 0, split or size, found.offsets, hashes)
+            end = split if walker is not None and split is not None else size
+            pos, damage, failed_end = _walk(data, 0, end, found.offsets, hashes)
         if walker is not None and damage is None:
             half = walker.result() if pos == split else None
             if half is not None and hashes is not None and _joins(data, pos, half[0]):

@@ -141,6 +141,7 @@ def test_three_processes_find_what_one_finds(
     root = tmp_path / "copy"
     shutil.copytree(logged, root)
     DAMAGE[damage](root)
+    monkeypatch.setattr(stores, "ONE_WALKER_UP_TO_CORES", 0)  # however many cores this has
     monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
     one = _found(root)
     calls: list[int] = []
@@ -156,9 +157,38 @@ def test_three_processes_find_what_one_finds(
         assert walker_answers[0] is None
 
 
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_one_walker_for_the_whole_file_finds_what_one_process_finds(
+    logged: Path,
+    tmp_path: Path,
+    damage: str,
+    monkeypatch: pytest.MonkeyPatch,
+    walker_answers: list[Any],
+) -> None:
+    """On few cores, the work meanwhile and one walker over the whole file: the same."""
+    root = tmp_path / "copy"
+    shutil.copytree(logged, root)
+    DAMAGE[damage](root)
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
+    one = _found(root)
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 0)
+    monkeypatch.setattr(stores, "ONE_WALKER_UP_TO_CORES", 1 << 20)
+    calls: list[int] = []
+    assert _found(root, lambda: calls.append(len(walker_answers))) == one
+    assert calls == [0]
+    # One walker, no second half (none without log.idx: no half-way record is known).
+    assert len(walker_answers) == (0 if damage == "no-index" else 1)
+    if damage == "intact":  # it walked every record, and its walk was used
+        assert walker_answers[0] is not None and len(walker_answers[0][0]) == one[0] == 13
+    if damage in ("second-half-record", "first-half-record", "last-byte"):
+        assert walker_answers[0] is None  # it met the damage: walked here, and refused
+    assert _found(root) == one  # without work meanwhile: two halves as before
+
+
 def test_a_first_walker_answering_garbage_changes_nothing(
     logged: Path, monkeypatch: pytest.MonkeyPatch, walker_answers: list[Any]
 ) -> None:
+    monkeypatch.setattr(stores, "ONE_WALKER_UP_TO_CORES", 0)
     monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
     one = _found(logged)
     monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 0)
