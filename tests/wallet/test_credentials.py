@@ -253,3 +253,8 @@ def test_a_credential_id_is_eight_hex_digits_to_type() -> None:
     ids = {new_id() for _ in range(50)}
     assert all(len(i) == 8 and int(i, 16) >= 0 and i == i.lower() for i in ids)
     assert len(ids) == 50
+
+
+def test_a_copys_holder_key_is_the_key_it_was_issued_to() -> None:
+    copy = made_up(copies=1).copies[0]
+    assert copy.holder_key().to_json() == copy.key

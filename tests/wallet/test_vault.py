@@ -255,3 +255,9 @@ def test_a_passphrase_of_the_minimum_length_is_enough(length: int, weak: bool) -
     with pytest.raises(Error) as info:
         check_strength(passphrase)
     assert info.value.code == "wallet_passphrase_weak"
+
+
+def test_a_wrong_passphrase_is_told_apart_from_damage(key: SealKey) -> None:
+    with pytest.raises(Error) as info:
+        unseal(seal(DOCUMENT, key, KIND), "not the passphrase at all", kind=KIND)
+    assert info.value.code == "wallet_passphrase_wrong"
