@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import stat
 from pathlib import Path
 from typing import Final
 
 from civicid.errors import Code, Error
-from civicid.files import kind_of
+from civicid.files import open_regular
 
 # The first bytes of every SQLite database file (sqlite.org/fileformat.html §1.3.1).
 SQLITE_HEADER: Final = b"SQLite format 3\x00"
@@ -40,12 +39,11 @@ def refuse_damaged(
         return damaged(f"{path} {found} and was left as it is: {advice}")
 
     try:
-        # Opened without blocking: a named pipe in the store's place would wait for a writer.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:  # a named pipe in the store's place told at once, never waited on
+            fd = open_regular(path, os.O_RDONLY, damaged)
+        except Error as exc:
+            raise damaged(f"{exc.message} and was left as it is: {advice}") from exc
         try:
-            mode = os.fstat(fd).st_mode
-            if not stat.S_ISREG(mode):
-                raise refused(f"is not a regular file ({kind_of(mode)})")
             header = os.read(fd, len(SQLITE_HEADER))
         finally:
             os.close(fd)
