@@ -286,3 +286,89 @@ def test_one_run_at_a_time(repo: Path) -> None:
     proc.send_signal(signal.SIGTERM)
     finished(proc, repo)
     assert (repo / "mod.py").read_text() == "VALUE = 1\n" and gone(child)
+
+
+# -- choosing which mutants run: --only and --not-run -----------------------------------
+
+PUBLISH = "issuer.service.xǁIssuerǁ_publish__mutmut_3"
+STATUS_STEP = "civicid.eligibility.checks.xǁRunǁstatus__mutmut_12"
+PLAIN = "ledger.startup.x_check_last_checkpoint__mutmut_7"
+
+
+@pytest.mark.parametrize(
+    "glob, chosen",
+    [
+        ("Issuer._publish", {PUBLISH}),  # a function as the report writes it
+        ("Run.*", {STATUS_STEP}),  # every method of a class
+        ("check_last_*", {PLAIN}),  # a plain function
+        ("issuer.service.*", {PUBLISH}),  # a mutmut name
+        (PUBLISH, {PUBLISH}),  # one mutant
+        ("_publish", set()),  # a function's name alone is not its method
+        ("issuer.service.xǁIssuerǁ_publish__mutmut_3?", set()),
+    ],
+)
+def test_only_picks_mutants_by_function_or_name(glob: str, chosen: set[str]) -> None:
+    names = [PUBLISH, STATUS_STEP, PLAIN]
+    assert {n for n in names if mutation.picked(n, [glob])} == chosen
+    assert mutation.unmatched([glob], names) == ([] if chosen else [glob])
+
+
+def test_several_globs_pick_what_any_picks_and_none_picks_all() -> None:
+    names = [PUBLISH, STATUS_STEP, PLAIN]
+    assert [n for n in names if mutation.picked(n, ["Run.status", "Issuer.*"])] == [
+        PUBLISH,
+        STATUS_STEP,
+    ]
+    assert all(mutation.picked(n, None) and mutation.picked(n, []) for n in names)
+    assert mutation.unmatched(["Run.*", "Issuer.publish"], names) == ["Issuer.publish"]
+
+
+@pytest.mark.parametrize(
+    "status, again",
+    [
+        ("killed", False),
+        ("timeout", False),
+        ("caught by type check", False),
+        ("survived", False),  # a survivor waits for its test and --survivors
+        ("no tests", False),
+        ("not checked", True),  # never run
+    ],
+)
+def test_not_run_runs_only_the_mutants_never_run(status: str, again: bool) -> None:
+    assert mutation.should_run(status, survivors=False, not_run=True) is again
+
+
+def test_the_choice_reaches_the_engine_in_order() -> None:
+    args = mutation.parse_args(
+        ["m.py", "--only", "Run.*", "--only=-odd*", "--not-run", "--tests", "tests/a"]
+    )
+    assert (args.only, args.not_run) == (["Run.*", "-odd*"], True)
+    command = mutation.engine_command(args, ["m.py"], "abc")
+    assert command[command.index("--engine") :] == [
+        "--engine",
+        "--seed",
+        "abc",
+        "--jobs",
+        str(args.jobs),
+        "m.py",
+        "--not-run",
+        "--tests=tests/a",
+        "--only=Run.*",
+        "--only=-odd*",  # a glob starting with - stays the option's value
+    ]
+    engine = mutation.parse_args(command[command.index("--engine") :])
+    assert (engine.only, engine.not_run, engine.tests) == (["Run.*", "-odd*"], True, ["tests/a"])
+
+
+def test_the_default_run_is_unchanged() -> None:
+    args = mutation.parse_args([])
+    assert (args.only, args.not_run, args.survivors) == (None, False, False)
+    command = mutation.engine_command(args, ["m.py"], "abc")
+    assert not [a for a in command if a.startswith(("--only", "--not-run"))]
+
+
+def test_survivors_and_not_run_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        mutation.parse_args(["--survivors", "--not-run"])
+    assert refused.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
