@@ -35,7 +35,13 @@ from ledger.witness.errors import (
 from ledger.witness.evidence import EvidenceStore
 from ledger.witness.models import WitnessStatus
 from ledger.witness.settings import LogSetting, WitnessSettings
-from ledger.witness.state import KNOWN_FILE, MAX_KNOWN_BYTES, StateStore, durable_write
+from ledger.witness.state import (
+    KNOWN_FILE,
+    MAX_KNOWN_BYTES,
+    NEVER_COSIGNED,
+    StateStore,
+    durable_write,
+)
 from ledger.witness.witness import FollowedLog, Witness, witness_status
 
 COSIGNER_KEY: Final = "witness-cosigner"
@@ -77,8 +83,8 @@ def initialize(root: Path, name: str, logs: Iterable[LogSetting] = ()) -> Cosign
     paths.keys.put(
         COSIGNER_KEY, {"name": key.name, "seed": b64_encode(key.seed), "vkey": key.vkey()}
     )
-    # A new witness says so: an empty list of state files (a key found without one is not).
-    durable_write(paths.state_list, b"")
+    # A new witness says so in its list of state files (a key found without one is not).
+    durable_write(paths.state_list, NEVER_COSIGNED)
     WitnessSettings.write(root, {"logs": settings})
     return key
 
@@ -136,10 +142,10 @@ def read_status(settings: WitnessSettings) -> WitnessStatus:
 
 
 def never_cosigned(root: Path) -> bool:
-    """Say that the witness of ``root`` never cosigned anything: the empty list of its state
-    files, which a witness gets when it is made (module docstring). Refused where it has any
-    record or list of records (``witness_has_records``); True if the list was written, False
-    if it was there already, empty."""
+    """Say that the witness of ``root`` never cosigned anything: its list of state files says
+    so (``NEVER_COSIGNED``), as a witness's does when it is made (module docstring). Refused
+    where it has any record or list of records (``witness_has_records``); True if the list was
+    written (it was missing or empty), False if it said so already."""
     load_key(root)
     paths = Paths(root)
     records = sorted(p.name for p in paths.state.glob("*.state"))
@@ -151,20 +157,25 @@ def never_cosigned(root: Path) -> bool:
     for listed in (paths.state_list, paths.old_state_list):
         if not os.path.lexists(listed):
             continue
-        names = read_bounded(
+        data = read_bounded(
             listed,
             MAX_KNOWN_BYTES,
             too_large=WITNESS_STATE_UNREADABLE,
             unreadable=WITNESS_STATE_UNREADABLE,
             not_regular=WITNESS_STATE_UNREADABLE,
-        ).split()
-        if names:
+        )
+        if data == NEVER_COSIGNED:
+            return False  # said already
+        if data.split():
             raise WITNESS_HAS_RECORDS(
                 f"{listed} lists what this witness cosigned: it has cosigned; restore the "
                 "records it names from a backup, or make a new witness (a new key)"
             )
-        return False  # said already
-    durable_write(paths.state_list, b"")
+        # Empty: damaged, or the empty list a witness got when made before the list said
+        # "never cosigned" in words; the operator now says which.
+    durable_write(paths.state_list, NEVER_COSIGNED)
+    if os.path.lexists(paths.old_state_list):
+        paths.old_state_list.unlink()  # empty: the loop above would have stopped otherwise
     return True
 
 

@@ -12,7 +12,6 @@ contradicts a record it answered. One process holds the state at a time (an ``fl
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import json
 import logging
@@ -43,9 +42,9 @@ SLOT_BYTES: Final = SLOT_HEADER.size + MAX_RECORD_BYTES
 # outlives the state directory and its parent; by itself a store keeps it beside ``directory``.
 KNOWN_FILE: Final = "state-files"
 MAX_KNOWN_BYTES: Final = 4 * 1024 * 1024  # 120k logs' names: far beyond any witness's list
-# Times a start takes LOCK again when a refused start removed the file it locked: more than
-# this many refusals racing one start is not a witness's own starts but something else.
-LOCK_ATTEMPTS: Final = 10
+# What a new witness writes in that list (``init``, ``never-cosigned``): "never cosigned" has
+# content, so that a list emptied by damage (a write cut short, the disk) is not read as it.
+NEVER_COSIGNED: Final = b"never cosigned\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,33 +118,45 @@ class StateStore:
         self, directory: Path, *, readonly: bool = False, known: Path | None = None
     ) -> None:
         """Open the records; unless ``readonly`` (``status``), hold them (``flock``) and drop
-        what a crash left half-written. ``known``: where the list of the state files made is
-        kept (``KNOWN_FILE`` beside ``directory`` unless given)."""
+        what a crash left half-written, once nothing can refuse the start. ``known``: where
+        the list of the state files made is kept (``KNOWN_FILE`` beside ``directory`` unless
+        given)."""
         self.directory = directory
         self._known_path = directory.parent / KNOWN_FILE if known is None else known
         self._lock_fd = -1
         self.records: dict[str, Record] = {}
         self._seqs: dict[str, int] = {}
         self._known: set[str] = set()
-        # What this start made (the state directory, its parent, LOCK): a refused start
-        # takes it away again, so it leaves the data directory as it found it (a state
-        # directory made over a lost one would be in the way of restoring it).
-        self._made: list[Path] = []
-        if not readonly:
-            self._made = _make_directories(directory)
-            try:
-                self._lock_fd, made_lock = _take_lock(directory / "LOCK")
-            except BaseException:
-                self._unmake()
-                raise
-            if made_lock:
-                self._made.insert(0, directory / "LOCK")
+        found = self._load()
+        if readonly:
+            return
+        # Everything that can refuse was checked above, before anything is made: a refused
+        # start leaves the data directory as it found it (a state directory made over a lost
+        # one would be in the way of restoring it from a backup).
+        _make_directories(directory)
+        self._lock_fd = _take_lock(directory / "LOCK")
         try:
-            if not readonly:  # a file a crash cut short before its rename: never answered
-                for leftover in directory.glob(".*.tmp"):
-                    leftover.unlink()
-            found = set()
-            for path in sorted(directory.glob("*.state")):
+            for leftover in directory.glob(".*.tmp"):  # a write cut short before its rename
+                leftover.unlink()  # never answered
+            found = self._load()  # again, held: as another start may have left it meanwhile
+            if found - self._known:  # made before the list was kept
+                self._write_known(self._known | found)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def _load(self) -> set[str]:
+        """Read every record and the list of the state files made (refused if one it lists
+        is gone); the names of the state files found."""
+        self.records, self._seqs = {}, {}
+        found = set()
+        try:
+            for path in sorted(self.directory.glob("*.state")):
                 seq, record = _newest(path)
                 if path.name != self._file(record.origin).name:
                     raise WITNESS_STATE_UNREADABLE(f"{path.name} holds another origin")
@@ -153,38 +164,16 @@ class StateStore:
                 self._seqs[record.origin] = seq
                 found.add(path.name)
             self._known = self._read_known()
-            lost = sorted(self._known - found)
-            if lost:
-                raise WITNESS_STATE_UNREADABLE(
-                    f"{directory}: the record of a log this witness cosigned is missing "
-                    f"({', '.join(lost)}); starting that log over would cosign a fork: "
-                    "restore the file from a backup"
-                )
-            if not readonly and found - self._known:  # made before the list was kept
-                self._write_known(self._known | found)
-        except Error:
-            self._unmake()
-            raise
         except (OSError, ValueError) as exc:
-            self._unmake()
-            raise WITNESS_STATE_UNREADABLE(f"{directory}: {exc}") from exc
-        self._made = []
-
-    def close(self) -> None:
-        if self._lock_fd >= 0:
-            os.close(self._lock_fd)
-            self._lock_fd = -1
-
-    def _unmake(self) -> None:
-        """A refused start: take away what it made, LOCK while still holding it (a start
-        that opened it meanwhile finds it removed, ``_take_lock``), then the directories
-        it made if they are still empty."""
-        for path in self._made:
-            # Not empty, or gone: what is there now is not this start's to remove.
-            with contextlib.suppress(OSError):
-                path.unlink() if path.name == "LOCK" else path.rmdir()
-        self._made = []
-        self.close()
+            raise WITNESS_STATE_UNREADABLE(f"{self.directory}: {exc}") from exc
+        lost = sorted(self._known - found)
+        if lost:
+            raise WITNESS_STATE_UNREADABLE(
+                f"{self.directory}: the record of a log this witness cosigned is missing "
+                f"({', '.join(lost)}); starting that log over would cosign a fork: "
+                "restore the file from a backup"
+            )
+        return found
 
     def _read_known(self) -> set[str]:
         try:
@@ -197,6 +186,18 @@ class StateStore:
             )
         except FileNotFoundError:
             return set()
+        if data == NEVER_COSIGNED:
+            return set()
+        if not data:
+            # The list always has content (a name, or NEVER_COSIGNED): empty is damage, not
+            # a new witness; as one, a witness whose records are lost too would start over.
+            raise WITNESS_STATE_UNREADABLE(
+                f"{self._known_path} is empty (damaged, or written before a new witness's list "
+                f"said so): it cannot tell which records this witness made; restore it from a "
+                f"backup, or remove it to have the records in {self.directory} listed again; "
+                f"if this witness never cosigned anything, say so: "
+                f"`civicid witness never-cosigned`"
+            )
         names = data.decode("ascii", errors="replace").split()
         if any(not name.endswith(".state") or "/" in name for name in names):
             raise WITNESS_STATE_UNREADABLE(f"{self._known_path} is damaged")
@@ -240,46 +241,22 @@ class StateStore:
         self._seqs[record.origin] = seq
 
 
-def _make_directories(directory: Path) -> list[Path]:
-    """Make ``directory`` and its missing parents (0700); those made, deepest first."""
-    missing = []
-    at = directory
-    while not at.exists():
-        missing.append(at)
-        at = at.parent
-    made = []
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # made meanwhile by another start: not this one's
-        made.append(path)
-    return made[::-1]
+def _make_directories(directory: Path) -> None:
+    """Make ``directory`` and its missing parents, 0700 each (``mkdir(parents=True)`` would
+    make the parents with the default mode)."""
+    for path in reversed([p for p in (directory, *directory.parents) if not p.exists()]):
+        path.mkdir(mode=0o700, exist_ok=True)
 
 
-def _take_lock(path: Path) -> tuple[int, bool]:
-    """Hold ``path`` (an exclusive ``flock``); its descriptor, and whether this made it. A
-    lock taken on a file a refused start removed meanwhile is no lock (another start may
-    make and hold a new one): taken again on the file the path now names."""
-    for _ in range(LOCK_ATTEMPTS):
-        try:
-            fd, made = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), True
-        except FileExistsError:
-            fd, made = os.open(path, os.O_RDWR), False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            raise WITNESS_STATE_LOCKED(f"{path.parent} is held by another process") from exc
-        held = os.fstat(fd)
-        try:
-            named = os.stat(path)
-        except FileNotFoundError:
-            named = None
-        if named is not None and (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino):
-            return fd, made
+def _take_lock(path: Path) -> int:
+    """Hold ``path`` (an exclusive ``flock``): its descriptor. No start removes it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
         os.close(fd)
-    raise WITNESS_STATE_LOCKED(f"{path.parent}: its LOCK keeps being replaced")
+        raise WITNESS_STATE_LOCKED(f"{path.parent} is held by another process") from exc
+    return fd
 
 
 def _slot(seq: int, record: Record) -> bytes:

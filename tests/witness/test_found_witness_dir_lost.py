@@ -1,7 +1,8 @@
 """A witness that lost its whole ``witness/`` directory (its records and the state directory's
 own list of them) but kept its key must not start over from size 0: it would cosign a fork
-of what it cosigned before. The list of its state files is kept beside its key, written empty
-when the witness is made; a key found without it is not a new witness either."""
+of what it cosigned before. The list of its state files is kept beside its key, written when
+the witness is made (saying it never cosigned); a key found without it is not a new witness
+either."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from ledger.witness.setup import (
     open_witness,
     read_status,
 )
-from ledger.witness.state import KNOWN_FILE
+from ledger.witness.state import KNOWN_FILE, NEVER_COSIGNED
 from tests.witness.logs import Log
 
 
@@ -80,14 +81,14 @@ def test_a_key_without_its_list_is_not_a_new_witness(tmp_path: Path) -> None:
     message = refused(root).message
     assert "a key with no records is not a new witness" in message
     assert str(Paths(root).state_list) in message
-    # Told explicitly that it never cosigned (the empty list the message names): it starts.
-    Paths(root).state_list.write_bytes(b"")
+    # Told explicitly that it never cosigned (the list the message's command writes): it starts.
+    Paths(root).state_list.write_bytes(NEVER_COSIGNED)
     assert read_status(WitnessSettings.load(root)).logs[0].tree_size == 0
 
 
 def test_a_new_witness_starts_empty_and_lists_its_first_record(tmp_path: Path) -> None:
     root = made(tmp_path / "w")
-    assert Paths(root).state_list.read_bytes() == b""
+    assert Paths(root).state_list.read_bytes() == NEVER_COSIGNED
     assert read_status(WitnessSettings.load(root)).logs[0].tree_size == 0
     cosigned(root, 5)
     (record,) = Paths(root).state.glob("*.state")
