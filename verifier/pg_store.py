@@ -10,13 +10,18 @@ write commits before it returns (``civicid.db``: synchronous commit).
 As in the SQLite store, writes that arrive while another commits are committed together
 (group commit): one transaction, each write in its own savepoint in the order they came, so
 a refusal or a failed statement undoes only its own write, and each is answered only once the
-transaction's COMMIT (one flush of the database's log) has returned.
+transaction's COMMIT (one flush of the database's log) has returned. A batch the server rolls
+back to break a deadlock with another process's batch (or for a serialization failure)
+committed nothing and was answered nothing: it is run again, then each write alone, a
+bounded number of times, before its writes are told to retry.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Final, Generic, TypeVar
@@ -78,6 +83,32 @@ T = TypeVar("T")
 # that finds one free starts its own transaction at once (PostgreSQL flushes concurrent
 # COMMITs together by itself); past that, writes wait, and the next free one takes them all.
 COMMITTERS: Final = POOL_MAX
+# Times a batch is run again when the server rolled it back to resolve a conflict (SQLSTATE
+# 40P01 deadlock_detected, 40001 serialization_failure): the server guarantees nothing of it
+# was committed, and the other side, let through, has committed or is about to, so a second
+# run rarely meets it again. Bounded, since a batch that keeps losing holds every write in
+# it: past this, each write is run alone (with the same bound), so one write caught in a
+# lock cycle no longer fails the writes that came with it.
+CONFLICT_ATTEMPTS: Final = 3
+# Seconds a batch that lost a conflict waits before its next run, times the attempt's number,
+# times a random factor in [0.5, 1.5): the rollback wakes the other side, which must take the
+# rows it waited for before this batch, run again at once, takes them back (the same cycle,
+# again). A few milliseconds let it by; the random factor keeps two losers out of step.
+CONFLICT_BACKOFF_SECONDS: Final = 0.02
+# SQLSTATE codes (PostgreSQL Appendix A, class 40 "Transaction Rollback") of a transaction
+# the server rolled back whole to let another go on: safe to run again.
+CONFLICT_SQLSTATES: Final = frozenset({"40001", "40P01"})
+
+
+def rolled_back_for_a_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` (ours, or the driver's it was translated from) says the server rolled
+    the transaction back to resolve a deadlock or a serialization failure."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, psycopg.Error) and seen.sqlstate in CONFLICT_SQLSTATES:
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def _claim(conn: Conn, state: str, now: int) -> PendingRequest:
@@ -157,20 +188,14 @@ class PgStore:
         return job.result  # type: ignore[return-value]  # set: done without an error
 
     def _commit(self, batch: list[_Job[Any]]) -> None:
-        """One transaction with a savepoint per job (a job alone in its batch has the
-        transaction to itself); nothing is answered before the COMMIT returns. If the
-        transaction fails (the connection lost, the COMMIT refused) nothing of the batch was
-        committed: every job gets that error."""
+        """Commit ``batch``, then answer every job in it (nothing is answered before the
+        COMMIT returns). A batch the server rolled back for a conflict committed nothing: it
+        is run again whole, then job by job (``CONFLICT_ATTEMPTS``). Any other failure of the
+        transaction (the connection lost, the COMMIT refused) is every job's error."""
         try:
-            with self.db.read() as conn, conn.transaction():
-                if len(batch) == 1:
-                    batch[0].result = batch[0].work(conn)
-                else:
-                    for job in batch:
-                        self._run_in_savepoint(conn, job)
-        except Exception as exc:  # alone: its refusal; else the batch's failure
-            for job in batch:
-                job.result, job.error = None, exc
+            if not self._attempts(batch) and len(batch) > 1:
+                for job in batch:  # split: a job caught in a cycle fails alone
+                    self._attempts([job])
         except BaseException as exc:  # an interrupt: nothing committed; the waiters told
             for job in batch:
                 job.result, job.error = None, exc
@@ -179,6 +204,39 @@ class PgStore:
             for job in batch:
                 job.done.set()
 
+    def _attempts(self, batch: list[_Job[Any]]) -> bool:
+        """Run ``batch`` in one transaction up to ``CONFLICT_ATTEMPTS`` times while the server
+        rolls it back for a conflict. True once it ran to an end (committed, or failed for
+        another reason: each job holds its result or error); False if every attempt lost a
+        conflict (each job holds that error)."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            if attempt:
+                jitter = 0.5 + random.random()  # noqa: S311 - spacing retries, not a secret
+                time.sleep(CONFLICT_BACKOFF_SECONDS * attempt * jitter)
+            try:
+                self._transaction(batch)
+            except Exception as exc:  # alone: its refusal; else the batch's failure
+                for job in batch:
+                    job.result, job.error = None, exc
+                if not rolled_back_for_a_conflict(exc):
+                    return True
+            else:
+                return True
+        return False
+
+    def _transaction(self, batch: list[_Job[Any]]) -> None:
+        """One transaction with a savepoint per job (a job alone in its batch has the
+        transaction to itself). Every job's result and error are set afresh: a batch run
+        again after a rollback keeps nothing of its earlier run."""
+        for job in batch:
+            job.result, job.error = None, None
+        with self.db.read() as conn, conn.transaction():
+            if len(batch) == 1:
+                batch[0].result = batch[0].work(conn)
+            else:
+                for job in batch:
+                    self._run_in_savepoint(conn, job)
+
     def _run_in_savepoint(self, conn: Conn, job: _Job[Any]) -> None:
         """``job`` in a savepoint of the batch's transaction: what it raises undoes its own
         writes only (a failed statement too: the transaction goes on past its savepoint)."""
@@ -186,7 +244,10 @@ class PgStore:
             with conn.transaction():
                 job.result = job.work(conn)
         except psycopg.OperationalError:
-            raise  # the connection itself: the whole batch fails, nothing committed
+            # The connection itself, or the server rolling back for a deadlock or a
+            # serialization failure: the whole batch fails, nothing committed (``_commit``
+            # runs it again after a conflict; the rollback frees the other side's way).
+            raise
         except psycopg.Error as exc:
             job.error = self.db.translate(exc)
             job.error.__cause__ = exc
