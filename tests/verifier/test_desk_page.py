@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
+from civicid import words
 from civicid.dcql import ClaimPath
 from tests.browser import MIN_CONTRAST, contrast, loopback_page, screenshots, until
 from tests.verifier.loopback import Desk, wallet_answer
@@ -78,8 +79,11 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     page.locator("#steps-box summary").click()
     steps = page.locator("#steps").inner_text()
     assert "Required claims disclosed — Resident, Age 18 or over" in steps
-    # Every condition said the one way: the claim, then what it must be.
-    assert "Policy conditions met — Resident: yes; Age: 18 or over" in steps
+    # Every condition in the kernel's words, which the wallet shows for the same rule.
+    policy = desk.verifier.policies["housing-benefit"]
+    said = "; ".join(words.condition(p) for p in policy.predicates)
+    assert said == "Resident: yes; Age 18 or over"
+    assert f"Policy conditions met — {said}" in steps
     assert "age_equal_or_over" not in steps and "is True" not in steps
     # The header step in a clerk's words, not JOSE's ("typ", "algorithm").
     assert "Passed: Credential format and signature method — ES256" in steps

@@ -10,7 +10,9 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from civicid import words
 from civicid.names import accept_language, display_name
+from civicid.policy import Policy
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.wire import Snake
@@ -50,6 +52,16 @@ def qr_svg(link: str) -> str:
     return out.getvalue().decode("utf-8")
 
 
+def page_words(policy: Policy) -> dict[str, dict[str, str]]:
+    """What the page shows for ``policy``'s claims and conditions, in the kernel's words
+    (``civicid.words``, which the wallet uses too: "Age 18 or over" on both): each claim by
+    its name on the wire, each condition by the way the checks describe it in a decision."""
+    return {
+        "claims": {name: words.claim(name) for name in policy.requested},
+        "conditions": {p.describe(): words.condition(p) for p in policy.predicates},
+    }
+
+
 @router.get("/health", tags=["service"], summary="Liveness")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -67,6 +79,7 @@ async def desk_page(request: Request, verifier: VerifierDep, templates: Template
         "desk.html",
         {
             "policies": policies,
+            "words": {policy.name: page_words(policy) for policy in policies},
             "desk": verifier.desk.did,
             "desk_name": display_name(names, languages, fallback=""),
         },

@@ -7,72 +7,46 @@
   const $ = (id) => document.getElementById(id);
 
   // People words for what the desk's service names on the wire: claims by their label
-  // ("Age 18 or over", not age_equal_or_over.18), conditions each as "claim: what it must
-  // be" ("Resident: yes", "Age: 18 or over"), decisions as "Not eligible". The wallet shows
-  // the same words for claims and decisions.
-  const AGE_OVER = "age_equal_or_over";
-  const NAMED = {
-    age_equal_or_over: "Age",
-    birthdate: "Date of birth",
-    given_name: "Given name",
-    family_name: "Family name",
-    street_address: "Street",
-    locality: "Town",
-    postal_code: "Postcode",
-  };
+  // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident: yes", "Age 18
+  // or over". The page does not make them: the service sends them per policy, in the
+  // kernel's words (civicid.words), which the wallet shows too.
+  const own = (map, key) => Object.prototype.hasOwnProperty.call(map, key);
 
-  function fromName(key) {
-    if (Object.prototype.hasOwnProperty.call(NAMED, key)) return NAMED[key];
-    const words = key.replace(/[_-]/g, " ").trim();
-    return words ? words[0].toUpperCase() + words.slice(1) : key;
+  function wordsOf(policy) {
+    const data = $("asks-data");
+    if (!data) return {};
+    const item = data.content.querySelector('[data-name="' + CSS.escape(policy) + '"]');
+    return item ? JSON.parse(item.dataset.words || "{}") : {};
   }
 
-  function claimWords(name) {
-    const parts = String(name).split(".");
-    if (parts.length === 2 && parts[0] === AGE_OVER && /^\d+$/.test(parts[1])) {
-      return "Age " + parts[1] + " or over";
-    }
-    return parts.map(fromName).join(" · ");
+  function claimWords(name, policy) {
+    const claims = wordsOf(policy).claims || {};
+    return own(claims, name) ? claims[name] : String(name);
   }
 
-  function claimsWords(names) {
-    return names.map(claimWords).join(", ");
+  function claimsWords(names, policy) {
+    return names.map((name) => claimWords(name, policy)).join(", ");
   }
 
-  function valueWords(text) {
-    const value = { True: "yes", False: "no", true: "yes", false: "no" }[text];
-    return value !== undefined ? value : text.replace(/^'(.*)'$/, "$1");
-  }
-
-  // One condition of a policy, as the service describes it ("resident is True"), in words:
-  // every kind said the one way, the claim then what it must be.
-  function conditionWords(text) {
-    let m = text.match(/^age is at least (\d+)$/);
-    if (m) return "Age: " + m[1] + " or over";
-    m = text.match(/^(\S+) is one of \[(.*)\]$/);
-    if (m) return claimWords(m[1]) + ": one of " + m[2].replace(/'/g, "");
-    m = text.match(/^(\S+) is a date in the future$/);
-    if (m) return claimWords(m[1]) + ": a date still to come";
-    m = text.match(/^(\S+) is (.+)$/);
-    if (m) return claimWords(m[1]) + ": " + valueWords(m[2]);
-    return text;
-  }
-
-  function conditionsWords(text) {
-    return text.split("; ").map(conditionWords).join("; ");
+  // A policy's conditions as a decision describes them ("resident is True; age is at least
+  // 18"), each in words; one the policy does not know (changed since) as sent.
+  function conditionsWords(text, policy) {
+    const conditions = wordsOf(policy).conditions || {};
+    return text.split("; ").map((one) => (own(conditions, one) ? conditions[one] : one))
+      .join("; ");
   }
 
   // A step's detail in words where it names claims or conditions; else as sent.
-  function detailWords(step) {
+  function detailWords(step, policy) {
     const detail = step.detail || "";
     if (step.step === "claims") {
       const m = detail.match(/^(\S+) was not disclosed$/);
-      if (m) return claimWords(m[1]) + " was not shared";
-      return step.status === "passed" ? claimsWords(detail.split(", ")) : detail;
+      if (m) return claimWords(m[1], policy) + " was not shared";
+      return step.status === "passed" ? claimsWords(detail.split(", "), policy) : detail;
     }
     if (step.step === "predicates") {
       const m = detail.match(/^not met: (.*)$/);
-      return m ? "not met: " + conditionsWords(m[1]) : conditionsWords(detail);
+      return m ? "not met: " + conditionsWords(m[1], policy) : conditionsWords(detail, policy);
     }
     return detail;
   }
@@ -96,7 +70,7 @@
   }
 
   function asksFor(name) {
-    return claimsWords(askedBy(name));
+    return claimsWords(askedBy(name), name);
   }
 
   // Claims received, in the order the policy asks for them (as "Asks for" lists them).
@@ -208,7 +182,8 @@
       : decision.reason + " (failed check: \u201c" +
         (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
     text("received", decision.received_claims.length
-      ? "Claims received: " + claimsWords(inAskedOrder(decision.received_claims, decision.policy))
+      ? "Claims received: " +
+        claimsWords(inAskedOrder(decision.received_claims, decision.policy), decision.policy)
       : "No claim was received.");
     const steps = $("steps");
     steps.replaceChildren();
@@ -216,7 +191,7 @@
       const item = document.createElement("li");
       item.className = step.status;
       const mark = { passed: "Passed", failed: "Failed", skipped: "Not run" }[step.status];
-      const detail = detailWords(step);
+      const detail = detailWords(step, decision.policy);
       item.textContent = mark + ": " + step.title + (step.code ? " [" + step.code + "]" : "") +
         (detail ? " — " + detail : "");
       steps.appendChild(item);
