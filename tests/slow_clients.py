@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import pytest
 
+from civicid.shell.heads import MAX_EMPTY_LINES
+
 # The server limits the cases are written for (``ServiceSettings`` fields).
 LIMITS: Final[dict[str, Any]] = {
     "header_timeout": 0.5,
@@ -126,6 +128,22 @@ def keep_alive_requests_each_get_the_whole_deadline(target: Target) -> None:
             threading.Event().wait(0.3)  # idle between requests: within keep-alive
 
 
+def empty_lines_before_a_request_line_are_skipped_up_to_a_bound(target: Target) -> None:
+    """RFC 9112 §2.2: a server ignores at least one empty line (CRLF) before a request line;
+    up to ``MAX_EMPTY_LINES`` are, on a new connection and between requests; one more is
+    refused with our code."""
+    with connect(target) as sock:
+        for empty in (MAX_EMPTY_LINES, 1):
+            sock.sendall(b"\r\n" * empty + get(target))
+            head, _ = response(sock)
+            assert head.startswith(b"HTTP/1.1 200"), head
+    with connect(target) as sock:
+        sock.sendall(b"\r\n" * (MAX_EMPTY_LINES + 1) + get(target))
+        head, _, body = closed_by_server(sock).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert error_code(body) == "request_invalid"
+
+
 def a_head_past_the_byte_limit_is_refused_with_a_code(target: Target) -> None:
     """The cap on buffered head bytes holds (it is h11's: the protocol must be h11 whatever
     else is installed); the refusal carries our code before the head's end arrives."""
@@ -204,6 +222,7 @@ CASES: Final = [
     a_head_dripped_a_line_at_a_time_is_cut_off,
     a_connection_that_sends_nothing_is_cut_off,
     keep_alive_requests_each_get_the_whole_deadline,
+    empty_lines_before_a_request_line_are_skipped_up_to_a_bound,
     a_head_past_the_byte_limit_is_refused_with_a_code,
     a_body_past_the_limit_is_refused_and_the_connection_closed,
     a_body_that_never_arrives_is_answered_with_a_code,

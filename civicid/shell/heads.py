@@ -37,6 +37,12 @@ CONTROLS: Final = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7
 HEX_DIGITS: Final = b"0123456789abcdefABCDEF"
 TRANSFER_ENCODING: Final = re.compile(rb"\ntransfer-encoding:", re.IGNORECASE)
 CONTENT_LENGTH: Final = re.compile(rb"\ncontent-length:", re.IGNORECASE)
+# Empty lines (CRLF) skipped before a request line: RFC 9112 §2.2 has a server ignore at least
+# one (clients once sent a CRLF after a POST body, read as before the next request); Apache
+# httpd skips at most ten (DEFAULT_LIMIT_BLANK_LINES). More is no client's robustness: the
+# request is refused. Their bytes count towards the head's cap and its deadline all the same.
+MAX_EMPTY_LINES: Final = 10
+EMPTY_LINE: Final = b"\r\n"
 
 
 def version_refused(version: str) -> Error:
@@ -78,12 +84,22 @@ def target_served(target: bytes, method: bytes) -> bool:
 
 def line_refused() -> Error:
     """RFC 9112 §3: a request line is a method, a target and the version, one space apart
-    (§3 allows a recipient to read runs of white space as one, and §2.2 to skip empty lines
-    before it, but one that does reads a request a proxy in front may have read otherwise)."""
+    (§3 allows a recipient to read runs of white space as one, but one that does reads a
+    request a proxy in front may have read otherwise). Before it, up to ``MAX_EMPTY_LINES``
+    empty lines, each a CRLF (§2.2); a bare CR or LF there is a line end to some parsers only."""
     return REQUEST_INVALID(
         "the request line is not a method, a target and a version, one space apart, "
-        "with nothing before it"
+        f"with at most {MAX_EMPTY_LINES} empty lines (CRLF) before it"
     )
+
+
+def empty_lines(data: bytes | bytearray, at: int) -> int:
+    """How many empty lines (CRLF) ``data`` holds from ``at`` on, counting no further than
+    one past ``MAX_EMPTY_LINES``."""
+    count = 0
+    while count <= MAX_EMPTY_LINES and data.startswith(EMPTY_LINE, at + 2 * count):
+        count += 1
+    return count
 
 
 class RequestLines:
@@ -122,11 +138,15 @@ class RequestLines:
 
     def sent_as(self, method: bytes, target: bytes, version: str, body: int | None) -> bool:
         """Whether the request whose head is complete began where the last one ended with
-        ``method SP target SP HTTP/version CRLF``; its body is ``body`` bytes (None:
-        chunked)."""
+        ``method SP target SP HTTP/version CRLF``, after at most ``MAX_EMPTY_LINES`` empty
+        lines; its body is ``body`` bytes (None: chunked)."""
         if self._lost or self._chunked:
             return False
         data, at = self._data, self._at
+        skipped = empty_lines(data, at)  # the parser skipped them (and bare CRs and LFs)
+        if skipped > MAX_EMPTY_LINES:
+            return False
+        at += 2 * skipped
         line = b"%s %s HTTP/%s\r\n" % (method, target, version.encode("ascii"))
         if not data.startswith(line, at):
             return False
@@ -181,14 +201,25 @@ class StrictHeads(ReceiveBuffer):
         super().__init__()
         self.max_bytes = max_bytes
         self.refused: Error | None = None
+        # A request line is awaited (not a trailer section, whose empty line ends it).
+        self.awaiting_request = True
+        self._empty_lines = 0  # skipped before the request line awaited
 
     def maybe_extract_lines(self) -> list[bytearray] | None:
         """h11's, reading the head whole before it is split into lines: within the cap; no
         control byte; every line ended by CRLF (a bare LF ends a line for some parsers and
         not others, a bare CR is a line end to some); no line that begins with white space
         (obs-fold, RFC 9112 §5.2: one parser's continuation is another's new field); not
-        framed both ways, nor chunked in HTTP/1.0 (RFC 9112 §6.1, §6.3)."""
+        framed both ways, nor chunked in HTTP/1.0 (RFC 9112 §6.1, §6.3). Up to
+        ``MAX_EMPTY_LINES`` empty lines before a request line are skipped (§2.2)."""
         data = self._data
+        if self.awaiting_request and data[:2] == EMPTY_LINE:
+            skipped = empty_lines(data, 0)
+            self._empty_lines += skipped
+            if self._empty_lines > MAX_EMPTY_LINES:
+                self._refuse(line_refused())
+            self._extract(2 * skipped)
+            data = self._data
         if data[:1] == b"\n" or data[:2] == b"\r\n":  # an empty line: h11 refuses or ends
             return super().maybe_extract_lines()
         found = blank_line_regex.search(data, self._multiple_lines_search)
@@ -199,6 +230,7 @@ class StrictHeads(ReceiveBuffer):
         if end > self.max_bytes:
             self._refuse(too_large(self.max_bytes))
         head = self._extract(end)
+        self._empty_lines = 0  # the next request's are counted afresh
         lines = head.count(b"\r\n")
         if (
             head.count(b"\n") != lines
@@ -213,6 +245,13 @@ class StrictHeads(ReceiveBuffer):
             if CONTENT_LENGTH.search(head) or head[line - 9 : line] == b" HTTP/1.0":
                 self._refuse(framing_refused())
         return head[:-4].split(b"\r\n")  # its lines, as h11 splits them
+
+    def is_next_line_obviously_invalid_request_line(self) -> bool:
+        """h11's (a request line begins with no control byte), but for a CR alone: the first
+        half of an empty line whose LF is still to come."""
+        if self.awaiting_request and self._data == b"\r":
+            return False
+        return super().is_next_line_obviously_invalid_request_line()
 
     def _refuse(self, error: Error) -> None:
         self.refused = error
@@ -235,6 +274,7 @@ class StrictConnection(h11.Connection):
         return self._refused or self._heads.refused
 
     def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
+        self._heads.awaiting_request = self.their_state is h11.IDLE
         event = super().next_event()
         if type(event) is h11.Request:
             version = event.http_version.decode("ascii")

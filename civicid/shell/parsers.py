@@ -187,8 +187,9 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         ``data_received`` sees only heads still incomplete after a read), an HTTP/1.1 request
         without exactly one Host (RFC 9112 §3.2), HTTP/0.9 or /2.0, a target that is not a
         path, a transfer coding but chunked alone, ambiguous framing (RFC 9112 §6.1), and a
-        request line sent otherwise than one space apart or after an empty line (httptools
-        reads both; ``heads.RequestLines``)."""
+        request line sent otherwise than one space apart, or after a bare CR or LF or more
+        than ``heads.MAX_EMPTY_LINES`` empty lines (httptools reads them all;
+        ``heads.RequestLines``)."""
         method = self.parser.get_method()
         url = self.url
         # The head as written with one space after each colon: its line, headers, blank line.

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from civicid.shell.heads import MAX_EMPTY_LINES
 from civicid.shell.server import PARSER, PARSERS
 from tests.civicid.shell.conftest import LARGE
 from tests.slow_clients import CASES, Target, closed_by_server, error_code, response
@@ -93,11 +94,13 @@ GET = b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n"
 ECHO = b"POST /echo HTTP/1.1\r\nhost: x\r\n"
 CHUNKED = ECHO + b"transfer-encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n0\r\nx-t: 1\r\n\r\n"
 
-# What httptools read and h11 refused (a request line's white space, an empty line before
-# it, a fragment): refused by both alike, wherever on the connection the request begins.
+# What httptools read and h11 refused (a request line's white space, a bare LF or CR or too
+# many empty lines before it, a fragment): refused by both alike, wherever on the connection
+# the request begins.
 REQUEST_LINES = {
-    "empty-line-before": b"\r\n" + GET,
+    "too-many-empty-lines-before": b"\r\n" * (MAX_EMPTY_LINES + 1) + GET,
     "bare-lf-before": b"\n" + GET,
+    "bare-cr-before": b"\r\n\r" + GET,
     "two-spaces-before-the-target": b"GET  /health HTTP/1.1\r\nhost: x\r\n\r\n",
     "two-spaces-before-the-version": b"GET /health  HTTP/1.1\r\nhost: x\r\n\r\n",
     "a-fragment": b"GET /health#top HTTP/1.1\r\nhost: x\r\n\r\n",
@@ -123,6 +126,33 @@ def test_a_request_line_either_parser_would_read_otherwise_is_refused(
     head, _, body = answers[refusal:].partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400"), answers
     assert error_code(body) == "request_invalid"
+
+
+@pytest.mark.parametrize("empty", [1, MAX_EMPTY_LINES], ids=["one", "the-most"])
+@pytest.mark.parametrize(
+    "before",
+    [b"", GET, ECHO + b"content-length: 3\r\n\r\nabc", CHUNKED],
+    ids=["first", "behind-a-get", "behind-a-body", "behind-a-chunked-body"],
+)
+def test_empty_lines_before_a_request_line_are_skipped(
+    target: Target, before: bytes, empty: int
+) -> None:
+    """RFC 9112 §2.2: a server ignores at least one empty line (CRLF) before a request line
+    (an old client's CRLF after a POST body); up to ``MAX_EMPTY_LINES``, in one write or a
+    byte at a time, on both parsers."""
+    stream = before + b"\r\n" * empty + GET
+    expected = 2 if before else 1
+    for piece in (len(stream), 1):
+        with socket.create_connection(target.address(), timeout=10) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for at in range(0, len(stream), piece):
+                sock.sendall(stream[at : at + piece])
+            answers = b""
+            while answers.count(b"HTTP/1.1 ") < expected or not answers.endswith(b'"ok"}'):
+                chunk = sock.recv(4096)
+                assert chunk, answers
+                answers += chunk
+        assert answers.count(b"HTTP/1.1 200") == answers.count(b"HTTP/1.1 ") == expected
 
 
 def test_requests_behind_bodies_sent_in_pieces_are_answered(target: Target) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httptools
 import pytest
 
-from civicid.shell.heads import RequestLines
+from civicid.shell.heads import MAX_EMPTY_LINES, RequestLines
 
 BODY = b"0\r\n\r\nGET  / HTTP/1.1\r\n\r\n"  # a last chunk, an empty line, a bad request line
 REQUESTS = [
@@ -68,14 +68,37 @@ def test_every_request_is_found_where_it_begins(piece: int) -> None:
 @pytest.mark.parametrize("piece", [1, 7, 4096])
 @pytest.mark.parametrize(
     "bad",
-    [b"\r\nGET /e HTTP/1.1\r\nhost: x\r\n\r\n", b"GET  /e HTTP/1.1\r\nhost: x\r\n\r\n"],
-    ids=["empty-line-before", "two-spaces"],
+    [
+        b"\r\n" * (MAX_EMPTY_LINES + 1) + b"GET /e HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"\nGET /e HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"\r\n\rGET /e HTTP/1.1\r\nhost: x\r\n\r\n",
+        b"GET  /e HTTP/1.1\r\nhost: x\r\n\r\n",
+    ],
+    ids=["too-many-empty-lines-before", "bare-lf-before", "bare-cr-before", "two-spaces"],
 )
 def test_a_request_line_sent_otherwise_is_caught_behind_any_body(piece: int, bad: bytes) -> None:
     reader = Reader()
     reader.feed(b"".join(REQUESTS) + bad, piece)
     assert reader.verdicts[-1] == (b"/e", False)
     assert all(sent for _, sent in reader.verdicts[:-1])
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 4096])
+def test_empty_lines_before_a_request_line_are_skipped_up_to_the_bound(piece: int) -> None:
+    """RFC 9112 §2.2: a server ignores at least one empty line before a request line."""
+    reader = Reader()
+    stream = [
+        b"\r\n" * count + request
+        for count, request in zip((1, MAX_EMPTY_LINES, 2, 0, 3), REQUESTS, strict=True)
+    ]
+    reader.feed(b"".join(stream), piece)
+    assert reader.verdicts == [
+        (b"/a", True),
+        (b"/b", True),
+        (b"/c", True),
+        (b"/d", True),
+        (b"*", True),
+    ]
 
 
 def test_a_chunk_size_that_cannot_be_followed_fails_every_later_request() -> None:
