@@ -335,7 +335,7 @@ def repair(
             restore(data_dir, mirror, dry_run=dry_run, as_json=as_json)
             return
         snapshot = Paths(data_dir).log / snapshots.FILE
-        store = FileLogStore(Paths(data_dir).log, readonly=dry_run)
+        store = FileLogStore(Paths(data_dir).log, readonly=dry_run, remake_meta=True)
         try:
             # A snapshot signed past the log is the witness of lost entries: never dropped.
             check_snapshot_witness(store, snapshot)

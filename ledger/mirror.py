@@ -34,7 +34,7 @@ from civicid.checkpoint import Checkpoint
 from civicid.errors import Error, Unavailable, declare
 from civicid.ledger_client import LedgerClient
 from ledger.log import Ledger, View
-from ledger.monitor import MonitorReport, held, monitor
+from ledger.monitor import MIRROR_WAY_BACK, MonitorReport, held, monitor
 from ledger.resolution import Resolver
 from ledger.store import FileLogStore
 from ledger.tiles import TileWriter, note_checkpoint
@@ -65,7 +65,7 @@ class Copy(Ledger):
 
     @classmethod
     def read(cls, directory: Path) -> Copy:
-        store = FileLogStore(directory, readonly=True)
+        store = FileLogStore(directory, readonly=True, way_back=MIRROR_WAY_BACK)
         try:
             return cls(store, None)
         except BaseException:
@@ -158,7 +158,7 @@ class Mirror:
         """The tree held, under a newly signed note: verified by the client (signature, and
         the same tree and state as the one it trusts), stored, then served."""
         self.client.accept_checkpoint(note)
-        store = FileLogStore(self.directory)
+        store = FileLogStore(self.directory, way_back=MIRROR_WAY_BACK)
         try:
             store.put_checkpoint(note)
         finally:
@@ -212,7 +212,7 @@ def _cut_to_checkpoint(directory: Path) -> int:
     """Drop entries past the copy's checkpoint (a round stopped, killed, after writing
     entries and before storing the checkpoint proving them leaves them unproven); returns
     the size the checkpoint proves."""
-    store = FileLogStore(directory)
+    store = FileLogStore(directory, way_back=MIRROR_WAY_BACK)
     try:
         note = store.last_checkpoint()
         proven = _stated(note).size if note else 0

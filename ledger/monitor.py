@@ -39,8 +39,17 @@ from civicid.merkle import MerkleTree, leaf_hash
 from civicid.transaction import GENESIS, Transaction
 from ledger.audit import AuditReport, audit
 from ledger.errors import CHECKPOINT_MISMATCH, LEDGER_KEY_MISMATCH, MONITOR_SOURCE_MISSING
-from ledger.store import FILES, FileLogStore
+from ledger.store import FILES, FileLogStore, WayBack
 from ledger.tile_client import TileTransport, open_source
+
+# What a copy's refusals say to do: `ledger repair` works on the ledger's own store with its
+# keys; a copy holds nothing the ledger lacks, so it is fetched, and checked, again.
+MIRROR_WAY_BACK: Final = WayBack(
+    lost_entries="restore log.dat from a backup, or move this mirror's directory aside to "
+    "start a new copy (fetched from the ledger and checked again)",
+    meta_lost="restore it from a backup, or move this mirror's directory aside to start a "
+    "new copy (fetched from the ledger and checked again)",
+)
 
 TRUST_FILE: Final = "trusted-checkpoint"
 # A checkpoint refused as a rollback or a fork of the trusted one: the ledger signed both.
@@ -100,7 +109,7 @@ def monitor(
         if any(code.matches(exc) for code in EVIDENCE):
             write_private(mirror / REFUSED_FILE, note.encode("utf-8"))
         raise
-    store = FileLogStore(mirror, create=not held(mirror))
+    store = FileLogStore(mirror, create=not held(mirror), way_back=MIRROR_WAY_BACK)
     try:
         start = store.size
         if start > checkpoint.size:  # the trust file says otherwise: the mirror is not ours

@@ -90,6 +90,22 @@ LAST_CHECKPOINT: Final = "lastCheckpoint"  # meta.json key of stores written bef
 MAX_META_BYTES: Final = 1024 * 1024
 
 
+@dataclass(frozen=True, slots=True)
+class WayBack:
+    """What an operator does when the store refuses to open: a ledger's own store and a
+    mirror's copy differ (``repair`` needs the ledger's keys; a copy is fetched again)."""
+
+    lost_entries: str  # after ``store_truncated``
+    meta_lost: str  # after ``store_meta_invalid`` for a meta.json missing or empty
+
+
+LEDGER_WAY_BACK: Final = WayBack(
+    lost_entries="restore log.dat from a backup, or from a mirror: "
+    "`civicid ledger repair --from URL`",
+    meta_lost="restore it from a backup, or run `civicid ledger repair` to write it again",
+)
+
+
 class LogStore(Protocol):
     """What the ledger needs from a store; a PostgreSQL backend implements the same."""
 
@@ -126,19 +142,21 @@ class DurableJSONStorage(JSONStorage):
         self._handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 - TinyDB owns it
 
 
-def rolled_back(held: int, signed: int, witness: str) -> Error:
+def rolled_back(held: int, signed: int, witness: str, way_back: WayBack = LEDGER_WAY_BACK) -> Error:
     """The refusal when the log holds fewer entries than a checkpoint this ledger signed:
     serving it would sign a fork of what it acknowledged."""
     return STORE_TRUNCATED(
         f"log.dat holds {held:,} entries but this ledger signed a checkpoint of {signed:,} "
         f"({witness}): acknowledged entries are missing and serving would fork its log; "
-        "restore log.dat from a backup, or from a mirror: `civicid ledger repair --from URL`",
+        f"{way_back.lost_entries}",
         held=held,
         signed=signed,
     )
 
 
-def lost_log(directory: Path, data_dir: Path | None = None) -> Error:
+def lost_log(
+    directory: Path, data_dir: Path | None = None, way_back: WayBack = LEDGER_WAY_BACK
+) -> Error:
     """Why ``log.dat`` is not in ``directory``: no ledger in ``data_dir`` (by default
     ``directory``; ``ledger_not_initialized``), or a store that lost it (``store_truncated``):
     its other files are there, and with them, perhaps, a checkpoint it signed. Never "run
@@ -155,8 +173,7 @@ def lost_log(directory: Path, data_dir: Path | None = None) -> Error:
     )
     return STORE_TRUNCATED(
         f"{directory / 'log.dat'} is missing but {said}: never start "
-        "a new ledger over it; restore log.dat from a backup, or from a mirror: "
-        "`civicid ledger repair --from URL`",
+        f"a new ledger over it; {way_back.lost_entries}",
         held=0,
         signed=signed[0] if signed else 0,
     )
@@ -512,7 +529,8 @@ def _intact_at_hints(data: bytes | mmap.mmap, hints: bytes, index: int, damaged:
 
 def read_meta(path: Path) -> dict[str, Any]:
     """``meta.json`` as ``{key: value}``, checked to be the TinyDB file this store writes
-    (``{"meta": {"<id>": {"key": str, "value": …}}}``); missing or empty is no metadata.
+    (``{"meta": {"<id>": {"key": str, "value": …}}}``); missing or empty is no metadata
+    (which ``FileLogStore`` refuses beside a log with entries).
     Anything else is ``store_meta_invalid``: the log is untouched, and the file holds only
     the store's format, which opening for writing records again once it is moved aside."""
     try:
@@ -559,10 +577,17 @@ class FileLogStore:
         readonly: bool = False,
         create: bool = False,
         meanwhile: Callable[[], None] | None = None,
+        way_back: WayBack = LEDGER_WAY_BACK,
+        remake_meta: bool = False,
     ) -> None:
-        """``meanwhile``: work of the caller's run while ``log.dat`` is walked (``scan``)."""
+        """``meanwhile``: work of the caller's run while ``log.dat`` is walked (``scan``);
+        ``way_back``: what the refusals say to do (a mirror's copy is not the ledger's);
+        ``remake_meta``: write a missing or empty ``meta.json`` again (``ledger repair``)
+        rather than refuse it."""
         self.directory = directory
         self._meanwhile = meanwhile
+        self._way_back = way_back
+        self._meta_remade = False
         self.readonly = readonly
         self._io = threading.Lock()
         self._lock_fd: int | None = None
@@ -570,17 +595,19 @@ class FileLogStore:
         self._meta: TinyDB | None = None
         self._meta_readonly: dict[str, Any] = {}
         if not create and not os.path.lexists(directory / "log.dat"):
-            raise lost_log(directory)
+            raise lost_log(directory, way_back=way_back)
         try:
-            self._open(create)
+            self._open(create, remake_meta)
             self.findings = self._recover()
+            if self._meta_remade:
+                self.findings.rebuilt.append("meta.json")
         except BaseException:
             self.close()
             raise
 
     # -- opening --------------------------------------------------------------------------
 
-    def _open(self, create: bool) -> None:
+    def _open(self, create: bool, remake_meta: bool) -> None:
         directory = self.directory
         try:
             if create:
@@ -598,6 +625,12 @@ class FileLogStore:
             meta_path = directory / "meta.json"
             # Checked before TinyDB reads it: a damaged file is one clear error, not a crash.
             rows = read_meta(meta_path)
+            if not rows and not create and os.fstat(self._data).st_size:
+                # Entries, and no record of their format: meta.json was lost or emptied
+                # (a new store writes it before its first entry).
+                if not remake_meta:
+                    raise self._meta_lost(meta_path)
+                self._meta_remade = True
             if self.readonly:
                 self._meta_readonly = rows
             else:
@@ -614,6 +647,14 @@ class FileLogStore:
             raise STORE_FORMAT_UNSUPPORTED(
                 f"store format {found!r}; this version reads {STORE_FORMAT}"
             )
+
+    def _meta_lost(self, path: Path) -> Error:
+        found = "empty" if os.path.lexists(path) else "missing"
+        return STORE_META_INVALID(
+            f"{path} is {found} while log.dat holds entries: the store's format is not known; "
+            f"the log is intact and this file holds only the format: "
+            f"{self._way_back.meta_lost}"
+        )
 
     def _open_file(self, name: str, flags: int, *, missing_ok: bool = False) -> int:
         path = self.directory / name
@@ -662,7 +703,7 @@ class FileLogStore:
                         seq=n,
                     )
             if n < signed:
-                raise rolled_back(n, signed, witness)
+                raise rolled_back(n, signed, witness, self._way_back)
         findings.records = n
         if found.end != data_size:
             findings.trimmed = data_size - found.end

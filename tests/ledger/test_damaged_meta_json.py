@@ -71,8 +71,38 @@ def test_moved_aside_and_repaired_the_ledger_works_on(data: Path) -> None:
     assert code == 0 and out.startswith("ok: 3 entries"), out
 
 
-def test_an_empty_meta_json_is_no_metadata(data: Path) -> None:
-    # TinyDB's own empty file: not damage (the format is written again on open).
-    (data / "ledger" / "meta.json").write_bytes(b"")
-    code, out, _ = civicid("ledger", "register", "desk", "--data-dir", str(data))
+@pytest.mark.parametrize("how", ["emptied", "deleted"])
+@pytest.mark.parametrize(
+    "command", [("ledger", "register", "desk"), ("ledger", "info"), ("ledger", "audit")],
+    ids=lambda c: c[1],
+)  # fmt: skip
+def test_a_lost_meta_json_beside_entries_is_refused(
+    data: Path, how: str, command: tuple[str, ...]
+) -> None:
+    """Zero bytes or no file, while log.dat holds entries: the store's format is not known
+    (a new store writes it before its first entry), so it is not read as a new one."""
+    meta = data / "ledger" / "meta.json"
+    good = meta.read_bytes()
+    meta.write_bytes(b"") if how == "emptied" else meta.unlink()
+    before = files(data)
+    code, _, err = civicid(*command, "--data-dir", str(data))
+    assert code == 3, err
+    assert err.count("\n") == 1 and err.rstrip().endswith("[store_meta_invalid]"), err
+    found = "empty" if how == "emptied" else "missing"
+    assert f"{meta} is {found} while log.dat holds entries" in err, err
+    assert "`civicid ledger repair`" in err, err
+    assert files(data) == before
+    code, out, _ = civicid("ledger", "repair", "--dry-run", "--data-dir", str(data))
+    assert code == 0 and "would rebuild meta.json" in out, out
+    assert files(data) == before
+    code, out, _ = civicid("ledger", "repair", "--data-dir", str(data))
+    assert code == 0 and "rebuilt meta.json" in out, out
+    assert meta.read_bytes() == good
+    code, out, _ = civicid("ledger", "audit", "--data-dir", str(data))
+    assert code == 0 and out.startswith("ok: 2 entries"), out
+
+
+def test_a_new_store_writes_it(tmp_path: Path) -> None:
+    code, out, _ = civicid("ledger", "init", "--data-dir", str(tmp_path))
     assert code == 0, out
+    assert b'"format"' in (tmp_path / "ledger" / "meta.json").read_bytes()

@@ -1,6 +1,7 @@
 """A mirror (or a monitor's copy) whose ``log.dat`` was lost while the rest of its store is
-there is a store that lost its log (``store_truncated``, naming log.dat and the way back, in
-the ledger's own words), never a new copy started over from the first entry. Nothing is
+there is a store that lost its log (``store_truncated``, naming log.dat and a copy's way back:
+not ``ledger repair``, which needs the ledger's keys), never a new copy started over from the
+first entry. Nothing is
 written: no new log.dat, the other files as they were. A directory with none of a store's
 files is still a new copy."""
 
@@ -13,7 +14,7 @@ import pytest
 from civicid.errors import Error
 from cli.harness import free_port, serving
 from ledger.app import create_app
-from ledger.errors import STORE_TRUNCATED
+from ledger.errors import STORE_META_INVALID, STORE_TRUNCATED
 from ledger.mirror_cli import MIRROR_DIR
 from ledger.monitor import TRUST_FILE
 from ledger.settings import LedgerSettings
@@ -45,7 +46,8 @@ def lose_log(directory: Path, *, keep: str | None = None) -> dict[str, bytes]:
 def said_truncated(error: Error, directory: Path) -> None:
     assert STORE_TRUNCATED.matches(error), error
     assert f"{directory / 'log.dat'} is missing" in error.message, error.message
-    assert "`civicid ledger repair --from URL`" in error.message
+    assert "move this mirror's directory aside to start a new copy" in error.message
+    assert "ledger repair" not in error.message, error.message
 
 
 @pytest.mark.parametrize("keep", [None, "checkpoint.dat", "meta.json", "log.idx"])
@@ -114,5 +116,23 @@ def test_the_commands_say_it_in_one_line(world: World, tmp_path: Path) -> None:
             line = err.strip()
             assert code == STORE_TRUNCATED.exit_code, (command, err)
             assert line.endswith("[store_truncated]") and len(line.splitlines()) == 1, err
-            assert "log.dat is missing" in line
+            assert "log.dat is missing" in line and "ledger repair" not in line, line
     assert files(tmp_path / MIRROR_DIR) == before
+
+
+def test_a_copy_that_lost_its_meta_json_says_a_copys_way_back(world: World, tmp_path: Path) -> None:
+    into = tmp_path / "mirror"
+    world.register()
+    with served(world) as ledger:
+        mirror = follower(world, ledger, into)
+        assert mirror.follow().error is None
+        mirror.close()
+        (into / "meta.json").unlink()
+        before = files(into)
+        with pytest.raises(Error) as raised:
+            follower(world, ledger, into)
+    assert STORE_META_INVALID.matches(raised.value), raised.value
+    message = raised.value.message
+    assert f"{into / 'meta.json'} is missing while log.dat holds entries" in message, message
+    assert "move this mirror's directory aside" in message and "repair" not in message
+    assert files(into) == before
