@@ -13,6 +13,7 @@ client's checkpoint key. What was verified is cached: later answers re-check onl
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -38,12 +39,13 @@ from civicid.did import DID, split_key_id
 from civicid.errors import (
     Error,
     InvalidInput,
+    Refused,
     StorageError,
     Unavailable,
     VerificationError,
     declare,
 )
-from civicid.files import read_bounded
+from civicid.files import fsync_directory, read_bounded
 from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -67,6 +69,7 @@ from civicid.registry_client import RegistryClient, check_latest
 from civicid.statemap import root_in
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from civicid.times import Clock, parse_time, system_clock
+from civicid.tlog_policy import MAX_POLICY_BYTES, TlogPolicy
 from civicid.transaction import GENESIS, GENESIS_MISSING, Transaction
 
 LEDGER_FORKED = declare(
@@ -105,6 +108,16 @@ TRUST_FILE_INVALID = declare(
     StorageError,
     "the newest checkpoint this client accepted, kept on disk, is damaged",
 )
+WITNESS_POLICY_LOST = declare(
+    "witness_policy_lost",
+    Refused,
+    "this client accepted checkpoints under a witness policy, and is now given none",
+)
+WITNESS_POLICY_RECORD_INVALID = declare(
+    "witness_policy_record_invalid",
+    StorageError,
+    "the witness policy this client last accepted a checkpoint under, kept on disk, is damaged",
+)
 
 # A ledger and its mirrors: a client asks them in turn, so a few are plenty.
 MAX_LEDGER_URLS: Final = 16
@@ -125,6 +138,13 @@ MAX_VERIFIED_ENTRIES: Final = 65_536
 # A trust file is one signed checkpoint with its cosignatures: a few hundred bytes, a few KiB
 # with the 64 witnesses a policy may name. Anything past this is not one a client wrote.
 MAX_TRUST_FILE_BYTES: Final = 64 * 1024
+# Beside the trust file, the witness policy the client last accepted a checkpoint under
+# (its canonical text, as ``TlogPolicy.to_text`` writes it): what tells a client whose
+# policy setting was lost from one that never had a policy.
+KEPT_POLICY_SUFFIX: Final = ".witness-policy"
+# The kept policy is a policy written back: bounded as a policy file is.
+MAX_KEPT_POLICY_BYTES: Final = MAX_POLICY_BYTES
+FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
 
 
 def ledger_urls(text: str) -> list[str]:
@@ -152,6 +172,80 @@ def ledger_urls(text: str) -> list[str]:
         if parts.username is not None or parts.password is not None:
             raise LEDGER_URL_INVALID(f"a ledger's URL has no user name or password: {url!r}")
     return urls
+
+
+def kept_policy_file(trust_file: Path) -> Path:
+    """Where a client keeps, beside ``trust_file``, the witness policy it last accepted a
+    checkpoint under."""
+    return trust_file.with_name(trust_file.name + KEPT_POLICY_SUFFIX)
+
+
+def read_kept_policy(trust_file: Path) -> str | None:
+    """The witness policy kept beside ``trust_file`` (its text), or None if none ever was.
+    Anything else there, an empty file included, is ``witness_policy_record_invalid``: a
+    damaged record read as none would let the client trust the ledger's signature alone."""
+    path = kept_policy_file(trust_file)
+    if not os.path.lexists(path):  # a link that leads nowhere is damage, not absence
+        return None
+    fix = (
+        "it is the witness policy this client last accepted a checkpoint under, kept so that"
+        " losing the policy setting is not read as having none: restore it from a backup, or"
+        f" forget it ({FORGET_WITNESSES})"
+    )
+    raw = read_bounded(
+        path,
+        MAX_KEPT_POLICY_BYTES,
+        too_large=WITNESS_POLICY_RECORD_INVALID,
+        message=f"{path} exceeds {MAX_KEPT_POLICY_BYTES} bytes; {fix}",
+        unreadable=WITNESS_POLICY_RECORD_INVALID,
+        not_regular=WITNESS_POLICY_RECORD_INVALID,
+    )
+    try:
+        text = raw.decode("utf-8")
+        policy = TlogPolicy.parse(text)
+    except UnicodeDecodeError as exc:
+        raise WITNESS_POLICY_RECORD_INVALID(f"{path} is not UTF-8; {fix}") from exc
+    except Error as exc:
+        raise WITNESS_POLICY_RECORD_INVALID(
+            f"{path} is damaged ({exc.message}); {fix}", reason=exc.code
+        ) from exc
+    # Written only as a policy's canonical text, and only for one that asks for witnesses.
+    if policy.to_text() != text or policy.evaluate(()).met:
+        raise WITNESS_POLICY_RECORD_INVALID(f"{path} is not a policy this client kept; {fix}")
+    return text
+
+
+def check_kept_policy(trust_file: Path, policy: CheckpointPolicy) -> str | None:
+    """The witness policy kept beside ``trust_file`` (``read_kept_policy``), refused as
+    ``witness_policy_lost`` when ``policy`` asks for no witness: the setting that named one
+    was lost (an emptied or deleted settings file), and the client would trust the ledger's
+    signature alone, a split view included. Another policy that asks for witnesses is the
+    operator's choice: it is kept in its place at the next checkpoint accepted."""
+    kept = read_kept_policy(trust_file)
+    if kept is not None and not policy.requires_witnesses:
+        path = kept_policy_file(trust_file)
+        raise WITNESS_POLICY_LOST(
+            f"this client accepted checkpoints under a witness policy ({path}) and is given"
+            " none now: without it, it would believe the ledger's signature alone. Restore the"
+            " witness_policy setting (the policy last used is the text of that file), or, to"
+            f" trust the ledger alone from now on, forget it: {FORGET_WITNESSES}"
+        )
+    return kept
+
+
+def forget_kept_policy(trust_file: Path) -> bool:
+    """Forget the witness policy kept beside ``trust_file`` (a damaged record too): the one
+    way to let a client that ran under witnesses trust the ledger's signature alone again.
+    Whether there was one; removed durably."""
+    path = kept_policy_file(trust_file)
+    if not os.path.lexists(path):
+        return False
+    try:
+        path.unlink()
+        fsync_directory(path.parent)
+    except OSError as exc:
+        raise WITNESS_POLICY_RECORD_INVALID(f"cannot remove {path}: {exc.strerror}") from exc
+    return True
 
 
 def _may_ask_another(error: Error, method: str) -> bool:
@@ -219,6 +313,10 @@ class LedgerClient:
         self.origin = self.verifier.name
         self.policy = policy if policy is not None else CheckpointPolicy()
         self.policy.check_log(self.verifier, vkey)
+        # The policy kept beside the trust file when a checkpoint is accepted under it.
+        self._policy_text = (
+            self.policy.witnesses.to_text() if self.policy.requires_witnesses else None
+        )
         self.witnessed: Witnessed | None = None  # how the trusted checkpoint was accepted
         self.trust_file = trust_file
         self.urls = ledger_urls(base_url)
@@ -234,6 +332,9 @@ class LedgerClient:
         # Checkpoints are accepted one at a time: a thread checking an older one must not
         # replace a newer one another thread trusted meanwhile.
         self._accepting = threading.RLock()
+        self._kept_policy: str | None = None
+        if trust_file is not None:
+            self._kept_policy = check_kept_policy(trust_file, self.policy)
         self.trusted: Checkpoint | None = self._load_trusted()
         self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
         self._governance: DID | None = None
@@ -364,7 +465,16 @@ class LedgerClient:
     def _trust(self, checkpoint: Checkpoint, note: str, witnessed: Witnessed) -> None:
         self.trusted, self._trusted_note, self.witnessed = checkpoint, note, witnessed
         if self.trust_file is not None:
+            self._keep_policy(self.trust_file)
             write_private(self.trust_file, note.encode("utf-8"))
+
+    def _keep_policy(self, trust_file: Path) -> None:
+        """Keep the policy beside the trust file, before the checkpoint accepted under it
+        (a crash between the two leaves the stricter record), once per policy."""
+        text = self._policy_text
+        if text is not None and text != self._kept_policy:
+            write_private(kept_policy_file(trust_file), text.encode("utf-8"))
+            self._kept_policy = text
 
     @property
     def trusted_note(self) -> str | None:

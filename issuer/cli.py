@@ -21,6 +21,7 @@ from civicid.console import (
 from civicid.keystore import KeyStore
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
+from issuer.agency import TRUST_FILE
 from issuer.records import SCOPES
 from issuer.recovery import Recovered, recover
 from issuer.rules_cli import app as rules_app
@@ -264,3 +265,16 @@ def recover_store(
     with reporting(as_json):
         done = recover(IssuerSettings.load(data_dir, database_url=database_url))
         emit(as_json, done.to_json(), lambda: recovery_summary(done))
+
+
+@app.command("forget-witnesses")
+@reflowed
+def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the witness policy this issuer ran under, to trust the ledger's signature alone.
+
+    Without it, an issuer that accepted checkpoints under a witness policy refuses to start
+    with none (witness_policy_lost): a lost issuer.toml is not a choice to drop witnesses."""
+    with reporting(as_json):
+        settings = IssuerSettings.load(data_dir, required=False)  # issuer.toml may be lost
+        data, text = settings.forget_witnesses(settings.store_dir / TRUST_FILE)
+        emit(as_json, data, text)

@@ -351,3 +351,16 @@ def audit(
                 or "no decisions yet"
             ),
         )
+
+
+@app.command(name="forget-witnesses")
+@reflowed
+def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the witness policy this desk ran under, to trust the ledger's signature alone.
+
+    Without it, a desk that accepted checkpoints under a witness policy refuses to start
+    with none (witness_policy_lost): a lost verifier.toml is not a choice to drop witnesses."""
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        data, text = settings.forget_witnesses(settings.trust_file)
+        emit(as_json, data, text)

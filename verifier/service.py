@@ -17,7 +17,7 @@ from civicid.dcql import claim_name_or_repr
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import LedgerClient, check_kept_policy
 from civicid.names import endorsed_names
 from civicid.oid4vp import (
     ELIGIBLE,
@@ -190,8 +190,10 @@ class Verifier:
         desk = keys.identity(settings.desk)
         vkey = checkpoint_key(settings)
         if offline:
+            policy = settings.checkpoint_policy()
+            check_kept_policy(settings.trust_file, policy)  # a lost policy is lost offline too
             snapshot = Snapshot.load(settings.snapshot_path)
-            trust = snapshot.trust(vkey, clock, settings.checkpoint_policy())
+            trust = snapshot.trust(vkey, clock, policy)
         else:
             client = LedgerClient(
                 settings.ledger_url,

@@ -16,6 +16,7 @@ from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
 from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
+from civicid.ledger_client import kept_policy_file
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -177,6 +178,9 @@ def settings_view(settings: WalletSettings) -> dict[str, Any]:
         "idle_timeout": settings.idle_timeout,
         "http_timeout": settings.http_timeout,
         "http_deadline": settings.http_deadline,
+        "witness_policy": None if settings.witness_policy is None else str(settings.witness_policy),
+        # Kept beside the trust file once a checkpoint was accepted under a witness policy.
+        "witnesses_kept": os.path.lexists(kept_policy_file(settings.trust_file)),
     }
 
 
@@ -191,8 +195,20 @@ def settings_text(view: dict[str, Any]) -> str:
             f"idle lock     after {view['idle_timeout']:g} s",
             f"network       {view['http_timeout']:g} s per step, "
             f"{view['http_deadline']:g} s per call",
+            f"witnesses     {witnesses_text(view)}",
         ]
     )
+
+
+def witnesses_text(view: dict[str, Any]) -> str:
+    if view["witness_policy"] is not None:
+        return f"as the policy in {view['witness_policy']} asks"
+    if view["witnesses_kept"]:
+        return (
+            "none set, but this wallet ran under a witness policy: it refuses to open until"
+            " witness_policy is restored (or civicid wallet forget-witnesses)"
+        )
+    return "none: the ledger's signature alone"
 
 
 @app.command()
@@ -275,6 +291,19 @@ def restore(
             f"restored {count} credentials and {entries} history entries "
             f"into {settings.store_path}",
         )
+
+
+@app.command(name="forget-witnesses")
+@reflowed
+def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the witness policy this wallet ran under, to trust the ledger's signature alone.
+
+    Without it, a wallet that accepted checkpoints under a witness policy refuses to start
+    with none (witness_policy_lost): a lost wallet.toml is not a choice to drop witnesses."""
+    with reporting(as_json):
+        settings = WalletSettings.load(data_dir)
+        data, text = settings.forget_witnesses(settings.trust_file)
+        emit(as_json, data, text)
 
 
 # -- credentials ----------------------------------------------------------------------------

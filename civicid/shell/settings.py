@@ -23,6 +23,7 @@ from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.errors import Code
 from civicid.files import read_bounded
 from civicid.keystore import write_private
+from civicid.ledger_client import forget_kept_policy, kept_policy_file
 from civicid.settings import DEFAULT_HOST, default_data_dir
 
 # The server limits are not written by ``rewrite``: a file holding today's defaults would keep
@@ -236,3 +237,20 @@ class WitnessedLedger(FileSettings):
             return CheckpointPolicy(max_age=self.checkpoint_max_age)
         path = self.data_dir / self.witness_policy  # an absolute path stays itself
         return CheckpointPolicy.load(path, max_age=self.checkpoint_max_age)
+
+    def forget_witnesses(self, trust_file: Path) -> tuple[dict[str, Any], str]:
+        """Forget the witness policy the client of ``trust_file`` kept (``forget-witnesses``):
+        the one way to let it trust the ledger's signature alone again. What was done, as
+        data and as a line to print."""
+        path = kept_policy_file(trust_file)
+        forgotten = forget_kept_policy(trust_file)
+        named = None if self.witness_policy is None else str(self.witness_policy)
+        data = {"forgotten": forgotten, "file": str(path), "witness_policy": named}
+        if not forgotten:
+            return data, f"no witness policy was kept ({path}): nothing to forget"
+        if self.witness_policy is not None:
+            return data, (
+                f"forgot {path}; witness_policy is set ({named}): it is kept"
+                " again at the next checkpoint accepted"
+            )
+        return data, f"forgot {path}: from now on the ledger's signature alone is trusted"

@@ -21,7 +21,7 @@ from civicid import sdjwt
 from civicid.errors import Error
 from civicid.files import read_bounded
 from civicid.http import HttpClient
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import LedgerClient, check_kept_policy
 from civicid.names import languages_from_environment
 from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
@@ -123,6 +123,9 @@ class Wallet:
 
     @classmethod
     def open(cls, settings: WalletSettings, passphrase: str, **options: Any) -> Wallet:
+        # A wallet that ran under a witness policy and is given none (a lost wallet.toml)
+        # stops here, not at its first question to the ledger: ``witness_policy_lost``.
+        check_kept_policy(settings.trust_file, settings.checkpoint_policy())
         return cls(settings, Store.open(settings.store_path, passphrase), **options)
 
     @classmethod
