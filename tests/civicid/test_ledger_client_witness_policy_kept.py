@@ -100,8 +100,8 @@ def trust_file(tmp_path: Path) -> Path:
 def test_the_policy_is_kept_beside_the_trust_file_when_a_checkpoint_is_accepted(
     trust_file: Path,
 ) -> None:
-    kept = trust_file.with_name("checkpoint" + KEPT_POLICY_SUFFIX)
-    assert kept_policy_file(trust_file) == kept
+    kept = trust_file.with_name("checkpoint.witness-policy")
+    assert kept_policy_file(trust_file) == kept and KEPT_POLICY_SUFFIX == ".witness-policy"
     assert kept.read_text() == policy().witnesses.to_text() == policy_text()
     assert os.stat(kept).st_mode & 0o777 == 0o600
     assert read_kept_policy(trust_file) == policy_text()
@@ -247,10 +247,11 @@ def test_a_record_at_its_bound_is_read_past_it_is_not(trust_file: Path, extra: i
     text = policy_text().encode()
     kept.write_bytes(text + b"\n" * (MAX_KEPT_POLICY_BYTES + extra - len(text)))
     error = refused(WITNESS_POLICY_RECORD_INVALID, trust_file, policy())
+    assert "forget-witnesses" in error.message  # what to do, for either
     if extra:
         assert f"exceeds {MAX_KEPT_POLICY_BYTES} bytes" in error.message
     else:  # read whole, and judged for what it holds
-        assert "exceeds" not in error.message
+        assert "exceeds" not in error.message and "not a policy this client kept" in error.message
 
 
 @pytest.mark.parametrize("kind", ["named pipe", "directory", "dangling link"])
@@ -266,11 +267,17 @@ def test_a_record_that_is_no_file_is_refused_at_once(trust_file: Path, kind: str
     with pytest.raises(Error) as caught:
         client(trust_file, policy())
     assert WITNESS_POLICY_RECORD_INVALID.matches(caught.value), caught.value
-    assert str(kept) in caught.value.message
+    told = "cannot read" if kind == "dangling link" else f"is not a regular file (a {kind})"
+    assert f"{kept} {told}" in caught.value.message or f"{told} {kept}" in caught.value.message
 
 
-def test_forgetting_is_the_way_to_trust_the_ledger_alone_again(trust_file: Path) -> None:
+def test_forgetting_is_the_way_to_trust_the_ledger_alone_again(
+    trust_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[Path] = []
+    monkeypatch.setattr(ledger_client, "fsync_directory", synced.append)
     assert forget_kept_policy(trust_file) is True
+    assert synced == [trust_file.parent]  # the removal made durable
     assert not os.path.lexists(kept_policy_file(trust_file))
     assert forget_kept_policy(trust_file) is False
     loose = client(trust_file)
