@@ -342,7 +342,7 @@ def repair(
         finally:
             store.close()
         findings = store.findings
-        dropped = snapshot.exists()
+        dropped = os.path.lexists(snapshot)  # a link to nothing too
         if dropped and not dry_run:
             snapshot.unlink()
         data = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,6 @@ from typing import Any, Final
 
 from civicid.checkpoint import Checkpoint, NoteSigner
 from civicid.errors import INTERNAL_ERROR, Error
-from civicid.files import open_regular
 from civicid.merkle import PROOF_OUT_OF_RANGE, leaf_hash
 from civicid.statemap import RefusedMap, StateMap, extension_line
 from civicid.transaction import GENESIS, Transaction
@@ -34,7 +32,6 @@ from ledger.errors import (
     ENTRY_NOT_FOUND,
     GENESIS_ONLY_BY_INIT,
     LEDGER_KEY_MISMATCH,
-    STATE_SNAPSHOT_INVALID,
     STORE_FAILED,
     STORE_READONLY,
 )
@@ -174,9 +171,7 @@ class Ledger:
         progress: Progress | None = None,
     ) -> Ledger:
         snapshot = directory / snapshots.FILE
-        if os.path.lexists(snapshot):
-            # A named pipe in its place would block its reader for ever: one line instead.
-            os.close(open_regular(snapshot, os.O_RDONLY, STATE_SNAPSHOT_INVALID))
+        snapshots.check_file(snapshot)
         # The snapshot is prepared while other processes walk log.dat (``startup.Early``).
         early = startup.Early(directory / "log.dat", snapshot)
         store = FileLogStore(directory, readonly=readonly, create=create, meanwhile=early)

@@ -45,6 +45,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import logging
 import os
 import pickle
 import struct
@@ -58,6 +59,7 @@ from civicid.checkpoint import Checkpoint, NoteSigner, NoteVerifier, open_checkp
 from civicid.did import DID
 from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
+from civicid.files import open_regular
 from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.statemap import StateMap, map_key, map_value, root_in
 from civicid.type_metadata import check_metadata
@@ -72,6 +74,8 @@ from ledger.state import (
     State,
     TypeVersion,
 )
+
+log = logging.getLogger("civicid.ledger")
 
 FILE: Final = "state.snapshot"
 # 3: a status list version carries its revoked and suspended counts.
@@ -279,6 +283,24 @@ def _signed(raw: bytes, *, vkey: str, origin: str) -> tuple[int, bytes, int, int
     if not size_line.isdigit():
         raise STATE_SNAPSHOT_INVALID("the snapshot's signed size is malformed")
     return int(size_line), signed_digest, start + length, FORMATS[magic]
+
+
+def check_file(path: Path) -> None:
+    """Refuse at once a snapshot path that is no regular file (``state_snapshot_invalid``):
+    reading a named pipe would wait for a writer for ever, and the next snapshot's rename
+    cannot replace a directory. A link to nothing is a missing snapshot, passed over as a
+    deleted one is (said in the log): the state is derived from the log and rebuilt from it,
+    and the next snapshot's rename replaces the link itself."""
+    if not os.path.lexists(path):
+        return
+    try:
+        os.close(open_regular(path, os.O_RDONLY, STATE_SNAPSHOT_INVALID))
+    except FileNotFoundError:  # lexists saw the link; what it names is not there
+        log.warning(
+            "%s is a link to nothing: passed over as a missing snapshot (the state is "
+            "rebuilt from the log; the next snapshot replaces the link)",
+            path,
+        )
 
 
 def signed_size(path: Slot, *, vkey: str, origin: str) -> int | None:

@@ -6,6 +6,7 @@ acknowledged entries are gone, and opening refuses."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,16 @@ from civicid.errors import Error
 from ledger import snapshot as snapshots
 from ledger.setup import initialize, open_ledger
 from tests.ledger.conftest import World
-from tests.ledger.snapshots import opened_with, populate, reopen, snapshot_file
+from tests.ledger.snapshots import (
+    answers,
+    full_replay,
+    log_digest,
+    opened_with,
+    populate,
+    reopen,
+    snapshot_file,
+)
+from tests.ledger.test_cli import civicid
 
 NOTE_START = len(snapshots.MAGIC) + snapshots.NOTE_LENGTH.size
 
@@ -94,3 +104,34 @@ def test_longer_than_the_log(world: World, tmp_path: Path) -> None:
     assert info.value.code == "store_truncated", info.value
     assert "(state.snapshot)" in info.value.message
     assert snapshot_file(world).read_bytes() == newer  # the witness is kept
+
+
+def test_a_link_to_nothing_is_a_missing_one_said_in_the_log(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Passed over as a deleted snapshot is, not a failure to retry (``file_access_failed``):
+    the state is rebuilt from the log, and the next snapshot's rename replaces the link."""
+    written(world)
+    world.ledger.close()
+    path = snapshot_file(world)
+    path.unlink()
+    expected, log = full_replay(world), log_digest(world)
+    path.symlink_to(path.parent / "gone.snapshot")
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == 0 and world.ledger.snapshot_refused is None
+    assert f"{path} is a link to nothing: passed over as a missing snapshot" in caplog.text
+    assert log_digest(world) == log
+    assert answers(world.ledger) == expected
+
+
+def test_the_commands_pass_a_link_to_nothing_over_and_repair_drops_it(tmp_path: Path) -> None:
+    code, out, _ = civicid("ledger", "init", "--data-dir", str(tmp_path))
+    assert code == 0, out
+    path = tmp_path / "ledger" / snapshots.FILE
+    path.unlink(missing_ok=True)
+    path.symlink_to(tmp_path / "nowhere")
+    code, out, err = civicid("ledger", "info", "--data-dir", str(tmp_path))
+    assert code == 0, err
+    code, out, err = civicid("ledger", "repair", "--data-dir", str(tmp_path))
+    assert code == 0 and "dropped the state snapshot" in out, (out, err)
+    assert not os.path.lexists(path)
