@@ -27,11 +27,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from benchmarks.issuer_floor import serve_floor
 from benchmarks.issuer_profile import breakdown, profiling, render_threads
 from benchmarks.issuer_profile import render as render_profile
 from benchmarks.loadgen import Connection, cpu_seconds
@@ -53,6 +55,7 @@ ROOT = Path(__file__).parents[1]
 TYPES = ROOT / "examples" / "types"
 VCT = "https://civicid.example/vct/national-id"
 CONFIG = "national-id"
+CLAIMS = "national-id.claims.json"
 JSON_TYPE = "application/json"
 TARGET = 500  # issuances/s end to end over HTTP, load generator on the same 2 cores
 CPU_TARGET_MS = 1.5  # the issuer server's CPU per issuance (its cryptography is ~0.5 ms)
@@ -159,6 +162,58 @@ async def issue_one(
     assert len(issued) == len(keys) and all(c["credential"].endswith("~") for c in issued)
 
 
+class Recording(Connection):
+    """A connection that keeps each answer it reads, by method and path."""
+
+    answers: list[tuple[str, str, int, str]]
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        content_type: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        status, answer = await super().send(method, path, body, content_type, headers)
+        self.answers.append((method, path, status, answer.decode("utf-8")))
+        return status, answer
+
+
+def record_answers(port: int, api_key: str, aud: str, batch: int, into: Path) -> None:
+    """One issuance's four answers from the server on ``port``, written to ``into`` (JSON)."""
+
+    async def main() -> None:
+        conn = Recording(*await asyncio.open_connection("127.0.0.1", port))
+        conn.answers = []
+        body = {"configuration": CONFIG, "record": "B-recorded", "claims": load(CLAIMS)}
+        keys = [PrivateKey.generate() for _ in range(batch)]
+        await issue_one(conn, api_key, json.dumps(body).encode(), keys, aud)
+        conn.writer.close()
+        into.write_text(json.dumps(conn.answers), "utf-8")
+
+    asyncio.run(main())
+
+
+def floor_seconds(port: int, api_key: str, opts: Options) -> float:
+    """Server CPU seconds per issuance of a bare echo of the same four round trips, answered
+    with the issuer's own answers (``issuer_floor``): what the sockets and the event loop
+    cost on this machine before any HTTP server does anything."""
+    with tempfile.TemporaryDirectory(prefix="civicid-issuer-floor-") as scratch:
+        answers = Path(scratch) / "answers.json"
+        record_answers(port, api_key, PUBLIC_URL, opts.batch, answers)
+        floor_port = free_port()
+        echo = serve_floor(answers, floor_port, ROOT)
+        try:
+            _, cpu, _ = end_to_end(
+                floor_port, api_key, PUBLIC_URL, opts.issuances, opts.clients, echo.pid, opts.batch
+            )
+        finally:
+            echo.terminate()
+            echo.wait(timeout=30)
+    return cpu
+
+
 def end_to_end(
     port: int,
     api_key: str,
@@ -175,7 +230,7 @@ def end_to_end(
     ``warm``: a few issuances per client first, outside the window."""
     # A wallet's holder keys, one per copy of a batch; each connection is one wallet.
     keys = [[PrivateKey.generate() for _ in range(batch)] for _ in range(clients)]
-    claims = load("national-id.claims.json")
+    claims = load(CLAIMS)
 
     async def client(n: int, count: int) -> None:
         conn = Connection(*await asyncio.open_connection("127.0.0.1", port))
@@ -378,6 +433,7 @@ def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[R
         opts.profile,
     )
     crypto = crypto_seconds(opts.batch, opts.crypto_seconds)
+    floor = floor_seconds(port, api_key, opts)
     cpu_ms = cpu * 1000
     rows = [
         Row(
@@ -405,6 +461,20 @@ def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[R
             "ms",
         ),
         Row(PART, "server CPU per issuance / its cryptography alone", cpu / crypto, "x"),
+        Row(
+            PART,
+            "floor: a bare echo server's CPU for the same four round trips (sockets, event loop)",
+            floor * 1000,
+            "ms",
+        ),
+        Row(
+            PART,
+            "floor + cryptography: the least an issuance can cost here",
+            (floor + crypto) * 1000,
+            "ms",
+        ),
+        Row(PART, "server CPU per issuance / (floor + cryptography)", cpu / (floor + crypto), "x"),
+        Row(PART, "server CPU per issuance above that least", (cpu - floor - crypto) * 1000, "ms"),
         Row(PART, "load generator (wallet + clerk) CPU per issuance", generator * 1000, "ms"),
         Row(
             PART,
