@@ -32,14 +32,15 @@ ERROR_BASE: Final = "https://www.w3.org/ns/did#"
 DID_SYNTAX: Final = re.compile(
     r"^did:[a-z0-9]+:(?:[A-Za-z0-9._-]|%[0-9A-Fa-f]{2}|:)*[A-Za-z0-9._-]$"
 )
-# Rendered results kept (~1.5 KB each, ~20,000 of them): the hot DIDs (the agencies and
-# desks verifiers resolve again and again) answered without reading their entries. With the
-# results with proofs below, 64 MiB at most: a 1M-entry ledger serves in ~880 MiB without
-# them, and must stay under 1 GiB with them full.
-MAX_RESULT_BYTES: Final = 32 * 1024 * 1024
-# Rendered results with proofs of the checkpoint served (14-16 KB each, ~2,000 of them: four
-# entries with their inclusion proofs), rendered once per checkpoint rather than per request.
-MAX_PROVEN_BYTES: Final = 32 * 1024 * 1024
+# Rendered results kept, plain (~1.5 KB each) and with proofs (14-16 KB: four entries with
+# their inclusion proofs, rendered once per checkpoint rather than per request), in one
+# budget: the hot DIDs (the agencies and desks verifiers resolve again and again) answered
+# without reading their entries. A 1M-entry ledger serves in ~900 MiB without them and must
+# stay under 1 GiB with them full (960 MiB measured after the load). One budget rather than
+# 32 MiB each: a kind takes what the other leaves unused (a 20k ledger's 4,500 plain answers
+# are 7 MiB, where 32 MiB held half its answers with proofs), and when both are full each
+# holds about half, as two bounds of half did (``Budget``).
+MAX_KEPT_BYTES: Final = 64 * 1024 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
@@ -48,6 +49,8 @@ JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 b64: Final = partial(binascii.b2a_base64, newline=False)
 # The result's resolution metadata when it has a document (``json.dumps`` of it).
 DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
+# ``iso``'s format (RFC 3339, UTC, whole seconds).
+ISO_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 # Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
 MAX_ROLES: Final = 64
 # What the ledger answers while it cannot serve proofs (``StorageError``), on every route.
@@ -65,10 +68,9 @@ SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
 def iso(ts: int) -> str:
     """``versionTime`` and friends: an XML Schema dateTime in UTC (RFC 3339 profile), as
     ``civicid.times.rfc3339`` writes it (a test holds them equal), without a datetime made
-    and formatted per call: a ledger's times are NumericDates from 1970 to 9999."""
-    t = time.gmtime(ts)
-    date = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
-    return f"{date}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}Z"
+    and formatted per call, in one C call: a ledger's times are NumericDates from 1970 to
+    9999, whose years ``%Y`` writes in four digits."""
+    return time.strftime(ISO_FORMAT, time.gmtime(ts))
 
 
 def parse_version_time(text: str) -> int:
@@ -103,20 +105,54 @@ def error_result(error: Error) -> Resolution:
     return Resolution(status, json.dumps(result).encode())
 
 
-class Kept:
-    """Rendered answers by key, ``limit`` bytes of them at most, the least recently answered
-    let go first: a DID asked again and again (an agency's, a desk's) stays kept while a
-    pass over more DIDs than fit goes through, where letting the oldest go first made it
-    rendered again once per pass. An ``OrderedDict``, whose oldest is let go at once: a
-    dict's first key is found past every key let go before it (each answer put into a full
-    one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs so)."""
+class Budget:
+    """One bound in bytes on the answers of several ``Kept``: a put that would pass it lets
+    go of the least recently answered of the ``Kept`` holding the most bytes, so that a kind
+    takes what the others leave unused, and kinds all full share it about evenly (a pass of
+    answers with proofs, ten times the size of plain ones, does not push the plain out)."""
 
-    __slots__ = ("answers", "limit", "size")
+    __slots__ = ("limit", "members", "size")
 
     def __init__(self, limit: int) -> None:
-        self.answers: OrderedDict[Any, bytes] = OrderedDict()
         self.limit = limit
-        self.size = 0  # the answers' bytes
+        self.size = 0  # the bytes of every member's answers
+        self.members: list[Kept] = []
+
+    def make_room(self, needed: int) -> None:
+        """Let go of answers until ``needed`` more bytes fit (``needed <= limit``)."""
+        members = self.members
+        while self.size + needed > self.limit:
+            max(members, key=_held).let_go()
+
+
+def _held(kept: Kept) -> int:
+    return kept.size
+
+
+class Kept:
+    """Rendered answers by key, within their ``Budget`` (their own, of ``limit`` bytes, or
+    one shared), the least recently answered let go first: a DID asked again and again (an
+    agency's, a desk's) stays kept while a pass over more DIDs than fit goes through, where
+    letting the oldest go first made it rendered again once per pass. An ``OrderedDict``,
+    whose oldest is let go at once: a dict's first key is found past every key let go before
+    it (each answer put into a full one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs
+    so)."""
+
+    __slots__ = ("answers", "budget", "size")
+
+    def __init__(self, budget: Budget | int) -> None:
+        self.answers: OrderedDict[Any, bytes] = OrderedDict()
+        self.budget = budget if isinstance(budget, Budget) else Budget(budget)
+        self.budget.members.append(self)
+        self.size = 0  # this one's answers' bytes
+
+    @property
+    def limit(self) -> int:
+        return self.budget.limit
+
+    @limit.setter
+    def limit(self, limit: int) -> None:
+        self.budget.limit = limit
 
     def get(self, key: Any) -> bytes | None:
         body = self.answers.get(key)
@@ -125,15 +161,22 @@ class Kept:
         return body
 
     def put(self, key: Any, body: bytes) -> None:
-        if key in self.answers or len(body) > self.limit:
+        budget = self.budget
+        if key in self.answers or len(body) > budget.limit:
             return
-        answers = self.answers
-        while answers and self.size + len(body) > self.limit:
-            self.size -= len(answers.popitem(last=False)[1])
-        answers[key] = body
+        budget.make_room(len(body))
+        self.answers[key] = body
         self.size += len(body)
+        budget.size += len(body)
+
+    def let_go(self) -> None:
+        """Let go of the least recently answered."""
+        freed = len(self.answers.popitem(last=False)[1])
+        self.size -= freed
+        self.budget.size -= freed
 
     def clear(self) -> None:
+        self.budget.size -= self.size
         self.answers.clear()
         self.size = 0
 
@@ -141,11 +184,12 @@ class Kept:
 class Resolver:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        self.kept = Budget(MAX_KEPT_BYTES)
         # Results by (selected, latest) version's leaf hash: fixed once both are logged.
-        self.results = Kept(MAX_RESULT_BYTES)
+        self.results = Kept(self.kept)
         # Results with proofs by the selected version's leaf hash, of the checkpoint in
         # ``_proven_for`` (its tree size and note) only.
-        self.proven = Kept(MAX_PROVEN_BYTES)
+        self.proven = Kept(self.kept)
         self._proven_for: tuple[int, str] = (-1, "")
         self._checkpoint_json = b""  # json.dumps of ``_proven_for``'s checkpoint
 

@@ -60,6 +60,8 @@ SPLICEABLE: Final = b"{}[],:truefalsn"
 BODY_HEAD: Final = b'{"body":{"did":"'
 THEN_DOCUMENT: Final = b'","document":'
 _decoder = json.JSONDecoder()
+# base64url's alphabet to base64's, as ``base64.urlsafe_b64decode`` translates it.
+URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
 # Distinct runs of structure between two strings of a document kept spaced (``_Spaced``): a
 # few dozen in practice (``":"``, ``"],"``, ``"}]}"``...); a document nested oddly cannot
 # grow it past this.
@@ -88,13 +90,16 @@ def logged_document_json(entry: bytes) -> bytes | None:
     test holds them equal to ``json.dumps`` of ``logged_document``). Only the document is
     parsed (to find where it ends and that it is one), from where a payload that names its
     DID first and then its document puts it (``BODY_HEAD``); any other is read in full."""
-    parts = entry.split(b".")
-    if len(parts) != 3:
+    # The payload between the JWS's two dots, found rather than split out (a copy of the
+    # whole entry less), decoded as ``base64.urlsafe_b64decode`` decodes, without its wrapper.
+    first = entry.find(b".")
+    second = entry.find(b".", first + 1)
+    if first < 0 or second < 0 or entry.find(b".", second + 1) >= 0:
         return None
-    payload = parts[1]
+    payload = entry[first + 1 : second]
     try:
-        text = base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4))
-    except (binascii.Error, ValueError):
+        text = binascii.a2b_base64(payload.translate(URLSAFE) + b"=" * (-len(payload) % 4))
+    except binascii.Error:
         return None
     close = text.find(b'"', len(BODY_HEAD), MAX_DOCUMENT_OFFSET)
     start = close + len(THEN_DOCUMENT)

@@ -16,6 +16,7 @@ from civicid.encoding import b64_decode
 from civicid.merkle import leaf_hash, verify_inclusion
 from ledger import resolution
 from ledger.app import create_app
+from ledger.log import View
 from ledger.resolution import Resolver
 from ledger.routes import resolution as resolution_routes
 from ledger.settings import LedgerSettings
@@ -175,13 +176,11 @@ def test_answers_with_proofs_are_the_bytes_json_makes(world: World) -> None:
     assert json.loads(resolver.entry_json(0, size, b""))["transaction"] == ""
 
 
-@pytest.mark.parametrize(
-    "bound, kept, with_proof",
-    [("MAX_PROVEN_BYTES", "proven", True), ("MAX_RESULT_BYTES", "results", False)],
-)
+@pytest.mark.parametrize("kept, with_proof", [("proven", True), ("results", False)])
 def test_the_rendered_answers_kept_stay_within_their_bound(
-    world: World, monkeypatch: pytest.MonkeyPatch, bound: str, kept: str, with_proof: bool
+    world: World, monkeypatch: pytest.MonkeyPatch, kept: str, with_proof: bool
 ) -> None:
+    bound = "MAX_KEPT_BYTES"
     dids = [world.register().did for _ in range(4)]
     sizes = [len(Resolver(world.ledger).resolve(did, with_proof=with_proof).body) for did in dids]
     limit = max(sizes) * 2 + min(sizes) // 2  # two answers fit, never three
@@ -200,6 +199,61 @@ def test_the_rendered_answers_kept_stay_within_their_bound(
     resolver = Resolver(world.ledger)
     assert json.loads(resolver.resolve(dids[0], with_proof=with_proof).body)["didDocument"]
     assert not getattr(resolver, kept).answers  # larger than the bound: not kept
+
+
+def test_both_kinds_of_answer_share_one_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plain answers and answers with proofs are kept within one bound: either takes what the
+    other leaves unused, and a put into a full one lets go of the kind holding more bytes."""
+    dids = [world.register().did for _ in range(6)]
+    probe = Resolver(world.ledger)
+    proven_size = max(len(probe.resolve(did, with_proof=True).body) for did in dids)
+    plain_size = max(len(probe.resolve(did).body) for did in dids)
+    assert proven_size > 3 * plain_size
+    limit = 3 * proven_size + plain_size // 2
+    monkeypatch.setattr(resolution, "MAX_KEPT_BYTES", limit)
+    resolver = Resolver(world.ledger)
+    assert resolver.results.budget is resolver.proven.budget is resolver.kept
+    for did in dids[:3]:  # three with proofs fill it: no plain answer kept, none asked
+        resolver.resolve(did, with_proof=True)
+    assert len(resolver.proven.answers) == 3 and resolver.proven.size > 2 * proven_size
+    resolver.resolve(dids[0])  # the kind holding more lets go: the oldest with proofs
+    assert len(resolver.results.answers) == 1 and len(resolver.proven.answers) == 2
+    oldest = next(iter(resolver.proven.answers.values()))
+    assert json.loads(oldest)["didDocument"]["id"] == dids[1]
+    for did in dids:  # plain answers take the room the proofs left, then their own
+        resolver.resolve(did)
+        assert resolver.results.size + resolver.proven.size == resolver.kept.size <= limit
+    assert len(resolver.results.answers) == len(dids)
+    assert resolver.proven.size + resolver.results.size == resolver.kept.size
+    resolver.proven.clear()  # a new checkpoint: its bytes are free again
+    assert (
+        resolver.kept.size
+        == resolver.results.size
+        == sum(map(len, resolver.results.answers.values()))
+    )
+
+
+def test_a_cosigned_checkpoint_of_the_same_size_is_the_one_proofs_are_against(
+    world: World, http: TestClient
+) -> None:
+    """A view served anew at the same size (its note with more cosignatures) is what an
+    answer with proofs names from then on; the plain answer, which names no checkpoint, stays."""
+    agency = world.register()
+    path = f"/1.0/identifiers/{agency.did}"
+    plain = http.get(path).content
+    before = http.get(path, params={"withProof": "true"}).json()
+    view = world.ledger.view
+    assert before["didResolutionMetadata"]["proof"]["checkpoint"] == view.checkpoint
+    cosigned = view.checkpoint + "\u2014 witness.example AAAA\n"
+    world.ledger.serve(View(view.size, cosigned, view.statemap))
+    after = http.get(path, params={"withProof": "true"}).json()
+    assert after["didResolutionMetadata"]["proof"]["checkpoint"] == cosigned
+    del after["didResolutionMetadata"]["proof"]["checkpoint"]
+    del before["didResolutionMetadata"]["proof"]["checkpoint"]
+    assert after == before  # the same size: the same entries and proofs
+    assert http.get(path).content == plain
 
 
 @pytest.mark.parametrize("kept", ["proven", "results"])
