@@ -73,6 +73,14 @@ def too_large(max_bytes: int) -> Error:
     return REQUEST_HEAD_TOO_LARGE(f"the request head is over {max_bytes} bytes")
 
 
+def framing_too_large(max_bytes: int) -> Error:
+    """A chunked body's framing (a size line with its extensions, or the trailer section,
+    whose fields are header fields) held to a head's cap: ``RequestLines.overflowed``."""
+    return REQUEST_HEAD_TOO_LARGE(
+        f"a chunk's size line or the trailer section is over {max_bytes} bytes"
+    )
+
+
 def target_served(target: bytes, method: bytes) -> bool:
     """Whether ``target`` is a path, or ``*`` with OPTIONS (RFC 9112 §3.2.1, §3.2.4), with no
     fragment: a fragment is the client's own (RFC 9110 §4.2.5, never sent), and a target
@@ -112,11 +120,18 @@ class RequestLines:
     framing (a Content-Length, or chunked) where the next request begins. The parser has
     read each head and body by the same framing (it refuses what it cannot frame), so the
     next request's place is known exactly; a chunked body is followed chunk by chunk. Only
-    the bytes from the next unread place on are kept (at most a head and one read)."""
+    the bytes from the next unread place on are kept (at most a head and one read).
 
-    __slots__ = ("_at", "_chunked", "_data", "_lost", "_skip")
+    A chunk's size line (with its extensions) or a trailer section longer than ``max_bytes``
+    is not kept: ``overflowed`` says so, and the server refuses the request. Kept, an endless
+    one was copied and searched again at every read, the event loop's time growing with the
+    square of what one client sent."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_at", "_chunked", "_data", "_lost", "_skip", "max_bytes", "overflowed")
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.overflowed = False  # a size line or trailer section ran past ``max_bytes``
         self._data = b""  # bytes received from the next place to read on (at ``_at``)
         self._at = 0  # that place: a request's first byte, or a chunk's size line
         self._skip = 0  # body bytes still to come before that place
@@ -124,6 +139,8 @@ class RequestLines:
         self._lost = False  # a chunked body's framing could not be followed
 
     def received(self, data: bytes) -> None:
+        if self._lost:
+            return  # every later request is refused: nothing more is worth keeping
         if self._skip:
             if len(data) <= self._skip:
                 self._skip -= len(data)
@@ -190,6 +207,9 @@ class RequestLines:
             at, self._chunked = end + 4, False
             break
         self._at = at
+        if self._chunked and len(data) - at > self.max_bytes:  # a line or trailers unended
+            self.overflowed = self._lost = True
+            self._data, self._at = b"", 0
 
 
 class StrictHeads(ReceiveBuffer):

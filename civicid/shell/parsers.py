@@ -32,6 +32,7 @@ from civicid.shell.heads import (
     StrictConnection,
     coding_refused,
     framing_refused,
+    framing_too_large,
     line_refused,
     target_refused,
     target_served,
@@ -114,7 +115,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._head_bytes = 0  # received towards the next request head, not yet complete
         self._in_body = False  # a request's head is complete, its body not yet
         self._refused: Error | None = None  # a head refused while an answer was in flight
-        self._lines = RequestLines()  # where each request begins, to read its line as sent
+        self._lines = RequestLines(self.max_header_bytes)  # where each request begins, as sent
 
     def _busy(self) -> bool:
         """A request is in flight: its head is complete and its answer is not."""
@@ -126,8 +127,12 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         if not self._in_body:
             self._head_bytes += len(data)
         self._lines.received(data)
-        super().data_received(data)  # a head completed in here resets the count
+        if not self._lines.overflowed:
+            super().data_received(data)  # a head completed in here resets the count
         if self.transport.is_closing():
+            return
+        if self._lines.overflowed:  # followed no further: the request is refused at once
+            self._refuse(framing_too_large(self.max_header_bytes))
             return
         if self._head_bytes > self.max_header_bytes:
             self._refuse_head()

@@ -9,6 +9,7 @@ import pytest
 
 from civicid.shell.heads import MAX_EMPTY_LINES, RequestLines
 
+MAX_BYTES = 16 * 1024  # the servers' default cap on a head
 BODY = b"0\r\n\r\nGET  / HTTP/1.1\r\n\r\n"  # a last chunk, an empty line, a bad request line
 REQUESTS = [
     b"GET /a HTTP/1.1\r\nhost: x\r\n\r\n",
@@ -25,7 +26,7 @@ class Reader:
     """httptools with ``RequestLines`` asked at each head, as the server asks it."""
 
     def __init__(self) -> None:
-        self.lines = RequestLines()
+        self.lines = RequestLines(MAX_BYTES)
         self.parser = httptools.HttpRequestParser(self)
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
@@ -102,7 +103,28 @@ def test_empty_lines_before_a_request_line_are_skipped_up_to_the_bound(piece: in
 
 
 def test_a_chunk_size_that_cannot_be_followed_fails_every_later_request() -> None:
-    lines = RequestLines()
+    lines = RequestLines(MAX_BYTES)
     lines.received(b"POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n")
     assert lines.sent_as(b"POST", b"/c", "1.1", None)
+    assert not lines.sent_as(b"GET", b"/", "1.1", 0)
+
+
+@pytest.mark.parametrize(
+    "start, pending",
+    [(b"3;x=", b"3;x="), (b"3\r\nabc\r\n0\r\nx-t: ", b"0\r\nx-t: ")],
+    ids=["size-line", "trailer-section"],
+)
+def test_a_size_line_or_trailer_section_is_kept_up_to_the_cap_and_no_further(
+    start: bytes, pending: bytes
+) -> None:
+    """Up to ``max_bytes`` of a size line or trailer section still coming are kept; one byte
+    more and nothing is, ``overflowed`` says so, and no later request is taken as sent."""
+    lines = RequestLines(64)
+    lines.received(b"POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n")
+    assert lines.sent_as(b"POST", b"/c", "1.1", None)
+    lines.received(start + b"a" * (64 - len(pending)))
+    assert not lines.overflowed
+    lines.received(b"a")
+    assert lines.overflowed
+    lines.received(b"a" * 1_000_000 + b"\r\n\r\nGET / HTTP/1.1\r\nhost: x\r\n\r\n")
     assert not lines.sent_as(b"GET", b"/", "1.1", 0)

@@ -154,6 +154,22 @@ def test_a_body_at_the_cap_is_read_one_past_it_refused(
             refused(head + b"\r\n\r\n" + body, 413, "request_body_too_large")
 
 
+@pytest.mark.parametrize(
+    "framing",
+    [b"3;x=" + b"a" * 2 * CAP, b"3\r\nabc\r\n0\r\nx-t: " + b"a" * 2 * CAP],
+    ids=["chunk-extension", "trailer-section"],
+)
+def test_a_chunk_size_line_or_trailer_section_past_the_cap_is_refused(
+    target: Target, framing: bytes
+) -> None:
+    """A chunk's size line or trailer section that does not end: refused once past the head's
+    cap, not kept to the body's deadline (kept, each read was copied and searched again with
+    all before it, and one client held a service's event loop for seconds)."""
+    with socket.create_connection(target.address(), timeout=PATIENCE) as sock:
+        sock.sendall(POST + b"transfer-encoding: chunked\r\n\r\n" + framing)
+        refused(closed_by_server(sock), 431, "request_head_too_large")
+
+
 def head_of(size: int) -> bytes:
     """A GET whose head (line, headers and the blank line) is ``size`` bytes."""
     start = b"GET /health HTTP/1.1\r\nhost: x\r\nx-pad: "
