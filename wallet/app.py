@@ -8,22 +8,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 
 from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
+from wallet.screens.error import ErrorModal
 from wallet.screens.help import HelpScreen
 from wallet.screens.task import stale
 from wallet.settings import WalletSettings
 
 # How often the app asks the wallet whether it has idled long enough to lock.
 IDLE_POLL_SECONDS: Final = 1.0
+
+
+def forget_secrets(screens: Iterable[Screen[Any]]) -> None:
+    """Empty every field shown as dots (a passphrase, a transaction code) on the screens a
+    lock covers: what was typed there is not kept behind the lock, in memory or on screen."""
+    for screen in screens:
+        for field in screen.query(Input):
+            if field.password:
+                field.clear()
 
 
 class WalletApp(App[None]):
@@ -76,9 +87,13 @@ class WalletApp(App[None]):
         if wallet is None or not self.screen_stack or isinstance(self.screen, UnlockScreen):
             return
         if wallet.check_idle():
-            reason = "The wallet locked itself after a while without use."
-            self.locked_at = time.monotonic()
-            self.push_screen(UnlockScreen(self.settings, wallet, reason), self.resumed)
+            self.lock_over(wallet, "The wallet locked itself after a while without use.")
+
+    def lock_over(self, wallet: Wallet, reason: str) -> None:
+        """The unlock screen over whatever was shown, the secrets typed there forgotten."""
+        self.locked_at = time.monotonic()
+        forget_secrets(self.screen_stack)
+        self.push_screen(UnlockScreen(self.settings, wallet, reason), self.resumed)
 
     async def on_event(self, event: events.Event) -> None:
         # A person typing or clicking is using the wallet, whether or not the key reaches the
@@ -92,7 +107,11 @@ class WalletApp(App[None]):
 
     def resumed(self, _: Wallet | None) -> None:
         """Back to the screen the lock covered; one showing an answer it showed before the
-        lock shows its task fresh (``wallet.screens.task``)."""
+        lock shows its task fresh (``wallet.screens.task``), and a message shown over it
+        before the lock (a refusal, an error) is closed: it was read, or it is old news
+        that would read as new."""
+        while isinstance(self.screen, ErrorModal) and self.screen.shown_at <= self.locked_at:
+            self.pop_screen()
         screen = self.screen
         if stale(screen, self.locked_at):
             self.switch_screen(screen.fresh())
@@ -144,9 +163,7 @@ class WalletApp(App[None]):
     def action_lock(self) -> None:
         if self.wallet is not None and not self.wallet.locked:
             self.wallet.lock()
-            self.locked_at = time.monotonic()
-            reason = "Locked: your passphrase opens it again."
-            self.push_screen(UnlockScreen(self.settings, self.wallet, reason), self.resumed)
+            self.lock_over(self.wallet, "Locked: your passphrase opens it again.")
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -16,12 +16,14 @@ from civicid.did import DID
 from civicid.issuance_rules import RuleVersion
 from civicid.policy import Policy
 from cli.demo_rules import RULE, SENIOR, senior_rule
-from tests.wallet.conftest import NOW, made_up
+from tests.wallet.conftest import NOW, PASSPHRASE, made_up
 from wallet.app import WalletApp
 from wallet.errors import WALLET_RULE_MISMATCH
 from wallet.holder.by_rule import Applied, refused
 from wallet.holder.wallet import Wallet
+from wallet.screens.access import UnlockScreen
 from wallet.screens.apply import ApplyScreen
+from wallet.screens.cards import CardsScreen
 from wallet.screens.error import ADVICE, RULE_PUBLIC, ErrorModal
 
 SIZE = (80, 24)
@@ -187,3 +189,59 @@ async def test_issued_at_once_shows_the_new_card(
         assert said.startswith("Issued by rule senior-transit v1, verified.")
         assert screen.query_one("#received", OptionList).option_count == 1
         assert not screen.query_one("#ask").display
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_shown_before_the_lock_is_gone_after_unlocking(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal's message was read (or is old news): after the lock the task shows fresh,
+    not the old refusal over it as if the agency had just answered."""
+    monkeypatch.setattr(
+        wallet,
+        "apply",
+        lambda issuer, rule: refused(
+            version(), answer("predicates", "predicate_failed", "not met: age is at least 65")
+        ),
+    )
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        before = app.screen_stack[-2]
+        assert isinstance(app.screen, ErrorModal) and isinstance(before, ApplyScreen)
+        app.action_lock()
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen) and wallet.locked
+        await pilot.press(*PASSPHRASE, "enter")
+        await settle(pilot)
+        assert not wallet.locked
+        assert not any(isinstance(s, ErrorModal) for s in app.screen_stack)
+        after = app.screen
+        assert isinstance(after, ApplyScreen) and after is not before
+        assert after.query_one("#rule", Input).value == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CardsScreen)  # the stack as it was beneath
+
+
+@pytest.mark.asyncio
+async def test_an_error_shown_before_the_lock_is_closed_the_form_kept(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not an answer (the agency did not answer): the message goes, what was typed stays."""
+
+    def unreachable(issuer: str, rule: str) -> Applied:
+        raise WALLET_RULE_MISMATCH("the agency asked for more than its rule")
+
+    monkeypatch.setattr(wallet, "apply", unreachable)
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        before = app.screen_stack[-2]
+        assert isinstance(app.screen, ErrorModal) and isinstance(before, ApplyScreen)
+        app.action_lock()
+        await pilot.pause()
+        await pilot.press(*PASSPHRASE, "enter")
+        await settle(pilot)
+        assert app.screen is before
+        assert before.query_one("#rule", Input).value == RULE

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, Label, OptionList
 
 from tests.wallet.conftest import PASSPHRASE, Ticker, fast_settings, made_up
 from tests.wallet.test_app import SIZE, settle
@@ -20,6 +20,8 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.access import UnlockScreen
 from wallet.screens.cards import CardsScreen
 from wallet.screens.receive import ReceiveScreen
+from wallet.screens.settings import SettingsScreen
+from wallet.widgets.passphrase import hint
 
 pytestmark = pytest.mark.asyncio
 
@@ -141,3 +143,41 @@ async def test_typing_at_a_field_is_use_the_wallet_does_not_lock_under_it(
         app.lock_when_idle()
         await pilot.pause()
         assert wallet.locked and isinstance(app.screen, UnlockScreen)
+
+
+async def test_secrets_typed_in_the_settings_are_forgotten_when_it_locks(tmp_path: Path) -> None:
+    app, wallet, ticker = opened(tmp_path)
+    secrets = ("#old", "#new", "#again", "#backup-passphrase")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        for selector in secrets:
+            screen.query_one(selector, Input).value = "typed secret words"
+        await pilot.pause()
+        assert str(screen.query_one(".hint", Label).render()) != hint("")
+        await idle_lock(pilot, wallet, ticker)
+        # Gone while locked, not only once unlocked: behind the lock nothing of them is kept.
+        assert [screen.query_one(s, Input).value for s in secrets] == [""] * len(secrets)
+        await unlock(pilot)
+        assert app.screen is screen  # the same screen, the rest of it as it was
+        assert [screen.query_one(s, Input).value for s in secrets] == [""] * len(secrets)
+        assert screen.query_one("#ledger", Input).value == wallet.settings.ledger_url
+        assert str(screen.query_one(".hint", Label).render()) == hint("")
+
+
+async def test_a_transaction_code_typed_is_forgotten_when_it_locks(tmp_path: Path) -> None:
+    app, wallet, _ = opened(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        screen = app.screen
+        assert isinstance(screen, ReceiveScreen)
+        assert not wallet.locked
+        screen.query_one("#link", Input).value = "openid-credential-offer://half"
+        screen.query_one("#tx-code", Input).value = "493528"
+        app.action_lock()  # locked by hand (l, or the palette), not by idling
+        await pilot.pause()
+        await unlock(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#tx-code", Input).value == ""
+        assert screen.query_one("#link", Input).value == "openid-credential-offer://half"

@@ -116,6 +116,7 @@ class ApplyScreen(Screen[None]):
             self.query_one("#progress", Label).update("Type the agency's address and the rule.")
             return
         self.query_one("#ask", Button).disabled = True
+        self.answered_at = None
         self.busy("Checking the rule on the ledger, presenting what it asks for…")
         self.ask(issuer, rule)
 
@@ -130,6 +131,9 @@ class ApplyScreen(Screen[None]):
 
     def answered(self, applied: Applied) -> None:
         if not applied.issued:
+            # The agency's answer: once the wallet locks over it, unlocking shows this task
+            # fresh (wallet.screens.task), not the refusal as if it had just come.
+            self.answered_at = time.monotonic()
             self.failed(refusal(applied), refusal_title(applied))
             return
         self.answered_at = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar, Final
 
 from textual.app import ComposeResult
@@ -137,6 +138,7 @@ class ErrorModal(ModalScreen[None]):
         super().__init__(classes="modal")
         self.error = error
         self.heading = title
+        self.shown_at = time.monotonic()  # a lock after it makes it old news (wallet.app)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog error-dialog"):
