@@ -66,6 +66,9 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     until(page, "() => document.getElementById('qr').naturalWidth > 0")
     assert page.evaluate("document.activeElement.id") == "copy"
     assert page.locator("#link").inner_text().startswith("openid4vp://")
+    # While the code shows, the policy it asks for cannot be changed under it, nor a second
+    # code asked for beside it: "New check" is the way to another.
+    assert page.locator("#policy").is_disabled() and not page.locator("#go").is_visible()
     page.screenshot(path=str(shots / "desk-2-qr.png"), full_page=True)
     # Issued as the real issuer does (the parent object a Disclosure too), and a careless
     # wallet sends the given name besides: the page names only what the policy asked.
@@ -138,6 +141,8 @@ def test_a_condition_not_met_in_words(world: World, desk: Desk, page: Page, shot
     page.locator("#verdict.no").wait_for(timeout=15_000)
     reason = page.locator("#reason").inner_text()
     assert "predicate_failed" in reason and "is True" not in reason
+    # Which condition, in the reason itself: what the clerk tells the citizen.
+    assert "conditions. Not met: Resident: yes. (failed check" in reason, reason
     page.locator("#steps-box summary").click()
     failed = page.locator("#steps li.failed").inner_text()
     assert failed.endswith("not met: Resident: yes"), failed
@@ -157,3 +162,57 @@ def test_fits_a_phone_screen(world: World, desk: Desk, page: Page, shots: Path) 
     page.screenshot(path=str(shots / "desk-6-phone.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, width
+
+
+def test_an_expired_code_is_taken_away(world: World, desk: Desk, page: Page, shots: Path) -> None:
+    """Once the request expired its code can no longer be answered: it is no longer shown
+    (nobody scans it), the page says so, and the way on has the focus."""
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    page.locator("#qr").wait_for(state="visible")
+    desk.clock.now += 24 * 3600  # long past any request's lifetime
+    until(page, "() => document.getElementById('status').textContent.includes('expired')")
+    page.screenshot(path=str(shots / "desk-7-expired.png"), full_page=True)
+    status = page.locator("#status").inner_text()
+    assert "can no longer be used" in status, status
+    assert not page.locator("#qr").is_visible() and not page.locator("#link").is_visible()
+    assert not page.locator("#copy").is_visible()
+    assert page.evaluate("document.activeElement.id") == "cancel"
+    assert page.locator("#cancel").inner_text() == "Start a new check"
+    page.keyboard.press("Enter")
+    page.locator("#request").wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.id") == "policy"
+    assert page.locator("#go").is_visible() and page.locator("#policy").is_enabled()
+    assert page.locator("#cancel").inner_text() == "New check"
+
+
+def test_a_request_that_cannot_be_made_shows_no_old_code(
+    world: World, desk: Desk, page: Page, shots: Path
+) -> None:
+    """The desk service refuses a new request: the page says so beside the button, and the
+    previous request's code is not left on screen to be scanned."""
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    page.locator("#qr").wait_for(state="visible")
+    page.click("#cancel")
+    page.locator("#request").wait_for(state="hidden")
+    refusal = '{"error": "database_lost", "error_description": "the store cannot be reached"}'
+    page.route(
+        "**/requests",
+        lambda route: route.fulfill(status=503, content_type="application/json", body=refusal),
+    )
+    page.click("#go")
+    page.locator("#start-error").wait_for(state="visible")
+    page.screenshot(path=str(shots / "desk-8-not-created.png"), full_page=True)
+    said = page.locator("#start-error").inner_text()
+    assert said == "Could not create the request: the store cannot be reached. Try again.", said
+    assert not page.locator("#request").is_visible() and not page.locator("#qr").is_visible()
+    assert page.evaluate("document.activeElement.id") == "go"
+    assert page.locator("#policy").is_enabled()
+    assert contrast(page, "#start-error") >= MIN_CONTRAST
+    page.unroute("**/requests")
+    page.click("#go")  # the service answers again: the message goes, a new code comes
+    page.locator("#qr").wait_for(state="visible")
+    assert not page.locator("#start-error").is_visible()

@@ -96,18 +96,31 @@
     }
   }
 
-  // While a decision shows, the one way on is "Start a new check": the policy it was made
-  // for stays in view, but cannot be changed under it or asked again from here.
+  // While a code shows or a decision does, the one way on is "New check" / "Start a new
+  // check": the policy it was made for stays in view, but cannot be changed under it (the
+  // code would still ask for the other) or asked again from here.
   function choosing(allowed) {
     $("go").hidden = !allowed;
     $("policy").disabled = !allowed;
   }
 
+  // The code and link of the request shown: gone once it is over (expired, replaced, or
+  // its making failed), so that nobody scans a code that can no longer be answered.
+  function forgetCode() {
+    $("qr").removeAttribute("src");
+    $("qr").alt = "";
+    text("link", "");
+    show("code", false);
+  }
+
   function reset() {
     stopPolling();
     current = null;
+    forgetCode();
     show("request", false);
     show("result", false);
+    show("start-error", false);
+    $("cancel").textContent = "New check";
     choosing(true);
     $("go").disabled = false;
     $("policy").focus();
@@ -116,9 +129,13 @@
   async function start(event) {
     event.preventDefault();
     stopPolling();
+    current = null;
+    forgetCode();
+    show("request", false);
     show("result", false);
+    show("start-error", false);
     $("go").disabled = true;
-    text("status", "Creating the request…");
+    $("policy").disabled = true;
     try {
       const answer = await fetch("/requests", {
         method: "POST",
@@ -133,13 +150,20 @@
       text("link", data.link);
       text("status", "Waiting for the wallet… (the code expires at " +
         new Date(data.expires_at).toLocaleTimeString() + ")");
+      show("code", true);
       show("request", true);
+      choosing(false);
       $("request-title").scrollIntoView({ block: "start" });
       $("copy").focus();
       poll();
     } catch (error) {
-      text("status", "Could not create the request: " + error.message);
-      show("request", true);
+      // Said beside the button that failed, with no code shown: there is none to scan.
+      const why = String(error.message).replace(/[.\s]+$/, "");
+      text("start-error", "Could not create the request: " + why + ". Try again.");
+      show("start-error", true);
+      choosing(true);
+      $("go").disabled = false; // before the focus: a disabled button takes none
+      $("go").focus();
     } finally {
       $("go").disabled = false;
     }
@@ -156,7 +180,12 @@
         return;
       }
       if (data.status === "expired") {
-        text("status", "The code expired before the wallet answered. Start a new check.");
+        stopPolling();
+        forgetCode();
+        text("status", "The code expired before the wallet answered: it can no longer be " +
+          "used. Start a new check to show a new code.");
+        $("cancel").textContent = "Start a new check";
+        $("cancel").focus();
         return;
       }
       if (data.status === "fetched" || data.status === "checking") {
@@ -166,6 +195,14 @@
       text("status", "Lost contact with the desk service; retrying… (" + error.message + ")");
     }
     timer = setTimeout(poll, POLL_MS);
+  }
+
+  // Which condition was not met, or which claim was not shared: what the clerk tells the
+  // citizen, said in the reason itself rather than only in "Every check".
+  function whatWasMissing(failed, policy) {
+    if (!failed || (failed.step !== "predicates" && failed.step !== "claims")) return "";
+    const said = detailWords(failed, policy);
+    return said ? " " + said[0].toUpperCase() + said.slice(1) + "." : "";
   }
 
   function decide(decision) {
@@ -179,7 +216,7 @@
       ? "Every check passed for " + (current ? current.title : decision.policy) + "."
       // A check's title names what it wants ("Not revoked or suspended"): said as the
       // check that failed, so it is not read as the finding.
-      : decision.reason + " (failed check: \u201c" +
+      : decision.reason + whatWasMissing(failed, decision.policy) + " (failed check: \u201c" +
         (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
     text("received", decision.received_claims.length
       ? "Claims received: " +
