@@ -16,6 +16,7 @@ from typing import Annotated, Any, Final, Protocol, TypeVar
 import typer
 
 from civicid.errors import Error, StorageError, declare
+from civicid.files import why_not_written
 from civicid.settings import DATA_DIR_ENV, default_data_dir
 
 
@@ -132,7 +133,7 @@ def reporting(as_json: bool) -> Iterator[None]:
             yield
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename is not None else ""
-            raise FILE_ACCESS_FAILED(f"{where}{exc.strerror or exc}") from exc
+            raise FILE_ACCESS_FAILED(f"{where}{why_not_written(exc)}") from exc
     except Error as exc:
         if as_json:
             typer.echo(json.dumps(exc.to_json()))

@@ -3,10 +3,11 @@ whoever can write there: each read within a bound the reader names."""
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from civicid.errors import Code
 
@@ -41,6 +42,26 @@ def read_bounded(
     if len(data) > limit:
         raise too_large(message or f"{path} exceeds {limit} bytes")
     return data
+
+
+# A write refused for want of room: the disk is full, or the writer's quota is.
+NO_ROOM: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def naming(exc: OSError, path: Path) -> OSError:
+    """``exc`` with ``path`` as its file: a failed ``os.write``/``fsync`` on a descriptor
+    names none, and "No space left on device" alone does not say where."""
+    if exc.filename is not None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
+def why_not_written(exc: OSError) -> str:
+    """Why a write failed, and for a full disk what to do (the write was not acknowledged)."""
+    why = exc.strerror or str(exc)
+    if exc.errno in NO_ROOM:
+        return f"{why}: free space on that disk (or raise the quota), then retry"
+    return why
 
 
 def fsync_directory(directory: Path) -> None:

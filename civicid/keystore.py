@@ -24,7 +24,7 @@ from civicid.errors import (
     StorageError,
     declare,
 )
-from civicid.files import open_regular
+from civicid.files import naming, open_regular
 from civicid.identity import Identity
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -68,6 +68,9 @@ def write_private(path: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+    except OSError as exc:  # a write on a descriptor names no file: say which (a full disk)
+        tmp.unlink(missing_ok=True)
+        raise naming(exc, path) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

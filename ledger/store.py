@@ -36,7 +36,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
 from civicid.errors import Error, StorageError
-from civicid.files import fsync_directory, open_regular, read_bounded
+from civicid.files import fsync_directory, naming, open_regular, read_bounded, why_not_written
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -132,10 +132,13 @@ class DurableJSONStorage(JSONStorage):
         path = Path(self._handle.name)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private, like the log
-        with open(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:  # a full disk: say which file (a write names none)
+            raise naming(exc, path) from exc
         os.replace(tmp, path)
         fsync_directory(path.parent)
         self._handle.close()
@@ -735,7 +738,9 @@ class FileLogStore:
                     _pwrite_all(fd, content, 0)
                     os.fsync(fd)
         except OSError as exc:
-            raise STORE_WRITE_FAILED(f"could not rebuild the store's index: {exc}") from exc
+            raise STORE_WRITE_FAILED(
+                f"could not rebuild the store's index in {self.directory}: {why_not_written(exc)}"
+            ) from exc
 
     # -- the log --------------------------------------------------------------------------
 
@@ -755,24 +760,37 @@ class FileLogStore:
             data += leaf
         digests = b"".join(hashes)
         with self._io:
+            name = "log.dat"
             try:
                 _write_all(self._data, bytes(data))
+                name = "log.idx"
                 _pwrite_all(self._idx, _packed(offsets), self._size * OFFSET.size)
+                name = "leaves.dat"
                 _pwrite_all(self._hashes, digests, self._size * HASH_SIZE)
             except OSError as exc:
                 self._cut(self._size, end)
-                raise STORE_WRITE_FAILED(f"could not write the log: {exc}") from exc
+                raise STORE_WRITE_FAILED(
+                    f"could not write the log ({self.directory / name}): "
+                    f"{why_not_written(exc)}; nothing was acknowledged"
+                ) from exc
             self._offsets.extend(offsets)
             self._hash_bytes += digests
             self._size += len(leaves)
             self._data_end = end + len(data)
 
     def sync(self) -> None:
-        try:
-            for fd in (self._data, self._idx, self._hashes):
+        for name, fd in (
+            ("log.dat", self._data),
+            ("log.idx", self._idx),
+            ("leaves.dat", self._hashes),
+        ):
+            try:
                 os.fsync(fd)
-        except OSError as exc:
-            raise STORE_SYNC_FAILED(f"could not make the log durable: {exc}") from exc
+            except OSError as exc:
+                raise STORE_SYNC_FAILED(
+                    f"could not make the log durable ({self.directory / name}): "
+                    f"{why_not_written(exc)}"
+                ) from exc
 
     def truncate(self, size: int) -> None:
         with self._io:
@@ -840,7 +858,7 @@ class FileLogStore:
         body = note.encode("utf-8")
         if len(body) > CHECKPOINT_SLOT - SLOT_HEADER.size:
             raise STORE_WRITE_FAILED("the checkpoint note is larger than its slot")
-        for fd in (self._ckpt, self._ack):
+        for name, fd in (("checkpoint.dat", self._ckpt), (ACKNOWLEDGED_FILE, self._ack)):
             slots = read_slots(self._read_all(fd))
             generation = max(slots)[0] + 1 if slots else 1
             record = SLOT_HEADER.pack(generation, len(body), zlib.crc32(body)) + body
@@ -848,7 +866,10 @@ class FileLogStore:
                 _pwrite_all(fd, record, (generation % 2) * CHECKPOINT_SLOT)
                 os.fsync(fd)
             except OSError as exc:
-                raise STORE_SYNC_FAILED(f"could not make the checkpoint durable: {exc}") from exc
+                raise STORE_SYNC_FAILED(
+                    f"could not make the checkpoint durable ({self.directory / name}): "
+                    f"{why_not_written(exc)}"
+                ) from exc
 
     # -- metadata -------------------------------------------------------------------------
 
