@@ -59,6 +59,12 @@ FIRST_RETRY: Final = 0.1
 # (its state map is needed for proofs); past this, older ones are dropped.
 MAX_VIEWS: Final = 256
 SIZE_MEDIA: Final = "text/x.tlog.size"  # tlog-witness: the 409 answer's content type
+# A cosignature dated further ahead of the ledger's clock is not taken: every client refuses
+# a whole note holding one dated past civicid.cosignature.MAX_FUTURE_SKEW_SECONDS (300 s)
+# ahead of its own clock, so one witness with its clock (or its word) far ahead would have
+# every checkpoint served refused, by any quorum. This leaves a client's clock four minutes
+# behind the ledger's.
+MAX_AHEAD: Final = 60
 
 
 def load_policy(path: Path) -> TlogPolicy:
@@ -129,6 +135,7 @@ class Witnessing:
         pace: float = DEFAULT_PACE,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.ledger = ledger
         self.policy = policy
@@ -137,6 +144,7 @@ class Witnessing:
         self.timeout = timeout
         self.transport = transport
         self.monotonic = monotonic
+        self.clock = clock  # wall time, to hold cosignature timestamps to ``MAX_AHEAD``
         self.followers = [Follower(w) for w in policy.witnesses if w.url]
         self._lock = threading.Lock()  # guards _views (the sync thread adds to it)
         self._views: dict[int, View] = {}
@@ -294,7 +302,9 @@ class Witnessing:
         verifier = follower.witness.verifier
         try:
             note = attach_cosignatures(view.checkpoint, [answer])
-            verified = verify_cosignatures(note, [verifier])
+            verified = verify_cosignatures(
+                note, [verifier], now=int(self.clock()), max_future_skew=MAX_AHEAD
+            )
             if not verified:
                 raise WITNESS_POLICY_INVALID("no cosignature by its key in the answer")
             lines = tuple(

@@ -18,7 +18,7 @@ from civicid.tlog_policy import (
     POLICY_THRESHOLD_INVALID,
     TlogPolicy,
 )
-from ledger.witnessing import WITNESS_POLICY_INVALID, Witnessing, load_policy
+from ledger.witnessing import MAX_AHEAD, WITNESS_POLICY_INVALID, Witnessing, load_policy
 from tests.ledger.conftest import World
 from tests.ledger.witnesses import MemoryWitness, Witnesses, policy_text
 
@@ -145,6 +145,25 @@ def test_a_witness_answering_with_another_key_is_not_counted(
     size = world.ledger.signed.size
     until(lambda: witnesses["w3"].seen[-1:] == [size], "w3 cosigned")
     assert world.ledger.size < size  # one valid cosignature of the newest: no quorum served
+
+
+def test_a_witness_dating_its_cosignature_ahead_is_not_served(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    """One witness whose cosignature is dated far ahead (its clock, or its word): served,
+    every client would refuse the whole note (``cosignature_from_future``), whatever the other
+    witnesses cosigned. The ledger takes it as a bad answer and serves the quorum without it."""
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) >= 2, "the start cosigned")
+    witnesses["w1"].now = int(time.time()) + MAX_AHEAD + 30
+    world.register("agency")
+    size = world.ledger.signed.size
+    until(lambda: witnessing.followers[0].error is not None, "the bad answer noted")
+    assert "[cosignature_from_future]" in str(witnessing.followers[0].error)
+    until(lambda: world.ledger.size == size, "the new checkpoint cosigned by w2 and w3")
+    note = world.ledger.checkpoint
+    assert cosigners(note, witnesses) == {"w2.example", "w3.example"}
+    # What a client checks: no line dated past its skew, so the note stands.
+    verify_cosignatures(note, [w.key.verifier() for w in witnesses.values()], now=int(time.time()))
 
 
 @pytest.mark.parametrize(
