@@ -29,6 +29,10 @@ _NUMBERED: Final = {
     "age_under": "Age under {n}",
 }
 _SEPARATOR: Final = " / "
+# Which of a type's labels a person reads when it has several (SD-JWT VC §5.6.2 display
+# entries by locale): British English first, as the registered types write them, then any
+# English, then the first the type gives.
+PREFERRED_LOCALES: Final = ("en-GB", "en", "en-US")
 _SNAKE: Final = re.compile(r"[_\s]+")
 _STEP: Final = re.compile(r"\[\d*\]|[^.\[\]]+")  # a claim name's keys and [i] / [] steps
 
@@ -64,6 +68,28 @@ def words(name: str) -> str:
     """``given_name`` as ``Given name``; ``not_eligible`` as ``Not eligible``."""
     text = _SNAKE.sub(" ", str(name)).strip()
     return text[:1].upper() + text[1:]
+
+
+def labels(metadata: Mapping[str, Any]) -> dict[str, str]:
+    """Claim name -> label from a credential type's metadata (SD-JWT VC §5.6.2 claim
+    display), in ``PREFERRED_LOCALES`` order: what ``claim`` shows before a claim's own name,
+    so the wallet and the desk word a type's claims alike. Entries it cannot read are left
+    out (the claim is then worded from its name)."""
+    found: dict[str, str] = {}
+    claims = metadata.get("claims")
+    for entry in claims if isinstance(claims, list) else []:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("display"), list):
+            continue
+        shown = [d for d in entry["display"] if isinstance(d, Mapping) and "label" in d]
+        chosen = next(
+            (d for locale in PREFERRED_LOCALES for d in shown if d.get("locale") == locale),
+            shown[0] if shown else None,
+        )
+        path = entry.get("path")
+        if chosen is None or not isinstance(path, list) or not path:
+            continue
+        found[claim_name_or_repr(tuple(path))] = str(chosen["label"])
+    return found
 
 
 def claim(name: str | Sequence[Any], labels: Mapping[str, str] | None = None) -> str:

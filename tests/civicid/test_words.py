@@ -80,3 +80,26 @@ def test_conditions_in_words(predicate: dict[str, object], said: str) -> None:
     from civicid.policy import Predicate
 
     assert words.condition(Predicate.from_toml(predicate, "test")) == said
+
+
+def test_labels_from_a_type_s_metadata_in_the_preferred_locale() -> None:
+    metadata = {
+        "claims": [
+            {"path": ["birthdate"], "display": [
+                {"locale": "fr-FR", "label": "Date de naissance"},
+                {"locale": "en-GB", "label": "Date of birth"},
+            ]},
+            {"path": ["address", "locality"], "display": [{"locale": "fr-FR", "label": "Commune"}]},
+            {"path": ["age_equal_or_over", "18"], "display": [{"locale": "en", "label": "18+"}]},
+            {"path": ["resident"]},  # no display: worded from its name
+            {"path": "not a path", "display": [{"label": "Broken"}]},
+            {"display": [{"label": "No path"}]},
+            "not an entry",
+        ]
+    }  # fmt: skip
+    assert words.labels(metadata) == {
+        "birthdate": "Date of birth",
+        "address.locality": "Commune",  # the only one given
+        "age_equal_or_over.18": "18+",
+    }
+    assert words.labels({}) == {} and words.labels({"claims": "none"}) == {}

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import Final
 
 import segno
@@ -11,13 +12,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicid import words
+from civicid.errors import Error
 from civicid.names import accept_language, display_name
 from civicid.policy import Policy
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
+from civicid.trust import ANY_AGE
 from civicid.wire import Snake
 from civicid.wire import desk as wire
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
+from verifier.service import Verifier
 
 router = APIRouter(route_class=IJsonRoute)
 # The desk's page: our own script and style only; nothing framed, nothing from elsewhere.
@@ -52,14 +56,33 @@ def qr_svg(link: str) -> str:
     return out.getvalue().decode("utf-8")
 
 
-def page_words(policy: Policy) -> dict[str, dict[str, str]]:
+def type_labels(verifier: Verifier, policy: Policy) -> dict[str, str]:
+    """The labels ``policy``'s credential types give their claims on the ledger ("Date of
+    birth"), as the wallet shows them; none from a type the ledger does not answer for now
+    (its claims are then worded from their names). The first type's labels win."""
+    found: dict[str, str] = {}
+    for vct in reversed(policy.credential_types):
+        try:
+            proven = verifier.trust.credential_type(vct, max_age=ANY_AGE)
+        except Error:
+            continue
+        found.update(words.labels(proven.metadata))
+    return found
+
+
+def page_words(policy: Policy, labels: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """What the page shows for ``policy``'s claims and conditions, in the kernel's words
-    (``civicid.words``, which the wallet uses too: "Age 18 or over" on both): each claim by
-    its name on the wire, each condition by the way the checks describe it in a decision."""
+    (``civicid.words``, which the wallet uses too: "Age 18 or over" on both) and the type's
+    labels: each claim by its name on the wire, each condition by the way the checks
+    describe it in a decision."""
     return {
-        "claims": {name: words.claim(name) for name in policy.requested},
-        "conditions": {p.describe(): words.condition(p) for p in policy.predicates},
+        "claims": {name: words.claim(name, labels) for name in policy.requested},
+        "conditions": {p.describe(): words.condition(p, labels) for p in policy.predicates},
     }
+
+
+def desk_words(verifier: Verifier, policies: list[Policy]) -> dict[str, dict[str, dict[str, str]]]:
+    return {p.name: page_words(p, type_labels(verifier, p)) for p in policies}
 
 
 @router.get("/health", tags=["service"], summary="Liveness")
@@ -73,13 +96,14 @@ async def desk_page(request: Request, verifier: VerifierDep, templates: Template
     # The desk by the name governance endorsed, in the browser's language (the template
     # escapes it: a name is shown, never read as markup).
     names = await in_thread(verifier.desk_names)
+    said = await in_thread(desk_words, verifier, policies)
     languages = (*accept_language(request.headers.get("accept-language", "")), "en")
     response = templates.TemplateResponse(
         request,
         "desk.html",
         {
             "policies": policies,
-            "words": {policy.name: page_words(policy) for policy in policies},
+            "words": said,
             "desk": verifier.desk.did,
             "desk_name": display_name(names, languages, fallback=""),
         },
