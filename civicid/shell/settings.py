@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Final, Self
@@ -70,9 +70,20 @@ class FileSettings(BaseSettings):
         path = cls.file_in(data_dir)
         from_file = cls.read_file(data_dir)
         given = {k: v for k, v in flags.items() if v is not None}
-        with cls.refusing(path):
+        prefix = str(cls.model_config.get("env_prefix", ""))
+
+        def from_environment(name: str) -> str:
+            return f"from {prefix}{name.upper()}"
+
+        # A value is blamed on where it came from: a flag or a variable is not the file's.
+        with cls.refusing(path, source=from_environment):
             from_env = cls(data_dir=data_dir)
-            env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+        env = {k: getattr(from_env, k) for k in from_env.model_fields_set - {"data_dir"}}
+        sources = {
+            **{name: from_environment(name) for name in env},
+            **{name: "given on the command line" for name in given},
+        }
+        with cls.refusing(path, source=sources.get):
             return cls(**{**from_file, **env, **given, "data_dir": data_dir})
 
     @classmethod
@@ -129,8 +140,12 @@ class FileSettings(BaseSettings):
 
     @classmethod
     @contextmanager
-    def refusing(cls, path: Path) -> Iterator[None]:
-        """Turns what can go wrong reading or checking the file into the part's code."""
+    def refusing(
+        cls, path: Path, *, source: Callable[[str], str | None] | None = None
+    ) -> Iterator[None]:
+        """Turns what can go wrong reading or checking the file into the part's code.
+        ``source``: where a setting's value came from when not from the file (a flag, a
+        variable; None: the file or the default), named instead of the file."""
         where = f"{cls.part} settings ({path})"
         try:
             yield
@@ -141,10 +156,14 @@ class FileSettings(BaseSettings):
         except RecursionError as exc:  # tomllib recurses once per level of nesting
             raise cls.invalid(f"{where}: not TOML: nested too deeply") from exc
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-            )
-            raise cls.invalid(f"{where}: {problems}") from exc
+            problems, from_file = [], False
+            for e in exc.errors():
+                loc = ".".join(str(p) for p in e["loc"]) or "(top)"
+                came = source(str(e["loc"][0])) if source and e["loc"] else None
+                from_file = from_file or came is None
+                problems.append(f"{loc}{f' ({came})' if came else ''}: {e['msg']}")
+            said = where if from_file else f"{cls.part} settings"
+            raise cls.invalid(f"{said}: {'; '.join(problems)}") from exc
         except OSError as exc:
             raise cls.invalid(f"{where}: {exc.strerror or exc}") from exc
 

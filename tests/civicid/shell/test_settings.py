@@ -72,6 +72,25 @@ def test_a_bad_environment_is_refused_with_the_parts_code(
     with pytest.raises(Error) as caught:
         SampleSettings.load(tmp_path)
     assert caught.value.code == "sample_settings_invalid"
+    # Named as the variable it came from, not the file (there is none).
+    assert caught.value.message.startswith("sample settings: limit (from CIVICID_SAMPLE_LIMIT)")
+    assert "sample.toml" not in caught.value.message, caught.value.message
+
+
+def test_a_bad_flag_is_named_as_a_flag_not_the_file(tmp_path: Path) -> None:
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path, limit=0)
+    assert caught.value.code == "sample_settings_invalid"
+    message = caught.value.message
+    assert message.startswith("sample settings: limit (given on the command line): "), message
+    assert "sample.toml" not in message
+    # With a file beside it, each value is still blamed on where it came from.
+    (tmp_path / "sample.toml").write_text("shade = 'blue'\n")
+    with pytest.raises(Error) as caught:
+        SampleSettings.load(tmp_path, limit=0)
+    message = caught.value.message
+    assert f"sample settings ({tmp_path / 'sample.toml'}): " in message, message
+    assert "limit (given on the command line): " in message and "shade: " in message
 
 
 def test_save_changes_some_and_keeps_the_rest(tmp_path: Path) -> None:
