@@ -9,7 +9,7 @@ import pickle
 
 from ledger import snapshot as snapshots
 from ledger.setup import Paths, load_signer, open_ledger
-from ledger.state import DidRecord
+from ledger.state import DidRecord, DidVersion
 from tests.ledger.conftest import World
 from tests.ledger.snapshots import answers, body_of, full_replay, populate, reopen, sealed
 
@@ -54,3 +54,6 @@ def test_loaded_from_a_snapshot_that_kept_them_all(world: World) -> None:
     loaded = world.ledger.state.record(record.did)
     assert held(loaded) == [False, False, True]
     assert loaded.current.next_key_hashes == head
+    # Only the hashes are let go: every other field of each version is as the writer kept it.
+    assert loaded.versions == record.versions
+    assert [len(v) for v in loaded.versions] == [len(DidVersion._fields)] * 3
