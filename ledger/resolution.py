@@ -41,6 +41,14 @@ DID_SYNTAX: Final = re.compile(
 # are 7 MiB, where 32 MiB held half its answers with proofs), and when both are full each
 # holds about half, as two bounds of half did (``Budget``).
 MAX_KEPT_BYTES: Final = 64 * 1024 * 1024
+# The longest query and Accept header (together) whose answer is kept as asked (``Resolver.
+# asked``): what clients send (``withProof=true``, a version's id, a media type) is far
+# shorter, and a kept answer's key is not counted in the budget, only its body.
+MAX_ASKED_KEY_BYTES: Final = 256
+# The largest answer kept as asked: a plain one (~1.5 KB), not one with proofs (6 KB for a
+# DID of one version, 14-16 KB for four), whose body, counted again in the budget, would halve
+# how many of them are kept for the ~3 µs the ask saves on ~100 µs answers.
+MAX_ASKED_BODY_BYTES: Final = 4 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
@@ -86,6 +94,10 @@ class Resolution:
     body: bytes
     content_type: str = CONTENT_TYPE
 
+    def __len__(self) -> int:
+        """Its body's bytes, as a ``Kept`` counts what it keeps."""
+        return len(self.body)
+
 
 def error_result(error: Error) -> Resolution:
     """A DID Resolution error result for ``error``: the spec's type, our code beside it. A
@@ -130,18 +142,18 @@ def _held(kept: Kept) -> int:
 
 
 class Kept:
-    """Rendered answers by key, within their ``Budget`` (their own, of ``limit`` bytes, or
-    one shared), the least recently answered let go first: a DID asked again and again (an
-    agency's, a desk's) stays kept while a pass over more DIDs than fit goes through, where
-    letting the oldest go first made it rendered again once per pass. An ``OrderedDict``,
-    whose oldest is let go at once: a dict's first key is found past every key let go before
-    it (each answer put into a full one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs
-    so)."""
+    """Rendered answers (bytes, or a ``Resolution``: what has a length in bytes) by key,
+    within their ``Budget`` (their own, of ``limit`` bytes, or one shared), the least
+    recently answered let go first: a DID asked again and again (an agency's, a desk's)
+    stays kept while a pass over more DIDs than fit goes through, where letting the oldest
+    go first made it rendered again once per pass. An ``OrderedDict``, whose oldest is let
+    go at once: a dict's first key is found past every key let go before it (each answer
+    put into a full one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs so)."""
 
     __slots__ = ("answers", "budget", "size")
 
     def __init__(self, budget: Budget | int) -> None:
-        self.answers: OrderedDict[Any, bytes] = OrderedDict()
+        self.answers: OrderedDict[Any, Any] = OrderedDict()
         self.budget = budget if isinstance(budget, Budget) else Budget(budget)
         self.budget.members.append(self)
         self.size = 0  # this one's answers' bytes
@@ -154,13 +166,13 @@ class Kept:
     def limit(self, limit: int) -> None:
         self.budget.limit = limit
 
-    def get(self, key: Any) -> bytes | None:
+    def get(self, key: Any) -> Any:
         body = self.answers.get(key)
         if body is not None:
             self.answers.move_to_end(key)  # now the most recently answered
         return body
 
-    def put(self, key: Any, body: bytes) -> None:
+    def put(self, key: Any, body: Any) -> None:
         budget = self.budget
         if key in self.answers or len(body) > budget.limit:
             return
@@ -192,6 +204,37 @@ class Resolver:
         self.proven = Kept(self.kept)
         self._proven_for: tuple[int, str] = (-1, "")
         self._checkpoint_json = b""  # json.dumps of ``_proven_for``'s checkpoint
+        # Whole answers (``Resolution``) as asked: by the DID as the path spells it, the
+        # query's bytes and the Accept header, of the view in ``_asked_of`` only (every
+        # answer is fixed by the view it is answered at: its size, checkpoint and map), so a
+        # DID asked again is answered without its options, record and versions read again.
+        # Their bodies are the ones kept above too, counted again: the bound stays one on
+        # memory.
+        self.asked = Kept(self.kept)
+        self._asked_of: View | None = None
+
+    def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Resolution | None]:
+        """The view served now, and the answer kept for this ask at it, if any."""
+        view = self.ledger.view
+        if view is not self._asked_of:  # another view (views are made anew, never changed)
+            self.asked.clear()
+            self._asked_of = view
+            return view, None
+        kept: Resolution | None = self.asked.get((did, query, accepts))
+        return view, kept
+
+    def keep_answered(
+        self, view: View, did: str, query: bytes, accepts: str, answer: Resolution
+    ) -> None:
+        """Keep ``answer`` to this ask, answered at ``view``, while that view is served:
+        answers of a DID found (an error's stay answered anew), of a short query, plain."""
+        if (
+            view is self._asked_of
+            and answer.status in (200, 410)
+            and len(query) + len(accepts) <= MAX_ASKED_KEY_BYTES
+            and len(answer.body) <= MAX_ASKED_BODY_BYTES
+        ):
+            self.asked.put((did, query, accepts), answer)
 
     def resolve(
         self,
@@ -200,11 +243,17 @@ class Resolver:
         version_id: str | None = None,
         version_time: str | None = None,
         with_proof: bool = False,
+        view: View | None = None,
     ) -> Resolution:
-        """The result the HTTP binding answers: a failure is a DID Resolution error result."""
+        """The result the HTTP binding answers, at ``view`` (by default the one served now):
+        a failure is a DID Resolution error result."""
         try:
             return self.lookup(
-                did, version_id=version_id, version_time=version_time, with_proof=with_proof
+                did,
+                version_id=version_id,
+                version_time=version_time,
+                with_proof=with_proof,
+                view=view,
             )
         except Error as exc:
             return error_result(exc)
@@ -216,6 +265,7 @@ class Resolver:
         version_id: str | None = None,
         version_time: str | None = None,
         with_proof: bool = False,
+        view: View | None = None,
     ) -> Resolution:
         """``resolve``, raising our error instead of answering an error result."""
         # A did:civicid is a DID (DID_SYNTAX matches every string DID_PATTERN matches): only
@@ -228,7 +278,8 @@ class Resolver:
             raise DID_INVALID("not a did:civicid identifier")
         if version_id is not None and version_time is not None:
             raise RESOLUTION_OPTIONS_INVALID("versionId and versionTime exclude each other")
-        view = self.ledger.view
+        if view is None:
+            view = self.ledger.view
         record = self.ledger.state.dids.get(did)  # type: ignore[call-overload]
         try:
             if record is None:
@@ -245,7 +296,7 @@ class Resolver:
         if with_proof:
             return Resolution(status, self._proven(record, selected, visible, view, did))
         key = (selected.leaf_hash, visible[-1].leaf_hash)
-        body = self.results.get(key)
+        body: bytes | None = self.results.get(key)
         if body is None:
             document = None
             if not selected.deactivated:  # one read of its entry, the document spliced
@@ -294,9 +345,9 @@ class Resolver:
             self._checkpoint_json = json.dumps(view.checkpoint).encode()
             self._proven_for = served
         key = selected.leaf_hash  # the checkpoint fixes which versions follow it
-        body = self.proven.get(key)
-        if body is not None:
-            return body
+        kept: bytes | None = self.proven.get(key)
+        if kept is not None:
+            return kept
         size = view.size
         entries = {v.seq: self.ledger.entry(v.seq) for v in visible}
         versions = {v.seq: self.entry_json(v.seq, size, entries[v.seq]) for v in visible}

@@ -23,7 +23,8 @@ from starlette.types import Scope
 from civicid.shell.ijson import IJsonRoute
 from civicid.wire import ResolutionResult, constraints
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
-from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolver, error_result
+from ledger.log import View
+from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolution, Resolver, error_result
 
 router = APIRouter(route_class=IJsonRoute)
 
@@ -126,22 +127,31 @@ def accept(scope: Scope) -> str:
 
 def answer(resolver: Resolver, did: str, query: bytes, accepts: str) -> tuple[int, bytes, str]:
     """The binding's answer to a resolution of ``did`` with the options in ``query``: its
-    status, body and content type."""
+    status, body and content type (kept as asked, for the view it is answered at)."""
+    view, kept = resolver.answered(did, query, accepts)
+    if kept is None:
+        kept = answer_anew(resolver, view, did, query, accepts)
+        resolver.keep_answered(view, did, query, accepts, kept)
+    return kept.status, kept.body, kept.content_type
+
+
+def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts: str) -> Resolution:
+    """``answer``, at ``view``, from the resolver's state as it is now."""
     chosen = options(query)
     version_id, version_time = chosen.get("versionId"), chosen.get("versionTime")
     if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
-        bad = error_result(RESOLUTION_OPTIONS_INVALID("option value too long"))
-        return bad.status, bad.body, bad.content_type
+        return error_result(RESOLUTION_OPTIONS_INVALID("option value too long"))
     result = resolver.resolve(
         did,
         version_id=version_id,
         version_time=version_time,
         with_proof=chosen.get("withProof", "false").lower() in ("true", "1"),
+        view=view,
     )
     if result.status == 200 and accepts.startswith(DOCUMENT_ONLY):
         document = json.loads(result.body)["didDocument"]
-        return 200, json.dumps(document).encode(), DOCUMENT_TYPE
-    return result.status, result.body, result.content_type
+        return Resolution(200, json.dumps(document).encode(), DOCUMENT_TYPE)
+    return result
 
 
 def direct(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:

@@ -286,3 +286,65 @@ def test_a_querys_options_are_read_once_and_kept_read_only() -> None:
         chosen["withProof"] = "true"  # type: ignore[index]
     assert resolution_routes.options(b"") == {}
     assert resolution_routes.options.cache_info().maxsize == resolution_routes.MAX_QUERIES_KEPT
+
+
+def test_an_ask_repeated_at_the_same_view_is_answered_as_kept(world: World) -> None:
+    """The whole answer to a DID asked again with the same query and Accept is the one kept
+    for the view served; another view (a new checkpoint) lets every one of them go."""
+    agency = world.register()
+    resolver = Resolver(world.ledger)
+    query, accepts = b"versionId=1", "application/json"
+    first = resolution_routes.answer(resolver, agency.did, query, accepts)
+    assert first == resolution_routes.answer(resolver, agency.did, query, accepts)
+    assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
+    marked = resolution.Resolution(200, b"kept", "text/plain")
+    resolver.asked.answers[(agency.did, query, accepts)] = marked
+    assert resolution_routes.answer(resolver, agency.did, query, accepts) == (
+        200,
+        b"kept",
+        "text/plain",
+    )  # answered as kept, not anew
+    world.register()  # a new checkpoint
+    fresh = resolution_routes.answer(resolver, agency.did, query, accepts)
+    assert fresh == first and fresh[1] != b"kept"  # answered anew, as it was
+    assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
+    proven = resolution_routes.answer(resolver, agency.did, b"withProof=true", accepts)
+    assert proof_of(json.loads(proven[1]), world)["size"] == world.ledger.size
+    assert len(proven[1]) > resolution.MAX_ASKED_BODY_BYTES  # kept with proofs, not as asked
+    assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
+    assert resolver.kept.size == sum(
+        kept.size for kept in (resolver.results, resolver.proven, resolver.asked)
+    )
+
+
+def test_only_answers_of_a_did_found_asked_shortly_are_kept_as_asked(world: World) -> None:
+    agency = world.register()
+    resolver = Resolver(world.ledger)
+    missing = "did:civicid:" + "a" * 32
+    assert resolution_routes.answer(resolver, missing, b"", "")[0] == 404
+    assert resolution_routes.answer(resolver, "did:web:example.org", b"", "")[0] == 501
+    assert resolution_routes.answer(resolver, agency.did, b"versionId=9", "")[0] == 404
+    assert not resolver.asked.answers  # errors are answered anew each time
+    long = b"x=" + b"y" * (resolution.MAX_ASKED_KEY_BYTES - 1)  # one byte past it
+    assert resolution_routes.answer(resolver, agency.did, long, "")[0] == 200
+    assert resolution_routes.answer(resolver, agency.did, long[:-1], "")[0] == 200
+    assert list(resolver.asked.answers) == [(agency.did, long[:-1], "")]
+    gone = world.register()
+    world.ledger.submit(
+        gone.deactivate_tx(world.head(gone), ledger=world.origin, now=world.clock.now)
+    )
+    assert resolution_routes.answer(resolver, gone.did, b"", "")[0] == 410
+    assert (gone.did, b"", "") in resolver.asked.answers  # a deactivated DID's answer is
+    # as fixed by the view as an active one's
+
+
+def test_an_answer_made_at_a_view_no_longer_served_is_not_kept_as_asked(world: World) -> None:
+    agency = world.register()
+    resolver = Resolver(world.ledger)
+    view, kept = resolver.answered(agency.did, b"", "")
+    assert kept is None and view is world.ledger.view
+    answer = resolver.resolve(agency.did, view=view)
+    world.register()  # served from now on: another view
+    assert resolver.answered(agency.did, b"", "") == (world.ledger.view, None)
+    resolver.keep_answered(view, agency.did, b"", "", answer)
+    assert not resolver.asked.answers
