@@ -680,8 +680,10 @@ class FileLogStore:
         findings.checkpoint_file = witness if note else None
         data_size = os.fstat(self._data).st_size
         hints = self._read_all(self._idx)
-        # As found, before any rebuild: audit compares each entry with it.
-        self.found_leaf_hashes = self._read_all(self._hashes) if self.readonly else b""
+        # As found, before any rebuild: audit compares each entry with it. Read once, here,
+        # by a reader (32 MB at 1M entries); a writer reads it after the walk, to compare.
+        found_hashes = self._read_all(self._hashes) if self.readonly else None
+        self.found_leaf_hashes = found_hashes if found_hashes is not None else b""
         with _mapped(self._data, data_size) as data:
             hashes = bytearray()
             found = scan(
@@ -713,7 +715,9 @@ class FileLogStore:
         index = _packed(found.offsets)
         if hints != index:
             findings.rebuilt.append("log.idx")
-        if self._read_all(self._hashes) != bytes(hashes):
+        if found_hashes is None:
+            found_hashes = self._read_all(self._hashes)
+        if found_hashes != bytes(hashes):
             findings.rebuilt.append("leaves.dat")
         if not self.readonly:
             self._rewrite(findings, found.end, index, bytes(hashes))

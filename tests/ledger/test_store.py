@@ -236,3 +236,34 @@ def test_a_log_walked_page_by_page_out_of_memory_reads_the_same(
         assert ledger.store.findings.rebuilt == []  # type: ignore[attr-defined]
     finally:
         ledger.close()
+
+
+@pytest.mark.parametrize("readonly", [True, False])
+def test_an_open_reads_leaves_dat_once(
+    world: World, monkeypatch: pytest.MonkeyPatch, readonly: bool
+) -> None:
+    """A reader keeps leaves.dat as found (audit compares with it) and compares it with the
+    hashes of the walk from that one read; a writer reads it once, after the walk."""
+    world.register()
+    world.ledger.close()
+    reads: list[int] = []
+    read_all = FileLogStore._read_all
+
+    def counted(self: FileLogStore, fd: int) -> bytes:
+        reads.append(fd)
+        return read_all(self, fd)
+
+    monkeypatch.setattr(FileLogStore, "_read_all", counted)
+    store = FileLogStore(world.root / "ledger", readonly=readonly)
+    try:
+        assert store.size > 1 and reads.count(store._hashes) == 1, reads
+        assert store.findings.rebuilt == []
+        assert len(store.found_leaf_hashes) == (32 * store.size if readonly else 0)
+    finally:
+        store.close()
+    (world.root / "ledger" / "leaves.dat").write_bytes(b"")  # found wrong: still said
+    store = FileLogStore(world.root / "ledger", readonly=True)
+    try:
+        assert store.findings.rebuilt == ["leaves.dat"] and store.found_leaf_hashes == b""
+    finally:
+        store.close()
