@@ -307,9 +307,15 @@ class Witnessing:
             )
             if not verified:
                 raise WITNESS_POLICY_INVALID("no cosignature by its key in the answer")
+            # Its newest line alone: a witness may send any number of valid ones (a
+            # timestamp each), and every line kept would count towards the signatures a
+            # note may carry (MAX_NOTE_SIGNATURES), beyond which none could be served.
+            newest, cosigned = verified[0].timestamp, split_cosigned(note)
             lines = tuple(
-                line for line in split_cosigned(note).cosignature_lines if verifier.matches(line)
-            )
+                line
+                for line in cosigned.cosignature_lines
+                if verifier.matches(line) and verifier.verify_line(cosigned.text, line) == newest
+            )[:1]
         except Error as exc:
             self._failed(follower, f"bad answer: {exc.message} [{exc.code}]")
             return

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from civicid.cosignature import CosignerKey, split_cosigned, verify_cosignatures
@@ -164,6 +165,37 @@ def test_a_witness_dating_its_cosignature_ahead_is_not_served(
     assert cosigners(note, witnesses) == {"w2.example", "w3.example"}
     # What a client checks: no line dated past its skew, so the note stands.
     verify_cosignatures(note, [w.key.verifier() for w in witnesses.values()], now=int(time.time()))
+
+
+def test_a_witness_answering_many_lines_is_served_by_one(
+    world: World, witnesses: dict[str, MemoryWitness], witnessing: Witnessing
+) -> None:
+    """A witness may send several valid lines (one per timestamp it likes): the ledger keeps
+    its newest alone. Kept whole, 99 of them took the served note past the 100 signatures a
+    note may carry, and no checkpoint was served again, whatever the other witnesses did."""
+    until(lambda: len(cosigners(world.ledger.checkpoint, witnesses)) >= 2, "the start cosigned")
+    chatty = witnesses["w1"]
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        answered = await MemoryWitness.__call__(chatty, request)
+        if answered.status_code != 200:
+            return answered
+        note = request.content.decode().partition("\n\n")[2]
+        body = note.partition("\n\n")[0] + "\n"
+        lines = [chatty.key.cosign(body, chatty.now - i) for i in range(99)]
+        return httpx.Response(200, content="".join(lines))
+
+    transport = witnessing.transport
+    assert isinstance(transport, Witnesses)
+    transport.witnesses = {**transport.witnesses, "w1": answer}  # type: ignore[dict-item]
+    for _ in range(2):  # the second time, the chatty answer is already held
+        world.register("agency")
+        until(lambda: world.ledger.size == world.ledger.signed.size, "the new one served")
+    lines = split_cosigned(world.ledger.checkpoint).cosignature_lines
+    by_w1 = [line for line in lines if chatty.key.verifier().matches(line)]
+    assert by_w1 == [
+        chatty.key.cosign(world.ledger.signed.checkpoint.partition("\n\n")[0] + "\n", chatty.now)
+    ]
 
 
 @pytest.mark.parametrize(
