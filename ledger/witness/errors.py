@@ -66,6 +66,11 @@ WITNESS_EXISTS = declare("witness_exists", Conflict, "a witness already exists i
 WITNESS_STATE_UNREADABLE = declare(
     "witness_state_unreadable", StorageError, "the witness's stored state cannot be read"
 )
+WITNESS_STATE_WRITE_FAILED = declare(
+    "witness_state_write_failed",
+    StorageError,
+    "the witness's state could not be written (nothing was cosigned)",
+)
 WITNESS_HAS_RECORDS = declare(
     "witness_has_records",
     Conflict,

@@ -24,8 +24,12 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint
 from civicid.encoding import b64_decode, b64_encode, sha256
 from civicid.errors import Error
-from civicid.files import read_bounded
-from ledger.witness.errors import WITNESS_STATE_LOCKED, WITNESS_STATE_UNREADABLE
+from civicid.files import fsync_directory, read_bounded, why_not_written
+from ledger.witness.errors import (
+    WITNESS_STATE_LOCKED,
+    WITNESS_STATE_UNREADABLE,
+    WITNESS_STATE_WRITE_FAILED,
+)
 
 log = logging.getLogger("civicid.witness")
 
@@ -79,22 +83,29 @@ class Record:
 
 
 def durable_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a crash leaves the old file or the new one."""
+    """Replace ``path`` with ``data``: a crash leaves the old file or the new one. A write
+    that fails (a full disk) is ``witness_state_write_failed`` naming ``path``."""
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        view = memoryview(data)
-        while view:  # os.write may write less than asked
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+        fsync_directory(path.parent)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _not_written(path, exc) from exc
+
+
+def _not_written(path: Path, exc: OSError) -> Error:
+    return WITNESS_STATE_WRITE_FAILED(
+        f"cannot write {path}: {why_not_written(exc)}; nothing was cosigned"
+    )
 
 
 def read_json(path: Path, limit: int) -> Any:
@@ -227,16 +238,19 @@ class StateStore:
             self._write_known(self._known | {path.name})
         else:
             seq = current + 1
-            fd = os.open(path, os.O_WRONLY)
+            data = memoryview(_slot(seq, record))
             try:
-                data = memoryview(_slot(seq, record))
-                offset = ((seq - 1) % 2) * SLOT_BYTES  # the slot the current record is not in
-                while data:  # os.pwrite may write less than asked
-                    written = os.pwrite(fd, data, offset)
-                    data, offset = data[written:], offset + written
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    offset = ((seq - 1) % 2) * SLOT_BYTES  # the slot the current one is not in
+                    while data:  # os.pwrite may write less than asked
+                        written = os.pwrite(fd, data, offset)
+                        data, offset = data[written:], offset + written
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError as exc:  # the other slot still holds the current record
+                raise _not_written(path, exc) from exc
         self.records[record.origin] = record
         self._seqs[record.origin] = seq
 

@@ -4,13 +4,16 @@ beside the state directory, and a listed file that is gone stops the witness."""
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from civicid.errors import Error
-from ledger.witness.errors import WITNESS_STATE_UNREADABLE
+from ledger.witness import state as state_module
+from ledger.witness.errors import WITNESS_STATE_UNREADABLE, WITNESS_STATE_WRITE_FAILED
 from ledger.witness.state import KNOWN_FILE, Record, StateStore
 
 ORIGIN = "example.com/log"
@@ -88,3 +91,48 @@ def test_the_record_is_kept_across_restarts(tmp_path: Path) -> None:
     finally:
         store.close()
     assert StateStore(state, readonly=True).get(ORIGIN) == record(6)
+
+
+def no_room(*_: object) -> int:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_record_the_disk_has_no_room_for_is_said_and_the_last_one_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "witness" / "state"
+    path = made(state, 5)
+    store = StateStore(state)
+    try:
+        monkeypatch.setattr(state_module.os, "pwrite", no_room)
+        with pytest.raises(Error) as raised:
+            store.put(record(6))
+        monkeypatch.undo()
+        assert WITNESS_STATE_WRITE_FAILED.matches(raised.value), raised.value
+        assert raised.value.message == (
+            f"cannot write {path}: No space left on device: free space on that disk (or raise "
+            "the quota), then retry; nothing was cosigned"
+        )
+        assert store.get(ORIGIN) == record(5)
+    finally:
+        store.close()
+    assert StateStore(state, readonly=True).get(ORIGIN) == record(5)
+
+
+def test_a_first_record_the_disk_has_no_room_for_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "witness" / "state"
+    store = StateStore(state)
+    try:
+        monkeypatch.setattr(state_module.os, "write", no_room)
+        with pytest.raises(Error) as raised:
+            store.put(record(1))
+        monkeypatch.undo()
+        assert WITNESS_STATE_WRITE_FAILED.matches(raised.value), raised.value
+        assert str(state) in raised.value.message and "free space" in raised.value.message
+        assert store.get(ORIGIN) is None
+    finally:
+        store.close()
+    assert sorted(p.name for p in state.iterdir()) == ["LOCK"]
+    assert not (state.parent / KNOWN_FILE).exists()
