@@ -216,3 +216,22 @@ def test_a_request_that_cannot_be_made_shows_no_old_code(
     page.click("#go")  # the service answers again: the message goes, a new code comes
     page.locator("#qr").wait_for(state="visible")
     assert not page.locator("#start-error").is_visible()
+
+
+def test_copy_where_the_browser_gives_no_clipboard_selects_the_link(
+    world: World, desk: Desk, page: Page
+) -> None:
+    """A desk served over plain http has no clipboard API: "Copy link" selects the link and
+    says how to copy it, rather than doing nothing."""
+    page.add_init_script(
+        "Object.defineProperty(navigator, 'clipboard', {value: undefined, configurable: true})"
+    )
+    page.goto(desk.url + "/")
+    page.select_option("#policy", "housing-benefit")
+    page.click("#go")
+    page.locator("#qr").wait_for(state="visible")
+    page.click("#copy")
+    status = page.locator("#status").inner_text()
+    assert "press Ctrl+C" in status, status
+    selected = page.evaluate("window.getSelection().toString()")
+    assert selected == page.locator("#link").inner_text()

@@ -238,11 +238,24 @@
     $("result-title").focus();
   }
 
+  // The clipboard is there only for pages a browser deems secure (https, or loopback): on
+  // a desk served over plain http, or when copying is refused, the link is selected
+  // instead, for Ctrl+C.
+  function selectLink(why) {
+    window.getSelection().selectAllChildren($("link"));
+    text("status", why + " The link is selected: press Ctrl+C to copy it. " +
+      "Waiting for the wallet…");
+  }
+
   function copy() {
     if (current === null) return;
+    if (!navigator.clipboard) {
+      selectLink("This browser does not let the page copy here.");
+      return;
+    }
     navigator.clipboard.writeText(current.link).then(
       () => text("status", "Link copied. Waiting for the wallet…"),
-      () => text("status", "Copy failed; select the link text instead."),
+      () => selectLink("Copying was refused."),
     );
   }
 
