@@ -54,6 +54,7 @@ class WalletApp(App[None]):
         self.wallet: Wallet | None = wallet
         self.owns_wallet = wallet is None  # one handed in is closed by whoever opened it
         self.locked_at = 0.0  # when it last locked (``time.monotonic``)
+        self.unlocking: UnlockScreen | None = None  # the lock screen over the wallet, if any
 
     # -- getting in ---------------------------------------------------------------------
 
@@ -93,7 +94,8 @@ class WalletApp(App[None]):
         """The unlock screen over whatever was shown, the secrets typed there forgotten."""
         self.locked_at = time.monotonic()
         forget_secrets(self.screen_stack)
-        self.push_screen(UnlockScreen(self.settings, wallet, reason), self.resumed)
+        self.unlocking = UnlockScreen(self.settings, wallet, reason)
+        self.push_screen(self.unlocking, self.resumed)
 
     async def on_event(self, event: events.Event) -> None:
         # A person typing or clicking is using the wallet, whether or not the key reaches the
@@ -115,8 +117,12 @@ class WalletApp(App[None]):
         screen = self.screen
         if stale(screen, self.locked_at):
             self.switch_screen(screen.fresh())
-            return
-        screen.refresh()
+        else:
+            screen.refresh()
+        # What came while locked was not seen: shown now, over the screen it came for.
+        held, self.unlocking = (self.unlocking.held if self.unlocking else []), None
+        for error, heading in held:
+            self.push_screen(ErrorModal(error, heading))
 
     def on_unmount(self) -> None:
         if self.wallet is not None and self.owns_wallet:

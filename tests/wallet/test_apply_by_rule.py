@@ -245,3 +245,31 @@ async def test_an_error_shown_before_the_lock_is_closed_the_form_kept(
         await settle(pilot)
         assert app.screen is before
         assert before.query_one("#rule", Input).value == RULE
+
+
+@pytest.mark.asyncio
+async def test_a_refusal_that_came_while_locked_waits_for_the_unlock(wallet: Wallet) -> None:
+    """Not shown over the lock screen (to whoever stands at it), but once unlocked, over the
+    screen it came for: it was not seen."""
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ApplyScreen)
+        app.action_lock()
+        await pilot.pause()
+        # The agency answers while the wallet is locked (the worker finishing then).
+        screen.answered(
+            refused(
+                version(), answer("predicates", "predicate_failed", "not met: age is at least 65")
+            )
+        )
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+        assert not any(isinstance(s, ErrorModal) for s in app.screen_stack)
+        await pilot.press(*PASSPHRASE, "enter")
+        await settle(pilot)
+        _, what, _ = shown(app)
+        assert what == "Not met: Age 65 or over  [predicate_failed]"
+        assert app.screen_stack[-2] is screen

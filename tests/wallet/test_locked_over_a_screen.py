@@ -181,3 +181,14 @@ async def test_a_transaction_code_typed_is_forgotten_when_it_locks(tmp_path: Pat
         assert app.screen is screen
         assert screen.query_one("#tx-code", Input).value == ""
         assert screen.query_one("#link", Input).value == "openid-credential-offer://half"
+
+
+async def test_enter_at_an_empty_passphrase_says_what_to_do(tmp_path: Path) -> None:
+    app, wallet, ticker = opened(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await idle_lock(pilot, wallet, ticker)
+        await pilot.press("enter")
+        await pilot.pause()
+        said = str(screen.query_one("#problem", Label).render())
+        assert said == "Type your passphrase, then Enter.", said
+        assert wallet.locked and app.screen is screen

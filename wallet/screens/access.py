@@ -150,6 +150,17 @@ class UnlockScreen(Screen[Wallet]):
         self.settings = settings
         self.wallet = wallet
         self.reason = reason
+        # Messages that came while this covered the wallet, shown once it is unlocked.
+        self.held: list[tuple[Error, str]] = []
+        self.telling: Error | None = None  # its own message (the wallet cannot be opened)
+
+    def hold(self, modal: ErrorModal) -> bool:
+        """Keep a message that came for a screen this covers (``ErrorModal``); this
+        screen's own, and any while no wallet was open yet, are shown at once."""
+        if self.wallet is None or modal.error is self.telling:
+            return False
+        self.held.append((modal.error, modal.heading))
+        return True
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="form narrow"):
@@ -167,6 +178,7 @@ class UnlockScreen(Screen[Wallet]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not event.value:
+            self.query_one("#problem", Label).update("Type your passphrase, then Enter.")
             return
         self.query_one("#busy").display = True
         self.query_one("#problem", Label).update("Unlocking…")
@@ -195,4 +207,5 @@ class UnlockScreen(Screen[Wallet]):
             self.query_one("#problem", Label).update("That passphrase does not open this wallet.")
             return
         self.query_one("#problem", Label).update("")
+        self.telling = error
         self.app.push_screen(ErrorModal(error, "The wallet cannot be opened"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Final
+from typing import ClassVar, Final, Protocol, runtime_checkable
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -127,6 +127,15 @@ def advice(error: Error) -> str:
     return PEER_ADVICE.get(error.code, "Nothing was changed. If it happens again, note the code.")
 
 
+@runtime_checkable
+class Holding(Protocol):
+    """A screen that covers the wallet while it is locked (``wallet.screens.access``)."""
+
+    def hold(self, modal: ErrorModal) -> bool:
+        """Keep ``modal``'s message to show once unlocked; False: show it now."""
+        ...
+
+
 class ErrorModal(ModalScreen[None]):
     """What happened (the message and its code) and what to do about it."""
 
@@ -148,6 +157,13 @@ class ErrorModal(ModalScreen[None]):
             yield Button("OK", variant="primary", id="ok")
 
     def on_mount(self) -> None:
+        # An answer that came while the wallet was locked (a worker finishing) is not shown
+        # over the lock screen, to whoever stands at the screen: it waits for the unlock.
+        stack = self.app.screen_stack
+        beneath = stack[-2] if len(stack) > 1 else None
+        if isinstance(beneath, Holding) and beneath.hold(self):
+            self.dismiss(None)
+            return
         self.query_one("#ok", Button).focus()
 
     def on_button_pressed(self, _: Button.Pressed) -> None:
