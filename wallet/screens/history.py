@@ -84,9 +84,10 @@ class HistoryScreen(Screen[None]):
         self.query_one("#receipt-box", VerticalScroll).scroll_home(animate=False)
 
     def receipt(self, entry: Presentation) -> Table:
-        rows = [("When", when(entry.at)), ("Desk", entry.verifier)]
+        # The desk by its name first, its DID under it, as the request showed it.
+        rows = [("When", when(entry.at)), ("Desk", entry.verifier_name or entry.verifier)]
         if entry.verifier_name:
-            rows.append(("", entry.verifier_name))
+            rows.append(("", entry.verifier))
         rows.append(("Purpose", entry.purpose or "not given"))
         rows.append(("Shared", self.words(entry, entry.disclosed) or "nothing"))
         rows.append(("Kept back", self.words(entry, entry.withheld) or "nothing"))
