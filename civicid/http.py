@@ -138,9 +138,13 @@ class HttpClient:
             verify=tls_context(),
         )
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Answer:
-        """Send and read the whole answer within the deadline and the byte cap."""
+    def request(
+        self, method: str, url: str, *, max_bytes: int | None = None, **kwargs: Any
+    ) -> Answer:
+        """Send and read the whole answer within the deadline and the byte cap (this
+        answer's own ``max_bytes`` when given)."""
         start = time.monotonic()
+        cap = self.max_bytes if max_bytes is None else max_bytes
         try:
             with self.http.stream(method, url, **kwargs) as response:
                 body = bytearray()
@@ -148,11 +152,11 @@ class HttpClient:
                 raw = [response.content] if response.is_stream_consumed else response.iter_raw()
                 for chunk in raw:
                     body += chunk
-                    if len(body) > self.max_bytes:
-                        raise HTTP_RESPONSE_TOO_LARGE(f"more than {self.max_bytes} bytes")
+                    if len(body) > cap:
+                        raise HTTP_RESPONSE_TOO_LARGE(f"more than {cap} bytes")
                     if time.monotonic() - start > self.deadline:
                         raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
-                content = _decode(response, bytes(body), self.max_bytes)
+                content = _decode(response, bytes(body), cap)
         except httpx.TimeoutException as exc:
             raise HTTP_DEADLINE(f"{_where(exc, url)} timed out: {exc}") from exc
         except httpx.HTTPError as exc:

@@ -18,8 +18,9 @@ from typing import Final, Protocol
 
 import httpx
 
-from civicid.checkpoint import Checkpoint, NoteVerifier, open_checkpoint
+from civicid.checkpoint import MAX_NOTE_BYTES, Checkpoint, NoteVerifier, open_checkpoint
 from civicid.errors import Error, NotFound, Unavailable, VerificationError, declare
+from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.merkle import HASH_SIZE, MerkleTree, leaf_hash
 from civicid.wire import ConsistencyProof, Entry, InclusionProof
@@ -54,6 +55,17 @@ TILE_PATH: Final = re.compile(
 MAX_BUNDLE_BYTES: Final = TILE_WIDTH * (1024 * 1024 + 4)
 
 
+def max_bytes(relative: str) -> int:
+    """The most the file at ``relative`` may hold: a signed note, a bundle, or 256 hashes.
+    Read no further, so a server or directory handing out a huge or endless file for a
+    checkpoint or a hash tile costs a reader no more than that file could be."""
+    if relative == CHECKPOINT:
+        return MAX_NOTE_BYTES
+    if relative.startswith(f"tile/{ENTRIES}"):  # entries and entries32
+        return MAX_BUNDLE_BYTES
+    return FULL_TILE_BYTES
+
+
 class TileSource(Protocol):
     def get(self, relative: str) -> bytes | None:
         """The file at ``relative``, or None when it is not there."""
@@ -69,7 +81,8 @@ class DirectorySource:
         if not TILE_PATH.fullmatch(relative):
             raise TILE_ROUTE_UNKNOWN(f"not a tile path: {relative!r}")
         try:
-            return (self.root / relative).read_bytes()
+            return read_bounded(self.root / relative, max_bytes(relative),
+                                too_large=TILE_MALFORMED, not_regular=TILE_MALFORMED)  # fmt: skip
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -84,7 +97,7 @@ class HttpSource:
                                transport=transport)  # fmt: skip
 
     def get(self, relative: str) -> bytes | None:
-        answer = self.http.get(relative)
+        answer = self.http.get(relative, max_bytes=max_bytes(relative))
         if answer.status == 404:
             return None
         answer.raise_for_error()

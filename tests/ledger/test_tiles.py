@@ -3,12 +3,15 @@ the root and holds it to the checkpoint; a tampered tile or bundle is refused.""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+import httpx
 import pytest
 
-from civicid.checkpoint import Checkpoint, NoteSigner
+from civicid.checkpoint import MAX_NOTE_BYTES, Checkpoint, NoteSigner
 from civicid.errors import Error
+from civicid.http import HTTP_RESPONSE_TOO_LARGE
 from civicid.merkle import MerkleTree, leaf_hash, root_of
 from ledger.tile_client import (
     TILE_ENTRY_MISMATCH,
@@ -16,9 +19,11 @@ from ledger.tile_client import (
     TILE_MALFORMED,
     TILE_MISSING,
     DirectorySource,
+    HttpSource,
     TileLog,
 )
 from ledger.tiles import (
+    FULL_TILE_BYTES,
     TILE_ROOT_MISMATCH,
     TileWriter,
     index_path,
@@ -218,3 +223,35 @@ def test_stopping_writes_what_the_source_serves_at_stop(tmp_path: Path) -> None:
     assert not stopper.is_alive() and writer.failed is None
     assert writer.published == 5
     assert read_back(tmp_path) == log.entries
+
+
+@pytest.mark.parametrize(
+    ("relative", "size"),
+    [("checkpoint", MAX_NOTE_BYTES + 1), ("tile/0/000", FULL_TILE_BYTES + 1)],
+    ids=["checkpoint", "hash-tile"],
+)
+def test_a_file_larger_than_its_kind_is_not_read_whole(
+    tmp_path: Path, relative: str, size: int
+) -> None:
+    """A checkpoint is a signed note, a hash tile 256 hashes: past that, neither a directory
+    nor a server is read further (every file was read up to a bundle's 256 MiB)."""
+    (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / relative).write_bytes(b"a" * size)
+    with pytest.raises(Error) as info:
+        DirectorySource(tmp_path).get(relative)
+    assert info.value.code == TILE_MALFORMED.name
+    served = httpx.MockTransport(lambda request: httpx.Response(200, content=b"a" * size))
+    with pytest.raises(Error) as info:
+        HttpSource("http://tiles.test", transport=served).get(relative)
+    assert info.value.code == HTTP_RESPONSE_TOO_LARGE.name
+    assert DirectorySource(tmp_path).get("tile/0/001") is None  # absent, as before
+
+
+@pytest.mark.timeout(10)
+def test_a_named_pipe_for_a_tile_is_refused_without_waiting(tmp_path: Path) -> None:
+    """Opened as a file, a named pipe waited for a writer that never came."""
+    os.mkfifo(tmp_path / "checkpoint")
+    with pytest.raises(Error) as info:
+        DirectorySource(tmp_path).get("checkpoint")
+    assert info.value.code == TILE_MALFORMED.name
+    assert "not a regular file" in info.value.message
