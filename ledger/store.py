@@ -97,12 +97,14 @@ class WayBack:
 
     lost_entries: str  # after ``store_truncated``
     meta_lost: str  # after ``store_meta_invalid`` for a meta.json missing or empty
+    meta_damaged: str  # after ``store_meta_invalid`` for a meta.json that is not its file
 
 
 LEDGER_WAY_BACK: Final = WayBack(
     lost_entries="restore log.dat from a backup, or from a mirror: "
     "`civicid ledger repair --from URL`",
     meta_lost="restore it from a backup, or run `civicid ledger repair` to write it again",
+    meta_damaged="restore it from a backup, or move it aside and run `civicid ledger repair`",
 )
 
 
@@ -530,7 +532,7 @@ def _intact_at_hints(data: bytes | mmap.mmap, hints: bytes, index: int, damaged:
     return False
 
 
-def read_meta(path: Path) -> dict[str, Any]:
+def read_meta(path: Path, way_back: WayBack = LEDGER_WAY_BACK) -> dict[str, Any]:
     """``meta.json`` as ``{key: value}``, checked to be the TinyDB file this store writes
     (``{"meta": {"<id>": {"key": str, "value": …}}}``); missing or empty is no metadata
     (which ``FileLogStore`` refuses beside a log with entries).
@@ -550,21 +552,21 @@ def read_meta(path: Path) -> dict[str, Any]:
     try:
         raw = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise _meta_damaged(path, "it is not JSON (cut short?)") from exc
+        raise _meta_damaged(path, "it is not JSON (cut short?)", way_back) from exc
     if not isinstance(raw, dict) or not all(isinstance(t, dict) for t in raw.values()):
-        raise _meta_damaged(path, "it is not a table of records")
+        raise _meta_damaged(path, "it is not a table of records", way_back)
     found: dict[str, Any] = {}
     for row in raw.get("meta", {}).values():
         if not isinstance(row, dict) or not isinstance(row.get("key"), str):
-            raise _meta_damaged(path, "a record has no key")
+            raise _meta_damaged(path, "a record has no key", way_back)
         found[row["key"]] = row.get("value")
     return found
 
 
-def _meta_damaged(path: Path, why: str) -> Error:
+def _meta_damaged(path: Path, why: str, way_back: WayBack) -> Error:
     return STORE_META_INVALID(
         f"{path} is damaged: {why}; the log is intact and this file holds only the store's "
-        "format: restore it from a backup, or move it aside and run `civicid ledger repair`"
+        f"format: {way_back.meta_damaged}"
     )
 
 
@@ -627,7 +629,7 @@ class FileLogStore:
             self._ack = self._open_file(ACKNOWLEDGED_FILE, flags, missing_ok=True)
             meta_path = directory / "meta.json"
             # Checked before TinyDB reads it: a damaged file is one clear error, not a crash.
-            rows = read_meta(meta_path)
+            rows = read_meta(meta_path, self._way_back)
             if not rows and not create and os.fstat(self._data).st_size:
                 # Entries, and no record of their format: meta.json was lost or emptied
                 # (a new store writes it before its first entry).

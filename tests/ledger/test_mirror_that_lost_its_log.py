@@ -127,12 +127,21 @@ def test_a_copy_that_lost_its_meta_json_says_a_copys_way_back(world: World, tmp_
         mirror = follower(world, ledger, into)
         assert mirror.follow().error is None
         mirror.close()
-        (into / "meta.json").unlink()
-        before = files(into)
-        with pytest.raises(Error) as raised:
-            follower(world, ledger, into)
-    assert STORE_META_INVALID.matches(raised.value), raised.value
-    message = raised.value.message
-    assert f"{into / 'meta.json'} is missing while log.dat holds entries" in message, message
-    assert "move this mirror's directory aside" in message and "repair" not in message
-    assert files(into) == before
+        good = (into / "meta.json").read_bytes()
+        for damage, says in ((None, "is missing while log.dat holds entries"),
+                             (b"", "is empty while log.dat holds entries"),
+                             (b'{"meta": {"1"', "is damaged: it is not JSON")):  # fmt: skip
+            if damage is None:
+                (into / "meta.json").unlink()
+            else:
+                (into / "meta.json").write_bytes(damage)
+            before = files(into)
+            with pytest.raises(Error) as raised:
+                follower(world, ledger, into)
+            assert STORE_META_INVALID.matches(raised.value), raised.value
+            message = raised.value.message
+            assert f"{into / 'meta.json'} {says}" in message, message
+            assert "move this mirror's directory aside" in message and "repair" not in message
+            assert files(into) == before
+        (into / "meta.json").write_bytes(good)
+        follower(world, ledger, into).close()  # restored: it opens again
