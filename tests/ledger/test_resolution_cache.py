@@ -312,9 +312,9 @@ def test_an_ask_repeated_at_the_same_view_is_answered_as_kept(world: World) -> N
     assert proof_of(json.loads(proven[1]), world)["size"] == world.ledger.size
     assert len(proven[1]) > resolution.MAX_ASKED_BODY_BYTES  # kept with proofs, not as asked
     assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
-    assert resolver.kept.size == sum(
-        kept.size for kept in (resolver.results, resolver.proven, resolver.asked)
-    )
+    assert resolver.kept.size == resolver.results.size + resolver.proven.size
+    assert resolver.asked.budget is not resolver.kept  # a bound of its own
+    assert resolver.asked.limit == resolution.MAX_ASKED_BYTES
 
 
 def test_only_answers_of_a_did_found_asked_shortly_are_kept_as_asked(world: World) -> None:
