@@ -205,7 +205,8 @@ class StateStore:
             raise WITNESS_STATE_UNREADABLE(
                 f"{self._known_path} is empty (damaged, or written before a new witness's list "
                 f"said so): it cannot tell which records this witness made; restore it from a "
-                f"backup, or remove it to have the records in {self.directory} listed again; "
+                f"backup, or, if every record this witness made is in {self.directory}, "
+                f"remove it to have them listed again; "
                 f"if this witness never cosigned anything, say so: "
                 f"`civicid witness never-cosigned`"
             )
