@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from civicid import sdjwt
+from civicid import sdjwt, words
 from civicid.did import split_key_id
 from civicid.errors import Error
 from civicid.jose import PrivateKey, PublicKey
@@ -35,7 +35,6 @@ from wallet.holder.credentials import (
     Copy,
     Credential,
     new_id,
-    path_label,
 )
 
 # Claims the issuer sets about the credential itself: shown as facts of the card (issuer,
@@ -148,20 +147,9 @@ def display_name_in(names: Mapping[str, str], languages: Sequence[str]) -> str |
 
 
 def claim_labels(metadata: dict[str, Any]) -> dict[str, str]:
-    """Claim path -> label from the type metadata's claim display (§5.6), English first."""
-    labels: dict[str, str] = {}
-    for claim in metadata.get("claims", []):
-        shown = [d for d in claim.get("display", []) if isinstance(d, dict) and "label" in d]
-        chosen = next(
-            (d for locale in PREFERRED_LOCALES for d in shown if d.get("locale") == locale),
-            shown[0] if shown else None,
-        )
-        if chosen is not None:
-            try:
-                labels[path_label(tuple(claim["path"]))] = str(chosen["label"])
-            except (KeyError, TypeError):
-                continue
-    return labels
+    """Claim path -> label from the type metadata's claim display (§5.6), English first: the
+    kernel's reading (``civicid.words.labels``), which the desk's page uses too."""
+    return words.labels(metadata)
 
 
 def holder_claims(payload: dict[str, Any]) -> dict[str, Any]:
