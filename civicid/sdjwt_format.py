@@ -313,14 +313,16 @@ class Placed:
 
 @dataclass(frozen=True, slots=True)
 class Processed:
-    """RFC 9901 §7.1 step 3's result: the claims, and every Disclosure used, in payload order."""
+    """RFC 9901 §7.1 step 3's result: the claims, and every Disclosure used with the path its
+    claim landed at, in payload order (``paths[i]`` is ``disclosures[i]``'s)."""
 
     claims: dict[str, Any]
-    placed: tuple[Placed, ...]
+    paths: tuple[ClaimPath, ...]
+    disclosures: tuple[Disclosure, ...]
 
     @property
-    def paths(self) -> tuple[ClaimPath, ...]:
-        return tuple(p.path for p in self.placed)
+    def placed(self) -> tuple[Placed, ...]:
+        return tuple(map(Placed, self.paths, self.disclosures))
 
 
 class _Walk:
@@ -330,12 +332,13 @@ class _Walk:
     through a method per digest: a presentation's walk is one of the larger costs of its
     checks after the two signatures."""
 
-    __slots__ = ("by_digest", "placed", "seen")
+    __slots__ = ("by_digest", "paths", "seen", "used")
 
     def __init__(self, by_digest: dict[str, Disclosure]) -> None:
         self.by_digest = by_digest
         self.seen: set[str] = set()
-        self.placed: list[Placed] = []
+        self.paths: list[ClaimPath] = []  # where each Disclosure used placed its claim
+        self.used: list[Disclosure] = []  # in the same order
 
     def value(self, value: Any, path: ClaimPath, depth: int) -> Any:
         if isinstance(value, dict):
@@ -358,7 +361,8 @@ class _Walk:
         # SD-JWT VC §2.2.2.3 / pitfall 9: registered claims and their sub-claims stay in clear.
         if path[0] in NOT_DISCLOSABLE:
             raise SDJWT_CLAIM_NOT_DISCLOSABLE(f"{path[0]!r} must not be selectively disclosed")
-        self.placed.append(Placed(path, disclosure))
+        self.paths.append(path)
+        self.used.append(disclosure)
 
     def object(self, obj: dict[str, Any], path: ClaimPath, depth: int) -> dict[str, Any]:
         if depth > MAX_DEPTH:
@@ -381,7 +385,7 @@ class _Walk:
             return out
         if not isinstance(digests, list):
             raise SDJWT_MALFORMED("_sd is an array of digests")
-        seen, by_digest, placed = self.seen, self.by_digest, self.placed
+        seen, by_digest, paths, used = self.seen, self.by_digest, self.paths, self.used
         for digest in digests:
             if not isinstance(digest, str):
                 raise SDJWT_MALFORMED("a digest is a string")
@@ -406,7 +410,8 @@ class _Walk:
                     f"{name if top else path[0]!r} must not be selectively disclosed"
                 )
             claim_path = (*path, name)
-            placed.append(Placed(claim_path, disclosure))
+            paths.append(claim_path)
+            used.append(disclosure)
             value = disclosure.value
             if isinstance(value, dict):
                 value = self.object(value, claim_path, depth + 1)
@@ -447,8 +452,8 @@ def process(payload: dict[str, Any], disclosures: Sequence[Disclosure]) -> Proce
     walk = _Walk(by_digest)
     claims = walk.object(payload, (), 1)
     # Step 5: every Disclosure must be referenced, directly or through another Disclosure.
-    if len(walk.placed) != len(by_digest):
+    if len(walk.used) != len(by_digest):
         raise SDJWT_DISCLOSURE_UNREFERENCED(
-            f"{len(by_digest) - len(walk.placed)} Disclosure(s) match no digest"
+            f"{len(by_digest) - len(walk.used)} Disclosure(s) match no digest"
         )
-    return Processed(claims=claims, placed=tuple(walk.placed))
+    return Processed(claims, tuple(walk.paths), tuple(walk.used))

@@ -126,20 +126,20 @@ class Run:
     disclosed: tuple[Any, ...] = ()
     holder_key: PublicKey | None = None
     vct: str | None = None
-    notes: dict[str, str] = field(default_factory=dict)
     single_use: bool = False
     redeem: tuple[str, int] | None = None  # a single-use credential's status reference
     federation: Federation | None = None  # pinned foreign ledgers, if the desk trusts any
     route: Route | None = None  # the ledger that answers for the issuer (step 3)
+    required_found: bool = False  # step 14 selected every required claim
+    max_age: int = 0  # the policy's max_ledger_age, read once (four questions ask it)
+
+    def __post_init__(self) -> None:
+        self.max_age = self.policy.max_ledger_age
 
     @property
     def presentation(self) -> sdjwt.Presentation:
         assert self.parsed is not None  # steps run in order; structure set it
         return self.parsed
-
-    @property
-    def max_age(self) -> int:
-        return self.policy.max_ledger_age
 
     # 1. RFC 9901 §4 / §7.1 step 1: split and decode, within our limits.
     def structure(self) -> str:
@@ -155,21 +155,24 @@ class Run:
 
     # 2. SD-JWT VC §3.2.1 typ dc+sd-jwt; alg on the allow-list; no key in the header.
     def header(self) -> str:
-        sdjwt.check_issuer_header(self.presentation, typ=sdjwt.SD_JWT_VC_TYP)
-        return str(self.presentation.jws.header.get("alg"))
+        presentation = self.presentation
+        sdjwt.check_issuer_header(presentation, typ=sdjwt.SD_JWT_VC_TYP)
+        return str(presentation.jws.header.get("alg"))
 
     # 3. The issuer is a ledger DID, named by iss and by the kid that signed (SD-JWT VC §3.5
     #    allows this ecosystem-defined key resolution); the policy may name its issuers.
     def issuer(self) -> str:
-        payload = self.presentation.payload
+        presentation = self.presentation
+        payload = presentation.payload
+        kid = str(presentation.jws.header.get("kid"))
         try:
             self.iss = parse_did(str(payload.get("iss")))
-            kid_did, _ = split_key_id(str(self.presentation.jws.header.get("kid")))
+            kid_did, _ = split_key_id(kid)
         except Error as exc:
             raise CREDENTIAL_ISSUER_INVALID(exc.message) from exc
         if kid_did != self.iss:
             raise CREDENTIAL_ISSUER_INVALID(f"signed with a key of {kid_did}, not of iss")
-        self.kid = str(self.presentation.jws.header["kid"])
+        self.kid = kid
         iat = payload.get("iat")
         if type(iat) is not int:
             raise CREDENTIAL_ISSUER_INVALID("iat must be an integer: it finds the issuer's key")
@@ -323,6 +326,7 @@ class Run:
                 select(self.claims, path, checked=True)
             except Error as exc:
                 raise CLAIM_MISSING(f"{name} was not disclosed") from exc
+        self.required_found = True
         return ", ".join(self.policy.required)
 
     # 15. The policy's conditions on the disclosed values.
@@ -335,6 +339,12 @@ class Run:
 
 # Every step's outcome when an earlier one failed: immutable, so made once and shared.
 _SKIPPED: Final = tuple(Outcome(step.name, step.title, SKIPPED, step.spec) for step in STEPS)
+# A passed step's outcome by its detail, per step: most steps pass with the same detail every
+# time ("", a policy's claims, an issuer's DID), and an outcome is immutable, so each is made
+# once and shared. Up to this many per step (a detail names a DID, a type, a list entry),
+# then that step's memory starts over: nothing is lost but the time to make one again.
+MAX_PASSED_PER_STEP: Final = 1024
+_PASSED: Final[tuple[dict[str, Outcome], ...]] = tuple({} for _ in STEPS)
 
 RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
     "structure": Run.structure,
@@ -356,19 +366,26 @@ RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
 
 
 def asked_and_extra(
-    policy: Policy, claims: dict[str, Any], disclosed: tuple[Any, ...]
+    policy: Policy,
+    claims: dict[str, Any],
+    disclosed: tuple[Any, ...],
+    required_found: bool = False,
 ) -> tuple[tuple[str, ...], int]:
     """What the desk received of what the policy asks (each claim by its name, sorted; a
     nested one by its own name, not its parent's), and how many disclosures
     it asked for none of. Those are dropped: no receipt, page, decision or store names them
-    (data minimisation, GDPR Art. 5(1)(c)); the audit trail counts them."""
+    (data minimisation, GDPR Art. 5(1)(c)); the audit trail counts them.
+    ``required_found``: every required claim was selected in ``claims`` already (step 14
+    passed), so only the optional ones are looked for."""
     asked = policy.requested_paths
+    required = policy.required if required_found else ()
     received = []
     for name, path in asked:
-        try:
-            select(claims, path, checked=True)
-        except Error:
-            continue
+        if name not in required:
+            try:
+                select(claims, path, checked=True)
+            except Error:
+                continue
         received.append(name)
     extra = 0
     for disclosure in disclosed:
@@ -515,7 +532,7 @@ def check_presentation(
     run.federation = federation
     outcomes: list[Outcome] = []
     failed = False
-    for step in STEPS:
+    for step, kept in zip(STEPS, _PASSED, strict=True):
         try:
             detail = RUNNERS[step.name](run)
         except Error as exc:
@@ -531,9 +548,16 @@ def check_presentation(
             )
             failed = True
             break
-        outcomes.append(passed(step.name, step.title, step.spec, detail))
+        outcome = kept.get(detail)
+        if outcome is None:
+            if len(kept) >= MAX_PASSED_PER_STEP:
+                kept.clear()
+            outcome = kept[detail] = passed(step.name, step.title, step.spec, detail)
+        outcomes.append(outcome)
     outcomes += _SKIPPED[len(outcomes) :]  # the steps after a failure, none after a pass
-    received, over_disclosed = asked_and_extra(policy, run.claims, run.disclosed)
+    received, over_disclosed = asked_and_extra(
+        policy, run.claims, run.disclosed, run.required_found
+    )
     return Decision(
         eligible=not failed,
         policy=policy.name,
