@@ -12,7 +12,7 @@ import schemathesis
 
 from issuer.app import create_app
 from tests.issuer.conftest import Env
-from tests.openapi_fuzz import load
+from tests.openapi_fuzz import UNDER_ANY_LOAD, load
 
 
 @pytest.fixture
@@ -25,5 +25,6 @@ schema = schemathesis.pytest.from_fixture("issuer_api")
 
 
 @schema.parametrize()
+@UNDER_ANY_LOAD
 def test_the_issuer_answers_as_it_describes(case: Any) -> None:
     case.call_and_validate()

@@ -17,7 +17,7 @@ from ledger.app import create_app
 from ledger.settings import LedgerSettings
 from tests.ledger.conftest import World
 from tests.ledger.trust import publish, register_type
-from tests.openapi_fuzz import load
+from tests.openapi_fuzz import UNDER_ANY_LOAD, load
 
 
 @pytest.fixture
@@ -36,5 +36,6 @@ schema = schemathesis.pytest.from_fixture("ledger_api")
 
 
 @schema.parametrize()
+@UNDER_ANY_LOAD
 def test_the_ledger_answers_as_it_describes(case: Any) -> None:
     case.call_and_validate()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import schemathesis
 
-from tests.openapi_fuzz import load
+from tests.openapi_fuzz import UNDER_ANY_LOAD, load
 from verifier.app import create_app
 from verifier.service import Verifier
 
@@ -24,6 +24,7 @@ schema = schemathesis.pytest.from_fixture("desk_api")
 
 
 @schema.parametrize()
+@UNDER_ANY_LOAD
 def test_the_desk_answers_as_it_describes(case: Any) -> None:
     case.call_and_validate()
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from civicid.errors import Error
 from ledger.witness.app import create_app
 from ledger.witness.settings import WitnessSettings
-from tests.openapi_fuzz import load
+from tests.openapi_fuzz import UNDER_ANY_LOAD, load
 from tests.witness.logs import Log, open_test_witness
 
 
@@ -39,5 +39,6 @@ schema = schemathesis.pytest.from_fixture("witness_api")
 
 
 @schema.parametrize()
+@UNDER_ANY_LOAD
 def test_the_witness_answers_as_it_describes(case: Any) -> None:
     case.call_and_validate()
