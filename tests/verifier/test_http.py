@@ -11,6 +11,7 @@ import httpx
 from civicid.oid4vp import parse_link, verify_receipt
 from tests.verifier.loopback import Desk, wallet_answer
 from tests.verifier.world import World
+from verifier.routes.oid4vp import MAX_FORM_FIELDS
 
 
 def test_a_wallet_over_http(world: World, desk: Desk) -> None:
@@ -76,6 +77,30 @@ def test_refusals_over_http(world: World, desk: Desk) -> None:
             ),
             413,
             "oid4vp_response_too_large",
+        ),
+        (
+            httpx.post(
+                response_uri,
+                data={
+                    "state": "s" * 32,
+                    "vp_token": '{"credential":["x"]}',
+                    **{f"x{i}": "" for i in range(MAX_FORM_FIELDS - 1)},
+                },
+            ),
+            400,
+            "oid4vp_response_malformed",
+        ),
+        (  # at the bound, the form is read
+            httpx.post(
+                response_uri,
+                data={
+                    "state": "s" * 32,
+                    "vp_token": '{"credential":["x"]}',
+                    **{f"x{i}": "" for i in range(MAX_FORM_FIELDS - 2)},
+                },
+            ),
+            404,
+            "request_unknown",
         ),
     ]
     for answer, status, code in cases:

@@ -26,6 +26,10 @@ REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 # The form adds field names and percent-encoding to the vp_token: allow for both.
 MAX_FORM_BYTES: Final = 3 * MAX_RESPONSE_BYTES
+# A direct_post carries state and vp_token, or error and error_description (OpenID4VP §8.2),
+# perhaps a few more a wallet adds: past this many fields the form is refused unparsed (a
+# megabyte of empty fields held the event loop for over a second each time, split and kept).
+MAX_FORM_FIELDS: Final = 16
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -38,6 +42,8 @@ async def read_form(request: Request) -> dict[str, str]:
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise OID4VP_RESPONSE_TOO_LARGE(f"the response is over {MAX_FORM_BYTES} bytes")
+    if body.count(b"&") >= MAX_FORM_FIELDS:
+        raise OID4VP_RESPONSE_MALFORMED(f"the response has more than {MAX_FORM_FIELDS} fields")
     try:
         pairs = parse_qsl(bytes(body).decode("utf-8"), keep_blank_values=True, strict_parsing=True)
     except (UnicodeDecodeError, ValueError) as exc:
