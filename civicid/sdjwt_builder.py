@@ -160,6 +160,9 @@ class _Salts:
 # a copy puts in front (and a refusal's message, which counts characters, is the same too).
 _SALT_TEXT: Final = "A" * len(base64url(bytes(SALT_BYTES)))
 _SALT_END: Final = len(_SALT_TEXT) + 3  # '["' + the salt + '"'
+# A digest's base64url (SHA-256: 43 characters), standing in for one in a nested Disclosure's
+# JSON when it is checked (``_Plan._shape``).
+_DIGEST_TEXT: Final = "A" * len(base64url(bytes(32)))
 # What a member of the claims becomes, decided once for every copy of a batch.
 _CLEAR, _DISCLOSED, _NESTED, _NESTED_DISCLOSED = range(4)
 
@@ -219,17 +222,42 @@ class _Plan:
             if nested is None:
                 members.append((name, _DISCLOSED, _compact([_SALT_TEXT, *label, item])[_SALT_END:]))
             else:
-                _compact([_SALT_TEXT, *label, self._build(nested, _Salts(_no_salts))])
+                _compact([_SALT_TEXT, *label, self._shape(nested)])
                 members.append((name, _NESTED_DISCLOSED, nested))
         return _Node(is_object, tuple(members), discloses and is_object)
+
+    def _shape(self, node: _Node) -> Any:
+        """What ``_build`` makes of ``node``, every digest a stand-in of a digest's length: the
+        JSON of a nested Disclosure is the same text but for the digests' letters (none of
+        which is escaped), so checking it needs no salts or hashing. The Disclosures beneath
+        it were checked when their own nodes were walked."""
+        built: Any = {} if node.is_object else []
+        digests = 0
+        for name, kind, data in node.members:
+            if kind == _CLEAR:
+                value = data
+            elif kind == _NESTED:
+                value = self._shape(data)
+            elif node.is_object:
+                digests += 1
+                continue
+            else:
+                built.append({ARRAY_KEY: _DIGEST_TEXT})
+                continue
+            if node.is_object:
+                built[name] = value
+            else:
+                built.append(value)
+        if node.discloses:
+            built[SD_KEY] = [_DIGEST_TEXT] * (digests + self.decoys)
+        return built
 
     def build(self, salts: _Salts, disclosures: list[str]) -> dict[str, Any]:
         """The payload's claims for one copy; its Disclosures appended to ``disclosures``."""
         built: dict[str, Any] = self._build(self.root, salts, disclosures)
         return built
 
-    def _build(self, node: _Node, salts: _Salts, disclosures: list[str] | None = None) -> Any:
-        out = disclosures if disclosures is not None else []
+    def _build(self, node: _Node, salts: _Salts, out: list[str]) -> Any:
         to_b64 = binascii.b2a_base64
         sha256 = hashlib.sha256
         digests: list[str] = []
@@ -267,11 +295,6 @@ class _Plan:
             # §4.2.4.1: sorted, so the order says nothing about the claims' original order.
             built[SD_KEY] = sorted(digests)
         return built
-
-
-def _no_salts(size: int) -> bytes:
-    """The salts of a Disclosure's JSON checked before any copy is made (never sent)."""
-    return bytes(size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,3 +136,49 @@ def test_claims_refused_in_a_batch_as_in_a_single_issue(claims: dict[str, Any], 
         issue_batch(issuer_key=key, copies=[Copy(), Copy()], **args)
     assert code.matches(single.value)
     assert (batch.value.code, batch.value.message) == (single.value.code, single.value.message)
+
+
+# A nested Disclosure's JSON is checked before any copy is made, its digests stood in for:
+# what it refuses, and where (a lone surrogate's position counts the digests' characters),
+# is what encoding the Disclosure itself refuses.
+@pytest.mark.parametrize(
+    ("claims", "disclosable", "message"),
+    [
+        (
+            {"a": {"b": "x", "c": "\ud800"}},
+            [("a",), ("a", "b")],
+            "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 36: "
+            "surrogates not allowed",
+        ),
+        (
+            {"a": ["x", "\ud800"]},
+            [("a",), ("a", 0)],
+            "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 86: "
+            "surrogates not allowed",
+        ),
+        (
+            {"a": {"b": "x", "c": {"d": "y", "e": ["z", "\ud800"]}}},
+            [("a",), ("a", "b"), ("a", "c", "d"), ("a", "c", "e", 0)],
+            "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 96: "
+            "surrogates not allowed",
+        ),
+        (
+            {"a": {"b": "x", "c": {1, 2}}},
+            [("a",), ("a", "b")],
+            "not JSON: Object of type set is not JSON serializable",
+        ),
+        (
+            {"a": [{"b": "x"}, float("inf")]},
+            [("a",), ("a", 0, "b")],
+            "not JSON: Out of range float values are not JSON compliant",
+        ),
+    ],
+)
+def test_a_nested_disclosure_is_refused_as_its_own_json_is(
+    claims: dict[str, Any], disclosable: list[tuple[Any, ...]], message: str
+) -> None:
+    args = {**COMMON, "claims": claims, "disclosable": disclosable}
+    with pytest.raises(Error) as refused:
+        issue_batch(issuer_key=PrivateKey.generate(), copies=[Copy()], **args)
+    assert SDJWT_CLAIMS_INVALID.matches(refused.value)
+    assert refused.value.message == message
