@@ -162,6 +162,18 @@ def test_claims_refused_in_a_batch_as_in_a_single_issue(claims: dict[str, Any], 
             "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 96: "
             "surrogates not allowed",
         ),
+        (  # after a nested object's digests and decoys
+            {"a": {"c": {"d": "y", "g": "z"}, "f": "\ud800"}},
+            [("a",), ("a", "c", "d"), ("a", "c", "g")],
+            "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 280: "
+            "surrogates not allowed",
+        ),
+        (  # after an element of a nested array disclosed
+            {"a": [["x", "y"], "\ud800"]},
+            [("a",), ("a", 0, 1)],
+            "not JSON: 'utf-8' codec can't encode character '\\ud800' in position 92: "
+            "surrogates not allowed",
+        ),
         (
             {"a": {"b": "x", "c": {1, 2}}},
             [("a",), ("a", "b")],
@@ -178,7 +190,14 @@ def test_a_nested_disclosure_is_refused_as_its_own_json_is(
     claims: dict[str, Any], disclosable: list[tuple[Any, ...]], message: str
 ) -> None:
     args = {**COMMON, "claims": claims, "disclosable": disclosable}
+    drawn: list[int] = []
+
+    def rng(size: int) -> bytes:
+        drawn.append(size)
+        return bytes(size)
+
     with pytest.raises(Error) as refused:
-        issue_batch(issuer_key=PrivateKey.generate(), copies=[Copy()], **args)
+        issue_batch(issuer_key=PrivateKey.generate(), copies=[Copy()], rng=rng, **args)
     assert SDJWT_CLAIMS_INVALID.matches(refused.value)
     assert refused.value.message == message
+    assert drawn == []  # refused from the claims alone, before a copy drew its salts
