@@ -28,7 +28,8 @@ _NUMBERED: Final = {
     "age_over": "Age over {n}",
     "age_under": "Age under {n}",
 }
-_SEPARATOR: Final = " / "
+# Between the steps of a nested claim's name ("Address / Town"), wherever one is shown.
+SEPARATOR: Final = " / "
 # Which of a type's labels a person reads when it has several (SD-JWT VC §5.6.2 display
 # entries by locale): British English first, as the registered types write them, then any
 # English, then the first the type gives.
@@ -114,7 +115,7 @@ def claim(name: str | Sequence[Any], labels: Mapping[str, str] | None = None) ->
             shown.append(f"#{int(step[1:-1]) + 1}")
         else:
             shown.append(words(step))
-    return _SEPARATOR.join(shown)
+    return SEPARATOR.join(shown)
 
 
 def value(item: Any) -> str:

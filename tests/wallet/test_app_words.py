@@ -13,6 +13,7 @@ from typing import Final
 import pytest
 from textual.widgets import Input
 
+from civicid import words
 from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, kept_receipt, made_up
 from tests.wallet.painted import painted
 from wallet.app import WalletApp
@@ -60,13 +61,21 @@ def test_claims_values_and_decisions_in_words() -> None:
     assert claim_words("age_equal_or_over.18", LABELS) == "Age 18 or over"
     assert claim_words("given_name") == "Given name"
     assert claim_words("address.locality", LABELS) == "Town"
-    assert claim_words("address.street_address", LABELS) == "Address · Street"
+    assert claim_words("address.street_address", LABELS) == "Address / Street"  # as the desk
     assert claim_words("resident") == "Resident"
     assert value_words(True) == "yes" and value_words(False) == "no"
     assert value_words(["FR", "GB"]) == "FR, GB"
     assert value_words("2026-13-45") == "2026-13-45"  # not a date: shown as it is
     assert decision_words("not_eligible") == "Not eligible"
     assert decision_words("eligible") == "Eligible"
+
+
+def test_a_labelled_claim_reads_as_the_desk_and_the_command_line_say_it() -> None:
+    """A type's labels worded alike in the app and by the kernel (the desk's page, the
+    command line), nested claims joined the one way."""
+    labels = {**LABELS, "address.street_address": "Street"}
+    for name in ("address.locality", "address.street_address", "age_equal_or_over.18"):
+        assert claim_words(name, labels) == words.claim(name, labels), name
 
 
 def test_copies_in_words() -> None:

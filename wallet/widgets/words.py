@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Final
 
+from civicid import words as words_kernel
+
 # Claim names the standards define whose words are not their name's: the EU PID and
 # SD-JWT VC age predicates (``age_equal_or_over.18``), and ISO 3166 / 18013 terms.
 AGE_OVER: Final = "age_equal_or_over"
@@ -30,6 +32,7 @@ DECISIONS: Final[dict[str, str]] = {"eligible": "Eligible", "not_eligible": "Not
 # A claim value of this shape is a calendar date (RFC 3339 full-date, as ``birthdate``).
 FULL_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOTHING: Final = "—"
+SEPARATOR: Final = words_kernel.SEPARATOR
 
 
 def from_name(key: str) -> str:
@@ -43,7 +46,8 @@ def from_name(key: str) -> str:
 def claim_words(name: str, labels: Mapping[str, str] | None = None) -> str:
     """The label of claim ``name`` (``address.locality``) for one line: the type metadata's
     label when it has one, else words made from the name, a nested claim after its parent's
-    ("Address · Town")."""
+    ("Address / Town", joined as the kernel joins them: the desk's page and the command
+    line say the same)."""
     labels = labels or {}
     if name in labels:
         return labels[name]
@@ -53,7 +57,7 @@ def claim_words(name: str, labels: Mapping[str, str] | None = None) -> str:
     words = [
         labels.get(".".join(parts[: i + 1])) or from_name(part) for i, part in enumerate(parts)
     ]
-    return " · ".join(words)
+    return SEPARATOR.join(words)
 
 
 def child_words(parent: str, key: str, labels: Mapping[str, str] | None = None) -> str:
