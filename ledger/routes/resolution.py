@@ -36,7 +36,14 @@ class ToFramework(Exception):
 PATH_PREFIX: Final = "/1.0/identifiers/"
 RESULT: Final = {"schema": {"$ref": "#/components/schemas/ResolutionResult"}}
 ERROR_RESULT: Final = {CONTENT_TYPE: RESULT}
-DOCUMENT_ONLY: Final = ("application/did", "application/did+json", "application/did+ld+json")
+DOCUMENT_ONLY: Final = frozenset(
+    ("application/did", "application/did+json", "application/did+ld+json")
+)
+# Media ranges of an Accept header looked at: a client names two or three; the rest of a
+# hostile header (up to a request head's 16 KiB) is not read.
+MAX_MEDIA_RANGES: Final = 32
+# Accept headers whose reading is kept: clients send one or two each, over and over.
+MAX_ACCEPTS_KEPT: Final = 64
 # Longest option values we accept: a version id is "<n>-<64 hex>", a time an ISO 8601 string.
 MAX_OPTION_CHARS: Final = 100
 # Queries whose options are kept read (``options``): the few every client sends stay, one
@@ -117,6 +124,33 @@ def options(query: bytes) -> Mapping[str, str]:
     return MappingProxyType(dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)))
 
 
+@lru_cache(maxsize=MAX_ACCEPTS_KEPT)
+def wants_document(accepts: str) -> bool:
+    """Whether an Accept header asks for the DID document alone (DID Resolution's HTTP(S)
+    binding: ``application/did``, or its JSON and JSON-LD forms) rather than the whole
+    resolution result (``application/did-resolution``, the answer to anything else): of the
+    media ranges naming one of them, the one of highest weight (RFC 9110 §12.5.1), the first
+    of equal ones. ``application/did-resolution`` is not ``application/did``, though it
+    begins with it."""
+    best, weight = False, 0.0
+    for media_range in accepts.split(",", MAX_MEDIA_RANGES)[:MAX_MEDIA_RANGES]:
+        kind, *parameters = media_range.split(";")
+        kind = kind.strip().lower()
+        if kind != CONTENT_TYPE and kind not in DOCUMENT_ONLY:
+            continue
+        q = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0  # not a weight: as good as not acceptable
+        if q > weight and q <= 1.0:
+            best, weight = kind in DOCUMENT_ONLY, q
+    return best
+
+
 def accept(scope: Scope) -> str:
     """The first Accept header, as the framework's ``Request.headers.get`` gives it."""
     for name, value in scope["headers"]:
@@ -148,7 +182,7 @@ def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts:
         with_proof=chosen.get("withProof", "false").lower() in ("true", "1"),
         view=view,
     )
-    if result.status == 200 and accepts.startswith(DOCUMENT_ONLY):
+    if result.status == 200 and wants_document(accepts):
         document = json.loads(result.body)["didDocument"]
         return Resolution(200, json.dumps(document).encode(), DOCUMENT_TYPE)
     return result
