@@ -10,13 +10,14 @@ read, never written, so it is left exactly as it was found (no journal made besi
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sqlite3
 from pathlib import Path
 from typing import Final
 
 from civicid.errors import Code, Error
-from civicid.files import open_regular
+from civicid.files import open_regular, why_not_written
 
 # The first bytes of every SQLite database file (sqlite.org/fileformat.html §1.3.1).
 SQLITE_HEADER: Final = b"SQLite format 3\x00"
@@ -26,6 +27,15 @@ SQLITE_HEADER: Final = b"SQLite format 3\x00"
 DAMAGE: Final = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
 # An extended result code keeps its primary code in its low byte (sqlite.org/rescode.html).
 PRIMARY_CODE: Final = 0xFF
+
+
+def why_not_committed(exc: sqlite3.Error) -> str:
+    """Why SQLite refused a write, and for a full disk (``SQLITE_FULL``: the disk or the
+    writer's quota) what to do, in the words a refused file write uses."""
+    code = getattr(exc, "sqlite_errorcode", None)  # None for an error raised by Python itself
+    if code is not None and code & PRIMARY_CODE == sqlite3.SQLITE_FULL:
+        return why_not_written(OSError(errno.ENOSPC, str(exc)))
+    return str(exc)
 
 
 def refuse_damaged(

@@ -27,7 +27,7 @@ from typing import Any, Final, Protocol
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
-from civicid.sqlite_file import refuse_damaged
+from civicid.sqlite_file import refuse_damaged, why_not_committed
 from issuer.errors import STORE_DAMAGED, STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 
@@ -639,7 +639,10 @@ class SqliteStore(GroupCommit):
         except sqlite3.Error as exc:  # nothing of the batch is on disk; the next is tried anew
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-            raise STORE_FAILED(f"commit failed: {exc}") from exc
+            raise STORE_FAILED(
+                f"could not commit to {self.path}: {why_not_committed(exc)}; "
+                "nothing of it was acknowledged"
+            ) from exc
         self._last_hash = last_hash
         return outcomes
 
@@ -651,7 +654,8 @@ class SqliteStore(GroupCommit):
             for ops, _ in batch:
                 for op in ops:
                     last_hash = self._apply(op, last_hash)
-        except Exception:  # told by _apply_each, which applies them again
+        except Exception as exc:  # told by _apply_each, which applies them again
+            self._refuse_whole(exc)
             return None
         return [None] * len(batch), last_hash
 
@@ -669,11 +673,18 @@ class SqliteStore(GroupCommit):
                 self._db.execute("RELEASE item")
                 outcomes.append(None)
             except Exception as exc:  # a value it cannot write (or a bug): its own refusal
+                self._refuse_whole(exc)
                 self._db.execute("ROLLBACK TO item")
                 self._db.execute("RELEASE item")
                 last_hash = before
                 outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
         return outcomes, last_hash
+
+    def _refuse_whole(self, exc: Exception) -> None:
+        """Raise ``exc`` again when SQLite ended the transaction itself (a full disk): the
+        whole batch failed, for that reason, and no caller is to blame."""
+        if isinstance(exc, sqlite3.Error) and not self._db.in_transaction:
+            raise exc
 
     def _apply(self, op: Op, last_hash: str) -> str:
         db = self._db
@@ -871,7 +882,9 @@ class SqliteStore(GroupCommit):
         try:
             self._reader().execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            raise STORE_FAILED(f"checkpoint failed: {exc}") from exc
+            raise STORE_FAILED(
+                f"could not fold the WAL into {self.path}: {why_not_committed(exc)}"
+            ) from exc
 
     # -- closing ----------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -29,6 +30,7 @@ from typing import Final
 
 from civicid.checkpoint import Checkpoint
 from civicid.errors import Error, StorageError, VerificationError, declare
+from civicid.files import why_not_written
 from civicid.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from ledger.log import Ledger
 
@@ -322,8 +324,10 @@ class TileWriter:
                     os.fsync(dir_fd)
                 finally:
                     os.close(dir_fd)
-        except OSError as exc:
-            raise TILE_WRITE_FAILED(f"cannot write {path}: {exc}") from exc
+        except OSError as exc:  # a full disk: the part written is not left to fill it more
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+            raise TILE_WRITE_FAILED(f"cannot write {path}: {why_not_written(exc)}") from exc
 
 
 def _split_hashes(data: bytes) -> list[bytes]:

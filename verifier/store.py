@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+from civicid.files import why_not_written
+from civicid.sqlite_file import why_not_committed
 from verifier.errors import (
     PRESENTATION_REPLAYED,
     REQUEST_ALREADY_ANSWERED,
@@ -203,7 +205,8 @@ class Store:
             # SQLite's header found, and no database (or a damaged one) after it.
             if isinstance(exc, sqlite3.DatabaseError) and DAMAGED.search(str(exc)):
                 raise VERIFIER_STORE_DAMAGED(f"{path}: {exc}") from exc
-            raise VERIFIER_STORE_FAILED(f"{path}: {exc}") from exc
+            why = why_not_committed(exc) if isinstance(exc, sqlite3.Error) else why_not_written(exc)
+            raise VERIFIER_STORE_FAILED(f"{path}: {why}") from exc
         self._lock = threading.Lock()  # the connection: one user at a time
         self._read_lock = threading.Lock()  # the reader's connection: one user at a time
         self._queue_lock = threading.Lock()  # the writes waiting to be committed
@@ -240,6 +243,8 @@ class Store:
                     try:
                         job.result = job.work(db)
                     except Exception as exc:  # a refusal, or a bug: its own write undone
+                        if isinstance(exc, sqlite3.Error) and not db.in_transaction:
+                            raise  # SQLite undid the whole transaction (a full disk)
                         db.execute("ROLLBACK" if alone else "ROLLBACK TO job")
                         job.error = exc
                     if not alone:
@@ -263,7 +268,9 @@ class Store:
         finally:
             for job in batch:
                 if isinstance(job.error, sqlite3.Error):
-                    failed = VERIFIER_STORE_FAILED(f"{self.path}: {job.error}")
+                    failed = VERIFIER_STORE_FAILED(
+                        f"{self.path}: {why_not_committed(job.error)}; nothing of it was kept"
+                    )
                     failed.__cause__ = job.error
                     job.error = failed
                 job.finished = True

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from civicid.encoding import b64url_decode, b64url_encode, parse_json_object
 from civicid.errors import Code, Error
+from civicid.files import why_not_written
 from civicid.keystore import write_private
 from wallet.errors import (
     WALLET_PASSPHRASE_WEAK,
@@ -270,4 +271,4 @@ def write_sealed(path: Path, data: bytes) -> None:
     try:
         write_private(path, data)
     except OSError as exc:
-        raise WALLET_STORE_WRITE_FAILED(f"cannot write {path}: {exc.strerror}") from exc
+        raise WALLET_STORE_WRITE_FAILED(f"cannot write {path}: {why_not_written(exc)}") from exc
