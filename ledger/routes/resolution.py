@@ -124,6 +124,20 @@ def options(query: bytes) -> Mapping[str, str]:
     return MappingProxyType(dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)))
 
 
+@lru_cache(maxsize=MAX_QUERIES_KEPT)
+def repeated(query: bytes) -> str | None:
+    """An option the query names more than once, if any: which one the client meant is
+    not known, so the resolution is refused (``invalidOptions``) rather than one taken."""
+    if not query:
+        return None
+    seen: set[str] = set()
+    for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 @lru_cache(maxsize=MAX_ACCEPTS_KEPT)
 def wants_document(accepts: str) -> bool:
     """Whether an Accept header asks for the DID document alone (DID Resolution's HTTP(S)
@@ -171,6 +185,9 @@ def answer(resolver: Resolver, did: str, query: bytes, accepts: str) -> tuple[in
 
 def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts: str) -> Resolution:
     """``answer``, at ``view``, from the resolver's state as it is now."""
+    twice = repeated(query)
+    if twice is not None:
+        return error_result(RESOLUTION_OPTIONS_INVALID(f"option {twice!r} given more than once"))
     chosen = options(query)
     version_id, version_time = chosen.get("versionId"), chosen.get("versionTime")
     if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
