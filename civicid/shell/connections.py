@@ -5,9 +5,16 @@ Each open connection is a file descriptor. Past the process's limit, ``accept`` 
 every service in the process stops answering (20,000 idle connections once did that to
 ``civicid up``). So a connection is admitted only while both its service and the process are
 under their caps; when one is full, the connection that has been idle longest (no request in
-flight: a keep-alive wait, or a head not yet complete) is closed to make room, and only when
-every connection is busy is the newcomer refused (503). Idle clients cannot crowd out a
-client that asks something.
+flight: a keep-alive wait, or a head not yet complete) is closed to make room; when none is
+idle, the one whose request body has been arriving longest (its head complete, its body not,
+no answer begun) is; and only when every connection is busy (its request whole with the app,
+or its answer being written) is the newcomer refused (503). Neither idle clients nor clients
+dripping bodies can crowd out a client that asks something: a body trickled for as long as
+the body deadline allows holds its slot only until someone else needs it.
+
+There is no share per peer address: behind a reverse proxy or a NAT every client has the
+same one (a share would let one of them lock the others out), and one client can have many
+(IPv6 gives it a whole network); what a slot may be held for decides, not who holds it.
 
 Services run in one process share the process's cap (``civicid up`` runs three, each on its
 own event loop in its own thread): bookkeeping is under one lock, and a connection of another
@@ -36,7 +43,8 @@ class Connection(Protocol):
     """What the budget needs of a connection: a way to close it from any thread."""
 
     def evict(self) -> None:
-        """Close this connection (on its own event loop) if it is still idle."""
+        """Close this connection (on its own event loop) if it is still idle, or its
+        request's body still arriving."""
 
 
 class Budget:
@@ -51,6 +59,8 @@ class Budget:
         self._open: set[Connection] = set()
         # Idle connections, the longest idle first (dicts keep insertion order).
         self._idle: dict[Connection, None] = {}
+        # Connections whose request body is still arriving, the one arriving longest first.
+        self._receiving: dict[Connection, None] = {}
         self._home: dict[Connection, Budget] = {}  # on the root: each connection's own budget
         # This budget and its parents, then the root: fixed once made, read on every request.
         self._chain: tuple[Budget, ...] = (self, *(parent._chain if parent is not None else ()))
@@ -60,12 +70,15 @@ class Budget:
         return len(self._open)
 
     def admit(self, connection: Connection) -> bool:
-        """Take ``connection`` in (idle), closing the longest-idle ones where a cap is full;
-        False if every connection is busy (the caller refuses it)."""
+        """Take ``connection`` in (idle), closing the longest-idle ones where a cap is full,
+        then those whose body has been arriving longest; False if every connection is busy
+        (the caller refuses it)."""
         with self._lock:
             for level in self._levels():
                 while len(level._open) >= level.limit:
                     victim = next(iter(level._idle), None)
+                    if victim is None:
+                        victim = next(iter(level._receiving), None)
                     if victim is None:
                         return False
                     self._root()._forget(victim)
@@ -76,18 +89,30 @@ class Budget:
             self._root()._home[connection] = self
             return True
 
-    def busy(self, connection: Connection) -> None:
-        """A request is in flight on ``connection``: it is not to be closed for room."""
+    def receiving(self, connection: Connection) -> None:
+        """A request's head is complete on ``connection`` and its body still arriving: it may
+        be closed to make room once no connection is idle (the one arriving longest first)."""
         with self._lock:
             home = self._root()._home.get(connection)
             for level in home._levels() if home is not None else ():
                 level._idle.pop(connection, None)
+                level._receiving.setdefault(connection)  # keeps its place if there already
+
+    def busy(self, connection: Connection) -> None:
+        """A request is in flight on ``connection`` (whole, with the app, or being answered):
+        it is not to be closed for room."""
+        with self._lock:
+            home = self._root()._home.get(connection)
+            for level in home._levels() if home is not None else ():
+                level._idle.pop(connection, None)
+                level._receiving.pop(connection, None)
 
     def idle(self, connection: Connection) -> None:
         """``connection`` waits for its next request: it may be closed to make room."""
         with self._lock:
             home = self._root()._home.get(connection)
             for level in home._levels() if home is not None else ():
+                level._receiving.pop(connection, None)
                 level._idle.pop(connection, None)
                 level._idle[connection] = None  # now the most recently idle
 
@@ -107,6 +132,7 @@ class Budget:
         for level in home._levels() if home is not None else ():
             level._open.discard(connection)
             level._idle.pop(connection, None)
+            level._receiving.pop(connection, None)
 
 
 def process_limit() -> int:

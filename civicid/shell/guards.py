@@ -4,8 +4,10 @@ an answer may stall, and each answer's head and body in one socket write.
 
 - each request's head (line and headers) must be complete within ``header_timeout`` of its
   first byte, or of the connection's opening; past that the connection is closed;
-- idle connections count against the budget and may be closed for room; when every
-  connection is busy a newcomer is refused 503 ``server_busy``;
+- idle connections count against the budget and may be closed for room, then those whose
+  request body is still arriving (answered 503 ``server_busy``); when every connection is
+  busy (its request whole with the app, or its answer being written) a newcomer is refused
+  503 ``server_busy``;
 - an answer the client stops taking (the transport's buffer full, not drained for
   ``body_timeout``) is given up and its connection aborted: a client that asks for answers
   and never reads them would otherwise hold a busy connection for ever, and with as many of
@@ -21,11 +23,17 @@ import contextlib
 import json
 import logging
 from http import HTTPStatus
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 from civicid.errors import Error
 from civicid.shell.connections import Budget
 from civicid.shell.errors import SERVER_BUSY
+
+# What the connection budget was last told of a connection (``Guards._track``).
+Stage = Literal["idle", "receiving", "busy"]
+IDLE: Final[Stage] = "idle"
+RECEIVING: Final[Stage] = "receiving"
+BUSY: Final[Stage] = "busy"
 
 # An answer's head and a body up to this size are joined into one buffer and one write; a
 # larger body is handed to the transport beside its head (no copy of it is made to join them).
@@ -91,7 +99,8 @@ class Guards:
     """What both guarded protocols add to uvicorn's: a deadline on each request head, the
     connection budget, and a cap on how long an answer may stall. Mixed in first, before the
     uvicorn protocol that gives ``loop``, ``transport`` and ``logger``; ``_busy`` is the
-    protocol's own word for a request in flight."""
+    protocol's own word for a request in flight, ``_receiving`` for one whose body is still
+    arriving (no answer begun, none before it in flight)."""
 
     header_timeout: ClassVar[float] = 10.0  # set per server by ``protocol``
     max_header_bytes: ClassVar[int] = 16 * 1024
@@ -106,9 +115,29 @@ class Guards:
         self._head_timer: asyncio.TimerHandle | None = None
         self._stall_timer: asyncio.TimerHandle | None = None
         self._admitted = False
+        self._counted: Stage = IDLE  # what the budget was last told of this connection
 
     def _busy(self) -> bool:
         raise NotImplementedError
+
+    def _receiving(self) -> bool:
+        raise NotImplementedError
+
+    def _track(self) -> None:
+        """A request is in flight: tell the budget whether its body is still arriving (the
+        connection may be closed for room) or not (it may not), once per change."""
+        stage = RECEIVING if self._receiving() else BUSY
+        if stage is not self._counted:
+            self._counted = stage
+            if stage is RECEIVING:
+                self.budget.receiving(self)
+            else:
+                self.budget.busy(self)
+
+    def _rest(self) -> None:
+        """No request is in flight: the connection waits for the next one."""
+        self._counted = IDLE
+        self.budget.idle(self)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
@@ -152,7 +181,15 @@ class Guards:
             self.loop.call_soon_threadsafe(self._evicted)
 
     def _evicted(self) -> None:
-        if not self.transport.is_closing() and not self._busy():
+        if self.transport.is_closing():
+            return
+        if not self._busy():
+            self.transport.close()
+        elif self._receiving():
+            # Its app waits for the rest of the body and is told the client left; the client
+            # is told why, and may send it again.
+            self.logger.warning("closing a connection whose body was still arriving, for room")
+            self.transport.write(refusal(SERVER_BUSY()))
             self.transport.close()
 
     def _arm(self) -> None:

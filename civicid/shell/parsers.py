@@ -57,6 +57,15 @@ class GuardedH11(Guards, H11Protocol):
         """A request is in flight: h11 has read more of it than nothing."""
         return self.conn.their_state is not h11.IDLE
 
+    def _receiving(self) -> bool:
+        """Its head is complete, its body still arriving, and no answer has begun."""
+        cycle = self.cycle
+        return (
+            self.conn.their_state is h11.SEND_BODY
+            and cycle is not None
+            and not cycle.response_started
+        )
+
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return
@@ -68,7 +77,7 @@ class GuardedH11(Guards, H11Protocol):
                 self._arm()  # a head has begun (or goes on): it keeps the deadline it had
         else:
             self._disarm()  # the head is complete: the body and the app have their own
-            self.budget.busy(self)
+            self._track()
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -89,7 +98,7 @@ class GuardedH11(Guards, H11Protocol):
             # the rest would let a client hold the connection by trickling it.
             self.transport.close()
         elif self.conn.their_state is h11.IDLE:
-            self.budget.idle(self)
+            self._rest()
 
     def send_400_response(self, msg: str) -> None:
         """A malformed head, or one over the byte cap (h11 or ``heads`` refuses both): our
@@ -121,6 +130,14 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         """A request is in flight: its head is complete and its answer is not."""
         return self.cycle is not None and not self.cycle.response_complete
 
+    def _receiving(self) -> bool:
+        """Its head is complete, its body still arriving, no answer has begun, and no request
+        before it is in flight (one pipelined waits for it in ``pipeline``)."""
+        cycle = self.cycle
+        return (
+            self._in_body and cycle is not None and not cycle.response_started and not self.pipeline
+        )
+
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return
@@ -137,7 +154,9 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         if self._head_bytes > self.max_header_bytes:
             self._refuse_head()
             return
-        if not self._busy() and data:
+        if self._busy():
+            self._track()  # a head completed in here, or a body goes on (or has ended)
+        elif data:
             self._arm()  # a head has begun (or goes on): it keeps the deadline it had
 
     def on_headers_complete(self) -> None:
@@ -145,7 +164,6 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._head_bytes = 0
         self._in_body = True
         self._disarm()  # the head is complete: the body and the app have their own
-        self.budget.busy(self)
         super().on_headers_complete()
         cycle = self.cycle
         if self.parser.should_upgrade():
@@ -178,9 +196,11 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             if not self._busy():  # the requests before the refused head are all answered
                 self._refuse(self._refused)
         elif not self._busy():
-            self.budget.idle(self)
+            self._rest()
             if self._head_bytes:
                 self._arm()  # the next head has begun while this answer was made
+        else:
+            self._track()  # the request pipelined behind it runs now, its body maybe coming
 
     def send_400_response(self, msg: str) -> None:
         """A malformed head (httptools refuses it, or ``_check_head``): our code in JSON."""

@@ -1,5 +1,6 @@
 """The connection budget: capped per service and per process, the longest-idle connection
-makes room, and a newcomer is refused only when every connection is busy."""
+makes room, then the one whose body has been arriving longest, and a newcomer is refused only
+when every connection is busy."""
 
 from __future__ import annotations
 
@@ -46,6 +47,41 @@ def test_busy_connections_are_never_closed_for_room() -> None:
     assert not a.evicted and not b.evicted and len(budget) == 2
     budget.release(a)
     assert budget.admit(c)
+
+
+def test_bodies_still_arriving_make_room_after_idle_ones_the_oldest_first() -> None:
+    budget = Budget(3)
+    a, b, c, d, e, f = (Conn(name) for name in "abcdef")
+    for conn in (a, b, c):
+        assert budget.admit(conn)
+    budget.receiving(a)
+    budget.receiving(b)
+    budget.receiving(a)  # more of its body: it keeps its place, arriving longest
+    assert budget.admit(d)  # c is idle: it goes first
+    assert c.evicted and not a.evicted and not b.evicted
+    budget.busy(d)  # d's request is whole, with the app: never closed for room
+    assert budget.admit(e)
+    assert a.evicted and not b.evicted and not d.evicted
+    budget.receiving(e)
+    budget.idle(b)  # b was answered: idle again, it goes before e
+    assert budget.admit(f)
+    assert b.evicted and not e.evicted
+    budget.busy(e)
+    budget.busy(f)
+    assert not budget.admit(Conn("g")) and len(budget) == 3
+
+
+def test_a_body_arriving_at_one_service_makes_room_in_the_process() -> None:
+    process = Budget(2)
+    ledger, issuer = Budget(10, parent=process), Budget(10, parent=process)
+    slow, asking = Conn("ledger-slow"), Conn("ledger-asking")
+    assert ledger.admit(slow) and ledger.admit(asking)
+    issuer.receiving(slow)  # whichever budget is asked, the connection's own is marked
+    ledger.busy(asking)
+    newcomer = Conn("issuer-0")
+    assert issuer.admit(newcomer)
+    assert slow.evicted and not asking.evicted
+    assert (len(process), len(ledger), len(issuer)) == (2, 1, 1)
 
 
 def test_services_of_one_process_share_its_budget() -> None:

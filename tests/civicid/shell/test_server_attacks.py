@@ -10,10 +10,15 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.civicid.shell.conftest import BODY_CAP, LARGE
+from civicid.shell.server import PARSERS, server_config
+from civicid.shell.settings import ServiceSettings
+from cli.harness import free_port, serving
+from tests.civicid.shell.conftest import BODY_CAP, LARGE, small_service
 from tests.slow_clients import LIMITS, PATIENCE, Target, closed_by_server, error_code, response
 
 CAP = LIMITS["max_header_bytes"]
@@ -369,3 +374,64 @@ def test_a_body_cut_short_leaves_no_error_in_the_log(target: Target, data: bytes
         for log in logs:
             log.removeHandler(errors)
     assert errors.found == []
+
+
+def test_bodies_still_arriving_make_room_quietly(target: Target) -> None:
+    """Every connection has a complete head and a body still to come (a client dripping
+    bodies to hold the service): a newcomer is answered, one of them is closed for room and
+    told why, and its app, waiting for the rest of the body, leaves no error in the log."""
+    errors = Errors()
+    log = logging.getLogger("uvicorn.error")
+    log.addHandler(errors)
+    slow = [
+        socket.create_connection(target.address(), timeout=PATIENCE)
+        for _ in range(target.max_connections)
+    ]
+    try:
+        for sock in slow:
+            sock.sendall(POST + b"expect: 100-continue\r\ncontent-length: 100\r\n\r\n")
+        for sock in slow:  # the app is reading each body
+            assert sock.recv(4096).startswith(b"HTTP/1.1 100")
+        head, _ = answered(target, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head
+        codes = [error_code(closed_by_server(sock).partition(b"\r\n\r\n")[2]) for sock in slow]
+        assert set(codes) <= {"server_busy", "request_body_timeout"}, codes
+        assert codes.count("server_busy") <= 1, codes
+        head, _ = answered(target, b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")  # after the ends
+        assert head.startswith(b"HTTP/1.1 200"), head
+    finally:
+        log.removeHandler(errors)
+        for sock in slow:
+            sock.close()
+    assert errors.found == []
+
+
+@pytest.fixture(params=sorted(PARSERS))
+def held(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """The small service with room for two connections, an answer allowed to stall long."""
+    limits = {**LIMITS, "max_connections": 2, "body_timeout": PATIENCE}
+    settings = ServiceSettings(data_dir=tmp_path, **limits)
+    app = small_service()
+    config = server_config(settings, app, max_body_bytes=BODY_CAP, parser=request.param)
+    with serving(app, free_port(), config=config) as url:
+        yield Target(url, post="/echo", too_large="request_body_too_large", max_connections=2)
+
+
+def test_requests_being_answered_are_never_closed_for_room(held: Target) -> None:
+    """Every connection has its answers being written (stalled: the client reads none): none
+    is closed for room, and a newcomer is refused 503 with our code at once."""
+    hogs = []
+    try:
+        for _ in range(held.max_connections):
+            sock = socket.create_connection(held.address(), timeout=PATIENCE)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(b"GET /large HTTP/1.1\r\nhost: x\r\n\r\n" * STALLED_ANSWERS)
+            assert sock.recv(16).startswith(b"HTTP/1.1 200")  # its answers are being written
+            hogs.append(sock)
+        with socket.create_connection(held.address(), timeout=PATIENCE) as sock:
+            refused(closed_by_server(sock), 503, "server_busy")
+        for sock in hogs:
+            assert sock.recv(4096), "a connection being answered was closed for room"
+    finally:
+        for sock in hogs:
+            sock.close()
