@@ -147,6 +147,12 @@ MAX_KEPT_POLICY_BYTES: Final = MAX_POLICY_BYTES
 FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
 
 
+def forget_witnesses(path: Path) -> str:
+    """How to forget the kept policy at ``path``, for each kind of client: a ledger mirror or
+    monitor has no command for it (its trust file is named on its command line)."""
+    return f"{FORGET_WITNESSES}; for a ledger mirror or monitor, remove {path}"
+
+
 def ledger_urls(text: str) -> list[str]:
     """The ledger's URLs (a ledger and its mirrors), in the order to ask them: one URL, or
     several separated by commas (how every ``ledger_url`` setting takes them)."""
@@ -190,7 +196,7 @@ def read_kept_policy(trust_file: Path) -> str | None:
     fix = (
         "it is the witness policy this client last accepted a checkpoint under, kept so that"
         " losing the policy setting is not read as having none: restore it from a backup, or"
-        f" forget it ({FORGET_WITNESSES})"
+        f" forget it ({forget_witnesses(path)})"
     )
     raw = read_bounded(
         path,
@@ -228,7 +234,7 @@ def check_kept_policy(trust_file: Path, policy: CheckpointPolicy) -> str | None:
             f"this client accepted checkpoints under a witness policy ({path}) and is given"
             " none now: without it, it would believe the ledger's signature alone. Restore the"
             " witness_policy setting (the policy last used is the text of that file), or, to"
-            f" trust the ledger alone from now on, forget it: {FORGET_WITNESSES}"
+            f" trust the ledger alone from now on, forget it: {forget_witnesses(path)}"
         )
     return kept
 

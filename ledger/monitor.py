@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.checkpoint import NoteVerifier
+from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error
 from civicid.keystore import write_private
@@ -104,6 +104,7 @@ def monitor(
     started = time.perf_counter()
     note = client.checkpoint_note()
     mirror.mkdir(parents=True, exist_ok=True, mode=0o700)
+    hold_to_own_checkpoint(client, mirror)
     try:
         checkpoint = client.accept_checkpoint(note)  # step 1
     except Error as exc:
@@ -138,6 +139,21 @@ def monitor(
         store.close()
     report = audit(mirror, checkpoint=note)
     return MonitorReport(report, checkpoint.size - start, time.perf_counter() - started)
+
+
+def hold_to_own_checkpoint(client: LedgerClient, mirror: Path) -> None:
+    """A mirror that lost its trust file still holds the checkpoint it last proved, signed,
+    in its store: that one is the floor, so an older checkpoint shown now is refused as stale
+    (and kept as evidence) rather than trusted in its place, the trust file rolled back."""
+    if client.trusted is not None or not held(mirror):
+        return
+    store = FileLogStore(mirror, readonly=True, way_back=MIRROR_WAY_BACK)
+    try:
+        note = store.last_checkpoint()
+    finally:
+        store.close()
+    if note is not None:  # verified as any note: a copy's files are not trusted for being ours
+        client.trusted = open_checkpoint(note, client.verifier, origin=client.origin)
 
 
 def held(directory: Path) -> bool:

@@ -109,6 +109,34 @@ def test_a_rolled_back_ledger_is_refused(world: World, tmp_path: Path) -> None:
     assert (into / REFUSED_FILE).read_text("utf-8") == old  # the signed evidence, kept
 
 
+def test_a_mirror_that_lost_its_trust_file_holds_to_its_own_checkpoint(
+    world: World, tmp_path: Path
+) -> None:
+    """Its copy and the checkpoint it proved are intact: an older checkpoint shown then is
+    refused as stale, and the trust file is not written back to it."""
+    into = tmp_path / "mirror"
+    with mirrored(world) as mirror:
+        old = mirror.upstream.get("/checkpoint").text
+        world.register()
+        watch(mirror, world, into)
+        size = mirrored_size(into)
+        (into / TRUST_FILE).unlink()
+
+        def rolled_back(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/checkpoint":
+                return httpx.Response(200, text=old)
+            return mirror.handle(request)
+
+        with pytest.raises(Error) as info:
+            watch(mirror, world, into, transport=httpx.MockTransport(rolled_back))
+        assert info.value.code == "ledger_answer_stale"
+        assert not (into / TRUST_FILE).exists() and mirrored_size(into) == size
+        assert (into / REFUSED_FILE).read_text("utf-8") == old
+        again = watch(mirror, world, into)  # the ledger as it is: followed, trusted again
+    assert again.fetched == 0 and again.audit.size == size
+    assert (into / TRUST_FILE).exists()
+
+
 def test_a_log_breaking_its_rules_under_a_valid_checkpoint_is_caught(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,3 +174,28 @@ def test_the_command_mirrors_audits_and_says_what_is_new(world: World, tmp_path:
         )
     assert code != 0 and err.strip().endswith("[note_unknown_key]")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_monitor_that_lost_its_witness_policy_is_told_which_file_to_remove(
+    world: World, tmp_path: Path
+) -> None:
+    """A mirror or monitor has no ``forget-witnesses``: the refusal names the kept file to
+    remove (or the policy to give again), for a lost policy and for a damaged record."""
+    from civicid.checkpoint_policy import CheckpointPolicy
+    from civicid.cosignature import CosignerKey
+
+    witness = CosignerKey.generate("w1.example")
+    rule = CheckpointPolicy.parse(f"witness w1 {witness.vkey()}\nquorum w1\n")
+    kept = tmp_path / "watcher" / "mirror" / f"{TRUST_FILE}.witness-policy"
+    kept.parent.mkdir(parents=True)
+    args = ["ledger", "monitor", "http://127.0.0.1:9", "--data-dir", str(tmp_path / "watcher")]
+    args += ["--ledger-key", world.genesis.vkey]
+    for text, code in [
+        (rule.witnesses.to_text(), "witness_policy_lost"),
+        ("", "witness_policy_record_invalid"),
+    ]:
+        kept.write_text(text, "utf-8")
+        status, _, err = civicid(*args)
+        assert status != 0 and err.strip().endswith(f"[{code}]"), err
+        assert f"for a ledger mirror or monitor, remove {kept}" in err
+        assert len(err.strip().splitlines()) == 1
