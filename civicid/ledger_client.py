@@ -149,8 +149,11 @@ FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
 
 def forget_witnesses(path: Path) -> str:
     """How to forget the kept policy at ``path``, for each kind of client: a ledger mirror or
-    monitor has no command for it (its trust file is named on its command line)."""
-    return f"{FORGET_WITNESSES}; for a ledger mirror or monitor, remove {path}"
+    monitor, and a pinned foreign ledger's client, have no command for it."""
+    return (
+        f"{FORGET_WITNESSES} for a part's own ledger; for a ledger mirror or monitor, or a"
+        f" pinned foreign ledger, remove {path} (federate remove NAME removes a pin's with it)"
+    )
 
 
 def ledger_urls(text: str) -> list[str]:

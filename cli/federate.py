@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 
@@ -26,7 +26,6 @@ from civicid.trust.pins import (
 )
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
-TRUST_SUFFIX: Final = ".checkpoint"  # <name>.checkpoint beside <name>.policy
 # A data dir → the checkpoint key of the part's own (home) ledger: None (or NotFound) when
 # none is known there yet.
 HomeKey = Callable[[Path], str | None]
@@ -99,7 +98,7 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
             before = next((p for p in pins.load() if p.name == name), None)
             pins.add(pinned)
             if before is None or before.vkey != pinned.vkey:  # another ledger: accepted afresh
-                _trust_file(pins, name).unlink(missing_ok=True)
+                pins.forget_checkpoint(name)
             data = {**pinned.to_json(), "checkpoint_size": checked}
             emit(as_json, data, lambda: _summary(part, pinned, checked))
 
@@ -120,19 +119,10 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
         """Stop trusting a pinned ledger."""
         with reporting(as_json):
             pins = Pins(where(data_dir))
-            pins.remove(name)
-            _trust_file(pins, name).unlink(missing_ok=True)
+            pins.remove(name)  # with its trust file and kept witness policy
             emit(as_json, {"removed": name}, f"removed {name}")
 
     return app
-
-
-def _trust_file(pins: Pins, name: str) -> Path:
-    """The newest checkpoint accepted from pinned ledger ``name`` (where
-    ``civicid.trust.federation.Federation.open`` keeps it): it goes with its pin. Left behind,
-    a name pinned again under another key would find the old ledger's checkpoint there, refused
-    at every start (``trust_file_invalid``)."""
-    return pins.directory / f"{name}{TRUST_SUFFIX}"
 
 
 def _log_url(text: str) -> str:

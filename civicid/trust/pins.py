@@ -7,6 +7,9 @@ credential types, and optionally only some of the issuers accredited there for t
 
 Pins live in one directory of the part's data (``ledgers.json`` plus the policy files as
 given, ``<name>.policy``); every file is validated when it is loaded, and written durably.
+Beside them each pin's client keeps the newest checkpoint it accepted (``<name>.checkpoint``)
+and the witness policy it accepted it under (``<name>.checkpoint.witness-policy``): both go
+with the pin when it is removed.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from typing import Any, Final
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
-from civicid.files import read_bounded
+from civicid.files import fsync_directory, read_bounded
 from civicid.keystore import write_private
-from civicid.ledger_client import ledger_urls
+from civicid.ledger_client import kept_policy_file, ledger_urls
 from civicid.tlog_policy import read_policy_file
 
 FEDERATION_INVALID = declare(
@@ -34,6 +37,8 @@ FEDERATION_UNKNOWN = declare("federation_unknown", NotFound, "no foreign ledger 
 
 PINS_FILE: Final = "ledgers.json"
 POLICY_SUFFIX: Final = ".policy"
+# The newest checkpoint a pin's client accepted (``Federation.open``'s trust file).
+TRUST_SUFFIX: Final = ".checkpoint"
 # A desk trusts its neighbours' ledgers, not the world's: a few dozen at most, each asked in
 # turn when an issuer is not on the local ledger, so the bound also bounds that search.
 MAX_FOREIGN_LEDGERS: Final = 16
@@ -225,11 +230,31 @@ class Pins:
                 write_private(path, before)
             raise
 
+    def trust_file(self, name: str) -> Path:
+        """Where the client of pin ``name`` keeps the newest checkpoint it accepted."""
+        return self.directory / f"{name}{TRUST_SUFFIX}"
+
     def remove(self, name: str) -> None:
+        """Unpin ``name``: the index first (it is trusted no more), then its policy, its
+        trust file and the witness policy kept beside it, durably. Left behind, the kept
+        policy would refuse the name pinned again without witnesses (``witness_policy_lost``)."""
         if all(entry.get("name") != name for entry in self._entries()):
             raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
         self._save(self.load(but=name))  # the one removed is not read: it may be broken
+        self.forget_checkpoint(name)
         (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
+        fsync_directory(self.directory)
+
+    def forget_checkpoint(self, name: str) -> None:
+        """Forget what pin ``name``'s client accepted (its trust file and the witness policy
+        kept beside it), durably: for a name unpinned, or pinned again under another key.
+        Left behind, the old ledger's checkpoint would be refused under the new key at every
+        start (``trust_file_invalid``), and its witness policy would refuse a pin without
+        witnesses (``witness_policy_lost``)."""
+        trust_file = self.trust_file(name)
+        kept_policy_file(trust_file).unlink(missing_ok=True)
+        trust_file.unlink(missing_ok=True)
+        fsync_directory(self.directory)
 
     def _save(self, pins: Iterable[PinnedLedger]) -> None:
         body = json.dumps({"ledgers": [p.to_json() for p in pins]}).encode()

@@ -197,5 +197,5 @@ def test_a_monitor_that_lost_its_witness_policy_is_told_which_file_to_remove(
         kept.write_text(text, "utf-8")
         status, _, err = civicid(*args)
         assert status != 0 and err.strip().endswith(f"[{code}]"), err
-        assert f"for a ledger mirror or monitor, remove {kept}" in err
+        assert "for a ledger mirror or monitor" in err and f"remove {kept}" in err
         assert len(err.strip().splitlines()) == 1
