@@ -28,6 +28,18 @@ _NUMBERED: Final = {
     "age_over": "Age over {n}",
     "age_under": "Age under {n}",
 }
+# Claim names the standards define (EU PID, SD-JWT VC, ISO 3166 / 18013) worded as a
+# citizen says them when the credential type gives no label: "Date of birth", not
+# "Birthdate"; "Town", not "Locality". Every front end words them from here, so the desk
+# and the wallet never word one claim two ways.
+NAMED: Final[dict[str, str]] = {
+    "birthdate": "Date of birth",
+    "given_name": "Given name",
+    "family_name": "Family name",
+    "street_address": "Street",
+    "locality": "Town",
+    "postal_code": "Postcode",
+}
 # Between the steps of a nested claim's name ("Address / Town"), wherever one is shown.
 SEPARATOR: Final = " / "
 # Which of a type's labels a person reads when it has several (SD-JWT VC §5.6.2 display
@@ -66,7 +78,10 @@ def ago(ts: int, now: int) -> str:
 
 
 def words(name: str) -> str:
-    """``given_name`` as ``Given name``; ``not_eligible`` as ``Not eligible``."""
+    """``given_name`` as ``Given name``; ``not_eligible`` as ``Not eligible``; a name in
+    ``NAMED`` as it says (``locality`` as ``Town``)."""
+    if name in NAMED:
+        return NAMED[name]
     text = _SNAKE.sub(" ", str(name)).strip()
     return text[:1].upper() + text[1:]
 
@@ -97,7 +112,7 @@ def claim(name: str | Sequence[Any], labels: Mapping[str, str] | None = None) ->
     """A claim as a person reads it: the label its type metadata gives (``labels``: claim
     name -> label, names as ``civicid.dcql.claim_name`` writes them), else its name in
     words. ``age_equal_or_over.18`` -> ``Age 18 or over``; ``address.locality`` ->
-    ``Address / Locality``; ``degrees[].type`` -> ``Degrees / any / Type``."""
+    ``Address / Town``; ``degrees[].type`` -> ``Degrees / any / Type``."""
     text = name if isinstance(name, str) else claim_name_or_repr(tuple(name))
     if labels and text in labels:
         return labels[text]

@@ -39,7 +39,9 @@ def test_ages(delta: int, said: str) -> None:
         ("given_name", "Given name"),
         ("age_equal_or_over.18", "Age 18 or over"),
         (("age_equal_or_over", "65"), "Age 65 or over"),
-        ("address.street_address", "Address / Street address"),
+        ("address.street_address", "Address / Street"),
+        ("birthdate", "Date of birth"),  # the plainer words, as the wallet app says them
+        ("address.locality", "Address / Town"),
         (("nationalities", None), "Nationalities / any"),
         ("degrees[2].type", "Degrees / #3 / Type"),
         ("age_equal_or_over.eighteen", "Age equal or over / Eighteen"),
@@ -53,14 +55,14 @@ def test_a_type_s_labels_come_first() -> None:
     labels = {"age_equal_or_over.18": "18 or over", "address": "Home address"}
     assert words.claim("age_equal_or_over.18", labels) == "18 or over"
     assert words.claim(("age_equal_or_over", "18"), labels) == "18 or over"
-    assert words.claim("address.locality", labels) == "Home address / Locality"
+    assert words.claim("address.locality", labels) == "Home address / Town"
 
 
 def test_values_and_decisions() -> None:
     assert words.value(True) == "yes" and words.value(False) == "no"
     assert words.value(None) == "—"
     assert words.value(["FR", "GB"]) == "FR, GB"
-    assert words.value({"locality": "Lyon", "in_city": True}) == "Locality: Lyon, In city: yes"
+    assert words.value({"locality": "Lyon", "in_city": True}) == "Town: Lyon, In city: yes"
     assert words.decision("not_eligible") == "Not eligible"
     assert words.decision("eligible") == "Eligible"
     assert words.decision(None) == "No decision"

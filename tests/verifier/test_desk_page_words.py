@@ -64,7 +64,7 @@ def test_a_type_the_ledger_does_not_answer_for_leaves_the_names() -> None:
     labels = type_labels(SimpleNamespace(trust=Ledger({})), policy)  # type: ignore[arg-type]
     assert labels == {}
     said = page_words(policy, labels)
-    assert said["claims"]["birthdate"] == "Birthdate"
+    assert said["claims"]["birthdate"] == "Date of birth"
     assert said["claims"]["given_name"] == "Given name"
 
 

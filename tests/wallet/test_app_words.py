@@ -204,3 +204,11 @@ async def test_a_cut_link_says_what_to_do(holder: Wallet) -> None:
         assert isinstance(app.screen, ErrorModal)
         assert app.screen.error.code == "oid4vci_offer_invalid"
         assert "Copy the whole link again" in "\n".join(painted(app)[1])
+
+
+def test_a_claim_without_a_label_is_worded_as_the_kernel_words_it() -> None:
+    """The wallet app and the desk word an unlabelled claim alike: one list of words."""
+    for name in ("birthdate", "locality", "address.locality", "address.postal_code"):
+        assert claim_words(name) == words.claim(name), name
+    assert claim_words("birthdate") == "Date of birth"
+    assert claim_words("address.locality") == "Address / Town"

@@ -259,7 +259,7 @@ def test_people_words_not_wire_names(
     desk_stub.behaviour.required = ["given_name", "resident", "age_equal_or_over.18"]
     shown = person.run("show", person.json("list")[0]["id"]).stdout
     assert "18 or over" in shown and "Age 65 or over" in shown  # label, else in words
-    assert "Address / Locality" in shown and "Lyon" in shown
+    assert "Address / Town" in shown and "Lyon" in shown
     result = person.run("present", desk_stub.link(), "--yes")
     history = person.run("history").stdout
     listed = person.run("list").stdout

@@ -16,18 +16,11 @@ from typing import Any, Final
 
 from civicid import words as words_kernel
 
-# Claim names the standards define whose words are not their name's: the EU PID and
-# SD-JWT VC age predicates (``age_equal_or_over.18``), and ISO 3166 / 18013 terms.
+# Claim names whose words are not their name's: the kernel's (``birthdate`` as "Date of
+# birth", one source for every front end), and the SD-JWT VC age predicates
+# (``age_equal_or_over.18``) under their heading "Age".
 AGE_OVER: Final = "age_equal_or_over"
-NAMED: Final[dict[str, str]] = {
-    AGE_OVER: "Age",
-    "birthdate": "Date of birth",
-    "given_name": "Given name",
-    "family_name": "Family name",
-    "street_address": "Street",
-    "locality": "Town",
-    "postal_code": "Postcode",
-}
+NAMED: Final[dict[str, str]] = {AGE_OVER: "Age", **words_kernel.NAMED}
 DECISIONS: Final[dict[str, str]] = {"eligible": "Eligible", "not_eligible": "Not eligible"}
 # A claim value of this shape is a calendar date (RFC 3339 full-date, as ``birthdate``).
 FULL_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
