@@ -89,7 +89,16 @@ class Answer:
         return value
 
     def raise_for_error(self) -> None:
-        """Turn an error answer into our error, keeping the server's code."""
+        """Turn an error answer into our error, keeping the server's code. A redirect
+        (3xx) is not followed (a client goes only where it was sent: a hop elsewhere would
+        carry its request past the checks made on the URL) and is told as such, not read
+        as the body the caller expected."""
+        if 300 <= self.status < 400:
+            where = self.headers.get("location")
+            to = f" to {where[:200]}" if where else ""
+            raise HTTP_RESPONSE_MALFORMED(
+                f"the service answered with a redirect (HTTP {self.status}{to}), not followed"
+            )
         if self.status < 400:
             return
         try:

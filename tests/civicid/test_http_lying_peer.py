@@ -22,6 +22,17 @@ def test_deeply_nested_json_is_malformed_not_a_crash(status: int) -> None:
     assert caught.value.code == expected
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_told_as_one_not_followed_not_read_as_the_body(status: int) -> None:
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(status, headers={"location": "http://elsewhere.test/"})
+    )
+    with HttpClient("http://peer.test", transport=transport) as peer, pytest.raises(Error) as e:
+        peer.get_json("/offer")
+    assert e.value.code == "http_response_malformed"
+    assert f"redirect (HTTP {status} to http://elsewhere.test/), not followed" in e.value.message
+
+
 def test_an_answer_over_the_byte_cap_is_refused() -> None:
     peer = HttpClient(
         "http://peer.test",

@@ -150,6 +150,11 @@ class RogueIssuer:
             self.fetched.append(offer_id)
             return JSONResponse(offer)
 
+        @app.get("/moved/{offer_id}")
+        def moved(offer_id: str) -> Response:
+            # An offer URI that answers with a redirect to where the offer is served.
+            return Response(status_code=302, headers={"location": f"/offers/{offer_id}"})
+
         @app.post("/token")
         def token(
             grant_type: str = Form(),

@@ -9,6 +9,7 @@ import pytest
 
 from civicid.errors import Error
 from civicid.identity import Identity
+from civicid.oid4vci import offer_link_by_reference, parse_offer_link
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.world import AGENCY_NAMES, CLAIMS, OTHER_TYPE, LedgerWorld
 from wallet.errors import WALLET_STORE_WRITE_FAILED
@@ -75,6 +76,18 @@ def test_tx_code_is_required_and_checked(holder: Wallet, issuer_stub: RogueIssue
 )
 def test_malformed_or_unsupported_links(holder: Wallet, link: str, code: str) -> None:
     unchanged(holder, code, lambda: holder.review_offer(link))
+
+
+def test_an_offer_uri_answering_a_redirect_is_told_as_one_not_followed(
+    holder: Wallet, issuer_stub: RogueIssuer
+) -> None:
+    link = issuer_stub.offer(by_reference=True)
+    offer_id = parse_offer_link(link).offer_uri.rsplit("/", 1)[-1]  # type: ignore[union-attr]
+    moved = offer_link_by_reference(f"{issuer_stub.url}/moved/{offer_id}")
+    error = unchanged(holder, "http_response_malformed", lambda: holder.review_offer(moved))
+    assert "redirect (HTTP 302 to /offers/" in error.message and "not followed" in error.message
+    assert "JSON" not in error.message
+    assert issuer_stub.fetched == []  # the redirect was not followed
 
 
 def test_issuer_not_accredited_for_the_type_is_refused_before_any_question(

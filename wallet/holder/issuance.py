@@ -124,9 +124,12 @@ def _fetch(http: HttpClient, method: str, url: str, model: type[Model], **kwargs
 
 def _raise_for(answer: Answer) -> None:
     """An OAuth/OpenID4VCI error body becomes our error (the issuer's own code if it is
-    ours); any other error answer goes through the kernel's mapping."""
-    if answer.status < 400:
+    ours); any other error answer, and a redirect (not followed), goes through the kernel's
+    mapping."""
+    if answer.status < 300:
         return
+    if answer.status < 400:
+        answer.raise_for_error()
     try:
         body = ErrorResponse.from_json(answer.content)
     except Error:
