@@ -34,6 +34,9 @@ DIRECTORY_MODE: Final = 0o700
 FILE_MODE: Final = 0o600
 # A key file is a JWK or two and a DID document: far below this; more is not a key file.
 MAX_KEY_FILE_BYTES: Final = 1024 * 1024
+# The member every signing key for notes has (the checkpoint key, a witness's cosigner
+# key): a key file holding it and no DID is another kind of secret, not a damaged identity.
+NOTE_KEY_MEMBER: Final = "seed"
 
 KEY_NAME_INVALID = declare(
     "key_name_invalid", InvalidInput, "a key name is lower-case letters, digits, '.', '_', '-'"
@@ -196,8 +199,15 @@ class KeyStore:
                 continue
             try:
                 stored = self.get(name)
+                if "did" not in stored and NOTE_KEY_MEMBER in stored:
+                    continue  # another kind of secret: a checkpoint or cosigner key
                 if "did" not in stored:
-                    continue  # another kind of secret
+                    # ``{}`` (a file emptied by a failed restore, a hand edit) is no key of
+                    # any kind: shown as damaged, not passed over as another kind of secret.
+                    raise KEY_FILE_INVALID(
+                        f"key file {self._path(name)} holds no identity and no other key;"
+                        " restore it from a backup"
+                    )
                 found.append((name, str(self.identity(name).did), None))
             except Error as exc:
                 if KEY_PERMISSIONS_OPEN.matches(exc):

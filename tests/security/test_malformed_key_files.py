@@ -27,6 +27,7 @@ def public_only(data: dict[str, Any]) -> dict[str, Any]:
 
 IDENTITY_DAMAGE: dict[str, Damage] = {
     "truncated": lambda d: json.dumps(d)[:40],
+    "empty object": lambda d: {},
     "not json": lambda d: "\x00\x01 not json",
     "a list": lambda d: [d],
     "missing key": lambda d: {k: v for k, v in d.items() if k != "key"},
@@ -121,7 +122,9 @@ def test_identity_from_json_names_what_is_wrong() -> None:
     assert Identity.from_json(good).did == good["did"]
 
 
-@pytest.mark.parametrize("how", ["truncated", "not json", "a list", "missing key"])
+@pytest.mark.parametrize(
+    "how", ["truncated", "not json", "a list", "missing key", "empty object", "missing did and kid"]
+)
 def test_identities_shows_a_damaged_key_file_instead_of_hiding_it(data: Path, how: str) -> None:
     code, out, _ = civicid("ledger", "register", "health", "--data-dir", str(data))
     assert code == 0, out
@@ -135,3 +138,5 @@ def test_identities_shows_a_damaged_key_file_instead_of_hiding_it(data: Path, ho
     code, out, _ = civicid("ledger", "identities", "--data-dir", str(data))
     line = next(line for line in out.splitlines() if line.startswith("health"))
     assert "unreadable" in line and line.endswith("[key_file_invalid]")
+    assert "health.json" in line  # the file to restore, by name
+    assert "ledger-checkpoint" not in out  # another kind of secret, still left out
