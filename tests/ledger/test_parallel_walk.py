@@ -232,3 +232,27 @@ def test_a_walker_that_cannot_start_or_answers_garbage_changes_nothing(
     monkeypatch.setattr(stores.sys, "executable", str(logged / "no-such-python"))
     assert _found(logged) == one
     assert walker_answers[-1] is None
+
+
+@pytest.mark.parametrize(
+    ("cores", "up_to", "walkers"),
+    [(2, 2, 1), (3, 2, 2), (None, 1, 1), (None, 0, 2)],  # None: a count the system cannot tell
+)
+def test_one_walker_up_to_so_many_cores_two_past_them(
+    logged: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    walker_answers: list[Any],
+    cores: int | None,
+    up_to: int,
+    walkers: int,
+) -> None:
+    """With work meanwhile, one walker on at most ``ONE_WALKER_UP_TO_CORES`` cores (an
+    unknown count taken as one), two on more; the same records either way."""
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 1 << 60)
+    one = _found(logged)
+    monkeypatch.setattr(stores, "PARALLEL_WALK_ABOVE", 0)
+    monkeypatch.setattr(stores, "ONE_WALKER_UP_TO_CORES", up_to)
+    monkeypatch.setattr(stores.os, "cpu_count", lambda: cores)
+    assert _found(logged, lambda: None) == one
+    assert len(walker_answers) == walkers
+    assert all(answer is not None for answer in walker_answers)
