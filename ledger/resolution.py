@@ -66,8 +66,6 @@ DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
 ISO_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 # Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
 MAX_ROLES: Final = 64
-# What the ledger answers while it cannot serve proofs (``StorageError``), on every route.
-UNAVAILABLE: Final = 503
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -105,15 +103,11 @@ class Resolution:
 
 
 def error_result(error: Error) -> Resolution:
-    """A DID Resolution error result for ``error``: the spec's type, our code beside it. A
-    ledger that cannot serve what is asked now (its stored hashes found wrong: a storage
-    error) answers 503 as its proof routes do, so that clients and balancers retry elsewhere
-    alike, where the HTTP(S) binding's table gives INTERNAL_ERROR 500: a deliberate exception
-    to it (any other error of ours is INTERNAL_ERROR 500, as the table says)."""
-    unavailable = error.http_status == UNAVAILABLE
-    kind, status = SPEC_ERRORS.get(
-        error.code, ("INTERNAL_ERROR", UNAVAILABLE if unavailable else 500)
-    )
+    """A DID Resolution error result for ``error``: the spec's type, our code beside it, and
+    the status its HTTP(S) binding gives that type (the status MUST follow the error type):
+    any error of ours without a type of its own is INTERNAL_ERROR, 500, even one a proof
+    route answers 503 (stored hashes found wrong), whose code says the same here."""
+    kind, status = SPEC_ERRORS.get(error.code, ("INTERNAL_ERROR", 500))
     detail = {"type": ERROR_BASE + kind, "title": error.message, "code": error.code}
     metadata: dict[str, Any] = {"error": detail}
     if error.details:  # the proof that the DID is not on the ledger

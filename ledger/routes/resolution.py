@@ -92,9 +92,9 @@ PARAMETERS: Final[list[dict[str, Any]]] = [
         404: {"description": "Not found (an error result)", "content": ERROR_RESULT},
         410: {"description": "Deactivated: metadata and no document", "content": ERROR_RESULT},
         501: {"description": "Not a did:civicid (an error result)", "content": ERROR_RESULT},
-        503: {
-            "description": "No proof served: the ledger's stored hashes were found wrong "
-            "(an error result, snapshot_hashes_mismatch)",
+        500: {
+            "description": "INTERNAL_ERROR, e.g. no proof served: the ledger's stored hashes "
+            "were found wrong (an error result, snapshot_hashes_mismatch)",
             "content": ERROR_RESULT,
         },
     },
