@@ -8,6 +8,8 @@ Offline, a desk cannot redeem (only the ledger can say it was first): it refuses
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Final
 
 from civicid import transaction as tx_types
@@ -24,6 +26,11 @@ from civicid.trust import Trust
 # Redemptions of one list are numbered; a desk whose number was taken by another's reads the
 # list again and signs anew. Busy lists see a few races at once, not dozens.
 MAX_ATTEMPTS: Final = 8
+# Before reading the list again, a wait that doubles at each conflict (with a random share, so
+# two desks that met do not meet again): the proven read follows the ledger's checkpoint,
+# which may not yet hold the other desk's redemption; eight read at once could all see it
+# missing. 10 ms doubling waits at most ~2.5 s in all.
+CONFLICT_BACKOFF_SECONDS: Final = 0.01
 STEP: Final = "entitlement"
 
 
@@ -41,6 +48,8 @@ def record(desk: Identity, trust: Trust, uri: str, idx: int, vct: str, now: int)
             receipt = client.submit(text)
         except Error as exc:
             if ENTITLEMENT_NUMBER_CONFLICT.matches(exc) and attempt + 1 < MAX_ATTEMPTS:
+                spread = 1 + random.random()  # noqa: S311 - spacing retries, not a secret
+                time.sleep(CONFLICT_BACKOFF_SECONDS * 2**attempt * spread)
                 continue
             raise
         return int(receipt["seq"])
