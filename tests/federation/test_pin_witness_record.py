@@ -83,3 +83,15 @@ def test_removing_an_unknown_pin_is_refused_and_touches_nothing(tmp_path: Path) 
         pins.remove("abroad")
     assert caught.value.code == "federation_unknown"
     assert (tmp_path / "abroad.checkpoint").exists()
+
+
+def test_a_pin_whose_policy_file_is_gone_is_removed_with_what_it_kept(
+    countries: Countries, tmp_path: Path
+) -> None:
+    trust_file, kept = kept_after_witnessed_pin(countries, tmp_path)
+    (trust_file.parent / "abroad.policy").unlink()  # a broken pin: removed without reading it
+    status, _, err = run("verifier", "federate", "remove", "abroad",
+                         "--data-dir", str(countries.home.root))  # fmt: skip
+    assert status == 0, err
+    assert not kept.exists() and not trust_file.exists()
+    assert Pins(trust_file.parent).load() == ()
