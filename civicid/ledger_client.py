@@ -641,7 +641,8 @@ class LedgerClient:
             error = answer.json_object()["didResolutionMetadata"]["error"]
             code, message = str(error["code"]), str(error.get("title", ""))
         except (Error, KeyError, TypeError):
-            answer.raise_for_error()
+            if answer.status >= 400:  # a redirect too is a resolution answer it is not
+                answer.raise_for_error()
             return LEDGER_ANSWER_MALFORMED(f"HTTP {answer.status} without an error result")
         if answer.status == 404 and absent:
             with reading("resolution error"):
