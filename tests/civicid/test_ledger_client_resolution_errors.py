@@ -78,6 +78,7 @@ def test_a_title_missing_is_an_empty_message() -> None:
         (400, {"didResolutionMetadata": {"error": "a string"}}, "http_400"),
         (502, ["not", "an", "object"], "http_502"),
         (302, {"didResolutionMetadata": {}}, "ledger_answer_malformed"),
+        (399, {"didResolutionMetadata": {}}, "ledger_answer_malformed"),  # the last 3xx
     ],
 )
 def test_an_answer_without_an_error_result(status: int, body: Any, code: str) -> None:
