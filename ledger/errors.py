@@ -154,6 +154,9 @@ TX_TYPE_NOT_SUPPORTED = declare(
 )
 GENESIS_EXISTS = declare("genesis_exists", Refused, "the ledger already has its genesis")
 DID_EXISTS = declare("did_exists", Conflict, "the DID is already on the ledger")
+DID_VERSIONS_EXHAUSTED = declare(
+    "did_versions_exhausted", Refused, "the DID has the most versions a DID may have"
+)
 SIGNER_NOT_GOVERNANCE = declare("signer_not_governance", Refused, "only governance may sign this")
 ACCREDITATION_EXISTS = declare(
     "accreditation_exists", Conflict, "the accreditation id already exists"

@@ -33,6 +33,7 @@ from civicid.status_uri import base_urls
 from civicid.transaction import Transaction
 from ledger.errors import (
     DID_EXISTS,
+    DID_VERSIONS_EXHAUSTED,
     GENESIS_EXISTS,
     LEDGER_NOT_INITIALIZED,
     TX_REPLAYED,
@@ -45,6 +46,13 @@ from ledger.state import DidRecord, DidVersion, State
 # How far a transaction's iat may be from the ledger's clock. Bounds how long a signed but
 # unsubmitted transaction stays usable, on top of the replay index that refuses any id twice.
 MAX_CLOCK_SKEW: Final = 300
+
+# How many versions a DID may have: past it, only its deactivation is taken. Every version
+# stays forever and each is walked when the DID is resolved by version, proved or replayed at
+# start-up, so one key holder must not grow them without end. A controller that rotates its
+# key every day stays under it for 27 years; at the limit it deactivates and registers a new
+# DID. Checked on live submits only: a log that already holds more replays as it is.
+MAX_DID_VERSIONS: Final = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +208,17 @@ def rule_did_create(state: State, tx: Transaction, ctx: Context) -> NewVersion:
 def _successor(state: State, tx: Transaction, ctx: Context) -> NewVersion:
     """Update and deactivate: the DID is live, and the kernel's rule of succession holds."""
     did = parse_did(body_field(tx.body, "did", str))
-    current = state.record(did).current
+    record = state.record(did)
+    current = record.current
+    if (
+        ctx.now is not None
+        and tx.type == tx_types.DID_UPDATE
+        and len(record.versions) >= MAX_DID_VERSIONS
+    ):
+        raise DID_VERSIONS_EXHAUSTED(
+            f"{did} has {len(record.versions)} versions, the most a DID may have:"
+            " deactivate it and register a new DID"
+        )
     live = state.live_document(did)  # did_deactivated once deactivated
     head = Head(did, current.version_id, current.time, live, current.next_key_hashes)
     document, hashes = check_successor(tx, head, full=ctx.full, verify=ctx.verify_signatures)
