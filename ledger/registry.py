@@ -9,7 +9,7 @@ are the state map names the answer shows the latest entries of (no revocation wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from civicid import statemap
 from civicid.accreditation import ISSUER, VERIFIER, Standing, judge
@@ -194,15 +194,27 @@ def status_list(state: State, uri: str, size: int) -> tuple[Answer, ListVersion]
     return Answer(body, (versions[0].seq, latest.seq), names), latest
 
 
-def status_list_history(state: State, uri: str, size: int) -> Answer:
-    """Every version of the list, oldest first (entries by leaf hash; tokens stay in the log)."""
+# A history page's versions: each carries an inclusion proof, and a list republished every
+# hour has ~8,760 versions a year, so one answer never proves them all.
+HISTORY_PAGE: Final = 100
+MAX_HISTORY_PAGE: Final = 1000
+
+
+def status_list_history(
+    state: State, uri: str, size: int, *, after: int = 0, limit: int = HISTORY_PAGE
+) -> Answer:
+    """The list's versions numbered above ``after``, at most ``limit``, oldest first (entries
+    by leaf hash; tokens stay in the log); ``next`` is the ``after`` of the following page."""
     versions = _list_versions(state, uri, size)
-    body = {
+    page = versions[after : after + limit]
+    body: dict[str, Any] = {
         "uri": uri,
         "owner": versions[0].owner,
-        "versions": [list_version_json(v) for v in versions],
+        "versions": [list_version_json(v) for v in page],
     }
-    return Answer(body, tuple(v.seq for v in versions))
+    if after + limit < len(versions):
+        body["next"] = after + limit
+    return Answer(body, tuple(v.seq for v in page))
 
 
 def token_of(entry: bytes) -> str:

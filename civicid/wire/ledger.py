@@ -241,9 +241,13 @@ class StatusListAnswer(Proven, ListVersion):
 
 
 class StatusListHistory(Proven):
+    """A page of a list's versions, oldest first; ``next`` (when more follow) is the
+    ``after`` that asks for the next page."""
+
     uri: str
     owner: str
     versions: list[ListVersion]
+    next: int | None = optional()
 
 
 # -- DID Resolution (W3C DID Resolution, HTTP(S) binding) ------------------------------------

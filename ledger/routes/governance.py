@@ -178,14 +178,25 @@ async def status_list(
 
 @router.get(
     "/status-lists/history",
-    summary="Every version of a status list, with proofs",
+    summary="A status list's versions, oldest first, a page at a time, with proofs",
     response_model=StatusListHistory,
     responses=errors(400, 404),
 )
-async def status_list_history(ledger: LedgerDep, uri: Uri) -> Response:
+async def status_list_history(
+    ledger: LedgerDep,
+    uri: Uri,
+    after: Annotated[
+        int,
+        Query(ge=0, description="Only versions numbered above this (the last page's `next`)."),
+    ] = 0,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=registry.MAX_HISTORY_PAGE, description="At most this many versions."),
+    ] = registry.HISTORY_PAGE,
+) -> Response:
     uri = normalize_uri(uri)
     view = snapshot(ledger)
-    answer = registry.status_list_history(ledger.state, uri, view.size)
+    answer = registry.status_list_history(ledger.state, uri, view.size, after=after, limit=limit)
     return json_answer(
         proven(ledger, view, answer.seqs, answer.body, StatusListHistory, text=False)
     )
