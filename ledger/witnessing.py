@@ -396,8 +396,10 @@ async def _post(http: httpx.AsyncClient, url: str, body: bytes) -> tuple[httpx.R
 
 
 def _size(text: str) -> int | None:
+    """The tree size a 409 names, in ASCII decimal (tlog-witness); ``str.isdigit`` alone
+    takes other scripts' digits, and superscripts ``int`` refuses."""
     line = text.strip()
-    return int(line) if line.isdigit() and len(line) <= 20 else None
+    return int(line) if line.isascii() and line.isdigit() and len(line) <= 20 else None
 
 
 def _reason(text: str) -> str:

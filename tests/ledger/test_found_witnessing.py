@@ -120,3 +120,46 @@ def test_a_witness_refusal_is_logged_inert(world: World, caplog: pytest.LogCaptu
     logged = "".join(r.getMessage() for r in caplog.records if "w1" in r.getMessage())
     for active in ("\x1b", "\x07", "\n", "\r", "\u202e"):
         assert active not in error and active not in logged, (active, error)
+
+
+class Superscript(httpx.AsyncBaseTransport):
+    """``w1`` answers every request 409 with a tree size of digits that are not ASCII: "²"
+    (a digit to ``str.isdigit``, refused by ``int``) or "٣" (Arabic-Indic three, read as 3
+    by ``int``)."""
+
+    def __init__(self, honest: Witnesses, size: str) -> None:
+        self.honest = honest
+        self.size = size
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "w1":
+            return await self.honest.handle_async_request(request)
+        return httpx.Response(
+            409, content=f"{self.size}\n".encode(), headers={"content-type": "text/x.tlog.size"}
+        )
+
+
+@pytest.mark.parametrize("size", ["\u00b2", "\u0663"])
+def test_a_tree_size_in_digits_that_are_not_ascii_is_no_size(
+    world: World, caplog: pytest.LogCaptureFixture, size: str
+) -> None:
+    """tlog-witness: the 409 body is the size in ASCII decimal. Before, "²" passed the digit
+    check and ``int`` raised: an unexpected failure with its traceback logged every retry;
+    "٣" was taken as size 3 and the witness asked again with a proof from it."""
+    witnesses = {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    transport = Superscript(Witnesses(witnesses), size)
+    running = Witnessing(world.ledger, policy, interval=3600, timeout=2.0, transport=transport)
+    running.start()
+    try:
+        world.register("agency")
+        until(lambda: running.followers[0].error is not None, "w1's answer noted")
+        until(lambda: running.served is not None, "a quorum served by w2 and w3")
+    finally:
+        running.close()
+    assert running.followers[0].error == "409 without a tree size"
+    assert running.followers[0].known_size == 0
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
