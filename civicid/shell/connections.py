@@ -19,6 +19,12 @@ same one (a share would let one of them lock the others out), and one client can
 Services run in one process share the process's cap (``civicid up`` runs three, each on its
 own event loop in its own thread): bookkeeping is under one lock, and a connection of another
 loop is closed on its own loop.
+
+A connection closed for room is closed a turn of its loop later, and stays counted until it is:
+its descriptor is open until then. If a request of its own arrived in between (its client sent
+one as the newcomer connected), it is not closed after all (a request in flight never is), and
+it counts again as any other; were it forgotten when asked to close, it would be served, kept
+alive and never counted again, and enough such races would take the process past its cap.
 """
 
 from __future__ import annotations
@@ -61,12 +67,21 @@ class Budget:
         self._idle: dict[Connection, None] = {}
         # Connections whose request body is still arriving, the one arriving longest first.
         self._receiving: dict[Connection, None] = {}
+        # Connections asked to close for room, not closed yet: open, but no longer held.
+        self._closing: set[Connection] = set()
         self._home: dict[Connection, Budget] = {}  # on the root: each connection's own budget
         # This budget and its parents, then the root: fixed once made, read on every request.
         self._chain: tuple[Budget, ...] = (self, *(parent._chain if parent is not None else ()))
         self._top: Budget = self._chain[-1]
 
     def __len__(self) -> int:
+        """The connections held here: those open, less those asked to close for room."""
+        return len(self._open) - len(self._closing)
+
+    @property
+    def descriptors(self) -> int:
+        """The connections open here, those asked to close but not closed yet included: the
+        descriptors they hold."""
         return len(self._open)
 
     def admit(self, connection: Connection) -> bool:
@@ -75,13 +90,13 @@ class Budget:
         (the caller refuses it)."""
         with self._lock:
             for level in self._levels():
-                while len(level._open) >= level.limit:
+                while len(level) >= level.limit:
                     victim = next(iter(level._idle), None)
                     if victim is None:
                         victim = next(iter(level._receiving), None)
                     if victim is None:
                         return False
-                    self._root()._forget(victim)
+                    self._root()._close_for_room(victim)
                     victim.evict()  # schedules the close on the victim's own loop
             for level in self._levels():
                 level._open.add(connection)
@@ -95,23 +110,29 @@ class Budget:
         with self._lock:
             home = self._root()._home.get(connection)
             for level in home._levels() if home is not None else ():
+                if connection in level._closing:
+                    continue  # its close is on its way, and refuses the body (503)
                 level._idle.pop(connection, None)
                 level._receiving.setdefault(connection)  # keeps its place if there already
 
     def busy(self, connection: Connection) -> None:
         """A request is in flight on ``connection`` (whole, with the app, or being answered):
-        it is not to be closed for room."""
+        it is not to be closed for room. Asked to close for room before its request came,
+        it will not be (``Guards._evicted`` leaves a request in flight be): held again."""
         with self._lock:
             home = self._root()._home.get(connection)
             for level in home._levels() if home is not None else ():
                 level._idle.pop(connection, None)
                 level._receiving.pop(connection, None)
+                level._closing.discard(connection)
 
     def idle(self, connection: Connection) -> None:
         """``connection`` waits for its next request: it may be closed to make room."""
         with self._lock:
             home = self._root()._home.get(connection)
             for level in home._levels() if home is not None else ():
+                if connection in level._closing:
+                    continue  # its close is on its way: not a candidate a second time
                 level._receiving.pop(connection, None)
                 level._idle.pop(connection, None)
                 level._idle[connection] = None  # now the most recently idle
@@ -127,12 +148,22 @@ class Budget:
     def _root(self) -> Budget:
         return self._top
 
+    def _close_for_room(self, connection: Connection) -> None:
+        """``connection`` is to be closed: still open (counted in ``descriptors``), no longer
+        held, nor a candidate to close again."""
+        home = self._home.get(connection)
+        for level in home._levels() if home is not None else ():
+            level._idle.pop(connection, None)
+            level._receiving.pop(connection, None)
+            level._closing.add(connection)
+
     def _forget(self, connection: Connection) -> None:
         home = self._home.pop(connection, None)
         for level in home._levels() if home is not None else ():
             level._open.discard(connection)
             level._idle.pop(connection, None)
             level._receiving.pop(connection, None)
+            level._closing.discard(connection)
 
 
 def process_limit() -> int:
