@@ -12,6 +12,7 @@ import json
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Final
@@ -45,15 +46,21 @@ MAX_KEPT_BYTES: Final = 64 * 1024 * 1024
 # asked``): what clients send (``withProof=true``, a version's id, a media type) is far
 # shorter, and a kept answer's key is not counted in the budget, only its body.
 MAX_ASKED_KEY_BYTES: Final = 256
-# The largest answer kept as asked: a plain one (~1.5 KB), not one with proofs (6 KB for a
-# DID of one version, 14-16 KB for four), whose body, counted again in the budget, would halve
-# how many of them are kept for the ~3 µs the ask saves on ~100 µs answers.
+# The largest answer kept as asked among the plain ones (~1.5 KB); one with proofs (6 KB for
+# a DID of one version, 14-16 KB for four) is kept apart (``MAX_ASKED_PROVEN_BYTES``), as it
+# would halve how many plain ones are kept.
 MAX_ASKED_BODY_BYTES: Final = 4 * 1024
 # Bytes of answers kept as asked (~5,500 plain ones: every DID of a 20k ledger, the hot ones
 # of a larger one). Their bodies are the plain answers kept (``MAX_KEPT_BYTES``) while those
 # are, so this is at most what they add to memory: a 1M-entry ledger serves in 941-959 MiB
 # after the load with that budget full, under 1 GiB with this one full too.
 MAX_ASKED_BYTES: Final = 8 * 1024 * 1024
+# Bytes of answers with proofs kept as asked, apart (~550 of 14-16 KB: the hot DIDs'), so
+# that they do not push the plain ones out of theirs: their bodies are the ones kept with
+# proofs while those are, so this too is at most what they add to memory. Asked again, one
+# is answered without the query, the DID's record and its versions read again (~7 µs of
+# the ~11 µs a kept answer with proofs took in-process, ~60 µs of server CPU in all).
+MAX_ASKED_PROVEN_BYTES: Final = 8 * 1024 * 1024
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
@@ -91,6 +98,11 @@ def parse_version_time(text: str) -> int:
         raise RESOLUTION_OPTIONS_INVALID("versionTime must be an XML Schema dateTime") from exc
 
 
+# An answer as the HTTP binding sends it: its status, body and the headers of its head
+# (Content-Length and Content-Type, as the framework's ``Response`` writes them).
+Sent = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Resolution:
     status: int
@@ -100,6 +112,19 @@ class Resolution:
     def __len__(self) -> int:
         """Its body's bytes, as a ``Kept`` counts what it keeps."""
         return len(self.body)
+
+    def sent(self) -> Sent:
+        """The answer as sent, its head's headers made once for as long as it is kept."""
+        headers = [
+            (b"content-length", b"%d" % len(self.body)),
+            (b"content-type", self.content_type.encode("latin-1")),
+        ]
+        return self.status, self.body, headers
+
+
+def sent_bytes(sent: Sent) -> int:
+    """The bytes a ``Kept`` of answers as sent counts for one: its body's."""
+    return len(sent[1])
 
 
 def error_result(error: Error) -> Resolution:
@@ -149,12 +174,13 @@ class Kept:
     go at once: a dict's first key is found past every key let go before it (each answer
     put into a full one of 21,000 answers over 250,000 DIDs cost ~6 µs, ~1 µs so)."""
 
-    __slots__ = ("answers", "budget", "size")
+    __slots__ = ("answers", "budget", "measure", "size")
 
-    def __init__(self, budget: Budget | int) -> None:
+    def __init__(self, budget: Budget | int, measure: Callable[[Any], int] = len) -> None:
         self.answers: OrderedDict[Any, Any] = OrderedDict()
         self.budget = budget if isinstance(budget, Budget) else Budget(budget)
         self.budget.members.append(self)
+        self.measure = measure  # the bytes an answer counts for
         self.size = 0  # this one's answers' bytes
 
     @property
@@ -173,16 +199,17 @@ class Kept:
 
     def put(self, key: Any, body: Any) -> None:
         budget = self.budget
-        if key in self.answers or len(body) > budget.limit:
+        size = self.measure(body)
+        if key in self.answers or size > budget.limit:
             return
-        budget.make_room(len(body))
+        budget.make_room(size)
         self.answers[key] = body
-        self.size += len(body)
-        budget.size += len(body)
+        self.size += size
+        budget.size += size
 
     def let_go(self) -> None:
         """Let go of the least recently answered."""
-        freed = len(self.answers.popitem(last=False)[1])
+        freed = self.measure(self.answers.popitem(last=False)[1])
         self.size -= freed
         self.budget.size -= freed
 
@@ -203,37 +230,46 @@ class Resolver:
         self.proven = Kept(self.kept)
         self._proven_for: tuple[int, str] = (-1, "")
         self._checkpoint_json = b""  # json.dumps of ``_proven_for``'s checkpoint
-        # Whole answers (``Resolution``) as asked: by the DID as the path spells it, the
+        # Whole answers as sent (``Sent``) as asked: by the DID as the path spells it, the
         # query's bytes and the Accept header, of the view in ``_asked_of`` only (every
         # answer is fixed by the view it is answered at: its size, checkpoint and map), so a
-        # DID asked again is answered without its options, record and versions read again.
-        # Their bodies are mostly the ones kept above: a bound of their own, apart from the
-        # budget above, whose shares they would otherwise cut by a third at 1M.
-        self.asked = Kept(MAX_ASKED_BYTES)
+        # DID asked again is answered without its options, record and versions read again,
+        # nor its head's headers made again. Their bodies are mostly the ones kept above:
+        # bounds of their own, apart from the budget above, whose shares they would
+        # otherwise cut by a third at 1M; the plain (``asked``) apart from those with
+        # proofs (``asked_proven``), ten times their size.
+        self.asked = Kept(MAX_ASKED_BYTES, sent_bytes)
+        self.asked_proven = Kept(MAX_ASKED_PROVEN_BYTES, sent_bytes)
         self._asked_of: View | None = None
 
-    def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Resolution | None]:
+    def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Sent | None]:
         """The view served now, and the answer kept for this ask at it, if any."""
         view = self.ledger.view
         if view is not self._asked_of:  # another view (views are made anew, never changed)
             self.asked.clear()
+            self.asked_proven.clear()
             self._asked_of = view
             return view, None
-        kept: Resolution | None = self.asked.get((did, query, accepts))
+        key = (did, query, accepts)
+        kept: Sent | None = self.asked.get(key)
+        if kept is None:
+            kept = self.asked_proven.get(key)
         return view, kept
 
     def keep_answered(
         self, view: View, did: str, query: bytes, accepts: str, answer: Resolution
-    ) -> None:
-        """Keep ``answer`` to this ask, answered at ``view``, while that view is served:
-        answers of a DID found (an error's stay answered anew), of a short query, plain."""
+    ) -> Sent:
+        """``answer`` as sent, kept for this ask, answered at ``view``, while that view is
+        served: answers of a DID found (an error's stay answered anew), of a short query."""
+        sent = answer.sent()
         if (
             view is self._asked_of
             and answer.status in (200, 410)
             and len(query) + len(accepts) <= MAX_ASKED_KEY_BYTES
-            and len(answer.body) <= MAX_ASKED_BODY_BYTES
         ):
-            self.asked.put((did, query, accepts), answer)
+            kept = self.asked if len(answer.body) <= MAX_ASKED_BODY_BYTES else self.asked_proven
+            kept.put((did, query, accepts), sent)
+        return sent
 
     def resolve(
         self,

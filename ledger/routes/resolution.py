@@ -24,7 +24,14 @@ from civicid.shell.ijson import IJsonRoute
 from civicid.wire import ResolutionResult, constraints
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.log import View
-from ledger.resolution import CONTENT_TYPE, DOCUMENT_TYPE, Resolution, Resolver, error_result
+from ledger.resolution import (
+    CONTENT_TYPE,
+    DOCUMENT_TYPE,
+    Resolution,
+    Resolver,
+    Sent,
+    error_result,
+)
 
 router = APIRouter(route_class=IJsonRoute)
 
@@ -108,10 +115,11 @@ async def resolve(request: Request) -> Response:
     # The DID as the path spells it, as ``direct`` reads it: the route's pattern would drop a
     # final newline (``$``), and a DID with one must be refused, not resolved without it.
     did = get_route_path(request.scope)[len(PATH_PREFIX) :]
-    status, body, content_type = answer(
-        resolver, did, request.scope["query_string"], accept(request.scope)
-    )
-    return Response(body, status, media_type=content_type)
+    scope = request.scope
+    status, body, headers = answer(resolver, did, scope["query_string"], accept(scope))
+    response = Response(body, status)
+    response.raw_headers = headers[:]  # the direct answer's, in a list of this response's own
+    return response
 
 
 @lru_cache(maxsize=MAX_QUERIES_KEPT)
@@ -173,14 +181,14 @@ def accept(scope: Scope) -> str:
     return ""
 
 
-def answer(resolver: Resolver, did: str, query: bytes, accepts: str) -> tuple[int, bytes, str]:
+def answer(resolver: Resolver, did: str, query: bytes, accepts: str) -> Sent:
     """The binding's answer to a resolution of ``did`` with the options in ``query``: its
-    status, body and content type (kept as asked, for the view it is answered at)."""
+    status, body and headers (kept as asked, for the view it is answered at)."""
     view, kept = resolver.answered(did, query, accepts)
     if kept is None:
-        kept = answer_anew(resolver, view, did, query, accepts)
-        resolver.keep_answered(view, did, query, accepts, kept)
-    return kept.status, kept.body, kept.content_type
+        anew = answer_anew(resolver, view, did, query, accepts)
+        kept = resolver.keep_answered(view, did, query, accepts, anew)
+    return kept
 
 
 def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts: str) -> Resolution:
@@ -205,7 +213,7 @@ def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts:
     return result
 
 
-def direct(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+def direct(scope: Scope) -> Sent:
     """``GET /1.0/identifiers/{did}`` answered for the app's own ``__call__`` (the
     framework's routing, middleware and request objects cost more than a cached answer):
     the same answer as ``resolve``, with the headers the framework's ``Response`` sends."""
@@ -213,9 +221,4 @@ def direct(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
     did = scope["path"][len(PATH_PREFIX) :]
     if "\n" in did:  # the framework's route does not match it (its pattern's "." stops there)
         raise ToFramework
-    status, body, content_type = answer(resolver, did, scope["query_string"], accept(scope))
-    headers = [
-        (b"content-length", str(len(body)).encode("latin-1")),
-        (b"content-type", content_type.encode("latin-1")),
-    ]
-    return status, body, headers
+    return answer(resolver, did, scope["query_string"], accept(scope))

@@ -300,12 +300,12 @@ def test_an_ask_repeated_at_the_same_view_is_answered_as_kept(world: World) -> N
     first = resolution_routes.answer(resolver, agency.did, query, accepts)
     assert first == resolution_routes.answer(resolver, agency.did, query, accepts)
     assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
-    marked = resolution.Resolution(200, b"kept", "text/plain")
+    marked = resolution.Resolution(200, b"kept", "text/plain").sent()
     resolver.asked.answers[(agency.did, query, accepts)] = marked
     assert resolution_routes.answer(resolver, agency.did, query, accepts) == (
         200,
         b"kept",
-        "text/plain",
+        [(b"content-length", b"4"), (b"content-type", b"text/plain")],
     )  # answered as kept, not anew
     world.register()  # a new checkpoint
     fresh = resolution_routes.answer(resolver, agency.did, query, accepts)
@@ -313,11 +313,19 @@ def test_an_ask_repeated_at_the_same_view_is_answered_as_kept(world: World) -> N
     assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
     proven = resolution_routes.answer(resolver, agency.did, b"withProof=true", accepts)
     assert proof_of(json.loads(proven[1]), world)["size"] == world.ledger.size
-    assert len(proven[1]) > resolution.MAX_ASKED_BODY_BYTES  # kept with proofs, not as asked
+    assert len(proven[1]) > resolution.MAX_ASKED_BODY_BYTES  # kept apart from the plain ones
     assert list(resolver.asked.answers) == [(agency.did, query, accepts)]
+    assert list(resolver.asked_proven.answers) == [(agency.did, b"withProof=true", accepts)]
+    assert resolution_routes.answer(resolver, agency.did, b"withProof=true", accepts) is proven
+    assert resolver.asked_proven.size == len(proven[1])  # its body's bytes, not the tuple's
     assert resolver.kept.size == resolver.results.size + resolver.proven.size
     assert resolver.asked.budget is not resolver.kept  # a bound of its own
     assert resolver.asked.limit == resolution.MAX_ASKED_BYTES
+    assert resolver.asked_proven.budget not in (resolver.kept, resolver.asked.budget)
+    assert resolver.asked_proven.limit == resolution.MAX_ASKED_PROVEN_BYTES
+    world.register()  # another view lets the answers with proofs go too
+    assert resolver.answered(agency.did, b"withProof=true", accepts)[1] is None
+    assert not resolver.asked_proven.answers and resolver.asked_proven.size == 0
 
 
 def test_only_answers_of_a_did_found_asked_shortly_are_kept_as_asked(world: World) -> None:
