@@ -80,6 +80,51 @@ async def test_a_fresh_start_takes_the_passphrase_as_typed(tmp_path: Path) -> No
         assert isinstance(app.screen, CardsScreen)
 
 
+async def test_a_fresh_start_takes_keys_typed_before_the_field_had_the_focus(
+    tmp_path: Path,
+) -> None:
+    app, wallet, _ = opened(tmp_path)
+    wallet.close()
+    app = WalletApp(wallet.settings)
+    # Typed while the app was starting: the terminal hands them over once the app reads
+    # its input, after the passphrase field took the focus. No screen is under it: they
+    # are the passphrase.
+    ahead = [events.Key(c, c) for c in PASSPHRASE]
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, UnlockScreen)
+        for key in ahead:
+            app.post_message(key)
+        await pilot.pause()
+        assert screen.query_one("#passphrase", Input).value == PASSPHRASE
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CardsScreen)
+
+
+async def test_keys_typed_as_the_terminal_is_back_in_front_are_the_passphrase(
+    tmp_path: Path,
+) -> None:
+    app, wallet, ticker = opened(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await idle_lock(pilot, wallet, ticker)
+        app.post_message(events.AppBlur())  # the person went to another window
+        await pilot.pause()
+        # Back, typing at once: the terminal's reader made these keys before the field was
+        # given the focus again (a Focus event newer than them). They saw the lock: the
+        # keys are the passphrase.
+        typed = [events.Key(c, c) for c in PASSPHRASE]
+        app.post_message(events.AppFocus())
+        for key in typed:
+            app.post_message(key)
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.query_one("#passphrase", Input).value == PASSPHRASE
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not wallet.locked and isinstance(app.screen, CardsScreen)
+
+
 async def test_an_answer_shown_before_the_lock_is_not_shown_again(tmp_path: Path) -> None:
     app, wallet, ticker = opened(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

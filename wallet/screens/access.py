@@ -167,7 +167,11 @@ class UnlockScreen(Screen[Wallet]):
             yield Label("Unlock your wallet", classes="title")
             if self.reason:
                 yield Static(self.reason, classes="intro")
-            yield FreshInput(placeholder="Passphrase", password=True, compact=True, id="passphrase")
+            # Over a wallet in use, keys typed before the lock were meant for the screen it
+            # covers; at the first unlock there is none, and keys typed ahead (while the app
+            # starts) are the passphrase.
+            field = FreshInput if self.wallet is not None else Input
+            yield field(placeholder="Passphrase", password=True, compact=True, id="passphrase")
             yield Label("", id="problem", classes="problem")
             yield LoadingIndicator(id="busy")
         yield KeysFooter()

@@ -36,15 +36,22 @@ class PassphraseWithHint(Vertical):
 
 
 class FreshInput(Input):
-    """A field that takes only what was typed once it had the focus: keys typed before (at
-    another screen's field, say, when the wallet locked itself over it, and delivered once
-    this took the focus) are not its to take. A passphrase field that took them would hold
-    letters its owner never meant for it, and Enter would send them as a wrong passphrase."""
+    """A field over the screens a lock covers that takes only what was typed once it had
+    the focus: keys typed before (at another screen's field, say, when the wallet locked
+    itself over it, and delivered once this took the focus) are not its to take. A
+    passphrase field that took them would hold letters its owner never meant for it, and
+    Enter would send them as a wrong passphrase.
 
-    since: float | None = None  # when it took the focus (the Focus event's time)
+    The line is drawn once, at the first focus: the field given the focus again later (the
+    terminal back in front) takes keys typed before that, which are the person's (they saw
+    the lock). A field with nothing under it (the first unlock) is a plain ``Input``: keys
+    typed ahead of it, while the app starts, are meant for it."""
+
+    since: float | None = None  # when it first took the focus (the Focus event's time)
 
     def on_focus(self, event: events.Focus) -> None:
-        self.since = event.time
+        if self.since is None:
+            self.since = event.time
 
     async def _on_key(self, event: events.Key) -> None:
         if self.since is None or event.time < self.since:
