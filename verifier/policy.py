@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from civicid.files import read_bounded
 from civicid.policy import (
     ANY_ACCREDITED,
     CREDENTIAL_QUERY_ID,
@@ -50,13 +51,19 @@ def load_policy(path: Path) -> Policy:
     """A policy from ``path`` (``<name>.toml``), checked; every error names the file."""
     source = str(path)
     try:
-        raw = path.read_bytes()
+        # Bounded, and a named pipe or a device named like a policy is refused at once: read
+        # whole, /dev/zero would fill the memory and a pipe would hold the start for ever.
+        raw = read_bounded(
+            path,
+            MAX_POLICY_BYTES,
+            too_large=POLICY_INVALID,
+            message=f"{source}: over {MAX_POLICY_BYTES} bytes",
+            not_regular=POLICY_INVALID,
+        )
     except FileNotFoundError as exc:
         raise POLICY_UNKNOWN(f"no policy file {path}") from exc
     except OSError as exc:
         raise POLICY_INVALID(f"{source}: cannot read: {exc}") from exc
-    if len(raw) > MAX_POLICY_BYTES:
-        raise POLICY_INVALID(f"{source}: over {MAX_POLICY_BYTES} bytes")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     # RecursionError: tomllib recurses once per level of nesting.

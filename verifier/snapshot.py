@@ -23,6 +23,7 @@ import httpx
 
 from civicid.checkpoint_policy import CheckpointPolicy, Witnessed
 from civicid.errors import Error
+from civicid.files import read_bounded
 from civicid.keystore import write_private
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, parse_time, rfc3339
@@ -187,9 +188,16 @@ class Snapshot:
     @classmethod
     def load(cls, path: Path) -> Snapshot:
         try:
-            if path.stat().st_size > MAX_SNAPSHOT_BYTES:
-                raise SNAPSHOT_INVALID(f"{path} is over {MAX_SNAPSHOT_BYTES} bytes")
-            data = json.loads(path.read_text("utf-8"))
+            # Bounded as it is read (a size looked up first could be of another file), and a
+            # named pipe or a device in its place refused at once, not read until it ends.
+            raw = read_bounded(
+                path,
+                MAX_SNAPSHOT_BYTES,
+                too_large=SNAPSHOT_INVALID,
+                message=f"{path} is over {MAX_SNAPSHOT_BYTES} bytes",
+                not_regular=SNAPSHOT_INVALID,
+            )
+            data = json.loads(raw.decode("utf-8"))
         except FileNotFoundError as exc:
             raise SNAPSHOT_MISSING(f"no snapshot at {path}; run civicid verifier sync") from exc
         except (OSError, ValueError, RecursionError) as exc:  # RecursionError: deep nesting

@@ -1,6 +1,7 @@
 """Policies: the examples load; the housing-benefit request asks for exactly what it needs;
 bad files are refused with the field named."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,7 @@ import pytest
 
 from civicid.errors import Error
 from tests.verifier.world import EXAMPLES
-from verifier.policy import Policy, load_policies, load_policy
+from verifier.policy import MAX_POLICY_BYTES, Policy, load_policies, load_policy
 
 BASE = """title = "T"\npurpose = "P"\ncredential_types = ["https://civicid.example/vct/x"]\n"""
 
@@ -77,6 +78,31 @@ def test_unknown_policy_file(tmp_path: Path) -> None:
     with pytest.raises(Error) as caught:
         load_policy(tmp_path / "nope.toml")
     assert caught.value.code == "policy_unknown"
+
+
+@pytest.mark.parametrize("kind", ["a named pipe", "a directory", "/dev/zero"])
+def test_a_policy_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
+    """Before, a named pipe among the policies held the desk's start for ever, and a policy
+    that was /dev/zero was read until the memory ran out (its bound checked after)."""
+    path = tmp_path / "p.toml"
+    if kind == "a named pipe":
+        os.mkfifo(path)
+    elif kind == "a directory":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/zero")
+    with pytest.raises(Error) as caught:
+        load_policies(tmp_path)
+    assert caught.value.code == "policy_invalid"
+    assert "not a regular file" in caught.value.message and str(path) in caught.value.message
+
+
+def test_a_policy_over_its_bound_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE + 'required_claims = ["a"]\n' + "#" * MAX_POLICY_BYTES + "\n")
+    with pytest.raises(Error) as caught:
+        load_policy(path)
+    assert caught.value.code == "policy_invalid"
+    assert f"over {MAX_POLICY_BYTES} bytes" in caught.value.message
 
 
 @pytest.mark.parametrize(
