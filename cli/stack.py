@@ -182,7 +182,8 @@ def ensure_ledger(
     root: Path, clock: Clock = system_clock, database_url: str | None = None
 ) -> Ledgered:
     """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
-    from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
+    from ledger.errors import LEDGER_KEY_MISSING
+    from ledger.setup import CHECKPOINT_KEY, GOVERNANCE_KEY, Paths, initialize, load_governance
     from ledger.store import FILES
 
     paths = Paths(root)
@@ -200,8 +201,16 @@ def ensure_ledger(
             " again"
         )
     if made:
-        governance = load_governance(paths)
         keys = paths.keys
+        # The ledger's own keys, lost: said as ``ledger serve`` says it, never made anew (a new
+        # checkpoint key is another ledger; a new governance, one that endorsed nothing here).
+        if not keys.exists(CHECKPOINT_KEY):
+            raise LEDGER_KEY_MISSING(
+                f"{keys.directory / CHECKPOINT_KEY}.json is missing: this ledger cannot sign a"
+                " checkpoint without it; restore the key file from a backup"
+            )
+        check_not_lost(keys, GOVERNANCE_KEY, paths.log)
+        governance = load_governance(paths)
         name, vkey = keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey")
         return Ledgered(name, vkey, governance, created=False)
     genesis = initialize(root, clock=clock, database_url=database_url)

@@ -36,3 +36,22 @@ def test_a_kept_key_is_used_and_a_first_run_may_make_one(tmp_path: Path) -> None
     found, seq = stack.ensure_identity(None, None, keys, stack.DESK, "service-desk",  # type: ignore[arg-type]
                                        set_up_by=tmp_path / "verifier.toml")  # fmt: skip
     assert found.did == made.did and seq is None
+
+
+@pytest.mark.parametrize(
+    ("lost", "code"),
+    [("ledger-checkpoint", "ledger_key_missing"), ("governance", "up_identity_missing")],
+)
+def test_a_lost_ledger_key_is_refused_naming_it(tmp_path: Path, lost: str, code: str) -> None:
+    """Before, either was ``key_not_found`` ("no key 'governance' in …/keys"), saying neither
+    that the file was lost nor what to do; ``ledger serve`` says ``ledger_key_missing``."""
+    made = stack.ensure_ledger(tmp_path)
+    assert made.created
+    keys = KeyStore(tmp_path / "keys")
+    (keys.directory / f"{lost}.json").unlink()
+    with pytest.raises(Error) as caught:
+        stack.ensure_ledger(tmp_path)
+    assert caught.value.code == code
+    assert f"{keys.directory / lost}.json is missing" in caught.value.message
+    assert "restore the key file from a backup" in caught.value.message
+    assert not keys.exists(lost)
