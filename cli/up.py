@@ -39,8 +39,9 @@ def only_one(root: Path) -> Iterator[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
-    except OSError as exc:
-        raise UP_DIR_UNWRITABLE(f"cannot write {folder}: {exc.strerror}") from exc
+    except OSError as exc:  # named as the failure names it: the folder, or the lock in it
+        where = exc.filename if exc.filename is not None else folder
+        raise UP_DIR_UNWRITABLE(f"cannot write {where}: {exc.strerror}") from exc
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

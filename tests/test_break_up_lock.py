@@ -1,0 +1,43 @@
+"""``civicid up``'s lock (``<data-dir>/stack/up.lock``) found unusable: one line naming what
+cannot be written (``up_dir_unwritable``), the file or the folder, and nothing removed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from civicid.errors import Error
+from cli import stack
+from cli.up import LOCK_FILE, only_one
+
+
+def test_a_directory_in_the_locks_place_is_named(tmp_path: Path) -> None:
+    """Before, the message named the folder ("cannot write …/stack: Is a directory"), which
+    is a directory and writable: the reader looked in the wrong place."""
+    lock = tmp_path / stack.STATE_DIR / LOCK_FILE
+    lock.mkdir(parents=True)
+    with pytest.raises(Error) as caught, only_one(tmp_path):
+        pass
+    assert caught.value.code == "up_dir_unwritable"
+    assert f"cannot write {lock}: Is a directory" in caught.value.message
+    assert lock.is_dir()
+
+
+def test_a_file_in_the_folders_place_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / stack.STATE_DIR
+    folder.write_text("not a folder")
+    with pytest.raises(Error) as caught, only_one(tmp_path):
+        pass
+    assert caught.value.code == "up_dir_unwritable"
+    assert f"cannot write {folder}:" in caught.value.message
+    assert folder.read_text() == "not a folder"
+
+
+def test_a_second_holder_is_told_who_runs(tmp_path: Path) -> None:
+    with only_one(tmp_path) as lock:
+        lock.write_text("pid 1, ledger http://127.0.0.1:1\n")
+        with pytest.raises(Error) as caught, only_one(tmp_path):
+            pass
+    assert caught.value.code == "up_already_running"
+    assert "pid 1, ledger http://127.0.0.1:1" in caught.value.message
