@@ -105,7 +105,10 @@ async def test_footer_is_read_whole_at_80_columns(tmp_path: Path) -> None:
             await pilot.pause()
             assert isinstance(app.screen, CardsScreen)
             footer = painted(app)[1][-1]
-            for key in ("r Receive", "p Present", "h History", "s Settings", "? Help", "^q Quit"):
+            for key in (
+                "r Receive", "p Present", "h History", "a Ask by rule", "u Update", "s Settings",
+                "? Help", "^q Quit",
+            ):  # fmt: skip
                 assert key in footer, footer
 
 

@@ -29,7 +29,6 @@ class CardsScreen(Screen[None]):
             "Ask by rule",
             id="apply",
             tooltip="Ask an agency for what its public rule issues",
-            show=False,  # in the help and the palette: the footer holds the daily keys
         ),
         Binding("u", "refresh_status", "Update", id="update", tooltip="Statuses from the ledger"),
         Binding("s", "app.settings", "Settings", id="settings", tooltip="Ledger, backup"),
