@@ -53,10 +53,24 @@ class AnswerCache:
                 age=now - self.as_of,
             )
 
+    def remembered(self, key: Hashable, *, now: int, max_age: int) -> Fetched[Any] | None:
+        """The answer ``get`` would give for ``key`` without fetching, or None: a read of the
+        memory alone, which waits for no fetch under way (offline, ``snapshot_stale`` first).
+        The memory's dict is only ever read or written whole-entry at a time, so a read needs
+        no lock; a miss goes to ``get``, which takes it."""
+        as_of = self.as_of
+        if as_of is not None:
+            self.require_fresh(now, max_age)
+            return self._answers.get(key)
+        hit = self._answers.get(key)
+        return hit if hit is not None and now - hit.at < max_age else None
+
     def get(self, key: Hashable, fetch: Callable[[], T], *, now: int, max_age: int) -> Fetched[T]:
         """The answer for ``key``: remembered while younger than ``max_age`` seconds (0: asked
         anew each time online), else ``fetch()``-ed, proven by it, and remembered."""
-        self.require_fresh(now, max_age)
+        hit = self.remembered(key, now=now, max_age=max_age)
+        if hit is not None:  # the usual case, read without the lock
+            return hit
         with self._lock:  # one fetch per question at a time, however many ask it at once
             hit = self._answers.get(key)
             if hit is not None and (self.as_of is not None or now - hit.at < max_age):

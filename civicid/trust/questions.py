@@ -133,13 +133,18 @@ class Trust:
         """``did``'s history, every version proven and checked from its creation, the last
         proven the latest."""
         now = self._now(now)
+        key = (DID_HISTORY, did)
+        hit = self.cache.remembered(key, now=now, max_age=max_age)
+        if hit is not None:  # no fetch made for the usual, remembered answer
+            chain: Chain = hit.value
+            return chain
 
         def fetch() -> Chain:
             chain = self.client.resolve(did).chain
             assert chain is not None  # resolve always verifies the whole history
             return chain
 
-        return self.cache.get((DID_HISTORY, did), fetch, now=now, max_age=max_age).value
+        return self.cache.get(key, fetch, now=now, max_age=max_age).value
 
     def key_in_force(
         self,
@@ -175,9 +180,13 @@ class Trust:
         self, did: str, vct: str, *, now: int | None = None, max_age: int = NO_REUSE
     ) -> Fetched[ProvenGrants]:
         now = self._now(now)
+        key = (ISSUER_GRANTS, did, vct)
+        hit = self.cache.remembered(key, now=now, max_age=max_age)
+        if hit is not None:
+            return hit
         when = self._when(now)
         return self.cache.get(
-            (ISSUER_GRANTS, did, vct),
+            key,
             lambda: self.client.registry.grants(ISSUER, did, vct, when),
             now=now,
             max_age=max_age,
@@ -240,8 +249,13 @@ class Trust:
         """The latest registration of ``vct``: metadata and JSON Schema, by an issuer that
         was accredited for it when it registered."""
         now = self._now(now)
+        key = (CREDENTIAL_TYPE, vct)
+        hit = self.cache.remembered(key, now=now, max_age=max_age)
+        if hit is not None:
+            proven: ProvenType = hit.value
+            return proven
         return self.cache.get(
-            (CREDENTIAL_TYPE, vct),
+            key,
             lambda: self.client.credential_type(vct),
             now=now,
             max_age=max_age,
@@ -265,7 +279,10 @@ class Trust:
         def fetch() -> ProvenStatusList:
             return self.client.status_list(uri, now=now)
 
-        fetched = self.cache.get(key, fetch, now=now, max_age=max_age)
+        fetched: Fetched[ProvenStatusList] | None
+        fetched = self.cache.remembered(key, now=now, max_age=max_age)
+        if fetched is None:
+            fetched = self.cache.get(key, fetch, now=now, max_age=max_age)
         token = fetched.value.token
         if (token.exp is not None and token.exp <= now) or (
             token.ttl is not None and token.iat + token.ttl < now

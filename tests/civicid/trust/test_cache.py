@@ -5,6 +5,8 @@ maximum age, and asked again from then on. The memory is bounded."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from civicid.errors import Error
@@ -84,3 +86,49 @@ def test_forget_drops_every_answer() -> None:
     cache.forget()
     assert len(cache) == 0
     assert cache.get("a", lambda: 3, now=0, max_age=60).value == 3
+
+
+def test_a_remembered_answer_waits_for_no_fetch_of_another_question() -> None:
+    # A slow ledger answer to one question must not hold up every check that needs only
+    # answers already proven: a remembered one is read without waiting for the fetch.
+    cache = AnswerCache()
+    cache.get("known", lambda: "proven", now=0, max_age=60)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(10)
+        return "late"
+
+    asking = threading.Thread(
+        target=cache.get, args=("slow", slow), kwargs={"now": 0, "max_age": 60}
+    )
+    asking.start()
+    try:
+        assert started.wait(10)
+        answers: list[str] = []
+        reader = threading.Thread(
+            target=lambda: answers.append(cache.get("known", lambda: "x", now=1, max_age=60).value)
+        )
+        reader.start()
+        reader.join(2)
+        assert answers == ["proven"]
+    finally:
+        release.set()
+        asking.join(10)
+    assert cache.get("slow", lambda: "again", now=1, max_age=60).value == "late"
+
+
+def test_remembered_is_what_get_would_serve_without_fetching() -> None:
+    cache = AnswerCache()
+    assert cache.remembered("k", now=0, max_age=60) is None
+    cache.get("k", lambda: "answer", now=100, max_age=60)
+    hit = cache.remembered("k", now=159, max_age=60)
+    assert hit is not None and (hit.value, hit.at) == ("answer", 100)
+    assert cache.remembered("k", now=160, max_age=60) is None  # as old as the maximum: asked anew
+    offline = AnswerCache(as_of=1_000)
+    offline.get("k", lambda: "answer", now=1_000, max_age=300)
+    assert offline.remembered("k", now=1_300, max_age=300) is not None
+    with pytest.raises(Error) as info:
+        offline.remembered("k", now=1_301, max_age=300)
+    assert info.value.code == "snapshot_stale"
