@@ -81,6 +81,8 @@ def b64s(hashes: Sequence[bytes]) -> bytes:
 
 # The result's resolution metadata when it has a document (``json.dumps`` of it).
 DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
+# What follows the resolution metadata in a result (``json.dumps``' separators).
+DOCUMENT_METADATA_KEY: Final = b', "didDocumentMetadata": '
 # ``iso``'s format (RFC 3339, UTC, whole seconds).
 ISO_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 # Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
@@ -342,25 +344,42 @@ class Resolver:
         status = 410 if selected.deactivated else 200
         if with_proof:
             return Resolution(status, self._proven(record, selected, visible, view, did))
+        return Resolution(status, self.plain(record, selected, visible))
+
+    def plain(
+        self,
+        record: DidRecord,
+        selected: DidVersion,
+        visible: list[DidVersion],
+        entry: bytes | None = None,
+        *,
+        keep: bool = True,
+    ) -> bytes:
+        """The result without proofs, kept by the selected and the latest version's leaf
+        hashes (``entry`` is the selected version's, when it was read already); made and
+        not kept with ``keep=False``."""
         key = (selected.leaf_hash, visible[-1].leaf_hash)
         body: bytes | None = self.results.get(key)
         if body is None:
             document = None
             if not selected.deactivated:  # one read of its entry, the document spliced
-                document = self.document_json(selected, self.ledger.entry(selected.seq))
+                if entry is None:
+                    entry = self.ledger.entry(selected.seq)
+                document = self.document_json(selected, entry)
             body = b"".join(
                 (
                     b'{"didDocument": ',
                     b"null" if document is None else document,
                     b', "didResolutionMetadata": ',
                     DOCUMENT_METADATA if described(document) else b"{}",
-                    b', "didDocumentMetadata": ',
+                    DOCUMENT_METADATA_KEY,
                     metadata_json(record, selected, visible),
                     b"}",
                 )
             )
-            self.results.put(key, body)
-        return Resolution(status, body)
+            if keep:
+                self.results.put(key, body)
+        return body
 
     def document_json(self, version: DidVersion, entry: bytes) -> bytes | None:
         """``json.dumps`` of ``version``'s document as logged in ``entry``, its entry."""
@@ -398,18 +417,21 @@ class Resolver:
         size = view.size
         entries = {v.seq: self.ledger.entry(v.seq) for v in visible}
         versions = {v.seq: self.entry_json(v.seq, size, entries[v.seq]) for v in visible}
-        document = None
-        if not selected.deactivated:  # read from the entry at hand
-            document = self.document_json(selected, entries[selected.seq])
+        # The result with its proof is the plain one (kept, so its document is not read and
+        # spliced again; or made, not kept: a pass of answers with proofs would fill the
+        # budget's plain share too) with "proof" last in its resolution metadata: that
+        # object closes just before the document metadata's key, which nothing in the
+        # document metadata after it can spell (its keys are ours; its strings' quotes are
+        # escaped).
+        plain = self.plain(record, selected, visible, entries[selected.seq], keep=False)
+        closed = plain.rindex(DOCUMENT_METADATA_KEY) - 1  # its resolution metadata's "}"
         # The bytes json.dumps makes of the result with its proof (key order and separators
         # alike; tests hold them equal), joined from parts: json.dumps of the ~14 KB whole
         # was a quarter of a first resolution's CPU, most of it scanning the entries.
         body = b"".join(
             (
-                b'{"didDocument": ',
-                b"null" if document is None else document,
-                b', "didResolutionMetadata": {',
-                DOCUMENT_METADATA[1:-1] + b", " if described(document) else b"",
+                plain[:closed],
+                b"" if plain[closed - 1 : closed] == b"{" else b", ",  # after contentType
                 b'"proof": {"checkpoint": ',
                 self._checkpoint_json,
                 b', "treeSize": %d, ' % size,
@@ -418,9 +440,8 @@ class Resolver:
                 b", ".join(versions.values()),
                 b'], "stateMap": {"did:%s": ' % did.encode(),  # a did:civicid: JSON-safe
                 map_proof_json(view.statemap.prove(map_key(statemap.DID, did))),
-                b'}}}, "didDocumentMetadata": ',
-                metadata_json(record, selected, visible),
-                b"}",
+                b"}}",
+                plain[closed:],
             )
         )
         self.proven.put(key, body)

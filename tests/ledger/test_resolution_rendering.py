@@ -213,11 +213,17 @@ def test_answers_are_the_bytes_json_dumps_makes_of_the_result(world: World) -> N
             version_time=None if time is None else int(world.clock.now - 150),
         )
         expected = reference(record, selected, visible, ledger.document_of(selected))
-        for resolver in (Resolver(ledger), Resolver(ledger)):  # a first answer, then kept
+        # A first answer, then kept; with proofs after the plain one (made from it, kept) and
+        # before it (made from one not kept).
+        for proofs_first in (False, True):
+            resolver = Resolver(ledger)
             for _ in range(2):
+                if proofs_first:
+                    proven = resolver.resolve(did, with_proof=True, **options)  # type: ignore[arg-type]
                 plain = resolver.resolve(did, **options)  # type: ignore[arg-type]
                 assert plain.body == json.dumps(expected).encode(), (did, options)
-                proven = resolver.resolve(did, with_proof=True, **options)  # type: ignore[arg-type]
+                if not proofs_first:
+                    proven = resolver.resolve(did, with_proof=True, **options)  # type: ignore[arg-type]
                 assert proven.body == json.dumps(json.loads(proven.body)).encode()
                 answer = json.loads(proven.body)
                 proof = answer["didResolutionMetadata"].pop("proof")
@@ -228,3 +234,29 @@ def test_answers_are_the_bytes_json_dumps_makes_of_the_result(world: World) -> N
                 assert proof["checkpoint"] == view.checkpoint and proof["treeSize"] == view.size
                 checked += 1
     assert checked == 4 * len(asks)
+
+
+def test_an_answer_with_proofs_is_the_plain_one_kept_with_its_proof(world: World) -> None:
+    """The document is read and spliced once for both kinds: an answer with proofs is made
+    from the plain one kept (and does not keep one of its own: the budget's plain share is
+    the plain answers')."""
+    agency = world.register()
+    resolver = Resolver(world.ledger)
+    reads: list[int] = []
+    read = resolver.document_json
+
+    def counted(version: DidVersion, entry: bytes) -> bytes | None:
+        reads.append(version.seq)
+        return read(version, entry)
+
+    resolver.document_json = counted  # type: ignore[method-assign]
+    proven = resolver.resolve(agency.did, with_proof=True).body
+    assert len(reads) == 1 and not resolver.results.answers  # made, not kept
+    resolver.proven.clear()
+    plain = resolver.resolve(agency.did).body
+    assert len(reads) == 2 and list(resolver.results.answers.values()) == [plain]
+    assert resolver.resolve(agency.did, with_proof=True).body == proven
+    assert len(reads) == 2  # taken from the plain answer kept
+    answer = json.loads(proven)
+    answer["didResolutionMetadata"].pop("proof")
+    assert json.dumps(answer).encode() == plain
