@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Any, Final
 
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
@@ -34,6 +34,9 @@ _NO_STORE: Final = (b"cache-control", b"no-store")
 _NO_CACHE: Final = (b"pragma", b"no-cache")  # RFC 6749 §5.1, beside no-store
 # The routes' encoder (``deps.json_response``): compact, UTF-8 as it is.
 _ENCODE: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_CREDENTIALS_OPEN: Final = '{"credentials":[{"credential":"'
+_CREDENTIALS_BETWEEN: Final = '"},{"credential":"'
+_CREDENTIALS_CLOSE: Final = '"}]}'
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -104,8 +107,18 @@ async def credential(issuer: Issuer, scope: Scope, receive: Receive) -> Answer:
     parsed = credential_request(await read_body(scope, receive))
     answer = await durable(issuer.credential_request_begin, access_token, parsed)
     assert answer.credentials is not None  # issued at once, never deferred
-    body = {"credentials": [{"credential": c.credential} for c in answer.credentials]}
-    return ok(_ENCODE(body), _NO_STORE)
+    credentials = [c.credential for c in answer.credentials]
+    return ok(credentials_json(credentials), _NO_STORE)
+
+
+def credentials_json(credentials: list[str | dict[str, Any]]) -> str:
+    """``{"credentials":[{"credential":...},...]}`` as the routes' encoder writes it. SD-JWTs
+    (ours: base64url's characters, '.' and '~', none of which JSON escapes) are written
+    without the encoder's scan of every character (~20 µs for a batch of 4)."""
+    texts = [c for c in credentials if isinstance(c, str)]
+    if not texts or len(texts) != len(credentials):
+        return _ENCODE({"credentials": [{"credential": c} for c in credentials]})
+    return _CREDENTIALS_OPEN + _CREDENTIALS_BETWEEN.join(texts) + _CREDENTIALS_CLOSE
 
 
 async def offer(issuer: Issuer, scope: Scope, receive: Receive) -> Answer:

@@ -320,3 +320,20 @@ def test_paths_the_routes_do_not_have_are_the_frameworks(env: Env) -> None:
     ]:
         assert direct.direct_route(method, path) is None
         assert both(env, method, path)[0] in {404, 405}
+
+
+@pytest.mark.parametrize("copies", [0, 1, 4])
+def test_the_credentials_answer_is_the_encoders_text(copies: int) -> None:
+    """Written without the encoder's scan (an SD-JWT's characters need no escaping): the same
+    text as the routes' encoder gives for the same credentials."""
+    key = PrivateKey.generate()
+    credentials = [
+        key.sign_compact(b'{"n":%d}' % n, {"typ": "dc+sd-jwt"}) + "~WyJzYWx0IiwibiIsMV0~"
+        for n in range(copies)
+    ]
+    body = {"credentials": [{"credential": c} for c in credentials]}
+    assert direct.credentials_json(list(credentials)) == direct._ENCODE(body)
+    # A credential that is a JSON object (another format) is the encoder's to write.
+    other = [*credentials, {"vc": 'a "quoted" value'}]
+    body = {"credentials": [{"credential": c} for c in other]}
+    assert direct.credentials_json(other) == direct._ENCODE(body)
