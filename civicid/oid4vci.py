@@ -213,8 +213,13 @@ class CredentialOffer(Wire):
 
     def to_link(self, base: str = OFFER_SCHEME) -> str:
         """§4.1.2: the offer by value, as a link a wallet opens or a QR code holds."""
-        compact = json.dumps(self.to_json(), separators=(",", ":"), ensure_ascii=False)
-        return f"{base}?credential_offer={quote(compact, safe='')}"
+        return offer_link(self.to_json(), base)
+
+
+def offer_link(offer: dict[str, Any], base: str = OFFER_SCHEME) -> str:
+    """§4.1.2: a link carrying ``offer``, a Credential Offer as JSON (as ``to_json`` gives it)."""
+    compact = json.dumps(offer, separators=(",", ":"), ensure_ascii=False)
+    return f"{base}?credential_offer={quote(compact, safe='')}"
 
 
 def offer_link_by_reference(offer_uri: str, base: str = OFFER_SCHEME) -> str:
@@ -616,6 +621,7 @@ __all__ = [
     "TxCode",
     "VerifiedProof",
     "build_proof_jwt",
+    "offer_link",
     "offer_link_by_reference",
     "parse_offer_link",
     "verify_proof_jwt",

@@ -20,6 +20,7 @@ from civicid.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     CredentialOffer,
     TokenRequest,
+    offer_link,
     offer_link_by_reference,
 )
 from issuer.entropy import ENTROPY
@@ -66,6 +67,7 @@ class CreatedOffer:
 
     offer: Offer
     credential_offer: CredentialOffer
+    credential_offer_json: dict[str, Any]  # the same, as the wallet receives it (§4.1.1)
     link: str  # by value: openid-credential-offer://?credential_offer=...
     offer_uri: str  # by reference: fetched once by the wallet
     link_by_reference: str
@@ -79,6 +81,14 @@ class Redeemed:
 
 
 def credential_offer(offer: Offer, code: str, issuer_url: str, tx_length: int) -> CredentialOffer:
+    return CredentialOffer.from_json(credential_offer_json(offer, code, issuer_url, tx_length))
+
+
+def credential_offer_json(
+    offer: Offer, code: str, issuer_url: str, tx_length: int
+) -> dict[str, Any]:
+    """§4.1.1: the offer's parameters, members in the order ``CredentialOffer.to_json`` gives
+    them (the model, made from them, checks them; its dump is the same dict)."""
     grant: dict[str, Any] = {"pre-authorized_code": code}
     if offer.tx_code_hash is not None:
         grant["tx_code"] = {
@@ -86,13 +96,11 @@ def credential_offer(offer: Offer, code: str, issuer_url: str, tx_length: int) -
             "length": tx_length,
             "description": TX_CODE_DESCRIPTION,
         }
-    return CredentialOffer.from_json(
-        {
-            "credential_issuer": issuer_url,
-            "credential_configuration_ids": [offer.configuration],
-            "grants": {PRE_AUTHORIZED_GRANT: grant},
-        }
-    )
+    return {
+        "credential_issuer": issuer_url,
+        "credential_configuration_ids": [offer.configuration],
+        "grants": {PRE_AUTHORIZED_GRANT: grant},
+    }
 
 
 class OfferBook:
@@ -153,11 +161,14 @@ class OfferBook:
             clerk=clerk,
         )
         offer_uri = f"{self.issuer_url}/offers/{offer.id}"
-        body = credential_offer(offer, code, self.issuer_url, self.tx_code_length)
+        # The link and the clerk's answer are written from the parameters the model was made
+        # from (its dump is the same dict), not from dumps of the model.
+        parameters = credential_offer_json(offer, code, self.issuer_url, self.tx_code_length)
         return CreatedOffer(
             offer=offer,
-            credential_offer=body,
-            link=body.to_link(),
+            credential_offer=CredentialOffer.from_json(parameters),
+            credential_offer_json=parameters,
+            link=offer_link(parameters),
             offer_uri=offer_uri,
             link_by_reference=offer_link_by_reference(offer_uri),
             tx_code=pin if tx_code else None,

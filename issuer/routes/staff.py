@@ -128,7 +128,7 @@ async def create_offer(
         codes = wire.QrCodes(svg=where + "svg", png=where + "png")
     made = wire.OfferCreated(
         offer=wire.OfferView.model_validate(created.offer.to_json(issuer.clock())),
-        credential_offer=created.credential_offer.to_json(),
+        credential_offer=created.credential_offer_json,
         link=created.link,
         offer_uri=created.offer_uri,
         link_by_reference=created.link_by_reference,

@@ -60,6 +60,17 @@ def test_an_offer_with_a_transaction_code_says_how_to_enter_it() -> None:
     assert "tx_code" not in made(book, tx_code=False).credential_offer.to_json()["grants"][GRANT]
 
 
+@pytest.mark.parametrize("tx_code", [True, False])
+def test_an_offers_link_and_parameters_are_its_models_own(tx_code: bool) -> None:
+    """The link and the clerk's answer are written from the parameters, not the model's dumps:
+    they are what the model, checked and dumped, gives (members and their order included)."""
+    created = made(OfferBook(ISSUER, 6), tx_code=tx_code)
+    dumped = created.credential_offer.to_json()
+    assert created.credential_offer_json == dumped
+    assert list(created.credential_offer_json) == list(dumped)
+    assert created.link == created.credential_offer.to_link()
+
+
 def test_a_locked_offer_is_not_served_by_reference() -> None:
     """Locked by wrong transaction codes, it still holds its code: never handed out again."""
     book = OfferBook(ISSUER, 6)
