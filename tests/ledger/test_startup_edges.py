@@ -1,0 +1,95 @@
+"""Start-up at its edges: a log cut back to its genesis alone while the snapshot it signed
+remembers more (refused, as any shorter cut is); a log of its genesis alone whose snapshot is
+loaded without one prepared during the walk; a replay reporting to no one; the few entries
+replayed after a snapshot updating its map in place, however many entries it covered."""
+
+from __future__ import annotations
+
+import pytest
+
+from civicid.errors import Error
+from ledger import startup
+from ledger.setup import open_ledger
+from ledger.state import State
+from ledger.store import ACKNOWLEDGED_FILE, SLOT_HEADER, FileLogStore
+from tests.ledger.conftest import World
+from tests.ledger.faults import acknowledge, offset_of, store
+from tests.ledger.snapshots import answers, full_replay, log_digest, populate, reopen
+from tests.ledger.snapshots import snapshot_file as snapshot_of
+
+
+def test_a_log_cut_to_its_genesis_is_refused_by_its_snapshot(world: World) -> None:
+    """log.dat cut back to the genesis and checkpoint.dat with it, acknowledged.dat gone: the
+    snapshot alone witnesses the entries acknowledged, and opening refuses the log."""
+    size = len(acknowledge(world, extra=3).entries)
+    world.ledger.close()  # a snapshot of all of them
+    directory = store(world)
+    with open(directory / "log.dat", "r+b") as handle:
+        handle.truncate(offset_of(world, 1))
+    with open(directory / "checkpoint.dat", "r+b") as handle:
+        handle.truncate(SLOT_HEADER.size + 10)  # the first slot's note cut: neither reads
+    (directory / ACKNOWLEDGED_FILE).unlink()
+    log = log_digest(world)
+    with pytest.raises(Error) as info:
+        open_ledger(world.root, clock=world.clock).close()
+    assert info.value.code == "store_truncated", info.value
+    assert f"holds 1 entries but this ledger signed a checkpoint of {size:,}" in str(info.value)
+    assert log_digest(world) == log
+
+
+def test_a_log_of_its_genesis_alone_loads_its_snapshot_without_early(world: World) -> None:
+    """Opened with nothing prepared during the walk (as a database store opens), the
+    snapshot of a one-entry log is loaded all the same."""
+    world.ledger.close()  # a snapshot of the genesis alone
+    file_store = FileLogStore(store(world), readonly=True)
+    try:
+        assert file_store.size == 1
+        opened = startup.load(file_store, snapshot_of(world), None, None)
+        assert (opened.snapshot_size, opened.snapshot_refused) == (1, None)
+        assert opened.tree.size == 1
+        startup.check_last_checkpoint(file_store, opened)
+    finally:
+        file_store.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+def test_a_replay_with_no_one_to_tell(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No progress asked for: a replay of many reporting intervals tells no one."""
+    populate(world)
+    expected = answers(world.ledger)
+    world.ledger.close()
+    snapshot_of(world).unlink()
+    monkeypatch.setattr(startup, "PROGRESS_EVERY", 1)  # a report due at every entry
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == 0
+    assert answers(world.ledger) == expected == full_replay(world)
+
+
+def test_the_replay_after_a_snapshot_is_counted_from_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound on a replay that updates the map per entry counts the entries replayed
+    after the snapshot, not those it covers: a few after a large snapshot are a short
+    replay, the loaded map updated in place."""
+    populate(world)
+    covered = reopen(world).size
+    replayed = 2
+    world.register("agency")
+    world.register("service-desk")
+    expected = answers(world.ledger)
+    world.ledger.store.close()  # what kill -9 leaves: no snapshot written at close
+    world.ledger._closed = True
+    deferred: list[int] = []
+    defer = State.defer_map
+
+    def spied(state: State) -> None:
+        deferred.append(len(state.dids))
+        defer(state)
+
+    monkeypatch.setattr(State, "defer_map", spied)
+    monkeypatch.setattr(startup, "DEFER_MAP_ABOVE", replayed)
+    assert covered > replayed
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert world.ledger.snapshot_size == covered == world.ledger.size - replayed
+    assert deferred == []
+    assert answers(world.ledger) == expected == full_replay(world)
