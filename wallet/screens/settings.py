@@ -9,17 +9,51 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, LoadingIndicator
+from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 
 from civicid.errors import Error
+from civicid.tlog_policy import TlogPolicy
 from wallet.errors import WALLET_PASSPHRASE_MISMATCH
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
+from wallet.settings import WalletSettings
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
-from wallet.widgets.inert import plain
+from wallet.widgets.inert import lines, plain
 from wallet.widgets.passphrase import PassphraseWithHint
+
+
+def quorum(policy: TlogPolicy) -> str:
+    """Who must cosign, as the policy's quorum names it: a group's threshold and members,
+    or one witness."""
+    group = next((g for g in policy.groups if g.name == policy.quorum), None)
+    if group is None:
+        return policy.quorum
+    count = "all" if group.threshold == len(group.members) else f"any {group.threshold}"
+    return f"{count} of {', '.join(group.members)}"
+
+
+def checkpoints_trusted(settings: WalletSettings) -> Content:
+    """What a checkpoint needs for the wallet to believe it, under a witness policy: the
+    ledger's key in force (and where it comes from) and the witnesses the policy names."""
+    key = settings.key_or_none()
+    source = "the settings" if settings.ledger_key else "the key store of a ledger run here"
+    signed = f"Signed by the ledger's key {key} (from {source})" if key else "No ledger key set"
+    named = f"the policy in {settings.witness_policy}"
+    try:
+        policy = settings.checkpoint_policy()
+    except Error as exc:
+        problem = f"The policy in {settings.witness_policy} cannot be used: {exc.message}"
+        return lines(plain(signed), plain(f"{problem} ({exc.code})"))
+    return lines(
+        plain(signed),
+        plain(
+            f"and cosigned by {quorum(policy.witnesses)}, the newest quorum at most "
+            f"{policy.max_age} s old, as {named} asks"
+        ),
+    )
 
 
 class SettingsScreen(Screen[None]):
@@ -44,8 +78,12 @@ class SettingsScreen(Screen[None]):
             )
             yield Label("Ledger URL", classes="field-label")
             yield Input(settings.ledger_url, compact=True, id="ledger")
-            yield Label("Ledger checkpoint key", classes="field-label")
-            yield Input(settings.ledger_key or "", compact=True, id="ledger-key")
+            if settings.witness_policy is None:
+                yield Label("Ledger checkpoint key", classes="field-label")
+                yield Input(settings.ledger_key or "", compact=True, id="ledger-key")
+            else:  # the key and the witnesses together: what the policy has in force
+                yield Label("Checkpoints trusted", classes="field-label")
+                yield Static(checkpoints_trusted(settings), id="checkpoints", classes="meta")
             yield Button("Save ledger", id="save-ledger")
             yield Label("Passphrase", classes="section")
             yield Label("Current passphrase", classes="field-label")
@@ -83,9 +121,10 @@ class SettingsScreen(Screen[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save-ledger":
             try:
+                keys = self.query("#ledger-key").results(Input)
                 self.wallet.settings = self.wallet.settings.save(
                     ledger_url=self.value("#ledger") or None,
-                    ledger_key=self.value("#ledger-key") or None,
+                    ledger_key=next((k.value for k in keys), "") or None,
                 )
                 self.wallet.reset_ledger_client()
             except Error as exc:
