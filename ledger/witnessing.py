@@ -261,7 +261,13 @@ class Witnessing:
             body = self._request(old, view)
             url = str(follower.witness.url).rstrip("/") + "/add-checkpoint"
             try:
-                answer, content = await _post(http, url, body.encode("utf-8"))
+                # The whole call: httpx's timeout is per operation, and a witness sending its
+                # answer a byte at a time, each within it, would hold this follower for hours.
+                async with asyncio.timeout(self.timeout):
+                    answer, content = await _post(http, url, body.encode("utf-8"))
+            except TimeoutError:
+                self._failed(follower, f"no whole answer within {self.timeout:g} s")
+                return
             except httpx.HTTPError as exc:
                 self._failed(follower, f"{type(exc).__name__}: {exc}"[:200])
                 return

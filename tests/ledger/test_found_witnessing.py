@@ -4,6 +4,7 @@ on with the others; before, it read the whole answer into memory first."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
@@ -163,3 +164,47 @@ def test_a_tree_size_in_digits_that_are_not_ascii_is_no_size(
     assert running.followers[0].error == "409 without a tree size"
     assert running.followers[0].known_size == 0
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+class Dripping(httpx.AsyncByteStream):
+    """An answer sent a byte at a time, each long before any per-operation timeout."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(MAX_ANSWER_BYTES):
+            await asyncio.sleep(0.05)
+            yield b"x"
+
+
+class Drip(httpx.AsyncBaseTransport):
+    """``w1`` answers every request at once, then drips its body; the others are honest."""
+
+    def __init__(self, honest: Witnesses) -> None:
+        self.honest = honest
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "w1":
+            return await self.honest.handle_async_request(request)
+        return httpx.Response(200, stream=Dripping(), headers={"content-type": "text/plain"})
+
+
+def test_a_dripping_answer_is_given_up_on_at_the_timeout(world: World) -> None:
+    """The timeout is the whole call's, as its comment says. Before, it bounded each read
+    only: a witness dripping its answer held its follower for the 16 KiB it may send (here
+    over 13 minutes), asking it nothing newer meanwhile."""
+    witnesses = {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    running = Witnessing(
+        world.ledger, policy, interval=3600, timeout=1.0, transport=Drip(Witnesses(witnesses))
+    )
+    running.start()
+    try:
+        world.register("agency")
+        until(lambda: running.followers[0].error is not None, "w1 given up on")
+        until(lambda: running.served is not None, "a quorum served by w2 and w3")
+    finally:
+        running.close()
+    assert running.followers[0].error == "no whole answer within 1 s"
+    assert running.followers[0].cosigned is None
