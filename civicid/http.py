@@ -8,13 +8,16 @@ OAuth 2.0 §5.2, OpenID4VCI/VP) is raised as that code with the class its HTTP s
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpcore
 import httpx
 
 from civicid.encoding import parse_json
@@ -124,6 +127,101 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+# When the call this thread is making must be over (``time.monotonic``), or None outside one.
+_CALL_ENDS: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "civicid_http_call_ends", default=None
+)
+
+
+def _within_call(timeout: float | None, expired: type[Exception]) -> float | None:
+    """An operation's timeout, cut to what is left of the call's deadline: a peer sending
+    its status line and headers a byte at a time, each within the per-operation timeout, is
+    given up on at the deadline too (httpx's timeouts are per operation only, and the head is
+    read before the body's chunks, where the deadline was checked)."""
+    ends = _CALL_ENDS.get()
+    if ends is None:
+        return timeout
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise expired("the call's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the deadline of the call using it."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within_call(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within_call(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        limit = _within_call(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, limit))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each wrapped in a ``_DeadlineStream``."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        limit = _within_call(timeout, httpcore.ConnectTimeout)
+        stream = self._backend.connect_tcp(host, port, limit, local_address, socket_options)
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        limit = _within_call(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._backend.connect_unix_socket(path, limit, socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over ``_DeadlineBackend``: its pool is made again with that backend
+    (``HTTPTransport`` takes no backend of its own), with httpx's default limits."""
+
+    def __init__(self) -> None:
+        super().__init__(verify=tls_context())
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=5.0,
+            network_backend=_DeadlineBackend(),
+        )
+
+
 class HttpClient:
     """A synchronous client bound to one base URL, with every limit above."""
 
@@ -142,7 +240,7 @@ class HttpClient:
         self.http = httpx.Client(
             base_url=base_url,
             timeout=timeout,
-            transport=transport,
+            transport=_DeadlineTransport() if transport is None else transport,
             headers=headers,
             verify=tls_context(),
         )
@@ -154,6 +252,7 @@ class HttpClient:
         answer's own ``max_bytes`` when given)."""
         start = time.monotonic()
         cap = self.max_bytes if max_bytes is None else max_bytes
+        ends = _CALL_ENDS.set(start + self.deadline)
         try:
             with self.http.stream(method, url, **kwargs) as response:
                 body = bytearray()
@@ -167,9 +266,15 @@ class HttpClient:
                         raise HTTP_DEADLINE(f"no complete answer within {self.deadline:.0f} s")
                 content = _decode(response, bytes(body), cap)
         except httpx.TimeoutException as exc:
+            if time.monotonic() - start >= self.deadline:
+                raise HTTP_DEADLINE(
+                    f"no complete answer from {_where(exc, url)} within {self.deadline:.0f} s"
+                ) from exc
             raise HTTP_DEADLINE(f"{_where(exc, url)} timed out: {exc}") from exc
         except httpx.HTTPError as exc:
             raise HTTP_UNREACHABLE(f"cannot reach {_where(exc, url)}: {exc}") from exc
+        finally:
+            _CALL_ENDS.reset(ends)
         return Answer(response.status_code, response.headers, content)
 
     def get(self, url: str, **kwargs: Any) -> Answer:
