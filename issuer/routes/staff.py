@@ -21,6 +21,7 @@ from civicid.wire import Camel
 from civicid.wire import staff as wire
 from issuer import qr
 from issuer.errors import CLAIMS_INVALID, CONFIGURATION_UNKNOWN, RECORD_INVALID
+from issuer.offers import CreatedOffer
 from issuer.records import SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE, STATUS_VALUES, Clerk
 from issuer.routes.deps import (
     NO_STORE,
@@ -29,6 +30,7 @@ from issuer.routes.deps import (
     call,
     durable,
     issuer_of,
+    json_response,
     read_json,
 )
 
@@ -120,22 +122,29 @@ async def create_offer(
         tx_code=asked.tx_code,
     )
     if qr_inline:
-        codes = wire.QrCodes(
-            svg=qr.svg(created.link_by_reference), png=qr.png_data_uri(created.link_by_reference)
-        )
+        codes = {
+            "svg": qr.svg(created.link_by_reference),
+            "png": qr.png_data_uri(created.link_by_reference),
+        }
     else:  # drawing a QR code costs ~20 ms: linked by default, inline when asked for
         where = f"/staff/offers/{created.offer.id}/qr?format="
-        codes = wire.QrCodes(svg=where + "svg", png=where + "png")
-    made = wire.OfferCreated(
-        offer=wire.OfferView.model_validate(created.offer.to_json(issuer.clock())),
-        credential_offer=created.credential_offer_json,
-        link=created.link,
-        offer_uri=created.offer_uri,
-        link_by_reference=created.link_by_reference,
-        tx_code=created.tx_code,
-        qr=codes,
-    )
-    return answer(made, 201, NO_STORE)
+        codes = {"svg": where + "svg", "png": where + "png"}
+    return json_response(offer_created(created, issuer.clock(), codes), 201, NO_STORE)
+
+
+def offer_created(created: CreatedOffer, now: int, codes: dict[str, str]) -> dict[str, Any]:
+    """``wire.OfferCreated``, as its dump writes it, from the offer's own parts: each is ours
+    and of its member's type already, so the model's check and dump of them would only copy
+    them again (~50 µs an offer). A test holds the two answers equal, byte for byte."""
+    return {
+        "offer": created.offer.to_json(now),
+        "credentialOffer": created.credential_offer_json,
+        "link": created.link,
+        "offerUri": created.offer_uri,
+        "linkByReference": created.link_by_reference,
+        "txCode": created.tx_code,
+        "qr": codes,
+    }
 
 
 @router.get(

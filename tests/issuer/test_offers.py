@@ -9,6 +9,8 @@ import pytest
 
 from civicid.errors import Error
 from civicid.oid4vci import TokenRequest
+from civicid.wire import staff as wire
+from issuer import qr
 from issuer.offers import (
     MAX_TX_CODE_ATTEMPTS,
     TX_CODE_DESCRIPTION,
@@ -18,6 +20,8 @@ from issuer.offers import (
     wrong_code_error,
 )
 from issuer.records import LOCKED, REDEEMED
+from issuer.routes.deps import NO_STORE, json_response
+from issuer.routes.staff import offer_created
 
 ISSUER = "https://issuer.example"
 NOW = 1_750_000_000
@@ -107,3 +111,37 @@ def test_a_wrong_code_says_how_many_attempts_are_left() -> None:
     assert f"{MAX_TX_CODE_ATTEMPTS - 1} attempt(s) left" in error.message
     locked = replace(changed, state=LOCKED, attempts=MAX_TX_CODE_ATTEMPTS)
     assert wrong_code_error(locked).code == "offer_locked"
+
+
+@pytest.mark.parametrize("tx_code", [True, False])
+@pytest.mark.parametrize("inline", [True, False])
+def test_the_clerks_answer_is_the_models_dump(tx_code: bool, inline: bool) -> None:
+    """The answer to a new offer, written from the offer's parts, is what the model would
+    have written: members, order, times and escaping (a record with quotes and a backslash,
+    an SVG with its own quotes and newlines)."""
+    book = OfferBook(ISSUER, 6)
+    created = book.make(
+        configuration="national-id",
+        vct="https://civicid.example/vct/national-id",
+        record='R-"1"\\x',
+        claims={"given_name": "Ada"},
+        clerk="clerk 1",
+        now=NOW,
+        ttl=TTL,
+        tx_code=tx_code,
+    )
+    if inline:
+        codes = {"svg": qr.svg(created.link_by_reference), "png": qr.png_data_uri(created.link)}
+    else:
+        codes = {"svg": "/staff/offers/x/qr?format=svg", "png": "/staff/offers/x/qr?format=png"}
+    model = wire.OfferCreated(
+        offer=wire.OfferView.model_validate(created.offer.to_json(NOW + 1)),
+        credential_offer=created.credential_offer.to_json(),
+        link=created.link,
+        offer_uri=created.offer_uri,
+        link_by_reference=created.link_by_reference,
+        tx_code=created.tx_code,
+        qr=wire.QrCodes(**codes),
+    )
+    answer = json_response(offer_created(created, NOW + 1, codes), 201, NO_STORE)
+    assert answer.body == model.to_bytes()
