@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
@@ -44,6 +45,8 @@ MAX_TX_CODE_ATTEMPTS: Final = 5
 # The agency's own reference (a registry number): printable, short, never a claim value.
 RECORD_PATTERN: Final = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,127}$")
 TX_CODE_DESCRIPTION: Final = "The code the agency gave you with this offer"
+# What codes and ids are made of (``ENTROPY.token``): letters neither JSON nor a link escapes.
+BASE64URL: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def digest(secret: str) -> str:
@@ -112,6 +115,9 @@ class OfferBook:
         self.by_id: dict[str, Offer] = {}
         self.by_code: dict[str, str] = {}
         self.by_token: dict[str, str] = {}
+        # Each link split around its offer's code or id, by what the rest depends on: one
+        # entry per configuration the settings offer (with and without a transaction code).
+        self._links: dict[tuple[str, bool] | None, tuple[str, str, int]] = {}
 
     def put(self, offer: Offer) -> None:
         old = self.by_id.get(offer.id)
@@ -164,15 +170,35 @@ class OfferBook:
         # The link and the clerk's answer are written from the parameters the model was made
         # from (its dump is the same dict), not from dumps of the model.
         parameters = credential_offer_json(offer, code, self.issuer_url, self.tx_code_length)
+        by_value = (configuration, tx_code)
+
+        def by_reference() -> str:
+            return offer_link_by_reference(offer_uri)
+
         return CreatedOffer(
             offer=offer,
             credential_offer=CredentialOffer.from_json(parameters),
             credential_offer_json=parameters,
-            link=offer_link(parameters),
+            link=self._link(by_value, code, lambda: offer_link(parameters)),
             offer_uri=offer_uri,
-            link_by_reference=offer_link_by_reference(offer_uri),
+            link_by_reference=self._link(None, offer.id, by_reference),
             tx_code=pin if tx_code else None,
         )
+
+    def _link(self, kind: tuple[str, bool] | None, varying: str, make: Callable[[], str]) -> str:
+        """``make()``, a link in which only ``varying`` (a code or an id: base64url, which
+        neither JSON nor percent-encoding escapes, of one length for every offer) differs from
+        one offer of this ``kind`` to the next: made whole once, then the same text around
+        each offer's own. The first is made whole, with every check of its making (the
+        offer URI's), which the others, differing in those letters only, would pass alike."""
+        parts = self._links.get(kind)
+        if parts is not None and len(varying) == parts[2] and BASE64URL.fullmatch(varying):
+            return parts[0] + varying + parts[1]
+        link = make()
+        if kind not in self._links and link.count(varying) == 1:
+            before, after = link.split(varying)
+            self._links[kind] = (before, after, len(varying))
+        return link
 
     def fetch(self, offer_id: str, now: int, stored: Offer | None) -> tuple[Offer, CredentialOffer]:
         """§4.1.3: the offer by reference, once; the code leaves our store with it.

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from civicid.errors import Error
-from civicid.oid4vci import TokenRequest
+from civicid.oid4vci import TokenRequest, offer_link, offer_link_by_reference
 from civicid.wire import staff as wire
 from issuer import qr
 from issuer.offers import (
@@ -145,3 +145,23 @@ def test_the_clerks_answer_is_the_models_dump(tx_code: bool, inline: bool) -> No
     )
     answer = json_response(offer_created(created, NOW + 1, codes), 201, NO_STORE)
     assert answer.body == model.to_bytes()
+
+
+def test_every_offers_links_are_made_as_the_first_ones() -> None:
+    """Links after the first of their kind are the first's text around the offer's own code
+    or id: each is the link made whole from that offer's parameters and address."""
+    book = OfferBook(ISSUER, 6)
+    for n in range(40):
+        created = book.make(
+            configuration=("national-id", "résidence")[n % 2],
+            vct="https://civicid.example/vct/national-id",
+            record=f"R-{n}",
+            claims={"given_name": "Ada"},
+            clerk="clerk-1",
+            now=NOW,
+            ttl=TTL,
+            tx_code=n % 3 != 0,
+        )
+        assert created.link == offer_link(created.credential_offer_json)
+        assert created.link_by_reference == offer_link_by_reference(created.offer_uri)
+        assert created.link == created.credential_offer.to_link()
