@@ -78,6 +78,34 @@ def test_a_labelled_claim_reads_as_the_desk_and_the_command_line_say_it() -> Non
         assert claim_words(name, labels) == words.claim(name, labels), name
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["age_over.21", "age_under.25", "degrees[].type", "nationalities[0]", "place-of-birth"],
+)
+def test_every_claim_name_reads_as_the_kernel_words_it(name: str) -> None:
+    """Numbered claims, array steps and any name: the app says what the command line and
+    the desk's page say."""
+    assert claim_words(name) == words.claim(name)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"street_address": "1 rue Neuve", "locality": "Lyon"}, {"a": [True, None]}, ["FR", 3]],
+)
+def test_values_read_as_the_kernel_words_them(value: object) -> None:
+    assert value_words(value) == words.value(value)
+
+
+def test_a_date_in_a_value_reads_as_a_date(paris: None) -> None:
+    assert value_words({"birthdate": "1990-12-10"}) == "Date of birth: 10 Dec 1990"
+    assert value_words(["1990-12-10", "2026-13-45"]) == "10 Dec 1990, 2026-13-45"
+
+
+@pytest.mark.parametrize("decision", ["eligible", "not_eligible", "needs-review", "", None])
+def test_decisions_read_as_the_kernel_words_them(decision: str | None) -> None:
+    assert decision_words(decision) == words.decision(decision)
+
+
 def test_copies_in_words() -> None:
     assert copies_words(3, 4) == "3 of 4 copies not shown to any desk yet"
     assert copies_words(0, 4) == "all 4 copies shown before"

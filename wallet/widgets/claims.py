@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, Label
 from wallet.holder.credentials import Credential
 from wallet.holder.presentation import REQUIRED, ClaimChoice
 from wallet.widgets.inert import plain
-from wallet.widgets.words import child_words, claim_words, value_words
+from wallet.widgets.words import child_words, claim_words, heading_words, value_words
 
 # Nesting shown as indented groups; deeper than this, a value is shown on one line.
 MAX_GROUP_DEPTH: Final = 3
@@ -44,13 +44,14 @@ class ClaimRows(Vertical):
     def rows(self, path: tuple[str, ...], value: Any) -> ComposeResult:
         credential = self.credential
         name = ".".join(path)
+        group = isinstance(value, dict) and value and len(path) < MAX_GROUP_DEPTH
         if len(path) == 1:
-            label = claim_words(name, credential.labels)
+            words = heading_words if group else claim_words
+            label = words(name, credential.labels)
         else:
             label = INDENT * (len(path) - 1) + child_words(
                 ".".join(path[:-1]), path[-1], credential.labels
             )
-        group = isinstance(value, dict) and value and len(path) < MAX_GROUP_DEPTH
         selectable = credential.is_disclosable(path) or any(
             p[: len(path)] == path for p in credential.disclosable
         )

@@ -21,36 +21,30 @@ from civicid import words as words_kernel
 # (``age_equal_or_over.18``) under their heading "Age".
 AGE_OVER: Final = "age_equal_or_over"
 NAMED: Final[dict[str, str]] = {AGE_OVER: "Age", **words_kernel.NAMED}
-DECISIONS: Final[dict[str, str]] = {"eligible": "Eligible", "not_eligible": "Not eligible"}
 # A claim value of this shape is a calendar date (RFC 3339 full-date, as ``birthdate``).
 FULL_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-NOTHING: Final = "—"
-SEPARATOR: Final = words_kernel.SEPARATOR
 
 
 def from_name(key: str) -> str:
-    """``street_address`` as "Street address": what a name says, without its underscores."""
-    if key in NAMED:
-        return NAMED[key]
-    words = key.replace("_", " ").replace("-", " ").strip()
-    return words[:1].upper() + words[1:] if words else key
+    """``street_address`` as "Street address": the kernel's words for a name, the age
+    predicates' heading "Age" (their group holds "18 or over")."""
+    return NAMED.get(key) or words_kernel.words(key)
 
 
 def claim_words(name: str, labels: Mapping[str, str] | None = None) -> str:
-    """The label of claim ``name`` (``address.locality``) for one line: the type metadata's
-    label when it has one, else words made from the name, a nested claim after its parent's
-    ("Address / Town", joined as the kernel joins them: the desk's page and the command
-    line say the same)."""
-    labels = labels or {}
-    if name in labels:
-        return labels[name]
-    parts = name.split(".")
-    if len(parts) == 2 and parts[0] == AGE_OVER and parts[1].isdigit():
-        return f"Age {parts[1]} or over"
-    words = [
-        labels.get(".".join(parts[: i + 1])) or from_name(part) for i, part in enumerate(parts)
-    ]
-    return SEPARATOR.join(words)
+    """The label of claim ``name`` (``address.locality``) for one line, as the kernel words
+    it: the type metadata's label when it has one, else words made from the name, a nested
+    claim after its parent's ("Address / Town"): the desk's page and the command line say
+    the same."""
+    return words_kernel.claim(name, labels)
+
+
+def heading_words(name: str, labels: Mapping[str, str] | None = None) -> str:
+    """The heading of claim ``name`` shown above the claims it holds: as ``claim_words``
+    says it, but the age predicates read "Age" above their "18 or over"."""
+    if name == AGE_OVER and not (labels and name in labels):
+        return NAMED[AGE_OVER]
+    return claim_words(name, labels)
 
 
 def child_words(parent: str, key: str, labels: Mapping[str, str] | None = None) -> str:
@@ -81,25 +75,26 @@ def when(ts: int) -> str:
 
 
 def value_words(value: Any) -> str:
-    """A claim value on one line: yes/no, dates as people write them, lists joined."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return NOTHING
+    """A claim value on one line, as the kernel words it (yes/no, lists and objects
+    joined), with its calendar dates as people write them ("10 Dec 1990")."""
+    return words_kernel.value(dated(value))
+
+
+def dated(value: Any) -> Any:
+    """``value`` with every calendar date in it as ``day`` writes it (not a date, such as
+    2026-13-45: as it is)."""
     if isinstance(value, str) and FULL_DATE.fullmatch(value):
         try:
             return day(date.fromisoformat(value))
         except ValueError:
             return value
-    if isinstance(value, dict):
-        return "; ".join(f"{from_name(str(k))}: {value_words(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(value_words(v) for v in value)
-    return str(value)
+    if isinstance(value, Mapping):
+        return {key: dated(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [dated(item) for item in value]
+    return value
 
 
 def decision_words(decision: str | None) -> str:
-    """A desk's decision as people say it: "Eligible", "Not eligible"."""
-    if not decision:
-        return "No decision"
-    return DECISIONS.get(decision, from_name(decision))
+    """A desk's decision as the kernel words it: "Eligible", "Not eligible"."""
+    return words_kernel.decision(decision)
