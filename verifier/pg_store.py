@@ -42,6 +42,8 @@ from verifier.store import (
     KEEP_NONCES_SECONDS,
     KEEP_REQUESTS_SECONDS,
     MAX_AUDIT_ROWS_LISTED,
+    SWEEP_SECONDS,
+    UNANSWERED_KEPT_SECONDS,
     PendingRequest,
     request_of,
 )
@@ -143,6 +145,20 @@ class _Job(Generic[T]):
         self.done = threading.Event()
 
 
+def _sweep(conn: Conn, now: int) -> int:
+    """``verifier.store._sweep``'s deletes, on the database (its indexes on ``expires`` and
+    ``used``): how many requests went."""
+    unanswered = conn.execute(
+        "DELETE FROM requests WHERE expires < %s AND answered IS NULL",
+        (now - UNANSWERED_KEPT_SECONDS,),
+    ).rowcount
+    kept = conn.execute(
+        "DELETE FROM requests WHERE expires < %s", (now - KEEP_REQUESTS_SECONDS,)
+    ).rowcount
+    conn.execute("DELETE FROM nonces WHERE used < %s", (now - KEEP_NONCES_SECONDS,))
+    return int(unanswered) + int(kept)
+
+
 class PgStore:
     """The desk's store in the ``verifier`` schema of a PostgreSQL database."""
 
@@ -155,6 +171,8 @@ class PgStore:
         self._turn = threading.Condition()  # the queue and the committers' count
         self._queue: list[_Job[Any]] = []
         self._committing = 0
+        self._next_sweep = 0  # when a new request next sweeps (``SWEEP_SECONDS``)
+        self._sweep_lock = threading.Lock()  # committers run side by side
 
     def close(self) -> None:
         self.db.close()
@@ -272,8 +290,19 @@ class PgStore:
                     request.expires,
                 ),
             )
+            if self._sweep_due(request.created):
+                _sweep(conn, request.created)
 
         self._write(work)
+
+    def _sweep_due(self, now: int) -> bool:
+        """Whether this request sweeps (the first at or past ``_next_sweep``, of any
+        committer); a request whose commit then fails leaves the sweep to a later one."""
+        with self._sweep_lock:
+            if now < self._next_sweep:
+                return False
+            self._next_sweep = now + SWEEP_SECONDS
+            return True
 
     def _one(self, column: str, value: str) -> PendingRequest:
         with self.db.read() as conn:
@@ -356,14 +385,7 @@ class PgStore:
         self._write(work)
 
     def purge(self, now: int) -> int:
-        def work(conn: Conn) -> int:
-            gone = conn.execute(
-                "DELETE FROM requests WHERE expires < %s", (now - KEEP_REQUESTS_SECONDS,)
-            ).rowcount
-            conn.execute("DELETE FROM nonces WHERE used < %s", (now - KEEP_NONCES_SECONDS,))
-            return int(gone)
-
-        return self._write(work)
+        return self._write(lambda conn: _sweep(conn, now))
 
     # -- nonces, audit, status lists ------------------------------------------------------
 

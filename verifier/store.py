@@ -49,6 +49,14 @@ BUSY_TIMEOUT_MS: Final = 5000
 KEEP_REQUESTS_SECONDS: Final = 24 * 3600
 # Spent nonces are random and single-use; kept a week, far past any request's lifetime.
 KEEP_NONCES_SECONDS: Final = 7 * 24 * 3600
+# Requests never answered go this long after they expired, while the desk runs (a page still
+# polling one is told "expired" meanwhile): asking for a request needs no login (the desk's
+# page asks, and wallets reach the desk), so a flood of them would otherwise be kept for
+# KEEP_REQUESTS_SECONDS, and for as long as the desk ran (``purge`` runs when it starts).
+UNANSWERED_KEPT_SECONDS: Final = 600
+# A new request sweeps what is due, at most once per this many seconds per process: one
+# indexed delete in that request's own commit.
+SWEEP_SECONDS: Final = 60
 MAX_AUDIT_ROWS_LISTED: Final = 10_000
 # What SQLite says of a file that is no database, or a damaged one (SQLITE_NOTADB, _CORRUPT).
 DAMAGED: Final = re.compile(r"not a database|malformed")
@@ -69,7 +77,9 @@ CREATE TABLE IF NOT EXISTS requests (
     decision TEXT,
     receipt TEXT
 );
+CREATE INDEX IF NOT EXISTS requests_expires ON requests (expires);
 CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, used INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS nonces_used ON nonces (used);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     record TEXT NOT NULL
@@ -168,6 +178,21 @@ class _Job(Generic[T]):
         self.finished = False
 
 
+def _sweep(db: sqlite3.Connection, now: int) -> int:
+    """Remove the requests past keeping (``UNANSWERED_KEPT_SECONDS`` after their expiry if
+    never answered, else ``KEEP_REQUESTS_SECONDS``) and the spent nonces past
+    ``KEEP_NONCES_SECONDS``; how many requests went."""
+    unanswered = db.execute(
+        "DELETE FROM requests WHERE expires < ? AND answered IS NULL",
+        (now - UNANSWERED_KEPT_SECONDS,),
+    ).rowcount
+    kept = db.execute(
+        "DELETE FROM requests WHERE expires < ?", (now - KEEP_REQUESTS_SECONDS,)
+    ).rowcount
+    db.execute("DELETE FROM nonces WHERE used < ?", (now - KEEP_NONCES_SECONDS,))
+    return int(unanswered) + int(kept)
+
+
 class Store:
     """One SQLite file, shared by every desk process of a data directory.
 
@@ -211,6 +236,7 @@ class Store:
         self._read_lock = threading.Lock()  # the reader's connection: one user at a time
         self._queue_lock = threading.Lock()  # the writes waiting to be committed
         self._queue: list[_Job[Any]] = []
+        self._next_sweep = 0  # when a new request next sweeps (``SWEEP_SECONDS``)
 
     def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in a write transaction and return its result once committed (or
@@ -305,6 +331,9 @@ class Store:
                     request.expires,
                 ),
             )
+            if request.created >= self._next_sweep:  # under the connection's lock
+                self._next_sweep = request.created + SWEEP_SECONDS
+                _sweep(db, request.created)
 
         self._write(work)
 
@@ -383,14 +412,7 @@ class Store:
         self._write(work)
 
     def purge(self, now: int) -> int:
-        def work(db: sqlite3.Connection) -> int:
-            gone = db.execute(
-                "DELETE FROM requests WHERE expires < ?", (now - KEEP_REQUESTS_SECONDS,)
-            ).rowcount
-            db.execute("DELETE FROM nonces WHERE used < ?", (now - KEEP_NONCES_SECONDS,))
-            return int(gone)
-
-        return self._write(work)
+        return self._write(lambda db: _sweep(db, now))
 
     # -- nonces, audit, status lists ------------------------------------------------------
 

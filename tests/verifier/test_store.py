@@ -21,7 +21,13 @@ from civicid.db import DATABASE_LOST, DATABASE_SCHEMA_NEWER, DATABASE_UNREACHABL
 from civicid.errors import Error
 from tests.postgres import Cluster, free_port
 from verifier.pg_store import PgStore
-from verifier.store import DeskStore, PendingRequest, Store
+from verifier.store import (
+    SWEEP_SECONDS,
+    UNANSWERED_KEPT_SECONDS,
+    DeskStore,
+    PendingRequest,
+    Store,
+)
 
 NOW = 1_780_000_000
 # How a child process opens the store it is given: a file path or a postgresql:// URL.
@@ -202,6 +208,52 @@ def test_expired_and_purged(where: str) -> None:
     with pytest.raises(Error) as caught:
         store.by_state("s" * 24)
     assert caught.value.code == "request_unknown"
+    store.close()
+
+
+def test_a_flood_of_requests_nobody_answers_is_swept_while_the_desk_runs(where: str) -> None:
+    """Asking for a request needs no login: a flood of them left every row for a day, and
+    for as long as the desk ran (old requests went only when a desk started). A new request
+    now sweeps the unanswered ones ``UNANSWERED_KEPT_SECONDS`` past their expiry; a request
+    answered is kept its day, for a late poll of its decision."""
+    store = opener(where)()
+    store.add_request(request("a" * 24, 1))
+    store.claim_answer("a" * 24, NOW + 1)
+    store.save_decision("a" * 24, {"eligible": True}, None, {"decision": "eligible"})
+    for n in range(2, 12):  # the flood: never fetched, never answered
+        store.add_request(request(f"{n}".ljust(24, "f"), n))
+    later = NOW + 300 + UNANSWERED_KEPT_SECONDS + 1
+    # Still shown as expired until then, and through the sweep's own interval.
+    assert store.by_state("2".ljust(24, "f")).status(later - 2) == "expired"
+    late = PendingRequest(
+        "late", "l" * 24, "l" * 24, "l" * 24, "housing-benefit", "a.b.c", later, later + 300
+    )
+    store.add_request(late)
+    for n in range(2, 12):
+        with pytest.raises(Error) as caught:
+            store.by_state(f"{n}".ljust(24, "f"))
+        assert caught.value.code == "request_unknown"
+    assert store.by_state("a" * 24).status(later) == "decided"
+    assert store.by_state("l" * 24).status(later) == "waiting"
+    store.close()
+
+
+def test_a_sweep_comes_at_most_once_a_minute(where: str) -> None:
+    """One sweep per ``SWEEP_SECONDS`` per process, in a new request's commit."""
+    store = opener(where)()
+    store.add_request(request("a" * 24, 1))  # sweeps: the next is due a minute on
+    # Long expired, so the first sweep to come removes it.
+    old = PendingRequest("o", "o" * 24, "o" * 24, "o" * 24, "p", "a.b.c", NOW + 1, NOW - 3600)
+    store.add_request(old)
+    assert store.by_state("o" * 24).status(NOW + 1) == "expired"  # no sweep within the minute
+    due = PendingRequest(
+        "d", "d" * 24, "d" * 24, "d" * 24, "p", "a.b.c", NOW + SWEEP_SECONDS, NOW + 900
+    )
+    store.add_request(due)
+    with pytest.raises(Error) as caught:
+        store.by_state("o" * 24)
+    assert caught.value.code == "request_unknown"
+    assert store.by_state("a" * 24).status(NOW + SWEEP_SECONDS) == "waiting"
     store.close()
 
 
