@@ -8,19 +8,27 @@ answer proven only against an older checkpoint than the trusted one is refused a
 A DID is believed only through its whole history, verified version by version from its
 creation (``civicid.authority``); governance's starts at the genesis, which must name this
 client's checkpoint key. What was verified is cached: later answers re-check only what is new.
+
+Given a ledger and its mirrors, the client asks them in turn: the next one when a server cannot
+be reached or fails (5xx), and, for a read, when its answer fails verification (a lying or
+lagging mirror listed first must not stop a client the others would answer). An answer is
+never believed unproven: when every server's fails, the first failure is raised, naming the
+server whose answer it was.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -50,6 +58,8 @@ from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
     HTTP_DEADLINE,
+    HTTP_RESPONSE_MALFORMED,
+    HTTP_RESPONSE_TOO_LARGE,
     HTTP_UNREACHABLE,
     MAX_RESPONSE_BYTES,
     STATUS_ERRORS,
@@ -65,7 +75,7 @@ from civicid.proven import (
     ProvenType,
     TrustAnswer,
 )
-from civicid.registry_client import RegistryClient, check_latest
+from civicid.registry_client import ProvenGrants, RegistryClient, check_latest
 from civicid.statemap import root_in
 from civicid.status_list import TYP as STATUS_LIST_TYP
 from civicid.times import Clock, parse_time, system_clock
@@ -145,6 +155,10 @@ KEPT_POLICY_SUFFIX: Final = ".witness-policy"
 # The kept policy is a policy written back: bounded as a policy file is.
 MAX_KEPT_POLICY_BYTES: Final = MAX_POLICY_BYTES
 FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def forget_witnesses(path: Path) -> str:
@@ -265,6 +279,40 @@ def _may_ask_another(error: Error, method: str) -> bool:
     return HTTP_UNREACHABLE.matches(error) and isinstance(error.__cause__, httpx.ConnectError)
 
 
+def _unproven(error: Error) -> bool:
+    """Whether ``error`` says a server's answer was not proven (a proof that fails, an answer
+    unreadable, missing its proof or behind one already trusted): another may answer right."""
+    return isinstance(error, VerificationError) or any(
+        code.matches(error)
+        for code in (HTTP_RESPONSE_MALFORMED, HTTP_RESPONSE_TOO_LARGE, LEDGER_CONTENT_TYPE)
+    )
+
+
+@dataclass(slots=True)
+class Turn:
+    """One read asked of the servers in turn: which server answered last, and the servers
+    whose answers failed verification (not asked again)."""
+
+    answered: HttpClient | None = None
+    refused: list[tuple[HttpClient, Error]] = field(default_factory=list)
+
+    def passed_over(self, server: HttpClient) -> bool:
+        return any(server is liar for liar, _ in self.refused)
+
+
+def proven_read(
+    method: Callable[Concatenate[LedgerClient, P], R],
+) -> Callable[Concatenate[LedgerClient, P], R]:
+    """``method`` (requests, and the verification of their answers) asked of the ledger's
+    servers in turn (``LedgerClient.in_turn``)."""
+
+    @functools.wraps(method)
+    def asked(self: LedgerClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.in_turn(lambda: method(self, *args, **kwargs))
+
+    return asked
+
+
 @contextmanager
 def reading(what: str) -> Iterator[None]:
     """Turn a malformed answer (missing member, wrong type) into ``ledger_answer_malformed``."""
@@ -337,6 +385,7 @@ class LedgerClient:
             for url in self.urls
         ]
         self.http = self.servers[0]  # the server that answered last: asked first
+        self._turns = threading.local()  # each thread's read in progress (``in_turn``)
         self._trusted_note: str | None = None
         # Checkpoints are accepted one at a time: a thread checking an older one must not
         # replace a newer one another thread trusted meanwhile.
@@ -357,10 +406,16 @@ class LedgerClient:
         cannot be reached, times out or answers 5xx, ask the next one. Nothing is trusted
         from which server answers: every answer is verified the same way. A write goes on
         only when nothing reached the server (a refused connection): after that, it may
-        have been logged."""
+        have been logged. A read in a turn (``in_turn``) does not ask a server whose answer
+        failed verification in it."""
+        turn: Turn | None = getattr(self._turns, "turn", None)
         count = len(self.servers)
+        if method != "GET":
+            turn = None
         start = self.servers.index(self.http) if method == "GET" else 0
-        order = [self.servers[(start + turn) % count] for turn in range(count)]
+        order = [self.servers[(start + step) % count] for step in range(count)]
+        if turn is not None:
+            order = [server for server in order if not turn.passed_over(server)] or order
         for server in order[:-1]:
             try:
                 answer = server.request(method, path, **kwargs)
@@ -370,10 +425,77 @@ class LedgerClient:
                 continue
             if answer.status >= SERVER_ERROR and method == "GET":
                 continue
-            self.http = server
-            return answer
-        self.http = order[-1]
-        return order[-1].request(method, path, **kwargs)
+            return self._answered(server, answer, turn)
+        self.http = order[-1]  # asked first next time, whether it answers or not
+        return self._answered(order[-1], order[-1].request(method, path, **kwargs), turn)
+
+    def _answered(self, server: HttpClient, answer: Answer, turn: Turn | None) -> Answer:
+        self.http = server
+        if turn is not None:
+            turn.answered = server
+        return answer
+
+    def in_turn(self, read: Callable[[], R]) -> R:
+        """``read`` (requests, and the verification of what they answer), asked of one server
+        after another while the answer fails verification: a lying or lagging mirror is
+        passed over (logged, naming it), never believed. When every server's answer fails,
+        the first failure is raised, naming its server and the others' codes. A failure
+        no server's answer made (a note given by the caller, a proven "not found") is
+        raised as it is. Reads nested in one are part of it."""
+        if getattr(self._turns, "turn", None) is not None or len(self.servers) == 1:
+            return read()
+        turn = Turn()
+        self._turns.turn = turn
+        try:
+            while True:
+                turn.answered = None
+                try:
+                    return read()
+                except Error as exc:
+                    liar = turn.answered
+                    if turn.refused and isinstance(exc, Unavailable) and not _unproven(exc):
+                        # The servers not passed over could not answer: the lie is said.
+                        raise self._refused_by_all(turn) from turn.refused[0][1]
+                    if liar is None or not _unproven(exc):
+                        raise
+                    turn.refused.append((liar, exc))
+                    following = self._next_server(liar, turn)
+                    if following is None:
+                        raise self._refused_by_all(turn) from turn.refused[0][1]
+                    log.warning(
+                        "the ledger server %s answered what does not verify (%s: %s); asking %s",
+                        self._url(liar),
+                        exc.code,
+                        exc.message,
+                        self._url(following),
+                    )
+        finally:
+            self._turns.turn = None
+
+    def _next_server(self, after: HttpClient, turn: Turn) -> HttpClient | None:
+        index = self.servers.index(after)
+        for step in range(1, len(self.servers)):
+            server = self.servers[(index + step) % len(self.servers)]
+            if not turn.passed_over(server):
+                return server
+        return None
+
+    def _url(self, server: HttpClient) -> str:
+        return self.urls[self.servers.index(server)]
+
+    def _refused_by_all(self, turn: Turn) -> Error:
+        """The first failure, as its own code, naming the server whose answer it was."""
+        liar, first = turn.refused[0]
+        others = ", ".join(f"{self._url(server)}: {exc.code}" for server, exc in turn.refused[1:])
+        told = f"{first.message} (the answer of {self._url(liar)}"
+        told += f"; also refused: {others})" if others else "; no other server answered)"
+        return type(first)(
+            first.code,
+            told,
+            **first.details,
+            server=self._url(liar),
+            refused={self._url(server): exc.code for server, exc in turn.refused},
+        )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         answer = self._request(method, path, **kwargs)
@@ -435,6 +557,7 @@ class LedgerClient:
                 f"{path} is damaged ({exc.message}); {fix}", reason=exc.code
             ) from exc
 
+    @proven_read
     def accept_checkpoint(self, note: str) -> Checkpoint:
         """The one place a client accepts a checkpoint. Verify ``note``: signed by the pinned
         key; witnessed as the trust policy requires (a quorum of cosignatures, the newest
@@ -520,6 +643,7 @@ class LedgerClient:
         except Error as exc:
             raise LEDGER_INCONSISTENT("the ledger's checkpoints are not one growing log") from exc
 
+    @proven_read
     def checkpoint(self) -> Checkpoint:
         return self.accept_checkpoint(self.checkpoint_note())
 
@@ -561,6 +685,7 @@ class LedgerClient:
         self.prove_entry(parsed.seq, transaction.encode("ascii"), checkpoint)
         return receipt
 
+    @proven_read
     def prove_entry(self, seq: int, leaf: bytes, checkpoint: Checkpoint) -> None:
         answer = self._json(
             "GET", "/proofs/inclusion", params={"seq": seq, "treeSize": checkpoint.size}
@@ -597,6 +722,7 @@ class LedgerClient:
 
     # -- DIDs: each believed through its history, verified from its creation ---------------
 
+    @proven_read
     def resolve(
         self, did: str, *, version_id: str | None = None, version_time: str | None = None
     ) -> ResolvedDid:
@@ -672,6 +798,7 @@ class LedgerClient:
         self._chains[did] = KnownChain(chain, checkpoint.size)
         return chain
 
+    @proven_read
     def chain(self, did: str, *, covering: int = 0) -> Chain:
         """``did``'s verified history, as of a checkpoint of at least ``covering`` entries
         (cached when one that recent was verified already)."""
@@ -682,6 +809,7 @@ class LedgerClient:
         assert chain is not None  # resolve always verifies the history
         return chain
 
+    @proven_read
     def governance(self) -> DID:
         """The governance DID, from the proven genesis entry, which must name the pinned key."""
         if self._governance is None:
@@ -701,6 +829,7 @@ class LedgerClient:
         """Governance's assertion key ``kid`` as it stood when entry ``seq`` was logged."""
         return self.key_at(kid, seq, relationship=ASSERTION)
 
+    @proven_read
     def key_at(
         self,
         kid: str,
@@ -715,6 +844,7 @@ class LedgerClient:
         chain = self.chain(did, covering=seq)
         return chain.key(chain.before(seq), kid, relationship)
 
+    @proven_read
     def key_in_force(self, kid: str, at: int, relationship: str = ASSERTION) -> PublicKey:
         """The key ``kid`` names, in ``relationship``, in its DID's document as it stood at
         time ``at`` (e.g. a credential's ``iat``): how verifiers and wallets find an issuer's
@@ -730,7 +860,7 @@ class LedgerClient:
     @property
     def registry(self) -> RegistryClient:
         if self._registry is None:
-            self._registry = RegistryClient(self)
+            self._registry = TurnRegistry(self)
         return self._registry
 
     def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:
@@ -753,6 +883,7 @@ class LedgerClient:
         """The status list at ``uri`` (latest, or as of ``tree_size``), proven and verified."""
         return self.registry.status_list(uri, tree_size, now=now)
 
+    @proven_read
     def status_list_token(self, uri: str) -> str:
         """The raw latest token, as Token Status List §8.1 serves it (unverified: pass it to
         ``verify_token``, or use ``status_list`` to have it proven and verified)."""
@@ -773,3 +904,42 @@ class LedgerClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class TurnRegistry(RegistryClient):
+    """The registry's questions, each asked of the ledger's servers in turn (``in_turn``):
+    an answer that fails its proofs is asked again of the next server."""
+
+    def __init__(self, client: LedgerClient) -> None:
+        super().__init__(client)
+        self.ledger = client
+
+    def grants(
+        self, kind: str, subject: str, vct: str, when: int, claims: tuple[str, ...] = ()
+    ) -> ProvenGrants:
+        ask = super().grants
+        return self.ledger.in_turn(lambda: ask(kind, subject, vct, when, claims))
+
+    def granted_subjects(self, kind: str, vct: str, when: int) -> tuple[str, ...]:
+        ask = super().granted_subjects
+        return self.ledger.in_turn(lambda: ask(kind, vct, when))
+
+    def issuer_accredited(self, did: str, vct: str, at: int | None = None) -> TrustAnswer:
+        ask = super().issuer_accredited
+        return self.ledger.in_turn(lambda: ask(did, vct, at))
+
+    def verifier_allowed(
+        self, did: str, vct: str, claims: list[str] | tuple[str, ...], at: int | None = None
+    ) -> TrustAnswer:
+        ask = super().verifier_allowed
+        return self.ledger.in_turn(lambda: ask(did, vct, claims, at))
+
+    def credential_type(self, vct: str) -> ProvenType:
+        ask = super().credential_type
+        return self.ledger.in_turn(lambda: ask(vct))
+
+    def status_list(
+        self, uri: str, tree_size: int | None = None, *, now: int | None = None
+    ) -> ProvenStatusList:
+        ask = super().status_list
+        return self.ledger.in_turn(lambda: ask(uri, tree_size, now=now))

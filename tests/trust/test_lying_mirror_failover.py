@@ -1,0 +1,173 @@
+"""A lying mirror listed first does not stop a client: every server here is real, on
+127.0.0.1 (the ledger, and mirrors that followed it and lie on one route). Its answer fails
+verification, the client says which server lied and asks the next one; it believes nothing
+unproven, and when every server lies it refuses with the first lie's code, naming its server."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from civicid.errors import Error
+from civicid.ledger_client import LedgerClient
+from civicid.trust import Trust
+from cli.harness import free_port, serving
+from ledger.app import create_app as ledger_app
+from ledger.mirror import Mirror
+from ledger.mirror_app import create_mirror_app
+from ledger.monitor import TRUST_FILE
+from ledger.settings import LedgerSettings
+from tests.trust.rogue import Lie, revocation_withheld, verdict_unsupported
+from tests.trust.test_rogue_mirror import entry_changed
+from tests.verifier.world import NATIONAL_ID, World
+
+Scope = dict[str, Any]
+
+
+class Lying:
+    """An ASGI app's answers, those of ``path`` told through ``lie`` (as ``tests.trust.rogue``
+    tells them: None leaves one as it is, a lie is always a 200)."""
+
+    def __init__(self, app: Any, path: str, lie: Lie) -> None:
+        self.app, self.path, self.lie = app, path, lie
+        self.lied = 0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def hold(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, hold)
+        status, body = start["status"], b"".join(chunks)
+        if status in (200, 410):
+            query = scope["query_string"].decode("ascii")
+            asked = httpx.Request(scope["method"], f"http://mirror{scope['path']}?{query}")
+            told = self.lie(asked, json.loads(body))
+            if told is not None:
+                self.lied += 1
+                status, body = 200, json.dumps(told).encode()
+        headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+class Servers:
+    """The ledger served on 127.0.0.1, and a mirror of it (a real one, caught up) served
+    behind each lie asked for, each on its own port."""
+
+    def __init__(self, world: World, root: Path, stack: ExitStack) -> None:
+        self.world, self.stack = world, stack
+        app = ledger_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+        self.ledger = stack.enter_context(serving(app, free_port()))
+        client = LedgerClient(self.ledger, world.genesis.vkey,
+                              trust_file=root / "copy" / TRUST_FILE)  # fmt: skip
+        stack.callback(client.close)
+        self.mirror = Mirror(client, root / "copy")
+        stack.callback(self.mirror.close)
+
+    def lying(self, path: str, lie: Lie) -> tuple[str, Lying]:
+        """A mirror brought up to the ledger, served behind ``lie`` on ``path``."""
+        assert self.mirror.follow().error is None
+        liar = Lying(create_mirror_app(self.mirror, interval=None), path, lie)
+        return self.stack.enter_context(serving(liar, free_port())), liar
+
+    def client(self, *urls: str) -> LedgerClient:
+        world = self.world
+        client = LedgerClient(", ".join(urls), world.genesis.vkey, clock=lambda: world.clock.now)
+        self.stack.callback(client.close)
+        return client
+
+    def trust(self, *urls: str) -> Trust:
+        return Trust(self.client(*urls), clock=lambda: self.world.clock.now)
+
+
+@pytest.fixture
+def servers(world: World, tmp_path: Path) -> Iterator[Servers]:
+    with ExitStack() as stack:
+        yield Servers(world, tmp_path, stack)
+
+
+def revoked_agency(world: World) -> str:
+    agency = world.register("agency")
+    accreditation = world.accredit(agency, vcts=[NATIONAL_ID])
+    world.clock.now += 10
+    world.revoke_accreditation(accreditation)
+    return agency.did
+
+
+def said_to_lie(caplog: pytest.LogCaptureFixture, liar: str, code: str) -> bool:
+    return any(
+        record.levelno == logging.WARNING and liar in record.getMessage() and code in record.message
+        for record in caplog.records
+    )
+
+
+def test_a_withheld_revocation_from_the_first_server_is_passed_over(
+    world: World, servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    agency = revoked_agency(world)
+    liar_url, liar = servers.lying("/accreditations", revocation_withheld)
+    now = world.clock.now
+    told = servers.trust(liar_url, servers.ledger).issuer_standing(agency, NATIONAL_ID, now)
+    honest = servers.trust(servers.ledger).issuer_standing(agency, NATIONAL_ID, now)
+    assert liar.lied and told == honest and not told.accredited
+    assert said_to_lie(caplog, liar_url, "map_proof_invalid")
+
+
+def test_a_changed_entry_in_a_resolution_is_passed_over(
+    world: World, servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    did = world.agency.did
+    liar_url, liar = servers.lying(f"/1.0/identifiers/{did}", entry_changed)
+    client = servers.client(liar_url, servers.ledger)
+    resolved = client.resolve(did)
+    assert liar.lied and resolved.checkpoint.size == world.ledger.size
+    assert resolved.document == servers.client(servers.ledger).resolve(did).document
+    assert client.http is client.servers[1]  # the server that answered proven is asked first
+    assert said_to_lie(caplog, liar_url, "inclusion_proof_invalid")
+
+
+def test_when_every_server_lies_the_first_lie_is_refused_naming_each(
+    world: World, servers: Servers
+) -> None:
+    agency = revoked_agency(world)
+    withholds, _ = servers.lying("/accreditations", revocation_withheld)
+    overstates, _ = servers.lying("/accreditations", verdict_unsupported)
+    codes = {withholds: "map_proof_invalid", overstates: "ledger_answer_mismatch"}
+    for first, second in ((withholds, overstates), (overstates, withholds)):
+        with pytest.raises(Error) as caught:
+            servers.trust(first, second).issuer_standing(agency, NATIONAL_ID, world.clock.now)
+        assert caught.value.code == codes[first]
+        assert caught.value.details["server"] == first and first in caught.value.message
+        assert caught.value.details["refused"] == codes
+        assert f"{second}: {codes[second]}" in caught.value.message
+
+
+def test_a_lie_before_a_dead_ledger_is_refused_naming_the_liar(
+    world: World, servers: Servers
+) -> None:
+    """Nothing else answers: the lie's own code, not the dead server's."""
+    agency = revoked_agency(world)
+    liar_url, liar = servers.lying("/accreditations", revocation_withheld)
+    dead = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(Error) as caught:
+        servers.trust(liar_url, dead).issuer_standing(agency, NATIONAL_ID, world.clock.now)
+    assert caught.value.code == "map_proof_invalid" and liar.lied
+    assert caught.value.details["server"] == liar_url
+    assert "no other server answered" in caught.value.message
