@@ -10,11 +10,13 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from civicid.errors import NotFound, declare
+from civicid.files import read_bounded
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
-from ledger.tile_client import TILE_PATH
+from ledger.tile_client import TILE_PATH, max_bytes
 from ledger.tiles import CHECKPOINT
 
 router = APIRouter(route_class=IJsonRoute, tags=["tiles"])
@@ -25,6 +27,19 @@ CHECKPOINT_CACHE: Final = "max-age=2"
 TILE_CACHE: Final = "public, max-age=31536000, immutable"
 # The longest tile path: "tile/entries32/" and 7 index elements (a uint64) and ".p/255".
 MAX_TILE_PATH: Final = 64
+
+
+def _read(path: Path, relative: str) -> bytes:
+    """The file of tile ``relative``, read no further than its kind holds; one that is not a
+    regular file (a named pipe, whose opening would wait for a writer for ever, a device) is
+    no tile. Read in a worker thread: a bundle may be megabytes, and the event loop serves
+    every other request meanwhile."""
+    try:
+        return read_bounded(path, max_bytes(relative), too_large=TILE_NOT_FOUND,
+                            message=f"tile {relative!r} is larger than its kind",
+                            not_regular=TILE_NOT_FOUND)  # fmt: skip
+    except OSError:
+        raise TILE_NOT_FOUND(f"no tile {relative!r}") from None
 
 
 @router.get(
@@ -49,10 +64,7 @@ async def tile(
     directory: Path | None = getattr(request.app.state, "tiles", None)
     if directory is None or not TILE_PATH.fullmatch(relative):
         raise TILE_NOT_FOUND(f"no tile {relative[:MAX_TILE_PATH]!r}")
-    try:
-        data = (directory / relative).read_bytes()
-    except OSError:
-        raise TILE_NOT_FOUND(f"no tile {relative!r}") from None
+    data = await run_in_threadpool(_read, directory / relative, relative)
     if relative == CHECKPOINT:
         return Response(data, media_type="text/plain; charset=utf-8",
                         headers={"cache-control": CHECKPOINT_CACHE})  # fmt: skip

@@ -4,8 +4,10 @@ log from them (a directory or a URL) and audits it as from the API."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from civicid.errors import Error
@@ -150,3 +152,30 @@ def test_health_says_the_tiles_are_written(world: World) -> None:
     assert (health["status"], health["tiles"]) == ("ok", "writing")
     with serving(create_app(settings, ledger=world.ledger), free_port()) as url:
         assert httpx.get(f"{url}/health").json()["tiles"] is None  # not this server's to write
+
+
+@pytest.mark.parametrize("kind", ["a named pipe", "a directory", "/dev/zero"])
+def test_a_tile_that_is_no_regular_file_is_not_found_and_the_ledger_serves_on(
+    world: World, kind: str
+) -> None:
+    """Before, the route read the file in the event loop: a named pipe in a tile's place
+    held every request of the ledger for ever (its opening waits for a writer), and
+    /dev/zero was read until the memory ran out."""
+    tiles = Paths(world.root).tiles
+    writer = follow(world.ledger, tiles)
+    grow(world, 1)
+    writer.stop()
+    odd = tiles / "tile/0/x001/000"  # a full tile's path: the writer has none there
+    odd.parent.mkdir(parents=True)
+    if kind == "a named pipe":
+        os.mkfifo(odd)
+    elif kind == "a directory":
+        odd.mkdir()
+    else:
+        odd.symlink_to("/dev/zero")
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with serving(app, free_port()) as url:
+        answer = httpx.get(f"{url}/tiles/tile/0/x001/000", timeout=10)
+        assert answer.status_code == 404
+        assert answer.json()["error"] == "tile_not_found"
+        assert httpx.get(f"{url}/tiles/checkpoint", timeout=10).text == world.ledger.checkpoint
