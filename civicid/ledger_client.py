@@ -895,6 +895,18 @@ class LedgerClient:
             raise LEDGER_CONTENT_TYPE("the ledger did not answer with a token")
         return answer.text
 
+    def hold_to(self, note: str) -> None:
+        """Hold to ``note``, a checkpoint its owner proved before and keeps itself (a
+        mirror's store), when this client trusts none (its trust file lost): that one is the
+        floor, so an older checkpoint shown later is refused as stale rather than trusted in
+        its place. Verified as any note (a copy's files are not trusted for being ours); the
+        trust file is written only for a checkpoint accepted (``accept_checkpoint``), which
+        must extend this one."""
+        checkpoint = open_checkpoint(note, self.verifier, origin=self.origin)
+        with self._accepting:
+            if self.trusted is None:
+                self.trusted = checkpoint
+
     def close(self) -> None:
         for server in self.servers:
             server.close()

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.checkpoint import NoteVerifier
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.errors import Error
 from civicid.keystore import write_private
@@ -152,8 +152,8 @@ def hold_to_own_checkpoint(client: LedgerClient, mirror: Path) -> None:
         note = store.last_checkpoint()
     finally:
         store.close()
-    if note is not None:  # verified as any note: a copy's files are not trusted for being ours
-        client.trusted = open_checkpoint(note, client.verifier, origin=client.origin)
+    if note is not None:
+        client.hold_to(note)
 
 
 def held(directory: Path) -> bool:
