@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from civicid.checkpoint import Checkpoint
 from civicid.errors import Error
+from civicid.statemap import extension_line
+from ledger import snapshot as snapshots
 from ledger import startup
-from ledger.setup import open_ledger
+from ledger.setup import Paths, load_signer, open_ledger
 from ledger.state import State
 from ledger.store import ACKNOWLEDGED_FILE, SLOT_HEADER, FileLogStore
 from tests.ledger.conftest import World
@@ -33,7 +36,9 @@ def test_a_log_cut_to_its_genesis_is_refused_by_its_snapshot(world: World) -> No
     with pytest.raises(Error) as info:
         open_ledger(world.root, clock=world.clock).close()
     assert info.value.code == "store_truncated", info.value
-    assert f"holds 1 entries but this ledger signed a checkpoint of {size:,}" in str(info.value)
+    message = str(info.value)
+    assert f"holds 1 entries but this ledger signed a checkpoint of {size:,}" in message
+    assert f"({snapshots.FILE})" in message  # the witness named
     assert log_digest(world) == log
 
 
@@ -51,6 +56,66 @@ def test_a_log_of_its_genesis_alone_loads_its_snapshot_without_early(world: Worl
     finally:
         file_store.close()
     world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+def test_a_damaged_snapshot_refused_without_early_says_why(world: World) -> None:
+    """With nothing prepared during the walk, a snapshot that fails its checks is not used,
+    and the open says why, as one refused during the walk does."""
+    populate(world)
+    world.ledger.close()
+    data = bytearray(snapshot_of(world).read_bytes())
+    data[-1] ^= 0x01  # the body is no longer the one signed
+    snapshot_of(world).write_bytes(bytes(data))
+    file_store = FileLogStore(store(world), readonly=True)
+    try:
+        opened = startup.load(file_store, snapshot_of(world), None, None)
+        refused = opened.snapshot_refused
+        assert opened.snapshot_size == 0 and refused is not None
+        assert "not the one signed" in refused and refused.endswith("[state_snapshot_invalid]")
+        assert opened.tree.size == file_store.size
+        startup.check_last_checkpoint(file_store, opened)
+    finally:
+        file_store.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+
+
+def last_checkpoint_signed(world: World, origin: str, size: int, root: bytes) -> None:
+    """Closed, its last checkpoint then one the ledger's own key signs over ``origin``,
+    ``size`` and tree ``root``, with the map root the log's state has at its size."""
+    map_root = world.ledger.view.statemap.root
+    world.ledger.close()
+    signer = load_signer(Paths(world.root))
+    note = signer.sign_checkpoint(Checkpoint(origin, size, root, (extension_line(map_root),)))
+    file_store = FileLogStore(store(world))
+    file_store.put_checkpoint(note)
+    file_store.close()
+
+
+def refused_to_open(world: World) -> Error:
+    log = log_digest(world)
+    with pytest.raises(Error) as info:
+        open_ledger(world.root, clock=world.clock).close()
+    assert info.value.code == "checkpoint_mismatch", info.value
+    assert log_digest(world) == log
+    return info.value
+
+
+def test_a_checkpoint_the_key_signed_for_another_log_is_refused(world: World) -> None:
+    """The last checkpoint signed by the ledger's own key over its very tree and map, but
+    naming another log: it is not this log's checkpoint, and the open refuses."""
+    populate(world)
+    other = f"{world.origin}-other"
+    last_checkpoint_signed(world, other, world.ledger.size, world.ledger.tree.root())
+    assert repr(other) in refused_to_open(world).message
+
+
+def test_a_checkpoint_of_another_tree_of_the_same_size_is_refused(world: World) -> None:
+    """Signed by the ledger's own key, of the log's very size and map, over another tree:
+    the stored log is not the one it signed."""
+    populate(world)
+    size = world.ledger.size
+    last_checkpoint_signed(world, world.origin, size, bytes(32))
+    assert f"(size {size})" in refused_to_open(world).message
 
 
 def test_a_replay_with_no_one_to_tell(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
