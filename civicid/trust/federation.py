@@ -24,7 +24,7 @@ from civicid.errors import Error, Refused, VerificationError, declare
 from civicid.ledger_client import LedgerClient
 from civicid.times import Clock, system_clock
 from civicid.trust.cache import MAX_ANSWERS
-from civicid.trust.pins import FEDERATION_INVALID, LOCAL, PinnedLedger, check_unique
+from civicid.trust.pins import FEDERATION_INVALID, LOCAL, PinnedLedger, Pins, check_unique
 from civicid.trust.questions import NO_REUSE, Trust
 
 ISSUER_NOT_FEDERATED = declare(
@@ -106,7 +106,8 @@ class Federation:
         client: Callable[..., LedgerClient] = LedgerClient,
     ) -> Federation:
         """A ``Trust`` per pin, its client holding the pinned key and policy (and remembering
-        its last checkpoint in ``trust_dir/<name>.checkpoint``, rollback refused as locally)."""
+        its last checkpoint in ``trust_dir`` where ``Pins.trust_file`` says, rollback refused
+        as locally)."""
         check_pins(local, pins)  # before any client is made
         foreign = []
         for pin in pins:
@@ -114,7 +115,7 @@ class Federation:
             ledger = client(
                 pin.urls,
                 pin.vkey,
-                trust_file=None if trust_dir is None else trust_dir / f"{pin.name}.checkpoint",
+                trust_file=None if trust_dir is None else Pins(trust_dir).trust_file(pin.name),
                 transport=transport,
                 policy=pin.policy,
                 clock=clock,
