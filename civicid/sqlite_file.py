@@ -2,9 +2,10 @@
 
 Only a missing file is a new store. An empty file (a crash as it was made, a full disk, a bad
 restore), one that is not SQLite's (another program's, one cut short), SQLite's header with
-nonsense after it, and a database without the store's own table (another program's, one
-emptied by hand) are each a store lost: opened to write, it would become a fresh store and
-forget what the old one held. Each store raises its own code with its own advice; the file is
+nonsense after it, a database without the store's own table (another program's, one
+emptied by hand), and one whose write-ahead log was lost after a crash are each a store
+lost: opened to write, it would become a fresh store, or an older one, and forget what the
+old one held. Each store raises its own code with its own advice; the file is
 read, never written, so it is left exactly as it was found (no journal made beside it)."""
 
 from __future__ import annotations
@@ -38,6 +39,19 @@ def why_not_committed(exc: sqlite3.Error) -> str:
     return str(exc)
 
 
+def wal_lost(path: Path) -> bool:
+    """Whether the write-ahead log of the WAL database at ``path`` was lost: its shared-memory
+    file is there and the log is not. SQLite makes the log before that file, and on the last
+    close removes that file before the log, so the one is never found without the other but
+    by a loss (a crash and a disk, a restore or a copy that left the log out). Opened so,
+    SQLite says nothing: every write committed since the last checkpoint is gone, silently
+    (sqlite.org/wal.html: "the WAL file is part of the persistent state of the database")."""
+    wal, shm = f"{path}-wal", f"{path}-shm"
+    # The log looked for again after the other file: a process opening the database meanwhile
+    # makes both (the log first), and the one closing it last removes both (the log last).
+    return not os.path.lexists(wal) and os.path.lexists(shm) and not os.path.lexists(wal)
+
+
 def refuse_damaged(
     path: Path, table: str, *, store: str, advice: str, damaged: Code, failed: Code
 ) -> None:
@@ -61,6 +75,11 @@ def refuse_damaged(
             raise refused("is empty (0 bytes)")
         if header != SQLITE_HEADER:
             raise refused("is not a SQLite database")
+        if wal_lost(path):
+            raise refused(
+                f"was not closed (its {path.name}-shm is there) and its write-ahead log "
+                f"{path.name}-wal is missing: what was committed to that log is lost"
+            )
         with contextlib.closing(
             sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         ) as db:

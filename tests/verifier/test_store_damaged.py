@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,3 +146,46 @@ def test_a_store_that_is_no_file_is_damaged_and_told_at_once(tmp_path: Path, kin
     assert caught.value.code == "verifier_store_damaged"
     assert str(path) in caught.value.message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["verifier.db"]
+
+
+CRASH_AFTER_A_REQUEST = (
+    "import os, pathlib, sys\n"
+    "from verifier.store import Store, PendingRequest\n"
+    "store = Store(pathlib.Path(sys.argv[1]))\n"
+    "store.add_request(PendingRequest('id-1', 'state-1', 'tx-1', 'nonce-1', 'p', 'a.b.c', 1,"
+    " 2**40))\n"
+    "os._exit(0)  # as kill -9: no close, the commit in the write-ahead log only\n"
+)
+
+
+def crashed_after_a_request(tmp_path: Path) -> Path:
+    path = tmp_path / "verifier.db"
+    subprocess.run([sys.executable, "-c", CRASH_AFTER_A_REQUEST, str(path)], check=True)
+    assert Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists()
+    return path
+
+
+def test_a_store_whose_write_ahead_log_was_lost_after_a_crash_is_refused(tmp_path: Path) -> None:
+    """Before, SQLite opened it without a word, every write committed since its last
+    checkpoint gone: requests, decisions, their audit records and the spent nonces that
+    refuse a replay."""
+    path = crashed_after_a_request(tmp_path)
+    Path(f"{path}-wal").unlink()
+    found = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    with pytest.raises(Error) as caught:
+        Store(path)
+    assert caught.value.code == "verifier_store_damaged"
+    assert f"{path} was not closed (its verifier.db-shm is there)" in caught.value.message
+    assert "verifier.db-wal is missing" in caught.value.message
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == found
+
+
+def test_a_store_found_with_its_log_after_a_crash_keeps_what_was_committed(
+    tmp_path: Path,
+) -> None:
+    path = crashed_after_a_request(tmp_path)
+    store = Store(path)
+    assert store.by_state("state-1").id == "id-1"
+    store.close()
+    assert not Path(f"{path}-wal").exists() and not Path(f"{path}-shm").exists()
+    Store(path).close()  # closed cleanly: neither file, nothing lost
