@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +41,8 @@ from ledger.leaf_index import LeafIndex
 from ledger.startup import Progress
 from ledger.state import DidVersion
 from ledger.store import FileLogStore, LogStore
+
+log = logging.getLogger("civicid.ledger")
 
 # Entries one fsync may cover: bounds the latency a batch adds to its first submitter.
 MAX_BATCH: Final = 4096
@@ -290,13 +293,16 @@ class Ledger:
                     self._commit(batch)
                 except Error as exc:
                     self._fail(batch, exc)
-        except BaseException as exc:
+        except BaseException:
             # A bug while applying or writing: the state may be half-changed, so stop, and
-            # answer everyone waiting rather than leave them hanging.
+            # answer everyone waiting rather than leave them hanging. What went wrong is in
+            # the server's log only: an exception's text can carry paths or data, and this
+            # message is every later submitter's answer.
+            log.exception("commit failed: the ledger stops taking entries until restarted")
             with self._queue_lock:
                 rest, self._queue = self._queue, []
                 self._committing = False
-            self._fail(batch + rest, STORE_FAILED(f"commit failed: {exc!r}"))
+            self._fail(batch + rest, STORE_FAILED("commit failed (the ledger's log says why)"))
             raise
 
     def _commit(self, batch: list[_Pending]) -> None:
@@ -315,9 +321,11 @@ class Ledger:
                 except Error as exc:
                     pending.error = exc
                     continue
-                except Exception as exc:  # a rule's bug refuses its entry, not the ledger:
-                    # checks read the state and never change it.
-                    pending.error = INTERNAL_ERROR(f"rule failed: {exc!r}")
+                except Exception:  # a rule's bug refuses its entry, not the ledger:
+                    # checks read the state and never change it. Its detail (which can
+                    # carry paths or data) goes to the server's log, not to the submitter.
+                    log.exception("a rule failed checking a %s entry", pending.tx.type)
+                    pending.error = INTERNAL_ERROR("a rule failed checking this entry")
                     continue
                 seq = base + len(leaves)
                 pending.seq, pending.digest = seq, leaf_hash(pending.tx.leaf)
