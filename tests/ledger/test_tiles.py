@@ -255,3 +255,41 @@ def test_a_named_pipe_for_a_tile_is_refused_without_waiting(tmp_path: Path) -> N
         DirectorySource(tmp_path).get("checkpoint")
     assert info.value.code == TILE_MALFORMED.name
     assert "not a regular file" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("lost", "how", "size"),
+    [
+        ("tile/0/000", "removed", 300),
+        ("tile/0/001", "emptied", 600),
+        ("tile/entries/000", "removed", 300),
+        ("tile/1/000", "emptied", 256 * 256 + 3),  # a full tile at level 1 too
+    ],
+)
+def test_a_full_tile_lost_before_a_restart_is_written_again(
+    tmp_path: Path, lost: str, how: str, size: int
+) -> None:
+    """Full tiles are written once and were never looked at again: one lost or emptied
+    stayed so, every reader refusing the tiles, while the checkpoint and the partial tiles
+    (the only files a restart checked) held. A restart now writes every tile again."""
+    log = Log(tmp_path)
+    log.grow(size)
+    path = tmp_path / lost
+    if how == "removed":
+        path.unlink()
+    else:
+        path.write_bytes(b"")
+    again = TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
+    log.entries.append(b"more")
+    log.tree.append(leaf_hash(b"more"))
+    again.write(len(log.entries), log.note())
+    assert path.stat().st_size > 0
+    assert read_back(tmp_path) == log.entries
+
+
+def test_tiles_all_there_are_resumed_not_written_again(tmp_path: Path) -> None:
+    log = Log(tmp_path)
+    log.grow(600)
+    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "tile").rglob("*") if p.is_file()}
+    TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
+    assert {p: p.stat().st_mtime_ns for p in written} == written
