@@ -25,6 +25,13 @@ its descriptor is open until then. If a request of its own arrived in between (i
 one as the newcomer connected), it is not closed after all (a request in flight never is), and
 it counts again as any other; were it forgotten when asked to close, it would be served, kept
 alive and never counted again, and enough such races would take the process past its cap.
+
+A connection holds a descriptor from the moment it is accepted, before it is admitted: a burst
+that piled up while the process could not run (descheduled, or stopped) is accepted in one
+turn of the event loop, before any of it is counted. So the process's listeners
+(``server.Listener``) accept only while the descriptors held (connections open, those closing
+included, and those accepted but not yet admitted) are under the process's cap and
+``ACCEPT_HEADROOM``: the rest wait in the kernel's queue for the next turn.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 import functools
 import resource
 import threading
+import time
+from collections import deque
 from typing import Final, Protocol
 
 # Descriptors kept back from connections: the stores' files, SQLite and its journal, logs,
@@ -43,6 +52,13 @@ FD_RESERVE: Final = 128
 MAX_PROCESS_CONNECTIONS: Final = 65_536
 # However low the file-descriptor limit, a service must be able to answer someone.
 MIN_PROCESS_CONNECTIONS: Final = 16
+# Descriptors a burst may hold past the process's cap: the newcomers that close idle
+# connections to make room hold theirs until those closes are made (a turn or two later).
+# Half the reserve: the other half stays for the stores, logs and clients.
+ACCEPT_HEADROOM: Final = FD_RESERVE // 2
+# A connection accepted this long ago and not yet admitted is taken as lost (its transport
+# failed to start): counted no more, so that such losses cannot shrink the room for ever.
+ACCEPT_WAIT: Final = 1.0
 
 
 class Connection(Protocol):
@@ -70,6 +86,8 @@ class Budget:
         # Connections asked to close for room, not closed yet: open, but no longer held.
         self._closing: set[Connection] = set()
         self._home: dict[Connection, Budget] = {}  # on the root: each connection's own budget
+        # On the root: when each connection accepted but not yet admitted was (the oldest first).
+        self._accepted: deque[float] = deque()
         # This budget and its parents, then the root: fixed once made, read on every request.
         self._chain: tuple[Budget, ...] = (self, *(parent._chain if parent is not None else ()))
         self._top: Budget = self._chain[-1]
@@ -84,11 +102,29 @@ class Budget:
         descriptors they hold."""
         return len(self._open)
 
+    def room_to_accept(self) -> bool:
+        """Whether the process may accept one more connection now: the descriptors its
+        connections hold (those closing, and those accepted and not yet admitted, included)
+        are under its cap and ``ACCEPT_HEADROOM``."""
+        root = self._top
+        now = time.monotonic()
+        with self._lock:
+            while root._accepted and now - root._accepted[0] > ACCEPT_WAIT:
+                root._accepted.popleft()
+            return len(root._open) + len(root._accepted) < root.limit + ACCEPT_HEADROOM
+
+    def accepted(self) -> None:
+        """A connection was accepted: it holds a descriptor until it is admitted or refused."""
+        with self._lock:
+            self._top._accepted.append(time.monotonic())
+
     def admit(self, connection: Connection) -> bool:
         """Take ``connection`` in (idle), closing the longest-idle ones where a cap is full,
         then those whose body has been arriving longest; False if every connection is busy
         (the caller refuses it)."""
         with self._lock:
+            if self._top._accepted:  # it was accepted (the oldest such): admitted or refused now
+                self._top._accepted.popleft()
             for level in self._levels():
                 while len(level) >= level.limit:
                     victim = next(iter(level._idle), None)

@@ -13,6 +13,7 @@ httptools (``parsers.PARSER``); the same guards on h11 stay beside it.
 
 from __future__ import annotations
 
+import errno
 import functools
 import gc
 import logging
@@ -43,6 +44,7 @@ __all__ = [
     "PARSERS",
     "GuardedH11",
     "GuardedHttpTools",
+    "Listener",
     "OneWrite",
     "Throttle",
     "listen",
@@ -159,10 +161,33 @@ def server_config(
     return config
 
 
+class Listener(socket.socket):
+    """A listening socket that accepts a connection only while the process has a descriptor
+    for it (``Budget.room_to_accept``). asyncio's loop accepts up to the listen backlog (2048)
+    in one turn when it finds connections waiting, each holding a descriptor before the
+    budget counts it: after the process was descheduled under a burst, that took it to its
+    descriptor limit, where asyncio stops accepting for a second at a time (and the stores
+    can open no file). Refused here, the next connection waits in the kernel's queue until
+    the loop's next turn. (uvloop accepts on the descriptor itself, not through this method;
+    measured under the same burst, it holds far fewer: ``test_accept_bursts.py``.)"""
+
+    budget: Budget
+
+    def accept(self) -> tuple[socket.socket, Any]:
+        if not self.budget.room_to_accept():
+            # asyncio's loop reads this as "none waiting", and asks again at its next turn.
+            raise BlockingIOError(errno.EAGAIN, "no descriptor to spare for a connection")
+        accepted = super().accept()
+        self.budget.accepted()
+        return accepted
+
+
 def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket.socket:
     """Bind the listening socket before anything else starts: a taken port is one line with
-    its code (``taken``), not a server thread that dies with a log line."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    its code (``taken``), not a server thread that dies with a log line. Its connections are
+    accepted within the process's budget (``Listener``)."""
+    sock = Listener(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.budget = process_budget()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
