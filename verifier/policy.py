@@ -8,6 +8,7 @@ naming the claim (``require_accredited``), so a desk can never ask for more than
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from civicid.policy import (
     today_of,
 )
 from civicid.trust import DeskStanding
-from verifier.errors import POLICY_NOT_ACCREDITED, POLICY_UNKNOWN
+from verifier.errors import POLICIES_MISSING, POLICY_NOT_ACCREDITED, POLICY_UNKNOWN
 
 MAX_POLICY_BYTES: Final = 64 * 1024
 MAX_POLICIES: Final = 256
@@ -73,9 +74,15 @@ def load_policy(path: Path) -> Policy:
 
 
 def load_policies(directory: Path) -> dict[str, Policy]:
-    """Every ``*.toml`` policy in ``directory``, by name."""
+    """Every ``*.toml`` policy in ``directory``, by name: the policies of a desk set up (its
+    settings file written), so a directory that is gone was lost, never a desk with none (it
+    served an empty page, every request refused ``policy_unknown``); an empty one is."""
     if not directory.is_dir():
-        return {}
+        found = "is not a directory" if os.path.lexists(directory) else "is missing"
+        raise POLICIES_MISSING(
+            f"{directory} {found}: the desk's policies are lost; restore the directory from a "
+            "backup, or install them again with `civicid verifier init --policies DIR`"
+        )
     paths = sorted(directory.glob("*.toml"))
     if len(paths) > MAX_POLICIES:
         raise POLICY_INVALID(f"{directory}: more than {MAX_POLICIES} policies")

@@ -97,6 +97,23 @@ def test_a_policy_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kin
     assert "not a regular file" in caught.value.message and str(path) in caught.value.message
 
 
+@pytest.mark.parametrize("found", ["missing", "a file"])
+def test_a_policy_directory_lost_is_refused_not_read_as_none(tmp_path: Path, found: str) -> None:
+    """Before, a desk whose policy directory was gone started with no policy at all: an empty
+    desk page, and every request refused ``policy_unknown``, as if it had never had any."""
+    directory = tmp_path / "policies"
+    if found == "a file":
+        directory.write_text("")
+    with pytest.raises(Error) as caught:
+        load_policies(directory)
+    assert caught.value.code == "policies_missing"
+    assert str(directory) in caught.value.message
+    assert "restore the directory from a backup" in caught.value.message
+    directory.unlink(missing_ok=True)
+    directory.mkdir()
+    assert load_policies(directory) == {}  # a desk may have none: an empty directory says so
+
+
 def test_a_policy_over_its_bound_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, BASE + 'required_claims = ["a"]\n' + "#" * MAX_POLICY_BYTES + "\n")
     with pytest.raises(Error) as caught:
