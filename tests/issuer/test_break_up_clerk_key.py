@@ -21,7 +21,7 @@ def flip_one(key: bytes) -> bytes:
     return key.rstrip()[:-1] + (b"A" if last != b"A" else b"B")
 
 
-DAMAGE: dict[str, Callable[[Path], None]] = {
+DAMAGE: dict[str, Callable[[Path], object]] = {
     "removed": lambda path: path.unlink(),
     "emptied": lambda path: path.write_bytes(b""),
     "one character changed": lambda path: path.write_bytes(flip_one(path.read_bytes())),

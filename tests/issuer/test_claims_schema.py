@@ -18,7 +18,7 @@ from issuer.claims_schema import compile_schema
 TYPES = Path(__file__).parents[2] / "examples" / "types"
 NATIONAL_ID = json.loads((TYPES / "national-id.schema.json").read_text("utf-8"))
 CLAIMS = json.loads((TYPES / "national-id.claims.json").read_text("utf-8"))
-EVERY_KEYWORD = {
+EVERY_KEYWORD: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "type": ["object", "null"],
     "properties": {

@@ -5,7 +5,7 @@ verified keys still holds it, not once that memory lapses."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -57,10 +57,11 @@ def test_a_removed_clerk_is_refused_in_process_too(env: Env) -> None:
     key = env.keys["alice"]
     env.issuer.authorize(key, ("issue",), "offer.create")
     remove_clerk(env.settings, "alice", env.clock)
-    for attempt in (
+    attempts: tuple[Callable[[], object], ...] = (
         lambda: env.issuer.authorize(key, ("issue",), "offer.create"),
         lambda: env.issuer.keyring.authenticate(key),
-    ):
+    )
+    for attempt in attempts:
         with pytest.raises(Error) as caught:
             attempt()
         assert caught.value.code == "staff_key_invalid"

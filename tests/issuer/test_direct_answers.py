@@ -334,6 +334,6 @@ def test_the_credentials_answer_is_the_encoders_text(copies: int) -> None:
     body = {"credentials": [{"credential": c} for c in credentials]}
     assert direct.credentials_json(list(credentials)) == direct._ENCODE(body)
     # A credential that is a JSON object (another format) is the encoder's to write.
-    other = [*credentials, {"vc": 'a "quoted" value'}]
-    body = {"credentials": [{"credential": c} for c in other]}
-    assert direct.credentials_json(other) == direct._ENCODE(body)
+    other: list[str | dict[str, Any]] = [*credentials, {"vc": 'a "quoted" value'}]
+    mixed = {"credentials": [{"credential": c} for c in other]}
+    assert direct.credentials_json(other) == direct._ENCODE(mixed)

@@ -107,8 +107,12 @@ def test_on_postgresql_a_batch_that_breaks_is_refused_and_the_writer_goes_on(
     pg_store: PgStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = pg_store
+
+    def a_bug(*_: object) -> None:
+        raise KeyError("a bug")
+
     with monkeypatch.context() as patched:
-        patched.setattr(type(store), "_apply", lambda *_: {}["a bug"])
+        patched.setattr(type(store), "_apply", a_bug)
         with pytest.raises(Error) as refused:
             store.submit([clerk(1)]).result(timeout=WAIT_SECONDS)
         assert refused.value.code == "issuer_store_failed"

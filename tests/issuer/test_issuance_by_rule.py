@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -26,7 +26,7 @@ from civicid.identity import Identity
 from civicid.issuance_rules import publish_body, withdraw_body
 from civicid.jose import CompactJWS
 from civicid.policy import CREDENTIAL_QUERY_ID
-from cli.demo_rules import senior_pass_type, voucher_type
+from cli.demo_rules import RULE, SENIOR, VOUCHER, senior_pass_type, voucher_type
 from cli.harness import free_port, wait_until_healthy
 from cli.main import app
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance, RuleRequest
@@ -35,7 +35,7 @@ from issuer.service import Issuer
 from issuer.settings import ConfigurationSettings
 from tests.issuer.conftest import CONFIG, NATIONAL_ID, ROOT, Clock, Env, LedgerWorld, make_env
 from tests.issuer.holder import Holder, InProcess
-from tests.rules.world import POLICY, RULE, SENIOR, VOUCHER
+from tests.rules.world import POLICY
 
 SENIOR_CONFIG = "senior_transit_pass"
 CIVICID = str(Path(sys.executable).parent / "civicid")
@@ -311,7 +311,9 @@ def test_a_request_survives_kill_9_of_the_issuer_serving_it(env: Env) -> None:
         first.wait()
     claims = json.loads(CompactJWS.parse(made.json()["request"]).payload)
     request = SimpleNamespace(**{k: claims[k] for k in ("nonce", "state", "client_id")})
-    form = answer(env, SimpleNamespace(request=request), credential, holder)
+    # Only what ``answer`` reads of a RuleRequest: the request's nonce, state and client id.
+    asked = cast("RuleRequest", SimpleNamespace(request=request))
+    form = answer(env, asked, credential, holder)
     second = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until_healthy(url, alive=lambda: second.poll() is None, timeout=STARTUP)

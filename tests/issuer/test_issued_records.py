@@ -123,8 +123,13 @@ def test_a_shared_store_gets_a_new_list_only_as_made_with_its_issuance(
             return real(ops)
 
         monkeypatch.setattr(env.store, "submit", recording)
-        retried = []
-        monkeypatch.setattr(env.issuer, "retry_after", lambda *a: retried.append(a) or False)
+        retried: list[tuple[object, ...]] = []
+
+        def no_retry(*asked: object) -> bool:
+            retried.append(asked)
+            return False
+
+        monkeypatch.setattr(env.issuer, "retry_after", no_retry)
         issued = [issue(env, record=f"REG-{i}", copies=3) for i in range(5)]
         assert {n for i in issued for n, _ in i.slots} == {1, 2}
         assert [op.record.number for op in submitted if isinstance(op, NewList)] == [2]

@@ -110,7 +110,7 @@ def test_an_offer_made_at_one_is_redeemed_and_issued_at_the_other(pair: Pair) ->
     token = pair.other.token(token_request(made, made.tx_code)).access_token
     proof = good_proof(pair.env)  # its nonce from the first issuer
     answer = pair.other.credential_request(token, credential_request([proof]))
-    assert len(answer.credentials) == 1
+    assert answer.credentials is not None and len(answer.credentials) == 1
     stored = pair.one.offer(made.offer.id)
     assert stored.state == ISSUED and stored.claims is None
     with pytest.raises(Error) as caught:
@@ -187,7 +187,9 @@ def test_status_indexes_are_never_handed_out_twice(small_lists: Pair) -> None:
     def issue(i: int) -> int:
         issuer = (pair.one, pair.other)[i % 2]
         proofs = [good_proof(pair.env) for _ in range(3)]
-        return len(issuer.credential_request(tokens[i], credential_request(proofs)).credentials)
+        answer = issuer.credential_request(tokens[i], credential_request(proofs))
+        assert answer.credentials is not None
+        return len(answer.credentials)
 
     results = at_once(*[(lambda i=i: issue(i)) for i in range(16)])
     assert results == [3] * 16
@@ -290,12 +292,12 @@ def test_two_issuer_processes_redeeming_the_same_codes_at_once(
     exactly one, the other is told it was used; the winners' credentials never share a
     status index; the audit log is one chain."""
     env = make_env(tmp_path / "issuer", ledger_world, clock, database_url=database_url)
-    grants = []
+    grants: list[tuple[str, str | None]] = []
     for i in range(RACED_OFFERS):
         made = offer(env, record=f"RACE-{i}")
         grant = made.credential_offer.pre_authorized
         assert grant is not None
-        grants.append([grant.pre_authorized_code, made.tx_code])
+        grants.append((grant.pre_authorized_code, made.tx_code))
     env.issuer.close()
     (tmp_path / "grants.json").write_text(json.dumps(grants))
     script = tmp_path / "redeemer.py"

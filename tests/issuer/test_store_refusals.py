@@ -110,7 +110,7 @@ def test_a_redemption_the_disk_refused_leaves_the_code_to_redeem(env: Env, disk:
     stored = env.store.offer(created.offer.id)
     assert stored is not None and stored.state == REDEEMED
     answer = env.issuer.credential_request(token, credential_request([good_proof(env)]))
-    assert len(answer.credentials) == 1
+    assert answer.credentials is not None and len(answer.credentials) == 1
 
 
 def test_an_issuance_the_disk_refused_leaves_its_token_and_frees_its_index(
@@ -130,7 +130,7 @@ def test_an_issuance_the_disk_refused_leaves_its_token_and_frees_its_index(
     memory_is_disk(env)
     disk.full = False
     answer = env.issuer.credential_request(token, credential_request([good_proof(env)]))
-    assert len(answer.credentials) == 1
+    assert answer.credentials is not None and len(answer.credentials) == 1
     assert len(env.issuer.credentials(record="REG-1", status=None, limit=5, offset=0)) == 1
     memory_is_disk(env)
 
