@@ -655,6 +655,8 @@ class Issuer:
                 )
             outcome = self.offers.redeem(request, now, self.settings.token_ttl, stored)
             offer = outcome.offer if isinstance(outcome, Redeemed) else outcome
+            # What the store holds: its offer, or (one process) memory's, which is the same.
+            before = stored if self.shared else self.offers.by_id.get(offer.id)
             self.offers.put(offer)
             event = self._event(
                 WALLET,
@@ -663,8 +665,7 @@ class Issuer:
                 record=offer.record,
                 outcome="ok" if isinstance(outcome, Redeemed) else wrong_code_error(offer).code,
             )
-            expect = stored if self.shared else None
-            future = self.store.submit([PutOffer(offer, expect=expect), event])
+            future = self.store.submit([PutOffer(offer, expect=before), event])
         return outcome, future
 
     def nonce(self) -> NonceResponse:
@@ -769,7 +770,7 @@ class Issuer:
             record=issued.record,
             detail={"offer": offer.id, "copies": len(credentials)},
         )
-        ops: list[Op] = [PutIssued(issued), PutOffer(done), event]
+        ops: list[Op] = [PutIssued(issued), PutOffer(done, expect=offer), event]
         if self.shared:  # all or nothing: the list, the indexes, the token, the nonces
             spent = sorted({v.nonce for v in verified if v.nonce is not None})
             ops = [
