@@ -19,7 +19,7 @@ from wallet.errors import WALLET_PASSPHRASE_MISMATCH, WALLET_PASSPHRASE_WRONG
 from wallet.holder.vault import check_strength
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
-from wallet.settings import WalletSettings
+from wallet.settings import WalletSettings, check_ledger_key
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import plain
@@ -102,9 +102,14 @@ class FirstRunScreen(Screen[Wallet]):
             problem.update(plain(exc.message))
             return
         problem.update("")
-        settings = self.settings.save(
-            ledger_url=self.value("#ledger") or None, ledger_key=self.value("#ledger-key") or None
-        )
+        key = self.value("#ledger-key") or None
+        try:
+            if key is not None and key != self.settings.ledger_key:
+                check_ledger_key(key)  # as `wallet init` does: nothing is written for a bad one
+            settings = self.settings.save(ledger_url=self.value("#ledger") or None, ledger_key=key)
+        except Error as exc:
+            self.app.push_screen(ErrorModal(exc))
+            return
         self.query_one("#busy").display = True
         if event.button.id == "restore":
             self.restore(

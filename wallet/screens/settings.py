@@ -18,7 +18,7 @@ from civicid.tlog_policy import TlogPolicy
 from wallet.errors import WALLET_PASSPHRASE_MISMATCH
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
-from wallet.settings import WalletSettings
+from wallet.settings import WalletSettings, check_ledger_key
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import lines, plain
@@ -122,9 +122,13 @@ class SettingsScreen(Screen[None]):
         if event.button.id == "save-ledger":
             try:
                 keys = self.query("#ledger-key").results(Input)
+                key = next((k.value for k in keys), "") or None
+                if key is not None and key != self.wallet.settings.ledger_key:
+                    # A new key is a new ledger: saved, it drops the checkpoint trusted
+                    # under the old one. A mistyped one must not get that far.
+                    check_ledger_key(key)
                 self.wallet.settings = self.wallet.settings.save(
-                    ledger_url=self.value("#ledger") or None,
-                    ledger_key=next((k.value for k in keys), "") or None,
+                    ledger_url=self.value("#ledger") or None, ledger_key=key
                 )
                 self.wallet.reset_ledger_client()
             except Error as exc:
