@@ -9,10 +9,12 @@ message only: a step's outcome keeps nothing else.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final, Protocol
 
 import jsonschema
@@ -131,6 +133,8 @@ class Run:
     federation: Federation | None = None  # pinned foreign ledgers, if the desk trusts any
     route: Route | None = None  # the ledger that answers for the issuer (step 3)
     required_found: bool = False  # step 14 selected every required claim
+    # What step 14 selected, by path: a predicate on a required claim reads it again from here.
+    selected: dict[sdjwt.ClaimPath, list[Any]] = field(default_factory=dict)
     max_age: int = 0  # the policy's max_ledger_age, read once (four questions ask it)
 
     def __post_init__(self) -> None:
@@ -321,9 +325,10 @@ class Run:
 
     # 14. OpenID4VP §8.6 step 2.2: every claim the policy requires was disclosed.
     def claims_(self) -> str:
+        selected = self.selected
         for name, path in self.policy.required_paths:
             try:
-                select(self.claims, path, checked=True)
+                selected[path] = select(self.claims, path, checked=True)
             except Error as exc:
                 raise CLAIM_MISSING(f"{name} was not disclosed") from exc
         self.required_found = True
@@ -331,10 +336,25 @@ class Run:
 
     # 15. The policy's conditions on the disclosed values.
     def predicates(self) -> str:
-        today = today_of(self.now)
+        today = _today(self.now // DAY)
+        selected = self.selected
         for predicate in self.policy.predicates:
-            predicate.check(select(self.claims, predicate.path, checked=True), today)
+            path = predicate.path
+            found = selected.get(path)
+            if found is None:  # a claim the policy does not require (or step 14 did not run)
+                found = select(self.claims, path, checked=True)
+            predicate.check(found, today)
         return self.policy.conditions
+
+
+DAY: Final = 86_400
+
+
+@functools.lru_cache(maxsize=4)  # a few days: a clock may step back across midnight
+def _today(day: int) -> date:
+    """The UTC date of day ``day`` since 1970, as ``today_of`` gives it for any time in that
+    day: the checks of one day ask it again and again."""
+    return today_of(day * DAY)
 
 
 # Every step's outcome when an earlier one failed: immutable, so made once and shared.
@@ -345,6 +365,8 @@ _SKIPPED: Final = tuple(Outcome(step.name, step.title, SKIPPED, step.spec) for s
 # then that step's memory starts over: nothing is lost but the time to make one again.
 MAX_PASSED_PER_STEP: Final = 1024
 _PASSED: Final[tuple[dict[str, Outcome], ...]] = tuple({} for _ in STEPS)
+
+_STEPS_AND_PASSED: Final = tuple(zip(STEPS, _PASSED, strict=True))
 
 RUNNERS: Final[dict[str, Callable[[Run], str]]] = {
     "structure": Run.structure,
@@ -390,7 +412,7 @@ def asked_and_extra(
     extra = 0
     for disclosure in disclosed:
         for _, path in asked:
-            if along(disclosure, path):
+            if disclosure == path or along(disclosure, path):  # mostly the claim asked itself
                 break
         else:  # along no asked claim's path
             extra += 1
@@ -430,9 +452,10 @@ class SchemaValidator:
         # share a key (``1``, ``1.0`` and ``True`` are spelled apart); the same claims in
         # another order miss and are validated again. A quarter of json.dumps' cost.
         key = repr(claims)
-        with self._lock:
-            if key in self._verdicts:
-                return self._verdicts[key]
+        try:
+            return self._verdicts[key]  # a dict read is whole: it needs no lock
+        except KeyError:
+            pass
         verdict = self._validate(claims)
         if len(key) > MAX_VERDICT_KEY_CHARS:  # judged again next time rather than kept
             return verdict
@@ -532,7 +555,7 @@ def check_presentation(
     run.federation = federation
     outcomes: list[Outcome] = []
     failed = False
-    for step, kept in zip(STEPS, _PASSED, strict=True):
+    for step, kept in _STEPS_AND_PASSED:
         try:
             detail = RUNNERS[step.name](run)
         except Error as exc:
