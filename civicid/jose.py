@@ -255,7 +255,7 @@ class PublicKey:
 
     def verify_signature(self, alg: str, data: bytes, signature: bytes) -> None:
         """RFC 7518 §3.4 / RFC 8037 §3.1 signature check; ``alg`` must fit this key."""
-        if not self.accepts_alg(alg):
+        if KEY_TYPES.get(alg) != self._kty_crv:  # as accepts_alg, without a call per check
             raise JWS_ALG_KEY_MISMATCH(f"{alg} does not fit the signer's key")
         size = self._ecdsa_size
         try:
