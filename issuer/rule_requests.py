@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Final
 
 from civicid.eligibility.errors import PRESENTATION_REPLAYED
-from civicid.errors import Gone, NotFound, declare
+from civicid.errors import Gone, NotFound, StorageError, declare
+from civicid.sqlite_file import refuse_damaged
 from issuer.errors import STORE_FAILED
 
 RULE_REQUEST_UNKNOWN = declare(
@@ -30,6 +31,16 @@ RULE_REQUEST_UNKNOWN = declare(
 )
 RULE_REQUEST_EXPIRED = declare(
     "rule_request_expired", Gone, "the presentation request has expired; ask again"
+)
+RULE_REQUESTS_DAMAGED = declare(
+    "rule_requests_damaged",
+    StorageError,
+    "the file of rule requests is damaged or lost its write-ahead log; move it aside",
+)
+# What to do with a damaged file: it holds requests of minutes, nothing that is not asked again.
+DAMAGED_ADVICE: Final = (
+    "move it (and its -wal and -shm files) aside and start the issuer again: requests waiting"
+    " are asked again by their citizens, and an answer to one it held is refused as unknown"
 )
 
 FILE: Final = "rule-requests.db"
@@ -74,6 +85,15 @@ class RuleRequests:
     def __init__(self, directory: Path) -> None:
         self.path = directory / FILE
         self._lock = threading.Lock()
+        if self.path.exists() or self.path.is_symlink():  # damage told at once, nothing written
+            refuse_damaged(
+                self.path,
+                "requests",
+                store="file of rule requests",
+                advice=DAMAGED_ADVICE,
+                damaged=RULE_REQUESTS_DAMAGED,
+                failed=STORE_FAILED,
+            )
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._conn = sqlite3.connect(

@@ -290,7 +290,7 @@ def test_the_file_of_waiting_requests_unwritable(env: Env) -> None:
     (env.settings.store_dir / FILE).mkdir()  # a directory where the file should be
     with pytest.raises(Error) as info:
         RuleIssuance(env.issuer)
-    assert info.value.code == "issuer_store_failed"
+    assert info.value.code == "rule_requests_damaged"  # as the issuer store tells one
 
 
 def test_a_request_survives_kill_9_of_the_issuer_serving_it(env: Env) -> None:
