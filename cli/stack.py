@@ -506,9 +506,17 @@ def _kept_clerk_key(path: Path, root: Path) -> str:
             f"{path} is missing, and clerk {CLERK} exists; {_new_clerk_key(path, root)}"
         )
     try:
-        raw = read_bounded(path, MAX_CLERK_KEY_BYTES, too_large=UP_CLERK_KEY_INVALID)
+        # A named pipe or a device in its place is told at once, never read: opening a pipe
+        # would wait for a writer for ever, and ``up`` with it.
+        raw = read_bounded(
+            path, MAX_CLERK_KEY_BYTES, too_large=UP_CLERK_KEY_INVALID,
+            message=f"{path} does not hold an API key", not_regular=UP_CLERK_KEY_INVALID,
+        )  # fmt: skip
+    except Error as exc:
+        raise UP_CLERK_KEY_INVALID(f"{exc.message}; {_new_clerk_key(path, root)}") from None
+    try:
         return raw.decode("ascii").strip()
-    except (Error, ValueError):  # longer than any key (its code), or not ASCII
+    except ValueError:  # not ASCII
         raise UP_CLERK_KEY_INVALID(
             f"{path} does not hold an API key; {_new_clerk_key(path, root)}"
         ) from None

@@ -5,6 +5,7 @@ clerk are left as they were."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,3 +55,24 @@ def test_a_key_whose_clerk_was_taken_away_is_replaced(env: Env, tmp_path: Path) 
     again = stack.ensure_clerk(root, env.settings)
     assert again != key
     assert env.issuer.keyring.authenticate(again).name == stack.CLERK
+
+
+@pytest.mark.parametrize("kind", ["a named pipe", "a directory"])
+def test_a_clerk_key_that_is_no_regular_file_is_refused_at_once(
+    env: Env, tmp_path: Path, kind: str
+) -> None:
+    """Before, a named pipe in the key file's place held ``civicid up`` for ever, waiting for
+    a writer to open it."""
+    root = tmp_path / "up"
+    stack.ensure_clerk(root, env.settings)
+    path = root / stack.STATE_DIR / "clerk-key"
+    path.unlink()
+    if kind == "a named pipe":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(Error) as caught:
+        stack.ensure_clerk(root, env.settings)
+    assert caught.value.code == "up_clerk_key_invalid"
+    assert f"{path} is not a regular file ({kind})" in caught.value.message
+    assert "remove-clerk" in caught.value.message
