@@ -290,10 +290,12 @@ def _unproven(error: Error) -> bool:
 
 @dataclass(slots=True)
 class Turn:
-    """One read asked of the servers in turn: which server answered last, and the servers
-    whose answers failed verification (not asked again)."""
+    """One read asked of the servers in turn: which server answered last, the last refusal
+    a server answered without proof (a 4xx: a server can say "no" to anything), and the
+    servers whose answers failed verification or were such refusals (not asked again)."""
 
     answered: HttpClient | None = None
+    told: Error | None = None
     refused: list[tuple[HttpClient, Error]] = field(default_factory=list)
 
     def passed_over(self, server: HttpClient) -> bool:
@@ -437,8 +439,9 @@ class LedgerClient:
 
     def in_turn(self, read: Callable[[], R]) -> R:
         """``read`` (requests, and the verification of what they answer), asked of one server
-        after another while the answer fails verification: a lying or lagging mirror is
-        passed over (logged, naming it), never believed. When every server's answer fails,
+        after another while the answer fails verification, or is a refusal without proof (a
+        4xx): a lying or lagging mirror is passed over (logged, naming it), never believed.
+        When every server's answer fails,
         the first failure is raised, naming its server and the others' codes. A failure
         no server's answer made (a note given by the caller, a proven "not found") is
         raised as it is. Reads nested in one are part of it."""
@@ -448,7 +451,7 @@ class LedgerClient:
         self._turns.turn = turn
         try:
             while True:
-                turn.answered = None
+                turn.answered = turn.told = None
                 try:
                     return read()
                 except Error as exc:
@@ -456,14 +459,14 @@ class LedgerClient:
                     if turn.refused and isinstance(exc, Unavailable) and not _unproven(exc):
                         # The servers not passed over could not answer: the lie is said.
                         raise self._refused_by_all(turn) from turn.refused[0][1]
-                    if liar is None or not _unproven(exc):
+                    if liar is None or not (_unproven(exc) or exc is turn.told):
                         raise
                     turn.refused.append((liar, exc))
                     following = self._next_server(liar, turn)
                     if following is None:
                         raise self._refused_by_all(turn) from turn.refused[0][1]
                     log.warning(
-                        "the ledger server %s answered what does not verify (%s: %s); asking %s",
+                        "the ledger server %s answered without proof (%s: %s); asking %s",
                         self._url(liar),
                         exc.code,
                         exc.message,
@@ -499,8 +502,19 @@ class LedgerClient:
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         answer = self._request(method, path, **kwargs)
-        answer.raise_for_error()
+        self._raise_for_error(answer)
         return answer.json_object()
+
+    def _raise_for_error(self, answer: Answer) -> None:
+        """``answer``'s error, if it is one (``Answer.raise_for_error``); a refusal (4xx),
+        which carries no proof, is noted in the read's turn: the next server is asked."""
+        try:
+            answer.raise_for_error()
+        except Error as exc:
+            turn: Turn | None = getattr(self._turns, "turn", None)
+            if turn is not None and 400 <= answer.status < SERVER_ERROR:
+                turn.told = exc
+            raise
 
     def get_json(
         self, path: str, params: dict[str, Any], *, absent: tuple[str, str] | None = None
@@ -512,7 +526,8 @@ class LedgerClient:
         if answer.status == 404 and absent is not None:
             body = answer.json_object()
             self._prove_absent(body.get("details"), *absent)
-        answer.raise_for_error()
+            answer.raise_for_error()  # proven: an answer, not a refusal
+        self._raise_for_error(answer)
         return answer.json_object()
 
     def _prove_absent(self, proof: Any, kind: str, name: str) -> None:
@@ -650,7 +665,7 @@ class LedgerClient:
     def checkpoint_note(self) -> str:
         """The latest checkpoint as served, unverified (``accept_checkpoint`` verifies it)."""
         answer = self._request("GET", "/checkpoint")
-        answer.raise_for_error()
+        self._raise_for_error(answer)
         return answer.text
 
     # -- entries --------------------------------------------------------------------------
@@ -768,13 +783,18 @@ class LedgerClient:
             code, message = str(error["code"]), str(error.get("title", ""))
         except (Error, KeyError, TypeError):
             if answer.status >= 400:  # a redirect too is a resolution answer it is not
-                answer.raise_for_error()
+                self._raise_for_error(answer)
             return LEDGER_ANSWER_MALFORMED(f"HTTP {answer.status} without an error result")
+        error = STATUS_ERRORS.get(answer.status, Unavailable)(code[:100], message[:500])
         if answer.status == 404 and absent:
             with reading("resolution error"):
                 proof = answer.json_object()["didResolutionMetadata"].get("proof")
             self._prove_absent(proof, statemap.DID, did)
-        return STATUS_ERRORS.get(answer.status, Unavailable)(code[:100], message[:500])
+            return error  # proven: an answer, not a refusal
+        turn: Turn | None = getattr(self._turns, "turn", None)
+        if turn is not None and 400 <= answer.status < SERVER_ERROR:
+            turn.told = error
+        return error
 
     def _verify_history(
         self, did: DID, items: list[wire.IncludedEntry], checkpoint: Checkpoint
@@ -890,7 +910,7 @@ class LedgerClient:
         answer = self._request(
             "GET", "/status-lists", params={"uri": uri}, headers={"accept": STATUS_LIST_MEDIA}
         )
-        answer.raise_for_error()
+        self._raise_for_error(answer)
         if answer.content_type != STATUS_LIST_MEDIA:
             raise LEDGER_CONTENT_TYPE("the ledger did not answer with a token")
         return answer.text

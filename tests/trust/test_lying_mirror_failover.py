@@ -67,6 +67,26 @@ class Lying:
         await send({"type": "http.response.body", "body": body})
 
 
+class Refusing:
+    """An ASGI app whose answers of ``path`` are a refusal (``status``, ``code``) instead:
+    a "no" carries no proof, and any server can say it."""
+
+    def __init__(self, app: Any, path: str, status: int, code: str) -> None:
+        self.app, self.path, self.status, self.code = app, path, status, code
+        self.refused = 0
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        self.refused += 1
+        body = json.dumps({"error": self.code, "error_description": "no"}).encode()
+        headers = [(b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode("ascii"))]  # fmt: skip
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 class Servers:
     """The ledger served on 127.0.0.1, and a mirror of it (a real one, caught up) served
     behind each lie asked for, each on its own port."""
@@ -85,6 +105,12 @@ class Servers:
         """A mirror brought up to the ledger, served behind ``lie`` on ``path``."""
         assert self.mirror.follow().error is None
         liar = Lying(create_mirror_app(self.mirror, interval=None), path, lie)
+        return self.stack.enter_context(serving(liar, free_port())), liar
+
+    def refusing(self, path: str, status: int, code: str) -> tuple[str, Refusing]:
+        """A mirror brought up to the ledger, refusing every question on ``path``."""
+        assert self.mirror.follow().error is None
+        liar = Refusing(create_mirror_app(self.mirror, interval=None), path, status, code)
         return self.stack.enter_context(serving(liar, free_port())), liar
 
     def client(self, *urls: str) -> LedgerClient:
@@ -171,3 +197,36 @@ def test_a_lie_before_a_dead_ledger_is_refused_naming_the_liar(
     assert caught.value.code == "map_proof_invalid" and liar.lied
     assert caught.value.details["server"] == liar_url
     assert "no other server answered" in caught.value.message
+
+
+@pytest.mark.parametrize(("status", "code"), [(404, "accreditation_not_found"), (403, "no")])
+def test_a_refusal_without_proof_from_the_first_server_is_passed_over(
+    world: World, servers: Servers, caplog: pytest.LogCaptureFixture, status: int, code: str
+) -> None:
+    agency = revoked_agency(world)
+    liar_url, liar = servers.refusing("/accreditations", status, code)
+    now = world.clock.now
+    told = servers.trust(liar_url, servers.ledger).issuer_standing(agency, NATIONAL_ID, now)
+    assert liar.refused and told == servers.trust(servers.ledger).issuer_standing(
+        agency, NATIONAL_ID, now
+    )
+    assert said_to_lie(caplog, liar_url, code)
+
+
+def test_a_resolution_refused_without_proof_is_asked_of_the_next_server(
+    world: World, servers: Servers
+) -> None:
+    did = world.agency.did
+    liar_url, liar = servers.refusing(f"/1.0/identifiers/{did}", 400, "invalid_did")
+    resolved = servers.client(liar_url, servers.ledger).resolve(did)
+    assert liar.refused and resolved.checkpoint.size == world.ledger.size
+
+
+def test_a_refusal_every_server_makes_is_the_first_ones(world: World, servers: Servers) -> None:
+    did = world.agency.did
+    first, _ = servers.refusing(f"/1.0/identifiers/{did}", 400, "invalid_did")
+    second, _ = servers.refusing(f"/1.0/identifiers/{did}", 403, "resolution_refused")
+    with pytest.raises(Error) as caught:
+        servers.client(first, second).resolve(did)
+    assert caught.value.code == "invalid_did" and caught.value.details["server"] == first
+    assert caught.value.details["refused"] == {first: "invalid_did", second: "resolution_refused"}
