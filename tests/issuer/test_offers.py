@@ -30,13 +30,20 @@ TOKEN_TTL = 300
 GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
 
-def made(book: OfferBook, *, tx_code: bool = True) -> CreatedOffer:
+def made(
+    book: OfferBook,
+    *,
+    tx_code: bool = True,
+    record: str = "R-1",
+    configuration: str = "national-id",
+    clerk: str = "clerk-1",
+) -> CreatedOffer:
     created = book.make(
-        configuration="national-id",
+        configuration=configuration,
         vct="https://civicid.example/vct/national-id",
-        record="R-1",
+        record=record,
         claims={"given_name": "Ada"},
-        clerk="clerk-1",
+        clerk=clerk,
         now=NOW,
         ttl=TTL,
         tx_code=tx_code,
@@ -119,17 +126,7 @@ def test_the_clerks_answer_is_the_models_dump(tx_code: bool, inline: bool) -> No
     """The answer to a new offer, written from the offer's parts, is what the model would
     have written: members, order, times and escaping (a record with quotes and a backslash,
     an SVG with its own quotes and newlines)."""
-    book = OfferBook(ISSUER, 6)
-    created = book.make(
-        configuration="national-id",
-        vct="https://civicid.example/vct/national-id",
-        record='R-"1"\\x',
-        claims={"given_name": "Ada"},
-        clerk="clerk 1",
-        now=NOW,
-        ttl=TTL,
-        tx_code=tx_code,
-    )
+    created = made(OfferBook(ISSUER, 6), tx_code=tx_code, record='R-"1"\\x', clerk="clerk 1")
     if inline:
         codes = {"svg": qr.svg(created.link_by_reference), "png": qr.png_data_uri(created.link)}
     else:
@@ -152,16 +149,8 @@ def test_every_offers_links_are_made_as_the_first_ones() -> None:
     or id: each is the link made whole from that offer's parameters and address."""
     book = OfferBook(ISSUER, 6)
     for n in range(40):
-        created = book.make(
-            configuration=("national-id", "résidence")[n % 2],
-            vct="https://civicid.example/vct/national-id",
-            record=f"R-{n}",
-            claims={"given_name": "Ada"},
-            clerk="clerk-1",
-            now=NOW,
-            ttl=TTL,
-            tx_code=n % 3 != 0,
-        )
+        configuration = ("national-id", "résidence")[n % 2]
+        created = made(book, tx_code=n % 3 != 0, record=f"R-{n}", configuration=configuration)
         assert created.link == offer_link(created.credential_offer_json)
         assert created.link_by_reference == offer_link_by_reference(created.offer_uri)
         assert created.link == created.credential_offer.to_link()
