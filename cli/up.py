@@ -22,6 +22,7 @@ import typer
 
 from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
 from civicid.errors import Conflict, StorageError, declare
+from civicid.files import open_regular
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
 from cli import demo_federation, stack
 from wallet.settings import WalletSettings
@@ -38,10 +39,13 @@ def only_one(root: Path) -> Iterator[Path]:
     folder = root / stack.STATE_DIR
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = open(folder / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+        # A named pipe, a directory or a device in the lock's place is told as such (a pipe
+        # opened to append failed its seek: "cannot write …/stack: None").
+        fd = open_regular(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, UP_DIR_UNWRITABLE, 0o644)
+        handle = open(fd, "r+", encoding="utf-8")  # noqa: SIM115 (held open)
     except OSError as exc:  # named as the failure names it: the folder, or the lock in it
         where = exc.filename if exc.filename is not None else folder
-        raise UP_DIR_UNWRITABLE(f"cannot write {where}: {exc.strerror}") from exc
+        raise UP_DIR_UNWRITABLE(f"cannot write {where}: {exc.strerror or exc}") from exc
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -3,6 +3,7 @@ cannot be written (``up_dir_unwritable``), the file or the folder, and nothing r
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,16 +13,22 @@ from cli import stack
 from cli.up import LOCK_FILE, only_one
 
 
-def test_a_directory_in_the_locks_place_is_named(tmp_path: Path) -> None:
-    """Before, the message named the folder ("cannot write …/stack: Is a directory"), which
-    is a directory and writable: the reader looked in the wrong place."""
+@pytest.mark.parametrize("kind", ["a directory", "a named pipe"])
+def test_no_regular_file_in_the_locks_place_is_named(tmp_path: Path, kind: str) -> None:
+    """Before, a directory there was told as the folder ("cannot write …/stack: Is a
+    directory"), which is a directory and writable, and a named pipe as "cannot write
+    …/stack: None" (its open to append failed a seek)."""
     lock = tmp_path / stack.STATE_DIR / LOCK_FILE
-    lock.mkdir(parents=True)
+    lock.parent.mkdir()
+    if kind == "a directory":
+        lock.mkdir()
+    else:
+        os.mkfifo(lock)
     with pytest.raises(Error) as caught, only_one(tmp_path):
         pass
     assert caught.value.code == "up_dir_unwritable"
-    assert f"cannot write {lock}: Is a directory" in caught.value.message
-    assert lock.is_dir()
+    assert f"{lock} is not a regular file ({kind})" in caught.value.message
+    assert lock.is_dir() == (kind == "a directory")
 
 
 def test_a_file_in_the_folders_place_is_named(tmp_path: Path) -> None:
