@@ -49,6 +49,22 @@ async def unlock(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+async def handed_over(pilot: Pilot[None], keys: list[events.Key]) -> None:
+    """Keys the terminal's reader made earlier, delivered now."""
+    for key in keys:
+        pilot.app.post_message(key)
+    await pilot.pause()
+
+
+async def taken_as_the_passphrase(pilot: Pilot[None], screen: UnlockScreen) -> None:
+    """The field holds the whole passphrase, and Enter opens the wallet."""
+    assert pilot.app.screen is screen
+    assert screen.query_one("#passphrase", Input).value == PASSPHRASE
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, CardsScreen)
+
+
 async def test_keys_typed_before_the_lock_are_not_the_passphrase(tmp_path: Path) -> None:
     app, wallet, ticker = opened(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -57,9 +73,7 @@ async def test_keys_typed_before_the_lock_are_not_the_passphrase(tmp_path: Path)
         # Typed at the offer link field as the wallet locked itself, delivered after.
         early = [events.Key(c, c) for c in "https"] + [events.Key("enter", "\r")]
         screen = await idle_lock(pilot, wallet, ticker)
-        for key in early:
-            app.post_message(key)
-        await pilot.pause()
+        await handed_over(pilot, early)
         field = screen.query_one("#passphrase", Input)
         assert field.value == "" and app.screen is screen
         assert str(screen.query_one("#problem").render()) == ""  # no wrong passphrase sent
@@ -93,13 +107,8 @@ async def test_a_fresh_start_takes_keys_typed_before_the_field_had_the_focus(
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, UnlockScreen)
-        for key in ahead:
-            app.post_message(key)
-        await pilot.pause()
-        assert screen.query_one("#passphrase", Input).value == PASSPHRASE
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, CardsScreen)
+        await handed_over(pilot, ahead)
+        await taken_as_the_passphrase(pilot, screen)
 
 
 async def test_keys_typed_as_the_terminal_is_back_in_front_are_the_passphrase(
@@ -115,14 +124,9 @@ async def test_keys_typed_as_the_terminal_is_back_in_front_are_the_passphrase(
         # keys are the passphrase.
         typed = [events.Key(c, c) for c in PASSPHRASE]
         app.post_message(events.AppFocus())
-        for key in typed:
-            app.post_message(key)
-        await pilot.pause()
-        assert app.screen is screen
-        assert screen.query_one("#passphrase", Input).value == PASSPHRASE
-        await pilot.press("enter")
-        await settle(pilot)
-        assert not wallet.locked and isinstance(app.screen, CardsScreen)
+        await handed_over(pilot, typed)
+        await taken_as_the_passphrase(pilot, screen)
+        assert not wallet.locked
 
 
 async def test_an_answer_shown_before_the_lock_is_not_shown_again(tmp_path: Path) -> None:
