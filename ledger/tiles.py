@@ -29,9 +29,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
-from civicid.checkpoint import Checkpoint
+from civicid.checkpoint import MAX_NOTE_BYTES, Checkpoint
 from civicid.errors import Error, StorageError, VerificationError, declare
-from civicid.files import why_not_written
+from civicid.files import read_bounded, why_not_written
 from civicid.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from ledger.log import Ledger
 
@@ -274,10 +274,10 @@ class TileWriter:
         from nothing (every tile is then rewritten from the log)."""
         self.size, self._partials, self._bundle = 0, {}, []
         try:
-            found = (self.directory / CHECKPOINT).read_text("utf-8")
+            found = self._read(CHECKPOINT, MAX_NOTE_BYTES).decode("utf-8")
             stated = note_checkpoint(found)
             partials = {
-                level: _split_hashes((self.directory / tile_path(level, index, width)).read_bytes())
+                level: _split_hashes(self._read(tile_path(level, index, width), FULL_TILE_BYTES))
                 for level, index, width in widths(stated.size)
             }
             shapes = [len(partials[level]) == width for level, _, width in widths(stated.size)]
@@ -299,6 +299,13 @@ class TileWriter:
             return
         self.size, self._partials, self._bundle = stated.size, partials, bundle
         self.published, self._note = stated.size, found
+
+    def _read(self, relative: str, limit: int) -> bytes:
+        """A file of the tiles, read no further than ``limit``; a named pipe or a device in
+        its place is refused at once (opening a pipe would hold the ledger's start for ever,
+        waiting for a writer), and every tile is then written again over it."""
+        return read_bounded(self.directory / relative, limit, too_large=TILE_ROOT_MISMATCH,
+                            not_regular=TILE_ROOT_MISMATCH)  # fmt: skip
 
     def _full_files_lost(self, size: int) -> str | None:
         """The first full tile or full bundle of a tree of ``size`` that is not there, or a

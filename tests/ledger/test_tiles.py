@@ -293,3 +293,20 @@ def test_tiles_all_there_are_resumed_not_written_again(tmp_path: Path) -> None:
     written = {p: p.stat().st_mtime_ns for p in (tmp_path / "tile").rglob("*") if p.is_file()}
     TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
     assert {p: p.stat().st_mtime_ns for p in written} == written
+
+
+@pytest.mark.parametrize("lost", ["checkpoint", "tile/0/001.p/44"])
+def test_a_named_pipe_among_the_tiles_read_at_a_restart_is_written_over(
+    tmp_path: Path, lost: str
+) -> None:
+    """Before, a restart opened it to read, waiting for a writer for ever: the ledger never
+    started."""
+    log = Log(tmp_path)
+    log.grow(300)
+    path = tmp_path / lost
+    path.unlink()
+    os.mkfifo(path)
+    again = TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
+    again.write(len(log.entries), log.note())
+    assert path.is_file()
+    assert read_back(tmp_path) == log.entries
