@@ -5,6 +5,8 @@ replayed after a snapshot updating its map in place, however many entries it cov
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from civicid.checkpoint import Checkpoint
@@ -12,13 +14,14 @@ from civicid.errors import Error
 from civicid.statemap import extension_line
 from ledger import snapshot as snapshots
 from ledger import startup
-from ledger.setup import Paths, load_signer, open_ledger
+from ledger.setup import Paths, initialize, load_signer, open_ledger
 from ledger.state import State
 from ledger.store import ACKNOWLEDGED_FILE, SLOT_HEADER, FileLogStore
 from tests.ledger.conftest import World
 from tests.ledger.faults import acknowledge, offset_of, store
 from tests.ledger.snapshots import answers, full_replay, log_digest, populate, reopen
 from tests.ledger.snapshots import snapshot_file as snapshot_of
+from tests.ledger.test_cli import civicid
 
 
 def test_a_log_cut_to_its_genesis_is_refused_by_its_snapshot(world: World) -> None:
@@ -116,6 +119,27 @@ def test_a_checkpoint_of_another_tree_of_the_same_size_is_refused(world: World) 
     size = world.ledger.size
     last_checkpoint_signed(world, world.origin, size, bytes(32))
     assert f"(size {size})" in refused_to_open(world).message
+
+
+@pytest.mark.parametrize("command", [["info"], ["serve", "--port", "0"]])
+def test_an_emptied_log_beside_its_snapshot_is_not_initialized(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """The store's files emptied (as an init cut short leaves them) while a snapshot of its
+    genesis stays: no genesis names the key to read it by, so the log is a ledger not
+    initialized, said in one line, as without the snapshot."""
+    initialize(tmp_path)
+    open_ledger(tmp_path).close()  # a snapshot of the genesis
+    directory = Paths(tmp_path).log
+    assert (directory / snapshots.FILE).exists()
+    for path in directory.iterdir():
+        if path.suffix in (".dat", ".idx"):
+            path.write_bytes(b"")
+    code, out, err = civicid("ledger", *command, "--data-dir", str(tmp_path))
+    assert code == 1, out
+    assert "Traceback" not in out + err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("error: ") and line.endswith("[ledger_not_initialized]")
 
 
 def test_a_replay_with_no_one_to_tell(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
