@@ -112,8 +112,13 @@ class EvidenceStore:
         for path in sorted(directory.glob("*.json")):
             try:
                 evidence = Evidence.from_json(read_json(path, MAX_EVIDENCE_BYTES))
-            except Error as exc:
-                raise WITNESS_STATE_UNREADABLE(f"{path}: {exc.message}") from exc
+            except Error as exc:  # read_json's message names the file already
+                named = exc.message if str(path) in exc.message else f"{path}: {exc.message}"
+                raise WITNESS_STATE_UNREADABLE(
+                    f"{named}; it is evidence of a log's conflicting checkpoints this witness "
+                    "kept: restore it from a backup, or move it out of the directory (what "
+                    "this witness cosigned is kept apart, in its state)"
+                ) from exc
             self.pieces[evidence.id] = evidence
 
     def add(self, evidence: Evidence) -> bool:

@@ -593,3 +593,18 @@ def test_a_file_of_exactly_the_read_limit_is_read(tmp_path: Path) -> None:
     with pytest.raises(Error) as exc:
         read_json(path, 100)
     assert exc.value.code == "witness_state_unreadable"
+
+
+def test_a_damaged_piece_of_evidence_is_one_line_naming_it_once(tmp_path: Path) -> None:
+    """Before, the message named the file twice ("PATH: PATH: Expecting property name …")
+    and said nothing of what the file was or what to do."""
+    directory = tmp_path / "evidence"
+    directory.mkdir()
+    damaged = directory / "0123456789abcdef.json"
+    damaged.write_text("{")
+    with pytest.raises(Error) as caught:
+        EvidenceStore(directory)
+    assert caught.value.code == "witness_state_unreadable"
+    assert caught.value.message.count(str(damaged)) == 1
+    assert "evidence of a log's conflicting checkpoints" in caught.value.message
+    assert damaged.read_text() == "{"
