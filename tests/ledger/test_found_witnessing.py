@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -30,6 +31,27 @@ def until(condition: Callable[[], bool], what: str) -> None:
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.005)
+
+
+@contextmanager
+def beside_two_honest(
+    world: World, liar: Callable[[Witnesses], httpx.AsyncBaseTransport], timeout: float = 2.0
+) -> Iterator[Witnessing]:
+    """The ledger's witnessing under a 2-of-3 policy, every request going through ``liar``
+    (which answers for ``w1`` and hands the others to the honest ``w2`` and ``w3``)."""
+    witnesses = {
+        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
+        for name in ("w1", "w2", "w3")
+    }
+    policy = TlogPolicy.parse(policy_text(witnesses, 2))
+    running = Witnessing(
+        world.ledger, policy, interval=3600, timeout=timeout, transport=liar(Witnesses(witnesses))
+    )
+    running.start()
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 class Endless(httpx.AsyncByteStream):
@@ -59,16 +81,14 @@ class Flooding(httpx.AsyncBaseTransport):
 
 @pytest.fixture
 def flooded(world: World) -> Iterator[tuple[Witnessing, Flooding]]:
-    witnesses = {
-        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
-        for name in ("w1", "w2", "w3")
-    }
-    transport = Flooding(Witnesses(witnesses))
-    policy = TlogPolicy.parse(policy_text(witnesses, 2))
-    running = Witnessing(world.ledger, policy, interval=3600, timeout=2.0, transport=transport)
-    running.start()
-    yield running, transport
-    running.close()
+    made: list[Flooding] = []
+
+    def flooding(honest: Witnesses) -> Flooding:
+        made.append(Flooding(honest))
+        return made[0]
+
+    with beside_two_honest(world, flooding) as running:
+        yield running, made[0]
 
 
 def test_an_endless_answer_is_read_no_further_than_a_cosignature_needs(
@@ -102,20 +122,9 @@ class Shouting(httpx.AsyncBaseTransport):
 
 
 def test_a_witness_refusal_is_logged_inert(world: World, caplog: pytest.LogCaptureFixture) -> None:
-    witnesses = {
-        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
-        for name in ("w1", "w2", "w3")
-    }
-    policy = TlogPolicy.parse(policy_text(witnesses, 2))
-    running = Witnessing(
-        world.ledger, policy, interval=3600, timeout=2.0, transport=Shouting(Witnesses(witnesses))
-    )
-    running.start()
-    try:
+    with beside_two_honest(world, Shouting) as running:
         world.register("agency")
         until(lambda: running.followers[0].error is not None, "w1's refusal noted")
-    finally:
-        running.close()
     error = str(running.followers[0].error)
     assert "\\x1b" in error, error  # what it sent, readable
     logged = "".join(r.getMessage() for r in caplog.records if "w1" in r.getMessage())
@@ -147,20 +156,10 @@ def test_a_tree_size_in_digits_that_are_not_ascii_is_no_size(
     """tlog-witness: the 409 body is the size in ASCII decimal. Before, "²" passed the digit
     check and ``int`` raised: an unexpected failure with its traceback logged every retry;
     "٣" was taken as size 3 and the witness asked again with a proof from it."""
-    witnesses = {
-        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
-        for name in ("w1", "w2", "w3")
-    }
-    policy = TlogPolicy.parse(policy_text(witnesses, 2))
-    transport = Superscript(Witnesses(witnesses), size)
-    running = Witnessing(world.ledger, policy, interval=3600, timeout=2.0, transport=transport)
-    running.start()
-    try:
+    with beside_two_honest(world, lambda honest: Superscript(honest, size)) as running:
         world.register("agency")
         until(lambda: running.followers[0].error is not None, "w1's answer noted")
         until(lambda: running.served is not None, "a quorum served by w2 and w3")
-    finally:
-        running.close()
     assert running.followers[0].error == "409 without a tree size"
     assert running.followers[0].known_size == 0
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
@@ -191,20 +190,9 @@ def test_a_dripping_answer_is_given_up_on_at_the_timeout(world: World) -> None:
     """The timeout is the whole call's, as its comment says. Before, it bounded each read
     only: a witness dripping its answer held its follower for the 16 KiB it may send (here
     over 13 minutes), asking it nothing newer meanwhile."""
-    witnesses = {
-        name: MemoryWitness(CosignerKey.generate(f"{name}.example"), world.genesis.vkey)
-        for name in ("w1", "w2", "w3")
-    }
-    policy = TlogPolicy.parse(policy_text(witnesses, 2))
-    running = Witnessing(
-        world.ledger, policy, interval=3600, timeout=1.0, transport=Drip(Witnesses(witnesses))
-    )
-    running.start()
-    try:
+    with beside_two_honest(world, Drip, timeout=1.0) as running:
         world.register("agency")
         until(lambda: running.followers[0].error is not None, "w1 given up on")
         until(lambda: running.served is not None, "a quorum served by w2 and w3")
-    finally:
-        running.close()
     assert running.followers[0].error == "no whole answer within 1 s"
     assert running.followers[0].cosigned is None

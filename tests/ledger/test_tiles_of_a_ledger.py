@@ -4,7 +4,6 @@ log from them (a directory or a URL) and audits it as from the API."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import httpx
@@ -20,6 +19,7 @@ from ledger.settings import LedgerSettings
 from ledger.setup import Paths
 from ledger.tile_client import TILE_HASH_MISMATCH, TileTransport, open_source
 from ledger.tiles import follow
+from tests import odd_files
 from tests.ledger.conftest import World
 from tests.ledger.test_cli import civicid
 
@@ -154,7 +154,7 @@ def test_health_says_the_tiles_are_written(world: World) -> None:
         assert httpx.get(f"{url}/health").json()["tiles"] is None  # not this server's to write
 
 
-@pytest.mark.parametrize("kind", ["a named pipe", "a directory", "/dev/zero"])
+@pytest.mark.parametrize("kind", odd_files.KINDS)
 def test_a_tile_that_is_no_regular_file_is_not_found_and_the_ledger_serves_on(
     world: World, kind: str
 ) -> None:
@@ -167,12 +167,7 @@ def test_a_tile_that_is_no_regular_file_is_not_found_and_the_ledger_serves_on(
     writer.stop()
     odd = tiles / "tile/0/x001/000"  # a full tile's path: the writer has none there
     odd.parent.mkdir(parents=True)
-    if kind == "a named pipe":
-        os.mkfifo(odd)
-    elif kind == "a directory":
-        odd.mkdir()
-    else:
-        odd.symlink_to("/dev/zero")
+    odd_files.put(odd, kind)
     app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
     with serving(app, free_port()) as url:
         answer = httpx.get(f"{url}/tiles/tile/0/x001/000", timeout=10)

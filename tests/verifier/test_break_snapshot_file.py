@@ -4,12 +4,12 @@ UTF-8."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from civicid.errors import Error
+from tests import odd_files
 from verifier.snapshot import Snapshot
 
 NOT_A_SNAPSHOT = {
@@ -30,21 +30,12 @@ def test_a_file_sync_did_not_write_is_refused(tmp_path: Path, content: str) -> N
     assert path.read_bytes() == NOT_A_SNAPSHOT[content]
 
 
-def not_a_file(path: Path, kind: str) -> None:
-    if kind == "a named pipe":
-        os.mkfifo(path)
-    elif kind == "a directory":
-        path.mkdir()
-    else:
-        path.symlink_to("/dev/zero")
-
-
-@pytest.mark.parametrize("kind", ["a named pipe", "a directory", "/dev/zero"])
+@pytest.mark.parametrize("kind", odd_files.KINDS)
 def test_a_snapshot_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
     """Before, a named pipe held the desk's start (or ``check --offline``) for ever, and
     ``/dev/zero`` (its size 0 to the check made first) was read until the memory ran out."""
     path = tmp_path / "snapshot.json"
-    not_a_file(path, kind)
+    odd_files.put(path, kind)
     with pytest.raises(Error) as caught:
         Snapshot.load(path)
     assert caught.value.code == "snapshot_invalid"

@@ -1,13 +1,13 @@
 """Policies: the examples load; the housing-benefit request asks for exactly what it needs;
 bad files are refused with the field named."""
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from civicid.errors import Error
+from tests import odd_files
 from tests.verifier.world import EXAMPLES
 from verifier.policy import MAX_POLICY_BYTES, Policy, load_policies, load_policy
 
@@ -80,17 +80,12 @@ def test_unknown_policy_file(tmp_path: Path) -> None:
     assert caught.value.code == "policy_unknown"
 
 
-@pytest.mark.parametrize("kind", ["a named pipe", "a directory", "/dev/zero"])
+@pytest.mark.parametrize("kind", odd_files.KINDS)
 def test_a_policy_that_is_no_regular_file_is_refused_at_once(tmp_path: Path, kind: str) -> None:
     """Before, a named pipe among the policies held the desk's start for ever, and a policy
     that was /dev/zero was read until the memory ran out (its bound checked after)."""
     path = tmp_path / "p.toml"
-    if kind == "a named pipe":
-        os.mkfifo(path)
-    elif kind == "a directory":
-        path.mkdir()
-    else:
-        path.symlink_to("/dev/zero")
+    odd_files.put(path, kind)
     with pytest.raises(Error) as caught:
         load_policies(tmp_path)
     assert caught.value.code == "policy_invalid"
