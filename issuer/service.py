@@ -676,11 +676,16 @@ class Issuer:
     ) -> CredentialResponse:
         """§8: one credential per proven holder key, each with its own status index, signed
         by the agency key; the offer's claims are dropped once the answer is durable."""
-        return self._wait(self.credential_request_begin, access_token, request)
+        credentials = self._wait(self.credential_request_begin, access_token, request)
+        return CredentialResponse.from_json(
+            {"credentials": [{"credential": c} for c in credentials]}
+        )
 
     def credential_request_begin(
         self, access_token: str | None, request: CredentialRequest
-    ) -> tuple[CredentialResponse, Future[None]]:
+    ) -> tuple[list[str], Future[None]]:
+        """As ``credential_request``: the SD-JWTs issued (one per proof), and their write. The
+        routes answer them as they are; they are our own, so no model checks them again."""
         now = self.clock()
         if self.shared and access_token:
             with self._lock:
@@ -783,10 +788,7 @@ class Issuer:
         with self._lock:
             future = self.store.submit(ops)
         self.nonces.consume({v.nonce for v in verified if v.nonce is not None})
-        answer = CredentialResponse.from_json(
-            {"credentials": [{"credential": c} for c in credentials]}
-        )
-        return answer, future
+        return credentials, future
 
     def audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEvent]:
         return self.store.audit(after=after, limit=min(limit, MAX_PAGE))

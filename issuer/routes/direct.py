@@ -105,10 +105,8 @@ async def credential(issuer: Issuer, scope: Scope, receive: Receive) -> Answer:
     if access_token is None:  # RFC 6750 §3.1: no token is told before anything else
         raise ACCESS_TOKEN_INVALID("send the access token from the token endpoint")
     parsed = credential_request(await read_body(scope, receive))
-    answer = await durable(issuer.credential_request_begin, access_token, parsed)
-    assert answer.credentials is not None  # issued at once, never deferred
-    credentials = [c.credential for c in answer.credentials]
-    return ok(credentials_json(credentials), _NO_STORE)
+    credentials = await durable(issuer.credential_request_begin, access_token, parsed)
+    return ok(credentials_json(list(credentials)), _NO_STORE)
 
 
 def credentials_json(credentials: list[str | dict[str, Any]]) -> str:

@@ -178,8 +178,10 @@ async def credential(request: Request) -> Response:
     if access_token is None:  # RFC 6750 §3.1: no token is told before anything else
         raise ACCESS_TOKEN_INVALID("send the access token from the token endpoint")
     parsed = credential_request(await read_limited(request))
-    answer = await durable(issuer.credential_request_begin, access_token, parsed)
-    return json_response(answer.to_json(), headers=NO_STORE)
+    credentials = await durable(issuer.credential_request_begin, access_token, parsed)
+    return json_response(
+        {"credentials": [{"credential": c} for c in credentials]}, headers=NO_STORE
+    )
 
 
 @router.get(

@@ -14,7 +14,7 @@ import pytest
 from starlette.requests import ClientDisconnect, Request
 
 from civicid.errors import Error
-from civicid.oid4vci import CredentialResponse, NonceResponse, TokenResponse
+from civicid.oid4vci import NonceResponse, TokenResponse
 from issuer.routes import deps, direct
 
 LIMIT = 16
@@ -161,12 +161,9 @@ class Steps:
         self.threads.append(threading.current_thread())
         return NonceResponse(c_nonce="n0nce")
 
-    def credential_request_begin(
-        self, token: str, request: Any
-    ) -> tuple[CredentialResponse, Future[None]]:
+    def credential_request_begin(self, token: str, request: Any) -> tuple[list[str], Future[None]]:
         self.calls.append(("credential", (token, request.credential_configuration_id)))
-        answer = {"credentials": [{"credential": "a.b.c~"}, {"credential": "d.e.f~"}]}
-        return CredentialResponse.from_json(answer), settled()
+        return ["a.b.c~", "d.e.f~"], settled()
 
     def fetch_offer_begin(self, offer_id: str) -> tuple[dict[str, Any], Future[None]]:
         self.calls.append(("offer", (offer_id,)))
