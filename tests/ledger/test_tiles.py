@@ -290,9 +290,14 @@ def test_a_full_tile_lost_before_a_restart_is_written_again(
 def test_tiles_all_there_are_resumed_not_written_again(tmp_path: Path) -> None:
     log = Log(tmp_path)
     log.grow(600)
-    written = {p: p.stat().st_mtime_ns for p in (tmp_path / "tile").rglob("*") if p.is_file()}
-    TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
-    assert {p: p.stat().st_mtime_ns for p in written} == written
+    full = [tmp_path / tile_path(0, i) for i in range(2)] + [tmp_path / "tile/entries/001"]
+    written = {p: p.stat().st_mtime_ns for p in full}
+    again = TileWriter(tmp_path, log.entries.__getitem__, log.tree.root)
+    log.entries.append(b"more")
+    log.tree.append(leaf_hash(b"more"))
+    again.write(len(log.entries), log.note())  # resumes: the full files are kept as they are
+    assert {p: p.stat().st_mtime_ns for p in full} == written
+    assert read_back(tmp_path) == log.entries
 
 
 @pytest.mark.parametrize("lost", ["checkpoint", "tile/0/001.p/44"])
