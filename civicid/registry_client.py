@@ -11,8 +11,9 @@ verdict is only compared against the result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from civicid import proven, statemap, wire
 from civicid.accreditation import ISSUER, VERIFIER, Grant, Standing, judge
@@ -32,6 +33,8 @@ from civicid.statemap import MAP_PROOF_MALFORMED, map_key, map_value, root_in, v
 from civicid.status_list import parse_token, verify_token
 from civicid.status_uri import base_urls, check_bound, normalize_uri
 from civicid.times import Clock
+
+R = TypeVar("R")
 
 
 class ProvingReader(Protocol):
@@ -55,6 +58,8 @@ class ProvingReader(Protocol):
     def governance(self) -> DID: ...
 
     def key_at(self, kid: str, seq: int, iat: int | None = None) -> PublicKey: ...
+
+    def in_turn(self, read: Callable[[], R]) -> R: ...
 
 
 def check_latest(

@@ -3,7 +3,9 @@ from proven entries: every entry included in an accepted checkpoint and signed b
 with a key of its DID as it stood when logged; the entries of a name numbered 1..N without a
 gap and the N-th proven the latest by the state map (or nothing proven to exist), so no
 version, withdrawal or redemption can be withheld. The trust package asks these
-(``civicid.trust``); nothing else decides them.
+(``civicid.trust``); nothing else decides them. Each is asked of the ledger's servers in turn
+(``LedgerClient.in_turn``): an answer that fails its proofs, or a refusal without proof, is
+asked again of the next server, as every other question of the client is.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def _numbered(entries: list[ProvenEntry], limit: int, what: str) -> list[ProvenE
 def issuance_rule(client: ProvingReader, issuer: str, name: str) -> ProvenRule:
     """Every version of ``issuer``'s rule ``name``, proven (a "not found" only with the proof
     that the state map holds nothing for it)."""
+    return client.in_turn(lambda: _issuance_rule(client, issuer, name))
+
+
+def _issuance_rule(client: ProvingReader, issuer: str, name: str) -> ProvenRule:
     ident = rule_id(issuer, name)
     answer = client.get_json(
         "/issuance-rules",
@@ -68,6 +74,10 @@ def issuance_rule(client: ProvingReader, issuer: str, name: str) -> ProvenRule:
 def redemptions(client: ProvingReader, uri: str) -> ProvenRedemptions:
     """Every redemption of the credentials of the status list at ``uri``, proven."""
     uri = normalize_uri(uri)
+    return client.in_turn(lambda: _redemptions(client, uri))
+
+
+def _redemptions(client: ProvingReader, uri: str) -> ProvenRedemptions:
     answer = client.get_json("/redemptions", {"uri": uri})
     checkpoint, entries = RegistryClient(client).proven_entries(answer)
     redeemed: dict[int, Redemption] = {}
@@ -102,6 +112,10 @@ def redemptions(client: ProvingReader, uri: str) -> ProvenRedemptions:
 def rule_names(client: ProvingReader, issuer: str) -> tuple[str, ...]:
     """The names of ``issuer``'s rules, from the ledger's list (each rule is then believed
     only through ``issuance_rule``, which proves none of its versions is withheld)."""
+    return client.in_turn(lambda: _rule_names(client, issuer))
+
+
+def _rule_names(client: ProvingReader, issuer: str) -> tuple[str, ...]:
     answer = client.get_json("/issuance-rules", {"issuer": issuer})
     _, entries = RegistryClient(client).proven_entries(answer)
     names = []
