@@ -1,6 +1,6 @@
 """The guards at their edges, without a server: a connection evicted after its loop stopped,
 an answer's transport closed twice, a refusal's status line, a service budget and the
-process budget it draws on, a connection heard from after it was closed for room."""
+process budget it draws on, a connection heard from after it was closed."""
 
 from __future__ import annotations
 
@@ -122,14 +122,18 @@ class Conn:
         pass
 
 
-def test_a_connection_closed_for_room_is_not_counted_again() -> None:
-    """Its protocol may still tell the budget of a request (its close is on its own loop,
-    later): the budget no longer knows it, and keeps it out of every count."""
-    budget = Budget(1)
+def test_a_closed_connection_heard_from_is_not_counted_again() -> None:
+    """Its protocol may still tell the budget of a request after the close was counted: the
+    budget no longer knows it, and keeps it out of every count."""
+    budget = Budget(2)
     first, second = Conn(), Conn()
-    assert budget.admit(first) and budget.admit(second)  # the first is closed for room
+    assert budget.admit(first) and budget.admit(second)
+    budget.release(first)
     for told in (budget.receiving, budget.busy, budget.idle, budget.release):
         told(first)
-        assert len(budget) == 1
+        assert (len(budget), budget.descriptors) == (1, 1)
+    third = Conn()
+    assert budget.admit(third)  # room for one more: the closed one holds none
     budget.busy(second)
-    assert not budget.admit(Conn())  # the one connection is busy: none is made room for
+    budget.busy(third)
+    assert not budget.admit(Conn())  # both held connections are busy
