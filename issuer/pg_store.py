@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Final
@@ -57,6 +58,8 @@ from issuer.store import (
     list_from_row,
     offer_from_row,
 )
+
+log = logging.getLogger(__name__)
 
 SCHEMA: Final = Schema(
     "issuer",
@@ -232,16 +235,24 @@ class PgStore(GroupCommit):
                         outcomes.append(None)
                     except Error as exc:
                         outcomes.append(exc)
-                    except (psycopg.IntegrityError, psycopg.DataError) as exc:
-                        outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
-                    except (ValueError, TypeError, ArithmeticError, RecursionError) as exc:
+                    except (
+                        psycopg.IntegrityError,
+                        psycopg.DataError,
                         # A value it cannot write (not the connection): its own refusal.
-                        outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+                        ValueError,
+                        TypeError,
+                        ArithmeticError,
+                        RecursionError,
+                    ):
+                        # The detail (which can quote the values refused) stays in the log.
+                        log.exception("the issuer store refused a write")
+                        outcomes.append(STORE_FAILED("write refused by the store"))
                 conn.execute("UPDATE audit_head SET seq = %s, hash = %s", (seq, last_hash))
         except Error:  # the connection lost (database_lost)
             raise
-        except Exception as exc:  # the commit refused, a bug
-            raise STORE_FAILED(f"the batch failed: {exc!r}") from exc
+        except Exception as exc:  # the commit refused, a bug: the detail stays in the log
+            log.exception("the issuer store's batch failed")
+            raise STORE_FAILED("the batch failed; the issuer's log says why") from exc
         return outcomes
 
     def _apply(self, conn: Conn, op: Op, seq: int, last_hash: str) -> tuple[int, str]:

@@ -104,7 +104,7 @@ def test_on_postgresql_a_write_it_cannot_take_is_refused_alone(pg_store: PgStore
 
 
 def test_on_postgresql_a_batch_that_breaks_is_refused_and_the_writer_goes_on(
-    pg_store: PgStore, monkeypatch: pytest.MonkeyPatch
+    pg_store: PgStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = pg_store
 
@@ -116,5 +116,8 @@ def test_on_postgresql_a_batch_that_breaks_is_refused_and_the_writer_goes_on(
         with pytest.raises(Error) as refused:
             store.submit([clerk(1)]).result(timeout=WAIT_SECONDS)
         assert refused.value.code == "issuer_store_failed"
+    # What broke is the issuer's log's to say, not every waiting caller's answer's.
+    assert "a bug" not in refused.value.message
+    assert any("a bug" in (r.exc_text or "") for r in caplog.records)
     store.submit([clerk(2)]).result(timeout=WAIT_SECONDS)
     assert {c.id for c in store.clerks()} == {"c2"}
