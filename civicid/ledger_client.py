@@ -420,7 +420,7 @@ class LedgerClient:
             order = [server for server in order if not turn.passed_over(server)] or order
         for server in order[:-1]:
             try:
-                answer = server.request(method, path, **kwargs)
+                answer = self._ask(server, turn, method, path, **kwargs)
             except Error as exc:
                 if not _may_ask_another(exc, method):
                     raise
@@ -429,7 +429,19 @@ class LedgerClient:
                 continue
             return self._answered(server, answer, turn)
         self.http = order[-1]  # asked first next time, whether it answers or not
-        return self._answered(order[-1], order[-1].request(method, path, **kwargs), turn)
+        return self._answered(order[-1], self._ask(order[-1], turn, method, path, **kwargs), turn)
+
+    def _ask(
+        self, server: HttpClient, turn: Turn | None, method: str, path: str, **kwargs: Any
+    ) -> Answer:
+        """``server``'s answer; one it sent that cannot be read (too large, or not of its
+        declared encoding) is that server's answer in a turn: the next server is asked."""
+        try:
+            return server.request(method, path, **kwargs)
+        except Error as exc:
+            if turn is not None and _unproven(exc):
+                turn.answered = server
+            raise
 
     def _answered(self, server: HttpClient, answer: Answer, turn: Turn | None) -> Answer:
         self.http = server
