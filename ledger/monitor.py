@@ -51,6 +51,8 @@ MIRROR_WAY_BACK: Final = WayBack(
     "new copy (fetched from the ledger and checked again)",
     meta_damaged="restore it from a backup, or move this mirror's directory aside to start "
     "a new copy (fetched from the ledger and checked again)",
+    damaged_record="restore log.dat from a backup, or move this mirror's directory aside to "
+    "start a new copy (fetched from the ledger and checked again)",
 )
 
 TRUST_FILE: Final = "trusted-checkpoint"

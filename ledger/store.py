@@ -98,6 +98,7 @@ class WayBack:
     lost_entries: str  # after ``store_truncated``
     meta_lost: str  # after ``store_meta_invalid`` for a meta.json missing or empty
     meta_damaged: str  # after ``store_meta_invalid`` for a meta.json that is not its file
+    damaged_record: str = "restore log.dat from a backup"  # after ``store_corrupt``
 
 
 LEDGER_WAY_BACK: Final = WayBack(
@@ -700,13 +701,13 @@ class FileLogStore:
                 if found.damage_followed:
                     raise STORE_CORRUPT(
                         f"log.dat: {found.damage}, and intact records follow it: not a torn "
-                        "write; restore log.dat from a backup",
+                        f"write; {self._way_back.damaged_record}",
                         seq=n,
                     )
                 if n < signed:
                     raise STORE_CORRUPT(
                         f"log.dat: {found.damage}, which the last signed checkpoint (size "
-                        f"{signed}) covers; restore log.dat from a backup",
+                        f"{signed}) covers; {self._way_back.damaged_record}",
                         seq=n,
                     )
             if n < signed:
