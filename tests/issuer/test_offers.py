@@ -154,3 +154,14 @@ def test_every_offers_links_are_made_as_the_first_ones() -> None:
         assert created.link == offer_link(created.credential_offer_json)
         assert created.link_by_reference == offer_link_by_reference(created.offer_uri)
         assert created.link == created.credential_offer.to_link()
+
+
+def test_a_link_around_letters_a_link_would_escape_is_made_whole() -> None:
+    """Only base64url letters (a code's, an id's) are put into a link's text as they are:
+    anything else is made whole, escaped as the link's making escapes it."""
+    book = OfferBook(ISSUER, 6)
+    made(book)  # the first link of its kind, kept
+    kind = ("national-id", True)
+    varying = "a%b c/d" + "x" * 36  # a code's length, letters percent-encoding changes
+    link = book._link(kind, varying, lambda: f"whole:{varying}")
+    assert link == f"whole:{varying}"

@@ -71,3 +71,17 @@ def test_an_offer_not_stored_is_written_whole(tmp_path: Path) -> None:
         assert store.offer(offer.id) == redeemed
     finally:
         store.close()
+
+
+def test_an_expected_offer_of_another_id_writes_the_offer_whole(tmp_path: Path) -> None:
+    """``expect`` names what the store holds of this offer: one of another offer says nothing
+    about this row, so the offer is written whole."""
+    store = SqliteStore(tmp_path, create=True)
+    try:
+        offer = made(3)
+        store.write([PutOffer(replace(offer, record="R-on-disk"))])
+        redeemed = replace(offer, state=REDEEMED, token_hash="t" * 64)
+        store.write([PutOffer(redeemed, expect=replace(made(4), state=REDEEMED))])
+        assert store.offer(offer.id) == redeemed
+    finally:
+        store.close()
