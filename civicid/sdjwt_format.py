@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import pybase64
+
 from civicid.errors import Code, InvalidInput, TooLarge, VerificationError, declare
 from civicid.jose import CompactJWS
 
@@ -100,6 +102,10 @@ _B64_VALUES: Final = {
 _URL_TO_STANDARD: Final = bytes.maketrans(b"-_+/=", b"+/***")
 # The padding the strict decoder needs, by the text's length modulo 4 (1 is never base64).
 _PADDING: Final = (b"", b"", b"==", b"=")
+_TEXT_PADDING: Final = ("", "", "==", "=")
+# From this length on, pybase64's vector decoder (~0.7 ns a character) beats binascii's
+# (~2.3 ns a character, but a cheaper call): an issuer JWT's payload, not its signature.
+SIMD_FROM_CHARS: Final = 256
 
 
 def b64url_decode_strict(text: str, code: Code = SDJWT_MALFORMED) -> bytes:
@@ -109,10 +115,17 @@ def b64url_decode_strict(text: str, code: Code = SDJWT_MALFORMED) -> bytes:
     if rem == 1:
         raise code("not canonical unpadded base64url")
     try:
-        data = binascii.a2b_base64(
-            text.encode().translate(_URL_TO_STANDARD) + _PADDING[rem], strict_mode=True
-        )
-    except (binascii.Error, UnicodeEncodeError) as exc:  # a lone surrogate is not UTF-8
+        if len(text) > SIMD_FROM_CHARS:
+            # pybase64 checks the alphabet it is given, but given the URL-safe one it also
+            # takes "+" and "/": those, and padding, are refused here first.
+            if "+" in text or "/" in text or "=" in text:
+                raise code("not canonical unpadded base64url")
+            data = pybase64.b64decode(text + _TEXT_PADDING[rem], altchars=b"-_", validate=True)
+        else:
+            data = binascii.a2b_base64(
+                text.encode().translate(_URL_TO_STANDARD) + _PADDING[rem], strict_mode=True
+            )
+    except (binascii.Error, ValueError) as exc:  # a foreign byte; a lone surrogate
         raise code("not canonical unpadded base64url") from exc
     if rem and _B64_VALUES[text[-1]] & (0x0F if rem == 2 else 0x03):
         raise code("not canonical unpadded base64url")
