@@ -10,12 +10,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import pytest
 
 from civicid.errors import Error
+from civicid.http import MAX_RESPONSE_BYTES
 from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
 from cli.harness import free_port, serving
@@ -26,9 +27,10 @@ from ledger.monitor import TRUST_FILE
 from ledger.settings import LedgerSettings
 from tests.trust.rogue import Lie, revocation_withheld, verdict_unsupported
 from tests.trust.test_rogue_mirror import entry_changed
-from tests.verifier.world import NATIONAL_ID, World
+from tests.verifier.world import LIST_URI, NATIONAL_ID, World
 
 Scope = dict[str, Any]
+CAP: Final = 256 * 1024  # room for every genuine answer asked here, not for twice as much
 
 
 class Lying:
@@ -67,12 +69,13 @@ class Lying:
         await send({"type": "http.response.body", "body": body})
 
 
-class Refusing:
-    """An ASGI app whose answers of ``path`` are a refusal (``status``, ``code``) instead:
-    a "no" carries no proof, and any server can say it."""
+class Answering:
+    """An ASGI app whose answers of ``path`` are ``status`` with ``body`` instead (a refusal
+    carries no proof, and any server can say it; nor does an answer that cannot be read)."""
 
-    def __init__(self, app: Any, path: str, status: int, code: str) -> None:
-        self.app, self.path, self.status, self.code = app, path, status, code
+    def __init__(self, app: Any, path: str, status: int, body: bytes, **headers: str) -> None:
+        self.app, self.path, self.status, self.body = app, path, status, body
+        self.headers = {"content-type": "application/json", **headers}
         self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -80,11 +83,10 @@ class Refusing:
             await self.app(scope, receive, send)
             return
         self.refused += 1
-        body = json.dumps({"error": self.code, "error_description": "no"}).encode()
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode("ascii"))]  # fmt: skip
+        headers = [(k.encode(), v.encode()) for k, v in self.headers.items()]
+        headers.append((b"content-length", str(len(self.body)).encode("ascii")))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 class Servers:
@@ -107,15 +109,24 @@ class Servers:
         liar = Lying(create_mirror_app(self.mirror, interval=None), path, lie)
         return self.stack.enter_context(serving(liar, free_port())), liar
 
-    def refusing(self, path: str, status: int, code: str) -> tuple[str, Refusing]:
+    def refusing(self, path: str, status: int, code: str) -> tuple[str, Answering]:
         """A mirror brought up to the ledger, refusing every question on ``path``."""
+        body = json.dumps({"error": code, "error_description": "no"}).encode()
+        return self.answering(path, status, body)
+
+    def answering(
+        self, path: str, status: int, body: bytes, **headers: str
+    ) -> tuple[str, Answering]:
+        """A mirror brought up to the ledger, answering ``status`` and ``body`` on ``path``."""
         assert self.mirror.follow().error is None
-        liar = Refusing(create_mirror_app(self.mirror, interval=None), path, status, code)
+        app = create_mirror_app(self.mirror, interval=None)
+        liar = Answering(app, path, status, body, **headers)
         return self.stack.enter_context(serving(liar, free_port())), liar
 
-    def client(self, *urls: str) -> LedgerClient:
+    def client(self, *urls: str, max_bytes: int = MAX_RESPONSE_BYTES) -> LedgerClient:
         world = self.world
-        client = LedgerClient(", ".join(urls), world.genesis.vkey, clock=lambda: world.clock.now)
+        client = LedgerClient(", ".join(urls), world.genesis.vkey, max_bytes=max_bytes,
+                              clock=lambda: world.clock.now)  # fmt: skip
         self.stack.callback(client.close)
         return client
 
@@ -230,3 +241,33 @@ def test_a_refusal_every_server_makes_is_the_first_ones(world: World, servers: S
         servers.client(first, second).resolve(did)
     assert caught.value.code == "invalid_did" and caught.value.details["server"] == first
     assert caught.value.details["refused"] == {first: "invalid_did", second: "resolution_refused"}
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body", "headers", "code"),
+    [
+        ("/checkpoint", 200, b"x" * (2 * CAP), {}, "http_response_too_large"),
+        ("/checkpoint", 302, b"", {"location": "http://127.0.0.1:9/"}, "http_response_malformed"),
+        ("/accreditations", 200, b"[[[", {}, "http_response_malformed"),
+        ("/status-lists", 200, b"{}", {}, "ledger_content_type"),
+    ],
+    ids=["too-large", "redirect", "not-json", "not-a-token"],
+)
+def test_an_answer_that_cannot_be_read_is_asked_of_the_next_server(
+    world: World,
+    servers: Servers,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    status: int,
+    body: bytes,
+    headers: dict[str, str],
+    code: str,
+) -> None:
+    agency = revoked_agency(world)
+    liar_url, liar = servers.answering(path, status, body, **headers)
+    client = servers.client(liar_url, servers.ledger, max_bytes=CAP)
+    trust = Trust(client, clock=lambda: world.clock.now)
+    assert client.checkpoint().size == world.ledger.size
+    assert not trust.issuer_standing(agency, NATIONAL_ID, world.clock.now).accredited
+    assert client.status_list_token(LIST_URI).count(".") == 2
+    assert liar.refused and said_to_lie(caplog, liar_url, code)
