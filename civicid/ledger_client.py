@@ -118,6 +118,11 @@ TRUST_FILE_INVALID = declare(
     StorageError,
     "the newest checkpoint this client accepted, kept on disk, is damaged",
 )
+TRUST_FILE_LOST = declare(
+    "trust_file_lost",
+    Refused,
+    "this client trusted a checkpoint before, and the file that keeps it is gone",
+)
 WITNESS_POLICY_LOST = declare(
     "witness_policy_lost",
     Refused,
@@ -155,6 +160,14 @@ KEPT_POLICY_SUFFIX: Final = ".witness-policy"
 # The kept policy is a policy written back: bounded as a policy file is.
 MAX_KEPT_POLICY_BYTES: Final = MAX_POLICY_BYTES
 FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
+# Beside the trust file, the record that the client trusted a checkpoint (the tree size of the
+# first one, in decimal): what tells a client whose trust file was lost (deleted, damaged
+# disk, a restore that left it out) from one that never trusted any. Without it, a lost
+# trust file would be a first run: the ledger's next checkpoint trusted on first use, a
+# rolled-back or forked ledger's included.
+TRUSTED_RECORD_SUFFIX: Final = ".trusted"
+MAX_TRUSTED_RECORD_BYTES: Final = 32  # a tree size in decimal: 20 digits at most
+FORGET_CHECKPOINT: Final = "civicid wallet|verifier|issuer forget-checkpoint"
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -195,6 +208,96 @@ def ledger_urls(text: str) -> list[str]:
         if parts.username is not None or parts.password is not None:
             raise LEDGER_URL_INVALID(f"a ledger's URL has no user name or password: {url!r}")
     return urls
+
+
+def forget_checkpoint_hint(trust_file: Path) -> str:
+    """How to forget the checkpoint kept in ``trust_file``, for each kind of client."""
+    return (
+        f"{FORGET_CHECKPOINT} for a part's own ledger; for another client, remove {trust_file}"
+        f" and {trusted_record_file(trust_file)}"
+    )
+
+
+def trusted_record_file(trust_file: Path) -> Path:
+    """Where a client records, beside ``trust_file``, that it trusted a checkpoint."""
+    return trust_file.with_name(trust_file.name + TRUSTED_RECORD_SUFFIX)
+
+
+def read_trusted_record(trust_file: Path) -> int | None:
+    """The tree size recorded beside ``trust_file`` when the client first trusted a
+    checkpoint, or None if it never did. Anything else there, an empty file included, is
+    ``trust_file_invalid``: a damaged record read as none would make a lost trust file a
+    first run."""
+    path = trusted_record_file(trust_file)
+    if not os.path.lexists(path):  # a link that leads nowhere is damage, not absence
+        return None
+    fix = (
+        "it records that this client trusted a checkpoint, so that losing the trust file is"
+        f" not read as a first run: restore it from a backup, or forget both"
+        f" ({forget_checkpoint_hint(trust_file)})"
+    )
+    raw = read_bounded(
+        path,
+        MAX_TRUSTED_RECORD_BYTES,
+        too_large=TRUST_FILE_INVALID,
+        message=f"{path} exceeds {MAX_TRUSTED_RECORD_BYTES} bytes; {fix}",
+        unreadable=TRUST_FILE_INVALID,
+        not_regular=TRUST_FILE_INVALID,
+    )
+    text = raw.decode("ascii", errors="replace")
+    digits = text.removesuffix("\n")
+    # Written only as a tree size in decimal and a newline (``_remember``).
+    if not (digits.isascii() and digits.isdigit()) or text != f"{int(digits)}\n":
+        raise TRUST_FILE_INVALID(f"{path} is not a record this client wrote; {fix}")
+    return int(digits)
+
+
+def check_trust_file(trust_file: Path) -> int | None:
+    """``trust_file_lost`` when the client of ``trust_file`` trusted a checkpoint before (its
+    record beside it says so) and ``trust_file`` is gone: it would trust the ledger's next
+    checkpoint on first use, a rolled-back or forked ledger's included. The recorded tree size,
+    or None for a client that never trusted one."""
+    size = read_trusted_record(trust_file)
+    if size is not None and not trust_file.exists():  # a link that leads nowhere too
+        raise TRUST_FILE_LOST(
+            f"{trust_file} is gone, and this client trusted a checkpoint before (tree size"
+            f" {size} first, recorded in {trusted_record_file(trust_file)}): without it, it"
+            " would trust whatever the ledger shows next, a rolled-back or forked ledger"
+            " included. Restore it from a backup, or, to trust the ledger's next checkpoint"
+            f" on first use as a new client does, forget it: {forget_checkpoint_hint(trust_file)}"
+        )
+    return size
+
+
+def forget_checkpoint(trust_file: Path) -> bool:
+    """Forget the checkpoint kept in ``trust_file`` (a damaged one too) and the record that
+    one was trusted: the one way to let a client that trusted a checkpoint trust the ledger's
+    next one on first use again. Whether there was either; removed durably, the trust file
+    first (a crash between the two leaves the record, and the client refuses to start)."""
+    found = False
+    for path in (trust_file, trusted_record_file(trust_file)):
+        if not os.path.lexists(path):
+            continue
+        found = True
+        try:
+            path.unlink()
+            fsync_directory(path.parent)
+        except OSError as exc:
+            raise TRUST_FILE_INVALID(f"cannot remove {path}: {exc.strerror}") from exc
+    return found
+
+
+def forget_checkpoint_command(trust_file: Path) -> tuple[dict[str, Any], str]:
+    """``forget-checkpoint``: forget the checkpoint kept in ``trust_file`` and its record.
+    What was done, as data and as a line to print."""
+    forgotten = forget_checkpoint(trust_file)
+    data = {"forgotten": forgotten, "file": str(trust_file)}
+    if not forgotten:
+        return data, f"no checkpoint was kept ({trust_file}): nothing to forget"
+    return data, (
+        f"forgot {trust_file}: the ledger's next checkpoint is trusted on first use, as a new"
+        " client's is"
+    )
 
 
 def kept_policy_file(trust_file: Path) -> Path:
@@ -365,7 +468,12 @@ class LedgerClient:
         max_bytes: int = MAX_RESPONSE_BYTES,
         clock: Clock = system_clock,
         policy: CheckpointPolicy | None = None,
+        remember: bool = False,
     ) -> None:
+        """With ``remember`` (a part's own client: wallet, desk, issuer, ``up``), record
+        beside ``trust_file`` that a checkpoint was trusted (``trusted_record_file``); any
+        client refuses to start with ``trust_file_lost`` once that record is there and the
+        trust file is gone."""
         self.vkey = vkey
         self.clock = clock
         self.verifier = NoteVerifier(vkey)
@@ -393,9 +501,23 @@ class LedgerClient:
         # replace a newer one another thread trusted meanwhile.
         self._accepting = threading.RLock()
         self._kept_policy: str | None = None
+        self._remember = remember and trust_file is not None
+        self._recorded: int | None = None  # the tree size recorded as first trusted
         if trust_file is not None:
             self._kept_policy = check_kept_policy(trust_file, self.policy)
+            self._recorded = check_trust_file(trust_file)
         self.trusted: Checkpoint | None = self._load_trusted()
+        if self.trusted is not None and trust_file is not None:
+            if self._recorded is not None and self.trusted.size < self._recorded:
+                raise TRUST_FILE_INVALID(
+                    f"{trust_file} holds a checkpoint of tree size {self.trusted.size}, older"
+                    f" than the first this client trusted ({self._recorded}): it is not the"
+                    " one this client kept. Restore it from a backup, or forget it:"
+                    f" {forget_checkpoint_hint(trust_file)}"
+                )
+            # A trust file kept without its record (one kept before records were, or a
+            # crash between the two writes): recorded now.
+            self._remember_trusted(self.trusted.size)
         self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
         self._governance: DID | None = None
         self._registry: RegistryClient | None = None
@@ -559,7 +681,8 @@ class LedgerClient:
             return None
         fix = (
             "it is the newest checkpoint this client accepted, kept to refuse a ledger rolled"
-            " back: restore it from a backup, or remove it to accept the ledger's current one"
+            " back: restore it from a backup, or forget it to accept the ledger's next one"
+            f" ({forget_checkpoint_hint(path)})"
         )
         try:
             raw = read_bounded(
@@ -626,6 +749,15 @@ class LedgerClient:
         if self.trust_file is not None:
             self._keep_policy(self.trust_file)
             write_private(self.trust_file, note.encode("utf-8"))
+            self._remember_trusted(checkpoint.size)
+
+    def _remember_trusted(self, size: int) -> None:
+        """Record, once the first checkpoint trusted is kept, that one was (a crash between
+        the two writes leaves the trust file alone: the record is written at the next start,
+        as it is for a client that kept one before records were)."""
+        if self._remember and self._recorded is None and self.trust_file is not None:
+            write_private(trusted_record_file(self.trust_file), f"{size}\n".encode("ascii"))
+            self._recorded = size
 
     def _keep_policy(self, trust_file: Path) -> None:
         """Keep the policy beside the trust file, before the checkpoint accepted under it

@@ -28,7 +28,7 @@ from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import LedgerClient, trusted_record_file
 from civicid.names import names_service
 from civicid.status_uri import status_service
 from civicid.times import Clock, system_clock
@@ -567,7 +567,8 @@ def check_desk_store(store: Path, trust_file: Path) -> None:
     if not store.exists():
         raise UP_DESK_STORE_MISSING(
             f"{store} is missing, and the desk ran here before ({trust_file}): restore it from"
-            f" a backup; or, to start the desk's records afresh, remove {trust_file}"
+            f" a backup; or, to start the desk's records afresh, remove {trust_file} and"
+            f" {trusted_record_file(trust_file)}"
         )
 
 
@@ -599,6 +600,7 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
             ledger.vkey,
             trust_file=root / STATE_DIR / "checkpoint",
             policy=CheckpointPolicy.load(policy),
+            remember=True,
         )
         stack.callback(client.close)
         # Accepted as Trust.checkpoint accepts it, polled until the witnesses have cosigned:

@@ -26,6 +26,7 @@ def ledger_client(settings: IssuerSettings) -> LedgerClient:
         settings.checkpoint_key,
         trust_file=settings.store_dir / TRUST_FILE,
         policy=settings.checkpoint_policy(),
+        remember=True,
     )
 
 

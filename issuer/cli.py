@@ -19,6 +19,7 @@ from civicid.console import (
     reporting,
 )
 from civicid.keystore import KeyStore
+from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
 from issuer.agency import TRUST_FILE
@@ -278,3 +279,16 @@ def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
         settings = IssuerSettings.load(data_dir, required=False)  # issuer.toml may be lost
         data, text = settings.forget_witnesses(settings.store_dir / TRUST_FILE)
         emit(as_json, data, text)
+
+
+@app.command("forget-checkpoint")
+@reflowed
+def forget_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the ledger checkpoint this issuer trusted, to trust the ledger's next on first use.
+
+    Without it, an issuer that trusted a checkpoint and lost the file that keeps it refuses
+    to start (trust_file_lost): a lost file is not a first run, and would let a rolled-back or
+    forked ledger pass. Restore the file from a backup if there is one."""
+    with reporting(as_json):
+        settings = IssuerSettings.load(data_dir, required=False)  # issuer.toml may be lost
+        emit(as_json, *forget_checkpoint_command(settings.store_dir / TRUST_FILE))

@@ -21,6 +21,7 @@ from civicid.console import (
     reporting,
 )
 from civicid.http import HttpClient
+from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
 from verifier.policy import load_policies
@@ -364,3 +365,16 @@ def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
         settings = settings_of(data_dir)
         data, text = settings.forget_witnesses(settings.trust_file)
         emit(as_json, data, text)
+
+
+@app.command(name="forget-checkpoint")
+@reflowed
+def forget_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the ledger checkpoint this desk trusted, to trust the ledger's next on first use.
+
+    Without it, a desk that trusted a checkpoint and lost the file that keeps it refuses to
+    start (trust_file_lost): a lost file is not a first run, and would let a rolled-back or
+    forked ledger pass. Restore the file from a backup if there is one."""
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        emit(as_json, *forget_checkpoint_command(settings.trust_file))

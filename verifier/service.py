@@ -201,6 +201,7 @@ class Verifier:
                 trust_file=settings.trust_file,
                 transport=ledger_transport,
                 policy=settings.checkpoint_policy(),
+                remember=True,
             )
             trust = Trust(client, clock=clock)
         # Offline, the snapshot is the local ledger's only: foreign issuers are not federated.

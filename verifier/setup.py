@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import httpx
 
-from civicid.ledger_client import kept_policy_file
+from civicid.ledger_client import kept_policy_file, trusted_record_file
 from civicid.times import Clock, system_clock
 from verifier.errors import POLICY_INVALID, VERIFIER_INIT_FAILED
 from verifier.policy import load_policy
@@ -139,6 +139,7 @@ def undone_on_failure(settings: VerifierSettings) -> Iterator[list[Path]]:
         *(store.with_name(store.name + suffix) for suffix in STORE_COMPANIONS),
         settings.trust_file,
         kept_policy_file(settings.trust_file),
+        trusted_record_file(settings.trust_file),
         settings.data_dir / CONFIG_FILE,
     ]
     absent = [path for path in watched if not path.exists()]

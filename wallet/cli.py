@@ -16,7 +16,7 @@ from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
 from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
-from civicid.ledger_client import kept_policy_file
+from civicid.ledger_client import forget_checkpoint_command, kept_policy_file
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -304,6 +304,19 @@ def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
         settings = WalletSettings.load(data_dir)
         data, text = settings.forget_witnesses(settings.trust_file)
         emit(as_json, data, text)
+
+
+@app.command(name="forget-checkpoint")
+@reflowed
+def forget_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the ledger checkpoint this wallet trusted, to trust the ledger's next on first use.
+
+    Without it, a wallet that trusted a checkpoint and lost the file that keeps it refuses to
+    open (trust_file_lost): a lost file is not a first run, and would let a rolled-back or
+    forked ledger pass. Restore the file from a backup if there is one."""
+    with reporting(as_json):
+        settings = WalletSettings.load(data_dir)
+        emit(as_json, *forget_checkpoint_command(settings.trust_file))
 
 
 # -- credentials ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pydantic_settings import SettingsConfigDict
 from civicid.checkpoint import NoteVerifier
 from civicid.errors import Error, NotFound
 from civicid.keystore import KeyStore
-from civicid.ledger_client import ledger_urls
+from civicid.ledger_client import forget_checkpoint, ledger_urls
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.shell.settings import WitnessedLedger
 from wallet.errors import WALLET_LEDGER_UNCONFIGURED, WALLET_SETTINGS_INVALID
@@ -93,7 +93,7 @@ class WalletSettings(WitnessedLedger):
         before = self.key_or_none()
         saved = super().save(**values)
         if before is not None and saved.key_or_none() != before:
-            saved.trust_file.unlink(missing_ok=True)
+            forget_checkpoint(saved.trust_file)  # and the record that one was trusted
         return saved
 
     def key_or_none(self) -> str | None:

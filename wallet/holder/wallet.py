@@ -21,7 +21,7 @@ from civicid import sdjwt
 from civicid.errors import Error
 from civicid.files import read_bounded
 from civicid.http import HttpClient
-from civicid.ledger_client import LedgerClient, check_kept_policy
+from civicid.ledger_client import LedgerClient, check_kept_policy, check_trust_file
 from civicid.names import languages_from_environment
 from civicid.oid4vci import CredentialOffer
 from civicid.times import Clock, system_clock
@@ -126,6 +126,8 @@ class Wallet:
         # A wallet that ran under a witness policy and is given none (a lost wallet.toml)
         # stops here, not at its first question to the ledger: ``witness_policy_lost``.
         check_kept_policy(settings.trust_file, settings.checkpoint_policy())
+        # A wallet that trusted a checkpoint and lost it stops here too: ``trust_file_lost``.
+        check_trust_file(settings.trust_file)
         return cls(settings, Store.open(settings.store_path, passphrase), **options)
 
     @classmethod
@@ -409,6 +411,7 @@ class Wallet:
                 timeout=self.settings.http_timeout,
                 deadline=self.settings.http_deadline,
                 policy=self.settings.checkpoint_policy(),
+                remember=True,
             )
         return self._ledger
 
