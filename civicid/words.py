@@ -46,7 +46,7 @@ SEPARATOR: Final = " / "
 # entries by locale): British English first, as the registered types write them, then any
 # English, then the first the type gives.
 PREFERRED_LOCALES: Final = ("en-GB", "en", "en-US")
-_SNAKE: Final = re.compile(r"[_\s]+")
+_SNAKE: Final = re.compile(r"[-_\s]+")  # given_name, place-of-birth: words
 _STEP: Final = re.compile(r"\[\d*\]|[^.\[\]]+")  # a claim name's keys and [i] / [] steps
 
 

@@ -45,6 +45,8 @@ def test_ages(delta: int, said: str) -> None:
         (("nationalities", None), "Nationalities / any"),
         ("degrees[2].type", "Degrees / #3 / Type"),
         ("age_equal_or_over.eighteen", "Age equal or over / Eighteen"),
+        ("place-of-birth", "Place of birth"),  # a hyphenated name reads as words too
+        ("address.postal-code", "Address / Postal code"),
     ],
 )
 def test_claims_in_words(name: str | tuple[str | None, ...], said: str) -> None:
