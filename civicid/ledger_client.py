@@ -590,10 +590,11 @@ class LedgerClient:
                     return read()
                 except Error as exc:
                     liar = turn.answered
-                    if turn.refused and isinstance(exc, Unavailable) and not _unproven(exc):
+                    unproven = _unproven(exc) or exc is turn.told
+                    if turn.refused and isinstance(exc, Unavailable) and not unproven:
                         # The servers not passed over could not answer: the lie is said.
                         raise self._refused_by_all(turn) from turn.refused[0][1]
-                    if liar is None or not (_unproven(exc) or exc is turn.told):
+                    if liar is None or not unproven:
                         raise
                     turn.refused.append((liar, exc))
                     following = self._next_server(liar, turn)

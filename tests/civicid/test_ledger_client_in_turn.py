@@ -331,3 +331,57 @@ def test_a_write_inside_a_turn_goes_to_the_ledger_and_is_not_its_answer() -> Non
     assert servers.asked == [
         "POST ledger.test", "GET ledger.test", "POST ledger.test", "GET mirror-1.test"
     ]  # fmt: skip
+
+
+def resolution_error(code: int, error: str) -> Handler:
+    def answer(request: httpx.Request) -> httpx.Response:
+        metadata = {"error": {"code": error, "title": "no"}}
+        return httpx.Response(code, json={"didResolutionMetadata": metadata})
+
+    return answer
+
+
+def test_resolution_errors_below_500_are_refusals_asked_of_the_next_server() -> None:
+    servers = Servers()
+    servers.answer = {"ledger.test": resolution_error(403, "not_yours"),
+                      "mirror-1.test": resolution_error(400, "bad_did"),
+                      "mirror-2.test": resolution_error(409, "odd")}  # fmt: skip
+    with servers.client() as client, pytest.raises(Refused) as caught:
+        client.resolve("did:civicid:abc", version_id="1")
+    assert caught.value.code == "not_yours"
+    assert caught.value.details["refused"] == {
+        "http://ledger.test": "not_yours",
+        "http://mirror-1.test": "bad_did",
+        "http://mirror-2.test": "odd",
+    }
+    assert servers.asked == gets(*HOSTS)
+
+
+def test_a_resolution_error_of_500_after_a_refusal_is_no_refusal_of_its_own() -> None:
+    servers = Servers(HOSTS[:2])
+    servers.answer = {"ledger.test": resolution_error(403, "not_yours"),
+                      "mirror-1.test": resolution_error(500, "broken")}  # fmt: skip
+    with servers.client() as client, pytest.raises(Refused) as caught:
+        client.resolve("did:civicid:abc", version_id="1")
+    assert caught.value.code == "not_yours"
+    assert caught.value.details["refused"] == {"http://ledger.test": "not_yours"}
+    assert servers.asked == gets(*HOSTS[:2])
+
+
+def test_a_resolution_error_outside_a_turn_is_the_answer() -> None:
+    servers = Servers(HOSTS[:1])
+    servers.answer["ledger.test"] = resolution_error(403, "not_yours")
+    with servers.client() as client, pytest.raises(Refused) as caught:
+        client.resolve("did:civicid:abc", version_id="1")
+    assert caught.value.code == "not_yours" and caught.value.details == {}
+
+
+@pytest.mark.parametrize("code", [422, 429, 499])
+def test_a_refusal_of_no_named_kind_after_a_lie_is_passed_over_too(code: int) -> None:
+    """A 4xx the client has no error type for (too many requests, say) is still a refusal
+    without proof, not a server that could not answer: the next server is asked."""
+    servers = Servers()
+    servers.answer = {"ledger.test": lying, "mirror-1.test": status(code), "mirror-2.test": fine}
+    with servers.client() as client:
+        assert client.in_turn(read(client)) == "mirror-2.test"
+    assert servers.asked == gets(*HOSTS)
