@@ -45,6 +45,7 @@ from civicid.checkpoint import NOTE_UNKNOWN_KEY, Checkpoint, NoteVerifier, open_
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING, CheckpointPolicy, Witnessed
 from civicid.did import DID, split_key_id
 from civicid.errors import (
+    Code,
     Error,
     InvalidInput,
     Refused,
@@ -274,17 +275,22 @@ def forget_checkpoint(trust_file: Path) -> bool:
     one was trusted: the one way to let a client that trusted a checkpoint trust the ledger's
     next one on first use again. Whether there was either; removed durably, the trust file
     first (a crash between the two leaves the record, and the client refuses to start)."""
-    found = False
-    for path in (trust_file, trusted_record_file(trust_file)):
-        if not os.path.lexists(path):
-            continue
-        found = True
-        try:
-            path.unlink()
-            fsync_directory(path.parent)
-        except OSError as exc:
-            raise TRUST_FILE_INVALID(f"cannot remove {path}: {exc.strerror}") from exc
-    return found
+    kept = remove_durably(trust_file, TRUST_FILE_INVALID)
+    recorded = remove_durably(trusted_record_file(trust_file), TRUST_FILE_INVALID)
+    return kept or recorded
+
+
+def remove_durably(path: Path, code: Code) -> bool:
+    """Remove ``path`` (a link itself, not what it leads to) and sync its directory: whether
+    it was there. A removal that fails is ``code``, naming the file."""
+    if not os.path.lexists(path):
+        return False
+    try:
+        path.unlink()
+        fsync_directory(path.parent)
+    except OSError as exc:
+        raise code(f"cannot remove {path}: {exc.strerror}") from exc
+    return True
 
 
 def forget_checkpoint_command(trust_file: Path) -> tuple[dict[str, Any], str]:
@@ -363,15 +369,7 @@ def forget_kept_policy(trust_file: Path) -> bool:
     """Forget the witness policy kept beside ``trust_file`` (a damaged record too): the one
     way to let a client that ran under witnesses trust the ledger's signature alone again.
     Whether there was one; removed durably."""
-    path = kept_policy_file(trust_file)
-    if not os.path.lexists(path):
-        return False
-    try:
-        path.unlink()
-        fsync_directory(path.parent)
-    except OSError as exc:
-        raise WITNESS_POLICY_RECORD_INVALID(f"cannot remove {path}: {exc.strerror}") from exc
-    return True
+    return remove_durably(kept_policy_file(trust_file), WITNESS_POLICY_RECORD_INVALID)
 
 
 def _may_ask_another(error: Error, method: str) -> bool:
