@@ -11,7 +11,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -28,6 +30,7 @@ from cli import demo_federation, stack
 from wallet.settings import WalletSettings
 
 LOCK_FILE: Final = "up.lock"
+CLAIMS: Final = Path(__file__).resolve().parent.parent / "examples/types/national-id.claims.json"
 UP_RUNNING = declare("up_already_running", Conflict, "civicid up already runs on this data dir")
 UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the data directory")
 
@@ -114,9 +117,28 @@ def point_the_wallet(data_dir: Path, services: stack.Running) -> None:
     )
 
 
+def shown(path: Path) -> str:
+    """``path`` as a person types it here: relative when under the working directory."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def program() -> str:
+    """How to run ``civicid`` from another terminal: its name when it is on the PATH, else
+    the very program running now (from ``.venv/bin`` without the environment activated)."""
+    if shutil.which("civicid"):
+        return "civicid"
+    here = Path(os.path.abspath(sys.argv[0]))
+    return shown(here) if here.name == "civicid" else "civicid"
+
+
 def describe(services: stack.Running, data_dir: Path) -> str:
     data: dict[str, Any] = services.to_json()
     env = f"CIVICID_DATA_DIR={data_dir}"
+    civicid = program()
+    claims = shown(CLAIMS) if CLAIMS.is_file() else "examples/types/national-id.claims.json"
     return "\n".join(
         [
             f"CivicID is up (data in {data_dir}); Ctrl-C stops it.",
@@ -131,10 +153,15 @@ def describe(services: stack.Running, data_dir: Path) -> str:
             f"  clerk API key   {services.clerk_key}",
             f"  checkpoint key  {services.ledger.vkey}",
             "",
-            "In another terminal:",
-            f"  {env} civicid wallet     # the citizen's wallet, set to this ledger",
-            f"  {env} CIVICID_ISSUER_API_KEY={services.clerk_key} \\",
-            "    civicid issuer offer --record R-1 --claims examples/types/national-id.claims.json",
+            "Next, in another terminal:",
+            "  1. The citizen's wallet, set to this ledger (its first run asks for a passphrase):",
+            f"       {env} {civicid} wallet",
+            "  2. A clerk offers the citizen a national ID; this prints an offer link and a code:",
+            f"       {env} CIVICID_ISSUER_API_KEY={services.clerk_key} \\",
+            f"         {civicid} issuer offer --record R-1 --claims {claims}",
+            "  3. In the wallet: r, paste the offer link, Enter, then the transaction code.",
+            "  4. On the desk page: choose a policy, Show QR code, Copy link;",
+            "     in the wallet: p, paste the link, Enter, then Send. The page shows the decision.",
         ]
     )
 
