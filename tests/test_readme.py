@@ -69,3 +69,14 @@ def regenerate() -> None:
 
 if __name__ == "__main__" and "--write" in sys.argv:
     regenerate()
+
+
+def test_readme_says_how_to_explore_it_after_the_demo() -> None:
+    """After ``make demo``, the first screen's section says how to keep the services running
+    and look at them: ``civicid up`` as it runs from the checkout, ``civicid`` not yet being
+    on the PATH."""
+    text = README.read_text("utf-8")
+    section = text[text.index("## The two commands") : text.index("## The story")]
+    assert ".venv/bin/civicid up --data-dir " in section
+    assert "(docs/operations.md#explore-it-civicid-up)" in section
+    assert "## Explore it (`civicid up`)" in (ROOT / "docs" / "operations.md").read_text("utf-8")
