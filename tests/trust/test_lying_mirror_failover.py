@@ -271,3 +271,35 @@ def test_an_answer_that_cannot_be_read_is_asked_of_the_next_server(
     assert not trust.issuer_standing(agency, NATIONAL_ID, world.clock.now).accredited
     assert client.status_list_token(LIST_URI).count(".") == 2
     assert liar.refused and said_to_lie(caplog, liar_url, code)
+
+
+def test_each_server_that_fails_is_passed_over_in_order(
+    world: World, servers: Servers, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A lie, then an answer too large to read (a failure of its own kind, not one of
+    reaching the server), then the ledger's proven answer."""
+    agency = revoked_agency(world)
+    first, _ = servers.lying("/accreditations", revocation_withheld)
+    second, _ = servers.answering("/accreditations", 200, b"x" * (2 * CAP))
+    client = servers.client(first, second, servers.ledger, max_bytes=CAP)
+    standing = Trust(client, clock=lambda: world.clock.now).issuer_standing(
+        agency, NATIONAL_ID, world.clock.now
+    )
+    assert not standing.accredited and client.http is client.servers[2]
+    told = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    assert len(told) == 2, told
+    assert first in told[0] and told[0].endswith(f"asking {second}")
+    assert second in told[1] and told[1].endswith(f"asking {servers.ledger}")
+
+
+def test_a_failure_no_server_answered_is_raised_as_it_is(world: World, servers: Servers) -> None:
+    """A stale checkpoint the caller gives: no server said it, none is asked instead."""
+    old = world.ledger.checkpoint
+    liar_url, _ = servers.lying("/accreditations", revocation_withheld)
+    world.clock.now += 10
+    world.register("agency")
+    client = servers.client(servers.ledger, liar_url)
+    assert client.checkpoint().size == world.ledger.size
+    with pytest.raises(Error) as caught:
+        client.accept_checkpoint(old)
+    assert caught.value.code == "ledger_answer_stale" and "server" not in caught.value.details
