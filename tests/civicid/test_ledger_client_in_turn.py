@@ -109,6 +109,7 @@ def test_when_every_server_lies_the_first_lie_is_raised_naming_each() -> None:
             client.in_turn(read(client))
     error = caught.value
     assert error.code == "lie_of_mirror-2"
+    assert isinstance(error.__cause__, Error) and error.__cause__.code == "lie_of_mirror-2"
     assert error.details["server"] == "http://mirror-2.test"
     assert error.details["host"] == "mirror-2.test"  # the first failure's own details kept
     assert error.details["refused"] == {
@@ -163,6 +164,8 @@ def test_a_lie_then_no_other_server_reachable_is_the_lie() -> None:
         client.in_turn(read(client))
     assert caught.value.code == "lie_of_ledger"
     assert caught.value.details["refused"] == {"http://ledger.test": "lie_of_ledger"}
+    cause = caught.value.__cause__
+    assert isinstance(cause, Error) and cause.code == "lie_of_ledger"
     assert "no other server answered" in caught.value.message
     assert servers.asked == gets("ledger.test", "mirror-1.test", "mirror-2.test")
 
