@@ -64,3 +64,15 @@ def test_names_in_the_reader_s_language_marked_with_it(world: World, http: TestC
     assert '<span lang="en">Cadur Benefits Office</span>' in french  # no French name: English
     english = http.get("/transparency").text
     assert '<span lang="en">Cadur Civil Registry</span>' in english
+
+
+def test_the_page_counts_its_entries_one_way(world: World, http: TestClient) -> None:
+    """The checkpoint's size is the number of entries, numbered from 0: the foot of the page
+    says both, not "entry 6" under "Entries 7"."""
+    populate(world, days=1)
+    html = http.get("/transparency").text
+    size = world.ledger.size
+    assert f'<dd id="cp-size">{size}</dd>' in html
+    foot = " ".join(html.split('<p id="as-of">')[1].split("</p>")[0].split())
+    assert f": the checkpoint of {size} entries (0 to {size - 1})." in foot
+    assert f"entry {size - 1}." not in foot
