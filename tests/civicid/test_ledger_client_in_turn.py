@@ -86,7 +86,7 @@ def test_a_lie_is_passed_over_named_and_the_next_server_asked_first_after(
         assert client.in_turn(read(client)) == "mirror-1.test"
     assert servers.asked == gets("ledger.test", "mirror-1.test", "mirror-1.test")
     (said,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert "http://ledger.test" in said and "lie_of_ledger" in said
+    assert "http://ledger.test" in said and "(lie_of_ledger: no proof)" in said
     assert said.endswith("asking http://mirror-1.test")
 
 
@@ -388,3 +388,21 @@ def test_a_refusal_of_no_named_kind_after_a_lie_is_passed_over_too(code: int) ->
     with servers.client() as client:
         assert client.in_turn(read(client)) == "mirror-2.test"
     assert servers.asked == gets(*HOSTS)
+
+
+def too_large(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"pad": "x" * 5000})
+
+
+def test_an_unreadable_answer_of_the_last_server_asked_is_passed_over_too() -> None:
+    servers = Servers(HOSTS[:2])
+    servers.answer = {"ledger.test": status(503, "busy"), "mirror-1.test": too_large}
+    transport = httpx.MockTransport(servers.handle)
+    client = LedgerClient(",".join(URLS[:2]), SIGNER.vkey(), transport=transport, max_bytes=1000)
+    with client, pytest.raises(Unavailable) as caught:
+        client.in_turn(read(client))
+    # The ledger, busy, then the mirror's answer too large, then the ledger again: the
+    # mirror's is the failure said, named as its answer.
+    assert caught.value.code == "http_response_too_large"
+    assert caught.value.details["server"] == "http://mirror-1.test"
+    assert servers.asked == gets("ledger.test", "mirror-1.test", "ledger.test")
