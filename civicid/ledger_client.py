@@ -247,7 +247,7 @@ def read_trusted_record(trust_file: Path) -> int | None:
     )
     text = raw.decode("ascii", errors="replace")
     digits = text.removesuffix("\n")
-    # Written only as a tree size in decimal and a newline (``_remember``).
+    # Written only as a tree size in decimal and a newline (``_remember_trusted``).
     if not (digits.isascii() and digits.isdigit()) or text != f"{int(digits)}\n":
         raise TRUST_FILE_INVALID(f"{path} is not a record this client wrote; {fix}")
     return int(digits)
@@ -261,8 +261,8 @@ def check_trust_file(trust_file: Path) -> int | None:
     size = read_trusted_record(trust_file)
     if size is not None and not trust_file.exists():  # a link that leads nowhere too
         raise TRUST_FILE_LOST(
-            f"{trust_file} is gone, and this client trusted a checkpoint before (tree size"
-            f" {size} first, recorded in {trusted_record_file(trust_file)}): without it, it"
+            f"{trust_file} is gone, and this client trusted a checkpoint before (the first at"
+            f" tree size {size}, recorded in {trusted_record_file(trust_file)}): without it, it"
             " would trust whatever the ledger shows next, a rolled-back or forked ledger"
             " included. Restore it from a backup, or, to trust the ledger's next checkpoint"
             f" on first use as a new client does, forget it: {forget_checkpoint_hint(trust_file)}"

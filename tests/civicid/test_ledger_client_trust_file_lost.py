@@ -126,7 +126,9 @@ def test_a_new_client_starts_as_before_and_a_client_not_remembering_records_noth
     tmp_path: Path,
 ) -> None:
     trust_file = tmp_path / "checkpoint"
-    with client(trust_file, remember=False) as plain:
+    transport = httpx.MockTransport(consistency)
+    with LedgerClient("http://ledger.test", SIGNER.vkey(), trust_file=trust_file,
+                      transport=transport) as plain:  # fmt: skip
         plain.accept_checkpoint(note(3))
     assert trust_file.exists() and not trusted_record_file(trust_file).exists()
     trust_file.unlink()
@@ -163,7 +165,7 @@ def test_a_damaged_record_is_refused_and_left_as_it_is(trusted: Path, content: b
     record = trusted_record_file(trusted)
     record.write_bytes(content)
     error = refused(TRUST_FILE_INVALID, trusted)
-    assert str(record) in error.message
+    assert str(record) in error.message and "forget-checkpoint" in error.message
     assert record.read_bytes() == content
 
 
@@ -181,3 +183,11 @@ def test_a_trust_file_older_than_the_record_is_not_the_one_kept(tmp_path: Path) 
     trusted_record_file(trust_file).write_bytes(b"5\n")
     error = refused(TRUST_FILE_INVALID, trust_file)
     assert "older than the first" in error.message
+
+
+def test_a_trust_file_at_the_recorded_size_is_the_one_kept(tmp_path: Path) -> None:
+    trust_file = tmp_path / "checkpoint"
+    with client(trust_file) as first:
+        first.accept_checkpoint(note(3))
+    with client(trust_file) as again:
+        assert again.trusted is not None and again.trusted.size == 3
