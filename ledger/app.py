@@ -96,10 +96,7 @@ def create_app(
         witnessing = start_witnessing(opened, settings)
         app.state.witnessing = witnessing
         app.state.transparency = Transparency()
-        # The replayed state is long-lived: keep the cyclic GC from re-walking it on every
-        # full collection (a pause that grows with the log and shows up in tail latency).
-        gc.collect()
-        gc.freeze()
+        freeze_state()
         try:
             yield
         finally:
@@ -125,6 +122,17 @@ def create_app(
     app.include_router(issuance_routes.router)
     app.include_router(transparency_routes.router)
     return app
+
+
+def freeze_state() -> None:
+    """Move everything alive now (the replayed or loaded state, long-lived) out of the
+    cyclic collector's reach: left in its generations, every full collection would re-walk
+    it (a pause that grows with the log and shows up in tail latency). Only the young
+    generations are collected first: a full collection here walked the whole state once
+    more for nothing (at 1M entries ~0.9 s of start-up CPU, finding 20 unreachable objects
+    from imports), so what the oldest generation holds unreachable is frozen with it."""
+    gc.collect(1)
+    gc.freeze()
 
 
 def start_witnessing(ledger: Ledger, settings: LedgerSettings) -> Witnessing | None:
