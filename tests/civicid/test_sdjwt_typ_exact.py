@@ -15,3 +15,10 @@ def test_a_part_of_the_typ_expected_is_refused(typ: str) -> None:
     token = bind(present(sd_jwt, disclose=(("given_name",),), holder_key=None))
     error = refused("sdjwt_typ_invalid", token)
     assert "['dc+sd-jwt']" in error.message and repr(typ) in error.message
+
+
+def test_a_typ_not_among_those_allowed_is_refused_naming_each() -> None:
+    sd_jwt = resign(credential(), header={"alg": "ES256", "kid": "k", "typ": "sd-jwt"})
+    token = bind(present(sd_jwt, disclose=(("given_name",),), holder_key=None))
+    error = refused("sdjwt_typ_invalid", token, typ=("vc+sd-jwt", "dc+sd-jwt"))
+    assert "['dc+sd-jwt', 'vc+sd-jwt']" in error.message
