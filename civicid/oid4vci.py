@@ -247,7 +247,11 @@ def parse_offer_link(link: str) -> OfferLink:
     query = parse_qs(urlsplit(link.strip()).query, keep_blank_values=True)
     by_value, by_reference = query.get("credential_offer"), query.get("credential_offer_uri")
     # §4.1: one of the two, never both, each once.
-    if (by_value is None) == (by_reference is None):
+    if by_value is None and by_reference is None:
+        raise OFFER_INVALID(
+            "this link carries no credential offer (credential_offer or credential_offer_uri)"
+        )
+    if by_value is not None and by_reference is not None:
         raise OFFER_INVALID("a link carries credential_offer or credential_offer_uri, not both")
     if by_value is not None:
         if len(by_value) != 1:

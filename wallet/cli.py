@@ -30,8 +30,8 @@ from wallet.errors import (
 from wallet.holder.by_rule import Applied
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
-from wallet.holder.issuance import OfferReview
-from wallet.holder.presentation import Outcome, Plan
+from wallet.holder.issuance import OfferReview, offer_link
+from wallet.holder.presentation import Outcome, Plan, request_link
 from wallet.holder.wallet import Wallet
 from wallet.settings import PASSPHRASE_ENV, WalletSettings, check_ledger_key
 
@@ -554,6 +554,7 @@ def receive(
 ) -> None:
     """Receive credentials offered by an accredited issuer (OpenID4VCI)."""
     with reporting(as_json):
+        offer_link(uri)  # a link that is no offer is told before anything is asked
         can_ask(yes)
         with opened(data_dir) as wallet:
             review = wallet.review_offer(uri)
@@ -634,6 +635,7 @@ def present(
 ) -> None:
     """Show a desk what it asks for, once you agree (OpenID4VP)."""
     with reporting(as_json):
+        request_link(uri)  # a link that is no request is told before anything is asked
         can_ask(yes)
         with opened(data_dir) as wallet:
             plan = wallet.prepare(uri)

@@ -100,6 +100,30 @@ def test_open_dispatches_both_link_schemes(
     refused(person.run("open", "ftp://example.org/x", ok=False), "wallet_uri_invalid")
 
 
+@pytest.mark.parametrize(
+    "command, uri, code",
+    [
+        ("present", "notalink", "wallet_uri_invalid"),
+        ("present", "openid4vp://?client_id=x", "oid4vp_client_id_invalid"),
+        ("receive", "notalink", "wallet_uri_invalid"),
+        ("receive", "openid-credential-offer://?nothing=here", "oid4vci_offer_invalid"),
+    ],
+)
+def test_without_a_terminal_a_link_that_is_none_is_told_first(
+    person: Citizen, command: str, uri: str, code: str
+) -> None:
+    """What is wrong with the link is said before consent is asked for (a person fixing a
+    pasted link is not told to pass -y)."""
+    result = person.run(command, uri, ok=False)
+    refused(result, code)
+
+
+def test_a_link_without_an_offer_says_so(person: Citizen) -> None:
+    result = person.run("receive", "openid-credential-offer://?nothing=here", "--yes", ok=False)
+    refused(result, "oid4vci_offer_invalid")
+    assert "no credential offer" in result.stderr
+
+
 def store_bytes(person: Citizen) -> bytes:
     return (person.root / "wallet" / "wallet.db").read_bytes()
 

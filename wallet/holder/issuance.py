@@ -39,6 +39,7 @@ from civicid.oid4vci import (
     ErrorResponse,
     JwtVcIssuerMetadata,
     NonceResponse,
+    OfferLink,
     TokenRequest,
     TokenResponse,
     TxCode,
@@ -138,16 +139,22 @@ def _raise_for(answer: Answer) -> None:
     raise body.to_error(answer.status)
 
 
+def offer_link(link: str) -> OfferLink:
+    """The offer link's parts, read without asking anyone (an offer by reference is not
+    fetched)."""
+    scheme = link.strip().split(":", 1)[0].lower()
+    if scheme not in OFFER_SCHEMES:
+        raise WALLET_URI_INVALID(f"{scheme or 'this'}: links are not credential offers")
+    return parse_offer_link(link)
+
+
 def parse_link(
     link: str, http: HttpClient, kept: Callable[[str], CredentialOffer | None] = lambda _: None
 ) -> tuple[CredentialOffer, str | None]:
     """An ``openid-credential-offer://`` link (or a wallet endpoint URL with the same query):
     by value, or by reference, as ``kept`` still holds it or else fetched from the issuer;
     with the offer's URI when by reference."""
-    scheme = link.strip().split(":", 1)[0].lower()
-    if scheme not in OFFER_SCHEMES:
-        raise WALLET_URI_INVALID(f"{scheme or 'this'}: links are not credential offers")
-    parsed = parse_offer_link(link)
+    parsed = offer_link(link)
     if parsed.offer is not None:
         return parsed.offer, None
     assert parsed.offer_uri is not None

@@ -25,6 +25,7 @@ from civicid.oid4vp import (
     AuthorizationResponse,
     KeyResolver,
     Receipt,
+    RequestLink,
     parse_link,
     verify_receipt,
     verify_request_object,
@@ -172,13 +173,19 @@ def refreshed(wallet: Holding, only: Iterable[str] | None = None) -> list[Creden
         return [c for c in wallet.credentials() if ids is None or c.id in ids]
 
 
+def request_link(link: str) -> RequestLink:
+    """The link's client_id and request_uri (§5.7), read without asking anyone: requests by
+    value are refused."""
+    if not link.strip().lower().startswith("openid4vp:"):
+        raise WALLET_URI_INVALID("not an openid4vp:// presentation request")
+    return parse_link(link)
+
+
 def prepare(wallet: Holding, link: str) -> Plan:
     """Steps before consent; nothing is sent to the desk but the request fetch."""
     now = wallet.clock()
-    # 1. The link (§5.7): client_id and request_uri only; requests by value are refused.
-    if not link.strip().lower().startswith("openid4vp:"):
-        raise WALLET_URI_INVALID("not an openid4vp:// presentation request")
-    parsed = parse_link(link)
+    # 1. The link (§5.7).
+    parsed = request_link(link)
     # 2a. Every card's status from the ledger first: a desk serves its request once, so
     #     when no card can be shown at all the request is left unfetched, for another wallet.
     everything = refreshed(wallet)
