@@ -105,6 +105,7 @@ def agree(question: str, yes: bool) -> None:
 def unlocked(data_dir: Path) -> Iterator[tuple[Wallet, str]]:
     """The wallet, opened with the passphrase it was opened with (for re-sealing)."""
     settings = WalletSettings.load(data_dir)
+    Wallet.require(settings)  # no wallet here is said before its passphrase is asked for
     secret = passphrase()
     wallet = Wallet.open(settings, secret)
     try:

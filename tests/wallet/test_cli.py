@@ -124,6 +124,18 @@ def test_a_link_without_an_offer_says_so(person: Citizen) -> None:
     assert "no credential offer" in result.stderr
 
 
+def test_no_wallet_is_said_before_a_passphrase_is_asked(tmp_path: Path) -> None:
+    """A data dir without a wallet: wallet_not_found at once, no passphrase asked (without a
+    terminal it was wallet_passphrase_missing)."""
+    result = CliRunner().invoke(
+        app,
+        ["wallet", "list", "--data-dir", str(tmp_path / "none")],
+        env={"CIVICID_WALLET_PASSPHRASE": ""},
+    )
+    refused(result, "wallet_not_found")
+    assert "passphrase" not in result.stderr.lower()
+
+
 def store_bytes(person: Citizen) -> bytes:
     return (person.root / "wallet" / "wallet.db").read_bytes()
 

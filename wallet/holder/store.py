@@ -146,9 +146,10 @@ class Store:
             raise
         return cls._assemble(path, key, document, lock)
 
-    @classmethod
-    def open(cls, path: Path, passphrase: str) -> Store:
-        """Open with ``passphrase``: a wrong one, or a damaged file, raises and changes nothing."""
+    @staticmethod
+    def require(path: Path) -> None:
+        """Why there is no wallet at ``path`` (never made, or lost), if there is none: said
+        before a passphrase is asked for it."""
         if not path.exists():
             if (path.parent / TRUST_FILE_NAME).exists():
                 # The wallet's view of the ledger is kept beside it from its first start:
@@ -159,6 +160,11 @@ class Store:
                     "restore BACKUP`"
                 )
             raise WALLET_NOT_FOUND(f"no wallet at {path}: `civicid wallet init` creates one")
+
+    @classmethod
+    def open(cls, path: Path, passphrase: str) -> Store:
+        """Open with ``passphrase``: a wrong one, or a damaged file, raises and changes nothing."""
+        cls.require(path)
         lock = _acquire(path)
         try:
             data = read_file(path)

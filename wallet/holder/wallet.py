@@ -113,6 +113,11 @@ class Wallet:
     def exists(settings: WalletSettings) -> bool:
         return Store.exists(settings.store_path)
 
+    @staticmethod
+    def require(settings: WalletSettings) -> None:
+        """Why there is no wallet here (never made, or lost), if there is none."""
+        Store.require(settings.store_path)
+
     @classmethod
     def create(cls, settings: WalletSettings, passphrase: str, **options: Any) -> Wallet:
         store = Store.create(settings.store_path, passphrase, kdf_of(settings))
