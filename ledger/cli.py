@@ -17,6 +17,7 @@ from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed,
 from civicid.db import parse_url, where
 from civicid.errors import Error
 from civicid.identity import Identity
+from civicid.keystore import KEY_NOT_FOUND
 from civicid.ledger_client import LedgerClient
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.names import names_service, parse_names
@@ -421,6 +422,20 @@ def identities(data_dir: DataDir, as_json: AsJson = False) -> None:
         )
 
 
+def ledger_key_here(data_dir: Path) -> str:
+    """The checkpoint key of the ledger kept in ``data_dir``; asking another ledger without
+    one is told to pass the key its operator publishes."""
+    try:
+        return Paths(data_dir).keys.text(CHECKPOINT_KEY, "vkey")
+    except Error as exc:
+        if not KEY_NOT_FOUND.matches(exc):
+            raise
+        raise KEY_NOT_FOUND(
+            f"no ledger checkpoint key in {data_dir}: pass --checkpoint-key, the key the "
+            "ledger's operator publishes"
+        ) from exc
+
+
 @app.command()
 @reflowed
 def resolve(
@@ -457,7 +472,7 @@ def resolve(
         if ledger_url is None:
             body = resolve_locally(data_dir, did, version_id, version_time)
         else:
-            vkey = checkpoint_key or Paths(data_dir).keys.text(CHECKPOINT_KEY, "vkey")
+            vkey = checkpoint_key or ledger_key_here(data_dir)
             client = LedgerClient(ledger_url, vkey, trust_file=data_dir / "client" / "checkpoint")
             try:
                 resolved = client.resolve(did, version_id=version_id, version_time=version_time)

@@ -71,6 +71,15 @@ def test_resolve_unknown_did_names_the_error(data: Path) -> None:
     assert code == 1 and "[did_method_not_supported]" in err
 
 
+def test_resolving_at_another_ledger_without_its_key_says_to_pass_it(tmp_path: Path) -> None:
+    code, _, err = civicid(
+        "ledger", "resolve", "did:civicid:" + "a" * 32, "--ledger", "http://127.0.0.1:9",
+        "--data-dir", str(tmp_path / "empty"),
+    )  # fmt: skip
+    assert code != 0 and "[key_not_found]" in err
+    assert "pass --checkpoint-key" in err
+
+
 def test_prove_verifies_inclusion_and_consistency(data: Path) -> None:
     civicid("ledger", "register", "desk", "--role", "service-desk", "--data-dir", str(data))
     code, out, _ = civicid(
