@@ -26,6 +26,19 @@ def made(tmp_path: Path) -> Path:
     return tmp_path / FILE
 
 
+def crashed_after_adding(tmp_path: Path) -> None:
+    """Another process adds request s1 and dies without closing: the request is in the -wal."""
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from issuer.rule_requests import RuleRequests, Waiting\n"
+        "r = RuleRequests(Path(sys.argv[1]))\n"
+        f"r.add(Waiting('s1', 'n1', 'rule', 1, {NOW}, {NOW + TTL}), keep={TTL})\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
+
+
 def refused(tmp_path: Path) -> Error:
     with pytest.raises(Error) as info:
         RuleRequests(tmp_path)
@@ -53,16 +66,7 @@ def test_an_empty_file_or_another_file_is_refused(tmp_path: Path, content: bytes
 
 def test_a_file_whose_write_ahead_log_was_lost_after_a_crash_is_refused(tmp_path: Path) -> None:
     made(tmp_path)
-    # Another process adds a request and dies without closing: the request is in the -wal.
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from issuer.rule_requests import RuleRequests, Waiting\n"
-        "r = RuleRequests(Path(sys.argv[1]))\n"
-        f"r.add(Waiting('s1', 'n1', 'rule', 1, {NOW}, {NOW + TTL}), keep={TTL})\n"
-        "os._exit(0)\n"
-    )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
+    crashed_after_adding(tmp_path)
     assert (tmp_path / f"{FILE}-wal").exists() and (tmp_path / f"{FILE}-shm").exists()
     os.unlink(tmp_path / f"{FILE}-wal")
     assert "write-ahead log" in refused(tmp_path).message
@@ -70,15 +74,7 @@ def test_a_file_whose_write_ahead_log_was_lost_after_a_crash_is_refused(tmp_path
 
 def test_a_file_left_whole_by_a_crash_opens_with_its_requests(tmp_path: Path) -> None:
     made(tmp_path)
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from issuer.rule_requests import RuleRequests, Waiting\n"
-        "r = RuleRequests(Path(sys.argv[1]))\n"
-        f"r.add(Waiting('s1', 'n1', 'rule', 1, {NOW}, {NOW + TTL}), keep={TTL})\n"
-        "os._exit(0)\n"
-    )
-    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True)
+    crashed_after_adding(tmp_path)
     requests = RuleRequests(tmp_path)
     assert requests.take("s1", NOW + 1, keep=TTL).nonce == "n1"
     requests.close()

@@ -70,7 +70,7 @@ def test_a_held_head_is_sent_before_a_close() -> None:
     assert wrapped.is_closing()  # the rest is the transport's
 
 
-def test_answers_over_loopback_are_whole(tmp_path: Any) -> None:
+def small_app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/x")
@@ -81,18 +81,25 @@ def test_answers_over_loopback_are_whole(tmp_path: Any) -> None:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    settings = ServiceSettings(data_dir=tmp_path)
-    with serving(app, 0, settings=settings) as url:
-        port = int(url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            for _ in range(3):  # keep-alive: each answer complete before the next request
-                sock.sendall(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
-                answer = b""
-                while not answer.endswith(b'{"a":"b"}'):
-                    chunk = sock.recv(4096)
-                    assert chunk, answer
-                    answer += chunk
-                assert answer.startswith(b"HTTP/1.1 200")
+    return app
+
+
+def ask(port: int, times: int) -> None:
+    """``times`` requests on one kept-alive connection, each answer whole before the next."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        for _ in range(times):
+            sock.sendall(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
+            answer = b""
+            while not answer.endswith(b'{"a":"b"}'):
+                chunk = sock.recv(4096)
+                assert chunk, answer
+                answer += chunk
+            assert answer.startswith(b"HTTP/1.1 200")
+
+
+def test_answers_over_loopback_are_whole(tmp_path: Any) -> None:
+    with serving(small_app(), 0, settings=ServiceSettings(data_dir=tmp_path)) as url:
+        ask(int(url.rsplit(":", 1)[1]), 3)
 
 
 def test_a_request_leaves_no_reference_cycle(tmp_path: Any) -> None:
@@ -100,34 +107,16 @@ def test_a_request_leaves_no_reference_cycle(tmp_path: Any) -> None:
     reference counting alone: with the collector off, 50 answered requests leave no cycles
     behind (each left ~9 objects for the collector, a young collection every ~1,100
     requests, 7-11 ms each in a ledger of 1M entries)."""
-    app = FastAPI()
-
-    @app.get("/x")
-    async def x() -> dict[str, str]:
-        return {"a": "b"}
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
 
     def cycles() -> int:
         return sum(type(o).__name__ == "RequestResponseCycle" for o in gc.get_objects())
 
-    settings = ServiceSettings(data_dir=tmp_path)
-    with serving(app, 0, settings=settings) as url:
-        port = int(url.rsplit(":", 1)[1])
+    with serving(small_app(), 0, settings=ServiceSettings(data_dir=tmp_path)) as url:
         gc.collect()
         gc.disable()
         try:
             before = cycles()
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-                for _ in range(50):
-                    sock.sendall(b"GET /x HTTP/1.1\r\nhost: x\r\n\r\n")
-                    answer = b""
-                    while not answer.endswith(b'{"a":"b"}'):
-                        chunk = sock.recv(4096)
-                        assert chunk, answer
-                        answer += chunk
+            ask(int(url.rsplit(":", 1)[1]), 50)
             left = cycles() - before
         finally:
             gc.enable()
