@@ -82,6 +82,13 @@ def print_offer(answer: wire.OfferCreated, show_qr: bool) -> str:
     if answer.tx_code:
         lines.append(f"transaction code (hand over separately): {answer.tx_code}")
     lines.append(f"expires {rfc3339(answer.offer.expires)}")
+    # What the citizen does with them: the loop closed where the clerk reads it.
+    code = " --tx-code CODE" if answer.tx_code else ""
+    lines.append(
+        "the citizen: scan the QR code or open the link with a wallet (civicid wallet: r, then"
+        f" paste the link; or `civicid wallet receive LINK{code}`)"
+        + (", then type the transaction code" if answer.tx_code else "")
+    )
     return "\n".join(lines)
 
 

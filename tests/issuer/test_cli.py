@@ -129,6 +129,9 @@ def test_offer_prints_qr_and_tx_code(env: Env, served: str) -> None:
     assert "▄" in out or "█" in out  # the QR code, drawn for the terminal
     assert "transaction code (hand over separately):" in out
     assert "openid-credential-offer://?credential_offer_uri=" in out
+    # What the citizen does with them, said where the clerk reads them.
+    assert "the citizen: scan the QR code or open the link with a wallet" in out
+    assert "civicid wallet receive LINK --tx-code CODE" in out
     assert env.issuer.offers.by_id  # made through the staff API
 
 
