@@ -35,6 +35,14 @@ def finished(screen: FirstRunScreen | UnlockScreen, result: object) -> None:
         screen.failed(result)
 
 
+def key_label(settings: WalletSettings) -> str:
+    """The key field's words: where a key is already in force without one typed (a ledger run
+    in this data dir, as ``civicid up`` sets up), the field may stay empty."""
+    if settings.key_source() == "key store":
+        return "Ledger checkpoint key (may stay empty: this data dir's ledger key is used)"
+    return "Ledger checkpoint key (its operator publishes it)"
+
+
 class FirstRunScreen(Screen[Wallet]):
     """Create a wallet (passphrase twice, the ledger it trusts), or restore a backup."""
 
@@ -61,7 +69,7 @@ class FirstRunScreen(Screen[Wallet]):
             yield Input(password=True, compact=True, id="again")
             yield Label("Ledger URL", classes="field-label")
             yield Input(self.settings.ledger_url, compact=True, id="ledger")
-            yield Label("Ledger checkpoint key (its operator publishes it)", classes="field-label")
+            yield Label(key_label(self.settings), classes="field-label", id="ledger-key-label")
             yield Input(self.settings.ledger_key or "", compact=True, id="ledger-key")
             with Horizontal(classes="buttons"):
                 yield Button("Create wallet", variant="primary", id="create")
