@@ -38,7 +38,7 @@ from benchmarks.issuer_floor import serve_floor
 from benchmarks.issuer_profile import breakdown, profiling, render_threads
 from benchmarks.issuer_profile import render as render_profile
 from benchmarks.loadgen import Connection, cpu_seconds
-from benchmarks.table import Row, render
+from benchmarks.table import Row, ratio, render
 from civicid import sdjwt
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
@@ -502,10 +502,10 @@ def http_rows(port: int, api_key: str, server_pid: int, opts: Options) -> list[R
         Row(
             PART,
             "issuances/s one server core sustains (1 / CPU per issuance)",
-            1 / cpu,
+            ratio(1, cpu),
             "/s",
             f">= {TARGET}",
-            1 / cpu >= TARGET,
+            ratio(1, cpu) >= TARGET,
         ),
     ]
     return rows
@@ -588,7 +588,7 @@ def server_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
     for name, cpu in used.items():
         rows.append(Row(PART, f"  {name}", cpu * 1000, "ms"))
         if name != served:
-            rows.append(Row(PART, f"    {served} / this", used[served] / cpu, "x"))
+            rows.append(Row(PART, f"    {served} / this", ratio(used[served], cpu), "x"))
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -13,6 +14,14 @@ class Row:
     unit: str
     target: str = ""
     met: bool | None = None
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, or NaN where the denominator read zero.
+
+    CPU read from /proc counts clock ticks (10 ms): a smoke run's few requests can read none.
+    """
+    return numerator / denominator if denominator else math.nan
 
 
 def render(rows: list[Row]) -> str:

@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sd_jwt.verifier import SDJWTVerifier
 
 from benchmarks.loadgen import Connection, cpu_seconds
-from benchmarks.table import Row, render
+from benchmarks.table import Row, ratio, render
 from civicid import sdjwt
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
@@ -574,7 +574,7 @@ def end_to_end(
             served.rate >= E2E_TARGET,
         ),
         Row(PART, "  desk process CPU per flow", served.cpu * 1000, "ms"),
-        Row(PART, "  flows/s per desk core (1 / its CPU per flow)", 1 / served.cpu, "/s"),
+        Row(PART, "  flows/s per desk core (1 / its CPU per flow)", ratio(1, served.cpu), "/s"),
         Row(
             PART,
             "  its cryptography alone (2 ES256 signs + 2 verifies)",
@@ -590,7 +590,7 @@ def end_to_end(
         ),
         Row(PART, f"  same run, {other.name}: flows/s", other.rate, "/s"),
         Row(PART, f"  same run, {other.name}: desk CPU per flow", other.cpu * 1000, "ms"),
-        Row(PART, "  desk CPU per flow: hardened / unguarded", served.cpu / other.cpu, "x"),
+        Row(PART, "  desk CPU per flow: hardened / unguarded", ratio(served.cpu, other.cpu), "x"),
     ]
 
 
