@@ -18,12 +18,13 @@ from civicid.encoding import b64_decode, b64_encode
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KEY_FILE_INVALID, KeyStore
+from ledger import snapshot as snapshots
 from ledger.errors import LEDGER_EXISTS
 from ledger.log import Ledger
 from ledger.pg_store import PgLogStore
 from ledger.sequencer import Reader, open_sequencer
 from ledger.startup import Progress
-from ledger.store import FILES, lost_log
+from ledger.store import FILES, lost_log, rolled_back
 
 DEFAULT_ORIGIN: Final = "civicid.example/ledger"
 CHECKPOINT_KEY: Final = "ledger-checkpoint"
@@ -144,4 +145,31 @@ def open_ledger(
         raise lost_log(paths.log, root)
     # The operator's key signs checkpoints of what this process sees, read-only or not.
     signer = load_signer(paths) if paths.keys.exists(CHECKPOINT_KEY) else None
-    return Ledger.open(paths.log, signer, readonly=readonly, clock=clock, progress=progress)
+    if signer is not None and _empty(paths.log / "log.dat"):
+        _check_log_not_lost(paths, signer)  # before the store makes its files match
+    ledger = Ledger.open(paths.log, signer, readonly=readonly, clock=clock, progress=progress)
+    if ledger.size == 0 and signer is not None:
+        try:  # a log that held no whole record (its first one torn) is as good as empty
+            _check_log_not_lost(paths, signer)
+        except BaseException:
+            ledger.close()
+            raise
+    return ledger
+
+
+def _empty(path: Path) -> bool:
+    try:
+        return path.stat().st_size == 0
+    except OSError:
+        return False  # the store names what is wrong with it
+
+
+def _check_log_not_lost(paths: Paths, signer: NoteSigner) -> None:
+    """An empty log beside a snapshot this ledger signed of more is a lost log, not a new
+    one: both copies of its last checkpoint gone too, the snapshot is the one witness left
+    (start-up holds a log to it only once a genesis names the key). Refused, the snapshot
+    kept: opening empty would let a second genesis fork what was acknowledged."""
+    snapshot = paths.log / snapshots.FILE
+    signed = snapshots.signed_size(snapshot, vkey=signer.vkey(), origin=signer.name)
+    if signed:
+        raise rolled_back(0, signed, snapshot.name)

@@ -122,12 +122,13 @@ def test_a_checkpoint_of_another_tree_of_the_same_size_is_refused(world: World) 
 
 
 @pytest.mark.parametrize("command", [["info"], ["serve", "--port", "0"]])
-def test_an_emptied_log_beside_its_snapshot_is_not_initialized(
+def test_an_emptied_log_beside_its_snapshot_is_a_lost_log(
     tmp_path: Path, command: list[str]
 ) -> None:
-    """The store's files emptied (as an init cut short leaves them) while a snapshot of its
-    genesis stays: no genesis names the key to read it by, so the log is a ledger not
-    initialized, said in one line, as without the snapshot."""
+    """The store's files emptied while a snapshot of its genesis stays: no genesis names
+    the key, but the ledger's own key in the key store reads the snapshot, which shows a
+    signed entry is gone. A lost log, said in one line with what to restore; never a ledger
+    not initialized, which `init` would then be asked to start again."""
     initialize(tmp_path)
     open_ledger(tmp_path).close()  # a snapshot of the genesis
     directory = Paths(tmp_path).log
@@ -136,10 +137,11 @@ def test_an_emptied_log_beside_its_snapshot_is_not_initialized(
         if path.suffix in (".dat", ".idx"):
             path.write_bytes(b"")
     code, out, err = civicid("ledger", *command, "--data-dir", str(tmp_path))
-    assert code == 1, out
+    assert code == 3, out
     assert "Traceback" not in out + err
     line = err.strip().splitlines()[-1]
-    assert line.startswith("error: ") and line.endswith("[ledger_not_initialized]")
+    assert line.startswith("error: ") and line.endswith("[store_truncated]")
+    assert "signed a checkpoint of 1 (state.snapshot)" in line and "restore log.dat" in line
 
 
 def test_a_replay_with_no_one_to_tell(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
