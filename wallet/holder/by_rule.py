@@ -161,12 +161,35 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     redirect = decision.get("redirect_uri")
     if not decision.get("issued") or not isinstance(redirect, str):
         return refused(version, decision)
-    # 5. The credential offer the agency answered with: received as any offer is.
+    # 5. The credential offer the agency answered with: checked as any offer is, then held
+    #    to the rule (the agency's own, of the type it issues) before its code is spent.
     try:
-        issued = issuance.accept(wallet, issuance.review(wallet, redirect), None)
+        reviewed = issuance.review(wallet, redirect)
     except Error as exc:
-        raise WALLET_PRESENTATION_FAILED(
-            f"the rule held, but the credential could not be received: {exc.message}",
-            reason=exc.code,
-        ) from exc
+        raise not_received(exc) from exc
+    check_offer(reviewed, version)
+    try:
+        issued = issuance.accept(wallet, reviewed, None)
+    except Error as exc:
+        raise not_received(exc) from exc
     return Applied(rule, version.version, tuple(issued))
+
+
+def not_received(exc: Error) -> Error:
+    return WALLET_PRESENTATION_FAILED(
+        f"the rule held, but the credential could not be received: {exc.message}",
+        reason=exc.code,
+    )
+
+
+def check_offer(reviewed: issuance.OfferReview, version: RuleVersion) -> None:
+    """The offer an agency answers its rule with is for what the rule issues, from the rule's
+    agency: the citizen asked for that and consented to nothing else (an offer of another
+    agency's, or of another type, would be received without a word otherwise)."""
+    other = sorted({o.vct for o in reviewed.offered} - {version.vct or ""})
+    if reviewed.issuer_did != version.issuer or other or not reviewed.offered:
+        raise WALLET_RULE_MISMATCH(
+            f"rule {version.name} v{version.version} issues {version.vct} from "
+            f"{version.issuer}; the agency answered with an offer of "
+            f"{', '.join(other) or 'it'} from {reviewed.issuer_did}: nothing was received"
+        )
