@@ -45,6 +45,12 @@ MAX_EMPTY_LINES: Final = 10
 EMPTY_LINE: Final = b"\r\n"
 
 
+def malformed() -> Error:
+    """A head a parser cannot read as HTTP/1.1 (its own refusal, or a byte or line end no head
+    may carry)."""
+    return REQUEST_INVALID("the request head is not HTTP/1.1")
+
+
 def version_refused(version: str) -> Error:
     return REQUEST_INVALID(f"HTTP/{version} is not served: HTTP/1.1 is (or HTTP/1.0)")
 
@@ -259,7 +265,7 @@ class StrictHeads(ReceiveBuffer):
             or b"\n\t" in head
             or len(head.translate(None, CONTROLS)) != end
         ):
-            self._refuse(REQUEST_INVALID("the request head is not HTTP/1.1"))
+            self._refuse(malformed())
         if TRANSFER_ENCODING.search(head):
             line = head.find(b"\r\n")  # the request line's end (a trailer section has none)
             if CONTENT_LENGTH.search(head) or head[line - 9 : line] == b" HTTP/1.0":
@@ -281,7 +287,7 @@ class StrictHeads(ReceiveBuffer):
 class StrictConnection(h11.Connection):
     """h11's server connection reading every head by these rules: its bytes in
     ``StrictHeads``, its request line here. ``refused`` is the error a head was refused
-    with, if it broke one of them (else h11 refused it, or nothing was refused)."""
+    with (one of these rules, or h11's own refusal as ours), if one was."""
 
     def __init__(self, max_bytes: int) -> None:
         super().__init__(h11.SERVER, max_incomplete_event_size=max_bytes)
@@ -295,7 +301,15 @@ class StrictConnection(h11.Connection):
 
     def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
         self._heads.awaiting_request = self.their_state is h11.IDLE
-        event = super().next_event()
+        try:
+            event = super().next_event()
+        except h11.RemoteProtocolError as exc:
+            if self.refused is None:  # h11's own refusal: told by its hint, not by its buffer
+                # 431: no head (nor chunk's framing) complete within the cap. Else malformed,
+                # however many bytes were pipelined behind it.
+                too_long = exc.error_status_hint == 431
+                self._refused = too_large(self._heads.max_bytes) if too_long else malformed()
+            raise
         if type(event) is h11.Request:
             version = event.http_version.decode("ascii")
             if version not in VERSIONS:

@@ -34,6 +34,7 @@ from civicid.shell.heads import (
     framing_refused,
     framing_too_large,
     line_refused,
+    malformed,
     target_refused,
     target_served,
     too_large,
@@ -103,14 +104,7 @@ class GuardedH11(Guards, H11Protocol):
     def send_400_response(self, msg: str) -> None:
         """A malformed head, or one over the byte cap (h11 or ``heads`` refuses both): our
         code in JSON."""
-        error = self.conn.refused
-        if error is None:
-            buffered = len(self.conn.trailing_data[0])
-            if buffered > self.max_header_bytes:
-                error = too_large(self.max_header_bytes)
-            else:
-                error = REQUEST_INVALID("the request head is not HTTP/1.1")
-        self.transport.write(refusal(error))
+        self.transport.write(refusal(self.conn.refused or malformed()))
         self.transport.close()
 
 
@@ -204,7 +198,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         """A malformed head (httptools refuses it, or ``_check_head``): our code in JSON."""
-        self._refuse(self._refused or REQUEST_INVALID("the request head is not HTTP/1.1"))
+        self._refuse(self._refused or malformed())
 
     def _check_head(self) -> None:
         """What httptools lets through and ``heads`` refuses (raised here, the parser stops

@@ -30,9 +30,11 @@ from tests.slow_clients import LIMITS, PATIENCE, Target, closed_by_server
 
 CAP = LIMITS["max_header_bytes"]
 GET = b"GET /health HTTP/1.1\r\nhost: x\r\n"
-# A head neither parser reads (a space in a field name), then pipelined bytes up to the cap:
-# the head is what is refused, not the bytes behind it.
-MALFORMED_THEN_A_CAP = GET + b"x a: 1\r\n\r\n" + b"b" * CAP
+# A head neither parser reads (a space in a field name), then pipelined bytes up to the cap,
+# and past it: the head is what is refused, not the bytes behind it, however many.
+MALFORMED = GET + b"x a: 1\r\n\r\n"
+MALFORMED_THEN_A_CAP = MALFORMED + b"b" * CAP
+MALFORMED_THEN_PAST_THE_CAP = MALFORMED + b"b" * (2 * CAP)
 NOT_HTTP_1_1 = {"error": "request_invalid", "error_description": "the request head is not HTTP/1.1"}
 
 
@@ -52,6 +54,7 @@ CASES = {
     "whole-head-over-the-cap": (GET + b"x-a: " + b"a" * CAP + b"\r\n\r\n", body(too_large(CAP))),
     "endless-head-over-the-cap": (GET + b"x-a: " + b"a" * CAP, body(too_large(CAP))),
     "malformed-then-a-cap": (MALFORMED_THEN_A_CAP, NOT_HTTP_1_1),
+    "malformed-then-past-the-cap": (MALFORMED_THEN_PAST_THE_CAP, NOT_HTTP_1_1),
 }
 
 
