@@ -219,6 +219,18 @@ class MerkleTree:
         self._check_range(0, index, size - 1, "leaf index")
         return self._path(0, index, size)
 
+    def subtree_path(self, index: int, height: int) -> list[bytes]:
+        """The first ``height`` hashes of leaf ``index``'s inclusion path (RFC 9162 §2.1.3.1):
+        its siblings inside the aligned subtree of ``2**height`` leaves that holds it, which
+        must be complete. They are stored hashes, read in one pass, and the same in the path
+        at every tree size that holds that subtree whole."""
+        self._check_range(0, index, self.size - 1, "leaf index")
+        self._check_range(0, height, MAX_PROOF_HASHES - 1, "subtree height")
+        if ((index >> height) + 1) << height > self.size:
+            raise PROOF_OUT_OF_RANGE(f"the subtree of leaf {index} of height {height} is not whole")
+        levels, at = self._levels, _hash_at
+        return [at(levels[level], ((index >> level) ^ 1) * HASH_SIZE)[0] for level in range(height)]
+
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """PROOF(old_size, D[0:new_size]) (RFC 9162 §2.1.4.1); empty when the sizes are equal."""
         self._check_range(1, new_size, self.size, "new tree size")

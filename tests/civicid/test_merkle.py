@@ -274,13 +274,31 @@ def test_truncate_then_regrow_matches_fresh_tree(n: int, data: st.DataObject) ->
         ("root", (-1,)),
         ("leaf_hash_at", (8,)),
         ("truncate", (9,)),
+        ("subtree_path", (0, 4)),  # the 16 leaves from 0 are not whole in a tree of 8
+        ("subtree_path", (6, 2)),  # ...nor in a tree of 7 (below), the 4 from 4
+        ("subtree_path", (8, 0)),  # beyond the tree
+        ("subtree_path", (-1, 1)),
+        ("subtree_path", (0, -1)),
     ],
 )
 def test_out_of_range_requests(call: str, args: tuple[int, ...]) -> None:
-    tree = MerkleTree.from_leaf_hashes(b"".join(LEAVES))
+    tree = MerkleTree.from_leaf_hashes(b"".join(LEAVES[: 7 if args == (6, 2) else 8]))
     with pytest.raises(InvalidInput) as exc:
         getattr(tree, call)(*args)
     assert exc.value.code == "proof_out_of_range"
+
+
+def test_a_leaf_path_inside_a_whole_subtree_is_the_start_of_its_path_at_every_size() -> None:
+    tree, _ = _tree(70)
+    for size in range(1, 71):
+        for index in range(size):
+            for height in range(8):
+                if ((index >> height) + 1) << height > tree.size:
+                    continue
+                lower = tree.subtree_path(index, height)
+                assert len(lower) == height
+                if ((index >> height) + 1) << height <= size:  # whole at this size too
+                    assert lower == tree.inclusion_proof(index, size)[:height], (index, size)
 
 
 def test_malformed_hashes_are_refused() -> None:

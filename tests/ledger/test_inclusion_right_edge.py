@@ -46,6 +46,68 @@ def test_proofs_near_a_million_in_any_order_are_the_trees_own() -> None:
         verify_inclusion(tree.leaf_hash_at(seq), seq, size, path, tree.root(size))
 
 
+@pytest.mark.parametrize("height", [0, 1, 2, 3, 5])
+def test_every_proof_of_small_trees_with_blocks_kept_is_the_trees_own(height: int) -> None:
+    tree = tree_of(130)
+    edge = RightEdge(tree, block_height=height)
+    picker = random.Random(height)  # noqa: S311  # seeded: a failure replays
+    for size in range(1, 131):
+        seqs = list(range(size))
+        for _ in range(2):  # the first keeps each whole block's upper path, then taken as kept
+            picker.shuffle(seqs)
+            for seq in seqs:
+                assert edge.proof(seq, size) == tree.inclusion_proof(seq, size), (seq, size)
+    assert edge._blocks  # kept, and used: the proofs above came from them
+
+
+def test_every_leaf_of_blocks_near_a_million_in_any_order_is_the_trees_own() -> None:
+    tree = tree_of(1 << 20)
+    edge = RightEdge(tree)
+    picker = random.Random(22)  # noqa: S311  # seeded: a failure replays
+    sizes = [998_001, (1 << 20) - 1, 1 << 20, (1 << 19) + 1, 1_000_000, 699_051]
+    block = 1 << inclusion.BLOCK_HEIGHT
+    asks = []
+    for size in sizes:  # the first, one in the middle, the last whole and the last part
+        for start in {0, size // 2 // block * block, size // block * block - block, size - 1}:
+            asks += [(seq, size) for seq in range(start, min(start + block, size))]
+    asks += [(picker.randrange(size // block) * block, size) for size in sizes for _ in range(50)]
+    picker.shuffle(asks)
+    for seq, size in asks + asks:
+        assert edge.proof(seq, size) == tree.inclusion_proof(seq, size), (seq, size)
+
+
+def test_a_kept_block_path_is_what_the_proof_holds_at_its_size_only() -> None:
+    """A wrong kept path would be served: the kept one is taken from the tree's proof, and
+    a block's path kept at one size is not used at another."""
+    tree = tree_of(2000)
+    edge = RightEdge(tree, block_height=4)
+    whole = edge.proof(17, 1000)  # block 1 (leaves 16-31) of a tree of 1000
+    assert edge._blocks == {(1000, 1): whole[4:]}
+    assert edge.proof(30, 1000) == tree.inclusion_proof(30, 1000)
+    edge._blocks[1000, 1] = [bytes(32)] * len(whole[4:])
+    assert edge.proof(30, 1000) != tree.inclusion_proof(30, 1000)  # the kept path is used
+    assert edge.proof(30, 1001) == tree.inclusion_proof(30, 1001)  # not at another size
+    assert edge.proof(30, 16 * 64) == tree.inclusion_proof(30, 16 * 64)
+    assert edge.proof(32, 1000) == tree.inclusion_proof(32, 1000)  # nor in another block
+
+
+def test_kept_block_paths_are_bounded_the_first_kept_let_go_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inclusion, "MAX_BLOCKS_KEPT", 5)
+    tree = tree_of(200)
+    edge = RightEdge(tree, block_height=3)
+    for block in range(8):
+        edge.proof(block * 8, 100)
+    assert list(edge._blocks) == [(100, block) for block in range(3, 8)]
+    edge.proof(0, 200)
+    assert list(edge._blocks) == [*((100, block) for block in range(4, 8)), (200, 0)]
+    for seq in range(200):
+        size = min(200, seq + 1 + seq % 7)  # sizes of every kind, whole blocks and not
+        assert edge.proof(seq, size) == tree.inclusion_proof(seq, size), (seq, size)
+    assert len(edge._blocks) == 5
+
+
 def test_every_consistency_proof_of_small_trees_is_the_trees_own() -> None:
     tree = tree_of(130)
     edge = RightEdge(tree)
@@ -78,7 +140,7 @@ def test_consistency_proofs_near_a_million_in_any_order_are_the_trees_own() -> N
 def test_a_kept_hash_is_what_the_proof_holds(monkeypatch: pytest.MonkeyPatch) -> None:
     """A wrong kept hash would be served: the kept one is taken from the tree's proof."""
     tree = tree_of(998)  # 0b1111100110: a ragged edge for every leaf before the last 2
-    edge = RightEdge(tree)
+    edge = RightEdge(tree, block_height=64)  # no block is whole: the kept edge alone
     whole = edge.proof(0, 998)
     assert edge._kept == {998: {9: whole[9]}}
     assert edge.proof(1, 998)[9] == whole[9] == tree.inclusion_proof(1, 998)[9]
