@@ -19,6 +19,7 @@ from civicid.shell.openapi import errors
 from civicid.tlog_policy import TlogPolicy
 from ledger.errors import LEDGER_NOT_INITIALIZED
 from ledger.routes.deps import LedgerDep
+from ledger.transparency.numbers import count
 from ledger.transparency.page import Transparency
 
 PAGE_FILE_NOT_FOUND = declare(
@@ -45,7 +46,9 @@ SECURITY_HEADERS: Final = {
 
 @functools.cache
 def templates() -> Jinja2Templates:
-    return Jinja2Templates(directory=str(HERE / "templates"))
+    found = Jinja2Templates(directory=str(HERE / "templates"))
+    found.env.filters["count"] = count  # every count on the page: {{ n|count }}
+    return found
 
 
 async def get_transparency(request: Request) -> Transparency:

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ledger.transparency.numbers import count
+
 WIDTH: Final = 640
 HEIGHT: Final = 220
 LEFT: Final = 56  # room for the y axis labels
@@ -103,14 +105,15 @@ def chart(
         return f"{x:.1f},{y:.1f}"
 
     ticks = tuple(
-        Tick(TOP + plot_h * (1 - fraction), str(round(top * fraction)))
+        Tick(TOP + plot_h * (1 - fraction), count(round(top * fraction)))
         for fraction in (0.0, 0.5, 1.0)
         if fraction == 0.0 or top * fraction == int(top * fraction)
     )
     first, last = samples[0][1], samples[-1][1]
     label = moment if end - start < 2 * 86400 else day
     changes = " and ".join(
-        f"{line.label.lower()} went from {first[line.key]} to {last[line.key]}" for line in lines
+        f"{line.label.lower()} went from {count(first[line.key])} to {count(last[line.key])}"
+        for line in lines
     )
     summary = f"From {label(start)} to {label(end)} UTC, {changes}."
     step = max(1, (len(samples) - 1) // (TABLE_ROWS - 1))

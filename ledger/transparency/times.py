@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from ledger.transparency.numbers import count
+
 
 def when(ts: int | None) -> str:
     """A time as a person reads it, in UTC."""
@@ -17,6 +19,6 @@ def age(seconds: int) -> str:
     seconds = max(seconds, 0)
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+            many = seconds // size
+            return f"{count(many)} {unit}{'s' if many != 1 else ''} ago"
     return f"{seconds} second{'s' if seconds != 1 else ''} ago"

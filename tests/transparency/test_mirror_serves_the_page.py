@@ -17,8 +17,8 @@ from tests.transparency.stories import BENEFITS_LIST, populate
 
 def facts(html: str) -> tuple[list[str], list[tuple[str, str]], str]:
     bodies = re.findall(r'<tr data-did="([^"]+)"', html)
-    counts = re.findall(r'data-count="(\w+)">(\d+)<', html)
-    size = re.findall(r'id="cp-size">(\d+)<', html)[0]
+    counts = re.findall(r'data-count="(\w+)">([\d,]+)<', html)  # grouped: "131,072"
+    size = re.findall(r'id="cp-size">([\d,]+)<', html)[0]
     return bodies, counts, size
 
 

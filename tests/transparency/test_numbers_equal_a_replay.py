@@ -78,8 +78,11 @@ def shown_counts(html: str) -> dict[str, tuple[int, int, int, int]]:
     counts = {}
     for block in html.split('<figure class="chart" data-agency="')[1:]:
         did = block.split('"', 1)[0]
-        values = dict(re.findall(r'data-count="(\w+)">(\d+)<', block.split("</figcaption>")[0]))
-        counts[did] = tuple(int(values[k]) for k in ("lists", "places", "revoked", "suspended"))
+        caption = block.split("</figcaption>")[0]
+        values = dict(re.findall(r'data-count="(\w+)">([\d,]+)<', caption))  # "131,072"
+        counts[did] = tuple(
+            int(values[k].replace(",", "")) for k in ("lists", "places", "revoked", "suspended")
+        )
     return counts  # type: ignore[return-value]
 
 

@@ -16,6 +16,11 @@
     return node;
   }
 
+  // A count as the page's own counts read: grouped in thousands ("131,072").
+  function count(n) {
+    return n.toLocaleString("en");
+  }
+
   function hex(bytes) {
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
@@ -199,7 +204,7 @@
       if (canVerify) {
         const signed = await checkSignature(note, facts.dataset.key);
         if (signed.ok) {
-          ok(`The checkpoint (${note.size} entries) is signed by the ledger's key, the one shown above: Ed25519 signature checked.`);
+          ok(`The checkpoint (${count(note.size)} entries) is signed by the ledger's key, the one shown above: Ed25519 signature checked.`);
         } else {
           passed = false;
           bad(`The checkpoint's signature is not valid: ${signed.why}.`);
@@ -225,7 +230,7 @@
       const path = proof.inclusion.map(fromB64);
       const root = await rootFromInclusion(seq, note.size, computed, path);
       if (root !== null && same(root, note.root)) {
-        ok(`That leaf is in the tree of ${note.size} entries whose root hash the checkpoint signs (inclusion proof of ${path.length} hashes, checked here).`);
+        ok(`That leaf is in the tree of ${count(note.size)} entries whose root hash the checkpoint signs (inclusion proof of ${path.length} hashes, checked here).`);
       } else {
         passed = false;
         bad(`The inclusion proof does not lead from this entry to the checkpoint's root hash: the entry or the proof is not what the ledger signed.`);
