@@ -1,8 +1,9 @@
 """A SQLite file found where a store should be: that store, or damaged, decided without writing.
 
 Only a missing file is a new store. An empty file (a crash as it was made, a full disk, a bad
-restore), one that is not SQLite's (another program's, one cut short), SQLite's header with
-nonsense after it, a database without the store's own table (another program's, one
+restore), one that is not SQLite's (another program's, one cut short in its header), one
+cut short after its first page (its header counting more pages than it holds), SQLite's
+header with nonsense after it, a database without the store's own table (another program's, one
 emptied by hand), and one whose write-ahead log was lost after a crash are each a store
 lost: opened to write, it would become a fresh store, or an older one, and forget what the
 old one held. Each store raises its own code with its own advice; the file is
@@ -28,6 +29,11 @@ SQLITE_HEADER: Final = b"SQLite format 3\x00"
 DAMAGE: Final = frozenset({sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT})
 # An extended result code keeps its primary code in its low byte (sqlite.org/rescode.html).
 PRIMARY_CODE: Final = 0xFF
+# The database header (sqlite.org/fileformat.html §1.3): its page size (offset 16, two bytes;
+# 1 stands for 65,536), file change counter (24), size in pages (28) and version-valid-for
+# number (92): the size is SQLite's own count of the file's pages when the last two agree.
+HEADER_BYTES: Final = 100
+PAGE_SIZES: Final = frozenset(2**n for n in range(9, 17))  # 512 to 65,536 bytes (§1.3.2)
 
 
 def why_not_committed(exc: sqlite3.Error) -> str:
@@ -52,6 +58,27 @@ def wal_lost(path: Path) -> bool:
     return not os.path.lexists(wal) and os.path.lexists(shm) and not os.path.lexists(wal)
 
 
+def cut_short(path: Path, header: bytes, size: int) -> str | None:
+    """Why the database at ``path`` (``header`` its first bytes, ``size`` its length) is cut
+    short, or None: its header counts more pages than the file holds. SQLite reads a page
+    past the end only when a query needs it, so such a file opens, and its store only fails
+    (or finds nothing) later, row by row. A write-ahead log holding frames may hold the
+    missing pages (a crash as they were copied back): the file is left to SQLite then."""
+    if len(header) < HEADER_BYTES or header[24:28] != header[92:96]:
+        return None  # too short for SQLite to count on its size, or a count left stale
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    if page_size not in PAGE_SIZES:
+        return None  # no header SQLite wrote: its own reading says what it is
+    counted = int.from_bytes(header[28:32], "big") * page_size
+    if size >= counted:
+        return None
+    with contextlib.suppress(FileNotFoundError):
+        if os.stat(f"{path}-wal").st_size > 0:
+            return None
+    return f"is cut short ({size} bytes of the {counted} its header counts)"
+
+
 def refuse_damaged(
     path: Path, table: str, *, store: str, advice: str, damaged: Code, failed: Code
 ) -> None:
@@ -68,18 +95,22 @@ def refuse_damaged(
         except Error as exc:
             raise damaged(f"{exc.message} and was left as it is: {advice}") from exc
         try:
-            header = os.read(fd, len(SQLITE_HEADER))
+            header = os.read(fd, HEADER_BYTES)
+            size = os.fstat(fd).st_size
         finally:
             os.close(fd)
         if not header:
             raise refused("is empty (0 bytes)")
-        if header != SQLITE_HEADER:
+        if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
             raise refused("is not a SQLite database")
         if wal_lost(path):
             raise refused(
                 f"was not closed (its {path.name}-shm is there) and its write-ahead log "
                 f"{path.name}-wal is missing: what was committed to that log is lost"
             )
+        short = cut_short(path, header, size)
+        if short is not None:
+            raise refused(short)
         with contextlib.closing(
             sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         ) as db:

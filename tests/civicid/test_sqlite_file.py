@@ -167,3 +167,63 @@ def test_a_store_that_cannot_be_opened_is_its_failed_code(tmp_path: Path) -> Non
         check(path)
     assert caught.value.code == FAILED.name
     assert caught.value.message.startswith(f"cannot read {path}: ")
+
+
+def pages(path: Path) -> bytes:
+    """A database of several pages (rows enough to need them), closed: no log beside it."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", ((str(i), "v" * 500) for i in range(40)))
+        db.commit()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("cut", [0.5, "one page"])
+def test_a_database_cut_short_is_damaged_though_its_first_page_reads(
+    tmp_path: Path, cut: float | str
+) -> None:
+    # Its first page (the schema) is whole: it opens, and its rows past the cut are gone.
+    path = tmp_path / "store.db"
+    content = pages(path)
+    kept = len(content) - 4096 if cut == "one page" else int(len(content) * float(cut))
+    path.write_bytes(content[:kept])
+    error = refused(path)
+    assert error.code == DAMAGED.name
+    assert error.message == (
+        f"{path} is cut short ({kept} bytes of the {len(content)} its header counts) and was"
+        f" left as it is: {ADVICE}"
+    )
+
+
+def test_a_database_cut_short_beside_a_log_holding_its_pages_is_the_store(
+    tmp_path: Path,
+) -> None:
+    # A crash as the log was copied back: the first page (its header counting every page)
+    # written, the pages after it not yet; the log still holds them all, and SQLite reads it.
+    path = tmp_path / "store.db"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA wal_autocheckpoint = 0")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", ((str(i), "v" * 500) for i in range(20)))
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = path.read_bytes()
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)", ((str(i), "w" * 500) for i in range(20, 40))
+        )
+        log = Path(f"{path}-wal").read_bytes()
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        after = path.read_bytes()
+    assert len(after) > len(before)
+    path.write_bytes(after[:4096] + before[4096:])
+    Path(f"{path}-wal").write_bytes(log)
+    check(path)
+    with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+        assert db.execute("SELECT count(*) FROM meta").fetchone() == (40,)
+
+
+def test_a_database_with_more_than_its_pages_is_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    content = pages(path)
+    path.write_bytes(content + bytes(4096))  # a page written past its count: SQLite's
+    check(path)
