@@ -56,6 +56,11 @@ UP_WITNESS_LOST = declare(
     StorageError,
     "a witness this set-up's ledger asks to cosign is gone from its data dir (its key lost)",
 )
+UP_WITNESS_POLICY_INVALID = declare(
+    "up_witness_policy_invalid",
+    StorageError,
+    "the witness policy this set-up wrote at its last start is damaged",
+)
 UP_DESK_STORE_MISSING = declare(
     "up_desk_store_missing", StorageError, "the desk's store is gone from a data dir it ran in"
 )
@@ -289,7 +294,17 @@ def _check_witnesses_named(root: Path) -> None:
                             not_regular=UP_WITNESS_LOST)  # fmt: skip
     except FileNotFoundError:
         return
-    for witness in TlogPolicy.parse(text).witnesses:
+    try:
+        policy = TlogPolicy.parse(text)
+    except Error as exc:
+        # Rewritten at every start from the witnesses' own keys: once it is moved aside, the
+        # next start writes it again (and, without it, cannot tell a lost witness).
+        raise UP_WITNESS_POLICY_INVALID(
+            f"the ledger's witness policy {path} is damaged ({exc.message} [{exc.code}]): "
+            f"restore it from a backup, or remove it to have it written again from the "
+            f"witnesses in {root / WITNESS_DIR}"
+        ) from exc
+    for witness in policy.witnesses:
         if witness.name not in WITNESS_NAMES:
             continue  # not one this set-up makes
         home = root / WITNESS_DIR / witness.name

@@ -77,3 +77,39 @@ def test_every_witness_found_starts(tmp_path: Path) -> None:
     keys = [load_key(home).vkey() for home in homes]
     assert stack.ensure_witnesses(tmp_path, ledger) == homes  # type: ignore[arg-type]
     assert [load_key(home).vkey() for home in homes] == keys
+
+
+@pytest.mark.parametrize("damage", ["a flipped byte", "cut short", "not UTF-8"])
+def test_a_damaged_policy_is_refused_naming_it(tmp_path: Path, damage: str) -> None:
+    # It was one line with no file named ("line 3: vkey key id does not match its name and
+    # key"): the operator could not tell which of the data dir's files said so.
+    ledger, _, policy = set_up(tmp_path)
+    text = bytearray(policy.read_bytes())
+    if damage == "a flipped byte":
+        at = text.index(b"witness w2 ") + len(b"witness w2 witness-2.civicid.example+") + 12
+        text[at] ^= 0x01
+    elif damage == "cut short":
+        del text[len(text) // 2 :]
+    else:
+        text[-5:-4] = b"\xff"
+    policy.write_bytes(bytes(text))
+    before = listing(tmp_path)
+    with pytest.raises(Error) as caught:
+        stack.ensure_witnesses(tmp_path, ledger)  # type: ignore[arg-type]
+    assert caught.value.code == "up_witness_policy_invalid"
+    assert caught.value.message.startswith(f"the ledger's witness policy {policy} is damaged (")
+    assert f"remove it to have it written again from the witnesses in {tmp_path}" in (
+        caught.value.message
+    )
+    assert listing(tmp_path) == before
+
+
+def test_a_damaged_policy_removed_is_written_again_naming_the_same_witnesses(
+    tmp_path: Path,
+) -> None:
+    ledger, homes, policy = set_up(tmp_path)
+    keys = [load_key(home).vkey() for home in homes]
+    policy.write_bytes(policy.read_bytes()[:40])
+    policy.unlink()  # as the refusal says
+    assert stack.ensure_witnesses(tmp_path, ledger) == homes  # type: ignore[arg-type]
+    assert [load_key(home).vkey() for home in homes] == keys
