@@ -33,6 +33,11 @@ KINDS: Final = ("same_size", "inconsistent")
 # past this many pieces the witness still refuses and logs, but stops filling its disk.
 MAX_EVIDENCE: Final = 1000
 EVIDENCE_ID_HEX: Final = 16
+# ``GET /evidence`` answers a page of pieces, oldest first: each piece may be as large as
+# MAX_EVIDENCE_BYTES (~320 KB), so all MAX_EVIDENCE of them at once could be ~320 MB. A page
+# of at most MAX_EVIDENCE_PAGE is ~6.4 MB at worst; a forgery is typically a few KB a piece.
+EVIDENCE_PAGE: Final = 10
+MAX_EVIDENCE_PAGE: Final = 20
 # Two notes as the witness keeps them (each at most civicid.checkpoint.MAX_NOTE_BYTES), a proof
 # of at most 63 hashes, and the JSON around them: a larger file is not one it wrote.
 MAX_EVIDENCE_BYTES: Final = 2 * MAX_NOTE_BYTES + 64 * 1024
@@ -135,6 +140,15 @@ class EvidenceStore:
         if found is None:
             raise WITNESS_EVIDENCE_NOT_FOUND(f"no evidence {evidence_id!r}")
         return found
+
+    def page(self, after: int = 0, limit: int = EVIDENCE_PAGE) -> tuple[list[Evidence], int | None]:
+        """The pieces after the first ``after`` (oldest first), at most ``limit`` of them, and
+        the ``after`` of the next page (None when no more follow). Pieces are only ever added,
+        each later than those before it (a clock set back may place one earlier: a reader
+        walking the pages then finds it in ``witness status``, which lists every id)."""
+        pieces = list(self)
+        page = pieces[after : after + limit]
+        return page, (after + limit if after + limit < len(pieces) else None)
 
     def __iter__(self) -> Iterator[Evidence]:
         return iter(sorted(self.pieces.values(), key=lambda e: (e.detected, e.id)))

@@ -49,4 +49,8 @@ class EvidenceView(Camel):
 
 
 class EvidenceList(Camel):
+    """A page of the evidence, oldest first; ``next`` (when more follow) is the ``after``
+    that asks for the next page."""
+
     evidence: list[EvidenceView]
+    next: int | None = optional()

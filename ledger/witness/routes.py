@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -14,7 +14,7 @@ from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.wire import constraints
 from ledger.witness.errors import WITNESS_REQUEST_TOO_LARGE
-from ledger.witness.evidence import EVIDENCE_ID_HEX
+from ledger.witness.evidence import EVIDENCE_ID_HEX, EVIDENCE_PAGE, MAX_EVIDENCE_PAGE
 from ledger.witness.models import EvidenceList, EvidenceView, WitnessHealth, WitnessStatus
 from ledger.witness.request import MAX_REQUEST_BYTES
 from ledger.witness.witness import Witness
@@ -99,11 +99,25 @@ async def status(witness: WitnessDep) -> Response:
 @router.get(
     "/evidence",
     tags=["witness"],
-    summary="Every pair of conflicting checkpoints a log signed, as the signed notes",
+    summary="The pairs of conflicting checkpoints a log signed, as the signed notes, oldest"
+    " first, a page at a time",
+    description=f"{EVIDENCE_PAGE} pieces a page (`limit` up to {MAX_EVIDENCE_PAGE}: a piece"
+    " holds two signed notes, up to ~320 KB); `next`, when more follow, is the `after` of the"
+    " next page. `GET /status` lists every piece's id; `GET /evidence/{id}` answers one.",
     response_model=EvidenceList,
+    responses=errors(400),
 )
-async def evidence(witness: WitnessDep) -> Response:
-    listed = EvidenceList(evidence=[e.to_view() for e in witness.evidence])
+async def evidence(
+    witness: WitnessDep,
+    after: Annotated[
+        int, Query(ge=0, description="Only the pieces after this many (the last page's `next`).")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_EVIDENCE_PAGE, description="At most this many pieces.")
+    ] = EVIDENCE_PAGE,
+) -> Response:
+    page, following = witness.evidence.page(after, limit)
+    listed = EvidenceList(evidence=[e.to_view() for e in page], next=following)
     return Response(listed.to_bytes(), media_type="application/json")
 
 
