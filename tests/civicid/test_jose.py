@@ -132,3 +132,42 @@ def test_a_parsed_jws_keeps_its_text_and_reads_its_payload_with_the_callers_code
     with pytest.raises(Error) as info:
         parsed.payload_json(code=JWK_INVALID)
     assert info.value.code == "jwk_invalid"
+
+
+# OpenID4VP 1.0 (errata 1 draft) B.3.4.2: a verifier's P-256 key and its RFC 7638 thumbprint,
+# given there as hex bytes (its "use", "alg" and "kid" are outside what a thumbprint covers).
+OID4VP_HANDOVER_KEY = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "DxiH5Q4Yx3UrukE2lWCErq8N8bqC9CHLLrAwLz5BmE0",
+    "y": "XtLM4-3h5o3HUH0MHVJV0kyq0iBlrBwlh8qEDMZ4-Pc",
+    "kid": "1",
+}
+OID4VP_HANDOVER_THUMBPRINT = "4283ec927ae0f208daaa2d026a814f2b22dca52cf85ffa8f3f8626c6bd669047"
+# RFC 8037 A.3: the Ed25519 key of A.2 and its thumbprint.
+RFC8037_KEY = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+RFC8037_THUMBPRINT = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+@pytest.mark.parametrize(
+    "jwk, thumbprint",
+    [
+        (OID4VP_HANDOVER_KEY, b64url_encode(bytes.fromhex(OID4VP_HANDOVER_THUMBPRINT))),
+        (RFC8037_KEY, RFC8037_THUMBPRINT),
+    ],
+    ids=["openid4vp P-256", "rfc8037 Ed25519"],
+)
+def test_a_keys_thumbprint_is_the_specs(jwk: dict[str, str], thumbprint: str) -> None:
+    """RFC 7638 thumbprints of published keys, as their specifications give them."""
+    assert PublicKey.from_jwk(jwk).thumbprint() == thumbprint
+
+
+@pytest.mark.parametrize("alg", ["ES256", "ES384", "Ed25519"])
+def test_a_keys_thumbprint_is_jwcryptos(alg: str) -> None:
+    """Fresh keys of every kind we sign with: the thumbprint is the one jwcrypto computes."""
+    for _ in range(20):
+        public = PrivateKey.generate(alg).public
+        expected = public.jwcrypto_key.thumbprint()
+        assert PublicKey.from_jwk({**public.to_jwk(), "kid": "k", "use": "sig"}).thumbprint() == (
+            expected
+        )
