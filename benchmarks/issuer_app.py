@@ -29,6 +29,7 @@ from civicid.jose import PrivateKey
 from civicid.oid4vci import PRE_AUTHORIZED_GRANT, build_proof_jwt
 
 WARM: Final = 2  # issuances per wallet before the first round, outside it
+BATCH: Final = 4  # copies per issuance, each bound to its own fresh holder key
 STORE_THREAD: Final = "issuer-store"
 JSON_TYPE: Final = (b"content-type", b"application/json")
 FORM_TYPE: Final = (b"content-type", b"application/x-www-form-urlencoded")
@@ -66,7 +67,6 @@ class Wallets:
     ) -> None:
         self.app, self.api_key, self.claims, self.aud = app, api_key, claims, aud
         self.config, self.clients = config, clients
-        self.keys = [[PrivateKey.generate() for _ in range(4)] for _ in range(clients)]
         self.signer = ThreadPoolExecutor(2, thread_name_prefix="wallet-proofs")
 
     async def call(
@@ -118,9 +118,14 @@ class Wallets:
         access = json.loads(answer)["access_token"]
         status, answer = await self.call("POST", "/nonce")
         nonce, now = json.loads(answer)["c_nonce"], int(time.time())
+        # Fresh holder keys for every issuance, as a wallet draws them (the issuer reads and
+        # checks each anew), made with their proofs in the pool, outside the timed threads.
         proofs = await asyncio.get_running_loop().run_in_executor(
             self.signer,
-            lambda: [build_proof_jwt(k, aud=self.aud, nonce=nonce, iat=now) for k in self.keys[n]],
+            lambda: [
+                build_proof_jwt(PrivateKey.generate(), aud=self.aud, nonce=nonce, iat=now)
+                for _ in range(BATCH)
+            ],
         )
         request = {"credential_configuration_id": self.config, "proofs": {"jwt": proofs}}
         token = (b"authorization", f"Bearer {access}".encode())
