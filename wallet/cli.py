@@ -31,7 +31,7 @@ from wallet.holder.by_rule import Applied
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview, offer_link
-from wallet.holder.presentation import Outcome, Plan, request_link
+from wallet.holder.presentation import Outcome, Plan, refusal, request_link
 from wallet.holder.wallet import Wallet
 from wallet.settings import PASSPHRASE_ENV, WalletSettings, check_ledger_key
 
@@ -451,6 +451,8 @@ def history_line(entry: Presentation, labels: dict[str, str]) -> str:
     shared = ", ".join(words.claim(name, labels) for name in entry.disclosed) or "nothing"
     if entry.decision is not None:
         outcome = words.decision(entry.decision)
+        why = refusal(entry.receipt_claims)
+        outcome += f" ({why})" if why else ""
     else:
         outcome = f"no receipt ({entry.error or 'unknown'})"
     return (
@@ -608,9 +610,11 @@ def outcome_text(outcome: Outcome, plan: Plan) -> str:
     cards = [o.credential for q in plan.queries for o in q.options]
     labels = next((c.labels for c in cards if c.id == outcome.entry.credential_id), {})
     sent = ", ".join(words.claim(name, labels) for name in outcome.entry.disclosed)
+    why = refusal(outcome.receipt)
     return (
         f"sent {inert(sent) or 'nothing but the card type'}\n"
         f"decision: {inert(decision)} (the desk's signed receipt is kept in your history)"
+        + (f"\nwhy: {inert(why)}" if why else "")
     )
 
 

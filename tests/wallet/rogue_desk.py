@@ -41,6 +41,7 @@ class DeskBehaviour:
     no_receipt: bool = False
     answer: dict[str, Any] | None = None  # the direct_post answer, instead of its own
     told_decision: str | None = None  # the decision its answer tells beside the receipt
+    failed_step: str | None = None  # a receipt that says not eligible, naming this step
     purpose: str = "Confirm who you are before opening a file"  # signed in the request
     received: list[dict[str, Any]] = field(default_factory=list)  # what arrived, verified
 
@@ -145,7 +146,10 @@ class RogueDesk:
                 return JSONResponse(behaviour.answer)
             if behaviour.no_receipt:
                 return JSONResponse({"decision": "eligible"})
-            receipt = receipt_for(request, tuple(received), eligible=True, now=now)
+            refused = behaviour.failed_step
+            receipt = receipt_for(
+                request, tuple(received), eligible=refused is None, now=now, failed_step=refused
+            )
             signer = behaviour.receipt_signer or self.world.desk
             if behaviour.receipt_signer is None:
                 token = build_receipt(receipt, signer.key, self.world.desk.kid)

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, Final
 from civicid import sdjwt
 from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
 from civicid.did import split_key_id
-from civicid.errors import Error
+from civicid.eligibility.decision import DEFAULT_PLAIN, plain
+from civicid.errors import CODE_PATTERN, Error
 from civicid.jose import PublicKey
 from civicid.names import endorsed_names
 from civicid.oid4vp import (
+    NOT_ELIGIBLE,
     SD_JWT_VC_FORMATS,
     AuthorizationRequest,
     AuthorizationResponse,
@@ -59,6 +61,8 @@ REQUEST_MEDIA: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
 # DID documents list every key under authentication; a desk signs its requests with one.
 DESK_KEY_RELATIONSHIP: Final = "authentication"
 FORMAT: Final = next(iter(SD_JWT_VC_FORMATS))
+# The longest failing step's code a receipt's words name (codes are short snake_case).
+MAX_STEP_CHARS: Final = 64
 # A card in one of these states is never shown to a desk: the desk would refuse it, and the
 # citizen should hear why from the wallet, not "no credential answers".
 BLOCKED: Final = {
@@ -132,6 +136,19 @@ class Outcome:
     entry: Presentation
     receipt: Receipt | None
     sent: dict[str, list[str]] = field(default_factory=dict)  # query id -> claim names
+
+
+def refusal(receipt: Receipt | None) -> str:
+    """Why a desk's signed receipt says not eligible, as the desk's own page words its
+    failing step, with the step's code: empty for an eligible one, or one that names no
+    step. The step is the desk's text: worded only from a code this wallet declares, and
+    shown as a code only when it is one."""
+    if receipt is None or receipt.decision != NOT_ELIGIBLE or not receipt.failed_step:
+        return ""
+    step = receipt.failed_step
+    if len(step) > MAX_STEP_CHARS or not CODE_PATTERN.fullmatch(step):
+        return DEFAULT_PLAIN
+    return f"{plain(step)} [{step}]"
 
 
 def desk_key(trust: Trust, now: int) -> KeyResolver:

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Label, Static
 
 from civicid.errors import Error
 from wallet.holder.history import Presentation
+from wallet.holder.presentation import refusal
 from wallet.holder.wallet import Wallet
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import cell, facts
@@ -105,6 +106,9 @@ class HistoryScreen(Screen[None]):
             received = list(receipt.claim_names)
             decision = decision_words(receipt.decision)
             rows.append(("Receipt", f"signed by the desk and checked: {decision}"))
+            why = refusal(receipt)
+            if why:
+                rows.append(("", f"why: {why}"))
             rows.append(("", f"it says it received {self.words(entry, received) or 'nothing'}"))
         else:
             error = f" ({entry.error})" if entry.error else ""

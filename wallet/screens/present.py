@@ -24,7 +24,7 @@ from textual.widgets import (
 )
 
 from civicid.errors import Error
-from wallet.holder.presentation import REQUIRED, Option, Outcome, Plan, QueryPlan
+from wallet.holder.presentation import REQUIRED, Option, Outcome, Plan, QueryPlan, refusal
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow
@@ -271,6 +271,9 @@ class PresentScreen(Screen[None]):
             plain((mark + decision_words(decision), "bold")),
             plain("Shared: ", words(outcome.entry.disclosed) or "nothing"),
         ]
+        why = refusal(outcome.receipt)
+        if why:
+            rows.append(plain("Why: ", why))
         if outcome.entry.withheld:
             rows.append(plain("Kept back: ", words(outcome.entry.withheld)))
         rows.append(plain("The desk's signed receipt is in your history (h). Escape: back."))
