@@ -177,7 +177,8 @@ def blocked(credentials: Iterable[Credential], now: int, note: str) -> Error:
     reasons = [(c, BLOCKED[c.status(now)]) for c in credentials if c.status(now) in BLOCKED]
     assert reasons
     named = "; ".join(f"your {c.title} ({c.id}) {why}" for c, (_, why) in reasons)
-    return reasons[0][1][0](f"{named}: it cannot be shown; {note}")
+    which = "it cannot be shown" if len(reasons) == 1 else "none of them can be shown"
+    return reasons[0][1][0](f"{named}: {which}; {note}")
 
 
 def refreshed(wallet: Holding, only: Iterable[str] | None = None) -> list[Credential]:

@@ -12,7 +12,7 @@ from textual.widgets import Label, Static
 
 from wallet.holder.credentials import Credential
 from wallet.holder.wallet import Wallet
-from wallet.widgets.card import StatusBadge
+from wallet.widgets.card import WHAT_NOW, StatusBadge
 from wallet.widgets.claims import ClaimRows
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.inert import facts, plain
@@ -45,6 +45,9 @@ class DetailsScreen(Screen[None]):
             rows.append(("Copies", f"{copies}, each with its own key · id {credential.id}"))
             if credential.checked_at:
                 rows.append(("Checked", f"{when(credential.checked_at)} on the ledger"))
+            status = credential.status(now)
+            if status in WHAT_NOW:
+                rows.append(("Status", WHAT_NOW[status]))
             yield Static(facts(rows, key_width=8), classes="facts")
             yield ClaimRows(credential)
         yield KeysFooter()

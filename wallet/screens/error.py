@@ -30,6 +30,9 @@ from wallet.errors import (
     WALLET_BACKUP_PASSPHRASE_WRONG,
     WALLET_CLAIM_NOT_ALLOWED,
     WALLET_CNF_MISMATCH,
+    WALLET_CREDENTIAL_EXPIRED,
+    WALLET_CREDENTIAL_REVOKED,
+    WALLET_CREDENTIAL_SUSPENDED,
     WALLET_ENDPOINT_UNBOUND,
     WALLET_IN_USE,
     WALLET_ISSUER_UNBOUND,
@@ -78,6 +81,12 @@ ADVICE: Final[dict[Code, str]] = {
     OID4VP_REQUEST_SIGNATURE_INVALID: "The request is not signed by the desk it names. "
     "Do not send anything; tell the desk staff.",
     WALLET_NO_MATCH: "You hold no credential that answers this request.",
+    WALLET_CREDENTIAL_REVOKED: "Every desk refuses a revoked card: ask the agency that issued "
+    "it for a new one.",
+    WALLET_CREDENTIAL_SUSPENDED: "Desks refuse a suspended card until the agency lifts the "
+    "suspension: ask the agency why.",
+    WALLET_CREDENTIAL_EXPIRED: "Desks refuse an expired card: ask the agency that issued it "
+    "for a new one.",
     WALLET_CLAIM_NOT_ALLOWED: "The desk asks for something its accreditation does not cover. "
     "Leave it out, or ask the desk why it needs it.",
     WALLET_TX_CODE_REQUIRED: "Type the code the agency sent you (by letter, SMS or e-mail).",

@@ -32,6 +32,17 @@ BADGE_STYLES: Final = {
     "unknown": "bold #ffffff on #585858",
 }
 CARD_WIDTH: Final = 72
+# What a card no desk accepts means for its holder, and what to do: said on its details
+# and when it would answer a desk.
+WHAT_NOW: Final = {
+    "revoked": "Revoked by the agency that issued it: every desk refuses it. Ask the agency "
+    "for a new one.",
+    "suspended": "Suspended by the agency that issued it: desks refuse it until the agency "
+    "lifts the suspension. Ask the agency why.",
+    "expired": "Expired: desks refuse it. Ask the agency that issued it for a new one.",
+    "unknown": "Not checked on the ledger yet (or the ledger could not be reached): u on "
+    "your cards checks it again.",
+}
 
 
 def copies_words(unused: int, copies: int) -> str:
