@@ -68,6 +68,7 @@ from wallet.holder.intake import (
     to_record,
     verify_copy,
 )
+from wallet.holder.links import OFFER, wrong_link
 
 if TYPE_CHECKING:
     from civicid.trust import Trust
@@ -144,7 +145,7 @@ def offer_link(link: str) -> OfferLink:
     fetched)."""
     scheme = link.strip().split(":", 1)[0].lower()
     if scheme not in OFFER_SCHEMES:
-        raise WALLET_URI_INVALID(f"{scheme or 'this'}: links are not credential offers")
+        raise wrong_link(link, OFFER)
     return parse_offer_link(link)
 
 

@@ -45,12 +45,12 @@ from wallet.errors import (
     WALLET_NO_MATCH,
     WALLET_OMIT_UNKNOWN,
     WALLET_PRESENTATION_FAILED,
-    WALLET_URI_INVALID,
 )
 from wallet.holder import status
 from wallet.holder.credentials import EXPIRED, REVOKED, SUSPENDED, Credential, new_id
 from wallet.holder.history import Presentation
 from wallet.holder.intake import display_name_in
+from wallet.holder.links import REQUEST, wrong_link
 
 if TYPE_CHECKING:
     from wallet.holder.holding import Holding
@@ -194,8 +194,8 @@ def refreshed(wallet: Holding, only: Iterable[str] | None = None) -> list[Creden
 def request_link(link: str) -> RequestLink:
     """The link's client_id and request_uri (§5.7), read without asking anyone: requests by
     value are refused."""
-    if not link.strip().lower().startswith("openid4vp:"):
-        raise WALLET_URI_INVALID("not an openid4vp:// presentation request")
+    if not link.strip().lower().startswith(f"{REQUEST}:"):
+        raise wrong_link(link, REQUEST)
     return parse_link(link)
 
 
