@@ -169,6 +169,10 @@ FORGET_WITNESSES: Final = "civicid wallet|verifier|issuer forget-witnesses"
 TRUSTED_RECORD_SUFFIX: Final = ".trusted"
 MAX_TRUSTED_RECORD_BYTES: Final = 32  # a tree size in decimal: 20 digits at most
 FORGET_CHECKPOINT: Final = "civicid wallet|verifier|issuer forget-checkpoint"
+# The same, for the other clients that keep a trust file and its record.
+FORGET_UP_CHECKPOINT: Final = "civicid up --forget-checkpoint"
+FORGET_MIRROR_CHECKPOINT: Final = "civicid ledger forget-mirror-checkpoint"
+FORGET_PIN_CHECKPOINT: Final = "civicid wallet|verifier federate forget-checkpoint NAME"
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -214,7 +218,9 @@ def ledger_urls(text: str) -> list[str]:
 def forget_checkpoint_hint(trust_file: Path) -> str:
     """How to forget the checkpoint kept in ``trust_file``, for each kind of client."""
     return (
-        f"{FORGET_CHECKPOINT} for a part's own ledger; for another client, remove {trust_file}"
+        f"{FORGET_CHECKPOINT} for a part's own ledger, {FORGET_UP_CHECKPOINT} for up's own,"
+        f" {FORGET_MIRROR_CHECKPOINT} for a ledger mirror or monitor, {FORGET_PIN_CHECKPOINT}"
+        f" for a pinned foreign ledger; for another client, remove {trust_file}"
         f" and {trusted_record_file(trust_file)}"
     )
 
@@ -468,7 +474,8 @@ class LedgerClient:
         policy: CheckpointPolicy | None = None,
         remember: bool = False,
     ) -> None:
-        """With ``remember`` (a part's own client: wallet, desk, issuer, ``up``), record
+        """With ``remember`` (a client with a command to forget its checkpoint: the wallet,
+        desk and issuer, ``up``, a ledger mirror or monitor, a pinned foreign ledger's), record
         beside ``trust_file`` that a checkpoint was trusted (``trusted_record_file``); any
         client refuses to start with ``trust_file_lost`` once that record is there and the
         trust file is gone."""

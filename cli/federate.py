@@ -1,6 +1,7 @@
 """``civicid verifier federate …`` and ``civicid wallet federate …``: pin another CivicID
-ledger by its trust policy, list the pins, remove one. A desk accepts from a pinned ledger
-the types (and issuers) its pin names; a wallet checks its foreign credentials there."""
+ledger by its trust policy, list the pins, remove one, forget the checkpoint trusted from one.
+A desk accepts from a pinned ledger the types (and issuers) its pin names; a wallet checks its
+foreign credentials there."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.did import DID
 from civicid.errors import Error, NotFound
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import LedgerClient, forget_checkpoint_command
 from civicid.trust import Trust
 from civicid.trust.federation import check_governance
 from civicid.trust.pins import (
@@ -121,6 +122,24 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
             pins = Pins(where(data_dir))
             pins.remove(name)  # with its trust file and kept witness policy
             emit(as_json, {"removed": name}, f"removed {name}")
+
+    @app.command(name="forget-checkpoint")
+    @reflowed
+    def forget_checkpoint(
+        name: Annotated[str, typer.Argument(help="The pinned ledger's name.")],
+        data_dir: DataDir,
+        as_json: AsJson = False,
+    ) -> None:
+        """Forget the checkpoint trusted from a pinned ledger, to trust its next on first use.
+
+        Without it, a pinned ledger's client that trusted a checkpoint and lost the file that
+        keeps it (<name>.checkpoint) refuses to start (trust_file_lost): a lost file is not a
+        first run, and would let that ledger, rolled back or forked, pass. Restore the file
+        from a backup if there is one. The pin stays as it is."""
+        with reporting(as_json):
+            pins = Pins(where(data_dir))
+            pins.pinned(name)
+            emit(as_json, *forget_checkpoint_command(pins.trust_file(name)))
 
     return app
 

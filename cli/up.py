@@ -22,14 +22,16 @@ from typing import Annotated, Any, Final
 
 import typer
 
-from civicid.console import AsJson, DatabaseUrl, DataDir, reporting
+from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reporting
 from civicid.errors import Conflict, StorageError, declare
 from civicid.files import open_regular
+from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
 from cli import demo_federation, stack
 from wallet.settings import WalletSettings
 
 LOCK_FILE: Final = "up.lock"
+TRUST_FILE: Final = "checkpoint"  # up's own client's, in stack/ (cli/stack.py)
 CLAIMS: Final = Path(__file__).resolve().parent.parent / "examples/types/national-id.claims.json"
 UP_RUNNING = declare("up_already_running", Conflict, "civicid up already runs on this data dir")
 UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the data directory")
@@ -76,9 +78,22 @@ def up(
             "--federation", help="Also a second country's ledger and desk, pinning this ledger."
         ),
     ] = False,
+    forget_checkpoint: Annotated[
+        bool,
+        typer.Option(
+            "--forget-checkpoint",
+            help="Forget the ledger checkpoint up's own client trusted (stack/checkpoint), to"
+            " trust the ledger's next on first use, and exit: a lost one is refused"
+            " (trust_file_lost). The desk's and issuer's: their forget-checkpoint.",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Run 3 witnesses, ledger, issuer and verifier on loopback until Ctrl-C (set up once)."""
+    if forget_checkpoint:
+        with reporting(as_json):
+            emit(as_json, *forget_own_checkpoint(data_dir))
+        return
     with reporting(as_json):
         witnesses = tuple(witness_port + i if witness_port else 0 for i in range(3))
         ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
@@ -106,6 +121,16 @@ def up(
                 wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
+
+
+def forget_own_checkpoint(root: Path) -> tuple[dict[str, Any], str]:
+    """``up --forget-checkpoint``: forget the checkpoint up's own client trusted and its
+    record, under up's lock (a running up would keep its checkpoint again at once)."""
+    trust_file = root / stack.STATE_DIR / TRUST_FILE
+    if not (root / stack.STATE_DIR).is_dir():  # nothing kept here: no lock to make either
+        return forget_checkpoint_command(trust_file)
+    with only_one(root):
+        return forget_checkpoint_command(trust_file)
 
 
 def point_the_wallet(data_dir: Path, services: stack.Running) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from civicid.console import AsJson, DataDir, emit, reflowed, reporting, stderr
+from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import DEFAULT_HOST
 from ledger.mirror_app import MIRROR_PORT, MirrorSettings, create_mirror_app
 from ledger.setup import CHECKPOINT_KEY, Paths
@@ -100,5 +101,19 @@ def mirror(
             client.close()
 
 
+def forget_mirror_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the ledger checkpoint this data dir's mirror and monitor trusted, to trust the
+    ledger's next on first use (the copy is still held to the checkpoint its store proved).
+
+    Without it, a mirror or monitor that trusted a checkpoint and lost the file that keeps it
+    (mirror/trusted-checkpoint) refuses to start (trust_file_lost): a lost file is not a first
+    run. Restore the file from a backup if there is one. The ledger's own store is untouched."""
+    from ledger.monitor import TRUST_FILE
+
+    with reporting(as_json):
+        emit(as_json, *forget_checkpoint_command(data_dir / MIRROR_DIR / TRUST_FILE))
+
+
 def add_commands(app: typer.Typer) -> None:
     app.command("mirror")(reflowed(mirror))
+    app.command("forget-mirror-checkpoint")(reflowed(forget_mirror_checkpoint))

@@ -89,14 +89,17 @@ def client_for(
 ) -> LedgerClient:
     """A client of the ledger at ``url``, or of its tiles (a directory or a URL prefix):
     either way every answer is verified against the pinned key ``vkey``, and every
-    checkpoint held to ``policy`` (witnesses, quorum, maximum age)."""
+    checkpoint held to ``policy`` (witnesses, quorum, maximum age). It records beside
+    ``trust_file`` that it trusted one (``remember``): a mirror or monitor that lost its trust
+    file is refused (``trust_file_lost``) until the file is restored or forgotten (``ledger
+    forget-mirror-checkpoint``), as the parts' own clients are."""
     if tiles is not None:
         transport = TileTransport(open_source(tiles), verifier=NoteVerifier(vkey))
         return LedgerClient(TILES_URL, vkey, trust_file=trust_file, transport=transport,
-                            policy=policy)  # fmt: skip
+                            policy=policy, remember=True)  # fmt: skip
     if url is None:
         raise MONITOR_SOURCE_MISSING("give the ledger's URL, or --from-tiles DIR|URL")
-    return LedgerClient(url, vkey, trust_file=trust_file, policy=policy)
+    return LedgerClient(url, vkey, trust_file=trust_file, policy=policy, remember=True)
 
 
 def monitor(

@@ -17,7 +17,7 @@ from civicid.dcql import claim_name_or_repr
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
-from civicid.ledger_client import LedgerClient, check_kept_policy
+from civicid.ledger_client import LedgerClient, check_kept_policy, check_trust_file
 from civicid.names import endorsed_names
 from civicid.oid4vp import (
     ELIGIBLE,
@@ -192,6 +192,7 @@ class Verifier:
         if offline:
             policy = settings.checkpoint_policy()
             check_kept_policy(settings.trust_file, policy)  # a lost policy is lost offline too
+            check_trust_file(settings.trust_file)  # and so is a lost trust file
             snapshot = Snapshot.load(settings.snapshot_path)
             trust = snapshot.trust(vkey, clock, policy)
         else:

@@ -251,6 +251,7 @@ def sync(
         transport=recorder,
         clock=clock,
         policy=checkpoint_policy,
+        remember=True,  # the desk's own trust file: recorded as its online client does
     )
     now = clock()
     trust = Trust(client, clock=clock)

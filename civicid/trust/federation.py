@@ -107,7 +107,7 @@ class Federation:
     ) -> Federation:
         """A ``Trust`` per pin, its client holding the pinned key and policy (and remembering
         its last checkpoint in ``trust_dir`` where ``Pins.trust_file`` says, rollback refused
-        as locally)."""
+        as locally, and a trust file lost refused as locally: ``trust_file_lost``)."""
         check_pins(local, pins)  # before any client is made
         foreign = []
         for pin in pins:
@@ -119,6 +119,7 @@ class Federation:
                 transport=transport,
                 policy=pin.policy,
                 clock=clock,
+                remember=True,  # a lost trust file refused until forgotten (federate)
             )
             foreign.append((pin, Trust(ledger, clock=clock)))
         return cls(local, foreign, clock=clock)

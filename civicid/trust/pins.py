@@ -27,7 +27,7 @@ from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
 from civicid.files import fsync_directory, read_bounded
 from civicid.keystore import write_private
-from civicid.ledger_client import kept_policy_file, ledger_urls
+from civicid.ledger_client import forget_checkpoint, kept_policy_file, ledger_urls
 from civicid.tlog_policy import read_policy_file
 
 FEDERATION_INVALID = declare(
@@ -238,23 +238,28 @@ class Pins:
         """Unpin ``name``: the index first (it is trusted no more), then its policy, its
         trust file and the witness policy kept beside it, durably. Left behind, the kept
         policy would refuse the name pinned again without witnesses (``witness_policy_lost``)."""
-        if all(entry.get("name") != name for entry in self._entries()):
-            raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
+        self.pinned(name)
         self._save(self.load(but=name))  # the one removed is not read: it may be broken
         self.forget_checkpoint(name)
         (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
         fsync_directory(self.directory)
 
     def forget_checkpoint(self, name: str) -> None:
-        """Forget what pin ``name``'s client accepted (its trust file and the witness policy
-        kept beside it), durably: for a name unpinned, or pinned again under another key.
-        Left behind, the old ledger's checkpoint would be refused under the new key at every
-        start (``trust_file_invalid``), and its witness policy would refuse a pin without
-        witnesses (``witness_policy_lost``)."""
+        """Forget what pin ``name``'s client accepted (its trust file, the record that it
+        trusted one, and the witness policy kept beside it), durably: for a name unpinned, or
+        pinned again under another key. Left behind, the old ledger's checkpoint would be
+        refused under the new key at every start (``trust_file_invalid``), its record would
+        refuse the new one's first (``trust_file_lost``), and its witness policy would refuse
+        a pin without witnesses (``witness_policy_lost``)."""
         trust_file = self.trust_file(name)
         kept_policy_file(trust_file).unlink(missing_ok=True)
-        trust_file.unlink(missing_ok=True)
+        forget_checkpoint(trust_file)  # the trust file, then its record
         fsync_directory(self.directory)
+
+    def pinned(self, name: str) -> None:
+        """``federation_unknown`` unless ``name`` is pinned (its entry is not read further)."""
+        if all(entry.get("name") != name for entry in self._entries()):
+            raise FEDERATION_UNKNOWN(f"no foreign ledger named {name!r}")
 
     def _save(self, pins: Iterable[PinnedLedger]) -> None:
         body = json.dumps({"ledgers": [p.to_json() for p in pins]}).encode()
