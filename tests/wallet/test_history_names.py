@@ -56,3 +56,24 @@ async def test_the_desk_by_its_name_then_its_did(
             assert lines[at].removeprefix("Desk").strip() == first
             below = lines[at + 1].strip()
             assert (below == second) if second else below.startswith("Purpose")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("size", "desk"),
+    [((80, 24), "Cadur town ha…"), ((120, 30), "Cadur town hall desk")],
+)
+async def test_a_wider_terminal_shows_more_of_the_desks_name(
+    tmp_path: Path, size: tuple[int, int], desk: str
+) -> None:
+    """At 80 columns the desk's name is cut to fit; a wider terminal shows it whole (it
+    was cut at any width, the rest of the line left empty)."""
+    with Wallet.create(fast_settings(tmp_path / "data"), PASSPHRASE, clock=lambda: NOW) as wallet:
+        wallet.record(shown("Cadur town hall desk"))
+        app = WalletApp(wallet.settings, wallet=wallet)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("h")
+            await pilot.pause()
+            assert isinstance(app.screen, HistoryScreen)
+            [row] = [line for line in painted(app)[1] if "Eligible" in line]
+            assert f" {desk} " in row, row

@@ -20,13 +20,25 @@ from wallet.widgets.inert import cell, facts
 from wallet.widgets.words import claim_words, decision_words, when
 
 # Columns fit 80 terminal columns: the claims shared are cut here, and read whole below.
+# A wider terminal gives the desk's name room first (up to a name's usual length), then the
+# claims shared.
 SHARED_WIDTH: Final = 26
 DESK_WIDTH: Final = 14
+NARROW: Final = 80
+DESK_WIDTH_MAX: Final = 40
 DID_PREFIX: Final = "did:civicid:"
 
 
 def short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def widths(columns: int) -> tuple[int, int]:
+    """How much of the desk's name and of the claims shared a row shows on a terminal
+    ``columns`` wide."""
+    spare = max(0, columns - NARROW)
+    desk = min(DESK_WIDTH + spare, DESK_WIDTH_MAX)
+    return desk, SHARED_WIDTH + spare - (desk - DESK_WIDTH)
 
 
 def desk_name(entry: Presentation) -> str:
@@ -65,11 +77,12 @@ class HistoryScreen(Screen[None]):
             self.labels = {}  # the history is still worth showing with claim names
         table = self.query_one(DataTable)
         table.add_columns("When", "Desk", "Shared", "Decision")
+        desk_width, shared_width = widths(self.app.size.width)
         for index, entry in enumerate(self.entries):
             table.add_row(
                 cell(when(entry.at)),
-                cell(short(desk_name(entry), DESK_WIDTH)),
-                cell(short(self.words(entry, entry.disclosed) or "nothing", SHARED_WIDTH)),
+                cell(short(desk_name(entry), desk_width)),
+                cell(short(self.words(entry, entry.disclosed) or "nothing", shared_width)),
                 cell(decision_words(entry.decision) if entry.decision else "No receipt"),
                 key=str(index),
             )
