@@ -7,20 +7,17 @@ answers one piece."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
 from civicid.checkpoint import MAX_NOTE_BYTES
-from cli.harness import serving
-from ledger.witness.app import create_app
 from ledger.witness.evidence import EVIDENCE_PAGE, MAX_EVIDENCE_PAGE, Evidence
 from ledger.witness.models import EvidenceList, EvidenceView, WitnessStatus
-from ledger.witness.settings import WitnessSettings
 from ledger.witness.witness import Witness
-from tests.witness.logs import NOW, ORIGIN, open_test_witness
+from tests.witness.logs import NOW, ORIGIN
+from tests.witness.test_http import served
+
+__all__ = ["served"]  # the fixture this module's ``evidence`` builds on
 
 pytestmark = pytest.mark.xdist_group("loopback")
 
@@ -36,23 +33,16 @@ def piece(number: int) -> Evidence:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[httpx.Client, Witness]]:
-    witness = open_test_witness(tmp_path)
+def evidence(served: tuple[httpx.Client, Witness]) -> tuple[httpx.Client, Witness]:
+    """The witness over loopback (tests/witness/test_http.py), holding PIECES pieces."""
+    _, witness = served
     for number in range(PIECES):
         assert witness.evidence.add(piece(number))
-    settings = WitnessSettings(data_dir=tmp_path, port=0)
-    try:
-        with (
-            serving(create_app(settings, witness=witness), 0, settings=settings) as url,
-            httpx.Client(base_url=url, timeout=30) as client,
-        ):
-            yield client, witness
-    finally:
-        witness.close()
+    return served
 
 
-def test_the_first_page_is_bounded(served: tuple[httpx.Client, Witness]) -> None:
-    client, _ = served
+def test_the_first_page_is_bounded(evidence: tuple[httpx.Client, Witness]) -> None:
+    client, _ = evidence
     answer = client.get("/evidence")
     assert answer.status_code == 200
     page = EvidenceList.from_json(answer.content)
@@ -62,9 +52,9 @@ def test_the_first_page_is_bounded(served: tuple[httpx.Client, Witness]) -> None
 
 
 def test_the_pages_walk_every_piece_once_oldest_first(
-    served: tuple[httpx.Client, Witness],
+    evidence: tuple[httpx.Client, Witness],
 ) -> None:
-    client, witness = served
+    client, witness = evidence
     seen: list[str] = []
     after: int | None = 0
     while after is not None:
@@ -85,8 +75,8 @@ def test_the_pages_walk_every_piece_once_oldest_first(
 
 @pytest.mark.parametrize("params", [{"limit": MAX_EVIDENCE_PAGE + 1}, {"limit": 0}, {"after": -1}])
 def test_out_of_range_pages_are_refused(
-    served: tuple[httpx.Client, Witness], params: dict[str, int]
+    evidence: tuple[httpx.Client, Witness], params: dict[str, int]
 ) -> None:
-    answer = served[0].get("/evidence", params=params)
+    answer = evidence[0].get("/evidence", params=params)
     assert answer.status_code == 400
     assert answer.json()["error"] == "request_invalid"
