@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI
 
+from civicid import jose
 from civicid.jose import PrivateKey
 from civicid.oid4vci import PRE_AUTHORIZED_GRANT, build_proof_jwt
 
@@ -56,6 +57,17 @@ def thread_seconds(name: str) -> float:
             fields = stat.rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return 0.0
+
+
+def fresh_proofs(aud: str, nonce: str, now: int) -> list[str]:
+    """A batch's proofs, each with a fresh holder key, as a wallet draws them. Made in this
+    process, each key was read into the process's cache of parsed keys (``civicid.jose``),
+    which a wallet's own process would not share with the issuer's: each is forgotten there,
+    so that the issuer reads and checks every key anew, as it does when served."""
+    keys = [PrivateKey.generate() for _ in range(BATCH)]
+    for key in keys:
+        jose._KEY_CACHE.pop(frozenset(key.public.to_jwk().items()), None)
+    return [build_proof_jwt(key, aud=aud, nonce=nonce, iat=now) for key in keys]
 
 
 class Wallets:
@@ -118,14 +130,8 @@ class Wallets:
         access = json.loads(answer)["access_token"]
         status, answer = await self.call("POST", "/nonce")
         nonce, now = json.loads(answer)["c_nonce"], int(time.time())
-        # Fresh holder keys for every issuance, as a wallet draws them (the issuer reads and
-        # checks each anew), made with their proofs in the pool, outside the timed threads.
         proofs = await asyncio.get_running_loop().run_in_executor(
-            self.signer,
-            lambda: [
-                build_proof_jwt(PrivateKey.generate(), aud=self.aud, nonce=nonce, iat=now)
-                for _ in range(BATCH)
-            ],
+            self.signer, lambda: fresh_proofs(self.aud, nonce, now)
         )
         request = {"credential_configuration_id": self.config, "proofs": {"jwt": proofs}}
         token = (b"authorization", f"Bearer {access}".encode())
