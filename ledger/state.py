@@ -172,9 +172,14 @@ class DidRecord:
         self.versions.append(version)
 
     def visible(self, size: int) -> list[DidVersion]:
-        """The versions whose transactions are in the first ``size`` entries of the log."""
-        seqs = [v.seq for v in self.versions]
-        return self.versions[: bisect.bisect_left(seqs, size)]
+        """The versions whose transactions are in the first ``size`` entries of the log: a
+        copy taken at once (a writer may add one meanwhile), and all of it when its last is
+        in, as nearly every one is (a DID updated after the checkpoint served is the rare
+        one whose versions are searched)."""
+        versions = self.versions[:]
+        if versions and versions[-1].seq < size:
+            return versions
+        return versions[: bisect.bisect_left([v.seq for v in versions], size)]
 
     def select(
         self, size: int, *, version_id: str | None = None, version_time: int | None = None

@@ -198,7 +198,10 @@ def answer_anew(resolver: Resolver, view: View, did: str, query: bytes, accepts:
         return error_result(RESOLUTION_OPTIONS_INVALID(f"option {twice!r} given more than once"))
     chosen = options(query)
     version_id, version_time = chosen.get("versionId"), chosen.get("versionTime")
-    if any(v is not None and len(v) > MAX_OPTION_CHARS for v in (version_id, version_time)):
+    # Each tested in turn, not by ``any`` over a generator (a frame made per first answer).
+    if (version_id is not None and len(version_id) > MAX_OPTION_CHARS) or (
+        version_time is not None and len(version_time) > MAX_OPTION_CHARS
+    ):
         return error_result(RESOLUTION_OPTIONS_INVALID("option value too long"))
     result = resolver.resolve(
         did,

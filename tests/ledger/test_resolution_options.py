@@ -30,3 +30,20 @@ def test_repeated_names_the_first_option_named_again() -> None:
     assert resolution_routes.repeated(b"versionId=1&withProof=true") is None
     assert resolution_routes.repeated(b"withProof=true&versionId=&withProof=") == "withProof"
     assert resolution_routes.repeated(b"a=1&b=2&b=3&a=4") == "b"
+
+
+def test_an_option_longer_than_allowed_is_refused_whichever_it_is(world: World) -> None:
+    did = world.register().did
+    longest = resolution_routes.MAX_OPTION_CHARS
+    app = create_app(LedgerSettings(data_dir=world.root), ledger=world.ledger)
+    with TestClient(app) as http:
+        for name, value in [("versionId", "1"), ("versionTime", "2030-01-01T00:00:00Z")]:
+            too_long = http.get(f"/1.0/identifiers/{did}", params={name: value.ljust(longest + 1)})
+            metadata = too_long.json()["didResolutionMetadata"]
+            assert too_long.status_code == 400, name
+            assert metadata["error"]["code"] == "resolution_options_invalid", metadata
+            assert metadata["error"]["title"] == "option value too long", metadata
+            # At the bound it is read (and found to name no version, or not to be a time).
+            at_bound = http.get(f"/1.0/identifiers/{did}", params={name: value.ljust(longest)})
+            metadata = at_bound.json()["didResolutionMetadata"]
+            assert metadata["error"]["title"] != "option value too long", metadata
