@@ -53,6 +53,9 @@ GAP: Final = 0.25
 # Seconds between two looks at what a followed ledger serves: a checkpoint cosigned after it
 # was signed reaches the tiles within this.
 POLL: Final = 1.0
+# Seconds before tiles that could not be written (a full disk, a directory made read-only)
+# are tried again: the disk freed, they follow the ledger again within this, unrestarted.
+RETRY: Final = 5.0
 
 TILE_WRITE_FAILED = declare(
     "tile_write_failed", StorageError, "the log's tiles could not be written"
@@ -207,7 +210,13 @@ class TileWriter:
             except Error as exc:
                 self.failed = exc  # kept for status and tests; the ledger goes on without tiles
                 log.error("tiles stopped at %d entries: %s [%s]", self.size, exc, exc.code)
-                return
+                if not TILE_WRITE_FAILED.matches(exc) or self._stopping:
+                    return  # tiles that are not this log's are never tried again
+                self._retry_later(wanted)
+                continue
+            if self.failed is not None:
+                log.warning("tiles written again, up to %d entries", self.published)
+                self.failed = None
             if self._stopping:
                 if last_look:
                     return  # what was asked for, and what the source served at stop, is written
@@ -215,6 +224,16 @@ class TileWriter:
                 continue
             with self._cv:  # checkpoints signed meanwhile are written together, next
                 self._cv.wait_for(lambda: self._stopping, timeout=GAP)
+
+    def _retry_later(self, wanted: tuple[int, str]) -> None:
+        """After a write the disk refused: wait ``RETRY`` seconds (or a stop), then write
+        ``wanted`` (or what was asked since) from what the tiles on disk hold, checked as at
+        a start: what this attempt kept in memory is left, part of it never written."""
+        self.published = 0  # the next write resumes from the tiles' own checkpoint
+        with self._cv:
+            if self._wanted is None or wanted[0] > self._wanted[0]:
+                self._wanted = wanted
+            self._cv.wait_for(lambda: self._stopping, timeout=RETRY)
 
     def _look(self) -> None:
         """Ask the source what to serve (under ``_cv``)."""

@@ -125,6 +125,36 @@ def test_tiles_that_cannot_be_written_never_stop_the_ledger(world: World, tmp_pa
     assert world.ledger.size == 3 and writer.published == 0
 
 
+def test_tiles_the_disk_refused_are_written_once_it_takes_them_again(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They stopped for good: after a full disk was freed the ledger went on, its tiles (and
+    # every mirror or monitor reading them) behind until a restart, its health "degraded".
+    import time
+
+    from ledger import tiles as tiles_module
+
+    monkeypatch.setattr(tiles_module, "RETRY", 0.05)
+    blocked = tmp_path / "tiles"
+    blocked.write_text("a file where the directory should be (as a full disk refuses)")
+    writer = follow(world.ledger, blocked)
+    grow(world, 2)
+    deadline = time.monotonic() + 10
+    while writer.failed is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert writer.failed is not None and writer.failed.code == "tile_write_failed"
+    blocked.unlink()  # the disk takes writes again
+    grow(world, 1)
+    deadline = time.monotonic() + 10
+    while writer.published != world.ledger.size and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert writer.published == world.ledger.size and writer.failed is None
+    assert (blocked / "checkpoint").read_text() == world.ledger.checkpoint
+    writer.stop()
+    report = monitor(tiles_client(world, str(blocked), tmp_path / "m"), tmp_path / "m")
+    assert report.audit.checkpoint_verified and report.audit.size == world.ledger.size
+
+
 def test_health_says_when_the_tiles_stopped(world: World) -> None:
     import time
 
