@@ -19,6 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
@@ -30,7 +31,7 @@ from civicid.identity import Identity
 from civicid.keystore import KeyStore, write_private
 from civicid.ledger_client import LedgerClient, trusted_record_file
 from civicid.names import names_service
-from civicid.status_uri import status_service
+from civicid.status_uri import base_urls, normalize_uri, status_service
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
 from cli.harness import serving
@@ -60,6 +61,11 @@ UP_WITNESS_POLICY_INVALID = declare(
     "up_witness_policy_invalid",
     StorageError,
     "the witness policy this set-up wrote at its last start is damaged",
+)
+UP_ISSUER_PORT_CHANGED = declare(
+    "up_issuer_port_changed",
+    InvalidInput,
+    "the issuer's address is not the one its agency's DID names (set at the first run)",
 )
 UP_DESK_STORE_MISSING = declare(
     "up_desk_store_missing", StorageError, "the desk's store is gone from a data dir it ran in"
@@ -379,6 +385,23 @@ def ensure_identity(
     return who, int(receipt["seq"])
 
 
+def check_issuer_address(agency: Identity, public: str) -> None:
+    """The issuer is served where the agency's DID names it. Its first document (registered
+    at the data dir's first run) names the issuer's address for good, and wallets take
+    offers from there only (``wallet_issuer_unbound``): served on another port, every offer
+    it made would be refused, and ``civicid issuer offer`` would ask the first port."""
+    bases = base_urls(agency.document)
+    where = normalize_uri(public)
+    if any((where if where.endswith("/") else where + "/").startswith(b) for b in bases):
+        return
+    ports = sorted({str(urlsplit(b).port) for b in bases if urlsplit(b).port is not None})
+    raise UP_ISSUER_PORT_CHANGED(
+        f"the agency's DID names {', '.join(bases) or 'no address'} for its issuer (set at"
+        f" this data dir's first run, for good: wallets take offers from there only), not"
+        f" {public}: run up with --issuer-port {' or '.join(ports) or '(its first port)'}"
+    )
+
+
 def check_not_lost(keys: KeyStore, name: str, set_up_by: Path) -> None:
     """Identity ``name`` is missing from ``keys`` although the part set up with it
     (``set_up_by``) exists: its key file was lost. A new identity would be another DID, under
@@ -625,6 +648,7 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         issuer_public = f"http://127.0.0.1:{ports.issuer}"
         agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public,
                                     set_up_by=root / "issuer.toml")  # fmt: skip
+        check_issuer_address(agency, issuer_public)
         desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk",
                                   set_up_by=root / "verifier.toml")  # fmt: skip
         trust = Trust(client)  # every question below is the kernel's, as the parts ask it

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,8 +32,11 @@ CIVICID = str(Path(sys.executable).parent / "civicid")
 ENV = {**os.environ, "NO_COLOR": "1"}
 
 
-def ports() -> list[str]:
-    return ["--ledger-port", str(free_port()), "--issuer-port", str(free_port()),
+def ports(issuer_url: str | None = None) -> list[str]:
+    """Free ports; the issuer's that of ``issuer_url`` (a run before on the same data dir: its
+    agency's DID names that address for good)."""
+    issuer = free_port() if issuer_url is None else urlsplit(issuer_url).port
+    return ["--ledger-port", str(free_port()), "--issuer-port", str(issuer),
             "--verifier-port", str(free_port()), "--witness-port", "0"]  # fmt: skip
 
 
@@ -96,7 +100,7 @@ def test_up_serves_every_part_once_per_data_dir_and_stops_on_ctrl_c(tmp_path: Pa
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     # The next run finds everything set up and starts again on the same identities.
-    with up(data, *ports()) as (_, again):
+    with up(data, *ports(info["issuer"]["url"])) as (_, again):
         assert again["issuer"]["did"] == info["issuer"]["did"]
         assert again["verifier"]["did"] == info["verifier"]["did"]
 

@@ -17,9 +17,12 @@ from cli import stack
 from cli.harness import free_port
 from cli.main import app
 
+ISSUERS: dict[Path, int] = {}  # the issuer's port of each data dir: its agency's DID names it
+
 
 def up_once(root: Path) -> None:
-    with stack.running(root, stack.Ports(free_port(), free_port(), free_port())):
+    issuer = ISSUERS.setdefault(root, free_port())
+    with stack.running(root, stack.Ports(free_port(), issuer, free_port())):
         pass
 
 

@@ -26,6 +26,6 @@ def test_up_with_federation_serves_a_desk_pinning_the_ledger(tmp_path: Path) -> 
         assert len(pin.policy.witnesses.witnesses) == 3  # the ledger's own witnesses
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
-    with up(data, *ports(), "--federation") as (_, again):
+    with up(data, *ports(info["issuer"]["url"]), "--federation") as (_, again):
         assert again["federation"]["verifier"]["did"] == abroad["verifier"]["did"]
         assert again["federation"]["ledger"]["checkpointKey"] == abroad["ledger"]["checkpointKey"]
