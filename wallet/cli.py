@@ -65,15 +65,25 @@ def passphrase(
     if value:
         return value
     try:
-        first: str = typer.prompt(prompt, hide_input=True, err=True)
-        again: str = (
-            typer.prompt("Again, to be sure", hide_input=True, err=True) if confirm else first
-        )
+        first = secret(prompt)
+        again = secret("Again, to be sure") if confirm else first
     except typer.Abort as exc:
         raise WALLET_PASSPHRASE_MISSING(f"no passphrase given: type it, or set {env}") from exc
     if again != first:
         raise WALLET_PASSPHRASE_MISMATCH("the two passphrases differ; nothing was changed")
     return first
+
+
+def secret(prompt: str) -> str:
+    """A hidden prompt at a terminal; from a pipe, its next line, read as it is (a hidden
+    prompt there warns that it cannot hide what is typed, naming Python's getpass file)."""
+    if has_terminal():
+        typed: str = typer.prompt(prompt, hide_input=True, err=True)
+        return typed
+    line = sys.stdin.readline()
+    if not line.strip("\r\n"):
+        raise typer.Abort
+    return line.rstrip("\r\n")
 
 
 def has_terminal() -> bool:
