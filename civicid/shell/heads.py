@@ -43,6 +43,8 @@ CONTENT_LENGTH: Final = re.compile(rb"\ncontent-length:", re.IGNORECASE)
 # request is refused. Their bytes count towards the head's cap and its deadline all the same.
 MAX_EMPTY_LINES: Final = 10
 EMPTY_LINE: Final = b"\r\n"
+# What ends every request head the servers read (its last line's CRLF and the empty line).
+HEAD_END: Final = b"\r\n\r\n"
 
 
 def malformed() -> Error:
@@ -133,11 +135,12 @@ class RequestLines:
     one was copied and searched again at every read, the event loop's time growing with the
     square of what one client sent."""
 
-    __slots__ = ("_at", "_chunked", "_data", "_lost", "_skip", "max_bytes", "overflowed")
+    __slots__ = ("_at", "_chunked", "_data", "_end", "_lost", "_skip", "max_bytes", "overflowed")
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.overflowed = False  # a size line or trailer section ran past ``max_bytes``
+        self._end = 0  # the bytes received on the connection: ``_data`` ends there
         self._data = b""  # bytes received from the next place to read on (at ``_at``)
         self._at = 0  # that place: a request's first byte, or a chunk's size line
         self._skip = 0  # body bytes still to come before that place
@@ -145,6 +148,7 @@ class RequestLines:
         self._lost = False  # a chunked body's framing could not be followed
 
     def received(self, data: bytes) -> None:
+        self._end += len(data)
         if self._lost:
             return  # every later request is refused: nothing more is worth keeping
         if self._skip:
@@ -158,6 +162,25 @@ class RequestLines:
             self._data, self._at = self._data[self._at :] + data, 0
         if self._chunked:
             self._chunks()
+
+    def within(self, start: int, heads: int) -> int:
+        """How many of the bytes received from ``start`` on (counted from the connection's
+        first) a parser may be given and complete at most ``heads`` request heads. Each head
+        ends with ``HEAD_END``, past the requests already read (their heads and the bodies
+        their framing gives): the bytes up to the ``heads``-th such end past ``start`` (one
+        that began before it included), or all of them if there are fewer. An end counted
+        that is a body's, or an empty line's, makes the count smaller, never larger."""
+        if heads < 1:
+            return 0
+        data, end = self._data, self._end
+        origin = end - len(data)  # where ``_data`` begins
+        at = max(start - len(HEAD_END) + 1, origin + self._at + self._skip) - origin
+        for _ in range(heads):
+            found = data.find(HEAD_END, at)
+            if found < 0:
+                return end - start
+            at = found + len(HEAD_END)
+        return origin + at - start
 
     def sent_as(self, method: bytes, target: bytes, version: str, body: int | None) -> bool:
         """Whether the request whose head is complete began where the last one ended with

@@ -24,7 +24,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from civicid.errors import REQUEST_INVALID, Error
-from civicid.shell.guards import Guards, OneWrite, refusal
+from civicid.shell.guards import MAX_PIPELINED, Guards, OneWrite, refusal
 from civicid.shell.heads import (
     CHUNKED,
     VERSIONS,
@@ -119,6 +119,8 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._in_body = False  # a request's head is complete, its body not yet
         self._refused: Error | None = None  # a head refused while an answer was in flight
         self._lines = RequestLines(self.max_header_bytes)  # where each request begins, as sent
+        self._held = b""  # received, not yet given to the parser (``MAX_PIPELINED``)
+        self._parsed = 0  # the bytes given to the parser
 
     def _busy(self) -> bool:
         """A request is in flight: its head is complete and its answer is not."""
@@ -132,26 +134,52 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             self._in_body and cycle is not None and not cycle.response_started and not self.pipeline
         )
 
+    def _may_read(self) -> bool:
+        """Nothing received is held back from the parser."""
+        return not self._held
+
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return
+        self._lines.received(data)
+        self._held = self._held + data if self._held else data
+        self._feed()
+
+    def _feed(self) -> None:
+        """Give the parser what was received, no more at a time than keeps the requests read
+        and not answered within ``MAX_PIPELINED`` (``RequestLines.within``). The rest is held
+        back, and the connection not read, until answers make room: a client that sends
+        requests and never reads their answers holds no more than that (and one read)."""
+        while self._held:
+            room = MAX_PIPELINED - len(self.pipeline) - self._busy()
+            size = self._lines.within(self._parsed, room)
+            if not size:
+                self.flow.pause_reading()
+                return
+            data, self._held = self._held[:size], self._held[size:]
+            self._parsed += size
+            if not self._parse(data):
+                return
+
+    def _parse(self, data: bytes) -> bool:
+        """Give the parser ``data``; whether it may be given more."""
         if not self._in_body:
             self._head_bytes += len(data)
-        self._lines.received(data)
         if not self._lines.overflowed:
             super().data_received(data)  # a head completed in here resets the count
         if self.transport.is_closing():
-            return
+            return False
         if self._lines.overflowed:  # followed no further: the request is refused at once
             self._refuse(framing_too_large(self.max_header_bytes))
-            return
+            return False
         if self._head_bytes > self.max_header_bytes:
             self._refuse_head()
-            return
+            return False
         if self._busy():
             self._track()  # a head completed in here, or a body goes on (or has ended)
-        elif data:
+        else:
             self._arm()  # a head has begun (or goes on): it keeps the deadline it had
+        return self._refused is None
 
     def on_headers_complete(self) -> None:
         self._check_head()
@@ -195,6 +223,7 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
                 self._arm()  # the next head has begun while this answer was made
         else:
             self._track()  # the request pipelined behind it runs now, its body maybe coming
+            self._feed()  # and makes room for one more
 
     def send_400_response(self, msg: str) -> None:
         """A malformed head (httptools refuses it, or ``_check_head``): our code in JSON."""
