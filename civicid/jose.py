@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import binascii
 import json
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -112,6 +112,17 @@ _B64URL_VALUES: Final = {
     c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 }
 _PAD_BITS: Final = (0, 0, 0x0F, 0x03)
+
+
+_STANDARD_TO_URL: Final = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64url(data: bytes) -> str:
+    """As ``b64url_encode``, in three C calls without the base64 module's two Python frames
+    (a signature encodes its header, payload and signature)."""
+    return (
+        binascii.b2a_base64(data, newline=False).translate(_STANDARD_TO_URL).rstrip(b"=").decode()
+    )
 
 
 def canonical_b64url(text: str, code: Code) -> bytes:
@@ -273,7 +284,7 @@ class PublicKey:
         if self._thumbprint is None:
             members = THUMBPRINT_MEMBERS[self._kty_crv[0]]
             required = {name: self._json[name] for name in members}
-            self._thumbprint = b64url_encode(sha256(_HEADER_JSON.encode(required).encode()))
+            self._thumbprint = _b64url(sha256(_HEADER_JSON.encode(required).encode()))
         return self._thumbprint
 
     def accepts_alg(self, alg: str) -> bool:
@@ -352,10 +363,18 @@ class PrivateKey:
 
     def sign_compact(self, payload: bytes, header: dict[str, Any]) -> str:
         """Compact JWS over ``payload``; ``alg`` is always this key's, whatever ``header`` says."""
-        protected = _HEADER_JSON.encode({**header, "alg": self.alg})
-        signing_input = f"{b64url_encode(protected.encode())}.{b64url_encode(payload)}"
-        signature = self._sign(signing_input.encode("ascii"))
-        return f"{signing_input}.{b64url_encode(signature)}"
+        return self.compact_signer(header)(payload)
+
+    def compact_signer(self, header: dict[str, Any]) -> Callable[[bytes], str]:
+        """``sign_compact`` under one ``header``, its protected part encoded once for every
+        payload signed with it (the copies of a batch share their header)."""
+        protected = _b64url(_HEADER_JSON.encode({**header, "alg": self.alg}).encode())
+
+        def sign(payload: bytes) -> str:
+            signing_input = f"{protected}.{_b64url(payload)}"
+            return f"{signing_input}.{_b64url(self._sign(signing_input.encode('ascii')))}"
+
+        return sign
 
     def _sign(self, data: bytes) -> bytes:
         """RFC 7518 §3.4 (ECDSA: R || S, each its curve's fixed width) or RFC 8037 §3.1

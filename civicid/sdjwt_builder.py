@@ -382,7 +382,7 @@ def issue_batch(
     if decoys < 0:
         raise SDJWT_DECOYS_INVALID(f"decoys={decoys}")
     plan = _Plan(claims, patterns, decoys)
-    header = {**(extra_header or {}), "typ": typ, "kid": kid}
+    sign = issuer_key.compact_signer({**(extra_header or {}), "typ": typ, "kid": kid})
     issued: list[str] = []
     for copy in copies:
         disclosures: list[str] = []
@@ -395,7 +395,7 @@ def issue_batch(
             payload["cnf"] = {"jwk": PublicKey.from_jwk(copy.cnf_jwk).to_jwk()}
         payload.update(body)
         payload[SD_ALG_KEY] = SD_ALG
-        jwt = issuer_key.sign_compact(dumps_compact(payload), header)
+        jwt = sign(dumps_compact(payload))
         issued.append("~".join([jwt, *disclosures, ""]))
     return issued
 

@@ -28,3 +28,23 @@ def test_a_public_key_whose_y_is_not_canonical_base64url_is_invalid() -> None:
     with pytest.raises(Error) as caught:
         PublicKey.from_jwk({**public, "y": public["y"][:-1] + "+"})
     assert JWK_INVALID.matches(caught.value)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "ES384", "Ed25519"])
+def test_one_header_signs_many_payloads_as_each_alone(alg: str) -> None:
+    """A signer made for one header: each payload's token has the header ``sign_compact``
+    writes (its alg the key's, whatever the header says) and verifies, by ours and jwcrypto's."""
+    key = PrivateKey.generate(alg)
+    header = {"typ": "t", "kid": "k", "alg": "none"}
+    sign = key.compact_signer(header)
+    for n in range(10):
+        payload = f'{{"n":{n},"pad":"{"x" * n}"}}'.encode()
+        token = sign(payload)
+        alone = key.sign_compact(payload, header)
+        assert token.split(".")[:2] == alone.split(".")[:2]
+        parsed = verify_compact(token, key.public, typ="t")
+        assert parsed.header == {"typ": "t", "kid": "k", "alg": alg}
+        assert parsed.payload == payload
+        theirs = jws.JWS()
+        theirs.deserialize(token)
+        theirs.verify(key.public.jwcrypto_key, alg=alg)
