@@ -8,16 +8,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from textual.pilot import Pilot
 
 from civicid.eligibility.decision import DEFAULT_PLAIN
 from civicid.oid4vp import Receipt
-from tests.wallet.conftest import NOW, kept_receipt
+from tests.wallet.conftest import kept_receipt
 from tests.wallet.painted import painted
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.test_app import SIZE, fill, settle
+from tests.wallet.test_history_names import shown
 from wallet.app import WalletApp
 from wallet.cli import history_line
-from wallet.holder.history import Presentation
 from wallet.holder.presentation import refusal
 from wallet.holder.wallet import Wallet
 from wallet.screens.history import HistoryScreen
@@ -32,6 +33,16 @@ def refused_by(step: str | None) -> Receipt:
     return replace(kept_receipt(DESK, "not_eligible", ("resident",)), failed_step=step)
 
 
+async def decided(pilot: Pilot[None], link: str) -> str:
+    """Answer the desk's request ``link`` from the cards; the decision shown."""
+    await pilot.press("p")
+    assert isinstance(pilot.app.screen, PresentScreen)
+    await fill(pilot, "#link", link, submit=True)
+    await pilot.click("#send")
+    await settle(pilot)
+    return str(pilot.app.screen.query_one("#decision").render())
+
+
 @pytest.mark.asyncio
 async def test_not_eligible_says_why_on_the_decision_and_in_the_history(
     citizen: Wallet, desk_stub: RogueDesk
@@ -39,12 +50,7 @@ async def test_not_eligible_says_why_on_the_decision_and_in_the_history(
     desk_stub.behaviour.failed_step = "predicate_failed"
     app = WalletApp(citizen.settings, wallet=citizen)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("p")
-        assert isinstance(app.screen, PresentScreen)
-        await fill(pilot, "#link", desk_stub.link(), submit=True)
-        await pilot.click("#send")
-        await settle(pilot)
-        decision = str(app.screen.query_one("#decision").render())
+        decision = await decided(pilot, desk_stub.link())
         assert "✘ Not eligible" in decision
         assert f"Why: {WHY}" in decision
         await pilot.press("escape", "h")
@@ -59,11 +65,7 @@ async def test_not_eligible_says_why_on_the_decision_and_in_the_history(
 async def test_eligible_gives_no_reason(citizen: Wallet, desk_stub: RogueDesk) -> None:
     app = WalletApp(citizen.settings, wallet=citizen)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("p")
-        await fill(pilot, "#link", desk_stub.link(), submit=True)
-        await pilot.click("#send")
-        await settle(pilot)
-        decision = str(app.screen.query_one("#decision").render())
+        decision = await decided(pilot, desk_stub.link())
         assert "✔ Eligible" in decision and "Why" not in decision
 
 
@@ -89,18 +91,8 @@ def test_an_eligible_receipt_or_none_gives_no_reason() -> None:
 
 
 def test_the_history_line_says_why() -> None:
-    entry = Presentation(
-        id="h1",
-        at=NOW,
-        verifier=DESK,
-        client_id="decentralized_identifier:" + DESK,
-        purpose="Confirm who you are",
-        accreditation="acc-1",
-        credential_id="c1",
-        copy_id="c1-0",
-        vct="https://civicid.example/vct/national-id",
-        disclosed=("resident",),
-        withheld=(),
+    entry = replace(
+        shown("Cadur town hall desk"),
         decision="not_eligible",
         receipt_claims=refused_by("predicate_failed"),
     )
