@@ -111,6 +111,10 @@ def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
     for data, code in (
         (b"\xff\xfe", "wallet_import_invalid"),
         (b'{"no": "credential"}', "wallet_import_invalid"),
+        # Deeper than the parser goes: a traceback before (RecursionError), not an error.
+        (b'{"credential": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "wallet_import_invalid"),
+        (b'{"credential": "a~", "credential": "b~"}', "wallet_import_invalid"),
+        (b'{"credential": 7}', "wallet_import_invalid"),
         (b"not~an~sd-jwt~", "sdjwt_malformed"),
     ):
         path.write_bytes(data)
@@ -118,6 +122,9 @@ def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
         key.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
         unchanged(holder, code, lambda key=key: holder.import_file(path, key))
     unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path / "missing"))
+    path.write_bytes(b"not~an~sd-jwt~")
+    key.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # the key file too
+    unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(path, key))
 
 
 def test_import_reads_no_further_than_a_credential(holder: Wallet, tmp_path: Path) -> None:

@@ -5,13 +5,13 @@ for its type, bound to a key the wallet holds, and only then turned into a recor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from civicid import sdjwt, words
 from civicid.did import split_key_id
+from civicid.encoding import parse_json
 from civicid.errors import Error
 from civicid.jose import PrivateKey, PublicKey
 from civicid.names import display_name as body_display_name
@@ -261,17 +261,17 @@ def read_import(data: bytes, key_data: bytes | None) -> tuple[str, PrivateKey | 
         raise WALLET_IMPORT_INVALID("the file is not text") from exc
     key_json: Any = None
     if text.startswith("{"):
-        try:
-            body = json.loads(text)
-            text = str(body["credential"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise WALLET_IMPORT_INVALID('JSON files hold {"credential": "...", ...}') from exc
-        key_json = body.get("holder_key")
+        # I-JSON, read as every peer's JSON is: a file nested deeper than the parser goes
+        # (it broke the command with a traceback), a name twice or a NaN is refused.
+        body = parse_json(text, code=WALLET_IMPORT_INVALID)
+        if not isinstance(body, dict) or not isinstance(body.get("credential"), str):
+            raise WALLET_IMPORT_INVALID('JSON files hold {"credential": "...", ...}')
+        text, key_json = body["credential"], body.get("holder_key")
     if key_data is not None:
         try:
-            key_json = json.loads(key_data)
-        except ValueError as exc:
-            raise WALLET_IMPORT_INVALID("the key file is not a JWK") from exc
+            key_json = parse_json(key_data, code=WALLET_IMPORT_INVALID)
+        except Error as exc:
+            raise WALLET_IMPORT_INVALID(f"the key file is not a JWK: {exc.message}") from exc
     if key_json is None:
         return text, None
     if isinstance(key_json, dict) and "jwk" not in key_json:
