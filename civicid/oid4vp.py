@@ -20,6 +20,7 @@ from pydantic import AfterValidator, Field, model_validator
 
 from civicid.dcql import DCQL_INVALID, DcqlQuery, claim_name, claim_path
 from civicid.did import DID, parse_did, split_key_id
+from civicid.encoding import parse_json
 from civicid.errors import Error, InvalidInput, Refused, TooLarge, VerificationError, declare
 from civicid.jose import JWS_ALG_FORBIDDEN, SIGNING_ALGS, CompactJWS, PrivateKey, PublicKey
 from civicid.wire.base import Snake
@@ -440,10 +441,10 @@ class AuthorizationResponse:
         if raw is None:
             raise OID4VP_RESPONSE_MALFORMED("vp_token is missing")
         state = post.state
-        try:
-            token = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
-            raise OID4VP_RESPONSE_MALFORMED("vp_token is not JSON") from exc
+        try:  # I-JSON: a query id named twice would be read as its last (§8.1 keys it once)
+            token = parse_json(raw, code=OID4VP_RESPONSE_MALFORMED)
+        except Error as exc:
+            raise OID4VP_RESPONSE_MALFORMED(f"vp_token is not I-JSON: {exc.message}") from exc
         if not isinstance(token, dict) or not token:
             raise OID4VP_RESPONSE_MALFORMED("vp_token must be a non-empty JSON object (§8.1)")
         for query_id, items in token.items():

@@ -273,6 +273,9 @@ def test_response_form_round_trip() -> None:
         {"state": "s" * 30, "vp_token": '{"a": []}'},
         {"state": "s" * 30, "vp_token": '{"a": [{"x": 1}]}'},
         {"state": "s" * 30, "vp_token": '{"a": ["x"]}', "error": "access_denied"},
+        # One query answered twice: read as its last, another reader could take the first.
+        {"state": "s" * 30, "vp_token": '{"a": ["x"], "a": ["y"]}'},
+        {"state": "s" * 30, "vp_token": '{"a": ["\\ud800"]}'},  # a lone surrogate
     ],
 )
 def test_bad_response_forms(form: dict[str, str]) -> None:
