@@ -3,7 +3,6 @@ consistency proofs. Answers are ``civicid.wire`` models, serialized here."""
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, Final
 
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from starlette.types import Scope
 
-from civicid.encoding import JSON_INVALID
+from civicid.encoding import JSON_INVALID, parse_json
 from civicid.merkle import leaf_hash
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import JOSE, errors
@@ -109,10 +108,9 @@ async def submit(request: Request, ledger: LedgerDep) -> Response:
     body = await read_limited(request)
     text: str | bytes = body
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            wrapped = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise JSON_INVALID("body is not JSON") from exc
+        # I-JSON: a "transaction" named twice would be the last one here, the first to
+        # another reader of the same body.
+        wrapped = parse_json(body, code=JSON_INVALID)
         if not isinstance(wrapped, dict) or not isinstance(wrapped.get("transaction"), str):
             raise TX_MALFORMED('expected {"transaction": "<compact JWS>"}')
         text = wrapped["transaction"]

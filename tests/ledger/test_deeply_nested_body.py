@@ -1,5 +1,6 @@
 """A deeply nested JSON body once answered 500 (RecursionError). Any body answers 4xx with
-our code, and the log is unchanged."""
+our code, and the log is unchanged; a body is I-JSON (a member named twice is refused, not
+read as its last)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def http(world: World) -> Iterator[TestClient]:
     [
         ("application/json", "[" * DEPTH + "]" * DEPTH, "json_invalid"),
         ("application/json", '{"a":' * DEPTH + "1" + "}" * DEPTH, "json_invalid"),
+        ("application/json", '{"transaction": "a.b.c", "transaction": "d.e.f"}', "json_invalid"),
         (
             "application/jose",
             b64url_encode(b'{"alg":"ES256"}') + "." + b64url_encode(b"[" * DEPTH) + ".c2ln",
@@ -39,7 +41,7 @@ def http(world: World) -> Iterator[TestClient]:
             "jws_malformed",
         ),
     ],
-    ids=["json-arrays", "json-objects", "jws-payload", "jws-header"],
+    ids=["json-arrays", "json-objects", "named-twice", "jws-payload", "jws-header"],
 )
 def test_a_deeply_nested_body_is_a_4xx(
     world: World, http: TestClient, content_type: str, body: str, code: str
