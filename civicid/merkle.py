@@ -224,11 +224,19 @@ class MerkleTree:
         its siblings inside the aligned subtree of ``2**height`` leaves that holds it, which
         must be complete. They are stored hashes, read in one pass, and the same in the path
         at every tree size that holds that subtree whole."""
-        self._check_range(0, index, self.size - 1, "leaf index")
-        self._check_range(0, height, MAX_PROOF_HASHES - 1, "subtree height")
-        if ((index >> height) + 1) << height > self.size:
-            raise PROOF_OUT_OF_RANGE(f"the subtree of leaf {index} of height {height} is not whole")
         levels, at = self._levels, _hash_at
+        # One test for what is asked of it every proof (ints, not bools: ``type`` is exact);
+        # which bound failed is told only when one did.
+        if not (
+            type(index) is int
+            and type(height) is int
+            and 0 <= height < MAX_PROOF_HASHES
+            and index >= 0
+            and ((index >> height) + 1) << height <= len(levels[0]) // HASH_SIZE
+        ):
+            self._check_range(0, index, self.size - 1, "leaf index")
+            self._check_range(0, height, MAX_PROOF_HASHES - 1, "subtree height")
+            raise PROOF_OUT_OF_RANGE(f"the subtree of leaf {index} of height {height} is not whole")
         return [at(levels[level], ((index >> level) ^ 1) * HASH_SIZE)[0] for level in range(height)]
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:

@@ -279,6 +279,9 @@ def test_truncate_then_regrow_matches_fresh_tree(n: int, data: st.DataObject) ->
         ("subtree_path", (8, 0)),  # beyond the tree
         ("subtree_path", (-1, 1)),
         ("subtree_path", (0, -1)),
+        ("subtree_path", (True, 0)),  # not a whole number, though Python counts it as 1
+        ("subtree_path", (0, False)),
+        ("subtree_path", (0, 65)),  # past any uint64 tree's height
     ],
 )
 def test_out_of_range_requests(call: str, args: tuple[int, ...]) -> None:
