@@ -272,7 +272,8 @@ async def test_refresh_from_the_cards(citizen: Wallet) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("u")
         await settle(pilot)
-        assert "updated from the ledger" in str(app.screen.query_one("#status-line").render())
+        said = str(app.screen.query_one("#status-line").render())
+        assert said == "Statuses checked on the ledger: none changed."
 
 
 async def test_idle_wallet_locks_and_unlocks(tmp_path: Path) -> None:

@@ -12,10 +12,28 @@ from textual.screen import Screen
 from textual.widgets import Header, Label, OptionList, Static
 
 from civicid.errors import Error
+from wallet.holder.status import Refreshed
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
+
+
+def refreshed_words(report: Refreshed) -> str:
+    """What an update from the ledger found, in a sentence."""
+    if not report.credentials:
+        return "No credentials to check yet. Press r to receive one."
+    changed = len(report.changed)
+    said = {0: "none changed", 1: "1 card changed (see its badge)"}.get(
+        changed, f"{changed} cards changed (see their badges)"
+    )
+    line = f"Statuses checked on the ledger: {said}."
+    if report.failures:
+        lists = (
+            "1 status list" if len(report.failures) == 1 else f"{len(report.failures)} status lists"
+        )
+        line += f" {lists} could not be read: their cards keep the status last read."
+    return line
 
 
 class CardsScreen(Screen[None]):
@@ -94,9 +112,7 @@ class CardsScreen(Screen[None]):
         except Error as exc:
             self.app.call_from_thread(self.app.push_screen, ErrorModal(exc))
             return
-        failed = f", {len(report.failures)} list(s) unreadable" if report.failures else ""
-        line = f"Statuses updated from the ledger: {len(report.changed)} changed{failed}."
-        self.app.call_from_thread(self.refreshed, line)
+        self.app.call_from_thread(self.refreshed, refreshed_words(report))
 
     def refreshed(self, line: str) -> None:
         self.query_one("#status-line", Label).update(line)
