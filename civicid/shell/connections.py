@@ -31,7 +31,10 @@ that piled up while the process could not run (descheduled, or stopped) is accep
 turn of the event loop, before any of it is counted. So the process's listeners
 (``server.Listener``) accept only while the descriptors held (connections open, those closing
 included, and those accepted but not yet admitted) are under the process's cap and
-``ACCEPT_HEADROOM``: the rest wait in the kernel's queue for the next turn.
+``ACCEPT_HEADROOM``: the rest wait in the kernel's queue for the next turn. uvloop's loop
+accepts on the descriptor itself, without asking: there, a connection accepted past that
+bound is refused (503 ``server_busy``) and closed as soon as its protocol is made
+(``Budget.arrived``), before it is admitted or makes anyone room.
 """
 
 from __future__ import annotations
@@ -118,13 +121,23 @@ class Budget:
         with self._lock:
             self._top._accepted.append(time.monotonic())
 
+    def arrived(self) -> bool:
+        """A connection accepted has its protocol: whether the process has a descriptor to
+        spare for it (those its connections hold, closing or accepted and not yet admitted,
+        with this one, are within its cap and ``ACCEPT_HEADROOM``); if not, the caller refuses
+        it at once. asyncio's loop asked ``room_to_accept`` before accepting it; uvloop's
+        accepts on the descriptor itself, asking nothing, and it is refused here instead."""
+        root = self._top
+        with self._lock:
+            if root._accepted:  # it was accepted (the oldest such): admitted or refused now
+                root._accepted.popleft()
+            return len(root._open) + len(root._accepted) < root.limit + ACCEPT_HEADROOM
+
     def admit(self, connection: Connection) -> bool:
         """Take ``connection`` in (idle), closing the longest-idle ones where a cap is full,
         then those whose body has been arriving longest; False if every connection is busy
         (the caller refuses it)."""
         with self._lock:
-            if self._top._accepted:  # it was accepted (the oldest such): admitted or refused now
-                self._top._accepted.popleft()
             for level in self._levels():
                 while len(level) >= level.limit:
                     victim = next(iter(level._idle), None)

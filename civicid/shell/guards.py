@@ -179,13 +179,20 @@ class Guards:
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)  # type: ignore[misc]
         self.flow = HeldFlow(self.transport, self)
+        if not self.budget.arrived():
+            self._refuse_connection("refusing a connection: no descriptor to spare for it")
+            return
         self._admitted = self.budget.admit(self)
         if not self._admitted:
-            self.logger.warning("refusing a connection: every connection is busy")
-            self.transport.write(refusal(SERVER_BUSY()))  # uvicorn's: the one just made
-            self.transport.close()
+            self._refuse_connection("refusing a connection: every connection is busy")
             return
         self._arm()  # the first request's head is due from the moment the client connects
+
+    def _refuse_connection(self, why: str) -> None:
+        """Answer the connection just made 503 ``server_busy`` and close it, unadmitted."""
+        self.logger.warning(why)
+        self.transport.write(refusal(SERVER_BUSY()))  # uvicorn's: the one just made
+        self.transport.close()
 
     def pause_writing(self) -> None:
         super().pause_writing()  # type: ignore[misc]

@@ -168,8 +168,9 @@ class Listener(socket.socket):
     budget counts it: after the process was descheduled under a burst, that took it to its
     descriptor limit, where asyncio stops accepting for a second at a time (and the stores
     can open no file). Refused here, the next connection waits in the kernel's queue until
-    the loop's next turn. (uvloop accepts on the descriptor itself, not through this method;
-    measured under the same burst, it holds far fewer: ``test_accept_bursts.py``.)"""
+    the loop's next turn. (uvloop accepts on the descriptor itself, not through this method:
+    there a connection accepted past the same bound is refused as soon as its protocol is
+    made, ``Budget.arrived``; ``test_accept_bound_on_each_loop.py``.)"""
 
     budget: Budget
 
