@@ -22,6 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
+from civicid.encoding import parse_json
+from civicid.errors import REQUEST_INVALID, Error
 from civicid.shell.app import create_service_app
 from civicid.shell.dispatch import DirectApp, Route, ToFramework
 from civicid.wire import desk as wire
@@ -44,9 +46,9 @@ async def new_request(request: Request) -> Response:
     raw = await request.body()
     if request.headers.get("content-type") != JSON_TYPE:
         raise ToFramework(raw)
-    try:
-        body = wire.NewRequest.model_validate_json(raw)
-    except ValidationError:
+    try:  # I-JSON, as the framework's routes read it (a policy named twice is not the last)
+        body = wire.NewRequest.model_validate(parse_json(raw, code=REQUEST_INVALID))
+    except (Error, ValidationError):
         raise ToFramework(raw) from None
     return await desk_routes.new_request(body, verifier_of(request))
 
