@@ -38,6 +38,8 @@ from wallet.settings import PASSPHRASE_ENV, WalletSettings, check_ledger_key
 # Environment variable names (for scripts), not secrets.
 BACKUP_PASSPHRASE_ENV: Final = "CIVICID_WALLET_BACKUP_PASSPHRASE"  # noqa: S105
 NEW_PASSPHRASE_ENV: Final = "CIVICID_WALLET_NEW_PASSPHRASE"  # noqa: S105
+# How much of a desk's name (or DID) a history line shows.
+DESK_CHARS: Final = 29
 
 app = typer.Typer(
     help="The citizen's wallet: receive, hold and present credentials (no command: the app).",
@@ -465,10 +467,11 @@ def history_line(entry: Presentation, labels: dict[str, str]) -> str:
         outcome += f" ({why})" if why else ""
     else:
         outcome = f"no receipt ({entry.error or 'unknown'})"
-    return (
-        f"{words.moment(entry.at)}  {inert(entry.verifier[:28])}…  shared {inert(shared)}"
-        f"  → {inert(outcome)}"
-    )
+    # The desk by the name governance endorsed, as the app's history shows it; else its DID.
+    desk = entry.verifier_name or entry.verifier
+    if len(desk) > DESK_CHARS:
+        desk = desk[: DESK_CHARS - 1] + "…"
+    return f"{words.moment(entry.at)}  {inert(desk)}  shared {inert(shared)}  → {inert(outcome)}"
 
 
 @app.command()

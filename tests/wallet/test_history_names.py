@@ -11,6 +11,7 @@ from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings
 from tests.wallet.painted import painted
 from tests.wallet.test_app import SIZE
 from wallet.app import WalletApp
+from wallet.cli import history_line
 from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
 from wallet.screens.history import HistoryScreen
@@ -77,3 +78,12 @@ async def test_a_wider_terminal_shows_more_of_the_desks_name(
             assert isinstance(app.screen, HistoryScreen)
             [row] = [line for line in painted(app)[1] if "Eligible" in line]
             assert f" {desk} " in row, row
+
+
+@pytest.mark.parametrize(
+    ("name", "desk"),
+    [("Cadur town hall desk", "Cadur town hall desk"), (None, DESK[:28] + "…")],
+)
+def test_the_history_command_names_the_desk_as_the_app_does(name: str | None, desk: str) -> None:
+    """`civicid wallet history` named every desk by the start of its DID."""
+    assert f"  {desk}  shared " in history_line(shown(name), {})
