@@ -54,7 +54,7 @@ from civicid.errors import (
     VerificationError,
     declare,
 )
-from civicid.files import fsync_directory, read_bounded
+from civicid.files import fsync_directory, read_bounded, why_not_written
 from civicid.http import (
     DEFAULT_DEADLINE,
     DEFAULT_TIMEOUT,
@@ -128,6 +128,11 @@ WITNESS_POLICY_LOST = declare(
     "witness_policy_lost",
     Refused,
     "this client accepted checkpoints under a witness policy, and is now given none",
+)
+TRUST_FILE_WRITE_FAILED = declare(
+    "trust_file_write_failed",
+    StorageError,
+    "could not keep the newest checkpoint this client accepted on disk",
 )
 WITNESS_POLICY_RECORD_INVALID = declare(
     "witness_policy_record_invalid",
@@ -508,6 +513,7 @@ class LedgerClient:
         self._kept_policy: str | None = None
         self._remember = remember and trust_file is not None
         self._recorded: int | None = None  # the tree size recorded as first trusted
+        self._unkept = False  # the trusted checkpoint's note not yet written (``_trust``)
         if trust_file is not None:
             self._kept_policy = check_kept_policy(trust_file, self.policy)
             self._recorded = check_trust_file(trust_file)
@@ -720,7 +726,7 @@ class LedgerClient:
         quorum recent enough: ``civicid.checkpoint_policy``); not older than the trusted
         checkpoint, and an extension of it (consistency proof); then trust it if it is newer."""
         now = self.clock()
-        if self.witnessed is not None and note == self._trusted_note:
+        if self.witnessed is not None and note == self._trusted_note and not self._unkept:
             # The same signed bytes, verified already (not merely loaded from the trust
             # file): only time has passed.
             self.policy.check_age(self.witnessed, now=now)
@@ -751,18 +757,33 @@ class LedgerClient:
         return checkpoint
 
     def _trust(self, checkpoint: Checkpoint, note: str, witnessed: Witnessed) -> None:
+        # Held in memory first: a rollback is refused in this process even when the file
+        # cannot be written (the file keeps the older floor).
         self.trusted, self._trusted_note, self.witnessed = checkpoint, note, witnessed
         if self.trust_file is not None:
+            self._unkept = True  # the same note again is written again, not passed over
             self._keep_policy(self.trust_file)
-            write_private(self.trust_file, note.encode("utf-8"))
+            self._write(self.trust_file, note.encode("utf-8"))
             self._remember_trusted(checkpoint.size)
+            self._unkept = False
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write one of the files beside the trust file; a failure (a full disk) is
+        ``trust_file_write_failed`` naming the file, and the answer that needed it is not used."""
+        try:
+            write_private(path, data)
+        except OSError as exc:
+            raise TRUST_FILE_WRITE_FAILED(
+                f"cannot write {path}: {why_not_written(exc)}; the ledger's answer that needed"
+                " it was not used"
+            ) from exc
 
     def _remember_trusted(self, size: int) -> None:
         """Record, once the first checkpoint trusted is kept, that one was (a crash between
         the two writes leaves the trust file alone: the record is written at the next start,
         as it is for a client that kept one before records were)."""
         if self._remember and self._recorded is None and self.trust_file is not None:
-            write_private(trusted_record_file(self.trust_file), f"{size}\n".encode("ascii"))
+            self._write(trusted_record_file(self.trust_file), f"{size}\n".encode("ascii"))
             self._recorded = size
 
     def _keep_policy(self, trust_file: Path) -> None:
@@ -770,7 +791,7 @@ class LedgerClient:
         (a crash between the two leaves the stricter record), once per policy."""
         text = self._policy_text
         if text is not None and text != self._kept_policy:
-            write_private(kept_policy_file(trust_file), text.encode("utf-8"))
+            self._write(kept_policy_file(trust_file), text.encode("utf-8"))
             self._kept_policy = text
 
     @property

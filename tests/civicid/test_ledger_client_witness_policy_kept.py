@@ -22,6 +22,7 @@ from civicid.errors import Code, Error
 from civicid.ledger_client import (
     KEPT_POLICY_SUFFIX,
     MAX_KEPT_POLICY_BYTES,
+    TRUST_FILE_WRITE_FAILED,
     WITNESS_POLICY_LOST,
     WITNESS_POLICY_RECORD_INVALID,
     LedgerClient,
@@ -203,8 +204,9 @@ def test_a_crash_between_the_two_writes_leaves_the_policy_kept(
     monkeypatch.setattr(ledger_client, "write_private", failing)
     path = tmp_path / "checkpoint"
     first = client(path, policy())
-    with pytest.raises(OSError):
+    with pytest.raises(Error) as failed:
         first.accept_checkpoint(note(3, "w1", "w2"))
+    assert TRUST_FILE_WRITE_FAILED.matches(failed.value)
     first.close()
     assert not path.exists() and read_kept_policy(path) == policy_text()
     refused(WITNESS_POLICY_LOST, path)
