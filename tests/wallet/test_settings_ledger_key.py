@@ -60,7 +60,7 @@ async def test_a_new_key_of_the_right_form_is_saved(tmp_path: Path) -> None:
             await fill(pilot, "#ledger-key", other)
             screen.query_one("#save-ledger", Button).press()
             await settle(pilot)
-            assert "Ledger saved" in str(screen.query_one("#note").render())
+            assert "Ledger saved" in str(screen.query_one("#ledger-note").render())
     assert WalletSettings.load(settings.data_dir).ledger_key == other
 
 

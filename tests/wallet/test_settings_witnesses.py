@@ -66,7 +66,7 @@ async def test_the_key_and_witnesses_in_force_are_shown(witnessed: Wallet) -> No
         await fill(pilot, "#ledger", "http://127.0.0.1:8799")
         screen.query_one("#save-ledger", Button).press()
         await settle(pilot)
-        assert "Ledger saved" in str(screen.query_one("#note").render())
+        assert "Ledger saved" in str(screen.query_one("#ledger-note").render())
     saved = WalletSettings.load(witnessed.settings.data_dir)
     assert saved.ledger_url == "http://127.0.0.1:8799"
     assert saved.ledger_key is None and saved.witness_policy == Path(POLICY_FILE)

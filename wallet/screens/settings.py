@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from textual import work
 from textual.app import ComposeResult
@@ -23,6 +23,12 @@ from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import lines, plain
 from wallet.widgets.passphrase import PassphraseWithHint
+
+# Where each part says what came of its button: right under it.
+LEDGER_NOTE: Final = "#ledger-note"
+SECRET_NOTE: Final = "#passphrase-note"  # noqa: S105 - a widget id
+BACKUP_NOTE: Final = "#backup-note"
+NOTES: Final = (LEDGER_NOTE, SECRET_NOTE, BACKUP_NOTE)
 
 
 def quorum(policy: TlogPolicy) -> str:
@@ -85,6 +91,7 @@ class SettingsScreen(Screen[None]):
                 yield Label("Checkpoints trusted", classes="field-label")
                 yield Static(checkpoints_trusted(settings), id="checkpoints", classes="meta")
             yield Button("Save ledger", id="save-ledger")
+            yield Label("", id="ledger-note", classes="meta")
             yield Label("Passphrase", classes="section")
             yield Label("Current passphrase", classes="field-label")
             yield Input(password=True, compact=True, id="old")
@@ -93,6 +100,7 @@ class SettingsScreen(Screen[None]):
             yield Label("New passphrase again", classes="field-label")
             yield Input(password=True, compact=True, id="again")
             yield Button("Change passphrase", id="change")
+            yield Label("", id="passphrase-note", classes="meta")
             yield Label("Backup: one encrypted file, restores on any machine", classes="section")
             yield Label("Backup file", classes="field-label")
             yield Input(str(Path.home() / "civicid-wallet.backup"), compact=True, id="backup-path")
@@ -100,6 +108,7 @@ class SettingsScreen(Screen[None]):
             yield Input(password=True, compact=True, id="backup-passphrase")
             with Horizontal(classes="buttons"):
                 yield Button("Write backup", variant="primary", id="backup")
+            yield Label("", id="backup-note", classes="meta")
             yield LoadingIndicator(id="busy")
             yield Label(
                 f"Locks itself after {settings.idle_timeout:.0f} s without use.",
@@ -110,13 +119,21 @@ class SettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#busy").display = False
+        for where in NOTES:
+            self.query_one(where).display = False
 
     def value(self, selector: str) -> str:
         return self.query_one(selector, Input).value
 
-    def note(self, text: str) -> None:
-        self.query_one("#busy").display = False
-        self.query_one("#note", Label).update(plain(text))
+    def note(self, where: str, text: str, busy: bool = False) -> None:
+        """What came of a part's button, said under it (a note at the foot of the form was
+        below the screen's edge on a terminal of 24 or 34 lines)."""
+        self.query_one("#busy").display = busy
+        label = self.query_one(where, Label)
+        label.update(plain(text))
+        label.display = bool(text)
+        if text:
+            label.scroll_visible(animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save-ledger":
@@ -134,21 +151,23 @@ class SettingsScreen(Screen[None]):
             except Error as exc:
                 self.app.push_screen(ErrorModal(exc))
                 return
-            self.note("Ledger saved.")
+            self.note(LEDGER_NOTE, "Ledger saved.")
         elif event.button.id == "change":
             if self.value("#new") != self.value("#again"):
                 self.app.push_screen(
                     ErrorModal(WALLET_PASSPHRASE_MISMATCH("the new passphrases differ"))
                 )
                 return
-            self.query_one("#busy").display = True
+            self.note(SECRET_NOTE, "Changing the passphrase…", busy=True)
             self.change(self.value("#old"), self.value("#new"))
         elif event.button.id == "backup":
             secret = self.value("#backup-passphrase") or self.value("#old")
             if not secret:
-                self.note("Type the current passphrase (or a backup passphrase) first.")
+                self.note(
+                    BACKUP_NOTE, "Type the current passphrase (or a backup passphrase) first."
+                )
                 return
-            self.query_one("#busy").display = True
+            self.note(BACKUP_NOTE, "Writing the backup…", busy=True)
             self.backup(Path(self.value("#backup-path")), secret)
 
     @work(thread=True, exclusive=True, group="kdf")
@@ -156,19 +175,21 @@ class SettingsScreen(Screen[None]):
         try:
             self.wallet.change_passphrase(old, new)
         except Error as exc:
-            self.app.call_from_thread(self.failed, exc)
+            self.app.call_from_thread(self.failed, SECRET_NOTE, exc)
             return
-        self.app.call_from_thread(self.note, "Passphrase changed.")
+        self.app.call_from_thread(self.note, SECRET_NOTE, "Passphrase changed.")
 
     @work(thread=True, exclusive=True, group="kdf")
     def backup(self, path: Path, secret: str) -> None:
         try:
             size = self.wallet.backup(path, secret)
         except Error as exc:
-            self.app.call_from_thread(self.failed, exc)
+            self.app.call_from_thread(self.failed, BACKUP_NOTE, exc)
             return
-        self.app.call_from_thread(self.note, f"Backup written: {path} ({size:,} bytes).")
+        self.app.call_from_thread(
+            self.note, BACKUP_NOTE, f"Backup written: {path} ({size:,} bytes)."
+        )
 
-    def failed(self, error: Error) -> None:
-        self.note("")
+    def failed(self, where: str, error: Error) -> None:
+        self.note(where, "")
         self.app.push_screen(ErrorModal(error))
