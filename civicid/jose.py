@@ -57,6 +57,7 @@ KEY_TYPES: Final[dict[str, tuple[str, str]]] = {
     "EdDSA": ("OKP", "Ed25519"),
 }
 SIGNING_ALGS: Final = ("ES256", "ES384", "Ed25519")
+KEY_KINDS: Final = frozenset(KEY_TYPES.values())  # the (kty, crv) pairs a key may be
 DEFAULT_ALG: Final = "ES256"
 
 # A compact JWS bigger than this is refused before any parsing: every token we accept
@@ -242,7 +243,7 @@ class PublicKey:
             raise JWK_PRIVATE_MATERIAL("a public key must not carry private members")
         _check_member_types(value)
         kty, crv = value.get("kty"), value.get("crv")
-        if (kty, crv) not in set(KEY_TYPES.values()):
+        if (kty, crv) not in KEY_KINDS:
             raise JWK_UNSUPPORTED(
                 f"key type {kty}/{crv} is not allowed (P-256, P-384, Ed25519)",
             )
@@ -258,10 +259,10 @@ class PublicKey:
                 y = canonical_b64url(str(value.get("y", "")), JWK_INVALID)
                 if len(x) != size or len(y) != size:
                     raise ValueError(f"{crv} coordinates are {size} bytes")
-                # Raises unless the point is on the curve (no invalid-curve attacks).
-                key = ec.EllipticCurvePublicNumbers(
-                    int.from_bytes(x, "big"), int.from_bytes(y, "big"), curve
-                ).public_key()
+                # Raises unless the point is on the curve (no invalid-curve attacks): the
+                # uncompressed point (SEC 1 §2.3.3) read by OpenSSL, which checks it as
+                # EllipticCurvePublicNumbers does, without two integers made first.
+                key = ec.EllipticCurvePublicKey.from_encoded_point(curve, b"\x04" + x + y)
         except ValueError as exc:
             raise JWK_INVALID(f"not a valid {crv} key: {exc}") from exc
         public = {name: value[name] for name in PUBLIC_MEMBERS if name in value}
