@@ -178,6 +178,7 @@ FORGET_CHECKPOINT: Final = "civicid wallet|verifier|issuer forget-checkpoint"
 FORGET_UP_CHECKPOINT: Final = "civicid up --forget-checkpoint"
 FORGET_MIRROR_CHECKPOINT: Final = "civicid ledger forget-mirror-checkpoint"
 FORGET_PIN_CHECKPOINT: Final = "civicid wallet|verifier federate forget-checkpoint NAME"
+FORGET_CLIENT_CHECKPOINT: Final = "civicid ledger forget-client-checkpoint"
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -225,7 +226,9 @@ def forget_checkpoint_hint(trust_file: Path) -> str:
     return (
         f"{FORGET_CHECKPOINT} for a part's own ledger, {FORGET_UP_CHECKPOINT} for up's own,"
         f" {FORGET_MIRROR_CHECKPOINT} for a ledger mirror or monitor, {FORGET_PIN_CHECKPOINT}"
-        f" for a pinned foreign ledger; for another client, remove {trust_file}"
+        f" for a pinned foreign ledger, {FORGET_CLIENT_CHECKPOINT} for `ledger resolve --ledger`"
+        f" and the governance commands given a ledger's URL; for another client, remove"
+        f" {trust_file}"
         f" and {trusted_record_file(trust_file)}"
     )
 
@@ -480,7 +483,8 @@ class LedgerClient:
         remember: bool = False,
     ) -> None:
         """With ``remember`` (a client with a command to forget its checkpoint: the wallet,
-        desk and issuer, ``up``, a ledger mirror or monitor, a pinned foreign ledger's), record
+        desk and issuer, ``up``, a ledger mirror or monitor, a pinned foreign ledger's, ``ledger
+        resolve --ledger`` and the governance commands given a URL), record
         beside ``trust_file`` that a checkpoint was trusted (``trusted_record_file``); any
         client refuses to start with ``trust_file_lost`` once that record is there and the
         trust file is gone."""

@@ -18,7 +18,7 @@ from civicid.db import parse_url, where
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KEY_NOT_FOUND
-from civicid.ledger_client import LedgerClient
+from civicid.ledger_client import LedgerClient, forget_checkpoint_command
 from civicid.merkle import leaf_hash, verify_consistency, verify_inclusion
 from civicid.names import names_service, parse_names
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
@@ -56,7 +56,7 @@ from ledger.startup import (
     check_snapshot_witness,
 )
 from ledger.store import FileLogStore
-from ledger.writer import LedgerUrl, Writer, open_writer
+from ledger.writer import LedgerUrl, Writer, client_trust_file, open_writer
 
 app = typer.Typer(
     help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
@@ -473,7 +473,9 @@ def resolve(
             body = resolve_locally(data_dir, did, version_id, version_time)
         else:
             vkey = checkpoint_key or ledger_key_here(data_dir)
-            client = LedgerClient(ledger_url, vkey, trust_file=data_dir / "client" / "checkpoint")
+            client = LedgerClient(
+                ledger_url, vkey, trust_file=client_trust_file(data_dir), remember=True
+            )
             try:
                 resolved = client.resolve(did, version_id=version_id, version_time=version_time)
             finally:
@@ -690,6 +692,20 @@ def deactivate(
 
 governance_cli.add_commands(app)
 mirror_cli.add_commands(app)
+
+
+@app.command("forget-client-checkpoint")
+@reflowed
+def forget_client_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Forget the ledger checkpoint that `ledger resolve --ledger` and the governance commands
+    given a ledger's URL trusted (<data-dir>/client/checkpoint and its record), to trust the
+    ledger's next on first use.
+
+    Without it, once they trusted a checkpoint and lost the file that keeps it, they refuse
+    (trust_file_lost): a lost file is not a first run. Restore the file from a backup if there
+    is one. The ledger's own store is untouched."""
+    with reporting(as_json):
+        emit(as_json, *forget_checkpoint_command(client_trust_file(data_dir)))
 
 
 FromTiles = Annotated[

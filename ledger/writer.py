@@ -111,6 +111,12 @@ def ledger_refusal(exc: Error) -> bool:
     return 400 <= status < 500 and status != 409 and not HTTP_CODE.fullmatch(exc.code)
 
 
+def client_trust_file(data_dir: Path) -> Path:
+    """Where ``ledger resolve --ledger`` and the governance commands given a ledger's URL keep
+    the newest checkpoint they trusted (and its record: ``forget-client-checkpoint``)."""
+    return data_dir / "client" / "checkpoint"
+
+
 @contextmanager
 def open_writer(data_dir: Path, url: str | None) -> Iterator[Writer]:
     if url is None:
@@ -122,7 +128,7 @@ def open_writer(data_dir: Path, url: str | None) -> Iterator[Writer]:
         return
     paths = Paths(data_dir)
     vkey = paths.keys.text(CHECKPOINT_KEY, "vkey")
-    client = LedgerClient(url, vkey, trust_file=data_dir / "client" / "checkpoint")
+    client = LedgerClient(url, vkey, trust_file=client_trust_file(data_dir), remember=True)
     try:
         yield RemoteWriter(client)
     finally:
