@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.worker import WorkerCancelled
 
 from civicid.did import DID
-from civicid.issuance_rules import RuleVersion
+from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, RuleVersion
 from civicid.policy import Policy
 from cli.demo_rules import RULE, SENIOR, senior_rule
 from tests.wallet.conftest import NOW, PASSPHRASE, made_up
@@ -273,3 +273,23 @@ async def test_a_refusal_that_came_while_locked_waits_for_the_unlock(wallet: Wal
         _, what, _ = shown(app)
         assert what == "Not met: Age 65 or over  [predicate_failed]"
         assert app.screen_stack[-2] is screen
+
+
+@pytest.mark.asyncio
+async def test_a_rule_not_found_points_at_where_rules_are_listed(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said only "Check the rule's name: the agency publishes it on the ledger.": where
+    a person reads which rules there are is the ledger's transparency page."""
+
+    def apply(issuer: str, rule: str) -> Applied:
+        raise ISSUANCE_RULE_NOT_FOUND(f"{issuer} has no rule {rule!r}")
+
+    monkeypatch.setattr(wallet, "apply", apply)
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot)
+        _, what, todo = shown(app)
+        assert what.endswith("[issuance_rule_not_found]")
+        assert "transparency page" in todo and "/transparency" in todo
+        assert "lists every rule in force" in todo

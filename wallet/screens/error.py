@@ -108,8 +108,9 @@ ADVICE: Final[dict[Code, str]] = {
     "says. Nothing was sent; tell the agency.",
     ISSUANCE_RULE_WITHDRAWN: "The agency no longer issues by this rule. Ask the agency how to "
     "apply now. " + NOTHING_CHANGED,
-    ISSUANCE_RULE_NOT_FOUND: "Check the rule's name: the agency publishes it on the ledger. "
-    + NOTHING_CHANGED,
+    ISSUANCE_RULE_NOT_FOUND: "Check the rule's name and the agency's address: the ledger's "
+    "transparency page (the ledger's address, then /transparency) lists every rule in force "
+    "and the agency that publishes it. " + NOTHING_CHANGED,
 }
 # An agency's service answers in OAuth 2.0's words (RFC 6749 §5.2) or with its own codes
 # (the issuer part's, which the wallet may not import): these arrive as names on the wire.
