@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -74,6 +75,18 @@ def demo(
         raise typer.Exit(failure.exit_code)
     if not as_json:
         typer.secho("\ndemo complete: every step behaved as told", fg=typer.colors.GREEN, bold=True)
+        typer.echo(next_step(sys.argv[0]))
+
+
+def next_step(invoked: str) -> str:
+    """What to do after the story: the same parts left running over a kept data directory,
+    to look at by hand, with the command as it was run (``.venv/bin/civicid`` from the
+    checkout, ``civicid`` is not on the PATH yet)."""
+    command = invoked if Path(invoked).name == "civicid" else "civicid"
+    return (
+        "next: the same services left running, the wallet app and the desk page to try by hand:\n"
+        f"  {command} up --data-dir ~/civicid-play   (it prints the URLs, then what to do)"
+    )
 
 
 def prepare_dir(path: Path) -> Path:

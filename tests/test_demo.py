@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cli.demo import next_step
+
 CIVICID = str(Path(sys.executable).parent / "civicid")
 STEPS = [
     "ledger", "identities", "accreditations", "type", "services", "offer", "receive",
@@ -71,7 +73,11 @@ def test_demo_text_narrates_what_crossed_the_wire(tmp_path: Path) -> None:
             "from the rule on the ledger: Not met: Age 65 or over")  # fmt: skip
     for line in told:
         assert line in out
-    assert out.rstrip().endswith("demo complete: every step behaved as told")
+    assert "\ndemo complete: every step behaved as told\n" in out
+    # Then what to do next, with the command as it was run.
+    assert out.rstrip().endswith(
+        f"  {CIVICID} up --data-dir ~/civicid-play   (it prints the URLs, then what to do)"
+    )
     # The citizen's claims never reach the disk in clear: the wallet store is sealed.
     sealed = (tmp_path / "demo" / "citizen" / "wallet" / "wallet.db").read_bytes()
     assert b"Lovelace" not in sealed and b"Lyon" not in sealed
@@ -136,3 +142,10 @@ def test_the_makefile_demo_is_this_command() -> None:
     makefile = (Path(__file__).parents[1] / "Makefile").read_text("utf-8")
     assert "$(BIN)/civicid demo" in makefile
     assert shutil.which(CIVICID) is not None
+
+
+def test_what_to_do_next_names_the_command_as_it_was_run() -> None:
+    said = next_step(".venv/bin/civicid")
+    assert said.startswith("next: ")
+    assert "  .venv/bin/civicid up --data-dir ~/civicid-play " in said
+    assert "  civicid up --data-dir" in next_step("/usr/lib/python3/pytest")
