@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from civicid import statemap, wire
+from civicid import statemap, trust_lock, wire
 from civicid.authority import (
     ASSERTION,
     Chain,
@@ -179,6 +179,8 @@ FORGET_UP_CHECKPOINT: Final = "civicid up --forget-checkpoint"
 FORGET_MIRROR_CHECKPOINT: Final = "civicid ledger forget-mirror-checkpoint"
 FORGET_PIN_CHECKPOINT: Final = "civicid wallet|verifier federate forget-checkpoint NAME"
 FORGET_CLIENT_CHECKPOINT: Final = "civicid ledger forget-client-checkpoint"
+# Who may hold a part's trust file open while it runs (``forget_checkpoint_command``).
+RUNNING_CLIENTS: Final = "the part itself, or `civicid up` over this data dir"
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -307,10 +309,14 @@ def remove_durably(path: Path, code: Code) -> bool:
     return True
 
 
-def forget_checkpoint_command(trust_file: Path) -> tuple[dict[str, Any], str]:
-    """``forget-checkpoint``: forget the checkpoint kept in ``trust_file`` and its record.
-    What was done, as data and as a line to print."""
-    forgotten = forget_checkpoint(trust_file)
+def forget_checkpoint_command(
+    trust_file: Path, running: str = RUNNING_CLIENTS
+) -> tuple[dict[str, Any], str]:
+    """``forget-checkpoint``: forget the checkpoint kept in ``trust_file`` and its record;
+    ``trust_file_in_use`` while a client of it is open (``running``: which ones may be), as a
+    running part would write its checkpoint again. What was done, as data and as a line."""
+    with trust_lock.alone(trust_file, running):
+        forgotten = forget_checkpoint(trust_file)
     data = {"forgotten": forgotten, "file": str(trust_file)}
     if not forgotten:
         return data, f"no checkpoint was kept ({trust_file}): nothing to forget"
@@ -518,6 +524,20 @@ class LedgerClient:
         self._remember = remember and trust_file is not None
         self._recorded: int | None = None  # the tree size recorded as first trusted
         self._unkept = False  # the trusted checkpoint's note not yet written (``_trust``)
+        # Held while this client is open: a forget-checkpoint is refused meanwhile.
+        self._held = None if trust_file is None else trust_lock.hold(self, trust_file)
+        try:
+            self._open_trusted(trust_file)
+        except BaseException:
+            self.close()
+            raise
+        self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
+        self._governance: DID | None = None
+        self._registry: RegistryClient | None = None
+        self._chains: dict[DID, KnownChain] = {}
+
+    def _open_trusted(self, trust_file: Path | None) -> None:
+        """Read the trust file, its record and the policy kept beside it (each checked)."""
         if trust_file is not None:
             self._kept_policy = check_kept_policy(trust_file, self.policy)
             self._recorded = check_trust_file(trust_file)
@@ -533,10 +553,6 @@ class LedgerClient:
             # A trust file kept without its record (one kept before records were, or a
             # crash between the two writes): recorded now.
             self._remember_trusted(self.trusted.size)
-        self._verified: set[bytes] = set()  # leaf hashes of entries whose signature checked
-        self._governance: DID | None = None
-        self._registry: RegistryClient | None = None
-        self._chains: dict[DID, KnownChain] = {}
 
     # -- transport ------------------------------------------------------------------------
 
@@ -1105,6 +1121,8 @@ class LedgerClient:
     def close(self) -> None:
         for server in self.servers:
             server.close()
+        if self._held is not None:
+            self._held()  # the trust file's lock, let go
 
     def __enter__(self) -> LedgerClient:
         return self

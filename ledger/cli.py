@@ -705,7 +705,8 @@ def forget_client_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None
     (trust_file_lost): a lost file is not a first run. Restore the file from a backup if there
     is one. The ledger's own store is untouched."""
     with reporting(as_json):
-        emit(as_json, *forget_checkpoint_command(client_trust_file(data_dir)))
+        running = "a `ledger resolve --ledger` or governance command over this data dir"
+        emit(as_json, *forget_checkpoint_command(client_trust_file(data_dir), running))
 
 
 FromTiles = Annotated[

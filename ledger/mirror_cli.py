@@ -111,7 +111,8 @@ def forget_mirror_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None
     from ledger.monitor import TRUST_FILE
 
     with reporting(as_json):
-        emit(as_json, *forget_checkpoint_command(data_dir / MIRROR_DIR / TRUST_FILE))
+        running = "`civicid ledger mirror` or `ledger monitor` over this data dir"
+        emit(as_json, *forget_checkpoint_command(data_dir / MIRROR_DIR / TRUST_FILE, running))
 
 
 def add_commands(app: typer.Typer) -> None:

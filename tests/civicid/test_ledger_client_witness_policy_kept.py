@@ -119,12 +119,24 @@ def test_nothing_is_kept_without_a_trust_file_or_without_witnesses(tmp_path: Pat
     explicit = client(tmp_path / "other", CheckpointPolicy.parse("quorum none\n"))
     explicit.accept_checkpoint(note(3))
     explicit.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", "other"]
+    # Each beside the lock its clients held (``civicid.trust_lock``), and nothing more.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint",
+        "checkpoint.lock",
+        "other",
+        "other.lock",
+    ]
     assert read_kept_policy(tmp_path / "checkpoint") is None
     memory = client(None, policy())
     memory.accept_checkpoint(note(3, "w1", "w3"))
     memory.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint", "other"]
+    # Each beside the lock its clients held (``civicid.trust_lock``), and nothing more.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint",
+        "checkpoint.lock",
+        "other",
+        "other.lock",
+    ]
 
 
 def test_a_client_given_no_witness_policy_where_one_is_kept_is_refused(trust_file: Path) -> None:

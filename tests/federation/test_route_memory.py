@@ -14,6 +14,7 @@ from civicid.ledger_client import LedgerClient
 from civicid.trust import Trust
 from civicid.trust.federation import LOCAL, Federation
 from civicid.trust.pins import PinnedLedger
+from civicid.trust_lock import lock_file
 from tests.federation.test_routes import Counting
 from tests.federation.world import Countries, pin, policy_text
 from tests.verifier.world import NATIONAL_ID
@@ -82,7 +83,8 @@ def test_each_foreign_ledger_keeps_its_checkpoint_in_its_own_trust_file(
     client = LedgerClient(countries.home_url, countries.home.genesis.vkey)
     routes = Federation.open(Trust(client), [pin(countries)], trust_dir=trust_dir)
     try:
-        assert list(trust_dir.iterdir()) == []  # nothing asked yet
+        # Nothing asked yet: only the lock its open client holds (``civicid.trust_lock``).
+        assert list(trust_dir.iterdir()) == [lock_file(trust_dir / "abroad.checkpoint")]
         routes.route(abroad.agency.did)
         ((_, foreign),) = routes.foreign
         trusted = (trust_dir / "abroad.checkpoint").read_text()

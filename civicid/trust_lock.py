@@ -1,0 +1,80 @@
+"""The lock a ledger client holds beside its trust file for as long as it is open: shared by
+every client of that file, and wanted alone by ``forget-checkpoint``, which is refused while a
+running part holds the checkpoint in memory (it would write it again at its next one)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+from civicid.errors import Error, Refused, declare
+from civicid.files import open_regular
+
+LOCK_SUFFIX: Final = ".lock"
+
+TRUST_FILE_IN_USE = declare(
+    "trust_file_in_use",
+    Refused,
+    "a running client of the ledger holds this trust file: stop it first",
+)
+
+
+def lock_file(trust_file: Path) -> Path:
+    """Where the clients of ``trust_file`` hold their lock, beside it."""
+    return trust_file.with_name(trust_file.name + LOCK_SUFFIX)
+
+
+def _opened(trust_file: Path) -> int | None:
+    """A descriptor of ``trust_file``'s lock, made if need be; None where none can be (a
+    read-only data directory, where the trust file cannot be written or removed either; a
+    lock file that is not a regular one): the lock only keeps a forget from the running."""
+    try:
+        trust_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return open_regular(lock_file(trust_file), os.O_RDWR | os.O_CREAT, TRUST_FILE_IN_USE)
+    except (OSError, Error):
+        return None
+
+
+def hold(owner: object, trust_file: Path) -> Callable[[], object] | None:
+    """Hold ``trust_file``'s lock, shared, until the finalizer returned is called (or
+    ``owner`` is collected). Waits while a forget holds it alone (a moment): a client never
+    reads a trust file half forgotten."""
+    fd = _opened(trust_file)
+    if fd is None:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except BaseException:
+        os.close(fd)
+        raise
+    return weakref.finalize(owner, os.close, fd)
+
+
+@contextmanager
+def alone(trust_file: Path, running: str) -> Iterator[None]:
+    """Hold ``trust_file``'s lock alone while forgetting it: ``trust_file_in_use`` if a
+    client of it is open (``running`` says which ones may be)."""
+    if not trust_file.parent.is_dir():  # no client ever kept a file there
+        yield
+        return
+    fd = _opened(trust_file)
+    if fd is None:
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise TRUST_FILE_IN_USE(
+                f"{trust_file} is held by a running client of the ledger ({running}): it keeps"
+                " that checkpoint in memory and would write it again. Stop it first, then"
+                " forget the checkpoint"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)
