@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from civicid.encoding import parse_json
 from civicid.errors import Code, Error, Unavailable, declare
 from civicid.merkle import HASH_SIZE
 from civicid.times import parse_time, rfc3339
@@ -125,9 +126,15 @@ class WireModel(BaseModel):
         """Parse what the other side sent (a decoded JSON value, or its text); a wrong shape
         is ``error``, by default the protocol's ``malformed`` code."""
         code = error or cls.malformed
+        if isinstance(data, str | bytes):
+            # I-JSON first, as every JSON this project reads: the model's own parser keeps the
+            # last of a member named twice (a peer's message read otherwise by another
+            # reader), and takes a byte order mark, NaN and 1e400.
+            try:
+                data = parse_json(data, code=code)
+            except Error as exc:
+                raise code(f"{cls.__name__}: {exc.message}") from exc
         try:
-            if isinstance(data, str | bytes):
-                return cls.model_validate_json(data)
             return cls.model_validate(data)
         except ValidationError as exc:
             where = "; ".join(

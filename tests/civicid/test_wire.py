@@ -117,3 +117,28 @@ def test_a_bad_time_is_refused(bad: object) -> None:
             }
         )
     assert info.value.code == "wire_malformed"
+
+
+# A receipt as the ledger sends it, but for the part each case changes.
+RECEIPT = '"leafHash": "%s", "id": "x", "type": "t", "treeSize": 1, "checkpoint": "n"' % ("ab" * 32)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"seq": 0, "seq": 1, ' + RECEIPT + "}",
+        '\ufeff{"seq": 0, ' + RECEIPT + "}",
+        '{"seq": 0, ' + RECEIPT.replace('"x"', '"\\ud800"') + "}",
+        '{"seq": 1e400, ' + RECEIPT + "}",
+    ],
+    ids=["named-twice", "byte-order-mark", "lone-surrogate", "beyond-a-double"],
+)
+def test_a_message_as_text_is_read_as_i_json(text: str) -> None:
+    # The model's own parser took the last of a member named twice, a byte order mark and a
+    # lone surrogate: a peer's message another reader would read otherwise.
+    Receipt.from_json(text.replace("\ufeff", "").replace('"seq": 0, "seq": 1', '"seq": 1'
+                      ).replace("\\ud800", "x").replace("1e400", "0"))  # fmt: skip
+    with pytest.raises(Error) as info:
+        Receipt.from_json(text)
+    assert info.value.code == "wire_malformed"
+    assert info.value.message.startswith("Receipt: ")
