@@ -18,6 +18,7 @@ from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
+from ledger.routes.deps import OneValueEach
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths, open_ledger
 from ledger.tiles import follow
@@ -115,11 +116,12 @@ def create_app(
     # The shell's factory makes a FastAPI; this app is that one with resolution's direct
     # answer (LedgerApp adds a method and no state).
     app.__class__ = LedgerApp
-    app.include_router(log_routes.router)
+    # Resolution answers a repeated option in its own format (DID Resolution's error).
+    app.include_router(log_routes.router, dependencies=[OneValueEach])
     app.include_router(resolution_routes.router)
-    app.include_router(governance_routes.router)
+    app.include_router(governance_routes.router, dependencies=[OneValueEach])
     app.include_router(tile_routes.router)
-    app.include_router(issuance_routes.router)
+    app.include_router(issuance_routes.router, dependencies=[OneValueEach])
     app.include_router(transparency_routes.router)
     return app
 
