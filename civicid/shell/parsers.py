@@ -119,7 +119,8 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         self._in_body = False  # a request's head is complete, its body not yet
         self._refused: Error | None = None  # a head refused while an answer was in flight
         self._lines = RequestLines(self.max_header_bytes)  # where each request begins, as sent
-        self._held = b""  # received, not yet given to the parser (``MAX_PIPELINED``)
+        self._held = b""  # received, not yet given to the parser from ``_held_at`` on
+        self._held_at = 0  # (``MAX_PIPELINED``): kept whole, not copied at each giving
         self._parsed = 0  # the bytes given to the parser
 
     def _busy(self) -> bool:
@@ -142,7 +143,8 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
         if not self._admitted:
             return
         self._lines.received(data)
-        self._held = self._held + data if self._held else data
+        self._held = self._held[self._held_at :] + data if self._held else data
+        self._held_at = 0
         self._feed()
 
     def _feed(self) -> None:
@@ -156,7 +158,11 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             if not size:
                 self.flow.pause_reading()
                 return
-            data, self._held = self._held[:size], self._held[size:]
+            at = self._held_at
+            data = self._held[at : at + size]
+            self._held_at = at + size
+            if self._held_at == len(self._held):
+                self._held, self._held_at = b"", 0
             self._parsed += size
             if not self._parse(data):
                 return
