@@ -28,7 +28,7 @@ from wallet.errors import (
     WALLET_URI_INVALID,
 )
 from wallet.holder.by_rule import Applied
-from wallet.holder.credentials import Credential
+from wallet.holder.credentials import WHAT_NOW, Credential
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview, offer_link
 from wallet.holder.presentation import Outcome, Plan, refusal, request_link
@@ -436,10 +436,17 @@ def show(
                         if credential.expires_at
                         else ""
                     ),
+                    *what_now(credential.status(now)),
                     *claim_lines(credential),
                 ]
             ),
         )
+
+
+def what_now(status: str) -> list[str]:
+    """What a card no desk accepts means, and what to do, as the app's details say it."""
+    said = WHAT_NOW.get(status)
+    return [f"  {said}"] if said else []
 
 
 @app.command()

@@ -4,15 +4,22 @@ advice is to ask the agency, not "note the code"; its details say what its statu
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
+from typer.testing import CliRunner
 
 from civicid.status_list import STATUS_INVALID
+from cli.main import app as civicid
+from tests.wallet.conftest import NOW, PASSPHRASE, fast_settings, made_up
 from tests.wallet.painted import painted
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.test_app import fill, settle
 from tests.wallet.world import LedgerWorld
 from wallet.app import WalletApp
+from wallet.holder.credentials import EXPIRED, REVOKED, SUSPENDED
 from wallet.holder.wallet import Wallet
 from wallet.screens.cards import CardsScreen
 from wallet.screens.details import DetailsScreen
@@ -65,3 +72,30 @@ async def test_a_valid_card_has_no_status_line(citizen: Wallet) -> None:
         assert isinstance(app.screen, DetailsScreen)
         shown = " ".join(" ".join(painted(app)[1]).split())
         assert "✔ valid" in shown and "Status " not in shown
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [
+        (REVOKED, "  Revoked by the agency that issued it: every desk refuses it."),
+        (SUSPENDED, "  Suspended by the agency that issued it: desks refuse it until"),
+        (EXPIRED, "  Expired: desks refuse it. Ask the agency that issued it for a new one."),
+    ],
+)
+async def test_wallet_show_says_it_too(tmp_path: Path, status: str, said: str) -> None:
+    settings = fast_settings(tmp_path / "data")
+    held = made_up({"given_name": "Ada"}, copies=1)
+    held = replace(held, copies=(replace(held.copies[0], status=status),))
+    if status == EXPIRED:
+        held = replace(held, expires_at=NOW - 60, copies=held.copies[:1])
+    with Wallet.create(settings, PASSPHRASE) as wallet:
+        wallet.add(held)
+    result = CliRunner().invoke(
+        civicid,
+        ["wallet", "show", held.id, "--data-dir", str(settings.data_dir)],
+        env={"CIVICID_WALLET_PASSPHRASE": PASSPHRASE},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"[{status}," in lines[0]
+    assert any(line.startswith(said) for line in lines), result.stdout

@@ -27,6 +27,15 @@ UNKNOWN: Final = "unknown"  # never checked, or the ledger could not be asked
 STATUSES: Final = (VALID, REVOKED, SUSPENDED, EXPIRED, UNKNOWN)
 # Worst first: one revoked copy means the issuer revoked the credential.
 SEVERITY: Final = (REVOKED, SUSPENDED, EXPIRED, UNKNOWN, VALID)
+# What a card no desk accepts means for its holder, and what to do: the app's details and
+# `wallet show` say it alike.
+WHAT_NOW: Final = {
+    REVOKED: "Revoked by the agency that issued it: every desk refuses it. Ask the agency "
+    "for a new one.",
+    SUSPENDED: "Suspended by the agency that issued it: desks refuse it until the agency "
+    "lifts the suspension. Ask the agency why.",
+    EXPIRED: "Expired: desks refuse it. Ask the agency that issued it for a new one.",
+}
 
 ORIGIN_ISSUANCE: Final = "openid4vci"
 ORIGIN_IMPORT: Final = "import"

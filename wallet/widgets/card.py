@@ -14,6 +14,7 @@ from textual.widgets import Label
 from textual.widgets.option_list import Option
 
 from civicid.console import inert
+from wallet.holder import credentials
 from wallet.holder.credentials import Credential
 
 BADGES: Final = {
@@ -32,14 +33,10 @@ BADGE_STYLES: Final = {
     "unknown": "bold #ffffff on #585858",
 }
 CARD_WIDTH: Final = 72
-# What a card no desk accepts means for its holder, and what to do: said on its details
-# and when it would answer a desk.
+# What a card's status means, and what to do: the holder's words for a card no desk accepts,
+# and, in the app, how to check one not checked yet.
 WHAT_NOW: Final = {
-    "revoked": "Revoked by the agency that issued it: every desk refuses it. Ask the agency "
-    "for a new one.",
-    "suspended": "Suspended by the agency that issued it: desks refuse it until the agency "
-    "lifts the suspension. Ask the agency why.",
-    "expired": "Expired: desks refuse it. Ask the agency that issued it for a new one.",
+    **credentials.WHAT_NOW,
     "unknown": "Not checked on the ledger yet (or the ledger could not be reached): u on "
     "your cards checks it again.",
 }
