@@ -23,10 +23,11 @@ from typing import Annotated, Any, Final
 import typer
 
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reporting
-from civicid.errors import Conflict, StorageError, declare
+from civicid.errors import Conflict, Error, StorageError, declare
 from civicid.files import open_regular
 from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
+from civicid.shell.errors import SERVICE_PORT_IN_USE
 from cli import demo_federation, stack
 from wallet.settings import WalletSettings
 
@@ -99,6 +100,7 @@ def up(
         ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
         with (
             only_one(data_dir) as lock,
+            port_told(ports),
             stack.running(data_dir, ports, database_url) as services,
             ExitStack() as extra,
         ):
@@ -121,6 +123,41 @@ def up(
                 wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
+
+
+@contextmanager
+def port_told(ports: stack.Ports) -> Iterator[None]:
+    """A port taken (``service_port_in_use``) told with what to do: which option moves it,
+    and that another ``civicid up`` (over another data dir) may be the one holding it."""
+    try:
+        yield
+    except Error as exc:
+        if not SERVICE_PORT_IN_USE.matches(exc):
+            raise
+        option = option_of(exc.message, ports)
+        raise SERVICE_PORT_IN_USE(
+            f"{exc.message}: another program holds it (another `civicid up`, over another"
+            f" data dir?); stop it, or {option}"
+        ) from exc
+
+
+def option_of(message: str, ports: stack.Ports) -> str:
+    """Which of up's options moves the port ``message`` names ("cannot listen on HOST:PORT:
+    why", as ``civicid.shell.server.listen`` says it)."""
+    options = [
+        (ports.ledger, "pass --ledger-port PORT"),
+        (ports.issuer, "pass --issuer-port PORT"),
+        (ports.verifier, "pass --verifier-port PORT"),
+        *(
+            (port, "pass --witness-port PORT (the three witnesses take PORT to PORT+2)")
+            for port in ports.witnesses
+            if port
+        ),
+    ]
+    for port, option in options:
+        if f":{port}:" in message:
+            return option
+    return "pass other ports (civicid up --help)"
 
 
 def forget_own_checkpoint(root: Path) -> tuple[dict[str, Any], str]:
