@@ -5,7 +5,7 @@ Run as ``python -m tests.civicid.shell.burst_server PORT NOFILE LOOP DATA_DIR [P
 one of uvicorn's, ``auto`` as served; PARSER: one of ``PARSERS``, the served one by default).
 Each time a connection is admitted it notes how many descriptors the process holds; the most
 is at ``GET /descriptors``. Every connection accepted before an admission holds one then, so
-the most seen there is the most a burst made it hold. (``test_pipelined_unread.py`` measures
+the most seen there is the most a burst made it hold. (``test_pipelined_memory.py`` measures
 the memory it holds.)
 """
 
