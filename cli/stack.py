@@ -193,8 +193,16 @@ def ensure_ledger(
     root: Path, clock: Clock = system_clock, database_url: str | None = None
 ) -> Ledgered:
     """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
+    from civicid.keystore import KEY_FILE_INVALID
     from ledger.errors import LEDGER_KEY_MISSING
-    from ledger.setup import CHECKPOINT_KEY, GOVERNANCE_KEY, Paths, initialize, load_governance
+    from ledger.setup import (
+        CHECKPOINT_KEY,
+        GOVERNANCE_KEY,
+        Paths,
+        initialize,
+        load_governance,
+        load_signer,
+    )
     from ledger.store import FILES
 
     paths = Paths(root)
@@ -222,8 +230,15 @@ def ensure_ledger(
             )
         check_not_lost(keys, GOVERNANCE_KEY, paths.log)
         governance = load_governance(paths)
-        name, vkey = keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey")
-        return Ledgered(name, vkey, governance, created=False)
+        # The key as its seed makes it: the file's vkey is a copy, checked against it (a
+        # damaged copy was refused later, naming no file: "vkey key id does not match...").
+        signer = load_signer(paths)
+        if keys.text(CHECKPOINT_KEY, "vkey") != signer.vkey():
+            raise KEY_FILE_INVALID(
+                f"key file {keys.directory / CHECKPOINT_KEY}.json: its vkey is not its seed's"
+                " key (damaged?); restore it from a backup"
+            )
+        return Ledgered(signer.name, signer.vkey(), governance, created=False)
     genesis = initialize(root, clock=clock, database_url=database_url)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
