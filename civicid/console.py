@@ -14,10 +14,29 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Protocol, TypeVar
 
 import typer
+from typer.core import TyperOption
 
 from civicid.errors import Error, StorageError, declare
 from civicid.files import why_not_written
 from civicid.settings import DATA_DIR_ENV, default_data_dir
+
+
+def _flag_shows_no_type(option: type[Any]) -> None:
+    """Typer 0.29's Rich help shows a flag's type after it (``--json <bool>``), as if it took
+    a value; its plain help shows none for a flag. Done once here, where every command's
+    options are declared, so that every ``--help`` reads as the plain one."""
+    shown = option.display_type_rich
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if self.is_flag and not self.count:  # ``--json``, ``--yes``, ``--help``: no value
+            return None
+        result: str | None = shown(self, ctx)
+        return result
+
+    option.display_type_rich = display_type_rich
+
+
+_flag_shows_no_type(TyperOption)
 
 
 class Parsed(Protocol):

@@ -78,6 +78,30 @@ def test_help_shows_every_default_at_80_columns(path: tuple[str, ...]) -> None:
         assert "\n" not in paragraph.strip(), paragraph  # reflowed for the terminal's width
 
 
+def flags(command: Any) -> list[str]:
+    """The long names of ``command``'s options that take no value (on/off flags)."""
+    return [
+        name
+        for p in command.params
+        if isinstance(p, TyperOption) and p.is_flag and not p.count
+        for name in (*p.opts, *p.secondary_opts)
+        if name.startswith("--")
+    ]
+
+
+@pytest.mark.parametrize("path", [(), *commands()], ids=lambda p: " ".join(p) or "civicid")
+def test_a_flag_shows_no_value_after_it(path: tuple[str, ...]) -> None:
+    """``--json``, ``--yes``, ``--help``: nothing after a flag reads as a value it would take
+    (``--json <bool>`` reads as ``--json true``)."""
+    text = rendered(path)
+    assert "<bool>" not in text, text
+    for flag in [*flags(command_of(path)), "--help"]:
+        at = re.escape(flag)
+        for line in text.splitlines():
+            if re.match(rf"│ {at}\s", line):
+                assert not re.match(rf"│ {at}\s+(?:-\w\s+)?<", line), line
+
+
 def test_shell_completion_is_offered(monkeypatch: pytest.MonkeyPatch) -> None:
     """``civicid --install-completion`` exists, and the script it installs completes the
     command's groups and commands (bash shown; zsh, fish and PowerShell likewise).
