@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from civicid.errors import Error
 from civicid.shell.app import create_service_app
+from ledger.routes.deps import OneValueEach
 from ledger.witness import routes
 from ledger.witness.errors import WITNESS_OLD_SIZE_MISMATCH
 from ledger.witness.settings import WitnessSettings
@@ -56,5 +57,5 @@ def create_app(
         lifespan=lifespan,
         render_error=render,
     )
-    app.include_router(routes.router)
+    app.include_router(routes.router, dependencies=[OneValueEach])  # ?limit=1&limit=20: refused
     return app

@@ -80,3 +80,15 @@ def test_out_of_range_pages_are_refused(
     answer = evidence[0].get("/evidence", params=params)
     assert answer.status_code == 400
     assert answer.json()["error"] == "request_invalid"
+
+
+@pytest.mark.parametrize("query", ["limit=1&limit=20", "after=0&after=20"])
+def test_a_parameter_given_twice_is_refused(
+    evidence: tuple[httpx.Client, Witness], query: str
+) -> None:
+    # The framework took the last of the two; a cache or proxy in front may key on the first.
+    client, _ = evidence
+    answer = client.get(f"/evidence?{query}")
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "request_invalid"
+    assert "given more than once" in answer.json()["error_description"]
