@@ -178,6 +178,8 @@ def test_an_expired_code_is_taken_away(world: World, desk: Desk, page: Page, sho
     assert "can no longer be used" in status, status
     assert not page.locator("#qr").is_visible() and not page.locator("#link").is_visible()
     assert not page.locator("#copy").is_visible()
+    # No code is left to scan: the heading does not ask anyone to scan one.
+    assert page.locator("#request-title").inner_text() == "2. The code expired"
     assert page.evaluate("document.activeElement.id") == "cancel"
     assert page.locator("#cancel").inner_text() == "Start a new check"
     page.keyboard.press("Enter")
@@ -185,6 +187,11 @@ def test_an_expired_code_is_taken_away(world: World, desk: Desk, page: Page, sho
     assert page.evaluate("document.activeElement.id") == "policy"
     assert page.locator("#go").is_visible() and page.locator("#policy").is_enabled()
     assert page.locator("#cancel").inner_text() == "New check"
+    # A new code is headed as the first was.
+    page.click("#go")
+    page.locator("#qr").wait_for(state="visible")
+    title = page.locator("#request-title").inner_text()
+    assert title == "2. The citizen scans this code with their wallet"
 
 
 def test_a_request_that_cannot_be_made_shows_no_old_code(

@@ -5,6 +5,9 @@
 (function () {
   const POLL_MS = 1000;
   const $ = (id) => document.getElementById(id);
+  // The request's heading as served, shown again with each new code (an expired one is
+  // headed as such).
+  const SCAN_TITLE = $("request-title").textContent;
 
   // People words for what the desk's service names on the wire: claims by their label
   // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident: yes", "Age 18
@@ -107,6 +110,7 @@
   // The code and link of the request shown: gone once it is over (expired, replaced, or
   // its making failed), so that nobody scans a code that can no longer be answered.
   function forgetCode() {
+    text("request-title", SCAN_TITLE);
     $("qr").removeAttribute("src");
     $("qr").alt = "";
     text("link", "");
@@ -182,6 +186,8 @@
       if (data.status === "expired") {
         stopPolling();
         forgetCode();
+        // No code is left to scan: the heading says what became of it.
+        text("request-title", "2. The code expired");
         text("status", "The code expired before the wallet answered: it can no longer be " +
           "used. Start a new check to show a new code.");
         $("cancel").textContent = "Start a new check";
