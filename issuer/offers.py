@@ -278,4 +278,4 @@ def wrong_code_error(offer: Offer) -> Error:
     if offer.state == LOCKED:
         return OFFER_LOCKED(f"{MAX_TX_CODE_ATTEMPTS} wrong transaction codes: the offer is locked")
     left = MAX_TX_CODE_ATTEMPTS - offer.attempts
-    return TX_CODE_WRONG(f"wrong transaction code; {left} attempt(s) left")
+    return TX_CODE_WRONG(f"wrong transaction code; {left} attempt{'' if left == 1 else 's'} left")

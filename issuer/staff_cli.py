@@ -211,7 +211,7 @@ def publish(
             as_json,
             answer.to_json(),
             lambda: "\n".join(
-                [f"{len(answer.published)} list(s) published"]
+                [f"{counted(len(answer.published), 'list', 'lists')} published"]
                 + [f"  {r.uri}  entry {r.ledger_seq}" for r in answer.published]
             ),
         )
@@ -223,12 +223,16 @@ class StatusName(StrEnum):
     SUSPENDED = "suspended"
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` things in words a clerk reads: "1 copy", "4 copies"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def describe(found: wire.IssuedView) -> str:
-    copies = len(found.copies)
     return (
         f"{inert(found.id)} (record {inert(found.record)}, "
         f"{inert(found.configuration)}, issued {rfc3339(found.issued_at)}, "
-        f"{copies} cop{'y' if copies == 1 else 'ies'}, now {inert(found.status)})"
+        f"{counted(len(found.copies), 'copy', 'copies')}, now {inert(found.status)})"
     )
 
 
@@ -264,10 +268,11 @@ def credentials(
         def summary() -> str:
             if not found:
                 return "no issued credentials" + (f" for record {inert(record)}" if record else "")
-            rows = [f"{len(found)} credential(s), newest first"]
+            rows = [f"{counted(len(found), 'credential', 'credentials')}, newest first"]
             rows += [
                 f"  {inert(c.id):<18} {inert(c.record):<14} {inert(c.status):<10} "
-                f"{inert(c.configuration)}  {rfc3339(c.issued_at)}  {len(c.copies)} cop(ies)"
+                f"{inert(c.configuration)}  {rfc3339(c.issued_at)}  "
+                f"{counted(len(c.copies), 'copy', 'copies')}"
                 for c in found
             ]
             return "\n".join(rows)

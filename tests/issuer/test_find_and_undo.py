@@ -53,10 +53,10 @@ def test_credentials_by_record(env: Env, served: str, issued: dict[str, Issued])
     code, out, err = civicid(env, served, "credentials", "--record", "R-2")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "2 credential(s), newest first"
+    assert lines[0] == "2 credentials, newest first"
     assert [line.split()[0] for line in lines[1:]] == [issued["R-2b"].id, issued["R-2"].id]
     assert all(line.split()[1] == "R-2" for line in lines[1:])
-    assert "2 cop(ies)" in lines[1]
+    assert lines[1].endswith("  2 copies")
 
 
 def test_credentials_by_status_as_json(env: Env, served: str, issued: dict[str, Issued]) -> None:
@@ -215,7 +215,7 @@ def test_an_answer_not_of_the_staff_apis_model_is_refused(tmp_path: object) -> N
         )
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert result.stderr.strip().endswith("[wire_malformed]")
-    assert "credential(s)" not in result.stdout
+    assert "credentials, newest first" not in result.stdout
 
 
 def test_an_offset_beyond_any_store_is_refused_not_a_server_error(env: Env, served: str) -> None:

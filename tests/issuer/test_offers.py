@@ -115,7 +115,9 @@ def test_a_wrong_code_says_how_many_attempts_are_left() -> None:
     assert not isinstance(changed, Redeemed) and changed.attempts == 1
     error = wrong_code_error(changed)
     assert error.code == "tx_code_wrong"
-    assert f"{MAX_TX_CODE_ATTEMPTS - 1} attempt(s) left" in error.message
+    assert error.message == f"wrong transaction code; {MAX_TX_CODE_ATTEMPTS - 1} attempts left"
+    last = replace(changed, attempts=MAX_TX_CODE_ATTEMPTS - 1)
+    assert wrong_code_error(last).message == "wrong transaction code; 1 attempt left"
     locked = replace(changed, state=LOCKED, attempts=MAX_TX_CODE_ATTEMPTS)
     assert wrong_code_error(locked).code == "offer_locked"
 
