@@ -14,7 +14,9 @@ from tests.wallet.painted import painted
 from tests.wallet.test_app import SIZE, fill, settle
 from wallet.app import WalletApp
 from wallet.holder.wallet import Wallet
+from wallet.screens.error import ErrorModal
 from wallet.screens.settings import SettingsScreen
+from wallet.settings import WalletSettings
 
 pytestmark = pytest.mark.asyncio
 
@@ -67,3 +69,23 @@ async def test_a_backup_says_where_it_went_in_view(tmp_path: Path) -> None:
             await settle(pilot)
             assert "Backup written:" in on_screen(app)
     assert backup.exists()
+
+
+async def test_a_ledger_address_that_is_no_url_says_what_one_looks_like(tmp_path: Path) -> None:
+    """It said "Nothing was changed. If it happens again, note the code." under a
+    settings error."""
+    settings = fast_settings(tmp_path / "data")
+    with Wallet.create(settings, PASSPHRASE) as wallet:
+        before = WalletSettings.load(settings.data_dir).ledger_url
+        app = WalletApp(wallet.settings, wallet=wallet)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("s")
+            await fill(pilot, "#ledger", "htp:/bad url")
+            app.screen.query_one("#save-ledger", Button).press()
+            await settle(pilot)
+            assert isinstance(app.screen, ErrorModal)
+            assert app.screen.error.code == "wallet_settings_invalid"
+            advice = str(app.screen.query_one(".todo").render())
+            assert "such as https://ledger.example" in advice
+            assert advice.endswith("Nothing was saved.")
+    assert WalletSettings.load(settings.data_dir).ledger_url == before

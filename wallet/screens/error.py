@@ -40,6 +40,7 @@ from wallet.errors import (
     WALLET_NO_MATCH,
     WALLET_PASSPHRASE_WRONG,
     WALLET_RULE_MISMATCH,
+    WALLET_SETTINGS_INVALID,
     WALLET_STORE_CORRUPT,
     WALLET_TX_CODE_MALFORMED,
     WALLET_TX_CODE_REQUIRED,
@@ -94,6 +95,9 @@ ADVICE: Final[dict[Code, str]] = {
     "so no attempt was used.",
     WALLET_LEDGER_UNCONFIGURED: "Type the ledger's checkpoint key in the settings (s): its "
     "operator publishes it.",
+    WALLET_SETTINGS_INVALID: "Check the value named above, as typed or as written in the file "
+    "named: a ledger's address is one word, such as https://ledger.example, and its key is "
+    "copied whole as its operator publishes it. Nothing was saved.",
     WALLET_CNF_MISMATCH: "The issuer sent a credential not bound to your keys; it was "
     "refused. " + NOTHING_CHANGED,
     SDJWT_SIGNATURE_INVALID: "The credential's signature does not match the issuer's key "
