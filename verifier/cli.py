@@ -20,10 +20,13 @@ from civicid.console import (
     reflowed,
     reporting,
 )
+from civicid.errors import Error
 from civicid.http import HttpClient
 from civicid.ledger_client import forget_checkpoint_command
+from civicid.policy import Policy
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
+from verifier.decision_text import text_of
 from verifier.policy import load_policies
 from verifier.service import Verifier, checkpoint_key, open_store
 from verifier.settings import VerifierSettings, require_init
@@ -162,6 +165,12 @@ def request(
                 segno.make(created["link"], error="m").terminal(out=sys.stdout, compact=True)
                 typer.echo(created["link"])
                 typer.echo(f"expires at {created['expires_at']}", err=True)
+                if wait:
+                    typer.echo(
+                        "waiting for the wallet's answer (Ctrl-C stops waiting; the request"
+                        " stays valid until then)",
+                        err=True,
+                    )
             if not wait:
                 emit(as_json, created, "")
                 return
@@ -169,9 +178,18 @@ def request(
         if decision is None:
             emit(as_json, {"status": "expired"}, "the request expired before any answer")
             raise typer.Exit(1)
-        emit(as_json, decision, lambda: text_of(decision))
+        emit(as_json, decision, lambda: text_of(decision, local_policy(settings, policy)))
         if not decision["eligible"]:
             raise typer.Exit(1)
+
+
+def local_policy(settings: VerifierSettings, name: str) -> Policy | None:
+    """The policy ``name`` as this desk's files hold it, to word its conditions; None if
+    they do not (a desk asked by its URL from elsewhere): the decision is printed as sent."""
+    try:
+        return load_policies(settings.policies_path).get(name)
+    except Error:
+        return None
 
 
 def poll(http: HttpClient, status_url: str) -> dict[str, Any] | None:
@@ -183,20 +201,6 @@ def poll(http: HttpClient, status_url: str) -> dict[str, Any] | None:
         if state["status"] == "expired":
             return None
         time.sleep(POLL_SECONDS)
-
-
-def text_of(decision: dict[str, Any]) -> str:
-    head = "ELIGIBLE" if decision["eligible"] else "NOT ELIGIBLE"
-    lines = [f"{head} for {decision['policy']} ({decision['decided_at']})"]
-    if not decision["eligible"]:
-        lines.append(f"  {decision['reason']} [{decision['code']}]")
-    if decision.get("received_claims"):
-        lines.append(f"  claims received: {', '.join(decision['received_claims'])}")
-    marks = {"passed": "✓", "failed": "✗", "skipped": "·"}
-    for step in decision["steps"]:
-        code = f" [{step['code']}]" if step.get("code") else ""
-        lines.append(f"  {marks[step['status']]} {step['title']}{code} {step.get('detail', '')}")
-    return "\n".join(line.rstrip() for line in lines)
 
 
 @app.command()
@@ -221,12 +225,13 @@ def check(
         text = sys.stdin.read() if str(file) == "-" else file.read_text("utf-8")
         verifier = Verifier.open(settings, offline=offline)
         try:
-            decision = verifier.check(text.strip(), policy=verifier.policy(policy), nonce=nonce)
+            chosen = verifier.policy(policy)
+            decision = verifier.check(text.strip(), policy=chosen, nonce=nonce)
             verifier.audit(decision)
         finally:
             verifier.close()
         data = decision.to_json()
-        summary = decision.to_text()
+        summary = text_of(data, chosen)
         if offline and verifier.trust.as_of is not None:
             age = system_clock() - verifier.trust.as_of
             data["snapshot_synced_at"] = rfc3339(verifier.trust.as_of)

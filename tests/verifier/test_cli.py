@@ -81,6 +81,8 @@ def test_init_check_sync_offline_audit(world: World, ledger_url: str, tmp_path: 
     )  # fmt: skip
     assert code == 0, out + err
     assert out.startswith("ELIGIBLE for housing-benefit")
+    assert "  claims received: Resident, Age 18 or over\n" in out  # in words, as on the page
+    assert "  ✓ Policy conditions met — Resident: yes; Age 18 or over\n" in out
     revoked, nonce = presentation_file(world, tmp_path, index=REVOKED)
     code, out, _ = civicid(
         "verifier", "check", str(revoked), "--policy", "age-check", "--nonce", nonce,
@@ -175,6 +177,8 @@ def test_request_waits_for_the_wallet(world: World, ledger_url: str, desk_clock:
     assert "openid4vp://?client_id=decentralized_identifier" in out
     assert "▀" in out or "█" in out  # the terminal QR code
     assert "ELIGIBLE for housing-benefit" in out
+    assert "claims received: Resident, Age 18 or over" in out  # in words, as on the page
+    assert "waiting for the wallet's answer (Ctrl-C stops waiting" in err
     assert outcome["answer"].status_code == 200  # type: ignore[attr-defined]
 
 
