@@ -133,10 +133,37 @@ PEER_ADVICE: Final[dict[str, str]] = {
 }
 
 
+# A ledger's answer that failed its proofs (a checkpoint no quorum of witnesses cosigned, or
+# too old; a proof or signature that does not verify): nothing it said was used. The areas of
+# the kernel's codes for it (``civicid.eligibility.decision.LEDGER_PROOF_AREAS`` less the
+# ledger's own set-up codes, which a wallet does not meet).
+UNPROVEN_AREAS: Final = (
+    "checkpoint_",
+    "consistency_",
+    "inclusion_",
+    "merkle_",
+    "map_",
+    "note_",
+    "resolution_",
+    "signer_",
+    "did_history_",
+    "ledger_answer_",
+    "ledger_forked",
+    "ledger_inconsistent",
+)
+UNPROVEN: Final = (
+    "The ledger's answer could not be proven (its signature, its witnesses' cosignatures, or "
+    "a proof), so nothing it said was used and nothing was sent. Try again in a few minutes; "
+    "if it goes on, tell the ledger's operator, with the code."
+)
+
+
 def advice(error: Error) -> str:
     code = CATALOGUE.get(error.code)
     if code is not None and code in ADVICE:
         return ADVICE[code]
+    if code is not None and error.code.startswith(UNPROVEN_AREAS):
+        return UNPROVEN
     # A peer's code is a name on the wire, looked up as one (no code of ours to match).
     return PEER_ADVICE.get(error.code, "Nothing was changed. If it happens again, note the code.")
 
