@@ -93,9 +93,18 @@ def load_policies(directory: Path) -> dict[str, Policy]:
 AllowedClaims = Callable[[str, tuple[str, ...]], DeskStanding]
 
 
-def require_accredited(policy: Policy, allowed: AllowedClaims) -> None:
+def policy_file(directory: Path, name: str) -> Path:
+    """The file in ``directory`` that policy ``name`` is read from (``load_policies``)."""
+    return directory / f"{name}.toml"
+
+
+def require_accredited(
+    policy: Policy, allowed: AllowedClaims, directory: Path | None = None
+) -> None:
     """Refuse ``policy`` unless the desk may ask for every requested claim of every type it
-    accepts, naming the first claim it may not ask for (the ledger's verifier accreditation)."""
+    accepts, naming the first claim it may not ask for (the ledger's verifier accreditation)
+    and, read from ``directory``, the policy's file, as every other policy refusal does."""
+    where = "" if directory is None else f"{policy_file(directory, policy.name)}: "
     for vct in policy.credential_types:
         answer = allowed(vct, policy.requested)
         if answer.accredited:
@@ -103,13 +112,13 @@ def require_accredited(policy: Policy, allowed: AllowedClaims) -> None:
         missing = [name for name in policy.requested if name not in answer.allowed]
         if missing:
             raise POLICY_NOT_ACCREDITED(
-                f"policy {policy.name!r} asks for {missing[0]!r} of {vct}, and the desk is not "
-                f"accredited for that claim",
+                f"{where}policy {policy.name!r} asks for {missing[0]!r} of {vct}, and the desk"
+                " is not accredited for that claim",
                 claim=missing[0],
                 vct=vct,
             )
         raise POLICY_NOT_ACCREDITED(
-            f"policy {policy.name!r}: the desk is not accredited for {vct} "
+            f"{where}policy {policy.name!r}: the desk is not accredited for {vct} "
             f"({answer.standing.reason})",
             vct=vct,
         )

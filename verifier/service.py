@@ -9,6 +9,7 @@ import functools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
@@ -228,7 +229,7 @@ class Verifier:
         )
         if check_accreditation:
             try:
-                verifier.check_policies()
+                verifier.check_policies(settings.policies_path)
             except BaseException:
                 verifier.close()
                 raise
@@ -252,14 +253,15 @@ class Verifier:
                 return {}
         return self._desk_names
 
-    def check_policies(self) -> None:
-        """Refuse (at load) any policy asking for a claim the desk may not ask for. Offline,
-        the snapshot's age is each check's business: a policy that never runs offline still
-        loads."""
+    def check_policies(self, directory: Path | None = None) -> None:
+        """Refuse (at load) any policy asking for a claim the desk may not ask for, naming its
+        file in ``directory``. Offline, the snapshot's age is each check's business: a policy
+        that never runs offline still loads."""
         now = self.clock()
         for policy in self.policies.values():
             age = ANY_AGE if self.trust.offline else policy.max_ledger_age
-            require_accredited(policy, functools.partial(self._desk_standing, now=now, age=age))
+            standing = functools.partial(self._desk_standing, now=now, age=age)
+            require_accredited(policy, standing, directory)
 
     def _desk_standing(
         self, vct: str, claims: tuple[str, ...], *, now: int, age: int
