@@ -267,15 +267,6 @@ async def test_cards_details_history_help_and_palette(
         assert isinstance(app.screen, SettingsScreen)
 
 
-async def test_refresh_from_the_cards(citizen: Wallet) -> None:
-    app = WalletApp(citizen.settings, wallet=citizen)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("u")
-        await settle(pilot)
-        said = str(app.screen.query_one("#status-line").render())
-        assert said == "Statuses checked on the ledger: none changed."
-
-
 async def test_idle_wallet_locks_and_unlocks(tmp_path: Path) -> None:
     ticker = Ticker()
     settings = fast_settings(tmp_path / "data")

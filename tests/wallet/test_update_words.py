@@ -49,12 +49,22 @@ def test_what_an_update_found(report: Refreshed, said: str) -> None:
     assert refreshed_words(report) == said
 
 
+async def updated(wallet: Wallet) -> str:
+    """What the cards screen says once `u` is pressed."""
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        await settle(pilot)
+        return str(app.screen.query_one("#status-line").render())
+
+
 @pytest.mark.asyncio
 async def test_an_empty_wallet_says_there_is_nothing_to_check(tmp_path: Path) -> None:
     with Wallet.create(fast_settings(tmp_path / "data"), PASSPHRASE) as wallet:
-        app = WalletApp(wallet.settings, wallet=wallet)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("u")
-            await settle(pilot)
-            said = str(app.screen.query_one("#status-line").render())
-            assert said == "No credentials to check yet. Press r to receive one."
+        said = await updated(wallet)
+    assert said == "No credentials to check yet. Press r to receive one."
+
+
+@pytest.mark.asyncio
+async def test_a_card_read_again_from_the_ledger(citizen: Wallet) -> None:
+    assert await updated(citizen) == "Statuses checked on the ledger: none changed."
