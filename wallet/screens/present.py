@@ -31,7 +31,7 @@ from wallet.widgets.claims import ChoiceRow
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import Fact, facts, lines, plain
-from wallet.widgets.words import claim_words, decision_words
+from wallet.widgets.words import claim_words, decision_words, when
 
 OVERRIDE_WARNING = (
     "The public ledger does not allow this desk to ask for the claims marked NOT ALLOWED. "
@@ -77,9 +77,17 @@ class QueryPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(desk_text(self.plan, self.option), classes="panel desk")
         if len(self.query_plan.options) > 1:
+            # Two cards of one type differ by when they were issued (a card issued again
+            # beside the first), not by title; the id as the cards screen shows it.
             yield Select(
                 [
-                    (plain(o.credential.title, f" ({o.credential.id})"), o.credential.id)
+                    (
+                        plain(
+                            o.credential.title,
+                            f", issued {when(o.credential.issued_at)} ({o.credential.id})",
+                        ),
+                        o.credential.id,
+                    )
                     for o in self.query_plan.options
                 ],
                 value=self.option.credential.id,
