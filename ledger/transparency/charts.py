@@ -5,6 +5,7 @@ numbers as a table, so a person who cannot see the chart reads the same thing.""
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,10 +15,16 @@ from ledger.transparency.numbers import count
 
 WIDTH: Final = 640
 HEIGHT: Final = 220
-LEFT: Final = 56  # room for the y axis labels
+LEFT: Final = 56  # room for the y axis labels (at least: ``room_for``)
 RIGHT: Final = 16
 TOP: Final = 16
 BOTTOM: Final = 36  # room for the x axis labels
+# The axis labels' largest size, in the drawing's units: on the narrowest phones the drawing
+# is scaled down to ~0.4, so transparency.css sets them this large there to read at ~11 px.
+AXIS_UNITS_MAX: Final = 28
+# A digit's width in em, generous (system-ui's are ~0.55): the y labels' room is sized by it.
+DIGIT_EM: Final = 0.62
+TICK_GAP: Final = 8  # between a y label and the plot
 # Rows of the table under a chart: enough to follow the trend, few enough to read.
 TABLE_ROWS: Final = 7
 
@@ -56,9 +63,9 @@ class Chart:
     end: str
     columns: tuple[str, ...]  # the table's columns after the time
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (time, values) per row
+    left: int = LEFT
     width: int = WIDTH
     height: int = HEIGHT
-    left: int = LEFT
     right_edge: int = WIDTH - RIGHT
     bottom_edge: int = HEIGHT - BOTTOM
     top: int = TOP
@@ -70,6 +77,11 @@ def day(ts: int) -> str:
 
 def moment(ts: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+
+
+def room_for(label: str) -> int:
+    """The left margin that holds the y label ``label`` whole at its largest size."""
+    return max(LEFT, math.ceil(len(label) * DIGIT_EM * AXIS_UNITS_MAX) + TICK_GAP)
 
 
 def nice_top(value: int) -> int:
@@ -95,12 +107,13 @@ def chart(
     if not samples:
         return Chart(title, empty, (), (), "", "", columns, ())
     top = nice_top(max(counts[line.key] for _, counts in samples for line in lines))
+    left = room_for(count(top))  # the widest y label is the top one
     start, end = samples[0][0], samples[-1][0]
     span = max(end - start, 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
 
     def point(ts: int, value: int) -> str:
-        x = LEFT + plot_w * (ts - start) / span
+        x = left + plot_w * (ts - start) / span
         y = TOP + plot_h * (1 - value / top)
         return f"{x:.1f},{y:.1f}"
 
@@ -132,4 +145,4 @@ def chart(
         return " ".join(points)
 
     drawn = tuple(Drawn(line, steps(line.key)) for line in lines)
-    return Chart(title, summary, drawn, ticks, label(start), label(end), columns, rows)
+    return Chart(title, summary, drawn, ticks, label(start), label(end), columns, rows, left)
