@@ -4,10 +4,15 @@ R || S at the curve's width; a public key's y that is not canonical base64url is
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jwcrypto import jws
 
+from civicid.encoding import b64url_encode
 from civicid.errors import Error
 from civicid.jose import JWK_INVALID, PrivateKey, PublicKey, verify_compact
+
+KEY = PrivateKey.generate()
 
 
 @pytest.mark.parametrize(("alg", "width"), [("ES256", 64), ("ES384", 96), ("Ed25519", 64)])
@@ -48,3 +53,26 @@ def test_one_header_signs_many_payloads_as_each_alone(alg: str) -> None:
         theirs = jws.JWS()
         theirs.deserialize(token)
         theirs.verify(key.public.jwcrypto_key, alg=alg)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=1, max_size=64))
+def test_a_signed_payload_is_its_base64url(payload: bytes) -> None:
+    """Every payload's part is its unpadded base64url whatever letters it ends with (an "X",
+    a "-", an "A"), and the token verifies."""
+    token = KEY.compact_signer({"typ": "t"})(payload)
+    assert token.split(".")[1] == b64url_encode(payload)
+    assert verify_compact(token, KEY.public, typ="t").payload == payload
+
+
+def test_payloads_whose_base64url_ends_in_any_letter_are_whole() -> None:
+    """One payload for each letter its base64url can end with."""
+    endings: dict[str, bytes] = {}
+    for first in range(256):
+        for size in (1, 2, 3):
+            data = bytes([first]) * size
+            endings.setdefault(b64url_encode(data)[-1], data)
+    assert len(endings) == 64
+    sign = KEY.compact_signer({"typ": "t"})
+    for data in endings.values():
+        assert sign(data).split(".")[1] == b64url_encode(data)
