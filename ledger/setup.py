@@ -7,6 +7,7 @@ and the governance identity, each file 0600.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,10 +159,12 @@ def open_ledger(
 
 
 def _empty(path: Path) -> bool:
+    """A regular file holding nothing; anything else (a pipe reads size 0) the store names."""
     try:
-        return path.stat().st_size == 0
+        found = path.stat()
     except OSError:
         return False  # the store names what is wrong with it
+    return stat.S_ISREG(found.st_mode) and found.st_size == 0
 
 
 def _check_log_not_lost(paths: Paths, signer: NoteSigner) -> None:
