@@ -7,6 +7,7 @@ there is room again, a client is served on both. Over raw sockets on 127.0.0.1."
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -64,10 +65,23 @@ def served(
         yield request.param, int(url.rsplit(":", 1)[1]), budget
 
 
+class Logged(logging.Handler):
+    """The server log's lines, as they are written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 def test_no_connection_is_kept_past_the_descriptors_to_spare(
     served: tuple[str, int, Budget],
 ) -> None:
     loop, port, budget = served
+    logged = Logged()
+    logging.getLogger("uvicorn.error").addHandler(logged)
     # Connections closed for room and not closed yet: every descriptor to spare is held.
     closing = hold(budget, LIMIT + ACCEPT_HEADROOM)
     assert len(budget) == LIMIT  # a newcomer would be admitted, closing another for room
@@ -82,6 +96,8 @@ def test_no_connection_is_kept_past_the_descriptors_to_spare(
             assert head.startswith(b"HTTP/1.1 503"), head
             assert error_code(body) == "server_busy"
             assert budget.descriptors == LIMIT + ACCEPT_HEADROOM
+            assert "refusing a connection: no descriptor to spare for it" in logged.lines
+    logging.getLogger("uvicorn.error").removeHandler(logged)
     for connection in closing:  # their closes are made
         budget.release(connection)
     with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
