@@ -30,7 +30,7 @@ from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
 from issuer.routes import staff as staff_routes
-from issuer.routes.deps import issuer_of, json_response
+from issuer.routes.deps import OneValueEach, issuer_of, json_response
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 
@@ -139,6 +139,6 @@ def create_app(
     app.__class__ = IssuerApp
     app.include_router(health_routes.router)
     app.include_router(oid4vci_routes.router)
-    app.include_router(staff_routes.router)
+    app.include_router(staff_routes.router, dependencies=[OneValueEach])  # ?limit=1&limit=2
     app.include_router(rule_routes.router)
     return app

@@ -25,6 +25,7 @@ from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
+from ledger.routes.deps import OneValueEach
 from ledger.routes.log import answer
 
 MIRROR_PORT: Final = 8710
@@ -134,9 +135,11 @@ def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERV
         summary="How far the mirror is, and why its last round refused, if it did",
         response_model=MirrorStatus,
     )
-    app.include_router(log_routes.router)
+    # As the ledger: a query parameter given twice is refused; resolution answers a repeated
+    # option in its own format.
+    app.include_router(log_routes.router, dependencies=[OneValueEach])
     app.include_router(resolution_routes.router)
-    app.include_router(governance_routes.router)
+    app.include_router(governance_routes.router, dependencies=[OneValueEach])
     app.include_router(tile_routes.router)
     app.include_router(transparency_routes.router)
     return app
