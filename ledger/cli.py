@@ -36,6 +36,7 @@ from ledger.errors import (
     SETTINGS_INVALID,
 )
 from ledger.log import Ledger
+from ledger.ports import listen_on
 from ledger.resolution import Resolver
 from ledger.sequencer import SEQUENCER_URL, Reader, refresh_snapshot
 from ledger.settings import LedgerSettings
@@ -139,14 +140,26 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
-    from civicid.shell.server import listen
-
     with reporting(False):
         settings = LedgerSettings.load(data_dir, host=host, port=port, database_url=database_url)
-        sock = listen(settings.host, settings.port, taken=SERVE_PORT_IN_USE)
+        opened: Ledger | None = None
+        if settings.database_url is None:
+            # The data dir first: no ledger there is said before a port another program holds.
+            # (A sequencer records its URL in its database, so its port comes first.)
+            opened = open_role(settings, "", reader=reader, sequencer=sequencer, wait=take_over)
+        try:
+            sock = listen_on(settings.host, settings.port, SERVE_PORT_IN_USE)
+        except BaseException:
+            if opened is not None:
+                opened.close()
+            raise
         url = f"http://{settings.host}:{sock.getsockname()[1]}"
         try:
-            ledger = open_role(settings, url, reader=reader, sequencer=sequencer, wait=take_over)
+            ledger = (
+                opened
+                if opened is not None
+                else open_role(settings, url, reader=reader, sequencer=sequencer, wait=take_over)
+            )
         except BaseException:
             sock.close()
             raise

@@ -128,17 +128,20 @@ def serve(
     A key found without the records of what it cosigned is refused
     (witness_state_unreadable): restore them from a backup, or, if this witness never
     cosigned anything, say so with `civicid witness never-cosigned`."""
-    from civicid.shell.server import listen, serve, server_config
+    from civicid.shell.errors import SERVICE_PORT_IN_USE
+    from civicid.shell.server import serve, server_config
+    from ledger.ports import listen_on
     from ledger.witness.app import create_app
     from ledger.witness.request import MAX_REQUEST_BYTES
 
     with reporting(False):
         settings = WitnessSettings.load(data_dir, host=host, port=port)
-        sock = listen(settings.host, settings.port)
+        # The data dir first: no witness there is said before a port another program holds.
+        witness = open_witness(settings)
         try:
-            witness = open_witness(settings)
+            sock = listen_on(settings.host, settings.port, SERVICE_PORT_IN_USE)
         except BaseException:
-            sock.close()
+            witness.close()
             raise
         try:
             url = f"http://{settings.host}:{sock.getsockname()[1]}"
