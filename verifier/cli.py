@@ -302,6 +302,7 @@ def policies(data_dir: DataDir, as_json: AsJson = False) -> None:
     """List the desk's policies: what each asks for and what makes someone eligible."""
     with reporting(as_json):
         settings = settings_of(data_dir)
+        require_init(settings)  # no desk here is said as such, not as its policies lost
         found = load_policies(settings.policies_path)
         data = [p.to_json() for p in found.values()]
 
