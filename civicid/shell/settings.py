@@ -161,7 +161,9 @@ class FileSettings(BaseSettings):
                 loc = ".".join(str(p) for p in e["loc"]) or "(top)"
                 came = source(str(e["loc"][0])) if source and e["loc"] else None
                 from_file = from_file or came is None
-                problems.append(f"{loc}{f' ({came})' if came else ''}: {e['msg']}")
+                # A validator's own words, without the "Value error, " pydantic puts first.
+                msg = e["msg"].removeprefix("Value error, ")
+                problems.append(f"{loc}{f' ({came})' if came else ''}: {msg}")
             said = where if from_file else f"{cls.part} settings"
             raise cls.invalid(f"{said}: {'; '.join(problems)}") from exc
         except OSError as exc:
