@@ -165,3 +165,8 @@ def decision(word: str | None) -> str:
     """A desk's decision: ``eligible`` -> ``Eligible``, ``not_eligible`` -> ``Not eligible``,
     none -> ``No decision``."""
     return words(word) if word else "No decision"
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` things in words people read: "1 copy", "4 copies" (never "copy(ies)")."""
+    return f"{n} {one if n == 1 else many}"

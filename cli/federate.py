@@ -25,6 +25,7 @@ from civicid.trust.pins import (
     Pins,
     read_policy,
 )
+from civicid.words import counted
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
 # A data dir → the checkpoint key of the part's own (home) ledger: None (or NotFound) when
@@ -184,7 +185,11 @@ def _check(pinned: PinnedLedger) -> int:
 def _line(pin: PinnedLedger) -> str:
     """A pin as shown; its types and its policy's origin may come from the foreign ledger's
     operator, so each is shown inert."""
-    issuers = "any accredited issuer" if pin.issuers is None else f"{len(pin.issuers)} issuer(s)"
+    issuers = (
+        "any accredited issuer"
+        if pin.issuers is None
+        else counted(len(pin.issuers), "issuer", "issuers")
+    )
     types = ", ".join(inert(vct) for vct in pin.types) or "no type"
     return f"{pin.name}  {inert(pin.urls)}  {inert(pin.origin)}\n  accepts {types} from {issuers}"
 

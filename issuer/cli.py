@@ -22,6 +22,7 @@ from civicid.keystore import KeyStore
 from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT
 from civicid.times import rfc3339
+from civicid.words import counted
 from issuer.agency import TRUST_FILE
 from issuer.records import SCOPES
 from issuer.recovery import Recovered, recover
@@ -224,7 +225,7 @@ def clerks(data_dir: DataDir, as_json: AsJson = False) -> None:
             as_json,
             {"clerks": [c.to_json() for c in found]},
             lambda: "\n".join(
-                [f"{len(found)} clerk(s)"]
+                [counted(len(found), "clerk", "clerks")]
                 + [
                     f"  {inert(c.name):<20} {', '.join(c.scopes):<20} since {rfc3339(c.created)}"
                     for c in found
@@ -239,7 +240,8 @@ app.add_typer(rules_app, name="rules")
 
 def recovery_summary(done: Recovered | None) -> str:
     assert done is not None
-    lines = [f"{len(done.lists)} status list(s) recovered from the ledger for {done.did}"]
+    lists = counted(len(done.lists), "status list", "status lists")
+    lines = [f"{lists} recovered from the ledger for {done.did}"]
     lines += [
         f"  {f.uri}  entry {f.seq}: {f.revoked} revoked, {f.suspended} suspended (kept)"
         for f in done.lists

@@ -18,6 +18,7 @@ from civicid.ledger_client import LedgerClient
 from civicid.oid4vci import check_issuer_url
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
+from civicid.words import counted
 from issuer.agency import ledger_client, require_key_in_force
 from issuer.clerks import NewClerk, make_clerk
 from issuer.errors import (
@@ -114,7 +115,8 @@ def initialize(
             found = ledger_lists(trust, chosen.public_url, identity.did, now=now)
             if found:
                 raise LISTS_ON_LEDGER(
-                    f"the ledger holds {len(found)} status list(s) of {chosen.public_url}: "
+                    f"the ledger holds {counted(len(found), 'status list', 'status lists')} of "
+                    f"{chosen.public_url}: "
                     "if this issuer lost its store, run `civicid issuer recover` "
                     "(`civicid issuer init --recover ...` if issuer.toml is lost too)"
                 )

@@ -18,6 +18,7 @@ from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.times import rfc3339
 from civicid.wire import staff as wire
+from civicid.words import counted
 from issuer import qr
 from issuer.batch import HandOver, claims_from_row, read_rows
 from issuer.errors import (
@@ -221,11 +222,6 @@ class StatusName(StrEnum):
     VALID = "valid"
     REVOKED = "revoked"
     SUSPENDED = "suspended"
-
-
-def counted(n: int, one: str, many: str) -> str:
-    """``n`` things in words a clerk reads: "1 copy", "4 copies"."""
-    return f"{n} {one if n == 1 else many}"
 
 
 def describe(found: wire.IssuedView) -> str:

@@ -80,7 +80,7 @@ def test_removing_a_clerk_that_does_not_exist(env: Env) -> None:
 def test_listing_clerks_shows_who_and_no_key(env: Env) -> None:
     code, out, err = cli(env, "clerks")
     assert code == 0, err
-    assert out.splitlines()[0] == "3 clerk(s)"
+    assert out.splitlines()[0] == "3 clerks"
     names = [line.split()[0] for line in out.splitlines()[1:]]
     assert names == ["alice", "bob", "root"]
     assert "issue, revoke" in out and "admin" in out
