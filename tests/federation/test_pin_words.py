@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from cli.federate import _line
 from civicid.did import DID
+from cli.federate import _line
 from tests.federation.world import Countries, pin
 
 
