@@ -147,18 +147,18 @@ def value(item: Any) -> str:
 
 
 def condition(predicate: Predicate, labels: Mapping[str, str] | None = None) -> str:
-    """A policy's condition as a person reads it (the desk's page says the same): ``age is at
-    least 65`` -> ``Age 65 or over``; ``resident is True`` -> ``Resident: yes``; ``one_of``
-    -> ``Nationality: one of FR, BE``; ``date_in_future`` -> ``Expiry date: a date still to
-    come``."""
+    """A policy's condition as a person reads it, worded as a condition, never as a value
+    received (the desk's page says the same): ``age is at least 65`` -> ``Age 65 or over``;
+    ``resident is True`` -> ``Resident must be yes``; ``one_of`` -> ``Nationality must be one
+    of FR, BE``; ``date_in_future`` -> ``Expiry date must be a date still to come``."""
     if predicate.kind == "age_at_least":
         return f"Age {predicate.value} or over"
     name = claim(predicate.claim, labels)
     if predicate.kind == "one_of":
-        return f"{name}: one of {value(list(predicate.value))}"
+        return f"{name} must be one of {value(list(predicate.value))}"
     if predicate.kind == "date_in_future":
-        return f"{name}: a date still to come"
-    return f"{name}: {value(predicate.value)}"
+        return f"{name} must be a date still to come"
+    return f"{name} must be {value(predicate.value)}"
 
 
 def decision(word: str | None) -> str:

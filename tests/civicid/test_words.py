@@ -75,9 +75,12 @@ def test_values_and_decisions() -> None:
     [
         ({"claim": "age_equal_or_over", "age_at_least": 65}, "Age 65 or over"),
         ({"claim": "birthdate", "age_at_least": 18}, "Age 18 or over"),
-        ({"claim": "resident", "equals": True}, "Resident: yes"),
-        ({"claim": "nationality", "one_of": ["FR", "BE"]}, "Nationality: one of FR, BE"),
-        ({"claim": "expiry_date", "date_in_future": True}, "Expiry date: a date still to come"),
+        ({"claim": "resident", "equals": True}, "Resident must be yes"),
+        ({"claim": "nationality", "one_of": ["FR", "BE"]}, "Nationality must be one of FR, BE"),
+        (
+            {"claim": "expiry_date", "date_in_future": True},
+            "Expiry date must be a date still to come",
+        ),
     ],
 )
 def test_conditions_in_words(predicate: dict[str, object], said: str) -> None:

@@ -82,7 +82,7 @@ def test_init_check_sync_offline_audit(world: World, ledger_url: str, tmp_path: 
     assert code == 0, out + err
     assert out.startswith("ELIGIBLE for housing-benefit")
     assert "  claims received: Resident, Age 18 or over\n" in out  # in words, as on the page
-    assert "  ✓ Policy conditions met — Resident: yes; Age 18 or over\n" in out
+    assert "  ✓ Policy conditions met — Resident must be yes; Age 18 or over\n" in out
     revoked, nonce = presentation_file(world, tmp_path, index=REVOKED)
     code, out, _ = civicid(
         "verifier", "check", str(revoked), "--policy", "age-check", "--nonce", nonce,

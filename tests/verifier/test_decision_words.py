@@ -1,6 +1,6 @@
 """What ``civicid verifier request`` and ``check`` print says what the desk's page says:
 claims in words ("Resident, Age 18 or over", in the order the policy asks for them), the
-policy's conditions as "Resident: yes", and " — " between a step's title and its detail.
+policy's conditions as "Resident must be yes", and " — " between a step's title and its detail.
 A policy this desk's files do not hold leaves the conditions as sent."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_a_refusal_reads_as_the_desks_page_says_it() -> None:
         "  claims received: Resident, Age 18 or over",
         "  ✓ Size, nesting and SD-JWT structure — 3 disclosures",
         "  ✓ Required claims disclosed — Resident, Age 18 or over",
-        "  ✗ Policy conditions met [predicate_failed] — not met: Resident: yes",
+        "  ✗ Policy conditions met [predicate_failed] — not met: Resident must be yes",
         "  · Not revoked or suspended",
     ]
 

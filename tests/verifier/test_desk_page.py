@@ -85,7 +85,7 @@ def test_keyboard_only_eligible(world: World, desk: Desk, page: Page, shots: Pat
     # Every condition in the kernel's words, which the wallet shows for the same rule.
     policy = desk.verifier.policies["housing-benefit"]
     said = "; ".join(words.condition(p) for p in policy.predicates)
-    assert said == "Resident: yes; Age 18 or over"
+    assert said == "Resident must be yes; Age 18 or over"
     assert f"Policy conditions met — {said}" in steps
     assert "age_equal_or_over" not in steps and "is True" not in steps
     # The header step in a clerk's words, not JOSE's ("typ", "algorithm").
@@ -142,10 +142,10 @@ def test_a_condition_not_met_in_words(world: World, desk: Desk, page: Page, shot
     reason = page.locator("#reason").inner_text()
     assert "predicate_failed" in reason and "is True" not in reason
     # Which condition, in the reason itself: what the clerk tells the citizen.
-    assert "conditions. Not met: Resident: yes. (failed check" in reason, reason
+    assert "conditions. Not met: Resident must be yes. (failed check" in reason, reason
     page.locator("#steps-box summary").click()
     failed = page.locator("#steps li.failed").inner_text()
-    assert failed.endswith("not met: Resident: yes"), failed
+    assert failed.endswith("not met: Resident must be yes"), failed
     page.screenshot(path=str(shots / "desk-5-condition-not-met.png"), full_page=True)
 
 

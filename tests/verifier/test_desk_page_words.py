@@ -72,4 +72,4 @@ def test_conditions_are_the_kernel_s_words_for_each_predicate() -> None:
     policy = example_policy("housing-benefit")
     said = page_words(policy, {})
     assert said["conditions"] == {p.describe(): words.condition(p) for p in policy.predicates}
-    assert list(said["conditions"].values()) == ["Resident: yes", "Age 18 or over"]
+    assert list(said["conditions"].values()) == ["Resident must be yes", "Age 18 or over"]

@@ -54,7 +54,8 @@ def answer(step: str, code: str, detail: str) -> dict[str, Any]:
     [
         ("predicates", "predicate_failed", "not met: age is at least 65",
          "Not met: Age 65 or over"),
-        ("predicates", "predicate_failed", "not met: resident is True", "Not met: Resident: yes"),
+        ("predicates", "predicate_failed", "not met: resident is True",
+         "Not met: Resident must be yes"),
         ("claims", "claim_missing", "family_name was not disclosed",
          "Not shared: Family name"),
         # A condition the rule does not hold is not named: the agency only points at one.

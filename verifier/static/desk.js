@@ -10,8 +10,8 @@
   const SCAN_TITLE = $("request-title").textContent;
 
   // People words for what the desk's service names on the wire: claims by their label
-  // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident: yes", "Age 18
-  // or over". The page does not make them: the service sends them per policy, in the
+  // ("Age 18 or over", not age_equal_or_over.18), conditions as "Resident must be yes",
+  // "Age 18 or over". The page does not make them: the service sends them per policy, in the
   // kernel's words (civicid.words), which the wallet shows too.
   const own = (map, key) => Object.prototype.hasOwnProperty.call(map, key);
 
