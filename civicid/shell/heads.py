@@ -218,6 +218,9 @@ class RequestLines:
             eol = data.find(b"\r\n", at)
             if eol < 0:
                 break  # the size line is not whole yet
+            if eol - at > self.max_bytes:  # whole in one read, and past the cap all the same
+                self._overflow()
+                return
             size = data[at:eol].partition(b";")[0]
             if not size or size.strip(HEX_DIGITS):
                 self._lost = True  # the parser refuses it too
@@ -233,12 +236,19 @@ class RequestLines:
             end = data.find(b"\r\n\r\n", eol)
             if end < 0:
                 break
+            if end - at > self.max_bytes:  # the last chunk's line and its trailers, whole
+                self._overflow()
+                return
             at, self._chunked = end + 4, False
             break
         self._at = at
         if self._chunked and len(data) - at > self.max_bytes:  # a line or trailers unended
-            self.overflowed = self._lost = True
-            self._data, self._at = b"", 0
+            self._overflow()
+
+    def _overflow(self) -> None:
+        """A size line or trailer section past ``max_bytes``: nothing more is followed."""
+        self.overflowed = self._lost = True
+        self._data, self._at = b"", 0
 
 
 class StrictHeads(ReceiveBuffer):

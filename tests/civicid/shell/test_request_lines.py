@@ -4,6 +4,8 @@ and a request line sent otherwise than read is caught wherever it lies."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httptools
 import pytest
 
@@ -128,3 +130,29 @@ def test_a_size_line_or_trailer_section_is_kept_up_to_the_cap_and_no_further(
     assert lines.overflowed
     lines.received(b"a" * 1_000_000 + b"\r\n\r\nGET / HTTP/1.1\r\nhost: x\r\n\r\n")
     assert not lines.sent_as(b"GET", b"/", "1.1", 0)
+
+
+@pytest.mark.parametrize(
+    "whole",
+    [
+        lambda n: b"3;" + b"a" * (n - 2) + b"\r\nabc\r\n0\r\n\r\n",
+        lambda n: b"3\r\nabc\r\n0\r\nx-t: " + b"a" * (n - 8) + b"\r\n\r\n",
+    ],
+    ids=["size-line", "trailer-section"],
+)
+def test_a_size_line_or_trailer_section_past_the_cap_is_refused_even_whole_in_one_read(
+    whole: Callable[[int], bytes],
+) -> None:
+    """The cap holds for a line or section that arrives whole in one read as for one still
+    coming: one byte past ``max_bytes`` is ``overflowed``, and nothing after it is sent."""
+    head = b"POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
+    within = RequestLines(64)
+    within.received(head + whole(64) + b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert within.sent_as(b"POST", b"/c", "1.1", None)
+    assert not within.overflowed
+    assert within.sent_as(b"GET", b"/", "1.1", 0)
+    past = RequestLines(64)
+    past.received(head + whole(65) + b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+    assert past.sent_as(b"POST", b"/c", "1.1", None)
+    assert past.overflowed
+    assert not past.sent_as(b"GET", b"/", "1.1", 0)
