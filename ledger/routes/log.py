@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -214,13 +215,22 @@ RENDERED_KEY: Final = RenderedKey()
 def direct_checkpoint_key(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, bytes]]] | None:
     """``GET /checkpoint-key`` answered for the app's own ``__call__``: the framework route's
     status, body and headers, past its routing and middleware; ``None`` (the framework's
-    turn) for a ledger without a genesis, whose error the framework's handlers render."""
+    turn) for a ledger without a genesis, whose error the framework's handlers render, and
+    for a query naming a parameter twice, which the framework refuses (``request_invalid``)."""
+    query = scope.get("query_string", b"")
+    if query and _named_twice(query):
+        return None
     state = scope["app"].state.ledger.state
     origin, vkey = state.origin, state.checkpoint_vkey
     if origin is None or vkey is None:
         return None
     body, headers = RENDERED_KEY.answer(origin, vkey)
     return 200, body, headers
+
+
+def _named_twice(query: bytes) -> bool:
+    names = [name for name, _ in parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+    return len(names) != len(set(names))
 
 
 @router.get(
