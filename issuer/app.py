@@ -25,12 +25,13 @@ from civicid.errors import Error
 from civicid.oid4vci import WELL_KNOWN_ISSUER
 from civicid.shell.app import create_service_app
 from civicid.shell.dispatch import DirectApp, Route
+from civicid.shell.query import OneValueEach
 from issuer.routes import direct
 from issuer.routes import health as health_routes
 from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
 from issuer.routes import staff as staff_routes
-from issuer.routes.deps import OneValueEach, issuer_of, json_response
+from issuer.routes.deps import issuer_of, json_response
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 

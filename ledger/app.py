@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from civicid.shell.app import create_service_app
+from civicid.shell.query import OneValueEach
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.routes import governance as governance_routes
@@ -18,7 +19,6 @@ from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
-from ledger.routes.deps import OneValueEach
 from ledger.settings import LedgerSettings
 from ledger.setup import Paths, open_ledger
 from ledger.tiles import follow

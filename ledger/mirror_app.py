@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict
 
 from civicid.shell.app import create_service_app
 from civicid.shell.openapi import errors
+from civicid.shell.query import OneValueEach
 from civicid.shell.settings import ServiceSettings, WitnessedLedger
 from civicid.wire import Wire
 from ledger.app import LedgerApp
@@ -25,7 +26,6 @@ from ledger.routes import log as log_routes
 from ledger.routes import resolution as resolution_routes
 from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
-from ledger.routes.deps import OneValueEach
 from ledger.routes.log import answer
 
 MIRROR_PORT: Final = 8710

@@ -45,19 +45,6 @@ async def get_issuer(request: Request) -> Issuer:
 IssuerDep = Annotated[Issuer, Depends(get_issuer)]
 
 
-async def one_value_each(request: Request) -> None:
-    """A query parameter given twice is ``request_invalid``: the framework takes the last
-    (``?limit=1&limit=500``), where a proxy or a log in front may read the first. No issuer
-    route takes a parameter as a list."""
-    names = [name for name, _ in request.query_params.multi_items()]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise REQUEST_INVALID(f"query parameter {twice[0]!r} given more than once")
-
-
-OneValueEach = Depends(one_value_each)
-
-
 async def read_limited(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from civicid.errors import Error
 from civicid.shell.app import create_service_app
-from ledger.routes.deps import OneValueEach
+from civicid.shell.query import OneValueEach
 from ledger.witness import routes
 from ledger.witness.errors import WITNESS_OLD_SIZE_MISMATCH
 from ledger.witness.settings import WitnessSettings
