@@ -172,7 +172,7 @@ def serve(
     with reporting(False):
         settings = IssuerSettings.load(data_dir, host=host, port=port, database_url=database_url)
         check_store(settings)  # refused here, in one line, not in the lifespan
-        sock = listen(settings.host, settings.port)
+        sock = listen(settings.host, settings.port, option="--port")
         try:
             serve(server_config(settings, create_app(settings), access_log=access_log), sock)
         finally:

@@ -36,7 +36,6 @@ from ledger.errors import (
     SETTINGS_INVALID,
 )
 from ledger.log import Ledger
-from ledger.ports import listen_on
 from ledger.resolution import Resolver
 from ledger.sequencer import SEQUENCER_URL, Reader, refresh_snapshot
 from ledger.settings import LedgerSettings
@@ -140,6 +139,8 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the ledger over HTTP (OpenAPI at /docs); settings also from <data-dir>/ledger.toml."""
+    from civicid.shell.server import listen  # the web stack, only for a server
+
     with reporting(False):
         settings = LedgerSettings.load(data_dir, host=host, port=port, database_url=database_url)
         opened: Ledger | None = None
@@ -148,7 +149,7 @@ def serve(
             # (A sequencer records its URL in its database, so its port comes first.)
             opened = open_role(settings, "", reader=reader, sequencer=sequencer, wait=take_over)
         try:
-            sock = listen_on(settings.host, settings.port, SERVE_PORT_IN_USE)
+            sock = listen(settings.host, settings.port, taken=SERVE_PORT_IN_USE, option="--port")
         except BaseException:
             if opened is not None:
                 opened.close()

@@ -87,7 +87,7 @@ def mirror(
                     body = status_of(kept).to_json()
                     emit(as_json, body, lambda: f"ok: {kept.size} entries ({done.fetched} new)")
                     return
-                sock = listen(settings.host, settings.port)
+                sock = listen(settings.host, settings.port, option="--port")
                 where = f"http://{settings.host}:{sock.getsockname()[1]}"
                 stderr(
                     f"mirror of {url or from_tiles}: {kept.size:,} entries held in {copy}\n"

@@ -125,7 +125,7 @@ def serve(
             data_dir, host=host, port=port, ledger_url=ledger, database_url=database_url
         )
         require_init(settings)
-        sock = listen(settings.host, settings.port)
+        sock = listen(settings.host, settings.port, option="--port")
         try:
             verifier = Verifier.open(settings)
         except BaseException:

@@ -183,10 +183,14 @@ class Listener(socket.socket):
         return accepted
 
 
-def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket.socket:
+def listen(
+    host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE, option: str | None = None
+) -> socket.socket:
     """Bind the listening socket before anything else starts: a taken port is one line with
-    its code (``taken``), not a server thread that dies with a log line. Its connections are
-    accepted within the process's budget (``Listener``)."""
+    its code (``taken``), not a server thread that dies with a log line. ``option``: the
+    command's option that moves the port (``--port``), named in that line as the way out; a
+    command with several ports (``civicid up``) names its own. Its connections are accepted
+    within the process's budget (``Listener``)."""
     sock = Listener(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.budget = process_budget()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -194,7 +198,10 @@ def listen(host: str, port: int, *, taken: Code = SERVICE_PORT_IN_USE) -> socket
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise taken(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        why = f"cannot listen on {host}:{port}: {exc.strerror}"
+        if option is not None and exc.errno == errno.EADDRINUSE:
+            why += f": another program holds the port; stop it, or choose another with {option}"
+        raise taken(why) from exc
     return sock
 
 

@@ -128,9 +128,7 @@ def serve(
     A key found without the records of what it cosigned is refused
     (witness_state_unreadable): restore them from a backup, or, if this witness never
     cosigned anything, say so with `civicid witness never-cosigned`."""
-    from civicid.shell.errors import SERVICE_PORT_IN_USE
-    from civicid.shell.server import serve, server_config
-    from ledger.ports import listen_on
+    from civicid.shell.server import listen, serve, server_config
     from ledger.witness.app import create_app
     from ledger.witness.request import MAX_REQUEST_BYTES
 
@@ -139,7 +137,7 @@ def serve(
         # The data dir first: no witness there is said before a port another program holds.
         witness = open_witness(settings)
         try:
-            sock = listen_on(settings.host, settings.port, SERVICE_PORT_IN_USE)
+            sock = listen(settings.host, settings.port, option="--port")
         except BaseException:
             witness.close()
             raise
