@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
-from civicid.errors import Error, Refused, declare
+from civicid.errors import Error, Refused, StorageError, declare
 from civicid.files import open_regular
 
 LOCK_SUFFIX: Final = ".lock"
@@ -21,6 +21,11 @@ TRUST_FILE_IN_USE = declare(
     "trust_file_in_use",
     Refused,
     "a running client of the ledger holds this trust file: stop it first",
+)
+TRUST_FILE_LOCK_INVALID = declare(
+    "trust_file_lock_invalid",
+    StorageError,
+    "the lock beside a trust file cannot be taken: whether a client of it runs is unknown",
 )
 
 
@@ -58,14 +63,27 @@ def hold(owner: object, trust_file: Path) -> Callable[[], object] | None:
 @contextmanager
 def alone(trust_file: Path, running: str) -> Iterator[None]:
     """Hold ``trust_file``'s lock alone while forgetting it: ``trust_file_in_use`` if a
-    client of it is open (``running`` says which ones may be)."""
+    client of it is open (``running`` says which ones may be); ``trust_file_lock_invalid``
+    if the lock is there but cannot be taken (a directory, a link that leads nowhere, a file
+    this user may not open): a client running beside it holds no lock either, so a forget
+    would go on under it and the checkpoint it keeps in memory be written again."""
     if not trust_file.parent.is_dir():  # no client ever kept a file there
         yield
         return
-    fd = _opened(trust_file)
-    if fd is None:
-        yield
-        return
+    lock = lock_file(trust_file)
+    try:
+        fd = open_regular(lock, os.O_RDWR | os.O_CREAT, TRUST_FILE_LOCK_INVALID)
+    except (OSError, Error) as exc:
+        if isinstance(exc, OSError) and not os.path.lexists(lock):
+            yield  # none can be made (a read-only directory): no client holds one either
+            return
+        link = " (a link)" if os.path.islink(lock) else ""
+        why = exc.message if isinstance(exc, Error) else f"cannot open {lock}{link}: {exc.strerror}"
+        raise TRUST_FILE_LOCK_INVALID(
+            f"{why}: it is the lock that tells whether a client of {trust_file} is running"
+            f" ({running}), and none can hold it. Stop them, remove {lock}, then forget the"
+            " checkpoint"
+        ) from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

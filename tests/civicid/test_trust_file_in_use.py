@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from civicid.errors import Error
 from civicid.ledger_client import forget_checkpoint_command, trusted_record_file
-from civicid.trust_lock import TRUST_FILE_IN_USE
+from civicid.trust_lock import TRUST_FILE_IN_USE, TRUST_FILE_LOCK_INVALID, lock_file
 from cli.main import app
 from ledger.writer import client_trust_file
 from tests.civicid.test_ledger_client_trust_file_lost import SIGNER, client, note
@@ -110,3 +110,21 @@ def test_the_ledger_clients_forget_is_refused_while_one_runs(tmp_path: Path) -> 
         assert code == 1 and "[trust_file_in_use]" in err, err
     code, err = forget("ledger", "forget-client-checkpoint", "--data-dir", str(tmp_path))
     assert code == 0, err
+
+
+@pytest.mark.parametrize("damage", ["directory", "link leading nowhere"])
+def test_a_forget_beside_a_lock_none_can_take_is_refused(tmp_path: Path, damage: str) -> None:
+    """A lock no client can open (so a client running beside it holds none) does not let a
+    forget through: it would go on under a running part, which writes its checkpoint again."""
+    trust_file = trusted(tmp_path / "checkpoint")
+    lock = lock_file(trust_file)
+    lock.unlink()
+    if damage == "directory":
+        lock.mkdir()
+    else:
+        lock.symlink_to(tmp_path / "gone" / "lock")
+    with client(trust_file), pytest.raises(Error) as refused:  # a part running, holding none
+        forget_checkpoint_command(trust_file)
+    assert TRUST_FILE_LOCK_INVALID.matches(refused.value), refused.value
+    assert str(lock) in refused.value.message and "remove" in refused.value.message
+    assert trust_file.exists() and trusted_record_file(trust_file).exists()  # untouched
