@@ -143,42 +143,31 @@ def serve(
 
     with reporting(False):
         settings = LedgerSettings.load(data_dir, host=host, port=port, database_url=database_url)
-        opened: Ledger | None = None
-        if settings.database_url is None:
-            # The data dir first: no ledger there is said before a port another program holds.
-            # (A sequencer records its URL in its database, so its port comes first.)
-            opened = open_role(settings, "", reader=reader, sequencer=sequencer, wait=take_over)
-        try:
-            sock = listen(settings.host, settings.port, taken=SERVE_PORT_IN_USE, option="--port")
-        except BaseException:
-            if opened is not None:
-                opened.close()
-            raise
-        url = f"http://{settings.host}:{sock.getsockname()[1]}"
-        try:
-            ledger = (
-                opened
-                if opened is not None
-                else open_role(settings, url, reader=reader, sequencer=sequencer, wait=take_over)
-            )
-        except BaseException:
-            sock.close()
-            raise
+        # The data dir or the database first: no ledger there, a database out of reach or
+        # another sequencer running is said before a port another program holds.
+        ledger = open_role(settings, reader=reader, sequencer=sequencer, wait=take_over)
         try:
             database = settings.database_url
             stored = where(parse_url(database)) if database else data_dir
             require_genesis(ledger, stored)
-            stderr(
-                f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {stored}\n"
-                f"serving on {url} (API description at {url}/docs); Ctrl-C stops"
-            )
-            run_server(settings, ledger, sock, access_log=access_log)
+            with listen(
+                settings.host, settings.port, taken=SERVE_PORT_IN_USE, option="--port"
+            ) as sock:
+                url = f"http://{settings.host}:{sock.getsockname()[1]}"
+                if database is not None and not reader:
+                    # Readers name it when refusing a write: the port bound (--port 0 is any).
+                    ledger.store.put_meta(SEQUENCER_URL, url)
+                stderr(
+                    f"ledger {ledger.state.origin}: {ledger.size:,} entries, data in {stored}\n"
+                    f"serving on {url} (API description at {url}/docs); Ctrl-C stops"
+                )
+                run_server(settings, ledger, sock, access_log=access_log)
         finally:
             ledger.close()
 
 
 def open_role(
-    settings: LedgerSettings, url: str, *, reader: bool, sequencer: str | None, wait: bool
+    settings: LedgerSettings, *, reader: bool, sequencer: str | None, wait: bool
 ) -> Ledger:
     """The ledger this process serves: the files of the data directory, or with a database
     the sequencer (the one writer) or a reader that follows it."""
@@ -203,15 +192,9 @@ def open_role(
         return follower
     if wait:
         stderr("waiting for the sequencer writing to the database to stop, to take over")
-    ledger = open_ledger(
+    return open_ledger(
         data_dir, database_url=database, wait=math.inf if wait else 0.0, progress=replaying
     )
-    try:
-        ledger.store.put_meta(SEQUENCER_URL, url)  # readers name it when refusing a write
-    except BaseException:
-        ledger.close()
-        raise
-    return ledger
 
 
 def replaying(step: Loading) -> None:
