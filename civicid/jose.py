@@ -198,12 +198,17 @@ class PublicKey:
     jwcrypto JWK is made only when asked for (thumbprints, interop).
     """
 
-    __slots__ = ("_ecdsa_size", "_json", "_jwk", "_key", "_kty_crv", "_thumbprint")
+    __slots__ = ("_ecdsa_size", "_json", "_jwk", "_key", "_kty_crv", "_required", "_thumbprint")
 
     def __init__(self, value: dict[str, Any], key: VerifyingKey) -> None:
         self._json = value
         self._key = key
         self._kty_crv: tuple[str, str] = (value["kty"], value["crv"])  # asked at every check
+        # RFC 7638 §3.2's required members, in its order: what the thumbprint hashes, so two
+        # keys are the same key exactly when these are equal (compared without hashing).
+        self._required: tuple[str, ...] = tuple(
+            value[name] for name in THUMBPRINT_MEMBERS[value["kty"]]
+        )
         # An ECDSA key's coordinate size (its signatures are twice that), None for Ed25519:
         # known once here, where asking the key's (abstract) class costs more at every check.
         self._ecdsa_size: int | None = (
@@ -284,7 +289,7 @@ class PublicKey:
         proof, against ~2 µs."""
         if self._thumbprint is None:
             members = THUMBPRINT_MEMBERS[self._kty_crv[0]]
-            required = {name: self._json[name] for name in members}
+            required = dict(zip(members, self._required, strict=True))
             self._thumbprint = _b64url(sha256(_HEADER_JSON.encode(required).encode()))
         return self._thumbprint
 
@@ -314,10 +319,12 @@ class PublicKey:
             raise JWS_SIGNATURE_INVALID("signature does not verify") from exc
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PublicKey) and self.thumbprint() == other.thumbprint()
+        """The same key: equal thumbprints, which are equal exactly when the members they
+        hash are (RFC 7638 §3), so those are compared (a fresh key's thumbprint is ~3.5 µs)."""
+        return isinstance(other, PublicKey) and self._required == other._required
 
     def __hash__(self) -> int:
-        return hash(self.thumbprint())
+        return hash(self._required)
 
 
 class PrivateKey:

@@ -707,7 +707,7 @@ class Issuer:
             raise BATCH_TOO_LARGE(f"at most {config.batch_size} proofs per request")
         aud = self.settings.public_url
         verified = [verify_proof_jwt(p, aud=aud, now=now, nonce=self.nonces.check) for p in proofs]
-        if len({v.key.thumbprint() for v in verified}) != len(verified):
+        if len({v.key for v in verified}) != len(verified):  # equal keys: equal thumbprints
             raise PROOF_KEY_DUPLICATE("each copy is bound to its own key: repeat none")
         # Checked now, not only when the offer was made: an accreditation revoked since
         # refuses the credential (with the ledger's code).

@@ -162,6 +162,24 @@ def test_a_keys_thumbprint_is_the_specs(jwk: dict[str, str], thumbprint: str) ->
     assert PublicKey.from_jwk(jwk).thumbprint() == thumbprint
 
 
+def test_two_keys_are_equal_exactly_when_their_thumbprints_are() -> None:
+    """Equality and hashing follow the thumbprint: a key sent with other optional members
+    (kid, use, alg) is the same key; another key, or the same coordinates on another curve's
+    member, is not."""
+    keys = [PrivateKey.generate(alg).public for alg in ("ES256", "ES256", "ES384", "Ed25519")]
+    keys += [PublicKey.from_jwk(OID4VP_HANDOVER_KEY), PublicKey.from_jwk(RFC8037_KEY)]
+    for key in keys:
+        again = PublicKey.from_jwk({**key.to_jwk(), "kid": "other", "use": "sig"})
+        assert again is not key and again == key and hash(again) == hash(key)
+        assert again.thumbprint() == key.thumbprint()
+        assert len({key, again}) == 1
+    for one in keys:
+        for other in keys:
+            assert (one == other) == (one.thumbprint() == other.thumbprint())
+    assert len(set(keys)) == len(keys)
+    assert keys[0] != keys[0].to_jwk()  # a dict is not a key
+
+
 @pytest.mark.parametrize("alg", ["ES256", "ES384", "Ed25519"])
 def test_a_keys_thumbprint_is_jwcryptos(alg: str) -> None:
     """Fresh keys of every kind we sign with: the thumbprint is the one jwcrypto computes."""
