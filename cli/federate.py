@@ -98,9 +98,12 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
             checked = None if offline else _check(pinned)
             pins = Pins(where(data_dir))
             before = next((p for p in pins.load() if p.name == name), None)
-            pins.add(pinned)
-            if before is None or before.vkey != pinned.vkey:  # another ledger: accepted afresh
-                pins.forget_checkpoint(name)
+            if before is not None and before.vkey == pinned.vkey:
+                pins.add(pinned)
+            else:  # another ledger: accepted afresh (refused while a client of the old runs)
+                with pins.forgetting(name):
+                    pins.add(pinned)
+                    pins.forget_checkpoint(name)
             data = {**pinned.to_json(), "checkpoint_size": checked}
             emit(as_json, data, lambda: _summary(part, pinned, checked))
 

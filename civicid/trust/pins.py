@@ -18,10 +18,12 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from civicid import trust_lock
 from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
 from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
@@ -170,6 +172,10 @@ def read_policy(path: Path) -> str:
         raise FEDERATION_INVALID(f"{path} is not UTF-8") from exc
 
 
+# Who may hold a pin's trust file open (``Pins.forgetting``).
+RUNNING_WITH_PIN: Final = "a desk or wallet with this pin, or `civicid up` over this data dir"
+
+
 class Pins:
     """The pinned foreign ledgers kept in ``directory``."""
 
@@ -239,10 +245,18 @@ class Pins:
         trust file and the witness policy kept beside it, durably. Left behind, the kept
         policy would refuse the name pinned again without witnesses (``witness_policy_lost``)."""
         self.pinned(name)
-        self._save(self.load(but=name))  # the one removed is not read: it may be broken
-        self.forget_checkpoint(name)
+        with self.forgetting(name):
+            self._save(self.load(but=name))  # the one removed is not read: it may be broken
+            self.forget_checkpoint(name)
         (self.directory / f"{name}{POLICY_SUFFIX}").unlink(missing_ok=True)
         fsync_directory(self.directory)
+
+    def forgetting(self, name: str) -> AbstractContextManager[None]:
+        """Held while pin ``name``'s trust file is forgotten, before anything is changed:
+        ``trust_file_in_use`` while a client of it is open (a desk or wallet running with
+        the pin keeps its checkpoint in memory, and would write it again at its next one:
+        the old ledger's, refused under a new key at the next start)."""
+        return trust_lock.alone(self.trust_file(name), RUNNING_WITH_PIN)
 
     def forget_checkpoint(self, name: str) -> None:
         """Forget what pin ``name``'s client accepted (its trust file, the record that it

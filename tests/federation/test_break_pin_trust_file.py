@@ -71,3 +71,33 @@ def test_pinning_the_same_ledger_again_keeps_its_trust_file(
     kept = trust_file.read_bytes()
     pin_by_cli(countries, policy, "--type", "https://civicid.example/vct/other")
     assert trust_file.read_bytes() == kept  # a rollback of the same ledger is still caught
+
+
+def test_a_pin_is_not_removed_or_repinned_elsewhere_under_a_running_desk(
+    countries: Countries, tmp_path: Path
+) -> None:
+    """The desk running with the pin keeps its checkpoint in memory and would write it again
+    at its next one: the old ledger's checkpoint, back beside a pin of another key (refused at
+    the next start), or beside no pin at all. So both wait for it to stop."""
+    policy, trust_file = pinned_and_checked(countries, tmp_path)
+    kept = trust_file.read_bytes()
+    other = tmp_path / "other.policy"
+    other.write_text(policy_text(countries.abroad, vkey=NoteSigner.generate("x.example/l").vkey()))
+    home = str(countries.home.root)
+    with desk(countries):
+        status, _, err = run("verifier", "federate", "remove", "abroad", "--data-dir", home)
+        assert status == 1 and "[trust_file_in_use]" in err, err
+        governance = countries.abroad.genesis.governance.did
+        status, _, err = run("verifier", "federate", "add", "abroad", "--data-dir", home,
+                             "--policy", str(other), "--url", countries.abroad_url,
+                             "--type", NATIONAL_ID, "--governance", governance,
+                             "--offline")  # fmt: skip
+        assert status == 1 and "[trust_file_in_use]" in err, err
+        status, out, err = run("verifier", "federate", "list", "--data-dir", home, "--json")
+        assert status == 0 and '"abroad"' in out, err  # still pinned, to the same ledger:
+        assert (trust_file.parent / "abroad.policy").read_text() == policy.read_text()
+        assert trust_file.read_bytes() == kept
+    pin_by_cli(countries, other, "--offline")  # the desk stopped: done
+    assert not trust_file.exists()
+    status, _, err = run("verifier", "federate", "remove", "abroad", "--data-dir", home)
+    assert status == 0, err
