@@ -310,21 +310,26 @@ def _check_witnesses_named(root: Path) -> None:
     from ledger.witness.setup import COSIGNER_KEY, Paths
 
     path = root / STATE_DIR / WITNESS_POLICY
+    if not os.path.lexists(path):  # a link that leads nowhere is damage, not absence
+        return
+    # Rewritten at every start from the witnesses' own keys: once it is moved aside, the next
+    # start writes it again (and, without it, cannot tell a lost witness).
+    fix = (
+        "restore it from a backup, or remove it to have it written again from the witnesses"
+        f" in {root / WITNESS_DIR}"
+    )
     try:
         text = read_bounded(path, MAX_POLICY_BYTES, too_large=POLICY_TOO_LARGE,
-                            not_regular=UP_WITNESS_LOST)  # fmt: skip
-    except FileNotFoundError:
-        return
-    try:
+                            unreadable=UP_WITNESS_POLICY_INVALID,
+                            not_regular=UP_WITNESS_POLICY_INVALID)  # fmt: skip
         policy = TlogPolicy.parse(text)
-    except Error as exc:
-        # Rewritten at every start from the witnesses' own keys: once it is moved aside, the
-        # next start writes it again (and, without it, cannot tell a lost witness).
-        raise UP_WITNESS_POLICY_INVALID(
-            f"the ledger's witness policy {path} is damaged ({exc.message} [{exc.code}]): "
-            f"restore it from a backup, or remove it to have it written again from the "
-            f"witnesses in {root / WITNESS_DIR}"
-        ) from exc
+    except Error as exc:  # unread, it would be no policy: a lost witness made again unsaid
+        said = (
+            f"is damaged: {exc.message}"
+            if UP_WITNESS_POLICY_INVALID.matches(exc)
+            else f"{path} is damaged ({exc.message} [{exc.code}])"
+        )
+        raise UP_WITNESS_POLICY_INVALID(f"the ledger's witness policy {said}: {fix}") from exc
     for witness in policy.witnesses:
         if witness.name not in WITNESS_NAMES:
             continue  # not one this set-up makes

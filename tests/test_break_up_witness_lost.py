@@ -113,3 +113,30 @@ def test_a_damaged_policy_removed_is_written_again_naming_the_same_witnesses(
     policy.unlink()  # as the refusal says
     assert stack.ensure_witnesses(tmp_path, ledger) == homes  # type: ignore[arg-type]
     assert [load_key(home).vkey() for home in homes] == keys
+
+
+@pytest.mark.parametrize("damage", ["a directory", "a link leading nowhere", "too large"])
+def test_a_policy_that_cannot_be_read_is_refused_as_damaged_not_taken_as_none(
+    tmp_path: Path, damage: str
+) -> None:
+    # A link leading nowhere was read as no policy (a first start: a lost witness made again
+    # unsaid), a directory as a lost witness, and one too large named no way out.
+    ledger, homes, policy = set_up(tmp_path)
+    shutil.rmtree(homes[1])  # lost: the policy is what tells
+    policy.unlink()
+    if damage == "a directory":
+        policy.mkdir()
+    elif damage == "a link leading nowhere":
+        policy.symlink_to(tmp_path / "elsewhere" / "witnesses.policy")
+    else:
+        policy.write_bytes(b"#" * (1 << 20))
+    before = listing(tmp_path)
+    with pytest.raises(Error) as caught:
+        stack.ensure_witnesses(tmp_path, ledger)  # type: ignore[arg-type]
+    assert caught.value.code == "up_witness_policy_invalid", caught.value
+    assert caught.value.message.startswith("the ledger's witness policy ")
+    assert str(policy) in caught.value.message
+    assert f"remove it to have it written again from the witnesses in {tmp_path}" in (
+        caught.value.message
+    )
+    assert listing(tmp_path) == before and not homes[1].exists()
