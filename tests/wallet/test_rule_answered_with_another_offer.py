@@ -20,6 +20,7 @@ from civicid import transaction as tx
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body
+from civicid.oid4vci import parse_offer_link
 from civicid.oid4vp import AuthorizationRequest, build_request_object, client_id_for
 from civicid.policy import Policy
 from cli.demo_rules import RULE, SENIOR, senior_pass_type, senior_rule
@@ -118,3 +119,39 @@ def test_an_offer_not_of_the_rule_is_refused_before_its_code_is_spent(
     assert SENIOR in info.value.message
     assert issuer_stub.behaviour.tokens_spent == spent  # the offer's code never sent
     assert [c.id for c in senior.credentials()] == held
+
+
+def test_an_offer_by_reference_not_of_the_rule_is_not_kept(
+    senior: Wallet, issuer_stub: RogueIssuer, ledger_world: LedgerWorld
+) -> None:
+    # An offer by reference is kept from its review on, to be redeemed later: one the agency
+    # answered its rule with, refused as not the rule's, is nothing the citizen asked for.
+    offer = issuer_stub.offer(by_reference=True, tx_code=False)
+    offer_uri = parse_offer_link(offer).offer_uri
+    assert offer_uri is not None
+    desk = RuleDesk(ledger_world.agency, offer)
+    with serving(desk.app(), free_port()) as url:
+        desk.url = url
+        with pytest.raises(Error) as info:
+            senior.apply(url, RULE)
+    assert info.value.code == "wallet_rule_mismatch"
+    assert senior.kept_offer(offer_uri) is None
+
+
+def test_an_offer_kept_before_stays_kept_when_a_rule_answers_with_it(
+    senior: Wallet, issuer_stub: RogueIssuer, ledger_world: LedgerWorld
+) -> None:
+    # The citizen was given this link and reviewed it (kept until redeemed): an agency that
+    # answers its rule with the same link does not make the wallet drop it.
+    offer = issuer_stub.offer(by_reference=True)
+    offer_uri = parse_offer_link(offer).offer_uri
+    assert offer_uri is not None
+    senior.review_offer(offer)
+    assert senior.kept_offer(offer_uri) is not None
+    desk = RuleDesk(ledger_world.agency, offer)
+    with serving(desk.app(), free_port()) as url:
+        desk.url = url
+        with pytest.raises(Error) as info:
+            senior.apply(url, RULE)
+    assert info.value.code == "wallet_rule_mismatch"
+    assert senior.kept_offer(offer_uri) is not None

@@ -163,11 +163,20 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
         return refused(version, decision)
     # 5. The credential offer the agency answered with: checked as any offer is, then held
     #    to the rule (the agency's own, of the type it issues) before its code is spent.
+    kept_before = issuance.kept_uri(wallet, redirect)
     try:
         reviewed = issuance.review(wallet, redirect)
     except Error as exc:
         raise not_received(exc) from exc
-    check_offer(reviewed, version)
+    try:
+        check_offer(reviewed, version)
+    except Error:
+        # Not the rule's offer: nothing the citizen asked for, so it is not kept (an offer by
+        # reference is kept from its review on, to be redeemed later); one kept before, from
+        # a link the citizen was given, stays.
+        if reviewed.offer_uri is not None and kept_before is None:
+            wallet.forget_offer(reviewed.offer_uri)
+        raise
     try:
         issued = issuance.accept(wallet, reviewed, None)
     except Error as exc:
