@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
+from wallet.errors import WALLET_LEDGER_UNCONFIGURED
 from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
@@ -76,6 +77,20 @@ class WalletApp(App[None]):
         self.switch_screen(CardsScreen(wallet)) if self.screen_stack[1:] else self.push_screen(
             CardsScreen(wallet)
         )
+        if wallet.settings.key_or_none() is None:
+            # Said when the wallet is opened, not at its first card (a link given could not
+            # be followed without the key either).
+            self.link = ""
+            self.push_screen(
+                ErrorModal(
+                    WALLET_LEDGER_UNCONFIGURED(
+                        "this wallet has no ledger checkpoint key, so it can believe nothing "
+                        "the ledger says: it can receive, check and show no card until it has one"
+                    ),
+                    "Before your first card",
+                )
+            )
+            return
         link, self.link = self.link, ""
         if link.startswith("openid4vp"):
             self.action_present(link)

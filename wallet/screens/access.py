@@ -4,7 +4,7 @@ worker so the screen stays alive while Argon2id works."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from textual import work
 from textual.app import ComposeResult
@@ -35,12 +35,19 @@ def finished(screen: FirstRunScreen | UnlockScreen, result: object) -> None:
         screen.failed(result)
 
 
+NO_KEY: Final = (
+    "Type the ledger's checkpoint key: without it the wallet can believe nothing the ledger "
+    "says, and can receive no card. The ledger's operator publishes it (`civicid up` prints "
+    "it as its checkpoint key)."
+)
+
+
 def key_label(settings: WalletSettings) -> str:
     """The key field's words: where a key is already in force without one typed (a ledger run
     in this data dir, as ``civicid up`` sets up), the field may stay empty."""
     if settings.key_source() == "key store":
         return "Ledger checkpoint key (may stay empty: this data dir's ledger key is used)"
-    return "Ledger checkpoint key (its operator publishes it)"
+    return "Ledger checkpoint key (needed: its operator publishes it)"
 
 
 class FirstRunScreen(Screen[Wallet]):
@@ -111,6 +118,12 @@ class FirstRunScreen(Screen[Wallet]):
             return
         problem.update("")
         key = self.value("#ledger-key") or None
+        if key is None and self.settings.key_or_none() is None:
+            # Made without one, the wallet would find out at its first card (as `wallet init`
+            # refuses the same): said here, with where the key comes from.
+            problem.update(NO_KEY)
+            self.query_one("#ledger-key", Input).focus()
+            return
         try:
             if key is not None and key != self.settings.ledger_key:
                 check_ledger_key(key)  # as `wallet init` does: nothing is written for a bad one
