@@ -50,7 +50,7 @@ async def new_request(request: Request) -> Response:
         body = wire.NewRequest.model_validate(parse_json(raw, code=REQUEST_INVALID))
     except (Error, ValidationError):
         raise ToFramework(raw) from None
-    return await desk_routes.new_request(body, verifier_of(request))
+    return await desk_routes.new_request(request, body, verifier_of(request))
 
 
 async def respond(request: Request) -> Response:

@@ -8,7 +8,9 @@ in the citizen's receipt.
 from __future__ import annotations
 
 from civicid.errors import (
+    EXIT_UNAVAILABLE,
     Conflict,
+    Error,
     Gone,
     InvalidInput,
     NotFound,
@@ -34,6 +36,34 @@ REQUEST_ALREADY_ANSWERED = declare(
     "request_already_answered", Conflict, "this request already has its answer"
 )
 RESPONSE_ERROR = declare("response_error", Refused, "the wallet answered with an error")
+
+
+class TooManyRequests(Error):
+    """RFC 6585 §4: this client made as many requests as it may for now; ``Retry-After``."""
+
+    http_status = 429
+    exit_code = EXIT_UNAVAILABLE
+
+
+class Busy(Error):
+    """RFC 9110 §15.6.4: the desk holds as many requests as it may for now; ``Retry-After``."""
+
+    http_status = 503
+    exit_code = EXIT_UNAVAILABLE
+
+
+# Asking for a request needs no login: how many a desk makes within a request's lifetime is
+# bounded, per client and in all (verifier/quota.py); the answer says when to try again.
+CLIENT_REQUESTS_FULL = declare(
+    "client_requests_full",
+    TooManyRequests,
+    "this client started as many requests as it may for now; try again later",
+)
+DESK_REQUESTS_FULL = declare(
+    "desk_requests_full",
+    Busy,
+    "the desk holds as many requests as it may for now; try again later",
+)
 
 # The codes of the presentation checks and of the policy language are the kernel's
 # (civicid/eligibility/errors.py, civicid/policy.py): an agency issuing by rule refuses with

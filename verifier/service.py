@@ -49,7 +49,13 @@ from verifier.policy import (
     require_accredited,
 )
 from verifier.poll import poll_answer
-from verifier.settings import VerifierSettings, require_init
+from verifier.quota import RequestQuota
+from verifier.settings import (
+    DEFAULT_MAX_PENDING_REQUESTS,
+    DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT,
+    VerifierSettings,
+    require_init,
+)
 from verifier.snapshot import Snapshot
 from verifier.store import DeskStore, PendingRequest, Store
 
@@ -157,6 +163,8 @@ class Verifier:
         clock: Clock = system_clock,
         request_ttl: int = 300,
         federation: Federation | None = None,
+        max_pending_requests: int = DEFAULT_MAX_PENDING_REQUESTS,
+        max_pending_requests_per_client: int = DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT,
     ) -> None:
         self.desk = desk
         self.federation = federation  # foreign ledgers pinned by this desk (docs/federation.md)
@@ -166,6 +174,7 @@ class Verifier:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.request_ttl = request_ttl
+        self.quota = RequestQuota(max_pending_requests, max_pending_requests_per_client)
         self.client_id = client_id_for(desk.did)
         self._status_uris: set[str] = set(store.status_uris())
         self._desk_names: dict[str, str] | None = None
@@ -226,6 +235,8 @@ class Verifier:
             clock=clock,
             request_ttl=settings.request_ttl,
             federation=federation,
+            max_pending_requests=settings.max_pending_requests,
+            max_pending_requests_per_client=settings.max_pending_requests_per_client,
         )
         if check_accreditation:
             try:
@@ -273,10 +284,20 @@ class Verifier:
 
     # -- requests ---------------------------------------------------------------------------
 
-    def create_request(self, policy_name: str) -> Created:
-        """A signed OpenID4VP request for ``policy_name`` (§5, §8.2), stored, served once."""
+    def create_request(self, policy_name: str, client: str = "") -> Created:
+        """A signed OpenID4VP request for ``policy_name`` (§5, §8.2), stored, served once;
+        within the requests ``client`` (``verifier.quota.client_of``) and the desk may start
+        for now (``client_requests_full``, ``desk_requests_full``: nothing stored)."""
         policy = self.policy(policy_name)
         now = self.clock()
+        ticket = self.quota.take(client, now, now + self.request_ttl)
+        try:
+            return self._create_request(policy, now)
+        except Error:  # not stored (a store that fails keeps nothing of the write)
+            self.quota.give_back(ticket)
+            raise
+
+    def _create_request(self, policy: Policy, now: int) -> Created:
         request_id = secrets.token_urlsafe(16)
         request = AuthorizationRequest(
             client_id=self.client_id,

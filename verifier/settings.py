@@ -24,6 +24,13 @@ CONFIG_FILE: Final = "verifier.toml"
 # A QR code stays on the desk's screen while the citizen opens the wallet and consents.
 DEFAULT_REQUEST_TTL: Final = 300
 MAX_REQUEST_TTL: Final = 3600
+# Requests a desk process starts within a request's lifetime (``request_ttl``), answered or
+# not, and those of one client (an IPv4 address, an IPv6 /64): asking needs no login, and
+# each is kept in the store (verifier/quota.py). A busy office's counters behind one address
+# start a few a minute each; past these the desk answers 429 client_requests_full or 503
+# desk_requests_full, with Retry-After, and keeps every request it holds.
+DEFAULT_MAX_PENDING_REQUESTS: Final = 500
+DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT: Final = 50
 
 
 class VerifierSettings(ServiceSettings, WitnessedLedger):
@@ -44,6 +51,8 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
         "public_url",
         "policies_dir",
         "request_ttl",
+        "max_pending_requests",
+        "max_pending_requests_per_client",
     )
 
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)
@@ -57,6 +66,10 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     public_url: str | None = None
     policies_dir: Path | None = None
     request_ttl: int = Field(default=DEFAULT_REQUEST_TTL, ge=30, le=MAX_REQUEST_TTL)
+    max_pending_requests: int = Field(default=DEFAULT_MAX_PENDING_REQUESTS, ge=1)
+    max_pending_requests_per_client: int = Field(
+        default=DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT, ge=1
+    )
 
     @field_validator("ledger_url")
     @classmethod

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import segno
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from civicid import words
 from civicid.errors import Error
@@ -18,8 +18,10 @@ from civicid.policy import Policy
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.trust import ANY_AGE
-from civicid.wire import Snake
+from civicid.wire import ErrorBody, Snake
 from civicid.wire import desk as wire
+from verifier.errors import CLIENT_REQUESTS_FULL, DESK_REQUESTS_FULL
+from verifier.quota import client_of
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 from verifier.service import Verifier
 
@@ -32,6 +34,29 @@ SECURITY_HEADERS: Final = {
     ),
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
+}
+
+
+# RFC 9110 §10.2.3: when the desk takes a new request again, in seconds.
+RETRY_AFTER: Final[dict[str, Any]] = {
+    "Retry-After": {
+        "description": "Seconds until a request may be started",
+        "schema": {"type": "integer"},
+    }
+}
+FULL: Final[dict[int | str, dict[str, Any]]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "This client started as many requests as it may for now "
+        "(client_requests_full)",
+        "headers": RETRY_AFTER,
+    },
+    503: {
+        "model": ErrorBody,
+        "description": "The desk holds as many requests as it may for now (desk_requests_full), "
+        "or its store is unavailable",
+        "headers": RETRY_AFTER,
+    },
 }
 
 
@@ -128,10 +153,17 @@ async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
     status_code=201,
     summary="Start a request for a policy",
     response_model=wire.Created,
-    responses=errors(400, 404, 503),
+    responses={**errors(400, 404), **FULL},
 )
-async def new_request(body: wire.NewRequest, verifier: VerifierDep) -> Response:
-    created = await in_thread(verifier.create_request, body.policy)
+async def new_request(request: Request, body: wire.NewRequest, verifier: VerifierDep) -> Response:
+    client = client_of(request.client.host if request.client else None)
+    try:
+        created = await in_thread(verifier.create_request, body.policy, client)
+    except Error as exc:
+        if not (CLIENT_REQUESTS_FULL.matches(exc) or DESK_REQUESTS_FULL.matches(exc)):
+            raise
+        headers = {**NO_STORE, "retry-after": str(exc.details["retry_after"])}
+        return JSONResponse(exc.to_json(), exc.http_status, headers=headers)
     made = wire.Created(  # the expiry in seconds: written as RFC 3339 once, by the model
         id=created.id,
         transaction_id=created.transaction_id,
