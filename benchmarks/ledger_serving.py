@@ -38,6 +38,7 @@ from benchmarks.ledger import (
     submit_concurrently,
 )
 from benchmarks.table import Row, render
+from ledger import answers_file
 from ledger import snapshot as snapshots
 from ledger.log import Ledger
 from ledger.resolution import Resolver
@@ -115,6 +116,30 @@ def start_up_rows(root: Path) -> list[Row]:
     ]
 
 
+def rendered_ahead_rows(root: Path) -> list[Row]:
+    """The plain answers rendered ahead beside the snapshot (``ledger/answers_file.py``):
+    a ledger writes them with each snapshot; one cached before it did gets them here, from
+    its snapshot's state as the ledger loads it, as a ledger writing a snapshot would (the
+    time and CPU of that, and the file's size, are what writing them adds to a snapshot)."""
+    path = root / "ledger" / answers_file.FILE
+    ledger = open_ledger(root, readonly=True)
+    try:
+        size = ledger.snapshot_size
+        rows = []
+        if answers_file.open_answers(path, size, ledger.tree.root(size)) is None:
+            started, cpu = time.monotonic(), time.process_time()
+            count = answers_file.write(path, ledger.state, size, ledger.tree.root(size))
+            rows = [
+                Row(PART, f"answers rendered ahead at {size:,} entries", count, "answers"),
+                Row(PART, "  rendering them, written and synced", time.monotonic() - started, "s"),
+                Row(PART, "  rendering them, CPU", time.process_time() - cpu, "s"),
+            ]
+        rows.append(Row(PART, "  answers file on disk", path.stat().st_size / 2**20, "MiB"))
+    finally:
+        ledger.close()
+    return rows
+
+
 def first_answer_rows(ledger: Ledger, dids: list[str], sizes: Sizes) -> list[Row]:
     """The resolver's CPU per first answer (each DID resolved once, by a resolver with
     nothing kept), plain and with proofs, and with proofs of DIDs whose plain answer is kept,
@@ -124,9 +149,12 @@ def first_answer_rows(ledger: Ledger, dids: list[str], sizes: Sizes) -> list[Row
     picked = random.sample(dids, min(len(dids), sizes.first))
     for kind, with_proof, asked in (
         ("plain", False, picked),
+        ("plain rendered live (no answers file)", False, picked),
         ("with proofs", True, picked[: max(1, len(picked) // 4)]),
     ):
         resolver = Resolver(ledger)
+        if "live" in kind:
+            resolver.ahead = None
         sent = 0
         started = time.process_time()
         for did in asked:
@@ -265,7 +293,7 @@ def run(entries: int, cache: Path | None, sizes: Sizes = Sizes()) -> list[Row]:
     scratch = None if cache is not None else Path(tempfile.mkdtemp(prefix="civicid-bench-"))
     try:
         root = cached(cache or scratch or Path(), entries)
-        rows = start_up_rows(root)
+        rows = rendered_ahead_rows(root) + start_up_rows(root)
         port = free_port()
         server = serve(root, port)
         try:

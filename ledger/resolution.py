@@ -10,11 +10,10 @@ from __future__ import annotations
 import binascii
 import json
 import re
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import Any, Final
 
 from civicid import statemap
@@ -22,12 +21,13 @@ from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.errors import Error, NotFound
 from civicid.statemap import MapProof, RefusedMap, map_key
 from civicid.times import parse_time
+from ledger.answers import DOCUMENT_METADATA_KEY, document_json, plain_json
+from ledger.answers_file import Answers, beside, open_answers
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.log import Ledger, View
-from ledger.state import DidRecord, DidVersion, logged_document_json
+from ledger.state import DidRecord, DidVersion
 
 CONTENT_TYPE: Final = "application/did-resolution"
-DOCUMENT_TYPE: Final = "application/did"
 ERROR_BASE: Final = "https://www.w3.org/ns/did#"
 # Any did:<method>:<id> per DID Core §3.1 syntax, to tell "invalid DID" from "not our method".
 DID_SYNTAX: Final = re.compile(
@@ -81,14 +81,6 @@ def b64s(hashes: Sequence[bytes]) -> bytes:
     return b'"' + b'", "'.join(map(b64, hashes)).replace(b"\n", b"") + b'"'
 
 
-# The result's resolution metadata when it has a document (``json.dumps`` of it).
-DOCUMENT_METADATA: Final = b'{"contentType": "%s"}' % DOCUMENT_TYPE.encode()
-# What follows the resolution metadata in a result (``json.dumps``' separators).
-DOCUMENT_METADATA_KEY: Final = b', "didDocumentMetadata": '
-# ``iso``'s format (RFC 3339, UTC, whole seconds).
-ISO_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
-# Roles whose JSON is kept: a ledger knows a handful (governance, agency, desk...).
-MAX_ROLES: Final = 64
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -97,14 +89,6 @@ SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
     RESOLUTION_OPTIONS_INVALID.name: ("INVALID_OPTIONS", 400),
     DID_NOT_FOUND.name: ("NOT_FOUND", 404),
 }
-
-
-def iso(ts: int) -> str:
-    """``versionTime`` and friends: an XML Schema dateTime in UTC (RFC 3339 profile), as
-    ``civicid.times.rfc3339`` writes it (a test holds them equal), without a datetime made
-    and formatted per call, in one C call: a ledger's times are NumericDates from 1970 to
-    9999, whose years ``%Y`` writes in four digits."""
-    return time.strftime(ISO_FORMAT, time.gmtime(ts))
 
 
 def parse_version_time(text: str) -> int:
@@ -257,6 +241,8 @@ class Resolver:
         self.asked = Kept(MAX_ASKED_BYTES, sent_bytes)
         self.asked_proven = Kept(MAX_ASKED_PROVEN_BYTES, sent_bytes)
         self._asked_of: View | None = None
+        # Plain answers rendered ahead beside the snapshot the ledger opened from, if any.
+        self.ahead = answers_beside(ledger)
 
     def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Sent | None]:
         """The view served now, and the answer kept for this ask at it, if any."""
@@ -359,37 +345,30 @@ class Resolver:
     ) -> bytes:
         """The result without proofs, kept by the selected and the latest version's leaf
         hashes (``entry`` is the selected version's, when it was read already); made and
-        not kept with ``keep=False``."""
+        not kept with ``keep=False``. The latest version's is read from the answers
+        rendered ahead when they hold it (``ledger/answers_file.py``), and not kept: read
+        again, it costs one ``pread``, where kept it would push out one rendered here."""
         key = (selected.leaf_hash, visible[-1].leaf_hash)
         body: bytes | None = self.results.get(key)
         if body is None:
+            ahead = self.ahead
+            if ahead is not None and key[0] == key[1]:
+                body = ahead.get(key[0])
+                if body is not None:
+                    return body
             document = None
             if not selected.deactivated:  # one read of its entry, the document spliced
                 if entry is None:
                     entry = self.ledger.entry(selected.seq)
                 document = self.document_json(selected, entry)
-            body = b"".join(
-                (
-                    b'{"didDocument": ',
-                    b"null" if document is None else document,
-                    b', "didResolutionMetadata": ',
-                    DOCUMENT_METADATA if described(document) else b"{}",
-                    DOCUMENT_METADATA_KEY,
-                    metadata_json(record, selected, visible),
-                    b"}",
-                )
-            )
+            body = plain_json(record, selected, visible, document)
             if keep:
                 self.results.put(key, body)
         return body
 
     def document_json(self, version: DidVersion, entry: bytes) -> bytes | None:
         """``json.dumps`` of ``version``'s document as logged in ``entry``, its entry."""
-        document = logged_document_json(entry)
-        if document is None:  # not the entry it was logged as: read as ``document_of`` does
-            data = self.ledger.document_of(version)
-            document = None if data is None else json.dumps(data).encode()
-        return document
+        return document_json(version, entry, self.ledger.document_of)
 
     def _proven(
         self,
@@ -469,49 +448,17 @@ class Resolver:
         return b'{"seq": %d, "transaction": %s, "inclusion": [%s]}' % (seq, transaction, inclusion)
 
 
-def metadata_json(record: DidRecord, selected: DidVersion, visible: list[DidVersion]) -> bytes:
-    """The result's ``didDocumentMetadata`` of ``selected`` among ``visible`` (every version
-    the checkpoint served holds), as ``json.dumps`` writes it (a test holds them equal): made
-    from a template, not a dict encoded, on every first answer."""
-    first = visible[0]
-    version_time = iso(selected.time).encode()
-    leaf_hash = selected.leaf_hash.hex().encode()
-    parts = [
-        b'{"created": "%s", "versionId": "%d-%s", "versionTime": "%s", '
-        b'"ledger": {"seq": %d, "leafHash": "%s", "role": %s}'
-        % (
-            version_time if first is selected else iso(first.time).encode(),
-            selected.number,
-            leaf_hash,
-            version_time,
-            selected.seq,
-            leaf_hash,
-            role_json(record.role),
-        )
-    ]
-    if selected.number > 1:
-        parts.append(b', "updated": "%s"' % version_time)
-    if selected.number < len(visible):
-        following = visible[selected.number]
-        parts.append(
-            b', "nextVersionId": "%s", "nextUpdate": "%s"'
-            % (following.version_id.encode(), iso(following.time).encode())
-        )
-    if selected.deactivated:
-        parts.append(b', "deactivated": true')
-    parts.append(b"}")
-    return b"".join(parts)
-
-
-def described(document: bytes | None) -> bool:
-    """Whether the resolution metadata names the document's content type: when there is
-    one (a validated document is never empty; ``{}`` is held to what it was before)."""
-    return document is not None and document != b"{}"
-
-
-@lru_cache(maxsize=MAX_ROLES)
-def role_json(role: str) -> bytes:
-    return json.dumps(role).encode()
+def answers_beside(ledger: Ledger) -> Answers | None:
+    """The answers rendered ahead of the snapshot ``ledger`` opened from, if they are that
+    snapshot's (``open_answers`` says why not in the log)."""
+    path, size = ledger.snapshot_path, ledger.snapshot_size
+    if not isinstance(path, Path):  # a database's snapshot: none kept beside it
+        return None
+    try:
+        root = ledger.tree.root(size) if size else None
+    except Error:
+        root = None
+    return open_answers(beside(path), size, root)
 
 
 def map_proof_json(proof: MapProof) -> bytes:

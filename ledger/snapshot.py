@@ -63,7 +63,7 @@ from civicid.files import open_regular
 from civicid.merkle import HASH_SIZE, MerkleTree
 from civicid.statemap import StateMap, map_key, map_value, root_in
 from civicid.type_metadata import check_metadata
-from ledger import issuance
+from ledger import answers_file, issuance
 from ledger.errors import STATE_SNAPSHOT_INVALID
 from ledger.state import (
     Accreditation,
@@ -239,6 +239,7 @@ def write(
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
+    answers_file.write_beside(path, state, size, tree.root(size))  # derived from it: after it
 
 
 def _bytes(path: Slot, *, head: bool = False) -> bytes:

@@ -22,11 +22,11 @@ from starlette.types import Scope
 
 from civicid.shell.ijson import IJsonRoute
 from civicid.wire import ResolutionResult, constraints
+from ledger.answers import DOCUMENT_TYPE
 from ledger.errors import RESOLUTION_OPTIONS_INVALID
 from ledger.log import View
 from ledger.resolution import (
     CONTENT_TYPE,
-    DOCUMENT_TYPE,
     Resolution,
     Resolver,
     Sent,

@@ -10,7 +10,8 @@ import pytest
 from civicid.encoding import b64_encode
 from civicid.errors import Error
 from civicid.transaction import Transaction
-from ledger.resolution import Resolver, iso
+from ledger.answers import iso
+from ledger.resolution import Resolver
 from ledger.state import logged_document
 from tests.ledger.conftest import World
 

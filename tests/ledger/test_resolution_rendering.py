@@ -15,7 +15,8 @@ from civicid.encoding import b64_encode, canonical_json
 from civicid.statemap import MapProof, map_key
 from civicid.times import MAX_TIMESTAMP, rfc3339
 from ledger import state
-from ledger.resolution import Resolver, iso, map_proof_json
+from ledger.answers import iso
+from ledger.resolution import Resolver, map_proof_json
 from ledger.state import DidRecord, DidVersion, logged_document, logged_document_json
 from tests.ledger.conftest import World
 

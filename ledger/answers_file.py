@@ -1,0 +1,244 @@
+"""Plain DID resolution answers rendered ahead, in a file beside the state snapshot
+(``state.answers``), read back with one ``pread`` each: on a large ledger nearly every
+resolution is the first of its DID since the process started, and rendering one (its entry
+read, its document decoded, parsed and re-spaced, its metadata written) cost several times
+what serving the same bytes does.
+
+The file is derived data, never trusted blindly:
+
+- it names the snapshot it was made from (tree size and root) in its header, and is used
+  only beside that snapshot, once the log's tree has that root at that size (a missing,
+  damaged, stale or another ledger's file is passed over, said once in the log, and every
+  answer rendered as before);
+- each answer is keyed by the leaf hash of the DID version it answers for, and served only
+  when that version is the latest one the served checkpoint holds (a DID changed since is
+  rendered live), for a plain ask (any other option is rendered live);
+- each answer carries the SHA-256 of its leaf hash and bytes, checked before it is served:
+  a damaged one is rendered live (said once).
+
+Format: a magic line; the header (tree size, root, slot count, longest probe); the slots, an
+open-addressing table by the first 8 bytes of the leaf hash (tag, offset, length; a length
+of 0 is an empty slot); then the records, each the digest, the leaf hash and the answer.
+The slot table (~20 bytes per DID) is read into memory; the answers stay on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import struct
+import weakref
+from pathlib import Path
+from typing import Final
+
+from civicid.errors import Error
+from civicid.files import open_regular
+from civicid.merkle import HASH_SIZE
+from civicid.words import counted
+from ledger.answers import document_json, plain_json
+from ledger.errors import LEDGER_NOT_INITIALIZED, STATE_SNAPSHOT_INVALID
+from ledger.state import State
+
+log = logging.getLogger("civicid.ledger")
+
+FILE: Final = "state.answers"
+MAGIC: Final = b"civicid-answers 1\n"
+# Tree size, root, slot count (a power of two), longest probe any answer needs.
+HEADER: Final = struct.Struct(">Q32sQI")
+# A slot: the leaf hash's first 8 bytes, where its record starts and its length.
+SLOT: Final = struct.Struct(">8sQI")
+SLOT_BYTES: Final = SLOT.size
+TAG_BYTES: Final = 8
+# A record's head: the SHA-256 of its leaf hash and answer, then that leaf hash.
+RECORD_HEAD: Final = 2 * HASH_SIZE
+# The longest answer written: a DID document is bounded when it is logged (a plain answer
+# is ~1.5 KB); a record longer than this in a damaged table is never read.
+MAX_ANSWER_BYTES: Final = 256 * 1024
+# Slots per answer at least: at half full, an answer is found in ~1.5 probes.
+SLOTS_PER_ANSWER: Final = 2
+# The longest run of slots an answer may be placed after its own (leaf hashes are SHA-256:
+# runs stay short; one that would not is left out and rendered live).
+MAX_PROBES: Final = 64
+# The largest slot table read: 2^24 slots (20 bytes each, 320 MiB) would be 8M DIDs;
+# a header naming more is damaged.
+MAX_SLOTS: Final = 1 << 24
+
+
+def beside(snapshot: Path) -> Path:
+    """Where the answers of the snapshot at ``snapshot`` are kept."""
+    return snapshot.with_name(FILE)
+
+
+def _tag(leaf_hash: bytes) -> int:
+    return int.from_bytes(leaf_hash[:TAG_BYTES], "big")
+
+
+def _digest(leaf_hash: bytes, answer: bytes) -> bytes:
+    return hashlib.sha256(leaf_hash + answer).digest()
+
+
+def write(path: Path, state: State, size: int, root: bytes) -> int:
+    """Render the plain answer of every DID in ``state`` (which stands at ``size`` entries,
+    the tree of which has ``root``) into ``path``, replaced atomically (a crash leaves the
+    old file or the new); the number of answers written."""
+    reader = state.reader
+    if reader is None:
+        raise LEDGER_NOT_INITIALIZED("a state without its log has no documents to render")
+    records = list(state.dids.values())
+    slots = 1
+    while slots < SLOTS_PER_ANSWER * max(1, len(records)):
+        slots *= 2
+    table = bytearray(slots * SLOT.size)
+    mask, longest, written = slots - 1, 0, 0
+    start = len(MAGIC) + HEADER.size + len(table)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with open(fd, "wb") as out:
+            out.seek(start)
+            offset = start
+            for record in records:
+                visible = record.visible(size)
+                if not visible:
+                    continue
+                latest = visible[-1]
+                document = (
+                    None
+                    if latest.deactivated
+                    else document_json(latest, reader(latest.seq), state.document_data)
+                )
+                answer = plain_json(record, latest, visible, document)
+                if len(answer) > MAX_ANSWER_BYTES:
+                    continue  # never served from the file: rendered live
+                leaf = latest.leaf_hash
+                place = _tag(leaf) & mask
+                for probe in range(MAX_PROBES):
+                    at = ((place + probe) & mask) * SLOT.size
+                    if not SLOT.unpack_from(table, at)[2]:
+                        break
+                else:
+                    continue  # left out: rendered live
+                length = RECORD_HEAD + len(answer)
+                SLOT.pack_into(table, at, leaf[:TAG_BYTES], offset, length)
+                out.write(_digest(leaf, answer) + leaf + answer)
+                offset += length
+                longest = max(longest, probe + 1)
+                written += 1
+            out.seek(0)
+            out.write(MAGIC + HEADER.pack(size, root, slots, longest) + table)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def write_beside(snapshot: Path, state: State, size: int, root: bytes) -> None:
+    """The answers of the snapshot just written at ``snapshot`` (of ``state`` at ``size``
+    entries, whose tree has ``root``), beside it. A failure leaves the previous file, of
+    another snapshot, which is then passed over: it is said in the log, and only the speed
+    of first answers is lost."""
+    try:
+        write(beside(snapshot), state, size, root)
+    except (OSError, Error) as exc:
+        log.warning("answers not rendered ahead beside %s: %s", snapshot, exc)
+
+
+class Answers:
+    """The answers of one file, opened for the snapshot of ``size`` entries and ``root``."""
+
+    def __init__(self, fd: int, table: bytes, mask: int, probes: int, name: str) -> None:
+        self._fd, self._table, self._mask, self._probes = fd, table, mask, probes
+        self.name = name
+        self._damage_said = False
+        weakref.finalize(self, os.close, fd)
+
+    def get(self, leaf_hash: bytes) -> bytes | None:
+        """The answer kept for the DID version of ``leaf_hash`` as its latest, checked
+        against its digest; None if there is none, or it is damaged (said once)."""
+        table, mask, tag = self._table, self._mask, leaf_hash[:TAG_BYTES]
+        place = _tag(leaf_hash)
+        for probe in range(self._probes):
+            slot_tag, offset, length = SLOT.unpack_from(
+                table, ((place + probe) & mask) * SLOT_BYTES
+            )
+            if not length:
+                return None
+            if slot_tag == tag:
+                break
+        else:
+            return None
+        if not RECORD_HEAD < length <= RECORD_HEAD + MAX_ANSWER_BYTES:
+            return self._damaged(leaf_hash)
+        try:
+            record = os.pread(self._fd, length, offset)
+        except OSError:
+            return self._damaged(leaf_hash)
+        answer = record[RECORD_HEAD:]
+        if (
+            len(record) != length
+            or record[HASH_SIZE:RECORD_HEAD] != leaf_hash
+            or hashlib.sha256(record[HASH_SIZE:]).digest() != record[:HASH_SIZE]
+        ):
+            return self._damaged(leaf_hash)
+        return answer
+
+    def _damaged(self, leaf_hash: bytes) -> bytes | None:
+        if not self._damage_said:
+            self._damage_said = True
+            log.warning(
+                "%s: the answer kept for version %s is damaged; such answers are rendered "
+                "as they are asked (the file is rewritten with the next snapshot)",
+                self.name,
+                leaf_hash.hex(),
+            )
+        return None
+
+
+def open_answers(path: Path, size: int, root: bytes | None) -> Answers | None:
+    """The answers at ``path`` if they were made from the snapshot of ``size`` entries whose
+    tree has ``root`` (None: no snapshot to hold them to); else None, said in the log."""
+    try:
+        fd = open_regular(path, os.O_RDONLY, STATE_SNAPSHOT_INVALID)
+    except FileNotFoundError:
+        log.info("%s: no answers rendered ahead; each is rendered as it is asked", path)
+        return None
+    except (OSError, Error) as exc:
+        return _passed_over(path, str(exc))
+    try:
+        head = os.pread(fd, len(MAGIC) + HEADER.size, 0)
+        if len(head) != len(MAGIC) + HEADER.size or not head.startswith(MAGIC):
+            return _passed_over(path, "not an answers file (or cut short)", fd)
+        made_size, made_root, slots, probes = HEADER.unpack_from(head, len(MAGIC))
+        if made_size != size:
+            return _passed_over(
+                path,
+                f"made from the snapshot of {counted(made_size, 'entry', 'entries')}, not "
+                f"from the one this ledger opened from ({size:,})",
+                fd,
+            )
+        if root is None or made_root != root:
+            return _passed_over(path, "made from another log's snapshot", fd)
+        if not 0 < slots <= MAX_SLOTS or slots & (slots - 1) or not 0 <= probes <= MAX_PROBES:
+            return _passed_over(path, "its header is damaged", fd)
+        table = os.pread(fd, slots * SLOT.size, len(head))
+        if len(table) != slots * SLOT.size:
+            return _passed_over(path, "cut short", fd)
+    except OSError as exc:
+        return _passed_over(path, str(exc), fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return Answers(fd, table, slots - 1, probes, str(path))
+
+
+def _passed_over(path: Path, reason: str, fd: int | None = None) -> Answers | None:
+    """No answers from the file at ``path`` (closed, if open), said in the log."""
+    if fd is not None:
+        os.close(fd)
+    log.warning("%s passed over (%s): answers are rendered as they are asked", path, reason)
+    return None
