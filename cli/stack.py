@@ -606,15 +606,17 @@ def ensure_verifier(
                              "database_url": database_url,
                              "witness_policy": witness_policy}  # fmt: skip
     settings = VerifierSettings.load(root, **flags)
-    if not (root / CONFIG_FILE).exists():
+    if settings.database_url is None and settings.trust_file.exists():
+        check_desk_store(settings.store_path, settings.trust_file)  # its settings file or not
+    if not os.path.lexists(root / CONFIG_FILE):
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # requests, decisions
         settings.policies_path.mkdir(parents=True, exist_ok=True)
         for path in sorted((EXAMPLES / "policies").glob("*.toml")):
-            shutil.copy(path, settings.policies_path / path.name)
+            # A policy found is the desk's own (its settings file lost, say): kept as it is.
+            if not os.path.lexists(settings.policies_path / path.name):
+                shutil.copy(path, settings.policies_path / path.name)
         settings.rewrite()
         Verifier.open(settings).close()  # each policy checked against the ledger now
-    elif settings.database_url is None and settings.trust_file.exists():
-        check_desk_store(settings.store_path, settings.trust_file)
     return settings
 
 

@@ -6,11 +6,14 @@ store as before."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from civicid.checkpoint import NoteSigner
 from civicid.errors import Error
 from cli import stack
+from verifier.settings import VerifierSettings
 
 
 def test_a_lost_desk_store_is_refused(tmp_path: Path) -> None:
@@ -28,3 +31,53 @@ def test_a_kept_store_is_opened(tmp_path: Path) -> None:
     trust_file.write_text("a checkpoint the desk accepted\n")
     store.write_bytes(b"")
     stack.check_desk_store(store, trust_file)
+
+
+class Opened:
+    """``Verifier.open`` as far as ``ensure_verifier`` needs it (no ledger asked)."""
+
+    @classmethod
+    def open(cls, settings: object) -> Opened:
+        return cls()
+
+    def close(self) -> None:
+        pass
+
+
+def set_up_desk(root: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+    import verifier.service
+
+    monkeypatch.setattr(verifier.service, "Verifier", Opened)
+    ledger = SimpleNamespace(vkey=NoteSigner.generate("example.org/ledger").vkey())
+    stack.ensure_verifier(root, ledger, "http://127.0.0.1:9", 8702)  # type: ignore[arg-type]
+    return ledger
+
+
+def test_a_desk_whose_settings_file_was_lost_keeps_its_own_policies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lost verifier.toml was a first run: the example policies were copied over the desk's
+    # own, which it then served as if they were its own.
+    ledger = set_up_desk(tmp_path, monkeypatch)
+    settings = VerifierSettings.load(tmp_path)
+    edited = settings.policies_path / "age-check.toml"
+    edited.write_text(edited.read_text().replace("Age check (18+)", "Over-18 check, as edited"))
+    kept = {p.name: p.read_bytes() for p in settings.policies_path.iterdir()}
+    (tmp_path / "verifier.toml").unlink()
+    stack.ensure_verifier(tmp_path, ledger, "http://127.0.0.1:9", 8702)  # type: ignore[arg-type]
+    assert {p.name: p.read_bytes() for p in settings.policies_path.iterdir()} == kept
+    assert (tmp_path / "verifier.toml").exists()  # written again
+
+
+def test_a_lost_desk_store_is_refused_with_its_settings_file_lost_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = set_up_desk(tmp_path, monkeypatch)
+    settings = VerifierSettings.load(tmp_path)
+    settings.trust_file.write_text("a checkpoint the desk accepted\n")
+    (tmp_path / "verifier.toml").unlink()
+    assert not settings.store_path.exists()  # never made here (Verifier.open is stubbed)
+    with pytest.raises(Error) as caught:
+        stack.ensure_verifier(tmp_path, ledger, "http://127.0.0.1:9", 8702)  # type: ignore[arg-type]
+    assert caught.value.code == "up_desk_store_missing"
+    assert not (tmp_path / "verifier.toml").exists()  # nothing written
