@@ -91,8 +91,13 @@ class FileSettings(BaseSettings):
         """What the file holds (nothing if there is no file), unvalidated."""
         path = cls.file_in(data_dir)
         with cls.refusing(path):
-            if not path.exists():
+            if not os.path.lexists(path):
                 return {}
+            if not path.exists():  # a link that leads nowhere is damage, not absence
+                raise cls.invalid(
+                    f"{cls.part} settings ({path}): a link to {os.readlink(path)}, which is"
+                    " missing: restore the file it leads to, or remove the link"
+                )
             raw = read_bounded(
                 path,
                 MAX_SETTINGS_BYTES,

@@ -147,3 +147,22 @@ def test_a_settings_file_past_its_bound_is_refused_unread(tmp_path: Path) -> Non
     assert f"over {MAX_SETTINGS_BYTES} bytes" in caught.value.message
     path.write_bytes(b"#" * MAX_SETTINGS_BYTES)  # at the bound: read (a comment only)
     assert SampleSettings.load(tmp_path).limit == 5
+
+
+def test_a_settings_file_that_is_a_link_leading_nowhere_is_refused_not_read_as_none(
+    tmp_path: Path,
+) -> None:
+    # It was read as no file: the defaults, and a part's first run (``civicid up`` set the
+    # desk up again over its own policies), or a save writing a new file through the link.
+    path = SampleSettings.file_in(tmp_path)
+    path.symlink_to(tmp_path / "moved" / path.name)
+    loads = lambda: SampleSettings.load(tmp_path)  # noqa: E731
+    saves = lambda: SampleSettings.write(tmp_path, {"limit": 3})  # noqa: E731
+    for read in (loads, saves):
+        with pytest.raises(Error) as caught:
+            read()
+        assert caught.value.code == "sample_settings_invalid"
+        assert f"a link to {tmp_path / 'moved' / path.name}, which is missing" in (
+            caught.value.message
+        )
+    assert path.is_symlink() and not (tmp_path / "moved").exists()
