@@ -17,24 +17,37 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
 
 import typer
 
+from civicid import transaction as tx_types
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reporting
-from civicid.errors import Conflict, Error, StorageError, declare
+from civicid.errors import Conflict, Error, NotFound, StorageError, declare
 from civicid.files import open_regular
+from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
+from civicid.keystore import KeyStore
 from civicid.ledger_client import forget_checkpoint_command
 from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
 from civicid.shell.errors import SERVICE_PORT_IN_USE
-from cli import demo_federation, stack
+from civicid.shell.settings import DATABASE_URL_ENV
+from civicid.status_uri import base_urls, normalize_uri
+from civicid.trust import Trust
+from cli import demo_federation, demo_rules, stack
+from cli.harness import free_port, serving
 from wallet.settings import WalletSettings
 
 LOCK_FILE: Final = "up.lock"
 TRUST_FILE: Final = "checkpoint"  # up's own client's, in stack/ (cli/stack.py)
 CLAIMS: Final = Path(__file__).resolve().parent.parent / "examples/types/national-id.claims.json"
+RULE_CONFIG: Final = "senior-transit-pass"
 UP_RUNNING = declare("up_already_running", Conflict, "civicid up already runs on this data dir")
+UP_RULE_PORT_CHANGED = declare(
+    "up_rule_port_changed", Conflict, "the rule's issuer must keep its first port"
+)
 UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the data directory")
 
 
@@ -73,6 +86,14 @@ def up(
     witness_port: Annotated[
         int, typer.Option(help="Port of the first witness; the others on the next ones.")
     ] = WITNESS_PORT,
+    rule_port: Annotated[
+        int,
+        typer.Option(
+            help="Port of the transport authority's issuer, which issues a senior transit"
+            " pass by its public rule (the wallet's a): 0, a free one at the first run, then"
+            " the one its DID names. Not served on a PostgreSQL database."
+        ),
+    ] = 0,
     federation: Annotated[
         bool,
         typer.Option(
@@ -107,17 +128,22 @@ def up(
             with open(lock, "w", encoding="utf-8") as note:
                 note.write(f"pid {os.getpid()}, ledger {services.ledger_url}\n")
             point_the_wallet(data_dir, services)
+            by_rule = None
+            if not on_a_database(database_url):
+                by_rule = up_rule(extra, data_dir, services, rule_port)
             abroad = demo_federation.up_abroad(extra, data_dir, services) if federation else None
             # Listen for Ctrl-C before saying we are up: a signal sent the moment the
             # description appears must stop us, not be lost.
             with stopping() as wait:
                 described = services.to_json()
+                if by_rule is not None:
+                    described["rule"] = by_rule.to_json()
                 if abroad is not None:
                     described["federation"] = abroad.to_json()
                 if as_json:
                     typer.echo(json.dumps(described, indent=2))
                 else:
-                    typer.echo(describe(services, data_dir))
+                    typer.echo(describe(services, data_dir, by_rule))
                     if abroad is not None:
                         typer.echo(demo_federation.describe(abroad))
                 wait()
@@ -160,6 +186,110 @@ def option_of(message: str, ports: stack.Ports) -> str:
     return "pass other ports (civicid up --help)"
 
 
+@dataclass(frozen=True, slots=True)
+class RuleUp:
+    """The transport authority's issuer, and the rule it issues by."""
+
+    url: str
+    did: str
+    rule: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"issuer": self.url, "did": self.did, "name": self.rule}
+
+
+def on_a_database(database_url: str | None) -> bool:
+    """The issuers' stores on PostgreSQL (given, or from the environment): the rule's issuer
+    is not served there (a second issuer would share the agency's tables)."""
+    names = (DATABASE_URL_ENV, "CIVICID_ISSUER_DATABASE_URL")
+    return database_url is not None or any(os.environ.get(n) for n in names)
+
+
+def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) -> RuleUp:
+    """``civicid demo``'s transport authority (cli/demo_rules.py): registered, accredited for
+    the senior transit pass, its type and its rule (examples/rules/senior-transit.toml) on
+    the ledger, and its issuer served at ``port``, which issues by that rule. Set up at the
+    first run, found at the next ones (a rule withdrawn since is left withdrawn)."""
+    from issuer.app import create_app as issuer_app
+    from issuer.settings import ConfigurationSettings, IssuerSettings
+    from issuer.setup import initialize
+
+    name = demo_rules.TRANSPORT
+    home = root / name
+    keys = KeyStore(home / "keys")
+    client, ledger = services.client, services.ledger
+    if keys.exists(name):
+        who = keys.identity(name)
+        port = port or first_port(who.document)
+        public = f"http://127.0.0.1:{port}"
+        check_rule_port(who.document, public)
+    else:
+        stack.check_not_lost(keys, name, home / "issuer.toml")
+        port = port or free_port()
+        public = f"http://127.0.0.1:{port}"
+        who = demo_rules.register(
+            client, ledger, keys, name, "agency", demo_rules.TRANSPORT_NAMES, public
+        )
+    trust = Trust(client)
+    now = trust.clock()
+    if not trust.issuer_standing(who.did, demo_rules.SENIOR, now).accredited:
+        stack.accredit(
+            client, ledger, who.did, purpose="Issue concessions and aid",
+            credential_types=[demo_rules.SENIOR],
+        )  # fmt: skip
+    try:
+        trust.credential_type(demo_rules.SENIOR)
+    except NotFound:
+        demo_rules.submit(
+            client, ledger, who, tx_types.CREDENTIAL_TYPE, demo_rules.senior_pass_type()
+        )
+    try:
+        trust.issuance_rule(who.did, demo_rules.RULE, now)
+    except Error as exc:
+        if ISSUANCE_RULE_NOT_FOUND.matches(exc):
+            demo_rules.submit(client, ledger, who, tx_types.ISSUANCE_RULE, demo_rules.senior_rule())
+        elif not ISSUANCE_RULE_WITHDRAWN.matches(exc):
+            raise
+    flags: dict[str, Any] = {"ledger_url": services.ledger_url, "checkpoint_key": ledger.vkey,
+                             "public_url": public, "port": port, "identity": name,
+                             "witness_policy": services.witness_policy}  # fmt: skip
+    if not (home / "issuer.toml").exists():
+        # One copy: OpenID4VCI's batch size is the issuer's, and a pass needs no more.
+        config = ConfigurationSettings(id=RULE_CONFIG, vct=demo_rules.SENIOR, batch_size=1)
+        initialize(home, configurations=[config], client=client, **flags)
+    settings = IssuerSettings.load(home, **flags)
+    try:
+        url = extra.enter_context(serving(issuer_app(settings), port, settings=settings))
+    except Error as exc:
+        if not SERVICE_PORT_IN_USE.matches(exc):
+            raise
+        raise SERVICE_PORT_IN_USE(
+            f"{exc.message}: another program holds it; stop it (the transport authority's"
+            f" issuer, which issues by its rule, keeps port {port}: its DID names it)"
+        ) from exc
+    return RuleUp(url, who.did, demo_rules.RULE)
+
+
+def first_port(document: dict[str, Any]) -> int:
+    """The port of the address the agency's DID names for its issuer (0 if none does)."""
+    ports = [urlsplit(b).port for b in base_urls(document)]
+    return next((p for p in ports if p), 0)
+
+
+def check_rule_port(document: dict[str, Any], public: str) -> None:
+    """The rule's issuer is served where its agency's DID names it (set at the first run):
+    elsewhere, every offer it answers with is refused by wallets (``wallet_issuer_unbound``)."""
+    bases = base_urls(document)
+    where = normalize_uri(public)
+    if any((where if where.endswith("/") else where + "/").startswith(b) for b in bases):
+        return
+    raise UP_RULE_PORT_CHANGED(
+        f"the transport authority's DID names {', '.join(bases) or 'no address'} for its"
+        f" issuer (set at this data dir's first run, for good), not {public}: run up with"
+        " --rule-port set to that address's port"
+    )
+
+
 def forget_own_checkpoint(root: Path) -> tuple[dict[str, Any], str]:
     """``up --forget-checkpoint``: forget the checkpoint up's own client trusted and its
     record, under up's lock (a running up would keep its checkpoint again at once)."""
@@ -196,7 +326,7 @@ def program() -> str:
     return shown(here) if here.name == "civicid" else "civicid"
 
 
-def describe(services: stack.Running, data_dir: Path) -> str:
+def describe(services: stack.Running, data_dir: Path, by_rule: RuleUp | None = None) -> str:
     data: dict[str, Any] = services.to_json()
     env = f"CIVICID_DATA_DIR={data_dir}"
     civicid = program()
@@ -224,8 +354,19 @@ def describe(services: stack.Running, data_dir: Path) -> str:
             "  3. In the wallet: r, paste the offer link, Enter, then the transaction code.",
             "  4. On the desk page: choose a policy, Show QR code, Copy link;",
             "     in the wallet: p, paste the link, Enter, then Send. The page shows the decision.",
+            *(by_rule_steps(by_rule) if by_rule is not None else []),
         ]
     )
+
+
+def by_rule_steps(by_rule: RuleUp) -> list[str]:
+    """Step 5: asking the transport authority by its rule, from the wallet."""
+    return [
+        "  5. A transport authority issues a senior transit pass (residents aged 65 or over)",
+        f"     by its public rule: in the wallet: a, its address {by_rule.url}, Enter,",
+        f"     the rule {by_rule.rule}, Enter. The example card's holder is younger:",
+        "     the wallet says which condition was not met.",
+    ]
 
 
 @contextmanager

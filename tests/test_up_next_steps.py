@@ -75,3 +75,14 @@ def test_up_says_civicid_when_it_is_on_the_path_and_what_to_do_in_the_wallet(
     steps = text.split("Next, in another terminal:")[1]
     assert "3. In the wallet: r, paste the offer link, Enter, then the transaction code." in steps
     assert "in the wallet: p, paste the link, Enter, then Send." in steps
+
+
+def test_up_tells_how_to_ask_its_rule_from_the_wallet(tmp_path: Path) -> None:
+    from cli.up import RuleUp
+
+    rule = RuleUp("http://127.0.0.1:5", "did:civicid:transport", "senior-transit")
+    text = describe(running(), tmp_path / "data", rule)
+    step = text.split("  5. ")[1]
+    assert "in the wallet: a, its address http://127.0.0.1:5, Enter," in step
+    assert "the rule senior-transit, Enter" in step
+    assert "  5. " not in describe(running(), tmp_path / "data")  # none served: not told

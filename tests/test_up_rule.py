@@ -1,0 +1,57 @@
+"""``civicid up`` publishes an issuance rule and serves the issuer that issues by it, so the
+wallet's "ask by rule" (a) has something to ask there: ``civicid demo``'s transport authority,
+its senior transit pass and rule (examples/rules/senior-transit.toml). A citizen aged 70 is
+issued the pass at once; the example card's holder (under 65) is told which condition failed.
+The next run finds it all and serves the issuer where its DID names it."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from civicid.http import HttpClient
+from cli import stack
+from cli.demo_rules import RULE, SENIOR
+from tests.test_up import ports, up
+from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
+from wallet.holder.wallet import Wallet
+from wallet.settings import WalletSettings
+
+
+def citizen(data: Path, info: dict[str, Any], name: str, *, over_65: bool) -> Wallet:
+    """A wallet on up's ledger holding a national ID offered by up's clerk."""
+    settings = WalletSettings(
+        data_dir=data / name, ledger_url=info["ledger"]["url"],
+        ledger_key=info["ledger"]["checkpointKey"], witness_policy=info["witnesses"]["policy"],
+        kdf_memory_kib=MIN_MEMORY_KIB, kdf_iterations=MIN_ITERATIONS,
+    )  # fmt: skip
+    wallet = Wallet.create(settings, secrets.token_urlsafe(16))
+    key = (data / stack.STATE_DIR / stack.CLERK_KEY_FILE).read_text("ascii").strip()
+    claims = {**stack.example_claims(), "age_equal_or_over": {"18": True, "65": over_65}}
+    headers = {"authorization": f"Bearer {key}"}
+    with HttpClient(info["issuer"]["url"], headers=headers) as staff:
+        offer = stack.offer_national_id(staff, f"R-{name}", claims)
+    wallet.receive(offer["linkByReference"], offer["txCode"])
+    return wallet
+
+
+def test_up_serves_a_rule_the_wallet_can_ask(tmp_path: Path) -> None:
+    data = tmp_path / "civicid"
+    with up(data, *ports()) as (_, info):
+        rule = info["rule"]
+        assert rule["name"] == RULE
+        with citizen(data, info, "senior", over_65=True) as senior:
+            applied = senior.apply(rule["issuer"], RULE)
+            assert [c.vct for c in applied.issued] == [SENIOR], applied
+        with citizen(data, info, "younger", over_65=False) as younger:
+            refused = younger.apply(rule["issuer"], RULE)
+            assert not refused.issued
+            assert refused.code == "predicate_failed"
+            assert refused.condition == "Not met: Age 65 or over"
+    # The next run: the same agency, its issuer where its DID names it, the rule as it was.
+    with up(data, *ports(info["issuer"]["url"])) as (_, again):
+        assert again["rule"] == rule
+        with citizen(data, again, "later", over_65=True) as later:
+            applied = later.apply(again["rule"]["issuer"], RULE)
+            assert applied.version == 1 and len(applied.issued) == 1
