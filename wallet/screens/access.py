@@ -23,7 +23,7 @@ from wallet.settings import WalletSettings, check_ledger_key
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import plain
-from wallet.widgets.passphrase import FreshInput, PassphraseWithHint
+from wallet.widgets.passphrase import FreshInput, PassphraseWithHint, TypedAheadInput
 
 QUIT = Binding("ctrl+q", "app.quit", "Quit", id="quit", tooltip="Leave the wallet")
 
@@ -196,7 +196,7 @@ class UnlockScreen(Screen[Wallet]):
             # Over a wallet in use, keys typed before the lock were meant for the screen it
             # covers; at the first unlock there is none, and keys typed ahead (while the app
             # starts) are the passphrase.
-            field = FreshInput if self.wallet is not None else Input
+            field = FreshInput if self.wallet is not None else TypedAheadInput
             yield field(placeholder="Passphrase", password=True, compact=True, id="passphrase")
             yield Label("", id="problem", classes="problem")
             yield LoadingIndicator(id="busy")

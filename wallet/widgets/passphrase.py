@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
@@ -33,6 +36,17 @@ class PassphraseWithHint(Vertical):
         text = hint(event.value)
         label.update(text)
         label.set_class(text == "strong", "hint-strong")
+
+
+class TypedAheadInput(Input):
+    """A field that may be typed into before the app starts (the first unlock): the terminal
+    still translates Enter as it does for a shell until the app takes it over, so an Enter
+    typed ahead arrives as a newline (ctrl+j), after the letters before it. Taken as Enter
+    here, in the field's own turn: the passphrase and Enter typed ahead open the wallet."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+j", "submit", "Submit", show=False, id="typed-ahead-enter")
+    ]
 
 
 class FreshInput(Input):
