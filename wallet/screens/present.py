@@ -148,6 +148,8 @@ class PresentScreen(Screen[None]):
         self.answered_at: float | None = None  # wallet.screens.task
         self.link = link
         self.plan: Plan | None = None
+        self.asked = ""  # the link being checked
+        self.shown = ""  # the link whose request is shown (``plan``)
 
     def fresh(self) -> PresentScreen:
         return PresentScreen(self.wallet)
@@ -179,10 +181,18 @@ class PresentScreen(Screen[None]):
         self.query_one("#progress", Label).update(text)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip():
-            self.start_prepare(event.value.strip())
+        link = event.value.strip()
+        if link and link == self.shown:
+            # Its request is shown: a desk serves a request once, so asking for it again
+            # would be refused (request_already_fetched) over the request in front of you.
+            if self.query_one("#actions").display:
+                self.query_one("#send", Button).focus()
+            return
+        if link:
+            self.start_prepare(link)
 
     def start_prepare(self, link: str) -> None:
+        self.asked = link
         self.busy("Checking the request, the desk and its accreditation on the ledger…")
         self.prepare(link)
 
@@ -197,6 +207,7 @@ class PresentScreen(Screen[None]):
 
     def show_plan(self, plan: Plan) -> None:
         self.plan = plan
+        self.shown = self.asked
         self.busy("")
         pane = self.query_one("#plan", Vertical)
         pane.remove_children()
@@ -206,7 +217,9 @@ class PresentScreen(Screen[None]):
             not c.allowed for q in plan.queries for o in q.options for c in o.claims
         )
         self.query_one("#decision").display = False
-        self.query_one("#send", Button).focus()
+        send = self.query_one("#send", Button)
+        send.disabled = False  # kept disabled after an answer to the link before
+        send.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "override":
