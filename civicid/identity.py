@@ -6,12 +6,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicid import transaction as tx
-from civicid.did import DID, build_document, new_did, parse_did, split_key_id
+from civicid.did import (
+    CONTROLLER_RELATIONSHIP,
+    DID,
+    Document,
+    build_document,
+    new_did,
+    parse_did,
+    split_key_id,
+)
 from civicid.errors import Error, InvalidInput, declare
 from civicid.jose import DEFAULT_ALG, PrivateKey
 
 IDENTITY_INVALID = declare(
     "identity_invalid", InvalidInput, "not a stored identity (DID, kid, private key, document)"
+)
+# The stored document is what a key rotation publishes again (its services carried over):
+# one of another DID, or one whose controller key is not the stored key, is not this
+# identity's, whatever else is right in it.
+IDENTITY_DOCUMENT_MISMATCH = declare(
+    "identity_document_mismatch",
+    InvalidInput,
+    "a stored identity's DID document is not of its DID, or does not make its key the controller",
 )
 
 
@@ -66,17 +82,37 @@ class Identity:
             signer, _ = split_key_id(kid)
             if parse_did(did) != signer:
                 raise IDENTITY_INVALID(f"kid {kid!r} is not a key of {did!r}")
-            return cls(
+            identity = cls(
                 DID(did),
                 kid,
                 PrivateKey.from_json(data["key"]),
                 document,
                 PrivateKey.from_json(next_key) if next_key is not None else None,
             )
+            identity.check_document()
+            return identity
         except Error as exc:
-            if IDENTITY_INVALID.matches(exc):
+            if IDENTITY_INVALID.matches(exc) or IDENTITY_DOCUMENT_MISMATCH.matches(exc):
                 raise
             raise IDENTITY_INVALID(exc.message) from exc
+
+    def check_document(self) -> None:
+        """The document is a valid DID document of ``did`` (``identity_invalid`` if it is no
+        valid document) listing ``key``'s public key as ``kid``, a controller key
+        (``identity_document_mismatch`` otherwise)."""
+        if self.document.get("id") != self.did:
+            raise IDENTITY_DOCUMENT_MISMATCH(f"the document is not of {self.did}")
+        document = Document.validate(self.did, self.document)
+        try:
+            listed = document.key(self.kid, CONTROLLER_RELATIONSHIP)
+        except Error as exc:
+            raise IDENTITY_DOCUMENT_MISMATCH(
+                f"the document does not make {self.kid} its controller key: {exc.message}"
+            ) from exc
+        if listed.thumbprint() != self.key.public.thumbprint():
+            raise IDENTITY_DOCUMENT_MISMATCH(
+                f"the document's {self.kid} is another key than the one stored"
+            )
 
     def next_key_hashes(self) -> list[str]:
         return [self.next_key.public.thumbprint()] if self.next_key else []

@@ -25,7 +25,7 @@ from civicid.errors import (
     declare,
 )
 from civicid.files import naming, open_regular
-from civicid.identity import Identity
+from civicid.identity import IDENTITY_DOCUMENT_MISMATCH, Identity
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Permission bits that let anyone but the owner read, write or enter (ssh's own rule).
@@ -175,6 +175,10 @@ class KeyStore:
         try:
             return Identity.from_json(data)
         except Error as exc:
+            if IDENTITY_DOCUMENT_MISMATCH.matches(exc):
+                raise IDENTITY_DOCUMENT_MISMATCH(
+                    f"key file {self._path(name)}: {exc.message}; restore it from a backup"
+                ) from exc
             raise KEY_FILE_INVALID(
                 f"key file {self._path(name)} is not a private identity: {exc.message}"
             ) from exc
