@@ -4,7 +4,8 @@ A key reads ``cik_<clerk id>_<secret>``: the id finds the one hash to check. Arg
 design (that is what makes a stolen hash hard to reverse), so a key that verified is
 remembered, by its SHA-256, for a short while: staff calls do not pay Argon2 every time.
 A remembered key still costs one read of its clerk's row, so a clerk removed from the store
-(``remove-clerk``, from another process too) is locked out at its next call.
+(``remove-clerk``, from another process too) is locked out at its next call. A clerk's offer
+reads the row in the offer's own write instead (``ClerkHolds``), and before any refusal.
 """
 
 from __future__ import annotations
@@ -86,6 +87,30 @@ class Keyring:
             return None
         digest = hashlib.sha256(api_key.encode("utf-8", "replace")).digest()
         return self._remembered(digest, self.clock())
+
+    def unread(self, api_key: str | None) -> Clerk | None:
+        """As ``cached``, the clerk as its key was verified, its row not read: only for a call
+        whose write reads the row in its own transaction (``ClerkHolds``), and whose every
+        refusal asks ``holds`` first."""
+        if not api_key:
+            return None
+        digest = hashlib.sha256(api_key.encode("utf-8", "replace")).digest()
+        with self._lock:
+            known = self._verified.get(digest)
+        if known is None or self.clock() - known[1] >= VERIFIED_KEY_TTL:
+            return None
+        return known[0]
+
+    def holds(self, clerk: Clerk) -> bool:
+        """Whether the store's row of ``clerk`` is still this one; if not, every key of it is
+        forgotten (it is verified anew, and refused, at its next call)."""
+        if self.store.clerk(clerk.id) == clerk:
+            return True
+        with self._lock:
+            for digest, (known, _) in list(self._verified.items()):
+                if known.id == clerk.id:
+                    del self._verified[digest]
+        return False
 
     def authenticate(self, api_key: str | None) -> Clerk:
         if not api_key:

@@ -79,6 +79,11 @@ STAFF_KEY_INVALID = declare("staff_key_invalid", Unauthorized, "the API key is n
 STAFF_SCOPE_MISSING = declare(
     "staff_scope_missing", Refused, "the clerk's API key lacks the scope for this"
 )
+# A staff write made for a clerk whose row changed (was removed) since its key was verified:
+# the call is authorized again, its row read, and refused as any call of a removed clerk is.
+CLERK_CHANGED = declare(
+    "clerk_changed", Unauthorized, "the clerk was removed since its API key was checked"
+)
 CLERK_INVALID = declare("clerk_invalid", InvalidInput, "not a valid clerk name or scope")
 CLERK_EXISTS = declare("clerk_exists", Conflict, "a clerk with this name exists")
 CLERK_NOT_FOUND = declare("clerk_not_found", NotFound, "no clerk with this name")

@@ -30,7 +30,7 @@ from psycopg.rows import dict_row
 
 from civicid.db import Conn, Database, Schema
 from civicid.errors import Error
-from issuer.errors import STORE_CONFLICT, STORE_FAILED, STORE_MISSING
+from issuer.errors import CLERK_CHANGED, STORE_CONFLICT, STORE_FAILED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 from issuer.store import (
     CLERK_COLUMNS,
@@ -41,6 +41,7 @@ from issuer.store import (
     Audit,
     Batch,
     ClearExpired,
+    ClerkHolds,
     GroupCommit,
     MarkPending,
     NewList,
@@ -304,6 +305,15 @@ class PgStore(GroupCommit):
                 "AND claims IS NOT NULL",
                 (op.now, op.now),
             )
+        elif isinstance(op, ClerkHolds):
+            # FOR SHARE: a removal in another process waits for this write, or this write
+            # for the removal, which it then sees.
+            with conn.cursor(row_factory=dict_row) as cur:
+                row = cur.execute(
+                    "SELECT * FROM clerks WHERE id = %s FOR SHARE", (op.clerk.id,)
+                ).fetchone()
+            if row is None or clerk_from_row(row) != op.clerk:
+                raise CLERK_CHANGED(f"clerk {op.clerk.name} was removed since its key was checked")
         elif isinstance(op, RemoveClerk):
             conn.execute("DELETE FROM clerks WHERE id = %s", (op.clerk_id,))
         elif isinstance(op, PutClerk):

@@ -49,6 +49,7 @@ from issuer.errors import (
     OFFER_NOT_FOUND,
     PROOF_KEY_DUPLICATE,
     PROOF_MISSING,
+    STAFF_KEY_INVALID,
     STAFF_SCOPE_MISSING,
     STORE_CONFLICT,
 )
@@ -69,6 +70,7 @@ from issuer.status import Snapshot, StatusLists, sign_list
 from issuer.store import (
     Audit,
     ClearExpired,
+    ClerkHolds,
     IssuerStore,
     MarkPending,
     NewList,
@@ -210,12 +212,19 @@ class Issuer:
         return Audit(AuditEvent(at=self.clock(), actor=actor, action=action, **fields))
 
     @contextmanager
-    def _audited(self, actor: str, action: str, subject: str | None = None) -> Iterator[None]:
+    def _audited(
+        self, actor: str, action: str, subject: str | None = None, *, unread: Clerk | None = None
+    ) -> Iterator[None]:
         """A refused staff call is logged with its code (queued: whoever answers the refusal
-        waits for ``barrier`` first); a successful one logs itself with its change."""
+        waits for ``barrier`` first); a successful one logs itself with its change. For a call
+        by ``unread`` (its clerk's row not read yet), the row is read first: a clerk removed
+        meanwhile is refused as such (``staff_key_invalid``), not for what it sent."""
         try:
             yield
         except Error as exc:
+            if unread is not None and not self.keyring.holds(unread):
+                with self._audited("unknown", action):
+                    raise STAFF_KEY_INVALID("the API key does not belong to any clerk") from None
             self.store.submit([self._event(actor, action, subject=subject, outcome=exc.code)])
             raise
 
@@ -282,12 +291,18 @@ class Issuer:
         action: str,
         *,
         cached_only: bool = True,
+        unread: bool = False,
     ) -> tuple[Clerk | None, Future[None]]:
         """As ``authorize``; with ``cached_only``, None when the key would need Argon2 (slow:
-        the caller runs ``authorize`` off its event loop then)."""
+        the caller runs ``authorize`` off its event loop then). With ``unread`` too, a key
+        verified lately answers with its clerk as verified, its row not read here: the caller
+        passes ``unread=True`` to its write, which reads it (``ClerkHolds``). A clerk without
+        the scopes is decided on its row, read as without ``unread``."""
         done = _done()
         with self._audited("unknown", action):
-            clerk = self.keyring.cached(api_key) if cached_only else None
+            clerk = self.keyring.unread(api_key) if cached_only and unread else None
+            if clerk is None or not set((*scopes, SCOPE_ADMIN)) & set(clerk.scopes):
+                clerk = self.keyring.cached(api_key) if cached_only else None
             if clerk is None:
                 if cached_only and api_key:
                     return None, done
@@ -327,8 +342,14 @@ class Issuer:
         record: str,
         claims: Any,
         tx_code: bool = True,
+        unread: bool = False,
     ) -> tuple[CreatedOffer, Future[None]]:
-        with self._audited(clerk.name, "offer.create"):
+        """As ``create_offer``. With ``unread`` (``clerk`` as its key was verified lately, its
+        row not read since: ``authorize_begin(unread=True)``), the offer is written only while
+        the row is still that clerk, read in the write's own transaction (a clerk removed
+        before it commits: ``clerk_changed``, nothing written), and a refusal reads it first:
+        a removed clerk is locked out at once, without a read of its row on every offer."""
+        with self._audited(clerk.name, "offer.create", unread=clerk if unread else None):
             config = self.settings.configuration(configuration)
             if config is None:
                 raise CONFIGURATION_UNKNOWN(f"no credential configuration {configuration!r}")
@@ -353,10 +374,23 @@ class Issuer:
             record=offer.record,
             detail={"configuration": config.id, "txCode": tx_code},
         )
+        ops: list[Op] = [PutOffer(offer), event]
+        if unread:
+            ops.insert(0, ClerkHolds(clerk))
         with self._lock:
             self.offers.put(offer)
-            future = self.store.submit([PutOffer(offer), event])
+            future = self.store.submit(ops)
+        if unread:  # refused for its clerk: memory forgets it too, before anyone is told
+            future.add_done_callback(lambda done: self._forget_refused(done, offer))
         return created, future
+
+    def _forget_refused(self, written: Future[None], offer: Offer) -> None:
+        """An offer whose write was refused is not kept (a store of one process has read its
+        memory again already; a shared one's memory is read before the store)."""
+        if written.exception() is not None:
+            with self._lock:
+                if self.offers.by_id.get(offer.id) is offer:
+                    self.offers.drop(offer)
 
     def offer(self, offer_id: str) -> Offer:
         if self.shared:

@@ -29,7 +29,14 @@ from typing import Any, Final, Protocol
 from civicid.encoding import canonical_json
 from civicid.errors import Error
 from civicid.sqlite_file import refuse_damaged, why_not_committed
-from issuer.errors import STORE_DAMAGED, STORE_FAILED, STORE_FORMAT, STORE_LOCKED, STORE_MISSING
+from issuer.errors import (
+    CLERK_CHANGED,
+    STORE_DAMAGED,
+    STORE_FAILED,
+    STORE_FORMAT,
+    STORE_LOCKED,
+    STORE_MISSING,
+)
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 
 STORE_FORMAT_VERSION: Final = 1
@@ -108,6 +115,17 @@ class SpendNonce:
 
 
 @dataclass(frozen=True, slots=True)
+class ClerkHolds:
+    """The rest of the caller's ops are written only while the clerk's row is still ``clerk``
+    (its key, scopes and name as its key was verified against), read in their own
+    transaction: a clerk removed before they commit is refused (``clerk_changed``), and none
+    of them is written. A staff call whose key was verified lately need not read the row
+    before it: its write does, where the writer's pages are warm."""
+
+    clerk: Clerk
+
+
+@dataclass(frozen=True, slots=True)
 class ClearExpired:
     """Drop the claims and codes of every offer in play whose time (and token's) is up."""
 
@@ -117,6 +135,7 @@ class ClearExpired:
 Op = (
     PutClerk
     | RemoveClerk
+    | ClerkHolds
     | PutOffer
     | PutIssued
     | PutList
@@ -701,7 +720,10 @@ class SqliteStore(GroupCommit):
                 self._db.execute("ROLLBACK TO item")
                 self._db.execute("RELEASE item")
                 last_hash = before
-                outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
+                if isinstance(exc, Error) and CLERK_CHANGED.matches(exc):  # told as such
+                    outcomes.append(exc)
+                else:
+                    outcomes.append(STORE_FAILED(f"write refused by the store: {exc}"))
         return outcomes, last_hash
 
     def _update_offer(self, offer: Offer, stored: Offer) -> bool:
@@ -790,6 +812,10 @@ class SqliteStore(GroupCommit):
                 "'redeemed') AND expires <= ? AND COALESCE(token_expires, 0) <= ?",
                 (op.now, op.now),
             )
+        elif isinstance(op, ClerkHolds):
+            row = db.execute("SELECT * FROM clerks WHERE id = ?", (op.clerk.id,)).fetchone()
+            if row is None or clerk_from_row(row) != op.clerk:
+                raise CLERK_CHANGED(f"clerk {op.clerk.name} was removed since its key was checked")
         elif isinstance(op, RemoveClerk):
             db.execute("DELETE FROM clerks WHERE id = ?", (op.clerk_id,))
         elif isinstance(op, PutClerk):

@@ -13,14 +13,14 @@ from fastapi.responses import Response
 from fastapi.security import HTTPBearer
 from pydantic import ValidationError
 
-from civicid.errors import REQUEST_INVALID, Code
+from civicid.errors import REQUEST_INVALID, Code, Error
 from civicid.oid4vci import offer_link_by_reference
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors, request_body
 from civicid.wire import Camel
 from civicid.wire import staff as wire
 from issuer import qr
-from issuer.errors import CLAIMS_INVALID, CONFIGURATION_UNKNOWN, RECORD_INVALID
+from issuer.errors import CLAIMS_INVALID, CLERK_CHANGED, CONFIGURATION_UNKNOWN, RECORD_INVALID
 from issuer.offers import CreatedOffer
 from issuer.records import SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE, STATUS_VALUES, Clerk
 from issuer.routes.deps import (
@@ -111,16 +111,35 @@ async def create_offer(
     ] = False,
 ) -> Response:
     issuer = issuer_of(request)  # no dependency injection on the hot path: it costs
-    clerk = await clerk_for(request, issuer, (SCOPE_ISSUE,), "offer.create")
-    asked = offer_request(await read_json(request))
-    created = await durable(
-        issuer.create_offer_begin,
-        clerk,
-        configuration=asked.configuration,
-        record=asked.record,
-        claims=asked.claims,
-        tx_code=asked.tx_code,
-    )
+    scopes, action = (SCOPE_ISSUE,), "offer.create"
+    # A key verified lately: its clerk's row is read by the offer's write, in its transaction
+    # (~40 µs less here than a read on the event loop just after the writer's commits).
+    clerk, _ = issuer.authorize_begin(bearer(request), scopes, action, unread=True)
+    unread = clerk is not None
+    if clerk is None:
+        clerk = await clerk_for(request, issuer, scopes, action)
+    try:
+        asked = offer_request(await read_json(request))
+    except Error:
+        if unread:  # a clerk removed meanwhile is refused as such, before what it sent
+            await clerk_for(request, issuer, scopes, action)
+        raise
+    offer = {
+        "configuration": asked.configuration,
+        "record": asked.record,
+        "claims": asked.claims,
+        "tx_code": asked.tx_code,
+    }
+    try:
+        created = await durable(issuer.create_offer_begin, clerk, unread=unread, **offer)
+    except Error as exc:
+        if not CLERK_CHANGED.matches(exc):
+            raise
+        # Removed before the offer's write: authorized again, its row read, the key is
+        # refused (and logged) as at any call of a removed clerk; a clerk still there (its
+        # row changed otherwise) makes the offer as it is now.
+        clerk = await clerk_for(request, issuer, scopes, action)
+        created = await durable(issuer.create_offer_begin, clerk, **offer)
     if qr_inline:
         codes = {
             "svg": qr.svg(created.link_by_reference),
