@@ -278,6 +278,8 @@ class GuardedHttpTools(Guards, HttpToolsProtocol):
             method, url, version, None if coding is not None else int(length)
         ):
             error = line_refused()
+        elif error is None and self._lines.overflowed:  # its chunked body, received whole
+            error = framing_too_large(self.max_header_bytes)
         if error is not None:
             self._refused = error
             raise error

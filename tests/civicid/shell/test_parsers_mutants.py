@@ -96,3 +96,23 @@ def test_a_chunk_size_line_past_the_cap_is_refused_naming_the_cap(target: Target
     refused(answer, 431, "request_head_too_large")
     described = json.loads(answer.partition(b"\r\n\r\n")[2])["error_description"]
     assert f"over {CAP} bytes" in described, described
+
+
+@pytest.mark.parametrize("before", [b"", GET], ids=["alone", "behind-a-get"])
+def test_a_chunk_size_line_past_the_cap_received_whole_is_refused_not_served(
+    counted: Target, before: bytes
+) -> None:
+    """Whole in one read, its body ended and followed by more: the request is refused (once
+    the answer before it has left), never given to the app and then refused as well."""
+    chunked = (
+        POST
+        + b"transfer-encoding: chunked\r\n\r\n3;x="
+        + b"a" * (CAP + 1)
+        + b"\r\nabc\r\n0\r\n\r\n"
+    )
+    answer = exchange(counted, before + chunked + GET * 3)
+    if before:
+        head, _, answer = answer.partition(b'{"status":"ok"}')
+        assert head.startswith(b"HTTP/1.1 200"), head
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    refused(answer, 431, "request_head_too_large")
