@@ -71,7 +71,11 @@ def only_one(root: Path) -> Iterator[Path]:
         except BlockingIOError:
             handle.seek(0)
             running = handle.read().strip() or "another process"
-            raise UP_RUNNING(f"civicid up is already running on {root}: {running}") from None
+            raise UP_RUNNING(
+                f"civicid up is already running on {root}: {running}; use that one (its"
+                " terminal shows the URLs and what to do next), or stop it there with Ctrl-C"
+                " first"
+            ) from None
         yield folder / LOCK_FILE
     finally:
         handle.close()

@@ -48,3 +48,5 @@ def test_a_second_holder_is_told_who_runs(tmp_path: Path) -> None:
             pass
     assert caught.value.code == "up_already_running"
     assert "pid 1, ledger http://127.0.0.1:1" in caught.value.message
+    # And what to do about it: use that one, or stop it first.
+    assert "use that one" in caught.value.message and "Ctrl-C" in caught.value.message
