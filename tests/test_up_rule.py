@@ -12,7 +12,7 @@ from typing import Any
 
 from civicid.http import HttpClient
 from cli import stack
-from cli.demo_rules import RULE, SENIOR
+from cli.demo_rules import RULE, SENIOR, TRANSPORT_NAMES
 from tests.test_up import ports, up
 from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
 from wallet.holder.wallet import Wallet
@@ -49,6 +49,10 @@ def test_up_serves_a_rule_the_wallet_can_ask(tmp_path: Path) -> None:
             assert not refused.issued
             assert refused.code == "predicate_failed"
             assert refused.condition == "Not met: Age 65 or over"
+            # The history names the agency asked, as governance endorsed it (was its DID).
+            [asked] = younger.history()
+            assert asked.verifier_name == TRANSPORT_NAMES["en"]
+            assert asked.decision == "not_issued"
     # The next run: the same agency, its issuer where its DID names it, the rule as it was.
     with up(data, *ports(info["issuer"]["url"])) as (_, again):
         assert again["rule"] == rule

@@ -14,12 +14,14 @@ from civicid import sdjwt, words
 from civicid.dcql import Held, claim_name_or_repr, match
 from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
+from civicid.names import endorsed_names
 from civicid.oid4vp import AuthorizationRequest, AuthorizationResponse, verify_request_object
-from civicid.trust import Trust
+from civicid.trust import ANY_AGE, Trust
 from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
 from wallet.holder import issuance
 from wallet.holder.credentials import Credential, new_id
 from wallet.holder.history import Presentation
+from wallet.holder.intake import display_name_in
 from wallet.holder.presentation import BLOCKED, FORMAT, desk_key, refreshed, satisfied_options
 
 if TYPE_CHECKING:
@@ -111,6 +113,8 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     request = verify_request_object(str(asked.get("request")), desk_key(wallet.trust, now), now=now)
     # 2. Its rule on the ledger, proven: in force now, and asking exactly what it asks.
     version = check_request(wallet.trust, request, rule, now)
+    # The agency's name as governance endorsed it, for the history (its DID alone there).
+    names = endorsed_names(wallet.trust.history(request.did, now=now, max_age=ANY_AGE))
     # 3. A held credential that answers, with the claims the rule needs (no more).
     held = [c for c in refreshed(wallet) if c.status(now) not in BLOCKED]
     found = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in held])
@@ -146,6 +150,7 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
             at=now,
             verifier=request.did,
             client_id=request.client_id,
+            verifier_name=display_name_in(names, wallet.languages),
             credential_id=card.id,
             copy_id=copy.id,
             vct=card.vct,
