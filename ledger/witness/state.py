@@ -312,6 +312,16 @@ def _newest(path: Path) -> tuple[int, Record]:
     if len(found) == 2 and found[0][0] == found[1][0]:
         raise WITNESS_STATE_UNREADABLE(f"{path.name} holds two records of one number")
     newest = max(found, key=lambda slot: slot[0])
+    if newest is slots[0] and newest[0] >= 3 and len(data) < SLOT_BYTES + SLOT_HEADER.size:
+        # Record 3 on, the second slot held a record before the first was written again (the
+        # one before it, or a newer one being written): a write never shortens the file, so
+        # a file that ends before it was cut short, and the newest record may be what is gone.
+        raise WITNESS_STATE_UNREADABLE(
+            f"{path.name} is cut short ({len(data)} bytes): its second slot, which held the"
+            f" record before or after record {newest[0]}, is gone, and with it perhaps the"
+            " last checkpoint this witness cosigned (starting from an older one would cosign"
+            " a fork): restore the file from a backup"
+        )
     damaged = [region for slot, region in zip(slots, regions, strict=True) if slot is None]
     if any(region.strip(b"\0") for region in damaged):
         # A write cut short and a byte the disk flipped look alike; the first is expected

@@ -402,6 +402,28 @@ def test_a_write_cut_short_leaves_the_record_before_it(
         path.write_bytes(intact)
 
 
+def test_a_record_file_cut_short_of_its_second_slot_stops_the_start(tmp_path: Path) -> None:
+    # Read as it was, the file cut short gave the record in its first slot: one checkpoint
+    # older than the last cosigned (record 4, in the second slot), from which the witness
+    # would have cosigned a fork of the size it had cosigned.
+    log = Log().grow(3)
+    opened = open_test_witness(tmp_path)
+    for old, grow in ((0, 0), (3, 2), (5, 2), (7, 2)):  # records 1 to 4, sizes 3 to 9
+        cosigns(opened, log.grow(grow), old)
+    opened.close()
+    (path,) = Paths(tmp_path).state.glob("*.state")
+    intact = path.read_bytes()
+    for cut in (SLOT_BYTES, SLOT_BYTES + SLOT_HEADER.size - 1, SLOT_BYTES // 2):
+        path.write_bytes(intact[:cut])
+        with pytest.raises(Error) as exc:
+            StateStore(Paths(tmp_path).state)
+        assert exc.value.code == "witness_state_unreadable"
+        assert f"{path.name} is cut short ({cut} bytes)" in exc.value.message
+        assert path.read_bytes() == intact[:cut]  # left as it is
+    path.write_bytes(intact)
+    assert StateStore(Paths(tmp_path).state, readonly=True).get(ORIGIN).size == 9  # type: ignore[union-attr]
+
+
 def test_only_the_logs_own_lines_are_kept(witness: Witness) -> None:
     log = Log().grow(3)
     stranger = CosignerKey("junk.example", b"\x08" * 32)
