@@ -183,7 +183,7 @@ def open_state(paths: Paths, *, readonly: bool = False) -> StateStore:
     """The witness's records, with the list of its state files kept beside its key; a key
     found without that list is refused (``witness_state_unreadable``, module docstring)."""
     listed = paths.state_list
-    if not listed.exists():
+    if not os.path.lexists(listed):  # a link that leads nowhere is damage (StateStore says)
         if paths.old_state_list.exists():  # a witness made before the list moved here
             if readonly:
                 listed = paths.old_state_list

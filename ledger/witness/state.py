@@ -196,6 +196,12 @@ class StateStore:
                 message=f"{self._known_path} is over {MAX_KNOWN_BYTES} bytes",
             )
         except FileNotFoundError:
+            if os.path.lexists(self._known_path):  # a link that leads nowhere: damage
+                raise WITNESS_STATE_UNREADABLE(
+                    f"{self._known_path} is a link to {os.readlink(self._known_path)}, which"
+                    " is missing: it lists every record this witness made, so that a lost one"
+                    " is not started over (a fork); restore the file it leads to from a backup"
+                ) from None
             return set()
         if data == NEVER_COSIGNED:
             return set()

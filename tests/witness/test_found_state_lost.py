@@ -81,6 +81,21 @@ def test_a_damaged_list_is_refused(tmp_path: Path) -> None:
     assert "damaged" in refused(state).message
 
 
+def test_a_list_that_is_a_link_leading_nowhere_is_refused_not_read_as_none(
+    tmp_path: Path,
+) -> None:
+    # Read as no list, a record lost beside it was never missed: that log started over.
+    state = tmp_path / "witness" / "state"
+    made(state)
+    listed = state.parent / KNOWN_FILE
+    listed.unlink()
+    listed.symlink_to(tmp_path / "elsewhere" / KNOWN_FILE)
+    for readonly in (False, True):
+        error = refused(state, readonly=readonly)
+        assert f"{listed} is a link to {tmp_path / 'elsewhere' / KNOWN_FILE}" in error.message
+    assert listed.is_symlink()  # left as it is
+
+
 def test_the_record_is_kept_across_restarts(tmp_path: Path) -> None:
     state = tmp_path / "witness" / "state"
     made(state, 5)
