@@ -7,6 +7,7 @@ The next run finds it all and serves the issuer where its DID names it."""
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,15 @@ def citizen(data: Path, info: dict[str, Any], name: str, *, over_65: bool) -> Wa
     return wallet
 
 
+def receive(wallet: Wallet, info: dict[str, Any], record: str, *, over_65: bool) -> None:
+    key = (Path(info["dataDir"]) / stack.STATE_DIR / stack.CLERK_KEY_FILE).read_text().strip()
+    claims = {**stack.example_claims(), "age_equal_or_over": {"18": True, "65": over_65}}
+    headers = {"authorization": f"Bearer {key}"}
+    with HttpClient(info["issuer"]["url"], headers=headers) as staff:
+        offer = stack.offer_national_id(staff, record, claims)
+    wallet.receive(offer["linkByReference"], offer["txCode"])
+
+
 def test_up_serves_a_rule_the_wallet_can_ask(tmp_path: Path) -> None:
     data = tmp_path / "civicid"
     with up(data, *ports()) as (_, info):
@@ -53,6 +63,12 @@ def test_up_serves_a_rule_the_wallet_can_ask(tmp_path: Path) -> None:
             [asked] = younger.history()
             assert asked.verifier_name == TRANSPORT_NAMES["en"]
             assert asked.decision == "not_issued"
+        # Two cards, the first received not meeting the rule: the one that does is shown.
+        with citizen(data, info, "two-cards", over_65=False) as both:
+            time.sleep(1.1)  # received a second later (the wallet orders cards by then)
+            receive(both, info, "R-two-cards-2", over_65=True)
+            applied = both.apply(rule["issuer"], RULE)
+            assert [c.vct for c in applied.issued] == [SENIOR], applied
     # The next run: the same agency, its issuer where its DID names it, the rule as it was.
     with up(data, *ports(info["issuer"]["url"])) as (_, again):
         assert again["rule"] == rule

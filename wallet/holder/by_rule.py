@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from civicid import sdjwt, words
-from civicid.dcql import Held, claim_name_or_repr, match
+from civicid.dcql import Held, claim_name_or_repr, match, select
 from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
 from civicid.names import endorsed_names
 from civicid.oid4vp import AuthorizationRequest, AuthorizationResponse, verify_request_object
+from civicid.policy import today_of
 from civicid.trust import ANY_AGE, Trust
 from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
 from wallet.holder import issuance
@@ -122,7 +123,8 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
         raise WALLET_NO_MATCH(f"no credential in this wallet answers rule {rule}")
     [query_id] = list(found.selection)
     query = request.dcql_query.credential(query_id)
-    card = next(c for c in held if c.id == found.candidates[query_id][0].credential_id)
+    answering = [c for c in held if c.id in {m.credential_id for m in found.candidates[query_id]}]
+    card = best_card(answering, version, now)
     paths = satisfied_options(query, card.claims)[0]
     copy, fresh = card.choose_copy(request.did, wallet.shown())
     presented = sdjwt.present(
@@ -187,6 +189,25 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     except Error as exc:
         raise not_received(exc) from exc
     return Applied(rule, version.version, tuple(issued))
+
+
+def best_card(cards: list[Credential], version: RuleVersion, now: int) -> Credential:
+    """Of the cards that answer the rule's request, one that meets its conditions (read here,
+    from the rule on the ledger: nothing is sent to learn it), the newest first: a citizen
+    holding two national IDs is issued the pass by the one that qualifies, whichever came
+    first."""
+    assert version.policy is not None  # in force: a publish
+    predicates, today = version.policy.predicates, today_of(now)
+
+    def meets(card: Credential) -> bool:
+        for predicate in predicates:
+            try:
+                predicate.check(select(card.claims, predicate.path, checked=True), today)
+            except Error:
+                return False
+        return True
+
+    return sorted(cards, key=lambda c: (not meets(c), -c.received_at))[0]
 
 
 def not_received(exc: Error) -> Error:
