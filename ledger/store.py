@@ -655,7 +655,10 @@ class FileLogStore:
             )
 
     def _meta_lost(self, path: Path) -> Error:
-        found = "empty" if os.path.lexists(path) else "missing"
+        if os.path.islink(path) and not path.exists():
+            found = f"a link to {os.readlink(path)}, which is missing,"
+        else:
+            found = "empty" if os.path.lexists(path) else "missing"
         return STORE_META_INVALID(
             f"{path} is {found} while log.dat holds entries: the store's format is not known; "
             f"the log is intact and this file holds only the format: "

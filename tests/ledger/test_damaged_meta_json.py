@@ -35,7 +35,12 @@ def data(tmp_path: Path) -> Path:
 
 
 def files(data: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in (data / "ledger").iterdir() if p.name != "LOCK"}
+    """Each file's bytes (a link leading nowhere: where it leads)."""
+    return {
+        p.name: p.read_bytes() if p.exists() else str(p.readlink()).encode()
+        for p in (data / "ledger").iterdir()
+        if p.name != "LOCK"
+    }
 
 
 @pytest.mark.parametrize("how", DAMAGE, ids=list(DAMAGE))
@@ -71,7 +76,7 @@ def test_moved_aside_and_repaired_the_ledger_works_on(data: Path) -> None:
     assert code == 0 and out.startswith("ok: 3 entries"), out
 
 
-@pytest.mark.parametrize("how", ["emptied", "deleted"])
+@pytest.mark.parametrize("how", ["emptied", "deleted", "a link leading nowhere"])
 @pytest.mark.parametrize(
     "command", [("ledger", "register", "desk"), ("ledger", "info"), ("ledger", "audit")],
     ids=lambda c: c[1],
@@ -84,14 +89,21 @@ def test_a_lost_meta_json_beside_entries_is_refused(
     meta = data / "ledger" / "meta.json"
     good = meta.read_bytes()
     meta.write_bytes(b"") if how == "emptied" else meta.unlink()
+    if how == "a link leading nowhere":  # said as it is, not as an empty file
+        meta.symlink_to(data / "moved" / "meta.json")
     before = files(data)
     code, _, err = civicid(*command, "--data-dir", str(data))
     assert code == 3, err
     assert err.count("\n") == 1 and err.rstrip().endswith("[store_meta_invalid]"), err
-    found = "empty" if how == "emptied" else "missing"
+    found = {"emptied": "empty", "deleted": "missing"}.get(
+        how, f"a link to {data / 'moved' / 'meta.json'}, which is missing,"
+    )
     assert f"{meta} is {found} while log.dat holds entries" in err, err
     assert "`civicid ledger repair`" in err, err
     assert files(data) == before
+    if meta.is_symlink():
+        meta.unlink()  # the link, not a file: taken away before the repair
+        before = files(data)
     code, out, _ = civicid("ledger", "repair", "--dry-run", "--data-dir", str(data))
     assert code == 0 and "would rebuild meta.json" in out, out
     assert files(data) == before
