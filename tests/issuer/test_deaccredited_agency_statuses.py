@@ -5,8 +5,13 @@ refuse (which would keep every later revocation on that list from being publishe
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
+from civicid.errors import Error
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID
-from tests.issuer.conftest import Env, refused
+from tests.issuer.conftest import NATIONAL_ID, Env, refused
 from tests.issuer.test_bad_input import offer
 from tests.issuer.test_status import issue, on_ledger
 
@@ -52,3 +57,21 @@ def test_lifting_a_suspension_asks_the_ledger_not_the_remembered_accreditation(
     refused(env, lambda: env.issuer.set_status(env.clerk(), issued.id, "reinstate"),
             "accreditation_revoked")  # fmt: skip
     assert on_ledger(env, issued) == {STATUS_SUSPENDED}
+
+
+def test_a_revocation_read_afresh_is_judged_within_the_same_second(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agency's standing is judged once per answer from the ledger and second: an answer
+    read afresh in that second, which holds the revocation, is judged anew, not taken for the
+    one judged before it."""
+    view = env.issuer.ledger
+    second = int(time.time()) + 3  # after the revocation below, which then counts
+    monkeypatch.setattr(view, "clock", lambda: second)
+    vct = NATIONAL_ID
+    assert view.require_accredited(vct)  # judged now, and remembered for this second
+    env.world.revoke_accreditation(env.accreditation)
+    assert view.require_accredited(vct)  # the answer remembered: the same, judged once
+    with pytest.raises(Error) as caught:
+        view.require_accredited(vct, fresh=True)
+    assert caught.value.code == "accreditation_revoked"
