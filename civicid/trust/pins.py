@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -201,7 +202,7 @@ class Pins:
         """The index's entries, each an object (read within its bound)."""
         if self.directory.exists() and not self.directory.is_dir():
             raise FEDERATION_INVALID(f"{self.directory} is not a directory")
-        if not self.index.exists():
+        if not os.path.lexists(self.index):  # a link that leads nowhere is damage: read on
             return []
         try:
             raw = read_bounded(self.index, MAX_PINS_BYTES, too_large=FEDERATION_INVALID)

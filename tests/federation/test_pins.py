@@ -202,3 +202,17 @@ def test_a_broken_pin_is_replaced_or_removed_without_reading_it(
     pins.remove("abroad")
     assert [p.name for p in pins.load()] == ["other"]
     refused("federation_unknown", lambda: pins.remove("abroad"))
+
+
+def test_an_index_that_is_a_link_leading_nowhere_is_refused_not_read_as_no_pin(
+    vkeys: list[str], tmp_path: Path
+) -> None:
+    # Read as no pin, the next pin added wrote a new index over the link, every pin before
+    # it dropped without a word.
+    pins = Pins(tmp_path)
+    pins.add(made(vkeys[0]))
+    pins.index.rename(tmp_path / "kept-elsewhere.json")
+    pins.index.symlink_to(tmp_path / "gone" / "ledgers.json")
+    refused("federation_invalid", pins.load)
+    refused("federation_invalid", lambda: pins.add(made(vkeys[1], name="other")))
+    assert pins.index.is_symlink() and not (tmp_path / "other.policy").exists()
