@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import typer
 
 from civicid import transaction as tx_types
-from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reporting
+from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reflowed, reporting
 from civicid.errors import Conflict, Error, NotFound, StorageError, declare
 from civicid.files import open_regular
 from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
@@ -81,6 +81,7 @@ def only_one(root: Path) -> Iterator[Path]:
         handle.close()
 
 
+@reflowed
 def up(
     data_dir: DataDir,
     ledger_port: Annotated[int, typer.Option(help="Port of the ledger.")] = LEDGER_PORT,
@@ -115,7 +116,10 @@ def up(
     ] = False,
     as_json: AsJson = False,
 ) -> None:
-    """Run 3 witnesses, ledger, issuer and verifier on loopback until Ctrl-C (set up once)."""
+    """Run 3 witnesses, ledger, issuer, desk and a rule's issuer on loopback until Ctrl-C.
+
+    Set up at the first run over the data dir, found at the next ones. It prints the URLs,
+    then what to do next: the wallet, a clerk's offer, the desk page, asking by a rule."""
     if forget_checkpoint:
         with reporting(as_json):
             emit(as_json, *forget_own_checkpoint(data_dir))
