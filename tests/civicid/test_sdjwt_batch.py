@@ -201,3 +201,28 @@ def test_a_nested_disclosure_is_refused_as_its_own_json_is(
     assert SDJWT_CLAIMS_INVALID.matches(refused.value)
     assert refused.value.message == message
     assert drawn == []  # refused from the claims alone, before a copy drew its salts
+
+
+@pytest.mark.parametrize(
+    ("claims", "status_of_copy"),
+    [
+        ({"a": float("nan")}, status(1)),
+        ({"a": {1, 2}}, status(1)),
+        ({"a": "\ud800"}, status(1)),
+        ({"a": "x"}, {"status_list": {"idx": float("inf"), "uri": "https://i.example/s/1"}}),
+        ({"a": "x"}, "cycle"),
+    ],
+    ids=["nan in the clear", "set in the clear", "lone surrogate", "status not JSON", "cycle"],
+)
+def test_a_payload_that_is_not_json_is_refused_with_the_claims_code(
+    claims: dict[str, Any], status_of_copy: Any
+) -> None:
+    """What is signed in the clear (claims nobody may withhold, a copy's status) is encoded by
+    the builder's own encoder: anything JSON has no text for is ``sdjwt_claims_invalid``."""
+    if status_of_copy == "cycle":
+        status_of_copy = {"status_list": {}}
+        status_of_copy["status_list"]["again"] = status_of_copy
+    args = {**COMMON, "claims": claims, "disclosable": []}
+    with pytest.raises(Error) as refused:
+        issue_batch(issuer_key=PrivateKey.generate(), copies=[Copy(status=status_of_copy)], **args)
+    assert SDJWT_CLAIMS_INVALID.matches(refused.value)
