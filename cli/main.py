@@ -1,81 +1,84 @@
-"""The ``civicid`` command: one group per part, plus ``demo`` and ``up``.
+"""The ``civicid`` command's entry point.
 
-This module is the composition root: the only place in ``civicid`` that imports the parts
-(import-linter allows exactly this), so each part stays independent of the others.
+Importing every part (``cli.app``) takes seconds on a busy machine. A citizen who opens the
+wallet app types the passphrase meanwhile, and until the app takes the terminal over, the
+terminal echoes what is typed: the passphrase would stand in clear on the screen, and in its
+scrollback once the app ends. So when the command is the wallet app, echo is turned off
+before the parts are imported (the keys stay in the terminal's buffer: the app reads them)
+and put back as it was when the command ends.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-from typing import Annotated
+import sys
+import termios
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING, TextIO
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
-from cli.demo import demo
-from cli.federate import federate_app
-from cli.up import up
-from issuer.cli import app as issuer_app
-from ledger.cli import app as ledger_app
-from ledger.witness.cli import app as witness_app
-from verifier.cli import app as verifier_app
-from verifier.service import checkpoint_key
-from verifier.settings import VerifierSettings
-from wallet.cli import app as wallet_app
-from wallet.settings import WalletSettings
-
-app = typer.Typer(
-    help="CivicID: credentials for public services, anchored on an auditable public ledger.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
-)
+# The wallet group's only option before a command (``civicid.console.DataDir``).
+DATA_DIR_OPTION = "--data-dir"
 
 
-def show_version(value: bool) -> None:
-    if value:
-        typer.echo(f"civicid {importlib.metadata.version('civicid')}")
-        raise typer.Exit()
+def opens_wallet_app(args: Sequence[str]) -> bool:
+    """Whether ``civicid args`` opens the wallet app: ``wallet`` with no command after it,
+    ``--data-dir`` its only option (``--help`` and every command print or ask otherwise)."""
+    if not args or args[0] != "wallet":
+        return False
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg == DATA_DIR_OPTION:
+            next(rest, None)
+        elif not arg.startswith(DATA_DIR_OPTION + "="):
+            return False
+    return True
 
 
-@app.callback()
-def options(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=show_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """CivicID: credentials for public services, anchored on an auditable public ledger."""
-
-
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(issuer_app, name="issuer")
-app.add_typer(wallet_app, name="wallet")
-app.add_typer(verifier_app, name="verifier")
-app.add_typer(witness_app, name="witness")
-verifier_app.add_typer(
-    federate_app(
-        "verifier",
-        lambda data_dir: VerifierSettings.load(data_dir).federation_path,
-        lambda data_dir: checkpoint_key(VerifierSettings.load(data_dir)),
-    ),
-    name="federate",
-)
-wallet_app.add_typer(
-    federate_app(
-        "wallet",
-        lambda data_dir: WalletSettings.load(data_dir).federation_path,
-        lambda data_dir: WalletSettings.load(data_dir).key_or_none(),
-    ),
-    name="federate",
-)
-app.command()(demo)
-app.command()(up)
+@contextmanager
+def unechoed(stream: TextIO) -> Iterator[None]:
+    """``stream``'s terminal with echo off, and as it was again after; nothing when
+    ``stream`` is no terminal. Typed keys are kept (``TCSANOW``: nothing is flushed)."""
+    try:
+        descriptor = stream.fileno()
+        before = termios.tcgetattr(descriptor)
+    except (OSError, ValueError, termios.error):  # no terminal, or a closed one
+        yield
+        return
+    quiet = list(before)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(descriptor, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        with suppress(termios.error):  # the terminal went away with the app
+            termios.tcsetattr(descriptor, termios.TCSANOW, before)
 
 
 def main() -> None:
+    args = sys.argv[1:]
+    if opens_wallet_app(args):
+        with unechoed(sys.stdin):
+            run()
+    else:
+        run()
+
+
+def run() -> None:
+    from cli.app import app
+
     app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``cli.main.app``, the whole command, imported when asked for."""
+    if name == "app":
+        from cli.app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":
