@@ -5,7 +5,8 @@ reading every head by them (httptools reads them in ``parsers.GuardedHttpTools``
 
 Each refusal is ``request_invalid`` (400), or ``request_head_too_large`` (431), and the
 connection is closed: what follows a head read one way by one party and another way by the
-next cannot be framed.
+next cannot be framed. Both parsers answer each alike (status, code and description): a head
+broken before its end is refused at its broken line on both, ended or not.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import h11
 
 # h11's buffer and its blank-line search (h11 0.16, pinned in constraints.txt): a head's bytes
 # are only seen whole there, before h11 splits them into lines and forgets how they ended.
+# Its grammar of a request line and a field line reads the lines of a head not yet ended.
+from h11._readers import header_field_re, request_line_re
 from h11._receivebuffer import ReceiveBuffer, blank_line_regex
 
 from civicid.errors import REQUEST_INVALID, Error
@@ -263,6 +266,10 @@ class StrictHeads(ReceiveBuffer):
         # A request line is awaited (not a trailer section, whose empty line ends it).
         self.awaiting_request = True
         self._empty_lines = 0  # skipped before the request line awaited
+        # A head not yet ended: where its first line not yet ended begins, and how far its
+        # bytes were searched (``_check_unended``).
+        self._checked = 0
+        self._scanned = 0
 
     def maybe_extract_lines(self) -> list[bytearray] | None:
         """h11's, reading the head whole before it is split into lines: within the cap; no
@@ -278,18 +285,21 @@ class StrictHeads(ReceiveBuffer):
             if self._empty_lines > MAX_EMPTY_LINES:
                 self._refuse(line_refused())
             self._extract(2 * skipped)
+            self._checked = self._scanned = 0
             data = self._data
         if data[:1] == b"\n" or data[:2] == b"\r\n":  # an empty line: h11 refuses or ends
             return super().maybe_extract_lines()
         found = blank_line_regex.search(data, self._multiple_lines_search)
         if found is None:
             self._multiple_lines_search = max(0, len(data) - 2)
+            self._check_unended(data)
             return None
         end = found.end()
         if end > self.max_bytes:
             self._refuse(too_large(self.max_bytes))
         head = self._extract(end)
         self._empty_lines = 0  # the next request's are counted afresh
+        self._checked = self._scanned = 0
         lines = head.count(b"\r\n")
         if (
             head.count(b"\n") != lines
@@ -304,6 +314,38 @@ class StrictHeads(ReceiveBuffer):
             if CONTENT_LENGTH.search(head) or head[line - 9 : line] == b" HTTP/1.0":
                 self._refuse(framing_refused())
         return head[:-4].split(b"\r\n")  # its lines, as h11 splits them
+
+    def _check_unended(self, data: bytearray) -> None:
+        """A head (or trailer section) not yet ended, read as far as its lines are: each line
+        ended so far by the grammar h11 reads a whole head by, and no byte so far one no head
+        may carry (a control, a bare CR or LF). Refused at once, as httptools refuses a head
+        at its first broken line, not at the cap (431) or the deadline: both parsers answer
+        a broken head alike, whether or not it ever ends. Each byte is searched once, however
+        the head is cut into reads (searched again at each, a head sent a byte at a time
+        cost time growing with the square of its size)."""
+        at, scanned = self._checked, self._scanned
+        while (end := data.find(b"\r\n", max(at, scanned - 1))) >= 0:
+            line = bytes(data[at:end])
+            grammar = request_line_re if at == 0 and self.awaiting_request else header_field_re
+            if not self._clean(line) or not grammar.fullmatch(line):
+                self._refuse(malformed())
+            at = scanned = end + 2
+        # The last line, not yet ended, holds no CRLF: any CR or LF in it is a bare one, but
+        # a CR last, whose LF may be coming.
+        new = bytes(data[max(at, scanned) :])
+        if not self._clean(new.removesuffix(b"\r")):
+            self._refuse(malformed())
+        self._checked = at
+        self._scanned = len(data) - new.endswith(b"\r")
+
+    @staticmethod
+    def _clean(part: bytes) -> bool:
+        """No control byte, CR or LF (a line's end taken off)."""
+        return (
+            b"\r" not in part
+            and b"\n" not in part
+            and len(part.translate(None, CONTROLS)) == len(part)
+        )
 
     def is_next_line_obviously_invalid_request_line(self) -> bool:
         """h11's (a request line begins with no control byte), but for a CR alone: the first
@@ -333,15 +375,22 @@ class StrictConnection(h11.Connection):
         return self._refused or self._heads.refused
 
     def next_event(self) -> h11.Event | type[h11.NEED_DATA] | type[h11.PAUSED]:
-        self._heads.awaiting_request = self.their_state is h11.IDLE
+        state = self.their_state  # h11 sets it to ERROR as it refuses
+        self._heads.awaiting_request = state is h11.IDLE
         try:
             event = super().next_event()
         except h11.RemoteProtocolError as exc:
             if self.refused is None:  # h11's own refusal: told by its hint, not by its buffer
-                # 431: no head (nor chunk's framing) complete within the cap. Else malformed,
-                # however many bytes were pipelined behind it.
-                too_long = exc.error_status_hint == 431
-                self._refused = too_large(self._heads.max_bytes) if too_long else malformed()
+                # 431: no head complete within the cap, or within a chunked body no size line
+                # or trailer section (said as httptools says it, ``RequestLines``). Else
+                # malformed, however many bytes were pipelined behind it.
+                cap = self._heads.max_bytes
+                if exc.error_status_hint != 431:
+                    self._refused = malformed()
+                elif state is h11.SEND_BODY:
+                    self._refused = framing_too_large(cap)
+                else:
+                    self._refused = too_large(cap)
             raise
         if type(event) is h11.Request:
             version = event.http_version.decode("ascii")

@@ -17,6 +17,7 @@ from civicid.errors import Error
 from civicid.shell.heads import (
     MAX_EMPTY_LINES,
     framing_refused,
+    framing_too_large,
     line_refused,
     target_refused,
     too_large,
@@ -36,10 +37,15 @@ MALFORMED = GET + b"x a: 1\r\n\r\n"
 MALFORMED_THEN_A_CAP = MALFORMED + b"b" * CAP
 MALFORMED_THEN_PAST_THE_CAP = MALFORMED + b"b" * (2 * CAP)
 NOT_HTTP_1_1 = {"error": "request_invalid", "error_description": "the request head is not HTTP/1.1"}
+MALFORMED_UNENDED = GET + b"x a: 1\r\n"
+CHUNKED = b"POST /echo HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n"
 
 
 def body(error: Error) -> dict[str, Any]:
     return {"error": error.code, "error_description": error.message}
+
+
+FRAMING_TOO_LARGE = body(framing_too_large(CAP))
 
 
 CASES = {
@@ -55,6 +61,17 @@ CASES = {
     "endless-head-over-the-cap": (GET + b"x-a: " + b"a" * CAP, body(too_large(CAP))),
     "malformed-then-a-cap": (MALFORMED_THEN_A_CAP, NOT_HTTP_1_1),
     "malformed-then-past-the-cap": (MALFORMED_THEN_PAST_THE_CAP, NOT_HTTP_1_1),
+    # A head that breaks a rule and never ends: the rule broken is said, not the cap (one
+    # parser reads it line by line and refuses it at the broken line).
+    "malformed-never-ending-past-the-cap": (MALFORMED_UNENDED + b"b" * CAP, NOT_HTTP_1_1),
+    "malformed-never-ending-within-the-cap": (MALFORMED_UNENDED, NOT_HTTP_1_1),
+    "bare-lf-never-ending": (GET + b"x-a: 1\nx-b: " + b"b" * CAP, NOT_HTTP_1_1),
+    # A chunked body's framing past the cap: the framing is named, not a head.
+    "chunk-size-line-past-the-cap": (CHUNKED + b"3;x=" + b"a" * 2 * CAP, FRAMING_TOO_LARGE),
+    "trailer-section-past-the-cap": (
+        CHUNKED + b"3\r\nabc\r\n0\r\nx-t: " + b"a" * 2 * CAP,
+        FRAMING_TOO_LARGE,
+    ),
 }
 
 
