@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import ClassVar
 
 from textual import work
@@ -86,8 +87,10 @@ class CardsScreen(Screen[None]):
         highlighted = cards.highlighted
         cards.clear_options()
         options: list[CredentialCard | None] = []
+        alike = Counter((c.title, c.issuer) for c in held)  # told apart by when issued
         for credential in held:
-            options += [CredentialCard(credential, now, shown), None]  # None: a separator
+            dated = alike[credential.title, credential.issuer] > 1
+            options += [CredentialCard(credential, now, shown, dated), None]  # None: a separator
         cards.add_options(options[:-1])
         cards.display = bool(held)
         self.query_one("#empty").display = not held

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from civicid.console import inert
 from wallet.holder import credentials
 from wallet.holder.credentials import Credential
+from wallet.widgets.words import when
 
 BADGES: Final = {
     "valid": "✔ valid",
@@ -59,12 +60,15 @@ class StatusBadge(Label):
         super().__init__(BADGES.get(status, status), classes=f"badge badge-{status}")
 
 
-def card_text(credential: Credential, now: int, unused: int) -> Content:
+def card_text(credential: Credential, now: int, unused: int, dated: bool = False) -> Content:
     """Three lines: title and badge, issuer, copies and id (Textual's own Content: no
-    conversion from Rich when a thousand of them are laid out)."""
+    conversion from Rich when a thousand of them are laid out). ``dated``: another card has
+    the same title and issuer, so the title says when this one was issued (as the present
+    screen tells them apart)."""
     status = credential.status(now)
     badge = f" {BADGES.get(status, status)} "
-    title = inert(credential.title)[: CARD_WIDTH - len(badge) - 2]
+    issued = f", issued {when(credential.issued_at)}" if dated else ""
+    title = (inert(credential.title) + issued)[: CARD_WIDTH - len(badge) - 2]
     issuer = f"{inert(credential.issuer_name or 'Issuer')} · {inert(credential.issuer)}"
     if len(issuer) >= CARD_WIDTH:
         issuer = issuer[: CARD_WIDTH - 1] + "…"
@@ -81,7 +85,13 @@ def card_text(credential: Credential, now: int, unused: int) -> Content:
 class CredentialCard(Option):
     """One card in the list; ``credential`` goes down, selection comes up as OptionList's."""
 
-    def __init__(self, credential: Credential, now: int, shown: Mapping[str, Set[str]]) -> None:
+    def __init__(
+        self,
+        credential: Credential,
+        now: int,
+        shown: Mapping[str, Set[str]],
+        dated: bool = False,
+    ) -> None:
         unused = sum(1 for c in credential.copies if not shown.get(c.id))
-        super().__init__(card_text(credential, now, unused), id=credential.id)
+        super().__init__(card_text(credential, now, unused, dated), id=credential.id)
         self.credential = credential
