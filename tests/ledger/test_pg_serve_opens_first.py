@@ -36,6 +36,12 @@ def serve_on(data: Path, url: str, port: str) -> subprocess.CompletedProcess[str
     )  # fmt: skip
 
 
+def initialized(data: Path, url: str) -> Path:
+    code, out, _ = civicid("ledger", "init", "--data-dir", str(data), "--database-url", url)
+    assert code == 0, out
+    return data
+
+
 def recorded_sequencer(url: str) -> object:
     with psycopg.connect(url) as conn:
         query = "SELECT value FROM ledger.meta WHERE key = %s"
@@ -57,11 +63,7 @@ def test_a_database_out_of_reach_is_named_before_a_taken_port(tmp_path: Path, ta
 def test_a_sequencer_running_is_named_before_a_taken_port(
     tmp_path: Path, database_url: str, taken: str
 ) -> None:
-    data = tmp_path / "sequencer"
-    code, out, _ = civicid(
-        "ledger", "init", "--data-dir", str(data), "--database-url", database_url
-    )
-    assert code == 0, out
+    data = initialized(tmp_path / "sequencer", database_url)
     with serve(data, database_url) as (sequencer, _):
         assert recorded_sequencer(database_url) == sequencer
         second = serve_on(data, database_url, taken)
@@ -73,11 +75,7 @@ def test_a_sequencer_running_is_named_before_a_taken_port(
 def test_a_sequencer_on_a_taken_port_records_no_url(
     tmp_path: Path, database_url: str, taken: str
 ) -> None:
-    data = tmp_path / "sequencer"
-    code, out, _ = civicid(
-        "ledger", "init", "--data-dir", str(data), "--database-url", database_url
-    )
-    assert code == 0, out
+    data = initialized(tmp_path / "sequencer", database_url)
     with serve(data, database_url) as (sequencer, first):
         pass  # served once and stopped: its URL stays recorded
     assert first.returncode is not None

@@ -33,10 +33,11 @@ class Desk:
 
 
 @contextmanager
-def serve_desk(world: World, desk_clock: Clock) -> Iterator[Desk]:
-    """The world's ledger and a desk on it, both on loopback; the desk's clock is fixed."""
+def serve_desk(world: World, desk_clock: Clock, **extra: Any) -> Iterator[Desk]:
+    """The world's ledger and a desk on it (with settings ``extra``), both on loopback; the
+    desk's clock is fixed."""
     with serving(ledger_app(LedgerSettings(data_dir=world.root), ledger=world.ledger), 0) as ledger:
-        settings = settings_for(world.root, url=ledger)
+        settings = settings_for(world.root, url=ledger, **extra)
         verifier = Verifier.open(settings, clock=desk_clock)
         with serving(create_app(settings, verifier=verifier), 0) as url:
             verifier.base_url = url

@@ -16,13 +16,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from cli.harness import serving
-from ledger.app import create_app as ledger_app
-from ledger.settings import LedgerSettings
-from tests.verifier.loopback import Desk, wallet_answer
+from tests.verifier.loopback import Desk, serve_desk, wallet_answer
 from tests.verifier.world import Clock, World, open_desk, settings_for
 from verifier.app import create_app
-from verifier.service import Verifier
 
 NEW = {"policy": "housing-benefit"}
 TTL = 300
@@ -37,15 +33,9 @@ def stored(root: Path) -> list[tuple[Any, ...]]:
 @pytest.fixture
 def desk(world: World, desk_clock: Clock) -> Iterator[Desk]:
     """The desk on loopback, at most 3 requests per client and 50 in all."""
-    with serving(ledger_app(LedgerSettings(data_dir=world.root), ledger=world.ledger), 0) as ledger:
-        settings = settings_for(
-            world.root, url=ledger, max_pending_requests=50, max_pending_requests_per_client=3
-        )
-        verifier = Verifier.open(settings, clock=desk_clock)
-        with serving(create_app(settings, verifier=verifier), 0) as url:
-            verifier.base_url = url
-            yield Desk(url, ledger, verifier, desk_clock)
-        verifier.close()
+    limits = {"max_pending_requests": 50, "max_pending_requests_per_client": 3}
+    with serve_desk(world, desk_clock, **limits) as served:
+        yield served
 
 
 def test_one_client_past_its_share_is_refused_and_nothing_made_is_touched(
