@@ -24,6 +24,7 @@ from civicid.times import parse_time
 from ledger.answers import DOCUMENT_METADATA_KEY, document_json, plain_json
 from ledger.answers_file import Answers, beside, open_answers
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
+from ledger.inclusion import BLOCK_HEIGHT
 from ledger.log import Ledger, View
 from ledger.state import DidRecord, DidVersion
 
@@ -61,6 +62,11 @@ MAX_ASKED_BYTES: Final = 8 * 1024 * 1024
 # is answered without the query, the DID's record and its versions read again (~7 µs of
 # the ~11 µs a kept answer with proofs took in-process, ~60 µs of server CPU in all).
 MAX_ASKED_PROVEN_BYTES: Final = 8 * 1024 * 1024
+# Inclusion paths' upper parts kept encoded (``Resolver.inclusion_json``): a path is its
+# leaf's siblings inside its whole block of ``2**BLOCK_HEIGHT`` leaves, then the block's own
+# path, the same for every leaf of the block at that tree size. One per block: 3,900 at 1M
+# leaves, ~550 bytes each (~12 hashes in base64), ~2 MiB.
+MAX_UPPER_PATHS_KEPT: Final = 4096
 # Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
 # and dots), so it is put in the answer as it is read; anything else is json.dumps'.
 JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
@@ -229,6 +235,8 @@ class Resolver:
         # ``_proven_for`` (its tree size and note) only.
         self.proven = Kept(self.kept)
         self._proven_for: tuple[int, str] = (-1, "")
+        # (tree size, block) -> the block's path, in base64 as an answer writes it.
+        self._upper_paths: OrderedDict[tuple[int, int], bytes] = OrderedDict()
         self._checkpoint_json = b""  # json.dumps of ``_proven_for``'s checkpoint
         # Whole answers as sent (``Sent``) as asked: by the DID as the path spells it, the
         # query's bytes and the Accept header, of the view in ``_asked_of`` only (every
@@ -396,35 +404,48 @@ class Resolver:
         if kept is not None:
             return kept
         size = view.size
-        entries = {v.seq: self.ledger.entry(v.seq) for v in visible}
-        versions = {v.seq: self.entry_json(v.seq, size, entries[v.seq]) for v in visible}
+        read = self.ledger.entry
+        # Each version's parts, in order: version n at n - 1 (``DidRecord`` numbers them so).
+        versions = []
+        selected_entry = b""
+        for version in visible:
+            entry = read(version.seq)
+            if version.number == selected.number:
+                selected_entry = entry
+            versions.append(self.entry_parts(version.seq, size, entry))
         # The result with its proof is the plain one (kept, so its document is not read and
         # spliced again; or made, not kept: a pass of answers with proofs would fill the
         # budget's plain share too) with "proof" last in its resolution metadata: that
         # object closes just before the document metadata's key, which nothing in the
         # document metadata after it can spell (its keys are ours; its strings' quotes are
         # escaped).
-        plain = self.plain(record, selected, visible, entries[selected.seq], keep=False)
+        plain = self.plain(record, selected, visible, selected_entry, keep=False)
         closed = plain.rindex(DOCUMENT_METADATA_KEY) - 1  # its resolution metadata's "}"
         # The bytes json.dumps makes of the result with its proof (key order and separators
-        # alike; tests hold them equal), joined from parts: json.dumps of the ~14 KB whole
-        # was a quarter of a first resolution's CPU, most of it scanning the entries.
-        body = b"".join(
-            (
-                plain[:closed],
-                b"" if plain[closed - 1 : closed] == b"{" else b", ",  # after contentType
-                b'"proof": {"checkpoint": ',
-                self._checkpoint_json,
-                b', "treeSize": %d, ' % size,
-                versions[selected.seq][1:-1],  # its "seq", "transaction" and "inclusion"
-                b', "versions": [',
-                b", ".join(versions.values()),
-                b'], "stateMap": {"did:%s": ' % did.encode(),  # a did:civicid: JSON-safe
-                map_proof_json(view.statemap.prove(map_key(statemap.DID, did))),
-                b"}}",
-                plain[closed:],
-            )
+        # alike; tests hold them equal), joined from parts at once: json.dumps of the ~14 KB
+        # whole was a quarter of a first resolution's CPU, most of it scanning the entries;
+        # and an entry put in its version's JSON, then in the list of versions, then in the
+        # body was copied three times, where one join of every part copies it once.
+        parts = [
+            plain[:closed],
+            b"" if plain[closed - 1 : closed] == b"{" else b", ",  # after contentType
+            b'"proof": {"checkpoint": ',
+            self._checkpoint_json,
+            b', "treeSize": %d, ' % size,
+            *versions[selected.number - 1],  # its "seq", "transaction" and "inclusion"
+            b', "versions": [{',
+        ]
+        for number, version_parts in enumerate(versions, 1):
+            if number > 1:
+                parts.append(b"}, {")
+            parts += version_parts
+        parts += (
+            b'}], "stateMap": {"did:%s": ' % did.encode(),  # a did:civicid: JSON-safe
+            map_proof_json(view.statemap.prove(map_key(statemap.DID, did))),
+            b"}}",
+            plain[closed:],
         )
+        body = b"".join(parts)
         self.proven.put(key, body)
         return body
 
@@ -436,16 +457,37 @@ class Resolver:
             checkpoint=view.checkpoint, treeSize=view.size, stateMap={f"did:{did}": proof}
         )
 
-    def entry_json(self, seq: int, size: int, entry: bytes) -> bytes:
-        """``{"seq": .., "transaction": .., "inclusion": [..]}`` of entry ``seq`` with its
-        inclusion proof at ``size``, as json.dumps makes it."""
-        transaction = (
-            b'"' + entry + b'"'
-            if not entry.translate(None, JSON_SAFE)  # nothing left once those are taken out
-            else json.dumps(entry.decode("ascii")).encode()
-        )
-        inclusion = b64s(self.ledger.inclusion_proof(seq, size))
-        return b'{"seq": %d, "transaction": %s, "inclusion": [%s]}' % (seq, transaction, inclusion)
+    def entry_parts(self, seq: int, size: int, entry: bytes) -> tuple[bytes, ...]:
+        """The parts of ``"seq": .., "transaction": .., "inclusion": [..]`` of entry ``seq``
+        with its inclusion proof at ``size``, as json.dumps writes them in a version's
+        object (without its braces): the entry itself one part, copied once into the body."""
+        if entry.translate(None, JSON_SAFE):  # something left once those are taken out
+            transaction = (
+                b'"seq": %d, "transaction": ' % seq,
+                json.dumps(entry.decode("ascii")).encode(),
+                b', "inclusion": [',
+            )
+        else:
+            transaction = (b'"seq": %d, "transaction": "' % seq, entry, b'", "inclusion": [')
+        return (*transaction, self.inclusion_json(seq, size), b"]")
+
+    def inclusion_json(self, seq: int, size: int) -> bytes:
+        """Entry ``seq``'s inclusion path at ``size`` as an answer writes it (``b64s``): the
+        part above its block, when the block is whole at that size, encoded once per size
+        and block (a first answer with proofs encoded ~80 hashes, ~50 of them so kept)."""
+        path = self.ledger.inclusion_proof(seq, size)
+        height = BLOCK_HEIGHT
+        block = seq >> height
+        if len(path) <= height or (block + 1) << height > size:
+            return b64s(path)
+        key = (size, block)
+        kept = self._upper_paths
+        upper = kept.get(key)
+        if upper is None:
+            upper = kept[key] = b64s(path[height:])
+            if len(kept) > MAX_UPPER_PATHS_KEPT:
+                kept.popitem(last=False)
+        return b64s(path[:height]) + b", " + upper
 
 
 def answers_beside(ledger: Ledger) -> Answers | None:

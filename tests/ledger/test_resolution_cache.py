@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from civicid.checkpoint import NoteVerifier, open_checkpoint
-from civicid.encoding import b64_decode
+from civicid.encoding import b64_decode, b64_encode
 from civicid.merkle import leaf_hash, verify_inclusion
 from ledger import resolution
 from ledger.app import create_app
@@ -171,9 +171,10 @@ def test_answers_with_proofs_are_the_bytes_json_makes(world: World) -> None:
         body = resolver.resolve(did, with_proof=True, **options).body
         assert body == json.dumps(json.loads(body)).encode(), (did, options)
     size = world.ledger.size
-    odd = b'not "a" jws\\'
-    assert json.loads(resolver.entry_json(0, size, odd))["transaction"] == odd.decode()
-    assert json.loads(resolver.entry_json(0, size, b""))["transaction"] == ""
+    for entry in (b'not "a" jws\\', b"", b"a.b.c"):
+        made = b"{" + b"".join(resolver.entry_parts(0, size, entry)) + b"}"
+        assert json.loads(made)["transaction"] == entry.decode()
+        assert made == json.dumps(json.loads(made)).encode()
 
 
 @pytest.mark.parametrize("kept, with_proof", [("proven", True), ("results", False)])
@@ -359,3 +360,33 @@ def test_an_answer_made_at_a_view_no_longer_served_is_not_kept_as_asked(world: W
     assert resolver.answered(agency.did, b"", "") == (world.ledger.view, None)
     resolver.keep_answered(view, agency.did, b"", "", answer)
     assert not resolver.asked.answers
+
+
+def test_inclusion_paths_kept_per_block_are_each_leafs_own_path(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each version's inclusion path in an answer with proofs is the tree's path of its
+    leaf at the checkpoint's size, though the part above its block is encoded once per
+    size and block (blocks of 4 leaves here, so that a small ledger has whole ones)."""
+    monkeypatch.setattr(resolution, "BLOCK_HEIGHT", 2)
+    resolver = Resolver(world.ledger)
+    sizes = []
+    for round_ in range(2):  # a larger tree: other sizes, other paths
+        for _ in range(5):
+            who = world.register()
+            world.clock.now += 60
+            _, update = who.rotate(world.head(who), ledger=world.origin, now=world.clock.now)
+            world.ledger.submit(update)
+        size = world.ledger.size
+        checked = 0
+        for did in sorted(world.ledger.state.dids):
+            proof = json.loads(resolver.resolve(did, with_proof=True).body)
+            proof = proof["didResolutionMetadata"]["proof"]
+            assert proof["treeSize"] == size
+            for version in [proof, *proof["versions"]]:
+                expected = world.ledger.tree.inclusion_proof(version["seq"], size)
+                assert version["inclusion"] == [b64_encode(h) for h in expected], round_
+                checked += 1
+        assert checked == sum(1 + len(r.versions) for r in world.ledger.state.dids.values())
+        sizes.append(size)
+    assert {at for at, _ in resolver._upper_paths} == set(sizes)  # kept, and used
