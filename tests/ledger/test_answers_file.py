@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from civicid.identity import Identity
+from civicid.merkle import MerkleTree
 from ledger import answers_file
+from ledger import snapshot as snapshots
 from ledger.answers import iso
 from ledger.answers_file import HEADER, MAGIC, RECORD_HEAD, SLOT
 from ledger.log import Ledger
@@ -284,3 +286,21 @@ def test_answers_that_cannot_be_written_leave_the_snapshot_written(
     same_answers(world, ahead)
     shutil.rmtree(blocked)
     assert not os.path.exists(blocked)
+
+
+def test_the_answers_name_the_snapshots_size_and_root_not_the_trees(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A snapshot of the first ``size`` leaves of a longer tree: its answers are bound to
+    the root at that size, as the ledger that loads it holds them to."""
+    many(world)
+    ledger, size = world.ledger, world.ledger.size
+    longer = MerkleTree.from_leaf_hashes(ledger.tree.leaf_hashes() + bytes(32))
+    assert longer.root() != ledger.tree.root(size)
+    path = tmp_path_factory.mktemp("elsewhere") / snapshots.FILE
+    assert ledger.signer is not None
+    snapshots.write(path, ledger.state, size, ledger.checkpoint, ledger.signer, longer)
+    ahead = answers_file.open_answers(answers_file.beside(path), size, ledger.tree.root(size))
+    assert ahead is not None
+    leaf = next(iter(ledger.state.dids.values())).current.leaf_hash
+    assert ahead.get(leaf) == live(ledger).resolve(next(iter(ledger.state.dids))).body
