@@ -194,7 +194,7 @@ def ensure_ledger(
 ) -> Ledgered:
     """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
     from civicid.keystore import KEY_FILE_INVALID
-    from ledger.errors import LEDGER_KEY_MISSING
+    from ledger.errors import LEDGER_KEY_MISSING, STORE_TRUNCATED
     from ledger.setup import (
         CHECKPOINT_KEY,
         GOVERNANCE_KEY,
@@ -203,7 +203,7 @@ def ensure_ledger(
         load_governance,
         load_signer,
     )
-    from ledger.store import FILES
+    from ledger.store import FILES, LEDGER_WAY_BACK
 
     paths = Paths(root)
     # Any file of the store, not log.dat alone: a store that lost its log is the ledger's own
@@ -214,6 +214,19 @@ def ensure_ledger(
         else any(os.path.lexists(paths.log / name) for name in FILES)
     )
     if made and database_url is None and _genesis_cut_short(paths.log):
+        later = _made_after_genesis(root, paths.log, paths.tiles)
+        if later:
+            # Not a first run stopped: the log and its checkpoints were lost after the ledger
+            # signed and served (a snapshot, witnesses, trust files say so). Removing the data
+            # dir, as for a first run, would take the keys and every store with it.
+            raise STORE_TRUNCATED(
+                f"{paths.log} holds no entry and no checkpoint, but this data dir ran past the"
+                f" ledger's genesis ({', '.join(later)}): its log was lost, not cut short at a"
+                f" first run; never remove {root} (its keys, witnesses and stores are there):"
+                f" {LEDGER_WAY_BACK.lost_entries}",
+                held=0,
+                signed=0,
+            )
         raise UP_GENESIS_INCOMPLETE(
             f"{paths.log} holds no entry and no checkpoint: a first run was stopped during the"
             f" ledger's genesis, before anything was logged or signed; remove {root} and run"
@@ -241,6 +254,22 @@ def ensure_ledger(
         return Ledgered(signer.name, signer.vkey(), governance, created=False)
     genesis = initialize(root, clock=clock, database_url=database_url)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
+
+
+def _made_after_genesis(root: Path, log: Path, tiles: Path) -> list[str]:
+    """What a run makes only once the ledger's genesis is logged and signed, found in
+    ``root``: the ledger's state snapshot, this set-up's trust file and its record, the
+    witnesses, the issuer's and the desk's settings, the tiles' checkpoint."""
+    later = [
+        log / "state.snapshot",
+        root / STATE_DIR / "checkpoint",
+        trusted_record_file(root / STATE_DIR / "checkpoint"),
+        root / WITNESS_DIR,
+        root / "issuer.toml",
+        root / "verifier.toml",
+        tiles / "checkpoint",
+    ]
+    return [str(path.relative_to(root)) for path in later if os.path.lexists(path)]
 
 
 def _genesis_cut_short(log: Path) -> bool:
