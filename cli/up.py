@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -31,7 +32,13 @@ from civicid.files import open_regular
 from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
 from civicid.keystore import KeyStore
 from civicid.ledger_client import forget_checkpoint_command
-from civicid.settings import ISSUER_PORT, LEDGER_PORT, VERIFIER_PORT, WITNESS_PORT
+from civicid.settings import (
+    DEFAULT_HOST,
+    ISSUER_PORT,
+    LEDGER_PORT,
+    VERIFIER_PORT,
+    WITNESS_PORT,
+)
 from civicid.shell.errors import SERVICE_PORT_IN_USE
 from civicid.shell.settings import DATABASE_URL_ENV
 from civicid.status_uri import base_urls, normalize_uri
@@ -129,6 +136,7 @@ def up(
         ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
         with (
             only_one(data_dir) as lock,
+            all_ports_told(ports),
             port_told(ports),
             stack.running(data_dir, ports, database_url) as services,
             ExitStack() as extra,
@@ -173,6 +181,38 @@ def port_told(ports: stack.Ports) -> Iterator[None]:
             f"{exc.message}: another program holds it (another `civicid up`, over another"
             f" data dir?); stop it, or {option}"
         ) from exc
+
+
+@contextmanager
+def all_ports_told(ports: stack.Ports) -> Iterator[None]:
+    """Two or more of up's ports taken (another ``civicid up`` over another data dir holds
+    them all) are told at once, each with the option that moves it: found one at a time,
+    a person would move one port, run again, and meet the next."""
+    taken = [port for port in ports_of(ports) if not free(port)]
+    if len(taken) > 1:
+        said = (option_of(f":{port}:", ports).removeprefix("pass ") for port in taken)
+        options = list(dict.fromkeys(said))  # the witnesses' once
+        raise SERVICE_PORT_IN_USE(
+            f"cannot listen on {DEFAULT_HOST} ports {', '.join(map(str, taken))}: another"
+            " program holds them (another `civicid up`, over another data dir?); stop it,"
+            f" or pass {' and '.join(options)}"
+        )
+    yield
+
+
+def ports_of(ports: stack.Ports) -> list[int]:
+    return [p for p in (ports.ledger, ports.issuer, ports.verifier, *ports.witnesses) if p]
+
+
+def free(port: int) -> bool:
+    """Nothing listens on ``port`` here (a socket may bind it as the services will)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((DEFAULT_HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def option_of(message: str, ports: stack.Ports) -> str:

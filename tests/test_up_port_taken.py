@@ -62,3 +62,24 @@ def test_up_with_its_verifier_port_taken_says_how_to_move_it(tmp_path: Path) -> 
     assert line.endswith("[service_port_in_use]") and "\n" not in line, line
     assert f"127.0.0.1:{port}: Address already in use: another program holds it" in line
     assert "stop it, or pass --verifier-port PORT" in line
+
+
+def test_up_with_several_ports_taken_names_them_all_at_once(tmp_path: Path) -> None:
+    # Another `civicid up` holds them all: one run says every port to move, not one at a time.
+    with socket.socket() as ledger, socket.socket() as witness:
+        for taken in (ledger, witness):
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+        ledger_port, witness_port = (str(s.getsockname()[1]) for s in (ledger, witness))
+        result = subprocess.run(
+            [CIVICID, "up", "--data-dir", str(tmp_path / "d"), "--ledger-port", ledger_port,
+             "--issuer-port", str(free_port()), "--verifier-port", str(free_port()),
+             "--witness-port", witness_port],
+            capture_output=True, text=True, env=ENV, timeout=120, check=False,
+        )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    line = result.stderr.strip()
+    assert line.endswith("[service_port_in_use]") and "\n" not in line, line
+    assert f"ports {ledger_port}, {witness_port}: another program holds them" in line
+    assert "pass --ledger-port PORT and --witness-port PORT (the three witnesses" in line
+    assert not (tmp_path / "d" / "ledger").exists()  # told before anything was set up
