@@ -12,6 +12,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import (
     Button,
@@ -27,11 +28,11 @@ from civicid.errors import Error
 from wallet.holder.presentation import REQUIRED, Option, Outcome, Plan, QueryPlan, refusal
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ConfirmModal, ErrorModal
-from wallet.widgets.claims import ChoiceRow
+from wallet.widgets.claims import ChoiceRow, ordered
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
 from wallet.widgets.inert import Fact, facts, lines, plain
-from wallet.widgets.words import claim_words, decision_words, when
+from wallet.widgets.words import claim_words, decision_words, heading_words, when
 
 OVERRIDE_WARNING = (
     "The public ledger does not allow this desk to ask for the claims marked NOT ALLOWED. "
@@ -63,6 +64,20 @@ def desk_text(plan: Plan, option: Option) -> Table:
         said = "✘ It asks for claims the ledger does not allow it: NOT ALLOWED below."
         rows.append(("", said, WARNING_STYLE))
     return facts(rows, key_width=6)
+
+
+def not_asked(option: Option) -> list[str]:
+    """The card's claims the desk does not ask for, none of them sent (in clear ones aside:
+    said apart), as the card names them: what answering leaves out, in words."""
+    asked = {c.name.split(".")[0] for c in option.claims}
+    names = ordered(option.credential, (), list(option.credential.claims))  # as the card
+    left = [name for name in names if name not in asked and name not in option.always_shared]
+    return [heading_words(name, option.credential.labels) for name in left]
+
+
+def not_asked_words(option: Option) -> Content:
+    left = not_asked(option)
+    return plain("Not sent (the desk does not ask): ", ", ".join(left)) if left else plain("")
 
 
 class QueryPane(Vertical):
@@ -108,6 +123,7 @@ class QueryPane(Vertical):
             yield Label(
                 "Tab to a claim, Space to keep it back or send it.", classes="meta choice-hint"
             )
+        yield Label(not_asked_words(self.option), classes="meta not-asked")
         if self.option.always_shared:
             yield Label(
                 plain(
@@ -128,6 +144,7 @@ class QueryPane(Vertical):
         choices = self.query_one(".choices", Vertical)
         choices.remove_children()
         choices.mount_all([ChoiceRow(c) for c in chosen.claims])
+        self.query_one(".not-asked", Label).update(not_asked_words(chosen))
 
     @property
     def rows(self) -> list[ChoiceRow]:
