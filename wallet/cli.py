@@ -503,7 +503,9 @@ def refresh(data_dir: DataDir, as_json: AsJson = False) -> None:
                         for c in report.credentials
                     ]
                     + [
-                        f"could not read {inert(uri)} [{inert(code)}]"
+                        # Read from the ledger, never the issuer: the reason names what failed.
+                        f"could not read status list {inert(uri)} from the ledger: "
+                        f"{inert(report.reasons.get(uri, ''))} [{inert(code)}]"
                         for uri, code in report.failures.items()
                     ]
                 )

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from civicid.checkpoint import NoteSigner
+from cli.harness import free_port
 from cli.main import app
 from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE
 from tests.wallet.rogue_desk import RogueDesk
@@ -342,3 +343,17 @@ def test_a_lost_wallet_file_is_not_taken_for_no_wallet(
     assert not store.exists()  # nothing made in its place
     person.run("restore", backup, CIVICID_WALLET_BACKUP_PASSPHRASE=OTHER_PASSPHRASE)
     assert [c["id"] for c in person.json("list")] == [card["id"]]
+
+
+def test_a_refresh_with_the_ledger_unreachable_names_the_ledger(
+    person: Citizen, issuer_stub: RogueIssuer
+) -> None:
+    # The status list's URI is the issuer's address, but the list is read from the ledger:
+    # "could not read http://issuer/status/1" sent a person to the issuer, which was up.
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    down = f"http://127.0.0.1:{free_port()}"
+    result = person.run("refresh", ok=False, CIVICID_WALLET_LEDGER_URL=down)
+    assert result.exit_code == 3
+    [line] = [x for x in result.stdout.splitlines() if x.startswith("could not read")]
+    assert "from the ledger: " in line and f"cannot reach {down}" in line, line
+    assert line.endswith("[http_unreachable]"), line

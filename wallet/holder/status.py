@@ -24,6 +24,7 @@ class Refreshed:
     credentials: tuple[Credential, ...]
     failures: dict[str, str] = field(default_factory=dict)  # list URI -> error code
     changed: tuple[str, ...] = ()  # ids of credentials whose status changed
+    reasons: dict[str, str] = field(default_factory=dict)  # list URI -> the error's message
 
 
 def refresh(
@@ -39,6 +40,7 @@ def refresh(
     # Each list once per issuer whose copies point to it: a list counts only for its owner's.
     lists: dict[tuple[str, str], ProvenStatusList] = {}
     failures: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     asked = {(c.status_uri, h.issuer) for h in held for c in h.copies if c.status_uri}
     for uri, issuer in sorted(asked):
         try:
@@ -46,6 +48,7 @@ def refresh(
             lists[uri, issuer] = trust.status_list(uri, issuer=issuer, now=now).value
         except Error as exc:
             failures[uri] = exc.code
+            reasons[uri] = exc.message
     updated, changed = [], []
     for credential in held:
         statuses = {}
@@ -63,4 +66,4 @@ def refresh(
             changed.append(credential.id)
         updated.append(fresh)
     wallet.put_many(updated if keep_unchanged else [c for c in updated if c.id in changed])
-    return Refreshed(tuple(updated), failures, tuple(changed))
+    return Refreshed(tuple(updated), failures, tuple(changed), reasons)
