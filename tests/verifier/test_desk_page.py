@@ -242,3 +242,24 @@ def test_copy_where_the_browser_gives_no_clipboard_selects_the_link(
     assert "press Ctrl+C" in status, status
     selected = page.evaluate("window.getSelection().toString()")
     assert selected == page.locator("#link").inner_text()
+
+
+def test_a_request_refused_for_a_while_says_when_once(world: World, desk: Desk, page: Page) -> None:
+    """The desk's bound on requests (client_requests_full) says when to try again: the page
+    does not add "Try again." after it."""
+    page.goto(desk.url + "/")
+    refusal = (
+        '{"error": "client_requests_full", "error_description": "this client started 50'
+        ' requests in the last few minutes, the most the desk takes; try again in 240 s"}'
+    )
+    page.route(
+        "**/requests",
+        lambda route: route.fulfill(status=429, content_type="application/json", body=refusal),
+    )
+    page.click("#go")
+    page.locator("#start-error").wait_for(state="visible")
+    said = page.locator("#start-error").inner_text()
+    assert said == (
+        "Could not create the request: this client started 50 requests in the last few"
+        " minutes, the most the desk takes; try again in 240 s."
+    ), said

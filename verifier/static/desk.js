@@ -162,8 +162,11 @@
       poll();
     } catch (error) {
       // Said beside the button that failed, with no code shown: there is none to scan.
+      // A refusal that says when to try again (the desk's bound on requests) is not told
+      // "Try again." once more after it.
       const why = String(error.message).replace(/[.\s]+$/, "");
-      text("start-error", "Could not create the request: " + why + ". Try again.");
+      const again = /try again/i.test(why) ? "." : ". Try again.";
+      text("start-error", "Could not create the request: " + why + again);
       show("start-error", true);
       choosing(true);
       $("go").disabled = false; // before the focus: a disabled button takes none
