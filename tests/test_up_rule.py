@@ -11,9 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from civicid.errors import Error
 from civicid.http import HttpClient
+from civicid.status_uri import status_service
 from cli import stack
 from cli.demo_rules import RULE, SENIOR, TRANSPORT_NAMES
+from cli.up import check_rule_port, first_port, on_a_database
 from tests.test_up import ports, up
 from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
 from wallet.holder.wallet import Wallet
@@ -75,3 +80,31 @@ def test_up_serves_a_rule_the_wallet_can_ask(tmp_path: Path) -> None:
         with citizen(data, again, "later", over_65=True) as later:
             applied = later.apply(again["rule"]["issuer"], RULE)
             assert applied.version == 1 and len(applied.issued) == 1
+
+
+def test_the_rule_s_issuer_elsewhere_than_its_did_names_is_refused() -> None:
+    # Its DID names its first address for good: served elsewhere, wallets would refuse every
+    # offer it answers with (wallet_issuer_unbound).
+    document = {
+        "id": "did:civicid:transport",
+        "service": [status_service("http://127.0.0.1:40001")],
+    }
+    assert first_port(document) == 40001
+    check_rule_port(document, "http://127.0.0.1:40001")
+    with pytest.raises(Error) as caught:
+        check_rule_port(document, "http://127.0.0.1:40002")
+    assert caught.value.code == "up_rule_port_changed"
+    assert "http://127.0.0.1:40001" in caught.value.message
+    assert "--rule-port" in caught.value.message
+
+
+def test_the_rule_s_issuer_is_not_served_on_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second issuer on the agency's PostgreSQL database would share its tables.
+    for name in ("CIVICID_DATABASE_URL", "CIVICID_ISSUER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    assert not on_a_database(None)
+    assert on_a_database("postgresql://civicid@localhost/civicid")
+    for name in ("CIVICID_DATABASE_URL", "CIVICID_ISSUER_DATABASE_URL"):
+        with monkeypatch.context() as env:
+            env.setenv(name, "postgresql://civicid@localhost/civicid")
+            assert on_a_database(None)
