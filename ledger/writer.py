@@ -17,6 +17,7 @@ import typer
 from civicid.did import DID, DID_NOT_FOUND
 from civicid.errors import Error, InternalError, StorageError
 from civicid.ledger_client import LedgerClient
+from ledger.errors import STORE_FAILED
 from ledger.log import Ledger
 from ledger.setup import CHECKPOINT_KEY, Paths, open_ledger
 
@@ -68,7 +69,18 @@ class LocalWriter:
 
     def entry_of(self, did: str) -> int | None:
         record = self.ledger.state.dids.get(DID(did))
-        return None if record is None else record.current.seq
+        seq = None if record is None else record.current.seq
+        durable = self.ledger.view.size
+        if seq is not None and seq >= durable:
+            # An entry is applied to the state before it is written: after a write or sync
+            # that failed, the state is ahead of the log, and whether the entry's bytes are in
+            # log.dat is known only when the log is opened again.
+            raise STORE_FAILED(
+                f"entry {seq} was taken in memory but never signed durable (the log was left at"
+                f" {durable} entries signed): whether it is in the log is known once the"
+                " ledger is opened again"
+            )
+        return seq
 
 
 class RemoteWriter:

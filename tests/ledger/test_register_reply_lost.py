@@ -253,3 +253,30 @@ def test_a_local_refusal_deletes_the_key(data: Path) -> None:
 )
 def test_only_the_ledgers_own_refusal_is_one(error: Error, refusal: bool) -> None:
     assert ledger_refusal(error) is refusal
+
+
+def test_a_local_write_the_disk_refused_is_not_said_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Registered into the local store, the DID's entry is taken into the ledger's state
+    before its write; the write refused (a full disk), resolving read that state and said
+    "resolved with proof, ... written at entry N": an entry the log never held."""
+    import errno
+
+    from ledger import store
+
+    code, out, _ = civicid("ledger", "init", "--data-dir", str(tmp_path))
+    assert code == 0, out
+
+    def no_room(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_all", no_room)
+    code, out, err = civicid("ledger", "register", "agency", "--data-dir", str(tmp_path))
+    assert code != 0 and "[ledger_write_unconfirmed]" in err, (out, err)
+    assert "written at entry" not in out and "resolved with proof" not in err, err
+    assert "No space left on device" in err and "is unknown" in err, err
+    assert (tmp_path / "keys" / "agency.json").exists()  # kept: the outcome was unknown
+    monkeypatch.undo()
+    code, out, _ = civicid("ledger", "audit", "--data-dir", str(tmp_path))
+    assert code == 0 and out.startswith("ok: 1 entries"), out
