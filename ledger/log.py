@@ -156,7 +156,9 @@ class Ledger:
                 or 0 < opened.snapshot_format < snapshots.FORMAT
             ):
                 with contextlib.suppress(Error):  # only the next start-up's speed is lost
-                    self._write_snapshot()
+                    # Not the answers rendered ahead (~9 s at 1M entries, before serving):
+                    # first answers are rendered as asked until the snapshot of the close.
+                    self._write_snapshot(answers=False)
         if self.integrity is not None:
             self.integrity.start()
 
@@ -202,10 +204,11 @@ class Ledger:
                 "the checkpoint key in the key store is not the one this ledger's genesis names"
             )
 
-    def _write_snapshot(self) -> None:
+    def _write_snapshot(self, *, answers: bool = True) -> None:
         """Snapshot the state as of the current checkpoint (at open after a long replay, and
         at close), signed with the checkpoint key: the next open replays only what follows.
-        Only when the state is exactly the checkpoint's (nothing written past it)."""
+        Only when the state is exactly the checkpoint's (nothing written past it). With
+        ``answers``, the plain answers are rendered ahead beside it (``ledger.answers_file``)."""
         view = self._view
         if (
             self.snapshot_path is None
@@ -218,7 +221,13 @@ class Ledger:
         if self.integrity is not None and self.integrity.wait() != integrity.VERIFIED:
             return  # never kept again before every kept hash is shown to be the log's
         snapshots.write(
-            self.snapshot_path, self.state, view.size, view.checkpoint, self.signer, self.tree
+            self.snapshot_path,
+            self.state,
+            view.size,
+            view.checkpoint,
+            self.signer,
+            self.tree,
+            answers=answers,
         )
         self.snapshot_size = view.size
 

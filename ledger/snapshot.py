@@ -220,6 +220,8 @@ def write(
     checkpoint: str,
     signer: NoteSigner,
     tree: MerkleTree,
+    *,
+    answers: bool = True,
 ) -> None:
     """Replace the snapshot at ``path`` atomically: a crash at any point (kill -9 included)
     leaves the old snapshot or the new one, never a mix."""
@@ -239,7 +241,8 @@ def write(
     except OSError as exc:
         temporary.unlink(missing_ok=True)
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
-    answers_file.write_beside(path, state, size, tree.root(size))  # derived from it: after it
+    if answers:  # derived from it: after it
+        answers_file.write_beside(path, state, size, tree.root(size))
 
 
 def _bytes(path: Slot, *, head: bool = False) -> bytes:
