@@ -13,12 +13,13 @@ from textual.widgets import Button, Label
 from civicid.checkpoint import NoteSigner
 from civicid.keystore import KeyStore
 from tests.wallet.conftest import PASSPHRASE
-from tests.wallet.test_app import fill, settle
+from tests.wallet.painted import painted
+from tests.wallet.test_app import SIZE, fill, settle
 from tests.wallet.test_settings_ledger_key import TALL
 from wallet.app import WalletApp
 from wallet.holder.vault import MIN_ITERATIONS, MIN_MEMORY_KIB
 from wallet.holder.wallet import Wallet
-from wallet.screens.access import FirstRunScreen
+from wallet.screens.access import NO_KEY, FirstRunScreen
 from wallet.screens.cards import CardsScreen
 from wallet.screens.error import ErrorModal
 from wallet.settings import LEDGER_CHECKPOINT_KEY_NAME, WalletSettings
@@ -97,3 +98,19 @@ async def test_a_wallet_with_its_key_opens_on_its_cards(tmp_path: Path) -> None:
         await fill(pilot, "#passphrase", PASSPHRASE, submit=True)
         await settle(pilot)
         assert isinstance(app.screen, CardsScreen)
+
+
+async def test_the_words_are_not_cut_off_at_80_columns(tmp_path: Path) -> None:
+    settings = keyless(tmp_path / "data")
+    app = WalletApp(settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await fill(pilot, "#passphrase", PASSPHRASE)
+        await fill(pilot, "#again", PASSPHRASE)
+        app.screen.query_one("#create", Button).press()
+        await settle(pilot)
+        await pilot.pause()
+        # Each line as read, without the form's scrollbar at its right edge.
+        lines = [line.rstrip().rstrip("▁▂▃▄▅▆▇█") for line in painted(app)[1]]
+        shown = " ".join(" ".join(line.split()) for line in lines)
+    # Every word of the sentence on screen, wrapped, the last one included.
+    assert " ".join(NO_KEY.split()) in shown, shown

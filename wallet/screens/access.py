@@ -37,8 +37,8 @@ def finished(screen: FirstRunScreen | UnlockScreen, result: object) -> None:
 
 NO_KEY: Final = (
     "Type the ledger's checkpoint key: without it the wallet can believe nothing the ledger "
-    "says, and can receive no card. The ledger's operator publishes it (`civicid up` prints "
-    "it as its checkpoint key)."
+    "says, and can receive no card. The ledger's operator publishes it; `civicid up` prints "
+    "it, and a wallet run over up's data dir (CIVICID_DATA_DIR) needs none."
 )
 
 
