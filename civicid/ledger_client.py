@@ -302,7 +302,10 @@ def remove_durably(path: Path, code: Code) -> bool:
     if not os.path.lexists(path):
         return False
     try:
-        path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            path.rmdir()  # an empty directory in the file's place; one holding files is refused
+        else:
+            path.unlink()
         fsync_directory(path.parent)
     except OSError as exc:
         raise code(f"cannot remove {path}: {exc.strerror}") from exc
@@ -728,8 +731,10 @@ class LedgerClient:
         except UnicodeDecodeError as exc:
             raise TRUST_FILE_INVALID(f"{path} is not UTF-8; {fix}") from exc
         except Error as exc:
-            if TRUST_FILE_INVALID.matches(exc):
-                raise
+            if TRUST_FILE_INVALID.matches(exc):  # too large, or not a regular file
+                raise TRUST_FILE_INVALID(
+                    exc.message if fix in exc.message else f"{exc.message}; {fix}"
+                ) from exc
             if NOTE_UNKNOWN_KEY.matches(exc):  # intact, but another ledger's: not damage
                 raise NOTE_UNKNOWN_KEY(
                     f"{path} holds a checkpoint of a ledger under another key than the one"

@@ -122,6 +122,27 @@ def test_a_damaged_trust_file_is_forgotten_too(trusted: Path) -> None:
     client(trusted).close()
 
 
+def test_a_directory_in_the_trust_files_place_says_the_way_on_and_is_forgotten(
+    trusted: Path,
+) -> None:
+    # Refused naming no way on; and the way on the docs give, forget-checkpoint, failed:
+    # "cannot remove ...: Is a directory".
+    trusted.unlink()
+    trusted.mkdir()
+    error = refused(TRUST_FILE_INVALID, trusted)
+    assert "is not a regular file (a directory)" in error.message
+    assert "forget-checkpoint" in error.message
+    data, _ = forget_checkpoint_command(trusted)
+    assert data["forgotten"] is True and not os.path.lexists(trusted)
+    client(trusted).close()  # a first use again, as forgotten
+    trusted.mkdir()
+    (trusted / "something").write_bytes(b"kept")  # not emptied for anyone: refused
+    with pytest.raises(Error) as caught:
+        forget_checkpoint_command(trusted)
+    assert TRUST_FILE_INVALID.matches(caught.value) and "not empty" in caught.value.message
+    assert (trusted / "something").read_bytes() == b"kept"
+
+
 def test_a_new_client_starts_as_before_and_a_client_not_remembering_records_nothing(
     tmp_path: Path,
 ) -> None:
