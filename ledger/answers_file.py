@@ -78,10 +78,12 @@ def _digest(leaf_hash: bytes, answer: bytes) -> bytes:
     return hashlib.sha256(leaf_hash + answer).digest()
 
 
-def write(path: Path, state: State, size: int, root: bytes) -> int:
+def write(path: Path, state: State, size: int, root: bytes, *, temporary: str = ".tmp") -> int:
     """Render the plain answer of every DID in ``state`` (which stands at ``size`` entries,
     the tree of which has ``root``) into ``path``, replaced atomically (a crash leaves the
-    old file or the new); the number of answers written."""
+    old file or the new); the number of answers written. It is written first to ``path``
+    with ``temporary`` added to its name: a writer beside another (``civicid ledger
+    answers`` beside a ledger closing) names its own, so neither removes the other's."""
     reader = state.reader
     if reader is None:
         raise LEDGER_NOT_INITIALIZED("a state without its log has no documents to render")
@@ -92,9 +94,9 @@ def write(path: Path, state: State, size: int, root: bytes) -> int:
     table = bytearray(slots * SLOT.size)
     mask, longest, written = slots - 1, 0, 0
     start = len(MAGIC) + HEADER.size + len(table)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary_path = path.with_name(path.name + temporary)
+    temporary_path.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
+    fd = os.open(temporary_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with open(fd, "wb") as out:
             out.seek(start)
@@ -130,9 +132,9 @@ def write(path: Path, state: State, size: int, root: bytes) -> int:
             out.write(MAGIC + HEADER.pack(size, root, slots, longest) + table)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary_path, path)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        temporary_path.unlink(missing_ok=True)
         raise
     return written
 

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,7 +16,8 @@ from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
-from civicid.errors import Error
+from civicid.errors import Error, NotFound, declare
+from civicid.files import fsync_directory, naming
 from civicid.identity import Identity
 from civicid.keystore import KEY_NOT_FOUND
 from civicid.ledger_client import LedgerClient, forget_checkpoint_command
@@ -24,7 +26,8 @@ from civicid.names import names_service, parse_names
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT
 from civicid.status_uri import status_service
 from civicid.wire import ConsistencyProof, InclusionProof, LedgerInfo, Proof
-from ledger import governance_cli, mirror_cli
+from civicid.words import counted
+from ledger import answers_file, governance_cli, mirror_cli
 from ledger import snapshot as snapshots
 from ledger.audit import audit as run_audit
 from ledger.errors import (
@@ -34,7 +37,9 @@ from ledger.errors import (
     LEDGER_WRITE_UNCONFIRMED,
     SERVE_PORT_IN_USE,
     SETTINGS_INVALID,
+    SNAPSHOT_HASHES_MISMATCH,
 )
+from ledger.integrity import VERIFIED
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.sequencer import SEQUENCER_URL, Reader, refresh_snapshot
@@ -57,6 +62,12 @@ from ledger.startup import (
 )
 from ledger.store import FileLogStore
 from ledger.writer import LedgerUrl, Writer, client_trust_file, open_writer
+
+# The temporary name ``answers`` writes under: not the one a closing ledger writes under.
+RENDER_SUFFIX = ".render.tmp"
+STATE_SNAPSHOT_MISSING = declare(
+    "state_snapshot_missing", NotFound, "the ledger has no state snapshot to render answers for"
+)
 
 app = typer.Typer(
     help="The public ledger: genesis, serve, audit, DIDs, proofs, accreditations, types, lists.",
@@ -259,6 +270,67 @@ def snapshot(data_dir: DataDir, database_url: DatabaseUrl = None, as_json: AsJso
             raise SETTINGS_INVALID("a snapshot beside the sequencer needs --database-url")
         size = refresh_snapshot(url, load_signer(Paths(data_dir)))
         emit(as_json, {"size": size}, lambda: f"the snapshot covers {size:,} entries")
+
+
+@app.command()
+@reflowed
+def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
+    """Render the plain answer of every DID into state.answers, for the state snapshot the
+    ledger has: what a clean close writes with it (after a long replay, the snapshot written
+    at open has none). Read-only on the log; safe beside a running ledger.
+
+    The file is written beside, fsynced, then renamed over the old one. A ledger serving
+    now reads it from its next start (if it opens from that snapshot)."""
+    with reporting(as_json):
+        settings = LedgerSettings.load(data_dir)
+        if settings.database_url is not None:
+            raise SETTINGS_INVALID(
+                "a ledger on PostgreSQL keeps no answers file: its snapshot is a database row"
+            )
+        ledger = open_ledger(data_dir, readonly=True, progress=None if as_json else replaying)
+        try:
+            require_genesis(ledger, data_dir)
+            size, snapshot = ledger.snapshot_size, Paths(data_dir).log / snapshots.FILE
+            if not size:
+                why = ledger.snapshot_refused
+                raise STATE_SNAPSHOT_MISSING(
+                    f"{snapshot} "
+                    + (f"is not used ({why})" if why else "does not exist")
+                    + ": there is no snapshot to render answers for; one is written when the "
+                    "ledger closes cleanly (or opens after a long replay)"
+                )
+            if ledger.integrity is not None and ledger.integrity.wait() != VERIFIED:
+                # As a snapshot is written: only once every kept hash is the log's.
+                raise ledger.integrity.error or SNAPSHOT_HASHES_MISMATCH(
+                    "the snapshot's kept hashes were not re-hashed"
+                )
+            path = answers_file.beside(snapshot)
+            started = time.monotonic()
+            try:
+                count = answers_file.write(
+                    path, ledger.state, size, ledger.tree.root(size), temporary=RENDER_SUFFIX
+                )
+                fsync_directory(path.parent)
+            except OSError as exc:
+                raise naming(exc, path) from exc
+            seconds = time.monotonic() - started
+        finally:
+            ledger.close()
+        written = path.stat().st_size
+        emit(
+            as_json,
+            {
+                "path": str(path),
+                "snapshotSize": size,
+                "answers": count,
+                "bytes": written,
+                "seconds": round(seconds, 3),
+            },
+            lambda: (
+                f"{path}: {counted(count, 'answer', 'answers')} rendered for the snapshot at "
+                f"{size:,} entries, {written:,} bytes, {seconds:.2f}s"
+            ),
+        )
 
 
 def require_genesis(ledger: Ledger, stored: object) -> None:

@@ -1,0 +1,68 @@
+"""``civicid ledger answers`` renders the answers file (``state.answers``) for the snapshot
+the ledger has, read-only on the log, and a resolver then serves from it; with no snapshot
+it refuses (``state_snapshot_missing``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from civicid.errors import EXIT_REFUSED
+from ledger import answers_file
+from ledger import snapshot as snapshots
+from ledger.resolution import Resolver
+from ledger.setup import open_ledger
+from tests.ledger.test_answers_file import live, served_ahead
+from tests.ledger.test_cli import civicid
+
+
+def ledger_with_dids(tmp_path: Path) -> Path:
+    """A ledger closed cleanly after two DIDs were written: its snapshot and answers kept."""
+    data = str(tmp_path)
+    assert civicid("ledger", "init", "--data-dir", data)[0] == 0
+    for name in ("town-hall", "harbour"):
+        code, out, err = civicid("ledger", "register", name, "--data-dir", data)
+        assert code == 0, (out, err)
+    return tmp_path
+
+
+def test_the_command_renders_the_answers_a_resolver_then_serves(tmp_path: Path) -> None:
+    data = ledger_with_dids(tmp_path)
+    path = data / "ledger" / answers_file.FILE
+    path.unlink()
+    code, out, err = civicid("ledger", "answers", "--data-dir", str(data), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    ledger = open_ledger(data, readonly=True)
+    try:
+        dids = sorted(ledger.state.dids)
+        assert report["path"] == str(path) and report["snapshotSize"] == ledger.snapshot_size
+        assert report["answers"] == len(dids) == 3  # governance and the two registered
+        assert report["bytes"] == path.stat().st_size > 0 and report["seconds"] >= 0
+        assert not os.path.lexists(str(path) + ".render.tmp")
+        resolver = Resolver(ledger)
+        served = served_ahead(resolver)  # the file is this snapshot's: used
+        rendered = live(ledger)
+        for did in dids:
+            # Each answer is read from the file, and is the one rendered live.
+            assert resolver.resolve(did).body == rendered.resolve(did).body
+        assert served == [ledger.state.dids[did].versions[-1].leaf_hash for did in dids]
+    finally:
+        ledger.close()
+    code, out, err = civicid("ledger", "answers", "--data-dir", str(data))
+    assert code == 0, err
+    assert out.startswith(f"{path}: 3 answers rendered for the snapshot at ")
+    assert f"{path.stat().st_size:,} bytes" in out
+
+
+def test_with_no_snapshot_the_command_refuses_and_writes_nothing(tmp_path: Path) -> None:
+    data = ledger_with_dids(tmp_path)
+    path = data / "ledger" / answers_file.FILE
+    path.unlink()
+    (data / "ledger" / snapshots.FILE).unlink()
+    code, out, err = civicid("ledger", "answers", "--data-dir", str(data), "--json")
+    assert code == EXIT_REFUSED and json.loads(out)["error"] == "state_snapshot_missing"
+    assert err.strip().endswith("[state_snapshot_missing]") and len(err.splitlines()) == 1
+    assert "does not exist" in err
+    assert not os.path.lexists(path)
