@@ -12,12 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-from civicid.checkpoint import NoteVerifier, open_checkpoint
+from civicid.checkpoint import MAX_NOTE_BYTES, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
 from civicid.errors import Error, NotFound, declare
-from civicid.files import fsync_directory, naming
+from civicid.files import fsync_directory, naming, read_bounded
 from civicid.identity import Identity
 from civicid.keystore import KEY_NOT_FOUND
 from civicid.ledger_client import LedgerClient, forget_checkpoint_command
@@ -38,6 +38,7 @@ from ledger.errors import (
     SERVE_PORT_IN_USE,
     SETTINGS_INVALID,
     SNAPSHOT_HASHES_MISMATCH,
+    STORE_TRUNCATED,
 )
 from ledger.integrity import VERIFIED
 from ledger.log import Ledger
@@ -60,7 +61,8 @@ from ledger.startup import (
     Loading,
     check_snapshot_witness,
 )
-from ledger.store import FileLogStore
+from ledger.store import LEDGER_WAY_BACK, FileLogStore
+from ledger.tiles import CHECKPOINT
 from ledger.writer import LedgerUrl, Writer, client_trust_file, open_writer
 
 # The temporary name ``answers`` writes under: not the one a closing ledger writes under.
@@ -335,13 +337,41 @@ def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 def require_genesis(ledger: Ledger, stored: object) -> None:
     """A store holding no genesis is an ``init`` stopped before it logged one (nothing was
-    signed): said so, with the way out, rather than served or shown as ``ledger None``."""
+    signed): said so, with the way out, rather than served or shown as ``ledger None``;
+    unless the data dir's tiles hold a checkpoint it signed: then its log was lost."""
     if ledger.state.origin is None:
+        signed = _tiles_signed(stored) if isinstance(stored, Path) else None
+        if signed is not None:
+            raise STORE_TRUNCATED(
+                f"{stored} holds a ledger store but no genesis, and its tiles hold a checkpoint"
+                f" this ledger signed ({signed[1]}, {signed[0]:,} entries): its log was lost,"
+                " not an init stopped; never make a new ledger over it:"
+                f" {LEDGER_WAY_BACK.lost_entries}",
+                held=0,
+                signed=signed[0],
+            )
         raise LEDGER_NOT_INITIALIZED(
             f"{stored} holds a ledger store but no genesis: `civicid ledger init` was stopped"
             " before it logged one, and nothing was signed; move the store (ledger/) and the"
             " keys ledger-checkpoint and governance aside, then run `civicid ledger init`"
         )
+
+
+def _tiles_signed(data_dir: Path) -> tuple[int, Path] | None:
+    """The size the tiles' checkpoint in ``data_dir`` states, verified with this ledger's
+    checkpoint key (the ledger writes it only once it signed that many entries), and its
+    path; None without one."""
+    paths = Paths(data_dir)
+    path = paths.tiles / CHECKPOINT
+    try:
+        raw = read_bounded(
+            path, MAX_NOTE_BYTES, too_large=STORE_TRUNCATED, not_regular=STORE_TRUNCATED
+        )
+        vkey = paths.keys.text(CHECKPOINT_KEY, "vkey")
+        size = open_checkpoint(raw.decode("utf-8"), NoteVerifier(vkey)).size
+    except (OSError, ValueError, Error):
+        return None  # none there, or not one this ledger signed: nothing said of a lost log
+    return (size, path) if size > 0 else None
 
 
 @app.command()

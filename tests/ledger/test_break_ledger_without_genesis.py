@@ -33,3 +33,27 @@ def test_a_store_without_genesis_is_one_line(tmp_path: Path, command: list[str])
     line = err.strip().splitlines()[-1]
     assert line.startswith("error: ") and line.endswith("[ledger_not_initialized]")
     assert "civicid ledger init" in line and "aside" in line
+
+
+@pytest.mark.parametrize("command", [["info"], ["serve", "--port", "0"]])
+def test_a_store_lost_beside_tiles_this_ledger_signed_is_a_lost_log(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """The same store, beside tiles whose checkpoint this ledger signed: its log was lost,
+    not an init stopped, and the way out said (move it all aside, init again) would make a
+    new ledger where the old one had signed 5 entries."""
+    from civicid.checkpoint import Checkpoint, NoteSigner
+    from ledger.setup import load_signer
+
+    cut_short(tmp_path)
+    tiles = Paths(tmp_path).tiles
+    tiles.mkdir()
+    for signer, says in ((NoteSigner.generate("other.example/log"), "ledger_not_initialized"),
+                         (load_signer(Paths(tmp_path)), "store_truncated")):  # fmt: skip
+        note = signer.sign_checkpoint(Checkpoint(signer.name, 5, bytes(32)))
+        (tiles / "checkpoint").write_text(note)
+        code, out, err = civicid("ledger", *command, "--data-dir", str(tmp_path))
+        line = err.strip().splitlines()[-1]
+        assert code != 0 and line.endswith(f"[{says}]"), (out, err)
+    assert f"({tiles / 'checkpoint'}, 5 entries): its log was lost" in line
+    assert "civicid ledger repair --from" in line and "init" not in line.split(":")[-1]
