@@ -426,7 +426,8 @@ def repair(
     as_json: AsJson = False,
 ) -> None:
     """Rebuild what log.dat allows (index, leaf hashes, a torn tail past the last signed
-    checkpoint) and drop the state snapshot; what it does not allow is one line naming it.
+    checkpoint) and drop the state snapshot and the answers rendered ahead beside it
+    (state.answers); what it does not allow is one line naming it.
 
     Entries lost after they were acknowledged (store_truncated) come back only from a
     mirror: --from URL."""
@@ -443,8 +444,14 @@ def repair(
             store.close()
         findings = store.findings
         dropped = os.path.lexists(snapshot)  # a link to nothing too
-        if dropped and not dry_run:
-            snapshot.unlink()
+        # Derived from the snapshot: of none once it is dropped (passed over, but said).
+        rendered = answers_file.beside(snapshot)
+        answers_dropped = os.path.lexists(rendered)
+        if not dry_run:
+            if dropped:
+                snapshot.unlink()
+            if answers_dropped:
+                rendered.unlink()
         data = {
             "dryRun": dry_run,
             "records": findings.records,
@@ -452,6 +459,7 @@ def repair(
             "rebuilt": findings.rebuilt,
             "trimmedBytes": findings.trimmed,
             "snapshotDropped": dropped,
+            "answersDropped": answers_dropped,
         }
         verb = "would rebuild" if dry_run else "rebuilt"
         emit(
@@ -472,7 +480,17 @@ def repair(
                     if dropped
                     else ""
                 )
-                + ("" if findings.rebuilt or findings.trimmed or dropped else "; nothing to repair")
+                + (
+                    f"; {'would drop' if dry_run else 'dropped'} the answers rendered ahead "
+                    f"({answers_file.FILE})"
+                    if answers_dropped
+                    else ""
+                )
+                + (
+                    ""
+                    if findings.rebuilt or findings.trimmed or dropped or answers_dropped
+                    else "; nothing to repair"
+                )
             ),
         )
 

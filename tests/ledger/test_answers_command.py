@@ -1,6 +1,7 @@
 """``civicid ledger answers`` renders the answers file (``state.answers``) for the snapshot
 the ledger has, read-only on the log, and a resolver then serves from it; with no snapshot
-it refuses (``state_snapshot_missing``)."""
+it refuses (``state_snapshot_missing``), and on PostgreSQL (no file is kept) too.
+``civicid ledger repair`` drops the file with the snapshot it was made from."""
 
 from __future__ import annotations
 
@@ -66,3 +67,35 @@ def test_with_no_snapshot_the_command_refuses_and_writes_nothing(tmp_path: Path)
     assert err.strip().endswith("[state_snapshot_missing]") and len(err.splitlines()) == 1
     assert "does not exist" in err
     assert not os.path.lexists(path)
+
+
+def test_a_ledger_on_postgresql_has_no_answers_file_to_render(tmp_path: Path) -> None:
+    data = ledger_with_dids(tmp_path)
+    (data / "ledger" / answers_file.FILE).unlink()
+    (data / "ledger.toml").write_text('database_url = "postgresql://127.0.0.1:1/ledger"\n')
+    code, _, err = civicid("ledger", "answers", "--data-dir", str(data))
+    assert code == EXIT_REFUSED and err.strip().endswith("[settings_invalid]"), err
+    assert "PostgreSQL" in err and not os.path.lexists(data / "ledger" / answers_file.FILE)
+
+
+def test_repair_drops_the_answers_with_the_snapshot(tmp_path: Path) -> None:
+    data = ledger_with_dids(tmp_path)
+    store = data / "ledger"
+    code, out, err = civicid("ledger", "repair", "--dry-run", "--data-dir", str(data), "--json")
+    assert code == 0, err
+    assert json.loads(out)["answersDropped"] is True
+    assert (store / answers_file.FILE).exists() and (store / snapshots.FILE).exists()
+    code, out, err = civicid("ledger", "repair", "--data-dir", str(data))
+    assert code == 0, err
+    assert "dropped the state snapshot" in out
+    assert f"dropped the answers rendered ahead ({answers_file.FILE})" in out
+    assert not os.path.lexists(store / answers_file.FILE)
+    assert not os.path.lexists(store / snapshots.FILE)
+    # Answers left without their snapshot are dropped alone.
+    (store / answers_file.FILE).write_bytes(b"left over")
+    code, out, err = civicid("ledger", "repair", "--data-dir", str(data), "--json")
+    report = json.loads(out)
+    assert code == 0 and report["answersDropped"] and not report["snapshotDropped"], err
+    assert not os.path.lexists(store / answers_file.FILE)
+    code, out, _ = civicid("ledger", "repair", "--data-dir", str(data))
+    assert code == 0 and "nothing to repair" in out
