@@ -277,12 +277,12 @@ def snapshot(data_dir: DataDir, database_url: DatabaseUrl = None, as_json: AsJso
 @app.command()
 @reflowed
 def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
-    """Render the plain answer of every DID into state.answers, for the state snapshot the
-    ledger has: what a clean close writes with it (after a long replay, the snapshot written
-    at open has none). Read-only on the log; safe beside a running ledger.
+    """Render every DID's plain answer ahead (state.answers) for the ledger's snapshot.
 
-    The file is written beside, fsynced, then renamed over the old one. A ledger serving
-    now reads it from its next start (if it opens from that snapshot)."""
+    What a clean close writes with the snapshot (after a long replay, the snapshot written at
+    open has none). Read-only on the log; safe beside a running ledger: the file is written
+    beside, fsynced, then renamed over the old one. A ledger serving now reads it from its
+    next start (if it opens from that snapshot)."""
     with reporting(as_json):
         settings = LedgerSettings.load(data_dir)
         if settings.database_url is not None:
