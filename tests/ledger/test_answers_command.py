@@ -9,13 +9,16 @@ import json
 import os
 from pathlib import Path
 
-from civicid.errors import EXIT_REFUSED
+from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
 from ledger import answers_file
 from ledger import snapshot as snapshots
 from ledger.resolution import Resolver
 from ledger.setup import open_ledger
+from tests.ledger.conftest import World
+from tests.ledger.snapshots import snapshot_file
 from tests.ledger.test_answers_file import live, served_ahead
 from tests.ledger.test_cli import civicid
+from tests.ledger.test_forged_inner_hashes import _tree_level_1, forged
 
 
 def ledger_with_dids(tmp_path: Path) -> Path:
@@ -99,3 +102,25 @@ def test_repair_drops_the_answers_with_the_snapshot(tmp_path: Path) -> None:
     assert not os.path.lexists(store / answers_file.FILE)
     code, out, _ = civicid("ledger", "repair", "--data-dir", str(data))
     assert code == 0 and "nothing to repair" in out
+
+
+def test_a_snapshot_not_used_is_refused_naming_why(tmp_path: Path) -> None:
+    data = ledger_with_dids(tmp_path)
+    (data / "ledger" / answers_file.FILE).unlink()
+    snapshot = data / "ledger" / snapshots.FILE
+    snapshot.write_bytes(snapshot.read_bytes()[:-1])  # cut short: its digest fails
+    code, _, err = civicid("ledger", "answers", "--data-dir", str(data))
+    assert code == EXIT_REFUSED and err.strip().endswith("[state_snapshot_missing]"), err
+    assert f"{snapshot} is not used (" in err
+    assert not os.path.lexists(data / "ledger" / answers_file.FILE)
+
+
+def test_a_snapshot_whose_kept_hashes_are_not_the_logs_renders_nothing(world: World) -> None:
+    content = forged(world, _tree_level_1)  # re-signed over a tree node not the log's
+    world.ledger.close()
+    snapshot_file(world).write_bytes(content)
+    path = world.root / "ledger" / answers_file.FILE
+    path.unlink()
+    code, _, err = civicid("ledger", "answers", "--data-dir", str(world.root))
+    assert code == EXIT_UNAVAILABLE and err.strip().endswith("[snapshot_hashes_mismatch]"), err
+    assert not os.path.lexists(path)
