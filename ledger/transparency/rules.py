@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from civicid import words
 from civicid.console import inert
 from civicid.errors import Error
 from civicid.issuance_rules import parse_publish
@@ -31,7 +32,7 @@ class RuleRow:
     issues: str  # the type it issues
     title: str
     purpose: str
-    needs: tuple[str, ...]  # the credentials and conditions it asks for, in words
+    needs: tuple[str, ...]  # the credentials, claims and conditions it asks for, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +55,11 @@ def _published(state: State, seq: int) -> _Published:
         _, _, vct, policy, _, _ = parse_publish(body)
     except Error:  # the ledger logged it valid; a reader of a newer format shows what it can
         return _Published("", "", "", ())
-    needs = [f"a credential of type {inert(v)}" for v in policy.credential_types]
-    needs += [f"the claim {inert(c)}" for c in policy.required_claims]
-    needs += [inert(p.describe()) for p in policy.predicates]
+    # Claims and conditions as the desk and the wallet word them ("Given name", "Resident
+    # must be yes", "Age 65 or over"), not as the policy writes them.
+    needs = [f"A credential of type {inert(v)}" for v in policy.credential_types]
+    needs += [inert(words.claim(c)) for c in policy.required_claims]
+    needs += [inert(words.condition(p)) for p in policy.predicates]
     return _Published(inert(vct), inert(policy.title), inert(policy.purpose), tuple(needs))
 
 

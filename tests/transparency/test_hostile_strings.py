@@ -1,6 +1,7 @@
 """Every string from outside is shown inert: a display name, a purpose, a legal basis, a type's
-name and schema carrying markup and script are text on the page, never markup; a name with a
-terminal escape is refused by the ledger, and one that got past would be shown escaped."""
+name and schema, a rule's claims and conditions carrying markup and script are text on the
+page, never markup; a name with a terminal escape is refused by the ledger, and one that got
+past would be shown escaped."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from fastapi.testclient import TestClient
 from civicid import transaction as tx
 from civicid.accreditation import grant_body
 from civicid.errors import Error
+from civicid.identity import Identity
+from civicid.issuance_rules import publish_body
 from tests.ledger.conftest import World
 from tests.ledger.trust import NATIONAL_ID, type_body
 from tests.transparency.conftest import register_named
@@ -23,7 +26,7 @@ SCHEMA_NOTE = "</pre><script>alert(4)</script>"
 MARKUP = ("<script>", "<img", "<h1>Pwned", '<a href="javascript', "</pre><script>", "<b>", "<i>")
 
 
-def hostile_world(world: World) -> str:
+def hostile_world(world: World) -> Identity:
     agency = register_named(world, "agency", {"en": NAME, "fr": FRENCH})
     body = grant_body(
         agency.did,
@@ -38,7 +41,7 @@ def hostile_world(world: World) -> str:
     registered["metadata"]["name"] = "<i>National ID</i>"
     registered["schema"]["description"] = SCHEMA_NOTE
     world.submit_as(agency, tx.CREDENTIAL_TYPE, registered)
-    return agency.did
+    return agency
 
 
 def test_markup_in_names_purposes_and_schemas_is_shown_as_text(
@@ -57,6 +60,37 @@ def test_markup_in_names_purposes_and_schemas_is_shown_as_text(
     # The page's own policy forbids inline script even if markup got through.
     policy = http.get("/transparency").headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+def test_markup_in_a_rules_claims_and_conditions_is_shown_as_text(
+    world: World, http: TestClient
+) -> None:
+    """A rule's claim names and condition values are worded for people ("... must be one
+    of ...") and stay text: the wording is no way round the escaping."""
+    agency = hostile_world(world)
+    policy = {
+        "title": "<h1>Pwned</h1> pass",
+        "purpose": "For <b>everyone</b>",
+        "credential_types": [NATIONAL_ID],
+        "required_claims": ["<img/src=x/onerror=alert(5)>"],
+        "predicates": [
+            {"claim": "resident", "equals": "<script>alert(6)</script>"},
+            {"claim": "nationality", "one_of": ["FR", '<a href="javascript:alert(7)">BE</a>']},
+        ],
+    }
+    body = publish_body(name="hostile", version=1, vct=NATIONAL_ID, policy=policy)
+    world.submit_as(agency, tx.ISSUANCE_RULE, body)
+    html = http.get("/transparency").text
+    rule = html.split('<article class="rule"')[1].split("</article>")[0]
+    for markup in (*MARKUP, "<img/src", "<script>alert(6)", '<a href="javascript:alert(7)'):
+        assert markup not in rule, markup
+    assert "<li>&lt;img/src=x/onerror=alert(5)&gt;</li>" in rule
+    assert "<li>Resident must be &lt;script&gt;alert(6)&lt;/script&gt;</li>" in rule
+    assert (
+        "<li>Nationality must be one of FR, "
+        "&lt;a href=&#34;javascript:alert(7)&#34;&gt;BE&lt;/a&gt;</li>"
+    ) in rule
+    assert "&lt;h1&gt;Pwned&lt;/h1&gt; pass" in rule and "For &lt;b&gt;everyone&lt;/b&gt;" in rule
 
 
 def test_a_name_with_a_terminal_escape_is_refused_and_would_be_shown_escaped(
