@@ -29,6 +29,7 @@ import logging
 import os
 import struct
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -78,12 +79,22 @@ def _digest(leaf_hash: bytes, answer: bytes) -> bytes:
     return hashlib.sha256(leaf_hash + answer).digest()
 
 
-def write(path: Path, state: State, size: int, root: bytes, *, temporary: str = ".tmp") -> int:
+def write(
+    path: Path,
+    state: State,
+    size: int,
+    root: bytes,
+    *,
+    temporary: str = ".tmp",
+    before_replace: Callable[[], None] | None = None,
+) -> int:
     """Render the plain answer of every DID in ``state`` (which stands at ``size`` entries,
     the tree of which has ``root``) into ``path``, replaced atomically (a crash leaves the
     old file or the new); the number of answers written. It is written first to ``path``
     with ``temporary`` added to its name: a writer beside another (``civicid ledger
-    answers`` beside a ledger closing) names its own, so neither removes the other's."""
+    answers`` beside a ledger closing) names its own, so neither removes the other's.
+    ``before_replace`` is called once the file is synced, before it replaces the old one:
+    what it raises leaves the old file as it was (and no temporary one)."""
     reader = state.reader
     if reader is None:
         raise LEDGER_NOT_INITIALIZED("a state without its log has no documents to render")
@@ -132,6 +143,8 @@ def write(path: Path, state: State, size: int, root: bytes, *, temporary: str = 
             out.write(MAGIC + HEADER.pack(size, root, slots, longest) + table)
             out.flush()
             os.fsync(out.fileno())
+        if before_replace is not None:
+            before_replace()
         os.replace(temporary_path, path)
     except BaseException:
         temporary_path.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from civicid.checkpoint import MAX_NOTE_BYTES, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
-from civicid.errors import Error, NotFound, declare
+from civicid.errors import Conflict, Error, NotFound, declare
 from civicid.files import fsync_directory, naming, read_bounded
 from civicid.identity import Identity
 from civicid.keystore import KEY_NOT_FOUND
@@ -69,6 +69,11 @@ from ledger.writer import LedgerUrl, Writer, client_trust_file, open_writer
 RENDER_SUFFIX = ".render.tmp"
 STATE_SNAPSHOT_MISSING = declare(
     "state_snapshot_missing", NotFound, "the ledger has no state snapshot to render answers for"
+)
+STATE_SNAPSHOT_CHANGED = declare(
+    "state_snapshot_changed",
+    Conflict,
+    "the state snapshot was replaced while its answers were rendered",
 )
 
 app = typer.Typer(
@@ -307,10 +312,29 @@ def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
                     "the snapshot's kept hashes were not re-hashed"
                 )
             path = answers_file.beside(snapshot)
+            vkey, origin = ledger.state.checkpoint_vkey, ledger.state.origin
+            assert vkey is not None and origin is not None  # a genesis was found
+
+            def still_that_snapshot() -> None:
+                # A ledger closing meanwhile writes a newer snapshot and its own answers:
+                # never replaced by the answers of the one it replaced.
+                now = snapshots.signed_size(snapshot, vkey=vkey, origin=origin)
+                if now != size:
+                    raise STATE_SNAPSHOT_CHANGED(
+                        f"{snapshot} changed while its answers were rendered (it is now "
+                        + ("none" if now is None else f"of {now:,} entries")
+                        + f", not of {size:,}): {path} is left as it was; run it again"
+                    )
+
             started = time.monotonic()
             try:
                 count = answers_file.write(
-                    path, ledger.state, size, ledger.tree.root(size), temporary=RENDER_SUFFIX
+                    path,
+                    ledger.state,
+                    size,
+                    ledger.tree.root(size),
+                    temporary=RENDER_SUFFIX,
+                    before_replace=still_that_snapshot,
                 )
                 fsync_directory(path.parent)
             except OSError as exc:

@@ -1,13 +1,18 @@
 """``civicid ledger answers`` renders the answers file (``state.answers``) for the snapshot
 the ledger has, read-only on the log, and a resolver then serves from it; with no snapshot
 it refuses (``state_snapshot_missing``), and on PostgreSQL (no file is kept) too.
-``civicid ledger repair`` drops the file with the snapshot it was made from."""
+A snapshot replaced while its answers are rendered (a ledger closing beside) keeps the
+newer answers (``state_snapshot_changed``). ``civicid ledger repair`` drops the file with
+the snapshot it was made from."""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
 from ledger import answers_file
@@ -124,3 +129,28 @@ def test_a_snapshot_whose_kept_hashes_are_not_the_logs_renders_nothing(world: Wo
     code, _, err = civicid("ledger", "answers", "--data-dir", str(world.root))
     assert code == EXIT_UNAVAILABLE and err.strip().endswith("[snapshot_hashes_mismatch]"), err
     assert not os.path.lexists(path)
+
+
+def test_a_snapshot_replaced_while_rendering_keeps_the_newer_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = ledger_with_dids(tmp_path)
+    store = data / "ledger"
+    older = (store / snapshots.FILE).read_bytes()
+    assert civicid("ledger", "register", "quay", "--data-dir", str(data))[0] == 0
+    newer = (store / snapshots.FILE).read_bytes()  # with its answers, written at the close
+    newer_answers = (store / answers_file.FILE).read_bytes()
+    (store / snapshots.FILE).write_bytes(older)  # the one the command opens from
+    render = answers_file.plain_json
+
+    def closing_meanwhile(*args: Any) -> bytes:
+        # A ledger closing writes its newer snapshot, then its answers, as these are rendered.
+        (store / snapshots.FILE).write_bytes(newer)
+        (store / answers_file.FILE).write_bytes(newer_answers)
+        return render(*args)
+
+    monkeypatch.setattr(answers_file, "plain_json", closing_meanwhile)
+    code, _, err = civicid("ledger", "answers", "--data-dir", str(data))
+    assert code == EXIT_REFUSED and err.strip().endswith("[state_snapshot_changed]"), err
+    assert (store / answers_file.FILE).read_bytes() == newer_answers
+    assert not os.path.lexists(str(store / answers_file.FILE) + ".render.tmp")
