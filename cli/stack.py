@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from civicid import transaction as tx_types
 from civicid.accreditation import grant_body
 from civicid.checkpoint_policy import CheckpointPolicy
-from civicid.errors import Error, InvalidInput, NotFound, StorageError, declare
+from civicid.errors import Code, Error, InvalidInput, NotFound, StorageError, declare
 from civicid.files import read_bounded
 from civicid.http import HttpClient
 from civicid.identity import Identity
@@ -434,20 +434,29 @@ def ensure_identity(
     return who, int(receipt["seq"])
 
 
-def check_issuer_address(agency: Identity, public: str) -> None:
-    """The issuer is served where the agency's DID names it. Its first document (registered
-    at the data dir's first run) names the issuer's address for good, and wallets take
-    offers from there only (``wallet_issuer_unbound``): served on another port, every offer
-    it made would be refused, and ``civicid issuer offer`` would ask the first port."""
-    bases = base_urls(agency.document)
+def check_issuer_address(
+    document: dict[str, Any],
+    public: str,
+    *,
+    whose: str = "the agency's",
+    option: str = "--issuer-port",
+    refusal: Code = UP_ISSUER_PORT_CHANGED,
+) -> None:
+    """An issuer is served where its agency's DID names it. The agency's first document
+    (registered at the data dir's first run) names the issuer's address for good, and wallets
+    take offers from there only (``wallet_issuer_unbound``): served on another port, every
+    offer it made would be refused, and ``civicid issuer offer`` would ask the first port.
+    Refused with ``refusal``, naming ``whose`` DID and the port to give ``option``: up's own
+    issuer (``--issuer-port``) and the rule's issuer (``--rule-port``, cli/up.py) alike."""
+    bases = base_urls(document)
     where = normalize_uri(public)
     if any((where if where.endswith("/") else where + "/").startswith(b) for b in bases):
         return
     ports = sorted({str(urlsplit(b).port) for b in bases if urlsplit(b).port is not None})
-    raise UP_ISSUER_PORT_CHANGED(
-        f"the agency's DID names {', '.join(bases) or 'no address'} for its issuer (set at"
-        f" this data dir's first run, for good: wallets take offers from there only), not"
-        f" {public}: run up with --issuer-port {' or '.join(ports) or '(its first port)'}"
+    raise refusal(
+        f"{whose} DID names {', '.join(bases) or 'no address'} for its issuer (set at this"
+        f" data dir's first run, for good: wallets take offers from there only), not"
+        f" {public}: run up with {option} {' or '.join(ports) or '(its first port)'}"
     )
 
 
@@ -699,7 +708,7 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         issuer_public = f"http://127.0.0.1:{ports.issuer}"
         agency, _ = ensure_identity(client, ledger, keys, AGENCY, "agency", issuer_public,
                                     set_up_by=root / "issuer.toml")  # fmt: skip
-        check_issuer_address(agency, issuer_public)
+        check_issuer_address(agency.document, issuer_public)
         desk, _ = ensure_identity(client, ledger, keys, DESK, "service-desk",
                                   set_up_by=root / "verifier.toml")  # fmt: skip
         trust = Trust(client)  # every question below is the kernel's, as the parts ask it

@@ -41,7 +41,7 @@ from civicid.settings import (
 )
 from civicid.shell.errors import SERVICE_PORT_IN_USE
 from civicid.shell.settings import DATABASE_URL_ENV
-from civicid.status_uri import base_urls, normalize_uri
+from civicid.status_uri import base_urls
 from civicid.trust import Trust
 from cli import demo_federation, demo_rules, stack
 from cli.harness import free_port, serving
@@ -325,16 +325,14 @@ def first_port(document: dict[str, Any]) -> int:
 
 
 def check_rule_port(document: dict[str, Any], public: str) -> None:
-    """The rule's issuer is served where its agency's DID names it (set at the first run):
-    elsewhere, every offer it answers with is refused by wallets (``wallet_issuer_unbound``)."""
-    bases = base_urls(document)
-    where = normalize_uri(public)
-    if any((where if where.endswith("/") else where + "/").startswith(b) for b in bases):
-        return
-    raise UP_RULE_PORT_CHANGED(
-        f"the transport authority's DID names {', '.join(bases) or 'no address'} for its"
-        f" issuer (set at this data dir's first run, for good), not {public}: run up with"
-        " --rule-port set to that address's port"
+    """The rule's issuer is served where its agency's DID names it (set at the first run),
+    as up's own issuer is (``stack.check_issuer_address``)."""
+    stack.check_issuer_address(
+        document,
+        public,
+        whose="the transport authority's",
+        option="--rule-port",
+        refusal=UP_RULE_PORT_CHANGED,
     )
 
 

@@ -95,7 +95,7 @@ def test_the_rule_s_issuer_elsewhere_than_its_did_names_is_refused() -> None:
         check_rule_port(document, "http://127.0.0.1:40002")
     assert caught.value.code == "up_rule_port_changed"
     assert "http://127.0.0.1:40001" in caught.value.message
-    assert "--rule-port" in caught.value.message
+    assert "not http://127.0.0.1:40002: run up with --rule-port 40001" in caught.value.message
 
 
 def test_the_rule_s_issuer_is_not_served_on_a_database(monkeypatch: pytest.MonkeyPatch) -> None:
