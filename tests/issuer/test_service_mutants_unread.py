@@ -1,0 +1,55 @@
+"""A staff call whose write reads the clerk's row itself (``unread``) is authorized from a key
+verified lately without reading that row first; a clerk without the scope is decided on its
+row, as is every call without ``unread``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from civicid.errors import Error
+from issuer.errors import STAFF_SCOPE_MISSING
+from issuer.records import SCOPE_ISSUE, SCOPE_REVOKE, Clerk
+from tests.issuer.conftest import Env
+
+ACTION = "offer.create"
+
+
+def row_reads(env: Env, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a clerk's row from now on, by clerk id."""
+    reads: list[str] = []
+    read: Callable[[str], Clerk | None] = env.issuer.keyring.store.clerk
+
+    def counted(clerk_id: str) -> Clerk | None:
+        reads.append(clerk_id)
+        return read(clerk_id)
+
+    monkeypatch.setattr(env.issuer.keyring.store, "clerk", counted)
+    return reads
+
+
+def test_a_key_verified_lately_is_authorized_unread_without_reading_its_row(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = env.keys["alice"]
+    verified = env.issuer.authorize(key, (SCOPE_ISSUE,), ACTION)  # verified, now remembered
+    reads = row_reads(env, monkeypatch)
+
+    clerk, _ = env.issuer.authorize_begin(key, (SCOPE_ISSUE,), ACTION, unread=True)
+    assert clerk == verified and reads == []
+
+    clerk, _ = env.issuer.authorize_begin(key, (SCOPE_ISSUE,), ACTION)  # the row is read
+    assert clerk == verified and reads == [verified.id]
+
+
+def test_a_clerk_without_the_scope_is_decided_on_its_row_even_unread(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = env.keys["bob"]  # issue only
+    verified = env.issuer.authorize(key, (SCOPE_ISSUE,), ACTION)
+    reads = row_reads(env, monkeypatch)
+    with pytest.raises(Error) as caught:
+        env.issuer.authorize_begin(key, (SCOPE_REVOKE,), "credential.revoke", unread=True)
+    assert caught.value.code == STAFF_SCOPE_MISSING.name
+    assert reads == [verified.id]
