@@ -1,6 +1,7 @@
 """Issuance rules as the transparency page shows them: each agency's rules by name, the
 version in force (or its withdrawal), what it issues and on which conditions, read from the
-rule's entry in the log once and kept."""
+rule's entry in the log once and kept, worded by the labels its types give their claims as
+the page is drawn."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from civicid import words
 from civicid.console import inert
 from civicid.errors import Error
 from civicid.issuance_rules import parse_publish
+from civicid.policy import Policy
 from civicid.transaction import Transaction
 from ledger.issuance import RULES
-from ledger.state import State
+from ledger.state import State, visible
 
 # Rules listed on the page (the JSON at /issuance-rules lists them all).
 MAX_RULES: Final = 200
@@ -40,7 +42,10 @@ class _Published:
     vct: str
     title: str
     purpose: str
-    needs: tuple[str, ...]
+    policy: Policy | None  # None when it cannot be read
+
+
+_UNREAD: Final = _Published("", "", "", None)
 
 
 def _when(ts: int) -> str:
@@ -49,18 +54,31 @@ def _when(ts: int) -> str:
 
 def _published(state: State, seq: int) -> _Published:
     if state.reader is None:
-        return _Published("", "", "", ())
+        return _UNREAD
     try:
         body: dict[str, Any] = Transaction.parse(state.reader(seq)).body
         _, _, vct, policy, _, _ = parse_publish(body)
     except Error:  # the ledger logged it valid; a reader of a newer format shows what it can
-        return _Published("", "", "", ())
-    # Claims and conditions as the desk and the wallet word them ("Given name", "Resident
-    # must be yes", "Age 65 or over"), not as the policy writes them.
+        return _UNREAD
+    return _Published(inert(vct), inert(policy.title), inert(policy.purpose), policy)
+
+
+def _needs(state: State, size: int, policy: Policy | None) -> tuple[str, ...]:
+    """What ``policy`` asks for as the desk and the wallet word it (``civicid.words``: "Given
+    name", "Resident must be yes", "Age 65 or over"), not as the policy writes it; a claim
+    by the label its credential types give it on this ledger (the first type's wins), as the
+    desk's page shows it."""
+    if policy is None:
+        return ()
+    labels: dict[str, str] = {}
+    for vct in reversed(policy.credential_types):
+        versions = visible(state.credential_types.get(vct, []), size)
+        if versions:
+            labels.update(words.labels(versions[-1].metadata.document))
     needs = [f"A credential of type {inert(v)}" for v in policy.credential_types]
-    needs += [inert(words.claim(c)) for c in policy.required_claims]
-    needs += [inert(words.condition(p)) for p in policy.predicates]
-    return _Published(inert(vct), inert(policy.title), inert(policy.purpose), tuple(needs))
+    needs += [inert(words.claim(c, labels)) for c in policy.required_claims]
+    needs += [inert(words.condition(p, labels)) for p in policy.predicates]
+    return tuple(needs)
 
 
 def issuance_rules(
@@ -75,7 +93,7 @@ def issuance_rules(
         issuer, name = ident.rsplit("/", 1)
         number, _, _, iat, withdrawn = seen[-1]
         published = next((v for v in reversed(seen) if not v[4]), None)
-        text = _Published("", "", "", ())
+        text = _UNREAD
         if published is not None:
             if published[1] not in cache:
                 cache[published[1]] = _published(state, published[1])
@@ -91,7 +109,7 @@ def issuance_rules(
             issues=text.vct,
             title=text.title,
             purpose=text.purpose,
-            needs=text.needs,
+            needs=_needs(state, size, text.policy),
         )
         rows.append((seen[0][1], row))
     rows.sort(key=lambda row: row[0])

@@ -16,13 +16,14 @@ from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.issuance_rules import publish_body
 from tests.ledger.conftest import World
-from tests.ledger.trust import NATIONAL_ID, type_body
+from tests.ledger.trust import NATIONAL_ID, metadata, type_body
 from tests.transparency.conftest import register_named
 
 NAME = "<script>alert(1)</script><img src=x onerror=alert(2)> \"Cadur\" 'Registry' &amp;"
 FRENCH = "</td></tr></table><h1>Pwned</h1>"
 LEGAL = '<a href="javascript:alert(3)">Identity Act</a>'
 SCHEMA_NOTE = "</pre><script>alert(4)</script>"
+LABEL = "<u>Nationality</u>"
 MARKUP = ("<script>", "<img", "<h1>Pwned", '<a href="javascript', "</pre><script>", "<b>", "<i>")
 
 
@@ -80,14 +81,20 @@ def test_markup_in_a_rules_claims_and_conditions_is_shown_as_text(
     }
     body = publish_body(name="hostile", version=1, vct=NATIONAL_ID, policy=policy)
     world.submit_as(agency, tx.ISSUANCE_RULE, body)
+    # The type's label for a claim is worded in place of its name, and stays text too.
+    labelled = metadata(name="National ID")
+    labelled["claims"].append(
+        {"path": ["nationality"], "display": [{"locale": "en", "label": LABEL}]}
+    )
+    world.submit_as(agency, tx.CREDENTIAL_TYPE, type_body(metadata=labelled))
     html = http.get("/transparency").text
     rule = html.split('<article class="rule"')[1].split("</article>")[0]
-    for markup in (*MARKUP, "<img/src", "<script>alert(6)", '<a href="javascript:alert(7)'):
+    for markup in (*MARKUP, "<img/src", "<script>alert(6)", '<a href="javascript:alert(7)', LABEL):
         assert markup not in rule, markup
     assert "<li>&lt;img/src=x/onerror=alert(5)&gt;</li>" in rule
     assert "<li>Resident must be &lt;script&gt;alert(6)&lt;/script&gt;</li>" in rule
     assert (
-        "<li>Nationality must be one of FR, "
+        "<li>&lt;u&gt;Nationality&lt;/u&gt; must be one of FR, "
         "&lt;a href=&#34;javascript:alert(7)&#34;&gt;BE&lt;/a&gt;</li>"
     ) in rule
     assert "&lt;h1&gt;Pwned&lt;/h1&gt; pass" in rule and "For &lt;b&gt;everyone&lt;/b&gt;" in rule

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from civicid import transaction as tx
 from civicid.transaction import Transaction
 from tests.ledger.conftest import World
-from tests.ledger.trust import NATIONAL_ID
+from tests.ledger.trust import NATIONAL_ID, metadata, type_body
 from tests.transparency.stories import (
     PASS,
     REDEEMED,
@@ -71,3 +71,32 @@ def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) ->
     section = html.split('id="redemptions"')[1]
     for idx in REDEEMED:
         assert not re.search(rf"\b{idx}\b", section.split("</figcaption>")[0]), idx
+
+
+def test_a_rule_s_claims_are_worded_by_the_labels_its_types_give(
+    world: World, http: TestClient
+) -> None:
+    # As the desk's page words them: by the labels the rule's credential type gives its
+    # claims on the ledger now, the words of the claim's name where it gives none.
+    cast = populate(world, days=1)
+    rules_and_redemptions(world, cast)
+    relabelled = metadata()
+    for claim in relabelled["claims"]:
+        if claim["path"] == ["given_name"]:
+            claim["display"] = [
+                {"locale": "fr-FR", "label": "Prénom"},
+                {"locale": "en", "label": "First name"},
+            ]
+        if claim["path"] == ["age_over_18"]:
+            claim["display"] = [{"locale": "en-GB", "label": "Adult"}]
+    before = http.get("/transparency").text
+    world.submit_as(cast.registry, tx.CREDENTIAL_TYPE, type_body(metadata=relabelled))
+    html = http.get("/transparency").text
+
+    def asks(page: str) -> list[str]:
+        rule = page.split(f'data-rule="{cast.registry.did}/senior-transit"')[1]
+        return re.findall(r"<li>(.*?)</li>", rule.split("</article>")[0])
+
+    credential = f"A credential of type {NATIONAL_ID}"
+    assert asks(before) == [credential, "Given name", "Age over 18 must be yes"]
+    assert asks(html) == [credential, "First name", "Adult must be yes"]
