@@ -84,7 +84,7 @@ def error_code(body: bytes) -> str:
 
 
 def get(target: Target) -> bytes:
-    return b"GET %s HTTP/1.1\r\nhost: x\r\n\r\n" % target.get.encode()
+    return b"GET %s HTTP/1.1\r\nhost: localhost\r\n\r\n" % target.get.encode()
 
 
 # -- the cases -------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def a_body_past_the_limit_is_refused_and_the_connection_closed(target: Target) -
     closed, so the client cannot hold it by trickling the body nobody reads."""
     with connect(target) as sock:
         sock.sendall(
-            b"POST %s HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"POST %s HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
             b"content-length: 1000000000\r\n\r\n" % target.post.encode()
         )
         head, _, body = closed_by_server(sock).partition(b"\r\n\r\n")
@@ -170,7 +170,7 @@ def a_body_past_the_limit_is_refused_and_the_connection_closed(target: Target) -
 def a_body_that_never_arrives_is_answered_with_a_code(target: Target) -> None:
     with connect(target) as sock:
         sock.sendall(
-            b"POST %s HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"POST %s HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
             b"content-length: 1000\r\n\r\n{" % target.post.encode()
         )
         head, _, body = closed_by_server(sock).partition(b"\r\n\r\n")
@@ -204,7 +204,7 @@ def slow_bodies_past_the_cap_make_room_for_a_request(target: Target) -> None:
     try:
         for sock in slow:  # a head, and a body still to come until body_timeout
             sock.sendall(
-                b"POST %s HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                b"POST %s HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n"
                 b"expect: 100-continue\r\ncontent-length: 100\r\n\r\n" % target.post.encode()
             )
         for sock in slow:  # "100 Continue": the app is reading the body (no sleep, a signal)

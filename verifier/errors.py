@@ -36,6 +36,11 @@ REQUEST_ALREADY_ANSWERED = declare(
     "request_already_answered", Conflict, "this request already has its answer"
 )
 RESPONSE_ERROR = declare("response_error", Refused, "the wallet answered with an error")
+# A desk answers only requests that name it in Host: a web page whose own name was pointed
+# at the desk's address (DNS rebinding) reaches it by that name, and is not answered.
+HOST_NOT_ALLOWED = declare(
+    "host_not_allowed", InvalidInput, "the request's Host is not a name this desk answers to"
+)
 
 
 class TooManyRequests(Error):

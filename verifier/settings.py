@@ -4,6 +4,7 @@ safe defaults."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
@@ -31,6 +32,10 @@ MAX_REQUEST_TTL: Final = 3600
 # desk_requests_full, with Retry-After, and keeps every request it holds.
 DEFAULT_MAX_PENDING_REQUESTS: Final = 500
 DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT: Final = 50
+# What ``allowed_hosts`` may name: a DNS name or IPv4 address, or an IPv6 address in brackets
+# (as a Host header carries it, RFC 9110 §7.2), compared without the port.
+HOST_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\]")
+MAX_ALLOWED_HOSTS: Final = 64
 
 
 class VerifierSettings(ServiceSettings, WitnessedLedger):
@@ -53,6 +58,7 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
         "request_ttl",
         "max_pending_requests",
         "max_pending_requests_per_client",
+        "allowed_hosts",  # an operator's proxy names, kept when init runs again
     )
 
     port: int = Field(default=VERIFIER_PORT, ge=1, le=65535)
@@ -70,6 +76,24 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     max_pending_requests_per_client: int = Field(
         default=DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT, ge=1
     )
+
+    # Host names the desk answers besides its public URL's, the address it is bound to and
+    # the loopback names: those a reverse proxy in front of it passes on (verifier/app.py).
+    allowed_hosts: list[str] | None = Field(default=None, max_length=MAX_ALLOWED_HOSTS)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [name.lower().removesuffix(".") for name in value]
+        for given, name in zip(value, names, strict=True):
+            if not HOST_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{given!r} is not a host name (a name or an address, without scheme, "
+                    "port or path; an IPv6 address in brackets)"
+                )
+        return names
 
     @field_validator("ledger_url")
     @classmethod

@@ -15,7 +15,7 @@ from verifier.service import Verifier
 
 def page(world: World, verifier: Verifier, language: str = "") -> str:
     app = create_app(settings_for(world.root), verifier=verifier)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://desk.test") as client:
         answer = client.get("/", headers={"accept-language": language} if language else {})
     assert answer.status_code == 200
     return answer.text

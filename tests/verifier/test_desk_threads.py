@@ -61,7 +61,7 @@ def handed(verifier: Verifier, monkeypatch: pytest.MonkeyPatch) -> Iterator[list
 def test_the_poll_reads_in_place_and_a_new_request_writes_on_a_thread(
     verifier: Verifier, handed: list[str]
 ) -> None:
-    with TestClient(desk_app.create_app(verifier=verifier)) as client:
+    with TestClient(desk_app.create_app(verifier=verifier), base_url="http://localhost") as client:
         created = client.post("/requests", json={"policy": "housing-benefit"})
         assert created.status_code == 201
         assert handed == ["create_request"]

@@ -50,7 +50,7 @@ COLD: list[tuple[str, str]] = [
 
 @pytest.fixture
 def client(verifier: Verifier) -> Iterator[TestClient]:
-    with TestClient(desk_app.create_app(verifier=verifier)) as client:
+    with TestClient(desk_app.create_app(verifier=verifier), base_url="http://localhost") as client:
         yield client
 
 
@@ -134,7 +134,7 @@ def test_a_refusal_whose_answer_fails_is_answered_internal_error(verifier: Verif
 
     app = desk_app.create_app(verifier=verifier)
     app.exception_handlers[Error] = broken
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, base_url="http://localhost", raise_server_exceptions=False) as client:
         fast, routed = (client.get(f"/transactions/unknown{q}") for q in ("", "?x=1"))
     assert fast.status_code == routed.status_code == 500
     assert fast.headers["content-type"] == routed.headers["content-type"] == JSON_TYPE

@@ -137,7 +137,7 @@ def test_a_lone_surrogate_in_a_decision_is_kept_escaped_and_the_poll_is_json() -
 def test_the_poll_over_http_is_the_model_at_each_stage_of_a_flow(
     world: World, verifier: Verifier, desk_clock: Clock
 ) -> None:
-    with TestClient(create_app(verifier=verifier)) as client:
+    with TestClient(create_app(verifier=verifier), base_url="http://localhost") as client:
         created = client.post("/requests", json={"policy": "housing-benefit"}).json()
         url = created["status_url"]
 

@@ -13,7 +13,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_the_qr_code_is_a_standalone_svg_document_of_the_link(verifier: Verifier) -> None:
-    with TestClient(create_app(verifier=verifier)) as client:
+    with TestClient(create_app(verifier=verifier), base_url="http://localhost") as client:
         created = client.post("/requests", json={"policy": "age-check"}).json()
         answer = client.get(f"/transactions/{created['transaction_id']}/qr.svg")
     assert answer.status_code == 200

@@ -93,7 +93,7 @@ def test_many_clients_past_the_desk_total_are_refused(
     try:
         answers = []
         for host in ("192.0.2.1", "192.0.2.1", "192.0.2.2", "192.0.2.3"):
-            with TestClient(app, client=(host, 50000)) as client:
+            with TestClient(app, base_url="http://localhost", client=(host, 50000)) as client:
                 answers.append(client.post("/requests", json=NEW))
         assert [a.status_code for a in answers] == [201, 201, 201, 503]
         assert answers[3].json()["error"] == "desk_requests_full"

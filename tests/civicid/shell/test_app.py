@@ -110,7 +110,7 @@ def test_no_422_in_the_description(client: TestClient) -> None:
 def test_every_service_serves_its_docs_from_local_files(make: object) -> None:
     """The issuer's /docs loaded Swagger UI from a CDN (a blank page offline); the desk had
     none. The lifespan is not run: the docs need no open service."""
-    service = TestClient(make())  # type: ignore[operator]
+    service = TestClient(make(), base_url="http://localhost")  # type: ignore[operator]
     pages = {"/docs": "swagger-ui-bundle.js", "/redoc": "redoc.standalone.js"}
     for page, script in pages.items():
         answer = service.get(page)
