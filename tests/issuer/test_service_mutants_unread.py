@@ -5,13 +5,15 @@ row, as is every call without ``unread``."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 
 import pytest
 
 from civicid.errors import Error
-from issuer.errors import STAFF_SCOPE_MISSING
+from issuer.errors import CLAIMS_INVALID, STAFF_SCOPE_MISSING
 from issuer.records import SCOPE_ISSUE, SCOPE_REVOKE, Clerk
-from tests.issuer.conftest import Env
+from issuer.store import ClerkHolds, Op
+from tests.issuer.conftest import CONFIG, Env, sample_claims
 
 ACTION = "offer.create"
 
@@ -53,3 +55,35 @@ def test_a_clerk_without_the_scope_is_decided_on_its_row_even_unread(
         env.issuer.authorize_begin(key, (SCOPE_REVOKE,), "credential.revoke", unread=True)
     assert caught.value.code == STAFF_SCOPE_MISSING.name
     assert reads == [verified.id]
+
+
+def test_an_offer_by_a_clerk_whose_row_was_just_read_reads_it_no_more(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without ``unread`` the caller read the row (``authorize``): neither the offer's write
+    nor a refusal reads it again."""
+    clerk = env.issuer.authorize(env.keys["alice"], (SCOPE_ISSUE,), ACTION)
+    written: list[list[Op]] = []
+    submit: Callable[[list[Op]], Future[None]] = env.issuer.store.submit
+    asked: list[Clerk] = []
+    holds: Callable[[Clerk], bool] = env.issuer.keyring.holds
+
+    def recorded(ops: list[Op]) -> Future[None]:
+        written.append(list(ops))
+        return submit(ops)
+
+    def held(of: Clerk) -> bool:
+        asked.append(of)
+        return holds(of)
+
+    monkeypatch.setattr(env.issuer.store, "submit", recorded)
+    monkeypatch.setattr(env.issuer.keyring, "holds", held)
+    made = env.issuer.create_offer(
+        clerk, configuration=CONFIG, record="REG-1", claims=sample_claims()
+    )
+    assert env.store.offer(made.offer.id) is not None
+    assert written and not any(isinstance(op, ClerkHolds) for ops in written for op in ops)
+    with pytest.raises(Error) as caught:
+        env.issuer.create_offer(clerk, configuration=CONFIG, record="REG-2", claims={})
+    assert caught.value.code == CLAIMS_INVALID.name
+    assert asked == []
