@@ -6,6 +6,7 @@ is never shown."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 from fastapi.testclient import TestClient
@@ -28,6 +29,7 @@ def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) ->
     cast = populate(world, days=2)
     registry = cast.registry
     market = rules_and_redemptions(world, cast)
+    ended = world.clock.now  # old-scheme withdrawn, a minute after its publication
     redeem(world, cast, market, 1)
     first = http.get("/transparency").text  # later redemptions are in the next page
     redeem(world, cast, market)
@@ -59,8 +61,14 @@ def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) ->
     asks = re.findall(r"<li>(.*?)</li>", live.split("Asks for")[1])
     assert asks == [f"A credential of type {NATIONAL_ID}", "Given name", "Age over 18 must be yes"]
     assert "given_name" not in live and "is True" not in live
+    assert f'<dt>Issues</dt><dd><code class="hash">{PASS}</code></dd>' in live
     old = rules[f"{registry.did}/old-scheme"]
     assert "version 2" in old and "Withdrawn" in old
+    # Published, then withdrawn a minute later: since its publication, withdrawn since then.
+    published = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ended - 60))
+    withdrawn = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ended))
+    assert f"version 2, since {published}</dd>" in old
+    assert f'<dd class="status status-revoked">{withdrawn}</dd>' in old
 
     types = dict(
         re.findall(r'<article class="type" data-vct="([^"]+)">(.*?)</article>', html, re.S)
