@@ -116,3 +116,15 @@ def test_a_chunk_size_line_past_the_cap_received_whole_is_refused_not_served(
         assert head.startswith(b"HTTP/1.1 200"), head
     assert answer.count(b"HTTP/1.1 ") == 1, answer
     refused(answer, 431, "request_head_too_large")
+
+
+def test_two_transfer_encoding_fields_are_read_as_one_list_and_refused_by_their_rule(
+    counted: Target,
+) -> None:
+    """Two Transfer-Encoding fields are one list of codings (RFC 9110 §5.3): here chunked
+    applied after gzip, which is refused by its own rule, not as an unreadable head."""
+    framed = POST + b"transfer-encoding: gzip\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n"
+    answer = exchange(counted, framed)
+    refused(answer, 400, "request_invalid")
+    described = json.loads(answer.partition(b"\r\n\r\n")[2])["error_description"]
+    assert "transfer coding" in described, described
