@@ -10,7 +10,7 @@ from ledger import answers_file
 from ledger import snapshot as snapshots
 from ledger.setup import open_ledger
 from tests.ledger.conftest import World
-from tests.ledger.snapshots import populate, snapshot_file
+from tests.ledger.snapshots import killed, populate, snapshot_file
 
 
 def rendered_for(world: World) -> int | None:
@@ -27,8 +27,7 @@ def test_a_long_replay_writes_the_snapshot_at_open_without_its_answers(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     populate(world)
-    world.ledger.store.close()  # no clean close, and no snapshot at all
-    world.ledger._closed = True
+    killed(world)  # no clean close, and no snapshot at all
     snapshot_file(world).unlink()
     (world.root / "ledger" / answers_file.FILE).unlink(missing_ok=True)
     monkeypatch.setattr(snapshots, "REFRESH_AFTER", 5)

@@ -19,6 +19,7 @@ from tests.ledger.conftest import World
 from tests.ledger.snapshots import (
     answers,
     full_replay,
+    killed,
     log_digest,
     populate,
     reopen,
@@ -57,8 +58,7 @@ def test_a_stale_snapshot_replays_the_rest(world: World) -> None:
     world.register("agency")
     world.register("service-desk")
     expected = answers(world.ledger)
-    world.ledger.store.close()  # what kill -9 leaves: no snapshot written at close
-    world.ledger._closed = True
+    killed(world)  # what kill -9 leaves: no snapshot written at close
     events: list[Loading] = []
     world.ledger = open_ledger(world.root, clock=world.clock, progress=events.append)
     assert world.ledger.snapshot_size == covered == expected["size"] - 2
@@ -71,8 +71,7 @@ def test_a_long_replay_writes_a_fresh_snapshot_at_open(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     populate(world)
-    world.ledger.store.close()  # no clean close, and no snapshot at all
-    world.ledger._closed = True
+    killed(world)  # no clean close, and no snapshot at all
     snapshot_file(world).unlink()
     monkeypatch.setattr(snapshots, "REFRESH_AFTER", 5)
     world.ledger = open_ledger(world.root, clock=world.clock)
@@ -83,8 +82,7 @@ def test_read_only_opens_load_one_but_never_write_one(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     populate(world)
-    world.ledger.store.close()  # no clean close, and no snapshot at all
-    world.ledger._closed = True
+    killed(world)  # no clean close, and no snapshot at all
     snapshot_file(world).unlink()
     monkeypatch.setattr(snapshots, "REFRESH_AFTER", 1)
     reader = open_ledger(world.root, readonly=True, clock=world.clock)

@@ -19,7 +19,7 @@ from ledger.state import State
 from ledger.store import ACKNOWLEDGED_FILE, SLOT_HEADER, FileLogStore
 from tests.ledger.conftest import World
 from tests.ledger.faults import acknowledge, offset_of, store
-from tests.ledger.snapshots import answers, full_replay, log_digest, populate, reopen
+from tests.ledger.snapshots import answers, full_replay, killed, log_digest, populate, reopen
 from tests.ledger.snapshots import snapshot_file as snapshot_of
 from tests.ledger.test_cli import civicid
 
@@ -168,8 +168,7 @@ def test_the_replay_after_a_snapshot_is_counted_from_it(
     world.register("agency")
     world.register("service-desk")
     expected = answers(world.ledger)
-    world.ledger.store.close()  # what kill -9 leaves: no snapshot written at close
-    world.ledger._closed = True
+    killed(world)  # what kill -9 leaves: no snapshot written at close
     deferred: list[int] = []
     defer = State.defer_map
 

@@ -13,7 +13,7 @@ from ledger.setup import open_ledger
 from ledger.startup import REPLAYED, SNAPSHOT_REFUSED, Loading
 from ledger.state import State
 from tests.ledger.conftest import World
-from tests.ledger.snapshots import answers, populate, snapshot_file
+from tests.ledger.snapshots import answers, killed, populate, snapshot_file
 
 
 def closed_without_snapshot(world: World) -> dict[str, Any]:
@@ -110,8 +110,7 @@ def test_the_few_entries_after_a_snapshot_update_its_map_in_place(
     world.register()
     world.register()
     expected = answers(world.ledger)
-    world.ledger.store.close()  # what kill -9 leaves: the snapshot two entries behind
-    world.ledger._closed = True
+    killed(world)  # what kill -9 leaves: the snapshot two entries behind
     deferred: list[State] = []
     monkeypatch.setattr(State, "defer_map", deferred.append)
     monkeypatch.setattr(startup, "DEFER_MAP_ABOVE", 2)
