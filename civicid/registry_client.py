@@ -12,7 +12,7 @@ verdict is only compared against the result.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
 
 from civicid import proven, statemap, wire
@@ -88,10 +88,23 @@ class ProvenGrants:
     pairs: tuple[tuple[Grant, int | None], ...]  # (grant, revoked at)
     deactivated_at: int | None
     checkpoint: Checkpoint
+    # The last standing judged from these grants, with the time and claims it was judged
+    # for: one answer serves every issuance of a second, which asks it twice (an offer and a
+    # credential request, ~10 µs a judgement). One entry, so a verifier judging many
+    # credentials' times against one answer keeps nothing more; an answer read afresh is a
+    # new object, judged anew.
+    _last: tuple[int, tuple[str, ...], Standing] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def standing(self, at: int, claims: tuple[str, ...] = ()) -> Standing:
-        """The standing at ``at``, by the rule the ledger applies (``accreditation.judge``)."""
-        return judge(
+        """The standing at ``at``, by the rule the ledger applies (``accreditation.judge``):
+        the same grants judged at the same time for the same claims give the same standing,
+        judged once."""
+        last = self._last  # read once: another thread may replace it meanwhile
+        if last is not None and last[0] == at and last[1] == claims:
+            return last[2]
+        standing = judge(
             self.subject,
             self.kind,
             self.pairs,
@@ -100,6 +113,9 @@ class ProvenGrants:
             claims=claims,
             deactivated_at=self.deactivated_at,
         )
+        # Frozen: the memo is the one field set after construction, whole, in one store.
+        object.__setattr__(self, "_last", (at, claims, standing))
+        return standing
 
     @property
     def granted(self) -> tuple[Grant, ...]:

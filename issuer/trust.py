@@ -10,11 +10,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from civicid import transaction as tx_types
-from civicid.accreditation import Standing
 from civicid.errors import Error, Unavailable
 from civicid.identity import Identity
 from civicid.ledger_client import LedgerClient
-from civicid.registry_client import ProvenGrants
 from civicid.times import Clock
 from civicid.trust import ANY_AGE, Trust
 from issuer.credential_types import CredentialType
@@ -40,7 +38,6 @@ class LedgerView:
         self.accreditation_ttl = accreditation_ttl
         self._lock = threading.Lock()
         self._types: dict[str, CredentialType] = {}
-        self._judged: dict[str, tuple[ProvenGrants, int, Standing]] = {}  # by vct: the last
         self.reload = reload
 
     @property
@@ -53,18 +50,9 @@ class LedgerView:
         asks the ledger even if a recent answer is remembered."""
         now = self.clock()
         with self._lock:
-            # As ``Trust.issuer_standing`` (its grants, judged at ``now``), judged once per
-            # grants answer and second: the standing of the same grants at the same time is
-            # the same, and every issuance of a second asks it twice (~10 µs a judgement).
-            grants = self.trust.issuer_grants(
-                self.identity.did, vct, now=now, max_age=0 if fresh else self.accreditation_ttl
-            ).value
-            judged = self._judged.get(vct)
-            if judged is not None and judged[0] is grants and judged[1] == now:
-                standing = judged[2]
-            else:
-                standing = grants.standing(now)
-                self._judged[vct] = (grants, now, standing)
+            standing = self.trust.issuer_standing(
+                self.identity.did, vct, now, now=now, max_age=self.accreditation_ttl, fresh=fresh
+            )
         standing.require()
         assert standing.accreditation is not None
         return standing.accreditation

@@ -193,11 +193,22 @@ class Trust:
         )
 
     def issuer_standing(
-        self, did: str, vct: str, at: int, *, now: int | None = None, max_age: int = NO_REUSE
+        self,
+        did: str,
+        vct: str,
+        at: int,
+        *,
+        now: int | None = None,
+        max_age: int = NO_REUSE,
+        fresh: bool = False,
     ) -> Standing:
         """Was ``did`` accredited to issue ``vct`` at ``at``: its proven grants, revocations
-        counted from their time, its deactivation from its time."""
-        return self.issuer_grants(did, vct, now=now, max_age=max_age).value.standing(at)
+        counted from their time, its deactivation from its time; an answer remembered while
+        younger than ``max_age``, judged once per time asked about (``ProvenGrants``).
+        ``fresh``: a new proven answer whatever ``max_age`` (an agency vouching anew, as when
+        it lifts a suspension), remembered in place of the old."""
+        age = NO_REUSE if fresh else max_age
+        return self.issuer_grants(did, vct, now=now, max_age=age).value.standing(at)
 
     def desk_standing(
         self,
