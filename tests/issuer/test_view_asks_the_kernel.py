@@ -1,0 +1,66 @@
+"""The issuer's view of the ledger only asks the kernel's trust package for the agency's
+standing: the ledger asked as of the one time the standing is judged at, the answer
+remembered for ``accreditation_ttl``, ``fresh`` asking anew; on a stand-in ledger client."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+
+import pytest
+
+from civicid.accreditation import ISSUER
+from civicid.errors import Error
+from issuer.trust import LedgerView
+from tests.civicid.trust.test_questions import AGENCY, VCT, Client, Registry, grant
+
+TTL = 60
+
+
+def view_of(registry: Registry, clock: Iterator[int]) -> LedgerView:
+    agency: object = types.SimpleNamespace(did=AGENCY)
+    return LedgerView(
+        Client(registry),  # type: ignore[arg-type]
+        agency,  # type: ignore[arg-type]
+        clock=lambda: next(clock),
+        accreditation_ttl=TTL,
+    )
+
+
+def test_the_ledger_is_asked_as_of_the_time_the_standing_is_judged_at() -> None:
+    """The clock is read once a question: a clock that moves at each read would otherwise
+    have the ledger asked about another second than the one judged."""
+    registry = Registry({AGENCY: ((grant(AGENCY, start=101), None),)})
+    view = view_of(registry, iter(range(100, 200)))
+    with pytest.raises(Error) as caught:
+        view.require_accredited(VCT)  # at 100, before the grant
+    assert caught.value.code == "accreditation_not_yet_valid"
+    assert registry.asked == [(ISSUER, AGENCY, 100)]
+
+
+def test_the_standing_is_remembered_for_the_ttl_then_asked_anew() -> None:
+    accredited = grant(AGENCY)
+    registry = Registry({AGENCY: ((accredited, None),)})
+    view = view_of(registry, iter([1_000, 1_000 + TTL - 1, 1_000 + TTL]))
+    assert view.require_accredited(VCT) == accredited.id
+    registry.pairs[AGENCY] = ((accredited, 1_001),)  # revoked after the first answer
+    assert view.require_accredited(VCT) == accredited.id  # remembered: not asked
+    with pytest.raises(Error) as caught:
+        view.require_accredited(VCT)
+    assert caught.value.code == "accreditation_revoked"
+    assert [when for _, _, when in registry.asked] == [1_000, 1_000 + TTL]
+
+
+def test_fresh_asks_anew_and_its_answer_is_the_one_remembered() -> None:
+    accredited = grant(AGENCY)
+    registry = Registry({AGENCY: ((accredited, None),)})
+    view = view_of(registry, iter([1_000, 1_001, 1_002]))
+    assert view.require_accredited(VCT) == accredited.id
+    registry.pairs[AGENCY] = ((accredited, 1_000),)
+    with pytest.raises(Error) as caught:
+        view.require_accredited(VCT, fresh=True)
+    assert caught.value.code == "accreditation_revoked"
+    with pytest.raises(Error) as caught:
+        view.require_accredited(VCT)
+    assert caught.value.code == "accreditation_revoked"
+    assert [when for _, _, when in registry.asked] == [1_000, 1_001]
