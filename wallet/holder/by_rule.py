@@ -18,12 +18,19 @@ from civicid.names import endorsed_names
 from civicid.oid4vp import AuthorizationRequest, AuthorizationResponse, verify_request_object
 from civicid.policy import today_of
 from civicid.trust import ANY_AGE, Trust
-from wallet.errors import WALLET_NO_MATCH, WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
+from wallet.errors import WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
 from wallet.holder import issuance
 from wallet.holder.credentials import Credential, new_id
 from wallet.holder.history import Presentation
 from wallet.holder.intake import display_name_in
-from wallet.holder.presentation import BLOCKED, FORMAT, desk_key, refreshed, satisfied_options
+from wallet.holder.presentation import (
+    BLOCKED,
+    FORMAT,
+    desk_key,
+    refreshed,
+    satisfied_options,
+    unanswered,
+)
 
 if TYPE_CHECKING:
     from wallet.holder.holding import Holding
@@ -117,10 +124,12 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     # The agency's name as governance endorsed it, for the history (its DID alone there).
     names = endorsed_names(wallet.trust.history(request.did, now=now, max_age=ANY_AGE))
     # 3. A held credential that answers, with the claims the rule needs (no more).
-    held = [c for c in refreshed(wallet) if c.status(now) not in BLOCKED]
+    #    A card that would answer but is revoked, suspended or expired is named, not "none".
+    everything = refreshed(wallet)
+    held = [c for c in everything if c.status(now) not in BLOCKED]
     found = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in held])
     if not found.satisfied:
-        raise WALLET_NO_MATCH(f"no credential in this wallet answers rule {rule}")
+        raise unanswered(request.dcql_query, everything, now, "the agency", f"rule {rule}")
     [query_id] = list(found.selection)
     query = request.dcql_query.credential(query_id)
     answering = [c for c in held if c.id in {m.credential_id for m in found.candidates[query_id]}]

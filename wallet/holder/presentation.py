@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from civicid import sdjwt
-from civicid.dcql import ClaimPath, CredentialQuery, Held, claim_name_or_repr, match, select
+from civicid.dcql import (
+    ClaimPath,
+    CredentialQuery,
+    DcqlQuery,
+    Held,
+    claim_name_or_repr,
+    match,
+    select,
+)
 from civicid.did import split_key_id
 from civicid.eligibility.decision import DEFAULT_PLAIN, plain
 from civicid.errors import CODE_PATTERN, Error
@@ -181,6 +189,22 @@ def blocked(credentials: Iterable[Credential], now: int, note: str) -> Error:
     return reasons[0][1][0](f"{named}: {which}; {note}")
 
 
+def unanswered(
+    query: DcqlQuery, everything: Iterable[Credential], now: int, asker: str, wanted: str
+) -> Error:
+    """Why no usable card answers ``query``: the held cards that would, were they not
+    revoked, suspended or expired, each named with its reason (as a desk's or an agency's
+    refusal would name it, only later); else ``wallet_no_match``."""
+    unusable = [c for c in everything if c.status(now) in BLOCKED]
+    would = match(query, [Held(c.id, FORMAT, c.vct, c.claims) for c in unusable])
+    answering = {m.credential_id for q in would.candidates.values() for m in q}
+    if answering:
+        return blocked(
+            [c for c in unusable if c.id in answering], now, f"nothing was sent to {asker}"
+        )
+    return WALLET_NO_MATCH(f"no credential in this wallet answers {wanted}")
+
+
 def refreshed(wallet: Holding, only: Iterable[str] | None = None) -> list[Credential]:
     """The held credentials (or ``only`` these ids) with their status just read from the
     ledger; when the ledger cannot be asked, as last read (``checked_at`` says when)."""
@@ -225,14 +249,8 @@ def prepare(wallet: Holding, link: str) -> Plan:
         [Held(c.id, FORMAT, c.vct, c.claims) for c in held],
     )
     if not found.satisfied:
-        unusable = [c for c in everything if c.status(now) in BLOCKED]
-        would = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in unusable])
-        answering = {i for q in would.candidates.values() for i in (c.credential_id for c in q)}
-        if answering:
-            cards = [c for c in unusable if c.id in answering]
-            raise blocked(cards, now, "nothing was sent to the desk")
         wanted = ", ".join(found.missing) or "the request"
-        raise WALLET_NO_MATCH(f"no credential in this wallet answers {wanted}")
+        raise unanswered(request.dcql_query, everything, now, "the desk", wanted)
     # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
     queries = []
     trust_cache: dict[tuple[str, tuple[str, ...]], DeskStanding] = {}
