@@ -4,12 +4,19 @@ whoever can write there: each read within a bound the reader names."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 from pathlib import Path
 from typing import BinaryIO, Final
 
-from civicid.errors import Code
+from civicid.errors import Code, Error, StorageError, declare
+
+LOCK_FILE_INVALID = declare(
+    "lock_file_invalid",
+    StorageError,
+    "a lock file is not a regular file: whether another process holds the data is unknown",
+)
 
 
 def read_bounded(
@@ -88,6 +95,32 @@ def open_regular(path: Path, flags: int, not_regular: Code, mode: int = 0o600) -
         if not stat.S_ISREG(kind):
             raise not_regular(f"{path} is not a regular file ({kind_of(kind)})")
         os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def hold_alone(path: Path, *, holder: str, in_use: Code, message: str) -> int:
+    """Hold ``path`` alone (an exclusive ``flock``, made 0600 if missing, never waited for):
+    its descriptor, for a process that must be the only ``holder`` of the data beside it.
+    Held by another process: ``in_use`` with ``message``. Not a regular file (a directory, a
+    named pipe, a device, a link to one): ``lock_file_invalid``, naming the path and what to
+    do, the same words for every service (no lock can be held there, so whether a ``holder``
+    runs is unknown; nothing is removed, since what is there is not ours)."""
+    try:
+        fd = open_regular(path, os.O_RDWR | os.O_CREAT, LOCK_FILE_INVALID)
+    except Error as exc:
+        raise LOCK_FILE_INVALID(
+            f"{exc.message}: it is the lock that keeps a second {holder} off {path.parent},"
+            f" and none can be held there. With no {holder} running, move {path} aside, then"
+            " try again"
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        os.close(fd)
+        raise in_use(message) from exc
     except BaseException:
         os.close(fd)
         raise

@@ -28,6 +28,7 @@ from typing import Any, Final, Protocol
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
+from civicid.files import hold_alone
 from civicid.sqlite_file import refuse_damaged, why_not_committed
 from issuer.errors import (
     CLERK_CHANGED,
@@ -608,12 +609,12 @@ class SqliteStore(GroupCommit):
         self.path = directory / DB_FILE
         self._lock_fd: int | None = None
         if exclusive:
-            self._lock_fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(self._lock_fd)
-                raise STORE_LOCKED(f"{directory} is in use by another issuer process") from exc
+            self._lock_fd = hold_alone(
+                directory / LOCK_FILE,
+                holder="issuer",
+                in_use=STORE_LOCKED,
+                message=f"{directory} is in use by another issuer process",
+            )
         self._readers: list[sqlite3.Connection] = []
         self._local = threading.local()
         try:

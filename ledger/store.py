@@ -17,7 +17,6 @@ open without it.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import mmap
 import os
@@ -36,7 +35,14 @@ from tinydb import Query, TinyDB
 from tinydb.storages import JSONStorage
 
 from civicid.errors import Error, StorageError
-from civicid.files import fsync_directory, naming, open_regular, read_bounded, why_not_written
+from civicid.files import (
+    fsync_directory,
+    hold_alone,
+    naming,
+    open_regular,
+    read_bounded,
+    why_not_written,
+)
 from civicid.merkle import HASH_SIZE, leaf_hash
 from ledger.errors import (
     LEDGER_NOT_INITIALIZED,
@@ -223,16 +229,13 @@ def _size_or_none(note: str) -> int:
 
 def hold_lock(directory: Path) -> int:
     """Take the store's writer lock (``LOCK``, an exclusive ``flock``); its descriptor."""
-    fd = os.open(directory / "LOCK", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError as exc:
-        os.close(fd)
-        raise STORE_LOCKED(
-            f"another process is writing to {directory} (a running ledger server? "
-            "then pass --ledger URL to write through it)"
-        ) from exc
-    return fd
+    return hold_alone(
+        directory / "LOCK",
+        holder="ledger",
+        in_use=STORE_LOCKED,
+        message=f"another process is writing to {directory} (a running ledger server? "
+        "then pass --ledger URL to write through it)",
+    )
 
 
 def checkpoint_size(note: str) -> int:

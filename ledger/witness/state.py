@@ -12,7 +12,6 @@ contradicts a record it answered. One process holds the state at a time (an ``fl
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -24,7 +23,7 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint
 from civicid.encoding import b64_decode, b64_encode, sha256
 from civicid.errors import Error
-from civicid.files import fsync_directory, read_bounded, why_not_written
+from civicid.files import fsync_directory, hold_alone, read_bounded, why_not_written
 from ledger.witness.errors import (
     WITNESS_STATE_LOCKED,
     WITNESS_STATE_UNREADABLE,
@@ -271,13 +270,12 @@ def _make_directories(directory: Path) -> None:
 
 def _take_lock(path: Path) -> int:
     """Hold ``path`` (an exclusive ``flock``): its descriptor. No start removes it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        os.close(fd)
-        raise WITNESS_STATE_LOCKED(f"{path.parent} is held by another process") from exc
-    return fd
+    return hold_alone(
+        path,
+        holder="witness",
+        in_use=WITNESS_STATE_LOCKED,
+        message=f"{path.parent} is held by another process",
+    )
 
 
 def _slot(seq: int, record: Record) -> bytes:

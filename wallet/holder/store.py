@@ -20,7 +20,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from civicid.errors import Error
-from civicid.files import read_bounded
+from civicid.files import hold_alone, read_bounded
 from wallet.errors import (
     WALLET_EXISTS,
     WALLET_IN_USE,
@@ -225,14 +225,13 @@ def _acquire(path: Path) -> IO[bytes]:
     """Hold ``<path>.lock`` exclusively while the wallet is open: two programs writing the
     same wallet would each overwrite the other's changes."""
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    handle = os.fdopen(fd, "r+b")
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        handle.close()
-        raise WALLET_IN_USE(f"{path} is open in another program; close it there first") from exc
-    return handle
+    fd = hold_alone(
+        lock_path,
+        holder="wallet program",
+        in_use=WALLET_IN_USE,
+        message=f"{path} is open in another program; close it there first",
+    )
+    return os.fdopen(fd, "r+b")
 
 
 def _release(handle: IO[bytes]) -> None:
