@@ -406,6 +406,14 @@ def write_witness_policy(root: Path, witnesses: list[WitnessUp]) -> Path:
     return path
 
 
+def as_setting(path: Path, data_dir: Path) -> Path:
+    """``path`` (up's witness policy) as the settings of a part whose data dir is
+    ``data_dir`` name it: relative to that dir, against which the part reads it. A data dir
+    moved or copied whole then keeps naming its own policy, not the one where it was made
+    (which would be gone, or another copy's, listing that copy's witnesses)."""
+    return Path(os.path.relpath(path, data_dir))
+
+
 def ensure_identity(
     client: LedgerClient,
     ledger: Ledgered,
@@ -715,12 +723,13 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         ensure_accreditations(trust, ledger, agency, desk)
         ensure_type(trust, ledger, agency)
         database = settings.database_url  # the issuer and verifier keep theirs there too
+        named = as_setting(policy, root)  # as the issuer's and the desk's settings name it
         issuer_settings = ensure_issuer(
-            root, ledger, ledger_url, ports.issuer, client, database, policy
+            root, ledger, ledger_url, ports.issuer, client, database, named
         )
         clerk_key = ensure_clerk(root, issuer_settings)
         verifier_settings = ensure_verifier(
-            root, ledger, ledger_url, ports.verifier, database, policy
+            root, ledger, ledger_url, ports.verifier, database, named
         )
         # Served as each part's own ``serve`` does: one process, one budget of connections.
         issuer_url = stack.enter_context(

@@ -298,9 +298,10 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
             demo_rules.submit(client, ledger, who, tx_types.ISSUANCE_RULE, demo_rules.senior_rule())
         elif not ISSUANCE_RULE_WITHDRAWN.matches(exc):
             raise
+    policy = stack.as_setting(services.witness_policy, home)  # ../stack/…: moved with it
     flags: dict[str, Any] = {"ledger_url": services.ledger_url, "checkpoint_key": ledger.vkey,
                              "public_url": public, "port": port, "identity": name,
-                             "witness_policy": services.witness_policy}  # fmt: skip
+                             "witness_policy": policy}  # fmt: skip
     if not (home / "issuer.toml").exists():
         # One copy: OpenID4VCI's batch size is the issuer's, and a pass needs no more.
         config = ConfigurationSettings(id=RULE_CONFIG, vct=demo_rules.SENIOR, batch_size=1)
@@ -351,7 +352,8 @@ def point_the_wallet(data_dir: Path, services: stack.Running) -> None:
     written to its settings file on every run (the ports may differ from the last run's),
     keeping whatever else a person set there."""
     WalletSettings.load(data_dir).save(
-        ledger_url=services.ledger_url, witness_policy=services.witness_policy
+        ledger_url=services.ledger_url,
+        witness_policy=stack.as_setting(services.witness_policy, data_dir),
     )
 
 
