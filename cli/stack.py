@@ -406,12 +406,12 @@ def write_witness_policy(root: Path, witnesses: list[WitnessUp]) -> Path:
     return path
 
 
-def as_setting(path: Path, data_dir: Path) -> Path:
-    """``path`` (up's witness policy) as the settings of a part whose data dir is
+def as_setting(path: Path | None, data_dir: Path) -> Path | None:
+    """``path`` (up's witness policy, if any) as the settings of a part whose data dir is
     ``data_dir`` name it: relative to that dir, against which the part reads it. A data dir
     moved or copied whole then keeps naming its own policy, not the one where it was made
     (which would be gone, or another copy's, listing that copy's witnesses)."""
-    return Path(os.path.relpath(path, data_dir))
+    return None if path is None else Path(os.path.relpath(path, data_dir))
 
 
 def ensure_identity(
