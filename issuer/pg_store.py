@@ -52,6 +52,7 @@ from issuer.store import (
     PutOffer,
     RemoveClerk,
     SpendNonce,
+    audit_detail,
     audit_from_row,
     audit_hash,
     clerk_from_row,
@@ -336,7 +337,7 @@ class PgStore(GroupCommit):
                 "hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 (
                     *(seq + 1, e.at, e.actor, e.action, e.subject, e.record, e.outcome),
-                    *(json.dumps(e.detail, separators=(",", ":"), sort_keys=True), digest),
+                    *(audit_detail(e.detail), digest),
                 ),
             )
             return seq + 1, digest

@@ -265,15 +265,41 @@ def _plain(value: Any) -> bool:
     return False  # a float, or anything else: the canonicalizer decides
 
 
+def _sorted_writer(*, ensure_ascii: bool) -> Callable[[Any], str]:
+    """``json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=...)`` for a
+    ``_plain`` value, its C encoder made once: ``json.dumps`` makes a new ``JSONEncoder`` for
+    every call, which costs more than writing an event's few members. Without the circular
+    check: a plain value was walked whole, and a cycle stopped that walk."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # None without the C module
+    if make is None:
+        return functools.partial(
+            json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii
+        )
+    quote = json.encoder.encode_basestring_ascii if ensure_ascii else json.encoder.encode_basestring
+    encoder = make(None, json.JSONEncoder().default, quote, None, ":", ",", True, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_CANONICAL_TEXT: Final = _sorted_writer(ensure_ascii=False)
+_DETAIL_TEXT: Final = _sorted_writer(ensure_ascii=True)
+
+
 def audit_canonical(body: dict[str, Any]) -> bytes:
     """RFC 8785 bytes of an audit event's body. An event's members are strings, ids, counts
     and codes: the standard library writes those as the canonicalizer does, at a fraction
     of its cost (an issuance logs three events, each hashed by the store's one writer)."""
     if _plain(body):
         with contextlib.suppress(UnicodeEncodeError):  # a lone surrogate: the canonicalizer's
-            text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            return text.encode("utf-8")
+            return _CANONICAL_TEXT(body).encode("utf-8")
     return canonical_json(body)
+
+
+def audit_detail(detail: dict[str, Any]) -> str:
+    """An audit row's ``detail`` column: sorted, compact, ASCII JSON (as it was always
+    written, so rows read back alike)."""
+    if _plain(detail):
+        return _DETAIL_TEXT(detail)
+    return json.dumps(detail, separators=(",", ":"), sort_keys=True)
 
 
 def audit_hash(previous: str, event: AuditEvent) -> str:
@@ -833,7 +859,7 @@ class SqliteStore(GroupCommit):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     *(e.at, e.actor, e.action, e.subject, e.record, e.outcome),
-                    *(json.dumps(e.detail, separators=(",", ":"), sort_keys=True), digest),
+                    *(audit_detail(e.detail), digest),
                 ),
             )
             return digest

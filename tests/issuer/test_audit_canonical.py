@@ -1,15 +1,17 @@
 """The audit chain's hashes are over RFC 8785 bytes: the store's quick writer of plain event
-bodies gives exactly the canonicalizer's bytes, and leaves it everything else."""
+bodies gives exactly the canonicalizer's bytes, and leaves it everything else. An event's
+``detail`` column is the sorted, compact, ASCII JSON it always was."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from civicid.encoding import canonical_json
 from civicid.errors import Error
-from issuer.store import MAX_EXACT_INT, audit_canonical
+from issuer.store import MAX_EXACT_INT, audit_canonical, audit_detail
 
 STRINGS = [
     "",
@@ -68,3 +70,19 @@ def test_what_cannot_be_canonicalized_is_refused_as_before() -> None:
         audit_canonical(body({"name": "\ud800"}))  # a lone surrogate is not Unicode text
     assert info.value.code == "json_not_canonicalizable"
     same(body({"name": "\ud800"}))
+
+
+DETAILS = [
+    {},
+    {"offer": "AbC-_9", "copies": 4, "txCode": True, "none": None},
+    *({"name": text, "list": [text, 1, False], text: {"z": 1, "a": [text]}} for text in STRINGS),
+    {"copies": MAX_EXACT_INT + 1, "ratio": 0.5, "big": 1e21, "tiny": -(2**64)},  # not plain
+    {"z": 1, "a": 2, "Z": 3, "€": 5, "𝄞": 6, "\uffff": 7, "name": "\ud800"},
+]
+
+
+@pytest.mark.parametrize("detail", DETAILS)
+def test_a_detail_is_written_as_json_dumps_writes_it_sorted_and_ascii(detail: Any) -> None:
+    expected = json.dumps(detail, separators=(",", ":"), sort_keys=True)
+    assert audit_detail(detail) == expected
+    assert json.loads(audit_detail(detail)) == detail
