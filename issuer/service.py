@@ -379,18 +379,19 @@ class Issuer:
             ops.insert(0, ClerkHolds(clerk))
         with self._lock:
             self.offers.put(offer)
-            future = self.store.submit(ops)
-        if unread:  # refused for its clerk: memory forgets it too, before anyone is told
-            future.add_done_callback(lambda done: self._forget_refused(done, offer))
+            # Refused (its clerk removed, a database lost): memory forgets it before anyone
+            # is told, so its code redeems nothing. A store of one process has read its
+            # memory again from disk by then (``_reconcile``, on the writer thread, under the
+            # state lock); a shared one does not, and would keep it.
+            forget = (lambda: self._forget(offer)) if self.shared else None
+            future = self.store.submit(ops, refused=forget)
         return created, future
 
-    def _forget_refused(self, written: Future[None], offer: Offer) -> None:
-        """An offer whose write was refused is not kept (a store of one process has read its
-        memory again already; a shared one's memory is read before the store)."""
-        if written.exception() is not None:
-            with self._lock:
-                if self.offers.by_id.get(offer.id) is offer:
-                    self.offers.drop(offer)
+    def _forget(self, offer: Offer) -> None:
+        """An offer whose write a shared store refused is not kept in memory."""
+        with self._lock:
+            if self.offers.by_id.get(offer.id) is offer:
+                self.offers.drop(offer)
 
     def offer(self, offer_id: str) -> Offer:
         if self.shared:

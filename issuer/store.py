@@ -161,9 +161,14 @@ class IssuerStore(Protocol):
     # writer thread (before the refused are told) with a way to settle what was queued.
     reconcile: Callable[[Callable[[], None]], None] | None
 
-    def submit(self, ops: Sequence[Op]) -> Future[None]:
+    def submit(
+        self, ops: Sequence[Op], *, refused: Callable[[], None] | None = None
+    ) -> Future[None]:
         """Queue ``ops`` (applied in submission order, all or none); the future completes when
-        they are durable. Callers submit under their own lock, so the store's order is theirs."""
+        they are durable. Callers submit under their own lock, so the store's order is theirs.
+        ``refused`` is called on the writer thread if they are not written, before the
+        future is told (what a caller keeps in memory for them is gone before anyone sees
+        the refusal)."""
         ...
 
     def write(self, ops: Sequence[Op]) -> None:
@@ -461,16 +466,16 @@ def audit_from_row(row: Row) -> AuditEvent:
     )
 
 
-Batch = list[tuple[Sequence[Op], Future[None]]]
-
-
 class Acknowledgement(Future[None]):
     """A write's future. Waiting on it hands over the writes queued this event-loop turn first:
     a caller that blocks the loop on it would otherwise wait for a turn that cannot end."""
 
-    def __init__(self, hand_over: Callable[[], None]) -> None:
+    def __init__(
+        self, hand_over: Callable[[], None], refused: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self._hand_over = hand_over
+        self.refused = refused  # called before the refusal is told (``IssuerStore.submit``)
 
     def result(self, timeout: float | None = None) -> None:
         if not self.done():
@@ -481,6 +486,10 @@ class Acknowledgement(Future[None]):
         if not self.done():
             self._hand_over()
         return super().exception(timeout)
+
+
+# Each caller's ops and its future, as the writer takes them.
+Batch = list[tuple[Sequence[Op], Acknowledgement]]
 
 
 class GroupCommit:
@@ -513,10 +522,12 @@ class GroupCommit:
         self._writer = threading.Thread(target=self._run, name=name, daemon=True)
         self._writer.start()
 
-    def submit(self, ops: Sequence[Op]) -> Future[None]:
+    def submit(
+        self, ops: Sequence[Op], *, refused: Callable[[], None] | None = None
+    ) -> Future[None]:
         if self._failed is not None:
             raise STORE_FAILED(f"the store failed earlier and must be reopened: {self._failed}")
-        done = Acknowledgement(self._hand_over)
+        done = Acknowledgement(self._hand_over, refused)
         # Once queued, a write may be in the transaction: a waiter that gives up (its request
         # cancelled) cannot withdraw it, and the writer can always answer it.
         done.set_running_or_notify_cancel()
@@ -587,8 +598,10 @@ class GroupCommit:
         for (_, done), outcome in zip(batch, outcomes, strict=True):
             if outcome is None:
                 done.set_result(None)
-            else:
-                done.set_exception(outcome)
+                continue
+            if done.refused is not None:
+                done.refused()
+            done.set_exception(outcome)
 
     def _settle_queued(self) -> None:
         """Commit every write queued now, each caller told (on the writer thread, from

@@ -18,9 +18,10 @@ import civicid.db
 from civicid.db import DATABASE_LOST
 from civicid.errors import Error
 from cli.main import app
+from issuer.errors import GRANT_UNKNOWN
 from issuer.records import OFFERED
 from issuer.store import verify_audit_chain
-from tests.issuer.conftest import Clock, Env, LedgerWorld, make_env
+from tests.issuer.conftest import CONFIG, Clock, Env, LedgerWorld, make_env, sample_claims
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, token_request
 from tests.postgres import Cluster, free_port
 
@@ -104,6 +105,32 @@ def test_a_database_lost_mid_request_writes_nothing_and_the_issuer_goes_on(
     token = env.issuer.token(request).access_token  # the same issuer, no restart
     answer = env.issuer.credential_request(token, credential_request([good_proof(env)]))
     assert answer.credentials is not None and len(answer.credentials) == 1
+
+
+def test_an_offer_whose_write_failed_is_nowhere_and_its_code_is_unknown(
+    env: Env, postgres: Cluster
+) -> None:
+    """The offer is put in memory as it is queued: a write the database refused (lost here)
+    takes it out of memory too, before the clerk is told, so its code redeems nothing."""
+    clerk = env.clerk()
+    before = env.store.counts()
+    postgres.kill()
+    try:
+        made, written = env.issuer.create_offer_begin(
+            clerk, configuration=CONFIG, record="REG-LOST", claims=sample_claims()
+        )
+        failure = written.exception()
+        assert failure is not None and DATABASE_LOST.matches(failure)
+        offer_id = made.offer.id
+        assert offer_id not in env.issuer.offers.by_id
+        assert made.offer.code_hash not in env.issuer.offers.by_code
+    finally:
+        postgres.start()
+    assert once_back(env.store.counts)["offers"] == before["offers"]
+    assert env.store.offer(offer_id) is None
+    with pytest.raises(Error) as caught:
+        env.issuer.token(token_request(made, made.tx_code))
+    assert GRANT_UNKNOWN.matches(caught.value)
 
 
 def test_a_database_restarted_under_load_loses_no_answer_given(env: Env, postgres: Cluster) -> None:

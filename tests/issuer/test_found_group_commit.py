@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -121,3 +122,28 @@ def test_on_postgresql_a_batch_that_breaks_is_refused_and_the_writer_goes_on(
     assert any("a bug" in (r.exc_text or "") for r in caplog.records)
     store.submit([clerk(2)]).result(timeout=WAIT_SECONDS)
     assert {c.id for c in store.clerks()} == {"c2"}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_a_refused_writes_hook_runs_before_its_caller_is_told_and_only_then(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """What a caller keeps in memory for a write (an offer) is let go by ``refused`` on the
+    writer thread, before the refusal can be seen; a write that lands never calls it."""
+    store = request.getfixturevalue(f"{'sqlite' if kind == 'sqlite' else 'pg'}_store")
+    seen: list[tuple[str, bool]] = []
+    futures: dict[str, Future[None]] = {}
+    known = threading.Event()  # the hook may run before ``submit`` has returned
+
+    def hook(name: str) -> None:
+        assert known.wait(WAIT_SECONDS)
+        seen.append((name, futures[name].done()))
+
+    event = AuditEvent(at=1, actor="a", action="x", detail={"deep": too_deep()})
+    for name, ops in (("good", [clerk(1)]), ("bad", [Audit(event)])):
+        futures[name] = store.submit(ops, refused=lambda name=name: hook(name))
+    known.set()
+    with pytest.raises(Error):
+        futures["bad"].result(timeout=WAIT_SECONDS)
+    futures["good"].result(timeout=WAIT_SECONDS)
+    assert seen == [("bad", False)]
