@@ -218,7 +218,7 @@ class PresentScreen(Screen[None]):
         try:
             plan = self.wallet.prepare(link)
         except Error as exc:
-            self.app.call_from_thread(self.failed, exc)
+            self.app.call_from_thread(self.failed, exc, link_refused=True)
             return
         self.app.call_from_thread(self.show_plan, plan)
 
@@ -322,7 +322,10 @@ class PresentScreen(Screen[None]):
             hint.display = False
         panel.scroll_visible(animate=False)
 
-    def failed(self, error: Error) -> None:
+    def failed(self, error: Error, link_refused: bool = False) -> None:
         self.busy("")
+        if link_refused:
+            # The one pasted or typed next replaces it, not follows it.
+            self.query_one("#link", Input).select_all()
         self.query_one("#send", Button).disabled = False
         self.app.push_screen(ErrorModal(error))

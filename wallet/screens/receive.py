@@ -196,4 +196,7 @@ class ReceiveScreen(Screen[None]):
         if code.display:
             code.value = ""  # typed again whole, not after the wrong one
             code.focus()
+        elif self.review is None:
+            # The link was refused: the one pasted or typed next replaces it, not follows it.
+            self.query_one("#link", Input).select_all()
         self.app.push_screen(ErrorModal(error))
