@@ -17,7 +17,7 @@ from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
 from civicid.errors import Conflict, Error, NotFound, declare
-from civicid.files import fsync_directory, naming, read_bounded
+from civicid.files import naming, read_bounded
 from civicid.identity import Identity
 from civicid.keystore import KEY_NOT_FOUND
 from civicid.ledger_client import LedgerClient, forget_checkpoint_command
@@ -336,7 +336,6 @@ def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
                     temporary=RENDER_SUFFIX,
                     before_replace=still_that_snapshot,
                 )
-                fsync_directory(path.parent)
             except OSError as exc:
                 raise naming(exc, path) from exc
             seconds = time.monotonic() - started

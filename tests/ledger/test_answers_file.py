@@ -124,11 +124,23 @@ def flip(path: Path, position: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_every_answer_rendered_ahead_is_the_one_rendered_live(world: World) -> None:
+@pytest.fixture(params=["held", "on disk"])
+def kept_where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test taking it runs twice: the file held in memory (read and checked at open, as
+    a small ledger's is) and read as asked (as a large one's, past ``MAX_HELD_BYTES``)."""
+    if request.param == "on disk":
+        monkeypatch.setattr(answers_file, "MAX_HELD_BYTES", 0)
+    return str(request.param)
+
+
+def test_every_answer_rendered_ahead_is_the_one_rendered_live(
+    world: World, kept_where: str
+) -> None:
     dids = many(world)
     reopen(world)  # the snapshot written at close, the answers beside it
     assert answers_path(world).exists()
     ahead = Resolver(world.ledger)
+    assert ahead.ahead is not None and (ahead.ahead.held is not None) == (kept_where == "held")
     hits = served_ahead(ahead)
     same_answers(world, ahead)
     # Each DID's plain answer (and its plain part with proofs) came from the file.
@@ -164,7 +176,7 @@ def test_a_did_changed_after_the_snapshot_is_answered_as_it_is_now(world: World)
     ["the answer's last byte", "its digest", "its leaf hash", "its length in the table"],
 )
 def test_a_damaged_answer_is_rendered_live_and_said_once(
-    world: World, part: str, caplog: pytest.LogCaptureFixture
+    world: World, part: str, caplog: pytest.LogCaptureFixture, kept_where: str
 ) -> None:
     many(world)
     reopen(world)
@@ -304,3 +316,53 @@ def test_the_answers_name_the_snapshots_size_and_root_not_the_trees(
     assert ahead is not None
     leaf = next(iter(ledger.state.dids.values())).current.leaf_hash
     assert ahead.get(leaf) == live(ledger).resolve(next(iter(ledger.state.dids))).body
+
+
+def test_a_small_file_is_held_whole_from_its_opening(world: World) -> None:
+    """Every answer of a file within ``MAX_HELD_BYTES`` is read and checked at open: the
+    file replaced afterwards (by a next snapshot's) changes none of the answers served."""
+    dids = many(world)
+    reopen(world)
+    ahead = Resolver(world.ledger)
+    assert ahead.ahead is not None and ahead.ahead.held is not None
+    assert len(ahead.ahead.held) == len(dids)
+    path = answers_path(world)
+    path.write_bytes(bytes(path.stat().st_size))
+    rendered = live(world.ledger)
+    for did in dids:
+        assert ahead.resolve(did).body == rendered.resolve(did).body
+    assert not ahead.read.answers  # held already: not kept twice
+
+
+def test_an_answer_read_from_disk_is_kept_for_the_next_ask(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_HELD_BYTES`` each answer is read as asked, once: asked again, it is the one
+    kept (within the resolver's budget), not read and checked again."""
+    monkeypatch.setattr(answers_file, "MAX_HELD_BYTES", 0)
+    dids = many(world)
+    reopen(world)
+    ahead = Resolver(world.ledger)
+    assert ahead.ahead is not None and ahead.ahead.held is None
+    hits = served_ahead(ahead)
+    first = [ahead.resolve(did).body for did in dids]
+    assert len(hits) == len(dids)
+    assert [ahead.resolve(did).body for did in dids] == first
+    assert len(hits) == len(dids)  # none read again
+    assert len(ahead.read.answers) == len(dids)
+    ahead.read.limit = 0  # nothing fits: read as asked each time
+    ahead.read.clear()
+    assert [ahead.resolve(did).body for did in dids] == first
+    assert len(hits) == 2 * len(dids)
+
+
+def test_the_new_file_is_named_durably(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's rename is made durable (its directory synced) by the write itself, not left
+    to each caller."""
+    many(world)
+    synced: list[Path] = []
+    monkeypatch.setattr(answers_file, "fsync_directory", synced.append)
+    path = answers_path(world)
+    ledger = world.ledger
+    answers_file.write(path, ledger.state, ledger.size, ledger.tree.root(ledger.size))
+    assert synced == [path.parent]
