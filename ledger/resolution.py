@@ -485,19 +485,24 @@ class Resolver:
     def inclusion_json(self, seq: int, size: int) -> bytes:
         """Entry ``seq``'s inclusion path at ``size`` as an answer writes it (``b64s``): the
         part above its block, when the block is whole at that size, encoded once per size
-        and block (a first answer with proofs encoded ~80 hashes, ~50 of them so kept)."""
-        path = self.ledger.inclusion_proof(seq, size)
+        and block (a first answer with proofs encoded ~80 hashes, ~50 of them so kept); with
+        that part kept, only the leaf's siblings inside its block are read from the tree
+        (``_proven`` has checked that the view's proofs may be served)."""
         height = BLOCK_HEIGHT
         block = seq >> height
-        if len(path) <= height or (block + 1) << height > size:
-            return b64s(path)
+        if (block + 1) << height > size:
+            return b64s(self.ledger.inclusion_proof(seq, size))
         key = (size, block)
         kept = self._upper_paths
         upper = kept.get(key)
-        if upper is None:
-            upper = kept[key] = b64s(path[height:])
-            if len(kept) > MAX_UPPER_PATHS_KEPT:
-                kept.popitem(last=False)
+        if upper is not None:
+            return b64s(self.ledger.tree.subtree_path(seq, height)) + b", " + upper
+        path = self.ledger.inclusion_proof(seq, size)
+        if len(path) <= height:  # the block is the whole tree: nothing above it
+            return b64s(path)
+        upper = kept[key] = b64s(path[height:])
+        if len(kept) > MAX_UPPER_PATHS_KEPT:
+            kept.popitem(last=False)
         return b64s(path[:height]) + b", " + upper
 
 

@@ -370,6 +370,16 @@ def test_inclusion_paths_kept_per_block_are_each_leafs_own_path(
     size and block (blocks of 4 leaves here, so that a small ledger has whole ones)."""
     monkeypatch.setattr(resolution, "BLOCK_HEIGHT", 2)
     resolver = Resolver(world.ledger)
+    whole_paths: list[tuple[int, int]] = []  # (size, block) of each whole path asked for
+    prove = world.ledger.inclusion_proof
+
+    def counted(seq: int, size: int | None = None) -> list[bytes]:
+        assert size is not None
+        if ((seq >> 2) + 1) << 2 <= size:  # in a whole block
+            whole_paths.append((size, seq >> 2))
+        return prove(seq, size)
+
+    monkeypatch.setattr(world.ledger, "inclusion_proof", counted)
     sizes = []
     for round_ in range(2):  # a larger tree: other sizes, other paths
         for _ in range(5):
@@ -390,3 +400,5 @@ def test_inclusion_paths_kept_per_block_are_each_leafs_own_path(
         assert checked == sum(1 + len(r.versions) for r in world.ledger.state.dids.values())
         sizes.append(size)
     assert {at for at, _ in resolver._upper_paths} == set(sizes)  # kept, and used
+    # A whole block's path made whole once per size: then only the siblings in its block.
+    assert whole_paths and len(whole_paths) == len(set(whole_paths))
