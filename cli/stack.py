@@ -640,9 +640,11 @@ def ensure_verifier(
     port: int,
     database_url: str | None = None,
     witness_policy: Path | None = None,
+    new_desk_store: bool = False,
 ) -> Any:
     """Bind the verifier in ``root`` to the desk identity and the example policies (its
-    requests and decisions in ``database_url`` if given)."""
+    requests and decisions in ``database_url`` if given). With ``new_desk_store``, a store
+    lost from a desk that ran here is made again, empty (``check_desk_store``)."""
     from verifier.service import Verifier
     from verifier.settings import CONFIG_FILE, VerifierSettings
 
@@ -652,8 +654,8 @@ def ensure_verifier(
                              "database_url": database_url,
                              "witness_policy": witness_policy}  # fmt: skip
     settings = VerifierSettings.load(root, **flags)
-    if settings.database_url is None and settings.trust_file.exists():
-        check_desk_store(settings.store_path, settings.trust_file)  # its settings file or not
+    if settings.database_url is None and settings.trust_file.exists() and not new_desk_store:
+        check_desk_store(root, settings.store_path, settings.trust_file)  # its settings or not
     if not os.path.lexists(root / CONFIG_FILE):
         settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)  # requests, decisions
         settings.policies_path.mkdir(parents=True, exist_ok=True)
@@ -666,23 +668,31 @@ def ensure_verifier(
     return settings
 
 
-def check_desk_store(store: Path, trust_file: Path) -> None:
+def check_desk_store(root: Path, store: Path, trust_file: Path) -> None:
     """The desk ran here (its store is made before it accepts its first checkpoint, kept in
     ``trust_file``): a store that is gone was lost, with its decisions and receipts. Opened
-    as it is, a new empty one would be made in its place without a word."""
+    as it is, a new empty one would be made in its place without a word. Starting afresh is
+    ``--new-desk-store``, which keeps ``trust_file``: forgetting it instead would have the
+    desk trust whatever checkpoint the ledger serves next, on first use, where it now takes
+    only one consistent with the checkpoint it accepted."""
     if not store.exists():
         raise UP_DESK_STORE_MISSING(
-            f"{store} is missing, and the desk ran here before ({trust_file}): restore it from"
-            f" a backup; or, to start the desk's records afresh, remove {trust_file} and"
-            f" {trusted_record_file(trust_file)}"
+            f"{store} is missing, and the desk ran here before ({trust_file} is the ledger"
+            " checkpoint it accepted): restore the store from a backup (its requests,"
+            " decisions and receipts); or, to start the desk's records afresh, run"
+            f" `civicid up --data-dir {root} --new-desk-store`, which makes an empty store and"
+            f" keeps {trust_file} (do not remove it: the desk would then trust the ledger's"
+            " next checkpoint on first use)"
         )
 
 
 @contextmanager
-def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterator[Running]:
+def running(
+    root: Path, ports: Ports, database_url: str | None = None, *, new_desk_store: bool = False
+) -> Iterator[Running]:
     """Set up what is missing in ``root`` and serve the three services until the block ends
     (the ledger's log, the issuer's and the verifier's stores in ``database_url`` if given,
-    or in CIVICID_DATABASE_URL's)."""
+    or in CIVICID_DATABASE_URL's). ``new_desk_store``: ``ensure_verifier``'s."""
     from civicid.shell.server import tune_collector
     from issuer.app import create_app as issuer_app
     from verifier.app import create_app as verifier_app
@@ -729,7 +739,7 @@ def running(root: Path, ports: Ports, database_url: str | None = None) -> Iterat
         )
         clerk_key = ensure_clerk(root, issuer_settings)
         verifier_settings = ensure_verifier(
-            root, ledger, ledger_url, ports.verifier, database, named
+            root, ledger, ledger_url, ports.verifier, database, named, new_desk_store
         )
         # Served as each part's own ``serve`` does: one process, one budget of connections.
         issuer_url = stack.enter_context(

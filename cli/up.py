@@ -121,6 +121,14 @@ def up(
             " (trust_file_lost). The desk's and issuer's: their forget-checkpoint.",
         ),
     ] = False,
+    new_desk_store: Annotated[
+        bool,
+        typer.Option(
+            "--new-desk-store",
+            help="Where the desk's store was lost (up_desk_store_missing), start its records"
+            " afresh in an empty one, keeping the ledger checkpoint the desk accepted.",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Run 3 witnesses, ledger, issuer, desk and a rule's issuer on loopback until Ctrl-C.
@@ -138,7 +146,7 @@ def up(
             only_one(data_dir) as lock,
             all_ports_told(ports),
             port_told(ports),
-            stack.running(data_dir, ports, database_url) as services,
+            stack.running(data_dir, ports, database_url, new_desk_store=new_desk_store) as services,
             ExitStack() as extra,
         ):
             with open(lock, "w", encoding="utf-8") as note:
