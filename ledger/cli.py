@@ -761,7 +761,7 @@ def register(
                     paths.keys.remove(name)
                     raise
                 # The DID may be on the ledger: keep its key, and find out.
-                receipt = find_out(writer, name, identity.did, exc, key_file)
+                receipt = find_out(writer, name, identity.did, exc, key_file, data_dir, ledger_url)
         emit(
             as_json,
             {"name": name, "did": identity.did, "role": role, "names": names, "receipt": receipt},
@@ -770,16 +770,29 @@ def register(
         )
 
 
-def find_out(writer: Writer, name: str, did: str, lost: Error, key_file: Path) -> dict[str, Any]:
-    """After a write whose outcome is unknown: resolve ``did``, and say what is so."""
+def find_out(
+    writer: Writer,
+    name: str,
+    did: str,
+    lost: Error,
+    key_file: Path,
+    data_dir: Path,
+    ledger_url: str | None,
+) -> dict[str, Any]:
+    """After a write whose outcome is unknown: resolve ``did``, and say what is so. The write
+    went to ``ledger_url``, or without one to the local store of ``data_dir``: the command
+    that checks later asks the same place (``resolve`` reads the local store unless given
+    ``--ledger``)."""
     why = f"the ledger's answer was lost ({lost.message} [{lost.code}])"
     try:
         seq = writer.entry_of(did)
     except Error as exc:
+        check = f"civicid ledger resolve {name} --data-dir {data_dir}"
+        if ledger_url is not None:
+            check += f" --ledger {ledger_url}"
         raise LEDGER_WRITE_UNCONFIRMED(
             f"{why}, and resolving {did} failed too ({exc.message} [{exc.code}]): whether it "
-            f"is on the ledger is unknown; its key is kept in {key_file}: check with "
-            f"`civicid ledger resolve {name} --ledger URL`"
+            f"is on the ledger is unknown; its key is kept in {key_file}: check with `{check}`"
         ) from lost
     if seq is None:
         raise LEDGER_WRITE_UNCONFIRMED(

@@ -189,6 +189,8 @@ def test_a_lost_reply_from_a_ledger_then_gone_keeps_the_key(
     assert err.rstrip().endswith("[ledger_write_unconfirmed]"), err
     key = data / "keys" / "health.json"
     assert str(key) in err and "unknown" in err
+    # How to check later: asking the ledger the write went to.
+    assert f"check with `civicid ledger resolve health --data-dir {data} --ledger {url}`" in err
     identity = kept_identity(data)
     assert on_ledger(data, identity.did, ledger_url)  # written, and its key is still here
 
@@ -277,6 +279,11 @@ def test_a_local_write_the_disk_refused_is_not_said_written(
     assert "written at entry" not in out and "resolved with proof" not in err, err
     assert "No space left on device" in err and "is unknown" in err, err
     assert (tmp_path / "keys" / "agency.json").exists()  # kept: the outcome was unknown
+    # How to check later: in the local store it was written to (it named ``--ledger URL``).
+    check = f"civicid ledger resolve agency --data-dir {tmp_path}"
+    assert f"check with `{check}`" in err and "--ledger" not in err, err
     monkeypatch.undo()
+    code, _, err = civicid(*check.split()[1:])
+    assert code == 1 and err.rstrip().endswith("[did_not_found]"), err  # as it says: not there
     code, out, _ = civicid("ledger", "audit", "--data-dir", str(tmp_path))
     assert code == 0 and out.startswith("ok: 1 entries"), out
