@@ -116,6 +116,8 @@ def create_mirror_app(mirror: Mirror, *, interval: float | None = DEFAULT_INTERV
     app.__class__ = LedgerApp
     app.state.mirror = mirror
     app.state.tiles = mirror.tiles.directory if mirror.tiles is not None else None
+    # Read by ``/health``, as the ledger's: tiles that stopped make the mirror "degraded".
+    app.state.tile_writer = mirror.tiles
     show(app, mirror.served)
     mirror.listeners.append(functools.partial(show, app))
     # Before the ledger's routers: the first route that matches answers.

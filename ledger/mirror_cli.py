@@ -84,6 +84,11 @@ def mirror(
                     done = kept.follow()
                     if done.error is not None:
                         raise done.error
+                    if kept.tiles is not None:
+                        kept.tiles.stop()  # this round's tiles written, or why they stopped
+                        if kept.tiles.failed is not None:
+                            stderr(f"the copy holds {kept.size:,} entries; its tiles stopped")
+                            raise kept.tiles.failed
                     body = status_of(kept).to_json()
                     emit(as_json, body, lambda: f"ok: {kept.size} entries ({done.fetched} new)")
                     return
