@@ -37,10 +37,9 @@ from ledger.errors import (
     LEDGER_WRITE_UNCONFIRMED,
     SERVE_PORT_IN_USE,
     SETTINGS_INVALID,
-    SNAPSHOT_HASHES_MISMATCH,
     STORE_TRUNCATED,
 )
-from ledger.integrity import VERIFIED
+from ledger.integrity import unshown
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.sequencer import SEQUENCER_URL, Reader, refresh_snapshot
@@ -306,11 +305,9 @@ def answers(data_dir: DataDir, as_json: AsJson = False) -> None:
                     + ": there is no snapshot to render answers for; one is written when the "
                     "ledger closes cleanly (or opens after a long replay)"
                 )
-            if ledger.integrity is not None and ledger.integrity.wait() != VERIFIED:
-                # As a snapshot is written: only once every kept hash is the log's.
-                raise ledger.integrity.error or SNAPSHOT_HASHES_MISMATCH(
-                    "the snapshot's kept hashes were not re-hashed"
-                )
+            refused = unshown(ledger.integrity)  # as a snapshot is written: only once shown
+            if refused is not None:
+                raise refused
             path = answers_file.beside(snapshot)
             vkey, origin = ledger.state.checkpoint_vkey, ledger.state.origin
             assert vkey is not None and origin is not None  # a genesis was found

@@ -36,6 +36,16 @@ FAILED: Final = "failed"  # some are not: ``error`` says how many
 PAUSE_SECONDS: Final = 0.001
 
 
+def unshown(check: KeptHashes | None) -> Error | None:
+    """Why what a snapshot kept may not be kept again yet (a snapshot, or the answers
+    rendered beside one, written from it): ``check``'s verdict once its re-hash ends, unless
+    every kept hash was shown to be the log's; None then, or with no ``check`` (the state was
+    replayed, not loaded with kept hashes)."""
+    if check is None or check.wait() == VERIFIED:
+        return None
+    return check.error or SNAPSHOT_HASHES_MISMATCH("the snapshot's kept hashes were not re-hashed")
+
+
 class _Stopped(Exception):
     """The ledger closed before the re-hash finished (nothing is concluded)."""
 

@@ -218,7 +218,7 @@ class Ledger:
             or self.tree.size != view.size
         ):
             return
-        if self.integrity is not None and self.integrity.wait() != integrity.VERIFIED:
+        if integrity.unshown(self.integrity) is not None:
             return  # never kept again before every kept hash is shown to be the log's
         snapshots.write(
             self.snapshot_path,
