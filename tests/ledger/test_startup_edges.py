@@ -1,7 +1,8 @@
 """Start-up at its edges: a log cut back to its genesis alone while the snapshot it signed
 remembers more (refused, as any shorter cut is); a log of its genesis alone whose snapshot is
 loaded without one prepared during the walk; a replay reporting to no one; the few entries
-replayed after a snapshot updating its map in place, however many entries it covered."""
+replayed after a snapshot updating its map in place, however many entries it covered; a
+store with no place for a snapshot replayed whole."""
 
 from __future__ import annotations
 
@@ -183,3 +184,23 @@ def test_the_replay_after_a_snapshot_is_counted_from_it(
     assert world.ledger.snapshot_size == covered == world.ledger.size - replayed
     assert deferred == []
     assert answers(world.ledger) == expected == full_replay(world)
+
+
+def test_a_store_with_no_snapshot_slot_is_replayed_whole(world: World) -> None:
+    """Opened with no place for a snapshot (``None``, as a store kept without one is), the
+    whole log is replayed and nothing is said refused, beside a snapshot file or not."""
+    populate(world)
+    expected = answers(world.ledger)
+    world.ledger.close()
+    assert snapshot_of(world).exists()  # there, but not this open's to use
+    file_store = FileLogStore(store(world), readonly=True)
+    try:
+        startup.check_snapshot_witness(file_store, None)
+        opened = startup.load(file_store, None, None, None)
+        assert (opened.snapshot_size, opened.snapshot_refused) == (0, None)
+        assert opened.tree.size == file_store.size > 1
+        startup.check_last_checkpoint(file_store, opened)
+    finally:
+        file_store.close()
+    world.ledger = open_ledger(world.root, clock=world.clock)
+    assert answers(world.ledger) == expected
