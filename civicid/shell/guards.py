@@ -77,7 +77,9 @@ class OneWrite:
         self._transport = transport
         self._cycle = weakref.ref(cycle)
         self._held = b""
-        self._wrote_head = False
+        # No body is written after a HEAD's head (the server drops it): held, it would wait
+        # for a write that never comes, and the client for its answer.
+        self._wrote_head = cycle.scope["method"] == "HEAD"
 
     def write(self, data: bytes) -> None:
         cycle = self._cycle()

@@ -34,6 +34,7 @@ class Transport:
 
 class Cycle:
     response_started = False
+    scope: dict[str, str] = {"method": "GET"}  # noqa: RUF012 (read, never changed)
     disconnected = False
 
 

@@ -34,6 +34,7 @@ class Transport:
 
 class Cycle:
     response_started = False
+    scope: dict[str, str] = {"method": "GET"}  # noqa: RUF012 (read, never changed)
 
 
 def one_write() -> tuple[OneWrite, Transport, Cycle]:
@@ -59,6 +60,17 @@ def test_a_100_continue_is_sent_at_once() -> None:
     wrapped.write(HEAD)
     wrapped.write(b"ok")
     assert transport.writes[1:] == [HEAD + b"ok"]
+
+
+def test_a_head_s_answer_is_not_held() -> None:
+    """No body is written after the answer to a HEAD (the server drops it): its head leaves
+    at once, not held for a write that never comes."""
+    transport, cycle = Transport(), Cycle()
+    cycle.scope = {"method": "HEAD"}
+    wrapped = OneWrite(transport, cycle)  # type: ignore[arg-type]
+    cycle.response_started = True
+    wrapped.write(HEAD)
+    assert transport.writes == [HEAD]
 
 
 def test_a_held_head_is_sent_before_a_close() -> None:
