@@ -77,12 +77,12 @@ class IssuerApp(DirectApp):
     def direct_route(self, method: str, path: str) -> Route | None:
         return HOT_ROUTES.get((method, path))
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         answer = None
         if scope["type"] == "http" and not scope.get("query_string") and not scope.get("root_path"):
             answer = direct.direct_route(scope["method"], scope["path"])
         if answer is None:
-            await super().__call__(scope, receive, send)
+            await super().dispatch(scope, receive, send)
             return
         scope["app"] = self
         try:
@@ -129,11 +129,14 @@ def create_app(
             if owned:
                 opened.close()
 
+    known = settings or (issuer.settings if issuer is not None else None)
     app = create_service_app(
         title="CivicID issuer",
         description="An agency's issuer: OpenID4VCI 1.0 for wallets, a staff API for clerks.",
         lifespan=lifespan,
         render_error=render_error,
+        served_names=None if known is None else known.served_names(),  # opt-in Host check
+        served_once=(direct.OFFERS_PREFIX,),  # a HEAD would spend an offer served once
     )
     # The shell's factory makes a FastAPI; this app is that one with the issuance's fast
     # dispatch (IssuerApp adds a method and no state).

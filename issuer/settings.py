@@ -14,7 +14,8 @@ from pydantic_settings import SettingsConfigDict
 from civicid.errors import Error
 from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT
-from civicid.shell.settings import ServiceSettings, WitnessedLedger
+from civicid.shell import hosts
+from civicid.shell.settings import HostNames, ServiceSettings, WitnessedLedger
 from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
 
 CONFIG_FILE: Final = "issuer.toml"
@@ -50,7 +51,11 @@ class ConfigurationSettings(BaseModel):
         return value
 
 
-class IssuerSettings(ServiceSettings, WitnessedLedger):
+class IssuerSettings(ServiceSettings, WitnessedLedger, HostNames):
+    """The issuer's settings. Its Host check is opt-in: with ``allowed_hosts`` set (an empty
+    list too), it answers only requests naming its public URL's host, the address it is
+    bound to, a loopback name or one of those names (``served_names``)."""
+
     model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_")
     part = "issuer"
     invalid = SETTINGS_INVALID
@@ -101,6 +106,15 @@ class IssuerSettings(ServiceSettings, WitnessedLedger):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    def served_names(self) -> frozenset[str] | None:
+        """The names the issuer answers to, or None when it answers any (no
+        ``allowed_hosts``): its public URL's host and the address bound, with the loopback
+        names (``civicid up`` and ``civicid demo`` reach it by 127.0.0.1, and so does a
+        reverse proxy forwarding to that address) and a reverse proxy's names."""
+        if self.allowed_hosts is None:
+            return None
+        return hosts.served_names(self.public_url, self.host, self.allowed_hosts)
 
     def configuration(self, config_id: str) -> ConfigurationSettings | None:
         return next((c for c in self.credential_configurations if c.id == config_id), None)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from civicid.shell.app import create_service_app
+from civicid.shell.dispatch import ServiceApp
 from civicid.shell.query import OneValueEach
 from ledger.log import Ledger
 from ledger.resolution import Resolver
@@ -29,13 +30,13 @@ from ledger.witnessing import Witnessing, load_policy
 Direct = Callable[[Scope], tuple[int, bytes, list[tuple[bytes, bytes]]] | None]
 
 
-class LedgerApp(FastAPI):
+class LedgerApp(ServiceApp):
     """The app, with DID resolution (the hottest call, a cached answer) answered straight by
     ``resolution_routes.direct``, past the framework's middleware, routing and request
     objects, and the checkpoint key (the barest answer, what resolution is measured against)
     by ``log_routes.direct_checkpoint_key``. A request under a root path is the framework's;
     so is one a direct answer declines (``None``) or fails on (a bug): the framework's route
-    answers it again, its error handlers as before."""
+    answers it again, its error handlers as before; so is a HEAD (``ServiceApp``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):

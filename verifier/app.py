@@ -15,21 +15,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from starlette.types import Receive, Scope, Send
 
 from civicid.encoding import parse_json
 from civicid.errors import REQUEST_INVALID, Error
+from civicid.shell import hosts
 from civicid.shell.app import create_service_app
 from civicid.shell.dispatch import DirectApp, Route, ToFramework
 from civicid.wire import desk as wire
-from verifier.errors import HOST_NOT_ALLOWED
 from verifier.routes import desk as desk_routes
 from verifier.routes import oid4vp as oid4vp_routes
 from verifier.routes.deps import NO_STORE, verifier_of
@@ -42,46 +40,12 @@ TRANSACTIONS: Final = "/transactions/"
 REQUESTS: Final = "/requests"
 JSON_TYPE: Final = "application/json"
 
-# The names a desk answers to on its own machine, whatever its settings name.
-LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "[::1]"})
-# Addresses a desk may be bound to that name no host: never a Host to answer.
-WILDCARD_ADDRESSES: Final = frozenset({"", "0.0.0.0", "[::]"})  # noqa: S104 (refused, not bound)
-MAX_PORT_DIGITS: Final = 5
-
-
-def as_host(name: str) -> str:
-    """``name`` as a Host header gives it: lower case, without a final dot, an IPv6 address
-    in brackets."""
-    name = name.lower().removesuffix(".")
-    return f"[{name}]" if ":" in name and not name.startswith("[") else name
-
 
 def served_names(settings: VerifierSettings) -> frozenset[str]:
-    """The names the desk answers to: its public URL's host, the address it is bound to, the
-    loopback names and the settings' ``allowed_hosts`` (a reverse proxy's)."""
-    names = {as_host(urlsplit(settings.base_url).hostname or ""), as_host(settings.host)}
-    names |= LOOPBACK_NAMES | set(settings.allowed_hosts or ())
-    return frozenset(names - WILDCARD_ADDRESSES)
-
-
-def host_named(scope: Scope) -> str | None:
-    """The name in the request's one Host header (RFC 9110 §7.2: ``name[:port]``, an IPv6
-    address in brackets), as ``as_host`` gives it; None without one, with two, or with
-    something else there. The port is not compared: a page under another name is what the
-    check turns away, and a proxy or a test server may put the desk behind another port."""
-    given = [value for key, value in scope["headers"] if key == b"host"]
-    if len(given) != 1:
-        return None
-    value = given[0].decode("latin-1")
-    if value.startswith("["):
-        end = value.find("]") + 1
-        name, rest = (value[:end], value[end:]) if end else (value, "")
-    else:
-        name, colon, port = value.partition(":")
-        rest = colon + port
-    if rest and not (rest[0] == ":" and rest[1:].isdigit() and len(rest) <= MAX_PORT_DIGITS + 1):
-        return None
-    return as_host(name) if name else None
+    """The names the desk answers to (``civicid.shell.hosts.served_names``): its public URL's
+    host, the address it is bound to, the loopback names and the settings' ``allowed_hosts``
+    (a reverse proxy's)."""
+    return hosts.served_names(settings.base_url, settings.host, settings.allowed_hosts or ())
 
 
 async def new_request(request: Request) -> Response:
@@ -121,20 +85,9 @@ def direct_route(method: str, path: str) -> Route | None:
 
 
 class DeskApp(DirectApp):
-    """The app, with a presentation's hot calls served straight by their route functions,
-    answering only requests whose Host names the desk (``served_names``, in ``app.state``):
-    checked here, before the direct dispatch and the framework alike."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and host_named(scope) not in self.state.served_names:
-            scope["app"] = self
-            refusal = HOST_NOT_ALLOWED(
-                "this desk does not answer to the name in the request's Host header; a "
-                "reverse proxy's name belongs in the desk's allowed_hosts setting"
-            )
-            await self.answer_failure(Request(scope, receive, send), send, refusal)
-            return
-        await super().__call__(scope, receive, send)
+    """The app, with a presentation's hot calls served straight by their route functions;
+    the shell's app answers only requests whose Host names the desk (``served_names``),
+    before the direct dispatch and the framework alike."""
 
     def direct_route(self, method: str, path: str) -> Route | None:
         return direct_route(method, path)  # looked up when called: tests count its answers
@@ -167,11 +120,13 @@ def create_app(
         "against the ledger, decisions and signed receipts.",
         lifespan=lifespan,
         error_headers=NO_STORE,
+        served_names=served_names(settings),
+        # The request object is served once: a HEAD answered as its GET would spend it.
+        served_once=(REQUEST_PATH,),
     )
     # The shell's factory makes a FastAPI; this app is that one with the hot calls' direct
     # dispatch (DeskApp adds a method and no state).
     app.__class__ = DeskApp
-    app.state.served_names = served_names(settings)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(desk_routes.router)

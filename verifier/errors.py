@@ -36,11 +36,6 @@ REQUEST_ALREADY_ANSWERED = declare(
     "request_already_answered", Conflict, "this request already has its answer"
 )
 RESPONSE_ERROR = declare("response_error", Refused, "the wallet answered with an error")
-# A desk answers only requests that name it in Host: a web page whose own name was pointed
-# at the desk's address (DNS rebinding) reaches it by that name, and is not answered.
-HOST_NOT_ALLOWED = declare(
-    "host_not_allowed", InvalidInput, "the request's Host is not a name this desk answers to"
-)
 
 
 class TooManyRequests(Error):
@@ -72,7 +67,8 @@ DESK_REQUESTS_FULL = declare(
 
 # The codes of the presentation checks and of the policy language are the kernel's
 # (civicid/eligibility/errors.py, civicid/policy.py): an agency issuing by rule refuses with
-# the same ones. Named here too, where the desk's modules meet them.
+# the same ones. Named here too, where the desk's modules meet them. So is host_not_allowed,
+# the shell's (civicid/shell/hosts.py): a desk answers only requests that name it in Host.
 from civicid.eligibility.errors import CLAIM_MISSING as CLAIM_MISSING  # noqa: E402
 from civicid.eligibility.errors import CREDENTIAL_ISSUER_INVALID as CREDENTIAL_ISSUER_INVALID  # noqa: E402
 from civicid.eligibility.errors import CREDENTIAL_KEY_NOT_IN_FORCE as CREDENTIAL_KEY_NOT_IN_FORCE  # noqa: E402
@@ -91,6 +87,7 @@ from civicid.eligibility.errors import VCT_SCHEMA_MISMATCH as VCT_SCHEMA_MISMATC
 from civicid.eligibility.errors import VCT_UNKNOWN as VCT_UNKNOWN  # noqa: E402
 from civicid.policy import POLICY_INVALID as POLICY_INVALID  # noqa: E402
 from civicid.policy import PREDICATE_FAILED as PREDICATE_FAILED  # noqa: E402
+from civicid.shell.errors import HOST_NOT_ALLOWED as HOST_NOT_ALLOWED  # noqa: E402
 
 # -- offline mode ------------------------------------------------------------------------
 SNAPSHOT_MISSING = declare("snapshot_missing", NotFound, "no offline snapshot; run sync")

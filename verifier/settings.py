@@ -4,7 +4,6 @@ safe defaults."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Final
 
@@ -14,7 +13,7 @@ from pydantic_settings import SettingsConfigDict
 from civicid.errors import Error
 from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, LEDGER_PORT, VERIFIER_PORT
-from civicid.shell.settings import ServiceSettings, WitnessedLedger
+from civicid.shell.settings import HostNames, ServiceSettings, WitnessedLedger
 from verifier.errors import (
     VERIFIER_NOT_INITIALIZED,
     VERIFIER_SETTINGS_INVALID,
@@ -32,13 +31,12 @@ MAX_REQUEST_TTL: Final = 3600
 # desk_requests_full, with Retry-After, and keeps every request it holds.
 DEFAULT_MAX_PENDING_REQUESTS: Final = 500
 DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT: Final = 50
-# What ``allowed_hosts`` may name: a DNS name or IPv4 address, or an IPv6 address in brackets
-# (as a Host header carries it, RFC 9110 §7.2), compared without the port.
-HOST_NAME: Final = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?|\[[0-9a-f:.]{2,45}\]")
-MAX_ALLOWED_HOSTS: Final = 64
 
 
-class VerifierSettings(ServiceSettings, WitnessedLedger):
+class VerifierSettings(ServiceSettings, WitnessedLedger, HostNames):
+    """The desk's settings. It always checks Host: ``allowed_hosts`` (none by default) names
+    a reverse proxy's names besides its public URL's, its address and the loopback names."""
+
     model_config = SettingsConfigDict(env_prefix="CIVICID_VERIFIER_")
     part = "verifier"
     invalid = VERIFIER_SETTINGS_INVALID
@@ -76,24 +74,6 @@ class VerifierSettings(ServiceSettings, WitnessedLedger):
     max_pending_requests_per_client: int = Field(
         default=DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT, ge=1
     )
-
-    # Host names the desk answers besides its public URL's, the address it is bound to and
-    # the loopback names: those a reverse proxy in front of it passes on (verifier/app.py).
-    allowed_hosts: list[str] | None = Field(default=None, max_length=MAX_ALLOWED_HOSTS)
-
-    @field_validator("allowed_hosts")
-    @classmethod
-    def _allowed_hosts(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        names = [name.lower().removesuffix(".") for name in value]
-        for given, name in zip(value, names, strict=True):
-            if not HOST_NAME.fullmatch(name):
-                raise ValueError(
-                    f"{given!r} is not a host name (a name or an address, without scheme, "
-                    "port or path; an IPv6 address in brackets)"
-                )
-        return names
 
     @field_validator("ledger_url")
     @classmethod

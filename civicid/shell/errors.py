@@ -18,6 +18,12 @@ class Overloaded(Error):
     exit_code = EXIT_UNAVAILABLE
 
 
+# A service that checks Host answers only requests naming it (``hosts.py``): a web page whose
+# own name was pointed at its address (DNS rebinding) reaches it by that name, and is not
+# answered.
+HOST_NOT_ALLOWED = declare(
+    "host_not_allowed", InvalidInput, "the request's Host is not a name this service answers to"
+)
 REQUEST_BODY_INCOMPLETE = declare(
     "request_body_incomplete", InvalidInput, "the request body ended before it was complete"
 )

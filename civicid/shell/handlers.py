@@ -24,6 +24,7 @@ from civicid.errors import (
     ROUTE_NOT_FOUND,
     Error,
 )
+from civicid.shell.dispatch import ServiceApp
 
 log = logging.getLogger("civicid.service")
 
@@ -39,14 +40,18 @@ METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 def allowed_methods(request: Request) -> str:
     """RFC 9110 §10.2.1: every method the path has, across all its routes (the framework
-    names only the first route's when two routes share a path, e.g. GET and POST)."""
-    routes = request.app.router.routes
-    allowed = [
+    names only the first route's when two routes share a path, e.g. GET and POST); HEAD
+    wherever the app answers it as GET (``ServiceApp``)."""
+    app = request.app
+    routes = app.router.routes
+    allowed = {
         method
         for method in METHODS
         if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
-    ]
-    return ", ".join(allowed)
+    }
+    if "GET" in allowed and isinstance(app, ServiceApp) and app.answers_head(request.scope["path"]):
+        allowed.add("HEAD")
+    return ", ".join(method for method in METHODS if method in allowed)
 
 
 def install(

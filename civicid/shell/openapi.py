@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from civicid.shell.errors import HOST_NOT_ALLOWED
 from civicid.wire import ErrorBody
 
 JOSE: Final = "application/jose"  # RFC 7515 §9.2.1: a compact JWS
@@ -26,6 +27,13 @@ ERROR_DESCRIPTIONS: Final = {
     502: "A service this one relies on (the ledger) answered wrongly or not at all",
     503: "The store is unavailable, locked or stopped after a failure",
 }
+
+# Named in every operation of a service that checks Host (``install``).
+HOST_REFUSED: Final = (
+    f"`{HOST_NOT_ALLOWED.name}`: the request's Host names none of the names this service "
+    "answers to (its public URL's, the address it is bound to, the loopback names, its "
+    "`allowed_hosts`)"
+)
 
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -73,9 +81,23 @@ def _hoist_definitions(schema: dict[str, Any]) -> None:
                 components.update(body.get("schema", {}).pop("$defs", {}))
 
 
-def install(app: FastAPI) -> None:
+def _host_refused(responses: dict[str, Any], error_ref: dict[str, str]) -> None:
+    """The operation of a service that checks Host may answer 400 ``host_not_allowed``
+    (``dispatch.ServiceApp``), whatever else it answers 400 for."""
+    refused = responses.setdefault(
+        "400",
+        {
+            "description": ERROR_DESCRIPTIONS[400],
+            "content": {"application/json": {"schema": error_ref}},
+        },
+    )
+    refused["description"] = f"{refused['description']}; {HOST_REFUSED}"
+
+
+def install(app: FastAPI, *, host_checked: bool = False) -> None:
     """Generate the description once, then drop the 422 FastAPI adds (we answer 400, with
-    our error body, for anything the framework's validation refuses)."""
+    our error body, for anything the framework's validation refuses); with
+    ``host_checked``, every operation names the 400 of a Host the service does not serve."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -100,6 +122,8 @@ def install(app: FastAPI) -> None:
                             "content": {"application/json": {"schema": error_ref}},
                         },
                     )
+                if host_checked:
+                    _host_refused(responses, error_ref)
         _hoist_definitions(schema)
         components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):

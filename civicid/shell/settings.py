@@ -25,6 +25,7 @@ from civicid.files import read_bounded
 from civicid.keystore import write_private
 from civicid.ledger_client import forget_kept_policy, kept_policy_file
 from civicid.settings import DEFAULT_HOST, default_data_dir
+from civicid.shell.hosts import MAX_ALLOWED_HOSTS, allowed_names
 
 # The server limits are not written by ``rewrite``: a file holding today's defaults would keep
 # them when a release changes them. An operator sets them in the file by hand, or in the env.
@@ -213,6 +214,20 @@ class ServiceSettings(FileSettings):
         if flags.get("database_url") is None and own is None and shared:
             flags = {**flags, "database_url": shared}
         return super().load(data_dir, **flags)
+
+
+class HostNames(FileSettings):
+    """The names a service answers to besides its own (``civicid/shell/hosts.py``): mixed into
+    the settings of a service that checks the request's Host."""
+
+    # Host names besides the public URL's, the address bound and the loopback names: those a
+    # reverse proxy in front of the service passes on. Each service says what None means.
+    allowed_hosts: list[str] | None = Field(default=None, max_length=MAX_ALLOWED_HOSTS)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _allowed_hosts(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else allowed_names(value)
 
 
 def to_toml(data: Mapping[str, Any], header: str | None = None) -> str:

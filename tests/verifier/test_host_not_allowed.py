@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from civicid.errors import Error
 from civicid.oid4vp import parse_link
+from tests.civicid.shell.described import names_the_host_refusal
 from tests.verifier.loopback import Desk, wallet_answer
 from tests.verifier.world import World, settings_for
 from verifier.app import create_app
@@ -129,3 +130,9 @@ def test_allowed_hosts_are_names(tmp_path: Path, name: str) -> None:
         VerifierSettings.load(tmp_path)
     assert VERIFIER_SETTINGS_INVALID.matches(caught.value)
     assert "allowed_hosts" in str(caught.value)
+
+
+def test_the_description_names_the_refusal(verifier: Verifier) -> None:
+    """Every operation of the desk's served description may answer 400 host_not_allowed."""
+    with TestClient(create_app(verifier=verifier), base_url="http://localhost") as client:
+        names_the_host_refusal(client.get("/openapi.json").json())

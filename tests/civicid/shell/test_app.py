@@ -132,7 +132,7 @@ def test_a_wrong_method_lists_every_method_the_path_has() -> None:
 
     answer = TestClient(made).put("/things")
     assert answer.status_code == 405 and answer.json()["error"] == "method_not_allowed"
-    assert answer.headers.get_list("allow") == ["GET, POST"]
+    assert answer.headers.get_list("allow") == ["GET, HEAD, POST"]
 
 
 def test_an_error_body_is_described_as_json_beside_a_text_answer() -> None:
