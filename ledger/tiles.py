@@ -312,7 +312,9 @@ class TileWriter:
             start = stated.size - stated.size % TILE_WIDTH
             bundle = [self.read_entry(seq) for seq in range(start, stated.size)]
         except (OSError, ValueError, Error) as exc:
-            if (self.directory / CHECKPOINT).exists():
+            # ``lexists``, not ``Path.exists``: a directory this user may not enter raises
+            # there, and out of this handler it would end the writer's thread unsaid.
+            if os.path.lexists(self.directory / CHECKPOINT):
                 log.warning("rewriting every tile: %s", exc)
             self._fresh = True
             return
@@ -354,10 +356,11 @@ class TileWriter:
         rewritten all the time, and a start holds them to the log (``_resume``): one lost
         to a power cut makes the next start rewrite the tiles, nothing worse."""
         path = self.directory / relative
-        if relative != CHECKPOINT and not self._fresh and path.exists():
-            return
         temporary = path.with_name(f".{path.name}.tmp")
         try:
+            # In the ``try``: a directory this user may not enter fails here first.
+            if relative != CHECKPOINT and not self._fresh and path.exists():
+                return
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
             try:
