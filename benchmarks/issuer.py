@@ -10,7 +10,7 @@ Its CPU per issuance is set beside the same issuance's cryptography alone, measu
 same run. ``--http-only --profile FILE.svg``: that part alone, the server sampled by py-spy
 (docs/performance/README.md, "Issuance"). ``--app-only``: the app's own CPU per issuance
 in process, served as it is and through its framework routes in alternating rounds
-(``issuer_app``).
+(``issuer_app``), then the store's writer alone, statement by statement (``issuer_writer``).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from benchmarks.issuer_floor import MODES as FLOOR_MODES
 from benchmarks.issuer_floor import serve_floor
 from benchmarks.issuer_profile import breakdown, profiling, render_threads
 from benchmarks.issuer_profile import render as render_profile
+from benchmarks.issuer_writer import GROUP, writer_rows
 from benchmarks.loadgen import Connection, cpu_seconds
 from benchmarks.table import Row, ratio, render
 from civicid import sdjwt
@@ -643,7 +644,7 @@ def app_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
         rows.append(Row(PART, "    of which the store's writer thread", writer, "ms"))
         rows.append(Row(PART, "    / its cryptography alone", mean[mode] / crypto, "x"))
     rows.append(Row(PART, "  the app / its framework routes", mean[MODES[0]] / mean[MODES[1]], "x"))
-    return rows
+    return rows + writer_rows(max(opts.issuances, GROUP), load(CLAIMS))
 
 
 def run(opts: Options) -> list[Row]:
@@ -699,7 +700,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument(
         "--app-only",
         action="store_true",
-        help="only the app's own CPU per issuance in process, beside its framework routes",
+        help="only the app's own CPU per issuance in process, beside its framework routes, "
+        "and the store's writer alone, statement by statement",
     )
     parser.add_argument(
         "--compare-servers",
