@@ -125,6 +125,10 @@ def serve(
             data_dir, host=host, port=port, ledger_url=ledger, database_url=database_url
         )
         require_init(settings)
+        # The store opened (and checked: a damaged one refused) before the port is bound: a
+        # desk whose store cannot open never listens, not even for a moment. The port is
+        # bound before the ledger is asked about the policies: a port taken is told at once.
+        open_store(settings).close()
         sock = listen(settings.host, settings.port, option="--port")
         try:
             verifier = Verifier.open(settings)
