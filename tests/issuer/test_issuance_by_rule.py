@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -213,6 +214,20 @@ def test_a_replayed_presentation_is_refused(env: Env) -> None:
     assert len([c for c in desk.counted() if c["outcome"] == "issued"]) == 1
 
 
+# A holder of the national ID failing one condition of the senior pass's rule each.
+FAILING_ONE_CONDITION = [
+    {**SENIOR_CLAIMS, "resident": False},
+    {**SENIOR_CLAIMS, "age_equal_or_over": {"18": True, "65": False}},
+]
+
+
+def decided(env: Env, claims: dict[str, Any]) -> Any:
+    """What the issuer decides, by its rule, for a holder of a national ID with ``claims``."""
+    credential, holder = national_id(env, claims)
+    desk = RuleIssuance(env.issuer)
+    return desk.respond(answer(env, desk.request(RULE), credential, holder))
+
+
 def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
     runner = CliRunner()
     rule_file = ROOT / "examples" / "rules" / f"{RULE}.toml"
@@ -223,7 +238,7 @@ def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
     listed = runner.invoke(app, ["issuer", "rules", "list", *where])
     [rule] = json.loads(listed.stdout)
     assert (rule["rule"], rule["version"], rule["withdrawn"]) == (RULE, 2, False)
-    assert rule["conditions"] == ["resident is True", "age is at least 65"]
+    assert len(rule["conditions"]) == len(tomllib.loads(rule_file.read_text())["predicates"])
     args = ["issuer", "rules", "withdraw", RULE, "--reason", "The scheme has ended", *where]
     withdrawn = runner.invoke(app, args)
     assert json.loads(withdrawn.stdout)["withdrawn"] is True
@@ -233,6 +248,28 @@ def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
     with pytest.raises(Error) as info:
         RuleIssuance(env.issuer).request(RULE)
     assert info.value.code == "issuance_rule_withdrawn"
+
+
+def test_the_conditions_listed_are_those_the_issuer_applies(env: Env) -> None:
+    """Not their words (which the list pinned once, and which would pass a rule applied
+    otherwise than it reads): each listed condition is the reason a holder failing it alone
+    is refused with, by the version the list shows, and a holder meeting all is issued."""
+    rule_file = ROOT / "examples" / "rules" / f"{RULE}.toml"
+    where = ["--data-dir", str(env.data_dir), "--json"]
+    runner = CliRunner()
+    published = runner.invoke(app, ["issuer", "rules", "publish", str(rule_file), *where])
+    assert published.exit_code == 0, published.output
+    [rule] = json.loads(runner.invoke(app, ["issuer", "rules", "list", *where]).stdout)
+    conditions = rule["conditions"]
+    assert len(conditions) == len(FAILING_ONE_CONDITION)  # one holder failing each
+    named = []
+    for claims in FAILING_ONE_CONDITION:
+        outcome = decided(env, claims)
+        assert not outcome.issued and outcome.code == "predicate_failed", outcome.to_json()
+        assert outcome.version == rule["version"]
+        named += [c for c in conditions if c in (outcome.reason or "")]
+    assert sorted(named) == sorted(conditions)  # each failing holder named one, each once
+    assert decided(env, SENIOR_CLAIMS).issued
 
 
 def test_an_answer_to_no_request_or_too_late(env: Env) -> None:
