@@ -5,16 +5,17 @@ wallet app types the passphrase meanwhile, and until the app takes the terminal 
 terminal echoes what is typed: the passphrase would stand in clear on the screen, and in its
 scrollback once the app ends. So when the command is the wallet app, echo is turned off
 before the parts are imported (the keys stay in the terminal's buffer: the app reads them)
-and put back as it was when the command ends.
+and put back as it was when the command ends. A wallet command that asks for the passphrase
+is loaded with echo off too, and its prompt reads the keys typed ahead.
 """
 
 from __future__ import annotations
 
 import sys
-import termios
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from civicid.terminal import unechoed
 
 if TYPE_CHECKING:
     import typer
@@ -37,24 +38,10 @@ def opens_wallet_app(args: Sequence[str]) -> bool:
     return True
 
 
-@contextmanager
-def unechoed(stream: TextIO) -> Iterator[None]:
-    """``stream``'s terminal with echo off, and as it was again after; nothing when
-    ``stream`` is no terminal. Typed keys are kept (``TCSANOW``: nothing is flushed)."""
-    try:
-        descriptor = stream.fileno()
-        before = termios.tcgetattr(descriptor)
-    except (OSError, ValueError, termios.error):  # no terminal, or a closed one
-        yield
-        return
-    quiet = list(before)
-    quiet[3] &= ~termios.ECHO
-    termios.tcsetattr(descriptor, termios.TCSANOW, quiet)
-    try:
-        yield
-    finally:
-        with suppress(termios.error):  # the terminal went away with the app
-            termios.tcsetattr(descriptor, termios.TCSANOW, before)
+def asks_wallet_passphrase(args: Sequence[str]) -> bool:
+    """Whether ``civicid args`` is a wallet command, which asks for the passphrase once
+    loaded (its ``--help`` asks nothing)."""
+    return args[:1] == ["wallet"] and not opens_wallet_app(args) and "--help" not in args
 
 
 def main() -> None:
@@ -62,14 +49,23 @@ def main() -> None:
     if opens_wallet_app(args):
         with unechoed(sys.stdin):
             run()
-    else:
-        run()
+        return
+    if asks_wallet_passphrase(args):
+        # Typed while the parts load, the passphrase is not echoed either, and its prompt
+        # reads it (``civicid.terminal.hidden_line``); echo is back on for what it asks next.
+        with unechoed(sys.stdin):
+            load()
+    run()
+
+
+def load() -> typer.Typer:
+    from cli.app import app
+
+    return app
 
 
 def run() -> None:
-    from cli.app import app
-
-    app()
+    load()()
 
 
 def __getattr__(name: str) -> typer.Typer:

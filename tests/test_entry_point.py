@@ -1,5 +1,6 @@
 """The ``civicid`` entry point: while the parts are imported before the wallet app starts,
-what the citizen types (the passphrase) is not echoed, and is kept for the app."""
+or before a wallet command asks for the passphrase, what the citizen types (the passphrase)
+is not echoed, and is kept for the app or the prompt."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 import cli.main
-from cli.main import opens_wallet_app, unechoed
+from cli.main import asks_wallet_passphrase, opens_wallet_app, unechoed
 
 
 @pytest.mark.parametrize(
@@ -104,3 +105,35 @@ def test_the_whole_command_is_still_cli_main_app() -> None:
     assert cli.main.app is app
     with pytest.raises(AttributeError):
         _ = cli.main.nothing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("args", "asks"),
+    [
+        (["wallet", "list"], True),
+        (["wallet", "--data-dir", "/tmp/w", "present", "openid4vp://x"], True),
+        (["wallet"], False),  # the app: unechoed the whole time
+        (["wallet", "list", "--help"], False),
+        (["issuer", "revoke", "x"], False),
+        ([], False),
+    ],
+)
+def test_which_commands_load_unechoed_for_the_passphrase(args: list[str], asks: bool) -> None:
+    assert asks_wallet_passphrase(args) is asks
+
+
+def test_a_wallet_command_loads_unechoed_and_runs_echoed(
+    terminal: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _keyboard, program = terminal
+    seen: list[tuple[str, bool]] = []
+    monkeypatch.setattr(cli.main, "load", lambda: seen.append(("load", echoes(program))))
+    monkeypatch.setattr(cli.main, "run", lambda: seen.append(("run", echoes(program))))
+    with open(program, closefd=False) as stdin:
+        monkeypatch.setattr(sys, "stdin", stdin)
+        for args in (["civicid", "wallet", "list"], ["civicid", "issuer", "credentials"]):
+            monkeypatch.setattr(sys, "argv", args)
+            cli.main.main()
+    # Its confirmations (y/N) and what it prints come once it runs, echoed as typed.
+    assert seen == [("load", False), ("run", True), ("run", True)]
+    assert echoes(program)

@@ -17,6 +17,7 @@ from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, refl
 from civicid.dcql import ClaimPath
 from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
 from civicid.ledger_client import forget_checkpoint_command, kept_policy_file
+from civicid.terminal import hidden_line
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
     WALLET_DECLINED,
@@ -80,8 +81,10 @@ def secret(prompt: str) -> str:
     """A hidden prompt at a terminal; from a pipe, its next line, read as it is (a hidden
     prompt there warns that it cannot hide what is typed, naming Python's getpass file)."""
     if has_terminal():
-        typed: str = typer.prompt(prompt, hide_input=True, err=True)
-        return typed
+        try:
+            return hidden_line(prompt)  # what was typed ahead too (cli.main)
+        except (EOFError, KeyboardInterrupt) as exc:
+            raise typer.Abort from exc
     line = sys.stdin.readline()
     if not line.strip("\r\n"):
         raise typer.Abort

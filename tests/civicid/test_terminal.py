@@ -1,0 +1,73 @@
+"""A hidden prompt reads what was typed before it asked (the passphrase typed while a busy
+machine loads the command) and echoes none of it; getpass flushed those keys, so the
+passphrase typed ahead was lost and typed again."""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import termios
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from civicid.terminal import hidden_line, unechoed
+
+
+@pytest.fixture
+def terminal() -> Iterator[tuple[int, int]]:
+    """A pseudo-terminal: (the keyboard's and screen's end, the program's end)."""
+    keyboard, program = os.openpty()
+    try:
+        yield keyboard, program
+    finally:
+        os.close(keyboard)
+        os.close(program)
+
+
+def shown(keyboard: int) -> bytes:
+    out = b""
+    while select.select([keyboard], [], [], 0.2)[0]:
+        out += os.read(keyboard, 1024)
+    return out
+
+
+def test_keys_typed_ahead_are_the_answer_and_never_shown(terminal: tuple[int, int]) -> None:
+    keyboard, program = terminal
+    asked = io.StringIO()
+    with open(program, closefd=False) as stdin:
+        with unechoed(stdin):  # as cli.main loads a wallet command
+            os.write(keyboard, b"correct horse\n")  # typed before the prompt
+            assert b"correct horse" not in shown(keyboard)  # the terminal has taken them
+        # Typed again later, as the citizen would once the first was lost (flushed).
+        again = threading.Timer(1.0, os.write, (keyboard, b"typed again\n"))
+        again.start()
+        try:
+            assert hidden_line("Wallet passphrase", stdin, asked) == "correct horse"
+        finally:
+            again.cancel()
+    assert asked.getvalue() == "Wallet passphrase: \n"
+    assert b"correct horse" not in shown(keyboard)
+
+
+def test_typed_at_the_prompt_unechoed_empty_asked_again_echo_back_after(
+    terminal: tuple[int, int],
+) -> None:
+    keyboard, program = terminal
+    with open(program, closefd=False) as stdin:
+        assert termios.tcgetattr(program)[3] & termios.ECHO
+        # Typed once it asks: an empty line first, which is asked again.
+        typing = threading.Timer(0.5, os.write, (keyboard, b"\nsecret words\n"))
+        typing.start()
+        asked = io.StringIO()
+        assert hidden_line("Passphrase", stdin, asked) == "secret words"
+        assert asked.getvalue() == "Passphrase: \nPassphrase: \n"
+        assert termios.tcgetattr(program)[3] & termios.ECHO
+    assert b"secret" not in shown(keyboard)
+
+
+def test_the_end_of_input_is_no_answer() -> None:
+    with pytest.raises(EOFError):
+        hidden_line("Passphrase", io.StringIO(""), io.StringIO())
