@@ -11,8 +11,17 @@ import pytest
 
 from civicid.accreditation import ISSUER
 from civicid.errors import Error
+from civicid.proven import ProvenType
 from issuer.trust import LedgerView
-from tests.civicid.trust.test_questions import AGENCY, VCT, Client, Registry, grant
+from tests.civicid.trust.test_questions import (
+    AGENCY,
+    CHECKPOINT,
+    VCT,
+    Client,
+    Registry,
+    grant,
+)
+from tests.verifier.world import type_body
 
 TTL = 60
 
@@ -64,3 +73,27 @@ def test_fresh_asks_anew_and_its_answer_is_the_one_remembered() -> None:
         view.require_accredited(VCT)
     assert caught.value.code == "accreditation_revoked"
     assert [when for _, _, when in registry.asked] == [1_000, 1_001]
+
+
+def test_a_type_is_known_once_read_and_read_once() -> None:
+    body = type_body(VCT)
+    proven = ProvenType(VCT, AGENCY, body["metadata"], body["schema"], 7, "acc-1", CHECKPOINT)
+    asked: list[str] = []
+
+    def credential_type(vct: str) -> ProvenType:
+        asked.append(vct)
+        return proven
+
+    client = Client()
+    client.credential_type = credential_type  # type: ignore[method-assign]
+    view = LedgerView(
+        client,  # type: ignore[arg-type]
+        types.SimpleNamespace(did=AGENCY),  # type: ignore[arg-type]
+        clock=lambda: 1_000,
+        accreditation_ttl=TTL,
+    )
+    assert view.known_type(VCT) is None
+    read = view.credential_type(VCT)
+    assert read.vct == VCT and view.known_type(VCT) is read
+    assert view.credential_type(VCT) is read
+    assert asked == [VCT]

@@ -24,10 +24,11 @@ from tests.trust.rogue import (
     Rogue,
     earlier_entry,
     genuine,
+    item_at,
     older_version,
     revocation_withheld,
 )
-from tests.verifier.world import LIST_URI, NATIONAL_ID, World, type_body
+from tests.verifier.world import BENEFIT, LIST_URI, NATIONAL_ID, World, type_body
 
 HOUR = 3600
 
@@ -171,3 +172,26 @@ def test_a_list_signed_over_another_agencys_credentials_is_refused(
     trust, rogue = rogue_trust("/status-lists", lambda request, body: dict(body))
     refused("status_list_not_issuers",
             lambda: trust.status_list(LIST_URI, issuer=other.did), rogue)  # fmt: skip
+
+
+def test_the_issuers_of_a_type_are_the_agencies_governance_accredited_for_it(
+    world: World, rogue_trust: Any, http: httpx.BaseTransport
+) -> None:
+    """The ledger's list of grants gives the candidates: of the kind asked, for the type
+    asked, each named once; an entry in it that is not governance's is refused."""
+    other = world.register("agency")
+    world.accredit(other, vcts=[BENEFIT])
+    world.accredit(world.agency, vcts=[NATIONAL_ID])  # a second grant: still one agency
+    trust, _ = rogue_trust("/accreditations", lambda request, body: None)
+    registry, now = trust.client.registry, world.clock.now
+    assert trust.issuers_for(NATIONAL_ID) == (world.agency.did,)
+    assert registry.granted_subjects("issuer", BENEFIT, now) == (world.agency.did, other.did)
+    assert registry.granted_subjects("verifier", NATIONAL_ID, now) == (world.desk.did,)
+    registration = world.ledger.state.credential_types[NATIONAL_ID][-1].seq
+
+    def with_the_agencys_entry(request: httpx.Request, body: dict[str, Any]) -> dict[str, Any]:
+        entries = [*body["entries"], item_at(http, registration, body["treeSize"])]
+        return {**body, "entries": sorted(entries, key=lambda e: int(e["seq"]))}
+
+    trust, rogue = rogue_trust("/accreditations", with_the_agencys_entry)
+    refused("ledger_answer_mismatch", lambda: trust.issuers_for(NATIONAL_ID), rogue)
