@@ -10,6 +10,7 @@ conflict; ``EvidenceStore`` keeps each piece once, durably, before the refusal i
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +105,16 @@ class Evidence:
         return known, other
 
 
+def _listed(directory: Path) -> list[str]:
+    """The names in ``directory`` (none if it is not there). Not ``Path.glob``: it passes
+    over a directory it cannot read (or a file in its place), and a witness would say it kept
+    no evidence; here the error goes on, naming the directory (``file_access_failed``)."""
+    try:
+        return os.listdir(directory)
+    except FileNotFoundError:
+        return []
+
+
 class EvidenceStore:
     """Every piece of evidence, one file each, in ``directory``."""
 
@@ -112,9 +123,12 @@ class EvidenceStore:
         self.pieces: dict[str, Evidence] = {}
         if not readonly:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            for leftover in directory.glob(".*.tmp"):
-                leftover.unlink()
-        for path in sorted(directory.glob("*.json")):
+        names = _listed(directory)
+        if not readonly:
+            for name in names:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    (directory / name).unlink()
+        for path in sorted(directory / name for name in names if name.endswith(".json")):
             try:
                 evidence = Evidence.from_json(read_json(path, MAX_EVIDENCE_BYTES))
             except Error as exc:  # read_json's message names the file already

@@ -1,0 +1,81 @@
+"""A witness's evidence directory it may not read (a restore or a ``chmod`` that left it to
+another user), or a file in its place: refused, naming it (``file_access_failed`` at the
+command line, as a file where the directory goes was already).
+Before, ``Path.glob`` passed the error over and listed nothing: the witness started saying
+it kept no evidence (``/status``, ``/evidence``, ``witness status``), the signed notes of a
+log that contradicted itself hidden with nothing saying why.
+
+Tests run as root, whom no mode bars: the directory is made unreadable by refusing, as the
+kernel refuses a user without the right, every listing of it."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicid.console import FILE_ACCESS_FAILED
+from ledger.witness.evidence import EvidenceStore
+from ledger.witness.setup import Paths
+from tests.witness.logs import Log, open_test_witness
+from tests.witness.test_found_cli import one_line, run, witness
+from tests.witness.test_witness import cosigns, refused
+
+
+def deny_listing(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
+    def denied(call: Any) -> Any:
+        def listing(path: Any = ".") -> Any:
+            if os.fspath(path) == str(directory):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
+            return call(path)
+
+        return listing
+
+    monkeypatch.setattr(os, "scandir", denied(os.scandir))
+    monkeypatch.setattr(os, "listdir", denied(os.listdir))
+
+
+@pytest.mark.parametrize("readonly", [False, True], ids=["serve", "status"])
+def test_an_evidence_directory_that_cannot_be_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readonly: bool
+) -> None:
+    log = Log().grow(8)
+    witness = open_test_witness(tmp_path)
+    cosigns(witness, log, 0)
+    refused(witness, log.fork(5).grow(3).body(8), "witness_checkpoint_conflict")
+    witness.close()
+    directory = Paths(tmp_path).evidence
+    assert len(EvidenceStore(directory, readonly=True)) == 1
+    deny_listing(monkeypatch, directory)
+    with pytest.raises(PermissionError) as caught:
+        EvidenceStore(directory, readonly=readonly)
+    assert caught.value.filename == str(directory)
+
+
+def test_no_evidence_directory_read_only_is_no_evidence(tmp_path: Path) -> None:
+    """``witness status`` of a witness that never kept any: none, not an error."""
+    assert len(EvidenceStore(tmp_path / "evidence", readonly=True)) == 0
+    assert not (tmp_path / "evidence").exists()
+
+
+def test_only_json_files_are_pieces_and_leftovers_are_removed(tmp_path: Path) -> None:
+    directory = tmp_path / "evidence"
+    directory.mkdir()
+    (directory / ".0123.json.tmp").write_text("a write cut short")
+    (directory / "README").write_text("not evidence")
+    assert len(EvidenceStore(directory)) == 0
+    assert sorted(p.name for p in directory.iterdir()) == ["README"]
+
+
+def test_a_file_where_the_evidence_directory_goes_is_refused_by_status(tmp_path: Path) -> None:
+    """``witness status`` (read-only) as ``serve`` (tests/witness/test_found_cli.py)."""
+    root = witness(tmp_path)
+    (root / "witness").mkdir()
+    (root / "witness" / "evidence").write_text("x")
+    code, err = run("witness", "status", "--data-dir", str(root))
+    assert code == FILE_ACCESS_FAILED.exit_code
+    one_line(err, FILE_ACCESS_FAILED.name)
+    assert (root / "witness" / "evidence").read_text() == "x"
