@@ -30,6 +30,7 @@ from ledger.transparency.charts import REDEEMED, REVOKED, SUSPENDED, Chart, char
 from ledger.transparency.rules import RuleRow, issuance_rules
 from ledger.transparency.tally import Counts, Series, Tally
 from ledger.transparency.times import when
+from ledger.transparency.type_names import TypeShown, type_shown
 from ledger.transparency.witnesses import Witness, quorum_words, witnessed, witnesses
 
 # A page a person reads, and a bound on its cost: past these, the page says how many more
@@ -71,7 +72,8 @@ class AccreditationRow:
     subject: str
     subject_name: str
     kind: str  # "issue" or "verify"
-    what: tuple[str, ...]  # types it may issue, or "type: claims" it may ask for
+    # Each type it may issue (claims ""), or may ask claims of (those claims, in a line).
+    what: tuple[tuple[TypeShown, str], ...]
     since: str
     until: str
     purpose: str
@@ -108,7 +110,7 @@ class DeskRedemptions:
     did: str
     name: str
     count: int
-    by_type: tuple[tuple[str, int], ...]
+    by_type: tuple[tuple[TypeShown, int], ...]
     chart: Chart
 
 
@@ -205,7 +207,7 @@ class Transparency:
             rules=issuance_rules(
                 state, size, lambda did: self.name(state, did, languages), self.rule_texts
             ),
-            redemptions=self._redemptions(state, now, languages),
+            redemptions=self._redemptions(state, size, now, languages),
             generated=when(now),
         )
 
@@ -242,10 +244,11 @@ class Transparency:
             grant = record.grant
             data = accreditation_json(record, size, now, deactivated_at(state, grant.subject, size))
             if grant.kind == ISSUER:
-                what = tuple(inert(vct) for vct in grant.credential_types)
+                what = tuple((type_shown(state, size, vct), "") for vct in grant.credential_types)
             else:
                 what = tuple(
-                    f"{inert(vct)}: {', '.join(map(inert, names))}" for vct, names in grant.claims
+                    (type_shown(state, size, vct), ", ".join(map(inert, names)))
+                    for vct, names in grant.claims
                 )
             revoked = data.get("revoked")
             rows.append(
@@ -322,7 +325,7 @@ class Transparency:
         return AgencyCounts("", name, everyone.latest, status_chart(name, everyone, now))
 
     def _redemptions(
-        self, state: State, now: int, languages: Sequence[str]
+        self, state: State, size: int, now: int, languages: Sequence[str]
     ) -> tuple[DeskRedemptions, ...]:
         desks = sorted(self.tally.redeemed.items(), key=lambda item: (-item[1].count, item[0]))
         shown = []
@@ -335,7 +338,9 @@ class Transparency:
                 (("redeemed", "Redeemed"),),
                 f"{name} has redeemed nothing.",
             )
-            by_type = tuple(sorted((inert(v), n) for v, n in redeemed.by_type.items()))
+            by_type = tuple(
+                (type_shown(state, size, v), n) for v, n in sorted(redeemed.by_type.items())
+            )
             shown.append(DeskRedemptions(did, name, redeemed.count, by_type, drawn))
         return tuple(shown)
 

@@ -18,6 +18,7 @@ from civicid.policy import Policy
 from civicid.transaction import Transaction
 from ledger.issuance import RULES
 from ledger.state import State, visible
+from ledger.transparency.type_names import TypeShown, type_shown
 
 # Rules listed on the page (the JSON at /issuance-rules lists them all).
 MAX_RULES: Final = 200
@@ -31,10 +32,11 @@ class RuleRow:
     version: int
     since: str
     withdrawn: str | None  # when, once withdrawn
-    issues: str  # the type it issues
+    issues: TypeShown | None  # the type it issues (None: its entry cannot be read here)
     title: str
     purpose: str
-    needs: tuple[str, ...]  # the credentials, claims and conditions it asks for, in words
+    accepts: tuple[TypeShown, ...]  # the credential types it takes, any one of them
+    needs: tuple[str, ...]  # the claims and conditions it asks for, in words
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,13 @@ def _published(state: State, seq: int) -> _Published:
         _, _, vct, policy, _, _ = parse_publish(body)
     except Error:  # the ledger logged it valid; a reader of a newer format shows what it can
         return _UNREAD
-    return _Published(inert(vct), inert(policy.title), inert(policy.purpose), policy)
+    return _Published(vct, inert(policy.title), inert(policy.purpose), policy)
+
+
+def _accepts(state: State, size: int, policy: Policy | None) -> tuple[TypeShown, ...]:
+    if policy is None:
+        return ()
+    return tuple(type_shown(state, size, vct) for vct in policy.credential_types)
 
 
 def _needs(state: State, size: int, policy: Policy | None) -> tuple[str, ...]:
@@ -75,8 +83,7 @@ def _needs(state: State, size: int, policy: Policy | None) -> tuple[str, ...]:
         versions = visible(state.credential_types.get(vct, []), size)
         if versions:
             labels.update(words.labels(versions[-1].metadata.document))
-    needs = [f"A credential of type {inert(v)}" for v in policy.credential_types]
-    needs += [inert(words.claim(c, labels)) for c in policy.required_claims]
+    needs = [inert(words.claim(c, labels)) for c in policy.required_claims]
     needs += [inert(words.condition(p, labels)) for p in policy.predicates]
     return tuple(needs)
 
@@ -106,9 +113,10 @@ def issuance_rules(
             version=number,
             since=_when(first),
             withdrawn=_when(iat) if withdrawn else None,
-            issues=text.vct,
+            issues=type_shown(state, size, text.vct) if text.vct else None,
             title=text.title,
             purpose=text.purpose,
+            accepts=_accepts(state, size, text.policy),
             needs=_needs(state, size, text.policy),
         )
         rows.append((seen[0][1], row))

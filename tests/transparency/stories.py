@@ -19,6 +19,9 @@ BENEFITS = {"en": "Cadur Benefits Office"}
 DESK = {"en": "Cadur town hall desk", "fr": "Guichet de la mairie de Cadur"}
 VOUCHER = "https://civicid.example/vct/food-voucher"
 PASS = "https://civicid.example/vct/senior-transit-pass"
+# The names their types register: what the page shows them by.
+VOUCHER_NAME = "Food voucher"
+PASS_NAME = "Senior transit pass card"
 POLICY = {
     "title": "Senior transit pass",
     "purpose": "Free public transport for residents aged 65 or over",
@@ -77,8 +80,11 @@ def rules_and_redemptions(world: World, cast: Cast) -> Identity:
     world.accredit(registry, vcts=[NATIONAL_ID, VOUCHER, PASS])
     voucher = type_body(VOUCHER)
     voucher["metadata"][SINGLE_USE] = True
+    voucher["metadata"]["name"] = VOUCHER_NAME
     world.submit_as(registry, tx.CREDENTIAL_TYPE, voucher)
-    world.submit_as(registry, tx.CREDENTIAL_TYPE, type_body(PASS))
+    transit = type_body(PASS)
+    transit["metadata"]["name"] = PASS_NAME
+    world.submit_as(registry, tx.CREDENTIAL_TYPE, transit)
     for version in (1, 2):
         body = publish_body(name="senior-transit", version=version, vct=PASS, policy=POLICY,
                             claims={}, copy=["given_name"])  # fmt: skip

@@ -17,12 +17,17 @@ from tests.ledger.conftest import World
 from tests.ledger.trust import NATIONAL_ID, metadata, type_body
 from tests.transparency.stories import (
     PASS,
+    PASS_NAME,
     REDEEMED,
     VOUCHER,
     populate,
     redeem,
     rules_and_redemptions,
 )
+from tests.transparency.test_type_names import shown as type_shown
+
+# The national ID a rule takes, by its registered name, its URL beside it.
+CREDENTIAL = f"A credential of type {type_shown(metadata()['name'], NATIONAL_ID)}"
 
 
 def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) -> None:
@@ -59,9 +64,9 @@ def test_rules_and_redemptions_equal_a_replay(world: World, http: TestClient) ->
     assert "Senior transit pass" in live and "Cadur Civil Registry" in live
     # Claims and conditions in the words the desk and the wallet use, not as code.
     asks = re.findall(r"<li>(.*?)</li>", live.split("Asks for")[1])
-    assert asks == [f"A credential of type {NATIONAL_ID}", "Given name", "Age over 18 must be yes"]
+    assert asks == [CREDENTIAL, "Given name", "Age over 18 must be yes"]
     assert "given_name" not in live and "is True" not in live
-    assert f'<dt>Issues</dt><dd><code class="hash">{PASS}</code></dd>' in live
+    assert f"<dt>Issues</dt><dd>{type_shown(PASS_NAME, PASS)}</dd>" in live
     old = rules[f"{registry.did}/old-scheme"]
     assert "version 2" in old and "Withdrawn" in old
     # Published, then withdrawn a minute later: since its publication, withdrawn since then.
@@ -105,6 +110,5 @@ def test_a_rule_s_claims_are_worded_by_the_labels_its_types_give(
         rule = page.split(f'data-rule="{cast.registry.did}/senior-transit"')[1]
         return re.findall(r"<li>(.*?)</li>", rule.split("</article>")[0])
 
-    credential = f"A credential of type {NATIONAL_ID}"
-    assert asks(before) == [credential, "Given name", "Age over 18 must be yes"]
-    assert asks(html) == [credential, "First name", "Adult must be yes"]
+    assert asks(before) == [CREDENTIAL, "Given name", "Age over 18 must be yes"]
+    assert asks(html) == [CREDENTIAL, "First name", "Adult must be yes"]
