@@ -197,7 +197,11 @@ class KeyStore:
         if not self.directory.exists():
             return found
         self.check_directory()
-        for path in sorted(self.directory.glob("*.json")):
+        try:  # not ``Path.glob``: it passes over a directory it cannot read, as if empty
+            names = os.listdir(self.directory)
+        except OSError as exc:
+            raise KEY_UNREADABLE(f"the key store {self.directory} cannot be read: {exc}") from exc
+        for path in sorted(self.directory / n for n in names if n.endswith(".json")):
             name = path.stem
             if not NAME_PATTERN.fullmatch(name) or name.endswith(".next"):
                 continue
