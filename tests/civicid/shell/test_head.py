@@ -168,3 +168,33 @@ def test_a_served_head_is_answered_with_its_head_alone(target: Target) -> None:
     first, _, second = both.partition(b"\r\n\r\n")
     assert b"content-length: 15" in first
     assert second.startswith(b"HTTP/1.1 200 OK\r\n") and second.endswith(b'{"status":"ok"}')
+
+
+def test_a_file_sent_by_path_ends_a_head_s_answer_with_no_body() -> None:
+    """A server offering ``http.response.pathsend`` gets the answer's end instead of the
+    file; more body to come is dropped, the last part's end is sent bodiless."""
+    import asyncio
+
+    from civicid.shell.dispatch import without_body
+
+    sent: list[dict[str, object]] = []
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    head = without_body(send)  # type: ignore[arg-type]
+
+    async def answer() -> None:
+        await head({"type": "http.response.start", "status": 200, "headers": []})
+        await head({"type": "http.response.body", "body": b"one", "more_body": True})
+        await head({"type": "http.response.body", "body": b"two"})
+        await head({"type": "http.response.pathsend", "path": "/etc/hostname"})
+        await head({"type": "http.response.debug", "info": {}})
+
+    asyncio.run(answer())
+    assert sent == [
+        {"type": "http.response.start", "status": 200, "headers": []},
+        {"type": "http.response.body", "body": b""},
+        {"type": "http.response.body", "body": b""},
+        {"type": "http.response.debug", "info": {}},
+    ]

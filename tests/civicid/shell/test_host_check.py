@@ -116,6 +116,21 @@ def test_the_refusal_says_where_a_proxy_s_name_belongs() -> None:
     assert "allowed_hosts" in body["error_description"]
 
 
+def test_the_refusal_is_the_service_s_own_answer() -> None:
+    """The refusal goes through the app's error renderer, which sees the app (as a service's
+    does: the issuer's reads its store through it)."""
+
+    async def render(request: Request, error: Error) -> Response:
+        return JSONResponse({"by": request.app.title, "code": error.code}, error.http_status)
+
+    made = create_service_app(
+        title="rendered", description="t", lifespan=nothing, served_names=NAMES, render_error=render
+    )
+    answer = TestClient(made, base_url="http://evil.example").get("/docs")
+    assert answer.status_code == 400
+    assert answer.json() == {"by": "rendered", "code": "host_not_allowed"}
+
+
 def test_a_service_naming_no_host_answers_any() -> None:
     with TestClient(service(None), base_url="http://evil.example") as client:
         assert client.get("/thing").status_code == 200
