@@ -21,7 +21,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
 from wallet.screens.error import ErrorModal
-from wallet.screens.help import HelpScreen
+from wallet.screens.help import LOCKED, NOT_CREATED, HelpScreen
 from wallet.screens.task import stale
 from wallet.settings import WalletSettings
 
@@ -187,7 +187,12 @@ class WalletApp(App[None]):
             self.lock_over(self.wallet, "Locked: your passphrase opens it again.")
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        first = ""
+        if isinstance(self.screen, FirstRunScreen):
+            first = NOT_CREATED
+        elif self.wallet is None or self.wallet.locked:
+            first = LOCKED
+        self.push_screen(HelpScreen(first))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Final
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -31,13 +31,26 @@ so two desks cannot tell they saw the same card.
 """
 
 
+# Asked for before the wallet is open (F1 at the first run or the unlock): what to do first,
+# since none of the keys below does anything yet.
+NOT_CREATED: Final = "Your wallet does not exist yet: choose a passphrase (twice) and Create \
+wallet, or restore a backup. Then these keys work:"
+LOCKED: Final = "Your wallet is locked: type your passphrase, then Enter. Then these keys work:"
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="help-close", tooltip="Close")
     ]
 
+    def __init__(self, first: str = "") -> None:
+        super().__init__()
+        self.first = first
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help-dialog"):
+            if self.first:
+                yield Static(self.first, classes="help-first")
             yield Static(HELP)
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
