@@ -4,9 +4,11 @@ to its end) instead of waiting or reading it."""
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 # How each is named in "… is not a regular file (KIND)", as civicid.files.kind_of says it.
 KINDS: Final = ("a named pipe", "a directory", "/dev/zero")
@@ -22,3 +24,21 @@ def put(path: Path, kind: str) -> None:
         path.symlink_to("/dev/zero")
     else:
         raise ValueError(f"no odd file {kind!r}")
+
+
+def deny_listing(monkeypatch: Any, directory: Path) -> None:
+    """Make ``directory`` one this user may not list, as the kernel refuses a user without
+    the right (tests run as root, whom no mode bars): every ``os.scandir`` and ``os.listdir``
+    of it fails with EACCES (``Path.glob`` lists through ``os.scandir``)."""
+    inside = str(directory)
+
+    def denied(call: Callable[..., Any]) -> Callable[..., Any]:
+        def listing(path: Any = ".") -> Any:
+            if os.fspath(path) == inside:
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), inside)
+            return call(path)
+
+        return listing
+
+    monkeypatch.setattr(os, "scandir", denied(os.scandir))
+    monkeypatch.setattr(os, "listdir", denied(os.listdir))

@@ -8,16 +8,14 @@ kernel refuses a user without the right, every listing of it."""
 
 from __future__ import annotations
 
-import errno
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from civicid.errors import Error
 from civicid.identity import Identity
 from civicid.keystore import KeyStore
+from tests import odd_files
 
 
 def test_a_key_store_that_cannot_be_listed_is_refused(
@@ -28,16 +26,7 @@ def test_a_key_store_that_cannot_be_listed_is_refused(
     keys.put("agency", who.to_json())
     assert keys.identities() == [("agency", str(who.did), None)]
 
-    def denied(call: Any) -> Any:
-        def listing(path: Any = ".") -> Any:
-            if os.fspath(path) == str(keys.directory):
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
-            return call(path)
-
-        return listing
-
-    monkeypatch.setattr(os, "scandir", denied(os.scandir))
-    monkeypatch.setattr(os, "listdir", denied(os.listdir))
+    odd_files.deny_listing(monkeypatch, keys.directory)
     with pytest.raises(Error) as caught:
         keys.identities()
     assert caught.value.code == "key_unreadable"

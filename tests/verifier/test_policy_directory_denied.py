@@ -9,14 +9,12 @@ kernel refuses a user without the right, every listing of it."""
 
 from __future__ import annotations
 
-import errno
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from civicid.errors import Error
+from tests import odd_files
 from tests.verifier.world import EXAMPLES
 from verifier.policy import load_policies
 
@@ -29,16 +27,7 @@ def test_a_policy_directory_that_cannot_be_read_is_refused(
     (directory / "age-check.toml").write_bytes((EXAMPLES / "age-check.toml").read_bytes())
     assert list(load_policies(directory)) == ["age-check"]
 
-    def denied(call: Any) -> Any:
-        def listing(path: Any = ".") -> Any:
-            if os.fspath(path) == str(directory):
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
-            return call(path)
-
-        return listing
-
-    monkeypatch.setattr(os, "scandir", denied(os.scandir))
-    monkeypatch.setattr(os, "listdir", denied(os.listdir))
+    odd_files.deny_listing(monkeypatch, directory)
     with pytest.raises(Error) as caught:
         load_policies(directory)
     assert caught.value.code == "policy_invalid"

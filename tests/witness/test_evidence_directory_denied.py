@@ -10,32 +10,17 @@ kernel refuses a user without the right, every listing of it."""
 
 from __future__ import annotations
 
-import errno
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from civicid.console import FILE_ACCESS_FAILED
 from ledger.witness.evidence import EvidenceStore
 from ledger.witness.setup import Paths
+from tests import odd_files
 from tests.witness.logs import Log, open_test_witness
 from tests.witness.test_found_cli import one_line, run, witness
 from tests.witness.test_witness import cosigns, refused
-
-
-def deny_listing(monkeypatch: pytest.MonkeyPatch, directory: Path) -> None:
-    def denied(call: Any) -> Any:
-        def listing(path: Any = ".") -> Any:
-            if os.fspath(path) == str(directory):
-                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(directory))
-            return call(path)
-
-        return listing
-
-    monkeypatch.setattr(os, "scandir", denied(os.scandir))
-    monkeypatch.setattr(os, "listdir", denied(os.listdir))
 
 
 @pytest.mark.parametrize("readonly", [False, True], ids=["serve", "status"])
@@ -49,7 +34,7 @@ def test_an_evidence_directory_that_cannot_be_read_is_refused(
     witness.close()
     directory = Paths(tmp_path).evidence
     assert len(EvidenceStore(directory, readonly=True)) == 1
-    deny_listing(monkeypatch, directory)
+    odd_files.deny_listing(monkeypatch, directory)
     with pytest.raises(PermissionError) as caught:
         EvidenceStore(directory, readonly=readonly)
     assert caught.value.filename == str(directory)
