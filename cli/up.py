@@ -102,8 +102,8 @@ def up(
         int,
         typer.Option(
             help="Port of the transport authority's issuer, which issues a senior transit"
-            " pass by its public rule (the wallet's a): 0, a free one at the first run, then"
-            " the one its DID names. Not served on a PostgreSQL database."
+            " pass by its public rule (the wallet's key a, Ask by rule): 0, a free one at the"
+            " first run, then the one its DID names. Not served on a PostgreSQL database."
         ),
     ] = 0,
     federation: Annotated[
@@ -118,7 +118,8 @@ def up(
             "--forget-checkpoint",
             help="Forget the ledger checkpoint up's own client trusted (stack/checkpoint), to"
             " trust the ledger's next on first use, and exit: a lost one is refused"
-            " (trust_file_lost). The desk's and issuer's: their forget-checkpoint.",
+            " (trust_file_lost). The desk's and the issuer's: `civicid verifier|issuer"
+            " forget-checkpoint`.",
         ),
     ] = False,
     new_desk_store: Annotated[
