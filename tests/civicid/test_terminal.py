@@ -6,35 +6,18 @@ from __future__ import annotations
 
 import io
 import os
-import select
 import termios
 import threading
-from collections.abc import Iterator
 
 import pytest
 
 from civicid.terminal import hidden_line, unechoed
+from tests.test_entry_point import shown, terminal  # noqa: F401 (a pseudo-terminal)
 
 
-@pytest.fixture
-def terminal() -> Iterator[tuple[int, int]]:
-    """A pseudo-terminal: (the keyboard's and screen's end, the program's end)."""
-    keyboard, program = os.openpty()
-    try:
-        yield keyboard, program
-    finally:
-        os.close(keyboard)
-        os.close(program)
-
-
-def shown(keyboard: int) -> bytes:
-    out = b""
-    while select.select([keyboard], [], [], 0.2)[0]:
-        out += os.read(keyboard, 1024)
-    return out
-
-
-def test_keys_typed_ahead_are_the_answer_and_never_shown(terminal: tuple[int, int]) -> None:
+def test_keys_typed_ahead_are_the_answer_and_never_shown(
+    terminal: tuple[int, int],  # noqa: F811
+) -> None:
     keyboard, program = terminal
     asked = io.StringIO()
     with open(program, closefd=False) as stdin:
@@ -53,7 +36,7 @@ def test_keys_typed_ahead_are_the_answer_and_never_shown(terminal: tuple[int, in
 
 
 def test_typed_at_the_prompt_unechoed_empty_asked_again_echo_back_after(
-    terminal: tuple[int, int],
+    terminal: tuple[int, int],  # noqa: F811
 ) -> None:
     keyboard, program = terminal
     with open(program, closefd=False) as stdin:
