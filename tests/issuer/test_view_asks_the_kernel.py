@@ -75,10 +75,10 @@ def test_fresh_asks_anew_and_its_answer_is_the_one_remembered() -> None:
     assert [when for _, _, when in registry.asked] == [1_000, 1_001]
 
 
-def test_a_type_is_known_once_read_and_read_once() -> None:
+def typed_view(asked: list[str]) -> LedgerView:
+    """A view on a ledger client that registers one type, counting each time it is asked."""
     body = type_body(VCT)
     proven = ProvenType(VCT, AGENCY, body["metadata"], body["schema"], 7, "acc-1", CHECKPOINT)
-    asked: list[str] = []
 
     def credential_type(vct: str) -> ProvenType:
         asked.append(vct)
@@ -86,14 +86,30 @@ def test_a_type_is_known_once_read_and_read_once() -> None:
 
     client = Client()
     client.credential_type = credential_type  # type: ignore[method-assign]
-    view = LedgerView(
+    return LedgerView(
         client,  # type: ignore[arg-type]
         types.SimpleNamespace(did=AGENCY),  # type: ignore[arg-type]
         clock=lambda: 1_000,
         accreditation_ttl=TTL,
     )
+
+
+def test_a_type_is_known_once_read_and_read_once() -> None:
+    asked: list[str] = []
+    view = typed_view(asked)
     assert view.known_type(VCT) is None
     read = view.credential_type(VCT)
     assert read.vct == VCT and view.known_type(VCT) is read
     assert view.credential_type(VCT) is read
+    assert asked == [VCT]
+
+
+def test_a_type_the_trust_package_remembers_is_not_asked_again() -> None:
+    """A type proven once in the process (by a check of a presentation, say) is the one the
+    view loads, however long ago: a type's registration is loaded once per process."""
+    asked: list[str] = []
+    view = typed_view(asked)
+    with view.asking() as trust:
+        trust.credential_type(VCT, now=1, max_age=TTL)
+    assert view.credential_type(VCT).vct == VCT
     assert asked == [VCT]
