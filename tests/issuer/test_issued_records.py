@@ -6,6 +6,7 @@ left); a list an issuance opened is on disk before anything is published."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -118,9 +119,9 @@ def test_a_shared_store_gets_a_new_list_only_as_made_with_its_issuance(
         submitted: list[object] = []
         real = env.store.submit
 
-        def recording(ops: list[Op]) -> Future[None]:
+        def recording(ops: list[Op], refused: Callable[[], None] | None = None) -> Future[None]:
             submitted.extend(ops)
-            return real(ops)
+            return real(ops, refused=refused)
 
         monkeypatch.setattr(env.store, "submit", recording)
         retried: list[tuple[object, ...]] = []

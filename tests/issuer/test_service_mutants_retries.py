@@ -26,12 +26,14 @@ def beaten(env: Env, monkeypatch: pytest.MonkeyPatch, times: int) -> list[int]:
     asked: list[int] = []
     submit: Callable[[list[Op]], Future[None]] = env.issuer.store.submit
 
-    def losing(ops: list[Op]) -> Future[None]:
+    def losing(ops: list[Op], refused: Callable[[], None] | None = None) -> Future[None]:
         if not any(isinstance(op, PutOffer) for op in ops):
-            return submit(ops)
+            return submit(ops, refused=refused)
         asked.append(len(asked))
         if len(asked) > times:
-            return submit(ops)
+            return submit(ops, refused=refused)
+        if refused is not None:  # as the store does, before the refusal is told
+            refused()
         lost: Future[None] = Future()
         lost.set_exception(STORE_CONFLICT("changed by another process since it was read"))
         return lost

@@ -68,9 +68,9 @@ def test_an_offer_by_a_clerk_whose_row_was_just_read_reads_it_no_more(
     asked: list[Clerk] = []
     holds: Callable[[Clerk], bool] = env.issuer.keyring.holds
 
-    def recorded(ops: list[Op]) -> Future[None]:
+    def recorded(ops: list[Op], refused: Callable[[], None] | None = None) -> Future[None]:
         written.append(list(ops))
-        return submit(ops)
+        return submit(ops, refused=refused)
 
     def held(of: Clerk) -> bool:
         asked.append(of)
