@@ -600,7 +600,10 @@ class GroupCommit:
                 done.set_result(None)
                 continue
             if done.refused is not None:
-                done.refused()
+                try:
+                    done.refused()
+                except Exception as exc:  # the memory may still hold what was refused
+                    self._failed = STORE_FAILED(f"memory not settled after a refused write: {exc}")
             done.set_exception(outcome)
 
     def _settle_queued(self) -> None:

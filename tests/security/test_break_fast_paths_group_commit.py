@@ -7,7 +7,6 @@ refused caller kept."""
 from __future__ import annotations
 
 import sqlite3
-from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,15 @@ import pytest
 from civicid.errors import Error
 from issuer.errors import STORE_FAILED
 from issuer.records import AuditEvent, Clerk
-from issuer.store import Audit, Batch, Op, PutClerk, SqliteStore, verify_audit_chain
+from issuer.store import (
+    Acknowledgement,
+    Audit,
+    Batch,
+    Op,
+    PutClerk,
+    SqliteStore,
+    verify_audit_chain,
+)
 
 FULL = "disk-full"  # the clerk whose write the disk refuses
 
@@ -46,7 +53,7 @@ def test_one_refused_caller_leaves_the_others_acknowledged_and_durable(
     try:
         batch: Batch = []
         for i in range(5):
-            done: Future[None] = Future()
+            done = Acknowledgement(hand_over=lambda: None)
             done.set_running_or_notify_cancel()
             batch.append((caller(i, FULL if i == refused_at else f"clerk {i}"), done))
         store._settle(batch)  # one batch, as the writer thread takes it
@@ -87,7 +94,7 @@ def test_a_disk_full_for_real_acknowledges_nothing_it_did_not_write(tmp_path: Pa
         store._db.execute(f"PRAGMA max_page_count = {pages + 4}")
         batch: Batch = []
         for i in range(1, 6):
-            done: Future[None] = Future()
+            done = Acknowledgement(hand_over=lambda: None)
             done.set_running_or_notify_cancel()
             batch.append((caller(i, "x" * 200_000 if i == 3 else f"clerk {i}"), done))
         store._settle(batch)
@@ -109,3 +116,28 @@ def test_a_disk_full_for_real_acknowledges_nothing_it_did_not_write(tmp_path: Pa
         verify_audit_chain(events)
     finally:
         reopened.close()
+
+
+def test_a_refused_hook_that_fails_refuses_later_writes_and_leaves_the_writer_alive(
+    tmp_path: Path,
+) -> None:
+    """A refused write's hook (the memory letting go of what was refused) that itself fails
+    leaves a memory that may hold what is not on disk: the caller is still told its refusal,
+    and every later write is refused with the store's code, not left waiting on a writer
+    thread that died."""
+
+    def failing() -> None:
+        raise RuntimeError("memory could not let go")
+
+    store = FullDisk(tmp_path, create=True)
+    try:
+        done = store.submit(caller(0, FULL), refused=failing)
+        with pytest.raises(Error) as caught:
+            done.result(timeout=5)
+        assert STORE_FAILED.matches(caught.value)
+        with pytest.raises(Error) as later:
+            store.write(caller(1, "after"))
+        assert STORE_FAILED.matches(later.value)
+        assert "not settled" in str(later.value)
+    finally:
+        store.close()

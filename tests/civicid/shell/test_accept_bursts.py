@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from civicid.shell.connections import ACCEPT_HEADROOM, FD_RESERVE
-from cli.harness import free_port
+from cli.harness import STARTUP_TIMEOUT, free_port
 from tests.slow_clients import PATIENCE
 
 NOFILE: Final = 256  # the server's descriptor limit: a budget of 128 connections
@@ -40,7 +40,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + PATIENCE
+        deadline = time.monotonic() + STARTUP_TIMEOUT  # a start under load
         while True:  # readiness, polled
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url + "/health", timeout=1).status_code == 200:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from civicid.shell.server import PARSERS
-from cli.harness import free_port
+from cli.harness import STARTUP_TIMEOUT, free_port
 from tests.civicid.shell.test_pipelined_unread import GET, PIPELINED
 from tests.slow_clients import PATIENCE
 
@@ -44,7 +44,7 @@ def process(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[in
                "auto", str(tmp_path), request.param]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
-        deadline = time.monotonic() + PATIENCE
+        deadline = time.monotonic() + STARTUP_TIMEOUT  # a start under load
         while True:  # readiness, polled
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
