@@ -44,9 +44,12 @@ def require_store_of(settings: IssuerSettings) -> None:
 
 
 def check_store(settings: IssuerSettings) -> None:
-    """Refuse before a port is opened, in one line: a missing SQLite store; or a database
-    that cannot be reached, holds a newer schema, or holds no issuer store."""
+    """Refuse before a port is opened, in one line: a missing, damaged or locked SQLite store
+    (another issuer serving it, its lock file no file); or a database that cannot be
+    reached, holds a newer schema, or holds no issuer store. The SQLite store is opened as the
+    serving process opens it, lock and checks included, and closed again."""
     if settings.database_url is None:
         require_store(settings.store_dir)
+        open_store(settings).close()
     else:
         open_store(settings, exclusive=False).close()
