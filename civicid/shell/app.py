@@ -37,6 +37,9 @@ def create_service_app(
         # Served by ``docs`` from local files: the defaults load Swagger UI from a CDN.
         docs_url=None,
         redoc_url=None,
+        # No redirect from a path with a trailing slash: its Location would be built from the
+        # request's Host header (an open redirect on the services that do not check Host).
+        redirect_slashes=False,
     )
     # Routes added to the app itself read bodies as I-JSON too (routers say so each).
     app.router.route_class = IJsonRoute
