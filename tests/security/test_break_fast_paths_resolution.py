@@ -99,6 +99,10 @@ def test_odd_paths_and_options_are_answered_as_the_framework_answers_them(
             for accept in accepts:
                 headers = {"accept": accept} if accept is not None else {}
                 url = PREFIX + did + (f"?{query}" if query else "")
+                if did.endswith("/.."):  # an in-process client drops it with the DID before it
+                    wire = on_wire(live, url, headers)
+                    assert wire[0] == 400 and b'"did_invalid"' in wire[1], (query[:60], accept)
+                    continue
                 fast = app.get(url, headers=headers)
                 slow = framework.get(url, headers=headers)
                 assert answered(fast) == answered(slow), (did[:60], query[:60], accept)
