@@ -47,9 +47,6 @@ def check_store(settings: IssuerSettings) -> None:
     """Refuse before a port is opened, in one line: a missing, damaged or locked SQLite store
     (another issuer serving it, its lock file no file); or a database that cannot be
     reached, holds a newer schema, or holds no issuer store. The SQLite store is opened as the
-    serving process opens it, lock and checks included, and closed again."""
-    if settings.database_url is None:
-        require_store(settings.store_dir)
-        open_store(settings).close()
-    else:
-        open_store(settings, exclusive=False).close()
+    serving process opens it, lock and checks included, and closed again; a database is
+    shared, so nothing is held."""
+    open_store(settings).close()
