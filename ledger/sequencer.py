@@ -32,7 +32,6 @@ from ledger.errors import (
     CHECKPOINT_MISMATCH,
     LEDGER_KEY_MISMATCH,
     LEDGER_READER_ONLY,
-    SNAPSHOT_HASHES_MISMATCH,
     STORE_CORRUPT,
     STORE_FAILED,
 )
@@ -158,8 +157,7 @@ class Sequencer(Ledger):
             if wanting is not None:
                 # Another snapshot: no write before its kept hashes are shown to be the log's.
                 # Its verdict replaces the one kept (a re-hash that could not finish keeps it).
-                check = self.integrity
-                if check is not None and check.wait() != integrity.VERIFIED:
+                if integrity.unshown(self.integrity) is not None:
                     self._failed = found = self._found_wanting or wanting
                     raise found
                 self._found_wanting = None
@@ -391,11 +389,9 @@ def refresh_snapshot(url: str, signer: NoteSigner) -> int:
             return reader.snapshot_size
         # The new snapshot keeps the tree's and map's hashes as the reader holds them: only
         # once those it took from the snapshot it loaded are shown to be the log's.
-        check = reader.integrity
-        if check is not None and check.wait() != integrity.VERIFIED:
-            raise check.error or SNAPSHOT_HASHES_MISMATCH(
-                "the hashes the snapshot kept could not be re-hashed: no snapshot written"
-            )
+        refused = integrity.unshown(reader.integrity)
+        if refused is not None:
+            raise refused
         data = snapshots.dump(reader.state, view.size, view.checkpoint, signer, reader.tree)
         if not reader.store.offer_snapshot(data, view.size):
             return reader.store.snapshot_size() or view.size
