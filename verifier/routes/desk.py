@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import segno
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from civicid import words
@@ -20,7 +20,7 @@ from civicid.shell.openapi import errors
 from civicid.trust import ANY_AGE
 from civicid.wire import ErrorBody, Snake
 from civicid.wire import desk as wire
-from verifier.errors import CLIENT_REQUESTS_FULL, DESK_REQUESTS_FULL
+from verifier.errors import CLIENT_REQUESTS_FULL, DESK_REQUESTS_FULL, POLICY_NOT_NAMED
 from verifier.quota import client_of
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 from verifier.service import Verifier
@@ -147,6 +147,16 @@ async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
     return [wire.PolicyView.model_validate(p) for p in verifier.policies_json()]
 
 
+async def policy_named(request: Request) -> None:
+    """An empty body is refused in our words before the framework reads it as its model
+    (whose refusal would be "body: Field required")."""
+    if not await request.body():
+        raise POLICY_NOT_NAMED(
+            'the body is a JSON object naming one of this desk\'s policies, {"policy": '
+            '"<name>"} (GET /policies lists them); nothing was started'
+        )
+
+
 @router.post(
     "/requests",
     tags=["desk"],
@@ -154,6 +164,7 @@ async def policies(verifier: VerifierDep) -> list[wire.PolicyView]:
     summary="Start a request for a policy",
     response_model=wire.Created,
     responses={**errors(400, 404), **FULL},
+    dependencies=[Depends(policy_named)],
 )
 async def new_request(request: Request, body: wire.NewRequest, verifier: VerifierDep) -> Response:
     client = client_of(request.client.host if request.client else None)
