@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, Final
 
+from civicid import words
 from civicid.accreditation import check_vct
 from civicid.dcql import (
     SD_JWT_VC_FORMAT,
@@ -78,10 +79,13 @@ class Predicate:
         return claim_path(self.claim)
 
     def describe(self) -> str:
+        """The condition as the policy's reader says it (a clerk, a citizen): ``resident:
+        yes``, ``nationality: one of FR, BE``, ``age is at least 65``. Decisions and refusals
+        carry it (``not met: resident: yes``); pages word it further (``civicid.words``)."""
         if self.kind == "equals":
-            return f"{self.claim} is {self.value!r}"
+            return f"{self.claim}: {words.value(self.value)}"
         if self.kind == "one_of":
-            return f"{self.claim} is one of {list(self.value)!r}"
+            return f"{self.claim}: one of {words.value(list(self.value))}"
         if self.kind == "age_at_least":
             return f"age is at least {self.value}"
         return f"{self.claim} is a date in the future"

@@ -8,12 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 from civicid.dcql import claim_name_or_repr
-
-if TYPE_CHECKING:
-    from civicid.policy import Predicate
 
 # Ages told in the largest unit that fits: "just now" under a minute (clocks drift by
 # seconds, and a person does not need them), then minutes, hours, days.
@@ -146,7 +143,19 @@ def value(item: Any) -> str:
     return str(item)
 
 
-def condition(predicate: Predicate, labels: Mapping[str, str] | None = None) -> str:
+class Condition(Protocol):
+    """A policy's condition as ``civicid.policy.Predicate`` holds it, named by its shape:
+    the policy module words its conditions with this module, which so does not import it."""
+
+    @property
+    def claim(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def value(self) -> Any: ...
+
+
+def condition(predicate: Condition, labels: Mapping[str, str] | None = None) -> str:
     """A policy's condition as a person reads it, worded as a condition, never as a value
     received (the desk's page says the same): ``age is at least 65`` -> ``Age 65 or over``;
     ``resident is True`` -> ``Resident must be yes``; ``one_of`` -> ``Nationality must be one

@@ -37,7 +37,7 @@ class Said:
         return ", ".join(words.claim(name) for _, name in ranked)
 
     def condition_list(self, text: str) -> str:
-        """Conditions as a decision describes them ("resident is True; …"), each in words;
+        """Conditions as a decision describes them ("resident: yes; …"), each in words;
         one the policy does not know (changed since, or not here) as sent."""
         return "; ".join(self.conditions.get(one, one) for one in text.split("; "))
 

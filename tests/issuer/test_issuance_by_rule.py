@@ -148,7 +148,7 @@ def test_a_senior_is_issued_the_pass_at_once(env: Env) -> None:
     [
         ({**SENIOR_CLAIMS, "age_equal_or_over": {"18": True, "65": False}}, None,
          "predicate_failed", "age is at least 65"),
-        ({**SENIOR_CLAIMS, "resident": False}, None, "predicate_failed", "resident is True"),
+        ({**SENIOR_CLAIMS, "resident": False}, None, "predicate_failed", "resident: yes"),
         (SENIOR_CLAIMS, ASKED[1:], "claim_missing", "given_name was not disclosed"),
     ],
     ids=["under-65", "not-resident", "name-withheld"],
@@ -239,6 +239,9 @@ def test_the_rules_commands_publish_list_and_withdraw(env: Env) -> None:
     [rule] = json.loads(listed.stdout)
     assert (rule["rule"], rule["version"], rule["withdrawn"]) == (RULE, 2, False)
     assert len(rule["conditions"]) == len(tomllib.loads(rule_file.read_text())["predicates"])
+    # As a clerk reads them, not as Python ("resident is True").
+    text = runner.invoke(app, ["issuer", "rules", "list", "--data-dir", str(env.data_dir)])
+    assert "resident: yes" in text.stdout and "True" not in text.stdout, text.output
     args = ["issuer", "rules", "withdraw", RULE, "--reason", "The scheme has ended", *where]
     withdrawn = runner.invoke(app, args)
     assert json.loads(withdrawn.stdout)["withdrawn"] is True

@@ -28,7 +28,7 @@ NOT_RESIDENT: dict[str, Any] = {
         {"step": "claims", "title": "Required claims disclosed", "status": "passed",
          "detail": "resident, age_equal_or_over.18"},
         {"step": "predicates", "title": "Policy conditions met", "status": "failed",
-         "code": "predicate_failed", "detail": "not met: resident is True"},
+         "code": "predicate_failed", "detail": "not met: resident: yes"},
         {"step": "status", "title": "Not revoked or suspended", "status": "skipped"},
     ],
 }  # fmt: skip
@@ -65,4 +65,4 @@ def test_a_claim_not_shared_is_named_in_words() -> None:
 def test_without_the_policy_conditions_are_left_as_sent() -> None:
     lines = text_of(NOT_RESIDENT).splitlines()
     assert "  claims received: Age 18 or over, Resident" in lines
-    assert "  ✗ Policy conditions met [predicate_failed] — not met: resident is True" in lines
+    assert "  ✗ Policy conditions met [predicate_failed] — not met: resident: yes" in lines

@@ -33,7 +33,7 @@ def test_every_passed_step_names_what_it_checked(world: World, verifier: Verifie
         "status": f"valid (list entry {listed.value.seq})",
         "entitlement": "not a single-use type",
         "claims": "resident, age_equal_or_over.18",
-        "predicates": "resident is True; age is at least 18",
+        "predicates": "resident: yes; age is at least 18",
     }
     assert standing.accreditation and standing.accreditation.startswith("acc-")
     assert {o.status for o in decision.outcomes} == {"passed"}

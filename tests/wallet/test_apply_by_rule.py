@@ -54,7 +54,7 @@ def answer(step: str, code: str, detail: str) -> dict[str, Any]:
     [
         ("predicates", "predicate_failed", "not met: age is at least 65",
          "Not met: Age 65 or over"),
-        ("predicates", "predicate_failed", "not met: resident is True",
+        ("predicates", "predicate_failed", "not met: resident: yes",
          "Not met: Resident must be yes"),
         ("claims", "claim_missing", "family_name was not disclosed",
          "Not shared: Family name"),

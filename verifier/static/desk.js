@@ -31,7 +31,7 @@
     return names.map((name) => claimWords(name, policy)).join(", ");
   }
 
-  // A policy's conditions as a decision describes them ("resident is True; age is at least
+  // A policy's conditions as a decision describes them ("resident: yes; age is at least
   // 18"), each in words; one the policy does not know (changed since) as sent.
   function conditionsWords(text, policy) {
     const conditions = wordsOf(policy).conditions || {};
