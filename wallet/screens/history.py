@@ -104,7 +104,10 @@ class HistoryScreen(Screen[None]):
             rows.append(("", entry.verifier))
         rows.append(("Purpose", entry.purpose or "not given"))
         rows.append(("Shared", self.words(entry, entry.disclosed) or "nothing"))
-        rows.append(("Kept back", self.words(entry, entry.withheld) or "nothing"))
+        # What the desk asked for and the citizen left out: said only when there was some
+        # (a claim the desk never asked for was not "kept back", it was never in question).
+        if entry.withheld:
+            rows.append(("Kept back", self.words(entry, entry.withheld)))
         if entry.accreditation:
             rows.append(("Accredited", f"✔ on the ledger ({entry.accreditation})"))
         else:
