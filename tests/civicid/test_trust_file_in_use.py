@@ -6,6 +6,7 @@ their process ends), the forget goes on."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -112,19 +113,41 @@ def test_the_ledger_clients_forget_is_refused_while_one_runs(tmp_path: Path) -> 
     assert code == 0, err
 
 
-@pytest.mark.parametrize("damage", ["directory", "link leading nowhere"])
-def test_a_forget_beside_a_lock_none_can_take_is_refused(tmp_path: Path, damage: str) -> None:
-    """A lock no client can open (so a client running beside it holds none) does not let a
-    forget through: it would go on under a running part, which writes its checkpoint again."""
-    trust_file = trusted(tmp_path / "checkpoint")
-    lock = lock_file(trust_file)
+def damaged(lock: Path, damage: str, tmp_path: Path) -> None:
     lock.unlink()
     if damage == "directory":
         lock.mkdir()
     else:
         lock.symlink_to(tmp_path / "gone" / "lock")
-    with client(trust_file), pytest.raises(Error) as refused:  # a part running, holding none
-        forget_checkpoint_command(trust_file)
+
+
+@pytest.mark.parametrize("damage", ["directory", "link leading nowhere"])
+def test_a_forget_beside_a_lock_none_can_take_is_refused(tmp_path: Path, damage: str) -> None:
+    """A lock no client can open (a client started before it was put there holds the one it
+    replaced, unseen) does not let a forget through: it would go on under a running part,
+    which writes its checkpoint again."""
+    trust_file = trusted(tmp_path / "checkpoint")
+    lock = lock_file(trust_file)
+    with client(trust_file):  # a part running, holding the lock that was there
+        damaged(lock, damage, tmp_path)
+        with pytest.raises(Error) as refused:
+            forget_checkpoint_command(trust_file)
     assert TRUST_FILE_LOCK_INVALID.matches(refused.value), refused.value
     assert str(lock) in refused.value.message and "remove" in refused.value.message
     assert trust_file.exists() and trusted_record_file(trust_file).exists()  # untouched
+
+
+@pytest.mark.parametrize("damage", ["directory", "link leading nowhere"])
+def test_a_client_does_not_start_beside_a_lock_none_can_take(tmp_path: Path, damage: str) -> None:
+    """It started holding no lock, so a forget-checkpoint beside it could not tell it runs:
+    refused at its start, as a store's lock that is not a file (``lock_file_invalid``), saying
+    which file to remove; the trust file is left as it was."""
+    trust_file = trusted(tmp_path / "checkpoint")
+    before = trust_file.read_bytes()
+    lock = lock_file(trust_file)
+    damaged(lock, damage, tmp_path)
+    with pytest.raises(Error) as refused, client(trust_file):
+        pass
+    assert TRUST_FILE_LOCK_INVALID.matches(refused.value), refused.value
+    assert f"remove {lock}, then start again" in refused.value.message
+    assert trust_file.read_bytes() == before and os.path.lexists(lock)

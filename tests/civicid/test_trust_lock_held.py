@@ -1,7 +1,7 @@
 """The lock beside a trust file, held and let go: the first client of a trust file makes its
 directory (private) and the lock, and holds it shared until its finalizer runs or it is
-collected; a lock no client can open (a directory) is held by none, and the client still
-opens; a client whose lock could not be taken leaves no descriptor open."""
+collected; a lock no client can open (a directory) refuses the client, which would hold
+none, and a forget alike; a client whose lock could not be taken leaves no descriptor open."""
 
 from __future__ import annotations
 
@@ -83,11 +83,12 @@ def test_a_client_collected_lets_the_lock_go(tmp_path: Path) -> None:
     assert forgets(trust_file)
 
 
-def test_a_lock_that_is_a_directory_is_held_by_none_and_refuses_a_forget(tmp_path: Path) -> None:
+def test_a_lock_that_is_a_directory_refuses_a_client_and_a_forget(tmp_path: Path) -> None:
     trust_file = tmp_path / "checkpoint"
     lock_file(trust_file).mkdir()
-    owner = Owner()
-    assert hold(owner, trust_file) is None  # the client opens all the same, holding nothing
+    with pytest.raises(Error) as caught:  # it would run holding nothing, unseen by a forget
+        hold(Owner(), trust_file)
+    assert caught.value.code == TRUST_FILE_LOCK_INVALID.name
     assert refused(trust_file) == TRUST_FILE_LOCK_INVALID.name
 
 
@@ -98,8 +99,8 @@ def test_a_lock_that_cannot_be_taken_leaves_no_descriptor_open(
     opened: list[int] = []
     real_opened = trust_lock._opened
 
-    def recording(path: Path) -> int | None:
-        fd = real_opened(path)
+    def recording(path: Path, then: str) -> int | None:
+        fd = real_opened(path, then)
         assert fd is not None
         opened.append(fd)
         return fd
@@ -122,8 +123,8 @@ def test_a_finalizer_closes_the_lock_it_held(
     opened: list[int] = []
     real_opened = trust_lock._opened
 
-    def recording(path: Path) -> int | None:
-        fd = real_opened(path)
+    def recording(path: Path, then: str) -> int | None:
+        fd = real_opened(path, then)
         assert fd is not None
         opened.append(fd)
         return fd
