@@ -36,8 +36,9 @@ class Line:
     css: str  # its class: colour and dash (two lines never differ by colour alone)
 
 
-REVOKED: Final = Line("revoked", "Revoked", "line-revoked")
-SUSPENDED: Final = Line("suspended", "Suspended", "line-suspended")
+# Status entries, not credentials: a credential has one per copy a wallet holds.
+REVOKED: Final = Line("revoked", "Revoked entries", "line-revoked")
+SUSPENDED: Final = Line("suspended", "Suspended entries", "line-suspended")
 REDEEMED: Final = Line("redeemed", "Redeemed", "line-redeemed")
 
 

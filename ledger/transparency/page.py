@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from civicid import words
 from civicid.accreditation import ISSUER
 from civicid.checkpoint import Checkpoint
 from civicid.console import inert
@@ -30,7 +31,7 @@ from ledger.transparency.charts import REDEEMED, REVOKED, SUSPENDED, Chart, char
 from ledger.transparency.rules import RuleRow, issuance_rules
 from ledger.transparency.tally import Counts, Series, Tally
 from ledger.transparency.times import when
-from ledger.transparency.type_names import TypeShown, type_shown
+from ledger.transparency.type_names import TypeShown, claim_labels, type_shown
 from ledger.transparency.witnesses import Witness, quorum_words, witnessed, witnesses
 
 # A page a person reads, and a bound on its cost: past these, the page says how many more
@@ -49,9 +50,9 @@ ROLE_WORDS: Final = {
 }
 STATUS_COLUMNS: Final = (
     ("lists", "Lists"),
-    ("places", "Places"),
-    ("revoked", "Revoked"),
-    ("suspended", "Suspended"),
+    ("places", "Status entries"),
+    ("revoked", "Revoked entries"),
+    ("suspended", "Suspended entries"),
 )
 
 
@@ -246,8 +247,15 @@ class Transparency:
             if grant.kind == ISSUER:
                 what = tuple((type_shown(state, size, vct), "") for vct in grant.credential_types)
             else:
+                # Each claim by the label its type registers on the ledger ("Date of
+                # birth"), as the wallet and the desk show it; else its name in words.
                 what = tuple(
-                    (type_shown(state, size, vct), ", ".join(map(inert, names)))
+                    (
+                        type_shown(state, size, vct),
+                        ", ".join(
+                            inert(words.claim(n, claim_labels(state, size, (vct,)))) for n in names
+                        ),
+                    )
                     for vct, names in grant.claims
                 )
             revoked = data.get("revoked")
@@ -376,7 +384,7 @@ class Transparency:
 
 def status_chart(name: str, series: Series, now: int) -> Chart:
     return chart(
-        f"Revoked and suspended credentials of {name} over time",
+        f"Revoked and suspended status entries of {name} over time",
         series.sampled(now),
         (REVOKED, SUSPENDED),
         STATUS_COLUMNS,

@@ -17,8 +17,8 @@ from civicid.issuance_rules import parse_publish
 from civicid.policy import Policy
 from civicid.transaction import Transaction
 from ledger.issuance import RULES
-from ledger.state import State, visible
-from ledger.transparency.type_names import TypeShown, type_shown
+from ledger.state import State
+from ledger.transparency.type_names import TypeShown, claim_labels, type_shown
 
 # Rules listed on the page (the JSON at /issuance-rules lists them all).
 MAX_RULES: Final = 200
@@ -78,11 +78,7 @@ def _needs(state: State, size: int, policy: Policy | None) -> tuple[str, ...]:
     desk's page shows it."""
     if policy is None:
         return ()
-    labels: dict[str, str] = {}
-    for vct in reversed(policy.credential_types):
-        versions = visible(state.credential_types.get(vct, []), size)
-        if versions:
-            labels.update(words.labels(versions[-1].metadata.document))
+    labels = claim_labels(state, size, policy.credential_types)
     needs = [inert(words.claim(c, labels)) for c in policy.required_claims]
     needs += [inert(words.condition(p, labels)) for p in policy.predicates]
     return tuple(needs)

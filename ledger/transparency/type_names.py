@@ -4,8 +4,10 @@ alone where no name is registered)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from civicid import words
 from civicid.console import inert
 from ledger.state import State, visible
 
@@ -22,3 +24,15 @@ def type_shown(state: State, size: int, vct: str) -> TypeShown:
     versions = visible(state.credential_types.get(vct, []), size)
     name = versions[-1].metadata.document.get("name") if versions else None
     return TypeShown(inert(name) if isinstance(name, str) else "", inert(vct))
+
+
+def claim_labels(state: State, size: int, vcts: Sequence[str]) -> dict[str, str]:
+    """The labels ``vcts``' latest metadata on the log up to ``size`` give their claims
+    (claim name -> label, ``civicid.words.labels``), as the wallet and the desk show them;
+    the first type's win. Not inert: they are shown through ``civicid.words.claim``."""
+    labels: dict[str, str] = {}
+    for vct in reversed(vcts):
+        versions = visible(state.credential_types.get(vct, []), size)
+        if versions:
+            labels.update(words.labels(versions[-1].metadata.document))
+    return labels

@@ -248,3 +248,17 @@ def test_a_browser_without_ed25519_is_told_the_signature_was_not_checked(
         "Your browser cannot check Ed25519 signatures: the checkpoint's signature was NOT checked.",
     )
     assert [state for state, _ in checks[1:3]] == ["ok", "ok"]  # the hashes still are
+
+
+def test_an_entry_the_ledger_does_not_have_is_said_alone(
+    ledger_url: str, browser_page: tuple[Page, list[str]]
+) -> None:
+    """Its refusal came after a line saying the checkpoint's signature checked, as if the
+    entry had been looked at: now the refusal is the one line shown."""
+    page, _ = browser_page
+    page.goto(ledger_url + "/transparency")
+    verdict, checks = check_entry(page, "999999")
+    assert page.locator("#result").get_attribute("class") == "failed"
+    assert verdict == "The check could not be completed."
+    [(state, text)] = checks
+    assert state == "bad" and "[entry_not_found]" in text, checks

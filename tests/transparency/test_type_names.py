@@ -49,7 +49,7 @@ def test_each_type_is_shown_by_its_registered_name(world: World, http: TestClien
     accreditations = section(page, "accreditations")
     assert f"<li>{shown(PASS_NAME, PASS)}</li>" in accreditations
     assert f"<li>{shown(VOUCHER_NAME, VOUCHER)}</li>" in accreditations
-    assert f"<li>{national}: given_name, age_over_18</li>" in accreditations
+    assert f"<li>{national}: Given name, Age over 18</li>" in accreditations  # its labels
     # A rule: what it issues, and the credential it asks to see.
     rules = section(page, "rules")
     assert f"<dt>Issues</dt><dd>{shown(PASS_NAME, PASS)}</dd>" in rules

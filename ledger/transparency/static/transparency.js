@@ -194,6 +194,9 @@
       if (!byHash && !/^(0|[1-9][0-9]{0,18})$/.test(asked)) {
         throw new Error("Give an entry number (0, 1, 2, …) or a leaf hash of 64 hexadecimal characters.");
       }
+      // The entry first: one the ledger does not have is said alone, before any line about
+      // the checkpoint (which would read as if something had been checked).
+      const entry = await getJSON(byHash ? `/transactions/by-hash/${asked}` : `/transactions/${asked}`);
       const noteText = await (await fetch("/checkpoint", { cache: "no-store" })).text();
       const note = parseNote(noteText);
       if (note.origin !== facts.dataset.origin) {
@@ -212,7 +215,6 @@
       } else {
         not("Your browser cannot check Ed25519 signatures: the checkpoint's signature was NOT checked.");
       }
-      const entry = await getJSON(byHash ? `/transactions/by-hash/${asked}` : `/transactions/${asked}`);
       const seq = BigInt(entry.seq);
       if (typeof entry.transaction !== "string") throw new Error("The ledger sent no entry text.");
       const computed = await leafHash(enc.encode(entry.transaction));
@@ -260,8 +262,8 @@
       }
       show(result, title, checks, passed);
     } catch (error) {
-      checks.push(["bad", error.message]);
-      show(result, "The check could not be completed.", checks, false);
+      // What stopped the check first, then what was checked before it.
+      show(result, "The check could not be completed.", [["bad", error.message], ...checks], false);
     }
   }
 
