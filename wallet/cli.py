@@ -15,7 +15,7 @@ import typer
 from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
 from civicid.dcql import ClaimPath
-from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE
+from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, Error
 from civicid.ledger_client import forget_checkpoint_command, kept_policy_file
 from civicid.terminal import hidden_line
 from wallet.errors import (
@@ -671,7 +671,18 @@ def present(
             plan = wallet.prepare(uri)
             if not as_json:
                 typer.echo(plan_text(plan), err=True)
-            agree("Send this?", yes)
+            try:
+                agree("Send this?", yes)
+            except Error as exc:
+                told = wallet.decline(plan)  # its page stops waiting for an answer
+                raise WALLET_DECLINED(
+                    "nothing was sent or stored; "
+                    + (
+                        "the desk was told you declined"
+                        if told
+                        else "the desk could not be told (its page waits until the request expires)"
+                    )
+                ) from exc
             choose = {q.query.id: credential for q in plan.queries} if credential else None
             outcome = wallet.present(
                 plan,

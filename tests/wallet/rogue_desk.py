@@ -44,6 +44,7 @@ class DeskBehaviour:
     failed_step: str | None = None  # a receipt that says not eligible, naming this step
     purpose: str = "Confirm who you are before opening a file"  # signed in the request
     received: list[dict[str, Any]] = field(default_factory=list)  # what arrived, verified
+    declined: list[tuple[str, str]] = field(default_factory=list)  # (state, error) answers
 
 
 class RogueDesk:
@@ -125,6 +126,9 @@ class RogueDesk:
             form = dict(await raw.form())
             answer = AuthorizationResponse.from_form({k: str(v) for k, v in form.items()})
             request = self.requests.pop(answer.state)
+            if answer.error is not None:  # OpenID4VP §8.5: the wallet sends nothing
+                behaviour.declined.append((answer.state, answer.error))
+                return JSONResponse({"decision": "not_eligible", "receipt": ""})
             assert answer.vp_token is not None
             now = int(time.time())
             received = []

@@ -221,12 +221,27 @@
     verdict.className = "verdict " + (decision.eligible ? "yes" : "no");
     verdict.textContent = decision.eligible ? "Eligible" : "Not eligible";
     const failed = decision.steps.find((step) => step.status === "failed");
-    text("reason", decision.eligible
-      ? "Every check passed for " + (current ? current.title : decision.policy) + "."
-      // A check's title names what it wants ("Not revoked or suspended"): said as the
-      // check that failed, so it is not read as the finding.
-      : decision.reason + whatWasMissing(failed, decision.policy) + " (failed check: \u201c" +
-        (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
+    if (!decision.eligible && decision.code === "response_error") {
+      // The wallet answered with an error (OpenID4VP §8.5) and sent nothing: no check ran,
+      // so this is no decision on the citizen. "access_denied" is a wallet's answer both
+      // when its holder declined and when it holds no card that answers: it does not say
+      // which, and neither does the page.
+      verdict.className = "verdict none";
+      verdict.textContent = "Nothing was shared";
+      const said = failed && failed.detail ? failed.detail : "";
+      text("reason", /access_denied$/.test(said)
+        ? "The wallet answered that it will send nothing: the citizen declined, or holds no " +
+          "card this check accepts. Start a new check if they want to try again."
+        : "The wallet refused the request and sent nothing (" + said + "). Start a new " +
+          "check to try again.");
+    } else {
+      text("reason", decision.eligible
+        ? "Every check passed for " + (current ? current.title : decision.policy) + "."
+        // A check's title names what it wants ("Not revoked or suspended"): said as the
+        // check that failed, so it is not read as the finding.
+        : decision.reason + whatWasMissing(failed, decision.policy) + " (failed check: \u201c" +
+          (failed ? failed.title : decision.failed_step) + "\u201d, code " + decision.code + ")");
+    }
     text("received", decision.received_claims.length
       ? "Claims received: " +
         claimsWords(inAskedOrder(decision.received_claims, decision.policy), decision.policy)

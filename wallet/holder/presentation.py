@@ -71,6 +71,9 @@ DESK_KEY_RELATIONSHIP: Final = "authentication"
 FORMAT: Final = next(iter(SD_JWT_VC_FORMATS))
 # The longest failing step's code a receipt's words name (codes are short snake_case).
 MAX_STEP_CHARS: Final = 64
+# OpenID4VP §8.5: the error a wallet answers with when it sends nothing, whether the citizen
+# declined or no card answers: the same to the desk, which learns no more than "no answer".
+ACCESS_DENIED: Final = "access_denied"
 # A card in one of these states is never shown to a desk: the desk would refuse it, and the
 # citizen should hear why from the wallet, not "no credential answers".
 BLOCKED: Final = {
@@ -250,6 +253,8 @@ def prepare(wallet: Holding, link: str) -> Plan:
     )
     if not found.satisfied:
         wanted = ", ".join(found.missing) or "the request"
+        # The desk's page waits for an answer: tell it none will come, as a decline does.
+        decline(wallet, request)
         raise unanswered(request.dcql_query, everything, now, "the desk", wanted)
     # 5. Per claim: required or optional, and may this desk ask for it (from the ledger).
     queries = []
@@ -277,6 +282,21 @@ def prepare(wallet: Holding, link: str) -> Plan:
         verifier_names=names,
         verifier_name=display_name_in(names, wallet.languages),
     )
+
+
+def decline(wallet: Holding, request: AuthorizationRequest) -> bool:
+    """Tell the desk that nothing will be sent (OpenID4VP §8.5, ``access_denied`` to its
+    response_uri), so that its page stops waiting for the wallet. Whether the citizen said
+    no or holds no card that answers, the desk is told the same. False when the desk could
+    not be told (unreachable, or the request is over): nothing was sent all the same."""
+    form = AuthorizationResponse(state=request.state, error=ACCESS_DENIED).to_form()
+    try:
+        with wallet.http() as http:
+            answer = http.post(request.response_uri, data=form)
+        answer.raise_for_error()
+    except Error:
+        return False
+    return True
 
 
 def satisfied_options(

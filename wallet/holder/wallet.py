@@ -370,6 +370,12 @@ class Wallet:
         self._guard()
         return presentation.prepare(self, link)
 
+    def decline(self, plan: Plan) -> bool:
+        """Tell the desk whose request ``plan`` answers that nothing will be sent; False if
+        it could not be told."""
+        self._guard()
+        return presentation.decline(self, plan.request)
+
     def present(
         self,
         plan: Plan,

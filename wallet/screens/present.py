@@ -181,6 +181,7 @@ class PresentScreen(Screen[None]):
             with Horizontal(classes="buttons", id="actions"):
                 yield Button("Send", variant="primary", id="send")
                 yield Button("Override…", variant="error", id="override")
+                yield Button("Decline", id="decline", tooltip="Send nothing; tell the desk")
             yield LoadingIndicator(id="busy")
             yield Label("", id="progress", classes="meta")
             yield Static("", id="decision", classes="panel")
@@ -236,6 +237,7 @@ class PresentScreen(Screen[None]):
         self.query_one("#decision").display = False
         send = self.query_one("#send", Button)
         send.disabled = False  # kept disabled after an answer to the link before
+        self.query_one("#decline", Button).disabled = False
         send.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -248,6 +250,11 @@ class PresentScreen(Screen[None]):
             )
         elif event.button.id == "send" and self.plan is not None:
             self.start_send(self.plan)
+        elif event.button.id == "decline" and self.plan is not None:
+            self.query_one("#send", Button).disabled = True
+            event.button.disabled = True
+            self.busy("Telling the desk that nothing will be sent…")
+            self.decline(self.plan)
 
     def overridden(self, yes: bool | None) -> None:
         if not yes:
@@ -289,12 +296,27 @@ class PresentScreen(Screen[None]):
             return
         self.app.call_from_thread(self.sent, outcome)
 
+    @work(thread=True, exclusive=True, group="network")
+    def decline(self, plan: Plan) -> None:
+        told = self.wallet.decline(plan)
+        self.app.call_from_thread(self.declined, told)
+
+    def declined(self, told: bool) -> None:
+        """Nothing was sent: said in the decision's place, with whether the desk knows."""
+        self.answered(
+            lines(
+                plain(("Declined: nothing was shared", "bold")),
+                plain(
+                    "The desk was told that nothing will come."
+                    if told
+                    else "The desk could not be told: its screen waits until the request expires."
+                ),
+                plain("Escape: back."),
+            ),
+            good=False,
+        )
+
     def sent(self, outcome: Outcome) -> None:
-        self.answered_at = time.monotonic()
-        self.busy("")
-        for box in self.query(Checkbox):
-            box.disabled = True
-        self.query_one("#actions").display = False
         decision = outcome.receipt.decision if outcome.receipt else None
         mark = {"eligible": "✔ ", "not_eligible": "✘ "}.get(decision or "", "")
         labels: dict[str, str] = {}
@@ -304,7 +326,6 @@ class PresentScreen(Screen[None]):
         def words(names: tuple[str, ...]) -> str:
             return ", ".join(claim_words(n, labels) for n in names)
 
-        panel = self.query_one("#decision", Static)
         rows = [
             plain((mark + decision_words(decision), "bold")),
             plain("Shared: ", words(outcome.entry.disclosed) or "nothing"),
@@ -315,9 +336,20 @@ class PresentScreen(Screen[None]):
         if outcome.entry.withheld:
             rows.append(plain("Kept back: ", words(outcome.entry.withheld)))
         rows.append(plain("The desk's signed receipt is in your history (h). Escape: back."))
-        panel.update(lines(*rows))
+        self.answered(lines(*rows), good=decision == "eligible")
+
+    def answered(self, said: Content, *, good: bool) -> None:
+        """The request answered (sent, or declined): the choices and buttons put away, and
+        what came of it in the decision's panel."""
+        self.answered_at = time.monotonic()
+        self.busy("")
+        for box in self.query(Checkbox):
+            box.disabled = True
+        self.query_one("#actions").display = False
+        panel = self.query_one("#decision", Static)
+        panel.update(said)
         panel.display = True
-        panel.set_class(decision == "eligible", "good")
+        panel.set_class(good, "good")
         for hint in self.query(".choice-hint"):
             hint.display = False
         panel.scroll_visible(animate=False)

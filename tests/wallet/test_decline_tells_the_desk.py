@@ -1,0 +1,76 @@
+"""A wallet that will send nothing tells the desk (OpenID4VP §8.5, ``access_denied`` with the
+request's state), so the desk's page stops waiting for it: when the citizen declines (the
+app's Decline, the command's "no") and when no card answers the request. The desk hears the
+same in both cases; nothing is sent or stored."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button
+
+from tests.wallet import test_cli
+from tests.wallet.rogue_desk import RogueDesk
+from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
+from tests.wallet.test_app import SIZE, fill, settle
+from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_issuance import unchanged
+from wallet.app import WalletApp
+from wallet.holder.wallet import Wallet
+from wallet.screens.present import PresentScreen
+
+person = test_cli.person  # the fixture: a citizen's wallet made with `civicid wallet init`
+
+
+def test_a_decline_is_told_to_the_desk(citizen: Wallet, desk_stub: RogueDesk) -> None:
+    plan = citizen.prepare(desk_stub.link())
+    history = citizen.history()
+    assert citizen.decline(plan) is True
+    assert desk_stub.behaviour.declined == [(plan.request.state, "access_denied")]
+    assert desk_stub.behaviour.received == [] and citizen.history() == history
+
+
+def test_a_desk_that_cannot_be_told_is_said_so(citizen: Wallet, desk_stub: RogueDesk) -> None:
+    plan = citizen.prepare(desk_stub.link())
+    desk_stub.requests.clear()  # the desk no longer knows the request: its answer fails
+    assert citizen.decline(plan) is False
+
+
+def test_no_card_that_answers_is_told_as_a_decline(citizen: Wallet, desk_stub: RogueDesk) -> None:
+    desk_stub.behaviour.required = ["given_name", "passport_number"]
+    link = desk_stub.link()
+    [state] = desk_stub.requests
+    unchanged(citizen, "wallet_no_match", lambda: citizen.prepare(link))
+    assert desk_stub.behaviour.declined == [(state, "access_denied")]
+
+
+def test_the_command_tells_the_desk_when_the_citizen_says_no(
+    person: Citizen, issuer_stub: RogueIssuer, desk_stub: RogueDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    person.run("receive", issuer_stub.offer(), "--tx-code", TX_CODE, "--yes")
+    monkeypatch.setattr("wallet.cli.has_terminal", lambda: True)  # "Send this?" is asked
+    link = desk_stub.link()
+    [state] = desk_stub.requests
+    said = person.run("present", link, ok=False, input="n\n")
+    refused(said, "wallet_declined")
+    assert "the desk was told you declined" in said.stderr
+    assert desk_stub.behaviour.declined == [(state, "access_denied")]
+    assert desk_stub.behaviour.received == []
+
+
+@pytest.mark.asyncio
+async def test_the_apps_decline_tells_the_desk(citizen: Wallet, desk_stub: RogueDesk) -> None:
+    app = WalletApp(citizen.settings, wallet=citizen)
+    link = desk_stub.link()
+    [state] = desk_stub.requests
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        assert isinstance(app.screen, PresentScreen)
+        await fill(pilot, "#link", link, submit=True)
+        app.screen.query_one("#decline", Button).press()
+        await settle(pilot)
+        said = str(app.screen.query_one("#decision").render())
+        assert "Declined: nothing was shared" in said
+        assert "The desk was told that nothing will come." in said
+        assert not app.screen.query_one("#actions").display
+    assert desk_stub.behaviour.declined == [(state, "access_denied")]
+    assert desk_stub.behaviour.received == []
