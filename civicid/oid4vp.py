@@ -502,6 +502,7 @@ class ReceiptClaims(Snake):
     nonce: SafeText
     jti: SafeText
     failed_step: str | None = None  # the failing step's code, when not eligible
+    failed_condition: Paragraph | None = None  # which condition, in the policy's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -518,6 +519,9 @@ class Receipt:
     nonce: str
     jti: str = field(default_factory=new_nonce)
     failed_step: str | None = None  # the failing step's code, when not eligible
+    # Which of the policy's conditions was not met, or which of its claims was not shared,
+    # in the policy's own words ("Not met: Resident must be yes"): never a shared value.
+    failed_condition: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -533,6 +537,8 @@ class Receipt:
         }
         if self.failed_step is not None:
             data["failed_step"] = self.failed_step
+        if self.failed_condition is not None:
+            data["failed_condition"] = self.failed_condition
         return data
 
     @classmethod
@@ -557,6 +563,7 @@ class Receipt:
             nonce=claims.nonce,
             jti=claims.jti,
             failed_step=claims.failed_step,
+            failed_condition=claims.failed_condition,
         )
 
     @property

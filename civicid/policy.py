@@ -53,6 +53,10 @@ DEFAULT_MAX_LEDGER_AGE: Final = 300
 MAX_AGE_YEARS: Final = 150
 PREDICATE_KINDS: Final = ("equals", "one_of", "age_at_least", "date_in_future")
 AGE_CLAIM: Final = "age_equal_or_over"  # SD-JWT VC / PID: {"18": true, ...}
+# How the checks say a condition was not met, and a required claim was not shared
+# (``Predicate.check``; ``civicid/eligibility/checks.py``).
+NOT_MET: Final = "not met: "
+NOT_DISCLOSED: Final = " was not disclosed"
 
 Value = str | int | bool
 
@@ -97,7 +101,7 @@ class Predicate:
     def check(self, found: list[Any], today: date) -> None:
         """Raise ``predicate_failed`` unless one of the selected values satisfies this."""
         if not any(self._holds(value, today) for value in found):
-            raise PREDICATE_FAILED(f"not met: {self.describe()}", predicate=self.describe())
+            raise PREDICATE_FAILED(f"{NOT_MET}{self.describe()}", predicate=self.describe())
 
     def _holds(self, value: Any, today: date) -> bool:
         if self.kind == "equals":
@@ -233,6 +237,21 @@ class Policy:
     def conditions(self) -> str:
         """The predicates in words, as a decision's outcome shows them."""
         return "; ".join(p.describe() for p in self.predicates)
+
+    def failure_in_words(self, step: str | None, detail: str | None) -> str | None:
+        """Which of this policy's conditions the checks found not met, or which of its claims
+        was not shared, in people words (``civicid.words``): "Not met: Resident must be
+        yes", "Not shared: Family name"; None if ``detail`` names neither. Said from the
+        policy's own words only, never from a value that was shared."""
+        if step == "predicates" and detail:
+            for predicate in self.predicates:
+                if detail == f"{NOT_MET}{predicate.describe()}":
+                    return f"Not met: {words.condition(predicate)}"
+        if step == "claims" and detail and detail.endswith(NOT_DISCLOSED):
+            name = detail.removesuffix(NOT_DISCLOSED)
+            if name in self.requested:
+                return f"Not shared: {words.claim(name)}"
+        return None
 
     @cached_property
     def required_paths(self) -> tuple[tuple[str, ClaimPath], ...]:

@@ -130,6 +130,14 @@ class SpentWithClaim:
             raise PRESENTATION_REPLAYED("this nonce was already used")
 
 
+def failed_in_words(policy: Policy, decision: Decision) -> str | None:
+    """What the receipt tells the citizen of a refusal besides its step: which of the
+    policy's conditions was not met, or which of its claims was not shared, in the policy's
+    own words (the desk's policies are public); never a value that was shared."""
+    failed = decision.failed
+    return policy.failure_in_words(failed.step, failed.detail) if failed else None
+
+
 def response_failure(policy: Policy, now: int, error: Error, offline: bool = False) -> Decision:
     """A decision for an answer refused before any presentation step could run."""
     outcomes = [Outcome("response", "Authorization response", FAILED, "OpenID4VP §8.1, §8.6",
@@ -387,6 +395,7 @@ class Verifier:
             iat=now,
             nonce=pending.nonce,
             failed_step=decision.code,
+            failed_condition=failed_in_words(policy, decision),
         )
         token = build_receipt(receipt, self.desk.key, self.desk.kid)
         self.store.save_decision(response.state, decision.to_json(), token, decision.audit_record())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from civicid import sdjwt, words
+from civicid import sdjwt
 from civicid.dcql import Held, claim_name_or_repr, match, select
 from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 # A rule name as the ledger allows it (civicid.policy.NAME_PATTERN): checked by the agency.
 RULES_PATH: Final = "/rules/{rule}/requests"
-# How the kernel's checks say a required claim was not disclosed (civicid.eligibility).
-NOT_DISCLOSED: Final = " was not disclosed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +82,11 @@ def refused(version: RuleVersion, decision: dict[str, Any]) -> Applied:
 
 
 def failed_condition(version: RuleVersion, step: Any, detail: Any) -> str | None:
-    """Which of the rule's conditions the agency found not met (its detail is the kernel's
-    own description of a condition: ``not met: age is at least 65``), or which claim was not
-    shared, in people words (``civicid.words``); None if it names neither."""
-    if not isinstance(detail, str) or version.policy is None:
+    """Which of the rule's conditions the agency found not met, or which claim was not
+    shared, in people words (``Policy.failure_in_words``); None if it names neither."""
+    if version.policy is None or not isinstance(detail, str) or not isinstance(step, str):
         return None
-    if step == "predicates":
-        for predicate in version.policy.predicates:
-            if detail == f"not met: {predicate.describe()}":
-                return f"Not met: {words.condition(predicate)}"
-    if step == "claims" and detail.endswith(NOT_DISCLOSED):
-        return f"Not shared: {words.claim(detail.removesuffix(NOT_DISCLOSED))}"
-    return None
+    return version.policy.failure_in_words(step, detail)
 
 
 def check_request(trust: Trust, request: AuthorizationRequest, rule: str, now: int) -> RuleVersion:

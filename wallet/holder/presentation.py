@@ -151,15 +151,18 @@ class Outcome:
 
 def refusal(receipt: Receipt | None) -> str:
     """Why a desk's signed receipt says not eligible, as the desk's own page words its
-    failing step, with the step's code: empty for an eligible one, or one that names no
+    failing step, with the step's code, then which condition was not met (or which claim
+    not shared) as the receipt says it: empty for an eligible one, or one that names no
     step. The step is the desk's text: worded only from a code this wallet declares, and
-    shown as a code only when it is one."""
+    shown as a code only when it is one; the condition is the desk's words, bounded by the
+    receipt's model and shown inert by every front end."""
     if receipt is None or receipt.decision != NOT_ELIGIBLE or not receipt.failed_step:
         return ""
     step = receipt.failed_step
     if len(step) > MAX_STEP_CHARS or not CODE_PATTERN.fullmatch(step):
         return DEFAULT_PLAIN
-    return f"{plain(step)} [{step}]"
+    which = receipt.failed_condition
+    return f"{plain(step)} [{step}]" + (f" {which.rstrip('.')}." if which else "")
 
 
 def desk_key(trust: Trust, now: int) -> KeyResolver:
