@@ -95,15 +95,24 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
                 max_age=max_age,
             )
             _not_home(part, pinned, _key_or_none(home_key, data_dir))
-            checked = None if offline else _check(pinned)
             pins = Pins(where(data_dir))
             before = next((p for p in pins.load() if p.name == name), None)
+            trust_file = pins.trust_file(name)
             if before is not None and before.vkey == pinned.vkey:
+                # The same ledger: its checkpoint now must extend the one kept (C2SP
+                # tlog-checkpoint: consistency), which it then replaces.
+                checked = None if offline else _check(pinned, trust_file)[0]
                 pins.add(pinned)
             else:  # another ledger: accepted afresh (refused while a client of the old runs)
+                accepted = None if offline else _check(pinned)  # nothing kept until it passes
                 with pins.forgetting(name):
                     pins.add(pinned)
                     pins.forget_checkpoint(name)
+                # Kept once the old one is forgotten (its lock let go: a client shares it),
+                # so the pin's first use checks the next one against it.
+                if accepted is not None:
+                    _keep(pinned, trust_file, accepted[1])
+                checked = None if accepted is None else accepted[0]
             data = {**pinned.to_json(), "checkpoint_size": checked}
             emit(as_json, data, lambda: _summary(part, pinned, checked))
 
@@ -176,13 +185,35 @@ def _not_home(part: str, pinned: PinnedLedger, home: str | None) -> None:
         )
 
 
-def _check(pinned: PinnedLedger) -> int:
-    """Accept the ledger's latest checkpoint under the pinned policy; its genesis must name
-    the pinned key and governance. The tree size accepted."""
-    with LedgerClient(pinned.urls, pinned.vkey, policy=pinned.policy) as client:
+def _client(pinned: PinnedLedger, trust_file: Path | None) -> LedgerClient:
+    """A client of the pinned ledger as the parts open one (``civicid.trust.federation``):
+    with a trust file, its checkpoint kept there and a lost one refused."""
+    return LedgerClient(
+        pinned.urls,
+        pinned.vkey,
+        policy=pinned.policy,
+        trust_file=trust_file,
+        remember=trust_file is not None,
+    )
+
+
+def _check(pinned: PinnedLedger, trust_file: Path | None = None) -> tuple[int, str]:
+    """Accept the ledger's latest checkpoint under the pinned policy (and, with
+    ``trust_file``, as an extension of the one kept there, which it replaces); its genesis
+    must name the pinned key and governance. The tree size accepted and the signed note."""
+    with _client(pinned, trust_file) as client:
         checkpoint = Trust(client).checkpoint()  # accepted as every client accepts one
         check_governance(pinned, client)
-    return checkpoint.size
+        note = client.trusted_note
+    assert note is not None  # a checkpoint was just accepted
+    return checkpoint.size, note
+
+
+def _keep(pinned: PinnedLedger, trust_file: Path, note: str) -> None:
+    """Keep ``note`` (accepted by ``_check``) as the pin's trusted checkpoint, as its client
+    would have: the pin's first use then refuses a ledger rolled back or forked from it."""
+    with _client(pinned, trust_file) as client:
+        client.accept_checkpoint(note)
 
 
 def _line(pin: PinnedLedger) -> str:
