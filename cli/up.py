@@ -268,7 +268,7 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
     the ledger, and its issuer served at ``port``, which issues by that rule. Set up at the
     first run, found at the next ones (a rule withdrawn since is left withdrawn)."""
     from issuer.app import create_app as issuer_app
-    from issuer.settings import ConfigurationSettings, IssuerSettings
+    from issuer.settings import ConfigurationSettings
     from issuer.setup import initialize
 
     name = demo_rules.TRANSPORT
@@ -315,7 +315,7 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
         # One copy: OpenID4VCI's batch size is the issuer's, and a pass needs no more.
         config = ConfigurationSettings(id=RULE_CONFIG, vct=demo_rules.SENIOR, batch_size=1)
         initialize(home, configurations=[config], client=client, **flags)
-    settings = IssuerSettings.load(home, **flags)
+    settings = rule_issuer_settings(home, flags)
     try:
         url = extra.enter_context(serving(issuer_app(settings), port, settings=settings))
     except Error as exc:
@@ -326,6 +326,23 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
             f" issuer, which issues by its rule, keeps port {port}: its DID names it)"
         ) from exc
     return RuleUp(url, who.did, demo_rules.RULE)
+
+
+def rule_issuer_settings(home: Path, flags: dict[str, Any]) -> Any:
+    """The rule's issuer's settings, as up's own issuer's are checked
+    (``stack.ensure_issuer``): an emptied ``issuer.toml`` is valid TOML naming no credential
+    configuration, and served as is it would refuse every request by its rule, saying
+    nothing of why: ``up_issuer_unconfigured`` at the start instead."""
+    from issuer.settings import IssuerSettings
+
+    settings = IssuerSettings.load(home, **flags)
+    if not settings.credential_configurations:
+        raise stack.UP_ISSUER_UNCONFIGURED(
+            f"{home / 'issuer.toml'} (the transport authority's issuer, which issues by its"
+            " rule) names no credential configuration (emptied?): restore it from a backup,"
+            " or remove it and up writes it again (the issuer's store is kept)"
+        )
+    return settings
 
 
 def first_port(document: dict[str, Any]) -> int:
