@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Final, Self
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, TRUST_POLICY_INVALID, CheckpointPolicy
 from civicid.errors import Code
 from civicid.files import read_bounded
 from civicid.keystore import write_private
@@ -47,6 +47,9 @@ NOT_REWRITTEN: Final = ("data_dir", "database_url", *SERVER_LIMITS)
 # A settings file is a few dozen lines written by ``init`` or by hand; a megabyte is far past
 # any real one and stops a huge or endless file (``/dev/zero``) from being read whole.
 MAX_SETTINGS_BYTES: Final = 1 << 20
+# How many last steps of a moved witness policy's path are looked for under the data dir
+# (and its parent): up's is ../stack/<file>, two steps.
+MOVED_POLICY_STEPS: Final = 3
 
 
 class FileSettings(BaseSettings):
@@ -262,6 +265,33 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to TOML")
 
 
+def moved_policy(named: Path, settings_file: Path) -> str:
+    """Why an absolute ``witness_policy`` that is not there fails, and the fix: data dirs
+    made before the setting was written relative to them name the policy where they were
+    made, gone once the data dir is moved or copied. Names the file found under the data
+    dir (or its parent, where ``civicid up`` keeps it) by the same last path steps."""
+    data_dir = settings_file.parent
+    found = next(
+        (
+            base / Path(*named.parts[-steps:])
+            for steps in range(1, min(len(named.parts) - 1, MOVED_POLICY_STEPS) + 1)
+            for base in (data_dir, data_dir.parent)
+            if (base / Path(*named.parts[-steps:])).is_file()
+        ),
+        None,
+    )
+    fix = (
+        f'set witness_policy = "{os.path.relpath(found, data_dir)}" there (relative to the'
+        " data dir, which is where it is read from)"
+        if found is not None
+        else f"set witness_policy there to the policy's path relative to {data_dir}"
+    )
+    return (
+        f"witness_policy in {settings_file} is {named}, which is not there (the data dir was"
+        f" moved or copied since it was written?): {fix}"
+    )
+
+
 class WitnessedLedger(FileSettings):
     """What a client of the ledger requires of its checkpoints beyond the pinned key
     (``civicid/checkpoint_policy.py``): mixed into the issuer's, desk's and wallet's settings."""
@@ -277,6 +307,10 @@ class WitnessedLedger(FileSettings):
         if self.witness_policy is None:
             return CheckpointPolicy(max_age=self.checkpoint_max_age)
         path = self.data_dir / self.witness_policy  # an absolute path stays itself
+        if self.witness_policy.is_absolute() and not os.path.lexists(path):
+            raise TRUST_POLICY_INVALID(
+                moved_policy(self.witness_policy, self.file_in(self.data_dir))
+            )
         return CheckpointPolicy.load(path, max_age=self.checkpoint_max_age)
 
     def forget_witnesses(self, trust_file: Path) -> tuple[dict[str, Any], str]:
