@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ from playwright.sync_api import Page
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import parse_link, verify_request_object
-from tests.browser import MIN_CONTRAST, contrast, loopback_page
+from tests.browser import MIN_CONTRAST, contrast, loopback_page, screenshots
 from tests.verifier.loopback import Desk
 from tests.verifier.world import World, settings_for
 from verifier.service import checkpoint_key
@@ -26,6 +27,11 @@ from verifier.service import checkpoint_key
 def page() -> Iterator[Page]:
     with loopback_page(1100, 900) as (page, _):
         yield page
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    return screenshots(tmp_path)
 
 
 def wallet_declines(world: World, desk: Desk, link: str, error: str) -> None:
@@ -53,7 +59,7 @@ def wallet_declines(world: World, desk: Desk, link: str, error: str) -> None:
     ],
 )
 def test_the_page_says_the_wallet_sent_nothing(
-    world: World, desk: Desk, page: Page, error: str, said: str
+    world: World, desk: Desk, page: Page, shots: Path, error: str, said: str
 ) -> None:
     page.goto(desk.url + "/")
     page.select_option("#policy", "housing-benefit")
@@ -69,3 +75,4 @@ def test_the_page_says_the_wallet_sent_nothing(
     assert said in reason and "Not eligible" not in reason, reason
     assert page.locator("#received").inner_text() == "No claim was received."
     assert contrast(page, "#verdict") >= MIN_CONTRAST
+    page.screenshot(path=str(shots / f"desk-wallet-sent-nothing-{error}.png"), full_page=True)
