@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import fnmatch
 import os
 import stat
 from pathlib import Path
@@ -49,6 +50,30 @@ def read_bounded(
     if len(data) > limit:
         raise too_large(message or f"{path} exceeds {limit} bytes")
     return data
+
+
+def listed(
+    directory: Path,
+    pattern: str,
+    *,
+    unreadable: Code,
+    what: str | None = None,
+    missing_ok: bool = False,
+) -> list[Path]:
+    """The entries of ``directory`` whose names match ``pattern`` (``fnmatch``, as
+    ``Path.glob`` matches one level: ``*.toml``), sorted. Not ``Path.glob``: it passes over a
+    directory it cannot read (or a file in its place) and lists nothing, so a directory a
+    restore or a ``chmod`` left to another user looked empty. Here that is ``unreadable``,
+    naming the directory ("cannot read [WHAT] DIRECTORY: reason"). A directory that is not
+    there is that too, unless ``missing_ok`` (then none)."""
+    try:
+        names = os.listdir(directory)
+    except OSError as exc:
+        if missing_ok and isinstance(exc, FileNotFoundError):
+            return []
+        where = f"{what} {directory}" if what else str(directory)
+        raise unreadable(f"cannot read {where}: {exc.strerror or exc}") from exc
+    return sorted(directory / name for name in names if fnmatch.fnmatchcase(name, pattern))
 
 
 # A write refused for want of room: the disk is full, or the writer's quota is.

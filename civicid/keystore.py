@@ -24,7 +24,7 @@ from civicid.errors import (
     StorageError,
     declare,
 )
-from civicid.files import naming, open_regular
+from civicid.files import listed, naming, open_regular
 from civicid.identity import IDENTITY_DOCUMENT_MISMATCH, Identity
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -197,11 +197,9 @@ class KeyStore:
         if not self.directory.exists():
             return found
         self.check_directory()
-        try:  # not ``Path.glob``: it passes over a directory it cannot read, as if empty
-            names = os.listdir(self.directory)
-        except OSError as exc:
-            raise KEY_UNREADABLE(f"the key store {self.directory} cannot be read: {exc}") from exc
-        for path in sorted(self.directory / n for n in names if n.endswith(".json")):
+        for path in listed(
+            self.directory, "*.json", unreadable=KEY_UNREADABLE, what="the key store"
+        ):
             name = path.stem
             if not NAME_PATTERN.fullmatch(name) or name.endswith(".next"):
                 continue

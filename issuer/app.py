@@ -135,7 +135,9 @@ def create_app(
         description="An agency's issuer: OpenID4VCI 1.0 for wallets, a staff API for clerks.",
         lifespan=lifespan,
         render_error=render_error,
-        served_names=None if known is None else known.served_names(),  # opt-in Host check
+        served_names=None
+        if known is None
+        else known.served_names(known.public_url),  # opt-in Host check
         served_once=(direct.OFFERS_PREFIX,),  # a HEAD would spend an offer served once
     )
     # The shell's factory makes a FastAPI; this app is that one with the issuance's fast

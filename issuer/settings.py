@@ -14,7 +14,6 @@ from pydantic_settings import SettingsConfigDict
 from civicid.errors import Error
 from civicid.ledger_client import ledger_urls
 from civicid.settings import DEFAULT_HOST, ISSUER_PORT, LEDGER_PORT
-from civicid.shell import hosts
 from civicid.shell.settings import HostNames, ServiceSettings, WitnessedLedger
 from issuer.errors import NOT_INITIALIZED, SETTINGS_INVALID
 
@@ -59,6 +58,7 @@ class IssuerSettings(ServiceSettings, WitnessedLedger, HostNames):
     model_config = SettingsConfigDict(env_prefix="CIVICID_ISSUER_")
     part = "issuer"
     invalid = SETTINGS_INVALID
+    checks_host_unless_allowed = False
 
     port: int = Field(default=ISSUER_PORT, ge=1, le=65535)
     # The Credential Issuer Identifier (OpenID4VCI §12.2.1) and base of status list URIs.
@@ -106,15 +106,6 @@ class IssuerSettings(ServiceSettings, WitnessedLedger, HostNames):
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
-
-    def served_names(self) -> frozenset[str] | None:
-        """The names the issuer answers to, or None when it answers any (no
-        ``allowed_hosts``): its public URL's host and the address bound, with the loopback
-        names (``civicid up`` and ``civicid demo`` reach it by 127.0.0.1, and so does a
-        reverse proxy forwarding to that address) and a reverse proxy's names."""
-        if self.allowed_hosts is None:
-            return None
-        return hosts.served_names(self.public_url, self.host, self.allowed_hosts)
 
     def configuration(self, config_id: str) -> ConfigurationSettings | None:
         return next((c for c in self.credential_configurations if c.id == config_id), None)

@@ -24,7 +24,6 @@ from pydantic import ValidationError
 
 from civicid.encoding import parse_json
 from civicid.errors import REQUEST_INVALID, Error
-from civicid.shell import hosts
 from civicid.shell.app import create_service_app
 from civicid.shell.dispatch import DirectApp, Route, ToFramework
 from civicid.wire import desk as wire
@@ -39,13 +38,6 @@ TRANSACTIONS: Final = "/transactions/"
 
 REQUESTS: Final = "/requests"
 JSON_TYPE: Final = "application/json"
-
-
-def served_names(settings: VerifierSettings) -> frozenset[str]:
-    """The names the desk answers to (``civicid.shell.hosts.served_names``): its public URL's
-    host, the address it is bound to, the loopback names and the settings' ``allowed_hosts``
-    (a reverse proxy's)."""
-    return hosts.served_names(settings.base_url, settings.host, settings.allowed_hosts or ())
 
 
 async def new_request(request: Request) -> Response:
@@ -120,7 +112,7 @@ def create_app(
         "against the ledger, decisions and signed receipts.",
         lifespan=lifespan,
         error_headers=NO_STORE,
-        served_names=served_names(settings),
+        served_names=settings.served_names(settings.base_url),
         # The request object is served once: a HEAD answered as its GET would spend it.
         served_once=(REQUEST_PATH,),
     )

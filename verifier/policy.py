@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from civicid.files import read_bounded
+from civicid.files import listed, read_bounded
 from civicid.policy import (
     ANY_ACCREDITED,
     CREDENTIAL_QUERY_ID,
@@ -83,11 +83,7 @@ def load_policies(directory: Path) -> dict[str, Policy]:
             f"{directory} {found}: the desk's policies are lost; restore the directory from a "
             "backup, or install them again with `civicid verifier init --policies DIR`"
         )
-    try:  # not ``Path.glob``: it passes over a directory it cannot read, as if empty
-        names = os.listdir(directory)
-    except OSError as exc:
-        raise POLICY_INVALID(f"{directory}: cannot read: {exc.strerror or exc}") from exc
-    paths = sorted(directory / name for name in names if name.endswith(".toml"))
+    paths = listed(directory, "*.toml", unreadable=POLICY_INVALID)
     if len(paths) > MAX_POLICIES:
         raise POLICY_INVALID(f"{directory}: more than {MAX_POLICIES} policies")
     return {p.name: p for p in (load_policy(path) for path in paths)}

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Final, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Self
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +25,7 @@ from civicid.files import read_bounded
 from civicid.keystore import write_private
 from civicid.ledger_client import forget_kept_policy, kept_policy_file
 from civicid.settings import DEFAULT_HOST, default_data_dir
-from civicid.shell.hosts import MAX_ALLOWED_HOSTS, allowed_names
+from civicid.shell.hosts import MAX_ALLOWED_HOSTS, allowed_names, served_names
 
 # The server limits are not written by ``rewrite``: a file holding today's defaults would keep
 # them when a release changes them. An operator sets them in the file by hand, or in the env.
@@ -221,11 +221,28 @@ class ServiceSettings(FileSettings):
 
 class HostNames(FileSettings):
     """The names a service answers to besides its own (``civicid/shell/hosts.py``): mixed into
-    the settings of a service that checks the request's Host."""
+    the settings of a service that checks the request's Host (with ``ServiceSettings``)."""
+
+    # Whether Host is checked when ``allowed_hosts`` is not set: the desk always checks it;
+    # the issuer's check is opt-in (its operators' proxies predate it).
+    checks_host_unless_allowed: ClassVar[bool] = True
 
     # Host names besides the public URL's, the address bound and the loopback names: those a
-    # reverse proxy in front of the service passes on. Each service says what None means.
+    # reverse proxy in front of the service passes on.
     allowed_hosts: list[str] | None = Field(default=None, max_length=MAX_ALLOWED_HOSTS)
+
+    if TYPE_CHECKING:
+        host: str  # ServiceSettings's, with which this is mixed in (not a field of its own)
+
+    def served_names(self, public_url: str) -> frozenset[str] | None:
+        """The names the service at ``public_url`` answers to (``hosts.served_names``): that
+        URL's host, the address bound, the loopback names (``civicid up`` and ``civicid
+        demo`` reach it by 127.0.0.1, and so does a reverse proxy forwarding to that address)
+        and ``allowed_hosts``. None (it answers any name) when its check is opt-in and no
+        ``allowed_hosts`` is set."""
+        if self.allowed_hosts is None and not self.checks_host_unless_allowed:
+            return None
+        return served_names(public_url, self.host, self.allowed_hosts or ())
 
     @field_validator("allowed_hosts")
     @classmethod

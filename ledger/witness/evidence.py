@@ -10,7 +10,6 @@ conflict; ``EvidenceStore`` keeps each piece once, durably, before the refusal i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Final, Literal
 from civicid.checkpoint import MAX_NOTE_BYTES, Checkpoint, NoteVerifier, open_checkpoint
 from civicid.encoding import b64_encode, sha256
 from civicid.errors import Error
+from civicid.files import listed
 from civicid.merkle import consistency_roots
 from ledger.witness.errors import (
     EVIDENCE_INVALID,
@@ -105,16 +105,6 @@ class Evidence:
         return known, other
 
 
-def _listed(directory: Path) -> list[str]:
-    """The names in ``directory`` (none if it is not there). Not ``Path.glob``: it passes
-    over a directory it cannot read (or a file in its place), and a witness would say it kept
-    no evidence; here the error goes on, naming the directory (``file_access_failed``)."""
-    try:
-        return os.listdir(directory)
-    except FileNotFoundError:
-        return []
-
-
 class EvidenceStore:
     """Every piece of evidence, one file each, in ``directory``."""
 
@@ -122,13 +112,12 @@ class EvidenceStore:
         self.directory = directory
         self.pieces: dict[str, Evidence] = {}
         if not readonly:
+            # Listed before the directory is made: a file in its place is refused by ``serve``
+            # as by ``status``, as a directory it may not read is.
+            for leftover in self._listed(".*.tmp"):  # a write cut short
+                leftover.unlink()
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        names = _listed(directory)
-        if not readonly:
-            for name in names:
-                if name.startswith(".") and name.endswith(".tmp"):
-                    (directory / name).unlink()
-        for path in sorted(directory / name for name in names if name.endswith(".json")):
+        for path in self._listed("*.json"):
             try:
                 evidence = Evidence.from_json(read_json(path, MAX_EVIDENCE_BYTES))
             except Error as exc:  # read_json's message names the file already
@@ -139,6 +128,16 @@ class EvidenceStore:
                     "this witness cosigned is kept apart, in its state)"
                 ) from exc
             self.pieces[evidence.id] = evidence
+
+    def _listed(self, pattern: str) -> list[Path]:
+        """Never read as a witness that kept no evidence (none if it was never made)."""
+        return listed(
+            self.directory,
+            pattern,
+            unreadable=WITNESS_STATE_UNREADABLE,
+            what="the evidence directory",
+            missing_ok=True,
+        )
 
     def add(self, evidence: Evidence) -> bool:
         """Keep ``evidence`` durably; False if it was kept before or the store is full."""

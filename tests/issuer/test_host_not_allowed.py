@@ -81,7 +81,10 @@ def test_names_not_its_own_are_refused(base: str, host: str) -> None:
 
 
 def test_without_allowed_hosts_any_name_is_answered(env: Env) -> None:
-    assert env.settings.allowed_hosts is None and env.settings.served_names() is None
+    assert (
+        env.settings.allowed_hosts is None
+        and env.settings.served_names(env.settings.public_url) is None
+    )
     with serving(create_app(env.settings, issuer=env.issuer, background=False), free_port()) as url:
         assert httpx.get(f"{url}/health", headers={"host": EVIL}).status_code == 200
         described = httpx.get(f"{url}/openapi.json").json()
@@ -89,7 +92,8 @@ def test_without_allowed_hosts_any_name_is_answered(env: Env) -> None:
 
 
 def test_an_empty_list_checks_its_own_names_alone(env: Env) -> None:
-    names = checked(env).served_names()
+    settings = checked(env)
+    names = settings.served_names(settings.public_url)
     assert names is not None and "localhost" in names and EVIL not in names
     assert urlsplit(env.settings.public_url).hostname in names
 
@@ -113,5 +117,5 @@ def test_allowed_hosts_from_the_environment(
     monkeypatch.setenv("CIVICID_ISSUER_ALLOWED_HOSTS", '["Issuer.Example."]')
     settings = IssuerSettings.load(tmp_path)
     assert settings.allowed_hosts == ["issuer.example"]
-    names = settings.served_names()
+    names = settings.served_names(settings.public_url)
     assert names is not None and "issuer.example" in names and "127.0.0.1" in names

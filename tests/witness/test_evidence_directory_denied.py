@@ -1,6 +1,6 @@
 """A witness's evidence directory it may not read (a restore or a ``chmod`` that left it to
-another user), or a file in its place: refused, naming it (``file_access_failed`` at the
-command line, as a file where the directory goes was already).
+another user), or a file in its place: refused, naming it (``witness_state_unreadable``, as a
+damaged piece of evidence is), by ``serve`` and by ``status`` alike.
 Before, ``Path.glob`` passed the error over and listed nothing: the witness started saying
 it kept no evidence (``/status``, ``/evidence``, ``witness status``), the signed notes of a
 log that contradicted itself hidden with nothing saying why.
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from civicid.console import FILE_ACCESS_FAILED
+from civicid.errors import Error
+from ledger.witness.errors import WITNESS_STATE_UNREADABLE
 from ledger.witness.evidence import EvidenceStore
 from ledger.witness.setup import Paths
 from tests import odd_files
@@ -35,9 +36,10 @@ def test_an_evidence_directory_that_cannot_be_read_is_refused(
     directory = Paths(tmp_path).evidence
     assert len(EvidenceStore(directory, readonly=True)) == 1
     odd_files.deny_listing(monkeypatch, directory)
-    with pytest.raises(PermissionError) as caught:
+    with pytest.raises(Error) as caught:
         EvidenceStore(directory, readonly=readonly)
-    assert caught.value.filename == str(directory)
+    assert caught.value.code == WITNESS_STATE_UNREADABLE.name
+    assert f"cannot read the evidence directory {directory}: " in caught.value.message
 
 
 def test_no_evidence_directory_read_only_is_no_evidence(tmp_path: Path) -> None:
@@ -55,12 +57,15 @@ def test_only_json_files_are_pieces_and_leftovers_are_removed(tmp_path: Path) ->
     assert sorted(p.name for p in directory.iterdir()) == ["README"]
 
 
-def test_a_file_where_the_evidence_directory_goes_is_refused_by_status(tmp_path: Path) -> None:
-    """``witness status`` (read-only) as ``serve`` (tests/witness/test_found_cli.py)."""
+@pytest.mark.parametrize("command", [["status"], ["serve", "--port", "0"]])
+def test_a_file_where_the_evidence_directory_goes_is_refused(
+    tmp_path: Path, command: list[str]
+) -> None:
     root = witness(tmp_path)
     (root / "witness").mkdir()
     (root / "witness" / "evidence").write_text("x")
-    code, err = run("witness", "status", "--data-dir", str(root))
-    assert code == FILE_ACCESS_FAILED.exit_code
-    one_line(err, FILE_ACCESS_FAILED.name)
+    code, err = run("witness", *command, "--data-dir", str(root))
+    assert code == WITNESS_STATE_UNREADABLE.exit_code
+    one_line(err, WITNESS_STATE_UNREADABLE.name)
+    assert "the evidence directory" in err and "Not a directory" in err
     assert (root / "witness" / "evidence").read_text() == "x"

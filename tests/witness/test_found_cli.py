@@ -43,15 +43,6 @@ def test_a_file_where_the_state_directory_goes(tmp_path: Path) -> None:
     assert (root / "witness").read_text() == "not a directory\n"
 
 
-def test_a_file_where_the_evidence_directory_goes(tmp_path: Path) -> None:
-    root = witness(tmp_path)
-    (root / "witness").mkdir()
-    (root / "witness" / "evidence").write_text("x")
-    code, err = run("witness", "serve", "--data-dir", str(root), "--port", "0")
-    assert code == FILE_ACCESS_FAILED.exit_code
-    one_line(err, FILE_ACCESS_FAILED.name)
-
-
 def test_settings_that_are_not_utf8(tmp_path: Path) -> None:
     root = witness(tmp_path)
     (root / "witness.toml").write_bytes(b"\xff\xfe[[logs]]\n")

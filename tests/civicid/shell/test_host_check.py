@@ -177,3 +177,19 @@ def test_allowed_hosts_are_bounded(tmp_path: Path) -> None:
     with pytest.raises(Error) as caught, Named.refusing(tmp_path / "named.toml"):
         Named(data_dir=tmp_path, allowed_hosts=many)
     assert NOT_VALID.matches(caught.value)
+
+
+class OptIn(Named):
+    checks_host_unless_allowed = False
+
+
+def test_the_settings_name_what_the_service_answers_to(tmp_path: Path) -> None:
+    """One method for every service: the desk checks Host always, the issuer once named."""
+    url = "https://svc.example/base"
+    always = Named(data_dir=tmp_path, host="192.0.2.1")
+    assert always.served_names(url) == hosts.served_names(url, "192.0.2.1", [])
+    proxied = Named(data_dir=tmp_path, host="192.0.2.1", allowed_hosts=["proxy.example"])
+    assert proxied.served_names(url) == NAMES
+    assert OptIn(data_dir=tmp_path, host="192.0.2.1").served_names(url) is None
+    named = OptIn(data_dir=tmp_path, host="192.0.2.1", allowed_hosts=["proxy.example"])
+    assert named.served_names(url) == NAMES
