@@ -29,6 +29,8 @@ from civicid.policy import (
 from civicid.trust import DeskStanding
 from verifier.errors import POLICIES_MISSING, POLICY_NOT_ACCREDITED, POLICY_UNKNOWN
 
+# A desk's policies are the files of its policy directory named so (``<name>.toml``).
+POLICY_FILES: Final = "*.toml"
 MAX_POLICY_BYTES: Final = 64 * 1024
 MAX_POLICIES: Final = 256
 
@@ -37,6 +39,7 @@ __all__ = [
     "CREDENTIAL_QUERY_ID",
     "DEFAULT_MAX_LEDGER_AGE",
     "MAX_CLAIMS",
+    "POLICY_FILES",
     "Policy",
     "Predicate",
     "all_status_lists",
@@ -83,7 +86,7 @@ def load_policies(directory: Path) -> dict[str, Policy]:
             f"{directory} {found}: the desk's policies are lost; restore the directory from a "
             "backup, or install them again with `civicid verifier init --policies DIR`"
         )
-    paths = listed(directory, "*.toml", unreadable=POLICY_INVALID)
+    paths = listed(directory, POLICY_FILES, unreadable=POLICY_INVALID)
     if len(paths) > MAX_POLICIES:
         raise POLICY_INVALID(f"{directory}: more than {MAX_POLICIES} policies")
     return {p.name: p for p in (load_policy(path) for path in paths)}

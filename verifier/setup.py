@@ -15,14 +15,14 @@ from typing import Any, Final
 
 import httpx
 
+from civicid.files import listed
 from civicid.ledger_client import kept_policy_file, trusted_record_file
 from civicid.times import Clock, system_clock
 from verifier.errors import POLICY_INVALID, VERIFIER_INIT_FAILED
-from verifier.policy import load_policy
+from verifier.policy import POLICY_FILES, load_policy
 from verifier.service import Verifier
 from verifier.settings import CONFIG_FILE, VerifierSettings
 
-POLICY_GLOB: Final = "*.toml"
 # SQLite's companions of the store (WAL mode): created with it, removed with it.
 STORE_COMPANIONS: Final = ("-wal", "-shm")
 
@@ -47,9 +47,11 @@ class Initialized:
 
 
 def policy_files(source: Path) -> list[Path]:
-    found = sorted(source.glob(POLICY_GLOB)) if source.is_dir() else []
+    """The policy files of ``source``: one that cannot be read (missing, a file, another
+    user's) is said as such, naming it, never as a directory with no policies."""
+    found = listed(source, POLICY_FILES, unreadable=POLICY_INVALID)
     if not found:
-        raise POLICY_INVALID(f"no policy files ({POLICY_GLOB}) in {source}")
+        raise POLICY_INVALID(f"no policy files ({POLICY_FILES}) in {source}")
     return found
 
 
