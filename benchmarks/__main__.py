@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from benchmarks import (
+    cli,
     desk_store,
     federation,
     governance,
@@ -49,6 +50,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "transparency": transparency.main,
     "mirror": mirror.main,
     "federation": federation.main,
+    "cli": cli.main,
 }
 
 

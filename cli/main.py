@@ -1,12 +1,12 @@
 """The ``civicid`` command's entry point.
 
-Importing every part (``cli.app``) takes seconds on a busy machine. A citizen who opens the
-wallet app types the passphrase meanwhile, and until the app takes the terminal over, the
-terminal echoes what is typed: the passphrase would stand in clear on the screen, and in its
-scrollback once the app ends. So when the command is the wallet app, echo is turned off
-before the parts are imported (the keys stay in the terminal's buffer: the app reads them)
-and put back as it was when the command ends. A wallet command that asks for the passphrase
-is loaded with echo off too, and its prompt reads the keys typed ahead.
+Importing the wallet's part takes a second or more on a busy machine. A citizen who opens
+the wallet app types the passphrase meanwhile, and until the app takes the terminal over,
+the terminal echoes what is typed: the passphrase would stand in clear on the screen, and in
+its scrollback once the app ends. So when the command is the wallet app, echo is turned off
+before anything is imported (the keys stay in the terminal's buffer: the app reads them) and
+put back as it was when the command ends. A wallet command that asks for the passphrase is
+loaded with echo off too, and its prompt reads the keys typed ahead.
 """
 
 from __future__ import annotations
@@ -58,14 +58,17 @@ def main() -> None:
     run()
 
 
-def load() -> typer.Typer:
-    from cli.app import app
+def load() -> None:
+    """The wallet's part imported (``cli.app`` imports a part when its command is called)."""
+    from cli.app import PARTS
 
-    return app
+    PARTS["wallet"].load()
 
 
 def run() -> None:
-    load()()
+    from cli.app import app
+
+    app()
 
 
 def __getattr__(name: str) -> typer.Typer:
