@@ -28,6 +28,7 @@ from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
 from verifier.decision_text import text_of
 from verifier.policy import load_policies
+from verifier.policy import remove_policy as remove_policy_of
 from verifier.service import Verifier, checkpoint_key, open_store
 from verifier.settings import VerifierSettings, require_init
 from verifier.setup import initialize
@@ -361,6 +362,29 @@ def audit(
                 )
                 or "no decisions yet"
             ),
+        )
+
+
+@app.command(name="remove-policy")
+@reflowed
+def remove_policy(
+    name: Annotated[str, typer.Argument(help="The policy's name (its file is NAME.toml).")],
+    data_dir: DataDir,
+    as_json: AsJson = False,
+) -> None:
+    """Remove a policy from the desk: its file, and its name among those init installed.
+
+    A policy init installed whose file is gone stops the desk (policy_lost): a lost file is not
+    a choice to serve without it. The desk serves without it from its next start."""
+    with reporting(as_json):
+        settings = settings_of(data_dir)
+        require_init(settings)
+        had_file = remove_policy_of(settings.policies_path, name)
+        gone = "removed" if had_file else "its file was already gone; now removed"
+        emit(
+            as_json,
+            {"policy": name, "removed": True, "hadFile": had_file},
+            f"policy {name}: {gone} (the desk serves without it from its next start)",
         )
 
 

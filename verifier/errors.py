@@ -22,6 +22,9 @@ from civicid.errors import (
 # -- policies ------------------------------------------------------------------------------
 POLICY_UNKNOWN = declare("policy_unknown", NotFound, "no such policy at this desk")
 POLICIES_MISSING = declare("policies_missing", NotFound, "the desk's policy directory is missing")
+POLICY_LOST = declare(
+    "policy_lost", NotFound, "a policy installed at this desk is gone from its directory"
+)
 POLICY_NOT_NAMED = declare("policy_not_named", InvalidInput, "a request names the policy it is for")
 POLICY_NOT_ACCREDITED = declare(
     "policy_not_accredited", Refused, "the policy asks for a claim the desk is not accredited for"

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
 from civicid.files import listed, read_bounded
+from civicid.keystore import write_private
 from civicid.policy import (
     ANY_ACCREDITED,
     CREDENTIAL_QUERY_ID,
     DEFAULT_MAX_LEDGER_AGE,
     MAX_CLAIMS,
+    NAME_PATTERN,
     POLICY_INVALID,
     Policy,
     Predicate,
@@ -27,12 +29,22 @@ from civicid.policy import (
     today_of,
 )
 from civicid.trust import DeskStanding
-from verifier.errors import POLICIES_MISSING, POLICY_NOT_ACCREDITED, POLICY_UNKNOWN
+from verifier.errors import (
+    POLICIES_MISSING,
+    POLICY_LOST,
+    POLICY_NOT_ACCREDITED,
+    POLICY_UNKNOWN,
+)
 
 # A desk's policies are the files of its policy directory named so (``<name>.toml``).
 POLICY_FILES: Final = "*.toml"
 MAX_POLICY_BYTES: Final = 64 * 1024
 MAX_POLICIES: Final = 256
+# Beside the policies, the names of those ``init`` installed, one a line: a file gone whose
+# name is there was lost (a restore that missed it, a slip), not removed (``remove_policy``).
+INSTALLED_FILE: Final = ".installed"
+# Every policy's name (at most 63 characters) on its line.
+MAX_INSTALLED_BYTES: Final = MAX_POLICIES * 64
 
 __all__ = [
     "ANY_ACCREDITED",
@@ -46,6 +58,8 @@ __all__ = [
     "load_policies",
     "load_policy",
     "policies_named",
+    "record_installed",
+    "remove_policy",
     "require_accredited",
     "today_of",
 ]
@@ -79,7 +93,9 @@ def load_policy(path: Path) -> Policy:
 def load_policies(directory: Path) -> dict[str, Policy]:
     """Every ``*.toml`` policy in ``directory``, by name: the policies of a desk set up (its
     settings file written), so a directory that is gone was lost, never a desk with none (it
-    served an empty page, every request refused ``policy_unknown``); an empty one is."""
+    served an empty page, every request refused ``policy_unknown``); an empty one is. So is
+    a policy ``init`` installed whose file is gone (``policy_lost``): the desk would start
+    without it, its option gone from the staff's page, and nothing would say why."""
     if not directory.is_dir():
         found = "is not a directory" if os.path.lexists(directory) else "is missing"
         raise POLICIES_MISSING(
@@ -89,7 +105,75 @@ def load_policies(directory: Path) -> dict[str, Policy]:
     paths = listed(directory, POLICY_FILES, unreadable=POLICY_INVALID)
     if len(paths) > MAX_POLICIES:
         raise POLICY_INVALID(f"{directory}: more than {MAX_POLICIES} policies")
+    lost = [name for name in installed(directory) if not policy_file(directory, name).exists()]
+    if lost:
+        raise POLICY_LOST(
+            f"{policy_file(directory, lost[0])} is gone, and `civicid verifier init` installed"
+            f" it (lost: {', '.join(lost)}): restore it from a backup, or, to serve without"
+            f" it, `civicid verifier remove-policy {lost[0]}`",
+            lost=lost,
+        )
     return {p.name: p for p in (load_policy(path) for path in paths)}
+
+
+def installed(directory: Path) -> list[str]:
+    """The names of the policies ``init`` installed in ``directory`` (``INSTALLED_FILE``);
+    none for a directory it did not (one set up by hand, or before the names were kept)."""
+    path = directory / INSTALLED_FILE
+    try:
+        raw = read_bounded(
+            path, MAX_INSTALLED_BYTES, too_large=POLICY_INVALID, not_regular=POLICY_INVALID
+        )
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise POLICY_INVALID(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        names = raw.decode("utf-8").split()
+    except UnicodeDecodeError as exc:
+        raise POLICY_INVALID(f"{path}: not UTF-8 text") from exc
+    wrong = next((name for name in names if not NAME_PATTERN.fullmatch(name)), None)
+    if wrong is not None or len(names) > MAX_POLICIES:
+        said = f"{wrong!r} is not a policy name" if wrong else f"over {MAX_POLICIES} names"
+        raise POLICY_INVALID(
+            f"{path}: {said}; it names the policies `civicid verifier init` installed: restore"
+            " it from a backup, or run `civicid verifier init` again"
+        )
+    return names
+
+
+def record_installed(directory: Path) -> tuple[str, ...]:
+    """Keep the names of every policy in ``directory`` as those installed (``init``, in its
+    staged directory before it is swapped in); they are returned."""
+    names = tuple(path.stem for path in listed(directory, POLICY_FILES, unreadable=POLICY_INVALID))
+    _keep_installed(directory, names)
+    return names
+
+
+def _keep_installed(directory: Path, names: Iterable[str]) -> None:
+    write_private(directory / INSTALLED_FILE, "".join(f"{name}\n" for name in names).encode())
+
+
+def remove_policy(directory: Path, name: str) -> bool:
+    """Remove policy ``name`` from the desk of ``directory``: its file, then its name among
+    those installed (a crash between leaves a name whose file is gone, refused until this is
+    run again, never a policy served that was meant removed). Whether its file was there."""
+    if not NAME_PATTERN.fullmatch(name):
+        raise POLICY_UNKNOWN(f"no policy {name!r}: not a policy name")
+    path = policy_file(directory, name)
+    try:
+        path.unlink()
+        had_file = True
+    except FileNotFoundError:
+        had_file = False
+    except OSError as exc:
+        raise POLICY_INVALID(f"cannot remove {path}: {exc.strerror or exc}") from exc
+    kept = installed(directory)
+    if name in kept:
+        _keep_installed(directory, (n for n in kept if n != name))
+    elif not had_file:
+        raise POLICY_UNKNOWN(f"no policy {name!r} in {directory}")
+    return had_file
 
 
 # (vct, claim names) -> (accredited?, the claim names the desk's grants allow, reason)

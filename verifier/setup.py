@@ -19,7 +19,7 @@ from civicid.files import listed
 from civicid.ledger_client import kept_policy_file, trusted_record_file
 from civicid.times import Clock, system_clock
 from verifier.errors import POLICY_INVALID, VERIFIER_INIT_FAILED
-from verifier.policy import POLICY_FILES, load_policy
+from verifier.policy import POLICY_FILES, load_policy, record_installed
 from verifier.service import Verifier
 from verifier.settings import CONFIG_FILE, VerifierSettings
 
@@ -81,6 +81,8 @@ def initialize(
                 staging.mkdir(mode=0o700)
             for path in found:
                 shutil.copy(path, staging / path.name)
+            # Every policy the directory will hold is one installed: one gone later was lost.
+            record_installed(staging)
         except OSError as exc:
             raise VERIFIER_INIT_FAILED(f"cannot stage the policies: {exc}") from exc
         # 3. The desk opened on them: its identity, the ledger, every policy accredited for

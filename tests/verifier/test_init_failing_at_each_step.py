@@ -24,6 +24,7 @@ from ledger.settings import LedgerSettings
 from tests.verifier.world import EXAMPLES, Clock, World
 from verifier import service, setup
 from verifier.errors import VERIFIER_STORE_FAILED
+from verifier.policy import INSTALLED_FILE
 from verifier.service import CHECKPOINT_KEY_NAME, Verifier
 from verifier.settings import CONFIG_FILE, VerifierSettings
 
@@ -202,7 +203,8 @@ def test_a_failed_init_on_the_command_line_then_one_that_works(
     (greedy / "greedy.toml").unlink()
     done = CliRunner().invoke(app, [*args, "--policies", str(greedy)])
     assert done.exit_code == 0, done.output
-    assert sorted(p.name for p in (root / "verifier" / "policies").iterdir()) == ["age-check.toml"]
+    installed = sorted(p.name for p in (root / "verifier" / "policies").iterdir())
+    assert installed == [INSTALLED_FILE, "age-check.toml"]
 
 
 @pytest.fixture
@@ -236,9 +238,12 @@ def test_init_over_a_desk_keeps_what_its_policy_directory_holds(
     done = run_init(root, source, http, desk_clock)
     assert done.policies == ("housing-benefit",)
     assert sorted(p.name for p in target.iterdir()) == [
+        INSTALLED_FILE,
         "NOTES.txt",
         "age-check.toml",
         "housing-benefit.toml",
     ]
+    # Both are installed: the first's kept, the second's added.
+    assert (target / INSTALLED_FILE).read_text() == "age-check\nhousing-benefit\n"
     assert (target / "NOTES.txt").read_text() == "who approved which policy"
     assert not setup.sibling(target, "new").exists() and not setup.sibling(target, "old").exists()
