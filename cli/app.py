@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 import typer.main
@@ -27,6 +27,9 @@ from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, TyperInfo
 
 import civicid.console  # noqa: F401 - its flags show no type in help, the root's too
+
+if TYPE_CHECKING:
+    from cli.federate import HomeKey, Where
 
 # ``ctx.meta`` key set while the root lists its commands (help, completion of their names):
 # then each part not yet imported is shown by its summary, and stays unimported.
@@ -71,36 +74,36 @@ def _issuer() -> typer.Typer:
 
 @cache
 def _wallet() -> typer.Typer:
-    from cli.federate import federate_app
     from wallet.cli import app
     from wallet.settings import WalletSettings
 
-    app.add_typer(
-        federate_app(
-            "wallet",
-            lambda data_dir: WalletSettings.load(data_dir).federation_path,
-            lambda data_dir: WalletSettings.load(data_dir).key_or_none(),
-        ),
-        name="federate",
+    return federating(
+        app,
+        "wallet",
+        lambda data_dir: WalletSettings.load(data_dir).federation_path,
+        lambda data_dir: WalletSettings.load(data_dir).key_or_none(),
     )
-    return app
 
 
 @cache
 def _verifier() -> typer.Typer:
-    from cli.federate import federate_app
     from verifier.cli import app
     from verifier.service import checkpoint_key
     from verifier.settings import VerifierSettings
 
-    app.add_typer(
-        federate_app(
-            "verifier",
-            lambda data_dir: VerifierSettings.load(data_dir).federation_path,
-            lambda data_dir: checkpoint_key(VerifierSettings.load(data_dir)),
-        ),
-        name="federate",
+    return federating(
+        app,
+        "verifier",
+        lambda data_dir: VerifierSettings.load(data_dir).federation_path,
+        lambda data_dir: checkpoint_key(VerifierSettings.load(data_dir)),
     )
+
+
+def federating(app: typer.Typer, part: str, where: Where, home_key: HomeKey) -> typer.Typer:
+    """``app`` with its ``federate`` group (``cli.federate.federate_app``)."""
+    from cli.federate import federate_app
+
+    app.add_typer(federate_app(part, where, home_key), name="federate")
     return app
 
 
