@@ -74,3 +74,35 @@ async def test_the_apps_decline_tells_the_desk(citizen: Wallet, desk_stub: Rogue
         assert not app.screen.query_one("#actions").display
     assert desk_stub.behaviour.declined == [(state, "access_denied")]
     assert desk_stub.behaviour.received == []
+
+
+@pytest.mark.asyncio
+async def test_back_from_a_request_shown_tells_the_desk(
+    citizen: Wallet, desk_stub: RogueDesk
+) -> None:
+    """Escape is how most leave: the desk serves its request once, so nobody comes back to
+    it, and its page waited until the request expired."""
+    app = WalletApp(citizen.settings, wallet=citizen)
+    link = desk_stub.link()
+    [state] = desk_stub.requests
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await fill(pilot, "#link", link, submit=True)
+        assert isinstance(app.screen, PresentScreen) and app.screen.plan is not None
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not isinstance(app.screen, PresentScreen)
+    assert desk_stub.behaviour.declined == [(state, "access_denied")]
+    assert desk_stub.behaviour.received == []
+
+
+@pytest.mark.asyncio
+async def test_back_before_any_request_tells_nobody(citizen: Wallet, desk_stub: RogueDesk) -> None:
+    app = WalletApp(citizen.settings, wallet=citizen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p")
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        assert not isinstance(app.screen, PresentScreen)
+    assert desk_stub.behaviour.declined == []

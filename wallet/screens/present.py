@@ -5,6 +5,7 @@ optional; confirm; see the decision."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import ClassVar, Final
 
 from rich.table import Table
@@ -154,7 +155,11 @@ class QueryPane(Vertical):
 class PresentScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
-            "escape", "app.pop_screen", "Back", id="present-back", tooltip="Cancel: send nothing"
+            "escape",
+            "back",
+            "Back",
+            id="present-back",
+            tooltip="Back: send nothing (a desk whose request is shown is told so)",
         ),
         Binding("question_mark", "app.help", "Help", id="present-help", tooltip="Keys"),
     ]
@@ -167,6 +172,7 @@ class PresentScreen(Screen[None]):
         self.plan: Plan | None = None
         self.asked = ""  # the link being checked
         self.shown = ""  # the link whose request is shown (``plan``)
+        self.sending = False  # its answer (or its decline) on the way
 
     def fresh(self) -> PresentScreen:
         return PresentScreen(self.wallet)
@@ -238,7 +244,20 @@ class PresentScreen(Screen[None]):
         send = self.query_one("#send", Button)
         send.disabled = False  # kept disabled after an answer to the link before
         self.query_one("#decline", Button).disabled = False
+        self.sending = False
         send.focus()
+
+    def action_back(self) -> None:
+        """Back, sending nothing. A request shown and not answered is declined on the way
+        (its desk is told, as Decline tells it): the desk serves a request once, so nobody
+        can come back to it, and its page would otherwise wait until the request expires."""
+        plan = self.plan
+        if plan is not None and self.query_one("#actions").display and not self.sending:
+            wallet = self.wallet
+            self.app.run_worker(
+                partial(wallet.decline, plan), thread=True, group="decline", exit_on_error=False
+            )
+        self.app.pop_screen()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "override":
@@ -251,6 +270,7 @@ class PresentScreen(Screen[None]):
         elif event.button.id == "send" and self.plan is not None:
             self.start_send(self.plan)
         elif event.button.id == "decline" and self.plan is not None:
+            self.sending = True
             self.query_one("#send", Button).disabled = True
             event.button.disabled = True
             self.busy("Telling the desk that nothing will be sent…")
@@ -281,6 +301,7 @@ class PresentScreen(Screen[None]):
                     unsafe.append(name)
                 elif not row.choice.allowed and row.choice.requirement != "required":
                     omit.append(name)
+        self.sending = True
         self.query_one("#send", Button).disabled = True
         self.busy("Sending, then checking the desk's signed receipt…")
         self.send(plan, omit, choose, unsafe)
@@ -359,5 +380,6 @@ class PresentScreen(Screen[None]):
         if link_refused:
             # The one pasted or typed next replaces it, not follows it.
             self.query_one("#link", Input).select_all()
+        self.sending = False
         self.query_one("#send", Button).disabled = False
         self.app.push_screen(ErrorModal(error))
