@@ -32,7 +32,7 @@ from ledger.errors import (
     PROOF_REQUEST_INVALID,
 )
 from ledger.log import Ledger
-from ledger.routes.deps import LedgerDep
+from ledger.routes.deps import LedgerDep, served
 from ledger.sequencer import Reader
 
 router = APIRouter(route_class=IJsonRoute)
@@ -220,7 +220,7 @@ def direct_checkpoint_key(scope: Scope) -> tuple[int, bytes, list[tuple[bytes, b
     query = scope.get("query_string", b"")
     if query and _named_twice(query):
         return None
-    state = scope["app"].state.ledger.state
+    state = served(scope, "ledger").state
     origin, vkey = state.origin, state.checkpoint_vkey
     if origin is None or vkey is None:
         return None

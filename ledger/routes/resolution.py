@@ -32,6 +32,7 @@ from ledger.resolution import (
     Sent,
     error_result,
 )
+from ledger.routes.deps import served
 
 router = APIRouter(route_class=IJsonRoute)
 
@@ -220,7 +221,7 @@ def direct(scope: Scope) -> Sent:
     """``GET /1.0/identifiers/{did}`` answered for the app's own ``__call__`` (the
     framework's routing, middleware and request objects cost more than a cached answer):
     the same answer as ``resolve``, with the headers the framework's ``Response`` sends."""
-    resolver: Resolver = scope["app"].state.resolver
+    resolver: Resolver = served(scope, "resolver")
     did = scope["path"][len(PATH_PREFIX) :]
     if "\n" in did:  # the framework's route does not match it (its pattern's "." stops there)
         raise ToFramework
