@@ -7,7 +7,6 @@ wallet's answer does not say either."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,21 +16,15 @@ from playwright.sync_api import Page
 from civicid.http import HttpClient
 from civicid.ledger_client import LedgerClient
 from civicid.oid4vp import parse_link, verify_request_object
-from tests.browser import MIN_CONTRAST, contrast, loopback_page, screenshots
+from tests.browser import MIN_CONTRAST, contrast
+from tests.verifier import test_desk_page
 from tests.verifier.loopback import Desk
 from tests.verifier.world import World, settings_for
 from verifier.service import checkpoint_key
 
-
-@pytest.fixture
-def page() -> Iterator[Page]:
-    with loopback_page(1100, 900) as (page, _):
-        yield page
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    return screenshots(tmp_path)
+# The desk page's own fixtures: a page that fetches from the desk alone, and where its
+# screenshots are kept.
+page, shots = test_desk_page.page, test_desk_page.shots
 
 
 def wallet_declines(world: World, desk: Desk, link: str, error: str) -> None:
