@@ -32,6 +32,7 @@ from issuer.routes import oid4vci as oid4vci_routes
 from issuer.routes import rules as rule_routes
 from issuer.routes import staff as staff_routes
 from issuer.routes.deps import issuer_of, json_response
+from issuer.rule_requests import check_kept
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
 
@@ -106,11 +107,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = issuer is None
-        opened = (
-            issuer
+        serving = (
+            issuer.settings
             if issuer is not None
-            else Issuer.open(settings or IssuerSettings.load(IssuerSettings().data_dir))
+            else settings or IssuerSettings.load(IssuerSettings().data_dir)
         )
+        check_kept(serving.store_dir)  # a damaged file of rule requests is told at start
+        opened = issuer if issuer is not None else Issuer.open(serving)
         app.state.issuer = opened
         stop = threading.Event()
         worker = None

@@ -168,10 +168,12 @@ def serve(
     """Serve OpenID4VCI and the staff API (OpenAPI at /docs); publishes status on a timer."""
     from civicid.shell.server import listen, serve, server_config
     from issuer.app import create_app
+    from issuer.rule_requests import check_kept
 
     with reporting(False):
         settings = IssuerSettings.load(data_dir, host=host, port=port, database_url=database_url)
         check_store(settings)  # refused here, in one line, not in the lifespan
+        check_kept(settings.store_dir)  # the file of rule requests, likewise
         sock = listen(settings.host, settings.port, option="--port")
         try:
             serve(server_config(settings, create_app(settings), access_log=access_log), sock)

@@ -77,6 +77,23 @@ class Waiting:
     expires: int
 
 
+def check_kept(directory: Path) -> None:
+    """Refuse the file of rule requests kept in ``directory`` if it is damaged
+    (``rule_requests_damaged``, naming it), leaving it as it is; no file is no refusal (an
+    issuer makes it at its first rule request). An issuer checks it as it starts, so a
+    damaged file is told then, not to the first citizen who asks by a rule."""
+    path = directory / FILE
+    if path.exists() or path.is_symlink():
+        refuse_damaged(
+            path,
+            "requests",
+            store="file of rule requests",
+            advice=DAMAGED_ADVICE,
+            damaged=RULE_REQUESTS_DAMAGED,
+            failed=STORE_FAILED,
+        )
+
+
 class RuleRequests:
     """The file, open for the life of the issuer's rule desk: one connection, its steps one
     at a time (a connection opened per step would checkpoint and remove the WAL at each
@@ -85,15 +102,7 @@ class RuleRequests:
     def __init__(self, directory: Path) -> None:
         self.path = directory / FILE
         self._lock = threading.Lock()
-        if self.path.exists() or self.path.is_symlink():  # damage told at once, nothing written
-            refuse_damaged(
-                self.path,
-                "requests",
-                store="file of rule requests",
-                advice=DAMAGED_ADVICE,
-                damaged=RULE_REQUESTS_DAMAGED,
-                failed=STORE_FAILED,
-            )
+        check_kept(directory)  # damage told at once, nothing written
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._conn = sqlite3.connect(
