@@ -555,7 +555,7 @@ def ensure_issuer(
 ) -> Any:
     """Bind the issuer in ``root`` to the agency identity (once); its settings (its store in
     ``database_url`` if given)."""
-    from issuer.settings import ConfigurationSettings, IssuerSettings
+    from issuer.settings import ConfigurationSettings
     from issuer.setup import initialize
 
     public = f"http://127.0.0.1:{port}"
@@ -566,11 +566,22 @@ def ensure_issuer(
     if not (root / "issuer.toml").exists():
         config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
         initialize(root, configurations=[config], client=client, **flags)
+    return configured_issuer(root, flags)
+
+
+def configured_issuer(root: Path, flags: dict[str, Any], whose: str = "") -> Any:
+    """The settings of the issuer in ``root``, refused (``up_issuer_unconfigured``) when its
+    ``issuer.toml`` names no credential configuration: an emptied file is valid TOML, and
+    served as is it would refuse every request saying nothing of why. ``whose`` names the
+    issuer in the refusal (" (the transport authority's issuer)")."""
+    from issuer.settings import IssuerSettings
+
     settings = IssuerSettings.load(root, **flags)
-    if not settings.credential_configurations:  # an emptied file is valid TOML: not ours
+    if not settings.credential_configurations:
         raise UP_ISSUER_UNCONFIGURED(
-            f"{root / 'issuer.toml'} names no credential configuration (emptied?): restore it"
-            " from a backup, or remove it and this writes it again (the issuer's store is kept)"
+            f"{root / 'issuer.toml'}{whose} names no credential configuration (emptied?):"
+            " restore it from a backup, or remove it and up writes it again (the issuer's"
+            " store is kept)"
         )
     return settings
 

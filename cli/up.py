@@ -329,20 +329,10 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
 
 
 def rule_issuer_settings(home: Path, flags: dict[str, Any]) -> Any:
-    """The rule's issuer's settings, as up's own issuer's are checked
-    (``stack.ensure_issuer``): an emptied ``issuer.toml`` is valid TOML naming no credential
-    configuration, and served as is it would refuse every request by its rule, saying
-    nothing of why: ``up_issuer_unconfigured`` at the start instead."""
-    from issuer.settings import IssuerSettings
-
-    settings = IssuerSettings.load(home, **flags)
-    if not settings.credential_configurations:
-        raise stack.UP_ISSUER_UNCONFIGURED(
-            f"{home / 'issuer.toml'} (the transport authority's issuer, which issues by its"
-            " rule) names no credential configuration (emptied?): restore it from a backup,"
-            " or remove it and up writes it again (the issuer's store is kept)"
-        )
-    return settings
+    """The rule's issuer's settings, checked as up's own issuer's are."""
+    return stack.configured_issuer(
+        home, flags, " (the transport authority's issuer, which issues by its rule)"
+    )
 
 
 def first_port(document: dict[str, Any]) -> int:

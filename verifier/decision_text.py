@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from civicid import words
 from civicid.policy import Policy
+from verifier.errors import RESPONSE_ERROR
 
 MARKS: Final = {"passed": "✓", "failed": "✗", "skipped": "·"}
 # The details that name claims or conditions, as the checks write them (the page's
@@ -59,7 +60,10 @@ def text_of(decision: Mapping[str, Any], policy: Policy | None = None) -> str:
     """``decision`` (its JSON) as lines a person reads; ``policy``, where known here, words
     its conditions."""
     said = Said(policy)
-    head = "ELIGIBLE" if decision["eligible"] else "NOT ELIGIBLE"
+    # A wallet that answered with an error sent nothing: no check ran on the citizen (the
+    # desk's page says "Nothing was shared" for it too).
+    nothing = not decision["eligible"] and decision.get("code") == RESPONSE_ERROR.name
+    head = "ELIGIBLE" if decision["eligible"] else "NOTHING SHARED" if nothing else "NOT ELIGIBLE"
     lines = [f"{head} for {decision['policy']} ({decision['decided_at']})"]
     if not decision["eligible"]:
         lines.append(f"  {decision['reason']} [{decision['code']}]")

@@ -66,3 +66,18 @@ def test_without_the_policy_conditions_are_left_as_sent() -> None:
     lines = text_of(NOT_RESIDENT).splitlines()
     assert "  claims received: Age 18 or over, Resident" in lines
     assert "  ✗ Policy conditions met [predicate_failed] — not met: resident: yes" in lines
+
+
+def test_a_wallet_that_sent_nothing_is_no_decision_on_the_citizen() -> None:
+    declined = {
+        **NOT_RESIDENT,
+        "reason": "the wallet answered access_denied",
+        "code": "response_error",
+        "vct": None,
+        "issuer": None,
+        "received_claims": [],
+        "steps": [],
+    }
+    lines = text_of(declined, POLICY).splitlines()
+    assert lines[0] == "NOTHING SHARED for housing-benefit (2026-12-07T12:00:00Z)"
+    assert lines[1] == "  the wallet answered access_denied [response_error]"
