@@ -20,6 +20,7 @@ from civicid.checkpoint import Checkpoint
 from civicid.did import DID
 from civicid.errors import Conflict, Error, Gone, InvalidInput, NotFound, declare
 from civicid.policy import NAME_PATTERN, Policy
+from civicid.sdjwt_format import RESERVED_CLAIMS
 from civicid.transaction import ISSUANCE_RULE, ISSUANCE_RULE_WITHDRAW, Transaction
 
 ISSUANCE_RULE_INVALID = declare(
@@ -142,6 +143,10 @@ def parse_publish(
         raise ISSUANCE_RULE_INVALID(f"claims is a table of at most {MAX_FIXED_CLAIMS} claims")
     if len(json.dumps(claims)) > MAX_FIXED_CLAIMS_BYTES:
         raise ISSUANCE_RULE_INVALID(f"claims are over {MAX_FIXED_CLAIMS_BYTES} bytes")
+    # The issuer sets these itself and refuses them from any record: a rule fixing one could
+    # never issue, and each citizen who applied would be refused after showing a card.
+    if reserved := sorted(RESERVED_CLAIMS & claims.keys()):
+        raise ISSUANCE_RULE_INVALID(f"claims may not set {', '.join(reserved)}")
     copy = body.get("copy", [])
     if (
         not isinstance(copy, list)
@@ -157,6 +162,8 @@ def parse_publish(
             raise ISSUANCE_RULE_INVALID(f"copy: {claim!r} is not a top-level required claim")
         if claim in claims:
             raise ISSUANCE_RULE_INVALID(f"{claim!r} is both fixed and copied")
+        if claim in RESERVED_CLAIMS:
+            raise ISSUANCE_RULE_INVALID(f"copy: {claim!r} is set by the issuer itself")
     return name, version, vct, policy, claims, tuple(copy)
 
 

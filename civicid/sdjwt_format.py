@@ -54,6 +54,10 @@ NOT_DISCLOSABLE: Final = frozenset(
 # RFC 9901 §7.1 step 3.3.2.2: a Disclosure named `_sd` or `...` is refused; `_sd_alg` too, as
 # nothing but the issuer may say which hash the digests use.
 RESERVED_NAMES: Final = frozenset({SD_KEY, ARRAY_KEY, SD_ALG_KEY})
+# SD-JWT VC §2.2.2: set by the issuer itself, never taken from an agency's record or a rule.
+RESERVED_CLAIMS: Final = frozenset(
+    {"iss", "iat", "exp", "nbf", "vct", "vct#integrity", "cnf", "status"} | RESERVED_NAMES
+)
 
 SDJWT_MALFORMED = declare("sdjwt_malformed", InvalidInput, "not an SD-JWT in compact form")
 SDJWT_TOO_LARGE = declare("sdjwt_too_large", TooLarge, "the SD-JWT is over the size limits")

@@ -11,17 +11,13 @@ from typing import Any, Final
 
 from civicid.errors import Error
 from civicid.proven import ProvenType
-from civicid.sdjwt_format import dumps_compact
+from civicid.sdjwt_format import RESERVED_CLAIMS, dumps_compact
 from civicid.type_metadata import ClaimMetadata, TypeMetadata, check_metadata
 from issuer.claims_schema import Check, compile_schema
 from issuer.errors import CLAIMS_INVALID, CLAIMS_RESERVED
 
 ClaimPath = tuple[str | int | None, ...]
 
-# SD-JWT VC §2.2.2: set by the issuer itself, never taken from an agency's record.
-RESERVED_CLAIMS: Final = frozenset(
-    {"iss", "iat", "exp", "nbf", "vct", "vct#integrity", "cnf", "status", "_sd", "_sd_alg", "..."}
-)
 # A record's claims are a person's data: a few KiB. Nesting beyond this is no record we hold.
 MAX_CLAIM_DEPTH: Final = 8
 MAX_ERRORS_SHOWN: Final = 5

@@ -67,6 +67,29 @@ def test_a_rule_copying_a_claim_the_holder_need_not_show(world: World) -> None:
     assert info.value.code == "issuance_rule_invalid"
 
 
+@pytest.mark.parametrize("claim", ["vct", "iss", "cnf", "status", "_sd"])
+def test_a_rule_fixing_a_claim_the_issuer_sets_itself(world: World, claim: str) -> None:
+    """Accepted, such a rule could never issue: each citizen who applied would show a card
+    and then be refused (issuer_claims_reserved) for a fault of the rule, not the card."""
+    add_types(world)
+    body = {"rule": RULE, "version": 1, "vct": SENIOR, "policy": {**POLICY, "name": RULE},
+            "claims": {"concession": "senior", claim: "x"}, "copy": []}  # fmt: skip
+    refused(
+        "issuance_rule_invalid", lambda: world.submit(world.agency, tx.ISSUANCE_RULE, body), world
+    )
+    with pytest.raises(Error) as info:
+        publish_body(name=RULE, version=1, vct=SENIOR, policy=POLICY, claims={claim: "x"})
+    assert info.value.code == "issuance_rule_invalid" and claim in info.value.message
+
+
+def test_a_rule_copying_a_claim_the_issuer_sets_itself() -> None:
+    policy = {**POLICY, "required_claims": [*POLICY["required_claims"], "status"]}
+    with pytest.raises(Error) as info:
+        publish_body(name=RULE, version=1, vct=SENIOR, policy=policy, copy=["status"])
+    assert info.value.code == "issuance_rule_invalid"
+    assert "set by the issuer itself" in info.value.message
+
+
 def test_versions_are_taken_in_turn(world: World) -> None:
     add_types(world)
     publish_rule(world)
