@@ -495,6 +495,13 @@ class PgStore(GroupCommit):
         for row in self._all(sql, (number,)):
             yield row["idx"], row["status"]
 
+    def slots_by_list(self) -> dict[int, list[tuple[int, int]]]:
+        out: dict[int, list[tuple[int, int]]] = {}
+        sql = "SELECT s.list, s.idx, i.status FROM slots s JOIN issued i ON i.id = s.issued"
+        for row in self._all(sql):
+            out.setdefault(row["list"], []).append((row["idx"], row["status"]))
+        return out
+
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]:
         rows = self._all("SELECT * FROM audit WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit))
         return [audit_from_row(r) for r in rows]

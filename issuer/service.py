@@ -150,8 +150,10 @@ class Issuer:
         for offer in [] if self.store.shared else self.store.active_offers():
             if offer.claims is not None:  # not yet expired and cleared
                 offers.put(offer)
-        for record in self.store.lists():
-            lists.load(record, list(self.store.slots(record.number)))
+        records = self.store.lists()  # first: a slot of a list made since is not loaded
+        slots = self.store.slots_by_list()
+        for record in records:
+            lists.load(record, slots.get(record.number, []))
         return offers, lists
 
     def _reconcile(self, settle_queued: Callable[[], None]) -> None:

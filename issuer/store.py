@@ -30,17 +30,17 @@ from civicid.encoding import canonical_json
 from civicid.errors import Error
 from civicid.files import hold_alone
 from civicid.sqlite_file import refuse_damaged, why_not_committed
+from issuer import store_format
 from issuer.errors import (
     CLERK_CHANGED,
     STORE_DAMAGED,
     STORE_FAILED,
-    STORE_FORMAT,
     STORE_LOCKED,
     STORE_MISSING,
 )
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
+from issuer.store_format import slots_from_text, slots_text
 
-STORE_FORMAT_VERSION: Final = 1
 DB_FILE: Final = "issuer.db"
 LOCK_FILE: Final = "issuer.lock"
 # A group commit takes what is queued, up to this many writes (and the rest of one event-loop
@@ -186,7 +186,14 @@ class IssuerStore(Protocol):
         self, *, record: str | None, status: int | None, limit: int, offset: int
     ) -> list[Issued]: ...
     def lists(self) -> list[ListRecord]: ...
-    def slots(self, number: int) -> Iterator[tuple[int, int]]: ...
+    def slots(self, number: int) -> Iterator[tuple[int, int]]:
+        """List ``number``'s issued indexes, each with its credential's status."""
+        ...
+
+    def slots_by_list(self) -> dict[int, list[tuple[int, int]]]:
+        """``slots`` of every list, in one read."""
+        ...
+
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]: ...
     def counts(self) -> dict[str, int]: ...
     def maintain(self) -> None:
@@ -207,46 +214,14 @@ class IssuerStore(Protocol):
     def close(self) -> None: ...
 
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS clerks (
-  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,
-  key_hash TEXT NOT NULL, created INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS offers (
-  id TEXT PRIMARY KEY, record TEXT NOT NULL, configuration TEXT NOT NULL, vct TEXT NOT NULL,
-  claims TEXT, code_hash TEXT NOT NULL UNIQUE, code TEXT, tx_code_hash TEXT,
-  created INTEGER NOT NULL, expires INTEGER NOT NULL, clerk TEXT NOT NULL,
-  state TEXT NOT NULL, attempts INTEGER NOT NULL, fetched INTEGER NOT NULL,
-  token_hash TEXT, token_expires INTEGER, credential TEXT);
-CREATE INDEX IF NOT EXISTS offers_active ON offers(state) WHERE state IN ('offered', 'redeemed');
-CREATE INDEX IF NOT EXISTS offers_record ON offers(record);
-CREATE TABLE IF NOT EXISTS issued (
-  id TEXT PRIMARY KEY, offer TEXT NOT NULL, record TEXT NOT NULL, configuration TEXT NOT NULL,
-  vct TEXT NOT NULL, iat INTEGER NOT NULL, exp INTEGER NOT NULL, status INTEGER NOT NULL,
-  clerk TEXT NOT NULL, changed INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS issued_record ON issued(record);
-CREATE TABLE IF NOT EXISTS slots (
-  list INTEGER NOT NULL, idx INTEGER NOT NULL, issued TEXT NOT NULL,
-  PRIMARY KEY (list, idx)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS slots_issued ON slots(issued);
-CREATE TABLE IF NOT EXISTS lists (
-  number INTEGER PRIMARY KEY, uri TEXT NOT NULL UNIQUE, size INTEGER NOT NULL,
-  bits INTEGER NOT NULL, created INTEGER NOT NULL, published_at INTEGER,
-  published_seq INTEGER, token TEXT, pending INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-  subject TEXT, record TEXT, outcome TEXT NOT NULL, detail TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
-
 OFFER_COLUMNS: Final = (
     "id, record, configuration, vct, claims, code_hash, code, tx_code_hash, created, expires, "
     "clerk, state, attempts, fetched, token_hash, token_expires, credential"
 )
 ISSUED_COLUMNS: Final = "id, offer, record, configuration, vct, iat, exp, status, clerk, changed"
+# The embedded store holds an issuance's slots in its row (issuer/store_format.py); a shared
+# store in a table of their own, whose key claims each index once across processes.
+ROW_ISSUED_COLUMNS: Final = ISSUED_COLUMNS + ", slots"
 
 
 # Integers a JSON number carries exactly: RFC 8785 writes larger ones as the doubles they
@@ -340,9 +315,9 @@ LIST_COLUMNS: Final = (
 CLERK_COLUMNS: Final = "id, name, scopes, key_hash, created"
 # Statements built from our own column names only; every value goes in as a parameter.
 SELECT_OFFERS: Final = f"SELECT {OFFER_COLUMNS} FROM offers"  # noqa: S608
-SELECT_ISSUED: Final = f"SELECT {ISSUED_COLUMNS} FROM issued"  # noqa: S608
+SELECT_ISSUED: Final = f"SELECT {ROW_ISSUED_COLUMNS} FROM issued"  # noqa: S608
 UPSERT_OFFER: Final = upsert_sql("offers", OFFER_COLUMNS, "id")
-UPSERT_ISSUED: Final = upsert_sql("issued", ISSUED_COLUMNS, "id")
+UPSERT_ISSUED: Final = upsert_sql("issued", ROW_ISSUED_COLUMNS, "id")
 UPSERT_LIST: Final = upsert_sql("lists", LIST_COLUMNS, "number")
 UPSERT_CLERK: Final = upsert_sql("clerks", CLERK_COLUMNS, "id")
 OFFER_FIELDS: Final = tuple(c.strip() for c in OFFER_COLUMNS.split(","))
@@ -418,22 +393,23 @@ def issued_from_rows(rows: Sequence[Row], slot_rows: Iterable[Row]) -> list[Issu
     slots: dict[str, list[tuple[int, int]]] = {r["id"]: [] for r in rows}
     for s in slot_rows:
         slots[s["issued"]].append((s["list"], s["idx"]))
-    return [
-        Issued(
-            id=r["id"],
-            offer=r["offer"],
-            record=r["record"],
-            configuration=r["configuration"],
-            vct=r["vct"],
-            iat=r["iat"],
-            exp=r["exp"],
-            status=r["status"],
-            slots=tuple(slots[r["id"]]),
-            clerk=r["clerk"],
-            changed=r["changed"],
-        )
-        for r in rows
-    ]
+    return [issued_from_row(r, tuple(slots[r["id"]])) for r in rows]
+
+
+def issued_from_row(r: Row, slots: tuple[tuple[int, int], ...]) -> Issued:
+    return Issued(
+        id=r["id"],
+        offer=r["offer"],
+        record=r["record"],
+        configuration=r["configuration"],
+        vct=r["vct"],
+        iat=r["iat"],
+        exp=r["exp"],
+        status=r["status"],
+        slots=slots,
+        clerk=r["clerk"],
+        changed=r["changed"],
+    )
 
 
 def list_from_row(row: Row) -> ListRecord:
@@ -663,12 +639,15 @@ class SqliteStore(GroupCommit):
             if not create:
                 self._require_issuer_store()
             self._db = self._connect()
-            self._db.executescript(SCHEMA)
-            self._check_format()
+            self._open_format(exclusive=exclusive)
             last = self._db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        except sqlite3.Error as exc:
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error, AttributeError):
+                self._db.close()
             self._release_lock()
-            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
+            raise
         self._last_hash: str = last["hash"] if last else GENESIS_HASH
         self._start_writer("issuer-store")
 
@@ -701,14 +680,32 @@ class SqliteStore(GroupCommit):
             self._release_lock()
             raise
 
-    def _check_format(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
-        if row is None:
-            self._db.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(STORE_FORMAT_VERSION),)
+    def _open_format(self, *, exclusive: bool) -> None:
+        """A new file gets the tables of ``store_format.FORMAT``; an older store is brought to
+        it in place (one transaction), by the process that holds the store alone: a process
+        opening beside a server takes the lock for it, and is refused while an issuer of the
+        old format serves it. A newer store (or no known format) is refused."""
+        found = store_format.stored(self._db)
+        if found is None:
+            store_format.create(self._db)
+            return
+        store_format.refuse_unknown(found)
+        if found == store_format.FORMAT:
+            return
+        if not exclusive:
+            self._lock_fd = hold_alone(
+                self.directory / LOCK_FILE,
+                holder="issuer",
+                in_use=STORE_LOCKED,
+                message=f"{self.directory} is in store format {found}, which the issuer "
+                f"serving it reads: stop that issuer; the next start brings the store to "
+                f"format {store_format.FORMAT}",
             )
-        elif row["value"] != str(STORE_FORMAT_VERSION):
-            raise STORE_FORMAT(f"store format {row['value']}, this issuer reads only 1")
+        try:
+            store_format.migrate(self._db)
+        finally:
+            if not exclusive:
+                self._release_lock()
 
     # -- writes: group commit ---------------------------------------------------------------
 
@@ -829,12 +826,8 @@ class SqliteStore(GroupCommit):
                 UPSERT_ISSUED,
                 (
                     *(i.id, i.offer, i.record, i.configuration, i.vct, i.iat, i.exp, i.status),
-                    *(i.clerk, i.changed),
+                    *(i.clerk, i.changed, slots_text(i.slots)),
                 ),
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO slots (list, idx, issued) VALUES (?, ?, ?)",
-                [(n, idx, i.id) for n, idx in i.slots],
             )
         elif isinstance(op, PutList | NewList):
             r = op.record
@@ -923,12 +916,7 @@ class SqliteStore(GroupCommit):
         return [offer_from_row(r) for r in self._rows(sql, [*params, limit, offset])]
 
     def _issued(self, rows: list[sqlite3.Row]) -> list[Issued]:
-        if not rows:
-            return []
-        ids = [r["id"] for r in rows]
-        marks = ",".join("?" * len(ids))
-        sql = f"SELECT issued, list, idx FROM slots WHERE issued IN ({marks}) ORDER BY list, idx"  # noqa: S608
-        return issued_from_rows(rows, self._rows(sql, ids))
+        return [issued_from_row(r, slots_from_text(r["slots"])) for r in rows]
 
     def issued(self, issued_id: str) -> Issued | None:
         found = self._issued(self._rows(SELECT_ISSUED + " WHERE id = ?", (issued_id,)))
@@ -953,11 +941,16 @@ class SqliteStore(GroupCommit):
         return [list_from_row(r) for r in self._rows("SELECT * FROM lists ORDER BY number")]
 
     def slots(self, number: int) -> Iterator[tuple[int, int]]:
-        sql = (
-            "SELECT s.idx, i.status FROM slots s JOIN issued i ON i.id = s.issued WHERE s.list = ?"
-        )
-        for row in self._rows(sql, (number,)):
-            yield row[0], row[1]
+        return iter(self.slots_by_list().get(number, []))
+
+    def slots_by_list(self) -> dict[int, list[tuple[int, int]]]:
+        # One pass over the credentials for every list: their slots are in their rows.
+        out: dict[int, list[tuple[int, int]]] = {}
+        for row in self._rows("SELECT slots, status FROM issued"):
+            status = row[1]
+            for number, idx in json.loads(row[0]):
+                out.setdefault(number, []).append((idx, status))
+        return out
 
     def audit(self, *, after: int, limit: int) -> list[AuditEvent]:
         rows = self._rows("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
@@ -966,7 +959,12 @@ class SqliteStore(GroupCommit):
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for table in ("clerks", "offers", "issued", "slots", "lists", "audit"):
-            out[table] = int(self._rows(f"SELECT COUNT(*) FROM {table}")[0][0])  # noqa: S608
+            sql = (
+                "SELECT COALESCE(SUM(json_array_length(slots)), 0) FROM issued"
+                if table == "slots"  # each credential's are in its row
+                else f"SELECT COUNT(*) FROM {table}"  # noqa: S608
+            )
+            out[table] = int(self._rows(sql)[0][0])
         return out
 
     def offer_by_token(self, token_hash: str) -> Offer | None:
