@@ -136,17 +136,11 @@ def start_abroad(
     for national ID claims, the desk's verifier) and serve the ledger and the desk, which
     pins the first ledger (``ledger`` at ``ledger_url``, its witnesses in ``policy``: the pin
     is written again each time, as their URLs may change)."""
-    from ledger.setup import CHECKPOINT_KEY, Paths, initialize, load_governance
     from verifier.app import create_app as verifier_app
 
-    paths = Paths(root)
-    if paths.keys.exists(CHECKPOINT_KEY):
-        keys = paths.keys
-        varn = stack.Ledgered(keys.text(CHECKPOINT_KEY, "name"), keys.text(CHECKPOINT_KEY, "vkey"),
-                              load_governance(paths), created=False)  # fmt: skip
-    else:
-        genesis = initialize(root, origin=ABROAD_ORIGIN)
-        varn = stack.Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
+    # Found or made as up's own ledger is: a lost key file of a ledger with entries is said
+    # (ledger_key_missing, up_identity_missing), never taken for a place to begin anew.
+    varn = stack.ensure_ledger(root, origin=ABROAD_ORIGIN)
     varn_url = services.enter_context(
         serving(stack.ledger_app(root), ledger_port or free_port(),
                 settings=stack.ledger_settings(root))

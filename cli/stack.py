@@ -190,9 +190,13 @@ def offer_national_id(
 
 
 def ensure_ledger(
-    root: Path, clock: Clock = system_clock, database_url: str | None = None
+    root: Path,
+    clock: Clock = system_clock,
+    database_url: str | None = None,
+    origin: str | None = None,
 ) -> Ledgered:
-    """Genesis in ``root`` (its log in ``database_url`` if given) unless a ledger is there."""
+    """Genesis in ``root`` (its log in ``database_url`` if given; named ``origin`` if given)
+    unless a ledger is there."""
     from civicid.keystore import KEY_FILE_INVALID
     from ledger.errors import LEDGER_KEY_MISSING, STORE_TRUNCATED
     from ledger.setup import (
@@ -252,7 +256,8 @@ def ensure_ledger(
                 " key (damaged?); restore it from a backup"
             )
         return Ledgered(signer.name, signer.vkey(), governance, created=False)
-    genesis = initialize(root, clock=clock, database_url=database_url)
+    named = {"origin": origin} if origin else {}
+    genesis = initialize(root, clock=clock, database_url=database_url, **named)
     return Ledgered(genesis.origin, genesis.vkey, genesis.governance, created=True)
 
 
