@@ -71,6 +71,10 @@ POOL_MAX: Final = 10
 # Seconds a request waits for a free connection from the pool (or a new one after the
 # database restarted) before it is answered database_lost instead of hanging.
 POOL_WAIT: Final = 15.0
+# Seconds it waits instead once a wait ran out and no connection was had since: the database
+# is known down, and a request making several calls would otherwise wait the full time at
+# each (an issuer's offer took ~41 s to say database_lost, past its client's deadline).
+DOWN_WAIT: Final = 1.0
 # Seconds one statement may run: ours touch a few rows by key; a longer one is stuck on a
 # lock or a sick server, and the client gets a retryable answer instead of a hang.
 STATEMENT_TIMEOUT_MS: Final = 30_000
@@ -175,6 +179,7 @@ class Database:
         }
         self._url = url
         self._wait = POOL_WAIT if wait is None else wait
+        self._known_down = False  # a wait ran out, and no connection was had since
         with self._first_connection() as conn:
             if migrate:
                 upgrade(conn, schema, self.where)
@@ -243,12 +248,15 @@ class Database:
     def read(self) -> Iterator[Conn]:
         """One connection, each statement on its own (autocommit): for reads that need no
         snapshot shared between statements. Driver errors come out as our codes."""
+        wait = min(self._wait, DOWN_WAIT) if self._known_down else self._wait
         try:
-            with self.pool.connection() as conn:
+            with self.pool.connection(timeout=wait) as conn:
+                self._known_down = False
                 yield conn
         except PoolTimeout as exc:
+            self._known_down = True
             raise DATABASE_LOST(
-                f"no connection to the database at {self.where} within {self._wait:g} s; retry"
+                f"no connection to the database at {self.where} within {wait:g} s; retry"
             ) from exc
         except psycopg.Error as exc:
             raise self.translate(exc) from exc

@@ -18,6 +18,7 @@ from civicid.db import (
     DATABASE_SCHEMA_OLDER,
     DATABASE_UNREACHABLE,
     DATABASE_URL_INVALID,
+    DOWN_WAIT,
     Database,
     Schema,
     parse_url,
@@ -174,6 +175,37 @@ def test_a_database_down_answers_lost_then_recovers(postgres: Cluster, database_
         except Error as exc:
             assert DATABASE_LOST.matches(exc), exc
             assert time.monotonic() < deadline, "the pool did not find the database again"
+    db.close()
+
+
+def test_a_database_known_down_is_waited_for_briefly(postgres: Cluster, database_url: str) -> None:
+    """The full wait once; then, until a connection is had again, DOWN_WAIT a call: a request
+    making several calls answered database_lost after a full wait at each (an issuer's offer
+    took ~41 s, past its client's deadline)."""
+    db = Database(database_url, V1, wait=4)
+    postgres.stop()
+    try:
+        waited = []
+        for _ in range(2):
+            started = time.monotonic()
+            with pytest.raises(Error) as caught, db.read() as conn:
+                conn.execute("SELECT 1")
+            waited.append(time.monotonic() - started)
+            assert DATABASE_LOST.matches(caught.value)
+        assert waited[0] >= 4 and waited[1] < 3, waited
+        assert f"within {DOWN_WAIT:g} s" in caught.value.message
+    finally:
+        postgres.start()
+    deadline = time.monotonic() + 30
+    while True:  # found again, and waited for in full once more
+        try:
+            with db.read() as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+            break
+        except Error as exc:
+            assert DATABASE_LOST.matches(exc), exc
+            assert time.monotonic() < deadline, "the pool did not find the database again"
+    assert not db._known_down
     db.close()
 
 
