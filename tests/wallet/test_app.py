@@ -80,11 +80,17 @@ async def test_first_run_creates_a_wallet(tmp_path: Path) -> None:
     Wallet.open(settings, PASSPHRASE).close()
 
 
-async def test_unlock_wrong_then_right(tmp_path: Path) -> None:
-    settings = fast_settings(tmp_path / "data")
+def locked_app(root: Path) -> WalletApp:
+    """The app of a wallet made in ``root`` holding one card, shut: it opens at the unlock
+    screen."""
+    settings = fast_settings(root / "data")
     with Wallet.create(settings, PASSPHRASE) as wallet:
         wallet.add(made_up())
-    app = WalletApp(settings)
+    return WalletApp(settings)
+
+
+async def test_unlock_wrong_then_right(tmp_path: Path) -> None:
+    app = locked_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, UnlockScreen)
         await fill(pilot, "#passphrase", "not the passphrase", submit=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Label
 
-from tests.wallet.conftest import PASSPHRASE, fast_settings, made_up
-from tests.wallet.test_app import SIZE, settle
+from tests.wallet.conftest import PASSPHRASE, fast_settings
+from tests.wallet.test_app import SIZE, locked_app, settle
 from wallet.app import WalletApp
 from wallet.holder.wallet import Wallet
 from wallet.screens.access import UnlockScreen
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.asyncio
 
 
 async def test_a_passphrase_and_enter_typed_ahead_open_the_wallet(tmp_path: Path) -> None:
-    settings = fast_settings(tmp_path / "data")
-    with Wallet.create(settings, PASSPHRASE) as wallet:
-        wallet.add(made_up())
-    app = WalletApp(settings)
+    app = locked_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, UnlockScreen)
         await pilot.press(*PASSPHRASE, "ctrl+j")

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from tests.wallet.conftest import PASSPHRASE, fast_settings, made_up
-from tests.wallet.test_app import SIZE, fill
+from tests.wallet.conftest import PASSPHRASE, fast_settings
+from tests.wallet.test_app import SIZE, fill, locked_app
 from wallet.app import WalletApp
-from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
 from wallet.screens.help import LOCKED, NOT_CREATED, HelpScreen
@@ -36,10 +35,7 @@ async def test_at_the_first_run_help_says_to_create_the_wallet(tmp_path: Path) -
 
 
 async def test_locked_help_says_to_unlock_open_help_only_the_keys(tmp_path: Path) -> None:
-    settings = fast_settings(tmp_path / "data")
-    with Wallet.create(settings, PASSPHRASE) as wallet:
-        wallet.add(made_up())
-    app = WalletApp(settings)
+    app = locked_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, UnlockScreen)
         await pilot.press("f1")
