@@ -4,8 +4,10 @@ command tree and the default TLS context built once per process."""
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,16 @@ VECTORS = Path(__file__).parent / "vectors" / "data"
 def load_vector(relative: str) -> Any:
     """Load an official vector file (copied verbatim from the sources in data/README.md)."""
     return json.loads((VECTORS / relative).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def taken() -> Iterator[str]:
+    """A loopback port another socket holds (its number): a server started on it fails to
+    bind rather than hang, so a refusal said before binding is told from one after."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        yield str(held.getsockname()[1])
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ citizen who asks by a rule, as a 503 on every such request of an issuer that loo
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -40,15 +39,11 @@ def started(env: Env) -> None:
 
 
 @pytest.mark.parametrize("content", DAMAGE.values(), ids=DAMAGE.keys())
-def test_issuer_serve_refuses_before_its_port(env: Env, content: bytes) -> None:
+def test_issuer_serve_refuses_before_its_port(env: Env, content: bytes, taken: str) -> None:
     path = damaged(env, content)
-    with socket.socket() as taken:  # were serve to start, it would fail to bind, not hang
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = str(taken.getsockname()[1])
-        result = runner.invoke(
-            app, ["issuer", "serve", "--port", port, "--data-dir", str(env.data_dir)]
-        )
+    result = runner.invoke(
+        app, ["issuer", "serve", "--port", taken, "--data-dir", str(env.data_dir)]
+    )
     assert result.exit_code == 3
     assert "[rule_requests_damaged]" in result.stderr
     assert str(path) in result.stderr

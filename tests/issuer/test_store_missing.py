@@ -113,15 +113,11 @@ def test_a_damaged_store_is_refused_and_left_as_it_is(env: Env, kind: str) -> No
     assert files(env.data_dir) == before
 
 
-def test_serve_refuses_an_empty_store_in_one_line(env: Env) -> None:
+def test_serve_refuses_an_empty_store_in_one_line(env: Env, taken: str) -> None:
     before = damage_store(env, b"")
-    with socket.socket() as taken:  # were serve to start, it would fail to bind, not hang
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = str(taken.getsockname()[1])
-        result = runner.invoke(
-            app, ["issuer", "serve", "--port", port, "--data-dir", str(env.data_dir)]
-        )
+    result = runner.invoke(
+        app, ["issuer", "serve", "--port", taken, "--data-dir", str(env.data_dir)]
+    )
     assert result.exit_code != 0
     assert "[issuer_store_damaged]" in result.stderr
     assert "Traceback" not in result.stderr

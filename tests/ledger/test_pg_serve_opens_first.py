@@ -5,27 +5,16 @@ name it when refusing a write) as it was."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
 
 from cli.harness import free_port
 from ledger.sequencer import SEQUENCER_URL
 from tests.ledger.test_cli import civicid
 from tests.ledger.test_cli_failures import one_line
 from tests.ledger.test_pg_cli import CIVICID, serve
-
-
-@pytest.fixture
-def taken() -> Iterator[str]:
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        yield str(held.getsockname()[1])
 
 
 def serve_on(data: Path, url: str, port: str) -> subprocess.CompletedProcess[str]:

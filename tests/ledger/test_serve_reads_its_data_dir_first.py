@@ -4,24 +4,13 @@ the port: a missing ledger or witness is named even when the port is taken, and 
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
 from tests.ledger.test_cli import civicid
 from tests.witness.logs import Log
-
-
-@pytest.fixture
-def taken() -> Iterator[str]:
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        held.listen()
-        yield str(held.getsockname()[1])
 
 
 def last_line(err: str) -> str:
