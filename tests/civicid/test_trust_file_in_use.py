@@ -150,4 +150,11 @@ def test_a_client_does_not_start_beside_a_lock_none_can_take(tmp_path: Path, dam
         pass
     assert TRUST_FILE_LOCK_INVALID.matches(refused.value), refused.value
     assert f"remove {lock}, then start again" in refused.value.message
+    # What is wrong with it, said first: the lock's own refusal, or the open's, naming a link.
+    assert refused.value.message.startswith(
+        {
+            "directory": f"{lock} is not a regular file (a directory): ",
+            "link leading nowhere": f"cannot open {lock} (a link): No such file or directory: ",
+        }[damage]
+    )
     assert trust_file.read_bytes() == before and os.path.lexists(lock)
