@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from civicid import trust_lock
 from civicid.errors import Error
 from civicid.ledger_client import forget_checkpoint_command, trusted_record_file
 from civicid.trust_lock import TRUST_FILE_IN_USE, TRUST_FILE_LOCK_INVALID, lock_file
@@ -158,3 +159,22 @@ def test_a_client_does_not_start_beside_a_lock_none_can_take(tmp_path: Path, dam
         }[damage]
     )
     assert trust_file.read_bytes() == before and os.path.lexists(lock)
+
+
+def test_a_lock_this_user_may_not_open_is_named_as_the_os_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A regular lock file the open refuses (another user's, mode 0600: this user is denied,
+    which a test run as root cannot be, so the OS's refusal is raised here as it comes)."""
+    trust_file = trusted(tmp_path / "checkpoint")
+    lock = lock_file(trust_file)
+    lock.write_bytes(b"")
+
+    def denied(path: Path, flags: int, code: object) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(trust_lock, "open_regular", denied)
+    with pytest.raises(Error) as refused, client(trust_file):
+        pass
+    assert TRUST_FILE_LOCK_INVALID.matches(refused.value), refused.value
+    assert refused.value.message.startswith(f"cannot open {lock}: Permission denied: ")
