@@ -36,9 +36,11 @@ class LedgerApp(ServiceApp):
     objects, and the checkpoint key (the barest answer, what resolution is measured against)
     by ``log_routes.direct_checkpoint_key``. A request under a root path is the framework's;
     so is one a direct answer declines (``None``) or fails on (a bug): the framework's route
-    answers it again, its error handlers as before; so is a HEAD (``ServiceApp``)."""
+    answers it again, its error handlers as before; so is a HEAD (``ServiceApp``). Direct
+    answers come after the shell's checks (``ServiceApp.__call__``: the Host check of an app
+    that names its hosts), as the framework's routes do."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
             direct = direct_for(scope["path"])
             if direct is not None:
@@ -54,7 +56,7 @@ class LedgerApp(ServiceApp):
                     )
                     await send({"type": "http.response.body", "body": body})
                     return
-        await super().__call__(scope, receive, send)
+        await super().dispatch(scope, receive, send)
 
 
 def direct_for(path: str) -> Direct | None:
