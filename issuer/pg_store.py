@@ -30,7 +30,7 @@ from psycopg.rows import dict_row
 
 from civicid.db import Conn, Database, Schema
 from civicid.errors import Error
-from issuer.errors import CLERK_CHANGED, STORE_CONFLICT, STORE_FAILED, STORE_MISSING
+from issuer.errors import STORE_CONFLICT, STORE_FAILED, STORE_MISSING
 from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 from issuer.store import (
     CLERK_COLUMNS,
@@ -59,6 +59,8 @@ from issuer.store import (
     issued_from_rows,
     list_from_row,
     offer_from_row,
+    require_clerk_holds,
+    scopes_text,
 )
 
 log = logging.getLogger(__name__)
@@ -161,6 +163,12 @@ UPDATE_OFFER_IF: Final = (  # our own column names; every value is a parameter
 )
 SELECT_OFFERS: Final = f"SELECT {OFFER_COLUMNS} FROM offers"  # noqa: S608
 SELECT_ISSUED: Final = f"SELECT {ISSUED_COLUMNS} FROM issued"  # noqa: S608
+# FOR SHARE: a removal in another process waits for the write that read the row, or that
+# write for the removal, which it then sees.
+CLERK_SCOPES: Final = (
+    "SELECT scopes FROM clerks WHERE id = %s AND key_hash = %s AND name = %s AND created = %s "
+    "FOR SHARE"
+)
 
 
 def _offer_values(o: Offer) -> dict[str, Any]:
@@ -309,12 +317,9 @@ class PgStore(GroupCommit):
         elif isinstance(op, ClerkHolds):
             # FOR SHARE: a removal in another process waits for this write, or this write
             # for the removal, which it then sees.
-            with conn.cursor(row_factory=dict_row) as cur:
-                row = cur.execute(
-                    "SELECT * FROM clerks WHERE id = %s FOR SHARE", (op.clerk.id,)
-                ).fetchone()
-            if row is None or clerk_from_row(row) != op.clerk:
-                raise CLERK_CHANGED(f"clerk {op.clerk.name} was removed since its key was checked")
+            c = op.clerk
+            row = conn.execute(CLERK_SCOPES, (c.id, c.key_hash, c.name, c.created)).fetchone()
+            require_clerk_holds(c, row)
         elif isinstance(op, RemoveClerk):
             conn.execute("DELETE FROM clerks WHERE id = %s", (op.clerk_id,))
         elif isinstance(op, PutClerk):
@@ -324,7 +329,7 @@ class PgStore(GroupCommit):
                 {
                     "id": c.id,
                     "name": c.name,
-                    "scopes": json.dumps(list(c.scopes)),
+                    "scopes": scopes_text(c.scopes),
                     "key_hash": c.key_hash,
                     "created": c.created,
                 },
