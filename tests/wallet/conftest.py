@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from civicid.encoding import b64url_encode
 from civicid.jose import PrivateKey
 from civicid.oid4vp import Receipt, ReceivedClaims, client_id_for
 from cli.harness import free_port, serving
+from cli.main import app
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.world import LedgerWorld, live_ledger
@@ -164,3 +166,39 @@ def citizen(holder: Wallet, issuer_stub: RogueIssuer) -> Wallet:
     """A wallet holding one national ID (three copies) from the accredited agency."""
     holder.receive(issuer_stub.offer(), TX_CODE)
     return holder
+
+
+class Citizen:
+    """A citizen using the wallet's command line on their own data dir (fast key derivation)."""
+
+    def __init__(self, root: Path, world: LedgerWorld) -> None:
+        self.root = root
+        self.world = world
+        self.env = {
+            "CIVICID_WALLET_PASSPHRASE": PASSPHRASE,
+            "CIVICID_WALLET_KDF_MEMORY_KIB": "19456",
+            "CIVICID_WALLET_KDF_ITERATIONS": "2",
+        }
+
+    def run(self, *args: str, ok: bool = True, input: str | None = None, **env: str) -> Result:
+        result = CliRunner().invoke(
+            app,
+            ["wallet", *args, "--data-dir", str(self.root)],
+            env={**self.env, **env},
+            input=input,
+            color=True,  # as a terminal gets it: click strips no escape sequence
+        )
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
+    """A citizen whose wallet trusts the session's ledger (``wallet init``)."""
+    citizen = Citizen(tmp_path / "citizen", ledger_world)
+    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
+    return citizen

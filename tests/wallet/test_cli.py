@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -14,44 +13,10 @@ from typer.testing import CliRunner, Result
 from civicid.checkpoint import NoteSigner
 from cli.harness import free_port
 from cli.main import app
-from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE
+from tests.wallet.conftest import OTHER_PASSPHRASE, PASSPHRASE, Citizen
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.world import LedgerWorld
 from wallet import cli as wallet_cli
-
-
-class Citizen:
-    def __init__(self, root: Path, world: LedgerWorld) -> None:
-        self.root = root
-        self.world = world
-        self.env = {
-            "CIVICID_WALLET_PASSPHRASE": PASSPHRASE,
-            "CIVICID_WALLET_KDF_MEMORY_KIB": "19456",
-            "CIVICID_WALLET_KDF_ITERATIONS": "2",
-        }
-
-    def run(self, *args: str, ok: bool = True, input: str | None = None, **env: str) -> Result:
-        result = CliRunner().invoke(
-            app,
-            ["wallet", *args, "--data-dir", str(self.root)],
-            env={**self.env, **env},
-            input=input,
-            color=True,  # as a terminal gets it: click strips no escape sequence
-        )
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--json").stdout)
-
-
-@pytest.fixture
-def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
-    citizen = Citizen(tmp_path / "citizen", ledger_world)
-    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
-    return citizen
 
 
 def refused(result: Result, code: str) -> None:

@@ -6,16 +6,15 @@ error lines. Every one is printed inert, whatever the family of sequence."""
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
 
 from tests.civicid.test_console_inert import FAMILIES
-from tests.wallet.conftest import PASSPHRASE
+from tests.wallet.conftest import PASSPHRASE, Citizen
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
-from tests.wallet.world import CLAIMS, LedgerWorld
+from tests.wallet.test_cli import refused
+from tests.wallet.world import CLAIMS
 from wallet.holder.history import Presentation
 from wallet.holder.wallet import Wallet
 from wallet.settings import WalletSettings
@@ -36,13 +35,6 @@ def active(text: str) -> list[str]:
 
 def assert_inert(text: str) -> None:
     assert active(text) == [], text
-
-
-@pytest.fixture
-def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
-    citizen = Citizen(tmp_path / "citizen", ledger_world)
-    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
-    return citizen
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -8,16 +8,10 @@ from pathlib import Path
 import pytest
 
 from civicid.checkpoint import NoteSigner
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.world import LedgerWorld
-
-
-@pytest.fixture
-def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
-    citizen = Citizen(tmp_path / "citizen", ledger_world)
-    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
-    return citizen
 
 
 def files(root: Path) -> dict[str, bytes]:

@@ -8,17 +8,15 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button
 
-from tests.wallet import test_cli
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
 from tests.wallet.test_app import SIZE, fill, settle
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.test_issuance import unchanged
 from wallet.app import WalletApp
 from wallet.holder.wallet import Wallet
 from wallet.screens.present import PresentScreen
-
-person = test_cli.person  # the fixture: a citizen's wallet made with `civicid wallet init`
 
 
 def test_a_decline_is_told_to_the_desk(citizen: Wallet, desk_stub: RogueDesk) -> None:

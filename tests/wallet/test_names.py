@@ -5,21 +5,10 @@ metadata claims."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen
 from tests.wallet.world import AGENCY_NAMES, DESK_NAMES, LedgerWorld
-
-
-@pytest.fixture
-def person(tmp_path: Path, ledger_world: LedgerWorld) -> Citizen:
-    citizen = Citizen(tmp_path / "citizen", ledger_world)
-    citizen.run("init", "--ledger", ledger_world.url, "--ledger-key", ledger_world.vkey)
-    return citizen
 
 
 def test_the_command_line_says_who_in_the_citizen_s_language(

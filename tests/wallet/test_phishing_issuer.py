@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from cli.harness import free_port, serving
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.test_issuance import unchanged
 from tests.wallet.world import LedgerWorld
 from wallet import cli as wallet_cli

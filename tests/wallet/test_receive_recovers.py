@@ -12,8 +12,9 @@ import pytest
 from civicid.errors import Error
 from civicid.oid4vci import CredentialOffer, TxCode, parse_offer_link
 from cli.harness import free_port
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.test_issuance import unchanged
 from tests.wallet.world import LedgerWorld
 from wallet.holder.issuance import check_tx_code

@@ -11,10 +11,10 @@ import pytest
 
 from civicid.errors import Error
 from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED
-from tests.wallet.conftest import PASSPHRASE, made_up
+from tests.wallet.conftest import PASSPHRASE, Citizen, made_up
 from tests.wallet.rogue_desk import RogueDesk
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.world import LedgerWorld
 from wallet.holder.credentials import REVOKED
 from wallet.holder.wallet import Wallet

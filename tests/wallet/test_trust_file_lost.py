@@ -11,8 +11,9 @@ from pathlib import Path
 
 from civicid.checkpoint import NoteSigner
 from civicid.ledger_client import trusted_record_file
+from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_issuer import TX_CODE, RogueIssuer
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.test_cli import refused
 from tests.wallet.world import LedgerWorld
 from wallet.settings import WalletSettings
 

@@ -13,7 +13,8 @@ import pytest
 from civicid.checkpoint_policy import CheckpointPolicy
 from civicid.cosignature import CosignerKey
 from civicid.ledger_client import kept_policy_file
-from tests.wallet.test_cli import Citizen, refused
+from tests.wallet.conftest import Citizen
+from tests.wallet.test_cli import refused
 from tests.wallet.world import LedgerWorld
 from wallet.settings import WalletSettings
 
