@@ -153,7 +153,7 @@ def run(
         story.say(f"the wallet names it from the rule on the ledger: {refused.condition}")
         story.expect(
             not refused.issued and code == PREDICATE_FAILED.name
-            and "age is at least 65" in (refused.reason or "")
+            and refused.failed_step == "predicates"
             and refused.condition == "Not met: Age 65 or over",
             f"answered [{code}] {refused.reason} ({refused.condition})",
         )  # fmt: skip
