@@ -10,9 +10,11 @@ republished as they stand, but cannot be changed one by one any more.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from civicid.errors import Error, NotFound
+from civicid.files import listed
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
 from civicid.proven import STATUS_LIST_NOT_FOUND
@@ -20,7 +22,7 @@ from civicid.status_list import STATUS_INVALID, STATUS_SUSPENDED, StatusListToke
 from civicid.times import Clock, system_clock
 from civicid.trust import Trust
 from issuer.agency import ledger_client, require_key_in_force
-from issuer.errors import NOTHING_TO_RECOVER, STORE_PRESENT
+from issuer.errors import NOTHING_TO_RECOVER, STORE_FAILED, STORE_PRESENT
 from issuer.records import AuditEvent, ListRecord
 from issuer.service import Issuer
 from issuer.settings import IssuerSettings
@@ -113,6 +115,9 @@ def recover(
             f"{db} exists: recovery rebuilds a lost store only; move it away first if it is "
             "damaged beyond use"
         )
+    # Listed now, before anything is written: a directory that cannot be listed would hide
+    # the files of a store begun here from the clean-up, and leave them behind a refusal.
+    begun_files(settings)
     identity = KeyStore(settings.keys_dir).identity(settings.identity)
     own_client = client is None
     reader = client or ledger_client(settings)
@@ -165,7 +170,19 @@ def recover(
         finally:
             issuer.close()
     except Error:
-        for path in settings.store_dir.glob(DB_FILE + "*"):
+        for path in begun_files(settings):
             path.unlink(missing_ok=True)
         raise
     return Recovered(identity.did, found, fresh)
+
+
+def begun_files(settings: IssuerSettings) -> list[Path]:
+    """The files of a SQLite store in the store directory (the database and its journals);
+    a directory that cannot be listed is ``issuer_store_failed`` naming it, never none."""
+    return listed(
+        settings.store_dir,
+        DB_FILE + "*",
+        unreadable=STORE_FAILED,
+        what="the issuer's store directory",
+        missing_ok=True,
+    )
