@@ -43,9 +43,17 @@ DAMAGED_ADVICE: Final = (
     " are asked again by their citizens, and an answer to one it held is refused as unknown"
 )
 
+RULE_REQUESTS_FULL = declare(
+    "rule_requests_full",
+    StorageError,
+    "the issuer holds as many rule requests waiting for their answer as it may; try again later",
+)
+
 FILE: Final = "rule-requests.db"
-# Requests waiting for their presentation: a flood past this drops the oldest (their
-# citizens ask again); nothing else is lost. A row is ~200 bytes: the file stays small.
+# Requests waiting for their presentation. Asking needs no sign-in, so a flood may reach
+# this: room is then made from the expired alone, and past it a new request is refused
+# (``rule_requests_full``, with the seconds until the first expires) rather than a waiting
+# citizen's request dropped. A row is ~200 bytes: the file stays small.
 MAX_WAITING: Final = 10_000
 # Answered requests kept to tell a replay: each answer marks its request answered before it
 # is judged, so a flood of asked-and-answered requests would grow the file for as long as one
@@ -139,16 +147,26 @@ class RuleRequests:
 
     def add(self, waiting: Waiting, *, keep: int) -> None:
         """Keep ``waiting`` (synced) until it expires, and ``keep`` seconds more once
-        answered; the oldest waiting ones go first past ``MAX_WAITING``."""
+        answered. Past ``MAX_WAITING`` waiting requests, the expired ones go (an answer to
+        one is then unknown, not expired); if that makes no room, ``rule_requests_full``
+        (``retry_after``: the seconds until the first waiting one expires), nothing kept."""
+        now = waiting.requested
         with self._db() as db:
             db.execute("BEGIN IMMEDIATE")
-            db.execute("DELETE FROM requests WHERE kept_until < ?", (waiting.requested,))
+            db.execute("DELETE FROM requests WHERE kept_until < ?", (now,))
             (count,) = db.execute("SELECT count(*) FROM requests WHERE answered = 0").fetchone()
             if count >= MAX_WAITING:
-                db.execute(
-                    "DELETE FROM requests WHERE state IN (SELECT state FROM requests "
-                    "WHERE answered = 0 ORDER BY requested LIMIT ?)",
-                    (count - MAX_WAITING + 1,),
+                db.execute("DELETE FROM requests WHERE answered = 0 AND expires < ?", (now,))
+                count, first = db.execute(
+                    "SELECT count(*), min(expires) FROM requests WHERE answered = 0"
+                ).fetchone()
+            if count >= MAX_WAITING:
+                db.execute("COMMIT")  # the expired stay swept
+                wait = max(1, first - now + 1)
+                raise RULE_REQUESTS_FULL(
+                    f"{count} requests wait for their answer, the most the issuer keeps;"
+                    f" try again in {wait} s",
+                    retry_after=wait,
                 )
             (answered,) = db.execute("SELECT count(*) FROM requests WHERE answered = 1").fetchone()
             if answered >= MAX_ANSWERED:

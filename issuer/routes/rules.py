@@ -4,21 +4,39 @@ decision, with a ``redirect_uri`` to an OpenID4VCI credential offer when the rul
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
 
-from civicid.errors import REQUEST_INVALID
-from civicid.oid4vp import DirectPost
+from civicid.errors import Error
+from civicid.oid4vp import OID4VP_RESPONSE_MALFORMED, DirectPost
 from civicid.policy import NAME_PATTERN
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance
 from issuer.routes.deps import NO_STORE, call, issuer_of, json_response, read_limited
+from issuer.rule_requests import RULE_REQUESTS_FULL
 
-router = APIRouter(route_class=IJsonRoute, tags=["issuance by rule"])
+
+@asynccontextmanager
+async def rule_desk_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The rule desk's file of requests closed at shutdown, before the issuer is (merged
+    into the app's lifespan, inside it, by ``include_router``); an app served again makes
+    its desk anew."""
+    try:
+        yield
+    finally:
+        found: RuleIssuance | None = getattr(app.state, "rule_issuance", None)
+        app.state.rule_issuance = None
+        if found is not None:
+            found.requests.close()
+
+
+router = APIRouter(route_class=IJsonRoute, tags=["issuance by rule"], lifespan=rule_desk_lifespan)
 
 RuleName = Annotated[str, Path(pattern=NAME_PATTERN.pattern, max_length=63)]
 
@@ -38,7 +56,14 @@ def rules_of(request: Request) -> RuleIssuance:
     responses=errors(400, 403, 404, 410, 502, 503),
 )
 async def ask(rule: RuleName, request: Request) -> Response:
-    asked = await call(rules_of(request).request, rule)
+    try:
+        asked = await call(rules_of(request).request, rule)
+    except Error as exc:
+        if not RULE_REQUESTS_FULL.matches(exc):
+            raise
+        # RFC 9110 §10.2.3: when a request may be asked again.
+        headers = {**NO_STORE, "retry-after": str(exc.details["retry_after"])}
+        return json_response(exc.to_json(), exc.http_status, headers=headers)
     return json_response(asked.to_json(), 201, headers=NO_STORE)
 
 
@@ -52,10 +77,11 @@ async def respond(request: Request) -> Response:
     body = await read_limited(request)
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True)
-    except UnicodeDecodeError as exc:
-        raise REQUEST_INVALID("the body is not form-encoded UTF-8") from exc
-    if any(len(v) > 1 for v in fields.values()):
-        raise REQUEST_INVALID("a parameter is given twice")
+    except UnicodeDecodeError as exc:  # refused as a desk refuses it: the same response
+        raise OID4VP_RESPONSE_MALFORMED("the body is not a UTF-8 form") from exc
+    twice = sorted(k for k, v in fields.items() if len(v) > 1)
+    if twice:
+        raise OID4VP_RESPONSE_MALFORMED(f"{twice[0]} appears twice")
     form: dict[str, Any] = {k: v[0] for k, v in fields.items()}
     outcome = await call(rules_of(request).respond, form)
     return json_response(outcome.to_json(), headers=NO_STORE)

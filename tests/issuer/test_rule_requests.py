@@ -44,16 +44,39 @@ def test_kept_across_openings_of_the_file(tmp_path: Path) -> None:
     assert refused(RuleRequests(tmp_path), "state-1", NOW) == "presentation_replayed"
 
 
-def test_past_the_bound_the_oldest_waiting_request_goes(
+def test_past_the_bound_a_new_request_is_refused_and_the_waiting_ones_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asking needs no sign-in: a flood must not push out a citizen's request still waiting."""
+    monkeypatch.setattr(rule_requests, "MAX_WAITING", 2)
+    requests = RuleRequests(tmp_path)
+    for n in range(2):
+        requests.add(waiting(n, NOW + n), keep=TTL)
+    with pytest.raises(Error) as info:
+        requests.add(waiting(2, NOW + 2), keep=TTL)
+    assert info.value.code == "rule_requests_full"
+    assert info.value.details == {"retry_after": TTL - 1}  # the first expires at NOW + TTL
+    assert requests.waiting() == 2
+    assert refused(requests, "state-2", NOW + 3) == "rule_request_unknown"  # nothing kept
+    assert requests.take("state-0", NOW + 3, keep=TTL) == waiting(0)
+
+
+def test_past_the_bound_the_expired_make_room(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(rule_requests, "MAX_WAITING", 2)
     requests = RuleRequests(tmp_path)
-    for n in range(3):
-        requests.add(waiting(n, NOW + n), keep=TTL)
+    requests.add(waiting(0), keep=TTL)
+    requests.add(waiting(1, NOW + 10), keep=TTL)
+    with pytest.raises(Error) as info:  # its last second: the first may still be answered
+        requests.add(waiting(2, NOW + TTL), keep=TTL)
+    assert (info.value.code, info.value.details) == ("rule_requests_full", {"retry_after": 1})
+    later = NOW + TTL + 1  # the first expired, not yet swept (it would be kept once answered)
+    requests.add(waiting(2, later), keep=TTL)
     assert requests.waiting() == 2
-    assert refused(requests, "state-0", NOW + 3) == "rule_request_unknown"
-    assert requests.take("state-2", NOW + 3, keep=TTL).state == "state-2"
+    assert refused(requests, "state-0", later) == "rule_request_unknown"
+    assert requests.take("state-1", later, keep=TTL) == waiting(1, NOW + 10)
+    assert requests.take("state-2", later, keep=TTL) == waiting(2, later)
 
 
 def test_requests_past_their_time_are_swept(tmp_path: Path) -> None:
