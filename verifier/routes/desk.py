@@ -15,6 +15,7 @@ from civicid import words
 from civicid.errors import Error
 from civicid.names import accept_language, display_name
 from civicid.policy import Policy
+from civicid.readiness import readiness_of
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.trust import ANY_AGE
@@ -113,6 +114,19 @@ def desk_words(verifier: Verifier, policies: list[Policy]) -> dict[str, dict[str
 @router.get("/health", tags=["service"], summary="Liveness")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get(
+    "/health/ready",
+    tags=["service"],
+    summary="Readiness: the desk's store answers",
+    responses={503: {"model": ErrorBody, "description": "Not ready (service_not_ready)"}},
+)
+async def ready(request: Request, verifier: VerifierDep) -> Response:
+    store = verifier.store
+    # The newest audit record: one row read by the key's index, whatever the trail's length.
+    status, body = await readiness_of(request.app.state, lambda: store.audit_trail(1)).answer()
+    return JSONResponse(body, status, headers=NO_STORE)
 
 
 @router.get("/", response_class=HTMLResponse, tags=["desk"], summary="The desk's page")
