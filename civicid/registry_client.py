@@ -122,14 +122,19 @@ class ProvenGrants:
         return tuple(grant for grant, _ in self.pairs)
 
     def in_force(self, at: int) -> tuple[Grant, ...]:
-        """The grants for ``vct`` in force at ``at``: none once the subject's DID is
-        deactivated."""
+        """The grants of ``subject`` as ``kind`` for ``vct`` in force at ``at``: none once the
+        subject's DID is deactivated. A grant of another subject or kind never counts, even
+        if one reached ``pairs`` (``grants`` refuses such an answer; ``judge`` skips them too,
+        and this keeps both readings of the same grants alike)."""
         if self.deactivated_at is not None and self.deactivated_at <= at:
             return ()
         return tuple(
             grant
             for grant, revoked_at in self.pairs
-            if self.vct in grant.credential_types and grant.in_force(at, revoked_at)
+            if grant.subject == self.subject
+            and grant.kind == self.kind
+            and self.vct in grant.credential_types
+            and grant.in_force(at, revoked_at)
         )
 
     def claims_allowed(self, at: int) -> frozenset[str]:

@@ -2,7 +2,9 @@
 DID's deactivation on, a revoked grant none from its revocation, a desk's claims every grant
 in force allows together; and the two accreditation questions, asked as of the client's clock
 unless a time is given, answer with the standing then, the grants and the checkpoint they
-rest on. The grants are stand-ins for proven ones (their proofs are the client's tests')."""
+rest on. A grant of another subject or of another kind among them counts for nothing, though
+``grants`` never lets one in. The grants are stand-ins for proven ones (their proofs are the
+client's tests')."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 
 from civicid.accreditation import ISSUER, VERIFIER
 from civicid.registry_client import ProvenGrants, RegistryClient
-from tests.civicid.trust.test_questions import AGENCY, DAY, DESK, VCT, grant
+from tests.civicid.trust.test_questions import AGENCY, DAY, DESK, OTHER, VCT, grant
 
 CHECKPOINT: Any = object()
 T = 5 * DAY
@@ -43,6 +45,25 @@ def test_a_desk_may_ask_for_the_claims_of_every_grant_in_force_together() -> Non
         [(grant(DESK, claims=["age"]), None), (grant(DESK, claims=["name"]), None)], kind=VERIFIER
     )
     assert granted.claims_allowed(T) == {"age", "name"}
+
+
+def test_another_subjects_grant_among_them_is_not_in_force() -> None:
+    granted = grants_of(
+        [(grant(OTHER, claims=["age"]), None), (grant(DESK, claims=["name"]), None)],
+        kind=VERIFIER,
+    )
+    assert [g.subject for g in granted.in_force(T)] == [DESK]
+    assert granted.claims_allowed(T) == {"name"}
+    assert grants_of([(grant(OTHER), None)]).in_force(T) == ()
+
+
+def test_a_grant_of_another_kind_among_them_is_not_in_force() -> None:
+    as_issuer = grant(DESK)  # the desk's DID granted as an issuer of the same type
+    granted = ProvenGrants(DESK, VERIFIER, VCT, ((as_issuer, None),), None, CHECKPOINT)
+    assert granted.in_force(T) == ()
+    assert granted.claims_allowed(T) == frozenset()
+    as_desk = grant(AGENCY, claims=["age"])
+    assert grants_of([(as_desk, None)]).in_force(T) == ()
 
 
 @dataclass
