@@ -5,14 +5,16 @@ Key Binding JWT (§4.3, §7.2), plus the unverified views a wallet shows before 
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import json.encoder as json_encoder
 import secrets
+import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from civicid.errors import InvalidInput, declare
+from civicid.errors import Error, InvalidInput, declare
 from civicid.jose import PrivateKey, PublicKey
 from civicid.sdjwt_format import (
     ARRAY_KEY,
@@ -136,61 +138,126 @@ def _compact(value: Any) -> bytes:
         raise SDJWT_CLAIMS_INVALID(f"not JSON: {exc}") from exc
 
 
-class _Salts:
-    """One copy's random source: SALT_BYTES at a time, sliced from draws of SALTS_PER_DRAW."""
+def _draw(rng: Callable[[int], bytes], count: int) -> tuple[bytes, ...]:
+    """``count`` salts of SALT_BYTES, sliced in order from draws of SALTS_PER_DRAW salts (the
+    rest of the last draw is not used)."""
+    draws = -(-count // SALTS_PER_DRAW)
+    pool = b"".join([rng(SALT_BYTES * SALTS_PER_DRAW) for _ in range(draws)])
+    try:
+        return _pieces(SALT_BYTES, 0, count)(pool[: SALT_BYTES * count])
+    except struct.error as exc:
+        raise RuntimeError("the random source gave fewer bytes than asked") from exc
 
-    __slots__ = ("_pool", "_used", "rng")
 
-    def __init__(self, rng: Callable[[int], bytes]) -> None:
-        self.rng = rng
-        self._pool = b""
-        self._used = 0
+# Every piece of a copy is made for all its salts at once, in one C call per step, not one
+# step per Disclosure: base64 of bytes in slots whose size is a multiple of 3 is the slots'
+# base64 end to end. A salt (16 bytes) is encoded in an 18-byte slot, its 2 zero bytes the
+# zero bits unpadded base64url ends a salt with (22 characters, then "AA"). The first 24
+# bytes of a Disclosure's JSON, '["' and its salt, encode to 32 characters of their own, so
+# the rest ('"' onwards), the same for every copy, is encoded once for the batch. A digest
+# (32 bytes) is encoded in a 33-byte slot likewise: its 43 characters, then "A".
+_HEAD: Final = 24  # '["' + a salt's 22 characters: a multiple of 3
+_DIGEST: Final = type(hashlib.sha256()).digest
+_DIGEST_CHARS: Final = 43  # unpadded base64url of SHA-256's 32 bytes
 
-    def take(self) -> bytes:
-        """SALT_BYTES fresh random bytes (a slice of the last draw)."""
-        if self._used + SALT_BYTES > len(self._pool):
-            self._pool, self._used = self.rng(SALT_BYTES * SALTS_PER_DRAW), 0
-        start = self._used
-        self._used = start + SALT_BYTES
-        return self._pool[start : self._used]
+
+@functools.lru_cache(maxsize=256)
+def _pieces(size: int, skip: int, count: int) -> Callable[[bytes], tuple[bytes, ...]]:
+    """Cut ``count`` pieces of ``size`` bytes, each followed by ``skip`` bytes left out."""
+    return struct.Struct(f"{size}s{skip}x" * count if skip else f"{size}s" * count).unpack
+
+
+def _b64url(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=")
+
+
+def _heads(salts: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The base64url of each Disclosure's first 24 bytes, '["' and its salt's base64url."""
+    count = len(salts)
+    encoded = binascii.b2a_base64(b"\0\0".join(salts) + b"\0\0", newline=False)
+    # Each salt's 22 characters, with '["' before it where the slot before left "AA".
+    heads = bytearray(b'["' + encoded[:-2].translate(_TO_URL))
+    heads[_HEAD::_HEAD] = b"[" * (count - 1)
+    heads[_HEAD + 1 :: _HEAD] = b'"' * (count - 1)
+    encoded = binascii.b2a_base64(heads, newline=False).translate(_TO_URL)
+    return _pieces(_HEAD // 3 * 4, 0, count)(encoded)
+
+
+def _digests(texts: list[bytes]) -> list[bytes]:
+    """The unpadded base64url of each text's SHA-256 (RFC 9901 §4.2.3: over the text as sent)."""
+    if not texts:
+        return []
+    digests = list(map(_DIGEST, map(hashlib.sha256, texts)))
+    encoded = binascii.b2a_base64(b"\0".join(digests) + b"\0", newline=False).translate(_TO_URL)
+    return list(_pieces(_DIGEST_CHARS, 1, len(texts))(encoded))
 
 
 # A salt's base64url stands in for the salt when a Disclosure's JSON is made once for every
 # copy: its text never needs JSON escaping, so the rest of the JSON is the same whatever salt
 # a copy puts in front (and a refusal's message, which counts characters, is the same too).
 _SALT_TEXT: Final = "A" * len(base64url(bytes(SALT_BYTES)))
-_SALT_END: Final = len(_SALT_TEXT) + 3  # '["' + the salt + '"'
+_SALT_END: Final = len(_SALT_TEXT) + 2  # '["' + the salt: the rest starts at its '"'
+assert _SALT_END == _HEAD
 # A digest's base64url (SHA-256: 43 characters), standing in for one in a nested Disclosure's
 # JSON when it is checked (``_Plan._shape``).
 _DIGEST_TEXT: Final = "A" * len(base64url(bytes(32)))
 # What a member of the claims becomes, decided once for every copy of a batch.
 _CLEAR, _DISCLOSED, _NESTED, _NESTED_DISCLOSED = range(4)
+# The JSON around a digest in an array (RFC 9901 §4.2.4.2) and an object's ``_sd``, as
+# ``dumps_compact`` writes them: a digest is base64url, which JSON never escapes.
+_ARRAY_OPEN: Final = _compact({ARRAY_KEY: ""})[:-2]  # {"...":"
+_ARRAY_CLOSE: Final = b'"}'
+_SD_OPEN: Final = _compact({SD_KEY: [""]})[1:-3]  # "_sd":["
+_SD_CLOSE: Final = b'"]'
 
 
 @dataclass(frozen=True, slots=True)
 class _Node:
-    """An object or array of the claims, walked once: each member with what it becomes.
+    """An object or array of the claims, walked once: each member with what it becomes, its
+    JSON made once where it is the same in every copy.
 
-    A disclosed scalar keeps the end of its Disclosure's JSON (``,"name",value]``, or
-    ``,value]`` in an array): a copy adds only its salt in front. A nested object or array
-    is built again for each copy (its digests are the copy's own)."""
+    A disclosed scalar is numbered among the batch's leaves (``_Plan.tails``: the end of its
+    Disclosure's JSON, encoded): a copy adds only its salt in front. A nested object or array
+    is made again for each copy (its digests are the copy's own). Salts are numbered in the
+    order the claims are walked: a nested Disclosure's after those beneath it, an object's
+    decoys after its members."""
 
     is_object: bool
-    members: tuple[tuple[Any, int, Any], ...]  # (name or index, what it becomes, its data)
+    # (name or index, what it becomes, its data, its JSON): a member in the clear, its value
+    # and its JSON as it is written ('"name":' and the value in an object); a nested node and
+    # its name's JSON ('"name":', nothing in an array); an array's disclosed scalar, its
+    # leaf's number; a nested Disclosure, (the nested node, its salt's number) and its JSON
+    # between the salt and the value ('","name",', or '",' in an array). An object's
+    # disclosed scalars are not among them: they are only digests in its ``_sd``.
+    members: tuple[tuple[Any, int, Any, bytes], ...]
     discloses: bool  # an object with Disclosures: it gets decoys and ``_sd``
+    digests: tuple[int, ...]  # an object's: its leaves' and decoys' numbers among the digests
 
 
 class _Plan:
-    """The claims of one record checked and walked once (every check ``issue`` makes, in the
-    same order, with the same codes); ``build`` then makes each copy's payload and
-    Disclosures with its own salts, the same bytes as walking the claims anew would."""
+    """The claims of one record checked and walked once (every check ``issue`` makes, with the
+    same codes); ``build`` then makes each copy's claims and Disclosures with its own salts,
+    the same bytes as walking the claims anew would."""
 
     def __init__(self, claims: dict[str, Any], patterns: list[ClaimPath], decoys: int) -> None:
         # Concrete paths are looked up; only paths with a None (every element) are matched.
         self.exact = {p for p in patterns if None not in p}
         self.wildcards = [p for p in patterns if None in p]
         self.decoys = decoys
+        self.salts = 0  # salts a copy draws, numbered as they are drawn
+        self.leaves: list[int] = []  # each disclosed scalar's salt
+        self.tails: list[bytes] = []  # and the rest of its Disclosure, encoded
+        self.decoy_salts: list[int] = []
+        self.disclosures: list[int] = []  # the salts of Disclosures, in the order they are sent
+        # A value in the clear that JSON cannot write: refused as the JSON it is part of
+        # refuses it, a nested Disclosure's (``_shape``), or else the payload's, here.
+        self.unwritable: Error | None = None
         self.root = self._walk(claims, (), 1)
+        if self.unwritable is not None:
+            raise self.unwritable
+        # A copy's digests are its leaves' in order, then its decoys' from the last: decoy n
+        # is digest -1 - n, numbered before the leaves are counted.
+        self.decoy_salts.reverse()
 
     def _disclosable(self, path: ClaimPath) -> bool:
         if path in self.exact:
@@ -202,8 +269,9 @@ class _Plan:
         if depth > MAX_DEPTH:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         is_object = isinstance(value, dict)
-        members: list[tuple[Any, int, Any]] = []
+        members: list[tuple[Any, int, Any, bytes]] = []
         discloses = False
+        digests: list[int] = []
         items = value.items() if is_object else enumerate(value)
         for name, item in items:
             if is_object:
@@ -214,33 +282,62 @@ class _Plan:
             here = (*path, name)
             nested = self._walk(item, here, depth + 1) if isinstance(item, dict | list) else None
             if not self._disclosable(here):
-                members.append((name, _CLEAR, item) if nested is None else (name, _NESTED, nested))
+                # Its JSON made once here, as the payload would write it.
+                key = _compact(name) + b":" if is_object else b""
+                if nested is not None:
+                    members.append((name, _NESTED, nested, key))
+                    continue
+                try:
+                    written = key + _compact(item)
+                except Error as exc:
+                    self.unwritable = self.unwritable or exc
+                    written = b""
+                members.append((name, _CLEAR, item, written))
                 continue
             discloses = True
             # The Disclosure's JSON is checked here, where walking the claims would make it.
             label = [name] if is_object else []
             if nested is None:
-                members.append((name, _DISCLOSED, _compact([_SALT_TEXT, *label, item])[_SALT_END:]))
+                rest = _compact([_SALT_TEXT, *label, item])[_SALT_END:]
+                salt = self.salts
+                self.salts += 1
+                self.disclosures.append(salt)
+                self.leaves.append(salt)
+                self.tails.append(_b64url(rest))
+                if is_object:
+                    digests.append(len(self.leaves) - 1)
+                else:
+                    members.append((name, _DISCLOSED, len(self.leaves) - 1, b""))
             else:
                 _compact([_SALT_TEXT, *label, self._shape(nested)])
-                members.append((name, _NESTED_DISCLOSED, nested))
-        return _Node(is_object, tuple(members), discloses and is_object)
+                # Its JSON between the salt and the value: the value is the copy's own.
+                between = _compact([_SALT_TEXT, *label, 0])[_SALT_END:-2]
+                salt = self.salts
+                self.salts += 1
+                self.disclosures.append(salt)
+                members.append((name, _NESTED_DISCLOSED, (nested, salt), between))
+        if discloses and is_object:
+            # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
+            first = len(self.decoy_salts)
+            digests += range(-1 - first, -1 - first - self.decoys, -1)
+            self.decoy_salts += range(self.salts, self.salts + self.decoys)
+            self.salts += self.decoys
+        return _Node(is_object, tuple(members), discloses and is_object, tuple(digests))
 
     def _shape(self, node: _Node) -> Any:
-        """What ``_build`` makes of ``node``, every digest a stand-in of a digest's length: the
-        JSON of a nested Disclosure is the same text but for the digests' letters (none of
-        which is escaped), so checking it needs no salts or hashing. The Disclosures beneath
+        """What ``_place`` makes of ``node``, as values, every digest a stand-in of a digest's
+        length: the JSON of a nested Disclosure is the same text but for the digests' letters
+        (none of which is escaped), so checking it needs no salts or hashing, and a value it
+        cannot write is refused with the message its JSON would give. The Disclosures beneath
         it were checked when their own nodes were walked."""
         built: Any = {} if node.is_object else []
-        digests = 0
-        for name, kind, data in node.members:
+        for name, kind, data, _ in node.members:
             if kind == _CLEAR:
                 value = data
             elif kind == _NESTED:
                 value = self._shape(data)
             elif node.is_object:
-                digests += 1
-                continue
+                continue  # a nested Disclosure: a digest in ``_sd``
             else:
                 built.append({ARRAY_KEY: _DIGEST_TEXT})
                 continue
@@ -249,52 +346,56 @@ class _Plan:
             else:
                 built.append(value)
         if node.discloses:
-            built[SD_KEY] = [_DIGEST_TEXT] * (digests + self.decoys)
+            nested = sum(kind == _NESTED_DISCLOSED for _, kind, _, _ in node.members)
+            built[SD_KEY] = [_DIGEST_TEXT] * (len(node.digests) + nested)
         return built
 
-    def build(self, salts: _Salts, disclosures: list[str]) -> dict[str, Any]:
-        """The payload's claims for one copy; its Disclosures appended to ``disclosures``."""
-        built: dict[str, Any] = self._build(self.root, salts, disclosures)
-        return built
+    def build(self, rng: Callable[[int], bytes]) -> tuple[bytes, bytes]:
+        """One copy's claims as JSON (an object: the payload's members beside the registered
+        claims), drawing its salts from ``rng``; and its Disclosures as they follow the
+        issuer's JWT, each ended by ``~``."""
+        salts = _draw(rng, self.salts)
+        heads = _heads(salts) if salts else ()
+        # RFC 9901 §4.2.1-2: ["salt", "name", value]; the salt's base64url needs no JSON
+        # escaping, so the text is the salt put in front of the rest.
+        texts = list(map(bytes.__add__, [heads[n] for n in self.leaves], self.tails))
+        # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
+        digests = _digests(texts + [salts[n] for n in self.decoy_salts])
+        sent: list[bytes] = [b""] * self.salts
+        for salt, text in zip(self.leaves, texts, strict=True):
+            sent[salt] = text
+        built = self._place(self.root, heads, digests, sent)
+        return built, b"".join([sent[n] + b"~" for n in self.disclosures])
 
-    def _build(self, node: _Node, salts: _Salts, out: list[str]) -> Any:
-        to_b64 = binascii.b2a_base64
-        sha256 = hashlib.sha256
-        digests: list[str] = []
-        built: Any = {} if node.is_object else []
-        for name, kind, data in node.members:
+    def _place(
+        self, node: _Node, heads: tuple[bytes, ...], digests: list[bytes], sent: list[bytes]
+    ) -> bytes:
+        """``node``'s JSON as one copy makes it; a nested Disclosure's text put in ``sent``."""
+        parts: list[bytes] = []
+        hashed = [digests[n] for n in node.digests]
+        for _, kind, data, text in node.members:
             if kind == _CLEAR:
-                value = data
+                parts.append(text)
             elif kind == _NESTED:
-                value = self._build(data, salts, out)
+                parts.append(text + self._place(data, heads, digests, sent))
+            elif kind == _DISCLOSED:  # an array's element
+                parts.append(_ARRAY_OPEN + digests[data] + _ARRAY_CLOSE)
             else:
-                if kind == _NESTED_DISCLOSED:
-                    label = [name] if node.is_object else []
-                    data = _compact([_SALT_TEXT, *label, self._build(data, salts, out)])
-                    data = data[_SALT_END:]
-                # RFC 9901 §4.2.1-2: ["salt", "name", value]; the salt's base64url needs no
-                # JSON escaping, so the text is the salt put in front of the rest.
-                salt = to_b64(salts.take(), newline=False).translate(_TO_URL).rstrip(b"=")
-                text = to_b64(b'["' + salt + b'"' + data, newline=False)
-                text = text.translate(_TO_URL).rstrip(b"=")
-                out.append(text.decode())
-                digest = sha256(text).digest()  # RFC 9901 §4.2.3: over the text as sent
-                hashed = to_b64(digest, newline=False).translate(_TO_URL).rstrip(b"=").decode()
+                nested, salt = data
+                inner = self._place(nested, heads, digests, sent)
+                disclosure = heads[salt] + _b64url(text + inner + b"]")
+                sent[salt] = disclosure
+                digest = _b64url(hashlib.sha256(disclosure).digest())
                 if node.is_object:
-                    digests.append(hashed)
+                    hashed.append(digest)
                 else:
-                    built.append({ARRAY_KEY: hashed})
-                continue
-            if node.is_object:
-                built[name] = value
-            else:
-                built.append(value)
+                    parts.append(_ARRAY_OPEN + digest + _ARRAY_CLOSE)
         if node.discloses:
-            # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
-            digests += [base64url(sha256(salts.take()).digest()) for _ in range(self.decoys)]
             # §4.2.4.1: sorted, so the order says nothing about the claims' original order.
-            built[SD_KEY] = sorted(digests)
-        return built
+            parts.append(_SD_OPEN + b'","'.join(sorted(hashed)) + _SD_CLOSE)
+        if node.is_object:
+            return b"{" + b",".join(parts) + b"}"
+        return b"[" + b",".join(parts) + b"]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,22 +484,28 @@ def issue_batch(
         raise SDJWT_DECOYS_INVALID(f"decoys={decoys}")
     plan = _Plan(claims, patterns, decoys)
     sign = issuer_key.compact_signer({**(extra_header or {}), "typ": typ, "kid": kid})
+    # The payload's members before the copy's own (RFC 9901 pitfall 9: in the clear), made
+    # once: its JSON without the closing brace, as ``dumps_compact`` writes the payload.
+    registered: dict[str, Any] = {"iss": iss, "iat": iat}
+    for name, value in (("nbf", nbf), ("exp", exp), ("vct", vct)):
+        if value is not None:
+            registered[name] = value
+    opening = _compact(registered)[:-1]
+    closing = b"," + _compact({SD_ALG_KEY: SD_ALG})[1:]
     issued: list[str] = []
     for copy in copies:
-        disclosures: list[str] = []
-        body = plan.build(_Salts(rng), disclosures)
-        payload: dict[str, Any] = {"iss": iss, "iat": iat}
-        for name, value in (("nbf", nbf), ("exp", exp), ("vct", vct), ("status", copy.status)):
-            if value is not None:
-                payload[name] = value
+        claims_json, disclosures = plan.build(rng)
+        payload = [opening]
+        if copy.status is not None:
+            payload += (b',"status":', _compact(copy.status))
         if copy.cnf_jwk is not None:
-            payload["cnf"] = {"jwk": PublicKey.from_jwk(copy.cnf_jwk).to_jwk()}
-        payload.update(body)
-        payload[SD_ALG_KEY] = SD_ALG
-        # The made-once encoder, as for the Disclosures: dumps_compact's bytes and refusals
-        # (a cycle, which it reports, is a RecursionError here), ~1.3 µs less a copy.
-        jwt = sign(_compact(payload))
-        issued.append("~".join([jwt, *disclosures, ""]))
+            jwk = PublicKey.from_jwk(copy.cnf_jwk).to_jwk()
+            payload += (b',"cnf":{"jwk":', _compact(jwk), b"}")
+        if len(claims_json) > 2:  # the claims' members after the registered ones
+            payload += (b",", claims_json[1:-1])
+        payload.append(closing)
+        jwt = sign(b"".join(payload))
+        issued.append(f"{jwt}~{disclosures.decode()}")
     return issued
 
 
