@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from benchmarks.issuer_batch import batch_rows
 from benchmarks.issuer_floor import MODES as FLOOR_MODES
 from benchmarks.issuer_floor import serve_floor
 from benchmarks.issuer_profile import breakdown, profiling, render_threads
@@ -74,6 +75,7 @@ WARM_ISSUANCES = 5  # per client before an end-to-end window, outside it
 COMPARE_ROUNDS = 4
 # --app-only: the app as served and through the framework's routes take turns this many times.
 APP_ROUNDS = 4
+BATCH_CALLS = 1_000  # SD-JWT batches a round of the batch alone (issuer_batch) times
 # A smoke run: every step at a size that takes seconds (its figures mean nothing).
 SMOKE_ISSUANCES, SMOKE_CLIENTS, SMOKE_STORE, SMOKE_SIGN_SECONDS = 8, 2, 2_000, 0.1
 SMOKE_CRYPTO_SECONDS = 0.05
@@ -644,6 +646,7 @@ def app_rows(root: Path, api_key: str, opts: Options) -> list[Row]:
         rows.append(Row(PART, "    of which the store's writer thread", writer, "ms"))
         rows.append(Row(PART, "    / its cryptography alone", mean[mode] / crypto, "x"))
     rows.append(Row(PART, "  the app / its framework routes", mean[MODES[0]] / mean[MODES[1]], "x"))
+    rows += batch_rows(load(CLAIMS), max(1, min(opts.issuances, BATCH_CALLS)))
     return rows + writer_rows(max(opts.issuances, GROUP), load(CLAIMS))
 
 
