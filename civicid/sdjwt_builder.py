@@ -361,14 +361,12 @@ class _Plan:
         texts = list(map(bytes.__add__, [heads[n] for n in self.leaves], self.tails))
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
         digests = _digests(texts + [salts[n] for n in self.decoy_salts])
-        sent: list[bytes] = [b""] * self.salts
-        for salt, text in zip(self.leaves, texts, strict=True):
-            sent[salt] = text
+        sent = dict(zip(self.leaves, texts, strict=True))  # each Disclosure by its salt
         built = self._place(self.root, heads, digests, sent)
         return built, b"".join([sent[n] + b"~" for n in self.disclosures])
 
     def _place(
-        self, node: _Node, heads: tuple[bytes, ...], digests: list[bytes], sent: list[bytes]
+        self, node: _Node, heads: tuple[bytes, ...], digests: list[bytes], sent: dict[int, bytes]
     ) -> bytes:
         """``node``'s JSON as one copy makes it; a nested Disclosure's text put in ``sent``."""
         parts: list[bytes] = []
@@ -501,7 +499,7 @@ def issue_batch(
         if copy.cnf_jwk is not None:
             jwk = PublicKey.from_jwk(copy.cnf_jwk).to_jwk()
             payload += (b',"cnf":{"jwk":', _compact(jwk), b"}")
-        if len(claims_json) > 2:  # the claims' members after the registered ones
+        if claims_json != b"{}":  # the claims' members after the registered ones
             payload += (b",", claims_json[1:-1])
         payload.append(closing)
         jwt = sign(b"".join(payload))
