@@ -35,9 +35,9 @@ from issuer.records import AuditEvent, Clerk, Issued, ListRecord, Offer
 from issuer.store import (
     CLERK_COLUMNS,
     GENESIS_HASH,
-    ISSUED_COLUMNS,
     LIST_COLUMNS,
     OFFER_COLUMNS,
+    ROW_ISSUED_COLUMNS,
     Audit,
     Batch,
     ClearExpired,
@@ -56,12 +56,13 @@ from issuer.store import (
     audit_from_row,
     audit_hash,
     clerk_from_row,
-    issued_from_rows,
+    issued_from_row,
     list_from_row,
     offer_from_row,
     require_clerk_holds,
     scopes_text,
 )
+from issuer.store_format import slots_from_text, slots_text
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,27 @@ SCHEMA: Final = Schema(
         CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
           FOR EACH ROW EXECUTE FUNCTION audit_append_only();
         """,  # noqa: S608 - a constant hash, no input
+        # Version 2: an issuance's slots in its row too (read with it, as the embedded store
+        # holds them since its format 2), so nothing looks slots up by credential and their
+        # index by credential goes: one b-tree fewer written at a random key per copy issued.
+        # The slots table stays: its key (list, index) is what claims an index once across
+        # processes, which a column of the issued row cannot (PostgreSQL has no unique
+        # constraint across array elements of different rows). Slots naming no credential
+        # (none were ever written so) stay where they are, read by no one, as before. The
+        # column has no default: an issuer of the release before, still running beside one
+        # that migrated, has its issuances refused (issuer_store_failed) instead of writing
+        # credentials whose slots this release would read as none; its other work goes on.
+        """
+        ALTER TABLE issued ADD COLUMN slots TEXT NOT NULL DEFAULT '[]';
+        UPDATE issued SET slots = held.slots
+          FROM (SELECT issued,
+                       replace(json_agg(json_build_array(list, idx) ORDER BY list, idx)::text,
+                               ' ', '') AS slots
+                  FROM slots GROUP BY issued) AS held
+          WHERE issued.id = held.issued;
+        ALTER TABLE issued ALTER COLUMN slots DROP DEFAULT;
+        DROP INDEX slots_issued;
+        """,
     ),
 )
 # The meta row ``init`` and ``recover`` write: a database without it is not this issuer's
@@ -144,7 +166,7 @@ def _upsert(table: str, columns: str, key: str) -> str:
 
 
 UPSERT_OFFER: Final = _upsert("offers", OFFER_COLUMNS, "id")
-UPSERT_ISSUED: Final = _upsert("issued", ISSUED_COLUMNS, "id")
+UPSERT_ISSUED: Final = _upsert("issued", ROW_ISSUED_COLUMNS, "id")
 UPSERT_CLERK: Final = _upsert("clerks", CLERK_COLUMNS, "id")
 # A publication clears ``pending`` only if no status change was marked since the list was
 # read for it (another process may have revoked meanwhile).
@@ -162,7 +184,16 @@ UPDATE_OFFER_IF: Final = (  # our own column names; every value is a parameter
     " AND (claims IS NULL) = %(was_cleared)s"
 )
 SELECT_OFFERS: Final = f"SELECT {OFFER_COLUMNS} FROM offers"  # noqa: S608
-SELECT_ISSUED: Final = f"SELECT {ISSUED_COLUMNS} FROM issued"  # noqa: S608
+SELECT_ISSUED: Final = f"SELECT {ROW_ISSUED_COLUMNS} FROM issued"  # noqa: S608
+# An issuance's slots claimed in the slots table: each row inserted, or already this
+# credential's (the same issuance written again), is counted; one another credential holds
+# is not, and the issuance is a conflict.
+CLAIM_SLOTS: Final = (
+    "INSERT INTO slots (list, idx, issued) SELECT l, x, %s "
+    "FROM unnest(%s::integer[], %s::integer[]) AS s(l, x) "
+    "ON CONFLICT (list, idx) DO UPDATE SET issued = excluded.issued "
+    "WHERE slots.issued = excluded.issued"
+)
 # FOR SHARE: a removal in another process waits for the write that read the row, or that
 # write for the removal, which it then sees.
 CLERK_SCOPES: Final = (
@@ -371,18 +402,14 @@ class PgStore(GroupCommit):
                 "status": i.status,
                 "clerk": i.clerk,
                 "changed": i.changed,
+                "slots": slots_text(i.slots),
             },
         )
         if not i.slots:
             return
         lists, indexes = [n for n, _ in i.slots], [idx for _, idx in i.slots]
-        conn.execute(
-            "INSERT INTO slots (list, idx, issued) SELECT l, x, %s "
-            "FROM unnest(%s::integer[], %s::integer[]) AS s(l, x) ON CONFLICT DO NOTHING",
-            (i.id, lists, indexes),
-        )
-        owned = conn.execute("SELECT count(*) FROM slots WHERE issued = %s", (i.id,)).fetchone()
-        if owned is None or owned[0] != len(i.slots):
+        owned = conn.execute(CLAIM_SLOTS, (i.id, lists, indexes)).rowcount
+        if owned != len(i.slots):
             # Another process took one of these indexes first: never hand one out twice.
             raise STORE_CONFLICT("a status index was taken by another process")
 
@@ -466,10 +493,7 @@ class PgStore(GroupCommit):
         return [offer_from_row(r) for r in self._all(sql, [*params, limit, offset])]
 
     def _issued(self, rows: list[dict[str, Any]]) -> list[Issued]:
-        if not rows:
-            return []
-        sql = "SELECT issued, list, idx FROM slots WHERE issued = ANY(%s) ORDER BY list, idx"
-        return issued_from_rows(rows, self._all(sql, ([r["id"] for r in rows],)))
+        return [issued_from_row(r, slots_from_text(r["slots"])) for r in rows]
 
     def issued(self, issued_id: str) -> Issued | None:
         found = self._issued(self._all(SELECT_ISSUED + " WHERE id = %s", (issued_id,)))

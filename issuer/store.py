@@ -20,7 +20,7 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,8 +219,8 @@ OFFER_COLUMNS: Final = (
     "clerk, state, attempts, fetched, token_hash, token_expires, credential"
 )
 ISSUED_COLUMNS: Final = "id, offer, record, configuration, vct, iat, exp, status, clerk, changed"
-# The embedded store holds an issuance's slots in its row (issuer/store_format.py); a shared
-# store in a table of their own, whose key claims each index once across processes.
+# Both stores hold an issuance's slots in its row (issuer/store_format.py); a shared store
+# in a table of their own too, whose key claims each index once across processes.
 ROW_ISSUED_COLUMNS: Final = ISSUED_COLUMNS + ", slots"
 
 
@@ -390,15 +390,6 @@ def offer_from_row(row: sqlite3.Row | Mapping[str, Any]) -> Offer:
 
 
 Row = sqlite3.Row | Mapping[str, Any]
-
-
-def issued_from_rows(rows: Sequence[Row], slot_rows: Iterable[Row]) -> list[Issued]:
-    """Issued credentials from their rows and their slots' rows (``issued, list, idx``, in
-    list and index order)."""
-    slots: dict[str, list[tuple[int, int]]] = {r["id"]: [] for r in rows}
-    for s in slot_rows:
-        slots[s["issued"]].append((s["list"], s["idx"]))
-    return [issued_from_row(r, tuple(slots[r["id"]])) for r in rows]
 
 
 def issued_from_row(r: Row, slots: tuple[tuple[int, int], ...]) -> Issued:
