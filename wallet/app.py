@@ -100,10 +100,15 @@ class WalletApp(App[None]):
     def lock_when_idle(self) -> None:
         wallet = self.wallet
         # No screen: the timer fired while the app starts or closes (seen on a loaded machine).
-        if wallet is None or not self.screen_stack or isinstance(self.screen, UnlockScreen):
+        # A lock screen anywhere in the stack is the one to unlock: one over its own message
+        # (a wallet file found damaged at unlock) would hide the message, and again at each try.
+        stack = self.screen_stack
+        if wallet is None or not stack or any(isinstance(s, UnlockScreen) for s in stack):
             return
         if wallet.check_idle():
             self.lock_over(wallet, "The wallet locked itself after a while without use.")
+        else:
+            self.tell_mended()
 
     def lock_over(self, wallet: Wallet, reason: str) -> None:
         """The unlock screen over whatever was shown, the secrets typed there forgotten."""
@@ -138,6 +143,14 @@ class WalletApp(App[None]):
         held, self.unlocking = (self.unlocking.held if self.unlocking else []), None
         for error, heading in held:
             self.push_screen(ErrorModal(error, heading))
+        self.tell_mended()
+
+    def tell_mended(self) -> None:
+        """The wallet's file found changed from outside and written again (at the unlock,
+        or at a write since): said once, over whatever is shown."""
+        notice = self.wallet.take_notice() if self.wallet is not None else None
+        if notice is not None:
+            self.push_screen(ErrorModal(notice, "Your wallet file was changed from outside"))
 
     def on_unmount(self) -> None:
         if self.wallet is not None and self.owns_wallet:

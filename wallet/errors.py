@@ -48,6 +48,11 @@ WALLET_PASSPHRASE_MISSING = declare(
 WALLET_STORE_CORRUPT = declare(
     "wallet_store_corrupt", StorageError, "the wallet file is damaged or truncated"
 )
+WALLET_STORE_PUT_BACK = declare(
+    "wallet_store_put_back",
+    StorageError,
+    "the wallet file was found damaged and was written again from this program's copy",
+)
 WALLET_STORE_UNSUPPORTED = declare(
     "wallet_store_unsupported", StorageError, "the wallet file is of an unknown format version"
 )

@@ -3,8 +3,9 @@ atomically on every change, opened by one program at a time.
 
 TinyDB reads and writes the whole document through its storage; ours keeps the decrypted
 document in memory while unlocked (so reads cost no decryption) and seals it on each write.
-A write that fails drops the in-memory copy, so the next read comes from the file again:
-what the program sees is always what is on disk.
+A write that fails takes the in-memory copy back to the one last written: what the program
+sees is what it last made durable, even where something outside it damaged the file (read
+from the file again, that damage would take everything the program had with it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import contextlib
 import fcntl
 import json
 import os
+import time
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -28,6 +30,7 @@ from wallet.errors import (
     WALLET_PASSPHRASE_WRONG,
     WALLET_STORE_CORRUPT,
     WALLET_STORE_MISSING,
+    WALLET_STORE_PUT_BACK,
     WALLET_STORE_WRITE_FAILED,
 )
 from wallet.holder.vault import KdfParams, Sealed, SealKey, check_strength, seal, write_sealed
@@ -39,6 +42,8 @@ FILE_NAME: Final = "wallet.db"
 # this is not a wallet we wrote, and reading it would only exhaust memory.
 MAX_STORE_BYTES: Final = 256 * 1024 * 1024
 Document = dict[str, dict[str, Any]]
+# Names tried for a damaged file moved aside within one second (``.damaged-STAMP-N``).
+MAX_ASIDE_NAMES: Final = 100
 
 
 def corrupt_advice(path: Path) -> str:
@@ -78,12 +83,29 @@ def encode_document(document: Document) -> bytes:
 
 
 class SealedStorage(Storage):
-    """A TinyDB storage that seals the whole database under ``key`` at ``path``."""
+    """A TinyDB storage that seals the whole database under ``key`` at ``path``.
 
-    def __init__(self, path: Path, key: SealKey, document: Document | None = None) -> None:
+    ``sealed`` is the file's bytes as this program last read or wrote them: no secret (they
+    are what the disk holds), kept once the wallet locks so that a file found damaged at the
+    next unlock can be written again from them (``Store.put_back``)."""
+
+    def __init__(
+        self,
+        path: Path,
+        key: SealKey,
+        document: Document | None = None,
+        sealed: bytes | None = None,
+    ) -> None:
         self.path = path
         self.key: SealKey | None = key
         self._document = document
+        # The document as last made durable (encoded): what a failed write goes back to.
+        self._written = None if document is None else encode_document(document)
+        self.sealed = sealed
+        # The file as this program last left it (``identity``), and what it found instead
+        # at a write, once something else had changed or removed it (for the app to say).
+        self.seen = identity(path)
+        self.notice: Error | None = None
 
     def read(self) -> Document | None:
         if self._document is None:
@@ -93,18 +115,34 @@ class SealedStorage(Storage):
     def _load(self) -> Document:
         key = self._key()
         data = read_file(self.path)
-        sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
-        return decode_document(sealed.open(key, WALLET_STORE_CORRUPT), self.path)
+        plaintext = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT).open(key, WALLET_STORE_CORRUPT)
+        document = decode_document(plaintext, self.path)
+        self._written, self.sealed, self.seen = plaintext, data, identity(self.path)
+        return document
 
     def write(self, data: Document) -> None:
         try:
-            write_sealed(self.path, seal(encode_document(data), self._key(), KIND))
+            encoded = encode_document(data)
+            sealed = seal(encoded, self._key(), KIND)
+            # Only this program writes the file while it holds the lock: a file not as it
+            # left it was damaged, replaced or removed from outside. It is kept aside, not
+            # overwritten, and said; what this program holds is written in its place.
+            changed = identity(self.path) != self.seen
+            aside = _set_aside(self.path) if changed else None
+            write_sealed(self.path, sealed)
         except BaseException:
             # TinyDB changed the cached document in place before asking us to write it:
-            # forget it, so the next read is the file as it is.
-            self._document = None
+            # back to the one last written (the file read again if there is none).
+            self._document = None if self._written is None else json.loads(self._written)
             raise
-        self._document = data
+        self._document, self._written, self.sealed = data, encoded, sealed
+        self.seen = identity(self.path)
+        if changed:
+            kept = f"kept as {aside.name}" if aside else "removed"
+            self.notice = WALLET_STORE_PUT_BACK(
+                f"{self.path} was changed from outside this program ({kept}); it was written "
+                "again from this program's copy"
+            )
 
     def _key(self) -> SealKey:
         if self.key is None:
@@ -140,11 +178,12 @@ class Store:
                 raise WALLET_EXISTS(f"a wallet already exists at {path}")
             key = SealKey.derive(passphrase, kdf or KdfParams())
             document: Document = {}
-            write_sealed(path, seal(encode_document(document), key, KIND))
+            sealed = seal(encode_document(document), key, KIND)
+            write_sealed(path, sealed)
         except BaseException:
             _release(lock)
             raise
-        return cls._assemble(path, key, document, lock)
+        return cls._assemble(path, key, document, lock, sealed)
 
     @staticmethod
     def require(path: Path) -> None:
@@ -179,11 +218,32 @@ class Store:
         except BaseException:
             _release(lock)
             raise
-        return cls._assemble(path, key, document, lock)
+        return cls._assemble(path, key, document, lock, data)
 
     @classmethod
-    def _assemble(cls, path: Path, key: SealKey, document: Document, lock: IO[bytes]) -> Store:
-        storage = SealedStorage(path, key, document)
+    def put_back(cls, path: Path, passphrase: str, data: bytes) -> tuple[Store, Path | None]:
+        """Write ``data``, the file as this program last read or wrote it, over ``path``
+        found damaged or lost, once ``passphrase`` opens it (a wrong one changes nothing);
+        what was found at ``path`` is kept beside it, renamed (returned): nothing is lost,
+        and the damage is there to look at."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = _acquire(path)
+        try:
+            sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
+            key = sealed.key_for(passphrase, WALLET_PASSPHRASE_WRONG)
+            document = decode_document(sealed.open(key, WALLET_STORE_CORRUPT), path)
+            aside = _set_aside(path)
+            write_sealed(path, data)
+        except BaseException:
+            _release(lock)
+            raise
+        return cls._assemble(path, key, document, lock, data), aside
+
+    @classmethod
+    def _assemble(
+        cls, path: Path, key: SealKey, document: Document, lock: IO[bytes], sealed: bytes
+    ) -> Store:
+        storage = SealedStorage(path, key, document, sealed)
         db = TinyDB(storage=_Given(storage))
         return cls(path, db, storage, lock)
 
@@ -201,8 +261,10 @@ class Store:
     def rekey(self, key: SealKey) -> None:
         """Seal the database under a new key (a changed passphrase) in one atomic write."""
         document = self.storage.read() or {}
-        write_sealed(self.path, seal(encode_document(document), key, KIND))
-        self.storage.key = key
+        sealed = seal(encode_document(document), key, KIND)
+        write_sealed(self.path, sealed)
+        self.storage.key, self.storage.sealed = key, sealed
+        self.storage.seen = identity(self.path)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -232,6 +294,35 @@ def _acquire(path: Path) -> IO[bytes]:
         message=f"{path} is open in another program; close it there first",
     )
     return os.fdopen(fd, "r+b")
+
+
+def identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at ``path`` (inode, size, modification time), None if none can be seen:
+    each atomic write is a new inode, so any change from outside shows."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return None
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Rename whatever is at ``path`` (a damaged file, a directory) to a free name beside it;
+    None if nothing is there."""
+    if not os.path.lexists(path):
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    for n in range(MAX_ASIDE_NAMES):
+        aside = path.with_name(f"{path.name}.damaged-{stamp}" + (f"-{n}" if n else ""))
+        if not os.path.lexists(aside):
+            try:
+                os.replace(path, aside)
+            except OSError as exc:
+                raise WALLET_STORE_WRITE_FAILED(
+                    f"cannot move {path} aside to {aside.name}: {exc.strerror}"
+                ) from exc
+            return aside
+    raise WALLET_STORE_WRITE_FAILED(f"no free name beside {path} to move it aside to")
 
 
 def _release(handle: IO[bytes]) -> None:

@@ -32,8 +32,12 @@ from wallet.errors import (
     WALLET_CREDENTIAL_NOT_FOUND,
     WALLET_IMPORT_INVALID,
     WALLET_LOCKED,
+    WALLET_NOT_FOUND,
     WALLET_PASSPHRASE_WRONG,
     WALLET_RESTORE_NOT_EMPTY,
+    WALLET_STORE_CORRUPT,
+    WALLET_STORE_MISSING,
+    WALLET_STORE_PUT_BACK,
 )
 from wallet.holder import by_rule, intake, issuance, presentation, status
 from wallet.holder.backup import read_backup, write_backup
@@ -55,6 +59,8 @@ OFFERS: Final = "offers"  # offers by reference fetched and reviewed, not yet re
 MAX_KEPT_OFFERS: Final = 32
 # An id prefix people type must still name one credential; shorter than this is a guess.
 MIN_ID_PREFIX: Final = 3
+# A store file that cannot be opened for one of these was damaged or removed from outside.
+DAMAGED: Final = (WALLET_STORE_CORRUPT, WALLET_STORE_MISSING, WALLET_NOT_FOUND)
 
 Monotonic = Callable[[], float]
 
@@ -106,6 +112,10 @@ class Wallet:
         self._federation: Federation | None = None
         # The TUI reads on its thread while a worker writes: one database use at a time.
         self._lock = threading.RLock()
+        # The store's file as this program last read or wrote it, kept while locked (it is
+        # what the disk held: no secret), and what became of a file found damaged at unlock.
+        self._last_sealed: bytes | None = None
+        self._put_back: Error | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -180,6 +190,7 @@ class Wallet:
 
     def _forget(self) -> None:
         if self._store is not None:
+            self._last_sealed = self._store.storage.sealed
             self._store.close()
             self._store = None
         if self._ledger is not None:
@@ -190,9 +201,39 @@ class Wallet:
             self._federation = None
 
     def unlock(self, passphrase: str) -> None:
+        """Open the store again. Its file found damaged or lost since this program had it
+        open is written again from the copy it last had (the damage kept beside it, and
+        said in ``put_back``): the citizen loses nothing the wallet held before it locked."""
         if self._store is None:
-            self._store = Store.open(self.settings.store_path, passphrase)
+            path = self.settings.store_path
+            try:
+                self._store = Store.open(path, passphrase)
+            except Error as exc:
+                last = self._last_sealed
+                if last is None or not any(c.matches(exc) for c in DAMAGED):
+                    raise
+                self._store, aside = Store.put_back(path, passphrase, last)
+                found = f"damaged [{exc.code}], kept as {aside.name}" if aside else "removed"
+                self._put_back = WALLET_STORE_PUT_BACK(
+                    f"{path} was found {found} while the wallet was locked; it was written "
+                    "again as this program last saved it"
+                )
         self.idle.touch()
+
+    def take_notice(self) -> Error | None:
+        """Once: the store's file found damaged, replaced or removed from outside, and
+        written again from what this program held (at an unlock, or at a write)."""
+        # Asked by the app's screen each second: never waits behind a worker's write (None
+        # this time; the next asks again).
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            notice, self._put_back = self._put_back, None
+            if notice is None and self._store is not None:
+                notice, self._store.storage.notice = self._store.storage.notice, None
+        finally:
+            self._lock.release()
+        return notice
 
     def check_idle(self) -> bool:
         """Lock if idle too long; True if the wallet is (now) locked. The TUI polls this."""

@@ -42,6 +42,7 @@ from wallet.errors import (
     WALLET_RULE_MISMATCH,
     WALLET_SETTINGS_INVALID,
     WALLET_STORE_CORRUPT,
+    WALLET_STORE_PUT_BACK,
     WALLET_TX_CODE_MALFORMED,
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
@@ -67,6 +68,8 @@ ADVICE: Final[dict[Code, str]] = {
     WALLET_PASSPHRASE_WRONG: "Check the passphrase (is Caps Lock on?) and try again.",
     WALLET_STORE_CORRUPT: "Your wallet file was left as it is. Move it aside, then restore "
     "your last backup: civicid wallet restore BACKUP.",
+    WALLET_STORE_PUT_BACK: "Nothing was lost: the wallet holds everything it held before. "
+    "Something outside it changed its file: check the disk, then make a backup (s).",
     WALLET_IN_USE: "Close the wallet in the other window or terminal first.",
     HTTP_UNREACHABLE: "Check your connection, and that the address is right. " + NOTHING_CHANGED,
     HTTP_DEADLINE: "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
