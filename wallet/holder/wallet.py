@@ -59,6 +59,9 @@ OFFERS: Final = "offers"  # offers by reference fetched and reviewed, not yet re
 MAX_KEPT_OFFERS: Final = 32
 # An id prefix people type must still name one credential; shorter than this is a guess.
 MIN_ID_PREFIX: Final = 3
+# A clock found a little behind a time the wallet recorded was stepped back by its time
+# service (seconds); this far back, it was moved back, or is wrong now.
+CLOCK_SLACK_SECONDS: Final = 300
 # A store file that cannot be opened for one of these was damaged or removed from outside.
 DAMAGED: Final = (WALLET_STORE_CORRUPT, WALLET_STORE_MISSING, WALLET_NOT_FOUND)
 
@@ -335,6 +338,17 @@ class Wallet:
         return credential
 
     # -- history --------------------------------------------------------------------------
+
+    def clock_behind(self, held: Iterable[Credential] | None = None) -> int | None:
+        """The newest time this wallet recorded by its own clock (a card received or checked
+        on the ledger, an answer to a desk), if the clock now reads well before it: moved
+        back since. The ledger's signatures then look as if from the future (refused), and
+        every date the wallet writes would be out of order with those it holds. ``held``:
+        the credentials, where just read."""
+        cards = self.credentials() if held is None else held
+        times = [t for c in cards for t in (c.received_at, c.checked_at or 0)]
+        newest = max([*times, *(p.at for p in self.history())], default=0)
+        return newest if newest - self.clock() > CLOCK_SLACK_SECONDS else None
 
     def history(self) -> list[Presentation]:
         with self._session() as db:

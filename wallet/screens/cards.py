@@ -13,11 +13,13 @@ from textual.screen import Screen
 from textual.widgets import Header, Label, OptionList, Static
 
 from civicid.errors import Error
+from wallet.holder.credentials import Credential
 from wallet.holder.status import Refreshed
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.words import when
 
 
 def refreshed_words(report: Refreshed) -> str:
@@ -35,6 +37,14 @@ def refreshed_words(report: Refreshed) -> str:
         )
         line += f" {lists} could not be read: their cards keep the status last read."
     return line
+
+
+def clock_words(now: int, newest: int) -> str:
+    return (
+        f"This computer's clock reads {when(now)}, before {when(newest)}, a time this wallet "
+        "has already recorded: set the clock right. Until then the ledger's signatures look "
+        "as if from the future, and no status can be checked."
+    )
 
 
 class CardsScreen(Screen[None]):
@@ -66,6 +76,9 @@ class CardsScreen(Screen[None]):
             yield OptionList(id="cards")
             yield Static("No credentials yet. Press r to receive one from an agency.", id="empty")
             yield Label("", id="status-line", classes="meta")
+            clock_line = Label("", id="clock-line", classes="meta mark-warn")
+            clock_line.display = False  # shown only for a clock found behind
+            yield clock_line
         yield KeysFooter()
 
     def on_screen_resume(self) -> None:
@@ -83,6 +96,7 @@ class CardsScreen(Screen[None]):
             self.app.push_screen(ErrorModal(exc))
             return
         now = self.wallet.clock()
+        self.tell_clock(now, held)
         cards = self.query_one("#cards", OptionList)
         highlighted = cards.highlighted
         cards.clear_options()
@@ -97,6 +111,18 @@ class CardsScreen(Screen[None]):
         if held:
             cards.highlighted = min(highlighted or 0, len(held) - 1)
             cards.focus()
+
+    def tell_clock(self, now: int, held: list[Credential]) -> None:
+        """A clock moved back since the wallet last recorded a time, said where the cards
+        are: every status check fails on it, and nothing else would say why."""
+        try:
+            newest = self.wallet.clock_behind(held)
+        except Error:
+            newest = None  # the cards' own read says what is wrong
+        line = self.query_one("#clock-line", Label)
+        line.display = newest is not None
+        if newest is not None:
+            line.update(clock_words(now, newest))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         if isinstance(event.option, CredentialCard):
