@@ -21,7 +21,7 @@ from civicid.trust import ANY_AGE, Trust
 from wallet.errors import WALLET_PRESENTATION_FAILED, WALLET_RULE_MISMATCH
 from wallet.holder import issuance
 from wallet.holder.credentials import Credential, new_id
-from wallet.holder.history import Presentation
+from wallet.holder.history import ISSUED, NOT_ISSUED, Presentation
 from wallet.holder.intake import display_name_in
 from wallet.holder.presentation import (
     BLOCKED,
@@ -158,7 +158,7 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
             vct=card.vct,
             disclosed=tuple(claim_name_or_repr(p) for p in paths),
             purpose=request.purpose,
-            decision="issued" if decision.get("issued") else "not_issued",
+            decision=ISSUED if decision.get("issued") else NOT_ISSUED,
             fresh_copy=fresh,
             error=failure.code if failure is not None else None,
         )

@@ -6,12 +6,17 @@ Kept only in the sealed store: who a citizen showed what to is as private as the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from civicid.errors import Error
 from civicid.oid4vp import Receipt
 from civicid.times import parse_time, rfc3339
 from wallet.errors import WALLET_RECORD_INVALID
+
+# An agency's answer to a request by its public rule (wallet.holder.by_rule): no desk's
+# decision, and no accreditation to ask: the rule on the ledger says what it may ask.
+ISSUED: Final = "issued"
+NOT_ISSUED: Final = "not_issued"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +39,11 @@ class Presentation:
     receipt_claims: Receipt | None = None  # what the receipt says, read when it was checked
     fresh_copy: bool = True  # False when every copy had already met this desk
     error: str | None = None  # the code, when sent but no valid receipt came back
+
+    @property
+    def by_rule(self) -> bool:
+        """Shown to an agency asking by its public rule, not to a desk."""
+        return self.decision in (ISSUED, NOT_ISSUED)
 
     def to_json(self) -> dict[str, Any]:
         return {

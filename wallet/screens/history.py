@@ -99,11 +99,19 @@ class HistoryScreen(Screen[None]):
 
     def receipt(self, entry: Presentation) -> Table:
         # The desk by its name first, its DID under it, as the request showed it.
-        rows = [("When", when(entry.at)), ("Desk", entry.verifier_name or entry.verifier)]
+        who = "Agency" if entry.by_rule else "Desk"
+        rows = [("When", when(entry.at)), (who, entry.verifier_name or entry.verifier)]
         if entry.verifier_name:
             rows.append(("", entry.verifier))
         rows.append(("Purpose", entry.purpose or "not given"))
         rows.append(("Shared", self.words(entry, entry.disclosed) or "nothing"))
+        if entry.by_rule:
+            # Asked by its public rule, checked on the ledger before anything was sent: no
+            # desk's accreditation, and no receipt, are to be had (wallet.holder.by_rule).
+            error = f" ({entry.error})" if entry.error else ""
+            rows.append(("Asked by", "its public rule on the ledger, checked there first"))
+            rows.append(("Decision", decision_words(entry.decision) + error))
+            return facts(rows)
         # What the desk asked for and the citizen left out: said only when there was some
         # (a claim the desk never asked for was not "kept back", it was never in question).
         if entry.withheld:
