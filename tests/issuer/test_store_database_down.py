@@ -6,23 +6,23 @@ and the issuer finds the database again once it is back."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Final
 
 import pytest
 
-import civicid.db
 from civicid.db import DATABASE_LOST, DOWN_WAIT
 from civicid.errors import Error
 from issuer.records import Clerk, ListRecord
 from issuer.store import ClerkHolds, PutList
-from tests.issuer.conftest import CONFIG, Clock, Env, LedgerWorld, make_env, sample_claims
+from tests.issuer import test_database_faults
+from tests.issuer.conftest import CONFIG, Env, sample_claims
 from tests.issuer.test_bad_input import credential_request, good_proof, offer, token_request
 from tests.postgres import Cluster
 
-# The pool's wait in these tests (15 s in service): long enough to tell from DOWN_WAIT.
-FULL_WAIT: Final = 5.0
+# The issuer of the database fault tests: its pool waits FULL_WAIT (15 s in service).
+env = test_database_faults.env
+FULL_WAIT: Final = test_database_faults.TEST_POOL_WAIT
 # What a call may take once the database is known down: DOWN_WAIT, and the call's own work
 # on a machine shared with a whole test run.
 KNOWN_DOWN_BOUND: Final = DOWN_WAIT + 2.0
@@ -43,6 +43,7 @@ def answered_lost(calls: dict[str, Callable[[], Any]]) -> dict[str, float]:
             call()
         except Error as exc:
             assert DATABASE_LOST.matches(exc), (name, exc)
+            assert f"within {DOWN_WAIT:g} s" in exc.message, (name, exc)
             took[name] = time.monotonic() - started
     return took
 
@@ -66,20 +67,6 @@ def back(call: Callable[[], Any]) -> None:
         except Error as exc:
             assert DATABASE_LOST.matches(exc), exc
             assert time.monotonic() < deadline, "the database was not found again"
-
-
-@pytest.fixture
-def env(
-    tmp_path: Path,
-    ledger_world: LedgerWorld,
-    clock: Clock,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Env]:
-    monkeypatch.setattr(civicid.db, "POOL_WAIT", FULL_WAIT)
-    made = make_env(tmp_path, ledger_world, clock, database_url=database_url)
-    yield made
-    made.issuer.close()
 
 
 def test_every_issuer_store_call_is_refused_quickly_once_the_database_is_known_down(
