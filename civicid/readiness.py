@@ -37,6 +37,12 @@ class Readiness:
     message: the store's own code, or that it did not answer in time) when it did not.
     One per app, on its event loop."""
 
+    # Set on the first check on a loop (the futures are that loop's).
+    _loop: asyncio.AbstractEventLoop | None = None
+    _answer: asyncio.Future[str | None] | None  # why not ready, or None
+    _stale_at: float  # when the answer is to be asked again
+    _asking: asyncio.Future[object] | None  # the store's read in flight
+
     def __init__(
         self,
         ask: Callable[[], object],
@@ -49,10 +55,6 @@ class Readiness:
         self._clock = clock
         self._fresh = fresh
         self._bound = bound
-        self._answer: asyncio.Future[str | None] | None = None  # why not ready, or None
-        self._stale_at = 0.0
-        self._asking: asyncio.Future[object] | None = None  # the store's read in flight
-        self._loop: asyncio.AbstractEventLoop | None = None  # where those futures are
 
     async def answer(self) -> tuple[int, dict[str, str]]:
         """What a readiness route answers: 200 and ``{"status": "ready"}``, or 503 and the
@@ -67,7 +69,7 @@ class Readiness:
     async def check(self) -> None:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # an app served again, on another loop: asked afresh
-            self._loop, self._answer, self._asking = loop, None, None
+            self._loop, self._answer, self._asking, self._stale_at = loop, None, None, 0.0
         answer = self._answer
         stale = answer is not None and answer.done() and self._clock() >= self._stale_at
         if answer is None or stale:

@@ -56,6 +56,9 @@ def test_past_the_bound_a_new_request_is_refused_and_the_waiting_ones_stay(
         requests.add(waiting(2, NOW + 2), keep=TTL)
     assert info.value.code == "rule_requests_full"
     assert info.value.details == {"retry_after": TTL - 1}  # the first expires at NOW + TTL
+    assert info.value.message == (
+        f"2 requests wait for their answer, the most the issuer keeps; try again in {TTL - 1} s"
+    )
     assert requests.waiting() == 2
     assert refused(requests, "state-2", NOW + 3) == "rule_request_unknown"  # nothing kept
     assert requests.take("state-0", NOW + 3, keep=TTL) == waiting(0)
