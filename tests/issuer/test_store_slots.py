@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from civicid.errors import Error
 from issuer.records import Issued
 from issuer.store import IssuerStore, PutIssued, SqliteStore
 
@@ -61,3 +62,24 @@ def test_a_list_read_alone_holds_its_own_slots_only(store: IssuerStore) -> None:
     assert list(store.slots(3)) == []
     for number in (1, 2, 11, 21, 111):
         assert sorted(store.slots(number)) == sorted(everything[number])
+
+
+def test_an_index_another_process_holds_is_never_handed_out_twice(database_url: str) -> None:
+    """On PostgreSQL the slots table's key claims each index once: a second credential on a
+    slot another process wrote first is a conflict, nothing of it written; the same issuance
+    written again (its slots already its own) is not."""
+    from issuer.pg_store import PgStore
+
+    first, second = PgStore(database_url, create=True), PgStore(database_url)
+    try:
+        first.write([PutIssued(issued(1, 0, (1, 5), (1, 9)))])
+        with pytest.raises(Error) as caught:
+            second.write([PutIssued(issued(2, 0, (1, 7), (1, 9)))])
+        assert caught.value.code == "issuer_store_conflict"
+        assert second.issued("i2") is None
+        assert sorted(second.slots(1)) == [(5, 0), (9, 0)]
+        second.write([PutIssued(issued(1, 0, (1, 5), (1, 9)))])  # written again: still its own
+        assert second.counts()["slots"] == 2
+    finally:
+        first.close()
+        second.close()
