@@ -142,6 +142,7 @@ WITNESS_POLICY_RECORD_INVALID = declare(
 
 # A ledger and its mirrors: a client asks them in turn, so a few are plenty.
 MAX_LEDGER_URLS: Final = 16
+CLIENT_ERROR: Final = 400  # from 400 up to SERVER_ERROR: a refusal, which proves nothing
 SERVER_ERROR: Final = 500  # an answer from 500 up: the server failed, another may not
 STATUS_LIST_MEDIA: Final = f"application/{STATUS_LIST_TYP}"  # Token Status List §8.1
 # Verified DID histories kept: a verifier or wallet meets a few hundred issuers at most; past
@@ -847,8 +848,21 @@ class LedgerClient:
             pause = min(pause * 2, MAX_POLL)
 
     def _verify_extends(self, old: Checkpoint, new: Checkpoint) -> None:
-        answer = self._json("GET", "/proofs/consistency", params={"from": old.size, "to": new.size})
-        proof = wire.ConsistencyProof.from_json(answer, error=LEDGER_ANSWER_MALFORMED)
+        """``new`` extends ``old``, as the server that served ``new`` proves (RFC 9162
+        §2.1.4). A refusal to prove it (a 4xx) is no proof, and is said as such: the
+        checkpoint is refused as ``ledger_inconsistent``, not with a code the server chose."""
+        sizes = {"from": old.size, "to": new.size}
+        answer = self._request("GET", "/proofs/consistency", params=sizes)
+        if CLIENT_ERROR <= answer.status < SERVER_ERROR:
+            try:
+                answer.raise_for_error()
+            except Error as exc:
+                raise LEDGER_INCONSISTENT(
+                    f"the ledger did not prove its tree of {new.size} extends the trusted"
+                    f" one of {old.size}: asked for the proof, it refused ({exc.code})"
+                ) from exc
+        self._raise_for_error(answer)
+        proof = wire.ConsistencyProof.from_json(answer.json_object(), error=LEDGER_ANSWER_MALFORMED)
         try:
             verify_consistency(old.size, new.size, old.root, new.root, proof.consistency)
         except Error as exc:
