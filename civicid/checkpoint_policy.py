@@ -49,6 +49,11 @@ DEFAULT_MAX_AGE: Final = 600
 # (tlog-cosignature: "verifiers MAY reject cosignatures with timestamps in the future").
 DEFAULT_MAX_SKEW: Final = MAX_FUTURE_SKEW_SECONDS
 NO_WITNESSES: Final = "quorum none\n"
+# How old a pinned (federated) ledger's newest witness quorum may be: as long as a client's
+# own ledger may be set to (a month), past which a frozen ledger hides revocations for too
+# long. Here, not in civicid.trust.pins, so a command's help can say it without importing
+# the ledger client.
+MAX_PINNED_AGE: Final = 30 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +163,7 @@ __all__ = [
     "CHECKPOINT_QUORUM_MISSING",
     "CHECKPOINT_TOO_OLD",
     "DEFAULT_MAX_AGE",
+    "MAX_PINNED_AGE",
     "TRUST_POLICY_INVALID",
     "CheckpointPolicy",
     "Witnessed",

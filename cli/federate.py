@@ -7,25 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, MAX_PINNED_AGE, CheckpointPolicy
 from civicid.console import AsJson, DataDir, emit, inert, reflowed, reporting
-from civicid.did import DID
 from civicid.errors import Error, NotFound
-from civicid.ledger_client import LedgerClient, forget_checkpoint_command
-from civicid.trust import Trust
-from civicid.trust.federation import check_governance
-from civicid.trust.pins import (
-    FEDERATION_INVALID,
-    MAX_PINNED_AGE,
-    PinnedLedger,
-    Pins,
-    read_policy,
-)
 from civicid.words import counted
+
+# The ledger client and the trust package (with httpx and pydid, about half a second) are
+# imported by the commands that use them, not to build the group: a part's --help shows it.
+if TYPE_CHECKING:
+    from civicid.ledger_client import LedgerClient
+    from civicid.trust.pins import PinnedLedger
 
 Where = Callable[[Path], Path]  # a data dir → the part's federation directory
 # A data dir → the checkpoint key of the part's own (home) ledger: None (or NotFound) when
@@ -82,6 +77,9 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
         """Pin a foreign ledger: its policy file is validated, then (unless --offline) its
         latest checkpoint is accepted under that policy and its genesis must name the given
         governance. Pinning a name again replaces it."""
+        from civicid.did import DID
+        from civicid.trust.pins import PinnedLedger, Pins, read_policy
+
         with reporting(as_json):
             text = read_policy(policy)
             urls = url or _log_url(text)
@@ -119,6 +117,8 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
     @app.command(name="list")
     def list_(data_dir: DataDir, as_json: AsJson = False) -> None:
         """The pinned foreign ledgers, each validated as it is loaded."""
+        from civicid.trust.pins import Pins
+
         with reporting(as_json):
             pins = Pins(where(data_dir)).load()
             data = [p.to_json() for p in pins]
@@ -131,6 +131,8 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
         as_json: AsJson = False,
     ) -> None:
         """Stop trusting a pinned ledger."""
+        from civicid.trust.pins import Pins
+
         with reporting(as_json):
             pins = Pins(where(data_dir))
             pins.remove(name)  # with its trust file and kept witness policy
@@ -149,6 +151,9 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
         keeps it (<name>.checkpoint) refuses to start (trust_file_lost): a lost file is not a
         first run, and would let that ledger, rolled back or forked, pass. Restore the file
         from a backup if there is one. The pin stays as it is."""
+        from civicid.ledger_client import forget_checkpoint_command
+        from civicid.trust.pins import Pins
+
         with reporting(as_json):
             pins = Pins(where(data_dir))
             pins.pinned(name)
@@ -159,6 +164,8 @@ def federate_app(part: str, where: Where, home_key: HomeKey) -> typer.Typer:
 
 def _log_url(text: str) -> str:
     """The URL on the policy's log line, when it gives one (a bad policy: refused later)."""
+    from civicid.trust.pins import FEDERATION_INVALID
+
     try:
         logs = CheckpointPolicy.parse(text).witnesses.logs
     except Error:
@@ -178,6 +185,8 @@ def _key_or_none(home_key: HomeKey, data_dir: Path) -> str | None:
 def _not_home(part: str, pinned: PinnedLedger, home: str | None) -> None:
     """The home ledger is never pinned as a foreign one: every load would refuse that pin
     (``civicid.trust.federation.check_pins``), leaving the part unable to check anything."""
+    from civicid.trust.pins import FEDERATION_INVALID
+
     if home is not None and pinned.vkey == home:
         raise FEDERATION_INVALID(
             f"ledger {pinned.name} is this {part}'s home ledger (the same checkpoint key): "
@@ -188,6 +197,8 @@ def _not_home(part: str, pinned: PinnedLedger, home: str | None) -> None:
 def _client(pinned: PinnedLedger, trust_file: Path | None) -> LedgerClient:
     """A client of the pinned ledger as the parts open one (``civicid.trust.federation``):
     with a trust file, its checkpoint kept there and a lost one refused."""
+    from civicid.ledger_client import LedgerClient
+
     return LedgerClient(
         pinned.urls,
         pinned.vkey,
@@ -201,6 +212,9 @@ def _check(pinned: PinnedLedger, trust_file: Path | None = None) -> tuple[int, s
     """Accept the ledger's latest checkpoint under the pinned policy (and, with
     ``trust_file``, as an extension of the one kept there, which it replaces); its genesis
     must name the pinned key and governance. The tree size accepted and the signed note."""
+    from civicid.trust import Trust
+    from civicid.trust.federation import check_governance
+
     with _client(pinned, trust_file) as client:
         checkpoint = Trust(client).checkpoint()  # accepted as every client accepts one
         check_governance(pinned, client)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from civicid import trust_lock
-from civicid.checkpoint_policy import DEFAULT_MAX_AGE, CheckpointPolicy
+from civicid.checkpoint_policy import DEFAULT_MAX_AGE, MAX_PINNED_AGE, CheckpointPolicy
 from civicid.did import DID, parse_did
 from civicid.errors import Error, InvalidInput, NotFound, declare
 from civicid.files import fsync_directory, read_bounded
@@ -52,9 +52,6 @@ MAX_ACCEPTED: Final = 64
 MAX_TYPE_CHARS: Final = 200
 # The index is a few lines per ledger: anything past this is not one people wrote.
 MAX_PINS_BYTES: Final = 256 * 1024
-# How old a pinned ledger's newest witness quorum may be: as long as a client's own ledger
-# may be set to (a month), past which a frozen ledger hides revocations for too long.
-MAX_PINNED_AGE: Final = 30 * 86400
 # A name is a file name and a label on the desk's page: short, lower case, no path.
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # The home ledger's name in routes and decisions: never a pin's, or its DIDs would be answered
