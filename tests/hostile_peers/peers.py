@@ -18,11 +18,11 @@ from civicid.checkpoint import NoteVerifier, open_checkpoint
 from civicid.cosignature import CosignerKey
 from civicid.errors import Code, Error
 from cli.harness import free_port, serving
-from ledger.app import create_app
-from ledger.log import Ledger
-from ledger.settings import LedgerSettings
+from tests.security.test_fork_across_client_runs import served
 
 Scope = dict[str, Any]
+
+__all__ = ["Answer", "CosigningAnything", "Lie", "Proxy", "files", "lying", "refused", "served"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,27 @@ class Answer:
 Lie = Callable[[str, dict[str, str], Answer], Answer | None]
 
 
+async def request_body(scope: Scope, receive: Any, send: Any) -> bytes | None:
+    """The body of an HTTP request, whole; None for the lifespan (answered here)."""
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return None
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = bool(message.get("more_body"))
+    return body
+
+
+async def answer_with(send: Any, status: int, body: bytes, content_type: str) -> None:
+    head = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": body})
+
+
 class Proxy:
     """An ASGI app passing each request to ``upstream`` over HTTP; its answers go through
     ``lie``. ``lied`` counts the answers it changed."""
@@ -54,17 +75,9 @@ class Proxy:
         self.lied = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        body = await request_body(scope, receive, send)
+        if body is None:
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         query = scope["query_string"].decode("ascii")
         url = f"{self.upstream}{scope['path']}" + (f"?{query}" if query else "")
         headers = {k.decode(): v.decode() for k, v in scope["headers"]
@@ -78,10 +91,7 @@ class Proxy:
             told = genuine
         else:
             self.lied += 1
-        head = [(b"content-type", told.content_type.encode()),
-                (b"content-length", str(len(told.body)).encode())]  # fmt: skip
-        await send({"type": "http.response.start", "status": told.status, "headers": head})
-        await send({"type": "http.response.body", "body": told.body})
+        await answer_with(send, told.status, told.body, told.content_type)
 
 
 @contextmanager
@@ -90,15 +100,6 @@ def lying(upstream: str, lie: Lie) -> Iterator[tuple[str, Proxy]]:
     proxy = Proxy(upstream, lie)
     with serving(proxy, free_port()) as url:
         yield url, proxy
-
-
-@contextmanager
-def served(ledger: Ledger) -> Iterator[str]:
-    """The genuine ledger's HTTP API on 127.0.0.1."""
-    root = ledger.store.directory.parent  # type: ignore[attr-defined]
-    app = create_app(LedgerSettings(data_dir=root), ledger=ledger)
-    with serving(app, free_port()) as url:
-        yield url
 
 
 @dataclass
@@ -113,17 +114,9 @@ class CosigningAnything:
     cosigned: list[tuple[int, bytes]] = field(default_factory=list)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        body = await request_body(scope, receive, send)
+        if body is None:
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
         _, _, note = body.decode().partition("\n\n")
         if scope["path"] == "/health":  # up: what a test waits for before using it
             note = ""
@@ -134,9 +127,7 @@ class CosigningAnything:
         else:
             self.cosigned.append((checkpoint.size, checkpoint.root))
             status, answer = 200, self.key.cosign(checkpoint, self.now).encode()
-        head = [(b"content-type", b"text/plain"), (b"content-length", str(len(answer)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": head})
-        await send({"type": "http.response.body", "body": answer})
+        await answer_with(send, status, answer, "text/plain")
 
 
 def refused(code: Code, call: Callable[[], object]) -> Error:
