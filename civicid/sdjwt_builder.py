@@ -164,7 +164,7 @@ _DIGEST_CHARS: Final = 43  # unpadded base64url of SHA-256's 32 bytes
 @functools.lru_cache(maxsize=256)
 def _pieces(size: int, skip: int, count: int) -> Callable[[bytes], tuple[bytes, ...]]:
     """Cut ``count`` pieces of ``size`` bytes, each followed by ``skip`` bytes left out."""
-    return struct.Struct(f"{size}s{skip}x" * count if skip else f"{size}s" * count).unpack
+    return struct.Struct(f"{size}s{skip}x" * count).unpack  # "0x": no byte left out
 
 
 def _b64url(data: bytes) -> bytes:
@@ -179,7 +179,10 @@ def _heads(salts: tuple[bytes, ...]) -> tuple[bytes, ...]:
     heads = bytearray(b'["' + encoded[:-2].translate(_TO_URL))
     heads[_HEAD::_HEAD] = b"[" * (count - 1)
     heads[_HEAD + 1 :: _HEAD] = b'"' * (count - 1)
-    encoded = binascii.b2a_base64(heads, newline=False).translate(_TO_URL)
+    # No '+' or '/' to turn into base64url's: those encode 6 bits 62 or 63, which in base64 of
+    # ASCII text only a byte ending in them could give ('>', '?', '~', DEL), none of them in
+    # '["' or base64url's alphabet.
+    encoded = binascii.b2a_base64(heads, newline=False)
     return _pieces(_HEAD // 3 * 4, 0, count)(encoded)
 
 

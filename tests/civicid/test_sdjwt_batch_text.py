@@ -108,3 +108,58 @@ def test_a_random_source_that_gives_less_than_asked_is_refused() -> None:
             rng=short,
             **COMMON,
         )
+
+
+@pytest.mark.parametrize(
+    ("claims", "disclosable", "position"),
+    [
+        # after an element whose object holds a nested Disclosure: its digest and decoys count
+        ({"a": [{"b": {"c": 1}}, "\ud800"]}, [("a",), ("a", 0, "b")], 226),
+        # after a nested Disclosure in the same object: the members after it are written
+        ({"a": {"c": {"d": "y"}, "f": "\ud800"}}, [("a",), ("a", "c")], 36),
+        (
+            {"a": {"c": {"d": "y"}, "e": {"g": 1}, "f": "\ud800"}},
+            [("a",), ("a", "c"), ("a", "e", "g")],
+            234,
+        ),
+    ],
+)
+def test_a_value_after_nested_disclosures_is_refused_where_its_disclosure_has_it(
+    claims: dict[str, Any], disclosable: list[tuple[Any, ...]], position: int
+) -> None:
+    """The message counts the character where the enclosing Disclosure's JSON has the value
+    (the positions the builder that encoded every copy's JSON whole gave), each nested
+    Disclosure before it one digest and each object's decoys as many digests."""
+    with pytest.raises(Error) as refused:
+        issue_batch(
+            issuer_key=PrivateKey.generate(),
+            claims=claims,
+            disclosable=disclosable,
+            copies=[Copy()],
+            **{**COMMON, "decoys": 3},
+        )
+    assert SDJWT_CLAIMS_INVALID.matches(refused.value)
+    assert refused.value.message == (
+        f"not JSON: 'utf-8' codec can't encode character '\\ud800' in position {position}: "
+        "surrogates not allowed"
+    )
+
+
+def test_every_disclosure_and_digest_is_base64url_whatever_the_salts() -> None:
+    """Salts from the operating system: the heads of many Disclosures, each in base64url's
+    alphabet (never '+', '/' or padding), as are the digests in the payload."""
+    claims = {f"claim{i}": i for i in range(64)}
+    (token,) = issue_batch(
+        issuer_key=PrivateKey.generate(),
+        claims=claims,
+        disclosable=[(name,) for name in claims],
+        copies=[Copy()],
+        **COMMON,
+    )
+    _, *disclosures, last = token.split("~")
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert last == "" and len(disclosures) == len(claims)
+    assert all(set(d) <= alphabet for d in disclosures)
+    digests = json.loads(payload_bytes(token))["_sd"]
+    assert all(set(d) <= alphabet and len(d) == 43 for d in digests)
+    assert decode_unverified(token).claims.keys() >= claims.keys()
