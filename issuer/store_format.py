@@ -133,8 +133,14 @@ def _slots_into_issued(db: sqlite3.Connection) -> None:
     slots table goes. Every slot must land in its credential's row: one naming a credential
     the store does not hold is damage, refused with the store left in format 1."""
     db.execute("ALTER TABLE issued ADD COLUMN slots TEXT NOT NULL DEFAULT '[]'")
-    rows = db.execute("SELECT issued, list, idx FROM slots ORDER BY issued, list, idx")
-    held = db.executemany("UPDATE issued SET slots = ? WHERE id = ?", _grouped(rows)).rowcount
+    # The credentials in their table's order, each row updated by its rowid: the pages are
+    # written in turn, where an order by credential id (random) read and wrote a page of the
+    # table at random for each, from the disk once the table outgrew the page cache.
+    rows = db.execute(
+        "SELECT i.rowid, s.list, s.idx FROM issued i JOIN slots s ON s.issued = i.id "
+        "ORDER BY i.rowid"
+    )
+    held = db.executemany("UPDATE issued SET slots = ? WHERE rowid = ?", _grouped(rows)).rowcount
     moved = db.execute("SELECT COALESCE(SUM(json_array_length(slots)), 0) FROM issued")
     slots = db.execute("SELECT COUNT(*), COUNT(DISTINCT issued) FROM slots").fetchone()
     if moved.fetchone()[0] != slots[0] or held != slots[1]:
@@ -147,9 +153,9 @@ def _slots_into_issued(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE slots")
 
 
-def _grouped(rows: Iterable[sqlite3.Row]) -> Iterator[tuple[str, str]]:
-    for issued, group in groupby(rows, key=itemgetter(0)):
-        yield slots_text([(row[1], row[2]) for row in group]), issued
+def _grouped(rows: Iterable[sqlite3.Row]) -> Iterator[tuple[str, int]]:
+    for rowid, group in groupby(rows, key=itemgetter(0)):
+        yield slots_text([(row[1], row[2]) for row in group]), rowid
 
 
 def _statements(script: str) -> list[str]:
