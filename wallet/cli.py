@@ -28,7 +28,7 @@ from wallet.errors import (
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
-from wallet.holder.by_rule import Applied
+from wallet.holder.by_rule import Applied, RulePlan
 from wallet.holder.credentials import WHAT_NOW, Credential
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview, offer_link
@@ -704,13 +704,32 @@ def apply(
     """Ask an agency for what its rule on the ledger issues: at once if you qualify, else why."""
     with reporting(as_json):
         can_ask(yes)
-        agree(f"Present what rule {inert(rule)} asks for, as its agency's request says?", yes)
         with opened(data_dir) as wallet:
-            applied = wallet.apply(issuer, rule)
+            plan = wallet.prepare_apply(issuer, rule)
+            if not as_json:
+                typer.echo(rule_plan_text(plan), err=True)
+            agree("Send this?", yes)
+            applied = wallet.send_apply(plan)
             now = wallet.clock()
         emit(as_json, applied.to_json(), lambda: applied_text(applied, now))
         if not applied.issued:
             raise typer.Exit(EXIT_REFUSED)
+
+
+def rule_plan_text(plan: RulePlan) -> str:
+    """What the agency's rule asks of which card, checked on the ledger: read before agreeing."""
+    agency = f"{inert(plan.agency_name)} ({plan.request.did})" if plan.agency_name else ""
+    version = plan.version
+    shared = ", ".join(inert(name) for name in plan.asked)
+    text = (
+        f"agency {agency or plan.request.did}, by its rule {inert(version.name)} "
+        f"v{version.version} (public on the ledger)\n"
+        f"why: {inert(plan.request.purpose)}\n"
+        f"would share, from {inert(plan.card.title)} ({plan.card.id}): {shared}"
+    )
+    if plan.unmet:
+        text += f"\nyour card does not meet the rule ({inert(plan.unmet)}): the agency will say no"
+    return text
 
 
 def applied_text(applied: Applied, now: int) -> str:

@@ -5,6 +5,8 @@ the ledger has it, in people words, with its code; the app shows it (Textual's p
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,9 +19,10 @@ from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, RuleVersion
 from civicid.policy import Policy
 from cli.demo_rules import RULE, SENIOR, senior_rule
 from tests.wallet.conftest import NOW, PASSPHRASE, made_up
+from tests.wallet.painted import painted
 from wallet.app import WalletApp
 from wallet.errors import WALLET_RULE_MISMATCH
-from wallet.holder.by_rule import Applied, refused
+from wallet.holder.by_rule import Applied, RulePlan, refused, unmet
 from wallet.holder.wallet import Wallet
 from wallet.screens.access import UnlockScreen
 from wallet.screens.apply import ApplyScreen
@@ -78,8 +81,9 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
-async def ask(pilot: Pilot[None]) -> None:
-    """From the cards: a, the agency's address, the rule's name, Enter."""
+async def ask(pilot: Pilot[None], send: bool = True) -> None:
+    """From the cards: a, the agency's address, the rule's name, Enter; then, what the rule
+    asks shown, Enter on Send."""
     await pilot.press("a")
     await pilot.pause()
     assert isinstance(pilot.app.screen, ApplyScreen)
@@ -88,6 +92,41 @@ async def ask(pilot: Pilot[None]) -> None:
     rule.focus()
     await pilot.press(*RULE, "enter")
     await settle(pilot)
+    screen = pilot.app.screen
+    if send and isinstance(screen, ApplyScreen) and screen.query_one("#actions").display:
+        assert screen.focused is screen.query_one("#send")
+        await pilot.press("enter")
+        await settle(pilot)
+
+
+def plan(not_met: str | None = None) -> RulePlan:
+    """What a check of the agency's request finds: the example rule, asking two claims of a
+    made-up card."""
+    request: Any = SimpleNamespace(did="did:civicid:agency", purpose="Free transport at 65")
+    paths = (("given_name",), ("family_name",))
+    return RulePlan(request, version(), "Cadur transport", made_up(), "q", paths, not_met)
+
+
+def asking(
+    monkeypatch: pytest.MonkeyPatch, wallet: Wallet, apply: Callable[[str, str], Any]
+) -> list[RulePlan]:
+    """The wallet's asking replaced by ``apply``: what it raises comes at the check of the
+    request (nothing sent), what it answers once the citizen sends; the plans sent."""
+    sent: list[RulePlan] = []
+    answers: dict[int, Any] = {}
+
+    def prepare_apply(issuer: str, rule: str) -> RulePlan:
+        checked = plan()
+        answers[id(checked)] = apply(issuer, rule)
+        return checked
+
+    def send_apply(checked: RulePlan) -> Any:
+        sent.append(checked)
+        return answers[id(checked)]
+
+    monkeypatch.setattr(wallet, "prepare_apply", prepare_apply)
+    monkeypatch.setattr(wallet, "send_apply", send_apply)
+    return sent
 
 
 def shown(app: WalletApp) -> tuple[str, str, str]:
@@ -112,7 +151,7 @@ async def test_the_failed_condition_in_people_words(
         return refused(version(), answer("predicates", "predicate_failed",
                                          "not met: age is at least 65"))  # fmt: skip
 
-    monkeypatch.setattr(wallet, "apply", apply)
+    asking(monkeypatch, wallet, apply)
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -132,7 +171,7 @@ async def test_a_refusal_without_a_condition_says_what_its_code_means(
     wallet: Wallet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     withdrawn = answer("rule", "issuance_rule_withdrawn", "the rule has been withdrawn")
-    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: refused(version(), withdrawn))
+    asking(monkeypatch, wallet, lambda issuer, rule: refused(version(), withdrawn))
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -149,7 +188,7 @@ async def test_a_request_beyond_the_rule_is_an_error_with_its_advice(
     def apply(issuer: str, rule: str) -> Applied:
         raise WALLET_RULE_MISMATCH("the request is not the one rule senior-transit v1 makes")
 
-    monkeypatch.setattr(wallet, "apply", apply)
+    asking(monkeypatch, wallet, apply)
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -163,7 +202,7 @@ async def test_nothing_is_asked_without_the_agency_and_the_rule(
     wallet: Wallet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked: list[str] = []
-    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: asked.append(rule))
+    asking(monkeypatch, wallet, lambda issuer, rule: asked.append(rule))
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("a")
@@ -180,7 +219,7 @@ async def test_issued_at_once_shows_the_new_card(
     wallet: Wallet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     card = made_up()
-    monkeypatch.setattr(wallet, "apply", lambda issuer, rule: Applied(rule, 1, (card,)))
+    asking(monkeypatch, wallet, lambda issuer, rule: Applied(rule, 1, (card,)))
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -198,9 +237,9 @@ async def test_a_refusal_shown_before_the_lock_is_gone_after_unlocking(
 ) -> None:
     """The refusal's message was read (or is old news): after the lock the task shows fresh,
     not the old refusal over it as if the agency had just answered."""
-    monkeypatch.setattr(
+    asking(
+        monkeypatch,
         wallet,
-        "apply",
         lambda issuer, rule: refused(
             version(), answer("predicates", "predicate_failed", "not met: age is at least 65")
         ),
@@ -234,7 +273,7 @@ async def test_an_error_shown_before_the_lock_is_closed_the_form_kept(
     def unreachable(issuer: str, rule: str) -> Applied:
         raise WALLET_RULE_MISMATCH("the agency asked for more than its rule")
 
-    monkeypatch.setattr(wallet, "apply", unreachable)
+    asking(monkeypatch, wallet, unreachable)
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -286,7 +325,7 @@ async def test_a_rule_not_found_points_at_where_rules_are_listed(
     def apply(issuer: str, rule: str) -> Applied:
         raise ISSUANCE_RULE_NOT_FOUND(f"{issuer} has no rule {rule!r}")
 
-    monkeypatch.setattr(wallet, "apply", apply)
+    asking(monkeypatch, wallet, apply)
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot)
@@ -294,3 +333,65 @@ async def test_a_rule_not_found_points_at_where_rules_are_listed(
         assert what.endswith("[issuance_rule_not_found]")
         assert "transparency page" in todo and "/transparency" in todo
         assert "lists every rule in force" in todo
+
+
+@pytest.mark.asyncio
+async def test_what_the_rule_asks_is_shown_and_nothing_sent_before_send(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It presented at once: the agency saw the citizen's name before the citizen saw that
+    the rule asks for it."""
+    card = made_up()
+    sent = asking(monkeypatch, wallet, lambda issuer, rule: Applied(rule, 1, (card,)))
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, send=False)
+        screen = app.screen
+        assert isinstance(screen, ApplyScreen) and sent == []
+        said = screen_words(app)
+        assert "Cadur transport" in said and "senior-transit v1, public on the ledger" in said
+        assert "Free transport at 65" in said
+        assert "from your National ID" in said and "Given name, Family name" in said
+        assert "does not meet" not in said
+        await pilot.click("#cancel")
+        await settle(pilot)
+        assert sent == [] and not screen.query_one("#plan").display
+        assert str(screen.query_one("#progress", Label).render()) == "Nothing was sent."
+        await ask_again(pilot)
+        assert screen.query_one("#plan").display and sent == []
+        await pilot.press("enter")  # Send
+        await settle(pilot)
+        assert len(sent) == 1
+        assert screen.query_one("#received", OptionList).option_count == 1
+
+
+def screen_words(app: WalletApp) -> str:
+    """The screen's text as a person reads it, its lines joined (a panel wraps its values)."""
+    return " ".join(" ".join(line.strip(" │╭╮╰╯─") for line in painted(app)[1]).split())
+
+
+async def ask_again(pilot: Pilot[None]) -> None:
+    pilot.app.screen.query_one("#rule", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.mark.asyncio
+async def test_a_card_that_does_not_meet_the_rule_is_said_before_sending(
+    wallet: Wallet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(wallet, "prepare_apply", lambda i, r: plan("Not met: Age 65 or over"))
+    app = WalletApp(wallet.settings, wallet=wallet)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, send=False)
+        screen = app.screen
+        assert isinstance(screen, ApplyScreen)
+        said = screen_words(app)
+        assert "Your card does not meet the rule (Not met: Age 65 or over)" in said
+        assert screen.focused is screen.query_one("#cancel")  # not Send, where Enter lands
+
+
+@pytest.mark.parametrize(("over_65", "said"), [(False, "Not met: Age 65 or over"), (True, None)])
+def test_the_rule_s_conditions_are_read_from_the_card(over_65: bool, said: str | None) -> None:
+    claims = {"resident": True, "age_equal_or_over": {"18": True, "65": over_65}}
+    assert unmet(made_up(claims), version(), NOW) == said

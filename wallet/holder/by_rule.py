@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from civicid import sdjwt
-from civicid.dcql import Held, claim_name_or_repr, match, select
+from civicid.dcql import ClaimPath, Held, claim_name_or_repr, match, select
 from civicid.errors import Error
 from civicid.issuance_rules import RuleVersion
 from civicid.names import endorsed_names
@@ -101,8 +101,35 @@ def check_request(trust: Trust, request: AuthorizationRequest, rule: str, now: i
     return version
 
 
+@dataclass(frozen=True, slots=True)
+class RulePlan:
+    """An agency's request by its rule, checked on the ledger, and what would answer it, before
+    anything is sent: what the citizen is asked to agree to (``send``)."""
+
+    request: AuthorizationRequest
+    version: RuleVersion
+    agency_name: str | None  # as governance endorsed it
+    card: Credential
+    query_id: str
+    paths: tuple[ClaimPath, ...]
+    # The rule's condition the card does not meet, in people words ("Not met: Age 65 or
+    # over"), read from the rule on the ledger: nothing is sent to learn it. None: met.
+    unmet: str | None
+
+    @property
+    def asked(self) -> tuple[str, ...]:
+        """The claims that would be shared, by name ("given_name", "age_equal_or_over.65")."""
+        return tuple(claim_name_or_repr(p) for p in self.paths)
+
+
 def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     """Ask ``issuer_url``'s agency for the credential its rule ``rule`` issues."""
+    return send(wallet, prepare(wallet, issuer_url, rule))
+
+
+def prepare(wallet: Holding, issuer_url: str, rule: str) -> RulePlan:
+    """Fetch and check ``issuer_url``'s request by its rule ``rule``, and choose the card and
+    claims that answer it; nothing is sent yet."""
     now = wallet.clock()
     # 1. The agency's OpenID4VP request, signed by a key its DID holds on the ledger now.
     with wallet.http() as http:
@@ -126,6 +153,16 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     answering = [c for c in held if c.id in {m.credential_id for m in found.candidates[query_id]}]
     card = best_card(answering, version, now)
     paths = satisfied_options(query, card.claims)[0]
+    name = display_name_in(names, wallet.languages)
+    return RulePlan(request, version, name, card, query_id, tuple(paths), unmet(card, version, now))
+
+
+def send(wallet: Holding, plan: RulePlan) -> Applied:
+    """Present what ``plan`` shows to its agency (OpenID4VP ``direct_post``), and receive
+    what it issues at once, or learn which condition failed."""
+    now = wallet.clock()
+    request, version, card, paths = plan.request, plan.version, plan.card, plan.paths
+    rule, query_id = version.name, plan.query_id
     copy, fresh = card.choose_copy(request.did, wallet.shown())
     presented = sdjwt.present(
         copy.sd_jwt,
@@ -152,7 +189,7 @@ def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
             at=now,
             verifier=request.did,
             client_id=request.client_id,
-            verifier_name=display_name_in(names, wallet.languages),
+            verifier_name=plan.agency_name,
             credential_id=card.id,
             copy_id=copy.id,
             vct=card.vct,
@@ -196,18 +233,20 @@ def best_card(cards: list[Credential], version: RuleVersion, now: int) -> Creden
     from the rule on the ledger: nothing is sent to learn it), the newest first: a citizen
     holding two national IDs is issued the pass by the one that qualifies, whichever came
     first."""
+    return sorted(cards, key=lambda c: (unmet(c, version, now) is not None, -c.received_at))[0]
+
+
+def unmet(card: Credential, version: RuleVersion, now: int) -> str | None:
+    """The first of the rule's conditions ``card`` does not meet, in people words (as the
+    agency's refusal would be named); None if it meets them all."""
     assert version.policy is not None  # in force: a publish
-    predicates, today = version.policy.predicates, today_of(now)
-
-    def meets(card: Credential) -> bool:
-        for predicate in predicates:
-            try:
-                predicate.check(select(card.claims, predicate.path, checked=True), today)
-            except Error:
-                return False
-        return True
-
-    return sorted(cards, key=lambda c: (not meets(c), -c.received_at))[0]
+    policy, today = version.policy, today_of(now)
+    for predicate in policy.predicates:
+        try:
+            predicate.check(select(card.claims, predicate.path, checked=True), today)
+        except Error as exc:
+            return policy.failure_in_words("predicates", exc.message) or exc.message
+    return None
 
 
 def not_received(exc: Error) -> Error:

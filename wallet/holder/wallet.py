@@ -420,6 +420,17 @@ class Wallet:
         self._guard()
         return by_rule.apply(self, issuer_url, rule)
 
+    def prepare_apply(self, issuer_url: str, rule: str) -> by_rule.RulePlan:
+        """Check an agency's request by its rule and what answering it would send (the card,
+        its claims, a condition the card does not meet); nothing is sent."""
+        self._guard()
+        return by_rule.prepare(self, issuer_url, rule)
+
+    def send_apply(self, plan: by_rule.RulePlan) -> by_rule.Applied:
+        """Send what ``plan`` shows, agreed to: issued at once, or which condition failed."""
+        self._guard()
+        return by_rule.send(self, plan)
+
     def prepare(self, link: str) -> Plan:
         """Check a desk's request and what answering it would send; nothing is sent."""
         self._guard()

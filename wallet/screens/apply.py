@@ -1,6 +1,7 @@
-"""Ask an agency for what its public rule issues: type its address and the rule's name, and
-either the credential arrives at once, or the wallet says which condition was not met, in
-people words, with the code beside it."""
+"""Ask an agency for what its public rule issues: type its address and the rule's name, see
+what the rule asks of which card (and a condition the card does not meet) before anything is
+sent, and once agreed either the credential arrives at once, or the wallet says which
+condition was not met, in people words, with the code beside it."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, OptionList, 
 
 from civicid.eligibility.decision import plain as plain_reason
 from civicid.errors import CATALOGUE, Error
-from wallet.holder.by_rule import Applied
+from wallet.holder.by_rule import Applied, RulePlan
 from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
+from wallet.widgets.inert import Fact, facts
+from wallet.widgets.words import claim_words
 
 # A URL fits in a line a person can check; longer is a mistake or a trick.
 URL_MAX: Final = 2048
@@ -46,6 +49,29 @@ def refusal_title(applied: Applied) -> str:
     return f"Not issued by rule {applied.rule} v{applied.version}"
 
 
+# A warning's words say it; the colour only repeats them (as the present screen's).
+WARNING_STYLE: Final = "bold #ff6b6b"
+
+
+def plan_facts(plan: RulePlan) -> list[Fact]:
+    """Who asks, by which rule, and what it would see of which card: read before sending."""
+    did = plan.request.did
+    rows: list[Fact] = [("Agency", plan.agency_name or did)]
+    if plan.agency_name:
+        rows.append(("", did))
+    rows.append(("Rule", f"{plan.version.name} v{plan.version.version}, public on the ledger"))
+    rows.append(("Why", plan.request.purpose))
+    labels = plan.card.labels
+    shared = ", ".join(claim_words(name, labels) for name in plan.asked)
+    rows.append(("Shares", f"from your {plan.card.title} ({plan.card.id}): {shared}"))
+    if plan.unmet:
+        rows.append(
+            ("", f"✘ Your card does not meet the rule ({plan.unmet}): the agency will say no.",
+             WARNING_STYLE)
+        )  # fmt: skip
+    return rows
+
+
 class ApplyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="apply-back", tooltip="Cancel"),
@@ -56,6 +82,7 @@ class ApplyScreen(Screen[None]):
         super().__init__()
         self.wallet = wallet
         self.answered_at: float | None = None  # wallet.screens.task
+        self.plan: RulePlan | None = None  # the request checked and shown, not yet sent
 
     def fresh(self) -> ApplyScreen:
         return ApplyScreen(self.wallet)
@@ -68,6 +95,7 @@ class ApplyScreen(Screen[None]):
                 "ledger: the wallet checks the rule there, shows the agency only what the rule "
                 "asks for, and tells you which condition was not met if it says no.",
                 classes="panel",
+                id="intro",
             )
             yield Input(
                 placeholder="The agency's address (https://…)",
@@ -82,15 +110,19 @@ class ApplyScreen(Screen[None]):
                 compact=True,
                 id="rule",
             )
-            with Horizontal(classes="buttons"):
+            with Horizontal(classes="buttons", id="asking"):
                 yield Button("Ask", variant="primary", id="ask")
+            yield Static("", id="plan", classes="panel")
+            with Horizontal(classes="buttons", id="actions"):
+                yield Button("Send", variant="primary", id="send")
+                yield Button("Cancel", id="cancel", tooltip="Send nothing")
             yield LoadingIndicator(id="busy")
             yield Label("", id="progress", classes="meta")
             yield OptionList(id="received")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        for selector in ("#busy", "#received"):
+        for selector in ("#busy", "#received", "#plan", "#actions"):
             self.query_one(selector).display = False
         self.query_one("#issuer", Input).focus()
 
@@ -107,6 +139,23 @@ class ApplyScreen(Screen[None]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ask":
             self.start()
+        elif event.button.id == "send" and self.plan is not None:
+            self.query_one("#actions").display = False
+            self.busy("Presenting what the rule asks for…")
+            self.send(self.plan)
+        elif event.button.id == "cancel":
+            self.put_away()
+            self.query_one("#progress", Label).update("Nothing was sent.")
+            self.query_one("#ask", Button).focus()
+
+    def put_away(self) -> None:
+        """The plan shown is gone: asking again checks the request afresh."""
+        self.plan = None
+        for selector in ("#plan", "#actions"):
+            self.query_one(selector).display = False
+        for selector in ("#intro", "#asking"):
+            self.query_one(selector).display = True
+        self.query_one("#ask", Button).disabled = False
 
     def start(self) -> None:
         issuer = self.query_one("#issuer", Input).value.strip()
@@ -115,21 +164,48 @@ class ApplyScreen(Screen[None]):
             self.busy("")
             self.query_one("#progress", Label).update("Type the agency's address and the rule.")
             return
-        self.query_one("#ask", Button).disabled = True
         self.answered_at = None
-        self.busy("Checking the rule on the ledger, presenting what it asks for…")
+        self.put_away()
+        self.query_one("#ask", Button).disabled = True
+        self.busy("Checking the agency's request and its rule on the ledger…")
         self.ask(issuer, rule)
 
     @work(thread=True, exclusive=True, group="network")
     def ask(self, issuer: str, rule: str) -> None:
         try:
-            applied = self.wallet.apply(issuer, rule)
+            plan = self.wallet.prepare_apply(issuer, rule)
+        except Error as exc:
+            self.app.call_from_thread(self.failed, exc, "That did not work")
+            return
+        self.app.call_from_thread(self.show_plan, plan)
+
+    def show_plan(self, plan: RulePlan) -> None:
+        """What the rule asks of which card, nothing sent yet: Send or Cancel."""
+        self.plan = plan
+        self.busy("")
+        panel = self.query_one("#plan", Static)
+        panel.update(facts(plan_facts(plan), key_width=6))
+        panel.display = True
+        self.query_one("#actions").display = True
+        # The plan in their place, its buttons in view at 80x24: Send and Cancel, or Enter
+        # in a field to ask again.
+        for selector in ("#intro", "#asking"):
+            self.query_one(selector).display = False
+        # A card that does not meet the rule: Send still shares it (the agency decides), but
+        # is not where Enter lands.
+        self.query_one("#cancel" if plan.unmet else "#send", Button).focus()
+
+    @work(thread=True, exclusive=True, group="network")
+    def send(self, plan: RulePlan) -> None:
+        try:
+            applied = self.wallet.send_apply(plan)
         except Error as exc:
             self.app.call_from_thread(self.failed, exc, "That did not work")
             return
         self.app.call_from_thread(self.answered, applied)
 
     def answered(self, applied: Applied) -> None:
+        self.put_away()
         if not applied.issued:
             # The agency's answer: once the wallet locks over it, unlocking shows this task
             # fresh (wallet.screens.task), not the refusal as if it had just come.
