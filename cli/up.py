@@ -463,8 +463,8 @@ def by_rule_steps(by_rule: RuleUp) -> list[str]:
     return [
         "  5. A transport authority issues a senior transit pass (residents aged 65 or over)",
         f"     by its public rule: in the wallet: a, its address {by_rule.url}, Enter,",
-        f"     the rule {by_rule.rule}, Enter. The example card's holder is younger:",
-        "     the wallet says which condition was not met.",
+        f"     the rule {by_rule.rule}, Enter, then Send. The example card's holder is",
+        "     younger: the wallet says which condition is not met before anything is sent.",
     ]
 
 

@@ -84,5 +84,6 @@ def test_up_tells_how_to_ask_its_rule_from_the_wallet(tmp_path: Path) -> None:
     text = describe(running(), tmp_path / "data", rule)
     step = text.split("  5. ")[1]
     assert "in the wallet: a, its address http://127.0.0.1:5, Enter," in step
-    assert "the rule senior-transit, Enter" in step
+    assert "the rule senior-transit, Enter, then Send." in step
+    assert "which condition is not met before anything is sent" in step
     assert "  5. " not in describe(running(), tmp_path / "data")  # none served: not told
