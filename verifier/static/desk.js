@@ -56,6 +56,9 @@
 
   let timer = null;
   let current = null;
+  // " (the code expires at 10:42:07)" while a code shows: said with every status about it,
+  // so that copying the link or the wallet opening it does not hide how long it is good for.
+  let until = "";
 
   function show(id, visible) {
     $(id).hidden = !visible;
@@ -152,8 +155,8 @@
       $("qr").src = data.qr;
       $("qr").alt = "QR code of the request link for " + data.title;
       text("link", data.link);
-      text("status", "Waiting for the wallet… (the code expires at " +
-        new Date(data.expires_at).toLocaleTimeString() + ")");
+      until = " (the code expires at " + new Date(data.expires_at).toLocaleTimeString() + ")";
+      text("status", "Waiting for the wallet…" + until);
       show("code", true);
       show("request", true);
       choosing(false);
@@ -198,7 +201,8 @@
         return;
       }
       if (data.status === "fetched" || data.status === "checking") {
-        text("status", "The wallet opened the request; the citizen is deciding what to share…");
+        text("status",
+          "The wallet opened the request; the citizen is deciding what to share…" + until);
       }
     } catch (error) {
       text("status", "Lost contact with the desk service; retrying… (" + error.message + ")");
@@ -221,7 +225,8 @@
     verdict.className = "verdict " + (decision.eligible ? "yes" : "no");
     verdict.textContent = decision.eligible ? "Eligible" : "Not eligible";
     const failed = decision.steps.find((step) => step.status === "failed");
-    if (!decision.eligible && decision.code === "response_error") {
+    const nothing = !decision.eligible && decision.code === "response_error";
+    if (nothing) {
       // The wallet answered with an error (OpenID4VP §8.5) and sent nothing: no check ran,
       // so this is no decision on the citizen. "access_denied" is a wallet's answer both
       // when its holder declined and when it holds no card that answers: it does not say
@@ -250,8 +255,12 @@
     steps.replaceChildren();
     for (const step of decision.steps) {
       const item = document.createElement("li");
-      item.className = step.status;
-      const mark = { passed: "Passed", failed: "Failed", skipped: "Not run" }[step.status];
+      // The wallet's answer that it sends nothing is no check that failed on the citizen:
+      // told as the wallet's answer, not in the failure's red.
+      const answered = nothing && step.status === "failed";
+      item.className = answered ? "skipped" : step.status;
+      const mark = answered ? "The wallet's answer"
+        : { passed: "Passed", failed: "Failed", skipped: "Not run" }[step.status];
       const detail = detailWords(step, decision.policy);
       item.textContent = mark + ": " + step.title + (step.code ? " [" + step.code + "]" : "") +
         (detail ? " — " + detail : "");
@@ -268,7 +277,7 @@
   function selectLink(why) {
     window.getSelection().selectAllChildren($("link"));
     text("status", why + " The link is selected: press Ctrl+C to copy it. " +
-      "Waiting for the wallet…");
+      "Waiting for the wallet…" + until);
   }
 
   function copy() {
@@ -278,7 +287,7 @@
       return;
     }
     navigator.clipboard.writeText(current.link).then(
-      () => text("status", "Link copied. Waiting for the wallet…"),
+      () => text("status", "Link copied. Waiting for the wallet…" + until),
       () => selectLink("Copying was refused."),
     );
   }
