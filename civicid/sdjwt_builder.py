@@ -167,8 +167,11 @@ def _pieces(size: int, skip: int, count: int) -> Callable[[bytes], tuple[bytes, 
     return struct.Struct(f"{size}s{skip}x" * count).unpack  # "0x": no byte left out
 
 
+_PAD: Final = b"="
+
+
 def _b64url(data: bytes) -> bytes:
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(_PAD)
 
 
 def _heads(salts: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -229,9 +232,10 @@ class _Node:
     # (name or index, what it becomes, its data, its JSON): a member in the clear, its value
     # and its JSON as it is written ('"name":' and the value in an object); a nested node and
     # its name's JSON ('"name":', nothing in an array); an array's disclosed scalar, its
-    # leaf's number; a nested Disclosure, (the nested node, its salt's number) and its JSON
-    # between the salt and the value ('","name",', or '",' in an array). An object's
-    # disclosed scalars are not among them: they are only digests in its ``_sd``.
+    # leaf's number and the JSON before its digest ('{"...":"'); a nested Disclosure, (the
+    # nested node, its salt's number) and its JSON between the salt and the value
+    # ('","name",', or '",' in an array). An object's disclosed scalars are not among them:
+    # they are only digests in its ``_sd``.
     members: tuple[tuple[Any, int, Any, bytes], ...]
     discloses: bool  # an object with Disclosures: it gets decoys and ``_sd``
     digests: tuple[int, ...]  # an object's: its leaves' and decoys' numbers among the digests
@@ -273,7 +277,7 @@ class _Plan:
             raise SDJWT_TOO_DEEP(f"claims nest deeper than {MAX_DEPTH}")
         is_object = isinstance(value, dict)
         members: list[tuple[Any, int, Any, bytes]] = []
-        discloses = False
+        disclosed = 0  # members with a Disclosure
         digests: list[int] = []
         items = value.items() if is_object else enumerate(value)
         for name, item in items:
@@ -291,13 +295,12 @@ class _Plan:
                     members.append((name, _NESTED, nested, key))
                     continue
                 try:
-                    written = key + _compact(item)
-                except Error as exc:
+                    members.append((name, _CLEAR, item, key + _compact(item)))
+                except Error as exc:  # kept for ``_shape``; never written (refused once walked)
                     self.unwritable = self.unwritable or exc
-                    written = b""
-                members.append((name, _CLEAR, item, written))
+                    members.append((name, _CLEAR, item, key))
                 continue
-            discloses = True
+            disclosed += 1
             # The Disclosure's JSON is checked here, where walking the claims would make it.
             label = [name] if is_object else []
             if nested is None:
@@ -310,22 +313,23 @@ class _Plan:
                 if is_object:
                     digests.append(len(self.leaves) - 1)
                 else:
-                    members.append((name, _DISCLOSED, len(self.leaves) - 1, b""))
+                    members.append((name, _DISCLOSED, len(self.leaves) - 1, _ARRAY_OPEN))
             else:
                 _compact([_SALT_TEXT, *label, self._shape(nested)])
                 # Its JSON between the salt and the value: the value is the copy's own.
-                between = _compact([_SALT_TEXT, *label, 0])[_SALT_END:-2]
+                between = b'",' + (_compact(name) + b"," if is_object else b"")
                 salt = self.salts
                 self.salts += 1
                 self.disclosures.append(salt)
                 members.append((name, _NESTED_DISCLOSED, (nested, salt), between))
-        if discloses and is_object:
+        discloses = is_object and disclosed > 0
+        if discloses:
             # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
             first = len(self.decoy_salts)
             digests += range(-1 - first, -1 - first - self.decoys, -1)
             self.decoy_salts += range(self.salts, self.salts + self.decoys)
             self.salts += self.decoys
-        return _Node(is_object, tuple(members), discloses and is_object, tuple(digests))
+        return _Node(is_object, tuple(members), discloses, tuple(digests))
 
     def _shape(self, node: _Node) -> Any:
         """What ``_place`` makes of ``node``, as values, every digest a stand-in of a digest's
@@ -364,7 +368,7 @@ class _Plan:
         texts = list(map(bytes.__add__, [heads[n] for n in self.leaves], self.tails))
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, not of any Disclosure.
         digests = _digests(texts + [salts[n] for n in self.decoy_salts])
-        sent = dict(zip(self.leaves, texts, strict=True))  # each Disclosure by its salt
+        sent = dict(zip(self.leaves, texts))  # noqa: B905 - a text was made for each leaf
         built = self._place(self.root, heads, digests, sent)
         return built, b"".join([sent[n] + b"~" for n in self.disclosures])
 
@@ -380,7 +384,7 @@ class _Plan:
             elif kind == _NESTED:
                 parts.append(text + self._place(data, heads, digests, sent))
             elif kind == _DISCLOSED:  # an array's element
-                parts.append(_ARRAY_OPEN + digests[data] + _ARRAY_CLOSE)
+                parts.append(text + digests[data] + _ARRAY_CLOSE)
             else:
                 nested, salt = data
                 inner = self._place(nested, heads, digests, sent)

@@ -163,3 +163,19 @@ def test_every_disclosure_and_digest_is_base64url_whatever_the_salts() -> None:
     digests = json.loads(payload_bytes(token))["_sd"]
     assert all(set(d) <= alphabet and len(d) == 43 for d in digests)
     assert decode_unverified(token).claims.keys() >= claims.keys()
+
+
+def test_only_objects_with_disclosures_get_decoys_and_sd() -> None:
+    claims = {"kept": {"clear": 1, "deeper": {"z": [True]}}, "one": {"shown": "y", "clear": 2}}
+    (token,) = issue_batch(
+        issuer_key=PrivateKey.generate(),
+        claims=claims,
+        disclosable=[("one", "shown")],
+        copies=[Copy()],
+        **COMMON,
+    )
+    payload = json.loads(payload_bytes(token))
+    assert "_sd" not in payload  # the top level discloses nothing
+    assert payload["kept"] == claims["kept"]  # nor does any object beneath it
+    assert payload["one"]["clear"] == 2 and len(payload["one"]["_sd"]) == 1 + 2  # 2 decoys
+    assert decode_unverified(token).claims["one"] == claims["one"]
