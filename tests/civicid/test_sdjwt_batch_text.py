@@ -12,7 +12,7 @@ import pytest
 from civicid.encoding import b64url_decode
 from civicid.errors import Error
 from civicid.jose import PrivateKey
-from civicid.sdjwt_builder import Copy, decode_unverified, issue_batch
+from civicid.sdjwt_builder import SDJWT_DECOYS_INVALID, Copy, decode_unverified, issue_batch
 from civicid.sdjwt_format import SDJWT_CLAIMS_INVALID, dumps_compact
 
 ISSUER = "did:civicid:x"
@@ -179,3 +179,32 @@ def test_only_objects_with_disclosures_get_decoys_and_sd() -> None:
     assert payload["kept"] == claims["kept"]  # nor does any object beneath it
     assert payload["one"]["clear"] == 2 and len(payload["one"]["_sd"]) == 1 + 2  # 2 decoys
     assert decode_unverified(token).claims["one"] == claims["one"]
+
+
+@pytest.mark.parametrize("name", ["iat", "exp", "nbf"])
+def test_a_time_that_is_not_an_integer_is_refused_by_its_name(name: str) -> None:
+    dates = {"iat": COMMON["iat"], "exp": COMMON["exp"], "nbf": None, name: "1700000000"}
+    with pytest.raises(Error) as refused:
+        issue_batch(
+            issuer_key=PrivateKey.generate(),
+            claims={"a": 1},
+            disclosable=[("a",)],
+            copies=[Copy()],
+            **{**COMMON, **dates},
+        )
+    assert SDJWT_CLAIMS_INVALID.matches(refused.value)
+    assert refused.value.message == f"{name} is a NumericDate integer"
+
+
+def test_negative_decoys_are_refused_naming_the_count() -> None:
+    with pytest.raises(Error) as refused:
+        issue_batch(
+            issuer_key=PrivateKey.generate(),
+            claims={"a": 1},
+            disclosable=[("a",)],
+            copies=[Copy()],
+            decoys=-1,
+            **COMMON,
+        )
+    assert SDJWT_DECOYS_INVALID.matches(refused.value)
+    assert refused.value.message == "decoys=-1"
