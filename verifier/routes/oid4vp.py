@@ -4,17 +4,13 @@
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from civicid.oid4vp import (
-    MAX_RESPONSE_BYTES,
-    OID4VP_RESPONSE_MALFORMED,
-    OID4VP_RESPONSE_TOO_LARGE,
-    DirectPost,
-)
+from civicid.oid4vp import MAX_RESPONSE_BYTES, OID4VP_RESPONSE_TOO_LARGE, DirectPost
+from civicid.oid4vp_form import MAX_FORM_FIELDS as MAX_FORM_FIELDS  # the bound, read here
+from civicid.oid4vp_form import check_form_type, parse_form
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
 from civicid.wire.desk import Answered
@@ -23,37 +19,19 @@ from verifier.service import REQUEST_PATH, RESPONSE_PATH
 
 router = APIRouter(route_class=IJsonRoute, tags=["openid4vp"])
 REQUEST_MEDIA_TYPE: Final = "application/oauth-authz-req+jwt"  # RFC 9101 §10.2
-FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 # The form adds field names and percent-encoding to the vp_token: allow for both.
 MAX_FORM_BYTES: Final = 3 * MAX_RESPONSE_BYTES
-# A direct_post carries state and vp_token, or error and error_description (OpenID4VP §8.2),
-# perhaps a few more a wallet adds: past this many fields the form is refused unparsed (a
-# megabyte of empty fields held the event loop for over a second each time, split and kept).
-MAX_FORM_FIELDS: Final = 16
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The direct_post body (OpenID4VP §8.2: application/x-www-form-urlencoded, UTF-8), read
-    no further than the limit; a parameter given twice is refused."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != FORM_MEDIA_TYPE:
-        raise OID4VP_RESPONSE_MALFORMED(f"the response must be {FORM_MEDIA_TYPE}")
+    """The direct_post body (``civicid.oid4vp_form``), read no further than the limit."""
+    check_form_type(request.headers.get("content-type"))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise OID4VP_RESPONSE_TOO_LARGE(f"the response is over {MAX_FORM_BYTES} bytes")
-    if body.count(b"&") >= MAX_FORM_FIELDS:
-        raise OID4VP_RESPONSE_MALFORMED(f"the response has more than {MAX_FORM_FIELDS} fields")
-    try:
-        pairs = parse_qsl(bytes(body).decode("utf-8"), keep_blank_values=True, strict_parsing=True)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise OID4VP_RESPONSE_MALFORMED("the body is not a UTF-8 form") from exc
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        if name in form:
-            raise OID4VP_RESPONSE_MALFORMED(f"{name} appears twice")
-        form[name] = value
-    return form
+    return parse_form(bytes(body))
 
 
 @router.get(

@@ -1,0 +1,45 @@
+"""The ``direct_post`` body (OpenID4VP 1.0 §8.2) as a desk reads it: an
+``application/x-www-form-urlencoded`` form in UTF-8, each field once, at most a few fields.
+
+One parser for every endpoint that receives an authorization response (the desk's and the
+issuer's rule desk), so that they refuse the same forms with the same answers. Each refusal
+is ``oid4vp_response_malformed``; reading the body within a size limit is the route's.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qsl
+
+from civicid.oid4vp import OID4VP_RESPONSE_MALFORMED
+
+FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
+# A direct_post carries state and vp_token, or error and error_description (OpenID4VP §8.2),
+# perhaps a few more a wallet adds: past this many fields the form is refused unparsed (a
+# megabyte of empty fields held the event loop for over a second each time, split and kept).
+MAX_FORM_FIELDS: Final = 16
+
+
+def check_form_type(content_type: str | None) -> None:
+    """Refuses a body that is not declared a form (its parameters, e.g. ``charset``, aside);
+    asked before the body is read."""
+    if (content_type or "").split(";")[0].strip() != FORM_MEDIA_TYPE:
+        raise OID4VP_RESPONSE_MALFORMED(f"the response must be {FORM_MEDIA_TYPE}")
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """The form's fields: at most ``MAX_FORM_FIELDS``, each ``name=value`` (a field without
+    ``=``, or an empty one between two ``&``, is refused, never skipped), in UTF-8, none
+    given twice."""
+    if body.count(b"&") >= MAX_FORM_FIELDS:
+        raise OID4VP_RESPONSE_MALFORMED(f"the response has more than {MAX_FORM_FIELDS} fields")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise OID4VP_RESPONSE_MALFORMED("the body is not a UTF-8 form") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise OID4VP_RESPONSE_MALFORMED(f"{name} appears twice")
+        form[name] = value
+    return form
