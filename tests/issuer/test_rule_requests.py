@@ -88,3 +88,26 @@ def test_requests_past_their_time_are_swept(tmp_path: Path) -> None:
     requests.add(waiting(2, NOW + 2 * TTL + 1), keep=TTL)  # sweeps the first
     assert requests.waiting() == 1
     assert refused(requests, "state-1", NOW + 2 * TTL + 1) == "rule_request_unknown"
+
+
+def test_at_the_bound_of_answered_requests_only_the_oldest_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At ``MAX_ANSWERED`` answered requests, a new request pushes out the oldest answered one
+    alone: the others are still told as replays (a LIMIT gone negative would delete them all,
+    and their replays would be only unknown)."""
+    monkeypatch.setattr(rule_requests, "MAX_ANSWERED", 3)
+    requests = RuleRequests(tmp_path)
+    for n in range(3):
+        requests.add(waiting(n, NOW + n), keep=TTL)
+        requests.take(f"state-{n}", NOW + n, keep=TTL)
+    requests.add(waiting(3, NOW + 3), keep=TTL)
+    assert refused(requests, "state-0", NOW + 4) == "rule_request_unknown"
+    for n in (1, 2):
+        assert refused(requests, f"state-{n}", NOW + 4) == "presentation_replayed"
+    assert requests.take("state-3", NOW + 4, keep=TTL) == waiting(3, NOW + 3)
+    requests.add(waiting(4, NOW + 5), keep=TTL)  # the bound again: state-1 goes, alone
+    assert refused(requests, "state-1", NOW + 5) == "rule_request_unknown"
+    for n in (2, 3):
+        assert refused(requests, f"state-{n}", NOW + 5) == "presentation_replayed"
+    assert requests.waiting() == 1
