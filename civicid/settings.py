@@ -14,6 +14,7 @@ LEDGER_PORT: Final = 8700
 ISSUER_PORT: Final = 8701
 VERIFIER_PORT: Final = 8702
 WITNESS_PORT: Final = 8703  # the first witness; more on the ports after it
+MIRROR_PORT: Final = 8710
 
 
 def default_data_dir() -> Path:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from civicid.settings import MIRROR_PORT
 from civicid.shell.app import create_service_app
 from civicid.shell.openapi import errors
 from civicid.shell.query import OneValueEach
@@ -28,7 +29,6 @@ from ledger.routes import tiles as tile_routes
 from ledger.routes import transparency as transparency_routes
 from ledger.routes.log import answer
 
-MIRROR_PORT: Final = 8710
 # The fastest a mirror asks its ledger: more often only loads the ledger.
 MIN_INTERVAL: Final = 0.05
 

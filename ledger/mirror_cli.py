@@ -9,8 +9,7 @@ import typer
 
 from civicid.console import AsJson, DataDir, emit, reflowed, reporting, stderr
 from civicid.ledger_client import forget_checkpoint_command
-from civicid.settings import DEFAULT_HOST
-from ledger.mirror_app import MIRROR_PORT, MirrorSettings, create_mirror_app
+from civicid.settings import DEFAULT_HOST, MIRROR_PORT
 from ledger.setup import CHECKPOINT_KEY, Paths
 
 MIRROR_DIR = "mirror"  # the copy, as `ledger monitor` keeps it: one may start the other
@@ -63,7 +62,7 @@ def mirror(
     map as `ledger monitor` does, and serve the ledger's read API (and its tiles) from it."""
     from civicid.shell.server import listen, serve, server_config
     from ledger.mirror import Mirror
-    from ledger.mirror_app import status_of
+    from ledger.mirror_app import MirrorSettings, create_mirror_app, status_of
     from ledger.monitor import TRUST_FILE, client_for
 
     with reporting(as_json):

@@ -87,3 +87,17 @@ def test_the_roots_help_is_as_with_every_part_imported() -> None:
 def test_a_mistyped_part_is_still_suggested() -> None:
     said = render("ledgr")
     assert said.startswith("2\n") and "Did you mean 'ledger'?" in said, said
+
+
+def test_the_ledgers_commands_import_no_web_framework() -> None:
+    """``civicid ledger --help`` and the ledger's commands that serve nothing load no FastAPI:
+    the mirror's app is imported by ``ledger mirror`` when it serves."""
+    code = (
+        "import sys, ledger.cli\n"
+        "print(sorted(m for m in ('fastapi', 'starlette') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout
