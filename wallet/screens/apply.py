@@ -23,7 +23,7 @@ from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
-from wallet.widgets.inert import Fact, facts
+from wallet.widgets.inert import WARNING_STYLE, Fact, facts
 from wallet.widgets.words import claim_words
 
 # A URL fits in a line a person can check; longer is a mistake or a trick.
@@ -47,10 +47,6 @@ def refusal(applied: Applied) -> Error:
 
 def refusal_title(applied: Applied) -> str:
     return f"Not issued by rule {applied.rule} v{applied.version}"
-
-
-# A warning's words say it; the colour only repeats them (as the present screen's).
-WARNING_STYLE: Final = "bold #ff6b6b"
 
 
 def plan_facts(plan: RulePlan) -> list[Fact]:

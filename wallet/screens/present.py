@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import ClassVar, Final
+from typing import ClassVar
 
 from rich.table import Table
 from textual import work
@@ -32,7 +32,7 @@ from wallet.screens.error import ConfirmModal, ErrorModal
 from wallet.widgets.claims import ChoiceRow, ordered
 from wallet.widgets.footer import KeysFooter
 from wallet.widgets.form import Form
-from wallet.widgets.inert import Fact, facts, lines, plain
+from wallet.widgets.inert import WARNING_STYLE, Fact, facts, lines, plain
 from wallet.widgets.words import claim_words, decision_words, heading_words, when
 
 OVERRIDE_WARNING = (
@@ -40,10 +40,6 @@ OVERRIDE_WARNING = (
     "Sending them anyway gives the desk information no law or accreditation lets it have. "
     "Only do this if you know why it needs them."
 )
-
-
-# A warning's words say it; the colour only repeats them.
-WARNING_STYLE: Final = "bold #ff6b6b"
 
 
 def desk_text(plan: Plan, option: Option) -> Table:

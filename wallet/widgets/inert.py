@@ -12,6 +12,7 @@ too), so both show a hostile string alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from rich.table import Table
 from rich.text import Text
@@ -47,6 +48,8 @@ def cell(value: object) -> Text:
 
 
 Fact = tuple[str, str] | tuple[str, str, str]
+# A warning's style in a row of facts: its words say it, the colour only repeats them.
+WARNING_STYLE: Final = "bold #ff6b6b"
 
 
 def facts(rows: Sequence[Fact], key_width: int = 10) -> Table:
