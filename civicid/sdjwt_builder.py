@@ -238,6 +238,7 @@ class _Node:
     # they are only digests in its ``_sd``.
     members: tuple[tuple[Any, int, Any, bytes], ...]
     discloses: bool  # an object with Disclosures: it gets decoys and ``_sd``
+    disclosed: int  # its members with a Disclosure
     digests: tuple[int, ...]  # an object's: its leaves' and decoys' numbers among the digests
 
 
@@ -329,7 +330,7 @@ class _Plan:
             digests += range(-1 - first, -1 - first - self.decoys, -1)
             self.decoy_salts += range(self.salts, self.salts + self.decoys)
             self.salts += self.decoys
-        return _Node(is_object, tuple(members), discloses, tuple(digests))
+        return _Node(is_object, tuple(members), discloses, disclosed, tuple(digests))
 
     def _shape(self, node: _Node) -> Any:
         """What ``_place`` makes of ``node``, as values, every digest a stand-in of a digest's
@@ -353,8 +354,7 @@ class _Plan:
             else:
                 built.append(value)
         if node.discloses:
-            nested = sum(kind == _NESTED_DISCLOSED for _, kind, _, _ in node.members)
-            built[SD_KEY] = [_DIGEST_TEXT] * (len(node.digests) + nested)
+            built[SD_KEY] = [_DIGEST_TEXT] * (node.disclosed + self.decoys)
         return built
 
     def build(self, rng: Callable[[int], bytes]) -> tuple[bytes, bytes]:
