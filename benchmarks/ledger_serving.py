@@ -22,6 +22,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
+from math import nan
 from pathlib import Path
 from typing import Final
 
@@ -204,17 +205,25 @@ def rehashed(port: int) -> float:
         time.sleep(0.2)
 
 
-def server_cpu(pid: int) -> float:
-    """CPU seconds the threads of process ``pid`` have run so far, to the nanosecond (each
-    thread's ``/proc/PID/task/TID/schedstat``): ``/proc/PID/stat`` counts 10 ms ticks, a
-    tenth of a round's CPU at the smoke size and ~1% at the full one."""
-    total = 0
+def server_cpu(pid: int) -> dict[str, int]:
+    """CPU nanoseconds each thread of process ``pid`` has run so far (each thread's
+    ``/proc/PID/task/TID/schedstat``): ``/proc/PID/stat`` counts 10 ms ticks, a tenth of a
+    round's CPU at the smoke size and ~1% at the full one."""
+    run: dict[str, int] = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
-            total += int((task / "schedstat").read_text().split()[0])
+            run[task.name] = int((task / "schedstat").read_text().split()[0])
         except (FileNotFoundError, ProcessLookupError):  # a thread that just ended
             continue
-    return total / 1e9
+    return run
+
+
+def cpu_since(pid: int, before: dict[str, int]) -> float:
+    """CPU seconds the threads of ``pid`` ran since ``before`` (``server_cpu``'s reading):
+    per thread, so that a thread ending between the two readings takes out only what it ran
+    since, never its whole time (a summed reading fell below the one before it)."""
+    now = server_cpu(pid)
+    return sum(ran - before.get(tid, 0) for tid, ran in now.items()) / 1e9
 
 
 @dataclass
@@ -282,7 +291,7 @@ def rounds(
                 result = loadgen.run(
                     "127.0.0.1", port, [gets[i::CONNECTIONS] for i in range(CONNECTIONS)]
                 )
-                kinds[kind].cpu.append((server_cpu(pid) - before) / count)
+                kinds[kind].cpu.append(cpu_since(pid, before) / count)
                 assert result.statuses == {200: count}, (kind, result.statuses)
                 kinds[kind].rounds.append(result)
     first = {kind: len(asked[kind]) / kinds[kind].count() for kind in kinds}
@@ -342,8 +351,9 @@ def resolution_rows(port: int, dids: list[str], size: int, sizes: Sizes, pid: in
     for kind, name in names.items():
         got, label, goal = kinds[kind], short[kind], goals.get(kind)
         rate_ratios = [r.rate / b.rate for r, b in zip(got.rounds, bare.rounds, strict=True)]
-        by_cpu = bare.cpu_us() / got.cpu_us()
-        cpu_ratios = [b / c for c, b in zip(got.cpu, bare.cpu, strict=True)]
+        # A round too short for the server's threads to have been charged any CPU gives none.
+        cpu_ratios = [b / c for c, b in zip(got.cpu, bare.cpu, strict=True) if c > 0] or [nan]
+        by_cpu = bare.cpu_us() / got.cpu_us() if got.cpu_us() > 0 else nan
         by_rate = statistics.median(rate_ratios)
         ranged = spread(rate_ratios, digits=2)
         target = f">= {goal}" if goal is not None else ""
