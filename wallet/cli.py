@@ -116,6 +116,21 @@ def agree(question: str, yes: bool) -> None:
     raise WALLET_DECLINED("nothing was sent or stored; the link still works")
 
 
+def declined(told: bool, asker: str, waiting: str, **details: Any) -> Error:
+    """The citizen said no to a request shown: nothing was sent, and whether its ``asker``
+    (a desk, an agency) heard so (``told``, in the details too, for scripts)."""
+    return WALLET_DECLINED(
+        "nothing was sent or stored; "
+        + (
+            f"the {asker} was told you declined"
+            if told
+            else f"the {asker} could not be told ({waiting} waits until the request expires)"
+        ),
+        told=told,
+        **details,
+    )
+
+
 @contextmanager
 def unlocked(data_dir: Path) -> Iterator[tuple[Wallet, str]]:
     """The wallet, opened with the passphrase it was opened with (for re-sealing)."""
@@ -669,20 +684,13 @@ def present(
         can_ask(yes)
         with opened(data_dir) as wallet:
             plan = wallet.prepare(uri)
-            if not as_json:
+            if not as_json or not yes:  # what is agreed to is read before the question
                 typer.echo(plan_text(plan), err=True)
             try:
                 agree("Send this?", yes)
             except Error as exc:
-                told = wallet.decline(plan)  # its page stops waiting for an answer
-                raise WALLET_DECLINED(
-                    "nothing was sent or stored; "
-                    + (
-                        "the desk was told you declined"
-                        if told
-                        else "the desk could not be told (its page waits until the request expires)"
-                    )
-                ) from exc
+                # Its page stops waiting for an answer.
+                raise declined(wallet.decline(plan), "desk", "its page") from exc
             choose = {q.query.id: credential for q in plan.queries} if credential else None
             outcome = wallet.present(
                 plan,
@@ -706,12 +714,22 @@ def apply(
         can_ask(yes)
         with opened(data_dir) as wallet:
             plan = wallet.prepare_apply(issuer, rule)
-            if not as_json:
+            if not as_json or not yes:  # what is agreed to is read before the question
                 typer.echo(rule_plan_text(plan), err=True)
-            agree("Send this?", yes)
+            try:
+                agree("Send this?", yes)
+            except Error as exc:
+                # Its rule's desk stops waiting for an answer.
+                told = wallet.decline(plan)
+                raise declined(told, "agency", "its request", plan=plan.to_json()) from exc
             applied = wallet.send_apply(plan)
             now = wallet.clock()
-        emit(as_json, applied.to_json(), lambda: applied_text(applied, now))
+        # The plan agreed to beside what came of it: the same facts the text form shows.
+        emit(
+            as_json,
+            {"plan": plan.to_json(), **applied.to_json()},
+            lambda: applied_text(applied, now),
+        )
         if not applied.issued:
             raise typer.Exit(EXIT_REFUSED)
 

@@ -343,6 +343,8 @@ async def test_what_the_rule_asks_is_shown_and_nothing_sent_before_send(
     the rule asks for it."""
     card = made_up()
     sent = asking(monkeypatch, wallet, lambda issuer, rule: Applied(rule, 1, (card,)))
+    declined: list[RulePlan] = []
+    monkeypatch.setattr(wallet, "decline", lambda plan: declined.append(plan) or True)
     app = WalletApp(wallet.settings, wallet=wallet)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, send=False)
@@ -355,8 +357,9 @@ async def test_what_the_rule_asks_is_shown_and_nothing_sent_before_send(
         assert "does not meet" not in said
         await pilot.click("#cancel")
         await settle(pilot)
-        assert sent == [] and not screen.query_one("#plan").display
-        assert str(screen.query_one("#progress", Label).render()) == "Nothing was sent."
+        assert sent == [] and not screen.query_one("#plan").display and len(declined) == 1
+        said = str(screen.query_one("#progress", Label).render())
+        assert said == "Nothing was sent. The agency was told you said no."
         await ask_again(pilot)
         assert screen.query_one("#plan").display and sent == []
         await pilot.press("enter")  # Send

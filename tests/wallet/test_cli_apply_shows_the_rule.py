@@ -26,6 +26,7 @@ def agency(monkeypatch: pytest.MonkeyPatch) -> list[RulePlan]:
 
     monkeypatch.setattr(Wallet, "prepare_apply", lambda self, i, r: plan("Not met: Age 65 or over"))
     monkeypatch.setattr(Wallet, "send_apply", send_apply)
+    monkeypatch.setattr(Wallet, "decline", lambda self, checked: True)  # the agency told no
     monkeypatch.setattr("wallet.cli.has_terminal", lambda: True)  # "Send this?" is asked
     return sent
 

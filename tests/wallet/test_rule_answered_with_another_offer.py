@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from civicid import transaction as tx
@@ -64,6 +64,9 @@ class RuleDesk:
 
     def __init__(self, signer: Identity, offer: str) -> None:
         self.signer, self.offer, self.url = signer, offer, ""
+        self.declined: list[tuple[str, str]] = []  # (state, error) answers (§8.5)
+        self.gone = False  # its requests over: a decline is refused
+        self.issues = True  # False: every presentation is refused, a condition not met
 
     def app(self) -> FastAPI:
         app = FastAPI()
@@ -85,7 +88,17 @@ class RuleDesk:
             return {"request": build_request_object(request, self.signer.key, self.signer.kid)}
 
         @app.post("/rules/responses")
-        def answer() -> JSONResponse:
+        async def answer(raw: Request) -> JSONResponse:
+            form = await raw.form()
+            if "error" in form:
+                if self.gone:
+                    return JSONResponse({"error": "rule_request_unknown"}, status_code=400)
+                self.declined.append((str(form["state"]), str(form["error"])))
+                return JSONResponse({})
+            if not self.issues:
+                return JSONResponse({"rule": RULE, "version": 1, "issued": False,
+                                     "code": "predicate_failed", "failed_step": "predicates",
+                                     "reason": "not met"})  # fmt: skip
             return JSONResponse({"rule": RULE, "version": 1, "issued": True,
                                  "redirect_uri": self.offer})  # fmt: skip
 

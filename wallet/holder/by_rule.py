@@ -26,6 +26,7 @@ from wallet.holder.intake import display_name_in
 from wallet.holder.presentation import (
     BLOCKED,
     FORMAT,
+    decline,
     desk_key,
     refreshed,
     satisfied_options,
@@ -121,6 +122,20 @@ class RulePlan:
         """The claims that would be shared, by name ("given_name", "age_equal_or_over.65")."""
         return tuple(claim_name_or_repr(p) for p in self.paths)
 
+    def to_json(self) -> dict[str, Any]:
+        """What the text form shows before asking, for scripts: who asks, by which rule and
+        why, which card's claims would go, and a condition the card does not meet."""
+        return {
+            "agency": self.agency_name,
+            "agency_did": self.request.did,
+            "rule": self.version.name,
+            "version": self.version.version,
+            "purpose": self.request.purpose,
+            "card": {"id": self.card.id, "title": self.card.title, "vct": self.card.vct},
+            "claims": list(self.asked),
+            "unmet": self.unmet,
+        }
+
 
 def apply(wallet: Holding, issuer_url: str, rule: str) -> Applied:
     """Ask ``issuer_url``'s agency for the credential its rule ``rule`` issues."""
@@ -147,6 +162,8 @@ def prepare(wallet: Holding, issuer_url: str, rule: str) -> RulePlan:
     held = [c for c in everything if c.status(now) not in BLOCKED]
     found = match(request.dcql_query, [Held(c.id, FORMAT, c.vct, c.claims) for c in held])
     if not found.satisfied:
+        # The agency's request waits for an answer: tell it none will come, as a desk's is.
+        decline(wallet, request)
         raise unanswered(request.dcql_query, everything, now, "the agency", f"rule {rule}")
     [query_id] = list(found.selection)
     query = request.dcql_query.credential(query_id)

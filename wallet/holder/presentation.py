@@ -288,10 +288,11 @@ def prepare(wallet: Holding, link: str) -> Plan:
 
 
 def decline(wallet: Holding, request: AuthorizationRequest) -> bool:
-    """Tell the desk that nothing will be sent (OpenID4VP §8.5, ``access_denied`` to its
-    response_uri), so that its page stops waiting for the wallet. Whether the citizen said
-    no or holds no card that answers, the desk is told the same. False when the desk could
-    not be told (unreachable, or the request is over): nothing was sent all the same."""
+    """Tell the desk (or an agency asking by its rule, ``by_rule``) that nothing will be
+    sent (OpenID4VP §8.5, ``access_denied`` to its response_uri), so that its page or its
+    rule's desk stops waiting for the wallet. Whether the citizen said no or holds no card
+    that answers, it is told the same. False when it could not be told (unreachable, or the
+    request is over): nothing was sent all the same."""
     form = AuthorizationResponse(state=request.state, error=ACCESS_DENIED).to_form()
     try:
         with wallet.http() as http:

@@ -436,9 +436,9 @@ class Wallet:
         self._guard()
         return presentation.prepare(self, link)
 
-    def decline(self, plan: Plan) -> bool:
-        """Tell the desk whose request ``plan`` answers that nothing will be sent; False if
-        it could not be told."""
+    def decline(self, plan: Plan | by_rule.RulePlan) -> bool:
+        """Tell the desk (or the agency asking by its rule) whose request ``plan`` answers
+        that nothing will be sent; False if it could not be told."""
         self._guard()
         return presentation.decline(self, plan.request)
 

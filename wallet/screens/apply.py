@@ -6,6 +6,7 @@ condition was not met, in people words, with the code beside it."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import ClassVar, Final
 
 from textual import work
@@ -49,6 +50,14 @@ def refusal_title(applied: Applied) -> str:
     return f"Not issued by rule {applied.rule} v{applied.version}"
 
 
+def cancelled_words(told: bool) -> str:
+    return "Nothing was sent. " + (
+        "The agency was told you said no."
+        if told
+        else "The agency could not be told: its request waits until it expires."
+    )
+
+
 def plan_facts(plan: RulePlan) -> list[Fact]:
     """Who asks, by which rule, and what it would see of which card: read before sending."""
     did = plan.request.did
@@ -70,7 +79,13 @@ def plan_facts(plan: RulePlan) -> list[Fact]:
 
 class ApplyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="apply-back", tooltip="Cancel"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="apply-back",
+            tooltip="Back: send nothing (an agency whose request is shown is told so)",
+        ),
         Binding("question_mark", "app.help", "Help", id="apply-help", tooltip="Keys"),
     ]
 
@@ -139,10 +154,29 @@ class ApplyScreen(Screen[None]):
             self.query_one("#actions").display = False
             self.busy("Presenting what the rule asks for…")
             self.send(self.plan)
-        elif event.button.id == "cancel":
+        elif event.button.id == "cancel" and self.plan is not None:
+            plan = self.plan
             self.put_away()
-            self.query_one("#progress", Label).update("Nothing was sent.")
-            self.query_one("#ask", Button).focus()
+            self.query_one("#ask", Button).disabled = True
+            self.busy("Telling the agency that nothing will be sent…")
+            self.cancel(plan)
+
+    def action_back(self) -> None:
+        """Back, sending nothing; a request shown and not answered is declined on the way."""
+        self.drop_plan()
+        self.app.pop_screen()
+
+    def drop_plan(self) -> None:
+        """The request shown, not answered, is told no in the background (OpenID4VP §8.5):
+        its agency serves it once, and would wait for it until it expires otherwise."""
+        plan = self.plan
+        if plan is not None and self.query_one("#actions").display:
+            self.app.run_worker(
+                partial(self.wallet.decline, plan),
+                thread=True,
+                group="decline",
+                exit_on_error=False,
+            )
 
     def put_away(self) -> None:
         """The plan shown is gone: asking again checks the request afresh."""
@@ -161,6 +195,7 @@ class ApplyScreen(Screen[None]):
             self.query_one("#progress", Label).update("Type the agency's address and the rule.")
             return
         self.answered_at = None
+        self.drop_plan()  # asked again over a request shown: that one is answered no
         self.put_away()
         self.query_one("#ask", Button).disabled = True
         self.busy("Checking the agency's request and its rule on the ledger…")
@@ -190,6 +225,19 @@ class ApplyScreen(Screen[None]):
         # A card that does not meet the rule: Send still shares it (the agency decides), but
         # is not where Enter lands.
         self.query_one("#cancel" if plan.unmet else "#send", Button).focus()
+
+    @work(thread=True, exclusive=True, group="network")
+    def cancel(self, plan: RulePlan) -> None:
+        told = self.wallet.decline(plan)
+        self.app.call_from_thread(self.cancelled, told)
+
+    def cancelled(self, told: bool) -> None:
+        """Nothing was sent: said, with whether the agency knows."""
+        self.busy("")
+        self.query_one("#progress", Label).update(cancelled_words(told))
+        ask = self.query_one("#ask", Button)
+        ask.disabled = False
+        ask.focus()
 
     @work(thread=True, exclusive=True, group="network")
     def send(self, plan: RulePlan) -> None:
