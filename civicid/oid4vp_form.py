@@ -30,11 +30,15 @@ def check_form_type(content_type: str | None) -> None:
 def parse_form(body: bytes) -> dict[str, str]:
     """The form's fields: at most ``MAX_FORM_FIELDS``, each ``name=value`` (a field without
     ``=``, or an empty one between two ``&``, is refused, never skipped), in UTF-8, none
-    given twice."""
+    given twice; its percent-encoded bytes in UTF-8 too."""
     if body.count(b"&") >= MAX_FORM_FIELDS:
         raise OID4VP_RESPONSE_MALFORMED(f"the response has more than {MAX_FORM_FIELDS} fields")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True)
+        # errors="strict": a percent-encoded byte that is not UTF-8 is refused here, not read
+        # as U+FFFD (parse_qsl's default) for a later check to refuse, or not.
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, errors="strict"
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise OID4VP_RESPONSE_MALFORMED("the body is not a UTF-8 form") from exc
     form: dict[str, str] = {}

@@ -36,6 +36,11 @@ REFUSED: list[tuple[bytes, str | None, str]] = [
         FORM_MEDIA_TYPE,
         "the body is not a UTF-8 form",
     ),
+    # Percent-encoded bytes that are not UTF-8, in a value and in a name: refused here, not
+    # read as U+FFFD for a later check to refuse (or not).
+    (b"state=caf%E9&vp_token=%7B%7D", FORM_MEDIA_TYPE, "the body is not a UTF-8 form"),
+    (b"st%FFate=x&vp_token=%7B%7D", FORM_MEDIA_TYPE, "the body is not a UTF-8 form"),
+    (b"state=%ED%A0%80&vp_token=%7B%7D", FORM_MEDIA_TYPE, "the body is not a UTF-8 form"),
     (f"state={STATE}&vp_token".encode(), FORM_MEDIA_TYPE, "the body is not a UTF-8 form"),
     (f"state={STATE}&&vp_token=%7B%7D".encode(), FORM_MEDIA_TYPE, "the body is not a UTF-8 form"),
 ]
