@@ -1,15 +1,18 @@
 """One set of error handlers for every service: each refusal answers with our JSON error body
 (its stable code, a message for people) and its code's status.
 
-Our ``Error`` is answered as it is; a request the framework refuses (bad input, no such
+Our ``Error`` is answered as it is (with ``Retry-After`` when it says when to ask again,
+wherever it is raised); a request the framework refuses (bad input, no such
 route, wrong method) with the matching code; anything else is a bug, logged here and
 answered 500 ``internal_error`` with nothing of its internals.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +36,17 @@ MAX_WHERE_CHARS = 500
 
 ErrorRenderer = Callable[[Request, Error], Awaitable[Response]]
 
+# A refusal that says when to ask again (a bound on requests reached) carries the seconds in
+# this detail; its answer says it in ``Retry-After`` (RFC 9110 §10.2.3).
+RETRY_AFTER: Final = "retry_after"
+# That header, as a route whose refusals may carry it describes it (OpenAPI ``headers``).
+RETRY_AFTER_HEADER: Final[dict[str, Any]] = {
+    "Retry-After": {
+        "description": "Seconds until the request may be made again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
 
 # The methods a route may have; each is tried against the path to say which it has.
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -54,6 +68,28 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(method for method in METHODS if method in allowed)
 
 
+def answered_code(response: Response) -> object:
+    """The code of the error an answer's JSON body tells (``{"error": code, ...}``), if any."""
+    try:
+        body = json.loads(getattr(response, "body", b""))
+    except (ValueError, RecursionError):
+        return None
+    return body.get("error") if isinstance(body, dict) else None
+
+
+def with_retry_after(error: Error, response: Response) -> Response:
+    """``response`` with ``Retry-After`` when it answers ``error`` and ``error`` says when to
+    ask again (``RETRY_AFTER``, whole seconds), and kept by no cache (the wait is this
+    moment's). Only then: a service's renderer may answer another error in its place (the
+    issuer's store failing to record the refusal), which says no such thing."""
+    wait = error.details.get(RETRY_AFTER)
+    if type(wait) is not int or wait < 1 or answered_code(response) != error.code:
+        return response
+    response.headers["retry-after"] = str(wait)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
 def install(
     app: FastAPI,
     *,
@@ -65,8 +101,9 @@ def install(
 
     async def answer(request: Request, error: Error) -> Response:
         if render is not None:
-            return await render(request, error)
-        return JSONResponse(error.to_json(), error.http_status, headers=dict(headers or {}))
+            return with_retry_after(error, await render(request, error))
+        response = JSONResponse(error.to_json(), error.http_status, headers=dict(headers or {}))
+        return with_retry_after(error, response)
 
     async def on_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Error)

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
 
-from civicid.errors import Error
 from civicid.oid4vp import DirectPost
 from civicid.oid4vp_form import check_form_type, parse_form
 from civicid.policy import NAME_PATTERN
+from civicid.shell.handlers import RETRY_AFTER_HEADER
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
+from civicid.wire import ErrorBody
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance
 from issuer.routes.deps import NO_STORE, call, issuer_of, json_response, read_limited
-from issuer.rule_requests import RULE_REQUESTS_FULL
 
 
 @asynccontextmanager
@@ -38,6 +38,17 @@ async def rule_desk_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(route_class=IJsonRoute, tags=["issuance by rule"], lifespan=rule_desk_lifespan)
 
+# 503: the issuer holds as many rule requests as it may (rule_requests_full), with when to ask
+# again; or its store or ledger is unavailable.
+FULL: Final[dict[int | str, dict[str, Any]]] = {
+    503: {
+        "model": ErrorBody,
+        "description": "The issuer holds as many rule requests as it may for now "
+        "(rule_requests_full), or a service it needs is unavailable",
+        "headers": RETRY_AFTER_HEADER,
+    },
+}
+
 RuleName = Annotated[str, Path(pattern=NAME_PATTERN.pattern, max_length=63)]
 
 
@@ -53,17 +64,11 @@ def rules_of(request: Request) -> RuleIssuance:
     "/rules/{rule}/requests",
     summary="Ask for a rule's credential: an OpenID4VP request for the presentation it needs",
     status_code=201,
-    responses=errors(400, 403, 404, 410, 502, 503),
+    responses={**errors(400, 403, 404, 410, 502), **FULL},
 )
 async def ask(rule: RuleName, request: Request) -> Response:
-    try:
-        asked = await call(rules_of(request).request, rule)
-    except Error as exc:
-        if not RULE_REQUESTS_FULL.matches(exc):
-            raise
-        # RFC 9110 §10.2.3: when a request may be asked again.
-        headers = {**NO_STORE, "retry-after": str(exc.details["retry_after"])}
-        return json_response(exc.to_json(), exc.http_status, headers=headers)
+    # A bound reached (rule_requests_full) is answered by the shell, with Retry-After.
+    asked = await call(rules_of(request).request, rule)
     return json_response(asked.to_json(), 201, headers=NO_STORE)
 
 

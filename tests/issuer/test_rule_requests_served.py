@@ -6,6 +6,7 @@ it out: ``rule_request_unknown``). The file of requests is closed when the issue
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future
 from types import SimpleNamespace
 from typing import cast
 
@@ -17,6 +18,7 @@ from cli.harness import free_port, serving
 from issuer import rule_requests
 from issuer.app import create_app
 from issuer.by_rule import REQUEST_TTL, RESPONSE_PATH, RuleRequest
+from issuer.errors import STORE_FAILED
 from issuer.rule_requests import FILE
 from tests.issuer.conftest import Env
 from tests.issuer.test_issuance_by_rule import RULE, SENIOR_CLAIMS, answer, national_id
@@ -54,6 +56,23 @@ def test_a_flood_of_asks_is_refused_and_the_waiting_citizen_is_answered(
         decided = httpx.post(url + RESPONSE_PATH, data=form, timeout=30)
     assert decided.status_code == 200, decided.text
     assert decided.json()["issued"] is True
+
+
+def test_a_store_failure_answered_in_place_of_the_refusal_says_no_retry_after(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issuer answers its store's failure (``issuer_store_failed``) when it cannot make
+    a refusal's record durable: the Retry-After the refusal carried is not the failure's."""
+    monkeypatch.setattr(rule_requests, "MAX_WAITING", 1)
+    with serving(create_app(issuer=env.issuer, background=False), free_port()) as url:
+        assert httpx.post(url + ASK, timeout=30).status_code == 201
+        failed: Future[None] = Future()
+        failed.set_exception(STORE_FAILED("the disk is gone"))
+        monkeypatch.setattr(env.issuer, "barrier", lambda: failed)
+        answered = httpx.post(url + ASK, timeout=30)
+    assert answered.status_code == 503, answered.text
+    assert answered.json()["error"] == "issuer_store_failed"
+    assert "retry-after" not in answered.headers
 
 
 def test_the_file_of_requests_is_closed_when_the_issuer_stops(env: Env) -> None:
@@ -96,3 +115,11 @@ def test_a_malformed_answer_is_refused_as_a_desk_refuses_it(
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"] == "oid4vp_response_malformed"
     assert refused.json()["error_description"] == said
+
+
+def test_the_openapi_describes_the_retry_after_of_a_full_rule_desk(env: Env) -> None:
+    """As the desk's ``POST /requests`` describes its own."""
+    spec = create_app(issuer=env.issuer, background=False).openapi()
+    full = spec["paths"][ASK.replace(RULE, "{rule}")]["post"]["responses"]["503"]
+    assert "rule_requests_full" in full["description"]
+    assert full["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 1}

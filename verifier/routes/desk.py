@@ -16,12 +16,13 @@ from civicid.errors import Error
 from civicid.names import accept_language, display_name
 from civicid.policy import Policy
 from civicid.readiness import readiness_of
+from civicid.shell.handlers import RETRY_AFTER_HEADER
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import errors
 from civicid.trust import ANY_AGE
 from civicid.wire import ErrorBody, Snake
 from civicid.wire import desk as wire
-from verifier.errors import CLIENT_REQUESTS_FULL, DESK_REQUESTS_FULL, POLICY_NOT_NAMED
+from verifier.errors import POLICY_NOT_NAMED
 from verifier.quota import client_of
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 from verifier.service import Verifier
@@ -38,25 +39,18 @@ SECURITY_HEADERS: Final = {
 }
 
 
-# RFC 9110 §10.2.3: when the desk takes a new request again, in seconds.
-RETRY_AFTER: Final[dict[str, Any]] = {
-    "Retry-After": {
-        "description": "Seconds until a request may be started",
-        "schema": {"type": "integer"},
-    }
-}
 FULL: Final[dict[int | str, dict[str, Any]]] = {
     429: {
         "model": ErrorBody,
         "description": "This client started as many requests as it may for now "
         "(client_requests_full)",
-        "headers": RETRY_AFTER,
+        "headers": RETRY_AFTER_HEADER,
     },
     503: {
         "model": ErrorBody,
         "description": "The desk holds as many requests as it may for now (desk_requests_full), "
         "or its store is unavailable",
-        "headers": RETRY_AFTER,
+        "headers": RETRY_AFTER_HEADER,
     },
 }
 
@@ -182,13 +176,9 @@ async def policy_named(request: Request) -> None:
 )
 async def new_request(request: Request, body: wire.NewRequest, verifier: VerifierDep) -> Response:
     client = client_of(request.client.host if request.client else None)
-    try:
-        created = await in_thread(verifier.create_request, body.policy, client)
-    except Error as exc:
-        if not (CLIENT_REQUESTS_FULL.matches(exc) or DESK_REQUESTS_FULL.matches(exc)):
-            raise
-        headers = {**NO_STORE, "retry-after": str(exc.details["retry_after"])}
-        return JSONResponse(exc.to_json(), exc.http_status, headers=headers)
+    # A bound reached (client_requests_full, desk_requests_full) is answered by the shell,
+    # with Retry-After.
+    created = await in_thread(verifier.create_request, body.policy, client)
     made = wire.Created(  # the expiry in seconds: written as RFC 3339 once, by the model
         id=created.id,
         transaction_id=created.transaction_id,
