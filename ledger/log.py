@@ -404,6 +404,11 @@ class Ledger:
             for listener in self.listeners:
                 listener(self._view)
 
+    @property
+    def failure(self) -> Error | None:
+        """Why the ledger takes no more entries (a write, sync or check failed), or None."""
+        return self._failed
+
     def _fail(self, batch: list[_Pending], exc: Error) -> None:
         """A write or sync failed: state may be ahead of the disk, so nothing more is
         accepted until a restart replays the log (the store already cut its torn tail)."""

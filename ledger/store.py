@@ -773,6 +773,7 @@ class FileLogStore:
             data += leaf
         digests = b"".join(hashes)
         with self._io:
+            self._check_log(end)
             name = "log.dat"
             try:
                 _write_all(self._data, bytes(data))
@@ -791,7 +792,31 @@ class FileLogStore:
             self._size += len(leaves)
             self._data_end = end + len(data)
 
+    def _check_log(self, end: int) -> None:
+        """``log.dat`` is still the file this store opened, ``end`` bytes long: a log cut,
+        removed or replaced while the ledger runs would have it append, sign and acknowledge
+        entries that no restart finds (the start-up checks see it only then)."""
+        path = self.directory / "log.dat"
+        held = os.fstat(self._data)
+        try:
+            named = os.stat(path)
+        except OSError as exc:
+            why = f"{path} is gone ({exc.strerror})"
+        else:
+            if (named.st_dev, named.st_ino) != (held.st_dev, held.st_ino):
+                why = f"{path} is another file than the one this ledger opened"
+            elif held.st_size != end:
+                why = f"{path} is {held.st_size} bytes where this ledger wrote {end}"
+            else:
+                return
+        raise STORE_CORRUPT(
+            f"{why}: it was changed while the ledger ran; nothing more is written or "
+            f"acknowledged: stop the ledger and {self._way_back.lost_entries}"
+        )
+
     def sync(self) -> None:
+        with self._io:
+            self._check_log(self._data_end)
         for name, fd in (
             ("log.dat", self._data),
             ("log.idx", self._idx),
@@ -831,6 +856,8 @@ class FileLogStore:
         # length and checksum decide: a length past that end is a damaged record.
         end = offsets[index + 1] if index + 1 < len(offsets) else self._data_end
         data = os.pread(self._data, end - offset, offset)
+        if len(data) < header:  # the log was cut while open (``_check_log``)
+            raise STORE_CORRUPT(f"entry {index} is cut short", seq=index)
         (length, crc) = RECORD_HEADER.unpack_from(data)
         record = data[header : header + length]
         if len(record) != length or zlib.crc32(record) != crc:

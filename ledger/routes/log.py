@@ -292,6 +292,9 @@ async def health(ledger: LedgerDep, request: Request) -> Response:
     # Opened from a snapshot's kept hashes: whether they were found to be the log's.
     check = ledger.integrity
     failed = check.error if check is not None else None
+    # A write, sync or check that failed stops the ledger taking entries until restarted
+    # (a log cut or replaced while it ran, a full disk): not "ok" while it does.
+    failed = failed or ledger.failure
     status = "behind" if behind else "degraded" if tiles == "stopped" else "ok"
     return answer(
         Health(
