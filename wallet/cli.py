@@ -461,6 +461,37 @@ def show(
         )
 
 
+@app.command()
+def remove(
+    ident: Annotated[str, typer.Argument(metavar="ID", help="A credential id (or its start).")],
+    data_dir: DataDir,
+    yes: Yes = False,
+    as_json: AsJson = False,
+) -> None:
+    """Delete a credential from the wallet (one revoked or expired); its history stays."""
+    with reporting(as_json):
+        can_ask(yes)
+        with opened(data_dir) as wallet:
+            credential = wallet.credential(ident)
+            now = wallet.clock()
+            summary = credential.summary(now, wallet.shown())
+            status = credential.status(now)
+            if not yes:
+                typer.echo(f"{card_line(credential, now, summary['copies_unused'])}", err=True)
+                if status not in WHAT_NOW:
+                    typer.echo("desks still accept it; only a backup brings it back", err=True)
+            try:
+                agree(f"Remove your {inert(credential.title)} ({credential.id})?", yes)
+            except Error as exc:
+                raise WALLET_DECLINED("nothing was removed") from exc
+            wallet.remove(credential.id)
+        emit(
+            as_json,
+            {**summary, "removed": True},
+            f"removed {credential.id}  {inert(credential.title)}; its history stays",
+        )
+
+
 def what_now(status: str) -> list[str]:
     """What a card no desk accepts means, and what to do, as the app's details say it."""
     said = WHAT_NOW.get(status)

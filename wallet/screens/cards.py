@@ -19,6 +19,7 @@ from wallet.holder.wallet import Wallet
 from wallet.screens.error import ErrorModal
 from wallet.widgets.card import CredentialCard
 from wallet.widgets.footer import KeysFooter
+from wallet.widgets.inert import plain
 from wallet.widgets.words import when
 
 
@@ -128,7 +129,17 @@ class CardsScreen(Screen[None]):
         if isinstance(event.option, CredentialCard):
             from wallet.screens.details import DetailsScreen
 
-            self.app.push_screen(DetailsScreen(self.wallet, event.option.credential))
+            self.app.push_screen(DetailsScreen(self.wallet, event.option.credential), self.removed)
+
+    def removed(self, credential: Credential | None) -> None:
+        """A card removed from its details: said where it was (reloaded on resume)."""
+        if credential is not None:
+            self.query_one("#status-line", Label).update(
+                plain(
+                    f"Removed your {credential.title} ({credential.id}). "
+                    "The history of what it showed stays (h)."
+                )
+            )
 
     def action_refresh_status(self) -> None:
         self.query_one("#status-line", Label).update("Asking the ledger for statuses…")

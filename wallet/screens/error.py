@@ -8,6 +8,7 @@ from typing import ClassVar, Final, Protocol, runtime_checkable
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -221,7 +222,9 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("escape", "no", "Cancel", id="confirm-cancel", tooltip="Answer no")
     ]
 
-    def __init__(self, question: str, warning: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str | Content, warning: str | Content, yes: str = "Yes") -> None:
+        """A ``str`` is the wallet's own words (read as markup); what holds an outside
+        string (a card's title) comes as ``Content`` (``wallet.widgets.inert.plain``)."""
         super().__init__(classes="modal")
         self.question = question
         self.warning = warning
