@@ -251,6 +251,8 @@
       ? "Claims received: " +
         claimsWords(inAskedOrder(decision.received_claims, decision.policy), decision.policy)
       : "No claim was received.");
+    // "Nothing was shared" already says no claim came: not said twice.
+    show("received", !nothing);
     const steps = $("steps");
     steps.replaceChildren();
     for (const step of decision.steps) {
