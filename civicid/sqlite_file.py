@@ -129,3 +129,39 @@ def refuse_damaged(
         raise failed(f"cannot read {path}: {exc}") from exc
     if found is None:
         raise refused(f"holds no {store}")
+
+
+class OpenedFile:
+    """The database file a store opened, told from whatever its path names later. SQLite
+    keeps writing to the file it opened: removed or replaced while the service runs (a
+    clean-up or restore script), every commit still succeeds, into a file no restart finds,
+    and all of it is lost. A store asks ``changed`` before each commit (one ``stat``)."""
+
+    __slots__ = ("_id", "path")
+
+    def __init__(self, path: Path) -> None:
+        found = os.stat(path)
+        self.path = path
+        self._id = (found.st_dev, found.st_ino)
+
+    def changed(self) -> str | None:
+        """Why ``path`` no longer names the file opened (in words that follow the path), or
+        None while it does."""
+        try:
+            found = os.stat(self.path)
+        except OSError as exc:
+            return f"is gone ({exc.strerror})"
+        if (found.st_dev, found.st_ino) != self._id:
+            return "is another file than the one this process opened"
+        return None
+
+    def refusal(self, failed: Code, service: str) -> Error | None:
+        """``failed`` naming the path and what to do, or None while the file is the one opened."""
+        why = self.changed()
+        if why is None:
+            return None
+        return failed(
+            f"{self.path} {why}: it was removed or replaced while the {service} ran, so "
+            f"nothing more is written there (it would be lost at the next start): stop the "
+            f"{service} and put the store's file back, or restore it from a backup"
+        )

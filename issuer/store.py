@@ -29,7 +29,7 @@ from typing import Any, Final, Protocol
 from civicid.encoding import canonical_json
 from civicid.errors import Error
 from civicid.files import hold_alone
-from civicid.sqlite_file import refuse_damaged, why_not_committed
+from civicid.sqlite_file import OpenedFile, refuse_damaged, why_not_committed
 from issuer import store_format
 from issuer.errors import (
     CLERK_CHANGED,
@@ -210,6 +210,10 @@ class IssuerStore(Protocol):
     def publishing(self) -> contextlib.AbstractContextManager[bool]:
         """Whether this process may publish lists now (one publisher at a time)."""
         ...
+
+    def require_file(self) -> None:
+        """Raise ``issuer_store_failed`` when the store's file is no longer the one it opened
+        (removed or replaced while the issuer runs); a database server's store has none."""
 
     def close(self) -> None: ...
 
@@ -598,6 +602,9 @@ class GroupCommit:
         them. Raises when the whole batch failed."""
         raise NotImplementedError
 
+    def require_file(self) -> None:
+        """Nothing to check: a database server keeps its own files (``SqliteStore``'s own)."""
+
     def _stop_writer(self) -> None:
         """Commit what is queued, then end the writer thread."""
         if self._writer.is_alive():
@@ -636,6 +643,7 @@ class SqliteStore(GroupCommit):
                 self._require_issuer_store()
             self._db = self._connect()
             self._open_format(exclusive=exclusive)
+            self._file = OpenedFile(self.path)
             last = self._db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error, AttributeError):
@@ -647,8 +655,11 @@ class SqliteStore(GroupCommit):
         self._last_hash: str = last["hash"] if last else GENESIS_HASH
         self._start_writer("issuer-store")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+    def _connect(self, *, create: bool = True) -> sqlite3.Connection:
+        """A connection to the store; without ``create`` (a reader) a missing file is an
+        error, never a new empty one made in its place."""
+        where = self.path if create else f"{self.path.resolve().as_uri()}?mode=rw"
+        db = sqlite3.connect(where, isolation_level=None, check_same_thread=False, uri=not create)
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
@@ -705,7 +716,13 @@ class SqliteStore(GroupCommit):
 
     # -- writes: group commit ---------------------------------------------------------------
 
+    def require_file(self) -> None:
+        moved = self._file.refusal(STORE_FAILED, "issuer")
+        if moved is not None:
+            raise moved
+
     def _commit(self, batch: Batch) -> list[Error | None]:
+        self.require_file()  # nothing committed where no restart would find it
         try:
             self._db.execute("BEGIN IMMEDIATE")
             applied = self._apply_all(batch)
@@ -875,7 +892,7 @@ class SqliteStore(GroupCommit):
     def _reader(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = self._connect()
+            db = self._connect(create=False)
             self._local.db = db
             self._readers.append(db)
         return db

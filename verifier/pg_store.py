@@ -174,6 +174,9 @@ class PgStore:
         self._next_sweep = 0  # when a new request next sweeps (``SWEEP_SECONDS``)
         self._sweep_lock = threading.Lock()  # committers run side by side
 
+    def require_file(self) -> None:
+        """The database server keeps its own files: nothing to check here."""
+
     def close(self) -> None:
         self.db.close()
 

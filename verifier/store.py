@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final, Generic, Protocol, TypeVar
 
 from civicid.files import why_not_written
-from civicid.sqlite_file import why_not_committed
+from civicid.sqlite_file import OpenedFile, why_not_committed
 from verifier.errors import (
     PRESENTATION_REPLAYED,
     REQUEST_ALREADY_ANSWERED,
@@ -133,6 +133,10 @@ class DeskStore(Protocol):
         event loop may then make it itself instead of handing it to a thread."""
 
     def close(self) -> None: ...
+    def require_file(self) -> None:
+        """Raise ``verifier_store_failed`` when the store's file is no longer the one it
+        opened (removed or replaced while the desk runs); a database server's store has none."""
+
     def add_request(self, request: PendingRequest) -> None: ...
     def by_state(self, state: str) -> PendingRequest: ...
     def by_transaction(self, transaction_id: str) -> PendingRequest: ...
@@ -224,6 +228,7 @@ class Store:
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             self._reader.execute("PRAGMA query_only=ON")
+            self._file = OpenedFile(path)
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(AttributeError, sqlite3.Error):
                 self._db.close()
@@ -260,6 +265,11 @@ class Store:
         batch has the transaction to itself: it is its savepoint (two statements fewer)."""
         db = self._db
         alone = len(batch) == 1
+        moved = self._file.refusal(VERIFIER_STORE_FAILED, "desk")
+        if moved is not None:  # nothing committed where no restart would find it
+            for job in batch:
+                job.result, job.error, job.finished = None, moved, True
+            return
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -307,6 +317,11 @@ class Store:
                 return self._reader.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
                 raise VERIFIER_STORE_FAILED(f"{self.path}: {exc}") from exc
+
+    def require_file(self) -> None:
+        moved = self._file.refusal(VERIFIER_STORE_FAILED, "desk")
+        if moved is not None:
+            raise moved
 
     def close(self) -> None:
         with self._read_lock:

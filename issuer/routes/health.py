@@ -14,8 +14,9 @@ from issuer.routes.deps import NO_STORE, issuer_of, json_response
 
 router = APIRouter(route_class=IJsonRoute, include_in_schema=False)
 
-# What readiness asks the store: a clerk by id, a read of one row by its key (no clerk has
-# an empty id: none is found, and no row is read into memory).
+# What readiness asks the store, after whether its file is still the one it opened: a clerk
+# by id, a read of one row by its key (no clerk has an empty id: none is found, and no row
+# is read into memory).
 PROBE: Final = ""
 
 
@@ -27,5 +28,10 @@ async def health() -> dict[str, str]:
 @router.get("/health/ready")
 async def ready(request: Request) -> Response:
     store = issuer_of(request).store
-    status, body = await readiness_of(request.app.state, lambda: store.clerk(PROBE)).answer()
+
+    def probe() -> object:
+        store.require_file()
+        return store.clerk(PROBE)
+
+    status, body = await readiness_of(request.app.state, probe).answer()
     return json_response(body, status, headers=NO_STORE)

@@ -118,8 +118,14 @@ async def health() -> dict[str, str]:
 )
 async def ready(request: Request, verifier: VerifierDep) -> Response:
     store = verifier.store
-    # The newest audit record: one row read by the key's index, whatever the trail's length.
-    status, body = await readiness_of(request.app.state, lambda: store.audit_trail(1)).answer()
+
+    def probe() -> object:
+        # The store's file still the one opened, and the newest audit record: one row read
+        # by the key's index, whatever the trail's length.
+        store.require_file()
+        return store.audit_trail(1)
+
+    status, body = await readiness_of(request.app.state, probe).answer()
     return JSONResponse(body, status, headers=NO_STORE)
 
 
