@@ -21,7 +21,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from civicid.times import Clock
-from issuer.errors import CLERK_INVALID, STAFF_KEY_INVALID, STAFF_KEY_MISSING
+from issuer.errors import (
+    CLERK_INVALID,
+    STAFF_KEY_CHECKS_BUSY,
+    STAFF_KEY_INVALID,
+    STAFF_KEY_MISSING,
+)
 from issuer.records import SCOPES, Clerk
 from issuer.store import IssuerStore
 
@@ -32,6 +37,12 @@ NAME_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
 # same: removal and scope changes count at once).
 VERIFIED_KEY_TTL: Final = 300
 MAX_VERIFIED_KEYS: Final = 1024
+# API keys whose Argon2 check runs or waits, one at a time: a few first calls at once are
+# served in turn; past this, a flood of keys (forged, or a known clerk id with wrong secrets)
+# is refused at once, so that it holds no more than this of the threads every staff call
+# shares, and a clerk whose key was verified lately is answered without waiting behind it.
+MAX_KEY_CHECKS: Final = 4
+KEY_CHECKS_RETRY_SECONDS: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +77,7 @@ class Keyring:
         self._verified: dict[bytes, tuple[Clerk, int]] = {}
         self._lock = threading.Lock()
         self._slow = threading.Lock()
+        self._checks = 0  # keys in Argon2, or waiting for it (``MAX_KEY_CHECKS``)
 
     def _remembered(self, digest: bytes, now: int) -> Clerk | None:
         """The clerk of a key verified a short while ago, as the store holds it now; None if
@@ -124,11 +136,24 @@ class Keyring:
         clerk = self.store.clerk(match.group(1)) if match else None
         if clerk is None:
             raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
-        # One Argon2 check at a time (each takes 64 MiB): a burst of first calls, or of
-        # forged keys, queues here instead of exhausting memory; the first success serves all.
-        with self._slow:
-            if self.cached(api_key) is None and not _verify(clerk.key_hash, api_key):
-                raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
+        # One Argon2 check at a time (each takes 64 MiB): a burst of first calls queues here
+        # instead of exhausting memory, the first success serving all; a longer queue is
+        # refused (``MAX_KEY_CHECKS``).
+        with self._lock:
+            if self._checks >= MAX_KEY_CHECKS:
+                raise STAFF_KEY_CHECKS_BUSY(
+                    f"{MAX_KEY_CHECKS} API keys wait for their check, the most the issuer "
+                    f"queues; try again in {KEY_CHECKS_RETRY_SECONDS} s",
+                    retry_after=KEY_CHECKS_RETRY_SECONDS,
+                )
+            self._checks += 1
+        try:
+            with self._slow:
+                if self.cached(api_key) is None and not _verify(clerk.key_hash, api_key):
+                    raise STAFF_KEY_INVALID("the API key does not belong to any clerk")
+        finally:
+            with self._lock:
+                self._checks -= 1
         with self._lock:
             if len(self._verified) >= MAX_VERIFIED_KEYS:
                 self._verified.clear()

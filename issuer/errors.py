@@ -17,6 +17,7 @@ from civicid.errors import (
     VerificationError,
     declare,
 )
+from civicid.shell.errors import Overloaded
 
 # -- set-up and configuration ---------------------------------------------------------------
 NOT_INITIALIZED = declare(
@@ -78,6 +79,11 @@ STAFF_KEY_MISSING = declare("staff_key_missing", Unauthorized, "an API key is re
 STAFF_KEY_INVALID = declare("staff_key_invalid", Unauthorized, "the API key is not valid")
 STAFF_SCOPE_MISSING = declare(
     "staff_scope_missing", Refused, "the clerk's API key lacks the scope for this"
+)
+STAFF_KEY_CHECKS_BUSY = declare(
+    "staff_key_checks_busy",
+    Overloaded,
+    "as many API keys as the issuer checks at once wait for their check; try again shortly",
 )
 # A staff write made for a clerk whose row changed (was removed) since its key was verified:
 # the call is authorized again, its row read, and refused as any call of a removed clerk is.
