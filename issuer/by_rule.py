@@ -42,6 +42,7 @@ from issuer.offers import CreatedOffer
 from issuer.records import AuditEvent, Clerk
 from issuer.rule_requests import (
     MAX_WAITING,
+    RULE_REQUEST_DECLINED,
     RULE_REQUEST_EXPIRED,
     RULE_REQUEST_UNKNOWN,
     RuleRequests,
@@ -104,6 +105,7 @@ class RuleOutcome:
     version: int
     decision: Decision
     offer: CreatedOffer | None = None
+    declined: bool = False  # the wallet answered with an error (OpenID4VP §8.5)
 
     @property
     def issued(self) -> bool:
@@ -247,6 +249,12 @@ class RuleIssuance:
         waiting = self.requests.take(response.state, now, keep=REQUEST_TTL)
         if now > waiting.expires:
             raise RULE_REQUEST_EXPIRED("the request is more than five minutes old; ask again")
+        if response.error is not None:
+            # OpenID4VP §8.5: the citizen said no (or holds no card that answers). The request
+            # ends here, marked answered above; nothing is asked of the ledger.
+            outcome = self._declined(waiting, response.error, now)
+            self._log(outcome, now)
+            return outcome
         with self.issuer.ledger.asking() as trust:
             version = self._version(trust, waiting, now)
             assert version.policy is not None
@@ -280,8 +288,6 @@ class RuleIssuance:
     ) -> Decision:
         policy = pending.version.policy
         assert policy is not None
-        if response.error is not None or response.vp_token is None:
-            return _refused(pending.version, now, RULE_REQUEST_UNKNOWN("the wallet declined"))
         try:
             vp_token = policy.dcql().check_vp_token(response.vp_token)
         except Error as exc:
@@ -295,6 +301,26 @@ class RuleIssuance:
             now=now,
             replay=self,
         )
+
+    def _declined(self, waiting: Waiting, error: str, now: int) -> RuleOutcome:
+        """The outcome of a request the wallet answered with ``error``: refused at its
+        response, no check run (the version it was made for, as remembered: its purpose is not
+        read again from the ledger for a "no")."""
+        with self._lock:
+            known = self._versions.get((waiting.rule, waiting.version))
+        refusal = RULE_REQUEST_DECLINED(f"the wallet answered {error}")
+        # As a desk's decision on a wallet's error answer (verifier.service.response_failure).
+        outcomes = [Outcome("response", "Authorization response", FAILED, "OpenID4VP §8.5",
+                            refusal.code, refusal.message)]  # fmt: skip
+        outcomes += [Outcome(s.name, s.title, SKIPPED, s.spec) for s in STEPS]
+        decision = Decision(
+            eligible=False,
+            policy=waiting.rule,
+            purpose=known.policy.purpose if known is not None and known.policy else "",
+            decided_at=now,
+            outcomes=tuple(outcomes),
+        )
+        return RuleOutcome(waiting.rule, waiting.version, decision, declined=True)
 
     def _offer(self, pending: Pending, response: AuthorizationResponse, now: int) -> CreatedOffer:
         """An offer of B with the rule's fixed claims and those it copies from what was
@@ -325,7 +351,7 @@ class RuleIssuance:
 
     def _log(self, outcome: RuleOutcome, now: int) -> None:
         """One audit record per decision: rule, version, outcome, code, time; no claim."""
-        verdict = "issued" if outcome.issued else "refused"
+        verdict = "declined" if outcome.declined else "issued" if outcome.issued else "refused"
         with self._lock:
             self.counts[(outcome.rule, outcome.version, verdict)] += 1
         event = AuditEvent(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from civicid.eligibility.errors import PRESENTATION_REPLAYED
-from civicid.errors import Gone, NotFound, StorageError, declare
+from civicid.errors import Gone, NotFound, Refused, StorageError, declare
 from civicid.sqlite_file import refuse_damaged
 from issuer.errors import STORE_FAILED
 
@@ -31,6 +31,11 @@ RULE_REQUEST_UNKNOWN = declare(
 )
 RULE_REQUEST_EXPIRED = declare(
     "rule_request_expired", Gone, "the presentation request has expired; ask again"
+)
+RULE_REQUEST_DECLINED = declare(
+    "rule_request_declined",
+    Refused,
+    "the citizen declined: the wallet answered with an error (OpenID4VP §8.5)",
 )
 RULE_REQUESTS_DAMAGED = declare(
     "rule_requests_damaged",
