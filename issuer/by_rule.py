@@ -37,6 +37,8 @@ from civicid.oid4vp import (
     client_id_for,
     new_nonce,
 )
+from civicid.quota import RequestQuota
+from issuer import rule_requests
 from issuer.errors import CONFIGURATION_UNKNOWN
 from issuer.offers import CreatedOffer
 from issuer.records import AuditEvent, Clerk
@@ -45,6 +47,7 @@ from issuer.rule_requests import (
     RULE_REQUEST_DECLINED,
     RULE_REQUEST_EXPIRED,
     RULE_REQUEST_UNKNOWN,
+    RULE_REQUESTS_FULL,
     RuleRequests,
     Waiting,
 )
@@ -155,10 +158,15 @@ class RuleIssuance:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     counts: Counter[tuple[str, int, str]] = field(default_factory=Counter)
     requests: RuleRequests = field(init=False)
+    quota: RequestQuota = field(init=False)
 
     def __post_init__(self) -> None:
         # Waiting requests on disk, beside the issuer's store: a restart answers them still.
         self.requests = RuleRequests(self.issuer.settings.store_dir)
+        # Each client's share of them, in this process (the file bounds them all).
+        self.quota = RequestQuota(
+            rule_requests.MAX_WAITING, rule_requests.MAX_WAITING_PER_CLIENT, full=RULE_REQUESTS_FULL
+        )
 
     @property
     def client_id(self) -> str:
@@ -170,10 +178,20 @@ class RuleIssuance:
                 return config.id
         raise CONFIGURATION_UNKNOWN(f"this issuer has no credential configuration for {vct}")
 
-    def request(self, rule: str) -> RuleRequest:
+    def request(self, rule: str, client: str = "") -> RuleRequest:
         """The wallet asks for the rule's credential: the version in force now, and a signed
-        OpenID4VP request for a presentation that satisfies its policy."""
+        OpenID4VP request for a presentation that satisfies its policy; within the requests
+        ``client`` (``civicid.quota.client_of``) may ask for now (``client_requests_full``:
+        nothing kept)."""
         now = self.issuer.clock()
+        ticket = self.quota.take(client, now, now + REQUEST_TTL)
+        try:
+            return self._request(rule, now)
+        except Error:  # nothing kept: the place is free again
+            self.quota.give_back(ticket)
+            raise
+
+    def _request(self, rule: str, now: int) -> RuleRequest:
         with self.issuer.ledger.asking() as trust:
             # Remembered as long as the agency's standing is: a withdrawal since is caught
             # when the presentation comes back (asked anew then).

@@ -60,6 +60,12 @@ FILE: Final = "rule-requests.db"
 # (``rule_requests_full``, with the seconds until the first expires) rather than a waiting
 # citizen's request dropped. A row is ~200 bytes: the file stays small.
 MAX_WAITING: Final = 10_000
+# Requests one client (an IPv4 address, an IPv6 /64: ``civicid.quota``) may ask for within a
+# request's lifetime, answered or not, per issuer process: one client's flood fills a tenth
+# of the room, not all of it (``client_requests_full``, 429, with the seconds until its first
+# expires), and citizens behind one shared address (a library, a carrier's NAT) asking a few
+# a minute stay far below it.
+MAX_WAITING_PER_CLIENT: Final = MAX_WAITING // 10
 # Answered requests kept to tell a replay: each answer marks its request answered before it
 # is judged, so a flood of asked-and-answered requests would grow the file for as long as one
 # is kept. Past this the oldest go; a replay of one is then unknown, refused all the same.

@@ -42,13 +42,6 @@ REQUEST_ALREADY_ANSWERED = declare(
 RESPONSE_ERROR = declare("response_error", Refused, "the wallet answered with an error")
 
 
-class TooManyRequests(Error):
-    """RFC 6585 §4: this client made as many requests as it may for now; ``Retry-After``."""
-
-    http_status = 429
-    exit_code = EXIT_UNAVAILABLE
-
-
 class Busy(Error):
     """RFC 9110 §15.6.4: the desk holds as many requests as it may for now; ``Retry-After``."""
 
@@ -57,12 +50,8 @@ class Busy(Error):
 
 
 # Asking for a request needs no login: how many a desk makes within a request's lifetime is
-# bounded, per client and in all (verifier/quota.py); the answer says when to try again.
-CLIENT_REQUESTS_FULL = declare(
-    "client_requests_full",
-    TooManyRequests,
-    "this client started as many requests as it may for now; try again later",
-)
+# bounded, per client and in all (civicid/quota.py, where a client's code is declared); the
+# answer says when to try again.
 DESK_REQUESTS_FULL = declare(
     "desk_requests_full",
     Busy,

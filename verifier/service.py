@@ -33,6 +33,7 @@ from civicid.oid4vp import (
     client_id_for,
     new_nonce,
 )
+from civicid.quota import RequestQuota
 from civicid.times import Clock, rfc3339, system_clock
 from civicid.trust import ANY_AGE, DeskStanding, Trust
 from civicid.trust.federation import Federation
@@ -40,7 +41,7 @@ from civicid.trust.pins import Pins
 from verifier import redemption
 from verifier.checks import STEPS, ReplayGuard, check_presentation
 from verifier.decision import FAILED, SKIPPED, Decision, Outcome
-from verifier.errors import PRESENTATION_REPLAYED, RESPONSE_ERROR
+from verifier.errors import DESK_REQUESTS_FULL, PRESENTATION_REPLAYED, RESPONSE_ERROR
 from verifier.policy import (
     CREDENTIAL_QUERY_ID,
     Policy,
@@ -49,7 +50,6 @@ from verifier.policy import (
     require_accredited,
 )
 from verifier.poll import poll_answer
-from verifier.quota import RequestQuota
 from verifier.settings import (
     DEFAULT_MAX_PENDING_REQUESTS,
     DEFAULT_MAX_PENDING_REQUESTS_PER_CLIENT,
@@ -182,7 +182,9 @@ class Verifier:
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.request_ttl = request_ttl
-        self.quota = RequestQuota(max_pending_requests, max_pending_requests_per_client)
+        self.quota = RequestQuota(
+            max_pending_requests, max_pending_requests_per_client, full=DESK_REQUESTS_FULL
+        )
         self.client_id = client_id_for(desk.did)
         self._status_uris: set[str] = set(store.status_uris())
         self._desk_names: dict[str, str] | None = None
@@ -294,7 +296,7 @@ class Verifier:
 
     def create_request(self, policy_name: str, client: str = "") -> Created:
         """A signed OpenID4VP request for ``policy_name`` (§5, §8.2), stored, served once;
-        within the requests ``client`` (``verifier.quota.client_of``) and the desk may start
+        within the requests ``client`` (``civicid.quota.client_of``) and the desk may start
         for now (``client_requests_full``, ``desk_requests_full``: nothing stored)."""
         policy = self.policy(policy_name)
         now = self.clock()

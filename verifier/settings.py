@@ -26,7 +26,7 @@ DEFAULT_REQUEST_TTL: Final = 300
 MAX_REQUEST_TTL: Final = 3600
 # Requests a desk process starts within a request's lifetime (``request_ttl``), answered or
 # not, and those of one client (an IPv4 address, an IPv6 /64): asking needs no login, and
-# each is kept in the store (verifier/quota.py). A busy office's counters behind one address
+# each is kept in the store (civicid/quota.py). A busy office's counters behind one address
 # start a few a minute each; past these the desk answers 429 client_requests_full or 503
 # desk_requests_full, with Retry-After, and keeps every request it holds.
 DEFAULT_MAX_PENDING_REQUESTS: Final = 500

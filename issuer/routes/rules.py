@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from civicid.oid4vp import DirectPost
 from civicid.oid4vp_form import check_form_type, parse_form
 from civicid.policy import NAME_PATTERN
+from civicid.quota import client_of
 from civicid.shell.handlers import RETRY_AFTER_HEADER
 from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
@@ -38,9 +39,15 @@ async def rule_desk_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(route_class=IJsonRoute, tags=["issuance by rule"], lifespan=rule_desk_lifespan)
 
-# 503: the issuer holds as many rule requests as it may (rule_requests_full), with when to ask
-# again; or its store or ledger is unavailable.
+# 429: this client asked for its share of rule requests; 503: the issuer holds as many as it
+# may (rule_requests_full), or its store is unavailable. Each full answer says when to ask again.
 FULL: Final[dict[int | str, dict[str, Any]]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "This client asked for as many rule requests as it may for now "
+        "(client_requests_full)",
+        "headers": RETRY_AFTER_HEADER,
+    },
     503: {
         "model": ErrorBody,
         "description": "The issuer holds as many rule requests as it may for now "
@@ -67,8 +74,10 @@ def rules_of(request: Request) -> RuleIssuance:
     responses={**errors(400, 403, 404, 410, 502), **FULL},
 )
 async def ask(rule: RuleName, request: Request) -> Response:
-    # A bound reached (rule_requests_full) is answered by the shell, with Retry-After.
-    asked = await call(rules_of(request).request, rule)
+    # A bound reached (client_requests_full, rule_requests_full) is answered by the shell,
+    # with Retry-After.
+    client = client_of(request.client.host if request.client else None)
+    asked = await call(rules_of(request).request, rule, client)
     return json_response(asked.to_json(), 201, headers=NO_STORE)
 
 

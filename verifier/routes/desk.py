@@ -15,6 +15,7 @@ from civicid import words
 from civicid.errors import Error
 from civicid.names import accept_language, display_name
 from civicid.policy import Policy
+from civicid.quota import client_of
 from civicid.readiness import readiness_of
 from civicid.shell.handlers import RETRY_AFTER_HEADER
 from civicid.shell.ijson import IJsonRoute
@@ -23,7 +24,6 @@ from civicid.trust import ANY_AGE
 from civicid.wire import ErrorBody, Snake
 from civicid.wire import desk as wire
 from verifier.errors import POLICY_NOT_NAMED
-from verifier.quota import client_of
 from verifier.routes.deps import NO_STORE, TemplatesDep, VerifierDep, in_thread
 from verifier.service import Verifier
 

@@ -1,4 +1,4 @@
-"""``verifier.quota``: the requests a desk starts within a request's lifetime, bounded per
+"""``civicid.quota``: the requests a desk starts within a request's lifetime, bounded per
 client and in all; a refusal names its code and when a place is free again, and takes no
 place; places come back as requests expire (answered or not), or when a request was not
 stored after all."""
@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from civicid.errors import Error
-from verifier.quota import RequestQuota, client_of
+from civicid.quota import RequestQuota, client_of
+from verifier.errors import DESK_REQUESTS_FULL
 
 TTL = 300
 
@@ -23,7 +24,7 @@ def refused(quota: RequestQuota, client: str, now: int, code: str) -> Error:
 
 
 def test_one_client_is_held_to_its_share() -> None:
-    quota = RequestQuota(total=10, per_client=3)
+    quota = RequestQuota(total=10, per_client=3, full=DESK_REQUESTS_FULL)
     for second in range(3):
         quota.take("a", 1000 + second, 1000 + second + TTL)
     error = refused(quota, "a", 1010, "client_requests_full")
@@ -34,7 +35,7 @@ def test_one_client_is_held_to_its_share() -> None:
 
 
 def test_the_desk_is_held_to_its_total() -> None:
-    quota = RequestQuota(total=3, per_client=2)
+    quota = RequestQuota(total=3, per_client=2, full=DESK_REQUESTS_FULL)
     quota.take("a", 1000, 1000 + TTL)
     quota.take("a", 1001, 1001 + TTL)
     quota.take("b", 1002, 1002 + TTL)
@@ -44,7 +45,7 @@ def test_the_desk_is_held_to_its_total() -> None:
 
 
 def test_places_come_back_when_requests_expire() -> None:
-    quota = RequestQuota(total=2, per_client=2)
+    quota = RequestQuota(total=2, per_client=2, full=DESK_REQUESTS_FULL)
     quota.take("a", 1000, 1000 + TTL)
     quota.take("a", 1100, 1100 + TTL)
     refused(quota, "a", 1000 + TTL - 1, "client_requests_full")
@@ -54,14 +55,14 @@ def test_places_come_back_when_requests_expire() -> None:
 
 
 def test_retry_after_is_at_least_a_second() -> None:
-    quota = RequestQuota(total=1, per_client=1)
+    quota = RequestQuota(total=1, per_client=1, full=DESK_REQUESTS_FULL)
     quota.take("a", 1000, 1000)  # expires at once: a clock that stepped back
     error = refused(quota, "a", 999, "client_requests_full")
     assert error.details == {"retry_after": 1}
 
 
 def test_a_place_given_back_is_free_again() -> None:
-    quota = RequestQuota(total=1, per_client=1)
+    quota = RequestQuota(total=1, per_client=1, full=DESK_REQUESTS_FULL)
     ticket = quota.take("a", 1000, 1000 + TTL)
     refused(quota, "b", 1001, "desk_requests_full")
     quota.give_back(ticket)

@@ -1,10 +1,10 @@
-"""How many requests a desk process starts within a request's lifetime: in all, and per
-client. Asking for a request needs no login (the desk's page asks, from the staff's screen),
-and each is a signed request object kept in the store (~2.2 KB) for its lifetime and a while
-after (``verifier.store``): without a bound, a client asking again and again filled the
-store at the rate it could ask. A request holds its place until it expires, answered or not:
-an answer is no proof of anything (a wallet's error answer is one POST), and answered
-requests are kept longer than unanswered ones.
+"""How many presentation requests a process starts within a request's lifetime: in all, and
+per client. Asking for one needs no login (a desk's page asks from the staff's screen, a
+wallet asks an agency's rule desk), and each is a signed request kept for its lifetime and a
+while after (the desk's store, the issuer's file of rule requests): without a bound, a client
+asking again and again filled the store at the rate it could ask, and without a share, one
+client could take every place there is. A request holds its place until it expires,
+answered or not: an answer is no proof of anything (a wallet's error answer is one POST).
 """
 
 from __future__ import annotations
@@ -15,7 +15,21 @@ import itertools
 import threading
 from typing import Final
 
-from verifier.errors import CLIENT_REQUESTS_FULL, DESK_REQUESTS_FULL
+from civicid.errors import EXIT_UNAVAILABLE, Code, Error, declare
+
+
+class TooManyRequests(Error):
+    """RFC 6585 §4: this client made as many requests as it may for now; ``Retry-After``."""
+
+    http_status = 429
+    exit_code = EXIT_UNAVAILABLE
+
+
+CLIENT_REQUESTS_FULL = declare(
+    "client_requests_full",
+    TooManyRequests,
+    "this client started as many requests as it may for now; try again later",
+)
 
 # An IPv6 subscriber is given a /64 at least (RFC 6177 §2 recommends /48 or /56): the
 # addresses of one /64 are one client, else a client would be a new one at each address.
@@ -41,12 +55,14 @@ def client_of(host: str | None) -> str:
 
 
 class RequestQuota:
-    """The places of the requests started and not yet expired: at most ``total``, and at most
-    ``per_client`` for one client. Thread-safe (the desk starts requests on its threads)."""
+    """The places of the requests started and not yet expired: at most ``total`` (past it,
+    ``full``: the service's own code), and at most ``per_client`` for one client
+    (``client_requests_full``). Thread-safe (requests are started on the service's threads)."""
 
-    def __init__(self, total: int, per_client: int) -> None:
+    def __init__(self, total: int, per_client: int, *, full: Code) -> None:
         self.total = total
         self.per_client = per_client
+        self.full = full
         self._lock = threading.Lock()
         self._held: list[Ticket] = []  # a heap: the first to expire first
         self._by_client: dict[str, list[int]] = {}  # each client's places, by expiry
@@ -54,8 +70,8 @@ class RequestQuota:
 
     def take(self, client: str, now: int, expires: int) -> Ticket:
         """A place for a request of ``client`` made at ``now`` and expiring at ``expires``;
-        refused (``client_requests_full``, ``desk_requests_full``) with ``retry_after``, the
-        seconds until a place is free, when there is none."""
+        refused (``client_requests_full``, or ``full``) with ``retry_after``, the seconds
+        until a place is free, when there is none."""
         with self._lock:
             self._drop_expired(now)
             mine = self._by_client.get(client, [])
@@ -63,14 +79,14 @@ class RequestQuota:
                 wait = max(1, min(mine) - now)
                 raise CLIENT_REQUESTS_FULL(
                     f"this client started {len(mine)} requests in the last few minutes, the"
-                    f" most the desk takes; try again in {wait} s",
+                    f" most one client may; try again in {wait} s",
                     retry_after=wait,
                 )
             if len(self._held) >= self.total:
                 wait = max(1, self._held[0][0] - now)
-                raise DESK_REQUESTS_FULL(
-                    f"the desk holds {len(self._held)} requests not yet expired, the most it"
-                    f" takes; try again in {wait} s",
+                raise self.full(
+                    f"{len(self._held)} requests are held, not yet expired, the most taken;"
+                    f" try again in {wait} s",
                     retry_after=wait,
                 )
             ticket = (expires, next(self._numbers), client)
