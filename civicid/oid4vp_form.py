@@ -1,23 +1,27 @@
 """The ``direct_post`` body (OpenID4VP 1.0 §8.2) as a desk reads it: an
 ``application/x-www-form-urlencoded`` form in UTF-8, each field once, at most a few fields.
 
-One parser for every endpoint that receives an authorization response (the desk's and the
-issuer's rule desk), so that they refuse the same forms with the same answers. Each refusal
-is ``oid4vp_response_malformed``; reading the body within a size limit is the route's.
+One reader for every endpoint that receives an authorization response (the desk's and the
+issuer's rule desk), so that they refuse the same forms with the same answers: a body past
+``MAX_FORM_BYTES`` is ``oid4vp_response_too_large``, every other refusal
+``oid4vp_response_malformed``.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
 from typing import Final
 from urllib.parse import parse_qsl
 
-from civicid.oid4vp import OID4VP_RESPONSE_MALFORMED
+from civicid.oid4vp import MAX_RESPONSE_BYTES, OID4VP_RESPONSE_MALFORMED, OID4VP_RESPONSE_TOO_LARGE
 
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 # A direct_post carries state and vp_token, or error and error_description (OpenID4VP §8.2),
 # perhaps a few more a wallet adds: past this many fields the form is refused unparsed (a
 # megabyte of empty fields held the event loop for over a second each time, split and kept).
 MAX_FORM_FIELDS: Final = 16
+# The form adds field names and percent-encoding to the vp_token: allow for both.
+MAX_FORM_BYTES: Final = 3 * MAX_RESPONSE_BYTES
 
 
 def check_form_type(content_type: str | None) -> None:
@@ -47,3 +51,15 @@ def parse_form(body: bytes) -> dict[str, str]:
             raise OID4VP_RESPONSE_MALFORMED(f"{name} appears twice")
         form[name] = value
     return form
+
+
+async def read_form(content_type: str | None, body: AsyncIterable[bytes]) -> dict[str, str]:
+    """The direct_post form: its type checked before ``body`` (the request's chunks) is read,
+    read no further than ``MAX_FORM_BYTES``, then parsed (``parse_form``)."""
+    check_form_type(content_type)
+    read = bytearray()
+    async for chunk in body:
+        read += chunk
+        if len(read) > MAX_FORM_BYTES:
+            raise OID4VP_RESPONSE_TOO_LARGE(f"the response is over {MAX_FORM_BYTES} bytes")
+    return parse_form(bytes(read))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import Response
 
 from civicid.oid4vp import DirectPost
-from civicid.oid4vp_form import check_form_type, parse_form
+from civicid.oid4vp_form import read_form
 from civicid.policy import NAME_PATTERN
 from civicid.quota import client_of
 from civicid.shell.handlers import RETRY_AFTER_HEADER
@@ -20,7 +20,7 @@ from civicid.shell.ijson import IJsonRoute
 from civicid.shell.openapi import FORM, errors, request_body
 from civicid.wire import ErrorBody
 from issuer.by_rule import RESPONSE_PATH, RuleIssuance
-from issuer.routes.deps import NO_STORE, call, issuer_of, json_response, read_limited
+from issuer.routes.deps import NO_STORE, call, issuer_of, json_response
 
 
 @asynccontextmanager
@@ -88,9 +88,8 @@ async def ask(rule: RuleName, request: Request) -> Response:
     openapi_extra=request_body(DirectPost, FORM),
 )
 async def respond(request: Request) -> Response:
-    # Parsed as the desk parses its direct_post: the same refusals, with the same answers.
-    check_form_type(request.headers.get("content-type"))
-    form = parse_form(await read_limited(request))
+    # Read as the desk reads its direct_post: the same limit and refusals, the same answers.
+    form = await read_form(request.headers.get("content-type"), request.stream())
     outcome = await call(rules_of(request).respond, form)
     return json_response(outcome.to_json(), headers=NO_STORE)
 
