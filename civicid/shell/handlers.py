@@ -21,10 +21,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from civicid.errors import (
+    CATALOGUE,
     INTERNAL_ERROR,
     METHOD_NOT_ALLOWED,
     REQUEST_INVALID,
     ROUTE_NOT_FOUND,
+    Code,
     Error,
 )
 from civicid.shell.dispatch import ServiceApp
@@ -68,13 +70,15 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(method for method in METHODS if method in allowed)
 
 
-def answered_code(response: Response) -> object:
-    """The code of the error an answer's JSON body tells (``{"error": code, ...}``), if any."""
+def answered_code(response: Response) -> Code | None:
+    """The declared code of the error an answer's JSON body tells (``{"error": code, ...}``),
+    if any."""
     try:
         body = json.loads(getattr(response, "body", b""))
     except (ValueError, RecursionError):
         return None
-    return body.get("error") if isinstance(body, dict) else None
+    name = body.get("error") if isinstance(body, dict) else None
+    return CATALOGUE.get(name) if isinstance(name, str) else None
 
 
 def with_retry_after(error: Error, response: Response) -> Response:
@@ -83,7 +87,8 @@ def with_retry_after(error: Error, response: Response) -> Response:
     moment's). Only then: a service's renderer may answer another error in its place (the
     issuer's store failing to record the refusal), which says no such thing."""
     wait = error.details.get(RETRY_AFTER)
-    if type(wait) is not int or wait < 1 or answered_code(response) != error.code:
+    answered = answered_code(response)
+    if type(wait) is not int or wait < 1 or answered is None or not answered.matches(error):
         return response
     response.headers["retry-after"] = str(wait)
     response.headers["cache-control"] = "no-store"
