@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
-from wallet.errors import WALLET_LEDGER_UNCONFIGURED
+from wallet.errors import WALLET_CHECKPOINT_PUT_BACK, WALLET_LEDGER_UNCONFIGURED
 from wallet.holder.wallet import Wallet
 from wallet.screens.access import FirstRunScreen, UnlockScreen
 from wallet.screens.cards import CardsScreen
@@ -150,7 +150,8 @@ class WalletApp(App[None]):
         or at a write since): said once, over whatever is shown."""
         notice = self.wallet.take_notice() if self.wallet is not None else None
         if notice is not None:
-            self.push_screen(ErrorModal(notice, "Your wallet file was changed from outside"))
+            what = "checkpoint" if WALLET_CHECKPOINT_PUT_BACK.matches(notice) else "wallet"
+            self.push_screen(ErrorModal(notice, f"Your {what} file was changed from outside"))
 
     def on_unmount(self) -> None:
         if self.wallet is not None and self.owns_wallet:

@@ -53,6 +53,11 @@ WALLET_STORE_PUT_BACK = declare(
     StorageError,
     "the wallet file was found damaged and was written again from this program's copy",
 )
+WALLET_CHECKPOINT_PUT_BACK = declare(
+    "wallet_checkpoint_put_back",
+    StorageError,
+    "the wallet's checkpoint file was found changed from outside and was written again",
+)
 WALLET_STORE_UNSUPPORTED = declare(
     "wallet_store_unsupported", StorageError, "the wallet file is of an unknown format version"
 )

@@ -128,7 +128,7 @@ class SealedStorage(Storage):
             # left it was damaged, replaced or removed from outside. It is kept aside, not
             # overwritten, and said; what this program holds is written in its place.
             changed = identity(self.path) != self.seen
-            aside = _set_aside(self.path) if changed else None
+            aside = set_aside(self.path) if changed else None
             write_sealed(self.path, sealed)
         except BaseException:
             # TinyDB changed the cached document in place before asking us to write it:
@@ -232,7 +232,7 @@ class Store:
             sealed = Sealed.parse(data, KIND, WALLET_STORE_CORRUPT)
             key = sealed.key_for(passphrase, WALLET_PASSPHRASE_WRONG)
             document = decode_document(sealed.open(key, WALLET_STORE_CORRUPT), path)
-            aside = _set_aside(path)
+            aside = set_aside(path)
             write_sealed(path, data)
         except BaseException:
             _release(lock)
@@ -306,7 +306,7 @@ def identity(path: Path) -> tuple[int, int, int] | None:
     return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
-def _set_aside(path: Path) -> Path | None:
+def set_aside(path: Path) -> Path | None:
     """Rename whatever is at ``path`` (a damaged file, a directory) to a free name beside it;
     None if nothing is there."""
     if not os.path.lexists(path):

@@ -44,6 +44,7 @@ from wallet.holder.backup import read_backup, write_backup
 from wallet.holder.credentials import Credential
 from wallet.holder.history import Presentation
 from wallet.holder.issuance import OfferReview
+from wallet.holder.kept_checkpoint import KeptCheckpoint
 from wallet.holder.presentation import Outcome, Plan
 from wallet.holder.status import Refreshed
 from wallet.holder.store import Store
@@ -119,6 +120,9 @@ class Wallet:
         # what the disk held: no secret), and what became of a file found damaged at unlock.
         self._last_sealed: bytes | None = None
         self._put_back: Error | None = None
+        # The checkpoint file as the open ledger client left it, and what became of it.
+        self._kept: KeptCheckpoint | None = None
+        self._checkpoint_put_back: Error | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -196,12 +200,28 @@ class Wallet:
             self._last_sealed = self._store.storage.sealed
             self._store.close()
             self._store = None
-        if self._ledger is not None:
-            self._ledger.close()
-            self._ledger = None
+        self._close_ledger()
         if self._federation is not None:
             self._federation.close()
             self._federation = None
+
+    def _close_ledger(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+        self._kept = None  # a client opened later reads the file as it is, or refuses it
+
+    def _mend_checkpoint(self) -> None:
+        """The checkpoint file found not as the open ledger client left it is written again
+        from what the client holds (``KeptCheckpoint``), before the client writes over it."""
+        with self._lock:
+            if self._ledger is not None and self._kept is not None:
+                try:
+                    notice = self._kept.check(self._ledger.trusted_note)
+                except Error as exc:  # it could not be written again: said the same way
+                    notice = exc
+                if notice is not None:
+                    self._checkpoint_put_back = notice
 
     def unlock(self, passphrase: str) -> None:
         """Open the store again. Its file found damaged or lost since this program had it
@@ -234,6 +254,9 @@ class Wallet:
             notice, self._put_back = self._put_back, None
             if notice is None and self._store is not None:
                 notice, self._store.storage.notice = self._store.storage.notice, None
+            self._mend_checkpoint()
+            if notice is None:
+                notice, self._checkpoint_put_back = self._checkpoint_put_back, None
         finally:
             self._lock.release()
         return notice
@@ -490,11 +513,13 @@ class Wallet:
                 policy=self.settings.checkpoint_policy(),
                 remember=True,
             )
+            self._kept = KeptCheckpoint(self.settings.trust_file)
         return self._ledger
 
     @property
     def trust(self) -> Trust:
         """Every ledger question the wallet asks, answered by the kernel's trust package."""
+        self._mend_checkpoint()
         if self._trust is None or self._trust.client is not self.ledger:
             self._trust = Trust(self.ledger, clock=self.clock)
             if self._federation is not None:
@@ -529,9 +554,7 @@ class Wallet:
     def reset_ledger_client(self) -> None:
         """Forget the ledger client (its URL or key changed); the next use makes a new one."""
         with self._lock:
-            if self._ledger is not None:
-                self._ledger.close()
-                self._ledger = None
+            self._close_ledger()
 
     def http(self) -> HttpClient:
         """A bounded client for issuers and verifiers (a fresh one per flow)."""

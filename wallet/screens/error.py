@@ -29,6 +29,7 @@ from wallet.errors import (
     WALLET_AUTHORIZATION_SERVER_UNLISTED,
     WALLET_BACKUP_INVALID,
     WALLET_BACKUP_PASSPHRASE_WRONG,
+    WALLET_CHECKPOINT_PUT_BACK,
     WALLET_CLAIM_NOT_ALLOWED,
     WALLET_CNF_MISMATCH,
     WALLET_CREDENTIAL_EXPIRED,
@@ -71,6 +72,9 @@ ADVICE: Final[dict[Code, str]] = {
     "your last backup: civicid wallet restore BACKUP.",
     WALLET_STORE_PUT_BACK: "Nothing was lost: the wallet holds everything it held before. "
     "Something outside it changed its file: check the disk, then make a backup (s).",
+    WALLET_CHECKPOINT_PUT_BACK: "Nothing was lost: the wallet still trusts the ledger's "
+    "checkpoint it trusted before, and refuses a ledger rolled back behind it. Something "
+    "outside the wallet changed that file: check the disk.",
     WALLET_IN_USE: "Close the wallet in the other window or terminal first.",
     HTTP_UNREACHABLE: "Check your connection, and that the address is right. " + NOTHING_CHANGED,
     HTTP_DEADLINE: "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
