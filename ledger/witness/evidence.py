@@ -1,7 +1,8 @@
 """Evidence of a log's equivocation: two checkpoints it signed that cannot both be true, kept
 as the signed notes themselves so anyone holding the log's key can check them again.
 
-Two kinds: ``same_size`` (two different roots for one tree size) and ``inconsistent`` (a
+Two kinds: ``same_size`` (two different checkpoints for one tree size: two roots, or one
+root with other extension lines, such as another state-map root) and ``inconsistent`` (a
 consistency proof that yields the later signed root, but from a different root at the earlier
 size than the one signed: the proof's hashes are the later tree's nodes, so that tree does not
 extend the earlier one). ``Evidence.check(log_key)`` re-checks both signatures and the
@@ -89,8 +90,8 @@ class Evidence:
         known = open_checkpoint(self.known, log_key, origin=self.origin)
         other = open_checkpoint(self.conflicting, log_key, origin=self.origin)
         if self.kind == "same_size":
-            if known.size != other.size or known.root == other.root:
-                raise EVIDENCE_INVALID("not two different roots for one size")
+            if known.size != other.size or known.body() == other.body():
+                raise EVIDENCE_INVALID("not two different checkpoints for one size")
             return known, other
         if not known.size < other.size:
             raise EVIDENCE_INVALID("an inconsistency needs a later, larger checkpoint")

@@ -7,8 +7,12 @@
 3. a signature by one of that log's keys verifies (403 ``witness_signature_invalid``);
 4. ``old`` is at most the checkpoint's size (400 ``witness_old_too_large``);
 then, holding the lock, against the record of that origin:
-5. the same size as cosigned with another root: evidence kept, 409
-   ``witness_checkpoint_conflict``;
+5. the same size as cosigned with another root, or with the same root and another signed
+   text (its extension lines: a CivicID checkpoint's ``civicid-state-map`` root, which
+   clients prove DIDs, accreditations and status lists against): evidence kept, 409
+   ``witness_checkpoint_conflict``. The tlog-witness spec asks only for the same root; a
+   ledger's checkpoint at one size is one text, so a second text at a cosigned size is a
+   split view of its state, and cosigning both would let it show either to whom it chose;
 6. ``old`` is the size last cosigned (409 ``witness_old_size_mismatch``, answered with that
    size as ``text/x.tlog.size``);
 7. the consistency proof from the record to the checkpoint verifies (422
@@ -123,11 +127,18 @@ class Witness:
     def _check(self, request: AddCheckpoint, checkpoint: Checkpoint, record: Record | None) -> None:
         """Steps 5-7, against ``record`` (None: nothing cosigned for this origin yet)."""
         same_size = record is not None and checkpoint.size == record.size
-        if record is not None and same_size and checkpoint.root != record.root:
-            self._keep("same_size", record, request)
-            raise WITNESS_CHECKPOINT_CONFLICT(
-                f"{checkpoint.origin} signed two roots for size {record.size}"
-            )
+        if record is not None and same_size:
+            if checkpoint.root != record.root:
+                what = "two roots"
+            elif split_note(request.note)[0] != split_note(record.note)[0]:
+                what = "two checkpoints (one root, other extension lines)"
+            else:
+                what = ""
+            if what:
+                self._keep("same_size", record, request)
+                raise WITNESS_CHECKPOINT_CONFLICT(
+                    f"{checkpoint.origin} signed {what} for size {record.size}"
+                )
         known = record.size if record is not None else 0
         if request.old_size != known:
             raise WITNESS_OLD_SIZE_MISMATCH(

@@ -630,3 +630,38 @@ def test_a_damaged_piece_of_evidence_is_one_line_naming_it_once(tmp_path: Path) 
     assert caught.value.message.count(str(damaged)) == 1
     assert "evidence of a log's conflicting checkpoints" in caught.value.message
     assert damaged.read_text() == "{"
+
+
+def test_one_root_with_another_state_at_a_cosigned_size_is_evidence(witness: Witness) -> None:
+    """The same size and log root, another extension line (a ledger's state-map root, which
+    clients prove revocations and accreditations against): a split view of the state, refused
+    and kept, where the tlog-witness check of the root alone cosigned it."""
+    log = Log().grow(8)
+    honest = Checkpoint(ORIGIN, 8, log.tree.root(), extensions=("civicid-state-map AAAA",))
+    cosigned = AddCheckpoint(0, (), log.signer.sign_checkpoint(honest))
+    witness.add_checkpoint(cosigned.to_body())
+    record = witness.state.get(ORIGIN)
+    for extensions in (("civicid-state-map BBBB",), (), ("civicid-state-map AAAA", "more")):
+        other = Checkpoint(ORIGIN, 8, log.tree.root(), extensions=extensions)
+        note = log.signer.sign_checkpoint(other)
+        err = refused(witness, AddCheckpoint(8, (), note).to_body(), "witness_checkpoint_conflict")
+        assert "one root, other extension lines" in err.message
+        refused(witness, AddCheckpoint(0, (), note).to_body(), "witness_checkpoint_conflict")
+    assert witness.state.get(ORIGIN) == record
+    kept = sorted(witness.evidence, key=lambda e: e.conflicting)
+    assert len(kept) == 3 and {e.kind for e in kept} == {"same_size"}
+    for evidence in kept:
+        known, conflicting = evidence.check(log.signer_verifier())
+        assert (known.size, known.root) == (conflicting.size, conflicting.root)
+        assert known.extensions != conflicting.extensions
+    # The very checkpoint cosigned before is cosigned again.
+    witness.add_checkpoint(AddCheckpoint(8, (), log.signer.sign_checkpoint(honest)).to_body())
+
+
+def test_evidence_of_one_checkpoint_twice_is_refused(witness: Witness) -> None:
+    log = Log().grow(4)
+    note = log.note()
+    evidence = Evidence("same_size", ORIGIN, NOW, note, note, ())
+    with pytest.raises(Error) as raised:
+        evidence.check(log.signer_verifier())
+    assert raised.value.code == "evidence_invalid", raised.value
