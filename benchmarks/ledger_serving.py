@@ -42,6 +42,7 @@ from benchmarks.ledger import (
 from benchmarks.table import Row, render
 from ledger import answers_file
 from ledger import snapshot as snapshots
+from ledger.inclusion import BLOCK_HEIGHT
 from ledger.log import Ledger
 from ledger.resolution import Resolver
 from ledger.setup import initialize, open_ledger
@@ -122,24 +123,41 @@ def start_up_rows(root: Path) -> list[Row]:
 
 
 def rendered_ahead_rows(root: Path) -> list[Row]:
-    """The plain answers rendered ahead beside the snapshot (``ledger/answers_file.py``):
-    a ledger writes them with each snapshot; one cached before it did gets them here, from
-    its snapshot's state as the ledger loads it, as a ledger writing a snapshot would (the
-    time and CPU of that, and the file's size, are what writing them adds to a snapshot)."""
+    """The plain answers and proof parts rendered ahead beside the snapshot
+    (``ledger/answers_file.py``): a ledger writes them with each snapshot; one cached before
+    it did gets them here, from its snapshot's state as the ledger loads it, as a ledger
+    writing a snapshot would (the time and CPU of that, and the files' sizes, are what
+    writing them adds to a snapshot)."""
     path = root / "ledger" / answers_file.FILE
+    parts_path = root / "ledger" / answers_file.PROOF_PARTS_FILE
     ledger = open_ledger(root, readonly=True)
     try:
         size = ledger.snapshot_size
+        tree_root = ledger.tree.root(size)
         rows = []
-        if answers_file.open_answers(path, size, ledger.tree.root(size)) is None:
+        if answers_file.open_answers(path, size, tree_root) is None:
             started, cpu = time.monotonic(), time.process_time()
-            count = answers_file.write(path, ledger.state, size, ledger.tree.root(size))
+            count = answers_file.write(path, ledger.state, size, tree_root)
             rows = [
                 Row(PART, f"answers rendered ahead at {size:,} entries", count, "answers"),
                 Row(PART, "  rendering them, written and synced", time.monotonic() - started, "s"),
                 Row(PART, "  rendering them, CPU", time.process_time() - cpu, "s"),
             ]
         rows.append(Row(PART, "  answers file on disk", path.stat().st_size / 2**20, "MiB"))
+        magic = answers_file.proof_parts_magic(BLOCK_HEIGHT)
+        if answers_file.open_answers(parts_path, size, tree_root, magic, held_only=True) is None:
+            started, cpu = time.monotonic(), time.process_time()
+            count = answers_file.write_proof_parts(
+                parts_path, ledger.state, size, tree_root, ledger.tree.subtree_path
+            )
+            rows += [
+                Row(PART, f"proof parts rendered ahead at {size:,} entries", count, "DIDs"),
+                Row(PART, "  rendering them, written and synced", time.monotonic() - started, "s"),
+                Row(PART, "  rendering them, CPU", time.process_time() - cpu, "s"),
+            ]
+        if parts_path.exists():
+            on_disk = parts_path.stat().st_size / 2**20
+            rows.append(Row(PART, "  proof parts file on disk (held)", on_disk, "MiB"))
     finally:
         ledger.close()
     return rows

@@ -21,6 +21,15 @@ open-addressing table by the first 8 bytes of the leaf hash (tag, offset, length
 of 0 is an empty slot); then the records, each the digest, the leaf hash and the answer.
 The slot table (~20 bytes per DID) is read into memory; the answers stay on disk, unless the
 file is small (``MAX_HELD_BYTES``): then every answer is read and checked once, at open.
+
+Beside it, for a small ledger (``MAX_PROOF_PARTS_BYTES``), ``state.proofs`` in the same
+format holds what an answer with proofs needs of each DID beyond its plain answer and is
+fixed once its versions are logged: each version's ``"seq"``, ``"transaction"`` and the
+start of its ``"inclusion"`` path, the leaf's siblings inside its whole block of
+``2**height`` leaves (``ledger/inclusion.py``), the same at every later tree size; only the
+part above the block, the state map proof and the checkpoint are added as asked. It is held
+in memory or not used: read from disk, its SHA-256 (~20 µs for ~7.5 KB on these cores) would
+cost what it saves.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import logging
 import os
 import struct
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
@@ -38,9 +47,10 @@ from civicid.errors import Error
 from civicid.files import fsync_directory, open_regular
 from civicid.merkle import HASH_SIZE
 from civicid.words import counted
-from ledger.answers import document_json, plain_json
+from ledger import inclusion
+from ledger.answers import b64s, document_json, plain_json, transaction_json
 from ledger.errors import LEDGER_NOT_INITIALIZED, STATE_SNAPSHOT_INVALID
-from ledger.state import State
+from ledger.state import DidVersion, State
 
 log = logging.getLogger("civicid.ledger")
 
@@ -71,11 +81,35 @@ MAX_SLOTS: Final = 1 << 24
 # them at open took 16-31 ms of CPU at 18,001 entries (4,501 answers, 5.4 MiB). A larger
 # file stays on disk: at 1M entries its 292 MiB would count against the server's 1 GiB.
 MAX_HELD_BYTES: Final = 16 * 1024 * 1024
+PROOF_PARTS_FILE: Final = "state.proofs"
+# The most bytes of proof parts written, all held in memory by the server (~7.5 KB a DID of
+# four versions: a ledger of ~8,900 DIDs, ~35,000 entries; 18,001 entries take 34 MiB). A
+# larger ledger's would stay on disk, where reading one and checking its SHA-256 costs what
+# rendering it does (1M entries: ~1.9 GB, the log again): none is written.
+MAX_PROOF_PARTS_BYTES: Final = 64 * 1024 * 1024
+# Fewer bytes than any DID's parts take (one version's entry is ~1.4 KB): a ledger of more
+# DIDs than fit at this size each is not rendered at all (at 1M, 250,000 DIDs), where
+# rendering until the bound is passed would cost ~0.3 s of CPU at every snapshot for nothing.
+MIN_PROOF_PARTS_BYTES: Final = 512
+# Between the parts of two versions in a record: neither a JSON-safe entry, the JSON of one
+# (json.dumps escapes a newline) nor base64 holds one.
+PARTS_SEPARATOR: Final = b"\n"
+
+
+def proof_parts_magic(height: int) -> bytes:
+    """The magic line of a file of proof parts made with blocks of ``2**height`` leaves: a
+    file of another height is passed over as not one."""
+    return b"civicid-proof-parts 1 %d\n" % height
 
 
 def beside(snapshot: Path) -> Path:
     """Where the answers of the snapshot at ``snapshot`` are kept."""
     return snapshot.with_name(FILE)
+
+
+def proofs_beside(snapshot: Path) -> Path:
+    """Where the proof parts of the snapshot at ``snapshot`` are kept."""
+    return snapshot.with_name(PROOF_PARTS_FILE)
 
 
 def _tag(leaf_hash: bytes) -> int:
@@ -105,13 +139,98 @@ def write(
     reader = state.reader
     if reader is None:
         raise LEDGER_NOT_INITIALIZED("a state without its log has no documents to render")
-    records = list(state.dids.values())
+
+    def answers() -> Iterable[tuple[bytes, bytes]]:
+        for record in state.dids.values():
+            visible = record.visible(size)
+            if not visible:
+                continue
+            latest = visible[-1]
+            document = (
+                None
+                if latest.deactivated
+                else document_json(latest, reader(latest.seq), state.document_data)
+            )
+            yield latest.leaf_hash, plain_json(record, latest, visible, document)
+
+    return _write_records(
+        path, MAGIC, len(state.dids), answers(), size, root, temporary, before_replace
+    )
+
+
+def proof_parts(
+    state: State, size: int, subtree_path: Callable[[int, int], list[bytes]], height: int
+) -> list[tuple[bytes, bytes]] | None:
+    """Each DID's proof parts at ``size`` entries by its latest version's leaf hash: every
+    version's ``transaction_json`` and the base64 of its leaf's siblings inside its block
+    (``subtree_path``, of blocks of ``2**height`` leaves), one version's from the next's
+    apart by ``PARTS_SEPARATOR``. A DID of a version whose block is not whole at ``size``
+    has none (rendered live). None once they pass ``MAX_PROOF_PARTS_BYTES``."""
+    reader = state.reader
+    if reader is None:
+        raise LEDGER_NOT_INITIALIZED("a state without its log has no entries to render")
+    if len(state.dids) * MIN_PROOF_PARTS_BYTES > MAX_PROOF_PARTS_BYTES:
+        return None
+    found: list[tuple[bytes, bytes]] = []
+    total = 0
+
+    def whole(version: DidVersion) -> bool:
+        return ((version.seq >> height) + 1) << height <= size
+
+    for record in state.dids.values():
+        visible = record.visible(size)
+        if not visible or not all(map(whole, visible)):
+            continue
+        parts = PARTS_SEPARATOR.join(
+            b"".join((*transaction_json(v.seq, reader(v.seq)), b64s(subtree_path(v.seq, height))))
+            for v in visible
+        )
+        total += RECORD_HEAD + len(parts)
+        if total > MAX_PROOF_PARTS_BYTES:
+            return None
+        found.append((visible[-1].leaf_hash, parts))
+    return found
+
+
+def write_proof_parts(
+    path: Path,
+    state: State,
+    size: int,
+    root: bytes,
+    subtree_path: Callable[[int, int], list[bytes]],
+) -> int:
+    """``proof_parts`` of ``state`` at ``size`` (the tree of which has ``root`` and gives
+    ``subtree_path``) into ``path``, replaced atomically; the number of DIDs written. When
+    they would pass ``MAX_PROOF_PARTS_BYTES`` (or blocks are of one leaf), none are, and an
+    older file is removed."""
+    height = inclusion.BLOCK_HEIGHT
+    parts = proof_parts(state, size, subtree_path, height) if height > 0 else None
+    if parts is None:
+        path.unlink(missing_ok=True)
+        return 0
+    return _write_records(
+        path, proof_parts_magic(height), len(parts), parts, size, root, ".tmp", None
+    )
+
+
+def _write_records(
+    path: Path,
+    magic: bytes,
+    count: int,
+    records: Iterable[tuple[bytes, bytes]],
+    size: int,
+    root: bytes,
+    temporary: str,
+    before_replace: Callable[[], None] | None,
+) -> int:
+    """``records`` (at most ``count``: a leaf hash and its bytes each) into a file at
+    ``path`` headed by ``magic``, replaced atomically as ``write`` says; how many written."""
     slots = 1
-    while slots < SLOTS_PER_ANSWER * max(1, len(records)):
+    while slots < SLOTS_PER_ANSWER * max(1, count):
         slots *= 2
     table = bytearray(slots * SLOT.size)
     mask, longest, written = slots - 1, 0, 0
-    start = len(MAGIC) + HEADER.size + len(table)
+    start = len(magic) + HEADER.size + len(table)
     temporary_path = path.with_name(path.name + temporary)
     temporary_path.unlink(missing_ok=True)  # a leftover keeps its mode; start afresh
     fd = os.open(temporary_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -119,20 +238,9 @@ def write(
         with open(fd, "wb") as out:
             out.seek(start)
             offset = start
-            for record in records:
-                visible = record.visible(size)
-                if not visible:
-                    continue
-                latest = visible[-1]
-                document = (
-                    None
-                    if latest.deactivated
-                    else document_json(latest, reader(latest.seq), state.document_data)
-                )
-                answer = plain_json(record, latest, visible, document)
+            for leaf, answer in records:
                 if len(answer) > MAX_ANSWER_BYTES:
                     continue  # never served from the file: rendered live
-                leaf = latest.leaf_hash
                 place = _tag(leaf) & mask
                 for probe in range(MAX_PROBES):
                     at = ((place + probe) & mask) * SLOT.size
@@ -147,7 +255,7 @@ def write(
                 longest = max(longest, probe + 1)
                 written += 1
             out.seek(0)
-            out.write(MAGIC + HEADER.pack(size, root, slots, longest) + table)
+            out.write(magic + HEADER.pack(size, root, slots, longest) + table)
             out.flush()
             os.fsync(out.fileno())
         if before_replace is not None:
@@ -160,13 +268,20 @@ def write(
     return written
 
 
-def write_beside(snapshot: Path, state: State, size: int, root: bytes) -> None:
-    """The answers of the snapshot just written at ``snapshot`` (of ``state`` at ``size``
-    entries, whose tree has ``root``), beside it. A failure leaves the previous file, of
-    another snapshot, which is then passed over: it is said in the log, and only the speed
-    of first answers is lost."""
+def write_beside(
+    snapshot: Path,
+    state: State,
+    size: int,
+    root: bytes,
+    subtree_path: Callable[[int, int], list[bytes]],
+) -> None:
+    """The answers and proof parts of the snapshot just written at ``snapshot`` (of
+    ``state`` at ``size`` entries, whose tree has ``root`` and gives ``subtree_path``),
+    beside it. A failure leaves the previous file, of another snapshot, which is then
+    passed over: it is said in the log, and only the speed of first answers is lost."""
     try:
         write(beside(snapshot), state, size, root)
+        write_proof_parts(proofs_beside(snapshot), state, size, root, subtree_path)
     except (OSError, Error) as exc:
         log.warning("answers not rendered ahead beside %s: %s", snapshot, exc)
 
@@ -239,9 +354,18 @@ class Answers:
         return None
 
 
-def open_answers(path: Path, size: int, root: bytes | None) -> Answers | None:
-    """The answers at ``path`` if they were made from the snapshot of ``size`` entries whose
-    tree has ``root`` (None: no snapshot to hold them to); else None, said in the log."""
+def open_answers(
+    path: Path,
+    size: int,
+    root: bytes | None,
+    magic: bytes = MAGIC,
+    *,
+    held_only: bool = False,
+) -> Answers | None:
+    """The answers at ``path`` (a file headed by ``magic``) if they were made from the
+    snapshot of ``size`` entries whose tree has ``root`` (None: no snapshot to hold them
+    to); else None, said in the log. With ``held_only``, a file too large to hold in memory
+    (``MAX_HELD_BYTES``) is passed over too."""
     try:
         fd = open_regular(path, os.O_RDONLY, STATE_SNAPSHOT_INVALID)
     except FileNotFoundError:
@@ -250,10 +374,10 @@ def open_answers(path: Path, size: int, root: bytes | None) -> Answers | None:
     except (OSError, Error) as exc:
         return _passed_over(path, str(exc))
     try:
-        head = os.pread(fd, len(MAGIC) + HEADER.size, 0)
-        if len(head) != len(MAGIC) + HEADER.size or not head.startswith(MAGIC):
+        head = os.pread(fd, len(magic) + HEADER.size, 0)
+        if len(head) != len(magic) + HEADER.size or not head.startswith(magic):
             return _passed_over(path, "not an answers file (or cut short)", fd)
-        made_size, made_root, slots, probes = HEADER.unpack_from(head, len(MAGIC))
+        made_size, made_root, slots, probes = HEADER.unpack_from(head, len(magic))
         if made_size != size:
             return _passed_over(
                 path,
@@ -269,7 +393,11 @@ def open_answers(path: Path, size: int, root: bytes | None) -> Answers | None:
         if len(table) != slots * SLOT.size:
             return _passed_over(path, "cut short", fd)
         whole = os.fstat(fd).st_size
-        data = os.pread(fd, whole, 0) if whole <= MAX_HELD_BYTES else None
+        # Proof parts are bounded when written (their records; the table is the table).
+        limit = MAX_PROOF_PARTS_BYTES + len(head) + len(table) if held_only else MAX_HELD_BYTES
+        data = os.pread(fd, whole, 0) if whole <= limit else None
+        if data is None and held_only:
+            return _passed_over(path, "too large to hold in memory", fd)
     except OSError as exc:
         return _passed_over(path, str(exc), fd)
     except BaseException:

@@ -7,11 +7,10 @@ change once logged; a result with proofs per selected version, for the checkpoin
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -21,8 +20,22 @@ from civicid.did import DID_INVALID, DID_NOT_FOUND, DID_PATTERN, PREFIX
 from civicid.errors import Error, NotFound
 from civicid.statemap import MapProof, RefusedMap, map_key
 from civicid.times import parse_time
-from ledger.answers import DOCUMENT_METADATA_KEY, document_json, plain_json
-from ledger.answers_file import Answers, beside, open_answers
+from ledger.answers import (
+    DOCUMENT_METADATA_KEY,
+    b64,
+    b64s,
+    document_json,
+    plain_json,
+    transaction_json,
+)
+from ledger.answers_file import (
+    PARTS_SEPARATOR,
+    Answers,
+    beside,
+    open_answers,
+    proof_parts_magic,
+    proofs_beside,
+)
 from ledger.errors import DID_METHOD_NOT_SUPPORTED, RESOLUTION_OPTIONS_INVALID
 from ledger.inclusion import BLOCK_HEIGHT
 from ledger.log import Ledger, View
@@ -67,26 +80,6 @@ MAX_ASKED_PROVEN_BYTES: Final = 8 * 1024 * 1024
 # path, the same for every leaf of the block at that tree size. One per block: 3,900 at 1M
 # leaves, ~550 bytes each (~12 hashes in base64), ~2 MiB.
 MAX_UPPER_PATHS_KEPT: Final = 4096
-# Bytes json.dumps writes as they are between quotes: an entry is a compact JWS (base64url
-# and dots), so it is put in the answer as it is read; anything else is json.dumps'.
-JSON_SAFE: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.=+/-"
-# Standard base64 with padding (``civicid.encoding.b64_encode``) as bytes: a proof's hashes
-# are most of what a first answer with proofs encodes. Called by name with ``newline=False``
-# (``b64s``), not through a ``partial``, whose keyword is merged into a new dict on every
-# call: 15 hashes took 5.2-7.7 µs so, 2.6-5.0 µs called directly (alternating, load 10).
-b64: Final = binascii.b2a_base64
-
-
-def b64s(hashes: Sequence[bytes]) -> bytes:
-    """Each of ``hashes`` in standard base64, quoted, ", " between them (json.dumps of the
-    list of their ``b64_encode`` without its brackets). Each encoded by ``map`` with its
-    final newline, the newlines then taken out at once (base64 has none of its own): called
-    from a comprehension with its keyword instead, a proof's hashes took a fifth longer."""
-    if not hashes:
-        return b""
-    return b'"' + b'", "'.join(map(b64, hashes)).replace(b"\n", b"") + b'"'
-
-
 # DID Resolution §7.2 names its own error types; ours map to them here, and only here, with
 # the HTTP status its HTTP(S) binding gives each. Any other error is the spec's INTERNAL_ERROR.
 SPEC_ERRORS: Final[dict[str, tuple[str, int]]] = {
@@ -255,8 +248,10 @@ class Resolver:
         self.asked = Kept(MAX_ASKED_BYTES, sent_bytes)
         self.asked_proven = Kept(MAX_ASKED_PROVEN_BYTES, sent_bytes)
         self._asked_of: View | None = None
-        # Plain answers rendered ahead beside the snapshot the ledger opened from, if any.
+        # Plain answers rendered ahead beside the snapshot the ledger opened from, if any,
+        # and the parts of answers with proofs fixed once a DID's versions are logged.
         self.ahead = answers_beside(ledger)
+        self.proofs_ahead = answers_beside(ledger, proofs=True)
 
     def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Sent | None]:
         """The view served now, and the answer kept for this ask at it, if any."""
@@ -415,15 +410,17 @@ class Resolver:
         if kept is not None:
             return kept
         size = view.size
-        read = self.ledger.entry
-        # Each version's parts, in order: version n at n - 1 (``DidRecord`` numbers them so).
-        versions = []
-        selected_entry = b""
-        for version in visible:
-            entry = read(version.seq)
-            if version.number == selected.number:
-                selected_entry = entry
-            versions.append(self.entry_parts(version.seq, size, entry))
+        versions = self.parts_ahead(visible, size)
+        selected_entry = None
+        if versions is None:
+            read = self.ledger.entry
+            # Each version's parts, in order: version n at n - 1 (``DidRecord`` numbers them so).
+            versions = []
+            for version in visible:
+                entry = read(version.seq)
+                if version.number == selected.number:
+                    selected_entry = entry
+                versions.append(self.entry_parts(version.seq, size, entry))
         # The result with its proof is the plain one (kept, so its document is not read and
         # spliced again; or made, not kept: a pass of answers with proofs would fill the
         # budget's plain share too) with "proof" last in its resolution metadata: that
@@ -468,19 +465,36 @@ class Resolver:
             checkpoint=view.checkpoint, treeSize=view.size, stateMap={f"did:{did}": proof}
         )
 
+    def parts_ahead(self, visible: list[DidVersion], size: int) -> list[tuple[bytes, ...]] | None:
+        """``entry_parts`` of each of ``visible`` at ``size`` from the proof parts rendered
+        ahead (``answers_file.proof_parts``: every version's but the part of its path above
+        its block), if they hold the DID at its latest version and each version's block is
+        whole at ``size`` (a view older than the snapshot may not hold it whole); else None.
+        No entry read, no path below a block walked or encoded."""
+        ahead = self.proofs_ahead
+        if ahead is None:
+            return None
+        stored = ahead.get(visible[-1].leaf_hash)
+        if stored is None:
+            return None
+        heads = stored.split(PARTS_SEPARATOR)
+        height = BLOCK_HEIGHT
+        if len(heads) != len(visible) or any(
+            ((version.seq >> height) + 1) << height > size for version in visible
+        ):
+            return None
+        upper = self.upper_json
+        found: list[tuple[bytes, ...]] = []
+        for head, version in zip(heads, visible, strict=True):
+            above = upper(version.seq, size)
+            found.append((head, b", ", above, b"]") if above else (head, b"]"))
+        return found
+
     def entry_parts(self, seq: int, size: int, entry: bytes) -> tuple[bytes, ...]:
         """The parts of ``"seq": .., "transaction": .., "inclusion": [..]`` of entry ``seq``
         with its inclusion proof at ``size``, as json.dumps writes them in a version's
         object (without its braces): the entry itself one part, copied once into the body."""
-        if entry.translate(None, JSON_SAFE):  # something left once those are taken out
-            transaction = (
-                b'"seq": %d, "transaction": ' % seq,
-                json.dumps(entry.decode("ascii")).encode(),
-                b', "inclusion": [',
-            )
-        else:
-            transaction = (b'"seq": %d, "transaction": "' % seq, entry, b'", "inclusion": [')
-        return (*transaction, self.inclusion_json(seq, size), b"]")
+        return (*transaction_json(seq, entry), self.inclusion_json(seq, size), b"]")
 
     def inclusion_json(self, seq: int, size: int) -> bytes:
         """Entry ``seq``'s inclusion path at ``size`` as an answer writes it (``b64s``): the
@@ -489,26 +503,41 @@ class Resolver:
         that part kept, only the leaf's siblings inside its block are read from the tree
         (``_proven`` has checked that the view's proofs may be served)."""
         height = BLOCK_HEIGHT
-        block = seq >> height
-        if (block + 1) << height > size:
+        if ((seq >> height) + 1) << height > size:
             return b64s(self.ledger.inclusion_proof(seq, size))
-        key = (size, block)
-        kept = self._upper_paths
-        upper = kept.get(key)
+        upper = self._upper_paths.get((size, seq >> height))
         if upper is not None:
-            return b64s(self.ledger.tree.subtree_path(seq, height)) + b", " + upper
+            below = b64s(self.ledger.tree.subtree_path(seq, height))
+            return below + b", " + upper if upper else below
         path = self.ledger.inclusion_proof(seq, size)
-        if len(path) <= height:  # the block is the whole tree: nothing above it
-            return b64s(path)
-        upper = kept[key] = b64s(path[height:])
+        upper = self.keep_upper(seq, size, path[height:])
+        below = b64s(path[:height])
+        return below + b", " + upper if upper else below
+
+    def upper_json(self, seq: int, size: int) -> bytes:
+        """The part of entry ``seq``'s inclusion path at ``size`` above its block, whole at
+        that size, as an answer writes it (empty when the block is the whole tree)."""
+        upper = self._upper_paths.get((size, seq >> BLOCK_HEIGHT))
+        if upper is None:
+            upper = self.keep_upper(
+                seq, size, self.ledger.inclusion_proof(seq, size)[BLOCK_HEIGHT:]
+            )
+        return upper
+
+    def keep_upper(self, seq: int, size: int, above: list[bytes]) -> bytes:
+        """``above`` (the part of entry ``seq``'s path at ``size`` above its block) encoded,
+        kept for every leaf of that block at that size."""
+        kept = self._upper_paths
+        upper = kept[(size, seq >> BLOCK_HEIGHT)] = b64s(above)
         if len(kept) > MAX_UPPER_PATHS_KEPT:
             kept.popitem(last=False)
-        return b64s(path[:height]) + b", " + upper
+        return upper
 
 
-def answers_beside(ledger: Ledger) -> Answers | None:
+def answers_beside(ledger: Ledger, *, proofs: bool = False) -> Answers | None:
     """The answers rendered ahead of the snapshot ``ledger`` opened from, if they are that
-    snapshot's (``open_answers`` says why not in the log)."""
+    snapshot's (``open_answers`` says why not in the log); with ``proofs``, its proof parts
+    (held in memory, or none)."""
     path, size = ledger.snapshot_path, ledger.snapshot_size
     if not isinstance(path, Path):  # a database's snapshot: none kept beside it
         return None
@@ -516,6 +545,9 @@ def answers_beside(ledger: Ledger) -> Answers | None:
         root = ledger.tree.root(size) if size else None
     except Error:
         root = None
+    if proofs:
+        magic = proof_parts_magic(BLOCK_HEIGHT)
+        return open_answers(proofs_beside(path), size, root, magic, held_only=True)
     return open_answers(beside(path), size, root)
 
 

@@ -242,7 +242,7 @@ def write(
         temporary.unlink(missing_ok=True)
         raise STATE_SNAPSHOT_INVALID(f"cannot write the snapshot: {exc}") from exc
     if answers:  # derived from it: after it
-        answers_file.write_beside(path, state, size, tree.root(size))
+        answers_file.write_beside(path, state, size, tree.root(size), tree.subtree_path)
 
 
 def _bytes(path: Slot, *, head: bool = False) -> bytes:
