@@ -442,6 +442,12 @@ def audit_from_row(row: Row) -> AuditEvent:
     )
 
 
+def _why(exc: Exception) -> str:
+    """An exception's words: an ``Error``'s message without its code (the refusal that
+    carries them says its own), anything else as it prints."""
+    return exc.message if isinstance(exc, Error) else str(exc)
+
+
 class Acknowledgement(Future[None]):
     """A write's future. Waiting on it hands over the writes queued this event-loop turn first:
     a caller that blocks the loop on it would otherwise wait for a turn that cannot end."""
@@ -502,7 +508,9 @@ class GroupCommit:
         self, ops: Sequence[Op], *, refused: Callable[[], None] | None = None
     ) -> Future[None]:
         if self._failed is not None:
-            raise STORE_FAILED(f"the store failed earlier and must be reopened: {self._failed}")
+            raise STORE_FAILED(
+                f"the store failed earlier and must be reopened: {self._failed.message}"
+            )
         done = Acknowledgement(self._hand_over, refused)
         # Once queued, a write may be in the transaction: a waiter that gives up (its request
         # cancelled) cannot withdraw it, and the writer can always answer it.
@@ -561,7 +569,10 @@ class GroupCommit:
             try:
                 self.reconcile(self._settle_queued)
             except Exception as exc:  # the disk cannot be read either: no write trusts memory
-                self._failed = STORE_FAILED(f"memory not read again after a refusal: {exc}")
+                refusal = next(o for o in outcomes if o is not None)
+                self._failed = STORE_FAILED(
+                    f"{refusal.message}; then the store could not be read again: {_why(exc)}"
+                )
         self._tell(batch, outcomes)
 
     def _outcomes(self, batch: Batch) -> list[Error | None]:
@@ -579,7 +590,9 @@ class GroupCommit:
                 try:
                     done.refused()
                 except Exception as exc:  # the memory may still hold what was refused
-                    self._failed = STORE_FAILED(f"memory not settled after a refused write: {exc}")
+                    self._failed = STORE_FAILED(
+                        f"memory not settled after a refused write: {_why(exc)}"
+                    )
             done.set_exception(outcome)
 
     def _settle_queued(self) -> None:

@@ -782,10 +782,15 @@ class FileLogStore:
                 name = "leaves.dat"
                 _pwrite_all(self._hashes, digests, self._size * HASH_SIZE)
             except OSError as exc:
-                self._cut(self._size, end)
+                undone = ""
+                try:
+                    self._cut(self._size, end)
+                except OSError as also:  # (a file made read-only): the next open trims the
+                    # torn tail, past every checkpoint signed, as after a crash
+                    undone = f" (nor undone: {why_not_written(also)})"
                 raise STORE_WRITE_FAILED(
                     f"could not write the log ({self.directory / name}): "
-                    f"{why_not_written(exc)}; nothing was acknowledged"
+                    f"{why_not_written(exc)}{undone}; nothing was acknowledged"
                 ) from exc
             self._offsets.extend(offsets)
             self._hash_bytes += digests

@@ -58,6 +58,10 @@ def test_nothing_more_is_committed_and_readiness_says_so(env: Env, change: str) 
     assert STORE_FAILED.matches(raised.value), raised.value
     assert f"{path} {why}" in raised.value.message
     assert "removed or replaced while the issuer ran" in raised.value.message
+    with pytest.raises(Error) as raised:  # and every later write, in the same words once
+        _offer(env)
+    assert STORE_FAILED.matches(raised.value), raised.value
+    assert why in raised.value.message and "(issuer_store_failed)" not in raised.value.message
     with pytest.raises(Error) as raised:
         env.store.require_file()
     assert STORE_FAILED.matches(raised.value), raised.value
