@@ -497,6 +497,11 @@ class GroupCommit:
     reconcile: Callable[[Callable[[], None]], None] | None = None
     _stopping: bool = False  # ``_stop_writer``'s mark was met while settling what was queued
 
+    @property
+    def failure(self) -> Error | None:
+        """Why every write is refused until the store is reopened, or None (readiness)."""
+        return self._failed
+
     def _start_writer(self, name: str) -> None:
         self._queue: queue.SimpleQueue[Batch | None] = queue.SimpleQueue()
         self._turn: Batch = []  # submitted, not yet handed to the writer

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from civicid.readiness import readiness_of
 from civicid.shell.ijson import IJsonRoute
 from issuer.routes.deps import NO_STORE, issuer_of, json_response
+from issuer.store import GroupCommit, IssuerStore
 
 router = APIRouter(route_class=IJsonRoute, include_in_schema=False)
 
@@ -18,6 +19,17 @@ router = APIRouter(route_class=IJsonRoute, include_in_schema=False)
 # by id, a read of one row by its key (no clerk has an empty id: none is found, and no row
 # is read into memory).
 PROBE: Final = ""
+
+
+def probe(store: IssuerStore) -> None:
+    """Raises what keeps the store from serving: a writer failed for good (every write
+    refused until the store is reopened, though reads answer), a file no longer the one it
+    opened, or a read that fails."""
+    failure = store.failure if isinstance(store, GroupCommit) else None
+    if failure is not None:  # a new error of its code: the kept one is not raised again
+        raise type(failure)(failure.code, f"writes refused until a restart: {failure.message}")
+    store.require_file()
+    store.clerk(PROBE)
 
 
 @router.get("/health")
@@ -28,10 +40,5 @@ async def health() -> dict[str, str]:
 @router.get("/health/ready")
 async def ready(request: Request) -> Response:
     store = issuer_of(request).store
-
-    def probe() -> object:
-        store.require_file()
-        return store.clerk(PROBE)
-
-    status, body = await readiness_of(request.app.state, probe).answer()
+    status, body = await readiness_of(request.app.state, lambda: probe(store)).answer()
     return json_response(body, status, headers=NO_STORE)
