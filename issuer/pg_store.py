@@ -565,3 +565,32 @@ def _list_values(r: ListRecord) -> dict[str, Any]:
         "pending": r.pending,
         "changes": r.changes,
     }
+
+
+# Every table of the store (its schema's version table apart), as a begun store is emptied.
+TABLES: Final = ("meta", "clerks", "offers", "issued", "slots", "lists", "nonces", "audit")
+
+
+def discard_begun(url: str) -> None:
+    """Empty the store a failed ``recover`` began, in one transaction, so that the next attempt
+    finds none (its ``initialized`` mark gone) where it would be ``issuer_store_present``: the
+    tables emptied, the audit chain's head back at its genesis. TRUNCATE passes the audit
+    log's append-only trigger (a row's): the log of a store nobody has used. One holding
+    clerks, offers or credentials is in use (another process took the database meanwhile):
+    it is left as it is."""
+    db = Database(url, SCHEMA)
+    try:
+        with db.transaction() as conn:
+            names = ", ".join(TABLES)
+            conn.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+            used = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM clerks) OR EXISTS (SELECT 1 FROM offers) "
+                "OR EXISTS (SELECT 1 FROM issued)"
+            ).fetchone()
+            if used is not None and used[0]:
+                log.warning("the issuer store at %s is in use: not emptied", db.where)
+                return
+            conn.execute(f"TRUNCATE {names}")
+            conn.execute("UPDATE audit_head SET seq = 0, hash = %s", (GENESIS_HASH,))
+    finally:
+        db.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from civicid.errors import Error, NotFound
+from civicid.errors import NotFound
 from civicid.files import listed
 from civicid.keystore import KeyStore
 from civicid.ledger_client import LedgerClient
@@ -169,11 +169,23 @@ def recover(
             issuer.publish(ACTOR)
         finally:
             issuer.close()
-    except Error:
-        for path in begun_files(settings):
-            path.unlink(missing_ok=True)
+    except BaseException:  # a refusal, or an interrupt: the next attempt begins anew
+        discard_begun(settings)
         raise
     return Recovered(identity.did, found, fresh)
+
+
+def discard_begun(settings: IssuerSettings) -> None:
+    """Remove the store a failed recovery began: the SQLite store's files, or the database's
+    store emptied (``issuer.pg_store.discard_begun``)."""
+    if settings.database_url is None:
+        for path in begun_files(settings):
+            path.unlink(missing_ok=True)
+        return
+    # Imported only here: an issuer on its embedded store never loads the database driver.
+    from issuer.pg_store import discard_begun as discard_in_database
+
+    discard_in_database(settings.database_url)
 
 
 def begun_files(settings: IssuerSettings) -> list[Path]:
