@@ -561,17 +561,24 @@ def ensure_issuer(
     """Bind the issuer in ``root`` to the agency identity (once); its settings (its store in
     ``database_url`` if given)."""
     from issuer.settings import ConfigurationSettings
-    from issuer.setup import initialize
 
     public = f"http://127.0.0.1:{port}"
     flags: dict[str, Any] = {"ledger_url": ledger_url, "checkpoint_key": ledger.vkey,
                              "public_url": public, "port": port, "identity": AGENCY,
                              "database_url": database_url,
                              "witness_policy": witness_policy}  # fmt: skip
-    if not (root / "issuer.toml").exists():
-        config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
-        initialize(root, configurations=[config], client=client, **flags)
+    config = ConfigurationSettings(id=NATIONAL_ID_CONFIG, vct=NATIONAL_ID)
+    init_issuer_once(root, config, client, flags)
     return configured_issuer(root, flags)
+
+
+def init_issuer_once(root: Path, config: Any, client: LedgerClient, flags: dict[str, Any]) -> None:
+    """``issuer init`` in ``root`` for the one credential configuration ``config``, at the
+    first run only: at the next ones its ``issuer.toml`` is there and kept as it is."""
+    from issuer.setup import initialize
+
+    if not (root / "issuer.toml").exists():
+        initialize(root, configurations=[config], client=client, **flags)
 
 
 def configured_issuer(root: Path, flags: dict[str, Any], whose: str = "") -> Any:

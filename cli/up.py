@@ -304,7 +304,6 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
     first run, found at the next ones (a rule withdrawn since is left withdrawn)."""
     from issuer.app import create_app as issuer_app
     from issuer.settings import ConfigurationSettings
-    from issuer.setup import initialize
 
     name = demo_rules.TRANSPORT
     home = root / name
@@ -346,10 +345,9 @@ def up_rule(extra: ExitStack, root: Path, services: stack.Running, port: int) ->
     flags: dict[str, Any] = {"ledger_url": services.ledger_url, "checkpoint_key": ledger.vkey,
                              "public_url": public, "port": port, "identity": name,
                              "witness_policy": policy}  # fmt: skip
-    if not (home / "issuer.toml").exists():
-        # One copy: OpenID4VCI's batch size is the issuer's, and a pass needs no more.
-        config = ConfigurationSettings(id=RULE_CONFIG, vct=demo_rules.SENIOR, batch_size=1)
-        initialize(home, configurations=[config], client=client, **flags)
+    # One copy: OpenID4VCI's batch size is the issuer's, and a pass needs no more.
+    config = ConfigurationSettings(id=RULE_CONFIG, vct=demo_rules.SENIOR, batch_size=1)
+    stack.init_issuer_once(home, config, client, flags)
     settings = rule_issuer_settings(home, flags)
     try:
         url = extra.enter_context(serving(issuer_app(settings), port, settings=settings))

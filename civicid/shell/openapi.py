@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from civicid.oid4vp_form import FORM_MEDIA_TYPE
 from civicid.shell.errors import HOST_NOT_ALLOWED
 from civicid.wire import ErrorBody
 
@@ -47,7 +48,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 COMPONENT: Final = "#/components/schemas/{model}"
 # The error bodies: ours, and OAuth's (RFC 6749 §5.2) where a protocol asks for it.
 ERROR_MODELS: Final = ("/ErrorBody", "/ErrorResponse")
-FORM: Final = "application/x-www-form-urlencoded"
+FORM: Final = FORM_MEDIA_TYPE  # the bodies of OAuth's token endpoint and of a direct_post
 
 
 def request_body(model: type[BaseModel], media_type: str = "application/json") -> dict[str, Any]:
