@@ -23,7 +23,13 @@ from benchmarks.table import Row, ratio, render
 
 PART = "cli"
 ROOT: Final = Path(__file__).resolve().parents[1]
-COMMANDS: Final = (("--version",), ("--help",), ("wallet", "--help"), ("ledger", "--help"))
+COMMANDS: Final = (
+    ("--version",),
+    ("--help",),
+    ("wallet", "--help"),
+    ("verifier", "--help"),
+    ("ledger", "--help"),
+)
 # A command-line tool's start: under a fifth of a second of CPU is not noticed, typed.
 VERSION_TARGET_S: Final = 0.2
 ROUNDS: Final = 5

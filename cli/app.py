@@ -29,6 +29,8 @@ from typer.models import CommandInfo, TyperInfo
 import civicid.console  # noqa: F401 - its flags show no type in help, the root's too
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cli.federate import HomeKey, Where
 
 # ``ctx.meta`` key set while the root lists its commands (help, completion of their names):
@@ -72,30 +74,47 @@ def _issuer() -> typer.Typer:
     return app
 
 
+# A part's settings (and the ledger client they import) are imported when a federate command
+# runs, never for a part's help.
+def _wallet_settings(data_dir: Path) -> Any:
+    from wallet.settings import WalletSettings
+
+    return WalletSettings.load(data_dir)
+
+
+def _verifier_settings(data_dir: Path) -> Any:
+    from verifier.settings import VerifierSettings
+
+    return VerifierSettings.load(data_dir)
+
+
+def _verifier_key(data_dir: Path) -> str:
+    from verifier.service import checkpoint_key
+
+    return checkpoint_key(_verifier_settings(data_dir))
+
+
 @cache
 def _wallet() -> typer.Typer:
     from wallet.cli import app
-    from wallet.settings import WalletSettings
 
     return federating(
         app,
         "wallet",
-        lambda data_dir: WalletSettings.load(data_dir).federation_path,
-        lambda data_dir: WalletSettings.load(data_dir).key_or_none(),
+        lambda data_dir: _wallet_settings(data_dir).federation_path,
+        lambda data_dir: _wallet_settings(data_dir).key_or_none(),
     )
 
 
 @cache
 def _verifier() -> typer.Typer:
     from verifier.cli import app
-    from verifier.service import checkpoint_key
-    from verifier.settings import VerifierSettings
 
     return federating(
         app,
         "verifier",
-        lambda data_dir: VerifierSettings.load(data_dir).federation_path,
-        lambda data_dir: checkpoint_key(VerifierSettings.load(data_dir)),
+        lambda data_dir: _verifier_settings(data_dir).federation_path,
+        _verifier_key,
     )
 
 

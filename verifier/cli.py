@@ -6,9 +6,8 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
-import segno
 import typer
 
 from civicid.console import (
@@ -21,18 +20,16 @@ from civicid.console import (
     reporting,
 )
 from civicid.errors import Error
-from civicid.http import HttpClient
-from civicid.ledger_client import forget_checkpoint_command
-from civicid.policy import Policy
 from civicid.settings import DEFAULT_HOST, VERIFIER_PORT
 from civicid.times import rfc3339, system_clock
-from verifier.decision_text import text_of
-from verifier.policy import load_policies
-from verifier.policy import remove_policy as remove_policy_of
-from verifier.service import Verifier, checkpoint_key, open_store
-from verifier.settings import VerifierSettings, require_init
-from verifier.setup import initialize
-from verifier.snapshot import sync as record_snapshot
+
+# The desk's service, settings and policies, and the ledger and HTTP clients they use (over
+# half a second of imports), are imported by the commands that use them: `civicid verifier
+# --help` needs none.
+if TYPE_CHECKING:
+    from civicid.http import HttpClient
+    from civicid.policy import Policy
+    from verifier.settings import VerifierSettings
 
 EXAMPLE_POLICIES: Final = Path(__file__).parents[1] / "examples" / "policies"
 # How often `request` asks the desk whether the wallet has answered.
@@ -51,6 +48,8 @@ PolicyName = Annotated[str, typer.Option("--policy", help="The policy's name (se
 
 
 def settings_of(data_dir: Path, **flags: Any) -> VerifierSettings:
+    from verifier.settings import VerifierSettings
+
     return VerifierSettings.load(data_dir, **flags)
 
 
@@ -82,8 +81,10 @@ def init(
 
     Each policy is refused unless the desk is accredited on the ledger for every claim it asks.
     """
+    from verifier.setup import initialize
+
     with reporting(as_json):
-        settings = VerifierSettings.load(
+        settings = settings_of(
             data_dir,
             desk=desk,
             ledger_url=ledger,
@@ -120,6 +121,8 @@ def serve(
     """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
     from civicid.shell.server import listen, serve, server_config
     from verifier.app import create_app
+    from verifier.service import Verifier, open_store
+    from verifier.settings import require_init
 
     with reporting(False):
         settings = settings_of(
@@ -160,6 +163,11 @@ def request(
 
     Exit 0 eligible, 1 not eligible. The desk must be serving (civicid verifier serve).
     """
+    import segno
+
+    from civicid.http import HttpClient
+    from verifier.decision_text import text_of
+
     with reporting(as_json):
         settings = settings_of(data_dir)
         base = (url or settings.base_url).rstrip("/")
@@ -191,6 +199,8 @@ def request(
 def local_policy(settings: VerifierSettings, name: str) -> Policy | None:
     """The policy ``name`` as this desk's files hold it, to word its conditions; None if
     they do not (a desk asked by its URL from elsewhere): the decision is printed as sent."""
+    from verifier.policy import load_policies
+
     try:
         return load_policies(settings.policies_path).get(name)
     except Error:
@@ -224,6 +234,10 @@ def check(
 
     Exit 0 eligible, 1 not eligible. --offline uses the last sync and says how old it is.
     """
+    from verifier.decision_text import text_of
+    from verifier.service import Verifier
+    from verifier.settings import require_init
+
     with reporting(as_json):
         settings = settings_of(data_dir)
         require_init(settings)
@@ -262,6 +276,10 @@ def sync(
     The checkpoint, issuers' keys and accreditations, types and status lists: for
     `check --offline`.
     """
+    from verifier.service import Verifier, checkpoint_key
+    from verifier.settings import require_init
+    from verifier.snapshot import sync as record_snapshot
+
     with reporting(as_json):
         settings = settings_of(data_dir, ledger_url=ledger)
         require_init(settings)
@@ -305,6 +323,9 @@ def sync(
 @app.command()
 def policies(data_dir: DataDir, as_json: AsJson = False) -> None:
     """List the desk's policies: what each asks for and what makes someone eligible."""
+    from verifier.policy import load_policies
+    from verifier.settings import require_init
+
     with reporting(as_json):
         settings = settings_of(data_dir)
         require_init(settings)  # no desk here is said as such, not as its policies lost
@@ -338,6 +359,9 @@ def audit(
 
     No claim value is ever kept; claims a wallet sent unasked are dropped and only counted.
     """
+    from verifier.service import open_store
+    from verifier.settings import require_init
+
     with reporting(as_json):
         settings = settings_of(data_dir, database_url=database_url)
         require_init(settings)
@@ -376,6 +400,9 @@ def remove_policy(
 
     A policy init installed whose file is gone stops the desk (policy_lost): a lost file is not
     a choice to serve without it. The desk serves without it from its next start."""
+    from verifier.policy import remove_policy as remove_policy_of
+    from verifier.settings import require_init
+
     with reporting(as_json):
         settings = settings_of(data_dir)
         require_init(settings)
@@ -409,6 +436,8 @@ def forget_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
     Without it, a desk that trusted a checkpoint and lost the file that keeps it refuses to
     start (trust_file_lost): a lost file is not a first run, and would let a rolled-back or
     forked ledger pass. Restore the file from a backup if there is one."""
+    from civicid.ledger_client import forget_checkpoint_command
+
     with reporting(as_json):
         settings = settings_of(data_dir)
         emit(as_json, *forget_checkpoint_command(settings.trust_file))

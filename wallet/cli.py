@@ -8,15 +8,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
 from civicid import words
 from civicid.console import LEDGER_URLS_HELP, AsJson, DataDir, emit, inert, reflowed, reporting
-from civicid.dcql import ClaimPath
 from civicid.errors import EXIT_REFUSED, EXIT_UNAVAILABLE, Error
-from civicid.ledger_client import forget_checkpoint_command, kept_policy_file
 from civicid.terminal import hidden_line
 from wallet.errors import (
     WALLET_CONSENT_NEEDED,
@@ -28,13 +26,18 @@ from wallet.errors import (
     WALLET_TX_CODE_REQUIRED,
     WALLET_URI_INVALID,
 )
-from wallet.holder.by_rule import Applied, RulePlan
-from wallet.holder.credentials import WHAT_NOW, Credential
-from wallet.holder.history import Presentation
-from wallet.holder.issuance import OfferReview, offer_link
-from wallet.holder.presentation import Outcome, Plan, refusal, request_link
-from wallet.holder.wallet import Wallet
-from wallet.settings import PASSPHRASE_ENV, WalletSettings, check_ledger_key
+
+# The wallet's holder and settings, and the ledger client they use (half a second of
+# imports), are imported by the commands that use them: `civicid wallet --help` needs none.
+if TYPE_CHECKING:
+    from civicid.dcql import ClaimPath
+    from wallet.holder.by_rule import Applied, RulePlan
+    from wallet.holder.credentials import Credential
+    from wallet.holder.history import Presentation
+    from wallet.holder.issuance import OfferReview
+    from wallet.holder.presentation import Outcome, Plan
+    from wallet.holder.wallet import Wallet
+    from wallet.settings import WalletSettings
 
 # Environment variable names (for scripts), not secrets.
 BACKUP_PASSPHRASE_ENV: Final = "CIVICID_WALLET_BACKUP_PASSPHRASE"  # noqa: S105
@@ -56,14 +59,19 @@ def tui(ctx: typer.Context, data_dir: DataDir) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from wallet.app import WalletApp
+    from wallet.settings import WalletSettings
 
     WalletApp(WalletSettings.load(data_dir)).run()
 
 
 def passphrase(
-    prompt: str = "Wallet passphrase", *, env: str = PASSPHRASE_ENV, confirm: bool = False
+    prompt: str = "Wallet passphrase", *, env: str | None = None, confirm: bool = False
 ) -> str:
-    """From the environment (scripts), else a hidden prompt."""
+    """From the environment (scripts: ``env``, by default the wallet's passphrase variable),
+    else a hidden prompt."""
+    from wallet.settings import PASSPHRASE_ENV
+
+    env = env or PASSPHRASE_ENV
     value = os.environ.get(env)
     if value:
         return value
@@ -134,6 +142,9 @@ def declined(told: bool, asker: str, waiting: str, **details: Any) -> Error:
 @contextmanager
 def unlocked(data_dir: Path) -> Iterator[tuple[Wallet, str]]:
     """The wallet, opened with the passphrase it was opened with (for re-sealing)."""
+    from wallet.holder.wallet import Wallet
+    from wallet.settings import WalletSettings
+
     settings = WalletSettings.load(data_dir)
     Wallet.require(settings)  # no wallet here is said before its passphrase is asked for
     secret = passphrase()
@@ -173,6 +184,9 @@ def init(
     Everything is checked before the passphrase is asked, and nothing is written when init
     is refused: an existing wallet is kept as it is (change its ledger with `civicid wallet
     config`), and a wallet that could not check the ledger is not made (--ledger-key)."""
+    from wallet.holder.wallet import Wallet
+    from wallet.settings import WalletSettings, check_ledger_key
+
     with reporting(as_json):
         settings = WalletSettings.load(data_dir, ledger_url=ledger, ledger_key=ledger_key)
         if Wallet.exists(settings):
@@ -200,6 +214,9 @@ def init(
 
 
 def settings_view(settings: WalletSettings) -> dict[str, Any]:
+    from civicid.ledger_client import kept_policy_file
+    from wallet.holder.wallet import Wallet
+
     return {
         "data_dir": str(settings.data_dir),
         "wallet": str(settings.store_path) if Wallet.exists(settings) else None,
@@ -257,6 +274,8 @@ def config(
     """Show the wallet's settings; with options, change them (in wallet.toml).
 
     A new ledger key means another ledger: the checkpoint the wallet trusted is dropped."""
+    from wallet.settings import WalletSettings, check_ledger_key
+
     with reporting(as_json):
         settings = WalletSettings.load(data_dir)
         if ledger_key is not None:
@@ -309,6 +328,9 @@ def restore(
     as_json: AsJson = False,
 ) -> None:
     """Restore a backup into an empty (or not yet created) wallet."""
+    from wallet.holder.wallet import Wallet
+    from wallet.settings import WalletSettings
+
     with reporting(as_json):
         settings = WalletSettings.load(data_dir)
         secret = passphrase("Backup passphrase", env=BACKUP_PASSPHRASE_ENV)
@@ -331,6 +353,8 @@ def forget_witnesses(data_dir: DataDir, as_json: AsJson = False) -> None:
 
     Without it, a wallet that accepted checkpoints under a witness policy refuses to start
     with none (witness_policy_lost): a lost wallet.toml is not a choice to drop witnesses."""
+    from wallet.settings import WalletSettings
+
     with reporting(as_json):
         settings = WalletSettings.load(data_dir)
         data, text = settings.forget_witnesses(settings.trust_file)
@@ -345,6 +369,9 @@ def forget_checkpoint(data_dir: DataDir, as_json: AsJson = False) -> None:
     Without it, a wallet that trusted a checkpoint and lost the file that keeps it refuses to
     open (trust_file_lost): a lost file is not a first run, and would let a rolled-back or
     forked ledger pass. Restore the file from a backup if there is one."""
+    from civicid.ledger_client import forget_checkpoint_command
+    from wallet.settings import WalletSettings
+
     with reporting(as_json):
         settings = WalletSettings.load(data_dir)
         emit(as_json, *forget_checkpoint_command(settings.trust_file))
@@ -494,6 +521,8 @@ def remove(
 
 def what_now(status: str) -> list[str]:
     """What a card no desk accepts means, and what to do, as the app's details say it."""
+    from wallet.holder.credentials import WHAT_NOW
+
     said = WHAT_NOW.get(status)
     return [f"  {said}"] if said else []
 
@@ -516,6 +545,8 @@ def history(data_dir: DataDir, as_json: AsJson = False) -> None:
 
 
 def history_line(entry: Presentation, labels: dict[str, str]) -> str:
+    from wallet.holder.presentation import refusal
+
     shared = ", ".join(words.claim(name, labels) for name in entry.disclosed) or "nothing"
     if entry.decision is not None:
         outcome = words.decision(entry.decision)
@@ -627,6 +658,8 @@ def receive(
     as_json: AsJson = False,
 ) -> None:
     """Receive credentials offered by an accredited issuer (OpenID4VCI)."""
+    from wallet.holder.issuance import offer_link
+
     with reporting(as_json):
         offer_link(uri)  # a link that is no offer is told before anything is asked
         can_ask(yes)
@@ -677,6 +710,8 @@ def plan_text(plan: Plan) -> str:
 
 
 def outcome_text(outcome: Outcome, plan: Plan) -> str:
+    from wallet.holder.presentation import refusal
+
     decision = words.decision(outcome.receipt.decision if outcome.receipt else None)
     cards = [o.credential for q in plan.queries for o in q.options]
     labels = next((c.labels for c in cards if c.id == outcome.entry.credential_id), {})
@@ -710,6 +745,8 @@ def present(
     as_json: AsJson = False,
 ) -> None:
     """Show a desk what it asks for, once you agree (OpenID4VP)."""
+    from wallet.holder.presentation import request_link
+
     with reporting(as_json):
         request_link(uri)  # a link that is no request is told before anything is asked
         can_ask(yes)
