@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import typer
 
+from civicid import clock_check
 from civicid import transaction as tx_types
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reflowed, reporting
 from civicid.errors import Conflict, Error, NotFound, StorageError, declare
@@ -43,7 +44,6 @@ from civicid.settings import (
 from civicid.shell.errors import SERVICE_PORT_IN_USE
 from civicid.shell.settings import DATABASE_URL_ENV
 from civicid.status_uri import base_urls
-from civicid.times import rfc3339
 from civicid.trust import Trust
 from cli import demo_federation, demo_rules, stack
 from cli.harness import free_port, serving
@@ -61,9 +61,6 @@ UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the
 UP_CLOCK_BEHIND = declare(
     "up_clock_behind", Conflict, "the clock reads before what the data directory last recorded"
 )
-# A clock found a little behind the data dir's last write was stepped back by its time
-# service (seconds, rarely more); this far back, it is wrong now, or was at the last run.
-CLOCK_SLACK_SECONDS: Final = 300
 # Where the services write as they run (the ledger's log, up's client's checkpoint): the
 # newest of these files is when the data dir last recorded anything.
 WRITTEN_AS_RUN: Final = ("ledger", stack.STATE_DIR)
@@ -189,26 +186,10 @@ def up(
 
 
 def check_clock(root: Path, now: float) -> None:
-    """Refuse to start on a clock that reads well before the data dir's last write: the
-    ledger would log entries dated before those it holds, the issuer would sign cards issued
-    before the ones it signed, and the keys, rule and cards made then would not be in force
-    yet (the first thing to fail said only that). A clock set right since starts as ever."""
-    newest = max((last_written(root / name) for name in WRITTEN_AS_RUN), default=0.0)
-    if newest - now > CLOCK_SLACK_SECONDS:
-        raise UP_CLOCK_BEHIND(
-            f"the clock reads {rfc3339(int(now))}, but {root} was last written at "
-            f"{rfc3339(int(newest))}: set the clock right, then run again (entries logged "
-            "now would be dated before those the ledger holds)"
-        )
-
-
-def last_written(folder: Path) -> float:
-    """The newest modification time of the files directly in ``folder``; 0 where there is
-    none (a first run), or it cannot be read (said by what opens it next)."""
-    try:
-        return max((entry.stat().st_mtime for entry in os.scandir(folder)), default=0.0)
-    except OSError:
-        return 0.0
+    """Refuse to start on a clock that reads well before the data dir's last write, as each
+    service refuses (``civicid.clock_check``), before any of them starts: ``up_clock_behind``."""
+    written = [root / name for name in WRITTEN_AS_RUN]
+    clock_check.check_clock(root, written, now, code=UP_CLOCK_BEHIND)
 
 
 @contextmanager

@@ -4,10 +4,12 @@ issuer's staff API (issuer/staff_cli.py). Thin: call, then print."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Annotated, Final
 
 import typer
 
+from civicid.clock_check import check_clock
 from civicid.console import (
     LEDGER_URLS_HELP,
     AsJson,
@@ -172,6 +174,7 @@ def serve(
 
     with reporting(False):
         settings = IssuerSettings.load(data_dir, host=host, port=port, database_url=database_url)
+        check_clock(data_dir, [settings.store_dir], time.time())
         check_store(settings)  # refused here, in one line, not in the lifespan
         check_kept(settings.store_dir)  # the file of rule requests, likewise
         sock = listen(settings.host, settings.port, option="--port")

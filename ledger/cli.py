@@ -14,6 +14,7 @@ import typer
 
 from civicid.checkpoint import MAX_NOTE_BYTES, NoteVerifier, open_checkpoint
 from civicid.checkpoint_policy import CheckpointPolicy
+from civicid.clock_check import check_clock
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, inert, reflowed, reporting, stderr
 from civicid.db import parse_url, where
 from civicid.errors import Conflict, Error, NotFound, declare
@@ -160,6 +161,7 @@ def serve(
 
     with reporting(False):
         settings = LedgerSettings.load(data_dir, host=host, port=port, database_url=database_url)
+        check_clock(data_dir, [Paths(data_dir).log], time.time())
         # The data dir or the database first: no ledger there, a database out of reach or
         # another sequencer running is said before a port another program holds.
         ledger = open_role(settings, reader=reader, sequencer=sequencer, wait=take_over)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from civicid.clock_check import CLOCK_SLACK_SECONDS
 from civicid.errors import Error
 from civicid.times import rfc3339
 from cli import stack
 from cli.harness import free_port
-from cli.up import CLOCK_SLACK_SECONDS, check_clock
+from cli.up import check_clock
 from tests.test_up import CIVICID, ENV
 
 NOW = 1_800_000_000

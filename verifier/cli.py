@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from civicid.clock_check import check_clock
 from civicid.console import (
     LEDGER_URLS_HELP,
     AsJson,
@@ -129,6 +130,7 @@ def serve(
             data_dir, host=host, port=port, ledger_url=ledger, database_url=database_url
         )
         require_init(settings)
+        check_clock(data_dir, [settings.home], time.time())
         # The store opened (and checked: a damaged one refused) before the port is bound: a
         # desk whose store cannot open never listens, not even for a moment. The port is
         # bound before the ledger is asked about the policies: a port taken is told at once.
