@@ -41,6 +41,7 @@ from ledger.witness.state import (
     NEVER_COSIGNED,
     StateStore,
     durable_write,
+    state_files,
 )
 from ledger.witness.witness import FollowedLog, Witness, witness_status
 
@@ -148,7 +149,7 @@ def never_cosigned(root: Path) -> bool:
     written (it was missing or empty), False if it said so already."""
     load_key(root)
     paths = Paths(root)
-    records = sorted(p.name for p in paths.state.glob("*.state"))
+    records = [p.name for p in state_files(paths.state)]
     if records:
         raise WITNESS_HAS_RECORDS(
             f"{paths.state} holds records of what this witness cosigned ({', '.join(records)})"

@@ -23,7 +23,7 @@ from typing import Any, Final
 from civicid.checkpoint import Checkpoint
 from civicid.encoding import b64_decode, b64_encode, sha256
 from civicid.errors import Error
-from civicid.files import fsync_directory, hold_alone, read_bounded, why_not_written
+from civicid.files import fsync_directory, hold_alone, listed, read_bounded, why_not_written
 from ledger.witness.errors import (
     WITNESS_STATE_LOCKED,
     WITNESS_STATE_UNREADABLE,
@@ -101,6 +101,19 @@ def durable_write(path: Path, data: bytes) -> None:
         raise _not_written(path, exc) from exc
 
 
+def state_files(directory: Path) -> list[Path]:
+    """The record files in ``directory`` (none if it is not there). One it may not list is
+    ``witness_state_unreadable`` naming it and why, not none: ``Path.glob`` lists nothing
+    there, and the records it holds were said to be missing."""
+    return listed(
+        directory,
+        "*.state",
+        unreadable=WITNESS_STATE_UNREADABLE,
+        what="the witness's state directory",
+        missing_ok=True,
+    )
+
+
 def _not_written(path: Path, exc: OSError) -> Error:
     return WITNESS_STATE_WRITE_FAILED(
         f"cannot write {path}: {why_not_written(exc)}; nothing was cosigned"
@@ -166,7 +179,7 @@ class StateStore:
         self.records, self._seqs = {}, {}
         found = set()
         try:
-            for path in sorted(self.directory.glob("*.state")):
+            for path in state_files(self.directory):
                 seq, record = _newest(path)
                 if path.name != self._file(record.origin).name:
                     raise WITNESS_STATE_UNREADABLE(f"{path.name} holds another origin")

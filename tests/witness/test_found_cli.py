@@ -8,9 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from civicid.console import FILE_ACCESS_FAILED
 from cli.main import app
-from ledger.witness.errors import WITNESS_SETTINGS_INVALID
+from ledger.witness.errors import WITNESS_SETTINGS_INVALID, WITNESS_STATE_UNREADABLE
 from tests.witness.logs import Log
 
 LOG_VKEY = Log().signer.vkey()
@@ -38,8 +37,10 @@ def test_a_file_where_the_state_directory_goes(tmp_path: Path) -> None:
     root = witness(tmp_path)
     (root / "witness").write_text("not a directory\n")
     code, err = run("witness", "serve", "--data-dir", str(root), "--port", "0")
-    assert code == FILE_ACCESS_FAILED.exit_code
-    one_line(err, FILE_ACCESS_FAILED.name)
+    # Its state directory cannot be listed, as a file where the evidence directory goes.
+    assert code == WITNESS_STATE_UNREADABLE.exit_code
+    one_line(err, WITNESS_STATE_UNREADABLE.name)
+    assert "the witness's state directory" in err and "Not a directory" in err
     assert (root / "witness").read_text() == "not a directory\n"
 
 
