@@ -124,7 +124,8 @@ class KeyStore:
         try:
             status = self.directory.stat()
         except OSError as exc:
-            raise KEY_UNREADABLE(f"the key store {self.directory} cannot be read: {exc}") from exc
+            why = exc.strerror or exc  # its wording names the directory again
+            raise KEY_UNREADABLE(f"the key store {self.directory} cannot be read: {why}") from exc
         check_private(self.directory, status)
 
     def get(self, name: str) -> dict[str, Any]:

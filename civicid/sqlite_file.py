@@ -79,6 +79,15 @@ def cut_short(path: Path, header: bytes, size: int) -> str | None:
     return f"is cut short ({size} bytes of the {counted} its header counts)"
 
 
+def _why(exc: OSError, path: Path) -> str:
+    """Why ``exc`` failed: its reason alone where it names ``path`` (said already), else
+    with the file it names (the store's write-ahead log)."""
+    named = exc.filename is not None and os.fspath(exc.filename) != os.fspath(path)
+    if named and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return exc.strerror or str(exc)
+
+
 def refuse_damaged(
     path: Path, table: str, *, store: str, advice: str, damaged: Code, failed: Code
 ) -> None:
@@ -124,8 +133,10 @@ def refuse_damaged(
     except FileNotFoundError as exc:
         if path.is_symlink():  # a link left pointing at nothing: the store is not there
             raise refused(f"is a link to {os.readlink(path)}, which is missing") from exc
-        raise failed(f"cannot read {path}: {exc}") from exc
-    except (OSError, sqlite3.Error) as exc:
+        raise failed(f"cannot read {path}: {_why(exc, path)}") from exc
+    except OSError as exc:
+        raise failed(f"cannot read {path}: {_why(exc, path)}") from exc
+    except sqlite3.Error as exc:
         raise failed(f"cannot read {path}: {exc}") from exc
     if found is None:
         raise refused(f"holds no {store}")
