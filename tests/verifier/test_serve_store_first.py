@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-import verifier.cli
 import verifier.service
 from cli.harness import free_port, serving
 from ledger.app import create_app as ledger_app
@@ -54,8 +53,8 @@ def test_a_damaged_store_is_told_and_nothing_listens(
         seen.append(bound(port))  # while the store opens: is the desk's port bound yet?
         return open_store(settings)
 
-    for module in (verifier.cli, verifier.service):  # wherever the store is opened from
-        monkeypatch.setattr(module, "open_store", open_watched)
+    # Where the store is opened from (``serve`` imports it from there as it runs).
+    monkeypatch.setattr(verifier.service, "open_store", open_watched)
     code, _, err = civicid("verifier", "serve", "--data-dir", str(world.root), "--port", str(port))
     assert code == 3, err
     line = err.strip()
