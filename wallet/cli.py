@@ -496,6 +496,8 @@ def remove(
     as_json: AsJson = False,
 ) -> None:
     """Delete a credential from the wallet (one revoked or expired); its history stays."""
+    from wallet.holder.credentials import WHAT_NOW
+
     with reporting(as_json):
         can_ask(yes)
         with opened(data_dir) as wallet:
