@@ -22,13 +22,14 @@ PROBE: Final = ""
 
 
 def probe(store: IssuerStore) -> None:
-    """Raises what keeps the store from serving: a writer failed for good (every write
-    refused until the store is reopened, though reads answer), a file no longer the one it
-    opened, or a read that fails."""
+    """Raises what keeps the store from serving: a file no longer the one it opened (said
+    first: the writer's failure that follows it names only its effect), a writer failed for
+    good (every write refused until the store is reopened, though reads answer), or a read
+    that fails."""
+    store.require_file()
     failure = store.failure if isinstance(store, GroupCommit) else None
     if failure is not None:  # a new error of its code: the kept one is not raised again
         raise type(failure)(failure.code, f"writes refused until a restart: {failure.message}")
-    store.require_file()
     store.clerk(PROBE)
 
 
