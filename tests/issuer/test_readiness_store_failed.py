@@ -56,7 +56,7 @@ def test_not_ready_once_the_writer_failed_for_good(
         answer = ready_answer(url, 503)
         assert_not_ready(answer, "[issuer_store_failed]")
         said = answer.json()["error_description"]
-        assert "writes refused until a restart: memory not read again" in said, said
+        assert "writes refused until a restart: write refused: disk I/O error" in said, said
         assert httpx.get(url + "/health", timeout=30).json() == {"status": "ok"}
     store = env.issuer.store
     assert isinstance(store, GroupCommit) and store.failure is not None
