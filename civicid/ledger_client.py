@@ -111,6 +111,13 @@ LEDGER_ANSWER_UNPROVEN = declare(
 LEDGER_URL_INVALID = declare(
     "ledger_url_invalid", InvalidInput, "a ledger URL is not an http(s) URL with a host"
 )
+# A ledger's error answer to a read proves nothing, and its code is the ledger's choice: a
+# lying one would pick the words a desk or wallet shows (``status_revoked``). The client says
+# it in its own code; the ledger's status, code and words are kept in the error's details.
+LEDGER_REFUSED = declare(
+    "ledger_refused", Unavailable, "the ledger refused to answer (HTTP 4xx), which proves nothing"
+)
+LEDGER_FAILED = declare("ledger_failed", Unavailable, "the ledger failed to answer (HTTP 5xx)")
 LEDGER_CONTENT_TYPE = declare(
     "ledger_content_type", Unavailable, "the ledger answered with the wrong content type"
 )
@@ -413,6 +420,22 @@ def _unproven(error: Error) -> bool:
     )
 
 
+def told_by_ledger(status: int, told: Error) -> Error:
+    """``told``, the error a ledger answered a read with (HTTP ``status``), as the client's
+    own: ``ledger_refused`` (4xx) or ``ledger_failed`` (5xx), the ledger's code and words
+    kept in details, never made the code. Anything else (a redirect not followed: the
+    client's own code already) is ``told`` itself."""
+    if status < CLIENT_ERROR:
+        return told
+    code = LEDGER_REFUSED if status < SERVER_ERROR else LEDGER_FAILED
+    return code(
+        f"the ledger answered HTTP {status}; its error is in the details, and proves nothing",
+        ledger_status=status,
+        ledger_code=told.code,
+        ledger_message=told.message if told.message != f"HTTP {status}" else "",
+    )
+
+
 @dataclass(slots=True)
 class Turn:
     """One read asked of the servers in turn: which server answered last, the last refusal
@@ -672,19 +695,24 @@ class LedgerClient:
 
     def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         answer = self._request(method, path, **kwargs)
-        self._raise_for_error(answer)
+        self._raise_for_error(answer, read=method == "GET")
         return answer.json_object()
 
-    def _raise_for_error(self, answer: Answer) -> None:
-        """``answer``'s error, if it is one (``Answer.raise_for_error``); a refusal (4xx),
-        which carries no proof, is noted in the read's turn: the next server is asked."""
+    def _raise_for_error(self, answer: Answer, *, read: bool = True) -> None:
+        """``answer``'s error, if it is one (``Answer.raise_for_error``): to a read, said in
+        the client's own code (``told_by_ledger``); to a write, the ledger's own (it is the
+        one to say what it did not log). A refusal (4xx), which carries no proof, is noted
+        in the read's turn: the next server is asked."""
         try:
             answer.raise_for_error()
         except Error as exc:
+            error = told_by_ledger(answer.status, exc) if read else exc
             turn: Turn | None = getattr(self._turns, "turn", None)
-            if turn is not None and 400 <= answer.status < SERVER_ERROR:
-                turn.told = exc
-            raise
+            if turn is not None and CLIENT_ERROR <= answer.status < SERVER_ERROR:
+                turn.told = error
+            if error is exc:
+                raise
+            raise error from exc
 
     def get_json(
         self, path: str, params: dict[str, Any], *, absent: tuple[str, str] | None = None
@@ -1001,6 +1029,7 @@ class LedgerClient:
                 proof = answer.json_object()["didResolutionMetadata"].get("proof")
             self._prove_absent(proof, statemap.DID, did)
             return error  # proven: an answer, not a refusal
+        error = told_by_ledger(answer.status, error)
         turn: Turn | None = getattr(self._turns, "turn", None)
         if turn is not None and 400 <= answer.status < SERVER_ERROR:
             turn.told = error

@@ -106,7 +106,9 @@ class Recorder(httpx.BaseTransport):
 
 
 class Replayer(httpx.BaseTransport):
-    """Answers from a snapshot; a question it holds no answer to is ``snapshot_incomplete``."""
+    """Answers from a snapshot; a question it holds no answer to is ``snapshot_incomplete``,
+    raised as the desk's own word (an error answer would be a ledger's, which the ledger
+    client says in its own code, ``ledger_refused``)."""
 
     def __init__(self, exchanges: dict[Key, Exchange]) -> None:
         self.exchanges = exchanges
@@ -114,11 +116,10 @@ class Replayer(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         found = self.exchanges.get(key_of(request)) if request.method == "GET" else None
         if found is None:
-            error = SNAPSHOT_INCOMPLETE(
+            raise SNAPSHOT_INCOMPLETE(
                 f"the snapshot holds no answer to {request.method} {request.url.path}; "
                 "sync again with the ledger reachable"
             )
-            return httpx.Response(404, json=error.to_json())
         return httpx.Response(
             found.status,
             headers={"content-type": found.content_type},

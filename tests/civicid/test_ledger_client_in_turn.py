@@ -1,7 +1,8 @@
 """``LedgerClient.in_turn`` against scripted servers: a read whose answer fails verification,
 or is a refusal without proof (a 4xx), is asked again of the next server (round from the
 last, each passed over once and named); when every server's fails, the first failure is
-raised as its own type and code, naming its server and the others' codes. A failure no
+raised as its own type and code, naming its server and the others' codes (a refusal in the
+client's own code, ``ledger_refused``: the server's kept in details). A failure no
 server's answer made is raised as it is, and a write inside a read is not part of the turn."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from civicid.checkpoint import NoteSigner
-from civicid.errors import Error, NotFound, Refused, Unavailable, VerificationError
+from civicid.errors import Error, NotFound, Unavailable, VerificationError
 from civicid.ledger_client import STATUS_LIST_MEDIA, LedgerClient
 
 ORIGIN = "ledger.example/in-turn"
@@ -136,13 +137,14 @@ def test_a_refusal_without_proof_is_asked_of_the_next_server(code: int) -> None:
 def test_a_refusal_by_every_server_is_the_first_one_naming_its_server() -> None:
     servers = Servers(HOSTS[:2])
     servers.answer = {"ledger.test": status(403, "not_yours"), "mirror-1.test": status(409)}
-    with servers.client() as client, pytest.raises(Refused) as caught:
+    with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.in_turn(read(client))
-    assert caught.value.code == "not_yours"
+    assert caught.value.code == "ledger_refused"
+    assert caught.value.details["ledger_code"] == "not_yours"
     assert caught.value.details["server"] == "http://ledger.test"
     assert caught.value.details["refused"] == {
-        "http://ledger.test": "not_yours",
-        "http://mirror-1.test": "told_no",
+        "http://ledger.test": "ledger_refused",
+        "http://mirror-1.test": "ledger_refused",
     }
     assert servers.asked == gets("ledger.test", "mirror-1.test")
 
@@ -153,7 +155,8 @@ def test_a_5xx_of_the_last_server_is_its_own_answer_not_a_refusal() -> None:
     servers.answer = {"ledger.test": status(503, "busy"), "mirror-1.test": status(500)}
     with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.in_turn(read(client))
-    assert caught.value.code == "told_no" and "server" not in caught.value.details
+    assert caught.value.code == "ledger_failed" and "server" not in caught.value.details
+    assert caught.value.details["ledger_code"] == "told_no"
     assert servers.asked == gets("ledger.test", "mirror-1.test")
 
 
@@ -257,7 +260,8 @@ def test_a_lie_after_a_failure_no_answer_made_is_not_blamed_on_the_last_server()
 
 
 def test_a_refusal_said_in_a_try_before_is_not_this_tries_failure() -> None:
-    """The same error raised again by the caller after a proven answer is the caller's."""
+    """The same error raised again by the caller after a proven answer is not the answering
+    server's lie (it is not passed over): the first server's refusal is said, naming it."""
     servers = Servers()
     servers.answer["ledger.test"] = status(403)
     tries: list[Error] = []
@@ -270,9 +274,11 @@ def test_a_refusal_said_in_a_try_before_is_not_this_tries_failure() -> None:
             raise
         raise tries[0]
 
-    with servers.client() as client, pytest.raises(Refused) as caught:
+    with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.in_turn(again)
-    assert caught.value is tries[0] and "server" not in caught.value.details
+    assert caught.value.code == "ledger_refused"
+    assert caught.value.details["server"] == "http://ledger.test"
+    assert caught.value.details["refused"] == {"http://ledger.test": "ledger_refused"}
     assert servers.asked == gets("ledger.test", "mirror-1.test")
 
 
@@ -284,9 +290,12 @@ def test_one_server_is_asked_once_and_its_failure_raised_as_it_is() -> None:
             client.in_turn(read(client))
         assert caught.value.details == {"host": "ledger.test"}
         servers.answer["ledger.test"] = status(403)
-        with pytest.raises(Refused) as told:
+        with pytest.raises(Unavailable) as told:
             client.in_turn(read(client))
-        assert told.value.details == {}
+        assert told.value.code == "ledger_refused"
+        assert told.value.details == {
+            "ledger_status": 403, "ledger_code": "told_no", "ledger_message": "no"
+        }  # fmt: skip
     assert servers.asked == gets("ledger.test", "ledger.test")
 
 
@@ -311,8 +320,9 @@ def test_a_turn_ended_leaves_no_turn_behind() -> None:
     with servers.client() as client:
         assert client.in_turn(read(client)) == "mirror-1.test"
         servers.answer["mirror-1.test"] = status(403)
-        with pytest.raises(Refused):  # outside a turn, a refusal is the answer
+        with pytest.raises(Unavailable) as told:  # outside a turn, a refusal is the answer
             client.get_json("/x", {})
+        assert told.value.code == "ledger_refused"
         servers.answer["mirror-1.test"] = servers.answer["mirror-2.test"] = lying
         servers.answer["ledger.test"] = fine
         assert client.in_turn(read(client)) == "ledger.test"  # a new turn, liars forgotten
@@ -349,13 +359,14 @@ def test_resolution_errors_below_500_are_refusals_asked_of_the_next_server() -> 
     servers.answer = {"ledger.test": resolution_error(403, "not_yours"),
                       "mirror-1.test": resolution_error(400, "bad_did"),
                       "mirror-2.test": resolution_error(409, "odd")}  # fmt: skip
-    with servers.client() as client, pytest.raises(Refused) as caught:
+    with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.resolve("did:civicid:abc", version_id="1")
-    assert caught.value.code == "not_yours"
+    assert caught.value.code == "ledger_refused"
+    assert caught.value.details["ledger_code"] == "not_yours"
     assert caught.value.details["refused"] == {
-        "http://ledger.test": "not_yours",
-        "http://mirror-1.test": "bad_did",
-        "http://mirror-2.test": "odd",
+        "http://ledger.test": "ledger_refused",
+        "http://mirror-1.test": "ledger_refused",
+        "http://mirror-2.test": "ledger_refused",
     }
     assert servers.asked == gets(*HOSTS)
 
@@ -364,19 +375,23 @@ def test_a_resolution_error_of_500_after_a_refusal_is_no_refusal_of_its_own() ->
     servers = Servers(HOSTS[:2])
     servers.answer = {"ledger.test": resolution_error(403, "not_yours"),
                       "mirror-1.test": resolution_error(500, "broken")}  # fmt: skip
-    with servers.client() as client, pytest.raises(Refused) as caught:
+    with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.resolve("did:civicid:abc", version_id="1")
-    assert caught.value.code == "not_yours"
-    assert caught.value.details["refused"] == {"http://ledger.test": "not_yours"}
+    assert caught.value.code == "ledger_refused"
+    assert caught.value.details["ledger_code"] == "not_yours"
+    assert caught.value.details["refused"] == {"http://ledger.test": "ledger_refused"}
     assert servers.asked == gets(*HOSTS[:2])
 
 
 def test_a_resolution_error_outside_a_turn_is_the_answer() -> None:
     servers = Servers(HOSTS[:1])
     servers.answer["ledger.test"] = resolution_error(403, "not_yours")
-    with servers.client() as client, pytest.raises(Refused) as caught:
+    with servers.client() as client, pytest.raises(Unavailable) as caught:
         client.resolve("did:civicid:abc", version_id="1")
-    assert caught.value.code == "not_yours" and caught.value.details == {}
+    assert caught.value.code == "ledger_refused"
+    assert caught.value.details == {
+        "ledger_status": 403, "ledger_code": "not_yours", "ledger_message": "no"
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("code", [422, 429, 499])

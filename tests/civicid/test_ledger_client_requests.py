@@ -82,7 +82,9 @@ def test_an_answer_below_500_is_the_answer(code: int) -> None:
     client = servers.client()
     with pytest.raises(Error) as exc:
         client.get_json("/x", {})
-    assert exc.value.code == "some_error" and servers.asked == ["ledger.test"]
+    # In the client's own code, the ledger's kept beside it (a liar picks no code of ours).
+    assert exc.value.code == "ledger_refused" and servers.asked == ["ledger.test"]
+    assert exc.value.details["ledger_code"] == "some_error"
     client.close()
 
 
@@ -115,7 +117,7 @@ def test_when_every_server_fails_the_last_failure_is_said() -> None:
     with pytest.raises(Error) as exc:
         client.get_json("/x", {})
     # Started with the last server asked; its 502 is said after the others failed.
-    assert exc.value.code == "some_error"
+    assert exc.value.code == "ledger_failed" and exc.value.details["ledger_code"] == "some_error"
     assert servers.asked == ["mirror-2.test", "ledger.test", "mirror-1.test"]
     client.close()
 
@@ -140,10 +142,11 @@ def test_not_found_without_a_proof_of_absence_is_unproven(details: object) -> No
         client.get_json("/x", {}, absent=("did", "did:example:a"))
     assert exc.value.code == "ledger_answer_unproven"
     assert "did:example:a" in exc.value.message
-    # Not asked to prove it: the ledger's own error.
+    # Not asked to prove it: a refusal, the ledger's code kept in details.
     with pytest.raises(Error) as exc:
         client.get_json("/x", {})
-    assert exc.value.code == "did_not_found"
+    assert exc.value.code == "ledger_refused"
+    assert exc.value.details["ledger_code"] == "did_not_found"
     client.close()
 
 

@@ -1,8 +1,9 @@
 """A DID Resolution error result, as the ledger client reads it from a scripted ledger: the
-error's code and title, each bounded, raised as the class its HTTP status names (another
-status: unavailable); an answer without an error result is the HTTP error, or malformed; a
-"not found" of the latest version is believed only with a proof of absence, one of a version
-asked for is the ledger's word (there is no absence to prove). A result whose members are
+client's own ``ledger_refused`` (4xx) or ``ledger_failed`` (5xx), the error's code and title
+kept in details, each bounded (the ledger's code is never raised as ours); an answer without
+an error result is the same, or malformed; a "not found" of the latest version is believed
+only with a proof of absence, and is then the ledger's code (proven); one of a version asked
+for is a refusal like any other (there is no absence to prove). A result whose members are
 not what a resolution holds is unreadable; the DID is asked for as written, colons and all."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from civicid.checkpoint import NoteSigner
-from civicid.errors import Error, InvalidInput, NotFound, Unavailable
+from civicid.errors import Error, Unavailable
 from civicid.ledger_client import LedgerClient
 
 ORIGIN = "ledger.example/resolution-errors"
@@ -39,6 +40,12 @@ def result(code: str, title: str | None = None, **more: Any) -> dict[str, Any]:
     return {"didResolutionMetadata": {"error": error, **more}}
 
 
+def told(error: Error) -> tuple[int, str, str]:
+    """The ledger's status, code and words, as the client keeps them."""
+    details = error.details
+    return details["ledger_status"], details["ledger_code"], details["ledger_message"]
+
+
 def raised(client: LedgerClient, **options: str) -> Error:
     with pytest.raises(Error) as exc:
         client.resolve(DID, **options)
@@ -47,12 +54,13 @@ def raised(client: LedgerClient, **options: str) -> Error:
 
 
 @pytest.mark.parametrize(
-    ("status", "cls"), [(400, InvalidInput), (418, Unavailable), (503, Unavailable)]
+    ("status", "code"), [(400, "ledger_refused"), (418, "ledger_refused"), (503, "ledger_failed")]
 )
-def test_the_error_result_is_raised_as_its_status_says(status: int, cls: type[Error]) -> None:
+def test_the_error_result_is_kept_in_the_clients_own_code(status: int, code: str) -> None:
     error = raised(ledger(status, result("did_invalid", "not a DID")))
-    assert isinstance(error, cls)
-    assert (error.code, error.message) == ("did_invalid", "not a DID")
+    assert isinstance(error, Unavailable)
+    assert error.code == code
+    assert told(error) == (status, "did_invalid", "not a DID")
 
 
 def test_a_deactivated_dids_answer_is_a_result_to_prove() -> None:
@@ -62,32 +70,36 @@ def test_a_deactivated_dids_answer_is_a_result_to_prove() -> None:
 
 def test_code_and_title_are_bounded() -> None:
     error = raised(ledger(400, result("c" * 150, "t" * 600)))
-    assert error.code == "c" * 100 and error.message == "t" * 500
+    assert told(error) == (400, "c" * 100, "t" * 500)
 
 
 def test_a_title_missing_is_an_empty_message() -> None:
     error = raised(ledger(400, result("did_invalid")))
-    assert error.code == "did_invalid" and error.message == ""
+    assert told(error) == (400, "did_invalid", "")
 
 
 @pytest.mark.parametrize(
     ("status", "body", "code"),
     [
-        (400, {"error": "some_error", "error_description": "plain"}, "some_error"),
-        (400, {"didResolutionMetadata": {}}, "http_400"),
-        (400, {"didResolutionMetadata": {"error": "a string"}}, "http_400"),
-        (502, ["not", "an", "object"], "http_502"),
+        (400, {"error": "some_error", "error_description": "plain"}, "ledger_refused"),
+        (400, {"didResolutionMetadata": {}}, "ledger_refused"),
+        (400, {"didResolutionMetadata": {"error": "a string"}}, "ledger_refused"),
+        (502, ["not", "an", "object"], "ledger_failed"),
         (302, {"didResolutionMetadata": {}}, "ledger_answer_malformed"),
         (399, {"didResolutionMetadata": {}}, "ledger_answer_malformed"),  # the last 3xx
     ],
 )
 def test_an_answer_without_an_error_result(status: int, body: Any, code: str) -> None:
-    assert raised(ledger(status, body)).code == code
+    error = raised(ledger(status, body))
+    assert error.code == code
+    if code != "ledger_answer_malformed":
+        said = "some_error" if isinstance(body, dict) and "error" in body else f"http_{status}"
+        assert told(error)[:2] == (status, said)
 
 
 def test_an_answer_that_is_not_json() -> None:
     error = raised(ledger(500, content=b"<html>down</html>"))
-    assert error.code == "http_500"
+    assert error.code == "ledger_failed" and told(error) == (500, "http_500", "")
     error = raised(ledger(301, content=b"moved"))
     assert error.code == "ledger_answer_malformed" and "HTTP 301" in error.message
 
@@ -100,11 +112,11 @@ def test_not_found_of_the_latest_needs_a_proof_of_absence() -> None:
 
 
 @pytest.mark.parametrize("option", ["version_id", "version_time"])
-def test_not_found_of_a_version_asked_for_is_the_ledgers_word(option: str) -> None:
+def test_not_found_of_a_version_asked_for_is_a_refusal(option: str) -> None:
     value = "2" if option == "version_id" else "2026-01-01T00:00:00Z"
     error = raised(ledger(404, result("notFound", "no such version")), **{option: value})
-    assert isinstance(error, NotFound)
-    assert (error.code, error.message) == ("notFound", "no such version")
+    assert error.code == "ledger_refused"
+    assert told(error) == (404, "notFound", "no such version")
 
 
 @pytest.mark.parametrize(
@@ -129,7 +141,7 @@ def test_the_did_is_sent_as_it_is_written() -> None:
 
     transport = httpx.MockTransport(answer)
     client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
-    assert raised(client).code == "did_invalid"
+    assert raised(client).code == "ledger_refused"
     assert sent == [b"/1.0/identifiers/did:example:someone?withProof=true"]
 
 
@@ -158,5 +170,5 @@ def test_the_version_asked_for_is_sent(options: dict[str, str], params: dict[str
 
     transport = httpx.MockTransport(answer)
     client = LedgerClient("http://ledger.test", SIGNER.vkey(), transport=transport)
-    assert raised(client, **options).code == "did_invalid"
+    assert raised(client, **options).code == "ledger_refused"
     assert sent == [params]

@@ -172,7 +172,9 @@ def test_a_mirror_with_nothing_verified_yet_says_so(world: World, tmp_path: Path
     assert mirror.follow().error is not None
     with mirror_client(world, mirror) as client, pytest.raises(Error) as caught:
         client.checkpoint()
-    assert caught.value.code == "mirror_not_ready"
+    # A mirror's failure, in the client's own code; the mirror's kept beside it.
+    assert caught.value.code == "ledger_failed"
+    assert caught.value.details["ledger_code"] == "mirror_not_ready"
 
 
 def test_the_command_follows_once(world: World, tmp_path: Path) -> None:

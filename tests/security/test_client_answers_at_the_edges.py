@@ -1,7 +1,8 @@
 """The client at the edges of what a ledger answers: catching up through a checkpoint that
 is not the ledger's latest (the consistency proof must reach exactly the checkpoint shown);
 "not found" believed only with a proof of absence, and only for a DID that could exist; and a
-resolution error keeping its class and code, bounded in size, whatever a mirror sends."""
+resolution error said in the client's own code (``ledger_refused``, ``ledger_failed``), the
+mirror's code and words kept in details, bounded in size, whatever a mirror sends."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from civicid.errors import Error, InvalidInput, NotFound
+from civicid.errors import Error, NotFound, Unavailable
 from tests.ledger.conftest import World
 from tests.ledger.mirror import mirrored
 
@@ -51,12 +52,15 @@ def test_not_found_comes_with_its_proof(world: World) -> None:
 
 
 def test_an_invalid_did_needs_no_proof_of_absence(world: World) -> None:
-    """Only "not found" is a claim about the state; a malformed DID is refused as such."""
+    """Only "not found" is a claim about the state; a malformed DID is a refusal, the
+    ledger's code kept."""
     with mirrored(world) as mirror:
         client = mirror.client(world)
-        with pytest.raises(InvalidInput) as info:
+        with pytest.raises(Unavailable) as info:
             client.resolve("did:civicid:UPPER")
-        assert info.value.code == "did_invalid" and info.value.http_status == 400
+        assert info.value.code == "ledger_refused"
+        assert info.value.details["ledger_code"] == "did_invalid"
+        assert info.value.details["ledger_status"] == 400
         client.close()
 
 
@@ -70,7 +74,9 @@ def test_a_mirrors_error_is_bounded(world: World) -> None:
         mirror.rewrites["/1.0/identifiers/"] = bloated
         with pytest.raises(Error) as info:
             mirror.client(world).resolve("did:civicid:UPPER")
-        assert info.value.code == "x" * 100 and info.value.message == "y" * 500
+        assert info.value.code == "ledger_refused"
+        assert info.value.details["ledger_code"] == "x" * 100
+        assert info.value.details["ledger_message"] == "y" * 500
 
 
 def test_an_error_without_a_title_says_nothing_of_its_own(world: World) -> None:
@@ -82,12 +88,16 @@ def test_an_error_without_a_title_says_nothing_of_its_own(world: World) -> None:
         mirror.rewrites["/1.0/identifiers/"] = untitled
         with pytest.raises(Error) as info:
             mirror.client(world).resolve("did:civicid:UPPER")
-        assert info.value.code == "did_invalid" and info.value.message == ""
+        assert info.value.code == "ledger_refused"
+        assert info.value.details["ledger_code"] == "did_invalid"
+        assert info.value.details["ledger_message"] == ""
 
 
 def test_an_error_status_outside_the_known_ones(world: World) -> None:
-    """DID Resolution answers 501 for another method: still one of our errors, with its code."""
+    """DID Resolution answers 501 for another method: the client's ``ledger_failed``, the
+    ledger's code kept."""
     with mirrored(world) as mirror:
         with pytest.raises(Error) as info:
             mirror.client(world).resolve("did:web:example.com")
-        assert info.value.code == "did_method_not_supported"
+        assert info.value.code == "ledger_failed"
+        assert info.value.details["ledger_code"] == "did_method_not_supported"

@@ -221,7 +221,8 @@ def test_a_refusal_without_proof_from_the_first_server_is_passed_over(
     assert liar.refused and told == servers.trust(servers.ledger).issuer_standing(
         agency, NATIONAL_ID, now
     )
-    assert said_to_lie(caplog, liar_url, code)
+    # Said in the client's own code: the refusal's is the liar's choice.
+    assert said_to_lie(caplog, liar_url, "ledger_refused")
 
 
 def test_a_resolution_refused_without_proof_is_asked_of_the_next_server(
@@ -239,8 +240,9 @@ def test_a_refusal_every_server_makes_is_the_first_ones(world: World, servers: S
     second, _ = servers.refusing(f"/1.0/identifiers/{did}", 403, "resolution_refused")
     with pytest.raises(Error) as caught:
         servers.client(first, second).resolve(did)
-    assert caught.value.code == "invalid_did" and caught.value.details["server"] == first
-    assert caught.value.details["refused"] == {first: "invalid_did", second: "resolution_refused"}
+    assert caught.value.code == "ledger_refused" and caught.value.details["server"] == first
+    assert caught.value.details["ledger_code"] == "invalid_did"
+    assert caught.value.details["refused"] == {first: "ledger_refused", second: "ledger_refused"}
 
 
 @pytest.mark.parametrize(
