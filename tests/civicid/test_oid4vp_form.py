@@ -4,13 +4,22 @@ routes that parse it (the desk's and the issuer's rule desk) so that both are he
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
 
 from civicid.errors import Error
-from civicid.oid4vp import OID4VP_RESPONSE_MALFORMED
-from civicid.oid4vp_form import FORM_MEDIA_TYPE, MAX_FORM_FIELDS, check_form_type, parse_form
+from civicid.oid4vp import OID4VP_RESPONSE_MALFORMED, OID4VP_RESPONSE_TOO_LARGE
+from civicid.oid4vp_form import (
+    FORM_MEDIA_TYPE,
+    MAX_FORM_BYTES,
+    MAX_FORM_FIELDS,
+    check_form_type,
+    parse_form,
+    read_form,
+)
 
 STATE = "s" * 32
 VP_TOKEN = '{"credential": ["x~"]}'
@@ -68,3 +77,21 @@ def test_a_form_is_read_to_its_last_field(content_type: str) -> None:
     assert form["state"] == STATE and form["vp_token"] == VP_TOKEN and form["x0"] == ""
     assert parse_form(b"state=caf%C3%A9&vp_token=a+b") == {"state": "café", "vp_token": "a b"}
     assert parse_form(b"") == {}
+
+
+async def chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+def test_a_form_is_read_to_its_size_limit_and_no_further() -> None:
+    at_the_limit = b"x=" + b"a" * (MAX_FORM_BYTES - 2)
+    form = asyncio.run(read_form(FORM_MEDIA_TYPE, chunks(at_the_limit)))
+    assert len(form["x"]) == MAX_FORM_BYTES - 2
+    with pytest.raises(Error) as raised:
+        asyncio.run(read_form(FORM_MEDIA_TYPE, chunks(at_the_limit + b"a")))
+    assert OID4VP_RESPONSE_TOO_LARGE.matches(raised.value)
+    assert raised.value.message == f"the response is over {MAX_FORM_BYTES} bytes"
+    with pytest.raises(Error) as raised:  # the type is checked before anything is read
+        asyncio.run(read_form("text/plain", chunks(at_the_limit + b"a")))
+    assert OID4VP_RESPONSE_MALFORMED.matches(raised.value)
