@@ -13,6 +13,7 @@ request (else it asks again).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from typing import Final
 
 from civicid.eligibility.errors import PRESENTATION_REPLAYED
 from civicid.errors import Gone, NotFound, Refused, StorageError, declare
-from civicid.sqlite_file import refuse_damaged
+from civicid.sqlite_file import refuse_damaged, why_not_committed
 from issuer.errors import STORE_FAILED
 
 RULE_REQUEST_UNKNOWN = declare(
@@ -122,17 +123,26 @@ class RuleRequests:
         self.path = directory / FILE
         self._lock = threading.Lock()
         check_kept(directory)  # damage told at once, nothing written
+        made = not os.path.lexists(self.path)
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as exc:
-            raise STORE_FAILED(f"cannot open {self.path}: {exc}") from exc
-        with self._db() as db:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = FULL")  # the WAL synced at each commit
-            db.executescript(SCHEMA)
+            why = why_not_committed(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+            raise STORE_FAILED(f"cannot open {self.path}: {why}") from exc
+        try:
+            with self._db() as db:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = FULL")  # the WAL synced at each commit
+                db.executescript(SCHEMA)
+        except BaseException:
+            self._conn.close()
+            if made:  # (a full disk): no empty file left to be refused as damage later
+                for name in (FILE, f"{FILE}-wal", f"{FILE}-shm"):
+                    (directory / name).unlink(missing_ok=True)
+            raise
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -143,7 +153,7 @@ class RuleRequests:
                 yield self._conn
             except sqlite3.Error as exc:
                 self._rollback()
-                raise STORE_FAILED(f"{self.path}: {exc}") from exc
+                raise STORE_FAILED(f"{self.path}: {why_not_committed(exc)}") from exc
             except BaseException:
                 self._rollback()
                 raise
