@@ -6,7 +6,7 @@ same in both cases; nothing is sent or stored."""
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Button
+from textual.widgets import Button, Label
 
 from tests.wallet.conftest import Citizen
 from tests.wallet.rogue_desk import RogueDesk
@@ -69,6 +69,9 @@ async def test_the_apps_decline_tells_the_desk(citizen: Wallet, desk_stub: Rogue
         said = str(app.screen.query_one("#decision").render())
         assert "Declined: nothing was shared" in said
         assert "The desk was told that nothing will come." in said
+        # Beside each claim too: "required · sent" under "Declined" read as if it went.
+        marks = [str(m.render()) for m in app.screen.query(".claim-mark").results(Label)]
+        assert marks and all(m.endswith("· not sent") for m in marks), marks
         assert not app.screen.query_one("#actions").display
     assert desk_stub.behaviour.declined == [(state, "access_denied")]
     assert desk_stub.behaviour.received == []

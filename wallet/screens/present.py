@@ -319,7 +319,10 @@ class PresentScreen(Screen[None]):
         self.app.call_from_thread(self.declined, told)
 
     def declined(self, told: bool) -> None:
-        """Nothing was sent: said in the decision's place, with whether the desk knows."""
+        """Nothing was sent: said in the decision's place, with whether the desk knows, and
+        beside each claim."""
+        for row in self.query(ChoiceRow):
+            row.declined()
         self.answered(
             lines(
                 plain(("Declined: nothing was shared", "bold")),

@@ -117,6 +117,13 @@ class ChoiceRow(Horizontal):
         label.set_class(not self.choice.allowed, "mark-bad")
         label.set_class(self.choice.allowed, "mark-ok")
 
+    def declined(self) -> None:
+        """The request was declined: whatever was ticked, nothing went ("sent" beside a
+        claim under "Declined" read as if it had)."""
+        label = self.query_one(".claim-mark", Label)
+        what = MARKS[self.choice.requirement] if self.choice.allowed else "✘ NOT ALLOWED"
+        label.update(f"{what} · not sent")
+
     @property
     def ticked(self) -> bool:
         return self.query_one(Checkbox).value
