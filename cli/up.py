@@ -29,7 +29,7 @@ import typer
 from civicid import clock_check
 from civicid import transaction as tx_types
 from civicid.console import AsJson, DatabaseUrl, DataDir, emit, reflowed, reporting
-from civicid.errors import Conflict, Error, NotFound, StorageError, declare
+from civicid.errors import Conflict, Error, InvalidInput, NotFound, StorageError, declare
 from civicid.files import open_regular
 from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
 from civicid.keystore import KeyStore
@@ -58,6 +58,11 @@ UP_RULE_PORT_CHANGED = declare(
     "up_rule_port_changed", Conflict, "the rule's issuer must keep its first port"
 )
 UP_DIR_UNWRITABLE = declare("up_dir_unwritable", StorageError, "cannot write the data directory")
+UP_PORTS_INVALID = declare(
+    "up_ports_invalid", InvalidInput, "a port out of range, or one port given to two services"
+)
+# The highest TCP port; the witnesses take the first witness port and the two after it.
+MAX_PORT: Final = 65535
 UP_CLOCK_BEHIND = declare(
     "up_clock_behind", Conflict, "the clock reads before what the data directory last recorded"
 )
@@ -149,9 +154,10 @@ def up(
             emit(as_json, *forget_own_checkpoint(data_dir))
         return
     with reporting(as_json):
-        check_clock(data_dir, time.time())
         witnesses = tuple(witness_port + i if witness_port else 0 for i in range(3))
         ports = stack.Ports(ledger_port, issuer_port, verifier_port, witnesses)
+        check_ports(ports, rule_port)
+        check_clock(data_dir, time.time())
         with (
             only_one(data_dir) as lock,
             all_ports_told(ports),
@@ -183,6 +189,35 @@ def up(
                 wait()
         if not as_json:
             typer.echo("stopped; everything is kept in " + str(data_dir))
+
+
+def check_ports(ports: stack.Ports, rule_port: int) -> None:
+    """Refuse, before anything is made, a port out of range (the last witness's included) or
+    one port given to two services: else the service started last would fail on the port of
+    another (said as "another program holds it"), a first run half made behind it."""
+    given = {
+        "--ledger-port": [ports.ledger],
+        "--issuer-port": [ports.issuer],
+        "--verifier-port": [ports.verifier],
+        "--witness-port": list(ports.witnesses),
+        "--rule-port": [rule_port],
+    }
+    for option, said in given.items():
+        if any(not 0 <= port <= MAX_PORT for port in said):
+            takes = " (and the two after it, for the other witnesses)" * (len(said) > 1)
+            raise UP_PORTS_INVALID(
+                f"{option} {said[0]}{takes} is past the ports there are (1-{MAX_PORT}; 0: any"
+                " free one)"
+            )
+    seen: dict[int, str] = {}
+    for option, said in given.items():
+        for port in said:
+            if port and port in seen:
+                raise UP_PORTS_INVALID(
+                    f"port {port} is given to both {seen[port]} and {option}: give each "
+                    "service its own (the witnesses take --witness-port and the two after it)"
+                )
+            seen.setdefault(port, option)
 
 
 def check_clock(root: Path, now: float) -> None:
