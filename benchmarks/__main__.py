@@ -25,6 +25,7 @@ from benchmarks import (
     postgres,
     rules,
     sdjwt,
+    shell_request,
     store_migration,
     store_pg,
     store_reads,
@@ -57,6 +58,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], list[Row]]] = {
     "mirror": mirror.main,
     "federation": federation.main,
     "cli": cli.main,
+    "shell_request": shell_request.main,
 }
 
 
