@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from civicid.checkpoint_policy import CHECKPOINT_QUORUM_MISSING
-from civicid.errors import Error
+from civicid.errors import Code, Error
 from civicid.http import HTTP_UNREACHABLE
+from civicid.ledger_client import LEDGER_FAILED, LEDGER_REFUSED
 from wallet.errors import WALLET_URI_INVALID
 from wallet.screens.error import ADVICE, UNPROVEN, advice
 
@@ -32,3 +33,12 @@ def test_other_codes_keep_their_own_advice() -> None:
     assert advice(WALLET_URI_INVALID("no link")) == ADVICE[WALLET_URI_INVALID]
     # A code no part declares (a peer's name on the wire) is not read as the ledger's.
     assert advice(Error("checkpoint_made_up_by_a_peer", "x")) != UNPROVEN
+
+
+@pytest.mark.parametrize("code", [LEDGER_REFUSED, LEDGER_FAILED])
+def test_a_ledger_that_refused_to_answer_is_said_so(code: Code) -> None:
+    """A ledger's (or a liar's) error answer is the client's own code now, its words in the
+    details: the wallet says nothing was used, not "Nothing was changed"."""
+    said = advice(code("the ledger answered HTTP 404", ledger_code="status_revoked"))
+    assert said == ADVICE[code] and "nothing was sent" in said
+    assert "revoked" not in said

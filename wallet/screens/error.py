@@ -17,6 +17,7 @@ from civicid.eligibility.errors import CLAIM_MISSING
 from civicid.errors import CATALOGUE, Code, Error
 from civicid.http import HTTP_DEADLINE, HTTP_UNREACHABLE
 from civicid.issuance_rules import ISSUANCE_RULE_NOT_FOUND, ISSUANCE_RULE_WITHDRAWN
+from civicid.ledger_client import LEDGER_FAILED, LEDGER_REFUSED
 from civicid.oid4vci import OFFER_INVALID
 from civicid.oid4vp import (
     OID4VP_LINK_INVALID,
@@ -77,6 +78,11 @@ ADVICE: Final[dict[Code, str]] = {
     "outside the wallet changed that file: check the disk.",
     WALLET_IN_USE: "Close the wallet in the other window or terminal first.",
     HTTP_UNREACHABLE: "Check your connection, and that the address is right. " + NOTHING_CHANGED,
+    LEDGER_REFUSED: "The ledger (or a mirror of it) refused to answer, so nothing it said was "
+    "used and nothing was sent. Try again in a few minutes; if it goes on, tell the ledger's "
+    "operator, with the code.",
+    LEDGER_FAILED: "The ledger (or a mirror of it) failed to answer, so nothing was used and "
+    "nothing was sent. Try again in a few minutes.",
     HTTP_DEADLINE: "The service did not answer in time. Try again later. " + NOTHING_CHANGED,
     ISSUER_NOT_ACCREDITED: "The ledger does not list this issuer for this credential. " + PHISHING,
     WALLET_ISSUER_UNBOUND: PHISHING,
