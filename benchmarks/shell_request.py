@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import socket
 import statistics
 import subprocess
 import sys
@@ -244,12 +243,6 @@ def serve_one(kind: str, port: int) -> None:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def running(proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
     return lambda: proc.poll() is None
 
@@ -257,7 +250,7 @@ def running(proc: subprocess.Popen[bytes]) -> Callable[[], bool]:
 def tcp_rows(requests: int, rounds: int) -> list[Row]:
     """Server CPU per GET over TCP, each server in its own process, taking turns."""
     from benchmarks.ledger_serving import cpu_since, server_cpu  # imports the ledger: slow
-    from cli.harness import wait_until_healthy
+    from cli.harness import free_port, wait_until_healthy
 
     load_avg = Path("/proc/loadavg").read_text().split()[0]
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
