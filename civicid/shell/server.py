@@ -61,9 +61,11 @@ GRACEFUL_SHUTDOWN: Final = 10
 # slow or greedy clients must not become a flood of log lines (a terminal that stops reading
 # blocks the process that writes to it, and with it every service it serves).
 LOG_WINDOW: Final = 10.0
-# The largest body any route takes is a ledger transaction (1 MiB and its wrapper); each
-# route has its own, smaller limit. This cap bounds the routes that have none.
-MAX_BODY_BYTES: Final = 2 * 1024 * 1024
+# The largest body any route takes is a presentation's direct_post form (3 MiB: a 1 MiB
+# ``vp_token`` with room for its percent-encoding, ``civicid.oid4vp_form.MAX_FORM_BYTES``),
+# then a ledger transaction (1 MiB and its wrapper); each route has its own, smaller limit,
+# answered with its own code first. This cap bounds the routes that have none.
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024
 # Python's cyclic collector runs once this many more objects were made than freed (CPython's
 # default is 700). A request makes a few thousand that live until it is answered: at 700 the
 # collector ran ~200 times per thousand issuances, each time walking the requests in flight
