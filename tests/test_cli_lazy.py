@@ -28,8 +28,9 @@ PART_MODULES = ("ledger.cli", "issuer.cli", "wallet.cli", "verifier.cli", "ledge
                 "cli.demo", "cli.up", "fastapi")  # fmt: skip
 
 
-def imported_by(*args: str) -> tuple[set[str], str]:
-    """The part modules a fresh ``civicid ARGS`` has imported when it exits, and its output."""
+def imported_by(*args: str, modules: tuple[str, ...] = PART_MODULES) -> tuple[set[str], str]:
+    """Which of ``modules`` (the parts') a fresh ``civicid ARGS`` has imported when it exits,
+    and its output."""
     code = (
         "import json, sys\n"
         f"sys.argv = ['civicid', *{list(args)!r}]\n"
@@ -38,7 +39,7 @@ def imported_by(*args: str) -> tuple[set[str], str]:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        f"print(json.dumps(sorted(m for m in {list(PART_MODULES)!r} if m in sys.modules)))\n"
+        f"print(json.dumps(sorted(m for m in {list(modules)!r} if m in sys.modules)))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80", "NO_COLOR": "1"}
     done = subprocess.run(

@@ -4,23 +4,14 @@ is refused in one line (``service_clock_behind``) before the store is opened: be
 
 from __future__ import annotations
 
-import time
-
-import pytest
-
 from cli.harness import serving
 from ledger.app import create_app as ledger_app
 from ledger.settings import LedgerSettings
 from tests.clock_behind import assert_serve_refused, moved_back
 from tests.verifier.test_cli import init
-from tests.verifier.world import Clock, World
+from tests.verifier.test_serve_store_first import clock as clock  # the system clock
+from tests.verifier.world import World
 from verifier.settings import VerifierSettings
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """The command line runs on the system clock: so does this world."""
-    return Clock(int(time.time()) - 120)
 
 
 def test_serve_refuses_a_clock_moved_back(world: World) -> None:
