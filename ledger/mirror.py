@@ -164,7 +164,7 @@ class Mirror:
         finally:
             store.close()
         served.ledger.renote(note)
-        self._show(Served(served.ledger, Resolver(served.ledger)))
+        self._show(Served(served.ledger, Resolver(served.ledger, before=served.resolver)))
         if self.tiles is not None:
             self.tiles.publish(served.ledger.size, note)
 

@@ -219,7 +219,10 @@ class Kept:
 
 
 class Resolver:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, before: Resolver | None = None) -> None:
+        """``before``: the resolver this one replaces, for the same ledger under a newly
+        signed note (a mirror's): the answers rendered ahead beside its snapshot are the
+        same files, taken over rather than read and checked again (~0.1 s at 18k entries)."""
         self.ledger = ledger
         self.kept = Budget(MAX_KEPT_BYTES)
         # Results by (selected, latest) version's leaf hash: fixed once both are logged.
@@ -250,8 +253,14 @@ class Resolver:
         self._asked_of: View | None = None
         # Plain answers rendered ahead beside the snapshot the ledger opened from, if any,
         # and the parts of answers with proofs fixed once a DID's versions are logged.
-        self.ahead = answers_beside(ledger)
-        self.proofs_ahead = answers_beside(ledger, proofs=True)
+        self._opened: tuple[object, int] = _opened(ledger)
+        self.ahead: Answers | None
+        self.proofs_ahead: Answers | None
+        if before is not None and before.ledger is ledger and before._opened == self._opened:
+            self.ahead, self.proofs_ahead = before.ahead, before.proofs_ahead
+        else:
+            self.ahead = answers_beside(ledger)
+            self.proofs_ahead = answers_beside(ledger, proofs=True)
 
     def answered(self, did: str, query: bytes, accepts: str) -> tuple[View, Sent | None]:
         """The view served now, and the answer kept for this ask at it, if any."""
@@ -532,6 +541,11 @@ class Resolver:
         if len(kept) > MAX_UPPER_PATHS_KEPT:
             kept.popitem(last=False)
         return upper
+
+
+def _opened(ledger: Ledger) -> tuple[object, int]:
+    """The snapshot ``ledger`` opened from, which the answers rendered ahead belong to."""
+    return ledger.snapshot_path, ledger.snapshot_size
 
 
 def answers_beside(ledger: Ledger, *, proofs: bool = False) -> Answers | None:
