@@ -692,21 +692,12 @@ def ensure_verifier(
 
 
 def check_desk_store(root: Path, store: Path, trust_file: Path) -> None:
-    """The desk ran here (its store is made before it accepts its first checkpoint, kept in
-    ``trust_file``): a store that is gone was lost, with its decisions and receipts. Opened
-    as it is, a new empty one would be made in its place without a word. Starting afresh is
-    ``--new-desk-store``, which keeps ``trust_file``: forgetting it instead would have the
-    desk trust whatever checkpoint the ledger serves next, on first use, where it now takes
-    only one consistent with the checkpoint it accepted."""
-    if not store.exists():
-        raise UP_DESK_STORE_MISSING(
-            f"{store} is missing, and the desk ran here before ({trust_file} is the ledger"
-            " checkpoint it accepted): restore the store from a backup (its requests,"
-            " decisions and receipts); or, to start the desk's records afresh, run"
-            f" `civicid up --data-dir {root} --new-desk-store`, which makes an empty store and"
-            f" keeps {trust_file} (do not remove it: the desk would then trust the ledger's"
-            " next checkpoint on first use)"
-        )
+    """A desk store lost where the desk ran (``verifier.store_file.require_store_kept``):
+    ``up_desk_store_missing``; ``--new-desk-store`` starts afresh."""
+    from verifier.store_file import require_store_kept
+
+    afresh = f"civicid up --data-dir {root} --new-desk-store"
+    require_store_kept(store, trust_file, missing=UP_DESK_STORE_MISSING, afresh=afresh)
 
 
 @contextmanager

@@ -25,15 +25,21 @@ def moved_back(folder: Path) -> None:
         os.utime(path, (ahead, ahead))
 
 
-def assert_serve_refused(part: str, data_dir: Path) -> None:
-    """``civicid PART serve`` over ``data_dir`` says, in one line, ``service_clock_behind``,
-    naming the data dir and what to do (in a process of its own: one that serves instead is
-    stopped, and the test fails, rather than serving on)."""
+def serve_refused(part: str, data_dir: Path) -> str:
+    """The one line ``civicid PART serve`` over ``data_dir`` refuses with (in a process of its
+    own: one that serves instead is stopped, and the test fails, rather than serving on)."""
     done = subprocess.run(
         [CIVICID, part, "serve", "--data-dir", str(data_dir), "--port", str(free_port())],
         capture_output=True, text=True, env=ENV, timeout=REFUSED_WITHIN, check=False,
     )  # fmt: skip
     line = done.stderr.strip()
     assert done.returncode != 0 and "\n" not in line, done.stderr
+    return line
+
+
+def assert_serve_refused(part: str, data_dir: Path) -> None:
+    """``civicid PART serve`` over ``data_dir`` says, in one line, ``service_clock_behind``,
+    naming the data dir and what to do."""
+    line = serve_refused(part, data_dir)
     assert line.endswith("[service_clock_behind]"), line
     assert str(data_dir) in line and "set the clock right" in line, line

@@ -118,12 +118,22 @@ def serve(
     ledger: Ledger = None,
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
     database_url: DatabaseUrl = None,
+    new_desk_store: Annotated[
+        bool,
+        typer.Option(
+            "--new-desk-store",
+            help="Where the desk's store was lost (verifier_store_missing), start its records"
+            " afresh in an empty one, keeping the ledger checkpoint the desk accepted.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the desk: its page at /, OpenID4VP endpoints, OpenAPI at /docs."""
     from civicid.shell.server import listen, serve, server_config
     from verifier.app import create_app
+    from verifier.errors import VERIFIER_STORE_MISSING
     from verifier.service import Verifier, open_store
     from verifier.settings import require_init
+    from verifier.store_file import require_store_kept
 
     with reporting(False):
         settings = settings_of(
@@ -131,6 +141,14 @@ def serve(
         )
         require_init(settings)
         check_clock(data_dir, [settings.home], time.time())
+        if settings.database_url is None and not new_desk_store:
+            afresh = f"civicid verifier serve --data-dir {data_dir} --new-desk-store"
+            require_store_kept(
+                settings.store_path,
+                settings.trust_file,
+                missing=VERIFIER_STORE_MISSING,
+                afresh=afresh,
+            )
         # The store opened (and checked: a damaged one refused) before the port is bound: a
         # desk whose store cannot open never listens, not even for a moment. The port is
         # bound before the ledger is asked about the policies: a port taken is told at once.

@@ -100,6 +100,9 @@ VERIFIER_SETTINGS_MISSING = declare(
 VERIFIER_STORE_FAILED = declare(
     "verifier_store_failed", StorageError, "the verifier's store cannot be read or written"
 )
+VERIFIER_STORE_MISSING = declare(
+    "verifier_store_missing", StorageError, "the desk's store is gone from a data dir it ran in"
+)
 VERIFIER_STORE_DAMAGED = declare(
     "verifier_store_damaged",
     StorageError,

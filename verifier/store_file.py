@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Final
 
+from civicid.errors import Code
 from civicid.files import fsync_directory
 from civicid.sqlite_file import SQLITE_HEADER as SQLITE_HEADER  # what a desk store begins with
 from civicid.sqlite_file import refuse_damaged
@@ -26,6 +27,25 @@ FILE_MODE: Final = 0o600
 # A store is made in milliseconds, its maker holding a lock on it from just after it is
 # created: one a minute old that nobody holds was left by a desk that crashed while making it.
 LEFTOVER_AGE_SECONDS: Final = 60.0
+
+
+def require_store_kept(store: Path, trust_file: Path, *, missing: Code, afresh: str) -> None:
+    """The desk ran here (its store is made before it accepts its first checkpoint, kept in
+    ``trust_file``): a store that is gone was lost, with its decisions and receipts. Opened
+    as it is, a new empty one would be made in its place without a word: ``missing``, naming
+    ``afresh``, the command that starts afresh (``--new-desk-store``) and keeps
+    ``trust_file``: forgetting it instead would have the desk trust whatever checkpoint the
+    ledger serves next, on first use, where it now takes only one consistent with the
+    checkpoint it accepted."""
+    if trust_file.exists() and not store.exists():
+        raise missing(
+            f"{store} is missing, and the desk ran here before ({trust_file} is the ledger"
+            " checkpoint it accepted): restore the store from a backup (its requests,"
+            " decisions and receipts); or, to start the desk's records afresh, run"
+            f" `{afresh}`, which makes an empty store and"
+            f" keeps {trust_file} (do not remove it: the desk would then trust the ledger's"
+            " next checkpoint on first use)"
+        )
 
 
 def private(path: Path, schema: str, version: int) -> None:
