@@ -115,13 +115,19 @@ def test_import_garbage(holder: Wallet, tmp_path: Path) -> None:
         (b'{"credential": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "wallet_import_invalid"),
         (b'{"credential": "a~", "credential": "b~"}', "wallet_import_invalid"),
         (b'{"credential": 7}', "wallet_import_invalid"),
-        (b"not~an~sd-jwt~", "sdjwt_malformed"),
+        (b"not~an~sd-jwt~", "wallet_import_invalid"),
     ):
         path.write_bytes(data)
         key = tmp_path / "k.jwk"
         key.write_text(json.dumps(PrivateKey.generate().to_json()["jwk"]))
         unchanged(holder, code, lambda key=key: holder.import_file(path, key))
     unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(tmp_path / "missing"))
+    # Neither the JSON form nor an SD-JWT, and no key: not a credential file, which it was
+    # not told (it asked for the holder key, wrong advice for a file of anything).
+    for data in (b"hello", b"[]", b"[" * 200 + b"]" * 200, b"a.b.c"):
+        path.write_bytes(data)
+        error = unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(path))
+        assert "not a credential file" in error.message
     path.write_bytes(b"not~an~sd-jwt~")
     key.write_bytes(b"[" * 100_000 + b"]" * 100_000)  # the key file too
     unchanged(holder, "wallet_import_invalid", lambda: holder.import_file(path, key))

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from civicid import sdjwt, words
+from civicid import sdjwt, sdjwt_format, words
 from civicid.did import split_key_id
 from civicid.encoding import parse_json
 from civicid.errors import Error
@@ -220,6 +220,12 @@ def import_credential(
     """A credential from a file: the same checks as one issued to this wallet, plus the
     issuer's accreditation for its type as of its ``iat`` (nobody vetted the offer)."""
     text = sd_jwt.strip()
+    try:  # its shape first: a file of anything else is not a credential (whatever its key)
+        sdjwt_format.parse(text)
+    except Error as exc:
+        raise WALLET_IMPORT_INVALID(
+            f"not a credential file (an SD-JWT VC, or JSON holding one): {exc.message}"
+        ) from exc
     if key is None:
         raise WALLET_HOLDER_KEY_MISSING(
             "the credential is bound to a holder key: give its private JWK too"
