@@ -665,3 +665,22 @@ def test_evidence_of_one_checkpoint_twice_is_refused(witness: Witness) -> None:
     with pytest.raises(Error) as raised:
         evidence.check(log.signer_verifier())
     assert raised.value.code == "evidence_invalid", raised.value
+
+
+@pytest.mark.parametrize("which", ["known", "conflicting"])
+def test_evidence_naming_another_origin_than_its_notes_is_refused(which: str) -> None:
+    """Evidence against one log made of a note whose body names another origin (signed by
+    that log's key all the same): each note must be of the origin the evidence accuses."""
+    log = Log().grow(8)
+    fork = log.fork(5).grow(3)
+    known, conflicting = log.note(), fork.note()
+    elsewhere = log.signer.sign_checkpoint(Checkpoint("other.example/log", 8, fork.tree.root()))
+    if which == "known":
+        known = elsewhere
+    else:
+        conflicting = elsewhere
+    evidence = Evidence("same_size", ORIGIN, NOW, known, conflicting, ())
+    with pytest.raises(Error) as raised:
+        evidence.check(log.signer_verifier())
+    assert raised.value.code == "checkpoint_origin_mismatch", raised.value
+    Evidence("same_size", ORIGIN, NOW, log.note(), fork.note(), ()).check(log.signer_verifier())
