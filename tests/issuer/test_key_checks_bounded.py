@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -50,6 +50,18 @@ def _checks(env: Env) -> int:
     return env.issuer.keyring._checks
 
 
+def queued(env: Env, attempt: Callable[[], object]) -> list[threading.Thread]:
+    """``MAX_KEY_CHECKS`` threads running ``attempt``, once all of them are in the checks."""
+    threads = [threading.Thread(target=attempt) for _ in range(MAX_KEY_CHECKS)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + WAIT
+    while _checks(env) < MAX_KEY_CHECKS:
+        assert time.monotonic() < deadline, "the checks did not queue"
+        time.sleep(0.001)
+    return threads
+
+
 def test_a_flood_is_refused_at_once_and_a_verified_key_waits_for_nothing(
     env: Env, held: threading.Event
 ) -> None:
@@ -66,13 +78,7 @@ def test_a_flood_is_refused_at_once_and_a_verified_key_waits_for_nothing(
         except Error as exc:
             outcomes.append(exc)
 
-    threads = [threading.Thread(target=attempt) for _ in range(MAX_KEY_CHECKS)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + WAIT
-    while _checks(env) < MAX_KEY_CHECKS:
-        assert time.monotonic() < deadline, "the checks did not queue"
-        time.sleep(0.001)
+    threads = queued(env, attempt)
     with pytest.raises(Error) as raised:
         keyring.authenticate(wrong(good))
     assert STAFF_KEY_CHECKS_BUSY.matches(raised.value), raised.value
@@ -107,13 +113,7 @@ def test_over_http_the_refusal_says_when_to_ask_again(env: Env, held: threading.
                 url + "/staff/lists", headers={"Authorization": f"Bearer {key}"}, timeout=WAIT
             )
 
-        threads = [threading.Thread(target=ask, args=(wrong(good),)) for _ in range(MAX_KEY_CHECKS)]
-        for thread in threads:
-            thread.start()
-        deadline = time.monotonic() + WAIT
-        while _checks(env) < MAX_KEY_CHECKS:
-            assert time.monotonic() < deadline, "the checks did not queue"
-            time.sleep(0.001)
+        threads = queued(env, lambda: ask(wrong(good)))
         refused = ask(wrong(good))
         assert refused.status_code == 503, refused.text
         assert refused.json()["error"] == "staff_key_checks_busy"
