@@ -69,4 +69,3 @@ def test_a_timer_that_fires_during_an_answer_is_armed_by_its_wait(
         assert head.startswith(b"HTTP/1.1 200"), head
         waited = closed_after(sock, time.monotonic())
     assert KEEP_ALIVE - 0.05 <= waited < KEEP_ALIVE + 1.0
-
