@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -15,8 +16,9 @@ import typer
 from civicid import transaction as tx
 from civicid.accreditation import grant_body, revocation_body
 from civicid.console import AsJson, DataDir, emit, reporting
-from civicid.errors import NotFound
+from civicid.errors import Error, NotFound
 from civicid.identity import Identity
+from civicid.ledger_client import LEDGER_REFUSED
 from civicid.status_list import (
     STATUS_INVALID,
     STATUS_SUSPENDED,
@@ -282,6 +284,18 @@ def current_list(writer: Writer, uri: str) -> StatusList | None:
         raw = writer.client.status_list_token(uri)
     except NotFound:
         return None
+    except Error as exc:
+        if not (
+            LEDGER_REFUSED.matches(exc) and exc.details.get("ledger_status") == HTTPStatus.NOT_FOUND
+        ):
+            raise
+        # The ledger says it holds none: proven (its map's proof of absence) before a new
+        # list is begun, which would otherwise undo every status of one it hides.
+        try:
+            writer.client.status_list(uri)
+        except NotFound:
+            return None
+        raise
     issued = parse_token(raw).iat
     return writer.client.status_list(uri, now=issued).token.status_list
 
